@@ -1,0 +1,129 @@
+// Package config holds Osprey's typed configuration: the YAML file, OSPREY_* environment overrides and
+// command-line flags, their defaults, and validation that names the bad key and says how to fix it.
+//
+// Precedence, lowest first: built-in defaults, the YAML file, the environment, flags. The result is a
+// plain value passed to the parts that need it; nothing here is package-level mutable state.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole console configuration. YAML keys are the `yaml` tags; every scalar can also be set
+// through the environment as OSPREY_<PATH> (for example database.dsn → OSPREY_DATABASE_DSN).
+type Config struct {
+	// Listen is the HTTP address of the console, host:port.
+	Listen string `yaml:"listen"`
+	// DataDir holds the SQLite database and the embedded cluster's logs.
+	DataDir string `yaml:"dataDir"`
+	// AdminToken guards every mutating endpoint. Empty: one is generated at first start and printed once.
+	AdminToken string `yaml:"adminToken" secret:"true"`
+	// ReadOnly refuses every mutation, whatever the credentials.
+	ReadOnly bool `yaml:"readOnly"`
+	// PublicURL is the console's address as users reach it, used in alert links.
+	PublicURL string    `yaml:"publicURL"`
+	Log       Log       `yaml:"log"`
+	Database  Database  `yaml:"database"`
+	Retention Retention `yaml:"retention"`
+	Collector Collector `yaml:"collector"`
+	Embedded  Embedded  `yaml:"embedded"`
+	Clusters  []Cluster `yaml:"clusters"`
+}
+
+// Log configures the console's own log output.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Database selects the store. SQLite is the embedded default; MySQL/MariaDB for shared deployments.
+type Database struct {
+	Driver string `yaml:"driver"` // sqlite or mysql
+	// DSN: for mysql a go-sql-driver DSN (user:pass@tcp(host:3306)/osprey); for sqlite a file path
+	// (default <dataDir>/osprey.db).
+	DSN          string `yaml:"dsn" secret:"true"`
+	MaxOpenConns int    `yaml:"maxOpenConns"`
+}
+
+// Retention says how long time series are kept at each resolution.
+type Retention struct {
+	Raw      Duration `yaml:"raw"`      // points as polled
+	Minute   Duration `yaml:"minute"`   // 1-minute rollups
+	FiveMin  Duration `yaml:"fiveMin"`  // 5-minute rollups
+	Metrics  Duration `yaml:"metrics"`  // hourly rollups: the history horizon (EFAK keeps 15 days)
+	Audit    Duration `yaml:"audit"`    // audit log entries
+	Interval Duration `yaml:"interval"` // how often rollups and expiry run
+}
+
+// Collector sets the poll intervals and limits shared by every cluster's poller.
+type Collector struct {
+	OffsetsInterval Duration `yaml:"offsetsInterval"`
+	GroupsInterval  Duration `yaml:"groupsInterval"`
+	LogDirsInterval Duration `yaml:"logDirsInterval"`
+	RequestTimeout  Duration `yaml:"requestTimeout"`
+	Concurrency     int      `yaml:"concurrency"`
+}
+
+// Embedded is the local cluster the console runs in-process when nothing else is configured.
+type Embedded struct {
+	Enabled     bool   `yaml:"enabled"`
+	Name        string `yaml:"name"`
+	Brokers     int    `yaml:"brokers"`
+	DemoTraffic bool   `yaml:"demoTraffic"`
+}
+
+// Cluster is one monitored Kafka cluster.
+type Cluster struct {
+	Name             string   `yaml:"name"`
+	BootstrapServers []string `yaml:"bootstrapServers"`
+	// ZooKeeper is a connect string with optional chroot, "zk1:2181,zk2:2181/kafka"; empty for KRaft clusters.
+	ZooKeeper string `yaml:"zookeeper"`
+	SASL      SASL   `yaml:"sasl"`
+	TLS       TLS    `yaml:"tls"`
+}
+
+// SASL holds client credentials for a cluster.
+type SASL struct {
+	Mechanism string `yaml:"mechanism"` // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none
+	Username  string `yaml:"username"`
+	Password  string `yaml:"password" secret:"true"`
+}
+
+// TLS configures an encrypted connection to a cluster.
+type TLS struct {
+	Enabled            bool   `yaml:"enabled"`
+	CAFile             string `yaml:"caFile"`
+	CertFile           string `yaml:"certFile"`
+	KeyFile            string `yaml:"keyFile"`
+	InsecureSkipVerify bool   `yaml:"insecureSkipVerify"`
+}
+
+// Default returns the built-in configuration: listen on :8048, SQLite under ./data, the embedded
+// 3-broker cluster with demo traffic, 15 days of metric history.
+func Default() Config {
+	return Config{
+		Listen:  ":8048",
+		DataDir: "./data",
+		Log:     Log{Level: "info", Format: "text"},
+		Database: Database{
+			Driver:       "sqlite",
+			MaxOpenConns: 10,
+		},
+		Retention: Retention{
+			Raw:      Duration(6 * time.Hour),
+			Minute:   Duration(48 * time.Hour),
+			FiveMin:  Duration(7 * 24 * time.Hour),
+			Metrics:  Duration(15 * 24 * time.Hour),
+			Audit:    Duration(180 * 24 * time.Hour),
+			Interval: Duration(time.Minute),
+		},
+		Collector: Collector{
+			OffsetsInterval: Duration(15 * time.Second),
+			GroupsInterval:  Duration(30 * time.Second),
+			LogDirsInterval: Duration(60 * time.Second),
+			RequestTimeout:  Duration(10 * time.Second),
+			Concurrency:     8,
+		},
+		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, DemoTraffic: true},
+	}
+}

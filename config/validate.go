@@ -1,0 +1,194 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// namePattern is the alphabet Kafka allows in topic names; cluster names use it too so they fit in URLs.
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// ValidName reports whether s is a legal Kafka topic name: [a-zA-Z0-9._-], at most 249 characters,
+// and not "." or "..".
+func ValidName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("must not be empty")
+	case s == "." || s == "..":
+		return fmt.Errorf("%q is not allowed", s)
+	case len(s) > 249:
+		return fmt.Errorf("is %d characters long; the limit is 249", len(s))
+	case !namePattern.MatchString(s):
+		return fmt.Errorf("%q has characters other than letters, digits, '.', '_' and '-'", s)
+	}
+	return nil
+}
+
+// Validate checks every setting and returns all problems at once, each naming its key and the fix.
+func (c *Config) Validate() error {
+	var errs []string
+	add := func(key, format string, a ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, a...))
+	}
+
+	if err := checkHostPort(c.Listen, true); err != nil {
+		add("listen", "%v (example: \":8048\" or \"127.0.0.1:8048\")", err)
+	}
+	if c.DataDir == "" {
+		add("dataDir", "must not be empty (example: \"./data\")")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "%q is not a format: use text or json", c.Log.Format)
+	}
+
+	switch c.Database.Driver {
+	case "sqlite":
+	case "mysql":
+		if c.Database.DSN == "" {
+			add("database.dsn", "is required with driver mysql (example: \"osprey:secret@tcp(127.0.0.1:3306)/osprey\")")
+		} else if _, err := mysql.ParseDSN(c.Database.DSN); err != nil {
+			add("database.dsn", "not a valid MySQL DSN (%s); expected user:password@tcp(host:3306)/database", redactDSNError(err))
+		}
+	default:
+		add("database.driver", "%q is not supported: use sqlite (embedded default) or mysql (MySQL/MariaDB)", c.Database.Driver)
+	}
+	if c.Database.MaxOpenConns < 1 {
+		add("database.maxOpenConns", "must be at least 1")
+	}
+
+	for key, d := range map[string]Duration{
+		"retention.raw": c.Retention.Raw, "retention.minute": c.Retention.Minute,
+		"retention.fiveMin": c.Retention.FiveMin, "retention.metrics": c.Retention.Metrics,
+		"retention.audit": c.Retention.Audit, "retention.interval": c.Retention.Interval,
+		"collector.offsetsInterval": c.Collector.OffsetsInterval, "collector.groupsInterval": c.Collector.GroupsInterval,
+		"collector.logDirsInterval": c.Collector.LogDirsInterval, "collector.requestTimeout": c.Collector.RequestTimeout,
+	} {
+		if d <= 0 {
+			add(key, "must be a positive duration such as 30s, 5m or 15d")
+		}
+	}
+	if c.Retention.Raw > c.Retention.Metrics {
+		add("retention.raw", "(%s) is longer than retention.metrics (%s): raw points cannot outlive the history", c.Retention.Raw, c.Retention.Metrics)
+	}
+	if c.Collector.Concurrency < 1 || c.Collector.Concurrency > 256 {
+		add("collector.concurrency", "must be between 1 and 256")
+	}
+
+	seen := map[string]bool{}
+	if c.Embedded.Enabled {
+		if err := ValidName(c.Embedded.Name); err != nil {
+			add("embedded.name", "%v", err)
+		}
+		if c.Embedded.Brokers < 1 || c.Embedded.Brokers > 9 {
+			add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
+		}
+		seen[c.Embedded.Name] = true
+	}
+	for i, cl := range c.Clusters {
+		key := fmt.Sprintf("clusters[%d]", i)
+		if err := ValidName(cl.Name); err != nil {
+			add(key+".name", "%v", err)
+		} else if seen[cl.Name] {
+			add(key+".name", "%q is used twice (the embedded cluster is named %q): give each cluster its own name", cl.Name, c.Embedded.Name)
+		}
+		seen[cl.Name] = true
+		if len(cl.BootstrapServers) == 0 {
+			add(key+".bootstrapServers", "must list at least one host:port")
+		}
+		for _, s := range cl.BootstrapServers {
+			if err := checkHostPort(s, false); err != nil {
+				add(key+".bootstrapServers", "%q: %v", s, err)
+			}
+		}
+		if cl.ZooKeeper != "" {
+			if err := checkZooKeeper(cl.ZooKeeper); err != nil {
+				add(key+".zookeeper", "%v (example: \"zk1:2181,zk2:2181/kafka\")", err)
+			}
+		}
+		switch cl.SASL.Mechanism {
+		case "":
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+			if cl.SASL.Username == "" {
+				add(key+".sasl.username", "is required with mechanism %s", cl.SASL.Mechanism)
+			}
+		default:
+			add(key+".sasl.mechanism", "%q is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cl.SASL.Mechanism)
+		}
+		for name, f := range map[string]string{"caFile": cl.TLS.CAFile, "certFile": cl.TLS.CertFile, "keyFile": cl.TLS.KeyFile} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				add(key+".tls."+name, "cannot read %q: %v", f, errors.Unwrap(err))
+			}
+		}
+		if (cl.TLS.CertFile == "") != (cl.TLS.KeyFile == "") {
+			add(key+".tls", "certFile and keyFile go together: set both or neither")
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: errs}
+}
+
+// ValidationError lists every invalid setting.
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid configuration: " + e.Problems[0]
+	}
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+func checkHostPort(s string, allowEmptyHost bool) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	if host == "" && !allowEmptyHost {
+		return errors.New("host is missing")
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 || (!allowEmptyHost && p == 0) {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return nil
+}
+
+func checkZooKeeper(s string) error {
+	servers, chroot, hasChroot := strings.Cut(s, "/")
+	if hasChroot && (chroot == "" || strings.HasSuffix(chroot, "/")) {
+		return fmt.Errorf("chroot %q must be a path without a trailing slash", "/"+chroot)
+	}
+	for _, hp := range strings.Split(servers, ",") {
+		if err := checkHostPort(hp, false); err != nil {
+			return fmt.Errorf("server %q: %v", hp, err)
+		}
+	}
+	return nil
+}
+
+// redactDSNError keeps the driver's reason but never echoes the DSN, which may hold a password.
+func redactDSNError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ":"); i > 0 && strings.Contains(msg[i:], "@") {
+		return msg[:i]
+	}
+	return msg
+}
