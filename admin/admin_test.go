@@ -1,0 +1,410 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newTestCluster starts a kfake cluster on random loopback ports and an admin
+// Client for it; both are closed by t.Cleanup.
+func newTestCluster(t testing.TB, opts ...kfake.Opt) (*kfake.Cluster, *Client) {
+	t.Helper()
+	opts = append([]kfake.Opt{kfake.NumBrokers(3)}, opts...)
+	kc, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatalf("kfake: %v", err)
+	}
+	t.Cleanup(kc.Close)
+	c, err := New(Config{Name: "test", Bootstrap: kc.ListenAddrs(), Timeout: 5 * time.Second}, quietLogger())
+	if err != nil {
+		t.Fatalf("admin.New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return kc, c
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func produce(t testing.TB, kc *kfake.Cluster, topic string, perPartition map[int32]int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for p, n := range perPartition {
+		for i := 0; i < n; i++ {
+			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(fmt.Sprintf("v%d", i))})
+		}
+	}
+	if err := cl.ProduceSync(ctxT(t), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+func TestMetadataAndOffsets(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(4, "orders"), kfake.SeedTopics(2, "audit"))
+	ctx := ctxT(t)
+	md, err := c.Metadata(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Brokers) != 3 {
+		t.Fatalf("brokers = %d, want 3", len(md.Brokers))
+	}
+	names := []string{}
+	for _, tp := range md.Topics {
+		names = append(names, tp.Name)
+	}
+	if !slices.Contains(names, "orders") || !slices.Contains(names, "audit") {
+		t.Fatalf("topics = %v", names)
+	}
+	for _, tp := range md.Topics {
+		if tp.Name != "orders" {
+			continue
+		}
+		if len(tp.Partitions) != 4 {
+			t.Fatalf("orders partitions = %d", len(tp.Partitions))
+		}
+		for _, p := range tp.Partitions {
+			if want := kc.LeaderFor("orders", p.Partition); p.Leader != want {
+				t.Errorf("orders/%d leader %d, kfake says %d", p.Partition, p.Leader, want)
+			}
+		}
+	}
+	produce(t, kc, "orders", map[int32]int{0: 5, 1: 3, 3: 7})
+	before := c.Stats()
+	start, end := c.StartEndOffsets(ctx, md)
+	if len(end.BrokerErrors) != 0 || end.PartitionErrors != 0 {
+		t.Fatalf("errors: %v %d %v", end.BrokerErrors, end.PartitionErrors, end.FirstPartitionError)
+	}
+	want := map[int32]int64{0: 5, 1: 3, 2: 0, 3: 7}
+	for p, w := range want {
+		if got := end.Get("orders", p); got != w {
+			t.Errorf("end orders/%d = %d, want %d", p, got, w)
+		}
+		if got := start.Get("orders", p); got != 0 {
+			t.Errorf("start orders/%d = %d, want 0", p, got)
+		}
+	}
+	// Two ListOffsets per leader broker, not per partition.
+	leaders := map[int32]bool{}
+	for _, tp := range md.Topics {
+		for _, p := range tp.Partitions {
+			leaders[p.Leader] = true
+		}
+	}
+	d := c.Stats().Sub(before)
+	if got, want := d.Requests["ListOffsets"], int64(2*len(leaders)); got != want {
+		t.Errorf("ListOffsets requests = %d, want %d (2 per leader)", got, want)
+	}
+}
+
+func TestGroupsBatched(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(3, "t"))
+	ctx := ctxT(t)
+	produce(t, kc, "t", map[int32]int{0: 10, 1: 10, 2: 10})
+	groups := []string{}
+	for i := 0; i < 40; i++ {
+		g := fmt.Sprintf("g%02d", i)
+		groups = append(groups, g)
+		if _, err := c.CommitOffsets(ctx, g, map[string]map[int32]int64{"t": {0: int64(i % 10), 2: 4}}); err != nil {
+			t.Fatalf("commit %s: %v", g, err)
+		}
+	}
+	if _, err := c.Metadata(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	listed, errs := c.ListGroups(ctx, nil)
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if len(listed) != 40 {
+		t.Fatalf("listed %d groups, want 40", len(listed))
+	}
+	byCoord := map[int32][]string{}
+	for _, g := range listed {
+		if want := kc.CoordinatorFor(g.Name); g.Coordinator != want {
+			t.Errorf("group %s coordinator %d, kfake says %d", g.Name, g.Coordinator, want)
+		}
+		byCoord[g.Coordinator] = append(byCoord[g.Coordinator], g.Name)
+	}
+	co, cerrs, err := c.FindCoordinators(ctx, groups)
+	if err != nil || len(cerrs) != 0 {
+		t.Fatal(err, cerrs)
+	}
+	for _, g := range groups {
+		if co[g] != kc.CoordinatorFor(g) {
+			t.Errorf("FindCoordinators %s = %d, want %d", g, co[g], kc.CoordinatorFor(g))
+		}
+	}
+	before := c.Stats()
+	for coord, gs := range byCoord {
+		offs, err := c.FetchOffsets(ctx, coord, gs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(offs) != len(gs) {
+			t.Fatalf("fetched %d groups, want %d", len(offs), len(gs))
+		}
+		for _, o := range offs {
+			var i int
+			fmt.Sscanf(o.Group, "g%d", &i)
+			if o.Offsets["t"][0] != int64(i%10) || o.Offsets["t"][2] != 4 {
+				t.Errorf("%s offsets %v", o.Group, o.Offsets)
+			}
+			if _, ok := o.Offsets["t"][1]; ok {
+				t.Errorf("%s has an offset for partition 1 it never committed", o.Group)
+			}
+		}
+		descs, err := c.DescribeGroups(ctx, coord, gs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range descs {
+			if d.Err != nil || d.State != "Empty" {
+				t.Errorf("group %s: state %q err %v", d.Name, d.State, d.Err)
+			}
+		}
+	}
+	d := c.Stats().Sub(before)
+	if d.Requests["OffsetFetch"] != int64(len(byCoord)) || d.Requests["DescribeGroups"] != int64(len(byCoord)) {
+		t.Errorf("requests %v, want one OffsetFetch and one DescribeGroups per coordinator (%d)", d.Requests, len(byCoord))
+	}
+}
+
+func TestManagementCalls(t *testing.T) {
+	kc, c := newTestCluster(t)
+	ctx := ctxT(t)
+	errs, err := c.CreateTopics(ctx,
+		TopicSpec{Name: "made", Partitions: 2, ReplicationFactor: 2, Configs: map[string]string{"retention.ms": "3600000"}},
+		TopicSpec{Name: "placed", Assignment: map[int32][]int32{0: {0}, 1: {1}, 2: {2}}},
+	)
+	if err != nil || errs["made"] != nil || errs["placed"] != nil {
+		t.Fatalf("create: %v %v", err, errs)
+	}
+	md, err := c.Metadata(ctx, []string{"made", "placed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Topics) != 2 || len(md.Topics[0].Partitions) != 2 || len(md.Topics[1].Partitions) != 3 {
+		t.Fatalf("metadata after create: %+v", md.Topics)
+	}
+	cfgs, err := c.DescribeTopicConfigs(ctx, "made")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := configValue(cfgs["made"], "retention.ms"); v != "3600000" {
+		t.Fatalf("retention.ms = %q", v)
+	}
+	if err := c.AlterTopicConfigs(ctx, "made", map[string]string{"retention.ms": "60000"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, _ = c.DescribeTopicConfigs(ctx, "made")
+	if v := configValue(cfgs["made"], "retention.ms"); v != "60000" {
+		t.Fatalf("after alter retention.ms = %q", v)
+	}
+	if err := c.CreatePartitions(ctx, "made", 5); err != nil {
+		t.Fatal(err)
+	}
+	md, _ = c.Metadata(ctx, []string{"made"})
+	if len(md.Topics[0].Partitions) != 5 {
+		t.Fatalf("partitions after CreatePartitions = %d", len(md.Topics[0].Partitions))
+	}
+	if _, err := c.DescribeBrokerConfigs(ctx, 0); err != nil {
+		t.Fatalf("broker configs: %v", err)
+	}
+	res, err := c.AlterPartitionReassignments(ctx, []Reassignment{{Topic: "placed", Partition: 0, Replicas: []int32{1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("reassign: %+v", res)
+	}
+	if _, err := c.ListPartitionReassignments(ctx); err != nil {
+		t.Fatalf("list reassignments: %v", err)
+	}
+	if _, err := c.ElectPreferredLeaders(ctx, "placed", []int32{0, 1}); err != nil {
+		t.Fatalf("elect: %v", err)
+	}
+	produce(t, kc, "placed", map[int32]int{1: 6})
+	md, _ = c.Metadata(ctx, []string{"placed"})
+	low, perr, err := c.DeleteRecords(ctx, md, map[string]map[int32]int64{"placed": {1: 4}})
+	if err != nil || len(perr) != 0 || low["placed"][1] != 4 {
+		t.Fatalf("delete records: %v %v %v", low, perr, err)
+	}
+	start := c.ListOffsets(ctx, md, []string{"placed"}, OffsetEarliest)
+	if got := start.Get("placed", 1); got != 4 {
+		t.Fatalf("start offset after DeleteRecords = %d, want 4", got)
+	}
+	derrs, err := c.DeleteTopics(ctx, "made")
+	if err != nil || derrs["made"] != nil {
+		t.Fatalf("delete: %v %v", err, derrs)
+	}
+	md, _ = c.Metadata(ctx, nil)
+	for _, tp := range md.Topics {
+		if tp.Name == "made" {
+			t.Fatal("deleted topic still listed")
+		}
+	}
+}
+
+func configValue(es []ConfigEntry, name string) string {
+	for _, e := range es {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return "<missing>"
+}
+
+func TestDescribeClusterLogDirsQuorum(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(3, "sized"), kfake.ClusterID("osprey-test"))
+	ctx := ctxT(t)
+	produce(t, kc, "sized", map[int32]int{0: 20, 1: 20, 2: 20})
+	d, err := c.DescribeCluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ClusterID != "osprey-test" || len(d.Brokers) != 3 {
+		t.Fatalf("describe cluster: %+v", d)
+	}
+	md, err := c.Metadata(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, b := range md.Brokers {
+		ld, err := c.DescribeLogDirs(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += ld.Bytes
+	}
+	if total <= 0 {
+		t.Fatalf("log dir bytes = %d, want > 0 after producing", total)
+	}
+	if _, err := c.DescribeQuorum(ctx); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("DescribeQuorum on kfake: %v, want ErrUnsupported", err)
+	}
+}
+
+func TestSASLPlain(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("PLAIN", "admin", "s3cret"), kfake.SeedTopics(1, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	ctx := ctxT(t)
+	good, err := New(Config{Name: "sasl", Bootstrap: kc.ListenAddrs(), SASL: SASLConfig{Mechanism: "PLAIN", Username: "admin", Password: "s3cret"}}, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	if _, err := good.Metadata(ctx, nil); err != nil {
+		t.Fatalf("metadata with good credentials: %v", err)
+	}
+	if _, err := good.DescribeTopicConfigs(ctx, "x"); err != nil {
+		t.Fatalf("kafka-go path with SASL: %v", err)
+	}
+	bad, _ := New(Config{Name: "sasl", Bootstrap: kc.ListenAddrs(), SASL: SASLConfig{Mechanism: "PLAIN", Username: "admin", Password: "wrong"}}, quietLogger())
+	defer bad.Close()
+	if _, err := bad.Metadata(ctx, nil); err == nil {
+		t.Fatal("metadata with a wrong password succeeded")
+	}
+	if s := fmt.Sprint(good.Config().SASL); s == "" || strings.Contains(s, "s3cret") {
+		t.Fatalf("SASL config prints its password: %s", s)
+	}
+}
+
+func TestUnreachableBootstrapFallsBack(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	c, err := New(Config{Name: "x", Bootstrap: append([]string{dead}, kc.ListenAddrs()...), Timeout: 2 * time.Second}, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Metadata(ctxT(t), nil); err != nil {
+		t.Fatalf("metadata with one dead bootstrap address: %v", err)
+	}
+	if s := c.Stats(); s.Errors == 0 {
+		t.Fatalf("the dead address was not counted as an error: %+v", s)
+	}
+}
+
+func TestContextDeadlineAndClose(t *testing.T) {
+	kc, c := newTestCluster(t)
+	// Hold every Metadata request: the call must return at the deadline.
+	kc.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		time.Sleep(2 * time.Second)
+		return nil, nil, false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	startT := time.Now()
+	_, err := c.Metadata(ctx, nil)
+	if err == nil || time.Since(startT) > 1500*time.Millisecond {
+		t.Fatalf("metadata under a 200ms deadline: err=%v after %v", err, time.Since(startT))
+	}
+	_ = c.Close()
+	if _, err := c.Metadata(context.Background(), nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
+	if n := c.Stats().OpenConns; n != 0 {
+		t.Fatalf("open connections after Close = %d", n)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"minimal", Config{Bootstrap: []string{"a:9092"}}, true},
+		{"no bootstrap", Config{}, false},
+		{"no port", Config{Bootstrap: []string{"a"}}, false},
+		{"bad sasl", Config{Bootstrap: []string{"a:1"}, SASL: SASLConfig{Mechanism: "GSSAPI", Username: "u"}}, false},
+		{"sasl without user", Config{Bootstrap: []string{"a:1"}, SASL: SASLConfig{Mechanism: "PLAIN"}}, false},
+		{"scram", Config{Bootstrap: []string{"a:1"}, SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "u", Password: "p"}}, true},
+		{"cert without key", Config{Bootstrap: []string{"a:1"}, TLS: TLSConfig{Enabled: true, CertFile: "c.pem"}}, false},
+		{"zk chroot", Config{Bootstrap: []string{"a:1"}, ZooKeeper: "z1:2181,z2/kafka"}, true},
+		{"zk empty", Config{Bootstrap: []string{"a:1"}, ZooKeeper: "/kafka"}, false},
+	}
+	for _, tc := range cases {
+		err := tc.cfg.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+	s, root, err := ParseZKConnect("z1:2181,z2/kafka/")
+	if err != nil || !slices.Equal(s, []string{"z1:2181", "z2:2181"}) || root != "/kafka" {
+		t.Fatalf("ParseZKConnect = %v %q %v", s, root, err)
+	}
+}

@@ -1,0 +1,390 @@
+package admin
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kafka "github.com/segmentio/kafka-go"
+	kgosasl "github.com/segmentio/kafka-go/sasl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// ErrClosed is returned by calls on a closed Client.
+var ErrClosed = errors.New("admin client closed")
+
+// ErrUnsupported is returned when no reachable broker supports a request.
+var ErrUnsupported = errors.New("request not supported by broker")
+
+// Client is the access to one cluster. It is safe for concurrent use.
+type Client struct {
+	cfg       Config
+	log       *slog.Logger
+	tls       *tls.Config
+	sasl      sasl.Mechanism
+	formatter *kmsg.RequestFormatter
+
+	transport *kafka.Transport
+	kc        *kafka.Client
+
+	stats stats
+
+	mu      sync.Mutex // guards pools, brokers, lastGood, closed, zk
+	pools   map[string]*brokerPool
+	brokers map[int32]string // broker id → host:port, from the last Metadata
+	// lastGood is the address that last answered an any-broker request; tried first.
+	lastGood string
+	closed   bool
+	zk       *ZK
+}
+
+// New builds a client; it does no network I/O (connections open on first use).
+func New(cfg Config, logger *slog.Logger) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cluster %q config: %w", cfg.Name, err)
+	}
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	tc, err := cfg.TLS.tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cfg.Name, err)
+	}
+	mech, err := saslMechanism(cfg.SASL)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cfg.Name, err)
+	}
+	c := &Client{
+		cfg:       cfg,
+		log:       logger.With("cluster", cfg.Name),
+		tls:       tc,
+		sasl:      mech,
+		formatter: kmsg.NewRequestFormatter(kmsg.FormatterClientID(cfg.ClientID)),
+		pools:     make(map[string]*brokerPool),
+		brokers:   make(map[int32]string),
+	}
+	c.transport = &kafka.Transport{
+		Dial:        (&net.Dialer{Timeout: cfg.DialTimeout}).DialContext,
+		DialTimeout: cfg.DialTimeout,
+		IdleTimeout: 5 * time.Minute,
+		MetadataTTL: 30 * time.Second,
+		ClientID:    cfg.ClientID,
+		TLS:         tc,
+	}
+	if mech != nil {
+		c.transport.SASL = kgoMechanism{mech}
+	}
+	c.kc = &kafka.Client{
+		Addr:      kafka.TCP(cfg.Bootstrap...),
+		Timeout:   cfg.Timeout,
+		Transport: countingTransport{rt: c.transport, stats: &c.stats},
+	}
+	c.log.Debug("admin client created", "bootstrap", strings.Join(cfg.Bootstrap, ","), "sasl", cfg.SASL.String(), "tls", cfg.TLS.Enabled)
+	return c, nil
+}
+
+// Name is the cluster's configured name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Config returns the client's configuration (with defaults applied).
+func (c *Client) Config() Config { return c.cfg }
+
+// Close closes every connection (raw pools, kafka-go transport, ZooKeeper).
+// In-flight calls fail; their connections are closed when they return.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	pools := c.pools
+	c.pools = map[string]*brokerPool{}
+	zk := c.zk
+	c.zk = nil
+	c.mu.Unlock()
+	for _, p := range pools {
+		c.stats.open.Add(-int64(p.close()))
+	}
+	c.transport.CloseIdleConnections()
+	if zk != nil {
+		zk.Close()
+	}
+	return nil
+}
+
+// callCtx applies the per-call timeout unless ctx already ends sooner.
+func (c *Client) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.cfg.Timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout)
+}
+
+func (c *Client) pool(addr string) (*brokerPool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	p := c.pools[addr]
+	if p == nil {
+		p = newBrokerPool(addr, c.cfg.MaxConnsPerBroker)
+		c.pools[addr] = p
+	}
+	return p, nil
+}
+
+// requestAddr sends req to the broker at addr. maxVersion < 0 means the
+// highest version both sides support; minVersion is the lowest acceptable.
+func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	p, err := c.pool(addr)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a connection to %s: %w", addr, ctx.Err())
+	}
+	defer func() { <-p.sem }()
+
+	rc := p.take()
+	if rc == nil {
+		if rc, err = c.dial(ctx, addr); err != nil {
+			c.stats.errors.Add(1)
+			return nil, err
+		}
+		c.stats.open.Add(1)
+	}
+	key := req.Key()
+	v := rc.versions[key]
+	if v > req.MaxVersion() {
+		v = req.MaxVersion()
+	}
+	if maxVersion >= 0 && v > maxVersion {
+		v = maxVersion
+	}
+	if v < minVersion || v < 0 {
+		p.put(rc)
+		return nil, fmt.Errorf("%s v%d+ at %s: %w", kmsg.NameForKey(key), minVersion, addr, ErrUnsupported)
+	}
+	req.SetVersion(v)
+	c.stats.count(key)
+	resp, err := c.roundTrip(ctx, rc, req)
+	if err != nil {
+		_ = rc.nc.Close()
+		c.stats.open.Add(-1)
+		c.stats.errors.Add(1)
+		return nil, fmt.Errorf("%s to %s: %w", kmsg.NameForKey(key), addr, err)
+	}
+	if closedPut(p, rc) {
+		c.stats.open.Add(-1)
+	}
+	return resp, nil
+}
+
+// closedPut returns rc to p, reporting whether it was closed instead.
+func closedPut(p *brokerPool, rc *rawConn) bool {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	p.put(rc)
+	return closed
+}
+
+// requestBroker sends req to broker id (address from the last Metadata).
+func (c *Client) requestBroker(ctx context.Context, id int32, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	c.mu.Lock()
+	addr, ok := c.brokers[id]
+	c.mu.Unlock()
+	if !ok {
+		if _, err := c.Metadata(ctx, []string{}); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		addr, ok = c.brokers[id]
+		c.mu.Unlock()
+		if !ok {
+			return nil, fmt.Errorf("broker %d: not in cluster metadata", id)
+		}
+	}
+	return c.requestAddr(ctx, addr, req, minVersion, maxVersion)
+}
+
+// requestAny sends req to any reachable broker: the last good one first, then
+// known brokers, then the bootstrap list.
+func (c *Client) requestAny(ctx context.Context, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	c.mu.Lock()
+	seen := map[string]bool{}
+	var addrs []string
+	add := func(a string) {
+		if a != "" && !seen[a] {
+			seen[a] = true
+			addrs = append(addrs, a)
+		}
+	}
+	add(c.lastGood)
+	for _, b := range c.cfg.Bootstrap {
+		add(b)
+	}
+	for _, a := range c.brokers {
+		add(a)
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, a := range addrs {
+		resp, err := c.requestAddr(ctx, a, req, minVersion, maxVersion)
+		if err == nil {
+			c.mu.Lock()
+			c.lastGood = a
+			c.mu.Unlock()
+			return resp, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnsupported) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("no broker answered %s: %w", kmsg.NameForKey(req.Key()), errors.Join(errs...))
+}
+
+func (c *Client) setBrokers(bs []Broker) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := make(map[int32]string, len(bs))
+	for _, b := range bs {
+		m[b.ID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	c.brokers = m
+}
+
+// BrokerAddr returns the host:port of a broker from the last Metadata.
+func (c *Client) BrokerAddr(id int32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.brokers[id]
+	return a, ok
+}
+
+func buildSASL(cfg SASLConfig) (sasl.Mechanism, error) {
+	switch strings.ToUpper(cfg.Mechanism) {
+	case "":
+		return nil, nil
+	case SASLPlain:
+		return plain.Auth{User: cfg.Username, Pass: cfg.Password}.AsMechanism(), nil
+	case SASLScramSHA256:
+		return scram.Auth{User: cfg.Username, Pass: cfg.Password}.AsSha256Mechanism(), nil
+	case SASLScramSHA512:
+		return scram.Auth{User: cfg.Username, Pass: cfg.Password}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("sasl: unknown mechanism %q", cfg.Mechanism)
+}
+
+// kgoMechanism adapts a franz-go SASL mechanism to kafka-go's interface, so
+// both pools authenticate with the same implementation.
+type kgoMechanism struct{ m sasl.Mechanism }
+
+func (k kgoMechanism) Name() string { return k.m.Name() }
+
+func (k kgoMechanism) Start(ctx context.Context) (kgosasl.StateMachine, []byte, error) {
+	host := ""
+	if md := kgosasl.MetadataFromContext(ctx); md != nil && md.Host != "" {
+		host = net.JoinHostPort(md.Host, strconv.Itoa(md.Port))
+	}
+	s, ir, err := k.m.Authenticate(ctx, host)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kgoSession{s}, ir, nil
+}
+
+type kgoSession struct{ s sasl.Session }
+
+func (k kgoSession) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
+	return k.s.Challenge(challenge)
+}
+
+// countingTransport counts kafka-go calls per API key. kafka-go may split one
+// call into several wire requests; this counts the call.
+type countingTransport struct {
+	rt    kafka.RoundTripper
+	stats *stats
+}
+
+func (t countingTransport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	t.stats.count(int16(req.ApiKey()))
+	resp, err := t.rt.RoundTrip(ctx, addr, req)
+	if err != nil {
+		t.stats.errors.Add(1)
+	}
+	return resp, err
+}
+
+// stats holds request counters; all fields are atomics.
+type stats struct {
+	byKey  [128]atomic.Int64
+	errors atomic.Int64
+	dials  atomic.Int64
+	open   atomic.Int64
+}
+
+func (s *stats) count(key int16) {
+	if key >= 0 && int(key) < len(s.byKey) {
+		s.byKey[key].Add(1)
+	}
+}
+
+// Stats is a point-in-time copy of a client's request counters.
+type Stats struct {
+	// Requests counts requests sent per API name (e.g. "ListOffsets").
+	Requests map[string]int64
+	// Total is the sum of Requests.
+	Total int64
+	// Errors counts failed requests (transport errors, not Kafka error codes).
+	Errors int64
+	// Dials counts raw connections opened; OpenConns is how many are open now.
+	Dials     int64
+	OpenConns int64
+}
+
+// Stats returns the request counters (cumulative since New).
+func (c *Client) Stats() Stats {
+	s := Stats{Requests: map[string]int64{}}
+	for k := range c.stats.byKey {
+		if n := c.stats.byKey[k].Load(); n > 0 {
+			s.Requests[kmsg.NameForKey(int16(k))] = n
+			s.Total += n
+		}
+	}
+	s.Errors = c.stats.errors.Load()
+	s.Dials = c.stats.dials.Load()
+	s.OpenConns = c.stats.open.Load()
+	return s
+}
+
+// Sub returns s minus an earlier snapshot, for per-cycle counts.
+func (s Stats) Sub(earlier Stats) Stats {
+	out := Stats{Requests: map[string]int64{}, Errors: s.Errors - earlier.Errors, Dials: s.Dials - earlier.Dials, OpenConns: s.OpenConns}
+	for k, v := range s.Requests {
+		if d := v - earlier.Requests[k]; d > 0 {
+			out.Requests[k] = d
+			out.Total += d
+		}
+	}
+	return out
+}

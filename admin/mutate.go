@@ -1,0 +1,300 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	kafka "github.com/segmentio/kafka-go"
+)
+
+// This file holds the management calls, sent through kafka-go's Client and
+// its shared Transport (which routes each request to the controller,
+// coordinator or leader as the protocol requires).
+
+// TopicSpec describes a topic to create. Either Partitions and
+// ReplicationFactor (-1 for broker defaults) or Assignment (partition →
+// replica broker ids, partitions numbered from 0) is given.
+type TopicSpec struct {
+	Name              string
+	Partitions        int32
+	ReplicationFactor int16
+	Assignment        map[int32][]int32
+	Configs           map[string]string
+}
+
+// CreateTopics creates topics; the map holds each topic's error (nil on success).
+func (c *Client) CreateTopics(ctx context.Context, specs ...TopicSpec) (map[string]error, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	req := &kafka.CreateTopicsRequest{}
+	for _, s := range specs {
+		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: int(s.Partitions), ReplicationFactor: int(s.ReplicationFactor)}
+		if len(s.Assignment) > 0 {
+			tc.NumPartitions, tc.ReplicationFactor = -1, -1
+			parts := make([]int32, 0, len(s.Assignment))
+			for p := range s.Assignment {
+				parts = append(parts, p)
+			}
+			sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+			for _, p := range parts {
+				tc.ReplicaAssignments = append(tc.ReplicaAssignments, kafka.ReplicaAssignment{Partition: int(p), Replicas: ints(s.Assignment[p])})
+			}
+		}
+		for k, v := range s.Configs {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+		}
+		req.Topics = append(req.Topics, tc)
+	}
+	resp, err := c.kc.CreateTopics(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("create topics: %w", err)
+	}
+	return nilErrors(resp.Errors), nil
+}
+
+// DeleteTopics deletes topics; the map holds each topic's error.
+func (c *Client) DeleteTopics(ctx context.Context, names ...string) (map[string]error, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
+	if err != nil {
+		return nil, fmt.Errorf("delete topics: %w", err)
+	}
+	return nilErrors(resp.Errors), nil
+}
+
+// CreatePartitions raises a topic's partition count to total.
+func (c *Client) CreatePartitions(ctx context.Context, topic string, total int32) error {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
+	if err != nil {
+		return fmt.Errorf("create partitions for %q: %w", topic, err)
+	}
+	if e := resp.Errors[topic]; e != nil {
+		return fmt.Errorf("create partitions for %q: %w", topic, e)
+	}
+	return nil
+}
+
+// ConfigEntry is one configuration value of a topic or broker.
+type ConfigEntry struct {
+	Name      string
+	Value     string
+	ReadOnly  bool
+	Default   bool
+	Sensitive bool
+	// Source is Kafka's ConfigSource (1 dynamic topic, 4 static broker, 5 default, ...).
+	Source int8
+}
+
+// DescribeTopicConfigs returns each topic's configs, sorted by name.
+func (c *Client) DescribeTopicConfigs(ctx context.Context, topics ...string) (map[string][]ConfigEntry, error) {
+	res := make([]kafka.DescribeConfigRequestResource, 0, len(topics))
+	for _, t := range topics {
+		res = append(res, kafka.DescribeConfigRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: t})
+	}
+	return c.describeConfigs(ctx, res)
+}
+
+// DescribeBrokerConfigs returns a broker's configs, sorted by name.
+func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]ConfigEntry, error) {
+	name := fmt.Sprint(broker)
+	m, err := c.describeConfigs(ctx, []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeBroker, ResourceName: name}})
+	if err != nil {
+		return nil, err
+	}
+	return m[name], nil
+}
+
+func (c *Client) describeConfigs(ctx context.Context, res []kafka.DescribeConfigRequestResource) (map[string][]ConfigEntry, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: res})
+	if err != nil {
+		return nil, fmt.Errorf("describe configs: %w", err)
+	}
+	out := make(map[string][]ConfigEntry, len(resp.Resources))
+	var errs []error
+	for _, r := range resp.Resources {
+		if r.Error != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.ResourceName, r.Error))
+			continue
+		}
+		entries := make([]ConfigEntry, 0, len(r.ConfigEntries))
+		for _, e := range r.ConfigEntries {
+			v := e.ConfigValue
+			if e.IsSensitive {
+				v = "" // never hand secrets to the UI
+			}
+			entries = append(entries, ConfigEntry{Name: e.ConfigName, Value: v, ReadOnly: e.ReadOnly, Default: e.IsDefault, Sensitive: e.IsSensitive, Source: e.ConfigSource})
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+		out[r.ResourceName] = entries
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("describe configs: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// AlterTopicConfigs sets and deletes (reverts to default) topic configs
+// incrementally, leaving other overrides untouched.
+func (c *Client) AlterTopicConfigs(ctx context.Context, topic string, set map[string]string, del []string) error {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	r := kafka.IncrementalAlterConfigsRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}
+	for k, v := range set {
+		r.Configs = append(r.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, Value: v, ConfigOperation: kafka.ConfigOperationSet})
+	}
+	for _, k := range del {
+		r.Configs = append(r.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, ConfigOperation: kafka.ConfigOperationDelete})
+	}
+	resp, err := c.kc.IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{r}})
+	if err != nil {
+		return fmt.Errorf("alter configs of %q: %w", topic, err)
+	}
+	for _, rr := range resp.Resources {
+		if rr.Error != nil {
+			return fmt.Errorf("alter configs of %q: %w", topic, rr.Error)
+		}
+	}
+	return nil
+}
+
+// Reassignment moves one partition to Replicas; nil Replicas cancels an
+// ongoing reassignment of that partition.
+type Reassignment struct {
+	Topic     string
+	Partition int32
+	Replicas  []int32
+}
+
+// PartitionError is a per-partition outcome.
+type PartitionError struct {
+	Topic     string
+	Partition int32
+	Err       error
+}
+
+// AlterPartitionReassignments starts (or cancels) reassignments and returns
+// each partition's outcome.
+func (c *Client) AlterPartitionReassignments(ctx context.Context, moves []Reassignment) ([]PartitionError, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	req := &kafka.AlterPartitionReassignmentsRequest{Timeout: c.cfg.Timeout}
+	for _, m := range moves {
+		req.Assignments = append(req.Assignments, kafka.AlterPartitionReassignmentsRequestAssignment{Topic: m.Topic, PartitionID: int(m.Partition), BrokerIDs: ints(m.Replicas)})
+	}
+	resp, err := c.kc.AlterPartitionReassignments(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("alter partition reassignments: %w", err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("alter partition reassignments: %w", resp.Error)
+	}
+	out := make([]PartitionError, 0, len(resp.PartitionResults))
+	for _, r := range resp.PartitionResults {
+		out = append(out, PartitionError{Topic: r.Topic, Partition: int32(r.PartitionID), Err: r.Error})
+	}
+	return out, nil
+}
+
+// ReassignmentStatus is one ongoing reassignment.
+type ReassignmentStatus struct {
+	Topic     string
+	Partition int32
+	Replicas  []int32
+	Adding    []int32
+	Removing  []int32
+}
+
+// ListPartitionReassignments lists every ongoing reassignment, sorted.
+func (c *Client) ListPartitionReassignments(ctx context.Context) ([]ReassignmentStatus, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.ListPartitionReassignments(ctx, &kafka.ListPartitionReassignmentsRequest{Timeout: c.cfg.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("list partition reassignments: %w", err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("list partition reassignments: %w", resp.Error)
+	}
+	var out []ReassignmentStatus
+	for t, rt := range resp.Topics {
+		for _, p := range rt.Partitions {
+			out = append(out, ReassignmentStatus{Topic: t, Partition: int32(p.PartitionIndex), Replicas: int32s(p.Replicas), Adding: int32s(p.AddingReplicas), Removing: int32s(p.RemovingReplicas)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out, nil
+}
+
+// ElectPreferredLeaders runs a preferred leader election for partitions of one
+// topic (kafka-go sends one topic per request).
+func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partitions []int32) ([]PartitionError, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.ElectLeaders(ctx, &kafka.ElectLeadersRequest{Topic: topic, Partitions: ints(partitions), Timeout: c.cfg.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("elect leaders for %q: %w", topic, resp.Error)
+	}
+	out := make([]PartitionError, 0, len(resp.PartitionResults))
+	for _, r := range resp.PartitionResults {
+		out = append(out, PartitionError{Topic: topic, Partition: int32(r.Partition), Err: r.Error})
+	}
+	return out, nil
+}
+
+// DeleteGroups deletes consumer groups; the map holds each group's error.
+func (c *Client) DeleteGroups(ctx context.Context, groups ...string) (map[string]error, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := c.kc.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
+	if err != nil {
+		return nil, fmt.Errorf("delete groups: %w", err)
+	}
+	return nilErrors(resp.Errors), nil
+}
+
+// nilErrors turns kafka-go's "no error" values into nil.
+func nilErrors(in map[string]error) map[string]error {
+	out := make(map[string]error, len(in))
+	for k, e := range in {
+		var ke kafka.Error
+		if errors.As(e, &ke) && ke == 0 {
+			e = nil
+		}
+		out[k] = e
+	}
+	return out
+}
+
+func ints(in []int32) []int {
+	if in == nil {
+		return nil
+	}
+	out := make([]int, len(in))
+	for i, v := range in {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func int32s(in []int) []int32 {
+	out := make([]int32, len(in))
+	for i, v := range in {
+		out[i] = int32(v)
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Special timestamps for ListOffsets.
+const (
+	OffsetEarliest int64 = -2
+	OffsetLatest   int64 = -1
+)
+
+// Offsets holds one offset per partition: Offsets[topic][partition], -1 when
+// unknown (leaderless partition, broker down, or a partition error).
+type Offsets struct {
+	Offsets map[string][]int64
+	// BrokerErrors holds the brokers whose request failed as a whole.
+	BrokerErrors map[int32]error
+	// PartitionErrors counts partitions answered with a Kafka error code.
+	PartitionErrors int
+	// FirstPartitionError is one of those errors, for the log.
+	FirstPartitionError error
+}
+
+// Get returns the offset of one partition, or -1.
+func (o *Offsets) Get(topic string, partition int32) int64 {
+	s := o.Offsets[topic]
+	if partition < 0 || int(partition) >= len(s) {
+		return -1
+	}
+	return s[partition]
+}
+
+// ListOffsets resolves timestamp (OffsetEarliest, OffsetLatest or a Unix time
+// in ms) for the given topics (nil: all topics in md), sending one request per
+// leader broker, all brokers in parallel.
+func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string, timestamp int64) *Offsets {
+	want := map[string]bool(nil)
+	if topics != nil {
+		want = make(map[string]bool, len(topics))
+		for _, t := range topics {
+			want[t] = true
+		}
+	}
+	out := &Offsets{Offsets: make(map[string][]int64, len(md.Topics)), BrokerErrors: map[int32]error{}}
+	byLeader := map[int32]*kmsg.ListOffsetsRequest{}
+	for ti := range md.Topics {
+		t := &md.Topics[ti]
+		if want != nil && !want[t.Name] {
+			continue
+		}
+		maxP := int32(-1)
+		for _, p := range t.Partitions {
+			maxP = max(maxP, p.Partition)
+		}
+		offs := make([]int64, maxP+1)
+		for i := range offs {
+			offs[i] = -1
+		}
+		out.Offsets[t.Name] = offs
+		// Partitions of one topic are appended per leader as one request topic.
+		last := map[int32]int{}
+		for _, p := range t.Partitions {
+			if p.Leader < 0 {
+				continue
+			}
+			req := byLeader[p.Leader]
+			if req == nil {
+				req = kmsg.NewPtrListOffsetsRequest()
+				req.ReplicaID = -1
+				byLeader[p.Leader] = req
+			}
+			idx, ok := last[p.Leader]
+			if !ok {
+				rt := kmsg.NewListOffsetsRequestTopic()
+				rt.Topic = t.Name
+				req.Topics = append(req.Topics, rt)
+				idx = len(req.Topics) - 1
+				last[p.Leader] = idx
+			}
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition = p.Partition
+			rp.Timestamp = timestamp
+			rp.CurrentLeaderEpoch = -1
+			req.Topics[idx].Partitions = append(req.Topics[idx].Partitions, rp)
+		}
+	}
+	var mu sync.Mutex // guards out's maps while the per-broker goroutines write
+	var wg sync.WaitGroup
+	for leader, req := range byLeader {
+		wg.Go(func() {
+			// v1+ returns a single offset; we cap nothing else.
+			resp, err := c.requestBroker(ctx, leader, req, 1, -1)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				out.BrokerErrors[leader] = fmt.Errorf("list offsets: %w", err)
+				return
+			}
+			for _, rt := range resp.(*kmsg.ListOffsetsResponse).Topics {
+				offs := out.Offsets[rt.Topic]
+				for _, rp := range rt.Partitions {
+					if e := kerr.ErrorForCode(rp.ErrorCode); e != nil {
+						out.PartitionErrors++
+						if out.FirstPartitionError == nil {
+							out.FirstPartitionError = fmt.Errorf("%s/%d: %w", rt.Topic, rp.Partition, e)
+						}
+						continue
+					}
+					if rp.Partition >= 0 && int(rp.Partition) < len(offs) {
+						offs[rp.Partition] = rp.Offset
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// StartEndOffsets lists earliest and latest offsets of every partition in md
+// (two requests per leader broker, run in parallel).
+func (c *Client) StartEndOffsets(ctx context.Context, md *Metadata) (start, end *Offsets) {
+	var wg sync.WaitGroup
+	wg.Go(func() { start = c.ListOffsets(ctx, md, nil, OffsetEarliest) })
+	end = c.ListOffsets(ctx, md, nil, OffsetLatest)
+	wg.Wait()
+	return start, end
+}
