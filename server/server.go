@@ -1,0 +1,118 @@
+// Package server is the console's HTTP side: the Gin router and handlers, health endpoints, and the
+// embedded SPA. Handlers read what the collector published and what the store holds; they never call
+// Kafka or the database driver directly (see DESIGN.md: a page view never makes a Kafka call).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Options wires the server to the rest of the console.
+type Options struct {
+	Logger *slog.Logger
+	// Assets is the SPA (web.Assets()); index.html answers every non-API path.
+	Assets fs.FS
+	// Catalog lists the clusters the console knows.
+	Catalog Catalog
+	// Ready reports whether the console can serve (database migrated, collectors started); nil means ready.
+	Ready func(ctx context.Context) error
+	// Version is shown by /healthz.
+	Version string
+}
+
+// Server is the HTTP front of the console.
+type Server struct {
+	opts   Options
+	engine *gin.Engine
+}
+
+// New builds the router. It does no I/O.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	s := &Server{opts: opts, engine: e}
+	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	api := e.Group("/api/v1")
+	api.GET("/clusters", s.listClusters)
+	api.GET("/clusters/:cluster", s.getCluster)
+
+	e.NoRoute(s.noRoute)
+	e.NoMethod(func(c *gin.Context) {
+		writeError(c, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+	return s
+}
+
+// Handler is the root http.Handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Listen opens the console's address, turning "address already in use" into advice.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("cannot listen on %s: the port is already in use by another process; stop it or choose another address with --listen, OSPREY_LISTEN or `listen:` in the config file", addr)
+		}
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers on ln until ctx ends, then drains in-flight requests for up to 10 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.opts.Version})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.opts.Logger.Warn("not ready", "err", err)
+			writeError(c, http.StatusServiceUnavailable, "not_ready", "the console is not ready: "+err.Error())
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

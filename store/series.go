@@ -1,0 +1,384 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Time series. Each kind has one table; Step is the resolution in seconds: 0 for points as polled,
+// then rollups at 60, 300 and 3600 seconds. Ts is a Unix time in seconds (the bucket start for rollups).
+
+// TopicPoint is one topic's figures at one time.
+type TopicPoint struct {
+	Cluster     string
+	Topic       string
+	Step        int
+	Ts          int64
+	StartOffset int64
+	EndOffset   int64
+	SizeBytes   int64
+	MsgsPerSec  float64
+	BytesPerSec float64
+}
+
+// TableName is the topic series table.
+func (TopicPoint) TableName() string { return "topic_metrics" }
+
+// GroupPoint is one consumer group's figures on one topic at one time.
+type GroupPoint struct {
+	Cluster    string
+	GroupName  string
+	Topic      string
+	Step       int
+	Ts         int64
+	Committed  int64
+	Lag        int64
+	LagMax     int64
+	LagSeconds float64
+}
+
+// TableName is the group series table.
+func (GroupPoint) TableName() string { return "group_metrics" }
+
+// BrokerPoint is one broker's figures at one time. Up is 1 or 0 (an availability fraction in rollups).
+type BrokerPoint struct {
+	Cluster       string
+	BrokerID      int32
+	Step          int
+	Ts            int64
+	Up            float64
+	Leaders       int
+	Replicas      int
+	LogDirBytes   int64
+	MsgsInPerSec  float64
+	BytesInPerSec float64
+}
+
+// TableName is the broker series table.
+func (BrokerPoint) TableName() string { return "broker_metrics" }
+
+// ClusterPoint is one cluster's totals at one time.
+type ClusterPoint struct {
+	Cluster         string
+	Step            int
+	Ts              int64
+	Brokers         int
+	BrokersUp       int
+	Topics          int
+	Partitions      int
+	UnderReplicated int
+	Offline         int
+	UnderMinISR     int `gorm:"column:under_min_isr"`
+	TotalLag        int64
+	MsgsPerSec      float64
+	BytesPerSec     float64
+}
+
+// TableName is the cluster series table.
+func (ClusterPoint) TableName() string { return "cluster_metrics" }
+
+// Batch is one collection cycle's points, written together.
+type Batch struct {
+	Topics   []TopicPoint
+	Groups   []GroupPoint
+	Brokers  []BrokerPoint
+	Clusters []ClusterPoint
+}
+
+// Len is the number of points in the batch.
+func (b *Batch) Len() int { return len(b.Topics) + len(b.Groups) + len(b.Brokers) + len(b.Clusters) }
+
+// rowsPerInsert bounds one multi-row INSERT: 1000 rows × ≤ 10 columns stays under both dialects'
+// placeholder limits and keeps statements a few hundred KB.
+const rowsPerInsert = 1000
+
+// WriteBatch appends a cycle's points in multi-row INSERTs inside one transaction. A point whose key
+// already exists (the same second polled twice) is kept as first written.
+func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		tx = tx.Clauses(clause.OnConflict{DoNothing: true})
+		if err := insertRows(tx, b.Topics); err != nil {
+			return fmt.Errorf("writing topic series: %w", err)
+		}
+		if err := insertRows(tx, b.Groups); err != nil {
+			return fmt.Errorf("writing group series: %w", err)
+		}
+		if err := insertRows(tx, b.Brokers); err != nil {
+			return fmt.Errorf("writing broker series: %w", err)
+		}
+		if err := insertRows(tx, b.Clusters); err != nil {
+			return fmt.Errorf("writing cluster series: %w", err)
+		}
+		return nil
+	})
+}
+
+func insertRows[T any](tx *gorm.DB, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.CreateInBatches(rows, rowsPerInsert).Error
+}
+
+// seriesSpec says how a series table rolls up: its key columns and each value's aggregate.
+type seriesSpec struct {
+	name   string
+	table  string
+	keys   []string
+	values []string // "column AGG", AGG one of MIN, MAX, AVG, IAVG (average rounded for integer columns)
+}
+
+var seriesSpecs = []seriesSpec{
+	{"topic", "topic_metrics", []string{"cluster", "topic"},
+		[]string{"start_offset MIN", "end_offset MAX", "size_bytes MAX", "msgs_per_sec AVG", "bytes_per_sec AVG"}},
+	{"group", "group_metrics", []string{"cluster", "group_name", "topic"},
+		[]string{"committed MAX", "lag IAVG", "lag_max MAX", "lag_seconds AVG"}},
+	{"broker", "broker_metrics", []string{"cluster", "broker_id"},
+		[]string{"up AVG", "leaders MAX", "replicas MAX", "log_dir_bytes MAX", "msgs_in_per_sec AVG", "bytes_in_per_sec AVG"}},
+	{"cluster", "cluster_metrics", []string{"cluster"},
+		[]string{"brokers MAX", "brokers_up MIN", "topics MAX", "partitions MAX", "under_replicated MAX", "offline MAX",
+			"under_min_isr MAX", "total_lag IAVG", "msgs_per_sec AVG", "bytes_per_sec AVG"}},
+}
+
+// Steps are the rollup resolutions, each built from the one before it (raw → 1 min → 5 min → 1 h).
+var Steps = []int{0, 60, 300, 3600}
+
+// RollupGrace is how long after a bucket ends its rollup waits for late points (a poll cycle that
+// started before the bucket's end and finished after it).
+const RollupGrace = 90 * time.Second
+
+// Rollup aggregates every complete bucket not yet rolled up, for every series and step, each bucket
+// exactly once (progress is kept in rollup_state, in the same transaction as the rows).
+// Returns the number of rollup rows written.
+func (s *Store) Rollup(ctx context.Context, now time.Time) (int64, error) {
+	var written int64
+	for _, spec := range seriesSpecs {
+		// prevDone is how far the finer step's rows are complete; raw rows are complete up to now-grace.
+		prevDone := now.Add(-RollupGrace).Unix()
+		for i := 1; i < len(Steps); i++ {
+			n, done, err := s.rollupOne(ctx, spec, Steps[i-1], Steps[i], prevDone)
+			if err != nil {
+				return written, fmt.Errorf("rolling up %s series to %ds: %w", spec.name, Steps[i], err)
+			}
+			written += n
+			prevDone = done
+		}
+	}
+	return written, nil
+}
+
+func (s *Store) rollupOne(ctx context.Context, spec seriesSpec, from, to int, sourceDone int64) (int64, int64, error) {
+	var written, doneUntil int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var state struct{ DoneUntil int64 }
+		err := tx.Raw("SELECT done_until FROM rollup_state WHERE series = ? AND step = ?", spec.name, to).Scan(&state).Error
+		if err != nil {
+			return err
+		}
+		start := state.DoneUntil
+		if start == 0 {
+			// First run: start at the oldest source bucket.
+			var first struct{ Ts *int64 }
+			if err := tx.Raw(fmt.Sprintf("SELECT MIN(ts) AS ts FROM %s WHERE step = ?", spec.table), from).Scan(&first).Error; err != nil {
+				return err
+			}
+			if first.Ts == nil {
+				doneUntil = 0
+				return nil
+			}
+			start = *first.Ts - *first.Ts%int64(to)
+		}
+		end := sourceDone - sourceDone%int64(to)
+		doneUntil = start
+		if end <= start {
+			return nil
+		}
+		cols := append([]string{}, spec.keys...)
+		cols = append(cols, "step", "ts")
+		sel := append([]string{}, spec.keys...)
+		bucket := fmt.Sprintf("ts - (ts %% %d)", to)
+		sel = append(sel, fmt.Sprintf("%d", to), bucket)
+		for _, v := range spec.values {
+			col, agg, _ := strings.Cut(v, " ")
+			cols = append(cols, col)
+			switch agg {
+			case "IAVG":
+				sel = append(sel, fmt.Sprintf("ROUND(AVG(%s))", col))
+			default:
+				sel = append(sel, fmt.Sprintf("%s(%s)", agg, col))
+			}
+		}
+		// Step values are our own constants, formatted in: MySQL's ONLY_FULL_GROUP_BY does not treat two
+		// placeholders as the same expression.
+		q := fmt.Sprintf("%s %s (%s) SELECT %s FROM %s WHERE step = %d AND ts >= ? AND ts < ? GROUP BY %s, %s",
+			s.insertIgnore(), spec.table, strings.Join(cols, ", "), strings.Join(sel, ", "), spec.table, from,
+			strings.Join(spec.keys, ", "), bucket)
+		res := tx.Exec(q, start, end)
+		if res.Error != nil {
+			return res.Error
+		}
+		written = res.RowsAffected
+		doneUntil = end
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "series"}, {Name: "step"}},
+			DoUpdates: clause.AssignmentColumns([]string{"done_until"}),
+		}).Table("rollup_state").Create(map[string]any{"series": spec.name, "step": to, "done_until": end}).Error
+	})
+	return written, doneUntil, err
+}
+
+// RetentionPolicy is how long each step's rows are kept.
+type RetentionPolicy struct {
+	Raw, Minute, FiveMin, Hour time.Duration
+	Audit                      time.Duration
+}
+
+func (p RetentionPolicy) forStep(step int) time.Duration {
+	switch step {
+	case 0:
+		return p.Raw
+	case 60:
+		return p.Minute
+	case 300:
+		return p.FiveMin
+	default:
+		return p.Hour
+	}
+}
+
+// deleteChunk bounds one MySQL DELETE so retention never holds long locks on a busy table.
+const deleteChunk = 10000
+
+// Expire deletes points older than the policy allows at each step, the audit log past its horizon and
+// expired sessions. Deletes go by the (step, ts) index range, never a full scan. Returns rows deleted.
+func (s *Store) Expire(ctx context.Context, now time.Time, p RetentionPolicy) (int64, error) {
+	var total int64
+	for _, spec := range seriesSpecs {
+		for _, step := range Steps {
+			keep := p.forStep(step)
+			if keep <= 0 {
+				continue
+			}
+			cutoff := now.Add(-keep).Unix()
+			n, err := s.deleteRange(ctx, fmt.Sprintf("DELETE FROM %s WHERE step = ? AND ts < ?", spec.table), step, cutoff)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("expiring %s series at step %d: %w", spec.name, step, err)
+			}
+		}
+	}
+	if p.Audit > 0 {
+		n, err := s.deleteRange(ctx, "DELETE FROM audit_log WHERE at < ?", now.Add(-p.Audit).UTC())
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("expiring audit log: %w", err)
+		}
+	}
+	n, err := s.deleteRange(ctx, "DELETE FROM sessions WHERE expires_at < ?", now.UTC())
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("expiring sessions: %w", err)
+	}
+	return total, nil
+}
+
+func (s *Store) deleteRange(ctx context.Context, q string, args ...any) (int64, error) {
+	if s.dialect != "mysql" {
+		res := s.db.WithContext(ctx).Exec(q, args...)
+		return res.RowsAffected, res.Error
+	}
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(q+fmt.Sprintf(" LIMIT %d", deleteChunk), args...)
+		if res.Error != nil {
+			return total, res.Error
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < deleteChunk {
+			return total, nil
+		}
+	}
+}
+
+// SeriesRange selects points of one series between From and To (inclusive) at one step.
+type SeriesRange struct {
+	From, To time.Time
+	// Step is the resolution; StepFor picks one from the range when the caller has no preference.
+	Step int
+}
+
+// StepFor picks the finest resolution that still holds data for `from` under the policy and keeps the
+// number of points per series under about maxPoints (given the raw poll interval).
+func StepFor(now, from, to time.Time, p RetentionPolicy, pollInterval time.Duration, maxPoints int) int {
+	span := to.Sub(from)
+	for _, step := range Steps {
+		keep := p.forStep(step)
+		if keep > 0 && from.Before(now.Add(-keep)) {
+			continue
+		}
+		res := time.Duration(step) * time.Second
+		if step == 0 {
+			res = pollInterval
+		}
+		if res > 0 && int(span/res) > maxPoints {
+			continue
+		}
+		return step
+	}
+	return Steps[len(Steps)-1]
+}
+
+// TopicSeries reads one topic's points.
+func (s *Store) TopicSeries(ctx context.Context, cluster, topic string, r SeriesRange) ([]TopicPoint, error) {
+	var out []TopicPoint
+	err := s.db.WithContext(ctx).Where("cluster = ? AND topic = ? AND step = ? AND ts BETWEEN ? AND ?",
+		cluster, topic, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading topic series: %w", err)
+	}
+	return out, nil
+}
+
+// GroupSeries reads one group's points on every topic it consumes, or on one topic when topic != "".
+func (s *Store) GroupSeries(ctx context.Context, cluster, group, topic string, r SeriesRange) ([]GroupPoint, error) {
+	q := s.db.WithContext(ctx).Where("cluster = ? AND group_name = ? AND step = ? AND ts BETWEEN ? AND ?",
+		cluster, group, r.Step, r.From.Unix(), r.To.Unix())
+	if topic != "" {
+		q = q.Where("topic = ?", topic)
+	}
+	var out []GroupPoint
+	if err := q.Order("topic, ts").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("reading group series: %w", err)
+	}
+	return out, nil
+}
+
+// BrokerSeries reads one broker's points.
+func (s *Store) BrokerSeries(ctx context.Context, cluster string, broker int32, r SeriesRange) ([]BrokerPoint, error) {
+	var out []BrokerPoint
+	err := s.db.WithContext(ctx).Where("cluster = ? AND broker_id = ? AND step = ? AND ts BETWEEN ? AND ?",
+		cluster, broker, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading broker series: %w", err)
+	}
+	return out, nil
+}
+
+// ClusterSeries reads a cluster's totals.
+func (s *Store) ClusterSeries(ctx context.Context, cluster string, r SeriesRange) ([]ClusterPoint, error) {
+	var out []ClusterPoint
+	err := s.db.WithContext(ctx).Where("cluster = ? AND step = ? AND ts BETWEEN ? AND ?",
+		cluster, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading cluster series: %w", err)
+	}
+	return out, nil
+}
