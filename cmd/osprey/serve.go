@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/osprey-kafka/osprey/config"
+	"github.com/osprey-kafka/osprey/server"
+	"github.com/osprey-kafka/osprey/store"
+	"github.com/osprey-kafka/osprey/web"
+)
+
+func newServeCmd(g *globalFlags) *cobra.Command {
+	var listen, dataDir string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the console: dashboard and API on :8048 (the default command)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flags := map[string]string{}
+			if cmd.Flags().Changed("listen") {
+				flags["listen"] = listen
+			}
+			if cmd.Flags().Changed("data-dir") {
+				flags["dataDir"] = dataDir
+			}
+			cfg, err := loadConfig(g, flags)
+			if err != nil {
+				return err
+			}
+			return runConsole(cmd.Context(), cmd, cfg)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "HTTP address, host:port (default \":8048\")")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory for the SQLite database and embedded cluster data (default \"./data\")")
+	return cmd
+}
+
+// runConsole starts the parts of the console in dependency order and stops them in reverse when ctx ends.
+func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) error {
+	log := newLogger(cmd.ErrOrStderr(), cfg.Log)
+
+	// Listen first: a port in use is the most common start-up failure and should be reported before
+	// anything is written.
+	ln, err := server.Listen(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN,
+		DataDir: cfg.DataDir, MaxOpenConns: cfg.Database.MaxOpenConns, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+
+	catalog := server.StaticCatalog{}
+	for _, cl := range cfg.Clusters {
+		if err := st.UpsertCluster(ctx, &store.Cluster{Name: cl.Name, Source: "config",
+			BootstrapServers: strings.Join(cl.BootstrapServers, ","), ZooKeeper: cl.ZooKeeper}); err != nil {
+			return err
+		}
+		catalog = append(catalog, server.ClusterSummary{Name: cl.Name, BootstrapServers: cl.BootstrapServers, ZooKeeper: cl.ZooKeeper})
+	}
+	if cfg.Embedded.Enabled {
+		log.Warn("the embedded cluster is not available in this build yet; monitoring configured clusters only", "name", cfg.Embedded.Name)
+	}
+
+	srv := server.New(server.Options{
+		Logger:  log,
+		Assets:  web.Assets(),
+		Catalog: catalog,
+		Version: version,
+		Ready: func(ctx context.Context) error {
+			_, _, err := st.SchemaVersion(ctx)
+			return err
+		},
+	})
+	if !web.Built() {
+		log.Warn("this binary has no web interface (built without -tags spa); `make build` embeds it")
+	}
+	log.Info("console listening", "addr", ln.Addr().String(), "url", consoleURL(ln.Addr().String()),
+		"database", cfg.Database.Driver, "clusters", len(catalog))
+	start := time.Now()
+	err = srv.Serve(ctx, ln)
+	log.Info("console stopped", "uptime", time.Since(start).Round(time.Second))
+	return err
+}
+
+func consoleURL(addr string) string {
+	if strings.HasPrefix(addr, "[::]:") || strings.HasPrefix(addr, "0.0.0.0:") {
+		addr = "localhost" + addr[strings.LastIndex(addr, ":"):]
+	}
+	return fmt.Sprintf("http://%s/", addr)
+}
