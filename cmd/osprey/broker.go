@@ -1,19 +1,88 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/osprey-kafka/osprey/broker"
 )
 
-// newBrokerCmd runs one Kafka-compatible broker. The broker runtime replaces this placeholder.
+// newBrokerCmd is `osprey broker --config server.properties`: one
+// Kafka-compatible broker process configured with Apache Kafka's broker
+// property names. It stops gracefully (logs flushed and closed) on SIGTERM
+// or SIGINT.
 func newBrokerCmd() *cobra.Command {
-	return &cobra.Command{
+	var (
+		configPath string
+		overrides  []string
+	)
+	cmd := &cobra.Command{
 		Use:   "broker",
-		Short: "Run one Kafka-compatible broker from a Kafka-style server.properties",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return fmt.Errorf("osprey broker: %w", errNotYet)
+		Short: "Run one Kafka-compatible broker (server.properties configuration)",
+		Long: "Run one Kafka-compatible broker. The configuration file uses Apache Kafka's broker\n" +
+			"property names (broker.id, listeners, advertised.listeners, log.dirs, num.partitions,\n" +
+			"log.segment.bytes, log.retention.hours, ...); --override key=value takes precedence.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.Default()
+			props := map[string]string{}
+			if configPath != "" {
+				f, err := os.Open(configPath)
+				if err != nil {
+					return fmt.Errorf("opening broker config: %w", err)
+				}
+				p, err := broker.ReadProperties(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", configPath, err)
+				}
+				props = p
+			}
+			for _, o := range overrides {
+				k, v, ok := cutKV(o)
+				if !ok {
+					return fmt.Errorf("--override %q: want key=value", o)
+				}
+				props[k] = v
+			}
+			cfg, err := broker.ConfigFromProperties(props, log)
+			if err != nil {
+				return err
+			}
+			b, err := broker.New(cfg, broker.WithLogger(log))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			err = b.Start(startCtx)
+			cancel()
+			if err != nil {
+				return err
+			}
+			<-ctx.Done()
+			log.Info("shutting down broker")
+			return b.Close()
 		},
 	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "", "server.properties file")
+	cmd.Flags().StringArrayVar(&overrides, "override", nil, "property override key=value (repeatable)")
+	return cmd
+}
+
+func cutKV(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '=' {
+			return s[:i], s[i+1:], i > 0
+		}
+	}
+	return "", "", false
 }

@@ -1,0 +1,79 @@
+package broker
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Produce: v3-12
+//
+// Behavior:
+// * Record batches are appended as received (magic 2 only); the storage
+//   layer assigns offsets and checks CRCs and sizes.
+// * Idempotent producers: per-partition sequence checks under the
+//   partition's lock. A retried batch already written is answered with its
+//   original base offset; a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER; an old
+//   epoch gets INVALID_PRODUCER_EPOCH.
+// * acks=0 gets no response at all; acks=1 and acks=-1 are answered once
+//   the batch is in the log (one replica in part 1, so the ISR is always
+//   just this broker). Other acks values get INVALID_REQUIRED_ACKS.
+// * Transactional batches are refused (no transaction coordinator).
+//
+// Version notes:
+// * v3: record batch v2 only (older message formats are not supported).
+// * v5: log start offset; v8: per-record errors (not produced); v9: flexible.
+// * v13 (topic ids) is not supported.
+
+func init() { regKey(0, 3, 12, handleProduce) }
+
+const errInvalidRequiredAcks = 21
+
+func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	appended := false
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		_, known := b.cluster.Topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+			switch {
+			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
+				sp.ErrorCode = errInvalidRequiredAcks
+			case !known:
+				sp.ErrorCode = errUnknownTopicOrPart
+			case rt.Topic == offsetsTopic:
+				// Clients must not write the group coordinator's topic.
+				sp.ErrorCode = errInvalidTopic
+			default:
+				p := b.data.get(rt.Topic, rp.Partition)
+				if p == nil {
+					sp.ErrorCode = errUnknownTopicOrPart
+					break
+				}
+				res := p.produce(rp.Records)
+				sp.ErrorCode = res.code
+				if res.code == 0 {
+					sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = res.baseOffset, res.logAppendTime, res.logStartOffset
+					if res.records > 0 {
+						appended = true
+						b.metrics.messagesIn.Add(float64(res.records))
+						b.metrics.topicMessagesIn.WithLabelValues(rt.Topic).Add(float64(res.records))
+						b.metrics.topicBytesIn.WithLabelValues(rt.Topic).Add(float64(res.bytes))
+					}
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if appended {
+		b.signalAppend()
+	}
+	if req.Acks == 0 {
+		return nil, errNoResponse
+	}
+	return resp, nil
+}

@@ -1,0 +1,139 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Metadata: v0-12
+//
+// Behavior:
+// * Brokers, cluster id and controller come from the ClusterView.
+// * A null topic list (v1+) or an empty one (v0) lists every topic.
+// * Unknown topics are created when auto.create.topics.enable is set and
+//   the request allows it (always before v4), with num.partitions and
+//   default.replication.factor capped at the number of brokers.
+// * Topics may be asked for by id (v10+); an unknown id gets
+//   UNKNOWN_TOPIC_ID.
+//
+// Version notes:
+// * v4: AllowAutoTopicCreation.
+// * v7: leader epoch; v9: flexible; v10: topic ids.
+// * v8-10: authorized operations are not computed (left at INT32_MIN, the
+//   protocol's "not requested" value) since there are no ACLs.
+
+func init() { regKey(3, 0, 12, handleMetadata) }
+
+func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.MetadataRequest)
+	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+	view := b.cluster
+
+	for _, bi := range view.Brokers() {
+		mb := kmsg.NewMetadataResponseBroker()
+		mb.NodeID, mb.Host, mb.Port = bi.ID, bi.Host, bi.Port
+		if bi.Rack != "" {
+			mb.Rack = kmsg.StringPtr(bi.Rack)
+		}
+		resp.Brokers = append(resp.Brokers, mb)
+	}
+	resp.ClusterID = kmsg.StringPtr(view.ClusterID())
+	resp.ControllerID = view.ControllerID()
+
+	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
+	if all {
+		for _, t := range view.Topics() {
+			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version))
+		}
+		return resp, nil
+	}
+	allowCreate := b.cfg.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
+	for _, rt := range req.Topics {
+		var (
+			t  TopicInfo
+			ok bool
+		)
+		if rt.Topic == nil {
+			t, ok = view.TopicByID(rt.TopicID)
+			if !ok {
+				mt := kmsg.NewMetadataResponseTopic()
+				mt.TopicID = rt.TopicID
+				mt.ErrorCode = errUnknownTopicID
+				resp.Topics = append(resp.Topics, mt)
+				continue
+			}
+		} else {
+			t, ok = view.Topic(*rt.Topic)
+		}
+		if !ok {
+			mt := kmsg.NewMetadataResponseTopic()
+			mt.Topic = rt.Topic
+			switch {
+			case !validTopicName(*rt.Topic):
+				mt.ErrorCode = errInvalidTopic
+			case !allowCreate || isInternalTopic(*rt.Topic):
+				mt.ErrorCode = errUnknownTopicOrPart
+			default:
+				created, code := b.autoCreate(*rt.Topic)
+				if code != 0 {
+					mt.ErrorCode = code
+				} else {
+					t, ok = created, true
+				}
+			}
+			if !ok {
+				resp.Topics = append(resp.Topics, mt)
+				continue
+			}
+		}
+		resp.Topics = append(resp.Topics, metadataTopic(t, req.Version))
+	}
+	return resp, nil
+}
+
+// autoCreate creates a topic with the broker defaults (Metadata and
+// FindCoordinator paths). A concurrent creation of the same name is fine.
+func (b *Broker) autoCreate(name string) (TopicInfo, int16) {
+	rf := b.cfg.DefaultReplicationFactor
+	if n := int16(len(b.cluster.Brokers())); rf > n {
+		rf = n
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	t, err := b.cluster.CreateTopic(ctx, TopicSpec{Name: name, Partitions: b.cfg.NumPartitions, ReplicationFactor: rf}, false)
+	if errors.Is(err, ErrTopicExists) {
+		if t, ok := b.cluster.Topic(name); ok {
+			return t, 0
+		}
+	}
+	if err != nil {
+		b.log.Warn("auto-creating topic", "topic", name, "err", err)
+		return TopicInfo{}, errLeaderNotAvailable
+	}
+	b.log.Info("auto-created topic", "topic", name, "partitions", b.cfg.NumPartitions)
+	return t, 0
+}
+
+func metadataTopic(t TopicInfo, version int16) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic = kmsg.StringPtr(t.Name)
+	mt.TopicID = t.ID
+	mt.IsInternal = t.Internal
+	for _, p := range t.Partitions {
+		mp := kmsg.NewMetadataResponseTopicPartition()
+		mp.Partition = p.Partition
+		mp.Leader = p.Leader
+		mp.LeaderEpoch = p.LeaderEpoch
+		mp.Replicas = p.Replicas
+		mp.ISR = p.ISR
+		mp.OfflineReplicas = []int32{}
+		if p.Leader < 0 {
+			mp.ErrorCode = errLeaderNotAvailable
+		}
+		mt.Partitions = append(mt.Partitions, mp)
+	}
+	return mt
+}

@@ -1,0 +1,73 @@
+package broker
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// FindCoordinator: v0-4
+//
+// Behavior:
+// * Group keys: the coordinator is the leader of the group's
+//   __consumer_offsets partition (this broker in a single-broker cluster).
+// * Transaction keys get COORDINATOR_NOT_AVAILABLE (no transactions).
+//
+// Version notes:
+// * v1: key type, error message; v3: flexible; v4: several keys at once.
+
+func init() { regKey(10, 0, 4, handleFindCoordinator) }
+
+func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.FindCoordinatorRequest)
+	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	keys := req.CoordinatorKeys
+	if req.Version < 4 {
+		keys = []string{req.CoordinatorKey}
+	}
+	for _, key := range keys {
+		c := kmsg.NewFindCoordinatorResponseCoordinator()
+		c.Key = key
+		c.NodeID, c.Port = -1, -1
+		if req.CoordinatorType != 0 {
+			c.ErrorCode = errCoordinatorNotAvail
+		} else if bi, ok := b.groupCoordinatorFor(key); ok {
+			c.NodeID, c.Host, c.Port = bi.ID, bi.Host, bi.Port
+		} else {
+			c.ErrorCode = errCoordinatorNotAvail
+		}
+		resp.Coordinators = append(resp.Coordinators, c)
+	}
+	if req.Version < 4 {
+		c := resp.Coordinators[0]
+		resp.Coordinators = nil
+		resp.ErrorCode, resp.NodeID, resp.Host, resp.Port = c.ErrorCode, c.NodeID, c.Host, c.Port
+	}
+	return resp, nil
+}
+
+// groupCoordinatorFor finds the broker leading the group's offsets partition.
+func (b *Broker) groupCoordinatorFor(group string) (BrokerInfo, bool) {
+	t, ok := b.cluster.Topic(offsetsTopic)
+	if !ok || len(t.Partitions) == 0 {
+		return BrokerInfo{}, false
+	}
+	leader := t.Partitions[groupPartition(group, int32(len(t.Partitions)))].Leader
+	for _, bi := range b.cluster.Brokers() {
+		if bi.ID == leader {
+			return bi, true
+		}
+	}
+	return BrokerInfo{}, false
+}
+
+// coordinatorCode is NOT_COORDINATOR unless this broker coordinates group.
+func (b *Broker) coordinatorCode(group string) int16 {
+	if group == "" {
+		return errInvalidGroupID
+	}
+	bi, ok := b.groupCoordinatorFor(group)
+	if !ok {
+		return errCoordinatorNotAvail
+	}
+	if bi.ID != b.cfg.BrokerID {
+		return errNotCoordinator
+	}
+	return 0
+}

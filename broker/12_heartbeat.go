@@ -1,0 +1,48 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Heartbeat: v0-4
+//
+// Behavior:
+// * Keeps the member's session alive. During PreparingRebalance the answer
+//   is REBALANCE_IN_PROGRESS so the member rejoins.
+// * Unknown member: UNKNOWN_MEMBER_ID; wrong generation: ILLEGAL_GENERATION.
+//
+// Version notes:
+// * v3: instance id; v4: flexible.
+
+func init() { regKey(12, 0, 4, handleHeartbeat) }
+
+func handleHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.HeartbeatRequest)
+	resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
+	if code := b.coordinatorCode(req.Group); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
+	g := b.groups.get(req.Group, false)
+	if g == nil {
+		resp.ErrorCode = errUnknownMemberID
+		return resp, nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m, ok := g.members[req.MemberID]
+	switch {
+	case !ok:
+		resp.ErrorCode = errUnknownMemberID
+	case req.Generation != g.generation:
+		resp.ErrorCode = errIllegalGeneration
+	default:
+		m.lastSession = time.Now()
+		if g.state == groupPreparingRebalance {
+			resp.ErrorCode = errRebalanceInProgress
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,58 @@
+package broker
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// LeaveGroup: v0-5
+//
+// Behavior:
+// * Removes the members and rebalances the rest. Unknown members get
+//   UNKNOWN_MEMBER_ID (per member from v3).
+//
+// Version notes:
+// * v3: several members (batch leave, by member or instance id);
+//   v4: flexible; v5: reason.
+
+func init() { regKey(13, 0, 5, handleLeaveGroup) }
+
+func handleLeaveGroup(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.LeaveGroupRequest)
+	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if code := b.coordinatorCode(req.Group); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
+	leaving := req.Members
+	if req.Version < 3 {
+		leaving = []kmsg.LeaveGroupRequestMember{{MemberID: req.MemberID}}
+	}
+	g := b.groups.get(req.Group, false)
+	if g == nil {
+		resp.ErrorCode = errUnknownMemberID
+		return resp, nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, lm := range leaving {
+		rm := kmsg.NewLeaveGroupResponseMember()
+		rm.MemberID, rm.InstanceID = lm.MemberID, lm.InstanceID
+		id := lm.MemberID
+		if id == "" && lm.InstanceID != nil {
+			for mid, m := range g.members {
+				if m.instanceID != nil && *m.instanceID == *lm.InstanceID {
+					id = mid
+				}
+			}
+		}
+		if _, ok := g.members[id]; ok {
+			g.removeMember(id)
+		} else {
+			rm.ErrorCode = errUnknownMemberID
+		}
+		resp.Members = append(resp.Members, rm)
+	}
+	if req.Version < 3 {
+		resp.ErrorCode = resp.Members[0].ErrorCode
+		resp.Members = nil
+	}
+	return resp, nil
+}

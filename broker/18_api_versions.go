@@ -1,0 +1,39 @@
+package broker
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// ApiVersions: v0-4
+//
+// Behavior:
+// * Lists every registered API key with its version range (the registry is
+//   the single source of truth).
+// * The response header is always v0, even for flexible request versions.
+// * A version above 4 gets a v0 response with UNSUPPORTED_VERSION and the
+//   list, so the client can retry with a version we know (KIP-511).
+//
+// Version notes:
+// * v3: flexible, client software name/version (logged at debug level).
+// * v4: no field changes (Kafka 3.7+ clients send it).
+
+func init() { regKey(18, 0, 4, handleApiVersions) }
+
+func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.ApiVersionsRequest)
+	if req.Version >= 3 {
+		r.c.log.Debug("client software", "name", req.ClientSoftwareName, "version", req.ClientSoftwareVersion)
+	}
+	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
+	resp.ApiKeys = supportedAPIs()
+	return resp, nil
+}
+
+// apiVersionsUnsupported answers a too-new (or undecodable) ApiVersions
+// request with a v0 response carrying UNSUPPORTED_VERSION and our ranges.
+func apiVersionsUnsupported(r *request) kmsg.Response {
+	r.hdr.version = 0
+	r.hdr.flexible = false
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.ErrorCode = errUnsupportedVersion
+	resp.ApiKeys = supportedAPIs()
+	return resp
+}

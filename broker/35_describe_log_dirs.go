@@ -1,0 +1,70 @@
+package broker
+
+import (
+	"sort"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DescribeLogDirs: v0-4
+//
+// Behavior:
+// * One entry per log dir with the size of each partition log in it and
+//   (v4+) the file system's total and usable bytes. A null topic list
+//   describes every partition. Memory-only brokers report one dir named
+//   "memory".
+//
+// Version notes:
+// * v2: flexible; v3: top-level error code; v4: total/usable bytes.
+
+func init() { regKey(35, 0, 4, handleDescribeLogDirs) }
+
+func handleDescribeLogDirs(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	want := func(string, int32) bool { return true }
+	if req.Topics != nil {
+		set := map[topicPartition]bool{}
+		for _, t := range req.Topics {
+			for _, p := range t.Partitions {
+				set[topicPartition{t.Topic, p}] = true
+			}
+		}
+		want = func(t string, p int32) bool { return set[topicPartition{t, p}] }
+	}
+	for _, m := range b.store.mgrs {
+		d := kmsg.NewDescribeLogDirsResponseDir()
+		d.Dir = m.Dir()
+		if d.Dir == "" {
+			d.Dir = "memory"
+		} else {
+			var st syscall.Statfs_t
+			if err := syscall.Statfs(d.Dir, &st); err == nil {
+				d.TotalBytes = int64(st.Blocks) * st.Bsize
+				d.UsableBytes = int64(st.Bavail) * st.Bsize
+			}
+		}
+		byTopic := map[string][]kmsg.DescribeLogDirsResponseDirTopicPartition{}
+		for _, pl := range m.Logs() {
+			if !want(pl.Topic, pl.Partition) {
+				continue
+			}
+			dp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
+			dp.Partition, dp.Size = pl.Partition, pl.Log.Size()
+			byTopic[pl.Topic] = append(byTopic[pl.Topic], dp)
+		}
+		names := make([]string, 0, len(byTopic))
+		for t := range byTopic {
+			names = append(names, t)
+		}
+		sort.Strings(names)
+		for _, t := range names {
+			dt := kmsg.NewDescribeLogDirsResponseDirTopic()
+			dt.Topic, dt.Partitions = t, byTopic[t]
+			d.Topics = append(d.Topics, dt)
+		}
+		resp.Dirs = append(resp.Dirs, d)
+	}
+	return resp, nil
+}

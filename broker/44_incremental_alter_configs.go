@@ -1,0 +1,60 @@
+package broker
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// IncrementalAlterConfigs: v0-1
+//
+// Behavior:
+// * Topics: SET and DELETE change single overrides; APPEND and SUBTRACT
+//   edit list values (cleanup.policy, throttled replicas). Validation
+//   happens before anything is changed.
+// * Brokers: static here: INVALID_REQUEST.
+//
+// Version notes:
+// * v1: flexible.
+
+func init() { regKey(44, 0, 1, handleIncrementalAlterConfigs) }
+
+func handleIncrementalAlterConfigs(b *Broker, r *request) (kmsg.Response, error) {
+	req := r.kreq.(*kmsg.IncrementalAlterConfigsRequest)
+	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
+	for _, rr := range req.Resources {
+		res := kmsg.NewIncrementalAlterConfigsResponseResource()
+		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		switch rr.ResourceType {
+		case resourceTopic:
+			t, ok := b.cluster.Topic(rr.ResourceName)
+			if !ok {
+				res.ErrorCode = errUnknownTopicOrPart
+				break
+			}
+			changes := map[string]*string{}
+			for _, c := range rr.Configs {
+				switch c.Op {
+				case kmsg.IncrementalAlterConfigOpSet:
+					changes[c.Name] = c.Value
+				case kmsg.IncrementalAlterConfigOpDelete:
+					changes[c.Name] = nil
+				case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+					cur, ok := t.Configs[c.Name]
+					if !ok {
+						cur = b.cfg.effectiveTopicConfigs(nil)[c.Name].value
+					}
+					v := applyListOp(cur, c.Op, deref(c.Value))
+					changes[c.Name] = &v
+				default:
+					res.ErrorCode = errInvalidRequest
+				}
+			}
+			if res.ErrorCode == 0 {
+				res.ErrorCode, res.ErrorMessage = b.setTopicConfigs(rr.ResourceName, changes, false, req.ValidateOnly)
+			}
+		case resourceBroker:
+			res.ErrorCode, res.ErrorMessage = errInvalidRequest, kmsg.StringPtr("broker configs are static in Osprey")
+		default:
+			res.ErrorCode, res.ErrorMessage = errInvalidRequest, kmsg.StringPtr("unsupported resource type")
+		}
+		resp.Resources = append(resp.Resources, res)
+	}
+	return resp, nil
+}

@@ -1,0 +1,327 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Broker is one Kafka-compatible broker. Create it with New, run it with
+// Start, stop it with Close.
+type Broker struct {
+	cfg Config
+	log *slog.Logger
+
+	metrics *brokerMetrics
+	store   *logStore
+	cluster Cluster
+	data    *partitions
+	groups  *groupCoordinator
+	pids    *producerIDs
+
+	// appendSignal is closed and replaced after every append so long-poll
+	// fetches can re-check; swapped atomically, never under a lock.
+	appendSignal atomic.Pointer[chan struct{}]
+
+	ln        net.Listener
+	metricsLn net.Listener
+	metricsSv *http.Server
+	advHost   string
+	advPort   int32
+
+	mu     sync.Mutex // guards conns and closed
+	conns  map[*conn]struct{}
+	closed bool
+
+	ctx    context.Context // cancelled by Close: stops background goroutines
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // accept loop, connections, background loops
+}
+
+// Option customises a Broker.
+type Option func(*Broker)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.log = l } }
+
+// New validates cfg and returns a broker that is not yet listening. It does
+// no I/O; Start opens the logs and the listener.
+func New(cfg Config, opts ...Option) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.AdvertisedListeners) == 0 {
+		cfg.AdvertisedListeners = cfg.Listeners
+	}
+	for _, l := range append(append([]string(nil), cfg.Listeners...), cfg.AdvertisedListeners...) {
+		if _, err := parseListener(l); err != nil {
+			return nil, err
+		}
+	}
+	b := &Broker{cfg: cfg, log: slog.Default(), conns: map[*conn]struct{}{}}
+	for _, o := range opts {
+		o(b)
+	}
+	b.log = b.log.With("broker", cfg.BrokerID)
+	b.metrics = newBrokerMetrics(cfg.BrokerID)
+	ch := make(chan struct{})
+	b.appendSignal.Store(&ch)
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	return b, nil
+}
+
+// Registry is the broker's own Prometheus registry (not the global one).
+func (b *Broker) Registry() *prometheus.Registry { return b.metrics.reg }
+
+// Config returns the broker's configuration.
+func (b *Broker) Config() Config { return b.cfg }
+
+// Addr is the address the broker listens on (host:port), valid after Start.
+func (b *Broker) Addr() string {
+	if b.ln == nil {
+		return ""
+	}
+	return b.ln.Addr().String()
+}
+
+// MetricsAddr is the metrics endpoint's address, or "" if not enabled.
+func (b *Broker) MetricsAddr() string {
+	if b.metricsLn == nil {
+		return ""
+	}
+	return b.metricsLn.Addr().String()
+}
+
+// Start opens the logs (recovering them after an unclean stop), reloads
+// topic and group state, and starts listening. It returns once the broker
+// accepts connections; ctx bounds the start-up only.
+func (b *Broker) Start(ctx context.Context) error {
+	ls, err := parseListener(b.cfg.Listeners[0])
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	b.ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(ls.host, strconv.Itoa(ls.port)))
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", b.cfg.Listeners[0], err)
+	}
+	adv, _ := parseListener(b.cfg.AdvertisedListeners[0])
+	b.advHost, b.advPort = adv.host, int32(adv.port)
+	if b.advPort == 0 { // listener on port 0: advertise the port we got
+		b.advPort = int32(b.ln.Addr().(*net.TCPAddr).Port)
+	}
+	if b.advHost == "" || b.advHost == "0.0.0.0" || b.advHost == "::" {
+		b.advHost = "127.0.0.1"
+	}
+
+	if err := b.open(ctx); err != nil {
+		b.ln.Close()
+		return err
+	}
+
+	if b.cfg.MetricsListen != "" {
+		if err := b.startMetrics(ctx); err != nil {
+			b.ln.Close()
+			b.shutdownData()
+			return err
+		}
+	}
+	b.wg.Add(1)
+	go b.acceptLoop()
+	b.log.Info("broker started", "addr", b.Addr(), "advertised", net.JoinHostPort(b.advHost, strconv.Itoa(int(b.advPort))),
+		"log_dirs", b.cfg.LogDirs, "cluster_id", b.cluster.ClusterID())
+	return nil
+}
+
+// open sets up storage, cluster metadata, partitions, producer ids and the
+// group coordinator.
+func (b *Broker) open(ctx context.Context) error {
+	store, clusterID, err := openLogStore(b.cfg, b.log)
+	if err != nil {
+		return err
+	}
+	b.store = store
+	topicsPath := ""
+	if len(b.cfg.LogDirs) > 0 {
+		topicsPath = filepath.Join(b.cfg.LogDirs[0], "osprey-topics.json")
+	}
+	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack}
+	lc, err := newLocalCluster(self, clusterID, topicsPath)
+	if err != nil {
+		b.store.Close()
+		return err
+	}
+	b.cluster = lc
+	b.data = newPartitions(b)
+	lc.onChange = b.data.sync
+	for _, t := range lc.Topics() {
+		b.data.sync(t, false)
+	}
+	for _, tp := range b.store.orphans(func(topic string) bool { _, ok := lc.Topic(topic); return ok }) {
+		// A topic deleted just before a crash: its log outlived the
+		// topic definition. Finish the deletion.
+		b.log.Warn("deleting log of unknown topic", "topic", tp.Topic, "partition", tp.Partition)
+		if err := b.store.Delete(tp.Topic, tp.Partition); err != nil {
+			b.log.Error("deleting orphan log", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+		}
+	}
+	if _, ok := lc.Topic(offsetsTopic); !ok {
+		_, err := lc.CreateTopic(ctx, TopicSpec{Name: offsetsTopic, Partitions: b.cfg.OffsetsTopicPartitions,
+			ReplicationFactor: 1, Internal: true, Configs: map[string]string{"cleanup.policy": "compact"}}, false)
+		if err != nil {
+			b.shutdownData()
+			return fmt.Errorf("creating %s: %w", offsetsTopic, err)
+		}
+	}
+	b.pids = newProducerIDs(b.cfg.BrokerID)
+	b.groups = newGroupCoordinator(b)
+	if err := b.groups.load(); err != nil {
+		b.shutdownData()
+		return fmt.Errorf("loading consumer groups from %s: %w", offsetsTopic, err)
+	}
+	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
+	return nil
+}
+
+func newClusterID() string {
+	var id [16]byte
+	rand.Read(id[:]) //nolint:errcheck // crypto/rand never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+func (b *Broker) startMetrics(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", b.cfg.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("listening on metrics.listen %s: %w", b.cfg.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(b.metrics.reg, promhttp.HandlerOpts{Registry: b.metrics.reg}))
+	b.metricsLn = ln
+	b.metricsSv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.metricsSv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (b *Broker) acceptLoop() {
+	defer b.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := b.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary failures (EMFILE...): back off instead of spinning.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			b.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-b.ctx.Done():
+				return
+			}
+		}
+		backoff = 0
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true) //nolint:errcheck // best effort
+		}
+		c := newConn(b, nc)
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			nc.Close()
+			return
+		}
+		b.conns[c] = struct{}{}
+		b.metrics.connections.Inc()
+		b.wg.Add(1)
+		b.mu.Unlock()
+		go func() {
+			defer b.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+func (b *Broker) dropConn(c *conn) {
+	b.mu.Lock()
+	if _, ok := b.conns[c]; ok {
+		delete(b.conns, c)
+		b.metrics.connections.Dec()
+	}
+	b.mu.Unlock()
+}
+
+// Close stops accepting, closes every connection, stops the group
+// coordinator, flushes and closes all logs. It is safe to call twice.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	conns := make([]*conn, 0, len(b.conns))
+	for c := range b.conns {
+		conns = append(conns, c)
+	}
+	b.mu.Unlock()
+
+	b.cancel()
+	if b.ln != nil {
+		b.ln.Close()
+	}
+	for _, c := range conns {
+		c.close()
+	}
+	if b.metricsSv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.metricsSv.Shutdown(ctx) //nolint:errcheck // closing anyway
+		cancel()
+	}
+	if b.groups != nil {
+		b.groups.stop()
+	}
+	b.wg.Wait()
+	err := b.shutdownData()
+	b.log.Info("broker stopped")
+	return err
+}
+
+func (b *Broker) shutdownData() error {
+	var errs []error
+	if b.data != nil {
+		errs = append(errs, b.data.closeAll())
+	}
+	if b.store != nil {
+		errs = append(errs, b.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// signalAppend wakes long-poll fetches after an append.
+func (b *Broker) signalAppend() {
+	ch := make(chan struct{})
+	old := b.appendSignal.Swap(&ch)
+	close(*old)
+}

@@ -1,0 +1,392 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// BrokerInfo is one broker as clients see it in Metadata.
+type BrokerInfo struct {
+	ID   int32
+	Host string
+	Port int32
+	Rack string // empty = no rack
+}
+
+// PartitionInfo is the layout of one partition.
+type PartitionInfo struct {
+	Partition   int32
+	Leader      int32 // -1 when offline
+	LeaderEpoch int32
+	Replicas    []int32
+	ISR         []int32
+}
+
+// TopicInfo is one topic's metadata. Values returned by a ClusterView are
+// copies the caller may keep.
+type TopicInfo struct {
+	Name       string
+	ID         [16]byte
+	Internal   bool
+	Partitions []PartitionInfo
+	Configs    map[string]string // topic-level overrides only
+}
+
+// ClusterView is what handlers read about the cluster layout. The
+// single-broker implementation (localCluster) leads every partition; part 2
+// plugs a controller-fed view in. Methods must not block on I/O.
+type ClusterView interface {
+	ClusterID() string
+	ControllerID() int32
+	Brokers() []BrokerInfo
+	// Topic returns a copy of the named topic.
+	Topic(name string) (TopicInfo, bool)
+	// TopicByID returns a copy of the topic with that id.
+	TopicByID(id [16]byte) (TopicInfo, bool)
+	// Topics returns copies of all topics, sorted by name.
+	Topics() []TopicInfo
+}
+
+// TopicSpec describes a topic to create.
+type TopicSpec struct {
+	Name              string
+	Partitions        int32
+	ReplicationFactor int16
+	Configs           map[string]string
+	Internal          bool
+}
+
+// Cluster is a ClusterView that can also change the layout. In a
+// single-broker setup it applies changes itself; in part 2 it forwards them
+// to the controller. Methods may block until the change is visible in the
+// view, bounded by ctx.
+type Cluster interface {
+	ClusterView
+	CreateTopic(ctx context.Context, spec TopicSpec, validateOnly bool) (TopicInfo, error)
+	DeleteTopic(ctx context.Context, name string) error
+	CreatePartitions(ctx context.Context, name string, count int32, validateOnly bool) error
+	// SetTopicConfigs replaces (replace=true) or patches the topic's
+	// overrides; a nil value deletes the key.
+	SetTopicConfigs(ctx context.Context, name string, configs map[string]*string, replace, validateOnly bool) error
+}
+
+// Errors a Cluster returns; handlers map them to Kafka error codes.
+var (
+	ErrTopicExists       = errors.New("topic already exists")
+	ErrUnknownTopic      = errors.New("unknown topic")
+	ErrInvalidPartitions = errors.New("invalid partition count")
+	ErrInvalidRF         = errors.New("invalid replication factor")
+	ErrInvalidTopic      = errors.New("invalid topic name")
+	ErrInvalidConfig     = errors.New("invalid topic config")
+)
+
+// localCluster is the single-broker Cluster: this broker is the controller
+// and leads every partition with itself as the only replica. Topic
+// definitions are persisted in <first log dir>/osprey-topics.json.
+type localCluster struct {
+	self      BrokerInfo
+	clusterID string
+	path      string // "" = not persisted
+
+	mu     sync.RWMutex // guards topics
+	topics map[string]*TopicInfo
+
+	// onChange is called (without mu) after a topic is created, grown or
+	// deleted so the data plane can open or drop partitions.
+	onChange func(TopicInfo, bool)
+}
+
+type persistedTopic struct {
+	Name       string            `json:"name"`
+	ID         string            `json:"topic_id"`
+	Internal   bool              `json:"internal,omitempty"`
+	Partitions int32             `json:"partitions"`
+	Configs    map[string]string `json:"configs,omitempty"`
+}
+
+func newLocalCluster(self BrokerInfo, clusterID, path string) (*localCluster, error) {
+	lc := &localCluster{self: self, clusterID: clusterID, path: path, topics: map[string]*TopicInfo{}}
+	if path == "" {
+		return lc, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return lc, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading topic metadata: %w", err)
+	}
+	var pts []persistedTopic
+	if err := json.Unmarshal(data, &pts); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", path, err)
+	}
+	for _, pt := range pts {
+		var id [16]byte
+		raw, err := base64.RawURLEncoding.DecodeString(pt.ID)
+		if err != nil || len(raw) != 16 {
+			return nil, fmt.Errorf("%s: topic %q has a bad id %q", path, pt.Name, pt.ID)
+		}
+		copy(id[:], raw)
+		lc.topics[pt.Name] = lc.layout(pt.Name, id, pt.Internal, pt.Partitions, pt.Configs)
+	}
+	return lc, nil
+}
+
+func (lc *localCluster) layout(name string, id [16]byte, internal bool, n int32, configs map[string]string) *TopicInfo {
+	t := &TopicInfo{Name: name, ID: id, Internal: internal, Configs: configs}
+	if t.Configs == nil {
+		t.Configs = map[string]string{}
+	}
+	for p := int32(0); p < n; p++ {
+		t.Partitions = append(t.Partitions, lc.partitionLayout(p))
+	}
+	return t
+}
+
+func (lc *localCluster) partitionLayout(p int32) PartitionInfo {
+	return PartitionInfo{Partition: p, Leader: lc.self.ID, Replicas: []int32{lc.self.ID}, ISR: []int32{lc.self.ID}}
+}
+
+// save writes the topic list atomically. Called with mu held.
+func (lc *localCluster) save() error {
+	if lc.path == "" {
+		return nil
+	}
+	pts := make([]persistedTopic, 0, len(lc.topics))
+	for _, t := range lc.topics {
+		pts = append(pts, persistedTopic{Name: t.Name, ID: base64.RawURLEncoding.EncodeToString(t.ID[:]),
+			Internal: t.Internal, Partitions: int32(len(t.Partitions)), Configs: t.Configs})
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].Name < pts[j].Name })
+	data, err := json.MarshalIndent(pts, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(lc.path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", tmp, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("renaming %s: %w", tmp, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() //nolint:errcheck // best effort: directory fsync for the rename
+		d.Close()
+	}
+	return nil
+}
+
+func copyTopic(t *TopicInfo) TopicInfo {
+	c := *t
+	c.Partitions = make([]PartitionInfo, len(t.Partitions))
+	for i, p := range t.Partitions {
+		p.Replicas = slices.Clone(p.Replicas)
+		p.ISR = slices.Clone(p.ISR)
+		c.Partitions[i] = p
+	}
+	c.Configs = maps.Clone(t.Configs)
+	return c
+}
+
+func (lc *localCluster) ClusterID() string     { return lc.clusterID }
+func (lc *localCluster) ControllerID() int32   { return lc.self.ID }
+func (lc *localCluster) Brokers() []BrokerInfo { return []BrokerInfo{lc.self} }
+
+func (lc *localCluster) Topic(name string) (TopicInfo, bool) {
+	lc.mu.RLock()
+	defer lc.mu.RUnlock()
+	t, ok := lc.topics[name]
+	if !ok {
+		return TopicInfo{}, false
+	}
+	return copyTopic(t), true
+}
+
+func (lc *localCluster) TopicByID(id [16]byte) (TopicInfo, bool) {
+	lc.mu.RLock()
+	defer lc.mu.RUnlock()
+	for _, t := range lc.topics {
+		if t.ID == id {
+			return copyTopic(t), true
+		}
+	}
+	return TopicInfo{}, false
+}
+
+func (lc *localCluster) Topics() []TopicInfo {
+	lc.mu.RLock()
+	defer lc.mu.RUnlock()
+	out := make([]TopicInfo, 0, len(lc.topics))
+	for _, t := range lc.topics {
+		out = append(out, copyTopic(t))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// validTopicName follows Kafka's Topic.validate: 1-249 chars of
+// [a-zA-Z0-9._-], not "." or "..".
+func validTopicName(name string) bool {
+	if name == "" || len(name) > 249 || name == "." || name == ".." {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (lc *localCluster) CreateTopic(_ context.Context, spec TopicSpec, validateOnly bool) (TopicInfo, error) {
+	if !validTopicName(spec.Name) {
+		return TopicInfo{}, ErrInvalidTopic
+	}
+	if spec.Partitions <= 0 {
+		return TopicInfo{}, ErrInvalidPartitions
+	}
+	if spec.ReplicationFactor != 1 {
+		return TopicInfo{}, fmt.Errorf("%w: %d (this cluster has 1 broker)", ErrInvalidRF, spec.ReplicationFactor)
+	}
+	for k, v := range spec.Configs {
+		if err := validateTopicConfig(k, v); err != nil {
+			return TopicInfo{}, err
+		}
+	}
+	lc.mu.Lock()
+	if _, ok := lc.topics[spec.Name]; ok {
+		lc.mu.Unlock()
+		return TopicInfo{}, ErrTopicExists
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		lc.mu.Unlock()
+		return TopicInfo{}, err
+	}
+	t := lc.layout(spec.Name, id, spec.Internal, spec.Partitions, maps.Clone(spec.Configs))
+	if validateOnly {
+		lc.mu.Unlock()
+		return copyTopic(t), nil
+	}
+	lc.topics[spec.Name] = t
+	err := lc.save()
+	out := copyTopic(t)
+	lc.mu.Unlock()
+	if err != nil {
+		return TopicInfo{}, err
+	}
+	if lc.onChange != nil {
+		lc.onChange(out, false)
+	}
+	return out, nil
+}
+
+func (lc *localCluster) DeleteTopic(_ context.Context, name string) error {
+	lc.mu.Lock()
+	t, ok := lc.topics[name]
+	if !ok {
+		lc.mu.Unlock()
+		return ErrUnknownTopic
+	}
+	delete(lc.topics, name)
+	err := lc.save()
+	out := copyTopic(t)
+	lc.mu.Unlock()
+	if lc.onChange != nil {
+		lc.onChange(out, true)
+	}
+	return err
+}
+
+func (lc *localCluster) CreatePartitions(_ context.Context, name string, count int32, validateOnly bool) error {
+	lc.mu.Lock()
+	t, ok := lc.topics[name]
+	if !ok {
+		lc.mu.Unlock()
+		return ErrUnknownTopic
+	}
+	if count <= int32(len(t.Partitions)) {
+		lc.mu.Unlock()
+		return fmt.Errorf("%w: topic has %d partitions, asked for %d", ErrInvalidPartitions, len(t.Partitions), count)
+	}
+	if validateOnly {
+		lc.mu.Unlock()
+		return nil
+	}
+	for p := int32(len(t.Partitions)); p < count; p++ {
+		t.Partitions = append(t.Partitions, lc.partitionLayout(p))
+	}
+	err := lc.save()
+	out := copyTopic(t)
+	lc.mu.Unlock()
+	if lc.onChange != nil {
+		lc.onChange(out, false)
+	}
+	return err
+}
+
+func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs map[string]*string, replace, validateOnly bool) error {
+	for k, v := range configs {
+		if v != nil {
+			if err := validateTopicConfig(k, *v); err != nil {
+				return err
+			}
+		} else if _, ok := topicConfigDefs[k]; !ok {
+			return fmt.Errorf("%w: unknown key %s", ErrInvalidConfig, k)
+		}
+	}
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	t, ok := lc.topics[name]
+	if !ok {
+		return ErrUnknownTopic
+	}
+	if validateOnly {
+		return nil
+	}
+	next := maps.Clone(t.Configs)
+	if replace {
+		next = map[string]string{}
+	}
+	for k, v := range configs {
+		if v == nil {
+			delete(next, k)
+		} else {
+			next[k] = *v
+		}
+	}
+	t.Configs = next
+	return lc.save()
+}
+
+// isInternalTopic reports Kafka's internal topics.
+func isInternalTopic(name string) bool {
+	return name == offsetsTopic || strings.HasPrefix(name, "__transaction_state")
+}

@@ -1,0 +1,384 @@
+package broker
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is one broker's configuration. Field comments give the Apache Kafka
+// property each one is read from.
+type Config struct {
+	BrokerID            int32    // broker.id
+	Rack                string   // broker.rack
+	Listeners           []string // listeners, e.g. PLAINTEXT://127.0.0.1:9092
+	AdvertisedListeners []string // advertised.listeners (defaults to listeners)
+	LogDirs             []string // log.dirs or log.dir; empty = in-memory logs
+	ClusterID           string   // osprey.cluster.id (else read from meta.properties or generated)
+
+	NumPartitions            int32 // num.partitions
+	DefaultReplicationFactor int16 // default.replication.factor
+	MinInsyncReplicas        int32 // min.insync.replicas
+
+	LogSegmentBytes        int64         // log.segment.bytes
+	LogRoll                time.Duration // log.roll.ms / log.roll.hours
+	LogRetention           time.Duration // log.retention.ms|minutes|hours; <0 = forever
+	LogRetentionBytes      int64         // log.retention.bytes; <0 = unlimited
+	LogRetentionCheck      time.Duration // log.retention.check.interval.ms
+	LogIndexIntervalBytes  int32         // log.index.interval.bytes
+	LogFlushIntervalMsgs   int64         // log.flush.interval.messages (accepted; fsync policy belongs to storage)
+	AutoCreateTopics       bool          // auto.create.topics.enable
+	DeleteTopicEnable      bool          // delete.topic.enable
+	MessageMaxBytes        int32         // message.max.bytes
+	SocketRequestMaxBytes  int32         // socket.request.max.bytes
+	ReplicaFetchMaxBytes   int32         // replica.fetch.max.bytes (part 2)
+	OffsetsTopicPartitions int32         // offsets.topic.num.partitions
+	OffsetsRetention       time.Duration // offsets.retention.minutes
+
+	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
+	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
+	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms
+
+	MetricsListen string // metrics.listen (Osprey): Prometheus endpoint address, e.g. :9404
+}
+
+// DefaultConfig returns Apache Kafka's defaults, with one listener on
+// 127.0.0.1 on a random port and no log directory (memory logs).
+func DefaultConfig() Config {
+	return Config{
+		BrokerID:                   0,
+		Listeners:                  []string{"PLAINTEXT://127.0.0.1:0"},
+		NumPartitions:              1,
+		DefaultReplicationFactor:   1,
+		MinInsyncReplicas:          1,
+		LogSegmentBytes:            1 << 30,
+		LogRoll:                    7 * 24 * time.Hour,
+		LogRetention:               7 * 24 * time.Hour,
+		LogRetentionBytes:          -1,
+		LogRetentionCheck:          5 * time.Minute,
+		LogIndexIntervalBytes:      4096,
+		AutoCreateTopics:           true,
+		DeleteTopicEnable:          true,
+		MessageMaxBytes:            1048588,
+		SocketRequestMaxBytes:      104857600,
+		ReplicaFetchMaxBytes:       1048576,
+		OffsetsTopicPartitions:     50,
+		OffsetsRetention:           7 * 24 * time.Hour,
+		GroupInitialRebalanceDelay: 3 * time.Second,
+		GroupMinSessionTimeout:     6 * time.Second,
+		GroupMaxSessionTimeout:     30 * time.Minute,
+	}
+}
+
+// knownIgnored are Kafka properties accepted without effect (no warning):
+// they are common in server.properties files and harmless to ignore here.
+var knownIgnored = map[string]bool{
+	"num.network.threads": true, "num.io.threads": true, "socket.send.buffer.bytes": true,
+	"socket.receive.buffer.bytes": true, "num.recovery.threads.per.data.dir": true,
+	"offsets.topic.replication.factor": true, "transaction.state.log.replication.factor": true,
+	"transaction.state.log.min.isr": true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
+	"log.flush.interval.ms": true, "listener.security.protocol.map": true, "inter.broker.listener.name": true,
+	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
+	"controlled.shutdown.enable": true, "log.cleaner.enable": true, "log.cleanup.policy": true,
+	"compression.type": true, "node.id": true, "process.roles": true, "controller.quorum.voters": true,
+	"controller.listener.names": true, "leader.imbalance.per.broker.percentage": true,
+	"leader.imbalance.check.interval.seconds": true, "log.message.timestamp.type": true,
+}
+
+// ParseProperties reads a Java-style properties stream (key=value or
+// key: value, # and ! comments, backslash line continuations) with Apache
+// Kafka's broker property names over DefaultConfig. Unknown keys are logged
+// as warnings; a bad value fails with the key's name.
+func ParseProperties(r io.Reader, log *slog.Logger) (Config, error) {
+	props, err := ReadProperties(r)
+	if err != nil {
+		return Config{}, err
+	}
+	return ConfigFromProperties(props, log)
+}
+
+// LoadConfigFile reads a server.properties file.
+func LoadConfigFile(path string, log *slog.Logger) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("opening broker config: %w", err)
+	}
+	defer f.Close()
+	cfg, err := ParseProperties(f, log)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ReadProperties reads a Java-style properties stream into a map.
+func ReadProperties(r io.Reader) (map[string]string, error) {
+	props := map[string]string{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var pending string
+	for sc.Scan() {
+		line := strings.TrimLeft(sc.Text(), " \t\f")
+		if pending == "" && (line == "" || line[0] == '#' || line[0] == '!') {
+			continue
+		}
+		if strings.HasSuffix(line, `\`) && !strings.HasSuffix(line, `\\`) {
+			pending += strings.TrimSuffix(line, `\`)
+			continue
+		}
+		line = pending + line
+		pending = ""
+		i := strings.IndexAny(line, "=:")
+		var k, v string
+		if i < 0 {
+			k = strings.TrimSpace(line)
+		} else {
+			k, v = strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
+		}
+		if k != "" {
+			props[k] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading properties: %w", err)
+	}
+	return props, nil
+}
+
+// ConfigFromProperties applies Kafka broker properties over DefaultConfig.
+func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg := DefaultConfig()
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	// Retention: the most precise key wins, as in Kafka (ms > minutes > hours).
+	var retHours, retMinutes, retMs, rollHours, rollMs *int64
+	for _, k := range keys {
+		v := props[k]
+		var err error
+		switch k {
+		case "broker.id":
+			cfg.BrokerID, err = parseInt32(v, 0, math.MaxInt32)
+		case "broker.rack":
+			cfg.Rack = v
+		case "listeners":
+			cfg.Listeners, err = parseListeners(v)
+		case "advertised.listeners":
+			cfg.AdvertisedListeners, err = parseListeners(v)
+		case "log.dirs", "log.dir":
+			if k == "log.dir" && props["log.dirs"] != "" {
+				continue // log.dirs takes precedence
+			}
+			cfg.LogDirs = splitList(v)
+			if len(cfg.LogDirs) == 0 {
+				err = fmt.Errorf("empty list")
+			}
+		case "osprey.cluster.id":
+			cfg.ClusterID = v
+		case "num.partitions":
+			cfg.NumPartitions, err = parseInt32(v, 1, math.MaxInt32)
+		case "default.replication.factor":
+			var n int32
+			n, err = parseInt32(v, 1, math.MaxInt16)
+			cfg.DefaultReplicationFactor = int16(n)
+		case "min.insync.replicas":
+			cfg.MinInsyncReplicas, err = parseInt32(v, 1, math.MaxInt32)
+		case "log.segment.bytes":
+			var n int32
+			n, err = parseInt32(v, 14, math.MaxInt32)
+			cfg.LogSegmentBytes = int64(n)
+		case "log.roll.ms":
+			rollMs, err = parseInt64Ptr(v, 1)
+		case "log.roll.hours":
+			rollHours, err = parseInt64Ptr(v, 1)
+		case "log.retention.ms":
+			retMs, err = parseInt64Ptr(v, -1)
+		case "log.retention.minutes":
+			retMinutes, err = parseInt64Ptr(v, -1)
+		case "log.retention.hours":
+			retHours, err = parseInt64Ptr(v, -1)
+		case "log.retention.bytes":
+			cfg.LogRetentionBytes, err = parseInt64(v, -1)
+		case "log.retention.check.interval.ms":
+			var n int64
+			n, err = parseInt64(v, 1)
+			cfg.LogRetentionCheck = time.Duration(n) * time.Millisecond
+		case "log.index.interval.bytes":
+			cfg.LogIndexIntervalBytes, err = parseInt32(v, 0, math.MaxInt32)
+		case "log.flush.interval.messages":
+			cfg.LogFlushIntervalMsgs, err = parseInt64(v, 1)
+		case "auto.create.topics.enable":
+			cfg.AutoCreateTopics, err = strconv.ParseBool(v)
+		case "delete.topic.enable":
+			cfg.DeleteTopicEnable, err = strconv.ParseBool(v)
+		case "message.max.bytes":
+			cfg.MessageMaxBytes, err = parseInt32(v, 0, math.MaxInt32)
+		case "socket.request.max.bytes":
+			cfg.SocketRequestMaxBytes, err = parseInt32(v, 1, math.MaxInt32)
+		case "replica.fetch.max.bytes":
+			cfg.ReplicaFetchMaxBytes, err = parseInt32(v, 0, math.MaxInt32)
+		case "offsets.topic.num.partitions":
+			cfg.OffsetsTopicPartitions, err = parseInt32(v, 1, math.MaxInt32)
+		case "offsets.retention.minutes":
+			var n int64
+			n, err = parseInt64(v, 1)
+			cfg.OffsetsRetention = time.Duration(n) * time.Minute
+		case "group.initial.rebalance.delay.ms":
+			var n int64
+			n, err = parseInt64(v, 0)
+			cfg.GroupInitialRebalanceDelay = time.Duration(n) * time.Millisecond
+		case "group.min.session.timeout.ms":
+			var n int64
+			n, err = parseInt64(v, 0)
+			cfg.GroupMinSessionTimeout = time.Duration(n) * time.Millisecond
+		case "group.max.session.timeout.ms":
+			var n int64
+			n, err = parseInt64(v, 0)
+			cfg.GroupMaxSessionTimeout = time.Duration(n) * time.Millisecond
+		case "metrics.listen":
+			if v != "" {
+				_, _, err = net.SplitHostPort(v)
+			}
+			cfg.MetricsListen = v
+		default:
+			if !knownIgnored[k] {
+				log.Warn("unknown broker property ignored", "key", k)
+			}
+		}
+		if err != nil {
+			return Config{}, fmt.Errorf("property %s=%q: %w", k, v, err)
+		}
+	}
+	switch {
+	case retMs != nil:
+		cfg.LogRetention = msDuration(*retMs)
+	case retMinutes != nil:
+		cfg.LogRetention = msDuration(*retMinutes * 60_000)
+	case retHours != nil:
+		cfg.LogRetention = msDuration(*retHours * 3_600_000)
+	}
+	switch {
+	case rollMs != nil:
+		cfg.LogRoll = time.Duration(*rollMs) * time.Millisecond
+	case rollHours != nil:
+		cfg.LogRoll = time.Duration(*rollHours) * time.Hour
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// msDuration maps Kafka's -1 ("forever") to a negative duration.
+func msDuration(ms int64) time.Duration {
+	if ms < 0 {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// Validate checks cross-field constraints.
+func (c Config) Validate() error {
+	if len(c.Listeners) == 0 {
+		return fmt.Errorf("property listeners: at least one listener is required")
+	}
+	if c.GroupMinSessionTimeout > c.GroupMaxSessionTimeout {
+		return fmt.Errorf("property group.min.session.timeout.ms: larger than group.max.session.timeout.ms")
+	}
+	if c.SocketRequestMaxBytes < minHeaderBytes {
+		return fmt.Errorf("property socket.request.max.bytes: too small")
+	}
+	return nil
+}
+
+func parseInt32(v string, lo, hi int64) (int32, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("not an integer")
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("out of range [%d, %d]", lo, hi)
+	}
+	return int32(n), nil
+}
+
+func parseInt64(v string, lo int64) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("not an integer")
+	}
+	if n < lo {
+		return 0, fmt.Errorf("must be at least %d", lo)
+	}
+	return n, nil
+}
+
+func parseInt64Ptr(v string, lo int64) (*int64, error) {
+	n, err := parseInt64(v, lo)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// listener is a parsed NAME://host:port entry.
+type listener struct {
+	name, host string
+	port       int
+}
+
+func parseListener(s string) (listener, error) {
+	name, hp, ok := strings.Cut(s, "://")
+	if !ok || name == "" {
+		return listener{}, fmt.Errorf("listener %q: want NAME://host:port", s)
+	}
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		return listener{}, fmt.Errorf("listener %q: %w", s, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return listener{}, fmt.Errorf("listener %q: bad port", s)
+	}
+	return listener{name: name, host: host, port: p}, nil
+}
+
+func parseListeners(v string) ([]string, error) {
+	l := splitList(v)
+	if len(l) == 0 {
+		return nil, fmt.Errorf("empty list")
+	}
+	for _, s := range l {
+		ls, err := parseListener(s)
+		if err != nil {
+			return nil, err
+		}
+		if ls.name != "PLAINTEXT" {
+			return nil, fmt.Errorf("listener %q: only PLAINTEXT is supported", s)
+		}
+	}
+	return l, nil
+}

@@ -1,0 +1,258 @@
+package broker
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// writeTimeout bounds how long one response may take to reach a slow client.
+const writeTimeout = 60 * time.Second
+
+// conn is one client connection. Its reader goroutine (serve) decodes
+// frames and runs handlers in arrival order; handlers may answer at once or
+// later. Responses leave in request order: each request gets the next
+// sequence number and the writer goroutine writes sequence n only after n-1.
+type conn struct {
+	b   *Broker
+	nc  net.Conn
+	log *slog.Logger
+
+	mu        sync.Mutex // guards pending, nextWrite, closed
+	pending   map[uint64]*outFrame
+	nextWrite uint64
+	closed    bool
+
+	wake chan struct{} // capacity 1: a response became ready
+	done chan struct{} // closed by close()
+	once sync.Once
+}
+
+// outFrame is one encoded response: bytes pieces and optional streamed
+// sections (record data sent from the log files). A nil pieces with skip set
+// marks a request that takes no response.
+type outFrame struct {
+	pieces []piece
+	skip   bool
+}
+
+// piece is either a byte slice or a stream of a known length (e.g. a segment
+// file range written with sendfile).
+type piece struct {
+	b      []byte
+	stream streamer
+}
+
+// streamer writes exactly Len bytes to w; Close releases it (it may hold an
+// open segment file) and is called once the frame is written or dropped.
+type streamer interface {
+	Len() int64
+	WriteTo(w io.Writer) (int64, error)
+	Close() error
+}
+
+func (f *outFrame) release() {
+	for _, p := range f.pieces {
+		if p.stream != nil {
+			p.stream.Close()
+		}
+	}
+}
+
+func newConn(b *Broker, nc net.Conn) *conn {
+	return &conn{
+		b:       b,
+		nc:      nc,
+		log:     b.log.With("remote", nc.RemoteAddr().String()),
+		pending: make(map[uint64]*outFrame),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+}
+
+func (c *conn) close() {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		for seq, f := range c.pending {
+			f.release()
+			delete(c.pending, seq)
+		}
+		c.mu.Unlock()
+		close(c.done)
+		c.nc.Close()
+		c.b.dropConn(c)
+	})
+}
+
+// serve runs the reader loop until the connection fails or the broker stops.
+func (c *conn) serve() {
+	defer c.close()
+	go c.writeLoop()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var seq uint64
+	for {
+		frame, err := readFrame(br, c.b.cfg.SocketRequestMaxBytes)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.log.Warn("closing connection: bad frame", "err", err)
+			}
+			return
+		}
+		c.b.metrics.bytesIn.Add(float64(len(frame) + 4))
+		hdr, body, err := parseRequestHeader(frame)
+		if err != nil {
+			c.log.Warn("closing connection: bad request header", "err", err)
+			return
+		}
+		r := &request{c: c, seq: seq, hdr: hdr, start: time.Now()}
+		seq++
+		if err := c.dispatch(r, body); err != nil {
+			c.log.Warn("closing connection", "api", kmsg.NameForKey(hdr.key), "key", hdr.key,
+				"version", hdr.version, "client", deref(hdr.clientID), "err", err)
+			return
+		}
+	}
+}
+
+// dispatch decodes and runs one request. A panic in a handler is recovered,
+// logged with its stack, and closes only this connection.
+func (c *conn) dispatch(r *request, body []byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("handler panic", "api", kmsg.NameForKey(r.hdr.key), "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panic: %v", p)
+		}
+	}()
+	h, ok := handlers[r.hdr.key]
+	if !ok {
+		return fmt.Errorf("unsupported API key %d", r.hdr.key)
+	}
+	if r.hdr.version < h.min || r.hdr.version > h.max {
+		if r.hdr.key == 18 { // KIP-511: tell the client what we support
+			r.reply(apiVersionsUnsupported(r))
+			return nil
+		}
+		return fmt.Errorf("unsupported version %d (supported %d-%d)", r.hdr.version, h.min, h.max)
+	}
+	req := kmsg.RequestForKey(r.hdr.key)
+	req.SetVersion(r.hdr.version)
+	if err := req.ReadFrom(body); err != nil {
+		if r.hdr.key == 18 {
+			// Newer ApiVersions bodies may not parse; answer anyway.
+			r.reply(apiVersionsUnsupported(r))
+			return nil
+		}
+		return fmt.Errorf("decoding request body: %w", err)
+	}
+	r.kreq = req
+	resp, err := h.fn(c.b, r)
+	switch {
+	case errors.Is(err, errDeferred):
+		return nil
+	case errors.Is(err, errNoResponse):
+		r.skip()
+		return nil
+	case err != nil:
+		return err
+	}
+	r.reply(resp)
+	return nil
+}
+
+// enqueue stores the frame for seq and wakes the writer.
+func (c *conn) enqueue(seq uint64, f *outFrame) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		f.release()
+		return
+	}
+	c.pending[seq] = f
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop is the only goroutine that writes to nc.
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		for {
+			c.mu.Lock()
+			f, ok := c.pending[c.nextWrite]
+			if ok {
+				delete(c.pending, c.nextWrite)
+				c.nextWrite++
+			}
+			c.mu.Unlock()
+			if !ok {
+				break
+			}
+			if f.skip {
+				continue
+			}
+			err := c.writeFrame(f)
+			f.release()
+			if err != nil {
+				c.log.Debug("write failed, closing connection", "err", err)
+				c.close()
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) writeFrame(f *outFrame) error {
+	if err := c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return err
+	}
+	var bufs net.Buffers
+	var n int64
+	for _, p := range f.pieces {
+		if p.stream == nil {
+			bufs = append(bufs, p.b)
+			n += int64(len(p.b))
+			continue
+		}
+		if len(bufs) > 0 {
+			if _, err := bufs.WriteTo(c.nc); err != nil {
+				return err
+			}
+			bufs = nil
+		}
+		w, err := p.stream.WriteTo(c.nc)
+		n += w
+		if err != nil {
+			return err
+		}
+	}
+	if len(bufs) > 0 {
+		if _, err := bufs.WriteTo(c.nc); err != nil {
+			return err
+		}
+	}
+	c.b.metrics.bytesOut.Add(float64(n))
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

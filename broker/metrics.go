@@ -1,0 +1,52 @@
+package broker
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// brokerMetrics are one broker's Prometheus metrics, in a registry of its
+// own so that several brokers can live in one process.
+type brokerMetrics struct {
+	reg *prometheus.Registry
+
+	bytesIn, bytesOut prometheus.Counter
+	messagesIn        prometheus.Counter
+	topicBytesIn      *prometheus.CounterVec
+	topicMessagesIn   *prometheus.CounterVec
+	requests          *prometheus.CounterVec
+	latency           *prometheus.HistogramVec
+	partitions        prometheus.Gauge
+	underReplicated   prometheus.Gauge
+	connections       prometheus.Gauge
+	groups            prometheus.Gauge
+}
+
+func newBrokerMetrics(brokerID int32) *brokerMetrics {
+	labels := prometheus.Labels{"broker_id": strconv.Itoa(int(brokerID))}
+	f := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "osprey", Subsystem: "broker", Name: name, Help: help, ConstLabels: labels}
+	}
+	m := &brokerMetrics{
+		reg:             prometheus.NewRegistry(),
+		bytesIn:         prometheus.NewCounter(prometheus.CounterOpts(f("bytes_in_total", "Bytes received from clients (whole frames)."))),
+		bytesOut:        prometheus.NewCounter(prometheus.CounterOpts(f("bytes_out_total", "Bytes sent to clients (whole frames)."))),
+		messagesIn:      prometheus.NewCounter(prometheus.CounterOpts(f("messages_in_total", "Records appended by producers."))),
+		topicBytesIn:    prometheus.NewCounterVec(prometheus.CounterOpts(f("topic_bytes_in_total", "Record bytes appended, by topic.")), []string{"topic"}),
+		topicMessagesIn: prometheus.NewCounterVec(prometheus.CounterOpts(f("topic_messages_in_total", "Records appended, by topic.")), []string{"topic"}),
+		requests:        prometheus.NewCounterVec(prometheus.CounterOpts(f("requests_total", "Requests answered, by API and error code (a request with several partition errors counts once per distinct code).")), []string{"api", "error_code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "broker",
+			Name: "request_duration_seconds", Help: "Time from request read to response queued, by API.", ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"api"}),
+		partitions:      prometheus.NewGauge(prometheus.GaugeOpts(f("partitions", "Partition replicas hosted by this broker."))),
+		underReplicated: prometheus.NewGauge(prometheus.GaugeOpts(f("under_replicated_partitions", "Partitions led here whose ISR is smaller than the replica set."))),
+		connections:     prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
+		groups:          prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
+	}
+	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.requests, m.latency,
+		m.partitions, m.underReplicated, m.connections, m.groups,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,242 @@
+package broker
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/osprey-kafka/osprey/broker/storage"
+)
+
+// partition is this broker's replica of one topic partition: its log and
+// the idempotent-producer state. Each partition has its own lock; there is
+// no lock shared by all partitions on the produce or fetch path.
+type partition struct {
+	topic string
+	index int32
+	log   storage.Log // safe for concurrent use by itself
+
+	// mu serialises produce on this partition (sequence check + append +
+	// producer-state update must be atomic) and guards producers and epoch.
+	mu          sync.Mutex
+	producers   map[int64]*producerState
+	leaderEpoch int32
+}
+
+// producerState is the idempotence state of one producer id on one
+// partition. Guarded by partition.mu.
+type producerState struct {
+	epoch   int16
+	lastSeq int32 // last sequence appended; -1 before the first batch
+	// recent keeps the last few batches (Kafka keeps 5, matching
+	// max.in.flight.requests.per.connection) to answer retried duplicates
+	// with their original offsets.
+	recent [5]seqEntry
+	n      int
+}
+
+type seqEntry struct {
+	firstSeq, lastSeq int32
+	baseOffset        int64
+}
+
+// batchHeader holds the fields of a v2 record batch header the broker needs.
+type batchHeader struct {
+	length          int32
+	magic           int8
+	attributes      int16
+	lastOffsetDelta int32
+	firstTimestamp  int64
+	maxTimestamp    int64
+	producerID      int64
+	producerEpoch   int16
+	baseSequence    int32
+	records         int32
+}
+
+const batchHeaderLen = 61
+
+var errBadBatch = errors.New("malformed record batch")
+
+// parseBatchHeader reads the header of the first batch in b.
+func parseBatchHeader(b []byte) (batchHeader, error) {
+	var h batchHeader
+	if len(b) < batchHeaderLen {
+		return h, fmt.Errorf("%w: %d bytes", errBadBatch, len(b))
+	}
+	h.length = int32(binary.BigEndian.Uint32(b[8:]))
+	h.magic = int8(b[16])
+	h.attributes = int16(binary.BigEndian.Uint16(b[21:]))
+	h.lastOffsetDelta = int32(binary.BigEndian.Uint32(b[23:]))
+	h.firstTimestamp = int64(binary.BigEndian.Uint64(b[27:]))
+	h.maxTimestamp = int64(binary.BigEndian.Uint64(b[35:]))
+	h.producerID = int64(binary.BigEndian.Uint64(b[43:]))
+	h.producerEpoch = int16(binary.BigEndian.Uint16(b[51:]))
+	h.baseSequence = int32(binary.BigEndian.Uint32(b[53:]))
+	h.records = int32(binary.BigEndian.Uint32(b[57:]))
+	return h, nil
+}
+
+// isTransactional reports the transactional attribute bit.
+func (h batchHeader) isTransactional() bool { return h.attributes&0x10 != 0 }
+
+// produceResult is the outcome of appending to a partition.
+type produceResult struct {
+	code           int16
+	baseOffset     int64
+	logAppendTime  int64
+	logStartOffset int64
+	records        int64
+	bytes          int
+}
+
+// Kafka error codes used by the handlers.
+const (
+	errUnknown                = -1
+	errOffsetOutOfRange       = 1
+	errCorruptMessage         = 2
+	errUnknownTopicOrPart     = 3
+	errInvalidFetchSize       = 4
+	errLeaderNotAvailable     = 5
+	errNotLeader              = 6
+	errRequestTimedOut        = 7
+	errMessageTooLarge        = 10
+	errCoordinatorLoading     = 14
+	errCoordinatorNotAvail    = 15
+	errNotCoordinator         = 16
+	errInvalidTopic           = 17
+	errIllegalGeneration      = 22
+	errInconsistentProtocol   = 23
+	errInvalidGroupID         = 24
+	errUnknownMemberID        = 25
+	errInvalidSessionTimeout  = 26
+	errRebalanceInProgress    = 27
+	errInvalidCommitOffset    = 28
+	errTopicAuthFailed        = 29
+	errUnsupportedVersion     = 35
+	errTopicExists            = 36
+	errInvalidPartitions      = 37
+	errInvalidReplication     = 38
+	errInvalidRequest         = 42
+	errInvalidConfig          = 40
+	errNotController          = 41
+	errOutOfOrderSeq          = 45
+	errDuplicateSeq           = 46
+	errInvalidProducerEpoch   = 47
+	errInvalidTxnState        = 48
+	errClusterAuthFailed      = 31
+	errTopicDeletionDisabled  = 73
+	errGroupNotEmpty          = 68
+	errGroupIDNotFound        = 69
+	errMemberIDRequired       = 79
+	errUnknownProducerID      = 59
+	errFencedLeaderEpoch      = 74
+	errUnknownLeaderEpoch     = 75
+	errGroupSubscribedToTopic = 86
+	errUnknownTopicID         = 100
+	errInconsistentTopicID    = 103
+)
+
+// produce appends batches (as received) to the partition after the
+// idempotence checks. Called without any lock held.
+func (p *partition) produce(batches []byte) produceResult {
+	h, err := parseBatchHeader(batches)
+	if err != nil {
+		return produceResult{code: errCorruptMessage}
+	}
+	if h.magic != 2 {
+		return produceResult{code: storage.KafkaErrorCode(storage.ErrUnsupportedForMessageFormat)}
+	}
+	if h.isTransactional() {
+		// Transactions are not supported: no coordinator hands out
+		// transactional producer ids, so such a batch is out of protocol.
+		return produceResult{code: errInvalidTxnState}
+	}
+	idempotent := h.producerID >= 0
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ps *producerState
+	if idempotent {
+		ps = p.producers[h.producerID]
+		lastSeq := h.baseSequence + h.lastOffsetDelta
+		switch {
+		case ps == nil:
+			// Unknown producer (new, or its state predates a restart): the
+			// first batch we see starts its sequence, whatever it is.
+			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+		case h.producerEpoch < ps.epoch:
+			return produceResult{code: errInvalidProducerEpoch}
+		case h.producerEpoch > ps.epoch:
+			if h.baseSequence != 0 {
+				return produceResult{code: errOutOfOrderSeq}
+			}
+			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+		default:
+			for i := 0; i < ps.n; i++ {
+				e := ps.recent[i]
+				if e.firstSeq == h.baseSequence && e.lastSeq == lastSeq {
+					// A retry of a batch already written: answer with the
+					// offset it got the first time, append nothing.
+					return produceResult{baseOffset: e.baseOffset, logAppendTime: -1, logStartOffset: p.log.LogStartOffset()}
+				}
+			}
+			if h.baseSequence != nextSeq(ps.lastSeq) {
+				return produceResult{code: errOutOfOrderSeq}
+			}
+		}
+	}
+	info, err := p.log.Append(batches, p.leaderEpoch)
+	if err != nil {
+		return produceResult{code: storage.KafkaErrorCode(err)}
+	}
+	// Single replica (part 1): everything appended is committed at once.
+	// Part 2 moves the high watermark from the ISR's fetch positions.
+	p.log.SetHighWatermark(p.log.LogEndOffset())
+	if idempotent {
+		lastSeq := h.baseSequence + h.lastOffsetDelta
+		ps.lastSeq = lastSeq
+		e := seqEntry{firstSeq: h.baseSequence, lastSeq: lastSeq, baseOffset: info.FirstOffset}
+		if ps.n < len(ps.recent) {
+			ps.recent[ps.n] = e
+			ps.n++
+		} else {
+			copy(ps.recent[:], ps.recent[1:])
+			ps.recent[len(ps.recent)-1] = e
+		}
+		p.producers[h.producerID] = ps
+	}
+	return produceResult{baseOffset: info.FirstOffset, logAppendTime: info.LogAppendTime,
+		logStartOffset: info.LogStartOffset, records: info.RecordCount, bytes: info.Bytes}
+}
+
+// nextSeq is the sequence after s; sequences wrap at MaxInt32 to 0.
+func nextSeq(s int32) int32 {
+	if s == 1<<31-1 {
+		return 0
+	}
+	return s + 1
+}
+
+// epoch returns the partition's leader epoch.
+func (p *partition) epoch() int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leaderEpoch
+}
+
+// kafkaCode maps storage errors to Kafka error codes.
+func kafkaCode(err error) int16 { return storage.KafkaErrorCode(err) }
+
+// appendInternal appends a batch the broker built itself (group state) and
+// returns a Kafka error code.
+func (p *partition) appendInternal(batch []byte) int16 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.log.Append(batch, p.leaderEpoch); err != nil {
+		return kafkaCode(err)
+	}
+	p.log.SetHighWatermark(p.log.LogEndOffset())
+	return 0
+}

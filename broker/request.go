@@ -1,0 +1,111 @@
+package broker
+
+import (
+	"encoding/binary"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// request is one decoded request in flight on a connection.
+type request struct {
+	c     *conn
+	seq   uint64
+	hdr   reqHeader
+	kreq  kmsg.Request
+	start time.Time
+	once  sync.Once
+}
+
+// reply encodes resp and queues it for its place in the connection's order.
+// It may be called from any goroutine; only the first call counts.
+func (r *request) reply(resp kmsg.Response) {
+	r.once.Do(func() {
+		resp.SetVersion(r.hdr.version)
+		buf := make([]byte, 4, 256)
+		buf = appendResponseHeader(buf, r.hdr)
+		buf = resp.AppendTo(buf)
+		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+		r.observe(resp)
+		r.c.enqueue(r.seq, &outFrame{pieces: []piece{{b: buf}}})
+	})
+}
+
+// replyPieces queues an already encoded response (header included, without
+// the size prefix, which is computed here) made of bytes and streamed pieces.
+func (r *request) replyPieces(resp kmsg.Response, pieces []piece) {
+	r.once.Do(func() {
+		var total int64
+		for _, p := range pieces {
+			if p.stream != nil {
+				total += p.stream.Len()
+			} else {
+				total += int64(len(p.b))
+			}
+		}
+		size := binary.BigEndian.AppendUint32(nil, uint32(total))
+		r.observe(resp)
+		r.c.enqueue(r.seq, &outFrame{pieces: append([]piece{{b: size}}, pieces...)})
+	})
+}
+
+// skip marks the request as answered without a response (acks=0).
+func (r *request) skip() {
+	r.once.Do(func() {
+		r.observe(nil)
+		r.c.enqueue(r.seq, &outFrame{skip: true})
+	})
+}
+
+// observe records the request's latency and the error codes in resp.
+func (r *request) observe(resp kmsg.Response) {
+	m := r.c.b.metrics
+	api := kmsg.NameForKey(r.hdr.key)
+	m.latency.WithLabelValues(api).Observe(time.Since(r.start).Seconds())
+	codes := map[int16]int{}
+	if resp != nil {
+		collectErrorCodes(reflect.ValueOf(resp), codes, 0)
+	}
+	if len(codes) == 0 {
+		codes[0] = 1
+	}
+	for code := range codes {
+		m.requests.WithLabelValues(api, strconv.Itoa(int(code))).Inc()
+	}
+}
+
+var int16Type = reflect.TypeFor[int16]()
+
+// collectErrorCodes walks a response struct for fields named ErrorCode. A
+// request with several partition errors counts once per distinct code.
+func collectErrorCodes(v reflect.Value, codes map[int16]int, depth int) {
+	if depth > 6 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			collectErrorCodes(v.Elem(), codes, depth+1)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			switch {
+			case f.Name == "ErrorCode" && f.Type == int16Type:
+				if c := int16(v.Field(i).Int()); c != 0 {
+					codes[c]++
+				}
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+				collectErrorCodes(v.Field(i), codes, depth+1)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			collectErrorCodes(v.Index(i), codes, depth+1)
+		}
+	}
+}
