@@ -1,0 +1,940 @@
+package storage
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LeaderEpochCheckpointFile is Kafka's per-partition epoch history file.
+const LeaderEpochCheckpointFile = "leader-epoch-checkpoint"
+
+// fileLog is the segment-file Log.
+//
+// Locking: mu guards every field below it and all segment state. Appends,
+// rolls, truncation and deletion hold it for writing (the write(2) of an
+// append happens under it, so a reader that sees a segment size sees
+// whole batches below it); reads hold it for reading while they find
+// positions and open their own descriptor, then release it before any
+// bytes are copied. fsync in Flush happens outside the lock.
+type fileLog struct {
+	dir    string
+	name   string // <topic>-<partition>, for log lines
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu            sync.RWMutex
+	cfg           Config
+	segs          []*segment // ascending base offsets; the last is active; never empty while open
+	start         int64      // log start offset
+	hw            int64
+	recoveryPoint int64 // offsets below are known to be on stable storage
+	unflushed     int64 // records appended since the last flush
+	lastFlushMs   int64
+	epochs        epochCache
+	closed        bool
+}
+
+func (l *fileLog) active() *segment { return l.segs[len(l.segs)-1] }
+
+// end is the log end offset. Lock held.
+func (l *fileLog) end() int64 { return l.active().next }
+
+// openFileLog opens or creates the partition directory dir and recovers
+// it as described on OpenManager.
+func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now func() time.Time) (*fileLog, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating partition dir: %w", errors.Join(ErrStorage, err))
+	}
+	l := &fileLog{dir: dir, name: filepath.Base(dir), logger: logger, now: now, cfg: cfg, lastFlushMs: now().UnixMilli()}
+	bases, err := l.listSegments()
+	if err != nil {
+		return nil, err
+	}
+	fileEpochs, err := readEpochCheckpoint(filepath.Join(dir, LeaderEpochCheckpointFile))
+	if err != nil {
+		logger.Warn("unreadable leader epoch checkpoint; rebuilding it from the batches", "dir", dir, "err", err)
+		st.recoveryPoint = -1 // scan everything so the epochs come back
+	}
+	var scanned epochCache
+	nowMs := now().UnixMilli()
+	recovered := false
+	for i, base := range bases {
+		seg, err := openSegmentFiles(dir, base, false, nowMs)
+		if err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+		l.segs = append(l.segs, seg)
+		fi, err := seg.log.Stat()
+		if err != nil {
+			l.closeSegments()
+			return nil, fmt.Errorf("stat segment: %w", errors.Join(ErrStorage, err))
+		}
+		size := fi.Size()
+		last := i == len(bases)-1
+		// Segments wholly below the recovery point are trusted (indexes
+		// loaded, only the tail's headers read); the rest are verified.
+		if st.recoveryPoint >= 0 && (last || bases[i+1] <= st.recoveryPoint) &&
+			l.loadTrusted(seg, size) && (!last || seg.next <= st.recoveryPoint) {
+			continue
+		}
+		recovered = true
+		valid, cause, err := l.recoverSegment(seg, size, &scanned)
+		if err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+		if valid == size {
+			continue
+		}
+		// A torn or corrupt batch: everything from it on is gone, including
+		// later segments (Kafka does the same).
+		l.logger.Warn("truncating log after an unclean shutdown",
+			"dir", dir, "segment", segmentFileName(base, logSuffix), "offset", seg.next,
+			"position", valid, "bytes_truncated", size-valid, "later_segments_deleted", len(bases)-1-i, "cause", cause)
+		if err := seg.log.Truncate(valid); err != nil {
+			l.closeSegments()
+			return nil, fmt.Errorf("truncating torn segment: %w", errors.Join(ErrStorage, err))
+		}
+		for _, b := range bases[i+1:] {
+			gone := &segment{base: b, dir: dir}
+			if err := gone.remove(); err != nil {
+				l.closeSegments()
+				return nil, err
+			}
+		}
+		break
+	}
+	if len(l.segs) == 0 {
+		base := max(st.logStart, 0)
+		seg, err := openSegmentFiles(dir, base, true, nowMs)
+		if err != nil {
+			return nil, err
+		}
+		l.segs = []*segment{seg}
+	}
+	// Drop empty segments between non-empty ones would be cosmetic; keep
+	// them, but the active segment's next must not be below the previous.
+	leo := l.end()
+	l.start = min(max(st.logStart, l.segs[0].base), leo)
+	l.hw = min(max(st.hw, l.start), leo)
+	l.epochs = epochCache{entries: fileEpochs}
+	l.epochs.truncateFromEnd(leo)
+	for _, e := range scanned.entries {
+		l.epochs.assign(e.Epoch, e.StartOffset)
+	}
+	l.epochs.truncateFromStart(l.start)
+	if recovered {
+		// Everything is verified now; make it durable before trusting it.
+		for _, s := range l.segs {
+			if err := s.sync(); err != nil {
+				l.closeSegments()
+				return nil, err
+			}
+		}
+		if err := l.writeEpochs(); err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+	}
+	l.recoveryPoint = leo
+	return l, nil
+}
+
+// listSegments finds NNNNNNNNNNNNNNNNNNNN.log files and removes leftovers
+// Kafka would remove (*.deleted, *.tmp, orphan index files).
+func (l *fileLog) listSegments() ([]int64, error) {
+	ents, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing partition dir: %w", errors.Join(ErrStorage, err))
+	}
+	logs := map[int64]bool{}
+	var others []string
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case strings.HasSuffix(n, ".deleted"), strings.HasSuffix(n, ".tmp"), strings.HasSuffix(n, ".cleaned"), strings.HasSuffix(n, ".swap"):
+			_ = os.Remove(filepath.Join(l.dir, n))
+		case strings.HasSuffix(n, logSuffix) && len(n) == 20+len(logSuffix):
+			if b, err := strconv.ParseInt(n[:20], 10, 64); err == nil {
+				logs[b] = true
+			}
+		case strings.HasSuffix(n, indexSuffix), strings.HasSuffix(n, timeIndexSuffix):
+			others = append(others, n)
+		}
+	}
+	for _, n := range others {
+		if b, err := strconv.ParseInt(n[:min(20, len(n))], 10, 64); err != nil || !logs[b] {
+			_ = os.Remove(filepath.Join(l.dir, n))
+		}
+	}
+	bases := make([]int64, 0, len(logs))
+	for b := range logs {
+		bases = append(bases, b)
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	return bases, nil
+}
+
+// loadTrusted loads a segment below the recovery point: its index files
+// and, from the last indexed batch on, its headers (no CRC check). It
+// returns false if anything looks wrong, and the caller recovers instead.
+func (l *fileLog) loadTrusted(seg *segment, size int64) bool {
+	if !seg.loadIndexes(size) {
+		return false
+	}
+	seg.size = size
+	pos := int64(0)
+	seg.maxTs, seg.maxTsOff = -1, -1
+	if n := len(seg.idx); n > 0 {
+		pos = seg.idx[n-1].pos
+	}
+	if n := len(seg.tidx); n > 0 {
+		seg.maxTs, seg.maxTsOff = seg.tidx[n-1].ts, seg.tidx[n-1].off
+	}
+	seg.next = seg.base
+	for pos < size {
+		h, err := seg.readHeaderAt(pos, size)
+		if err != nil || h.Magic != 2 || h.BaseOffset < seg.next {
+			return false
+		}
+		if pos == 0 {
+			seg.rollTs = h.MaxTimestamp
+		}
+		if h.MaxTimestamp > seg.maxTs {
+			seg.maxTs, seg.maxTsOff = h.MaxTimestamp, h.LastOffset()
+		}
+		seg.next = h.LastOffset() + 1
+		seg.sinceIdx += int64(h.Size())
+		pos += int64(h.Size())
+	}
+	if len(seg.idx) > 0 && seg.next <= seg.idx[len(seg.idx)-1].off {
+		return false
+	}
+	if seg.rollTs < 0 && size > 0 {
+		if h, err := seg.readHeaderAt(0, size); err == nil {
+			seg.rollTs = h.MaxTimestamp
+		}
+	}
+	return true
+}
+
+// recoverSegment reads every batch of seg, checking framing, magic, CRC
+// and offsets, and rebuilds both indexes. It returns the length of the
+// valid prefix and, if shorter than size, why the rest is invalid.
+func (l *fileLog) recoverSegment(seg *segment, size int64, epochs *epochCache) (int64, string, error) {
+	seg.idx, seg.tidx = nil, nil
+	seg.size, seg.next, seg.sinceIdx = 0, seg.base, 0
+	seg.maxTs, seg.maxTsOff, seg.rollTs = -1, -1, -1
+	r := bufio.NewReaderSize(io.NewSectionReader(seg.log, 0, size), 256<<10)
+	var buf []byte
+	cause := ""
+	for seg.size < size {
+		var hdr [logOverhead]byte
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			cause = fmt.Sprintf("torn batch header (%d bytes)", size-seg.size)
+			break
+		}
+		length := int64(int32(uint32(hdr[8])<<24 | uint32(hdr[9])<<16 | uint32(hdr[10])<<8 | uint32(hdr[11])))
+		if length < BatchHeaderSize-logOverhead || seg.size+logOverhead+length > size {
+			cause = fmt.Sprintf("batch length %d with %d bytes left", length, size-seg.size-logOverhead)
+			break
+		}
+		if int64(cap(buf)) < logOverhead+length {
+			buf = make([]byte, logOverhead+length)
+		}
+		buf = buf[:logOverhead+length]
+		copy(buf, hdr[:])
+		if _, err := io.ReadFull(r, buf[logOverhead:]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				cause = "torn batch"
+				break
+			}
+			return 0, "", fmt.Errorf("reading segment %d: %w", seg.base, errors.Join(ErrStorage, err))
+		}
+		h := parseHeader(buf)
+		if h.Magic != 2 {
+			cause = fmt.Sprintf("magic %d", h.Magic)
+			break
+		}
+		if crc := crc32.Checksum(buf[offAttributes:], crc32c); crc != h.CRC {
+			cause = fmt.Sprintf("CRC-32C %08x, batch says %08x", crc, h.CRC)
+			break
+		}
+		if h.BaseOffset < seg.next || h.LastOffsetDelta < 0 || h.LastOffset()-seg.base > math.MaxUint32 {
+			cause = fmt.Sprintf("batch offsets %d..%d out of order (expected from %d)", h.BaseOffset, h.LastOffset(), seg.next)
+			break
+		}
+		seg.indexBatch(h, seg.size, l.cfg.IndexIntervalBytes, nil, nil)
+		epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
+		seg.size += int64(len(buf))
+	}
+	if err := seg.rewriteIndexes(); err != nil {
+		return 0, "", err
+	}
+	return seg.size, cause, nil
+}
+
+func (l *fileLog) closeSegments() {
+	for _, s := range l.segs {
+		_ = s.close()
+	}
+}
+
+// Append implements Log.
+func (l *fileLog) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return AppendInfo{}, ErrLogClosed
+	}
+	nowMs := l.now().UnixMilli()
+	p, err := prepareAppend(b, l.end(), leaderEpoch, l.cfg, nowMs)
+	if err != nil {
+		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, err)
+	}
+	return l.write(b, p, nowMs)
+}
+
+// AppendAsFollower implements Log.
+func (l *fileLog) AppendAsFollower(b []byte) (AppendInfo, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return AppendInfo{}, ErrLogClosed
+	}
+	p, err := prepareFollowerAppend(b, l.end())
+	if err != nil {
+		return AppendInfo{}, fmt.Errorf("follower append to %s: %w", l.name, err)
+	}
+	return l.write(b, p, l.now().UnixMilli())
+}
+
+// write appends validated batches to the active segment, rolling first if
+// needed. All or nothing. Lock held.
+func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, error) {
+	if int64(len(b)) > l.cfg.SegmentBytes {
+		return AppendInfo{}, fmt.Errorf("append to %s: %d bytes > segment.bytes %d: %w", l.name, len(b), l.cfg.SegmentBytes, ErrRecordListTooLarge)
+	}
+	if l.shouldRoll(len(b), p, nowMs) {
+		if err := l.roll(p.info.FirstOffset, nowMs); err != nil {
+			return AppendInfo{}, err
+		}
+	}
+	seg := l.active()
+	saved := *seg
+	if _, err := seg.log.WriteAt(b, seg.size); err != nil {
+		_ = seg.log.Truncate(saved.size)
+		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, errors.Join(ErrStorage, err))
+	}
+	var ib, tb []byte
+	pos := seg.size
+	for _, h := range p.headers {
+		ib, tb = seg.indexBatch(h, pos, l.cfg.IndexIntervalBytes, ib, tb)
+		pos += int64(h.Size())
+	}
+	if err := seg.writeIndexes(ib, tb); err != nil {
+		*seg = saved
+		_ = seg.log.Truncate(saved.size)
+		_ = seg.rewriteIndexes()
+		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, err)
+	}
+	seg.size = pos
+	seg.dirty = true
+	epochChanged := false
+	for _, h := range p.headers {
+		if l.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset) {
+			epochChanged = true
+		}
+	}
+	if epochChanged {
+		if err := l.writeEpochs(); err != nil {
+			l.logger.Warn("writing leader epoch checkpoint", "dir", l.dir, "err", err)
+		}
+	}
+	l.unflushed += p.info.RecordCount
+	if l.unflushed >= l.cfg.FlushMessages {
+		if err := l.flushLocked(); err != nil {
+			return AppendInfo{}, err
+		}
+	}
+	info := p.info
+	info.LogStartOffset = l.start
+	return info, nil
+}
+
+// shouldRoll follows Kafka's LogSegment.shouldRoll. Lock held.
+func (l *fileLog) shouldRoll(n int, p prepared, nowMs int64) bool {
+	seg := l.active()
+	if seg.size == 0 {
+		return false
+	}
+	maxTs := int64(-1)
+	for _, h := range p.headers {
+		maxTs = max(maxTs, h.MaxTimestamp)
+	}
+	waited := nowMs - seg.created
+	if seg.rollTs >= 0 && maxTs >= 0 {
+		waited = maxTs - seg.rollTs
+	}
+	newEntries := int64(len(p.headers)) // at most one index entry per batch
+	return seg.size+int64(n) > l.cfg.SegmentBytes ||
+		waited > l.cfg.SegmentMs ||
+		int64(len(seg.idx)+1)*idxEntrySize+newEntries*idxEntrySize > int64(l.cfg.SegmentIndexBytes) ||
+		p.info.LastOffset-seg.base > math.MaxInt32
+}
+
+// roll starts a new active segment at base. The old one gets its final
+// time index entry and is fsynced, so the recovery point moves to base
+// (Kafka flushes the previous segments on roll too). Lock held.
+func (l *fileLog) roll(base int64, nowMs int64) error {
+	old := l.active()
+	if tb := old.maybeTimeEntry(nil); len(tb) > 0 {
+		if err := old.writeIndexes(nil, tb); err != nil {
+			return err
+		}
+	}
+	seg, err := openSegmentFiles(l.dir, base, true, nowMs)
+	if err != nil {
+		return fmt.Errorf("rolling %s: %w", l.name, err)
+	}
+	if old.size == 0 && old.base == base {
+		// Replacing an empty segment with the same name: reuse the files.
+		_ = seg.close()
+		return nil
+	}
+	l.segs = append(l.segs, seg)
+	if err := old.sync(); err != nil {
+		return err
+	}
+	old.dirty = false
+	if l.recoveryPoint < base && allSynced(l.segs[:len(l.segs)-1]) {
+		l.recoveryPoint = base
+	}
+	l.logger.Debug("rolled segment", "dir", l.dir, "base_offset", base)
+	return nil
+}
+
+func allSynced(segs []*segment) bool {
+	for _, s := range segs {
+		if s.dirty {
+			return false
+		}
+	}
+	return true
+}
+
+// Read implements Log.
+func (l *fileLog) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool) (ReadResult, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return nil, ErrLogClosed
+	}
+	if offset < l.start || offset > l.end() {
+		return nil, fmt.Errorf("read %s at %d, log is [%d, %d): %w", l.name, offset, l.start, l.end(), ErrOffsetOutOfRange)
+	}
+	empty := &bytesResult{first: -1}
+	for i := l.segIndex(offset); i < len(l.segs); i++ {
+		seg := l.segs[i]
+		pos, h, found, err := seg.translate(offset)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", l.name, err)
+		}
+		if !found {
+			continue
+		}
+		if h.LastOffset() >= maxOffset {
+			return empty, nil
+		}
+		var end int64
+		if int64(h.Size()) > int64(maxBytes) {
+			if !minOneMessage {
+				return empty, nil
+			}
+			end = pos + int64(h.Size())
+		} else if end, err = seg.readEnd(pos, pos+int64(maxBytes), maxOffset); err != nil {
+			return nil, fmt.Errorf("read %s: %w", l.name, err)
+		}
+		// A descriptor of our own: its file offset is ours to Seek (for
+		// sendfile), and it outlives retention deleting the segment.
+		f, err := os.Open(seg.path(logSuffix))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", l.name, errors.Join(ErrStorage, err))
+		}
+		return &fileResult{f: f, pos: pos, n: end - pos, first: h.BaseOffset}, nil
+	}
+	return empty, nil
+}
+
+// segIndex is the index of the segment that would hold offset. Lock held.
+func (l *fileLog) segIndex(offset int64) int {
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > offset })
+	return max(i-1, 0)
+}
+
+func (l *fileLog) LogStartOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.start
+}
+
+func (l *fileLog) LogEndOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.end()
+}
+
+func (l *fileLog) HighWatermark() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return min(max(l.hw, l.start), l.end())
+}
+
+func (l *fileLog) SetHighWatermark(hw int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.hw = min(max(hw, l.start), l.end())
+	}
+}
+
+// OffsetForTimestamp implements Log.
+func (l *fileLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return 0, 0, false, ErrLogClosed
+	}
+	var buf []byte
+	for _, seg := range l.segs {
+		if seg.maxTs < ts || seg.next <= l.start {
+			continue
+		}
+		// The last time index entry with a timestamp below ts: every batch
+		// up to its offset is older than ts, so the scan can start there.
+		pos := int64(0)
+		i := sort.Search(len(seg.tidx), func(i int) bool { return seg.tidx[i].ts >= ts })
+		if i > 0 {
+			pos = seg.lookup(seg.tidx[i-1].off)
+		}
+		for pos < seg.size {
+			h, err := seg.readHeaderAt(pos, seg.size)
+			if err != nil {
+				return 0, 0, false, fmt.Errorf("offset for timestamp in %s: %w", l.name, err)
+			}
+			if h.MaxTimestamp >= ts && h.LastOffset() >= l.start {
+				buf = append(buf[:0], make([]byte, h.Size())...)
+				if _, err := seg.log.ReadAt(buf, pos); err != nil {
+					return 0, 0, false, fmt.Errorf("offset for timestamp in %s: %w", l.name, errors.Join(ErrStorage, err))
+				}
+				off, t, ok, err := findRecordByTimestamp(buf, h, ts)
+				if err != nil || ok {
+					return max(off, l.start), t, ok, err
+				}
+			}
+			pos += int64(h.Size())
+		}
+	}
+	return 0, 0, false, nil
+}
+
+// DeleteRecordsBefore implements Log.
+func (l *fileLog) DeleteRecordsBefore(offset int64) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, ErrLogClosed
+	}
+	hw := min(max(l.hw, l.start), l.end())
+	if offset > hw {
+		return l.start, fmt.Errorf("delete records of %s before %d, high watermark %d: %w", l.name, offset, hw, ErrOffsetOutOfRange)
+	}
+	if offset <= l.start {
+		return l.start, nil
+	}
+	l.start = offset
+	if l.epochs.truncateFromStart(l.start) {
+		if err := l.writeEpochs(); err != nil {
+			return l.start, err
+		}
+	}
+	// Whole segments below the new start go; the active one never does.
+	n := 0
+	for n < len(l.segs)-1 && l.segs[n+1].base <= l.start {
+		n++
+	}
+	return l.start, l.deleteOldest(n)
+}
+
+// deleteOldest removes the first n segments. Lock held.
+func (l *fileLog) deleteOldest(n int) error {
+	var errs []error
+	for _, s := range l.segs[:n] {
+		if err := s.remove(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.segs = append([]*segment(nil), l.segs[n:]...)
+	l.start = max(l.start, l.segs[0].base)
+	return errors.Join(errs...)
+}
+
+// TruncateTo implements Log.
+func (l *fileLog) TruncateTo(offset int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrLogClosed
+	}
+	if offset >= l.end() {
+		return nil
+	}
+	if offset < l.start {
+		return l.truncateFullyLocked(offset)
+	}
+	i := l.segIndex(offset)
+	// Remove later segments entirely.
+	for _, s := range l.segs[i+1:] {
+		if err := s.remove(); err != nil {
+			return err
+		}
+	}
+	l.segs = l.segs[:i+1]
+	seg := l.segs[i]
+	// Cut at the batch that holds offset (or the first one after it).
+	pos, _, found, err := seg.translate(offset)
+	if err != nil {
+		return fmt.Errorf("truncate %s: %w", l.name, err)
+	}
+	if !found {
+		pos = seg.size
+	}
+	if err := seg.log.Truncate(pos); err != nil {
+		return fmt.Errorf("truncate %s: %w", l.name, errors.Join(ErrStorage, err))
+	}
+	// Rebuild the segment's state from what is left.
+	size := pos
+	if _, _, err := l.recoverSegment(seg, size, &epochCache{}); err != nil {
+		return err
+	}
+	seg.dirty = true
+	if seg.size == 0 {
+		seg.created = l.now().UnixMilli()
+	}
+	if l.end() < l.start {
+		// The cut batch straddled the log start: nothing readable is left.
+		return l.truncateFullyLocked(l.start)
+	}
+	l.hw = min(l.hw, l.end())
+	l.recoveryPoint = min(l.recoveryPoint, l.end())
+	if l.epochs.truncateFromEnd(l.end()) {
+		if err := l.writeEpochs(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TruncateFullyAndStartAt implements Log.
+func (l *fileLog) TruncateFullyAndStartAt(offset int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrLogClosed
+	}
+	return l.truncateFullyLocked(offset)
+}
+
+func (l *fileLog) truncateFullyLocked(offset int64) error {
+	for _, s := range l.segs {
+		if err := s.remove(); err != nil {
+			return err
+		}
+	}
+	seg, err := openSegmentFiles(l.dir, offset, true, l.now().UnixMilli())
+	if err != nil {
+		l.segs = nil
+		l.closed = true // nothing is left to serve from
+		return err
+	}
+	l.segs = []*segment{seg}
+	l.start, l.hw, l.recoveryPoint = offset, offset, offset
+	l.epochs = epochCache{}
+	return l.writeEpochs()
+}
+
+func (l *fileLog) LatestEpoch() int32 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.epochs.latest()
+}
+
+func (l *fileLog) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return -1, -1
+	}
+	return l.epochs.endOffsetFor(epoch, l.end())
+}
+
+func (l *fileLog) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var n int64
+	for _, s := range l.segs {
+		n += s.size
+	}
+	return n
+}
+
+func (l *fileLog) Config() Config {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.cfg
+}
+
+func (l *fileLog) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cfg = cfg
+	return nil
+}
+
+// DeleteExpired implements Log, following Kafka's deleteOldSegments:
+// segments are considered oldest first and only while every offset in them
+// is below the high watermark; an empty active segment is never deleted;
+// if every segment is deletable a new active segment is rolled first.
+func (l *fileLog) DeleteExpired(nowMs int64) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, ErrLogClosed
+	}
+	if !l.cfg.deletesByRetention() {
+		return 0, nil
+	}
+	hw := min(max(l.hw, l.start), l.end())
+	var total int64
+	for _, s := range l.segs {
+		total += s.size
+	}
+	diff := total - l.cfg.RetentionBytes
+	n := 0
+	for n < len(l.segs) {
+		s := l.segs[n]
+		upper := s.next
+		if n+1 < len(l.segs) {
+			upper = l.segs[n+1].base
+		}
+		isLastEmpty := n == len(l.segs)-1 && s.size == 0
+		if hw < upper || isLastEmpty {
+			break
+		}
+		expired := l.cfg.RetentionMs >= 0 && nowMs-s.largestTimestamp() > l.cfg.RetentionMs
+		oversize := l.cfg.RetentionBytes >= 0 && diff-s.size >= 0
+		if !expired && !oversize {
+			break
+		}
+		if oversize {
+			diff -= s.size
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if n == len(l.segs) {
+		if err := l.roll(l.end(), nowMs); err != nil {
+			return 0, err
+		}
+	}
+	err := l.deleteOldest(n)
+	if l.epochs.truncateFromStart(l.start) {
+		err = errors.Join(err, l.writeEpochs())
+	}
+	return n, err
+}
+
+// largestTimestamp is the segment's largest batch timestamp, or its file's
+// modification time when it has none (as Kafka does).
+func (s *segment) largestTimestamp() int64 {
+	if s.maxTs >= 0 {
+		return s.maxTs
+	}
+	if fi, err := s.log.Stat(); err == nil {
+		return fi.ModTime().UnixMilli()
+	}
+	return math.MaxInt64 // unknown: never expire
+}
+
+// Flush implements Log.
+func (l *fileLog) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrLogClosed
+	}
+	return l.flushLocked()
+}
+
+// flushLocked fsyncs dirty segments. Holding the lock across fsync keeps
+// it simple and correct; appends wait for the flush. Lock held.
+func (l *fileLog) flushLocked() error {
+	for _, s := range l.segs {
+		if !s.dirty {
+			continue
+		}
+		if err := s.sync(); err != nil {
+			return fmt.Errorf("flush %s: %w", l.name, err)
+		}
+		s.dirty = false
+	}
+	l.recoveryPoint = l.end()
+	l.unflushed = 0
+	l.lastFlushMs = l.now().UnixMilli()
+	return nil
+}
+
+// flushIfDue flushes when flush.ms has passed since the last flush.
+func (l *fileLog) flushIfDue(nowMs int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.cfg.FlushMs == math.MaxInt64 || nowMs-l.lastFlushMs < l.cfg.FlushMs {
+		return nil
+	}
+	return l.flushLocked()
+}
+
+// Close implements Log.
+func (l *fileLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrLogClosed
+	}
+	err := l.flushLocked()
+	if tb := l.active().maybeTimeEntry(nil); len(tb) > 0 {
+		err = errors.Join(err, l.active().writeIndexes(nil, tb), l.active().sync())
+	}
+	for _, s := range l.segs {
+		err = errors.Join(err, s.close())
+	}
+	l.closed = true
+	return err
+}
+
+// checkpointState is what the Manager writes to its checkpoint files.
+func (l *fileLog) checkpointState() (recoveryPoint, logStart, hw int64, ok bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return 0, 0, 0, false
+	}
+	return l.recoveryPoint, l.start, min(max(l.hw, l.start), l.end()), true
+}
+
+// writeEpochs writes leader-epoch-checkpoint atomically. Lock held.
+func (l *fileLog) writeEpochs() error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "0\n%d\n", len(l.epochs.entries))
+	for _, e := range l.epochs.entries {
+		fmt.Fprintf(&sb, "%d %d\n", e.Epoch, e.StartOffset)
+	}
+	return writeFileAtomic(filepath.Join(l.dir, LeaderEpochCheckpointFile), []byte(sb.String()))
+}
+
+func readEpochCheckpoint(path string) ([]epochEntry, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, errors.Join(ErrStorage, err))
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) < 2 || strings.TrimSpace(lines[0]) != "0" {
+		return nil, fmt.Errorf("%w: %s: bad header", ErrCorruptMessage, path)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(lines[1]))
+	if err != nil || n != len(lines)-2 {
+		return nil, fmt.Errorf("%w: %s: bad count", ErrCorruptMessage, path)
+	}
+	var c epochCache
+	for _, ln := range lines[2:] {
+		f := strings.Fields(ln)
+		if len(f) != 2 {
+			return nil, fmt.Errorf("%w: %s: line %q", ErrCorruptMessage, path, ln)
+		}
+		e, err1 := strconv.ParseInt(f[0], 10, 32)
+		o, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil || !c.assign(int32(e), o) {
+			return nil, fmt.Errorf("%w: %s: line %q", ErrCorruptMessage, path, ln)
+		}
+	}
+	return c.entries, nil
+}
+
+// fileResult is a section of a segment file with a descriptor of its own.
+type fileResult struct {
+	f      *os.File
+	pos, n int64
+	first  int64
+}
+
+func (r *fileResult) Len() int           { return int(r.n) }
+func (r *fileResult) FirstOffset() int64 { return r.first }
+
+// WriteTo sends the section to w. io.Copy offers w.ReadFrom an
+// *io.LimitedReader around an *os.File (the LimitedReader has no WriteTo,
+// so io.Copy cannot take the src side); *net.TCPConn.ReadFrom recognises
+// exactly that shape and calls sendfile(2) from the file's current
+// offset, which is why the file is Seek'ed first and why each result has
+// its own descriptor (a shared one's offset would race). Other writers get
+// an ordinary read/write copy.
+func (r *fileResult) WriteTo(w io.Writer) (int64, error) {
+	if _, err := r.f.Seek(r.pos, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("seeking segment: %w", errors.Join(ErrStorage, err))
+	}
+	n, err := io.Copy(w, &io.LimitedReader{R: r.f, N: r.n})
+	if err == nil && n < r.n {
+		// The segment was truncated under us (follower truncation).
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return n, fmt.Errorf("sending records: %w", err)
+	}
+	return n, nil
+}
+
+func (r *fileResult) AppendTo(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, make([]byte, r.n)...)
+	if _, err := r.f.ReadAt(dst[start:], r.pos); err != nil {
+		return dst[:start], fmt.Errorf("reading records: %w", errors.Join(ErrStorage, err))
+	}
+	return dst, nil
+}
+
+func (r *fileResult) Close() error {
+	if err := r.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("closing segment reader: %w", err)
+	}
+	return nil
+}
