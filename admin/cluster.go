@@ -323,3 +323,36 @@ func leaderOf(md *Metadata, topic string, partition int32) int32 {
 	}
 	return -1
 }
+
+// TopicConfigValue reads one config key (e.g. "min.insync.replicas") of many
+// topics with a single DescribeConfigs request. Topics whose describe failed
+// are missing from the map.
+func (c *Client) TopicConfigValue(ctx context.Context, topics []string, key string) (map[string]string, error) {
+	out := make(map[string]string, len(topics))
+	if len(topics) == 0 {
+		return out, nil
+	}
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	for _, t := range topics {
+		r := kmsg.NewDescribeConfigsRequestResource()
+		r.ResourceType = kmsg.ConfigResourceTypeTopic
+		r.ResourceName = t
+		r.ConfigNames = []string{key}
+		req.Resources = append(req.Resources, r)
+	}
+	resp, err := c.requestAny(ctx, req, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("describe configs (%s): %w", key, err)
+	}
+	for _, r := range resp.(*kmsg.DescribeConfigsResponse).Resources {
+		if r.ErrorCode != 0 {
+			continue
+		}
+		for _, e := range r.Configs {
+			if e.Name == key && e.Value != nil {
+				out[r.ResourceName] = *e.Value
+			}
+		}
+	}
+	return out, nil
+}

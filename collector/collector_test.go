@@ -1,0 +1,470 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type testEnv struct {
+	kc   *kfake.Cluster
+	ac   *admin.Client
+	col  *Collector
+	sink *MemorySink
+}
+
+// newTestCollector starts a 3-broker kfake cluster on random ports, an admin
+// client and a collector (not started); everything is closed by t.Cleanup.
+func newTestCollector(t testing.TB, cfg Config, opts ...kfake.Opt) *testEnv {
+	t.Helper()
+	kc, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(3)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	ac, err := admin.New(admin.Config{Name: "test", Bootstrap: kc.ListenAddrs(), Timeout: 3 * time.Second}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ac.Close() })
+	if cfg.Cluster == "" {
+		cfg.Cluster = "test"
+	}
+	sink := &MemorySink{}
+	col, err := New(cfg, ac, sink, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(col.Stop)
+	return &testEnv{kc: kc, ac: ac, col: col, sink: sink}
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (e *testEnv) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.kc.ListenAddrs()...)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func (e *testEnv) produce(t testing.TB, topic string, perPartition map[int32]int) {
+	t.Helper()
+	cl := e.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	var recs []*kgo.Record
+	for p, n := range perPartition {
+		for i := 0; i < n; i++ {
+			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(fmt.Sprintf("value-%d", i))})
+		}
+	}
+	if err := cl.ProduceSync(testCtx(t), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	cl.Close()
+}
+
+func TestSnapshotMatchesCluster(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(4, "orders"), kfake.SeedTopics(1, "audit"), kfake.ClusterID("kc-1"))
+	ctx := testCtx(t)
+	const M = 10
+	e.produce(t, "orders", map[int32]int{0: M, 1: M, 3: 3})
+
+	// A group consumes everything, then commits N=4 of M on partition 0 and all of partition 1.
+	cons := e.client(t, kgo.ConsumerGroup("g1"), kgo.ConsumeTopics("orders"), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ClientID("lag-test"))
+	byPart := map[int32][]*kgo.Record{}
+	for n := 0; n < 2*M+3; {
+		fs := cons.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d: %v", n, 2*M+3, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { byPart[r.Partition] = append(byPart[r.Partition], r); n++ })
+	}
+	const N = 4
+	if err := cons.CommitRecords(ctx, byPart[0][N-1], byPart[1][M-1]); err != nil {
+		t.Fatal(err)
+	}
+
+	s := e.col.PollNow(ctx)
+	if s.Cluster.Partial {
+		t.Fatalf("unexpected errors: %+v", s.Cluster.Errors)
+	}
+	if s.Cluster.ID != "kc-1" || s.Cluster.Name != "test" || s.Cluster.Controller < 0 {
+		t.Fatalf("cluster info %+v", s.Cluster)
+	}
+	if s.Totals.Brokers != 3 || s.Totals.BrokersUp != 3 {
+		t.Fatalf("brokers %d up %d", s.Totals.Brokers, s.Totals.BrokersUp)
+	}
+	md, err := e.ac.Metadata(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, ok := s.Broker(md.ControllerID)
+	if !ok || !ctl.Controller {
+		t.Fatalf("controller broker %d not flagged", md.ControllerID)
+	}
+	orders, ok := s.Topic("orders")
+	if !ok {
+		t.Fatal("topic orders missing")
+	}
+	if len(orders.Partitions) != 4 {
+		t.Fatalf("orders has %d partitions", len(orders.Partitions))
+	}
+	wantEnd := map[int32]int64{0: M, 1: M, 2: 0, 3: 3}
+	leaders := 0
+	for _, p := range orders.Partitions {
+		if p.EndOffset != wantEnd[p.Partition] || p.StartOffset != 0 {
+			t.Errorf("orders/%d offsets %d..%d, want 0..%d", p.Partition, p.StartOffset, p.EndOffset, wantEnd[p.Partition])
+		}
+		if p.Leader != e.kc.LeaderFor("orders", p.Partition) {
+			t.Errorf("orders/%d leader %d, kfake %d", p.Partition, p.Leader, e.kc.LeaderFor("orders", p.Partition))
+		}
+		if !slices.Equal(p.ISR, p.Replicas) || p.UnderReplicated || p.Offline {
+			t.Errorf("orders/%d replicas %v isr %v under %v offline %v", p.Partition, p.Replicas, p.ISR, p.UnderReplicated, p.Offline)
+		}
+		if p.SizeBytes <= 0 && p.EndOffset > 0 {
+			t.Errorf("orders/%d size %d with %d records", p.Partition, p.SizeBytes, p.EndOffset)
+		}
+		leaders++
+	}
+	if orders.EndOffsetSum != 2*M+3 || orders.Messages != 2*M+3 {
+		t.Errorf("orders sums end %d messages %d", orders.EndOffsetSum, orders.Messages)
+	}
+	var ledTotal int
+	for _, b := range s.Brokers {
+		ledTotal += b.Leaders
+		if b.LogDirBytes < 0 {
+			t.Errorf("broker %d log dir bytes unknown", b.ID)
+		}
+	}
+	if ledTotal != s.Totals.Partitions {
+		t.Errorf("leaders sum %d != partitions %d", ledTotal, s.Totals.Partitions)
+	}
+
+	g, ok := s.Group("g1")
+	if !ok {
+		t.Fatalf("group g1 missing; groups %v", s.Groups)
+	}
+	if g.State != "Stable" || g.ProtocolType != "consumer" || len(g.Members) != 1 || g.Members[0].ClientID != "lag-test" {
+		t.Fatalf("group g1: state %q type %q members %+v", g.State, g.ProtocolType, g.Members)
+	}
+	assigned := 0
+	for _, a := range g.Members[0].Assignment {
+		if a.Topic == "orders" {
+			assigned = len(a.Partitions)
+		}
+	}
+	if assigned != 4 {
+		t.Errorf("member assignment %+v, want 4 orders partitions", g.Members[0].Assignment)
+	}
+	if g.TotalLag != M-N || len(g.Topics) != 1 {
+		t.Fatalf("group lag %d topics %+v, want %d", g.TotalLag, g.Topics, M-N)
+	}
+	for _, gp := range g.Topics[0].Partitions {
+		switch gp.Partition {
+		case 0:
+			if gp.Committed != N || gp.End != M || gp.Lag != M-N {
+				t.Errorf("p0 %+v, want committed %d end %d lag %d", gp, N, M, M-N)
+			}
+		case 1:
+			if gp.Committed != M || gp.Lag != 0 || gp.LagSeconds != 0 {
+				t.Errorf("p1 %+v, want lag 0", gp)
+			}
+		default:
+			t.Errorf("unexpected committed partition %d", gp.Partition)
+		}
+		if gp.Member == "" {
+			t.Errorf("partition %d has no owning member", gp.Partition)
+		}
+	}
+	// The sink got the same figures.
+	all := e.sink.All()
+	if len(all) != 1 {
+		t.Fatalf("sink got %d samples", len(all))
+	}
+	found := false
+	for _, gs := range all[0].Groups {
+		if gs.Group == "g1" && gs.Topic == "orders" && gs.Lag == M-N && gs.CommittedSum == N+M {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("sink group samples %+v", all[0].Groups)
+	}
+	if all[0].Totals.Partitions != 5 || all[0].Totals.Lag != M-N {
+		t.Errorf("sink totals %+v", all[0].Totals)
+	}
+	// Request counts follow brokers/coordinators: at most 2 ListOffsets per broker, 1 Metadata.
+	if s.Cluster.Requests["Metadata"] != 1 || s.Cluster.Requests["ListOffsets"] > 6 || s.Cluster.Requests["OffsetFetch"] != 1 {
+		t.Errorf("requests %v", s.Cluster.Requests)
+	}
+}
+
+func TestLagSecondsAndRates(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(1, "flow"))
+	ctx := testCtx(t)
+	e.produce(t, "flow", map[int32]int{0: 10})
+	if _, err := e.ac.CommitOffsets(ctx, "slow", map[string]map[int32]int64{"flow": {0: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	s1 := e.col.PollNow(ctx)
+	g, _ := s1.Group("slow")
+	if g == nil || g.TotalLag != 6 {
+		t.Fatalf("first poll group %+v", g)
+	}
+	if g.LagSeconds != 0 {
+		t.Errorf("lag seconds with one observation = %v, want 0", g.LagSeconds)
+	}
+	time.Sleep(300 * time.Millisecond) // the quantity under test is elapsed time
+	e.produce(t, "flow", map[int32]int{0: 20})
+	s2 := e.col.PollNow(ctx)
+	dt := s2.Cluster.LastPoll.Sub(s1.Cluster.LastPoll).Seconds()
+	flow, _ := s2.Topic("flow")
+	if got := flow.MsgsPerSec * dt; math.Abs(got-20) > 6 {
+		t.Errorf("msgs/s %.1f over %.2fs ≈ %.1f messages, want ≈ 20", flow.MsgsPerSec, dt, got)
+	}
+	var brokerRate float64
+	for _, b := range s2.Brokers {
+		brokerRate += b.MsgsPerSec
+	}
+	if math.Abs(brokerRate-flow.MsgsPerSec) > 1e-9 || math.Abs(s2.Totals.MsgsPerSec-flow.MsgsPerSec) > 1e-9 {
+		t.Errorf("broker rate sum %.2f, cluster %.2f, topic %.2f", brokerRate, s2.Totals.MsgsPerSec, flow.MsgsPerSec)
+	}
+	if flow.BytesPerSec <= 0 {
+		t.Errorf("bytes/s = %v after producing between two log-dir reads", flow.BytesPerSec)
+	}
+	g, _ = s2.Group("slow")
+	// The log end was at 4 before the first observation (10): the estimate
+	// extrapolates back at the observed rate, so it exceeds the time between polls.
+	if g.TotalLag != 26 || g.LagSeconds < dt*0.9 || g.LagSeconds > 10*dt+1 {
+		t.Errorf("lag %d lag seconds %.3f (polls %.3fs apart)", g.TotalLag, g.LagSeconds, dt)
+	}
+	// Commit at 10, which was the end at the first poll: about dt seconds ago.
+	if _, err := e.ac.CommitOffsets(ctx, "slow", map[string]map[int32]int64{"flow": {0: 10}}); err != nil {
+		t.Fatal(err)
+	}
+	s3 := e.col.PollNow(ctx)
+	g, _ = s3.Group("slow")
+	since := s3.Cluster.LastPoll.Sub(s1.Cluster.LastPoll).Seconds()
+	if g.TotalLag != 20 || math.Abs(g.LagSeconds-since) > 0.25*since+0.05 {
+		t.Errorf("after committing 10: lag %d seconds %.3f, want ≈ %.3f", g.TotalLag, g.LagSeconds, since)
+	}
+}
+
+func TestSkewedAssignment(t *testing.T) {
+	e := newTestCollector(t, Config{})
+	ctx := testCtx(t)
+	errs, err := e.ac.CreateTopics(ctx, admin.TopicSpec{Name: "skewed", Assignment: map[int32][]int32{0: {0}, 1: {0}, 2: {0}, 3: {1}}})
+	if err != nil || errs["skewed"] != nil {
+		t.Fatal(err, errs)
+	}
+	// kfake lays replicas out from the leader; pin the leaders: 3 on broker 0, 1 on broker 1.
+	for p, b := range map[int32]int32{0: 0, 1: 0, 2: 0, 3: 1} {
+		if err := e.kc.MoveTopicPartition("skewed", p, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := e.col.PollNow(ctx)
+	tp, ok := s.Topic("skewed")
+	if !ok {
+		t.Fatal("topic missing")
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
+	if !near(tp.BrokerSpread, 200.0/3) || !near(tp.BrokerSkew, 50) || !near(tp.LeaderSkew, 50) || !near(tp.PreferredLeader, 100) {
+		t.Errorf("spread %.2f skew %.2f leader skew %.2f preferred %.2f; want 66.67 50 50 100", tp.BrokerSpread, tp.BrokerSkew, tp.LeaderSkew, tp.PreferredLeader)
+	}
+	if !slices.Equal(tp.Brokers, []int32{0, 1}) || tp.ReplicationFactor != 1 {
+		t.Errorf("brokers %v rf %d", tp.Brokers, tp.ReplicationFactor)
+	}
+	b0, _ := s.Broker(0)
+	if b0.Leaders != 3 {
+		t.Errorf("broker 0 leads %d, want 3", b0.Leaders)
+	}
+}
+
+// failOn makes every request of key sent to broker node fail (connection closed).
+func failOn(kc *kfake.Cluster, key kmsg.Key, node int32) {
+	kc.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		if kc.CurrentNode() == node {
+			return nil, fmt.Errorf("injected failure on broker %d", node), true
+		}
+		return nil, nil, false
+	})
+}
+
+func TestPartialResultsWhenBrokerDown(t *testing.T) {
+	e := newTestCollector(t, Config{CallTimeout: 2 * time.Second}, kfake.SeedTopics(6, "t"))
+	ctx := testCtx(t)
+	e.produce(t, "t", map[int32]int{0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
+	first := e.col.PollNow(ctx)
+	if first.Cluster.Partial {
+		t.Fatalf("healthy cluster reported errors: %+v", first.Cluster.Errors)
+	}
+	const down = 2
+	failOn(e.kc, kmsg.ListOffsets, down)
+	failOn(e.kc, kmsg.DescribeLogDirs, down)
+	s := e.col.PollNow(ctx)
+	if !s.Cluster.Partial || len(s.Cluster.Errors) == 0 {
+		t.Fatal("snapshot not marked partial")
+	}
+	b, _ := s.Broker(down)
+	if b == nil || b.Up {
+		t.Fatalf("broker %d should be down: %+v", down, b)
+	}
+	for _, id := range []int32{0, 1} {
+		if ob, _ := s.Broker(id); ob == nil || !ob.Up {
+			t.Errorf("broker %d should be up: %+v", id, ob)
+		}
+	}
+	tp, _ := s.Topic("t")
+	for _, p := range tp.Partitions {
+		if p.Leader == down && p.EndOffset != -1 {
+			t.Errorf("t/%d led by the failed broker has end %d, want -1 (unknown)", p.Partition, p.EndOffset)
+		}
+		if p.Leader != down && p.EndOffset != 1 {
+			t.Errorf("t/%d led by a healthy broker has end %d, want 1", p.Partition, p.EndOffset)
+		}
+	}
+
+	// A broker that leaves the cluster stays listed, down.
+	e2 := newTestCollector(t, Config{}, kfake.SeedTopics(3, "x"))
+	e2.col.PollNow(ctx)
+	if err := e2.kc.RemoveNode(1); err != nil {
+		t.Fatal(err)
+	}
+	s = e2.col.PollNow(ctx)
+	if b, ok := s.Broker(1); !ok || b.Up || b.Host == "" {
+		t.Fatalf("removed broker: %+v (ok %v), want listed, down, with its last address", b, ok)
+	}
+	if s.Totals.BrokersUp != 2 || s.Totals.Brokers != 3 {
+		t.Errorf("brokers %d up %d", s.Totals.Brokers, s.Totals.BrokersUp)
+	}
+}
+
+func TestUnreachableCluster(t *testing.T) {
+	e := newTestCollector(t, Config{CallTimeout: time.Second}, kfake.SeedTopics(1, "x"))
+	ctx := testCtx(t)
+	e.col.PollNow(ctx)
+	e.kc.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		e.kc.KeepControl()
+		return nil, fmt.Errorf("injected: cluster down"), true
+	})
+	s := e.col.PollNow(ctx)
+	if !s.Cluster.Partial || s.Totals.BrokersUp != 0 {
+		t.Fatalf("unreachable cluster: partial %v up %d", s.Cluster.Partial, s.Totals.BrokersUp)
+	}
+	if _, ok := s.Topic("x"); !ok {
+		t.Error("the last known topics should be kept")
+	}
+}
+
+func TestLifecycleSubscribeAndSink(t *testing.T) {
+	e := newTestCollector(t, Config{OffsetsInterval: 50 * time.Millisecond}, kfake.SeedTopics(2, "x"))
+	if e.col.Latest() != nil {
+		t.Fatal("snapshot before any poll")
+	}
+	e.col.PollNow(testCtx(t)) // open the pooled connections (and kfake's goroutines for them)
+	baseline := runtime.NumGoroutine()
+	ch, cancel := e.col.Subscribe(1)
+	defer cancel()
+	if err := e.col.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.col.Start(context.Background()); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	var got []*Snapshot
+	timeout := time.After(10 * time.Second)
+	for len(got) < 3 {
+		select {
+		case s := <-ch:
+			got = append(got, s)
+		case <-timeout:
+			t.Fatalf("got %d snapshots", len(got))
+		}
+	}
+	if got[2].Cluster.Sequence <= got[0].Cluster.Sequence {
+		t.Errorf("sequence did not increase: %d → %d", got[0].Cluster.Sequence, got[2].Cluster.Sequence)
+	}
+	e.col.Stop()
+	if l := e.col.Latest(); l == nil || l.Cluster.Sequence < got[2].Cluster.Sequence {
+		t.Fatal("Latest is behind the published snapshots")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.sink.All()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(e.sink.All()) == 0 {
+		t.Fatal("sink received nothing")
+	}
+	// Stop waited for both goroutines.
+	if n := runtime.NumGoroutine(); n > baseline+1 {
+		t.Errorf("goroutines after Stop %d, before Start %d", n, baseline)
+	}
+}
+
+func openFDs(t testing.TB) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("counting fds: %v", err)
+	}
+	return len(ents)
+}
+
+func TestNoLeaksOver1000Cycles(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(8, "a", "b"))
+	ctx := testCtx(t)
+	e.produce(t, "a", map[int32]int{0: 5, 7: 5})
+	for i := 0; i < 5; i++ {
+		g := fmt.Sprintf("g%d", i)
+		if _, err := e.ac.CommitOffsets(ctx, g, map[string]map[int32]int64{"a": {0: 1, 7: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 10; i++ { // warm up every pool
+		e.col.PollNow(ctx)
+	}
+	runtime.GC()
+	g0, fd0, c0 := runtime.NumGoroutine(), openFDs(t), e.ac.Stats()
+	for i := 0; i < 1000; i++ {
+		s := e.col.PollNow(ctx)
+		if s.Cluster.Partial {
+			t.Fatalf("cycle %d: %+v", i, s.Cluster.Errors)
+		}
+	}
+	runtime.GC()
+	g1, fd1, c1 := runtime.NumGoroutine(), openFDs(t), e.ac.Stats()
+	if g1 > g0+2 {
+		t.Errorf("goroutines grew from %d to %d over 1000 cycles", g0, g1)
+	}
+	if fd1 > fd0+2 {
+		t.Errorf("open fds grew from %d to %d over 1000 cycles", fd0, fd1)
+	}
+	if c1.Dials != c0.Dials || c1.OpenConns != c0.OpenConns {
+		t.Errorf("connections: dials %d→%d open %d→%d", c0.Dials, c1.Dials, c0.OpenConns, c1.OpenConns)
+	}
+	perCycle := c1.Sub(c0).Total / 1000
+	t.Logf("requests per cycle: %d (%v)", perCycle, c1.Sub(c0).Requests)
+}

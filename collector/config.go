@@ -1,0 +1,60 @@
+package collector
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config holds one poller's settings; zero values take the defaults.
+type Config struct {
+	// Cluster is the cluster name stamped on snapshots and samples.
+	Cluster string
+	// OffsetsInterval is the base cycle: metadata, offsets, committed offsets (15 s).
+	OffsetsInterval time.Duration
+	// GroupsInterval refreshes the group list and descriptions (30 s).
+	GroupsInterval time.Duration
+	// LogDirsInterval refreshes log-dir sizes and min.insync.replicas (60 s).
+	LogDirsInterval time.Duration
+	// ZKInterval refreshes ZooKeeper state when the cluster has ZooKeeper (30 s).
+	ZKInterval time.Duration
+	// CallTimeout bounds each Kafka call (10 s).
+	CallTimeout time.Duration
+	// Concurrency caps the per-broker/per-coordinator calls in flight (8).
+	Concurrency int
+	// HistoryPoints is the per-partition log-end history used for lag seconds (20).
+	HistoryPoints int
+	// SinkTimeout bounds one Sink.WriteSamples call (30 s).
+	SinkTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.OffsetsInterval, 15*time.Second)
+	def(&c.GroupsInterval, 30*time.Second)
+	def(&c.LogDirsInterval, 60*time.Second)
+	def(&c.ZKInterval, 30*time.Second)
+	def(&c.CallTimeout, 10*time.Second)
+	def(&c.SinkTimeout, 30*time.Second)
+	if c.Concurrency <= 0 {
+		c.Concurrency = 8
+	}
+	if c.HistoryPoints < 2 {
+		c.HistoryPoints = 20
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if c.Cluster == "" {
+		return fmt.Errorf("collector: cluster name is required")
+	}
+	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 {
+		return fmt.Errorf("collector %s: intervals must not be negative", c.Cluster)
+	}
+	return nil
+}

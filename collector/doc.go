@@ -1,0 +1,39 @@
+// Package collector polls one Kafka cluster through package admin and turns
+// what it sees into an immutable in-memory Snapshot (published through an
+// atomic pointer; HTTP handlers and alert rules read it, never Kafka) and into
+// time-series Samples handed to a Sink (the store).
+//
+// Lifecycle (Burrow style): New does no I/O; Start launches the poll goroutine
+// and returns; Stop cancels it and waits. PollNow runs one full cycle
+// synchronously (tests, benchmarks, "refresh now").
+//
+// A cycle sends Metadata once, ListOffsets (earliest and latest) once per
+// leader broker, one OffsetFetch per coordinator for all groups, and — when
+// their intervals are due — ListGroups per broker plus DescribeGroups per
+// coordinator (GroupsInterval), DescribeLogDirs per broker and one
+// DescribeConfigs for min.insync.replicas (LogDirsInterval), and the ZooKeeper
+// state (ZKInterval). Request counts therefore follow brokers and
+// coordinators, not partitions or groups. A broker whose requests fail is
+// marked down and its partitions' figures unknown (-1); the cycle goes on.
+//
+// Derived figures (per topic, CMAK's definitions, see derive.go): broker
+// spread %, broker skew %, leader skew %, preferred-leader %, under-replicated
+// and under-min-ISR counts. Rates are deltas between cycles: messages/s from
+// the sum of log-end offsets, bytes/s from the leader replicas' log sizes
+// (which refresh every LogDirsInterval). Negative deltas (retention, topic
+// recreation) count as zero.
+//
+// Lag in seconds: for every partition the collector keeps a ring buffer of
+// the last HistoryPoints (time, log-end offset) observations, one per cycle.
+// A group's lag in seconds on a partition is how long ago the log end stood at
+// the group's committed offset: find the two consecutive observations whose
+// end offsets bracket the committed offset and interpolate linearly between
+// their times; lag seconds = now − that time. It is 0 when the lag is 0. When
+// the committed offset is older than the whole window, the time is
+// extrapolated backwards from the oldest observation using the window's
+// average produce rate (or the oldest observation's time when nothing was
+// produced in the window), so the estimate keeps growing for a stuck group.
+// Right after start, with a single observation, the estimate is the time
+// since that observation (0 on the first cycle): it becomes accurate as the
+// window fills.
+package collector

@@ -1,0 +1,242 @@
+package collector
+
+import (
+	"sort"
+	"time"
+)
+
+// Snapshot is one cluster's state after a poll cycle. It is immutable once
+// published: readers may share it freely and must not modify it. Slices are
+// sorted (brokers by id, topics and groups by name, partitions by number) so
+// handlers can paginate; the lookup methods are O(1).
+type Snapshot struct {
+	Cluster ClusterInfo `json:"cluster"`
+	Brokers []Broker    `json:"brokers"`
+	Topics  []Topic     `json:"topics"`
+	Groups  []Group     `json:"groups"`
+	Totals  Totals      `json:"totals"`
+
+	brokerIdx map[int32]int
+	topicIdx  map[string]int
+	groupIdx  map[string]int
+}
+
+// ClusterInfo describes the cluster and the poll that produced the snapshot.
+type ClusterInfo struct {
+	Name         string        `json:"name"`
+	ID           string        `json:"id"`
+	Controller   int32         `json:"controller"` // -1 unknown
+	LastPoll     time.Time     `json:"lastPoll"`
+	PollDuration time.Duration `json:"pollDuration"`
+	// Partial is true when some part of the cycle failed (see Errors).
+	Partial bool        `json:"partial"`
+	Errors  []PollError `json:"errors,omitempty"`
+	// Requests counts the Kafka requests this cycle sent, per API.
+	Requests  map[string]int64 `json:"requests,omitempty"`
+	ZooKeeper *ZooKeeperInfo   `json:"zookeeper,omitempty"`
+	// Sequence increases by one per published snapshot.
+	Sequence uint64 `json:"sequence"`
+}
+
+// PollError is one failure during a cycle. Broker is -1 when not broker-specific.
+type PollError struct {
+	Source  string `json:"source"` // metadata, offsets, groups, offsetFetch, logDirs, configs, zookeeper
+	Broker  int32  `json:"broker"`
+	Message string `json:"message"`
+}
+
+// ZooKeeperInfo is what the ZooKeeper reader saw (ZooKeeper-mode clusters).
+type ZooKeeperInfo struct {
+	Servers         []string  `json:"servers"`
+	Connected       bool      `json:"connected"`
+	Controller      int32     `json:"controller"`
+	ControllerEpoch int64     `json:"controllerEpoch"`
+	ControllerSince time.Time `json:"controllerSince"`
+	// RegisteredBrokers are the ids under /brokers/ids.
+	RegisteredBrokers    []int32   `json:"registeredBrokers"`
+	PendingReassignments int       `json:"pendingReassignments"`
+	PendingElections     int       `json:"pendingElections"`
+	PendingDeletes       []string  `json:"pendingDeletes,omitempty"`
+	Error                string    `json:"error,omitempty"`
+	ReadAt               time.Time `json:"readAt"`
+}
+
+// Broker is one broker as seen in this cycle.
+type Broker struct {
+	ID         int32  `json:"id"`
+	Host       string `json:"host"`
+	Port       int32  `json:"port"`
+	Rack       string `json:"rack,omitempty"`
+	Controller bool   `json:"controller"`
+	// Up is false when the broker is missing from metadata (but still named
+	// in replica lists or seen before) or its requests failed this cycle.
+	Up          bool    `json:"up"`
+	Error       string  `json:"error,omitempty"`
+	Leaders     int     `json:"leaders"`
+	Replicas    int     `json:"replicas"`
+	LogDirBytes int64   `json:"logDirBytes"` // -1 unknown
+	MsgsPerSec  float64 `json:"msgsPerSec"`
+	// BytesInPerSec is the growth of the log size of partitions it leads.
+	BytesInPerSec float64 `json:"bytesInPerSec"`
+}
+
+// Topic is one topic with its partitions and derived figures.
+type Topic struct {
+	Name              string      `json:"name"`
+	Internal          bool        `json:"internal"`
+	Error             string      `json:"error,omitempty"`
+	Partitions        []Partition `json:"partitions"`
+	ReplicationFactor int         `json:"replicationFactor"`
+	// MinISR is min.insync.replicas (described, else 1: Kafka's default).
+	MinISR          int `json:"minIsr"`
+	UnderReplicated int `json:"underReplicated"`
+	Offline         int `json:"offline"`
+	UnderMinISR     int `json:"underMinIsr"`
+	// Brokers holding at least one replica, sorted.
+	Brokers []int32 `json:"brokers"`
+	// Percentages, CMAK definitions (see derive.go).
+	BrokerSpread    float64 `json:"brokerSpread"`
+	BrokerSkew      float64 `json:"brokerSkew"`
+	LeaderSkew      float64 `json:"leaderSkew"`
+	PreferredLeader float64 `json:"preferredLeader"`
+	StartOffsetSum  int64   `json:"startOffsetSum"`
+	EndOffsetSum    int64   `json:"endOffsetSum"`
+	// Messages is EndOffsetSum − StartOffsetSum over partitions with both known.
+	Messages    int64   `json:"messages"`
+	SizeBytes   int64   `json:"sizeBytes"` // -1 unknown
+	MsgsPerSec  float64 `json:"msgsPerSec"`
+	BytesPerSec float64 `json:"bytesPerSec"`
+}
+
+// Partition is one partition. Offsets and size are -1 when unknown.
+type Partition struct {
+	Partition       int32   `json:"partition"`
+	Leader          int32   `json:"leader"`
+	LeaderEpoch     int32   `json:"leaderEpoch"`
+	Replicas        []int32 `json:"replicas"`
+	ISR             []int32 `json:"isr"`
+	OfflineReplicas []int32 `json:"offlineReplicas,omitempty"`
+	Offline         bool    `json:"offline"`
+	UnderReplicated bool    `json:"underReplicated"`
+	UnderMinISR     bool    `json:"underMinIsr"`
+	PreferredLeader bool    `json:"preferredLeader"`
+	StartOffset     int64   `json:"startOffset"`
+	EndOffset       int64   `json:"endOffset"`
+	SizeBytes       int64   `json:"sizeBytes"`
+	Error           string  `json:"error,omitempty"`
+}
+
+// Group is one consumer group.
+type Group struct {
+	Name         string       `json:"name"`
+	State        string       `json:"state"`
+	ProtocolType string       `json:"protocolType"`
+	Protocol     string       `json:"protocol"`
+	Coordinator  int32        `json:"coordinator"`
+	Members      []Member     `json:"members"`
+	Topics       []GroupTopic `json:"topics"`
+	// TotalLag sums the known partition lags; LagSeconds is the largest.
+	TotalLag   int64   `json:"lag"`
+	LagSeconds float64 `json:"lagSeconds"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Member is one group member. Assignment is decoded for "consumer" groups.
+type Member struct {
+	ID         string            `json:"id"`
+	InstanceID string            `json:"instanceId,omitempty"`
+	ClientID   string            `json:"clientId"`
+	ClientHost string            `json:"clientHost"`
+	Assignment []TopicPartitions `json:"assignment,omitempty"`
+}
+
+// TopicPartitions names partitions of a topic.
+type TopicPartitions struct {
+	Topic      string  `json:"topic"`
+	Partitions []int32 `json:"partitions"`
+}
+
+// GroupTopic is a group's position on one topic.
+type GroupTopic struct {
+	Topic        string           `json:"topic"`
+	Lag          int64            `json:"lag"`
+	LagSeconds   float64          `json:"lagSeconds"`
+	CommittedSum int64            `json:"committedSum"`
+	Partitions   []GroupPartition `json:"partitions"`
+}
+
+// GroupPartition is a group's committed offset and lag on one partition.
+// End and Lag are -1 when the partition's end offset is unknown.
+type GroupPartition struct {
+	Partition  int32   `json:"partition"`
+	Committed  int64   `json:"committed"`
+	End        int64   `json:"end"`
+	Lag        int64   `json:"lag"`
+	LagSeconds float64 `json:"lagSeconds"`
+	// Member is the id of the member assigned this partition, if any.
+	Member string `json:"member,omitempty"`
+}
+
+// Totals are cluster-wide sums.
+type Totals struct {
+	Brokers         int     `json:"brokers"`
+	BrokersUp       int     `json:"brokersUp"`
+	Topics          int     `json:"topics"`
+	Partitions      int     `json:"partitions"`
+	Replicas        int     `json:"replicas"`
+	UnderReplicated int     `json:"underReplicated"`
+	Offline         int     `json:"offline"`
+	UnderMinISR     int     `json:"underMinIsr"`
+	Groups          int     `json:"groups"`
+	Lag             int64   `json:"lag"`
+	Messages        int64   `json:"messages"`
+	SizeBytes       int64   `json:"sizeBytes"`
+	MsgsPerSec      float64 `json:"msgsPerSec"`
+	BytesPerSec     float64 `json:"bytesPerSec"`
+}
+
+// Broker returns the broker with id.
+func (s *Snapshot) Broker(id int32) (*Broker, bool) {
+	i, ok := s.brokerIdx[id]
+	if !ok {
+		return nil, false
+	}
+	return &s.Brokers[i], true
+}
+
+// Topic returns the topic named name.
+func (s *Snapshot) Topic(name string) (*Topic, bool) {
+	i, ok := s.topicIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return &s.Topics[i], true
+}
+
+// Group returns the group named name.
+func (s *Snapshot) Group(name string) (*Group, bool) {
+	i, ok := s.groupIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return &s.Groups[i], true
+}
+
+// index sorts the slices and builds the lookup maps; called once before publishing.
+func (s *Snapshot) index() {
+	sort.Slice(s.Brokers, func(i, j int) bool { return s.Brokers[i].ID < s.Brokers[j].ID })
+	sort.Slice(s.Topics, func(i, j int) bool { return s.Topics[i].Name < s.Topics[j].Name })
+	sort.Slice(s.Groups, func(i, j int) bool { return s.Groups[i].Name < s.Groups[j].Name })
+	s.brokerIdx = make(map[int32]int, len(s.Brokers))
+	for i, b := range s.Brokers {
+		s.brokerIdx[b.ID] = i
+	}
+	s.topicIdx = make(map[string]int, len(s.Topics))
+	for i, t := range s.Topics {
+		s.topicIdx[t.Name] = i
+	}
+	s.groupIdx = make(map[string]int, len(s.Groups))
+	for i, g := range s.Groups {
+		s.groupIdx[g.Name] = i
+	}
+}
