@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -242,4 +243,8 @@ func newTestManager(t *testing.T, dir string, clk *clock) (*Manager, *logBuffer)
 	}
 	t.Cleanup(func() { m.Close() })
 	return m, lb
+}
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -421,4 +420,3 @@ func TestConfigOverrides(t *testing.T) {
 	}
 }
 
-var _ = time.Second
