@@ -223,24 +223,23 @@ func (c *Client) DescribeQuorum(ctx context.Context) (*QuorumState, error) {
 	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
 		return nil, fmt.Errorf("describe quorum: %w", e)
 	}
-	for _, t := range r.Topics {
-		for _, p := range t.Partitions {
-			if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
-				return nil, fmt.Errorf("describe quorum: %w", e)
-			}
-			q := &QuorumState{LeaderID: p.LeaderID, LeaderEpoch: p.LeaderEpoch, HighWatermark: p.HighWatermark}
-			conv := func(in []kmsg.DescribeQuorumResponseTopicPartitionReplicaState) []QuorumReplica {
-				out := make([]QuorumReplica, 0, len(in))
-				for _, s := range in {
-					out = append(out, QuorumReplica{ID: s.ReplicaID, LogEndOffset: s.LogEndOffset, LastFetchTimestamp: s.LastFetchTimestamp, LastCaughtUpTimestamp: s.LastCaughtUpTimestamp})
-				}
-				return out
-			}
-			q.Voters, q.Observers = conv(p.CurrentVoters), conv(p.Observers)
-			return q, nil
-		}
+	if len(r.Topics) == 0 || len(r.Topics[0].Partitions) == 0 {
+		return nil, errors.New("describe quorum: empty response")
 	}
-	return nil, errors.New("describe quorum: empty response")
+	p := r.Topics[0].Partitions[0] // __cluster_metadata has one partition
+	if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
+		return nil, fmt.Errorf("describe quorum: %w", e)
+	}
+	q := &QuorumState{LeaderID: p.LeaderID, LeaderEpoch: p.LeaderEpoch, HighWatermark: p.HighWatermark}
+	conv := func(in []kmsg.DescribeQuorumResponseTopicPartitionReplicaState) []QuorumReplica {
+		out := make([]QuorumReplica, 0, len(in))
+		for _, s := range in {
+			out = append(out, QuorumReplica{ID: s.ReplicaID, LogEndOffset: s.LogEndOffset, LastFetchTimestamp: s.LastFetchTimestamp, LastCaughtUpTimestamp: s.LastCaughtUpTimestamp})
+		}
+		return out
+	}
+	q.Voters, q.Observers = conv(p.CurrentVoters), conv(p.Observers)
+	return q, nil
 }
 
 // DeleteRecords deletes records before the given offsets (topic → partition →
