@@ -107,6 +107,7 @@ func TestErrors(t *testing.T) {
 		{"bad sasl", "clusters:\n  - name: a\n    bootstrapServers: [\"h:9092\"]\n    sasl: {mechanism: GSSAPI}\n", nil, []string{"sasl.mechanism", "SCRAM-SHA-512"}},
 		{"bad env bool", "", []string{"OSPREY_READ_ONLY=maybe"}, []string{"OSPREY_READ_ONLY", "true or false"}},
 		{"bad env int", "", []string{"OSPREY_EMBEDDED_BROKERS=lots"}, []string{"OSPREY_EMBEDDED_BROKERS", "whole number"}},
+		{"cluster name too long", "clusters:\n  - name: " + strings.Repeat("c", 65) + "\n    bootstrapServers: [\"h:9092\"]\n", nil, []string{"clusters[0].name", "at most 64"}},
 		{"brokers out of range", "embedded:\n  brokers: 20\n", nil, []string{"embedded.brokers", "1 to 9"}},
 	}
 	for _, tc := range cases {

@@ -15,6 +15,9 @@ import (
 // namePattern is the alphabet Kafka allows in topic names; cluster names use it too so they fit in URLs.
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
+// MaxClusterName bounds cluster names: they key every time series row.
+const MaxClusterName = 64
+
 // ValidName reports whether s is a legal Kafka topic name: [a-zA-Z0-9._-], at most 249 characters,
 // and not "." or "..".
 func ValidName(s string) error {
@@ -92,6 +95,8 @@ func (c *Config) Validate() error {
 	if c.Embedded.Enabled {
 		if err := ValidName(c.Embedded.Name); err != nil {
 			add("embedded.name", "%v", err)
+		} else if len(c.Embedded.Name) > MaxClusterName {
+			add("embedded.name", "is %d characters long; cluster names are at most %d", len(c.Embedded.Name), MaxClusterName)
 		}
 		if c.Embedded.Brokers < 1 || c.Embedded.Brokers > 9 {
 			add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
@@ -102,6 +107,8 @@ func (c *Config) Validate() error {
 		key := fmt.Sprintf("clusters[%d]", i)
 		if err := ValidName(cl.Name); err != nil {
 			add(key+".name", "%v", err)
+		} else if len(cl.Name) > MaxClusterName {
+			add(key+".name", "is %d characters long; cluster names are at most %d", len(cl.Name), MaxClusterName)
 		} else if seen[cl.Name] {
 			add(key+".name", "%q is used twice (the embedded cluster is named %q): give each cluster its own name", cl.Name, c.Embedded.Name)
 		}
