@@ -1,7 +1,12 @@
 package server
 
 import (
+	"errors"
+	"net/http"
+
 	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/server/service"
 )
 
 // errorBody is the one error shape of the API: {"error": {"code": "...", "message": "..."}}.
@@ -30,4 +35,19 @@ func newList[T any](items []T, total int) list[T] {
 		items = []T{}
 	}
 	return list[T]{Items: items, Total: total}
+}
+
+// fail maps a service error to its HTTP status; unexpected errors are logged and reported as 500
+// without their internal detail.
+func (s *Server) fail(c *gin.Context, err error) {
+	var ue *service.UserError
+	switch {
+	case errors.Is(err, service.ErrUnknownCluster):
+		writeError(c, http.StatusNotFound, "cluster_not_found", err.Error())
+	case errors.As(err, &ue):
+		writeError(c, ue.Status, ue.Code, ue.Message)
+	default:
+		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
+		writeError(c, http.StatusInternalServerError, "internal", "internal error; the console's log has the details")
+	}
 }

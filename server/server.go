@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/server/service"
 )
 
 // Options wires the server to the rest of the console.
@@ -22,8 +24,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Assets is the SPA (web.Assets()); index.html answers every non-API path.
 	Assets fs.FS
-	// Catalog lists the clusters the console knows.
-	Catalog Catalog
+	// Service is the console's business layer; handlers call nothing else.
+	Service *service.Service
 	// Ready reports whether the console can serve (database migrated, collectors started); nil means ready.
 	Ready func(ctx context.Context) error
 	// Version is shown by /healthz.
@@ -33,6 +35,7 @@ type Options struct {
 // Server is the HTTP front of the console.
 type Server struct {
 	opts   Options
+	svc    *service.Service
 	engine *gin.Engine
 }
 
@@ -41,10 +44,13 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Service == nil {
+		opts.Service = service.New(service.Options{Logger: opts.Logger})
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	s := &Server{opts: opts, engine: e}
+	s := &Server{opts: opts, svc: opts.Service, engine: e}
 	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

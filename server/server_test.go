@@ -4,12 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server/service"
 )
 
 func newTestServer(t *testing.T, opts Options) *Server {
@@ -61,28 +70,49 @@ func TestHealthAndReady(t *testing.T) {
 	}
 }
 
-func TestClusters(t *testing.T) {
-	three := 3
-	s := newTestServer(t, Options{Catalog: StaticCatalog{
-		{Name: "local", BootstrapServers: []string{"127.0.0.1:9092"}, Embedded: true, Brokers: &three},
-		{Name: "prod", BootstrapServers: []string{"k1:9092", "k2:9092"}, ZooKeeper: "zk:2181/kafka"},
-	}})
+func TestClustersFromSnapshots(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(4, "orders", "payments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	svc := service.New(service.Options{Logger: quietLogger(), Collector: collector.Config{OffsetsInterval: 100 * time.Millisecond}})
+	ctx := context.Background()
+	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: "fake", Source: "config", Admin: admin.Config{Bootstrap: kc.ListenAddrs()}}); err != nil {
+		t.Fatal(err)
+	}
+	// A cluster nobody answers for: listed, its figures stay null or zero, never an error for the page.
+	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: "down", Source: "config", Admin: admin.Config{Bootstrap: []string{"127.0.0.1:1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{Service: svc})
 	rec, body := do(t, s, "GET", "/api/v1/clusters")
 	if rec.Code != 200 || body["total"] != float64(2) {
-		t.Fatalf("clusters = %d %v", rec.Code, body)
+		t.Fatalf("clusters before the first poll = %d %v", rec.Code, body)
 	}
-	items := body["items"].([]any)
-	first := items[0].(map[string]any)
-	if first["name"] != "local" || first["brokers"] != float64(3) || first["embedded"] != true {
-		t.Fatalf("first cluster = %v", first)
+	if v, ok := body["items"].([]any)[1].(map[string]any)["brokers"]; !ok || v != nil {
+		t.Fatalf("figures before the first poll must be null, got %v", v)
 	}
-	second := items[1].(map[string]any)
-	if v, ok := second["brokers"]; !ok || v != nil {
-		t.Fatalf("unknown figures must be null, got brokers=%v (present %v)", v, ok)
+
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
 	}
-	rec, body = do(t, s, "GET", "/api/v1/clusters/prod")
-	if rec.Code != 200 || body["zookeeper"] != "zk:2181/kafka" {
-		t.Fatalf("cluster prod = %d %v", rec.Code, body)
+	t.Cleanup(svc.Stop)
+	deadline := time.Now().Add(20 * time.Second)
+	var fake map[string]any
+	for time.Now().Before(deadline) {
+		_, body = do(t, s, "GET", "/api/v1/clusters/fake")
+		if body["brokers"] != nil && body["partitions"] == float64(8) {
+			fake = body
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if fake == nil {
+		t.Fatalf("cluster never showed its figures: %v", body)
+	}
+	if fake["brokers"] != float64(3) || fake["topics"] != float64(2) || fake["underReplicated"] != float64(0) || fake["lastPoll"] == nil {
+		t.Fatalf("cluster figures = %v", fake)
 	}
 	rec, body = do(t, s, "GET", "/api/v1/clusters/nope")
 	if rec.Code != 404 || errorCode(body) != "cluster_not_found" {
@@ -161,3 +191,5 @@ func TestServeShutsDown(t *testing.T) {
 		t.Fatal("still listening after shutdown")
 	}
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

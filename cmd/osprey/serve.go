@@ -8,8 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/config"
 	"github.com/osprey-kafka/osprey/server"
+	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
 	"github.com/osprey-kafka/osprey/web"
 )
@@ -62,22 +65,39 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		return err
 	}
 
-	catalog := server.StaticCatalog{}
+	svc := service.New(service.Options{
+		Store:  st,
+		Logger: log,
+		Collector: collector.Config{
+			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
+			GroupsInterval:  cfg.Collector.GroupsInterval.D(),
+			LogDirsInterval: cfg.Collector.LogDirsInterval.D(),
+			CallTimeout:     cfg.Collector.RequestTimeout.D(),
+			Concurrency:     cfg.Collector.Concurrency,
+		},
+		Retention: store.RetentionPolicy{
+			Raw: cfg.Retention.Raw.D(), Minute: cfg.Retention.Minute.D(), FiveMin: cfg.Retention.FiveMin.D(),
+			Hour: cfg.Retention.Metrics.D(), Audit: cfg.Retention.Audit.D(),
+		},
+		RetentionInterval: cfg.Retention.Interval.D(),
+	})
 	for _, cl := range cfg.Clusters {
-		if err := st.UpsertCluster(ctx, &store.Cluster{Name: cl.Name, Source: "config",
-			BootstrapServers: strings.Join(cl.BootstrapServers, ","), ZooKeeper: cl.ZooKeeper}); err != nil {
+		if err := svc.AddCluster(ctx, service.ClusterSpec{Name: cl.Name, Source: "config", Admin: adminConfig(cl, cfg.Collector)}); err != nil {
 			return err
 		}
-		catalog = append(catalog, server.ClusterSummary{Name: cl.Name, BootstrapServers: cl.BootstrapServers, ZooKeeper: cl.ZooKeeper})
 	}
 	if cfg.Embedded.Enabled {
 		log.Warn("the embedded cluster is not available in this build yet; monitoring configured clusters only", "name", cfg.Embedded.Name)
 	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	defer svc.Stop()
 
 	srv := server.New(server.Options{
 		Logger:  log,
 		Assets:  web.Assets(),
-		Catalog: catalog,
+		Service: svc,
 		Version: version,
 		Ready: func(ctx context.Context) error {
 			_, _, err := st.SchemaVersion(ctx)
@@ -88,7 +108,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		log.Warn("this binary has no web interface (built without -tags spa); `make build` embeds it")
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", consoleURL(ln.Addr().String()),
-		"database", cfg.Database.Driver, "clusters", len(catalog))
+		"database", cfg.Database.Driver, "clusters", len(cfg.Clusters))
 	start := time.Now()
 	err = srv.Serve(ctx, ln)
 	log.Info("console stopped", "uptime", time.Since(start).Round(time.Second))
@@ -100,4 +120,17 @@ func consoleURL(addr string) string {
 		addr = "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
 	return fmt.Sprintf("http://%s/", addr)
+}
+
+// adminConfig translates a configured cluster into the admin client's settings.
+func adminConfig(cl config.Cluster, col config.Collector) admin.Config {
+	return admin.Config{
+		Name:      cl.Name,
+		Bootstrap: cl.BootstrapServers,
+		ZooKeeper: cl.ZooKeeper,
+		SASL:      admin.SASLConfig{Mechanism: cl.SASL.Mechanism, Username: cl.SASL.Username, Password: cl.SASL.Password},
+		TLS: admin.TLSConfig{Enabled: cl.TLS.Enabled, CAFile: cl.TLS.CAFile, CertFile: cl.TLS.CertFile,
+			KeyFile: cl.TLS.KeyFile, InsecureSkipVerify: cl.TLS.InsecureSkipVerify},
+		Timeout: col.RequestTimeout.D(),
+	}
 }

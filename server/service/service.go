@@ -1,0 +1,316 @@
+// Package service is the console's business layer: it owns one admin client and one collector per
+// cluster, feeds the collectors' samples to the store, runs retention, and offers context-first methods
+// the HTTP handlers call. Handlers never touch kafka-go, kmsg or gorm; they go through here.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// Options configures the service.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// Collector holds the poll settings shared by every cluster (Cluster is filled in per cluster).
+	Collector collector.Config
+	// Retention says how long series are kept; RetentionInterval how often rollup + expiry run.
+	Retention         store.RetentionPolicy
+	RetentionInterval time.Duration
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// ClusterSpec declares a cluster to monitor.
+type ClusterSpec struct {
+	Name string
+	// Source is where the cluster came from: config, embedded or runtime.
+	Source string
+	Admin  admin.Config
+}
+
+// cluster is one monitored cluster and the parts that serve it.
+type cluster struct {
+	spec      ClusterSpec
+	client    *admin.Client
+	collector *collector.Collector
+}
+
+// Service is the console's core. Safe for concurrent use.
+type Service struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.RWMutex // guards clusters, running, runCtx
+	clusters map[string]*cluster
+	running  bool
+	runCtx   context.Context
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// ErrUnknownCluster is returned for a cluster name the console does not know.
+var ErrUnknownCluster = errors.New("unknown cluster")
+
+// New builds the service; it does no I/O.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RetentionInterval <= 0 {
+		opts.RetentionInterval = time.Minute
+	}
+	return &Service{opts: opts, log: opts.Logger.With("component", "service"), clusters: map[string]*cluster{}}
+}
+
+// AddCluster registers a cluster, records it in the store, and starts polling it if the service runs.
+func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
+	if spec.Admin.Name == "" {
+		spec.Admin.Name = spec.Name
+	}
+	client, err := admin.New(spec.Admin, s.opts.Logger)
+	if err != nil {
+		return err
+	}
+	ccfg := s.opts.Collector
+	ccfg.Cluster = spec.Name
+	col, err := collector.New(ccfg, client, &storeSink{st: s.opts.Store}, s.opts.Logger)
+	if err != nil {
+		_ = client.Close()
+		return err
+	}
+	if s.opts.Store != nil {
+		if err := s.opts.Store.UpsertCluster(ctx, &store.Cluster{Name: spec.Name, Source: spec.Source,
+			BootstrapServers: strings.Join(spec.Admin.Bootstrap, ","), ZooKeeper: spec.Admin.ZooKeeper}); err != nil {
+			_ = client.Close()
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.clusters[spec.Name]; dup {
+		_ = client.Close()
+		return fmt.Errorf("cluster %q is already registered", spec.Name)
+	}
+	c := &cluster{spec: spec, client: client, collector: col}
+	s.clusters[spec.Name] = c
+	if s.running {
+		if err := col.Start(s.runCtx); err != nil {
+			delete(s.clusters, spec.Name)
+			_ = client.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveCluster stops polling a cluster and forgets it.
+func (s *Service) RemoveCluster(name string) error {
+	s.mu.Lock()
+	c, ok := s.clusters[name]
+	delete(s.clusters, name)
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownCluster, name)
+	}
+	c.collector.Stop()
+	return c.client.Close()
+}
+
+// Start launches every collector and the retention loop, and returns.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return errors.New("service already started")
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.runCtx = ctx
+	for _, c := range s.clusters {
+		if err := c.collector.Start(ctx); err != nil {
+			return err
+		}
+	}
+	s.running = true
+	if s.opts.Store != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.retentionLoop(ctx) }()
+	}
+	return nil
+}
+
+// Stop stops the collectors and the retention loop and closes the cluster clients.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.running = false
+	clusters := make([]*cluster, 0, len(s.clusters))
+	for _, c := range s.clusters {
+		clusters = append(clusters, c)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	for _, c := range clusters {
+		c.collector.Stop()
+		if err := c.client.Close(); err != nil {
+			s.log.Warn("closing cluster client", "cluster", c.spec.Name, "err", err)
+		}
+	}
+}
+
+func (s *Service) retentionLoop(ctx context.Context) {
+	t := time.NewTicker(s.opts.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.RunRetention(ctx)
+	}
+}
+
+// RunRetention rolls up complete buckets and expires old rows once.
+func (s *Service) RunRetention(ctx context.Context) {
+	now := s.opts.Now()
+	if n, err := s.opts.Store.Rollup(ctx, now); err != nil {
+		s.log.Warn("rollup failed", "err", err)
+	} else if n > 0 {
+		s.log.Debug("rolled up series", "rows", n)
+	}
+	if n, err := s.opts.Store.Expire(ctx, now, s.opts.Retention); err != nil {
+		s.log.Warn("expiry failed", "err", err)
+	} else if n > 0 {
+		s.log.Debug("expired rows", "rows", n)
+	}
+}
+
+func (s *Service) get(name string) (*cluster, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.clusters[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownCluster, name)
+	}
+	return c, nil
+}
+
+// Snapshot returns a cluster's latest snapshot; nil (with no error) before its first poll.
+func (s *Service) Snapshot(name string) (*collector.Snapshot, error) {
+	c, err := s.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.collector.Latest(), nil
+}
+
+// Subscribe delivers every new snapshot of a cluster until cancel is called.
+func (s *Service) Subscribe(name string, buffer int) (<-chan *collector.Snapshot, func(), error) {
+	c, err := s.get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, cancel := c.collector.Subscribe(buffer)
+	return ch, cancel, nil
+}
+
+// PollNow runs one collection cycle for a cluster right away (after a mutation, so the next view shows it).
+func (s *Service) PollNow(ctx context.Context, name string) (*collector.Snapshot, error) {
+	c, err := s.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.collector.PollNow(ctx), nil
+}
+
+// ClusterSummary is a cluster row: its identity plus figures from the latest snapshot (nil until polled).
+type ClusterSummary struct {
+	Name             string     `json:"name"`
+	Source           string     `json:"source"`
+	BootstrapServers []string   `json:"bootstrapServers"`
+	ZooKeeper        string     `json:"zookeeper"`
+	Embedded         bool       `json:"embedded"`
+	Brokers          *int       `json:"brokers"`
+	BrokersUp        *int       `json:"brokersUp"`
+	Topics           *int       `json:"topics"`
+	Partitions       *int       `json:"partitions"`
+	UnderReplicated  *int       `json:"underReplicated"`
+	Offline          *int       `json:"offline"`
+	UnderMinISR      *int       `json:"underMinIsr"`
+	Groups           *int       `json:"groups"`
+	Lag              *int64     `json:"lag"`
+	MsgsPerSec       *float64   `json:"msgsPerSec"`
+	BytesPerSec      *float64   `json:"bytesPerSec"`
+	Controller       *int32     `json:"controller"`
+	LastPoll         *time.Time `json:"lastPoll"`
+	Partial          bool       `json:"partial"`
+	Errors           []string   `json:"errors,omitempty"`
+}
+
+// Clusters lists every cluster by name with its latest figures. Answers from memory.
+func (s *Service) Clusters() []ClusterSummary {
+	s.mu.RLock()
+	list := make([]*cluster, 0, len(s.clusters))
+	for _, c := range s.clusters {
+		list = append(list, c)
+	}
+	s.mu.RUnlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].spec.Name < list[j].spec.Name })
+	out := make([]ClusterSummary, 0, len(list))
+	for _, c := range list {
+		out = append(out, summarize(c))
+	}
+	return out
+}
+
+// Cluster returns one cluster's summary.
+func (s *Service) Cluster(name string) (ClusterSummary, error) {
+	c, err := s.get(name)
+	if err != nil {
+		return ClusterSummary{}, err
+	}
+	return summarize(c), nil
+}
+
+func summarize(c *cluster) ClusterSummary {
+	sum := ClusterSummary{
+		Name: c.spec.Name, Source: c.spec.Source, BootstrapServers: c.spec.Admin.Bootstrap,
+		ZooKeeper: c.spec.Admin.ZooKeeper, Embedded: c.spec.Source == "embedded",
+	}
+	snap := c.collector.Latest()
+	if snap == nil {
+		return sum
+	}
+	t := snap.Totals
+	sum.Brokers, sum.BrokersUp, sum.Topics, sum.Partitions = &t.Brokers, &t.BrokersUp, &t.Topics, &t.Partitions
+	sum.UnderReplicated, sum.Offline, sum.UnderMinISR, sum.Groups = &t.UnderReplicated, &t.Offline, &t.UnderMinISR, &t.Groups
+	sum.Lag, sum.MsgsPerSec, sum.BytesPerSec = &t.Lag, &t.MsgsPerSec, &t.BytesPerSec
+	if snap.Cluster.Controller >= 0 {
+		ctl := snap.Cluster.Controller
+		sum.Controller = &ctl
+	}
+	lp := snap.Cluster.LastPoll
+	sum.LastPoll = &lp
+	sum.Partial = snap.Cluster.Partial
+	for _, e := range snap.Cluster.Errors {
+		sum.Errors = append(sum.Errors, e.Source+": "+e.Message)
+	}
+	return sum
+}
