@@ -130,6 +130,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 			sp.Partition = rp.Partition
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 			sp.PreferredReadReplica = -1
+			sp.RecordBatches = []byte{} // never null: librdkafka rejects a -1 size
 			var rr storage.ReadResult
 			p := b.data.get(name, rp.Partition)
 			switch {
