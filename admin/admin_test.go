@@ -331,6 +331,11 @@ func TestSASLPlain(t *testing.T) {
 	if _, err := bad.Metadata(ctx, nil); err == nil {
 		t.Fatal("metadata with a wrong password succeeded")
 	}
+	none, _ := New(Config{Name: "sasl", Bootstrap: kc.ListenAddrs(), Timeout: 2 * time.Second}, quietLogger())
+	defer none.Close()
+	if _, err := none.Metadata(ctx, nil); err == nil {
+		t.Fatal("metadata without SASL succeeded against a SASL cluster: the test proves nothing")
+	}
 	if s := fmt.Sprint(good.Config().SASL); s == "" || strings.Contains(s, "s3cret") {
 		t.Fatalf("SASL config prints its password: %s", s)
 	}

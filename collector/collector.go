@@ -31,7 +31,7 @@ type Collector struct {
 
 	runMu   sync.Mutex // guards cancel, started
 	cancel  context.CancelFunc
-	started bool
+	started bool // between Start and the end of Stop
 	wg      sync.WaitGroup
 	pending chan *Samples // latest samples waiting for the sink writer
 
@@ -147,8 +147,10 @@ func (c *Collector) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop cancels the loop and waits for it and the sink writer to return.
-// It does not close the admin client (its owner does).
+// Stop cancels the loop and waits for it and the sink writer to return (the
+// writer first flushes samples still pending, within SinkTimeout). It does
+// not close the admin client (its owner does). A stopped collector may be
+// started again.
 func (c *Collector) Stop() {
 	c.runMu.Lock()
 	cancel := c.cancel
@@ -157,6 +159,9 @@ func (c *Collector) Stop() {
 		cancel()
 	}
 	c.wg.Wait()
+	c.runMu.Lock()
+	c.started, c.cancel = false, nil
+	c.runMu.Unlock()
 }
 
 func (c *Collector) loop(ctx context.Context) {
@@ -176,6 +181,11 @@ func (c *Collector) sinkWriter(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			select {
+			case s := <-c.pending: // the last cycle's samples are worth keeping
+				c.writeSink(context.WithoutCancel(ctx), s)
+			default:
+			}
 			return
 		case s := <-c.pending:
 			c.writeSink(ctx, s)

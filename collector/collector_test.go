@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -467,4 +468,57 @@ func TestNoLeaksOver1000Cycles(t *testing.T) {
 	}
 	perCycle := c1.Sub(c0).Total / 1000
 	t.Logf("requests per cycle: %d (%v)", perCycle, c1.Sub(c0).Requests)
+}
+
+// blockingSink blocks every write until released.
+type blockingSink struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     []*Samples
+}
+
+func (b *blockingSink) WriteSamples(ctx context.Context, s *Samples) error {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.mu.Lock()
+	b.got = append(b.got, s)
+	b.mu.Unlock()
+	return nil
+}
+
+func TestSlowSinkDoesNotBlockCollection(t *testing.T) {
+	e := newTestCollector(t, Config{OffsetsInterval: 20 * time.Millisecond}, kfake.SeedTopics(1, "x"))
+	sink := &blockingSink{release: make(chan struct{})}
+	col, err := New(Config{Cluster: "slow", OffsetsInterval: 20 * time.Millisecond, SinkTimeout: 10 * time.Second}, e.ac, sink, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := col.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for (col.Latest() == nil || col.Latest().Cluster.Sequence < 10) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if l := col.Latest(); l == nil || l.Cluster.Sequence < 10 {
+		t.Fatal("collection stalled behind a blocked sink")
+	}
+	if _, dropped := col.SinkStats(); dropped == 0 {
+		t.Error("no samples counted as dropped while the sink was blocked")
+	}
+	close(sink.release)
+	col.Stop()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.got) == 0 {
+		t.Fatal("sink never got samples")
+	}
+	// The flush at Stop delivers samples at least as new as the ones written before.
+	last := sink.got[len(sink.got)-1]
+	if last.Cluster != "slow" || last.Totals.Partitions != 1 {
+		t.Errorf("last samples %+v", last.Totals)
+	}
 }
