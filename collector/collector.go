@@ -396,6 +396,16 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 	for b, e := range lerrs {
 		st.groupErr = append(st.groupErr, PollError{Source: "groups", Broker: b, Message: e.Error()})
 	}
+	// Keep what a failing broker coordinated last time, rather than letting
+	// its groups vanish from the snapshot.
+	if len(lerrs) > 0 {
+		for _, g := range st.groups {
+			if _, failed := lerrs[g.Coordinator]; failed {
+				listed = append(listed, g)
+			}
+		}
+		sort.Slice(listed, func(i, j int) bool { return listed[i].Name < listed[j].Name })
+	}
 	byCoord := map[int32][]string{}
 	for _, g := range listed {
 		byCoord[g.Coordinator] = append(byCoord[g.Coordinator], g.Name)
@@ -417,6 +427,15 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		}
 		for _, d := range ds {
 			descs[d.Name] = d
+		}
+		if err != nil { // keep the previous descriptions of this coordinator's groups
+			for _, name := range byCoord[b] {
+				if d, ok := st.descs[name]; ok {
+					if _, fresh := descs[name]; !fresh {
+						descs[name] = d
+					}
+				}
+			}
 		}
 	})
 	st.groups, st.descs, st.groupsAt = listed, descs, time.Now()
@@ -662,9 +681,9 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 					t.Messages += p.EndOffset - p.StartOffset
 				}
 				var r *ring
-				if int(pm.Partition) < len(oldRings) && oldRings[pm.Partition] != nil {
+				if int(pm.Partition) < len(oldRings) && oldRings[pm.Partition] != nil && oldRings[pm.Partition].newestEnd() <= p.EndOffset {
 					r = oldRings[pm.Partition]
-				} else {
+				} else { // new partition, or the log end went back (topic recreated)
 					r = newRing(c.cfg.HistoryPoints)
 				}
 				r.add(obsAt, p.EndOffset)

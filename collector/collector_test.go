@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"runtime"
@@ -339,6 +340,16 @@ func TestPartialResultsWhenBrokerDown(t *testing.T) {
 			t.Errorf("broker %d should be up: %+v", id, ob)
 		}
 	}
+	// Groups coordinated by a broker whose ListGroups fails stay listed.
+	if _, err := e.ac.CommitOffsets(ctx, "keep-me", map[string]map[int32]int64{"t": {0: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	e.col.PollNow(ctx)
+	coord := e.kc.CoordinatorFor("keep-me")
+	failOn(e.kc, kmsg.ListGroups, coord)
+	if g, ok := e.col.PollNow(ctx).Group("keep-me"); !ok || g.Coordinator != coord {
+		t.Errorf("group of a failing coordinator dropped from the snapshot: %+v", g)
+	}
 	tp, _ := s.Topic("t")
 	for _, p := range tp.Partitions {
 		if p.Leader == down && p.EndOffset != -1 {
@@ -520,5 +531,47 @@ func TestSlowSinkDoesNotBlockCollection(t *testing.T) {
 	last := sink.got[len(sink.got)-1]
 	if last.Cluster != "slow" || last.Totals.Partitions != 1 {
 		t.Errorf("last samples %+v", last.Totals)
+	}
+}
+
+// TestRequestsIndependentOfScale: a cycle sends the same requests for a tiny
+// cluster and for one with 40× the partitions and 100× the groups.
+func TestRequestsIndependentOfScale(t *testing.T) {
+	counts := func(topics, partitions, groups int) map[string]int64 {
+		names := make([]string, topics)
+		for i := range names {
+			names[i] = fmt.Sprintf("t%03d", i)
+		}
+		e := newTestCollector(t, Config{}, kfake.SeedTopics(int32(partitions), names...))
+		ctx := testCtx(t)
+		for g := 0; g < groups; g++ {
+			if _, err := e.ac.CommitOffsets(ctx, fmt.Sprintf("g%04d", g), map[string]map[int32]int64{names[g%topics]: {0: 0}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every coordinator must own at least one group for the counts to compare.
+		s := e.col.PollNow(ctx)
+		coords := map[int32]bool{}
+		for _, g := range s.Groups {
+			coords[g.Coordinator] = true
+		}
+		if len(coords) != 3 || s.Totals.Groups != groups || s.Totals.Partitions != topics*partitions {
+			t.Fatalf("fixture: %d coordinators, %d groups, %d partitions", len(coords), s.Totals.Groups, s.Totals.Partitions)
+		}
+		return e.col.PollNow(ctx).Cluster.Requests
+	}
+	small := counts(3, 2, 12)
+	large := counts(40, 20, 1200)
+	if !maps.Equal(small, large) {
+		t.Fatalf("requests per cycle differ: small %v, large %v", small, large)
+	}
+	var total int64
+	for _, n := range large {
+		total += n
+	}
+	// 3 brokers: Metadata 1, ListOffsets 2×3, ListGroups 3, DescribeGroups ≤3,
+	// OffsetFetch ≤3, DescribeLogDirs 3, DescribeConfigs 1.
+	if total > 20 {
+		t.Errorf("%d requests per cycle on 3 brokers: %v", total, large)
 	}
 }

@@ -28,6 +28,15 @@ func (r *ring) at(i int) (int64, int64) {
 	return r.ts[j], r.end[j]
 }
 
+// newestEnd is the latest observed log-end offset (-1 when empty).
+func (r *ring) newestEnd() int64 {
+	if r.n == 0 {
+		return -1
+	}
+	_, e := r.at(r.n - 1)
+	return e
+}
+
 // lagSeconds estimates how long ago the log end was at committed, as of now.
 // See the package documentation for the method.
 func (r *ring) lagSeconds(committed int64, now time.Time) float64 {
