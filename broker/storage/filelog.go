@@ -551,6 +551,34 @@ func (l *fileLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {
 	return 0, 0, false, nil
 }
 
+// MaxTimestamp implements Log.
+func (l *fileLog) MaxTimestamp() (int64, int64, bool, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return 0, 0, false, ErrLogClosed
+	}
+	var best *segment
+	for _, s := range l.segs {
+		if s.maxTs >= 0 && (best == nil || s.maxTs > best.maxTs) {
+			best = s
+		}
+	}
+	if best == nil {
+		return 0, 0, false, nil
+	}
+	pos, h, found, err := best.translate(best.maxTsOff)
+	if err != nil || !found {
+		return 0, 0, false, fmt.Errorf("max timestamp of %s: batch with offset %d: %w", l.name, best.maxTsOff, errors.Join(ErrCorruptMessage, err))
+	}
+	buf := make([]byte, h.Size())
+	if _, err := best.log.ReadAt(buf, pos); err != nil {
+		return 0, 0, false, fmt.Errorf("max timestamp of %s: %w", l.name, errors.Join(ErrStorage, err))
+	}
+	off, ts, ok, err := findRecordByTimestamp(buf, h, best.maxTs)
+	return ts, max(off, l.start), ok, err
+}
+
 // DeleteRecordsBefore implements Log.
 func (l *fileLog) DeleteRecordsBefore(offset int64) (int64, error) {
 	l.mu.Lock()
@@ -838,6 +866,17 @@ func (l *fileLog) Close() error {
 	}
 	l.closed = true
 	return err
+}
+
+// closeForDelete closes the files without flushing: the data is about to
+// be removed.
+func (l *fileLog) closeForDelete() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closeSegments()
+		l.closed = true
+	}
 }
 
 // checkpointState is what the Manager writes to its checkpoint files.

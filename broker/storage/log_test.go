@@ -420,3 +420,43 @@ func TestConfigOverrides(t *testing.T) {
 	}
 }
 
+func TestMaxTimestampAndScanBatches(t *testing.T) {
+	for _, kind := range logKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			l := kind.make(t, testConfig(func(c *Config) { c.SegmentBytes = 400 }), newClock())
+			if _, _, ok, err := l.MaxTimestamp(); ok || err != nil {
+				t.Fatalf("empty log: %v %v", ok, err)
+			}
+			// The largest timestamp (990) is record 2 of the batch at 12.
+			for i := int64(0); i < 10; i++ {
+				recs := []testRecord{{TsDelta: 0}, {TsDelta: 5}, {TsDelta: 1}}
+				first := i * 10
+				if i == 4 {
+					recs[2].TsDelta = 990 - first
+				}
+				if _, err := l.Append(makeBatch(t, batchOpts{firstTs: first, records: recs, codec: 2}), 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ts, off, ok, err := l.MaxTimestamp()
+			if err != nil || !ok || ts != 990 || off != 14 {
+				t.Fatalf("MaxTimestamp = %d at %d (%v, %v), want 990 at 14", ts, off, ok, err)
+			}
+			var seen []int64
+			err = ScanBatches(l, 4, 25, func(h BatchHeader, b []byte) error {
+				if len(b) != h.Size() {
+					t.Fatalf("batch of %d bytes, header says %d", len(b), h.Size())
+				}
+				seen = append(seen, h.BaseOffset)
+				return nil
+			})
+			if err != nil || fmt.Sprint(seen) != "[3 6 9 12 15 18 21]" {
+				t.Fatalf("ScanBatches visited %v, %v", seen, err)
+			}
+			stop := errors.New("stop")
+			if err := ScanBatches(l, 0, 100, func(BatchHeader, []byte) error { return stop }); err != stop {
+				t.Fatalf("fn's error not returned: %v", err)
+			}
+		})
+	}
+}

@@ -262,24 +262,28 @@ func (m *Manager) Get(topic string, partition int32) (Log, bool) {
 // this dir does not have is not an error.
 func (m *Manager) Delete(topic string, partition int32) error {
 	tp := TopicPartition{topic, partition}
+	// The manager lock is held until the directory is renamed, so a
+	// concurrent GetOrCreate of the same partition starts a fresh one.
 	m.mu.Lock()
 	l, ok := m.logs[tp]
-	delete(m.logs, tp)
-	m.mu.Unlock()
 	if !ok {
+		m.mu.Unlock()
 		return nil
 	}
-	if err := l.Close(); err != nil {
-		m.logger.Warn("closing deleted log", "partition", tp.String(), "err", err)
+	delete(m.logs, tp)
+	fl, isFile := l.(*fileLog)
+	if !isFile {
+		m.mu.Unlock()
+		return l.Close()
 	}
-	if m.dir == "" {
-		return nil
-	}
+	fl.closeForDelete()
 	var id [16]byte
 	_, _ = rand.Read(id[:])
 	src := filepath.Join(m.dir, tp.String())
 	dst := filepath.Join(m.dir, tp.String()+"."+hex.EncodeToString(id[:])+deleteDirSuffix)
-	if err := os.Rename(src, dst); err != nil {
+	err := os.Rename(src, dst)
+	m.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("marking %s for deletion: %w", tp, errors.Join(ErrStorage, err))
 	}
 	if err := syncDir(m.dir); err != nil {

@@ -158,6 +158,26 @@ func (l *memoryLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {
 	return 0, 0, false, nil
 }
 
+func (l *memoryLog) MaxTimestamp() (int64, int64, bool, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return 0, 0, false, ErrLogClosed
+	}
+	best := -1
+	for i, mb := range l.batches {
+		if mb.h.MaxTimestamp >= 0 && (best < 0 || mb.h.MaxTimestamp > l.batches[best].h.MaxTimestamp) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0, 0, false, nil
+	}
+	mb := l.batches[best]
+	off, ts, ok, err := findRecordByTimestamp(mb.data, mb.h, mb.h.MaxTimestamp)
+	return ts, max(off, l.start), ok, err
+}
+
 func (l *memoryLog) DeleteRecordsBefore(offset int64) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -95,6 +95,12 @@ type Log interface {
 	// found is false when no record has such a timestamp.
 	OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found bool, err error)
 
+	// MaxTimestamp answers ListOffsets with timestamp -3 (KIP-734): the
+	// largest record timestamp in the log and the offset of the first
+	// record carrying it. found is false for an empty log or when no batch
+	// has a timestamp.
+	MaxTimestamp() (timestamp int64, offset int64, found bool, err error)
+
 	// DeleteRecordsBefore advances the log start offset to offset
 	// (DeleteRecords); offsets above the high watermark are refused with
 	// ErrOffsetOutOfRange (as Kafka does). Segments lying entirely below
