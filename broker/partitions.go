@@ -63,6 +63,13 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 			ps.b.log.Error("opening partition log", "topic", t.Name, "partition", pi.Partition, "err", err)
 			break
 		}
+		// This broker is the only replica (ISR = {self}), so everything in
+		// the log is committed; as leader it sets the high watermark to the
+		// log end, like Kafka's leader after the ISR catches up. Part 2
+		// leaves the checkpointed value in place and lets the ISR move it.
+		if len(pi.Replicas) <= 1 {
+			l.SetHighWatermark(l.LogEndOffset())
+		}
 		parts = append(parts, &partition{topic: t.Name, index: pi.Partition, log: l,
 			producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch})
 	}
