@@ -296,63 +296,82 @@ func (l *fileLog) closeSegments() {
 // Append implements Log.
 func (l *fileLog) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return AppendInfo{}, ErrLogClosed
 	}
 	nowMs := l.now().UnixMilli()
 	p, err := prepareAppend(b, l.end(), leaderEpoch, l.cfg, nowMs)
 	if err != nil {
+		l.mu.Unlock()
 		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, err)
 	}
-	return l.write(b, p, nowMs)
+	if int64(len(b)) > l.cfg.SegmentBytes {
+		l.mu.Unlock()
+		return AppendInfo{}, fmt.Errorf("append to %s: %d bytes > segment.bytes %d: %w", l.name, len(b), l.cfg.SegmentBytes, ErrRecordListTooLarge)
+	}
+	info, flush, err := l.write(b, p, nowMs)
+	l.mu.Unlock()
+	return l.afterWrite(info, flush, err)
 }
 
-// AppendAsFollower implements Log.
+// AppendAsFollower implements Log. Unlike a producer's append, a
+// follower's may be larger than a segment: it is split at batch
+// boundaries and may roll several times. If an I/O error stops it part
+// way, the batches before the failure stay appended.
 func (l *fileLog) AppendAsFollower(b []byte) (AppendInfo, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return AppendInfo{}, ErrLogClosed
 	}
 	p, err := prepareFollowerAppend(b, l.end())
 	if err != nil {
+		l.mu.Unlock()
 		return AppendInfo{}, fmt.Errorf("follower append to %s: %w", l.name, err)
 	}
-	return l.write(b, p, l.now().UnixMilli())
+	info, flush, err := l.write(b, p, l.now().UnixMilli())
+	l.mu.Unlock()
+	return l.afterWrite(info, flush, err)
 }
 
-// write appends validated batches to the active segment, rolling first if
-// needed. All or nothing. Lock held.
-func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, error) {
-	if int64(len(b)) > l.cfg.SegmentBytes {
-		return AppendInfo{}, fmt.Errorf("append to %s: %d bytes > segment.bytes %d: %w", l.name, len(b), l.cfg.SegmentBytes, ErrRecordListTooLarge)
+// afterWrite runs the flush a write asked for, outside the lock, so a
+// segment roll's fsync (which may be of a whole segment) does not stall
+// other readers and writers of the partition.
+func (l *fileLog) afterWrite(info AppendInfo, flush bool, err error) (AppendInfo, error) {
+	if err != nil {
+		return AppendInfo{}, err
 	}
-	if l.shouldRoll(len(b), p, nowMs) {
-		if err := l.roll(p.info.FirstOffset, nowMs); err != nil {
+	if flush {
+		if err := l.Flush(); err != nil && !errors.Is(err, ErrLogClosed) {
 			return AppendInfo{}, err
 		}
 	}
-	seg := l.active()
-	saved := *seg
-	if _, err := seg.log.WriteAt(b, seg.size); err != nil {
-		_ = seg.log.Truncate(saved.size)
-		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, errors.Join(ErrStorage, err))
+	return info, nil
+}
+
+// write appends validated batches, in chunks that each fit a segment,
+// rolling before a chunk when needed. It reports whether a flush is due
+// (after a roll, as Kafka flushes the old segment, or by flush.messages).
+// Lock held.
+func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, bool, error) {
+	flush := false
+	pos, i := 0, 0
+	for i < len(p.headers) {
+		// The largest run of batches from i that fits in a segment (at
+		// least one batch).
+		j, n := i, 0
+		for j < len(p.headers) && (j == i || int64(n+p.headers[j].Size()) <= l.cfg.SegmentBytes) {
+			n += p.headers[j].Size()
+			j++
+		}
+		rolled, err := l.writeChunk(b[pos:pos+n], p.headers[i:j], nowMs)
+		if err != nil {
+			return AppendInfo{}, false, err
+		}
+		flush = flush || rolled
+		pos, i = pos+n, j
 	}
-	var ib, tb []byte
-	pos := seg.size
-	for _, h := range p.headers {
-		ib, tb = seg.indexBatch(h, pos, l.cfg.IndexIntervalBytes, ib, tb)
-		pos += int64(h.Size())
-	}
-	if err := seg.writeIndexes(ib, tb); err != nil {
-		*seg = saved
-		_ = seg.log.Truncate(saved.size)
-		_ = seg.rewriteIndexes()
-		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.name, err)
-	}
-	seg.size = pos
-	seg.dirty = true
 	epochChanged := false
 	for _, h := range p.headers {
 		if l.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset) {
@@ -366,74 +385,84 @@ func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, error) {
 	}
 	l.unflushed += p.info.RecordCount
 	if l.unflushed >= l.cfg.FlushMessages {
-		if err := l.flushLocked(); err != nil {
-			return AppendInfo{}, err
-		}
+		flush = true
 	}
 	info := p.info
 	info.LogStartOffset = l.start
-	return info, nil
+	return info, flush, nil
+}
+
+// writeChunk appends batches to the active segment, rolling first if
+// Kafka would. All or nothing. Lock held.
+func (l *fileLog) writeChunk(b []byte, hs []BatchHeader, nowMs int64) (rolled bool, err error) {
+	if l.shouldRoll(len(b), hs, nowMs) {
+		if err := l.roll(hs[0].BaseOffset, nowMs); err != nil {
+			return false, err
+		}
+		rolled = true
+	}
+	seg := l.active()
+	saved := seg.state()
+	if _, err := seg.log.WriteAt(b, seg.size); err != nil {
+		_ = seg.log.Truncate(saved.size)
+		return rolled, fmt.Errorf("append to %s: %w", l.name, errors.Join(ErrStorage, err))
+	}
+	var ib, tb []byte
+	pos := seg.size
+	for _, h := range hs {
+		ib, tb = seg.indexBatch(h, pos, l.cfg.IndexIntervalBytes, ib, tb)
+		pos += int64(h.Size())
+	}
+	if err := seg.writeIndexes(ib, tb); err != nil {
+		seg.restore(saved)
+		_ = seg.log.Truncate(saved.size)
+		_ = seg.rewriteIndexes()
+		return rolled, fmt.Errorf("append to %s: %w", l.name, err)
+	}
+	seg.size = pos
+	seg.dirty = true
+	return rolled, nil
 }
 
 // shouldRoll follows Kafka's LogSegment.shouldRoll. Lock held.
-func (l *fileLog) shouldRoll(n int, p prepared, nowMs int64) bool {
+func (l *fileLog) shouldRoll(n int, hs []BatchHeader, nowMs int64) bool {
 	seg := l.active()
 	if seg.size == 0 {
 		return false
 	}
 	maxTs := int64(-1)
-	for _, h := range p.headers {
+	for _, h := range hs {
 		maxTs = max(maxTs, h.MaxTimestamp)
 	}
 	waited := nowMs - seg.created
 	if seg.rollTs >= 0 && maxTs >= 0 {
 		waited = maxTs - seg.rollTs
 	}
-	newEntries := int64(len(p.headers)) // at most one index entry per batch
+	last := hs[len(hs)-1].LastOffset()
 	return seg.size+int64(n) > l.cfg.SegmentBytes ||
 		waited > l.cfg.SegmentMs ||
-		int64(len(seg.idx)+1)*idxEntrySize+newEntries*idxEntrySize > int64(l.cfg.SegmentIndexBytes) ||
-		p.info.LastOffset-seg.base > math.MaxInt32
+		int64(len(seg.idx)+len(hs))*idxEntrySize > int64(l.cfg.SegmentIndexBytes) ||
+		last-seg.base > math.MaxInt32
 }
 
-// roll starts a new active segment at base. The old one gets its final
-// time index entry and is fsynced, so the recovery point moves to base
-// (Kafka flushes the previous segments on roll too). Lock held.
+// roll starts a new active segment at base, after writing the old one's
+// final time index entry. The old segment stays dirty; the caller flushes
+// it outside the lock, which moves the recovery point to base. Lock held.
 func (l *fileLog) roll(base int64, nowMs int64) error {
 	old := l.active()
 	if tb := old.maybeTimeEntry(nil); len(tb) > 0 {
 		if err := old.writeIndexes(nil, tb); err != nil {
 			return err
 		}
+		old.dirty = true
 	}
 	seg, err := openSegmentFiles(l.dir, base, true, nowMs)
 	if err != nil {
 		return fmt.Errorf("rolling %s: %w", l.name, err)
 	}
-	if old.size == 0 && old.base == base {
-		// Replacing an empty segment with the same name: reuse the files.
-		_ = seg.close()
-		return nil
-	}
 	l.segs = append(l.segs, seg)
-	if err := old.sync(); err != nil {
-		return err
-	}
-	old.dirty = false
-	if l.recoveryPoint < base && allSynced(l.segs[:len(l.segs)-1]) {
-		l.recoveryPoint = base
-	}
 	l.logger.Debug("rolled segment", "dir", l.dir, "base_offset", base)
 	return nil
-}
-
-func allSynced(segs []*segment) bool {
-	for _, s := range segs {
-		if s.dirty {
-			return false
-		}
-	}
-	return true
 }
 
 // Read implements Log.
@@ -812,18 +841,45 @@ func (s *segment) largestTimestamp() int64 {
 	return math.MaxInt64 // unknown: never expire
 }
 
-// Flush implements Log.
+// Flush implements Log. The fsyncs run outside the lock: appends and
+// reads carry on meanwhile, and the recovery point moves to the log end
+// offset as it was when the flush began.
 func (l *fileLog) Flush() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return ErrLogClosed
 	}
-	return l.flushLocked()
+	var dirty []*segment
+	for _, s := range l.segs {
+		if s.dirty {
+			dirty = append(dirty, s)
+			s.dirty = false
+		}
+	}
+	end := l.end()
+	l.unflushed = 0
+	l.lastFlushMs = l.now().UnixMilli()
+	l.mu.Unlock()
+	for i, s := range dirty {
+		// A segment closed meanwhile (deleted) reports os.ErrClosed, which
+		// sync ignores.
+		if err := s.sync(); err != nil {
+			l.mu.Lock()
+			for _, d := range dirty[i:] {
+				d.dirty = true
+			}
+			l.mu.Unlock()
+			return fmt.Errorf("flush %s: %w", l.name, err)
+		}
+	}
+	l.mu.Lock()
+	l.recoveryPoint = max(l.recoveryPoint, min(end, l.end()))
+	l.mu.Unlock()
+	return nil
 }
 
-// flushLocked fsyncs dirty segments. Holding the lock across fsync keeps
-// it simple and correct; appends wait for the flush. Lock held.
+// flushLocked fsyncs dirty segments with the lock held (Close). Lock held.
 func (l *fileLog) flushLocked() error {
 	for _, s := range l.segs {
 		if !s.dirty {
@@ -842,12 +898,13 @@ func (l *fileLog) flushLocked() error {
 
 // flushIfDue flushes when flush.ms has passed since the last flush.
 func (l *fileLog) flushIfDue(nowMs int64) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed || l.cfg.FlushMs == math.MaxInt64 || nowMs-l.lastFlushMs < l.cfg.FlushMs {
+	l.mu.RLock()
+	due := !l.closed && l.cfg.FlushMs != math.MaxInt64 && nowMs-l.lastFlushMs >= l.cfg.FlushMs
+	l.mu.RUnlock()
+	if !due {
 		return nil
 	}
-	return l.flushLocked()
+	return l.Flush()
 }
 
 // Close implements Log.

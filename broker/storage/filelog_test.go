@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -507,6 +508,17 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 					}
 				}(uint64(r))
 			}
+			wg.Add(1)
+			go func() { // flushes run outside the log's lock, concurrently with appends
+				defer wg.Done()
+				for !stop.Load() {
+					if err := l.Flush(); err != nil {
+						errs <- err
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}()
 			for i := 0; i < batches; i++ {
 				if _, err := l.Append(simpleBatch(t, int64(i), 1+i%4, i%100, "c"), 0); err != nil {
 					t.Fatal(err)
@@ -644,5 +656,40 @@ func TestReadSurvivesSegmentDeletion(t *testing.T) {
 	buf.Reset()
 	if _, err := r.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), want) {
 		t.Fatalf("read after topic deletion: %v", err)
+	}
+}
+
+func TestFollowerAppendLargerThanSegment(t *testing.T) {
+	clk := newClock()
+	m, _ := newTestManager(t, "", clk)
+	cfg := testConfig(func(c *Config) { c.SegmentBytes = 700 })
+	leader, _ := m.GetOrCreate("lead", 0, cfg)
+	follower, _ := m.GetOrCreate("follow", 0, cfg)
+	for i := 0; i < 20; i++ {
+		if _, err := leader.Append(simpleBatch(t, int64(i), 2, 60, "f"), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := readAll(t, leader)
+	if len(data) <= 700 {
+		t.Fatalf("setup: %d bytes", len(data))
+	}
+	if _, err := follower.Append(append([]byte(nil), data...), 0); !errors.Is(err, ErrRecordListTooLarge) || KafkaErrorCode(err) != 18 {
+		t.Fatalf("producer append larger than a segment: %v", err)
+	}
+	info, err := follower.AppendAsFollower(append([]byte(nil), data...))
+	if err != nil || info.LastOffset != 39 {
+		t.Fatalf("%+v %v", info, err)
+	}
+	if !bytes.Equal(readAll(t, follower), data) {
+		t.Fatal("follower data differs")
+	}
+	if n := len(follower.(*fileLog).segs); n < 3 {
+		t.Fatalf("%d segments", n)
+	}
+	checkIndexFiles(t, filepath.Join(m.Dir(), "follow-0"))
+	// Rolls flushed the older segments: the recovery point moved past them.
+	if rp, _, _, _ := follower.(*fileLog).checkpointState(); rp < follower.(*fileLog).active().base {
+		t.Fatalf("recovery point %d below the active segment %d", rp, follower.(*fileLog).active().base)
 	}
 }

@@ -51,6 +51,21 @@ type segment struct {
 	dirty    bool  // written since the last fsync
 }
 
+// segState is the mutable part of a segment, saved to undo a failed append.
+type segState struct {
+	size, next, sinceIdx, maxTs, maxTsOff, rollTs int64
+	nIdx, nTidx                                   int
+}
+
+func (s *segment) state() segState {
+	return segState{s.size, s.next, s.sinceIdx, s.maxTs, s.maxTsOff, s.rollTs, len(s.idx), len(s.tidx)}
+}
+
+func (s *segment) restore(st segState) {
+	s.size, s.next, s.sinceIdx, s.maxTs, s.maxTsOff, s.rollTs = st.size, st.next, st.sinceIdx, st.maxTs, st.maxTsOff, st.rollTs
+	s.idx, s.tidx = s.idx[:st.nIdx], s.tidx[:st.nTidx]
+}
+
 func (s *segment) path(suffix string) string {
 	return filepath.Join(s.dir, segmentFileName(s.base, suffix))
 }

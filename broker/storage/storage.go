@@ -49,17 +49,26 @@ type Log interface {
 	// batches is modified in place and is retained by the memory log; the
 	// caller must not reuse it after a successful Append.
 	//
-	// Either all batches are appended or none is. Errors wrap one of the
-	// Err* values below (ErrCorruptMessage, ErrRecordTooLarge,
-	// ErrInvalidRecord, ErrUnsupportedForMessageFormat, ErrLogClosed, or an
-	// I/O error wrapping ErrStorage); use KafkaErrorCode to map them.
+	// All batches go into one segment (rolling first if segment.bytes,
+	// segment.ms or a full index says so); more than segment.bytes in one
+	// call is ErrRecordListTooLarge. Either all batches are appended or
+	// none is. Errors wrap one of the Err* values below (ErrCorruptMessage,
+	// ErrRecordTooLarge, ErrRecordListTooLarge, ErrInvalidRecord,
+	// ErrUnsupportedForMessageFormat, ErrLogClosed, or an I/O error
+	// wrapping ErrStorage); use KafkaErrorCode to map them.
+	//
+	// Append blocks on the write(2) to the segment; after a segment roll
+	// (or when flush.messages is reached) it also waits for the fsync of
+	// the older segments, which runs without the log's lock held.
 	Append(batches []byte, leaderEpoch int32) (AppendInfo, error)
 
 	// AppendAsFollower appends batches that already carry their offsets
 	// and leader epochs (replication). They are CRC-checked and the first
 	// batch's baseOffset must equal LogEndOffset, each following batch must
 	// start right after the previous one (else ErrOffsetNotContiguous).
-	// Nothing in the batches is rewritten.
+	// Nothing in the batches is rewritten. batches may hold more than a
+	// segment; they are split at batch boundaries over as many segments as
+	// needed (an I/O error part way leaves the earlier batches appended).
 	AppendAsFollower(batches []byte) (AppendInfo, error)
 
 	// Read returns whole batches starting with the batch that contains
