@@ -1,0 +1,274 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// newTestStore opens a fresh, migrated SQLite database in a temp dir.
+func newTestStore(t *testing.T) *store.Store {
+	t.Helper()
+	return openTestStore(t, filepath.Join(t.TempDir(), "osprey.db"))
+}
+
+func openTestStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: path, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+type evalOpt func(*Options)
+
+// newTestEvaluator starts an evaluator over st with a fake clock and fast retries.
+func newTestEvaluator(t *testing.T, st Store, clock *fakeClock, opts ...evalOpt) (*Evaluator, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	o := Options{
+		Store: st, Logger: quietLogger(), Registerer: reg, PublicURL: "http://console.test",
+		Now: clock.Now, BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond,
+		SendTimeout: 2 * time.Second, MaxAttempts: 4,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	ev, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ev.Stop)
+	return ev, reg
+}
+
+// receiver is a local HTTP endpoint that records what it gets.
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	reqs     []recorded
+	failNext atomic.Int32 // answer 500 to this many requests first
+	block    chan struct{} // when set, handlers wait on it (a dead receiver)
+	reply    string
+}
+
+type recorded struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+func newReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{reply: `{"errcode":0,"errmsg":"ok"}`}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.block != nil {
+			select {
+			case <-r.block:
+			case <-req.Context().Done():
+				return
+			}
+		}
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.reqs = append(r.reqs, recorded{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone(), Body: body})
+		r.mu.Unlock()
+		if r.failNext.Load() > 0 {
+			r.failNext.Add(-1)
+			http.Error(w, "try later", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, r.reply)
+	}))
+	t.Cleanup(func() {
+		if r.block != nil {
+			select {
+			case <-r.block:
+			default:
+				close(r.block)
+			}
+		}
+		r.Close()
+	})
+	return r
+}
+
+func (r *receiver) requests() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recorded(nil), r.reqs...)
+}
+
+// notifications decodes the webhook bodies received so far.
+func (r *receiver) notifications(t *testing.T) []Notification {
+	t.Helper()
+	var out []Notification
+	for _, q := range r.requests() {
+		var n Notification
+		if err := json.Unmarshal(q.Body, &n); err != nil {
+			t.Fatalf("webhook body is not a notification: %v: %s", err, q.Body)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// mustChannel stores an enabled channel and returns its id.
+func mustChannel(t *testing.T, st *store.Store, name string, typ ChannelType, cfg any) int64 {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &store.AlertChannel{Name: name, Type: string(typ), Config: string(b), Enabled: true, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := st.CreateAlertChannel(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+// mustRule validates and stores a rule and returns it.
+func mustRule(t *testing.T, st *store.Store, in RuleInput) Rule {
+	t.Helper()
+	r, err := in.normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.CreatedAt, r.UpdatedAt = time.Now(), time.Now()
+	sr := r.toStore()
+	if err := st.CreateAlertRule(context.Background(), sr); err != nil {
+		t.Fatal(err)
+	}
+	r.ID = sr.ID
+	return r
+}
+
+// Snapshot builders. Hand-built snapshots have no lookup index, which the
+// evaluator does not use.
+
+type snapB struct{ s *collector.Snapshot }
+
+func newSnap(cluster string, at time.Time) *snapB {
+	return &snapB{s: &collector.Snapshot{Cluster: collector.ClusterInfo{Name: cluster, Controller: 1, LastPoll: at}}}
+}
+
+func (b *snapB) broker(id int32, up bool) *snapB {
+	br := collector.Broker{ID: id, Host: "127.0.0.1", Port: 9092 + id, Up: up}
+	if !up {
+		br.Error = "not in cluster metadata"
+	}
+	b.s.Brokers = append(b.s.Brokers, br)
+	return b
+}
+
+// topic adds a topic whose partitions have the given end offsets and full ISR {1,2}.
+func (b *snapB) topic(name string, ends ...int64) *snapB {
+	t := collector.Topic{Name: name, MinISR: 1, ReplicationFactor: 2}
+	for i, e := range ends {
+		t.Partitions = append(t.Partitions, collector.Partition{Partition: int32(i), Leader: 1, Replicas: []int32{1, 2}, ISR: []int32{1, 2}, StartOffset: 0, EndOffset: e})
+		if e >= 0 {
+			t.EndOffsetSum += e
+		}
+	}
+	b.s.Topics = append(b.s.Topics, t)
+	return b
+}
+
+// group adds a group on one topic with (committed, end) per partition.
+func (b *snapB) group(name, state string, members int, topic string, pos ...[2]int64) *snapB {
+	g := collector.Group{Name: name, State: state}
+	for i := 0; i < members; i++ {
+		g.Members = append(g.Members, collector.Member{ID: "m" + string(rune('0'+i))})
+	}
+	gt := collector.GroupTopic{Topic: topic}
+	for i, p := range pos {
+		lag := int64(-1)
+		if p[1] >= 0 {
+			lag = max(p[1]-p[0], 0)
+			gt.Lag += lag
+		}
+		gt.CommittedSum += p[0]
+		gt.Partitions = append(gt.Partitions, collector.GroupPartition{Partition: int32(i), Committed: p[0], End: p[1], Lag: lag})
+	}
+	g.Topics = append(g.Topics, gt)
+	g.TotalLag = gt.Lag
+	b.s.Groups = append(b.s.Groups, g)
+	return b
+}
+
+func (b *snapB) lagSeconds(group string, secs float64) *snapB {
+	for i := range b.s.Groups {
+		if b.s.Groups[i].Name == group {
+			for j := range b.s.Groups[i].Topics {
+				b.s.Groups[i].Topics[j].LagSeconds = secs
+			}
+			b.s.Groups[i].LagSeconds = secs
+		}
+	}
+	return b
+}
+
+func (b *snapB) build() *collector.Snapshot { return b.s }

@@ -1,0 +1,162 @@
+package alert
+
+import (
+	"time"
+
+	"github.com/osprey-kafka/osprey/collector"
+)
+
+// ring keeps the newest values up to its capacity, oldest first.
+type ring[T any] struct {
+	buf  []T
+	head int // index of the oldest value when full
+	n    int
+}
+
+func (r *ring[T]) add(v T, capacity int) {
+	if capacity < 1 {
+		capacity = 1
+	}
+	if len(r.buf) != capacity {
+		r.resize(capacity)
+	}
+	if r.n < len(r.buf) {
+		r.buf[(r.head+r.n)%len(r.buf)] = v
+		r.n++
+		return
+	}
+	r.buf[r.head] = v
+	r.head = (r.head + 1) % len(r.buf)
+}
+
+func (r *ring[T]) resize(capacity int) {
+	vals := r.last(capacity)
+	r.buf = make([]T, capacity)
+	copy(r.buf, vals)
+	r.head, r.n = 0, len(vals)
+}
+
+// last returns up to k newest values, oldest first (a copy).
+func (r *ring[T]) last(k int) []T {
+	if k > r.n {
+		k = r.n
+	}
+	out := make([]T, 0, k)
+	for i := r.n - k; i < r.n; i++ {
+		out = append(out, r.buf[(r.head+i)%len(r.buf)])
+	}
+	return out
+}
+
+func (r *ring[T]) len() int { return r.n }
+
+type gtKey struct{ group, topic string }
+
+type gtpKey struct {
+	group, topic string
+	partition    int32
+}
+
+type topicPoint struct {
+	At     time.Time
+	EndSum int64
+	Known  bool // every partition's end offset was known
+}
+
+// clusterHistory is what the evaluator remembers about one cluster between
+// snapshots, bounded by capacity samples per series. Series of groups,
+// topics and partitions that leave the snapshot are dropped. Owned by the
+// Evaluator, guarded by its mu.
+type clusterHistory struct {
+	seq         uint64
+	parts       map[gtpKey]*ring[LagSample]
+	groupTopics map[gtKey]*ring[LagSample] // Committed = sum, End unused, Lag = topic lag
+	topics      map[string]*ring[topicPoint]
+	produced    map[string]bool // topic has been seen receiving messages
+	controllers ring[int32] // known controller ids, one per snapshot that had one
+	last        *collector.Snapshot
+}
+
+func newClusterHistory() *clusterHistory {
+	return &clusterHistory{
+		parts: map[gtpKey]*ring[LagSample]{}, groupTopics: map[gtKey]*ring[LagSample]{},
+		topics: map[string]*ring[topicPoint]{}, produced: map[string]bool{},
+	}
+}
+
+// record adds one snapshot to the history.
+func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity int) {
+	h.seq++
+	h.last = s
+	seenP := make(map[gtpKey]bool, len(h.parts))
+	seenGT := make(map[gtKey]bool, len(h.groupTopics))
+	for _, g := range s.Groups {
+		for _, gt := range g.Topics {
+			k := gtKey{g.Name, gt.Topic}
+			seenGT[k] = true
+			known := true
+			for _, p := range gt.Partitions {
+				pk := gtpKey{g.Name, gt.Topic, p.Partition}
+				seenP[pk] = true
+				if p.End < 0 || p.Committed < 0 {
+					known = false
+					continue // unknown this cycle: keep the history, add nothing
+				}
+				r := h.parts[pk]
+				if r == nil {
+					r = &ring[LagSample]{}
+					h.parts[pk] = r
+				}
+				r.add(LagSample{At: at, Committed: p.Committed, End: p.End, Lag: p.Lag}, capacity)
+			}
+			if known {
+				r := h.groupTopics[k]
+				if r == nil {
+					r = &ring[LagSample]{}
+					h.groupTopics[k] = r
+				}
+				r.add(LagSample{At: at, Committed: gt.CommittedSum, End: -1, Lag: gt.Lag}, capacity)
+			}
+		}
+	}
+	for k := range h.parts {
+		if !seenP[k] {
+			delete(h.parts, k)
+		}
+	}
+	for k := range h.groupTopics {
+		if !seenGT[k] {
+			delete(h.groupTopics, k)
+		}
+	}
+	seenT := make(map[string]bool, len(s.Topics))
+	for _, t := range s.Topics {
+		seenT[t.Name] = true
+		known := len(t.Partitions) > 0
+		for _, p := range t.Partitions {
+			if p.EndOffset < 0 {
+				known = false
+			}
+		}
+		r := h.topics[t.Name]
+		if r == nil {
+			r = &ring[topicPoint]{}
+			h.topics[t.Name] = r
+		}
+		if known {
+			if prev := r.last(1); len(prev) == 1 && prev[0].Known && t.EndOffsetSum > prev[0].EndSum {
+				h.produced[t.Name] = true
+			}
+		}
+		r.add(topicPoint{At: at, EndSum: t.EndOffsetSum, Known: known}, capacity)
+	}
+	for name := range h.topics {
+		if !seenT[name] {
+			delete(h.topics, name)
+			delete(h.produced, name)
+		}
+	}
+	if s.Cluster.Controller >= 0 { // unknown for a cycle is not a change
+		h.controllers.add(s.Cluster.Controller, capacity+1)
+	}
+}
