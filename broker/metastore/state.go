@@ -7,7 +7,7 @@ import "sync"
 // value is not usable; use NewStateTracker.
 type StateTracker struct {
 	mu      sync.Mutex
-	state   SessionState // guarded by mu
+	state   SessionState  // guarded by mu
 	changed chan struct{} // closed and replaced at each change; guarded by mu
 	done    chan struct{} // closed on the first terminal state
 }
