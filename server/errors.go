@@ -1,8 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,4 +54,39 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
 		writeError(c, http.StatusInternalServerError, "internal", "internal error; the console's log has the details")
 	}
+}
+
+// maxBody bounds request bodies; no API call needs more.
+const maxBody = 1 << 20
+
+// bindJSON decodes the body strictly (unknown fields are refused, so a typo is not silently ignored)
+// and answers 400 with the reason when it cannot.
+func bindJSON(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			msg = "the request body is empty; send a JSON object"
+		case errors.As(err, &syn):
+			msg = fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)
+		case errors.As(err, &typ):
+			msg = fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
+		case errors.As(err, &tooBig):
+			msg = fmt.Sprintf("the request body is larger than %d bytes", maxBody)
+		case strings.HasPrefix(msg, "json: unknown field"):
+			msg = "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+		}
+		writeError(c, http.StatusBadRequest, "bad_request", msg)
+		return false
+	}
+	if dec.More() {
+		writeError(c, http.StatusBadRequest, "bad_request", "the body must hold exactly one JSON object")
+		return false
+	}
+	return true
 }

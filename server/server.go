@@ -30,13 +30,16 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Version is shown by /healthz.
 	Version string
+	// ReadOnly refuses every mutation.
+	ReadOnly bool
 }
 
 // Server is the HTTP front of the console.
 type Server struct {
-	opts   Options
-	svc    *service.Service
-	engine *gin.Engine
+	opts    Options
+	svc     *service.Service
+	engine  *gin.Engine
+	limiter *loginLimiter
 }
 
 // New builds the router. It does no I/O.
@@ -50,14 +53,39 @@ func New(opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	s := &Server{opts: opts, svc: opts.Service, engine: e}
-	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
+	s := &Server{opts: opts, svc: opts.Service, engine: e, limiter: newLoginLimiter(10, 5*time.Minute)}
+	e.Use(s.recoverer(), s.accessLog(), securityHeaders(), s.identify())
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
 	api := e.Group("/api/v1")
 	api.GET("/clusters", s.listClusters)
 	api.GET("/clusters/:cluster", s.getCluster)
+	cl := api.Group("/clusters/:cluster")
+	cl.GET("/brokers", s.listBrokers)
+	cl.GET("/topics", s.listTopics)
+	cl.POST("/topics", s.require(service.RoleOperator, "topic.create"), s.createTopic)
+	cl.GET("/topics/:topic", s.getTopic)
+	cl.DELETE("/topics/:topic", s.require(service.RoleAdmin, "topic.delete"), s.deleteTopic)
+	cl.GET("/topics/:topic/configs", s.getTopicConfigs)
+	cl.PATCH("/topics/:topic/configs", s.require(service.RoleOperator, "topic.configs"), s.alterTopicConfigs)
+	cl.POST("/topics/:topic/partitions", s.require(service.RoleOperator, "topic.partitions"), s.addPartitions)
+	cl.GET("/topics/:topic/metrics", s.topicMetrics)
+	cl.GET("/groups/:group/lag", s.groupLag)
+	cl.GET("/brokers/:id/metrics", s.brokerMetrics)
+	cl.GET("/metrics/cluster", s.clusterMetrics)
+	cl.GET("/groups", s.listGroups)
+	cl.GET("/groups/:group", s.getGroup)
+	cl.POST("/groups/:group/offsets", s.require(service.RoleOperator, "group.offsets.reset"), s.resetOffsets)
+	cl.DELETE("/groups/:group", s.require(service.RoleAdmin, "group.delete"), s.deleteGroup)
+
+	api.POST("/auth/login", s.login)
+	api.POST("/auth/logout", s.logout)
+	api.GET("/auth/me", s.me)
+	api.GET("/users", s.require(service.RoleAdmin, "user.list"), s.listUsers)
+	api.POST("/users", s.require(service.RoleAdmin, "user.create"), s.createUser)
+	api.POST("/tokens", s.require(service.RoleOperator, "token.create"), s.createToken)
+	api.GET("/audit", s.require(service.RoleOperator, "audit.read"), s.listAudit)
 
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {

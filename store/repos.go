@@ -363,3 +363,42 @@ func (s *Store) RuntimeClusters(ctx context.Context) ([]RuntimeCluster, error) {
 func (s *Store) DeleteRuntimeCluster(ctx context.Context, id int64) error {
 	return remove[RuntimeCluster](ctx, s, "runtime cluster", id)
 }
+
+// FinishAudit records how an audited operation ended. The entry is written before the operation runs
+// (so an operation that crashes the console still leaves a trace) and completed here.
+func (s *Store) FinishAudit(ctx context.Context, id int64, result, errMsg string) error {
+	res := s.db.WithContext(ctx).Model(&AuditEntry{}).Where("id = ?", id).
+		Updates(map[string]any{"result": result, "error": errMsg})
+	if res.Error != nil {
+		return fmt.Errorf("finishing audit entry %d: %w", id, res.Error)
+	}
+	return nil
+}
+
+// TouchAPIToken records a token's last use.
+func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+	at = at.UTC()
+	if err := s.db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", &at).Error; err != nil {
+		return fmt.Errorf("touching API token %d: %w", id, err)
+	}
+	return nil
+}
+
+// APITokens lists tokens (hashes included; callers must not return them) by id.
+func (s *Store) APITokens(ctx context.Context) ([]APIToken, error) {
+	return list[APIToken](ctx, s, "API tokens", "id")
+}
+
+// User reads an account by id.
+func (s *Store) User(ctx context.Context, id int64) (User, error) {
+	return get[User](ctx, s, "user", id)
+}
+
+// RecordLogin stamps an account's last login.
+func (s *Store) RecordLogin(ctx context.Context, id int64, at time.Time) error {
+	at = at.UTC()
+	if err := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).Update("last_login_at", &at).Error; err != nil {
+		return fmt.Errorf("recording login of user %d: %w", id, err)
+	}
+	return nil
+}

@@ -89,16 +89,25 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 	if cfg.Embedded.Enabled {
 		log.Warn("the embedded cluster is not available in this build yet; monitoring configured clusters only", "name", cfg.Embedded.Name)
 	}
+	generated, err := svc.SetupAdminToken(ctx, cfg.AdminToken)
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		// Printed once, to the terminal only (never through the logger): its hash is all that is kept.
+		fmt.Fprintf(cmd.OutOrStdout(), "\nGenerated admin token (shown once; set adminToken / OSPREY_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", generated)
+	}
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
 	defer svc.Stop()
 
 	srv := server.New(server.Options{
-		Logger:  log,
-		Assets:  web.Assets(),
-		Service: svc,
-		Version: version,
+		Logger:   log,
+		Assets:   web.Assets(),
+		Service:  svc,
+		ReadOnly: cfg.ReadOnly,
+		Version:  version,
 		Ready: func(ctx context.Context) error {
 			_, _, err := st.SchemaVersion(ctx)
 			return err

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
@@ -58,6 +59,11 @@ type Service struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	configs configCache
+
+	// adminTokenHash is the SHA-256 (hex) of the admin token; set once at start by SetupAdminToken.
+	adminTokenHash atomic.Value
 }
 
 // ErrUnknownCluster is returned for a cluster name the console does not know.

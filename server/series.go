@@ -1,0 +1,172 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+// seriesQuery reads from/to (RFC 3339 or Unix seconds; default the last hour) and step (raw, 1m, 5m,
+// 1h or auto).
+func seriesQuery(c *gin.Context) (service.SeriesQuery, bool) {
+	now := time.Now()
+	q := service.SeriesQuery{From: now.Add(-time.Hour), To: now, Step: -1}
+	parse := func(key string, dst *time.Time) bool {
+		v := c.Query(key)
+		if v == "" {
+			return true
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			*dst = time.Unix(n, 0)
+			return true
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(c, http.StatusBadRequest, "bad_request", key+" must be RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds")
+			return false
+		}
+		*dst = t
+		return true
+	}
+	if !parse("from", &q.From) || !parse("to", &q.To) {
+		return q, false
+	}
+	switch c.DefaultQuery("step", "auto") {
+	case "auto":
+	case "raw", "0":
+		q.Step = 0
+	case "1m", "60":
+		q.Step = 60
+	case "5m", "300":
+		q.Step = 300
+	case "1h", "3600":
+		q.Step = 3600
+	default:
+		writeError(c, http.StatusBadRequest, "bad_request", "step must be raw, 1m, 5m, 1h or auto")
+		return q, false
+	}
+	return q, true
+}
+
+type seriesPoint struct {
+	Ts     int64              `json:"ts"`
+	Values map[string]float64 `json:"values"`
+}
+
+func seriesBody(step int, pts []seriesPoint) gin.H {
+	if pts == nil {
+		pts = []seriesPoint{}
+	}
+	return gin.H{"step": step, "items": pts, "total": len(pts)}
+}
+
+func (s *Server) topicMetrics(c *gin.Context) {
+	q, ok := seriesQuery(c)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.Topic(c.Param("cluster"), c.Param("topic")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	pts, step, err := s.svc.TopicSeries(c.Request.Context(), c.Param("cluster"), c.Param("topic"), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]seriesPoint, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
+			"endOffset": float64(p.EndOffset), "startOffset": float64(p.StartOffset), "sizeBytes": float64(p.SizeBytes),
+			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}})
+	}
+	c.JSON(http.StatusOK, seriesBody(step, out))
+}
+
+// groupLag answers one point per time with the group's lag summed over topics (or one topic with ?topic=).
+func (s *Server) groupLag(c *gin.Context) {
+	q, ok := seriesQuery(c)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.Group(c.Param("cluster"), c.Param("group")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	pts, step, err := s.svc.GroupSeries(c.Request.Context(), c.Param("cluster"), c.Param("group"), c.Query("topic"), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	byTs := map[int64]*seriesPoint{}
+	var order []int64
+	for _, p := range pts {
+		sp, ok := byTs[p.Ts]
+		if !ok {
+			sp = &seriesPoint{Ts: p.Ts, Values: map[string]float64{}}
+			byTs[p.Ts] = sp
+			order = append(order, p.Ts)
+		}
+		sp.Values["lag"] += float64(p.Lag)
+		sp.Values["lagMax"] += float64(p.LagMax)
+		sp.Values["lagSeconds"] = max(sp.Values["lagSeconds"], p.LagSeconds)
+		sp.Values["committed"] += float64(p.Committed)
+	}
+	sortInt64s(order)
+	out := make([]seriesPoint, 0, len(order))
+	for _, ts := range order {
+		out = append(out, *byTs[ts])
+	}
+	c.JSON(http.StatusOK, seriesBody(step, out))
+}
+
+func (s *Server) brokerMetrics(c *gin.Context) {
+	q, ok := seriesQuery(c)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 32)
+	if err != nil {
+		writeError(c, http.StatusBadRequest, "bad_request", "broker id must be a number")
+		return
+	}
+	pts, step, err := s.svc.BrokerSeries(c.Request.Context(), c.Param("cluster"), int32(id), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]seriesPoint, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
+			"up": p.Up, "leaders": float64(p.Leaders), "replicas": float64(p.Replicas), "logDirBytes": float64(p.LogDirBytes),
+			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}})
+	}
+	c.JSON(http.StatusOK, seriesBody(step, out))
+}
+
+func (s *Server) clusterMetrics(c *gin.Context) {
+	q, ok := seriesQuery(c)
+	if !ok {
+		return
+	}
+	pts, step, err := s.svc.ClusterSeries(c.Request.Context(), c.Param("cluster"), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]seriesPoint, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
+			"brokers": float64(p.Brokers), "brokersUp": float64(p.BrokersUp), "topics": float64(p.Topics),
+			"partitions": float64(p.Partitions), "underReplicated": float64(p.UnderReplicated), "offline": float64(p.Offline),
+			"underMinIsr": float64(p.UnderMinISR), "lag": float64(p.TotalLag), "msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}})
+	}
+	c.JSON(http.StatusOK, seriesBody(step, out))
+}
+
+func sortInt64s(s []int64) { slices.Sort(s) }

@@ -1,0 +1,305 @@
+package service
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/osprey-kafka/osprey/collector"
+)
+
+// Reads answer from the latest snapshot only: no Kafka call, no database query.
+
+// ListQuery selects, orders and pages a list.
+type ListQuery struct {
+	// Search keeps rows whose name contains it (case-insensitive).
+	Search string
+	// Sort is a field name of the row; Desc reverses it.
+	Sort   string
+	Desc   bool
+	Limit  int
+	Offset int
+	// Internal includes internal topics (names starting with "__").
+	Internal bool
+}
+
+func (s *Service) snapshot(name string) (*collector.Snapshot, error) {
+	snap, err := s.Snapshot(name)
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		return nil, &UserError{Status: http.StatusServiceUnavailable, Code: "not_polled",
+			Message: "cluster " + name + " has not been polled yet; try again in a few seconds"}
+	}
+	return snap, nil
+}
+
+// BrokerRow is a broker as the API lists it.
+type BrokerRow struct {
+	ID            int32   `json:"id"`
+	Host          string  `json:"host"`
+	Port          int32   `json:"port"`
+	Rack          string  `json:"rack"`
+	Controller    bool    `json:"controller"`
+	Up            bool    `json:"up"`
+	Error         string  `json:"error,omitempty"`
+	Leaders       int     `json:"leaders"`
+	Replicas      int     `json:"replicas"`
+	LogDirBytes   int64   `json:"logDirBytes"`
+	MsgsPerSec    float64 `json:"msgsPerSec"`
+	BytesInPerSec float64 `json:"bytesInPerSec"`
+}
+
+// Brokers lists a cluster's brokers by id.
+func (s *Service) Brokers(cluster string) ([]BrokerRow, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BrokerRow, 0, len(snap.Brokers))
+	for _, b := range snap.Brokers {
+		out = append(out, BrokerRow{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Controller: b.Controller, Up: b.Up,
+			Error: b.Error, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: b.LogDirBytes,
+			MsgsPerSec: b.MsgsPerSec, BytesInPerSec: b.BytesInPerSec})
+	}
+	return out, nil
+}
+
+// TopicRow is a topic as the API lists it.
+type TopicRow struct {
+	Name              string  `json:"name"`
+	Internal          bool    `json:"internal"`
+	Partitions        int     `json:"partitions"`
+	ReplicationFactor int     `json:"replicationFactor"`
+	UnderReplicated   int     `json:"underReplicated"`
+	Offline           int     `json:"offline"`
+	UnderMinISR       int     `json:"underMinIsr"`
+	MinISR            int     `json:"minIsr"`
+	BrokerSpread      float64 `json:"brokerSpread"`
+	BrokerSkew        float64 `json:"brokerSkew"`
+	LeaderSkew        float64 `json:"leaderSkew"`
+	PreferredLeader   float64 `json:"preferredLeader"`
+	Messages          int64   `json:"messages"`
+	SizeBytes         int64   `json:"sizeBytes"`
+	MsgsPerSec        float64 `json:"msgsPerSec"`
+	BytesPerSec       float64 `json:"bytesPerSec"`
+	Error             string  `json:"error,omitempty"`
+}
+
+func topicRow(t *collector.Topic) TopicRow {
+	return TopicRow{Name: t.Name, Internal: t.Internal, Partitions: len(t.Partitions), ReplicationFactor: t.ReplicationFactor,
+		UnderReplicated: t.UnderReplicated, Offline: t.Offline, UnderMinISR: t.UnderMinISR, MinISR: t.MinISR,
+		BrokerSpread: t.BrokerSpread, BrokerSkew: t.BrokerSkew, LeaderSkew: t.LeaderSkew, PreferredLeader: t.PreferredLeader,
+		Messages: t.Messages, SizeBytes: t.SizeBytes, MsgsPerSec: t.MsgsPerSec, BytesPerSec: t.BytesPerSec, Error: t.Error}
+}
+
+// topicSorts are the sortable topic columns.
+var topicSorts = map[string]func(a, b *collector.Topic) int{
+	"name":              func(a, b *collector.Topic) int { return strings.Compare(a.Name, b.Name) },
+	"partitions":        func(a, b *collector.Topic) int { return cmp.Compare(len(a.Partitions), len(b.Partitions)) },
+	"replicationFactor": func(a, b *collector.Topic) int { return cmp.Compare(a.ReplicationFactor, b.ReplicationFactor) },
+	"underReplicated":   func(a, b *collector.Topic) int { return cmp.Compare(a.UnderReplicated, b.UnderReplicated) },
+	"offline":           func(a, b *collector.Topic) int { return cmp.Compare(a.Offline, b.Offline) },
+	"brokerSpread":      func(a, b *collector.Topic) int { return cmp.Compare(a.BrokerSpread, b.BrokerSpread) },
+	"brokerSkew":        func(a, b *collector.Topic) int { return cmp.Compare(a.BrokerSkew, b.BrokerSkew) },
+	"leaderSkew":        func(a, b *collector.Topic) int { return cmp.Compare(a.LeaderSkew, b.LeaderSkew) },
+	"preferredLeader":   func(a, b *collector.Topic) int { return cmp.Compare(a.PreferredLeader, b.PreferredLeader) },
+	"messages":          func(a, b *collector.Topic) int { return cmp.Compare(a.Messages, b.Messages) },
+	"sizeBytes":         func(a, b *collector.Topic) int { return cmp.Compare(a.SizeBytes, b.SizeBytes) },
+	"msgsPerSec":        func(a, b *collector.Topic) int { return cmp.Compare(a.MsgsPerSec, b.MsgsPerSec) },
+	"bytesPerSec":       func(a, b *collector.Topic) int { return cmp.Compare(a.BytesPerSec, b.BytesPerSec) },
+}
+
+// Topics lists a cluster's topics: filtered, sorted, paged. Total counts the filtered rows.
+func (s *Service) Topics(cluster string, q ListQuery) ([]TopicRow, int, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return nil, 0, err
+	}
+	less, err := sorter(topicSorts, q.Sort, "name")
+	if err != nil {
+		return nil, 0, err
+	}
+	search := strings.ToLower(q.Search)
+	sel := make([]*collector.Topic, 0, len(snap.Topics))
+	for i := range snap.Topics {
+		t := &snap.Topics[i]
+		if (!q.Internal && t.Internal) || (search != "" && !strings.Contains(strings.ToLower(t.Name), search)) {
+			continue
+		}
+		sel = append(sel, t)
+	}
+	sortRows(sel, less, q.Desc, func(t *collector.Topic) string { return t.Name })
+	page := pageOf(sel, q.Limit, q.Offset)
+	out := make([]TopicRow, 0, len(page))
+	for _, t := range page {
+		out = append(out, topicRow(t))
+	}
+	return out, len(sel), nil
+}
+
+// TopicDetail is one topic with its partitions and the groups that consume it.
+type TopicDetail struct {
+	TopicRow
+	Brokers     []int32               `json:"brokers"`
+	PartitionsL []collector.Partition `json:"partitionList"`
+	Consumers   []TopicConsumer       `json:"consumers"`
+}
+
+// TopicConsumer is a group's position on the topic.
+type TopicConsumer struct {
+	Group      string  `json:"group"`
+	State      string  `json:"state"`
+	Lag        int64   `json:"lag"`
+	LagSeconds float64 `json:"lagSeconds"`
+}
+
+// Topic returns one topic in detail.
+func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return TopicDetail{}, err
+	}
+	t, ok := snap.Topic(name)
+	if !ok {
+		return TopicDetail{}, notFound("topic_not_found", "no topic named %q in cluster %s", name, cluster)
+	}
+	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: t.Partitions, Consumers: []TopicConsumer{}}
+	for _, g := range snap.Groups {
+		for _, gt := range g.Topics {
+			if gt.Topic == name {
+				d.Consumers = append(d.Consumers, TopicConsumer{Group: g.Name, State: g.State, Lag: gt.Lag, LagSeconds: gt.LagSeconds})
+			}
+		}
+	}
+	return d, nil
+}
+
+// GroupRow is a consumer group as the API lists it.
+type GroupRow struct {
+	Name         string  `json:"name"`
+	State        string  `json:"state"`
+	ProtocolType string  `json:"protocolType"`
+	Protocol     string  `json:"protocol"`
+	Coordinator  int32   `json:"coordinator"`
+	Members      int     `json:"members"`
+	Topics       int     `json:"topics"`
+	Lag          int64   `json:"lag"`
+	LagSeconds   float64 `json:"lagSeconds"`
+	Error        string  `json:"error,omitempty"`
+}
+
+func groupRow(g *collector.Group) GroupRow {
+	return GroupRow{Name: g.Name, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Coordinator: g.Coordinator,
+		Members: len(g.Members), Topics: len(g.Topics), Lag: g.TotalLag, LagSeconds: g.LagSeconds, Error: g.Error}
+}
+
+var groupSorts = map[string]func(a, b *collector.Group) int{
+	"name":       func(a, b *collector.Group) int { return strings.Compare(a.Name, b.Name) },
+	"state":      func(a, b *collector.Group) int { return strings.Compare(a.State, b.State) },
+	"members":    func(a, b *collector.Group) int { return cmp.Compare(len(a.Members), len(b.Members)) },
+	"topics":     func(a, b *collector.Group) int { return cmp.Compare(len(a.Topics), len(b.Topics)) },
+	"lag":        func(a, b *collector.Group) int { return cmp.Compare(a.TotalLag, b.TotalLag) },
+	"lagSeconds": func(a, b *collector.Group) int { return cmp.Compare(a.LagSeconds, b.LagSeconds) },
+}
+
+// Groups lists a cluster's consumer groups: filtered, sorted, paged.
+func (s *Service) Groups(cluster string, q ListQuery) ([]GroupRow, int, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return nil, 0, err
+	}
+	less, err := sorter(groupSorts, q.Sort, "name")
+	if err != nil {
+		return nil, 0, err
+	}
+	search := strings.ToLower(q.Search)
+	sel := make([]*collector.Group, 0, len(snap.Groups))
+	for i := range snap.Groups {
+		g := &snap.Groups[i]
+		if search != "" && !strings.Contains(strings.ToLower(g.Name), search) {
+			continue
+		}
+		sel = append(sel, g)
+	}
+	sortRows(sel, less, q.Desc, func(g *collector.Group) string { return g.Name })
+	page := pageOf(sel, q.Limit, q.Offset)
+	out := make([]GroupRow, 0, len(page))
+	for _, g := range page {
+		out = append(out, groupRow(g))
+	}
+	return out, len(sel), nil
+}
+
+// GroupDetail is one group with its members and per-partition positions.
+type GroupDetail struct {
+	GroupRow
+	MemberList []collector.Member     `json:"memberList"`
+	TopicList  []collector.GroupTopic `json:"topicList"`
+	PolledAt   time.Time              `json:"polledAt"`
+}
+
+// Group returns one consumer group in detail.
+func (s *Service) Group(cluster, name string) (GroupDetail, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return GroupDetail{}, err
+	}
+	g, ok := snap.Group(name)
+	if !ok {
+		return GroupDetail{}, notFound("group_not_found", "no consumer group named %q in cluster %s", name, cluster)
+	}
+	members := g.Members
+	if members == nil {
+		members = []collector.Member{}
+	}
+	topics := g.Topics
+	if topics == nil {
+		topics = []collector.GroupTopic{}
+	}
+	return GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll}, nil
+}
+
+func sorter[T any](sorts map[string]func(a, b *T) int, name, def string) (func(a, b *T) int, error) {
+	if name == "" {
+		name = def
+	}
+	f, ok := sorts[name]
+	if !ok {
+		keys := make([]string, 0, len(sorts))
+		for k := range sorts {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return nil, badRequest("bad_sort", "cannot sort by %q; use one of %s", name, strings.Join(keys, ", "))
+	}
+	return f, nil
+}
+
+// sortRows sorts stably with the name as tie-breaker so pages do not shuffle between requests.
+func sortRows[T any](rows []*T, less func(a, b *T) int, desc bool, name func(*T) string) {
+	slices.SortStableFunc(rows, func(a, b *T) int {
+		c := less(a, b)
+		if desc {
+			c = -c
+		}
+		if c == 0 {
+			c = strings.Compare(name(a), name(b))
+		}
+		return c
+	})
+}
+
+func pageOf[T any](rows []T, limit, offset int) []T {
+	if offset >= len(rows) {
+		return nil
+	}
+	end := len(rows)
+	if limit > 0 && offset+limit < end {
+		end = offset + limit
+	}
+	return rows[offset:end]
+}

@@ -1,0 +1,506 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	kafka "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/config"
+)
+
+// kafkaCode extracts a Kafka error code from either client library's error values; 0 when none.
+func kafkaCode(err error) int16 {
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		return int16(ke)
+	}
+	var fe *kerr.Error
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	return 0
+}
+
+// kafkaError turns a Kafka error code into the user-facing error the API returns.
+func kafkaError(what string, err error) error {
+	code := kafkaCode(err)
+	msg := fmt.Sprintf("%s: %v", what, err)
+	switch code {
+	case 36: // TOPIC_ALREADY_EXISTS
+		return &UserError{Status: http.StatusConflict, Code: "topic_exists", Message: msg, Cause: err}
+	case 3: // UNKNOWN_TOPIC_OR_PARTITION
+		return &UserError{Status: http.StatusNotFound, Code: "topic_not_found", Message: msg, Cause: err}
+	case 17, 37, 38, 39, 40, 42, 44: // invalid topic / partitions / replication factor / assignment / config / request, policy
+		return &UserError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Cause: err}
+	case 73: // TOPIC_DELETION_DISABLED
+		return &UserError{Status: http.StatusConflict, Code: "deletion_disabled", Message: msg + " (the brokers have delete.topic.enable=false)", Cause: err}
+	case 68: // NON_EMPTY_GROUP
+		return &UserError{Status: http.StatusConflict, Code: "group_active", Message: msg + " (stop the group's consumers first)", Cause: err}
+	case 69: // GROUP_ID_NOT_FOUND
+		return &UserError{Status: http.StatusNotFound, Code: "group_not_found", Message: msg, Cause: err}
+	case 29, 30, 31: // authorization failures
+		return &UserError{Status: http.StatusForbidden, Code: "kafka_denied", Message: msg, Cause: err}
+	case 7, 56: // REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR
+		return &UserError{Status: http.StatusGatewayTimeout, Code: "kafka_timeout", Message: msg, Cause: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &UserError{Status: http.StatusGatewayTimeout, Code: "kafka_timeout", Message: what + ": the cluster did not answer in time", Cause: err}
+	}
+	return &UserError{Status: http.StatusBadGateway, Code: "kafka_error", Message: msg, Cause: err}
+}
+
+// isInternalTopic reports topics the console never deletes: Kafka's own (__consumer_offsets,
+// __transaction_state, and any other "__" name).
+func isInternalTopic(name string) bool { return strings.HasPrefix(name, "__") }
+
+// CreateTopicRequest is the body of POST /topics.
+type CreateTopicRequest struct {
+	Name              string            `json:"name"`
+	Partitions        int32             `json:"partitions"`
+	ReplicationFactor int16             `json:"replicationFactor"`
+	Configs           map[string]string `json:"configs"`
+}
+
+// maxPartitions bounds one request; more is almost always a typo.
+const maxPartitions = 10000
+
+// CreateTopic validates and creates a topic, then re-polls so the next view shows it.
+func (s *Service) CreateTopic(ctx context.Context, who Caller, cluster string, req CreateTopicRequest) error {
+	c, err := s.get(cluster)
+	if err != nil {
+		return err
+	}
+	if err := config.ValidName(req.Name); err != nil {
+		return badRequest("invalid_topic_name", "topic name %v", err)
+	}
+	if req.Partitions < 1 || req.Partitions > maxPartitions {
+		return badRequest("invalid_partitions", "partitions must be between 1 and %d, got %d", maxPartitions, req.Partitions)
+	}
+	if req.ReplicationFactor < 1 {
+		return badRequest("invalid_replication_factor", "replicationFactor must be at least 1, got %d", req.ReplicationFactor)
+	}
+	for k := range req.Configs {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n=") {
+			return badRequest("invalid_config", "config name %q is not valid", k)
+		}
+	}
+	if snap := c.collector.Latest(); snap != nil {
+		if _, exists := snap.Topic(req.Name); exists {
+			return conflict("topic_exists", "topic %q already exists in cluster %s", req.Name, cluster)
+		}
+		if up := snap.Totals.BrokersUp; up > 0 && int(req.ReplicationFactor) > up {
+			return badRequest("invalid_replication_factor", "replicationFactor %d is larger than the %d available brokers", req.ReplicationFactor, up)
+		}
+		if strings.Contains(req.Name, ".") || strings.Contains(req.Name, "_") {
+			// Kafka refuses names that collide once '.' and '_' are treated alike (metric names).
+			norm := strings.ReplaceAll(req.Name, ".", "_")
+			for _, t := range snap.Topics {
+				if t.Name != req.Name && strings.ReplaceAll(t.Name, ".", "_") == norm {
+					return conflict("topic_collides", "topic %q collides with existing topic %q (Kafka treats '.' and '_' alike in metric names)", req.Name, t.Name)
+				}
+			}
+		}
+	}
+	return s.Audited(ctx, who, "topic.create", cluster, req.Name, req, func() error {
+		res, err := c.client.CreateTopics(ctx, admin.TopicSpec{Name: req.Name, Partitions: req.Partitions,
+			ReplicationFactor: req.ReplicationFactor, Configs: req.Configs})
+		if err != nil {
+			return kafkaError("create topic", err)
+		}
+		if e := res[req.Name]; e != nil {
+			return kafkaError("create topic "+req.Name, e)
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+}
+
+// DeleteTopic deletes a topic; internal topics are refused.
+func (s *Service) DeleteTopic(ctx context.Context, who Caller, cluster, name string) error {
+	c, err := s.get(cluster)
+	if err != nil {
+		return err
+	}
+	if isInternalTopic(name) {
+		return &UserError{Status: http.StatusForbidden, Code: "internal_topic", Message: fmt.Sprintf("%q is an internal Kafka topic and cannot be deleted from the console", name)}
+	}
+	if err := s.knownTopic(c, cluster, name); err != nil {
+		return err
+	}
+	return s.Audited(ctx, who, "topic.delete", cluster, name, nil, func() error {
+		res, err := c.client.DeleteTopics(ctx, name)
+		if err != nil {
+			return kafkaError("delete topic", err)
+		}
+		if e := res[name]; e != nil {
+			return kafkaError("delete topic "+name, e)
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+}
+
+// AlterConfigsRequest is the body of PATCH /topics/{t}/configs: keys to set and keys to reset to default.
+type AlterConfigsRequest struct {
+	Set    map[string]string `json:"set"`
+	Delete []string          `json:"delete"`
+}
+
+// AlterTopicConfigs changes a topic's configs incrementally.
+func (s *Service) AlterTopicConfigs(ctx context.Context, who Caller, cluster, name string, req AlterConfigsRequest) error {
+	c, err := s.get(cluster)
+	if err != nil {
+		return err
+	}
+	if len(req.Set) == 0 && len(req.Delete) == 0 {
+		return badRequest("empty_change", "nothing to change: give \"set\" and/or \"delete\"")
+	}
+	for k := range req.Set {
+		if slices.Contains(req.Delete, k) {
+			return badRequest("invalid_config", "config %q is both set and deleted", k)
+		}
+		if strings.TrimSpace(k) == "" {
+			return badRequest("invalid_config", "config names must not be empty")
+		}
+	}
+	if err := s.knownTopic(c, cluster, name); err != nil {
+		return err
+	}
+	return s.Audited(ctx, who, "topic.configs", cluster, name, req, func() error {
+		if err := c.client.AlterTopicConfigs(ctx, name, req.Set, req.Delete); err != nil {
+			return kafkaError("alter configs of "+name, err)
+		}
+		s.configs.forget(cluster, name)
+		return nil
+	})
+}
+
+// AddPartitions raises a topic's partition count to total.
+func (s *Service) AddPartitions(ctx context.Context, who Caller, cluster, name string, total int32) error {
+	c, err := s.get(cluster)
+	if err != nil {
+		return err
+	}
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return err
+	}
+	t, ok := snap.Topic(name)
+	if !ok {
+		return notFound("topic_not_found", "no topic named %q in cluster %s", name, cluster)
+	}
+	if total <= int32(len(t.Partitions)) {
+		return badRequest("invalid_partitions", "topic %q has %d partitions; the new count must be larger (partitions can only be added)", name, len(t.Partitions))
+	}
+	if total > maxPartitions {
+		return badRequest("invalid_partitions", "at most %d partitions per request", maxPartitions)
+	}
+	return s.Audited(ctx, who, "topic.partitions", cluster, name, map[string]any{"partitions": total}, func() error {
+		if err := c.client.CreatePartitions(ctx, name, total); err != nil {
+			return kafkaError("add partitions to "+name, err)
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+}
+
+// TopicConfig is a config entry as the API shows it.
+type TopicConfig struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	Default   bool   `json:"default"`
+	ReadOnly  bool   `json:"readOnly"`
+	Sensitive bool   `json:"sensitive"`
+	Source    string `json:"source"`
+}
+
+var configSources = map[int8]string{1: "topic", 2: "broker-dynamic", 3: "broker-default-dynamic", 4: "broker-static", 5: "default", 6: "broker-logger"}
+
+// TopicConfigs returns a topic's configs. They are cached per topic for a minute: configs change rarely
+// and only through Kafka's admin API, and a change made here clears the cache.
+func (s *Service) TopicConfigs(ctx context.Context, cluster, name string) ([]TopicConfig, error) {
+	c, err := s.get(cluster)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.knownTopic(c, cluster, name); err != nil {
+		return nil, err
+	}
+	if cached, ok := s.configs.get(cluster, name, s.opts.Now()); ok {
+		return cached, nil
+	}
+	m, err := c.client.DescribeTopicConfigs(ctx, name)
+	if err != nil {
+		return nil, kafkaError("describe configs of "+name, err)
+	}
+	out := make([]TopicConfig, 0, len(m[name]))
+	for _, e := range m[name] {
+		src := configSources[e.Source]
+		if src == "" {
+			src = "unknown"
+		}
+		out = append(out, TopicConfig{Name: e.Name, Value: e.Value, Default: e.Default, ReadOnly: e.ReadOnly, Sensitive: e.Sensitive, Source: src})
+	}
+	s.configs.put(cluster, name, out, s.opts.Now())
+	return out, nil
+}
+
+func (s *Service) knownTopic(c *cluster, clusterName, topic string) error {
+	snap := c.collector.Latest()
+	if snap == nil {
+		return nil // not polled yet: let Kafka decide
+	}
+	if _, ok := snap.Topic(topic); !ok {
+		return notFound("topic_not_found", "no topic named %q in cluster %s", topic, clusterName)
+	}
+	return nil
+}
+
+// repoll refreshes the cluster's snapshot after a change, so the caller's next read shows it.
+func (s *Service) repoll(ctx context.Context, c *cluster) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	c.collector.PollNow(pctx)
+}
+
+// ResetOffsetsRequest is the body of POST /groups/{g}/offsets.
+type ResetOffsetsRequest struct {
+	// Topic whose offsets to reset; all topics the group has committed when empty.
+	Topic string `json:"topic"`
+	// Partitions limits the reset to these partitions of Topic.
+	Partitions []int32 `json:"partitions"`
+	// Strategy: earliest, latest, offset, timestamp or shift.
+	Strategy string `json:"strategy"`
+	// Offset for "offset"; Timestamp (Unix ms) for "timestamp"; Shift (±n) for "shift".
+	Offset    *int64 `json:"offset"`
+	Timestamp *int64 `json:"timestamp"`
+	Shift     *int64 `json:"shift"`
+	// DryRun computes the new offsets without committing them.
+	DryRun bool `json:"dryRun"`
+}
+
+// OffsetChange is one partition's offset before and after a reset.
+type OffsetChange struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Before    int64  `json:"before"`
+	After     int64  `json:"after"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ResetOffsets moves a group's committed offsets. Refused while the group has active members: Kafka
+// would reject the commit, and a running consumer would overwrite it.
+func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group string, req ResetOffsetsRequest) ([]OffsetChange, error) {
+	c, err := s.get(cluster)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := snap.Group(group)
+	if !ok {
+		return nil, notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+	}
+	if len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "") {
+		return nil, conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets", group, g.State, len(g.Members))
+	}
+	switch req.Strategy {
+	case "earliest", "latest":
+	case "offset":
+		if req.Offset == nil || *req.Offset < 0 {
+			return nil, badRequest("invalid_offset", "strategy offset needs a non-negative \"offset\"")
+		}
+	case "timestamp":
+		if req.Timestamp == nil || *req.Timestamp < 0 {
+			return nil, badRequest("invalid_timestamp", "strategy timestamp needs \"timestamp\" in Unix milliseconds")
+		}
+	case "shift":
+		if req.Shift == nil {
+			return nil, badRequest("invalid_shift", "strategy shift needs \"shift\" (a positive or negative number of messages)")
+		}
+	default:
+		return nil, badRequest("invalid_strategy", "strategy %q is not one of earliest, latest, offset, timestamp, shift", req.Strategy)
+	}
+	if len(req.Partitions) > 0 && req.Topic == "" {
+		return nil, badRequest("invalid_partitions", "partitions need a topic")
+	}
+
+	// The partitions to reset: the group's committed ones, or every partition of the named topic.
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	var targets []tp
+	before := map[tp]int64{}
+	for _, gt := range g.Topics {
+		for _, p := range gt.Partitions {
+			before[tp{gt.Topic, p.Partition}] = p.Committed
+		}
+	}
+	if req.Topic != "" {
+		t, ok := snap.Topic(req.Topic)
+		if !ok {
+			return nil, notFound("topic_not_found", "no topic named %q in cluster %s", req.Topic, cluster)
+		}
+		for _, p := range t.Partitions {
+			if len(req.Partitions) == 0 || slices.Contains(req.Partitions, p.Partition) {
+				targets = append(targets, tp{req.Topic, p.Partition})
+			}
+		}
+		for _, want := range req.Partitions {
+			if want < 0 || int(want) >= len(t.Partitions) {
+				return nil, badRequest("invalid_partitions", "topic %q has no partition %d", req.Topic, want)
+			}
+		}
+	} else {
+		for k := range before {
+			targets = append(targets, k)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, badRequest("nothing_to_reset", "group %q has no committed offsets; name a topic to reset", group)
+	}
+	sort.Slice(targets, func(i, j int) bool {
+		if targets[i].topic != targets[j].topic {
+			return targets[i].topic < targets[j].topic
+		}
+		return targets[i].partition < targets[j].partition
+	})
+
+	var byTime map[string][]int64
+	if req.Strategy == "timestamp" {
+		topics := map[string]bool{}
+		for _, t := range targets {
+			topics[t.topic] = true
+		}
+		names := make([]string, 0, len(topics))
+		for t := range topics {
+			names = append(names, t)
+		}
+		md, err := c.client.Metadata(ctx, names)
+		if err != nil {
+			return nil, kafkaError("metadata", err)
+		}
+		byTime = c.client.ListOffsets(ctx, md, names, *req.Timestamp).Offsets
+	}
+
+	changes := make([]OffsetChange, 0, len(targets))
+	commit := map[string]map[int32]int64{}
+	for _, t := range targets {
+		topic, _ := snap.Topic(t.topic)
+		var start, end int64 = -1, -1
+		if topic != nil && int(t.partition) < len(topic.Partitions) {
+			start, end = topic.Partitions[t.partition].StartOffset, topic.Partitions[t.partition].EndOffset
+		}
+		cur, had := before[t]
+		if !had {
+			cur = -1
+		}
+		var next int64
+		switch req.Strategy {
+		case "earliest":
+			next = start
+		case "latest":
+			next = end
+		case "offset":
+			next = *req.Offset
+		case "timestamp":
+			next = -1
+			if s := byTime[t.topic]; int(t.partition) < len(s) {
+				next = s[t.partition]
+			}
+			if next < 0 { // no message at or after the time: the log end
+				next = end
+			}
+		case "shift":
+			base := cur
+			if base < 0 {
+				base = end
+			}
+			next = base + *req.Shift
+		}
+		ch := OffsetChange{Topic: t.topic, Partition: t.partition, Before: cur, After: next}
+		if start >= 0 && next < start {
+			ch.After = start // clamp, as kafka-consumer-groups.sh does
+		}
+		if end >= 0 && next > end {
+			ch.After = end
+		}
+		if ch.After < 0 {
+			ch.Error = "the partition's offsets are unknown (leader unavailable)"
+		} else {
+			if commit[t.topic] == nil {
+				commit[t.topic] = map[int32]int64{}
+			}
+			commit[t.topic][t.partition] = ch.After
+		}
+		changes = append(changes, ch)
+	}
+	if req.DryRun {
+		return changes, nil
+	}
+	if len(commit) == 0 {
+		return changes, &UserError{Status: http.StatusServiceUnavailable, Code: "offsets_unknown", Message: "no partition's offsets are known; try again when the leaders are available"}
+	}
+	err = s.Audited(ctx, who, "group.offsets.reset", cluster, group, req, func() error {
+		perr, err := c.client.CommitOffsets(ctx, group, commit)
+		if err != nil {
+			return kafkaError("commit offsets for "+group, err)
+		}
+		var failed []string
+		for i := range changes {
+			if e := perr[changes[i].Topic][changes[i].Partition]; e != nil {
+				changes[i].Error = e.Error()
+				failed = append(failed, fmt.Sprintf("%s-%d", changes[i].Topic, changes[i].Partition))
+				if kafkaCode(e) == 25 || kafkaCode(e) == 22 || kafkaCode(e) == 27 { // unknown member / illegal generation / rebalance
+					return conflict("group_active", "group %q became active during the reset; stop its consumers and retry", group)
+				}
+			}
+		}
+		if len(failed) > 0 {
+			return &UserError{Status: http.StatusBadGateway, Code: "partial_reset", Message: "some partitions were not reset: " + strings.Join(failed, ", ")}
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+	return changes, err
+}
+
+// DeleteGroup deletes a consumer group (Kafka refuses while it has members).
+func (s *Service) DeleteGroup(ctx context.Context, who Caller, cluster, group string) error {
+	c, err := s.get(cluster)
+	if err != nil {
+		return err
+	}
+	if snap := c.collector.Latest(); snap != nil {
+		g, ok := snap.Group(group)
+		if !ok {
+			return notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+		}
+		if len(g.Members) > 0 {
+			return conflict("group_active", "group %q has %d active member(s); stop its consumers first", group, len(g.Members))
+		}
+	}
+	return s.Audited(ctx, who, "group.delete", cluster, group, nil, func() error {
+		res, err := c.client.DeleteGroups(ctx, group)
+		if err != nil {
+			return kafkaError("delete group", err)
+		}
+		if e := res[group]; e != nil {
+			return kafkaError("delete group "+group, e)
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+}
