@@ -682,10 +682,8 @@ func (l *fileLog) TruncateTo(offset int64) error {
 	if err := seg.log.Truncate(pos); err != nil {
 		return fmt.Errorf("truncate %s: %w", l.name, errors.Join(ErrStorage, err))
 	}
-	// Rebuild the segment's state from what is left.
-	size := pos
-	if _, _, err := l.recoverSegment(seg, size, &epochCache{}); err != nil {
-		return err
+	if err := seg.truncatedAt(pos); err != nil {
+		return fmt.Errorf("truncate %s: %w", l.name, err)
 	}
 	seg.dirty = true
 	if seg.size == 0 {

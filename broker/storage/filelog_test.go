@@ -693,3 +693,45 @@ func TestFollowerAppendLargerThanSegment(t *testing.T) {
 		t.Fatalf("recovery point %d below the active segment %d", rp, follower.(*fileLog).active().base)
 	}
 }
+
+func TestTruncateKeepsIndexesConsistent(t *testing.T) {
+	clk := newClock()
+	dir := t.TempDir()
+	m, _ := newTestManager(t, dir, clk)
+	l, _ := m.GetOrCreate("tr", 0, testConfig(func(c *Config) { c.SegmentBytes = 3000; c.IndexIntervalBytes = 100 }))
+	for i := 0; i < 60; i++ {
+		if _, err := l.Append(simpleBatch(t, int64(1000+i*10), 2, 30, "t"), int32(i/20)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, to := range []int64{101, 77, 60, 59, 3} {
+		if err := l.TruncateTo(to); err != nil {
+			t.Fatal(err)
+		}
+		want := to - to%2 // batches of two records
+		if l.LogEndOffset() != want {
+			t.Fatalf("truncate to %d: end %d, want %d", to, l.LogEndOffset(), want)
+		}
+		checkIndexFiles(t, filepath.Join(dir, "tr-0"))
+		// Offsets and timestamps still resolve.
+		for off := int64(0); off < want; off++ {
+			r, err := l.Read(off, 1, want, true)
+			if err != nil || r.FirstOffset() != off-off%2 {
+				t.Fatalf("after truncate to %d, read %d: first %d, %v", to, off, r.FirstOffset(), err)
+			}
+			r.Close()
+		}
+		if ts, off, ok, _ := l.MaxTimestamp(); !ok || off != want-1 || ts != 1000+(want/2-1)*10+1 {
+			t.Fatalf("after truncate to %d: max timestamp %d at %d", to, ts, off)
+		}
+	}
+	if e := l.LatestEpoch(); e != 0 {
+		t.Fatalf("epoch %d after truncating to 2", e)
+	}
+	m.Close()
+	m2, _ := newTestManager(t, dir, clk)
+	l2, _ := m2.Get("tr", 0)
+	if l2.LogEndOffset() != 2 || l2.LatestEpoch() != 0 {
+		t.Fatalf("after reopen: end %d epoch %d", l2.LogEndOffset(), l2.LatestEpoch())
+	}
+}

@@ -382,6 +382,22 @@ func (m *Manager) WriteCheckpoints() error {
 	}
 	m.ckMu.Lock()
 	defer m.ckMu.Unlock()
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		// After Close the map is empty: writing would erase the state
+		// Close just saved.
+		return nil
+	}
+	return m.writeCheckpointsLocked()
+}
+
+// writeCheckpointsLocked does the work of WriteCheckpoints. ckMu held.
+func (m *Manager) writeCheckpointsLocked() error {
+	if m.dir == "" {
+		return nil
+	}
 	rec, starts, hws := map[TopicPartition]int64{}, map[TopicPartition]int64{}, map[TopicPartition]int64{}
 	for _, pl := range m.Logs() {
 		fl, ok := pl.Log.(*fileLog)
@@ -448,12 +464,16 @@ func (m *Manager) Close() error {
 			errs = append(errs, fmt.Errorf("flushing %s: %w", pl.TopicPartition, err))
 		}
 	}
-	if err := m.WriteCheckpoints(); err != nil {
+	// Checkpoints are written and the manager marked closed under ckMu,
+	// so a retention loop still running cannot write after this one.
+	m.ckMu.Lock()
+	if err := m.writeCheckpointsLocked(); err != nil {
 		errs = append(errs, err)
 	}
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
+	m.ckMu.Unlock()
 	errs = append(errs, m.closeAll())
 	return errors.Join(errs...)
 }

@@ -156,3 +156,37 @@ func TestMemoryManager(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCheckpointsNotOverwrittenAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := newTestManager(t, dir, newClock())
+	l, _ := m.GetOrCreate("c", 0, DefaultConfig())
+	l.Append(simpleBatch(t, 0, 4, 1, "c"), 0)
+	l.SetHighWatermark(4)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, ReplicationCheckpointFile))
+	if err := m.WriteCheckpoints(); err != nil { // e.g. a retention loop outliving Close
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, ReplicationCheckpointFile))
+	if string(before) != "0\n1\nc 0 4\n" || string(after) != string(before) {
+		t.Fatalf("checkpoint before %q after %q", before, after)
+	}
+}
+
+func TestMemoryManagerWritesNothing(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	m := NewMemoryManager(nil)
+	l, _ := m.GetOrCreate("t", 0, DefaultConfig())
+	l.Append(simpleBatch(t, 0, 1, 1, "m"), 0)
+	if err := m.EnsureMetaProperties("c", 1); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if ents, _ := os.ReadDir(wd); len(ents) != 0 {
+		t.Fatalf("memory manager wrote %d files", len(ents))
+	}
+}

@@ -303,3 +303,47 @@ func (s *segment) loadIndexes(logSize int64) bool {
 	}
 	return true
 }
+
+// truncatedAt updates the segment's state after its .log was cut at the
+// batch boundary cut: index entries at or past the cut go, and the tail
+// after the last remaining index entry is re-read (headers only) for the
+// next offset and the largest timestamp, so the cost does not grow with
+// the segment's size.
+func (s *segment) truncatedAt(cut int64) error {
+	i := sort.Search(len(s.idx), func(i int) bool { return s.idx[i].pos >= cut })
+	s.idx = s.idx[:i]
+	pos := int64(0)
+	s.next, s.maxTs, s.maxTsOff = s.base, -1, -1
+	if i > 0 {
+		pos = s.idx[i-1].pos
+	}
+	s.size, s.sinceIdx = cut, cut-pos
+	var hs []BatchHeader
+	for p := pos; p < cut; {
+		h, err := s.readHeaderAt(p, cut)
+		if err != nil {
+			return err
+		}
+		hs = append(hs, h)
+		p += int64(h.Size())
+	}
+	if len(hs) > 0 {
+		s.next = hs[len(hs)-1].LastOffset() + 1
+	} else if i > 0 {
+		s.next = s.idx[i-1].off + 1 // unreachable: the indexed batch is in the tail
+	}
+	j := sort.Search(len(s.tidx), func(j int) bool { return s.tidx[j].off >= s.next })
+	s.tidx = s.tidx[:j]
+	if j > 0 {
+		s.maxTs, s.maxTsOff = s.tidx[j-1].ts, s.tidx[j-1].off
+	}
+	for _, h := range hs {
+		if h.MaxTimestamp > s.maxTs {
+			s.maxTs, s.maxTsOff = h.MaxTimestamp, h.LastOffset()
+		}
+	}
+	if cut == 0 {
+		s.rollTs = -1
+	}
+	return s.rewriteIndexes()
+}
