@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -158,4 +159,15 @@ func ParseZKConnect(s string) (servers []string, chroot string, err error) {
 		return nil, "", fmt.Errorf("zookeeper connect string %q: no servers", s)
 	}
 	return servers, chroot, nil
+}
+
+// LogValue lets a Config be logged with slog without its password.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("name", c.Name),
+		slog.String("bootstrap", strings.Join(c.Bootstrap, ",")),
+		slog.String("zookeeper", c.ZooKeeper),
+		slog.String("sasl", c.SASL.String()),
+		slog.Bool("tls", c.TLS.Enabled),
+	)
 }

@@ -90,8 +90,20 @@ func zkCall[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	}
 }
 
-// Get reads a znode (path relative to the chroot).
-func (z *ZK) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
+// ZNodeStat is the metadata of a znode.
+type ZNodeStat struct {
+	Version     int32
+	NumChildren int32
+	DataLength  int32
+	Created     time.Time
+	Modified    time.Time
+	// EphemeralOwner is the owning session id, 0 for persistent nodes.
+	EphemeralOwner int64
+}
+
+// Get reads a znode (path relative to the chroot). A missing node yields an
+// error matching zk.ErrNoNode (see IsNoNode).
+func (z *ZK) Get(ctx context.Context, p string) ([]byte, *ZNodeStat, error) {
 	type gs struct {
 		b []byte
 		s *zk.Stat
@@ -103,8 +115,13 @@ func (z *ZK) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("zookeeper get %s: %w", p, err)
 	}
-	return r.b, r.s, nil
+	st := &ZNodeStat{Version: r.s.Version, NumChildren: r.s.NumChildren, DataLength: r.s.DataLength,
+		Created: time.UnixMilli(r.s.Ctime), Modified: time.UnixMilli(r.s.Mtime), EphemeralOwner: r.s.EphemeralOwner}
+	return r.b, st, nil
 }
+
+// IsNoNode reports whether err says a znode does not exist.
+func IsNoNode(err error) bool { return errors.Is(err, zk.ErrNoNode) }
 
 // Children lists a znode's children, sorted (path relative to the chroot).
 // A missing node yields an empty list.

@@ -129,6 +129,16 @@ func TestZooKeeperReader(t *testing.T) {
 	if err != nil || len(states) != 2 || states[1].Leader != 2 || !slices.Equal(states[1].ISR, []int32{2}) || states[0].LeaderEpoch != 3 {
 		t.Fatalf("states %+v %v", states, err)
 	}
+	data, st, err := z.Get(ctx, "/controller_epoch")
+	if err != nil || string(data) != "7" || st.Version != 0 || st.Created.IsZero() || st.EphemeralOwner != 0 {
+		t.Fatalf("get /controller_epoch: %q %+v %v", data, st, err)
+	}
+	if _, _, err := z.Get(ctx, "/nope"); !IsNoNode(err) {
+		t.Fatalf("missing node: %v", err)
+	}
+	if kids, err := z.Children(ctx, "/brokers"); err != nil || !slices.Equal(kids, []string{"ids", "topics"}) {
+		t.Fatalf("children of /brokers: %v %v", kids, err)
+	}
 	p, err := z.Pending(ctx)
 	if err != nil || len(p.Reassignments) != 1 || !slices.Equal(p.Reassignments[0].Replicas, []int32{2, 3}) ||
 		len(p.PreferredElection) != 1 || !slices.Equal(p.DeleteTopics, []string{"old"}) {
