@@ -43,6 +43,7 @@ type fileLog struct {
 	unflushed     int64 // records appended since the last flush
 	lastFlushMs   int64
 	epochs        epochCache
+	dirDirty      bool // a segment file was created since the last flush: fsync the directory too
 	closed        bool
 }
 
@@ -62,10 +63,14 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 	if err != nil {
 		return nil, err
 	}
-	fileEpochs, err := readEpochCheckpoint(filepath.Join(dir, LeaderEpochCheckpointFile))
+	epochPath := filepath.Join(dir, LeaderEpochCheckpointFile)
+	fileEpochs, err := readEpochCheckpoint(epochPath)
 	if err != nil {
 		logger.Warn("unreadable leader epoch checkpoint; rebuilding it from the batches", "dir", dir, "err", err)
 		st.recoveryPoint = -1 // scan everything so the epochs come back
+	} else if _, serr := os.Stat(epochPath); serr != nil && len(bases) > 0 {
+		logger.Warn("missing leader epoch checkpoint; rebuilding it from the batches", "dir", dir)
+		st.recoveryPoint = -1
 	}
 	var scanned epochCache
 	nowMs := now().UnixMilli()
@@ -125,8 +130,6 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 		}
 		l.segs = []*segment{seg}
 	}
-	// Drop empty segments between non-empty ones would be cosmetic; keep
-	// them, but the active segment's next must not be below the previous.
 	leo := l.end()
 	l.start = min(max(st.logStart, l.segs[0].base), leo)
 	l.hw = min(max(st.hw, l.start), leo)
@@ -136,6 +139,9 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 		l.epochs.assign(e.Epoch, e.StartOffset)
 	}
 	l.epochs.truncateFromStart(l.start)
+	if _, err := os.Stat(epochPath); err != nil {
+		recovered = true // a new log: write the (empty) epoch file
+	}
 	if recovered {
 		// Everything is verified now; make it durable before trusting it.
 		for _, s := range l.segs {
@@ -461,6 +467,7 @@ func (l *fileLog) roll(base int64, nowMs int64) error {
 		return fmt.Errorf("rolling %s: %w", l.name, err)
 	}
 	l.segs = append(l.segs, seg)
+	l.dirDirty = true
 	l.logger.Debug("rolled segment", "dir", l.dir, "base_offset", base)
 	return nil
 }
@@ -858,7 +865,18 @@ func (l *fileLog) Flush() error {
 	end := l.end()
 	l.unflushed = 0
 	l.lastFlushMs = l.now().UnixMilli()
+	dirDirty := l.dirDirty
+	l.dirDirty = false
 	l.mu.Unlock()
+	if dirDirty {
+		// New segment files must survive a crash as directory entries too.
+		if err := syncDir(l.dir); err != nil {
+			l.mu.Lock()
+			l.dirDirty = true
+			l.mu.Unlock()
+			return fmt.Errorf("flush %s: %w", l.name, err)
+		}
+	}
 	for i, s := range dirty {
 		// A segment closed meanwhile (deleted) reports os.ErrClosed, which
 		// sync ignores.
@@ -879,6 +897,12 @@ func (l *fileLog) Flush() error {
 
 // flushLocked fsyncs dirty segments with the lock held (Close). Lock held.
 func (l *fileLog) flushLocked() error {
+	if l.dirDirty {
+		if err := syncDir(l.dir); err != nil {
+			return fmt.Errorf("flush %s: %w", l.name, err)
+		}
+		l.dirDirty = false
+	}
 	for _, s := range l.segs {
 		if !s.dirty {
 			continue

@@ -735,3 +735,37 @@ func TestTruncateKeepsIndexesConsistent(t *testing.T) {
 		t.Fatalf("after reopen: end %d epoch %d", l2.LogEndOffset(), l2.LatestEpoch())
 	}
 }
+
+func TestEpochCheckpointRebuilt(t *testing.T) {
+	clk := newClock()
+	dir := t.TempDir()
+	m, _ := newTestManager(t, dir, clk)
+	l, _ := m.GetOrCreate("ep", 0, testConfig(func(c *Config) { c.SegmentBytes = 500 }))
+	for i := 0; i < 12; i++ {
+		l.Append(simpleBatch(t, 0, 2, 40, "e"), int32(i/4)*2) // epochs 0, 2, 4 starting at 0, 8, 16
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "ep-0", LeaderEpochCheckpointFile))
+	if err != nil || string(b) != "0\n3\n0 0\n2 8\n4 16\n" {
+		t.Fatalf("leader-epoch-checkpoint %q, %v", b, err)
+	}
+	m.Close()
+	for _, damage := range []func(p string){
+		func(p string) { os.Remove(p) },
+		func(p string) { os.WriteFile(p, []byte("0\n7\n1 1\n"), 0o644) },
+	} {
+		damage(filepath.Join(dir, "ep-0", LeaderEpochCheckpointFile))
+		m2, lb := newTestManager(t, dir, clk)
+		l2, _ := m2.Get("ep", 0)
+		if e, off := l2.EndOffsetForEpoch(3); e != 2 || off != 16 {
+			t.Fatalf("EndOffsetForEpoch(3) = %d, %d after rebuild", e, off)
+		}
+		if !strings.Contains(lb.String(), "leader epoch checkpoint") {
+			t.Fatal("rebuild not logged")
+		}
+		m2.Close()
+		b, _ := os.ReadFile(filepath.Join(dir, "ep-0", LeaderEpochCheckpointFile))
+		if string(b) != "0\n3\n0 0\n2 8\n4 16\n" {
+			t.Fatalf("rebuilt leader-epoch-checkpoint %q", b)
+		}
+	}
+}
