@@ -483,6 +483,9 @@ func (l *fileLog) Read(offset int64, maxBytes int32, maxOffset int64, minOneMess
 		return nil, fmt.Errorf("read %s at %d, log is [%d, %d): %w", l.name, offset, l.start, l.end(), ErrOffsetOutOfRange)
 	}
 	empty := &bytesResult{first: -1}
+	if offset >= maxOffset || offset == l.end() {
+		return empty, nil // the common long-poll case: nothing new yet
+	}
 	for i := l.segIndex(offset); i < len(l.segs); i++ {
 		seg := l.segs[i]
 		pos, h, found, err := seg.translate(offset)
