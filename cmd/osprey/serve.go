@@ -87,7 +87,27 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		}
 	}
 	if cfg.Embedded.Enabled {
-		log.Warn("the embedded cluster is not available in this build yet; monitoring configured clusters only", "name", cfg.Embedded.Name)
+		emb, err := startEmbedded(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := emb.Close(); err != nil {
+				log.Warn("stopping the embedded cluster", "err", err)
+			}
+		}()
+		if err := svc.AddCluster(ctx, service.ClusterSpec{Name: cfg.Embedded.Name, Source: "embedded",
+			Admin: admin.Config{Name: cfg.Embedded.Name, Bootstrap: emb.Bootstrap(), Timeout: cfg.Collector.RequestTimeout.D()}}); err != nil {
+			return err
+		}
+		if cfg.Embedded.DemoTraffic {
+			demo, err := startDemoTraffic(ctx, emb.Bootstrap(), log)
+			if err != nil {
+				log.Warn("demo traffic not started", "err", err)
+			} else {
+				defer demo.Stop()
+			}
+		}
 	}
 	generated, err := svc.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
@@ -117,7 +137,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		log.Warn("this binary has no web interface (built without -tags spa); `make build` embeds it")
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", consoleURL(ln.Addr().String()),
-		"database", cfg.Database.Driver, "clusters", len(cfg.Clusters))
+		"database", cfg.Database.Driver, "clusters", len(svc.Clusters()))
 	start := time.Now()
 	err = srv.Serve(ctx, ln)
 	log.Info("console stopped", "uptime", time.Since(start).Round(time.Second))

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// demoTraffic keeps the embedded cluster alive on first start: a producer writing orders and payments
+// at a few records a second, a consumer group that keeps up, and one that reads slowly so the lag
+// pages have something to show.
+type demoTraffic struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var demoTopics = map[string]int32{"demo.orders": 6, "demo.payments": 3}
+
+func startDemoTraffic(ctx context.Context, bootstrap []string, log *slog.Logger) (*demoTraffic, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	d := &demoTraffic{cancel: cancel}
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("demo traffic: %w", err)
+	}
+	adm := kadm.NewClient(admCl)
+	for t, n := range demoTopics {
+		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := adm.CreateTopic(cctx, n, 1, nil, t)
+		ccancel()
+		if err != nil && !isTopicExists(err) {
+			log.Warn("demo traffic: creating topic", "topic", t, "err", err)
+		}
+	}
+	admCl.Close()
+
+	d.wg.Add(3)
+	go func() { defer d.wg.Done(); d.produce(ctx, bootstrap, log) }()
+	go func() { defer d.wg.Done(); d.consume(ctx, bootstrap, "demo-billing", 0, log) }()
+	go func() { defer d.wg.Done(); d.consume(ctx, bootstrap, "demo-analytics", 400*time.Millisecond, log) }()
+	return d, nil
+}
+
+func isTopicExists(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") || strings.Contains(err.Error(), "already exists"))
+}
+
+func (d *demoTraffic) produce(ctx context.Context, bootstrap []string, log *slog.Logger) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		log.Warn("demo producer", "err", err)
+		return
+	}
+	defer cl.Close()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n++
+		topic := "demo.orders"
+		value := fmt.Sprintf(`{"order":%d,"amount":%.2f,"currency":"EUR"}`, n, rand.Float64()*200)
+		if n%3 == 0 {
+			topic = "demo.payments"
+			value = fmt.Sprintf(`{"payment":%d,"order":%d,"status":"captured"}`, n/3, n)
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("k%d", n%17)), Value: []byte(value),
+			Headers: []kgo.RecordHeader{{Key: "source", Value: []byte("osprey-demo")}}}, nil)
+	}
+}
+
+func (d *demoTraffic) consume(ctx context.Context, bootstrap []string, group string, pause time.Duration, log *slog.Logger) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics("demo.orders", "demo.payments"), kgo.FetchMaxBytes(16<<10), kgo.MaxConcurrentFetches(1))
+	if err != nil {
+		log.Warn("demo consumer", "group", group, "err", err)
+		return
+	}
+	defer cl.Close()
+	for ctx.Err() == nil {
+		fs := cl.PollRecords(ctx, 5)
+		if pause > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pause):
+			}
+		}
+		_ = fs
+	}
+}
+
+// Stop ends the traffic and waits for its clients to close.
+func (d *demoTraffic) Stop() {
+	d.cancel()
+	d.wg.Wait()
+}
