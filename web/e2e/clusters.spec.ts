@@ -17,6 +17,13 @@ test('shows Osprey and the configured cluster', async ({ page }, testInfo) => {
   await expect(page.getByTestId('clusters-error')).toHaveCount(0)
   // The header's switcher picked the only cluster.
   await expect(page.getByTestId('cluster-switcher')).toContainText(E2E_CLUSTER.name)
+  // Nothing listens on the bootstrap address, so once the collector has tried, the row says its data is partial.
+  await expect(async () => {
+    await page.getByTestId('clusters-refresh').click()
+    await expect(row.getByTestId('cluster-partial')).toBeVisible({ timeout: 1_000 })
+  }).toPass({ timeout: 20_000 })
+  await row.getByTestId('cluster-partial').hover()
+  await expect(page.getByRole('tooltip')).toContainText('connection refused')
   await shot(page, testInfo, 'clusters-en-light')
 })
 

@@ -7,19 +7,31 @@ import { api, ApiError, ClientErrorCode, type ApiClient, type RequestOptions } f
  */
 export interface ClusterSummary {
   name: string
+  /** Where the cluster comes from: "config", "embedded", … */
+  source?: string
   bootstrapServers: string[]
   /** ZooKeeper connect string; "" for KRaft clusters and clusters configured without one. */
   zookeeper: string
   /** True for the cluster osprey runs itself. */
   embedded: boolean
   brokers?: number | null
+  brokersUp?: number | null
   topics?: number | null
   partitions?: number | null
   underReplicated?: number | null
   offline?: number | null
+  underMinIsr?: number | null
+  groups?: number | null
+  lag?: number | null
+  msgsPerSec?: number | null
+  bytesPerSec?: number | null
   controller?: number | null
-  /** RFC 3339 time of the collector's last successful poll. */
+  /** RFC 3339 time of the collector's last poll. */
   lastPoll?: string | null
+  /** True when the last poll failed in part: the figures may be incomplete (see errors). */
+  partial?: boolean
+  /** What went wrong in the last poll, "source: message" each. */
+  errors?: string[] | null
 }
 
 export interface ListResponse<T> {

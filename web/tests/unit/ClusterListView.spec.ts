@@ -18,6 +18,16 @@ const full: ClusterSummary = {
   lastPoll: '2026-01-02T03:04:05Z',
 }
 const bare: ClusterSummary = { name: 'local', bootstrapServers: ['127.0.0.1:9092'], zookeeper: '', embedded: true }
+const failing: ClusterSummary = {
+  name: 'down',
+  bootstrapServers: ['127.0.0.1:9'],
+  zookeeper: '',
+  embedded: false,
+  brokers: 0,
+  lastPoll: '2026-01-02T03:04:05Z',
+  partial: true,
+  errors: ['metadata: connection refused'],
+}
 
 /** Cell texts of the data row whose name cell says `name`, in column order. */
 function rowTexts(wrapper: ReturnType<typeof mountWithApp>, name: string): string[] {
@@ -121,6 +131,17 @@ describe('ClusterListView', () => {
     const bad = wrapper.findAll('[data-testid="cell-underReplicated"].bad')
     expect(bad.map((b) => b.text())).toEqual(['2'])
     expect(wrapper.findAll('[data-testid="cell-offline"].bad')).toHaveLength(0)
+  })
+
+  it('flags a cluster whose last poll failed and no other', async () => {
+    stubFetch(async () => jsonResponse(200, { items: [full, failing], total: 2 }))
+    const wrapper = mountWithApp(ClusterListView)
+    await flushPromises()
+    const flagged = wrapper.findAll('[data-testid="cluster-partial"]')
+    expect(flagged).toHaveLength(1)
+    expect(flagged[0]!.text()).toBe('partial data')
+    expect(rowTexts(wrapper, 'down')[0]).toBe('downpartial data')
+    expect(rowTexts(wrapper, 'prod')[0]).toBe('prod')
   })
 
   it('renders the column headers in Chinese', async () => {

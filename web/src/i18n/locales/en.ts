@@ -27,6 +27,8 @@ const en = {
     retry: 'Retry',
     embedded: 'embedded',
     notPolled: 'not polled yet',
+    partial: 'partial data',
+    partialHint: 'The last poll failed in part; figures may be incomplete.',
     columns: {
       name: 'Name',
       bootstrapServers: 'Bootstrap servers',

@@ -29,6 +29,8 @@ const zhCN: MessageSchema = {
     retry: '重试',
     embedded: '内置',
     notPolled: '尚未采集',
+    partial: '数据不完整',
+    partialHint: '最近一次采集部分失败，数据可能不完整。',
     columns: {
       name: '名称',
       bootstrapServers: 'Bootstrap 地址',
