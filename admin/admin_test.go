@@ -444,3 +444,51 @@ func TestProduceAndFetchMessages(t *testing.T) {
 		t.Errorf("limit 2 from 0: %+v", lim.Messages)
 	}
 }
+
+func TestDeadPooledConnectionIsRetried(t *testing.T) {
+	_, c := newTestCluster(t, kfake.SeedTopics(1, "x"))
+	ctx := ctxT(t)
+	if _, err := c.Metadata(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate the broker closing idle connections (connections.max.idle.ms).
+	c.mu.Lock()
+	killed := 0
+	for _, p := range c.pools {
+		p.mu.Lock()
+		for _, rc := range p.idle {
+			_ = rc.nc.Close()
+			killed++
+		}
+		p.mu.Unlock()
+	}
+	c.mu.Unlock()
+	if killed == 0 {
+		t.Fatal("no pooled connection to kill")
+	}
+	before := c.Stats()
+	if _, err := c.Metadata(ctx, nil); err != nil {
+		t.Fatalf("metadata after the pooled connection died: %v", err)
+	}
+	d := c.Stats().Sub(before)
+	if d.Retries != 1 || d.Errors != 0 || d.Dials != 1 {
+		t.Fatalf("retries %d errors %d dials %d, want 1 0 1", d.Retries, d.Errors, d.Dials)
+	}
+	// Idle connections past maxIdle are closed instead of used.
+	c.mu.Lock()
+	for _, p := range c.pools {
+		p.mu.Lock()
+		for _, rc := range p.idle {
+			rc.lastUsed = time.Now().Add(-maxIdle - time.Second)
+		}
+		p.mu.Unlock()
+	}
+	c.mu.Unlock()
+	before = c.Stats()
+	if _, err := c.Metadata(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Stats().Sub(before); d.Dials != 1 || d.Retries != 0 || c.Stats().OpenConns != before.OpenConns {
+		t.Fatalf("stale connection: dials %d retries %d open %d→%d", d.Dials, d.Retries, before.OpenConns, c.Stats().OpenConns)
+	}
+}

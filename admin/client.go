@@ -163,48 +163,60 @@ func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request,
 	}
 	defer func() { <-p.sem }()
 
-	rc := p.take()
-	if rc == nil {
-		if rc, err = c.dial(ctx, addr); err != nil {
-			c.stats.errors.Add(1)
-			return nil, err
-		}
-		c.stats.open.Add(1)
-	}
 	key := req.Key()
-	v := rc.versions[key]
-	if v > req.MaxVersion() {
-		v = req.MaxVersion()
+	// A pooled connection may have been closed by the broker since its last
+	// use (connections.max.idle.ms); such a failure is retried once on a
+	// fresh connection instead of being reported as the broker being down.
+	for attempt := 0; ; attempt++ {
+		rc, stale := p.take(maxIdle)
+		c.stats.open.Add(-int64(stale))
+		reused := rc != nil
+		if rc == nil {
+			if rc, err = c.dial(ctx, addr); err != nil {
+				c.stats.errors.Add(1)
+				return nil, err
+			}
+			c.stats.open.Add(1)
+		}
+		v := rc.versions[key]
+		if v > req.MaxVersion() {
+			v = req.MaxVersion()
+		}
+		if maxVersion >= 0 && v > maxVersion {
+			v = maxVersion
+		}
+		if v < minVersion || v < 0 {
+			c.release(p, rc)
+			return nil, fmt.Errorf("%s v%d+ at %s: %w", kmsg.NameForKey(key), minVersion, addr, ErrUnsupported)
+		}
+		req.SetVersion(v)
+		c.stats.count(key)
+		resp, err := c.roundTrip(ctx, rc, req)
+		if err != nil {
+			_ = rc.nc.Close()
+			c.stats.open.Add(-1)
+			if reused && attempt == 0 && ctx.Err() == nil {
+				c.stats.retries.Add(1)
+				continue
+			}
+			c.stats.errors.Add(1)
+			return nil, fmt.Errorf("%s to %s: %w", kmsg.NameForKey(key), addr, err)
+		}
+		c.release(p, rc)
+		return resp, nil
 	}
-	if maxVersion >= 0 && v > maxVersion {
-		v = maxVersion
-	}
-	if v < minVersion || v < 0 {
-		p.put(rc)
-		return nil, fmt.Errorf("%s v%d+ at %s: %w", kmsg.NameForKey(key), minVersion, addr, ErrUnsupported)
-	}
-	req.SetVersion(v)
-	c.stats.count(key)
-	resp, err := c.roundTrip(ctx, rc, req)
-	if err != nil {
-		_ = rc.nc.Close()
-		c.stats.open.Add(-1)
-		c.stats.errors.Add(1)
-		return nil, fmt.Errorf("%s to %s: %w", kmsg.NameForKey(key), addr, err)
-	}
-	if closedPut(p, rc) {
-		c.stats.open.Add(-1)
-	}
-	return resp, nil
 }
 
-// closedPut returns rc to p, reporting whether it was closed instead.
-func closedPut(p *brokerPool, rc *rawConn) bool {
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	p.put(rc)
-	return closed
+// maxIdle is how long a pooled connection may sit unused before it is closed
+// rather than reused: below Kafka's default connections.max.idle.ms (10 min).
+const maxIdle = 5 * time.Minute
+
+// release returns rc to p, or closes it if p was closed meanwhile.
+func (c *Client) release(p *brokerPool, rc *rawConn) {
+	rc.lastUsed = time.Now()
+	if !p.put(rc) {
+		c.stats.open.Add(-1)
+	}
 }
 
 // requestBroker sends req to broker id (address from the last Metadata).
@@ -337,10 +349,11 @@ func (t countingTransport) RoundTrip(ctx context.Context, addr net.Addr, req kaf
 
 // stats holds request counters; all fields are atomics.
 type stats struct {
-	byKey  [128]atomic.Int64
-	errors atomic.Int64
-	dials  atomic.Int64
-	open   atomic.Int64
+	byKey   [128]atomic.Int64
+	errors  atomic.Int64
+	retries atomic.Int64
+	dials   atomic.Int64
+	open    atomic.Int64
 }
 
 func (s *stats) count(key int16) {
@@ -357,6 +370,9 @@ type Stats struct {
 	Total int64
 	// Errors counts failed requests (transport errors, not Kafka error codes).
 	Errors int64
+	// Retries counts requests repeated on a fresh connection after a pooled
+	// one turned out to be dead.
+	Retries int64
 	// Dials counts raw connections opened; OpenConns is how many are open now.
 	Dials     int64
 	OpenConns int64
@@ -372,6 +388,7 @@ func (c *Client) Stats() Stats {
 		}
 	}
 	s.Errors = c.stats.errors.Load()
+	s.Retries = c.stats.retries.Load()
 	s.Dials = c.stats.dials.Load()
 	s.OpenConns = c.stats.open.Load()
 	return s
@@ -379,7 +396,7 @@ func (c *Client) Stats() Stats {
 
 // Sub returns s minus an earlier snapshot, for per-cycle counts.
 func (s Stats) Sub(earlier Stats) Stats {
-	out := Stats{Requests: map[string]int64{}, Errors: s.Errors - earlier.Errors, Dials: s.Dials - earlier.Dials, OpenConns: s.OpenConns}
+	out := Stats{Requests: map[string]int64{}, Errors: s.Errors - earlier.Errors, Retries: s.Retries - earlier.Retries, Dials: s.Dials - earlier.Dials, OpenConns: s.OpenConns}
 	for k, v := range s.Requests {
 		if d := v - earlier.Requests[k]; d > 0 {
 			out.Requests[k] = d

@@ -27,6 +27,7 @@ type rawConn struct {
 	corr     int32
 	versions [128]int16 // max version per API key the broker supports; -1 unsupported
 	buf      []byte
+	lastUsed time.Time
 }
 
 // brokerPool holds the idle connections to one address and caps how many
@@ -44,27 +45,41 @@ func newBrokerPool(addr string, max int) *brokerPool {
 	return &brokerPool{addr: addr, sem: make(chan struct{}, max)}
 }
 
-func (p *brokerPool) take() *rawConn {
+// take returns an idle connection (nil if none), closing the ones idle
+// longer than maxIdle; stale is how many it closed.
+func (p *brokerPool) take(maxIdle time.Duration) (rc *rawConn, stale int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
+	var old []*rawConn
+	for len(p.idle) > 0 {
+		n := len(p.idle)
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		return c
+		if time.Since(c.lastUsed) > maxIdle {
+			old = append(old, c)
+			continue
+		}
+		rc = c
+		break
 	}
-	return nil
+	p.mu.Unlock()
+	for _, c := range old {
+		_ = c.nc.Close()
+	}
+	return rc, len(old)
 }
 
-// put returns a healthy connection; it is closed instead if the pool is.
-func (p *brokerPool) put(c *rawConn) {
+// put returns a healthy connection to the pool; it reports false (and closes
+// the connection) when the pool is closed.
+func (p *brokerPool) put(c *rawConn) bool {
 	p.mu.Lock()
 	if !p.closed {
 		p.idle = append(p.idle, c)
 		p.mu.Unlock()
-		return
+		return true
 	}
 	p.mu.Unlock()
 	_ = c.nc.Close()
+	return false
 }
 
 // close closes the idle connections and returns how many it closed.
@@ -100,7 +115,7 @@ func (c *Client) dial(ctx context.Context, addr string) (*rawConn, error) {
 		}
 		nc = tconn
 	}
-	rc := &rawConn{nc: nc}
+	rc := &rawConn{nc: nc, lastUsed: time.Now()}
 	for i := range rc.versions {
 		rc.versions[i] = -1
 	}
