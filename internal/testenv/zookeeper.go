@@ -203,7 +203,7 @@ func zkClasspath() (string, error) {
 func startZooKeeper(reg *registry) (*server, string, error) {
 	java, err := lookBin(nil, "java")
 	if err != nil {
-		return nil, "", fmt.Errorf("Java for ZooKeeper: %w", err)
+		return nil, "", fmt.Errorf("java (for ZooKeeper): %w", err)
 	}
 	cp, err := zkClasspath()
 	if err != nil {
