@@ -77,6 +77,14 @@ func New(cfg Config, opts ...Option) (*Broker, error) {
 	}
 	b.log = b.log.With("broker", cfg.BrokerID)
 	b.metrics = newBrokerMetrics(cfg.BrokerID)
+	b.metrics.registerClusterGauges(cfg.BrokerID, func() ClusterView {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.cluster == nil {
+			return nil
+		}
+		return b.cluster
+	})
 	ch := make(chan struct{})
 	b.appendSignal.Store(&ch)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -164,7 +172,9 @@ func (b *Broker) open(ctx context.Context) error {
 		b.store.Close()
 		return err
 	}
+	b.mu.Lock()
 	b.cluster = lc
+	b.mu.Unlock()
 	b.data = newPartitions(b)
 	lc.onChange = b.data.sync
 	for _, t := range lc.Topics() {

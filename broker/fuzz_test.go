@@ -3,8 +3,8 @@ package broker
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"encoding/binary"
+	"log/slog"
 	"net"
 	"testing"
 	"time"

@@ -19,7 +19,6 @@ type brokerMetrics struct {
 	requests          *prometheus.CounterVec
 	latency           *prometheus.HistogramVec
 	partitions        prometheus.Gauge
-	underReplicated   prometheus.Gauge
 	connections       prometheus.Gauge
 	groups            prometheus.Gauge
 }
@@ -41,12 +40,34 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 			Name: "request_duration_seconds", Help: "Time from request read to response queued, by API.", ConstLabels: labels,
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"api"}),
 		partitions:      prometheus.NewGauge(prometheus.GaugeOpts(f("partitions", "Partition replicas hosted by this broker."))),
-		underReplicated: prometheus.NewGauge(prometheus.GaugeOpts(f("under_replicated_partitions", "Partitions led here whose ISR is smaller than the replica set."))),
 		connections:     prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
 		groups:          prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
 	}
 	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.requests, m.latency,
-		m.partitions, m.underReplicated, m.connections, m.groups,
+		m.partitions, m.connections, m.groups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// registerClusterGauges adds gauges computed from the cluster view at
+// scrape time.
+func (m *brokerMetrics) registerClusterGauges(brokerID int32, view func() ClusterView) {
+	labels := prometheus.Labels{"broker_id": strconv.Itoa(int(brokerID))}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "osprey", Subsystem: "broker",
+		Name: "under_replicated_partitions", Help: "Partitions led by this broker whose ISR is smaller than the replica set.",
+		ConstLabels: labels}, func() float64 {
+		v := view()
+		if v == nil {
+			return 0
+		}
+		n := 0
+		for _, t := range v.Topics() {
+			for _, p := range t.Partitions {
+				if p.Leader == brokerID && len(p.ISR) < len(p.Replicas) {
+					n++
+				}
+			}
+		}
+		return float64(n)
+	}))
 }
