@@ -1,0 +1,299 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/server/service"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+const opsTestToken = "test-admin-token-123456"
+
+// opsFixture is a console (service + store + Server) over a 3-broker kfake cluster named "fake",
+// polled once, with the routes of this file's area on an engine of its own.
+type opsFixture struct {
+	kc  *kfake.Cluster
+	svc *service.Service
+	st  *store.Store
+	srv *Server
+	h   http.Handler
+
+	mu      sync.Mutex
+	altered []*kmsg.AlterPartitionAssignmentsRequest
+	elected int
+}
+
+func newOpsFixture(t *testing.T) *opsFixture {
+	t.Helper()
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(4, "orders", "payments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "osprey.db"), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Options{Store: st, Logger: quietLogger()})
+	if _, err := svc.SetupAdminToken(ctx, opsTestToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: "fake", Source: "config", Admin: admin.Config{Bootstrap: kc.ListenAddrs()}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	if snap, err := svc.PollNow(ctx, "fake"); err != nil || snap == nil || len(snap.Topics) != 2 {
+		t.Fatalf("first poll: %v %v", snap, err)
+	}
+	f := &opsFixture{kc: kc, svc: svc, st: st}
+	// Observe (without handling) what reaches the cluster.
+	kc.ControlKey(int16(kmsg.AlterPartitionAssignments), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		f.mu.Lock()
+		f.altered = append(f.altered, r.(*kmsg.AlterPartitionAssignmentsRequest))
+		f.mu.Unlock()
+		return nil, nil, false
+	})
+	kc.ControlKey(int16(kmsg.ElectLeaders), func(kmsg.Request) (kmsg.Response, error, bool) {
+		f.mu.Lock()
+		f.elected++
+		f.mu.Unlock()
+		return nil, nil, false
+	})
+	f.srv = newTestServer(t, Options{Service: svc, Logger: quietLogger()})
+	e := gin.New()
+	e.Use(f.srv.identify())
+	f.srv.registerOps(e.Group("/api/v1"))
+	f.h = e
+	return f
+}
+
+func (f *opsFixture) counts() (altered, elected int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.altered), f.elected
+}
+
+func opsCall(t *testing.T, h http.Handler, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s %s: not JSON: %q", method, path, rec.Body.String())
+	}
+	return rec.Code, out
+}
+
+func TestOpsRoutesRefuseWithoutOperator(t *testing.T) {
+	f := newOpsFixture(t)
+	cases := []struct{ method, path, body string }{
+		{"POST", "/api/v1/clusters/fake/reassignments/plan", `{"topics":["orders"],"brokers":[0,1]}`},
+		{"POST", "/api/v1/clusters/fake/reassignments", `{"partitions":[{"topic":"orders","partition":0,"replicas":[0,1]}]}`},
+		{"DELETE", "/api/v1/clusters/fake/reassignments", ``},
+		{"POST", "/api/v1/clusters/fake/elections", `{}`},
+	}
+	for _, c := range cases {
+		if code, body := opsCall(t, f.h, c.method, c.path, "", c.body); code != 401 || errorCode(body) != "unauthorized" {
+			t.Fatalf("%s %s without a token = %d %v", c.method, c.path, code, body)
+		}
+		if code, body := opsCall(t, f.h, c.method, c.path, "wrong-token-wrong-token", c.body); code != 401 || errorCode(body) != "invalid_token" {
+			t.Fatalf("%s %s with a wrong token = %d %v", c.method, c.path, code, body)
+		}
+	}
+	if a, e := f.counts(); a != 0 || e != 0 {
+		t.Fatalf("refused requests reached the cluster: %d reassignments, %d elections", a, e)
+	}
+	entries, _, err := f.st.Audit(context.Background(), store.AuditFilter{Cluster: "fake"})
+	if err != nil || len(entries) != 2*len(cases) || entries[0].Result != "denied" {
+		t.Fatalf("audit of refusals = %+v %v", entries, err)
+	}
+}
+
+func TestReassignmentPlanExecuteCancel(t *testing.T) {
+	f := newOpsFixture(t)
+	base := "/api/v1/clusters/fake/reassignments"
+
+	code, body := opsCall(t, f.h, "GET", base, "", "")
+	if code != 200 || body["total"] != float64(0) || len(body["items"].([]any)) != 0 || len(body["history"].([]any)) != 0 {
+		t.Fatalf("empty state = %d %v", code, body)
+	}
+	if code, body := opsCall(t, f.h, "GET", "/api/v1/clusters/nope/reassignments", "", ""); code != 404 || errorCode(body) != "cluster_not_found" {
+		t.Fatalf("unknown cluster = %d %v", code, body)
+	}
+
+	// Bad plans: 400 with the reason.
+	bad := []struct{ body, code, names string }{
+		{`{"topics":["orders","ghost"],"brokers":[0,1]}`, "unknown_topic", `"ghost"`},
+		{`{"topics":["orders"],"brokers":[0,7]}`, "unknown_broker", "7"},
+		{`{"topics":["orders"],"brokers":[0,1],"replicationFactor":3}`, "bad_replication_factor", "3"},
+		{`{"topics":["orders"],"brokers":[0,1]`, "bad_request", "EOF"},
+		{`{"topics":["orders"],"brokers":[0,1]}x`, "bad_request", ""},
+		{`{"topics":["orders"],"brokers":[0,1],"rf":2}`, "bad_request", "unknown field"},
+	}
+	for _, b := range bad {
+		code, body := opsCall(t, f.h, "POST", base+"/plan", opsTestToken, b.body)
+		msg, _ := body["error"].(map[string]any)["message"].(string)
+		if code != 400 || errorCode(body) != b.code || !strings.Contains(msg, b.names) {
+			t.Fatalf("plan %s = %d %v", b.body, code, body)
+		}
+	}
+
+	// A plan moving both topics onto brokers 0 and 1 with RF 2.
+	code, body = opsCall(t, f.h, "POST", base+"/plan", opsTestToken, `{"topics":["orders","payments"],"brokers":[1,0],"replicationFactor":2}`)
+	if code != 200 || body["cluster"] != "fake" || len(body["partitions"].([]any)) != 8 {
+		t.Fatalf("plan = %d %v", code, body)
+	}
+	for _, p := range body["partitions"].([]any) {
+		after := p.(map[string]any)["after"].([]any)
+		if len(after) != 2 || slices.Contains(after, any(float64(2))) {
+			t.Fatalf("planned replicas %v: want two of brokers 0 and 1", after)
+		}
+	}
+	plan, _ := json.Marshal(body)
+	if a, _ := f.counts(); a != 0 {
+		t.Fatal("planning sent a reassignment")
+	}
+
+	// Execute the plan as returned, throttled.
+	code, body = opsCall(t, f.h, "POST", base, opsTestToken, `{"plan":`+string(plan)+`,"throttleBytesPerSec":1048576}`)
+	if code != 202 || body["started"] != float64(8) || body["failed"] != float64(0) || body["id"] == float64(0) {
+		t.Fatalf("execute = %d %v", code, body)
+	}
+	if a, _ := f.counts(); a != 1 {
+		t.Fatalf("%d AlterPartitionAssignments requests, want 1", a)
+	}
+	f.mu.Lock()
+	sent := 0
+	for _, rt := range f.altered[0].Topics {
+		for _, rp := range rt.Partitions {
+			sent++
+			if len(rp.Replicas) != 2 || slices.Contains(rp.Replicas, 2) {
+				t.Errorf("sent %s-%d → %v", rt.Topic, rp.Partition, rp.Replicas)
+			}
+		}
+	}
+	f.mu.Unlock()
+	if sent != 8 {
+		t.Fatalf("sent %d partitions, want 8", sent)
+	}
+	// The broker rate cannot be set through this admin client: the answer must say so.
+	if w, _ := body["warnings"].([]any); len(w) == 0 || !strings.Contains(w[len(w)-1].(string), "leader.replication.throttled.rate") {
+		t.Fatalf("warnings = %v", body["warnings"])
+	}
+	entries, _, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "reassignment.execute"})
+	if len(entries) != 1 || entries[0].Actor != "admin-token" || entries[0].Result != "ok" || !strings.Contains(entries[0].Params, "1048576") {
+		t.Fatalf("audit = %+v", entries)
+	}
+	// Execute with both a plan and partitions, or neither: 400.
+	if code, body := opsCall(t, f.h, "POST", base, opsTestToken, `{"plan":`+string(plan)+`,"partitions":[{"topic":"orders","partition":0,"replicas":[0]}]}`); code != 400 {
+		t.Fatalf("plan and partitions = %d %v", code, body)
+	}
+	if code, body := opsCall(t, f.h, "POST", base, opsTestToken, `{}`); code != 400 {
+		t.Fatalf("empty execute = %d %v", code, body)
+	}
+
+	// The controller reports one partition still moving (kfake completes nothing on its own).
+	f.kc.ControlKey(int16(kmsg.ListPartitionReassignments), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		f.kc.KeepControl()
+		resp := r.(*kmsg.ListPartitionReassignmentsRequest).ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+		rt := kmsg.NewListPartitionReassignmentsResponseTopic()
+		rt.Topic = "orders"
+		rp := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
+		rp.Partition, rp.Replicas, rp.AddingReplicas, rp.RemovingReplicas = 0, []int32{0, 1, 2}, []int32{}, []int32{2}
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	code, body = opsCall(t, f.h, "GET", base, "", "")
+	if code != 200 || body["total"] != float64(1) {
+		t.Fatalf("in progress = %d %v", code, body)
+	}
+	item := body["items"].([]any)[0].(map[string]any)
+	if item["topic"] != "orders" || item["progress"] != float64(1) || len(item["target"].([]any)) != 2 {
+		t.Fatalf("progress item = %v", item)
+	}
+	hist := body["history"].([]any)
+	if len(hist) != 1 || hist[0].(map[string]any)["state"] != "running" {
+		t.Fatalf("history = %v", hist)
+	}
+	// The cross-cluster page shows the same.
+	if code, body := opsCall(t, f.h, "GET", "/api/v1/reassignments", "", ""); code != 200 || body["total"] != float64(1) ||
+		body["items"].([]any)[0].(map[string]any)["total"] != float64(1) {
+		t.Fatalf("all clusters = %d %v", code, body)
+	}
+
+	// Cancel: the moving partition goes back to its recorded replicas; the record is cancelled.
+	code, body = opsCall(t, f.h, "DELETE", base, opsTestToken, "")
+	if code != 200 || body["total"] != float64(1) || len(body["records"].([]any)) != 1 {
+		t.Fatalf("cancel = %d %v", code, body)
+	}
+	f.mu.Lock()
+	last := f.altered[len(f.altered)-1]
+	f.mu.Unlock()
+	if len(last.Topics) != 1 || last.Topics[0].Partitions[0].Replicas == nil || len(last.Topics[0].Partitions[0].Replicas) != 3 {
+		t.Fatalf("cancel sent %+v, want orders-0 back on its three original replicas", last.Topics)
+	}
+	rows, _ := f.st.Reassignments(context.Background(), "fake", 10)
+	if len(rows) != 1 || rows[0].State != service.ReassignCancelled {
+		t.Fatalf("rows = %+v", rows)
+	}
+}
+
+func TestElectionsOnKfake(t *testing.T) {
+	f := newOpsFixture(t)
+	path := "/api/v1/clusters/fake/elections"
+	// kfake lists each partition's leader first, so every leader is already preferred: nothing is sent.
+	code, body := opsCall(t, f.h, "POST", path, opsTestToken, `{"topic":"orders"}`)
+	if code != 200 || body["total"] != float64(4) || body["notNeeded"] != float64(4) || body["elected"] != float64(0) {
+		t.Fatalf("topic election = %d %v", code, body)
+	}
+	if topics := body["topics"].([]any); len(topics) != 1 || topics[0].(map[string]any)["topic"] != "orders" {
+		t.Fatalf("topics = %v", body["topics"])
+	}
+	code, body = opsCall(t, f.h, "POST", path, opsTestToken, `{}`)
+	if code != 200 || body["total"] != float64(0) {
+		t.Fatalf("all = %d %v", code, body)
+	}
+	code, body = opsCall(t, f.h, "POST", path, opsTestToken, `{"partitions":[{"topic":"payments","partition":3},{"topic":"payments","partition":9}]}`)
+	if code != 400 || errorCode(body) != "unknown_partition" {
+		t.Fatalf("unknown partition = %d %v", code, body)
+	}
+	code, body = opsCall(t, f.h, "POST", path, opsTestToken, `{"topic":"ghost"}`)
+	if code != 400 || errorCode(body) != "unknown_topic" {
+		t.Fatalf("unknown topic = %d %v", code, body)
+	}
+	code, body = opsCall(t, f.h, "POST", path, opsTestToken, ``)
+	if code != 400 || errorCode(body) != "bad_request" {
+		t.Fatalf("empty body = %d %v", code, body)
+	}
+	if _, e := f.counts(); e != 0 {
+		t.Fatalf("%d ElectLeaders requests for partitions already led by their preferred replica", e)
+	}
+	entries, _, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "election.preferred"})
+	if len(entries) != 4 || entries[len(entries)-1].Target != "orders" {
+		t.Fatalf("audit = %+v", entries)
+	}
+}
