@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -237,5 +236,3 @@ func (d *dispatcher) deliver(ctx context.Context, q *queue, n Notification) erro
 	d.dropped.WithLabelValues(name, string(typ)).Inc()
 	return fmt.Errorf("channel %s: %w", name, err)
 }
-
-func channelLabel(id int64) string { return strconv.FormatInt(id, 10) }

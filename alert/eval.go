@@ -53,7 +53,9 @@ func evaluate(r Rule, c evalContext) []finding {
 	return nil
 }
 
-func groupTopicLabels(g, t string) map[string]string { return map[string]string{"group": g, "topic": t} }
+func groupTopicLabels(g, t string) map[string]string {
+	return map[string]string{"group": g, "topic": t}
+}
 
 type partLag struct {
 	Partition int32   `json:"partition"`

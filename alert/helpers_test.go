@@ -96,7 +96,7 @@ type receiver struct {
 	*httptest.Server
 	mu       sync.Mutex
 	reqs     []recorded
-	failNext atomic.Int32 // answer 500 to this many requests first
+	failNext atomic.Int32  // answer 500 to this many requests first
 	block    chan struct{} // when set, handlers wait on it (a dead receiver)
 	reply    string
 }

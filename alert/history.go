@@ -73,7 +73,7 @@ type clusterHistory struct {
 	groupTopics map[gtKey]*ring[LagSample] // Committed = sum, End unused, Lag = topic lag
 	topics      map[string]*ring[topicPoint]
 	produced    map[string]bool // topic has been seen receiving messages
-	controllers ring[int32] // known controller ids, one per snapshot that had one
+	controllers ring[int32]     // known controller ids, one per snapshot that had one
 	last        *collector.Snapshot
 }
 

@@ -1,0 +1,325 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// counter reads a delivery counter for one channel name from reg.
+func counter(t *testing.T, reg *prometheus.Registry, name, channel string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "channel" && l.GetValue() == channel {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+type lifecycle struct {
+	*harness
+	rcv *receiver
+	reg *prometheus.Registry
+}
+
+// newLifecycle stores a webhook channel named "hook" to a local receiver and
+// one lag_messages rule (threshold 100) using it.
+func newLifecycle(t *testing.T, rule RuleInput, opts ...evalOpt) *lifecycle {
+	t.Helper()
+	h := &harness{t: t, st: newTestStore(t), clock: newFakeClock()}
+	rcv := newReceiver(t)
+	ch := mustChannel(t, h.st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL + "/alerts"})
+	rule.ChannelIDs = []int64{ch}
+	if rule.Kind == "" {
+		rule.Kind, rule.Threshold = KindLagMessages, 100
+	}
+	if rule.Name == "" {
+		rule.Name = "orders lag"
+	}
+	mustRule(t, h.st, rule)
+	var reg *prometheus.Registry
+	h.ev, reg = newTestEvaluator(t, h.st, h.clock, opts...)
+	return &lifecycle{harness: h, rcv: rcv, reg: reg}
+}
+
+func lagSnap(at time.Time, lag int64) *collector.Snapshot {
+	return newSnap("c1", at).topic("orders", 1000).group("billing", "Stable", 1, "orders", [2]int64{1000 - lag, 1000}).build()
+}
+
+func (l *lifecycle) waitNotifications(n int) []Notification {
+	l.t.Helper()
+	waitFor(l.t, "notifications", func() bool { return len(l.rcv.requests()) >= n })
+	time.Sleep(20 * time.Millisecond) // a surplus one would be delivered by now
+	got := l.rcv.notifications(l.t)
+	if len(got) != n {
+		l.t.Fatalf("%d notifications, want %d: %+v", len(got), n, got)
+	}
+	return got
+}
+
+func (l *lifecycle) events() []store.AlertEvent {
+	l.t.Helper()
+	evs, _, err := l.st.AlertEvents(context.Background(), 100, 0)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return evs
+}
+
+func TestFiringThenResolvedOnce(t *testing.T) {
+	l := newLifecycle(t, RuleInput{Severity: SeverityCritical})
+	l.observe(lagSnap(l.now(), 500))
+	started := l.now()
+	for i := 0; i < 5; i++ {
+		l.observe(lagSnap(l.now(), 600))
+	}
+	got := l.waitNotifications(1)
+	n := got[0]
+	if n.State != StateFiring || n.Cluster != "c1" || n.Subject != "group billing / topic orders" ||
+		n.Value != 600 && n.Value != 500 || n.Threshold != 100 || n.Severity != SeverityCritical ||
+		!n.StartedAt.Equal(started) || n.Link != "http://console.test/clusters/c1/groups/billing" || n.EventID == 0 {
+		t.Fatalf("firing notification = %+v", n)
+	}
+	l.observe(lagSnap(l.now(), 10))
+	resolvedAt := l.now()
+	got = l.waitNotifications(2)
+	r := got[1]
+	if r.State != StateResolved || r.ResolvedAt == nil || !r.ResolvedAt.Equal(resolvedAt) || r.EventID != n.EventID || r.Fingerprint != n.Fingerprint {
+		t.Fatalf("resolved notification = %+v", r)
+	}
+	l.observe(lagSnap(l.now(), 10))
+	l.waitNotifications(2)
+
+	evs := l.events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	ev := evs[0]
+	if ev.State != "resolved" || ev.Notifications != 2 || ev.ResolvedAt == nil || ev.Severity != "critical" || ev.Cluster != "c1" || ev.DeliveryError != "" {
+		t.Fatalf("event = %+v", ev)
+	}
+	var ss struct {
+		Value     float64 `json:"value"`
+		Threshold float64 `json:"threshold"`
+		Data      struct {
+			Partitions []partLag   `json:"partitions"`
+			History    []LagSample `json:"history"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(ev.Samples), &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Threshold != 100 || len(ss.Data.Partitions) != 1 || len(ss.Data.History) < 2 {
+		t.Fatalf("samples = %s", ev.Samples)
+	}
+	if len(l.ev.Active()) != 0 {
+		t.Fatalf("active after resolution: %+v", l.ev.Active())
+	}
+}
+
+func TestForDurationHolds(t *testing.T) {
+	l := newLifecycle(t, RuleInput{ForSeconds: 60})
+	l.observe(lagSnap(l.now(), 500)) // t=15: pending
+	for i := 0; i < 3; i++ {         // t=30..60: 45 s held
+		l.observe(lagSnap(l.now(), 500))
+	}
+	if a := l.ev.Active(); len(a) != 1 || a[0].State != "pending" {
+		t.Fatalf("active = %+v", a)
+	}
+	// The condition breaks: pending is dropped silently, and the hold restarts.
+	l.observe(lagSnap(l.now(), 0))
+	if a := l.ev.Active(); len(a) != 0 {
+		t.Fatalf("active = %+v", a)
+	}
+	for i := 0; i < 4; i++ { // 45 s held again
+		l.observe(lagSnap(l.now(), 500))
+	}
+	if len(l.rcv.requests()) != 0 || len(l.firing()) != 0 {
+		t.Fatal("fired before the for duration")
+	}
+	l.observe(lagSnap(l.now(), 500)) // 60 s
+	l.expectFiring(1)
+	l.waitNotifications(1)
+}
+
+func TestReminders(t *testing.T) {
+	l := newLifecycle(t, RuleInput{RepeatSeconds: 60})
+	for i := 0; i < 9; i++ { // fire at t=15, then 2 more minutes
+		l.observe(lagSnap(l.now(), 500))
+	}
+	got := l.waitNotifications(3)
+	if got[0].Reminder || !got[1].Reminder || !got[2].Reminder {
+		t.Fatalf("reminder flags: %v %v %v", got[0].Reminder, got[1].Reminder, got[2].Reminder)
+	}
+	if got[2].StartedAt != got[0].StartedAt || !strings.Contains(got[1].Summary, "lag 500") {
+		t.Fatalf("reminder = %+v", got[1])
+	}
+	if ev := l.events()[0]; ev.Notifications != 3 || ev.State != "firing" {
+		t.Fatalf("event = %+v", ev)
+	}
+}
+
+func TestCooldown(t *testing.T) {
+	l := newLifecycle(t, RuleInput{CooldownSeconds: 300})
+	l.observe(lagSnap(l.now(), 500))
+	l.observe(lagSnap(l.now(), 0))
+	l.waitNotifications(2)
+	resolved := l.now()
+	// Flapping back within the cool-down: pending, no notification.
+	for l.now().Sub(resolved) < 285*time.Second {
+		l.observe(lagSnap(l.now(), 500))
+	}
+	if a := l.ev.Active(); len(a) != 1 || a[0].State != "pending" {
+		t.Fatalf("active = %+v", a)
+	}
+	l.waitNotifications(2)
+	l.observe(lagSnap(l.now(), 500)) // 300 s after the resolution
+	got := l.waitNotifications(3)
+	if got[2].State != StateFiring || got[2].EventID == got[0].EventID {
+		t.Fatalf("refire = %+v", got[2])
+	}
+}
+
+func TestRestartDoesNotRepeat(t *testing.T) {
+	clock := newFakeClock()
+	path := filepath.Join(t.TempDir(), "osprey.db")
+	st := openTestStore(t, path)
+	rcv := newReceiver(t)
+	ch := mustChannel(t, st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL})
+	mustRule(t, st, RuleInput{Name: "lag", Kind: KindLagMessages, Threshold: 100, ChannelIDs: []int64{ch}, RepeatSeconds: 3600})
+
+	ev1, _ := newTestEvaluator(t, st, clock)
+	s := lagSnap(clock.Advance(15*time.Second), 500)
+	if err := ev1.Observe(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "firing notification", func() bool { return len(rcv.requests()) == 1 })
+	first := rcv.notifications(t)[0]
+	ev1.Stop()
+
+	// A new process on the same database: the alert is still firing, so
+	// the same condition sends nothing; its end sends one "resolved".
+	st2 := openTestStore(t, path)
+	ev2, _ := newTestEvaluator(t, st2, clock)
+	if a := ev2.Active(); len(a) != 1 || a[0].State != "firing" || a[0].EventID != first.EventID {
+		t.Fatalf("restored = %+v", a)
+	}
+	for i := 0; i < 3; i++ {
+		if err := ev2.Observe(context.Background(), lagSnap(clock.Advance(15*time.Second), 500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("%d notifications after restart, want still 1", n)
+	}
+	if err := ev2.Observe(context.Background(), lagSnap(clock.Advance(15*time.Second), 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resolved notification", func() bool { return len(rcv.requests()) == 2 })
+	r := rcv.notifications(t)[1]
+	if r.State != StateResolved || r.EventID != first.EventID || !r.StartedAt.Equal(first.StartedAt) {
+		t.Fatalf("resolved = %+v (first %+v)", r, first)
+	}
+	evs, _, err := st2.AlertEvents(context.Background(), 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].State != "resolved" || evs[0].Notifications != 2 {
+		t.Fatalf("events = %+v", evs)
+	}
+}
+
+func TestRetryWithBackoff(t *testing.T) {
+	l := newLifecycle(t, RuleInput{})
+	l.rcv.failNext.Store(2)
+	l.observe(lagSnap(l.now(), 500))
+	waitFor(t, "third attempt", func() bool { return len(l.rcv.requests()) == 3 })
+	waitFor(t, "sent counter", func() bool { return counter(t, l.reg, "osprey_alert_notifications_sent_total", "hook") == 1 })
+	if e := counter(t, l.reg, "osprey_alert_notifications_errors_total", "hook"); e != 2 {
+		t.Fatalf("errors = %v, want 2", e)
+	}
+	if d := counter(t, l.reg, "osprey_alert_notifications_dropped_total", "hook"); d != 0 {
+		t.Fatalf("dropped = %v, want 0", d)
+	}
+	reqs := l.rcv.requests()
+	if string(reqs[0].Body) != string(reqs[2].Body) {
+		t.Fatal("a retry changed the body")
+	}
+	if ev := l.events()[0]; ev.DeliveryError != "" {
+		t.Fatalf("delivery error recorded after success: %q", ev.DeliveryError)
+	}
+}
+
+func TestDeliveryFailureRecorded(t *testing.T) {
+	l := newLifecycle(t, RuleInput{})
+	l.rcv.failNext.Store(1000)
+	l.observe(lagSnap(l.now(), 500))
+	waitFor(t, "delivery error on the event", func() bool {
+		evs := l.events()
+		return len(evs) == 1 && evs[0].DeliveryError != ""
+	})
+	ev := l.events()[0]
+	if !strings.Contains(ev.DeliveryError, "hook: ") || !strings.Contains(ev.DeliveryError, "500") {
+		t.Fatalf("delivery error = %q", ev.DeliveryError)
+	}
+	if n := len(l.rcv.requests()); n != 4 {
+		t.Fatalf("%d attempts, want MaxAttempts = 4", n)
+	}
+	if d := counter(t, l.reg, "osprey_alert_notifications_dropped_total", "hook"); d != 1 {
+		t.Fatalf("dropped = %v, want 1", d)
+	}
+	if a := l.ev.Active(); len(a) != 1 || a[0].DeliveryError == "" {
+		t.Fatalf("active = %+v", a)
+	}
+}
+
+func TestDeadReceiverDoesNotBlockObserve(t *testing.T) {
+	l := newLifecycle(t, RuleInput{Kind: KindBrokerDown}, func(o *Options) {
+		o.QueueSize = 2
+		o.SendTimeout = 10 * time.Second
+	})
+	l.rcv.block = make(chan struct{})
+	b := newSnap("c1", l.now())
+	for id := int32(1); id <= 12; id++ {
+		b.broker(id, false)
+	}
+	start := time.Now()
+	l.observe(b.build())
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Observe took %s with a dead receiver", took)
+	}
+	l.expectFiring(12)
+	// One in flight, two queued, the rest dropped and recorded.
+	waitFor(t, "drops", func() bool { return counter(t, l.reg, "osprey_alert_notifications_dropped_total", "hook") >= 9 })
+	queueFull := 0
+	for _, ev := range l.events() {
+		if strings.Contains(ev.DeliveryError, "queue full") {
+			queueFull++
+		}
+	}
+	if queueFull < 9 {
+		t.Fatalf("%d events record the drop, want at least 9", queueFull)
+	}
+	close(l.rcv.block)
+}
