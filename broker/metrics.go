@@ -39,9 +39,9 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "broker",
 			Name: "request_duration_seconds", Help: "Time from request read to response queued, by API.", ConstLabels: labels,
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"api"}),
-		partitions:      prometheus.NewGauge(prometheus.GaugeOpts(f("partitions", "Partition replicas hosted by this broker."))),
-		connections:     prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
-		groups:          prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
+		partitions:  prometheus.NewGauge(prometheus.GaugeOpts(f("partitions", "Partition replicas hosted by this broker."))),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
+		groups:      prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
 	}
 	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.requests, m.latency,
 		m.partitions, m.connections, m.groups,
