@@ -187,6 +187,16 @@ func TestGroupsBatched(t *testing.T) {
 		}
 	}
 	d := c.Stats().Sub(before)
+	defer func() {
+		gerrs, err := c.DeleteGroups(ctx, "g00", "g01")
+		if err != nil || gerrs["g00"] != nil || gerrs["g01"] != nil {
+			t.Fatalf("delete groups: %v %v", gerrs, err)
+		}
+		left, _ := c.ListGroups(ctx, nil)
+		if len(left) != 38 {
+			t.Fatalf("%d groups after deleting 2 of 40", len(left))
+		}
+	}()
 	if d.Requests["OffsetFetch"] != int64(len(byCoord)) || d.Requests["DescribeGroups"] != int64(len(byCoord)) {
 		t.Errorf("requests %v, want one OffsetFetch and one DescribeGroups per coordinator (%d)", d.Requests, len(byCoord))
 	}
@@ -230,8 +240,12 @@ func TestManagementCalls(t *testing.T) {
 	if len(md.Topics[0].Partitions) != 5 {
 		t.Fatalf("partitions after CreatePartitions = %d", len(md.Topics[0].Partitions))
 	}
-	if _, err := c.DescribeBrokerConfigs(ctx, 0); err != nil {
-		t.Fatalf("broker configs: %v", err)
+	bc, err := c.DescribeBrokerConfigs(ctx, 2)
+	if err != nil || len(bc) == 0 {
+		t.Fatalf("broker configs: %v %v", bc, err)
+	}
+	if v := configValue(bc, "broker.id"); v != "2" {
+		t.Fatalf("broker 2 reports broker.id %q", v)
 	}
 	res, err := c.AlterPartitionReassignments(ctx, []Reassignment{{Topic: "placed", Partition: 0, Replicas: []int32{1}}})
 	if err != nil {
@@ -240,11 +254,25 @@ func TestManagementCalls(t *testing.T) {
 	if len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("reassign: %+v", res)
 	}
-	if _, err := c.ListPartitionReassignments(ctx); err != nil {
-		t.Fatalf("list reassignments: %v", err)
+	// kfake validates reassignments without running them: none is in
+	// progress, so a cancel is answered per partition with an error.
+	if st, err := c.ListPartitionReassignments(ctx); err != nil || len(st) != 0 {
+		t.Fatalf("list reassignments: %+v %v", st, err)
 	}
-	if _, err := c.ElectPreferredLeaders(ctx, "placed", []int32{0, 1}); err != nil {
-		t.Fatalf("elect: %v", err)
+	res, err = c.AlterPartitionReassignments(ctx, []Reassignment{{Topic: "placed", Partition: 0, Replicas: nil}})
+	if err != nil || len(res) != 1 || res[0].Err == nil {
+		t.Fatalf("cancel without a reassignment: %+v %v", res, err)
+	}
+	leaderBefore := kc.LeaderFor("placed", 1)
+	el, err := c.ElectPreferredLeaders(ctx, "placed", []int32{1})
+	if err != nil || len(el) != 1 || el[0].Err != nil {
+		t.Fatalf("elect: %+v %v", el, err)
+	}
+	if kc.LeaderFor("placed", 1) == leaderBefore { // kfake's election rotates the leader
+		t.Fatalf("election left placed/1 on broker %d", leaderBefore)
+	}
+	if v, err := c.TopicConfigValue(ctx, []string{"made", "placed"}, "retention.ms"); err != nil || v["made"] != "60000" || v["placed"] == "" {
+		t.Fatalf("TopicConfigValue: %v %v", v, err)
 	}
 	produce(t, kc, "placed", map[int32]int{1: 6})
 	md, _ = c.Metadata(ctx, []string{"placed"})

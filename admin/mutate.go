@@ -7,11 +7,14 @@ import (
 	"sort"
 
 	kafka "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // This file holds the management calls, sent through kafka-go's Client and
 // its shared Transport (which routes each request to the controller,
-// coordinator or leader as the protocol requires).
+// coordinator or leader as the protocol requires), except where kafka-go
+// gets the encoding wrong (AlterPartitionReassignments).
 
 // TopicSpec describes a topic to create. Either Partitions and
 // ReplicationFactor (-1 for broker defaults) or Assignment (partition →
@@ -99,14 +102,35 @@ func (c *Client) DescribeTopicConfigs(ctx context.Context, topics ...string) (ma
 	return c.describeConfigs(ctx, res)
 }
 
-// DescribeBrokerConfigs returns a broker's configs, sorted by name.
+// DescribeBrokerConfigs returns a broker's configs, sorted by name. It asks
+// that broker itself (its static configs are known only there); kafka-go would
+// send it to the controller.
 func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]ConfigEntry, error) {
-	name := fmt.Sprint(broker)
-	m, err := c.describeConfigs(ctx, []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeBroker, ResourceName: name}})
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	r := kmsg.NewDescribeConfigsRequestResource()
+	r.ResourceType = kmsg.ConfigResourceTypeBroker
+	r.ResourceName = fmt.Sprint(broker)
+	req.Resources = append(req.Resources, r)
+	resp, err := c.requestBroker(ctx, broker, req, 0, -1)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("describe configs of broker %d: %w", broker, err)
 	}
-	return m[name], nil
+	var out []ConfigEntry
+	for _, res := range resp.(*kmsg.DescribeConfigsResponse).Resources {
+		if e := kerr.ErrorForCode(res.ErrorCode); e != nil {
+			return nil, fmt.Errorf("describe configs of broker %d: %w", broker, e)
+		}
+		for _, e := range res.Configs {
+			ce := ConfigEntry{Name: e.Name, ReadOnly: e.ReadOnly, Sensitive: e.IsSensitive, Source: int8(e.Source)}
+			ce.Default = e.Source == kmsg.ConfigSourceDefaultConfig
+			if e.Value != nil && !e.IsSensitive {
+				ce.Value = *e.Value
+			}
+			out = append(out, ce)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 func (c *Client) describeConfigs(ctx context.Context, res []kafka.DescribeConfigRequestResource) (map[string][]ConfigEntry, error) {
@@ -180,24 +204,47 @@ type PartitionError struct {
 }
 
 // AlterPartitionReassignments starts (or cancels) reassignments and returns
-// each partition's outcome.
+// each partition's outcome. It is sent raw to the controller: kafka-go
+// (v0.4.51) encodes a nil replica list as an empty array instead of null, so
+// a cancel would not be a cancel.
 func (c *Client) AlterPartitionReassignments(ctx context.Context, moves []Reassignment) ([]PartitionError, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	req := &kafka.AlterPartitionReassignmentsRequest{Timeout: c.cfg.Timeout}
-	for _, m := range moves {
-		req.Assignments = append(req.Assignments, kafka.AlterPartitionReassignmentsRequestAssignment{Topic: m.Topic, PartitionID: int(m.Partition), BrokerIDs: ints(m.Replicas)})
-	}
-	resp, err := c.kc.AlterPartitionReassignments(ctx, req)
+	md, err := c.Metadata(ctx, []string{})
 	if err != nil {
 		return nil, fmt.Errorf("alter partition reassignments: %w", err)
 	}
-	if resp.Error != nil {
-		return nil, fmt.Errorf("alter partition reassignments: %w", resp.Error)
+	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+	req.TimeoutMillis = int32(c.cfg.Timeout.Milliseconds())
+	idx := map[string]int{}
+	for _, m := range moves {
+		i, ok := idx[m.Topic]
+		if !ok {
+			rt := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+			rt.Topic = m.Topic
+			req.Topics = append(req.Topics, rt)
+			i = len(req.Topics) - 1
+			idx[m.Topic] = i
+		}
+		rp := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+		rp.Partition = m.Partition
+		rp.Replicas = m.Replicas // nil: cancel
+		if m.Replicas != nil {
+			rp.Replicas = append([]int32{}, m.Replicas...)
+		}
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
-	out := make([]PartitionError, 0, len(resp.PartitionResults))
-	for _, r := range resp.PartitionResults {
-		out = append(out, PartitionError{Topic: r.Topic, Partition: int32(r.PartitionID), Err: r.Error})
+	resp, err := c.requestBroker(ctx, md.ControllerID, req, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("alter partition reassignments: %w", err)
+	}
+	r := resp.(*kmsg.AlterPartitionAssignmentsResponse)
+	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+		return nil, fmt.Errorf("alter partition reassignments: %w", e)
+	}
+	var out []PartitionError
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: kerr.ErrorForCode(p.ErrorCode)})
+		}
 	}
 	return out, nil
 }
