@@ -109,7 +109,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   } catch (err) {
     await stop(child, 5_000)
     const out = await readFile(logPath, 'utf8').catch(() => '')
-    throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${out.slice(-4000)}`)
+    log.end()
+    await rm(dir, { recursive: true, force: true })
+    throw new Error(`${(err as Error).message}\n--- osprey output ---\n${out.slice(-4000)}`)
   }
   process.env.OSPREY_E2E_URL = url
   console.log(`e2e: ${bin} serving on ${url} (pid ${child.pid}, log ${logPath})`)
