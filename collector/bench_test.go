@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,6 +104,7 @@ func benchFixture(b *testing.B) *admin.Client {
 // cycle), Kafka requests per cycle, and the process RSS (fixture included).
 func BenchmarkPollCycle(b *testing.B) {
 	ac := benchFixture(b)
+	fixtureHeap := liveHeapMB()
 	col, err := New(Config{Cluster: "bench", CallTimeout: time.Minute}, ac, &discardSink{}, quiet())
 	if err != nil {
 		b.Fatal(err)
@@ -128,6 +130,10 @@ func BenchmarkPollCycle(b *testing.B) {
 	b.ReportMetric(float64(d.Total)/float64(b.N), "requests/op")
 	b.ReportMetric(procStatusMB("VmRSS:"), "RSS-MB")
 	b.ReportMetric(procStatusMB("VmHWM:"), "peakRSS-MB")
+	// What the collector keeps between cycles: the latest snapshot, the
+	// log-end history and its caches (live heap minus the fixture's).
+	b.ReportMetric(liveHeapMB()-fixtureHeap, "retained-MB")
+	runtime.KeepAlive(col)
 	var committed int
 	for _, g := range s.Groups {
 		for _, t := range g.Topics {
@@ -161,6 +167,13 @@ func procStatusMB(field string) float64 {
 		}
 	}
 	return 0
+}
+
+func liveHeapMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
 }
 
 type discardSink struct{}
