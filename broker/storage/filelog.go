@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,39 @@ type fileLog struct {
 	epochs        epochCache
 	dirDirty      bool // a segment file was created since the last flush: fsync the directory too
 	closed        bool
+
+	// Background flushes after rolls: at most one flusher goroutine runs;
+	// flushWG.Add happens with mu held and before closed is set, so Close
+	// can wait for it.
+	flushReq atomic.Bool
+	flushing atomic.Bool
+	flushWG  sync.WaitGroup
+}
+
+// requestFlush makes sure a background Flush runs after this call. Lock
+// held (so Close's wait covers the goroutine).
+func (l *fileLog) requestFlush() {
+	l.flushReq.Store(true)
+	if !l.flushing.CompareAndSwap(false, true) {
+		return // the running flusher will see flushReq
+	}
+	l.flushWG.Add(1)
+	go func() {
+		defer l.flushWG.Done()
+		for {
+			for l.flushReq.Swap(false) {
+				if err := l.Flush(); err != nil && !errors.Is(err, ErrLogClosed) {
+					l.logger.Warn("background flush after a segment roll failed", "dir", l.dir, "err", err)
+				}
+			}
+			l.flushing.Store(false)
+			// A request made between the Swap and the Store found flushing
+			// set and left; take it over unless someone else has.
+			if !l.flushReq.Load() || !l.flushing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
 }
 
 func (l *fileLog) active() *segment { return l.segs[len(l.segs)-1] }
@@ -341,9 +375,8 @@ func (l *fileLog) AppendAsFollower(b []byte) (AppendInfo, error) {
 	return l.afterWrite(info, flush, err)
 }
 
-// afterWrite runs the flush a write asked for, outside the lock, so a
-// segment roll's fsync (which may be of a whole segment) does not stall
-// other readers and writers of the partition.
+// afterWrite runs the flush flush.messages asked for, outside the lock,
+// so the fsync does not stall other readers and writers of the partition.
 func (l *fileLog) afterWrite(info AppendInfo, flush bool, err error) (AppendInfo, error) {
 	if err != nil {
 		return AppendInfo{}, err
@@ -357,9 +390,9 @@ func (l *fileLog) afterWrite(info AppendInfo, flush bool, err error) (AppendInfo
 }
 
 // write appends validated batches, in chunks that each fit a segment,
-// rolling before a chunk when needed. It reports whether a flush is due
-// (after a roll, as Kafka flushes the old segment, or by flush.messages).
-// Lock held.
+// rolling before a chunk when needed (a roll starts a background flush).
+// It reports whether flush.messages asks for a flush before the append is
+// acknowledged. Lock held.
 func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, bool, error) {
 	flush := false
 	pos, i := 0, 0
@@ -375,7 +408,11 @@ func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, bool, er
 		if err != nil {
 			return AppendInfo{}, false, err
 		}
-		flush = flush || rolled
+		if rolled {
+			// Kafka flushes the rolled segment in the background; so do we,
+			// so a roll costs the producer no fsync.
+			l.requestFlush()
+		}
 		pos, i = pos+n, j
 	}
 	epochChanged := false
@@ -598,23 +635,33 @@ func (l *fileLog) MaxTimestamp() (int64, int64, bool, error) {
 		return 0, 0, false, ErrLogClosed
 	}
 	var best *segment
+	bestTs, bestOff := int64(-1), int64(-1)
 	for _, s := range l.segs {
-		if s.maxTs >= 0 && (best == nil || s.maxTs > best.maxTs) {
-			best = s
+		ts, off := s.maxTs, s.maxTsOff
+		if off >= 0 && off < l.start {
+			// The segment's maximum is below the log start: look only at
+			// its batches from the start on.
+			var err error
+			if ts, off, err = s.maxTimestampFrom(l.start); err != nil {
+				return 0, 0, false, fmt.Errorf("max timestamp of %s: %w", l.name, err)
+			}
+		}
+		if ts >= 0 && ts > bestTs {
+			best, bestTs, bestOff = s, ts, off
 		}
 	}
 	if best == nil {
 		return 0, 0, false, nil
 	}
-	pos, h, found, err := best.translate(best.maxTsOff)
+	pos, h, found, err := best.translate(bestOff)
 	if err != nil || !found {
-		return 0, 0, false, fmt.Errorf("max timestamp of %s: batch with offset %d: %w", l.name, best.maxTsOff, errors.Join(ErrCorruptMessage, err))
+		return 0, 0, false, fmt.Errorf("max timestamp of %s: batch with offset %d: %w", l.name, bestOff, errors.Join(ErrCorruptMessage, err))
 	}
 	buf := make([]byte, h.Size())
 	if _, err := best.log.ReadAt(buf, pos); err != nil {
 		return 0, 0, false, fmt.Errorf("max timestamp of %s: %w", l.name, errors.Join(ErrStorage, err))
 	}
-	off, ts, ok, err := findRecordByTimestamp(buf, h, best.maxTs)
+	off, ts, ok, err := findRecordByTimestamp(buf, h, bestTs)
 	return ts, max(off, l.start), ok, err
 }
 
@@ -663,6 +710,9 @@ func (l *fileLog) deleteOldest(n int) error {
 func (l *fileLog) TruncateTo(offset int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if offset < 0 {
+		return fmt.Errorf("truncate to %d: %w", offset, ErrOffsetOutOfRange)
+	}
 	if l.closed {
 		return ErrLogClosed
 	}
@@ -717,6 +767,9 @@ func (l *fileLog) TruncateTo(offset int64) error {
 func (l *fileLog) TruncateFullyAndStartAt(offset int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if offset < 0 {
+		return fmt.Errorf("truncate fully and start at %d: %w", offset, ErrOffsetOutOfRange)
+	}
 	if l.closed {
 		return ErrLogClosed
 	}
@@ -935,8 +988,8 @@ func (l *fileLog) flushIfDue(nowMs int64) error {
 // Close implements Log.
 func (l *fileLog) Close() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return ErrLogClosed
 	}
 	err := l.flushLocked()
@@ -947,6 +1000,8 @@ func (l *fileLog) Close() error {
 		err = errors.Join(err, s.close())
 	}
 	l.closed = true
+	l.mu.Unlock()
+	l.flushWG.Wait() // a background flush ends at once with ErrLogClosed
 	return err
 }
 
@@ -954,11 +1009,12 @@ func (l *fileLog) Close() error {
 // be removed.
 func (l *fileLog) closeForDelete() {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if !l.closed {
 		l.closeSegments()
 		l.closed = true
 	}
+	l.mu.Unlock()
+	l.flushWG.Wait()
 }
 
 // checkpointState is what the Manager writes to its checkpoint files.

@@ -688,9 +688,18 @@ func TestFollowerAppendLargerThanSegment(t *testing.T) {
 		t.Fatalf("%d segments", n)
 	}
 	checkIndexFiles(t, filepath.Join(m.Dir(), "follow-0"))
-	// Rolls flushed the older segments: the recovery point moved past them.
-	if rp, _, _, _ := follower.(*fileLog).checkpointState(); rp < follower.(*fileLog).active().base {
-		t.Fatalf("recovery point %d below the active segment %d", rp, follower.(*fileLog).active().base)
+	// Rolls flush the older segments in the background: the recovery
+	// point moves past them.
+	fl := follower.(*fileLog)
+	fl.mu.RLock()
+	activeBase := fl.active().base
+	fl.mu.RUnlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for rp, _, _, _ := fl.checkpointState(); rp < activeBase; rp, _, _, _ = fl.checkpointState() {
+		if time.Now().After(deadline) {
+			t.Fatalf("recovery point %d still below the active segment %d", rp, activeBase)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -50,6 +50,9 @@ func (l *memoryLog) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
 	if err != nil {
 		return AppendInfo{}, fmt.Errorf("append: %w", err)
 	}
+	if int64(len(b)) > l.cfg.SegmentBytes {
+		return AppendInfo{}, fmt.Errorf("append: %d bytes > segment.bytes %d: %w", len(b), l.cfg.SegmentBytes, ErrRecordListTooLarge)
+	}
 	return l.store(b, p), nil
 }
 
@@ -208,6 +211,9 @@ func (l *memoryLog) dropBelowStart() {
 func (l *memoryLog) TruncateTo(offset int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if offset < 0 {
+		return fmt.Errorf("truncate to %d: %w", offset, ErrOffsetOutOfRange)
+	}
 	if l.closed {
 		return ErrLogClosed
 	}
@@ -239,6 +245,9 @@ func (l *memoryLog) TruncateTo(offset int64) error {
 func (l *memoryLog) TruncateFullyAndStartAt(offset int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if offset < 0 {
+		return fmt.Errorf("truncate fully and start at %d: %w", offset, ErrOffsetOutOfRange)
+	}
 	if l.closed {
 		return ErrLogClosed
 	}

@@ -347,3 +347,25 @@ func (s *segment) truncatedAt(cut int64) error {
 	}
 	return s.rewriteIndexes()
 }
+
+// maxTimestampFrom is the largest batch maxTimestamp among batches that
+// hold offsets >= from, and the last offset of that batch (-1, -1 if
+// none). It reads headers.
+func (s *segment) maxTimestampFrom(from int64) (int64, int64, error) {
+	pos, _, found, err := s.translate(from)
+	if err != nil || !found {
+		return -1, -1, err
+	}
+	ts, off := int64(-1), int64(-1)
+	for pos < s.size {
+		h, err := s.readHeaderAt(pos, s.size)
+		if err != nil {
+			return -1, -1, err
+		}
+		if h.MaxTimestamp > ts {
+			ts, off = h.MaxTimestamp, h.LastOffset()
+		}
+		pos += int64(h.Size())
+	}
+	return ts, off, nil
+}

@@ -122,7 +122,8 @@ type Log interface {
 	// contains offset goes entirely, so LogEndOffset afterwards may be
 	// below offset. Truncating at or above LogEndOffset does nothing; below
 	// LogStartOffset it acts as TruncateFullyAndStartAt(offset). The high
-	// watermark and the leader epoch history are truncated too.
+	// watermark and the leader epoch history are truncated too. A negative
+	// offset is ErrOffsetOutOfRange.
 	TruncateTo(offset int64) error
 
 	// TruncateFullyAndStartAt deletes all data and restarts the log empty
