@@ -52,6 +52,8 @@ type pollState struct {
 	groups   []admin.ListedGroup
 	descs    map[string]admin.GroupDescription
 	groupErr []PollError
+	// committed is the last cycle's committed offsets: group → topic → partition.
+	committed map[string]map[string]map[int32]int64
 
 	logDirsAt    time.Time
 	partSize     map[string]map[int32]int64 // leader replica size
@@ -315,13 +317,15 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	for _, b := range md.Brokers {
 		brokerIDs = append(brokerIDs, b.ID)
 	}
+	// Errors of the parts refreshed less often count only in the cycle that
+	// saw them, so a broker is not reported down on stale evidence.
 	if force || due(st.groupsAt, c.cfg.GroupsInterval, began) {
 		c.refreshGroups(ctx, brokerIDs)
-	}
-	errs = append(errs, st.groupErr...)
-	for _, e := range st.groupErr {
-		if e.Broker >= 0 {
-			brokerErr[e.Broker] = e.Source + ": " + e.Message
+		for _, e := range st.groupErr {
+			errs = append(errs, e)
+			if _, seen := brokerErr[e.Broker]; e.Broker >= 0 && !seen {
+				brokerErr[e.Broker] = e.Source + ": " + e.Message
+			}
 		}
 	}
 	committed := c.fetchCommitted(ctx, fail)
@@ -329,9 +333,9 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	if force || due(st.logDirsAt, c.cfg.LogDirsInterval, began) {
 		c.refreshLogDirs(ctx, md, brokerIDs)
 		c.refreshMinISR(ctx, md, fail)
-	}
-	for b, e := range st.logDirErr {
-		fail("logDirs", b, errors.New(e))
+		for b, e := range st.logDirErr {
+			fail("logDirs", b, errors.New(e))
+		}
 	}
 	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
 		c.refreshZK(ctx)
@@ -451,7 +455,11 @@ func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32,
 		coords = append(coords, b)
 	}
 	out := make(map[string]map[string]map[int32]int64, len(c.st.groups))
-	var mu sync.Mutex
+	var (
+		mu        sync.Mutex
+		groupErrs int
+		firstErr  error
+	)
 	runEach(c, coords, func(b int32) {
 		fctx, cancel := c.callCtx(ctx)
 		defer cancel()
@@ -462,11 +470,31 @@ func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32,
 			fail("offsetFetch", b, err)
 		}
 		for _, g := range res {
-			if g.Err == nil {
-				out[g.Group] = g.Offsets
+			if g.Err != nil {
+				groupErrs++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("group %s: %w", g.Group, g.Err)
+				}
+				continue
 			}
+			out[g.Group] = g.Offsets
 		}
 	})
+	// A group whose offsets could not be read this cycle keeps its last ones:
+	// its lag should not drop to zero (and resolve alerts) because a
+	// coordinator hiccuped.
+	for _, g := range c.st.groups {
+		if _, ok := out[g.Name]; !ok {
+			if prev, ok := c.st.committed[g.Name]; ok {
+				out[g.Name] = prev
+			}
+		}
+	}
+	if groupErrs > 0 {
+		fail("offsetFetch", -1, fmt.Errorf("%d groups: %w", groupErrs, firstErr))
+		c.st.groupsAt = time.Time{} // coordinators may have moved: list groups again next cycle
+	}
+	c.st.committed = out
 	return out
 }
 

@@ -584,3 +584,25 @@ func TestRequestsIndependentOfScale(t *testing.T) {
 		}
 	}
 }
+
+func TestCommittedOffsetsKeptWhenCoordinatorFails(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(1, "c"))
+	ctx := testCtx(t)
+	e.produce(t, "c", map[int32]int{0: 9})
+	if _, err := e.ac.CommitOffsets(ctx, "steady", map[string]map[int32]int64{"c": {0: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := e.col.PollNow(ctx).Group("steady"); g == nil || g.TotalLag != 7 {
+		t.Fatalf("before: %+v", g)
+	}
+	coord := e.kc.CoordinatorFor("steady")
+	failOn(e.kc, kmsg.OffsetFetch, coord)
+	s := e.col.PollNow(ctx)
+	g, _ := s.Group("steady")
+	if g == nil || g.TotalLag != 7 {
+		t.Fatalf("lag while the coordinator fails: %+v, want the last known 7", g)
+	}
+	if b, _ := s.Broker(coord); !s.Cluster.Partial || b.Up {
+		t.Fatalf("coordinator failure not reported: partial %v broker %+v", s.Cluster.Partial, b)
+	}
+}
