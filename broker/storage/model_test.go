@@ -20,6 +20,11 @@ func TestFileLogMatchesMemoryModel(t *testing.T) {
 			cfg := testConfig(func(c *Config) {
 				c.SegmentBytes = int64(300 + rng.IntN(2000))
 				c.IndexIntervalBytes = int32(rng.IntN(400))
+				c.SegmentMs = int64(100 + rng.IntN(2000)) // batch timestamps rise 20 per op
+				c.RetentionMs = int64(200 + rng.IntN(3000))
+				if rng.IntN(2) == 0 {
+					c.RetentionBytes = int64(rng.IntN(5000))
+				}
 			})
 			dir := t.TempDir() + "/model-0"
 			open := func(rp int64) *fileLog {
@@ -38,7 +43,25 @@ func TestFileLogMatchesMemoryModel(t *testing.T) {
 			// batch of theirs left) are dropped; the model does the same.
 			reopened := func() { model.epochs.truncateFromEnd(model.end) }
 			for op := 0; op < 250; op++ {
-				switch k := rng.IntN(20); {
+				switch k := rng.IntN(24); {
+				case k >= 20 && k < 22: // follower append, as replicated from a leader
+					b := makeBatch(t, batchOpts{firstTs: int64(op * 20), records: []testRecord{{Value: []byte("f")}, {TsDelta: 7}}})
+					setBaseOffset(b, model.LogEndOffset())
+					setLeaderEpoch(b, epoch)
+					i1, e1 := file.AppendAsFollower(bytes.Clone(b))
+					i2, e2 := model.AppendAsFollower(bytes.Clone(b))
+					if e1 != nil || e2 != nil || i1 != i2 {
+						t.Fatalf("op %d follower append: file %+v %v, model %+v %v", op, i1, e1, i2, e2)
+					}
+				case k >= 22: // retention on the file log; the model follows its start
+					file.SetHighWatermark(file.LogEndOffset())
+					model.SetHighWatermark(model.LogEndOffset())
+					if _, err := file.DeleteExpired(int64(op*20) + rng.Int64N(3000)); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := model.DeleteRecordsBefore(file.LogStartOffset()); err != nil {
+						t.Fatalf("op %d: retention moved the start to %d: %v", op, file.LogStartOffset(), err)
+					}
 				case k < 13: // append
 					n := 1 + rng.IntN(4)
 					recs := make([]testRecord, n)
