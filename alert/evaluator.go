@@ -647,7 +647,7 @@ func (e *Evaluator) syncEvent(ctx context.Context, a *alertEntry) error {
 		ev.Severity = string(a.rule.Severity)
 	}
 	if a.subject != "" {
-		ev.Subject = a.subject
+		ev.Subject = truncateUTF8(a.subject, 512) // the column's size
 	}
 	ev.Summary, ev.Labels, ev.Samples = a.summary, string(labels), string(samples)
 	if !a.lastSentAt.IsZero() {
@@ -703,6 +703,8 @@ func (e *Evaluator) notification(a *alertEntry, reminder bool) Notification {
 		n.State = StateResolved
 		t := a.resolvedAt.UTC()
 		n.ResolvedAt = &t
+		// Value and summary are the last ones seen while firing; say so.
+		n.Summary = fmt.Sprintf("Resolved after %s. While firing: %s", a.resolvedAt.Sub(a.activeAt).Round(time.Second), a.summary)
 	}
 	if a.event != nil {
 		n.EventID = a.event.ID

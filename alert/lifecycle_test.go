@@ -104,7 +104,8 @@ func TestFiringThenResolvedOnce(t *testing.T) {
 	resolvedAt := l.now()
 	got = l.waitNotifications(2)
 	r := got[1]
-	if r.State != StateResolved || r.ResolvedAt == nil || !r.ResolvedAt.Equal(resolvedAt) || r.EventID != n.EventID || r.Fingerprint != n.Fingerprint {
+	if r.State != StateResolved || r.ResolvedAt == nil || !r.ResolvedAt.Equal(resolvedAt) || r.EventID != n.EventID || r.Fingerprint != n.Fingerprint ||
+		!strings.HasPrefix(r.Summary, "Resolved after 1m30s. While firing: Consumer group billing") {
 		t.Fatalf("resolved notification = %+v", r)
 	}
 	l.observe(lagSnap(l.now(), 10))

@@ -278,10 +278,7 @@ func (c *WeComConfig) newSender(o senderOptions) (Sender, error) {
 }
 
 func (s *weComSender) Send(ctx context.Context, n Notification) error {
-	content := n.Markdown()
-	if len(content) > 4000 {
-		content = truncateUTF8(content, 4000)
-	}
+	content := truncateUTF8(n.Markdown(), 4000)
 	data, err := postJSON(ctx, s.client, s.url, map[string]any{
 		"msgtype":  "markdown",
 		"markdown": map[string]string{"content": content},
@@ -292,8 +289,12 @@ func (s *weComSender) Send(ctx context.Context, n Notification) error {
 	return checkRobotReply("WeCom", data)
 }
 
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
 		n--
 	}
 	return s[:n]
