@@ -27,7 +27,6 @@ type offsetFetchPart struct {
 	offset      int64
 	leaderEpoch int32
 	metadata    string
-	code        int16
 }
 
 type offsetFetchTopic struct {

@@ -202,6 +202,7 @@ func (b *Broker) open(ctx context.Context) error {
 		b.shutdownData()
 		return fmt.Errorf("loading consumer groups from %s: %w", offsetsTopic, err)
 	}
+	b.groups.start()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
 	return nil
 }
@@ -309,10 +310,10 @@ func (b *Broker) Close() error {
 		b.metricsSv.Shutdown(ctx) //nolint:errcheck // closing anyway
 		cancel()
 	}
+	b.wg.Wait()
 	if b.groups != nil {
 		b.groups.stop()
 	}
-	b.wg.Wait()
 	err := b.shutdownData()
 	b.log.Info("broker stopped")
 	return err

@@ -17,6 +17,10 @@ import (
 // writeTimeout bounds how long one response may take to reach a slow client.
 const writeTimeout = 60 * time.Second
 
+// maxInflight is the number of requests per connection that may await
+// their response (Kafka clients default to 5 in flight).
+const maxInflight = 128
+
 // conn is one client connection. Its reader goroutine (serve) decodes
 // frames and runs handlers in arrival order; handlers may answer at once or
 // later. Responses leave in request order: each request gets the next
@@ -33,7 +37,11 @@ type conn struct {
 
 	wake chan struct{} // capacity 1: a response became ready
 	done chan struct{} // closed by close()
-	once sync.Once
+	// inflight bounds requests read but not yet answered on the wire, so a
+	// client that pipelines without reading cannot grow the queue without
+	// limit: the reader stops reading until the writer catches up.
+	inflight chan struct{}
+	once     sync.Once
 }
 
 // outFrame is one encoded response: bytes pieces and optional streamed
@@ -69,12 +77,13 @@ func (f *outFrame) release() {
 
 func newConn(b *Broker, nc net.Conn) *conn {
 	return &conn{
-		b:       b,
-		nc:      nc,
-		log:     b.log.With("remote", nc.RemoteAddr().String()),
-		pending: make(map[uint64]*outFrame),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		b:        b,
+		nc:       nc,
+		log:      b.log.With("remote", nc.RemoteAddr().String()),
+		pending:  make(map[uint64]*outFrame),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		inflight: make(chan struct{}, maxInflight),
 	}
 }
 
@@ -100,6 +109,11 @@ func (c *conn) serve() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var seq uint64
 	for {
+		select {
+		case c.inflight <- struct{}{}: // released by the writer
+		case <-c.done:
+			return
+		}
 		frame, err := readFrame(br, c.b.cfg.SocketRequestMaxBytes)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -203,6 +217,7 @@ func (c *conn) writeLoop() {
 			if !ok {
 				break
 			}
+			<-c.inflight
 			if f.skip {
 				continue
 			}

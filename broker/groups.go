@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -78,21 +79,29 @@ type group struct {
 	rebalance    *time.Timer // PreparingRebalance deadline
 	// initialDeadline bounds group.initial.rebalance.delay.ms extensions.
 	initialDeadline time.Time
-	sessionTicker   *time.Ticker
-	stopTicker      chan struct{}
+	stopped         bool
 }
 
 // groupCoordinator owns all groups this broker coordinates.
 type groupCoordinator struct {
 	b *Broker
 
-	mu      sync.RWMutex // guards groups (the map only) and stopped
-	groups  map[string]*group
-	stopped bool
+	mu     sync.RWMutex // guards groups (the map only)
+	groups map[string]*group
+
+	quit    chan struct{} // closed by stop: ends expireLoop
+	done    chan struct{} // closed when expireLoop returns
+	started atomic.Bool
 }
 
 func newGroupCoordinator(b *Broker) *groupCoordinator {
-	return &groupCoordinator{b: b, groups: map[string]*group{}}
+	return &groupCoordinator{b: b, groups: map[string]*group{}, quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start launches the session-expiry loop (after load).
+func (gc *groupCoordinator) start() {
+	gc.started.Store(true)
+	go gc.expireLoop()
 }
 
 // get returns the group, creating it when create is set.
@@ -114,11 +123,8 @@ func (gc *groupCoordinator) get(name string, create bool) *group {
 }
 
 func (gc *groupCoordinator) newGroup(name string) *group {
-	g := &group{name: name, gc: gc, members: map[string]*member{}, pending: map[string]time.Time{},
-		offsets: map[topicPartition]offsetCommit{}, stateMs: time.Now().UnixMilli(), stopTicker: make(chan struct{})}
-	g.sessionTicker = time.NewTicker(250 * time.Millisecond)
-	go g.expireLoop()
-	return g
+	return &group{name: name, gc: gc, members: map[string]*member{}, pending: map[string]time.Time{},
+		offsets: map[topicPartition]offsetCommit{}, stateMs: time.Now().UnixMilli()}
 }
 
 func (gc *groupCoordinator) remove(name string) {
@@ -143,13 +149,19 @@ func (gc *groupCoordinator) list() []*group {
 	return out
 }
 
-// stop stops every group's timers (broker shutdown).
+// stop ends the expiry loop and every group's timers (broker shutdown,
+// after all connections are closed).
 func (gc *groupCoordinator) stop() {
-	gc.mu.Lock()
-	gc.stopped = true
-	groups := gc.groups
-	gc.mu.Unlock()
-	for _, g := range groups {
+	select {
+	case <-gc.quit:
+		return
+	default:
+		close(gc.quit)
+	}
+	if gc.started.Load() {
+		<-gc.done
+	}
+	for _, g := range gc.list() {
 		g.stop()
 	}
 }
@@ -157,40 +169,45 @@ func (gc *groupCoordinator) stop() {
 func (g *group) stop() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	select {
-	case <-g.stopTicker:
-	default:
-		close(g.stopTicker)
-	}
-	g.sessionTicker.Stop()
+	g.stopped = true
 	if g.rebalance != nil {
 		g.rebalance.Stop()
 	}
 }
 
 // expireLoop removes members whose session expired and pending member
-// ids never used. It is the group's only background goroutine.
-func (g *group) expireLoop() {
+// ids never used, for all groups. It is the coordinator's only background
+// goroutine.
+func (gc *groupCoordinator) expireLoop() {
+	defer close(gc.done)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
-		case <-g.stopTicker:
+		case <-gc.quit:
 			return
-		case now := <-g.sessionTicker.C:
-			g.mu.Lock()
-			for id, m := range g.members {
-				// A member waiting in JoinGroup is kept alive by the
-				// rebalance timeout instead (as in Kafka).
-				if m.join == nil && now.Sub(m.lastSession) > m.sessionTimeout {
-					g.gc.b.log.Info("group member session expired", "group", g.name, "member", id)
-					g.removeMember(id)
-				}
+		case now := <-tick.C:
+			for _, g := range gc.list() {
+				g.expire(now)
 			}
-			for id, at := range g.pending {
-				if now.After(at) {
-					delete(g.pending, id)
-				}
-			}
-			g.mu.Unlock()
+		}
+	}
+}
+
+func (g *group) expire(now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for id, m := range g.members {
+		// A member waiting in JoinGroup is kept alive by the rebalance
+		// timeout instead (as in Kafka).
+		if m.join == nil && now.Sub(m.lastSession) > m.sessionTimeout {
+			g.gc.b.log.Info("group member session expired", "group", g.name, "member", id)
+			g.removeMember(id)
+		}
+	}
+	for id, at := range g.pending {
+		if now.After(at) {
+			delete(g.pending, id)
 		}
 	}
 }
@@ -278,7 +295,7 @@ func (g *group) armRebalance(d time.Duration) {
 	g.rebalance = time.AfterFunc(d, func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		if g.state == groupPreparingRebalance && g.generation == gen {
+		if !g.stopped && g.state == groupPreparingRebalance && g.generation == gen {
 			g.completeJoin()
 		}
 	})

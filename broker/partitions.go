@@ -107,17 +107,6 @@ func countLocked(m map[string][]*partition) int {
 	return n
 }
 
-// all returns every hosted partition.
-func (ps *partitions) all() []*partition {
-	ps.mu.RLock()
-	defer ps.mu.RUnlock()
-	var out []*partition
-	for _, parts := range ps.m {
-		out = append(out, parts...)
-	}
-	return out
-}
-
 // closeAll flushes every log and forgets the partitions; the store closes
 // the logs themselves.
 func (ps *partitions) closeAll() error {

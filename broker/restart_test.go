@@ -18,6 +18,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // childEnv makes the test binary run a broker instead of the tests (see
@@ -169,12 +170,25 @@ func TestRestartGraceful(t *testing.T) {
 	if _, err := adm.CommitOffsets(ctx, "restart-group", commits); err != nil {
 		t.Fatal(err)
 	}
+	// A group with a live member: its metadata is reloaded too.
+	rc := dialRaw(t, b1.Addr())
+	member, gen := joinRaw(t, rc, "live-group", 30*time.Second)
 	cl.Close()
 	if err := b1.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	b2 := startTestBroker(t, testConfig(withDir(dir)))
+	rc2 := dialRaw(t, b2.Addr())
+	if s := describeState(t, rc2, "live-group"); s != "Stable" {
+		t.Fatalf("live-group state after restart: %s, want Stable", s)
+	}
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Version = 3
+	hb.Group, hb.MemberID, hb.Generation = "live-group", member, gen
+	if r := rc2.roundTrip(hb, 9).(*kmsg.HeartbeatResponse); r.ErrorCode != 0 {
+		t.Fatalf("heartbeat of the reloaded member: error %d", r.ErrorCode)
+	}
 	got := consumeAll(t, b2.Addr(), "durable")
 	byKey := map[string]*kgo.Record{}
 	for _, r := range recs {
@@ -209,11 +223,11 @@ func TestRestartGraceful(t *testing.T) {
 	if o, _ := offs.Lookup("durable", 2); o.At != 7 {
 		t.Fatalf("committed durable/2 after restart: %+v", o)
 	}
-	rc, err := adm2.DescribeTopicConfigs(ctx, "durable")
+	tc, err := adm2.DescribeTopicConfigs(ctx, "durable")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := rc.On("durable", nil)
+	v, err := tc.On("durable", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
