@@ -18,7 +18,17 @@
 //
 // Locking: each Log has its own lock; there is no lock shared by all
 // partitions. The Manager's lock guards only its map of logs and is never
-// held while a Log does I/O for appends or reads.
+// held while a Log does I/O for appends or reads. A file log starts at most
+// one goroutine of its own, to fsync rolled segments in the background;
+// Close waits for it.
+//
+// Durability follows Kafka: an acknowledged append is in the page cache
+// (it survives the process being killed, not a power cut) unless
+// flush.messages asks for an fsync per append. Segments are fsynced when
+// they roll, on Flush and on Close; the recovery point (the offset below
+// which data is known to be on disk) goes to recovery-point-offset-checkpoint,
+// and segments above it are verified batch by batch (length, magic, CRC,
+// offsets) when the log is opened again.
 package storage
 
 import (
@@ -293,9 +303,9 @@ type Config struct {
 	MaxMessageBytes      int32  // max.message.bytes (default 1048588)
 	MessageTimestampType string // message.timestamp.type: CreateTime or LogAppendTime
 	CleanupPolicy        string // cleanup.policy: delete, compact, compact,delete
-	FlushMessages        int64  // flush.messages (default MaxInt64: leave it to the OS)
-	FlushMs              int64  // flush.ms (default MaxInt64)
-	FileDeleteDelayMs    int64  // file.delete.delay.ms (default 60000): deleted segments are renamed *.deleted first
+	FlushMessages        int64  // flush.messages (default MaxInt64: leave it to the OS); an append reaching it fsyncs before returning
+	FlushMs              int64  // flush.ms (default MaxInt64); checked on each Manager.RunRetention tick
+	FileDeleteDelayMs    int64  // file.delete.delay.ms (default 60000): accepted for DescribeConfigs; segments are unlinked at once, open readers keep their descriptors
 }
 
 // DefaultConfig returns Kafka's defaults for the topic configs above.
