@@ -1,0 +1,213 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// sseClient reads one event stream.
+type sseClient struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	resp   *http.Response
+	lines  chan string
+}
+
+func openStream(t *testing.T, url string) *sseClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/api/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		cancel()
+		t.Fatalf("events = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	c := &sseClient{t: t, cancel: cancel, resp: resp, lines: make(chan string, 256)}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(c.close)
+	return c
+}
+
+func (c *sseClient) close() {
+	c.cancel()
+	_ = c.resp.Body.Close()
+}
+
+// next returns the next event (name, data) or, for a comment, ("#comment", text).
+func (c *sseClient) next(timeout time.Duration) (string, string) {
+	c.t.Helper()
+	var name, data string
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				return "", ""
+			}
+			switch {
+			case strings.HasPrefix(l, ":"):
+				return "#comment", strings.TrimSpace(l[1:])
+			case strings.HasPrefix(l, "event: "):
+				name = l[len("event: "):]
+			case strings.HasPrefix(l, "data: "):
+				data = l[len("data: "):]
+			case l == "" && name != "":
+				return name, data
+			}
+		case <-deadline:
+			c.t.Fatalf("no event within %v", timeout)
+		}
+	}
+}
+
+// nextNamed skips other events and comments until one called name.
+func (c *sseClient) nextNamed(name string, timeout time.Duration) map[string]any {
+	c.t.Helper()
+	end := time.Now().Add(timeout)
+	for time.Now().Before(end) {
+		n, d := c.next(time.Until(end))
+		if n == "" {
+			c.t.Fatalf("stream ended while waiting for %s", name)
+		}
+		if n == name {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(d), &v); err != nil {
+				c.t.Fatalf("%s data %q: %v", name, d, err)
+			}
+			return v
+		}
+	}
+	c.t.Fatalf("no %s event within %v", name, timeout)
+	return nil
+}
+
+func newEventsFixture(t *testing.T, heartbeat time.Duration) (*opsFixture, *httptest.Server) {
+	t.Helper()
+	f := newOpsFixture(t)
+	f.srv.ext().hub.heartbeat = heartbeat // before any stream starts
+	e := gin.New()
+	f.srv.registerEvents(e.Group("/api/v1"))
+	ts := httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	return f, ts
+}
+
+func TestEventsSnapshotsAlertsHeartbeat(t *testing.T) {
+	f, ts := newEventsFixture(t, 100*time.Millisecond)
+	c := openStream(t, ts.URL)
+	first := c.nextNamed("snapshot", 5*time.Second)
+	if first["cluster"] != "fake" || first["lastPoll"] == nil || first["totals"].(map[string]any)["partitions"] != float64(8) {
+		t.Fatalf("first snapshot event = %v", first)
+	}
+	seq := first["sequence"].(float64)
+	if _, err := f.svc.PollNow(context.Background(), "fake"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.nextNamed("snapshot", 5*time.Second); ev["sequence"] != seq+1 {
+		t.Fatalf("after a poll: %v, want sequence %v", ev, seq+1)
+	}
+	f.srv.Publish("alert", map[string]any{"rule": "lag", "state": "firing"})
+	if ev := c.nextNamed("alert", 5*time.Second); ev["rule"] != "lag" || ev["state"] != "firing" {
+		t.Fatalf("alert event = %v", ev)
+	}
+	// A bad event name is refused rather than breaking the stream's framing.
+	f.srv.Publish("evil\ndata: x", 1)
+	for {
+		n, d := c.next(5 * time.Second)
+		if n == "#comment" && d == "heartbeat" {
+			break
+		}
+		if n != "snapshot" {
+			t.Fatalf("unexpected event %q %q while waiting for a heartbeat", n, d)
+		}
+	}
+}
+
+func TestEventsNoLeakAfterDisconnect(t *testing.T) {
+	f, ts := newEventsFixture(t, time.Hour)
+	hub := f.srv.ext().hub
+	http.DefaultClient.CloseIdleConnections()
+	base := runtime.NumGoroutine()
+	var clients []*sseClient
+	for i := 0; i < 5; i++ {
+		c := openStream(t, ts.URL)
+		c.nextNamed("snapshot", 5*time.Second)
+		clients = append(clients, c)
+	}
+	if hub.count() != 5 {
+		t.Fatalf("%d streams registered, want 5", hub.count())
+	}
+	for _, c := range clients {
+		c.close()
+	}
+	http.DefaultClient.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for hub.count() != 0 || runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("after disconnect: %d streams, %d goroutines (base %d)\n%s", hub.count(), runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The cluster's collector still publishes to nobody without blocking.
+	if _, err := f.svc.PollNow(context.Background(), "fake"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCloseEventsEndsStreams(t *testing.T) {
+	f, ts := newEventsFixture(t, time.Hour)
+	c := openStream(t, ts.URL)
+	c.nextNamed("snapshot", 5*time.Second)
+	f.srv.closeEvents()
+	select {
+	case _, ok := <-drain(c.lines):
+		if ok {
+			t.Fatal("stream still open after closeEvents")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open after closeEvents")
+	}
+	// New streams are refused while shutting down.
+	resp, err := http.Get(ts.URL + "/api/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "shutting down") {
+		t.Fatalf("after close: %d %s", resp.StatusCode, b)
+	}
+}
+
+// drain discards lines and reports the end of the stream.
+func drain(lines chan string) chan string {
+	out := make(chan string)
+	go func() {
+		for range lines {
+		}
+		close(out)
+	}()
+	return out
+}
+

@@ -1,0 +1,250 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+// This file serves GET /metrics: the console's own metrics (HTTP, Go runtime, process) and the
+// collected cluster figures, read from the latest snapshots at scrape time (no Kafka call), in a
+// registry owned by the Server so that several Servers (tests) never share series.
+
+// extras is the per-Server state of the files outside server.go (the metrics registry, the event hub).
+// It is kept in a map keyed by the Server so that server.go, owned elsewhere, needs no new field;
+// ext() creates it on first use, whatever the order of metricsMiddleware, registerMetrics and
+// registerEvents.
+type extras struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	hub      *eventHub
+}
+
+var extrasByServer sync.Map // *Server → *extras
+
+func (s *Server) ext() *extras {
+	if v, ok := extrasByServer.Load(s); ok {
+		return v.(*extras)
+	}
+	v, _ := extrasByServer.LoadOrStore(s, newExtras(s))
+	return v.(*extras)
+}
+
+func newExtras(s *Server) *extras {
+	x := &extras{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "osprey_http_requests_total", Help: "HTTP requests answered, by method, route pattern and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "osprey_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern (event streams excluded).",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		hub: newEventHub(s.opts.Logger),
+	}
+	x.reg.MustRegister(x.requests, x.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&clusterCollector{svc: s.svc, limits: defaultSeriesLimits},
+		x.hub.metrics())
+	return x
+}
+
+// knownMethods bounds the method label: anything else is "other".
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+
+// metricsMiddleware counts and times every request by its route pattern (never the raw path, which
+// would make a series per topic name). Install it with engine.Use before the routes.
+func (s *Server) metricsMiddleware() gin.HandlerFunc {
+	x := s.ext()
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		method := c.Request.Method
+		if !knownMethods[method] {
+			method = "other"
+		}
+		x.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+		if route != eventsRoute {
+			x.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		}
+	}
+}
+
+// registerMetrics adds GET /metrics and GET /api/openapi.json to the engine (outside /api/v1).
+func (s *Server) registerMetrics(e *gin.Engine) {
+	x := s.ext()
+	h := promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: slogPrinter{s}})
+	e.GET("/metrics", gin.WrapH(h))
+	e.GET("/api/openapi.json", s.openAPI)
+}
+
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) { p.s.opts.Logger.Warn("metrics", "err", v) }
+
+// seriesLimits bound the per-cluster series of the cluster collector, so a cluster with 100,000
+// topics or 5,000 groups cannot flood Prometheus. Topics and group×topic pairs are taken in name
+// order (stable between scrapes); osprey_metrics_series_dropped says how many were left out.
+type seriesLimits struct {
+	topics      int
+	groups      int
+	groupTopics int
+}
+
+var defaultSeriesLimits = seriesLimits{topics: 2000, groups: 5000, groupTopics: 10000}
+
+// clusterCollector turns every cluster's latest snapshot into metrics at scrape time.
+type clusterCollector struct {
+	svc    *service.Service
+	limits seriesLimits
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("osprey_"+name, help, labels, nil)
+}
+
+var (
+	dClusterUp       = desc("cluster_snapshot_available", "1 when the cluster has been polled at least once.", "cluster")
+	dPartial         = desc("cluster_poll_partial", "1 when part of the last poll failed.", "cluster")
+	dPollDuration    = desc("cluster_poll_duration_seconds", "Duration of the last poll cycle.", "cluster")
+	dLastPoll        = desc("cluster_last_poll_timestamp_seconds", "Unix time of the last poll.", "cluster")
+	dSequence        = desc("cluster_snapshot_sequence", "Sequence number of the latest snapshot.", "cluster")
+	dBrokers         = desc("cluster_brokers", "Brokers known.", "cluster")
+	dBrokersUp       = desc("cluster_brokers_up", "Brokers up.", "cluster")
+	dController      = desc("cluster_controller_id", "Id of the active controller (-1 unknown).", "cluster")
+	dTopics          = desc("cluster_topics", "Topics.", "cluster")
+	dPartitions      = desc("cluster_partitions", "Partitions.", "cluster")
+	dUnderReplicated = desc("cluster_under_replicated_partitions", "Partitions whose ISR is smaller than their replica set.", "cluster")
+	dOffline         = desc("cluster_offline_partitions", "Partitions without a leader.", "cluster")
+	dUnderMinISR     = desc("cluster_under_min_isr_partitions", "Partitions whose ISR is below min.insync.replicas.", "cluster")
+	dClusterMsgs     = desc("cluster_messages_per_second", "Messages produced per second over the cluster.", "cluster")
+	dClusterBytes    = desc("cluster_bytes_per_second", "Bytes written per second over the cluster.", "cluster")
+	dClusterLag      = desc("cluster_consumer_lag", "Sum of every group's lag.", "cluster")
+	dBrokerUp        = desc("broker_up", "1 when the broker answered the last poll.", "cluster", "broker")
+	dBrokerLeaders   = desc("broker_leader_partitions", "Partitions the broker leads.", "cluster", "broker")
+	dBrokerReplicas  = desc("broker_replica_partitions", "Replicas the broker holds.", "cluster", "broker")
+	dBrokerLogBytes  = desc("broker_log_dir_bytes", "Bytes in the broker's log directories.", "cluster", "broker")
+	dTopicPartitions = desc("topic_partitions", "Partitions of the topic.", "cluster", "topic")
+	dTopicUnderRepl  = desc("topic_under_replicated_partitions", "Under-replicated partitions of the topic.", "cluster", "topic")
+	dTopicMsgs       = desc("topic_messages_per_second", "Messages produced per second to the topic.", "cluster", "topic")
+	dTopicBytes      = desc("topic_bytes_per_second", "Bytes written per second to the topic.", "cluster", "topic")
+	dTopicLeaderSkew = desc("topic_leader_skew_percent", "Leader skew of the topic (CMAK definition).", "cluster", "topic")
+	dGroupLag        = desc("group_lag", "Messages the group has not consumed, per topic.", "cluster", "group", "topic")
+	dGroupLagSeconds = desc("group_lag_seconds", "Estimated seconds the group is behind, per topic.", "cluster", "group", "topic")
+	dGroupTotalLag   = desc("group_total_lag", "Messages the group has not consumed, over its topics.", "cluster", "group")
+	dGroupMembers    = desc("group_members", "Members of the group.", "cluster", "group")
+	dDroppedSeries   = desc("metrics_series_dropped", "Series left out of this scrape by the cardinality bounds.", "cluster", "kind")
+	allDescs         = []*prometheus.Desc{dClusterUp, dPartial, dPollDuration, dLastPoll, dSequence, dBrokers, dBrokersUp,
+		dController, dTopics, dPartitions, dUnderReplicated, dOffline, dUnderMinISR, dClusterMsgs, dClusterBytes, dClusterLag,
+		dBrokerUp, dBrokerLeaders, dBrokerReplicas, dBrokerLogBytes, dTopicPartitions, dTopicUnderRepl, dTopicMsgs, dTopicBytes,
+		dTopicLeaderSkew, dGroupLag, dGroupLagSeconds, dGroupTotalLag, dGroupMembers, dDroppedSeries}
+)
+
+func (cc *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+// Collect reads snapshots only; it never blocks on a cluster.
+func (cc *clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, sum := range cc.svc.Clusters() {
+		snap, err := cc.svc.Snapshot(sum.Name)
+		if err != nil { // removed between the two calls
+			continue
+		}
+		if snap == nil {
+			ch <- gauge(dClusterUp, 0, sum.Name)
+			continue
+		}
+		ch <- gauge(dClusterUp, 1, sum.Name)
+		cc.collectSnapshot(ch, sum.Name, snap)
+	}
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (cc *clusterCollector) collectSnapshot(ch chan<- prometheus.Metric, name string, snap *collector.Snapshot) {
+	t := snap.Totals
+	ci := snap.Cluster
+	ch <- gauge(dPartial, b2f(ci.Partial), name)
+	ch <- gauge(dPollDuration, ci.PollDuration.Seconds(), name)
+	ch <- gauge(dLastPoll, float64(ci.LastPoll.UnixMilli())/1000, name)
+	ch <- gauge(dSequence, float64(ci.Sequence), name)
+	ch <- gauge(dBrokers, float64(t.Brokers), name)
+	ch <- gauge(dBrokersUp, float64(t.BrokersUp), name)
+	ch <- gauge(dController, float64(ci.Controller), name)
+	ch <- gauge(dTopics, float64(t.Topics), name)
+	ch <- gauge(dPartitions, float64(t.Partitions), name)
+	ch <- gauge(dUnderReplicated, float64(t.UnderReplicated), name)
+	ch <- gauge(dOffline, float64(t.Offline), name)
+	ch <- gauge(dUnderMinISR, float64(t.UnderMinISR), name)
+	ch <- gauge(dClusterMsgs, t.MsgsPerSec, name)
+	ch <- gauge(dClusterBytes, t.BytesPerSec, name)
+	ch <- gauge(dClusterLag, float64(t.Lag), name)
+	for _, b := range snap.Brokers {
+		id := strconv.Itoa(int(b.ID))
+		ch <- gauge(dBrokerUp, b2f(b.Up), name, id)
+		ch <- gauge(dBrokerLeaders, float64(b.Leaders), name, id)
+		ch <- gauge(dBrokerReplicas, float64(b.Replicas), name, id)
+		if b.LogDirBytes >= 0 {
+			ch <- gauge(dBrokerLogBytes, float64(b.LogDirBytes), name, id)
+		}
+	}
+	topics := snap.Topics
+	if dropped := len(topics) - cc.limits.topics; dropped > 0 {
+		topics = topics[:cc.limits.topics]
+		ch <- gauge(dDroppedSeries, float64(dropped), name, "topic")
+	}
+	for _, tp := range topics {
+		ch <- gauge(dTopicPartitions, float64(len(tp.Partitions)), name, tp.Name)
+		ch <- gauge(dTopicUnderRepl, float64(tp.UnderReplicated), name, tp.Name)
+		ch <- gauge(dTopicMsgs, tp.MsgsPerSec, name, tp.Name)
+		ch <- gauge(dTopicBytes, tp.BytesPerSec, name, tp.Name)
+		ch <- gauge(dTopicLeaderSkew, tp.LeaderSkew, name, tp.Name)
+	}
+	groups := snap.Groups
+	if n := len(groups) - cc.limits.groups; n > 0 {
+		groups = groups[:cc.limits.groups]
+		ch <- gauge(dDroppedSeries, float64(n), name, "group")
+	}
+	budget, dropped := cc.limits.groupTopics, 0
+	for _, g := range groups {
+		ch <- gauge(dGroupTotalLag, float64(g.TotalLag), name, g.Name)
+		ch <- gauge(dGroupMembers, float64(len(g.Members)), name, g.Name)
+		for _, gt := range g.Topics {
+			if budget == 0 {
+				dropped++
+				continue
+			}
+			budget--
+			ch <- gauge(dGroupLag, float64(gt.Lag), name, g.Name, gt.Topic)
+			ch <- gauge(dGroupLagSeconds, gt.LagSeconds, name, g.Name, gt.Topic)
+		}
+	}
+	if dropped > 0 {
+		ch <- gauge(dDroppedSeries, float64(dropped), name, "group_topic")
+	}
+}
