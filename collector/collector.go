@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/admin/zkstatus"
 )
 
 // Collector polls one cluster. Its exported methods are safe for concurrent
@@ -625,6 +626,28 @@ func (c *Collector) refreshZK(ctx context.Context) {
 		errs = append(errs, err)
 	} else {
 		info.PendingReassignments, info.PendingElections, info.PendingDeletes = len(p.Reassignments), len(p.PreferredElection), p.DeleteTopics
+	}
+	info.Ensemble = make([]ZooKeeperServer, len(z.Servers))
+	var wg sync.WaitGroup
+	for i, addr := range z.Servers {
+		wg.Go(func() {
+			zs := ZooKeeperServer{Address: addr}
+			stats, err := zkstatus.Srvr(zctx, addr) // srvr needs no whitelist entry
+			if err != nil {
+				zs.Error = err.Error()
+			} else {
+				zs.OK, zs.Mode, zs.Version = true, string(stats.Mode), stats.Version
+				zs.AvgLatencyMs, zs.MaxLatencyMs = stats.AvgLatency, stats.MaxLatency
+				zs.Connections, zs.Outstanding, zs.NodeCount, zs.Zxid = stats.Connections, stats.Outstanding, stats.NodeCount, int64(stats.Zxid)
+			}
+			info.Ensemble[i] = zs
+		})
+	}
+	wg.Wait()
+	for _, zs := range info.Ensemble {
+		if !zs.OK {
+			errs = append(errs, errors.New(zs.Error))
+		}
 	}
 	info.Connected = z.Connected()
 	if len(errs) > 0 {

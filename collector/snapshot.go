@@ -59,6 +59,24 @@ type ZooKeeperInfo struct {
 	PendingDeletes       []string  `json:"pendingDeletes,omitempty"`
 	Error                string    `json:"error,omitempty"`
 	ReadAt               time.Time `json:"readAt"`
+	// Ensemble is each server's own view (its srvr answer).
+	Ensemble []ZooKeeperServer `json:"ensemble"`
+}
+
+// ZooKeeperServer is one ensemble member's answer to srvr; OK is false (and
+// Error set) when it did not answer or does not serve.
+type ZooKeeperServer struct {
+	Address      string  `json:"address"`
+	OK           bool    `json:"ok"`
+	Mode         string  `json:"mode,omitempty"` // leader, follower, observer, standalone
+	Version      string  `json:"version,omitempty"`
+	AvgLatencyMs float64 `json:"avgLatencyMs"`
+	MaxLatencyMs int64   `json:"maxLatencyMs"`
+	Connections  int64   `json:"connections"`
+	Outstanding  int64   `json:"outstanding"`
+	NodeCount    int64   `json:"nodeCount"`
+	Zxid         int64   `json:"zxid"`
+	Error        string  `json:"error,omitempty"`
 }
 
 // Broker is one broker as seen in this cycle.

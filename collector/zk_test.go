@@ -66,6 +66,9 @@ func TestZooKeeperStateInSnapshot(t *testing.T) {
 		!slices.Equal(z.RegisteredBrokers, []int32{0, 1}) || !slices.Equal(z.PendingDeletes, []string{"gone"}) {
 		t.Fatalf("zookeeper info %+v", z)
 	}
+	if len(z.Ensemble) != 1 || !z.Ensemble[0].OK || z.Ensemble[0].Mode != "standalone" || z.Ensemble[0].NodeCount < int64(len(nodes)) {
+		t.Fatalf("ensemble %+v", z.Ensemble)
+	}
 	if s.Cluster.Name != "zkc" {
 		t.Errorf("cluster name defaults to the client's: %q", s.Cluster.Name)
 	}
