@@ -1,0 +1,206 @@
+package broker
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The kadm calls the console and operators use, against one broker.
+func TestKadmAdminCalls(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), func(c *Config) { c.Rack = "rack-a" })
+	ctx := testCtx(t, 60*time.Second)
+	// kgo serves kadm's Metadata from a cache younger than MetadataMinAge.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+
+	brokers, err := adm.ListBrokers(ctx)
+	if err != nil || len(brokers) != 1 || brokers[0].NodeID != 0 || brokers[0].Rack == nil || *brokers[0].Rack != "rack-a" {
+		t.Fatalf("list brokers: %v %+v", err, brokers)
+	}
+	md, err := adm.BrokerMetadata(ctx)
+	if err != nil || md.Controller != 0 || md.Cluster == "" {
+		t.Fatalf("metadata: %v %+v", err, md)
+	}
+
+	if _, err := adm.CreateTopic(ctx, 2, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, "adm"); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := adm.CreateTopic(ctx, 1, 3, nil, "too-many-replicas")
+	if err == nil && bad.Err == nil {
+		t.Fatal("replication factor 3 on one broker was accepted")
+	}
+	bad, err = adm.CreateTopic(ctx, 1, 1, map[string]*string{"retention.ms": kadm.StringPtr("soon")}, "bad-config")
+	if err == nil && bad.Err == nil {
+		t.Fatal("retention.ms=soon was accepted")
+	}
+
+	// Records at known timestamps for ListOffsetsAfterMilli.
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	var recs []*kgo.Record
+	for i := 0; i < 10; i++ {
+		recs = append(recs, &kgo.Record{Topic: "adm", Partition: 0, Value: []byte(fmt.Sprint(i)), Timestamp: base.Add(time.Duration(i) * time.Minute)})
+	}
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pcl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pcl.Close()
+
+	after, err := adm.ListOffsetsAfterMilli(ctx, base.Add(4*time.Minute+time.Second).UnixMilli(), "adm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := after.Lookup("adm", 0); o.Err != nil || o.Offset != 5 {
+		t.Fatalf("offset after minute 4: %+v, want 5", o)
+	}
+	ends, err := adm.ListEndOffsets(ctx, "adm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := ends.Lookup("adm", 0); o.Offset != 10 {
+		t.Fatalf("end offset %+v, want 10", o)
+	}
+
+	del := kadm.Offsets{}
+	del.Add(kadm.Offset{Topic: "adm", Partition: 0, At: 3})
+	dr, err := adm.DeleteRecords(ctx, del)
+	if err != nil || dr.Error() != nil {
+		t.Fatalf("delete records: %v %v", err, dr.Error())
+	}
+	starts, err := adm.ListStartOffsets(ctx, "adm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := starts.Lookup("adm", 0); o.Offset != 3 {
+		t.Fatalf("start offset after DeleteRecords: %+v, want 3", o)
+	}
+
+	ac, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+		{Op: kadm.SetConfig, Name: "retention.ms", Value: kadm.StringPtr("1234567")},
+		{Op: kadm.SetConfig, Name: "max.message.bytes", Value: kadm.StringPtr("2000000")},
+	}, "adm")
+	if err != nil || ac[0].Err != nil {
+		t.Fatalf("incremental alter: %v %+v", err, ac)
+	}
+	ac, err = adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: "max.message.bytes"}}, "adm")
+	if err != nil || ac[0].Err != nil {
+		t.Fatalf("incremental delete: %v %+v", err, ac)
+	}
+	rc, err := adm.DescribeTopicConfigs(ctx, "adm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs, _ := rc.On("adm", nil)
+	vals := map[string]kadm.Config{}
+	for _, c := range cfgs.Configs {
+		vals[c.Key] = c
+	}
+	if c := vals["retention.ms"]; c.MaybeValue() != "1234567" || c.Source != 1 {
+		t.Fatalf("retention.ms: %+v", c)
+	}
+	if c := vals["max.message.bytes"]; c.MaybeValue() != "1048588" || c.Source != 5 {
+		t.Fatalf("max.message.bytes after delete: %+v (want the default)", c)
+	}
+	if c := vals["cleanup.policy"]; c.MaybeValue() != "delete" {
+		t.Fatalf("cleanup.policy: %+v", c)
+	}
+	bc, err := adm.DescribeBrokerConfigs(ctx, 0)
+	if err != nil || len(bc) != 1 || len(bc[0].Configs) == 0 {
+		t.Fatalf("broker configs: %v %+v", err, bc)
+	}
+
+	cp, err := adm.CreatePartitions(ctx, 2, "adm")
+	if err != nil || cp["adm"].Err != nil {
+		t.Fatalf("create partitions: %v %+v", err, cp)
+	}
+	td, err := adm.ListTopics(ctx, "adm")
+	if err != nil || len(td["adm"].Partitions) != 4 {
+		t.Fatalf("topic after create partitions: %v %+v", err, td["adm"])
+	}
+
+	dirs, err := adm.DescribeBrokerLogDirs(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		if d.Err != nil {
+			t.Fatalf("log dir %s: %v", d.Dir, d.Err)
+		}
+		for _, ps := range d.Topics {
+			for _, p := range ps {
+				if p.Topic == "adm" && p.Partition == 0 && p.Size > 0 {
+					found = true
+				}
+			}
+		}
+	})
+	if !found {
+		t.Fatalf("adm/0 not in DescribeLogDirs: %+v", dirs)
+	}
+
+	// Groups: commit, describe, delete offsets, delete group.
+	commits := kadm.Offsets{}
+	commits.Add(kadm.Offset{Topic: "adm", Partition: 0, At: 7, LeaderEpoch: -1})
+	commits.Add(kadm.Offset{Topic: "adm", Partition: 1, At: 0, LeaderEpoch: -1})
+	if r, err := adm.CommitOffsets(ctx, "adm-group", commits); err != nil || r.Error() != nil {
+		t.Fatalf("commit: %v %v", err, r.Error())
+	}
+	lags, err := adm.Lag(ctx, "adm-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := lags["adm-group"].Lag.Lookup("adm", 0); !ok || l.Lag != 3 {
+		t.Fatalf("lag of adm/0: %+v, want 3", l)
+	}
+	groups, err := adm.ListGroups(ctx)
+	if err != nil || len(groups.Groups()) != 1 {
+		t.Fatalf("list groups: %v %+v", err, groups)
+	}
+	ts := kadm.TopicsSet{}
+	ts.Add("adm", 1)
+	if r, err := adm.DeleteOffsets(ctx, "adm-group", ts); err != nil || r.Error() != nil {
+		t.Fatalf("delete offsets: %v %v", err, r.Error())
+	}
+	offs, err := adm.FetchOffsets(ctx, "adm-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := offs.Lookup("adm", 1); ok {
+		t.Fatal("offset of adm/1 still committed after DeleteOffsets")
+	}
+	if r, err := adm.DeleteGroup(ctx, "adm-group"); err != nil || r.Err != nil {
+		t.Fatalf("delete group: %v %+v", err, r)
+	}
+	if g, err := adm.DescribeGroups(ctx, "adm-group"); err != nil || g["adm-group"].State != "Dead" {
+		t.Fatalf("deleted group described as %+v (%v), want Dead", g["adm-group"], err)
+	}
+
+	if r, err := adm.DeleteTopics(ctx, "adm"); err != nil || r["adm"].Err != nil {
+		t.Fatalf("delete topic: %v %+v", err, r)
+	}
+	if r, err := adm.DeleteTopics(ctx, "__consumer_offsets"); err == nil && r["__consumer_offsets"].Err == nil {
+		t.Fatal("deleting __consumer_offsets was accepted")
+	}
+	waitFor(t, 5*time.Second, func() error {
+		td, err := adm.ListTopics(ctx)
+		if err != nil {
+			return err
+		}
+		if td.Has("adm") {
+			return fmt.Errorf("adm still listed after deletion")
+		}
+		return nil
+	})
+}
