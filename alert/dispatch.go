@@ -187,6 +187,7 @@ func (d *dispatcher) work(ctx context.Context, q *queue) {
 		case <-ctx.Done():
 			return
 		case <-q.quit:
+			d.drain(q)
 			return
 		case j := <-q.ch:
 			name, typ, _ := q.current()
@@ -195,6 +196,23 @@ func (d *dispatcher) work(ctx context.Context, q *queue) {
 			if j.done != nil {
 				j.done(err)
 			}
+		}
+	}
+}
+
+// drain gives up the jobs of a removed channel, reporting each.
+func (d *dispatcher) drain(q *queue) {
+	name, typ, _ := q.current()
+	for {
+		select {
+		case j := <-q.ch:
+			d.queued.WithLabelValues(name, string(typ)).Dec()
+			d.dropped.WithLabelValues(name, string(typ)).Inc()
+			if j.done != nil {
+				j.done(fmt.Errorf("channel %s was removed or disabled before delivery", name))
+			}
+		default:
+			return
 		}
 	}
 }

@@ -151,8 +151,12 @@ func evalLagStatus(r Rule, c evalContext) []finding {
 			}
 			worst := StatusOK
 			var bad []windowPart
+			incomplete := false
 			for _, p := range gt.Partitions {
 				h := c.hist.parts[gtpKey{g.Name, gt.Topic, p.Partition}]
+				if p.Lag != 0 && (h == nil || h.len() < r.WindowSamples) {
+					incomplete = true // after a restart, or a new partition; no lag is OK for sure
+				}
 				if h == nil {
 					continue
 				}
@@ -166,6 +170,12 @@ func evalLagStatus(r Rule, c evalContext) []finding {
 				}
 			}
 			if worst.Level() < minLevel {
+				labels := groupTopicLabels(g.Name, gt.Topic)
+				if incomplete && c.firing(labels) {
+					// Too little history to judge (the evaluator restarted):
+					// keep a firing alert rather than resolve it falsely.
+					out = append(out, finding{labels: labels, unknown: true})
+				}
 				continue
 			}
 			sort.SliceStable(bad, func(i, j int) bool { return statusRank(bad[i].Status) > statusRank(bad[j].Status) })
@@ -444,7 +454,13 @@ func evalTopicRate(r Rule, c evalContext) []finding {
 		}
 		pts := h.last(r.WindowSamples)
 		firing := c.firing(labels)
-		if len(pts) < r.WindowSamples || (!c.hist.produced[t.Name] && !firing) {
+		if len(pts) < r.WindowSamples {
+			if firing { // too little history (restart): keep the alert as it is
+				out = append(out, finding{labels: labels, unknown: true})
+			}
+			continue
+		}
+		if !c.hist.produced[t.Name] && !firing {
 			continue
 		}
 		zero, known := true, true

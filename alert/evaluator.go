@@ -166,6 +166,8 @@ type Evaluator struct {
 	wg      sync.WaitGroup
 	sources []*watch
 
+	reloadMu sync.Mutex // serialises Reload, so an older read never overwrites a newer one
+
 	mu           sync.Mutex // guards everything below
 	loaded       bool
 	rules        map[int64]Rule
@@ -315,6 +317,8 @@ func (e *Evaluator) storeCtx(ctx context.Context) (context.Context, context.Canc
 // Reload re-reads rules and channels from the store now. Alerts of rules
 // that were deleted or disabled are resolved without a notification.
 func (e *Evaluator) Reload(ctx context.Context) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
 	sctx, cancel := e.storeCtx(ctx)
 	defer cancel()
 	srules, err := e.store.AlertRules(sctx)
@@ -488,6 +492,11 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 	}
 	for fp, a := range e.alerts {
 		if a.cluster != name || seen[fp] {
+			continue
+		}
+		if s.Cluster.Partial && a.rule.Kind.usesGroup() {
+			// A failed OffsetFetch or group listing drops groups from a
+			// partial snapshot: their absence is no evidence of recovery.
 			continue
 		}
 		if err := e.deactivate(ctx, fp, a, now); err != nil {

@@ -324,3 +324,66 @@ func TestDeadReceiverDoesNotBlockObserve(t *testing.T) {
 	}
 	close(l.rcv.block)
 }
+
+func TestRestartKeepsWindowAlerts(t *testing.T) {
+	clock := newFakeClock()
+	path := filepath.Join(t.TempDir(), "osprey.db")
+	st := openTestStore(t, path)
+	rcv := newReceiver(t)
+	ch := mustChannel(t, st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL})
+	mustRule(t, st, RuleInput{Name: "status", Kind: KindLagStatus, Threshold: 2, ChannelIDs: []int64{ch}})
+	stopped := func(i int64) *collector.Snapshot {
+		return newSnap("c1", clock.Advance(15*time.Second)).topic("t", 1100+i*100).group("g", "Empty", 0, "t", [2]int64{1000, 1100 + i*100}).build()
+	}
+	ev1, _ := newTestEvaluator(t, st, clock)
+	i := int64(0)
+	for ; i < 10; i++ {
+		if err := ev1.Observe(context.Background(), stopped(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "STOP alert", func() bool { return len(rcv.requests()) == 1 })
+	ev1.Stop()
+
+	// After a restart the window is empty: the alert must hold, not resolve.
+	ev2, _ := newTestEvaluator(t, openTestStore(t, path), clock)
+	for ; i < 15; i++ {
+		if err := ev2.Observe(context.Background(), stopped(i)); err != nil {
+			t.Fatal(err)
+		}
+		if a := ev2.Active(); len(a) != 1 || a[0].State != "firing" {
+			t.Fatalf("after restart, cycle %d: active = %+v", i, a)
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("%d notifications, want 1", n)
+	}
+	caughtUp := newSnap("c1", clock.Advance(15*time.Second)).topic("t", 3000).group("g", "Stable", 1, "t", [2]int64{3000, 3000}).build()
+	if err := ev2.Observe(context.Background(), caughtUp); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resolved", func() bool { return len(rcv.requests()) == 2 })
+	if n := rcv.notifications(t)[1]; n.State != StateResolved {
+		t.Fatalf("notification %+v", n)
+	}
+}
+
+func TestPartialSnapshotDoesNotResolveLag(t *testing.T) {
+	l := newLifecycle(t, RuleInput{})
+	l.observe(lagSnap(l.now(), 500))
+	l.expectFiring(1)
+	// OffsetFetch failed: the group is missing from a partial snapshot.
+	partial := newSnap("c1", l.now()).topic("orders", 1000).build()
+	partial.Cluster.Partial = true
+	partial.Cluster.Errors = []collector.PollError{{Source: "offsetFetch", Broker: 1, Message: "injected"}}
+	l.observe(partial)
+	l.expectFiring(1)
+	// A complete snapshot without the group (its offsets were deleted): resolved.
+	l.observe(newSnap("c1", l.now()).topic("orders", 1000).build())
+	l.expectFiring(0)
+	got := l.waitNotifications(2)
+	if got[1].State != StateResolved {
+		t.Fatalf("notification %+v", got[1])
+	}
+}

@@ -103,23 +103,21 @@ func (n Notification) Text() string {
 // Markdown is the body for robots that render markdown (DingTalk, WeCom).
 func (n Notification) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n", mdEscape(n.Title()))
+	// No escaping: neither robot documents backslash escapes, so they would
+	// show literally; an underscore pair in a name at worst renders italic.
+	fmt.Fprintf(&b, "### %s\n\n", n.Title())
 	if n.Summary != "" {
-		fmt.Fprintf(&b, "%s\n\n", mdEscape(n.Summary))
+		fmt.Fprintf(&b, "%s\n\n", n.Summary)
 	}
 	for _, l := range n.lines() {
 		if l[0] == "Link" {
-			fmt.Fprintf(&b, "- **Link**: [%s](%s)\n", mdEscape(l[1]), l[1])
+			fmt.Fprintf(&b, "- **Link**: [%s](%s)\n", l[1], l[1])
 			continue
 		}
-		fmt.Fprintf(&b, "- **%s**: %s\n", l[0], mdEscape(l[1]))
+		fmt.Fprintf(&b, "- **%s**: %s\n", l[0], l[1])
 	}
 	return b.String()
 }
-
-var mdReplacer = strings.NewReplacer("*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`")
-
-func mdEscape(s string) string { return mdReplacer.Replace(s) }
 
 // consoleLink is the console page for an alert's subject.
 func consoleLink(base, cluster string, labels map[string]string) string {
