@@ -54,9 +54,10 @@ func New(opts Options) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	s := &Server{opts: opts, svc: opts.Service, engine: e, limiter: newLoginLimiter(10, 5*time.Minute)}
-	e.Use(s.recoverer(), s.accessLog(), securityHeaders(), s.identify())
+	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	s.registerMetrics(e)
 
 	api := e.Group("/api/v1")
 	api.GET("/clusters", s.listClusters)
@@ -78,6 +79,9 @@ func New(opts Options) *Server {
 	cl.GET("/groups/:group", s.getGroup)
 	cl.POST("/groups/:group/offsets", s.require(service.RoleOperator, "group.offsets.reset"), s.resetOffsets)
 	cl.DELETE("/groups/:group", s.require(service.RoleAdmin, "group.delete"), s.deleteGroup)
+
+	s.registerOps(api)
+	s.registerEvents(api)
 
 	api.POST("/auth/login", s.login)
 	api.POST("/auth/logout", s.logout)
@@ -116,6 +120,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// Event streams never end by themselves; close them when shutdown starts.
+	hs.RegisterOnShutdown(s.closeEvents)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
