@@ -57,6 +57,9 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 		return nil, errDeferred
 	}
 	fr.close()
+	// Tracked by b.wg (this runs on a connection goroutine, which holds a
+	// count, so Add cannot race with Close's Wait reaching zero).
+	b.wg.Add(1)
 	go b.longPoll(r, req, wait)
 	return nil, errDeferred
 }
@@ -65,6 +68,7 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 // wait is over, then answers. It runs in its own goroutine and ends with
 // the connection or the broker.
 func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration) {
+	defer b.wg.Done()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {

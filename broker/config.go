@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/osprey-kafka/osprey/broker/storage"
 )
 
 // Config is one broker's configuration. Field comments give the Apache Kafka
@@ -34,7 +36,10 @@ type Config struct {
 	LogRetentionBytes      int64         // log.retention.bytes; <0 = unlimited
 	LogRetentionCheck      time.Duration // log.retention.check.interval.ms
 	LogIndexIntervalBytes  int32         // log.index.interval.bytes
-	LogFlushIntervalMsgs   int64         // log.flush.interval.messages (accepted; fsync policy belongs to storage)
+	LogFlushIntervalMsgs   int64         // log.flush.interval.messages (fsync after this many messages)
+	LogFlushInterval       time.Duration // log.flush.interval.ms (fsync after this long)
+	LogCleanupPolicy       string        // log.cleanup.policy (delete, compact, compact,delete)
+	LogMessageTimestamp    string        // log.message.timestamp.type (CreateTime, LogAppendTime)
 	AutoCreateTopics       bool          // auto.create.topics.enable
 	DeleteTopicEnable      bool          // delete.topic.enable
 	MessageMaxBytes        int32         // message.max.bytes
@@ -75,6 +80,10 @@ func DefaultConfig() Config {
 		GroupInitialRebalanceDelay: 3 * time.Second,
 		GroupMinSessionTimeout:     6 * time.Second,
 		GroupMaxSessionTimeout:     30 * time.Minute,
+		LogFlushIntervalMsgs:       math.MaxInt64,
+		LogFlushInterval:           -1,
+		LogCleanupPolicy:           "delete",
+		LogMessageTimestamp:        "CreateTime",
 	}
 }
 
@@ -85,12 +94,12 @@ var knownIgnored = map[string]bool{
 	"socket.receive.buffer.bytes": true, "num.recovery.threads.per.data.dir": true,
 	"offsets.topic.replication.factor": true, "transaction.state.log.replication.factor": true,
 	"transaction.state.log.min.isr": true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
-	"log.flush.interval.ms": true, "listener.security.protocol.map": true, "inter.broker.listener.name": true,
+	"listener.security.protocol.map": true, "inter.broker.listener.name": true,
 	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
-	"controlled.shutdown.enable": true, "log.cleaner.enable": true, "log.cleanup.policy": true,
+	"controlled.shutdown.enable": true, "log.cleaner.enable": true,
 	"compression.type": true, "node.id": true, "process.roles": true, "controller.quorum.voters": true,
 	"controller.listener.names": true, "leader.imbalance.per.broker.percentage": true,
-	"leader.imbalance.check.interval.seconds": true, "log.message.timestamp.type": true,
+	"leader.imbalance.check.interval.seconds": true,
 }
 
 // ParseProperties reads a Java-style properties stream (key=value or
@@ -220,6 +229,18 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			cfg.LogIndexIntervalBytes, err = parseInt32(v, 0, math.MaxInt32)
 		case "log.flush.interval.messages":
 			cfg.LogFlushIntervalMsgs, err = parseInt64(v, 1)
+		case "log.flush.interval.ms":
+			var n int64
+			n, err = parseInt64(v, 0)
+			cfg.LogFlushInterval = time.Duration(n) * time.Millisecond
+		case "log.cleanup.policy":
+			cfg.LogCleanupPolicy = v
+			_, err = storage.DefaultConfig().WithOverrides(map[string]string{"cleanup.policy": v})
+		case "log.message.timestamp.type":
+			cfg.LogMessageTimestamp = v
+			if v != storage.CreateTime && v != storage.LogAppendTime {
+				err = fmt.Errorf("want CreateTime or LogAppendTime")
+			}
 		case "auto.create.topics.enable":
 			cfg.AutoCreateTopics, err = strconv.ParseBool(v)
 		case "delete.topic.enable":
@@ -300,6 +321,15 @@ func (c Config) Validate() error {
 	}
 	if c.SocketRequestMaxBytes < minHeaderBytes {
 		return fmt.Errorf("property socket.request.max.bytes: too small")
+	}
+	if c.OffsetsTopicPartitions < 1 {
+		return fmt.Errorf("property offsets.topic.num.partitions: must be at least 1")
+	}
+	if c.LogRetentionCheck <= 0 {
+		return fmt.Errorf("property log.retention.check.interval.ms: must be positive")
+	}
+	if err := c.brokerLogDefaults().Validate(); err != nil {
+		return fmt.Errorf("log properties: %w", err)
 	}
 	return nil
 }

@@ -73,6 +73,20 @@ func (c Config) brokerLogDefaults() storage.Config {
 	sc.RetentionBytes = c.LogRetentionBytes
 	sc.IndexIntervalBytes = c.LogIndexIntervalBytes
 	sc.MaxMessageBytes = c.MessageMaxBytes
+	// Zero values (a Config not built from DefaultConfig) keep storage's
+	// defaults.
+	if c.LogFlushIntervalMsgs > 0 {
+		sc.FlushMessages = c.LogFlushIntervalMsgs
+	}
+	if c.LogFlushInterval > 0 {
+		sc.FlushMs = c.LogFlushInterval.Milliseconds()
+	}
+	if c.LogCleanupPolicy != "" {
+		sc.CleanupPolicy = c.LogCleanupPolicy
+	}
+	if c.LogMessageTimestamp != "" {
+		sc.MessageTimestampType = c.LogMessageTimestamp
+	}
 	return sc
 }
 
