@@ -72,6 +72,10 @@ type pollState struct {
 	zkAt time.Time
 	zk   *ZooKeeperInfo
 
+	quorum            *QuorumInfo
+	quorumAt          time.Time
+	quorumUnsupported bool // DescribeQuorum is not asked again once refused
+
 	known map[int32]Broker // every broker seen, for marking missing ones down
 }
 
@@ -338,6 +342,9 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 			fail("logDirs", b, errors.New(e))
 		}
 	}
+	if !st.quorumUnsupported && (force || due(st.quorumAt, c.cfg.GroupsInterval, began)) {
+		c.refreshQuorum(ctx, fail)
+	}
 	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
 		c.refreshZK(ctx)
 	}
@@ -355,6 +362,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 		z := *st.zk
 		s.Cluster.ZooKeeper = &z
 	}
+	s.Cluster.Quorum = st.quorum // never modified after creation
 	c.publish(ctx, s)
 	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(errs))
 	return s
@@ -598,6 +606,35 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 		}
 	}
 	c.st.minISR = m
+}
+
+func (c *Collector) refreshQuorum(ctx context.Context, fail func(string, int32, error)) {
+	st := &c.st
+	qctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	q, err := c.client.DescribeQuorum(qctx)
+	st.quorumAt = time.Now()
+	switch {
+	case errors.Is(err, admin.ErrUnsupported):
+		st.quorumUnsupported = true // ZooKeeper mode, or a broker before 3.3
+		return
+	case err != nil:
+		fail("quorum", -1, err)
+		return
+	}
+	conv := func(in []admin.QuorumReplica) []QuorumReplica {
+		out := make([]QuorumReplica, 0, len(in))
+		for _, r := range in {
+			qr := QuorumReplica{ID: r.ID, LogEndOffset: r.LogEndOffset, Lag: max(q.HighWatermark-r.LogEndOffset, 0)}
+			if r.LastCaughtUpTimestamp > 0 {
+				qr.LastCaughtUp = time.UnixMilli(r.LastCaughtUpTimestamp)
+			}
+			out = append(out, qr)
+		}
+		return out
+	}
+	st.quorum = &QuorumInfo{LeaderID: q.LeaderID, LeaderEpoch: q.LeaderEpoch, HighWatermark: q.HighWatermark,
+		Voters: conv(q.Voters), Observers: conv(q.Observers), ReadAt: st.quorumAt}
 }
 
 func (c *Collector) refreshZK(ctx context.Context) {

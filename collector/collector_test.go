@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -112,6 +113,9 @@ func TestSnapshotMatchesCluster(t *testing.T) {
 	s := e.col.PollNow(ctx)
 	if s.Cluster.Partial {
 		t.Fatalf("unexpected errors: %+v", s.Cluster.Errors)
+	}
+	if s.Cluster.Quorum != nil || s.Cluster.ZooKeeper != nil {
+		t.Errorf("kfake has neither a KRaft quorum API nor ZooKeeper: %+v %+v", s.Cluster.Quorum, s.Cluster.ZooKeeper)
 	}
 	if s.Cluster.ID != "kc-1" || s.Cluster.Name != "test" || s.Cluster.Controller < 0 {
 		t.Fatalf("cluster info %+v", s.Cluster)
@@ -604,5 +608,72 @@ func TestCommittedOffsetsKeptWhenCoordinatorFails(t *testing.T) {
 	}
 	if b, _ := s.Broker(coord); !s.Cluster.Partial || b.Up {
 		t.Fatalf("coordinator failure not reported: partial %v broker %+v", s.Cluster.Partial, b)
+	}
+}
+
+// TestDegradedPartitions feeds the collector a Metadata answer in which one
+// partition lost a follower from its ISR and one has no leader (kfake itself
+// always reports full ISRs), and checks the flags and totals.
+func TestDegradedPartitions(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(3, "d"))
+	ctx := testCtx(t)
+	md, err := e.ac.Metadata(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ac.AlterTopicConfigs(ctx, "d", map[string]string{"min.insync.replicas": "2"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.kc.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		e.kc.KeepControl()
+		resp := kmsg.NewPtrMetadataResponse()
+		resp.Version = req.GetVersion()
+		resp.ClusterID = kmsg.StringPtr("degraded")
+		resp.ControllerID = md.ControllerID
+		for _, b := range md.Brokers {
+			mb := kmsg.NewMetadataResponseBroker()
+			mb.NodeID, mb.Host, mb.Port = b.ID, b.Host, b.Port
+			resp.Brokers = append(resp.Brokers, mb)
+		}
+		mt := kmsg.NewMetadataResponseTopic()
+		mt.Topic = kmsg.StringPtr("d")
+		for p := int32(0); p < 3; p++ {
+			mp := kmsg.NewMetadataResponseTopicPartition()
+			mp.Partition = p
+			leader := e.kc.LeaderFor("d", p)
+			other := (leader + 1) % 3
+			mp.Leader, mp.Replicas, mp.ISR = leader, []int32{leader, other}, []int32{leader, other}
+			switch p {
+			case 0: // follower fell out of the ISR
+				mp.ISR = []int32{leader}
+			case 1: // no leader
+				mp.Leader, mp.ISR, mp.OfflineReplicas = -1, nil, []int32{leader, other}
+				mp.ErrorCode = kerr.LeaderNotAvailable.Code
+			}
+			mt.Partitions = append(mt.Partitions, mp)
+		}
+		resp.Topics = append(resp.Topics, mt)
+		return resp, nil, true
+	})
+	s := e.col.PollNow(ctx)
+	tp, ok := s.Topic("d")
+	if !ok {
+		t.Fatalf("topic d missing: %+v", s.Cluster.Errors)
+	}
+	p0, p1, p2 := tp.Partitions[0], tp.Partitions[1], tp.Partitions[2]
+	if !p0.UnderReplicated || p0.Offline || !p0.UnderMinISR {
+		t.Errorf("p0 (ISR 1 of 2, min ISR 2): %+v", p0)
+	}
+	if !p1.Offline || !p1.UnderReplicated || p1.EndOffset != -1 || p1.Error == "" {
+		t.Errorf("p1 (no leader): %+v", p1)
+	}
+	if p2.UnderReplicated || p2.Offline || p2.UnderMinISR {
+		t.Errorf("p2 (healthy): %+v", p2)
+	}
+	if tp.MinISR != 2 || tp.UnderReplicated != 2 || tp.Offline != 1 || tp.UnderMinISR != 2 {
+		t.Errorf("topic: minISR %d under %d offline %d underMinISR %d, want 2 2 1 2", tp.MinISR, tp.UnderReplicated, tp.Offline, tp.UnderMinISR)
+	}
+	if s.Totals.UnderReplicated != 2 || s.Totals.Offline != 1 || s.Cluster.ID != "degraded" {
+		t.Errorf("totals %+v id %q", s.Totals, s.Cluster.ID)
 	}
 }
