@@ -95,7 +95,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("database driver %q is not supported: use sqlite or mysql", opts.Driver)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", what, err)
+		// gorm's MySQL dialector pings while opening, so this is usually an unreachable server.
+		return nil, fmt.Errorf("cannot reach %s: %w", what, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
