@@ -181,7 +181,7 @@ func TestCloseEventsEndsStreams(t *testing.T) {
 	c.nextNamed("snapshot", 5*time.Second)
 	f.srv.closeEvents()
 	select {
-	case _, ok := <-drain(c.lines):
+	case _, ok := <-drainLines(c.lines):
 		if ok {
 			t.Fatal("stream still open after closeEvents")
 		}
@@ -200,8 +200,8 @@ func TestCloseEventsEndsStreams(t *testing.T) {
 	}
 }
 
-// drain discards lines and reports the end of the stream.
-func drain(lines chan string) chan string {
+// drainLines discards lines and reports the end of the stream.
+func drainLines(lines chan string) chan string {
 	out := make(chan string)
 	go func() {
 		for range lines {
@@ -210,4 +210,3 @@ func drain(lines chan string) chan string {
 	}()
 	return out
 }
-

@@ -112,41 +112,41 @@ type clusterCollector struct {
 	limits seriesLimits
 }
 
-func desc(name, help string, labels ...string) *prometheus.Desc {
+func metricDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("osprey_"+name, help, labels, nil)
 }
 
 var (
-	dClusterUp       = desc("cluster_snapshot_available", "1 when the cluster has been polled at least once.", "cluster")
-	dPartial         = desc("cluster_poll_partial", "1 when part of the last poll failed.", "cluster")
-	dPollDuration    = desc("cluster_poll_duration_seconds", "Duration of the last poll cycle.", "cluster")
-	dLastPoll        = desc("cluster_last_poll_timestamp_seconds", "Unix time of the last poll.", "cluster")
-	dSequence        = desc("cluster_snapshot_sequence", "Sequence number of the latest snapshot.", "cluster")
-	dBrokers         = desc("cluster_brokers", "Brokers known.", "cluster")
-	dBrokersUp       = desc("cluster_brokers_up", "Brokers up.", "cluster")
-	dController      = desc("cluster_controller_id", "Id of the active controller (-1 unknown).", "cluster")
-	dTopics          = desc("cluster_topics", "Topics.", "cluster")
-	dPartitions      = desc("cluster_partitions", "Partitions.", "cluster")
-	dUnderReplicated = desc("cluster_under_replicated_partitions", "Partitions whose ISR is smaller than their replica set.", "cluster")
-	dOffline         = desc("cluster_offline_partitions", "Partitions without a leader.", "cluster")
-	dUnderMinISR     = desc("cluster_under_min_isr_partitions", "Partitions whose ISR is below min.insync.replicas.", "cluster")
-	dClusterMsgs     = desc("cluster_messages_per_second", "Messages produced per second over the cluster.", "cluster")
-	dClusterBytes    = desc("cluster_bytes_per_second", "Bytes written per second over the cluster.", "cluster")
-	dClusterLag      = desc("cluster_consumer_lag", "Sum of every group's lag.", "cluster")
-	dBrokerUp        = desc("broker_up", "1 when the broker answered the last poll.", "cluster", "broker")
-	dBrokerLeaders   = desc("broker_leader_partitions", "Partitions the broker leads.", "cluster", "broker")
-	dBrokerReplicas  = desc("broker_replica_partitions", "Replicas the broker holds.", "cluster", "broker")
-	dBrokerLogBytes  = desc("broker_log_dir_bytes", "Bytes in the broker's log directories.", "cluster", "broker")
-	dTopicPartitions = desc("topic_partitions", "Partitions of the topic.", "cluster", "topic")
-	dTopicUnderRepl  = desc("topic_under_replicated_partitions", "Under-replicated partitions of the topic.", "cluster", "topic")
-	dTopicMsgs       = desc("topic_messages_per_second", "Messages produced per second to the topic.", "cluster", "topic")
-	dTopicBytes      = desc("topic_bytes_per_second", "Bytes written per second to the topic.", "cluster", "topic")
-	dTopicLeaderSkew = desc("topic_leader_skew_percent", "Leader skew of the topic (CMAK definition).", "cluster", "topic")
-	dGroupLag        = desc("group_lag", "Messages the group has not consumed, per topic.", "cluster", "group", "topic")
-	dGroupLagSeconds = desc("group_lag_seconds", "Estimated seconds the group is behind, per topic.", "cluster", "group", "topic")
-	dGroupTotalLag   = desc("group_total_lag", "Messages the group has not consumed, over its topics.", "cluster", "group")
-	dGroupMembers    = desc("group_members", "Members of the group.", "cluster", "group")
-	dDroppedSeries   = desc("metrics_series_dropped", "Series left out of this scrape by the cardinality bounds.", "cluster", "kind")
+	dClusterUp       = metricDesc("cluster_snapshot_available", "1 when the cluster has been polled at least once.", "cluster")
+	dPartial         = metricDesc("cluster_poll_partial", "1 when part of the last poll failed.", "cluster")
+	dPollDuration    = metricDesc("cluster_poll_duration_seconds", "Duration of the last poll cycle.", "cluster")
+	dLastPoll        = metricDesc("cluster_last_poll_timestamp_seconds", "Unix time of the last poll.", "cluster")
+	dSequence        = metricDesc("cluster_snapshot_sequence", "Sequence number of the latest snapshot.", "cluster")
+	dBrokers         = metricDesc("cluster_brokers", "Brokers known.", "cluster")
+	dBrokersUp       = metricDesc("cluster_brokers_up", "Brokers up.", "cluster")
+	dController      = metricDesc("cluster_controller_id", "Id of the active controller (-1 unknown).", "cluster")
+	dTopics          = metricDesc("cluster_topics", "Topics.", "cluster")
+	dPartitions      = metricDesc("cluster_partitions", "Partitions.", "cluster")
+	dUnderReplicated = metricDesc("cluster_under_replicated_partitions", "Partitions whose ISR is smaller than their replica set.", "cluster")
+	dOffline         = metricDesc("cluster_offline_partitions", "Partitions without a leader.", "cluster")
+	dUnderMinISR     = metricDesc("cluster_under_min_isr_partitions", "Partitions whose ISR is below min.insync.replicas.", "cluster")
+	dClusterMsgs     = metricDesc("cluster_messages_per_second", "Messages produced per second over the cluster.", "cluster")
+	dClusterBytes    = metricDesc("cluster_bytes_per_second", "Bytes written per second over the cluster.", "cluster")
+	dClusterLag      = metricDesc("cluster_consumer_lag", "Sum of every group's lag.", "cluster")
+	dBrokerUp        = metricDesc("broker_up", "1 when the broker answered the last poll.", "cluster", "broker")
+	dBrokerLeaders   = metricDesc("broker_leader_partitions", "Partitions the broker leads.", "cluster", "broker")
+	dBrokerReplicas  = metricDesc("broker_replica_partitions", "Replicas the broker holds.", "cluster", "broker")
+	dBrokerLogBytes  = metricDesc("broker_log_dir_bytes", "Bytes in the broker's log directories.", "cluster", "broker")
+	dTopicPartitions = metricDesc("topic_partitions", "Partitions of the topic.", "cluster", "topic")
+	dTopicUnderRepl  = metricDesc("topic_under_replicated_partitions", "Under-replicated partitions of the topic.", "cluster", "topic")
+	dTopicMsgs       = metricDesc("topic_messages_per_second", "Messages produced per second to the topic.", "cluster", "topic")
+	dTopicBytes      = metricDesc("topic_bytes_per_second", "Bytes written per second to the topic.", "cluster", "topic")
+	dTopicLeaderSkew = metricDesc("topic_leader_skew_percent", "Leader skew of the topic (CMAK definition).", "cluster", "topic")
+	dGroupLag        = metricDesc("group_lag", "Messages the group has not consumed, per topic.", "cluster", "group", "topic")
+	dGroupLagSeconds = metricDesc("group_lag_seconds", "Estimated seconds the group is behind, per topic.", "cluster", "group", "topic")
+	dGroupTotalLag   = metricDesc("group_total_lag", "Messages the group has not consumed, over its topics.", "cluster", "group")
+	dGroupMembers    = metricDesc("group_members", "Members of the group.", "cluster", "group")
+	dDroppedSeries   = metricDesc("metrics_series_dropped", "Series left out of this scrapeMetrics by the cardinality bounds.", "cluster", "kind")
 	allDescs         = []*prometheus.Desc{dClusterUp, dPartial, dPollDuration, dLastPoll, dSequence, dBrokers, dBrokersUp,
 		dController, dTopics, dPartitions, dUnderReplicated, dOffline, dUnderMinISR, dClusterMsgs, dClusterBytes, dClusterLag,
 		dBrokerUp, dBrokerLeaders, dBrokerReplicas, dBrokerLogBytes, dTopicPartitions, dTopicUnderRepl, dTopicMsgs, dTopicBytes,
@@ -167,19 +167,19 @@ func (cc *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		if snap == nil {
-			ch <- gauge(dClusterUp, 0, sum.Name)
+			ch <- constGauge(dClusterUp, 0, sum.Name)
 			continue
 		}
-		ch <- gauge(dClusterUp, 1, sum.Name)
+		ch <- constGauge(dClusterUp, 1, sum.Name)
 		cc.collectSnapshot(ch, sum.Name, snap)
 	}
 }
 
-func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+func constGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
 	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 }
 
-func b2f(b bool) float64 {
+func boolValue(b bool) float64 {
 	if b {
 		return 1
 	}
@@ -189,62 +189,62 @@ func b2f(b bool) float64 {
 func (cc *clusterCollector) collectSnapshot(ch chan<- prometheus.Metric, name string, snap *collector.Snapshot) {
 	t := snap.Totals
 	ci := snap.Cluster
-	ch <- gauge(dPartial, b2f(ci.Partial), name)
-	ch <- gauge(dPollDuration, ci.PollDuration.Seconds(), name)
-	ch <- gauge(dLastPoll, float64(ci.LastPoll.UnixMilli())/1000, name)
-	ch <- gauge(dSequence, float64(ci.Sequence), name)
-	ch <- gauge(dBrokers, float64(t.Brokers), name)
-	ch <- gauge(dBrokersUp, float64(t.BrokersUp), name)
-	ch <- gauge(dController, float64(ci.Controller), name)
-	ch <- gauge(dTopics, float64(t.Topics), name)
-	ch <- gauge(dPartitions, float64(t.Partitions), name)
-	ch <- gauge(dUnderReplicated, float64(t.UnderReplicated), name)
-	ch <- gauge(dOffline, float64(t.Offline), name)
-	ch <- gauge(dUnderMinISR, float64(t.UnderMinISR), name)
-	ch <- gauge(dClusterMsgs, t.MsgsPerSec, name)
-	ch <- gauge(dClusterBytes, t.BytesPerSec, name)
-	ch <- gauge(dClusterLag, float64(t.Lag), name)
+	ch <- constGauge(dPartial, boolValue(ci.Partial), name)
+	ch <- constGauge(dPollDuration, ci.PollDuration.Seconds(), name)
+	ch <- constGauge(dLastPoll, float64(ci.LastPoll.UnixMilli())/1000, name)
+	ch <- constGauge(dSequence, float64(ci.Sequence), name)
+	ch <- constGauge(dBrokers, float64(t.Brokers), name)
+	ch <- constGauge(dBrokersUp, float64(t.BrokersUp), name)
+	ch <- constGauge(dController, float64(ci.Controller), name)
+	ch <- constGauge(dTopics, float64(t.Topics), name)
+	ch <- constGauge(dPartitions, float64(t.Partitions), name)
+	ch <- constGauge(dUnderReplicated, float64(t.UnderReplicated), name)
+	ch <- constGauge(dOffline, float64(t.Offline), name)
+	ch <- constGauge(dUnderMinISR, float64(t.UnderMinISR), name)
+	ch <- constGauge(dClusterMsgs, t.MsgsPerSec, name)
+	ch <- constGauge(dClusterBytes, t.BytesPerSec, name)
+	ch <- constGauge(dClusterLag, float64(t.Lag), name)
 	for _, b := range snap.Brokers {
 		id := strconv.Itoa(int(b.ID))
-		ch <- gauge(dBrokerUp, b2f(b.Up), name, id)
-		ch <- gauge(dBrokerLeaders, float64(b.Leaders), name, id)
-		ch <- gauge(dBrokerReplicas, float64(b.Replicas), name, id)
+		ch <- constGauge(dBrokerUp, boolValue(b.Up), name, id)
+		ch <- constGauge(dBrokerLeaders, float64(b.Leaders), name, id)
+		ch <- constGauge(dBrokerReplicas, float64(b.Replicas), name, id)
 		if b.LogDirBytes >= 0 {
-			ch <- gauge(dBrokerLogBytes, float64(b.LogDirBytes), name, id)
+			ch <- constGauge(dBrokerLogBytes, float64(b.LogDirBytes), name, id)
 		}
 	}
 	topics := snap.Topics
 	if dropped := len(topics) - cc.limits.topics; dropped > 0 {
 		topics = topics[:cc.limits.topics]
-		ch <- gauge(dDroppedSeries, float64(dropped), name, "topic")
+		ch <- constGauge(dDroppedSeries, float64(dropped), name, "topic")
 	}
 	for _, tp := range topics {
-		ch <- gauge(dTopicPartitions, float64(len(tp.Partitions)), name, tp.Name)
-		ch <- gauge(dTopicUnderRepl, float64(tp.UnderReplicated), name, tp.Name)
-		ch <- gauge(dTopicMsgs, tp.MsgsPerSec, name, tp.Name)
-		ch <- gauge(dTopicBytes, tp.BytesPerSec, name, tp.Name)
-		ch <- gauge(dTopicLeaderSkew, tp.LeaderSkew, name, tp.Name)
+		ch <- constGauge(dTopicPartitions, float64(len(tp.Partitions)), name, tp.Name)
+		ch <- constGauge(dTopicUnderRepl, float64(tp.UnderReplicated), name, tp.Name)
+		ch <- constGauge(dTopicMsgs, tp.MsgsPerSec, name, tp.Name)
+		ch <- constGauge(dTopicBytes, tp.BytesPerSec, name, tp.Name)
+		ch <- constGauge(dTopicLeaderSkew, tp.LeaderSkew, name, tp.Name)
 	}
 	groups := snap.Groups
 	if n := len(groups) - cc.limits.groups; n > 0 {
 		groups = groups[:cc.limits.groups]
-		ch <- gauge(dDroppedSeries, float64(n), name, "group")
+		ch <- constGauge(dDroppedSeries, float64(n), name, "group")
 	}
 	budget, dropped := cc.limits.groupTopics, 0
 	for _, g := range groups {
-		ch <- gauge(dGroupTotalLag, float64(g.TotalLag), name, g.Name)
-		ch <- gauge(dGroupMembers, float64(len(g.Members)), name, g.Name)
+		ch <- constGauge(dGroupTotalLag, float64(g.TotalLag), name, g.Name)
+		ch <- constGauge(dGroupMembers, float64(len(g.Members)), name, g.Name)
 		for _, gt := range g.Topics {
 			if budget == 0 {
 				dropped++
 				continue
 			}
 			budget--
-			ch <- gauge(dGroupLag, float64(gt.Lag), name, g.Name, gt.Topic)
-			ch <- gauge(dGroupLagSeconds, gt.LagSeconds, name, g.Name, gt.Topic)
+			ch <- constGauge(dGroupLag, float64(gt.Lag), name, g.Name, gt.Topic)
+			ch <- constGauge(dGroupLagSeconds, gt.LagSeconds, name, g.Name, gt.Topic)
 		}
 	}
 	if dropped > 0 {
-		ch <- gauge(dDroppedSeries, float64(dropped), name, "group_topic")
+		ch <- constGauge(dDroppedSeries, float64(dropped), name, "group_topic")
 	}
 }

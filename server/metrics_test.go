@@ -18,8 +18,8 @@ import (
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
-// seedGroup produces n records to topic partition 0 and commits offset committed for group.
-func seedGroup(t *testing.T, addrs []string, topic, group string, n, committed int) {
+// seedLaggingGroup produces n records to topic partition 0 and commits offset committed for group.
+func seedLaggingGroup(t *testing.T, addrs []string, topic, group string, n, committed int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -40,7 +40,7 @@ func seedGroup(t *testing.T, addrs []string, topic, group string, n, committed i
 	}
 }
 
-func scrape(t *testing.T, h http.Handler) string {
+func scrapeMetrics(t *testing.T, h http.Handler) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -51,7 +51,7 @@ func scrape(t *testing.T, h http.Handler) string {
 	return string(b)
 }
 
-func hasLine(t *testing.T, body, line string) {
+func metricsHaveLine(t *testing.T, body, line string) {
 	t.Helper()
 	for _, l := range strings.Split(body, "\n") {
 		if l == line {
@@ -63,7 +63,7 @@ func hasLine(t *testing.T, body, line string) {
 
 func TestMetricsFromSnapshots(t *testing.T) {
 	f := newOpsFixture(t)
-	seedGroup(t, f.kc.ListenAddrs(), "orders", "billing", 10, 4)
+	seedLaggingGroup(t, f.kc.ListenAddrs(), "orders", "billing", 10, 4)
 	if _, err := f.svc.PollNow(context.Background(), "fake"); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/no/such/page/for/topic-x", nil))
 
-	body := scrape(t, e)
+	body := scrapeMetrics(t, e)
 	for _, l := range []string{
 		`osprey_cluster_snapshot_available{cluster="fake"} 1`,
 		`osprey_cluster_snapshot_available{cluster="down"} 0`,
@@ -100,7 +100,7 @@ func TestMetricsFromSnapshots(t *testing.T) {
 		`osprey_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`osprey_sse_clients 0`,
 	} {
-		hasLine(t, body, l)
+		metricsHaveLine(t, body, l)
 	}
 	for _, prefix := range []string{"osprey_cluster_controller_id{cluster=\"fake\"} ", "osprey_cluster_last_poll_timestamp_seconds{cluster=\"fake\"} ",
 		"osprey_cluster_poll_duration_seconds{cluster=\"fake\"} ", "osprey_group_lag_seconds{", "osprey_topic_messages_per_second{",
@@ -117,15 +117,15 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	other := newTestServer(t, Options{Service: f.svc, Logger: quietLogger()})
 	e2 := gin.New()
 	other.registerMetrics(e2)
-	if strings.Contains(scrape(t, e2), "osprey_http_requests_total{") {
+	if strings.Contains(scrapeMetrics(t, e2), "osprey_http_requests_total{") {
 		t.Fatal("a new Server's registry already counts requests")
 	}
 }
 
 func TestMetricsCardinalityBounds(t *testing.T) {
 	f := newOpsFixture(t)
-	seedGroup(t, f.kc.ListenAddrs(), "orders", "a", 3, 1)
-	seedGroup(t, f.kc.ListenAddrs(), "payments", "b", 3, 1)
+	seedLaggingGroup(t, f.kc.ListenAddrs(), "orders", "a", 3, 1)
+	seedLaggingGroup(t, f.kc.ListenAddrs(), "payments", "b", 3, 1)
 	if _, err := f.svc.PollNow(context.Background(), "fake"); err != nil {
 		t.Fatal(err)
 	}

@@ -92,12 +92,12 @@ func electionTargets(snap *collector.Snapshot, scope ElectionScope) (elect map[s
 				continue
 			}
 			seen[tp] = true
-			t := findTopic(snap, tp.Topic)
+			t := snapTopic(snap, tp.Topic)
 			if t == nil {
 				unknownT = append(unknownT, strconv.Quote(tp.Topic))
 				continue
 			}
-			p := findPartition(t, tp.Partition)
+			p := snapPartition(t, tp.Partition)
 			if p == nil {
 				unknownP = append(unknownP, fmt.Sprintf("%s-%d", tp.Topic, tp.Partition))
 				continue
@@ -105,13 +105,13 @@ func electionTargets(snap *collector.Snapshot, scope ElectionScope) (elect map[s
 			add(t, p)
 		}
 		if len(unknownT) > 0 {
-			return nil, nil, badRequest("unknown_topic", "unknown topic(s): %s", namesList(sortedUnique(unknownT)))
+			return nil, nil, badRequest("unknown_topic", "unknown topic(s): %s", boundedList(uniqueSorted(unknownT)))
 		}
 		if len(unknownP) > 0 {
-			return nil, nil, badRequest("unknown_partition", "unknown partition(s): %s", namesList(unknownP))
+			return nil, nil, badRequest("unknown_partition", "unknown partition(s): %s", boundedList(unknownP))
 		}
 	case scope.Topic != "":
-		t := findTopic(snap, scope.Topic)
+		t := snapTopic(snap, scope.Topic)
 		if t == nil {
 			return nil, nil, badRequest("unknown_topic", "unknown topic %q", scope.Topic)
 		}
@@ -215,8 +215,8 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 		it.LeaderAfter = it.LeaderBefore
 		if after != nil {
 			it.LeaderAfter = -1
-			if t := findTopic(after, it.Topic); t != nil {
-				if p := findPartition(t, it.Partition); p != nil {
+			if t := snapTopic(after, it.Topic); t != nil {
+				if p := snapPartition(t, it.Partition); p != nil {
 					it.LeaderAfter = p.Leader
 				}
 			}
@@ -230,12 +230,12 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 	sort.Strings(names)
 	for _, name := range names {
 		et := ElectionTopic{Topic: name}
-		if t := findTopic(snap, name); t != nil {
+		if t := snapTopic(snap, name); t != nil {
 			et.LeaderSkewBefore, et.PreferredLeaderBefore = t.LeaderSkew, t.PreferredLeader
 			et.LeaderSkewAfter, et.PreferredLeaderAfter = t.LeaderSkew, t.PreferredLeader
 		}
 		if after != nil {
-			if t := findTopic(after, name); t != nil {
+			if t := snapTopic(after, name); t != nil {
 				et.LeaderSkewAfter, et.PreferredLeaderAfter = t.LeaderSkew, t.PreferredLeader
 			}
 		}

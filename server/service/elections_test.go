@@ -12,7 +12,7 @@ import (
 )
 
 func TestElectionScopes(t *testing.T) {
-	snap := snapWith(3, nil, map[string][][]int32{
+	snap := testSnapshot(3, nil, map[string][][]int32{
 		"orders":   {{1, 2}, {2, 3}, {3, 1}},
 		"payments": {{1, 2}, {2, 1}},
 	}, map[TopicPartition]int32{{"orders", 0}: 2, {"orders", 2}: 1, {"payments", 1}: 1})
@@ -33,24 +33,24 @@ func TestElectionScopes(t *testing.T) {
 		t.Fatalf("partitions: elect %v items %+v err %v", elect, items, err)
 	}
 	_, _, err = electionTargets(snap, ElectionScope{Topic: "nope"})
-	userErr(t, err, http.StatusBadRequest, "unknown_topic", "nope")
+	wantUserError(t, err, http.StatusBadRequest, "unknown_topic", "nope")
 	_, _, err = electionTargets(snap, ElectionScope{Partitions: []TopicPartition{{"orders", 7}, {"gone", 0}}})
-	userErr(t, err, http.StatusBadRequest, "unknown_topic", "gone")
+	wantUserError(t, err, http.StatusBadRequest, "unknown_topic", "gone")
 	_, _, err = electionTargets(snap, ElectionScope{Partitions: []TopicPartition{{"orders", 7}}})
-	userErr(t, err, http.StatusBadRequest, "unknown_partition", "orders-7")
+	wantUserError(t, err, http.StatusBadRequest, "unknown_partition", "orders-7")
 	_, _, err = electionTargets(snap, ElectionScope{Topic: "orders", Partitions: []TopicPartition{{"payments", 0}}})
-	userErr(t, err, http.StatusBadRequest, "bad_request")
+	wantUserError(t, err, http.StatusBadRequest, "bad_request")
 }
 
 func TestElectSkipsPreferredAndPollsAfter(t *testing.T) {
-	before := snapWith(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}, {3, 1}}},
+	before := testSnapshot(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}, {3, 1}}},
 		map[TopicPartition]int32{{"orders", 0}: 2, {"orders", 2}: 1})
 	before.Topics[0].LeaderSkew = 50
-	after := snapWith(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}, {3, 1}}},
+	after := testSnapshot(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}, {3, 1}}},
 		map[TopicPartition]int32{{"orders", 2}: 1})
 	// Kafka may still answer ELECTION_NOT_NEEDED (the leader moved back meanwhile): not an error.
-	fa := &fakeAdmin{electErr: map[TopicPartition]error{{"orders", 2}: kafka.ElectionNotNeeded}}
-	o := newOps(fa, nil)
+	fa := &fakeOpsAdmin{electErr: map[TopicPartition]error{{"orders", 2}: kafka.ElectionNotNeeded}}
+	o := newTestOps(fa, nil)
 	polled := 0
 	o.poll = func(context.Context) *collector.Snapshot { polled++; return after }
 	res, err := o.elect(context.Background(), before, ElectionScope{Topic: "orders"})
@@ -78,5 +78,5 @@ func TestElectSkipsPreferredAndPollsAfter(t *testing.T) {
 	// Every election failing is an error.
 	fa.electErr = map[TopicPartition]error{{"orders", 0}: kafka.PreferredLeaderNotAvailable, {"orders", 2}: kafka.PreferredLeaderNotAvailable}
 	_, err = o.elect(context.Background(), before, ElectionScope{})
-	userErr(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
+	wantUserError(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
 }

@@ -107,10 +107,10 @@ func PlanLayoutFor(topics []PlanInputTopic, brokers []PlanBroker, rf int) (PlanL
 	return out, nil
 }
 
-// caps gives each broker its allowed count: floor(total/n) for all, plus one for the `total mod n`
+// balanceCaps gives each broker its allowed count: floor(total/n) for all, plus one for the `total mod n`
 // brokers that already hold the most (so keeping existing replicas wins), ties to the broker less
 // loaded globally, then the lower id.
-func caps(bs []PlanBroker, total int, kept, global map[int32]int) map[int32]int {
+func balanceCaps(bs []PlanBroker, total int, kept, global map[int32]int) map[int32]int {
 	n := len(bs)
 	floor, extra := total/n, total%n
 	order := make([]int32, 0, n)
@@ -188,7 +188,7 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 	}
 	// 2. Fill each partition up to its count with the least loaded eligible broker. Eligibility is
 	//    relaxed step by step only when nothing fits (caps first, then racks), so a plan always exists.
-	capOf := caps(bs, total, kept, global)
+	capOf := balanceCaps(bs, total, kept, global)
 	load := map[int32]int{}
 	for i := range sets {
 		for _, r := range sets[i] {
@@ -220,7 +220,7 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 					if relax < 2 && use[rackOf[id]] >= perRack(want[i]) {
 						continue
 					}
-					if pick < 0 || less(id, pick, load, global) {
+					if pick < 0 || lessLoaded(id, pick, load, global) {
 						pick = id
 					}
 				}
@@ -243,7 +243,7 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 			keptLeaders[p.Replicas[0]]++
 		}
 	}
-	leaderCap := caps(bs, len(parts), keptLeaders, globalLeaders)
+	leaderCap := balanceCaps(bs, len(parts), keptLeaders, globalLeaders)
 	leaders := map[int32]int{}
 	leaderOf := make([]int32, len(parts))
 	for i, p := range parts {
@@ -263,7 +263,7 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 				if relax == 0 && leaders[r] >= leaderCap[r] {
 					continue
 				}
-				if pick < 0 || less(r, pick, leaders, globalLeaders) {
+				if pick < 0 || lessLoaded(r, pick, leaders, globalLeaders) {
 					pick = r
 				}
 			}
@@ -303,19 +303,19 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 	return out, nil
 }
 
-// step is one edge of an augmenting path: a unit moves from broker `from` to the broker it leads to,
+// pathStep is one edge of an augmenting path: a unit moves from broker `from` to the broker it leads to,
 // in partition `partition`.
-type step struct {
+type pathStep struct {
 	from      int32
 	partition int
 }
 
-// augment evens out counts: every broker must end within [floor, ceil] of total/brokers. While some
+// augmentCounts evens out counts: every broker must end within [floor, ceil] of total/brokers. While some
 // broker is above ceil (then: some broker below floor), it asks find for the shortest chain of moves
 // from a donor to a receiver and applies it. find returns the path (receiver → … → donor through
 // prev) or -1. It stops when counts are even or no chain exists (the constraints allow no better).
-func augment(bs []PlanBroker, count map[int32]int, total int,
-	find func(src int32, isDst func(int32) bool) (map[int32]step, int32), apply func(prev map[int32]step, src, dst int32)) {
+func augmentCounts(bs []PlanBroker, count map[int32]int, total int,
+	find func(src int32, isDst func(int32) bool) (map[int32]pathStep, int32), apply func(prev map[int32]pathStep, src, dst int32)) {
 	floor := total / len(bs)
 	ceil := floor
 	if total%len(bs) != 0 {
@@ -363,8 +363,8 @@ func augment(bs []PlanBroker, count map[int32]int, total int,
 	}
 }
 
-// onPath reports whether the path to `at` already uses partition.
-func onPath(prev map[int32]step, at int32, partition int) bool {
+// pathUses reports whether the path to `at` already uses partition.
+func pathUses(prev map[int32]pathStep, at int32, partition int) bool {
 	for c := at; ; {
 		st := prev[c]
 		if st.partition < 0 {
@@ -394,8 +394,8 @@ func balanceReplicas(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32
 		}
 		return n < perRack(want[i])
 	}
-	find := func(src int32, isDst func(int32) bool) (map[int32]step, int32) {
-		prev := map[int32]step{src: {from: -1, partition: -1}}
+	find := func(src int32, isDst func(int32) bool) (map[int32]pathStep, int32) {
+		prev := map[int32]pathStep{src: {from: -1, partition: -1}}
 		queue := []int32{src}
 		for len(queue) > 0 {
 			a := queue[0]
@@ -403,7 +403,7 @@ func balanceReplicas(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32
 			for pass := 0; pass < 2; pass++ {
 				for i := len(sets) - 1; i >= 0; i-- {
 					leads := len(parts[i].Replicas) > 0 && parts[i].Replicas[0] == a
-					if (pass == 0) == leads || !slices.Contains(sets[i], a) || onPath(prev, a, i) {
+					if (pass == 0) == leads || !slices.Contains(sets[i], a) || pathUses(prev, a, i) {
 						continue
 					}
 					for _, b := range bs {
@@ -411,7 +411,7 @@ func balanceReplicas(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32
 						if _, seen := prev[c]; seen || !fits(i, a, c) {
 							continue
 						}
-						prev[c] = step{from: a, partition: i}
+						prev[c] = pathStep{from: a, partition: i}
 						if isDst(c) {
 							return prev, c
 						}
@@ -422,7 +422,7 @@ func balanceReplicas(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32
 		}
 		return nil, -1
 	}
-	augment(bs, load, total, find, func(prev map[int32]step, src, dst int32) {
+	augmentCounts(bs, load, total, find, func(prev map[int32]pathStep, src, dst int32) {
 		for c := dst; c != src; {
 			st := prev[c]
 			sets[st.partition][slices.Index(sets[st.partition], st.from)] = c
@@ -434,8 +434,8 @@ func balanceReplicas(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32
 // balanceLeaders moves leadership along augmenting paths: from a broker leading too many, through
 // partitions it leads that another of their replicas could lead, to a broker leading too few.
 func balanceLeaders(bs []PlanBroker, sets [][]int32, leaderOf []int32, leaders map[int32]int) {
-	find := func(src int32, isDst func(int32) bool) (map[int32]step, int32) {
-		prev := map[int32]step{src: {from: -1, partition: -1}}
+	find := func(src int32, isDst func(int32) bool) (map[int32]pathStep, int32) {
+		prev := map[int32]pathStep{src: {from: -1, partition: -1}}
 		queue := []int32{src}
 		for len(queue) > 0 {
 			a := queue[0]
@@ -448,7 +448,7 @@ func balanceLeaders(bs []PlanBroker, sets [][]int32, leaderOf []int32, leaders m
 					if _, seen := prev[c]; seen {
 						continue
 					}
-					prev[c] = step{from: a, partition: i}
+					prev[c] = pathStep{from: a, partition: i}
 					if isDst(c) {
 						return prev, c
 					}
@@ -458,7 +458,7 @@ func balanceLeaders(bs []PlanBroker, sets [][]int32, leaderOf []int32, leaders m
 		}
 		return nil, -1
 	}
-	augment(bs, leaders, len(sets), find, func(prev map[int32]step, src, dst int32) {
+	augmentCounts(bs, leaders, len(sets), find, func(prev map[int32]pathStep, src, dst int32) {
 		for c := dst; c != src; {
 			st := prev[c]
 			leaderOf[st.partition] = c
@@ -467,8 +467,8 @@ func balanceLeaders(bs []PlanBroker, sets [][]int32, leaderOf []int32, leaders m
 	})
 }
 
-// less orders candidate brokers: fewer in this topic, then fewer over the plan, then lower id.
-func less(a, b int32, local, global map[int32]int) bool {
+// lessLoaded orders candidate brokers: fewer in this topic, then fewer over the plan, then lower id.
+func lessLoaded(a, b int32, local, global map[int32]int) bool {
 	if local[a] != local[b] {
 		return local[a] < local[b]
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func layout(name string, reps ...[]int32) PlanInputTopic {
+func planTopicLayout(name string, reps ...[]int32) PlanInputTopic {
 	t := PlanInputTopic{Name: name}
 	for i, r := range reps {
 		t.Partitions = append(t.Partitions, PlanInputPartition{Partition: int32(i), Replicas: r})
@@ -16,7 +16,7 @@ func layout(name string, reps ...[]int32) PlanInputTopic {
 	return t
 }
 
-func brokersOf(ids ...int32) []PlanBroker {
+func planBrokers(ids ...int32) []PlanBroker {
 	out := make([]PlanBroker, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, PlanBroker{ID: id})
@@ -95,10 +95,10 @@ func checkBalanced(t *testing.T, plan PlanLayout, bs []PlanBroker, rf int, in []
 func TestPlanAddBrokerMovesOnlyWhatBalanceNeeds(t *testing.T) {
 	// 8 partitions × RF 2 on brokers 1..3; broker 4 joins. Balance is 4 replicas each, so exactly 4
 	// replicas must move to broker 4 and nothing else changes hands.
-	in := []PlanInputTopic{layout("orders",
+	in := []PlanInputTopic{planTopicLayout("orders",
 		[]int32{1, 2}, []int32{2, 3}, []int32{3, 1}, []int32{1, 2},
 		[]int32{2, 3}, []int32{3, 1}, []int32{1, 2}, []int32{2, 3})}
-	bs := brokersOf(1, 2, 3, 4)
+	bs := planBrokers(1, 2, 3, 4)
 	plan, err := PlanLayoutFor(in, bs, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -110,20 +110,20 @@ func TestPlanAddBrokerMovesOnlyWhatBalanceNeeds(t *testing.T) {
 }
 
 func TestPlanBalancedInputIsUnchanged(t *testing.T) {
-	in := []PlanInputTopic{layout("t", []int32{1, 2}, []int32{2, 3}, []int32{3, 1})}
-	bs := brokersOf(3, 2, 1)
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1, 2}, []int32{2, 3}, []int32{3, 1})}
+	bs := planBrokers(3, 2, 1)
 	plan, err := PlanLayoutFor(in, bs, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if plan.MovedReplicas != 0 || plan.ChangedPartitions != 0 {
-		t.Fatalf("a balanced layout changed: %+v", plan)
+		t.Fatalf("a balanced planTopicLayout changed: %+v", plan)
 	}
 }
 
 func TestPlanRemoveBroker(t *testing.T) {
-	in := []PlanInputTopic{layout("t", []int32{1, 2}, []int32{2, 3}, []int32{3, 1}, []int32{1, 3})}
-	bs := brokersOf(1, 2)
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1, 2}, []int32{2, 3}, []int32{3, 1}, []int32{1, 3})}
+	bs := planBrokers(1, 2)
 	plan, err := PlanLayoutFor(in, bs, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -137,8 +137,8 @@ func TestPlanRemoveBroker(t *testing.T) {
 
 func TestPlanSkewedLeadersAreSpread(t *testing.T) {
 	// Same broker set, but broker 1 is the preferred leader everywhere.
-	in := []PlanInputTopic{layout("t", []int32{1, 2}, []int32{1, 3}, []int32{1, 2}, []int32{1, 3}, []int32{1, 2}, []int32{1, 3})}
-	bs := brokersOf(1, 2, 3)
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1, 2}, []int32{1, 3}, []int32{1, 2}, []int32{1, 3}, []int32{1, 2}, []int32{1, 3})}
+	bs := planBrokers(1, 2, 3)
 	plan, err := PlanLayoutFor(in, bs, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestPlanSkewedLeadersAreSpread(t *testing.T) {
 func TestPlanRackAware(t *testing.T) {
 	bs := []PlanBroker{{1, "a"}, {2, "a"}, {3, "b"}, {4, "b"}, {5, "c"}, {6, "c"}}
 	// Start with every replica of a partition on one rack's brokers where possible.
-	in := []PlanInputTopic{layout("t", []int32{1, 2}, []int32{3, 4}, []int32{5, 6}, []int32{1, 2}, []int32{3, 4}, []int32{5, 6})}
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1, 2}, []int32{3, 4}, []int32{5, 6}, []int32{1, 2}, []int32{3, 4}, []int32{5, 6})}
 	plan, err := PlanLayoutFor(in, bs, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestPlanRackAware(t *testing.T) {
 
 func TestPlanMissingRackWarns(t *testing.T) {
 	bs := []PlanBroker{{1, "a"}, {2, ""}, {3, "b"}}
-	plan, err := PlanLayoutFor([]PlanInputTopic{layout("t", []int32{1})}, bs, 2)
+	plan, err := PlanLayoutFor([]PlanInputTopic{planTopicLayout("t", []int32{1})}, bs, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +179,8 @@ func TestPlanMissingRackWarns(t *testing.T) {
 }
 
 func TestPlanChangeReplicationFactor(t *testing.T) {
-	in := []PlanInputTopic{layout("t", []int32{1}, []int32{2}, []int32{3}, []int32{1})}
-	bs := brokersOf(1, 2, 3)
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1}, []int32{2}, []int32{3}, []int32{1})}
+	bs := planBrokers(1, 2, 3)
 	up, err := PlanLayoutFor(in, bs, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestPlanChangeReplicationFactor(t *testing.T) {
 	if up.MovedReplicas != 8 {
 		t.Fatalf("RF 1→3 over 4 partitions copies 8 replicas, plan says %d", up.MovedReplicas)
 	}
-	down, err := PlanLayoutFor([]PlanInputTopic{layout("t", []int32{1, 2, 3}, []int32{2, 3, 1}, []int32{3, 1, 2})}, bs, 1)
+	down, err := PlanLayoutFor([]PlanInputTopic{planTopicLayout("t", []int32{1, 2, 3}, []int32{2, 3, 1}, []int32{3, 1, 2})}, bs, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,17 +209,17 @@ func TestPlanChangeReplicationFactor(t *testing.T) {
 }
 
 func TestPlanErrors(t *testing.T) {
-	in := []PlanInputTopic{layout("t", []int32{1, 2})}
-	if _, err := PlanLayoutFor(in, brokersOf(1, 2), 3); err == nil || !strings.Contains(err.Error(), "replication factor 3") {
+	in := []PlanInputTopic{planTopicLayout("t", []int32{1, 2})}
+	if _, err := PlanLayoutFor(in, planBrokers(1, 2), 3); err == nil || !strings.Contains(err.Error(), "replication factor 3") {
 		t.Fatalf("RF > brokers: err = %v", err)
 	}
-	if _, err := PlanLayoutFor(in, brokersOf(1), 0); err == nil {
+	if _, err := PlanLayoutFor(in, planBrokers(1), 0); err == nil {
 		t.Fatal("current RF 2 over one broker must fail")
 	}
 	if _, err := PlanLayoutFor(in, nil, 1); err == nil {
 		t.Fatal("no brokers must fail")
 	}
-	if _, err := PlanLayoutFor(in, brokersOf(1, 1), 1); err == nil {
+	if _, err := PlanLayoutFor(in, planBrokers(1, 1), 1); err == nil {
 		t.Fatal("a duplicated broker must fail")
 	}
 }
@@ -227,9 +227,9 @@ func TestPlanErrors(t *testing.T) {
 func TestPlanDeterministicAndSpreadsAcrossTopics(t *testing.T) {
 	var in []PlanInputTopic
 	for i := 0; i < 6; i++ {
-		in = append(in, layout(fmt.Sprintf("small-%d", i), []int32{9}))
+		in = append(in, planTopicLayout(fmt.Sprintf("small-%d", i), []int32{9}))
 	}
-	bs := brokersOf(1, 2, 3, 4, 5, 6)
+	bs := planBrokers(1, 2, 3, 4, 5, 6)
 	a, err := PlanLayoutFor(in, bs, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestPlanRandomLayoutsKeepInvariants(t *testing.T) {
 				rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 				reps = append(reps, perm[:cur])
 			}
-			in = append(in, layout(fmt.Sprintf("t%d", ti), reps...))
+			in = append(in, planTopicLayout(fmt.Sprintf("t%d", ti), reps...))
 		}
 		rf := 1 + rng.Intn(nb)
 		plan, err := PlanLayoutFor(in, bs, rf)
@@ -300,7 +300,7 @@ func TestPlanRandomRackLayoutsKeepInvariants(t *testing.T) {
 			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 			reps = append(reps, perm[:1+rng.Intn(3)])
 		}
-		in := []PlanInputTopic{layout("t", reps...)}
+		in := []PlanInputTopic{planTopicLayout("t", reps...)}
 		rf := 1 + rng.Intn(min(3, len(bs)))
 		plan, err := PlanLayoutFor(in, bs, rf)
 		if err != nil {

@@ -81,9 +81,9 @@ func kafkaFailure(what string, err error) error {
 	return &UserError{Status: http.StatusBadGateway, Code: "kafka_error", Message: what + ": " + err.Error(), Cause: err}
 }
 
-// findTopic looks a topic up by binary search (snapshots keep topics sorted by name), so it also works
+// snapTopic looks a topic up by binary search (snapshots keep topics sorted by name), so it also works
 // on snapshots built outside the collector.
-func findTopic(snap *collector.Snapshot, name string) *collector.Topic {
+func snapTopic(snap *collector.Snapshot, name string) *collector.Topic {
 	i := sort.Search(len(snap.Topics), func(i int) bool { return snap.Topics[i].Name >= name })
 	if i < len(snap.Topics) && snap.Topics[i].Name == name {
 		return &snap.Topics[i]
@@ -91,7 +91,7 @@ func findTopic(snap *collector.Snapshot, name string) *collector.Topic {
 	return nil
 }
 
-func findBroker(snap *collector.Snapshot, id int32) *collector.Broker {
+func snapBroker(snap *collector.Snapshot, id int32) *collector.Broker {
 	i := sort.Search(len(snap.Brokers), func(i int) bool { return snap.Brokers[i].ID >= id })
 	if i < len(snap.Brokers) && snap.Brokers[i].ID == id {
 		return &snap.Brokers[i]
@@ -99,7 +99,7 @@ func findBroker(snap *collector.Snapshot, id int32) *collector.Broker {
 	return nil
 }
 
-func findPartition(t *collector.Topic, p int32) *collector.Partition {
+func snapPartition(t *collector.Topic, p int32) *collector.Partition {
 	i := sort.Search(len(t.Partitions), func(i int) bool { return t.Partitions[i].Partition >= p })
 	if i < len(t.Partitions) && t.Partitions[i].Partition == p {
 		return &t.Partitions[i]
@@ -107,8 +107,8 @@ func findPartition(t *collector.Topic, p int32) *collector.Partition {
 	return nil
 }
 
-// namesList joins names for a message, bounded so a huge request cannot make a huge answer.
-func namesList[T any](items []T) string {
+// boundedList joins names for a message, bounded so a huge request cannot make a huge answer.
+func boundedList[T any](items []T) string {
 	var b strings.Builder
 	for i, it := range items {
 		if i == 10 {
@@ -155,12 +155,12 @@ func planFromSnapshot(snap *collector.Snapshot, cluster string, topics []string,
 	if rf < 0 || rf > 32767 {
 		return ReassignmentPlan{}, badRequest("bad_request", "replicationFactor must be 0 (keep) or a positive number")
 	}
-	topics = sortedUnique(topics)
-	brokers = sortedUnique(brokers)
+	topics = uniqueSorted(topics)
+	brokers = uniqueSorted(brokers)
 	var missingT []string
 	var in []PlanInputTopic
 	for _, name := range topics {
-		t := findTopic(snap, name)
+		t := snapTopic(snap, name)
 		if t == nil {
 			missingT = append(missingT, strconv.Quote(name))
 			continue
@@ -172,13 +172,13 @@ func planFromSnapshot(snap *collector.Snapshot, cluster string, topics []string,
 		in = append(in, it)
 	}
 	if len(missingT) > 0 {
-		return ReassignmentPlan{}, badRequest("unknown_topic", "unknown topic(s) on cluster %q: %s", cluster, namesList(missingT))
+		return ReassignmentPlan{}, badRequest("unknown_topic", "unknown topic(s) on cluster %q: %s", cluster, boundedList(missingT))
 	}
 	var missingB []int32
 	var down []int32
 	var bs []PlanBroker
 	for _, id := range brokers {
-		b := findBroker(snap, id)
+		b := snapBroker(snap, id)
 		if b == nil {
 			missingB = append(missingB, id)
 			continue
@@ -189,7 +189,7 @@ func planFromSnapshot(snap *collector.Snapshot, cluster string, topics []string,
 		bs = append(bs, PlanBroker{ID: id, Rack: b.Rack})
 	}
 	if len(missingB) > 0 {
-		return ReassignmentPlan{}, badRequest("unknown_broker", "unknown broker id(s) on cluster %q: %s", cluster, namesList(missingB))
+		return ReassignmentPlan{}, badRequest("unknown_broker", "unknown broker id(s) on cluster %q: %s", cluster, boundedList(missingB))
 	}
 	if rf > len(bs) {
 		return ReassignmentPlan{}, badRequest("bad_replication_factor", "replicationFactor %d is more than the %d target broker(s)", rf, len(bs))
@@ -199,13 +199,13 @@ func planFromSnapshot(snap *collector.Snapshot, cluster string, topics []string,
 		return ReassignmentPlan{}, badRequest("bad_replication_factor", "%s", err.Error())
 	}
 	if len(down) > 0 {
-		layout.Warnings = append(layout.Warnings, "target broker(s) down in the latest snapshot: "+namesList(down))
+		layout.Warnings = append(layout.Warnings, "target broker(s) down in the latest snapshot: "+boundedList(down))
 	}
 	return ReassignmentPlan{Cluster: cluster, Topics: topics, Brokers: brokers, ReplicationFactor: rf,
 		SnapshotSequence: snap.Cluster.Sequence, PlanLayout: layout}, nil
 }
 
-func sortedUnique[T int32 | string](in []T) []T {
+func uniqueSorted[T int32 | string](in []T) []T {
 	out := slices.Clone(in)
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -273,7 +273,7 @@ func moveTarget(moves []PartitionMove) string {
 	for _, m := range moves {
 		topics = append(topics, m.Topic)
 	}
-	t := strings.Join(sortedUnique(topics), ",")
+	t := strings.Join(uniqueSorted(topics), ",")
 	if len(t) > 200 {
 		t = t[:200] + "…"
 	}
@@ -295,13 +295,13 @@ func validateMoves(snap *collector.Snapshot, moves []PartitionMove) (changed []P
 		if _, dup := before[k]; dup {
 			return nil, nil, badRequest("bad_request", "partition %s-%d is listed twice", m.Topic, m.Partition)
 		}
-		t := findTopic(snap, m.Topic)
+		t := snapTopic(snap, m.Topic)
 		if t == nil {
 			unknownT = append(unknownT, strconv.Quote(m.Topic))
 			before[k] = nil
 			continue
 		}
-		p := findPartition(t, m.Partition)
+		p := snapPartition(t, m.Partition)
 		if p == nil {
 			unknownP = append(unknownP, fmt.Sprintf("%s-%d", m.Topic, m.Partition))
 			before[k] = nil
@@ -311,11 +311,11 @@ func validateMoves(snap *collector.Snapshot, moves []PartitionMove) (changed []P
 		if len(m.Replicas) == 0 {
 			return nil, nil, badRequest("bad_request", "partition %s-%d: replicas must name at least one broker", m.Topic, m.Partition)
 		}
-		if len(sortedUnique(m.Replicas)) != len(m.Replicas) {
+		if len(uniqueSorted(m.Replicas)) != len(m.Replicas) {
 			return nil, nil, badRequest("bad_request", "partition %s-%d: a broker appears twice in %v", m.Topic, m.Partition, m.Replicas)
 		}
 		for _, r := range m.Replicas {
-			if findBroker(snap, r) == nil && !seenB[r] {
+			if snapBroker(snap, r) == nil && !seenB[r] {
 				seenB[r] = true
 				unknownB = append(unknownB, r)
 			}
@@ -326,12 +326,12 @@ func validateMoves(snap *collector.Snapshot, moves []PartitionMove) (changed []P
 	}
 	switch {
 	case len(unknownT) > 0:
-		return nil, nil, badRequest("unknown_topic", "unknown topic(s): %s", namesList(sortedUnique(unknownT)))
+		return nil, nil, badRequest("unknown_topic", "unknown topic(s): %s", boundedList(uniqueSorted(unknownT)))
 	case len(unknownP) > 0:
-		return nil, nil, badRequest("unknown_partition", "unknown partition(s): %s", namesList(unknownP))
+		return nil, nil, badRequest("unknown_partition", "unknown partition(s): %s", boundedList(unknownP))
 	case len(unknownB) > 0:
 		slices.Sort(unknownB)
-		return nil, nil, badRequest("unknown_broker", "unknown broker id(s): %s", namesList(unknownB))
+		return nil, nil, badRequest("unknown_broker", "unknown broker id(s): %s", boundedList(unknownB))
 	case len(changed) == 0:
 		return nil, nil, badRequest("nothing_to_move", "every partition already has the requested replicas")
 	}
@@ -375,7 +375,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 		}
 	}
 	if len(busy) > 0 {
-		return ExecuteResult{}, conflict("reassignment_in_progress", "partition(s) already being reassigned: %s; wait or cancel first", namesList(busy))
+		return ExecuteResult{}, conflict("reassignment_in_progress", "partition(s) already being reassigned: %s; wait or cancel first", boundedList(busy))
 	}
 	original := make([]PartitionMove, 0, len(changed))
 	for _, m := range changed {
@@ -441,7 +441,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 			o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
 		}
 		return res, &UserError{Status: http.StatusBadGateway, Code: "kafka_error",
-			Message: "the cluster refused every partition: " + namesList(failMsgs)}
+			Message: "the cluster refused every partition: " + boundedList(failMsgs)}
 	}
 	if len(failMsgs) > 0 && row != nil {
 		row.Error = "refused: " + strings.Join(failMsgs, "; ")
@@ -481,7 +481,7 @@ func involvedBrokers(moves, original []PartitionMove) []int32 {
 			out = append(out, m.Replicas...)
 		}
 	}
-	return sortedUnique(out)
+	return uniqueSorted(out)
 }
 
 // setThrottles applies the throttle; failures become warnings (the move itself still runs, as with
@@ -613,16 +613,16 @@ func (o *ops) view(ctx context.Context, snap *collector.Snapshot) (Reassignments
 	}
 	v := ReassignmentsView{Items: make([]OngoingReassignment, 0, len(ongoing)), History: []ReassignmentRecord{}}
 	for _, g := range ongoing {
-		it := OngoingReassignment{Topic: g.Topic, Partition: g.Partition, Replicas: nonNil(g.Replicas),
-			Adding: nonNil(g.Adding), Removing: nonNil(g.Removing), ISR: []int32{}, Target: []int32{}}
+		it := OngoingReassignment{Topic: g.Topic, Partition: g.Partition, Replicas: nonNilIDs(g.Replicas),
+			Adding: nonNilIDs(g.Adding), Removing: nonNilIDs(g.Removing), ISR: []int32{}, Target: []int32{}}
 		for _, r := range g.Replicas {
 			if !slices.Contains(g.Removing, r) {
 				it.Target = append(it.Target, r)
 			}
 		}
-		if t := findTopic(snap, g.Topic); t != nil {
-			if p := findPartition(t, g.Partition); p != nil {
-				it.ISR = nonNil(p.ISR)
+		if t := snapTopic(snap, g.Topic); t != nil {
+			if p := snapPartition(t, g.Partition); p != nil {
+				it.ISR = nonNilIDs(p.ISR)
 			}
 		}
 		for _, r := range it.Target {
@@ -653,7 +653,7 @@ func (o *ops) view(ctx context.Context, snap *collector.Snapshot) (Reassignments
 	return v, nil
 }
 
-func nonNil(s []int32) []int32 {
+func nonNilIDs(s []int32) []int32 {
 	if s == nil {
 		return []int32{}
 	}
@@ -669,7 +669,7 @@ func recordOf(r store.Reassignment) ReassignmentRecord {
 	}
 	for _, m := range decodeMoves(r.Plan) {
 		rec.Partitions = append(rec.Partitions, RecordedChange{Topic: m.Topic, Partition: m.Partition,
-			Before: nonNil(orig[tpKey{m.Topic, m.Partition}]), After: m.Replicas})
+			Before: nonNilIDs(orig[tpKey{m.Topic, m.Partition}]), After: m.Replicas})
 	}
 	return rec
 }
@@ -722,11 +722,11 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 
 // onReplicas reports whether the snapshot shows the partition on exactly the move's replicas.
 func onReplicas(snap *collector.Snapshot, m PartitionMove) bool {
-	t := findTopic(snap, m.Topic)
+	t := snapTopic(snap, m.Topic)
 	if t == nil {
 		return false
 	}
-	p := findPartition(t, m.Partition)
+	p := snapPartition(t, m.Partition)
 	if p == nil || len(p.Replicas) != len(m.Replicas) {
 		return false
 	}
@@ -814,7 +814,7 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 		req := make([]admin.Reassignment, 0, len(ongoing))
 		for _, g := range ongoing {
 			back := recorded[tpKey{g.Topic, g.Partition}]
-			if len(back) == 0 || !subset(back, g.Replicas) {
+			if len(back) == 0 || !replicasSubset(back, g.Replicas) {
 				back = nil
 				for _, r := range g.Replicas {
 					if !slices.Contains(g.Adding, r) {
@@ -823,7 +823,7 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 				}
 			}
 			req = append(req, admin.Reassignment{Topic: g.Topic, Partition: g.Partition, Replicas: back})
-			res.Items = append(res.Items, MoveResult{Topic: g.Topic, Partition: g.Partition, Before: nonNil(g.Replicas), Replicas: back})
+			res.Items = append(res.Items, MoveResult{Topic: g.Topic, Partition: g.Partition, Before: nonNilIDs(g.Replicas), Replicas: back})
 		}
 		results, err := o.adm.AlterPartitionReassignments(ctx, req)
 		if err != nil {
@@ -856,7 +856,7 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 	return res, nil
 }
 
-func subset(a, b []int32) bool {
+func replicasSubset(a, b []int32) bool {
 	for _, x := range a {
 		if !slices.Contains(b, x) {
 			return false

@@ -18,25 +18,25 @@ import (
 	"github.com/osprey-kafka/osprey/store"
 )
 
-// fakeAdmin records the operations' calls and answers from a scripted state.
-type fakeAdmin struct {
+// fakeOpsAdmin records the operations' calls and answers from a scripted state.
+type fakeOpsAdmin struct {
 	mu       sync.Mutex
 	ongoing  []admin.ReassignmentStatus
 	altered  [][]admin.Reassignment
 	alterErr map[tpKey]error
-	configs  []configCall
+	configs  []opsConfigCall
 	elected  map[string][]int32
 	electErr map[TopicPartition]error
 }
 
-type configCall struct {
+type opsConfigCall struct {
 	topic  string
 	broker int32
 	set    map[string]string
 	del    []string
 }
 
-func (f *fakeAdmin) AlterPartitionReassignments(_ context.Context, moves []admin.Reassignment) ([]admin.PartitionError, error) {
+func (f *fakeOpsAdmin) AlterPartitionReassignments(_ context.Context, moves []admin.Reassignment) ([]admin.PartitionError, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.altered = append(f.altered, moves)
@@ -47,13 +47,13 @@ func (f *fakeAdmin) AlterPartitionReassignments(_ context.Context, moves []admin
 	return out, nil
 }
 
-func (f *fakeAdmin) ListPartitionReassignments(context.Context) ([]admin.ReassignmentStatus, error) {
+func (f *fakeOpsAdmin) ListPartitionReassignments(context.Context) ([]admin.ReassignmentStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.ongoing), nil
 }
 
-func (f *fakeAdmin) ElectPreferredLeaders(_ context.Context, topic string, partitions []int32) ([]admin.PartitionError, error) {
+func (f *fakeOpsAdmin) ElectPreferredLeaders(_ context.Context, topic string, partitions []int32) ([]admin.PartitionError, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.elected == nil {
@@ -67,29 +67,29 @@ func (f *fakeAdmin) ElectPreferredLeaders(_ context.Context, topic string, parti
 	return out, nil
 }
 
-func (f *fakeAdmin) AlterTopicConfigs(_ context.Context, topic string, set map[string]string, del []string) error {
+func (f *fakeOpsAdmin) AlterTopicConfigs(_ context.Context, topic string, set map[string]string, del []string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.configs = append(f.configs, configCall{topic: topic, broker: -1, set: set, del: del})
+	f.configs = append(f.configs, opsConfigCall{topic: topic, broker: -1, set: set, del: del})
 	return nil
 }
 
-// fakeBrokerAdmin can also alter broker configs, as admin.Client will.
-type fakeBrokerAdmin struct{ fakeAdmin }
+// fakeOpsBrokerAdmin can also alter broker configs, as admin.Client will.
+type fakeOpsBrokerAdmin struct{ fakeOpsAdmin }
 
-func (f *fakeBrokerAdmin) AlterBrokerConfigs(_ context.Context, broker int32, set map[string]string, del []string) error {
+func (f *fakeOpsBrokerAdmin) AlterBrokerConfigs(_ context.Context, broker int32, set map[string]string, del []string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.configs = append(f.configs, configCall{broker: broker, set: set, del: del})
+	f.configs = append(f.configs, opsConfigCall{broker: broker, set: set, del: del})
 	return nil
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newTestStore(t *testing.T) *store.Store {
+func newOpsTestStore(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "osprey.db"), Logger: quiet()})
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "osprey.db"), Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +100,9 @@ func newTestStore(t *testing.T) *store.Store {
 	return st
 }
 
-// snapWith builds a snapshot: brokers 1..n (rack per broker optional) and topics given as replica lists
+// testSnapshot builds a snapshot: brokers 1..n (rack per broker optional) and topics given as replica lists
 // (leader = first replica unless leaders overrides it; ISR = replicas).
-func snapWith(nBrokers int, racks []string, topics map[string][][]int32, leaders map[TopicPartition]int32) *collector.Snapshot {
+func testSnapshot(nBrokers int, racks []string, topics map[string][][]int32, leaders map[TopicPartition]int32) *collector.Snapshot {
 	s := &collector.Snapshot{Cluster: collector.ClusterInfo{Name: "c", Sequence: 7, Controller: 1}}
 	for i := 1; i <= nBrokers; i++ {
 		b := collector.Broker{ID: int32(i), Up: true}
@@ -131,7 +131,7 @@ func snapWith(nBrokers int, racks []string, topics map[string][][]int32, leaders
 	return s
 }
 
-func userErr(t *testing.T, err error, status int, code string, contains ...string) {
+func wantUserError(t *testing.T, err error, status int, code string, contains ...string) {
 	t.Helper()
 	var ue *UserError
 	if !errors.As(err, &ue) || ue.Status != status || ue.Code != code {
@@ -145,17 +145,17 @@ func userErr(t *testing.T, err error, status int, code string, contains ...strin
 }
 
 func TestPlanFromSnapshotValidates(t *testing.T) {
-	snap := snapWith(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}}, nil)
+	snap := testSnapshot(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}}, nil)
 	_, err := planFromSnapshot(snap, "c", []string{"orders", "nope", "gone"}, []int32{1, 2}, 0)
-	userErr(t, err, http.StatusBadRequest, "unknown_topic", `"nope"`, `"gone"`)
+	wantUserError(t, err, http.StatusBadRequest, "unknown_topic", `"nope"`, `"gone"`)
 	_, err = planFromSnapshot(snap, "c", []string{"orders"}, []int32{1, 9, 8}, 0)
-	userErr(t, err, http.StatusBadRequest, "unknown_broker", "8", "9")
+	wantUserError(t, err, http.StatusBadRequest, "unknown_broker", "8", "9")
 	_, err = planFromSnapshot(snap, "c", []string{"orders"}, []int32{1, 2}, 3)
-	userErr(t, err, http.StatusBadRequest, "bad_replication_factor", "3", "2 target")
+	wantUserError(t, err, http.StatusBadRequest, "bad_replication_factor", "3", "2 target")
 	_, err = planFromSnapshot(snap, "c", []string{"orders"}, []int32{1}, 0)
-	userErr(t, err, http.StatusBadRequest, "bad_replication_factor")
+	wantUserError(t, err, http.StatusBadRequest, "bad_replication_factor")
 	_, err = planFromSnapshot(snap, "c", nil, []int32{1}, 0)
-	userErr(t, err, http.StatusBadRequest, "bad_request")
+	wantUserError(t, err, http.StatusBadRequest, "bad_request")
 
 	plan, err := planFromSnapshot(snap, "c", []string{"orders", "orders"}, []int32{3, 2, 1}, 3)
 	if err != nil {
@@ -169,16 +169,16 @@ func TestPlanFromSnapshotValidates(t *testing.T) {
 	}
 }
 
-func newOps(adm opsAdmin, st *store.Store) *ops {
-	return &ops{cluster: "c", adm: adm, st: st, now: time.Now, log: quiet()}
+func newTestOps(adm opsAdmin, st *store.Store) *ops {
+	return &ops{cluster: "c", adm: adm, st: st, now: time.Now, log: quietLog()}
 }
 
 func TestExecuteRecordsThrottlesAndCompletes(t *testing.T) {
 	ctx := context.Background()
-	st := newTestStore(t)
-	fa := &fakeAdmin{}
-	o := newOps(fa, st)
-	snap := snapWith(4, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}, "logs": {{3, 1}}}, nil)
+	st := newOpsTestStore(t)
+	fa := &fakeOpsAdmin{}
+	o := newTestOps(fa, st)
+	snap := testSnapshot(4, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}, "logs": {{3, 1}}}, nil)
 	caller := Caller{Identity: Identity{Name: "alice", Kind: "session", Role: RoleOperator}}
 
 	moves := []PartitionMove{
@@ -223,7 +223,7 @@ func TestExecuteRecordsThrottlesAndCompletes(t *testing.T) {
 	// The same partitions cannot be moved again while they move.
 	fa.ongoing = []admin.ReassignmentStatus{{Topic: "orders", Partition: 0, Replicas: []int32{1, 2, 4}, Adding: []int32{4}, Removing: []int32{2}}}
 	_, err = o.execute(ctx, caller, snap, moves[:1], 0)
-	userErr(t, err, http.StatusConflict, "reassignment_in_progress", "orders-0")
+	wantUserError(t, err, http.StatusConflict, "reassignment_in_progress", "orders-0")
 
 	// In progress: broker 4 not yet in the ISR → 1 of 2 target replicas in sync.
 	v, err := o.view(ctx, snap)
@@ -241,7 +241,7 @@ func TestExecuteRecordsThrottlesAndCompletes(t *testing.T) {
 	}
 	// A snapshot showing the targets: completed, and the throttles come off.
 	fa.configs = nil
-	done := snapWith(4, nil, map[string][][]int32{"orders": {{1, 4}, {2, 3}}, "logs": {{4, 1}}}, nil)
+	done := testSnapshot(4, nil, map[string][][]int32{"orders": {{1, 4}, {2, 3}}, "logs": {{4, 1}}}, nil)
 	v, err = o.view(ctx, done)
 	if err != nil {
 		t.Fatal(err)
@@ -262,9 +262,9 @@ func TestExecuteRecordsThrottlesAndCompletes(t *testing.T) {
 
 func TestExecuteSetsBrokerRatesWhenTheClientCan(t *testing.T) {
 	ctx := context.Background()
-	fa := &fakeBrokerAdmin{}
-	o := newOps(fa, nil)
-	snap := snapWith(4, nil, map[string][][]int32{"orders": {{1, 2}}}, nil)
+	fa := &fakeOpsBrokerAdmin{}
+	o := newTestOps(fa, nil)
+	snap := testSnapshot(4, nil, map[string][][]int32{"orders": {{1, 2}}}, nil)
 	res, err := o.execute(ctx, Caller{}, snap, []PartitionMove{{Topic: "orders", Partition: 0, Replicas: []int32{3, 4}}}, 5000)
 	if err != nil {
 		t.Fatal(err)
@@ -288,10 +288,10 @@ func TestExecuteSetsBrokerRatesWhenTheClientCan(t *testing.T) {
 
 func TestExecuteValidatesAndReportsRefusals(t *testing.T) {
 	ctx := context.Background()
-	st := newTestStore(t)
-	fa := &fakeAdmin{alterErr: map[tpKey]error{{"orders", 0}: errors.New("INVALID_REPLICA_ASSIGNMENT")}}
-	o := newOps(fa, st)
-	snap := snapWith(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}}, nil)
+	st := newOpsTestStore(t)
+	fa := &fakeOpsAdmin{alterErr: map[tpKey]error{{"orders", 0}: errors.New("INVALID_REPLICA_ASSIGNMENT")}}
+	o := newTestOps(fa, st)
+	snap := testSnapshot(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}}}, nil)
 	cases := []struct {
 		moves  []PartitionMove
 		status int
@@ -308,7 +308,7 @@ func TestExecuteValidatesAndReportsRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := o.execute(ctx, Caller{}, snap, c.moves, 0)
-		userErr(t, err, c.status, c.code, c.names...)
+		wantUserError(t, err, c.status, c.code, c.names...)
 	}
 	if _, err := o.execute(ctx, Caller{}, snap, []PartitionMove{{Topic: "orders", Partition: 1, Replicas: []int32{3, 1}}}, -1); err == nil {
 		t.Fatal("negative throttle accepted")
@@ -326,7 +326,7 @@ func TestExecuteValidatesAndReportsRefusals(t *testing.T) {
 	}
 	// Every partition refused: an error, and the record is failed.
 	_, err = o.execute(ctx, Caller{}, snap, []PartitionMove{{Topic: "orders", Partition: 0, Replicas: []int32{3, 2}}}, 0)
-	userErr(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
+	wantUserError(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
 	rows, _ := st.Reassignments(ctx, "c", 10)
 	if len(rows) != 2 || rows[0].State != ReassignFailed || !strings.Contains(rows[1].Error, "orders-0") {
 		t.Fatalf("rows = %+v", rows)
@@ -335,14 +335,14 @@ func TestExecuteValidatesAndReportsRefusals(t *testing.T) {
 
 func TestCancelRevertsToOriginalReplicas(t *testing.T) {
 	ctx := context.Background()
-	st := newTestStore(t)
-	fa := &fakeAdmin{}
-	o := newOps(fa, st)
-	snap := snapWith(4, nil, map[string][][]int32{"orders": {{2, 1}, {2, 3}}}, nil)
+	st := newOpsTestStore(t)
+	fa := &fakeOpsAdmin{}
+	o := newTestOps(fa, st)
+	snap := testSnapshot(4, nil, map[string][][]int32{"orders": {{2, 1}, {2, 3}}}, nil)
 	if _, err := o.cancel(ctx, snap); err == nil {
 		t.Fatal("cancel with nothing running must say so")
 	} else {
-		userErr(t, err, http.StatusConflict, "no_reassignment")
+		wantUserError(t, err, http.StatusConflict, "no_reassignment")
 	}
 	if _, err := o.execute(ctx, Caller{}, snap, []PartitionMove{{Topic: "orders", Partition: 0, Replicas: []int32{4, 3}}}, 100); err != nil {
 		t.Fatal(err)

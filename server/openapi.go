@@ -1,0 +1,315 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+// This file serves GET /api/openapi.json: an OpenAPI 3.0 document of the console's HTTP API, built
+// from the table below. Schemas of the service's answer types are derived from the Go types by
+// reflection (json tags), so they cannot drift from what handlers send; the rest are written out.
+// openapi_test.go checks that every route the engine serves is in the table.
+
+// apiOp is one documented operation.
+type apiOp struct {
+	method, path string // Gin syntax: /clusters/:cluster
+	tag, summary string
+	// role is the least role the operation needs ("" = open to anyone, reads).
+	role   string
+	query  []string // query parameter names (strings unless listed in openAPIIntQuery)
+	body   string   // request body schema name
+	status int      // success status (default 200)
+	resp   string   // success body schema name ("" = none)
+	stream string   // non-JSON success content type (event stream, Prometheus text)
+}
+
+var openAPIIntQuery = map[string]bool{"limit": true, "offset": true, "page": true, "pageSize": true, "partition": true, "tail": true, "step": true}
+
+var openAPISeriesQuery = []string{"from", "to", "step"}
+var openAPIPageQuery = []string{"limit", "offset", "page", "pageSize"}
+
+// apiOps lists every endpoint of the console (issue 6), served or planned.
+var apiOps = []apiOp{
+	{method: "GET", path: "/healthz", tag: "health", summary: "Liveness: the process answers", resp: "Object"},
+	{method: "GET", path: "/readyz", tag: "health", summary: "Readiness: database migrated, collectors started", resp: "Object"},
+	{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics: the console's own and every cluster's figures from the latest snapshots", stream: "text/plain; version=0.0.4"},
+	{method: "GET", path: "/api/openapi.json", tag: "health", summary: "This document", resp: "Object"},
+
+	{method: "GET", path: "/api/v1/clusters", tag: "clusters", summary: "Every cluster with its latest figures", resp: "ClusterList"},
+	{method: "GET", path: "/api/v1/clusters/:cluster", tag: "clusters", summary: "One cluster's overview", resp: "ClusterSummary"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/brokers", tag: "brokers", summary: "Brokers from the latest snapshot", resp: "BrokerList"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/brokers/:id/metrics", tag: "series", summary: "A broker's time series", query: openAPISeriesQuery, resp: "Series"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},
+
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics", tag: "topics", summary: "Topics with skew and under-replicated columns (search, sort, pagination)", query: append([]string{"search", "sort", "order", "internal"}, openAPIPageQuery...), resp: "List"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/topics", tag: "topics", summary: "Create a topic (name, partitions, replication factor, configs)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic", tag: "topics", summary: "A topic: partitions (leader, replicas, ISR, offsets, size), configs, skew", resp: "Object"},
+	{method: "DELETE", path: "/api/v1/clusters/:cluster/topics/:topic", tag: "topics", summary: "Delete a topic (internal topics refused)", role: service.RoleAdmin, resp: "Object"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/configs", tag: "topics", summary: "A topic's configs", resp: "Object"},
+	{method: "PATCH", path: "/api/v1/clusters/:cluster/topics/:topic/configs", tag: "topics", summary: "Set or reset topic configs", role: service.RoleOperator, body: "Object", resp: "Object"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/partitions", tag: "topics", summary: "Add partitions", role: service.RoleOperator, body: "Object", resp: "Object"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/metrics", tag: "series", summary: "A topic's time series (rates, size)", query: openAPISeriesQuery, resp: "Series"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "offset", "timestamp", "tail", "limit"}, resp: "List"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Produce a test message", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
+
+	{method: "GET", path: "/api/v1/clusters/:cluster/groups", tag: "groups", summary: "Consumer groups with lag", query: append([]string{"search", "sort", "order"}, openAPIPageQuery...), resp: "List"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group", tag: "groups", summary: "A group: members, per-partition committed/end/lag/lag seconds, status", resp: "Object"},
+	{method: "DELETE", path: "/api/v1/clusters/:cluster/groups/:group", tag: "groups", summary: "Delete a group", role: service.RoleAdmin, resp: "Object"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/groups/:group/offsets", tag: "groups", summary: "Reset offsets (earliest, latest, offset, timestamp, shift-by); refused while the group is active", role: service.RoleOperator, body: "Object", resp: "Object"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group/lag", tag: "series", summary: "A group's lag time series", query: openAPISeriesQuery, resp: "Series"},
+
+	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/status", tag: "zookeeper", summary: "ZooKeeper ensemble status (srvr/mntr/ruok)", resp: "Object"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/tree", tag: "zookeeper", summary: "Browse znodes read-only", query: []string{"path"}, resp: "Object"},
+
+	{method: "GET", path: "/api/v1/reassignments", tag: "operations", summary: "Every cluster's reassignments: ongoing partitions with progress, and history", resp: "AllReassignments"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Ongoing partition moves with progress (target replicas in ISR / total) and recorded history; marks finished ones completed", resp: "ReassignmentsView"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/reassignments/plan", tag: "operations", summary: "Generate a balanced, rack-aware plan for topics over chosen brokers, optionally with a new replication factor", role: service.RoleOperator, body: "PlanRequest", resp: "ReassignmentPlan"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Execute a plan (or explicit partitions) with an optional replication throttle", role: service.RoleOperator, body: "ExecuteRequest", status: 202, resp: "ExecuteResult"},
+	{method: "DELETE", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Cancel every ongoing partition move", role: service.RoleOperator, resp: "CancelResult"},
+	{method: "POST", path: "/api/v1/clusters/:cluster/elections", tag: "operations", summary: "Preferred leader election for all partitions ({}), a topic, or listed partitions", role: service.RoleOperator, body: "ElectionScope", resp: "ElectionResult"},
+
+	{method: "GET", path: "/api/v1/events", tag: "events", summary: "Server-Sent Events: `snapshot` after every poll of every cluster, `alert` events, heartbeat comments every 15 s", stream: "text/event-stream"},
+
+	{method: "GET", path: "/api/v1/runtime/clusters", tag: "runtime", summary: "Clusters the console stood up with its own brokers", resp: "List"},
+	{method: "POST", path: "/api/v1/runtime/clusters", tag: "runtime", summary: "Stand up a cluster", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
+	{method: "DELETE", path: "/api/v1/runtime/clusters/:name", tag: "runtime", summary: "Tear a runtime cluster down", role: service.RoleAdmin, resp: "Object"},
+	{method: "POST", path: "/api/v1/runtime/clusters/:name/brokers/:id/:action", tag: "runtime", summary: "Start, stop, kill or restart one broker (action: start|stop|kill|restart)", role: service.RoleAdmin, resp: "Object"},
+
+	{method: "POST", path: "/api/v1/auth/login", tag: "auth", summary: "Log in (rate-limited); sets the session cookie and returns the CSRF token", body: "LoginRequest", resp: "Object"},
+	{method: "POST", path: "/api/v1/auth/logout", tag: "auth", summary: "End the session", status: 204},
+	{method: "GET", path: "/api/v1/auth/me", tag: "auth", summary: "Who the caller is", resp: "Object"},
+	{method: "GET", path: "/api/v1/users", tag: "auth", summary: "User accounts", role: service.RoleAdmin, resp: "List"},
+	{method: "POST", path: "/api/v1/users", tag: "auth", summary: "Create a user (viewer, operator or admin)", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
+	{method: "POST", path: "/api/v1/tokens", tag: "auth", summary: "Issue an API token (never above the caller's role)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
+	{method: "GET", path: "/api/v1/audit", tag: "auth", summary: "Audit log, newest first", role: service.RoleOperator, query: append([]string{"cluster", "actor", "action"}, openAPIPageQuery...), resp: "List"},
+}
+
+// reflectedSchemas are derived from the types the handlers decode and encode.
+var reflectedSchemas = map[string]any{
+	"ClusterSummary":    service.ClusterSummary{},
+	"Broker":            collector.Broker{},
+	"PlanRequest":       planRequest{},
+	"ReassignmentPlan":  service.ReassignmentPlan{},
+	"ExecuteRequest":    executeRequest{},
+	"ExecuteResult":     service.ExecuteResult{},
+	"ReassignmentsView": service.ReassignmentsView{},
+	"CancelResult":      service.CancelResult{},
+	"ElectionScope":     service.ElectionScope{},
+	"ElectionResult":    service.ElectionResult{},
+	"AllReassignments":  list[clusterReassignments]{},
+	"ClusterList":       list[service.ClusterSummary]{},
+	"BrokerList":        list[collector.Broker]{},
+}
+
+var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
+
+// openAPIPath turns a Gin path into OpenAPI's /a/{b} form.
+func openAPIPath(p string) string { return ginPathParam.ReplaceAllString(p, "{$1}") }
+
+var (
+	openAPIOnce sync.Once
+	openAPIJSON []byte
+)
+
+func (s *Server) openAPI(c *gin.Context) {
+	openAPIOnce.Do(func() {
+		b, err := json.Marshal(buildOpenAPI())
+		if err != nil {
+			panic("openapi: " + err.Error()) // a programming error in the table; tests catch it
+		}
+		openAPIJSON = b
+	})
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
+}
+
+type jsonObj = map[string]any
+
+func schemaRef(name string) jsonObj { return jsonObj{"$schemaRef": "#/components/schemas/" + name} }
+
+func buildOpenAPI() jsonObj {
+	schemas := jsonObj{
+		"Object": jsonObj{"type": "object", "additionalProperties": true},
+		"Error": jsonObj{"type": "object", "required": []string{"error"}, "properties": jsonObj{
+			"error": jsonObj{"type": "object", "required": []string{"code", "message"}, "properties": jsonObj{
+				"code": jsonObj{"type": "string"}, "message": jsonObj{"type": "string"}}}}},
+		"List": jsonObj{"type": "object", "required": []string{"items", "total"}, "properties": jsonObj{
+			"items": jsonObj{"type": "array", "items": jsonObj{"type": "object", "additionalProperties": true}},
+			"total": jsonObj{"type": "integer"}}},
+		"LoginRequest": jsonObj{"type": "object", "required": []string{"username", "password"}, "properties": jsonObj{
+			"username": jsonObj{"type": "string"}, "password": jsonObj{"type": "string", "format": "password"}}},
+		"Series": jsonObj{"type": "object", "additionalProperties": true,
+			"description": "Time series between from and to (RFC 3339 or Unix seconds) at step resolution"},
+	}
+	for name, v := range reflectedSchemas {
+		schemas[name] = schemaOfType(reflect.TypeOf(v), map[reflect.Type]bool{})
+	}
+	paths := jsonObj{}
+	for _, op := range apiOps {
+		p := openAPIPath(op.path)
+		item, _ := paths[p].(jsonObj)
+		if item == nil {
+			item = jsonObj{}
+			paths[p] = item
+		}
+		item[strings.ToLower(op.method)] = openAPIOperation(op)
+	}
+	return jsonObj{
+		"openapi": "3.0.3",
+		"info": jsonObj{"title": "Osprey console API", "version": "1",
+			"description": "Kafka monitoring and management. Reads come from in-memory snapshots; mutations need an operator or admin " +
+				"(admin token or API token as `Authorization: Bearer …` or `X-Osprey-Token`, or a session cookie with `X-CSRF-Token`) " +
+				"and are written to the audit log. Lists are {\"items\": [...], \"total\": N}; errors are {\"error\": {\"code\", \"message\"}}."},
+		"servers": []jsonObj{{"url": "/"}},
+		"paths":   paths,
+		"components": jsonObj{
+			"schemas": schemas,
+			"securitySchemes": jsonObj{
+				"bearer":  jsonObj{"type": "http", "scheme": "bearer"},
+				"token":   jsonObj{"type": "apiKey", "in": "header", "name": "X-Osprey-Token"},
+				"session": jsonObj{"type": "apiKey", "in": "cookie", "name": "osprey_session"},
+			},
+		},
+	}
+}
+
+func openAPIOperation(op apiOp) jsonObj {
+	o := jsonObj{"tags": []string{op.tag}, "summary": op.summary,
+		"operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", ":", "", "{", "", "}", "", ".", "_", "-", "_").Replace(op.path)}
+	var params []jsonObj
+	for _, m := range ginPathParam.FindAllStringSubmatch(op.path, -1) {
+		t := "string"
+		if m[1] == "id" {
+			t = "integer"
+		}
+		params = append(params, jsonObj{"name": m[1], "in": "path", "required": true, "schema": jsonObj{"type": t}})
+	}
+	for _, q := range op.query {
+		t := "string"
+		if openAPIIntQuery[q] {
+			t = "integer"
+		}
+		params = append(params, jsonObj{"name": q, "in": "query", "required": false, "schema": jsonObj{"type": t}})
+	}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	if op.body != "" {
+		o["requestBody"] = jsonObj{"required": true, "content": jsonObj{"application/json": jsonObj{"schema": schemaRef(op.body)}}}
+	}
+	status := op.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	ok := jsonObj{"description": http.StatusText(status)}
+	switch {
+	case op.stream != "":
+		ok["content"] = jsonObj{op.stream: jsonObj{"schema": jsonObj{"type": "string"}}}
+	case op.resp != "":
+		ok["content"] = jsonObj{"application/json": jsonObj{"schema": schemaRef(op.resp)}}
+	}
+	errResp := func(why string) jsonObj {
+		return jsonObj{"description": why, "content": jsonObj{"application/json": jsonObj{"schema": schemaRef("Error")}}}
+	}
+	responses := jsonObj{statusKey(status): ok, "500": errResp("Internal error")}
+	if strings.Contains(op.path, ":") {
+		responses["404"] = errResp("Unknown cluster, topic, group or broker")
+	}
+	if op.body != "" || len(op.query) > 0 {
+		responses["400"] = errResp("Malformed JSON or invalid input; the message says why")
+	}
+	if op.role != "" {
+		responses["401"] = errResp("No or invalid credentials")
+		responses["403"] = errResp("Role too low (needs " + op.role + "), read-only mode, or missing CSRF token")
+		o["security"] = []jsonObj{{"bearer": []string{}}, {"token": []string{}}, {"session": []string{}}}
+		o["x-osprey-role"] = op.role
+	}
+	o["responses"] = responses
+	return o
+}
+
+func statusKey(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+var openAPITimeType = reflect.TypeOf(time.Time{})
+var openAPIDurationType = reflect.TypeOf(time.Duration(0))
+
+// schemaOfType derives a JSON schema from a Go type the way encoding/json would encode it.
+func schemaOfType(t reflect.Type, seen map[reflect.Type]bool) jsonObj {
+	switch {
+	case t == openAPITimeType:
+		return jsonObj{"type": "string", "format": "date-time"}
+	case t == openAPIDurationType:
+		return jsonObj{"type": "integer", "description": "nanoseconds"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		s := schemaOfType(t.Elem(), seen)
+		s["nullable"] = true
+		return s
+	case reflect.Bool:
+		return jsonObj{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return jsonObj{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return jsonObj{"type": "number"}
+	case reflect.String:
+		return jsonObj{"type": "string"}
+	case reflect.Slice, reflect.Array:
+		return jsonObj{"type": "array", "items": schemaOfType(t.Elem(), seen)}
+	case reflect.Map:
+		return jsonObj{"type": "object", "additionalProperties": schemaOfType(t.Elem(), seen)}
+	case reflect.Struct:
+		if seen[t] {
+			return jsonObj{"type": "object"} // recursive type: stop here
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		props := jsonObj{}
+		schemaFields(t, seen, props)
+		return jsonObj{"type": "object", "properties": props}
+	default:
+		return jsonObj{}
+	}
+}
+
+func schemaFields(t reflect.Type, seen map[reflect.Type]bool, props jsonObj) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				schemaFields(ft, seen, props) // embedded: its fields are promoted, as encoding/json does
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = schemaOfType(f.Type, seen)
+	}
+}
