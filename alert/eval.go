@@ -29,7 +29,13 @@ type evalContext struct {
 	firing  func(labels map[string]string) bool
 }
 
-const maxListed = 20 // partitions/topics listed in a summary or samples
+// Bounds on what one alert carries, so an event's samples stay well inside
+// a MySQL TEXT column (64 KiB).
+const (
+	maxListed       = 20 // partitions/topics listed in a summary or samples
+	maxWindowParts  = 10 // partitions whose window samples are kept
+	maxShownSamples = 20 // window samples kept per partition
+)
 
 func evaluate(r Rule, c evalContext) []finding {
 	switch r.Kind {
@@ -166,7 +172,11 @@ func evalLagStatus(r Rule, c evalContext) []finding {
 					worst = st
 				}
 				if st != StatusOK {
-					bad = append(bad, windowPart{Partition: p.Partition, Status: st.String(), Samples: samples})
+					shown := samples
+					if len(shown) > maxShownSamples {
+						shown = shown[len(shown)-maxShownSamples:]
+					}
+					bad = append(bad, windowPart{Partition: p.Partition, Status: st.String(), Samples: shown})
 				}
 			}
 			if worst.Level() < minLevel {
@@ -191,8 +201,8 @@ func evalLagStatus(r Rule, c evalContext) []finding {
 				}
 				parts = append(parts, fmt.Sprintf("partition %d %s (lag %d)", b.Partition, b.Status, lag))
 			}
-			if len(bad) > maxListed {
-				bad = bad[:maxListed]
+			if len(bad) > maxWindowParts {
+				bad = bad[:maxWindowParts]
 			}
 			out = append(out, finding{
 				labels: groupTopicLabels(g.Name, gt.Topic), subject: "group " + g.Name + " / topic " + gt.Topic,

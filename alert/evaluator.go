@@ -629,14 +629,18 @@ type storedSamples struct {
 	Value     float64 `json:"value"`
 	Threshold float64 `json:"threshold"`
 	Data      any     `json:"data,omitempty"`
+	Truncated bool    `json:"truncated,omitempty"` // data left out: too large
 }
+
+// maxSamplesBytes keeps alert_events.samples inside a MySQL TEXT column.
+const maxSamplesBytes = 60000
 
 // syncEvent writes the alert's event row (creating it when it fires). e.mu must be held.
 func (e *Evaluator) syncEvent(ctx context.Context, a *alertEntry) error {
 	labels, _ := json.Marshal(a.labels)
 	samples, err := json.Marshal(storedSamples{Value: a.value, Threshold: a.rule.Threshold, Data: a.samples})
-	if err != nil {
-		samples = []byte("{}")
+	if err != nil || len(samples) > maxSamplesBytes {
+		samples, _ = json.Marshal(storedSamples{Value: a.value, Threshold: a.rule.Threshold, Truncated: true})
 	}
 	create := a.event == nil
 	if create {

@@ -281,3 +281,47 @@ func TestRuleTopicRateZero(t *testing.T) {
 	h.observe(newSnap("c1", h.now()).topic("busy", 301).topic("idle", 50).build())
 	h.expectFiring(0)
 }
+
+func TestLagStatusSamplesBounded(t *testing.T) {
+	h := newHarness(t, RuleInput{Name: "err", Kind: KindLagStatus, Threshold: 2, WindowSamples: 50})
+	const parts = 30
+	for i := int64(0); i < 50; i++ {
+		ends := make([]int64, parts)
+		pos := make([][2]int64, parts)
+		for p := range ends {
+			ends[p] = 1000 + i*10
+			pos[p] = [2]int64{500, ends[p]}
+		}
+		h.observe(newSnap("c1", h.now()).topic("wide-topic-name", ends...).group("wide-group-name", "Empty", 0, "wide-topic-name", pos...).build())
+	}
+	h.expectFiring(1)
+	evs, _, err := h.st.AlertEvents(context.Background(), 10, 0)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	if n := len(evs[0].Samples); n > maxSamplesBytes {
+		t.Fatalf("samples are %d bytes", n)
+	}
+	if !strings.Contains(evs[0].Summary, "and 10 more") || strings.Count(evs[0].Summary, "STOP") != 21 {
+		t.Fatalf("summary %q", evs[0].Summary)
+	}
+}
+
+func TestGroupStatus(t *testing.T) {
+	h := newHarness(t)
+	if _, ok := h.ev.GroupStatus("c1", "g", 0); ok {
+		t.Fatal("status before any snapshot")
+	}
+	for i := int64(0); i < 10; i++ {
+		// Partition 0 stopped while the head moves; partition 1 at the log end.
+		h.observe(newSnap("c1", h.now()).topic("t", 110+i*10, 50).group("g", "Stable", 1, "t", [2]int64{100, 110 + i*10}, [2]int64{50, 50}).build())
+	}
+	st, ok := h.ev.GroupStatus("c1", "g", 0)
+	if !ok || st.Status != "ERR" || st.Worst != "STOP" || !st.Complete || len(st.Partitions) != 2 ||
+		st.Partitions[0].Status != "STOP" || st.Partitions[0].Lag != 100 || st.Partitions[1].Status != "OK" {
+		t.Fatalf("status = %+v", st)
+	}
+	if st, _ := h.ev.GroupStatus("c1", "g", 20); st.Complete || st.Status != "OK" {
+		t.Fatalf("20-sample window over 10 samples = %+v", st)
+	}
+}
