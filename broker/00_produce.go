@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"strconv"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -16,6 +18,8 @@ import (
 // * acks=0 gets no response at all; acks=1 and acks=-1 are answered once
 //   the batch is in the log (one replica in part 1, so the ISR is always
 //   just this broker). Other acks values get INVALID_REQUIRED_ACKS.
+// * acks=-1 with fewer in-sync replicas than min.insync.replicas (topic
+//   config, else the broker's) gets NOT_ENOUGH_REPLICAS, nothing appended.
 // * Transactional batches are refused (no transaction coordinator).
 //
 // Version notes:
@@ -25,7 +29,10 @@ import (
 
 func init() { regKey(0, 3, 12, handleProduce) }
 
-const errInvalidRequiredAcks = 21
+const (
+	errNotEnoughReplicas   = 19
+	errInvalidRequiredAcks = 21
+)
 
 func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
@@ -34,7 +41,13 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
-		_, known := b.cluster.Topic(rt.Topic)
+		t, known := b.cluster.Topic(rt.Topic)
+		minISR := b.cfg.MinInsyncReplicas
+		if v, ok := t.Configs["min.insync.replicas"]; ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				minISR = int32(n)
+			}
+		}
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
@@ -47,6 +60,11 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 			case rt.Topic == offsetsTopic:
 				// Clients must not write the group coordinator's topic.
 				sp.ErrorCode = errInvalidTopic
+			case rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
+				sp.ErrorCode = errUnknownTopicOrPart
+			case req.Acks == -1 && int32(len(t.Partitions[rp.Partition].ISR)) < minISR:
+				// acks=all needs min.insync.replicas in the ISR.
+				sp.ErrorCode = errNotEnoughReplicas
 			default:
 				p := b.data.get(rt.Topic, rp.Partition)
 				if p == nil {

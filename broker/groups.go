@@ -80,6 +80,7 @@ type group struct {
 	// initialDeadline bounds group.initial.rebalance.delay.ms extensions.
 	initialDeadline time.Time
 	stopped         bool
+	lastExpiryScan  time.Time
 }
 
 // groupCoordinator owns all groups this broker coordinates.
@@ -105,21 +106,32 @@ func (gc *groupCoordinator) start() {
 }
 
 // get returns the group, creating it when create is set.
+// A Dead group (deleted, offsets expired) counts as absent. Lock order:
+// gc.mu before g.mu.
 func (gc *groupCoordinator) get(name string, create bool) *group {
 	gc.mu.RLock()
 	g := gc.groups[name]
 	gc.mu.RUnlock()
-	if g != nil || !create {
+	if g != nil && !g.isDead() {
 		return g
+	}
+	if !create {
+		return nil
 	}
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
-	if g = gc.groups[name]; g == nil {
+	if g = gc.groups[name]; g == nil || g.isDead() {
 		g = gc.newGroup(name)
 		gc.groups[name] = g
 		gc.b.metrics.groups.Set(float64(len(gc.groups)))
 	}
 	return g
+}
+
+func (g *group) isDead() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state == groupDead
 }
 
 func (gc *groupCoordinator) newGroup(name string) *group {
@@ -208,6 +220,59 @@ func (g *group) expire(now time.Time) {
 	for id, at := range g.pending {
 		if now.After(at) {
 			delete(g.pending, id)
+		}
+	}
+	g.expireOffsets(now)
+}
+
+// expireOffsets applies offsets.retention.minutes as Kafka 2.1+ does: an
+// offset of an Empty group expires once both the group has been Empty and
+// the offset has gone uncommitted for the retention period (a standalone
+// consumer that keeps committing keeps its offsets). A group left with no
+// offsets and no members is deleted. g.mu held.
+func (g *group) expireOffsets(now time.Time) {
+	retention := g.gc.b.cfg.OffsetsRetention
+	if g.state != groupEmpty || retention <= 0 || now.Sub(time.UnixMilli(g.stateMs)) < retention ||
+		now.Sub(g.lastExpiryScan) < min(time.Second, retention/2) {
+		return
+	}
+	g.lastExpiryScan = now
+	var recs []kvRecord
+	var expired []topicPartition
+	for tp, oc := range g.offsets {
+		if now.Sub(time.UnixMilli(oc.commitMs)) >= retention {
+			recs = append(recs, kvRecord{key: offsetKey(g.name, tp)})
+			expired = append(expired, tp)
+		}
+	}
+	dead := len(expired) == len(g.offsets)
+	if dead {
+		recs = append(recs, kvRecord{key: groupKey(g.name)})
+	}
+	if code := g.gc.writeGroupRecords(g.name, recs); code != 0 {
+		g.gc.b.log.Error("expiring group offsets", "group", g.name, "error_code", code)
+		return
+	}
+	for _, tp := range expired {
+		delete(g.offsets, tp)
+	}
+	if len(expired) > 0 {
+		g.gc.b.log.Info("group offsets expired", "group", g.name, "offsets", len(expired))
+	}
+	if dead {
+		g.state = groupDead
+		// Removing from the map takes gc.mu, which is ordered before g.mu.
+		go g.gc.removeIfDead(g.name)
+	}
+}
+
+func (gc *groupCoordinator) removeIfDead(name string) {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	if g := gc.groups[name]; g != nil {
+		if g.isDead() {
+			delete(gc.groups, name)
+			gc.b.metrics.groups.Set(float64(len(gc.groups)))
 		}
 	}
 }

@@ -164,3 +164,42 @@ func pollBriefly(ctx context.Context, c *kgo.Client) {
 	defer cancel()
 	c.PollFetches(pctx)
 }
+
+func TestEmptyGroupOffsetsExpireAfterRetention(t *testing.T) {
+	b := newTestBroker(t, func(c *Config) { c.OffsetsRetention = 300 * time.Millisecond })
+	ctx := testCtx(t, 20*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "exp"); err != nil {
+		t.Fatal(err)
+	}
+	o := kadm.Offsets{}
+	o.Add(kadm.Offset{Topic: "exp", Partition: 0, At: 1, LeaderEpoch: -1})
+	if r, err := adm.CommitOffsets(ctx, "short-lived", o); err != nil || r.Error() != nil {
+		t.Fatalf("commit: %v %v", err, r.Error())
+	}
+	waitFor(t, 10*time.Second, func() error {
+		offs, err := adm.FetchOffsets(ctx, "short-lived")
+		if err != nil {
+			return err
+		}
+		if _, ok := offs.Lookup("exp", 0); ok {
+			return fmt.Errorf("offset still committed")
+		}
+		return nil
+	})
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() error {
+		if groups, err = adm.ListGroups(ctx); err != nil || len(groups) != 0 {
+			return fmt.Errorf("groups after expiry: %v %v", groups.Groups(), err)
+		}
+		return nil
+	})
+}

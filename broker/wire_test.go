@@ -357,3 +357,25 @@ func testBatch(pid int64, epoch int16, seq int32, n int) []byte {
 	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32c))
 	return b
 }
+
+func TestAcksAllHonoursMinInsyncReplicas(t *testing.T) {
+	b := newTestBroker(t)
+	ctx := testCtx(t, 10*time.Second)
+	if _, err := b.cluster.CreateTopic(ctx, TopicSpec{Name: "strict", Partitions: 1, ReplicationFactor: 1,
+		Configs: map[string]string{"min.insync.replicas": "2"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, b.Addr())
+	req := produceReq("strict", 0, testBatch(-1, 0, 0, 1))
+	if code := c.roundTrip(req, 1).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; code != errNotEnoughReplicas {
+		t.Fatalf("acks=all with ISR 1 < min.insync.replicas 2: error %d, want NOT_ENOUGH_REPLICAS", code)
+	}
+	req = produceReq("strict", 0, testBatch(-1, 0, 0, 1))
+	req.Acks = 1
+	if code := c.roundTrip(req, 2).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatalf("acks=1: error %d", code)
+	}
+	if end := b.data.get("strict", 0).log.LogEndOffset(); end != 1 {
+		t.Fatalf("log end %d, want 1 (only the acks=1 batch)", end)
+	}
+}
