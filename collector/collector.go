@@ -76,7 +76,8 @@ type pollState struct {
 	quorumAt          time.Time
 	quorumUnsupported bool // DescribeQuorum is not asked again once refused
 
-	known map[int32]Broker // every broker seen, for marking missing ones down
+	known    map[int32]Broker // every broker seen, for marking missing ones down
+	lastSeen map[int32]time.Time
 }
 
 // New builds a collector; it does no I/O. sink may be nil.
@@ -102,7 +103,7 @@ func New(cfg Config, client *admin.Client, sink Sink, logger *slog.Logger) (*Col
 		pending: make(chan *Samples, 1),
 		st: pollState{
 			history: map[string][]*ring{}, descs: map[string]admin.GroupDescription{},
-			minISR: map[string]int{}, known: map[int32]Broker{},
+			minISR: map[string]int{}, known: map[int32]Broker{}, lastSeen: map[int32]time.Time{},
 			topicBps: map[string]float64{}, brokerBps: map[int32]float64{},
 		},
 	}, nil
@@ -823,12 +824,18 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	for _, b := range md.Brokers {
 		inMD[b.ID] = true
 	}
-	for id := range bstats {
+	for id := range bstats { // in metadata or named in a replica list
 		if _, ok := st.known[id]; !ok {
 			st.known[id] = Broker{ID: id}
 		}
+		st.lastSeen[id] = obsAt
 	}
 	for id, kb := range st.known {
+		if c.cfg.ForgetBrokersAfter > 0 && obsAt.Sub(st.lastSeen[id]) > c.cfg.ForgetBrokersAfter {
+			delete(st.known, id) // decommissioned: gone from metadata and every replica list
+			delete(st.lastSeen, id)
+			continue
+		}
 		a := bget(id)
 		b := kb
 		b.Controller = id == md.ControllerID

@@ -382,6 +382,12 @@ func TestPartialResultsWhenBrokerDown(t *testing.T) {
 	if s.Totals.BrokersUp != 2 || s.Totals.Brokers != 3 {
 		t.Errorf("brokers %d up %d", s.Totals.Brokers, s.Totals.BrokersUp)
 	}
+	// With ForgetBrokersAfter, a broker gone from metadata and replica lists is dropped.
+	e2.col.cfg.ForgetBrokersAfter = time.Millisecond
+	time.Sleep(5 * time.Millisecond)
+	if s = e2.col.PollNow(ctx); s.Totals.Brokers != 2 {
+		t.Errorf("removed broker not forgotten: %d brokers", s.Totals.Brokers)
+	}
 }
 
 func TestUnreachableCluster(t *testing.T) {

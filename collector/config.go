@@ -25,6 +25,10 @@ type Config struct {
 	HistoryPoints int
 	// SinkTimeout bounds one Sink.WriteSamples call (30 s).
 	SinkTimeout time.Duration
+	// ForgetBrokersAfter drops a broker from snapshots once it has been absent
+	// from metadata and from every replica list this long; until then it is
+	// listed as down. 0 keeps it (down) for the collector's lifetime.
+	ForgetBrokersAfter time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -53,7 +57,7 @@ func (c Config) Validate() error {
 	if c.Cluster == "" {
 		return fmt.Errorf("collector: cluster name is required")
 	}
-	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 {
+	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 {
 		return fmt.Errorf("collector %s: intervals must not be negative", c.Cluster)
 	}
 	return nil
