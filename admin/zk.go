@@ -69,7 +69,13 @@ func (z zkLogger) Printf(format string, args ...any) {
 	z.l.Debug("zookeeper: " + fmt.Sprintf(format, args...))
 }
 
-func (z *ZK) abs(p string) string { return z.chroot + p }
+// abs maps a path under the chroot to ZooKeeper's absolute path; the root "/" is the chroot itself.
+func (z *ZK) abs(p string) string {
+	if p == "/" && z.chroot != "" {
+		return z.chroot
+	}
+	return z.chroot + p
+}
 
 func zkCall[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	type res struct {
