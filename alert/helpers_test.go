@@ -96,7 +96,8 @@ type receiver struct {
 	*httptest.Server
 	mu       sync.Mutex
 	reqs     []recorded
-	failNext atomic.Int32  // answer 500 to this many requests first
+	failNext atomic.Int32  // answer failCode to this many requests first
+	failCode atomic.Int32  // 500 when 0
 	block    chan struct{} // when set, handlers wait on it (a dead receiver)
 	reply    string
 }
@@ -125,7 +126,11 @@ func newReceiver(t *testing.T) *receiver {
 		r.mu.Unlock()
 		if r.failNext.Load() > 0 {
 			r.failNext.Add(-1)
-			http.Error(w, "try later", http.StatusInternalServerError)
+			code := int(r.failCode.Load())
+			if code == 0 {
+				code = http.StatusInternalServerError
+			}
+			http.Error(w, "refused", code)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -387,3 +387,59 @@ func TestPartialSnapshotDoesNotResolveLag(t *testing.T) {
 		t.Fatalf("notification %+v", got[1])
 	}
 }
+
+func TestPermanentFailuresAreNotRetried(t *testing.T) {
+	l := newLifecycle(t, RuleInput{})
+	l.rcv.failCode.Store(400)
+	l.rcv.failNext.Store(1000)
+	l.observe(lagSnap(l.now(), 500))
+	waitFor(t, "delivery error", func() bool { evs := l.events(); return len(evs) == 1 && evs[0].DeliveryError != "" })
+	if n := len(l.rcv.requests()); n != 1 {
+		t.Fatalf("%d attempts after a 400, want 1", n)
+	}
+	if !strings.Contains(l.events()[0].DeliveryError, "400") {
+		t.Fatalf("delivery error %q", l.events()[0].DeliveryError)
+	}
+}
+
+func TestMisconfiguredAndDisabledChannels(t *testing.T) {
+	h := &harness{t: t, st: newTestStore(t), clock: newFakeClock()}
+	ctx := context.Background()
+	// A row edited by hand into an invalid config: every notification records why.
+	bad := &store.AlertChannel{Name: "broken", Type: "slack", Config: `{"url":"not a url"}`, Enabled: true}
+	if err := h.st.CreateAlertChannel(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	rcv := newReceiver(t)
+	off := mustChannel(t, h.st, "off", ChannelWebhook, WebhookConfig{URL: rcv.URL})
+	mustRule(t, h.st, RuleInput{Name: "b", Kind: KindBrokerDown, ChannelIDs: []int64{bad.ID, off}})
+	var reg *prometheus.Registry
+	h.ev, reg = newTestEvaluator(t, h.st, h.clock)
+	svc := NewService(h.ev)
+	disabled := false
+	if _, err := svc.UpdateChannel(ctx, off, ChannelInput{Name: "off", Type: ChannelWebhook, Config: json.RawMessage(`{"url":"` + rcv.URL + `"}`), Enabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	h.observe(newSnap("c1", h.now()).broker(3, false).build())
+	var evErr string
+	waitFor(t, "both failures recorded", func() bool {
+		evs, _, err := h.st.AlertEvents(ctx, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evErr = evs[0].DeliveryError
+		return strings.Contains(evErr, "misconfigured") && strings.Contains(evErr, "disabled")
+	})
+	if !strings.Contains(evErr, "broken: ") || !strings.Contains(evErr, "config.url") {
+		t.Fatalf("delivery error %q", evErr)
+	}
+	if len(rcv.requests()) != 0 {
+		t.Fatal("a disabled channel was sent to")
+	}
+	if e := counter(t, reg, "osprey_alert_notifications_errors_total", "broken"); e != 1 {
+		t.Fatalf("errors = %v, want 1 (no retry of a config error)", e)
+	}
+	if a := svc.Active(); len(a) != 1 || a[0].DeliveryError != evErr {
+		t.Fatalf("active = %+v", a)
+	}
+}
