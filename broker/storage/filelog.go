@@ -313,7 +313,9 @@ func (l *fileLog) recoverSegment(seg *segment, size int64, epochs *epochCache) (
 			cause = fmt.Sprintf("CRC-32C %08x, batch says %08x", crc, h.CRC)
 			break
 		}
-		if h.BaseOffset < seg.next || h.LastOffsetDelta < 0 || h.LastOffset()-seg.base > math.MaxUint32 {
+		// Offsets must ascend and fit the index's relative offsets (as in
+		// Kafka, at most MaxInt32 above the segment's base).
+		if rel := h.BaseOffset - seg.base; h.BaseOffset < seg.next || h.LastOffsetDelta < 0 || rel > math.MaxInt32 || rel+int64(h.LastOffsetDelta) > math.MaxInt32 {
 			cause = fmt.Sprintf("batch offsets %d..%d out of order (expected from %d)", h.BaseOffset, h.LastOffset(), seg.next)
 			break
 		}
