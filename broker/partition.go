@@ -163,8 +163,8 @@ func (p *partition) produce(batches []byte) produceResult {
 		lastSeq := h.baseSequence + h.lastOffsetDelta
 		switch {
 		case ps == nil:
-			// Unknown producer (new, or its state predates a restart): the
-			// first batch we see starts its sequence, whatever it is.
+			// Unknown producer (new, or last seen before the scanned tail
+			// of the log): the first batch we see starts its sequence.
 			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
 		case h.producerEpoch < ps.epoch:
 			return produceResult{code: errInvalidProducerEpoch}
@@ -195,16 +195,7 @@ func (p *partition) produce(batches []byte) produceResult {
 	// Part 2 moves the high watermark from the ISR's fetch positions.
 	p.log.SetHighWatermark(p.log.LogEndOffset())
 	if idempotent {
-		lastSeq := h.baseSequence + h.lastOffsetDelta
-		ps.lastSeq = lastSeq
-		e := seqEntry{firstSeq: h.baseSequence, lastSeq: lastSeq, baseOffset: info.FirstOffset}
-		if ps.n < len(ps.recent) {
-			ps.recent[ps.n] = e
-			ps.n++
-		} else {
-			copy(ps.recent[:], ps.recent[1:])
-			ps.recent[len(ps.recent)-1] = e
-		}
+		ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, info.FirstOffset)
 		p.producers[h.producerID] = ps
 	}
 	return produceResult{baseOffset: info.FirstOffset, logAppendTime: info.LogAppendTime,
@@ -239,4 +230,71 @@ func (p *partition) appendInternal(batch []byte) int16 {
 	}
 	p.log.SetHighWatermark(p.log.LogEndOffset())
 	return 0
+}
+
+// Producer-state rebuild bounds: the tail of the log scanned at open.
+const (
+	producerScanRecords = 100_000
+	producerScanBytes   = 64 << 20
+)
+
+// rebuildProducers restores the idempotence state from the tail of the log
+// (the batches' producer id, epoch and sequences), so that a producer
+// retrying across a broker restart gets its duplicates recognised. Kafka
+// keeps producer-state snapshots; scanning a bounded tail gives the same
+// answer for producers active recently. Called before the partition is
+// visible to handlers.
+func (p *partition) rebuildProducers() error {
+	end := p.log.LogEndOffset()
+	off := max(p.log.LogStartOffset(), end-producerScanRecords)
+	budget := producerScanBytes
+	for off < end && budget > 0 {
+		rr, err := p.log.Read(off, 1<<20, end, true)
+		if err != nil {
+			return err
+		}
+		buf, err := rr.AppendTo(nil)
+		rr.Close()
+		if err != nil {
+			return err
+		}
+		if len(buf) == 0 {
+			break
+		}
+		budget -= len(buf)
+		for len(buf) >= batchHeaderLen {
+			h, _ := parseBatchHeader(buf)
+			size := int(h.length) + 12
+			if size < batchHeaderLen || size > len(buf) {
+				return fmt.Errorf("%w at offset %d", errBadBatch, off)
+			}
+			base := int64(binary.BigEndian.Uint64(buf))
+			if h.producerID >= 0 && h.attributes&0x20 == 0 {
+				ps := p.producers[h.producerID]
+				if ps == nil || h.producerEpoch > ps.epoch {
+					ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+					p.producers[h.producerID] = ps
+				}
+				if h.producerEpoch == ps.epoch {
+					ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, base)
+				}
+			}
+			off = base + int64(h.lastOffsetDelta) + 1
+			buf = buf[size:]
+		}
+	}
+	return nil
+}
+
+// record notes an appended batch in the producer's recent-batch ring.
+func (ps *producerState) record(firstSeq, lastSeq int32, baseOffset int64) {
+	ps.lastSeq = lastSeq
+	e := seqEntry{firstSeq: firstSeq, lastSeq: lastSeq, baseOffset: baseOffset}
+	if ps.n < len(ps.recent) {
+		ps.recent[ps.n] = e
+		ps.n++
+		return
+	}
+	copy(ps.recent[:], ps.recent[1:])
+	ps.recent[len(ps.recent)-1] = e
 }

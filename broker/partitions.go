@@ -70,8 +70,14 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 		if len(pi.Replicas) <= 1 {
 			l.SetHighWatermark(l.LogEndOffset())
 		}
-		parts = append(parts, &partition{topic: t.Name, index: pi.Partition, log: l,
-			producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch})
+		np := &partition{topic: t.Name, index: pi.Partition, log: l,
+			producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch}
+		if t.Name != offsetsTopic && l.LogEndOffset() > l.LogStartOffset() {
+			if err := np.rebuildProducers(); err != nil {
+				ps.b.log.Warn("rebuilding producer state", "topic", t.Name, "partition", pi.Partition, "err", err)
+			}
+		}
+		parts = append(parts, np)
 	}
 	ps.m[t.Name] = parts
 	ps.b.metrics.partitions.Set(float64(countLocked(ps.m)))

@@ -331,3 +331,36 @@ func TestKill9MidProduce(t *testing.T) {
 	}
 	t.Logf("%d records acknowledged before SIGKILL, %d readable after restart", len(final), len(byKey))
 }
+
+// Idempotence survives a restart: a producer retrying its last batch after
+// the broker came back gets the original offset, not a duplicate.
+func TestIdempotentDuplicateDetectedAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startTestBroker(t, testConfig(withDir(dir)))
+	c := dialRaw(t, b1.Addr())
+	autoCreate(t, c, "idem-restart")
+	const pid, epoch = 4242, 3
+	if r := c.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 0, 2)), 1).(*kmsg.ProduceResponse); r.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatal(r.Topics[0].Partitions[0])
+	}
+	if r := c.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 2, 3)), 2).(*kmsg.ProduceResponse); r.Topics[0].Partitions[0].BaseOffset != 2 {
+		t.Fatal(r.Topics[0].Partitions[0])
+	}
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startTestBroker(t, testConfig(withDir(dir)))
+	c2 := dialRaw(t, b2.Addr())
+	r := c2.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 2, 3)), 3).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if r.ErrorCode != 0 || r.BaseOffset != 2 {
+		t.Fatalf("retried batch after restart: %+v, want the original offset 2", r)
+	}
+	r = c2.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 7, 1)), 4).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if r.ErrorCode != errOutOfOrderSeq {
+		t.Fatalf("gap after restart: %+v, want OUT_OF_ORDER_SEQUENCE_NUMBER", r)
+	}
+	r = c2.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 5, 1)), 5).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if r.ErrorCode != 0 || r.BaseOffset != 5 {
+		t.Fatalf("next batch after restart: %+v, want offset 5", r)
+	}
+}
