@@ -347,3 +347,8 @@ func (s *Service) reload(ctx context.Context) {
 		s.ev.log.Warn("reloading alert rules after a change", "err", err)
 	}
 }
+
+// GroupStatus is the group's Burrow-style window status (see Evaluator.GroupStatus).
+func (s *Service) GroupStatus(cluster, group string, window int) (GroupStatus, bool) {
+	return s.ev.GroupStatus(cluster, group, window)
+}
