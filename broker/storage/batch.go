@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 )
 
 // Record batch v2 header layout (all big-endian). The header is parsed by
@@ -252,8 +253,8 @@ func prepareFollowerAppend(b []byte, next int64) (prepared, error) {
 		if h.BaseOffset != next {
 			return fmt.Errorf("%w: batch base offset %d, expected %d", ErrOffsetNotContiguous, h.BaseOffset, next)
 		}
-		if h.LastOffsetDelta < 0 {
-			return fmt.Errorf("%w: lastOffsetDelta %d", ErrInvalidRecord, h.LastOffsetDelta)
+		if h.LastOffsetDelta < 0 || h.BaseOffset > math.MaxInt64-int64(h.LastOffsetDelta) {
+			return fmt.Errorf("%w: base offset %d, lastOffsetDelta %d", ErrInvalidRecord, h.BaseOffset, h.LastOffsetDelta)
 		}
 		last := h.LastOffset()
 		if h.MaxTimestamp > p.info.MaxTimestamp || p.info.OffsetOfMaxTimestamp < 0 {
