@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,7 +25,10 @@ import (
 // childEnv makes the test binary run a broker instead of the tests (see
 // TestMain), so a broker can be killed with SIGKILL without killing the
 // test process.
-const childEnv = "OSPREY_BROKER_TEST_CHILD_DIR"
+const (
+	childEnv     = "OSPREY_BROKER_TEST_CHILD_DIR"
+	childPortEnv = "OSPREY_BROKER_TEST_CHILD_PORT"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
@@ -36,6 +40,9 @@ func TestMain(m *testing.M) {
 // runChildBroker runs a broker on dir until SIGTERM and prints its address.
 func runChildBroker(dir string) int {
 	cfg := testConfig(withDir(dir))
+	if port := os.Getenv(childPortEnv); port != "" {
+		cfg.Listeners = []string{"PLAINTEXT://127.0.0.1:" + port}
+	}
 	b, err := New(cfg, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -64,8 +71,13 @@ type childBroker struct {
 
 func startChildBroker(t *testing.T, dir string) *childBroker {
 	t.Helper()
+	return startChildBrokerOnPort(t, dir, 0)
+}
+
+func startChildBrokerOnPort(t *testing.T, dir string, port int) *childBroker {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(os.Environ(), childEnv+"="+dir, childPortEnv+"="+strconv.Itoa(port))
 	cmd.Stderr = testWriter{t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -362,5 +374,94 @@ func TestIdempotentDuplicateDetectedAfterRestart(t *testing.T) {
 	r = c2.roundTrip(produceReq("idem-restart", 0, testBatch(pid, epoch, 5, 1)), 5).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
 	if r.ErrorCode != 0 || r.BaseOffset != 5 {
 		t.Fatalf("next batch after restart: %+v, want offset 5", r)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// An idempotent producer keeps writing while its broker is killed with
+// SIGKILL and restarted on the same port and directory: every record ends
+// up in the log exactly once, in order (retries of batches that were
+// written before the kill are recognised as duplicates).
+func TestKill9ExactlyOnceAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	child := startChildBrokerOnPort(t, dir, port)
+	ctx := testCtx(t, 120*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(child.addr), kgo.DefaultProduceTopic("eos"), kgo.AllowAutoTopicCreation(),
+		kgo.MaxBufferedRecords(500), kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	const total = 6000
+	var (
+		mu    sync.Mutex
+		acked int
+		errs  []error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < total; i++ {
+			if i%20 == 19 {
+				time.Sleep(2 * time.Millisecond) // pace it so the kill lands mid-stream
+			}
+			r := &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: []byte("v" + strconv.Itoa(i))}
+			cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					acked++
+				}
+			})
+		}
+	}()
+	waitFor(t, 60*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if acked < 1500 {
+			return fmt.Errorf("%d acknowledged", acked)
+		}
+		return nil
+	})
+	child.kill()
+	mu.Lock()
+	atKill := acked
+	mu.Unlock()
+	if atKill >= total {
+		t.Fatal("everything was acknowledged before the kill: the test proves nothing")
+	}
+	child2 := startChildBrokerOnPort(t, dir, port)
+	<-done
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	mu.Lock()
+	if len(errs) > 0 || acked != total {
+		t.Fatalf("%d acknowledged, %d errors (first: %v)", acked, len(errs), errs)
+	}
+	mu.Unlock()
+	t.Logf("%d of %d acknowledged when the broker was killed", atKill, total)
+	got := consumeAll(t, child2.addr, "eos")
+	rs := got[0]
+	if len(rs) != total {
+		t.Fatalf("%d records in the log, produced %d exactly once each", len(rs), total)
+	}
+	for i, r := range rs {
+		if string(r.Key) != strconv.Itoa(i) || r.Offset != int64(i) {
+			t.Fatalf("record %d: key %s at offset %d (duplicate or reordering)", i, r.Key, r.Offset)
+		}
 	}
 }
