@@ -412,3 +412,55 @@ func parseListeners(v string) ([]string, error) {
 	}
 	return l, nil
 }
+
+// Properties returns the configuration under Apache Kafka's property names
+// (empty values left out), e.g. for a supervisor writing server.properties.
+// ConfigFromProperties(c.Properties()) gives back c.
+func (c Config) Properties() map[string]string {
+	props := c.brokerConfigEntries()
+	props["log.flush.interval.messages"] = strconv.FormatInt(c.LogFlushIntervalMsgs, 10)
+	if c.LogFlushInterval >= 0 {
+		props["log.flush.interval.ms"] = strconv.FormatInt(c.LogFlushInterval.Milliseconds(), 10)
+	}
+	props["log.cleanup.policy"] = c.LogCleanupPolicy
+	props["log.message.timestamp.type"] = c.LogMessageTimestamp
+	props["replica.fetch.max.bytes"] = strconv.Itoa(int(c.ReplicaFetchMaxBytes))
+	props["offsets.retention.minutes"] = strconv.FormatInt(int64(c.OffsetsRetention/time.Minute), 10)
+	props["osprey.cluster.id"] = c.ClusterID
+	props["metrics.listen"] = c.MetricsListen
+	for k, v := range props {
+		if v == "" {
+			delete(props, k)
+		}
+	}
+	return props
+}
+
+// WriteProperties writes c as a server.properties file body, keys sorted.
+func (c Config) WriteProperties(w io.Writer) error {
+	props := c.Properties()
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", k, props[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BrokerID is the broker's id.
+func (b *Broker) BrokerID() int32 { return b.cfg.BrokerID }
+
+// ClusterID is the cluster id (from meta.properties), valid after Start.
+func (b *Broker) ClusterID() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cluster == nil {
+		return ""
+	}
+	return b.cluster.ClusterID()
+}

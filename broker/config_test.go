@@ -77,3 +77,28 @@ func TestParsePropertiesRejectsBadValuesByName(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigPropertiesRoundTrip(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.BrokerID = 7
+	cfg.Listeners = []string{"PLAINTEXT://127.0.0.1:19092"}
+	cfg.AdvertisedListeners = []string{"PLAINTEXT://broker-7:19092"}
+	cfg.LogDirs = []string{"/data/7"}
+	cfg.LogRetention = 36 * time.Hour
+	cfg.GroupInitialRebalanceDelay = 0
+	cfg.MetricsListen = "127.0.0.1:9407"
+	cfg.Rack = "r1"
+	var buf bytes.Buffer
+	if err := cfg.WriteProperties(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseProperties(&buf, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("parsing written properties: %v\n%s", err, buf.String())
+	}
+	if back.BrokerID != 7 || back.AdvertisedListeners[0] != cfg.AdvertisedListeners[0] || back.LogRetention != cfg.LogRetention ||
+		back.LogDirs[0] != "/data/7" || back.MetricsListen != cfg.MetricsListen || back.Rack != "r1" ||
+		back.GroupInitialRebalanceDelay != 0 || back.LogSegmentBytes != cfg.LogSegmentBytes {
+		t.Fatalf("round trip changed the config:\n%+v\n%+v", cfg, back)
+	}
+}
