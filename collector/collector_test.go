@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -681,5 +682,58 @@ func TestDegradedPartitions(t *testing.T) {
 	}
 	if s.Totals.UnderReplicated != 2 || s.Totals.Offline != 1 || s.Cluster.ID != "degraded" {
 		t.Errorf("totals %+v id %q", s.Totals, s.Cluster.ID)
+	}
+}
+
+// TestReadersDuringPolls reads snapshots while cycles (healthy and failing)
+// publish new ones; run with -race it checks published snapshots are never written.
+func TestReadersDuringPolls(t *testing.T) {
+	names := make([]string, 20)
+	for i := range names {
+		names[i] = fmt.Sprintf("r%02d", i)
+	}
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(1, names...))
+	ctx := testCtx(t)
+	var failing atomic.Bool
+	e.kc.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		e.kc.KeepControl()
+		if failing.Load() {
+			return nil, fmt.Errorf("injected"), true
+		}
+		return nil, nil, false
+	})
+	e.col.PollNow(ctx)
+	done := make(chan struct{})
+	var reads atomic.Int64
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				s := e.col.Latest()
+				var n int
+				for _, tp := range s.Topics {
+					n += len(tp.Partitions)
+				}
+				if _, ok := s.Topic("r07"); !ok || n != 20 {
+					t.Errorf("snapshot %d: r07 present %v, %d partitions", s.Cluster.Sequence, ok, n)
+				}
+				reads.Add(1)
+				time.Sleep(time.Millisecond) // leave the CPUs to the polls
+			}
+		})
+	}
+	for i := 0; i < 20; i++ {
+		failing.Store(i%2 == 1)
+		e.col.PollNow(ctx)
+	}
+	close(done)
+	wg.Wait()
+	if reads.Load() == 0 {
+		t.Fatal("readers never ran")
 	}
 }

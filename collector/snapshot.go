@@ -264,9 +264,18 @@ func (s *Snapshot) Group(name string) (*Group, bool) {
 
 // index sorts the slices and builds the lookup maps; called once before publishing.
 func (s *Snapshot) index() {
-	sort.Slice(s.Brokers, func(i, j int) bool { return s.Brokers[i].ID < s.Brokers[j].ID })
-	sort.Slice(s.Topics, func(i, j int) bool { return s.Topics[i].Name < s.Topics[j].Name })
-	sort.Slice(s.Groups, func(i, j int) bool { return s.Groups[i].Name < s.Groups[j].Name })
+	// Check before sorting: slices shared with the previous (published)
+	// snapshot are already sorted and must not be written to (sort.Slice
+	// makes no promise not to swap on sorted input).
+	if less := func(i, j int) bool { return s.Brokers[i].ID < s.Brokers[j].ID }; !sort.SliceIsSorted(s.Brokers, less) {
+		sort.Slice(s.Brokers, less)
+	}
+	if less := func(i, j int) bool { return s.Topics[i].Name < s.Topics[j].Name }; !sort.SliceIsSorted(s.Topics, less) {
+		sort.Slice(s.Topics, less)
+	}
+	if less := func(i, j int) bool { return s.Groups[i].Name < s.Groups[j].Name }; !sort.SliceIsSorted(s.Groups, less) {
+		sort.Slice(s.Groups, less)
+	}
 	s.brokerIdx = make(map[int32]int, len(s.Brokers))
 	for i, b := range s.Brokers {
 		s.brokerIdx[b.ID] = i
