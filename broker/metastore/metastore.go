@@ -63,8 +63,10 @@ const (
 	// Ephemeral nodes are owned by the creating session and deleted when it
 	// is closed or expires; they cannot have children.
 	Ephemeral CreateFlags = 1 << 0
-	// Sequential nodes get the parent's child-change counter appended to the
-	// requested name as ten zero-padded digits (ZooKeeper's "%010d").
+	// Sequential nodes get a per-parent counter appended to the requested
+	// name as ten zero-padded digits (ZooKeeper's "%010d"). The counter is
+	// the number of children ever created under the parent (deletions do not
+	// count, unlike Stat.Cversion; creations in a failed Multi do not either).
 	Sequential CreateFlags = 1 << 1
 )
 

@@ -1,7 +1,7 @@
 // Package local is the in-process implementation of metastore: one znode
 // tree (a Server) shared by any number of sessions, with ZooKeeper's
 // semantics — zxids, versions, sequential numbering from the parent's
-// cversion ("%010d"), ephemeral nodes deleted when their session closes or
+// child-creation counter ("%010d"), ephemeral nodes deleted when their session closes or
 // expires, one-shot watches fired after a change is applied, all-or-nothing
 // Multi. It backs the console's embedded cluster, whose brokers all live in
 // one process, and tests that need a metadata store without ZooKeeper.
@@ -41,6 +41,12 @@ type node struct {
 	data     []byte
 	stat     metastore.Stat // NumChildren and DataLength are filled on read
 	children map[string]*node
+	// seq numbers sequential children. ZooKeeper 3.8 takes it from the
+	// parent's cversion as seen by its request preprocessor, which counts
+	// child creations but not deletions (a real 3.8 server returns
+	// e-0000000003 after three creates and one delete while Stat.Cversion
+	// says 4), so it is kept apart from stat.Cversion.
+	seq int32
 }
 
 type watch struct {

@@ -76,7 +76,7 @@ func (t *txn) create(abs string, data []byte, flags metastore.CreateFlags) (stri
 		return "", metastore.ErrNoNode
 	}
 	if seq {
-		abs = fmt.Sprintf("%s%010d", abs, parent.stat.Cversion)
+		abs = fmt.Sprintf("%s%010d", abs, parent.seq)
 	}
 	name := metastore.Base(abs)
 	if _, ok := parent.children[name]; ok {
@@ -99,13 +99,14 @@ func (t *txn) create(abs string, data []byte, flags metastore.CreateFlags) (stri
 		n.stat.EphemeralOwner = owner.id
 		owner.ephemerals[abs] = struct{}{}
 	}
-	oldParent := parent.stat
+	oldParent, oldSeq := parent.stat, parent.seq
 	parent.children[name] = n
+	parent.seq++
 	parent.stat.Cversion++
 	parent.stat.Pzxid = t.zxid
 	t.undo = append(t.undo, func() {
 		delete(parent.children, name)
-		parent.stat = oldParent
+		parent.stat, parent.seq = oldParent, oldSeq
 		if owner != nil {
 			delete(owner.ephemerals, abs)
 		}

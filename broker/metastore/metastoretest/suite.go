@@ -319,13 +319,17 @@ func testSequential(t *testing.T, env Env) {
 	if p0 != "/q/item_0000000000" || p1 != "/q/item_0000000001" {
 		t.Fatalf("sequential paths %q %q", p0, p1)
 	}
-	// The counter is the parent's cversion: deletes and plain creates count.
+	// The counter counts every child creation, plain ones too, but not
+	// deletions (ZooKeeper 3.8 behaves so although Cversion counts both).
 	must(s.Create(ctx, "/q/plain", nil, metastore.Persistent))
 	if err := s.Delete(ctx, p0, metastore.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
+	if _, st := must2(t, s.Get, ctx, "/q"); st.Cversion != 4 {
+		t.Fatalf("cversion after 3 creates and a delete: %d", st.Cversion)
+	}
 	p4 := must(s.Create(ctx, "/q/e-", nil, metastore.Ephemeral|metastore.Sequential))
-	if p4 != "/q/e-0000000004" {
+	if p4 != "/q/e-0000000003" {
 		t.Fatalf("ephemeral sequential path %q", p4)
 	}
 	_, st := must2(t, s.Get, ctx, p4)
@@ -337,7 +341,7 @@ func testSequential(t *testing.T, env Env) {
 	}
 	// A name made only of the sequence number.
 	p5 := must(s.Create(ctx, "/q/", nil, metastore.Sequential))
-	if p5 != "/q/0000000005" {
+	if p5 != "/q/0000000004" {
 		t.Fatalf("bare sequential path %q", p5)
 	}
 }
@@ -573,7 +577,7 @@ func testMultiCommit(t *testing.T, env Env) {
 	if len(res) != 5 {
 		t.Fatalf("%d results", len(res))
 	}
-	// Sequence: /m had cversion 1 (old), +1 for new → 2.
+	// Sequence: two children were created before it (old, new).
 	if res[1].Path != "/m/new" || res[2].Path != "/m/seq-0000000002" {
 		t.Fatalf("created paths %q %q", res[1].Path, res[2].Path)
 	}

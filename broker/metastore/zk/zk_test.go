@@ -1,0 +1,437 @@
+package zk
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/metastore/metastoretest"
+)
+
+// zkAddr is the test ZooKeeper 3.8 (deploy/scripts/services.sh, which
+// `make test` starts and exports as OSPREY_TEST_ZK).
+func zkAddr(t *testing.T) string {
+	t.Helper()
+	addr := os.Getenv("OSPREY_TEST_ZK")
+	if addr == "" {
+		t.Skip("OSPREY_TEST_ZK is not set: run `make services-start` and `. .cache/services/env.sh` (make test does both)")
+	}
+	return addr
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// sniffer is a test dialer that remembers each session's password from the
+// connect response (go-zookeeper does not expose it), can cut the current
+// connections and can hold new dials. Expiring a session the way Kazoo and
+// Curator tests do needs the password: a second connection that presents
+// the same session id and password takes the session over, and a
+// closeSession request on it ends the session on the server at once (no
+// waiting for the session timeout, no server restart).
+type sniffer struct {
+	mu      sync.Mutex
+	passwd  map[int64][]byte
+	conns   []net.Conn
+	hold    chan struct{} // non-nil: dials wait until it is closed
+	timeout int32
+}
+
+func newSniffer() *sniffer { return &sniffer{passwd: map[int64][]byte{}} }
+
+func (sn *sniffer) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	sn.mu.Lock()
+	hold := sn.hold
+	sn.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	c, err := net.DialTimeout(network, addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	sn.mu.Lock()
+	sn.conns = append(sn.conns, c)
+	sn.mu.Unlock()
+	return &sniffConn{Conn: c, sn: sn}, nil
+}
+
+type sniffConn struct {
+	net.Conn
+	sn   *sniffer
+	buf  []byte
+	done bool
+}
+
+// Read records the first frame the server sends, the connect response:
+// length, protocolVersion, timeOut, sessionId, passwd (length-prefixed).
+func (c *sniffConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.done && n > 0 {
+		c.buf = append(c.buf, p[:n]...)
+		if len(c.buf) >= 4 {
+			size := int(binary.BigEndian.Uint32(c.buf))
+			if len(c.buf) >= 4+size && size >= 20 {
+				body := c.buf[4 : 4+size]
+				id := int64(binary.BigEndian.Uint64(body[8:]))
+				plen := int(binary.BigEndian.Uint32(body[16:]))
+				if id != 0 && len(body) >= 20+plen {
+					c.sn.mu.Lock()
+					c.sn.passwd[id] = append([]byte{}, body[20:20+plen]...)
+					c.sn.mu.Unlock()
+				}
+				c.done = true
+				c.buf = nil
+			}
+		}
+	}
+	return n, err
+}
+
+// cut closes every connection dialled so far (a network failure).
+func (sn *sniffer) cut() {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	for _, c := range sn.conns {
+		_ = c.Close()
+	}
+	sn.conns = nil
+}
+
+// expire ends session id on the server through a second connection.
+func (sn *sniffer) expire(t *testing.T, addr string, id int64) {
+	t.Helper()
+	sn.mu.Lock()
+	pw, ok := sn.passwd[id]
+	// Hold the client's reconnection so it cannot win the session back
+	// before the closeSession request is processed.
+	hold := make(chan struct{})
+	sn.hold = hold
+	sn.mu.Unlock()
+	defer func() {
+		sn.mu.Lock()
+		sn.hold = nil
+		sn.mu.Unlock()
+		close(hold)
+	}()
+	if !ok {
+		t.Fatalf("no password seen for session 0x%x", id)
+	}
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	body := binary.BigEndian.AppendUint32(nil, 0) // protocolVersion
+	body = binary.BigEndian.AppendUint64(body, 0) // lastZxidSeen
+	body = binary.BigEndian.AppendUint32(body, 10000)
+	body = binary.BigEndian.AppendUint64(body, uint64(id))
+	body = binary.BigEndian.AppendUint32(body, uint32(len(pw)))
+	body = append(body, pw...)
+	body = append(body, 0) // readOnly
+	if err := writeFrame(c, body); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := readFrame(c)
+	if err != nil {
+		t.Fatalf("connect response: %v", err)
+	}
+	if len(resp) < 16 || int64(binary.BigEndian.Uint64(resp[8:])) != id {
+		t.Fatalf("session 0x%x not taken over (response %x)", id, resp)
+	}
+	// closeSession: xid 1, opcode -11, no body.
+	req := binary.BigEndian.AppendUint32(nil, 1)
+	req = binary.BigEndian.AppendUint32(req, uint32(0xfffffff5))
+	if err := writeFrame(c, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFrame(c); err != nil {
+		t.Fatalf("closeSession reply: %v", err)
+	}
+}
+
+func writeFrame(w io.Writer, body []byte) error {
+	_, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+	return err
+}
+
+func readFrame(r io.Reader) ([]byte, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, err
+	}
+	b := make([]byte, binary.BigEndian.Uint32(h[:]))
+	_, err := io.ReadFull(r, b)
+	return b, err
+}
+
+// newChroot returns a fresh chroot path, deleted with its tree at cleanup.
+func newChroot(t *testing.T, addr string) string {
+	chroot := fmt.Sprintf("/osprey-metastore-test-%x", rand.Uint64())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s, err := Connect(ctx, Config{Servers: []string{addr}, SessionTimeout: 10 * time.Second, Logger: quiet()})
+		if err != nil {
+			t.Errorf("cleanup connect: %v", err)
+			return
+		}
+		defer s.Close()
+		if err := metastore.DeleteAll(ctx, s, chroot); err != nil {
+			t.Errorf("cleanup %s: %v", chroot, err)
+		}
+	})
+	return chroot
+}
+
+type zkEnv struct {
+	addr   string
+	chroot string
+	sn     *sniffer
+}
+
+func newZKEnv(t *testing.T) (*zkEnv, metastoretest.Env) {
+	addr := zkAddr(t)
+	e := &zkEnv{addr: addr, chroot: newChroot(t, addr), sn: newSniffer()}
+	return e, metastoretest.Env{
+		Open: func(t *testing.T) metastore.Session {
+			t.Helper()
+			return e.open(t, 10*time.Second)
+		},
+		Expire: func(t *testing.T, s metastore.Session) {
+			t.Helper()
+			e.sn.expire(t, e.addr, s.ID())
+			metastoretest.WaitState(t, s, metastore.StateExpired)
+		},
+	}
+}
+
+func (e *zkEnv) open(t *testing.T, timeout time.Duration) *Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Connect(ctx, Config{Servers: []string{e.addr}, Chroot: e.chroot, SessionTimeout: timeout,
+		Logger: quiet(), Dialer: e.sn.dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	metastoretest.Run(t, func(t *testing.T) metastoretest.Env {
+		_, env := newZKEnv(t)
+		return env
+	})
+}
+
+func TestChrootCreatedAndHidden(t *testing.T) {
+	e, _ := newZKEnv(t)
+	e.chroot += "/nested/deeper"
+	ctx := context.Background()
+	s := e.open(t, 10*time.Second)
+	p, err := s.Create(ctx, "/seq-", []byte("x"), metastore.Sequential)
+	if err != nil || p != "/seq-0000000000" {
+		t.Fatalf("create: %q %v", p, err)
+	}
+	raw, err := Connect(ctx, Config{Servers: []string{e.addr}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if data, _, err := raw.Get(ctx, e.chroot+"/seq-0000000000"); err != nil || string(data) != "x" {
+		t.Fatalf("raw read: %q %v", data, err)
+	}
+	res, err := s.Multi(ctx, metastore.CreateOp("/m-", nil, metastore.Sequential|metastore.Ephemeral))
+	if err != nil || res[0].Path != "/m-0000000001" {
+		t.Fatalf("multi create in chroot: %+v %v", res, err)
+	}
+}
+
+func TestParseConnectString(t *testing.T) {
+	cases := []struct {
+		in      string
+		servers []string
+		chroot  string
+		ok      bool
+	}{
+		{"z1:2181", []string{"z1:2181"}, "", true},
+		{"z1:2181,z2:2181/kafka", []string{"z1:2181", "z2:2181"}, "/kafka", true},
+		{"z1:2181/kafka/a/", []string{"z1:2181"}, "/kafka/a", true},
+		{"/kafka", nil, "", false},
+		{"z1:2181/ka//fka", nil, "", false},
+	}
+	for _, c := range cases {
+		servers, chroot, err := ParseConnectString(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: err %v", c.in, err)
+			continue
+		}
+		if c.ok && (fmt.Sprint(servers) != fmt.Sprint(c.servers) || chroot != c.chroot) {
+			t.Errorf("%q: %v %q", c.in, servers, chroot)
+		}
+	}
+}
+
+// TestDisconnectKeepsSession cuts the TCP connection: the session reports
+// disconnected, reconnects within its timeout and keeps its ephemeral
+// node and its watches.
+func TestDisconnectKeepsSession(t *testing.T) {
+	e, _ := newZKEnv(t)
+	ctx := context.Background()
+	s := e.open(t, 10*time.Second)
+	other := e.open(t, 10*time.Second)
+	if _, err := s.Create(ctx, "/eph", []byte("x"), metastore.Ephemeral); err != nil {
+		t.Fatal(err)
+	}
+	_, _, ch, err := s.GetW(ctx, "/eph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := s.Changed()
+	id := s.ID()
+	e.sn.mu.Lock()
+	e.sn.hold = make(chan struct{})
+	hold := e.sn.hold
+	e.sn.mu.Unlock()
+	// Cut only s's connection: other's conns are in the same sniffer, so cut
+	// all and let both reconnect.
+	e.sn.cut()
+	<-changed
+	if st := s.State(); st != metastore.StateDisconnected {
+		t.Fatalf("state after cut: %v", st)
+	}
+	// Requests made while disconnected wait for the reconnection (go-zookeeper
+	// queues them); the caller's context bounds the wait.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, _, err = s.Get(short, "/eph")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, metastore.ErrConnectionLoss) {
+		t.Fatalf("get while disconnected: %v", err)
+	}
+	e.sn.mu.Lock()
+	e.sn.hold = nil
+	e.sn.mu.Unlock()
+	close(hold)
+	metastoretest.WaitState(t, s, metastore.StateConnected)
+	if s.ID() != id {
+		t.Fatalf("session id changed: %x → %x", id, s.ID())
+	}
+	metastoretest.WaitState(t, other, metastore.StateConnected)
+	if _, err := other.Set(ctx, "/eph", []byte("y"), metastore.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if ev := metastoretest.WaitEvent(t, ch); ev.Type != metastore.EventNodeDataChanged {
+		t.Fatalf("watch after reconnect: %+v", ev)
+	}
+	_, st, err := other.Get(ctx, "/eph")
+	if err != nil || st.EphemeralOwner != id {
+		t.Fatalf("ephemeral after reconnect: %+v %v", st, err)
+	}
+}
+
+// TestExpiredSessionDoesNotComeBack checks that after an expiry the client
+// does not silently continue on a fresh session (go-zookeeper would).
+func TestExpiredSessionDoesNotComeBack(t *testing.T) {
+	e, env := newZKEnv(t)
+	ctx := context.Background()
+	s := e.open(t, 10*time.Second)
+	env.Expire(t, s)
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("Done not closed")
+	}
+	if _, err := s.Create(ctx, "/x", nil, metastore.Ephemeral); !errors.Is(err, metastore.ErrSessionExpired) {
+		t.Fatalf("create after expiry: %v", err)
+	}
+	// The connection is closed by the session itself: Close returns
+	// promptly and leaves the state at expired.
+	done := make(chan struct{})
+	go func() { _ = s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close of an expired session hangs")
+	}
+	if s.State() != metastore.StateExpired {
+		t.Fatalf("state %v", s.State())
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// A server that accepts and never answers.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = Connect(ctx, Config{Servers: []string{ln.Addr().String()}, Logger: quiet()})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("connect to a silent server: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("connect returned after %v", d)
+	}
+}
+
+// TestNoGoroutineLeak opens sessions with watches, expires some, closes all,
+// and checks that every goroutine (ours and go-zookeeper's) has ended.
+func TestNoGoroutineLeak(t *testing.T) {
+	e, env := newZKEnv(t)
+	ctx := context.Background()
+	warm := e.open(t, 10*time.Second) // chroot created, cleanup session known
+	_ = warm.Close()
+	base := runtime.NumGoroutine()
+	for i := 0; i < 10; i++ {
+		s, err := Connect(ctx, Config{Servers: []string{e.addr}, Chroot: e.chroot, SessionTimeout: 10 * time.Second,
+			Logger: quiet(), Dialer: e.sn.dial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := s.ExistsW(ctx, "/nothing"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := s.ChildrenW(ctx, "/"); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			env.Expire(t, s)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
