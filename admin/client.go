@@ -120,7 +120,7 @@ func (c *Client) Close() error {
 	}
 	c.transport.CloseIdleConnections()
 	if zk != nil {
-		zk.Close()
+		zk.close()
 	}
 	return nil
 }

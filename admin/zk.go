@@ -54,8 +54,8 @@ func (c *Client) ZooKeeper() (*ZK, error) {
 	return c.zk, nil
 }
 
-// Close ends the session.
-func (z *ZK) Close() { z.conn.Close() }
+// close ends the session; only Client.Close calls it, since the session is shared.
+func (z *ZK) close() { z.conn.Close() }
 
 // Connected reports whether the session currently has a live connection.
 func (z *ZK) Connected() bool {
