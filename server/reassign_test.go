@@ -10,12 +10,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -295,5 +298,109 @@ func TestElectionsOnKfake(t *testing.T) {
 	entries, _, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "election.preferred"})
 	if len(entries) != 4 || entries[len(entries)-1].Target != "orders" {
 		t.Fatalf("audit = %+v", entries)
+	}
+}
+
+// skewLeaders makes the cluster report orders-0 and orders-1 as led by a replica other than their
+// preferred (first) one. kfake always lists a partition's leader first, so the test answers Metadata
+// itself from a copy of kfake's real answer, and, like a real controller, moves the leadership to the
+// preferred replica when an ElectLeaders request names the partition.
+func (f *opsFixture) skewLeaders(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.kc.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	md, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex // guards base
+	base := md
+	for ti := range base.Topics {
+		if base.Topics[ti].Topic == nil || *base.Topics[ti].Topic != "orders" {
+			continue
+		}
+		for pi := range base.Topics[ti].Partitions {
+			p := &base.Topics[ti].Partitions[pi]
+			if p.Partition <= 1 {
+				p.Replicas = append(slices.Clone(p.Replicas[1:]), p.Replicas[0]) // leader stays, preferred moves
+			}
+		}
+	}
+	f.kc.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		f.kc.KeepControl()
+		mu.Lock()
+		cp := *base
+		mu.Unlock()
+		cp.Version = r.GetVersion()
+		return &cp, nil, true
+	})
+	f.kc.ControlKey(int16(kmsg.ElectLeaders), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		f.kc.KeepControl()
+		req := r.(*kmsg.ElectLeadersRequest)
+		mu.Lock()
+		defer mu.Unlock()
+		next := *base
+		next.Topics = slices.Clone(base.Topics)
+		for ti := range next.Topics {
+			next.Topics[ti].Partitions = slices.Clone(next.Topics[ti].Partitions)
+			for _, rt := range req.Topics {
+				if next.Topics[ti].Topic == nil || *next.Topics[ti].Topic != rt.Topic {
+					continue
+				}
+				for pi := range next.Topics[ti].Partitions {
+					p := &next.Topics[ti].Partitions[pi]
+					if slices.Contains(rt.Partitions, p.Partition) {
+						p.Leader = p.Replicas[0]
+						p.LeaderEpoch++
+					}
+				}
+			}
+		}
+		base = &next
+		return nil, nil, false // kfake answers the request itself
+	})
+}
+
+func TestElectionMovesLeadersToPreferred(t *testing.T) {
+	f := newOpsFixture(t)
+	f.skewLeaders(t)
+	snap, err := f.svc.PollNow(context.Background(), "fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := snap.Topics[slices.IndexFunc(snap.Topics, func(tp collector.Topic) bool { return tp.Name == "orders" })]
+	if orders.PreferredLeader != 50 {
+		t.Fatalf("setup: preferred-leader %% = %v, want 50", orders.PreferredLeader)
+	}
+	code, body := opsCall(t, f.h, "POST", "/api/v1/clusters/fake/elections", opsTestToken, `{}`)
+	if code != 200 || body["total"] != float64(2) || body["elected"] != float64(2) || body["failed"] != float64(0) {
+		t.Fatalf("election = %d %v", code, body)
+	}
+	for _, it := range body["items"].([]any) {
+		m := it.(map[string]any)
+		if m["result"] != "elected" || m["leaderAfter"] != m["preferredLeader"] || m["leaderBefore"] == m["preferredLeader"] {
+			t.Fatalf("partition result = %v", m)
+		}
+	}
+	topics := body["topics"].([]any)
+	if len(topics) != 1 || topics[0].(map[string]any)["preferredLeaderBefore"] != float64(50) || topics[0].(map[string]any)["preferredLeaderAfter"] != float64(100) {
+		t.Fatalf("topics = %v", topics)
+	}
+	if _, e := f.counts(); e != 1 {
+		t.Fatalf("%d ElectLeaders requests, want 1 (one topic)", e)
+	}
+	// The next snapshot (taken by the election) shows every leader preferred: nothing left to elect.
+	latest, _ := f.svc.Snapshot("fake")
+	if latest.Cluster.Sequence == snap.Cluster.Sequence {
+		t.Fatal("the election did not poll")
+	}
+	code, body = opsCall(t, f.h, "POST", "/api/v1/clusters/fake/elections", opsTestToken, `{}`)
+	if code != 200 || body["total"] != float64(0) {
+		t.Fatalf("second election = %d %v", code, body)
 	}
 }
