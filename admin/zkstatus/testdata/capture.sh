@@ -6,6 +6,8 @@
 # then the leader and a follower), runs capture.go against them and stops them.
 # Needs Debian's zookeeper package (deploy/scripts/install-deps.sh).
 # Usage: admin/zkstatus/testdata/capture.sh   (from anywhere)
+# The parser tests assert values read from these files (counters, zxids, session
+# ids): after a new capture, update the expectations in parse_test.go.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d /tmp/osprey-zkcapture-XXXXXX)
