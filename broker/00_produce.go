@@ -55,13 +55,11 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 			switch {
 			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 				sp.ErrorCode = errInvalidRequiredAcks
-			case !known:
-				sp.ErrorCode = errUnknownTopicOrPart
 			case rt.Topic == offsetsTopic:
 				// Clients must not write the group coordinator's topic.
 				sp.ErrorCode = errInvalidTopic
-			case rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
-				sp.ErrorCode = errUnknownTopicOrPart
+			case b.leaderCode(t, known, rp.Partition) != 0:
+				sp.ErrorCode = b.leaderCode(t, known, rp.Partition)
 			case req.Acks == -1 && int32(len(t.Partitions[rp.Partition].ISR)) < minISR:
 				// acks=all needs min.insync.replicas in the ISR.
 				sp.ErrorCode = errNotEnoughReplicas

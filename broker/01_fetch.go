@@ -119,15 +119,16 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 	for _, rt := range req.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
-		name := rt.Topic
+		var (
+			t     TopicInfo
+			known bool
+		)
 		unknown := int16(errUnknownTopicOrPart)
 		if req.Version >= 13 {
 			unknown = errUnknownTopicID
-			if t, ok := b.cluster.TopicByID(rt.TopicID); ok {
-				name = t.Name
-			} else {
-				name = ""
-			}
+			t, known = b.cluster.TopicByID(rt.TopicID)
+		} else {
+			t, known = b.cluster.Topic(rt.Topic)
 		}
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewFetchResponseTopicPartition()
@@ -136,10 +137,12 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 			sp.PreferredReadReplica = -1
 			sp.RecordBatches = []byte{} // never null: librdkafka rejects a -1 size
 			var rr storage.ReadResult
-			p := b.data.get(name, rp.Partition)
+			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
-			case name == "" || p == nil:
+			case !known:
 				sp.ErrorCode = unknown
+			case code != 0:
+				sp.ErrorCode = code
 			default:
 				hw := p.log.HighWatermark()
 				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()

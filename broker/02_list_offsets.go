@@ -27,13 +27,14 @@ func handleListOffsets(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
+		t, known := b.cluster.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset = -1, -1
-			p := b.data.get(rt.Topic, rp.Partition)
-			if p == nil {
-				sp.ErrorCode = errUnknownTopicOrPart
+			p, code := b.leaderPartition(t, known, rp.Partition)
+			if code != 0 {
+				sp.ErrorCode = code
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}

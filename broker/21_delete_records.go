@@ -20,13 +20,14 @@ func handleDeleteRecords(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
+		t, known := b.cluster.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition, sp.LowWatermark = rp.Partition, -1
-			p := b.data.get(rt.Topic, rp.Partition)
+			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
-			case p == nil:
-				sp.ErrorCode = errUnknownTopicOrPart
+			case code != 0:
+				sp.ErrorCode = code
 			case rt.Topic == offsetsTopic:
 				sp.ErrorCode = errInvalidTopic
 			default:

@@ -24,14 +24,15 @@ func handleOffsetForLeaderEpoch(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rt := range req.Topics {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		st.Topic = rt.Topic
+		t, known := b.cluster.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LeaderEpoch, sp.EndOffset = -1, -1
-			p := b.data.get(rt.Topic, rp.Partition)
+			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
-			case p == nil:
-				sp.ErrorCode = errUnknownTopicOrPart
+			case code != 0:
+				sp.ErrorCode = code
 			default:
 				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.epoch()); code != 0 {
 					sp.ErrorCode = code

@@ -25,6 +25,8 @@ type Broker struct {
 	cfg Config
 	log *slog.Logger
 
+	clusterFactory ClusterFactory // nil = single-broker localCluster
+
 	metrics *brokerMetrics
 	store   *logStore
 	cluster Cluster
@@ -56,6 +58,10 @@ type Option func(*Broker)
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.log = l } }
+
+// WithCluster replaces the single-broker cluster metadata with another
+// implementation (a controller-fed view in a multi-broker cluster).
+func WithCluster(f ClusterFactory) Option { return func(b *Broker) { b.clusterFactory = f } }
 
 // New validates cfg and returns a broker that is not yet listening. It does
 // no I/O; Start opens the logs and the listener.
@@ -167,16 +173,26 @@ func (b *Broker) open(ctx context.Context) error {
 		topicsPath = filepath.Join(b.cfg.LogDirs[0], "osprey-topics.json")
 	}
 	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack}
-	lc, err := newLocalCluster(self, clusterID, topicsPath)
+	b.data = newPartitions(b)
+	factory := b.clusterFactory
+	if factory == nil {
+		factory = func(_ context.Context, self BrokerInfo, clusterID string, changed func(TopicInfo, bool)) (Cluster, error) {
+			lc, err := newLocalCluster(self, clusterID, topicsPath)
+			if err != nil {
+				return nil, err
+			}
+			lc.onChange = changed
+			return lc, nil
+		}
+	}
+	lc, err := factory(ctx, self, clusterID, b.data.sync)
 	if err != nil {
 		b.store.Close()
-		return err
+		return fmt.Errorf("setting up cluster metadata: %w", err)
 	}
 	b.mu.Lock()
 	b.cluster = lc
 	b.mu.Unlock()
-	b.data = newPartitions(b)
-	lc.onChange = b.data.sync
 	for _, t := range lc.Topics() {
 		b.data.sync(t, false)
 	}
@@ -189,9 +205,10 @@ func (b *Broker) open(ctx context.Context) error {
 		}
 	}
 	if _, ok := lc.Topic(offsetsTopic); !ok {
+		rf := max(1, min(b.cfg.OffsetsTopicReplicationFactor, int16(len(lc.Brokers()))))
 		_, err := lc.CreateTopic(ctx, TopicSpec{Name: offsetsTopic, Partitions: b.cfg.OffsetsTopicPartitions,
-			ReplicationFactor: 1, Internal: true, Configs: map[string]string{"cleanup.policy": "compact"}}, false)
-		if err != nil {
+			ReplicationFactor: rf, Internal: true, Configs: map[string]string{"cleanup.policy": "compact"}}, false)
+		if err != nil && !errors.Is(err, ErrTopicExists) {
 			b.shutdownData()
 			return fmt.Errorf("creating %s: %w", offsetsTopic, err)
 		}

@@ -81,6 +81,14 @@ type Cluster interface {
 	SetTopicConfigs(ctx context.Context, name string, configs map[string]*string, replace, validateOnly bool) error
 }
 
+// ClusterFactory builds the Cluster a broker reads its layout from; Start
+// calls it after opening the log dirs. The factory must arrange for changed
+// to be called, without any Cluster lock held, after every change of a
+// topic's partitions, replicas, leaders or configs (deleted=true when the
+// topic is gone): the broker then opens, updates or deletes the replicas
+// it hosts. The default is a single-broker Cluster that leads everything.
+type ClusterFactory func(ctx context.Context, self BrokerInfo, clusterID string, changed func(t TopicInfo, deleted bool)) (Cluster, error)
+
 // Errors a Cluster returns; handlers map them to Kafka error codes.
 var (
 	ErrTopicExists       = errors.New("topic already exists")
@@ -363,12 +371,13 @@ func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs 
 		}
 	}
 	lc.mu.Lock()
-	defer lc.mu.Unlock()
 	t, ok := lc.topics[name]
 	if !ok {
+		lc.mu.Unlock()
 		return ErrUnknownTopic
 	}
 	if validateOnly {
+		lc.mu.Unlock()
 		return nil
 	}
 	next := maps.Clone(t.Configs)
@@ -382,8 +391,19 @@ func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs 
 			next[k] = *v
 		}
 	}
+	old := t.Configs
 	t.Configs = next
-	return lc.save()
+	if err := lc.save(); err != nil {
+		t.Configs = old
+		lc.mu.Unlock()
+		return err
+	}
+	out := copyTopic(t)
+	lc.mu.Unlock()
+	if lc.onChange != nil {
+		lc.onChange(out, false)
+	}
+	return nil
 }
 
 // isInternalTopic reports Kafka's internal topics.

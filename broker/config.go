@@ -46,7 +46,10 @@ type Config struct {
 	SocketRequestMaxBytes  int32         // socket.request.max.bytes
 	ReplicaFetchMaxBytes   int32         // replica.fetch.max.bytes (part 2)
 	OffsetsTopicPartitions int32         // offsets.topic.num.partitions
-	OffsetsRetention       time.Duration // offsets.retention.minutes
+	// OffsetsTopicReplicationFactor is offsets.topic.replication.factor,
+	// capped at the number of live brokers when the topic is created.
+	OffsetsTopicReplicationFactor int16
+	OffsetsRetention              time.Duration // offsets.retention.minutes
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -59,31 +62,32 @@ type Config struct {
 // 127.0.0.1 on a random port and no log directory (memory logs).
 func DefaultConfig() Config {
 	return Config{
-		BrokerID:                   0,
-		Listeners:                  []string{"PLAINTEXT://127.0.0.1:0"},
-		NumPartitions:              1,
-		DefaultReplicationFactor:   1,
-		MinInsyncReplicas:          1,
-		LogSegmentBytes:            1 << 30,
-		LogRoll:                    7 * 24 * time.Hour,
-		LogRetention:               7 * 24 * time.Hour,
-		LogRetentionBytes:          -1,
-		LogRetentionCheck:          5 * time.Minute,
-		LogIndexIntervalBytes:      4096,
-		AutoCreateTopics:           true,
-		DeleteTopicEnable:          true,
-		MessageMaxBytes:            1048588,
-		SocketRequestMaxBytes:      104857600,
-		ReplicaFetchMaxBytes:       1048576,
-		OffsetsTopicPartitions:     50,
-		OffsetsRetention:           7 * 24 * time.Hour,
-		GroupInitialRebalanceDelay: 3 * time.Second,
-		GroupMinSessionTimeout:     6 * time.Second,
-		GroupMaxSessionTimeout:     30 * time.Minute,
-		LogFlushIntervalMsgs:       math.MaxInt64,
-		LogFlushInterval:           -1,
-		LogCleanupPolicy:           "delete",
-		LogMessageTimestamp:        "CreateTime",
+		BrokerID:                      0,
+		Listeners:                     []string{"PLAINTEXT://127.0.0.1:0"},
+		NumPartitions:                 1,
+		DefaultReplicationFactor:      1,
+		MinInsyncReplicas:             1,
+		LogSegmentBytes:               1 << 30,
+		LogRoll:                       7 * 24 * time.Hour,
+		LogRetention:                  7 * 24 * time.Hour,
+		LogRetentionBytes:             -1,
+		LogRetentionCheck:             5 * time.Minute,
+		LogIndexIntervalBytes:         4096,
+		AutoCreateTopics:              true,
+		DeleteTopicEnable:             true,
+		MessageMaxBytes:               1048588,
+		SocketRequestMaxBytes:         104857600,
+		ReplicaFetchMaxBytes:          1048576,
+		OffsetsTopicPartitions:        50,
+		OffsetsTopicReplicationFactor: 3,
+		OffsetsRetention:              7 * 24 * time.Hour,
+		GroupInitialRebalanceDelay:    3 * time.Second,
+		GroupMinSessionTimeout:        6 * time.Second,
+		GroupMaxSessionTimeout:        30 * time.Minute,
+		LogFlushIntervalMsgs:          math.MaxInt64,
+		LogFlushInterval:              -1,
+		LogCleanupPolicy:              "delete",
+		LogMessageTimestamp:           "CreateTime",
 	}
 }
 
@@ -92,8 +96,8 @@ func DefaultConfig() Config {
 var knownIgnored = map[string]bool{
 	"num.network.threads": true, "num.io.threads": true, "socket.send.buffer.bytes": true,
 	"socket.receive.buffer.bytes": true, "num.recovery.threads.per.data.dir": true,
-	"offsets.topic.replication.factor": true, "transaction.state.log.replication.factor": true,
-	"transaction.state.log.min.isr": true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
+	"transaction.state.log.replication.factor": true,
+	"transaction.state.log.min.isr":            true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
 	"listener.security.protocol.map": true, "inter.broker.listener.name": true,
 	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
 	"controlled.shutdown.enable": true, "log.cleaner.enable": true,
@@ -251,6 +255,10 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			cfg.SocketRequestMaxBytes, err = parseInt32(v, 1, math.MaxInt32)
 		case "replica.fetch.max.bytes":
 			cfg.ReplicaFetchMaxBytes, err = parseInt32(v, 0, math.MaxInt32)
+		case "offsets.topic.replication.factor":
+			var n int32
+			n, err = parseInt32(v, 1, math.MaxInt16)
+			cfg.OffsetsTopicReplicationFactor = int16(n)
 		case "offsets.topic.num.partitions":
 			cfg.OffsetsTopicPartitions, err = parseInt32(v, 1, math.MaxInt32)
 		case "offsets.retention.minutes":

@@ -47,6 +47,7 @@ func (c Config) brokerConfigEntries() map[string]string {
 		"message.max.bytes":                i(int64(c.MessageMaxBytes)),
 		"socket.request.max.bytes":         i(int64(c.SocketRequestMaxBytes)),
 		"offsets.topic.num.partitions":     i(int64(c.OffsetsTopicPartitions)),
+		"offsets.topic.replication.factor": i(int64(c.OffsetsTopicReplicationFactor)),
 		"group.initial.rebalance.delay.ms": ms(c.GroupInitialRebalanceDelay),
 		"group.min.session.timeout.ms":     ms(c.GroupMinSessionTimeout),
 		"group.max.session.timeout.ms":     ms(c.GroupMaxSessionTimeout),
@@ -80,14 +81,9 @@ func (b *Broker) setTopicConfigs(topic string, changes map[string]*string, repla
 	if err := b.cluster.SetTopicConfigs(ctx, topic, changes, replace, validateOnly); err != nil {
 		return clusterErrCode(err)
 	}
-	if validateOnly {
-		return 0, nil
+	if !validateOnly {
+		b.log.Info("altered topic configs", "topic", topic)
 	}
-	t, _ := b.cluster.Topic(topic)
-	if err := b.data.reconfigure(t); err != nil {
-		return clusterErrCode(err)
-	}
-	b.log.Info("altered topic configs", "topic", topic)
 	return 0, nil
 }
 

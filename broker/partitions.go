@@ -2,110 +2,119 @@ package broker
 
 import (
 	"errors"
+	"slices"
 	"sync"
 )
 
-// partitions is the set of partition replicas this broker hosts.
+// partitions is the set of partition replicas this broker hosts: the
+// partitions whose replica set includes this broker.
 type partitions struct {
 	b *Broker
 
-	mu sync.RWMutex // guards m (the map itself, not the partitions in it)
-	m  map[string][]*partition
+	mu sync.RWMutex // guards m (the maps themselves, not the partitions in them)
+	m  map[string]map[int32]*partition
 }
 
 func newPartitions(b *Broker) *partitions {
-	return &partitions{b: b, m: map[string][]*partition{}}
+	return &partitions{b: b, m: map[string]map[int32]*partition{}}
 }
 
 // get returns the partition, or nil when this broker does not host it.
 func (ps *partitions) get(topic string, p int32) *partition {
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
-	parts := ps.m[topic]
-	if p < 0 || int(p) >= len(parts) {
-		return nil
-	}
-	return parts[p]
+	return ps.m[topic][p]
 }
 
-// sync opens the logs of a created or grown topic, or drops the logs of a
-// deleted one. It is the Cluster's change callback.
+// sync brings the hosted replicas of topic t in line with its layout and
+// configs: it opens the logs of partitions this broker is a replica of,
+// updates leader epochs and log configs, and deletes the logs of partitions it no longer hosts (all of
+// them when the topic is deleted). It is the Cluster's change callback and
+// must not be called with a Cluster lock held.
 func (ps *partitions) sync(t TopicInfo, deleted bool) {
-	if deleted {
-		ps.mu.Lock()
-		parts := ps.m[t.Name]
-		delete(ps.m, t.Name)
-		ps.mu.Unlock()
-		for _, p := range parts {
-			if err := ps.b.store.Delete(p.topic, p.index); err != nil {
-				ps.b.log.Error("deleting partition log", "topic", p.topic, "partition", p.index, "err", err)
+	self := ps.b.cfg.BrokerID
+	want := map[int32]PartitionInfo{}
+	if !deleted {
+		for _, pi := range t.Partitions {
+			if slices.Contains(pi.Replicas, self) {
+				want[pi.Partition] = pi
 			}
 		}
-		ps.b.metrics.partitions.Set(float64(ps.count()))
-		return
 	}
 	cfg, err := ps.b.cfg.logConfigFor(t.Configs)
 	if err != nil {
 		ps.b.log.Error("bad topic config, using broker defaults", "topic", t.Name, "err", err)
 		cfg = ps.b.cfg.brokerLogDefaults()
 	}
+
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
 	parts := ps.m[t.Name]
-	for _, pi := range t.Partitions {
-		if int(pi.Partition) < len(parts) {
+	if parts == nil {
+		parts = map[int32]*partition{}
+		ps.m[t.Name] = parts
+	}
+	var drop []*partition
+	for idx, p := range parts {
+		if _, ok := want[idx]; !ok {
+			drop = append(drop, p)
+			delete(parts, idx)
+		}
+	}
+	for idx, pi := range want {
+		if p, ok := parts[idx]; ok {
+			p.mu.Lock()
+			p.leaderEpoch = pi.LeaderEpoch
+			p.mu.Unlock()
+			if err := p.log.SetConfig(cfg); err != nil {
+				ps.b.log.Error("applying topic config", "topic", t.Name, "partition", idx, "err", err)
+			}
 			continue
 		}
-		l, err := ps.b.store.Open(t.Name, pi.Partition, cfg)
+		np, err := ps.open(t.Name, pi, cfg)
 		if err != nil {
-			// Leave the partition out: requests for it get
-			// UNKNOWN_TOPIC_OR_PARTITION / KAFKA_STORAGE_ERROR.
-			ps.b.log.Error("opening partition log", "topic", t.Name, "partition", pi.Partition, "err", err)
-			break
+			// Left out: requests for it get UNKNOWN_TOPIC_OR_PARTITION.
+			ps.b.log.Error("opening partition log", "topic", t.Name, "partition", idx, "err", err)
+			continue
 		}
-		// This broker is the only replica (ISR = {self}), so everything in
-		// the log is committed; as leader it sets the high watermark to the
-		// log end, like Kafka's leader after the ISR catches up. Part 2
-		// leaves the checkpointed value in place and lets the ISR move it.
-		if len(pi.Replicas) <= 1 {
-			l.SetHighWatermark(l.LogEndOffset())
-		}
-		np := &partition{topic: t.Name, index: pi.Partition, log: l,
-			producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch}
-		if t.Name != offsetsTopic && l.LogEndOffset() > l.LogStartOffset() {
-			if err := np.rebuildProducers(); err != nil {
-				ps.b.log.Warn("rebuilding producer state", "topic", t.Name, "partition", pi.Partition, "err", err)
-			}
-		}
-		parts = append(parts, np)
+		parts[idx] = np
 	}
-	ps.m[t.Name] = parts
+	if len(parts) == 0 {
+		delete(ps.m, t.Name)
+	}
 	ps.b.metrics.partitions.Set(float64(countLocked(ps.m)))
+	ps.mu.Unlock()
+
+	for _, p := range drop {
+		if err := ps.b.store.Delete(p.topic, p.index); err != nil {
+			ps.b.log.Error("deleting partition log", "topic", p.topic, "partition", p.index, "err", err)
+		}
+	}
 }
 
-// reconfigure applies a topic's new config overrides to its open logs.
-func (ps *partitions) reconfigure(t TopicInfo) error {
-	cfg, err := ps.b.cfg.logConfigFor(t.Configs)
+// open opens (or creates) one replica's log and restores its state.
+func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*partition, error) {
+	l, err := ps.b.store.Open(topic, pi.Partition, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ps.mu.RLock()
-	parts := ps.m[t.Name]
-	ps.mu.RUnlock()
-	var errs []error
-	for _, p := range parts {
-		errs = append(errs, p.log.SetConfig(cfg))
+	// When this broker is the only replica (ISR = {self}) everything in
+	// the log is committed: as leader it sets the high watermark to the log
+	// end, like Kafka's leader once the ISR has caught up. With several
+	// replicas the checkpointed value stays and replication moves it.
+	if len(pi.Replicas) <= 1 {
+		l.SetHighWatermark(l.LogEndOffset())
 	}
-	return errors.Join(errs...)
+	np := &partition{topic: topic, index: pi.Partition, log: l,
+		producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch}
+	if topic != offsetsTopic && l.LogEndOffset() > l.LogStartOffset() {
+		if err := np.rebuildProducers(); err != nil {
+			ps.b.log.Warn("rebuilding producer state", "topic", topic, "partition", pi.Partition, "err", err)
+		}
+	}
+	return np, nil
 }
 
-func (ps *partitions) count() int {
-	ps.mu.RLock()
-	defer ps.mu.RUnlock()
-	return countLocked(ps.m)
-}
-
-func countLocked(m map[string][]*partition) int {
+func countLocked(m map[string]map[int32]*partition) int {
 	n := 0
 	for _, parts := range m {
 		n += len(parts)
@@ -118,7 +127,7 @@ func countLocked(m map[string][]*partition) int {
 func (ps *partitions) closeAll() error {
 	ps.mu.Lock()
 	m := ps.m
-	ps.m = map[string][]*partition{}
+	ps.m = map[string]map[int32]*partition{}
 	ps.mu.Unlock()
 	var errs []error
 	for _, parts := range m {
@@ -127,4 +136,32 @@ func (ps *partitions) closeAll() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leaderCode checks that this broker leads partition p of t (found says
+// whether the topic exists): 0, UNKNOWN_TOPIC_OR_PARTITION,
+// LEADER_NOT_AVAILABLE or NOT_LEADER_OR_FOLLOWER.
+func (b *Broker) leaderCode(t TopicInfo, found bool, p int32) int16 {
+	switch {
+	case !found || p < 0 || int(p) >= len(t.Partitions):
+		return errUnknownTopicOrPart
+	case t.Partitions[p].Leader < 0:
+		return errLeaderNotAvailable
+	case t.Partitions[p].Leader != b.cfg.BrokerID:
+		return errNotLeader
+	}
+	return 0
+}
+
+// leaderPartition returns the local partition if this broker leads it, or
+// the error code to answer with.
+func (b *Broker) leaderPartition(t TopicInfo, found bool, p int32) (*partition, int16) {
+	if code := b.leaderCode(t, found, p); code != 0 {
+		return nil, code
+	}
+	part := b.data.get(t.Name, p)
+	if part == nil {
+		return nil, errUnknownTopicOrPart
+	}
+	return part, 0
 }

@@ -122,3 +122,6 @@ type configValue struct {
 	value    string
 	override bool
 }
+
+// storageConfig is the storage package's per-log config.
+type storageConfig = storage.Config
