@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -518,5 +519,37 @@ func TestDeadPooledConnectionIsRetried(t *testing.T) {
 	}
 	if d := c.Stats().Sub(before); d.Dials != 1 || d.Retries != 0 || c.Stats().OpenConns != before.OpenConns {
 		t.Fatalf("stale connection: dials %d retries %d open %d→%d", d.Dials, d.Retries, before.OpenConns, c.Stats().OpenConns)
+	}
+}
+
+// TestOlderBrokerVersions runs the group calls against a cluster limited to
+// Kafka 2.7's API versions: FindCoordinator without batching (v3) and
+// OffsetFetch of one group per request (v7) must give the same answers.
+func TestOlderBrokerVersions(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(2, "old"), kfake.MaxVersions(kversion.V2_7_0()))
+	ctx := ctxT(t)
+	produce(t, kc, "old", map[int32]int{0: 3, 1: 3})
+	for _, g := range []string{"a", "b", "c"} {
+		if _, err := c.CommitOffsets(ctx, g, map[string]map[int32]int64{"old": {1: 2}}); err != nil {
+			t.Fatalf("commit %s: %v", g, err)
+		}
+	}
+	co, cerrs, err := c.FindCoordinators(ctx, []string{"a", "b", "c"})
+	if err != nil || len(cerrs) != 0 || len(co) != 3 {
+		t.Fatalf("coordinators %v %v %v", co, cerrs, err)
+	}
+	listed, lerrs := c.ListGroups(ctx, nil) // also: no Metadata call before it
+	if len(lerrs) != 0 || len(listed) != 3 {
+		t.Fatalf("listed %v errs %v", listed, lerrs)
+	}
+	before := c.Stats()
+	for _, g := range listed {
+		offs, err := c.FetchOffsets(ctx, g.Coordinator, []string{g.Name})
+		if err != nil || len(offs) != 1 || offs[0].Offsets["old"][1] != 2 {
+			t.Fatalf("offsets of %s: %+v %v", g.Name, offs, err)
+		}
+	}
+	if n := c.Stats().Sub(before).Requests["OffsetFetch"]; n != 3 {
+		t.Errorf("OffsetFetch requests = %d, want one per group (3) before v8", n)
 	}
 }

@@ -27,9 +27,18 @@ type ListedGroup struct {
 
 // ListGroups asks every given broker (all brokers from the last Metadata when
 // nil) for the groups it coordinates, in parallel. Brokers that fail are
-// returned in the error map; the others' groups are still returned, sorted by name.
+// returned in the error map (key -1 when the broker list itself could not be
+// read); the others' groups are still returned, sorted by name.
 func (c *Client) ListGroups(ctx context.Context, brokers []int32) ([]ListedGroup, map[int32]error) {
 	if brokers == nil {
+		c.mu.Lock()
+		known := len(c.brokers)
+		c.mu.Unlock()
+		if known == 0 { // no Metadata yet: learn the brokers first
+			if _, err := c.Metadata(ctx, []string{}); err != nil {
+				return nil, map[int32]error{-1: err}
+			}
+		}
 		c.mu.Lock()
 		for id := range c.brokers {
 			brokers = append(brokers, id)

@@ -9,24 +9,33 @@ import (
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // startCluster starts a Kafka-compatible cluster of n brokers on loopback
 // ports, stopped by t.Cleanup, and returns its bootstrap addresses.
 type startCluster func(t testing.TB, n int) []string
 
-func startKfake(t testing.TB, n int) []string {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(n))
-	if err != nil {
-		t.Fatal(err)
+func startKfake(opts ...kfake.Opt) startCluster {
+	return func(t testing.TB, n int) []string {
+		kc, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(n)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(kc.Close)
+		return kc.ListenAddrs()
 	}
-	t.Cleanup(kc.Close)
-	return kc.ListenAddrs()
 }
 
 // TestClusterSuiteKfake runs the target-independent suite against kfake. A
 // second target (Osprey's broker runtime) needs only its own startCluster.
-func TestClusterSuiteKfake(t *testing.T) { runClusterSuite(t, startKfake, 3) }
+func TestClusterSuiteKfake(t *testing.T) { runClusterSuite(t, startKfake(), 3) }
+
+// TestClusterSuiteKafka27 limits kfake to Kafka 2.7's API versions: no batched
+// FindCoordinator, one group per OffsetFetch.
+func TestClusterSuiteKafka27(t *testing.T) {
+	runClusterSuite(t, startKfake(kfake.MaxVersions(kversion.V2_7_0())), 3)
+}
 
 // runClusterSuite checks, through the public API only, that a snapshot tells
 // the truth about what the test set up: topics, partitions, replicas, ISR,
