@@ -301,11 +301,12 @@ func TestElectionsOnKfake(t *testing.T) {
 	}
 }
 
-// skewLeaders makes the cluster report orders-0 and orders-1 as led by a replica other than their
-// preferred (first) one. kfake always lists a partition's leader first, so the test answers Metadata
-// itself from a copy of kfake's real answer, and, like a real controller, moves the leadership to the
-// preferred replica when an ElectLeaders request names the partition.
-func (f *opsFixture) skewLeaders(t *testing.T) {
+// fakeController answers Metadata itself from a copy of kfake's real answer and applies to that copy
+// what a real controller would do: ElectLeaders moves leadership to the preferred replica, and
+// AlterPartitionAssignments completes at once (replicas and ISR become the target). kfake itself
+// lists every leader first and completes no reassignment; it still answers those two requests. With
+// skew, orders-0 and orders-1 start led by a replica other than their preferred one.
+func (f *opsFixture) fakeController(t *testing.T, skew bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -318,18 +319,29 @@ func (f *opsFixture) skewLeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex // guards base
+	var mu sync.Mutex // guards base; every change replaces it with a modified copy
 	base := md
-	for ti := range base.Topics {
-		if base.Topics[ti].Topic == nil || *base.Topics[ti].Topic != "orders" {
-			continue
+	// update copies base and applies fn to every partition of topic.
+	update := func(topic string, fn func(p *kmsg.MetadataResponseTopicPartition)) {
+		next := *base
+		next.Topics = slices.Clone(base.Topics)
+		for ti := range next.Topics {
+			if next.Topics[ti].Topic == nil || *next.Topics[ti].Topic != topic {
+				continue
+			}
+			next.Topics[ti].Partitions = slices.Clone(next.Topics[ti].Partitions)
+			for pi := range next.Topics[ti].Partitions {
+				fn(&next.Topics[ti].Partitions[pi])
+			}
 		}
-		for pi := range base.Topics[ti].Partitions {
-			p := &base.Topics[ti].Partitions[pi]
+		base = &next
+	}
+	if skew {
+		update("orders", func(p *kmsg.MetadataResponseTopicPartition) {
 			if p.Partition <= 1 {
 				p.Replicas = append(slices.Clone(p.Replicas[1:]), p.Replicas[0]) // leader stays, preferred moves
 			}
-		}
+		})
 	}
 	f.kc.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		f.kc.KeepControl()
@@ -341,34 +353,45 @@ func (f *opsFixture) skewLeaders(t *testing.T) {
 	})
 	f.kc.ControlKey(int16(kmsg.ElectLeaders), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		f.kc.KeepControl()
-		req := r.(*kmsg.ElectLeadersRequest)
 		mu.Lock()
 		defer mu.Unlock()
-		next := *base
-		next.Topics = slices.Clone(base.Topics)
-		for ti := range next.Topics {
-			next.Topics[ti].Partitions = slices.Clone(next.Topics[ti].Partitions)
-			for _, rt := range req.Topics {
-				if next.Topics[ti].Topic == nil || *next.Topics[ti].Topic != rt.Topic {
+		for _, rt := range r.(*kmsg.ElectLeadersRequest).Topics {
+			update(rt.Topic, func(p *kmsg.MetadataResponseTopicPartition) {
+				if slices.Contains(rt.Partitions, p.Partition) {
+					p.Leader = p.Replicas[0]
+					p.LeaderEpoch++
+				}
+			})
+		}
+		return nil, nil, false
+	})
+	f.kc.ControlKey(int16(kmsg.AlterPartitionAssignments), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		f.kc.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rt := range r.(*kmsg.AlterPartitionAssignmentsRequest).Topics {
+			for _, rp := range rt.Partitions {
+				if rp.Replicas == nil {
 					continue
 				}
-				for pi := range next.Topics[ti].Partitions {
-					p := &next.Topics[ti].Partitions[pi]
-					if slices.Contains(rt.Partitions, p.Partition) {
-						p.Leader = p.Replicas[0]
-						p.LeaderEpoch++
+				update(rt.Topic, func(p *kmsg.MetadataResponseTopicPartition) {
+					if p.Partition == rp.Partition {
+						p.Replicas, p.ISR = slices.Clone(rp.Replicas), slices.Clone(rp.Replicas)
+						if !slices.Contains(rp.Replicas, p.Leader) {
+							p.Leader = rp.Replicas[0]
+							p.LeaderEpoch++
+						}
 					}
-				}
+				})
 			}
 		}
-		base = &next
-		return nil, nil, false // kfake answers the request itself
+		return nil, nil, false
 	})
 }
 
 func TestElectionMovesLeadersToPreferred(t *testing.T) {
 	f := newOpsFixture(t)
-	f.skewLeaders(t)
+	f.fakeController(t, true)
 	snap, err := f.svc.PollNow(context.Background(), "fake")
 	if err != nil {
 		t.Fatal(err)
@@ -402,5 +425,84 @@ func TestElectionMovesLeadersToPreferred(t *testing.T) {
 	code, body = opsCall(t, f.h, "POST", "/api/v1/clusters/fake/elections", opsTestToken, `{}`)
 	if code != 200 || body["total"] != float64(0) {
 		t.Fatalf("second election = %d %v", code, body)
+	}
+}
+
+func TestReassignmentCompletesAndRemovesThrottles(t *testing.T) {
+	f := newOpsFixture(t)
+	f.fakeController(t, false)
+	var mu sync.Mutex
+	var alters []*kmsg.IncrementalAlterConfigsRequest
+	f.kc.ControlKey(int16(kmsg.IncrementalAlterConfigs), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		mu.Lock()
+		alters = append(alters, r.(*kmsg.IncrementalAlterConfigsRequest))
+		mu.Unlock()
+		return nil, nil, false
+	})
+	base := "/api/v1/clusters/fake/reassignments"
+	// payments: RF 3 on brokers 0..2 → RF 2 on brokers 0 and 1.
+	code, plan := opsCall(t, f.h, "POST", base+"/plan", opsTestToken, `{"topics":["payments"],"brokers":[0,1],"replicationFactor":2}`)
+	if code != 200 {
+		t.Fatalf("plan = %d %v", code, plan)
+	}
+	pb, _ := json.Marshal(plan)
+	code, body := opsCall(t, f.h, "POST", base, opsTestToken, `{"plan":`+string(pb)+`,"throttleBytesPerSec":500000}`)
+	if code != 202 || body["started"] != float64(4) {
+		t.Fatalf("execute = %d %v", code, body)
+	}
+	mu.Lock()
+	setOps := 0
+	for _, a := range alters {
+		for _, r := range a.Resources {
+			for _, c := range r.Configs {
+				if r.ResourceName == "payments" && c.Op == kmsg.IncrementalAlterConfigOpSet &&
+					(c.Name == "leader.replication.throttled.replicas" || c.Name == "follower.replication.throttled.replicas") {
+					setOps++
+				}
+			}
+		}
+	}
+	mu.Unlock()
+	// RF 3 → 2 on brokers already holding replicas adds no replica: only the leader list is set.
+	if setOps != 1 {
+		t.Fatalf("throttle set ops on payments = %d, want 1 (leader list)", setOps)
+	}
+	// Before a poll shows the targets, the reassignment runs.
+	_, body = opsCall(t, f.h, "GET", base, "", "")
+	if st := body["history"].([]any)[0].(map[string]any)["state"]; st != "running" {
+		t.Fatalf("state before a poll = %v", st)
+	}
+	snap, err := f.svc.PollNow(context.Background(), "fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range snap.Topics {
+		if tp.Name == "payments" && tp.ReplicationFactor != 2 {
+			t.Fatalf("payments RF after the move = %d", tp.ReplicationFactor)
+		}
+	}
+	code, body = opsCall(t, f.h, "GET", base, "", "")
+	rec := body["history"].([]any)[0].(map[string]any)
+	if code != 200 || rec["state"] != "completed" || rec["finishedAt"] == nil || len(rec["partitions"].([]any)) != 4 {
+		t.Fatalf("after completion = %d %v", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	deleted := map[string]bool{}
+	for _, a := range alters {
+		for _, r := range a.Resources {
+			for _, c := range r.Configs {
+				if r.ResourceName == "payments" && c.Op == kmsg.IncrementalAlterConfigOpDelete {
+					deleted[c.Name] = true
+				}
+			}
+		}
+	}
+	if !deleted["leader.replication.throttled.replicas"] || !deleted["follower.replication.throttled.replicas"] {
+		t.Fatalf("throttles not removed on completion: %v", deleted)
+	}
+	// Nothing is left to cancel.
+	if code, body := opsCall(t, f.h, "DELETE", base, opsTestToken, ""); code != 409 || errorCode(body) != "no_reassignment" {
+		t.Fatalf("cancel after completion = %d %v", code, body)
 	}
 }
