@@ -1,0 +1,125 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// twoBrokerView is a fixed two-broker layout: topic "split" has partition 0
+// led here (broker 0) and partition 1 led by broker 1, which this broker
+// does not replicate.
+type twoBrokerView struct {
+	mu      sync.Mutex
+	self    BrokerInfo
+	topics  map[string]TopicInfo
+	changed func(TopicInfo, bool)
+}
+
+func (v *twoBrokerView) ClusterID() string   { return "two-brokers" }
+func (v *twoBrokerView) ControllerID() int32 { return 1 }
+func (v *twoBrokerView) Brokers() []BrokerInfo {
+	return []BrokerInfo{v.self, {ID: 1, Host: "other.example", Port: 9092, Rack: "r2"}}
+}
+func (v *twoBrokerView) Topic(name string) (TopicInfo, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	t, ok := v.topics[name]
+	return t, ok
+}
+func (v *twoBrokerView) TopicByID(id [16]byte) (TopicInfo, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, t := range v.topics {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return TopicInfo{}, false
+}
+func (v *twoBrokerView) Topics() []TopicInfo {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []TopicInfo
+	for _, t := range v.topics {
+		out = append(out, t)
+	}
+	return out
+}
+func (v *twoBrokerView) CreateTopic(_ context.Context, s TopicSpec, validateOnly bool) (TopicInfo, error) {
+	if validateOnly {
+		return TopicInfo{Name: s.Name}, nil
+	}
+	t := TopicInfo{Name: s.Name, ID: [16]byte{byte(len(s.Name))}, Internal: s.Internal, Configs: s.Configs}
+	for p := int32(0); p < s.Partitions; p++ {
+		t.Partitions = append(t.Partitions, PartitionInfo{Partition: p, Leader: 0, LeaderEpoch: 0, Replicas: []int32{0}, ISR: []int32{0}})
+	}
+	v.mu.Lock()
+	if _, ok := v.topics[s.Name]; ok {
+		v.mu.Unlock()
+		return TopicInfo{}, ErrTopicExists
+	}
+	v.topics[s.Name] = t
+	v.mu.Unlock()
+	v.changed(t, false)
+	return t, nil
+}
+func (v *twoBrokerView) DeleteTopic(context.Context, string) error { return errors.New("not in this test") }
+func (v *twoBrokerView) CreatePartitions(context.Context, string, int32, bool) error {
+	return errors.New("not in this test")
+}
+func (v *twoBrokerView) SetTopicConfigs(context.Context, string, map[string]*string, bool, bool) error {
+	return errors.New("not in this test")
+}
+
+// A broker fed by another ClusterView (as part 2's controller will feed
+// it) hosts only its replicas and refuses requests for partitions it does
+// not lead.
+func TestClusterViewDrivesHostingAndLeadership(t *testing.T) {
+	view := &twoBrokerView{topics: map[string]TopicInfo{"split": {Name: "split", ID: [16]byte{9}, Configs: map[string]string{},
+		Partitions: []PartitionInfo{
+			{Partition: 0, Leader: 0, LeaderEpoch: 4, Replicas: []int32{0, 1}, ISR: []int32{0, 1}},
+			{Partition: 1, Leader: 1, LeaderEpoch: 2, Replicas: []int32{1}, ISR: []int32{1}},
+		}}}}
+	cfg := testConfig()
+	cfg.MinInsyncReplicas = 1
+	b, err := New(cfg, WithLogger(testLogger(t)), WithCluster(func(_ context.Context, self BrokerInfo, _ string, changed func(TopicInfo, bool)) (Cluster, error) {
+		view.self, view.changed = self, changed
+		return view, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(testCtx(t, 10e9)); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.data.get("split", 0) == nil || b.data.get("split", 1) != nil {
+		t.Fatal("broker 0 must host split/0 (a replica) and not split/1")
+	}
+	if e := b.data.get("split", 0).epoch(); e != 4 {
+		t.Fatalf("leader epoch %d, want 4 from the view", e)
+	}
+	c := dialRaw(t, b.Addr())
+	md := kmsg.NewPtrMetadataRequest()
+	md.Version = 7
+	mr := c.roundTrip(md, 1).(*kmsg.MetadataResponse)
+	if len(mr.Brokers) != 2 || mr.ControllerID != 1 || deref(mr.ClusterID) != "two-brokers" {
+		t.Fatalf("metadata: %+v", mr)
+	}
+	pr := c.roundTrip(produceReq("split", 1, testBatch(-1, 0, 0, 1)), 2).(*kmsg.ProduceResponse)
+	if code := pr.Topics[0].Partitions[0].ErrorCode; code != errNotLeader {
+		t.Fatalf("produce to a partition led elsewhere: %d, want NOT_LEADER_OR_FOLLOWER", code)
+	}
+	pr = c.roundTrip(produceReq("split", 0, testBatch(-1, 0, 0, 1)), 3).(*kmsg.ProduceResponse)
+	if code := pr.Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatalf("produce to the local leader: %d", code)
+	}
+	// The internal topic was created through the view.
+	if _, ok := view.Topic(offsetsTopic); !ok {
+		t.Fatal("__consumer_offsets not created through the ClusterFactory's Cluster")
+	}
+}
