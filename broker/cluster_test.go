@@ -67,7 +67,9 @@ func (v *twoBrokerView) CreateTopic(_ context.Context, s TopicSpec, validateOnly
 	v.changed(t, false)
 	return t, nil
 }
-func (v *twoBrokerView) DeleteTopic(context.Context, string) error { return errors.New("not in this test") }
+func (v *twoBrokerView) DeleteTopic(context.Context, string) error {
+	return errors.New("not in this test")
+}
 func (v *twoBrokerView) CreatePartitions(context.Context, string, int32, bool) error {
 	return errors.New("not in this test")
 }
