@@ -221,30 +221,53 @@ func (c *Client) FetchOffsets(ctx context.Context, coordinator int32, groups []s
 }
 
 func (c *Client) fetchOffsetsOneByOne(ctx context.Context, coordinator int32, groups []string) ([]GroupOffsets, error) {
-	out := make([]GroupOffsets, 0, len(groups))
-	for _, g := range groups {
-		req := kmsg.NewPtrOffsetFetchRequest()
-		req.Group = g
-		resp, err := c.requestBroker(ctx, coordinator, req, 2, 7) // v2+: null topics = all
-		if err != nil {
-			return out, fmt.Errorf("offset fetch for %q: %w", g, err)
-		}
-		r := resp.(*kmsg.OffsetFetchResponse)
-		o := GroupOffsets{Group: g, Offsets: map[string]map[int32]int64{}, Err: kerr.ErrorForCode(r.ErrorCode)}
-		for _, t := range r.Topics {
-			m := make(map[int32]int64, len(t.Partitions))
-			for _, p := range t.Partitions {
-				if p.ErrorCode == 0 && p.Offset >= 0 {
-					m[p.Partition] = p.Offset
-				}
+	out := make([]GroupOffsets, len(groups))
+	errs := make([]error, len(groups))
+	// As many in flight as the broker's pool allows.
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < c.cfg.MaxConnsPerBroker; w++ {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = c.fetchOneGroup(ctx, coordinator, groups[i])
 			}
-			if len(m) > 0 {
-				o.Offsets[t.Topic] = m
-			}
-		}
-		out = append(out, o)
+		})
 	}
-	return out, nil
+	for i := range groups {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	ok := out[:0] // the groups that answered, even if others failed
+	for i := range out {
+		if errs[i] == nil {
+			ok = append(ok, out[i])
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
+func (c *Client) fetchOneGroup(ctx context.Context, coordinator int32, g string) (GroupOffsets, error) {
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = g
+	resp, err := c.requestBroker(ctx, coordinator, req, 2, 7) // v2+: null topics = all
+	if err != nil {
+		return GroupOffsets{}, fmt.Errorf("offset fetch for %q: %w", g, err)
+	}
+	r := resp.(*kmsg.OffsetFetchResponse)
+	o := GroupOffsets{Group: g, Offsets: map[string]map[int32]int64{}, Err: kerr.ErrorForCode(r.ErrorCode)}
+	for _, t := range r.Topics {
+		m := make(map[int32]int64, len(t.Partitions))
+		for _, p := range t.Partitions {
+			if p.ErrorCode == 0 && p.Offset >= 0 {
+				m[p.Partition] = p.Offset
+			}
+		}
+		if len(m) > 0 {
+			o.Offsets[t.Topic] = m
+		}
+	}
+	return o, nil
 }
 
 // CommitOffsets commits offsets for a group as an administrator (generation
