@@ -150,7 +150,11 @@ func (s *Service) ElectPreferred(ctx context.Context, caller Caller, cluster str
 		target = "*"
 	}
 	var res ElectionResult
-	err = s.Audited(ctx, caller, "election.preferred", cluster, target, scope, func() error {
+	var params any = scope
+	if len(scope.Partitions) > 100 {
+		params = map[string]any{"topic": scope.Topic, "partitionCount": len(scope.Partitions)}
+	}
+	err = s.Audited(ctx, caller, "election.preferred", cluster, target, params, func() error {
 		var err error
 		res, err = o.elect(ctx, snap, scope)
 		return err

@@ -259,7 +259,7 @@ func (s *Service) ExecuteReassignment(ctx context.Context, caller Caller, cluste
 		return ExecuteResult{}, err
 	}
 	var res ExecuteResult
-	params := map[string]any{"partitions": moves, "throttleBytesPerSec": throttle}
+	params := auditMoves(moves, throttle)
 	err = s.Audited(ctx, caller, "reassignment.execute", cluster, moveTarget(moves), params, func() error {
 		var err error
 		res, err = o.execute(ctx, caller, snap, moves, throttle)
@@ -343,17 +343,56 @@ type tpKey struct {
 	partition int32
 }
 
-// recordedMove is one partition of a stored reassignment (Plan holds the targets, Original the layout
-// before, both as JSON lists of PartitionMove).
-func encodeMoves(m []PartitionMove) string {
-	b, _ := json.Marshal(m)
+// maxRecordedBytes bounds a stored plan: the plan and original columns are TEXT (64 KiB on MySQL).
+const maxRecordedBytes = 60000
+
+// encodeMoves stores moves compactly, as {"topic": [[partition, replica, ...], ...]} (about 15 bytes
+// a partition, so a TEXT column holds a few thousand), for the plan and original columns.
+func encodeMoves(moves []PartitionMove) string {
+	m := map[string][][]int32{}
+	for _, mv := range moves {
+		m[mv.Topic] = append(m[mv.Topic], append([]int32{mv.Partition}, mv.Replicas...))
+	}
+	b, _ := json.Marshal(m) // maps marshal with sorted keys: stable text
 	return string(b)
 }
 
 func decodeMoves(s string) []PartitionMove {
-	var m []PartitionMove
-	_ = json.Unmarshal([]byte(s), &m) // a row we did not write reads as empty
-	return m
+	var m map[string][][]int32
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return nil // a row we did not write reads as empty
+	}
+	topics := make([]string, 0, len(m))
+	for t := range m {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	var out []PartitionMove
+	for _, t := range topics {
+		for _, e := range m[t] {
+			if len(e) > 0 {
+				out = append(out, PartitionMove{Topic: t, Partition: e[0], Replicas: e[1:]})
+			}
+		}
+	}
+	return out
+}
+
+// auditMoves is what the audit log keeps of a move request: all of it when small, else a summary
+// (the full plan is in the reassignment's record).
+func auditMoves(moves []PartitionMove, throttle int64) map[string]any {
+	if len(moves) <= 100 {
+		return map[string]any{"partitions": moves, "throttleBytesPerSec": throttle}
+	}
+	var topics []string
+	for _, m := range moves {
+		topics = append(topics, m.Topic)
+	}
+	topics = uniqueSorted(topics)
+	if len(topics) > 50 {
+		topics = append(topics[:50], fmt.Sprintf("… (%d more)", len(topics)-50))
+	}
+	return map[string]any{"partitionCount": len(moves), "topics": topics, "throttleBytesPerSec": throttle}
 }
 
 func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapshot, moves []PartitionMove, throttle int64) (ExecuteResult, error) {
@@ -382,9 +421,13 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 		original = append(original, PartitionMove{Topic: m.Topic, Partition: m.Partition, Replicas: before[tpKey{m.Topic, m.Partition}]})
 	}
 	res := ExecuteResult{ThrottleBytesPerSec: throttle}
+	plan, orig := encodeMoves(changed), encodeMoves(original)
+	if len(plan) > maxRecordedBytes || len(orig) > maxRecordedBytes {
+		return ExecuteResult{}, badRequest("too_large", "%d partitions are too many for one reassignment; move fewer topics at a time", len(changed))
+	}
 	var row *store.Reassignment
 	if o.st != nil {
-		row = &store.Reassignment{Cluster: o.cluster, State: ReassignRunning, Plan: encodeMoves(changed), Original: encodeMoves(original),
+		row = &store.Reassignment{Cluster: o.cluster, State: ReassignRunning, Plan: plan, Original: orig,
 			ThrottleBytes: throttle, Actor: caller.Identity.Name, StartedAt: o.now().UTC()}
 		if err := o.st.CreateReassignment(ctx, row); err != nil {
 			return ExecuteResult{}, err

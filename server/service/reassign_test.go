@@ -216,7 +216,7 @@ func TestExecuteRecordsThrottlesAndCompletes(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].State != ReassignRunning || rows[0].Actor != "alice" || rows[0].ThrottleBytes != 1_000_000 {
 		t.Fatalf("rows = %+v, %v", rows, err)
 	}
-	if got := decodeMoves(rows[0].Original); len(got) != 2 || !slices.Equal(got[0].Replicas, []int32{1, 2}) {
+	if got := decodeMoves(rows[0].Original); len(got) != 2 || got[1].Topic != "orders" || !slices.Equal(got[1].Replicas, []int32{1, 2}) {
 		t.Fatalf("original = %+v", got)
 	}
 
@@ -367,5 +367,36 @@ func TestCancelRevertsToOriginalReplicas(t *testing.T) {
 	}
 	if len(fa.configs) == 0 || fa.configs[0].del == nil {
 		t.Fatalf("cancel left the throttle: %+v", fa.configs)
+	}
+}
+
+func TestRecordedMovesAreCompactAndBounded(t *testing.T) {
+	moves := []PartitionMove{{Topic: "b", Partition: 1, Replicas: []int32{3, 1}}, {Topic: "a", Partition: 0, Replicas: []int32{1}}, {Topic: "b", Partition: 0, Replicas: []int32{2}}}
+	enc := encodeMoves(moves)
+	if enc != `{"a":[[0,1]],"b":[[1,3,1],[0,2]]}` {
+		t.Fatalf("encoded = %s", enc)
+	}
+	got := decodeMoves(enc)
+	if len(got) != 3 || got[0].Topic != "a" || got[1].Partition != 1 || !slices.Equal(got[1].Replicas, []int32{3, 1}) {
+		t.Fatalf("decoded = %+v", got)
+	}
+	if decodeMoves("not json") != nil {
+		t.Fatal("garbage must decode as nothing")
+	}
+	// A move too large for the record is refused before anything is sent.
+	reps := map[string][][]int32{}
+	var big []PartitionMove
+	for p := 0; p < 6000; p++ {
+		reps["a-topic-with-a-long-name"] = append(reps["a-topic-with-a-long-name"], []int32{1, 2, 3})
+		big = append(big, PartitionMove{Topic: "a-topic-with-a-long-name", Partition: int32(p), Replicas: []int32{4, 2, 3}})
+	}
+	fa := &fakeOpsAdmin{}
+	_, err := newTestOps(fa, nil).execute(context.Background(), Caller{}, testSnapshot(4, nil, reps, nil), big, 0)
+	wantUserError(t, err, http.StatusBadRequest, "too_large", "6000")
+	if len(fa.altered) != 0 {
+		t.Fatal("an oversized move reached Kafka")
+	}
+	if a := auditMoves(big, 7); a["partitionCount"] != 6000 || a["partitions"] != nil {
+		t.Fatalf("audit params of a big move = %v", a)
 	}
 }
