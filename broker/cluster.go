@@ -46,9 +46,14 @@ type TopicInfo struct {
 // ClusterView is what handlers read about the cluster layout. The
 // single-broker implementation (localCluster) leads every partition; part 2
 // plugs a controller-fed view in. Methods must not block on I/O.
+// All methods are called on request paths: they must answer from memory,
+// never block on I/O or on another broker, and be safe for concurrent use.
 type ClusterView interface {
+	// ClusterID is the cluster's id (meta.properties, /cluster/id).
 	ClusterID() string
+	// ControllerID is the current controller's broker id, -1 if none.
 	ControllerID() int32
+	// Brokers lists the live brokers, this one included.
 	Brokers() []BrokerInfo
 	// Topic returns a copy of the named topic.
 	Topic(name string) (TopicInfo, bool)
@@ -73,8 +78,14 @@ type TopicSpec struct {
 // view, bounded by ctx.
 type Cluster interface {
 	ClusterView
+	// CreateTopic validates spec and, unless validateOnly, creates the
+	// topic; errors wrap ErrTopicExists, ErrInvalidTopic,
+	// ErrInvalidPartitions, ErrInvalidRF or ErrInvalidConfig.
 	CreateTopic(ctx context.Context, spec TopicSpec, validateOnly bool) (TopicInfo, error)
+	// DeleteTopic deletes the topic (ErrUnknownTopic if absent).
 	DeleteTopic(ctx context.Context, name string) error
+	// CreatePartitions grows the topic to count partitions
+	// (ErrInvalidPartitions if count is not larger).
 	CreatePartitions(ctx context.Context, name string, count int32, validateOnly bool) error
 	// SetTopicConfigs replaces (replace=true) or patches the topic's
 	// overrides; a nil value deletes the key.
