@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -17,18 +15,10 @@ import (
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/metastore/metastoretest"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
-// zkAddr is the test ZooKeeper 3.8 (deploy/scripts/services.sh, which
-// `make test` starts and exports as OSPREY_TEST_ZK).
-func zkAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("OSPREY_TEST_ZK")
-	if addr == "" {
-		t.Skip("OSPREY_TEST_ZK is not set: run `make services-start` and `. .cache/services/env.sh` (make test does both)")
-	}
-	return addr
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -176,25 +166,6 @@ func readFrame(r io.Reader) ([]byte, error) {
 	return b, err
 }
 
-// newChroot returns a fresh chroot path, deleted with its tree at cleanup.
-func newChroot(t *testing.T, addr string) string {
-	chroot := fmt.Sprintf("/osprey-metastore-test-%x", rand.Uint64())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		s, err := Connect(ctx, Config{Servers: []string{addr}, SessionTimeout: 10 * time.Second, Logger: quiet()})
-		if err != nil {
-			t.Errorf("cleanup connect: %v", err)
-			return
-		}
-		defer s.Close()
-		if err := metastore.DeleteAll(ctx, s, chroot); err != nil {
-			t.Errorf("cleanup %s: %v", chroot, err)
-		}
-	})
-	return chroot
-}
-
 type zkEnv struct {
 	addr   string
 	chroot string
@@ -202,8 +173,8 @@ type zkEnv struct {
 }
 
 func newZKEnv(t *testing.T) (*zkEnv, metastoretest.Env) {
-	addr := zkAddr(t)
-	e := &zkEnv{addr: addr, chroot: newChroot(t, addr), sn: newSniffer()}
+	addr, chroot := testenv.ZooKeeperChroot(t)
+	e := &zkEnv{addr: addr, chroot: chroot, sn: newSniffer()}
 	return e, metastoretest.Env{
 		Open: func(t *testing.T) metastore.Session {
 			t.Helper()
