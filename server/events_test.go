@@ -210,3 +210,32 @@ func drainLines(lines chan string) chan string {
 	}()
 	return out
 }
+
+// TestServerWiresEventsAndMetrics checks the routes through New's full middleware chain (recoverer,
+// metrics, access log, security headers, identity), not only on an engine of this file's own.
+func TestServerWiresEventsAndMetrics(t *testing.T) {
+	f := newOpsFixture(t)
+	ts := httptest.NewServer(f.srv.Handler())
+	t.Cleanup(ts.Close)
+	c := openStream(t, ts.URL)
+	if ev := c.nextNamed("snapshot", 5*time.Second); ev["cluster"] != "fake" {
+		t.Fatalf("snapshot event = %v", ev)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "\nosprey_sse_clients 1\n") || !strings.Contains(string(b), `osprey_cluster_brokers{cluster="fake"} 3`) {
+		t.Fatalf("/metrics = %d, want one stream and the cluster's brokers:\n%s", resp.StatusCode, b)
+	}
+	resp, err = http.Get(ts.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi = %d", resp.StatusCode)
+	}
+}
