@@ -14,7 +14,8 @@
 #
 # State dir: $OSPREY_SERVICES_DIR, default <repo>/.cache/services.
 # $STATE/env.sh exports OSPREY_TEST_MYSQL_DSN (go-sql-driver DSN without a
-# database, e.g. root@tcp(127.0.0.1:PORT)/) and OSPREY_TEST_ZK (127.0.0.1:PORT).
+# database, e.g. root@tcp(127.0.0.1:PORT)/) and OSPREY_TEST_ZK (127.0.0.1:PORT), and
+# CHROMIUM_PATH (the system Chromium, unless already set) for the Playwright tests.
 # Start-up deadline per service: $OSPREY_SERVICES_TIMEOUT seconds (default 90).
 set -euo pipefail
 
@@ -328,6 +329,12 @@ write_env() {
 export OSPREY_TEST_MYSQL_DSN='root@tcp(127.0.0.1:$my_port)/'
 export OSPREY_TEST_ZK='127.0.0.1:$zk_port'
 ENV
+  # The Playwright tests launch the system Chromium (web/playwright.config.ts
+  # reads CHROMIUM_PATH); a value the caller already set wins.
+  local chromium
+  if chromium=$(find_bin chromium chromium-browser google-chrome); then
+    printf ': "${CHROMIUM_PATH:=%s}"\nexport CHROMIUM_PATH\n' "$chromium" >>"$tmp"
+  fi
   mv "$tmp" "$STATE/env.sh"
 }
 
