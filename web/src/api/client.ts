@@ -43,6 +43,15 @@ export interface ApiClientOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal
+  /** Extra headers for this request (they win over the auth headers). */
+  headers?: Record<string, string>
+}
+
+/** Supplies the credentials headers for every request (set by the auth store). */
+let authHeaders: () => Record<string, string> = () => ({})
+
+export function setAuthHeaderProvider(fn: () => Record<string, string>): void {
+  authHeaders = fn
 }
 
 function isErrorBody(v: unknown): v is ApiErrorBody {
@@ -76,13 +85,17 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
 
 export interface ApiClient {
   get<T>(path: string, opts?: RequestOptions): Promise<T>
+  post<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T>
+  put<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T>
+  patch<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T>
+  del<T>(path: string, opts?: RequestOptions): Promise<T>
 }
 
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const baseUrl = options.baseUrl ?? ''
   const timeoutMs = options.timeoutMs ?? 15_000
 
-  async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  async function request<T>(method: string, path: string, opts: RequestOptions = {}, body?: unknown): Promise<T> {
     const doFetch = options.fetch ?? globalThis.fetch
     // One controller carries both the caller's cancellation and our deadline.
     const ctrl = new AbortController()
@@ -98,9 +111,13 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     try {
       let res: Response
       try {
+        const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders(), ...(opts.headers ?? {}) }
+        if (body !== undefined) headers['Content-Type'] = 'application/json'
         res = await doFetch(baseUrl + path, {
           method,
-          headers: { Accept: 'application/json' },
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          credentials: 'same-origin',
           signal: ctrl.signal,
         })
       } catch (err) {
@@ -110,6 +127,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         throw new ApiError(0, ClientErrorCode.Network, `cannot reach the server: ${detail}`)
       }
       if (!res.ok) throw await errorFromResponse(res)
+      if (res.status === 204) return undefined as T
       try {
         return (await res.json()) as T
       } catch (err) {
@@ -125,6 +143,10 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 
   return {
     get: <T>(path: string, opts?: RequestOptions) => request<T>('GET', path, opts),
+    post: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('POST', path, opts, body ?? {}),
+    put: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PUT', path, opts, body ?? {}),
+    patch: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PATCH', path, opts, body ?? {}),
+    del: <T>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts),
   }
 }
 

@@ -1,4 +1,5 @@
-// Routes. The server answers every non-/api path with index.html, so deep links work.
+// Routes. The server answers every non-/api path with index.html, so deep links work. Pages of one
+// cluster live under /clusters/:cluster/…; only the landing page is bundled eagerly.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import ClusterListView from '@/views/ClusterListView.vue'
 
@@ -10,8 +11,50 @@ declare module 'vue-router' {
 }
 
 export const routes: RouteRecordRaw[] = [
-  // The landing page is bundled eagerly; later pages should use () => import(...) to stay out of the initial bundle.
   { path: '/', alias: '/clusters', name: 'clusters', component: ClusterListView, meta: { titleKey: 'clusters.title' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { titleKey: 'login.title' } },
+  { path: '/clusters/:cluster', redirect: (to) => ({ name: 'dashboard', params: to.params }) },
+  {
+    path: '/clusters/:cluster/dashboard',
+    name: 'dashboard',
+    component: () => import('@/views/DashboardView.vue'),
+    meta: { titleKey: 'nav.dashboard' },
+  },
+  {
+    path: '/clusters/:cluster/brokers',
+    name: 'brokers',
+    component: () => import('@/views/BrokersView.vue'),
+    meta: { titleKey: 'nav.brokers' },
+  },
+  { path: '/clusters/:cluster/topics', name: 'topics', component: () => import('@/views/TopicsView.vue'), meta: { titleKey: 'nav.topics' } },
+  {
+    path: '/clusters/:cluster/topics/:topic',
+    name: 'topic',
+    component: () => import('@/views/TopicDetailView.vue'),
+    meta: { titleKey: 'topic.title' },
+  },
+  { path: '/clusters/:cluster/groups', name: 'groups', component: () => import('@/views/GroupsView.vue'), meta: { titleKey: 'nav.groups' } },
+  {
+    path: '/clusters/:cluster/groups/:group',
+    name: 'group',
+    component: () => import('@/views/GroupDetailView.vue'),
+    meta: { titleKey: 'group.title' },
+  },
+  {
+    path: '/clusters/:cluster/operations',
+    name: 'operations',
+    component: () => import('@/views/OperationsView.vue'),
+    meta: { titleKey: 'nav.operations' },
+  },
+  {
+    path: '/clusters/:cluster/zookeeper',
+    name: 'zookeeper',
+    component: () => import('@/views/ZooKeeperView.vue'),
+    meta: { titleKey: 'nav.zookeeper' },
+  },
+  { path: '/alerts', name: 'alerts', component: () => import('@/views/AlertsView.vue'), meta: { titleKey: 'nav.alerts' } },
+  { path: '/runtime', name: 'runtime', component: () => import('@/views/RuntimeView.vue'), meta: { titleKey: 'nav.runtime' } },
+  { path: '/audit', name: 'audit', component: () => import('@/views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
@@ -19,6 +62,9 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'notFound.title' },
   },
 ]
+
+/** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'zookeeper'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })

@@ -23,3 +23,36 @@ export function formatTime(v: string | null | undefined, locale: string): string
     hour12: false,
   }).format(d)
 }
+
+/** Bytes with a binary unit (1.5 KiB, 3.2 MiB). */
+export function formatBytes(v: number | null | undefined, locale: string): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let n = v
+  let u = 0
+  while (Math.abs(n) >= 1024 && u < units.length - 1) {
+    n /= 1024
+    u++
+  }
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: u === 0 ? 0 : 1 }).format(n)} ${units[u]}`
+}
+
+/** A rate with up to one decimal. */
+export function formatRate(v: number | null | undefined, locale: string): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: v < 10 ? 1 : 0 }).format(v)
+}
+
+/** Seconds as "12 s", "3 m 4 s", "2 h 5 m". */
+export function formatSeconds(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  const s = Math.round(v)
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`
+}
+
+export function formatPercent(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  return `${Math.round(v)}%`
+}

@@ -1,0 +1,469 @@
+// Shapes of the Osprey API's JSON (server/*.go, server/service/*.go, alert/*.go), camelCase as sent.
+export type { ClusterSummary, ListResponse } from './clusters'
+
+export interface Broker {
+  id: number
+  host: string
+  port: number
+  rack: string
+  controller: boolean
+  up: boolean
+  error?: string
+  leaders: number
+  replicas: number
+  logDirBytes: number
+  msgsPerSec: number
+  bytesInPerSec: number
+}
+
+export interface TopicRow {
+  name: string
+  internal: boolean
+  partitions: number
+  replicationFactor: number
+  underReplicated: number
+  offline: number
+  underMinIsr: number
+  minIsr: number
+  brokerSpread: number
+  brokerSkew: number
+  leaderSkew: number
+  preferredLeader: number
+  messages: number
+  sizeBytes: number
+  msgsPerSec: number
+  bytesPerSec: number
+  error?: string
+}
+
+export interface Partition {
+  partition: number
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offline: boolean
+  underReplicated: boolean
+  underMinIsr: boolean
+  preferredLeader: boolean
+  startOffset: number
+  endOffset: number
+  sizeBytes: number
+}
+
+export interface TopicConsumer {
+  group: string
+  state: string
+  lag: number
+  lagSeconds: number
+}
+
+export interface TopicDetail extends TopicRow {
+  brokers: number[]
+  partitionList: Partition[]
+  consumers: TopicConsumer[]
+}
+
+export interface TopicConfig {
+  name: string
+  value: string
+  default: boolean
+  readOnly: boolean
+  sensitive: boolean
+  source: string
+}
+
+export interface GroupRow {
+  name: string
+  state: string
+  protocolType: string
+  protocol: string
+  coordinator: number
+  members: number
+  topics: number
+  lag: number
+  lagSeconds: number
+  error?: string
+}
+
+export interface GroupMember {
+  id: string
+  clientId: string
+  clientHost: string
+  assignment: { topic: string; partitions: number[] }[]
+}
+
+export interface GroupPartitionLag {
+  partition: number
+  committed: number
+  end: number
+  lag: number
+  lagSeconds: number
+  member?: string
+}
+
+export interface GroupTopic {
+  topic: string
+  lag: number
+  lagSeconds: number
+  committedSum: number
+  partitions: GroupPartitionLag[]
+}
+
+export interface GroupDetail extends GroupRow {
+  memberList: GroupMember[]
+  topicList: GroupTopic[]
+  polledAt: string
+}
+
+export interface SeriesPoint {
+  /** Unix seconds. */
+  ts: number
+  values: Record<string, number>
+}
+
+export interface Series {
+  step: number
+  items: SeriesPoint[]
+}
+
+export interface OffsetChange {
+  topic: string
+  partition: number
+  before: number
+  after: number
+  error?: string
+}
+
+export type ResetStrategy = 'earliest' | 'latest' | 'offset' | 'timestamp' | 'shift'
+
+export interface OffsetResetRequest {
+  topic?: string
+  partitions?: number[]
+  strategy: ResetStrategy
+  offset?: number
+  timestamp?: number
+  shift?: number
+  dryRun?: boolean
+}
+
+export interface OffsetResetResult {
+  dryRun: boolean
+  items: OffsetChange[]
+  total: number
+}
+
+export interface CreateTopicRequest {
+  name: string
+  partitions: number
+  replicationFactor: number
+  configs: Record<string, string>
+}
+
+export interface EncodedValue {
+  format: 'text' | 'json' | 'hex' | 'null' | string
+  data: string
+}
+
+export interface Message {
+  partition: number
+  offset: number
+  timestamp: string
+  key: EncodedValue
+  value: EncodedValue
+  headers: { key: string; value: EncodedValue }[]
+  size: number
+  truncated: boolean
+}
+
+export interface ProduceRequest {
+  partition?: number
+  key?: string
+  value: string
+  headers?: Record<string, string>
+}
+
+export interface PlannedPartition {
+  topic: string
+  partition: number
+  before: number[]
+  after: number[]
+  moved: number
+}
+
+export interface ReassignmentPlan {
+  cluster: string
+  topics: string[]
+  brokers: number[]
+  replicationFactor: number
+  snapshotSequence: number
+  partitions: PlannedPartition[]
+  movedReplicas: number
+  changedPartitions: number
+  rackAware: boolean
+  warnings?: string[]
+}
+
+export interface ExecuteResult {
+  id: number
+  partitions: { topic: string; partition: number; before: number[]; replicas: number[]; error?: string }[]
+  started: number
+  failed: number
+  throttleBytesPerSec: number
+  warnings?: string[]
+}
+
+export interface OngoingReassignment {
+  topic: string
+  partition: number
+  replicas: number[]
+  target: number[]
+  adding: number[]
+  removing: number[]
+  isr: number[]
+  inSync: number
+  total: number
+  progress: number
+}
+
+export interface ReassignmentRecord {
+  id: number
+  state: string
+  actor: string
+  startedAt: string
+  finishedAt: string | null
+  throttleBytesPerSec: number
+  error?: string
+  partitions: { topic: string; partition: number; before: number[]; after: number[] }[]
+}
+
+export interface ReassignmentsView {
+  items: OngoingReassignment[]
+  total: number
+  history: ReassignmentRecord[]
+}
+
+export interface ElectionScope {
+  topic?: string
+  partitions?: { topic: string; partition: number }[]
+}
+
+export interface ElectionResult {
+  items: {
+    topic: string
+    partition: number
+    leaderBefore: number
+    preferredLeader: number
+    leaderAfter: number
+    result: string
+    error?: string
+  }[]
+  total: number
+  elected: number
+  notNeeded: number
+  failed: number
+  topics: {
+    topic: string
+    leaderSkewBefore: number
+    preferredLeaderBefore: number
+    leaderSkewAfter: number
+    preferredLeaderAfter: number
+  }[]
+}
+
+export interface Me {
+  name: string
+  kind: string
+  role: string
+  readOnly: boolean
+  loginEnabled: boolean
+}
+
+export interface LoginResult {
+  user: string
+  role: string
+  csrfToken: string
+  expires: string
+}
+
+export interface AuditEntry {
+  id: number
+  at: string
+  actor: string
+  actorKind: string
+  remoteAddr: string
+  action: string
+  cluster: string
+  target: string
+  params: string
+  result: string
+  error: string
+}
+
+export interface ZkServer {
+  server: string
+  ok: boolean
+  mode: string
+  version: string
+  latencyAvg: number
+  connections: number
+  outstanding: number
+  nodeCount: number
+  zxid: string
+  error?: string
+}
+
+export interface ZkNode {
+  path: string
+  data: EncodedValue
+  stat: { version: number; numChildren: number; ephemeralOwner: number | string; mtime: string | number }
+  children: string[]
+}
+
+export type AlertKind =
+  | 'lag_messages'
+  | 'lag_seconds'
+  | 'lag_status'
+  | 'group_inactive'
+  | 'broker_down'
+  | 'under_replicated'
+  | 'offline_partitions'
+  | 'under_min_isr'
+  | 'controller_changed'
+  | 'zookeeper_down'
+  | 'topic_rate_zero'
+
+export const ALERT_KINDS: AlertKind[] = [
+  'lag_messages',
+  'lag_seconds',
+  'lag_status',
+  'group_inactive',
+  'broker_down',
+  'under_replicated',
+  'offline_partitions',
+  'under_min_isr',
+  'controller_changed',
+  'zookeeper_down',
+  'topic_rate_zero',
+]
+
+export type Severity = 'info' | 'warning' | 'critical'
+
+export interface AlertRuleInput {
+  name: string
+  kind: AlertKind
+  cluster: string
+  group: string
+  topic: string
+  threshold: number
+  windowSamples: number
+  forSeconds: number
+  cooldownSeconds: number
+  repeatSeconds: number
+  severity: Severity
+  channelIds: number[]
+  enabled: boolean
+}
+
+export interface AlertRule extends AlertRuleInput {
+  id: number
+  createdAt: string
+  updatedAt: string
+}
+
+export type ChannelType = 'webhook' | 'slack' | 'dingtalk' | 'wecom' | 'feishu' | 'email'
+export const CHANNEL_TYPES: ChannelType[] = ['webhook', 'slack', 'dingtalk', 'wecom', 'feishu', 'email']
+
+export interface AlertChannelInput {
+  name: string
+  type: ChannelType
+  config: Record<string, unknown>
+  enabled: boolean
+}
+
+export interface AlertChannel extends AlertChannelInput {
+  id: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ActiveAlert {
+  fingerprint: string
+  ruleId: number
+  ruleName: string
+  kind: AlertKind
+  state: string
+  severity: Severity
+  cluster: string
+  subject: string
+  labels: Record<string, string>
+  value: number
+  threshold: number
+  summary: string
+  activeAt: string
+  firedAt?: string
+  notifications: number
+  deliveryError?: string
+}
+
+export interface AlertEvent {
+  id: number
+  ruleId: number
+  fingerprint: string
+  state: string
+  severity: string
+  cluster: string
+  subject: string
+  summary: string
+  labels: Record<string, string>
+  startedAt: string
+  resolvedAt?: string
+  notifications: number
+  deliveryError?: string
+}
+
+export interface RuntimeBroker {
+  id: number
+  addr: string
+  state: 'running' | 'stopped' | 'killed' | 'starting' | string
+  controller: boolean
+}
+
+export interface RuntimeCluster {
+  name: string
+  metadataStore: 'local' | 'zookeeper' | string
+  zookeeper?: string
+  brokers: RuntimeBroker[]
+}
+
+export interface CreateRuntimeClusterRequest {
+  name: string
+  brokers: number
+  metadataStore: 'local' | 'zookeeper'
+  zookeeper?: string
+}
+
+/** Payload of the SSE `snapshot` event. */
+export interface SnapshotEvent {
+  cluster: string
+  sequence: number
+  lastPoll: string
+  controller: number
+  partial: boolean
+  totals: {
+    brokers: number
+    brokersUp: number
+    topics: number
+    partitions: number
+    replicas: number
+    underReplicated: number
+    offline: number
+    underMinIsr: number
+    groups: number
+    lag: number
+    messages: number
+    sizeBytes: number
+    msgsPerSec: number
+    bytesPerSec: number
+  }
+}

@@ -1,0 +1,141 @@
+// The reassignment wizard: choose topics and target brokers → a proposed plan (before/after) →
+// execute with a throttle → progress per partition → done, or cancelled. One wizard at a time.
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import { osprey } from '@/api/osprey'
+import type { ExecuteResult, OngoingReassignment, ReassignmentPlan } from '@/api/types'
+import { useAuthStore } from './auth'
+
+export type WizardStep = 'select' | 'plan' | 'running' | 'done' | 'cancelled'
+
+export const useReassignStore = defineStore('reassign', () => {
+  const step = ref<WizardStep>('select')
+  const cluster = ref('')
+  const topics = ref<string[]>([])
+  const brokers = ref<number[]>([])
+  const replicationFactor = ref(0)
+  /** Throttle in MB/s (0 = none); sent as bytes/s. */
+  const throttleMBps = ref(50)
+  const plan = shallowRef<ReassignmentPlan | null>(null)
+  const result = shallowRef<ExecuteResult | null>(null)
+  const progress = shallowRef<OngoingReassignment[]>([])
+  const busy = ref(false)
+  const error = ref<string | null>(null)
+
+  const canPlan = computed(() => topics.value.length > 0 && brokers.value.length > 0 && !busy.value)
+  const moved = computed(() => plan.value?.partitions.filter((p) => p.moved > 0 || !sameSet(p.before, p.after)) ?? [])
+  /** Partitions of the running reassignment with their progress (1 when no longer ongoing). */
+  const rows = computed(() => {
+    const ongoing = new Map(progress.value.map((o) => [`${o.topic}/${o.partition}`, o]))
+    return (result.value?.partitions ?? []).map((p) => {
+      const o = ongoing.get(`${p.topic}/${p.partition}`)
+      return { topic: p.topic, partition: p.partition, target: p.replicas, error: p.error, progress: o ? o.progress : 1, ongoing: !!o }
+    })
+  })
+
+  function sameSet(a: number[], b: number[]): boolean {
+    return a.length === b.length && a.every((x, i) => x === b[i])
+  }
+
+  function start(c: string): void {
+    if (cluster.value !== c) reset()
+    cluster.value = c
+  }
+
+  function reset(): void {
+    step.value = 'select'
+    plan.value = null
+    result.value = null
+    progress.value = []
+    error.value = null
+    busy.value = false
+  }
+
+  async function guarded(fn: () => Promise<void>): Promise<void> {
+    busy.value = true
+    error.value = null
+    try {
+      await fn()
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AuthCancelled') return
+      error.value = err instanceof Error ? err.message : String(err)
+    } finally {
+      busy.value = false
+    }
+  }
+
+  function makePlan(): Promise<void> {
+    const auth = useAuthStore()
+    return guarded(async () => {
+      plan.value = await auth.mutate(() =>
+        osprey.planReassignment(cluster.value, {
+          topics: topics.value,
+          brokers: brokers.value,
+          replicationFactor: replicationFactor.value || undefined,
+        }),
+      )
+      step.value = 'plan'
+    })
+  }
+
+  function execute(): Promise<void> {
+    const auth = useAuthStore()
+    const p = plan.value
+    if (!p) return Promise.resolve()
+    return guarded(async () => {
+      result.value = await auth.mutate(() =>
+        osprey.executeReassignment(cluster.value, p, Math.max(0, Math.round(throttleMBps.value * 1024 * 1024))),
+      )
+      step.value = 'running'
+      await refreshProgressNow()
+    })
+  }
+
+  async function refreshProgressNow(): Promise<void> {
+    const view = await osprey.reassignments(cluster.value)
+    const mine = new Set((result.value?.partitions ?? []).map((p) => `${p.topic}/${p.partition}`))
+    progress.value = view.items.filter((o) => mine.has(`${o.topic}/${o.partition}`))
+    if (step.value === 'running' && progress.value.length === 0) step.value = 'done'
+  }
+
+  /** Called by the page's poller while running; errors are shown, not thrown. */
+  async function refreshProgress(): Promise<void> {
+    if (step.value !== 'running') return
+    try {
+      await refreshProgressNow()
+    } catch (err) {
+      error.value = err instanceof Error ? err.message : String(err)
+    }
+  }
+
+  function cancel(): Promise<void> {
+    const auth = useAuthStore()
+    return guarded(async () => {
+      await auth.mutate(() => osprey.cancelReassignment(cluster.value))
+      step.value = 'cancelled'
+    })
+  }
+
+  return {
+    step,
+    cluster,
+    topics,
+    brokers,
+    replicationFactor,
+    throttleMBps,
+    plan,
+    result,
+    progress,
+    busy,
+    error,
+    canPlan,
+    moved,
+    rows,
+    start,
+    reset,
+    makePlan,
+    execute,
+    refreshProgress,
+    cancel,
+  }
+})
