@@ -60,7 +60,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	if g.state == groupDead {
 		return fail(errCoordinatorNotAvail)
 	}
-	if !g.supportsProtocols(req.ProtocolType, req.Protocols) {
+	if !g.supportsProtocols(req.MemberID, req.ProtocolType, req.Protocols) {
 		return fail(errInconsistentProtocol)
 	}
 	memberID := req.MemberID
@@ -102,7 +102,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 		g.replyJoinError(m, errRebalanceInProgress)
 	}
 	m.join = r
-	if len(g.members) == 1 {
+	if len(g.members) == 1 { // the only member sets the group's protocol type
 		g.protocolType = req.ProtocolType
 	}
 	switch g.state {

@@ -490,9 +490,16 @@ func (g *group) chooseProtocol() string {
 }
 
 // supportsProtocols reports whether protos share a protocol with every
-// current member (so adding this member keeps a common protocol).
-func (g *group) supportsProtocols(protoType string, protos []kmsg.JoinGroupRequestProtocol) bool {
-	if len(g.members) == 0 {
+// other current member (so adding or updating member self keeps a common
+// protocol).
+func (g *group) supportsProtocols(self, protoType string, protos []kmsg.JoinGroupRequestProtocol) bool {
+	others := 0
+	for id := range g.members {
+		if id != self {
+			others++
+		}
+	}
+	if others == 0 {
 		return len(protos) > 0
 	}
 	if protoType != g.protocolType {
@@ -500,8 +507,8 @@ func (g *group) supportsProtocols(protoType string, protos []kmsg.JoinGroupReque
 	}
 	for _, p := range protos {
 		all := true
-		for _, m := range g.members {
-			if !hasProtocol(m, p.Name) {
+		for id, m := range g.members {
+			if id != self && !hasProtocol(m, p.Name) {
 				all = false
 				break
 			}

@@ -379,3 +379,17 @@ func TestAcksAllHonoursMinInsyncReplicas(t *testing.T) {
 		t.Fatalf("log end %d, want 1 (only the acks=1 batch)", end)
 	}
 }
+
+func TestBatchLargerThanMaxMessageBytesRefused(t *testing.T) {
+	b := newTestBroker(t, func(c *Config) { c.MessageMaxBytes = 64 << 10 })
+	c := dialRaw(t, b.Addr())
+	autoCreate(t, c, "capped")
+	r := c.roundTrip(produceReq("capped", 0, bigBatch(100<<10)), 1).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if r.ErrorCode != errMessageTooLarge {
+		t.Fatalf("100 KiB batch with message.max.bytes 64 KiB: error %d, want MESSAGE_TOO_LARGE", r.ErrorCode)
+	}
+	r = c.roundTrip(produceReq("capped", 0, bigBatch(10<<10)), 2).(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if r.ErrorCode != 0 || r.BaseOffset != 0 {
+		t.Fatalf("10 KiB batch: %+v", r)
+	}
+}
