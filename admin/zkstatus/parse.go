@@ -70,14 +70,11 @@ func ParseSrvr(text string) (*ServerStats, error) {
 			haveVersion = true
 			s.Version, s.BuiltOn, _ = strings.Cut(val, ", built on ")
 		case "Latency min/avg/max":
-			var avg string
-			var parts []string
-			if parts, err = splitN(val, 3); err == nil {
-				avg = parts[1]
-				if s.MinLatency, err = strconv.ParseInt(parts[0], 10, 64); err == nil {
-					if s.AvgLatency, err = strconv.ParseFloat(avg, 64); err == nil {
-						s.MaxLatency, err = strconv.ParseInt(parts[2], 10, 64)
-					}
+			var avg float64
+			var minmax []int64
+			if avg, err = middleFloat(val); err == nil {
+				if minmax, err = ints(val, true); err == nil {
+					s.MinLatency, s.AvgLatency, s.MaxLatency = minmax[0], avg, minmax[2]
 				}
 			}
 		case "Received":
@@ -98,14 +95,10 @@ func ParseSrvr(text string) (*ServerStats, error) {
 		case "Node count":
 			s.NodeCount, err = strconv.ParseInt(val, 10, 64)
 		case "Proposal sizes last/min/max":
-			var parts []string
-			if parts, err = splitN(val, 3); err == nil {
+			var sizes []int64
+			if sizes, err = ints(val, false); err == nil {
 				s.HasProposalSizes = true
-				if s.ProposalSizeLast, err = strconv.ParseInt(parts[0], 10, 64); err == nil {
-					if s.ProposalSizeMin, err = strconv.ParseInt(parts[1], 10, 64); err == nil {
-						s.ProposalSizeMax, err = strconv.ParseInt(parts[2], 10, 64)
-					}
-				}
+				s.ProposalSizeLast, s.ProposalSizeMin, s.ProposalSizeMax = sizes[0], sizes[1], sizes[2]
 			}
 		}
 		if err != nil {
@@ -118,12 +111,34 @@ func ParseSrvr(text string) (*ServerStats, error) {
 	return s, nil
 }
 
-func splitN(val string, n int) ([]string, error) {
+// ints parses "a/b/c" as three integers. skipMiddle leaves the
+// middle value (an average, which 3.5+ writes with decimals) at zero.
+func ints(val string, skipMiddle bool) ([]int64, error) {
 	parts := strings.Split(val, "/")
-	if len(parts) != n {
-		return nil, fmt.Errorf("want %d values separated by /", n)
+	if len(parts) != 3 {
+		return nil, errors.New("want three values separated by /")
 	}
-	return parts, nil
+	out := make([]int64, 3)
+	for i, p := range parts {
+		if i == 1 && skipMiddle {
+			continue
+		}
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// middleFloat parses the middle value of "a/b/c" as a float.
+func middleFloat(val string) (float64, error) {
+	parts := strings.Split(val, "/")
+	if len(parts) != 3 {
+		return 0, errors.New("want three values separated by /")
+	}
+	return strconv.ParseFloat(parts[1], 64)
 }
 
 // parseHex parses 0x-prefixed hex as sent in zxids and session ids; values
