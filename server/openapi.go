@@ -85,6 +85,18 @@ var apiOps = []apiOp{
 	{method: "DELETE", path: "/api/v1/runtime/clusters/:name", tag: "runtime", summary: "Tear a runtime cluster down", role: service.RoleAdmin, resp: "Object"},
 	{method: "POST", path: "/api/v1/runtime/clusters/:name/brokers/:id/:action", tag: "runtime", summary: "Start, stop, kill or restart one broker (action: start|stop|kill|restart)", role: service.RoleAdmin, resp: "Object"},
 
+	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
+	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
+	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},
+	{method: "DELETE", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Delete an alert rule", role: service.RoleOperator, status: 204},
+	{method: "GET", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Notification channels (webhook, e-mail, Slack, DingTalk, WeCom, Feishu); secrets hidden", role: service.RoleOperator, resp: "List"},
+	{method: "POST", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Create a notification channel", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
+	{method: "PUT", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Replace a notification channel", role: service.RoleOperator, body: "Object", resp: "Object"},
+	{method: "DELETE", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Delete a notification channel", role: service.RoleOperator, status: 204},
+	{method: "POST", path: "/api/v1/alerts/channels/:id/test", tag: "alerts", summary: "Send a test notification through a channel", role: service.RoleOperator, resp: "Object"},
+	{method: "GET", path: "/api/v1/alerts/events", tag: "alerts", summary: "Alert history, newest first", query: openAPIPageQuery, resp: "List"},
+	{method: "GET", path: "/api/v1/alerts/active", tag: "alerts", summary: "Alerts firing now", resp: "List"},
+
 	{method: "POST", path: "/api/v1/auth/login", tag: "auth", summary: "Log in (rate-limited); sets the session cookie and returns the CSRF token", body: "LoginRequest", resp: "Object"},
 	{method: "POST", path: "/api/v1/auth/logout", tag: "auth", summary: "End the session", status: 204},
 	{method: "GET", path: "/api/v1/auth/me", tag: "auth", summary: "Who the caller is", resp: "Object"},
