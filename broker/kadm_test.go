@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // The kadm calls the console and operators use, against one broker.
@@ -203,4 +204,59 @@ func TestKadmAdminCalls(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// OffsetFetch v8+: several groups in one request (kadm batches them).
+func TestOffsetFetchManyGroups(t *testing.T) {
+	b := newTestBroker(t)
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 2, 1, nil, "many"); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range []string{"ga", "gb", "gc"} {
+		o := kadm.Offsets{}
+		o.Add(kadm.Offset{Topic: "many", Partition: int32(i % 2), At: int64(10 * (i + 1)), LeaderEpoch: -1})
+		if r, err := adm.CommitOffsets(ctx, g, o); err != nil || r.Error() != nil {
+			t.Fatalf("commit %s: %v %v", g, err, r.Error())
+		}
+	}
+	// Make sure v8 is what gets used: the request carries all groups.
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Version = 8
+	for _, g := range []string{"ga", "gb", "gc", "unknown"} {
+		rg := kmsg.NewOffsetFetchRequestGroup()
+		rg.Group = g
+		req.Groups = append(req.Groups, rg)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Groups) != 4 {
+		t.Fatalf("%d groups answered, want 4", len(resp.Groups))
+	}
+	for i, g := range resp.Groups[:3] {
+		if g.ErrorCode != 0 || len(g.Topics) != 1 || len(g.Topics[0].Partitions) != 1 ||
+			g.Topics[0].Partitions[0].Partition != int32(i%2) || g.Topics[0].Partitions[0].Offset != int64(10*(i+1)) {
+			t.Fatalf("group %s: %+v", g.Group, g)
+		}
+	}
+	if g := resp.Groups[3]; g.ErrorCode != 0 || len(g.Topics) != 0 {
+		t.Fatalf("unknown group: %+v, want no error and no offsets", g)
+	}
+	many := adm.FetchManyOffsets(ctx, "ga", "gb", "gc")
+	if len(many) != 3 {
+		t.Fatalf("FetchManyOffsets: %d groups", len(many))
+	}
+	for g, r := range many {
+		if r.Err != nil {
+			t.Fatalf("group %s: %v", g, r.Err)
+		}
+	}
 }
