@@ -90,7 +90,7 @@ func ParseSrvr(text string) (*ServerStats, error) {
 			z, err = parseHex(val)
 			s.Zxid = Zxid(z)
 		case "Mode":
-			haveMode = true
+			haveMode = val != ""
 			s.Mode = Mode(val)
 		case "Node count":
 			s.NodeCount, err = strconv.ParseInt(val, 10, 64)

@@ -84,6 +84,7 @@ func TestParseSrvrOlderAndBroken(t *testing.T) {
 		"Zookeeper version: 3.8.0\nLatency min/avg/max: 0/x/0\nMode: leader\n",
 		"Zookeeper version: 3.8.0\nZxid: zz\nMode: leader\n",
 		"Zookeeper version: 3.8.0\nReceived: 1\n",
+		"Zookeeper version: 3.8.0\nMode: \n",
 	} {
 		if _, err := ParseSrvr(bad); err == nil {
 			t.Errorf("ParseSrvr(%q) succeeded", bad)
