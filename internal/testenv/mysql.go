@@ -82,17 +82,20 @@ func createDatabase(t testing.TB, db *sql.DB, rootDSN string) (string, error) {
 // from a private server registered with reg.
 func mysqlRoot(reg *registry) (string, *sql.DB, error) {
 	dsn := os.Getenv(EnvMySQLDSN)
-	from := EnvMySQLDSN + "=" + dsn
-	if dsn == "" {
-		s, d, err := startMariaDB(reg)
-		if err != nil {
+	var db *sql.DB
+	var err error
+	if dsn != "" {
+		if db, err = openRoot(dsn); err != nil {
+			return "", nil, fmt.Errorf("%s=%s: %w; %s", EnvMySQLDSN, dsn, err, envHint(EnvMySQLDSN))
+		}
+	} else {
+		var s *server
+		if s, dsn, err = startMariaDB(reg); err != nil {
 			return "", nil, err
 		}
-		dsn, from = d, "private MariaDB in "+s.dir
-	}
-	db, err := openRoot(dsn)
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w; %s", from, err, installHint)
+		if db, err = openRoot(dsn); err != nil {
+			return "", nil, fmt.Errorf("private MariaDB in %s: %w", s.dir, err)
+		}
 	}
 	reg.addCloser(db.Close)
 	return dsn, db, nil

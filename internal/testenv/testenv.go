@@ -11,9 +11,15 @@ import (
 	"time"
 )
 
-// installHint ends every error about missing or unreachable services.
+// installHint ends every error about missing servers.
 const installHint = "install the servers with deploy/scripts/install-deps.sh " +
 	"(and start shared ones with deploy/scripts/services.sh start, then source .cache/services/env.sh)"
+
+// envHint ends errors about a server named by the environment that does not answer.
+func envHint(name string) string {
+	return "start it with deploy/scripts/services.sh start (then source .cache/services/env.sh), " +
+		"or unset " + name + " to let the tests start their own"
+}
 
 // Main runs the tests of a package and then stops the servers this test
 // process started. Use it as the package's TestMain.

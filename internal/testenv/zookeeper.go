@@ -130,7 +130,7 @@ func (slogLogger) Printf(format string, args ...any) {
 func zkAddr(reg *registry) (string, error) {
 	if addr := os.Getenv(EnvZooKeeper); addr != "" {
 		if err := zkServing(addr); err != nil {
-			return "", fmt.Errorf("%s=%s: %w; %s", EnvZooKeeper, addr, err, installHint)
+			return "", fmt.Errorf("%s=%s: %w; %s", EnvZooKeeper, addr, err, envHint(EnvZooKeeper))
 		}
 		return addr, nil
 	}
