@@ -10,7 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/server/service"
+	"github.com/osprey-kafka/osprey/store"
 )
 
 // errorBody is the one error shape of the API: {"error": {"code": "...", "message": "..."}}.
@@ -45,9 +47,16 @@ func newList[T any](items []T, total int) list[T] {
 // without their internal detail.
 func (s *Server) fail(c *gin.Context, err error) {
 	var ue *service.UserError
+	var ve *alert.ValidationError
 	switch {
 	case errors.Is(err, service.ErrUnknownCluster):
 		writeError(c, http.StatusNotFound, "cluster_not_found", err.Error())
+	case errors.As(err, &ve):
+		writeError(c, http.StatusBadRequest, "invalid", ve.Error())
+	case errors.Is(err, store.ErrNotFound):
+		writeError(c, http.StatusNotFound, "not_found", "no such item")
+	case errors.Is(err, store.ErrConflict):
+		writeError(c, http.StatusConflict, "conflict", "an item with that name already exists")
 	case errors.As(err, &ue):
 		writeError(c, ue.Status, ue.Code, ue.Message)
 	default:

@@ -86,7 +86,11 @@ func (s *Server) metricsMiddleware() gin.HandlerFunc {
 // registerMetrics adds GET /metrics and GET /api/openapi.json to the engine (outside /api/v1).
 func (s *Server) registerMetrics(e *gin.Engine) {
 	x := s.ext()
-	h := promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: slogPrinter{s}})
+	var g prometheus.Gatherer = x.reg
+	if s.opts.Metrics != nil {
+		g = prometheus.Gatherers{x.reg, s.opts.Metrics}
+	}
+	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: slogPrinter{s}})
 	e.GET("/metrics", gin.WrapH(h))
 	e.GET("/api/openapi.json", s.openAPI)
 }

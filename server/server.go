@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -32,6 +34,10 @@ type Options struct {
 	Version string
 	// ReadOnly refuses every mutation.
 	ReadOnly bool
+	// Alerts is the alerting service; nil answers 503 on the alert endpoints.
+	Alerts *alert.Service
+	// Metrics are gathered into /metrics beside the server's own (alerting, embedded brokers).
+	Metrics prometheus.Gatherer
 }
 
 // Server is the HTTP front of the console.
@@ -86,6 +92,7 @@ func New(opts Options) *Server {
 
 	s.registerOps(api)
 	s.registerEvents(api)
+	s.registerAlerts(api)
 
 	api.POST("/auth/login", s.login)
 	api.POST("/auth/logout", s.logout)

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/config"
 	"github.com/osprey-kafka/osprey/server"
@@ -65,9 +67,18 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		return err
 	}
 
+	// Alerting watches every cluster's snapshots; its notification metrics join /metrics.
+	metrics := prometheus.NewRegistry()
+	ev, err := alert.New(alert.Options{Store: st, Logger: log, Registerer: metrics, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return err
+	}
 	svc := service.New(service.Options{
 		Store:  st,
 		Logger: log,
+		Watch: func(_ string, col *collector.Collector) func() {
+			return ev.Watch(col)
+		},
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),
@@ -121,12 +132,18 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		return err
 	}
 	defer svc.Stop()
+	if err := ev.Start(ctx); err != nil {
+		return err
+	}
+	defer ev.Stop() // before the collectors stop (defers run in reverse)
 
 	srv := server.New(server.Options{
 		Logger:   log,
 		Assets:   web.Assets(),
 		Service:  svc,
 		ReadOnly: cfg.ReadOnly,
+		Alerts:   alert.NewService(ev),
+		Metrics:  metrics,
 		Version:  version,
 		Ready: func(ctx context.Context) error {
 			_, _, err := st.SchemaVersion(ctx)

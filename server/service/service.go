@@ -30,6 +30,8 @@ type Options struct {
 	RetentionInterval time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Watch, when set, is called for each cluster added (alerting).
+	Watch Watcher
 }
 
 // ClusterSpec declares a cluster to monitor.
@@ -45,7 +47,12 @@ type cluster struct {
 	spec      ClusterSpec
 	client    *admin.Client
 	collector *collector.Collector
+	unwatch   func()
 }
+
+// Watcher is told about every cluster's collector (the alert evaluator subscribes to its snapshots);
+// it returns the function that stops watching.
+type Watcher func(name string, col *collector.Collector) (unwatch func())
 
 // Service is the console's core. Safe for concurrent use.
 type Service struct {
@@ -113,6 +120,9 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 		return fmt.Errorf("cluster %q is already registered", spec.Name)
 	}
 	c := &cluster{spec: spec, client: client, collector: col}
+	if s.opts.Watch != nil {
+		c.unwatch = s.opts.Watch(spec.Name, col)
+	}
 	s.clusters[spec.Name] = c
 	if s.running {
 		if err := col.Start(s.runCtx); err != nil {
@@ -132,6 +142,9 @@ func (s *Service) RemoveCluster(name string) error {
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownCluster, name)
+	}
+	if c.unwatch != nil {
+		c.unwatch()
 	}
 	c.collector.Stop()
 	return c.client.Close()
