@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,27 +39,39 @@ type clusterReassignments struct {
 	Error string `json:"error,omitempty"`
 }
 
-// listAllReassignments shows every cluster's reassignments on one page.
+// listAllReassignments shows every cluster's reassignments on one page. Clusters are asked in parallel,
+// each within a few seconds, so one unreachable cluster delays the page by that bound at most.
 func (s *Server) listAllReassignments(c *gin.Context) {
 	clusters := s.svc.Clusters()
-	out := make([]clusterReassignments, 0, len(clusters))
-	for _, cl := range clusters {
-		v, err := s.svc.Reassignments(c.Request.Context(), cl.Name)
-		row := clusterReassignments{Cluster: cl.Name, ReassignmentsView: v}
-		if err != nil {
-			row.Error = err.Error()
-			s.opts.Logger.Debug("reassignments of a cluster", "cluster", cl.Name, "err", err)
-		}
-		if row.Items == nil {
-			row.Items = []service.OngoingReassignment{}
-		}
-		if row.History == nil {
-			row.History = []service.ReassignmentRecord{}
-		}
-		out = append(out, row)
+	out := make([]clusterReassignments, len(clusters))
+	var wg sync.WaitGroup
+	for i, cl := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(c.Request.Context(), perClusterTimeout)
+			defer cancel()
+			v, err := s.svc.Reassignments(ctx, cl.Name)
+			row := clusterReassignments{Cluster: cl.Name, ReassignmentsView: v}
+			if err != nil {
+				row.Error = err.Error()
+				s.opts.Logger.Debug("reassignments of a cluster", "cluster", cl.Name, "err", err)
+			}
+			if row.Items == nil {
+				row.Items = []service.OngoingReassignment{}
+			}
+			if row.History == nil {
+				row.History = []service.ReassignmentRecord{}
+			}
+			out[i] = row
+		}()
 	}
+	wg.Wait()
 	c.JSON(http.StatusOK, newList(out, len(out)))
 }
+
+// perClusterTimeout bounds each cluster's part of the cross-cluster reassignment page.
+const perClusterTimeout = 5 * time.Second
 
 type planRequest struct {
 	Topics            []string `json:"topics"`

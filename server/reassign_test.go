@@ -506,3 +506,22 @@ func TestReassignmentCompletesAndRemovesThrottles(t *testing.T) {
 		t.Fatalf("cancel after completion = %d %v", code, body)
 	}
 }
+
+func TestAllReassignmentsShowsEveryCluster(t *testing.T) {
+	f := newOpsFixture(t)
+	if err := f.svc.AddCluster(context.Background(), service.ClusterSpec{Name: "down", Admin: admin.Config{Bootstrap: []string{"127.0.0.1:1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := opsCall(t, f.h, "GET", "/api/v1/reassignments", "", "")
+	if code != 200 || body["total"] != float64(2) {
+		t.Fatalf("all = %d %v", code, body)
+	}
+	items := body["items"].([]any)
+	down, fake := items[0].(map[string]any), items[1].(map[string]any)
+	if down["cluster"] != "down" || !strings.Contains(down["error"].(string), "not been polled") || len(down["items"].([]any)) != 0 {
+		t.Fatalf("down cluster row = %v", down)
+	}
+	if fake["cluster"] != "fake" || fake["error"] != nil || fake["total"] != float64(0) {
+		t.Fatalf("fake cluster row = %v", fake)
+	}
+}
