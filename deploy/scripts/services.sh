@@ -345,8 +345,15 @@ cmd_start() {
   flock -w "$(( TIMEOUT * 2 + 30 ))" 9 || die "another services.sh holds $STATE/.lock"
   local t0
   t0=$(now_ms)
+  # If one service fails, stop the ones this run started: a failed start
+  # leaves nothing running behind.
+  STARTED=()
+  trap 'rc=$?; if [ "$rc" != 0 ]; then for s in "${STARTED[@]}"; do "stop_$s" quiet; done; fi' EXIT
+  if ! mysql_ok; then STARTED+=(mysql); fi
   start_mysql
+  if ! zk_ok; then STARTED+=(zk); fi
   start_zk
+  trap - EXIT
   write_env
   log "ready in $(( $(now_ms) - t0 ))ms; environment in $STATE/env.sh:"
   cat "$STATE/env.sh" >&2
