@@ -174,3 +174,24 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("%d watch lists left", n)
 	}
 }
+
+func TestConnector(t *testing.T) {
+	srv := NewServer()
+	defer srv.Close()
+	conn := srv.Connector(time.Second, WithChroot("/c"))
+	s, err := conn.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(context.Background(), "/x", nil, metastore.Ephemeral); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Sessions(); len(got) != 1 || got[0] != s.ID() {
+		t.Fatalf("sessions %v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := conn.Connect(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("connect with a cancelled context: %v", err)
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"github.com/osprey-kafka/osprey/broker/metastore"
 )
 
-const timeMillis = time.Millisecond
-
 // Session is a local session; it implements metastore.Session.
 type Session struct {
 	srv     *Server
@@ -152,8 +150,8 @@ func (s *Session) Multi(ctx context.Context, ops ...metastore.Op) ([]metastore.O
 	return results, nil
 }
 
-// read runs fn on the node at path under the lock; watch, if not nil,
-// decides after fn whether and which watch to set.
+// read runs fn on the node at path (nil if missing) under the server lock,
+// after validating the path and the session state.
 func (s *Session) read(ctx context.Context, op, path string, fn func(n *node)) error {
 	if err := metastore.ValidatePath(path, false); err != nil {
 		return opErr(op, path, err)

@@ -2,6 +2,7 @@ package local
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
 )
@@ -25,7 +26,7 @@ type event struct {
 }
 
 func (s *Server) newTxn(sess *Session) *txn {
-	ts := s.now().Truncate(timeMillis)
+	ts := s.now().Truncate(time.Millisecond)
 	return &txn{srv: s, sess: sess, zxid: s.zxid + 1, now: metastore.Stat{Ctime: ts, Mtime: ts}}
 }
 

@@ -30,11 +30,10 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // closeSession request on it ends the session on the server at once (no
 // waiting for the session timeout, no server restart).
 type sniffer struct {
-	mu      sync.Mutex
-	passwd  map[int64][]byte
-	conns   []net.Conn
-	hold    chan struct{} // non-nil: dials wait until it is closed
-	timeout int32
+	mu     sync.Mutex
+	passwd map[int64][]byte
+	conns  []net.Conn
+	hold   chan struct{} // non-nil: dials wait until it is closed
 }
 
 func newSniffer() *sniffer { return &sniffer{passwd: map[int64][]byte{}} }
