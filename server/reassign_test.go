@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -523,5 +524,42 @@ func TestAllReassignmentsShowsEveryCluster(t *testing.T) {
 	}
 	if fake["cluster"] != "fake" || fake["error"] != nil || fake["total"] != float64(0) {
 		t.Fatalf("fake cluster row = %v", fake)
+	}
+}
+
+func TestCheckReassignmentsAsksKafkaOnlyWhileOneRuns(t *testing.T) {
+	f := newOpsFixture(t)
+	f.fakeController(t, false)
+	var mu sync.Mutex
+	lists := 0
+	f.kc.ControlKey(int16(kmsg.ListPartitionReassignments), func(kmsg.Request) (kmsg.Response, error, bool) {
+		mu.Lock()
+		lists++
+		mu.Unlock()
+		return nil, nil, false
+	})
+	listed := func() int { mu.Lock(); defer mu.Unlock(); return lists }
+	ctx := context.Background()
+	if err := f.svc.CheckReassignments(ctx, "fake"); err != nil || listed() != 0 {
+		t.Fatalf("idle check: err %v, %d list requests", err, listed())
+	}
+	code, body := opsCall(t, f.h, "POST", "/api/v1/clusters/fake/reassignments", opsTestToken,
+		`{"partitions":[{"topic":"orders","partition":0,"replicas":[2,1]}]}`)
+	if code != 202 {
+		t.Fatalf("execute = %d %v", code, body)
+	}
+	if _, err := f.svc.PollNow(ctx, "fake"); err != nil {
+		t.Fatal(err)
+	}
+	before := listed()
+	if err := f.svc.CheckReassignments(ctx, "fake"); err != nil || listed() != before+1 {
+		t.Fatalf("check while running: err %v, %d list requests (before %d)", err, listed(), before)
+	}
+	rows, _ := f.st.Reassignments(ctx, "fake", 10)
+	if len(rows) != 1 || rows[0].State != service.ReassignCompleted {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if err := f.svc.CheckReassignments(ctx, "nope"); !errors.Is(err, service.ErrUnknownCluster) {
+		t.Fatalf("unknown cluster: %v", err)
 	}
 }

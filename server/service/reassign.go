@@ -781,11 +781,19 @@ func onReplicas(snap *collector.Snapshot, m PartitionMove) bool {
 	return true
 }
 
-// CheckReassignments runs completion detection alone (for a caller that watches snapshots).
+// CheckReassignments runs completion detection alone, for a caller that watches snapshots (call it
+// after each new snapshot). It asks Kafka only while a recorded reassignment of the cluster runs.
 func (s *Service) CheckReassignments(ctx context.Context, cluster string) error {
 	o, snap, err := s.opsFor(cluster)
 	if err != nil || o.st == nil {
 		return err
+	}
+	rows, err := o.st.Reassignments(ctx, cluster, 1000)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(rows, func(r store.Reassignment) bool { return r.State == ReassignRunning }) {
+		return nil
 	}
 	ongoing, err := o.adm.ListPartitionReassignments(ctx)
 	if err != nil {
