@@ -718,6 +718,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	haveRate := !st.prevEndAt.IsZero() && dt > 0
 	history := make(map[string][]*ring, len(md.Topics))
 	s.Topics = make([]Topic, 0, len(md.Topics))
+	var layouts []Layout
 	for _, tm := range md.Topics {
 		t := Topic{Name: tm.Name, Internal: tm.Internal, MinISR: 1, SizeBytes: -1}
 		if tm.Err != nil {
@@ -731,7 +732,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		oldRings := st.history[tm.Name]
 		rings := make([]*ring, len(ends))
 		sizes := st.partSize[tm.Name]
-		layouts := make([]Layout, 0, len(tm.Partitions))
+		layouts = layouts[:0] // scratch, reused across topics
 		var msgs float64
 		t.Partitions = make([]Partition, 0, len(tm.Partitions))
 		for _, pm := range tm.Partitions {
@@ -889,7 +890,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 			}
 		}
 		for topic, parts := range committed[lg.Name] {
-			gt := GroupTopic{Topic: topic}
+			gt := GroupTopic{Topic: topic, Partitions: make([]GroupPartition, 0, len(parts))}
 			rings := history[topic]
 			for p, off := range parts {
 				gp := GroupPartition{Partition: p, Committed: off, End: endOf(topic, p), Lag: -1, Member: owner[topic][p]}

@@ -23,6 +23,11 @@
 // (which refresh every LogDirsInterval). Negative deltas (retention, topic
 // recreation) count as zero.
 //
+// Lag is counted on partitions where the group has a committed offset (as
+// kafka-consumer-groups.sh shows "-" elsewhere): lag = log-end − committed,
+// never negative; -1 when the log end is unknown this cycle. When a
+// coordinator fails, the group keeps its last committed offsets.
+//
 // Lag in seconds: for every partition the collector keeps a ring buffer of
 // the last HistoryPoints (time, log-end offset) observations, one per cycle.
 // A group's lag in seconds on a partition is how long ago the log end stood at
