@@ -453,3 +453,46 @@ func TestClusterIDAndProducerIDs(t *testing.T) {
 		}
 	})
 }
+
+func TestBatchReads(t *testing.T) {
+	forBackends(t, func(t *testing.T, open opener, _ rawReader) {
+		ctx := ctxT(t)
+		c := NewClient(open(t))
+		ok(t, c.EnsurePaths(ctx))
+		var tps []TopicPartition
+		for _, topic := range []string{"a", "b"} {
+			a := TopicAssignment{Partitions: map[int32]PartitionAssignment{}}
+			for p := int32(0); p < 40; p++ {
+				a.Partitions[p] = PartitionAssignment{Replicas: []int32{p % 3, (p + 1) % 3}}
+			}
+			ok(t, c.CreateTopic(ctx, topic, a, nil))
+			for p := int32(0); p < 40; p++ {
+				tp := TopicPartition{topic, p}
+				tps = append(tps, tp)
+				if p%10 == 9 {
+					continue // no state yet
+				}
+				ok(t, c.CreatePartitionState(ctx, tp, PartitionState{Leader: p % 3, LeaderEpoch: p, ISR: []int32{p % 3}}, metastore.AnyVersion))
+			}
+		}
+		states, err := c.PartitionStates(ctx, tps)
+		if err != nil || len(states) != 72 {
+			t.Fatalf("%d states, %v", len(states), err)
+		}
+		if s := states[TopicPartition{"b", 17}]; s.State.LeaderEpoch != 17 || s.State.Leader != 2 || s.Version != 0 {
+			t.Fatalf("b-17: %+v", s)
+		}
+		if _, found := states[TopicPartition{"a", 9}]; found {
+			t.Fatal("a partition without state reported")
+		}
+		topics, err := c.Topics(ctx, []string{"a", "missing", "b"})
+		if err != nil || len(topics) != 2 || len(topics["b"].Assignment.Partitions) != 40 {
+			t.Fatalf("%v %v", topics, err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := c.PartitionStates(cancelled, tps); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled batch: %v", err)
+		}
+	})
+}
