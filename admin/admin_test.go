@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -551,5 +553,51 @@ func TestOlderBrokerVersions(t *testing.T) {
 	}
 	if n := c.Stats().Sub(before).Requests["OffsetFetch"]; n != 3 {
 		t.Errorf("OffsetFetch requests = %d, want one per group (3) before v8", n)
+	}
+}
+
+// TestCloseReleasesEverything: after Close, the goroutines and file
+// descriptors the client opened (raw pools and kafka-go's transport) are gone.
+func TestCloseReleasesEverything(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	ctx := ctxT(t)
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	// kfake's goroutines per accepted connection count too: measure with a
+	// settled cluster and compare after the client's connections are closed.
+	g0, f0 := runtime.NumGoroutine(), fds()
+	c, err := New(Config{Name: "close", Bootstrap: kc.ListenAddrs()}, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		md, err := c.Metadata(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.StartEndOffsets(ctx, md)
+		if _, err := c.DescribeTopicConfigs(ctx, "z"); err != nil { // kafka-go transport
+			t.Fatal(err)
+		}
+	}
+	if c.Stats().OpenConns == 0 || fds() <= f0 {
+		t.Fatal("no connections were opened: the test proves nothing")
+	}
+	_ = c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for (runtime.NumGoroutine() > g0 || fds() > f0) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g, f := runtime.NumGoroutine(), fds(); g > g0 || f > f0 {
+		t.Fatalf("after Close: goroutines %d (before %d), fds %d (before %d)", g, g0, f, f0)
 	}
 }
