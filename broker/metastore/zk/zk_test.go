@@ -405,3 +405,42 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestKeeperOnZooKeeper: after the ensemble expires the session, the Keeper
+// opens a new one and re-creates the ephemeral registration.
+func TestKeeperOnZooKeeper(t *testing.T) {
+	e, env := newZKEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := Config{Servers: []string{e.addr}, Chroot: e.chroot, SessionTimeout: 10 * time.Second, Logger: quiet(), Dialer: e.sn.dial}
+	k := metastore.NewKeeper(Connector(cfg), func(ctx context.Context, s metastore.Session) error {
+		_, err := s.Create(ctx, "/broker-1", nil, metastore.Ephemeral)
+		return err
+	}, quiet())
+	k.Start()
+	defer k.Close()
+	s1, err := k.WaitSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Expire(t, s1)
+	observer := e.open(t, 10*time.Second)
+	metastoretest.WaitState(t, observer, metastore.StateConnected)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, st, err := observer.Get(ctx, "/broker-1")
+		if err == nil && st.EphemeralOwner != s1.ID() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no re-registration by a new session: %+v %v", st, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := observer.Exists(ctx, "/broker-1"); err != nil || ok {
+		t.Fatalf("registration after Close: %v %v", ok, err)
+	}
+}
