@@ -260,3 +260,40 @@ func TestOffsetFetchManyGroups(t *testing.T) {
 		}
 	}
 }
+
+// Topic-level retention and segment settings reach the log and the
+// retention loop runs at log.retention.check.interval.ms.
+func TestRetentionByTopicConfig(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), func(c *Config) { c.LogRetentionCheck = 50 * time.Millisecond })
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DefaultProduceTopic("short"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{
+		"segment.bytes": kadm.StringPtr("2048"), "retention.bytes": kadm.StringPtr("4096"),
+	}, "short"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: make([]byte, 500)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 10*time.Second, func() error {
+		starts, err := adm.ListStartOffsets(ctx, "short")
+		if err != nil {
+			return err
+		}
+		if o, _ := starts.Lookup("short", 0); o.Offset == 0 {
+			return fmt.Errorf("log start still 0 (%d bytes)", b.data.get("short", 0).log.Size())
+		}
+		return nil
+	})
+	if size := b.data.get("short", 0).log.Size(); size > 4096+2048 {
+		t.Fatalf("log holds %d bytes with retention.bytes 4096 and 2 KiB segments", size)
+	}
+}
