@@ -297,3 +297,39 @@ func TestRetentionByTopicConfig(t *testing.T) {
 		t.Fatalf("log holds %d bytes with retention.bytes 4096 and 2 KiB segments", size)
 	}
 }
+
+// A deleted topic's data is gone when a topic of the same name is created
+// again (new topic id, offsets from 0).
+func TestDeleteAndRecreateTopic(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	first, err := adm.CreateTopic(ctx, 1, 1, nil, "again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	produceFranz(t, b.Addr(), "again", 5)
+	if r, err := adm.DeleteTopic(ctx, "again"); err != nil || r.Err != nil {
+		t.Fatalf("delete: %v %+v", err, r)
+	}
+	second, err := adm.CreateTopic(ctx, 1, 1, nil, "again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ID == second.ID {
+		t.Fatal("recreated topic kept its topic id")
+	}
+	recs := produceFranz(t, b.Addr(), "again", 2)
+	if recs[0].Offset != 0 || recs[1].Offset != 1 {
+		t.Fatalf("offsets in the recreated topic: %d, %d", recs[0].Offset, recs[1].Offset)
+	}
+	got := consumeAll(t, b.Addr(), "again")
+	if len(got[0]) != 2 || string(got[0][0].Key) != "k0" || string(got[0][1].Key) != "k1" {
+		t.Fatalf("recreated topic holds %d records", len(got[0]))
+	}
+}
