@@ -465,3 +465,34 @@ func TestKill9ExactlyOnceAcrossRestart(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM stops a broker process cleanly: exit status 0 and checkpoints
+// whose recovery point is the log end, so the next start recovers nothing.
+func TestSigtermGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	child := startChildBroker(t, dir)
+	recs := produceFranz(t, child.addr, "term", 50, kgo.AllowAutoTopicCreation())
+	if err := child.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-child.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("broker did not exit after SIGTERM")
+	}
+	if code := child.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	data, err := os.ReadFile(dir + "/recovery-point-offset-checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "term 0 50\n") {
+		t.Fatalf("recovery point of term-0 is not its log end (50):\n%s", data)
+	}
+	child2 := startChildBroker(t, dir)
+	got := consumeAll(t, child2.addr, "term")
+	if len(got[0]) != len(recs) {
+		t.Fatalf("%d records after restart, %d produced", len(got[0]), len(recs))
+	}
+}
