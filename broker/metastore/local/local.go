@@ -152,7 +152,9 @@ func (s *Server) ExpireSession(id int64) error {
 
 // Disconnect simulates a lost connection: the session reports
 // StateDisconnected, its operations fail with ErrConnectionLoss, and it
-// expires after its timeout unless Reconnect is called first.
+// expires after its timeout unless Reconnect is called first. (Unlike a
+// real client, its watches keep firing meanwhile; with ZooKeeper they fire
+// after the reconnection.)
 func (s *Server) Disconnect(id int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
