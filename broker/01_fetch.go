@@ -197,12 +197,14 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 	var streams []streamed
 	i := 0
 	for ti := range resp.Topics {
+		var topicBytes int
 		for pi := range resp.Topics[ti].Partitions {
 			rr := fr.results[i]
 			i++
 			if rr == nil {
 				continue
 			}
+			topicBytes += rr.Len()
 			sp := &resp.Topics[ti].Partitions[pi]
 			if rr.Len() < inlineRecordBytes {
 				buf, err := rr.AppendTo(make([]byte, 0, rr.Len()))
@@ -219,6 +221,14 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 			binary.BigEndian.PutUint64(m[8:], uint64(len(streams)))
 			sp.RecordBatches = m
 			streams = append(streams, streamed{marker: m, rr: rr})
+		}
+		if topicBytes > 0 {
+			name := resp.Topics[ti].Topic
+			if name == "" { // v13+: by id
+				t, _ := b.cluster.TopicByID(resp.Topics[ti].TopicID)
+				name = t.Name
+			}
+			b.metrics.topicBytesOut.WithLabelValues(name).Add(float64(topicBytes))
 		}
 	}
 	buf := appendResponseHeader(nil, r.hdr)

@@ -16,6 +16,7 @@ type brokerMetrics struct {
 	messagesIn        prometheus.Counter
 	topicBytesIn      *prometheus.CounterVec
 	topicMessagesIn   *prometheus.CounterVec
+	topicBytesOut     *prometheus.CounterVec
 	requests          *prometheus.CounterVec
 	latency           *prometheus.HistogramVec
 	partitions        prometheus.Gauge
@@ -35,6 +36,7 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 		messagesIn:      prometheus.NewCounter(prometheus.CounterOpts(f("messages_in_total", "Records appended by producers."))),
 		topicBytesIn:    prometheus.NewCounterVec(prometheus.CounterOpts(f("topic_bytes_in_total", "Record bytes appended, by topic.")), []string{"topic"}),
 		topicMessagesIn: prometheus.NewCounterVec(prometheus.CounterOpts(f("topic_messages_in_total", "Records appended, by topic.")), []string{"topic"}),
+		topicBytesOut:   prometheus.NewCounterVec(prometheus.CounterOpts(f("topic_bytes_out_total", "Record bytes sent to fetchers, by topic.")), []string{"topic"}),
 		requests:        prometheus.NewCounterVec(prometheus.CounterOpts(f("requests_total", "Requests answered, by API and error code (a request with several partition errors counts once per distinct code).")), []string{"api", "error_code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "osprey", Subsystem: "broker",
 			Name: "request_duration_seconds", Help: "Time from request read to response queued, by API.", ConstLabels: labels,
@@ -43,7 +45,7 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
 		groups:      prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
 	}
-	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.requests, m.latency,
+	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.topicBytesOut, m.requests, m.latency,
 		m.partitions, m.connections, m.groups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

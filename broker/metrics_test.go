@@ -49,6 +49,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal("metrics endpoint not started")
 	}
 	produceFranz(t, b.Addr(), "metered", 25, kgo.AllowAutoTopicCreation())
+	consumeAll(t, b.Addr(), "metered")
 	text := scrape(t, b.MetricsAddr())
 	l := `{broker_id="0"}`
 	if v := metricValue(t, text, "osprey_broker_messages_in_total"+l); v != 25 {
@@ -56,6 +57,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if v := metricValue(t, text, `osprey_broker_topic_messages_in_total{broker_id="0",topic="metered"}`); v != 25 {
 		t.Errorf("topic messages in = %v, want 25", v)
+	}
+	if v := metricValue(t, text, `osprey_broker_topic_bytes_out_total{broker_id="0",topic="metered"}`); v < 25*4 {
+		t.Errorf("topic bytes out = %v", v)
 	}
 	if v := metricValue(t, text, "osprey_broker_bytes_in_total"+l); v < 25*4 {
 		t.Errorf("bytes in = %v", v)
