@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -104,8 +105,15 @@ func (c *conn) close() {
 
 // serve runs the reader loop until the connection fails or the broker stops.
 func (c *conn) serve() {
-	defer c.close()
-	go c.writeLoop()
+	writerDone := make(chan struct{})
+	defer func() {
+		c.close()
+		<-writerDone // the broker's wait group covers the writer too
+	}()
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var seq uint64
 	for {
@@ -116,7 +124,11 @@ func (c *conn) serve() {
 		}
 		frame, err := readFrame(br, c.b.cfg.SocketRequestMaxBytes)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			switch {
+			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+			case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF):
+				c.log.Debug("client went away", "err", err)
+			default:
 				c.log.Warn("closing connection: bad frame", "err", err)
 			}
 			return
