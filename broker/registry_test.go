@@ -42,7 +42,9 @@ func TestHandlerPanicIsRecovered(t *testing.T) {
 		t.Fatalf("key %d is registered; pick another for this test", key)
 	}
 	handlers[key] = apiHandler{min: 0, max: 1, fn: func(*Broker, *request) (kmsg.Response, error) { panic("boom") }}
-	defer delete(handlers, key)
+	// Registered before the broker's cleanup, so it runs after the broker
+	// (and its connection goroutines reading the registry) is closed.
+	t.Cleanup(func() { delete(handlers, key) })
 	b := newTestBroker(t)
 	c := dialRaw(t, b.Addr())
 	req := kmsg.NewPtrUpdateFeaturesRequest()
