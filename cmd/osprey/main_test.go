@@ -84,15 +84,15 @@ func TestMigrateMariaDBTwice(t *testing.T) {
 	dsn := testenv.MySQLDSN(t)
 	cfg := writeConfig(t, "database:\n  driver: mysql\n  dsn: \""+dsn+"\"\n")
 	out, err := run(t, "migrate", "--config", cfg)
-	if err != nil || !strings.Contains(out, "applied 1 migration(s); schema version 1") {
+	if err != nil || !strings.Contains(out, "applied 2 migration(s); schema version 2") {
 		t.Fatalf("first migrate: %q %v", out, err)
 	}
 	out, err = run(t, "migrate", "--config", cfg)
-	if err != nil || !strings.Contains(out, "schema is up to date (version 1)") {
+	if err != nil || !strings.Contains(out, "schema is up to date (version 2)") {
 		t.Fatalf("second migrate: %q %v", out, err)
 	}
 	out, err = run(t, "migrate", "--status", "--config", cfg)
-	if err != nil || !strings.Contains(out, "schema version 1") {
+	if err != nil || !strings.Contains(out, "schema version 2") {
 		t.Fatalf("status: %q %v", out, err)
 	}
 }
