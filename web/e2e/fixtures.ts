@@ -6,7 +6,8 @@ export { expect } from '@playwright/test'
 
 export async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const path = testInfo.outputPath(`${name}.png`)
-  await page.screenshot({ path, fullPage: true })
+  // Finish CSS transitions (dialogs fading in) so the picture shows the settled page.
+  await page.screenshot({ path, fullPage: true, animations: 'disabled' })
   await testInfo.attach(name, { path, contentType: 'image/png' })
 }
 

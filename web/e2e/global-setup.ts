@@ -13,12 +13,18 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { E2E_CLUSTER } from './constants'
+import { ADMIN_TOKEN, E2E_CLUSTER } from './constants'
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
+// The embedded cluster (named local, with demo traffic) plus an unreachable one; short collector
+// intervals so figures, lag and series appear within seconds.
 const CONFIG = `embedded:
-  enabled: false
+  enabled: true
+collector:
+  offsetsInterval: 2s
+  groupsInterval: 2s
+  logDirsInterval: 5s
 clusters:
   - name: ${E2E_CLUSTER.name}
     bootstrapServers: ["${E2E_CLUSTER.bootstrapServer}"]
@@ -95,7 +101,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const log = createWriteStream(logPath)
   await new Promise((r) => log.once('open', r))
   const child = spawn(bin, ['serve', '--config', config], {
-    env: { ...process.env, OSPREY_LISTEN: `127.0.0.1:${port}`, OSPREY_DATA_DIR: dataDir },
+    env: { ...process.env, OSPREY_LISTEN: `127.0.0.1:${port}`, OSPREY_DATA_DIR: dataDir, OSPREY_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ['ignore', log, log],
   })
   // If the runner dies without teardown, do not leave the server behind.

@@ -11,7 +11,8 @@ export interface ResetForm {
 
 export function buildResetRequest(f: ResetForm, dryRun: boolean): OffsetResetRequest {
   const req: OffsetResetRequest = { strategy: f.strategy, dryRun }
-  if (f.topic) req.topic = f.topic
+  // '*' (or empty) means every topic of the group.
+  if (f.topic && f.topic !== '*') req.topic = f.topic
   if (f.strategy === 'offset') req.offset = f.offset
   if (f.strategy === 'timestamp' && f.timestamp) req.timestamp = f.timestamp.getTime()
   if (f.strategy === 'shift') req.shift = f.shift

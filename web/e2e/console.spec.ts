@@ -1,0 +1,220 @@
+// The console's pages against the embedded cluster `local` (one broker, demo traffic): real figures on
+// the dashboard, topic create → produce → browse → delete with the admin token, refusals with a wrong
+// token, a lagging group's chart, Chinese and dark theme; reassignment and election need more brokers.
+import type { APIRequestContext, Page } from '@playwright/test'
+import { ADMIN_TOKEN, LOCAL_CLUSTER } from './constants'
+import { expect, shot, test } from './fixtures'
+
+const base = `/clusters/${LOCAL_CLUSTER}`
+
+interface Summary {
+  brokers: number
+  brokersUp: number
+  topics: number
+  partitions: number
+  controller: number
+  groups: number
+  lastPoll?: string
+}
+
+async function summary(request: APIRequestContext): Promise<Summary> {
+  const res = await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}`)
+  expect(res.ok()).toBe(true)
+  return (await res.json()) as Summary
+}
+
+/** Waits until the collector has polled the embedded cluster and its demo topics exist. */
+async function waitForCluster(request: APIRequestContext): Promise<Summary> {
+  let s: Summary | null = null
+  await expect(async () => {
+    s = await summary(request)
+    expect(s.lastPoll).toBeTruthy()
+    expect(s.topics).toBeGreaterThanOrEqual(2)
+    expect(s.groups).toBeGreaterThanOrEqual(2)
+  }).toPass({ timeout: 30_000 })
+  return s!
+}
+
+async function topicExists(request: APIRequestContext, name: string): Promise<boolean> {
+  const res = await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${encodeURIComponent(name)}`)
+  return res.ok()
+}
+
+/** The input of a form field by its test id (Element Plus puts the attribute on the <input> itself, or on a wrapper). */
+function field(page: Page, id: string) {
+  return page.locator(`:is(input, textarea)[data-testid="${id}"], [data-testid="${id}"] :is(input, textarea)`).first()
+}
+
+async function giveToken(page: Page, token: string): Promise<void> {
+  const dialog = page.getByTestId('token-dialog')
+  await expect(dialog).toBeVisible()
+  await field(page, 'token-input').fill(token)
+  await page.getByTestId('token-submit').click()
+}
+
+test('the dashboard shows the cluster’s real figures', async ({ page, request }, testInfo) => {
+  const s = await waitForCluster(request)
+  await page.goto(`${base}/dashboard`)
+  await expect(page.getByTestId('dashboard-stats')).toBeVisible()
+  // Brokers, controller and partitions do not move while no test changes topics.
+  await expect(page.getByTestId('stat-brokers').getByTestId('stat-value')).toHaveText(`${s.brokersUp} / ${s.brokers}`)
+  await expect(page.getByTestId('stat-controller').getByTestId('stat-value')).toHaveText(String(s.controller))
+  await expect(page.getByTestId('stat-topics').getByTestId('stat-value')).toHaveText(String(s.topics))
+  await expect(page.getByTestId('stat-partitions').getByTestId('stat-value')).toHaveText(String(s.partitions))
+  await expect(page.getByTestId('stat-groups').getByTestId('stat-value')).toHaveText(String(s.groups))
+  // Live: the stream is connected and the message-rate chart is drawn.
+  await expect(page.getByTestId('live-badge')).toBeVisible()
+  await expect(async () => {
+    await page.getByTestId('range-picker').getByText('15m').click()
+    await expect(page.getByTestId('chart-msgs').locator('canvas')).toBeVisible({ timeout: 2_000 })
+  }).toPass({ timeout: 30_000 })
+  await expect(page.getByTestId('top-groups')).toContainText('demo-analytics')
+  await expect(page.getByTestId('top-topics')).toContainText('demo.orders')
+  await shot(page, testInfo, 'dashboard')
+})
+
+test('create a topic with the admin token, produce a message, see it, delete the topic', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  const name = `e2e.topic-${Date.now()}`
+  await page.goto(`${base}/topics`)
+  await expect(page.getByTestId('topics-table')).toContainText('demo.orders')
+
+  await page.getByTestId('topics-create').click()
+  const form = page.getByTestId('create-topic-dialog')
+  // The form refuses a bad name before asking the server.
+  await field(page, 'create-topic-name').fill('bad name!')
+  await field(page, 'create-topic-name').blur()
+  await expect(form).toContainText('Only letters, digits')
+  await expect(page.getByTestId('create-topic-submit')).toBeDisabled()
+  await field(page, 'create-topic-name').fill(name)
+  await field(page, 'create-topic-partitions').fill('2')
+  await shot(page, testInfo, 'create-topic-form')
+  await page.getByTestId('create-topic-submit').click()
+  await giveToken(page, ADMIN_TOKEN)
+
+  // Created: the page moves to the topic, which the next snapshot shows.
+  await expect(page).toHaveURL(new RegExp(`/topics/${name.replace(/\./g, '\\.')}$`))
+  await expect.poll(() => topicExists(request, name), { timeout: 20_000 }).toBe(true)
+  await expect(page.getByTestId('partitions-table').locator('tbody tr')).toHaveCount(2, { timeout: 20_000 })
+
+  // Produce a JSON message (the token is remembered for the session: no second prompt).
+  await page.getByTestId('topic-produce').click()
+  await field(page, 'produce-key').fill('order-1')
+  await field(page, 'produce-value').fill('{"hello":"osprey","n":1}')
+  await field(page, 'produce-headers').fill('source=e2e')
+  await page.getByTestId('produce-submit').click()
+  await expect(page.getByTestId('token-dialog')).toBeHidden()
+  await expect(page.getByTestId('produce-dialog')).toBeHidden()
+
+  // The browser (switched to after producing) shows it; expanded, the value is pretty-printed JSON.
+  const row = page.getByTestId('messages-table').locator('tbody tr', { hasText: 'order-1' })
+  await expect(async () => {
+    await page.getByTestId('msg-load').click()
+    await expect(row.first()).toBeVisible({ timeout: 2_000 })
+  }).toPass({ timeout: 20_000 })
+  await expect(row.first().getByTestId('message-preview')).toContainText('"hello":"osprey"')
+  await row.first().locator('.el-table__expand-icon').click()
+  await expect(page.getByTestId('message-value').first()).toContainText('"hello": "osprey"')
+  await expect(page.getByTestId('message-detail').first()).toContainText('source')
+  await shot(page, testInfo, 'message-browser')
+
+  // Delete: confirm by typing the name.
+  await page.getByTestId('topic-delete').click()
+  await expect(page.getByTestId('delete-topic-submit')).toBeDisabled()
+  await field(page, 'delete-topic-confirm').fill(name)
+  await page.getByTestId('delete-topic-submit').click()
+  await expect(page).toHaveURL(new RegExp(`${base}/topics$`))
+  await expect.poll(() => topicExists(request, name), { timeout: 20_000 }).toBe(false)
+  await shot(page, testInfo, 'after-delete')
+})
+
+test('a wrong token is refused with the API’s message and changes nothing', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  const name = `e2e.refused-${Date.now()}`
+  await page.goto(`${base}/topics`)
+  await page.getByTestId('topics-create').click()
+  await field(page, 'create-topic-name').fill(name)
+  await page.getByTestId('create-topic-submit').click()
+  await giveToken(page, 'not-the-admin-token-at-all')
+  // The server says why; the dialog asks again.
+  await expect(page.getByTestId('token-error')).toContainText('token is not valid')
+  await shot(page, testInfo, 'wrong-token')
+  await page.getByTestId('token-cancel').click()
+  await expect(page.getByTestId('token-dialog')).toBeHidden()
+  expect(await topicExists(request, name)).toBe(false)
+
+  // Deleting a demo topic with a wrong token is refused as well; the topic stays.
+  await page.goto(`${base}/topics/demo.payments`)
+  await page.getByTestId('topic-delete').click()
+  await field(page, 'delete-topic-confirm').fill('demo.payments')
+  await page.getByTestId('delete-topic-submit').click()
+  await giveToken(page, 'still-the-wrong-token')
+  await expect(page.getByTestId('token-error')).toContainText('token is not valid')
+  await page.getByTestId('token-cancel').click()
+  expect(await topicExists(request, 'demo.payments')).toBe(true)
+})
+
+test('a lagging group’s lag chart renders', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  // demo-analytics consumes slower than the demo producer: its lag is above zero and charted.
+  await expect(async () => {
+    const res = await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}/groups/demo-analytics/lag?step=raw`)
+    const body = (await res.json()) as { items: { values: { lag: number } }[] }
+    expect(body.items.some((p) => p.values.lag > 0)).toBe(true)
+  }).toPass({ timeout: 30_000 })
+  await page.goto(`${base}/groups`)
+  await page.getByTestId('groups-table').getByText('demo-analytics').click()
+  await expect(page.getByTestId('group-name')).toHaveText('demo-analytics')
+  await expect(page.getByTestId('group-lag-chart').locator('canvas')).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByTestId('group-lag-seconds-chart').locator('canvas')).toBeVisible()
+  await expect(page.getByTestId('group-partitions')).toContainText('demo.orders')
+  await shot(page, testInfo, 'group-lag')
+})
+
+test('switches the console to Chinese and the dark theme', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  await page.goto(`${base}/dashboard`)
+  await expect(page.getByTestId('dashboard-stats')).toBeVisible()
+  await page.getByTestId('language-switch').getByText('中文').click()
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('概览')
+  await expect(page.getByTestId('side-nav')).toContainText('消费组')
+  await expect(page.getByTestId('stat-partitions')).toContainText('分区')
+  await page.getByTestId('theme-toggle').click()
+  await expect(page.locator('html')).toHaveClass(/(^|\s)dark(\s|$)/)
+  await expect(page.getByTestId('chart-msgs').locator('canvas')).toBeVisible({ timeout: 20_000 })
+  await shot(page, testInfo, 'dashboard-zh-dark')
+  await page.goto(`${base}/topics`)
+  await expect(page.getByTestId('topics-table').locator('thead')).toContainText('分区数')
+  await shot(page, testInfo, 'topics-zh-dark')
+})
+
+async function brokerCount(request: APIRequestContext): Promise<number> {
+  return (await summary(request)).brokers
+}
+
+test('a reassignment runs to completion with progress shown', async ({ page, request }, testInfo) => {
+  const brokers = await brokerCount(request)
+  test.fixme(brokers < 2, `the embedded cluster has ${brokers} broker(s); a reassignment needs at least 2 (multi-broker runtime cluster pending)`)
+  await page.goto(`${base}/operations`)
+  await page.getByTestId('reassign-topics').click()
+  await page.getByRole('option', { name: 'demo.payments' }).click()
+  await page.keyboard.press('Escape')
+  await page.getByTestId('reassign-plan').click()
+  await giveToken(page, ADMIN_TOKEN)
+  await expect(page.getByTestId('reassign-plan-table')).toContainText('demo.payments')
+  await page.getByTestId('reassign-execute').click()
+  await expect(page.getByTestId('reassign-progress')).toBeVisible()
+  await expect(page.getByTestId('reassign-finished')).toBeVisible({ timeout: 60_000 })
+  await shot(page, testInfo, 'reassignment-done')
+})
+
+test('a preferred leader election brings leader skew back to 0', async ({ page, request }, testInfo) => {
+  const brokers = await brokerCount(request)
+  test.fixme(brokers < 2, `the embedded cluster has ${brokers} broker(s); an election after a broker restart needs at least 2 (multi-broker runtime cluster pending)`)
+  await page.goto(`${base}/operations`)
+  await page.getByTestId('election-run').click()
+  await giveToken(page, ADMIN_TOKEN)
+  await expect(page.getByTestId('election-summary')).toBeVisible()
+  await expect(page.getByTestId('election-topics')).toContainText('0%')
+  await shot(page, testInfo, 'election')
+})

@@ -1,0 +1,79 @@
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+import type { Message } from '@/api/types'
+import MessageBrowser from '@/components/topics/MessageBrowser.vue'
+import { displayValue, formatHex, parseHeaders, previewValue, prettyJson } from '@/utils/messages'
+import { jsonResponse, mountWithApp, stubFetch } from './helpers'
+
+describe('message formatting', () => {
+  it('pretty-prints JSON and keeps text that does not parse', () => {
+    expect(prettyJson('{"a":1,"b":[true,null]}')).toBe('{\n  "a": 1,\n  "b": [\n    true,\n    null\n  ]\n}')
+    expect(prettyJson('{broken')).toBe('{broken')
+    expect(displayValue({ format: 'json', data: '{"a":1}' })).toEqual({ text: '{\n  "a": 1\n}', mono: true, format: 'json', isNull: false })
+  })
+
+  it('groups hex in bytes, 16 per line', () => {
+    expect(formatHex('00FF10')).toBe('00 ff 10')
+    const line = '00'.repeat(16)
+    expect(formatHex(line + 'ab')).toBe(`${'00 '.repeat(15)}00\nab`)
+    expect(displayValue({ format: 'hex', data: 'cafe' }).mono).toBe(true)
+  })
+
+  it('shows null keys as null and text as sent', () => {
+    expect(displayValue({ format: 'null', data: '' })).toMatchObject({ text: 'null', isNull: true })
+    expect(displayValue(null)).toMatchObject({ isNull: true })
+    expect(displayValue({ format: 'text', data: 'hello\nworld' })).toMatchObject({ text: 'hello\nworld', mono: false })
+  })
+
+  it('cuts previews to one line', () => {
+    expect(previewValue({ format: 'text', data: 'a\n b' })).toBe('a b')
+    expect(previewValue({ format: 'text', data: 'x'.repeat(200) }, 10)).toBe(`${'x'.repeat(9)}…`)
+    expect(previewValue({ format: 'json', data: '{"a":1}' })).toBe('{"a":1}')
+  })
+
+  it('parses header lines', () => {
+    expect(parseHeaders('a=1\nb = x=y\n\njunk')).toEqual({ a: '1', b: ' x=y' })
+  })
+})
+
+describe('MessageBrowser', () => {
+  const evil: Message = {
+    partition: 0,
+    offset: 7,
+    timestamp: '2026-01-02T03:04:05Z',
+    key: { format: 'text', data: '<img src=x onerror=alert(1)>' },
+    value: { format: 'text', data: '<b>bold</b><script>alert(1)</script>' },
+    headers: [{ key: 'h', value: { format: 'text', data: '<i>x</i>' } }],
+    size: 40,
+    truncated: false,
+  }
+
+  it('asks for the tail of all partitions and shows values as text, never as HTML', async () => {
+    const fetch = stubFetch(async () => jsonResponse(200, { items: [evil], total: 1 }))
+    const wrapper = mountWithApp(MessageBrowser, { props: { cluster: 'c', topic: 'orders', partitions: 3 }, attachTo: document.body })
+    expect(wrapper.find('[data-testid="messages-idle"]').exists()).toBe(true)
+    await wrapper.find('[data-testid="msg-load"]').trigger('click')
+    await flushPromises()
+    expect(String(fetch.mock.calls[0]![0])).toBe('/api/v1/clusters/c/topics/orders/messages?limit=50&tail=20')
+    const html = wrapper.html()
+    expect(html).not.toContain('<b>bold</b>')
+    expect(html).not.toContain('<img src=x')
+    expect(wrapper.find('[data-testid="message-preview"]').text()).toBe('<b>bold</b><script>alert(1)</script>')
+    expect(wrapper.find('[data-testid="message-key"]').text()).toBe('<img src=x onerror=alert(1)>')
+    expect(wrapper.findAll('b').length).toBe(0)
+    wrapper.unmount()
+  })
+
+  it('shows the empty state and the API’s error', async () => {
+    let fail = false
+    stubFetch(async () => (fail ? jsonResponse(404, { error: { code: 'not_found', message: 'topic "orders" not found' } }) : jsonResponse(200, { items: [], total: 0 })))
+    const wrapper = mountWithApp(MessageBrowser, { props: { cluster: 'c', topic: 'orders', partitions: 1 } })
+    await wrapper.find('[data-testid="msg-load"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="messages-empty"]').exists()).toBe(true)
+    fail = true
+    await wrapper.find('[data-testid="msg-load"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="messages-error"]').text()).toContain('topic "orders" not found')
+  })
+})
