@@ -79,6 +79,9 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
 		},
+		GroupStatus: func(cluster, group string) (alert.GroupStatus, bool) {
+			return ev.GroupStatus(cluster, group, 0)
+		},
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/collector"
 )
 
@@ -240,6 +241,9 @@ type GroupDetail struct {
 	MemberList []collector.Member     `json:"memberList"`
 	TopicList  []collector.GroupTopic `json:"topicList"`
 	PolledAt   time.Time              `json:"polledAt"`
+	// Status is the Burrow-style window status (OK/WARN/ERR with per-partition OK/WARN/STALL/STOP/REWIND);
+	// null until enough polls have been seen.
+	Status *alert.GroupStatus `json:"status"`
 }
 
 // Group returns one consumer group in detail.
@@ -260,7 +264,13 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	if topics == nil {
 		topics = []collector.GroupTopic{}
 	}
-	return GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll}, nil
+	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll}
+	if s.opts.GroupStatus != nil {
+		if st, ok := s.opts.GroupStatus(cluster, name); ok {
+			d.Status = &st
+		}
+	}
+	return d, nil
 }
 
 func sorter[T any](sorts map[string]func(a, b *T) int, name, def string) (func(a, b *T) int, error) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -32,6 +33,8 @@ type Options struct {
 	Now func() time.Time
 	// Watch, when set, is called for each cluster added (alerting).
 	Watch Watcher
+	// GroupStatus, when set, gives a group's Burrow-style window status (from the alert evaluator).
+	GroupStatus func(cluster, group string) (alert.GroupStatus, bool)
 }
 
 // ClusterSpec declares a cluster to monitor.
