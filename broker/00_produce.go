@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"context"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -38,6 +40,14 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	appended := false
+	type ackWait struct {
+		ti, pi int
+		p      *partition
+		offset int64
+		epoch  int32
+		minISR int32
+	}
+	var waits []ackWait
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -78,6 +88,10 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 						b.metrics.messagesIn.Add(float64(res.records))
 						b.metrics.topicMessagesIn.WithLabelValues(rt.Topic).Add(float64(res.records))
 						b.metrics.topicBytesIn.WithLabelValues(rt.Topic).Add(float64(res.bytes))
+						if req.Acks == -1 {
+							waits = append(waits, ackWait{ti: len(resp.Topics), pi: len(st.Partitions), p: p,
+								offset: res.lastOffset + 1, epoch: res.epoch, minISR: minISR})
+						}
 					}
 				}
 			}
@@ -91,5 +105,23 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	if req.Acks == 0 {
 		return nil, errNoResponse
 	}
-	return resp, nil
+	if len(waits) == 0 {
+		return resp, nil
+	}
+	// acks=all: answer once the ISR has every batch (the high watermark
+	// passed it), without holding up the connection's other requests.
+	timeout := time.Duration(max(req.TimeoutMillis, 0)) * time.Millisecond
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.ctx, timeout)
+		defer cancel()
+		for _, w := range waits {
+			if code := w.p.waitHW(ctx, w.offset, w.epoch, w.minISR); code != 0 {
+				resp.Topics[w.ti].Partitions[w.pi].ErrorCode = code
+			}
+		}
+		r.reply(resp)
+	}()
+	return nil, errDeferred
 }

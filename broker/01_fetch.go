@@ -144,6 +144,17 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 			case code != 0:
 				sp.ErrorCode = code
 			default:
+				if follower {
+					// The follower's fetch offset is its log end offset:
+					// it may move the high watermark and the ISR.
+					hwMoved, isrCheck := p.followerFetched(req.ReplicaID, rp.FetchOffset, time.Now())
+					if hwMoved {
+						b.signalAppend()
+					}
+					if isrCheck {
+						b.repl.checkISR(p)
+					}
+				}
 				hw := p.log.HighWatermark()
 				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
 				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.epoch()); code != 0 {

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/metastore/zk"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -25,7 +27,10 @@ type Broker struct {
 	cfg Config
 	log *slog.Logger
 
-	clusterFactory ClusterFactory // nil = single-broker localCluster
+	clusterFactory ClusterFactory      // nil = single-broker localCluster (or zkCluster, see metaStore)
+	metaStore      metastore.Connector // WithMetaStore; else zookeeper.connect
+	repl           *replication        // follower fetchers, ISR maintenance (replica.go)
+	closers        []func() error      // run by Close before the logs close; guarded by mu
 
 	metrics *brokerMetrics
 	store   *logStore
@@ -63,6 +68,19 @@ func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.log = l } }
 // implementation (a controller-fed view in a multi-broker cluster).
 func WithCluster(f ClusterFactory) Option { return func(b *Broker) { b.clusterFactory = f } }
 
+// WithMetaStore makes the broker a member of a multi-broker cluster whose
+// metadata lives in the store c opens sessions on (Kafka's ZooKeeper-mode
+// layout), e.g. a local.Server shared by brokers in one process. Without
+// it, a broker with zookeeper.connect set uses that ZooKeeper ensemble.
+func WithMetaStore(c metastore.Connector) Option { return func(b *Broker) { b.metaStore = c } }
+
+// onClose registers f to run when the broker closes, before its logs do.
+func (b *Broker) onClose(f func() error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closers = append(b.closers, f)
+}
+
 // New validates cfg and returns a broker that is not yet listening. It does
 // no I/O; Start opens the logs and the listener.
 func New(cfg Config, opts ...Option) (*Broker, error) {
@@ -83,6 +101,7 @@ func New(cfg Config, opts ...Option) (*Broker, error) {
 	}
 	b.log = b.log.With("broker", cfg.BrokerID)
 	b.metrics = newBrokerMetrics(cfg.BrokerID)
+	b.repl = newReplication(b)
 	b.metrics.registerClusterGauges(cfg.BrokerID, func() ClusterView {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -175,6 +194,18 @@ func (b *Broker) open(ctx context.Context) error {
 	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack}
 	b.data = newPartitions(b)
 	factory := b.clusterFactory
+	if factory == nil && b.metaStore == nil && b.cfg.ZooKeeperConnect != "" {
+		servers, chroot, err := zk.ParseConnectString(b.cfg.ZooKeeperConnect)
+		if err != nil {
+			b.store.Close()
+			return fmt.Errorf("property zookeeper.connect: %w", err)
+		}
+		b.metaStore = zk.Connector(zk.Config{Servers: servers, Chroot: chroot,
+			SessionTimeout: b.cfg.ZooKeeperSessionTimeout, Logger: b.log})
+	}
+	if factory == nil && b.metaStore != nil {
+		factory = b.newZKClusterFactory(b.metaStore)
+	}
 	if factory == nil {
 		factory = func(_ context.Context, self BrokerInfo, clusterID string, changed func(TopicInfo, bool)) (Cluster, error) {
 			lc, err := newLocalCluster(self, clusterID, topicsPath)
@@ -213,6 +244,7 @@ func (b *Broker) open(ctx context.Context) error {
 			return fmt.Errorf("creating %s: %w", offsetsTopic, err)
 		}
 	}
+	b.repl.start()
 	b.pids = newProducerIDs(b.cfg.BrokerID)
 	b.groups = newGroupCoordinator(b)
 	if err := b.groups.load(); err != nil {
@@ -328,10 +360,19 @@ func (b *Broker) Close() error {
 		cancel()
 	}
 	b.wg.Wait()
+	b.repl.stop()
 	if b.groups != nil {
 		b.groups.stop()
 	}
-	err := b.shutdownData()
+	b.mu.Lock()
+	closers := b.closers
+	b.closers = nil
+	b.mu.Unlock()
+	var cerrs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		cerrs = append(cerrs, closers[i]())
+	}
+	err := errors.Join(append(cerrs, b.shutdownData())...)
 	b.log.Info("broker stopped")
 	return err
 }

@@ -56,6 +56,15 @@ type Config struct {
 	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms
 
 	MetricsListen string // metrics.listen (Osprey): Prometheus endpoint address, e.g. :9404
+
+	// Cluster mode (part 2); parsed in cluster_config.go.
+	ZooKeeperConnect             string        // zookeeper.connect ("" = single broker unless WithMetaStore)
+	ZooKeeperSessionTimeout      time.Duration // zookeeper.session.timeout.ms
+	ReplicaLagTimeMax            time.Duration // replica.lag.time.max.ms
+	UncleanLeaderElection        bool          // unclean.leader.election.enable
+	AutoLeaderRebalance          bool          // auto.leader.rebalance.enable
+	LeaderImbalancePerBrokerPct  int32         // leader.imbalance.per.broker.percentage
+	LeaderImbalanceCheckInterval time.Duration // leader.imbalance.check.interval.seconds
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on
@@ -88,6 +97,11 @@ func DefaultConfig() Config {
 		LogFlushInterval:              -1,
 		LogCleanupPolicy:              "delete",
 		LogMessageTimestamp:           "CreateTime",
+		ZooKeeperSessionTimeout:       18 * time.Second,
+		ReplicaLagTimeMax:             30 * time.Second,
+		AutoLeaderRebalance:           true,
+		LeaderImbalancePerBrokerPct:   10,
+		LeaderImbalanceCheckInterval:  300 * time.Second,
 	}
 }
 
@@ -283,7 +297,9 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			}
 			cfg.MetricsListen = v
 		default:
-			if !knownIgnored[k] {
+			if ok, perr := cfg.parseClusterProperty(k, v); ok {
+				err = perr
+			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
 		}
@@ -436,6 +452,7 @@ func (c Config) Properties() map[string]string {
 	props["offsets.retention.minutes"] = strconv.FormatInt(int64(c.OffsetsRetention/time.Minute), 10)
 	props["osprey.cluster.id"] = c.ClusterID
 	props["metrics.listen"] = c.MetricsListen
+	c.addClusterProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)

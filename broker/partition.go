@@ -22,6 +22,7 @@ type partition struct {
 	mu          sync.Mutex
 	producers   map[int64]*producerState
 	leaderEpoch int32
+	rep         replicaState // leader/follower state (replica.go); guarded by mu
 }
 
 // producerState is the idempotence state of one producer id on one
@@ -89,6 +90,8 @@ type produceResult struct {
 	logStartOffset int64
 	records        int64
 	bytes          int
+	lastOffset     int64 // last offset appended (acks=all waits for the HW to pass it)
+	epoch          int32 // leader epoch of the append
 }
 
 // Kafka error codes used by the handlers.
@@ -191,15 +194,16 @@ func (p *partition) produce(batches []byte) produceResult {
 	if err != nil {
 		return produceResult{code: storage.KafkaErrorCode(err)}
 	}
-	// Single replica (part 1): everything appended is committed at once.
-	// Part 2 moves the high watermark from the ISR's fetch positions.
-	p.log.SetHighWatermark(p.log.LogEndOffset())
+	// Committed once the ISR has it: at once when the ISR is this broker
+	// alone, else when the followers' fetches move the high watermark.
+	p.maybeAdvanceHWLocked()
 	if idempotent {
 		ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, info.FirstOffset)
 		p.producers[h.producerID] = ps
 	}
 	return produceResult{baseOffset: info.FirstOffset, logAppendTime: info.LogAppendTime,
-		logStartOffset: info.LogStartOffset, records: info.RecordCount, bytes: info.Bytes}
+		logStartOffset: info.LogStartOffset, records: info.RecordCount, bytes: info.Bytes,
+		lastOffset: info.LastOffset, epoch: p.leaderEpoch}
 }
 
 // nextSeq is the sequence after s; sequences wrap at MaxInt32 to 0.
@@ -228,7 +232,7 @@ func (p *partition) appendInternal(batch []byte) int16 {
 	if _, err := p.log.Append(batch, p.leaderEpoch); err != nil {
 		return kafkaCode(err)
 	}
-	p.log.SetHighWatermark(p.log.LogEndOffset())
+	p.maybeAdvanceHWLocked()
 	return 0
 }
 

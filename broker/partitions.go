@@ -62,9 +62,7 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 	}
 	for idx, pi := range want {
 		if p, ok := parts[idx]; ok {
-			p.mu.Lock()
-			p.leaderEpoch = pi.LeaderEpoch
-			p.mu.Unlock()
+			ps.b.repl.follow(p, p.applyLayout(pi, self))
 			if err := p.log.SetConfig(cfg); err != nil {
 				ps.b.log.Error("applying topic config", "topic", t.Name, "partition", idx, "err", err)
 			}
@@ -77,6 +75,7 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 			continue
 		}
 		parts[idx] = np
+		ps.b.repl.follow(np, np.applyLayout(pi, self))
 	}
 	if len(parts) == 0 {
 		delete(ps.m, t.Name)
@@ -85,6 +84,7 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 	ps.mu.Unlock()
 
 	for _, p := range drop {
+		ps.b.repl.forget(p)
 		if err := ps.b.store.Delete(p.topic, p.index); err != nil {
 			ps.b.log.Error("deleting partition log", "topic", p.topic, "partition", p.index, "err", err)
 		}
@@ -112,6 +112,19 @@ func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*
 		}
 	}
 	return np, nil
+}
+
+// all returns every hosted partition.
+func (ps *partitions) all() []*partition {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	var out []*partition
+	for _, parts := range ps.m {
+		for _, p := range parts {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func countLocked(m map[string]map[int32]*partition) int {
