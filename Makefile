@@ -82,8 +82,10 @@ lint:
 	$(GO) vet $(GOPKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(GOPKGS)
 
-bench:
-	@echo "benchmarks are not wired yet"; exit 1
+# make bench: every benchmark beside its reference in one run (under 15 min), table on stdout, report in
+# docs/BENCHMARKS.md. BENCH_FLAGS passes flags, e.g. BENCH_FLAGS="-quick" or BENCH_FLAGS="-only broker,collector".
+bench: deps
+	deploy/scripts/bench.sh $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin web/dist .cache/services

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server"
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+const apiCluster = "x"
+
+func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
+	spec := o.fixtureSpec()
+	fail := func(err error) {
+		rep.add(row{Section: "api", Name: "paginated lists p99", Value: "-", Status: statusNotRun, Why: err.Error()})
+	}
+	fx, err := sharedFixture(ctx, o, lim)
+	if err != nil {
+		fail(fmt.Errorf("fixture: %w", err))
+		return
+	}
+	svc := service.New(service.Options{Logger: o.quiet, Collector: collector.Config{CallTimeout: time.Minute}})
+	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: apiCluster, Source: "config",
+		Admin: admin.Config{Name: apiCluster, Bootstrap: fx.bootstrap, Timeout: time.Minute}}); err != nil {
+		fail(fmt.Errorf("adding the cluster: %w", err))
+		return
+	}
+	defer svc.Stop()
+	// One poll fills the snapshot; the service is not started, so no poll runs during the measurement.
+	snap, err := svc.PollNow(ctx, apiCluster)
+	if err != nil {
+		fail(fmt.Errorf("polling: %w", err))
+		return
+	}
+	if snap.Totals.Partitions != spec.totalPartitions() || snap.Totals.Groups != spec.groups {
+		fail(fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups))
+		return
+	}
+	srv := server.New(server.Options{Logger: o.quiet, Service: svc, Version: "bench"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(fmt.Errorf("listening: %w", err))
+		return
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	base := "http://" + ln.Addr().String()
+	clients := 50
+	d := o.dur(10*time.Second, 2*time.Second)
+	topicsPages := spec.topics / 50
+	groupPages := spec.groups / 50
+
+	type load struct {
+		name string
+		url  func(r *rand.Rand) string
+	}
+	loads := []load{
+		{"/healthz (HTTP floor)", func(*rand.Rand) string { return base + "/healthz" }},
+		{"topics sort=name", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/topics?limit=50&offset=%d&sort=name", base, apiCluster, 50*r.IntN(topicsPages))
+		}},
+		{"topics sort=partitions desc", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/topics?limit=50&offset=%d&sort=partitions&order=desc", base, apiCluster, 50*r.IntN(topicsPages))
+		}},
+		{"groups sort=name", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=name", base, apiCluster, 50*r.IntN(groupPages))
+		}},
+		{"groups sort=lag desc", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=lag&order=desc", base, apiCluster, 50*r.IntN(groupPages))
+		}},
+	}
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	type result struct {
+		p50, p99 time.Duration
+		rps      float64
+		n        int
+		m        *meter
+	}
+	results := map[string]result{}
+	for _, l := range loads {
+		lat, m, err := hammer(ctx, hc, clients, d, l.url)
+		if err != nil {
+			rep.add(row{Section: "api", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
+			continue
+		}
+		results[l.name] = result{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+	}
+	floor, haveFloor := results[loads[0].name]
+	for i, l := range loads {
+		r, ok := results[l.name]
+		if !ok {
+			continue
+		}
+		val := fmt.Sprintf("p50 %s, p99 %s (%.0f req/s)", ms(r.p50), ms(r.p99), r.rps)
+		if i == 0 {
+			rep.add(row{Section: "api", Name: l.name + ", 50 clients", Value: val, Status: statusNoTarget})
+			continue
+		}
+		ref, rat := "n/a", "n/a"
+		if haveFloor {
+			ref = "/healthz p99 " + ms(floor.p99)
+			rat = ratio(float64(r.p99), float64(floor.p99))
+		}
+		st := atMost(float64(r.p99), float64(50*time.Millisecond))
+		why := ""
+		if st == statusMissed {
+			why = fmt.Sprintf("p99 %s with 50 clients and the server in one process: each request filters, sorts and "+
+				"pages the snapshot's rows; /healthz p99 under the same load was %s; %s", ms(r.p99), ms(floor.p99), r.m.diagnose())
+		}
+		rep.add(row{Section: "api", Name: l.name + ", 50 clients", Value: val, Reference: ref, Ratio: rat,
+			Target: "p99 ≤ 50 ms", Status: st, Why: why})
+	}
+	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
+		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
+		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
+		"The reference is the same load on /healthz, the router's floor on this machine.",
+		spec.totalPartitions(), spec.topics, spec.groups, clients, d)
+}
+
+// hammer runs clients goroutines sending GETs back to back for d and returns
+// the sorted latencies of the successful ones; any non-200 answer fails the run.
+func hammer(ctx context.Context, hc *http.Client, clients int, d time.Duration, url func(*rand.Rand) string) ([]time.Duration, *meter, error) {
+	var (
+		mu       sync.Mutex
+		all      []time.Duration
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	hctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	m := startMeter()
+	for c := 0; c < clients; c++ {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(c), 7))
+			var mine []time.Duration
+			for hctx.Err() == nil {
+				req, err := http.NewRequestWithContext(hctx, http.MethodGet, url(r), nil)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				t0 := time.Now()
+				resp, err := hc.Do(req)
+				if err != nil {
+					if hctx.Err() == nil {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+					}
+					break
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					mu.Lock()
+					firstErr = fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	m.stop()
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	if len(all) == 0 {
+		return nil, nil, errors.New("no request completed")
+	}
+	sortDurations(all)
+	return all, m, nil
+}

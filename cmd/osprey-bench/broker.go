@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/osprey-kafka/osprey/broker"
+)
+
+const (
+	benchTopic      = "bench"
+	benchPartitions = 16
+)
+
+// target is a broker under test: its bootstrap addresses and how to stop it.
+type target struct {
+	name      string
+	bootstrap []string
+	close     func()
+}
+
+// startOsprey starts one Osprey broker with file logs under dir.
+func startOsprey(ctx context.Context, o *options, dir string) (*target, error) {
+	cfg := broker.DefaultConfig()
+	cfg.LogDirs = []string{dir}
+	cfg.NumPartitions = benchPartitions
+	b, err := broker.New(cfg, broker.WithLogger(o.quiet))
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Osprey broker: %w", err)
+	}
+	if err := b.Start(ctx); err != nil {
+		return nil, fmt.Errorf("starting the Osprey broker: %w", err)
+	}
+	t := &target{name: "Osprey", bootstrap: []string{b.Addr()}, close: func() { _ = b.Close() }}
+	if err := createTopic(ctx, t.bootstrap, benchTopic, benchPartitions, 1); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// startKfake starts franz-go's kfake with one broker persisting to dir.
+func startKfake(ctx context.Context, dir string) (*target, error) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir), kfake.SeedTopics(benchPartitions, benchTopic))
+	if err != nil {
+		return nil, fmt.Errorf("starting kfake: %w", err)
+	}
+	return &target{name: "kfake", bootstrap: c.ListenAddrs(), close: c.Close}, nil
+}
+
+func createTopic(ctx context.Context, bootstrap []string, topic string, partitions int32, rf int16) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...))
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r, err := kadm.NewClient(cl).CreateTopic(cctx, partitions, rf, nil, topic)
+	if err == nil {
+		err = r.Err
+	}
+	if err != nil {
+		return fmt.Errorf("creating topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// produceResult is one produce run.
+type produceResult struct {
+	bytes   int64 // record value bytes acknowledged
+	records int64
+	m       *meter
+}
+
+func (r produceResult) rate() float64 {
+	if r.m == nil || r.m.wall <= 0 {
+		return math.NaN()
+	}
+	return float64(r.bytes) / r.m.wall.Seconds()
+}
+
+// valuePool is random bytes that record values are cut from: incompressible
+// and distinct, so neither side can shortcut the work.
+var valuePool = func() []byte {
+	b := make([]byte, 8<<20)
+	_, _ = rand.Read(b)
+	return b
+}()
+
+// produce sends recSize-byte records to topic until total bytes or maxDur,
+// then flushes; the rate counts acknowledged bytes over the whole time.
+func produce(ctx context.Context, bootstrap []string, topic string, recSize int, total int64, maxDur time.Duration, opts ...kgo.Opt) (produceResult, error) {
+	base := []kgo.Opt{kgo.SeedBrokers(bootstrap...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerBatchCompression(kgo.NoCompression())}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return produceResult{}, fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	// Connect and learn the partitions before the clock starts.
+	if err := cl.Ping(ctx); err != nil {
+		return produceResult{}, fmt.Errorf("ping: %w", err)
+	}
+	var (
+		acked, ackedRecs atomic.Int64
+		firstErr         error
+		errOnce          sync.Once
+	)
+	cb := func(r *kgo.Record, err error) {
+		if err != nil {
+			errOnce.Do(func() { firstErr = err })
+			return
+		}
+		acked.Add(int64(len(r.Value)))
+		ackedRecs.Add(1)
+	}
+	pctx, cancel := context.WithTimeout(ctx, maxDur+time.Minute)
+	defer cancel()
+	m := startMeter()
+	deadline := time.Now().Add(maxDur)
+	var sent int64
+	for i := 0; sent < total && pctx.Err() == nil; i++ {
+		if i%1024 == 0 && time.Now().After(deadline) {
+			break
+		}
+		off := (i * 4099) % (len(valuePool) - recSize)
+		cl.Produce(pctx, &kgo.Record{Value: valuePool[off : off+recSize]}, cb)
+		sent += int64(recSize)
+	}
+	if err := cl.Flush(pctx); err != nil {
+		return produceResult{}, fmt.Errorf("flush: %w", err)
+	}
+	m.stop()
+	if firstErr != nil {
+		return produceResult{}, fmt.Errorf("produce: %w", firstErr)
+	}
+	return produceResult{bytes: acked.Load(), records: ackedRecs.Load(), m: m}, nil
+}
+
+// consume reads records from the start of topic until want records or maxDur.
+func consume(ctx context.Context, bootstrap []string, topic string, want int64, maxDur time.Duration) (produceResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(16<<20), kgo.FetchMaxPartitionBytes(4<<20))
+	if err != nil {
+		return produceResult{}, fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	if err := cl.Ping(ctx); err != nil {
+		return produceResult{}, fmt.Errorf("ping: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, maxDur)
+	defer cancel()
+	var n, bytes int64
+	m := startMeter()
+	for n < want {
+		fs := cl.PollFetches(cctx)
+		if cctx.Err() != nil {
+			break
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) { ferr = fmt.Errorf("fetch %s/%d: %w", t, p, err) })
+		if ferr != nil {
+			return produceResult{}, ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) { bytes += int64(len(r.Value)) })
+		n += int64(fs.NumRecords())
+	}
+	m.stop()
+	if n == 0 {
+		return produceResult{}, errors.New("consumed nothing")
+	}
+	return produceResult{bytes: bytes, records: n, m: m}, nil
+}
+
+// rf1Acks is the producer setting of the RF 1 runs: acks=1 (which needs
+// idempotence off) and, tuned for throughput, 5 produce requests in flight per
+// broker (Kafka's max.in.flight.requests.per.connection default; franz-go's is 1).
+func rf1Acks() []kgo.Opt {
+	return []kgo.Opt{kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(5)}
+}
+
+// brokerRuns holds the figures of one broker.
+type brokerRuns struct {
+	p1k, p100 produceResult
+	fetch     produceResult
+	err       error
+}
+
+func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
+	total1k := o.size(1<<30, 64<<20)
+	total100 := o.size(256<<20, 16<<20)
+	maxDur := o.dur(90*time.Second, 20*time.Second)
+	res := map[string]*brokerRuns{}
+	for _, name := range []string{"Osprey", "kfake"} {
+		r := &brokerRuns{}
+		res[name] = r
+		r.err = func() error {
+			dir := filepath.Join(o.dir, "broker-"+name)
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			var (
+				t   *target
+				err error
+			)
+			if name == "Osprey" {
+				t, err = startOsprey(ctx, o, dir)
+			} else {
+				t, err = startKfake(ctx, dir)
+			}
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			acks := rf1Acks()
+			o.log.Info("produce 1 KiB", "broker", name, "bytes", total1k)
+			if r.p1k, err = produce(ctx, t.bootstrap, benchTopic, 1024, total1k, maxDur, acks...); err != nil {
+				return fmt.Errorf("produce 1 KiB: %w", err)
+			}
+			o.log.Info("fetch", "broker", name, "records", r.p1k.records)
+			if r.fetch, err = consume(ctx, t.bootstrap, benchTopic, r.p1k.records, maxDur); err != nil {
+				return fmt.Errorf("fetch: %w", err)
+			}
+			// 100-byte records go to a second topic so the fetch above reads 1 KiB records only.
+			if err := createTopic(ctx, t.bootstrap, benchTopic+"-100", benchPartitions, 1); err != nil {
+				return err
+			}
+			o.log.Info("produce 100 B", "broker", name, "bytes", total100)
+			if r.p100, err = produce(ctx, t.bootstrap, benchTopic+"-100", 100, total100, maxDur, acks...); err != nil {
+				return fmt.Errorf("produce 100 B: %w", err)
+			}
+			return nil
+		}()
+		if r.err != nil {
+			o.log.Error("broker run failed", "broker", name, "err", r.err)
+		}
+	}
+	osp, kf := res["Osprey"], res["kfake"]
+	rate := func(r *brokerRuns, pick func(*brokerRuns) produceResult) float64 {
+		if r.err != nil {
+			return math.NaN()
+		}
+		return pick(r).rate()
+	}
+	diag := func(r *brokerRuns, pick func(*brokerRuns) produceResult) string {
+		if r.err != nil {
+			return "run failed"
+		}
+		return pick(r).m.diagnose()
+	}
+	p1k := func(r *brokerRuns) produceResult { return r.p1k }
+	p100 := func(r *brokerRuns) produceResult { return r.p100 }
+	fetch := func(r *brokerRuns) produceResult { return r.fetch }
+	errWhy := func() string {
+		if osp.err != nil {
+			return "Osprey run failed: " + osp.err.Error()
+		}
+		if kf.err != nil {
+			return "kfake run failed: " + kf.err.Error()
+		}
+		return ""
+	}
+
+	for _, c := range []struct {
+		label string
+		pick  func(*brokerRuns) produceResult
+	}{{"1 KiB", p1k}, {"100 B", p100}} {
+		ov, kv := rate(osp, c.pick), rate(kf, c.pick)
+		st := atLeast(ov, kv)
+		why := errWhy()
+		if st == statusMissed {
+			why = fmt.Sprintf("Osprey %s vs kfake %s. During Osprey's run %s. During kfake's run %s",
+				mbps(ov), mbps(kv), diag(osp, c.pick), diag(kf, c.pick))
+		}
+		rep.add(row{Section: "broker", Name: "produce " + c.label + " records, Osprey vs kfake", Value: mbps(ov),
+			Reference: "kfake " + mbps(kv), Ratio: ratio(ov, kv), Target: "≥ 1.00 × kfake", Status: st, Why: why})
+		if c.label == "1 KiB" {
+			lim.rf1Osp = ov
+			st := atLeast(ov, 0.8*lim.diskSeq)
+			why := errWhy()
+			if lim.diskSeq == 0 {
+				st, why = statusNotRun, "the machine section did not run (use -only machine,broker)"
+			} else if st == statusMissed {
+				why = fmt.Sprintf("Osprey appends %s (into the page cache; no fsync per batch, Kafka's default) while the "+
+					"1 MiB sequential writer reaches %s including its fsync; the produce path (franz-go client encoding, "+
+					"loopback TCP, request decoding, CRC check, append) is the limit: %s", mbps(ov), mbps(lim.diskSeq), diag(osp, c.pick))
+			}
+			rep.add(row{Section: "broker", Name: "produce 1 KiB records, Osprey vs sequential write", Value: mbps(ov),
+				Reference: "seq. write " + mbps(lim.diskSeq), Ratio: ratio(ov, lim.diskSeq), Target: "≥ 0.80 × seq. write", Status: st, Why: why})
+		}
+	}
+	ov, kv := rate(osp, fetch), rate(kf, fetch)
+	rep.add(row{Section: "broker", Name: "fetch 1 KiB records (warm log), Osprey vs kfake", Value: mbps(ov),
+		Reference: "kfake " + mbps(kv), Ratio: ratio(ov, kv), Target: "-", Status: statusNoTarget})
+	st := atLeast(ov, 0.7*lim.sendfile)
+	why := errWhy()
+	if lim.sendfile == 0 {
+		st, why = statusNotRun, "the machine section did not run (use -only machine,broker)"
+	} else if st == statusMissed {
+		why = fmt.Sprintf("the consumer reads %s while sendfile alone moves %s; unlike the sendfile test's reader, "+
+			"the franz-go consumer decodes every batch and record (CRC, varints, one Record per message) in the same "+
+			"process as the broker: %s", mbps(ov), mbps(lim.sendfile), diag(osp, fetch))
+	}
+	rep.add(row{Section: "broker", Name: "fetch 1 KiB records (warm log), Osprey vs sendfile", Value: mbps(ov),
+		Reference: "sendfile " + mbps(lim.sendfile), Ratio: ratio(ov, lim.sendfile), Target: "≥ 0.70 × sendfile", Status: st, Why: why})
+
+	rep.note("Broker produce: one broker (Osprey: `broker.New` with file logs in the scratch directory; kfake: "+
+		"`kfake.NewCluster(NumBrokers(1), DataDir(dir))`, kfake's own persistence, no per-batch fsync like Osprey's "+
+		"default), topic with %d partitions, RF 1; one franz-go producer on loopback, acks=1 (idempotence off, which "+
+		"acks=1 requires), no compression, franz-go's default batching (linger 10 ms, 1 MB batches, 50,000 buffered "+
+		"records) tuned for throughput in one respect: 5 produce requests in flight per broker (Kafka's default; "+
+		"franz-go's is 1), random record values; %s of 1 KiB records and %s of 100 B records (or %v each, whichever comes "+
+		"first); throughput = acknowledged value bytes / time from first send to flush.",
+		benchPartitions, humanBytes(float64(total1k)), humanBytes(float64(total100)), maxDur)
+	rep.note("Broker fetch: after the 1 KiB produce run, a franz-go consumer (fetch max 16 MiB, 4 MiB per partition) " +
+		"reads every record from offset 0 (the log is in the page cache: warm); throughput = value bytes / time.")
+	for _, n := range []string{"Osprey", "kfake"} {
+		r := res[n]
+		if r.err == nil {
+			rep.note("%s run: 1 KiB produce %d records in %v (%s); fetch %d records in %v (%s); 100 B produce %d records in %v (%s).",
+				n, r.p1k.records, r.p1k.m.wall.Round(time.Millisecond), r.p1k.m.cpuSummary(), r.fetch.records, r.fetch.m.wall.Round(time.Millisecond),
+				r.fetch.m.cpuSummary(), r.p100.records, r.p100.m.wall.Round(time.Millisecond), r.p100.m.cpuSummary())
+		}
+	}
+}
+
+// percentile of sorted durations (q in 0..1).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return sorted[i]
+}
+
+func sortDurations(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }

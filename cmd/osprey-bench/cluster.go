@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// multiBrokerRuntime stands up n Osprey brokers forming one cluster (a
+// controller and replication), with logs under dir, and returns their
+// bootstrap addresses and a function that stops them all.
+type multiBrokerRuntime func(ctx context.Context, o *options, dir string, n int) (bootstrap []string, stop func(), err error)
+
+// multiBroker is nil while the broker package has no multi-broker runtime
+// (broker/supervisor); runtime_*.go sets it when one is available, and the
+// cluster rows then say "not measured" instead of inventing a figure.
+var multiBroker multiBrokerRuntime
+
+const notReady = "not measured: multi-broker runtime not available yet"
+
+func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
+	if multiBroker == nil {
+		for _, n := range []string{"3 brokers RF 3 acks=all produce, vs RF 1", "3 brokers RF 3 acks=all latency p50", "3 brokers RF 3 acks=all latency p99"} {
+			rep.add(row{Section: "cluster", Name: n, Value: "-", Status: statusNotRun, Why: notReady +
+				" (cmd/osprey-bench is written against a function that stands up N brokers; it is wired when broker/supervisor lands)"})
+		}
+		rep.note("3-broker cluster: not measured in this run (no multi-broker runtime in the broker package yet).")
+		return
+	}
+	total := o.size(512<<20, 32<<20)
+	maxDur := o.dur(60*time.Second, 15*time.Second)
+	rate := o.size(1000, 500)
+	latDur := o.dur(15*time.Second, 4*time.Second)
+	dir := filepath.Join(o.dir, "cluster")
+	fail := func(err error) {
+		for _, n := range []string{"3 brokers RF 3 acks=all produce, vs RF 1", "3 brokers RF 3 acks=all latency p99"} {
+			rep.add(row{Section: "cluster", Name: n, Value: "-", Status: statusNotRun, Why: "the run failed: " + err.Error()})
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		fail(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	boot, stop, err := multiBroker(ctx, o, dir, 3)
+	if err != nil {
+		fail(fmt.Errorf("starting 3 brokers: %w", err))
+		return
+	}
+	defer stop()
+	for _, t := range []struct {
+		name string
+		rf   int16
+	}{{"rf1", 1}, {"rf3", 3}} {
+		if err := createTopic(ctx, boot, t.name, benchPartitions, t.rf); err != nil {
+			fail(err)
+			return
+		}
+	}
+	r1, err := produce(ctx, boot, "rf1", 1024, total, maxDur, rf1Acks()...)
+	if err != nil {
+		fail(fmt.Errorf("RF 1 produce: %w", err))
+		return
+	}
+	r3, err := produce(ctx, boot, "rf3", 1024, total, maxDur, kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		fail(fmt.Errorf("RF 3 produce: %w", err))
+		return
+	}
+	v1, v3 := r1.rate(), r3.rate()
+	st := atLeast(v3/v1, 0.5)
+	why := ""
+	if st == statusMissed {
+		why = fmt.Sprintf("RF 3 moves every byte three times (leader append plus two follower fetches and appends) on "+
+			"the same cores as the client. RF 3 run: %s. RF 1 run: %s", r3.m.diagnose(), r1.m.diagnose())
+	}
+	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all produce, vs RF 1", Value: mbps(v3),
+		Reference: "RF 1 acks=1 " + mbps(v1), Ratio: ratio(v3, v1), Target: "≥ 0.50 × RF 1", Status: st, Why: why})
+
+	lm := startMeter()
+	lat, err := fixedRate(ctx, boot, "rf3", 1024, int(rate), latDur)
+	if err != nil {
+		fail(fmt.Errorf("latency run: %w", err))
+		return
+	}
+	lm.stop()
+	p50, p99 := percentile(lat, 0.5), percentile(lat, 0.99)
+	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all latency p50", Value: ms(p50), Status: statusNoTarget})
+	st = atMost(float64(p99), float64(5*time.Millisecond))
+	why = ""
+	if st == statusMissed {
+		why = fmt.Sprintf("p99 %s at %d records/s; acks=all waits for both followers' next fetch round trip, so the "+
+			"followers' fetch wait and CPU scheduling set the tail; %s", ms(p99), rate, lm.cpuSummary())
+	}
+	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all latency p99", Value: ms(p99), Target: "≤ 5 ms", Status: st, Why: why})
+	rep.note("3-broker cluster: three in-process Osprey brokers with file logs; topics of %d partitions with RF 1 "+
+		"and RF 3; %s of 1 KiB records (or %v) with acks=1 to RF 1 and acks=all (idempotent) to RF 3, franz-go default "+
+		"batching. Latency: %d records/s of 1 KiB for %v, linger 0, acks=all, time from Produce to its acknowledgement.",
+		benchPartitions, humanBytes(float64(total)), maxDur, rate, latDur)
+}
+
+// fixedRate produces perSec records a second for d and returns each record's
+// latency from Produce to acknowledgement, sorted.
+func fixedRate(ctx context.Context, boot []string, topic string, recSize, perSec int, d time.Duration) ([]time.Duration, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...), kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	if err := cl.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("ping: %w", err)
+	}
+	// Warm up: metadata and producer ID before the clock starts.
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: valuePool[:recSize]}).FirstErr(); err != nil {
+		return nil, fmt.Errorf("warm-up produce: %w", err)
+	}
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		firstErr error
+	)
+	interval := time.Second / time.Duration(perSec)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	end := time.Now().Add(d)
+	pctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	for i := 0; time.Now().Before(end) && pctx.Err() == nil; i++ {
+		<-tick.C
+		off := (i * 4099) % (len(valuePool) - recSize)
+		t0 := time.Now()
+		cl.Produce(pctx, &kgo.Record{Value: valuePool[off : off+recSize]}, func(_ *kgo.Record, err error) {
+			took := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			lat = append(lat, took)
+		})
+	}
+	if err := cl.Flush(pctx); err != nil {
+		return nil, fmt.Errorf("flush: %w", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if len(lat) == 0 {
+		return nil, fmt.Errorf("no record acknowledged")
+	}
+	sortDurations(lat)
+	return lat, nil
+}

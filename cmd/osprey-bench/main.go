@@ -1,0 +1,167 @@
+// Command osprey-bench measures Osprey against its references in one run and
+// writes docs/BENCHMARKS.md: the machine's own limits (loopback TCP, sequential
+// file writes, sendfile), Osprey's broker beside franz-go's kfake, the
+// multi-broker cluster, the collector at 100,000 partitions / 5,000 groups
+// beside a naive poller, the HTTP API beside /healthz, and metrics writes into
+// MariaDB beside SQLite. Each figure's reference is measured in the same run,
+// so a noisy machine moves both.
+//
+// Usage: osprey-bench [-quick] [-only machine,broker,cluster,collector,api,store] [-out docs/BENCHMARKS.md]
+//
+// `make bench` runs it through deploy/scripts/bench.sh, which starts MariaDB first.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// sections in run order. The collector runs before the broker benchmarks so
+// that its peak-RSS figure is not inflated by heap the broker runs left behind.
+var sections = []string{"machine", "collector", "api", "broker", "cluster", "store"}
+
+type options struct {
+	quick    bool
+	only     map[string]bool
+	out      string
+	dir      string
+	command  string
+	mysqlDSN string
+	log      *slog.Logger
+	quiet    *slog.Logger
+}
+
+func (o *options) want(s string) bool { return len(o.only) == 0 || o.only[s] }
+
+// size picks the full or the -quick value.
+func (o *options) size(full, quick int64) int64 {
+	if o.quick {
+		return quick
+	}
+	return full
+}
+
+func (o *options) dur(full, quick time.Duration) time.Duration {
+	if o.quick {
+		return quick
+	}
+	return full
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == fixtureChildArg {
+		os.Exit(runFixtureChild(os.Args[2:]))
+	}
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		o    options
+		only string
+	)
+	flag.BoolVar(&o.quick, "quick", false, "small sizes and short durations (smoke test, minutes)")
+	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
+	flag.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "where to write the report (empty: do not write)")
+	flag.StringVar(&o.dir, "dir", "", "scratch directory for broker logs and the file tests (default: a new temp dir)")
+	flag.StringVar(&o.command, "command", "", "command line recorded in the report (default: this program's)")
+	flag.StringVar(&o.mysqlDSN, "mysql-dsn", os.Getenv("OSPREY_TEST_MYSQL_DSN"), "MariaDB DSN without a database (default $OSPREY_TEST_MYSQL_DSN)")
+	flag.Parse()
+	o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	o.quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if only != "" {
+		o.only = map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(sections, s) {
+				fmt.Fprintf(os.Stderr, "unknown section %q (have %s)\n", s, strings.Join(sections, ","))
+				return 2
+			}
+			o.only[s] = true
+		}
+	}
+	if o.command == "" {
+		o.command = strings.Join(os.Args, " ")
+	}
+	if o.dir == "" {
+		d, err := os.MkdirTemp("", "osprey-bench-")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "creating scratch dir: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(d)
+		o.dir = d
+	} else if err := os.MkdirAll(o.dir, 0o750); err != nil {
+		fmt.Fprintf(os.Stderr, "creating scratch dir: %v\n", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	began := time.Now()
+	rep := &report{began: began.UTC(), command: o.command, quick: o.quick, machine: describeMachine(o.dir)}
+	lim := &limits{}
+	steps := map[string]func(context.Context, *options, *report, *limits){
+		"machine":   runMachine,
+		"collector": runCollector,
+		"api":       runAPI,
+		"broker":    runBroker,
+		"cluster":   runCluster,
+		"store":     runStore,
+	}
+	for _, s := range sections {
+		if !o.want(s) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		t0 := time.Now()
+		o.log.Info("section start", "section", s)
+		steps[s](ctx, &o, rep, lim)
+		o.log.Info("section done", "section", s, "took", time.Since(t0).Round(time.Millisecond))
+		if s == "api" && lim.fx != nil {
+			// Nothing after the API section uses the fixture: free its memory and CPU.
+			lim.fx.close()
+			lim.fx = nil
+		}
+	}
+	if lim.fx != nil {
+		lim.fx.close()
+	}
+	rep.took = time.Since(began)
+	rep.printTable(os.Stdout)
+	if o.out != "" {
+		if err := rep.writeMarkdown(o.out); err != nil {
+			fmt.Fprintf(os.Stderr, "writing %s: %v\n", o.out, err)
+			return 1
+		}
+		fmt.Printf("\nwrote %s (whole run %v)\n", o.out, rep.took.Round(time.Second))
+	}
+	if ctx.Err() != nil {
+		return 130
+	}
+	return 0
+}
+
+// limits carries the machine figures to the sections that compare against them.
+type limits struct {
+	loopback float64 // bytes/s
+	diskSeq  float64 // bytes/s
+	sendfile float64 // bytes/s
+	rf1Osp   float64 // Osprey produce bytes/s, 1 KiB records, single broker
+
+	// fx is the large-cluster fixture shared by the collector and API sections.
+	fx    *fixture
+	fxErr error
+}

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// status of a figure against its target.
+type status string
+
+const (
+	statusMet      status = "met"
+	statusMissed   status = "MISSED"
+	statusNoTarget status = "-"
+	statusNotRun   status = "not measured"
+)
+
+// row is one figure of the report.
+type row struct {
+	Section   string
+	Name      string
+	Value     string
+	Reference string // what it is compared with, and its value
+	Ratio     string
+	Target    string
+	Status    status
+	Why       string // for a missed target or a figure not measured: the reason, from what was measured
+}
+
+type report struct {
+	began   time.Time
+	took    time.Duration
+	command string
+	quick   bool
+	machine machineInfo
+	rows    []row
+	notes   []string // method notes, one per measurement, in the document
+}
+
+func (r *report) add(x row) {
+	if x.Status == "" {
+		x.Status = statusNoTarget
+	}
+	r.rows = append(r.rows, x)
+	fmt.Fprintf(os.Stderr, "  %-10s %-46s %s  [%s]\n", x.Section, x.Name, x.Value, x.Status)
+}
+
+func (r *report) note(format string, a ...any) { r.notes = append(r.notes, fmt.Sprintf(format, a...)) }
+
+// check returns met or missed for a figure that must be at least (or at most) a bound.
+func atLeast(v, bound float64) status {
+	if math.IsNaN(v) {
+		return statusNotRun
+	}
+	if v >= bound {
+		return statusMet
+	}
+	return statusMissed
+}
+
+func atMost(v, bound float64) status {
+	if math.IsNaN(v) {
+		return statusNotRun
+	}
+	if v <= bound {
+		return statusMet
+	}
+	return statusMissed
+}
+
+func (r *report) printTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSECTION\tFIGURE\tVALUE\tREFERENCE\tRATIO\tTARGET\tSTATUS")
+	for _, x := range r.rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Section, x.Name, x.Value, x.Reference, x.Ratio, x.Target, x.Status)
+	}
+	_ = tw.Flush()
+	for _, x := range r.rows {
+		if x.Why != "" && (x.Status == statusMissed || x.Status == statusNotRun) {
+			fmt.Fprintf(w, "* %s / %s: %s\n", x.Section, x.Name, x.Why)
+		}
+	}
+}
+
+func (r *report) writeMarkdown(path string) error {
+	var b strings.Builder
+	m := r.machine
+	fmt.Fprintf(&b, "# Benchmarks\n\n")
+	fmt.Fprintf(&b, "Written by `cmd/osprey-bench` (run it with `make bench`; `deploy/scripts/bench.sh -quick` or "+
+		"`-only broker,collector` run a part). Every figure below was measured in one run together with its "+
+		"reference, so the ratio compares numbers taken on the same machine minutes apart.\n\n")
+	fmt.Fprintf(&b, "- Command: `%s`\n", r.command)
+	fmt.Fprintf(&b, "- Date: %s (whole run %v)%s\n", r.began.Format("2006-01-02 15:04 MST"), r.took.Round(time.Second), map[bool]string{true: " — **-quick mode: small sizes, not representative**", false: ""}[r.quick])
+	fmt.Fprintf(&b, "- Machine: %d cores (%s), %s memory, Linux %s, %s; scratch directory on %s\n",
+		m.cores, m.cpuModel, humanBytes(float64(m.memBytes)), m.kernel, m.goVersion, m.fs)
+	fmt.Fprintf(&b, "- Everything runs in one process on these cores unless said otherwise: client, broker and "+
+		"reference share the CPU, which is the main limit on a %d-core machine.\n\n", m.cores)
+
+	fmt.Fprintf(&b, "| Section | Figure | Value | Reference | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n")
+	for _, x := range r.rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.Section, x.Name, x.Value, x.Reference, x.Ratio, x.Target, mdStatus(x.Status))
+	}
+	var missed []row
+	for _, x := range r.rows {
+		if x.Why != "" && (x.Status == statusMissed || x.Status == statusNotRun) {
+			missed = append(missed, x)
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(&b, "\n## Targets missed or not measured, and why\n\n")
+		for _, x := range missed {
+			fmt.Fprintf(&b, "- **%s / %s** (%s): %s\n", x.Section, x.Name, x.Status, x.Why)
+		}
+	}
+	fmt.Fprintf(&b, "\n## How each figure is measured\n\n")
+	for _, n := range r.notes {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func mdStatus(s status) string {
+	switch s {
+	case statusMet:
+		return "met"
+	case statusMissed:
+		return "**missed**"
+	case statusNotRun:
+		return "*not measured*"
+	}
+	return "-"
+}
+
+// machineInfo describes where the run happened.
+type machineInfo struct {
+	cores     int
+	cpuModel  string
+	memBytes  int64
+	kernel    string
+	goVersion string
+	fs        string
+}
+
+func describeMachine(dir string) machineInfo {
+	m := machineInfo{cores: runtime.NumCPU(), goVersion: runtime.Version(), cpuModel: "unknown CPU"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpuModel = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				m.memBytes = kb * 1024
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(b))
+	}
+	m.fs = fsType(dir)
+	return m
+}
+
+// fsType names the file system holding dir (from /proc/mounts, longest matching mount point).
+func fsType(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "unknown file system"
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return "unknown file system"
+	}
+	best, kind, dev := "", "", ""
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		mp := f[1]
+		if (abs == mp || strings.HasPrefix(abs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best, kind, dev = mp, f[2], f[0]
+		}
+	}
+	if best == "" {
+		return "unknown file system"
+	}
+	var st syscall.Statfs_t
+	free := ""
+	if syscall.Statfs(abs, &st) == nil {
+		free = fmt.Sprintf(", %s free", humanBytes(float64(st.Bavail)*float64(st.Bsize)))
+	}
+	return fmt.Sprintf("%s (%s, mounted at %s%s)", kind, dev, best, free)
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// meter records wall and CPU time over a run: cores() says how many cores the
+// process kept busy, others() how many the rest of the machine did (the
+// machine is shared), the evidence for "CPU-bound" or "starved".
+type meter struct {
+	wall0  time.Time
+	cpu0   time.Duration
+	stat0  cpuStat
+	wall   time.Duration
+	cpu    time.Duration
+	busy   float64 // machine-wide busy core-seconds over the run
+	iowait float64 // machine-wide iowait core-seconds
+}
+
+func startMeter() *meter { return &meter{wall0: time.Now(), cpu0: cpuTime(), stat0: readCPUStat()} }
+
+func (m *meter) stop() *meter {
+	m.wall = time.Since(m.wall0)
+	m.cpu = cpuTime() - m.cpu0
+	s := readCPUStat()
+	m.busy = s.busy - m.stat0.busy
+	m.iowait = s.iowait - m.stat0.iowait
+	return m
+}
+
+func (m *meter) cores() float64 {
+	if m.wall <= 0 {
+		return 0
+	}
+	return m.cpu.Seconds() / m.wall.Seconds()
+}
+
+// others is the cores kept busy by other processes (machine busy minus this process).
+func (m *meter) others() float64 {
+	if m.wall <= 0 {
+		return 0
+	}
+	return max(0, m.busy/m.wall.Seconds()-m.cores())
+}
+
+// cpuSummary says, for a "why", where the CPU went during the run.
+func (m *meter) cpuSummary() string {
+	if m == nil || m.wall <= 0 {
+		return "no CPU figures"
+	}
+	return fmt.Sprintf("this process kept %.1f cores busy and other processes %.1f, of %d (iowait %.1f)",
+		m.cores(), m.others(), runtime.NumCPU(), m.iowait/m.wall.Seconds())
+}
+
+// saturated reports whether the machine's cores were (nearly) all busy.
+func (m *meter) saturated() bool {
+	return m != nil && m.wall > 0 && m.busy/m.wall.Seconds() >= 0.85*float64(runtime.NumCPU())
+}
+
+// cpuStat is the machine-wide CPU time from /proc/stat, in core-seconds.
+type cpuStat struct{ busy, iowait float64 }
+
+func readCPUStat() cpuStat {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuStat{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return cpuStat{}
+	}
+	// user nice system idle iowait irq softirq steal, in USER_HZ (100/s on Linux).
+	v := make([]float64, 8)
+	for i := range v {
+		v[i], _ = strconv.ParseFloat(f[i+1], 64)
+		v[i] /= 100
+	}
+	return cpuStat{busy: v[0] + v[1] + v[2] + v[5] + v[6] + v[7], iowait: v[4]}
+}
+
+func humanBytes(v float64) string {
+	switch {
+	case v >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", v/(1<<30))
+	case v >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	case v >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", v/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", v)
+}
+
+func mbps(v float64) string {
+	if math.IsNaN(v) || v <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB/s", v/1e6)
+}
+
+func ratio(v, ref float64) string {
+	if math.IsNaN(v) || math.IsNaN(ref) || ref <= 0 || v <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", v/ref)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// procStatus reads a kB field of /proc/self/status in bytes (0 if unavailable).
+func procStatus(field string) float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// diagnose turns a run's CPU figures into the likely limit, for a "why".
+func (m *meter) diagnose() string {
+	if m == nil || m.wall <= 0 {
+		return "no CPU figures"
+	}
+	s := m.cpuSummary()
+	switch {
+	case m.saturated() && m.others() >= 0.5:
+		return s + ": the cores were saturated and other processes on this shared machine took a large part, so the run was short of CPU"
+	case m.saturated():
+		return s + ": CPU-bound, with client and server sharing the cores"
+	default:
+		return s + ": not CPU-bound, so the limit is round trips and waiting (pipelining), not processing"
+	}
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// seriesBatch is what one collector cycle at the benchmark scale writes:
+// per-topic points, per group×topic points, per-broker points and the
+// cluster totals, all at time ts.
+func seriesBatch(spec fixtureSpec, ts int64) *store.Batch {
+	b := &store.Batch{
+		Topics:   make([]store.TopicPoint, 0, spec.topics),
+		Groups:   make([]store.GroupPoint, 0, spec.groups),
+		Brokers:  make([]store.BrokerPoint, 0, 3),
+		Clusters: []store.ClusterPoint{{Cluster: "bench", Ts: ts, Brokers: 3, BrokersUp: 3, Topics: spec.topics, Partitions: spec.totalPartitions(), TotalLag: 12345, MsgsPerSec: 1500, BytesPerSec: 1.5e6}},
+	}
+	for i := 0; i < spec.topics; i++ {
+		b.Topics = append(b.Topics, store.TopicPoint{Cluster: "bench", Topic: topicName(i), Ts: ts,
+			StartOffset: int64(i), EndOffset: ts + int64(i)*100, SizeBytes: int64(i) << 20, MsgsPerSec: float64(i % 97), BytesPerSec: float64(i%97) * 1024})
+	}
+	for g := 0; g < spec.groups; g++ {
+		b.Groups = append(b.Groups, store.GroupPoint{Cluster: "bench", GroupName: groupName(g), Topic: topicName(g % spec.topics), Ts: ts,
+			Committed: ts, Lag: int64(g % 1000), LagMax: int64(g % 1000), LagSeconds: float64(g%60) / 2})
+	}
+	for id := int32(0); id < 3; id++ {
+		b.Brokers = append(b.Brokers, store.BrokerPoint{Cluster: "bench", BrokerID: id, Ts: ts, Up: 1, Leaders: spec.totalPartitions() / 3,
+			Replicas: spec.totalPartitions() / 3, LogDirBytes: 1 << 30, MsgsInPerSec: 500, BytesInPerSec: 5e5})
+	}
+	return b
+}
+
+// writeRate writes cycle batches (ts one poll interval apart) for d and returns rows/s.
+func writeRate(ctx context.Context, st *store.Store, spec fixtureSpec, d time.Duration) (float64, int, *meter, error) {
+	ts := time.Now().Add(-24 * time.Hour).Unix()
+	rows := 0
+	m := startMeter()
+	for time.Since(m.wall0) < d && ctx.Err() == nil {
+		b := seriesBatch(spec, ts)
+		if err := st.WriteBatch(ctx, b); err != nil {
+			return 0, 0, nil, fmt.Errorf("writing a batch: %w", err)
+		}
+		rows += b.Len()
+		ts += 15
+	}
+	m.stop()
+	return float64(rows) / m.wall.Seconds(), rows, m, nil
+}
+
+func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
+	spec := o.fixtureSpec()
+	d := o.dur(15*time.Second, 3*time.Second)
+	batchRows := seriesBatch(spec, 0).Len()
+
+	sqlitePath := filepath.Join(o.dir, "bench.db")
+	liteRate, liteRows, liteM, liteErr := func() (float64, int, *meter, error) {
+		defer os.Remove(sqlitePath)
+		st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: sqlitePath, Logger: o.quiet})
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer st.Close()
+		if _, err := st.Migrate(ctx); err != nil {
+			return 0, 0, nil, fmt.Errorf("migrating SQLite: %w", err)
+		}
+		return writeRate(ctx, st, spec, d)
+	}()
+	if liteErr != nil {
+		liteRate = math.NaN()
+	}
+
+	var (
+		myInfo        serverInfo
+		myServerCores = math.NaN()
+	)
+	myRate, myRows, myM, myErr := func() (float64, int, *meter, error) {
+		if o.mysqlDSN == "" {
+			return 0, 0, nil, errors.New("no MariaDB: set OSPREY_TEST_MYSQL_DSN (deploy/scripts/services.sh start writes it) or -mysql-dsn")
+		}
+		dsn, server, drop, err := benchDatabase(ctx, o.mysqlDSN)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer drop()
+		info := mariadbInfo(ctx, server)
+		myInfo = info
+		st, err := store.Open(ctx, store.Options{Driver: "mysql", DSN: dsn, Logger: o.quiet})
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer st.Close()
+		if _, err := st.Migrate(ctx); err != nil {
+			return 0, 0, nil, fmt.Errorf("migrating MariaDB: %w", err)
+		}
+		cpu0 := procCPU(info.pid)
+		r, n, m, err := writeRate(ctx, st, spec, d)
+		if err == nil && info.pid > 0 {
+			myServerCores = (procCPU(info.pid) - cpu0).Seconds() / m.wall.Seconds()
+		}
+		return r, n, m, err
+	}()
+	if myErr != nil {
+		rep.add(row{Section: "store", Name: "metrics writes into MariaDB (Store.WriteBatch)", Value: "-", Status: statusNotRun, Why: myErr.Error()})
+	} else {
+		st := atLeast(myRate, 100000)
+		why := ""
+		if st == statusMissed {
+			why = fmt.Sprintf("%.0f rows/s; the MariaDB server process kept %.1f cores busy (parsing the multi-row INSERTs, "+
+				"InnoDB inserts into the primary-key index, redo log with innodb_flush_log_at_trx_commit=%s); machine-wide, %s (MariaDB counts as another process)",
+				myRate, myServerCores, myInfo.flush, myM.cpuSummary())
+		}
+		ref := "SQLite n/a"
+		if liteErr == nil {
+			ref = fmt.Sprintf("SQLite %.0f rows/s", liteRate)
+		} else {
+			why += " (SQLite reference failed: " + liteErr.Error() + ")"
+		}
+		rep.add(row{Section: "store", Name: fmt.Sprintf("metrics writes into MariaDB, %d-row cycle batches", batchRows),
+			Value: fmt.Sprintf("%.0f rows/s", myRate), Reference: ref, Ratio: ratio(myRate, liteRate), Target: "≥ 100,000 rows/s", Status: st, Why: why})
+		rep.note("MariaDB run (%s, innodb_flush_log_at_trx_commit=%s): %d rows in %v; the server process kept %.1f cores busy; %s.",
+			myInfo.version, myInfo.flush, myRows, myM.wall.Round(time.Millisecond), myServerCores, myM.cpuSummary())
+	}
+	if liteErr == nil {
+		rep.note("SQLite run: %d rows in %v; %s.", liteRows, liteM.wall.Round(time.Millisecond), liteM.cpuSummary())
+	} else if myErr != nil {
+		rep.add(row{Section: "store", Name: "metrics writes into SQLite", Value: "-", Status: statusNotRun, Why: liteErr.Error()})
+	}
+	rep.note("Metrics writes: `store.Store.WriteBatch` (one transaction, multi-row INSERTs of up to 1,000 rows) with the "+
+		"batch one collector cycle writes at the benchmark scale (%d topic points, %d group×topic points, 3 broker "+
+		"points, 1 cluster point = %d rows), one writer as in the console, timestamps 15 s apart, for %v; into a fresh "+
+		"migrated MariaDB database (the test server from deploy/scripts/services.sh) and, as the reference, a fresh "+
+		"SQLite file (WAL, synchronous=NORMAL) in the scratch directory.", spec.topics, spec.groups, batchRows, d)
+}
+
+// benchDatabase creates a fresh database on the server and returns its DSN, a
+// handle on the server and a function that drops the database and closes the handle.
+func benchDatabase(ctx context.Context, serverDSN string) (string, *sql.DB, func(), error) {
+	cfg, err := mysql.ParseDSN(serverDSN)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("parsing the MariaDB DSN: %w", err)
+	}
+	cfg.DBName = ""
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("opening MariaDB: %w", err)
+	}
+	name := fmt.Sprintf("osprey_bench_%d", os.Getpid())
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(cctx, "CREATE DATABASE "+name); err != nil {
+		db.Close()
+		return "", nil, nil, fmt.Errorf("creating database %s: %w", name, err)
+	}
+	drop := func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = db.ExecContext(dctx, "DROP DATABASE IF EXISTS "+name)
+		db.Close()
+	}
+	cfg.DBName = name
+	return cfg.FormatDSN(), db, drop, nil
+}
+
+// serverInfo is what the report says about the MariaDB server.
+type serverInfo struct {
+	version string
+	flush   string // innodb_flush_log_at_trx_commit
+	pid     int    // 0 when the server is not on this machine or not readable
+}
+
+func mariadbInfo(ctx context.Context, db *sql.DB) serverInfo {
+	var (
+		info    serverInfo
+		pidFile string
+	)
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.QueryRowContext(qctx, "SELECT VERSION(), @@innodb_flush_log_at_trx_commit, @@pid_file").Scan(&info.version, &info.flush, &pidFile); err != nil {
+		info.version, info.flush = "unknown version", "?"
+		return info
+	}
+	if b, err := os.ReadFile(pidFile); err == nil {
+		info.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return info
+}
+
+// procCPU is another process's user+system CPU time (0 if unreadable).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return time.Duration((ut + st) / 100 * float64(time.Second))
+}
