@@ -51,6 +51,8 @@ type cluster struct {
 	client    *admin.Client
 	collector *collector.Collector
 	unwatch   func()
+	// stopWatch ends the reassignment watcher's subscription (closing its channel ends the goroutine).
+	stopWatch func()
 }
 
 // Watcher is told about every cluster's collector (the alert evaluator subscribes to its snapshots);
@@ -128,12 +130,34 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	}
 	s.clusters[spec.Name] = c
 	if s.running {
-		if err := col.Start(s.runCtx); err != nil {
+		if err := s.startCluster(s.runCtx, c); err != nil {
 			delete(s.clusters, spec.Name)
 			_ = client.Close()
 			return err
 		}
 	}
+	return nil
+}
+
+// startCluster starts a cluster's collector and the watcher that notices finished reassignments
+// without anyone viewing the page. Lock should be held.
+func (s *Service) startCluster(ctx context.Context, c *cluster) error {
+	if err := c.collector.Start(ctx); err != nil {
+		return err
+	}
+	ch, cancel := c.collector.Subscribe(1)
+	c.stopWatch = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for range ch {
+			cctx, done := context.WithTimeout(ctx, 10*time.Second)
+			if err := s.CheckReassignments(cctx, c.spec.Name); err != nil {
+				s.log.Debug("checking reassignments", "cluster", c.spec.Name, "err", err)
+			}
+			done()
+		}
+	}()
 	return nil
 }
 
@@ -149,6 +173,9 @@ func (s *Service) RemoveCluster(name string) error {
 	if c.unwatch != nil {
 		c.unwatch()
 	}
+	if c.stopWatch != nil {
+		c.stopWatch()
+	}
 	c.collector.Stop()
 	return c.client.Close()
 }
@@ -163,7 +190,7 @@ func (s *Service) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.runCtx = ctx
 	for _, c := range s.clusters {
-		if err := c.collector.Start(ctx); err != nil {
+		if err := s.startCluster(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -187,6 +214,11 @@ func (s *Service) Stop() {
 		clusters = append(clusters, c)
 	}
 	s.mu.Unlock()
+	for _, c := range clusters {
+		if c.stopWatch != nil {
+			c.stopWatch()
+		}
+	}
 	s.wg.Wait()
 	for _, c := range clusters {
 		c.collector.Stop()
