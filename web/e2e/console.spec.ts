@@ -97,6 +97,19 @@ test('create a topic with the admin token, produce a message, see it, delete the
   await expect.poll(() => topicExists(request, name), { timeout: 20_000 }).toBe(true)
   await expect(page.getByTestId('partitions-table').locator('tbody tr')).toHaveCount(2, { timeout: 20_000 })
 
+  // Edit a config: the override shows with source "topic".
+  await page.getByTestId('topic-tabs').getByText('Configs').click()
+  await page.getByTestId('config-edit-retention.ms').click()
+  await field(page, 'config-edit-input').fill('3600000')
+  await page.getByTestId('config-save').click()
+  const retention = page
+    .getByTestId('configs-table')
+    .locator('tbody tr')
+    .filter({ has: page.getByText('retention.ms', { exact: true }) })
+  await expect(retention).toContainText('3600000')
+  await expect(retention).toContainText('topic')
+  await shot(page, testInfo, 'topic-configs')
+
   // Produce a JSON message (the token is remembered for the session: no second prompt).
   await page.getByTestId('topic-produce').click()
   await field(page, 'produce-key').fill('order-1')
@@ -186,6 +199,44 @@ test('switches the console to Chinese and the dark theme', async ({ page, reques
   await page.goto(`${base}/topics`)
   await expect(page.getByTestId('topics-table').locator('thead')).toContainText('分区数')
   await shot(page, testInfo, 'topics-zh-dark')
+})
+
+test('an offset reset of an active group is refused with the server’s reason', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  await page.goto(`${base}/groups/demo-billing`)
+  await expect(page.getByTestId('group-summary')).toContainText('Stable')
+  await page.getByTestId('group-reset').click()
+  await page.getByTestId('reset-strategy').getByText('Earliest').click()
+  await page.getByTestId('reset-preview-button').click()
+  await giveToken(page, ADMIN_TOKEN)
+  await expect(page.getByTestId('reset-error')).toContainText('stop its consumers')
+  await shot(page, testInfo, 'reset-refused')
+})
+
+test('alert channels and rules: create, test-send, delete', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  const name = `hook-${Date.now()}`
+  await page.goto('/alerts')
+  await page.getByRole('tab', { name: 'Channels' }).click()
+  // Listing channels needs the token: the page offers it.
+  await page.getByTestId('error-token').click()
+  await giveToken(page, ADMIN_TOKEN)
+  await page.getByTestId('channel-new').click()
+  await field(page, 'channel-name').fill(name)
+  await field(page, 'channel-url').fill('http://127.0.0.1:9/hook')
+  await page.getByTestId('channel-save').click()
+  const row = page.getByTestId('channels-table').locator('tbody tr', { hasText: name })
+  await expect(row).toContainText('webhook')
+  // Nothing listens there: the test send reports the delivery error.
+  await row.getByText('Send test').click()
+  await expect(page.locator('.el-message--error')).toContainText('connection refused')
+
+  await page.getByRole('tab', { name: 'Rules' }).click()
+  await page.getByTestId('rule-new').click()
+  await field(page, 'rule-name').fill(`lag of ${name}`)
+  await page.getByTestId('rule-save').click()
+  await expect(page.getByTestId('rules-table')).toContainText(`lag of ${name}`)
+  await shot(page, testInfo, 'alert-rules')
 })
 
 async function brokerCount(request: APIRequestContext): Promise<number> {

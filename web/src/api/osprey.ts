@@ -137,7 +137,8 @@ export function createOspreyApi(client: ApiClient = api) {
     createAlertChannel: (ch: AlertChannelInput) => client.post<AlertChannel>(`${V1}/alerts/channels`, ch),
     updateAlertChannel: (id: number, ch: AlertChannelInput) => client.put<AlertChannel>(`${V1}/alerts/channels/${id}`, ch),
     deleteAlertChannel: (id: number) => client.del<void>(`${V1}/alerts/channels/${id}`),
-    testAlertChannel: (id: number) => client.post<unknown>(`${V1}/alerts/channels/${id}/test`),
+    testAlertChannel: (id: number) =>
+      client.post<{ delivered: boolean; error?: string }>(`${V1}/alerts/channels/${id}/test`),
     alertEvents: (p: { limit?: number; offset?: number } = {}, o?: RequestOptions) =>
       client.get<ListResponse<AlertEvent>>(`${V1}/alerts/events${query({ ...p })}`, o),
     activeAlerts: (o?: RequestOptions) => client.get<ListResponse<ActiveAlert>>(`${V1}/alerts/active`, o),

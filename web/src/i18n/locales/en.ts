@@ -409,6 +409,7 @@ const en = {
     config: 'Configuration',
     test: 'Send test',
     testSent: 'Test sent to {name}',
+    testFailed: 'The test notification could not be delivered',
     saved: 'Saved',
     deleted: 'Deleted',
     deleteRule: 'Delete rule {name}?',

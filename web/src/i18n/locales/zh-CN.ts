@@ -411,6 +411,7 @@ const zhCN: MessageSchema = {
     config: '配置',
     test: '发送测试',
     testSent: '已向 {name} 发送测试',
+    testFailed: '测试通知发送失败',
     saved: '已保存',
     deleted: '已删除',
     deleteRule: '删除规则 {name}？',
