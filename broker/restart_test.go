@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -34,7 +35,8 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(runChildBroker(dir))
 	}
-	os.Exit(m.Run())
+	// Stops the ZooKeeper server the cluster tests may have started.
+	testenv.Main(m)
 }
 
 // runChildBroker runs a broker on dir until SIGTERM and prints its address.
