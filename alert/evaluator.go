@@ -75,6 +75,9 @@ type Options struct {
 	// ResolvedRetention keeps resolved alerts in memory, so late delivery
 	// results still reach their event (15 min).
 	ResolvedRetention time.Duration
+	// OnNotify, when set, sees every notification as it is queued (the console pushes them to browsers
+	// over SSE). It is called with the evaluator's lock held: it must not block or call back.
+	OnNotify func(Notification)
 }
 
 func (o Options) withDefaults() Options {
@@ -572,6 +575,9 @@ func (e *Evaluator) notify(ctx context.Context, a *alertEntry, reminder bool, no
 	// The event is written first so the notification carries its id.
 	err := e.syncEvent(ctx, a)
 	n := e.notification(a, reminder)
+	if e.opts.OnNotify != nil {
+		e.opts.OnNotify(n)
+	}
 	var eventID int64
 	if a.event != nil {
 		eventID = a.event.ID

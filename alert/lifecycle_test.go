@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,5 +442,27 @@ func TestMisconfiguredAndDisabledChannels(t *testing.T) {
 	}
 	if a := svc.Active(); len(a) != 1 || a[0].DeliveryError != evErr {
 		t.Fatalf("active = %+v", a)
+	}
+}
+
+func TestOnNotifySeesFiringAndResolved(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	l := newLifecycle(t, RuleInput{}, func(o *Options) {
+		o.OnNotify = func(n Notification) {
+			mu.Lock()
+			seen = append(seen, n.State)
+			mu.Unlock()
+		}
+	})
+	l.observe(lagSnap(l.now(), 600))
+	l.observe(lagSnap(l.now(), 600))
+	l.waitNotifications(1)
+	l.observe(lagSnap(l.now(), 0))
+	l.waitNotifications(2)
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ",") != StateFiring+","+StateResolved {
+		t.Fatalf("OnNotify saw %v", seen)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,7 +70,14 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 
 	// Alerting watches every cluster's snapshots; its notification metrics join /metrics.
 	metrics := prometheus.NewRegistry()
-	ev, err := alert.New(alert.Options{Store: st, Logger: log, Registerer: metrics, PublicURL: cfg.PublicURL})
+	// Notifications also go to browsers over SSE; the server exists only later, hence the pointer.
+	var httpSrv atomic.Pointer[server.Server]
+	ev, err := alert.New(alert.Options{Store: st, Logger: log, Registerer: metrics, PublicURL: cfg.PublicURL,
+		OnNotify: func(n alert.Notification) {
+			if s := httpSrv.Load(); s != nil {
+				s.Publish("alert", n)
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -153,6 +161,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 			return err
 		},
 	})
+	httpSrv.Store(srv)
 	if !web.Built() {
 		log.Warn("this binary has no web interface (built without -tags spa); `make build` embeds it")
 	}
