@@ -2,7 +2,6 @@ package server
 
 import (
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,10 +17,7 @@ import (
 // collected cluster figures, read from the latest snapshots at scrape time (no Kafka call), in a
 // registry owned by the Server so that several Servers (tests) never share series.
 
-// extras is the per-Server state of the files outside server.go (the metrics registry, the event hub).
-// It is kept in a map keyed by the Server so that server.go, owned elsewhere, needs no new field;
-// ext() creates it on first use, whatever the order of metricsMiddleware, registerMetrics and
-// registerEvents.
+// extras is the Server's metrics registry and event hub, built in New.
 type extras struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -29,15 +25,7 @@ type extras struct {
 	hub      *eventHub
 }
 
-var extrasByServer sync.Map // *Server → *extras
-
-func (s *Server) ext() *extras {
-	if v, ok := extrasByServer.Load(s); ok {
-		return v.(*extras)
-	}
-	v, _ := extrasByServer.LoadOrStore(s, newExtras(s))
-	return v.(*extras)
-}
+func (s *Server) ext() *extras { return s.extras }
 
 func newExtras(s *Server) *extras {
 	x := &extras{

@@ -46,6 +46,7 @@ type Server struct {
 	svc     *service.Service
 	engine  *gin.Engine
 	limiter *loginLimiter
+	extras  *extras
 }
 
 // New builds the router. It does no I/O.
@@ -60,6 +61,7 @@ func New(opts Options) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	s := &Server{opts: opts, svc: opts.Service, engine: e, limiter: newLoginLimiter(10, 5*time.Minute)}
+	s.extras = newExtras(s)
 	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
