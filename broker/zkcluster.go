@@ -856,3 +856,25 @@ var errStaleLeader = errors.New("no longer the leader")
 var cryptoRead = crand.Read
 
 func itoa32(n int32) string { return strconv.Itoa(int(n)) }
+
+// ---- clusterAdmin (ElectLeaders, reassignments) ----
+
+func (zc *zkCluster) electLeaders(ctx context.Context, typ int8, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]int16, error) {
+	c := zc.controllerHere()
+	if c == nil {
+		return nil, errNotControllerNow
+	}
+	return c.ElectLeaders(ctx, typ, tps)
+}
+
+func (zc *zkCluster) alterReassignments(ctx context.Context, reqs map[zkdata.TopicPartition][]int32) (map[zkdata.TopicPartition]int16, error) {
+	c := zc.controllerHere()
+	if c == nil {
+		return nil, errNotControllerNow
+	}
+	return c.AlterReassignments(ctx, reqs)
+}
+
+func (zc *zkCluster) listReassignments() map[zkdata.TopicPartition]zkdata.PartitionAssignment {
+	return zc.reassigning()
+}
