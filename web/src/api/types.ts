@@ -110,10 +110,23 @@ export interface GroupTopic {
   partitions: GroupPartitionLag[]
 }
 
+/** Burrow-style window status of a group (alert evaluator): OK, WARN or ERR; partitions OK/WARN/STALL/STOP/REWIND. */
+export interface GroupStatus {
+  cluster: string
+  group: string
+  status: string
+  worst: string
+  window: number
+  complete: boolean
+  partitions: { topic: string; partition: number; status: string; lag: number; samples: number }[]
+}
+
 export interface GroupDetail extends GroupRow {
   memberList: GroupMember[]
   topicList: GroupTopic[]
   polledAt: string
+  /** Absent until the evaluator has seen enough polls. */
+  status?: GroupStatus | null
 }
 
 export interface SeriesPoint {
