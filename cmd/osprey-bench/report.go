@@ -106,6 +106,7 @@ func (r *report) writeMarkdown(path string) error {
 	fmt.Fprintf(&b, "- Everything runs in one process on these cores unless said otherwise: client, broker and "+
 		"reference share the CPU, which is the main limit on a %d-core machine.\n\n", m.cores)
 
+	fmt.Fprintf(&b, "Ratio = value ÷ reference. Status compares the value with the target.\n\n")
 	fmt.Fprintf(&b, "| Section | Figure | Value | Reference | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.Section, x.Name, x.Value, x.Reference, x.Ratio, x.Target, mdStatus(x.Status))

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/osprey-kafka/osprey/broker"
+	"github.com/osprey-kafka/osprey/broker/metastore/local"
+)
+
+func init() { multiBroker = localCluster }
+
+// localCluster stands up n in-process Osprey brokers sharing an in-process
+// metadata store (the console's embedded default), each with its own log
+// directory under dir, and waits until every broker is registered.
+func localCluster(ctx context.Context, o *options, dir string, n int) ([]string, func(), error) {
+	ms := local.NewServer()
+	brokers := make([]*broker.Broker, n)
+	stop := func() {
+		var wg sync.WaitGroup
+		for _, b := range brokers {
+			if b != nil {
+				wg.Go(func() { _ = b.Close() })
+			}
+		}
+		wg.Wait()
+		_ = ms.Close()
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Go(func() {
+			cfg := broker.DefaultConfig()
+			cfg.BrokerID = int32(i + 1)
+			cfg.LogDirs = []string{filepath.Join(dir, fmt.Sprintf("broker-%d", i+1))}
+			cfg.OffsetsTopicReplicationFactor = int16(min(n, 3))
+			b, err := broker.New(cfg, broker.WithLogger(o.quiet.With("broker", i+1)), broker.WithMetaStore(ms.Connector(6*time.Second)))
+			if err != nil {
+				errs[i] = fmt.Errorf("broker %d: %w", i+1, err)
+				return
+			}
+			sctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := b.Start(sctx); err != nil {
+				errs[i] = fmt.Errorf("starting broker %d: %w", i+1, err)
+				return
+			}
+			brokers[i] = b
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	boot := make([]string, n)
+	for i, b := range brokers {
+		boot[i] = b.Addr()
+	}
+	if err := waitBrokers(ctx, boot, n); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return boot, stop, nil
+}
+
+// waitBrokers polls metadata until n brokers and a controller are listed (up to 60 s).
+func waitBrokers(ctx context.Context, boot []string, n int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...))
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(time.Minute)
+	var last string
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		md, err := adm.BrokerMetadata(mctx)
+		cancel()
+		if err == nil && len(md.Brokers) == n && md.Controller >= 0 {
+			return nil
+		}
+		last = fmt.Sprintf("err %v, %d brokers", err, len(md.Brokers))
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the %d brokers did not all register within a minute (last: %s)", n, last)
+}
+
+// waitISR polls metadata until every partition of topic has rf replicas, all
+// of them in the ISR (up to 60 s), so that acks=all really waits for rf copies.
+func waitISR(ctx context.Context, boot []string, topic string, rf int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...))
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(time.Minute)
+	last := "no metadata"
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		md, err := adm.Metadata(mctx, topic)
+		cancel()
+		if err == nil {
+			t, ok := md.Topics[topic]
+			full := ok && t.Err == nil && len(t.Partitions) > 0
+			for _, p := range t.Partitions {
+				if len(p.Replicas) != rf || len(p.ISR) != rf || p.Leader < 0 {
+					full = false
+					last = fmt.Sprintf("partition %d: replicas %v, ISR %v, leader %d", p.Partition, p.Replicas, p.ISR, p.Leader)
+					break
+				}
+			}
+			if full {
+				return nil
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("topic %s: not every partition has %d in-sync replicas after a minute (last: %s)", topic, rf, last)
+}
