@@ -44,6 +44,11 @@ export function mountWithApp<C extends Component>(
   const { pinia = freshPinia(), locale = 'en', ...rest } = opts
   return mount(component, {
     ...rest,
-    global: { plugins: [pinia, createAppI18n(locale)], stubs: { RouterLink: true }, ...(rest.global ?? {}) },
+    global: {
+      stubs: { RouterLink: true },
+      ...(rest.global ?? {}),
+      // Extra plugins (a router, say) come after the app's own.
+      plugins: [pinia, createAppI18n(locale), ...(rest.global?.plugins ?? [])],
+    },
   } as ComponentMountingOptions<C>)
 }

@@ -26,6 +26,7 @@ const en = {
     toDark: 'Switch to dark theme',
     toLight: 'Switch to light theme',
     login: 'Sign in',
+    readOnly: 'read-only',
   },
   clusters: {
     title: 'Clusters',

@@ -28,6 +28,7 @@ const zhCN: MessageSchema = {
     toDark: '切换到深色主题',
     toLight: '切换到浅色主题',
     login: '登录',
+    readOnly: '只读',
   },
   clusters: {
     title: '集群',
