@@ -252,6 +252,8 @@ func (b *Broker) open(ctx context.Context) error {
 		return fmt.Errorf("loading consumer groups from %s: %w", offsetsTopic, err)
 	}
 	b.groups.start()
+	b.repl.groups.Store(b.groups)
+	b.deleteUnhostedLogs()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // hasLogDir reports whether broker id's log dir holds topic-partition.
@@ -452,4 +453,72 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 		t.Fatalf("state changed by a deposed controller: %+v → %+v (%v)", before, after, err)
 	}
 	var _ metastore.Session = s
+}
+
+// The group coordinator moves with the leadership of the group's
+// __consumer_offsets partition, and the new coordinator serves the
+// offsets committed through the old one (replicated log, reloaded).
+func TestClusterGroupCoordinatorFailover(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
+	adm := c.admin()
+	ctx := testCtx(t, time.Minute)
+	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "gt"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		if _, ok := c.any().cluster.Topic(offsetsTopic); !ok {
+			return errors.New("no offsets topic yet")
+		}
+		return nil
+	})
+	c.waitFullISR(offsetsTopic, 20*time.Second)
+	// A fresh client per attempt: franz-go keeps a dead coordinator cached
+	// until its retries run out.
+	var adms []*kadm.Client
+	fresh := func() *kadm.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := kadm.NewClient(cl)
+		adms = append(adms, a)
+		return a
+	}
+	defer func() {
+		for _, a := range adms {
+			a.Close()
+		}
+	}()
+	commit := func(at int64) {
+		t.Helper()
+		waitFor(t, 15*time.Second, func() error {
+			adm := fresh()
+			offs := kadm.Offsets{}
+			offs.Add(kadm.Offset{Topic: "gt", Partition: 0, At: at, LeaderEpoch: -1})
+			return adm.CommitAllOffsets(ctx, "g1", offs)
+		})
+	}
+	fetched := func(want int64) {
+		t.Helper()
+		waitFor(t, 15*time.Second, func() error {
+			adm := fresh()
+			res, err := adm.FetchOffsets(ctx, "g1")
+			if err != nil {
+				return err
+			}
+			if o, ok := res.Lookup("gt", 0); !ok || o.At != want {
+				return fmt.Errorf("fetched %+v, want %d", o, want)
+			}
+			return nil
+		})
+	}
+	part := groupPartition("g1", c.cfgs[0].OffsetsTopicPartitions)
+	commit(42)
+	first := c.killLeader(offsetsTopic, part)
+	fetched(42)
+	commit(43)
+	c.start(c.indexOf(first))
+	c.waitFullISR(offsetsTopic, 20*time.Second)
+	c.killLeader(offsetsTopic, part)
+	fetched(43)
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -202,7 +203,9 @@ func (gc *groupCoordinator) writeGroupRecords(group string, recs []kvRecord) int
 	if p == nil {
 		return errCoordinatorNotAvail
 	}
-	return p.appendInternal(buildBatch(recs, time.Now().UnixMilli()))
+	ctx, cancel := context.WithTimeout(gc.b.ctx, 10*time.Second)
+	defer cancel()
+	return p.appendInternalReplicated(ctx, buildBatch(recs, time.Now().UnixMilli()))
 }
 
 func (gc *groupCoordinator) partitions() int32 {

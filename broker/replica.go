@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/storage"
@@ -118,7 +119,7 @@ func (p *partition) applyLayout(pi PartitionInfo, self int32) followTarget {
 		}
 		p.maybeAdvanceHWLocked()
 		p.signalLocked()
-		return followTarget{leader: -1}
+		return followTarget{leader: -1, becameLeader: !wasLeader}
 	}
 	p.rep.isr = slices.Clone(pi.ISR)
 	p.rep.followers = nil
@@ -132,6 +133,7 @@ func (p *partition) applyLayout(pi PartitionInfo, self int32) followTarget {
 type followTarget struct {
 	follow        bool
 	leader, epoch int32
+	becameLeader  bool // this broker just took over the leadership
 }
 
 // maybeAdvanceHWLocked moves the leader's HW to the minimum log end offset
@@ -193,7 +195,7 @@ func (p *partition) followerFetched(replica int32, offset int64, now time.Time) 
 
 // desiredISRLocked is the ISR the leader wants now: caught-up followers in,
 // lagging ones out. p.mu held.
-func (p *partition) desiredISRLocked(self int32, lagMax time.Duration, now time.Time) []int32 {
+func (p *partition) desiredISRLocked(self int32, lagMax time.Duration, now time.Time, live func(int32) bool) []int32 {
 	hw := p.log.HighWatermark()
 	var isr []int32
 	for _, r := range p.rep.replicas {
@@ -209,7 +211,7 @@ func (p *partition) desiredISRLocked(self int32, lagMax time.Duration, now time.
 		switch {
 		case in && now.Sub(f.lastCaughtUp) <= lagMax:
 			isr = append(isr, r)
-		case !in && f.leo >= 0 && f.leo >= hw && now.Sub(f.lastCaughtUp) <= lagMax:
+		case !in && f.leo >= 0 && f.leo >= hw && now.Sub(f.lastCaughtUp) <= lagMax && now.Sub(f.lastFetch) <= min(lagMax, followerFetchFresh) && live(r):
 			isr = append(isr, r)
 		}
 	}
@@ -246,6 +248,10 @@ func (p *partition) waitHW(ctx context.Context, offset int64, epoch, minISR int3
 
 const errNotEnoughReplicasAfterAppend = 20
 
+// followerFetchFresh: a follower joins the ISR only while it is fetching
+// (its fetches long-poll for at most 500ms), never on old fetch state.
+const followerFetchFresh = 1500 * time.Millisecond
+
 // ---- the leader's ISR maintenance ----
 
 // isrAlterer is implemented by clusters where the leader writes ISR
@@ -263,10 +269,16 @@ type replication struct {
 	fetchers map[int32]*fetcher
 
 	isrCh chan *partition // partitions whose ISR may need a change
+
+	// groups is the group coordinator once loaded: leadership changes of
+	// __consumer_offsets partitions after that reload their groups.
+	groups      atomic.Pointer[groupCoordinator]
+	groupReload chan int32 // offsets partitions to reload, served by isrLoop
 }
 
 func newReplication(b *Broker) *replication {
-	return &replication{b: b, fetchers: map[int32]*fetcher{}, isrCh: make(chan *partition, 1024)}
+	return &replication{b: b, fetchers: map[int32]*fetcher{}, isrCh: make(chan *partition, 1024),
+		groupReload: make(chan int32, 1024)}
 }
 
 // start runs the ISR loop until the broker's context ends.
@@ -307,6 +319,10 @@ func (r *replication) isrLoop() {
 			return
 		case p := <-r.isrCh:
 			r.updateISR(p)
+		case idx := <-r.groupReload:
+			if gc := r.groups.Load(); gc != nil {
+				gc.reloadGroupPartition(idx)
+			}
 		case <-tick.C:
 			for _, p := range r.b.data.all() {
 				r.updateISR(p)
@@ -322,12 +338,16 @@ func (r *replication) updateISR(p *partition) {
 		return
 	}
 	self := r.b.cfg.BrokerID
+	brokers := r.b.cluster.Brokers()
+	live := func(id int32) bool {
+		return slices.ContainsFunc(brokers, func(bi BrokerInfo) bool { return bi.ID == id })
+	}
 	p.mu.Lock()
 	if !p.rep.isLeader || p.rep.isrBusy {
 		p.mu.Unlock()
 		return
 	}
-	want := p.desiredISRLocked(self, r.b.cfg.ReplicaLagTimeMax, time.Now())
+	want := p.desiredISRLocked(self, r.b.cfg.ReplicaLagTimeMax, time.Now(), live)
 	if slices.Equal(want, p.rep.isr) || len(want) == 0 {
 		p.mu.Unlock()
 		return
@@ -360,6 +380,15 @@ func (r *replication) updateISR(p *partition) {
 // follow makes p fetch from leader at epoch (or stop fetching when leader
 // is -1 or this broker leads).
 func (r *replication) follow(p *partition, t followTarget) {
+	if t.becameLeader && p.topic == offsetsTopic {
+		if r.groups.Load() != nil {
+			select {
+			case r.groupReload <- p.index:
+			default:
+				r.b.log.Error("group reload queue full", "partition", p.index)
+			}
+		}
+	}
 	follow, leader, epoch := t.follow, t.leader, t.epoch
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -84,6 +84,8 @@ func (c *testCluster) start(i int) {
 	}
 	c.mu.Lock()
 	c.brokers[i] = b
+	// A restarted broker keeps its address, as a real one does.
+	c.cfgs[i].Listeners = []string{"PLAINTEXT://" + b.Addr()}
 	c.mu.Unlock()
 }
 

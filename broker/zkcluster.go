@@ -617,6 +617,11 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 		}
 	}
 	live := zc.liveIDs()
+	if spec.Internal && spec.Name == offsetsTopic {
+		// The broker caps the offsets topic's replication factor at the
+		// brokers it sees at start; in a cluster that is often just itself.
+		spec.ReplicationFactor = max(spec.ReplicationFactor, zc.b.cfg.OffsetsTopicReplicationFactor)
+	}
 	if spec.ReplicationFactor <= 0 || int(spec.ReplicationFactor) > len(live) {
 		if spec.Internal && spec.Name == offsetsTopic && !validateOnly {
 			// The first brokers of a cluster start one by one: create the
