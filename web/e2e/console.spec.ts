@@ -213,7 +213,7 @@ test('an offset reset of an active group is refused with the server’s reason',
   await shot(page, testInfo, 'reset-refused')
 })
 
-test('alert channels and rules: create, test-send, delete', async ({ page, request }, testInfo) => {
+test('alert channels and rules: create a channel, see its test send fail, create a rule', async ({ page, request }, testInfo) => {
   await waitForCluster(request)
   const name = `hook-${Date.now()}`
   await page.goto('/alerts')
@@ -321,4 +321,52 @@ test('a preferred leader election after a broker restart brings leader skew back
     .toBe(true)
   await page.goto(`${base}/topics`)
   await shot(page, testInfo, 'topics-after-election')
+})
+
+// Last in the file: once a user exists the console offers a login (reads stay open to everyone).
+test('a logged-in operator changes things without the token, is refused an admin action, and is audited', async ({ page, request }, testInfo) => {
+  await waitForCluster(request)
+  const user = `ops-${Date.now()}`
+  const password = 'correct-horse-battery-9'
+  const res = await request.post('/api/v1/users', {
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    data: { username: user, password, role: 'operator' },
+  })
+  expect(res.status()).toBe(201)
+
+  await page.goto('/')
+  await page.getByTestId('login-link').click()
+  await field(page, 'login-username').fill(user)
+  await field(page, 'login-password').fill(password)
+  await page.getByTestId('login-submit').click()
+  await expect(page.getByTestId('user-menu')).toContainText(user)
+
+  // The session (cookie + CSRF header) is enough: no token dialog.
+  const topic = `e2e.session-${Date.now()}`
+  await page.goto(`${base}/topics`)
+  await page.getByTestId('topics-create').click()
+  await field(page, 'create-topic-name').fill(topic)
+  await page.getByTestId('create-topic-submit').click()
+  await expect(page).toHaveURL(new RegExp(`/topics/${topic.replace(/\./g, '\\.')}$`))
+  await expect(page.getByTestId('token-dialog')).toBeHidden()
+  await expect.poll(() => topicExists(request, topic), { timeout: 20_000 }).toBe(true)
+
+  // Deleting a topic needs the admin role: the server's refusal is shown as it says it.
+  await expect(page.getByTestId('topic-delete')).toBeVisible({ timeout: 20_000 })
+  await page.getByTestId('topic-delete').click()
+  await field(page, 'delete-topic-confirm').fill(topic)
+  await page.getByTestId('delete-topic-submit').click()
+  await expect(page.getByTestId('delete-topic-error')).toContainText('needs the admin role')
+  await shot(page, testInfo, 'operator-refused')
+  expect(await topicExists(request, topic)).toBe(true)
+
+  // The audit log (operators may read it) names the user.
+  await page.goto('/audit')
+  const row = page.getByTestId('audit-table').locator('tbody tr', { hasText: 'topic.create' }).filter({ hasText: user })
+  await expect(row.first()).toContainText(topic)
+  await expect(page.getByTestId('audit-table').locator('tbody tr', { hasText: 'topic.delete' }).filter({ hasText: user }).first()).toBeVisible()
+  await shot(page, testInfo, 'audit')
+
+  const del = await request.delete(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${topic}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
+  expect(del.status()).toBe(204)
 })
