@@ -193,6 +193,7 @@ const en = {
   },
   topic: {
     title: 'Topic',
+    awaitingPoll: 'Created. It appears here with the collector\'s next poll…',
     messages: 'Messages',
     minIsr: 'Min ISR',
     brokers: 'On brokers',

@@ -195,6 +195,7 @@ const zhCN: MessageSchema = {
   },
   topic: {
     title: '主题',
+    awaitingPoll: '已创建，采集器下一次采集后将在此显示…',
     messages: '消息数',
     minIsr: '最小 ISR',
     brokers: '所在 Broker',
