@@ -17,10 +17,12 @@ import { ADMIN_TOKEN, E2E_CLUSTER } from './constants'
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-// The embedded cluster (named local, with demo traffic) plus an unreachable one; short collector
+// The embedded cluster (named local, with demo traffic; 3 brokers once the multi-broker runtime lands,
+// one until then) plus an unreachable one; short collector
 // intervals so figures, lag and series appear within seconds.
 const CONFIG = `embedded:
   enabled: true
+  brokers: 3
 collector:
   offsetsInterval: 2s
   groupsInterval: 2s
