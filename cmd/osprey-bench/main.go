@@ -109,7 +109,7 @@ func run() int {
 	defer stop()
 
 	began := time.Now()
-	rep := &report{began: began.UTC(), command: o.command, quick: o.quick, machine: describeMachine(o.dir)}
+	rep := &report{began: began.UTC(), command: o.command, quick: o.quick, machine: describeMachine(o.dir), loadStart: loadAvg()}
 	lim := &limits{}
 	steps := map[string]func(context.Context, *options, *report, *limits){
 		"machine":   runMachine,

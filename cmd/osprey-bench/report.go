@@ -43,8 +43,10 @@ type report struct {
 	command string
 	quick   bool
 	machine machineInfo
-	rows    []row
-	notes   []string // method notes, one per measurement, in the document
+	// loadStart is /proc/loadavg's 1-minute figure when the run began.
+	loadStart string
+	rows      []row
+	notes     []string // method notes, one per measurement, in the document
 }
 
 func (r *report) add(x row) {
@@ -103,8 +105,10 @@ func (r *report) writeMarkdown(path string) error {
 	fmt.Fprintf(&b, "- Date: %s (whole run %v)%s\n", r.began.Format("2006-01-02 15:04 MST"), r.took.Round(time.Second), map[bool]string{true: " — **-quick mode: small sizes, not representative**", false: ""}[r.quick])
 	fmt.Fprintf(&b, "- Machine: %d cores (%s), %s memory, Linux %s, %s; scratch directory on %s\n",
 		m.cores, m.cpuModel, humanBytes(float64(m.memBytes)), m.kernel, m.goVersion, m.fs)
-	fmt.Fprintf(&b, "- Everything runs in one process on these cores unless said otherwise: client, broker and "+
-		"reference share the CPU, which is the main limit on a %d-core machine.\n\n", m.cores)
+	fmt.Fprintf(&b, "- Load average (1 min) at start %s, at the end %s: the machine is shared with other work, which is "+
+		"why every run also reports the cores this process and the other processes used.\n", r.loadStart, loadAvg())
+	fmt.Fprintf(&b, "- Client, broker and reference run in this one process on these cores unless said otherwise (the "+
+		"collector fixture and MariaDB are separate processes); they share the CPU, the main limit on a %d-core machine.\n\n", m.cores)
 
 	fmt.Fprintf(&b, "Ratio = value ÷ reference. Status compares the value with the target.\n\n")
 	fmt.Fprintf(&b, "| Section | Figure | Value | Reference | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n")
@@ -362,4 +366,17 @@ func (m *meter) diagnose() string {
 	default:
 		return s + ": not CPU-bound, so the limit is round trips and waiting (pipelining), not processing"
 	}
+}
+
+// loadAvg is the 1-minute load average ("?" if unreadable).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
