@@ -127,7 +127,9 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
 		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
 		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
-		"The reference is the same load on /healthz, the router's floor on this machine.",
+		"The reference is the same load on /healthz, the router's floor on this machine. Topic rows have no lag "+
+		"column (the service sorts topics by name, partitions, skew, size, rates...), so topics are sorted by name "+
+		"and by partition count, groups by name and by lag.",
 		spec.totalPartitions(), spec.topics, spec.groups, clients, d)
 }
 

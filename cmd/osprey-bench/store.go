@@ -152,13 +152,18 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 		st := atLeast(myRate, 100000)
 		why := ""
 		if st == statusMissed {
+			bound := "the machine's cores were saturated, so MariaDB was short of CPU"
+			if !myM.saturated() {
+				bound = "the machine was not saturated, so one writer is bound by its round trips: the writer builds " +
+					"a statement while the server waits, and the server inserts while the writer waits"
+			}
 			why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (parsing the multi-row "+
 				"INSERTs, InnoDB inserts into the primary-key index, redo log with innodb_flush_log_at_trx_commit=%s), "+
 				"so 100,000 rows/s needs about %.1f cores for MariaDB alone; it kept %.1f cores busy with one writer and "+
-				"%.1f with four writers (%.0f rows/s), on a %d-core machine it shares with the writer and, machine-wide, %s "+
-				"(MariaDB counts as another process)",
+				"%.1f with four writers (%.0f rows/s). Machine-wide during the one-writer run %s (MariaDB counts as "+
+				"another process): %s",
 				myRate, 1e6*myServerCores/myRate, myInfo.flush, 0.1*myServerCores/myRate*1e6, myServerCores, my4ServerCores,
-				my4Rate, rep.machine.cores, myM.cpuSummary())
+				my4Rate, myM.cpuSummary(), bound)
 		}
 		ref := "SQLite n/a"
 		if liteErr == nil {
