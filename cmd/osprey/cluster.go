@@ -1,32 +1,185 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/osprey-kafka/osprey/broker/supervisor"
 )
 
-// newClusterCmd is the local cluster supervisor. It needs the multi-broker runtime (controller and
-// replication), which is not in this build yet; until then each subcommand says so instead of
-// pretending to work.
+// newClusterCmd is `osprey cluster up|status|down`: a local cluster of
+// Osprey brokers run by broker/supervisor. `up` runs in the foreground
+// until Ctrl-C (or `down`); a state file in the data directory tells
+// `status` and `down` what runs.
 func newClusterCmd(_ *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Stand up, inspect and tear down a local Kafka-compatible cluster",
 	}
-	for _, sub := range []struct{ use, short string }{
-		{"up", "Start a local cluster of N brokers (in-process or as child processes)"},
-		{"status", "Show the brokers of a local cluster and their state"},
-		{"down", "Stop a local cluster"},
-	} {
-		cmd.AddCommand(&cobra.Command{
-			Use:   sub.use,
-			Short: sub.short,
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				return fmt.Errorf("osprey cluster %s: %w (the multi-broker supervisor is still being built; run single brokers with `osprey broker --config server.properties`)", sub.use, errNotYet)
-			},
-		})
+	var dataDir string
+	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", "./data/cluster", "cluster data directory (logs, configs, state file)")
+
+	var (
+		brokers    int
+		zookeeper  string
+		inProcess  bool
+		basePort   int
+		host       string
+		properties []string
+	)
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Start a local cluster of N brokers and run it until Ctrl-C",
+		Long: "Start N brokers. Without --zookeeper they run in this process on an in-process\n" +
+			"metadata store (saved in the data directory). With --zookeeper host:port[/chroot]\n" +
+			"each broker is a child process (`osprey broker --config <generated properties>`)\n" +
+			"unless --in-process is given. Prints the bootstrap servers and runs until\n" +
+			"interrupted or `osprey cluster down`, then stops the brokers gracefully.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			props := map[string]string{}
+			for _, p := range properties {
+				k, v, ok := cutKV(p)
+				if !ok {
+					return fmt.Errorf("--property %q: want key=value", p)
+				}
+				props[k] = v
+			}
+			mode := supervisor.InProcess
+			if zookeeper != "" && !inProcess {
+				mode = supervisor.ChildProcess
+			}
+			if st, err := supervisor.ReadState(dataDir); err == nil && st.SupervisorPID != os.Getpid() && supervisor.ProcessAlive(st.SupervisorPID) {
+				return fmt.Errorf("a cluster is already running from %s (supervisor pid %d); use `osprey cluster down --data-dir %s`", dataDir, st.SupervisorPID, dataDir)
+			}
+			log := slog.Default()
+			c, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: mode, ZooKeeper: zookeeper, DataDir: dataDir,
+				Host: host, BasePort: basePort, Properties: props, Logger: log})
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+			err = c.Start(startCtx)
+			cancel()
+			if err != nil {
+				c.Close()
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "cluster up: %d brokers (%s)\n", brokers, mode)
+			fmt.Fprintf(out, "bootstrap servers: %s\n", c.BootstrapServers())
+			printStatus(out, c.Status())
+			<-ctx.Done()
+			fmt.Fprintln(out, "stopping the cluster")
+			return c.Close()
+		},
 	}
+	up.Flags().IntVar(&brokers, "brokers", 3, "number of brokers")
+	up.Flags().StringVar(&zookeeper, "zookeeper", "", "ZooKeeper connect string host:port[/chroot] (default: in-process store)")
+	up.Flags().BoolVar(&inProcess, "in-process", false, "run the brokers in this process even with --zookeeper")
+	up.Flags().IntVar(&basePort, "base-port", 0, "broker i listens on base-port+i-1 (default: free ports, kept across runs)")
+	up.Flags().StringVar(&host, "host", "127.0.0.1", "host the brokers listen on")
+	up.Flags().StringArrayVar(&properties, "property", nil, "broker property key=value for every broker (repeatable)")
+
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the brokers of a local cluster and their state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := supervisor.ReadState(dataDir)
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("no cluster in %s (no %s)", dataDir, supervisor.StateFile)
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			running := supervisor.ProcessAlive(st.SupervisorPID)
+			fmt.Fprintf(out, "mode: %s  supervisor pid: %d (%s)\n", st.Mode, st.SupervisorPID, map[bool]string{true: "running", false: "not running"}[running])
+			if st.ZooKeeper != "" {
+				fmt.Fprintf(out, "zookeeper: %s\n", st.ZooKeeper)
+			}
+			fmt.Fprintf(out, "bootstrap servers: %s\n", st.Bootstrap)
+			for i := range st.Brokers {
+				b := &st.Brokers[i]
+				// The file says what the supervisor last saw; check the
+				// brokers themselves.
+				if b.State == supervisor.StateRunning && (!running || !supervisor.Reachable(b.Addr)) {
+					b.State = "unreachable"
+				}
+			}
+			printStatus(out, st.Brokers)
+			return nil
+		},
+	}
+
+	var timeout time.Duration
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Stop a local cluster started with `osprey cluster up`",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := supervisor.ReadState(dataDir)
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("no cluster in %s (no %s)", dataDir, supervisor.StateFile)
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if supervisor.ProcessAlive(st.SupervisorPID) && st.SupervisorPID != os.Getpid() {
+				if err := syscall.Kill(st.SupervisorPID, syscall.SIGTERM); err != nil {
+					return fmt.Errorf("signalling supervisor %d: %w", st.SupervisorPID, err)
+				}
+				deadline := time.Now().Add(timeout)
+				for supervisor.ProcessAlive(st.SupervisorPID) {
+					if time.Now().After(deadline) {
+						return fmt.Errorf("supervisor %d still running after %v", st.SupervisorPID, timeout)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				fmt.Fprintln(out, "cluster stopped")
+				return nil
+			}
+			// No supervisor: stop leftover child brokers directly.
+			n := 0
+			for _, b := range st.Brokers {
+				if b.PID > 0 && b.PID != st.SupervisorPID && supervisor.ProcessAlive(b.PID) {
+					_ = syscall.Kill(b.PID, syscall.SIGTERM)
+					n++
+				}
+			}
+			fmt.Fprintf(out, "supervisor not running; sent SIGTERM to %d leftover broker(s)\n", n)
+			return nil
+		},
+	}
+	down.Flags().DurationVar(&timeout, "timeout", 90*time.Second, "how long to wait for the cluster to stop")
+
+	cmd.AddCommand(up, status, down)
 	return cmd
+}
+
+func printStatus(w interface{ Write([]byte) (int, error) }, brokers []supervisor.BrokerStatus) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BROKER\tSTATE\tADDRESS\tPID\tLOG")
+	for _, b := range brokers {
+		pid := "-"
+		if b.PID > 0 {
+			pid = fmt.Sprint(b.PID)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", b.ID, b.State, b.Addr, pid, b.LogPath)
+	}
+	tw.Flush()
 }

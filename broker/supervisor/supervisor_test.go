@@ -1,0 +1,247 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ospreyBin is the osprey binary built once for the child-process tests.
+var ospreyBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "osprey-supervisor-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ospreyBin = filepath.Join(dir, "osprey")
+	build := exec.Command("go", "build", "-o", ospreyBin, "github.com/osprey-kafka/osprey/cmd/osprey")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building osprey:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	testenv.Main(m)
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+func newTestSupervisor(t *testing.T, opts Options) *Cluster {
+	t.Helper()
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	opts.Logger = testLogger(t)
+	opts.Binary = ospreyBin
+	if opts.Properties == nil {
+		opts.Properties = map[string]string{"replica.lag.time.max.ms": "2000", "offsets.topic.num.partitions": "3"}
+	}
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		for _, id := range c.IDs() {
+			logs, _ := c.Logs(id, 30)
+			t.Logf("broker %d log:\n%s", id, logs)
+		}
+		c.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() error) {
+	t.Helper()
+	testenv.WaitFor(t, d, cond)
+}
+
+func state(c *Cluster, id int32) BrokerStatus {
+	for _, s := range c.Status() {
+		if s.ID == id {
+			return s
+		}
+	}
+	return BrokerStatus{}
+}
+
+// exercise creates an RF 3 topic, produces, kills the leader of partition
+// 0, produces again, restarts it and reads everything back.
+func exercise(t *testing.T, c *Cluster, wantPID func(BrokerStatus) bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.BootstrapServers(), ",")...), kgo.DefaultProduceTopic("sup"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "sup"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Status() {
+		if s.State != StateRunning || !wantPID(s) || !Reachable(s.Addr) {
+			t.Fatalf("broker status %+v", s)
+		}
+	}
+	produce := func(from, n int) {
+		t.Helper()
+		var recs []*kgo.Record
+		for i := from; i < from+n; i++ {
+			recs = append(recs, &kgo.Record{Value: []byte("v" + strconv.Itoa(i))})
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+	}
+	produce(0, 100)
+	leader := func() int32 {
+		md, err := adm.Metadata(ctx, "sup")
+		if err != nil {
+			return -1
+		}
+		return md.Topics["sup"].Partitions[0].Leader
+	}
+	old := leader()
+	if err := c.KillBroker(old); err != nil {
+		t.Fatalf("kill broker %d: %v", old, err)
+	}
+	if s := state(c, old); s.State != StateKilled || s.PID != 0 {
+		t.Fatalf("after kill: %+v", s)
+	}
+	waitFor(t, 30*time.Second, func() error {
+		if l := leader(); l < 0 || l == old {
+			return fmt.Errorf("leader %d", l)
+		}
+		return nil
+	})
+	produce(100, 100)
+	if err := c.StartBroker(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(c, old); s.State != StateRunning {
+		t.Fatalf("after restart: %+v", s)
+	}
+	logs, err := c.Logs(old, 20)
+	if err != nil || logs == "" {
+		t.Fatalf("logs of broker %d: %q %v", old, logs, err)
+	}
+	if err := c.RestartBroker(ctx, c.IDs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.BootstrapServers(), ",")...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"sup": {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	var got []string
+	for len(got) < 200 {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of 200", len(got))
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	for i, v := range got {
+		if v != "v"+strconv.Itoa(i) {
+			t.Fatalf("record %d is %q", i, v)
+		}
+	}
+}
+
+// Three brokers in this process on the in-process store: kill, start and
+// restart; the metadata and data survive a restart of the whole cluster.
+func TestInProcessCluster(t *testing.T) {
+	dir := t.TempDir()
+	c := newTestSupervisor(t, Options{Brokers: 3, DataDir: dir})
+	exercise(t, c, func(s BrokerStatus) bool { return s.PID == os.Getpid() })
+	ports := c.BootstrapServers()
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	st, err := ReadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range st.Brokers {
+		if b.State != StateStopped {
+			t.Fatalf("state file after close: %+v", b)
+		}
+	}
+	c2 := newTestSupervisor(t, Options{Brokers: 3, DataDir: dir})
+	if c2.BootstrapServers() != ports {
+		t.Fatalf("ports changed across restarts: %s → %s", ports, c2.BootstrapServers())
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c2.BootstrapServers(), ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, "sup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := ends.Lookup("sup", 0); o.Offset != 200 || o.Err != nil {
+		t.Fatalf("after a cluster restart: end offset %+v, want 200", o)
+	}
+}
+
+// Three `osprey broker` child processes on ZooKeeper: SIGKILL, start,
+// restart, and generated server.properties.
+func TestChildProcessCluster(t *testing.T) {
+	addr, chroot := testenv.ZooKeeperChroot(t)
+	c := newTestSupervisor(t, Options{Brokers: 3, Mode: ChildProcess, ZooKeeper: addr + chroot,
+		Properties: map[string]string{"replica.lag.time.max.ms": "2000", "offsets.topic.num.partitions": "3",
+			"zookeeper.session.timeout.ms": "4000"}})
+	pids := map[int]bool{}
+	exercise(t, c, func(s BrokerStatus) bool {
+		ok := s.PID > 0 && s.PID != os.Getpid() && !pids[s.PID]
+		pids[s.PID] = true
+		return ok
+	})
+	props, err := os.ReadFile(c.Status()[0].ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"broker.id=1", "zookeeper.connect=" + addr + chroot, "log.dirs=" + c.Status()[0].DataDir} {
+		if !slices.Contains(strings.Split(string(props), "\n"), want) {
+			t.Fatalf("server.properties lacks %q:\n%s", want, props)
+		}
+	}
+	st := c.Status()
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for _, s := range st {
+		if ProcessAlive(s.PID) {
+			t.Fatalf("broker %d (pid %d) still alive after Close", s.ID, s.PID)
+		}
+	}
+}
