@@ -522,3 +522,57 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 	c.killLeader(offsetsTopic, part)
 	fetched(43)
 }
+
+// With both replicas down and the last in-sync one still down, the other
+// replica does not lead on its return (clean election only) until an
+// unclean ElectLeaders, or unclean.leader.election.enable on the topic.
+func TestClusterUncleanElection(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
+	adm := c.admin()
+	ctx := testCtx(t, time.Minute)
+	for _, topic := range []string{"unclean-api", "unclean-config"} {
+		if _, err := adm.CreateTopic(ctx, 1, 2, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+		c.waitFullISR(topic, 20*time.Second)
+		p := c.partition(topic, 0)
+		lastISR, other := p.Replicas[0], p.Replicas[1]
+		c.stop(c.indexOf(other))
+		waitFor(t, 10*time.Second, func() error {
+			if p := c.partition(topic, 0); !slices.Equal(p.ISR, []int32{lastISR}) {
+				return fmt.Errorf("isr %v", p.ISR)
+			}
+			return nil
+		})
+		c.stop(c.indexOf(lastISR))
+		c.start(c.indexOf(other))
+		c.waitBrokers(2)
+		adm := c.admin()
+		time.Sleep(1500 * time.Millisecond) // a controller pass or two
+		if p := c.partition(topic, 0); p.Leader >= 0 {
+			t.Fatalf("%s: out-of-sync replica %d elected cleanly: %+v", topic, other, p)
+		}
+		if topic == "unclean-api" {
+			res, err := adm.ElectLeaders(ctx, kadm.ElectLiveReplica, kadm.TopicsSet{topic: {0: {}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := res[topic][0]; r.Err != nil {
+				t.Fatalf("unclean election: %v", r.Err)
+			}
+		} else {
+			if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "unclean.leader.election.enable", Value: kadm.StringPtr("true")}}, topic); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 10*time.Second, func() error {
+			if p := c.partition(topic, 0); p.Leader != other {
+				return fmt.Errorf("leader %d, want %d", p.Leader, other)
+			}
+			return nil
+		})
+		c.start(c.indexOf(lastISR))
+		c.waitBrokers(3)
+		c.waitFullISR(topic, 20*time.Second)
+	}
+}

@@ -10,7 +10,11 @@
 // storage lives in the storage sub-package (file segments laid out as Kafka
 // does, or memory). Handlers read the cluster layout through the
 // ClusterView interface; the default Cluster is a single broker that leads
-// every partition, and WithCluster plugs a controller-fed one in.
+// every partition, and WithCluster plugs a controller-fed one in. With
+// WithMetaStore (or zookeeper.connect) the broker joins a multi-broker
+// cluster whose metadata lives in Apache Kafka's ZooKeeper-mode layout
+// (zkcluster.go): the brokers elect a controller (controller.go), replicate
+// from their leaders and keep the ISR and high watermark (replica.go).
 //
 // Files:
 //   - wire.go, conn.go, request.go: frames, headers, the per-connection
@@ -21,13 +25,27 @@
 //   - groups.go, offsets_topic.go: group coordinator and its persistence.
 //   - config.go, topicconfig.go, configs.go: broker and topic configuration.
 //   - logstore.go, metrics.go, broker.go: storage managers, metrics, lifecycle.
+//   - zkcluster.go, cluster_config.go: the metastore-backed Cluster (broker
+//     registration, watched metadata cache, topic admin writes, the leader's
+//     ISR writes); controller.go: election results, leader election, ISR
+//     cleanup, topic deletion, reassignment, preferred and automatic leader
+//     balance; replica.go, replica_groups.go: follower fetchers, the
+//     leader's follower state, HW, ISR changes, acks=all, group takeover.
+//
+// Brokers learn leadership changes from their own watches on the partition
+// state znodes (what Kafka's LeaderAndIsr/UpdateMetadata carry, read from
+// the same source), so there are no controller-to-broker requests.
 //
 // Ownership of mutable state (no lock is shared by all partitions):
 //   - conn.mu: a connection's pending responses; only its writer goroutine
 //     writes to the socket.
 //   - partitions.mu: the map of hosted replicas; partition.mu: one
 //     partition's produce path and producer state (the log has its own lock).
-//   - localCluster.mu: topic layouts and configs.
+//   - localCluster.mu: topic layouts and configs; zkCluster.mu: the
+//     metadata cache (written by its watcher goroutine only).
+//   - partition.mu also guards partition.rep (role, ISR, followers); the
+//     controller's state belongs to its one goroutine; replication.mu guards
+//     the fetcher map, fetcher.mu its partitions (never taken before p.mu).
 //   - groupCoordinator.mu: the map of groups; group.mu: one group's members,
 //     state and offsets (taken after groupCoordinator.mu, never before).
 package broker

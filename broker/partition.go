@@ -224,18 +224,6 @@ func (p *partition) epoch() int32 {
 // kafkaCode maps storage errors to Kafka error codes.
 func kafkaCode(err error) int16 { return storage.KafkaErrorCode(err) }
 
-// appendInternal appends a batch the broker built itself (group state) and
-// returns a Kafka error code.
-func (p *partition) appendInternal(batch []byte) int16 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.log.Append(batch, p.leaderEpoch); err != nil {
-		return kafkaCode(err)
-	}
-	p.maybeAdvanceHWLocked()
-	return 0
-}
-
 // Producer-state rebuild bounds: the tail of the log scanned at open.
 const (
 	producerScanRecords = 100_000

@@ -161,13 +161,6 @@ func (p *partition) maybeAdvanceHWLocked() bool {
 	return false
 }
 
-// advanceHW is maybeAdvanceHWLocked for callers without the lock.
-func (p *partition) advanceHW() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.maybeAdvanceHWLocked()
-}
-
 // followerFetched records a follower's fetch at offset. It returns whether
 // the HW moved and whether the ISR should be reconsidered.
 func (p *partition) followerFetched(replica int32, offset int64, now time.Time) (hwMoved, isrCheck bool) {

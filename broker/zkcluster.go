@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -859,8 +858,6 @@ func (zc *zkCluster) alterISR(ctx context.Context, topic string, partition, lead
 var errStaleLeader = errors.New("no longer the leader")
 
 var cryptoRead = crand.Read
-
-func itoa32(n int32) string { return strconv.Itoa(int(n)) }
 
 // ---- clusterAdmin (ElectLeaders, reassignments) ----
 
