@@ -48,7 +48,8 @@ func newAPIEnv(t *testing.T, opts ...func(*Options)) *apiEnv {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Options{Store: st, Logger: quietLogger(), Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
+	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
+		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {
 		t.Fatal(err)
 	}

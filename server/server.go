@@ -95,6 +95,7 @@ func New(opts Options) *Server {
 	s.registerOps(api)
 	s.registerEvents(api)
 	s.registerAlerts(api)
+	s.registerRuntime(api)
 
 	api.POST("/auth/login", s.login)
 	api.POST("/auth/logout", s.logout)

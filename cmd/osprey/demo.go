@@ -32,9 +32,11 @@ func startDemoTraffic(ctx context.Context, bootstrap []string, log *slog.Logger)
 		return nil, fmt.Errorf("demo traffic: %w", err)
 	}
 	adm := kadm.NewClient(admCl)
+	// Replicated like a production topic when the cluster has the brokers for it.
+	rf := int16(min(3, len(bootstrap)))
 	for t, n := range demoTopics {
 		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := adm.CreateTopic(cctx, n, 1, nil, t)
+		_, err := adm.CreateTopic(cctx, n, rf, map[string]*string{"min.insync.replicas": kadm.StringPtr("1")}, t)
 		ccancel()
 		if err != nil && !isTopicExists(err) {
 			log.Warn("demo traffic: creating topic", "topic", t, "err", err)

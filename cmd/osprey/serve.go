@@ -102,28 +102,22 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 			Hour: cfg.Retention.Metrics.D(), Audit: cfg.Retention.Audit.D(),
 		},
 		RetentionInterval: cfg.Retention.Interval.D(),
+		DataDir:           cfg.DataDir,
 	})
 	for _, cl := range cfg.Clusters {
 		if err := svc.AddCluster(ctx, service.ClusterSpec{Name: cl.Name, Source: "config", Admin: adminConfig(cl, cfg.Collector)}); err != nil {
 			return err
 		}
 	}
+	// From here on, Stop tears down whatever was started, including supervised clusters.
+	defer svc.Stop()
 	if cfg.Embedded.Enabled {
-		emb, err := startEmbedded(ctx, cfg, log)
+		bootstrap, err := svc.StartEmbedded(ctx, cfg.Embedded.Name, cfg.Embedded.Brokers, cfg.Collector.RequestTimeout.D())
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := emb.Close(); err != nil {
-				log.Warn("stopping the embedded cluster", "err", err)
-			}
-		}()
-		if err := svc.AddCluster(ctx, service.ClusterSpec{Name: cfg.Embedded.Name, Source: "embedded",
-			Admin: admin.Config{Name: cfg.Embedded.Name, Bootstrap: emb.Bootstrap(), Timeout: cfg.Collector.RequestTimeout.D()}}); err != nil {
-			return err
-		}
 		if cfg.Embedded.DemoTraffic {
-			demo, err := startDemoTraffic(ctx, emb.Bootstrap(), log)
+			demo, err := startDemoTraffic(ctx, bootstrap, log)
 			if err != nil {
 				log.Warn("demo traffic not started", "err", err)
 			} else {
@@ -131,6 +125,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 			}
 		}
 	}
+	svc.RestoreRuntimeClusters(ctx)
 	generated, err := svc.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
 		return err
@@ -142,7 +137,6 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
-	defer svc.Stop()
 	if err := ev.Start(ctx); err != nil {
 		return err
 	}

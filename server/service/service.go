@@ -33,6 +33,10 @@ type Options struct {
 	Now func() time.Time
 	// Watch, when set, is called for each cluster added (alerting).
 	Watch Watcher
+	// DataDir holds the runtime clusters' data (<DataDir>/runtime/<name>) and the embedded cluster's.
+	DataDir string
+	// Binary is the osprey executable that child-process brokers run (default: this executable).
+	Binary string
 	// GroupStatus, when set, gives a group's Burrow-style window status (from the alert evaluator).
 	GroupStatus func(cluster, group string) (alert.GroupStatus, bool)
 }
@@ -73,6 +77,7 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	configs configCache
+	runtime runtimeSet
 
 	// adminTokenHash is the SHA-256 (hex) of the admin token; set once at start by SetupAdminToken.
 	adminTokenHash atomic.Value
@@ -226,6 +231,8 @@ func (s *Service) Stop() {
 			s.log.Warn("closing cluster client", "cluster", c.spec.Name, "err", err)
 		}
 	}
+	// Supervised clusters stop last: nothing polls them any more.
+	s.stopRuntime()
 }
 
 func (s *Service) retentionLoop(ctx context.Context) {

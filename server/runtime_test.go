@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+func TestRuntimeClusters(t *testing.T) {
+	e := newAPIEnv(t)
+
+	if code, _ := e.call("POST", "/api/v1/runtime/clusters", "", map[string]any{"name": "rt", "brokers": 3}); code != 401 {
+		t.Fatalf("create without token = %d", code)
+	}
+	for _, bad := range []map[string]any{
+		{"name": "bad name", "brokers": 3},
+		{"name": "rt", "brokers": 12},
+		{"name": "rt", "metadataStore": "etcd"},
+		{"name": "rt", "metadataStore": "zookeeper"},
+		{"name": "rt", "metadataStore": "local", "zookeeper": "zk:2181"},
+		{"name": "fake", "brokers": 1},
+	} {
+		if code, body := e.call("POST", "/api/v1/runtime/clusters", testToken, bad); code != 400 && code != 409 {
+			t.Errorf("create %v = %d %v, want 400/409", bad, code, body)
+		}
+	}
+
+	code, body := e.call("POST", "/api/v1/runtime/clusters", testToken, map[string]any{"name": "rt", "brokers": 3})
+	if code != 201 || len(body["brokers"].([]any)) != 3 {
+		t.Fatalf("create = %d %v", code, body)
+	}
+	t.Cleanup(func() { _ = e.svc.DeleteRuntimeCluster(context.Background(), service.Caller{}, "rt") })
+	// It is monitored like any cluster: the snapshot shows three brokers up and a controller.
+	var controller float64 = -1
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
+			t.Fatal(err)
+		}
+		_, c := e.call("GET", "/api/v1/clusters/rt", "", nil)
+		if c["brokersUp"] == float64(3) && c["controller"] != nil {
+			controller = c["controller"].(float64)
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if controller < 0 {
+		t.Fatal("runtime cluster never showed 3 brokers and a controller")
+	}
+	if code, body = e.call("GET", "/api/v1/runtime/clusters", "", nil); code != 200 || body["total"] != float64(1) {
+		t.Fatalf("list = %d %v", code, body)
+	}
+
+	// Kill the controller: another broker takes over, and the console sees it.
+	kill := fmt.Sprintf("/api/v1/runtime/clusters/rt/brokers/%d/kill", int(controller))
+	if code, _ := e.call("POST", kill, "", nil); code != 401 {
+		t.Fatalf("kill without token = %d", code)
+	}
+	code, body = e.call("POST", kill, testToken, nil)
+	if code != 200 {
+		t.Fatalf("kill = %d %v", code, body)
+	}
+	for _, b := range body["brokers"].([]any) {
+		bm := b.(map[string]any)
+		if bm["id"] == controller && bm["state"] != "killed" {
+			t.Fatalf("killed broker state = %v", bm)
+		}
+	}
+	moved := false
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !moved {
+		if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
+			t.Fatal(err)
+		}
+		_, c := e.call("GET", "/api/v1/clusters/rt", "", nil)
+		moved = c["controller"] != nil && c["controller"] != controller && c["brokersUp"] == float64(2)
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !moved {
+		t.Fatal("the controller did not move after its broker was killed")
+	}
+	if code, body := e.call("POST", fmt.Sprintf("/api/v1/runtime/clusters/rt/brokers/%d/start", int(controller)), testToken, nil); code != 200 {
+		t.Fatalf("start = %d %v", code, body)
+	}
+	if code, _ := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/7/stop", testToken, nil); code != 404 {
+		t.Fatalf("unknown broker = %d", code)
+	}
+	if code, _ := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/1/dance", testToken, nil); code != 400 {
+		t.Fatalf("unknown action = %d", code)
+	}
+	if code, _ := e.call("DELETE", "/api/v1/runtime/clusters/rt", testToken, nil); code != 204 {
+		t.Fatalf("delete = %d", code)
+	}
+	if code, _ := e.call("GET", "/api/v1/clusters/rt", "", nil); code != 404 {
+		t.Fatalf("deleted runtime cluster still monitored: %d", code)
+	}
+	if code, _ := e.call("DELETE", "/api/v1/runtime/clusters/rt", testToken, nil); code != 404 {
+		t.Fatalf("second delete = %d", code)
+	}
+}

@@ -1,0 +1,370 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/broker/supervisor"
+	"github.com/osprey-kafka/osprey/config"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// Runtime clusters are Kafka-compatible clusters the console stands up with its own broker runtime.
+// Each is a supervisor.Cluster registered as a monitored cluster (source "runtime"); the embedded
+// cluster is one too (source "embedded"), which the API shows but never deletes.
+
+// runtimeCluster is one supervised cluster.
+type runtimeCluster struct {
+	name     string
+	source   string // runtime or embedded
+	store    string // local or zookeeper
+	zk       string
+	sup      *supervisor.Cluster
+	recordID int64 // store row; 0 for the embedded cluster
+}
+
+// runtimeSet holds the supervised clusters. mu guards clusters; a cluster's supervisor does its own
+// locking, so broker actions run without mu.
+type runtimeSet struct {
+	mu       sync.Mutex
+	clusters map[string]*runtimeCluster
+}
+
+// RuntimeRequest is the body of POST /runtime/clusters.
+type RuntimeRequest struct {
+	Name    string `json:"name"`
+	Brokers int    `json:"brokers"`
+	// MetadataStore is "local" (brokers in this process, in-process metadata) or "zookeeper" (brokers
+	// as child processes on a ZooKeeper ensemble).
+	MetadataStore string `json:"metadataStore"`
+	// ZooKeeper is the connect string, host:port[,host:port][/chroot], for "zookeeper".
+	ZooKeeper string `json:"zookeeper"`
+}
+
+// RuntimeBroker is one broker of a runtime cluster.
+type RuntimeBroker struct {
+	ID         int32     `json:"id"`
+	State      string    `json:"state"`
+	Addr       string    `json:"addr"`
+	PID        int       `json:"pid,omitempty"`
+	Controller bool      `json:"controller"`
+	Since      time.Time `json:"since"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// RuntimeView is a runtime cluster as the API shows it.
+type RuntimeView struct {
+	Name          string          `json:"name"`
+	Source        string          `json:"source"`
+	MetadataStore string          `json:"metadataStore"`
+	ZooKeeper     string          `json:"zookeeper,omitempty"`
+	Bootstrap     string          `json:"bootstrapServers"`
+	Brokers       []RuntimeBroker `json:"brokers"`
+}
+
+func (s *Service) runtimeDir(name string) string {
+	return filepath.Join(s.opts.DataDir, "runtime", name)
+}
+
+// StartEmbedded stands up the console's embedded cluster: brokers in this process on the in-process
+// metadata store, logs under <dataDir>/embedded, registered as a monitored cluster.
+func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, callTimeout time.Duration) (bootstrap []string, err error) {
+	sup, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: supervisor.InProcess,
+		DataDir: filepath.Join(s.opts.DataDir, "embedded"), Logger: s.opts.Logger.With("cluster", name),
+		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0"}})
+	if err != nil {
+		return nil, fmt.Errorf("embedded cluster: %w", err)
+	}
+	if err := sup.Start(ctx); err != nil {
+		_ = sup.Close()
+		return nil, fmt.Errorf("starting the embedded cluster: %w", err)
+	}
+	rc := &runtimeCluster{name: name, source: "embedded", store: "local", sup: sup}
+	if err := s.registerRuntime(ctx, rc, callTimeout); err != nil {
+		_ = sup.Close()
+		return nil, err
+	}
+	return strings.Split(sup.BootstrapServers(), ","), nil
+}
+
+func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callTimeout time.Duration) error {
+	spec := ClusterSpec{Name: rc.name, Source: rc.source, Admin: admin.Config{Name: rc.name,
+		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}}
+	if rc.store == "zookeeper" {
+		spec.Admin.ZooKeeper = rc.zk
+	}
+	if err := s.AddCluster(ctx, spec); err != nil {
+		return err
+	}
+	s.runtime.mu.Lock()
+	if s.runtime.clusters == nil {
+		s.runtime.clusters = map[string]*runtimeCluster{}
+	}
+	s.runtime.clusters[rc.name] = rc
+	s.runtime.mu.Unlock()
+	return nil
+}
+
+// CreateRuntimeCluster stands up a new cluster and starts monitoring it.
+func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req RuntimeRequest) (RuntimeView, error) {
+	if err := config.ValidName(req.Name); err != nil {
+		return RuntimeView{}, badRequest("invalid_name", "cluster name %v", err)
+	}
+	if len(req.Name) > config.MaxClusterName {
+		return RuntimeView{}, badRequest("invalid_name", "cluster names are at most %d characters", config.MaxClusterName)
+	}
+	if req.Brokers == 0 {
+		req.Brokers = 3
+	}
+	if req.Brokers < 1 || req.Brokers > 9 {
+		return RuntimeView{}, badRequest("invalid_brokers", "brokers must be between 1 and 9, got %d", req.Brokers)
+	}
+	mode := supervisor.InProcess
+	switch req.MetadataStore {
+	case "", "local":
+		req.MetadataStore = "local"
+		if req.ZooKeeper != "" {
+			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper is only used with metadataStore \"zookeeper\"")
+		}
+	case "zookeeper":
+		probe := config.Default()
+		probe.Embedded.Enabled = false
+		probe.Clusters = []config.Cluster{{Name: "x", BootstrapServers: []string{"h:1"}, ZooKeeper: req.ZooKeeper}}
+		if req.ZooKeeper == "" {
+			return RuntimeView{}, badRequest("invalid_zookeeper", "metadataStore \"zookeeper\" needs a zookeeper connect string, host:port[/chroot]")
+		}
+		if err := probe.Validate(); err != nil {
+			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper %q is not a connect string host:port[,host:port][/chroot]", req.ZooKeeper)
+		}
+		mode = supervisor.ChildProcess
+	default:
+		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local or zookeeper, got %q", req.MetadataStore)
+	}
+	if _, err := s.get(req.Name); err == nil {
+		return RuntimeView{}, conflict("cluster_exists", "a cluster named %q already exists", req.Name)
+	}
+	if s.opts.Store == nil {
+		return RuntimeView{}, errors.New("no database to record the cluster in")
+	}
+	var view RuntimeView
+	err := s.Audited(ctx, who, "runtime.create", req.Name, req.Name, req, func() error {
+		dir := s.runtimeDir(req.Name)
+		rec := &store.RuntimeCluster{Name: req.Name, Brokers: req.Brokers, MetadataStore: req.MetadataStore,
+			ZooKeeper: req.ZooKeeper, DataDir: dir, State: "starting"}
+		if err := s.opts.Store.CreateRuntimeCluster(ctx, rec); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return conflict("cluster_exists", "a runtime cluster named %q already exists", req.Name)
+			}
+			return err
+		}
+		rc, err := s.startRuntime(ctx, rec, mode)
+		if err != nil {
+			_ = s.opts.Store.DeleteRuntimeCluster(context.WithoutCancel(ctx), rec.ID)
+			_ = os.RemoveAll(dir)
+			return &UserError{Status: http.StatusInternalServerError, Code: "start_failed", Message: "the cluster did not start: " + err.Error(), Cause: err}
+		}
+		view = s.runtimeView(rc)
+		return nil
+	})
+	return view, err
+}
+
+func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, mode supervisor.Mode) (*runtimeCluster, error) {
+	sup, err := supervisor.New(supervisor.Options{Brokers: rec.Brokers, Mode: mode, ZooKeeper: rec.ZooKeeper,
+		DataDir: rec.DataDir, Binary: s.opts.Binary, Logger: s.opts.Logger.With("cluster", rec.Name)})
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := sup.Start(sctx); err != nil {
+		_ = sup.Close()
+		return nil, err
+	}
+	rc := &runtimeCluster{name: rec.Name, source: "runtime", store: rec.MetadataStore, zk: rec.ZooKeeper, sup: sup, recordID: rec.ID}
+	if err := s.registerRuntime(ctx, rc, 0); err != nil {
+		_ = sup.Close()
+		return nil, err
+	}
+	rec.State = "running"
+	if err := s.opts.Store.UpdateRuntimeCluster(ctx, rec); err != nil {
+		s.log.Warn("recording runtime cluster state", "cluster", rec.Name, "err", err)
+	}
+	return rc, nil
+}
+
+// RestoreRuntimeClusters starts again the runtime clusters recorded in the database (the console was
+// restarted); one that fails is logged and skipped.
+func (s *Service) RestoreRuntimeClusters(ctx context.Context) {
+	if s.opts.Store == nil {
+		return
+	}
+	recs, err := s.opts.Store.RuntimeClusters(ctx)
+	if err != nil {
+		s.log.Warn("reading runtime clusters", "err", err)
+		return
+	}
+	for i := range recs {
+		rec := &recs[i]
+		mode := supervisor.InProcess
+		if rec.MetadataStore == "zookeeper" {
+			mode = supervisor.ChildProcess
+		}
+		if _, err := s.startRuntime(ctx, rec, mode); err != nil {
+			s.log.Warn("runtime cluster not restarted", "cluster", rec.Name, "err", err)
+		}
+	}
+}
+
+func (s *Service) runtimeCluster(name string) (*runtimeCluster, error) {
+	s.runtime.mu.Lock()
+	defer s.runtime.mu.Unlock()
+	rc, ok := s.runtime.clusters[name]
+	if !ok {
+		return nil, notFound("runtime_cluster_not_found", "no runtime cluster named %q", name)
+	}
+	return rc, nil
+}
+
+// RuntimeClusters lists the supervised clusters by name.
+func (s *Service) RuntimeClusters() []RuntimeView {
+	s.runtime.mu.Lock()
+	list := make([]*runtimeCluster, 0, len(s.runtime.clusters))
+	for _, rc := range s.runtime.clusters {
+		list = append(list, rc)
+	}
+	s.runtime.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	out := make([]RuntimeView, 0, len(list))
+	for _, rc := range list {
+		out = append(out, s.runtimeView(rc))
+	}
+	return out
+}
+
+// RuntimeCluster returns one supervised cluster.
+func (s *Service) RuntimeCluster(name string) (RuntimeView, error) {
+	rc, err := s.runtimeCluster(name)
+	if err != nil {
+		return RuntimeView{}, err
+	}
+	return s.runtimeView(rc), nil
+}
+
+func (s *Service) runtimeView(rc *runtimeCluster) RuntimeView {
+	v := RuntimeView{Name: rc.name, Source: rc.source, MetadataStore: rc.store, ZooKeeper: rc.zk,
+		Bootstrap: rc.sup.BootstrapServers(), Brokers: []RuntimeBroker{}}
+	controller := int32(-1)
+	if snap, err := s.Snapshot(rc.name); err == nil && snap != nil {
+		controller = snap.Cluster.Controller
+	}
+	for _, b := range rc.sup.Status() {
+		v.Brokers = append(v.Brokers, RuntimeBroker{ID: b.ID, State: string(b.State), Addr: b.Addr, PID: b.PID,
+			Controller: b.ID == controller && b.State == supervisor.StateRunning, Since: b.Since, Error: b.Error})
+	}
+	return v
+}
+
+// BrokerAction starts, stops (gracefully), kills or restarts one broker of a runtime cluster, then
+// re-polls the cluster so the next view shows the effect.
+func (s *Service) BrokerAction(ctx context.Context, who Caller, name string, id int32, action string) (RuntimeView, error) {
+	rc, err := s.runtimeCluster(name)
+	if err != nil {
+		return RuntimeView{}, err
+	}
+	known := false
+	for _, b := range rc.sup.Status() {
+		known = known || b.ID == id
+	}
+	if !known {
+		return RuntimeView{}, notFound("broker_not_found", "cluster %s has no broker %d", name, id)
+	}
+	var do func(context.Context) error
+	switch action {
+	case "start":
+		do = func(ctx context.Context) error { return rc.sup.StartBroker(ctx, id) }
+	case "stop":
+		do = func(ctx context.Context) error { return rc.sup.StopBroker(ctx, id) }
+	case "kill":
+		do = func(context.Context) error { return rc.sup.KillBroker(id) }
+	case "restart":
+		do = func(ctx context.Context) error { return rc.sup.RestartBroker(ctx, id) }
+	default:
+		return RuntimeView{}, badRequest("invalid_action", "action must be start, stop, kill or restart, got %q", action)
+	}
+	err = s.Audited(ctx, who, "runtime.broker."+action, name, fmt.Sprintf("broker %d", id), nil, func() error {
+		actx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := do(actx); err != nil {
+			return conflict("broker_action_failed", "%s broker %d: %v", action, id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return RuntimeView{}, err
+	}
+	if c, err := s.get(name); err == nil {
+		s.repoll(ctx, c)
+	}
+	return s.runtimeView(rc), nil
+}
+
+// DeleteRuntimeCluster stops a runtime cluster, forgets it and removes its data. The embedded
+// cluster cannot be deleted (turn it off with embedded.enabled: false).
+func (s *Service) DeleteRuntimeCluster(ctx context.Context, who Caller, name string) error {
+	rc, err := s.runtimeCluster(name)
+	if err != nil {
+		return err
+	}
+	if rc.source == "embedded" {
+		return &UserError{Status: http.StatusForbidden, Code: "embedded_cluster", Message: "the embedded cluster cannot be deleted; set embedded.enabled: false to run without it"}
+	}
+	return s.Audited(ctx, who, "runtime.delete", name, name, nil, func() error {
+		s.runtime.mu.Lock()
+		delete(s.runtime.clusters, name)
+		s.runtime.mu.Unlock()
+		if err := s.RemoveCluster(name); err != nil && !errors.Is(err, ErrUnknownCluster) {
+			s.log.Warn("removing runtime cluster from monitoring", "cluster", name, "err", err)
+		}
+		if err := rc.sup.Close(); err != nil {
+			s.log.Warn("stopping runtime cluster", "cluster", name, "err", err)
+		}
+		if rc.recordID != 0 {
+			if err := s.opts.Store.DeleteRuntimeCluster(ctx, rc.recordID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return os.RemoveAll(s.runtimeDir(name))
+	})
+}
+
+// stopRuntime stops every supervised cluster (console shutdown); they start again with the console.
+func (s *Service) stopRuntime() {
+	s.runtime.mu.Lock()
+	list := make([]*runtimeCluster, 0, len(s.runtime.clusters))
+	for _, rc := range s.runtime.clusters {
+		list = append(list, rc)
+	}
+	s.runtime.clusters = nil
+	s.runtime.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, rc := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rc.sup.Close(); err != nil {
+				s.log.Warn("stopping runtime cluster", "cluster", rc.name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
