@@ -118,3 +118,60 @@ func TestOspreyKilledBrokerDegradesPartitions(t *testing.T) {
 		t.Fatalf("totals = %+v", after.Totals)
 	}
 }
+
+// TestOspreySkewAfterReassignment moves replicas of a topic onto one broker and checks CMAK's figures:
+// 3 of 4 single-replica partitions on broker 1 and one on broker 2 of a 3-broker cluster give spread
+// 66.67 %, broker skew 50 % and leader skew 50 %.
+func TestOspreySkewAfterReassignment(t *testing.T) {
+	sup := startOspreyCluster(t, 3)
+	ctx := testCtx(t)
+	ac, err := admin.New(admin.Config{Name: "osprey", Bootstrap: splitAddrs(sup.BootstrapServers()), Timeout: 5 * time.Second}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ac.Close() })
+	if res, err := ac.CreateTopics(ctx, admin.TopicSpec{Name: "skewed", Partitions: 4, ReplicationFactor: 1}); err != nil || res["skewed"] != nil {
+		t.Fatalf("create: %v %v", err, res)
+	}
+	target := map[int32][]int32{0: {1}, 1: {1}, 2: {1}, 3: {2}}
+	var moves []admin.Reassignment
+	for p, r := range target {
+		moves = append(moves, admin.Reassignment{Topic: "skewed", Partition: p, Replicas: r})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		perr, err := ac.AlterPartitionReassignments(ctx, moves)
+		if err == nil && !slices.ContainsFunc(perr, func(e admin.PartitionError) bool { return e.Err != nil }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reassign: %v %v", err, perr)
+		}
+		time.Sleep(200 * time.Millisecond) // the topic's partitions may still be coming up
+	}
+	col, err := New(Config{}, ac, nil, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp *Topic
+	deadline = time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		snap := col.PollNow(ctx)
+		tp, _ = snap.Topic("skewed")
+		done := tp != nil && len(tp.Partitions) == 4
+		for _, p := range tp.Partitions {
+			done = done && slices.Equal(p.Replicas, target[p.Partition]) && p.Leader == target[p.Partition][0]
+		}
+		if done {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if tp == nil {
+		t.Fatal("topic missing from the snapshot")
+	}
+	round := func(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+	if round(tp.BrokerSpread) != 66.67 || tp.BrokerSkew != 50 || tp.LeaderSkew != 50 {
+		t.Fatalf("spread %.2f skew %.2f leader skew %.2f; partitions %+v", tp.BrokerSpread, tp.BrokerSkew, tp.LeaderSkew, tp.Partitions)
+	}
+}
