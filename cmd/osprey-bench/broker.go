@@ -251,6 +251,28 @@ func brokerRound(ctx context.Context, o *options, name string, round int, total1
 	return r
 }
 
+// cpuPerGBOf is the process CPU-seconds per GB of a figure, NaN when the run failed.
+func cpuPerGBOf(r *brokerRuns, pick func(*brokerRuns) produceResult) float64 {
+	if r.err != nil {
+		return math.NaN()
+	}
+	return cpuPerGB(pick(r))
+}
+
+// cpuVerdict says what the CPU cost per GB means for a throughput gap: on a
+// shared machine it is the figure other processes cannot distort much.
+func cpuVerdict(osp, kf float64) string {
+	switch {
+	case math.IsNaN(osp) || math.IsNaN(kf):
+		return ""
+	case osp > 1.15*kf:
+		return ": Osprey's path costs more CPU per byte, so with client and broker sharing the cores it moves less"
+	case kf > 1.15*osp:
+		return ": Osprey costs less CPU per byte, so the gap comes from how much CPU each run got (other processes) or from waiting, not from Osprey's work"
+	}
+	return ": about the same CPU per byte, so the gap comes from how much CPU each run got (other processes) or from waiting"
+}
+
 // medianRuns keeps, for each figure, the round with the median rate (its meter comes with it).
 func medianRuns(rounds []*brokerRuns) *brokerRuns {
 	for _, r := range rounds {
@@ -331,12 +353,16 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 		ov, kv := rate(osp, c.pick), rate(kf, c.pick)
 		st := atLeast(ov, kv)
 		why := errWhy()
+		oc, kc := cpuPerGBOf(osp, c.pick), cpuPerGBOf(kf, c.pick)
 		if st == statusMissed {
-			why = fmt.Sprintf("Osprey %s vs kfake %s. During Osprey's run %s. During kfake's run %s",
-				mbps(ov), mbps(kv), diag(osp, c.pick), diag(kf, c.pick))
+			why = fmt.Sprintf("Osprey %s vs kfake %s. The process (producer and broker) spent %.1f CPU-seconds per GB "+
+				"with Osprey and %.1f with kfake%s. During Osprey's run %s. During kfake's run %s",
+				mbps(ov), mbps(kv), oc, kc, cpuVerdict(oc, kc), diag(osp, c.pick), diag(kf, c.pick))
 		}
 		rep.add(row{Section: "broker", Name: "produce " + c.label + " records, Osprey vs kfake", Value: mbps(ov),
 			Reference: "kfake " + mbps(kv), Ratio: ratio(ov, kv), Target: "≥ 1.00 × kfake", Status: st, Why: why})
+		rep.add(row{Section: "broker", Name: "produce " + c.label + " records, CPU-s per GB (client + broker)", Value: fmt.Sprintf("%.1f s", oc),
+			Reference: fmt.Sprintf("kfake %.1f s", kc), Ratio: ratio(oc, kc), Target: "diagnostic (lower is better)", Status: statusNoTarget})
 		if c.label == "1 KiB" {
 			lim.rf1Osp = ov
 			st := atLeast(ov, 0.8*lim.diskSeq)

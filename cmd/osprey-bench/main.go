@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -74,6 +75,7 @@ func run() int {
 	flag.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "where to write the report (empty: do not write)")
 	flag.StringVar(&o.dir, "dir", "", "scratch directory for broker logs and the file tests (default: a new temp dir)")
 	flag.StringVar(&o.command, "command", "", "command line recorded in the report (default: this program's)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (to see where a missed figure's time goes)")
 	flag.StringVar(&o.mysqlDSN, "mysql-dsn", os.Getenv("OSPREY_TEST_MYSQL_DSN"), "MariaDB DSN without a database (default $OSPREY_TEST_MYSQL_DSN)")
 	flag.Parse()
 	o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -103,6 +105,20 @@ func run() int {
 	} else if err := os.MkdirAll(o.dir, 0o750); err != nil {
 		fmt.Fprintf(os.Stderr, "creating scratch dir: %v\n", err)
 		return 1
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "creating the CPU profile: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "starting the CPU profile: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

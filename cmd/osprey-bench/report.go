@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -239,13 +240,17 @@ type meter struct {
 	wall0  time.Time
 	cpu0   time.Duration
 	stat0  cpuStat
+	procs0 map[int]procCPUSample
+	top    string // the other processes that used the most CPU during the run
 	wall   time.Duration
 	cpu    time.Duration
 	busy   float64 // machine-wide busy core-seconds over the run
 	iowait float64 // machine-wide iowait core-seconds
 }
 
-func startMeter() *meter { return &meter{wall0: time.Now(), cpu0: cpuTime(), stat0: readCPUStat()} }
+func startMeter() *meter {
+	return &meter{wall0: time.Now(), cpu0: cpuTime(), stat0: readCPUStat(), procs0: readProcs()}
+}
 
 func (m *meter) stop() *meter {
 	m.wall = time.Since(m.wall0)
@@ -253,6 +258,8 @@ func (m *meter) stop() *meter {
 	s := readCPUStat()
 	m.busy = s.busy - m.stat0.busy
 	m.iowait = s.iowait - m.stat0.iowait
+	m.top = topOthers(m.procs0, readProcs(), m.wall)
+	m.procs0 = nil
 	return m
 }
 
@@ -276,13 +283,17 @@ func (m *meter) cpuSummary() string {
 	if m == nil || m.wall <= 0 {
 		return "no CPU figures"
 	}
-	return fmt.Sprintf("this process kept %.1f cores busy and other processes %.1f, of %d (iowait %.1f)",
-		m.cores(), m.others(), runtime.NumCPU(), m.iowait/m.wall.Seconds())
+	top := ""
+	if m.top != "" && m.others() >= 0.2 {
+		top = " (mostly " + m.top + ")"
+	}
+	return fmt.Sprintf("this process kept %.1f cores busy and other processes %.1f%s, of %d (iowait %.1f)",
+		m.cores(), m.others(), top, runtime.NumCPU(), m.iowait/m.wall.Seconds())
 }
 
 // saturated reports whether the machine's cores were (nearly) all busy.
 func (m *meter) saturated() bool {
-	return m != nil && m.wall > 0 && m.busy/m.wall.Seconds() >= 0.85*float64(runtime.NumCPU())
+	return m != nil && m.wall > 0 && m.busy/m.wall.Seconds() >= 0.75*float64(runtime.NumCPU())
 }
 
 // cpuStat is the machine-wide CPU time from /proc/stat, in core-seconds.
@@ -379,4 +390,73 @@ func loadAvg() string {
 		return "?"
 	}
 	return f[0]
+}
+
+// procCPUSample is one process's name and CPU seconds so far.
+type procCPUSample struct {
+	comm string
+	cpu  float64
+}
+
+// readProcs samples every process's CPU time from /proc/<pid>/stat.
+func readProcs() map[int]procCPUSample {
+	out := map[int]procCPUSample{}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	self := os.Getpid()
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		open, close := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+		if open < 0 || close < open {
+			continue
+		}
+		f := strings.Fields(string(b[close+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		out[pid] = procCPUSample{comm: string(b[open+1 : close]), cpu: (ut + st) / 100}
+	}
+	return out
+}
+
+// topOthers names the three other processes (by command) that used the most
+// CPU between two samples, with the cores each kept busy.
+func topOthers(before, after map[int]procCPUSample, wall time.Duration) string {
+	if wall <= 0 {
+		return ""
+	}
+	byComm := map[string]float64{}
+	for pid, a := range after {
+		d := a.cpu - before[pid].cpu // a process started during the run counts from 0
+		if d > 0 {
+			byComm[a.comm] += d
+		}
+	}
+	type use struct {
+		comm  string
+		cores float64
+	}
+	var us []use
+	for c, d := range byComm {
+		if cores := d / wall.Seconds(); cores >= 0.05 {
+			us = append(us, use{c, cores})
+		}
+	}
+	sort.Slice(us, func(i, j int) bool { return us[i].cores > us[j].cores })
+	parts := make([]string, 0, 3)
+	for i := 0; i < len(us) && i < 3; i++ {
+		parts = append(parts, fmt.Sprintf("%s %.1f", us[i].comm, us[i].cores))
+	}
+	return strings.Join(parts, ", ")
 }
