@@ -18,9 +18,8 @@ import (
 // bootstrap addresses and a function that stops them all.
 type multiBrokerRuntime func(ctx context.Context, o *options, dir string, n int) (bootstrap []string, stop func(), err error)
 
-// multiBroker is nil while the broker package has no multi-broker runtime
-// (broker/supervisor); runtime_*.go sets it when one is available, and the
-// cluster rows then say "not measured" instead of inventing a figure.
+// multiBroker is set by runtime.go (broker/supervisor). Without it the
+// cluster rows say "not measured" instead of inventing a figure.
 var multiBroker multiBrokerRuntime
 
 const notReady = "not measured: multi-broker runtime not available yet"
@@ -141,8 +140,9 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 			ms(p99), rate, ms(p50), ms(percentile(lat, 0.9)), ms(percentile(lat, 0.999)), ms(lat[len(lat)-1]), lm.cpuSummary())
 	}
 	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all latency p99", Value: ms(p99), Target: "≤ 5 ms", Status: st, Why: why})
-	rep.note("3-broker cluster: three in-process Osprey brokers (`broker.New` with `broker.WithMetaStore` on one "+
-		"in-process local metadata store, the console's embedded default) with file logs; the run starts once every "+
+	rep.note("3-broker cluster: three in-process Osprey brokers stood up by the cluster supervisor "+
+		"(`supervisor.New(Options{Brokers: 3, Mode: InProcess})`: the in-process local metadata store, the console's "+
+		"embedded default) with file logs; the run starts once every "+
 		"partition has all its replicas in the ISR; topics of %d partitions with RF 1 "+
 		"and RF 3; %s of 1 KiB records (or %v) with acks=1 to RF 1 and acks=all to RF 3, otherwise the same producer "+
 		"settings as the single-broker runs (idempotence off, 5 requests in flight, franz-go default batching). Latency: %d records/s of 1 KiB for %v, linger 0, acks=all, time from Produce to its acknowledgement.",

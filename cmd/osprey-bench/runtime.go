@@ -2,68 +2,34 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/osprey-kafka/osprey/broker"
-	"github.com/osprey-kafka/osprey/broker/metastore/local"
+	"github.com/osprey-kafka/osprey/broker/supervisor"
 )
 
-func init() { multiBroker = localCluster }
+func init() { multiBroker = supervisedCluster }
 
-// localCluster stands up n in-process Osprey brokers sharing an in-process
-// metadata store (the console's embedded default), each with its own log
-// directory under dir, and waits until every broker is registered.
-func localCluster(ctx context.Context, o *options, dir string, n int) ([]string, func(), error) {
-	ms := local.NewServer()
-	brokers := make([]*broker.Broker, n)
-	stop := func() {
-		var wg sync.WaitGroup
-		for _, b := range brokers {
-			if b != nil {
-				wg.Go(func() { _ = b.Close() })
-			}
-		}
-		wg.Wait()
-		_ = ms.Close()
+// supervisedCluster stands up n in-process Osprey brokers with the cluster
+// supervisor (broker/supervisor: the in-process metadata store, the console's
+// embedded default), data under dir, and waits until every broker is registered.
+func supervisedCluster(ctx context.Context, o *options, dir string, n int) ([]string, func(), error) {
+	c, err := supervisor.New(supervisor.Options{Brokers: n, Mode: supervisor.InProcess, DataDir: dir, Logger: o.quiet})
+	if err != nil {
+		return nil, nil, fmt.Errorf("preparing %d brokers: %w", n, err)
 	}
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Go(func() {
-			cfg := broker.DefaultConfig()
-			cfg.BrokerID = int32(i + 1)
-			cfg.LogDirs = []string{filepath.Join(dir, fmt.Sprintf("broker-%d", i+1))}
-			cfg.OffsetsTopicReplicationFactor = int16(min(n, 3))
-			b, err := broker.New(cfg, broker.WithLogger(o.quiet.With("broker", i+1)), broker.WithMetaStore(ms.Connector(6*time.Second)))
-			if err != nil {
-				errs[i] = fmt.Errorf("broker %d: %w", i+1, err)
-				return
-			}
-			sctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			if err := b.Start(sctx); err != nil {
-				errs[i] = fmt.Errorf("starting broker %d: %w", i+1, err)
-				return
-			}
-			brokers[i] = b
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	stop := func() { _ = c.Close() }
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := c.Start(sctx); err != nil {
 		stop()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("starting %d brokers: %w", n, err)
 	}
-	boot := make([]string, n)
-	for i, b := range brokers {
-		boot[i] = b.Addr()
-	}
+	boot := strings.Split(c.BootstrapServers(), ",")
 	if err := waitBrokers(ctx, boot, n); err != nil {
 		stop()
 		return nil, nil, err
