@@ -438,12 +438,16 @@ export interface AlertEvent {
 export interface RuntimeBroker {
   id: number
   addr: string
+  pid?: number
+  since?: string
   state: 'running' | 'stopped' | 'killed' | 'starting' | string
   controller: boolean
 }
 
 export interface RuntimeCluster {
   name: string
+  source?: string
+  bootstrapServers?: string
   metadataStore: 'local' | 'zookeeper' | string
   zookeeper?: string
   brokers: RuntimeBroker[]
