@@ -272,6 +272,7 @@ test('a reassignment runs to completion with progress shown', async ({ page, req
   await expect(page.getByTestId('reassign-progress')).toContainText(name)
   await expect(page.getByTestId('reassign-finished')).toBeVisible({ timeout: 90_000 })
   await shot(page, testInfo, 'reassignment-done')
+  await request.delete(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${name}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
 })
 
 // The wizard's screens in the browser, with the cluster side answered by page.route: plan → execute
