@@ -285,7 +285,9 @@ func (m *meter) cpuSummary() string {
 	}
 	top := ""
 	if m.top != "" && m.others() >= 0.2 {
-		top = " (mostly " + m.top + ")"
+		// Processes that exited during the run (compilers, tests) are not in the
+		// after-sample, so these need not add up to the total.
+		top = " (the largest still running at the end: " + m.top + ")"
 	}
 	return fmt.Sprintf("this process kept %.1f cores busy and other processes %.1f%s, of %d (iowait %.1f)",
 		m.cores(), m.others(), top, runtime.NumCPU(), m.iowait/m.wall.Seconds())
