@@ -125,6 +125,7 @@ func run() int {
 	defer stop()
 
 	began := time.Now()
+	whole := startMeter()
 	rep := &report{began: began.UTC(), command: o.command, quick: o.quick, machine: describeMachine(o.dir), loadStart: loadAvg()}
 	lim := &limits{}
 	steps := map[string]func(context.Context, *options, *report, *limits){
@@ -156,6 +157,7 @@ func run() int {
 		lim.fx.close()
 	}
 	rep.took = time.Since(began)
+	rep.whole = whole.stop()
 	rep.printTable(os.Stdout)
 	if o.out != "" {
 		if err := rep.writeMarkdown(o.out); err != nil {

@@ -46,6 +46,8 @@ type report struct {
 	machine machineInfo
 	// loadStart is /proc/loadavg's 1-minute figure when the run began.
 	loadStart string
+	// whole is the CPU use over the whole run.
+	whole *meter
 	rows      []row
 	notes     []string // method notes, one per measurement, in the document
 }
@@ -108,6 +110,10 @@ func (r *report) writeMarkdown(path string) error {
 		m.cores, m.cpuModel, humanBytes(float64(m.memBytes)), m.kernel, m.goVersion, m.fs)
 	fmt.Fprintf(&b, "- Load average (1 min) at start %s, at the end %s: the machine is shared with other work, which is "+
 		"why every run also reports the cores this process and the other processes used.\n", r.loadStart, loadAvg())
+	if r.whole != nil {
+		fmt.Fprintf(&b, "- Over the whole run %s; other processes include the collector fixture (a child of this "+
+			"program) and MariaDB.\n", r.whole.cpuSummary())
+	}
 	fmt.Fprintf(&b, "- Client, broker and reference run in this one process on these cores unless said otherwise (the "+
 		"collector fixture and MariaDB are separate processes); they share the CPU, the main limit on a %d-core machine.\n\n", m.cores)
 
