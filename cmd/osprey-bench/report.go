@@ -48,8 +48,8 @@ type report struct {
 	loadStart string
 	// whole is the CPU use over the whole run.
 	whole *meter
-	rows      []row
-	notes     []string // method notes, one per measurement, in the document
+	rows  []row
+	notes []string // method notes, one per measurement, in the document
 }
 
 func (r *report) add(x row) {
