@@ -300,7 +300,7 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 	total1k := o.size(1<<30, 64<<20)
 	total100 := o.size(256<<20, 16<<20)
 	maxDur := o.dur(90*time.Second, 20*time.Second)
-	rounds := int(o.size(3, 1))
+	rounds := int(o.size(5, 1))
 	all := map[string][]*brokerRuns{}
 	for round := 1; round <= rounds && ctx.Err() == nil; round++ {
 		// Alternate which broker goes first, so a drift in the machine's load hits both.
