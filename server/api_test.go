@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -393,6 +394,23 @@ func TestGroupOffsetsResetAndDelete(t *testing.T) {
 		t.Fatalf("reset = %d %v", code, body)
 	}
 	waitGroup(func(b map[string]any) bool { return b["lag"] == float64(30) })
+	// Every poll also went to the store: the lag history has a point with all 30 records behind.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := e.call("GET", "/api/v1/clusters/fake/groups/billing/lag?step=raw", "", nil)
+		found := false
+		for _, it := range items(body) {
+			found = found || it["values"].(map[string]any)["lag"] == float64(30)
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag history never showed 30: %v", body)
+		}
+		e.poll()
+		time.Sleep(100 * time.Millisecond)
+	}
 	// Shift forward by 5 on every partition: lag 30 - 15.
 	code, body = e.call("POST", "/api/v1/clusters/fake/groups/billing/offsets", testToken, map[string]any{"strategy": "shift", "shift": 5})
 	if code != 200 {
@@ -477,5 +495,45 @@ func TestLoginRateLimited(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("12th login attempt = %d, want 429", last)
+	}
+}
+
+func TestSeriesEndpoints(t *testing.T) {
+	e := newAPIEnv(t)
+	now := time.Now().Truncate(time.Second)
+	var b store.Batch
+	for i := 0; i < 3; i++ {
+		ts := now.Add(time.Duration(i-3) * time.Minute).Unix()
+		b.Topics = append(b.Topics, store.TopicPoint{Cluster: "fake", Topic: "orders", Ts: ts, EndOffset: int64(100 * i), MsgsPerSec: 1.5})
+		b.Groups = append(b.Groups,
+			store.GroupPoint{Cluster: "fake", GroupName: "billing", Topic: "orders", Ts: ts, Lag: 10, LagMax: 10, LagSeconds: 2},
+			store.GroupPoint{Cluster: "fake", GroupName: "billing", Topic: "payments", Ts: ts, Lag: 5, LagMax: 5, LagSeconds: 7})
+		b.Brokers = append(b.Brokers, store.BrokerPoint{Cluster: "fake", BrokerID: 1, Ts: ts, Up: 1, Leaders: 2})
+		b.Clusters = append(b.Clusters, store.ClusterPoint{Cluster: "fake", Ts: ts, Brokers: 3, BrokersUp: 3, TotalLag: 15})
+	}
+	if err := e.st.WriteBatch(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	// The console's own poll at start wrote a point at "now" too; read up to a minute ago.
+	until := fmt.Sprint(now.Add(-time.Minute).Unix())
+	code, body := e.call("GET", "/api/v1/clusters/fake/topics/orders/metrics?step=raw&to="+until, "", nil)
+	if code != 200 || body["total"] != float64(3) || items(body)[2]["values"].(map[string]any)["endOffset"] != float64(200) {
+		t.Fatalf("topic metrics = %d %v", code, body)
+	}
+	code, body = e.call("GET", "/api/v1/clusters/fake/brokers/1/metrics?to="+until, "", nil)
+	if code != 200 || body["total"] != float64(3) || body["step"] != float64(0) {
+		t.Fatalf("broker metrics = %d %v", code, body)
+	}
+	code, body = e.call("GET", "/api/v1/clusters/fake/metrics/cluster?to="+until, "", nil)
+	if code != 200 || items(body)[0]["values"].(map[string]any)["lag"] != float64(15) {
+		t.Fatalf("cluster metrics = %d %v", code, body)
+	}
+	// The group exists only in the store here, not in the snapshot: the endpoint says so.
+	if code, _ := e.call("GET", "/api/v1/clusters/fake/groups/billing/lag", "", nil); code != 404 {
+		t.Fatalf("lag of a group the cluster does not have = %d", code)
+	}
+	from := now.Add(-10 * time.Minute).Format(time.RFC3339)
+	if code, body := e.call("GET", "/api/v1/clusters/fake/metrics/cluster?from="+from+"&to="+from, "", nil); code != 400 {
+		t.Fatalf("empty range = %d %v", code, body)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/osprey-kafka/osprey/server/service"
+	"github.com/osprey-kafka/osprey/store"
 )
 
 // seriesQuery reads from/to (RFC 3339 or Unix seconds; default the last hour) and step (raw, 1m, 5m,
@@ -75,17 +76,11 @@ func (s *Server) topicMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.TopicSeries(c.Request.Context(), c.Param("cluster"), c.Param("topic"), q)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]seriesPoint, 0, len(pts))
-	for _, p := range pts {
-		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
+	writeSeries(s, c, pts, step, err, func(p store.TopicPoint) seriesPoint {
+		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
 			"endOffset": float64(p.EndOffset), "startOffset": float64(p.StartOffset), "sizeBytes": float64(p.SizeBytes),
-			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}})
-	}
-	c.JSON(http.StatusOK, seriesBody(step, out))
+			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}}
+	})
 }
 
 // groupLag answers one point per time with the group's lag summed over topics (or one topic with ?topic=).
@@ -136,17 +131,11 @@ func (s *Server) brokerMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.BrokerSeries(c.Request.Context(), c.Param("cluster"), int32(id), q)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]seriesPoint, 0, len(pts))
-	for _, p := range pts {
-		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
+	writeSeries(s, c, pts, step, err, func(p store.BrokerPoint) seriesPoint {
+		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
 			"up": p.Up, "leaders": float64(p.Leaders), "replicas": float64(p.Replicas), "logDirBytes": float64(p.LogDirBytes),
-			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}})
-	}
-	c.JSON(http.StatusOK, seriesBody(step, out))
+			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}}
+	})
 }
 
 func (s *Server) clusterMetrics(c *gin.Context) {
@@ -155,16 +144,23 @@ func (s *Server) clusterMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.ClusterSeries(c.Request.Context(), c.Param("cluster"), q)
+	writeSeries(s, c, pts, step, err, func(p store.ClusterPoint) seriesPoint {
+		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
+			"brokers": float64(p.Brokers), "brokersUp": float64(p.BrokersUp), "topics": float64(p.Topics),
+			"partitions": float64(p.Partitions), "underReplicated": float64(p.UnderReplicated), "offline": float64(p.Offline),
+			"underMinIsr": float64(p.UnderMinISR), "lag": float64(p.TotalLag), "msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}}
+	})
+}
+
+// writeSeries answers a series read: the error mapped, or the points in the API's shape.
+func writeSeries[P any](s *Server, c *gin.Context, pts []P, step int, err error, point func(P) seriesPoint) {
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	out := make([]seriesPoint, 0, len(pts))
 	for _, p := range pts {
-		out = append(out, seriesPoint{Ts: p.Ts, Values: map[string]float64{
-			"brokers": float64(p.Brokers), "brokersUp": float64(p.BrokersUp), "topics": float64(p.Topics),
-			"partitions": float64(p.Partitions), "underReplicated": float64(p.UnderReplicated), "offline": float64(p.Offline),
-			"underMinIsr": float64(p.UnderMinISR), "lag": float64(p.TotalLag), "msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}})
+		out = append(out, point(p))
 	}
 	c.JSON(http.StatusOK, seriesBody(step, out))
 }

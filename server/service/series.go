@@ -35,8 +35,8 @@ func (s *Service) seriesRange(q SeriesQuery) (store.SeriesRange, error) {
 	return store.SeriesRange{From: q.From, To: q.To, Step: step}, nil
 }
 
-// TopicSeries reads a topic's history.
-func (s *Service) TopicSeries(ctx context.Context, cluster, topic string, q SeriesQuery) ([]store.TopicPoint, int, error) {
+// readSeries checks the cluster, resolves the range and reads one series.
+func readSeries[P any](s *Service, cluster string, q SeriesQuery, read func(store.SeriesRange) ([]P, error)) ([]P, int, error) {
 	if _, err := s.get(cluster); err != nil {
 		return nil, 0, err
 	}
@@ -44,45 +44,34 @@ func (s *Service) TopicSeries(ctx context.Context, cluster, topic string, q Seri
 	if err != nil {
 		return nil, 0, err
 	}
-	pts, err := s.opts.Store.TopicSeries(ctx, cluster, topic, r)
+	pts, err := read(r)
 	return pts, r.Step, err
+}
+
+// TopicSeries reads a topic's history.
+func (s *Service) TopicSeries(ctx context.Context, cluster, topic string, q SeriesQuery) ([]store.TopicPoint, int, error) {
+	return readSeries(s, cluster, q, func(r store.SeriesRange) ([]store.TopicPoint, error) {
+		return s.opts.Store.TopicSeries(ctx, cluster, topic, r)
+	})
 }
 
 // GroupSeries reads a group's lag history, per topic.
 func (s *Service) GroupSeries(ctx context.Context, cluster, group, topic string, q SeriesQuery) ([]store.GroupPoint, int, error) {
-	if _, err := s.get(cluster); err != nil {
-		return nil, 0, err
-	}
-	r, err := s.seriesRange(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	pts, err := s.opts.Store.GroupSeries(ctx, cluster, group, topic, r)
-	return pts, r.Step, err
+	return readSeries(s, cluster, q, func(r store.SeriesRange) ([]store.GroupPoint, error) {
+		return s.opts.Store.GroupSeries(ctx, cluster, group, topic, r)
+	})
 }
 
 // BrokerSeries reads a broker's history.
 func (s *Service) BrokerSeries(ctx context.Context, cluster string, broker int32, q SeriesQuery) ([]store.BrokerPoint, int, error) {
-	if _, err := s.get(cluster); err != nil {
-		return nil, 0, err
-	}
-	r, err := s.seriesRange(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	pts, err := s.opts.Store.BrokerSeries(ctx, cluster, broker, r)
-	return pts, r.Step, err
+	return readSeries(s, cluster, q, func(r store.SeriesRange) ([]store.BrokerPoint, error) {
+		return s.opts.Store.BrokerSeries(ctx, cluster, broker, r)
+	})
 }
 
 // ClusterSeries reads a cluster's totals history.
 func (s *Service) ClusterSeries(ctx context.Context, cluster string, q SeriesQuery) ([]store.ClusterPoint, int, error) {
-	if _, err := s.get(cluster); err != nil {
-		return nil, 0, err
-	}
-	r, err := s.seriesRange(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	pts, err := s.opts.Store.ClusterSeries(ctx, cluster, r)
-	return pts, r.Step, err
+	return readSeries(s, cluster, q, func(r store.SeriesRange) ([]store.ClusterPoint, error) {
+		return s.opts.Store.ClusterSeries(ctx, cluster, r)
+	})
 }
