@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -277,3 +278,60 @@ func (b *snapB) lagSeconds(group string, secs float64) *snapB {
 }
 
 func (b *snapB) build() *collector.Snapshot { return b.s }
+
+// liveEnv is an evaluator watching a real collector on a real cluster, with a webhook receiver and an
+// SMTP server as channels: the set-up of the end-to-end tests.
+type liveEnv struct {
+	t        *testing.T
+	ctx      context.Context
+	cluster  string
+	ac       *admin.Client
+	col      *collector.Collector
+	st       *store.Store
+	rcv      *receiver
+	smtp     *testSMTP
+	hook     int64
+	mail     int64
+	ev       *Evaluator
+	rulesSet bool
+}
+
+func newLiveEnv(t *testing.T, ctx context.Context, cluster string, bootstrap []string) *liveEnv {
+	t.Helper()
+	ac, err := admin.New(admin.Config{Name: cluster, Bootstrap: bootstrap, Timeout: 5 * time.Second}, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ac.Close() })
+	col, err := collector.New(collector.Config{Cluster: cluster, CallTimeout: 5 * time.Second}, ac, nil, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &liveEnv{t: t, ctx: ctx, cluster: cluster, ac: ac, col: col, st: newTestStore(t), rcv: newReceiver(t), smtp: newTestSMTP(t, "starttls")}
+	l.hook = mustChannel(t, l.st, "hook", ChannelWebhook, WebhookConfig{URL: l.rcv.URL})
+	l.mail = mustChannel(t, l.st, "mail", ChannelEmail, emailConfig(l.smtp, "starttls"))
+	return l
+}
+
+// start runs the evaluator over the rules stored so far, linking to the console at publicURL.
+func (l *liveEnv) start(publicURL string) {
+	l.t.Helper()
+	ev, err := New(Options{Store: l.st, Logger: quietLogger(), Registerer: prometheus.NewRegistry(), PublicURL: publicURL})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	ev.Watch(l.col)
+	if err := ev.Start(l.ctx); err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(ev.Stop)
+	l.ev = ev
+}
+
+// poll runs one collection cycle and waits until the evaluator has seen it.
+func (l *liveEnv) poll() *collector.Snapshot {
+	l.t.Helper()
+	s := l.col.PollNow(l.ctx)
+	waitFor(l.t, "evaluation of the snapshot", func() bool { return l.ev.observedSeq(l.cluster) >= s.Cluster.Sequence })
+	return s
+}

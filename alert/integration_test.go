@@ -7,12 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/osprey-kafka/osprey/admin"
-	"github.com/osprey-kafka/osprey/collector"
 )
 
 // observedSeq is the sequence of the last snapshot evaluated for cluster.
@@ -37,39 +33,11 @@ func TestWithCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
-	ac, err := admin.New(admin.Config{Name: "kf", Bootstrap: kc.ListenAddrs(), Timeout: 3 * time.Second}, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ac.Close() })
-	col, err := collector.New(collector.Config{Cluster: "kf", CallTimeout: 3 * time.Second}, ac, nil, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	st := newTestStore(t)
-	rcv := newReceiver(t)
-	smtpSrv := newTestSMTP(t, "starttls")
-	hook := mustChannel(t, st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL})
-	mail := mustChannel(t, st, "mail", ChannelEmail, emailConfig(smtpSrv, "starttls"))
-	mustRule(t, st, RuleInput{Name: "billing lag", Kind: KindLagMessages, Group: "billing", Threshold: 5, Severity: SeverityCritical, ChannelIDs: []int64{hook, mail}})
-	mustRule(t, st, RuleInput{Name: "brokers", Kind: KindBrokerDown, ChannelIDs: []int64{hook}})
-
-	ev, err := New(Options{Store: st, Logger: quietLogger(), Registerer: prometheus.NewRegistry(), PublicURL: "https://osprey.example.com/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.Watch(col)
-	if err := ev.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ev.Stop)
-	poll := func() *collector.Snapshot {
-		t.Helper()
-		s := col.PollNow(ctx)
-		waitFor(t, "evaluation of the snapshot", func() bool { return ev.observedSeq("kf") >= s.Cluster.Sequence })
-		return s
-	}
+	l := newLiveEnv(t, ctx, "kf", kc.ListenAddrs())
+	mustRule(t, l.st, RuleInput{Name: "billing lag", Kind: KindLagMessages, Group: "billing", Threshold: 5, Severity: SeverityCritical, ChannelIDs: []int64{l.hook, l.mail}})
+	mustRule(t, l.st, RuleInput{Name: "brokers", Kind: KindBrokerDown, ChannelIDs: []int64{l.hook}})
+	l.start("https://osprey.example.com/")
+	ac, col, rcv, smtpSrv, ev, poll := l.ac, l.col, l.rcv, l.smtp, l.ev, l.poll
 
 	prod, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
 	if err != nil {

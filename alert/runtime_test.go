@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/broker/supervisor"
-	"github.com/osprey-kafka/osprey/collector"
 )
 
 // TestWithOspreyRuntime runs alerting end to end on Osprey's own three-broker runtime with real
@@ -33,43 +31,15 @@ func TestWithOspreyRuntime(t *testing.T) {
 	t.Cleanup(func() { _ = sup.Close() })
 	bootstrap := strings.Split(sup.BootstrapServers(), ",")
 
-	ac, err := admin.New(admin.Config{Name: "rt", Bootstrap: bootstrap, Timeout: 5 * time.Second}, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ac.Close() })
-	if res, err := ac.CreateTopics(ctx, admin.TopicSpec{Name: "orders", Partitions: 3, ReplicationFactor: 3}); err != nil || res["orders"] != nil {
+	l := newLiveEnv(t, ctx, "rt", bootstrap)
+	if res, err := l.ac.CreateTopics(ctx, admin.TopicSpec{Name: "orders", Partitions: 3, ReplicationFactor: 3}); err != nil || res["orders"] != nil {
 		t.Fatalf("create topic: %v %v", err, res)
 	}
-	col, err := collector.New(collector.Config{Cluster: "rt", CallTimeout: 5 * time.Second}, ac, nil, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	st := newTestStore(t)
-	rcv := newReceiver(t)
-	smtpSrv := newTestSMTP(t, "starttls")
-	hook := mustChannel(t, st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL})
-	mail := mustChannel(t, st, "mail", ChannelEmail, emailConfig(smtpSrv, "starttls"))
-	mustRule(t, st, RuleInput{Name: "billing lag", Kind: KindLagMessages, Group: "billing", Threshold: 5, Severity: SeverityCritical, ChannelIDs: []int64{hook, mail}})
-	mustRule(t, st, RuleInput{Name: "brokers", Kind: KindBrokerDown, ChannelIDs: []int64{hook}})
-	mustRule(t, st, RuleInput{Name: "replication", Kind: KindUnderReplicated, ChannelIDs: []int64{hook}})
-
-	ev, err := New(Options{Store: st, Logger: quietLogger(), Registerer: prometheus.NewRegistry(), PublicURL: "http://console.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.Watch(col)
-	if err := ev.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ev.Stop)
-	poll := func() *collector.Snapshot {
-		t.Helper()
-		s := col.PollNow(ctx)
-		waitFor(t, "evaluation of the snapshot", func() bool { return ev.observedSeq("rt") >= s.Cluster.Sequence })
-		return s
-	}
+	mustRule(t, l.st, RuleInput{Name: "billing lag", Kind: KindLagMessages, Group: "billing", Threshold: 5, Severity: SeverityCritical, ChannelIDs: []int64{l.hook, l.mail}})
+	mustRule(t, l.st, RuleInput{Name: "brokers", Kind: KindBrokerDown, ChannelIDs: []int64{l.hook}})
+	mustRule(t, l.st, RuleInput{Name: "replication", Kind: KindUnderReplicated, ChannelIDs: []int64{l.hook}})
+	l.start("http://console.test")
+	rcv, smtpSrv, ev, poll := l.rcv, l.smtp, l.ev, l.poll
 	// pollUntil polls until cond holds on the notifications received (the cluster needs a moment to react).
 	pollUntil := func(what string, cond func([]Notification) bool) []Notification {
 		t.Helper()
