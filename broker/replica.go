@@ -326,12 +326,13 @@ func (r *replication) isrLoop() {
 
 // updateISR writes the partition's desired ISR if it differs.
 func (r *replication) updateISR(p *partition) {
-	alt, ok := r.b.cluster.(isrAlterer)
+	view := r.b.view()
+	alt, ok := view.(isrAlterer)
 	if !ok {
 		return
 	}
 	self := r.b.cfg.BrokerID
-	brokers := r.b.cluster.Brokers()
+	brokers := view.Brokers()
 	live := func(id int32) bool {
 		return slices.ContainsFunc(brokers, func(bi BrokerInfo) bool { return bi.ID == id })
 	}
@@ -366,6 +367,14 @@ func (r *replication) updateISR(p *partition) {
 	}
 	r.b.log.Info("ISR changed", "topic", p.topic, "partition", p.index, "from", old, "to", want, "leader_epoch", epoch)
 	r.b.signalAppend()
+}
+
+// view returns the broker's cluster, nil while it is being set up (the
+// cluster's watcher may start fetchers before Start has stored it).
+func (b *Broker) view() Cluster {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cluster
 }
 
 // ---- followers ----
@@ -507,7 +516,14 @@ func (f *fetcher) run(ctx context.Context) {
 		}
 		if kc == nil {
 			addr := ""
-			for _, bi := range f.b.cluster.Brokers() {
+			view := f.b.view()
+			if view == nil {
+				if !backoff(100 * time.Millisecond) {
+					return
+				}
+				continue
+			}
+			for _, bi := range view.Brokers() {
 				if bi.ID == f.leader {
 					addr = net.JoinHostPort(bi.Host, strconv.Itoa(int(bi.Port)))
 				}

@@ -453,6 +453,9 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 
 	zc.mu.Lock()
 	old := zc.topics
+	if len(brokers) != len(zc.brokers) {
+		zc.log.Info("live brokers", "count", len(brokers))
+	}
 	zc.brokers, zc.controllerID, zc.topics, zc.assignments = brokers, controllerID, topics, assignments
 	close(zc.notify)
 	zc.notify = make(chan struct{})

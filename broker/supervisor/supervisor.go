@@ -35,8 +35,8 @@ import (
 	"github.com/osprey-kafka/osprey/broker"
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/metastore/local"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/osprey-kafka/osprey/broker/metastore/zk"
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
 // Mode says where brokers run.
@@ -317,23 +317,29 @@ func (c *Cluster) Start(ctx context.Context) error {
 	return c.waitMembers(ctx, len(c.brokers))
 }
 
-// waitMembers waits until a Metadata request lists n brokers.
+// waitMembers waits until n brokers are registered in the metadata store
+// (/brokers/ids), the source every broker's view is fed from.
 func (c *Cluster) waitMembers(ctx context.Context, n int) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.bootstrapList()...))
-	if err != nil {
-		return err
+	conn := c.connector
+	if conn == nil {
+		servers, chroot, err := zk.ParseConnectString(c.opts.ZooKeeper)
+		if err != nil {
+			return fmt.Errorf("supervisor: zookeeper connect string: %w", err)
+		}
+		conn = zk.Connector(zk.Config{Servers: servers, Chroot: chroot, Logger: c.log})
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	s, err := conn.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("supervisor: connecting to the metadata store: %w", err)
+	}
+	defer s.Close()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		md, err := adm.BrokerMetadata(rctx)
-		cancel()
-		if err == nil && len(md.Brokers) >= n {
+		ids, _, err := s.Children(ctx, zkdata.BrokerIDsPath)
+		if err == nil && len(ids) >= n {
 			return nil
 		}
 		if err == nil {
-			err = fmt.Errorf("metadata lists %d brokers", len(md.Brokers))
+			err = fmt.Errorf("%d brokers registered", len(ids))
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,8 +68,16 @@ func newTestSupervisor(t *testing.T, opts Options) *Cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
+		if os.Getenv("OSPREY_TEST_DUMP") != "" {
+			for _, st := range c.Status() {
+				if st.PID > 0 && st.PID != os.Getpid() {
+					_ = syscall.Kill(st.PID, syscall.SIGQUIT)
+				}
+			}
+			time.Sleep(time.Second)
+		}
 		for _, id := range c.IDs() {
-			logs, _ := c.Logs(id, 30)
+			logs, _ := c.Logs(id, 3000)
 			t.Logf("broker %d log:\n%s", id, logs)
 		}
 		c.Close()
@@ -247,4 +257,157 @@ func TestChildProcessCluster(t *testing.T) {
 			t.Fatalf("broker %d (pid %d) still alive after Close", s.ID, s.PID)
 		}
 	}
+}
+
+// Child processes on ZooKeeper, RF 3 with min.insync.replicas=2: an
+// idempotent acks=all producer keeps writing while the leader's process is
+// SIGKILLed and restarted, twice; every acknowledged record is then read
+// back exactly once, in order.
+func TestChildProcessKillUnderLoad(t *testing.T) {
+	addr, chroot := testenv.ZooKeeperChroot(t)
+	c := newTestSupervisor(t, Options{Brokers: 3, Mode: ChildProcess, ZooKeeper: addr + chroot,
+		Properties: map[string]string{"replica.lag.time.max.ms": "2000", "offsets.topic.num.partitions": "3",
+			"zookeeper.session.timeout.ms": "4000"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	seeds := strings.Split(c.BootstrapServers(), ",")
+	acl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acl.Close()
+	adm := kadm.NewClient(acl)
+	if _, err := adm.CreateTopic(ctx, 1, 3, map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}, "load"); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("load"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	acked := map[int64]string{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v := strconv.Itoa(n)
+			prod.Produce(ctx, &kgo.Record{Value: []byte(v)}, func(r *kgo.Record, err error) {
+				if err == nil {
+					mu.Lock()
+					acked[r.Offset] = string(r.Value)
+					mu.Unlock()
+				}
+			})
+			time.Sleep(3 * time.Millisecond)
+		}
+	}()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	progress := func(n int) {
+		t.Helper()
+		start := count()
+		waitFor(t, 60*time.Second, func() error {
+			if got := count() - start; got < n {
+				return fmt.Errorf("%d acknowledged", got)
+			}
+			return nil
+		})
+	}
+	leader := func() int32 {
+		md, err := adm.Metadata(ctx, "load")
+		if err != nil {
+			return -1
+		}
+		return md.Topics["load"].Partitions[0].Leader
+	}
+	progress(200)
+	for round := 0; round < 2; round++ {
+		old := leader()
+		if old < 0 {
+			t.Fatal("no leader")
+		}
+		pid := state(c, old).PID
+		if err := c.KillBroker(old); err != nil {
+			t.Fatal(err)
+		}
+		if ProcessAlive(pid) {
+			t.Fatalf("pid %d alive after SIGKILL", pid)
+		}
+		waitFor(t, 30*time.Second, func() error {
+			if l := leader(); l < 0 || l == old {
+				return fmt.Errorf("leader %d", l)
+			}
+			return nil
+		})
+		progress(100)
+		if err := c.StartBroker(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, func() error {
+			md, err := adm.Metadata(ctx, "load")
+			if err != nil {
+				return err
+			}
+			if p := md.Topics["load"].Partitions[0]; len(p.ISR) != 3 {
+				return fmt.Errorf("isr %v", p.ISR)
+			}
+			return nil
+		})
+		progress(100)
+	}
+	close(stop)
+	<-done
+	if err := prod.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prod.Close()
+	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"load": {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	ends, err := adm.ListEndOffsets(ctx, "load")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup("load", 0)
+	seen := map[string]bool{}
+	last := -1
+	for got := int64(0); got < end.Offset; {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d", got, end.Offset)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			got++
+			v := string(r.Value)
+			n, _ := strconv.Atoi(v)
+			if seen[v] || n <= last {
+				t.Fatalf("record %q at offset %d: duplicate or out of order (after %d)", v, r.Offset, last)
+			}
+			seen[v], last = true, n
+			mu.Lock()
+			want, ok := acked[r.Offset]
+			mu.Unlock()
+			if ok && want != v {
+				t.Fatalf("offset %d: acknowledged %q, log has %q", r.Offset, want, v)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for off, v := range acked {
+		if !seen[v] {
+			t.Fatalf("acknowledged %q at offset %d lost", v, off)
+		}
+	}
+	t.Logf("%d acknowledged records checked of %d in the log", len(acked), end.Offset)
 }
