@@ -75,6 +75,9 @@ type clusterHistory struct {
 	produced    map[string]bool // topic has been seen receiving messages
 	controllers ring[int32]     // known controller ids, one per snapshot that had one
 	last        *collector.Snapshot
+	// statuses caches GroupStatuses for the history at statusSeq.
+	statuses  map[string]string
+	statusSeq uint64
 }
 
 func newClusterHistory() *clusterHistory {

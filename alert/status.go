@@ -67,3 +67,31 @@ func (e *Evaluator) GroupStatus(cluster, group string, window int) (GroupStatus,
 	out.Status, out.Worst = GroupStatusName(worst), worst.String()
 	return out, true
 }
+
+// GroupStatuses gives every group's window status (OK, WARN or ERR) on cluster over the default
+// window, for list pages. It walks the history once and keeps the answer until the next snapshot, so
+// a page of groups costs a map lookup, not a walk per group. Groups without history are absent.
+func (e *Evaluator) GroupStatuses(cluster string) map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.clusters[cluster]
+	if h == nil {
+		return nil
+	}
+	if h.statuses != nil && h.statusSeq == h.seq {
+		return h.statuses
+	}
+	worst := map[string]Status{}
+	for k, r := range h.parts {
+		st := PartitionStatus(r.last(DefaultWindowSamples), DefaultWindowSamples)
+		if cur, ok := worst[k.group]; !ok || st > cur {
+			worst[k.group] = st
+		}
+	}
+	out := make(map[string]string, len(worst))
+	for g, st := range worst {
+		out[g] = GroupStatusName(st)
+	}
+	h.statuses, h.statusSeq = out, h.seq
+	return out
+}

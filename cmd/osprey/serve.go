@@ -90,6 +90,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		GroupStatus: func(cluster, group string) (alert.GroupStatus, bool) {
 			return ev.GroupStatus(cluster, group, 0)
 		},
+		GroupStatuses: ev.GroupStatuses,
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),

@@ -190,7 +190,9 @@ type GroupRow struct {
 	Topics       int     `json:"topics"`
 	Lag          int64   `json:"lag"`
 	LagSeconds   float64 `json:"lagSeconds"`
-	Error        string  `json:"error,omitempty"`
+	// Status is the Burrow-style window status (OK, WARN, ERR); empty until enough polls were seen.
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 func groupRow(g *collector.Group) GroupRow {
@@ -228,9 +230,15 @@ func (s *Service) Groups(cluster string, q ListQuery) ([]GroupRow, int, error) {
 	}
 	sortRows(sel, less, q.Desc, func(g *collector.Group) string { return g.Name })
 	page := pageOf(sel, q.Limit, q.Offset)
+	var statuses map[string]string
+	if s.opts.GroupStatuses != nil {
+		statuses = s.opts.GroupStatuses(cluster)
+	}
 	out := make([]GroupRow, 0, len(page))
 	for _, g := range page {
-		out = append(out, groupRow(g))
+		row := groupRow(g)
+		row.Status = statuses[g.Name]
+		out = append(out, row)
 	}
 	return out, len(sel), nil
 }
@@ -241,8 +249,8 @@ type GroupDetail struct {
 	MemberList []collector.Member     `json:"memberList"`
 	TopicList  []collector.GroupTopic `json:"topicList"`
 	PolledAt   time.Time              `json:"polledAt"`
-	// Status is the Burrow-style window status (OK/WARN/ERR with per-partition OK/WARN/STALL/STOP/REWIND);
-	// null until enough polls have been seen.
+	// Status is the Burrow-style window status in detail (per-partition OK/WARN/STALL/STOP/REWIND);
+	// null until enough polls have been seen. It takes the place of the list row's status name.
 	Status *alert.GroupStatus `json:"status"`
 }
 

@@ -34,7 +34,8 @@ func TestGroupDetailCarriesWindowStatus(t *testing.T) {
 	}
 	defer ev.Stop()
 	svc := New(Options{Store: st, Logger: log, Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Millisecond},
-		GroupStatus: func(c, g string) (alert.GroupStatus, bool) { return ev.GroupStatus(c, g, 3) }})
+		GroupStatus:   func(c, g string) (alert.GroupStatus, bool) { return ev.GroupStatus(c, g, 3) },
+		GroupStatuses: ev.GroupStatuses})
 	if err := svc.AddCluster(ctx, ClusterSpec{Name: "k", Source: "config", Admin: admin.Config{Bootstrap: kc.ListenAddrs()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,5 +86,14 @@ func TestGroupDetailCarriesWindowStatus(t *testing.T) {
 	}
 	if got.Status == nil || got.Status.Status != "OK" || len(got.Status.Partitions) != 2 {
 		t.Fatalf("status after 4 polls = %+v", got.Status)
+	}
+	// The list row carries the status name. (The default window is 10 polls; the list shows the
+	// status from the first poll on, marked incomplete only in the detail.)
+	for i := 0; i < 8; i++ {
+		d()
+	}
+	rows, _, err := svc.Groups("k", ListQuery{})
+	if err != nil || len(rows) != 1 || rows[0].Status != "OK" {
+		t.Fatalf("group rows = %+v, %v", rows, err)
 	}
 }

@@ -39,6 +39,8 @@ type Options struct {
 	Binary string
 	// GroupStatus, when set, gives a group's Burrow-style window status (from the alert evaluator).
 	GroupStatus func(cluster, group string) (alert.GroupStatus, bool)
+	// GroupStatuses, when set, gives every group's status name (OK/WARN/ERR) for list pages.
+	GroupStatuses func(cluster string) map[string]string
 }
 
 // ClusterSpec declares a cluster to monitor.
