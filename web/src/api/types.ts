@@ -83,6 +83,8 @@ export interface GroupRow {
   topics: number
   lag: number
   lagSeconds: number
+  /** Burrow-style window status (OK, WARN, ERR); absent until enough polls were seen. */
+  status?: string
   error?: string
 }
 

@@ -56,3 +56,8 @@ export function formatPercent(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
   return `${Math.round(v)}%`
 }
+
+/** Burrow's colours for a lag status: OK green, WARN amber, STALL/STOP/REWIND/ERR red, none grey. */
+export function lagStatusType(s: string | undefined): 'success' | 'warning' | 'danger' | 'info' {
+  return s === 'OK' ? 'success' : s === 'WARN' ? 'warning' : s ? 'danger' : 'info'
+}

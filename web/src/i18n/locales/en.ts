@@ -262,6 +262,7 @@ const en = {
       topics: 'Topics',
       lag: 'Lag',
       lagSeconds: 'Lag (time)',
+      status: 'Lag status',
       protocol: 'Protocol',
       coordinator: 'Coordinator',
     },

@@ -264,6 +264,7 @@ const zhCN: MessageSchema = {
       topics: '主题数',
       lag: '积压',
       lagSeconds: '积压时长',
+      status: '积压状态',
       protocol: '分配策略',
       coordinator: '协调者',
     },
