@@ -123,7 +123,7 @@ export interface GroupStatus {
   partitions: { topic: string; partition: number; status: string; lag: number; samples: number }[]
 }
 
-export interface GroupDetail extends GroupRow {
+export interface GroupDetail extends Omit<GroupRow, 'status'> {
   memberList: GroupMember[]
   topicList: GroupTopic[]
   polledAt: string
