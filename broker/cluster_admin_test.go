@@ -576,3 +576,56 @@ func TestClusterUncleanElection(t *testing.T) {
 		c.waitFullISR(topic, 20*time.Second)
 	}
 }
+
+// Topic administration through any broker reaches every broker: configs
+// (and the logs' settings), added partitions, deletion with the data.
+func TestClusterTopicAdmin(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
+	adm := c.admin()
+	ctx := testCtx(t, time.Minute)
+	const topic = "admin"
+	if _, err := adm.CreateTopic(ctx, 2, 2, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFullISR(topic, 20*time.Second)
+	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("123456")}}, topic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() error {
+		for id := int32(1); id <= 3; id++ {
+			b := c.byID(id)
+			if ti, _ := b.cluster.Topic(topic); ti.Configs["retention.ms"] != "123456" {
+				return fmt.Errorf("broker %d sees configs %v", id, ti.Configs)
+			}
+			for p := int32(0); p < 2; p++ {
+				if lp := b.data.get(topic, p); lp != nil && lp.log.Config().RetentionMs != 123456 {
+					return fmt.Errorf("broker %d log %d retention %d", id, p, lp.log.Config().RetentionMs)
+				}
+			}
+		}
+		return nil
+	})
+	if _, err := adm.CreatePartitions(ctx, 4, topic); err != nil { // adds 4
+		t.Fatal(err)
+	}
+	c.waitFullISR(topic, 20*time.Second)
+	if ti, _ := c.any().cluster.Topic(topic); len(ti.Partitions) != 6 || len(ti.Partitions[5].Replicas) != 2 {
+		t.Fatalf("after CreatePartitions: %+v", ti.Partitions)
+	}
+	if _, err := adm.DeleteTopics(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() error {
+		for id := int32(1); id <= 3; id++ {
+			if _, ok := c.byID(id).cluster.Topic(topic); ok {
+				return fmt.Errorf("broker %d still sees the topic", id)
+			}
+			for p := int32(0); p < 6; p++ {
+				if c.hasLogDir(id, topic, p) {
+					return fmt.Errorf("broker %d still has %s-%d", id, topic, p)
+				}
+			}
+		}
+		return nil
+	})
+}
