@@ -12,8 +12,8 @@ import (
 // ElectLeaders: v0-2
 //
 // Behavior:
-// * Served by the controller (others answer NOT_CONTROLLER so the client
-//   finds it from Metadata). Preferred elections (type 0) move leadership to
+// * Served by the controller (others answer NOT_CONTROLLER, top-level and
+//   per partition, so the client finds it from Metadata). Preferred elections (type 0) move leadership to
 //   the first replica when it is alive and in the ISR; unclean elections
 //   (type 1) pick any live replica for a partition without a live leader.
 // * Per partition: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
@@ -76,7 +76,15 @@ func handleElectLeaders(b *Broker, r *request) (kmsg.Response, error) {
 			}
 			if req.Version >= 1 {
 				resp.ErrorCode = code
-				return resp, nil
+			}
+			// Per partition too: franz-go looks for NOT_CONTROLLER in the
+			// first partition's code to find the controller again.
+			if tps == nil {
+				for _, t := range b.cluster.Topics() {
+					for _, p := range t.Partitions {
+						tps = append(tps, zkdata.TopicPartition{Topic: t.Name, Partition: p.Partition})
+					}
+				}
 			}
 			codes = map[zkdata.TopicPartition]int16{}
 			for _, tp := range tps {
