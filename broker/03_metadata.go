@@ -40,13 +40,17 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		resp.Brokers = append(resp.Brokers, mb)
 	}
+	live := map[int32]bool{}
+	for _, bi := range view.Brokers() {
+		live[bi.ID] = true
+	}
 	resp.ClusterID = kmsg.StringPtr(view.ClusterID())
 	resp.ControllerID = view.ControllerID()
 
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
 	if all {
 		for _, t := range view.Topics() {
-			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version))
+			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 		}
 		return resp, nil
 	}
@@ -89,7 +93,7 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 				continue
 			}
 		}
-		resp.Topics = append(resp.Topics, metadataTopic(t, req.Version))
+		resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 	}
 	return resp, nil
 }
@@ -117,7 +121,9 @@ func (b *Broker) autoCreate(name string) (TopicInfo, int16) {
 	return t, 0
 }
 
-func metadataTopic(t TopicInfo, version int16) kmsg.MetadataResponseTopic {
+// metadataTopic answers for one topic; replicas on brokers not in live are
+// listed as offline (v5+).
+func metadataTopic(t TopicInfo, version int16, live map[int32]bool) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic = kmsg.StringPtr(t.Name)
 	mt.TopicID = t.ID
@@ -130,6 +136,11 @@ func metadataTopic(t TopicInfo, version int16) kmsg.MetadataResponseTopic {
 		mp.Replicas = p.Replicas
 		mp.ISR = p.ISR
 		mp.OfflineReplicas = []int32{}
+		for _, r := range p.Replicas {
+			if !live[r] {
+				mp.OfflineReplicas = append(mp.OfflineReplicas, r)
+			}
+		}
 		if p.Leader < 0 {
 			mp.ErrorCode = errLeaderNotAvailable
 		}

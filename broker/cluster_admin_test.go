@@ -19,6 +19,7 @@ import (
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // hasLogDir reports whether broker id's log dir holds topic-partition.
@@ -544,6 +545,21 @@ func TestClusterUncleanElection(t *testing.T) {
 			}
 			return nil
 		})
+		// Metadata lists the stopped broker's replica as offline.
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mreq := kmsg.NewPtrMetadataRequest()
+		mreq.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topic)}}
+		mresp, err := mreq.RequestWith(ctx, cl)
+		cl.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off := mresp.Topics[0].Partitions[0].OfflineReplicas; !slices.Equal(off, []int32{other}) {
+			t.Fatalf("offline replicas %v, want [%d]", off, other)
+		}
 		c.stop(c.indexOf(lastISR))
 		c.start(c.indexOf(other))
 		c.waitBrokers(2)
