@@ -389,10 +389,24 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 		st, why = statusNotRun, "the machine section did not run (use -only machine,broker)"
 	} else if st == statusMissed {
 		rawRate := rate(osp, func(r *brokerRuns) produceResult { return r.raw })
-		verdict := "so most of the gap is the consumer's decoding"
-		if !(rawRate > 1.1*ov) {
-			verdict = "which is no faster than the consumer, so decoding is not the whole gap: with one fetch in flight " +
-				"per broker the broker idles between a response and the next request"
+		// Split the gap to sendfile into the consumer's decoding (consumer → raw)
+		// and the fetch path itself (raw → sendfile).
+		var verdict string
+		decodeShare := (rawRate - ov) / (lim.sendfile - ov)
+		rawM := osp.raw.m
+		path := "the raw fetches ran one request at a time (each waits for the previous response), and "
+		if rawM != nil && rawM.saturated() {
+			path += "the cores were busy, so the broker's fetch path (request decoding, reading the segments, framing) costs CPU"
+		} else {
+			path += "the cores were not saturated, so that path waits between requests rather than runs out of CPU"
+		}
+		switch {
+		case math.IsNaN(decodeShare) || decodeShare <= 0.1:
+			verdict = "no faster than the consumer, so decoding is not the gap: " + path
+		case decodeShare >= 0.5:
+			verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap", 100*decodeShare)
+		default:
+			verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap and the rest is the fetch path: %s", 100*decodeShare, path)
 		}
 		why = fmt.Sprintf("the consumer reads %s while sendfile alone moves %s; unlike the sendfile test's reader, "+
 			"the franz-go consumer decodes every batch and record (CRC, varints, one Record per message) in the same "+

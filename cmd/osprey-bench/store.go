@@ -152,10 +152,16 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 		st := atLeast(myRate, 100000)
 		why := ""
 		if st == statusMissed {
-			bound := "the machine's cores were saturated, so MariaDB was short of CPU"
-			if !myM.saturated() {
-				bound = "the machine was not saturated, so one writer is bound by its round trips: the writer builds " +
-					"a statement while the server waits, and the server inserts while the writer waits"
+			var bound string
+			switch {
+			case my4Err == nil && my4Rate >= 1.3*myRate:
+				bound = fmt.Sprintf("four writers reach %.1f× one writer's rate, so one writer is bound by its round "+
+					"trips (the writer builds a statement while the server waits, and the other way round)", my4Rate/myRate)
+			case myM.saturated():
+				bound = "four writers add little and the machine's cores were saturated, so MariaDB was short of CPU"
+			default:
+				bound = "four writers add little although the machine was not saturated, so the server itself is the " +
+					"limit (its CPU per row, and its internal serialisation of commits into the same tables)"
 			}
 			why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (parsing the multi-row "+
 				"INSERTs, InnoDB inserts into the primary-key index, redo log with innodb_flush_log_at_trx_commit=%s), "+
