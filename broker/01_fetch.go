@@ -166,6 +166,13 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 					maxOffset = p.log.LogEndOffset()
 				}
 				limit := min(int64(rp.PartitionMaxBytes), budget)
+				throttled := follower && b.leaderThrottled(t, p, req.ReplicaID)
+				if throttled {
+					if b.repl.leaderThrottle.exceeded() {
+						break // over the leader's replication quota: no data this time
+					}
+					limit = min(limit, int64(b.repl.leaderThrottle.available()))
+				}
 				if limit <= 0 && fr.bytes > 0 {
 					break // response full: later partitions get nothing
 				}
@@ -179,6 +186,9 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 					break
 				}
 				rr = res
+				if throttled {
+					b.repl.leaderThrottle.record(res.Len())
+				}
 				fr.bytes += int64(res.Len())
 				budget -= int64(res.Len())
 			}

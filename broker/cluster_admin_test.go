@@ -645,3 +645,92 @@ func TestClusterTopicAdmin(t *testing.T) {
 		return nil
 	})
 }
+
+// A reassignment with the replication throttle (rates in
+// /config/brokers/<default> as kafka-reassign-partitions.sh --throttle
+// writes them, throttled replicas "*" on the topic) copies no faster than
+// the rate, and completes with the data intact.
+func TestClusterReplicationThrottle(t *testing.T) {
+	c := newTestCluster(t, 2, localConnector(t))
+	adm := c.admin()
+	ctx := testCtx(t, time.Minute)
+	const topic = "throttled"
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFullISR(topic, 20*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(64<<10),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	val := strings.Repeat("x", 10<<10)
+	var recs []*kgo.Record
+	for i := 0; i < 60; i++ { // 600 KiB
+		recs = append(recs, &kgo.Record{Value: []byte(val)})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.any().cluster.(*zkCluster).keeper.WaitSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zcl := zkdata.NewClient(s)
+	const rate = 200 << 10
+	if _, err := zcl.SetEntityConfig(ctx, zkdata.ConfigTypeBroker, "<default>", map[string]string{
+		"leader.replication.throttled.rate": strconv.Itoa(rate), "follower.replication.throttled.rate": strconv.Itoa(rate)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+		{Name: "leader.replication.throttled.replicas", Value: kadm.StringPtr("*")},
+		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr("*")}}, topic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() error {
+		for id := int32(1); id <= 2; id++ {
+			if c.byID(id).repl.followerThrottle.exceeded() || c.byID(id).repl.followerThrottle.rate != rate {
+				return fmt.Errorf("broker %d has not applied the rate", id)
+			}
+		}
+		return nil
+	})
+	p := c.partition(topic, 0)
+	other := int32(3) - p.Replicas[0]
+	waitFor(t, 5*time.Second, func() error {
+		for id := int32(1); id <= 2; id++ {
+			if ti, _ := c.byID(id).cluster.Topic(topic); ti.Configs["follower.replication.throttled.replicas"] != "*" {
+				return fmt.Errorf("broker %d sees configs %v", id, ti.Configs)
+			}
+		}
+		return nil
+	})
+	req := kadm.AlterPartitionAssignmentsReq{}
+	req.Assign(topic, 0, []int32{p.Replicas[0], other})
+	start := time.Now()
+	if res, err := adm.AlterPartitionAssignments(ctx, req); err != nil || res.Error() != nil {
+		t.Fatalf("alter: %v %v", err, res.Error())
+	}
+	waitFor(t, 30*time.Second, func() error {
+		p := c.partition(topic, 0)
+		if len(p.Replicas) != 2 || len(p.ISR) != 2 {
+			return fmt.Errorf("replicas %v isr %v", p.Replicas, p.ISR)
+		}
+		if r := c.any().cluster.(*zkCluster).reassigning(); len(r) > 0 {
+			return fmt.Errorf("still reassigning: %v", r)
+		}
+		return nil
+	})
+	took := time.Since(start)
+	// 600 KiB at 200 KiB/s with a one-second burst: at least ~2 s.
+	if took < 1500*time.Millisecond {
+		t.Fatalf("throttled reassignment of 600 KiB took %v", took)
+	}
+	t.Logf("throttled reassignment took %v", took)
+	leader := c.byID(c.partition(topic, 0).Leader).data.get(topic, 0)
+	follower := c.byID(other).data.get(topic, 0)
+	if follower.log.LogEndOffset() != leader.log.LogEndOffset() {
+		t.Fatalf("new replica ends at %d, leader at %d", follower.log.LogEndOffset(), leader.log.LogEndOffset())
+	}
+}

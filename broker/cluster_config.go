@@ -31,6 +31,10 @@ func (c *Config) parseClusterProperty(k, v string) (ok bool, err error) {
 		var n int32
 		n, err = parseInt32(v, 1, math.MaxInt32)
 		c.LeaderImbalanceCheckInterval = time.Duration(n) * time.Second
+	case "leader.replication.throttled.rate":
+		c.LeaderReplicationThrottle, err = parseInt64(v, 0)
+	case "follower.replication.throttled.rate":
+		c.FollowerReplicationThrottle, err = parseInt64(v, 0)
 	default:
 		return false, nil
 	}
@@ -46,5 +50,7 @@ func (c Config) addClusterProperties(props map[string]string) {
 	props["unclean.leader.election.enable"] = strconv.FormatBool(c.UncleanLeaderElection)
 	props["auto.leader.rebalance.enable"] = strconv.FormatBool(c.AutoLeaderRebalance)
 	props["leader.imbalance.per.broker.percentage"] = strconv.Itoa(int(c.LeaderImbalancePerBrokerPct))
+	props["leader.replication.throttled.rate"] = strconv.FormatInt(c.LeaderReplicationThrottle, 10)
+	props["follower.replication.throttled.rate"] = strconv.FormatInt(c.FollowerReplicationThrottle, 10)
 	props["leader.imbalance.check.interval.seconds"] = strconv.FormatInt(int64(c.LeaderImbalanceCheckInterval/time.Second), 10)
 }

@@ -65,6 +65,8 @@ type Config struct {
 	AutoLeaderRebalance          bool          // auto.leader.rebalance.enable
 	LeaderImbalancePerBrokerPct  int32         // leader.imbalance.per.broker.percentage
 	LeaderImbalanceCheckInterval time.Duration // leader.imbalance.check.interval.seconds
+	LeaderReplicationThrottle    int64         // leader.replication.throttled.rate (bytes/s; <=0 or MaxInt64 = none)
+	FollowerReplicationThrottle  int64         // follower.replication.throttled.rate (bytes/s)
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on
@@ -102,6 +104,8 @@ func DefaultConfig() Config {
 		AutoLeaderRebalance:           true,
 		LeaderImbalancePerBrokerPct:   10,
 		LeaderImbalanceCheckInterval:  300 * time.Second,
+		LeaderReplicationThrottle:     math.MaxInt64,
+		FollowerReplicationThrottle:   math.MaxInt64,
 	}
 }
 

@@ -267,11 +267,16 @@ type replication struct {
 	// __consumer_offsets partitions after that reload their groups.
 	groups      atomic.Pointer[groupCoordinator]
 	groupReload chan int32 // offsets partitions to reload, served by isrLoop
+
+	leaderThrottle, followerThrottle *throttle // throttle.go
 }
 
 func newReplication(b *Broker) *replication {
-	return &replication{b: b, fetchers: map[int32]*fetcher{}, isrCh: make(chan *partition, 1024),
-		groupReload: make(chan int32, 1024)}
+	r := &replication{b: b, fetchers: map[int32]*fetcher{}, isrCh: make(chan *partition, 1024),
+		groupReload: make(chan int32, 1024), leaderThrottle: newThrottle(), followerThrottle: newThrottle()}
+	r.leaderThrottle.setRate(b.cfg.LeaderReplicationThrottle)
+	r.followerThrottle.setRate(b.cfg.FollowerReplicationThrottle)
+	return r
 }
 
 // start runs the ISR loop until the broker's context ends.
@@ -667,9 +672,23 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 	req.SessionEpoch = -1
 	byTopic := map[string]int{}
 	sent := map[string]*fetchPart{}
+	throttled := map[string]bool{}
+	view := f.b.view()
+	overQuota := f.b.repl.followerThrottle.exceeded()
+	self := f.b.cfg.BrokerID
 	for _, fp := range parts {
 		if !fp.truncated {
 			continue
+		}
+		if view != nil {
+			t, _ := view.Topic(fp.p.topic)
+			if throttledReplica(t.Configs["follower.replication.throttled.replicas"], fp.p.index, self) &&
+				int(fp.p.index) < len(t.Partitions) && !slices.Contains(t.Partitions[fp.p.index].ISR, self) {
+				if overQuota {
+					continue
+				}
+				throttled[tpKey(fp.p.topic, fp.p.index)] = true
+			}
 		}
 		i, ok := byTopic[fp.p.topic]
 		if !ok {
@@ -685,10 +704,15 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 		rp.FetchOffset = fp.p.log.LogEndOffset()
 		rp.LogStartOffset = fp.p.log.LogStartOffset()
 		rp.PartitionMaxBytes = max(f.b.cfg.ReplicaFetchMaxBytes, 1)
+		if throttled[tpKey(fp.p.topic, fp.p.index)] {
+			rp.PartitionMaxBytes = min(rp.PartitionMaxBytes, f.b.repl.followerThrottle.available())
+		}
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 		sent[tpKey(fp.p.topic, fp.p.index)] = fp
 	}
 	if len(sent) == 0 {
+		// Everything is throttled (or being truncated): wait a little.
+		sleepCtx(ctx, 100*time.Millisecond)
 		return nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -708,6 +732,9 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 			}
 			switch rp.ErrorCode {
 			case 0:
+				if throttled[tpKey(rt.Topic, rp.Partition)] {
+					f.b.repl.followerThrottle.record(len(rp.RecordBatches))
+				}
 				f.appendFetched(fp, rp.RecordBatches, rp.HighWatermark)
 			case errOffsetOutOfRange:
 				fp.truncated = false

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -394,6 +395,9 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	// Config changes: the notification list is only a trigger; configs are
 	// re-read with the topics below.
 	if _, err := w.children(ctx, s, zkdata.ConfigChangesPath); err != nil {
+		return err
+	}
+	if err := zc.applyBrokerConfigs(ctx, s); err != nil {
 		return err
 	}
 	names, err := w.children(ctx, s, zkdata.TopicsPath)
@@ -882,4 +886,40 @@ func (zc *zkCluster) alterReassignments(ctx context.Context, reqs map[zkdata.Top
 
 func (zc *zkCluster) listReassignments() map[zkdata.TopicPartition]zkdata.PartitionAssignment {
 	return zc.reassigning()
+}
+
+// applyBrokerConfigs applies the dynamic broker configs this runtime
+// honours (the replication throttle rates, as kafka-configs.sh and
+// kafka-reassign-partitions.sh --throttle write them) from
+// /config/brokers/<default> and /config/brokers/<id>; unset keys fall back
+// to server.properties.
+func (zc *zkCluster) applyBrokerConfigs(ctx context.Context, s metastore.Session) error {
+	merged := map[string]string{}
+	for _, name := range []string{"<default>", strconv.Itoa(int(zc.self.ID))} {
+		data, _, err := s.Get(ctx, zkdata.ConfigEntityPath(zkdata.ConfigTypeBroker, name))
+		if errors.Is(err, metastore.ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		cfg, err := zkdata.DecodeConfig(data)
+		if err != nil {
+			zc.log.Warn("bad dynamic broker config", "entity", name, "err", err)
+			continue
+		}
+		maps.Copy(merged, cfg)
+	}
+	rate := func(key string, static int64) int64 {
+		if v, ok := merged[key]; ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
+			}
+		}
+		return static
+	}
+	cfg := zc.b.cfg
+	zc.b.repl.leaderThrottle.setRate(rate("leader.replication.throttled.rate", cfg.LeaderReplicationThrottle))
+	zc.b.repl.followerThrottle.setRate(rate("follower.replication.throttled.rate", cfg.FollowerReplicationThrottle))
+	return nil
 }
