@@ -30,7 +30,9 @@
 //     ISR writes); controller.go: election results, leader election, ISR
 //     cleanup, topic deletion, reassignment, preferred and automatic leader
 //     balance; replica.go, replica_groups.go: follower fetchers, the
-//     leader's follower state, HW, ISR changes, acks=all, group takeover.
+//     leader's follower state, HW, ISR changes, acks=all, group takeover;
+//     throttle.go: the replication throttle; 43/45/46_*.go: elections and
+//     reassignments (served by the controller).
 //
 // Brokers learn leadership changes from their own watches on the partition
 // state znodes (what Kafka's LeaderAndIsr/UpdateMetadata carry, read from
