@@ -281,8 +281,8 @@ func (c *Cluster) writeConfig(m *member) error {
 	return f.Close()
 }
 
-// Start starts every broker and waits until each sees all of them (or
-// ctx ends). For the in-process store it first restores the metadata saved
+// Start starts every broker and waits until all of them are registered
+// in the metadata store (or ctx ends). For the in-process store it first restores the metadata saved
 // by an earlier run.
 func (c *Cluster) Start(ctx context.Context) error {
 	c.mu.Lock()
@@ -509,9 +509,10 @@ func (c *Cluster) StopBroker(ctx context.Context, id int32) error {
 }
 
 // KillBroker stops one broker at once: SIGKILL for a child process (its
-// logs are recovered at the next start); for an in-process broker, its
-// connections and metadata session are closed without waiting for clients
-// (the process cannot really crash part of itself).
+// logs are recovered at the next start, its registration lasts until its
+// ZooKeeper session times out). An in-process broker cannot crash apart
+// from its process: it is closed as by StopBroker (connections dropped,
+// registration removed at once) and recorded as killed.
 func (c *Cluster) KillBroker(id int32) error {
 	return c.halt(context.Background(), id, true)
 }
