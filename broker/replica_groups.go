@@ -98,6 +98,13 @@ func (b *Broker) deleteUnhostedLogs() {
 // acks=all: an acknowledged commit survives the coordinator's failover.
 func (p *partition) appendInternalReplicated(ctx context.Context, batch []byte) int16 {
 	p.mu.Lock()
+	if !p.rep.isLeader {
+		// A follower replica's log is written by replication only (the
+		// coordinator's expiry loop also sees groups of partitions led
+		// elsewhere).
+		p.mu.Unlock()
+		return errNotCoordinator
+	}
 	if _, err := p.log.Append(batch, p.leaderEpoch); err != nil {
 		p.mu.Unlock()
 		return kafkaCode(err)
