@@ -537,3 +537,38 @@ func TestSeriesEndpoints(t *testing.T) {
 		t.Fatalf("empty range = %d %v", code, body)
 	}
 }
+
+func TestTopicListSortPageAndRefresh(t *testing.T) {
+	e := newAPIEnv(t)
+	for i, n := range []int{5, 1, 3} {
+		body := map[string]any{"name": fmt.Sprintf("t%d", i), "partitions": n, "replicationFactor": 1}
+		if code, b := e.call("POST", "/api/v1/clusters/fake/topics", testToken, body); code != 201 {
+			t.Fatalf("create = %d %v", code, b)
+		}
+	}
+	names := func(path string) string {
+		_, body := e.call("GET", path, "", nil)
+		var out []string
+		for _, it := range items(body) {
+			out = append(out, it["name"].(string))
+		}
+		return fmt.Sprint(out, body["total"])
+	}
+	// orders has 3 partitions, t0 5, t1 1, t2 3; ties break by name.
+	if got := names("/api/v1/clusters/fake/topics?sort=partitions&order=desc"); got != "[t0 orders t2 t1] 4" {
+		t.Fatalf("by partitions desc = %s", got)
+	}
+	if got := names("/api/v1/clusters/fake/topics?sort=partitions&order=desc&limit=2&offset=1"); got != "[orders t2] 4" {
+		t.Fatalf("second page = %s", got)
+	}
+	if got := names("/api/v1/clusters/fake/topics?sort=partitions&search=T"); got != "[t1 t2 t0] 3" {
+		t.Fatalf("search within the order = %s", got)
+	}
+	// A new snapshot brings a new topic into the same (cached) ordering.
+	if code, b := e.call("POST", "/api/v1/clusters/fake/topics", testToken, map[string]any{"name": "big", "partitions": 9, "replicationFactor": 1}); code != 201 {
+		t.Fatalf("create big = %d %v", code, b)
+	}
+	if got := names("/api/v1/clusters/fake/topics?sort=partitions&order=desc&limit=1"); got != "[big] 5" {
+		t.Fatalf("after a new topic = %s", got)
+	}
+}

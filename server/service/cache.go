@@ -3,6 +3,8 @@ package service
 import (
 	"sync"
 	"time"
+
+	"github.com/osprey-kafka/osprey/collector"
 )
 
 // configCache keeps described topic configs for a short while, so opening a topic page repeatedly
@@ -42,4 +44,45 @@ func (c *configCache) forget(cluster, topic string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.entries, cluster+"\x00"+topic)
+}
+
+// orderCache keeps each list's sorted order per snapshot, so a page of 5,000 groups sorted by lag
+// costs a filter and a slice, not a sort, on every request. Orders are indexes into the snapshot's
+// slice; a new snapshot of the cluster drops that cluster's orders.
+type orderCache struct {
+	mu     sync.Mutex // guards snaps and orders
+	snaps  map[string]*collector.Snapshot
+	orders map[orderKey][]int
+}
+
+type orderKey struct {
+	cluster, list, sort string
+	desc                bool
+}
+
+func (c *orderCache) get(key orderKey, snap *collector.Snapshot, build func() []int) []int {
+	c.mu.Lock()
+	if c.snaps[key.cluster] == snap {
+		if o, ok := c.orders[key]; ok {
+			c.mu.Unlock()
+			return o
+		}
+	}
+	c.mu.Unlock()
+	o := build() // outside the lock: other lists and clusters keep answering meanwhile
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snaps == nil {
+		c.snaps, c.orders = map[string]*collector.Snapshot{}, map[orderKey][]int{}
+	}
+	if c.snaps[key.cluster] != snap {
+		for k := range c.orders {
+			if k.cluster == key.cluster {
+				delete(c.orders, k)
+			}
+		}
+		c.snaps[key.cluster] = snap
+	}
+	c.orders[key] = o
+	return o
 }

@@ -124,16 +124,18 @@ func (s *Service) Topics(cluster string, q ListQuery) ([]TopicRow, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	order := s.orders.get(orderKey{cluster, "topics", cmp.Or(q.Sort, "name"), q.Desc}, snap, func() []int {
+		return sortedIndexes(snap.Topics, less, q.Desc, func(t *collector.Topic) string { return t.Name })
+	})
 	search := strings.ToLower(q.Search)
-	sel := make([]*collector.Topic, 0, len(snap.Topics))
-	for i := range snap.Topics {
+	sel := make([]*collector.Topic, 0, len(order))
+	for _, i := range order {
 		t := &snap.Topics[i]
 		if (!q.Internal && t.Internal) || (search != "" && !strings.Contains(strings.ToLower(t.Name), search)) {
 			continue
 		}
 		sel = append(sel, t)
 	}
-	sortRows(sel, less, q.Desc, func(t *collector.Topic) string { return t.Name })
 	page := pageOf(sel, q.Limit, q.Offset)
 	out := make([]TopicRow, 0, len(page))
 	for _, t := range page {
@@ -219,16 +221,18 @@ func (s *Service) Groups(cluster string, q ListQuery) ([]GroupRow, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	order := s.orders.get(orderKey{cluster, "groups", cmp.Or(q.Sort, "name"), q.Desc}, snap, func() []int {
+		return sortedIndexes(snap.Groups, less, q.Desc, func(g *collector.Group) string { return g.Name })
+	})
 	search := strings.ToLower(q.Search)
-	sel := make([]*collector.Group, 0, len(snap.Groups))
-	for i := range snap.Groups {
+	sel := make([]*collector.Group, 0, len(order))
+	for _, i := range order {
 		g := &snap.Groups[i]
 		if search != "" && !strings.Contains(strings.ToLower(g.Name), search) {
 			continue
 		}
 		sel = append(sel, g)
 	}
-	sortRows(sel, less, q.Desc, func(g *collector.Group) string { return g.Name })
 	page := pageOf(sel, q.Limit, q.Offset)
 	var statuses map[string]string
 	if s.opts.GroupStatuses != nil {
@@ -297,9 +301,15 @@ func sorter[T any](sorts map[string]func(a, b *T) int, name, def string) (func(a
 	return f, nil
 }
 
-// sortRows sorts stably with the name as tie-breaker so pages do not shuffle between requests.
-func sortRows[T any](rows []*T, less func(a, b *T) int, desc bool, name func(*T) string) {
-	slices.SortStableFunc(rows, func(a, b *T) int {
+// sortedIndexes orders rows (by index) stably, with the name as tie-breaker so pages do not shuffle
+// between requests.
+func sortedIndexes[T any](rows []T, less func(a, b *T) int, desc bool, name func(*T) string) []int {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := &rows[i], &rows[j]
 		c := less(a, b)
 		if desc {
 			c = -c
@@ -309,6 +319,7 @@ func sortRows[T any](rows []*T, less func(a, b *T) int, desc bool, name func(*T)
 		}
 		return c
 	})
+	return idx
 }
 
 func pageOf[T any](rows []T, limit, offset int) []T {

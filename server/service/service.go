@@ -79,6 +79,7 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	configs configCache
+	orders  orderCache
 	runtime runtimeSet
 
 	// adminTokenHash is the SHA-256 (hex) of the admin token; set once at start by SetupAdminToken.
