@@ -160,6 +160,11 @@ func (p *partition) produce(batches []byte) produceResult {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.rep.isLeader {
+		// The view said leader but the replica has just become a follower:
+		// its log is written by replication only.
+		return produceResult{code: errNotLeader}
+	}
 	var ps *producerState
 	if idempotent {
 		ps = p.producers[h.producerID]
