@@ -93,9 +93,10 @@ type Batch struct {
 // Len is the number of points in the batch.
 func (b *Batch) Len() int { return len(b.Topics) + len(b.Groups) + len(b.Brokers) + len(b.Clusters) }
 
-// rowsPerInsert bounds one multi-row INSERT: 1000 rows × ≤ 10 columns stays under both dialects'
-// placeholder limits and keeps statements a few hundred KB.
-const rowsPerInsert = 1000
+// rowsPerInsert bounds one multi-row INSERT: 3000 rows × at most 10 columns (broker_metrics, the widest
+// multi-row table) stays under SQLite's 32,766 placeholders and MySQL's 65,535, and keeps a statement
+// under 1 MB. Larger statements write faster on MariaDB (fewer round trips and parses).
+const rowsPerInsert = 3000
 
 // WriteBatch appends a cycle's points in multi-row INSERTs inside one transaction. A point whose key
 // already exists (the same second polled twice) is kept as first written.
@@ -103,8 +104,13 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
+	// INSERT IGNORE / INSERT OR IGNORE: cheaper for MySQL than ON DUPLICATE KEY UPDATE col=col.
+	modifier := "OR IGNORE"
+	if s.dialect == "mysql" {
+		modifier = "IGNORE"
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tx = tx.Clauses(clause.OnConflict{DoNothing: true})
+		tx = tx.Clauses(clause.Insert{Modifier: modifier})
 		if err := insertRows(tx, b.Topics); err != nil {
 			return fmt.Errorf("writing topic series: %w", err)
 		}

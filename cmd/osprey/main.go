@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,5 +94,3 @@ func newVersionCmd() *cobra.Command {
 		},
 	}
 }
-
-var errNotYet = errors.New("not available in this build yet")
