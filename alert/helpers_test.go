@@ -282,18 +282,17 @@ func (b *snapB) build() *collector.Snapshot { return b.s }
 // liveEnv is an evaluator watching a real collector on a real cluster, with a webhook receiver and an
 // SMTP server as channels: the set-up of the end-to-end tests.
 type liveEnv struct {
-	t        *testing.T
-	ctx      context.Context
-	cluster  string
-	ac       *admin.Client
-	col      *collector.Collector
-	st       *store.Store
-	rcv      *receiver
-	smtp     *testSMTP
-	hook     int64
-	mail     int64
-	ev       *Evaluator
-	rulesSet bool
+	t       *testing.T
+	ctx     context.Context
+	cluster string
+	ac      *admin.Client
+	col     *collector.Collector
+	st      *store.Store
+	rcv     *receiver
+	smtp    *testSMTP
+	hook    int64
+	mail    int64
+	ev      *Evaluator
 }
 
 func newLiveEnv(t *testing.T, ctx context.Context, cluster string, bootstrap []string) *liveEnv {
