@@ -50,10 +50,10 @@ services-start: deps
 services-stop:
 	$(SERVICES) stop
 
-# make test: services up, every suite, services down (also on failure).
+# make test: services up, lint, every suite, services down (also on failure).
 test: services-start
 	@status=0; \
-	$(MAKE) --no-print-directory test-go test-fuzz test-web test-e2e || status=$$?; \
+	$(MAKE) --no-print-directory lint test-go test-fuzz test-web test-e2e || status=$$?; \
 	$(SERVICES) stop || true; \
 	exit $$status
 
