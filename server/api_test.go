@@ -572,3 +572,62 @@ func TestTopicListSortPageAndRefresh(t *testing.T) {
 		t.Fatalf("after a new topic = %s", got)
 	}
 }
+
+func TestTokensUsersAndMe(t *testing.T) {
+	e := newAPIEnv(t)
+	_, me := e.call("GET", "/api/v1/auth/me", "", nil)
+	if me["kind"] != "anonymous" || me["loginEnabled"] != false {
+		t.Fatalf("anonymous me = %v", me)
+	}
+	_, me = e.call("GET", "/api/v1/auth/me", testToken, nil)
+	if me["kind"] != "admin-token" || me["role"] != "admin" {
+		t.Fatalf("admin me = %v", me)
+	}
+
+	// A service token with the operator role: can create topics, cannot delete them.
+	if code, _ := e.call("POST", "/api/v1/tokens", "", map[string]any{"name": "ci", "role": "operator"}); code != 401 {
+		t.Fatalf("token without credentials = %d", code)
+	}
+	for _, bad := range []map[string]any{{"name": "", "role": "operator"}, {"name": "x", "role": "god"}, {"name": "x", "role": "viewer", "ttl": "soon"}} {
+		if code, body := e.call("POST", "/api/v1/tokens", testToken, bad); code != 400 {
+			t.Errorf("token %v = %d %v, want 400", bad, code, body)
+		}
+	}
+	code, body := e.call("POST", "/api/v1/tokens", testToken, map[string]any{"name": "ci", "role": "operator", "ttl": "24h"})
+	if code != 201 || body["token"] == nil {
+		t.Fatalf("create token = %d %v", code, body)
+	}
+	tok := body["token"].(string)
+	if code, _ := e.call("POST", "/api/v1/clusters/fake/topics", tok, map[string]any{"name": "bytoken", "partitions": 1, "replicationFactor": 1}); code != 201 {
+		t.Fatalf("operator token create = %d", code)
+	}
+	if code, body := e.call("DELETE", "/api/v1/clusters/fake/topics/bytoken", tok, nil); code != 403 || errorCode(body) != "forbidden" || !e.topicExists("bytoken") {
+		t.Fatalf("operator token delete = %d %v", code, body)
+	}
+	// A token cannot mint a stronger one, and only admins see users.
+	if code, _ := e.call("POST", "/api/v1/tokens", tok, map[string]any{"name": "up", "role": "admin"}); code != 403 {
+		t.Fatalf("escalation = %d", code)
+	}
+	if code, _ := e.call("GET", "/api/v1/users", tok, nil); code != 403 {
+		t.Fatalf("users as operator = %d", code)
+	}
+	if code, _ := e.call("POST", "/api/v1/users", testToken, map[string]any{"username": "vera", "password": "long enough", "role": "viewer"}); code != 201 {
+		t.Fatalf("create user = %d", code)
+	}
+	for _, bad := range []map[string]any{{"username": "v", "password": "long enough", "role": "viewer"}, {"username": "walt", "password": "short", "role": "viewer"}, {"username": "wanda", "password": "long enough", "role": "root"}} {
+		if code, body := e.call("POST", "/api/v1/users", testToken, bad); code != 400 {
+			t.Errorf("user %v = %d %v, want 400", bad, code, body)
+		}
+	}
+	code, body = e.call("GET", "/api/v1/users", testToken, nil)
+	if code != 200 || body["total"] != float64(1) || items(body)[0]["username"] != "vera" {
+		t.Fatalf("users = %d %v", code, body)
+	}
+	if raw := fmt.Sprint(body); strings.Contains(raw, "$2a$") {
+		t.Fatal("password hash in the API answer")
+	}
+	_, me = e.call("GET", "/api/v1/auth/me", tok, nil)
+	if me["role"] != "operator" || me["loginEnabled"] != true {
+		t.Fatalf("token me = %v", me)
+	}
+}

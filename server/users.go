@@ -62,6 +62,10 @@ func (s *Server) createToken(c *gin.Context) {
 	if req.Role == "" {
 		req.Role = id.Role
 	}
+	if !service.ValidRole(req.Role) {
+		writeError(c, http.StatusBadRequest, "invalid_role", "role must be viewer, operator or admin")
+		return
+	}
 	if !service.RoleAtLeast(id.Role, req.Role) {
 		writeError(c, http.StatusForbidden, "forbidden", "a token cannot have more rights than its creator ("+id.Role+")")
 		return
