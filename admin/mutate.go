@@ -284,21 +284,37 @@ func (c *Client) ListPartitionReassignments(ctx context.Context) ([]Reassignment
 	return out, nil
 }
 
-// ElectPreferredLeaders runs a preferred leader election for partitions of one
-// topic (kafka-go sends one topic per request).
+// ErrElectionNotNeeded is the per-partition result when the preferred replica already leads.
+var ErrElectionNotNeeded = kerr.ElectionNotNeeded
+
+// ElectPreferredLeaders runs a preferred leader election for partitions of one topic, sent raw to the
+// controller over the client's own pool (a connection broken by a broker restart is retried on a fresh
+// one, which kafka-go's pooled transport does not do).
 func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partitions []int32) ([]PartitionError, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, err := c.kc.ElectLeaders(ctx, &kafka.ElectLeadersRequest{Topic: topic, Partitions: ints(partitions), Timeout: c.cfg.Timeout})
+	md, err := c.Metadata(ctx, []string{})
 	if err != nil {
 		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
 	}
-	if resp.Error != nil {
-		return nil, fmt.Errorf("elect leaders for %q: %w", topic, resp.Error)
+	req := kmsg.NewPtrElectLeadersRequest()
+	req.ElectionType = 0 // preferred
+	req.TimeoutMillis = int32(c.cfg.Timeout.Milliseconds())
+	rt := kmsg.NewElectLeadersRequestTopic()
+	rt.Topic = topic
+	rt.Partitions = append([]int32{}, partitions...)
+	req.Topics = append(req.Topics, rt)
+	resp, err := c.requestBroker(ctx, md.ControllerID, req, 1, -1)
+	if err != nil {
+		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
 	}
-	out := make([]PartitionError, 0, len(resp.PartitionResults))
-	for _, r := range resp.PartitionResults {
-		out = append(out, PartitionError{Topic: topic, Partition: int32(r.Partition), Err: r.Error})
+	r := resp.(*kmsg.ElectLeadersResponse)
+	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+		return nil, fmt.Errorf("elect leaders for %q: %w", topic, e)
+	}
+	var out []PartitionError
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: kerr.ErrorForCode(p.ErrorCode)})
+		}
 	}
 	return out, nil
 }

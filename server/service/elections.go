@@ -7,8 +7,7 @@ import (
 	"sort"
 	"strconv"
 
-	kafka "github.com/segmentio/kafka-go"
-
+	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
 )
 
@@ -202,7 +201,7 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 			switch e := outcome[TopicPartition{it.Topic, it.Partition}]; {
 			case e == nil:
 				it.Result = ElectionElected
-			case errors.Is(e, kafka.ElectionNotNeeded):
+			case errors.Is(e, admin.ErrElectionNotNeeded):
 				it.Result = ElectionNotNeeded
 			default:
 				it.Result, it.Error = ElectionFailed, e.Error()

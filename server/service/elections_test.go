@@ -6,8 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	kafka "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
 )
 
@@ -49,7 +50,7 @@ func TestElectSkipsPreferredAndPollsAfter(t *testing.T) {
 	after := testSnapshot(3, nil, map[string][][]int32{"orders": {{1, 2}, {2, 3}, {3, 1}}},
 		map[TopicPartition]int32{{"orders", 2}: 1})
 	// Kafka may still answer ELECTION_NOT_NEEDED (the leader moved back meanwhile): not an error.
-	fa := &fakeOpsAdmin{electErr: map[TopicPartition]error{{"orders", 2}: kafka.ElectionNotNeeded}}
+	fa := &fakeOpsAdmin{electErr: map[TopicPartition]error{{"orders", 2}: admin.ErrElectionNotNeeded}}
 	o := newTestOps(fa, nil)
 	polled := 0
 	o.poll = func(context.Context) *collector.Snapshot { polled++; return after }
@@ -76,7 +77,7 @@ func TestElectSkipsPreferredAndPollsAfter(t *testing.T) {
 		t.Fatalf("res %+v err %v elected %v polled %d", res, err, fa.elected, polled)
 	}
 	// Every election failing is an error.
-	fa.electErr = map[TopicPartition]error{{"orders", 0}: kafka.PreferredLeaderNotAvailable, {"orders", 2}: kafka.PreferredLeaderNotAvailable}
+	fa.electErr = map[TopicPartition]error{{"orders", 0}: kerr.PreferredLeaderNotAvailable, {"orders", 2}: kerr.PreferredLeaderNotAvailable}
 	_, err = o.elect(context.Background(), before, ElectionScope{})
 	wantUserError(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
 }
