@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian packages Osprey's development services and
 # tests need (MariaDB, ZooKeeper 3.8 with a headless JRE, Chromium for the
-# Playwright tests, kcat for client checks), installing only what is missing.
+# Playwright tests and a CJK font for their Chinese screenshots, kcat for client checks), installing only what is missing.
 #
 # Idempotent and quiet when everything is present (one dpkg-query, no apt-get
 # update), non-interactive (safe in CI: no tty, root). Runs apt-get through sudo
@@ -11,7 +11,7 @@
 #   --check   only report what is missing; exit 1 if anything is.
 set -euo pipefail
 
-PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat)
+PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
