@@ -50,7 +50,9 @@ func (c *Client) FetchMessages(ctx context.Context, topic string, partition int3
 	}
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: int(partition), Offset: offset, MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait})
+	resp, _, err := retryBroken(ctx, func() (*kafka.FetchResponse, error) {
+		return c.kc.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: int(partition), Offset: offset, MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s/%d@%d: %w", topic, partition, offset, err)
 	}

@@ -50,29 +50,33 @@ func (c *Client) CreateTopics(ctx context.Context, specs ...TopicSpec) (map[stri
 		}
 		req.Topics = append(req.Topics, tc)
 	}
-	resp, err := c.kc.CreateTopics(ctx, req)
+	resp, retried, err := retryBroken(ctx, func() (*kafka.CreateTopicsResponse, error) { return c.kc.CreateTopics(ctx, req) })
 	if err != nil {
 		return nil, fmt.Errorf("create topics: %w", err)
 	}
-	return nilErrors(resp.Errors), nil
+	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.TopicAlreadyExists), nil
 }
 
 // DeleteTopics deletes topics; the map holds each topic's error.
 func (c *Client) DeleteTopics(ctx context.Context, names ...string) (map[string]error, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
+	resp, retried, err := retryBroken(ctx, func() (*kafka.DeleteTopicsResponse, error) {
+		return c.kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("delete topics: %w", err)
 	}
-	return nilErrors(resp.Errors), nil
+	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.UnknownTopicOrPartition), nil
 }
 
 // CreatePartitions raises a topic's partition count to total.
 func (c *Client) CreatePartitions(ctx context.Context, topic string, total int32) error {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
+	resp, _, err := retryBroken(ctx, func() (*kafka.CreatePartitionsResponse, error) {
+		return c.kc.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
+	})
 	if err != nil {
 		return fmt.Errorf("create partitions for %q: %w", topic, err)
 	}
@@ -136,7 +140,9 @@ func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]Con
 func (c *Client) describeConfigs(ctx context.Context, res []kafka.DescribeConfigRequestResource) (map[string][]ConfigEntry, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: res})
+	resp, _, err := retryBroken(ctx, func() (*kafka.DescribeConfigsResponse, error) {
+		return c.kc.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: res})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("describe configs: %w", err)
 	}
@@ -176,7 +182,9 @@ func (c *Client) AlterTopicConfigs(ctx context.Context, topic string, set map[st
 	for _, k := range del {
 		r.Configs = append(r.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, ConfigOperation: kafka.ConfigOperationDelete})
 	}
-	resp, err := c.kc.IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{r}})
+	resp, _, err := retryBroken(ctx, func() (*kafka.IncrementalAlterConfigsResponse, error) {
+		return c.kc.IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{r}})
+	})
 	if err != nil {
 		return fmt.Errorf("alter configs of %q: %w", topic, err)
 	}
@@ -262,7 +270,9 @@ type ReassignmentStatus struct {
 func (c *Client) ListPartitionReassignments(ctx context.Context) ([]ReassignmentStatus, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.ListPartitionReassignments(ctx, &kafka.ListPartitionReassignmentsRequest{Timeout: c.cfg.Timeout})
+	resp, _, err := retryBroken(ctx, func() (*kafka.ListPartitionReassignmentsResponse, error) {
+		return c.kc.ListPartitionReassignments(ctx, &kafka.ListPartitionReassignmentsRequest{Timeout: c.cfg.Timeout})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list partition reassignments: %w", err)
 	}
@@ -323,11 +333,27 @@ func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partit
 func (c *Client) DeleteGroups(ctx context.Context, groups ...string) (map[string]error, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, err := c.kc.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
+	resp, retried, err := retryBroken(ctx, func() (*kafka.DeleteGroupsResponse, error) {
+		return c.kc.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("delete groups: %w", err)
 	}
-	return nilErrors(resp.Errors), nil
+	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.GroupIdNotFound), nil
+}
+
+// doneOnRetry clears the "already done" error of a retried request: the first attempt, whose answer was
+// lost with its connection, may have done the work (created the topic, deleted the group).
+func doneOnRetry(errs map[string]error, retried bool, already kafka.Error) map[string]error {
+	if !retried {
+		return errs
+	}
+	for k, e := range errs {
+		if errors.Is(e, already) {
+			errs[k] = nil
+		}
+	}
+	return errs
 }
 
 // nilErrors turns kafka-go's "no error" values into nil.
