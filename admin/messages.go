@@ -9,6 +9,7 @@ import (
 
 	kafka "github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Message is one record read from a partition.
@@ -93,29 +94,38 @@ func (c *Client) FetchMessages(ctx context.Context, topic string, partition int3
 	return out, nil
 }
 
-// ProduceMessage writes one record to a partition (acks=all) and returns its offset.
+// ProduceMessage writes one record to a partition (acks=all) and returns its offset. It uses a
+// short-lived franz-go producer: idempotent, so its retries on a leader change or a connection broken by
+// a broker restart never duplicate the record, and it refreshes metadata by itself (right after a topic
+// is created its leaders may not be known yet). A test message is rare enough for the connection cost.
 func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int32, key, value []byte, headers []MessageHeader) (int64, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	rec := kafka.Record{Time: time.Now()}
-	if key != nil {
-		rec.Key = protocol.NewBytes(key)
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(c.cfg.Bootstrap...),
+		kgo.ClientID(c.cfg.ClientID),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.DialTimeout(c.cfg.DialTimeout),
 	}
-	if value != nil {
-		rec.Value = protocol.NewBytes(value)
+	if c.tls != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.tls))
 	}
-	for _, h := range headers {
-		rec.Headers = append(rec.Headers, kafka.Header{Key: h.Key, Value: h.Value})
+	if c.sasl != nil {
+		opts = append(opts, kgo.SASL(c.sasl))
 	}
-	resp, err := c.kc.Produce(ctx, &kafka.ProduceRequest{Topic: topic, Partition: int(partition), RequiredAcks: kafka.RequireAll, Records: kafka.NewRecordReader(rec)})
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, err)
 	}
-	if resp.Error != nil {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, resp.Error)
+	defer cl.Close()
+	rec := &kgo.Record{Topic: topic, Partition: partition, Key: key, Value: value, Timestamp: time.Now()}
+	for _, h := range headers {
+		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}
-	for _, e := range resp.RecordErrors {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, e)
+	res, err := cl.ProduceSync(ctx, rec).First()
+	if err != nil {
+		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, err)
 	}
-	return resp.BaseOffset, nil
+	return res.Offset, nil
 }

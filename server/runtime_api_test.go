@@ -75,6 +75,12 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 		return b["partitions"] == float64(6) && b["replicationFactor"] == float64(2) && b["underReplicated"] == float64(0)
 	})
 
+	// A test message right away (the new partitions' leaders were just elected).
+	code, body = e.call("POST", base+"/topics/payments/messages", testToken, map[string]any{"partition": 0, "key": "k", "value": "first"})
+	if code != 201 || body["offset"] != float64(0) {
+		t.Fatalf("produce right after create = %d %v", code, body)
+	}
+
 	// Alter a config: described back from the brokers.
 	if code, body := e.call("PATCH", base+"/topics/payments/configs", testToken, map[string]any{"set": map[string]string{"retention.ms": "3600000"}}); code != 200 {
 		t.Fatalf("alter = %d %v", code, body)
@@ -89,7 +95,7 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 59; i++ { // 59 + the test message = 60
 		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -132,6 +138,7 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 		t.Fatalf("execute = %d %v", code, body)
 	}
 	until("reassignment done", base+"/topics/payments", func(b map[string]any) bool {
+		total := 0.0
 		for _, p := range b["partitionList"].([]any) {
 			pm := p.(map[string]any)
 			for _, r := range pm["replicas"].([]any) {
@@ -139,11 +146,12 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 					return false
 				}
 			}
-			if len(pm["isr"].([]any)) != 2 || pm["endOffset"] != float64(10) {
+			if len(pm["isr"].([]any)) != 2 {
 				return false
 			}
+			total += pm["endOffset"].(float64)
 		}
-		return true
+		return total == 60 // every record still there on the new replicas
 	})
 	until("reassignment recorded as completed", base+"/reassignments", func(b map[string]any) bool {
 		h, _ := b["history"].([]any)
