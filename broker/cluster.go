@@ -118,8 +118,7 @@ type localCluster struct {
 	clusterID string
 	path      string // "" = not persisted
 
-	mu     sync.RWMutex // guards topics
-	topics map[string]*TopicInfo
+	topicTable // its mu guards topics
 
 	// onChange is called (without mu) after a topic is created, grown or
 	// deleted so the data plane can open or drop partitions.
@@ -135,7 +134,7 @@ type persistedTopic struct {
 }
 
 func newLocalCluster(self BrokerInfo, clusterID, path string) (*localCluster, error) {
-	lc := &localCluster{self: self, clusterID: clusterID, path: path, topics: map[string]*TopicInfo{}}
+	lc := &localCluster{self: self, clusterID: clusterID, path: path, topicTable: topicTable{topics: map[string]*TopicInfo{}}}
 	if path == "" {
 		return lc, nil
 	}
@@ -238,20 +237,26 @@ func (lc *localCluster) ClusterID() string     { return lc.clusterID }
 func (lc *localCluster) ControllerID() int32   { return lc.self.ID }
 func (lc *localCluster) Brokers() []BrokerInfo { return []BrokerInfo{lc.self} }
 
-func (lc *localCluster) Topic(name string) (TopicInfo, bool) {
-	lc.mu.RLock()
-	defer lc.mu.RUnlock()
-	t, ok := lc.topics[name]
+// topicTable is the topic cache of a Cluster implementation and the reads they share.
+type topicTable struct {
+	mu     sync.RWMutex // guards topics (and, in zkCluster, the fields after it)
+	topics map[string]*TopicInfo
+}
+
+func (tt *topicTable) Topic(name string) (TopicInfo, bool) {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	t, ok := tt.topics[name]
 	if !ok {
 		return TopicInfo{}, false
 	}
 	return copyTopic(t), true
 }
 
-func (lc *localCluster) TopicByID(id [16]byte) (TopicInfo, bool) {
-	lc.mu.RLock()
-	defer lc.mu.RUnlock()
-	for _, t := range lc.topics {
+func (tt *topicTable) TopicByID(id [16]byte) (TopicInfo, bool) {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	for _, t := range tt.topics {
 		if t.ID == id {
 			return copyTopic(t), true
 		}
@@ -259,11 +264,11 @@ func (lc *localCluster) TopicByID(id [16]byte) (TopicInfo, bool) {
 	return TopicInfo{}, false
 }
 
-func (lc *localCluster) Topics() []TopicInfo {
-	lc.mu.RLock()
-	defer lc.mu.RUnlock()
-	out := make([]TopicInfo, 0, len(lc.topics))
-	for _, t := range lc.topics {
+func (tt *topicTable) Topics() []TopicInfo {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	out := make([]TopicInfo, 0, len(tt.topics))
+	for _, t := range tt.topics {
 		out = append(out, copyTopic(t))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -38,10 +38,9 @@ type zkCluster struct {
 
 	clusterID string // set before the first session is published; read-only after
 
-	mu           sync.RWMutex // guards the fields below
+	topicTable   // its mu guards topics and the fields below
 	brokers      map[int32]BrokerInfo
 	controllerID int32
-	topics       map[string]*TopicInfo
 	assignments  map[string]zkdata.TopicAssignment // adding/removing replicas (reassignments)
 	notify       chan struct{}                     // closed and replaced after every cache change
 	ctrl         *controller                       // non-nil while this broker is the controller
@@ -56,7 +55,7 @@ type zkCluster struct {
 func (b *Broker) newZKClusterFactory(connector metastore.Connector) ClusterFactory {
 	return func(ctx context.Context, self BrokerInfo, proposedID string, changed func(TopicInfo, bool)) (Cluster, error) {
 		zc := &zkCluster{b: b, self: self, log: b.log, changed: changed, controllerID: -1,
-			brokers: map[int32]BrokerInfo{}, topics: map[string]*TopicInfo{},
+			brokers: map[int32]BrokerInfo{}, topicTable: topicTable{topics: map[string]*TopicInfo{}},
 			assignments: map[string]zkdata.TopicAssignment{}, notify: make(chan struct{})}
 		zc.ctx, zc.cancel = context.WithCancel(context.Background())
 		zc.keeper = metastore.NewKeeper(connector, func(ctx context.Context, s metastore.Session) error {
@@ -526,38 +525,6 @@ func (zc *zkCluster) Brokers() []BrokerInfo {
 		out = append(out, b)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-func (zc *zkCluster) Topic(name string) (TopicInfo, bool) {
-	zc.mu.RLock()
-	defer zc.mu.RUnlock()
-	t, ok := zc.topics[name]
-	if !ok {
-		return TopicInfo{}, false
-	}
-	return copyTopic(t), true
-}
-
-func (zc *zkCluster) TopicByID(id [16]byte) (TopicInfo, bool) {
-	zc.mu.RLock()
-	defer zc.mu.RUnlock()
-	for _, t := range zc.topics {
-		if t.ID == id {
-			return copyTopic(t), true
-		}
-	}
-	return TopicInfo{}, false
-}
-
-func (zc *zkCluster) Topics() []TopicInfo {
-	zc.mu.RLock()
-	defer zc.mu.RUnlock()
-	out := make([]TopicInfo, 0, len(zc.topics))
-	for _, t := range zc.topics {
-		out = append(out, copyTopic(t))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
