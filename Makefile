@@ -63,13 +63,7 @@ test-go:
 
 # Each fuzz target runs briefly; a crasher fails the build and is saved under testdata/fuzz.
 test-fuzz:
-	@for pkg in $(GOPKGS); do \
-	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-	  for fz in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
-	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x $$pkg; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) deploy/scripts/fuzz.sh
 
 test-web: web-deps
 	npm test
