@@ -18,6 +18,17 @@ var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 // MaxClusterName bounds cluster names: they key every time series row.
 const MaxClusterName = 64
 
+// ValidClusterName is ValidName plus the length bound of cluster names.
+func ValidClusterName(s string) error {
+	if err := ValidName(s); err != nil {
+		return err
+	}
+	if len(s) > MaxClusterName {
+		return fmt.Errorf("is %d characters long; cluster names are at most %d", len(s), MaxClusterName)
+	}
+	return nil
+}
+
 // ValidName reports whether s is a legal Kafka topic name: [a-zA-Z0-9._-], at most 249 characters,
 // and not "." or "..".
 func ValidName(s string) error {
@@ -93,10 +104,8 @@ func (c *Config) Validate() error {
 
 	seen := map[string]bool{}
 	if c.Embedded.Enabled {
-		if err := ValidName(c.Embedded.Name); err != nil {
+		if err := ValidClusterName(c.Embedded.Name); err != nil {
 			add("embedded.name", "%v", err)
-		} else if len(c.Embedded.Name) > MaxClusterName {
-			add("embedded.name", "is %d characters long; cluster names are at most %d", len(c.Embedded.Name), MaxClusterName)
 		}
 		if c.Embedded.Brokers < 1 || c.Embedded.Brokers > 9 {
 			add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
@@ -105,10 +114,8 @@ func (c *Config) Validate() error {
 	}
 	for i, cl := range c.Clusters {
 		key := fmt.Sprintf("clusters[%d]", i)
-		if err := ValidName(cl.Name); err != nil {
+		if err := ValidClusterName(cl.Name); err != nil {
 			add(key+".name", "%v", err)
-		} else if len(cl.Name) > MaxClusterName {
-			add(key+".name", "is %d characters long; cluster names are at most %d", len(cl.Name), MaxClusterName)
 		} else if seen[cl.Name] {
 			add(key+".name", "%q is used twice (the embedded cluster is named %q): give each cluster its own name", cl.Name, c.Embedded.Name)
 		}
@@ -122,7 +129,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		if cl.ZooKeeper != "" {
-			if err := checkZooKeeper(cl.ZooKeeper); err != nil {
+			if err := CheckZooKeeper(cl.ZooKeeper); err != nil {
 				add(key+".zookeeper", "%v (example: \"zk1:2181,zk2:2181/kafka\")", err)
 			}
 		}
@@ -178,7 +185,8 @@ func checkHostPort(s string, allowEmptyHost bool) error {
 	return nil
 }
 
-func checkZooKeeper(s string) error {
+// CheckZooKeeper checks a ZooKeeper connect string: host:port[,host:port][/chroot].
+func CheckZooKeeper(s string) error {
 	servers, chroot, hasChroot := strings.Cut(s, "/")
 	if hasChroot && (chroot == "" || strings.HasSuffix(chroot, "/")) {
 		return fmt.Errorf("chroot %q must be a path without a trailing slash", "/"+chroot)

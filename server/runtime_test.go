@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ func TestRuntimeClusters(t *testing.T) {
 		{"name": "rt", "brokers": 12},
 		{"name": "rt", "metadataStore": "etcd"},
 		{"name": "rt", "metadataStore": "zookeeper"},
+		{"name": "rt", "metadataStore": "zookeeper", "zookeeper": "zk:abc/"},
+		{"name": "x" + strings.Repeat("y", 64), "brokers": 1},
 		{"name": "rt", "metadataStore": "local", "zookeeper": "zk:2181"},
 		{"name": "fake", "brokers": 1},
 	} {

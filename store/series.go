@@ -105,12 +105,8 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		return nil
 	}
 	// INSERT IGNORE / INSERT OR IGNORE: cheaper for MySQL than ON DUPLICATE KEY UPDATE col=col.
-	modifier := "OR IGNORE"
-	if s.dialect == "mysql" {
-		modifier = "IGNORE"
-	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tx = tx.Clauses(clause.Insert{Modifier: modifier})
+		tx = tx.Clauses(clause.Insert{Modifier: s.ignoreModifier()})
 		if err := insertRows(tx, b.Topics); err != nil {
 			return fmt.Errorf("writing topic series: %w", err)
 		}
@@ -224,8 +220,8 @@ func (s *Store) rollupOne(ctx context.Context, spec seriesSpec, from, to int, so
 		}
 		// Step values are our own constants, formatted in: MySQL's ONLY_FULL_GROUP_BY does not treat two
 		// placeholders as the same expression.
-		q := fmt.Sprintf("%s %s (%s) SELECT %s FROM %s WHERE step = %d AND ts >= ? AND ts < ? GROUP BY %s, %s",
-			s.insertIgnore(), spec.table, strings.Join(cols, ", "), strings.Join(sel, ", "), spec.table, from,
+		q := fmt.Sprintf("INSERT %s INTO %s (%s) SELECT %s FROM %s WHERE step = %d AND ts >= ? AND ts < ? GROUP BY %s, %s",
+			s.ignoreModifier(), spec.table, strings.Join(cols, ", "), strings.Join(sel, ", "), spec.table, from,
 			strings.Join(spec.keys, ", "), bucket)
 		res := tx.Exec(q, start, end)
 		if res.Error != nil {

@@ -171,12 +171,12 @@ func (s *Store) provider() (*goose.Provider, error) {
 	return p, nil
 }
 
-// insertIgnore is the dialect's "insert unless the key exists" verb.
-func (s *Store) insertIgnore() string {
+// ignoreModifier is the dialect's INSERT modifier for "insert unless the key exists".
+func (s *Store) ignoreModifier() string {
 	if s.dialect == "mysql" {
-		return "INSERT IGNORE INTO"
+		return "IGNORE"
 	}
-	return "INSERT OR IGNORE INTO"
+	return "OR IGNORE"
 }
 
 // tableList is every table of the schema, for tests and diagnostics.

@@ -116,11 +116,8 @@ func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callT
 
 // CreateRuntimeCluster stands up a new cluster and starts monitoring it.
 func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req RuntimeRequest) (RuntimeView, error) {
-	if err := config.ValidName(req.Name); err != nil {
+	if err := config.ValidClusterName(req.Name); err != nil {
 		return RuntimeView{}, badRequest("invalid_name", "cluster name %v", err)
-	}
-	if len(req.Name) > config.MaxClusterName {
-		return RuntimeView{}, badRequest("invalid_name", "cluster names are at most %d characters", config.MaxClusterName)
 	}
 	if req.Brokers == 0 {
 		req.Brokers = 3
@@ -136,14 +133,11 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper is only used with metadataStore \"zookeeper\"")
 		}
 	case "zookeeper":
-		probe := config.Default()
-		probe.Embedded.Enabled = false
-		probe.Clusters = []config.Cluster{{Name: "x", BootstrapServers: []string{"h:1"}, ZooKeeper: req.ZooKeeper}}
 		if req.ZooKeeper == "" {
 			return RuntimeView{}, badRequest("invalid_zookeeper", "metadataStore \"zookeeper\" needs a zookeeper connect string, host:port[/chroot]")
 		}
-		if err := probe.Validate(); err != nil {
-			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper %q is not a connect string host:port[,host:port][/chroot]", req.ZooKeeper)
+		if err := config.CheckZooKeeper(req.ZooKeeper); err != nil {
+			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper %q is not a connect string host:port[,host:port][/chroot]: %v", req.ZooKeeper, err)
 		}
 		mode = supervisor.ChildProcess
 	default:
