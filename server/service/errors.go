@@ -34,3 +34,11 @@ func notFound(code, format string, a ...any) error {
 func conflict(code, format string, a ...any) error {
 	return &UserError{Status: http.StatusConflict, Code: code, Message: fmt.Sprintf(format, a...)}
 }
+
+func topicNotFound(cluster, topic string) error {
+	return notFound("topic_not_found", "no topic named %q in cluster %s", topic, cluster)
+}
+
+func groupNotFound(cluster, group string) error {
+	return notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+}

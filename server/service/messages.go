@@ -123,7 +123,7 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		return nil, kafkaError("metadata", err)
 	}
 	if len(md.Topics) == 0 || md.Topics[0].Err != nil {
-		return nil, notFound("topic_not_found", "no topic named %q in cluster %s", topic, cluster)
+		return nil, topicNotFound(cluster, topic)
 	}
 	var parts []int32
 	for _, p := range md.Topics[0].Partitions {
@@ -233,7 +233,7 @@ func (s *Service) ProduceMessage(ctx context.Context, who Caller, cluster, topic
 	}
 	t, ok := snap.Topic(topic)
 	if !ok {
-		return ProduceResult{}, notFound("topic_not_found", "no topic named %q in cluster %s", topic, cluster)
+		return ProduceResult{}, topicNotFound(cluster, topic)
 	}
 	n := int32(len(t.Partitions))
 	if n == 0 {

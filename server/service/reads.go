@@ -168,7 +168,7 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 	}
 	t, ok := snap.Topic(name)
 	if !ok {
-		return TopicDetail{}, notFound("topic_not_found", "no topic named %q in cluster %s", name, cluster)
+		return TopicDetail{}, topicNotFound(cluster, name)
 	}
 	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: t.Partitions, Consumers: []TopicConsumer{}}
 	for _, g := range snap.Groups {
@@ -266,7 +266,7 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	}
 	g, ok := snap.Group(name)
 	if !ok {
-		return GroupDetail{}, notFound("group_not_found", "no consumer group named %q in cluster %s", name, cluster)
+		return GroupDetail{}, groupNotFound(cluster, name)
 	}
 	members := g.Members
 	if members == nil {

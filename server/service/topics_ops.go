@@ -196,7 +196,7 @@ func (s *Service) AddPartitions(ctx context.Context, who Caller, cluster, name s
 	}
 	t, ok := snap.Topic(name)
 	if !ok {
-		return notFound("topic_not_found", "no topic named %q in cluster %s", name, cluster)
+		return topicNotFound(cluster, name)
 	}
 	if total <= int32(len(t.Partitions)) {
 		return badRequest("invalid_partitions", "topic %q has %d partitions; the new count must be larger (partitions can only be added)", name, len(t.Partitions))
@@ -260,7 +260,7 @@ func (s *Service) knownTopic(c *cluster, clusterName, topic string) error {
 		return nil // not polled yet: let Kafka decide
 	}
 	if _, ok := snap.Topic(topic); !ok {
-		return notFound("topic_not_found", "no topic named %q in cluster %s", topic, clusterName)
+		return topicNotFound(clusterName, topic)
 	}
 	return nil
 }
@@ -310,7 +310,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 	}
 	g, ok := snap.Group(group)
 	if !ok {
-		return nil, notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+		return nil, groupNotFound(cluster, group)
 	}
 	if len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "") {
 		return nil, conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets", group, g.State, len(g.Members))
@@ -351,7 +351,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 	if req.Topic != "" {
 		t, ok := snap.Topic(req.Topic)
 		if !ok {
-			return nil, notFound("topic_not_found", "no topic named %q in cluster %s", req.Topic, cluster)
+			return nil, topicNotFound(cluster, req.Topic)
 		}
 		for _, p := range t.Partitions {
 			if len(req.Partitions) == 0 || slices.Contains(req.Partitions, p.Partition) {
@@ -486,7 +486,7 @@ func (s *Service) DeleteGroup(ctx context.Context, who Caller, cluster, group st
 	if snap := c.collector.Latest(); snap != nil {
 		g, ok := snap.Group(group)
 		if !ok {
-			return notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+			return groupNotFound(cluster, group)
 		}
 		if len(g.Members) > 0 {
 			return conflict("group_active", "group %q has %d active member(s); stop its consumers first", group, len(g.Members))
