@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -473,6 +474,63 @@ func TestProduceAndFetchMessages(t *testing.T) {
 	}
 	if lim, _ := c.FetchMessages(ctx, "msgs", 1, 0, 2, 0, 0); len(lim.Messages) != 2 || lim.Messages[1].Offset != 1 {
 		t.Errorf("limit 2 from 0: %+v", lim.Messages)
+	}
+}
+
+// A partition added a moment ago is readable at once: the fetch does not rely
+// on metadata cached before the partition existed (kafka-go's transport keeps
+// its cache for its TTL and would report no leader until then).
+func TestFetchMessagesFromANewPartition(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(1, "grow"))
+	ctx := ctxT(t)
+	produce(t, kc, "grow", map[int32]int{0: 1})
+	if res, err := c.FetchMessages(ctx, "grow", 0, 0, 10, 0, 0); err != nil || len(res.Messages) != 1 {
+		t.Fatalf("fetch before growing: %+v, %v", res, err)
+	}
+	if err := c.CreatePartitions(ctx, "grow", 2); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, kc, "grow", map[int32]int{1: 2})
+	res, err := c.FetchMessages(ctx, "grow", 1, 0, 10, 0, 0)
+	if err != nil {
+		t.Fatalf("fetch from the new partition: %v", err)
+	}
+	if len(res.Messages) != 2 || string(res.Messages[1].Value) != "v1" || res.Messages[1].Partition != 1 {
+		t.Errorf("new partition read back as %+v", res.Messages)
+	}
+	if _, err := c.FetchMessages(ctx, "grow", 7, 0, 10, 0, 0); !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Errorf("fetch from a partition that does not exist: %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
+	}
+}
+
+// Every codec Kafka uses reads back as the original bytes.
+func TestFetchMessagesDecompresses(t *testing.T) {
+	kc, c := newTestCluster(t, kfake.SeedTopics(1, "packed"))
+	ctx := ctxT(t)
+	codecs := []kgo.CompressionCodec{kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(), kgo.ZstdCompression()}
+	for i, codec := range codecs {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.ProducerBatchCompression(codec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		value := strings.Repeat(fmt.Sprintf("codec %d ", i), 100)
+		err = cl.ProduceSync(ctx, &kgo.Record{Topic: "packed", Value: []byte(value)}).FirstErr()
+		cl.Close()
+		if err != nil {
+			t.Fatalf("produce with codec %d: %v", i, err)
+		}
+	}
+	res, err := c.FetchMessages(ctx, "packed", 0, 1, 10, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != len(codecs)-1 {
+		t.Fatalf("%d messages from offset 1, want %d", len(res.Messages), len(codecs)-1)
+	}
+	for _, m := range res.Messages {
+		if want := strings.Repeat(fmt.Sprintf("codec %d ", m.Offset), 100); string(m.Value) != want {
+			t.Errorf("offset %d: value %.40q…, want %.40q…", m.Offset, m.Value, want)
+		}
 	}
 }
 

@@ -8,7 +8,9 @@
 //     ListPartitionReassignments, ElectLeaders;
 //   - its own per-broker pool of raw connections speaking requests encoded with
 //     franz-go's kmsg, for what kafka-go lacks (DescribeLogDirs, DescribeCluster,
-//     DeleteRecords, DescribeQuorum) and for the collector's hot path.
+//     DeleteRecords, DescribeQuorum), for the collector's hot path and for reading
+//     messages (a Fetch must reach the partition's current leader, which
+//     kafka-go's cached metadata may not know yet for a new partition).
 //
 // The hot path (Metadata, ListOffsets, ListGroups, FindCoordinator,
 // DescribeGroups, OffsetFetch) is raw because kafka-go splits ListOffsets into

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"time"
 
-	kafka "github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Message is one record read from a partition.
@@ -37,8 +37,13 @@ type FetchResult struct {
 
 // FetchMessages reads up to limit records of one partition starting at
 // offset, in at most maxBytes (default 1 MiB) of one fetch response; it waits
-// at most maxWait (default 500 ms) for records to arrive. kafka-go's fetch
-// decompresses every codec Kafka uses.
+// at most maxWait (default 500 ms) for records to arrive.
+//
+// The Fetch goes to the leader named by a Metadata request made for this call,
+// not through kafka-go's transport: that caches metadata for its TTL, so right
+// after a topic is created or grows partitions it may hold no leader for them
+// and refuse the fetch for up to the whole TTL. franz-go decodes the batches
+// (every codec Kafka uses, CRCs checked).
 func (c *Client) FetchMessages(ctx context.Context, topic string, partition int32, offset int64, limit int, maxBytes int64, maxWait time.Duration) (*FetchResult, error) {
 	if limit <= 0 {
 		return nil, errors.New("fetch messages: limit must be positive")
@@ -49,49 +54,80 @@ func (c *Client) FetchMessages(ctx context.Context, topic string, partition int3
 	if maxWait <= 0 {
 		maxWait = 500 * time.Millisecond
 	}
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, _, err := retryBroken(ctx, func() (*kafka.FetchResponse, error) {
-		return c.kc.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: int(partition), Offset: offset, MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait})
-	})
-	if err != nil {
+	fail := func(err error) (*FetchResult, error) {
 		return nil, fmt.Errorf("fetch %s/%d@%d: %w", topic, partition, offset, err)
 	}
-	if resp.Error != nil {
-		return nil, fmt.Errorf("fetch %s/%d@%d: %w", topic, partition, offset, resp.Error)
+	leader, err := c.leaderOf(ctx, topic, partition)
+	if err != nil {
+		return fail(err)
 	}
-	out := &FetchResult{HighWatermark: resp.HighWatermark, LogStart: resp.LogStartOffset}
-	if resp.Records == nil {
-		return out, nil
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = -1
+	req.MaxWaitMillis = int32(maxWait / time.Millisecond)
+	req.MinBytes = 1
+	req.MaxBytes = int32(min(maxBytes, math.MaxInt32))
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition = partition
+	rp.FetchOffset = offset
+	rp.PartitionMaxBytes = req.MaxBytes
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	// v4+ carries record batches and the log start offset; v13 names topics
+	// by id only, so stay at 12.
+	resp, err := c.requestBroker(ctx, leader, req, 4, 12)
+	if err != nil {
+		return fail(err)
 	}
-	for len(out.Messages) < limit {
-		r, err := resp.Records.ReadRecord()
-		if errors.Is(err, io.EOF) {
+	r := resp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+		return fail(err)
+	}
+	if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
+		return fail(fmt.Errorf("broker %d answered for %d topics", leader, len(r.Topics)))
+	}
+	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{Topic: topic, Partition: partition, Offset: offset},
+		&r.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
+	if fp.Err != nil && len(fp.Records) == 0 {
+		return fail(fp.Err)
+	}
+	out := &FetchResult{HighWatermark: fp.HighWatermark, LogStart: fp.LogStartOffset}
+	for _, rec := range fp.Records {
+		if len(out.Messages) == limit {
 			break
 		}
-		if err != nil {
-			return out, fmt.Errorf("reading records of %s/%d: %w", topic, partition, err)
-		}
-		if r.Offset < offset { // a batch may start before the requested offset
-			continue
-		}
-		m := Message{Partition: partition, Offset: r.Offset, Time: r.Time}
-		if r.Key != nil {
-			if m.Key, err = protocol.ReadAll(r.Key); err != nil {
-				return out, fmt.Errorf("record key: %w", err)
-			}
-		}
-		if r.Value != nil {
-			if m.Value, err = protocol.ReadAll(r.Value); err != nil {
-				return out, fmt.Errorf("record value: %w", err)
-			}
-		}
-		for _, h := range r.Headers {
-			m.Headers = append(m.Headers, MessageHeader{Key: h.Key, Value: append([]byte(nil), h.Value...)})
+		m := Message{Partition: partition, Offset: rec.Offset, Time: rec.Timestamp, Key: rec.Key, Value: rec.Value}
+		for _, h := range rec.Headers {
+			m.Headers = append(m.Headers, MessageHeader{Key: h.Key, Value: h.Value})
 		}
 		out.Messages = append(out.Messages, m)
 	}
 	return out, nil
+}
+
+// leaderOf asks the cluster which broker leads the partition now.
+func (c *Client) leaderOf(ctx context.Context, topic string, partition int32) (int32, error) {
+	md, err := c.Metadata(ctx, []string{topic})
+	if err != nil {
+		return -1, err
+	}
+	if len(md.Topics) != 1 || md.Topics[0].Name != topic {
+		return -1, kerr.UnknownTopicOrPartition
+	}
+	if md.Topics[0].Err != nil {
+		return -1, md.Topics[0].Err
+	}
+	for _, p := range md.Topics[0].Partitions {
+		if p.Partition != partition {
+			continue
+		}
+		if p.Leader < 0 {
+			return -1, kerr.LeaderNotAvailable
+		}
+		return p.Leader, nil
+	}
+	return -1, kerr.UnknownTopicOrPartition
 }
 
 // ProduceMessage writes one record to a partition (acks=all) and returns its offset. It uses a

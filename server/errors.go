@@ -58,6 +58,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, store.ErrConflict):
 		writeError(c, http.StatusConflict, "conflict", "an item with that name already exists")
 	case errors.As(err, &ue):
+		if ue.Status >= http.StatusInternalServerError {
+			// Kafka or ZooKeeper failed the call: the operator looking at the log should see it too.
+			s.opts.Logger.Warn("request failed upstream", "method", c.Request.Method, "path", c.Request.URL.Path, "status", ue.Status, "code", ue.Code, "err", ue.Message)
+		}
 		writeError(c, ue.Status, ue.Code, ue.Message)
 	default:
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
