@@ -147,6 +147,7 @@ type alertEntry struct {
 
 	activeAt, firedAt, resolvedAt, lastSentAt time.Time
 	notifications                             int
+	notifiedValue                             float64 // value at the last notification (escalation)
 
 	event        *store.AlertEvent // nil until fired (or when creating it failed)
 	deliveryErrs map[int64]string  // per channel, latest outcome
@@ -421,6 +422,7 @@ func (e *Evaluator) restore(ctx context.Context) error {
 		var ss storedSamples
 		if json.Unmarshal([]byte(ev.Samples), &ss) == nil {
 			a.value, a.samples = ss.Value, ss.Data
+			a.notifiedValue = ss.Value
 		}
 		r, ok := e.rules[ev.RuleID]
 		if !ok || !r.Enabled {
@@ -527,10 +529,14 @@ func (e *Evaluator) activate(ctx context.Context, r Rule, cluster, fp string, f 
 			return nil // cooling down after the last resolution: stay pending
 		}
 		a.state, a.firedAt = stateFiring, now
-		return e.notify(ctx, a, false, now)
+		return e.notify(ctx, a, sendState, now)
 	case stateFiring:
+		if r.Kind.escalates() && a.value > a.notifiedValue {
+			// Worse than what people were told (WARN → ERR): tell them now, not at the next reminder.
+			return e.notify(ctx, a, sendEscalation, now)
+		}
 		if r.RepeatSeconds > 0 && now.Sub(a.lastSentAt) >= r.repeatDur() {
-			return e.notify(ctx, a, true, now)
+			return e.notify(ctx, a, sendReminder, now)
 		}
 		if a.event == nil { // creating it failed earlier: try again
 			return e.syncEvent(ctx, a)
@@ -547,7 +553,7 @@ func (e *Evaluator) deactivate(ctx context.Context, fp string, a *alertEntry, no
 	case stateFiring:
 		a.state, a.resolvedAt = stateResolved, now
 		e.lastResolved[fp] = now
-		return e.notify(ctx, a, false, now)
+		return e.notify(ctx, a, sendState, now)
 	}
 	return nil
 }
@@ -567,14 +573,24 @@ func (e *Evaluator) gc(now time.Time) {
 	}
 }
 
+// sendKind says why a notification goes out.
+type sendKind int
+
+const (
+	sendState      sendKind = iota // fired or resolved
+	sendReminder                   // still firing, repeat interval passed
+	sendEscalation                 // still firing, and worse than last told
+)
+
 // notify records a notification on the alert's event and queues it to the
 // rule's channels. e.mu must be held.
-func (e *Evaluator) notify(ctx context.Context, a *alertEntry, reminder bool, now time.Time) error {
+func (e *Evaluator) notify(ctx context.Context, a *alertEntry, why sendKind, now time.Time) error {
 	a.lastSentAt = now
 	a.notifications++
+	a.notifiedValue = a.value
 	// The event is written first so the notification carries its id.
 	err := e.syncEvent(ctx, a)
-	n := e.notification(a, reminder)
+	n := e.notification(a, why)
 	if e.opts.OnNotify != nil {
 		e.opts.OnNotify(n)
 	}
@@ -710,9 +726,10 @@ func joinDeliveryErrors(errs map[int64]string, chans map[int64]store.AlertChanne
 	return strings.Join(parts, "; ")
 }
 
-func (e *Evaluator) notification(a *alertEntry, reminder bool) Notification {
+func (e *Evaluator) notification(a *alertEntry, why sendKind) Notification {
+	firing := a.state == stateFiring
 	n := Notification{
-		State: StateFiring, Reminder: reminder && a.state == stateFiring,
+		State: StateFiring, Reminder: why == sendReminder && firing, Escalated: why == sendEscalation && firing,
 		RuleID: a.rule.ID, RuleName: a.rule.Name, Kind: a.rule.Kind, Severity: a.rule.Severity,
 		Cluster: a.cluster, Subject: a.subject, Labels: a.labels, Value: a.value, Threshold: a.rule.Threshold,
 		Summary: a.summary, StartedAt: a.activeAt.UTC(), Link: consoleLink(e.opts.PublicURL, a.cluster, a.labels),

@@ -181,6 +181,32 @@ func TestReminders(t *testing.T) {
 	}
 }
 
+// A window-status alert that gets worse while firing (WARN → ERR) is told at once, once, on the same
+// event; staying at ERR sends nothing more.
+func TestEscalationIsNotified(t *testing.T) {
+	l := newLifecycle(t, RuleInput{Kind: KindLagStatus, Threshold: 1})
+	lagStatusRun(l.harness, 0, 50, 100, 80) // slow but advancing: WARN
+	warn := l.waitNotifications(1)[0]
+	if warn.Value != 1 || warn.Escalated || !strings.Contains(warn.Summary, "is WARN") {
+		t.Fatalf("first notification = %+v", warn)
+	}
+	// The consumer stops while the head keeps moving: STOP, i.e. ERR.
+	for i := int64(0); i < 12; i++ {
+		l.observe(newSnap("c1", l.now()).topic("t", 820+i*80).group("g", "Stable", 1, "t", [2]int64{450, 820 + i*80}).build())
+	}
+	got := l.waitNotifications(2)
+	worse := got[1]
+	if worse.State != StateFiring || !worse.Escalated || worse.Reminder || worse.Value != 2 || !strings.Contains(worse.Summary, "is ERR") {
+		t.Fatalf("escalation = %+v", worse)
+	}
+	if worse.EventID != warn.EventID || !strings.Contains(worse.Title(), "(worse)") {
+		t.Fatalf("escalation event %d title %q, want event %d and \"(worse)\"", worse.EventID, worse.Title(), warn.EventID)
+	}
+	if ev := l.events()[0]; ev.Notifications != 2 || ev.State != "firing" {
+		t.Fatalf("event = %+v", ev)
+	}
+}
+
 func TestCooldown(t *testing.T) {
 	l := newLifecycle(t, RuleInput{CooldownSeconds: 300})
 	l.observe(lagSnap(l.now(), 500))

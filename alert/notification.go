@@ -30,9 +30,10 @@ const (
 // reminder, or a test message. It is also the data of a webhook body
 // template.
 type Notification struct {
-	State       string            `json:"state"`              // FIRING or RESOLVED
-	Reminder    bool              `json:"reminder,omitempty"` // a repeat while firing
-	Test        bool              `json:"test,omitempty"`     // sent from "test channel"
+	State       string            `json:"state"`               // FIRING or RESOLVED
+	Reminder    bool              `json:"reminder,omitempty"`  // a repeat while firing
+	Escalated   bool              `json:"escalated,omitempty"` // still firing, and worse than last notified
+	Test        bool              `json:"test,omitempty"`      // sent from "test channel"
 	RuleID      int64             `json:"ruleId"`
 	RuleName    string            `json:"ruleName"`
 	Kind        Kind              `json:"kind"`
@@ -59,6 +60,8 @@ func (n Notification) Title() string {
 		state = "TEST"
 	case n.Reminder:
 		state += " (reminder)"
+	case n.Escalated:
+		state += " (worse)"
 	}
 	return fmt.Sprintf("[%s] %s · %s · %s · %s", state, n.Severity, n.RuleName, n.Cluster, n.Subject)
 }

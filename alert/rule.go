@@ -70,6 +70,10 @@ func (k Kind) usesTopic() bool {
 	return false
 }
 
+// escalates says a firing alert of this kind is notified again when its value gets worse: a window
+// status is a level (OK < WARN < ERR), unlike lag figures, which move every cycle.
+func (k Kind) escalates() bool { return k == KindLagStatus }
+
 func (k Kind) usesWindow() bool {
 	return k == KindLagStatus || k == KindGroupInactive || k == KindControllerChanged || k == KindTopicRateZero
 }
