@@ -37,6 +37,8 @@ type Store interface {
 	UpdateAlertEvent(ctx context.Context, e *store.AlertEvent) error
 	FiringAlertEvents(ctx context.Context) ([]store.AlertEvent, error)
 	AlertEvents(ctx context.Context, limit, offset int) ([]store.AlertEvent, int64, error)
+	Setting(ctx context.Context, key string) (string, bool, error)
+	SetSetting(ctx context.Context, key, value string) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -147,7 +149,8 @@ type alertEntry struct {
 
 	activeAt, firedAt, resolvedAt, lastSentAt time.Time
 	notifications                             int
-	notifiedValue                             float64 // value at the last notification (escalation)
+	notifiedValue                             float64   // value at the last notification (escalation)
+	seenAt                                    time.Time // when the condition last held
 
 	event        *store.AlertEvent // nil until fired (or when creating it failed)
 	deliveryErrs map[int64]string  // per channel, latest outcome
@@ -181,6 +184,9 @@ type Evaluator struct {
 	clusters     map[string]*clusterHistory
 	alerts       map[string]*alertEntry // by fingerprint
 	lastResolved map[string]time.Time   // fingerprint → when it last resolved (cool-down)
+	// Pending alerts outlive a restart: their hold resumes (see restorePending).
+	restoredPending map[string]pendingRecord // by fingerprint, until their cluster's first evaluation
+	pendingSaved    bool                     // the stored pending set is not empty
 }
 
 type watch struct {
@@ -204,6 +210,7 @@ func New(opts Options) (*Evaluator, error) {
 		rules: map[int64]Rule{}, channels: map[int64]store.AlertChannel{},
 		historyCap: DefaultWindowSamples, clusters: map[string]*clusterHistory{},
 		alerts: map[string]*alertEntry{}, lastResolved: map[string]time.Time{},
+		restoredPending: map[string]pendingRecord{},
 	}, nil
 }
 
@@ -221,6 +228,9 @@ func (e *Evaluator) Start(ctx context.Context) error {
 	}
 	if err := e.restore(ctx); err != nil {
 		return err
+	}
+	if err := e.restorePending(ctx); err != nil {
+		e.log.Warn("pending alerts not restored: their holds start again", "err", err)
 	}
 	e.ctx, e.cancel = context.WithCancel(ctx) // ctx bounds the lifetime as Stop does
 	e.started = true
@@ -509,6 +519,14 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 		}
 	}
 	e.gc(now)
+	for fp, p := range e.restoredPending {
+		if p.Cluster == name { // not pending any more
+			delete(e.restoredPending, fp)
+		}
+	}
+	if err := e.savePending(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -516,9 +534,15 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 func (e *Evaluator) activate(ctx context.Context, r Rule, cluster, fp string, f finding, now time.Time) error {
 	a := e.alerts[fp]
 	if a == nil || a.state == stateResolved {
-		a = &alertEntry{fp: fp, cluster: cluster, labels: f.labels, state: statePending, activeAt: now, deliveryErrs: map[int64]string{}}
+		activeAt := now
+		if p, ok := e.restoredPending[fp]; ok {
+			activeAt = p.resumedAt(now)
+			delete(e.restoredPending, fp)
+		}
+		a = &alertEntry{fp: fp, cluster: cluster, labels: f.labels, state: statePending, activeAt: activeAt, deliveryErrs: map[int64]string{}}
 		e.alerts[fp] = a
 	}
+	a.seenAt = now
 	a.rule, a.labels, a.subject, a.value, a.summary, a.samples = r, f.labels, f.subject, f.value, f.summary, f.samples
 	switch a.state {
 	case statePending:

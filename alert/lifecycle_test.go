@@ -278,6 +278,62 @@ func TestRestartDoesNotRepeat(t *testing.T) {
 	}
 }
 
+// A hold interrupted by a restart resumes: only the time the console was down is not counted. After an
+// outage longer than the tolerance it starts again.
+func TestRestartResumesForHold(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		down    time.Duration // from the last evaluation before the restart to the first after it
+		firesAt int           // evaluations after the restart until it fires
+	}{
+		// Held 30 s before (t=15..45); down 15 s (not counted); 30 s more held after the restart.
+		{name: "short outage", down: 30 * time.Second, firesAt: 3},
+		{name: "outage over the tolerance", down: 2 * time.Hour, firesAt: 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			path := filepath.Join(t.TempDir(), "osprey.db")
+			st := openTestStore(t, path)
+			rcv := newReceiver(t)
+			ch := mustChannel(t, st, "hook", ChannelWebhook, WebhookConfig{URL: rcv.URL})
+			mustRule(t, st, RuleInput{Name: "lag", Kind: KindLagMessages, Threshold: 100, ForSeconds: 60, ChannelIDs: []int64{ch}})
+			observe := func(ev *Evaluator, step time.Duration) {
+				now := clock.Advance(step)
+				s := lagSnap(now, 500)
+				s.Cluster.LastPoll = now
+				if err := ev.Observe(context.Background(), s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			state := func(ev *Evaluator) string {
+				if a := ev.Active(); len(a) == 1 {
+					return a[0].State
+				}
+				return "none"
+			}
+			ev1, _ := newTestEvaluator(t, st, clock)
+			for i := 0; i < 3; i++ { // pending since the first, 30 s held at the third
+				observe(ev1, 15*time.Second)
+			}
+			if s := state(ev1); s != "pending" {
+				t.Fatalf("before the restart: %s", s)
+			}
+			ev1.Stop()
+
+			ev2, _ := newTestEvaluator(t, openTestStore(t, path), clock)
+			observe(ev2, tc.down)
+			n := 1
+			for ; state(ev2) != "firing" && n < 10; n++ {
+				observe(ev2, 15*time.Second)
+			}
+			if n != tc.firesAt {
+				t.Fatalf("fired at evaluation %d after the restart, want %d", n, tc.firesAt)
+			}
+			waitFor(t, "the firing notification", func() bool { return len(rcv.requests()) == 1 })
+		})
+	}
+}
+
 func TestRetryWithBackoff(t *testing.T) {
 	l := newLifecycle(t, RuleInput{})
 	l.rcv.failNext.Store(2)
