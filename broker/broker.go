@@ -19,6 +19,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Broker is one Kafka-compatible broker. Create it with New, run it with
@@ -52,6 +53,13 @@ type Broker struct {
 	mu     sync.Mutex // guards conns and closed
 	conns  map[*conn]struct{}
 	closed bool
+
+	// ctlHook, for tests, sees every LeaderAndIsr, StopReplica and
+	// UpdateMetadata request before it is applied.
+	ctlHook atomic.Pointer[func(kmsg.Request)]
+	// serving is set once the accept loop runs: before that, requests
+	// (the controller's too) wait in the listen backlog.
+	serving atomic.Bool
 
 	ctx    context.Context // cancelled by Close: stops background goroutines
 	cancel context.CancelFunc
@@ -172,6 +180,7 @@ func (b *Broker) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	b.serving.Store(true)
 	b.wg.Add(1)
 	go b.acceptLoop()
 	b.log.Info("broker started", "addr", b.Addr(), "advertised", net.JoinHostPort(b.advHost, strconv.Itoa(int(b.advPort))),
@@ -395,4 +404,11 @@ func (b *Broker) signalAppend() {
 	ch := make(chan struct{})
 	old := b.appendSignal.Swap(&ch)
 	close(*old)
+}
+
+// controlHook passes a controller request to the test hook, if any.
+func (b *Broker) controlHook(req kmsg.Request) {
+	if f := b.ctlHook.Load(); f != nil {
+		(*f)(req)
+	}
 }

@@ -18,8 +18,9 @@ import (
 // It owns no cache that could go stale: every pass re-reads brokers,
 // assignments and partition states and writes changes conditionally on the
 // znode versions, each write behind the controller epoch fence
-// (zkdata.ErrControllerMoved ends the controller). Brokers learn the
-// outcome from their watches on the partition states.
+// (zkdata.ErrControllerMoved ends the controller). After each pass it sends
+// brokers what changed: LeaderAndIsr, UpdateMetadata and StopReplica
+// (controller_channel.go).
 //
 // One goroutine (run) does every pass; requests from handlers
 // (ElectLeaders, reassignments) are queued to it with do, so there is no
@@ -36,6 +37,12 @@ type controller struct {
 	reqs          chan ctrlReq
 	done          chan struct{}
 	lastRebalance time.Time
+
+	ch       *ctrlChannel                       // requests to brokers; set by run
+	sent     map[zkdata.TopicPartition]sentPart // partition states as last sent
+	sentLive map[int32]ctrlBroker               // live brokers as last sent
+	synced   map[int32]int64                    // broker → registration epoch that has every state
+	dirty    bool                               // this pass wrote states or assignments
 }
 
 type ctrlReq struct {
@@ -46,7 +53,7 @@ type ctrlReq struct {
 func newController(zc *zkCluster, s metastore.Session, el zkdata.Election) *controller {
 	return &controller{zc: zc, s: s, cl: zkdata.NewClient(s), epoch: el.Epoch, ezv: el.EpochZkVersion,
 		log: zc.log.With("controller_epoch", el.Epoch), reqs: make(chan ctrlReq), done: make(chan struct{}),
-		lastRebalance: time.Now()}
+		lastRebalance: time.Now(), sent: map[zkdata.TopicPartition]sentPart{}, synced: map[int32]int64{}}
 }
 
 // stop makes queued and later do calls fail.
@@ -78,6 +85,9 @@ func (c *controller) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.w = newWatcher(ctx)
+	// Senders end with ctx: a deposed controller sends nothing more.
+	c.ch = newCtrlChannel(ctx, c.zc.self.ID, c.log)
+	defer c.ch.close()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -108,6 +118,7 @@ func (c *controller) run(ctx context.Context) error {
 // snapshot is what one pass reads.
 type ctrlSnapshot struct {
 	live    map[int32]bool
+	brokers map[int32]ctrlBroker // registrations of the live brokers
 	topics  map[string]zkdata.VersionedAssignment
 	states  map[zkdata.TopicPartition]zkdata.VersionedState
 	configs map[string]map[string]string
@@ -118,11 +129,22 @@ func (c *controller) read(ctx context.Context) (*ctrlSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &ctrlSnapshot{live: map[int32]bool{}, configs: map[string]map[string]string{}}
+	snap := &ctrlSnapshot{live: map[int32]bool{}, brokers: map[int32]ctrlBroker{}, configs: map[string]map[string]string{}}
 	for _, n := range ids {
-		if id, err := zkdata.ParseBrokerID(n); err == nil {
-			snap.live[id] = true
+		id, err := zkdata.ParseBrokerID(n)
+		if err != nil {
+			continue
 		}
+		snap.live[id] = true
+		reg, st, err := c.cl.Broker(ctx, id)
+		if errors.Is(err, metastore.ErrNoNode) {
+			delete(snap.live, id)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading broker %d: %w", id, err)
+		}
+		snap.brokers[id] = ctrlBroker{info: BrokerInfo{ID: id, Host: reg.Host, Port: reg.Port, Rack: reg.Rack}, epoch: st.Czxid}
 	}
 	names, err := c.w.children(ctx, c.s, zkdata.TopicsPath)
 	if err != nil {
@@ -216,6 +238,15 @@ func (c *controller) pass(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.dirty {
+		// Writes above (reassignment steps) are not all in snap: read
+		// what the brokers must now be told.
+		if snap, err = c.read(ctx); err != nil {
+			return err
+		}
+		c.dirty = false
+	}
+	c.propagate(snap)
 	return nil
 }
 
@@ -238,7 +269,11 @@ func (c *controller) partition(ctx context.Context, snap *ctrlSnapshot, tp zkdat
 			return nil // NewPartition until a replica is alive
 		}
 		st := zkdata.PartitionState{Leader: isr[0], LeaderEpoch: 0, ControllerEpoch: c.epoch, ISR: isr}
-		return c.cl.CreatePartitionState(ctx, tp, st, c.ezv)
+		if err := c.cl.CreatePartitionState(ctx, tp, st, c.ezv); err != nil {
+			return err
+		}
+		snap.states[tp] = zkdata.VersionedState{State: st, Version: 0}
+		return nil
 	}
 	st := vs.State
 	aliveISR := filter(st.ISR, func(r int32) bool { return snap.live[r] && slices.Contains(replicas, r) })
@@ -291,6 +326,8 @@ func (c *controller) writeState(ctx context.Context, tp zkdata.TopicPartition, s
 	}
 	if snap != nil {
 		snap.states[tp] = zkdata.VersionedState{State: st, Version: v}
+	} else {
+		c.dirty = true
 	}
 	c.log.Info("partition state changed", "partition", tp.String(), "leader", st.Leader, "leader_epoch", st.LeaderEpoch, "isr", st.ISR)
 	return nil
@@ -566,6 +603,7 @@ func (c *controller) finishReassignment(ctx context.Context, tp zkdata.TopicPart
 	}
 	a.Partitions[tp.Partition] = zkdata.PartitionAssignment{Replicas: slices.Clone(final)}
 	_, err = c.cl.SetTopicAssignment(ctx, tp.Topic, a, version, c.ezv)
+	c.dirty = true
 	return err
 }
 

@@ -328,17 +328,30 @@ func checkExactlyOnce(t *testing.T, al *ackLog, got map[int32][]*kgo.Record) {
 	t.Logf("%d acknowledged records checked, %d produce errors", total, al.errs)
 }
 
-func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, localConnector(t)) }
+func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, localConnector(t), 2) }
 func TestClusterFailoverZooKeeper(t *testing.T) {
-	testClusterFailover(t, zkConnector(t))
+	testClusterFailover(t, zkConnector(t), 2)
+}
+
+// withoutStateWatches makes brokers learn partition states only from the
+// controller's LeaderAndIsr and UpdateMetadata requests.
+func withoutStateWatches(c *Config) { c.noPartitionStateWatches = true }
+
+// Failover works purely through the controller's requests: the brokers
+// neither watch nor read the partition-state znodes.
+func TestClusterFailoverByRequestsLocal(t *testing.T) {
+	testClusterFailover(t, localConnector(t), 1, withoutStateWatches)
+}
+func TestClusterFailoverByRequestsZooKeeper(t *testing.T) {
+	testClusterFailover(t, zkConnector(t), 1, withoutStateWatches)
 }
 
 // A 3-broker cluster, RF 3 with min.insync.replicas=2: an idempotent
 // acks=all producer keeps writing while the leader is killed and restarted,
 // twice; the ISR shrinks and recovers, the controller moves when its broker
 // dies, and afterwards every acknowledged record is there exactly once.
-func testClusterFailover(t *testing.T, conn metastore.Connector) {
-	c := newTestCluster(t, 3, conn)
+func testClusterFailover(t *testing.T, conn metastore.Connector, rounds int, opts ...testBrokerOpt) {
+	c := newTestCluster(t, 3, conn, opts...)
 	adm := c.admin()
 	ctx := testCtx(t, 3*time.Minute)
 	const topic, parts = "orders", 3
@@ -359,7 +372,7 @@ func testClusterFailover(t *testing.T, conn metastore.Connector) {
 		})
 	}
 	progress(200)
-	for round := 0; round < 2; round++ {
+	for round := 0; round < rounds; round++ {
 		leader := c.partition(topic, 0).Leader
 		controller := c.any().cluster.ControllerID()
 		c.stop(c.indexOf(leader))

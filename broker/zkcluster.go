@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
@@ -25,10 +26,11 @@ import (
 // (ephemeral /brokers/ids/<id>, again after a session expiry), keeps a
 // cache of brokers, topics, partition states and topic configs fed by
 // watches, runs for the controller election and, when elected, the
-// controller (controller.go). Brokers learn leadership changes from their
-// own watches on the partition state znodes: that is what the controller's
-// LeaderAndIsr/UpdateMetadata requests carry in Kafka, read from the same
-// source of truth, within a watch round trip.
+// controller (controller.go). Brokers learn leadership changes from the
+// controller's LeaderAndIsr and UpdateMetadata requests (control.go), as in
+// Kafka; their watches on the partition state znodes stay as a fallback for
+// a lost request (states are merged by znode version, newest wins) unless
+// Config.noPartitionStateWatches turns them off (tests).
 type zkCluster struct {
 	b       *Broker
 	self    BrokerInfo
@@ -41,9 +43,17 @@ type zkCluster struct {
 	topicTable   // its mu guards topics and the fields below
 	brokers      map[int32]BrokerInfo
 	controllerID int32
-	assignments  map[string]zkdata.TopicAssignment // adding/removing replicas (reassignments)
-	notify       chan struct{}                     // closed and replaced after every cache change
-	ctrl         *controller                       // non-nil while this broker is the controller
+	assignments  map[string]zkdata.TopicAssignment   // adding/removing replicas (reassignments)
+	notify       chan struct{}                       // closed and replaced after every cache change
+	ctrl         *controller                         // non-nil while this broker is the controller
+	states       map[zkdata.TopicPartition]partState // merged partition states (watches and controller requests)
+	gen          uint64                              // reload generation, bumped as each reload starts
+
+	ctlMu       sync.Mutex    // serializes controller requests; guards ctrlEpoch
+	ctrlEpoch   int32         // newest controller epoch seen in a request
+	brokerEpoch atomic.Int64  // czxid of this broker's registration (Kafka's broker epoch)
+	pubMu       sync.Mutex    // serializes calls of changed, so views reach the replicas in order
+	kick        chan struct{} // asks the session loop for a reload (a request named an unknown topic)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -56,7 +66,8 @@ func (b *Broker) newZKClusterFactory(connector metastore.Connector) ClusterFacto
 	return func(ctx context.Context, self BrokerInfo, proposedID string, changed func(TopicInfo, bool)) (Cluster, error) {
 		zc := &zkCluster{b: b, self: self, log: b.log, changed: changed, controllerID: -1,
 			brokers: map[int32]BrokerInfo{}, topicTable: topicTable{topics: map[string]*TopicInfo{}},
-			assignments: map[string]zkdata.TopicAssignment{}, notify: make(chan struct{})}
+			assignments: map[string]zkdata.TopicAssignment{}, notify: make(chan struct{}),
+			states: map[zkdata.TopicPartition]partState{}, kick: make(chan struct{}, 1)}
 		zc.ctx, zc.cancel = context.WithCancel(context.Background())
 		zc.keeper = metastore.NewKeeper(connector, func(ctx context.Context, s metastore.Session) error {
 			return zc.setupSession(ctx, s, proposedID)
@@ -104,6 +115,13 @@ func (zc *zkCluster) setupSession(ctx context.Context, s metastore.Session, prop
 	if err := cl.RegisterBroker(ctx, reg); err != nil {
 		return fmt.Errorf("registering broker %d: %w", zc.self.ID, err)
 	}
+	// The broker epoch is the registration's czxid, as in Kafka: requests
+	// from a controller that saw an older registration are refused.
+	_, st, err := cl.Broker(ctx, zc.self.ID)
+	if err != nil {
+		return fmt.Errorf("reading broker %d registration: %w", zc.self.ID, err)
+	}
+	zc.brokerEpoch.Store(st.Czxid)
 	zc.log.Info("broker registered", "path", zkdata.BrokerPath(zc.self.ID), "session", fmt.Sprintf("0x%x", s.ID()))
 	return nil
 }
@@ -163,6 +181,7 @@ func (zc *zkCluster) session(s metastore.Session, w *watcher) {
 			w.fired(ev)
 		case <-retry.C:
 			// Safety net: a reload that failed (connection loss) is retried.
+		case <-zc.kick:
 		}
 		w.drain()
 		if err := zc.reload(sctx, s, w, true); err != nil && sctx.Err() == nil {
@@ -296,29 +315,35 @@ func (w *watcher) drain() {
 // get reads a node, watching it (creation when missing) unless a watch is
 // already armed. A missing node is metastore.ErrNoNode.
 func (w *watcher) get(ctx context.Context, s metastore.Session, path string) ([]byte, error) {
+	data, _, err := w.getVersion(ctx, s, path)
+	return data, err
+}
+
+// getVersion is get that also returns the node's data version.
+func (w *watcher) getVersion(ctx context.Context, s metastore.Session, path string) ([]byte, int32, error) {
 	key := "d:" + path
 	if w.isArmed(key) {
-		data, _, err := s.Get(ctx, path)
-		return data, err
+		data, st, err := s.Get(ctx, path)
+		return data, st.Version, err
 	}
-	data, _, ch, err := s.GetW(ctx, path)
+	data, st, ch, err := s.GetW(ctx, path)
 	if errors.Is(err, metastore.ErrNoNode) {
 		ok, _, ech, eerr := s.ExistsW(ctx, path)
 		if eerr != nil {
-			return nil, eerr
+			return nil, 0, eerr
 		}
 		w.forward(key, ech)
 		if ok { // created in between: the watch fires on the next change
-			data, _, err = s.Get(ctx, path)
-			return data, err
+			data, st, err = s.Get(ctx, path)
+			return data, st.Version, err
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	w.forward(key, ch)
-	return data, nil
+	return data, st.Version, nil
 }
 
 // children lists a node's children, watching the list (or the node's
@@ -359,6 +384,11 @@ func (w *watcher) children(ctx context.Context, s metastore.Session, path string
 func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher, notify bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	zc.mu.Lock()
+	zc.gen++
+	startGen := zc.gen
+	zc.mu.Unlock()
+	read := map[zkdata.TopicPartition]partState{}
 	ids, err := w.children(ctx, s, zkdata.BrokerIDsPath)
 	if err != nil {
 		return err
@@ -430,19 +460,20 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 		t := &TopicInfo{Name: name, ID: [16]byte(a.ID), Internal: isInternalTopic(name), Configs: configs}
 		parts := slices.Sorted(maps.Keys(a.Partitions))
 		for _, p := range parts {
-			pi := PartitionInfo{Partition: p, Leader: -1, Replicas: slices.Clone(a.Partitions[p].Replicas)}
-			data, err := w.get(ctx, s, zkdata.PartitionStatePath(name, p))
+			pi := PartitionInfo{Partition: p, Leader: -1, Replicas: slices.Clone(a.Partitions[p].Replicas), ISR: []int32{}}
+			t.Partitions = append(t.Partitions, pi)
+			if zc.b.cfg.noPartitionStateWatches {
+				continue // states come from the controller's requests only
+			}
+			data, version, err := w.getVersion(ctx, s, zkdata.PartitionStatePath(name, p))
 			if err == nil {
 				if st, err := zkdata.DecodePartitionState(data); err == nil {
-					pi.Leader, pi.LeaderEpoch, pi.ISR = st.Leader, st.LeaderEpoch, st.ISR
+					read[zkdata.TopicPartition{Topic: name, Partition: p}] = partState{Leader: st.Leader,
+						LeaderEpoch: st.LeaderEpoch, ISR: st.ISR, ZkVersion: version, TopicID: t.ID}
 				}
 			} else if !errors.Is(err, metastore.ErrNoNode) {
 				return err
 			}
-			if pi.ISR == nil {
-				pi.ISR = []int32{}
-			}
-			t.Partitions = append(t.Partitions, pi)
 		}
 		// Partitions are indexed by number in TopicInfo: a gap (never
 		// written by Kafka) would break that, so such a topic is skipped.
@@ -459,25 +490,116 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	if len(brokers) != len(zc.brokers) {
 		zc.log.Info("live brokers", "count", len(brokers))
 	}
-	zc.brokers, zc.controllerID, zc.topics, zc.assignments = brokers, controllerID, topics, assignments
-	close(zc.notify)
-	zc.notify = make(chan struct{})
-	zc.mu.Unlock()
-
-	if !notify || zc.changed == nil {
-		return nil
+	zc.mergeStatesLocked(read, topics, startGen)
+	for _, t := range topics {
+		zc.fillLocked(t)
 	}
+	zc.brokers, zc.controllerID, zc.topics, zc.assignments = brokers, controllerID, topics, assignments
+	var changed []string
+	deleted := map[string]TopicInfo{}
 	for name, t := range topics {
 		if o, ok := old[name]; !ok || !reflect.DeepEqual(o, t) {
-			zc.changed(copyTopic(t), false)
+			changed = append(changed, name)
 		}
 	}
 	for name, o := range old {
 		if _, ok := topics[name]; !ok {
-			zc.changed(copyTopic(o), true)
+			deleted[name] = copyTopic(o)
 		}
 	}
+	zc.signalLocked()
+	zc.mu.Unlock()
+
+	if notify {
+		zc.publish(changed, deleted)
+	}
 	return nil
+}
+
+// partState is one partition's leader and ISR with the znode version they
+// were written at (Kafka's zkVersion / partition epoch).
+type partState struct {
+	Leader      int32
+	LeaderEpoch int32
+	ISR         []int32
+	ZkVersion   int32
+	TopicID     [16]byte // zero = unknown (requests of old versions)
+	gen         uint64   // zc.gen when recorded
+}
+
+// sameTopic reports whether two topic ids may name the same topic
+// incarnation (an unknown id matches anything).
+func sameTopic(a, b [16]byte) bool { return a == b || a == [16]byte{} || b == [16]byte{} }
+
+// mergeStatesLocked merges the states a reload read (started at startGen)
+// into zc.states: a state a controller request brought that is newer (by
+// znode version) than what was read stays. States of topics the reload did
+// not see go, unless a request recorded them after the reload started (the
+// reload may have missed a topic created meanwhile). zc.mu held.
+func (zc *zkCluster) mergeStatesLocked(read map[zkdata.TopicPartition]partState, topics map[string]*TopicInfo, startGen uint64) {
+	for tp, rs := range read {
+		rs.gen = startGen
+		if cur, ok := zc.states[tp]; ok && sameTopic(cur.TopicID, rs.TopicID) && cur.ZkVersion > rs.ZkVersion {
+			continue
+		}
+		zc.states[tp] = rs
+	}
+	for tp, cur := range zc.states {
+		if _, ok := read[tp]; ok {
+			continue
+		}
+		t, ok := topics[tp.Topic]
+		switch {
+		case !ok && cur.gen < startGen:
+			delete(zc.states, tp)
+		case ok && (!sameTopic(cur.TopicID, t.ID) || int(tp.Partition) >= len(t.Partitions)):
+			delete(zc.states, tp)
+		}
+	}
+}
+
+// fillLocked sets t's leaders, epochs and ISRs from zc.states. zc.mu held.
+func (zc *zkCluster) fillLocked(t *TopicInfo) {
+	for i := range t.Partitions {
+		pi := &t.Partitions[i]
+		st, ok := zc.states[zkdata.TopicPartition{Topic: t.Name, Partition: pi.Partition}]
+		if !ok || !sameTopic(st.TopicID, t.ID) {
+			pi.Leader, pi.LeaderEpoch, pi.ISR = -1, 0, []int32{}
+			continue
+		}
+		pi.Leader, pi.LeaderEpoch, pi.ISR = st.Leader, st.LeaderEpoch, slices.Clone(st.ISR)
+		if pi.ISR == nil {
+			pi.ISR = []int32{}
+		}
+	}
+}
+
+// signalLocked wakes waitFor callers. zc.mu held.
+func (zc *zkCluster) signalLocked() {
+	close(zc.notify)
+	zc.notify = make(chan struct{})
+}
+
+// publish hands the current view of the changed topics, and the deleted
+// topics that are still gone, to the broker's replicas (changed). It is
+// serialized so that an older view never overtakes a newer one.
+func (zc *zkCluster) publish(changed []string, deleted map[string]TopicInfo) {
+	if zc.changed == nil {
+		return
+	}
+	zc.pubMu.Lock()
+	defer zc.pubMu.Unlock()
+	slices.Sort(changed)
+	for _, name := range slices.Compact(changed) {
+		if t, ok := zc.Topic(name); ok {
+			zc.changed(t, false)
+		}
+	}
+	for name, o := range deleted {
+		if _, ok := zc.Topic(name); !ok {
+			zc.changed(o, true)
+		}
+	}
 }
 
 // waitFor waits until cond holds on the cache or ctx ends.
@@ -577,6 +699,21 @@ func (zc *zkCluster) liveIDs() []int32 {
 	return ids
 }
 
+// registeredIDs reads the registered brokers from the store, as Kafka's
+// AdminZkClient does for topic creation: the view (fed by the controller's
+// UpdateMetadata) may lag a broker that just joined. The view is the
+// fallback when the store does not answer.
+func (zc *zkCluster) registeredIDs(ctx context.Context) []int32 {
+	cl, err := zc.client(ctx)
+	if err == nil {
+		var ids []int32
+		if ids, err = cl.BrokerIDs(ctx); err == nil && len(ids) > 0 {
+			return ids
+		}
+	}
+	return zc.liveIDs()
+}
+
 func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOnly bool) (TopicInfo, error) {
 	if !validTopicName(spec.Name) {
 		return TopicInfo{}, ErrInvalidTopic
@@ -589,7 +726,7 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 			return TopicInfo{}, err
 		}
 	}
-	live := zc.liveIDs()
+	live := zc.registeredIDs(ctx)
 	if spec.Internal && spec.Name == offsetsTopic {
 		// The broker caps the offsets topic's replication factor at the
 		// brokers it sees at start; in a cluster that is often just itself.
@@ -635,6 +772,11 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 			return TopicInfo{}, ErrTopicExists
 		}
 		return TopicInfo{}, err
+	}
+	if !zc.b.serving.Load() {
+		// Creating the offsets topic while starting: the controller's
+		// requests that make it visible are not served yet.
+		return info, nil
 	}
 	// Visible once the controller wrote every partition's state.
 	var out TopicInfo
@@ -715,7 +857,7 @@ func (zc *zkCluster) CreatePartitions(ctx context.Context, name string, count in
 		return fmt.Errorf("%w: topic has %d partitions, asked for %d", ErrInvalidPartitions, len(t.Partitions), count)
 	}
 	rf := len(t.Partitions[0].Replicas)
-	live := zc.liveIDs()
+	live := zc.registeredIDs(ctx)
 	if rf > len(live) {
 		return fmt.Errorf("%w: %d (%d brokers available)", ErrInvalidRF, rf, len(live))
 	}
