@@ -477,6 +477,35 @@ func TestProduceAndFetchMessages(t *testing.T) {
 	}
 }
 
+// A broker's dynamic config is set on that broker, read back, then removed; a refusal carries Kafka's
+// error.
+func TestAlterBrokerConfigs(t *testing.T) {
+	_, c := newTestCluster(t)
+	ctx := ctxT(t)
+	if err := c.AlterBrokerConfigs(ctx, 2, map[string]string{"log.retention.ms": "7200000"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	bc, err := c.DescribeBrokerConfigs(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := configValue(bc, "log.retention.ms"); v != "7200000" {
+		t.Fatalf("log.retention.ms on broker 2 = %q after setting it", v)
+	}
+	if err := c.AlterBrokerConfigs(ctx, 2, nil, []string{"log.retention.ms"}); err != nil {
+		t.Fatal(err)
+	}
+	bc, _ = c.DescribeBrokerConfigs(ctx, 2)
+	if v := configValue(bc, "log.retention.ms"); v == "7200000" {
+		t.Fatal("log.retention.ms still set after deleting it")
+	}
+	err = c.AlterBrokerConfigs(ctx, 2, map[string]string{"log.retention.ms": "an hour"}, nil)
+	var ke *kerr.Error
+	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "broker 2") { // kfake answers INVALID_REQUEST, Kafka INVALID_CONFIG
+		t.Fatalf("a bad value: %v, want Kafka's refusal naming broker 2", err)
+	}
+}
+
 // A partition added a moment ago is readable at once: the fetch does not rely
 // on metadata cached before the partition existed (kafka-go's transport keeps
 // its cache for its TTL and would report no leader until then).

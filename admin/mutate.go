@@ -137,6 +137,45 @@ func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]Con
 	return out, nil
 }
 
+// AlterBrokerConfigs sets and deletes dynamic configs of one broker incrementally (what
+// `kafka-configs.sh --entity-type brokers --entity-name N --alter` does), e.g. the replication throttle
+// rates. It is sent to that broker: Kafka applies a per-broker config only where it is addressed.
+func (c *Client) AlterBrokerConfigs(ctx context.Context, broker int32, set map[string]string, del []string) error {
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	r := kmsg.NewIncrementalAlterConfigsRequestResource()
+	r.ResourceType = kmsg.ConfigResourceTypeBroker
+	r.ResourceName = fmt.Sprint(broker)
+	names := make([]string, 0, len(set))
+	for k := range set {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		cfg.Name, cfg.Op, cfg.Value = k, kmsg.IncrementalAlterConfigOpSet, kmsg.StringPtr(set[k])
+		r.Configs = append(r.Configs, cfg)
+	}
+	for _, k := range del {
+		cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		cfg.Name, cfg.Op = k, kmsg.IncrementalAlterConfigOpDelete
+		r.Configs = append(r.Configs, cfg)
+	}
+	req.Resources = append(req.Resources, r)
+	resp, err := c.requestBroker(ctx, broker, req, 0, -1)
+	if err != nil {
+		return fmt.Errorf("alter configs of broker %d: %w", broker, err)
+	}
+	for _, res := range resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
+		if e := kerr.ErrorForCode(res.ErrorCode); e != nil {
+			if res.ErrorMessage != nil && *res.ErrorMessage != "" {
+				return fmt.Errorf("alter configs of broker %d: %w: %s", broker, e, *res.ErrorMessage)
+			}
+			return fmt.Errorf("alter configs of broker %d: %w", broker, e)
+		}
+	}
+	return nil
+}
+
 func (c *Client) describeConfigs(ctx context.Context, res []kafka.DescribeConfigRequestResource) (map[string][]ConfigEntry, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()

@@ -203,9 +203,9 @@ func TestReassignmentPlanExecuteCancel(t *testing.T) {
 	if sent != 8 {
 		t.Fatalf("sent %d partitions, want 8", sent)
 	}
-	// The broker rate cannot be set through this admin client: the answer must say so.
-	if w, _ := body["warnings"].([]any); len(w) == 0 || !strings.Contains(w[len(w)-1].(string), "leader.replication.throttled.rate") {
-		t.Fatalf("warnings = %v", body["warnings"])
+	// Topic lists and broker rates were all accepted: nothing to warn about.
+	if w, ok := body["warnings"]; ok {
+		t.Fatalf("warnings = %v", w)
 	}
 	entries, _, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "reassignment.execute"})
 	if len(entries) != 1 || entries[0].Actor != "admin-token" || entries[0].Result != "ok" || !strings.Contains(entries[0].Params, "1048576") {
@@ -453,12 +453,16 @@ func TestReassignmentCompletesAndRemovesThrottles(t *testing.T) {
 	}
 	mu.Lock()
 	setOps := 0
+	rates := map[string]string{} // broker → leader rate set
 	for _, a := range alters {
 		for _, r := range a.Resources {
 			for _, c := range r.Configs {
 				if r.ResourceName == "payments" && c.Op == kmsg.IncrementalAlterConfigOpSet &&
 					(c.Name == "leader.replication.throttled.replicas" || c.Name == "follower.replication.throttled.replicas") {
 					setOps++
+				}
+				if r.ResourceType == kmsg.ConfigResourceTypeBroker && c.Op == kmsg.IncrementalAlterConfigOpSet && c.Name == "leader.replication.throttled.rate" {
+					rates[r.ResourceName] = *c.Value
 				}
 			}
 		}
@@ -467,6 +471,10 @@ func TestReassignmentCompletesAndRemovesThrottles(t *testing.T) {
 	// RF 3 → 2 on brokers already holding replicas adds no replica: only the leader list is set.
 	if setOps != 1 {
 		t.Fatalf("throttle set ops on payments = %d, want 1 (leader list)", setOps)
+	}
+	// The rate on every broker the move involves (payments lives on 0, 1 and 2).
+	if len(rates) != 3 || rates["0"] != "500000" || rates["1"] != "500000" || rates["2"] != "500000" {
+		t.Fatalf("broker rates set = %v, want 500000 on brokers 0, 1 and 2", rates)
 	}
 	// Before a poll shows the targets, the reassignment runs.
 	_, body = opsCall(t, f.h, "GET", base, "", "")
@@ -501,6 +509,22 @@ func TestReassignmentCompletesAndRemovesThrottles(t *testing.T) {
 	}
 	if !deleted["leader.replication.throttled.replicas"] || !deleted["follower.replication.throttled.replicas"] {
 		t.Fatalf("throttles not removed on completion: %v", deleted)
+	}
+	ratesLeft := map[string]bool{}
+	for b := range rates {
+		ratesLeft[b] = true
+	}
+	for _, a := range alters {
+		for _, r := range a.Resources {
+			for _, c := range r.Configs {
+				if r.ResourceType == kmsg.ConfigResourceTypeBroker && c.Op == kmsg.IncrementalAlterConfigOpDelete && c.Name == "leader.replication.throttled.rate" {
+					delete(ratesLeft, r.ResourceName)
+				}
+			}
+		}
+	}
+	if len(ratesLeft) != 0 {
+		t.Fatalf("broker rates not removed on completion on %v", ratesLeft)
 	}
 	// Nothing is left to cancel.
 	if code, body := opsCall(t, f.h, "DELETE", base, opsTestToken, ""); code != 409 || errorCode(body) != "no_reassignment" {

@@ -26,11 +26,7 @@ type opsAdmin interface {
 	ListPartitionReassignments(ctx context.Context) ([]admin.ReassignmentStatus, error)
 	ElectPreferredLeaders(ctx context.Context, topic string, partitions []int32) ([]admin.PartitionError, error)
 	AlterTopicConfigs(ctx context.Context, topic string, set map[string]string, del []string) error
-}
-
-// brokerConfigAlterer is what setting the replication throttle rate needs. admin.Client does not offer
-// it yet; when it does (with this signature), throttles start applying the rate with no change here.
-type brokerConfigAlterer interface {
+	// AlterBrokerConfigs sets the replication throttle rates on one broker.
 	AlterBrokerConfigs(ctx context.Context, broker int32, set map[string]string, del []string) error
 }
 
@@ -250,8 +246,8 @@ type ExecuteResult struct {
 }
 
 // ExecuteReassignment starts moving partitions. With throttle > 0 it first sets Kafka's replication
-// throttles as kafka-reassign-partitions.sh does (topic throttled-replica lists; broker rates where the
-// admin client can alter broker configs, else a warning says they were not set). The reassignment is
+// throttles as kafka-reassign-partitions.sh does (topic throttled-replica lists, the rate on every
+// involved broker; a refusal is returned as a warning and the copy runs unthrottled). The reassignment is
 // recorded (plan and original layout) and audited; the throttles are removed when it completes.
 func (s *Service) ExecuteReassignment(ctx context.Context, caller Caller, cluster string, moves []PartitionMove, throttle int64) (ExecuteResult, error) {
 	o, snap, err := s.opsFor(cluster)
@@ -546,14 +542,9 @@ func (o *ops) setThrottles(ctx context.Context, moves, original []PartitionMove,
 			warn = append(warn, fmt.Sprintf("could not set the throttled replicas of topic %q: %v", t, err))
 		}
 	}
-	bca, ok := o.adm.(brokerConfigAlterer)
-	if !ok {
-		return append(warn, "the throttle rate was not set: this console's admin client cannot alter broker configs yet; "+
-			"set "+cfgLeaderRate+" and "+cfgFollowerRate+" on the involved brokers with kafka-configs.sh, or the copy runs unthrottled")
-	}
 	v := strconv.FormatInt(rate, 10)
 	for _, b := range involvedBrokers(moves, original) {
-		if err := bca.AlterBrokerConfigs(ctx, b, map[string]string{cfgLeaderRate: v, cfgFollowerRate: v}, nil); err != nil {
+		if err := o.adm.AlterBrokerConfigs(ctx, b, map[string]string{cfgLeaderRate: v, cfgFollowerRate: v}, nil); err != nil {
 			warn = append(warn, fmt.Sprintf("could not set the throttle rate on broker %d: %v", b, err))
 		}
 	}
@@ -582,15 +573,11 @@ func (o *ops) clearThrottles(ctx context.Context, moves, original []PartitionMov
 			o.log.Warn("removing topic throttle", "topic", t, "err", err)
 		}
 	}
-	bca, ok := o.adm.(brokerConfigAlterer)
-	if !ok {
-		return
-	}
 	for _, b := range involvedBrokers(moves, original) {
 		if keepBrokers[b] {
 			continue
 		}
-		if err := bca.AlterBrokerConfigs(ctx, b, nil, []string{cfgLeaderRate, cfgFollowerRate}); err != nil {
+		if err := o.adm.AlterBrokerConfigs(ctx, b, nil, []string{cfgLeaderRate, cfgFollowerRate}); err != nil {
 			o.log.Warn("removing broker throttle", "broker", b, "err", err)
 		}
 	}
