@@ -32,11 +32,16 @@
 //     balance; replica.go, replica_groups.go: follower fetchers, the
 //     leader's follower state, HW, ISR changes, acks=all, group takeover;
 //     throttle.go: the replication throttle; 43/45/46_*.go: elections and
-//     reassignments (served by the controller).
+//     reassignments (served by the controller); controller_channel.go: the
+//     controller's LeaderAndIsr, UpdateMetadata and StopReplica to brokers
+//     (one sender goroutine per broker); control.go and 04/05/06_*.go: the
+//     broker side (epoch fencing, applying states to the view).
 //
-// Brokers learn leadership changes from their own watches on the partition
-// state znodes (what Kafka's LeaderAndIsr/UpdateMetadata carry, read from
-// the same source), so there are no controller-to-broker requests.
+// Brokers learn leadership changes from the controller's LeaderAndIsr and
+// UpdateMetadata requests, as in Kafka's ZooKeeper mode. They also keep
+// watching the partition state znodes as a fallback for a lost request
+// (merged by zkVersion, newest wins); Config.noPartitionStateWatches turns
+// that off for tests.
 //
 // Ownership of mutable state (no lock is shared by all partitions):
 //   - conn.mu: a connection's pending responses; only its writer goroutine
@@ -44,7 +49,9 @@
 //   - partitions.mu: the map of hosted replicas; partition.mu: one
 //     partition's produce path and producer state (the log has its own lock).
 //   - localCluster.mu: topic layouts and configs; zkCluster.mu: the
-//     metadata cache (written by its watcher goroutine only).
+//     metadata cache (written by its watcher goroutine and, copy-on-write,
+//     by the controller's requests, which zkCluster.ctlMu serializes;
+//     zkCluster.pubMu orders the views handed to the replicas).
 //   - partition.mu also guards partition.rep (role, ISR, followers); the
 //     controller's state belongs to its one goroutine; replication.mu guards
 //     the fetcher map, fetcher.mu its partitions (never taken before p.mu).
