@@ -93,59 +93,110 @@ type Batch struct {
 // Len is the number of points in the batch.
 func (b *Batch) Len() int { return len(b.Topics) + len(b.Groups) + len(b.Brokers) + len(b.Clusters) }
 
-// rowsPerInsert bounds one multi-row INSERT: 3000 rows × at most 10 columns (broker_metrics, the widest
-// multi-row table) stays under SQLite's 32,766 placeholders and MySQL's 65,535, and keeps a statement
-// under 1 MB. Larger statements write faster on MariaDB (fewer round trips and parses).
-const rowsPerInsert = 3000
-
-// WriteBatch appends a cycle's points in multi-row INSERTs inside one transaction. A point whose key
-// already exists (the same second polled twice) is kept as first written.
+// WriteBatch appends a cycle's points inside one transaction. A point whose key already exists (the
+// same second polled twice) is kept as first written. Series seen for the first time get their ids
+// first, in statements of their own (see seriesIDs).
 func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	// INSERT IGNORE / INSERT OR IGNORE: cheaper for MySQL than ON DUPLICATE KEY UPDATE col=col.
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tx = tx.Clauses(clause.Insert{Modifier: s.ignoreModifier()})
-		if err := insertRows(tx, b.Topics); err != nil {
-			return fmt.Errorf("writing topic series: %w", err)
-		}
-		if err := insertRows(tx, b.Groups); err != nil {
-			return fmt.Errorf("writing group series: %w", err)
-		}
-		if err := insertRows(tx, b.Brokers); err != nil {
-			return fmt.Errorf("writing broker series: %w", err)
-		}
-		if err := insertRows(tx, b.Clusters); err != nil {
-			return fmt.Errorf("writing cluster series: %w", err)
-		}
-		return nil
-	})
-}
-
-func insertRows[T any](tx *gorm.DB, rows []T) error {
-	if len(rows) == 0 {
-		return nil
+	ids, err := s.batchSeriesIDs(ctx, b)
+	if err != nil {
+		return err
 	}
-	return tx.CreateInBatches(rows, rowsPerInsert).Error
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("writing series: %w", err)
+	}
+	// Rollback after Commit is a no-op; on an early return it undoes the partial batch.
+	defer func() { _ = tx.Rollback() }()
+	// INSERT IGNORE / INSERT OR IGNORE: cheaper for MySQL than ON DUPLICATE KEY UPDATE col=col.
+	err = s.insertPoints(ctx, tx, "topic_metrics", []string{"series_id", "step", "ts", "start_offset", "end_offset", "size_bytes", "msgs_per_sec", "bytes_per_sec"},
+		len(b.Topics), func(dst []any, i int) []any {
+			p := &b.Topics[i]
+			return append(dst, ids.topics[i], p.Step, p.Ts, p.StartOffset, p.EndOffset, p.SizeBytes, p.MsgsPerSec, p.BytesPerSec)
+		})
+	if err != nil {
+		return fmt.Errorf("writing topic series: %w", err)
+	}
+	err = s.insertPoints(ctx, tx, "group_metrics", []string{"series_id", "step", "ts", "committed", "lag", "lag_max", "lag_seconds"},
+		len(b.Groups), func(dst []any, i int) []any {
+			p := &b.Groups[i]
+			return append(dst, ids.groups[i], p.Step, p.Ts, p.Committed, p.Lag, p.LagMax, p.LagSeconds)
+		})
+	if err != nil {
+		return fmt.Errorf("writing group series: %w", err)
+	}
+	err = s.insertPoints(ctx, tx, "broker_metrics", []string{"series_id", "step", "ts", "up", "leaders", "replicas", "log_dir_bytes", "msgs_in_per_sec", "bytes_in_per_sec"},
+		len(b.Brokers), func(dst []any, i int) []any {
+			p := &b.Brokers[i]
+			return append(dst, ids.brokers[i], p.Step, p.Ts, p.Up, p.Leaders, p.Replicas, p.LogDirBytes, p.MsgsInPerSec, p.BytesInPerSec)
+		})
+	if err != nil {
+		return fmt.Errorf("writing broker series: %w", err)
+	}
+	err = s.insertPoints(ctx, tx, "cluster_metrics", []string{"series_id", "step", "ts", "brokers", "brokers_up", "topics", "partitions",
+		"under_replicated", "offline", "under_min_isr", "total_lag", "msgs_per_sec", "bytes_per_sec"},
+		len(b.Clusters), func(dst []any, i int) []any {
+			p := &b.Clusters[i]
+			return append(dst, ids.clusters[i], p.Step, p.Ts, p.Brokers, p.BrokersUp, p.Topics, p.Partitions,
+				p.UnderReplicated, p.Offline, p.UnderMinISR, p.TotalLag, p.MsgsPerSec, p.BytesPerSec)
+		})
+	if err != nil {
+		return fmt.Errorf("writing cluster series: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("writing series: %w", err)
+	}
+	return nil
 }
 
-// seriesSpec says how a series table rolls up: its key columns and each value's aggregate.
+// batchIDs are the series ids of a batch's points, index for index.
+type batchIDs struct {
+	topics, groups, brokers, clusters []int64
+}
+
+func (s *Store) batchSeriesIDs(ctx context.Context, b *Batch) (batchIDs, error) {
+	keys := make([]seriesKey, 0, b.Len())
+	for _, p := range b.Topics {
+		keys = append(keys, seriesKey{kind: kindTopic, cluster: p.Cluster, topic: p.Topic})
+	}
+	for _, p := range b.Groups {
+		keys = append(keys, seriesKey{kind: kindGroup, cluster: p.Cluster, group: p.GroupName, topic: p.Topic})
+	}
+	for _, p := range b.Brokers {
+		keys = append(keys, seriesKey{kind: kindBroker, cluster: p.Cluster, broker: p.BrokerID})
+	}
+	for _, p := range b.Clusters {
+		keys = append(keys, seriesKey{kind: kindCluster, cluster: p.Cluster})
+	}
+	all, err := s.seriesIDs(ctx, keys)
+	if err != nil {
+		return batchIDs{}, fmt.Errorf("writing series: %w", err)
+	}
+	var ids batchIDs
+	ids.topics, all = all[:len(b.Topics)], all[len(b.Topics):]
+	ids.groups, all = all[:len(b.Groups)], all[len(b.Groups):]
+	ids.brokers, all = all[:len(b.Brokers)], all[len(b.Brokers):]
+	ids.clusters = all
+	return ids, nil
+}
+
+// seriesSpec says how a series table rolls up: each value's aggregate, per series_id and bucket.
 type seriesSpec struct {
 	name   string
 	table  string
-	keys   []string
 	values []string // "column AGG", AGG one of MIN, MAX, AVG, IAVG (average rounded for integer columns)
 }
 
 var seriesSpecs = []seriesSpec{
-	{"topic", "topic_metrics", []string{"cluster", "topic"},
+	{kindTopic, "topic_metrics",
 		[]string{"start_offset MIN", "end_offset MAX", "size_bytes MAX", "msgs_per_sec AVG", "bytes_per_sec AVG"}},
-	{"group", "group_metrics", []string{"cluster", "group_name", "topic"},
+	{kindGroup, "group_metrics",
 		[]string{"committed MAX", "lag IAVG", "lag_max MAX", "lag_seconds AVG"}},
-	{"broker", "broker_metrics", []string{"cluster", "broker_id"},
+	{kindBroker, "broker_metrics",
 		[]string{"up AVG", "leaders MAX", "replicas MAX", "log_dir_bytes MAX", "msgs_in_per_sec AVG", "bytes_in_per_sec AVG"}},
-	{"cluster", "cluster_metrics", []string{"cluster"},
+	{kindCluster, "cluster_metrics",
 		[]string{"brokers MAX", "brokers_up MIN", "topics MAX", "partitions MAX", "under_replicated MAX", "offline MAX",
 			"under_min_isr MAX", "total_lag IAVG", "msgs_per_sec AVG", "bytes_per_sec AVG"}},
 }
@@ -203,11 +254,9 @@ func (s *Store) rollupOne(ctx context.Context, spec seriesSpec, from, to int, so
 		if end <= start {
 			return nil
 		}
-		cols := append([]string{}, spec.keys...)
-		cols = append(cols, "step", "ts")
-		sel := append([]string{}, spec.keys...)
+		cols := []string{"series_id", "step", "ts"}
 		bucket := fmt.Sprintf("ts - (ts %% %d)", to)
-		sel = append(sel, fmt.Sprintf("%d", to), bucket)
+		sel := []string{"series_id", fmt.Sprintf("%d", to), bucket}
 		for _, v := range spec.values {
 			col, agg, _ := strings.Cut(v, " ")
 			cols = append(cols, col)
@@ -220,9 +269,8 @@ func (s *Store) rollupOne(ctx context.Context, spec seriesSpec, from, to int, so
 		}
 		// Step values are our own constants, formatted in: MySQL's ONLY_FULL_GROUP_BY does not treat two
 		// placeholders as the same expression.
-		q := fmt.Sprintf("INSERT %s INTO %s (%s) SELECT %s FROM %s WHERE step = %d AND ts >= ? AND ts < ? GROUP BY %s, %s",
-			s.ignoreModifier(), spec.table, strings.Join(cols, ", "), strings.Join(sel, ", "), spec.table, from,
-			strings.Join(spec.keys, ", "), bucket)
+		q := fmt.Sprintf("INSERT %s INTO %s (%s) SELECT %s FROM %s WHERE step = %d AND ts >= ? AND ts < ? GROUP BY series_id, %s",
+			s.ignoreModifier(), spec.table, strings.Join(cols, ", "), strings.Join(sel, ", "), spec.table, from, bucket)
 		res := tx.Exec(q, start, end)
 		if res.Error != nil {
 			return res.Error
@@ -338,11 +386,18 @@ func StepFor(now, from, to time.Time, p RetentionPolicy, pollInterval time.Durat
 	return Steps[len(Steps)-1]
 }
 
+// The reads join the points to metric_series: the unique key finds the series (a prefix of it finds a
+// group's topics), then the primary key (series_id, step, ts) reads the range in order.
+
 // TopicSeries reads one topic's points.
 func (s *Store) TopicSeries(ctx context.Context, cluster, topic string, r SeriesRange) ([]TopicPoint, error) {
 	var out []TopicPoint
-	err := s.db.WithContext(ctx).Where("cluster = ? AND topic = ? AND step = ? AND ts BETWEEN ? AND ?",
-		cluster, topic, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT s.cluster, s.topic, m.step, m.ts, m.start_offset, m.end_offset, m.size_bytes,
+		m.msgs_per_sec, m.bytes_per_sec
+		FROM metric_series s JOIN topic_metrics m ON m.series_id = s.id
+		WHERE s.kind = ? AND s.cluster = ? AND s.group_name = '' AND s.topic = ? AND s.broker_id = 0
+		AND m.step = ? AND m.ts BETWEEN ? AND ? ORDER BY m.ts`,
+		kindTopic, cluster, topic, r.Step, r.From.Unix(), r.To.Unix()).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading topic series: %w", err)
 	}
@@ -351,13 +406,18 @@ func (s *Store) TopicSeries(ctx context.Context, cluster, topic string, r Series
 
 // GroupSeries reads one group's points on every topic it consumes, or on one topic when topic != "".
 func (s *Store) GroupSeries(ctx context.Context, cluster, group, topic string, r SeriesRange) ([]GroupPoint, error) {
-	q := s.db.WithContext(ctx).Where("cluster = ? AND group_name = ? AND step = ? AND ts BETWEEN ? AND ?",
-		cluster, group, r.Step, r.From.Unix(), r.To.Unix())
+	q := `SELECT s.cluster, s.group_name, s.topic, m.step, m.ts, m.committed, m.lag, m.lag_max, m.lag_seconds
+		FROM metric_series s JOIN group_metrics m ON m.series_id = s.id
+		WHERE s.kind = ? AND s.cluster = ? AND s.group_name = ?`
+	args := []any{kindGroup, cluster, group}
 	if topic != "" {
-		q = q.Where("topic = ?", topic)
+		q += " AND s.topic = ?"
+		args = append(args, topic)
 	}
+	q += " AND m.step = ? AND m.ts BETWEEN ? AND ? ORDER BY s.topic, m.ts"
+	args = append(args, r.Step, r.From.Unix(), r.To.Unix())
 	var out []GroupPoint
-	if err := q.Order("topic, ts").Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("reading group series: %w", err)
 	}
 	return out, nil
@@ -366,8 +426,12 @@ func (s *Store) GroupSeries(ctx context.Context, cluster, group, topic string, r
 // BrokerSeries reads one broker's points.
 func (s *Store) BrokerSeries(ctx context.Context, cluster string, broker int32, r SeriesRange) ([]BrokerPoint, error) {
 	var out []BrokerPoint
-	err := s.db.WithContext(ctx).Where("cluster = ? AND broker_id = ? AND step = ? AND ts BETWEEN ? AND ?",
-		cluster, broker, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT s.cluster, s.broker_id, m.step, m.ts, m.up, m.leaders, m.replicas, m.log_dir_bytes,
+		m.msgs_in_per_sec, m.bytes_in_per_sec
+		FROM metric_series s JOIN broker_metrics m ON m.series_id = s.id
+		WHERE s.kind = ? AND s.cluster = ? AND s.group_name = '' AND s.topic = '' AND s.broker_id = ?
+		AND m.step = ? AND m.ts BETWEEN ? AND ? ORDER BY m.ts`,
+		kindBroker, cluster, broker, r.Step, r.From.Unix(), r.To.Unix()).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading broker series: %w", err)
 	}
@@ -377,8 +441,12 @@ func (s *Store) BrokerSeries(ctx context.Context, cluster string, broker int32, 
 // ClusterSeries reads a cluster's totals.
 func (s *Store) ClusterSeries(ctx context.Context, cluster string, r SeriesRange) ([]ClusterPoint, error) {
 	var out []ClusterPoint
-	err := s.db.WithContext(ctx).Where("cluster = ? AND step = ? AND ts BETWEEN ? AND ?",
-		cluster, r.Step, r.From.Unix(), r.To.Unix()).Order("ts").Find(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT s.cluster, m.step, m.ts, m.brokers, m.brokers_up, m.topics, m.partitions,
+		m.under_replicated, m.offline, m.under_min_isr, m.total_lag, m.msgs_per_sec, m.bytes_per_sec
+		FROM metric_series s JOIN cluster_metrics m ON m.series_id = s.id
+		WHERE s.kind = ? AND s.cluster = ? AND s.group_name = '' AND s.topic = '' AND s.broker_id = 0
+		AND m.step = ? AND m.ts BETWEEN ? AND ? ORDER BY m.ts`,
+		kindCluster, cluster, r.Step, r.From.Unix(), r.To.Unix()).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading cluster series: %w", err)
 	}

@@ -41,6 +41,8 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect string
 	log     *slog.Logger
+	series  seriesCache // series ids seen by this process
+	stmts   stmtCache   // prepared point INSERTs
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer Osprey; this one refuses to touch it.
@@ -110,11 +112,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("cannot reach %s: %w", what, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: opts.Driver, log: opts.Logger}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: opts.Driver, log: opts.Logger,
+		series: seriesCache{ids: map[seriesKey]int64{}}, stmts: stmtCache{stmts: map[string]*sql.Stmt{}}}, nil
 }
 
 // Close releases the connection pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.sqlDB.Close()
+}
 
 // Dialect is "mysql" or "sqlite".
 func (s *Store) Dialect() string { return s.dialect }
@@ -181,7 +187,7 @@ func (s *Store) ignoreModifier() string {
 
 // tableList is every table of the schema, for tests and diagnostics.
 var tableList = []string{
-	"clusters", "topic_metrics", "group_metrics", "broker_metrics", "cluster_metrics", "rollup_state",
+	"clusters", "metric_series", "topic_metrics", "group_metrics", "broker_metrics", "cluster_metrics", "rollup_state",
 	"users", "api_tokens", "sessions", "audit_log", "alert_channels", "alert_rules", "alert_events",
 	"reassignments", "runtime_clusters", "settings",
 }

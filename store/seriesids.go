@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Series ids. Each series (a topic, a group on a topic, a broker, a cluster's totals) has one row in
+// metric_series, and its points are keyed by that row's integer id: narrow keys make a point cheap to
+// insert and index. Ids are created on first sight with INSERT IGNORE and read back, so several
+// consoles sharing a database agree on them; a series row is never deleted or changed, so a cached
+// id stays right for the life of the process.
+
+// Series kinds, as stored in metric_series.kind (and as seriesSpec names).
+const (
+	kindTopic   = "topic"
+	kindGroup   = "group"
+	kindBroker  = "broker"
+	kindCluster = "cluster"
+)
+
+// seriesKey names one series; the columns its kind does not use are empty or zero.
+type seriesKey struct {
+	kind    string
+	cluster string
+	group   string
+	topic   string
+	broker  int32
+}
+
+// seriesCache maps series names to ids. The ids it holds never change (see above).
+type seriesCache struct {
+	mu  sync.RWMutex // guards ids
+	ids map[seriesKey]int64
+}
+
+// idsChunk bounds the series one INSERT or SELECT names: 500 × 5 placeholders.
+const idsChunk = 500
+
+// seriesIDs returns the id of each key, creating the series that do not exist yet.
+func (s *Store) seriesIDs(ctx context.Context, keys []seriesKey) ([]int64, error) {
+	out := make([]int64, len(keys))
+	var missing []seriesKey
+	seen := map[seriesKey]bool{}
+	s.series.mu.RLock()
+	for i, k := range keys {
+		id, ok := s.series.ids[k]
+		if ok {
+			out[i] = id
+		} else if !seen[k] {
+			seen[k] = true
+			missing = append(missing, k)
+		}
+	}
+	s.series.mu.RUnlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	found, err := s.createSeries(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	s.series.mu.Lock()
+	for k, id := range found {
+		s.series.ids[k] = id
+	}
+	s.series.mu.Unlock()
+	for i, k := range keys {
+		if out[i] != 0 {
+			continue
+		}
+		id, ok := found[k]
+		if !ok {
+			return nil, fmt.Errorf("series %s %q/%q/%q/%d has no id after creating it", k.kind, k.cluster, k.group, k.topic, k.broker)
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
+// createSeries inserts the keys that are not in metric_series yet (each in its own statement,
+// committed at once so other consoles see it) and reads back every key's id.
+func (s *Store) createSeries(ctx context.Context, keys []seriesKey) (map[seriesKey]int64, error) {
+	found := make(map[seriesKey]int64, len(keys))
+	for off := 0; off < len(keys); off += idsChunk {
+		chunk := keys[off:min(off+idsChunk, len(keys))]
+		args := make([]any, 0, 5*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.kind, k.cluster, k.group, k.topic, k.broker)
+		}
+		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ")
+		ins := fmt.Sprintf("INSERT %s INTO metric_series (kind, cluster, group_name, topic, broker_id) VALUES %s", s.ignoreModifier(), tuples)
+		if _, err := s.sqlDB.ExecContext(ctx, ins, args...); err != nil {
+			return nil, fmt.Errorf("creating series ids: %w", err)
+		}
+		// Both forms look each key up in the unique index. SQLite would scan the table for a row-value
+		// IN list; MariaDB 10.11 returns no rows for the VALUES join when it is a prepared statement.
+		sel := "SELECT id, kind, cluster, group_name, topic, broker_id FROM metric_series " +
+			"WHERE (kind, cluster, group_name, topic, broker_id) IN (" + tuples + ")"
+		if s.dialect == "sqlite" {
+			sel = "WITH k (kind, cluster, group_name, topic, broker_id) AS (VALUES " + tuples + ") " +
+				"SELECT s.id, s.kind, s.cluster, s.group_name, s.topic, s.broker_id FROM k JOIN metric_series s " +
+				"ON s.kind = k.kind AND s.cluster = k.cluster AND s.group_name = k.group_name AND s.topic = k.topic AND s.broker_id = k.broker_id"
+		}
+		rows, err := s.sqlDB.QueryContext(ctx, sel, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading series ids: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id int64
+				k  seriesKey
+			)
+			if err := rows.Scan(&id, &k.kind, &k.cluster, &k.group, &k.topic, &k.broker); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading series ids: %w", err)
+			}
+			found[k] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("reading series ids: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading series ids: %w", err)
+		}
+	}
+	return found, nil
+}
+
+// stmtCache keeps the prepared multi-row INSERTs: a server that has parsed a 4,096-row statement once
+// only binds values for it afterwards, which halves MariaDB's CPU per row. Statement sizes are powers
+// of two (see insertChunks), so the cache stays small whatever the batch sizes.
+type stmtCache struct {
+	mu    sync.Mutex // guards stmts
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.stmts {
+		_ = st.Close()
+		delete(c.stmts, q)
+	}
+}
+
+// maxParams bounds one point INSERT's parameters. MySQL allows 65,535; 32,766 keeps a statement
+// near 4,096 rows, past which bigger statements gain nothing. The SQLite driver finds each parameter's
+// value by scanning the argument list, so its cost grows with the square of the count: small
+// statements are far faster there, and a prepared statement costs SQLite no parsing anyway.
+func (s *Store) maxParams() int {
+	if s.dialect == "sqlite" {
+		return 512
+	}
+	return 32766
+}
+
+// insertChunks splits n rows into statement sizes: as many of the largest power of two that keeps
+// rows × cols within maxParams as possible, then the remainder's binary digits. Every size is a power
+// of two, so a table never needs more than about a dozen distinct prepared statements.
+func insertChunks(n, cols, maxParams int) []int {
+	largest := 1
+	for largest*2*cols <= maxParams {
+		largest *= 2
+	}
+	var out []int
+	for ; n >= largest; n -= largest {
+		out = append(out, largest)
+	}
+	for size := largest / 2; size > 0; size /= 2 {
+		if n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
+}
+
+// insertPoints writes n rows into table with prepared multi-row INSERT IGNOREs inside tx. args
+// appends row i's values (in cols order) to dst.
+func (s *Store) insertPoints(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, args func(dst []any, i int) []any) error {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	head := fmt.Sprintf("INSERT %s INTO %s (%s) VALUES ", s.ignoreModifier(), table, strings.Join(cols, ", "))
+	var buf []any
+	i := 0
+	for _, size := range insertChunks(n, len(cols), s.maxParams()) {
+		st, err := s.stmts.get(ctx, s.sqlDB, head+strings.TrimSuffix(strings.Repeat(row+", ", size), ", "))
+		if err != nil {
+			return fmt.Errorf("preparing a %d-row insert: %w", size, err)
+		}
+		buf = buf[:0]
+		for end := i + size; i < end; i++ {
+			buf = args(buf, i)
+		}
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, buf...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
