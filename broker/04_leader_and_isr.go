@@ -14,10 +14,16 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //   STALE_BROKER_EPOCH.
 // * Per partition, a state whose leader epoch is older than the one this
 //   broker has, or equal with an older zkVersion, gets
-//   STALE_CONTROLLER_EPOCH and is ignored; the others replace the
+//   STALE_CONTROLLER_EPOCH and is ignored; one whose replicas do not include
+//   this broker gets UNKNOWN_TOPIC_OR_PARTITION. The others replace the
 //   partition's leader, epoch, ISR and replicas in the broker's view, and
 //   the replicas it hosts become leaders or followers (logs opened for new
 //   ones) exactly as after a partition-state watch event.
+// * Deviation: Kafka answers a state with the same leader epoch
+//   STALE_CONTROLLER_EPOCH; here it is applied when its zkVersion is not
+//   older (idempotent when nothing changed), because this controller does not
+//   bump the leader epoch when it only changes the replicas (reassignment
+//   start) and resends every state to a broker after a failed send.
 // * A partition of a topic the broker does not know yet is recorded and
 //   applied when the topic's assignment is read (a reload is triggered).
 // * A single broker without a metadata store has no controller: every

@@ -80,13 +80,19 @@ func (zc *zkCluster) seenControllerEpoch() int32 {
 // applyStatesLocked records the partition states that are not older than
 // what the view has (older ones get STALE_CONTROLLER_EPOCH in codes, as
 // Kafka's ReplicaManager answers a LeaderAndIsr with an old leader epoch)
-// and updates the affected topics copy-on-write. It returns the topics
-// that changed and whether some topic is not in the view yet. zc.mu held.
-func (zc *zkCluster) applyStatesLocked(parts []ctlPartition, withReplicas bool) (codes []int16, changed []string, unknown bool) {
+// and updates the affected topics copy-on-write. With hosted, a state for a
+// partition this broker is not a replica of gets UNKNOWN_TOPIC_OR_PARTITION
+// (LeaderAndIsr). It returns the topics that changed and whether some topic
+// is not in the view yet. zc.mu held.
+func (zc *zkCluster) applyStatesLocked(parts []ctlPartition, hosted bool) (codes []int16, changed []string, unknown bool) {
 	codes = make([]int16, len(parts))
 	copies := map[string]*TopicInfo{}
 	for i, p := range parts {
 		tp := zkdata.TopicPartition{Topic: p.Topic, Partition: p.Partition}
+		if hosted && !slices.Contains(p.Replicas, zc.self.ID) {
+			codes[i] = errUnknownTopicOrPart
+			continue
+		}
 		t := copies[p.Topic]
 		if t == nil {
 			if cur, ok := zc.topics[p.Topic]; ok && sameTopic(cur.ID, p.TopicID) {
@@ -110,7 +116,7 @@ func (zc *zkCluster) applyStatesLocked(parts []ctlPartition, withReplicas bool) 
 			unknown = true // the topic or partition reaches the view with the next reload
 			continue
 		}
-		if withReplicas && len(p.Replicas) > 0 {
+		if len(p.Replicas) > 0 {
 			t.Partitions[p.Partition].Replicas = slices.Clone(p.Replicas)
 		}
 		copies[p.Topic] = t
@@ -184,7 +190,7 @@ func (zc *zkCluster) applyUpdateMetadata(ctrlID, ctrlEpoch int32, brokerEpoch in
 	}
 	zc.brokers = m
 	zc.controllerID = ctrlID
-	_, changed, unknown := zc.applyStatesLocked(live, true)
+	_, changed, unknown := zc.applyStatesLocked(live, false)
 	deleted := map[string]TopicInfo{}
 	for name, n := range deleting {
 		if t, ok := zc.topics[name]; ok && n >= len(t.Partitions) {
@@ -230,8 +236,9 @@ func (zc *zkCluster) applyStopReplica(ctrlEpoch int32, brokerEpoch int64, parts 
 			stopOnly = append(stopOnly, p)
 			continue
 		}
+		// The partition state stays: the partition lives on elsewhere
+		// (a topic being deleted leaves through UpdateMetadata).
 		drop = append(drop, p)
-		delete(zc.states, tp)
 		t, ok := zc.topics[p.Topic]
 		if !ok || int(p.Partition) >= len(t.Partitions) || !slices.Contains(t.Partitions[p.Partition].Replicas, zc.self.ID) {
 			continue

@@ -48,6 +48,13 @@ func (t *throttle) refillLocked() {
 	t.last = now
 }
 
+// currentRate is the rate in bytes per second (+Inf = unlimited).
+func (t *throttle) currentRate() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rate
+}
+
 // exceeded reports whether the quota is used up for now.
 func (t *throttle) exceeded() bool {
 	t.mu.Lock()
