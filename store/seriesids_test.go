@@ -11,30 +11,30 @@ import (
 
 func TestInsertChunks(t *testing.T) {
 	cases := []struct {
-		n, cols, max int
-		want         []int
+		n, largest int
+		want       []int
 	}{
-		{0, 7, 512, nil},
-		{1, 7, 512, []int{1}},
-		{64, 8, 512, []int{64}},
-		{200, 8, 512, []int{64, 64, 64, 8}},
-		{5000, 7, 32766, []int{4096, 512, 256, 128, 8}},
-		{2049, 13, 32766, []int{2048, 1}},
+		{0, 64, nil},
+		{1, 64, []int{1}},
+		{64, 64, []int{64}},
+		{200, 64, []int{64, 64, 64, 8}},
+		{5000, 1024, []int{1024, 1024, 1024, 1024, 512, 256, 128, 8}},
+		{1023, 1024, []int{512, 256, 128, 64, 32, 16, 8, 4, 2, 1}},
 	}
 	for _, c := range cases {
-		got := insertChunks(c.n, c.cols, c.max)
+		got := insertChunks(c.n, c.largest)
 		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("insertChunks(%d, %d, %d) = %v, want %v", c.n, c.cols, c.max, got, c.want)
+			t.Errorf("insertChunks(%d, %d) = %v, want %v", c.n, c.largest, got, c.want)
 		}
-		sum := 0
-		for _, size := range got {
-			sum += size
-			if size*c.cols > c.max {
-				t.Errorf("insertChunks(%d, %d, %d): a %d-row statement has more than %d parameters", c.n, c.cols, c.max, size, c.max)
-			}
+	}
+	// SQLite statements stay within 512 parameters; MySQL ones carry 1,024 rows.
+	lite, my := &Store{dialect: "sqlite"}, &Store{dialect: "mysql"}
+	for cols := 1; cols <= 13; cols++ {
+		if r := lite.statementRows(cols); r*cols > 512 || 2*r*cols <= 512 {
+			t.Errorf("SQLite, %d columns: %d rows per statement", cols, r)
 		}
-		if sum != c.n {
-			t.Errorf("insertChunks(%d, %d, %d) covers %d rows", c.n, c.cols, c.max, sum)
+		if r := my.statementRows(cols); r != 1024 {
+			t.Errorf("MySQL, %d columns: %d rows per statement", cols, r)
 		}
 	}
 }

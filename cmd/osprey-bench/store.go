@@ -18,10 +18,26 @@ import (
 	"github.com/osprey-kafka/osprey/store"
 )
 
+// seriesNames are the fixture's topic and group names, made once: the
+// collector takes them from its snapshot rather than formatting them each
+// cycle, so the timed loop should not format them either.
+type seriesNames struct{ topics, groups []string }
+
+func newSeriesNames(spec fixtureSpec) seriesNames {
+	n := seriesNames{topics: make([]string, spec.topics), groups: make([]string, spec.groups)}
+	for i := range n.topics {
+		n.topics[i] = topicName(i)
+	}
+	for g := range n.groups {
+		n.groups[g] = groupName(g)
+	}
+	return n
+}
+
 // seriesBatch is what one collector cycle at the benchmark scale writes:
 // per-topic points, per group×topic points, per-broker points and the
 // cluster totals, all at time ts.
-func seriesBatch(cluster string, spec fixtureSpec, ts int64) *store.Batch {
+func seriesBatch(cluster string, spec fixtureSpec, names seriesNames, ts int64) *store.Batch {
 	b := &store.Batch{
 		Topics:   make([]store.TopicPoint, 0, spec.topics),
 		Groups:   make([]store.GroupPoint, 0, spec.groups),
@@ -29,11 +45,11 @@ func seriesBatch(cluster string, spec fixtureSpec, ts int64) *store.Batch {
 		Clusters: []store.ClusterPoint{{Cluster: cluster, Ts: ts, Brokers: 3, BrokersUp: 3, Topics: spec.topics, Partitions: spec.totalPartitions(), TotalLag: 12345, MsgsPerSec: 1500, BytesPerSec: 1.5e6}},
 	}
 	for i := 0; i < spec.topics; i++ {
-		b.Topics = append(b.Topics, store.TopicPoint{Cluster: cluster, Topic: topicName(i), Ts: ts,
+		b.Topics = append(b.Topics, store.TopicPoint{Cluster: cluster, Topic: names.topics[i], Ts: ts,
 			StartOffset: int64(i), EndOffset: ts + int64(i)*100, SizeBytes: int64(i) << 20, MsgsPerSec: float64(i % 97), BytesPerSec: float64(i%97) * 1024})
 	}
 	for g := 0; g < spec.groups; g++ {
-		b.Groups = append(b.Groups, store.GroupPoint{Cluster: cluster, GroupName: groupName(g), Topic: topicName(g % spec.topics), Ts: ts,
+		b.Groups = append(b.Groups, store.GroupPoint{Cluster: cluster, GroupName: names.groups[g], Topic: names.topics[g%spec.topics], Ts: ts,
 			Committed: ts, Lag: int64(g % 1000), LagMax: int64(g % 1000), LagSeconds: float64(g%60) / 2})
 	}
 	for id := int32(0); id < 3; id++ {
@@ -52,6 +68,7 @@ func writeRate(ctx context.Context, st *store.Store, spec fixtureSpec, d time.Du
 		rows int
 		errs []error
 	)
+	names := newSeriesNames(spec)
 	m := startMeter()
 	for w := 0; w < writers; w++ {
 		wg.Go(func() {
@@ -59,7 +76,7 @@ func writeRate(ctx context.Context, st *store.Store, spec fixtureSpec, d time.Du
 			ts := time.Now().Add(-24 * time.Hour).Unix()
 			n := 0
 			for time.Since(m.wall0) < d && ctx.Err() == nil {
-				b := seriesBatch(cluster, spec, ts)
+				b := seriesBatch(cluster, spec, names, ts)
 				if err := st.WriteBatch(ctx, b); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("writing a batch: %w", err))
@@ -85,7 +102,7 @@ func writeRate(ctx context.Context, st *store.Store, spec fixtureSpec, d time.Du
 func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 	spec := o.fixtureSpec()
 	d := o.dur(15*time.Second, 3*time.Second)
-	batchRows := seriesBatch("bench", spec, 0).Len()
+	batchRows := seriesBatch("bench", spec, newSeriesNames(spec), 0).Len()
 
 	sqlitePath := filepath.Join(o.dir, "bench.db")
 	liteRate, liteRows, liteM, liteErr := func() (float64, int, *meter, error) {
