@@ -18,7 +18,8 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //   this broker gets UNKNOWN_TOPIC_OR_PARTITION. The others replace the
 //   partition's leader, epoch, ISR and replicas in the broker's view, and
 //   the replicas it hosts become leaders or followers (logs opened for new
-//   ones) exactly as after a partition-state watch event.
+//   ones), through the same callback any change of the broker's view
+//   goes through.
 // * Deviation: Kafka answers a state with the same leader epoch
 //   STALE_CONTROLLER_EPOCH; here it is applied when its zkVersion is not
 //   older (idempotent when nothing changed), because this controller does not

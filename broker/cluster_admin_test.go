@@ -33,15 +33,8 @@ func (c *testCluster) hasLogDir(id int32, topic string, p int32) bool {
 // acknowledged record is on the new replicas, the old replicas' logs are
 // deleted. A second reassignment whose new replica cannot catch up is
 // cancelled and the original replicas come back.
-func TestClusterReassignment(t *testing.T) { testClusterReassignment(t) }
-
-// The same with the partition states learnt only from the controller's
-// requests: new replicas from LeaderAndIsr, the old ones deleted by
-// StopReplica.
-func TestClusterReassignmentByRequests(t *testing.T) { testClusterReassignment(t, withoutStateWatches) }
-
-func testClusterReassignment(t *testing.T, opts ...testBrokerOpt) {
-	c := newTestCluster(t, 4, localConnector(t), opts...)
+func TestClusterReassignment(t *testing.T) {
+	c := newTestCluster(t, 4, localConnector(t))
 	adm := c.admin()
 	ctx := testCtx(t, 2*time.Minute)
 	const topic = "moving"
@@ -602,13 +595,8 @@ func TestClusterUncleanElection(t *testing.T) {
 
 // Topic administration through any broker reaches every broker: configs
 // (and the logs' settings), added partitions, deletion with the data.
-func TestClusterTopicAdmin(t *testing.T) { testClusterTopicAdmin(t) }
-
-// The same with partition states from the controller's requests only.
-func TestClusterTopicAdminByRequests(t *testing.T) { testClusterTopicAdmin(t, withoutStateWatches) }
-
-func testClusterTopicAdmin(t *testing.T, opts ...testBrokerOpt) {
-	c := newTestCluster(t, 3, localConnector(t), opts...)
+func TestClusterTopicAdmin(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
 	adm := c.admin()
 	ctx := testCtx(t, time.Minute)
 	const topic = "admin"

@@ -67,11 +67,6 @@ type Config struct {
 	LeaderImbalanceCheckInterval time.Duration // leader.imbalance.check.interval.seconds
 	LeaderReplicationThrottle    int64         // leader.replication.throttled.rate (bytes/s; <=0 or MaxInt64 = none)
 	FollowerReplicationThrottle  int64         // follower.replication.throttled.rate (bytes/s)
-
-	// noPartitionStateWatches is for tests only: the broker neither watches
-	// nor reads the partition-state znodes and learns leaders and ISRs only
-	// from the controller's LeaderAndIsr/UpdateMetadata requests.
-	noPartitionStateWatches bool
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on

@@ -146,7 +146,7 @@ func topicEqual(a, b *TopicInfo) bool {
 
 // applyLeaderAndIsr is LeaderAndIsr: the states not older than the view's
 // are applied and the replicas this broker hosts become leaders or
-// followers (through the changed callback, as after a watch event).
+// followers (through the changed callback, as after any view change).
 func (zc *zkCluster) applyLeaderAndIsr(ctrlEpoch int32, brokerEpoch int64, parts []ctlPartition) (int16, []int16) {
 	zc.ctlMu.Lock()
 	defer zc.ctlMu.Unlock()

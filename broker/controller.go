@@ -345,7 +345,8 @@ func filter(s []int32, keep func(int32) bool) []int32 {
 
 // topicDeletions completes /admin/delete_topics requests: the topic's
 // znodes go, and every broker drops its replicas (and their data) when its
-// watch sees the topic gone.
+// watch sees the topic gone or the controller's UpdateMetadata (leader -2)
+// and StopReplica (delete) reach it.
 func (c *controller) topicDeletions(ctx context.Context) error {
 	names, err := c.w.children(ctx, c.s, zkdata.DeleteTopicsPath)
 	if err != nil {

@@ -328,30 +328,19 @@ func checkExactlyOnce(t *testing.T, al *ackLog, got map[int32][]*kgo.Record) {
 	t.Logf("%d acknowledged records checked, %d produce errors", total, al.errs)
 }
 
-func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, localConnector(t), 2) }
+func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, localConnector(t)) }
 func TestClusterFailoverZooKeeper(t *testing.T) {
-	testClusterFailover(t, zkConnector(t), 2)
-}
-
-// withoutStateWatches makes brokers learn partition states only from the
-// controller's LeaderAndIsr and UpdateMetadata requests.
-func withoutStateWatches(c *Config) { c.noPartitionStateWatches = true }
-
-// Failover works purely through the controller's requests: the brokers
-// neither watch nor read the partition-state znodes.
-func TestClusterFailoverByRequestsLocal(t *testing.T) {
-	testClusterFailover(t, localConnector(t), 1, withoutStateWatches)
-}
-func TestClusterFailoverByRequestsZooKeeper(t *testing.T) {
-	testClusterFailover(t, zkConnector(t), 1, withoutStateWatches)
+	testClusterFailover(t, zkConnector(t))
 }
 
 // A 3-broker cluster, RF 3 with min.insync.replicas=2: an idempotent
 // acks=all producer keeps writing while the leader is killed and restarted,
 // twice; the ISR shrinks and recovers, the controller moves when its broker
 // dies, and afterwards every acknowledged record is there exactly once.
-func testClusterFailover(t *testing.T, conn metastore.Connector, rounds int, opts ...testBrokerOpt) {
-	c := newTestCluster(t, 3, conn, opts...)
+// Brokers learn the new leaders from the controller's LeaderAndIsr and
+// UpdateMetadata requests only (they do not watch partition states).
+func testClusterFailover(t *testing.T, conn metastore.Connector) {
+	c := newTestCluster(t, 3, conn)
 	adm := c.admin()
 	ctx := testCtx(t, 3*time.Minute)
 	const topic, parts = "orders", 3
@@ -372,7 +361,7 @@ func testClusterFailover(t *testing.T, conn metastore.Connector, rounds int, opt
 		})
 	}
 	progress(200)
-	for round := 0; round < rounds; round++ {
+	for round := 0; round < 2; round++ {
 		leader := c.partition(topic, 0).Leader
 		controller := c.any().cluster.ControllerID()
 		c.stop(c.indexOf(leader))

@@ -24,13 +24,13 @@ import (
 // metadata lives in a metastore (real ZooKeeper or the in-process local
 // store) in Apache Kafka's ZooKeeper-mode layout. It registers the broker
 // (ephemeral /brokers/ids/<id>, again after a session expiry), keeps a
-// cache of brokers, topics, partition states and topic configs fed by
-// watches, runs for the controller election and, when elected, the
-// controller (controller.go). Brokers learn leadership changes from the
-// controller's LeaderAndIsr and UpdateMetadata requests (control.go), as in
-// Kafka; their watches on the partition state znodes stay as a fallback for
-// a lost request (states are merged by znode version, newest wins) unless
-// Config.noPartitionStateWatches turns them off (tests).
+// cache of brokers, topics and topic configs fed by watches (partition
+// states come from the controller, see below), runs for the controller election and, when elected, the
+// controller (controller.go). Brokers learn partition leaders, epochs and
+// ISRs only from the controller's LeaderAndIsr and UpdateMetadata requests
+// (control.go), as in Kafka: the reload neither watches nor reads the
+// partition state znodes. A lost request is covered by the controller, which
+// resends every state to a broker after a failed send.
 type zkCluster struct {
 	b       *Broker
 	self    BrokerInfo
@@ -46,7 +46,7 @@ type zkCluster struct {
 	assignments  map[string]zkdata.TopicAssignment   // adding/removing replicas (reassignments)
 	notify       chan struct{}                       // closed and replaced after every cache change
 	ctrl         *controller                         // non-nil while this broker is the controller
-	states       map[zkdata.TopicPartition]partState // merged partition states (watches and controller requests)
+	states       map[zkdata.TopicPartition]partState // partition states from the controller's requests
 	gen          uint64                              // reload generation, bumped as each reload starts
 
 	ctlMu       sync.Mutex    // serializes controller requests; guards ctrlEpoch
@@ -315,35 +315,29 @@ func (w *watcher) drain() {
 // get reads a node, watching it (creation when missing) unless a watch is
 // already armed. A missing node is metastore.ErrNoNode.
 func (w *watcher) get(ctx context.Context, s metastore.Session, path string) ([]byte, error) {
-	data, _, err := w.getVersion(ctx, s, path)
-	return data, err
-}
-
-// getVersion is get that also returns the node's data version.
-func (w *watcher) getVersion(ctx context.Context, s metastore.Session, path string) ([]byte, int32, error) {
 	key := "d:" + path
 	if w.isArmed(key) {
-		data, st, err := s.Get(ctx, path)
-		return data, st.Version, err
+		data, _, err := s.Get(ctx, path)
+		return data, err
 	}
-	data, st, ch, err := s.GetW(ctx, path)
+	data, _, ch, err := s.GetW(ctx, path)
 	if errors.Is(err, metastore.ErrNoNode) {
 		ok, _, ech, eerr := s.ExistsW(ctx, path)
 		if eerr != nil {
-			return nil, 0, eerr
+			return nil, eerr
 		}
 		w.forward(key, ech)
 		if ok { // created in between: the watch fires on the next change
-			data, st, err = s.Get(ctx, path)
-			return data, st.Version, err
+			data, _, err = s.Get(ctx, path)
+			return data, err
 		}
-		return nil, 0, err
+		return nil, err
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	w.forward(key, ch)
-	return data, st.Version, nil
+	return data, nil
 }
 
 // children lists a node's children, watching the list (or the node's
@@ -379,7 +373,8 @@ func (w *watcher) children(ctx context.Context, s metastore.Session, path string
 
 // ---- cache ----
 
-// reload reads brokers, controller, topics, partition states and configs,
+// reload reads brokers, controller, topics and configs (the partition
+// states are those the controller's requests brought),
 // swaps the cache and reports the topics that changed (when notify).
 func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher, notify bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -388,7 +383,6 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	zc.gen++
 	startGen := zc.gen
 	zc.mu.Unlock()
-	read := map[zkdata.TopicPartition]partState{}
 	ids, err := w.children(ctx, s, zkdata.BrokerIDsPath)
 	if err != nil {
 		return err
@@ -459,21 +453,11 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 		}
 		t := &TopicInfo{Name: name, ID: [16]byte(a.ID), Internal: isInternalTopic(name), Configs: configs}
 		parts := slices.Sorted(maps.Keys(a.Partitions))
+		// Leaders, epochs and ISRs are filled from the controller's
+		// requests (fillLocked), not from the partition state znodes.
 		for _, p := range parts {
 			pi := PartitionInfo{Partition: p, Leader: -1, Replicas: slices.Clone(a.Partitions[p].Replicas), ISR: []int32{}}
 			t.Partitions = append(t.Partitions, pi)
-			if zc.b.cfg.noPartitionStateWatches {
-				continue // states come from the controller's requests only
-			}
-			data, version, err := w.getVersion(ctx, s, zkdata.PartitionStatePath(name, p))
-			if err == nil {
-				if st, err := zkdata.DecodePartitionState(data); err == nil {
-					read[zkdata.TopicPartition{Topic: name, Partition: p}] = partState{Leader: st.Leader,
-						LeaderEpoch: st.LeaderEpoch, ISR: st.ISR, ZkVersion: version, TopicID: t.ID}
-				}
-			} else if !errors.Is(err, metastore.ErrNoNode) {
-				return err
-			}
 		}
 		// Partitions are indexed by number in TopicInfo: a gap (never
 		// written by Kafka) would break that, so such a topic is skipped.
@@ -490,7 +474,7 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	if len(brokers) != len(zc.brokers) {
 		zc.log.Info("live brokers", "count", len(brokers))
 	}
-	zc.mergeStatesLocked(read, topics, startGen)
+	zc.pruneStatesLocked(topics, startGen)
 	for _, t := range topics {
 		zc.fillLocked(t)
 	}
@@ -531,28 +515,17 @@ type partState struct {
 // incarnation (an unknown id matches anything).
 func sameTopic(a, b [16]byte) bool { return a == b || a == [16]byte{} || b == [16]byte{} }
 
-// mergeStatesLocked merges the states a reload read (started at startGen)
-// into zc.states: a state a controller request brought that is newer (by
-// znode version) than what was read stays. States of topics the reload did
-// not see go, unless a request recorded them after the reload started (the
-// reload may have missed a topic created meanwhile). zc.mu held.
-func (zc *zkCluster) mergeStatesLocked(read map[zkdata.TopicPartition]partState, topics map[string]*TopicInfo, startGen uint64) {
-	for tp, rs := range read {
-		rs.gen = startGen
-		if cur, ok := zc.states[tp]; ok && sameTopic(cur.TopicID, rs.TopicID) && cur.ZkVersion > rs.ZkVersion {
-			continue
-		}
-		zc.states[tp] = rs
-	}
+// pruneStatesLocked drops the states of topics or partitions a reload
+// (started at startGen) did not see, or of another incarnation of the
+// topic, unless a request recorded them after the reload started (the
+// reload may have missed a topic or partition created meanwhile). zc.mu
+// held.
+func (zc *zkCluster) pruneStatesLocked(topics map[string]*TopicInfo, startGen uint64) {
 	for tp, cur := range zc.states {
-		if _, ok := read[tp]; ok {
-			continue
+		if cur.gen >= startGen {
+			continue // newer than what this reload read
 		}
-		t, ok := topics[tp.Topic]
-		switch {
-		case !ok && cur.gen < startGen:
-			delete(zc.states, tp)
-		case ok && (!sameTopic(cur.TopicID, t.ID) || int(tp.Partition) >= len(t.Partitions)):
+		if t, ok := topics[tp.Topic]; !ok || !sameTopic(cur.TopicID, t.ID) || int(tp.Partition) >= len(t.Partitions) {
 			delete(zc.states, tp)
 		}
 	}
