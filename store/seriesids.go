@@ -33,8 +33,18 @@ type seriesKey struct {
 
 // seriesCache maps series names to ids. The ids it holds never change (see above).
 type seriesCache struct {
-	mu  sync.RWMutex // guards ids
+	mu  sync.RWMutex // guards ids and last
 	ids map[seriesKey]int64
+	// last is, per cluster, the keys and ids of the latest lookup for that cluster. A collector sends
+	// its series in the same order every cycle, so comparing with the previous cycle position by
+	// position answers most keys without hashing them (hashing was the largest client cost per point).
+	last map[string]*keyMemo
+}
+
+// keyMemo is one lookup's keys and ids, index for index; never changed once stored.
+type keyMemo struct {
+	keys []seriesKey
+	ids  []int64
 }
 
 // idsChunk bounds the series one INSERT or SELECT names: 500 × 5 placeholders.
@@ -45,8 +55,16 @@ func (s *Store) seriesIDs(ctx context.Context, keys []seriesKey) ([]int64, error
 	out := make([]int64, len(keys))
 	var missing []seriesKey
 	seen := map[seriesKey]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
 	s.series.mu.RLock()
+	memo := s.series.last[keys[0].cluster]
 	for i, k := range keys {
+		if memo != nil && i < len(memo.keys) && memo.keys[i] == k {
+			out[i] = memo.ids[i]
+			continue
+		}
 		id, ok := s.series.ids[k]
 		if ok {
 			out[i] = id
@@ -57,6 +75,7 @@ func (s *Store) seriesIDs(ctx context.Context, keys []seriesKey) ([]int64, error
 	}
 	s.series.mu.RUnlock()
 	if len(missing) == 0 {
+		s.remember(keys, out)
 		return out, nil
 	}
 	found, err := s.createSeries(ctx, missing)
@@ -78,7 +97,15 @@ func (s *Store) seriesIDs(ctx context.Context, keys []seriesKey) ([]int64, error
 		}
 		out[i] = id
 	}
+	s.remember(keys, out)
 	return out, nil
+}
+
+// remember keeps a lookup as its cluster's memo. keys and ids must not change afterwards.
+func (s *Store) remember(keys []seriesKey, ids []int64) {
+	s.series.mu.Lock()
+	s.series.last[keys[0].cluster] = &keyMemo{keys: keys, ids: ids}
+	s.series.mu.Unlock()
 }
 
 // createSeries inserts the keys that are not in metric_series yet (each in its own statement,

@@ -130,7 +130,7 @@ func TestMigrateSeriesIDsUpgrade(t *testing.T) {
 				}
 			}
 			applied, err := s.Migrate(ctx)
-			if err != nil || !reflect.DeepEqual(applied, []int64{3}) {
+			if err != nil || !reflect.DeepEqual(applied, []int64{3, 4}) {
 				t.Fatalf("migrate from 2: applied %v, err %v", applied, err)
 			}
 			checkOldRows(t, s)
@@ -254,4 +254,63 @@ func TestSeriesIDsSharedByStores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSeriesIDsOrderChanges: a cycle whose series come in another order than the last one (a topic
+// added in front, two swapped) still files every point under its own series.
+func TestSeriesIDsOrderChanges(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		cycles := [][]string{{"a", "b", "c"}, {"new", "a", "c", "b"}, {"new", "a", "c", "b"}, {"b"}}
+		for c, names := range cycles {
+			var b Batch
+			for _, n := range names {
+				// EndOffset encodes the topic and the cycle, so a point filed under another series shows.
+				b.Topics = append(b.Topics, TopicPoint{Cluster: "c", Topic: n, Ts: int64(1000 + c), EndOffset: int64(len(n)*1000 + int(n[0])*10 + c)})
+				b.Groups = append(b.Groups, GroupPoint{Cluster: "c", GroupName: "g", Topic: n, Ts: int64(1000 + c), Lag: int64(int(n[0])*10 + c)})
+			}
+			if err := s.WriteBatch(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := SeriesRange{From: time.Unix(0, 0), To: time.Unix(2000, 0)}
+		for _, n := range []string{"a", "b", "c", "new"} {
+			pts, err := s.TopicSeries(ctx, "c", n, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want int
+			for c, names := range cycles {
+				for _, m := range names {
+					if m == n {
+						want++
+						if !containsTopicPoint(pts, int64(1000+c), int64(len(n)*1000+int(n[0])*10+c)) {
+							t.Fatalf("topic %s: no point for cycle %d in %+v", n, c, pts)
+						}
+					}
+				}
+			}
+			if len(pts) != want {
+				t.Fatalf("topic %s: %d points, want %d: %+v", n, len(pts), want, pts)
+			}
+			gp, err := s.GroupSeries(ctx, "c", "g", n, r)
+			if err != nil || len(gp) != want {
+				t.Fatalf("group g on %s: %d points (err %v), want %d", n, len(gp), err, want)
+			}
+			for _, p := range gp {
+				if p.Lag != int64(int(n[0])*10)+p.Ts-1000 {
+					t.Fatalf("group g on %s: point %+v belongs to another series", n, p)
+				}
+			}
+		}
+	})
+}
+
+func containsTopicPoint(pts []TopicPoint, ts, end int64) bool {
+	for _, p := range pts {
+		if p.Ts == ts && p.EndOffset == end {
+			return true
+		}
+	}
+	return false
 }
