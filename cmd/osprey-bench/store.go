@@ -180,8 +180,8 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 				bound = "four writers add little although the machine was not saturated, so the server itself is the " +
 					"limit (its CPU per row, and its internal serialisation of commits into the same tables)"
 			}
-			why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (parsing the multi-row "+
-				"INSERTs, InnoDB inserts into the primary-key index, redo log with innodb_flush_log_at_trx_commit=%s), "+
+			why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (binding the prepared "+
+				"multi-row INSERTs' values, InnoDB inserts into the (series_id, step, ts) primary key, undo and redo log with innodb_flush_log_at_trx_commit=%s), "+
 				"so 100,000 rows/s needs about %.1f cores for MariaDB alone; it kept %.1f cores busy with one writer and "+
 				"%.1f with four writers (%.0f rows/s). Machine-wide during the one-writer run %s (MariaDB counts as "+
 				"another process): %s",
@@ -211,9 +211,10 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 	} else if myErr != nil {
 		rep.add(row{Section: "store", Name: "metrics writes into SQLite", Value: "-", Status: statusNotRun, Why: liteErr.Error()})
 	}
-	rep.note("Metrics writes: `store.Store.WriteBatch` (one transaction, multi-row INSERTs of up to 1,000 rows) with the "+
-		"batch one collector cycle writes at the benchmark scale (%d topic points, %d group×topic points, 3 broker "+
-		"points, 1 cluster point = %d rows), one writer as in the console, timestamps 15 s apart, for %v; into a fresh "+
+	rep.note("Metrics writes: `store.Store.WriteBatch` (series ids from the store's in-memory cache, then one transaction of prepared, "+
+		"reused 1,024-row INSERT IGNOREs into tables keyed by (series_id, step, ts); on SQLite at most 512 parameters a "+
+		"statement) with the batch one collector cycle writes at the benchmark scale (%d topic points, %d group×topic points, 3 broker "+
+		"points, 1 cluster point = %d rows; names made once, as the collector takes them from its snapshot), one writer as in the console, timestamps 15 s apart, for %v; into a fresh "+
 		"migrated MariaDB database (the test server from deploy/scripts/services.sh) and, as the reference, a fresh "+
 		"SQLite file (WAL, synchronous=NORMAL) in the scratch directory.", spec.topics, spec.groups, batchRows, d)
 }
