@@ -154,6 +154,21 @@ func (s *Store) createSeries(ctx context.Context, keys []seriesKey) (map[seriesK
 			return nil, fmt.Errorf("reading series ids: %w", err)
 		}
 	}
+	// A key the database holds under other bytes: MariaDB's utf8mb4_bin pads with spaces, so group
+	// "g " is the row of group "g". Ask for the row the database's own comparison finds, as the wide
+	// keys of schema version 2 did (their points collided in the primary key the same way).
+	for _, k := range keys {
+		if _, ok := found[k]; ok {
+			continue
+		}
+		var id int64
+		err := s.sqlDB.QueryRowContext(ctx, "SELECT id FROM metric_series WHERE kind = ? AND cluster = ? AND group_name = ? AND topic = ? AND broker_id = ?",
+			k.kind, k.cluster, k.group, k.topic, k.broker).Scan(&id)
+		if err != nil {
+			return nil, fmt.Errorf("reading the id of series %s %q/%q/%q/%d: %w", k.kind, k.cluster, k.group, k.topic, k.broker, err)
+		}
+		found[k] = id
+	}
 	return found, nil
 }
 

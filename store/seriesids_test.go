@@ -314,3 +314,36 @@ func containsTopicPoint(pts []TopicPoint, ts, end int64) bool {
 	}
 	return false
 }
+
+// TestSeriesIDsTrailingSpace: names that differ only by trailing spaces (equal under MariaDB's
+// utf8mb4_bin, different in SQLite) still write; each name reads back a point with its value.
+func TestSeriesIDsTrailingSpace(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		b := Batch{Groups: []GroupPoint{
+			{Cluster: "c", GroupName: "g", Topic: "t", Ts: 1000, Lag: 1},
+			{Cluster: "c", GroupName: "g ", Topic: "t", Ts: 1015, Lag: 2},
+		}}
+		for i := 0; i < 2; i++ {
+			if err := s.WriteBatch(ctx, &b); err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		r := SeriesRange{From: time.Unix(0, 0), To: time.Unix(2000, 0)}
+		for _, want := range b.Groups {
+			pts, err := s.GroupSeries(ctx, "c", want.GroupName, "t", r)
+			if err != nil || !containsGroupPoint(pts, want.Ts, want.Lag) {
+				t.Fatalf("group %q = %+v (err %v), want a point at %d with lag %d", want.GroupName, pts, err, want.Ts, want.Lag)
+			}
+		}
+	})
+}
+
+func containsGroupPoint(pts []GroupPoint, ts, lag int64) bool {
+	for _, p := range pts {
+		if p.Ts == ts && p.Lag == lag {
+			return true
+		}
+	}
+	return false
+}
