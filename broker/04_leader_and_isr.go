@@ -42,7 +42,9 @@ func init() { regKey(4, 0, 6, handleLeaderAndIsr) }
 func handleLeaderAndIsr(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.LeaderAndISRRequest)
 	resp := req.ResponseKind().(*kmsg.LeaderAndISRResponse)
-	b.controlHook(req)
+	if err := b.controlHook(req); err != nil {
+		return nil, err
+	}
 	var parts []ctlPartition
 	add := func(topic string, id [16]byte, ps kmsg.LeaderAndISRRequestTopicPartition) {
 		parts = append(parts, ctlPartition{Topic: topic, TopicID: id, Partition: ps.Partition, Leader: ps.Leader,

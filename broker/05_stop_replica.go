@@ -25,7 +25,9 @@ func init() { regKey(5, 0, 3, handleStopReplica) }
 func handleStopReplica(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.StopReplicaRequest)
 	resp := req.ResponseKind().(*kmsg.StopReplicaResponse)
-	b.controlHook(req)
+	if err := b.controlHook(req); err != nil {
+		return nil, err
+	}
 	var parts []stopPartition
 	for _, t := range req.Topics {
 		switch {

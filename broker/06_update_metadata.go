@@ -32,7 +32,9 @@ func init() { regKey(6, 0, 7, handleUpdateMetadata) }
 func handleUpdateMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.UpdateMetadataRequest)
 	resp := req.ResponseKind().(*kmsg.UpdateMetadataResponse)
-	b.controlHook(req)
+	if err := b.controlHook(req); err != nil {
+		return nil, err
+	}
 	var parts []ctlPartition
 	add := func(topic string, id [16]byte, ps kmsg.UpdateMetadataRequestTopicPartition) {
 		parts = append(parts, ctlPartition{Topic: topic, TopicID: id, Partition: ps.Partition, Leader: ps.Leader,

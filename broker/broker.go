@@ -55,8 +55,9 @@ type Broker struct {
 	closed bool
 
 	// ctlHook, for tests, sees every LeaderAndIsr, StopReplica and
-	// UpdateMetadata request before it is applied.
-	ctlHook atomic.Pointer[func(kmsg.Request)]
+	// UpdateMetadata request before it is applied; an error drops the
+	// request and the connection, as a lost request.
+	ctlHook atomic.Pointer[func(kmsg.Request) error]
 	// serving is set once the accept loop runs: before that, requests
 	// (the controller's too) wait in the listen backlog.
 	serving atomic.Bool
@@ -407,8 +408,9 @@ func (b *Broker) signalAppend() {
 }
 
 // controlHook passes a controller request to the test hook, if any.
-func (b *Broker) controlHook(req kmsg.Request) {
+func (b *Broker) controlHook(req kmsg.Request) error {
 	if f := b.ctlHook.Load(); f != nil {
-		(*f)(req)
+		return (*f)(req)
 	}
+	return nil
 }

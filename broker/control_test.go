@@ -159,7 +159,7 @@ func (c *testCluster) recordControl(topic string) *controlLog {
 	for i := range c.brokers {
 		id := int32(i + 1)
 		cl.lai[id], cl.um[id], cl.stops[id] = map[int32]int{}, map[int32]bool{}, map[int32]bool{}
-		f := func(req kmsg.Request) {
+		f := func(req kmsg.Request) error {
 			cl.mu.Lock()
 			defer cl.mu.Unlock()
 			switch r := req.(type) {
@@ -188,6 +188,7 @@ func (c *testCluster) recordControl(topic string) *controlLog {
 					}
 				}
 			}
+			return nil
 		}
 		c.byID(id).ctlHook.Store(&f)
 	}
@@ -243,6 +244,68 @@ func TestControllerRequestsOnCreateAndDelete(t *testing.T) {
 				if c.hasLogDir(id, topic, p) {
 					return fmt.Errorf("broker %d still has %s-%d", id, topic, p)
 				}
+			}
+		}
+		return nil
+	})
+}
+
+// namesTopic reports whether a LeaderAndIsr or UpdateMetadata request
+// carries a state of topic.
+func namesTopic(req kmsg.Request, topic string) bool {
+	switch r := req.(type) {
+	case *kmsg.LeaderAndISRRequest:
+		return slices.ContainsFunc(r.TopicStates, func(ts kmsg.LeaderAndISRRequestTopicState) bool { return ts.Topic == topic })
+	case *kmsg.UpdateMetadataRequest:
+		return slices.ContainsFunc(r.TopicStates, func(ts kmsg.UpdateMetadataRequestTopicState) bool { return ts.Topic == topic })
+	}
+	return false
+}
+
+// A broker that loses the controller's requests (the connection drops
+// before they are applied) still gets the states: the controller resends
+// everything to it. Brokers do not watch partition states, so this is the
+// only way it can learn them.
+func TestControllerResendsLostRequests(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
+	const topic, parts = "lost", 3
+	var mu sync.Mutex
+	dropped := 0
+	drop := func(req kmsg.Request) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if namesTopic(req, topic) && dropped < 3 {
+			dropped++
+			return fmt.Errorf("test: dropping %s", kmsg.NameForKey(req.Key()))
+		}
+		return nil
+	}
+	b3 := c.byID(3)
+	b3.ctlHook.Store(&drop)
+	adm := c.admin()
+	ctx := testCtx(t, time.Minute)
+	if _, err := adm.CreateTopic(ctx, parts, 3, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		mu.Lock()
+		n := dropped
+		mu.Unlock()
+		if n < 3 {
+			return fmt.Errorf("%d requests dropped", n)
+		}
+		want, _ := c.byID(1).cluster.Topic(topic)
+		got, _ := b3.cluster.Topic(topic)
+		if len(want.Partitions) != parts || !reflect.DeepEqual(got.Partitions, want.Partitions) {
+			return fmt.Errorf("broker 3 sees %+v, broker 1 %+v", got.Partitions, want.Partitions)
+		}
+		for _, p := range want.Partitions {
+			if p.Leader < 0 {
+				return fmt.Errorf("partition %d has no leader", p.Partition)
+			}
+			rp := b3.data.get(topic, p.Partition)
+			if rp == nil || rp.epoch() != p.LeaderEpoch {
+				return fmt.Errorf("broker 3 replica of partition %d not at epoch %d", p.Partition, p.LeaderEpoch)
 			}
 		}
 		return nil

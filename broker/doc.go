@@ -37,10 +37,10 @@
 //     (one sender goroutine per broker); control.go and 04/05/06_*.go: the
 //     broker side (epoch fencing, applying states to the view).
 //
-// Brokers learn partition leaders, epochs and ISRs only from the
-// controller's LeaderAndIsr and UpdateMetadata requests, as in Kafka's
+// Brokers learn changes of partition leaders, epochs and ISRs only from
+// the controller's LeaderAndIsr and UpdateMetadata requests, as in Kafka's
 // ZooKeeper mode; they watch the broker, topic and config znodes, never the
-// partition states.
+// partition states (read once at start to begin with the current leaders).
 //
 // Ownership of mutable state (no lock is shared by all partitions):
 //   - conn.mu: a connection's pending responses; only its writer goroutine

@@ -26,10 +26,11 @@ import (
 // (ephemeral /brokers/ids/<id>, again after a session expiry), keeps a
 // cache of brokers, topics and topic configs fed by watches (partition
 // states come from the controller, see below), runs for the controller election and, when elected, the
-// controller (controller.go). Brokers learn partition leaders, epochs and
-// ISRs only from the controller's LeaderAndIsr and UpdateMetadata requests
-// (control.go), as in Kafka: the reload neither watches nor reads the
-// partition state znodes. A lost request is covered by the controller, which
+// controller (controller.go). Brokers learn changes of partition leaders,
+// epochs and ISRs only from the controller's LeaderAndIsr and
+// UpdateMetadata requests (control.go), as in Kafka: they never watch the
+// partition state znodes, and read them once, at start, to begin with the
+// current leaders. A lost request is covered by the controller, which
 // resends every state to a broker after a failed send.
 type zkCluster struct {
 	b       *Broker
@@ -79,7 +80,9 @@ func (b *Broker) newZKClusterFactory(connector metastore.Connector) ClusterFacto
 			return nil, fmt.Errorf("connecting to the metadata store: %w", err)
 		}
 		// The first load happens before Start returns so the broker opens
-		// the replicas it hosts with their current roles.
+		// the replicas it hosts with their current roles and answers
+		// Metadata with leaders before the controller's requests reach it:
+		// it alone reads the partition states (once, without watching).
 		w := newWatcher(zc.ctx)
 		if err := zc.reload(ctx, s, w, false); err != nil {
 			zc.Close()
@@ -374,7 +377,8 @@ func (w *watcher) children(ctx context.Context, s metastore.Session, path string
 // ---- cache ----
 
 // reload reads brokers, controller, topics and configs (the partition
-// states are those the controller's requests brought),
+// states are those the controller's requests brought; the first load,
+// notify false, also reads them once),
 // swaps the cache and reports the topics that changed (when notify).
 func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher, notify bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -383,6 +387,7 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	zc.gen++
 	startGen := zc.gen
 	zc.mu.Unlock()
+	var boot map[zkdata.TopicPartition]zkdata.VersionedState
 	ids, err := w.children(ctx, s, zkdata.BrokerIDsPath)
 	if err != nil {
 		return err
@@ -469,10 +474,30 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 		assignments[name] = a
 	}
 
+	if !notify {
+		// The first load (see newZKClusterFactory).
+		var tps []zkdata.TopicPartition
+		for name, t := range topics {
+			for _, p := range t.Partitions {
+				tps = append(tps, zkdata.TopicPartition{Topic: name, Partition: p.Partition})
+			}
+		}
+		if boot, err = zkdata.NewClient(s).PartitionStates(ctx, tps); err != nil {
+			return fmt.Errorf("reading partition states: %w", err)
+		}
+	}
+
 	zc.mu.Lock()
 	old := zc.topics
 	if len(brokers) != len(zc.brokers) {
 		zc.log.Info("live brokers", "count", len(brokers))
+	}
+	for tp, vs := range boot {
+		// A request that got here first is at least as new.
+		if _, ok := zc.states[tp]; !ok {
+			zc.states[tp] = partState{Leader: vs.State.Leader, LeaderEpoch: vs.State.LeaderEpoch,
+				ISR: vs.State.ISR, ZkVersion: vs.Version, TopicID: topics[tp.Topic].ID, gen: startGen}
+		}
 	}
 	zc.pruneStatesLocked(topics, startGen)
 	for _, t := range topics {
