@@ -25,13 +25,14 @@ import (
 // store) in Apache Kafka's ZooKeeper-mode layout. It registers the broker
 // (ephemeral /brokers/ids/<id>, again after a session expiry), keeps a
 // cache of brokers, topics and topic configs fed by watches (partition
-// states come from the controller, see below), runs for the controller election and, when elected, the
-// controller (controller.go). Brokers learn changes of partition leaders,
-// epochs and ISRs only from the controller's LeaderAndIsr and
-// UpdateMetadata requests (control.go), as in Kafka: they never watch the
-// partition state znodes, and read them once, at start, to begin with the
-// current leaders. A lost request is covered by the controller, which
-// resends every state to a broker after a failed send.
+// states come from the controller, see below), runs for the controller
+// election and, when elected, the controller (controller.go). Brokers
+// learn changes of partition leaders, epochs and ISRs only from the
+// controller's LeaderAndIsr and UpdateMetadata requests (control.go), as
+// in Kafka: they never watch the partition state znodes, and read them
+// once, at start, to begin with the current leaders. A lost request is
+// covered by the controller, which resends every state to a broker after a
+// failed send.
 type zkCluster struct {
 	b       *Broker
 	self    BrokerInfo
