@@ -11,9 +11,15 @@ import (
 // Behavior:
 // * Topics: every topic config with its effective value; overrides have
 //   source DYNAMIC_TOPIC_CONFIG, the rest DEFAULT_CONFIG.
-// * Brokers: this broker's static configuration (STATIC_BROKER_CONFIG,
-//   read-only).
-// * ConfigNames limits the answer; synonyms (v1+) list the entry itself.
+// * Brokers (resource name = this broker's id): the static configuration
+//   (STATIC_BROKER_CONFIG, read-only) and the dynamic replication throttle
+//   rates (dynconfig.go) with the source in force: DYNAMIC_BROKER_CONFIG,
+//   DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or DEFAULT_CONFIG
+//   (Long.MaxValue); synonyms list the layers in that order. An empty name
+//   is the cluster-wide default entity: only its dynamic values. Another
+//   broker's id: INVALID_REQUEST (ask that broker).
+// * ConfigNames limits the answer; synonyms (v1+) for topics list the entry
+//   itself.
 //
 // Version notes:
 // * v1: synonyms, source; v3: config type and documentation (none);
@@ -27,8 +33,7 @@ func handleDescribeConfigs(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rr := range req.Resources {
 		res := kmsg.NewDescribeConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		var vals map[string]configValue
-		topic := false
+		want := func(name string) bool { return rr.ConfigNames == nil || slices.Contains(rr.ConfigNames, name) }
 		switch rr.ResourceType {
 		case resourceTopic:
 			t, ok := b.cluster.Topic(rr.ResourceName)
@@ -36,39 +41,45 @@ func handleDescribeConfigs(b *Broker, r *request) (kmsg.Response, error) {
 				res.ErrorCode = errUnknownTopicOrPart
 				break
 			}
-			topic = true
-			vals = b.cfg.effectiveTopicConfigs(t.Configs)
+			vals := b.cfg.effectiveTopicConfigs(t.Configs)
+			for _, name := range sortedKeys(vals) {
+				if !want(name) {
+					continue
+				}
+				v := vals[name]
+				c := kmsg.NewDescribeConfigsResponseResourceConfig()
+				c.Name, c.Value = name, kmsg.StringPtr(v.value)
+				c.IsDefault = !v.override
+				c.Source = kmsg.ConfigSource(configSource(v.override, true))
+				c.ConfigType = configType(name, v.value)
+				if req.IncludeSynonyms {
+					c.ConfigSynonyms = append(c.ConfigSynonyms, synonym(name, v.value, c.Source))
+				}
+				res.Configs = append(res.Configs, c)
+			}
 		case resourceBroker:
-			if res.ErrorCode, res.ErrorMessage = b.brokerResourceCode(rr.ResourceName); res.ErrorCode != 0 {
+			entity, aerr := b.brokerEntity(rr.ResourceName)
+			if aerr != nil {
+				res.ErrorCode, res.ErrorMessage = aerr.result()
 				break
 			}
-			vals = map[string]configValue{}
-			for k, v := range b.cfg.brokerConfigEntries() {
-				vals[k] = configValue{value: v}
+			for _, e := range b.describeBrokerConfigs(entity) {
+				if !want(e.name) {
+					continue
+				}
+				c := kmsg.NewDescribeConfigsResponseResourceConfig()
+				c.Name, c.Value = e.name, kmsg.StringPtr(e.value)
+				c.ReadOnly = e.readOnly
+				c.Source = e.source
+				c.IsDefault = e.source == kmsg.ConfigSourceDefaultConfig
+				c.ConfigType = configType(e.name, e.value)
+				if req.IncludeSynonyms {
+					c.ConfigSynonyms = e.synonyms
+				}
+				res.Configs = append(res.Configs, c)
 			}
 		default:
 			res.ErrorCode, res.ErrorMessage = errInvalidRequest, kmsg.StringPtr("unsupported resource type")
-		}
-		for _, name := range sortedKeys(vals) {
-			if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, name) {
-				continue
-			}
-			v := vals[name]
-			c := kmsg.NewDescribeConfigsResponseResourceConfig()
-			c.Name, c.Value = name, kmsg.StringPtr(v.value)
-			c.ReadOnly = !topic
-			c.IsDefault = topic && !v.override
-			c.Source = kmsg.ConfigSource(configSource(v.override, topic))
-			if req.Version == 0 && !topic {
-				c.Source = kmsg.ConfigSourceStaticBrokerConfig
-			}
-			c.ConfigType = configType(name, v.value)
-			if req.IncludeSynonyms {
-				s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-				s.Name, s.Value, s.Source = name, c.Value, c.Source
-				c.ConfigSynonyms = append(c.ConfigSynonyms, s)
-			}
-			res.Configs = append(res.Configs, c)
 		}
 		resp.Resources = append(resp.Resources, res)
 	}

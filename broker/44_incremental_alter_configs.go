@@ -8,7 +8,15 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // * Topics: SET and DELETE change single overrides; APPEND and SUBTRACT
 //   edit list values (cleanup.policy, throttled replicas). Validation
 //   happens before anything is changed.
-// * Brokers: static here: INVALID_REQUEST.
+// * Brokers (dynconfig.go): resource name = this broker's id, or "" for
+//   the cluster-wide default (<default>). Only the replication throttle
+//   rates (leader./follower.replication.throttled.rate, LONG >= 0) are
+//   dynamic here: SET and DELETE them; persisted in /config/brokers/<id>
+//   with a /config/changes notification as Kafka's ZooKeeper mode does.
+//   Other keys ("Cannot update these configs dynamically"), bad values,
+//   APPEND/SUBTRACT, duplicate keys and another broker's id ("Unexpected
+//   broker id") are refused with INVALID_REQUEST, as Kafka's ZooKeeper-mode
+//   ZkAdminManager answers, before anything is written.
 //
 // Version notes:
 // * v1: flexible.
@@ -50,7 +58,11 @@ func handleIncrementalAlterConfigs(b *Broker, r *request) (kmsg.Response, error)
 				res.ErrorCode, res.ErrorMessage = b.setTopicConfigs(rr.ResourceName, changes, false, req.ValidateOnly)
 			}
 		case resourceBroker:
-			res.ErrorCode, res.ErrorMessage = errInvalidRequest, kmsg.StringPtr("broker configs are static in Osprey")
+			set, del, aerr := incrementalBrokerOps(rr.Configs)
+			if aerr == nil {
+				aerr = b.alterBrokerConfigs(rr.ResourceName, set, del, false, req.ValidateOnly)
+			}
+			res.ErrorCode, res.ErrorMessage = aerr.result()
 		default:
 			res.ErrorCode, res.ErrorMessage = errInvalidRequest, kmsg.StringPtr("unsupported resource type")
 		}

@@ -31,6 +31,7 @@ type Broker struct {
 	clusterFactory ClusterFactory      // nil = single-broker localCluster (or zkCluster, see metaStore)
 	metaStore      metastore.Connector // WithMetaStore; else zookeeper.connect
 	repl           *replication        // follower fetchers, ISR maintenance (replica.go)
+	dyn            dynamicConfigs      // dynamic broker configs in force (dynconfig.go)
 	closers        []func() error      // run by Close before the logs close; guarded by mu
 
 	metrics *brokerMetrics

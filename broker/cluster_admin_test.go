@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -647,10 +648,36 @@ func TestClusterTopicAdmin(t *testing.T) {
 }
 
 // A reassignment with the replication throttle (rates in
-// /config/brokers/<default> as kafka-reassign-partitions.sh --throttle
-// writes them, throttled replicas "*" on the topic) copies no faster than
-// the rate, and completes with the data intact.
+// /config/brokers/<default> as kafka-reassign-partitions.sh --zookeeper
+// --throttle writes them, or set on each broker through
+// IncrementalAlterConfigs as kafka-reassign-partitions.sh
+// --bootstrap-server and Osprey's console do; throttled replicas "*" on
+// the topic) copies no faster than the rate, and completes with the data
+// intact.
 func TestClusterReplicationThrottle(t *testing.T) {
+	t.Run("zookeeper", func(t *testing.T) {
+		testReplicationThrottle(t, func(ctx context.Context, c *testCluster, rate string) {
+			s, err := c.any().cluster.(*zkCluster).keeper.WaitSession(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := zkdata.NewClient(s).SetEntityConfig(ctx, zkdata.ConfigTypeBroker, "<default>", map[string]string{
+				"leader.replication.throttled.rate": rate, "follower.replication.throttled.rate": rate}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+	t.Run("api", func(t *testing.T) {
+		testReplicationThrottle(t, func(ctx context.Context, c *testCluster, rate string) {
+			rs, err := c.admin().AlterBrokerConfigs(ctx, []kadm.AlterConfig{
+				{Name: "leader.replication.throttled.rate", Value: kadm.StringPtr(rate)},
+				{Name: "follower.replication.throttled.rate", Value: kadm.StringPtr(rate)}}, 1, 2)
+			alterOK(t, "set rates", rs, err)
+		})
+	})
+}
+
+func testReplicationThrottle(t *testing.T, setRates func(ctx context.Context, c *testCluster, rate string)) {
 	c := newTestCluster(t, 2, localConnector(t))
 	adm := c.admin()
 	ctx := testCtx(t, time.Minute)
@@ -673,16 +700,8 @@ func TestClusterReplicationThrottle(t *testing.T) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.any().cluster.(*zkCluster).keeper.WaitSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zcl := zkdata.NewClient(s)
 	const rate = 200 << 10
-	if _, err := zcl.SetEntityConfig(ctx, zkdata.ConfigTypeBroker, "<default>", map[string]string{
-		"leader.replication.throttled.rate": strconv.Itoa(rate), "follower.replication.throttled.rate": strconv.Itoa(rate)}); err != nil {
-		t.Fatal(err)
-	}
+	setRates(ctx, c, strconv.Itoa(rate))
 	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
 		{Name: "leader.replication.throttled.replicas", Value: kadm.StringPtr("*")},
 		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr("*")}}, topic); err != nil {

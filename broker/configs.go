@@ -87,14 +87,6 @@ func (b *Broker) setTopicConfigs(topic string, changes map[string]*string, repla
 	return 0, nil
 }
 
-// brokerResourceCode checks that a broker resource names this broker.
-func (b *Broker) brokerResourceCode(name string) (int16, *string) {
-	if name == "" || name == strconv.Itoa(int(b.cfg.BrokerID)) {
-		return 0, nil
-	}
-	return errInvalidRequest, kmsg.StringPtr("broker " + name + " is not this broker")
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -996,38 +996,26 @@ func (zc *zkCluster) listReassignments() map[zkdata.TopicPartition]zkdata.Partit
 	return zc.reassigning()
 }
 
-// applyBrokerConfigs applies the dynamic broker configs this runtime
-// honours (the replication throttle rates, as kafka-configs.sh and
-// kafka-reassign-partitions.sh --throttle write them) from
-// /config/brokers/<default> and /config/brokers/<id>; unset keys fall back
-// to server.properties.
+// applyBrokerConfigs installs the dynamic broker configs (dynconfig.go)
+// of /config/brokers/<default> and /config/brokers/<id>, as
+// kafka-configs.sh, kafka-reassign-partitions.sh --throttle or this
+// runtime's AlterConfigs write them; unset keys fall back to
+// server.properties.
 func (zc *zkCluster) applyBrokerConfigs(ctx context.Context, s metastore.Session) error {
-	merged := map[string]string{}
-	for _, name := range []string{"<default>", strconv.Itoa(int(zc.self.ID))} {
+	for _, name := range []string{defaultBrokerEntity, strconv.Itoa(int(zc.self.ID))} {
+		cfg := map[string]string{}
 		data, _, err := s.Get(ctx, zkdata.ConfigEntityPath(zkdata.ConfigTypeBroker, name))
-		if errors.Is(err, metastore.ErrNoNode) {
-			continue
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, metastore.ErrNoNode):
+		case err != nil:
 			return err
-		}
-		cfg, err := zkdata.DecodeConfig(data)
-		if err != nil {
-			zc.log.Warn("bad dynamic broker config", "entity", name, "err", err)
-			continue
-		}
-		maps.Copy(merged, cfg)
-	}
-	rate := func(key string, static int64) int64 {
-		if v, ok := merged[key]; ok {
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return n
+		default:
+			if cfg, err = zkdata.DecodeConfig(data); err != nil {
+				zc.log.Warn("bad dynamic broker config", "entity", name, "err", err)
+				continue
 			}
 		}
-		return static
+		zc.b.setDynamicConfig(name, cfg)
 	}
-	cfg := zc.b.cfg
-	zc.b.repl.leaderThrottle.setRate(rate("leader.replication.throttled.rate", cfg.LeaderReplicationThrottle))
-	zc.b.repl.followerThrottle.setRate(rate("follower.replication.throttled.rate", cfg.FollowerReplicationThrottle))
 	return nil
 }
