@@ -177,29 +177,38 @@ func (s *Store) createSeries(ctx context.Context, keys []seriesKey) (map[seriesK
 // of two (see insertChunks), so the cache stays small whatever the batch sizes.
 type stmtCache struct {
 	mu    sync.Mutex // guards stmts
-	stmts map[string]*sql.Stmt
+	stmts map[stmtKey]*sql.Stmt
+	// args recycles the argument slices of the INSERTs: they are large and made many times a second.
+	args sync.Pool
 }
 
-func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+// stmtKey names a prepared INSERT: its table and its number of rows.
+type stmtKey struct {
+	table string
+	rows  int
+}
+
+// get returns the prepared statement for key, preparing query() on first use.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, key stmtKey, query func() string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
+	if st, ok := c.stmts[key]; ok {
 		return st, nil
 	}
-	st, err := db.PrepareContext(ctx, query)
+	st, err := db.PrepareContext(ctx, query())
 	if err != nil {
 		return nil, err
 	}
-	c.stmts[query] = st
+	c.stmts[key] = st
 	return st, nil
 }
 
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for q, st := range c.stmts {
+	for k, st := range c.stmts {
 		_ = st.Close()
-		delete(c.stmts, q)
+		delete(c.stmts, k)
 	}
 }
 
@@ -239,19 +248,32 @@ func insertChunks(n, largest int) []int {
 // insertPoints writes n rows into table with prepared multi-row INSERT IGNOREs inside tx. args
 // appends row i's values (in cols order) to dst.
 func (s *Store) insertPoints(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, args func(dst []any, i int) []any) error {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	head := fmt.Sprintf("INSERT %s INTO %s (%s) VALUES ", s.ignoreModifier(), table, strings.Join(cols, ", "))
-	var buf []any
+	if n == 0 {
+		return nil
+	}
+	bufp, _ := s.stmts.args.Get().(*[]any)
+	if bufp == nil {
+		bufp = new([]any)
+	}
+	defer func() {
+		clear((*bufp)[:cap(*bufp)]) // drop the references to this batch's values
+		s.stmts.args.Put(bufp)
+	}()
 	i := 0
 	for _, size := range insertChunks(n, s.statementRows(len(cols))) {
-		st, err := s.stmts.get(ctx, s.sqlDB, head+strings.TrimSuffix(strings.Repeat(row+", ", size), ", "))
+		st, err := s.stmts.get(ctx, s.sqlDB, stmtKey{table, size}, func() string {
+			row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+			return fmt.Sprintf("INSERT %s INTO %s (%s) VALUES %s", s.ignoreModifier(), table, strings.Join(cols, ", "),
+				strings.TrimSuffix(strings.Repeat(row+", ", size), ", "))
+		})
 		if err != nil {
 			return fmt.Errorf("preparing a %d-row insert: %w", size, err)
 		}
-		buf = buf[:0]
+		buf := (*bufp)[:0]
 		for end := i + size; i < end; i++ {
 			buf = args(buf, i)
 		}
+		*bufp = buf
 		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, buf...); err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot reach %s: %w", what, err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: opts.Driver, log: opts.Logger,
-		series: seriesCache{ids: map[seriesKey]int64{}, last: map[string]*keyMemo{}}, stmts: stmtCache{stmts: map[string]*sql.Stmt{}}}, nil
+		series: seriesCache{ids: map[seriesKey]int64{}, last: map[string]*keyMemo{}}, stmts: stmtCache{stmts: map[stmtKey]*sql.Stmt{}}}, nil
 }
 
 // Close releases the connection pool.
