@@ -506,6 +506,60 @@ func TestAlterBrokerConfigs(t *testing.T) {
 	}
 }
 
+// A controller that has just lost its job answers NOT_CONTROLLER: the call looks the controller up again
+// and resends, so the operator sees the topic created and deleted, not an error.
+func TestControllerCallsFollowAMovedController(t *testing.T) {
+	kc, c := newTestCluster(t)
+	ctx := ctxT(t)
+	var creates, deletes int
+	kc.ControlKey(int16(kmsg.CreateTopics), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		creates++
+		if creates > 1 {
+			return nil, nil, false
+		}
+		req := r.(*kmsg.CreateTopicsRequest)
+		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic, rt.ErrorCode = t.Topic, kerr.NotController.Code
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	kc.ControlKey(int16(kmsg.DeleteTopics), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		deletes++
+		if deletes > 1 {
+			return nil, nil, false
+		}
+		req := r.(*kmsg.DeleteTopicsRequest)
+		resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewDeleteTopicsResponseTopic()
+			rt.Topic, rt.ErrorCode = t.Topic, kerr.NotController.Code
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	errs, err := c.CreateTopics(ctx, TopicSpec{Name: "moved", Partitions: 2, ReplicationFactor: 1})
+	if err != nil || errs["moved"] != nil || creates != 2 {
+		t.Fatalf("create: %v %v after %d requests", errs, err, creates)
+	}
+	if md, err := c.Metadata(ctx, []string{"moved"}); err != nil || len(md.Topics) != 1 || len(md.Topics[0].Partitions) != 2 {
+		t.Fatalf("metadata after create: %+v %v", md, err)
+	}
+	errs, err = c.DeleteTopics(ctx, "moved")
+	if err != nil || errs["moved"] != nil || deletes != 2 {
+		t.Fatalf("delete: %v %v after %d requests", errs, err, deletes)
+	}
+	// Per-topic refusals other than NOT_CONTROLLER come back as they are, with the broker's message.
+	errs, err = c.CreateTopics(ctx, TopicSpec{Name: "bad", Partitions: 1, ReplicationFactor: 9})
+	if err != nil || !errors.Is(errs["bad"], kerr.InvalidReplicationFactor) {
+		t.Fatalf("create with RF 9 on 3 brokers: %v %v", errs, err)
+	}
+}
+
 // A partition added a moment ago is readable at once: the fetch does not rely
 // on metadata cached before the partition existed (kafka-go's transport keeps
 // its cache for its TTL and would report no leader until then).

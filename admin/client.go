@@ -150,16 +150,24 @@ func (c *Client) pool(addr string) (*brokerPool, error) {
 // requestAddr sends req to the broker at addr. maxVersion < 0 means the
 // highest version both sides support; minVersion is the lowest acceptable.
 func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	resp, _, err := c.requestAddrRetried(ctx, addr, req, minVersion, maxVersion)
+	return resp, err
+}
+
+// requestAddrRetried is requestAddr that also says whether the request went
+// out twice (the first time on a connection that broke): the broker may have
+// acted on the first one, so "already exists" can mean "done".
+func (c *Client) requestAddrRetried(ctx context.Context, addr string, req kmsg.Request, minVersion, maxVersion int16) (resp kmsg.Response, retried bool, err error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	p, err := c.pool(addr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a connection to %s: %w", addr, ctx.Err())
+		return nil, false, fmt.Errorf("waiting for a connection to %s: %w", addr, ctx.Err())
 	}
 	defer func() { <-p.sem }()
 
@@ -174,7 +182,7 @@ func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request,
 		if rc == nil {
 			if rc, err = c.dial(ctx, addr); err != nil {
 				c.stats.errors.Add(1)
-				return nil, err
+				return nil, attempt > 0, err
 			}
 			c.stats.open.Add(1)
 		}
@@ -187,11 +195,11 @@ func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request,
 		}
 		if v < minVersion || v < 0 {
 			c.release(p, rc)
-			return nil, fmt.Errorf("%s v%d+ at %s: %w", kmsg.NameForKey(key), minVersion, addr, ErrUnsupported)
+			return nil, attempt > 0, fmt.Errorf("%s v%d+ at %s: %w", kmsg.NameForKey(key), minVersion, addr, ErrUnsupported)
 		}
 		req.SetVersion(v)
 		c.stats.count(key)
-		resp, err := c.roundTrip(ctx, rc, req)
+		resp, err = c.roundTrip(ctx, rc, req)
 		if err != nil {
 			_ = rc.nc.Close()
 			c.stats.open.Add(-1)
@@ -200,10 +208,10 @@ func (c *Client) requestAddr(ctx context.Context, addr string, req kmsg.Request,
 				continue
 			}
 			c.stats.errors.Add(1)
-			return nil, fmt.Errorf("%s to %s: %w", kmsg.NameForKey(key), addr, err)
+			return nil, attempt > 0, fmt.Errorf("%s to %s: %w", kmsg.NameForKey(key), addr, err)
 		}
 		c.release(p, rc)
-		return resp, nil
+		return resp, attempt > 0, nil
 	}
 }
 
@@ -221,21 +229,31 @@ func (c *Client) release(p *brokerPool, rc *rawConn) {
 
 // requestBroker sends req to broker id (address from the last Metadata).
 func (c *Client) requestBroker(ctx context.Context, id int32, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	addr, err := c.brokerAddr(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.requestAddr(ctx, addr, req, minVersion, maxVersion)
+}
+
+// brokerAddr is broker id's address from the last Metadata, asking again if it is not known.
+func (c *Client) brokerAddr(ctx context.Context, id int32) (string, error) {
 	c.mu.Lock()
 	addr, ok := c.brokers[id]
 	c.mu.Unlock()
-	if !ok {
-		if _, err := c.Metadata(ctx, []string{}); err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		addr, ok = c.brokers[id]
-		c.mu.Unlock()
-		if !ok {
-			return nil, fmt.Errorf("broker %d: not in cluster metadata", id)
-		}
+	if ok {
+		return addr, nil
 	}
-	return c.requestAddr(ctx, addr, req, minVersion, maxVersion)
+	if _, err := c.Metadata(ctx, []string{}); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	addr, ok = c.brokers[id]
+	c.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("broker %d: not in cluster metadata", id)
+	}
+	return addr, nil
 }
 
 // requestAny sends req to any reachable broker: the last good one first, then

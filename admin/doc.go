@@ -3,14 +3,18 @@
 // A Client owns two long-lived connection pools for its cluster:
 //
 //   - a kafka-go Transport (shared by a kafka.Client) for the management calls
-//     kafka-go implements well: CreateTopics, DeleteTopics, CreatePartitions,
-//     DescribeConfigs, IncrementalAlterConfigs, AlterPartitionReassignments,
-//     ListPartitionReassignments, ElectLeaders;
+//     any broker or a group coordinator answers: DescribeConfigs,
+//     IncrementalAlterConfigs of topics, DeleteGroups;
 //   - its own per-broker pool of raw connections speaking requests encoded with
 //     franz-go's kmsg, for what kafka-go lacks (DescribeLogDirs, DescribeCluster,
-//     DeleteRecords, DescribeQuorum), for the collector's hot path and for reading
-//     messages (a Fetch must reach the partition's current leader, which
-//     kafka-go's cached metadata may not know yet for a new partition).
+//     DeleteRecords, DescribeQuorum, broker configs), for the collector's hot
+//     path, and for every request that must reach one particular broker right
+//     now: the partition leader for Fetch, the controller for CreateTopics,
+//     DeleteTopics, CreatePartitions, the reassignment calls and ElectLeaders.
+//     Those go to the broker named by a Metadata request made for the call;
+//     kafka-go's transport would route them by metadata cached for its TTL,
+//     which after a new partition or a controller failover names no leader, or
+//     the old controller, for up to that long.
 //
 // The hot path (Metadata, ListOffsets, ListGroups, FindCoordinator,
 // DescribeGroups, OffsetFetch) is raw because kafka-go splits ListOffsets into

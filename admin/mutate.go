@@ -11,10 +11,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// This file holds the management calls, sent through kafka-go's Client and
-// its shared Transport (which routes each request to the controller,
-// coordinator or leader as the protocol requires), except where kafka-go
-// gets the encoding wrong (AlterPartitionReassignments).
+// This file holds the management calls that any broker answers (configs) or
+// a group coordinator does, sent through kafka-go's Client and its shared
+// Transport, and the reassignment and election calls for the controller
+// (raw, see controller.go; kafka-go encodes a cancel wrongly).
 
 // TopicSpec describes a topic to create. Either Partitions and
 // ReplicationFactor (-1 for broker defaults) or Assignment (partition →
@@ -25,65 +25,6 @@ type TopicSpec struct {
 	ReplicationFactor int16
 	Assignment        map[int32][]int32
 	Configs           map[string]string
-}
-
-// CreateTopics creates topics; the map holds each topic's error (nil on success).
-func (c *Client) CreateTopics(ctx context.Context, specs ...TopicSpec) (map[string]error, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	req := &kafka.CreateTopicsRequest{}
-	for _, s := range specs {
-		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: int(s.Partitions), ReplicationFactor: int(s.ReplicationFactor)}
-		if len(s.Assignment) > 0 {
-			tc.NumPartitions, tc.ReplicationFactor = -1, -1
-			parts := make([]int32, 0, len(s.Assignment))
-			for p := range s.Assignment {
-				parts = append(parts, p)
-			}
-			sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
-			for _, p := range parts {
-				tc.ReplicaAssignments = append(tc.ReplicaAssignments, kafka.ReplicaAssignment{Partition: int(p), Replicas: ints(s.Assignment[p])})
-			}
-		}
-		for k, v := range s.Configs {
-			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
-		}
-		req.Topics = append(req.Topics, tc)
-	}
-	resp, retried, err := retryBroken(ctx, func() (*kafka.CreateTopicsResponse, error) { return c.kc.CreateTopics(ctx, req) })
-	if err != nil {
-		return nil, fmt.Errorf("create topics: %w", err)
-	}
-	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.TopicAlreadyExists), nil
-}
-
-// DeleteTopics deletes topics; the map holds each topic's error.
-func (c *Client) DeleteTopics(ctx context.Context, names ...string) (map[string]error, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, retried, err := retryBroken(ctx, func() (*kafka.DeleteTopicsResponse, error) {
-		return c.kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: names})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("delete topics: %w", err)
-	}
-	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.UnknownTopicOrPartition), nil
-}
-
-// CreatePartitions raises a topic's partition count to total.
-func (c *Client) CreatePartitions(ctx context.Context, topic string, total int32) error {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, _, err := retryBroken(ctx, func() (*kafka.CreatePartitionsResponse, error) {
-		return c.kc.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
-	})
-	if err != nil {
-		return fmt.Errorf("create partitions for %q: %w", topic, err)
-	}
-	if e := resp.Errors[topic]; e != nil {
-		return fmt.Errorf("create partitions for %q: %w", topic, e)
-	}
-	return nil
 }
 
 // ConfigEntry is one configuration value of a topic or broker.
@@ -255,10 +196,6 @@ type PartitionError struct {
 // (v0.4.51) encodes a nil replica list as an empty array instead of null, so
 // a cancel would not be a cancel.
 func (c *Client) AlterPartitionReassignments(ctx context.Context, moves []Reassignment) ([]PartitionError, error) {
-	md, err := c.Metadata(ctx, []string{})
-	if err != nil {
-		return nil, fmt.Errorf("alter partition reassignments: %w", err)
-	}
 	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
 	req.TimeoutMillis = int32(c.cfg.Timeout.Milliseconds())
 	idx := map[string]int{}
@@ -279,7 +216,9 @@ func (c *Client) AlterPartitionReassignments(ctx context.Context, moves []Reassi
 		}
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
-	resp, err := c.requestBroker(ctx, md.ControllerID, req, 0, -1)
+	resp, _, err := c.requestController(ctx, req, 0, -1, func(r kmsg.Response) bool {
+		return r.(*kmsg.AlterPartitionAssignmentsResponse).ErrorCode == kerr.NotController.Code
+	})
 	if err != nil {
 		return nil, fmt.Errorf("alter partition reassignments: %w", err)
 	}
@@ -305,45 +244,12 @@ type ReassignmentStatus struct {
 	Removing  []int32
 }
 
-// ListPartitionReassignments lists every ongoing reassignment, sorted.
-func (c *Client) ListPartitionReassignments(ctx context.Context) ([]ReassignmentStatus, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, _, err := retryBroken(ctx, func() (*kafka.ListPartitionReassignmentsResponse, error) {
-		return c.kc.ListPartitionReassignments(ctx, &kafka.ListPartitionReassignmentsRequest{Timeout: c.cfg.Timeout})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list partition reassignments: %w", err)
-	}
-	if resp.Error != nil {
-		return nil, fmt.Errorf("list partition reassignments: %w", resp.Error)
-	}
-	var out []ReassignmentStatus
-	for t, rt := range resp.Topics {
-		for _, p := range rt.Partitions {
-			out = append(out, ReassignmentStatus{Topic: t, Partition: int32(p.PartitionIndex), Replicas: int32s(p.Replicas), Adding: int32s(p.AddingReplicas), Removing: int32s(p.RemovingReplicas)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Topic != out[j].Topic {
-			return out[i].Topic < out[j].Topic
-		}
-		return out[i].Partition < out[j].Partition
-	})
-	return out, nil
-}
-
 // ErrElectionNotNeeded is the per-partition result when the preferred replica already leads.
 var ErrElectionNotNeeded = kerr.ElectionNotNeeded
 
 // ElectPreferredLeaders runs a preferred leader election for partitions of one topic, sent raw to the
-// controller over the client's own pool (a connection broken by a broker restart is retried on a fresh
-// one, which kafka-go's pooled transport does not do).
+// controller (see requestController).
 func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partitions []int32) ([]PartitionError, error) {
-	md, err := c.Metadata(ctx, []string{})
-	if err != nil {
-		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
-	}
 	req := kmsg.NewPtrElectLeadersRequest()
 	req.ElectionType = 0 // preferred
 	req.TimeoutMillis = int32(c.cfg.Timeout.Milliseconds())
@@ -351,7 +257,9 @@ func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partit
 	rt.Topic = topic
 	rt.Partitions = append([]int32{}, partitions...)
 	req.Topics = append(req.Topics, rt)
-	resp, err := c.requestBroker(ctx, md.ControllerID, req, 1, -1)
+	resp, _, err := c.requestController(ctx, req, 1, -1, func(r kmsg.Response) bool {
+		return r.(*kmsg.ElectLeadersResponse).ErrorCode == kerr.NotController.Code
+	})
 	if err != nil {
 		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
 	}
@@ -381,20 +289,6 @@ func (c *Client) DeleteGroups(ctx context.Context, groups ...string) (map[string
 	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.GroupIdNotFound), nil
 }
 
-// doneOnRetry clears the "already done" error of a retried request: the first attempt, whose answer was
-// lost with its connection, may have done the work (created the topic, deleted the group).
-func doneOnRetry(errs map[string]error, retried bool, already kafka.Error) map[string]error {
-	if !retried {
-		return errs
-	}
-	for k, e := range errs {
-		if errors.Is(e, already) {
-			errs[k] = nil
-		}
-	}
-	return errs
-}
-
 // nilErrors turns kafka-go's "no error" values into nil.
 func nilErrors(in map[string]error) map[string]error {
 	out := make(map[string]error, len(in))
@@ -404,25 +298,6 @@ func nilErrors(in map[string]error) map[string]error {
 			e = nil
 		}
 		out[k] = e
-	}
-	return out
-}
-
-func ints(in []int32) []int {
-	if in == nil {
-		return nil
-	}
-	out := make([]int, len(in))
-	for i, v := range in {
-		out[i] = int(v)
-	}
-	return out
-}
-
-func int32s(in []int) []int32 {
-	out := make([]int32, len(in))
-	for i, v := range in {
-		out[i] = int32(v)
 	}
 	return out
 }

@@ -734,17 +734,18 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 		if !done {
 			continue
 		}
+		// Throttles first: once the record says completed, nothing of the move is left on the cluster.
+		if r.ThrottleBytes > 0 {
+			others := slices.Delete(slices.Clone(running), i, i+1)
+			others = slices.DeleteFunc(others, func(x store.Reassignment) bool { return x.State != ReassignRunning })
+			o.clearThrottles(ctx, plan, decodeMoves(r.Original), others)
+		}
 		now := o.now().UTC()
 		r.State, r.FinishedAt = ReassignCompleted, &now
 		if err := o.st.UpdateReassignment(ctx, &r); err != nil {
 			return err
 		}
 		o.log.Info("reassignment completed", "id", r.ID, "partitions", len(plan))
-		if r.ThrottleBytes > 0 {
-			others := slices.Delete(slices.Clone(running), i, i+1)
-			others = slices.DeleteFunc(others, func(x store.Reassignment) bool { return x.State != ReassignRunning })
-			o.clearThrottles(ctx, plan, decodeMoves(r.Original), others)
-		}
 		running[i].State = ReassignCompleted
 	}
 	return nil
