@@ -50,6 +50,11 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 		resp.ErrorCode = errFetchSessionIDNotFound
 		return resp, nil
 	}
+	// The append signal is taken before reading: an append after the read
+	// closes this channel, so a fetch that read too little cannot sleep
+	// through it (taken after the read, an append in between was lost and
+	// the fetch, a follower's too, waited its whole max wait).
+	sig := *b.appendSignal.Load()
 	fr := b.readFetch(req)
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
 	if fr.bytes >= int64(req.MinBytes) || fr.errored || wait <= 0 {
@@ -57,22 +62,23 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 		return nil, errDeferred
 	}
 	fr.close()
+	b.fetchWaiting()
 	// Tracked by b.wg (this runs on a connection goroutine, which holds a
 	// count, so Add cannot race with Close's Wait reaching zero).
 	b.wg.Add(1)
-	go b.longPoll(r, req, wait)
+	go b.longPoll(r, req, wait, sig)
 	return nil, errDeferred
 }
 
 // longPoll re-reads after each append until MinBytes are there or the
-// wait is over, then answers. It runs in its own goroutine and ends with
-// the connection or the broker.
-func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration) {
+// wait is over, then answers. sig is the append signal taken before the
+// last read. It runs in its own goroutine and ends with the connection or
+// the broker.
+func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration, sig <-chan struct{}) {
 	defer b.wg.Done()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
-		sig := *b.appendSignal.Load()
 		select {
 		case <-timer.C:
 			b.replyFetch(r, b.readFetch(req))
@@ -83,12 +89,21 @@ func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration
 			return
 		case <-sig:
 		}
+		sig = *b.appendSignal.Load() // before the re-read, as above
 		fr := b.readFetch(req)
 		if fr.bytes >= int64(req.MinBytes) || fr.errored {
 			b.replyFetch(r, fr)
 			return
 		}
 		fr.close()
+		b.fetchWaiting()
+	}
+}
+
+// fetchWaiting runs the test hook, if any, before a fetch waits.
+func (b *Broker) fetchWaiting() {
+	if f := b.fetchWaitHook.Load(); f != nil {
+		(*f)()
 	}
 }
 

@@ -59,6 +59,10 @@ type Broker struct {
 	// UpdateMetadata request before it is applied; an error drops the
 	// request and the connection, as a lost request.
 	ctlHook atomic.Pointer[func(kmsg.Request) error]
+	// fetchWaitHook, for tests, runs whenever a long-poll Fetch has read
+	// less than MinBytes and is about to wait: an append made there must
+	// still wake it.
+	fetchWaitHook atomic.Pointer[func()]
 	// serving is set once the accept loop runs: before that, requests
 	// (the controller's too) wait in the listen backlog.
 	serving atomic.Bool
