@@ -9,7 +9,7 @@ status=0
 for pkg in $("$go" list ./... | grep -v /node_modules/); do
   dir=$("$go" list -f '{{.Dir}}' "$pkg")
   for fz in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
       echo "fuzz $pkg $fz ($fuzztime)"
       out=$(mktemp)
       if "$go" test -run '^$' -fuzz "^$fz\$" -fuzztime "$fuzztime" -fuzzminimizetime 1x "$pkg" 2>&1 | tee "$out"; then
@@ -17,9 +17,9 @@ for pkg in $("$go" list ./... | grep -v /node_modules/); do
         break
       fi
       # Go's fuzzing engine now and then ends a clean run with "context deadline exceeded" as its time
-      # runs out (no input failed, none was written). Run such a target once more; a real failure names
-      # the input it wrote and is never retried.
-      if [ "$attempt" = 1 ] && grep -q 'context deadline exceeded' "$out" && ! grep -q 'Failing input written' "$out"; then
+      # runs out (no input failed, none was written). Run such a target again, up to 3 runs in all; a
+      # real failure names the input it wrote and is never retried.
+      if [ "$attempt" -lt 3 ] && grep -q 'context deadline exceeded' "$out" && ! grep -q 'Failing input written' "$out"; then
         rm -f "$out"
         echo "fuzz: $fz ended on the engine's deadline error, not on an input; running it again"
         continue
