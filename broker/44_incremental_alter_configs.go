@@ -1,6 +1,10 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // IncrementalAlterConfigs: v0-1
 //
@@ -31,8 +35,13 @@ func handleIncrementalAlterConfigs(b *Broker, r *request) (kmsg.Response, error)
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
 		switch rr.ResourceType {
 		case resourceTopic:
+			// A topic missing from this broker's view may exist already (created a moment ago, the
+			// controller's requests still on their way): SET and DELETE go to the cluster, which
+			// checks the metadata store as Kafka does; APPEND and SUBTRACT need the current value.
 			t, ok := b.cluster.Topic(rr.ResourceName)
-			if !ok {
+			if !ok && slices.ContainsFunc(rr.Configs, func(c kmsg.IncrementalAlterConfigsRequestResourceConfig) bool {
+				return c.Op == kmsg.IncrementalAlterConfigOpAppend || c.Op == kmsg.IncrementalAlterConfigOpSubtract
+			}) {
 				res.ErrorCode = errUnknownTopicOrPart
 				break
 			}

@@ -605,8 +605,10 @@ func TestClusterTopicAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitFullISR(topic, 20*time.Second)
-	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("123456")}}, topic); err != nil {
-		t.Fatal(err)
+	// Sent to any broker, right after the creation: one that has not heard of the topic yet still takes
+	// it (existence is checked in the metadata store, as Kafka does).
+	if res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("123456")}}, topic); err != nil || res[0].Err != nil {
+		t.Fatalf("alter configs: %v %+v", err, res)
 	}
 	waitFor(t, 10*time.Second, func() error {
 		for id := int32(1); id <= 3; id++ {
@@ -625,10 +627,17 @@ func TestClusterTopicAdmin(t *testing.T) {
 	if _, err := adm.CreatePartitions(ctx, 4, topic); err != nil { // adds 4
 		t.Fatal(err)
 	}
+	// The answer comes once the receiving broker knows the new partitions' leaders (as in Kafka); the
+	// other brokers learn them from the controller's requests a moment later.
+	waitFor(t, 20*time.Second, func() error {
+		for id := int32(1); id <= 3; id++ {
+			if ti, _ := c.byID(id).cluster.Topic(topic); len(ti.Partitions) != 6 || len(ti.Partitions[5].Replicas) != 2 {
+				return fmt.Errorf("after CreatePartitions broker %d sees %+v", id, ti.Partitions)
+			}
+		}
+		return nil
+	})
 	c.waitFullISR(topic, 20*time.Second)
-	if ti, _ := c.any().cluster.Topic(topic); len(ti.Partitions) != 6 || len(ti.Partitions[5].Replicas) != 2 {
-		t.Fatalf("after CreatePartitions: %+v", ti.Partitions)
-	}
 	if _, err := adm.DeleteTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}

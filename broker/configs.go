@@ -73,9 +73,7 @@ func configType(name, value string) kmsg.ConfigType {
 
 // setTopicConfigs applies config changes to a topic and its open logs.
 func (b *Broker) setTopicConfigs(topic string, changes map[string]*string, replace, validateOnly bool) (int16, *string) {
-	if _, ok := b.cluster.Topic(topic); !ok {
-		return errUnknownTopicOrPart, nil
-	}
+	// The cluster says whether the topic exists (in the metadata store, not this broker's view).
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	if err := b.cluster.SetTopicConfigs(ctx, topic, changes, replace, validateOnly); err != nil {

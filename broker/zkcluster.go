@@ -898,15 +898,19 @@ func (zc *zkCluster) SetTopicConfigs(ctx context.Context, name string, configs m
 			return fmt.Errorf("%w: unknown key %s", ErrInvalidConfig, k)
 		}
 	}
-	if _, ok := zc.Topic(name); !ok {
-		return ErrUnknownTopic
-	}
-	if validateOnly {
-		return nil
-	}
+	// Like Kafka's AdminZkClient, ask the store whether the topic exists, not this broker's view: a
+	// topic created a moment ago reaches the view with the controller's next requests.
 	cl, err := zc.client(ctx)
 	if err != nil {
 		return err
+	}
+	if _, _, err := cl.Topic(ctx, name); errors.Is(err, metastore.ErrNoNode) {
+		return ErrUnknownTopic
+	} else if err != nil {
+		return err
+	}
+	if validateOnly {
+		return nil
 	}
 	cur, err := cl.TopicConfig(ctx, name)
 	if err != nil {
