@@ -95,7 +95,7 @@ func TestClusterReassignment(t *testing.T) {
 	})
 	waitFor(t, 10*time.Second, func() error {
 		if al.count() < 600 {
-			return fmt.Errorf("%d acknowledged", al.count())
+			return fmt.Errorf("%s; partition now %+v", al.status(), c.partition(topic, 0))
 		}
 		return nil
 	})

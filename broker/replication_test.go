@@ -193,9 +193,10 @@ func (c *testCluster) admin() *kadm.Client {
 
 // ackLog records what the producer got acknowledged.
 type ackLog struct {
-	mu    sync.Mutex
-	acked map[int32]map[int64]string // partition → offset → value
-	errs  int
+	mu      sync.Mutex
+	acked   map[int32]map[int64]string // partition → offset → value
+	errs    int
+	lastErr error
 }
 
 // producer writes values "p<partition>-<n>" with increasing n to every
@@ -226,6 +227,7 @@ func runProducer(t *testing.T, seeds []string, topic string, partitions int32, s
 					defer al.mu.Unlock()
 					if err != nil {
 						al.errs++
+						al.lastErr = err
 						return
 					}
 					if al.acked[r.Partition] == nil {
@@ -247,6 +249,14 @@ func runProducer(t *testing.T, seeds []string, topic string, partitions int32, s
 		}
 		cl.Close()
 	}
+}
+
+// status says how far the producer got, for failure messages.
+func (al *ackLog) status() string {
+	n := al.count()
+	al.mu.Lock()
+	defer al.mu.Unlock()
+	return fmt.Sprintf("%d acknowledged, %d failed (last error: %v)", n, al.errs, al.lastErr)
 }
 
 func (al *ackLog) count() int {
