@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,37 +24,21 @@ const controllerAttempts = 3
 
 // requestController sends req to the current controller. moved reports whether the answer says the
 // broker is not the controller (top-level or per-topic codes, by request kind); then the controller is
-// looked up again and the request resent. retried says a send broke after reaching the broker, so the
+// looked up again and the request resent. On the last attempt such an answer is returned as it is, for
+// the caller to report per item. retried says a send broke after reaching the broker, so the
 // controller may have acted on it.
 func (c *Client) requestController(ctx context.Context, req kmsg.Request, minVersion, maxVersion int16, moved func(kmsg.Response) bool) (resp kmsg.Response, retried bool, err error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		md, err := c.Metadata(ctx, []string{})
-		if err != nil {
+		var r bool
+		resp, r, err = c.sendToController(ctx, req, minVersion, maxVersion)
+		retried = retried || r
+		switch {
+		case err != nil && (attempt == controllerAttempts || !errors.Is(err, kerr.NotController)):
 			return nil, retried, err
-		}
-		if md.ControllerID < 0 {
-			err = fmt.Errorf("no controller: %w", kerr.NotController)
-		} else {
-			var addr string
-			if addr, err = c.brokerAddr(ctx, md.ControllerID); err == nil {
-				var r bool
-				resp, r, err = c.requestAddrRetried(ctx, addr, req, minVersion, maxVersion)
-				retried = retried || r
-				if err == nil && !moved(resp) {
-					return resp, retried, nil
-				}
-				if err == nil {
-					err = fmt.Errorf("broker %d: %w", md.ControllerID, kerr.NotController)
-				}
-			}
-		}
-		if attempt == controllerAttempts || !errors.Is(err, kerr.NotController) {
-			if errors.Is(err, kerr.NotController) && resp != nil {
-				return resp, retried, nil // let the caller report the per-item codes
-			}
-			return nil, retried, err
+		case err == nil && (attempt == controllerAttempts || !moved(resp)):
+			return resp, retried, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -61,6 +46,22 @@ func (c *Client) requestController(ctx context.Context, req kmsg.Request, minVer
 		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
 		}
 	}
+}
+
+// sendToController sends req once to the controller named by a Metadata request made now.
+func (c *Client) sendToController(ctx context.Context, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, bool, error) {
+	md, err := c.Metadata(ctx, []string{})
+	if err != nil {
+		return nil, false, err
+	}
+	if md.ControllerID < 0 {
+		return nil, false, fmt.Errorf("no controller: %w", kerr.NotController)
+	}
+	addr, err := c.brokerAddr(ctx, md.ControllerID)
+	if err != nil {
+		return nil, false, err
+	}
+	return c.requestAddrRetried(ctx, addr, req, minVersion, maxVersion)
 }
 
 // codeError is a Kafka error code with the broker's message, nil for code 0.
@@ -125,12 +126,7 @@ func (c *Client) CreateTopics(ctx context.Context, specs ...TopicSpec) (map[stri
 		}
 	}
 	resp, retried, err := c.requestController(ctx, req, minVersion, -1, func(r kmsg.Response) bool {
-		for _, t := range r.(*kmsg.CreateTopicsResponse).Topics {
-			if t.ErrorCode == kerr.NotController.Code {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(r.(*kmsg.CreateTopicsResponse).Topics, func(t kmsg.CreateTopicsResponseTopic) bool { return t.ErrorCode == kerr.NotController.Code })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create topics: %w", err)
@@ -154,12 +150,7 @@ func (c *Client) DeleteTopics(ctx context.Context, names ...string) (map[string]
 	}
 	// v6+ names topics in Topics; v0-5 in TopicNames; kmsg writes the field its version has.
 	resp, retried, err := c.requestController(ctx, req, 0, -1, func(r kmsg.Response) bool {
-		for _, t := range r.(*kmsg.DeleteTopicsResponse).Topics {
-			if t.ErrorCode == kerr.NotController.Code {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(r.(*kmsg.DeleteTopicsResponse).Topics, func(t kmsg.DeleteTopicsResponseTopic) bool { return t.ErrorCode == kerr.NotController.Code })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delete topics: %w", err)
@@ -181,12 +172,7 @@ func (c *Client) CreatePartitions(ctx context.Context, topic string, total int32
 	rt.Topic, rt.Count = topic, total
 	req.Topics = append(req.Topics, rt)
 	resp, retried, err := c.requestController(ctx, req, 0, -1, func(r kmsg.Response) bool {
-		for _, t := range r.(*kmsg.CreatePartitionsResponse).Topics {
-			if t.ErrorCode == kerr.NotController.Code {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(r.(*kmsg.CreatePartitionsResponse).Topics, func(t kmsg.CreatePartitionsResponseTopic) bool { return t.ErrorCode == kerr.NotController.Code })
 	})
 	if err != nil {
 		return fmt.Errorf("create partitions for %q: %w", topic, err)
