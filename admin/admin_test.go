@@ -458,7 +458,7 @@ func TestProduceAndFetchMessages(t *testing.T) {
 	if err != nil || off != 5 {
 		t.Fatalf("produce: offset %d err %v, want 5", off, err)
 	}
-	res, err := c.FetchMessages(ctx, "msgs", 1, 3, 10, 0, 0)
+	res, err := c.FetchMessages(ctx, nil, "msgs", 1, 3, 10, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +472,7 @@ func TestProduceAndFetchMessages(t *testing.T) {
 	if last.Offset != 5 || string(last.Key) != "k" || string(last.Value) != `{"a":1}` || len(last.Headers) != 1 || string(last.Headers[0].Value) != "hv" {
 		t.Errorf("produced message read back as %+v", last)
 	}
-	if lim, _ := c.FetchMessages(ctx, "msgs", 1, 0, 2, 0, 0); len(lim.Messages) != 2 || lim.Messages[1].Offset != 1 {
+	if lim, _ := c.FetchMessages(ctx, nil, "msgs", 1, 0, 2, 0, 0); len(lim.Messages) != 2 || lim.Messages[1].Offset != 1 {
 		t.Errorf("limit 2 from 0: %+v", lim.Messages)
 	}
 }
@@ -567,21 +567,21 @@ func TestFetchMessagesFromANewPartition(t *testing.T) {
 	kc, c := newTestCluster(t, kfake.SeedTopics(1, "grow"))
 	ctx := ctxT(t)
 	produce(t, kc, "grow", map[int32]int{0: 1})
-	if res, err := c.FetchMessages(ctx, "grow", 0, 0, 10, 0, 0); err != nil || len(res.Messages) != 1 {
+	if res, err := c.FetchMessages(ctx, nil, "grow", 0, 0, 10, 0, 0); err != nil || len(res.Messages) != 1 {
 		t.Fatalf("fetch before growing: %+v, %v", res, err)
 	}
 	if err := c.CreatePartitions(ctx, "grow", 2); err != nil {
 		t.Fatal(err)
 	}
 	produce(t, kc, "grow", map[int32]int{1: 2})
-	res, err := c.FetchMessages(ctx, "grow", 1, 0, 10, 0, 0)
+	res, err := c.FetchMessages(ctx, nil, "grow", 1, 0, 10, 0, 0)
 	if err != nil {
 		t.Fatalf("fetch from the new partition: %v", err)
 	}
 	if len(res.Messages) != 2 || string(res.Messages[1].Value) != "v1" || res.Messages[1].Partition != 1 {
 		t.Errorf("new partition read back as %+v", res.Messages)
 	}
-	if _, err := c.FetchMessages(ctx, "grow", 7, 0, 10, 0, 0); !errors.Is(err, kerr.UnknownTopicOrPartition) {
+	if _, err := c.FetchMessages(ctx, nil, "grow", 7, 0, 10, 0, 0); !errors.Is(err, kerr.UnknownTopicOrPartition) {
 		t.Errorf("fetch from a partition that does not exist: %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
 	}
 }
@@ -603,7 +603,7 @@ func TestFetchMessagesDecompresses(t *testing.T) {
 			t.Fatalf("produce with codec %d: %v", i, err)
 		}
 	}
-	res, err := c.FetchMessages(ctx, "packed", 0, 1, 10, 0, 0)
+	res, err := c.FetchMessages(ctx, nil, "packed", 0, 1, 10, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

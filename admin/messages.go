@@ -39,12 +39,13 @@ type FetchResult struct {
 // offset, in at most maxBytes (default 1 MiB) of one fetch response; it waits
 // at most maxWait (default 500 ms) for records to arrive.
 //
-// The Fetch goes to the leader named by a Metadata request made for this call,
-// not through kafka-go's transport: that caches metadata for its TTL, so right
-// after a topic is created or grows partitions it may hold no leader for them
-// and refuse the fetch for up to the whole TTL. franz-go decodes the batches
+// The Fetch goes to the leader named by md, metadata the caller has just
+// asked for (nil: a Metadata request is made for this call), not through
+// kafka-go's transport: that caches metadata for its TTL, so right after a
+// topic is created or grows partitions it may hold no leader for them and
+// refuse the fetch for up to the whole TTL. franz-go decodes the batches
 // (every codec Kafka uses, CRCs checked).
-func (c *Client) FetchMessages(ctx context.Context, topic string, partition int32, offset int64, limit int, maxBytes int64, maxWait time.Duration) (*FetchResult, error) {
+func (c *Client) FetchMessages(ctx context.Context, md *Metadata, topic string, partition int32, offset int64, limit int, maxBytes int64, maxWait time.Duration) (*FetchResult, error) {
 	if limit <= 0 {
 		return nil, errors.New("fetch messages: limit must be positive")
 	}
@@ -57,7 +58,13 @@ func (c *Client) FetchMessages(ctx context.Context, topic string, partition int3
 	fail := func(err error) (*FetchResult, error) {
 		return nil, fmt.Errorf("fetch %s/%d@%d: %w", topic, partition, offset, err)
 	}
-	leader, err := c.leaderOf(ctx, topic, partition)
+	if md == nil {
+		var err error
+		if md, err = c.Metadata(ctx, []string{topic}); err != nil {
+			return fail(err)
+		}
+	}
+	leader, err := md.leader(topic, partition)
 	if err != nil {
 		return fail(err)
 	}
@@ -106,26 +113,24 @@ func (c *Client) FetchMessages(ctx context.Context, topic string, partition int3
 	return out, nil
 }
 
-// leaderOf asks the cluster which broker leads the partition now.
-func (c *Client) leaderOf(ctx context.Context, topic string, partition int32) (int32, error) {
-	md, err := c.Metadata(ctx, []string{topic})
-	if err != nil {
-		return -1, err
-	}
-	if len(md.Topics) != 1 || md.Topics[0].Name != topic {
-		return -1, kerr.UnknownTopicOrPartition
-	}
-	if md.Topics[0].Err != nil {
-		return -1, md.Topics[0].Err
-	}
-	for _, p := range md.Topics[0].Partitions {
-		if p.Partition != partition {
+// leader is the broker leading the partition in md.
+func (md *Metadata) leader(topic string, partition int32) (int32, error) {
+	for _, t := range md.Topics {
+		if t.Name != topic {
 			continue
 		}
-		if p.Leader < 0 {
-			return -1, kerr.LeaderNotAvailable
+		if t.Err != nil {
+			return -1, t.Err
 		}
-		return p.Leader, nil
+		for _, p := range t.Partitions {
+			if p.Partition != partition {
+				continue
+			}
+			if p.Leader < 0 {
+				return -1, kerr.LeaderNotAvailable
+			}
+			return p.Leader, nil
+		}
 	}
 	return -1, kerr.UnknownTopicOrPartition
 }

@@ -174,7 +174,7 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		if from >= hi {
 			continue
 		}
-		res, err := c.client.FetchMessages(ctx, topic, p, from, perPart, 1<<20, 200*time.Millisecond)
+		res, err := c.client.FetchMessages(ctx, md, topic, p, from, perPart, 1<<20, 200*time.Millisecond)
 		if err != nil {
 			return nil, kafkaError("fetch", err)
 		}
