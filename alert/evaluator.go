@@ -549,12 +549,25 @@ func (e *Evaluator) activate(ctx context.Context, r Rule, cluster, fp string, f 
 		if now.Sub(a.activeAt) < r.forDur() {
 			return nil
 		}
-		if t, ok := e.lastResolved[fp]; ok && now.Sub(t) < r.cooldownDur() {
-			return nil // cooling down after the last resolution: stay pending
-		}
+		// The hold alone decides when the alert fires, so the console shows it firing within
+		// "for" plus one evaluation. The cool-down after the last resolution only holds back the
+		// notification (a flapping condition does not page twice); it goes out once the cool-down
+		// ends, if the alert is still firing.
 		a.state, a.firedAt = stateFiring, now
+		if e.coolingDown(fp, r, now) {
+			return e.syncEvent(ctx, a)
+		}
 		return e.notify(ctx, a, sendState, now)
 	case stateFiring:
+		if a.notifications == 0 { // fired during a cool-down: nobody has been told yet
+			if e.coolingDown(fp, r, now) {
+				if a.event == nil {
+					return e.syncEvent(ctx, a)
+				}
+				return nil
+			}
+			return e.notify(ctx, a, sendState, now)
+		}
 		if r.Kind.escalates() && a.value > a.notifiedValue {
 			// Worse than what people were told (WARN → ERR): tell them now, not at the next reminder.
 			return e.notify(ctx, a, sendEscalation, now)
@@ -577,9 +590,18 @@ func (e *Evaluator) deactivate(ctx context.Context, fp string, a *alertEntry, no
 	case stateFiring:
 		a.state, a.resolvedAt = stateResolved, now
 		e.lastResolved[fp] = now
+		if a.notifications == 0 { // never announced (cool-down): its resolution is not news either
+			return e.syncEvent(ctx, a)
+		}
 		return e.notify(ctx, a, sendState, now)
 	}
 	return nil
+}
+
+// coolingDown reports whether fp resolved less than the rule's cool-down ago. e.mu must be held.
+func (e *Evaluator) coolingDown(fp string, r Rule, now time.Time) bool {
+	t, ok := e.lastResolved[fp]
+	return ok && now.Sub(t) < r.cooldownDur()
 }
 
 // gc forgets resolved alerts after the retention and cool-down marks older
@@ -784,25 +806,32 @@ func fingerprint(ruleID int64, cluster string, labels map[string]string) string 
 
 // ActiveAlert is a pending or firing alert as the API shows it.
 type ActiveAlert struct {
-	Fingerprint   string            `json:"fingerprint"`
-	RuleID        int64             `json:"ruleId"`
-	RuleName      string            `json:"ruleName"`
-	Kind          Kind              `json:"kind"`
-	State         string            `json:"state"` // pending or firing
-	Severity      Severity          `json:"severity"`
-	Cluster       string            `json:"cluster"`
-	Subject       string            `json:"subject"`
-	Labels        map[string]string `json:"labels"`
-	Value         float64           `json:"value"`
-	Threshold     float64           `json:"threshold"`
-	Summary       string            `json:"summary"`
-	ActiveAt      time.Time         `json:"activeAt"`
-	FiredAt       *time.Time        `json:"firedAt,omitempty"`
-	LastNotified  *time.Time        `json:"lastNotifiedAt,omitempty"`
-	Notifications int               `json:"notifications"`
-	EventID       int64             `json:"eventId,omitempty"`
-	DeliveryError string            `json:"deliveryError,omitempty"`
-	Link          string            `json:"link,omitempty"`
+	Fingerprint string            `json:"fingerprint"`
+	RuleID      int64             `json:"ruleId"`
+	RuleName    string            `json:"ruleName"`
+	Kind        Kind              `json:"kind"`
+	State       string            `json:"state"` // pending or firing
+	Severity    Severity          `json:"severity"`
+	Cluster     string            `json:"cluster"`
+	Subject     string            `json:"subject"`
+	Labels      map[string]string `json:"labels"`
+	Value       float64           `json:"value"`
+	Threshold   float64           `json:"threshold"`
+	Summary     string            `json:"summary"`
+	// ActiveAt is when the condition was first seen (the hold began); the same moment as an event's startedAt.
+	ActiveAt time.Time `json:"activeAt"`
+	// FiresAt, for a pending alert, is when its hold ends: it fires at the first evaluation from then on.
+	FiresAt *time.Time `json:"firesAt,omitempty"`
+	// FiredAt is when a firing alert's hold ended.
+	FiredAt *time.Time `json:"firedAt,omitempty"`
+	// QuietUntil, for a firing alert nobody was told about yet, is when its cool-down ends and the
+	// notification goes out (if it still fires).
+	QuietUntil    *time.Time `json:"quietUntil,omitempty"`
+	LastNotified  *time.Time `json:"lastNotifiedAt,omitempty"`
+	Notifications int        `json:"notifications"`
+	EventID       int64      `json:"eventId,omitempty"`
+	DeliveryError string     `json:"deliveryError,omitempty"`
+	Link          string     `json:"link,omitempty"`
 }
 
 // Active lists pending and firing alerts, firing first, then by start time.
@@ -823,6 +852,13 @@ func (e *Evaluator) Active() []ActiveAlert {
 		if a.state == stateFiring {
 			t := a.firedAt
 			x.FiredAt = &t
+			if r, ok := e.lastResolved[a.fp]; ok && a.notifications == 0 {
+				q := r.Add(a.rule.cooldownDur())
+				x.QuietUntil = &q
+			}
+		} else {
+			t := a.activeAt.Add(a.rule.forDur())
+			x.FiresAt = &t
 		}
 		if !a.lastSentAt.IsZero() {
 			t := a.lastSentAt

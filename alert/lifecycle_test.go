@@ -213,18 +213,83 @@ func TestCooldown(t *testing.T) {
 	l.observe(lagSnap(l.now(), 0))
 	l.waitNotifications(2)
 	resolved := l.now()
-	// Flapping back within the cool-down: pending, no notification.
+	// Flapping back within the cool-down: firing (the hold is 0 s), but nobody is told yet.
+	l.observe(lagSnap(l.now(), 500))
+	l.expectFiring(1)
 	for l.now().Sub(resolved) < 285*time.Second {
 		l.observe(lagSnap(l.now(), 500))
 	}
-	if a := l.ev.Active(); len(a) != 1 || a[0].State != "pending" {
-		t.Fatalf("active = %+v", a)
-	}
 	l.waitNotifications(2)
+	if evs := l.events(); len(evs) != 2 || evs[0].State != "firing" || evs[0].Notifications != 0 {
+		t.Fatalf("events = %+v", evs)
+	}
 	l.observe(lagSnap(l.now(), 500)) // 300 s after the resolution
 	got := l.waitNotifications(3)
 	if got[2].State != StateFiring || got[2].EventID == got[0].EventID {
 		t.Fatalf("refire = %+v", got[2])
+	}
+}
+
+func TestCooldownFlapIsNotAnnounced(t *testing.T) {
+	l := newLifecycle(t, RuleInput{CooldownSeconds: 300})
+	l.observe(lagSnap(l.now(), 500))
+	l.observe(lagSnap(l.now(), 0))
+	l.waitNotifications(2)
+	l.observe(lagSnap(l.now(), 500)) // fires quietly inside the cool-down
+	l.expectFiring(1)
+	l.observe(lagSnap(l.now(), 0)) // and resolves: neither is news
+	l.waitNotifications(2)
+	if evs := l.events(); len(evs) != 2 || evs[0].State != "resolved" || evs[0].Notifications != 0 {
+		t.Fatalf("events = %+v", evs)
+	}
+}
+
+// A hold of N seconds fires at the first evaluation N seconds after the alert went pending, even when
+// the same alert resolved a moment ago (the cool-down delays only the notification).
+func TestHoldFiresWithinForPlusOneInterval(t *testing.T) {
+	const interval = 15 * time.Second // harness.observe's cycle
+	for _, tc := range []struct {
+		name           string
+		forS, cooldown int
+		flapFirst      bool
+	}{
+		{"fresh", 60, 0, false},
+		{"fresh with cool-down", 60, 300, false},
+		{"after a resolution within the cool-down", 60, 300, true},
+		{"hold not a multiple of the interval", 50, 300, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLifecycle(t, RuleInput{ForSeconds: tc.forS, CooldownSeconds: tc.cooldown})
+			if tc.flapFirst {
+				for len(l.firing()) == 0 {
+					l.observe(lagSnap(l.now(), 500))
+				}
+				l.observe(lagSnap(l.now(), 0))
+				if len(l.ev.Active()) != 0 {
+					t.Fatalf("still active after resolving: %+v", l.ev.Active())
+				}
+			}
+			l.observe(lagSnap(l.now(), 500))
+			pendingAt := l.now()
+			hold := time.Duration(tc.forS) * time.Second
+			if a := l.ev.Active(); len(a) != 1 || a[0].State != "pending" || !a[0].ActiveAt.Equal(pendingAt) ||
+				a[0].FiresAt == nil || !a[0].FiresAt.Equal(pendingAt.Add(hold)) {
+				t.Fatalf("active = %+v", a)
+			}
+			for len(l.firing()) == 0 {
+				if l.now().Sub(pendingAt) > hold+interval {
+					t.Fatalf("not firing %s after going pending (for %s, one evaluation every %s)", l.now().Sub(pendingAt), hold, interval)
+				}
+				l.observe(lagSnap(l.now(), 500))
+			}
+			f := l.firing()[0]
+			if held := f.FiredAt.Sub(f.ActiveAt); held < hold || held > hold+interval {
+				t.Fatalf("fired after %s held, want between %s and %s", held, hold, hold+interval)
+			}
+			if quiet := tc.flapFirst && tc.cooldown > 0; quiet != (f.QuietUntil != nil) {
+				t.Fatalf("quietUntil = %v, want set: %v", f.QuietUntil, quiet)
+			}
+		})
 	}
 }
 
