@@ -12,6 +12,55 @@ describe('message formatting', () => {
     expect(displayValue({ format: 'json', data: '{"a":1}' })).toEqual({ text: '{\n  "a": 1\n}', mono: true, format: 'json', isNull: false })
   })
 
+  it('keeps every number, string and literal byte for byte', () => {
+    expect(prettyJson('{"id": 9007199254740993, "price": 10.50}')).toBe('{\n  "id": 9007199254740993,\n  "price": 10.50\n}')
+    expect(prettyJson('[1e400, -0.0, 1E-7, 123456789012345678901234567890]')).toBe('[\n  1e400,\n  -0.0,\n  1E-7,\n  123456789012345678901234567890\n]')
+    expect(displayValue({ format: 'json', data: '{"id":9007199254740993}' }).text).toContain('9007199254740993')
+  })
+
+  it('indents nested arrays and objects, empty ones kept short', () => {
+    const src = ' {"a":[[1,2],{"b":{}},[]],"c":{"d":[{"e":null}]}} \n'
+    expect(prettyJson(src)).toBe(
+      [
+        '{',
+        '  "a": [',
+        '    [',
+        '      1,',
+        '      2',
+        '    ],',
+        '    {',
+        '      "b": {}',
+        '    },',
+        '    []',
+        '  ],',
+        '  "c": {',
+        '    "d": [',
+        '      {',
+        '        "e": null',
+        '      }',
+        '    ]',
+        '  }',
+        '}',
+      ].join('\n'),
+    )
+  })
+
+  it('keeps strings with escapes as sent, brackets and commas inside them included', () => {
+    const src = String.raw`{"q\"k": "a\"b\\c\/d\n\u00e9\ud83d\ude00", "s": "{[,:]}"}`
+    expect(prettyJson(src)).toBe(String.raw`{
+  "q\"k": "a\"b\\c\/d\n\u00e9\ud83d\ude00",
+  "s": "{[,:]}"
+}`)
+  })
+
+  it('falls back to the text as sent when it is not JSON', () => {
+    for (const bad of ['{broken', '{"a":1,}', '[1 2]', '{"a" 1}', '01', '[1abc]', '"tab\there"', '{"a":1}x', 'nul', '[', '', '{"a":NaN}', "{'a':1}"]) {
+      expect(prettyJson(bad)).toBe(bad)
+    }
+    const deep = '['.repeat(200000) + ']'.repeat(200000)
+    expect(prettyJson(deep)).toBe(deep)
+  })
+
   it('groups hex in bytes, 16 per line', () => {
     expect(formatHex('00FF10')).toBe('00 ff 10')
     const line = '00'.repeat(16)
