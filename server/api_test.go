@@ -370,9 +370,27 @@ func TestGroupOffsetsResetAndDelete(t *testing.T) {
 		}
 	}
 	waitGroup(func(b map[string]any) bool { return b["members"] == float64(1) })
-	code, body := e.call("POST", "/api/v1/clusters/fake/groups/billing/offsets", testToken, map[string]any{"strategy": "earliest"})
-	if code != 409 || errorCode(body) != "group_active" {
+	// The dry run is a plan, not a change: it is answered for the active group too.
+	code, body := e.call("POST", "/api/v1/clusters/fake/groups/billing/offsets", testToken, map[string]any{"strategy": "earliest", "dryRun": true})
+	if code != 200 || body["dryRun"] != true || body["total"] != float64(3) {
+		t.Fatalf("dry run of an active group = %d %v", code, body)
+	}
+	for _, it := range items(body) {
+		if it["after"] != float64(0) || it["before"] != float64(10) {
+			t.Fatalf("dry run item %v: want 10 → 0", it)
+		}
+	}
+	code, body = e.call("POST", "/api/v1/clusters/fake/groups/billing/offsets", testToken, map[string]any{"strategy": "earliest"})
+	if code != 409 || errorCode(body) != "group_active" || !strings.Contains(fmt.Sprint(body["error"]), "member") {
 		t.Fatalf("reset of an active group = %d %v", code, body)
+	}
+	// The refused execution is in the audit log; the dry run is not (it changed nothing).
+	refused, _, err := e.st.Audit(ctx, store.AuditFilter{Action: "group.offsets.reset"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 1 || refused[0].Result != "error" || !strings.Contains(refused[0].Error, "member") {
+		t.Fatalf("audit after the refused reset = %+v", refused)
 	}
 	cons.Close()
 	waitGroup(func(b map[string]any) bool { return b["members"] == float64(0) && b["lag"] == float64(0) })

@@ -297,8 +297,10 @@ type OffsetChange struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// ResetOffsets moves a group's committed offsets. Refused while the group has active members: Kafka
-// would reject the commit, and a running consumer would overwrite it.
+// ResetOffsets moves a group's committed offsets. A dry run only computes the plan, so it is answered
+// for an active group too (as kafka-consumer-groups.sh --reset-offsets --dry-run is); executing is
+// refused while the group has members or is not Empty/Dead: Kafka would reject the commit, and a
+// running consumer would overwrite it. The refusal is audited as a refused change.
 func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group string, req ResetOffsetsRequest) ([]OffsetChange, error) {
 	c, err := s.get(cluster)
 	if err != nil {
@@ -311,9 +313,6 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 	g, ok := snap.Group(group)
 	if !ok {
 		return nil, groupNotFound(cluster, group)
-	}
-	if len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "") {
-		return nil, conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets", group, g.State, len(g.Members))
 	}
 	switch req.Strategy {
 	case "earliest", "latest":
@@ -454,6 +453,9 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		return changes, &UserError{Status: http.StatusServiceUnavailable, Code: "offsets_unknown", Message: "no partition's offsets are known; try again when the leaders are available"}
 	}
 	err = s.Audited(ctx, who, "group.offsets.reset", cluster, group, req, func() error {
+		if len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "") {
+			return conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets (a dry run shows the plan meanwhile)", group, g.State, len(g.Members))
+		}
 		perr, err := c.client.CommitOffsets(ctx, group, commit)
 		if err != nil {
 			return kafkaError("commit offsets for "+group, err)

@@ -130,6 +130,36 @@ describe('OffsetResetDialog', () => {
     expect(w.emitted('done')).toBeUndefined()
     w.unmount()
   })
+
+  it('offers only the preview for a group the page knows is active, and says why', async () => {
+    sessionStorage.setItem(TOKEN_KEY, 'tok')
+    const fetch = stubFetch(async () =>
+      jsonResponse(200, { dryRun: true, items: [{ topic: 'orders', partition: 0, before: 10, after: 0 }], total: 1 }),
+    )
+    const w = mountWithApp(OffsetResetDialog, {
+      props: { cluster: 'c', group: 'g', topics: ['orders'], state: 'Stable', members: 2, modelValue: false },
+      attachTo: document.body,
+    })
+    await w.setProps({ modelValue: true })
+    await flushPromises()
+    const submit = document.querySelector('[data-testid="reset-submit"]') as HTMLButtonElement
+    expect(submit.disabled).toBe(true)
+    const reason = document.querySelector('[data-testid="reset-active"]')
+    expect(reason?.textContent).toContain('Stable')
+    expect(reason?.textContent).toContain('2')
+    const preview = document.querySelector('[data-testid="reset-preview-button"]') as HTMLButtonElement
+    expect(preview.disabled).toBe(false)
+    preview.click()
+    await flushPromises()
+    expect(fetch).toHaveBeenCalledOnce()
+    expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toMatchObject({ dryRun: true })
+    expect(document.querySelector('[data-testid="reset-preview"]')?.textContent).toContain('orders')
+    // Once the group is empty, Reset is offered again.
+    await w.setProps({ state: 'Empty', members: 0 })
+    expect(submit.disabled).toBe(false)
+    expect(document.querySelector('[data-testid="reset-active"]')).toBeNull()
+    w.unmount()
+  })
 })
 
 describe('TokenDialog', () => {

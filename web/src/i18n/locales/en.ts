@@ -292,6 +292,7 @@ const en = {
     button: 'Reset offsets',
     title: 'Reset offsets of {group}',
     hint: 'The group must have no active members. Preview shows the new offsets without changing anything.',
+    activeReason: 'The group is {state} with {members} member(s): stop its consumers before resetting. Preview (dry run) still works.',
     topic: 'Topic',
     allTopics: 'All topics',
     strategy: 'Reset to',

@@ -294,6 +294,7 @@ const zhCN: MessageSchema = {
     button: '重置位点',
     title: '重置 {group} 的位点',
     hint: '消费组不能有活跃成员。“预览”只显示新位点，不做任何修改。',
+    activeReason: '消费组处于 {state} 状态，有 {members} 个成员：请先停止其消费者再重置。“预览（试运行）”仍可使用。',
     topic: '主题',
     allTopics: '全部主题',
     strategy: '重置到',
