@@ -407,7 +407,7 @@ export interface ActiveAlert {
   ruleId: number
   ruleName: string
   kind: AlertKind
-  state: string
+  state: 'pending' | 'firing'
   severity: Severity
   cluster: string
   subject: string
@@ -415,8 +415,13 @@ export interface ActiveAlert {
   value: number
   threshold: number
   summary: string
+  /** When the condition was first seen (the hold began); the same moment as an event's startedAt. */
   activeAt: string
+  /** Pending only: when the hold ends. */
+  firesAt?: string
   firedAt?: string
+  /** Firing but not yet notified (cool-down after the last resolution): when the notification goes out. */
+  quietUntil?: string
   notifications: number
   deliveryError?: string
 }

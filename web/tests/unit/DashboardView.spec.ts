@@ -43,8 +43,8 @@ describe('DashboardView', () => {
         case '/api/v1/alerts/active':
           return jsonResponse(200, {
             items: [
-              { fingerprint: 'f1', cluster: 'prod', severity: 'critical', subject: 'broker 3', summary: 'broker 3 is down' },
-              { fingerprint: 'f2', cluster: 'other', severity: 'warning', subject: 'x', summary: 'elsewhere' },
+              { fingerprint: 'f1', cluster: 'prod', state: 'firing', severity: 'critical', subject: 'broker 3', summary: 'broker 3 is down', activeAt: '2026-01-01T00:00:00Z' },
+              { fingerprint: 'f2', cluster: 'other', state: 'firing', severity: 'warning', subject: 'x', summary: 'elsewhere', activeAt: '2026-01-01T00:00:00Z' },
             ],
             total: 2,
           })
@@ -70,6 +70,33 @@ describe('DashboardView', () => {
     expect(urls).toContain('/api/v1/clusters/prod/groups?sort=lag&order=desc&limit=5')
     expect(urls).toContain('/api/v1/clusters/prod/topics?sort=msgsPerSec&order=desc&limit=5')
     expect(urls.some((u) => u.startsWith('/api/v1/clusters/prod/metrics/cluster?from=') && u.includes('step=raw'))).toBe(true)
+  })
+
+  it('shows a pending alert as pending, not by its severity, with the moment its condition began', async () => {
+    stubFetch(async (url) => {
+      const u = new URL(String(url), 'http://x')
+      switch (u.pathname) {
+        case '/api/v1/clusters/prod':
+          return jsonResponse(200, { name: 'prod', bootstrapServers: [], zookeeper: '', embedded: false, brokers: 3, brokersUp: 3, topics: 1 })
+        case '/api/v1/alerts/active':
+          return jsonResponse(200, {
+            items: [
+              { fingerprint: 'f1', cluster: 'prod', state: 'firing', severity: 'critical', subject: 'broker 3', summary: 'down', activeAt: '2026-01-01T12:41:00Z', firedAt: '2026-01-01T12:42:00Z' },
+              { fingerprint: 'f2', cluster: 'prod', state: 'pending', severity: 'warning', subject: 'group g', summary: 'lag', activeAt: '2026-01-01T12:42:00Z', firesAt: '2026-01-01T12:43:00Z' },
+            ],
+            total: 2,
+          })
+        default:
+          return jsonResponse(200, { items: [], total: 0 })
+      }
+    })
+    const w = await mountAt('prod')
+    const pending = w.find('[data-testid="recent-alert-pending"]')
+    expect(pending.find('[data-testid="alert-state-pending"]').text()).toBe('pending')
+    expect(pending.find('[data-testid="alert-state-pending"]').classes()).not.toContain('el-tag--warning')
+    const firing = w.find('[data-testid="recent-alert-firing"]')
+    expect(firing.find('[data-testid="alert-state-firing"]').text()).toBe('firing')
+    expect(firing.find('[data-testid="alert-state-firing"]').classes()).toContain('el-tag--danger')
   })
 
   it('says when there is no such cluster', async () => {
