@@ -15,19 +15,25 @@ import (
 	"github.com/osprey-kafka/osprey/store"
 )
 
-// errorBody is the one error shape of the API: {"error": {"code": "...", "message": "..."}}.
-// Message is written for the user; internal causes are logged, never returned.
+// errorBody is the one error shape of the API: {"error": {"code": "...", "message": "...", "params": {...}}}.
+// Code is stable and machine-readable (the web translates by it, filling the sentence from params);
+// Message is a plain English sentence; internal causes are logged, never returned.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Params  map[string]any `json:"params,omitempty"`
 }
 
 func writeError(c *gin.Context, status int, code, message string) {
-	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message}})
+	writeErrorParams(c, status, code, message, nil)
+}
+
+func writeErrorParams(c *gin.Context, status int, code, message string, params map[string]any) {
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, Params: params}})
 }
 
 // list is the API's shape for collections.
@@ -50,7 +56,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var ve *alert.ValidationError
 	switch {
 	case errors.Is(err, service.ErrUnknownCluster):
-		writeError(c, http.StatusNotFound, "cluster_not_found", err.Error())
+		if name := c.Param("cluster"); name != "" {
+			writeErrorParams(c, http.StatusNotFound, "cluster_not_found", fmt.Sprintf("no cluster named %q", name), map[string]any{"cluster": name})
+		} else {
+			writeError(c, http.StatusNotFound, "cluster_not_found", err.Error())
+		}
 	case errors.As(err, &ve):
 		writeError(c, http.StatusBadRequest, "invalid", ve.Error())
 	case errors.Is(err, store.ErrNotFound):
@@ -58,11 +68,18 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, store.ErrConflict):
 		writeError(c, http.StatusConflict, "conflict", "an item with that name already exists")
 	case errors.As(err, &ue):
-		if ue.Status >= http.StatusInternalServerError {
+		switch {
+		case ue.Status >= http.StatusInternalServerError:
 			// Kafka or ZooKeeper failed the call: the operator looking at the log should see it too.
-			s.opts.Logger.Warn("request failed upstream", "method", c.Request.Method, "path", c.Request.URL.Path, "status", ue.Status, "code", ue.Code, "err", ue.Message)
+			s.opts.Logger.Warn("request failed upstream", "method", c.Request.Method, "path", c.Request.URL.Path,
+				"status", ue.Status, "code", ue.Code, "err", ue.Message, "cause", ue.Cause)
+		case ue.Cause != nil:
+			// The answer says what to fix in a sentence; the full chain (the broker's own message,
+			// the parse error) is kept here.
+			s.opts.Logger.Info("request refused", "method", c.Request.Method, "path", c.Request.URL.Path,
+				"status", ue.Status, "code", ue.Code, "err", ue.Message, "cause", ue.Cause)
 		}
-		writeError(c, ue.Status, ue.Code, ue.Message)
+		writeErrorParams(c, ue.Status, ue.Code, ue.Message, ue.Params)
 	default:
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
 		writeError(c, http.StatusInternalServerError, "internal", "internal error; the console's log has the details")

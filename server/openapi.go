@@ -155,7 +155,8 @@ func buildOpenAPI() jsonObj {
 		"Object": jsonObj{"type": "object", "additionalProperties": true},
 		"Error": jsonObj{"type": "object", "required": []string{"error"}, "properties": jsonObj{
 			"error": jsonObj{"type": "object", "required": []string{"code", "message"}, "properties": jsonObj{
-				"code": jsonObj{"type": "string"}, "message": jsonObj{"type": "string"}}}}},
+				"code": jsonObj{"type": "string"}, "message": jsonObj{"type": "string"},
+				"params": jsonObj{"type": "object", "additionalProperties": true}}}}},
 		"List": jsonObj{"type": "object", "required": []string{"items", "total"}, "properties": jsonObj{
 			"items": jsonObj{"type": "array", "items": jsonObj{"type": "object", "additionalProperties": true}},
 			"total": jsonObj{"type": "integer"}}},

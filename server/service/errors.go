@@ -5,13 +5,16 @@ import (
 	"net/http"
 )
 
-// UserError is a failure the caller can fix: it carries the HTTP status, a stable code and a message
-// meant for the user. Internal causes stay in Cause and are only logged.
+// UserError is a failure the caller can fix or should know about: it carries the HTTP status, a stable
+// machine code (the web maps it to a translated sentence), the parameters that sentence needs, and a
+// plain English message. Internal causes stay in Cause: they are logged, never returned.
 type UserError struct {
 	Status  int
 	Code    string
 	Message string
-	Cause   error
+	// Params fill the translated sentence for Code (names of topics, config keys, Kafka error names…).
+	Params map[string]any
+	Cause  error
 }
 
 func (e *UserError) Error() string {
@@ -22,6 +25,17 @@ func (e *UserError) Error() string {
 }
 
 func (e *UserError) Unwrap() error { return e.Cause }
+
+// with adds parameters for the translated sentence and returns e.
+func (e *UserError) with(kv ...any) *UserError {
+	if e.Params == nil {
+		e.Params = make(map[string]any, len(kv)/2)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Params[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return e
+}
 
 func badRequest(code, format string, a ...any) error {
 	return &UserError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, a...)}
@@ -36,9 +50,11 @@ func conflict(code, format string, a ...any) error {
 }
 
 func topicNotFound(cluster, topic string) error {
-	return notFound("topic_not_found", "no topic named %q in cluster %s", topic, cluster)
+	return (&UserError{Status: http.StatusNotFound, Code: "topic_not_found",
+		Message: fmt.Sprintf("no topic named %q in cluster %s", topic, cluster)}).with("topic", topic, "cluster", cluster)
 }
 
 func groupNotFound(cluster, group string) error {
-	return notFound("group_not_found", "no consumer group named %q in cluster %s", group, cluster)
+	return (&UserError{Status: http.StatusNotFound, Code: "group_not_found",
+		Message: fmt.Sprintf("no consumer group named %q in cluster %s", group, cluster)}).with("group", group, "cluster", cluster)
 }

@@ -120,7 +120,7 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 	}
 	md, err := c.client.Metadata(ctx, []string{topic})
 	if err != nil {
-		return nil, kafkaError("metadata", err)
+		return nil, kafkaError(opReadMetadata, "topic "+topic, err)
 	}
 	if len(md.Topics) == 0 || md.Topics[0].Err != nil {
 		return nil, topicNotFound(cluster, topic)
@@ -176,7 +176,7 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		}
 		res, err := c.client.FetchMessages(ctx, md, topic, p, from, perPart, 1<<20, 200*time.Millisecond)
 		if err != nil {
-			return nil, kafkaError("fetch", err)
+			return nil, kafkaError(opFetch, topic, err)
 		}
 		for _, m := range res.Messages {
 			out = append(out, messageView(m))
@@ -271,7 +271,7 @@ func (s *Service) ProduceMessage(ctx context.Context, who Caller, cluster, topic
 	err = s.Audited(ctx, who, "topic.produce", cluster, topic, map[string]any{"partition": part, "keyed": req.Key != nil, "bytes": len(value)}, func() error {
 		off, err := c.client.ProduceMessage(ctx, topic, part, key, value, hs)
 		if err != nil {
-			return kafkaError("produce to "+topic, err)
+			return kafkaError(opProduce, topic, err)
 		}
 		res = ProduceResult{Partition: part, Offset: off}
 		return nil

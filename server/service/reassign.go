@@ -71,12 +71,6 @@ func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {
 		poll: c.collector.PollNow}, snap, nil
 }
 
-// kafkaFailure reports a call the cluster refused or could not answer: the caller cannot fix it, but
-// the message (Kafka's error) helps them.
-func kafkaFailure(what string, err error) error {
-	return &UserError{Status: http.StatusBadGateway, Code: "kafka_error", Message: what + ": " + err.Error(), Cause: err}
-}
-
 // snapTopic looks a topic up by binary search (snapshots keep topics sorted by name), so it also works
 // on snapshots built outside the collector.
 func snapTopic(snap *collector.Snapshot, name string) *collector.Topic {

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,53 +9,9 @@ import (
 	"strings"
 	"time"
 
-	kafka "github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kerr"
-
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/config"
 )
-
-// kafkaCode extracts a Kafka error code from either client library's error values; 0 when none.
-func kafkaCode(err error) int16 {
-	var ke kafka.Error
-	if errors.As(err, &ke) {
-		return int16(ke)
-	}
-	var fe *kerr.Error
-	if errors.As(err, &fe) {
-		return fe.Code
-	}
-	return 0
-}
-
-// kafkaError turns a Kafka error code into the user-facing error the API returns.
-func kafkaError(what string, err error) error {
-	code := kafkaCode(err)
-	msg := fmt.Sprintf("%s: %v", what, err)
-	switch code {
-	case 36: // TOPIC_ALREADY_EXISTS
-		return &UserError{Status: http.StatusConflict, Code: "topic_exists", Message: msg, Cause: err}
-	case 3: // UNKNOWN_TOPIC_OR_PARTITION
-		return &UserError{Status: http.StatusNotFound, Code: "topic_not_found", Message: msg, Cause: err}
-	case 17, 37, 38, 39, 40, 42, 44: // invalid topic / partitions / replication factor / assignment / config / request, policy
-		return &UserError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Cause: err}
-	case 73: // TOPIC_DELETION_DISABLED
-		return &UserError{Status: http.StatusConflict, Code: "deletion_disabled", Message: msg + " (the brokers have delete.topic.enable=false)", Cause: err}
-	case 68: // NON_EMPTY_GROUP
-		return &UserError{Status: http.StatusConflict, Code: "group_active", Message: msg + " (stop the group's consumers first)", Cause: err}
-	case 69: // GROUP_ID_NOT_FOUND
-		return &UserError{Status: http.StatusNotFound, Code: "group_not_found", Message: msg, Cause: err}
-	case 29, 30, 31: // authorization failures
-		return &UserError{Status: http.StatusForbidden, Code: "kafka_denied", Message: msg, Cause: err}
-	case 7, 56: // REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR
-		return &UserError{Status: http.StatusGatewayTimeout, Code: "kafka_timeout", Message: msg, Cause: err}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &UserError{Status: http.StatusGatewayTimeout, Code: "kafka_timeout", Message: what + ": the cluster did not answer in time", Cause: err}
-	}
-	return &UserError{Status: http.StatusBadGateway, Code: "kafka_error", Message: msg, Cause: err}
-}
 
 // isInternalTopic reports topics the console never deletes: Kafka's own (__consumer_offsets,
 // __transaction_state, and any other "__" name).
@@ -93,6 +48,9 @@ func (s *Service) CreateTopic(ctx context.Context, who Caller, cluster string, r
 			return badRequest("invalid_config", "config name %q is not valid", k)
 		}
 	}
+	if err := validateTopicConfigs(req.Configs); err != nil {
+		return err
+	}
 	if snap := c.collector.Latest(); snap != nil {
 		if _, exists := snap.Topic(req.Name); exists {
 			return conflict("topic_exists", "topic %q already exists in cluster %s", req.Name, cluster)
@@ -114,10 +72,10 @@ func (s *Service) CreateTopic(ctx context.Context, who Caller, cluster string, r
 		res, err := c.client.CreateTopics(ctx, admin.TopicSpec{Name: req.Name, Partitions: req.Partitions,
 			ReplicationFactor: req.ReplicationFactor, Configs: req.Configs})
 		if err != nil {
-			return kafkaError("create topic", err)
+			return kafkaError(opCreateTopic, req.Name, err)
 		}
 		if e := res[req.Name]; e != nil {
-			return kafkaError("create topic "+req.Name, e)
+			return kafkaError(opCreateTopic, req.Name, e)
 		}
 		s.repoll(ctx, c)
 		return nil
@@ -139,10 +97,10 @@ func (s *Service) DeleteTopic(ctx context.Context, who Caller, cluster, name str
 	return s.Audited(ctx, who, "topic.delete", cluster, name, nil, func() error {
 		res, err := c.client.DeleteTopics(ctx, name)
 		if err != nil {
-			return kafkaError("delete topic", err)
+			return kafkaError(opDeleteTopic, name, err)
 		}
 		if e := res[name]; e != nil {
-			return kafkaError("delete topic "+name, e)
+			return kafkaError(opDeleteTopic, name, e)
 		}
 		s.repoll(ctx, c)
 		return nil
@@ -172,12 +130,15 @@ func (s *Service) AlterTopicConfigs(ctx context.Context, who Caller, cluster, na
 			return badRequest("invalid_config", "config names must not be empty")
 		}
 	}
+	if err := validateTopicConfigs(req.Set); err != nil {
+		return err
+	}
 	if err := s.knownTopic(c, cluster, name); err != nil {
 		return err
 	}
 	return s.Audited(ctx, who, "topic.configs", cluster, name, req, func() error {
 		if err := c.client.AlterTopicConfigs(ctx, name, req.Set, req.Delete); err != nil {
-			return kafkaError("alter configs of "+name, err)
+			return kafkaError(opAlterConfigs, name, err)
 		}
 		s.configs.forget(cluster, name)
 		return nil
@@ -206,7 +167,7 @@ func (s *Service) AddPartitions(ctx context.Context, who Caller, cluster, name s
 	}
 	return s.Audited(ctx, who, "topic.partitions", cluster, name, map[string]any{"partitions": total}, func() error {
 		if err := c.client.CreatePartitions(ctx, name, total); err != nil {
-			return kafkaError("add partitions to "+name, err)
+			return kafkaError(opAddPartitions, name, err)
 		}
 		s.repoll(ctx, c)
 		return nil
@@ -240,7 +201,7 @@ func (s *Service) TopicConfigs(ctx context.Context, cluster, name string) ([]Top
 	}
 	m, err := c.client.DescribeTopicConfigs(ctx, name)
 	if err != nil {
-		return nil, kafkaError("describe configs of "+name, err)
+		return nil, kafkaError(opDescribeConfigs, name, err)
 	}
 	out := make([]TopicConfig, 0, len(m[name]))
 	for _, e := range m[name] {
@@ -389,7 +350,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		}
 		md, err := c.client.Metadata(ctx, names)
 		if err != nil {
-			return nil, kafkaError("metadata", err)
+			return nil, kafkaError(opReadMetadata, "cluster "+cluster, err)
 		}
 		byTime = c.client.ListOffsets(ctx, md, names, *req.Timestamp).Offsets
 	}
@@ -458,7 +419,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		}
 		perr, err := c.client.CommitOffsets(ctx, group, commit)
 		if err != nil {
-			return kafkaError("commit offsets for "+group, err)
+			return kafkaError(opCommitOffsets, group, err)
 		}
 		var failed []string
 		for i := range changes {
@@ -497,10 +458,10 @@ func (s *Service) DeleteGroup(ctx context.Context, who Caller, cluster, group st
 	return s.Audited(ctx, who, "group.delete", cluster, group, nil, func() error {
 		res, err := c.client.DeleteGroups(ctx, group)
 		if err != nil {
-			return kafkaError("delete group", err)
+			return kafkaError(opDeleteGroup, group, err)
 		}
 		if e := res[group]; e != nil {
-			return kafkaError("delete group "+group, e)
+			return kafkaError(opDeleteGroup, group, e)
 		}
 		s.repoll(ctx, c)
 		return nil
