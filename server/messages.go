@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) browseMessages(c *gin.Context) {
-	var q service.BrowseQuery
+	q := service.BrowseQuery{Mode: c.Query("mode")}
 	num := func(key string, bits int) (*int64, bool) {
 		v := c.Query(key)
 		if v == "" {

@@ -59,7 +59,7 @@ var apiOps = []apiOp{
 	{method: "PATCH", path: "/api/v1/clusters/:cluster/topics/:topic/configs", tag: "topics", summary: "Set or reset topic configs", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/partitions", tag: "topics", summary: "Add partitions", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/metrics", tag: "series", summary: "A topic's time series (rates, size)", query: openAPISeriesQuery, resp: "Series"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "offset", "timestamp", "tail", "limit"}, resp: "List"},
+	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "mode", "offset", "timestamp", "tail", "limit"}, resp: "List"},
 	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Produce a test message", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 
 	{method: "GET", path: "/api/v1/clusters/:cluster/groups", tag: "groups", summary: "Consumer groups with lag", query: append([]string{"search", "sort", "order"}, openAPIPageQuery...), resp: "List"},

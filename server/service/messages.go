@@ -75,13 +75,39 @@ type HeaderView struct {
 }
 
 // BrowseQuery selects records: one partition (or all when Partition is nil), starting at Offset, at the
-// first record at or after Timestamp (ms), or the last Tail records; at most Limit in all.
+// first record at or after Timestamp (ms), or the last Tail records; at most Limit in all. Mode, when
+// set, names the one of them the caller chose ("offset", "timestamp" or "tail"), and its value must
+// then be given: a timestamp search without a time is refused rather than read as "the newest".
 type BrowseQuery struct {
 	Partition *int32
+	Mode      string
 	Offset    *int64
 	Timestamp *int64
 	Tail      *int64
 	Limit     int
+}
+
+// checkMode refuses a named mode whose value is missing or that another mode's value contradicts.
+func (q BrowseQuery) checkMode() error {
+	switch q.Mode {
+	case "":
+		return nil
+	case "offset":
+		if q.Offset == nil {
+			return badRequest("offset_required", "reading from an offset needs an offset")
+		}
+	case "timestamp":
+		if q.Timestamp == nil {
+			return badRequest("timestamp_required", "reading from a timestamp needs a time: give timestamp in milliseconds since the epoch")
+		}
+	case "tail":
+	default:
+		return badRequest("invalid_query", "mode must be offset, timestamp or tail")
+	}
+	if (q.Mode != "offset" && q.Offset != nil) || (q.Mode != "timestamp" && q.Timestamp != nil) || (q.Mode != "tail" && q.Tail != nil) {
+		return badRequest("invalid_query", "mode %s takes only its own parameter", q.Mode)
+	}
+	return nil
 }
 
 // maxBrowse bounds one browse request.
@@ -95,6 +121,9 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		return nil, err
 	}
 	if err := s.knownTopic(c, cluster, topic); err != nil {
+		return nil, err
+	}
+	if err := q.checkMode(); err != nil {
 		return nil, err
 	}
 	if q.Limit <= 0 {

@@ -68,6 +68,8 @@ export interface SeriesParams {
 
 export interface MessageQuery {
   partition?: number
+  /** Which of offset, timestamp and tail was chosen; the server then requires its value. */
+  mode?: 'tail' | 'offset' | 'timestamp'
   offset?: number
   timestamp?: number
   tail?: number

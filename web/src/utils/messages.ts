@@ -1,15 +1,23 @@
 // How a message's key, value and header values are shown. The API says how it decoded the bytes
-// (text, json, hex or null); the page shows the result as text only, never as HTML.
+// (text, json, hex or null); the page shows them that way (auto) or as the view the user picked, as
+// text only, never as HTML. A null is never shown as the text "null": the page draws a marker for it.
 import type { EncodedValue } from '@/api/types'
 
+/** How values are shown: as the API classified them, or forced to one form. */
+export const VIEWS = ['auto', 'text', 'json', 'hex', 'base64'] as const
+export type ViewMode = (typeof VIEWS)[number]
+
 export interface Displayed {
-  /** The text to show (interpolated, never v-html). */
+  /** The text to show (interpolated, never v-html); empty for a null. */
   text: string
-  /** Monospaced block (JSON, hex). */
+  /** Monospaced block (JSON, hex, base64). */
   mono: boolean
   /** Label of the format, for a tag. */
   format: string
+  /** The record has no key (or value): the page shows a null marker, not text. */
   isNull: boolean
+  /** The JSON view was asked for and the value is not JSON: shown as text. */
+  notJson?: boolean
 }
 
 /**
@@ -19,11 +27,16 @@ export interface Displayed {
  * is returned as sent.
  */
 export function prettyJson(data: string): string {
+  return formatJson(data) ?? data
+}
+
+/** The pretty-printed JSON of prettyJson, or null when data is not JSON. */
+export function formatJson(data: string): string | null {
   try {
-    return new JsonPrinter(data).print() ?? data
+    return new JsonPrinter(data).print()
   } catch {
-    // Nesting deeper than the call stack: show the text as sent.
-    return data
+    // Nesting deeper than the call stack: not shown as JSON.
+    return null
   }
 }
 
@@ -110,22 +123,56 @@ export function formatHex(data: string): string {
   return lines.join('\n')
 }
 
-export function displayValue(v: EncodedValue | null | undefined): Displayed {
-  if (!v || v.format === 'null') return { text: 'null', mono: false, format: 'null', isNull: true }
-  switch (v.format) {
-    case 'json':
-      return { text: prettyJson(v.data), mono: true, format: 'json', isNull: false }
+/** The bytes a value stands for: hex decoded, text and JSON as the UTF-8 the server read them from. */
+export function payloadBytes(v: EncodedValue): Uint8Array {
+  if (v.format !== 'hex') return new TextEncoder().encode(v.data)
+  const clean = v.data.replace(/\s+/g, '')
+  const out = new Uint8Array(clean.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let bin = ''
+  // Chunks keep String.fromCharCode's argument list short for 64 KiB values.
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(bin)
+}
+
+/** The value as text: hex bytes decoded as UTF-8 (invalid sequences as U+FFFD), others as sent. */
+function asText(v: EncodedValue): string {
+  return v.format === 'hex' ? new TextDecoder().decode(payloadBytes(v)) : v.data
+}
+
+/** How one value is shown in a view: auto follows the API's format, the others convert the bytes. */
+export function displayValue(v: EncodedValue | null | undefined, view: ViewMode = 'auto'): Displayed {
+  if (!v || v.format === 'null') return { text: '', mono: false, format: 'null', isNull: true }
+  const mode = view === 'auto' ? (v.format === 'json' || v.format === 'hex' ? v.format : 'text') : view
+  switch (mode) {
+    case 'json': {
+      const pretty = formatJson(asText(v))
+      if (pretty === null) return { text: asText(v), mono: false, format: 'text', isNull: false, notJson: true }
+      return { text: pretty, mono: true, format: 'json', isNull: false }
+    }
     case 'hex':
-      return { text: formatHex(v.data), mono: true, format: 'hex', isNull: false }
+      return { text: formatHex(v.format === 'hex' ? v.data : toHex(payloadBytes(v))), mono: true, format: 'hex', isNull: false }
+    case 'base64':
+      return { text: toBase64(payloadBytes(v)), mono: true, format: 'base64', isNull: false }
     default:
-      return { text: v.data, mono: false, format: v.format || 'text', isNull: false }
+      return { text: asText(v), mono: false, format: view === 'auto' ? v.format || 'text' : 'text', isNull: false }
   }
 }
 
-/** A one-line preview for a table cell, cut at max characters. */
-export function previewValue(v: EncodedValue | null | undefined, max = 120): string {
-  const d = displayValue(v)
-  const one = d.format === 'json' ? (v?.data ?? '') : d.text.replace(/\s+/g, ' ')
+/** A one-line preview for a table cell, cut at max characters; empty for a null (the page marks it). */
+export function previewValue(v: EncodedValue | null | undefined, max = 120, view: ViewMode = 'auto'): string {
+  const d = displayValue(v, view)
+  // JSON previews keep the text as sent, joined on one line (valid JSON has line breaks only between
+  // tokens); the pretty form is for the detail.
+  const one = d.format === 'json' ? asText(v!).replace(/[\r\n]+\s*/g, ' ') : d.text.replace(/\s+/g, ' ')
   return one.length > max ? `${one.slice(0, max - 1)}…` : one
 }
 

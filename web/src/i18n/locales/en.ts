@@ -241,6 +241,12 @@ const en = {
     headers: 'Headers',
     size: 'Size',
     truncated: 'truncated',
+    view: 'View',
+    views: { auto: 'Auto', text: 'Text', json: 'JSON', hex: 'Hex', base64: 'Base64' },
+    null: 'none',
+    notJson: 'not JSON, shown as text',
+    timestampRequired: 'Pick a date and time to read from.',
+    timestampPlaceholder: 'Date and time',
   },
   produce: {
     button: 'Produce message',

@@ -243,6 +243,12 @@ const zhCN: MessageSchema = {
     headers: '消息头',
     size: '大小',
     truncated: '已截断',
+    view: '显示为',
+    views: { auto: '自动', text: '文本', json: 'JSON', hex: '十六进制', base64: 'Base64' },
+    null: '无',
+    notJson: '不是 JSON，按文本显示',
+    timestampRequired: '请选择开始读取的日期和时间。',
+    timestampPlaceholder: '日期和时间',
   },
   produce: {
     button: '发送消息',
