@@ -90,7 +90,7 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "DELETE", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Delete an alert rule", role: service.RoleOperator, status: 204},
-	{method: "GET", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Notification channels (webhook, e-mail, Slack, DingTalk, WeCom, Feishu); secrets hidden", role: service.RoleOperator, resp: "List"},
+	{method: "GET", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Notification channels (webhook, e-mail, Slack, DingTalk, WeCom, Feishu); secrets hidden", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Create a notification channel", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "PUT", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Replace a notification channel", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "DELETE", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Delete a notification channel", role: service.RoleOperator, status: 204},
@@ -104,7 +104,7 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/users", tag: "auth", summary: "User accounts", role: service.RoleAdmin, resp: "List"},
 	{method: "POST", path: "/api/v1/users", tag: "auth", summary: "Create a user (viewer, operator or admin)", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
 	{method: "POST", path: "/api/v1/tokens", tag: "auth", summary: "Issue an API token (never above the caller's role)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
-	{method: "GET", path: "/api/v1/audit", tag: "auth", summary: "Audit log, newest first", role: service.RoleOperator, query: append([]string{"cluster", "actor", "action"}, openAPIPageQuery...), resp: "List"},
+	{method: "GET", path: "/api/v1/audit", tag: "auth", summary: "Audit log (changes and refused changes), newest first", role: service.RoleAdmin, query: append([]string{"cluster", "actor", "action"}, openAPIPageQuery...), resp: "List"},
 }
 
 // reflectedSchemas are derived from the types the handlers decode and encode.
@@ -148,7 +148,9 @@ func (s *Server) openAPI(c *gin.Context) {
 
 type jsonObj = map[string]any
 
-func schemaRef(name string) jsonObj { return jsonObj{"$schemaRef": "#/components/schemas/" + name} }
+// schemaRef is an OpenAPI Reference Object: the key must be exactly "$ref" for validators, Swagger UI and
+// code generators to resolve it.
+func schemaRef(name string) jsonObj { return jsonObj{"$ref": "#/components/schemas/" + name} }
 
 func buildOpenAPI() jsonObj {
 	schemas := jsonObj{

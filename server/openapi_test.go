@@ -134,12 +134,34 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			}
 		}
 	}
-	// Every $ref points at a schema.
-	b, _ := json.Marshal(doc)
-	for _, m := range regexp.MustCompile(`"#/components/schemas/([^"]+)"`).FindAllStringSubmatch(string(b), -1) {
-		if _, ok := schemas[m[1]]; !ok {
-			t.Fatalf("dangling $ref %s", m[1])
+	// Every schema reference is a Reference Object ({"$ref": "#/components/schemas/X"}) naming a schema,
+	// and every operation's JSON response names one: a misspelt key leaves all of them unresolvable.
+	refs := 0
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && strings.HasPrefix(s, "#/components/schemas/") {
+					if k != "$ref" {
+						t.Fatalf("schema reference under key %q, want \"$ref\": %v", k, v)
+					}
+					if _, ok := schemas[strings.TrimPrefix(s, "#/components/schemas/")]; !ok {
+						t.Fatalf("dangling $ref %s", s)
+					}
+					refs++
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
 		}
+	}
+	walk(doc)
+	if refs == 0 {
+		t.Fatal("the document has no $ref at all")
 	}
 	// Reflected schemas follow the JSON the handlers send (camelCase, embedded structs flattened).
 	plan := schemas["ReassignmentPlan"].(map[string]any)["properties"].(map[string]any)
