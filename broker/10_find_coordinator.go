@@ -57,7 +57,9 @@ func (b *Broker) groupCoordinatorFor(group string) (BrokerInfo, bool) {
 	return BrokerInfo{}, false
 }
 
-// coordinatorCode is NOT_COORDINATOR unless this broker coordinates group.
+// coordinatorCode is NOT_COORDINATOR unless this broker coordinates group,
+// and COORDINATOR_LOAD_IN_PROGRESS while it has not loaded the group's
+// offsets partition since it became its leader.
 func (b *Broker) coordinatorCode(group string) int16 {
 	if group == "" {
 		return errInvalidGroupID
@@ -68,6 +70,9 @@ func (b *Broker) coordinatorCode(group string) int16 {
 	}
 	if bi.ID != b.cfg.BrokerID {
 		return errNotCoordinator
+	}
+	if !b.groups.isLoaded(groupPartition(group, b.groups.partitions())) {
+		return errCoordinatorLoading
 	}
 	return 0
 }

@@ -10,8 +10,13 @@ import (
 // ListGroups: v0-4
 //
 // Behavior:
-// * Every group this broker coordinates, with its protocol type and (v4+)
-//   state; a states filter (case-insensitive) limits the list.
+// * Every group this broker coordinates (those of the __consumer_offsets
+//   partitions it leads and has loaded), with its protocol type and (v4+)
+//   state; a states filter (case-insensitive) limits the list. Groups of a
+//   partition it has stopped leading are not listed, so each group is
+//   listed by one broker.
+// * While a partition it leads is still being loaded the answer carries
+//   COORDINATOR_LOAD_IN_PROGRESS with the groups already loaded (as Kafka).
 //
 // Version notes:
 // * v3: flexible; v4: states filter and state.
@@ -21,7 +26,10 @@ func init() { regKey(16, 0, 4, handleListGroups) }
 func handleListGroups(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ListGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
-	for _, g := range b.groups.list() {
+	if b.groups.loading() {
+		resp.ErrorCode = errCoordinatorLoading
+	}
+	for _, g := range b.groups.coordinated() {
 		g.mu.Lock()
 		state, ptype := g.state.String(), g.protocolType
 		g.mu.Unlock()

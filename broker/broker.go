@@ -262,12 +262,14 @@ func (b *Broker) open(ctx context.Context) error {
 	b.repl.start()
 	b.pids = newProducerIDs(b.cfg.BrokerID)
 	b.groups = newGroupCoordinator(b)
+	// Stored before the load so that no leadership change falls between
+	// the two: one that arrives during the load is reconciled by the loop.
+	b.repl.groups.Store(b.groups)
 	if err := b.groups.load(); err != nil {
 		b.shutdownData()
 		return fmt.Errorf("loading consumer groups from %s: %w", offsetsTopic, err)
 	}
 	b.groups.start()
-	b.repl.groups.Store(b.groups)
 	b.deleteUnhostedLogs()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
 	return nil

@@ -55,5 +55,8 @@
 //     controller's state belongs to its one goroutine; replication.mu guards
 //     the fetcher map, fetcher.mu its partitions (never taken before p.mu).
 //   - groupCoordinator.mu: the map of groups; group.mu: one group's members,
-//     state and offsets (taken after groupCoordinator.mu, never before).
+//     state and offsets (taken after groupCoordinator.mu, never before);
+//     groupCoordinator.pmu: which __consumer_offsets partitions' groups are
+//     loaded (taken alone); loading and unloading them belongs to the
+//     coordinator's loop.
 package broker

@@ -90,16 +90,28 @@ type groupCoordinator struct {
 	mu     sync.RWMutex // guards groups (the map only)
 	groups map[string]*group
 
+	// pmu guards the offsets partitions' ownership (replica_groups.go):
+	// loaded: the partition's groups are in groups and served; changes
+	// counts leadership changes, so that a load overtaken by one does not
+	// mark the partition loaded; dirty: changed, not reconciled yet.
+	pmu     sync.Mutex
+	loaded  map[int32]bool
+	changes map[int32]uint64
+	dirty   map[int32]struct{}
+	wake    chan struct{} // capacity 1: a partition is dirty
+
 	quit    chan struct{} // closed by stop: ends expireLoop
 	done    chan struct{} // closed when expireLoop returns
 	started atomic.Bool
 }
 
 func newGroupCoordinator(b *Broker) *groupCoordinator {
-	return &groupCoordinator{b: b, groups: map[string]*group{}, quit: make(chan struct{}), done: make(chan struct{})}
+	return &groupCoordinator{b: b, groups: map[string]*group{},
+		loaded: map[int32]bool{}, changes: map[int32]uint64{}, dirty: map[int32]struct{}{}, wake: make(chan struct{}, 1),
+		quit: make(chan struct{}), done: make(chan struct{})}
 }
 
-// start launches the session-expiry loop (after load).
+// start launches the coordinator's loop (after load).
 func (gc *groupCoordinator) start() {
 	gc.started.Store(true)
 	go gc.expireLoop()
@@ -161,6 +173,16 @@ func (gc *groupCoordinator) list() []*group {
 	return out
 }
 
+// coordinated returns the groups this broker coordinates now: those of the
+// offsets partitions it leads and has loaded (a partition whose leadership
+// just moved away may still have groups in memory until the loop unloads
+// them).
+func (gc *groupCoordinator) coordinated() []*group {
+	n := gc.partitions()
+	out := gc.list()
+	return slices.DeleteFunc(out, func(g *group) bool { return !gc.isLoaded(groupPartition(g.name, n)) })
+}
+
 // stop ends the expiry loop and every group's timers (broker shutdown,
 // after all connections are closed).
 func (gc *groupCoordinator) stop() {
@@ -187,9 +209,9 @@ func (g *group) stop() {
 	}
 }
 
-// expireLoop removes members whose session expired and pending member
-// ids never used, for all groups. It is the coordinator's only background
-// goroutine.
+// expireLoop loads and unloads the groups of offsets partitions whose
+// leadership changed, and removes members whose session expired and pending
+// member ids never used. It is the coordinator's only background goroutine.
 func (gc *groupCoordinator) expireLoop() {
 	defer close(gc.done)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -198,6 +220,10 @@ func (gc *groupCoordinator) expireLoop() {
 		select {
 		case <-gc.quit:
 			return
+		case <-gc.wake:
+			if err := gc.reconcileDirty(); err != nil {
+				gc.b.log.Error("taking over consumer groups", "err", err)
+			}
 		case now := <-tick.C:
 			for _, g := range gc.list() {
 				g.expire(now)

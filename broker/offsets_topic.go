@@ -224,54 +224,63 @@ func (g *group) persistMetadata() {
 	}
 }
 
-// load rebuilds groups and offsets from every __consumer_offsets partition.
+// load takes the groups of every __consumer_offsets partition this broker
+// leads, before the coordinator's loop starts; partitions led elsewhere are
+// loaded when this broker becomes their leader.
 func (gc *groupCoordinator) load() error {
-	n := gc.partitions()
-	start := time.Now()
-	var records int
-	for i := int32(0); i < n; i++ {
-		p := gc.b.data.get(offsetsTopic, i)
-		if p == nil {
-			continue
+	for i := range gc.partitions() {
+		gc.partitionChanged(i)
+	}
+	return gc.reconcileDirty()
+}
+
+// loadPartition replays offsets partition idx's log into groups and returns
+// how many records it read. Restored groups with members are Stable; their
+// members have a full session timeout to come back before a rebalance.
+func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
+	p := gc.b.data.get(offsetsTopic, idx)
+	if p == nil {
+		return 0, nil
+	}
+	records := 0
+	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
+	for off < end {
+		rr, err := p.log.Read(off, 1<<20, end, true)
+		if err != nil {
+			return records, fmt.Errorf("reading at %d: %w", off, err)
 		}
-		off := p.log.LogStartOffset()
-		end := p.log.LogEndOffset()
-		for off < end {
-			rr, err := p.log.Read(off, 1<<20, end, true)
-			if err != nil {
-				return fmt.Errorf("reading %s-%d at %d: %w", offsetsTopic, i, off, err)
-			}
-			if rr.Len() == 0 {
-				rr.Close()
-				break
-			}
-			buf, err := rr.AppendTo(nil)
+		if rr.Len() == 0 {
 			rr.Close()
-			if err != nil {
-				return fmt.Errorf("reading %s-%d at %d: %w", offsetsTopic, i, off, err)
+			break
+		}
+		buf, err := rr.AppendTo(nil)
+		rr.Close()
+		if err != nil {
+			return records, fmt.Errorf("reading at %d: %w", off, err)
+		}
+		for len(buf) >= batchHeaderLen {
+			h, _ := parseBatchHeader(buf)
+			size := int(h.length) + 12
+			if size > len(buf) || size < batchHeaderLen {
+				return records, fmt.Errorf("bad batch at %d", off)
 			}
-			for len(buf) >= batchHeaderLen {
-				h, _ := parseBatchHeader(buf)
-				size := int(h.length) + 12
-				if size > len(buf) || size < batchHeaderLen {
-					return fmt.Errorf("%s-%d: bad batch at %d", offsetsTopic, i, off)
-				}
-				base := int64(binary.BigEndian.Uint64(buf))
-				if err := decodeBatchRecords(buf[:size], func(k, v []byte) {
-					records++
-					gc.apply(k, v)
-				}); err != nil {
-					gc.b.log.Warn("skipping unreadable batch", "partition", i, "offset", base, "err", err)
-				}
-				off = base + int64(h.lastOffsetDelta) + 1
-				buf = buf[size:]
+			base := int64(binary.BigEndian.Uint64(buf))
+			if err := decodeBatchRecords(buf[:size], func(k, v []byte) {
+				records++
+				gc.apply(k, v)
+			}); err != nil {
+				gc.b.log.Warn("skipping unreadable batch", "partition", idx, "offset", base, "err", err)
 			}
+			off = base + int64(h.lastOffsetDelta) + 1
+			buf = buf[size:]
 		}
 	}
-	// Restored groups with members are Stable; their members have a full
-	// session timeout to come back before a rebalance.
 	now := time.Now()
+	n := gc.partitions()
 	for _, g := range gc.list() {
+		if groupPartition(g.name, n) != idx {
+			continue
+		}
 		g.mu.Lock()
 		for _, m := range g.members {
 			m.lastSession = now
@@ -283,8 +292,7 @@ func (gc *groupCoordinator) load() error {
 		}
 		g.mu.Unlock()
 	}
-	gc.b.log.Info("loaded consumer groups", "groups", len(gc.list()), "records", records, "took", time.Since(start))
-	return nil
+	return records, nil
 }
 
 // apply replays one __consumer_offsets record.

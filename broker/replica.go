@@ -126,7 +126,7 @@ func (p *partition) applyLayout(pi PartitionInfo, self int32) followTarget {
 	if wasLeader {
 		p.signalLocked() // acks=all waiters answer NOT_LEADER_OR_FOLLOWER
 	}
-	return followTarget{follow: pi.Leader >= 0, leader: pi.Leader, epoch: pi.LeaderEpoch}
+	return followTarget{follow: pi.Leader >= 0, leader: pi.Leader, epoch: pi.LeaderEpoch, resigned: wasLeader}
 }
 
 // followTarget says whom a replica fetches from.
@@ -134,6 +134,7 @@ type followTarget struct {
 	follow        bool
 	leader, epoch int32
 	becameLeader  bool // this broker just took over the leadership
+	resigned      bool // this broker just stopped leading it
 }
 
 // maybeAdvanceHWLocked moves the leader's HW to the minimum log end offset
@@ -263,17 +264,16 @@ type replication struct {
 
 	isrCh chan *partition // partitions whose ISR may need a change
 
-	// groups is the group coordinator once loaded: leadership changes of
-	// __consumer_offsets partitions after that reload their groups.
-	groups      atomic.Pointer[groupCoordinator]
-	groupReload chan int32 // offsets partitions to reload, served by isrLoop
+	// groups is the group coordinator once created: leadership changes of
+	// __consumer_offsets partitions load or unload their groups.
+	groups atomic.Pointer[groupCoordinator]
 
 	leaderThrottle, followerThrottle *throttle // throttle.go
 }
 
 func newReplication(b *Broker) *replication {
 	r := &replication{b: b, fetchers: map[int32]*fetcher{}, isrCh: make(chan *partition, 1024),
-		groupReload: make(chan int32, 1024), leaderThrottle: newThrottle(), followerThrottle: newThrottle()}
+		leaderThrottle: newThrottle(), followerThrottle: newThrottle()}
 	r.leaderThrottle.setRate(b.cfg.LeaderReplicationThrottle)
 	r.followerThrottle.setRate(b.cfg.FollowerReplicationThrottle)
 	return r
@@ -317,10 +317,6 @@ func (r *replication) isrLoop() {
 			return
 		case p := <-r.isrCh:
 			r.updateISR(p)
-		case idx := <-r.groupReload:
-			if gc := r.groups.Load(); gc != nil {
-				gc.reloadGroupPartition(idx)
-			}
 		case <-tick.C:
 			for _, p := range r.b.data.all() {
 				r.updateISR(p)
@@ -387,13 +383,9 @@ func (b *Broker) view() Cluster {
 // follow makes p fetch from leader at epoch (or stop fetching when leader
 // is -1 or this broker leads).
 func (r *replication) follow(p *partition, t followTarget) {
-	if t.becameLeader && p.topic == offsetsTopic {
-		if r.groups.Load() != nil {
-			select {
-			case r.groupReload <- p.index:
-			default:
-				r.b.log.Error("group reload queue full", "partition", p.index)
-			}
+	if (t.becameLeader || t.resigned) && p.topic == offsetsTopic {
+		if gc := r.groups.Load(); gc != nil {
+			gc.partitionChanged(p.index)
 		}
 	}
 	follow, leader, epoch := t.follow, t.leader, t.epoch
@@ -420,8 +412,9 @@ func (r *replication) follow(p *partition, t followTarget) {
 	f.add(key, p, epoch)
 }
 
-// forget stops fetching p (its replica was deleted).
-func (r *replication) forget(p *partition) { r.follow(p, followTarget{leader: -1}) }
+// forget stops fetching p (its replica was deleted); a coordinator of its
+// groups gives them up.
+func (r *replication) forget(p *partition) { r.follow(p, followTarget{leader: -1, resigned: true}) }
 
 // fetcher fetches every partition this broker follows from one leader over
 // one connection, as Kafka's ReplicaFetcherThread.
