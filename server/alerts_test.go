@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/osprey-kafka/osprey/alert"
+	"github.com/osprey-kafka/osprey/store"
 )
 
 func newAlertEnv(t *testing.T) *apiEnv {
@@ -136,5 +138,72 @@ func TestAlertsDisabled(t *testing.T) {
 	e := newAPIEnv(t)
 	if code, body := e.call("GET", "/api/v1/alerts/rules", "", nil); code != 503 || errorCode(body) != "alerts_disabled" {
 		t.Fatalf("alerts without evaluator = %d %v", code, body)
+	}
+}
+
+// TestPageReadsWithoutTokenAreNotAudited browses what the UI's pages load, without credentials: the
+// viewer's reads answer (channels with their secrets masked), the admin-only audit log answers 401,
+// and none of it is written to the audit log, which keeps changes and refused changes only.
+func TestPageReadsWithoutTokenAreNotAudited(t *testing.T) {
+	e := newAlertEnv(t)
+	ctx := context.Background()
+	ch := map[string]any{"name": "robot", "type": "dingtalk", "config": map[string]any{
+		"url": "https://oapi.dingtalk.com/robot/send?access_token=robottokenvalue", "secret": "SECsigningsecret"}}
+	if code, body := e.call("POST", "/api/v1/alerts/channels", testToken, ch); code != 201 {
+		t.Fatalf("create channel = %d %v", code, body)
+	}
+	auditRows := func() []string {
+		t.Helper()
+		rows, _, err := e.st.Audit(ctx, store.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, r.Actor+" "+r.Action+" "+r.Result)
+		}
+		return out
+	}
+	before := auditRows()
+
+	code, body := e.call("GET", "/api/v1/alerts/channels", "", nil)
+	raw, _ := json.Marshal(body)
+	if code != 200 || body["total"] != float64(1) {
+		t.Fatalf("channels without a token = %d %s", code, raw)
+	}
+	for _, secret := range []string{"robottokenvalue", "SECsigningsecret"} {
+		if strings.Contains(string(raw), secret) {
+			t.Fatalf("channel list shows the secret %q: %s", secret, raw)
+		}
+	}
+	if !strings.Contains(string(raw), "oapi.dingtalk.com") {
+		t.Fatalf("channel list hides the host too: %s", raw)
+	}
+	for _, path := range []string{"/api/v1/alerts/rules", "/api/v1/alerts/events", "/api/v1/alerts/active", "/api/v1/clusters",
+		"/api/v1/clusters/fake/topics", "/api/v1/auth/me"} {
+		if code, body := e.call("GET", path, "", nil); code != 200 {
+			t.Errorf("GET %s without a token = %d %v", path, code, body)
+		}
+	}
+	// Admin-only reads refuse without a token (or with a bad one), and that is not written down either.
+	for _, tok := range []string{"", "not-the-token"} {
+		for _, path := range []string{"/api/v1/audit", "/api/v1/users"} {
+			if code, _ := e.call("GET", path, tok, nil); code != 401 {
+				t.Errorf("GET %s with token %q = %d, want 401", path, tok, code)
+			}
+		}
+	}
+	if after := auditRows(); !slices.Equal(after, before) {
+		t.Fatalf("reads wrote to the audit log:\nbefore %q\nafter  %q", before, after)
+	}
+	// A refused change is still recorded.
+	if code, _ := e.call("DELETE", "/api/v1/alerts/channels/1", "", nil); code != 401 {
+		t.Fatalf("delete channel without a token = %d", code)
+	}
+	if after := auditRows(); len(after) != len(before)+1 || after[0] != "anonymous alert.channel.delete denied" {
+		t.Fatalf("refused delete not audited: %q", after)
+	}
+	if code, body := e.call("GET", "/api/v1/audit", testToken, nil); code != 200 || body["total"] != float64(len(before)+1) {
+		t.Fatalf("audit with the admin token = %d %v", code, body)
 	}
 }

@@ -65,13 +65,17 @@ func callerOf(c *gin.Context) service.Caller {
 	return service.Caller{Identity: identityOf(c), RemoteAddr: c.ClientIP()}
 }
 
-// require guards a mutation: the caller needs at least role, a session must present its CSRF token,
-// and read-only mode refuses everything. Refusals are audited.
+// require guards an endpoint: the caller needs at least role, a session must present its CSRF token,
+// and read-only mode refuses every change. Refused changes are audited; refused reads (GET, HEAD) are
+// not: the audit log records changes and attempted changes, never page views.
 func (s *Server) require(role, action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := identityOf(c)
+		read := isRead(c.Request.Method)
 		deny := func(status int, code, msg string) {
-			s.svc.AuditDenied(c.Request.Context(), callerOf(c), action, c.Param("cluster"), target(c), msg)
+			if !read {
+				s.svc.AuditDenied(c.Request.Context(), callerOf(c), action, c.Param("cluster"), target(c), msg)
+			}
 			if status == http.StatusUnauthorized {
 				c.Header("WWW-Authenticate", `Bearer realm="osprey"`)
 			}
@@ -82,16 +86,21 @@ func (s *Server) require(role, action string) gin.HandlerFunc {
 			deny(http.StatusUnauthorized, "invalid_token", "the token is not valid; send the admin token or an API token as 'Authorization: Bearer <token>' or 'X-Osprey-Token'")
 		case id.Kind == "anonymous":
 			deny(http.StatusUnauthorized, "unauthorized", "this operation needs the admin token ('Authorization: Bearer <token>' or 'X-Osprey-Token') or a login")
-		case s.opts.ReadOnly:
+		case s.opts.ReadOnly && !read:
 			deny(http.StatusForbidden, "read_only", "the console runs in read-only mode; no changes are allowed")
 		case !service.RoleAtLeast(id.Role, role):
 			deny(http.StatusForbidden, "forbidden", "this operation needs the "+role+" role; "+id.Name+" has "+id.Role)
-		case !id.CheckCSRF(c.GetHeader(csrfHeader)):
+		case !read && !id.CheckCSRF(c.GetHeader(csrfHeader)): // a read cannot be forged into a change
 			deny(http.StatusForbidden, "csrf", "missing or wrong "+csrfHeader+" header for a session request")
 		default:
 			c.Next()
 		}
 	}
+}
+
+// isRead reports methods that change nothing.
+func isRead(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
 // target names what a mutation acts on, for audit entries of refused requests.

@@ -103,7 +103,7 @@ func New(opts Options) *Server {
 	api.GET("/users", s.require(service.RoleAdmin, "user.list"), s.listUsers)
 	api.POST("/users", s.require(service.RoleAdmin, "user.create"), s.createUser)
 	api.POST("/tokens", s.require(service.RoleOperator, "token.create"), s.createToken)
-	api.GET("/audit", s.require(service.RoleOperator, "audit.read"), s.listAudit)
+	api.GET("/audit", s.require(service.RoleAdmin, "audit.read"), s.listAudit)
 
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {

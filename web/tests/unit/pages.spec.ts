@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { routes } from '@/router'
 import OffsetResetDialog from '@/components/groups/OffsetResetDialog.vue'
+import AuditView from '@/views/AuditView.vue'
 import TokenDialog from '@/components/TokenDialog.vue'
 import RuntimeView from '@/views/RuntimeView.vue'
 import ZooKeeperView from '@/views/ZooKeeperView.vue'
@@ -158,6 +159,34 @@ describe('OffsetResetDialog', () => {
     await w.setProps({ state: 'Empty', members: 0 })
     expect(submit.disabled).toBe(false)
     expect(document.querySelector('[data-testid="reset-active"]')).toBeNull()
+    w.unmount()
+  })
+})
+
+describe('AuditView', () => {
+  beforeEach(() => sessionStorage.clear())
+
+  it('asks an anonymous visitor to sign in instead of calling the admin-only API', async () => {
+    const fetch = stubFetch(async () => jsonResponse(401, { error: { code: 'unauthorized', message: 'no' } }))
+    const w = mountWithApp(AuditView)
+    await flushPromises()
+    expect(fetch.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith('/api/v1/audit'))).toEqual([])
+    expect(w.find('[data-testid="audit-sign-in"]').text()).toContain('sign in')
+    expect(w.find('[data-testid="audit-error"]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('loads the log with the token once there is one', async () => {
+    sessionStorage.setItem(TOKEN_KEY, 'tok')
+    const fetch = stubFetch(async () =>
+      jsonResponse(200, { items: [{ id: 1, at: '2026-01-01T00:00:00Z', actor: 'admin-token', action: 'topic.create', cluster: 'c', target: 't', params: '{}', result: 'ok' }], total: 1 }),
+    )
+    const w = mountWithApp(AuditView)
+    await flushPromises()
+    const call = fetch.mock.calls.find((c) => String(c[0]).startsWith('/api/v1/audit'))!
+    expect(new Headers(call[1]?.headers).get('Authorization')).toBe('Bearer tok')
+    expect(w.find('[data-testid="audit-sign-in"]').exists()).toBe(false)
+    expect(w.find('[data-testid="audit-table"]').text()).toContain('topic.create')
     w.unmount()
   })
 })

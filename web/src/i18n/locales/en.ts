@@ -489,6 +489,9 @@ const en = {
     result: 'Result',
     params: 'Parameters',
     remote: 'From',
+    signIn: 'The audit log is for admins: sign in to see it.',
+    enterToken: 'Enter the admin token',
+    login: 'Log in',
   },
 }
 

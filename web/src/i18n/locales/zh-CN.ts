@@ -491,6 +491,9 @@ const zhCN: MessageSchema = {
     result: '结果',
     params: '参数',
     remote: '来源',
+    signIn: '审计日志仅管理员可见：请先登录。',
+    enterToken: '输入管理员令牌',
+    login: '登录',
   },
 }
 
