@@ -401,113 +401,6 @@ func runEach[K comparable](c *Collector, keys []K, fn func(K)) {
 	wg.Wait()
 }
 
-func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
-	st := &c.st
-	st.groupErr = nil
-	lctx, cancel := c.callCtx(ctx)
-	listed, lerrs := c.client.ListGroups(lctx, brokers)
-	cancel()
-	for b, e := range lerrs {
-		st.groupErr = append(st.groupErr, PollError{Source: "groups", Broker: b, Message: e.Error()})
-	}
-	// Keep what a failing broker coordinated last time, rather than letting
-	// its groups vanish from the snapshot.
-	if len(lerrs) > 0 {
-		for _, g := range st.groups {
-			if _, failed := lerrs[g.Coordinator]; failed {
-				listed = append(listed, g)
-			}
-		}
-		sort.Slice(listed, func(i, j int) bool { return listed[i].Name < listed[j].Name })
-	}
-	byCoord := map[int32][]string{}
-	for _, g := range listed {
-		byCoord[g.Coordinator] = append(byCoord[g.Coordinator], g.Name)
-	}
-	coords := make([]int32, 0, len(byCoord))
-	for b := range byCoord {
-		coords = append(coords, b)
-	}
-	descs := make(map[string]admin.GroupDescription, len(listed))
-	var mu sync.Mutex
-	runEach(c, coords, func(b int32) {
-		dctx, cancel := c.callCtx(ctx)
-		defer cancel()
-		ds, err := c.client.DescribeGroups(dctx, b, byCoord[b])
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			st.groupErr = append(st.groupErr, PollError{Source: "describeGroups", Broker: b, Message: err.Error()})
-		}
-		for _, d := range ds {
-			descs[d.Name] = d
-		}
-		if err != nil { // keep the previous descriptions of this coordinator's groups
-			for _, name := range byCoord[b] {
-				if d, ok := st.descs[name]; ok {
-					if _, fresh := descs[name]; !fresh {
-						descs[name] = d
-					}
-				}
-			}
-		}
-	})
-	st.groups, st.descs, st.groupsAt = listed, descs, time.Now()
-}
-
-func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32, error)) map[string]map[string]map[int32]int64 {
-	byCoord := map[int32][]string{}
-	for _, g := range c.st.groups {
-		byCoord[g.Coordinator] = append(byCoord[g.Coordinator], g.Name)
-	}
-	coords := make([]int32, 0, len(byCoord))
-	for b := range byCoord {
-		coords = append(coords, b)
-	}
-	out := make(map[string]map[string]map[int32]int64, len(c.st.groups))
-	var (
-		mu        sync.Mutex
-		groupErrs int
-		firstErr  error
-	)
-	runEach(c, coords, func(b int32) {
-		fctx, cancel := c.callCtx(ctx)
-		defer cancel()
-		res, err := c.client.FetchOffsets(fctx, b, byCoord[b])
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			fail("offsetFetch", b, err)
-		}
-		for _, g := range res {
-			if g.Err != nil {
-				groupErrs++
-				if firstErr == nil {
-					firstErr = fmt.Errorf("group %s: %w", g.Group, g.Err)
-				}
-				continue
-			}
-			out[g.Group] = g.Offsets
-		}
-	})
-	// A group whose offsets could not be read this cycle keeps its last ones:
-	// its lag should not drop to zero (and resolve alerts) because a
-	// coordinator hiccuped.
-	for _, g := range c.st.groups {
-		if _, ok := out[g.Name]; !ok {
-			if prev, ok := c.st.committed[g.Name]; ok {
-				out[g.Name] = prev
-			}
-		}
-	}
-	if groupErrs > 0 {
-		fail("offsetFetch", -1, fmt.Errorf("%d groups: %w", groupErrs, firstErr))
-		c.st.groupsAt = time.Time{} // coordinators may have moved: list groups again next cycle
-	}
-	c.st.committed = out
-	return out
-}
-
 func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brokers []int32) {
 	st := &c.st
 	leader := make(map[string][]int32, len(md.Topics))
@@ -714,6 +607,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	for _, b := range md.Brokers {
 		bget(b.ID)
 	}
+	clusterBrokers := c.memberCount(md, obsAt)
 	dt := obsAt.Sub(st.prevEndAt).Seconds()
 	haveRate := !st.prevEndAt.IsZero() && dt > 0
 	history := make(map[string][]*ring, len(md.Topics))
@@ -798,7 +692,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 			t.Partitions = append(t.Partitions, p)
 		}
 		history[tm.Name] = rings
-		f := ComputeTopicFigures(layouts, len(md.Brokers))
+		f := ComputeTopicFigures(layouts, clusterBrokers)
 		t.Brokers, t.BrokerSpread, t.BrokerSkew, t.LeaderSkew, t.PreferredLeader, t.UnderReplicated =
 			f.Brokers, f.BrokerSpread, f.BrokerSkew, f.LeaderSkew, f.PreferredLeader, f.UnderReplicated
 		t.MsgsPerSec = msgs
@@ -916,6 +810,30 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	}
 	s.Totals.Groups = len(s.Groups)
 	return s
+}
+
+// memberCount is the number of brokers the snapshot will list: those in metadata, those named in a
+// replica list (down but still holding replicas) and those seen earlier and not yet forgotten. It
+// is the denominator of the broker spread, so a topic on a down broker never spreads over more
+// than 100% of the cluster. pollMu must be held.
+func (c *Collector) memberCount(md *admin.Metadata, obsAt time.Time) int {
+	ids := map[int32]bool{}
+	for _, b := range md.Brokers {
+		ids[b.ID] = true
+	}
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			for _, r := range p.Replicas {
+				ids[r] = true
+			}
+		}
+	}
+	for id := range c.st.known {
+		if c.cfg.ForgetBrokersAfter <= 0 || obsAt.Sub(c.st.lastSeen[id]) <= c.cfg.ForgetBrokersAfter {
+			ids[id] = true
+		}
+	}
+	return len(ids)
 }
 
 func at(s []int64, p int32) int64 {

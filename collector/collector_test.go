@@ -685,6 +685,60 @@ func TestDegradedPartitions(t *testing.T) {
 	}
 }
 
+// TestSpreadWithABrokerDown: broker 2 has left the metadata but still holds replicas of the topic.
+// It is listed (down) and counts as a cluster broker, so the topic's spread is 3 of 3 brokers, and
+// its unknown log-dir size stays unknown rather than becoming a number.
+func TestSpreadWithABrokerDown(t *testing.T) {
+	e := newTestCollector(t, Config{}, kfake.SeedTopics(3, "s"))
+	ctx := testCtx(t)
+	md, err := e.ac.Metadata(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const down = 2
+	e.kc.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		e.kc.KeepControl()
+		resp := kmsg.NewPtrMetadataResponse()
+		resp.Version = req.GetVersion()
+		resp.ControllerID = md.ControllerID
+		for _, b := range md.Brokers {
+			if b.ID == down {
+				continue
+			}
+			mb := kmsg.NewMetadataResponseBroker()
+			mb.NodeID, mb.Host, mb.Port = b.ID, b.Host, b.Port
+			resp.Brokers = append(resp.Brokers, mb)
+		}
+		mt := kmsg.NewMetadataResponseTopic()
+		mt.Topic = kmsg.StringPtr("s")
+		for p := int32(0); p < 3; p++ {
+			mp := kmsg.NewMetadataResponseTopicPartition()
+			mp.Partition = p
+			mp.Leader = p % down // brokers 0 and 1 lead; broker 2 holds a follower of each
+			mp.Replicas, mp.ISR = []int32{mp.Leader, down}, []int32{mp.Leader}
+			mt.Partitions = append(mt.Partitions, mp)
+		}
+		resp.Topics = append(resp.Topics, mt)
+		return resp, nil, true
+	})
+	s := e.col.PollNow(ctx)
+	tp, ok := s.Topic("s")
+	if !ok {
+		t.Fatalf("topic s missing: %+v", s.Cluster.Errors)
+	}
+	if tp.BrokerSpread != 100 || !slices.Equal(tp.Brokers, []int32{0, 1, 2}) {
+		t.Errorf("spread %.2f%% over brokers %v, want 100%% over [0 1 2]", tp.BrokerSpread, tp.Brokers)
+	}
+	if s.Totals.Brokers != 3 || s.Totals.BrokersUp != 2 {
+		t.Errorf("brokers %d, up %d; want 3, 2", s.Totals.Brokers, s.Totals.BrokersUp)
+	}
+	for _, tp := range s.Topics {
+		if tp.BrokerSpread > 100 {
+			t.Errorf("topic %s spread %.2f%% > 100%%", tp.Name, tp.BrokerSpread)
+		}
+	}
+}
+
 // TestReadersDuringPolls reads snapshots while cycles (healthy and failing)
 // publish new ones; run with -race it checks published snapshots are never written.
 func TestReadersDuringPolls(t *testing.T) {

@@ -21,7 +21,12 @@ type Layout struct {
 
 // ComputeTopicFigures applies CMAK's definitions (yahoo/CMAK ActorModel.scala):
 //
-//   - broker spread = 100 × brokers holding a replica of the topic / brokers in the cluster;
+//   - broker spread = 100 × brokers holding a replica of the topic / brokers in the cluster. The
+//     cluster's brokers are every broker the snapshot lists, up or down: a broker that is down but
+//     still named in a replica list is a member of the cluster, so it counts on both sides and the
+//     spread never exceeds 100% (counting only live brokers below the line gave 150% for a topic on
+//     three brokers with one of them down). A caller that counts fewer cluster brokers than the
+//     topic has is corrected to the topic's brokers, for the same reason;
 //   - broker skew: avg = ceil(replicas / topic brokers), where replicas is
 //     partitions × replication factor (the sum of replica-list lengths here,
 //     equal for uniform topics); a broker holding more than avg is skewed;
@@ -65,9 +70,7 @@ func ComputeTopicFigures(parts []Layout, clusterBrokers int) TopicFigures {
 		f.Brokers = append(f.Brokers, b)
 	}
 	sort.Slice(f.Brokers, func(i, j int) bool { return f.Brokers[i] < f.Brokers[j] })
-	if clusterBrokers > 0 {
-		f.BrokerSpread = 100 * float64(topicBrokers) / float64(clusterBrokers)
-	}
+	f.BrokerSpread = 100 * float64(topicBrokers) / float64(max(clusterBrokers, topicBrokers))
 	avgReplicas := ceilDiv(total, topicBrokers)
 	skewed := 0
 	for _, n := range replicasOn {

@@ -29,6 +29,9 @@ func TestComputeTopicFigures(t *testing.T) {
 		{"spread over 6", []Layout{l(0, 0, 1), l(2, 2, 3)}, 6, 100 * 4.0 / 6, 0, 0, 100, []int32{0, 1, 2, 3}, 0},
 		{"offline and under-replicated", []Layout{{Leader: -1, Replicas: []int32{0, 1}, ISR: nil}, {Leader: 1, Replicas: []int32{1, 0}, ISR: []int32{1}}}, 2, 100, 0, 0, 50, []int32{0, 1}, 2},
 		{"empty", nil, 3, 0, 0, 0, 0, nil, 0},
+		// A caller counting only the two live brokers while a replica sits on a third (down) one:
+		// that broker is a member of the cluster too, so the spread is 3 of 3, not 150 %.
+		{"replica on an uncounted broker", []Layout{l(0, 0, 2), l(1, 1, 2)}, 2, 100, 0, 0, 100, []int32{0, 1, 2}, 0},
 	}
 	for _, tc := range cases {
 		f := ComputeTopicFigures(tc.parts, tc.clusterBrokers)

@@ -77,9 +77,12 @@ func (s *Server) topicMetrics(c *gin.Context) {
 	}
 	pts, step, err := s.svc.TopicSeries(c.Request.Context(), c.Param("cluster"), c.Param("topic"), q)
 	writeSeries(s, c, pts, step, err, func(p store.TopicPoint) seriesPoint {
-		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
-			"endOffset": float64(p.EndOffset), "startOffset": float64(p.StartOffset), "sizeBytes": float64(p.SizeBytes),
-			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}}
+		v := map[string]float64{"endOffset": float64(p.EndOffset), "startOffset": float64(p.StartOffset),
+			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}
+		if p.SizeBytes >= 0 { // -1 is "unknown": left out, so the chart shows a gap rather than -1 B
+			v["sizeBytes"] = float64(p.SizeBytes)
+		}
+		return seriesPoint{Ts: p.Ts, Values: v}
 	})
 }
 
@@ -132,9 +135,12 @@ func (s *Server) brokerMetrics(c *gin.Context) {
 	}
 	pts, step, err := s.svc.BrokerSeries(c.Request.Context(), c.Param("cluster"), int32(id), q)
 	writeSeries(s, c, pts, step, err, func(p store.BrokerPoint) seriesPoint {
-		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
-			"up": p.Up, "leaders": float64(p.Leaders), "replicas": float64(p.Replicas), "logDirBytes": float64(p.LogDirBytes),
-			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}}
+		v := map[string]float64{"up": p.Up, "leaders": float64(p.Leaders), "replicas": float64(p.Replicas),
+			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}
+		if p.LogDirBytes >= 0 { // -1 is "unknown" (broker down): a gap, not -1 B
+			v["logDirBytes"] = float64(p.LogDirBytes)
+		}
+		return seriesPoint{Ts: p.Ts, Values: v}
 	})
 }
 

@@ -40,16 +40,17 @@ func (s *Service) snapshot(name string) (*collector.Snapshot, error) {
 
 // BrokerRow is a broker as the API lists it.
 type BrokerRow struct {
-	ID            int32   `json:"id"`
-	Host          string  `json:"host"`
-	Port          int32   `json:"port"`
-	Rack          string  `json:"rack"`
-	Controller    bool    `json:"controller"`
-	Up            bool    `json:"up"`
-	Error         string  `json:"error,omitempty"`
-	Leaders       int     `json:"leaders"`
-	Replicas      int     `json:"replicas"`
-	LogDirBytes   int64   `json:"logDirBytes"`
+	ID         int32  `json:"id"`
+	Host       string `json:"host"`
+	Port       int32  `json:"port"`
+	Rack       string `json:"rack"`
+	Controller bool   `json:"controller"`
+	Up         bool   `json:"up"`
+	Error      string `json:"error,omitempty"`
+	Leaders    int    `json:"leaders"`
+	Replicas   int    `json:"replicas"`
+	// LogDirBytes is null when unknown (the broker is down or its DescribeLogDirs failed).
+	LogDirBytes   *int64  `json:"logDirBytes"`
 	MsgsPerSec    float64 `json:"msgsPerSec"`
 	BytesInPerSec float64 `json:"bytesInPerSec"`
 }
@@ -63,7 +64,7 @@ func (s *Service) Brokers(cluster string) ([]BrokerRow, error) {
 	out := make([]BrokerRow, 0, len(snap.Brokers))
 	for _, b := range snap.Brokers {
 		out = append(out, BrokerRow{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Controller: b.Controller, Up: b.Up,
-			Error: b.Error, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: b.LogDirBytes,
+			Error: b.Error, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: known(b.LogDirBytes),
 			MsgsPerSec: b.MsgsPerSec, BytesInPerSec: b.BytesInPerSec})
 	}
 	return out, nil
@@ -84,17 +85,18 @@ type TopicRow struct {
 	LeaderSkew        float64 `json:"leaderSkew"`
 	PreferredLeader   float64 `json:"preferredLeader"`
 	Messages          int64   `json:"messages"`
-	SizeBytes         int64   `json:"sizeBytes"`
-	MsgsPerSec        float64 `json:"msgsPerSec"`
-	BytesPerSec       float64 `json:"bytesPerSec"`
-	Error             string  `json:"error,omitempty"`
+	// SizeBytes is null when no replica's size is known.
+	SizeBytes   *int64  `json:"sizeBytes"`
+	MsgsPerSec  float64 `json:"msgsPerSec"`
+	BytesPerSec float64 `json:"bytesPerSec"`
+	Error       string  `json:"error,omitempty"`
 }
 
 func topicRow(t *collector.Topic) TopicRow {
 	return TopicRow{Name: t.Name, Internal: t.Internal, Partitions: len(t.Partitions), ReplicationFactor: t.ReplicationFactor,
 		UnderReplicated: t.UnderReplicated, Offline: t.Offline, UnderMinISR: t.UnderMinISR, MinISR: t.MinISR,
 		BrokerSpread: t.BrokerSpread, BrokerSkew: t.BrokerSkew, LeaderSkew: t.LeaderSkew, PreferredLeader: t.PreferredLeader,
-		Messages: t.Messages, SizeBytes: t.SizeBytes, MsgsPerSec: t.MsgsPerSec, BytesPerSec: t.BytesPerSec, Error: t.Error}
+		Messages: t.Messages, SizeBytes: known(t.SizeBytes), MsgsPerSec: t.MsgsPerSec, BytesPerSec: t.BytesPerSec, Error: t.Error}
 }
 
 // topicSorts are the sortable topic columns.
@@ -144,12 +146,28 @@ func (s *Service) Topics(cluster string, q ListQuery) ([]TopicRow, int, error) {
 	return out, len(sel), nil
 }
 
+// known maps the snapshot's "-1 = unknown" to null, so an unknown size is never shown as a number.
+func known(v int64) *int64 {
+	if v < 0 {
+		return nil
+	}
+	return &v
+}
+
 // TopicDetail is one topic with its partitions and the groups that consume it.
 type TopicDetail struct {
 	TopicRow
-	Brokers     []int32               `json:"brokers"`
-	PartitionsL []collector.Partition `json:"partitionList"`
-	Consumers   []TopicConsumer       `json:"consumers"`
+	Brokers     []int32         `json:"brokers"`
+	PartitionsL []PartitionRow  `json:"partitionList"`
+	Consumers   []TopicConsumer `json:"consumers"`
+}
+
+// PartitionRow is a partition as the API shows it: offsets and size are null when unknown.
+type PartitionRow struct {
+	collector.Partition
+	StartOffset *int64 `json:"startOffset"`
+	EndOffset   *int64 `json:"endOffset"`
+	SizeBytes   *int64 `json:"sizeBytes"`
 }
 
 // TopicConsumer is a group's position on the topic.
@@ -170,7 +188,10 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 	if !ok {
 		return TopicDetail{}, topicNotFound(cluster, name)
 	}
-	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: t.Partitions, Consumers: []TopicConsumer{}}
+	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: make([]PartitionRow, 0, len(t.Partitions)), Consumers: []TopicConsumer{}}
+	for _, p := range t.Partitions {
+		d.PartitionsL = append(d.PartitionsL, PartitionRow{Partition: p, StartOffset: known(p.StartOffset), EndOffset: known(p.EndOffset), SizeBytes: known(p.SizeBytes)})
+	}
 	for _, g := range snap.Groups {
 		for _, gt := range g.Topics {
 			if gt.Topic == name {

@@ -11,7 +11,8 @@ export interface Broker {
   error?: string
   leaders: number
   replicas: number
-  logDirBytes: number
+  /** null when unknown (the broker is down or did not answer). */
+  logDirBytes: number | null
   msgsPerSec: number
   bytesInPerSec: number
 }
@@ -30,7 +31,8 @@ export interface TopicRow {
   leaderSkew: number
   preferredLeader: number
   messages: number
-  sizeBytes: number
+  /** null when no replica's size is known. */
+  sizeBytes: number | null
   msgsPerSec: number
   bytesPerSec: number
   error?: string
@@ -46,9 +48,10 @@ export interface Partition {
   underReplicated: boolean
   underMinIsr: boolean
   preferredLeader: boolean
-  startOffset: number
-  endOffset: number
-  sizeBytes: number
+  /** Offsets and size are null when unknown (leader down). */
+  startOffset: number | null
+  endOffset: number | null
+  sizeBytes: number | null
 }
 
 export interface TopicConsumer {

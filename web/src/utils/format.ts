@@ -24,9 +24,9 @@ export function formatTime(v: string | null | undefined, locale: string): string
   }).format(d)
 }
 
-/** Bytes with a binary unit (1.5 KiB, 3.2 MiB). */
+/** Bytes with a binary unit (1.5 KiB, 3.2 MiB). A size is never negative: a negative value is an "unknown" marker and shows as MISSING. */
 export function formatBytes(v: number | null | undefined, locale: string): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  if (v === null || v === undefined || !Number.isFinite(v) || v < 0) return MISSING
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let n = v
   let u = 0

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { lagStatusType } from '@/utils/format'
+import { MISSING, formatBytes, lagStatusType } from '@/utils/format'
 
 describe('lagStatusType', () => {
   it('colours Burrow statuses', () => {
@@ -8,5 +8,14 @@ describe('lagStatusType', () => {
     for (const bad of ['ERR', 'STALL', 'STOP', 'REWIND']) expect(lagStatusType(bad)).toBe('danger')
     expect(lagStatusType(undefined)).toBe('info')
     expect(lagStatusType('')).toBe('info')
+  })
+})
+
+describe('formatBytes', () => {
+  it('shows an unknown size as unknown, never as a negative number of bytes', () => {
+    expect(formatBytes(null, 'en')).toBe(MISSING)
+    expect(formatBytes(-1, 'en')).toBe(MISSING)
+    expect(formatBytes(0, 'en')).toBe('0 B')
+    expect(formatBytes(1536, 'en')).toBe('1.5 KiB')
   })
 })
