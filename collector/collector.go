@@ -56,7 +56,6 @@ type pollState struct {
 	// committed is the last cycle's committed offsets: group → topic → partition.
 	committed map[string]map[string]map[int32]int64
 
-	logDirsAt    time.Time
 	partSize     map[string]map[int32]int64 // leader replica size
 	brokerBytes  map[int32]int64
 	logDirErr    map[int32]string
@@ -336,12 +335,15 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 	committed := c.fetchCommitted(ctx, fail)
 
-	if force || due(st.logDirsAt, c.cfg.LogDirsInterval, began) {
-		c.refreshLogDirs(ctx, md, brokerIDs)
+	// Sizes are read every cycle, right after the offsets: the byte rates are their growth, so
+	// reading them less often made bytes/s lag messages/s (0 B/s for a whole minute after start)
+	// and cover a different interval. One DescribeLogDirs per broker.
+	c.refreshLogDirs(ctx, md, brokerIDs)
+	for b, e := range st.logDirErr {
+		fail("logDirs", b, errors.New(e))
+	}
+	if force || due(st.configsAt, c.cfg.LogDirsInterval, began) {
 		c.refreshMinISR(ctx, md, fail)
-		for b, e := range st.logDirErr {
-			fail("logDirs", b, errors.New(e))
-		}
 	}
 	if !st.quorumUnsupported && (force || due(st.quorumAt, c.cfg.GroupsInterval, began)) {
 		c.refreshQuorum(ctx, fail)
@@ -477,7 +479,7 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 		}
 	}
 	st.prevTopicSz, st.prevBrokerSz, st.prevSizeAt = topicSz, brokerSz, now
-	st.partSize, st.brokerBytes, st.logDirErr, st.logDirsAt = sizes, brokerBytes, errs, now
+	st.partSize, st.brokerBytes, st.logDirErr = sizes, brokerBytes, errs
 }
 
 func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail func(string, int32, error)) {

@@ -284,6 +284,34 @@ func TestLagSecondsAndRates(t *testing.T) {
 	}
 }
 
+// The loop's cycles (not forced) give messages/s and bytes/s together from the second cycle on,
+// however long the configs refresh interval is.
+func TestByteAndMessageRatesTogether(t *testing.T) {
+	e := newTestCollector(t, Config{LogDirsInterval: time.Hour}, kfake.SeedTopics(1, "flow"))
+	ctx := testCtx(t)
+	e.produce(t, "flow", map[int32]int{0: 10})
+	s1 := e.col.poll(ctx, false)
+	if f, _ := s1.Topic("flow"); f == nil || f.SizeBytes <= 0 {
+		t.Fatalf("first cycle: topic %+v, want its size known", f)
+	}
+	e.produce(t, "flow", map[int32]int{0: 20})
+	s2 := e.col.poll(ctx, false)
+	f, _ := s2.Topic("flow")
+	if f.MsgsPerSec <= 0 || f.BytesPerSec <= 0 {
+		t.Fatalf("second cycle: %.1f msg/s and %.1f B/s, want both above 0", f.MsgsPerSec, f.BytesPerSec)
+	}
+	if s2.Totals.MsgsPerSec <= 0 || s2.Totals.BytesPerSec <= 0 {
+		t.Errorf("totals: %.1f msg/s and %.1f B/s, want both above 0", s2.Totals.MsgsPerSec, s2.Totals.BytesPerSec)
+	}
+	var brokerBps float64
+	for _, b := range s2.Brokers {
+		brokerBps += b.BytesInPerSec
+	}
+	if brokerBps <= 0 {
+		t.Errorf("brokers' bytes in/s sum to %.1f, want above 0", brokerBps)
+	}
+}
+
 func TestSkewedAssignment(t *testing.T) {
 	e := newTestCollector(t, Config{})
 	ctx := testCtx(t)

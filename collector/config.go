@@ -13,7 +13,8 @@ type Config struct {
 	OffsetsInterval time.Duration
 	// GroupsInterval refreshes the group list and descriptions (30 s).
 	GroupsInterval time.Duration
-	// LogDirsInterval refreshes log-dir sizes and min.insync.replicas (60 s).
+	// LogDirsInterval refreshes the topics' min.insync.replicas (60 s). Log-dir sizes are read
+	// every cycle, since the byte rates are computed from them alongside the message rates.
 	LogDirsInterval time.Duration
 	// ZKInterval refreshes ZooKeeper state when the cluster has ZooKeeper (30 s).
 	ZKInterval time.Duration

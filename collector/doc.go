@@ -8,9 +8,9 @@
 // synchronously (tests, benchmarks, "refresh now").
 //
 // A cycle sends Metadata once, ListOffsets (earliest and latest) once per
-// leader broker, one OffsetFetch per coordinator for all groups, and — when
-// their intervals are due — ListGroups per broker plus DescribeGroups per
-// coordinator (GroupsInterval), DescribeLogDirs per broker and one
+// leader broker, one OffsetFetch per coordinator for all groups,
+// DescribeLogDirs per broker, and — when their intervals are due — ListGroups
+// per broker plus DescribeGroups per coordinator (GroupsInterval), one
 // DescribeConfigs for min.insync.replicas (LogDirsInterval), and the ZooKeeper
 // state (ZKInterval). Request counts therefore follow brokers and
 // coordinators, not partitions or groups. A broker whose requests fail is
@@ -19,8 +19,9 @@
 // Derived figures (per topic, CMAK's definitions, see derive.go): broker
 // spread %, broker skew %, leader skew %, preferred-leader %, under-replicated
 // and under-min-ISR counts. Rates are deltas between cycles: messages/s from
-// the sum of log-end offsets, bytes/s from the leader replicas' log sizes
-// (which refresh every LogDirsInterval). Negative deltas (retention, topic
+// the sum of log-end offsets, bytes/s from the leader replicas' log sizes,
+// both read every cycle so the two rates cover the same interval and appear
+// together from the second cycle on. Negative deltas (retention, topic
 // recreation) count as zero.
 //
 // Lag is counted on partitions where the group has a committed offset (as
