@@ -28,7 +28,10 @@ type ListedGroup struct {
 // ListGroups asks every given broker (all brokers from the last Metadata when
 // nil) for the groups it coordinates, in parallel. Brokers that fail are
 // returned in the error map (key -1 when the broker list itself could not be
-// read); the others' groups are still returned, sorted by name.
+// read); the others' groups are still returned, sorted by name, and so are
+// those of a broker answering COORDINATOR_LOAD_IN_PROGRESS (in the error map
+// too). While a coordinator moves, two brokers may list the same group: the
+// group's coordinator is the one FindCoordinators names.
 func (c *Client) ListGroups(ctx context.Context, brokers []int32) ([]ListedGroup, map[int32]error) {
 	if brokers == nil {
 		c.mu.Lock()
@@ -63,7 +66,10 @@ func (c *Client) ListGroups(ctx context.Context, brokers []int32) ([]ListedGroup
 			r := resp.(*kmsg.ListGroupsResponse)
 			if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
 				errs[id] = fmt.Errorf("list groups: %w", e)
-				return
+				if !errors.Is(e, kerr.CoordinatorLoadInProgress) {
+					return
+				}
+				// Still loading some groups: the ones listed are loaded.
 			}
 			for _, g := range r.Groups {
 				out = append(out, ListedGroup{Name: g.Group, ProtocolType: g.ProtocolType, State: g.GroupState, Coordinator: id})

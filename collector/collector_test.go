@@ -607,7 +607,8 @@ func TestRequestsIndependentOfScale(t *testing.T) {
 		s = e.col.PollNow(ctx)
 		return s, s.Cluster.Requests
 	}
-	// Requests per cycle are a function of brokers, leader brokers and coordinators only.
+	// Requests per cycle are a function of brokers, leader brokers and coordinators only
+	// (one FindCoordinator names the coordinators of every group).
 	for _, c := range []struct{ topics, partitions, groups int }{{3, 2, 12}, {40, 20, 1200}} {
 		s, req := counts(c.topics, c.partitions, c.groups)
 		leaders := map[int32]bool{}
@@ -617,7 +618,7 @@ func TestRequestsIndependentOfScale(t *testing.T) {
 			}
 		}
 		want := map[string]int64{"Metadata": 1, "ListOffsets": int64(2 * len(leaders)), "ListGroups": 3, "DescribeGroups": 3,
-			"OffsetFetch": 3, "DescribeLogDirs": 3, "DescribeConfigs": 1}
+			"FindCoordinator": 1, "OffsetFetch": 3, "DescribeLogDirs": 3, "DescribeConfigs": 1}
 		if !maps.Equal(req, want) {
 			t.Errorf("%d partitions, %d groups: requests %v, want %v", c.topics*c.partitions, c.groups, req, want)
 		}
