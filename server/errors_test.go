@@ -72,7 +72,7 @@ func TestConfigErrorIsASentence(t *testing.T) {
 	if body.Error.Code != "invalid_config" || body.Error.Message != "retention.ms must be a whole number of milliseconds (-1 means no limit)" {
 		t.Errorf("error = %+v", body.Error)
 	}
-	if body.Error.Params["key"] != "retention.ms" || body.Error.Params["rule"] != "ms" || body.Error.Params["value"] != "a week" {
+	if body.Error.Params["key"] != "retention.ms" || body.Error.Params["rule"] != "ms_or_unlimited" || body.Error.Params["value"] != "a week" {
 		t.Errorf("params = %v", body.Error.Params)
 	}
 	if !strings.Contains(logs.String(), "strconv.ParseInt") {

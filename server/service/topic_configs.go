@@ -72,7 +72,11 @@ func validateTopicConfig(key, value string) error {
 	v := strings.TrimSpace(value)
 	bad := func(msg string, cause error) error {
 		ue := &UserError{Status: http.StatusBadRequest, Code: "invalid_config", Message: msg, Cause: cause}
-		ue.with("key", key, "value", value, "rule", r.kind)
+		rule := r.kind
+		if r.min == -1 && (r.kind == "ms" || r.kind == "bytes") {
+			rule += "_or_unlimited" // -1 means no limit: the sentence says so
+		}
+		ue.with("key", key, "value", value, "rule", rule)
 		if r.kind == "ms" || r.kind == "bytes" || r.kind == "count" {
 			ue.with("min", r.min)
 		}

@@ -9,21 +9,25 @@ export const ClientErrorCode = {
   BadResponse: 'bad_response',
 } as const
 
-/** The error body every Osprey API error response carries. */
+/** The error body every Osprey API error response carries: a stable code, the parameters of its
+ * sentence (the UI translates by code, see errorText.ts) and a plain English message. */
 export interface ApiErrorBody {
-  error: { code: string; message: string }
+  error: { code: string; message: string; params?: Record<string, unknown> }
 }
 
 /** A failed API call. status is 0 when no HTTP response arrived. */
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
+  /** The parameters of the server's sentence for code (names, config keys, Kafka error names). */
+  readonly params: Record<string, unknown>
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, params: Record<string, unknown> = {}) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
+    this.params = params
   }
 
   /** True when the failure came from this client (network, timeout, bad body), not the server. */
@@ -73,7 +77,9 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
       const body: unknown = JSON.parse(text)
       if (isErrorBody(body)) {
         const code = typeof body.error.code === 'string' && body.error.code ? body.error.code : `http_${res.status}`
-        return new ApiError(res.status, code, body.error.message)
+        const p = body.error.params
+        const params = typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>) : {}
+        return new ApiError(res.status, code, body.error.message, params)
       }
     } catch {
       // Not JSON (a proxy's HTML page, say): fall through to the status line.

@@ -77,7 +77,7 @@ describe('CreateTopicDialog', () => {
     wrapper.unmount()
   })
 
-  it('shows the server’s refusal and stays open', async () => {
+  it('shows the server’s refusal, translated by its code, and stays open', async () => {
     stubFetch(async () => jsonResponse(409, { error: { code: 'topic_exists', message: 'topic "orders" already exists' } }))
     const wrapper = mountDialog(1)
     await wrapper.setProps({ modelValue: true })
@@ -88,7 +88,7 @@ describe('CreateTopicDialog', () => {
     await flushPromises()
     submit().click()
     await flushPromises()
-    expect(document.querySelector('[data-testid="create-topic-error"]')?.textContent).toContain('topic "orders" already exists')
+    expect(document.querySelector('[data-testid="create-topic-error"]')?.textContent).toContain('A topic with that name already exists.')
     expect(wrapper.emitted('created')).toBeUndefined()
     wrapper.unmount()
   })
