@@ -59,11 +59,14 @@ type seriesPoint struct {
 	Values map[string]float64 `json:"values"`
 }
 
-func seriesBody(step int, pts []seriesPoint) gin.H {
+// seriesBody is a series answer. from and to (Unix seconds) are the window asked for, which a chart's
+// axis spans whatever part of it has points; step is the resolution chosen for it (the newest part may
+// come at finer steps, see service.readFilled).
+func seriesBody(q service.SeriesQuery, step int, pts []seriesPoint) gin.H {
 	if pts == nil {
 		pts = []seriesPoint{}
 	}
-	return gin.H{"step": step, "items": pts, "total": len(pts)}
+	return gin.H{"step": step, "from": q.From.Unix(), "to": q.To.Unix(), "items": pts, "total": len(pts)}
 }
 
 func (s *Server) topicMetrics(c *gin.Context) {
@@ -76,7 +79,7 @@ func (s *Server) topicMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.TopicSeries(c.Request.Context(), c.Param("cluster"), c.Param("topic"), q)
-	writeSeries(s, c, pts, step, err, func(p store.TopicPoint) seriesPoint {
+	writeSeries(s, c, q, pts, step, err, func(p store.TopicPoint) seriesPoint {
 		v := map[string]float64{"endOffset": float64(p.EndOffset), "startOffset": float64(p.StartOffset),
 			"msgsPerSec": p.MsgsPerSec, "bytesPerSec": p.BytesPerSec}
 		if p.SizeBytes >= 0 { // -1 is "unknown": left out, so the chart shows a gap rather than -1 B
@@ -120,7 +123,7 @@ func (s *Server) groupLag(c *gin.Context) {
 	for _, ts := range order {
 		out = append(out, *byTs[ts])
 	}
-	c.JSON(http.StatusOK, seriesBody(step, out))
+	c.JSON(http.StatusOK, seriesBody(q, step, out))
 }
 
 func (s *Server) brokerMetrics(c *gin.Context) {
@@ -134,7 +137,7 @@ func (s *Server) brokerMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.BrokerSeries(c.Request.Context(), c.Param("cluster"), int32(id), q)
-	writeSeries(s, c, pts, step, err, func(p store.BrokerPoint) seriesPoint {
+	writeSeries(s, c, q, pts, step, err, func(p store.BrokerPoint) seriesPoint {
 		v := map[string]float64{"up": p.Up, "leaders": float64(p.Leaders), "replicas": float64(p.Replicas),
 			"msgsInPerSec": p.MsgsInPerSec, "bytesInPerSec": p.BytesInPerSec}
 		if p.LogDirBytes >= 0 { // -1 is "unknown" (broker down): a gap, not -1 B
@@ -150,7 +153,7 @@ func (s *Server) clusterMetrics(c *gin.Context) {
 		return
 	}
 	pts, step, err := s.svc.ClusterSeries(c.Request.Context(), c.Param("cluster"), q)
-	writeSeries(s, c, pts, step, err, func(p store.ClusterPoint) seriesPoint {
+	writeSeries(s, c, q, pts, step, err, func(p store.ClusterPoint) seriesPoint {
 		return seriesPoint{Ts: p.Ts, Values: map[string]float64{
 			"brokers": float64(p.Brokers), "brokersUp": float64(p.BrokersUp), "topics": float64(p.Topics),
 			"partitions": float64(p.Partitions), "underReplicated": float64(p.UnderReplicated), "offline": float64(p.Offline),
@@ -159,7 +162,7 @@ func (s *Server) clusterMetrics(c *gin.Context) {
 }
 
 // writeSeries answers a series read: the error mapped, or the points in the API's shape.
-func writeSeries[P any](s *Server, c *gin.Context, pts []P, step int, err error, point func(P) seriesPoint) {
+func writeSeries[P any](s *Server, c *gin.Context, q service.SeriesQuery, pts []P, step int, err error, point func(P) seriesPoint) {
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -168,7 +171,7 @@ func writeSeries[P any](s *Server, c *gin.Context, pts []P, step int, err error,
 	for _, p := range pts {
 		out = append(out, point(p))
 	}
-	c.JSON(http.StatusOK, seriesBody(step, out))
+	c.JSON(http.StatusOK, seriesBody(q, step, out))
 }
 
 func sortInt64s(s []int64) { slices.Sort(s) }

@@ -90,8 +90,11 @@ type Session struct {
 	id            int64 // the session id; guarded by mu
 	connected     chan struct{}
 	connectedOnce sync.Once
-	tcp           net.Conn // the latest connection go-zookeeper dialled; guarded by mu
-	closeOnce     sync.Once
+	tcp           *gatedConn // the latest connection go-zookeeper dialled; guarded by mu
+	// sentinel is go-zookeeper's channel for the sentinel watch
+	// (reconnect.go); nil until it is set; guarded by mu.
+	sentinel  <-chan gozk.Event
+	closeOnce sync.Once
 }
 
 var _ metastore.Session = (*Session)(nil)
@@ -124,15 +127,18 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	// Remember the live TCP connection: go-zookeeper's handshake read can
 	// block for 10 × 2/3 of the session timeout, and Close must not wait
-	// that long.
+	// that long. The wrapper can hold replies after a reconnection
+	// (reconnect.go).
 	dialer := func(network, address string, timeout time.Duration) (net.Conn, error) {
 		c, err := dial(network, address, timeout)
-		if err == nil {
-			s.mu.Lock()
-			s.tcp = c
-			s.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
-		return c, err
+		g := newGatedConn(c)
+		s.mu.Lock()
+		s.tcp = g
+		s.mu.Unlock()
+		return g, nil
 	}
 	conn, events, err := gozk.Connect(cfg.Servers, cfg.SessionTimeout,
 		gozk.WithLogger(zkLogger{cfg.Logger}),
@@ -171,6 +177,10 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, fmt.Errorf("zookeeper: creating chroot %s: %w", s.chroot, err)
 		}
 	}
+	if err := s.watchSentinel(ctx, conn); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("zookeeper: setting the reconnection watch: %w", err)
+	}
 	return s, nil
 }
 
@@ -184,6 +194,7 @@ func (s *Session) onEvent(ev gozk.Event) {
 		// After an expiry go-zookeeper would open a fresh session; the
 		// tracker ignores this since Expired is terminal, and the
 		// connection is being closed.
+		s.holdRepliesIfReconnected()
 		s.st.Set(metastore.StateConnected)
 		s.connectedOnce.Do(func() { close(s.connected) })
 	case gozk.StateExpired:

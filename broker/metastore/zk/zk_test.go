@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,15 +35,26 @@ type sniffer struct {
 	passwd map[int64][]byte
 	conns  []net.Conn
 	hold   chan struct{} // non-nil: dials wait until it is closed
+	// held, when set, is signalled by each dial that starts waiting on hold.
+	held chan struct{}
+	// late, when set, wraps the next connections in a lateConn that
+	// reports to it.
+	late *lateWatches
 }
 
 func newSniffer() *sniffer { return &sniffer{passwd: map[int64][]byte{}} }
 
 func (sn *sniffer) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
 	sn.mu.Lock()
-	hold := sn.hold
+	hold, held := sn.hold, sn.held
 	sn.mu.Unlock()
 	if hold != nil {
+		if held != nil {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+		}
 		<-hold
 	}
 	c, err := net.DialTimeout(network, addr, timeout)
@@ -51,8 +63,13 @@ func (sn *sniffer) dial(network, addr string, timeout time.Duration) (net.Conn, 
 	}
 	sn.mu.Lock()
 	sn.conns = append(sn.conns, c)
+	late := sn.late
 	sn.mu.Unlock()
-	return &sniffConn{Conn: c, sn: sn}, nil
+	sc := &sniffConn{Conn: c, sn: sn}
+	if late != nil {
+		return newLateConn(sc, late), nil
+	}
+	return sc, nil
 }
 
 type sniffConn struct {
@@ -309,6 +326,180 @@ func TestDisconnectKeepsSession(t *testing.T) {
 	_, st, err := other.Get(ctx, "/eph")
 	if err != nil || st.EphemeralOwner != id {
 		t.Fatalf("ephemeral after reconnect: %+v %v", st, err)
+	}
+}
+
+// lateWatches configures lateConn: readsHeld says whether the client above
+// is holding its reads; early records a reply handed to the client before
+// the connection's setWatches request was written.
+type lateWatches struct {
+	readsHeld func() bool
+	early     atomic.Bool
+}
+
+// lateConn reads the server's bytes ahead of the client and writes a
+// setWatches request only once a reply after the connect response has
+// arrived and either the client has taken it or is holding its reads. A
+// client that hands replies to go-zookeeper before setWatches is written
+// is caught with such a reply every time.
+type lateConn struct {
+	net.Conn // the sniffConn
+	lw       *lateWatches
+
+	mu      sync.Mutex
+	buf     []byte // received, not yet handed to the client
+	err     error  // the receive error, once buf is drained
+	first   int    // length of the connect response frame; 0 until known
+	got     int    // bytes received
+	given   int    // bytes handed to the client
+	written bool   // setWatches has been written
+	more    chan struct{}
+}
+
+func newLateConn(c net.Conn, lw *lateWatches) *lateConn {
+	l := &lateConn{Conn: c, lw: lw, more: make(chan struct{}, 1)}
+	go l.pump()
+	return l
+}
+
+func (l *lateConn) pump() {
+	b := make([]byte, 64<<10)
+	for {
+		n, err := l.Conn.Read(b)
+		l.mu.Lock()
+		l.buf = append(l.buf, b[:n]...)
+		l.got += n
+		if l.first == 0 && l.got >= 4 {
+			l.first = 4 + int(binary.BigEndian.Uint32(l.buf))
+		}
+		if err != nil {
+			l.err = err
+		}
+		l.mu.Unlock()
+		select {
+		case l.more <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (l *lateConn) Read(p []byte) (int, error) {
+	for {
+		l.mu.Lock()
+		if len(l.buf) > 0 {
+			n := copy(p, l.buf)
+			l.buf = l.buf[n:]
+			l.given += n
+			if l.first > 0 && l.given > l.first && !l.written {
+				l.lw.early.Store(true)
+			}
+			l.mu.Unlock()
+			return n, nil
+		}
+		err := l.err
+		l.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		<-l.more
+	}
+}
+
+func (l *lateConn) Write(p []byte) (int, error) {
+	if len(p) >= 12 && int32(binary.BigEndian.Uint32(p[8:])) == opSetWatches {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			l.mu.Lock()
+			arrived := l.first > 0 && l.got > l.first
+			taken := l.first > 0 && l.given > l.first
+			l.mu.Unlock()
+			if arrived && (taken || l.lw.readsHeld()) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	n, err := l.Conn.Write(p)
+	if len(p) >= 12 && int32(binary.BigEndian.Uint32(p[8:])) == opSetWatches {
+		l.mu.Lock()
+		l.written = true
+		l.mu.Unlock()
+	}
+	return n, err
+}
+
+// readsHeld reports whether g is holding reads for a setWatches request.
+func (g *gatedConn) readsHeld() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held == nil {
+		return false
+	}
+	select {
+	case <-g.held:
+		return false
+	default:
+		return true
+	}
+}
+
+// TestReconnectRearmsWatchesBeforeReplies reconnects a session that has a
+// watch while a request is queued, and makes the server's reply to that
+// request arrive before go-zookeeper has written its setWatches request.
+// go-zookeeper v1.0.4 reads its last-seen zxid to build setWatches while its
+// receive loop, already running, stores the zxid of each reply, with nothing
+// ordering the two (go-zookeeper/zk pull request #35): a reply handed to it
+// before setWatches is written is the data race -race reports now and then
+// in TestDisconnectKeepsSession. The Session must hold such replies back.
+func TestReconnectRearmsWatchesBeforeReplies(t *testing.T) {
+	e, _ := newZKEnv(t)
+	ctx := context.Background()
+	s := e.open(t, 10*time.Second)
+	if _, err := s.Create(ctx, "/n", []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, ch, err := s.GetW(ctx, "/n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw := &lateWatches{readsHeld: func() bool {
+		s.mu.Lock()
+		g := s.tcp
+		s.mu.Unlock()
+		return g.readsHeld()
+	}}
+	hold, held := make(chan struct{}), make(chan struct{}, 1)
+	e.sn.mu.Lock()
+	e.sn.hold, e.sn.held = hold, held
+	e.sn.late = lw
+	e.sn.mu.Unlock()
+	e.sn.cut()
+	// Once go-zookeeper is dialling again it has dropped the requests it
+	// had queued; this one stays queued after its context ends and goes
+	// out ahead of setWatches on the new connection.
+	<-held
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, _, err = s.Get(short, "/n")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("get while disconnected: %v", err)
+	}
+	e.sn.mu.Lock()
+	e.sn.hold = nil
+	e.sn.mu.Unlock()
+	close(hold)
+	metastoretest.WaitState(t, s, metastore.StateConnected)
+	if _, err := s.Set(ctx, "/n", []byte("y"), metastore.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if ev := metastoretest.WaitEvent(t, ch); ev.Type != metastore.EventNodeDataChanged {
+		t.Fatalf("watch after reconnect: %+v", ev)
+	}
+	if lw.early.Load() {
+		t.Fatal("a reply reached go-zookeeper before its setWatches request was written")
 	}
 }
 

@@ -142,6 +142,9 @@ export interface SeriesPoint {
 
 export interface Series {
   step: number
+  /** The window asked for, Unix seconds: a chart's axis spans it, whatever part has points. */
+  from?: number
+  to?: number
   items: SeriesPoint[]
 }
 
