@@ -61,3 +61,41 @@ export function formatPercent(v: number | null | undefined): string {
 export function lagStatusType(s: string | undefined): 'success' | 'warning' | 'danger' | 'info' {
   return s === 'OK' ? 'success' : s === 'WARN' ? 'warning' : s ? 'danger' : 'info'
 }
+
+const DAY_MS = 86_400_000
+
+/**
+ * A time-axis label: hours and minutes, with the date in front at a day boundary (local midnight) and
+ * on every label of an axis longer than a day, where the time alone would not say which day it is.
+ */
+export function formatAxisTime(ms: number, spanMs: number, locale: string): string {
+  const d = new Date(ms)
+  // hourCycle h23, not hour12: false, which writes midnight as 24:00 in some locales.
+  const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d)
+  const midnight = d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0
+  if (!midnight && spanMs <= DAY_MS) return time
+  return `${new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit' }).format(d)} ${time}`
+}
+
+/** What a chart's values measure; their axis labels and tooltips carry the unit. */
+export type ValueUnit = 'bytes' | 'bytesPerSec' | 'msgsPerSec' | 'count' | 'seconds'
+
+/**
+ * A value with its unit, short enough for an axis label: 1.5 MiB, 1.5 MiB/s, 8.7 msg/s (the rate's
+ * unit word from the caller's translation, as {n} in msgsPerSec), 1,234, 3 m 4 s.
+ */
+export function formatValueUnit(v: number | null | undefined, unit: ValueUnit, locale: string, msgsPerSec = '{n} msg/s'): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
+  switch (unit) {
+    case 'bytes':
+      return formatBytes(v, locale)
+    case 'bytesPerSec':
+      return `${formatBytes(v, locale)}/s`
+    case 'msgsPerSec':
+      return msgsPerSec.replace('{n}', formatRate(v, locale))
+    case 'seconds':
+      return formatSeconds(v)
+    default:
+      return formatCount(v, locale)
+  }
+}

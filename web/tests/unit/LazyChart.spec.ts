@@ -11,7 +11,12 @@ const { instances } = vi.hoisted(() => ({
 }))
 vi.mock('@/components/charts/echarts', () => ({
   init: vi.fn((_el: HTMLElement, theme?: string) => {
-    const inst = { theme, setOption: vi.fn(), dispose: vi.fn(), resize: vi.fn() }
+    // getOption answers the last option set, as ECharts' merged option would for these.
+    let last: Record<string, unknown> = {}
+    const setOption = vi.fn((o: Record<string, unknown>) => {
+      last = o
+    })
+    const inst = { theme, setOption, getOption: () => ({ ...last, xAxis: [last.xAxis] }), dispose: vi.fn(), resize: vi.fn() }
     instances.push(inst)
     return inst
   }),
@@ -43,9 +48,18 @@ describe('LazyChart', () => {
     expect(first.theme).toBeUndefined()
     expect(first.setOption).toHaveBeenCalledWith({ backgroundColor: 'transparent', ...optionA })
 
+    expect(wrapper.find('[data-testid="echart"]').attributes('data-x-min')).toBeUndefined()
+
     option.value = optionB
     await nextTick()
     expect(first.setOption).toHaveBeenLastCalledWith({ backgroundColor: 'transparent', ...optionB }, { notMerge: true })
+
+    // The x axis bounds the chart holds are on its element, for end-to-end tests.
+    option.value = { ...optionB, xAxis: { type: 'time', min: 1000, max: 901_000 } }
+    await nextTick()
+    expect(wrapper.find('[data-testid="echart"]').attributes()).toMatchObject({ 'data-x-min': '1000', 'data-x-max': '901000' })
+    option.value = optionB
+    await nextTick()
 
     // A theme is fixed at init: switching disposes the instance and starts a dark one.
     usePreferencesStore(pinia).setTheme('dark')

@@ -193,6 +193,7 @@ const en = {
     loading: 'Loading chart…',
     failed: 'The chart could not be loaded.',
     noData: 'No data in this range yet',
+    units: { msgsPerSec: '{n} msg/s' },
   },
   common: {
     loadFailed: 'Could not load the data',

@@ -192,6 +192,7 @@ const zhCN: MessageSchema = {
     loading: '正在加载图表…',
     failed: '图表加载失败。',
     noData: '该时间范围内暂无数据',
+    units: { msgsPerSec: '{n} 条/秒' },
   },
   common: {
     loadFailed: '无法加载数据',
