@@ -38,6 +38,10 @@ type opsFixture struct {
 	mu      sync.Mutex
 	altered []*kmsg.AlterPartitionAssignmentsRequest
 	elected int
+	// electLag is how many Metadata answers still show the old leaders after ElectLeaders (set before
+	// fakeController): a real controller answers once it has recorded the leaders, and brokers learn
+	// them a moment later.
+	electLag int
 }
 
 func newOpsFixture(t *testing.T) *opsFixture {
@@ -277,8 +281,9 @@ func TestElectionsOnKfake(t *testing.T) {
 	if topics := body["topics"].([]any); len(topics) != 1 || topics[0].(map[string]any)["topic"] != "orders" {
 		t.Fatalf("topics = %v", body["topics"])
 	}
+	// The whole cluster: every partition listed, all already preferred.
 	code, body = opsCall(t, f.h, "POST", path, opsTestToken, `{}`)
-	if code != 200 || body["total"] != float64(0) {
+	if code != 200 || body["total"] != float64(8) || body["notNeeded"] != float64(8) || len(body["items"].([]any)) != 8 {
 		t.Fatalf("all = %d %v", code, body)
 	}
 	code, body = opsCall(t, f.h, "POST", path, opsTestToken, `{"partitions":[{"topic":"payments","partition":3},{"topic":"payments","partition":9}]}`)
@@ -304,7 +309,8 @@ func TestElectionsOnKfake(t *testing.T) {
 
 // fakeController answers Metadata itself from a copy of kfake's real answer and applies to that copy
 // what a real controller would do: ElectLeaders moves leadership to the preferred replica, and
-// AlterPartitionAssignments completes at once (replicas and ISR become the target). kfake itself
+// AlterPartitionAssignments completes at once (replicas and ISR become the target); f.electLag delays
+// what Metadata shows of an election. kfake itself
 // lists every leader first and completes no reassignment; it still answers those two requests. With
 // skew, orders-0 and orders-1 start led by a replica other than their preferred one.
 func (f *opsFixture) fakeController(t *testing.T, skew bool) {
@@ -320,8 +326,10 @@ func (f *opsFixture) fakeController(t *testing.T, skew bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex // guards base; every change replaces it with a modified copy
+	var mu sync.Mutex // guards base, shown and lag; every change replaces base with a modified copy
 	base := md
+	// shown is what Metadata answers: base, or the metadata before an election for lag more answers.
+	shown, lag := md, 0
 	// update copies base and applies fn to every partition of topic.
 	update := func(topic string, fn func(p *kmsg.MetadataResponseTopicPartition)) {
 		next := *base
@@ -347,7 +355,12 @@ func (f *opsFixture) fakeController(t *testing.T, skew bool) {
 	f.kc.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		f.kc.KeepControl()
 		mu.Lock()
-		cp := *base
+		if lag > 0 {
+			lag--
+		} else {
+			shown = base
+		}
+		cp := *shown
 		mu.Unlock()
 		cp.Version = r.GetVersion()
 		return &cp, nil, true
@@ -356,6 +369,7 @@ func (f *opsFixture) fakeController(t *testing.T, skew bool) {
 		f.kc.KeepControl()
 		mu.Lock()
 		defer mu.Unlock()
+		shown, lag = base, f.electLag
 		for _, rt := range r.(*kmsg.ElectLeadersRequest).Topics {
 			update(rt.Topic, func(p *kmsg.MetadataResponseTopicPartition) {
 				if slices.Contains(rt.Partitions, p.Partition) {
@@ -392,6 +406,7 @@ func (f *opsFixture) fakeController(t *testing.T, skew bool) {
 
 func TestElectionMovesLeadersToPreferred(t *testing.T) {
 	f := newOpsFixture(t)
+	f.electLag = 3
 	f.fakeController(t, true)
 	snap, err := f.svc.PollNow(context.Background(), "fake")
 	if err != nil {
@@ -402,17 +417,21 @@ func TestElectionMovesLeadersToPreferred(t *testing.T) {
 		t.Fatalf("setup: preferred-leader %% = %v, want 50", orders.PreferredLeader)
 	}
 	code, body := opsCall(t, f.h, "POST", "/api/v1/clusters/fake/elections", opsTestToken, `{}`)
-	if code != 200 || body["total"] != float64(2) || body["elected"] != float64(2) || body["failed"] != float64(0) {
+	if code != 200 || body["total"] != float64(8) || body["elected"] != float64(2) || body["notNeeded"] != float64(6) || body["failed"] != float64(0) {
 		t.Fatalf("election = %d %v", code, body)
 	}
+	// The metadata showed the old leaders for a few reads after the election: the answer waited for the
+	// new ones, and every partition's after side is the leader the cluster shows now.
 	for _, it := range body["items"].([]any) {
 		m := it.(map[string]any)
-		if m["result"] != "elected" || m["leaderAfter"] != m["preferredLeader"] || m["leaderBefore"] == m["preferredLeader"] {
+		moved := m["topic"] == "orders" && m["partition"].(float64) <= 1
+		if m["leaderAfter"] != m["preferredLeader"] || (m["leaderBefore"] != m["leaderAfter"]) != moved ||
+			(m["result"] == "elected") != moved {
 			t.Fatalf("partition result = %v", m)
 		}
 	}
 	topics := body["topics"].([]any)
-	if len(topics) != 1 || topics[0].(map[string]any)["preferredLeaderBefore"] != float64(50) || topics[0].(map[string]any)["preferredLeaderAfter"] != float64(100) {
+	if len(topics) != 2 || topics[0].(map[string]any)["preferredLeaderBefore"] != float64(50) || topics[0].(map[string]any)["preferredLeaderAfter"] != float64(100) {
 		t.Fatalf("topics = %v", topics)
 	}
 	if _, e := f.counts(); e != 1 {
@@ -424,7 +443,7 @@ func TestElectionMovesLeadersToPreferred(t *testing.T) {
 		t.Fatal("the election did not poll")
 	}
 	code, body = opsCall(t, f.h, "POST", "/api/v1/clusters/fake/elections", opsTestToken, `{}`)
-	if code != 200 || body["total"] != float64(0) {
+	if code != 200 || body["total"] != float64(8) || body["notNeeded"] != float64(8) || body["elected"] != float64(0) {
 		t.Fatalf("second election = %d %v", code, body)
 	}
 }

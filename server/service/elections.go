@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
@@ -25,26 +27,35 @@ type ElectionScope struct {
 	Partitions []TopicPartition `json:"partitions,omitempty"`
 }
 
-// Election outcomes per partition.
+// Election outcomes per partition. Elected means the fresh metadata read after the election shows the
+// preferred replica leading where another broker led before; pending means the controller accepted the
+// election but the metadata did not show the new leader before the wait ended.
 const (
 	ElectionElected   = "elected"
 	ElectionNotNeeded = "not_needed"
+	ElectionPending   = "pending"
 	ElectionFailed    = "error"
 )
 
+// electionSettle bounds the wait for the metadata to show the elected leaders: a controller answers
+// ElectLeaders once it has recorded the new leaders, and the brokers learn them a moment later.
+const electionSettle = 10 * time.Second
+
 // ElectionPartition is one partition's outcome.
 type ElectionPartition struct {
-	Topic           string `json:"topic"`
-	Partition       int32  `json:"partition"`
-	LeaderBefore    int32  `json:"leaderBefore"`
-	PreferredLeader int32  `json:"preferredLeader"`
-	// LeaderAfter is the leader in the snapshot taken right after the election (-1 unknown).
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	// LeaderBefore is the leader in metadata read just before the election.
+	LeaderBefore    int32 `json:"leaderBefore"`
+	PreferredLeader int32 `json:"preferredLeader"`
+	// LeaderAfter is the leader in metadata read after the election (-1 unknown).
 	LeaderAfter int32  `json:"leaderAfter"`
 	Result      string `json:"result"`
 	Error       string `json:"error,omitempty"`
 }
 
-// ElectionTopic is a topic the election touched, with its leader figures before (from the snapshot).
+// ElectionTopic is a topic in the election's scope, with its leader figures from the metadata read
+// before and after the election.
 type ElectionTopic struct {
 	Topic                 string  `json:"topic"`
 	LeaderSkewBefore      float64 `json:"leaderSkewBefore"`
@@ -53,12 +64,14 @@ type ElectionTopic struct {
 	PreferredLeaderAfter  float64 `json:"preferredLeaderAfter"`
 }
 
-// ElectionResult is the answer to a preferred leader election.
+// ElectionResult is the answer to a preferred leader election: every partition in scope, counted by
+// outcome (Total = Elected + NotNeeded + Pending + Failed).
 type ElectionResult struct {
 	Items     []ElectionPartition `json:"items"`
 	Total     int                 `json:"total"`
 	Elected   int                 `json:"elected"`
 	NotNeeded int                 `json:"notNeeded"`
+	Pending   int                 `json:"pending"`
 	Failed    int                 `json:"failed"`
 	Topics    []ElectionTopic     `json:"topics"`
 }
@@ -118,14 +131,12 @@ func electionTargets(snap *collector.Snapshot, scope ElectionScope) (elect map[s
 			add(t, &t.Partitions[i])
 		}
 	default:
+		// Every partition is in scope: those already led by their preferred replica are reported too,
+		// so "already preferred" counts the whole cluster.
 		for ti := range snap.Topics {
 			t := &snap.Topics[ti]
 			for i := range t.Partitions {
-				// Listing every balanced partition of a large cluster would bury the answer: "all"
-				// reports only the partitions it acts on.
-				if p := &t.Partitions[i]; len(p.Replicas) > 0 && p.Leader != p.Replicas[0] {
-					add(t, p)
-				}
+				add(t, &t.Partitions[i])
 			}
 		}
 	}
@@ -135,10 +146,12 @@ func electionTargets(snap *collector.Snapshot, scope ElectionScope) (elect map[s
 	return elect, items, nil
 }
 
-// ElectPreferred runs a preferred leader election over the scope. Partitions already led by their
-// preferred replica are reported not_needed without a request (and Kafka's ELECTION_NOT_NEEDED answer
-// counts the same, never as an error). Afterwards it polls the cluster so the next snapshot, and this
-// answer's leaderAfter, show the new leaders.
+// ElectPreferred runs a preferred leader election over the scope. Leaders before and after come from
+// metadata read from the cluster around the election (the snapshot only resolves the scope): partitions
+// already led by their preferred replica are reported not_needed without a request (Kafka's
+// ELECTION_NOT_NEEDED answer counts the same), and a partition counts as elected only once the metadata
+// shows its preferred replica leading, which is waited for up to electionSettle. Afterwards the cluster
+// is polled so the next snapshot shows the new leaders.
 func (s *Service) ElectPreferred(ctx context.Context, caller Caller, cluster string, scope ElectionScope) (ElectionResult, error) {
 	o, snap, err := s.opsFor(cluster)
 	if err != nil {
@@ -161,18 +174,128 @@ func (s *Service) ElectPreferred(ctx context.Context, caller Caller, cluster str
 	return res, err
 }
 
+// scopeTopics names the topics to read metadata for: nil (every topic) for a whole-cluster election.
+func scopeTopics(scope ElectionScope, items []ElectionPartition) []string {
+	if scope.Topic == "" && len(scope.Partitions) == 0 {
+		return nil
+	}
+	names := make([]string, 0, 1)
+	for _, it := range items {
+		names = append(names, it.Topic)
+	}
+	return uniqueSorted(names)
+}
+
+// mdPartition finds a partition in metadata (topics sorted by name, partitions by number).
+func mdPartition(md *admin.Metadata, topic string, partition int32) *admin.PartitionMetadata {
+	if md == nil {
+		return nil
+	}
+	ti := sort.Search(len(md.Topics), func(i int) bool { return md.Topics[i].Name >= topic })
+	if ti == len(md.Topics) || md.Topics[ti].Name != topic {
+		return nil
+	}
+	ps := md.Topics[ti].Partitions
+	pi := sort.Search(len(ps), func(i int) bool { return ps[i].Partition >= partition })
+	if pi == len(ps) || ps[pi].Partition != partition {
+		return nil
+	}
+	return &ps[pi]
+}
+
+// refreshTargets takes each item's leader and preferred replica from fresh metadata (the snapshot may be
+// a poll interval old) and returns the partitions that still need an election, per topic, sorted.
+func refreshTargets(items []ElectionPartition, md *admin.Metadata) map[string][]int32 {
+	elect := map[string][]int32{}
+	for i := range items {
+		it := &items[i]
+		if p := mdPartition(md, it.Topic, it.Partition); p != nil {
+			it.LeaderBefore, it.PreferredLeader = p.Leader, -1
+			if len(p.Replicas) > 0 {
+				it.PreferredLeader = p.Replicas[0]
+			}
+		}
+		it.Result = ""
+		if it.PreferredLeader < 0 || it.LeaderBefore == it.PreferredLeader {
+			it.Result = ElectionNotNeeded
+			continue
+		}
+		elect[it.Topic] = append(elect[it.Topic], it.Partition)
+	}
+	for t := range elect {
+		slices.Sort(elect[t])
+	}
+	return elect
+}
+
+// awaitLeaders reads metadata until every partition in want is led by the broker it names, or until
+// electionSettle passes (or ctx ends); it returns the last metadata read (nil if none could be read).
+func (o *ops) awaitLeaders(ctx context.Context, topics []string, want map[TopicPartition]int32) *admin.Metadata {
+	settle := o.settle
+	if settle <= 0 {
+		settle = electionSettle
+	}
+	ctx, cancel := context.WithTimeout(ctx, settle)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last *admin.Metadata
+	for {
+		md, err := o.adm.Metadata(ctx, topics)
+		if err == nil {
+			last = md
+			done := true
+			for tp, leader := range want {
+				if p := mdPartition(md, tp.Topic, tp.Partition); p == nil || p.Leader != leader {
+					done = false
+					break
+				}
+			}
+			if done {
+				return last
+			}
+		} else {
+			o.log.Debug("reading metadata after an election", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-tick.C:
+		}
+	}
+}
+
+// figures computes a topic's leader figures from metadata.
+func figures(md *admin.Metadata, topic string) (collector.TopicFigures, bool) {
+	ti := sort.Search(len(md.Topics), func(i int) bool { return md.Topics[i].Name >= topic })
+	if ti == len(md.Topics) || md.Topics[ti].Name != topic {
+		return collector.TopicFigures{}, false
+	}
+	layouts := make([]collector.Layout, 0, len(md.Topics[ti].Partitions))
+	for _, p := range md.Topics[ti].Partitions {
+		layouts = append(layouts, collector.Layout{Leader: p.Leader, Replicas: p.Replicas, ISR: p.ISR})
+	}
+	return collector.ComputeTopicFigures(layouts, len(md.Brokers)), true
+}
+
 func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope ElectionScope) (ElectionResult, error) {
-	elect, items, err := electionTargets(snap, scope)
+	_, items, err := electionTargets(snap, scope)
 	if err != nil {
 		return ElectionResult{}, err
 	}
+	topicsMD := scopeTopics(scope, items)
+	before, err := o.adm.Metadata(ctx, topicsMD)
+	if err != nil {
+		return ElectionResult{}, kafkaFailure("reading the leaders before the election", err)
+	}
+	elect := refreshTargets(items, before)
 	outcome := map[TopicPartition]error{}
 	topics := make([]string, 0, len(elect))
 	for t := range elect {
 		topics = append(topics, t)
 	}
 	sort.Strings(topics)
-	// kafka-go sends one topic per ElectLeaders request; topics go one after another.
+	// One ElectLeaders request per topic, one after another.
 	for _, t := range topics {
 		results, err := o.adm.ElectPreferredLeaders(ctx, t, elect[t])
 		if err != nil {
@@ -185,22 +308,38 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 			outcome[TopicPartition{r.Topic, r.Partition}] = r.Err
 		}
 	}
-	var after *collector.Snapshot
-	if len(elect) > 0 && o.poll != nil {
-		after = o.poll(ctx)
+	// The controller has answered; the brokers' metadata follows. Wait for it to show the new leaders.
+	want := map[TopicPartition]int32{}
+	for i := range items {
+		it := &items[i]
+		if it.Result == "" && outcome[TopicPartition{it.Topic, it.Partition}] == nil {
+			want[TopicPartition{it.Topic, it.Partition}] = it.PreferredLeader
+		}
+	}
+	after := before
+	if len(elect) > 0 {
+		after = o.awaitLeaders(ctx, topicsMD, want)
+		if o.poll != nil {
+			o.poll(ctx) // so the pages' next read shows the new leaders
+		}
 	}
 	res := ElectionResult{Items: items, Topics: []ElectionTopic{}}
 	if res.Items == nil {
 		res.Items = []ElectionPartition{}
 	}
-	affected := map[string]bool{}
 	for i := range res.Items {
 		it := &res.Items[i]
-		affected[it.Topic] = true
+		it.LeaderAfter = -1
+		if p := mdPartition(after, it.Topic, it.Partition); p != nil {
+			it.LeaderAfter = p.Leader
+		}
 		if it.Result == "" {
 			switch e := outcome[TopicPartition{it.Topic, it.Partition}]; {
-			case e == nil:
+			case e == nil && it.LeaderAfter == it.PreferredLeader:
 				it.Result = ElectionElected
+			case e == nil:
+				it.Result = ElectionPending
+				it.Error = fmt.Sprintf("the controller accepted the election, but after %s the metadata still shows broker %d leading", settleText(o.settle), it.LeaderAfter)
 			case errors.Is(e, admin.ErrElectionNotNeeded):
 				it.Result = ElectionNotNeeded
 			default:
@@ -212,47 +351,46 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 			res.Elected++
 		case ElectionNotNeeded:
 			res.NotNeeded++
+		case ElectionPending:
+			res.Pending++
 		default:
 			res.Failed++
 		}
-		it.LeaderAfter = it.LeaderBefore
-		if after != nil {
-			it.LeaderAfter = -1
-			if t := snapTopic(after, it.Topic); t != nil {
-				if p := snapPartition(t, it.Partition); p != nil {
-					it.LeaderAfter = p.Leader
-				}
-			}
-		}
 	}
 	res.Total = len(res.Items)
-	names := make([]string, 0, len(affected))
-	for t := range affected {
-		names = append(names, t)
+	names := make([]string, 0, len(res.Items))
+	for _, it := range res.Items {
+		names = append(names, it.Topic)
 	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range uniqueSorted(names) {
 		et := ElectionTopic{Topic: name}
-		if t := snapTopic(snap, name); t != nil {
-			et.LeaderSkewBefore, et.PreferredLeaderBefore = t.LeaderSkew, t.PreferredLeader
-			et.LeaderSkewAfter, et.PreferredLeaderAfter = t.LeaderSkew, t.PreferredLeader
+		if f, ok := figures(before, name); ok {
+			et.LeaderSkewBefore, et.PreferredLeaderBefore = f.LeaderSkew, f.PreferredLeader
+			et.LeaderSkewAfter, et.PreferredLeaderAfter = f.LeaderSkew, f.PreferredLeader
 		}
 		if after != nil {
-			if t := snapTopic(after, name); t != nil {
-				et.LeaderSkewAfter, et.PreferredLeaderAfter = t.LeaderSkew, t.PreferredLeader
+			if f, ok := figures(after, name); ok {
+				et.LeaderSkewAfter, et.PreferredLeaderAfter = f.LeaderSkew, f.PreferredLeader
 			}
 		}
 		res.Topics = append(res.Topics, et)
 	}
-	if res.Elected == 0 && res.Failed > 0 {
+	if res.Elected == 0 && res.Pending == 0 && res.Failed > 0 {
 		return res, &UserError{Status: 502, Code: "kafka_error", Message: fmt.Sprintf("the election failed for all %d partition(s); first error: %s", res.Failed, firstError(res.Items))}
 	}
 	return res, nil
 }
 
+func settleText(d time.Duration) string {
+	if d <= 0 {
+		d = electionSettle
+	}
+	return d.String()
+}
+
 func firstError(items []ElectionPartition) string {
 	for _, it := range items {
-		if it.Error != "" {
+		if it.Error != "" && it.Result == ElectionFailed {
 			return fmt.Sprintf("%s-%d: %s", it.Topic, it.Partition, it.Error)
 		}
 	}

@@ -28,6 +28,8 @@ type opsAdmin interface {
 	AlterTopicConfigs(ctx context.Context, topic string, set map[string]string, del []string) error
 	// AlterBrokerConfigs sets the replication throttle rates on one broker.
 	AlterBrokerConfigs(ctx context.Context, broker int32, set map[string]string, del []string) error
+	// Metadata reads the cluster's metadata now (topics nil: every topic), for leaders around an election.
+	Metadata(ctx context.Context, topics []string) (*admin.Metadata, error)
 }
 
 // Kafka's throttle configs (kafka-reassign-partitions.sh sets the same).
@@ -55,6 +57,8 @@ type ops struct {
 	log     *slog.Logger
 	// poll runs a collection cycle now and returns its snapshot (nil in tests that need none).
 	poll func(ctx context.Context) *collector.Snapshot
+	// settle bounds the wait for an election's leaders to show in the metadata (0: electionSettle).
+	settle time.Duration
 }
 
 func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {

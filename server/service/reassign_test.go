@@ -27,6 +27,9 @@ type fakeOpsAdmin struct {
 	configs  []opsConfigCall
 	elected  map[string][]int32
 	electErr map[TopicPartition]error
+	// metadata answers Metadata calls (numbered from 1); nil answers an error.
+	metadata func(call int) *admin.Metadata
+	mdCalls  int
 }
 
 type opsConfigCall struct {
@@ -79,6 +82,42 @@ func (f *fakeOpsAdmin) AlterBrokerConfigs(_ context.Context, broker int32, set m
 	defer f.mu.Unlock()
 	f.configs = append(f.configs, opsConfigCall{broker: broker, set: set, del: del})
 	return nil
+}
+
+func (f *fakeOpsAdmin) Metadata(context.Context, []string) (*admin.Metadata, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mdCalls++
+	if f.metadata == nil {
+		return nil, errors.New("no metadata in this test")
+	}
+	return f.metadata(f.mdCalls), nil
+}
+
+// testMetadata builds metadata as testSnapshot builds a snapshot: brokers 1..n, replica lists per topic,
+// leader = first replica unless leaders overrides it, ISR = replicas.
+func testMetadata(nBrokers int, topics map[string][][]int32, leaders map[TopicPartition]int32) *admin.Metadata {
+	md := &admin.Metadata{ControllerID: 1}
+	for i := 1; i <= nBrokers; i++ {
+		md.Brokers = append(md.Brokers, admin.Broker{ID: int32(i)})
+	}
+	names := make([]string, 0, len(topics))
+	for n := range topics {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		tm := admin.TopicMetadata{Name: n}
+		for p, reps := range topics[n] {
+			pm := admin.PartitionMetadata{Partition: int32(p), Leader: reps[0], Replicas: reps, ISR: reps}
+			if l, ok := leaders[TopicPartition{n, int32(p)}]; ok {
+				pm.Leader = l
+			}
+			tm.Partitions = append(tm.Partitions, pm)
+		}
+		md.Topics = append(md.Topics, tm)
+	}
+	return md
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

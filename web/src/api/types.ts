@@ -276,12 +276,15 @@ export interface ElectionResult {
     leaderBefore: number
     preferredLeader: number
     leaderAfter: number
-    result: string
+    result: 'elected' | 'not_needed' | 'pending' | 'error'
     error?: string
   }[]
   total: number
+  /** Partitions whose leader the metadata read after the election shows moved to the preferred replica. */
   elected: number
   notNeeded: number
+  /** Accepted by the controller, but the metadata did not show the new leader before the wait ended. */
+  pending: number
   failed: number
   topics: {
     topic: string

@@ -483,6 +483,17 @@ const en = {
       skewAfter: 'Leader skew after',
       preferredBefore: 'Preferred before',
       preferredAfter: 'Preferred after',
+      pendingSummary: '{pending} accepted by the controller but not yet shown by the brokers.',
+      partitionsTitle: 'Partitions ({total})',
+      leaders: 'Leader before → after',
+      preferredLeader: 'Preferred leader',
+      result: 'Result',
+      results: {
+        elected: 'elected',
+        not_needed: 'already preferred',
+        pending: 'not shown yet',
+        error: 'failed',
+      },
     },
     history: {
       title: 'Reassignments started from Osprey',

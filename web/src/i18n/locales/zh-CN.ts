@@ -482,6 +482,17 @@ const zhCN: MessageSchema = {
       skewAfter: '选举后 Leader 倾斜',
       preferredBefore: '选举前首选率',
       preferredAfter: '选举后首选率',
+      pendingSummary: '{pending} 个已被控制器接受，但 Broker 元数据尚未显示新 Leader。',
+      partitionsTitle: '分区（{total}）',
+      leaders: '选举前 → 选举后 Leader',
+      preferredLeader: '首选 Leader',
+      result: '结果',
+      results: {
+        elected: '已选举',
+        not_needed: '已是首选',
+        pending: '尚未生效',
+        error: '失败',
+      },
     },
     history: {
       title: '由 Osprey 发起的重分配',

@@ -1,0 +1,54 @@
+// The operations page against a mocked API: the election answer's per-partition leaders, before and
+// after, as the server read them.
+import { flushPromises } from '@vue/test-utils'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import { routes } from '@/router'
+import OperationsView from '@/views/OperationsView.vue'
+import { TOKEN_KEY } from '@/stores/auth'
+import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
+
+const election = {
+  items: [
+    { topic: 'orders', partition: 0, leaderBefore: 2, preferredLeader: 1, leaderAfter: 1, result: 'elected' },
+    { topic: 'orders', partition: 1, leaderBefore: 2, preferredLeader: 2, leaderAfter: 2, result: 'not_needed' },
+    { topic: 'orders', partition: 2, leaderBefore: 3, preferredLeader: 1, leaderAfter: 3, result: 'pending', error: 'not shown after 10s' },
+  ],
+  total: 3,
+  elected: 1,
+  notNeeded: 1,
+  pending: 1,
+  failed: 0,
+  topics: [{ topic: 'orders', leaderSkewBefore: 50, preferredLeaderBefore: 33.3, leaderSkewAfter: 0, preferredLeaderAfter: 66.7 }],
+}
+
+describe('OperationsView election', () => {
+  beforeEach(() => sessionStorage.clear())
+
+  it('lists every partition in scope with its leader before and after', async () => {
+    sessionStorage.setItem(TOKEN_KEY, 'tok')
+    stubFetch(async (url, init) => {
+      const u = String(url)
+      if (init?.method === 'POST' && u.endsWith('/elections')) return jsonResponse(200, election)
+      if (u.includes('/reassignments')) return jsonResponse(200, { items: [], total: 0, history: [] })
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const router = createRouter({ history: createMemoryHistory(), routes })
+    await router.push('/clusters/c/operations')
+    await router.isReady()
+    const w = mountWithApp(OperationsView, { pinia: freshPinia(), global: { plugins: [router] } })
+    await flushPromises()
+    await w.find('[data-testid="election-run"]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid="election-summary"]').text()).toContain('1 elected, 1 already preferred, 0 failed.')
+    expect(w.find('[data-testid="election-summary"]').text()).toContain('1 accepted by the controller')
+    const rows = w.findAll('[data-testid="election-partitions"] tbody tr')
+    expect(rows).toHaveLength(3)
+    expect(rows[0]!.find('[data-testid="election-leaders"]').text()).toBe('2 → 1')
+    expect(rows[0]!.text()).toContain('elected')
+    expect(rows[1]!.text()).toContain('already preferred')
+    expect(rows[2]!.find('[data-testid="election-leaders"]').text()).toBe('3 → 3')
+    expect(rows[2]!.text()).toContain('not shown yet')
+    w.unmount()
+  })
+})
