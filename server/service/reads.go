@@ -277,6 +277,18 @@ type GroupDetail struct {
 	// Status is the Burrow-style window status in detail (per-partition OK/WARN/STALL/STOP/REWIND);
 	// null until enough polls have been seen. It takes the place of the list row's status name.
 	Status *alert.GroupStatus `json:"status"`
+	// Active says that executing an offset reset would be refused (groupActive, the rule
+	// ResetOffsets applies to the same snapshot), so the page and the reset dialog show the
+	// server's decision with the state and members it is based on.
+	Active bool `json:"active"`
+}
+
+// groupActive reports whether the group has members or is in a state other than Empty or Dead
+// (unknown counts as inactive): Kafka refuses an administrator's offset commit then, and a running
+// consumer would overwrite it. ResetOffsets refuses to execute for it,
+// and the group page shows the same answer (GroupDetail.Active).
+func groupActive(g *collector.Group) bool {
+	return len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "")
 }
 
 // Group returns one consumer group in detail.
@@ -297,7 +309,8 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	if topics == nil {
 		topics = []collector.GroupTopic{}
 	}
-	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll}
+	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll,
+		Active: groupActive(g)}
 	if s.opts.GroupStatus != nil {
 		if st, ok := s.opts.GroupStatus(cluster, name); ok {
 			d.Status = &st

@@ -414,7 +414,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		return changes, &UserError{Status: http.StatusServiceUnavailable, Code: "offsets_unknown", Message: "no partition's offsets are known; try again when the leaders are available"}
 	}
 	err = s.Audited(ctx, who, "group.offsets.reset", cluster, group, req, func() error {
-		if len(g.Members) > 0 || (g.State != "Empty" && g.State != "Dead" && g.State != "") {
+		if groupActive(g) {
 			return conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets (a dry run shows the plan meanwhile)", group, g.State, len(g.Members))
 		}
 		perr, err := c.client.CommitOffsets(ctx, group, commit)

@@ -132,6 +132,8 @@ export interface GroupDetail extends Omit<GroupRow, 'status'> {
   polledAt: string
   /** Absent until the evaluator has seen enough polls. */
   status?: GroupStatus | null
+  /** Executing an offset reset would be refused (members, or a state other than Empty/Dead): the server's rule. */
+  active: boolean
 }
 
 export interface SeriesPoint {

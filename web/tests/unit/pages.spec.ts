@@ -138,7 +138,7 @@ describe('OffsetResetDialog', () => {
       jsonResponse(200, { dryRun: true, items: [{ topic: 'orders', partition: 0, before: 10, after: 0 }], total: 1 }),
     )
     const w = mountWithApp(OffsetResetDialog, {
-      props: { cluster: 'c', group: 'g', topics: ['orders'], state: 'Stable', members: 2, modelValue: false },
+      props: { cluster: 'c', group: 'g', topics: ['orders'], state: 'Stable', members: 2, active: true, modelValue: false },
       attachTo: document.body,
     })
     await w.setProps({ modelValue: true })
@@ -156,7 +156,7 @@ describe('OffsetResetDialog', () => {
     expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toMatchObject({ dryRun: true })
     expect(document.querySelector('[data-testid="reset-preview"]')?.textContent).toContain('orders')
     // Once the group is empty, Reset is offered again.
-    await w.setProps({ state: 'Empty', members: 0 })
+    await w.setProps({ state: 'Empty', members: 0, active: false })
     expect(submit.disabled).toBe(false)
     expect(document.querySelector('[data-testid="reset-active"]')).toBeNull()
     w.unmount()
