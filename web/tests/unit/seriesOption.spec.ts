@@ -3,6 +3,8 @@ import type { Series } from '@/api/types'
 import { hasLonePoints, seriesOption, seriesWindow, type SeriesOptionInput } from '@/components/charts/seriesOption'
 import { formatAxisTime, formatValueUnit } from '@/utils/format'
 import { RANGES, RANGE_SECONDS, rangeParams } from '@/utils/range'
+import SeriesChart from '@/components/charts/SeriesChart.vue'
+import { mountWithApp } from './helpers'
 
 type Axis = { min?: number; max?: number; axisLabel: { formatter: (v: number) => string } }
 type Line = { showSymbol: boolean; data: [number, number | null][] }
@@ -95,5 +97,19 @@ describe('history chart labels', () => {
     expect(yAxis(seriesOption(input(s))).axisLabel.formatter(12)).toBe('12 msg/s')
     const tip = seriesOption(input(s, { unit: 'bytesPerSec' })).tooltip as { valueFormatter: (v: unknown) => string }
     expect(tip.valueFormatter(1536)).toBe('1.5 KiB/s')
+  })
+})
+
+describe('SeriesChart', () => {
+  it('says on its card the window its axis spans and how far its data reaches', () => {
+    const series: Series = { step: 60, from: 1000, to: 1900, items: [{ ts: 1872, values: { msgsPerSec: 1 } }, { ts: 1885, values: { msgsPerSec: 2 } }] }
+    const wrapper = mountWithApp(SeriesChart, { props: { series, keys: [{ key: 'msgsPerSec', label: 'M' }], title: 'T', unit: 'msgsPerSec', testid: 'c' } })
+    expect(wrapper.find('[data-testid="c"]').attributes()).toMatchObject({
+      'data-window-from': '1000000',
+      'data-window-to': '1900000',
+      'data-points': '2',
+      'data-last-point': '1885000',
+    })
+    wrapper.unmount()
   })
 })
