@@ -305,7 +305,7 @@ type brokerSample struct {
 func evalBrokerDown(c evalContext) []finding {
 	var out []finding
 	for _, b := range c.snap.Brokers {
-		if b.Up {
+		if b.Up || b.Starting { // a broker still registering is not down (collector.Config.StartingGrace)
 			continue
 		}
 		id := strconv.Itoa(int(b.ID))
@@ -350,6 +350,9 @@ func evalPartitions(r Rule, c evalContext) []finding {
 		}
 		n := 0
 		for _, p := range t.Partitions {
+			if p.Starting { // leaders of a new topic or cluster being elected: not an outage yet
+				continue
+			}
 			var hit bool
 			switch r.Kind {
 			case KindUnderReplicated:

@@ -183,6 +183,13 @@ func TestRuleGroupInactive(t *testing.T) {
 
 func TestRuleBrokerDown(t *testing.T) {
 	h := newHarness(t, RuleInput{Name: "broker", Kind: KindBrokerDown, Severity: SeverityCritical})
+	// Broker 2 is still registering (never up yet, within the grace): starting, not down.
+	s := newSnap("c1", h.now()).broker(1, true).broker(2, false).build()
+	s.Brokers[1].Starting = true
+	h.observe(s)
+	if a := h.ev.Active(); len(a) != 0 {
+		t.Fatalf("alerts for a starting broker: %+v", a)
+	}
 	h.observe(newSnap("c1", h.now()).broker(1, true).broker(2, true).build())
 	h.expectFiring(0)
 	h.observe(newSnap("c1", h.now()).broker(1, true).broker(2, false).build())
@@ -210,9 +217,17 @@ func TestRulePartitionHealth(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			h := newHarness(t, RuleInput{Name: "any", Kind: kind}, RuleInput{Name: "many", Kind: kind, Threshold: 1},
 				RuleInput{Name: "elsewhere", Kind: kind, Topic: "other-*"})
+			// A new topic whose leaders are being elected is starting, not degraded: no alert, not even pending.
+			s := newSnap("c1", h.now()).topic("t", 10, 10, 10).build()
+			degrade(s, kind)
+			s.Topics[0].Partitions[1].Starting = true
+			h.observe(s)
+			if a := h.ev.Active(); len(a) != 0 {
+				t.Fatalf("alerts for a starting partition: %+v", a)
+			}
 			h.observe(newSnap("c1", h.now()).topic("t", 10, 10, 10).build())
 			h.expectFiring(0)
-			s := newSnap("c1", h.now()).topic("t", 10, 10, 10).build()
+			s = newSnap("c1", h.now()).topic("t", 10, 10, 10).build()
 			degrade(s, kind)
 			h.observe(s)
 			a := h.expectFiring(1)[0]

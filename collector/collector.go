@@ -77,6 +77,22 @@ type pollState struct {
 
 	known    map[int32]Broker // every broker seen, for marking missing ones down
 	lastSeen map[int32]time.Time
+
+	// For the starting state (Config.StartingGrace): when each current partition and each known
+	// broker was first seen, and whether it has been healthy (up) since.
+	partSeen    map[partKey]partSeen
+	brokerFirst map[int32]time.Time
+	brokerUp    map[int32]bool // has been up at least once
+}
+
+type partKey struct {
+	topic     string
+	partition int32
+}
+
+type partSeen struct {
+	first   time.Time
+	healthy bool // had a leader, a full ISR and min ISR in some cycle
 }
 
 // New builds a collector; it does no I/O. sink may be nil.
@@ -104,6 +120,7 @@ func New(cfg Config, client *admin.Client, sink Sink, logger *slog.Logger) (*Col
 			history: map[string][]*ring{}, descs: map[string]admin.GroupDescription{},
 			minISR: map[string]int{}, known: map[int32]Broker{}, lastSeen: map[int32]time.Time{},
 			topicBps: map[string]float64{}, brokerBps: map[int32]float64{},
+			partSeen: map[partKey]partSeen{}, brokerFirst: map[int32]time.Time{}, brokerUp: map[int32]bool{},
 		},
 	}, nil
 }
@@ -613,6 +630,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	dt := obsAt.Sub(st.prevEndAt).Seconds()
 	haveRate := !st.prevEndAt.IsZero() && dt > 0
 	history := make(map[string][]*ring, len(md.Topics))
+	partSeenNow := make(map[partKey]partSeen, len(st.partSeen))
 	s.Topics = make([]Topic, 0, len(md.Topics))
 	var layouts []Layout
 	for _, tm := range md.Topics {
@@ -630,6 +648,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		sizes := st.partSize[tm.Name]
 		layouts = layouts[:0] // scratch, reused across topics
 		var msgs float64
+		underReplicated := 0
 		t.Partitions = make([]Partition, 0, len(tm.Partitions))
 		for _, pm := range tm.Partitions {
 			p := Partition{
@@ -651,11 +670,20 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 				}
 				t.SizeBytes += sz
 			}
-			if p.Offline {
-				t.Offline++
-			}
-			if p.UnderMinISR {
-				t.UnderMinISR++
+			p.Starting = c.starting(partSeenNow, tm.Name, &p, obsAt)
+			switch {
+			case p.Starting:
+				t.Starting++
+			default:
+				if p.Offline {
+					t.Offline++
+				}
+				if p.UnderMinISR {
+					t.UnderMinISR++
+				}
+				if p.UnderReplicated {
+					underReplicated++
+				}
 			}
 			t.ReplicationFactor = max(t.ReplicationFactor, len(pm.Replicas))
 			if p.StartOffset >= 0 {
@@ -695,8 +723,9 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		}
 		history[tm.Name] = rings
 		f := ComputeTopicFigures(layouts, clusterBrokers)
-		t.Brokers, t.BrokerSpread, t.BrokerSkew, t.LeaderSkew, t.PreferredLeader, t.UnderReplicated =
-			f.Brokers, f.BrokerSpread, f.BrokerSkew, f.LeaderSkew, f.PreferredLeader, f.UnderReplicated
+		t.Brokers, t.BrokerSpread, t.BrokerSkew, t.LeaderSkew, t.PreferredLeader =
+			f.Brokers, f.BrokerSpread, f.BrokerSkew, f.LeaderSkew, f.PreferredLeader
+		t.UnderReplicated = underReplicated // f's count includes starting partitions
 		t.MsgsPerSec = msgs
 		t.BytesPerSec = st.topicBps[tm.Name]
 		s.Topics = append(s.Topics, t)
@@ -705,6 +734,7 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		s.Totals.UnderReplicated += t.UnderReplicated
 		s.Totals.Offline += t.Offline
 		s.Totals.UnderMinISR += t.UnderMinISR
+		s.Totals.Starting += t.Starting
 		s.Totals.Messages += t.Messages
 		s.Totals.MsgsPerSec += t.MsgsPerSec
 		s.Totals.BytesPerSec += t.BytesPerSec
@@ -712,7 +742,8 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 			s.Totals.SizeBytes += t.SizeBytes
 		}
 	}
-	st.history = history // topics that vanished drop their history
+	st.history = history      // topics that vanished drop their history
+	st.partSeen = partSeenNow // and a topic created again under the same name starts afresh
 	st.prevEnd, st.prevEndAt = end.Offsets, obsAt
 
 	// Brokers: in metadata (up unless their requests failed), then every other
@@ -731,6 +762,8 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		if c.cfg.ForgetBrokersAfter > 0 && obsAt.Sub(st.lastSeen[id]) > c.cfg.ForgetBrokersAfter {
 			delete(st.known, id) // decommissioned: gone from metadata and every replica list
 			delete(st.lastSeen, id)
+			delete(st.brokerFirst, id)
+			delete(st.brokerUp, id)
 			continue
 		}
 		a := bget(id)
@@ -750,12 +783,23 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		default:
 			b.Up = true
 		}
+		if _, ok := st.brokerFirst[id]; !ok {
+			st.brokerFirst[id] = obsAt
+		}
+		if b.Up {
+			st.brokerUp[id] = true
+		}
+		b.Starting = !b.Up && !st.brokerUp[id] && obsAt.Sub(st.brokerFirst[id]) < c.cfg.StartingGrace
 		s.Brokers = append(s.Brokers, b)
 		s.Totals.Replicas += b.Replicas
 		if b.Up {
 			s.Totals.BrokersUp++
 		}
+		if b.Starting {
+			s.Totals.BrokersStarting++
+		}
 	}
+	s.Cluster.Starting = s.Totals.Starting > 0 || s.Totals.BrokersStarting > 0
 	s.Totals.Brokers = len(s.Brokers)
 	s.Totals.Topics = len(s.Topics)
 
@@ -812,6 +856,23 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	}
 	s.Totals.Groups = len(s.Groups)
 	return s
+}
+
+// starting records partition p of topic in seen (this cycle's map) and reports whether it is
+// starting: offline, under-replicated or under min ISR, never healthy since it was first seen, and
+// first seen less than StartingGrace ago. pollMu must be held.
+func (c *Collector) starting(seen map[partKey]partSeen, topic string, p *Partition, obsAt time.Time) bool {
+	key := partKey{topic, p.Partition}
+	ps, ok := c.st.partSeen[key]
+	if !ok {
+		ps = partSeen{first: obsAt}
+	}
+	degraded := p.Offline || p.UnderReplicated || p.UnderMinISR
+	if !degraded {
+		ps.healthy = true
+	}
+	seen[key] = ps
+	return degraded && !ps.healthy && obsAt.Sub(ps.first) < c.cfg.StartingGrace
 }
 
 // memberCount is the number of brokers the snapshot will list: those in metadata, those named in a

@@ -660,6 +660,7 @@ func TestDegradedPartitions(t *testing.T) {
 	if err := e.ac.AlterTopicConfigs(ctx, "d", map[string]string{"min.insync.replicas": "2"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	e.col.PollNow(ctx) // healthy first: a partition never seen healthy would count as starting
 	e.kc.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		e.kc.KeepControl()
 		resp := kmsg.NewPtrMetadataResponse()

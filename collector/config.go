@@ -26,6 +26,13 @@ type Config struct {
 	HistoryPoints int
 	// SinkTimeout bounds one Sink.WriteSamples call (30 s).
 	SinkTimeout time.Duration
+	// StartingGrace is how long a partition or broker that has not yet been healthy since this
+	// collector first saw it counts as starting rather than degraded (2 min): leaders of a topic
+	// created seconds ago, or of a cluster whose brokers are still registering, are being elected.
+	// Starting partitions and brokers are flagged, left out of the under-replicated / offline /
+	// under-min-ISR / down counts and not alerted on; once the grace has passed they count as
+	// degraded like any other.
+	StartingGrace time.Duration
 	// ForgetBrokersAfter drops a broker from snapshots once it has been absent
 	// from metadata and from every replica list this long; until then it is
 	// listed as down. 0 keeps it (down) for the collector's lifetime.
@@ -44,6 +51,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ZKInterval, 30*time.Second)
 	def(&c.CallTimeout, 10*time.Second)
 	def(&c.SinkTimeout, 30*time.Second)
+	def(&c.StartingGrace, 2*time.Minute)
 	if c.Concurrency <= 0 {
 		c.Concurrency = 8
 	}
@@ -58,7 +66,7 @@ func (c Config) Validate() error {
 	if c.Cluster == "" {
 		return fmt.Errorf("collector: cluster name is required")
 	}
-	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 {
+	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 || c.StartingGrace < 0 {
 		return fmt.Errorf("collector %s: intervals must not be negative", c.Cluster)
 	}
 	return nil

@@ -38,6 +38,9 @@ type ClusterInfo struct {
 	Quorum *QuorumInfo `json:"quorum,omitempty"`
 	// Sequence increases by one per published snapshot.
 	Sequence uint64 `json:"sequence"`
+	// Starting is true while some partition or broker is starting (see Config.StartingGrace):
+	// the cluster or a topic was created moments ago and its leaders are being elected.
+	Starting bool `json:"starting"`
 }
 
 // PollError is one failure during a cycle. Broker is -1 when not broker-specific.
@@ -110,8 +113,11 @@ type Broker struct {
 	Controller bool   `json:"controller"`
 	// Up is false when the broker is missing from metadata (but still named
 	// in replica lists or seen before) or its requests failed this cycle.
-	Up          bool    `json:"up"`
-	Error       string  `json:"error,omitempty"`
+	Up    bool   `json:"up"`
+	Error string `json:"error,omitempty"`
+	// Starting is true for a broker that is not up and has not been up since it was first seen,
+	// less than Config.StartingGrace ago (still registering); it is not reported down.
+	Starting    bool    `json:"starting"`
 	Leaders     int     `json:"leaders"`
 	Replicas    int     `json:"replicas"`
 	LogDirBytes int64   `json:"logDirBytes"` // -1 unknown
@@ -128,10 +134,13 @@ type Topic struct {
 	Partitions        []Partition `json:"partitions"`
 	ReplicationFactor int         `json:"replicationFactor"`
 	// MinISR is min.insync.replicas (described, else 1: Kafka's default).
-	MinISR          int `json:"minIsr"`
+	MinISR int `json:"minIsr"`
+	// UnderReplicated, Offline and UnderMinISR count partitions that are not starting; Starting
+	// counts the partitions whose leaders are still being elected (see Partition.Starting).
 	UnderReplicated int `json:"underReplicated"`
 	Offline         int `json:"offline"`
 	UnderMinISR     int `json:"underMinIsr"`
+	Starting        int `json:"starting"`
 	// Brokers holding at least one replica, sorted.
 	Brokers []int32 `json:"brokers"`
 	// Percentages, CMAK definitions (see derive.go).
@@ -160,10 +169,14 @@ type Partition struct {
 	UnderReplicated bool    `json:"underReplicated"`
 	UnderMinISR     bool    `json:"underMinIsr"`
 	PreferredLeader bool    `json:"preferredLeader"`
-	StartOffset     int64   `json:"startOffset"`
-	EndOffset       int64   `json:"endOffset"`
-	SizeBytes       int64   `json:"sizeBytes"`
-	Error           string  `json:"error,omitempty"`
+	// Starting is true for a partition that is offline, under-replicated or under min ISR but has
+	// not been healthy since it was first seen, less than Config.StartingGrace ago: a new topic or
+	// cluster whose leaders are being elected. Its other flags stay as observed.
+	Starting    bool   `json:"starting"`
+	StartOffset int64  `json:"startOffset"`
+	EndOffset   int64  `json:"endOffset"`
+	SizeBytes   int64  `json:"sizeBytes"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Group is one consumer group.
@@ -219,14 +232,18 @@ type GroupPartition struct {
 
 // Totals are cluster-wide sums.
 type Totals struct {
-	Brokers         int     `json:"brokers"`
-	BrokersUp       int     `json:"brokersUp"`
-	Topics          int     `json:"topics"`
-	Partitions      int     `json:"partitions"`
-	Replicas        int     `json:"replicas"`
+	Brokers   int `json:"brokers"`
+	BrokersUp int `json:"brokersUp"`
+	// BrokersStarting are brokers not up yet but still within their starting grace (not down).
+	BrokersStarting int `json:"brokersStarting"`
+	Topics          int `json:"topics"`
+	Partitions      int `json:"partitions"`
+	Replicas        int `json:"replicas"`
+	// UnderReplicated, Offline and UnderMinISR leave out starting partitions, counted in Starting.
 	UnderReplicated int     `json:"underReplicated"`
 	Offline         int     `json:"offline"`
 	UnderMinISR     int     `json:"underMinIsr"`
+	Starting        int     `json:"starting"`
 	Groups          int     `json:"groups"`
 	Lag             int64   `json:"lag"`
 	Messages        int64   `json:"messages"`

@@ -62,6 +62,9 @@ type Collector struct {
 	LogDirsInterval Duration `yaml:"logDirsInterval"`
 	RequestTimeout  Duration `yaml:"requestTimeout"`
 	Concurrency     int      `yaml:"concurrency"`
+	// StartingGrace is how long a new topic's or cluster's partitions (and brokers) that have not yet
+	// been healthy show as starting instead of degraded, without alerts.
+	StartingGrace Duration `yaml:"startingGrace"`
 }
 
 // Embedded is the local cluster the console runs in-process when nothing else is configured.
@@ -121,6 +124,7 @@ func Default() Config {
 			OffsetsInterval: Duration(15 * time.Second),
 			GroupsInterval:  Duration(30 * time.Second),
 			LogDirsInterval: Duration(60 * time.Second),
+			StartingGrace:   Duration(2 * time.Minute),
 			RequestTimeout:  Duration(10 * time.Second),
 			Concurrency:     8,
 		},

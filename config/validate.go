@@ -90,6 +90,7 @@ func (c *Config) Validate() error {
 		"retention.audit": c.Retention.Audit, "retention.interval": c.Retention.Interval,
 		"collector.offsetsInterval": c.Collector.OffsetsInterval, "collector.groupsInterval": c.Collector.GroupsInterval,
 		"collector.logDirsInterval": c.Collector.LogDirsInterval, "collector.requestTimeout": c.Collector.RequestTimeout,
+		"collector.startingGrace": c.Collector.StartingGrace,
 	} {
 		if d <= 0 {
 			add(key, "must be a positive duration such as 30s, 5m or 15d")

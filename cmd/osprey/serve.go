@@ -95,6 +95,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),
 			LogDirsInterval: cfg.Collector.LogDirsInterval.D(),
+			StartingGrace:   cfg.Collector.StartingGrace.D(),
 			CallTimeout:     cfg.Collector.RequestTimeout.D(),
 			Concurrency:     cfg.Collector.Concurrency,
 		},

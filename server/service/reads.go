@@ -47,8 +47,10 @@ type BrokerRow struct {
 	Controller bool   `json:"controller"`
 	Up         bool   `json:"up"`
 	Error      string `json:"error,omitempty"`
-	Leaders    int    `json:"leaders"`
-	Replicas   int    `json:"replicas"`
+	// Starting: not up yet, still registering within the collector's starting grace (not down).
+	Starting bool `json:"starting"`
+	Leaders  int  `json:"leaders"`
+	Replicas int  `json:"replicas"`
 	// LogDirBytes is null when unknown (the broker is down or its DescribeLogDirs failed).
 	LogDirBytes   *int64  `json:"logDirBytes"`
 	MsgsPerSec    float64 `json:"msgsPerSec"`
@@ -64,7 +66,7 @@ func (s *Service) Brokers(cluster string) ([]BrokerRow, error) {
 	out := make([]BrokerRow, 0, len(snap.Brokers))
 	for _, b := range snap.Brokers {
 		out = append(out, BrokerRow{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Controller: b.Controller, Up: b.Up,
-			Error: b.Error, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: known(b.LogDirBytes),
+			Error: b.Error, Starting: b.Starting, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: known(b.LogDirBytes),
 			MsgsPerSec: b.MsgsPerSec, BytesInPerSec: b.BytesInPerSec})
 	}
 	return out, nil
@@ -72,19 +74,22 @@ func (s *Service) Brokers(cluster string) ([]BrokerRow, error) {
 
 // TopicRow is a topic as the API lists it.
 type TopicRow struct {
-	Name              string  `json:"name"`
-	Internal          bool    `json:"internal"`
-	Partitions        int     `json:"partitions"`
-	ReplicationFactor int     `json:"replicationFactor"`
-	UnderReplicated   int     `json:"underReplicated"`
-	Offline           int     `json:"offline"`
-	UnderMinISR       int     `json:"underMinIsr"`
-	MinISR            int     `json:"minIsr"`
-	BrokerSpread      float64 `json:"brokerSpread"`
-	BrokerSkew        float64 `json:"brokerSkew"`
-	LeaderSkew        float64 `json:"leaderSkew"`
-	PreferredLeader   float64 `json:"preferredLeader"`
-	Messages          int64   `json:"messages"`
+	Name              string `json:"name"`
+	Internal          bool   `json:"internal"`
+	Partitions        int    `json:"partitions"`
+	ReplicationFactor int    `json:"replicationFactor"`
+	UnderReplicated   int    `json:"underReplicated"`
+	Offline           int    `json:"offline"`
+	UnderMinISR       int    `json:"underMinIsr"`
+	// Starting counts partitions whose leaders are still being elected (a new topic or cluster);
+	// they are not in the under-replicated / offline / under-min-ISR counts.
+	Starting        int     `json:"starting"`
+	MinISR          int     `json:"minIsr"`
+	BrokerSpread    float64 `json:"brokerSpread"`
+	BrokerSkew      float64 `json:"brokerSkew"`
+	LeaderSkew      float64 `json:"leaderSkew"`
+	PreferredLeader float64 `json:"preferredLeader"`
+	Messages        int64   `json:"messages"`
 	// SizeBytes is null when no replica's size is known.
 	SizeBytes   *int64  `json:"sizeBytes"`
 	MsgsPerSec  float64 `json:"msgsPerSec"`
@@ -94,7 +99,7 @@ type TopicRow struct {
 
 func topicRow(t *collector.Topic) TopicRow {
 	return TopicRow{Name: t.Name, Internal: t.Internal, Partitions: len(t.Partitions), ReplicationFactor: t.ReplicationFactor,
-		UnderReplicated: t.UnderReplicated, Offline: t.Offline, UnderMinISR: t.UnderMinISR, MinISR: t.MinISR,
+		UnderReplicated: t.UnderReplicated, Offline: t.Offline, UnderMinISR: t.UnderMinISR, Starting: t.Starting, MinISR: t.MinISR,
 		BrokerSpread: t.BrokerSpread, BrokerSkew: t.BrokerSkew, LeaderSkew: t.LeaderSkew, PreferredLeader: t.PreferredLeader,
 		Messages: t.Messages, SizeBytes: known(t.SizeBytes), MsgsPerSec: t.MsgsPerSec, BytesPerSec: t.BytesPerSec, Error: t.Error}
 }

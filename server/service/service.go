@@ -306,26 +306,30 @@ func (s *Service) PollNow(ctx context.Context, name string) (*collector.Snapshot
 
 // ClusterSummary is a cluster row: its identity plus figures from the latest snapshot (nil until polled).
 type ClusterSummary struct {
-	Name             string     `json:"name"`
-	Source           string     `json:"source"`
-	BootstrapServers []string   `json:"bootstrapServers"`
-	ZooKeeper        string     `json:"zookeeper"`
-	Embedded         bool       `json:"embedded"`
-	Brokers          *int       `json:"brokers"`
-	BrokersUp        *int       `json:"brokersUp"`
-	Topics           *int       `json:"topics"`
-	Partitions       *int       `json:"partitions"`
-	UnderReplicated  *int       `json:"underReplicated"`
-	Offline          *int       `json:"offline"`
-	UnderMinISR      *int       `json:"underMinIsr"`
-	Groups           *int       `json:"groups"`
-	Lag              *int64     `json:"lag"`
-	MsgsPerSec       *float64   `json:"msgsPerSec"`
-	BytesPerSec      *float64   `json:"bytesPerSec"`
-	Controller       *int32     `json:"controller"`
-	LastPoll         *time.Time `json:"lastPoll"`
-	Partial          bool       `json:"partial"`
-	Errors           []string   `json:"errors,omitempty"`
+	Name             string   `json:"name"`
+	Source           string   `json:"source"`
+	BootstrapServers []string `json:"bootstrapServers"`
+	ZooKeeper        string   `json:"zookeeper"`
+	Embedded         bool     `json:"embedded"`
+	Brokers          *int     `json:"brokers"`
+	BrokersUp        *int     `json:"brokersUp"`
+	Topics           *int     `json:"topics"`
+	Partitions       *int     `json:"partitions"`
+	UnderReplicated  *int     `json:"underReplicated"`
+	Offline          *int     `json:"offline"`
+	UnderMinISR      *int     `json:"underMinIsr"`
+	// Starting counts partitions, and BrokersStarting brokers, of a new topic or cluster still
+	// electing leaders / registering (the collector's starting grace): not counted as degraded.
+	Starting        *int       `json:"starting"`
+	BrokersStarting *int       `json:"brokersStarting"`
+	Groups          *int       `json:"groups"`
+	Lag             *int64     `json:"lag"`
+	MsgsPerSec      *float64   `json:"msgsPerSec"`
+	BytesPerSec     *float64   `json:"bytesPerSec"`
+	Controller      *int32     `json:"controller"`
+	LastPoll        *time.Time `json:"lastPoll"`
+	Partial         bool       `json:"partial"`
+	Errors          []string   `json:"errors,omitempty"`
 }
 
 // Clusters lists every cluster by name with its latest figures. Answers from memory.
@@ -365,6 +369,7 @@ func summarize(c *cluster) ClusterSummary {
 	t := snap.Totals
 	sum.Brokers, sum.BrokersUp, sum.Topics, sum.Partitions = &t.Brokers, &t.BrokersUp, &t.Topics, &t.Partitions
 	sum.UnderReplicated, sum.Offline, sum.UnderMinISR, sum.Groups = &t.UnderReplicated, &t.Offline, &t.UnderMinISR, &t.Groups
+	sum.Starting, sum.BrokersStarting = &t.Starting, &t.BrokersStarting
 	sum.Lag, sum.MsgsPerSec, sum.BytesPerSec = &t.Lag, &t.MsgsPerSec, &t.BytesPerSec
 	if snap.Cluster.Controller >= 0 {
 		ctl := snap.Cluster.Controller

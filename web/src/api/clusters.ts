@@ -21,6 +21,10 @@ export interface ClusterSummary {
   underReplicated?: number | null
   offline?: number | null
   underMinIsr?: number | null
+  /** Partitions of a new cluster or topic still electing leaders: not in the counts above. */
+  starting?: number | null
+  /** Brokers not up yet but still registering (not counted as down). */
+  brokersStarting?: number | null
   groups?: number | null
   lag?: number | null
   msgsPerSec?: number | null

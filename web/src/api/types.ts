@@ -9,6 +9,8 @@ export interface Broker {
   controller: boolean
   up: boolean
   error?: string
+  /** Not up yet, still registering: not counted as down. */
+  starting?: boolean
   leaders: number
   replicas: number
   /** null when unknown (the broker is down or did not answer). */
@@ -25,6 +27,8 @@ export interface TopicRow {
   underReplicated: number
   offline: number
   underMinIsr: number
+  /** Partitions still electing leaders (new topic or cluster): not in the counts above. */
+  starting?: number
   minIsr: number
   brokerSpread: number
   brokerSkew: number
@@ -48,6 +52,8 @@ export interface Partition {
   underReplicated: boolean
   underMinIsr: boolean
   preferredLeader: boolean
+  /** Degraded but never healthy yet, within the starting grace: leaders being elected. */
+  starting?: boolean
   /** Offsets and size are null when unknown (leader down). */
   startOffset: number | null
   endOffset: number | null

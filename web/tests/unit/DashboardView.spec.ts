@@ -99,6 +99,27 @@ describe('DashboardView', () => {
     expect(firing.find('[data-testid="alert-state-firing"]').classes()).toContain('el-tag--danger')
   })
 
+  it('shows a starting cluster as starting, with its registering broker neither down nor red', async () => {
+    stubFetch(async (url) => {
+      const u = new URL(String(url), 'http://x')
+      if (u.pathname === '/api/v1/clusters/prod') {
+        return jsonResponse(200, {
+          name: 'prod', bootstrapServers: [], zookeeper: '', embedded: false, brokers: 3, brokersUp: 2, brokersStarting: 1,
+          topics: 1, partitions: 10, underReplicated: 0, offline: 0, underMinIsr: 0, starting: 10,
+        })
+      }
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const w = await mountAt('prod')
+    const banner = w.find('[data-testid="dashboard-starting"]')
+    expect(banner.exists()).toBe(true)
+    expect(banner.text()).toContain('10 partitions and 1 brokers')
+    expect(w.find('[data-testid="stat-brokers"]').classes()).not.toContain('bad')
+    expect(w.find('[data-testid="stat-brokers"]').text()).toContain('1 starting')
+    expect(w.find('[data-testid="stat-brokers"]').text()).not.toContain('down')
+    expect(w.find('[data-testid="stat-offline"]').classes()).not.toContain('bad')
+  })
+
   it('says when there is no such cluster', async () => {
     stubFetch(async () => jsonResponse(404, { error: { code: 'not_found', message: 'cluster "nope" not found' } }))
     const w = await mountAt('nope')

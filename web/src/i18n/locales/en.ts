@@ -184,6 +184,19 @@ const en = {
     fetch: 'read messages from topic {target}',
     produce: 'send a message to topic {target}',
   },
+  starting: {
+    tag: 'starting',
+    tagN: 'starting ({n})',
+    brokers: '{n} starting',
+    title: 'Starting: leaders are being elected',
+    body: '{partitions} partitions and {brokers} brokers belong to a cluster or topic created moments ago and have not been healthy yet. They are not counted as under-replicated, offline or down and raise no alert until they are healthy or the grace ({grace}) has passed.',
+    grace: '2 minutes by default',
+  },
+  clusterGate: {
+    title: 'No such cluster',
+    message: 'The console has no cluster named "{name}". It may have been removed, or the link is wrong.',
+    back: 'Back to the clusters',
+  },
   notFound: {
     title: 'Page not found',
     message: 'There is no page at {path}.',

@@ -183,6 +183,19 @@ const zhCN: MessageSchema = {
     fetch: '从主题 {target} 读取消息',
     produce: '向主题 {target} 发送消息',
   },
+  starting: {
+    tag: '启动中',
+    tagN: '启动中（{n}）',
+    brokers: '{n} 个启动中',
+    title: '启动中：正在选举分区首领',
+    body: '{partitions} 个分区和 {brokers} 个 Broker 属于刚创建的集群或主题，尚未达到健康状态。在它们恢复健康或宽限期（{grace}）结束之前，不计入副本不足、离线或宕机，也不触发告警。',
+    grace: '默认 2 分钟',
+  },
+  clusterGate: {
+    title: '没有这个集群',
+    message: '控制台中没有名为“{name}”的集群。它可能已被删除，或链接有误。',
+    back: '返回集群列表',
+  },
   notFound: {
     title: '页面不存在',
     message: '{path} 没有对应的页面。',
