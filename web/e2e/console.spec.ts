@@ -433,6 +433,8 @@ test('a runtime cluster: stand it up, kill its controller, see the controller mo
   const controllerCard = card.locator('.broker').filter({ hasText: 'controller' }).first()
   const killedId = (await controllerCard.getAttribute('data-testid'))!.replace('runtime-broker-', '')
   await card.getByTestId(`kill-${killedId}`).click()
+  // Kill asks first, as Delete does.
+  await page.locator('.broker-action-confirm').getByRole('button', { name: 'Kill' }).click()
   await expect(card.getByTestId(`runtime-broker-${killedId}`).getByTestId('runtime-broker-state')).toHaveText('killed', { timeout: 30_000 })
   // Another (running) broker becomes the controller; the killed one no longer shows as controller.
   await expect(card.locator('.broker.running').filter({ hasText: 'controller' })).toHaveCount(1, { timeout: 60_000 })

@@ -37,6 +37,19 @@ export const CHANNEL_FIELDS: Record<ChannelType, ChannelField[]> = {
   ],
 }
 
+/** The config as "Label: value" pairs for a table cell; label names a field (the page translates it). */
+export function channelSummary(type: ChannelType, config: Record<string, unknown>, label: (key: string) => string): string {
+  const fields = CHANNEL_FIELDS[type] ?? []
+  return fields
+    .filter((f) => f.kind !== 'textarea')
+    .flatMap((f) => {
+      const v = config[f.key]
+      if (v === undefined || v === null || v === '') return []
+      return [`${label(f.key)}: ${Array.isArray(v) ? v.join(', ') : String(v)}`]
+    })
+    .join(' · ')
+}
+
 /** Form values (strings) → the config object the API takes: lists split on commas, numbers parsed, blanks left out. */
 export function channelConfig(type: ChannelType, values: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {}

@@ -12,6 +12,16 @@ import ZooKeeperView from '@/views/ZooKeeperView.vue'
 import { TOKEN_KEY, useAuthStore } from '@/stores/auth'
 import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
+/** Clicks a button of the open Element Plus message box (it renders into document.body). */
+async function confirmBox(label: string): Promise<void> {
+  await vi.waitFor(() => {
+    const btn = [...document.querySelectorAll<HTMLButtonElement>('.el-message-box button')].find((b) => b.textContent?.trim() === label)
+    if (!btn) throw new Error(`no "${label}" button in a message box`)
+    btn.click()
+  })
+  await flushPromises()
+}
+
 async function routerAt(path: string) {
   const router = createRouter({ history: createMemoryHistory(), routes })
   await router.push(path)
@@ -93,6 +103,7 @@ describe('RuntimeView', () => {
     expect(w.find('[data-testid="kill-2"]').attributes('disabled')).toBeDefined()
     await w.find('[data-testid="kill-1"]').trigger('click')
     await flushPromises()
+    await confirmBox('Kill')
     const post = fetch.mock.calls.find((c) => c[1]?.method === 'POST')!
     expect(String(post[0])).toBe('/api/v1/runtime/clusters/rt/brokers/1/kill')
     expect(new Headers(post[1]?.headers).get('Authorization')).toBe('Bearer tok')
