@@ -17,8 +17,8 @@ import (
 )
 
 // This file serves GET /api/v1/events, a Server-Sent Events stream: a `snapshot` event for every new
-// snapshot of every cluster (and the latest of each on connect), events pushed through Publish (alerts),
-// and a heartbeat comment every 15 s so proxies keep the connection open.
+// snapshot of every cluster (and the latest of each on connect), events pushed through Publish (alerts,
+// reassignment changes), and a heartbeat comment every 15 s so proxies keep the connection open.
 
 const eventsRoute = "/api/v1/events"
 

@@ -91,6 +91,12 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 			return ev.GroupStatus(cluster, group, 0)
 		},
 		GroupStatuses: ev.GroupStatuses,
+		// Reassignment changes go to browsers over SSE, so lists and the wizard follow the server.
+		OnReassignment: func(e service.ReassignmentEvent) {
+			if s := httpSrv.Load(); s != nil {
+				s.Publish("reassignment", e)
+			}
+		},
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),

@@ -59,6 +59,8 @@ type ops struct {
 	poll func(ctx context.Context) *collector.Snapshot
 	// settle bounds the wait for an election's leaders to show in the metadata (0: electionSettle).
 	settle time.Duration
+	// notify receives the reassignment events (nil: none are sent).
+	notify func(ReassignmentEvent)
 }
 
 func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {
@@ -72,7 +74,7 @@ func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {
 			Message: fmt.Sprintf("cluster %q has not been polled yet; try again in a few seconds", name)}
 	}
 	return &ops{cluster: name, adm: c.client, st: s.opts.Store, now: s.opts.Now, log: s.log.With("cluster", name),
-		poll: c.collector.PollNow}, snap, nil
+		poll: c.collector.PollNow, notify: s.opts.OnReassignment}, snap, nil
 }
 
 // snapTopic looks a topic up by binary search (snapshots keep topics sorted by name), so it also works
@@ -449,6 +451,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 	results, err := o.adm.AlterPartitionReassignments(ctx, req)
 	if err != nil {
 		finish(ReassignFailed, err.Error())
+		o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventFailed, State: ReassignFailed, Total: len(changed), Error: err.Error()})
 		if throttle > 0 {
 			o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
 		}
@@ -474,6 +477,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 	}
 	if res.Started == 0 {
 		finish(ReassignFailed, strings.Join(failMsgs, "; "))
+		o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventFailed, State: ReassignFailed, Total: len(changed), Error: boundedList(failMsgs)})
 		if throttle > 0 {
 			o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
 		}
@@ -486,6 +490,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 			o.log.Error("recording reassignment errors", "id", row.ID, "err", err)
 		}
 	}
+	o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventStarted, State: ReassignRunning, Remaining: res.Started, Total: res.Started})
 	return res, nil
 }
 
@@ -722,14 +727,14 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 	}
 	for i, r := range running {
 		plan := decodeMoves(r.Plan)
-		done := true
+		remaining := 0
 		for _, m := range plan {
 			if moving[tpKey{m.Topic, m.Partition}] || !onReplicas(snap, m) {
-				done = false
-				break
+				remaining++
 			}
 		}
-		if !done {
+		if remaining > 0 {
+			o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventProgress, State: ReassignRunning, Remaining: remaining, Total: len(plan)})
 			continue
 		}
 		// Throttles first: once the record says completed, nothing of the move is left on the cluster.
@@ -744,6 +749,7 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 			return err
 		}
 		o.log.Info("reassignment completed", "id", r.ID, "partitions", len(plan))
+		o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCompleted, State: ReassignCompleted, Total: len(plan), At: now})
 		running[i].State = ReassignCompleted
 	}
 	return nil
@@ -879,6 +885,10 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 		}
 	}
 	res.Total = len(res.Items)
+	if len(running) == 0 {
+		// Nothing recorded (no database, or moves started elsewhere): the lists still changed.
+		o.publish(ReassignmentEvent{Kind: ReassignEventCancelled, State: ReassignCancelled, Total: res.Total})
+	}
 	for i, r := range running {
 		now := o.now().UTC()
 		r.State, r.FinishedAt = ReassignCancelled, &now
@@ -886,6 +896,7 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 			return res, err
 		}
 		res.Records = append(res.Records, r.ID)
+		o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCancelled, State: ReassignCancelled, Total: len(decodeMoves(r.Plan)), At: now})
 		if r.ThrottleBytes > 0 {
 			o.clearThrottles(context.WithoutCancel(ctx), decodeMoves(r.Plan), decodeMoves(r.Original), running[i+1:])
 		}

@@ -41,6 +41,10 @@ type Options struct {
 	GroupStatus func(cluster, group string) (alert.GroupStatus, bool)
 	// GroupStatuses, when set, gives every group's status name (OK/WARN/ERR) for list pages.
 	GroupStatuses func(cluster string) map[string]string
+	// OnReassignment, when set, is told each change of a reassignment started from the console (started,
+	// progress, completed, cancelled, failed) as the server records it, for the event stream. It is
+	// called from requests and from the reassignment watcher, and must not block.
+	OnReassignment func(ReassignmentEvent)
 }
 
 // ClusterSpec declares a cluster to monitor.

@@ -272,6 +272,20 @@ export interface ReassignmentsView {
   history: ReassignmentRecord[]
 }
 
+/** A `reassignment` event of the SSE stream: sent when the server records the change. */
+export interface ReassignmentEvent {
+  cluster: string
+  /** The recorded reassignment; 0 when the console runs without a database. */
+  id: number
+  kind: 'started' | 'progress' | 'completed' | 'cancelled' | 'failed'
+  state: string
+  /** Partitions not yet on their target replicas, of total (progress events). */
+  remaining: number
+  total: number
+  at: string
+  error?: string
+}
+
 export interface ElectionScope {
   topic?: string
   partitions?: { topic: string; partition: number }[]

@@ -1,9 +1,10 @@
-// Live updates over Server-Sent Events (GET /api/v1/events): the latest `snapshot` event per cluster
-// and the recent `alert` events. Pages react to a cluster's sequence changing (useLiveRefresh);
-// while the stream is down they fall back to polling.
+// Live updates over Server-Sent Events (GET /api/v1/events): the latest `snapshot` event per cluster,
+// the recent `alert` events and the latest `reassignment` event (started, progress, completed,
+// cancelled, failed: sent when the server records the change). Pages react to a cluster's sequence
+// changing (useLiveRefresh) and to reassignment events; while the stream is down they fall back to polling.
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { SnapshotEvent } from '@/api/types'
+import type { ReassignmentEvent, SnapshotEvent } from '@/api/types'
 
 export const EVENTS_URL = '/api/v1/events'
 const MAX_ALERTS = 50
@@ -25,6 +26,8 @@ export const useEventsStore = defineStore('events', () => {
   const connected = ref(false)
   const snapshots = shallowRef<Record<string, SnapshotEvent>>({})
   const alerts = shallowRef<unknown[]>([])
+  /** The latest reassignment event; a new object for every event, so watchers see each one. */
+  const reassignment = shallowRef<ReassignmentEvent | null>(null)
   let source: EventSourceLike | null = null
 
   function onSnapshot(data: string): void {
@@ -48,6 +51,17 @@ export const useEventsStore = defineStore('events', () => {
     }
   }
 
+  function onReassignment(data: string): void {
+    let ev: ReassignmentEvent
+    try {
+      ev = JSON.parse(data) as ReassignmentEvent
+    } catch {
+      return
+    }
+    if (!ev || typeof ev.cluster !== 'string' || typeof ev.kind !== 'string') return
+    reassignment.value = ev
+  }
+
   /** Opens the stream once; EventSource reconnects by itself (the server sends retry:). */
   function connect(): void {
     if (source) return
@@ -65,6 +79,7 @@ export const useEventsStore = defineStore('events', () => {
     }
     source.addEventListener('snapshot', (e) => onSnapshot((e as MessageEvent<string>).data))
     source.addEventListener('alert', (e) => onAlert((e as MessageEvent<string>).data))
+    source.addEventListener('reassignment', (e) => onReassignment((e as MessageEvent<string>).data))
   }
 
   function disconnect(): void {
@@ -73,5 +88,5 @@ export const useEventsStore = defineStore('events', () => {
     connected.value = false
   }
 
-  return { connected, snapshots, alerts, connect, disconnect, onSnapshot, onAlert }
+  return { connected, snapshots, alerts, reassignment, connect, disconnect, onSnapshot, onAlert, onReassignment }
 })

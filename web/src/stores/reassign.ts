@@ -1,10 +1,14 @@
 // The reassignment wizard: choose topics and target brokers → a proposed plan (before/after) →
 // execute with a throttle → progress per partition → done, or cancelled. One wizard at a time.
+// "Done" is what the server records (the reassignment's row says completed: its partitions are on their
+// targets in a snapshot and its throttles are off), not the moment Kafka stops listing the partitions.
+// The server's `reassignment` events move the wizard on at once; the page's polling is the fallback.
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import { osprey } from '@/api/osprey'
-import type { ExecuteResult, OngoingReassignment, ReassignmentPlan } from '@/api/types'
+import type { ExecuteResult, OngoingReassignment, ReassignmentEvent, ReassignmentPlan, ReassignmentsView } from '@/api/types'
 import { useAuthStore } from './auth'
+import { useEventsStore } from './events'
 
 export type WizardStep = 'select' | 'plan' | 'running' | 'done' | 'cancelled'
 
@@ -91,12 +95,43 @@ export const useReassignStore = defineStore('reassign', () => {
     })
   }
 
-  async function refreshProgressNow(): Promise<void> {
-    const view = await osprey.reassignments(cluster.value)
+  /** Moves a running wizard on when the server has recorded the end of its reassignment. */
+  function finishFrom(state: string): void {
+    if (step.value !== 'running') return
+    if (state === 'completed') {
+      progress.value = []
+      step.value = 'done'
+    } else if (state === 'cancelled' || state === 'failed') {
+      step.value = 'cancelled'
+    }
+  }
+
+  function applyView(view: ReassignmentsView): void {
     const mine = new Set((result.value?.partitions ?? []).map((p) => `${p.topic}/${p.partition}`))
     progress.value = view.items.filter((o) => mine.has(`${o.topic}/${o.partition}`))
-    if (step.value === 'running' && progress.value.length === 0) step.value = 'done'
+    const id = result.value?.id ?? 0
+    if (id > 0) {
+      const rec = view.history.find((h) => h.id === id)
+      if (rec) finishFrom(rec.state)
+    } else if (step.value === 'running' && progress.value.length === 0) {
+      // Without a database nothing is recorded: Kafka no longer listing the moves is all there is.
+      step.value = 'done'
+    }
   }
+
+  async function refreshProgressNow(): Promise<void> {
+    applyView(await osprey.reassignments(cluster.value))
+  }
+
+  /** Reacts to a `reassignment` event of the stream for this wizard's reassignment. */
+  function onEvent(ev: ReassignmentEvent | null): void {
+    const id = result.value?.id ?? 0
+    if (!ev || ev.cluster !== cluster.value || step.value !== 'running' || (id > 0 && ev.id !== id)) return
+    if (ev.kind === 'completed' || ev.kind === 'cancelled' || ev.kind === 'failed') finishFrom(ev.state)
+    else void refreshProgress()
+  }
+  const events = useEventsStore()
+  watch(() => events.reassignment, onEvent)
 
   /** Called by the page's poller while running; errors are shown, not thrown. */
   async function refreshProgress(): Promise<void> {
@@ -136,6 +171,7 @@ export const useReassignStore = defineStore('reassign', () => {
     makePlan,
     execute,
     refreshProgress,
+    onEvent,
     cancel,
   }
 })

@@ -80,6 +80,21 @@ describe('events store (SSE)', () => {
     events.disconnect()
     expect(src.closed).toBe(true)
   })
+
+  it('keeps the latest reassignment event, each as a new value, and drops malformed ones', () => {
+    const events = useEventsStore()
+    events.connect()
+    const src = FakeSource.last!
+    const ev = { cluster: 'a', id: 3, kind: 'completed', state: 'completed', remaining: 0, total: 2, at: '2026-01-01T00:00:00Z' }
+    src.emit('reassignment', JSON.stringify(ev))
+    expect(events.reassignment).toEqual(ev)
+    const first = events.reassignment
+    src.emit('reassignment', JSON.stringify(ev))
+    expect(events.reassignment).not.toBe(first) // the same change twice is still two events
+    src.emit('reassignment', '{not json')
+    src.emit('reassignment', '{"id": 4}')
+    expect(events.reassignment).toEqual(ev)
+  })
 })
 
 describe('useLiveRefresh', () => {

@@ -1,11 +1,12 @@
 // The operations page against a mocked API: the election answer's per-partition leaders, before and
-// after, as the server read them.
+// after, as the server read them; the reassignment history following the server's events.
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { routes } from '@/router'
 import OperationsView from '@/views/OperationsView.vue'
 import { TOKEN_KEY } from '@/stores/auth'
+import { useEventsStore } from '@/stores/events'
 import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
 const election = {
@@ -49,6 +50,39 @@ describe('OperationsView election', () => {
     expect(rows[1]!.text()).toContain('already preferred')
     expect(rows[2]!.find('[data-testid="election-leaders"]').text()).toBe('3 → 3')
     expect(rows[2]!.text()).toContain('not shown yet')
+    w.unmount()
+  })
+})
+
+describe('OperationsView reassignment history', () => {
+  beforeEach(() => sessionStorage.clear())
+
+  it('reloads the history by itself when the server records a reassignment change', async () => {
+    let history: unknown[] = []
+    stubFetch(async (url) => {
+      if (String(url).endsWith('/clusters/c/reassignments')) return jsonResponse(200, { items: [], total: 0, history })
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const pinia = freshPinia()
+    const router = createRouter({ history: createMemoryHistory(), routes })
+    await router.push('/clusters/c/operations')
+    await router.isReady()
+    const w = mountWithApp(OperationsView, { pinia, global: { plugins: [router] } })
+    await flushPromises()
+    expect(w.find('[data-testid="reassign-history"]').text()).toContain('None yet.')
+    history = [
+      { id: 7, state: 'completed', actor: 'alice', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:05Z', throttleBytesPerSec: 0, partitions: [] },
+    ]
+    // Another cluster's change is not this page's.
+    useEventsStore(pinia).onReassignment(JSON.stringify({ cluster: 'other', id: 1, kind: 'completed', state: 'completed', remaining: 0, total: 1, at: '' }))
+    await flushPromises()
+    expect(w.find('[data-testid="reassign-history"]').text()).toContain('None yet.')
+    useEventsStore(pinia).onReassignment(JSON.stringify({ cluster: 'c', id: 7, kind: 'completed', state: 'completed', remaining: 0, total: 1, at: '' }))
+    await flushPromises()
+    const text = w.find('[data-testid="reassign-history"]').text()
+    expect(text).not.toContain('None yet.')
+    expect(text).toContain('completed')
+    expect(text).toContain('alice')
     w.unmount()
   })
 })

@@ -1,6 +1,8 @@
+import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { ReassignmentPlan } from '@/api/types'
 import { TOKEN_KEY } from '@/stores/auth'
+import { useEventsStore } from '@/stores/events'
 import { useReassignStore } from '@/stores/reassign'
 import { freshPinia, jsonResponse, stubFetch } from './helpers'
 
@@ -25,10 +27,20 @@ const executed = {
   failed: 0,
   throttleBytesPerSec: 1048576,
 }
-const ongoing = (progress: number) => ({
+const record = (state: string) => ({
+  id: 4,
+  state,
+  actor: 'alice',
+  startedAt: '2026-01-01T00:00:00Z',
+  finishedAt: state === 'running' ? null : '2026-01-01T00:00:05Z',
+  throttleBytesPerSec: 1048576,
+  partitions: [{ topic: 'orders', partition: 0, before: [0, 1], after: [1, 2] }],
+})
+/** The page's view: the partition moving until progress 1, and the server's record of reassignment 4. */
+const ongoing = (progress: number, state = progress < 1 ? 'running' : 'completed') => ({
   items: progress < 1 ? [{ topic: 'orders', partition: 0, replicas: [0, 1, 2], target: [1, 2], adding: [2], removing: [0], isr: [0, 1], inSync: 1, total: 2, progress }] : [],
   total: progress < 1 ? 1 : 0,
-  history: [],
+  history: [record(state)],
 })
 
 describe('reassignment wizard', () => {
@@ -76,6 +88,66 @@ describe('reassignment wizard', () => {
     w.reset()
     expect(w.step).toBe('select')
     expect(w.plan).toBeNull()
+  })
+
+  it('is done when the server records completion, not when Kafka stops listing the moves', async () => {
+    let view = ongoing(0.5)
+    stubFetch(async (url, init) => {
+      const u = String(url)
+      if (u.endsWith('/reassignments/plan')) return jsonResponse(200, plan)
+      if (u.endsWith('/reassignments') && init?.method === 'POST') return jsonResponse(200, executed)
+      return jsonResponse(200, view)
+    })
+    const w = useReassignStore()
+    const events = useEventsStore()
+    w.start('c')
+    w.topics = ['orders']
+    w.brokers = [1, 2]
+    await w.makePlan()
+    await w.execute()
+    expect(w.step).toBe('running')
+    // Kafka lists nothing any more, but the server has not recorded the completion yet.
+    view = ongoing(1, 'running')
+    await w.refreshProgress()
+    expect(w.step).toBe('running')
+    // Another reassignment's event, or another cluster's, changes nothing.
+    events.onReassignment(JSON.stringify({ cluster: 'c', id: 9, kind: 'completed', state: 'completed', remaining: 0, total: 1, at: '' }))
+    events.onReassignment(JSON.stringify({ cluster: 'other', id: 4, kind: 'completed', state: 'completed', remaining: 0, total: 1, at: '' }))
+    await flushPromises()
+    expect(w.step).toBe('running')
+    // The server's event for this one, when it records completion: done at once, without a poll.
+    events.onReassignment(JSON.stringify({ cluster: 'c', id: 4, kind: 'completed', state: 'completed', remaining: 0, total: 1, at: '2026-01-01T00:00:05Z' }))
+    await flushPromises()
+    expect(w.step).toBe('done')
+    expect(w.rows[0]!.progress).toBe(1)
+  })
+
+  it('follows progress and cancellation events of its reassignment', async () => {
+    let view = ongoing(0.5)
+    const gets: string[] = []
+    stubFetch(async (url, init) => {
+      const u = String(url)
+      if (u.endsWith('/reassignments/plan')) return jsonResponse(200, plan)
+      if (u.endsWith('/reassignments') && init?.method === 'POST') return jsonResponse(200, executed)
+      gets.push(u)
+      return jsonResponse(200, view)
+    })
+    const w = useReassignStore()
+    const events = useEventsStore()
+    w.start('c')
+    w.topics = ['orders']
+    w.brokers = [1, 2]
+    await w.makePlan()
+    await w.execute()
+    const before = gets.length
+    view = ongoing(0.75)
+    events.onReassignment(JSON.stringify({ cluster: 'c', id: 4, kind: 'progress', state: 'running', remaining: 1, total: 1, at: '' }))
+    await flushPromises()
+    expect(gets.length).toBe(before + 1)
+    expect(w.rows[0]!.progress).toBe(0.75)
+    events.onReassignment(JSON.stringify({ cluster: 'c', id: 4, kind: 'cancelled', state: 'cancelled', remaining: 1, total: 1, at: '' }))
+    await flushPromises()
+    expect(w.step).toBe('cancelled')
   })
 
   it('shows the API’s refusal and stays on the step', async () => {
