@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,13 @@ func newOpsFixture(t *testing.T) *opsFixture {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Options{Store: st, Logger: quietLogger()})
+	// Reassignment events go to the server's stream, wired as the console wires them.
+	var srv atomic.Pointer[Server]
+	svc := service.New(service.Options{Store: st, Logger: quietLogger(), OnReassignment: func(e service.ReassignmentEvent) {
+		if s := srv.Load(); s != nil {
+			s.Publish("reassignment", e)
+		}
+	}})
 	if _, err := svc.SetupAdminToken(ctx, opsTestToken); err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +93,7 @@ func newOpsFixture(t *testing.T) *opsFixture {
 		return nil, nil, false
 	})
 	f.srv = newTestServer(t, Options{Service: svc, Logger: quietLogger()})
+	srv.Store(f.srv)
 	e := gin.New()
 	e.Use(f.srv.identify())
 	f.srv.registerOps(e.Group("/api/v1"))
