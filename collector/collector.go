@@ -396,6 +396,7 @@ func (c *Collector) unreachableSnapshot(began time.Time, errs []PollError) *Snap
 		s.Topics, s.Groups = prev.Topics, prev.Groups
 		s.Totals = prev.Totals
 		s.Totals.MsgsPerSec, s.Totals.BytesPerSec = 0, 0
+		s.Totals.Internal.MsgsPerSec, s.Totals.Internal.BytesPerSec = 0, 0
 	}
 	for _, b := range c.st.known {
 		b.Up, b.Error = false, "cluster unreachable"
@@ -741,6 +742,19 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		if t.SizeBytes > 0 {
 			s.Totals.SizeBytes += t.SizeBytes
 		}
+		if t.Internal {
+			in := &s.Totals.Internal
+			in.Topics++
+			in.Partitions += len(t.Partitions)
+			in.UnderReplicated += t.UnderReplicated
+			in.Offline += t.Offline
+			in.UnderMinISR += t.UnderMinISR
+			in.Starting += t.Starting
+			in.Messages += t.Messages
+			in.SizeBytes += max(t.SizeBytes, 0)
+			in.MsgsPerSec += t.MsgsPerSec
+			in.BytesPerSec += t.BytesPerSec
+		}
 	}
 	st.history = history      // topics that vanished drop their history
 	st.partSeen = partSeenNow // and a topic created again under the same name starts afresh
@@ -920,7 +934,8 @@ func buildSamples(s *Snapshot) *Samples {
 	for _, b := range s.Brokers {
 		out.Brokers = append(out.Brokers, BrokerSample{Broker: b.ID, Leaders: b.Leaders, Replicas: b.Replicas, LogDirBytes: b.LogDirBytes, MsgsPerSec: b.MsgsPerSec, BytesInPerSec: b.BytesInPerSec, Up: b.Up})
 	}
-	tt := s.Totals
+	// The cluster's series follow the console's totals: internal topics left out.
+	tt := s.Totals.UserTopics()
 	out.Totals = ClusterSample{Brokers: tt.Brokers, BrokersUp: tt.BrokersUp, Topics: tt.Topics, Partitions: tt.Partitions, UnderReplicated: tt.UnderReplicated, Offline: tt.Offline, UnderMinISR: tt.UnderMinISR, Groups: tt.Groups, Lag: tt.Lag, MsgsPerSec: tt.MsgsPerSec, BytesPerSec: tt.BytesPerSec, SizeBytes: tt.SizeBytes}
 	return out
 }

@@ -10,7 +10,8 @@
 // A cycle sends Metadata once, ListOffsets (earliest and latest) once per
 // leader broker, one OffsetFetch per coordinator for all groups,
 // DescribeLogDirs per broker, and — when their intervals are due — ListGroups
-// per broker plus DescribeGroups per coordinator (GroupsInterval), one
+// per broker, one batched FindCoordinator for every listed group and
+// DescribeGroups per coordinator (GroupsInterval), one
 // DescribeConfigs for min.insync.replicas (LogDirsInterval), and the ZooKeeper
 // state (ZKInterval). Request counts therefore follow brokers and
 // coordinators, not partitions or groups. A broker whose requests fail is
@@ -28,6 +29,13 @@
 // kafka-consumer-groups.sh shows "-" elsewhere): lag = log-end − committed,
 // never negative; -1 when the log end is unknown this cycle. When a
 // coordinator fails, the group keeps its last committed offsets.
+//
+// A group is read once, at the coordinator FindCoordinator names, even when
+// two brokers list it while its coordinator moves (groups.go). An answer
+// saying the coordinator moved or is still loading (NOT_COORDINATOR,
+// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE) makes the cycle
+// find the coordinator again and retry, a few times with a short backoff;
+// only a group still unanswered after that is reported as an error.
 //
 // Lag in seconds: for every partition the collector keeps a ring buffer of
 // the last HistoryPoints (time, log-end offset) observations, one per cycle.

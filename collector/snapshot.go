@@ -230,7 +230,9 @@ type GroupPartition struct {
 	Member string `json:"member,omitempty"`
 }
 
-// Totals are cluster-wide sums.
+// Totals are cluster-wide sums over every topic, internal topics included. Internal is the internal
+// topics' share of the topic figures; the console leaves internal topics out of the totals it shows
+// unless asked (UserTopics), so its pages add up to what the topics list shows.
 type Totals struct {
 	Brokers   int `json:"brokers"`
 	BrokersUp int `json:"brokersUp"`
@@ -250,6 +252,39 @@ type Totals struct {
 	SizeBytes       int64   `json:"sizeBytes"`
 	MsgsPerSec      float64 `json:"msgsPerSec"`
 	BytesPerSec     float64 `json:"bytesPerSec"`
+	// Internal is the internal topics' (__consumer_offsets, __transaction_state, …) part of the figures above.
+	Internal TopicSums `json:"internal"`
+}
+
+// TopicSums are the figures Totals sums over topics.
+type TopicSums struct {
+	Topics          int     `json:"topics"`
+	Partitions      int     `json:"partitions"`
+	UnderReplicated int     `json:"underReplicated"`
+	Offline         int     `json:"offline"`
+	UnderMinISR     int     `json:"underMinIsr"`
+	Starting        int     `json:"starting"`
+	Messages        int64   `json:"messages"`
+	SizeBytes       int64   `json:"sizeBytes"`
+	MsgsPerSec      float64 `json:"msgsPerSec"`
+	BytesPerSec     float64 `json:"bytesPerSec"`
+}
+
+// UserTopics returns the totals without the internal topics' share (Internal is then zero).
+func (t Totals) UserTopics() Totals {
+	in := t.Internal
+	t.Topics -= in.Topics
+	t.Partitions -= in.Partitions
+	t.UnderReplicated -= in.UnderReplicated
+	t.Offline -= in.Offline
+	t.UnderMinISR -= in.UnderMinISR
+	t.Starting -= in.Starting
+	t.Messages -= in.Messages
+	t.SizeBytes -= in.SizeBytes
+	t.MsgsPerSec -= in.MsgsPerSec
+	t.BytesPerSec -= in.BytesPerSec
+	t.Internal = TopicSums{}
+	return t
 }
 
 // Broker returns the broker with id.

@@ -45,8 +45,8 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics: the console's own and every cluster's figures from the latest snapshots", stream: "text/plain; version=0.0.4"},
 	{method: "GET", path: "/api/openapi.json", tag: "health", summary: "This document", resp: "Object"},
 
-	{method: "GET", path: "/api/v1/clusters", tag: "clusters", summary: "Every cluster with its latest figures", resp: "ClusterList"},
-	{method: "GET", path: "/api/v1/clusters/:cluster", tag: "clusters", summary: "One cluster's overview", resp: "ClusterSummary"},
+	{method: "GET", path: "/api/v1/clusters", tag: "clusters", summary: "Every cluster with its latest figures (internal topics left out of the topic totals unless internal=true)", query: []string{"internal"}, resp: "ClusterList"},
+	{method: "GET", path: "/api/v1/clusters/:cluster", tag: "clusters", summary: "One cluster's overview (internal topics left out of the topic totals unless internal=true)", query: []string{"internal"}, resp: "ClusterSummary"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/brokers", tag: "brokers", summary: "Brokers from the latest snapshot", resp: "BrokerList"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/brokers/:id/metrics", tag: "series", summary: "A broker's time series", query: openAPISeriesQuery, resp: "Series"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},

@@ -334,10 +334,20 @@ type ClusterSummary struct {
 	LastPoll        *time.Time `json:"lastPoll"`
 	Partial         bool       `json:"partial"`
 	Errors          []string   `json:"errors,omitempty"`
+	// InternalIncluded says whether the topic figures above (topics, partitions, their health
+	// counts, messages/s, bytes/s) include internal topics. By default they do not, as the topics
+	// list does not; Internal is the internal topics' share either way (nil until polled).
+	InternalIncluded bool                 `json:"internalIncluded"`
+	Internal         *collector.TopicSums `json:"internal"`
 }
 
-// Clusters lists every cluster by name with its latest figures. Answers from memory.
-func (s *Service) Clusters() []ClusterSummary {
+// Clusters lists every cluster by name with its latest figures, internal topics left out of the
+// totals. Answers from memory.
+func (s *Service) Clusters() []ClusterSummary { return s.ClusterSummaries(false) }
+
+// ClusterSummaries lists every cluster by name with its latest figures; internal says whether the
+// topic totals include internal topics. Answers from memory.
+func (s *Service) ClusterSummaries(internal bool) []ClusterSummary {
 	s.mu.RLock()
 	list := make([]*cluster, 0, len(s.clusters))
 	for _, c := range s.clusters {
@@ -347,30 +357,39 @@ func (s *Service) Clusters() []ClusterSummary {
 	sort.Slice(list, func(i, j int) bool { return list[i].spec.Name < list[j].spec.Name })
 	out := make([]ClusterSummary, 0, len(list))
 	for _, c := range list {
-		out = append(out, summarize(c))
+		out = append(out, summarize(c, internal))
 	}
 	return out
 }
 
-// Cluster returns one cluster's summary.
-func (s *Service) Cluster(name string) (ClusterSummary, error) {
+// Cluster returns one cluster's summary, internal topics left out of the totals.
+func (s *Service) Cluster(name string) (ClusterSummary, error) { return s.ClusterSummary(name, false) }
+
+// ClusterSummary returns one cluster's summary; internal says whether the topic totals include
+// internal topics.
+func (s *Service) ClusterSummary(name string, internal bool) (ClusterSummary, error) {
 	c, err := s.get(name)
 	if err != nil {
 		return ClusterSummary{}, err
 	}
-	return summarize(c), nil
+	return summarize(c, internal), nil
 }
 
-func summarize(c *cluster) ClusterSummary {
+func summarize(c *cluster, internal bool) ClusterSummary {
 	sum := ClusterSummary{
 		Name: c.spec.Name, Source: c.spec.Source, BootstrapServers: c.spec.Admin.Bootstrap,
-		ZooKeeper: c.spec.Admin.ZooKeeper, Embedded: c.spec.Source == "embedded",
+		ZooKeeper: c.spec.Admin.ZooKeeper, Embedded: c.spec.Source == "embedded", InternalIncluded: internal,
 	}
 	snap := c.collector.Latest()
 	if snap == nil {
 		return sum
 	}
 	t := snap.Totals
+	in := t.Internal
+	sum.Internal = &in
+	if !internal {
+		t = t.UserTopics() // the same rule as the topics list's default
+	}
 	sum.Brokers, sum.BrokersUp, sum.Topics, sum.Partitions = &t.Brokers, &t.BrokersUp, &t.Topics, &t.Partitions
 	sum.UnderReplicated, sum.Offline, sum.UnderMinISR, sum.Groups = &t.UnderReplicated, &t.Offline, &t.UnderMinISR, &t.Groups
 	sum.Starting, sum.BrokersStarting = &t.Starting, &t.BrokersStarting

@@ -36,6 +36,24 @@ export interface ClusterSummary {
   partial?: boolean
   /** What went wrong in the last poll, "source: message" each. */
   errors?: string[] | null
+  /** Whether the topic figures (topics, partitions, their health, rates) include internal topics; by default they do not. */
+  internalIncluded?: boolean
+  /** The internal topics' share of the topic figures, whether or not they are included. */
+  internal?: InternalShare | null
+}
+
+/** The internal topics' (__consumer_offsets, …) part of a cluster's topic figures. */
+export interface InternalShare {
+  topics: number
+  partitions: number
+  underReplicated: number
+  offline: number
+  underMinIsr: number
+  starting: number
+  messages: number
+  sizeBytes: number
+  msgsPerSec: number
+  bytesPerSec: number
 }
 
 export interface ListResponse<T> {

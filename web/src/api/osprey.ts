@@ -78,7 +78,9 @@ export interface MessageQuery {
 
 export function createOspreyApi(client: ApiClient = api) {
   return {
-    cluster: (c: string, o?: RequestOptions) => client.get<ClusterSummary>(cl(c), o),
+    /** internal: whether the topic totals include internal topics (left out by default, as in the topics list). */
+    cluster: (c: string, o?: RequestOptions, p: { internal?: boolean } = {}) =>
+      client.get<ClusterSummary>(`${cl(c)}${query({ internal: p.internal || undefined })}`, o),
     brokers: (c: string, o?: RequestOptions) => client.get<ListResponse<Broker>>(`${cl(c)}/brokers`, o),
     topics: (c: string, p: ListParams = {}, o?: RequestOptions) =>
       client.get<ListResponse<TopicRow>>(`${cl(c)}/topics${query({ ...p })}`, o),

@@ -1,4 +1,5 @@
-// User preferences kept in the browser: colour theme and language. Applying them to the
+// User preferences kept in the browser: colour theme, language and whether totals and topic lists
+// include internal topics. Applying the first two to the
 // document (<html class="dark">, <html lang>) happens here; App.vue hands the locale to vue-i18n.
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
@@ -9,6 +10,7 @@ export type Theme = 'light' | 'dark'
 
 export const THEME_KEY = 'osprey.theme'
 export const LOCALE_KEY = 'osprey.locale'
+export const INTERNAL_KEY = 'osprey.showInternal'
 
 function initialTheme(): Theme {
   const stored = readStorage(THEME_KEY)
@@ -26,6 +28,9 @@ function initialLocale(): Locale {
 export const usePreferencesStore = defineStore('preferences', () => {
   const theme = ref<Theme>(initialTheme())
   const locale = ref<Locale>(initialLocale())
+  // One switch for the dashboard and the topics page: internal topics are left out of totals and
+  // lists unless it is on, so both pages always add up the same topics.
+  const showInternal = ref<boolean>(readStorage(INTERNAL_KEY) === 'true')
 
   function setTheme(t: Theme): void {
     theme.value = t
@@ -36,6 +41,10 @@ export const usePreferencesStore = defineStore('preferences', () => {
   function setLocale(l: Locale): void {
     locale.value = l
   }
+  function setShowInternal(v: boolean): void {
+    showInternal.value = v
+  }
+  watch(showInternal, (v) => writeStorage(INTERNAL_KEY, String(v)))
 
   // Element Plus switches its dark CSS variables on the `dark` class of <html>.
   watch(
@@ -55,5 +64,5 @@ export const usePreferencesStore = defineStore('preferences', () => {
     { immediate: true },
   )
 
-  return { theme, locale, setTheme, toggleTheme, setLocale }
+  return { theme, locale, showInternal, setTheme, toggleTheme, setLocale, setShowInternal }
 })

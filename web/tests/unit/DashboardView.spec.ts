@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { routes } from '@/router'
 import { setEventSourceFactory } from '@/stores/events'
+import { usePreferencesStore } from '@/stores/preferences'
 import DashboardView from '@/views/DashboardView.vue'
 import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
@@ -20,6 +21,7 @@ const stat = (w: Awaited<ReturnType<typeof mountAt>>, key: string) => w.find(`[d
 
 describe('DashboardView', () => {
   beforeEach(() => {
+    localStorage.clear() // preferences (internal topics) start from their defaults
     // No live stream in unit tests: the factory throws, the page falls back to polling.
     setEventSourceFactory(() => {
       throw new Error('no SSE here')
@@ -118,6 +120,38 @@ describe('DashboardView', () => {
     expect(w.find('[data-testid="stat-brokers"]').text()).toContain('1 starting')
     expect(w.find('[data-testid="stat-brokers"]').text()).not.toContain('down')
     expect(w.find('[data-testid="stat-offline"]').classes()).not.toContain('bad')
+  })
+
+  it('follows the internal-topics preference for its totals and says which rule applies', async () => {
+    const fetch = stubFetch(async (url) => {
+      const u = new URL(String(url), 'http://x')
+      if (u.pathname === '/api/v1/clusters/prod') {
+        const internal = u.searchParams.get('internal') === 'true'
+        return jsonResponse(200, {
+          name: 'prod', bootstrapServers: [], zookeeper: '', embedded: false, brokers: 3, brokersUp: 3,
+          topics: internal ? 3 : 2, msgsPerSec: internal ? 8.6 : 5, underReplicated: 0, offline: 0, underMinIsr: 0,
+          internalIncluded: internal,
+          internal: { topics: 1, partitions: 50, underReplicated: 2, offline: 0, underMinIsr: 0, starting: 0, messages: 0, sizeBytes: 0, msgsPerSec: 3.6, bytesPerSec: 0 },
+        })
+      }
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const w = await mountAt('prod')
+    expect(stat(w, 'topics')).toBe('2')
+    expect(stat(w, 'msgsPerSec')).toBe('5')
+    expect(w.find('[data-testid="totals-rule"]').text()).toContain('leave out the 1 internal topics')
+    // Internal problems left out of the figure still show on the card.
+    expect(w.find('[data-testid="stat-underReplicated"]').text()).toContain('+2 in internal topics')
+    expect(w.find('[data-testid="stat-underReplicated"]').classes()).toContain('bad')
+
+    usePreferencesStore().setShowInternal(true)
+    await flushPromises()
+    expect(stat(w, 'topics')).toBe('3')
+    expect(stat(w, 'msgsPerSec')).toBe('8.6')
+    expect(w.find('[data-testid="totals-rule"]').text()).toContain('include the 1 internal topics')
+    const urls = fetch.mock.calls.map((c) => String(c[0]))
+    expect(urls).toContain('/api/v1/clusters/prod?internal=true')
+    expect(urls).toContain('/api/v1/clusters/prod/topics?sort=msgsPerSec&order=desc&limit=5&internal=true')
   })
 
   it('says when there is no such cluster', async () => {

@@ -1,6 +1,6 @@
 import { nextTick } from 'vue'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { LOCALE_KEY, THEME_KEY, usePreferencesStore } from '@/stores/preferences'
+import { INTERNAL_KEY, LOCALE_KEY, THEME_KEY, usePreferencesStore } from '@/stores/preferences'
 import { freshPinia } from './helpers'
 
 function stubColorScheme(dark: boolean): void {
@@ -57,5 +57,14 @@ describe('preferences store', () => {
 
     freshPinia()
     expect(usePreferencesStore().locale).toBe('en')
+  })
+
+  it('remembers whether internal topics are shown, off by default', async () => {
+    expect(usePreferencesStore().showInternal).toBe(false)
+    usePreferencesStore().setShowInternal(true)
+    await nextTick()
+    expect(localStorage.getItem(INTERNAL_KEY)).toBe('true')
+    freshPinia()
+    expect(usePreferencesStore().showInternal).toBe(true)
   })
 })

@@ -184,6 +184,15 @@ const en = {
     fetch: 'read messages from topic {target}',
     produce: 'send a message to topic {target}',
   },
+  totals: {
+    showInternal: 'Show internal topics',
+    ruleExcluded: 'Totals leave out the {n} internal topics (such as __consumer_offsets), as the topics list does. History charts always leave them out.',
+    ruleIncluded: 'Totals include the {n} internal topics, as the topics list does now. History charts always leave them out.',
+    internalHidden: '+{n} in internal topics',
+    line: '{topics} topics in all: {msgs} msg/s, {bytes}/s',
+    lineExcluded: 'internal topics left out',
+    lineIncluded: 'internal topics included',
+  },
   starting: {
     tag: 'starting',
     tagN: 'starting ({n})',

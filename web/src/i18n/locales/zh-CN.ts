@@ -183,6 +183,15 @@ const zhCN: MessageSchema = {
     fetch: '从主题 {target} 读取消息',
     produce: '向主题 {target} 发送消息',
   },
+  totals: {
+    showInternal: '显示内部主题',
+    ruleExcluded: '合计不含 {n} 个内部主题（如 __consumer_offsets），与主题列表一致。历史图表始终不含内部主题。',
+    ruleIncluded: '合计包含 {n} 个内部主题，与当前主题列表一致。历史图表始终不含内部主题。',
+    internalHidden: '内部主题另有 {n} 个',
+    line: '共 {topics} 个主题：{msgs} 条/秒，{bytes}/秒',
+    lineExcluded: '不含内部主题',
+    lineIncluded: '含内部主题',
+  },
   starting: {
     tag: '启动中',
     tagN: '启动中（{n}）',
