@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -50,7 +51,15 @@ func (c *testCluster) running() []*Broker {
 // preferred election, exactly one broker (the partition's leader) lists the
 // group, and the others answer NOT_COORDINATOR for it.
 func TestClusterGroupListedOnceAfterCoordinatorMoves(t *testing.T) {
-	c := newTestCluster(t, 3, localConnector(t))
+	testGroupListedOnceAfterCoordinatorMoves(t, localConnector(t))
+}
+
+func TestClusterGroupListedOnceAfterCoordinatorMovesZooKeeper(t *testing.T) {
+	testGroupListedOnceAfterCoordinatorMoves(t, zkConnector(t))
+}
+
+func testGroupListedOnceAfterCoordinatorMoves(t *testing.T, conn metastore.Connector) {
+	c := newTestCluster(t, 3, conn)
 	adm := c.admin()
 	ctx := testCtx(t, 2*time.Minute)
 	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "gt"); err != nil {
