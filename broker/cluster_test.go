@@ -3,8 +3,10 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -129,3 +131,63 @@ func TestClusterViewDrivesHostingAndLeadership(t *testing.T) {
 		t.Fatal("__consumer_offsets not created through the ClusterFactory's Cluster")
 	}
 }
+
+// A leader whose replica is moved away (reassignment, StopReplica with
+// delete) answers the acks=all produce still waiting for its followers at
+// once with NOT_LEADER_OR_FOLLOWER, so the producer retries at the new
+// leader, instead of holding it until the request timeout.
+func TestDroppedLeaderAnswersWaitingProduce(t *testing.T) {
+	split := TopicInfo{Name: "split", ID: [16]byte{9}, Configs: map[string]string{},
+		Partitions: []PartitionInfo{{Partition: 0, Leader: 0, LeaderEpoch: 4, Replicas: []int32{0, 1}, ISR: []int32{0, 1}}}}
+	view := &twoBrokerView{topics: map[string]TopicInfo{"split": split}}
+	cfg := testConfig()
+	cfg.MinInsyncReplicas = 1
+	b, err := New(cfg, WithLogger(testLogger(t)), WithCluster(func(_ context.Context, self BrokerInfo, _ string, changed func(TopicInfo, bool)) (Cluster, error) {
+		view.self, view.changed = self, changed
+		return view, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(testCtx(t, 10e9)); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	p := b.data.get("split", 0)
+	if p == nil {
+		t.Fatal("split/0 not hosted")
+	}
+	// Broker 1 never fetches: the high watermark stays where it is and the
+	// produce waits for it (for up to a minute).
+	c := dialRaw(t, b.Addr())
+	req := produceReq("split", 0, testBatch(-1, 0, 0, 1))
+	req.TimeoutMillis = 60_000
+	c.send(req, 1)
+	waitFor(t, 5*time.Second, func() error {
+		if end := p.log.LogEndOffset(); end != 1 {
+			return fmt.Errorf("log end %d, want 1", end)
+		}
+		return nil
+	})
+	moved := split
+	moved.Partitions = []PartitionInfo{{Partition: 0, Leader: 1, LeaderEpoch: 5, Replicas: []int32{1}, ISR: []int32{1}}}
+	view.mu.Lock()
+	view.topics["split"] = moved
+	view.mu.Unlock()
+	view.changed(moved, false)
+	if b.data.get("split", 0) != nil {
+		t.Fatal("split/0 still hosted after its replica moved away")
+	}
+	got, body, err := c.recv() // 10s read deadline
+	if err != nil {
+		t.Fatalf("no answer to the waiting produce: %v", err)
+	}
+	if got != 1 {
+		t.Fatalf("correlation id %d", got)
+	}
+	pr := decodeResp(t, req, body).(*kmsg.ProduceResponse)
+	if code := pr.Topics[0].Partitions[0].ErrorCode; code != errNotLeader {
+		t.Fatalf("waiting produce answered %d, want NOT_LEADER_OR_FOLLOWER", code)
+	}
+}
+

@@ -56,6 +56,7 @@ func (ps *partitions) sync(t TopicInfo, deleted bool) {
 	var drop []*partition
 	for idx, p := range parts {
 		if _, ok := want[idx]; !ok {
+			p.drop()
 			drop = append(drop, p)
 			delete(parts, idx)
 		}

@@ -129,6 +129,20 @@ func (p *partition) applyLayout(pi PartitionInfo, self int32) followTarget {
 	return followTarget{follow: pi.Leader >= 0, leader: pi.Leader, epoch: pi.LeaderEpoch, resigned: wasLeader}
 }
 
+// drop ends p's roles when this broker stops hosting it (its replica moved
+// away, or its topic was deleted): acks=all waiters answer
+// NOT_LEADER_OR_FOLLOWER at once, as Kafka's StopReplica completes the
+// delayed produces of a partition it removes, instead of at their timeout,
+// and a produce still holding p is refused.
+func (p *partition) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rep.isLeader = false
+	p.rep.leader = -1
+	p.rep.followers = nil
+	p.signalLocked()
+}
+
 // followTarget says whom a replica fetches from.
 type followTarget struct {
 	follow        bool
