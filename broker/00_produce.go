@@ -15,7 +15,8 @@ import (
 //   layer assigns offsets and checks CRCs and sizes.
 // * Idempotent producers: per-partition sequence checks under the
 //   partition's lock. A retried batch already written is answered with its
-//   original base offset; a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER; an old
+//   original base offset (with acks=-1 once the high watermark has passed
+//   it, like a new batch); a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER; an old
 //   epoch gets INVALID_PRODUCER_EPOCH.
 // * acks=0 gets no response at all; acks=1 and acks=-1 are answered once
 //   the batch is in the log (one replica in part 1, so the ISR is always
@@ -88,10 +89,10 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 						b.metrics.messagesIn.Add(float64(res.records))
 						b.metrics.topicMessagesIn.WithLabelValues(rt.Topic).Add(float64(res.records))
 						b.metrics.topicBytesIn.WithLabelValues(rt.Topic).Add(float64(res.bytes))
-						if req.Acks == -1 {
-							waits = append(waits, ackWait{ti: len(resp.Topics), pi: len(st.Partitions), p: p,
-								offset: res.lastOffset + 1, epoch: res.epoch, minISR: minISR})
-						}
+					}
+					if req.Acks == -1 && (res.records > 0 || res.duplicate) {
+						waits = append(waits, ackWait{ti: len(resp.Topics), pi: len(st.Partitions), p: p,
+							offset: res.lastOffset + 1, epoch: res.epoch, minISR: minISR})
 					}
 				}
 			}

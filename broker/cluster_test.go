@@ -191,3 +191,41 @@ func TestDroppedLeaderAnswersWaitingProduce(t *testing.T) {
 	}
 }
 
+// A retried idempotent batch that is already in the leader's log is, under
+// acks=all, answered only once the ISR has it, like the first write: here
+// the follower never fetches, so the retry times out instead of being
+// acknowledged while only the leader holds the batch.
+func TestDuplicateWaitsForISRUnderAcksAll(t *testing.T) {
+	view := &twoBrokerView{topics: map[string]TopicInfo{"split": {Name: "split", ID: [16]byte{9}, Configs: map[string]string{},
+		Partitions: []PartitionInfo{{Partition: 0, Leader: 0, LeaderEpoch: 4, Replicas: []int32{0, 1}, ISR: []int32{0, 1}}}}}}
+	cfg := testConfig()
+	cfg.MinInsyncReplicas = 1
+	b, err := New(cfg, WithLogger(testLogger(t)), WithCluster(func(_ context.Context, self BrokerInfo, _ string, changed func(TopicInfo, bool)) (Cluster, error) {
+		view.self, view.changed = self, changed
+		return view, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(testCtx(t, 10e9)); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := dialRaw(t, b.Addr())
+	batch := testBatch(7, 0, 0, 2)
+	first := produceReq("split", 0, batch)
+	first.Acks = 1
+	pr := c.roundTrip(first, 1).(*kmsg.ProduceResponse)
+	if sp := pr.Topics[0].Partitions[0]; sp.ErrorCode != 0 || sp.BaseOffset != 0 {
+		t.Fatalf("first write: code %d offset %d", sp.ErrorCode, sp.BaseOffset)
+	}
+	retry := produceReq("split", 0, batch)
+	retry.TimeoutMillis = 300
+	pr = c.roundTrip(retry, 2).(*kmsg.ProduceResponse)
+	if code := pr.Topics[0].Partitions[0].ErrorCode; code != errRequestTimedOut {
+		t.Fatalf("retry of an uncommitted batch under acks=all: code %d, want REQUEST_TIMED_OUT", code)
+	}
+	if end := b.data.get("split", 0).log.LogEndOffset(); end != 2 {
+		t.Fatalf("log end %d after the retry, want 2 (nothing appended)", end)
+	}
+}

@@ -92,6 +92,9 @@ type produceResult struct {
 	bytes          int
 	lastOffset     int64 // last offset appended (acks=all waits for the HW to pass it)
 	epoch          int32 // leader epoch of the append
+	// duplicate: a retry of a batch already in the log, answered with its
+	// original offsets (baseOffset..lastOffset); nothing was appended.
+	duplicate bool
 }
 
 // Kafka error codes used by the handlers.
@@ -186,8 +189,12 @@ func (p *partition) produce(batches []byte) produceResult {
 				e := ps.recent[i]
 				if e.firstSeq == h.baseSequence && e.lastSeq == lastSeq {
 					// A retry of a batch already written: answer with the
-					// offset it got the first time, append nothing.
-					return produceResult{baseOffset: e.baseOffset, logAppendTime: -1, logStartOffset: p.log.LogStartOffset()}
+					// offsets it got the first time, append nothing. Under
+					// acks=all the answer still waits for the high
+					// watermark to pass the batch (as Kafka's duplicate
+					// does): the first write may not be replicated yet.
+					return produceResult{baseOffset: e.baseOffset, logAppendTime: -1, logStartOffset: p.log.LogStartOffset(),
+						lastOffset: e.baseOffset + int64(h.lastOffsetDelta), epoch: p.leaderEpoch, duplicate: true}
 				}
 			}
 			if h.baseSequence != nextSeq(ps.lastSeq) {
