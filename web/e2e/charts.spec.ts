@@ -1,12 +1,15 @@
 // History charts against the embedded cluster `local`: every dashboard range draws an x axis that
 // spans exactly [now − range, now], however little history exists, and the data reaches its right edge.
 import type { APIRequestContext } from '@playwright/test'
-import { RANGES, RANGE_SECONDS } from '../src/utils/range'
 import { LOCAL_CLUSTER } from './constants'
 import { expect, shot, test } from './fixtures'
 
 /** The collector's offsets interval in global-setup, and room for a poll cycle on a busy machine. */
 const POLL_MS = 2_000
+
+/** The dashboard's ranges and their lengths, written out here as the test's own oracle. */
+const RANGE_SECONDS = { '15m': 900, '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800 } as const
+const RANGES = Object.keys(RANGE_SECONDS) as (keyof typeof RANGE_SECONDS)[]
 const SLACK_MS = 8_000
 
 async function waitForPolls(request: APIRequestContext): Promise<void> {
