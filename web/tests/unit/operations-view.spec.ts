@@ -54,6 +54,33 @@ describe('OperationsView election', () => {
   })
 })
 
+describe('OperationsView election of a whole cluster', () => {
+  beforeEach(() => sessionStorage.clear())
+
+  it('shows every partition of a large answer a page at a time', async () => {
+    sessionStorage.setItem(TOKEN_KEY, 'tok')
+    const items = Array.from({ length: 120 }, (_, i) => ({ topic: 't', partition: i, leaderBefore: 1, preferredLeader: 1, leaderAfter: 1, result: 'not_needed' }))
+    stubFetch(async (url, init) => {
+      const u = String(url)
+      if (init?.method === 'POST' && u.endsWith('/elections'))
+        return jsonResponse(200, { items, total: 120, elected: 0, notNeeded: 120, pending: 0, failed: 0, topics: [] })
+      if (u.includes('/reassignments')) return jsonResponse(200, { items: [], total: 0, history: [] })
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const router = createRouter({ history: createMemoryHistory(), routes })
+    await router.push('/clusters/c/operations')
+    await router.isReady()
+    const w = mountWithApp(OperationsView, { pinia: freshPinia(), global: { plugins: [router] } })
+    await flushPromises()
+    await w.find('[data-testid="election-run"]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid="election-summary"]').text()).toContain('0 elected, 120 already preferred')
+    expect(w.findAll('[data-testid="election-partitions"] tbody tr')).toHaveLength(50)
+    expect(w.find('[data-testid="election-pager"]').text()).toContain('120')
+    w.unmount()
+  })
+})
+
 describe('OperationsView reassignment history', () => {
   beforeEach(() => sessionStorage.clear())
 
