@@ -61,6 +61,8 @@ type ops struct {
 	settle time.Duration
 	// notify receives the reassignment events (nil: none are sent).
 	notify func(ReassignmentEvent)
+	// progress is the service's memory of published progress (nil: every check publishes).
+	progress *progressMemo
 }
 
 func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {
@@ -74,7 +76,7 @@ func (s *Service) opsFor(name string) (*ops, *collector.Snapshot, error) {
 			Message: fmt.Sprintf("cluster %q has not been polled yet; try again in a few seconds", name)}
 	}
 	return &ops{cluster: name, adm: c.client, st: s.opts.Store, now: s.opts.Now, log: s.log.With("cluster", name),
-		poll: c.collector.PollNow, notify: s.opts.OnReassignment}, snap, nil
+		poll: c.collector.PollNow, notify: s.opts.OnReassignment, progress: &s.reassignProgress}, snap, nil
 }
 
 // snapTopic looks a topic up by binary search (snapshots keep topics sorted by name), so it also works
@@ -734,7 +736,7 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 			}
 		}
 		if remaining > 0 {
-			o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventProgress, State: ReassignRunning, Remaining: remaining, Total: len(plan)})
+			o.publishProgress(r.ID, remaining, len(plan))
 			continue
 		}
 		// Throttles first: once the record says completed, nothing of the move is left on the cluster.
@@ -749,7 +751,7 @@ func (o *ops) complete(ctx context.Context, snap *collector.Snapshot, ongoing []
 			return err
 		}
 		o.log.Info("reassignment completed", "id", r.ID, "partitions", len(plan))
-		o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCompleted, State: ReassignCompleted, Total: len(plan), At: now})
+		o.finished(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCompleted, State: ReassignCompleted, Total: len(plan), At: now})
 		running[i].State = ReassignCompleted
 	}
 	return nil
@@ -896,7 +898,7 @@ func (o *ops) cancel(ctx context.Context, snap *collector.Snapshot) (CancelResul
 			return res, err
 		}
 		res.Records = append(res.Records, r.ID)
-		o.publish(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCancelled, State: ReassignCancelled, Total: len(decodeMoves(r.Plan)), At: now})
+		o.finished(ReassignmentEvent{ID: r.ID, Kind: ReassignEventCancelled, State: ReassignCancelled, Total: len(decodeMoves(r.Plan)), At: now})
 		if r.ThrottleBytes > 0 {
 			o.clearThrottles(context.WithoutCancel(ctx), decodeMoves(r.Plan), decodeMoves(r.Original), running[i+1:])
 		}

@@ -1,6 +1,9 @@
 package service
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Reassignment event kinds, in the order a reassignment goes through them.
 const (
@@ -37,4 +40,50 @@ func (o *ops) publish(ev ReassignmentEvent) {
 		ev.At = o.now().UTC()
 	}
 	o.notify(ev)
+}
+
+// progressMemo remembers the last progress published per reassignment. Every read of the reassignment
+// list runs the completion check, and a page refreshes the list on each progress event: publishing
+// only a change keeps that from feeding itself.
+type progressMemo struct {
+	mu   sync.Mutex // guards last
+	last map[int64]int
+}
+
+// changed records remaining for id and reports whether it differs from the last one recorded.
+func (m *progressMemo) changed(id int64, remaining int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prev, ok := m.last[id]; ok && prev == remaining {
+		return false
+	}
+	if m.last == nil {
+		m.last = map[int64]int{}
+	}
+	m.last[id] = remaining
+	return true
+}
+
+// forget drops a finished reassignment.
+func (m *progressMemo) forget(id int64) {
+	m.mu.Lock()
+	delete(m.last, id)
+	m.mu.Unlock()
+}
+
+// publishProgress publishes a running reassignment's progress when it changed since the last one
+// published (always, for ops without a memo).
+func (o *ops) publishProgress(id int64, remaining, total int) {
+	if o.progress != nil && !o.progress.changed(id, remaining) {
+		return
+	}
+	o.publish(ReassignmentEvent{ID: id, Kind: ReassignEventProgress, State: ReassignRunning, Remaining: remaining, Total: total})
+}
+
+// finished publishes the end of a reassignment and forgets its progress.
+func (o *ops) finished(ev ReassignmentEvent) {
+	if o.progress != nil {
+		o.progress.forget(ev.ID)
+	}
+	o.publish(ev)
 }

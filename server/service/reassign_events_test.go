@@ -14,6 +14,7 @@ func TestReassignmentEventsFollowTheRecord(t *testing.T) {
 	st := newOpsTestStore(t)
 	fa := &fakeOpsAdmin{}
 	o := newTestOps(fa, st)
+	o.progress = &progressMemo{}
 	var mu sync.Mutex
 	var events []ReassignmentEvent
 	var recordedAtEvent []string // the row's state in the store when each event was published
@@ -58,6 +59,14 @@ func TestReassignmentEventsFollowTheRecord(t *testing.T) {
 	ev, recorded, n = last()
 	if n != 2 || ev.Kind != ReassignEventProgress || ev.Remaining != 2 || ev.Total != 2 || recorded != ReassignRunning {
 		t.Fatalf("while moving: %d events, last %+v (row %s)", n, ev, recorded)
+	}
+	// Reading the list again changes nothing: no event (a page refreshing on each event must not feed
+	// itself).
+	if _, err := o.view(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, again := last(); again != n {
+		t.Fatalf("%d events after reading unchanged progress, want %d", again, n)
 	}
 	// One partition on target.
 	half := testSnapshot(4, nil, map[string][][]int32{"orders": {{1, 4}, {2, 3}}}, nil)

@@ -88,6 +88,9 @@ type Service struct {
 
 	// adminTokenHash is the SHA-256 (hex) of the admin token; set once at start by SetupAdminToken.
 	adminTokenHash atomic.Value
+
+	// reassignProgress is the last reassignment progress published per reassignment (its own lock).
+	reassignProgress progressMemo
 }
 
 // ErrUnknownCluster is returned for a cluster name the console does not know.
