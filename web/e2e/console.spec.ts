@@ -299,13 +299,18 @@ test('the reassignment wizard walks plan → execute → progress → done (clus
       })
     }
     polls++
-    // Progress rises over three polls, then nothing is ongoing: done.
+    // Progress rises over three polls, then nothing is ongoing and the server's record says completed:
+    // done (the wizard waits for the record, not just for the moves to stop being listed).
     const progress = [0.25, 0.6, 0.9][polls - 1]
     const items =
       progress === undefined || executed === null
         ? []
         : plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: [0, ...p.after], target: p.after, adding: p.after, removing: [0], isr: [0], inSync: 0, total: 1, progress: p.partition === 0 ? 1 : progress }))
-    return r.fulfill({ json: { items, total: items.length, history: [] } })
+    const history =
+      executed === null
+        ? []
+        : [{ id: 1, state: progress === undefined ? 'completed' : 'running', actor: 'admin-token', startedAt: new Date().toISOString(), finishedAt: null, throttleBytesPerSec: 10485760, partitions: [] }]
+    return r.fulfill({ json: { items, total: items.length, history } })
   })
 
   await page.goto(`${base}/operations`)
@@ -350,6 +355,10 @@ test('the election screen shows leader skew before and after (cluster answer moc
   await expect(row.locator('[data-level]').first()).toHaveAttribute('data-level', 'warning')
   await expect(row.locator('[data-level]').nth(1)).toHaveAttribute('data-level', 'success')
   expect(scope).toEqual({ topic: 'demo.orders' })
+  // Each partition with its leader before and after, as the server read them.
+  const part = page.getByTestId('election-partitions').locator('tbody tr').first()
+  await expect(part.getByTestId('election-leaders')).toHaveText('1 → 0')
+  await expect(part).toContainText('elected')
   await shot(page, testInfo, 'election-result')
 })
 
