@@ -27,6 +27,7 @@ const en = {
     toLight: 'Switch to light theme',
     login: 'Sign in',
     readOnly: 'read-only',
+    menu: 'Menu',
   },
   clusters: {
     title: 'Clusters',

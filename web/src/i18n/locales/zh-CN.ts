@@ -29,6 +29,7 @@ const zhCN: MessageSchema = {
     toLight: '切换到浅色主题',
     login: '登录',
     readOnly: '只读',
+    menu: '菜单',
   },
   clusters: {
     title: '集群',
