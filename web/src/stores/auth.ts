@@ -49,6 +49,8 @@ export const useAuthStore = defineStore('auth', () => {
   /** The token dialog: visible while a mutation waits for a token; error is the server's last refusal. */
   const promptVisible = ref(false)
   const promptError = ref<string | null>(null)
+  /** The refusal behind promptError, for the dialog to show in the user's language. */
+  const promptFailure = shallowRef<ApiError | null>(null)
   let pending: { resolve: (tok: string) => void; reject: (e: Error) => void } | null = null
 
   const loggedIn = computed(() => me.value?.kind === 'session')
@@ -94,8 +96,9 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   /** Opens the token dialog and resolves with what the user enters (rejects with AuthCancelled). */
-  function askToken(error: string | null): Promise<string> {
+  function askToken(error: string | null, failure: ApiError | null = null): Promise<string> {
     promptError.value = error
+    promptFailure.value = failure
     promptVisible.value = true
     return new Promise<string>((resolve, reject) => {
       pending?.reject(new AuthCancelled())
@@ -131,7 +134,7 @@ export const useAuthStore = defineStore('auth', () => {
       } catch (err) {
         if (!isAuthFailure(err)) throw err
         setToken(null)
-        await askToken((err as ApiError).message)
+        await askToken((err as ApiError).message, err as ApiError)
       }
     }
   }
@@ -145,6 +148,7 @@ export const useAuthStore = defineStore('auth', () => {
     readOnly,
     promptVisible,
     promptError,
+    promptFailure,
     setToken,
     loadMe,
     login,

@@ -25,6 +25,8 @@ export const useReassignStore = defineStore('reassign', () => {
   const progress = shallowRef<OngoingReassignment[]>([])
   const busy = ref(false)
   const error = ref<string | null>(null)
+  /** The failure behind error, for the page to show in the user's language (see api/errorText.ts). */
+  const failure = shallowRef<unknown>(null)
 
   const canPlan = computed(() => topics.value.length > 0 && brokers.value.length > 0 && !busy.value)
   const moved = computed(() => plan.value?.partitions.filter((p) => p.moved > 0 || !sameSet(p.before, p.after)) ?? [])
@@ -52,17 +54,20 @@ export const useReassignStore = defineStore('reassign', () => {
     result.value = null
     progress.value = []
     error.value = null
+    failure.value = null
     busy.value = false
   }
 
   async function guarded(fn: () => Promise<void>): Promise<void> {
     busy.value = true
     error.value = null
+    failure.value = null
     try {
       await fn()
     } catch (err) {
       if (err instanceof Error && err.name === 'AuthCancelled') return
       error.value = err instanceof Error ? err.message : String(err)
+      failure.value = err
     } finally {
       busy.value = false
     }
@@ -140,6 +145,7 @@ export const useReassignStore = defineStore('reassign', () => {
       await refreshProgressNow()
     } catch (err) {
       error.value = err instanceof Error ? err.message : String(err)
+      failure.value = err
     }
   }
 
@@ -163,6 +169,7 @@ export const useReassignStore = defineStore('reassign', () => {
     progress,
     busy,
     error,
+    failure,
     canPlan,
     moved,
     rows,
