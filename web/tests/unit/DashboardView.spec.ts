@@ -139,7 +139,7 @@ describe('DashboardView', () => {
     const w = await mountAt('prod')
     expect(stat(w, 'topics')).toBe('2')
     expect(stat(w, 'msgsPerSec')).toBe('5')
-    expect(w.find('[data-testid="totals-rule"]').text()).toContain('leave out the 1 internal topics')
+    expect(w.find('[data-testid="totals-rule"]').text()).toContain('Totals leave out the internal topic (such as __consumer_offsets)')
     // Internal problems left out of the figure still show on the card.
     expect(w.find('[data-testid="stat-underReplicated"]').text()).toContain('+2 in internal topics')
     expect(w.find('[data-testid="stat-underReplicated"]').classes()).toContain('bad')
@@ -148,7 +148,7 @@ describe('DashboardView', () => {
     await flushPromises()
     expect(stat(w, 'topics')).toBe('3')
     expect(stat(w, 'msgsPerSec')).toBe('8.6')
-    expect(w.find('[data-testid="totals-rule"]').text()).toContain('include the 1 internal topics')
+    expect(w.find('[data-testid="totals-rule"]').text()).toContain('Totals include the internal topic')
     const urls = fetch.mock.calls.map((c) => String(c[0]))
     expect(urls).toContain('/api/v1/clusters/prod?internal=true')
     expect(urls).toContain('/api/v1/clusters/prod/topics?sort=msgsPerSec&order=desc&limit=5&internal=true')

@@ -187,8 +187,10 @@ const en = {
   },
   totals: {
     showInternal: 'Show internal topics',
-    ruleExcluded: 'Totals leave out the {n} internal topics (such as __consumer_offsets), as the topics list does. History charts always leave them out.',
-    ruleIncluded: 'Totals include the {n} internal topics, as the topics list does now. History charts always leave them out.',
+    ruleExcluded:
+      'This cluster has no internal topics. | Totals leave out the internal topic (such as __consumer_offsets), as the topics list does. History charts always leave it out. | Totals leave out the {n} internal topics (such as __consumer_offsets), as the topics list does. History charts always leave them out.',
+    ruleIncluded:
+      'This cluster has no internal topics. | Totals include the internal topic, as the topics list does now. History charts always leave it out. | Totals include the {n} internal topics, as the topics list does now. History charts always leave them out.',
     internalHidden: '+{n} in internal topics',
     line: '{topics} topics in all: {msgs} msg/s, {bytes}/s',
     lineExcluded: 'internal topics left out',
