@@ -25,6 +25,14 @@
 // together from the second cycle on. Negative deltas (retention, topic
 // recreation) count as zero.
 //
+// A partition that is offline, under-replicated or under min ISR but has not
+// been healthy since the collector first saw it is starting (a new topic or
+// cluster electing leaders) for up to StartingGrace; so is a broker not up yet
+// that never was. Starting ones are flagged and kept out of the degraded and
+// down counts (and so out of alerts) until they are healthy or the grace ends.
+// Totals sum every topic; Totals.Internal is the internal topics' share, which
+// the console leaves out by default (Totals.UserTopics).
+//
 // Lag is counted on partitions where the group has a committed offset (as
 // kafka-consumer-groups.sh shows "-" elsewhere): lag = log-end − committed,
 // never negative; -1 when the log end is unknown this cycle. When a
