@@ -467,6 +467,9 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 		return nil
 	}
 	now := e.opts.Now()
+	// States advance on the poll's own time, so a hold counts whole poll intervals: a slow poll
+	// (its calls to a broker that just died time out) does not start the hold late and make the
+	// alert fire one cycle after "for" has passed.
 	at := s.Cluster.LastPoll
 	if at.IsZero() {
 		at = now
@@ -500,7 +503,7 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 			if f.unknown {
 				continue // data missing this cycle: keep the alert as it is
 			}
-			if err := e.activate(ctx, r, name, fp, f, now); err != nil {
+			if err := e.activate(ctx, r, name, fp, f, at); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -514,7 +517,7 @@ func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
 			// partial snapshot: their absence is no evidence of recovery.
 			continue
 		}
-		if err := e.deactivate(ctx, fp, a, now); err != nil {
+		if err := e.deactivate(ctx, fp, a, at); err != nil {
 			errs = append(errs, err)
 		}
 	}

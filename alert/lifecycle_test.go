@@ -293,6 +293,32 @@ func TestHoldFiresWithinForPlusOneInterval(t *testing.T) {
 	}
 }
 
+// The hold is measured on the polls' own times, not on when their snapshots reached the evaluator: a
+// slow first poll (calls to a broker that just died time out) must not push firing one cycle later.
+func TestHoldCountsPollTimes(t *testing.T) {
+	l := newLifecycle(t, RuleInput{ForSeconds: 60})
+	const interval = 15 * time.Second
+	first := l.now().Add(interval)
+	observeAt := func(i int, delay time.Duration) {
+		polled := first.Add(time.Duration(i) * interval)
+		l.clock.Advance(polled.Add(delay).Sub(l.now()))
+		if err := l.ev.Observe(context.Background(), lagSnap(polled, 500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	observeAt(0, 9*time.Second) // the poll that first sees the condition took 9 s
+	for i := 1; i <= 4; i++ {   // the next ones are quick; the 4th began 60 s after the first
+		observeAt(i, 100*time.Millisecond)
+	}
+	f := l.firing()
+	if len(f) != 1 {
+		t.Fatalf("not firing at the poll 60 s after the first one: %+v", l.ev.Active())
+	}
+	if !f[0].ActiveAt.Equal(first) || !f[0].FiredAt.Equal(first.Add(4*interval)) {
+		t.Fatalf("active at %s, fired at %s; want the polls' times %s and %s", f[0].ActiveAt, f[0].FiredAt, first, first.Add(4*interval))
+	}
+}
+
 func TestRestartDoesNotRepeat(t *testing.T) {
 	clock := newFakeClock()
 	path := filepath.Join(t.TempDir(), "osprey.db")
