@@ -74,7 +74,7 @@ test.describe('at 390 × 844', () => {
     await page.goto('/')
     await expect(page.getByTestId('clusters-table')).toContainText(LOCAL_CLUSTER)
     const inner = await page.getByTestId('clusters-table').evaluate((el) =>
-      [...el.querySelectorAll<HTMLElement>('.el-table__body-wrapper .el-scrollbar__wrap')].some((w) => w.scrollWidth > w.clientWidth),
+      Array.from(el.querySelectorAll<HTMLElement>('.el-table__body-wrapper .el-scrollbar__wrap')).some((w) => w.scrollWidth > w.clientWidth),
     )
     expect(inner, 'the table scrolls inside its card').toBe(true)
     expect(await sideScroll(page)).toBeLessThanOrEqual(0)
