@@ -144,6 +144,16 @@ describe('ClusterListView', () => {
     expect(rowTexts(wrapper, 'prod')[0]).toBe('prod')
   })
 
+  it('marks a cluster whose leaders are still being elected as starting', async () => {
+    const fresh: ClusterSummary = { ...full, name: 'fresh', underReplicated: 0, starting: 10, brokersStarting: 0 }
+    stubFetch(async () => jsonResponse(200, { items: [full, fresh], total: 2 }))
+    const wrapper = mountWithApp(ClusterListView)
+    await flushPromises()
+    const flagged = wrapper.findAll('[data-testid="cluster-starting"]')
+    expect(flagged).toHaveLength(1)
+    expect(rowTexts(wrapper, 'fresh')[0]).toBe('freshstarting')
+  })
+
   it('renders the column headers in Chinese', async () => {
     stubFetch(async () => jsonResponse(200, { items: [full], total: 1 }))
     const wrapper = mountWithApp(ClusterListView, { locale: 'zh-CN' })
