@@ -72,14 +72,21 @@ func (s *Server) require(role, action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := identityOf(c)
 		read := isRead(c.Request.Method)
-		deny := func(status int, code, msg string) {
+		deny := func(status int, code, msg string, params ...string) {
 			if !read {
 				s.svc.AuditDenied(c.Request.Context(), callerOf(c), action, c.Param("cluster"), target(c), msg)
 			}
 			if status == http.StatusUnauthorized {
 				c.Header("WWW-Authenticate", `Bearer realm="osprey"`)
 			}
-			writeError(c, status, code, msg)
+			var named map[string]any
+			for i := 0; i+1 < len(params); i += 2 {
+				if named == nil {
+					named = map[string]any{}
+				}
+				named[params[i]] = params[i+1]
+			}
+			writeErrorParams(c, status, code, msg, named)
 		}
 		switch {
 		case c.GetBool(ctxAuthFailed):
@@ -89,7 +96,8 @@ func (s *Server) require(role, action string) gin.HandlerFunc {
 		case s.opts.ReadOnly && !read:
 			deny(http.StatusForbidden, "read_only", "the console runs in read-only mode; no changes are allowed")
 		case !service.RoleAtLeast(id.Role, role):
-			deny(http.StatusForbidden, "forbidden", "this operation needs the "+role+" role; "+id.Name+" has "+id.Role)
+			deny(http.StatusForbidden, "forbidden", "this operation needs the "+role+" role; "+id.Name+" has "+id.Role,
+				"role", role, "user", id.Name, "has", id.Role)
 		case !read && !id.CheckCSRF(c.GetHeader(csrfHeader)): // a read cannot be forged into a change
 			deny(http.StatusForbidden, "csrf", "missing or wrong "+csrfHeader+" header for a session request")
 		default:

@@ -117,7 +117,7 @@ const en = {
     unauthorized: 'This needs the admin token, an API token or a sign-in.',
     invalid_token: 'The token is not valid.',
     read_only: 'The console runs in read-only mode; no changes are allowed.',
-    forbidden: 'Your role does not allow this.',
+    forbidden: 'This operation needs the {role} role; {user} has {has}.',
     csrf: 'The session check failed; reload the page and try again.',
     invalid_brokers: 'A runtime cluster has 1 to 9 brokers.',
     invalid_zookeeper: 'The ZooKeeper connect string is not valid (host:port[/chroot]).',

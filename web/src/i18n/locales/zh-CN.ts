@@ -118,7 +118,7 @@ const zhCN: MessageSchema = {
     unauthorized: '此操作需要管理员令牌、API 令牌或登录。',
     invalid_token: '令牌无效。',
     read_only: '控制台处于只读模式，不允许任何修改。',
-    forbidden: '您的角色不允许此操作。',
+    forbidden: '此操作需要 {role} 角色；{user} 的角色是 {has}。',
     csrf: '会话校验失败，请刷新页面后重试。',
     invalid_brokers: '运行时集群的 Broker 数为 1 到 9。',
     invalid_zookeeper: 'ZooKeeper 连接串无效（host:port[/chroot]）。',
