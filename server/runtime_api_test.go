@@ -74,7 +74,8 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 		t.Fatalf("create = %d %v", code, body)
 	}
 	until("topic in the snapshot", base+"/topics/payments", func(b map[string]any) bool {
-		return b["partitions"] == float64(6) && b["replicationFactor"] == float64(2) && b["underReplicated"] == float64(0)
+		return b["partitions"] == float64(6) && b["replicationFactor"] == float64(2) && b["underReplicated"] == float64(0) &&
+			b["starting"] == float64(0) // leaders elected and ISRs full, not merely too new to count
 	})
 
 	// A test message right away (the new partitions' leaders were just elected).
