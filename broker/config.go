@@ -67,6 +67,16 @@ type Config struct {
 	LeaderImbalanceCheckInterval time.Duration // leader.imbalance.check.interval.seconds
 	LeaderReplicationThrottle    int64         // leader.replication.throttled.rate (bytes/s; <=0 or MaxInt64 = none)
 	FollowerReplicationThrottle  int64         // follower.replication.throttled.rate (bytes/s)
+
+	// KRaft mode; parsed in kraft_config.go. No process.roles = ZooKeeper or
+	// single-broker mode, where these keys are read but have no effect.
+	ProcessRoles                     []string      // process.roles: broker, controller or both
+	NodeID                           int32         // node.id (-1 = not set); the broker id in KRaft mode
+	ControllerQuorumVoters           []QuorumVoter // controller.quorum.voters (id@host:port,...)
+	ControllerQuorumBootstrapServers []string      // controller.quorum.bootstrap.servers (host:port,...)
+	ControllerListenerNames          []string      // controller.listener.names
+	ControllerListeners              []string      // the entries of listeners named in controller.listener.names
+	MetadataLogDir                   string        // metadata.log.dir ("" = the first of log.dirs)
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on
@@ -106,6 +116,7 @@ func DefaultConfig() Config {
 		LeaderImbalanceCheckInterval:  300 * time.Second,
 		LeaderReplicationThrottle:     math.MaxInt64,
 		FollowerReplicationThrottle:   math.MaxInt64,
+		NodeID:                        -1,
 	}
 }
 
@@ -119,8 +130,7 @@ var knownIgnored = map[string]bool{
 	"listener.security.protocol.map": true, "inter.broker.listener.name": true,
 	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
 	"controlled.shutdown.enable": true, "log.cleaner.enable": true,
-	"compression.type": true, "node.id": true, "process.roles": true, "controller.quorum.voters": true,
-	"controller.listener.names": true, "leader.imbalance.per.broker.percentage": true,
+	"compression.type": true, "leader.imbalance.per.broker.percentage": true,
 	"leader.imbalance.check.interval.seconds": true,
 }
 
@@ -206,9 +216,11 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 		case "broker.rack":
 			cfg.Rack = v
 		case "listeners":
-			cfg.Listeners, err = parseListeners(v)
+			// KRaft controller listeners (named in controller.listener.names)
+			// are kept apart: the data plane listens on the others only.
+			cfg.Listeners, cfg.ControllerListeners, err = parseListeners(v, splitList(props["controller.listener.names"]))
 		case "advertised.listeners":
-			cfg.AdvertisedListeners, err = parseListeners(v)
+			cfg.AdvertisedListeners, _, err = parseListeners(v, splitList(props["controller.listener.names"]))
 		case "log.dirs", "log.dir":
 			if k == "log.dir" && props["log.dirs"] != "" {
 				continue // log.dirs takes precedence
@@ -303,6 +315,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 		default:
 			if ok, perr := cfg.parseClusterProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseKRaftProperty(k, v); ok {
+				err = perr
 			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
@@ -325,6 +339,9 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 	case rollHours != nil:
 		cfg.LogRoll = time.Duration(*rollHours) * time.Hour
 	}
+	if err := cfg.finishKRaft(props); err != nil {
+		return Config{}, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -341,7 +358,7 @@ func msDuration(ms int64) time.Duration {
 
 // Validate checks cross-field constraints.
 func (c Config) Validate() error {
-	if len(c.Listeners) == 0 {
+	if len(c.Listeners) == 0 && !(c.KRaft() && !c.HasRole(RoleBroker)) {
 		return fmt.Errorf("property listeners: at least one listener is required")
 	}
 	if c.GroupMinSessionTimeout > c.GroupMaxSessionTimeout {
@@ -424,21 +441,28 @@ func parseListener(s string) (listener, error) {
 	return listener{name: name, host: host, port: p}, nil
 }
 
-func parseListeners(v string) ([]string, error) {
-	l := splitList(v)
-	if len(l) == 0 {
-		return nil, fmt.Errorf("empty list")
+// parseListeners splits a listeners value into the PLAINTEXT data-plane
+// listeners and the KRaft controller listeners (named in controllerNames).
+func parseListeners(v string, controllerNames []string) (l, controller []string, err error) {
+	all := splitList(v)
+	if len(all) == 0 {
+		return nil, nil, fmt.Errorf("empty list")
 	}
-	for _, s := range l {
+	for _, s := range all {
 		ls, err := parseListener(s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if isControllerListener(s, controllerNames) {
+			controller = append(controller, s)
+			continue
 		}
 		if ls.name != "PLAINTEXT" {
-			return nil, fmt.Errorf("listener %q: only PLAINTEXT is supported", s)
+			return nil, nil, fmt.Errorf("listener %q: only PLAINTEXT is supported (and, in KRaft mode, the names in controller.listener.names)", s)
 		}
+		l = append(l, s)
 	}
-	return l, nil
+	return l, controller, nil
 }
 
 // Properties returns the configuration under Apache Kafka's property names
@@ -457,6 +481,7 @@ func (c Config) Properties() map[string]string {
 	props["osprey.cluster.id"] = c.ClusterID
 	props["metrics.listen"] = c.MetricsListen
 	c.addClusterProperties(props)
+	c.addKRaftProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)
