@@ -1,0 +1,22 @@
+// Package quorum is a KRaft quorum replica (KIP-595): leader election with Vote, BeginQuorumEpoch
+// and EndQuorumEpoch, and pull-based replication of the __cluster_metadata log with Fetch, leader
+// epoch validation, divergence and truncation, and a high watermark advanced by the leader from a
+// majority of voters. Observers (nodes that are not voters) fetch but never vote or stand.
+//
+// The package does not depend on the broker. A Node is a single-threaded, deterministic state
+// machine: it changes only inside Step (a delivered message), Tick (the clock moved) and the client
+// calls Append and Resign, and it never starts goroutines, sleeps or reads the wall clock. Everything
+// it needs from the outside comes through small interfaces, each with an implementation for tests
+// now and room for a production one later:
+//
+//   - Transport carries kmsg requests and responses (VoteRequest, FetchRequest, …) between nodes,
+//     so that a transport over the Kafka wire can replace the simulated one without touching the
+//     state machine.
+//   - Log holds the replicated entries (opaque payloads with an offset and a leader epoch); MemLog is
+//     the in-memory one, and the interface is shaped so that broker/storage can back it.
+//   - StateStore keeps the election state; FileStore writes Apache Kafka's quorum-state file.
+//   - Clock gives the time, and a *rand.Rand randomises election timeouts.
+//
+// The owner of a Node (one goroutine in production, the simulator in tests) calls it serially; Node
+// has no lock.
+package quorum

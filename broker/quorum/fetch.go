@@ -1,0 +1,233 @@
+package quorum
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Fetch: followers and observers pull from the leader. Each fetch names the follower's epoch, its
+// log end offset and the epoch of its last entry. The leader fences a fetch from another epoch,
+// and checks the follower's log against its own: if the follower's last epoch ends earlier in the
+// leader's log (or is not there), the leader answers with the diverging epoch and where it ends,
+// and the follower truncates to that point and fetches again. Otherwise the fetch offset is the
+// follower's acknowledged log end, which the leader counts toward the high watermark.
+
+// fetchRequestVersion is the Fetch version whose fields the quorum fills (topic IDs, ReplicaState,
+// ClusterId: v13+ with KIP-595's tagged fields).
+const fetchRequestVersion = 16
+
+func (n *Node) fetchRequest() *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.Version = fetchRequestVersion
+	req.ClusterID = n.clusterID()
+	req.ReplicaID = -1
+	req.ReplicaState.ID = n.id
+	req.ReplicaState.Epoch = -1
+	req.MaxWaitMillis = int32(n.cfg.FetchBackoff / time.Millisecond)
+	t := kmsg.NewFetchRequestTopic()
+	t.Topic = MetadataTopic
+	t.TopicID = MetadataTopicID
+	p := kmsg.NewFetchRequestTopicPartition()
+	p.CurrentLeaderEpoch = n.epoch
+	p.FetchOffset = n.log.EndOffset()
+	p.LastFetchedEpoch = n.log.LastEpoch()
+	p.LogStartOffset = 0
+	p.PartitionMaxBytes = 1 << 20
+	p.HighWatermark = n.hw
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	return req
+}
+
+func (n *Node) sendFetch() {
+	corr := n.nextCorrelation()
+	n.follow.inflight = corr
+	n.follow.sentAt = n.now()
+	n.send(n.follow.target, corr, n.fetchRequest(), nil)
+}
+
+// maybeFetch keeps one fetch outstanding at a time, sending the next after an answer (at once when
+// it carried entries, after FetchBackoff when empty) or after a request timeout without one.
+func (n *Node) maybeFetch() {
+	now := n.now()
+	if n.follow.inflight != 0 {
+		if now.Sub(n.follow.sentAt) < n.cfg.RequestTimeout {
+			return
+		}
+		n.follow.inflight = 0
+	}
+	if !now.Before(n.follow.nextFetch) {
+		n.sendFetch()
+	}
+}
+
+// discoverLeader is an observer's way to learn the leader: any voter answers a fetch with the
+// leader and epoch it knows.
+func (n *Node) discoverLeader() {
+	n.follow.target = n.voters[n.cfg.Rand.IntN(len(n.voters))]
+	n.sendFetch()
+	n.electionDeadline = n.now().Add(n.cfg.RequestTimeout/2 + time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax))))
+}
+
+func fetchPartitionShapeOK(req *kmsg.FetchRequest) bool {
+	if len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 {
+		return false
+	}
+	t := req.Topics[0]
+	return (t.Topic == MetadataTopic || t.TopicID == MetadataTopicID) && t.Partitions[0].Partition == 0
+}
+
+func (n *Node) handleFetchRequest(m Message, req *kmsg.FetchRequest) {
+	resp := kmsg.NewPtrFetchResponse()
+	resp.Version = req.Version
+	if !n.clusterOK(req.ClusterID) {
+		resp.ErrorCode = kerr.InconsistentClusterID.Code
+		n.send(m.From, m.Correlation, nil, resp)
+		return
+	}
+	if !fetchPartitionShapeOK(req) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		n.send(m.From, m.Correlation, nil, resp)
+		return
+	}
+	p := req.Topics[0].Partitions[0]
+	rp := kmsg.NewFetchResponseTopicPartition()
+	rp.HighWatermark = -1
+	switch {
+	case p.CurrentLeaderEpoch < n.epoch:
+		rp.ErrorCode = kerr.FencedLeaderEpoch.Code
+	case p.CurrentLeaderEpoch > n.epoch:
+		rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+	case n.state != Leader:
+		rp.ErrorCode = kerr.NotLeaderForPartition.Code
+	case p.FetchOffset < 0:
+		rp.ErrorCode = kerr.OffsetOutOfRange.Code
+	default:
+		n.serveFetch(req.ReplicaState.ID, p, &rp)
+	}
+	rp.CurrentLeader.LeaderID = n.leaderID
+	rp.CurrentLeader.LeaderEpoch = n.epoch
+	t := kmsg.NewFetchResponseTopic()
+	t.Topic = MetadataTopic
+	t.TopicID = MetadataTopicID
+	t.Partitions = append(t.Partitions, rp)
+	resp.Topics = append(resp.Topics, t)
+	n.send(m.From, m.Correlation, nil, resp)
+}
+
+// serveFetch answers a fetch of the leader's epoch: a diverging epoch, or entries from the fetch
+// offset, which it records as the replica's acknowledged end.
+func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *kmsg.FetchResponseTopicPartition) {
+	now := n.now()
+	r := n.lead.replicas[replica]
+	if r == nil {
+		r = &ReplicaState{ID: replica, EndOffset: -1}
+		n.lead.replicas[replica] = r
+	}
+	r.LastFetch = now
+	if r.Voter {
+		n.lead.beginAcked[replica] = true
+	}
+	rp.HighWatermark = n.hw
+	if p.FetchOffset > 0 || p.LastFetchedEpoch > 0 {
+		end := n.log.EndOffsetForEpoch(p.LastFetchedEpoch)
+		if end.Epoch != p.LastFetchedEpoch || p.FetchOffset > end.Offset {
+			rp.DivergingEpoch.Epoch = end.Epoch
+			rp.DivergingEpoch.EndOffset = end.Offset
+			return
+		}
+	}
+	r.EndOffset = p.FetchOffset
+	if p.FetchOffset >= n.log.EndOffset() {
+		r.LastCaughtUp = now
+	}
+	if r.Voter {
+		n.maybeAdvanceHighWatermark()
+		rp.HighWatermark = n.hw
+	}
+	entries, err := n.log.Read(p.FetchOffset, n.cfg.MaxFetchEntries)
+	if err != nil {
+		n.fail(fmt.Errorf("read for a fetch at %d: %w", p.FetchOffset, err))
+		rp.ErrorCode = kerr.UnknownServerError.Code
+		return
+	}
+	rp.RecordBatches = encodeEntries(nil, entries)
+}
+
+func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
+	if m.Correlation == 0 || m.Correlation != n.follow.inflight {
+		return // late, duplicated, or for a fetch this node has given up on
+	}
+	n.follow.inflight = 0
+	now := n.now()
+	n.follow.nextFetch = now.Add(n.cfg.FetchBackoff)
+	if resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return
+	}
+	p := resp.Topics[0].Partitions[0]
+	epoch, state := n.epoch, n.state
+	if p.CurrentLeader.LeaderEpoch >= 0 {
+		n.observeEpoch(p.CurrentLeader.LeaderEpoch, p.CurrentLeader.LeaderID)
+		if n.fatal != nil || n.epoch != epoch || n.state != state {
+			return // a new epoch or leader; following it sent a fresh fetch
+		}
+	}
+	if p.ErrorCode != 0 || n.state != Follower || m.From != n.leaderID || p.CurrentLeader.LeaderEpoch != n.epoch {
+		return
+	}
+	n.follow.fetchDeadline = now.Add(n.cfg.FetchTimeout)
+	if p.DivergingEpoch.EndOffset >= 0 {
+		n.truncateToDivergence(OffsetAndEpoch{Offset: p.DivergingEpoch.EndOffset, Epoch: p.DivergingEpoch.Epoch})
+		if n.fatal == nil {
+			n.sendFetch()
+		}
+		return
+	}
+	entries, err := decodeEntries(p.RecordBatches)
+	if err != nil {
+		n.cfg.Logger.Warn("quorum: dropping a fetch answer with bad record batches", "node", n.id, "from", m.From, "err", err)
+		return
+	}
+	if len(entries) > 0 {
+		if entries[0].Offset != n.log.EndOffset() {
+			return
+		}
+		for _, e := range entries {
+			if e.Epoch > n.epoch {
+				n.fail(fmt.Errorf("leader %d of epoch %d sent an entry of epoch %d", m.From, n.epoch, e.Epoch))
+				return
+			}
+		}
+		if err := n.log.Append(entries); err != nil {
+			n.fail(fmt.Errorf("append fetched entries: %w", err))
+			return
+		}
+	}
+	if hw := min(p.HighWatermark, n.log.EndOffset()); hw > n.hw {
+		n.hw = hw
+	}
+	if len(entries) > 0 {
+		n.sendFetch()
+	}
+}
+
+// truncateToDivergence cuts the log back to where it agrees with the leader's: the end of the
+// diverging epoch in the leader's log, or the end of this log's largest epoch at or below it.
+// Committed entries are never cut; needing to is a protocol violation.
+func (n *Node) truncateToDivergence(d OffsetAndEpoch) {
+	mine := n.log.EndOffsetForEpoch(d.Epoch)
+	to := mine.Offset
+	if mine.Epoch == d.Epoch {
+		to = min(to, d.Offset)
+	}
+	if to < n.hw {
+		n.fail(fmt.Errorf("leader's diverging epoch %s would truncate to %d, below the high watermark %d", d, to, n.hw))
+		return
+	}
+	if err := n.log.Truncate(to); err != nil {
+		n.fail(fmt.Errorf("truncate to %d: %w", to, err))
+	}
+}

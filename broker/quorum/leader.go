@@ -1,0 +1,148 @@
+package quorum
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The leader: it starts its epoch with a control entry, tells the voters with BeginQuorumEpoch,
+// appends client entries, and moves the high watermark to the largest offset a majority of voters
+// has, but only once that offset is past the start of its epoch. Entries of earlier epochs are
+// committed by being below a committed entry of the current epoch, never by counting replicas,
+// since a later leader could overwrite an old-epoch entry that a majority holds (Raft §5.4.2).
+
+type leaderState struct {
+	epochStart int64
+	replicas   map[int32]*ReplicaState
+	// beginAcked: voters known to have learned of this epoch (they answered BeginQuorumEpoch or
+	// fetched); beginSentAt spaces the retries to the others.
+	beginAcked  map[int32]bool
+	beginSentAt map[int32]time.Time
+	// quorumCheckAt: when the leader last saw a majority of voters fetch (check quorum).
+	quorumCheckAt time.Time
+}
+
+// ReplicaState is the leader's view of one replica, as DescribeQuorum reports it.
+type ReplicaState struct {
+	ID    int32
+	Voter bool
+	// EndOffset is the replica's log end offset from its last valid fetch, -1 before one.
+	EndOffset    int64
+	LastFetch    time.Time
+	LastCaughtUp time.Time
+}
+
+func (n *Node) becomeLeader() {
+	n.state = Leader
+	n.leaderID = n.id
+	if !n.persist() {
+		return
+	}
+	now := n.now()
+	ls := &leaderState{
+		epochStart:    n.log.EndOffset(),
+		replicas:      map[int32]*ReplicaState{},
+		beginAcked:    map[int32]bool{n.id: true},
+		beginSentAt:   map[int32]time.Time{},
+		quorumCheckAt: now,
+	}
+	for _, v := range n.voters {
+		ls.replicas[v] = &ReplicaState{ID: v, Voter: true, EndOffset: -1}
+	}
+	n.lead = ls
+	// The first entry of the epoch; in Kafka it is the LeaderChangeMessage control record.
+	if err := n.log.Append([]Entry{{Offset: ls.epochStart, Epoch: n.epoch, Control: true}}); err != nil {
+		n.fail(fmt.Errorf("append the epoch's first entry: %w", err))
+		return
+	}
+	n.updateOwnReplica()
+	n.leaderTick()
+}
+
+func (n *Node) updateOwnReplica() {
+	self := n.lead.replicas[n.id]
+	self.EndOffset = n.log.EndOffset()
+	self.LastFetch = n.now()
+	self.LastCaughtUp = n.now()
+	n.maybeAdvanceHighWatermark()
+}
+
+// maybeAdvanceHighWatermark sets the high watermark to the offset a majority of voters has reached,
+// when that is past the epoch's first entry and above the current one.
+func (n *Node) maybeAdvanceHighWatermark() {
+	ends := make([]int64, 0, len(n.voters))
+	for _, v := range n.voters {
+		ends = append(ends, n.lead.replicas[v].EndOffset)
+	}
+	slices.Sort(ends)
+	slices.Reverse(ends)
+	candidate := ends[n.majority()-1]
+	if candidate > n.lead.epochStart && candidate > n.hw {
+		n.hw = candidate
+	}
+}
+
+func (n *Node) leaderTick() {
+	now := n.now()
+	for _, v := range n.voters {
+		if n.lead.beginAcked[v] {
+			continue
+		}
+		if at, ok := n.lead.beginSentAt[v]; ok && now.Sub(at) < n.cfg.RequestTimeout {
+			continue
+		}
+		n.lead.beginSentAt[v] = now
+		n.send(v, n.nextCorrelation(), n.beginQuorumEpochRequest(), nil)
+	}
+	// Check quorum: a leader cut off from a majority resigns, so that its followers on the other
+	// side are not the only ones to notice.
+	recent := 0
+	for _, v := range n.voters {
+		if v == n.id || now.Sub(n.lead.replicas[v].LastFetch) < n.cfg.FetchTimeout {
+			recent++
+		}
+	}
+	if recent >= n.majority() {
+		n.lead.quorumCheckAt = now
+	} else if now.Sub(n.lead.quorumCheckAt) >= n.cfg.FetchTimeout*3/2 {
+		n.cfg.Logger.Info("quorum: leader has not heard from a majority of voters; resigning", "node", n.id, "epoch", n.epoch)
+		n.resign()
+	}
+}
+
+// Append adds client entries at the leader and returns the offset of the first. The entries are
+// committed once the high watermark passes them.
+func (n *Node) Append(data ...[]byte) (int64, error) {
+	if n.fatal != nil {
+		return 0, n.fatal
+	}
+	if n.state != Leader {
+		return 0, ErrNotLeader
+	}
+	first := n.log.EndOffset()
+	entries := make([]Entry, len(data))
+	for i, d := range data {
+		entries[i] = Entry{Offset: first + int64(i), Epoch: n.epoch, Data: d}
+	}
+	if err := n.log.Append(entries); err != nil {
+		n.fail(fmt.Errorf("append client entries: %w", err))
+		return 0, n.fatal
+	}
+	n.updateOwnReplica()
+	return first, nil
+}
+
+// Replicas is the leader's view of every replica that has fetched in this epoch (voters always),
+// ordered by id; nil on a node that is not the leader.
+func (n *Node) Replicas() []ReplicaState {
+	if n.state != Leader {
+		return nil
+	}
+	out := make([]ReplicaState, 0, len(n.lead.replicas))
+	for _, r := range n.lead.replicas {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b ReplicaState) int { return int(a.ID) - int(b.ID) })
+	return out
+}

@@ -1,0 +1,395 @@
+package quorum
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Config configures a Node. The durations carry Apache Kafka's controller.quorum.* names.
+type Config struct {
+	NodeID int32
+	// Voters is the static voter set (controller.quorum.voters). A node not in it is an observer.
+	Voters    []int32
+	ClusterID string
+
+	// ElectionTimeout (controller.quorum.election.timeout.ms): a voter with no leader stands for
+	// election after a random time in [ElectionTimeout, 2×ElectionTimeout).
+	ElectionTimeout time.Duration
+	// FetchTimeout (controller.quorum.fetch.timeout.ms): a follower that has had no answer from the
+	// leader for this long stands for election (a voter) or looks for the leader again (an observer).
+	// A leader that has not heard from a majority of voters for 1.5× this long resigns.
+	FetchTimeout time.Duration
+	// ElectionBackoffMax (controller.quorum.election.backoff.max.ms) bounds the random pause of a
+	// candidate that a majority refused, and spaces the preferred successors of a resigned leader.
+	ElectionBackoffMax time.Duration
+	// RequestTimeout (controller.quorum.request.timeout.ms): an unanswered request is sent again.
+	RequestTimeout time.Duration
+	// FetchBackoff is the pause after an empty fetch answer; it stands in for the leader holding the
+	// fetch open (Kafka's long poll), which the deterministic core does not do.
+	FetchBackoff time.Duration
+	// MaxFetchEntries bounds the entries in one fetch answer.
+	MaxFetchEntries int
+
+	Log       Log
+	Store     StateStore
+	Transport Transport
+	Clock     Clock
+	Rand      *rand.Rand
+	Logger    *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.ElectionTimeout <= 0 {
+		c.ElectionTimeout = time.Second
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = 2 * time.Second
+	}
+	if c.ElectionBackoffMax <= 0 {
+		c.ElectionBackoffMax = time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 2 * time.Second
+	}
+	if c.FetchBackoff <= 0 {
+		c.FetchBackoff = 50 * time.Millisecond
+	}
+	if c.MaxFetchEntries <= 0 {
+		c.MaxFetchEntries = 100
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// ErrNotLeader is returned by Append and Resign on a node that is not the leader.
+var ErrNotLeader = errors.New("quorum: this node is not the leader")
+
+// Node is one replica of the quorum. It is not safe for concurrent use: its owner calls Step, Tick,
+// Append and Resign one at a time (see the package comment).
+type Node struct {
+	cfg    Config
+	id     int32
+	voters []int32 // sorted
+	log    Log
+
+	state    State
+	epoch    int32
+	leaderID int32
+	votedID  int32
+	// hw is the high watermark: entries below it are committed. It is not persisted; a restarted
+	// node learns it again from the leader.
+	hw int64
+
+	// electionDeadline: when an unattached, voted, candidate or resigned voter stands (next) for
+	// election; for an observer without a leader, when it asks a voter for the leader again.
+	electionDeadline time.Time
+
+	cand   candidateState
+	lead   *leaderState
+	follow followerState
+
+	corr int32
+	// fatal is set when the node finds its own state contradicting the protocol (for example a
+	// truncation below the high watermark); the node then stops acting.
+	fatal error
+}
+
+type candidateState struct {
+	granted  map[int32]bool
+	rejected map[int32]bool
+	sentAt   map[int32]time.Time
+}
+
+type followerState struct {
+	// fetchDeadline: the follower gives up on the leader if no answer arrives before it.
+	fetchDeadline time.Time
+	// inflight is the correlation of the outstanding fetch (0: none); answers to any other are
+	// dropped, so that a late or duplicated answer cannot truncate or append at a wrong place.
+	inflight  int32
+	target    int32
+	sentAt    time.Time
+	nextFetch time.Time
+}
+
+// New starts a node from its persisted log and election state.
+func New(cfg Config) (*Node, error) {
+	cfg.setDefaults()
+	if cfg.Log == nil || cfg.Store == nil || cfg.Transport == nil || cfg.Clock == nil || cfg.Rand == nil {
+		return nil, errors.New("quorum: Config needs Log, Store, Transport, Clock and Rand")
+	}
+	if len(cfg.Voters) == 0 {
+		return nil, errors.New("quorum: the voter set is empty")
+	}
+	voters := slices.Clone(cfg.Voters)
+	slices.Sort(voters)
+	if len(slices.Compact(slices.Clone(voters))) != len(voters) {
+		return nil, fmt.Errorf("quorum: voter set %v names a node twice", cfg.Voters)
+	}
+	n := &Node{cfg: cfg, id: cfg.NodeID, voters: voters, log: cfg.Log, leaderID: -1, votedID: -1}
+	st, ok, err := cfg.Store.Read()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		st = ElectionState{Epoch: 0, LeaderID: -1, VotedID: -1}
+	}
+	for _, id := range []int32{st.LeaderID, st.VotedID} {
+		if id >= 0 && !n.isVoter(id) {
+			return nil, fmt.Errorf("quorum: the stored election state (%s) names node %d, which is not in the voter set %v", st, id, voters)
+		}
+	}
+	if st.VotedID >= 0 && st.VotedID == n.id && !n.isVoter(n.id) {
+		return nil, fmt.Errorf("quorum: the stored election state (%s) has this observer voting for itself", st)
+	}
+	n.epoch, n.leaderID, n.votedID = st.Epoch, st.LeaderID, st.VotedID
+	now := n.now()
+	if last := n.log.LastEpoch(); last > n.epoch {
+		// The log holds entries of an epoch the election state never recorded (the state file was
+		// lost or is older than the log). Kafka starts unattached in the log's epoch; so do we.
+		cfg.Logger.Warn("quorum: election state is behind the log; starting unattached in the log's epoch",
+			"state_epoch", n.epoch, "log_epoch", last)
+		n.becomeUnattached(last)
+		return n, n.fatal
+	}
+	switch {
+	case n.leaderID == n.id:
+		// A leader that restarts cannot know what it acknowledged; it resigns the epoch.
+		n.state = Resigned
+		n.electionDeadline = now.Add(n.randomElectionTimeout())
+	case n.leaderID >= 0:
+		n.state = Follower
+		n.startFollowing(n.leaderID)
+	case n.votedID == n.id:
+		n.state = Candidate
+		n.cand = candidateState{granted: map[int32]bool{n.id: true}, rejected: map[int32]bool{}, sentAt: map[int32]time.Time{}}
+		n.electionDeadline = now.Add(n.randomElectionTimeout())
+	case n.votedID >= 0:
+		n.state = Voted
+		n.electionDeadline = now.Add(n.randomElectionTimeout())
+	default:
+		n.state = Unattached
+		n.electionDeadline = now.Add(n.randomElectionTimeout())
+	}
+	return n, nil
+}
+
+// ID is the node's id.
+func (n *Node) ID() int32 { return n.id }
+
+// State is the node's role in its current epoch.
+func (n *Node) State() State { return n.state }
+
+// Epoch is the node's current epoch.
+func (n *Node) Epoch() int32 { return n.epoch }
+
+// LeaderID is the current epoch's leader, or -1 when unknown.
+func (n *Node) LeaderID() int32 { return n.leaderID }
+
+// VotedID is whom the node voted for in the current epoch, or -1.
+func (n *Node) VotedID() int32 { return n.votedID }
+
+// HighWatermark is the offset below which every entry is committed.
+func (n *Node) HighWatermark() int64 { return n.hw }
+
+// Log is the node's log; callers read it and must not write to it.
+func (n *Node) Log() Log { return n.log }
+
+// IsVoter tells whether this node is in the voter set.
+func (n *Node) IsVoter() bool { return n.isVoter(n.id) }
+
+// Err is the protocol violation that stopped the node, or nil.
+func (n *Node) Err() error { return n.fatal }
+
+func (n *Node) isVoter(id int32) bool {
+	_, ok := slices.BinarySearch(n.voters, id)
+	return ok
+}
+
+func (n *Node) majority() int { return len(n.voters)/2 + 1 }
+
+func (n *Node) now() time.Time { return n.cfg.Clock.Now() }
+
+func (n *Node) randomElectionTimeout() time.Duration {
+	t := n.cfg.ElectionTimeout
+	return t + time.Duration(n.cfg.Rand.Int64N(int64(t)))
+}
+
+func (n *Node) nextCorrelation() int32 {
+	n.corr++
+	if n.corr <= 0 {
+		n.corr = 1
+	}
+	return n.corr
+}
+
+func (n *Node) send(to int32, corr int32, req kmsg.Request, resp kmsg.Response) {
+	n.cfg.Transport.Send(Message{From: n.id, To: to, Correlation: corr, Request: req, Response: resp})
+}
+
+func (n *Node) fail(err error) {
+	if n.fatal == nil {
+		n.fatal = fmt.Errorf("quorum node %d: %w", n.id, err)
+		n.cfg.Logger.Error("quorum: node stopped on a protocol violation", "err", n.fatal)
+	}
+}
+
+// persist writes the election state; a node that cannot persist stops, since acting on an
+// unpersisted vote or epoch could elect two leaders.
+func (n *Node) persist() bool {
+	if err := n.cfg.Store.Write(ElectionState{Epoch: n.epoch, LeaderID: n.leaderID, VotedID: n.votedID}); err != nil {
+		n.fail(err)
+		return false
+	}
+	return true
+}
+
+// setEpoch moves to a new epoch, forgetting the old epoch's leader and vote. Epochs never go back.
+func (n *Node) setEpoch(epoch int32) {
+	if epoch < n.epoch {
+		n.fail(fmt.Errorf("epoch would go back from %d to %d", n.epoch, epoch))
+		return
+	}
+	if epoch > n.epoch {
+		n.epoch, n.leaderID, n.votedID = epoch, -1, -1
+	}
+	n.lead = nil
+	n.follow = followerState{}
+}
+
+func (n *Node) becomeUnattached(epoch int32) {
+	// A node that was already waiting for an election keeps its deadline: otherwise a candidate
+	// that cannot win (its log is behind) would, by bumping the epoch again and again, keep pushing
+	// back the elections of the nodes that can.
+	keep := n.state == Unattached || n.state == Voted || n.state == Candidate || n.state == Resigned
+	n.setEpoch(epoch)
+	n.state = Unattached
+	n.leaderID = -1
+	if !n.persist() {
+		return
+	}
+	if !keep || n.electionDeadline.IsZero() {
+		n.electionDeadline = n.now().Add(n.randomElectionTimeout())
+	}
+}
+
+func (n *Node) becomeFollower(epoch, leader int32) {
+	n.setEpoch(epoch)
+	n.state = Follower
+	n.leaderID = leader
+	if !n.persist() {
+		return
+	}
+	n.startFollowing(leader)
+}
+
+func (n *Node) startFollowing(leader int32) {
+	n.follow = followerState{fetchDeadline: n.now().Add(n.cfg.FetchTimeout), target: leader}
+	n.sendFetch()
+}
+
+// observeEpoch reacts to a peer's view of the epoch and leader (from any request or response):
+// a higher epoch is joined, and a leader learned for the current epoch is followed.
+func (n *Node) observeEpoch(epoch, leader int32) {
+	switch {
+	case epoch > n.epoch:
+		if leader >= 0 && leader != n.id {
+			n.becomeFollower(epoch, leader)
+		} else {
+			n.becomeUnattached(epoch)
+		}
+	case epoch == n.epoch && leader >= 0 && leader != n.id:
+		switch n.state {
+		case Unattached, Voted, Candidate:
+			n.becomeFollower(epoch, leader)
+		case Leader, Resigned:
+			n.fail(fmt.Errorf("node %d claims to lead epoch %d, which this node leads", leader, epoch))
+		case Follower:
+			if n.leaderID != leader {
+				n.fail(fmt.Errorf("epoch %d has two leaders: %d and %d", epoch, n.leaderID, leader))
+			}
+		}
+	}
+}
+
+// Tick runs the node's timers against the clock. The owner calls it whenever time has moved.
+func (n *Node) Tick() {
+	if n.fatal != nil {
+		return
+	}
+	now := n.now()
+	switch n.state {
+	case Unattached, Voted, Resigned:
+		if now.Before(n.electionDeadline) {
+			return
+		}
+		if n.IsVoter() {
+			n.becomeCandidate()
+		} else {
+			n.discoverLeader()
+		}
+	case Candidate:
+		if !now.Before(n.electionDeadline) {
+			n.becomeCandidate()
+			return
+		}
+		n.resendVotes()
+	case Leader:
+		n.leaderTick()
+	case Follower:
+		if !now.Before(n.follow.fetchDeadline) {
+			if n.IsVoter() {
+				n.becomeCandidate()
+			} else {
+				n.becomeUnattached(n.epoch)
+			}
+			return
+		}
+		n.maybeFetch()
+	}
+}
+
+// Step hands the node one delivered message.
+func (n *Node) Step(m Message) {
+	if n.fatal != nil || m.To != n.id {
+		return
+	}
+	switch r := m.Request.(type) {
+	case *kmsg.VoteRequest:
+		n.handleVoteRequest(m, r)
+	case *kmsg.BeginQuorumEpochRequest:
+		n.handleBeginQuorumEpochRequest(m, r)
+	case *kmsg.EndQuorumEpochRequest:
+		n.handleEndQuorumEpochRequest(m, r)
+	case *kmsg.FetchRequest:
+		n.handleFetchRequest(m, r)
+	}
+	switch r := m.Response.(type) {
+	case *kmsg.VoteResponse:
+		n.handleVoteResponse(m, r)
+	case *kmsg.BeginQuorumEpochResponse:
+		n.handleBeginQuorumEpochResponse(m, r)
+	case *kmsg.EndQuorumEpochResponse:
+		// Nothing to do: the resigned leader waits for the next epoch either way.
+	case *kmsg.FetchResponse:
+		n.handleFetchResponse(m, r)
+	}
+}
+
+func (n *Node) clusterOK(id *string) bool {
+	return id == nil || *id == "" || n.cfg.ClusterID == "" || *id == n.cfg.ClusterID
+}
+
+func (n *Node) clusterID() *string {
+	if n.cfg.ClusterID == "" {
+		return nil
+	}
+	s := n.cfg.ClusterID
+	return &s
+}

@@ -1,0 +1,90 @@
+package quorum
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Entries travel in Fetch responses as Kafka record batches (magic 2), one batch per entry: the
+// batch's base offset and partition leader epoch are the entry's offset and epoch, a control entry
+// sets the batch's control bit, and the payload is the value of the batch's single record. This is
+// the shape of Apache Kafka's metadata log, so a network transport can put the bytes on the wire.
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+const (
+	batchAttrControl = 0x20
+	// batchCRCStart is where the CRC-covered part of a batch starts: after base offset (8),
+	// length (4), partition leader epoch (4), magic (1) and the CRC itself (4).
+	batchCRCStart = 21
+)
+
+// encodeEntries appends entries to dst as record batches.
+func encodeEntries(dst []byte, entries []Entry) []byte {
+	for _, e := range entries {
+		rec := kmsg.Record{Value: e.Data}
+		body := rec.AppendTo(nil)
+		// The record's length field counts the bytes after itself; it was encoded as a one-byte
+		// varint 0 above.
+		rec.Length = int32(len(body) - 1)
+		body = rec.AppendTo(nil)
+		b := kmsg.RecordBatch{
+			FirstOffset:          e.Offset,
+			PartitionLeaderEpoch: e.Epoch,
+			Magic:                2,
+			ProducerID:           -1,
+			ProducerEpoch:        -1,
+			FirstSequence:        -1,
+			NumRecords:           1,
+			Records:              body,
+		}
+		if e.Control {
+			b.Attributes = batchAttrControl
+		}
+		start := len(dst)
+		dst = b.AppendTo(dst)
+		batch := dst[start:]
+		binary.BigEndian.PutUint32(batch[8:12], uint32(len(batch)-12))
+		binary.BigEndian.PutUint32(batch[17:21], crc32.Checksum(batch[batchCRCStart:], crc32c))
+	}
+	return dst
+}
+
+// decodeEntries reads the record batches encodeEntries writes, checking each batch's CRC.
+func decodeEntries(src []byte) ([]Entry, error) {
+	var out []Entry
+	for len(src) > 0 {
+		if len(src) < 12 {
+			return nil, fmt.Errorf("record batch header truncated: %d bytes", len(src))
+		}
+		size := 12 + int(binary.BigEndian.Uint32(src[8:12]))
+		if size < batchCRCStart || size > len(src) {
+			return nil, fmt.Errorf("record batch of %d bytes in %d remaining", size, len(src))
+		}
+		var b kmsg.RecordBatch
+		if err := b.ReadFrom(src[:size]); err != nil {
+			return nil, fmt.Errorf("decode record batch: %w", err)
+		}
+		if got := crc32.Checksum(src[batchCRCStart:size], crc32c); int32(got) != b.CRC {
+			return nil, fmt.Errorf("record batch at offset %d: crc mismatch", b.FirstOffset)
+		}
+		if b.NumRecords != 1 {
+			return nil, fmt.Errorf("record batch at offset %d has %d records, want 1", b.FirstOffset, b.NumRecords)
+		}
+		var rec kmsg.Record
+		if err := rec.ReadFrom(b.Records); err != nil {
+			return nil, fmt.Errorf("decode record at offset %d: %w", b.FirstOffset, err)
+		}
+		out = append(out, Entry{
+			Offset:  b.FirstOffset,
+			Epoch:   b.PartitionLeaderEpoch,
+			Control: b.Attributes&batchAttrControl != 0,
+			Data:    rec.Value,
+		})
+		src = src[size:]
+	}
+	return out, nil
+}
