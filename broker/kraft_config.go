@@ -189,3 +189,13 @@ func (c Config) addKRaftProperties(props map[string]string) {
 		props["listeners"] = strings.Join(append(append([]string(nil), c.Listeners...), c.ControllerListeners...), ",")
 	}
 }
+
+// ListenerHostPort splits a listeners entry (NAME://host:port) into its host
+// ("" = all interfaces) and port.
+func ListenerHostPort(s string) (string, int, error) {
+	l, err := parseListener(s)
+	if err != nil {
+		return "", 0, err
+	}
+	return l.host, l.port, nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -55,6 +56,12 @@ func newBrokerCmd() *cobra.Command {
 			cfg, err := broker.ConfigFromProperties(props, log)
 			if err != nil {
 				return err
+			}
+			if cfg.KRaft() {
+				// The files parse (and `osprey storage format` uses them), but
+				// this runtime has no KRaft mode to run them in yet.
+				return errors.New("process.roles is set (KRaft mode), which osprey broker does not run yet; " +
+					"remove process.roles to run this broker in ZooKeeper mode (zookeeper.connect) or as a single broker")
 			}
 			b, err := broker.New(cfg, broker.WithLogger(log))
 			if err != nil {

@@ -55,7 +55,7 @@ Without a subcommand it runs the console (the same as "osprey serve").`,
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "", "YAML configuration file (see config/osprey.example.yaml)")
 	// The root runs serve, so it accepts serve's flags too.
 	root.Flags().AddFlagSet(serve.Flags())
-	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g))
+	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd())
 	return root
 }
 

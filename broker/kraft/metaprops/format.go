@@ -1,0 +1,228 @@
+package metaprops
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
+)
+
+// Voter is one entry of --initial-controllers (KIP-853):
+// id@host:port:directory-id.
+type Voter struct {
+	ID          int32
+	Host        string
+	Port        int
+	DirectoryID metadata.Uuid
+}
+
+// ParseVoters parses --initial-controllers as Kafka's DynamicVoters.parse
+// does: comma-separated id@host:port:directory-id entries, an IPv6 host in
+// brackets, each node id once.
+func ParseVoters(s string) ([]Voter, error) {
+	var out []Voter
+	for _, e := range strings.Split(strings.TrimSpace(s), ",") {
+		if e == "" {
+			continue
+		}
+		v, err := parseVoter(strings.TrimSpace(e))
+		if err != nil {
+			return nil, fmt.Errorf("--initial-controllers entry %q: %w; each entry is id@host:port:directory-id "+
+				"(a directory id from `osprey storage random-uuid`)", e, err)
+		}
+		if slices.ContainsFunc(out, func(o Voter) bool { return o.ID == v.ID }) {
+			return nil, fmt.Errorf("--initial-controllers: node id %d was specified more than once", v.ID)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--initial-controllers: no voters given")
+	}
+	return out, nil
+}
+
+func parseVoter(s string) (Voter, error) {
+	idStr, rest, ok := strings.Cut(s, "@")
+	if !ok {
+		return Voter{}, errors.New("no @ found")
+	}
+	id, err := strconv.ParseInt(idStr, 10, 32)
+	if err != nil || id < 0 {
+		return Voter{}, fmt.Errorf("node id %q is not a non-negative integer", idStr)
+	}
+	var host string
+	if strings.HasPrefix(rest, "[") {
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return Voter{}, errors.New("host begins with [ but has no ]")
+		}
+		host, rest = rest[1:end], rest[end+1:]
+	} else {
+		end := strings.Index(rest, ":")
+		if end < 0 {
+			return Voter{}, errors.New("no colon after the host")
+		}
+		host, rest = rest[:end], rest[end:]
+	}
+	if host == "" {
+		return Voter{}, errors.New("no host after the node id")
+	}
+	portStr, dirStr, ok := strings.Cut(strings.TrimPrefix(rest, ":"), ":")
+	if !strings.HasPrefix(rest, ":") || !ok {
+		return Voter{}, errors.New("want :port:directory-id after the host")
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return Voter{}, fmt.Errorf("port %q is not 0-65535", portStr)
+	}
+	dir, err := metadata.ParseUuid(dirStr)
+	if err != nil {
+		return Voter{}, fmt.Errorf("directory id: %w", err)
+	}
+	return Voter{ID: int32(id), Host: host, Port: port, DirectoryID: dir}, nil
+}
+
+// FormatOptions is one `storage format` run.
+type FormatOptions struct {
+	ClusterID       string   // -t: a Kafka Uuid (osprey storage random-uuid)
+	NodeID          int32    // node.id
+	Directories     []string // log.dirs and metadata.log.dir
+	MetadataLogDir  string   // metadata.log.dir (or the first of log.dirs)
+	IgnoreFormatted bool     // --ignore-formatted
+	// InitialControllers is the dynamic voter set (--initial-controllers, or
+	// this node alone for --standalone); nil for a static quorum
+	// (controller.quorum.voters).
+	InitialControllers []Voter
+
+	Out  io.Writer        // progress lines, as kafka-storage.sh prints them
+	Rand io.Reader        // for directory ids; nil = crypto/rand
+	Now  func() time.Time // the file's date line; nil = time.Now
+}
+
+// Format writes meta.properties (version 1, cluster.id, node.id, a new
+// directory.id) in every directory that has none, as Kafka's Formatter does:
+// every existing meta.properties must already name the same cluster and node;
+// an already formatted directory is an error unless IgnoreFormatted is set,
+// and then it is left as it is.
+func Format(o FormatOptions) error {
+	if o.NodeID < 0 {
+		return errors.New("node.id: you must specify a valid non-negative node id")
+	}
+	if _, err := metadata.ParseUuid(o.ClusterID); err != nil {
+		return fmt.Errorf("cluster id %q is not a Kafka Uuid (%v): make one with `osprey storage random-uuid`", o.ClusterID, err)
+	}
+	dirs := slices.Clone(o.Directories)
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	if len(dirs) == 0 {
+		return errors.New("log.dirs: no directories to format; set log.dirs (and metadata.log.dir if the metadata log lives apart)")
+	}
+	if o.MetadataLogDir == "" || !slices.Contains(dirs, o.MetadataLogDir) {
+		return fmt.Errorf("metadata.log.dir %q is not one of the directories to format %v", o.MetadataLogDir, dirs)
+	}
+	out, now := o.Out, o.Now
+	if out == nil {
+		out = io.Discard
+	}
+	if now == nil {
+		now = time.Now
+	}
+
+	// Load what is there, then verify it as MetaPropertiesEnsemble.verify
+	// does: the same cluster and node everywhere, no reserved or duplicate
+	// directory ids.
+	existing := map[string]MetaProperties{}
+	var empty []string
+	seen := map[metadata.Uuid]string{}
+	for _, d := range dirs {
+		m, err := Read(d)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			empty = append(empty, d)
+			continue
+		case err != nil:
+			return fmt.Errorf("log directory %s: %w; fix or remove its %s, or take the directory out of log.dirs", d, err, FileName)
+		}
+		path := d + string(os.PathSeparator) + FileName
+		if m.ClusterID != "" && m.ClusterID != o.ClusterID {
+			return fmt.Errorf("invalid cluster.id in %s: expected %s, but read %s; this directory belongs to another cluster: "+
+				"format with -t %s, or empty the directory if its data is to be discarded", path, o.ClusterID, m.ClusterID, m.ClusterID)
+		}
+		if m.NodeID >= 0 && m.NodeID != o.NodeID {
+			return fmt.Errorf("stored node id %d in %s does not match node.id=%d; if you moved your data, make sure the configured "+
+				"node.id matches; to create a new node, empty the directory", m.NodeID, path, o.NodeID)
+		}
+		if m.DirectoryID != nil {
+			if metadata.IsReservedDirectoryID(*m.DirectoryID) {
+				return fmt.Errorf("invalid reserved directory id %s found in %s", m.DirectoryID, d)
+			}
+			if prev, dup := seen[*m.DirectoryID]; dup {
+				return fmt.Errorf("duplicate directory id %s: it is the id of %s and also of %s", m.DirectoryID, prev, d)
+			}
+			seen[*m.DirectoryID] = d
+		}
+		existing[d] = m
+	}
+	if len(existing) > 0 && !o.IgnoreFormatted {
+		first := ""
+		for _, d := range dirs {
+			if _, ok := existing[d]; ok {
+				first = d
+				break
+			}
+		}
+		return fmt.Errorf("log directory %s is already formatted; use --ignore-formatted to ignore this directory and format the others", first)
+	}
+	if len(empty) == 0 {
+		fmt.Fprintln(out, "All of the log directories are already formatted.")
+		return nil
+	}
+
+	var voterDir *metadata.Uuid
+	for _, v := range o.InitialControllers {
+		if v.ID == o.NodeID {
+			voterDir = &v.DirectoryID
+		}
+	}
+	for _, d := range empty {
+		kind := "data directory"
+		var id metadata.Uuid
+		switch {
+		case d == o.MetadataLogDir && voterDir != nil:
+			kind, id = "dynamic metadata voter directory", *voterDir
+		default:
+			if d == o.MetadataLogDir {
+				kind = "metadata directory"
+				if o.InitialControllers != nil {
+					kind = "dynamic metadata directory"
+				}
+			}
+			for {
+				var err error
+				if id, err = metadata.RandomDirectoryID(o.Rand); err != nil {
+					return err
+				}
+				if _, dup := seen[id]; !dup {
+					break
+				}
+			}
+		}
+		seen[id] = d
+		fmt.Fprintf(out, "Formatting %s %s\n", kind, d)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("creating log directory %s: %w", d, err)
+		}
+		m := MetaProperties{Version: 1, ClusterID: o.ClusterID, NodeID: o.NodeID, DirectoryID: &id}
+		if err := Write(d, m, now()); err != nil {
+			return fmt.Errorf("error while writing meta.properties file %s: %w", d, err)
+		}
+	}
+	return nil
+}
