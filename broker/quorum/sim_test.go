@@ -22,14 +22,14 @@ import (
 
 var (
 	simSeedFlag  = flag.Uint64("seed", 0, "run the quorum simulation with this seed only (reproduces a failure)")
-	simStepsFlag = flag.Int("sim.steps", 0, "steps per quorum simulation run (default 10000, or $OSPREY_QUORUM_SIM_STEPS)")
+	simStepsFlag = flag.Int("sim.steps", 0, "steps per quorum simulation run (default 20000, or $OSPREY_QUORUM_SIM_STEPS)")
 )
 
 // simSeeds run in every `go test`.
 var simSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
 func TestQuorumSimulation(t *testing.T) {
-	steps := 10000
+	steps := 20000
 	if v, err := strconv.Atoi(os.Getenv("OSPREY_QUORUM_SIM_STEPS")); err == nil && v > 0 {
 		steps = v
 	}
@@ -122,14 +122,21 @@ type sim struct {
 	maxDelay    time.Duration
 	group       map[int32]int // partition: messages pass only within a group
 
-	healed    bool
-	phaseEnd  time.Time
-	healStart int // len(committed) when the healed phase began
-	appended  int
+	healed bool
+	// killLeaders: in this chaos phase every leader is crashed killAfter after its election, and
+	// crashed nodes come back quickly — a run of short-lived leaders leaving uncommitted tails of
+	// different epochs, which is where committing an older epoch's entries by count goes wrong.
+	killLeaders bool
+	killAfter   time.Duration
+	phaseEnd    time.Time
+	healStart   int // len(committed) when the healed phase began
+	appended    int
 
 	step      int
+	steps     int
 	stats     simStats
 	leaders   map[int32]int32 // epoch → leader
+	ledSince  time.Time       // when the newest leader was first seen
 	committed []Entry         // the committed prefix of the log, as nodes reported it
 	events    []string
 }
@@ -163,19 +170,21 @@ func (tr simTransport) Send(m Message) { tr.s.send(m) }
 
 func (s *sim) start(sn *simNode) {
 	n, err := New(Config{
-		NodeID:          sn.id,
-		Voters:          s.voters,
-		ClusterID:       "sim-cluster",
-		ElectionTimeout: time.Second,
-		FetchTimeout:    2 * time.Second,
-		RequestTimeout:  500 * time.Millisecond,
-		FetchBackoff:    50 * time.Millisecond,
-		MaxFetchEntries: 20,
-		Log:             sn.watch,
-		Store:           sn.store,
-		Transport:       simTransport{s: s, from: sn.id},
-		Clock:           s.clock,
-		Rand:            rand.New(rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())),
+		NodeID:    sn.id,
+		Voters:    s.voters,
+		ClusterID: "sim-cluster",
+		// Timeouts a third of Kafka's defaults: more elections per simulated second.
+		ElectionTimeout:    300 * time.Millisecond,
+		FetchTimeout:       600 * time.Millisecond,
+		ElectionBackoffMax: 300 * time.Millisecond,
+		RequestTimeout:     150 * time.Millisecond,
+		FetchBackoff:       20 * time.Millisecond,
+		MaxFetchEntries:    1 + s.rng.IntN(8), // small answers split a leader's tail across fetches
+		Log:                sn.watch,
+		Store:              sn.store,
+		Transport:          simTransport{s: s, from: sn.id},
+		Clock:              s.clock,
+		Rand:               rand.New(rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())),
 	})
 	if err != nil {
 		s.fail("restart node %d: %v", sn.id, err)
@@ -229,11 +238,12 @@ func (s *sim) fail(format string, args ...any) {
 	for _, e := range s.events {
 		b.WriteString("    " + e + "\n")
 	}
-	fmt.Fprintf(&b, "reproduce: go test ./broker/quorum -run 'TestQuorumSimulation/voters=%d' -seed %d", len(s.voters), s.seed)
+	fmt.Fprintf(&b, "reproduce: go test ./broker/quorum -run 'TestQuorumSimulation/voters=%d' -seed %d -sim.steps %d", len(s.voters), s.seed, s.steps)
 	s.t.Fatal(b.String())
 }
 
 func (s *sim) run(steps int) {
+	s.steps = steps
 	s.startChaos()
 	for s.step = 1; s.step <= steps; s.step++ {
 		s.clock.Advance(time.Millisecond + time.Duration(s.rng.Int64N(int64(15*time.Millisecond))))
@@ -294,16 +304,17 @@ func (s *sim) deliver() {
 
 func (s *sim) startChaos() {
 	s.healed = false
-	s.phaseEnd = s.clock.Now().Add(time.Duration(2000+s.rng.IntN(4000)) * time.Millisecond)
+	s.phaseEnd = s.clock.Now().Add(time.Duration(2000+s.rng.IntN(6000)) * time.Millisecond)
 	s.dropP = s.rng.Float64() * 0.3
 	s.dupP = s.rng.Float64() * 0.1
-	s.maxDelay = time.Duration(5+s.rng.IntN(300)) * time.Millisecond
-	s.event("chaos: drop %.2f dup %.2f delay ≤%s", s.dropP, s.dupP, s.maxDelay)
+	s.maxDelay = time.Duration(5+s.rng.IntN(150)) * time.Millisecond
+	s.killLeaders = s.rng.IntN(2) == 0
+	s.event("chaos: drop %.2f dup %.2f delay ≤%s kill leaders %v", s.dropP, s.dupP, s.maxDelay, s.killLeaders)
 }
 
 func (s *sim) startHeal() {
 	s.healed = true
-	s.phaseEnd = s.clock.Now().Add(8 * time.Second)
+	s.phaseEnd = s.clock.Now().Add(5 * time.Second)
 	s.dropP, s.dupP, s.maxDelay = 0, 0, 10*time.Millisecond
 	s.group = nil
 	for _, sn := range s.nodes {
@@ -336,6 +347,20 @@ func (s *sim) randomEvent() {
 	if s.healed {
 		return
 	}
+	if s.killLeaders {
+		for _, sn := range s.nodes {
+			if sn.node == nil && s.rng.Float64() < 0.02 {
+				s.start(sn)
+				s.event("restart %d", sn.id)
+			}
+		}
+		for _, sn := range s.nodes {
+			if sn.node != nil && sn.node.State() == Leader && s.clock.Now().Sub(s.ledSince) >= s.killAfter {
+				s.crash(sn)
+				s.killAfter = time.Duration(s.rng.IntN(200)) * time.Millisecond
+			}
+		}
+	}
 	r := s.rng.Float64()
 	switch {
 	case r < 0.008: // crash a node
@@ -347,23 +372,31 @@ func (s *sim) randomEvent() {
 				break
 			}
 		}
-	case r < 0.030: // restart a crashed node
+	case r < 0.025: // crash a leader soon after its election, before its epoch's first entry is
+		// on a majority: the case where committing an older epoch's entries by count loses them
+		for _, sn := range s.nodes {
+			if sn.node != nil && sn.node.State() == Leader && s.clock.Now().Sub(s.ledSince) < 300*time.Millisecond {
+				s.crash(sn)
+				break
+			}
+		}
+	case r < 0.045: // restart a crashed node
 		sn := s.nodes[s.rng.IntN(len(s.nodes))]
 		if sn.node == nil {
 			s.start(sn)
 			s.event("restart %d", sn.id)
 		}
-	case r < 0.036: // partition into two random groups
+	case r < 0.051: // partition into two random groups
 		s.group = map[int32]int{}
 		for _, sn := range s.nodes {
 			s.group[sn.id] = s.rng.IntN(2)
 		}
 		s.stats.partitions++
 		s.event("partition %v", s.group)
-	case r < 0.042:
+	case r < 0.057:
 		s.group = nil
 		s.event("partition healed")
-	case r < 0.044:
+	case r < 0.059:
 		if l := s.leader(); l != nil {
 			l.Resign()
 			s.stats.resigns++
@@ -401,6 +434,7 @@ func (s *sim) check() {
 				s.fail("epoch %d has two leaders: %d and %d", n.Epoch(), l, sn.id)
 			} else if !ok {
 				s.leaders[n.Epoch()] = sn.id
+				s.ledSince = s.clock.Now()
 				s.event("node %d leads epoch %d", sn.id, n.Epoch())
 				// A new leader holds every committed entry (Raft's leader completeness).
 				s.checkRange(sn, 0, int64(len(s.committed)), "new leader of epoch "+strconv.Itoa(int(n.Epoch())))
