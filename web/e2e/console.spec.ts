@@ -201,16 +201,21 @@ test('switches the console to Chinese and the dark theme', async ({ page, reques
   await shot(page, testInfo, 'topics-zh-dark')
 })
 
-test('an offset reset of an active group is refused with the server’s reason', async ({ page, request }, testInfo) => {
+test('an offset reset of an active group: the dry run shows the plan, executing is refused with the reason', async ({ page, request }, testInfo) => {
   await waitForCluster(request)
   await page.goto(`${base}/groups/demo-billing`)
   await expect(page.getByTestId('group-summary')).toContainText('Stable')
   await page.getByTestId('group-reset').click()
+  // The page knows the group is active: Reset is disabled with the reason, the preview is offered.
+  await expect(page.getByTestId('reset-active')).toContainText('Stable')
+  await expect(page.getByTestId('reset-submit')).toBeDisabled()
   await page.getByTestId('reset-strategy').getByText('Earliest').click()
   await page.getByTestId('reset-preview-button').click()
   await giveToken(page, ADMIN_TOKEN)
-  await expect(page.getByTestId('reset-error')).toContainText('stop its consumers')
-  await shot(page, testInfo, 'reset-refused')
+  // As kafka-consumer-groups.sh --dry-run does on an active group: the plan, nothing changed.
+  await expect(page.getByTestId('reset-preview').locator('tbody tr').first()).toBeVisible()
+  await expect(page.getByTestId('reset-error')).toHaveCount(0)
+  await shot(page, testInfo, 'reset-dry-run-active')
 })
 
 test('alert channels and rules: create a channel, see its test send fail, create a rule', async ({ page, request }, testInfo) => {
