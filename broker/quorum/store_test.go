@@ -1,0 +1,116 @@
+package quorum
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestQuorumStateFileRoundTrip(t *testing.T) {
+	for _, version := range []int16{0, 1} {
+		dir := t.TempDir()
+		fs := &FileStore{Path: filepath.Join(dir, QuorumStateFile), Version: version, Voters: []int32{1, 2, 3}}
+		if _, ok, err := fs.Read(); ok || err != nil {
+			t.Fatalf("v%d: a missing file read as ok=%v err=%v, want no state and no error", version, ok, err)
+		}
+		want := ElectionState{Epoch: 7, LeaderID: 2, VotedID: 3}
+		if err := fs.Write(want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := fs.Read()
+		if err != nil || !ok || got != want {
+			t.Fatalf("v%d: read back %s ok=%v err=%v, want %s", version, got, ok, err, want)
+		}
+		if _, err := os.Stat(fs.Path + ".tmp"); !os.IsNotExist(err) {
+			t.Fatalf("v%d: the temporary file was left behind: %v", version, err)
+		}
+	}
+}
+
+func TestQuorumStateFileIsKafkasFormat(t *testing.T) {
+	dir := t.TempDir()
+	fs := &FileStore{Path: filepath.Join(dir, QuorumStateFile), Version: 1}
+	if err := fs.Write(ElectionState{Epoch: 2, LeaderID: -1, VotedID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(fs.Path)
+	if want := `{"leaderId":-1,"leaderEpoch":2,"votedId":1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}`; string(b) != want {
+		t.Fatalf("file holds\n%s\nwant\n%s", b, want)
+	}
+	fs0 := &FileStore{Path: filepath.Join(dir, "v0"), Version: 0, Voters: []int32{1, 2}}
+	fs0.Write(ElectionState{Epoch: 2, LeaderID: 1, VotedID: -1})
+	b, _ = os.ReadFile(fs0.Path)
+	if want := `{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":1},{"voterId":2}],"data_version":0}`; string(b) != want {
+		t.Fatalf("file holds\n%s\nwant\n%s", b, want)
+	}
+	// Files as Apache Kafka writes them (FileQuorumStateStore's examples) read back.
+	for _, line := range []string{
+		`{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[],"data_version":0}`,
+		`{"leaderId":1,"leaderEpoch":2,"votedId":-1,"votedDirectoryId":"J8aAPcfLQt2bqs1JT_rMgQ","data_version":1}`,
+	} {
+		st, err := parseQuorumState([]byte(line + "\n"))
+		if err != nil || st != (ElectionState{Epoch: 2, LeaderID: 1, VotedID: -1}) {
+			t.Fatalf("%s: read %s, %v", line, st, err)
+		}
+	}
+}
+
+func TestInconsistentQuorumStateFileIsRefused(t *testing.T) {
+	cases := []struct{ name, content, wantErr string }{
+		{"not JSON", `leaderId=1`, "not a JSON object"},
+		{"no data_version", `{"leaderId":1,"leaderEpoch":2,"votedId":-1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA"}`, `"data_version" is missing`},
+		{"future version", `{"leaderId":1,"leaderEpoch":2,"votedId":-1,"data_version":2}`, "data_version 2 is not within"},
+		{"v1 without votedDirectoryId", `{"leaderId":1,"leaderEpoch":2,"votedId":-1,"data_version":1}`, `"votedDirectoryId", mandatory in data_version 1`},
+		{"v0 without currentVoters", `{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"data_version":0}`, `"currentVoters", mandatory in data_version 0`},
+		{"leader without an epoch", `{"leaderId":1,"leaderEpoch":-1,"votedId":-1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}`, "leaderEpoch -1 is negative but"},
+		{"wrong type", `{"leaderId":"one","leaderEpoch":2,"votedId":-1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}`, `field "leaderId"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), QuorumStateFile)
+			os.WriteFile(path, []byte(c.content), 0o644)
+			_, _, err := (&FileStore{Path: path, Version: 1}).Read()
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("err %v, want one naming the file and saying %q", err, c.wantErr)
+			}
+		})
+	}
+	t.Run("a leader outside the voter set", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), QuorumStateFile)
+		fs := &FileStore{Path: path, Version: 1}
+		fs.Write(ElectionState{Epoch: 3, LeaderID: 9, VotedID: -1})
+		_, err := New(Config{NodeID: 1, Voters: []int32{1, 2, 3}, Log: NewMemLog(), Store: fs, Transport: &recorder{},
+			Clock: NewManualClock(time.Unix(0, 0)), Rand: rand.New(rand.NewPCG(1, 1))})
+		if err == nil || !strings.Contains(err.Error(), "names node 9, which is not in the voter set") {
+			t.Fatalf("err %v, want a refusal naming node 9 and the voter set", err)
+		}
+	})
+}
+
+func TestRestartResumesTheStoredState(t *testing.T) {
+	cases := []struct {
+		st   ElectionState
+		want State
+	}{
+		{ElectionState{Epoch: 3, LeaderID: 1, VotedID: 1}, Resigned},
+		{ElectionState{Epoch: 3, LeaderID: 2, VotedID: -1}, Follower},
+		{ElectionState{Epoch: 3, LeaderID: -1, VotedID: 2}, Voted},
+		{ElectionState{Epoch: 3, LeaderID: -1, VotedID: 1}, Candidate},
+		{ElectionState{Epoch: 3, LeaderID: -1, VotedID: -1}, Unattached},
+	}
+	for _, c := range cases {
+		tn := newTestNode(t, 1, []int32{1, 2, 3}, []int32{1, 3}, &c.st)
+		if tn.State() != c.want || tn.Epoch() != 3 {
+			t.Errorf("%s: restarted %s in epoch %d, want %s in epoch 3", c.st, tn.State(), tn.Epoch(), c.want)
+		}
+	}
+	// A state file behind the log: start unattached in the log's epoch rather than vote again
+	// in an epoch the node may already have voted in.
+	tn := newTestNode(t, 1, []int32{1, 2, 3}, []int32{1, 5}, &ElectionState{Epoch: 3, LeaderID: -1, VotedID: -1})
+	if tn.State() != Unattached || tn.Epoch() != 5 {
+		t.Fatalf("restarted %s in epoch %d, want unattached in the log's epoch 5", tn.State(), tn.Epoch())
+	}
+}
