@@ -158,10 +158,12 @@ func (c *Config) finishKRaft(props map[string]string) error {
 		return fmt.Errorf("property controller.quorum.voters: set it (id@host:port,...) or controller.quorum.bootstrap.servers; " +
 			"a KRaft node must know its controllers")
 	}
+	if len(c.ControllerListenerNames) == 0 {
+		// A controller listens on these; a broker uses the first to reach the controllers.
+		return fmt.Errorf("property controller.listener.names: required when process.roles is set (KRaft mode), " +
+			"e.g. controller.listener.names=CONTROLLER")
+	}
 	if c.HasRole(RoleController) {
-		if len(c.ControllerListenerNames) == 0 {
-			return fmt.Errorf("property controller.listener.names: required on a controller (process.roles has controller), e.g. CONTROLLER")
-		}
 		if len(c.ControllerQuorumVoters) > 0 && !slices.ContainsFunc(c.ControllerQuorumVoters, func(v QuorumVoter) bool { return v.ID == c.NodeID }) {
 			return fmt.Errorf("property controller.quorum.voters: node.id=%d has the controller role but is not one of the voters; "+
 				"add %d@<host>:<port> to controller.quorum.voters or remove controller from process.roles", c.NodeID, c.NodeID)

@@ -82,7 +82,8 @@ func TestParseKRaftPropertiesRefusals(t *testing.T) {
 		{"unknown role", "process.roles=broker,zookeeper", []string{"process.roles", `"zookeeper"`}},
 		{"no voters", "controller.quorum.voters=", []string{"controller.quorum.voters"}},
 		{"broker.id differs", "broker.id=2", []string{"broker.id=2", "node.id=1"}},
-		{"no controller listener names", "controller.listener.names=", []string{"listener"}},
+		{"no controller listener names", "controller.listener.names=;listeners=PLAINTEXT://:9092",
+			[]string{"controller.listener.names", "required when process.roles is set"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -90,11 +91,13 @@ func TestParseKRaftPropertiesRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k, v, _ := strings.Cut(c.edit, "=")
-			if v == "" {
-				delete(props, k)
-			} else {
-				props[k] = v
+			for _, edit := range strings.Split(c.edit, ";") {
+				k, v, _ := strings.Cut(edit, "=")
+				if v == "" {
+					delete(props, k)
+				} else {
+					props[k] = v
+				}
 			}
 			_, err = ConfigFromProperties(props, slog.New(slog.DiscardHandler))
 			if err == nil {

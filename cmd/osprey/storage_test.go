@@ -64,7 +64,7 @@ func TestStorageFormatRefusals(t *testing.T) {
 	}{
 		{"ZooKeeper-mode file", "broker.id=1\nzookeeper.connect=zk:2181\nlog.dirs=%D\n", nil, []string{"no process.roles", "KRaft"}},
 		{"no node.id", "process.roles=broker\ncontroller.quorum.voters=1@k1:9093\nlog.dirs=%D\n", nil, []string{"node.id", "add node.id="}},
-		{"malformed voters", "process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@k1\nlog.dirs=%D\n", nil,
+		{"malformed voters", "process.roles=broker\nnode.id=4\ncontroller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@k1\nlog.dirs=%D\n", nil,
 			[]string{"controller.quorum.voters", "{id}@{host}:{port}"}},
 		{"controller without voters or flag", "process.roles=controller\nnode.id=1\ncontroller.listener.names=CONTROLLER\n" +
 			"controller.quorum.bootstrap.servers=k1:9093\nlisteners=CONTROLLER://:9093\nlog.dirs=%D\n", nil,
@@ -72,7 +72,7 @@ func TestStorageFormatRefusals(t *testing.T) {
 		{"standalone with static voters", "process.roles=controller\nnode.id=1\ncontroller.listener.names=CONTROLLER\n" +
 			"controller.quorum.voters=1@k1:9093\nlisteners=CONTROLLER://:9093\nlog.dirs=%D\n", []string{"--standalone"},
 			[]string{"controller.quorum.voters", "dynamic quorum"}},
-		{"no log.dirs", "process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@k1:9093\n", nil, []string{"log.dirs"}},
+		{"no log.dirs", "process.roles=broker\nnode.id=4\ncontroller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@k1:9093\n", nil, []string{"log.dirs"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,7 +112,7 @@ func TestStorageFormatStandalone(t *testing.T) {
 // A KRaft file is not run as a ZooKeeper-mode or single broker by mistake.
 func TestBrokerRefusesKRaftConfig(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeServerProperties(t, dir, "process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@k1:9093\nlisteners=PLAINTEXT://127.0.0.1:0\n")
+	cfg := writeServerProperties(t, dir, "process.roles=broker\nnode.id=4\ncontroller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@k1:9093\nlisteners=PLAINTEXT://127.0.0.1:0\n")
 	if _, err := run(t, "broker", "-c", cfg); err == nil || !strings.Contains(err.Error(), "process.roles") {
 		t.Fatalf("osprey broker with a KRaft file: %v", err)
 	}
