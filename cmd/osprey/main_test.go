@@ -47,8 +47,8 @@ func TestVersionAndHelp(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "osprey ") {
 		t.Fatalf("version: %q %v", out, err)
 	}
-	for _, sub := range []string{"serve", "broker", "cluster", "migrate", "version"} {
-		out, err := run(t, sub, "--help")
+	for _, sub := range []string{"serve", "broker", "cluster", "migrate", "version", "storage", "storage format"} {
+		out, err := run(t, append(strings.Fields(sub), "--help")...)
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Errorf("%s --help: %q %v", sub, out, err)
 		}
