@@ -134,8 +134,9 @@ func (n *Node) handleEndQuorumEpochRequest(m Message, req *kmsg.EndQuorumEpochRe
 	case p.LeaderEpoch > n.epoch:
 		n.observeEpoch(p.LeaderEpoch, -1)
 	case n.state == Follower && n.leaderID == p.LeaderID && n.IsVoter():
-		// The leader is leaving: stand sooner than the fetch timeout, the most caught-up preferred
-		// successor first and the others spaced after it, so that they rarely split the vote.
+		// The leader is leaving: forget it (so that this node grants pre-votes) and stand sooner
+		// than the fetch timeout, the most caught-up preferred successor first and the others
+		// spaced after it, so that they rarely split the vote.
 		pos := slices.Index(p.PreferredSuccessors, n.id)
 		if pos < 0 {
 			pos = len(p.PreferredSuccessors)
@@ -145,9 +146,8 @@ func (n *Node) handleEndQuorumEpochRequest(m Message, req *kmsg.EndQuorumEpochRe
 			wait = n.cfg.ElectionBackoffMax*time.Duration(pos)/time.Duration(max(1, len(p.PreferredSuccessors))) +
 				time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax)))
 		}
-		if d := n.now().Add(wait); d.Before(n.follow.fetchDeadline) {
-			n.follow.fetchDeadline = d
-		}
+		n.becomeUnattached(n.epoch)
+		n.electionDeadline = n.now().Add(wait)
 	}
 	rp.LeaderID = n.leaderID
 	rp.LeaderEpoch = n.epoch

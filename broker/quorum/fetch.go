@@ -175,7 +175,16 @@ func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
 			return // a new epoch or leader; following it sent a fresh fetch
 		}
 	}
-	if p.ErrorCode != 0 || n.state != Follower || m.From != n.leaderID || p.CurrentLeader.LeaderEpoch != n.epoch {
+	if p.ErrorCode != 0 || m.From != n.leaderID || p.CurrentLeader.LeaderEpoch != n.epoch {
+		return
+	}
+	switch n.state {
+	case Follower:
+	case Prospective:
+		// The leader answered after all: follow it again and drop the pre-vote round.
+		n.state = Follower
+		n.cand = candidateState{}
+	default:
 		return
 	}
 	n.follow.fetchDeadline = now.Add(n.cfg.FetchTimeout)

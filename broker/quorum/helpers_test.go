@@ -120,18 +120,38 @@ func (tn *testNode) electLeader(t *testing.T, voter int32) {
 	t.Helper()
 	tn.clock.Advance(time.Hour)
 	tn.Tick()
-	if tn.State() != Candidate {
-		t.Fatalf("node %d is %s after its election timeout, want candidate", tn.ID(), tn.State())
+	if tn.State() != Prospective {
+		t.Fatalf("node %d is %s after its election timeout, want prospective", tn.ID(), tn.State())
 	}
-	tn.net.take()
-	resp := kmsg.NewPtrVoteResponse()
-	rt := kmsg.NewVoteResponseTopic()
-	rp := kmsg.NewVoteResponseTopicPartition()
-	rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
-	rt.Partitions = append(rt.Partitions, rp)
-	resp.Topics = append(resp.Topics, rt)
-	tn.step(Message{From: voter, Response: resp})
+	tn.grantVote(t, voter, true)
+	if tn.State() != Candidate {
+		t.Fatalf("node %d is %s after a majority of pre-votes, want candidate", tn.ID(), tn.State())
+	}
+	tn.grantVote(t, voter, false)
 	if tn.State() != Leader {
 		t.Fatalf("node %d is %s after a majority of votes, want leader", tn.ID(), tn.State())
 	}
+}
+
+// grantVote answers the (pre-)vote request the node sent to voter with a grant.
+func (tn *testNode) grantVote(t *testing.T, voter int32, preVote bool) {
+	t.Helper()
+	for _, m := range tn.net.take() {
+		req, ok := m.Request.(*kmsg.VoteRequest)
+		if !ok || m.To != voter {
+			continue
+		}
+		if got := req.Topics[0].Partitions[0].PreVote; got != preVote {
+			t.Fatalf("vote request to %d has PreVote %v, want %v", voter, got, preVote)
+		}
+		resp := kmsg.NewPtrVoteResponse()
+		rt := kmsg.NewVoteResponseTopic()
+		rp := kmsg.NewVoteResponseTopicPartition()
+		rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		tn.Step(Message{From: voter, To: tn.ID(), Correlation: m.Correlation, Response: resp})
+		return
+	}
+	t.Fatalf("node %d sent no vote request to %d", tn.ID(), voter)
 }

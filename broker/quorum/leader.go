@@ -85,8 +85,11 @@ func (n *Node) maybeAdvanceHighWatermark() {
 
 func (n *Node) leaderTick() {
 	now := n.now()
+	// BeginQuorumEpoch goes to voters that have not acknowledged the epoch, and again to voters
+	// that have stopped fetching: one stranded in a higher epoch (a candidacy nobody joined) never
+	// learns of this leader otherwise, and its answer tells this leader to step up to that epoch.
 	for _, v := range n.voters {
-		if n.lead.beginAcked[v] {
+		if v == n.id || n.lead.beginAcked[v] && now.Sub(n.lead.replicas[v].LastFetch) < n.cfg.FetchTimeout/2 {
 			continue
 		}
 		if at, ok := n.lead.beginSentAt[v]; ok && now.Sub(at) < n.cfg.RequestTimeout {

@@ -101,10 +101,18 @@ type Node struct {
 	fatal error
 }
 
+// candidateState is one round of (pre-)vote requests, of a prospective or a candidate.
 type candidateState struct {
 	granted  map[int32]bool
 	rejected map[int32]bool
 	sentAt   map[int32]time.Time
+	// corrs are the correlations of this round's requests; only their answers count, so that a
+	// pre-vote answer is never taken for a vote, nor an old round's answer for this one's.
+	corrs map[int32]bool
+}
+
+func newRound(self int32) candidateState {
+	return candidateState{granted: map[int32]bool{self: true}, rejected: map[int32]bool{}, sentAt: map[int32]time.Time{}, corrs: map[int32]bool{}}
 }
 
 type followerState struct {
@@ -168,7 +176,7 @@ func New(cfg Config) (*Node, error) {
 		n.startFollowing(n.leaderID)
 	case n.votedID == n.id:
 		n.state = Candidate
-		n.cand = candidateState{granted: map[int32]bool{n.id: true}, rejected: map[int32]bool{}, sentAt: map[int32]time.Time{}}
+		n.cand = newRound(n.id)
 		n.electionDeadline = now.Add(n.randomElectionTimeout())
 	case n.votedID >= 0:
 		n.state = Voted
@@ -267,9 +275,12 @@ func (n *Node) becomeUnattached(epoch int32) {
 	// A node that was already waiting for an election keeps its deadline: otherwise a candidate
 	// that cannot win (its log is behind) would, by bumping the epoch again and again, keep pushing
 	// back the elections of the nodes that can.
-	keep := n.state == Unattached || n.state == Voted || n.state == Candidate || n.state == Resigned
+	keep := n.state == Unattached || n.state == Voted || n.state == Candidate || n.state == Resigned || n.state == Prospective
 	n.setEpoch(epoch)
 	n.state = Unattached
+	if n.votedID >= 0 {
+		n.state = Voted // the same epoch, in which this node has already voted
+	}
 	n.leaderID = -1
 	if !n.persist() {
 		return
@@ -306,6 +317,12 @@ func (n *Node) observeEpoch(epoch, leader int32) {
 		}
 	case epoch == n.epoch && leader >= 0 && leader != n.id:
 		switch n.state {
+		case Prospective:
+			// A prospective that gave up on this very leader waits for a real answer from it
+			// (a successful fetch) rather than for hearsay.
+			if leader != n.leaderID {
+				n.becomeFollower(epoch, leader)
+			}
 		case Unattached, Voted, Candidate:
 			n.becomeFollower(epoch, leader)
 		case Leader, Resigned:
@@ -330,22 +347,25 @@ func (n *Node) Tick() {
 			return
 		}
 		if n.IsVoter() {
-			n.becomeCandidate()
+			n.becomeProspective()
 		} else {
 			n.discoverLeader()
 		}
-	case Candidate:
+	case Candidate, Prospective:
 		if !now.Before(n.electionDeadline) {
-			n.becomeCandidate()
+			n.becomeProspective()
 			return
 		}
 		n.resendVotes()
+		if n.state == Prospective && n.leaderID >= 0 && n.leaderID != n.id && n.follow.target == n.leaderID {
+			n.maybeFetch() // the leader may only have been slow: an answer makes this a follower again
+		}
 	case Leader:
 		n.leaderTick()
 	case Follower:
 		if !now.Before(n.follow.fetchDeadline) {
 			if n.IsVoter() {
-				n.becomeCandidate()
+				n.becomeProspective()
 			} else {
 				n.becomeUnattached(n.epoch)
 			}

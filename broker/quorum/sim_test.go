@@ -289,6 +289,9 @@ func (s *sim) deliver() {
 	s.rng.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
 	for _, m := range due {
 		sn := s.node(m.m.To)
+		if sn == nil {
+			s.fail("node %d sent a message to node %d, which does not exist: %+v", m.m.From, m.m.To, m.m)
+		}
 		if sn.node == nil || s.group[m.m.From] != s.group[m.m.To] {
 			continue
 		}

@@ -19,6 +19,10 @@ const (
 	// Resigned: this node led the epoch and gave it up (graceful shutdown, lost quorum, or a
 	// restart); it waits for the next epoch.
 	Resigned
+	// Prospective: this voter lost its leader (or never had one) and asks the voters whether they
+	// would elect it (KIP-996 pre-vote) before it bumps the epoch. It changes no one's state, so a
+	// voter cut off from the others cannot disrupt the quorum with ever higher epochs.
+	Prospective
 )
 
 func (s State) String() string {
@@ -35,6 +39,8 @@ func (s State) String() string {
 		return "follower"
 	case Resigned:
 		return "resigned"
+	case Prospective:
+		return "prospective"
 	}
 	return fmt.Sprintf("State(%d)", int(s))
 }

@@ -7,11 +7,32 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Vote: KIP-595's election. A voter with no leader for an election timeout bumps the epoch, votes
-// for itself (persisted first) and asks every other voter. A voter grants at most one vote per
-// epoch (persisted before the answer leaves), and only to a candidate whose log is at least as up
-// to date as its own: a larger last epoch, or the same last epoch and an end offset at least as
-// large. A majority of grants makes the candidate leader.
+// Vote: KIP-595's election with KIP-996's pre-vote in front of it. A voter that has no leader for
+// an election timeout (or loses its leader for a fetch timeout) becomes prospective: in its current
+// epoch it asks the voters whether they would vote for it (PreVote), which changes nothing on
+// their side. With a majority of yes it becomes candidate: it bumps the epoch, votes for itself
+// (persisted first) and asks for real votes. A voter grants at most one vote per epoch (persisted
+// before the answer leaves), and only to a candidate whose log is at least as up to date as its
+// own: a larger last epoch, or the same last epoch and an end offset at least as large. A voter
+// that still hears from its leader refuses pre-votes. A majority of votes makes the candidate
+// leader.
+
+// becomeProspective starts a pre-vote round in the current epoch. A follower that turns
+// prospective keeps its leader and goes on fetching from it.
+func (n *Node) becomeProspective() {
+	if !n.IsVoter() {
+		return
+	}
+	n.state = Prospective
+	n.lead = nil
+	n.cand = newRound(n.id)
+	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
+	if n.majority() == 1 {
+		n.becomeCandidate()
+		return
+	}
+	n.resendVotes()
+}
 
 func (n *Node) becomeCandidate() {
 	if !n.IsVoter() {
@@ -23,7 +44,7 @@ func (n *Node) becomeCandidate() {
 	if !n.persist() {
 		return
 	}
-	n.cand = candidateState{granted: map[int32]bool{n.id: true}, rejected: map[int32]bool{}, sentAt: map[int32]time.Time{}}
+	n.cand = newRound(n.id)
 	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
 	if n.majority() == 1 {
 		n.becomeLeader()
@@ -32,7 +53,7 @@ func (n *Node) becomeCandidate() {
 	n.resendVotes()
 }
 
-// resendVotes asks every voter that has not answered, at most once per request timeout.
+// resendVotes asks every voter that has not answered this round, at most once per request timeout.
 func (n *Node) resendVotes() {
 	now := n.now()
 	for _, v := range n.voters {
@@ -43,11 +64,13 @@ func (n *Node) resendVotes() {
 			continue
 		}
 		n.cand.sentAt[v] = now
-		n.send(v, n.nextCorrelation(), n.voteRequest(), nil)
+		corr := n.nextCorrelation()
+		n.cand.corrs[corr] = true
+		n.send(v, corr, n.voteRequest(n.state == Prospective), nil)
 	}
 }
 
-func (n *Node) voteRequest() *kmsg.VoteRequest {
+func (n *Node) voteRequest(preVote bool) *kmsg.VoteRequest {
 	req := kmsg.NewPtrVoteRequest()
 	req.ClusterID = n.clusterID()
 	req.VoterID = -1
@@ -58,6 +81,7 @@ func (n *Node) voteRequest() *kmsg.VoteRequest {
 	p.CandidateID = n.id
 	p.LastOffsetEpoch = n.log.LastEpoch()
 	p.LastOffset = n.log.EndOffset()
+	p.PreVote = preVote
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
 	return req
@@ -76,24 +100,29 @@ func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 		return
 	}
 	p := req.Topics[0].Partitions[0]
+	last := OffsetAndEpoch{Offset: p.LastOffset, Epoch: p.LastOffsetEpoch}
 	rp := kmsg.NewVoteResponseTopicPartition()
 	switch {
 	case !n.isVoter(p.CandidateID) || !n.IsVoter():
 		rp.ErrorCode = kerr.InconsistentVoterSet.Code
 	case p.CandidateEpoch < n.epoch:
 		rp.ErrorCode = kerr.FencedLeaderEpoch.Code
+	case p.PreVote:
+		// A pre-vote changes nothing here: no epoch, no vote, no timer.
+		rp.VoteGranted = n.canGrantPreVote(last)
 	default:
 		if p.CandidateEpoch > n.epoch {
 			n.becomeUnattached(p.CandidateEpoch)
 		}
-		if n.fatal == nil && n.canGrant(p.CandidateID, OffsetAndEpoch{Offset: p.LastOffset, Epoch: p.LastOffsetEpoch}) {
-			if n.state == Unattached {
-				n.state = Voted
+		if n.fatal == nil && n.canGrant(p.CandidateID, last) {
+			if n.votedID < 0 {
 				n.votedID = p.CandidateID
+				n.state = Voted
 				if !n.persist() {
 					return
 				}
 			}
+			n.state = Voted
 			// A granted vote restarts the election timer: the candidate gets its chance to win.
 			n.electionDeadline = n.now().Add(n.randomElectionTimeout())
 			rp.VoteGranted = true
@@ -109,18 +138,31 @@ func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 }
 
 // canGrant is KIP-595's vote rule in the node's current epoch: one vote per epoch (a repeated
-// request from the candidate already voted for is granted again) and only to a candidate whose log
-// is at least as up to date as this node's.
+// request from the candidate already voted for is granted again), none while a leader or a
+// candidate of the epoch is known, and only to a candidate whose log is at least as up to date as
+// this node's.
 func (n *Node) canGrant(candidate int32, last OffsetAndEpoch) bool {
 	switch n.state {
-	case Unattached:
-	case Voted:
-		if n.votedID != candidate {
-			return false
-		}
+	case Unattached, Voted, Prospective:
 	default:
 		return false
 	}
+	if n.votedID >= 0 && n.votedID != candidate {
+		return false
+	}
+	return n.logNotBehind(last)
+}
+
+// canGrantPreVote: would this node vote for a candidate with that log, were it to stand? Not
+// while this node leads, or follows a leader it still hears from.
+func (n *Node) canGrantPreVote(last OffsetAndEpoch) bool {
+	if n.state == Leader || n.state == Follower {
+		return false
+	}
+	return n.logNotBehind(last)
+}
+
+func (n *Node) logNotBehind(last OffsetAndEpoch) bool {
 	mine := OffsetAndEpoch{Offset: n.log.EndOffset(), Epoch: n.log.LastEpoch()}
 	return !last.less(mine)
 }
@@ -131,22 +173,29 @@ func (n *Node) handleVoteResponse(m Message, resp *kmsg.VoteResponse) {
 	}
 	p := resp.Topics[0].Partitions[0]
 	n.observeEpoch(p.LeaderEpoch, p.LeaderID)
-	if n.fatal != nil || n.state != Candidate || p.LeaderEpoch != n.epoch || !n.isVoter(m.From) {
+	if n.fatal != nil || !n.isVoter(m.From) || !n.cand.corrs[m.Correlation] || p.ErrorCode != 0 {
 		return
 	}
-	if p.ErrorCode != 0 {
+	switch {
+	case n.state == Prospective && p.LeaderEpoch <= n.epoch:
+	case n.state == Candidate && p.LeaderEpoch == n.epoch:
+	default:
 		return
 	}
 	if p.VoteGranted {
 		n.cand.granted[m.From] = true
 		if len(n.cand.granted) >= n.majority() {
-			n.becomeLeader()
+			if n.state == Prospective {
+				n.becomeCandidate()
+			} else {
+				n.becomeLeader()
+			}
 		}
 		return
 	}
 	n.cand.rejected[m.From] = true
 	if len(n.cand.rejected) >= n.majority() {
-		// This epoch is lost; stand again after a random backoff rather than the full timeout.
+		// This round is lost; try again after a random backoff rather than the full timeout.
 		backoff := time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax)))
 		if d := n.now().Add(backoff); d.Before(n.electionDeadline) {
 			n.electionDeadline = d

@@ -2,8 +2,10 @@ package quorum
 
 import (
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestVoteGrantedOnlyToAnUpToDateLog(t *testing.T) {
@@ -122,5 +124,113 @@ func TestElection(t *testing.T) {
 	}
 	if _, p := sentFetch(t, obs.net.take()); p.CurrentLeaderEpoch != 0 {
 		t.Fatalf("observer's discovery fetch names epoch %d", p.CurrentLeaderEpoch)
+	}
+}
+
+func TestPreVote(t *testing.T) {
+	t.Run("changes nothing on the voter", func(t *testing.T) {
+		tn := newTestNode(t, 1, []int32{1, 2, 3}, []int32{1}, &ElectionState{Epoch: 2, LeaderID: -1, VotedID: -1})
+		req := voteRequest(2, 5, 1, 1)
+		req.Request.(*kmsg.VoteRequest).Topics[0].Partitions[0].PreVote = true
+		if p := onlyVoteAnswer(t, tn.step(req)); !p.VoteGranted || p.LeaderEpoch != 2 {
+			t.Fatalf("got %+v, want a pre-vote granted in epoch 2", p)
+		}
+		st, _, _ := tn.store.Read()
+		if tn.Epoch() != 2 || tn.VotedID() != -1 || st.Epoch != 2 || st.VotedID != -1 {
+			t.Fatalf("after a pre-vote: epoch %d voted %d, stored %s; want both untouched", tn.Epoch(), tn.VotedID(), st)
+		}
+		if p := onlyVoteAnswer(t, tn.step(voteRequest(3, 3, 1, 1))); !p.VoteGranted {
+			t.Fatal("a real vote refused after a pre-vote to another node")
+		}
+	})
+	t.Run("refused while the leader is heard from", func(t *testing.T) {
+		tn := newTestNode(t, 1, []int32{1, 2, 3}, nil, &ElectionState{Epoch: 2, LeaderID: 3, VotedID: -1})
+		req := voteRequest(2, 2, 9, 9)
+		req.Request.(*kmsg.VoteRequest).Topics[0].Partitions[0].PreVote = true
+		if p := onlyVoteAnswer(t, tn.step(req)); p.VoteGranted || p.LeaderID != 3 {
+			t.Fatalf("a follower answered %+v, want a refusal naming leader 3", p)
+		}
+	})
+	t.Run("a voter cut off from the others does not bump the epoch", func(t *testing.T) {
+		tn := newTestNode(t, 1, []int32{1, 2, 3}, nil, &ElectionState{Epoch: 2, LeaderID: 3, VotedID: -1})
+		for range 20 {
+			tn.clock.Advance(tn.cfg.FetchTimeout)
+			tn.Tick()
+		}
+		if tn.State() != Prospective || tn.Epoch() != 2 {
+			t.Fatalf("after 20 fetch timeouts alone: %s in epoch %d, want prospective in epoch 2", tn.State(), tn.Epoch())
+		}
+	})
+	t.Run("a pre-vote answer is not a vote", func(t *testing.T) {
+		tn := newTestNode(t, 1, []int32{1, 2, 3, 4, 5}, nil, &ElectionState{Epoch: 2, LeaderID: -1, VotedID: -1})
+		tn.clock.Advance(time.Hour)
+		tn.Tick()
+		preVotes := tn.net.take()
+		tn.grantVoteTo(t, preVotes, 2)
+		tn.grantVoteTo(t, preVotes, 3)
+		if tn.State() != Candidate || tn.Epoch() != 3 {
+			t.Fatalf("%s in epoch %d after 3 of 5 pre-votes, want candidate in epoch 3", tn.State(), tn.Epoch())
+		}
+		// Voters 4 and 5 answer the old pre-vote requests late, from epoch 3 (they have moved
+		// there, voting for someone else). Those answers must not elect this candidate.
+		tn.grantVoteTo(t, preVotes, 4)
+		tn.grantVoteTo(t, preVotes, 5)
+		if tn.State() != Candidate {
+			t.Fatalf("late pre-vote answers made the candidate %s", tn.State())
+		}
+	})
+}
+
+// grantVoteTo answers, with a grant in the node's current epoch, the request among sent to voter.
+func (tn *testNode) grantVoteTo(t *testing.T, sent []Message, voter int32) {
+	t.Helper()
+	for _, m := range sent {
+		if _, ok := m.Request.(*kmsg.VoteRequest); ok && m.To == voter {
+			resp := kmsg.NewPtrVoteResponse()
+			rt := kmsg.NewVoteResponseTopic()
+			rp := kmsg.NewVoteResponseTopicPartition()
+			rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
+			rt.Partitions = append(rt.Partitions, rp)
+			resp.Topics = append(resp.Topics, rt)
+			tn.Step(Message{From: voter, To: tn.ID(), Correlation: m.Correlation, Response: resp})
+			return
+		}
+	}
+	t.Fatalf("no vote request to %d", voter)
+}
+
+func TestGracefulResign(t *testing.T) {
+	l := leaderWithLog(t, nil, 0)
+	l.step(fetchRequest(3, l.Epoch(), 1, l.Epoch())) // voter 3 is caught up, voter 2 is not
+	if err := l.Resign(); err != nil {
+		t.Fatal(err)
+	}
+	if l.State() != Resigned {
+		t.Fatalf("resigned leader is %s", l.State())
+	}
+	if _, err := l.Append([]byte("x")); err != ErrNotLeader {
+		t.Fatalf("append on a resigned leader: %v, want ErrNotLeader", err)
+	}
+	var end Message
+	for _, m := range l.net.take() {
+		if r, ok := m.Request.(*kmsg.EndQuorumEpochRequest); ok && m.To == 3 {
+			end = m
+			if got := r.Topics[0].Partitions[0].PreferredSuccessors; len(got) != 2 || got[0] != 3 {
+				t.Fatalf("preferred successors %v, want the caught-up voter 3 first", got)
+			}
+		}
+	}
+	if end.Request == nil {
+		t.Fatal("no EndQuorumEpoch to voter 3")
+	}
+	f := newTestNode(t, 3, []int32{1, 2, 3}, []int32{1}, &ElectionState{Epoch: l.Epoch(), LeaderID: 1, VotedID: -1})
+	f.net.take()
+	f.step(end)
+	if f.State() != Unattached || f.LeaderID() != -1 {
+		t.Fatalf("the first preferred successor is %s with leader %d, want unattached without a leader", f.State(), f.LeaderID())
+	}
+	f.Tick()
+	if f.State() != Prospective {
+		t.Fatalf("the first preferred successor is %s right after EndQuorumEpoch, want prospective", f.State())
 	}
 }
