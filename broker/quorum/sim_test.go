@@ -513,6 +513,10 @@ func (s *sim) checkLiveness() {
 		if sn.node.Epoch() > l.Epoch() {
 			s.fail("liveness: node %d is in epoch %d, past leader %d's epoch %d", sn.id, sn.node.Epoch(), l.ID(), l.Epoch())
 		}
+		// The observer has found the leader (from whichever voter it asked) and follows it.
+		if !sn.node.IsVoter() && (sn.node.State() != Follower || sn.node.LeaderID() != l.ID()) {
+			s.fail("liveness: observer %d is %s with leader %d, want a follower of %d", sn.id, sn.node.State(), sn.node.LeaderID(), l.ID())
+		}
 	}
 	newClient := 0
 	for _, e := range s.committed[s.healStart:] {

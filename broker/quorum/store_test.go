@@ -114,3 +114,38 @@ func TestRestartResumesTheStoredState(t *testing.T) {
 		t.Fatalf("restarted %s in epoch %d, want unattached in the log's epoch 5", tn.State(), tn.Epoch())
 	}
 }
+
+func TestVoteSurvivesARestartThroughTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), QuorumStateFile)
+	clock := NewManualClock(time.Unix(0, 0))
+	start := func() (*Node, *recorder) {
+		net := &recorder{}
+		n, err := New(Config{NodeID: 1, Voters: []int32{1, 2, 3}, Log: NewMemLog(), Store: &FileStore{Path: path, Version: 1},
+			Transport: net, Clock: clock, Rand: rand.New(rand.NewPCG(1, 1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, net
+	}
+	n, net := start()
+	req := voteRequest(2, 4, 0, 0)
+	req.To = 1
+	n.Step(req)
+	if p := onlyVoteAnswer(t, net.take()); !p.VoteGranted {
+		t.Fatal("vote refused")
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"leaderEpoch":4,"votedId":2`) {
+		t.Fatalf("quorum-state after the vote: %s", b)
+	}
+	n2, net2 := start()
+	if n2.State() != Voted || n2.Epoch() != 4 || n2.VotedID() != 2 {
+		t.Fatalf("restarted %s in epoch %d voted %d, want voted for 2 in epoch 4", n2.State(), n2.Epoch(), n2.VotedID())
+	}
+	req = voteRequest(3, 4, 0, 0)
+	req.To = 1
+	n2.Step(req)
+	if p := onlyVoteAnswer(t, net2.take()); p.VoteGranted {
+		t.Fatal("a second vote in epoch 4 after a restart")
+	}
+}
