@@ -51,8 +51,14 @@ func (n *Node) becomeLeader() {
 		ls.replicas[v] = &ReplicaState{ID: v, Voter: true, EndOffset: -1}
 	}
 	n.lead = ls
-	// The first entry of the epoch; in Kafka it is the LeaderChangeMessage control record.
-	if err := n.log.Append([]Entry{{Offset: ls.epochStart, Epoch: n.epoch, Control: true}}); err != nil {
+	// The first entry of the epoch is a LEADER_CHANGE control record, as in Kafka.
+	granting := make([]int32, 0, len(n.cand.granted))
+	for v := range n.cand.granted {
+		granting = append(granting, v)
+	}
+	slices.Sort(granting)
+	first := Entry{Offset: ls.epochStart, Epoch: n.epoch, Control: true, Data: leaderChangeValue(n.id, n.voters, granting)}
+	if err := n.log.Append([]Entry{first}); err != nil {
 		n.fail(fmt.Errorf("append the epoch's first entry: %w", err))
 		return
 	}

@@ -22,10 +22,30 @@ const (
 	batchCRCStart = 21
 )
 
+// leaderChangeKey is the key of a LEADER_CHANGE control record: ControlRecordKey version 0, type 2
+// (kmsg names type 2 by its older name, QuorumReassignment).
+var leaderChangeKey = (&kmsg.ControlRecordKey{Version: 0, Type: kmsg.ControlRecordKeyTypeQuorumReassignment}).AppendTo(nil)
+
+// leaderChangeValue is the LeaderChangeMessage (version 0) a leader writes as its epoch's first
+// entry: the leader, the voters, and the voters that granted it their vote.
+func leaderChangeValue(leader int32, voters []int32, granting []int32) []byte {
+	m := kmsg.LeaderChangeMessage{Version: 0, LeaderID: leader}
+	for _, v := range voters {
+		m.Voters = append(m.Voters, kmsg.LeaderChangeMessageVoter{VoterID: v})
+	}
+	for _, v := range granting {
+		m.GrantingVoters = append(m.GrantingVoters, kmsg.LeaderChangeMessageVoter{VoterID: v})
+	}
+	return m.AppendTo(nil)
+}
+
 // encodeEntries appends entries to dst as record batches.
 func encodeEntries(dst []byte, entries []Entry) []byte {
 	for _, e := range entries {
 		rec := kmsg.Record{Value: e.Data}
+		if e.Control {
+			rec.Key = leaderChangeKey
+		}
 		body := rec.AppendTo(nil)
 		// The record's length field counts the bytes after itself; it was encoded as a one-byte
 		// varint 0 above.
