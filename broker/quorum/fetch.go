@@ -127,7 +127,6 @@ func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *
 		r = &ReplicaState{ID: replica, EndOffset: -1}
 		n.lead.replicas[replica] = r
 	}
-	r.LastFetch = now
 	if r.Voter {
 		n.lead.beginAcked[replica] = true
 	}
@@ -135,15 +134,14 @@ func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *
 	if p.FetchOffset > 0 || p.LastFetchedEpoch > 0 {
 		end := n.log.EndOffsetForEpoch(p.LastFetchedEpoch)
 		if end.Epoch != p.LastFetchedEpoch || p.FetchOffset > end.Offset {
+			// The replica is in touch (check quorum counts it) but its offset is not yet valid.
+			r.LastFetch = now
 			rp.DivergingEpoch.Epoch = end.Epoch
 			rp.DivergingEpoch.EndOffset = end.Offset
 			return
 		}
 	}
-	r.EndOffset = p.FetchOffset
-	if p.FetchOffset >= n.log.EndOffset() {
-		r.LastCaughtUp = now
-	}
+	r.recordFetch(p.FetchOffset, n.log.EndOffset(), now)
 	if r.Voter {
 		n.maybeAdvanceHighWatermark()
 		rp.HighWatermark = n.hw

@@ -31,6 +31,24 @@ type ReplicaState struct {
 	EndOffset    int64
 	LastFetch    time.Time
 	LastCaughtUp time.Time
+	// leaderEndAtLastFetch is the leader's log end when this replica last fetched: reaching it
+	// in the next fetch means the replica was caught up at the time of that last fetch.
+	leaderEndAtLastFetch int64
+}
+
+// recordFetch updates a replica's state for a valid fetch at offset, with Kafka's notion of caught
+// up: at the leader's log end now, or at the end the leader had at the replica's previous fetch
+// (then it was caught up as of that fetch).
+func (r *ReplicaState) recordFetch(offset, leaderEnd int64, now time.Time) {
+	r.EndOffset = offset
+	switch {
+	case offset >= leaderEnd:
+		r.LastCaughtUp = now
+	case r.leaderEndAtLastFetch > 0 && offset >= r.leaderEndAtLastFetch && r.LastFetch.After(r.LastCaughtUp):
+		r.LastCaughtUp = r.LastFetch
+	}
+	r.leaderEndAtLastFetch = leaderEnd
+	r.LastFetch = now
 }
 
 func (n *Node) becomeLeader() {
