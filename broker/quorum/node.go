@@ -18,15 +18,16 @@ type Config struct {
 	Voters    []int32
 	ClusterID string
 
-	// ElectionTimeout (controller.quorum.election.timeout.ms): a voter with no leader stands for
-	// election after a random time in [ElectionTimeout, 2×ElectionTimeout).
+	// ElectionTimeout (controller.quorum.election.timeout.ms): a voter with no leader starts an
+	// election (pre-vote first) after a random time in [ElectionTimeout, 2×ElectionTimeout).
 	ElectionTimeout time.Duration
 	// FetchTimeout (controller.quorum.fetch.timeout.ms): a follower that has had no answer from the
-	// leader for this long stands for election (a voter) or looks for the leader again (an observer).
+	// leader for this long starts an election (a voter) or looks for the leader again (an observer).
 	// A leader that has not heard from a majority of voters for 1.5× this long resigns.
 	FetchTimeout time.Duration
 	// ElectionBackoffMax (controller.quorum.election.backoff.max.ms) bounds the random pause of a
-	// candidate that a majority refused, and spaces the preferred successors of a resigned leader.
+	// prospective or candidate that a majority refused, and spaces the preferred successors of a
+	// resigned leader.
 	ElectionBackoffMax time.Duration
 	// RequestTimeout (controller.quorum.request.timeout.ms): an unanswered request is sent again.
 	RequestTimeout time.Duration

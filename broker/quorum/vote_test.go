@@ -234,3 +234,23 @@ func TestGracefulResign(t *testing.T) {
 		t.Fatalf("the first preferred successor is %s right after EndQuorumEpoch, want prospective", f.State())
 	}
 }
+
+func TestRequestsFromAnotherClusterAreRefused(t *testing.T) {
+	tn := newTestNode(t, 1, []int32{1, 2, 3}, nil, nil)
+	m := voteRequest(2, 1, 0, 0)
+	other := "other-cluster"
+	m.Request.(*kmsg.VoteRequest).ClusterID = &other
+	out := tn.step(m)
+	if len(out) != 1 || out[0].Response.(*kmsg.VoteResponse).ErrorCode != kerr.InconsistentClusterID.Code {
+		t.Fatalf("answer %+v, want INCONSISTENT_CLUSTER_ID", out)
+	}
+	if tn.Epoch() != 0 || tn.VotedID() != -1 {
+		t.Fatalf("a request from another cluster moved the node to epoch %d, voted %d", tn.Epoch(), tn.VotedID())
+	}
+	f := fetchRequest(2, 0, 0, 0)
+	f.Request.(*kmsg.FetchRequest).ClusterID = &other
+	out = tn.step(f)
+	if len(out) != 1 || out[0].Response.(*kmsg.FetchResponse).ErrorCode != kerr.InconsistentClusterID.Code {
+		t.Fatalf("fetch answer %+v, want INCONSISTENT_CLUSTER_ID", out)
+	}
+}
