@@ -30,6 +30,9 @@ var simSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
 func TestQuorumSimulation(t *testing.T) {
 	steps := 20000
+	if raceEnabled {
+		steps = 4000
+	}
 	if v, err := strconv.Atoi(os.Getenv("OSPREY_QUORUM_SIM_STEPS")); err == nil && v > 0 {
 		steps = v
 	}
