@@ -32,11 +32,6 @@ import (
 
 func init() { regKey(0, 3, 12, handleProduce) }
 
-const (
-	errNotEnoughReplicas   = 19
-	errInvalidRequiredAcks = 21
-)
-
 func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)

@@ -37,7 +37,6 @@ import (
 func init() { regKey(1, 4, 13, handleFetch) }
 
 const (
-	errFetchSessionIDNotFound = 70
 	// inlineRecordBytes: record sections below this are copied into the
 	// response; larger ones are streamed from the log.
 	inlineRecordBytes = 32 << 10

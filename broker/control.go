@@ -12,12 +12,6 @@ import (
 // (04_leader_and_isr.go, 05_stop_replica.go, 06_update_metadata.go) decode
 // and encode; this file decides.
 
-// Kafka error codes of the controller's requests.
-const (
-	errStaleControllerEpoch = 11
-	errStaleBrokerEpoch     = 77
-)
-
 // Leader values with a special meaning in UpdateMetadata and StopReplica.
 const (
 	leaderDuringDelete = -2 // UpdateMetadata: the partition is being deleted

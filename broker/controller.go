@@ -424,15 +424,6 @@ func (c *controller) electUnclean(ctx context.Context, snap *ctrlSnapshot, tp zk
 	return errEligibleLeadersNotAvailable, nil
 }
 
-// Kafka error codes of elections and reassignments.
-const (
-	errPreferredLeaderNotAvailable = 80
-	errEligibleLeadersNotAvailable = 83
-	errElectionNotNeeded           = 84
-	errNoReassignmentInProgress    = 85
-	errInvalidReplicaAssignment    = 39
-)
-
 // zkPreferredElection runs /admin/preferred_replica_election and removes it.
 func (c *controller) zkPreferredElection(ctx context.Context, snap *ctrlSnapshot) error {
 	data, err := c.w.get(ctx, c.s, zkdata.PreferredReplicaElectionPath)

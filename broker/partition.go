@@ -97,53 +97,6 @@ type produceResult struct {
 	duplicate bool
 }
 
-// Kafka error codes used by the handlers.
-const (
-	errUnknown                = -1
-	errOffsetOutOfRange       = 1
-	errCorruptMessage         = 2
-	errUnknownTopicOrPart     = 3
-	errInvalidFetchSize       = 4
-	errLeaderNotAvailable     = 5
-	errNotLeader              = 6
-	errRequestTimedOut        = 7
-	errMessageTooLarge        = 10
-	errCoordinatorLoading     = 14
-	errCoordinatorNotAvail    = 15
-	errNotCoordinator         = 16
-	errInvalidTopic           = 17
-	errIllegalGeneration      = 22
-	errInconsistentProtocol   = 23
-	errInvalidGroupID         = 24
-	errUnknownMemberID        = 25
-	errInvalidSessionTimeout  = 26
-	errRebalanceInProgress    = 27
-	errInvalidCommitOffset    = 28
-	errTopicAuthFailed        = 29
-	errUnsupportedVersion     = 35
-	errTopicExists            = 36
-	errInvalidPartitions      = 37
-	errInvalidReplication     = 38
-	errInvalidRequest         = 42
-	errInvalidConfig          = 40
-	errNotController          = 41
-	errOutOfOrderSeq          = 45
-	errDuplicateSeq           = 46
-	errInvalidProducerEpoch   = 47
-	errInvalidTxnState        = 48
-	errClusterAuthFailed      = 31
-	errTopicDeletionDisabled  = 73
-	errGroupNotEmpty          = 68
-	errGroupIDNotFound        = 69
-	errMemberIDRequired       = 79
-	errUnknownProducerID      = 59
-	errFencedLeaderEpoch      = 74
-	errUnknownLeaderEpoch     = 75
-	errGroupSubscribedToTopic = 86
-	errUnknownTopicID         = 100
-	errInconsistentTopicID    = 103
-)
-
 // produce appends batches (as received) to the partition after the
 // idempotence checks. Called without any lock held.
 func (p *partition) produce(batches []byte) produceResult {

@@ -1,0 +1,62 @@
+package broker
+
+import "github.com/twmb/franz-go/pkg/kerr"
+
+// Kafka error codes the handlers answer with, taken from franz-go's kerr by
+// name so that no protocol number is written by hand. They are variables
+// (kerr's errors are pointers), read-only by convention.
+var (
+	errUnknown                     = kerr.UnknownServerError.Code
+	errOffsetOutOfRange            = kerr.OffsetOutOfRange.Code
+	errCorruptMessage              = kerr.CorruptMessage.Code
+	errUnknownTopicOrPart          = kerr.UnknownTopicOrPartition.Code
+	errInvalidFetchSize            = kerr.InvalidFetchSize.Code
+	errLeaderNotAvailable          = kerr.LeaderNotAvailable.Code
+	errNotLeader                   = kerr.NotLeaderForPartition.Code
+	errRequestTimedOut             = kerr.RequestTimedOut.Code
+	errMessageTooLarge             = kerr.MessageTooLarge.Code
+	errStaleControllerEpoch        = kerr.StaleControllerEpoch.Code
+	errCoordinatorLoading          = kerr.CoordinatorLoadInProgress.Code
+	errCoordinatorNotAvail         = kerr.CoordinatorNotAvailable.Code
+	errNotCoordinator              = kerr.NotCoordinator.Code
+	errInvalidTopic                = kerr.InvalidTopicException.Code
+	errNotEnoughReplicas           = kerr.NotEnoughReplicas.Code
+	errInvalidRequiredAcks         = kerr.InvalidRequiredAcks.Code
+	errIllegalGeneration           = kerr.IllegalGeneration.Code
+	errInconsistentProtocol        = kerr.InconsistentGroupProtocol.Code
+	errInvalidGroupID              = kerr.InvalidGroupID.Code
+	errUnknownMemberID             = kerr.UnknownMemberID.Code
+	errInvalidSessionTimeout       = kerr.InvalidSessionTimeout.Code
+	errRebalanceInProgress         = kerr.RebalanceInProgress.Code
+	errInvalidCommitOffset         = kerr.InvalidCommitOffsetSize.Code
+	errTopicAuthFailed             = kerr.TopicAuthorizationFailed.Code
+	errClusterAuthFailed           = kerr.ClusterAuthorizationFailed.Code
+	errUnsupportedVersion          = kerr.UnsupportedVersion.Code
+	errTopicExists                 = kerr.TopicAlreadyExists.Code
+	errInvalidPartitions           = kerr.InvalidPartitions.Code
+	errInvalidReplication          = kerr.InvalidReplicationFactor.Code
+	errInvalidReplicaAssignment    = kerr.InvalidReplicaAssignment.Code
+	errInvalidConfig               = kerr.InvalidConfig.Code
+	errNotController               = kerr.NotController.Code
+	errInvalidRequest              = kerr.InvalidRequest.Code
+	errOutOfOrderSeq               = kerr.OutOfOrderSequenceNumber.Code
+	errDuplicateSeq                = kerr.DuplicateSequenceNumber.Code
+	errInvalidProducerEpoch        = kerr.InvalidProducerEpoch.Code
+	errInvalidTxnState             = kerr.InvalidTxnState.Code
+	errUnknownProducerID           = kerr.UnknownProducerID.Code
+	errGroupNotEmpty               = kerr.NonEmptyGroup.Code
+	errGroupIDNotFound             = kerr.GroupIDNotFound.Code
+	errFetchSessionIDNotFound      = kerr.FetchSessionIDNotFound.Code
+	errTopicDeletionDisabled       = kerr.TopicDeletionDisabled.Code
+	errFencedLeaderEpoch           = kerr.FencedLeaderEpoch.Code
+	errUnknownLeaderEpoch          = kerr.UnknownLeaderEpoch.Code
+	errStaleBrokerEpoch            = kerr.StaleBrokerEpoch.Code
+	errMemberIDRequired            = kerr.MemberIDRequired.Code
+	errPreferredLeaderNotAvailable = kerr.PreferredLeaderNotAvailable.Code
+	errEligibleLeadersNotAvailable = kerr.EligibleLeadersNotAvailable.Code
+	errElectionNotNeeded           = kerr.ElectionNotNeeded.Code
+	errNoReassignmentInProgress    = kerr.NoReassignmentInProgress.Code
+	errGroupSubscribedToTopic      = kerr.GroupSubscribedToTopic.Code
+	errUnknownTopicID              = kerr.UnknownTopicID.Code
+	errInconsistentTopicID         = kerr.InconsistentTopicID.Code
+)
