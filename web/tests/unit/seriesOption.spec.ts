@@ -6,7 +6,7 @@ import { RANGES, RANGE_SECONDS, rangeParams } from '@/utils/range'
 import SeriesChart from '@/components/charts/SeriesChart.vue'
 import { mountWithApp } from './helpers'
 
-type Axis = { min?: number; max?: number; axisLabel: { formatter: (v: number) => string } }
+type Axis = { min?: number; max?: number; axisLabel: { formatter: (v: number) => string; alignMinLabel?: string; alignMaxLabel?: string } }
 type Line = { showSymbol: boolean; data: [number, number | null][] }
 
 const now = Date.UTC(2026, 11, 6, 1, 30, 0)
@@ -82,6 +82,8 @@ describe('history chart labels', () => {
     expect(formatAxisTime(local(2026, 12, 6, 0, 0), 900_000, 'zh-CN')).toBe('12/06 00:00')
     const x = xAxis(seriesOption(input({ step: 0, from: 0, to: 86_400 * 7, items: [] })))
     expect(x.axisLabel.formatter(local(2026, 12, 6, 12, 0))).toBe('12/06 12:00')
+    // The first and last labels stay inside the chart (a date + time at the right edge was cut off).
+    expect([x.axisLabel.alignMinLabel, x.axisLabel.alignMaxLabel]).toEqual(['left', 'right'])
   })
 
   it('puts units on the value axis: B/s, B, msg/s', () => {

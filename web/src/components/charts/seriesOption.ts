@@ -42,7 +42,13 @@ export function seriesOption(o: SeriesOptionInput): ChartOption {
       type: 'time',
       min: o.window?.from,
       max: o.window?.to,
-      axisLabel: { hideOverlap: true, formatter: (ms: number) => formatAxisTime(ms, span, o.locale) },
+      // The edge labels align inwards so a date + time label at the window's end is not cut off.
+      axisLabel: {
+        hideOverlap: true,
+        alignMinLabel: 'left' as const,
+        alignMaxLabel: 'right' as const,
+        formatter: (ms: number) => formatAxisTime(ms, span, o.locale),
+      },
     },
     yAxis: { type: 'value', scale: false, axisLabel: { formatter: (v: number) => value(v) } },
     series: o.keys.map((k) => {
