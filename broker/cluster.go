@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/osprey-kafka/osprey/internal/topicname"
 )
 
 // BrokerInfo is one broker as clients see it in Metadata.
@@ -275,19 +277,8 @@ func (tt *topicTable) Topics() []TopicInfo {
 	return out
 }
 
-// validTopicName follows Kafka's Topic.validate: 1-249 chars of
-// [a-zA-Z0-9._-], not "." or "..".
-func validTopicName(name string) bool {
-	if name == "" || len(name) > 249 || name == "." || name == ".." {
-		return false
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
+// validTopicName follows Kafka's Topic.validate (internal/topicname).
+func validTopicName(name string) bool { return topicname.Validate(name) == nil }
 
 func (lc *localCluster) CreateTopic(_ context.Context, spec TopicSpec, validateOnly bool) (TopicInfo, error) {
 	if !validTopicName(spec.Name) {

@@ -139,14 +139,16 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-func TestValidName(t *testing.T) {
-	long := strings.Repeat("a", 250)
+// TestValidClusterName: Kafka's topic name rules (tested in full in internal/topicname) plus the
+// cluster name length bound.
+func TestValidClusterName(t *testing.T) {
 	for name, ok := range map[string]bool{
-		"orders": true, "a.b_c-D9": true, strings.Repeat("x", 249): true,
-		"": false, ".": false, "..": false, long: false, "has space": false, "slash/no": false, "ünï": false,
+		"orders": true, "a.b_c-D9": true, strings.Repeat("x", MaxClusterName): true,
+		"": false, ".": false, "..": false, strings.Repeat("x", MaxClusterName+1): false,
+		strings.Repeat("x", 250): false, "has space": false, "slash/no": false, "ünï": false,
 	} {
-		if err := ValidName(name); (err == nil) != ok {
-			t.Errorf("ValidName(%.20q) = %v, want ok=%v", name, err, ok)
+		if err := ValidClusterName(name); (err == nil) != ok {
+			t.Errorf("ValidClusterName(%.20q) = %v, want ok=%v", name, err, ok)
 		}
 	}
 }

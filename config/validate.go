@@ -5,42 +5,25 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
-)
 
-// namePattern is the alphabet Kafka allows in topic names; cluster names use it too so they fit in URLs.
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	"github.com/osprey-kafka/osprey/internal/topicname"
+)
 
 // MaxClusterName bounds cluster names: they key every time series row.
 const MaxClusterName = 64
 
-// ValidClusterName is ValidName plus the length bound of cluster names.
+// ValidClusterName applies Kafka's topic name rules (so cluster names fit in URLs) plus the length
+// bound of cluster names.
 func ValidClusterName(s string) error {
-	if err := ValidName(s); err != nil {
+	if err := topicname.Validate(s); err != nil {
 		return err
 	}
 	if len(s) > MaxClusterName {
 		return fmt.Errorf("is %d characters long; cluster names are at most %d", len(s), MaxClusterName)
-	}
-	return nil
-}
-
-// ValidName reports whether s is a legal Kafka topic name: [a-zA-Z0-9._-], at most 249 characters,
-// and not "." or "..".
-func ValidName(s string) error {
-	switch {
-	case s == "":
-		return errors.New("must not be empty")
-	case s == "." || s == "..":
-		return fmt.Errorf("%q is not allowed", s)
-	case len(s) > 249:
-		return fmt.Errorf("is %d characters long; the limit is 249", len(s))
-	case !namePattern.MatchString(s):
-		return fmt.Errorf("%q has characters other than letters, digits, '.', '_' and '-'", s)
 	}
 	return nil
 }

@@ -556,6 +556,21 @@ func TestSeriesEndpoints(t *testing.T) {
 	}
 }
 
+// TestTopicCreateRefusesCollidingName: Kafka treats '.' and '_' alike in metric names, so a topic
+// whose name differs from an existing one only there is refused before the cluster is asked.
+func TestTopicCreateRefusesCollidingName(t *testing.T) {
+	e := newAPIEnv(t)
+	if code, body := e.call("POST", "/api/v1/clusters/fake/topics", testToken, map[string]any{"name": "pay_ments", "partitions": 1, "replicationFactor": 1}); code != 201 {
+		t.Fatalf("create pay_ments = %d %v", code, body)
+	}
+	if code, body := e.call("POST", "/api/v1/clusters/fake/topics", testToken, map[string]any{"name": "pay.ments", "partitions": 1, "replicationFactor": 1}); code != 409 || errorCode(body) != "topic_collides" {
+		t.Fatalf("create pay.ments = %d %v, want 409 topic_collides", code, body)
+	}
+	if e.topicExists("pay.ments") {
+		t.Fatal("the colliding topic was created")
+	}
+}
+
 func TestTopicListSortPageAndRefresh(t *testing.T) {
 	e := newAPIEnv(t)
 	for i, n := range []int{5, 1, 3} {

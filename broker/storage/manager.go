@@ -9,13 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/osprey-kafka/osprey/internal/topicname"
 )
 
 // TopicPartition names a partition.
@@ -178,18 +179,11 @@ type logState struct {
 	hw            int64
 }
 
-var legalTopic = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-
-// ValidTopicName applies Kafka's rules (also what keeps a topic name from
-// escaping the log dir).
+// ValidTopicName applies Kafka's rules (internal/topicname), which also keep
+// a topic name from escaping the log dir.
 func ValidTopicName(topic string) error {
-	switch {
-	case topic == "" || topic == "." || topic == "..":
-		return fmt.Errorf("%w: topic name %q", ErrInvalidConfig, topic)
-	case len(topic) > 249:
-		return fmt.Errorf("%w: topic name longer than 249 characters", ErrInvalidConfig)
-	case !legalTopic.MatchString(topic):
-		return fmt.Errorf("%w: topic name %q has characters other than ASCII alphanumerics, '.', '_' and '-'", ErrInvalidConfig, topic)
+	if err := topicname.Validate(topic); err != nil {
+		return fmt.Errorf("%w: topic name %v", ErrInvalidConfig, err)
 	}
 	return nil
 }

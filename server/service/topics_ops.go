@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
-	"github.com/osprey-kafka/osprey/config"
+	"github.com/osprey-kafka/osprey/internal/topicname"
 )
 
 // isInternalTopic reports topics the console never deletes: Kafka's own (__consumer_offsets,
@@ -34,7 +34,7 @@ func (s *Service) CreateTopic(ctx context.Context, who Caller, cluster string, r
 	if err != nil {
 		return err
 	}
-	if err := config.ValidName(req.Name); err != nil {
+	if err := topicname.Validate(req.Name); err != nil {
 		return badRequest("invalid_topic_name", "topic name %v", err)
 	}
 	if req.Partitions < 1 || req.Partitions > maxPartitions {
@@ -58,11 +58,9 @@ func (s *Service) CreateTopic(ctx context.Context, who Caller, cluster string, r
 		if up := snap.Totals.BrokersUp; up > 0 && int(req.ReplicationFactor) > up {
 			return badRequest("invalid_replication_factor", "replicationFactor %d is larger than the %d available brokers", req.ReplicationFactor, up)
 		}
-		if strings.Contains(req.Name, ".") || strings.Contains(req.Name, "_") {
-			// Kafka refuses names that collide once '.' and '_' are treated alike (metric names).
-			norm := strings.ReplaceAll(req.Name, ".", "_")
+		if topicname.HasCollisionChars(req.Name) {
 			for _, t := range snap.Topics {
-				if t.Name != req.Name && strings.ReplaceAll(t.Name, ".", "_") == norm {
+				if topicname.Collides(req.Name, t.Name) {
 					return conflict("topic_collides", "topic %q collides with existing topic %q (Kafka treats '.' and '_' alike in metric names)", req.Name, t.Name)
 				}
 			}
