@@ -1,0 +1,172 @@
+package raftnet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/quorum"
+)
+
+// The node's requests keep every field it fills at the versions the client sends them with.
+func TestRequestRoundTrip(t *testing.T) {
+	cluster := "c1"
+	vote := kmsg.NewPtrVoteRequest()
+	vote.ClusterID = &cluster
+	vp := kmsg.NewVoteRequestTopicPartition()
+	vp.CandidateEpoch, vp.CandidateID, vp.LastOffsetEpoch, vp.LastOffset, vp.PreVote = 7, 2, 6, 41, true
+	vote.Topics = []kmsg.VoteRequestTopic{{Topic: quorum.MetadataTopic, Partitions: []kmsg.VoteRequestTopicPartition{vp}}}
+
+	begin := kmsg.NewPtrBeginQuorumEpochRequest()
+	begin.ClusterID = &cluster
+	bp := kmsg.NewBeginQuorumEpochRequestTopicPartition()
+	bp.LeaderID, bp.LeaderEpoch = 3, 9
+	begin.Topics = []kmsg.BeginQuorumEpochRequestTopic{{Topic: quorum.MetadataTopic, Partitions: []kmsg.BeginQuorumEpochRequestTopicPartition{bp}}}
+
+	end := kmsg.NewPtrEndQuorumEpochRequest()
+	end.ClusterID = &cluster
+	ep := kmsg.NewEndQuorumEpochRequestTopicPartition()
+	ep.LeaderID, ep.LeaderEpoch, ep.PreferredSuccessors = 3, 9, []int32{1, 2}
+	end.Topics = []kmsg.EndQuorumEpochRequestTopic{{Topic: quorum.MetadataTopic, Partitions: []kmsg.EndQuorumEpochRequestTopicPartition{ep}}}
+
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.ClusterID = &cluster
+	fetch.ReplicaID = -1
+	fetch.ReplicaState.ID = 2
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.CurrentLeaderEpoch, fp.FetchOffset, fp.LastFetchedEpoch = 9, 100, 8
+	fetch.Topics = []kmsg.FetchRequestTopic{{Topic: quorum.MetadataTopic, TopicID: quorum.MetadataTopicID, Partitions: []kmsg.FetchRequestTopicPartition{fp}}}
+
+	for _, req := range []kmsg.Request{vote, begin, end, fetch} {
+		req.SetVersion(requestVersions[req.Key()])
+		frame := kmsg.NewRequestFormatter(kmsg.FormatterClientID("raft-client-2")).AppendRequest(nil, req, 77)
+		// Read it as the listener does, one byte at a time.
+		b, err := readFrame(iotest.OneByteReader(bytes.NewReader(frame)), 1<<20)
+		if err != nil {
+			t.Fatalf("key %d: readFrame: %v", req.Key(), err)
+		}
+		r, err := parseRequest(b)
+		if err != nil {
+			t.Fatalf("key %d: parseRequest: %v", req.Key(), err)
+		}
+		if r.correlation != 77 || r.clientID != "raft-client-2" {
+			t.Errorf("key %d: header correlation %d client %q", req.Key(), r.correlation, r.clientID)
+		}
+		if got, want := r.req.AppendTo(nil), req.AppendTo(nil); !bytes.Equal(got, want) {
+			t.Errorf("key %d: body changed in the round trip", req.Key())
+		}
+		if senderID(r.req) < 0 {
+			t.Errorf("key %d: no sender id", req.Key())
+		}
+	}
+	// Fields of later versions survive only because the client sends those versions.
+	b := kmsg.NewRequestFormatter().AppendRequest(nil, vote, 1)
+	r, err := parseRequest(b[4:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r.req.(*kmsg.VoteRequest).Topics[0].Partitions[0]; !p.PreVote {
+		t.Error("Vote lost PreVote on the wire")
+	}
+	b = kmsg.NewRequestFormatter().AppendRequest(nil, fetch, 1)
+	if r, err = parseRequest(b[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if f := r.req.(*kmsg.FetchRequest); f.ReplicaState.ID != 2 || f.Topics[0].Partitions[0].LastFetchedEpoch != 8 || f.ClusterID == nil || *f.ClusterID != cluster {
+		t.Errorf("Fetch lost fields on the wire: replica %d, last fetched epoch %d", f.ReplicaState.ID, f.Topics[0].Partitions[0].LastFetchedEpoch)
+	}
+}
+
+func TestResponseRoundTrip(t *testing.T) {
+	req := kmsg.NewPtrFetchRequest()
+	req.Version = 16
+	resp := kmsg.NewPtrFetchResponse()
+	resp.Version = 16
+	rp := kmsg.NewFetchResponseTopicPartition()
+	rp.HighWatermark, rp.RecordBatches = 12, []byte("batches")
+	rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = 4, 10
+	rp.CurrentLeader.LeaderID, rp.CurrentLeader.LeaderEpoch = 3, 5
+	resp.Topics = []kmsg.FetchResponseTopic{{TopicID: quorum.MetadataTopicID, Partitions: []kmsg.FetchResponseTopicPartition{rp}}}
+	frame := appendResponse(nil, 9, resp)
+	b, err := readFrame(iotest.OneByteReader(bytes.NewReader(frame)), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseResponse(b, req, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.AppendTo(nil), resp.AppendTo(nil)) {
+		t.Error("fetch response changed in the round trip")
+	}
+	if _, err := parseResponse(b, req, 10); err == nil {
+		t.Error("a response with another correlation id was accepted")
+	}
+}
+
+func TestReadFrameBounds(t *testing.T) {
+	for _, in := range [][]byte{{0, 0, 0, 2, 1, 2}, {0x7f, 0, 0, 0}, {0xff, 0xff, 0xff, 0xff}} {
+		if _, err := readFrame(bytes.NewReader(in), 1<<20); !errors.Is(err, errFrameSize) {
+			t.Errorf("readFrame(% x) = %v, want a size error", in, err)
+		}
+	}
+}
+
+// The listener serves only the quorum's API keys: anything else closes the connection.
+func TestListenerClosesOnOtherKeys(t *testing.T) {
+	srv, err := New(Config{
+		Node:       quorum.Config{NodeID: 1, Voters: []int32{1}, Log: quorum.NewMemLog(), Store: &quorum.MemStore{}},
+		ListenAddr: "127.0.0.1:0",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	conn, err := net.DialTimeout("tcp", srv.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write(kmsg.NewRequestFormatter().AppendRequest(nil, kmsg.NewPtrMetadataRequest(), 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFrame(bufio.NewReader(conn), 1<<20); !errors.Is(err, io.EOF) {
+		t.Fatalf("after a Metadata request: %v, want the connection closed (EOF)", err)
+	}
+}
+
+// FuzzParseRequestHeader covers the framing this package decodes itself. Bodies are decoded by
+// kmsg, which is not fuzzed here: its tagged-field reader loops as many times as a malformed count
+// says (up to 2^32), so a few bytes can keep a decoder busy for seconds.
+func FuzzParseRequestHeader(f *testing.F) {
+	req := kmsg.NewPtrVoteRequest()
+	req.Version = 2
+	req.Topics = []kmsg.VoteRequestTopic{{Topic: quorum.MetadataTopic, Partitions: []kmsg.VoteRequestTopicPartition{kmsg.NewVoteRequestTopicPartition()}}}
+	f.Add(kmsg.NewRequestFormatter(kmsg.FormatterClientID("x")).AppendRequest(nil, req, 1)[4:])
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.Version = 16
+	f.Add(kmsg.NewRequestFormatter().AppendRequest(nil, fetch, 2)[4:])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := parseRequestHeader(b)
+		if err != nil {
+			return
+		}
+		if len(h.body) > len(b) || h.correlation != int32(binary.BigEndian.Uint32(b[4:])) {
+			t.Fatalf("header %+v from %d bytes", h, len(b))
+		}
+	})
+}
