@@ -6,14 +6,14 @@
 // The package does not depend on the broker. A Node is a single-threaded, deterministic state
 // machine: it changes only inside Step (a delivered message), Tick (the clock moved) and the client
 // calls Append and Resign, and it never starts goroutines, sleeps or reads the wall clock. Everything
-// it needs from the outside comes through small interfaces, each with an implementation for tests
-// now and room for a production one later:
+// it needs from the outside comes through small interfaces:
 //
-//   - Transport carries kmsg requests and responses (VoteRequest, FetchRequest, …) between nodes,
-//     so that a transport over the Kafka wire can replace the simulated one without touching the
-//     state machine.
+//   - Transport carries kmsg requests and responses (VoteRequest, FetchRequest, …) between nodes:
+//     the simulated network in the tests, and the Kafka wire in the sub-package raftnet, whose
+//     Server also owns the Node (one driver goroutine) and ticks it on the wall clock.
 //   - Log holds the replicated entries (opaque payloads with an offset and a leader epoch); MemLog is
-//     the in-memory one, and the interface is shaped so that broker/storage can back it.
+//     the in-memory one, StorageLog the __cluster_metadata-0 partition of a metadata log dir on
+//     broker/storage. Both pass the conformance suite in quorumtest.
 //   - StateStore keeps the election state; FileStore writes Apache Kafka's quorum-state file.
 //   - Clock gives the time, and a *rand.Rand randomises election timeouts.
 //

@@ -6,9 +6,8 @@ import (
 )
 
 // Log is the replicated log a Node appends to and truncates. Offsets start at 0 and are dense.
-// The methods map onto broker/storage.Log (LogEndOffset, LatestEpoch, AppendAsFollower of the
-// batches encodeEntries writes, followed by a flush, Read, EndOffsetForEpoch, TruncateTo), which is
-// how the metadata log directory will back it.
+// StorageLog maps the methods onto broker/storage.Log (LogEndOffset, LatestEpoch, AppendAsFollower
+// of the batches encodeEntries writes followed by a flush, Read, EndOffsetForEpoch, TruncateTo).
 // Implementations are called from the Node's owner only (no concurrent calls) and must make an
 // Append or Truncate durable before returning, because the Node acknowledges entries (by fetching
 // past them, or by counting them toward the high watermark) as soon as the call returns.
