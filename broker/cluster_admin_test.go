@@ -52,7 +52,7 @@ func TestClusterReassignment(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	al, wait := runProducer(t, c.addrs(), topic, 1, stop)
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		if al.count() < 300 {
 			return fmt.Errorf("%d acknowledged", al.count())
 		}
@@ -68,7 +68,7 @@ func TestClusterReassignment(t *testing.T) {
 		t.Fatalf("alter partition assignments: %v", err)
 	}
 	sawProgress := false
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		lr, err := adm.ListPartitionReassignments(ctx, kadm.TopicsSet{topic: {0: {}}})
 		if err != nil {
 			return err
@@ -85,7 +85,7 @@ func TestClusterReassignment(t *testing.T) {
 	// The first reassignment completes quickly; its progress was either
 	// seen or already over (the call returned with the move started).
 	t.Logf("progress seen in ListPartitionReassignments: %v", sawProgress)
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		for _, id := range original {
 			if c.hasLogDir(id, topic, 0) {
 				return fmt.Errorf("broker %d still has the old replica's log", id)
@@ -93,7 +93,7 @@ func TestClusterReassignment(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if al.count() < 600 {
 			return fmt.Errorf("%s; partition now %+v", al.status(), c.partition(topic, 0))
 		}
@@ -106,7 +106,7 @@ func TestClusterReassignment(t *testing.T) {
 	leader := c.byID(c.partition(topic, 0).Leader).data.get(topic, 0)
 	for _, id := range target {
 		p := c.byID(id).data.get(topic, 0)
-		waitFor(t, 10*time.Second, func() error {
+		testenv.WaitFor(t, 10*time.Second, func() error {
 			if p.log.LogEndOffset() != leader.log.LogEndOffset() || p.log.LogStartOffset() != 0 {
 				return fmt.Errorf("broker %d log [%d, %d), leader's end %d", id, p.log.LogStartOffset(), p.log.LogEndOffset(), leader.log.LogEndOffset())
 			}
@@ -162,7 +162,7 @@ func TestClusterReassignment(t *testing.T) {
 	if err := cres.Error(); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		p := c.partition(topic, 0)
 		if !slices.Equal(p.Replicas, now) {
 			return fmt.Errorf("replicas %v after cancel, want %v", p.Replicas, now)
@@ -184,7 +184,7 @@ func (c *testCluster) killLeader(topic string, p int32) int32 {
 	c.t.Helper()
 	leader := c.partition(topic, p).Leader
 	c.stop(c.indexOf(leader))
-	waitFor(c.t, 10*time.Second, func() error {
+	testenv.WaitFor(c.t, 10*time.Second, func() error {
 		if l := c.partition(topic, p).Leader; l < 0 || l == leader {
 			return fmt.Errorf("leader %d", l)
 		}
@@ -235,7 +235,7 @@ func TestClusterPreferredElection(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 5*time.Second, func() error { return c.preferredLeaders(topic) })
+	testenv.WaitFor(t, 5*time.Second, func() error { return c.preferredLeaders(topic) })
 }
 
 // With auto.leader.rebalance.enable the controller returns leadership to
@@ -258,7 +258,7 @@ func TestClusterAutoRebalance(t *testing.T) {
 		t.Fatal("preferred leaders while the preferred broker is down")
 	}
 	c.start(c.indexOf(dead))
-	waitFor(t, 20*time.Second, func() error { return c.preferredLeaders(topic) })
+	testenv.WaitFor(t, 20*time.Second, func() error { return c.preferredLeaders(topic) })
 }
 
 // On real ZooKeeper: the znodes read with go-zookeeper match Kafka's JSON
@@ -379,7 +379,7 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 		0, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if ok, _, _ := zc.Exists(chroot + "/admin/preferred_replica_election"); ok {
 			return errors.New("/admin/preferred_replica_election not removed")
 		}
@@ -400,7 +400,7 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 	if _, err := zc.Create(chroot+"/admin/reassign_partitions", js, 0, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		if ok, _, _ := zc.Exists(chroot + "/admin/reassign_partitions"); ok {
 			return errors.New("/admin/reassign_partitions not removed")
 		}
@@ -423,7 +423,7 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 	}
 	oldElection := zkdata.Election{Epoch: old.epoch, EpochZkVersion: old.ezv}
 	c.stop(c.indexOf(ctrlID))
-	waitFor(t, 15*time.Second, func() error {
+	testenv.WaitFor(t, 15*time.Second, func() error {
 		if id := c.any().cluster.ControllerID(); id < 0 || id == ctrlID {
 			return fmt.Errorf("controller %d", id)
 		}
@@ -467,7 +467,7 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "gt"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		if _, ok := c.any().cluster.Topic(offsetsTopic); !ok {
 			return errors.New("no offsets topic yet")
 		}
@@ -493,7 +493,7 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 	}()
 	commit := func(at int64) {
 		t.Helper()
-		waitFor(t, 15*time.Second, func() error {
+		testenv.WaitFor(t, 15*time.Second, func() error {
 			adm := fresh()
 			offs := kadm.Offsets{}
 			offs.Add(kadm.Offset{Topic: "gt", Partition: 0, At: at, LeaderEpoch: -1})
@@ -502,7 +502,7 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 	}
 	fetched := func(want int64) {
 		t.Helper()
-		waitFor(t, 15*time.Second, func() error {
+		testenv.WaitFor(t, 15*time.Second, func() error {
 			adm := fresh()
 			res, err := adm.FetchOffsets(ctx, "g1")
 			if err != nil {
@@ -540,7 +540,7 @@ func TestClusterUncleanElection(t *testing.T) {
 		p := c.partition(topic, 0)
 		lastISR, other := p.Replicas[0], p.Replicas[1]
 		c.stop(c.indexOf(other))
-		waitFor(t, 10*time.Second, func() error {
+		testenv.WaitFor(t, 10*time.Second, func() error {
 			if p := c.partition(topic, 0); !slices.Equal(p.ISR, []int32{lastISR}) {
 				return fmt.Errorf("isr %v", p.ISR)
 			}
@@ -582,7 +582,7 @@ func TestClusterUncleanElection(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, 10*time.Second, func() error {
+		testenv.WaitFor(t, 10*time.Second, func() error {
 			if p := c.partition(topic, 0); p.Leader != other {
 				return fmt.Errorf("leader %d, want %d", p.Leader, other)
 			}
@@ -610,7 +610,7 @@ func TestClusterTopicAdmin(t *testing.T) {
 	if res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("123456")}}, topic); err != nil || res[0].Err != nil {
 		t.Fatalf("alter configs: %v %+v", err, res)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		for id := int32(1); id <= 3; id++ {
 			b := c.byID(id)
 			if ti, _ := b.cluster.Topic(topic); ti.Configs["retention.ms"] != "123456" {
@@ -629,7 +629,7 @@ func TestClusterTopicAdmin(t *testing.T) {
 	}
 	// The answer comes once the receiving broker knows the new partitions' leaders (as in Kafka); the
 	// other brokers learn them from the controller's requests a moment later.
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		for id := int32(1); id <= 3; id++ {
 			if ti, _ := c.byID(id).cluster.Topic(topic); len(ti.Partitions) != 6 || len(ti.Partitions[5].Replicas) != 2 {
 				return fmt.Errorf("after CreatePartitions broker %d sees %+v", id, ti.Partitions)
@@ -641,7 +641,7 @@ func TestClusterTopicAdmin(t *testing.T) {
 	if _, err := adm.DeleteTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		for id := int32(1); id <= 3; id++ {
 			if _, ok := c.byID(id).cluster.Topic(topic); ok {
 				return fmt.Errorf("broker %d still sees the topic", id)
@@ -716,7 +716,7 @@ func testReplicationThrottle(t *testing.T, setRates func(ctx context.Context, c 
 		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr("*")}}, topic); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		for id := int32(1); id <= 2; id++ {
 			if c.byID(id).repl.followerThrottle.exceeded() || c.byID(id).repl.followerThrottle.currentRate() != rate {
 				return fmt.Errorf("broker %d has not applied the rate", id)
@@ -726,7 +726,7 @@ func testReplicationThrottle(t *testing.T, setRates func(ctx context.Context, c 
 	})
 	p := c.partition(topic, 0)
 	other := int32(3) - p.Replicas[0]
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		for id := int32(1); id <= 2; id++ {
 			if ti, _ := c.byID(id).cluster.Topic(topic); ti.Configs["follower.replication.throttled.replicas"] != "*" {
 				return fmt.Errorf("broker %d sees configs %v", id, ti.Configs)
@@ -740,7 +740,7 @@ func testReplicationThrottle(t *testing.T, setRates func(ctx context.Context, c 
 	if res, err := adm.AlterPartitionAssignments(ctx, req); err != nil || res.Error() != nil {
 		t.Fatalf("alter: %v %v", err, res.Error())
 	}
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		p := c.partition(topic, 0)
 		if len(p.Replicas) != 2 || len(p.ISR) != 2 {
 			return fmt.Errorf("replicas %v isr %v", p.Replicas, p.ISR)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // twoBrokerView is a fixed two-broker layout: topic "split" has partition 0
@@ -163,7 +165,7 @@ func TestDroppedLeaderAnswersWaitingProduce(t *testing.T) {
 	req := produceReq("split", 0, testBatch(-1, 0, 0, 1))
 	req.TimeoutMillis = 60_000
 	c.send(req, 1)
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if end := p.log.LogEndOffset(); end != 1 {
 			return fmt.Errorf("log end %d, want 1", end)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // controlDo sends one controller request straight to b and returns the
@@ -44,7 +46,7 @@ func TestControlRequestsFenced(t *testing.T) {
 	c.waitFullISR(topic, 20*time.Second)
 	b := c.byID(1)
 	zc := b.cluster.(*zkCluster)
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if e := zc.seenControllerEpoch(); e < 1 {
 			return fmt.Errorf("controller epoch seen %d", e)
 		}
@@ -217,7 +219,7 @@ func TestControllerRequestsOnCreateAndDelete(t *testing.T) {
 		}
 	}
 	all := []int32{0, 1, 2, 3, 4, 5}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		for id := int32(1); id <= 3; id++ {
@@ -233,7 +235,7 @@ func TestControllerRequestsOnCreateAndDelete(t *testing.T) {
 	if _, err := adm.DeleteTopics(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		for id := int32(1); id <= 3; id++ {
@@ -287,7 +289,7 @@ func TestControllerResendsLostRequests(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, parts, 3, nil, topic); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		mu.Lock()
 		n := dropped
 		mu.Unlock()

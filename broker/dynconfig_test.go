@@ -11,6 +11,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -236,7 +237,7 @@ func testBrokerDynamicConfigs(t *testing.T, conn metastore.Connector) {
 	if data, _ := get(zkdata.ConfigEntityPath(zkdata.ConfigTypeBroker, "<default>")); data != `{"version":1,"config":{"leader.replication.throttled.rate":"6000000"}}` {
 		t.Fatalf("<default> = %s", data)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		for id, want := range map[int32]float64{1: 6000000, 2: 4000000, 3: 6000000} {
 			if l, _ := rates(id); l != want {
 				return fmt.Errorf("broker %d applies %v, want %v", id, l, want)
@@ -245,7 +246,7 @@ func testBrokerDynamicConfigs(t *testing.T, conn metastore.Connector) {
 		return nil
 	})
 	// Any broker took the default; broker 2 follows the notification.
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if cfg, _ := brokerConfig(t, adm, leaderRate, 2); cfg.MaybeValue() != "4000000" || !slices.Equal(synonymSources(cfg), []kmsg.ConfigSource{
 			kmsg.ConfigSourceDynamicBrokerConfig, kmsg.ConfigSourceDynamicDefaultBrokerConfig, kmsg.ConfigSourceDefaultConfig}) {
 			return fmt.Errorf("broker 2 %s with a default: %+v", leaderRate, cfg)
@@ -255,7 +256,7 @@ func testBrokerDynamicConfigs(t *testing.T, conn metastore.Connector) {
 	if cfg, ok := brokerConfig(t, adm, leaderRate); !ok || cfg.MaybeValue() != "6000000" || cfg.Source != kmsg.ConfigSourceDynamicDefaultBrokerConfig {
 		t.Fatalf("default %s: %+v", leaderRate, cfg)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if cfg, _ := brokerConfig(t, adm, leaderRate, 3); cfg.MaybeValue() != "6000000" || cfg.Source != kmsg.ConfigSourceDynamicDefaultBrokerConfig {
 			return fmt.Errorf("broker 3 %s: %+v", leaderRate, cfg)
 		}
@@ -270,7 +271,7 @@ func testBrokerDynamicConfigs(t *testing.T, conn metastore.Connector) {
 	if data, _ := get(node); data != `{"version":1,"config":{}}` {
 		t.Fatalf("%s after delete = %s", node, data)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if cfg, _ := brokerConfig(t, adm, leaderRate, 2); cfg.MaybeValue() != "9223372036854775807" || cfg.Source != kmsg.ConfigSourceDefaultConfig {
 			return fmt.Errorf("broker 2 %s after delete: %+v", leaderRate, cfg)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -65,7 +66,7 @@ func testGroupListedOnceAfterCoordinatorMoves(t *testing.T, conn metastore.Conne
 	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "gt"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		if _, ok := c.any().cluster.Topic(offsetsTopic); !ok {
 			return errors.New("no offsets topic yet")
 		}
@@ -74,7 +75,7 @@ func testGroupListedOnceAfterCoordinatorMoves(t *testing.T, conn metastore.Conne
 	c.waitFullISR(offsetsTopic, 20*time.Second)
 	const group = "g1"
 	part := groupPartition(group, c.cfgs[0].OffsetsTopicPartitions)
-	waitFor(t, 15*time.Second, func() error {
+	testenv.WaitFor(t, 15*time.Second, func() error {
 		offs := kadm.Offsets{}
 		offs.Add(kadm.Offset{Topic: "gt", Partition: 0, At: 7, LeaderEpoch: -1})
 		return adm.CommitAllOffsets(ctx, group, offs)
@@ -85,7 +86,7 @@ func testGroupListedOnceAfterCoordinatorMoves(t *testing.T, conn metastore.Conne
 	listedOnceByLeader := func(step string) {
 		t.Helper()
 		var last error
-		waitFor(t, 15*time.Second, func() error {
+		testenv.WaitFor(t, 15*time.Second, func() error {
 			cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
 			if err != nil {
 				return err
@@ -136,7 +137,7 @@ func testGroupListedOnceAfterCoordinatorMoves(t *testing.T, conn metastore.Conne
 			}
 		}
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		if pi := c.partition(offsetsTopic, part); pi.Leader != first || pi.Replicas[0] != first {
 			return fmt.Errorf("leader %d, replicas %v: want the restarted %d back as the preferred leader", pi.Leader, pi.Replicas, first)
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // joinRaw runs the KIP-394 join (MEMBER_ID_REQUIRED, then join again) and
@@ -70,7 +72,7 @@ func TestGroupSessionTimeoutRemovesSilentMember(t *testing.T) {
 		t.Fatalf("state %s, want Stable", s)
 	}
 	// No more heartbeats: the session expires and the group empties.
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if s := describeState(t, c, "silent"); s != "Empty" {
 			return fmt.Errorf("state %s", s)
 		}
@@ -110,7 +112,7 @@ func TestGroupRebalanceBetweenFranzGoConsumers(t *testing.T) {
 	c1, c2 := newConsumer(), newConsumer()
 	defer c1.Close()
 	// Both members must get a share of the four partitions.
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		pollBriefly(ctx, c1)
 		pollBriefly(ctx, c2)
 		d, err := ka.DescribeGroups(ctx, "pair")
@@ -139,7 +141,7 @@ func TestGroupRebalanceBetweenFranzGoConsumers(t *testing.T) {
 		t.Fatal("a commit without member id succeeded while the group had members")
 	}
 	c2.Close()
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		pollBriefly(ctx, c1)
 		d, err := ka.DescribeGroups(ctx, "pair")
 		if err != nil {
@@ -182,7 +184,7 @@ func TestEmptyGroupOffsetsExpireAfterRetention(t *testing.T) {
 	if r, err := adm.CommitOffsets(ctx, "short-lived", o); err != nil || r.Error() != nil {
 		t.Fatalf("commit: %v %v", err, r.Error())
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		offs, err := adm.FetchOffsets(ctx, "short-lived")
 		if err != nil {
 			return err
@@ -196,7 +198,7 @@ func TestEmptyGroupOffsetsExpireAfterRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if groups, err = adm.ListGroups(ctx); err != nil || len(groups) != 0 {
 			return fmt.Errorf("groups after expiry: %v %v", groups.Groups(), err)
 		}

@@ -66,22 +66,6 @@ func startTestBroker(t testing.TB, cfg Config) *Broker {
 	return b
 }
 
-// waitFor polls cond until it returns nil or the deadline passes.
-func waitFor(t testing.TB, total time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", total, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func testCtx(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // The kadm calls the console and operators use, against one broker.
@@ -194,7 +196,7 @@ func TestKadmAdminCalls(t *testing.T) {
 	if r, err := adm.DeleteTopics(ctx, "__consumer_offsets"); err == nil && r["__consumer_offsets"].Err == nil {
 		t.Fatal("deleting __consumer_offsets was accepted")
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		td, err := adm.ListTopics(ctx)
 		if err != nil {
 			return err
@@ -283,7 +285,7 @@ func TestRetentionByTopicConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		starts, err := adm.ListStartOffsets(ctx, "short")
 		if err != nil {
 			return err

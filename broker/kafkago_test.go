@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // kafka-go: Writer, group Reader with synchronous commits, and the admin
@@ -115,7 +117,7 @@ func TestKafkaGoWriterGroupReaderAndAdmin(t *testing.T) {
 	if err != nil || cp.Errors["kg"] != nil {
 		t.Fatalf("create partitions: %v %+v", err, cp)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{"kg"}})
 		if err != nil || len(md.Topics) != 1 || len(md.Topics[0].Partitions) != 3 || md.Controller.ID != 0 {
 			return fmt.Errorf("metadata after create partitions: %v %+v", err, md)
@@ -134,7 +136,7 @@ func TestKafkaGoWriterGroupReaderAndAdmin(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		dg, err := cl.DescribeGroups(ctx, &kafka.DescribeGroupsRequest{GroupIDs: []string{"kgo-group"}})
 		if err != nil {
 			return err
@@ -153,7 +155,7 @@ func TestKafkaGoWriterGroupReaderAndAdmin(t *testing.T) {
 	if err != nil || dt.Errors["kg"] != nil {
 		t.Fatalf("delete topic: %v %+v", err, dt)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		md, err := cl.Metadata(ctx, &kafka.MetadataRequest{})
 		if err != nil {
 			return err

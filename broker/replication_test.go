@@ -141,7 +141,7 @@ func (c *testCluster) addrs() []string {
 // waitBrokers waits until every running broker sees n live brokers.
 func (c *testCluster) waitBrokers(n int) {
 	c.t.Helper()
-	waitFor(c.t, 30*time.Second, func() error {
+	testenv.WaitFor(c.t, 30*time.Second, func() error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for _, b := range c.brokers {
@@ -168,7 +168,7 @@ func (c *testCluster) partition(topic string, p int32) PartitionInfo {
 // waitISR waits until every partition of topic has the full ISR.
 func (c *testCluster) waitFullISR(topic string, within time.Duration) {
 	c.t.Helper()
-	waitFor(c.t, within, func() error {
+	testenv.WaitFor(c.t, within, func() error {
 		t, ok := c.any().cluster.Topic(topic)
 		if !ok {
 			return fmt.Errorf("no topic %s", topic)
@@ -363,7 +363,7 @@ func testClusterFailover(t *testing.T, conn metastore.Connector) {
 	progress := func(n int) {
 		t.Helper()
 		start := al.count()
-		waitFor(t, 30*time.Second, func() error {
+		testenv.WaitFor(t, 30*time.Second, func() error {
 			if got := al.count() - start; got < n {
 				return fmt.Errorf("%d records acknowledged, want %d", got, n)
 			}
@@ -375,7 +375,7 @@ func testClusterFailover(t *testing.T, conn metastore.Connector) {
 		leader := c.partition(topic, 0).Leader
 		controller := c.any().cluster.ControllerID()
 		c.stop(c.indexOf(leader))
-		waitFor(t, 10*time.Second, func() error {
+		testenv.WaitFor(t, 10*time.Second, func() error {
 			p := c.partition(topic, 0)
 			if p.Leader < 0 || p.Leader == leader || slices.Contains(p.ISR, leader) {
 				return fmt.Errorf("partition 0: leader %d isr %v after broker %d died", p.Leader, p.ISR, leader)
@@ -383,7 +383,7 @@ func testClusterFailover(t *testing.T, conn metastore.Connector) {
 			return nil
 		})
 		if controller == leader {
-			waitFor(t, 10*time.Second, func() error {
+			testenv.WaitFor(t, 10*time.Second, func() error {
 				if id := c.any().cluster.ControllerID(); id < 0 || id == leader {
 					return fmt.Errorf("controller %d", id)
 				}

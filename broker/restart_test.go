@@ -300,7 +300,7 @@ func TestKill9MidProduce(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(acked) < 2000 {
@@ -430,7 +430,7 @@ func TestKill9ExactlyOnceAcrossRestart(t *testing.T) {
 			})
 		}
 	}()
-	waitFor(t, 60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if acked < 1500 {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // rawClient speaks the protocol directly, for behaviour the real clients
@@ -258,7 +260,7 @@ func TestAcksZeroGetsNoResponse(t *testing.T) {
 	if err != nil || corr != 6 {
 		t.Fatalf("first response after an acks=0 produce has correlation id %d (%v), want 6", corr, err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if p := b.data.get("acks0", 0); p == nil || p.log.LogEndOffset() != 3 {
 			return errors.New("acks=0 records not appended")
 		}

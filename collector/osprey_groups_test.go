@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -25,7 +26,7 @@ func TestOspreyGroupOnceAcrossCoordinatorMoves(t *testing.T) {
 	if err != nil || res["ledger"] != nil {
 		t.Fatalf("create topic: %v %v", err, res)
 	}
-	waitUntil(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		for i := range 10 {
 			if _, err := ac.ProduceMessage(ctx, "ledger", 0, nil, []byte{byte(i)}, nil); err != nil {
 				return err
@@ -33,7 +34,7 @@ func TestOspreyGroupOnceAcrossCoordinatorMoves(t *testing.T) {
 		}
 		return nil
 	})
-	waitUntil(t, 20*time.Second, func() error {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		_, err := ac.CommitOffsets(ctx, "demo", map[string]map[int32]int64{"ledger": {0: 4}})
 		return err
 	})
@@ -65,7 +66,7 @@ func TestOspreyGroupOnceAcrossCoordinatorMoves(t *testing.T) {
 	coordinatedBy := func(want func(int32) bool) int32 {
 		t.Helper()
 		var at int32
-		waitUntil(t, 30*time.Second, func() error {
+		testenv.WaitFor(t, 30*time.Second, func() error {
 			_, g := poll()
 			if g == nil || !want(g.Coordinator) {
 				return fmt.Errorf("group %+v", g)
@@ -84,7 +85,7 @@ func TestOspreyGroupOnceAcrossCoordinatorMoves(t *testing.T) {
 	if err := sup.StartBroker(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		md, err := ac.Metadata(ctx, []string{"__consumer_offsets"})
 		if err != nil {
 			return err
@@ -110,26 +111,10 @@ func TestOspreyGroupOnceAcrossCoordinatorMoves(t *testing.T) {
 		return nil
 	})
 	coordinatedBy(func(id int32) bool { return id == first })
-	waitUntil(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		if s, g := poll(); g == nil || s.Cluster.Partial {
 			return fmt.Errorf("group %+v, partial data %+v", g, s.Cluster.Errors)
 		}
 		return nil
 	})
-}
-
-// waitUntil polls cond until it returns nil or total has passed.
-func waitUntil(t testing.TB, total time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", total, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

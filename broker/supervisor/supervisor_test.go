@@ -87,11 +87,6 @@ func newTestSupervisor(t *testing.T, opts Options) *Cluster {
 	return c
 }
 
-func waitFor(t *testing.T, d time.Duration, cond func() error) {
-	t.Helper()
-	testenv.WaitFor(t, d, cond)
-}
-
 func state(c *Cluster, id int32) BrokerStatus {
 	for _, s := range c.Status() {
 		if s.ID == id {
@@ -146,7 +141,7 @@ func exercise(t *testing.T, c *Cluster, wantPID func(BrokerStatus) bool) {
 	if s := state(c, old); s.State != StateKilled || s.PID != 0 {
 		t.Fatalf("after kill: %+v", s)
 	}
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		if l := leader(); l < 0 || l == old {
 			return fmt.Errorf("leader %d", l)
 		}
@@ -322,7 +317,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 	progress := func(n int) {
 		t.Helper()
 		start := count()
-		waitFor(t, 60*time.Second, func() error {
+		testenv.WaitFor(t, 60*time.Second, func() error {
 			if got := count() - start; got < n {
 				return fmt.Errorf("%d acknowledged", got)
 			}
@@ -349,7 +344,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 		if ProcessAlive(pid) {
 			t.Fatalf("pid %d alive after SIGKILL", pid)
 		}
-		waitFor(t, 30*time.Second, func() error {
+		testenv.WaitFor(t, 30*time.Second, func() error {
 			if l := leader(); l < 0 || l == old {
 				return fmt.Errorf("leader %d", l)
 			}
@@ -359,7 +354,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 		if err := c.StartBroker(ctx, old); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 30*time.Second, func() error {
+		testenv.WaitFor(t, 30*time.Second, func() error {
 			md, err := adm.Metadata(ctx, "load")
 			if err != nil {
 				return err

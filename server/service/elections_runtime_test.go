@@ -8,25 +8,8 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
-
-// waitFor polls cond until it returns nil, failing the test with cond's last error after timeout.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		<-tick.C
-	}
-}
 
 // TestElectionOnRuntimeCluster elects on Osprey's own three-broker cluster, whose controller records new
 // leaders before the brokers' metadata shows them: the answer's after side is what the metadata shows
@@ -76,13 +59,15 @@ func TestElectionOnRuntimeCluster(t *testing.T) {
 		}
 		return nil
 	}
-	waitFor(t, "topic created with every replica in sync", 30*time.Second, func() error { return partitions(inSync) })
+	// The topic is created with every replica in sync.
+	testenv.WaitFor(t, 30*time.Second, func() error { return partitions(inSync) })
 
 	// Kill broker 1 and start it again: the partitions it led are led by their other replica now.
 	if _, err := svc.BrokerAction(ctx, who, "rt", 1, "kill"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "leaders moved off broker 1", 30*time.Second, func() error {
+	// The leaders move off broker 1.
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		return partitions(func(p admin.PartitionMetadata) error {
 			if p.Leader == 1 || p.Leader < 0 {
 				return fmt.Errorf("leader %d", p.Leader)
@@ -93,7 +78,8 @@ func TestElectionOnRuntimeCluster(t *testing.T) {
 	if _, err := svc.BrokerAction(ctx, who, "rt", 1, "start"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "broker 1 back in every ISR", 60*time.Second, func() error { return partitions(inSync) })
+	// Broker 1 is back in every ISR.
+	testenv.WaitFor(t, 60*time.Second, func() error { return partitions(inSync) })
 	if _, err := svc.PollNow(ctx, "rt"); err != nil {
 		t.Fatal(err)
 	}
