@@ -170,3 +170,81 @@ func FuzzParseRequestHeader(f *testing.F) {
 		}
 	})
 }
+
+// A peer that takes requests and never answers: each request gives up at its deadline, the
+// connection is closed, and the next request dials again.
+func TestPeerRequestDeadlineAndRedial(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	type accepted struct {
+		at     time.Time
+		closed chan time.Time // when the client closed it
+		frame  []byte         // the first request read from it
+	}
+	conns := make(chan accepted, 16)
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			a := accepted{at: time.Now(), closed: make(chan time.Time, 1)}
+			frame, _ := readFrame(c, 1<<20)
+			a.frame = frame
+			conns <- a
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c)
+				a.closed <- time.Now()
+			}()
+		}
+	}()
+
+	const requestTimeout = 200 * time.Millisecond
+	srv, err := New(Config{
+		Node: quorum.Config{
+			NodeID: 1, Voters: []int32{1, 2}, Log: quorum.NewMemLog(), Store: &quorum.MemStore{},
+			ElectionTimeout: 50 * time.Millisecond, RequestTimeout: requestTimeout,
+		},
+		ListenAddr: "127.0.0.1:0",
+		Peers:      map[int32]string{2: silent.Addr().String()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+
+	timeout := time.After(10 * time.Second)
+	var first accepted
+	select {
+	case first = <-conns:
+	case <-timeout:
+		t.Fatal("node 1 never connected to its peer")
+	}
+	r, err := parseRequest(first.frame)
+	if err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	if v, ok := r.req.(*kmsg.VoteRequest); !ok || !v.Topics[0].Partitions[0].PreVote || r.clientID != "raft-client-1" {
+		t.Fatalf("first request is %T from %q, want a pre-vote from raft-client-1", r.req, r.clientID)
+	}
+	select {
+	case at := <-first.closed:
+		if d := at.Sub(first.at); d < requestTimeout/2 {
+			t.Errorf("the client closed the unanswered connection after %v, before its request deadline %v", d, requestTimeout)
+		}
+	case <-timeout:
+		t.Fatal("the client never gave up on an unanswered request")
+	}
+	select {
+	case <-conns:
+	case <-timeout:
+		t.Fatal("the client never dialled again")
+	}
+}
