@@ -10,7 +10,6 @@ var (
 	errOffsetOutOfRange            = kerr.OffsetOutOfRange.Code
 	errCorruptMessage              = kerr.CorruptMessage.Code
 	errUnknownTopicOrPart          = kerr.UnknownTopicOrPartition.Code
-	errInvalidFetchSize            = kerr.InvalidFetchSize.Code
 	errLeaderNotAvailable          = kerr.LeaderNotAvailable.Code
 	errNotLeader                   = kerr.NotLeaderForPartition.Code
 	errRequestTimedOut             = kerr.RequestTimedOut.Code
@@ -28,9 +27,6 @@ var (
 	errUnknownMemberID             = kerr.UnknownMemberID.Code
 	errInvalidSessionTimeout       = kerr.InvalidSessionTimeout.Code
 	errRebalanceInProgress         = kerr.RebalanceInProgress.Code
-	errInvalidCommitOffset         = kerr.InvalidCommitOffsetSize.Code
-	errTopicAuthFailed             = kerr.TopicAuthorizationFailed.Code
-	errClusterAuthFailed           = kerr.ClusterAuthorizationFailed.Code
 	errUnsupportedVersion          = kerr.UnsupportedVersion.Code
 	errTopicExists                 = kerr.TopicAlreadyExists.Code
 	errInvalidPartitions           = kerr.InvalidPartitions.Code
@@ -40,10 +36,8 @@ var (
 	errNotController               = kerr.NotController.Code
 	errInvalidRequest              = kerr.InvalidRequest.Code
 	errOutOfOrderSeq               = kerr.OutOfOrderSequenceNumber.Code
-	errDuplicateSeq                = kerr.DuplicateSequenceNumber.Code
 	errInvalidProducerEpoch        = kerr.InvalidProducerEpoch.Code
 	errInvalidTxnState             = kerr.InvalidTxnState.Code
-	errUnknownProducerID           = kerr.UnknownProducerID.Code
 	errGroupNotEmpty               = kerr.NonEmptyGroup.Code
 	errGroupIDNotFound             = kerr.GroupIDNotFound.Code
 	errFetchSessionIDNotFound      = kerr.FetchSessionIDNotFound.Code
@@ -58,5 +52,4 @@ var (
 	errNoReassignmentInProgress    = kerr.NoReassignmentInProgress.Code
 	errGroupSubscribedToTopic      = kerr.GroupSubscribedToTopic.Code
 	errUnknownTopicID              = kerr.UnknownTopicID.Code
-	errInconsistentTopicID         = kerr.InconsistentTopicID.Code
 )
