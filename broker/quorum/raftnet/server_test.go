@@ -16,23 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/broker/quorum"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
-
-// waitFor polls cond until it returns nil or total has passed.
-func waitFor(t *testing.T, total time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", total, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // testNode is one node of a loopback cluster: its metadata log dir survives restarts.
 type testNode struct {
@@ -165,7 +150,7 @@ func (c *testCluster) status(id int32) (status, error) {
 // leader waits until the running nodes agree on a leader of one epoch above minEpoch.
 func (c *testCluster) leader(running []int32, minEpoch int32) (id, epoch int32) {
 	c.t.Helper()
-	waitFor(c.t, 10*time.Second, func() error {
+	testenv.WaitFor(c.t, 10*time.Second, func() error {
 		id, epoch = -1, -1
 		for _, n := range running {
 			st, err := c.status(n)
@@ -200,7 +185,7 @@ func (c *testCluster) appendAt(leader int32, payloads ...[]byte) int64 {
 // watermark at its log end.
 func (c *testCluster) waitCommitted(ids []int32, want [][]byte) {
 	c.t.Helper()
-	waitFor(c.t, 10*time.Second, func() error {
+	testenv.WaitFor(c.t, 10*time.Second, func() error {
 		for _, id := range ids {
 			st, err := c.status(id)
 			if err != nil {
@@ -292,7 +277,7 @@ func TestLoopbackQuorum(t *testing.T) {
 
 	// DescribeQuorum on the wire, as an admin client sends it: the leader lists the three voters
 	// at the nodes' log end offsets.
-	waitFor(t, 10*time.Second, func() error {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		resp, err := describeQuorum(c.nodes[newLeader].addr)
 		if err != nil {
 			return err
@@ -322,7 +307,7 @@ func TestLoopbackQuorum(t *testing.T) {
 	for _, id := range testVoters {
 		c.stop(id)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines after Stop, %d before the cluster started", n, before)
 		}
