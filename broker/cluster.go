@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/osprey-kafka/osprey/internal/topicname"
+
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // BrokerInfo is one broker as clients see it in Metadata.
@@ -193,34 +194,7 @@ func (lc *localCluster) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(lc.path, data)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("renaming %s: %w", tmp, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync() //nolint:errcheck // best effort: directory fsync for the rename
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(lc.path, data, 0o644)
 }
 
 func copyTopic(t *TopicInfo) TopicInfo {

@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // StateStore persists a node's ElectionState. Write must be durable when it returns: a node sends
@@ -92,38 +93,10 @@ func (f *FileStore) Write(st ElectionState) error {
 	return writeFileAtomic(f.Path, b)
 }
 
-// writeFileAtomic writes b to path through path.tmp, fsyncing the file before the rename and the
-// directory after it.
+// writeFileAtomic replaces path so that a crash leaves either the old or the new quorum-state.
 func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	fh, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("quorum-state: %w", err)
-	}
-	if _, err := fh.Write(b); err != nil {
-		fh.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("quorum-state: write %s: %w", tmp, err)
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("quorum-state: fsync %s: %w", tmp, err)
-	}
-	if err := fh.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("quorum-state: close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("quorum-state: %w", err)
-	}
-	if dir, err := os.Open(filepath.Dir(path)); err == nil {
-		err = dir.Sync()
-		dir.Close()
-		if err != nil {
-			return fmt.Errorf("quorum-state: fsync directory of %s: %w", path, err)
-		}
 	}
 	return nil
 }

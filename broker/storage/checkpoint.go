@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // Checkpoint files use Kafka's text format: a version line (0), a count
@@ -77,39 +78,17 @@ func writeCheckpoint(path string, vals map[TopicPartition]int64) error {
 	return writeFileAtomic(path, formatCheckpoint(vals))
 }
 
-// writeFileAtomic writes path.tmp, fsyncs it, renames it over path and
-// fsyncs the directory, so a crash leaves either the old or the new file.
+// writeFileAtomic replaces path so that a crash leaves either the old or the new file.
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, errors.Join(ErrStorage, err))
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return errors.Join(ErrStorage, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, errors.Join(ErrStorage, err))
-	}
-	return syncDir(filepath.Dir(path))
+	return nil
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("opening dir %s for fsync: %w", dir, errors.Join(ErrStorage, err))
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, errors.Join(ErrStorage, err))
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return errors.Join(ErrStorage, err)
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ import (
 	"github.com/osprey-kafka/osprey/broker/metastore/local"
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
+
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // Mode says where brokers run.
@@ -754,11 +756,7 @@ func Reachable(addr string) bool {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("supervisor: writing %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
 	return nil

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
+
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // FileName is the file's name in each log directory.
@@ -165,33 +167,5 @@ func Read(dir string) (MetaProperties, error) {
 // .tmp file first, fsynced, then renamed over the old one, then the
 // directory fsynced.
 func Write(dir string, m MetaProperties, now time.Time) error {
-	path := filepath.Join(dir, FileName)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, werr := f.Write(m.Marshal(now))
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, FileName), m.Marshal(now), 0o644)
 }
