@@ -28,13 +28,8 @@ func (n *Node) beginQuorumEpochRequest() *kmsg.BeginQuorumEpochRequest {
 
 func (n *Node) handleBeginQuorumEpochRequest(m Message, req *kmsg.BeginQuorumEpochRequest) {
 	resp := kmsg.NewPtrBeginQuorumEpochResponse()
-	if !n.clusterOK(req.ClusterID) {
-		resp.ErrorCode = kerr.InconsistentClusterID.Code
-		n.send(m.From, m.Correlation, nil, resp)
-		return
-	}
-	if len(req.Topics) != 1 || req.Topics[0].Topic != MetadataTopic || len(req.Topics[0].Partitions) != 1 {
-		resp.ErrorCode = kerr.InvalidRequest.Code
+	if code := n.requestError(req.ClusterID, len(req.Topics) == 1 && req.Topics[0].Topic == MetadataTopic && len(req.Topics[0].Partitions) == 1); code != 0 {
+		resp.ErrorCode = code
 		n.send(m.From, m.Correlation, nil, resp)
 		return
 	}
@@ -116,13 +111,8 @@ func (n *Node) resign() {
 
 func (n *Node) handleEndQuorumEpochRequest(m Message, req *kmsg.EndQuorumEpochRequest) {
 	resp := kmsg.NewPtrEndQuorumEpochResponse()
-	if !n.clusterOK(req.ClusterID) {
-		resp.ErrorCode = kerr.InconsistentClusterID.Code
-		n.send(m.From, m.Correlation, nil, resp)
-		return
-	}
-	if len(req.Topics) != 1 || req.Topics[0].Topic != MetadataTopic || len(req.Topics[0].Partitions) != 1 {
-		resp.ErrorCode = kerr.InvalidRequest.Code
+	if code := n.requestError(req.ClusterID, len(req.Topics) == 1 && req.Topics[0].Topic == MetadataTopic && len(req.Topics[0].Partitions) == 1); code != 0 {
+		resp.ErrorCode = code
 		n.send(m.From, m.Correlation, nil, resp)
 		return
 	}

@@ -83,13 +83,8 @@ func fetchPartitionShapeOK(req *kmsg.FetchRequest) bool {
 func (n *Node) handleFetchRequest(m Message, req *kmsg.FetchRequest) {
 	resp := kmsg.NewPtrFetchResponse()
 	resp.Version = req.Version
-	if !n.clusterOK(req.ClusterID) {
-		resp.ErrorCode = kerr.InconsistentClusterID.Code
-		n.send(m.From, m.Correlation, nil, resp)
-		return
-	}
-	if !fetchPartitionShapeOK(req) {
-		resp.ErrorCode = kerr.InvalidRequest.Code
+	if code := n.requestError(req.ClusterID, fetchPartitionShapeOK(req)); code != 0 {
+		resp.ErrorCode = code
 		n.send(m.From, m.Correlation, nil, resp)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -405,6 +406,18 @@ func (n *Node) Step(m Message) {
 
 func (n *Node) clusterOK(id *string) bool {
 	return id == nil || *id == "" || n.cfg.ClusterID == "" || *id == n.cfg.ClusterID
+}
+
+// requestError is the top-level error code for a quorum request: another cluster's request first, then
+// one not addressed to exactly the metadata partition (shapeOK false); 0 when the request may proceed.
+func (n *Node) requestError(clusterID *string, shapeOK bool) int16 {
+	switch {
+	case !n.clusterOK(clusterID):
+		return kerr.InconsistentClusterID.Code
+	case !shapeOK:
+		return kerr.InvalidRequest.Code
+	}
+	return 0
 }
 
 func (n *Node) clusterID() *string {

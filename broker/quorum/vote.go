@@ -89,13 +89,8 @@ func (n *Node) voteRequest(preVote bool) *kmsg.VoteRequest {
 
 func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 	resp := kmsg.NewPtrVoteResponse()
-	if !n.clusterOK(req.ClusterID) {
-		resp.ErrorCode = kerr.InconsistentClusterID.Code
-		n.send(m.From, m.Correlation, nil, resp)
-		return
-	}
-	if len(req.Topics) != 1 || req.Topics[0].Topic != MetadataTopic || len(req.Topics[0].Partitions) != 1 {
-		resp.ErrorCode = kerr.InvalidRequest.Code
+	if code := n.requestError(req.ClusterID, len(req.Topics) == 1 && req.Topics[0].Topic == MetadataTopic && len(req.Topics[0].Partitions) == 1); code != 0 {
+		resp.ErrorCode = code
 		n.send(m.From, m.Correlation, nil, resp)
 		return
 	}
