@@ -843,15 +843,19 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 				g.Members = append(g.Members, mem)
 			}
 		}
+		lagKnown := len(committed[lg.Name]) == 0 // no committed offsets: nothing to lag behind
 		for topic, parts := range committed[lg.Name] {
 			gt := GroupTopic{Topic: topic, Partitions: make([]GroupPartition, 0, len(parts))}
 			rings := history[topic]
+			// A partition whose end offset is unknown has an unknown lag (-1): it is left out of
+			// the sums, and a topic with no known partition lag has an unknown lag itself.
+			gt.Lag = -1
 			for p, off := range parts {
 				gp := GroupPartition{Partition: p, Committed: off, End: endOf(topic, p), Lag: -1, Member: owner[topic][p]}
 				gt.CommittedSum += off
 				if gp.End >= 0 {
 					gp.Lag = max(gp.End-off, 0)
-					gt.Lag += gp.Lag
+					gt.Lag = max(gt.Lag, 0) + gp.Lag
 					if gp.Lag > 0 && int(p) < len(rings) {
 						gp.LagSeconds = rings[p].lagSeconds(off, obsAt)
 					}
@@ -860,12 +864,19 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 				gt.Partitions = append(gt.Partitions, gp)
 			}
 			sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
-			g.TotalLag += gt.Lag
+			if gt.Lag >= 0 {
+				lagKnown = true
+				g.TotalLag += gt.Lag
+			}
 			g.LagSeconds = max(g.LagSeconds, gt.LagSeconds)
 			g.Topics = append(g.Topics, gt)
 		}
 		sort.Slice(g.Topics, func(i, j int) bool { return g.Topics[i].Topic < g.Topics[j].Topic })
-		s.Totals.Lag += g.TotalLag
+		if lagKnown {
+			s.Totals.Lag += g.TotalLag
+		} else {
+			g.TotalLag = -1 // no topic's lag is known
+		}
 		s.Groups = append(s.Groups, g)
 	}
 	s.Totals.Groups = len(s.Groups)
@@ -928,6 +939,9 @@ func buildSamples(s *Snapshot) *Samples {
 	}
 	for _, g := range s.Groups {
 		for _, gt := range g.Topics {
+			if gt.Lag < 0 {
+				continue // unknown lag: a gap in the series, not a -1
+			}
 			out.Groups = append(out.Groups, GroupTopicSample{Group: g.Name, Topic: gt.Topic, Lag: gt.Lag, LagSeconds: gt.LagSeconds, CommittedSum: gt.CommittedSum})
 		}
 	}

@@ -821,3 +821,54 @@ func TestReadersDuringPolls(t *testing.T) {
 		t.Fatal("readers never ran")
 	}
 }
+
+// TestUnknownLagLeftOutOfSums: the leader of u/0 fails ListOffsets, so the group's lag there is
+// unknown. It stays -1 (topic u's lag too, no partition of it being known), the group's and the
+// cluster's lag sum only the known partitions of k, and u gets no stored sample rather than a 0.
+func TestUnknownLagLeftOutOfSums(t *testing.T) {
+	e := newTestCollector(t, Config{CallTimeout: 2 * time.Second}, kfake.SeedTopics(3, "k"), kfake.SeedTopics(1, "u"))
+	ctx := testCtx(t)
+	down := e.kc.LeaderFor("u", 0)
+	e.produce(t, "k", map[int32]int{0: 5, 1: 5, 2: 5})
+	e.produce(t, "u", map[int32]int{0: 5})
+	commits := map[string]map[int32]int64{"k": {}, "u": {0: 1}}
+	var wantLag int64
+	for p := int32(0); p < 3; p++ {
+		if e.kc.LeaderFor("k", p) != down {
+			commits["k"][p] = 2
+			wantLag += 3
+		}
+	}
+	if len(commits["k"]) == 0 {
+		t.Skip("kfake put every leader on one broker")
+	}
+	if _, err := e.ac.CommitOffsets(ctx, "g", commits); err != nil {
+		t.Fatal(err)
+	}
+	failOn(e.kc, kmsg.ListOffsets, down)
+	s := e.col.PollNow(ctx)
+	g, ok := s.Group("g")
+	if !ok {
+		t.Fatalf("group g missing: %+v", s.Cluster.Errors)
+	}
+	for _, gt := range g.Topics {
+		switch gt.Topic {
+		case "u":
+			if gt.Lag != -1 || gt.Partitions[0].Lag != -1 || gt.Partitions[0].End != -1 {
+				t.Errorf("u: lag %d, partition %+v; want -1 (unknown)", gt.Lag, gt.Partitions[0])
+			}
+		case "k":
+			if gt.Lag != wantLag {
+				t.Errorf("k: lag %d, want %d", gt.Lag, wantLag)
+			}
+		}
+	}
+	if g.TotalLag != wantLag || s.Totals.Lag != wantLag {
+		t.Errorf("group lag %d, cluster lag %d; want %d (unknown lag left out)", g.TotalLag, s.Totals.Lag, wantLag)
+	}
+	for _, gs := range buildSamples(s).Groups {
+		if gs.Topic == "u" {
+			t.Errorf("sample stored for an unknown lag: %+v", gs)
+		}
+	}
+}

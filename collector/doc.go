@@ -35,7 +35,9 @@
 //
 // Lag is counted on partitions where the group has a committed offset (as
 // kafka-consumer-groups.sh shows "-" elsewhere): lag = log-end − committed,
-// never negative; -1 when the log end is unknown this cycle. When a
+// never negative; -1 when the log end is unknown this cycle. An unknown lag is
+// left out of the sums (topic, group, cluster) and of the stored series; a sum
+// with no known lag in it is -1 too, and the API shows -1 as null. When a
 // coordinator fails, the group keeps its last committed offsets.
 //
 // A group is read once, at the coordinator FindCoordinator names, even when

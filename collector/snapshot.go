@@ -188,7 +188,7 @@ type Group struct {
 	Coordinator  int32        `json:"coordinator"`
 	Members      []Member     `json:"members"`
 	Topics       []GroupTopic `json:"topics"`
-	// TotalLag sums the known partition lags; LagSeconds is the largest.
+	// TotalLag sums the known partition lags (-1 when none is known); LagSeconds is the largest.
 	TotalLag   int64   `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
 	Error      string  `json:"error,omitempty"`
@@ -211,7 +211,8 @@ type TopicPartitions struct {
 
 // GroupTopic is a group's position on one topic.
 type GroupTopic struct {
-	Topic        string           `json:"topic"`
+	Topic string `json:"topic"`
+	// Lag sums the known partition lags; -1 when no partition's lag is known.
 	Lag          int64            `json:"lag"`
 	LagSeconds   float64          `json:"lagSeconds"`
 	CommittedSum int64            `json:"committedSum"`
@@ -219,7 +220,8 @@ type GroupTopic struct {
 }
 
 // GroupPartition is a group's committed offset and lag on one partition.
-// End and Lag are -1 when the partition's end offset is unknown.
+// End and Lag are -1 when the partition's end offset is unknown; such a lag is left out of the
+// topic's, group's and cluster's sums.
 type GroupPartition struct {
 	Partition  int32   `json:"partition"`
 	Committed  int64   `json:"committed"`
