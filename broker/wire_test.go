@@ -247,6 +247,33 @@ func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
 	}
 }
 
+// A flexible request whose top-level tagged-field count claims 2^32-1 fields
+// in a frame with a few bytes left must be refused at once. kmsg before
+// v1.15.1 kept looping over the claimed count after running out of input
+// (about 16 s of CPU per frame). The test has no timing assertion: rawClient's
+// read deadline (10 s) bounds it, so a decoder that burns CPU shows up as
+// "connection not closed within the deadline".
+func TestHugeTaggedFieldCountClosesConnection(t *testing.T) {
+	b := newTestBroker(t)
+	c := dialRaw(t, b.Addr())
+
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 12
+	frame := c.f.AppendRequest(nil, req, 1)
+	// The body ends with its tagged-field count, 0 for an empty section.
+	if frame[len(frame)-1] != 0 {
+		t.Fatalf("Metadata v12 frame does not end with an empty tag section: % x", frame)
+	}
+	frame = frame[:len(frame)-1]
+	frame = binary.AppendUvarint(frame, 1<<32-1)
+	frame = append(frame, bytes.Repeat([]byte{0x01}, 64)...)
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	if _, err := c.nc.Write(frame); err != nil {
+		t.Fatal(err)
+	}
+	c.expectClosed()
+}
+
 func TestAcksZeroGetsNoResponse(t *testing.T) {
 	b := newTestBroker(t)
 	c := dialRaw(t, b.Addr())
