@@ -224,7 +224,9 @@ func (cc *clusterCollector) collectSnapshot(ch chan<- prometheus.Metric, name st
 	}
 	budget, dropped := cc.limits.groupTopics, 0
 	for _, g := range groups {
-		ch <- constGauge(dGroupTotalLag, float64(g.TotalLag), name, g.Name)
+		if g.TotalLag >= 0 { // -1 is "unknown": no sample, rather than a -1 lag
+			ch <- constGauge(dGroupTotalLag, float64(g.TotalLag), name, g.Name)
+		}
 		ch <- constGauge(dGroupMembers, float64(len(g.Members)), name, g.Name)
 		for _, gt := range g.Topics {
 			if budget == 0 {
@@ -232,8 +234,10 @@ func (cc *clusterCollector) collectSnapshot(ch chan<- prometheus.Metric, name st
 				continue
 			}
 			budget--
-			ch <- constGauge(dGroupLag, float64(gt.Lag), name, g.Name, gt.Topic)
-			ch <- constGauge(dGroupLagSeconds, gt.LagSeconds, name, g.Name, gt.Topic)
+			if gt.Lag >= 0 { // unknown: no sample
+				ch <- constGauge(dGroupLag, float64(gt.Lag), name, g.Name, gt.Topic)
+				ch <- constGauge(dGroupLagSeconds, gt.LagSeconds, name, g.Name, gt.Topic)
+			}
 		}
 	}
 	if dropped > 0 {

@@ -177,9 +177,10 @@ type PartitionRow struct {
 
 // TopicConsumer is a group's position on the topic.
 type TopicConsumer struct {
-	Group      string  `json:"group"`
-	State      string  `json:"state"`
-	Lag        int64   `json:"lag"`
+	Group string `json:"group"`
+	State string `json:"state"`
+	// Lag is null when none of the group's partition lags on the topic is known.
+	Lag        *int64  `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
 }
 
@@ -200,7 +201,7 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 	for _, g := range snap.Groups {
 		for _, gt := range g.Topics {
 			if gt.Topic == name {
-				d.Consumers = append(d.Consumers, TopicConsumer{Group: g.Name, State: g.State, Lag: gt.Lag, LagSeconds: gt.LagSeconds})
+				d.Consumers = append(d.Consumers, TopicConsumer{Group: g.Name, State: g.State, Lag: known(gt.Lag), LagSeconds: gt.LagSeconds})
 			}
 		}
 	}
@@ -209,15 +210,16 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 
 // GroupRow is a consumer group as the API lists it.
 type GroupRow struct {
-	Name         string  `json:"name"`
-	State        string  `json:"state"`
-	ProtocolType string  `json:"protocolType"`
-	Protocol     string  `json:"protocol"`
-	Coordinator  int32   `json:"coordinator"`
-	Members      int     `json:"members"`
-	Topics       int     `json:"topics"`
-	Lag          int64   `json:"lag"`
-	LagSeconds   float64 `json:"lagSeconds"`
+	Name         string `json:"name"`
+	State        string `json:"state"`
+	ProtocolType string `json:"protocolType"`
+	Protocol     string `json:"protocol"`
+	Coordinator  int32  `json:"coordinator"`
+	Members      int    `json:"members"`
+	Topics       int    `json:"topics"`
+	// Lag sums the known partition lags; null when none is known.
+	Lag        *int64  `json:"lag"`
+	LagSeconds float64 `json:"lagSeconds"`
 	// Status is the Burrow-style window status (OK, WARN, ERR); empty until enough polls were seen.
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -225,7 +227,7 @@ type GroupRow struct {
 
 func groupRow(g *collector.Group) GroupRow {
 	return GroupRow{Name: g.Name, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Coordinator: g.Coordinator,
-		Members: len(g.Members), Topics: len(g.Topics), Lag: g.TotalLag, LagSeconds: g.LagSeconds, Error: g.Error}
+		Members: len(g.Members), Topics: len(g.Topics), Lag: known(g.TotalLag), LagSeconds: g.LagSeconds, Error: g.Error}
 }
 
 var groupSorts = map[string]func(a, b *collector.Group) int{
@@ -276,9 +278,9 @@ func (s *Service) Groups(cluster string, q ListQuery) ([]GroupRow, int, error) {
 // GroupDetail is one group with its members and per-partition positions.
 type GroupDetail struct {
 	GroupRow
-	MemberList []collector.Member     `json:"memberList"`
-	TopicList  []collector.GroupTopic `json:"topicList"`
-	PolledAt   time.Time              `json:"polledAt"`
+	MemberList []collector.Member `json:"memberList"`
+	TopicList  []GroupTopicRow    `json:"topicList"`
+	PolledAt   time.Time          `json:"polledAt"`
 	// Status is the Burrow-style window status in detail (per-partition OK/WARN/STALL/STOP/REWIND);
 	// null until enough polls have been seen. It takes the place of the list row's status name.
 	Status *alert.GroupStatus `json:"status"`
@@ -286,6 +288,30 @@ type GroupDetail struct {
 	// ResetOffsets applies to the same snapshot), so the page and the reset dialog show the
 	// server's decision with the state and members it is based on.
 	Active bool `json:"active"`
+}
+
+// GroupTopicRow is a group's position on one topic as the API shows it: the lag is null when no
+// partition's lag is known.
+type GroupTopicRow struct {
+	collector.GroupTopic
+	Lag        *int64              `json:"lag"`
+	Partitions []GroupPartitionRow `json:"partitions"`
+}
+
+// GroupPartitionRow is a group's position on one partition: the end offset and the lag are null
+// when the partition's end offset is unknown.
+type GroupPartitionRow struct {
+	collector.GroupPartition
+	End *int64 `json:"end"`
+	Lag *int64 `json:"lag"`
+}
+
+func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
+	r := GroupTopicRow{GroupTopic: gt, Lag: known(gt.Lag), Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
+	for _, p := range gt.Partitions {
+		r.Partitions = append(r.Partitions, GroupPartitionRow{GroupPartition: p, End: known(p.End), Lag: known(p.Lag)})
+	}
+	return r
 }
 
 // groupActive reports whether the group has members or is in a state other than Empty or Dead
@@ -310,9 +336,9 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	if members == nil {
 		members = []collector.Member{}
 	}
-	topics := g.Topics
-	if topics == nil {
-		topics = []collector.GroupTopic{}
+	topics := make([]GroupTopicRow, 0, len(g.Topics))
+	for _, gt := range g.Topics {
+		topics = append(topics, groupTopicRow(gt))
 	}
 	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll,
 		Active: groupActive(g)}
