@@ -249,12 +249,14 @@ func (b *snapB) group(name, state string, members int, topic string, pos ...[2]i
 	for i := 0; i < members; i++ {
 		g.Members = append(g.Members, collector.Member{ID: "m" + string(rune('0'+i))})
 	}
-	gt := collector.GroupTopic{Topic: topic}
+	// As the collector builds it: an unknown end makes the partition's lag -1, left out of the
+	// topic's sum, which is -1 itself when no partition's lag is known.
+	gt := collector.GroupTopic{Topic: topic, Lag: -1}
 	for i, p := range pos {
 		lag := int64(-1)
 		if p[1] >= 0 {
 			lag = max(p[1]-p[0], 0)
-			gt.Lag += lag
+			gt.Lag = max(gt.Lag, 0) + lag
 		}
 		gt.CommittedSum += p[0]
 		gt.Partitions = append(gt.Partitions, collector.GroupPartition{Partition: int32(i), Committed: p[0], End: p[1], Lag: lag})

@@ -562,6 +562,23 @@ func TestPartialSnapshotDoesNotResolveLag(t *testing.T) {
 	}
 }
 
+// A lag that becomes unknown (the partition's end offset could not be read) neither resolves a
+// firing lag alert nor fires one; once known again it decides.
+func TestUnknownLagNeitherFiresNorResolves(t *testing.T) {
+	l := newLifecycle(t, RuleInput{})
+	unknown := func() *collector.Snapshot {
+		return newSnap("c1", l.now()).topic("orders", -1).group("billing", "Stable", 1, "orders", [2]int64{500, -1}).build()
+	}
+	l.observe(unknown())
+	l.expectFiring(0)
+	l.observe(lagSnap(l.now(), 500))
+	l.expectFiring(1)
+	l.observe(unknown())
+	l.expectFiring(1)
+	l.observe(lagSnap(l.now(), 0))
+	l.expectFiring(0)
+}
+
 func TestPermanentFailuresAreNotRetried(t *testing.T) {
 	l := newLifecycle(t, RuleInput{})
 	l.rcv.failCode.Store(400)
