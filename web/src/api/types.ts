@@ -63,7 +63,8 @@ export interface Partition {
 export interface TopicConsumer {
   group: string
   state: string
-  lag: number
+  /** null when none of the group's partition lags on the topic is known. */
+  lag: number | null
   lagSeconds: number
 }
 
@@ -90,7 +91,8 @@ export interface GroupRow {
   coordinator: number
   members: number
   topics: number
-  lag: number
+  /** Sum of the known partition lags; null when none is known. */
+  lag: number | null
   lagSeconds: number
   /** Burrow-style window status (OK, WARN, ERR); absent until enough polls were seen. */
   status?: string
@@ -107,15 +109,17 @@ export interface GroupMember {
 export interface GroupPartitionLag {
   partition: number
   committed: number
-  end: number
-  lag: number
+  /** End offset and lag are null when the partition's end offset is unknown. */
+  end: number | null
+  lag: number | null
   lagSeconds: number
   member?: string
 }
 
 export interface GroupTopic {
   topic: string
-  lag: number
+  /** Sum of the known partition lags; null when none is known. */
+  lag: number | null
   lagSeconds: number
   committedSum: number
   partitions: GroupPartitionLag[]

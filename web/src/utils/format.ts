@@ -37,6 +37,12 @@ export function formatBytes(v: number | null | undefined, locale: string): strin
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: u === 0 ? 0 : 1 }).format(n)} ${units[u]}`
 }
 
+/** A lag or an offset: never negative, so a negative value is an "unknown" marker and shows as MISSING, like null. */
+export function formatUnsigned(v: number | null | undefined, locale: string): string {
+  if (v === null || v === undefined || v < 0) return MISSING
+  return formatCount(v, locale)
+}
+
 /** A rate with up to one decimal. */
 export function formatRate(v: number | null | undefined, locale: string): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return MISSING
