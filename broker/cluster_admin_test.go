@@ -136,11 +136,26 @@ func TestClusterReassignment(t *testing.T) {
 	if err := res.Error(); err == nil {
 		t.Fatal("reassignment to a broker that is not registered accepted")
 	}
+	// The returning broker's replica is held back by a follower throttle
+	// of one byte a second (one batch, then nothing for as many seconds
+	// as that batch has bytes), so it cannot catch up with the log
+	// before it is stopped again, however fast the machine is.
+	if res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr(fmt.Sprintf("0:%d", extra))}}, topic); err != nil || res[0].Err != nil {
+		t.Fatalf("throttle: %v %v", err, res)
+	}
+	c.cfgs[c.indexOf(extra)].FollowerReplicationThrottle = 1
 	c.start(c.indexOf(extra))
 	c.waitBrokers(4)
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if tc, _ := c.byID(extra).cluster.Topic(topic); tc.Configs["follower.replication.throttled.replicas"] == "" {
+			return fmt.Errorf("broker %d does not see the throttled replicas yet", extra)
+		}
+		return nil
+	})
 	req = kadm.AlterPartitionAssignmentsReq{}
 	req.Assign(topic, 0, append(slices.Clone(now), extra))
-	// Stop it again right after the move started: it cannot catch up.
+	// Stop it again right after the move started: it never catches up.
 	res, err = adm.AlterPartitionAssignments(ctx, req)
 	if err != nil || res.Error() != nil {
 		t.Fatalf("alter: %v %v", err, res.Error())
@@ -546,21 +561,34 @@ func TestClusterUncleanElection(t *testing.T) {
 			}
 			return nil
 		})
-		// Metadata lists the stopped broker's replica as offline.
+		// Every running broker's Metadata lists the stopped broker's
+		// replica as offline. The ISR above is one broker's view; the
+		// others learn of the stop from the controller's UpdateMetadata,
+		// which may lag, so each is asked until it answers so.
 		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		mreq := kmsg.NewPtrMetadataRequest()
-		mreq.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topic)}}
-		mresp, err := mreq.RequestWith(ctx, cl)
+		for _, b := range c.running() {
+			id := b.cfg.BrokerID
+			testenv.WaitFor(t, 10*time.Second, func() error {
+				mreq := kmsg.NewPtrMetadataRequest()
+				mreq.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topic)}}
+				kr, err := cl.Broker(int(id)).Request(ctx, mreq)
+				if err != nil {
+					return err
+				}
+				mresp := kr.(*kmsg.MetadataResponse)
+				if len(mresp.Topics) != 1 || len(mresp.Topics[0].Partitions) != 1 {
+					return fmt.Errorf("broker %d: metadata %+v", id, mresp.Topics)
+				}
+				if off := mresp.Topics[0].Partitions[0].OfflineReplicas; !slices.Equal(off, []int32{other}) {
+					return fmt.Errorf("broker %d: offline replicas %v, want [%d]", id, off, other)
+				}
+				return nil
+			})
+		}
 		cl.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if off := mresp.Topics[0].Partitions[0].OfflineReplicas; !slices.Equal(off, []int32{other}) {
-			t.Fatalf("offline replicas %v, want [%d]", off, other)
-		}
 		c.stop(c.indexOf(lastISR))
 		c.start(c.indexOf(other))
 		c.waitBrokers(2)
