@@ -13,11 +13,14 @@ import (
 //   change of partition states or of the live brokers; never by clients.
 // * Controller-epoch and broker-epoch (v5+) fencing as LeaderAndIsr:
 //   STALE_CONTROLLER_EPOCH / STALE_BROKER_EPOCH, nothing changes.
-// * The live brokers (host and port of the PLAINTEXT endpoint, else the
-//   first), the controller id and the partition states (those not older
-//   than the view's, by leader epoch and zkVersion) replace what the
-//   broker's view holds, which Metadata, DescribeCluster and the follower
-//   fetchers read. Partitions the broker hosts take the new state as from
+// * The controller id and the partition states (those not older than the
+//   view's, by leader epoch and zkVersion) replace what the broker's view
+//   holds, which Metadata, DescribeCluster and the follower fetchers read.
+//   The live brokers (host and port of the PLAINTEXT endpoint, else the
+//   first) are decoded but not applied: the broker's own watch on
+//   /brokers/ids keeps them, and an UpdateMetadata built before the latest
+//   registration must not take a live broker out of the view (Kafka, fed
+//   only by UpdateMetadata in order, has no second source to race with). Partitions the broker hosts take the new state as from
 //   LeaderAndIsr. A topic whose partitions all come with leader -2 (being
 //   deleted) leaves the view.
 // * A single broker without a metadata store: STALE_CONTROLLER_EPOCH.

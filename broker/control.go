@@ -158,11 +158,11 @@ func (zc *zkCluster) applyLeaderAndIsr(ctrlEpoch int32, brokerEpoch int64, parts
 	return 0, codes
 }
 
-// applyUpdateMetadata is UpdateMetadata: live brokers, the controller and
-// partition states for the view Metadata answers from. A partition whose
+// applyUpdateMetadata is UpdateMetadata: the controller and partition states
+// for the view Metadata answers from (live brokers come from the watch). A partition whose
 // leader is -2 is being deleted: a topic whose every partition is deleted
 // leaves the view.
-func (zc *zkCluster) applyUpdateMetadata(ctrlID, ctrlEpoch int32, brokerEpoch int64, brokers []BrokerInfo, parts []ctlPartition) int16 {
+func (zc *zkCluster) applyUpdateMetadata(ctrlID, ctrlEpoch int32, brokerEpoch int64, _ []BrokerInfo, parts []ctlPartition) int16 {
 	zc.ctlMu.Lock()
 	defer zc.ctlMu.Unlock()
 	if code := zc.fenceLocked(ctrlEpoch, brokerEpoch); code != 0 {
@@ -178,11 +178,10 @@ func (zc *zkCluster) applyUpdateMetadata(ctrlID, ctrlEpoch int32, brokerEpoch in
 		live = append(live, p)
 	}
 	zc.mu.Lock()
-	m := make(map[int32]BrokerInfo, len(brokers))
-	for _, b := range brokers {
-		m[b.ID] = b
-	}
-	zc.brokers = m
+	// The live brokers are not taken from here: this broker's own watch on the registrations (reload)
+	// keeps them, and is never behind the store. An UpdateMetadata the controller built before a
+	// broker registered can arrive after that reload, and would take the broker out of Metadata
+	// answers until the next one (clients then cannot reach a broker that is up).
 	zc.controllerID = ctrlID
 	_, changed, unknown := zc.applyStatesLocked(live, false)
 	deleted := map[string]TopicInfo{}
