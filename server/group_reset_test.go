@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // listedAlsoBy makes broker node answer like a coordinator that lost group and has not unloaded it
@@ -99,21 +101,20 @@ func TestGroupPageAndResetAgree(t *testing.T) {
 	// page polls until the group page satisfies want and returns it.
 	page := func(want func(map[string]any) error) map[string]any {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		var page map[string]any
+		testenv.WaitFor(t, 15*time.Second, func() error {
 			e.poll()
 			code, body := e.call("GET", "/api/v1/clusters/fake/groups/ledger", "", nil)
-			err := fmt.Errorf("status %d: %v", code, body)
-			if code == 200 {
-				if err = want(body); err == nil {
-					return body
-				}
+			if code != 200 {
+				return fmt.Errorf("group page: status %d: %v", code, body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("group page: %v", err)
+			if err := want(body); err != nil {
+				return fmt.Errorf("group page: %w", err)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			page = body
+			return nil
+		})
+		return page
 	}
 	listedOnce := func() {
 		t.Helper()
