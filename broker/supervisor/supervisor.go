@@ -477,8 +477,10 @@ func (c *Cluster) startChild(ctx context.Context, m *member) error {
 			}
 		}
 		c.mu.Unlock()
-		close(exited)
+		// State first: whoever waits on exited (halt, Close) may remove
+		// the data directory next, and no write may land after that.
 		_ = c.writeState()
+		close(exited)
 	}()
 	// Ready when it accepts connections.
 	addr := c.addr(m)
@@ -494,11 +496,13 @@ func (c *Cluster) startChild(ctx context.Context, m *member) error {
 			return fmt.Errorf("supervisor: broker %d exited during start-up (see %s)", m.id, m.logPath)
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
+			<-exited
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
+			<-exited
 			return fmt.Errorf("supervisor: broker %d not listening on %s", m.id, addr)
 		}
 	}
