@@ -9,11 +9,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
 const (
-	ctxIdentity   = "osprey.identity"
 	ctxAuthFailed = "osprey.authFailed"
 	sessionCookie = "osprey_session"
 	csrfHeader    = "X-CSRF-Token"
@@ -49,21 +49,14 @@ func (s *Server) identify() gin.HandlerFunc {
 				id = got
 			}
 		}
-		c.Set(ctxIdentity, id)
+		api.SetIdentity(c, id)
 		c.Next()
 	}
 }
 
-func identityOf(c *gin.Context) service.Identity {
-	if v, ok := c.Get(ctxIdentity); ok {
-		return v.(service.Identity)
-	}
-	return service.Anonymous
-}
+func identityOf(c *gin.Context) service.Identity { return api.IdentityOf(c) }
 
-func callerOf(c *gin.Context) service.Caller {
-	return service.Caller{Identity: identityOf(c), RemoteAddr: c.ClientIP()}
-}
+func callerOf(c *gin.Context) service.Caller { return api.CallerOf(c) }
 
 // require guards an endpoint: the caller needs at least role, a session must present its CSRF token,
 // and read-only mode refuses every change. Refused changes are audited; refused reads (GET, HEAD) are

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/osprey-kafka/osprey/collector"
+	apidecl "github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -45,9 +45,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics: the console's own and every cluster's figures from the latest snapshots", stream: "text/plain; version=0.0.4"},
 	{method: "GET", path: "/api/openapi.json", tag: "health", summary: "This document", resp: "Object"},
 
-	{method: "GET", path: "/api/v1/clusters", tag: "clusters", summary: "Every cluster with its latest figures (internal topics left out of the topic totals unless internal=true)", query: []string{"internal"}, resp: "ClusterList"},
-	{method: "GET", path: "/api/v1/clusters/:cluster", tag: "clusters", summary: "One cluster's overview (internal topics left out of the topic totals unless internal=true)", query: []string{"internal"}, resp: "ClusterSummary"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/brokers", tag: "brokers", summary: "Brokers from the latest snapshot", resp: "BrokerList"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/brokers/:id/metrics", tag: "series", summary: "A broker's time series", query: openAPISeriesQuery, resp: "Series"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},
 
@@ -109,8 +106,6 @@ var apiOps = []apiOp{
 
 // reflectedSchemas are derived from the types the handlers decode and encode.
 var reflectedSchemas = map[string]any{
-	"ClusterSummary":    service.ClusterSummary{},
-	"Broker":            collector.Broker{},
 	"PlanRequest":       planRequest{},
 	"ReassignmentPlan":  service.ReassignmentPlan{},
 	"ExecuteRequest":    executeRequest{},
@@ -120,8 +115,6 @@ var reflectedSchemas = map[string]any{
 	"ElectionScope":     service.ElectionScope{},
 	"ElectionResult":    service.ElectionResult{},
 	"AllReassignments":  list[clusterReassignments]{},
-	"ClusterList":       list[service.ClusterSummary]{},
-	"BrokerList":        list[collector.Broker]{},
 }
 
 var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
@@ -136,11 +129,39 @@ var (
 
 func (s *Server) openAPI(c *gin.Context) {
 	openAPIOnce.Do(func() {
-		b, err := json.Marshal(buildOpenAPI())
+		b, err := s.reg.Document(apidecl.Info{Title: "Osprey console API", Version: "1", Description: openAPIDescription})
 		if err != nil {
-			panic("openapi: " + err.Error()) // a programming error in the table; tests catch it
+			panic("openapi: " + err.Error()) // a programming error in a declaration; tests catch it
 		}
-		openAPIJSON = b
+		var doc jsonObj
+		if err := json.Unmarshal(b, &doc); err != nil {
+			panic("openapi: " + err.Error())
+		}
+		// Operations not yet declared with server/api come from the table above.
+		legacy := buildOpenAPI()
+		paths := doc["paths"].(jsonObj)
+		for p, item := range legacy["paths"].(jsonObj) {
+			cur, _ := paths[p].(jsonObj)
+			if cur == nil {
+				cur = jsonObj{}
+				paths[p] = cur
+			}
+			for m, op := range item.(jsonObj) {
+				if _, ok := cur[m]; !ok {
+					cur[m] = op
+				}
+			}
+		}
+		schemas := doc["components"].(jsonObj)["schemas"].(jsonObj)
+		for n, sc := range legacy["components"].(jsonObj)["schemas"].(jsonObj) {
+			if _, ok := schemas[n]; !ok {
+				schemas[n] = sc
+			}
+		}
+		doc["servers"] = legacy["servers"]
+		if openAPIJSON, err = json.Marshal(doc); err != nil {
+			panic("openapi: " + err.Error())
+		}
 	})
 	c.Header("Cache-Control", "no-cache")
 	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
@@ -151,6 +172,10 @@ type jsonObj = map[string]any
 // schemaRef is an OpenAPI Reference Object: the key must be exactly "$ref" for validators, Swagger UI and
 // code generators to resolve it.
 func schemaRef(name string) jsonObj { return jsonObj{"$ref": "#/components/schemas/" + name} }
+
+const openAPIDescription = "Kafka monitoring and management. Reads come from in-memory snapshots; mutations need an operator or admin " +
+	"(admin token or API token as `Authorization: Bearer …` or `X-Osprey-Token`, or a session cookie with `X-CSRF-Token`) " +
+	"and are written to the audit log. Lists are {\"items\": [...], \"total\": N}; errors are {\"error\": {\"code\", \"message\", \"params\"}}."
 
 func buildOpenAPI() jsonObj {
 	schemas := jsonObj{
@@ -182,10 +207,7 @@ func buildOpenAPI() jsonObj {
 	}
 	return jsonObj{
 		"openapi": "3.0.3",
-		"info": jsonObj{"title": "Osprey console API", "version": "1",
-			"description": "Kafka monitoring and management. Reads come from in-memory snapshots; mutations need an operator or admin " +
-				"(admin token or API token as `Authorization: Bearer …` or `X-Osprey-Token`, or a session cookie with `X-CSRF-Token`) " +
-				"and are written to the audit log. Lists are {\"items\": [...], \"total\": N}; errors are {\"error\": {\"code\", \"message\"}}."},
+		"info":    jsonObj{"title": "Osprey console API", "version": "1", "description": openAPIDescription},
 		"servers": []jsonObj{{"url": "/"}},
 		"paths":   paths,
 		"components": jsonObj{

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/osprey-kafka/osprey/alert"
+	apidecl "github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -47,6 +48,7 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *loginLimiter
 	extras  *extras
+	reg     *apidecl.Registry
 }
 
 // New builds the router. It does no I/O.
@@ -68,10 +70,7 @@ func New(opts Options) *Server {
 	s.registerMetrics(e)
 
 	api := e.Group("/api/v1")
-	api.GET("/clusters", s.listClusters)
-	api.GET("/clusters/:cluster", s.getCluster)
 	cl := api.Group("/clusters/:cluster")
-	cl.GET("/brokers", s.listBrokers)
 	cl.GET("/topics", s.listTopics)
 	cl.POST("/topics", s.require(service.RoleOperator, "topic.create"), s.createTopic)
 	cl.GET("/topics/:topic", s.getTopic)
@@ -104,6 +103,9 @@ func New(opts Options) *Server {
 	api.POST("/users", s.require(service.RoleAdmin, "user.create"), s.createUser)
 	api.POST("/tokens", s.require(service.RoleOperator, "token.create"), s.createToken)
 	api.GET("/audit", s.require(service.RoleAdmin, "audit.read"), s.listAudit)
+
+	s.reg = declare(s)
+	s.reg.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})
 
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {

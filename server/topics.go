@@ -35,15 +35,6 @@ func listQuery(c *gin.Context) (service.ListQuery, bool) {
 	return q, true
 }
 
-func (s *Server) listBrokers(c *gin.Context) {
-	rows, err := s.svc.Brokers(c.Param("cluster"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newList(rows, len(rows)))
-}
-
 func (s *Server) listTopics(c *gin.Context) {
 	q, ok := listQuery(c)
 	if !ok {
