@@ -164,7 +164,7 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 		if err != nil {
 			_ = s.opts.Store.DeleteRuntimeCluster(context.WithoutCancel(ctx), rec.ID)
 			_ = os.RemoveAll(dir)
-			return &UserError{Status: http.StatusInternalServerError, Code: "start_failed", Message: "the cluster did not start: " + err.Error(), Cause: err}
+			return &UserError{Status: http.StatusInternalServerError, Code: "start_failed", Message: "the cluster did not start; the console's log has the details", Cause: err}
 		}
 		view = s.runtimeView(rc)
 		return nil
