@@ -2,23 +2,24 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
 // ErrNoZooKeeper is returned by ZooKeeper when the cluster has no ZooKeeper configured.
 var ErrNoZooKeeper = errors.New("no zookeeper configured for this cluster")
 
-// ZK reads Kafka's ZooKeeper-mode layout. One session per Client, opened on
+// ZK reads Kafka's ZooKeeper-mode layout, decoding each znode with zkdata,
+// the codec the broker runtime writes it with. One session per Client, opened on
 // first use and closed by Client.Close (EFAK leaked one per request).
 // go-zookeeper calls take no context: each call runs in a goroutine that ends
 // when ZooKeeper answers or the session is closed; the caller returns at its
@@ -160,43 +161,34 @@ type ZKBroker struct {
 
 // Brokers reads the live broker registrations, sorted by id.
 func (z *ZK) Brokers(ctx context.Context) ([]ZKBroker, error) {
-	ids, err := z.Children(ctx, "/brokers/ids")
+	ids, err := z.Children(ctx, zkdata.BrokerIDsPath)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ZKBroker, 0, len(ids))
 	for _, s := range ids {
-		id, err := strconv.ParseInt(s, 10, 32)
+		id, err := zkdata.ParseBrokerID(s)
 		if err != nil {
 			continue
 		}
-		b, _, err := z.Get(ctx, "/brokers/ids/"+s)
+		b, _, err := z.Get(ctx, zkdata.BrokerPath(id))
 		if errors.Is(err, zk.ErrNoNode) {
 			continue // deregistered between the two reads
 		}
 		if err != nil {
 			return out, err
 		}
-		var reg struct {
-			Host      string   `json:"host"`
-			Port      int32    `json:"port"`
-			JMXPort   int32    `json:"jmx_port"`
-			Timestamp string   `json:"timestamp"`
-			Endpoints []string `json:"endpoints"`
-			Rack      *string  `json:"rack"`
+		reg, err := zkdata.DecodeBroker(id, b)
+		if err != nil {
+			return out, err
 		}
-		if err := json.Unmarshal(b, &reg); err != nil {
-			return out, fmt.Errorf("broker %s registration: %w", s, err)
-		}
-		zb := ZKBroker{ID: int32(id), Host: reg.Host, Port: reg.Port, JMXPort: reg.JMXPort, Endpoints: reg.Endpoints, Registered: msTime(reg.Timestamp)}
-		if reg.Rack != nil {
-			zb.Rack = *reg.Rack
+		zb := ZKBroker{ID: id, Host: reg.Host, Port: reg.Port, JMXPort: reg.JMXPort, Rack: reg.Rack, Registered: msTime(reg.Timestamp)}
+		for _, e := range reg.Endpoints {
+			zb.Endpoints = append(zb.Endpoints, e.String())
 		}
 		// Brokers with only non-PLAINTEXT listeners write host null / port -1.
 		if zb.Host == "" && len(reg.Endpoints) > 0 {
-			if h, p, ok := endpointHostPort(reg.Endpoints[0]); ok {
-				zb.Host, zb.Port = h, p
-			}
+			zb.Host, zb.Port = reg.Endpoints[0].Host, reg.Endpoints[0].Port
 		}
 		out = append(out, zb)
 	}
@@ -204,26 +196,8 @@ func (z *ZK) Brokers(ctx context.Context) ([]ZKBroker, error) {
 	return out, nil
 }
 
-func endpointHostPort(ep string) (string, int32, bool) {
-	i := strings.Index(ep, "://")
-	if i < 0 {
-		return "", 0, false
-	}
-	hp := ep[i+3:]
-	j := strings.LastIndexByte(hp, ':')
-	if j < 0 {
-		return "", 0, false
-	}
-	p, err := strconv.ParseInt(hp[j+1:], 10, 32)
-	if err != nil {
-		return "", 0, false
-	}
-	return strings.Trim(hp[:j], "[]"), int32(p), true
-}
-
-func msTime(s string) time.Time {
-	ms, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || ms <= 0 {
+func msTime(ms int64) time.Time {
+	if ms <= 0 {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms)
@@ -239,51 +213,48 @@ type ZKController struct {
 // Controller reads the controller and its epoch.
 func (z *ZK) Controller(ctx context.Context) (ZKController, error) {
 	out := ZKController{BrokerID: -1}
-	b, _, err := z.Get(ctx, "/controller")
+	b, _, err := z.Get(ctx, zkdata.ControllerPath)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
 	case err != nil:
 		return out, err
 	default:
-		var c struct {
-			BrokerID  int32  `json:"brokerid"`
-			Timestamp string `json:"timestamp"`
-		}
-		if err := json.Unmarshal(b, &c); err != nil {
-			return out, fmt.Errorf("/controller: %w", err)
+		c, err := zkdata.DecodeController(b)
+		if err != nil {
+			return out, err
 		}
 		out.BrokerID, out.Since = c.BrokerID, msTime(c.Timestamp)
 	}
-	b, _, err = z.Get(ctx, "/controller_epoch")
-	if err == nil {
-		out.Epoch, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	} else if !errors.Is(err, zk.ErrNoNode) {
+	b, _, err = z.Get(ctx, zkdata.ControllerEpochPath)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+	case err != nil:
 		return out, err
+	default:
+		epoch, err := zkdata.DecodeControllerEpoch(b)
+		if err != nil {
+			return out, err
+		}
+		out.Epoch = int64(epoch)
 	}
 	return out, nil
 }
 
 // ClusterID reads /cluster/id ("" when absent).
 func (z *ZK) ClusterID(ctx context.Context) (string, error) {
-	b, _, err := z.Get(ctx, "/cluster/id")
+	b, _, err := z.Get(ctx, zkdata.ClusterIDPath)
 	if errors.Is(err, zk.ErrNoNode) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	var v struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return "", fmt.Errorf("/cluster/id: %w", err)
-	}
-	return v.ID, nil
+	return zkdata.DecodeClusterID(b)
 }
 
 // Topics lists topic names under /brokers/topics.
 func (z *ZK) Topics(ctx context.Context) ([]string, error) {
-	return z.Children(ctx, "/brokers/topics")
+	return z.Children(ctx, zkdata.TopicsPath)
 }
 
 // ZKTopic is a topic's assignment (/brokers/topics/<t>).
@@ -297,29 +268,28 @@ type ZKTopic struct {
 
 // Topic reads one topic's replica assignment.
 func (z *ZK) Topic(ctx context.Context, name string) (*ZKTopic, error) {
-	b, _, err := z.Get(ctx, "/brokers/topics/"+name)
+	b, _, err := z.Get(ctx, zkdata.TopicPath(name))
 	if err != nil {
 		return nil, err
 	}
-	var v struct {
-		TopicID    string             `json:"topic_id"`
-		Partitions map[string][]int32 `json:"partitions"`
-		Adding     map[string][]int32 `json:"adding_replicas"`
-		Removing   map[string][]int32 `json:"removing_replicas"`
+	a, err := zkdata.DecodeTopic(b)
+	if err != nil {
+		return nil, fmt.Errorf("topic %s: %w", name, err)
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("topic %s assignment: %w", name, err)
+	t := &ZKTopic{Name: name, Replicas: map[int32][]int32{}, Adding: map[int32][]int32{}, Removing: map[int32][]int32{}}
+	if !a.ID.IsZero() {
+		t.TopicID = a.ID.String()
 	}
-	conv := func(in map[string][]int32) map[int32][]int32 {
-		out := make(map[int32][]int32, len(in))
-		for k, r := range in {
-			if p, err := strconv.ParseInt(k, 10, 32); err == nil {
-				out[int32(p)] = r
-			}
+	for p, pa := range a.Partitions {
+		t.Replicas[p] = pa.Replicas
+		if len(pa.Adding) > 0 {
+			t.Adding[p] = pa.Adding
 		}
-		return out
+		if len(pa.Removing) > 0 {
+			t.Removing[p] = pa.Removing
+		}
 	}
-	return &ZKTopic{Name: name, TopicID: v.TopicID, Replicas: conv(v.Partitions), Adding: conv(v.Adding), Removing: conv(v.Removing)}, nil
+	return t, nil
 }
 
 // ZKPartitionState is /brokers/topics/<t>/partitions/<p>/state.
@@ -333,7 +303,7 @@ type ZKPartitionState struct {
 
 // PartitionStates reads every partition state of a topic, sorted by partition.
 func (z *ZK) PartitionStates(ctx context.Context, topic string) ([]ZKPartitionState, error) {
-	parts, err := z.Children(ctx, path.Join("/brokers/topics", topic, "partitions"))
+	parts, err := z.Children(ctx, zkdata.TopicPartitionsPath(topic))
 	if err != nil {
 		return nil, err
 	}
@@ -343,21 +313,16 @@ func (z *ZK) PartitionStates(ctx context.Context, topic string) ([]ZKPartitionSt
 		if err != nil {
 			continue
 		}
-		b, _, err := z.Get(ctx, path.Join("/brokers/topics", topic, "partitions", s, "state"))
+		b, _, err := z.Get(ctx, zkdata.PartitionStatePath(topic, int32(p)))
 		if errors.Is(err, zk.ErrNoNode) {
 			continue
 		}
 		if err != nil {
 			return out, err
 		}
-		var v struct {
-			Leader          int32   `json:"leader"`
-			LeaderEpoch     int32   `json:"leader_epoch"`
-			ControllerEpoch int32   `json:"controller_epoch"`
-			ISR             []int32 `json:"isr"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return out, fmt.Errorf("%s/%s state: %w", topic, s, err)
+		v, err := zkdata.DecodePartitionState(b)
+		if err != nil {
+			return out, fmt.Errorf("%s/%s: %w", topic, s, err)
 		}
 		out = append(out, ZKPartitionState{Partition: int32(p), Leader: v.Leader, LeaderEpoch: v.LeaderEpoch, ControllerEpoch: v.ControllerEpoch, ISR: v.ISR})
 	}
@@ -376,46 +341,35 @@ type ZKPending struct {
 // and /admin/delete_topics.
 func (z *ZK) Pending(ctx context.Context) (*ZKPending, error) {
 	out := &ZKPending{}
-	b, _, err := z.Get(ctx, "/admin/reassign_partitions")
+	b, _, err := z.Get(ctx, zkdata.ReassignPartitionsPath)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
 	case err != nil:
 		return nil, err
 	default:
-		var v struct {
-			Partitions []struct {
-				Topic     string  `json:"topic"`
-				Partition int32   `json:"partition"`
-				Replicas  []int32 `json:"replicas"`
-			} `json:"partitions"`
+		rs, err := zkdata.DecodeReassignment(b)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return nil, fmt.Errorf("/admin/reassign_partitions: %w", err)
-		}
-		for _, p := range v.Partitions {
-			out.Reassignments = append(out.Reassignments, Reassignment{Topic: p.Topic, Partition: p.Partition, Replicas: p.Replicas})
+		for _, r := range rs {
+			out.Reassignments = append(out.Reassignments, Reassignment{Topic: r.Topic, Partition: r.Partition, Replicas: r.Replicas})
 		}
 	}
-	b, _, err = z.Get(ctx, "/admin/preferred_replica_election")
+	b, _, err = z.Get(ctx, zkdata.PreferredReplicaElectionPath)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
 	case err != nil:
 		return nil, err
 	default:
-		var v struct {
-			Partitions []struct {
-				Topic     string `json:"topic"`
-				Partition int32  `json:"partition"`
-			} `json:"partitions"`
+		tps, err := zkdata.DecodePartitions(b)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return nil, fmt.Errorf("/admin/preferred_replica_election: %w", err)
-		}
-		for _, p := range v.Partitions {
-			out.PreferredElection = append(out.PreferredElection, PartitionError{Topic: p.Topic, Partition: p.Partition})
+		for _, tp := range tps {
+			out.PreferredElection = append(out.PreferredElection, PartitionError{Topic: tp.Topic, Partition: tp.Partition})
 		}
 	}
-	if out.DeleteTopics, err = z.Children(ctx, "/admin/delete_topics"); err != nil {
+	if out.DeleteTopics, err = z.Children(ctx, zkdata.DeleteTopicsPath); err != nil {
 		return nil, err
 	}
 	return out, nil

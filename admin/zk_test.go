@@ -78,7 +78,7 @@ func kafkaLayout() map[string]string {
 		"/controller":            `{"version":2,"brokerid":2,"timestamp":"1700000001000","kraftControllerEpoch":-1}`,
 		"/controller_epoch":      "7",
 		"/cluster/id":            `{"version":"1","id":"zk-cluster"}`,
-		"/brokers/topics/orders": `{"version":3,"partitions":{"0":[1,2],"1":[2,1]},"adding_replicas":{"1":[3]},"removing_replicas":{},"topic_id":"abc"}`,
+		"/brokers/topics/orders": `{"version":3,"partitions":{"0":[1,2],"1":[2,1]},"adding_replicas":{"1":[3]},"removing_replicas":{},"topic_id":"cMr3GpVESX2L3byPGf93lQ"}`,
 		"/brokers/topics/orders/partitions/0/state": `{"controller_epoch":7,"leader":1,"version":1,"leader_epoch":3,"isr":[1,2]}`,
 		"/brokers/topics/orders/partitions/1/state": `{"controller_epoch":7,"leader":2,"version":1,"leader_epoch":1,"isr":[2]}`,
 		"/admin/reassign_partitions":                `{"version":1,"partitions":[{"topic":"orders","partition":1,"replicas":[2,3]}]}`,

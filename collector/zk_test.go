@@ -25,8 +25,8 @@ func TestZooKeeperStateInSnapshot(t *testing.T) {
 	chroot := fmt.Sprintf("/osprey-collector-%d", rand.Uint64())
 	nodes := []struct{ p, data string }{
 		{chroot, ""}, {chroot + "/brokers", ""}, {chroot + "/brokers/ids", ""},
-		{chroot + "/brokers/ids/0", `{"host":"h0","port":9092,"endpoints":["PLAINTEXT://h0:9092"],"timestamp":"1"}`},
-		{chroot + "/brokers/ids/1", `{"host":"h1","port":9092,"endpoints":["PLAINTEXT://h1:9092"],"timestamp":"1"}`},
+		{chroot + "/brokers/ids/0", `{"version":4,"host":"h0","port":9092,"endpoints":["PLAINTEXT://h0:9092"],"timestamp":"1"}`},
+		{chroot + "/brokers/ids/1", `{"version":4,"host":"h1","port":9092,"endpoints":["PLAINTEXT://h1:9092"],"timestamp":"1"}`},
 		{chroot + "/controller", `{"version":1,"brokerid":1,"timestamp":"1700000000000"}`},
 		{chroot + "/controller_epoch", "4"},
 		{chroot + "/admin", ""}, {chroot + "/admin/delete_topics", ""}, {chroot + "/admin/delete_topics/gone", ""},

@@ -1,4 +1,4 @@
-package zkdata
+package zkdata_test
 
 import (
 	"context"
@@ -11,13 +11,15 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // TestReadableByConsoleZooKeeperReader writes a cluster's layout through
-// Client on ZooKeeper and reads it back with the console's independent
-// ZooKeeper reader (admin package), which was written against Kafka's
-// documented JSON: the two must agree field by field.
+// Client on ZooKeeper and reads it back with the console's ZooKeeper reader
+// (admin package), which decodes with this package's codec: the reader's
+// mapping must keep every field. It is an external test because admin
+// imports zkdata.
 func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 	addr, chroot := testenv.ZooKeeperChroot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -27,24 +29,24 @@ func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c := NewClient(s)
+	c := zkdata.NewClient(s)
 	ok(t, c.EnsurePaths(ctx))
 	for _, id := range []int32{1, 2} {
-		ok(t, c.RegisterBroker(ctx, BrokerRegistration{ID: id, JMXPort: -1, Timestamp: 1700000000000 + int64(id), Rack: "r1",
-			Endpoints: []Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "k" + string(rune('0'+id)), Port: 9090 + id}}}))
+		ok(t, c.RegisterBroker(ctx, zkdata.BrokerRegistration{ID: id, JMXPort: -1, Timestamp: 1700000000000 + int64(id), Rack: "r1",
+			Endpoints: []zkdata.Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "k" + string(rune('0'+id)), Port: 9090 + id}}}))
 	}
 	e, err := c.ElectController(ctx, 2, time.UnixMilli(1700000001000))
 	ok(t, err)
 	_, err = c.ClusterID(ctx, "zk-cluster")
 	ok(t, err)
-	ok(t, c.CreateTopic(ctx, "orders", TopicAssignment{ID: mustID(t, "cMr3GpVESX2L3byPGf93lQ"), Partitions: map[int32]PartitionAssignment{
+	ok(t, c.CreateTopic(ctx, "orders", zkdata.TopicAssignment{ID: mustID(t, "cMr3GpVESX2L3byPGf93lQ"), Partitions: map[int32]zkdata.PartitionAssignment{
 		0: {Replicas: []int32{1, 2}},
 		1: {Replicas: []int32{2, 1, 3}, Adding: []int32{3}},
 	}}, nil))
-	ok(t, c.CreatePartitionState(ctx, TopicPartition{"orders", 0}, PartitionState{Leader: 1, LeaderEpoch: 3, ControllerEpoch: e.Epoch, ISR: []int32{1, 2}}, e.EpochZkVersion))
-	ok(t, c.CreatePartitionState(ctx, TopicPartition{"orders", 1}, PartitionState{Leader: 2, ControllerEpoch: e.Epoch, ISR: []int32{2}}, e.EpochZkVersion))
-	ok(t, c.WriteReassignment(ctx, []Reassignment{{"orders", 1, []int32{2, 3}}}))
-	ok(t, c.WritePreferredElection(ctx, []TopicPartition{{"orders", 0}}))
+	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{"orders", 0}, zkdata.PartitionState{Leader: 1, LeaderEpoch: 3, ControllerEpoch: e.Epoch, ISR: []int32{1, 2}}, e.EpochZkVersion))
+	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{"orders", 1}, zkdata.PartitionState{Leader: 2, ControllerEpoch: e.Epoch, ISR: []int32{2}}, e.EpochZkVersion))
+	ok(t, c.WriteReassignment(ctx, []zkdata.Reassignment{{"orders", 1, []int32{2, 3}}}))
+	ok(t, c.WritePreferredElection(ctx, []zkdata.TopicPartition{{"orders", 0}}))
 	ok(t, c.RequestTopicDeletion(ctx, "old"))
 
 	ac, err := admin.New(admin.Config{Name: "zk", Bootstrap: []string{"127.0.0.1:1"}, ZooKeeper: addr + chroot},
@@ -87,4 +89,20 @@ func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 		!slices.Equal(pending.DeleteTopics, []string{"old"}) {
 		t.Fatalf("pending %+v %v", pending, err)
 	}
+}
+
+func ok(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustID(t *testing.T, s string) zkdata.TopicID {
+	t.Helper()
+	id, err := zkdata.ParseTopicID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
