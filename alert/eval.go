@@ -131,7 +131,7 @@ func evalLag(r Rule, c evalContext) []finding {
 				f.summary = fmt.Sprintf("Consumer group %s on topic %s: %s", g.Name, gt.Topic, what)
 				s := lagSamples{Partitions: topPartitions(gt)}
 				if h := c.hist.groupTopics[gtKey{g.Name, gt.Topic}]; h != nil {
-					s.History = h.last(max(r.WindowSamples, DefaultWindowSamples))
+					s.History = h.Last(max(r.WindowSamples, DefaultWindowSamples))
 				}
 				f.samples = s
 				out = append(out, f)
@@ -160,13 +160,13 @@ func evalLagStatus(r Rule, c evalContext) []finding {
 			incomplete := false
 			for _, p := range gt.Partitions {
 				h := c.hist.parts[gtpKey{g.Name, gt.Topic, p.Partition}]
-				if p.Lag != 0 && (h == nil || h.len() < r.WindowSamples) {
+				if p.Lag != 0 && (h == nil || h.Len() < r.WindowSamples) {
 					incomplete = true // after a restart, or a new partition; no lag is OK for sure
 				}
 				if h == nil {
 					continue
 				}
-				samples := h.last(r.WindowSamples)
+				samples := h.Last(r.WindowSamples)
 				st := PartitionStatus(samples, r.WindowSamples)
 				if st > worst {
 					worst = st
@@ -266,11 +266,11 @@ func evalGroupInactive(r Rule, c evalContext) []finding {
 			}
 			now += gt.Lag
 			h := c.hist.groupTopics[gtKey{g.Name, gt.Topic}]
-			if h == nil || h.len() < r.WindowSamples {
+			if h == nil || h.Len() < r.WindowSamples {
 				full = false
 				continue
 			}
-			w := h.last(r.WindowSamples)
+			w := h.Last(r.WindowSamples)
 			then += w[0].Lag
 			if len(s.Topics) < maxListed {
 				s.Topics = append(s.Topics, topicLagAt{Topic: gt.Topic, History: w})
@@ -403,7 +403,7 @@ type controllerSamples struct {
 }
 
 func evalController(r Rule, c evalContext) []finding {
-	ids := c.hist.controllers.last(r.WindowSamples + 1)
+	ids := c.hist.controllers.Last(r.WindowSamples + 1)
 	var known []int32
 	for _, id := range ids {
 		if id >= 0 {
@@ -465,7 +465,7 @@ func evalTopicRate(r Rule, c evalContext) []finding {
 		if h == nil {
 			continue
 		}
-		pts := h.last(r.WindowSamples)
+		pts := h.Last(r.WindowSamples)
 		firing := c.firing(labels)
 		if len(pts) < r.WindowSamples {
 			if firing { // too little history (restart): keep the alert as it is

@@ -4,51 +4,15 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/ringbuf"
 )
 
-// ring keeps the newest values up to its capacity, oldest first.
-type ring[T any] struct {
-	buf  []T
-	head int // index of the oldest value when full
-	n    int
+// push adds v to r as its newest value, first resizing r to capacity (at
+// least 1): a rule's window can change between polls.
+func push[T any](r *ringbuf.Ring[T], v T, capacity int) {
+	r.Resize(capacity)
+	r.Add(v)
 }
-
-func (r *ring[T]) add(v T, capacity int) {
-	if capacity < 1 {
-		capacity = 1
-	}
-	if len(r.buf) != capacity {
-		r.resize(capacity)
-	}
-	if r.n < len(r.buf) {
-		r.buf[(r.head+r.n)%len(r.buf)] = v
-		r.n++
-		return
-	}
-	r.buf[r.head] = v
-	r.head = (r.head + 1) % len(r.buf)
-}
-
-func (r *ring[T]) resize(capacity int) {
-	vals := r.last(capacity)
-	r.buf = make([]T, capacity)
-	copy(r.buf, vals)
-	r.head, r.n = 0, len(vals)
-}
-
-// last returns up to k newest values, oldest first (a copy).
-func (r *ring[T]) last(k int) []T {
-	if k > r.n {
-		k = r.n
-	}
-	out := make([]T, 0, k)
-	for i := r.n - k; i < r.n; i++ {
-		out = append(out, r.buf[(r.head+i)%len(r.buf)])
-	}
-	return out
-}
-
-func (r *ring[T]) len() int { return r.n }
 
 type gtKey struct{ group, topic string }
 
@@ -69,11 +33,11 @@ type topicPoint struct {
 // Evaluator, guarded by its mu.
 type clusterHistory struct {
 	seq         uint64
-	parts       map[gtpKey]*ring[LagSample]
-	groupTopics map[gtKey]*ring[LagSample] // Committed = sum, End unused, Lag = topic lag
-	topics      map[string]*ring[topicPoint]
-	produced    map[string]bool // topic has been seen receiving messages
-	controllers ring[int32]     // known controller ids, one per snapshot that had one
+	parts       map[gtpKey]*ringbuf.Ring[LagSample]
+	groupTopics map[gtKey]*ringbuf.Ring[LagSample] // Committed = sum, End unused, Lag = topic lag
+	topics      map[string]*ringbuf.Ring[topicPoint]
+	produced    map[string]bool     // topic has been seen receiving messages
+	controllers ringbuf.Ring[int32] // known controller ids, one per snapshot that had one
 	last        *collector.Snapshot
 	// statuses caches GroupStatuses for the history at statusSeq.
 	statuses  map[string]string
@@ -82,8 +46,8 @@ type clusterHistory struct {
 
 func newClusterHistory() *clusterHistory {
 	return &clusterHistory{
-		parts: map[gtpKey]*ring[LagSample]{}, groupTopics: map[gtKey]*ring[LagSample]{},
-		topics: map[string]*ring[topicPoint]{}, produced: map[string]bool{},
+		parts: map[gtpKey]*ringbuf.Ring[LagSample]{}, groupTopics: map[gtKey]*ringbuf.Ring[LagSample]{},
+		topics: map[string]*ringbuf.Ring[topicPoint]{}, produced: map[string]bool{},
 	}
 }
 
@@ -107,18 +71,18 @@ func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity in
 				}
 				r := h.parts[pk]
 				if r == nil {
-					r = &ring[LagSample]{}
+					r = &ringbuf.Ring[LagSample]{}
 					h.parts[pk] = r
 				}
-				r.add(LagSample{At: at, Committed: p.Committed, End: p.End, Lag: p.Lag}, capacity)
+				push(r, LagSample{At: at, Committed: p.Committed, End: p.End, Lag: p.Lag}, capacity)
 			}
 			if known {
 				r := h.groupTopics[k]
 				if r == nil {
-					r = &ring[LagSample]{}
+					r = &ringbuf.Ring[LagSample]{}
 					h.groupTopics[k] = r
 				}
-				r.add(LagSample{At: at, Committed: gt.CommittedSum, End: -1, Lag: gt.Lag}, capacity)
+				push(r, LagSample{At: at, Committed: gt.CommittedSum, End: -1, Lag: gt.Lag}, capacity)
 			}
 		}
 	}
@@ -143,15 +107,15 @@ func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity in
 		}
 		r := h.topics[t.Name]
 		if r == nil {
-			r = &ring[topicPoint]{}
+			r = &ringbuf.Ring[topicPoint]{}
 			h.topics[t.Name] = r
 		}
 		if known {
-			if prev := r.last(1); len(prev) == 1 && prev[0].Known && t.EndOffsetSum > prev[0].EndSum {
+			if prev := r.Last(1); len(prev) == 1 && prev[0].Known && t.EndOffsetSum > prev[0].EndSum {
 				h.produced[t.Name] = true
 			}
 		}
-		r.add(topicPoint{At: at, EndSum: t.EndOffsetSum, Known: known}, capacity)
+		push(r, topicPoint{At: at, EndSum: t.EndOffsetSum, Known: known}, capacity)
 	}
 	for name := range h.topics {
 		if !seenT[name] {
@@ -160,6 +124,6 @@ func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity in
 		}
 	}
 	if s.Cluster.Controller >= 0 { // unknown for a cycle is not a change
-		h.controllers.add(s.Cluster.Controller, capacity+1)
+		push(&h.controllers, s.Cluster.Controller, capacity+1)
 	}
 }

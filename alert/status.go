@@ -42,7 +42,7 @@ func (e *Evaluator) GroupStatus(cluster, group string, window int) (GroupStatus,
 		if k.group != group {
 			continue
 		}
-		samples := r.last(window)
+		samples := r.Last(window)
 		st := PartitionStatus(samples, window)
 		worst = max(worst, st)
 		pw := PartitionWindow{Topic: k.topic, Partition: k.partition, Status: st.String(), Samples: len(samples)}
@@ -83,7 +83,7 @@ func (e *Evaluator) GroupStatuses(cluster string) map[string]string {
 	}
 	worst := map[string]Status{}
 	for k, r := range h.parts {
-		st := PartitionStatus(r.last(DefaultWindowSamples), DefaultWindowSamples)
+		st := PartitionStatus(r.Last(DefaultWindowSamples), DefaultWindowSamples)
 		if cur, ok := worst[k.group]; !ok || st > cur {
 			worst[k.group] = st
 		}
