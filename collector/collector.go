@@ -293,7 +293,7 @@ func (c *Collector) callCtx(ctx context.Context) (context.Context, context.Cance
 func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
-	began := time.Now()
+	began := c.cfg.Now()
 	before := c.client.Stats()
 	st := &c.st
 	var errs []PollError
@@ -325,7 +325,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	octx, cancel := c.callCtx(ctx)
 	start, end := c.client.StartEndOffsets(octx, md)
 	cancel()
-	obsAt := time.Now()
+	obsAt := c.cfg.Now()
 	for _, o := range []*admin.Offsets{start, end} {
 		for b, e := range o.BrokerErrors {
 			fail("offsets", b, e)
@@ -376,7 +376,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	s.Cluster.Errors = errs
 	s.Cluster.Partial = len(errs) > 0
 	s.Cluster.LastPoll = began
-	s.Cluster.PollDuration = time.Since(began)
+	s.Cluster.PollDuration = c.cfg.Now().Sub(began)
 	s.Cluster.Requests = c.client.Stats().Sub(before).Requests
 	if st.zk != nil {
 		z := *st.zk
@@ -390,7 +390,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 
 // unreachableSnapshot keeps the previous picture with every broker down.
 func (c *Collector) unreachableSnapshot(began time.Time, errs []PollError) *Snapshot {
-	s := &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, Controller: -1, LastPoll: began, PollDuration: time.Since(began), Partial: true, Errors: errs}}
+	s := &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, Controller: -1, LastPoll: began, PollDuration: c.cfg.Now().Sub(began), Partial: true, Errors: errs}}
 	if prev := c.latest.Load(); prev != nil {
 		s.Cluster.ID = prev.Cluster.ID
 		s.Topics, s.Groups = prev.Topics, prev.Groups
@@ -467,7 +467,7 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 			}
 		}
 	})
-	now := time.Now()
+	now := c.cfg.Now()
 	// Byte rates from the previous log-dir refresh.
 	topicSz := make(map[string]int64, len(sizes))
 	brokerSz := map[int32]int64{}
@@ -508,7 +508,7 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	vals, err := c.client.TopicConfigValue(cctx, names, "min.insync.replicas")
-	c.st.configsAt = time.Now()
+	c.st.configsAt = c.cfg.Now()
 	if err != nil {
 		fail("configs", -1, err)
 		return
@@ -527,7 +527,7 @@ func (c *Collector) refreshQuorum(ctx context.Context, fail func(string, int32, 
 	qctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	q, err := c.client.DescribeQuorum(qctx)
-	st.quorumAt = time.Now()
+	st.quorumAt = c.cfg.Now()
 	switch {
 	case errors.Is(err, admin.ErrUnsupported):
 		st.quorumUnsupported = true // ZooKeeper mode, or a broker before 3.3
@@ -559,7 +559,7 @@ func (c *Collector) refreshZK(ctx context.Context) {
 	}
 	zctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	info := &ZooKeeperInfo{Servers: z.Servers, ReadAt: time.Now(), Controller: -1}
+	info := &ZooKeeperInfo{Servers: z.Servers, ReadAt: c.cfg.Now(), Controller: -1}
 	var errs []error
 	if brokers, err := z.Brokers(zctx); err != nil {
 		errs = append(errs, err)
@@ -604,7 +604,7 @@ func (c *Collector) refreshZK(ctx context.Context) {
 	if len(errs) > 0 {
 		info.Error = errors.Join(errs...).Error()
 	}
-	st.zk, st.zkAt = info, time.Now()
+	st.zk, st.zkAt = info, c.cfg.Now()
 }
 
 // build assembles the snapshot from this cycle's answers and the carried state.

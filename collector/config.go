@@ -37,6 +37,10 @@ type Config struct {
 	// from metadata and from every replica list this long; until then it is
 	// listed as down. 0 keeps it (down) for the collector's lifetime.
 	ForgetBrokersAfter time.Duration
+	// Now is the clock the figures are computed on (observation times, rates, lag seconds, the
+	// starting grace, the refresh intervals); nil means time.Now. Tests inject a fake one. The
+	// poll loop's ticker runs on real time.
+	Now func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -52,6 +56,9 @@ func (c Config) withDefaults() Config {
 	def(&c.CallTimeout, 10*time.Second)
 	def(&c.SinkTimeout, 30*time.Second)
 	def(&c.StartingGrace, 2*time.Minute)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 8
 	}

@@ -211,7 +211,7 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		}
 		groups = append(groups, g)
 	}
-	st.groups, st.descs, st.groupsAt = groups, descs, time.Now()
+	st.groups, st.descs, st.groupsAt = groups, descs, c.cfg.Now()
 }
 
 // fetchCommitted reads the committed offsets of every group at its
