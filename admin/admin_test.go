@@ -500,7 +500,7 @@ func TestAlterBrokerConfigs(t *testing.T) {
 		t.Fatal("log.retention.ms still set after deleting it")
 	}
 	err = c.AlterBrokerConfigs(ctx, 2, map[string]string{"log.retention.ms": "an hour"}, nil)
-	var ke *kerr.Error
+	var ke *KafkaError
 	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "broker 2") { // kfake answers INVALID_REQUEST, Kafka INVALID_CONFIG
 		t.Fatalf("a bad value: %v, want Kafka's refusal naming broker 2", err)
 	}
@@ -698,7 +698,7 @@ func TestOlderBrokerVersions(t *testing.T) {
 }
 
 // TestCloseReleasesEverything: after Close, the goroutines and file
-// descriptors the client opened (raw pools and kafka-go's transport) are gone.
+// descriptors the client opened (its broker pools) are gone.
 func TestCloseReleasesEverything(t *testing.T) {
 	kc, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "z"))
 	if err != nil {
@@ -726,7 +726,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.StartEndOffsets(ctx, md)
-		if _, err := c.DescribeTopicConfigs(ctx, "z"); err != nil { // kafka-go transport
+		if _, err := c.DescribeTopicConfigs(ctx, "z"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,8 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	kafka "github.com/segmentio/kafka-go"
-	kgosasl "github.com/segmentio/kafka-go/sasl"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -34,9 +33,6 @@ type Client struct {
 	tls       *tls.Config
 	sasl      sasl.Mechanism
 	formatter *kmsg.RequestFormatter
-
-	transport *kafka.Transport
-	kc        *kafka.Client
 
 	stats stats
 
@@ -75,22 +71,6 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		pools:     make(map[string]*brokerPool),
 		brokers:   make(map[int32]string),
 	}
-	c.transport = &kafka.Transport{
-		Dial:        (&net.Dialer{Timeout: cfg.DialTimeout}).DialContext,
-		DialTimeout: cfg.DialTimeout,
-		IdleTimeout: 5 * time.Minute,
-		MetadataTTL: 30 * time.Second,
-		ClientID:    cfg.ClientID,
-		TLS:         tc,
-	}
-	if mech != nil {
-		c.transport.SASL = kgoMechanism{mech}
-	}
-	c.kc = &kafka.Client{
-		Addr:      kafka.TCP(cfg.Bootstrap...),
-		Timeout:   cfg.Timeout,
-		Transport: countingTransport{rt: c.transport, stats: &c.stats},
-	}
 	c.log.Debug("admin client created", "bootstrap", strings.Join(cfg.Bootstrap, ","), "sasl", cfg.SASL.String(), "tls", cfg.TLS.Enabled)
 	return c, nil
 }
@@ -101,7 +81,7 @@ func (c *Client) Name() string { return c.cfg.Name }
 // Config returns the client's configuration (with defaults applied).
 func (c *Client) Config() Config { return c.cfg }
 
-// Close closes every connection (raw pools, kafka-go transport, ZooKeeper).
+// Close closes every connection (the broker pools and ZooKeeper).
 // In-flight calls fail; their connections are closed when they return.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -118,7 +98,6 @@ func (c *Client) Close() error {
 	for _, p := range pools {
 		c.stats.open.Add(-int64(p.close()))
 	}
-	c.transport.CloseIdleConnections()
 	if zk != nil {
 		zk.close()
 	}
@@ -229,11 +208,18 @@ func (c *Client) release(p *brokerPool, rc *rawConn) {
 
 // requestBroker sends req to broker id (address from the last Metadata).
 func (c *Client) requestBroker(ctx context.Context, id int32, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, error) {
+	resp, _, err := c.requestBrokerRetried(ctx, id, req, minVersion, maxVersion)
+	return resp, err
+}
+
+// requestBrokerRetried is requestBroker that also says whether the request went out twice (see
+// requestAddrRetried).
+func (c *Client) requestBrokerRetried(ctx context.Context, id int32, req kmsg.Request, minVersion, maxVersion int16) (kmsg.Response, bool, error) {
 	addr, err := c.brokerAddr(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return c.requestAddr(ctx, addr, req, minVersion, maxVersion)
+	return c.requestAddrRetried(ctx, addr, req, minVersion, maxVersion)
 }
 
 // brokerAddr is broker id's address from the last Metadata, asking again if it is not known.
@@ -325,44 +311,17 @@ func buildSASL(cfg SASLConfig) (sasl.Mechanism, error) {
 	return nil, fmt.Errorf("sasl: unknown mechanism %q", cfg.Mechanism)
 }
 
-// kgoMechanism adapts a franz-go SASL mechanism to kafka-go's interface, so
-// both pools authenticate with the same implementation.
-type kgoMechanism struct{ m sasl.Mechanism }
+// statsHook counts the requests of a kgo client (ProduceMessage's producer) in the client's Stats, so
+// the request counts cover every request admin sends.
+type statsHook struct{ stats *stats }
 
-func (k kgoMechanism) Name() string { return k.m.Name() }
+var _ kgo.HookBrokerWrite = statsHook{}
 
-func (k kgoMechanism) Start(ctx context.Context) (kgosasl.StateMachine, []byte, error) {
-	host := ""
-	if md := kgosasl.MetadataFromContext(ctx); md != nil && md.Host != "" {
-		host = net.JoinHostPort(md.Host, strconv.Itoa(md.Port))
-	}
-	s, ir, err := k.m.Authenticate(ctx, host)
+func (h statsHook) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	h.stats.count(key)
 	if err != nil {
-		return nil, nil, err
+		h.stats.errors.Add(1)
 	}
-	return kgoSession{s}, ir, nil
-}
-
-type kgoSession struct{ s sasl.Session }
-
-func (k kgoSession) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
-	return k.s.Challenge(challenge)
-}
-
-// countingTransport counts kafka-go calls per API key. kafka-go may split one
-// call into several wire requests; this counts the call.
-type countingTransport struct {
-	rt    kafka.RoundTripper
-	stats *stats
-}
-
-func (t countingTransport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
-	t.stats.count(int16(req.ApiKey()))
-	resp, err := t.rt.RoundTrip(ctx, addr, req)
-	if err != nil {
-		t.stats.errors.Add(1)
-	}
-	return resp, err
 }
 
 // stats holds request counters; all fields are atomics.

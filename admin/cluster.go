@@ -83,7 +83,7 @@ func (c *Client) Metadata(ctx context.Context, topics []string) (*Metadata, erro
 	sort.Slice(md.Brokers, func(i, j int) bool { return md.Brokers[i].ID < md.Brokers[j].ID })
 	md.Topics = make([]TopicMetadata, 0, len(r.Topics))
 	for _, t := range r.Topics {
-		tm := TopicMetadata{ID: t.TopicID, Internal: t.IsInternal, Err: kerr.ErrorForCode(t.ErrorCode)}
+		tm := TopicMetadata{ID: t.TopicID, Internal: t.IsInternal, Err: codeErr(req.Key(), t.ErrorCode, nil)}
 		if t.Topic != nil {
 			tm.Name = *t.Topic
 		}
@@ -92,7 +92,7 @@ func (c *Client) Metadata(ctx context.Context, topics []string) (*Metadata, erro
 			tm.Partitions = append(tm.Partitions, PartitionMetadata{
 				Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
 				Replicas: p.Replicas, ISR: p.ISR, Offline: p.OfflineReplicas,
-				Err: kerr.ErrorForCode(p.ErrorCode),
+				Err: codeErr(req.Key(), p.ErrorCode, nil),
 			})
 		}
 		sort.Slice(tm.Partitions, func(i, j int) bool { return tm.Partitions[i].Partition < tm.Partitions[j].Partition })
@@ -118,7 +118,7 @@ func (c *Client) DescribeCluster(ctx context.Context) (*ClusterDescription, erro
 		return nil, fmt.Errorf("describe cluster: %w", err)
 	}
 	r := resp.(*kmsg.DescribeClusterResponse)
-	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+	if e := codeErr(r.Key(), r.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("describe cluster: %w", e)
 	}
 	d := &ClusterDescription{ClusterID: r.ClusterID, ControllerID: r.ControllerID, Fenced: map[int32]bool{}}
@@ -162,12 +162,12 @@ func (c *Client) DescribeLogDirs(ctx context.Context, broker int32) (*LogDirs, e
 		return nil, fmt.Errorf("describe log dirs on broker %d: %w", broker, err)
 	}
 	r := resp.(*kmsg.DescribeLogDirsResponse)
-	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+	if e := codeErr(req.Key(), r.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("describe log dirs on broker %d: %w", broker, e)
 	}
 	out := &LogDirs{Broker: broker}
 	for _, d := range r.Dirs {
-		ld := LogDir{Path: d.Dir, Err: kerr.ErrorForCode(d.ErrorCode), TotalBytes: -1, UsableBytes: -1, Partitions: map[string]map[int32]int64{}}
+		ld := LogDir{Path: d.Dir, Err: codeErr(req.Key(), d.ErrorCode, nil), TotalBytes: -1, UsableBytes: -1, Partitions: map[string]map[int32]int64{}}
 		if r.Version >= 4 {
 			ld.TotalBytes, ld.UsableBytes = d.TotalBytes, d.UsableBytes
 		}
@@ -220,14 +220,14 @@ func (c *Client) DescribeQuorum(ctx context.Context) (*QuorumState, error) {
 		return nil, fmt.Errorf("describe quorum: %w", err)
 	}
 	r := resp.(*kmsg.DescribeQuorumResponse)
-	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+	if e := codeErr(req.Key(), r.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("describe quorum: %w", e)
 	}
 	if len(r.Topics) == 0 || len(r.Topics[0].Partitions) == 0 {
 		return nil, errors.New("describe quorum: empty response")
 	}
 	p := r.Topics[0].Partitions[0] // __cluster_metadata has one partition
-	if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
+	if e := codeErr(req.Key(), p.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("describe quorum: %w", e)
 	}
 	q := &QuorumState{LeaderID: p.LeaderID, LeaderEpoch: p.LeaderEpoch, HighWatermark: p.HighWatermark}
@@ -258,7 +258,7 @@ func (c *Client) DeleteRecords(ctx context.Context, md *Metadata, before map[str
 		for p, off := range parts {
 			leader := leaderOf(md, t, p)
 			if leader < 0 {
-				setErr(t, p, kerr.LeaderNotAvailable)
+				setErr(t, p, metadataErr(kerr.LeaderNotAvailable))
 				continue
 			}
 			if byLeader[leader] == nil {
@@ -294,7 +294,7 @@ func (c *Client) DeleteRecords(ctx context.Context, md *Metadata, before map[str
 			}
 			for _, rt := range resp.(*kmsg.DeleteRecordsResponse).Topics {
 				for _, rp := range rt.Partitions {
-					if e := kerr.ErrorForCode(rp.ErrorCode); e != nil {
+					if e := codeErr(req.Key(), rp.ErrorCode, nil); e != nil {
 						setErr(rt.Topic, rp.Partition, e)
 						continue
 					}

@@ -138,7 +138,7 @@ func (c *Client) handshake(ctx context.Context, rc *rawConn, addr string) error 
 		return fmt.Errorf("api versions from %s: %w", addr, err)
 	}
 	avr := resp.(*kmsg.ApiVersionsResponse)
-	if e := kerr.ErrorForCode(avr.ErrorCode); e != nil && !errors.Is(e, kerr.UnsupportedVersion) {
+	if e := codeErr(av.Key(), avr.ErrorCode, nil); e != nil && !errors.Is(e, kerr.UnsupportedVersion) {
 		return fmt.Errorf("api versions from %s: %w", addr, e)
 	}
 	if len(avr.ApiKeys) == 0 {
@@ -169,7 +169,7 @@ func (c *Client) authenticate(ctx context.Context, rc *rawConn, addr string) err
 	if err != nil {
 		return fmt.Errorf("sasl handshake with %s: %w", addr, err)
 	}
-	if e := kerr.ErrorForCode(resp.(*kmsg.SASLHandshakeResponse).ErrorCode); e != nil {
+	if e := codeErr(hs.Key(), resp.(*kmsg.SASLHandshakeResponse).ErrorCode, nil); e != nil {
 		return fmt.Errorf("sasl handshake with %s (mechanism %s): %w", addr, hs.Mechanism, e)
 	}
 	sess, out, err := c.sasl.Authenticate(ctx, addr)
@@ -188,7 +188,7 @@ func (c *Client) authenticate(ctx context.Context, rc *rawConn, addr string) err
 			return fmt.Errorf("sasl authenticate with %s: %w", addr, err)
 		}
 		r := resp.(*kmsg.SASLAuthenticateResponse)
-		if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+		if e := codeErr(ar.Key(), r.ErrorCode, nil); e != nil {
 			msg := ""
 			if r.ErrorMessage != nil {
 				msg = ": " + *r.ErrorMessage

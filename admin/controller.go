@@ -13,10 +13,10 @@ import (
 )
 
 // This file holds the requests Kafka wants at the controller: topic creation and deletion, partition
-// addition and the reassignment and election calls. They are sent raw to the controller named by a
-// Metadata request made for the call, so a controller that moved a moment ago (a killed broker, a lost
-// ZooKeeper session) is found at once; a cached controller (kafka-go's transport keeps its metadata for
-// its TTL) would answer NOT_CONTROLLER, or not at all, for up to that long.
+// addition and the reassignment and election calls (and the topic config calls, see mutate.go). They
+// are sent to the controller named by a Metadata request made for the call, so a controller that moved
+// a moment ago (a killed broker, a lost ZooKeeper session) is found at once; a controller cached from
+// older metadata would answer NOT_CONTROLLER, or not at all, for as long as the cache is kept.
 
 // controllerAttempts bounds the resends after NOT_CONTROLLER: the broker that answered Metadata may
 // not have heard of the new controller yet.
@@ -55,7 +55,7 @@ func (c *Client) sendToController(ctx context.Context, req kmsg.Request, minVers
 		return nil, false, err
 	}
 	if md.ControllerID < 0 {
-		return nil, false, fmt.Errorf("no controller: %w", kerr.NotController)
+		return nil, false, fmt.Errorf("no controller: %w", metadataErr(kerr.NotController))
 	}
 	addr, err := c.brokerAddr(ctx, md.ControllerID)
 	if err != nil {
@@ -64,14 +64,9 @@ func (c *Client) sendToController(ctx context.Context, req kmsg.Request, minVers
 	return c.requestAddrRetried(ctx, addr, req, minVersion, maxVersion)
 }
 
-// codeError is a Kafka error code with the broker's message, nil for code 0.
-func codeError(code int16, msg *string) error {
-	err := kerr.ErrorForCode(code)
-	if err == nil || msg == nil || *msg == "" {
-		return err
-	}
-	return fmt.Errorf("%w: %s", err, *msg)
-}
+// neverMoved is requestController's moved for requests whose answer cannot say the broker is not the
+// controller: they are sent there for its view of the cluster, which any broker would answer from.
+func neverMoved(kmsg.Response) bool { return false }
 
 // doneOnRetry clears the "already done" error of a retried request: the first attempt, whose answer was
 // lost with its connection, may have done the work (created the topic, deleted the group).
@@ -133,7 +128,7 @@ func (c *Client) CreateTopics(ctx context.Context, specs ...TopicSpec) (map[stri
 	}
 	out := map[string]error{}
 	for _, t := range resp.(*kmsg.CreateTopicsResponse).Topics {
-		out[t.Topic] = codeError(t.ErrorCode, t.ErrorMessage)
+		out[t.Topic] = codeErr(req.Key(), t.ErrorCode, t.ErrorMessage)
 	}
 	return doneOnRetry(out, retried, kerr.TopicAlreadyExists), nil
 }
@@ -158,7 +153,7 @@ func (c *Client) DeleteTopics(ctx context.Context, names ...string) (map[string]
 	out := map[string]error{}
 	for _, t := range resp.(*kmsg.DeleteTopicsResponse).Topics {
 		if t.Topic != nil {
-			out[*t.Topic] = codeError(t.ErrorCode, t.ErrorMessage)
+			out[*t.Topic] = codeErr(req.Key(), t.ErrorCode, t.ErrorMessage)
 		}
 	}
 	return doneOnRetry(out, retried, kerr.UnknownTopicOrPartition), nil
@@ -178,7 +173,7 @@ func (c *Client) CreatePartitions(ctx context.Context, topic string, total int32
 		return fmt.Errorf("create partitions for %q: %w", topic, err)
 	}
 	for _, t := range resp.(*kmsg.CreatePartitionsResponse).Topics {
-		e := codeError(t.ErrorCode, t.ErrorMessage)
+		e := codeErr(req.Key(), t.ErrorCode, t.ErrorMessage)
 		if retried && errors.Is(e, kerr.InvalidPartitions) {
 			// The first send may have grown the topic already: check before reporting.
 			if md, merr := c.Metadata(ctx, []string{topic}); merr == nil && len(md.Topics) == 1 && len(md.Topics[0].Partitions) == int(total) {
@@ -204,7 +199,7 @@ func (c *Client) ListPartitionReassignments(ctx context.Context) ([]Reassignment
 		return nil, fmt.Errorf("list partition reassignments: %w", err)
 	}
 	r := resp.(*kmsg.ListPartitionReassignmentsResponse)
-	if e := codeError(r.ErrorCode, r.ErrorMessage); e != nil {
+	if e := codeErr(req.Key(), r.ErrorCode, r.ErrorMessage); e != nil {
 		return nil, fmt.Errorf("list partition reassignments: %w", e)
 	}
 	var out []ReassignmentStatus

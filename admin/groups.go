@@ -64,7 +64,7 @@ func (c *Client) ListGroups(ctx context.Context, brokers []int32) ([]ListedGroup
 				return
 			}
 			r := resp.(*kmsg.ListGroupsResponse)
-			if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+			if e := codeErr(r.Key(), r.ErrorCode, nil); e != nil {
 				errs[id] = fmt.Errorf("list groups: %w", e)
 				if !errors.Is(e, kerr.CoordinatorLoadInProgress) {
 					return
@@ -95,7 +95,7 @@ func (c *Client) FindCoordinators(ctx context.Context, groups []string) (map[str
 	resp, err := c.requestAny(ctx, req, 4, -1)
 	if err == nil {
 		for _, co := range resp.(*kmsg.FindCoordinatorResponse).Coordinators {
-			if e := kerr.ErrorForCode(co.ErrorCode); e != nil {
+			if e := codeErr(req.Key(), co.ErrorCode, nil); e != nil {
 				errs[co.Key] = e
 				continue
 			}
@@ -114,7 +114,7 @@ func (c *Client) FindCoordinators(ctx context.Context, groups []string) (map[str
 			return out, errs, fmt.Errorf("find coordinator for %q: %w", g, err)
 		}
 		r := resp.(*kmsg.FindCoordinatorResponse)
-		if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+		if e := codeErr(req.Key(), r.ErrorCode, nil); e != nil {
 			errs[g] = e
 			continue
 		}
@@ -155,7 +155,7 @@ func (c *Client) DescribeGroups(ctx context.Context, coordinator int32, groups [
 			return out, fmt.Errorf("describe groups: %w", err)
 		}
 		for _, g := range resp.(*kmsg.DescribeGroupsResponse).Groups {
-			d := GroupDescription{Name: g.Group, Coordinator: coordinator, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Err: kerr.ErrorForCode(g.ErrorCode)}
+			d := GroupDescription{Name: g.Group, Coordinator: coordinator, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Err: codeErr(req.Key(), g.ErrorCode, nil)}
 			for _, m := range g.Members {
 				gm := GroupMember{ID: m.MemberID, ClientID: m.ClientID, ClientHost: m.ClientHost}
 				if m.InstanceID != nil {
@@ -208,7 +208,7 @@ func (c *Client) FetchOffsets(ctx context.Context, coordinator int32, groups []s
 			return out, fmt.Errorf("offset fetch: %w", err)
 		}
 		for _, g := range resp.(*kmsg.OffsetFetchResponse).Groups {
-			o := GroupOffsets{Group: g.Group, Offsets: map[string]map[int32]int64{}, Err: kerr.ErrorForCode(g.ErrorCode)}
+			o := GroupOffsets{Group: g.Group, Offsets: map[string]map[int32]int64{}, Err: codeErr(req.Key(), g.ErrorCode, nil)}
 			for _, t := range g.Topics {
 				m := make(map[int32]int64, len(t.Partitions))
 				for _, p := range t.Partitions {
@@ -261,7 +261,7 @@ func (c *Client) fetchOneGroup(ctx context.Context, coordinator int32, g string)
 		return GroupOffsets{}, fmt.Errorf("offset fetch for %q: %w", g, err)
 	}
 	r := resp.(*kmsg.OffsetFetchResponse)
-	o := GroupOffsets{Group: g, Offsets: map[string]map[int32]int64{}, Err: kerr.ErrorForCode(r.ErrorCode)}
+	o := GroupOffsets{Group: g, Offsets: map[string]map[int32]int64{}, Err: codeErr(req.Key(), r.ErrorCode, nil)}
 	for _, t := range r.Topics {
 		m := make(map[int32]int64, len(t.Partitions))
 		for _, p := range t.Partitions {
@@ -308,7 +308,7 @@ func (c *Client) CommitOffsets(ctx context.Context, group string, offsets map[st
 	perr := map[string]map[int32]error{}
 	for _, t := range resp.(*kmsg.OffsetCommitResponse).Topics {
 		for _, p := range t.Partitions {
-			if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
+			if e := codeErr(req.Key(), p.ErrorCode, nil); e != nil {
 				if perr[t.Topic] == nil {
 					perr[t.Topic] = map[int32]error{}
 				}

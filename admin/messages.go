@@ -40,11 +40,10 @@ type FetchResult struct {
 // at most maxWait (default 500 ms) for records to arrive.
 //
 // The Fetch goes to the leader named by md, metadata the caller has just
-// asked for (nil: a Metadata request is made for this call), not through
-// kafka-go's transport: that caches metadata for its TTL, so right after a
-// topic is created or grows partitions it may hold no leader for them and
-// refuse the fetch for up to the whole TTL. franz-go decodes the batches
-// (every codec Kafka uses, CRCs checked).
+// asked for (nil: a Metadata request is made for this call), not to one named
+// by metadata cached for a while: right after a topic is created or grows
+// partitions such a cache may hold no leader for them. franz-go decodes the
+// batches (every codec Kafka uses, CRCs checked).
 func (c *Client) FetchMessages(ctx context.Context, md *Metadata, topic string, partition int32, offset int64, limit int, maxBytes int64, maxWait time.Duration) (*FetchResult, error) {
 	if limit <= 0 {
 		return nil, errors.New("fetch messages: limit must be positive")
@@ -88,7 +87,7 @@ func (c *Client) FetchMessages(ctx context.Context, md *Metadata, topic string, 
 		return fail(err)
 	}
 	r := resp.(*kmsg.FetchResponse)
-	if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+	if err := codeErr(req.Key(), r.ErrorCode, nil); err != nil {
 		return fail(err)
 	}
 	if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
@@ -97,7 +96,7 @@ func (c *Client) FetchMessages(ctx context.Context, md *Metadata, topic string, 
 	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{Topic: topic, Partition: partition, Offset: offset},
 		&r.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
 	if fp.Err != nil && len(fp.Records) == 0 {
-		return fail(fp.Err)
+		return fail(franzErr(ctx, "Fetch", fp.Err))
 	}
 	out := &FetchResult{HighWatermark: fp.HighWatermark, LogStart: fp.LogStartOffset}
 	for _, rec := range fp.Records {
@@ -127,18 +126,19 @@ func (md *Metadata) leader(topic string, partition int32) (int32, error) {
 				continue
 			}
 			if p.Leader < 0 {
-				return -1, kerr.LeaderNotAvailable
+				return -1, metadataErr(kerr.LeaderNotAvailable)
 			}
 			return p.Leader, nil
 		}
 	}
-	return -1, kerr.UnknownTopicOrPartition
+	return -1, metadataErr(kerr.UnknownTopicOrPartition)
 }
 
 // ProduceMessage writes one record to a partition (acks=all) and returns its offset. It uses a
-// short-lived franz-go producer: idempotent, so its retries on a leader change or a connection broken by
-// a broker restart never duplicate the record, and it refreshes metadata by itself (right after a topic
-// is created its leaders may not be known yet). A test message is rare enough for the connection cost.
+// short-lived franz-go producer (kgo, on the same TLS and SASL settings): idempotent, so its retries on a
+// leader change or a connection broken by a broker restart never duplicate the record, and it refreshes
+// metadata by itself (right after a topic is created its leaders may not be known yet). A test message
+// is rare enough for the connection cost. Its requests count in Stats like the pool's.
 func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int32, key, value []byte, headers []MessageHeader) (int64, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
@@ -148,6 +148,7 @@ func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.DialTimeout(c.cfg.DialTimeout),
+		kgo.WithHooks(statsHook{&c.stats}),
 	}
 	if c.tls != nil {
 		opts = append(opts, kgo.DialTLSConfig(c.tls))
@@ -157,7 +158,7 @@ func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, err)
+		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
 	}
 	defer cl.Close()
 	rec := &kgo.Record{Topic: topic, Partition: partition, Key: key, Value: value, Timestamp: time.Now()}
@@ -166,7 +167,7 @@ func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int
 	}
 	res, err := cl.ProduceSync(ctx, rec).First()
 	if err != nil {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, err)
+		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
 	}
 	return res.Offset, nil
 }

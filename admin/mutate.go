@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 
-	kafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// This file holds the management calls that any broker answers (configs) or
-// a group coordinator does, sent through kafka-go's Client and its shared
-// Transport, and the reassignment and election calls for the controller
-// (raw, see controller.go; kafka-go encodes a cancel wrongly).
+// This file holds the management calls that any broker answers (topic configs), one broker answers
+// about itself (its configs), a group coordinator answers (DeleteGroups), and the reassignment and
+// election calls for the controller (see controller.go).
 
 // TopicSpec describes a topic to create. Either Partitions and
 // ReplicationFactor (-1 for broker defaults) or Assignment (partition →
@@ -38,18 +37,56 @@ type ConfigEntry struct {
 	Source int8
 }
 
-// DescribeTopicConfigs returns each topic's configs, sorted by name.
+// DescribeTopicConfigs returns each topic's configs, sorted by name, in one request to the controller:
+// it learns of a new topic and of a config change first, so a topic just created or altered is
+// described as it now is. Topics whose describe failed are missing from the map and named in the
+// error.
 func (c *Client) DescribeTopicConfigs(ctx context.Context, topics ...string) (map[string][]ConfigEntry, error) {
-	res := make([]kafka.DescribeConfigRequestResource, 0, len(topics))
+	req := kmsg.NewPtrDescribeConfigsRequest()
 	for _, t := range topics {
-		res = append(res, kafka.DescribeConfigRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: t})
+		r := kmsg.NewDescribeConfigsRequestResource()
+		r.ResourceType = kmsg.ConfigResourceTypeTopic
+		r.ResourceName = t
+		req.Resources = append(req.Resources, r)
 	}
-	return c.describeConfigs(ctx, res)
+	resp, _, err := c.requestController(ctx, req, 0, -1, neverMoved)
+	if err != nil {
+		return nil, fmt.Errorf("describe configs: %w", err)
+	}
+	out := make(map[string][]ConfigEntry, len(topics))
+	var errs []error
+	for _, r := range resp.(*kmsg.DescribeConfigsResponse).Resources {
+		if e := codeErr(req.Key(), r.ErrorCode, r.ErrorMessage); e != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.ResourceName, e))
+			continue
+		}
+		out[r.ResourceName] = configEntries(r.Configs)
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("describe configs: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// configEntries converts a DescribeConfigs resource's entries, sorted by name. Sensitive values are
+// dropped: secrets never reach the UI.
+func configEntries(in []kmsg.DescribeConfigsResponseResourceConfig) []ConfigEntry {
+	out := make([]ConfigEntry, 0, len(in))
+	for _, e := range in {
+		// v0 answers IsDefault; v1+ answers the source instead.
+		ce := ConfigEntry{Name: e.Name, ReadOnly: e.ReadOnly, Sensitive: e.IsSensitive, Source: int8(e.Source),
+			Default: e.IsDefault || e.Source == kmsg.ConfigSourceDefaultConfig}
+		if e.Value != nil && !e.IsSensitive {
+			ce.Value = *e.Value
+		}
+		out = append(out, ce)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // DescribeBrokerConfigs returns a broker's configs, sorted by name. It asks
-// that broker itself (its static configs are known only there); kafka-go would
-// send it to the controller.
+// that broker itself: its static configs are known only there.
 func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]ConfigEntry, error) {
 	req := kmsg.NewPtrDescribeConfigsRequest()
 	r := kmsg.NewDescribeConfigsRequestResource()
@@ -62,17 +99,10 @@ func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]Con
 	}
 	var out []ConfigEntry
 	for _, res := range resp.(*kmsg.DescribeConfigsResponse).Resources {
-		if e := kerr.ErrorForCode(res.ErrorCode); e != nil {
+		if e := codeErr(req.Key(), res.ErrorCode, res.ErrorMessage); e != nil {
 			return nil, fmt.Errorf("describe configs of broker %d: %w", broker, e)
 		}
-		for _, e := range res.Configs {
-			ce := ConfigEntry{Name: e.Name, ReadOnly: e.ReadOnly, Sensitive: e.IsSensitive, Source: int8(e.Source)}
-			ce.Default = e.Source == kmsg.ConfigSourceDefaultConfig
-			if e.Value != nil && !e.IsSensitive {
-				ce.Value = *e.Value
-			}
-			out = append(out, ce)
-		}
+		out = append(out, configEntries(res.Configs)...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -82,10 +112,23 @@ func (c *Client) DescribeBrokerConfigs(ctx context.Context, broker int32) ([]Con
 // `kafka-configs.sh --entity-type brokers --entity-name N --alter` does), e.g. the replication throttle
 // rates. It is sent to that broker: Kafka applies a per-broker config only where it is addressed.
 func (c *Client) AlterBrokerConfigs(ctx context.Context, broker int32, set map[string]string, del []string) error {
+	req := alterConfigsRequest(kmsg.ConfigResourceTypeBroker, fmt.Sprint(broker), set, del)
+	resp, err := c.requestBroker(ctx, broker, req, 0, -1)
+	if err != nil {
+		return fmt.Errorf("alter configs of broker %d: %w", broker, err)
+	}
+	if err := alterConfigsErr(req, resp); err != nil {
+		return fmt.Errorf("alter configs of broker %d: %w", broker, err)
+	}
+	return nil
+}
+
+// alterConfigsRequest sets and deletes configs of one resource, in a stable order.
+func alterConfigsRequest(typ kmsg.ConfigResourceType, name string, set map[string]string, del []string) *kmsg.IncrementalAlterConfigsRequest {
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	r := kmsg.NewIncrementalAlterConfigsRequestResource()
-	r.ResourceType = kmsg.ConfigResourceTypeBroker
-	r.ResourceName = fmt.Sprint(broker)
+	r.ResourceType = typ
+	r.ResourceName = name
 	names := make([]string, 0, len(set))
 	for k := range set {
 		names = append(names, k)
@@ -102,76 +145,31 @@ func (c *Client) AlterBrokerConfigs(ctx context.Context, broker int32, set map[s
 		r.Configs = append(r.Configs, cfg)
 	}
 	req.Resources = append(req.Resources, r)
-	resp, err := c.requestBroker(ctx, broker, req, 0, -1)
-	if err != nil {
-		return fmt.Errorf("alter configs of broker %d: %w", broker, err)
-	}
+	return req
+}
+
+// alterConfigsErr is the first resource's refusal in an IncrementalAlterConfigs answer, nil if none.
+func alterConfigsErr(req *kmsg.IncrementalAlterConfigsRequest, resp kmsg.Response) error {
 	for _, res := range resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
-		if e := kerr.ErrorForCode(res.ErrorCode); e != nil {
-			if res.ErrorMessage != nil && *res.ErrorMessage != "" {
-				return fmt.Errorf("alter configs of broker %d: %w: %s", broker, e, *res.ErrorMessage)
-			}
-			return fmt.Errorf("alter configs of broker %d: %w", broker, e)
+		if e := codeErr(req.Key(), res.ErrorCode, res.ErrorMessage); e != nil {
+			return e
 		}
 	}
 	return nil
 }
 
-func (c *Client) describeConfigs(ctx context.Context, res []kafka.DescribeConfigRequestResource) (map[string][]ConfigEntry, error) {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	resp, _, err := retryBroken(ctx, func() (*kafka.DescribeConfigsResponse, error) {
-		return c.kc.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: res})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describe configs: %w", err)
-	}
-	out := make(map[string][]ConfigEntry, len(resp.Resources))
-	var errs []error
-	for _, r := range resp.Resources {
-		if r.Error != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r.ResourceName, r.Error))
-			continue
-		}
-		entries := make([]ConfigEntry, 0, len(r.ConfigEntries))
-		for _, e := range r.ConfigEntries {
-			v := e.ConfigValue
-			if e.IsSensitive {
-				v = "" // never hand secrets to the UI
-			}
-			entries = append(entries, ConfigEntry{Name: e.ConfigName, Value: v, ReadOnly: e.ReadOnly, Default: e.IsDefault, Sensitive: e.IsSensitive, Source: e.ConfigSource})
-		}
-		sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-		out[r.ResourceName] = entries
-	}
-	if len(errs) > 0 {
-		return out, fmt.Errorf("describe configs: %w", errors.Join(errs...))
-	}
-	return out, nil
-}
-
-// AlterTopicConfigs sets and deletes (reverts to default) topic configs
-// incrementally, leaving other overrides untouched.
+// AlterTopicConfigs sets and deletes (reverts to default) topic configs incrementally, leaving other
+// overrides untouched. Any broker would take it; it goes to the controller, which DescribeTopicConfigs
+// asks too, so a describe after the change reads it. Setting and deleting are idempotent: a send
+// repeated after a broken connection does no harm.
 func (c *Client) AlterTopicConfigs(ctx context.Context, topic string, set map[string]string, del []string) error {
-	ctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	r := kafka.IncrementalAlterConfigsRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}
-	for k, v := range set {
-		r.Configs = append(r.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, Value: v, ConfigOperation: kafka.ConfigOperationSet})
-	}
-	for _, k := range del {
-		r.Configs = append(r.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, ConfigOperation: kafka.ConfigOperationDelete})
-	}
-	resp, _, err := retryBroken(ctx, func() (*kafka.IncrementalAlterConfigsResponse, error) {
-		return c.kc.IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{r}})
-	})
+	req := alterConfigsRequest(kmsg.ConfigResourceTypeTopic, topic, set, del)
+	resp, _, err := c.requestController(ctx, req, 0, -1, neverMoved)
 	if err != nil {
 		return fmt.Errorf("alter configs of %q: %w", topic, err)
 	}
-	for _, rr := range resp.Resources {
-		if rr.Error != nil {
-			return fmt.Errorf("alter configs of %q: %w", topic, rr.Error)
-		}
+	if err := alterConfigsErr(req, resp); err != nil {
+		return fmt.Errorf("alter configs of %q: %w", topic, err)
 	}
 	return nil
 }
@@ -223,13 +221,13 @@ func (c *Client) AlterPartitionReassignments(ctx context.Context, moves []Reassi
 		return nil, fmt.Errorf("alter partition reassignments: %w", err)
 	}
 	r := resp.(*kmsg.AlterPartitionAssignmentsResponse)
-	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+	if e := codeErr(req.Key(), r.ErrorCode, r.ErrorMessage); e != nil {
 		return nil, fmt.Errorf("alter partition reassignments: %w", e)
 	}
 	var out []PartitionError
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
-			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: kerr.ErrorForCode(p.ErrorCode)})
+			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: codeErr(req.Key(), p.ErrorCode, nil)})
 		}
 	}
 	return out, nil
@@ -245,7 +243,7 @@ type ReassignmentStatus struct {
 }
 
 // ErrElectionNotNeeded is the per-partition result when the preferred replica already leads.
-var ErrElectionNotNeeded = kerr.ElectionNotNeeded
+var ErrElectionNotNeeded error = &KafkaError{Op: "ElectLeaders", Code: kerr.ElectionNotNeeded.Code}
 
 // ElectPreferredLeaders runs a preferred leader election for partitions of one topic, sent raw to the
 // controller (see requestController).
@@ -264,40 +262,50 @@ func (c *Client) ElectPreferredLeaders(ctx context.Context, topic string, partit
 		return nil, fmt.Errorf("elect leaders for %q: %w", topic, err)
 	}
 	r := resp.(*kmsg.ElectLeadersResponse)
-	if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+	if e := codeErr(req.Key(), r.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("elect leaders for %q: %w", topic, e)
 	}
 	var out []PartitionError
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
-			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: kerr.ErrorForCode(p.ErrorCode)})
+			out = append(out, PartitionError{Topic: t.Topic, Partition: p.Partition, Err: codeErr(req.Key(), p.ErrorCode, nil)})
 		}
 	}
 	return out, nil
 }
 
-// DeleteGroups deletes consumer groups; the map holds each group's error.
+// DeleteGroups deletes consumer groups; the map holds each group's error. Each group's delete goes to
+// its coordinator, one request per coordinator; a coordinator that cannot be reached fails the call.
 func (c *Client) DeleteGroups(ctx context.Context, groups ...string) (map[string]error, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	resp, retried, err := retryBroken(ctx, func() (*kafka.DeleteGroupsResponse, error) {
-		return c.kc.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
-	})
+	co, out, err := c.FindCoordinators(ctx, groups)
 	if err != nil {
 		return nil, fmt.Errorf("delete groups: %w", err)
 	}
-	return doneOnRetry(nilErrors(resp.Errors), retried, kafka.GroupIdNotFound), nil
-}
-
-// nilErrors turns kafka-go's "no error" values into nil.
-func nilErrors(in map[string]error) map[string]error {
-	out := make(map[string]error, len(in))
-	for k, e := range in {
-		var ke kafka.Error
-		if errors.As(e, &ke) && ke == 0 {
-			e = nil
+	byCoord := map[int32][]string{}
+	for _, g := range groups {
+		if id, ok := co[g]; ok {
+			byCoord[id] = append(byCoord[id], g)
 		}
-		out[k] = e
 	}
-	return out
+	var errs []error
+	for id, gs := range byCoord {
+		req := kmsg.NewPtrDeleteGroupsRequest()
+		req.Groups = gs
+		resp, retried, err := c.requestBrokerRetried(ctx, id, req, 0, -1)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		answered := map[string]error{}
+		for _, g := range resp.(*kmsg.DeleteGroupsResponse).Groups {
+			answered[g.Group] = codeErr(req.Key(), g.ErrorCode, nil)
+		}
+		maps.Copy(out, doneOnRetry(answered, retried, kerr.GroupIDNotFound))
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("delete groups: %w", errors.Join(errs...))
+	}
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -105,7 +104,7 @@ func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string,
 			for _, rt := range resp.(*kmsg.ListOffsetsResponse).Topics {
 				offs := out.Offsets[rt.Topic]
 				for _, rp := range rt.Partitions {
-					if e := kerr.ErrorForCode(rp.ErrorCode); e != nil {
+					if e := codeErr(req.Key(), rp.ErrorCode, nil); e != nil {
 						out.PartitionErrors++
 						if out.FirstPartitionError == nil {
 							out.FirstPartitionError = fmt.Errorf("%s/%d: %w", rt.Topic, rp.Partition, e)
