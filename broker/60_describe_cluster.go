@@ -14,8 +14,6 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 
 func init() { regKey(60, 0, 1, handleDescribeCluster) }
 
-const errUnsupportedEndpointType = 119
-
 func handleDescribeCluster(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)

@@ -254,8 +254,6 @@ func (p *partition) waitHW(ctx context.Context, offset int64, epoch, minISR int3
 	}
 }
 
-const errNotEnoughReplicasAfterAppend = 20
-
 // followerFetchFresh: a follower joins the ISR only while it is fetching
 // (its fetches long-poll for at most 500ms), never on old fetch state.
 const followerFetchFresh = 1500 * time.Millisecond
