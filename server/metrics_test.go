@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/osprey-kafka/osprey/admin"
+	apidecl "github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -74,7 +76,7 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	e := gin.New()
 	e.Use(f.srv.metricsMiddleware())
 	f.srv.registerMetrics(e)
-	f.srv.registerOps(e.Group("/api/v1"))
+	f.srv.mountAreas(e, func(r *apidecl.Registry) { operations.Declare(r, f.svc) })
 	for i := 0; i < 3; i++ {
 		opsCall(t, e, "GET", "/api/v1/clusters/fake/reassignments", "", "")
 	}

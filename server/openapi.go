@@ -3,11 +3,9 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-	"reflect"
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -68,13 +66,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/status", tag: "zookeeper", summary: "ZooKeeper ensemble status (srvr/mntr/ruok)", resp: "Object"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/tree", tag: "zookeeper", summary: "Browse znodes read-only", query: []string{"path"}, resp: "Object"},
 
-	{method: "GET", path: "/api/v1/reassignments", tag: "operations", summary: "Every cluster's reassignments: ongoing partitions with progress, and history", resp: "AllReassignments"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Ongoing partition moves with progress (target replicas in ISR / total) and recorded history; marks finished ones completed", resp: "ReassignmentsView"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/reassignments/plan", tag: "operations", summary: "Generate a balanced, rack-aware plan for topics over chosen brokers, optionally with a new replication factor", role: service.RoleOperator, body: "PlanRequest", resp: "ReassignmentPlan"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Execute a plan (or explicit partitions) with an optional replication throttle", role: service.RoleOperator, body: "ExecuteRequest", status: 202, resp: "ExecuteResult"},
-	{method: "DELETE", path: "/api/v1/clusters/:cluster/reassignments", tag: "operations", summary: "Cancel every ongoing partition move", role: service.RoleOperator, resp: "CancelResult"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/elections", tag: "operations", summary: "Preferred leader election for all partitions ({}), a topic, or listed partitions", role: service.RoleOperator, body: "ElectionScope", resp: "ElectionResult"},
-
 	{method: "GET", path: "/api/v1/events", tag: "events", summary: "Server-Sent Events: `snapshot` after every poll of every cluster, `alert` events, heartbeat comments every 15 s", stream: "text/event-stream"},
 
 	{method: "GET", path: "/api/v1/runtime/clusters", tag: "runtime", summary: "Clusters the console stood up with its own brokers", resp: "List"},
@@ -102,19 +93,6 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/api/v1/users", tag: "auth", summary: "Create a user (viewer, operator or admin)", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
 	{method: "POST", path: "/api/v1/tokens", tag: "auth", summary: "Issue an API token (never above the caller's role)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "GET", path: "/api/v1/audit", tag: "auth", summary: "Audit log (changes and refused changes), newest first", role: service.RoleAdmin, query: append([]string{"cluster", "actor", "action"}, openAPIPageQuery...), resp: "List"},
-}
-
-// reflectedSchemas are derived from the types the handlers decode and encode.
-var reflectedSchemas = map[string]any{
-	"PlanRequest":       planRequest{},
-	"ReassignmentPlan":  service.ReassignmentPlan{},
-	"ExecuteRequest":    executeRequest{},
-	"ExecuteResult":     service.ExecuteResult{},
-	"ReassignmentsView": service.ReassignmentsView{},
-	"CancelResult":      service.CancelResult{},
-	"ElectionScope":     service.ElectionScope{},
-	"ElectionResult":    service.ElectionResult{},
-	"AllReassignments":  list[clusterReassignments]{},
 }
 
 var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
@@ -191,9 +169,6 @@ func buildOpenAPI() jsonObj {
 			"username": jsonObj{"type": "string"}, "password": jsonObj{"type": "string", "format": "password"}}},
 		"Series": jsonObj{"type": "object", "additionalProperties": true,
 			"description": "Time series between from and to (RFC 3339 or Unix seconds) at step resolution"},
-	}
-	for name, v := range reflectedSchemas {
-		schemas[name] = schemaOfType(reflect.TypeOf(v), map[reflect.Type]bool{})
 	}
 	paths := jsonObj{}
 	for _, op := range apiOps {
@@ -279,75 +254,4 @@ func openAPIOperation(op apiOp) jsonObj {
 func statusKey(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
-}
-
-var openAPITimeType = reflect.TypeOf(time.Time{})
-var openAPIDurationType = reflect.TypeOf(time.Duration(0))
-
-// schemaOfType derives a JSON schema from a Go type the way encoding/json would encode it.
-func schemaOfType(t reflect.Type, seen map[reflect.Type]bool) jsonObj {
-	switch {
-	case t == openAPITimeType:
-		return jsonObj{"type": "string", "format": "date-time"}
-	case t == openAPIDurationType:
-		return jsonObj{"type": "integer", "description": "nanoseconds"}
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		s := schemaOfType(t.Elem(), seen)
-		s["nullable"] = true
-		return s
-	case reflect.Bool:
-		return jsonObj{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return jsonObj{"type": "integer"}
-	case reflect.Float32, reflect.Float64:
-		return jsonObj{"type": "number"}
-	case reflect.String:
-		return jsonObj{"type": "string"}
-	case reflect.Slice, reflect.Array:
-		return jsonObj{"type": "array", "items": schemaOfType(t.Elem(), seen)}
-	case reflect.Map:
-		return jsonObj{"type": "object", "additionalProperties": schemaOfType(t.Elem(), seen)}
-	case reflect.Struct:
-		if seen[t] {
-			return jsonObj{"type": "object"} // recursive type: stop here
-		}
-		seen[t] = true
-		defer delete(seen, t)
-		props := jsonObj{}
-		schemaFields(t, seen, props)
-		return jsonObj{"type": "object", "properties": props}
-	default:
-		return jsonObj{}
-	}
-}
-
-func schemaFields(t reflect.Type, seen map[reflect.Type]bool, props jsonObj) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				schemaFields(ft, seen, props) // embedded: its fields are promoted, as encoding/json does
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		props[name] = schemaOfType(f.Type, seen)
-	}
 }

@@ -19,9 +19,6 @@ func withAllRoutes(t *testing.T) *Server {
 		served[r.Method+" "+r.Path] = true
 	}
 	api := s.engine.Group("/api/v1")
-	if !served["POST /api/v1/clusters/:cluster/elections"] {
-		s.registerOps(api)
-	}
 	if !served["GET /api/v1/events"] {
 		s.registerEvents(api)
 	}

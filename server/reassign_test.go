@@ -21,6 +21,8 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	apidecl "github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -96,7 +98,7 @@ func newOpsFixture(t *testing.T) *opsFixture {
 	srv.Store(f.srv)
 	e := gin.New()
 	e.Use(f.srv.identify())
-	f.srv.registerOps(e.Group("/api/v1"))
+	f.srv.mountAreas(e, func(r *apidecl.Registry) { operations.Declare(r, svc) })
 	f.h = e
 	return f
 }

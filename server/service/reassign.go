@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
@@ -639,6 +641,54 @@ func (s *Service) Reassignments(ctx context.Context, cluster string) (Reassignme
 		return ReassignmentsView{}, err
 	}
 	return o.view(ctx, snap)
+}
+
+// ClusterReassignments is one cluster's part of the cross-cluster reassignment page.
+type ClusterReassignments struct {
+	Cluster string `json:"cluster"`
+	ReassignmentsView
+	// Error says why this cluster's state is missing (not polled yet, unreachable); the others still show.
+	Error string `json:"error,omitempty"`
+}
+
+// perClusterReassignTimeout bounds each cluster's part of AllReassignments.
+const perClusterReassignTimeout = 5 * time.Second
+
+// AllReassignments shows every cluster's reassignments on one page, in the order of Clusters. Clusters
+// are asked in parallel, each within a few seconds, so one unreachable cluster delays the page by that
+// bound at most; its row says why it is empty.
+func (s *Service) AllReassignments(ctx context.Context) []ClusterReassignments {
+	clusters := s.Clusters()
+	out := make([]ClusterReassignments, len(clusters))
+	var wg sync.WaitGroup
+	for i, cl := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, perClusterReassignTimeout)
+			defer cancel()
+			v, err := s.Reassignments(cctx, cl.Name)
+			row := ClusterReassignments{Cluster: cl.Name, ReassignmentsView: v}
+			if err != nil {
+				// The row shows the sentence meant for users; the cause (a broker's own message) is logged.
+				row.Error = err.Error()
+				var ue *UserError
+				if errors.As(err, &ue) {
+					row.Error = ue.Message
+				}
+				s.log.Debug("reassignments of a cluster", "cluster", cl.Name, "err", err)
+			}
+			if row.Items == nil {
+				row.Items = []OngoingReassignment{}
+			}
+			if row.History == nil {
+				row.History = []ReassignmentRecord{}
+			}
+			out[i] = row
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func (o *ops) view(ctx context.Context, snap *collector.Snapshot) (ReassignmentsView, error) {
