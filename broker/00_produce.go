@@ -18,9 +18,12 @@ import (
 //   original base offset (with acks=-1 once the high watermark has passed
 //   it, like a new batch); a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER; an old
 //   epoch gets INVALID_PRODUCER_EPOCH.
-// * acks=0 gets no response at all; acks=1 and acks=-1 are answered once
-//   the batch is in the log (one replica in part 1, so the ISR is always
-//   just this broker). Other acks values get INVALID_REQUIRED_ACKS.
+// * acks=0 gets no response at all; acks=1 is answered once the batch is
+//   in the leader's log; acks=-1 once the high watermark has passed it
+//   (every replica in the ISR has it), or NOT_ENOUGH_REPLICAS_AFTER_APPEND
+//   if the ISR shrank below min.insync.replicas meanwhile, or
+//   REQUEST_TIMED_OUT after the request's timeout. Other acks values get
+//   INVALID_REQUIRED_ACKS.
 // * acks=-1 with fewer in-sync replicas than min.insync.replicas (topic
 //   config, else the broker's) gets NOT_ENOUGH_REPLICAS, nothing appended.
 // * Transactional batches are refused (no transaction coordinator).

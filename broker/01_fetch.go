@@ -15,8 +15,8 @@ import (
 // Fetch: v4-13
 //
 // Behavior:
-// * Consumers read up to the high watermark; a follower (replica id >= 0,
-//   part 2) reads up to the log end offset.
+// * Consumers read up to the high watermark; a follower (replica id >= 0)
+//   reads up to the log end offset.
 // * Long poll: if fewer than MinBytes are available the answer waits up to
 //   MaxWaitMillis, re-reading after every append; other requests on the
 //   same connection keep being served and their answers queue behind it.

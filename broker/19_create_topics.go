@@ -11,12 +11,12 @@ import (
 // CreateTopics: v0-7
 //
 // Behavior:
-// * Creates topics through the Cluster (the controller in part 2), with
+// * Creates topics through the Cluster (the controller in cluster mode), with
 //   validation of names, partition counts, replication factors and
 //   configs; ValidateOnly checks without creating.
 // * Partitions or replication factor -1 (v4+) take num.partitions and
 //   default.replication.factor. Manual replica assignments are refused
-//   with INVALID_REQUEST in part 1.
+//   with INVALID_REQUEST: the controller places replicas.
 // * v5+ answers with the partition count, replication factor and the
 //   topic's full config.
 //

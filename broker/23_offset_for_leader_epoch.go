@@ -7,7 +7,7 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // Behavior:
 // * For each partition, the largest epoch <= the requested one present in
 //   the log and the end offset of that epoch (KIP-101/KIP-320): consumers
-//   use it to detect log truncation, followers (part 2) to truncate.
+//   use it to detect log truncation, followers to truncate.
 // * The current leader epoch (v2+) is checked when given.
 // * Consumers (replica id -1) get end offsets capped at the high watermark.
 //

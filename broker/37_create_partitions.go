@@ -11,7 +11,8 @@ import (
 //
 // Behavior:
 // * Grows a topic to Count partitions (never shrinks: INVALID_PARTITIONS);
-//   ValidateOnly checks only. Manual assignments are refused in part 1.
+//   ValidateOnly checks only. Manual assignments are refused with
+//   INVALID_REQUEST: the controller places replicas.
 //
 // Version notes:
 // * v2: flexible.

@@ -47,9 +47,9 @@ type TopicInfo struct {
 }
 
 // ClusterView is what handlers read about the cluster layout. The
-// single-broker implementation (localCluster) leads every partition; part 2
-// plugs a controller-fed view in. Methods must not block on I/O.
-// All methods are called on request paths: they must answer from memory,
+// single-broker implementation (localCluster) leads every partition; in
+// cluster mode the view is the one the controller feeds (UpdateMetadata,
+// LeaderAndIsr). All methods are called on request paths: they must answer from memory,
 // never block on I/O or on another broker, and be safe for concurrent use.
 type ClusterView interface {
 	// ClusterID is the cluster's id (meta.properties, /cluster/id).
@@ -76,8 +76,8 @@ type TopicSpec struct {
 }
 
 // Cluster is a ClusterView that can also change the layout. In a
-// single-broker setup it applies changes itself; in part 2 it forwards them
-// to the controller. Methods may block until the change is visible in the
+// single-broker setup it applies changes itself; in cluster mode it hands
+// them to the controller through the metadata store. Methods may block until the change is visible in the
 // view, bounded by ctx.
 type Cluster interface {
 	ClusterView

@@ -81,9 +81,9 @@ func (v *twoBrokerView) SetTopicConfigs(context.Context, string, map[string]*str
 	return errors.New("not in this test")
 }
 
-// A broker fed by another ClusterView (as part 2's controller will feed
-// it) hosts only its replicas and refuses requests for partitions it does
-// not lead.
+// A broker fed by a ClusterView it does not own (as the controller feeds
+// it in cluster mode) hosts only its replicas and refuses requests for
+// partitions it does not lead.
 func TestClusterViewDrivesHostingAndLeadership(t *testing.T) {
 	view := &twoBrokerView{topics: map[string]TopicInfo{"split": {Name: "split", ID: [16]byte{9}, Configs: map[string]string{},
 		Partitions: []PartitionInfo{

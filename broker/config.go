@@ -44,7 +44,7 @@ type Config struct {
 	DeleteTopicEnable      bool          // delete.topic.enable
 	MessageMaxBytes        int32         // message.max.bytes
 	SocketRequestMaxBytes  int32         // socket.request.max.bytes
-	ReplicaFetchMaxBytes   int32         // replica.fetch.max.bytes (part 2)
+	ReplicaFetchMaxBytes   int32         // replica.fetch.max.bytes
 	OffsetsTopicPartitions int32         // offsets.topic.num.partitions
 	// OffsetsTopicReplicationFactor is offsets.topic.replication.factor,
 	// capped at the number of live brokers when the topic is created.
@@ -57,7 +57,7 @@ type Config struct {
 
 	MetricsListen string // metrics.listen (Osprey): Prometheus endpoint address, e.g. :9404
 
-	// Cluster mode (part 2); parsed in cluster_config.go.
+	// Cluster mode; parsed in cluster_config.go.
 	ZooKeeperConnect             string        // zookeeper.connect ("" = single broker unless WithMetaStore)
 	ZooKeeperSessionTimeout      time.Duration // zookeeper.session.timeout.ms
 	ReplicaLagTimeMax            time.Duration // replica.lag.time.max.ms

@@ -10,8 +10,8 @@ import (
 )
 
 // Topic-level configs this broker accepts. The log configs come from the
-// storage package; the others are accepted and reported (some are used by
-// part 2, e.g. min.insync.replicas).
+// storage package; the others are accepted and reported, and some are
+// enforced by the broker (min.insync.replicas for acks=all).
 var extraTopicConfigs = map[string]func(c Config) string{
 	"min.insync.replicas":                     func(c Config) string { return strconv.Itoa(int(c.MinInsyncReplicas)) },
 	"compression.type":                        func(Config) string { return "producer" },
