@@ -118,7 +118,7 @@ func TestElectReadsLeadersFromFreshMetadata(t *testing.T) {
 	// Every election failing is an error.
 	fa.elected = nil
 	fa.metadata = func(int) *admin.Metadata { return before }
-	fa.electErr = map[TopicPartition]error{{"orders", 0}: kerr.PreferredLeaderNotAvailable, {"orders", 3}: kerr.PreferredLeaderNotAvailable}
+	fa.electErr = map[TopicPartition]error{{"orders", 0}: refusal("ElectLeaders", kerr.PreferredLeaderNotAvailable), {"orders", 3}: refusal("ElectLeaders", kerr.PreferredLeaderNotAvailable)}
 	_, err = o.elect(context.Background(), snap, ElectionScope{})
 	wantUserError(t, err, http.StatusBadGateway, "kafka_error", "orders-0")
 }

@@ -9,8 +9,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	kafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/osprey-kafka/osprey/admin"
 )
 
 // kafkaOp names an operation the console asks a cluster to do. The name travels to the web as the
@@ -44,29 +45,25 @@ var kafkaOpText = map[kafkaOp]string{
 	opProduce:         "send a message to topic %s",
 }
 
-// kafkaCode extracts a Kafka error code from either client library's error values; 0 when none.
-func kafkaCode(err error) int16 {
-	var ke kafka.Error
-	if errors.As(err, &ke) {
-		return int16(ke)
+// kafkaKind is kerr's value for the Kafka error code the cluster answered with (admin's KafkaError in
+// err's chain), so that the answers below name Kafka's errors; nil when the call failed otherwise.
+func kafkaKind(err error) *kerr.Error {
+	if ae, ok := errors.AsType[*admin.KafkaError](err); ok {
+		return kerr.TypedErrorForCode(ae.Code)
 	}
-	var fe *kerr.Error
-	if errors.As(err, &fe) {
-		return fe.Code
-	}
-	return 0
+	return nil
 }
 
 // kafkaError turns a failed Kafka call into the error the API returns: a sentence naming the
 // operation and Kafka's error by its protocol name, code "kafka.<NAME>" (or one of the console's own
 // codes where one already says it: topic_exists, topic_not_found, group_active, group_not_found).
-// The client library's error chain, with the broker's own message, stays in Cause for the log.
+// admin's error chain, with the broker's own message, stays in Cause for the log.
 func kafkaError(op kafkaOp, target string, err error) error {
 	did := "Could not " + fmt.Sprintf(kafkaOpText[op], target)
 	ue := &UserError{Cause: err}
 	ue.with("op", string(op), "target", target)
-	code := kafkaCode(err)
-	if code == 0 {
+	ke := kafkaKind(err)
+	if ke == nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			ue.Status, ue.Code = http.StatusGatewayTimeout, "kafka_timeout"
 			ue.Message = did + ": the cluster did not answer in time"
@@ -76,7 +73,6 @@ func kafkaError(op kafkaOp, target string, err error) error {
 		ue.Message = did + ": the cluster could not be reached or failed the request (the console's log has the details)"
 		return ue
 	}
-	ke := kerr.TypedErrorForCode(code)
 	ue.with("kafkaError", ke.Message)
 	ue.Message = fmt.Sprintf("%s: %s (Kafka error %s)", did, sentence(ke.Description), ke.Message)
 	ue.Status, ue.Code = http.StatusBadGateway, "kafka."+ke.Message
@@ -128,8 +124,7 @@ func kafkaFailure(what string, err error) error {
 	what = strings.ToUpper(what[:1]) + what[1:]
 	ue := &UserError{Status: http.StatusBadGateway, Code: "kafka_error", Cause: err,
 		Message: what + " failed: the cluster could not be reached or failed the request (the console's log has the details)"}
-	if code := kafkaCode(err); code != 0 {
-		ke := kerr.TypedErrorForCode(code)
+	if ke := kafkaKind(err); ke != nil {
 		ue.Code = "kafka." + ke.Message
 		ue.Message = fmt.Sprintf("%s failed: %s (Kafka error %s)", what, sentence(ke.Description), ke.Message)
 		ue.with("kafkaError", ke.Message)

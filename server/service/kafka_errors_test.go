@@ -8,16 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	kafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/osprey-kafka/osprey/admin"
 )
 
-// A Kafka refusal reads as one sentence naming the operation and the Kafka error by name; the
-// client's chain (with the broker's own message) stays in Cause.
+// refusal is what admin returns when the broker answers op with Kafka error k.
+func refusal(op string, k *kerr.Error) *admin.KafkaError { return &admin.KafkaError{Op: op, Code: k.Code} }
+
+// A Kafka refusal reads as one sentence naming the operation and the Kafka error by name; admin's
+// chain (with the broker's own message) stays in Cause.
 func TestKafkaErrorIsASentence(t *testing.T) {
-	// What kafka-go and admin.AlterTopicConfigs hand back for the broker's INVALID_CONFIG.
+	// What admin.AlterTopicConfigs hands back for the broker's INVALID_CONFIG.
 	brokerMsg := `invalid topic config: retention.ms: strconv.ParseInt: parsing "a week": invalid syntax`
-	chain := fmt.Errorf("alter configs of %q: %w", "ui.journey", fmt.Errorf("%w: %s", kafka.InvalidConfiguration, brokerMsg))
+	chain := fmt.Errorf("alter configs of %q: %w", "ui.journey",
+		&admin.KafkaError{Op: "IncrementalAlterConfigs", Code: kerr.InvalidConfig.Code, Message: brokerMsg})
 
 	cases := []struct {
 		name   string
@@ -28,16 +33,22 @@ func TestKafkaErrorIsASentence(t *testing.T) {
 		code   string
 		msg    string
 	}{
-		{"invalid config (kafka-go)", opAlterConfigs, "ui.journey", chain, http.StatusBadRequest, "kafka.INVALID_CONFIG",
+		{"invalid config", opAlterConfigs, "ui.journey", chain, http.StatusBadRequest, "kafka.INVALID_CONFIG",
 			"Could not change the configs of topic ui.journey: configuration is invalid (Kafka error INVALID_CONFIG)"},
-		{"invalid config (franz-go)", opCreateTopic, "ui.journey", fmt.Errorf("create: %w", kerr.InvalidConfig), http.StatusBadRequest, "kafka.INVALID_CONFIG",
+		{"invalid config (per topic)", opCreateTopic, "ui.journey", fmt.Errorf("create: %w", refusal("CreateTopics", kerr.InvalidConfig)), http.StatusBadRequest, "kafka.INVALID_CONFIG",
 			"Could not create topic ui.journey: configuration is invalid (Kafka error INVALID_CONFIG)"},
-		{"exists", opCreateTopic, "orders", kafka.TopicAlreadyExists, http.StatusConflict, "topic_exists",
+		{"exists", opCreateTopic, "orders", refusal("CreateTopics", kerr.TopicAlreadyExists), http.StatusConflict, "topic_exists",
 			"Could not create topic orders: it already exists (Kafka error TOPIC_ALREADY_EXISTS)"},
-		{"denied", opDeleteTopic, "orders", kafka.TopicAuthorizationFailed, http.StatusForbidden, "kafka.TOPIC_AUTHORIZATION_FAILED",
+		{"denied", opDeleteTopic, "orders", refusal("DeleteTopics", kerr.TopicAuthorizationFailed), http.StatusForbidden, "kafka.TOPIC_AUTHORIZATION_FAILED",
 			"Could not delete topic orders: the console's Kafka user is not allowed to (Kafka error TOPIC_AUTHORIZATION_FAILED)"},
-		{"deletion disabled", opDeleteTopic, "orders", kafka.TopicDeletionDisabled, http.StatusConflict, "kafka.TOPIC_DELETION_DISABLED",
+		{"deletion disabled", opDeleteTopic, "orders", refusal("DeleteTopics", kerr.TopicDeletionDisabled), http.StatusConflict, "kafka.TOPIC_DELETION_DISABLED",
 			"Could not delete topic orders: the brokers have delete.topic.enable=false (Kafka error TOPIC_DELETION_DISABLED)"},
+		{"active group", opDeleteGroup, "billing", refusal("DeleteGroups", kerr.NonEmptyGroup), http.StatusConflict, "group_active",
+			"Could not delete group billing: the group still has members; stop its consumers first (Kafka error NON_EMPTY_GROUP)"},
+		{"missing group", opDeleteGroup, "billing", refusal("DeleteGroups", kerr.GroupIDNotFound), http.StatusNotFound, "group_not_found",
+			"Could not delete group billing: the cluster has no such group (Kafka error GROUP_ID_NOT_FOUND)"},
+		{"retriable", opFetch, "orders", fmt.Errorf("fetch: %w", refusal("Metadata", kerr.LeaderNotAvailable)), http.StatusBadGateway, "kafka.LEADER_NOT_AVAILABLE",
+			"Could not read messages from topic orders: there is no leader for this topic-partition as we are in the middle of a leadership election (Kafka error LEADER_NOT_AVAILABLE)"},
 		{"timeout", opFetch, "orders", fmt.Errorf("fetch: %w", context.DeadlineExceeded), http.StatusGatewayTimeout, "kafka_timeout",
 			"Could not read messages from topic orders: the cluster did not answer in time"},
 		{"no code", opProduce, "orders", errors.New("dial tcp 127.0.0.1:9092: connect: connection refused"), http.StatusBadGateway, "kafka_error",
@@ -64,5 +75,20 @@ func TestKafkaErrorIsASentence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A reassignment call the cluster refused names Kafka's error; one it could not answer does not.
+func TestKafkaFailure(t *testing.T) {
+	var ue *UserError
+	err := fmt.Errorf("alter partition reassignments: %w", refusal("AlterPartitionReassignments", kerr.NotController))
+	if !errors.As(kafkaFailure("starting the reassignment", err), &ue) || ue.Status != http.StatusBadGateway ||
+		ue.Code != "kafka.NOT_CONTROLLER" || ue.Params["kafkaError"] != "NOT_CONTROLLER" ||
+		ue.Message != "Starting the reassignment failed: this is not the correct controller for this cluster (Kafka error NOT_CONTROLLER)" {
+		t.Fatalf("refused: %+v", ue)
+	}
+	if !errors.As(kafkaFailure("listing ongoing reassignments", errors.New("dial tcp: connection refused")), &ue) ||
+		ue.Code != "kafka_error" || strings.Contains(ue.Message, "dial") {
+		t.Fatalf("unanswered: %+v", ue)
 	}
 }

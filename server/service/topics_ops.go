@@ -2,12 +2,15 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/internal/topicname"
@@ -424,7 +427,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 			if e := perr[changes[i].Topic][changes[i].Partition]; e != nil {
 				changes[i].Error = e.Error()
 				failed = append(failed, fmt.Sprintf("%s-%d", changes[i].Topic, changes[i].Partition))
-				if kafkaCode(e) == 25 || kafkaCode(e) == 22 || kafkaCode(e) == 27 { // unknown member / illegal generation / rebalance
+				if errors.Is(e, kerr.UnknownMemberID) || errors.Is(e, kerr.IllegalGeneration) || errors.Is(e, kerr.RebalanceInProgress) {
 					return conflict("group_active", "group %q became active during the reset; stop its consumers and retry", group)
 				}
 			}
