@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -107,42 +108,53 @@ var (
 
 func (s *Server) openAPI(c *gin.Context) {
 	openAPIOnce.Do(func() {
-		b, err := s.reg.Document(apidecl.Info{Title: "Osprey console API", Version: "1", Description: openAPIDescription})
-		if err != nil {
-			panic("openapi: " + err.Error()) // a programming error in a declaration; tests catch it
-		}
-		var doc jsonObj
-		if err := json.Unmarshal(b, &doc); err != nil {
-			panic("openapi: " + err.Error())
-		}
-		// Operations not yet declared with server/api come from the table above.
-		legacy := buildOpenAPI()
-		paths := doc["paths"].(jsonObj)
-		for p, item := range legacy["paths"].(jsonObj) {
-			cur, _ := paths[p].(jsonObj)
-			if cur == nil {
-				cur = jsonObj{}
-				paths[p] = cur
-			}
-			for m, op := range item.(jsonObj) {
-				if _, ok := cur[m]; !ok {
-					cur[m] = op
-				}
-			}
-		}
-		schemas := doc["components"].(jsonObj)["schemas"].(jsonObj)
-		for n, sc := range legacy["components"].(jsonObj)["schemas"].(jsonObj) {
-			if _, ok := schemas[n]; !ok {
-				schemas[n] = sc
-			}
-		}
-		doc["servers"] = legacy["servers"]
-		if openAPIJSON, err = json.Marshal(doc); err != nil {
-			panic("openapi: " + err.Error())
+		var err error
+		if openAPIJSON, err = s.OpenAPI(); err != nil {
+			panic(err) // a programming error in a declaration; tests catch it
 		}
 	})
 	c.Header("Cache-Control", "no-cache")
 	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
+}
+
+// OpenAPI returns the document GET /api/openapi.json serves. It depends on the declarations only,
+// not on configuration or state, so `osprey openapi` can print it without starting anything.
+func (s *Server) OpenAPI() ([]byte, error) {
+	b, err := s.reg.Document(apidecl.Info{Title: "Osprey console API", Version: "1", Description: openAPIDescription})
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	var doc jsonObj
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	// Operations not yet declared with server/api come from the table above.
+	legacy := buildOpenAPI()
+	paths := doc["paths"].(jsonObj)
+	for p, item := range legacy["paths"].(jsonObj) {
+		cur, _ := paths[p].(jsonObj)
+		if cur == nil {
+			cur = jsonObj{}
+			paths[p] = cur
+		}
+		for m, op := range item.(jsonObj) {
+			if _, ok := cur[m]; !ok {
+				cur[m] = op
+			}
+		}
+	}
+	schemas := doc["components"].(jsonObj)["schemas"].(jsonObj)
+	for n, sc := range legacy["components"].(jsonObj)["schemas"].(jsonObj) {
+		if _, ok := schemas[n]; !ok {
+			schemas[n] = sc
+		}
+	}
+	doc["servers"] = legacy["servers"]
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	return out, nil
 }
 
 type jsonObj = map[string]any

@@ -1,6 +1,6 @@
 // Command osprey is the whole product in one binary: the monitoring console (`serve`, the default), a
 // Kafka-compatible broker (`broker`), a local cluster supervisor (`cluster`), database migrations
-// (`migrate`) and `version`.
+// (`migrate`), the console's OpenAPI document (`openapi`) and `version`.
 package main
 
 import (
@@ -55,7 +55,7 @@ Without a subcommand it runs the console (the same as "osprey serve").`,
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "", "YAML configuration file (see config/osprey.example.yaml)")
 	// The root runs serve, so it accepts serve's flags too.
 	root.Flags().AddFlagSet(serve.Flags())
-	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd())
+	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd(), newOpenAPICmd())
 	return root
 }
 
