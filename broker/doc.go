@@ -25,12 +25,17 @@
 //   - groups.go, offsets_topic.go: group coordinator and its persistence.
 //   - config.go, topicconfig.go, configs.go: broker and topic configuration.
 //   - logstore.go, metrics.go, broker.go: storage managers, metrics, lifecycle.
-//   - zkcluster.go, cluster_config.go: the metastore-backed Cluster (broker
-//     registration, watched metadata cache, topic admin writes, the leader's
-//     ISR writes); controller.go: election results, leader election, ISR
-//     cleanup, topic deletion, reassignment, preferred and automatic leader
-//     balance; replica.go, replica_groups.go: follower fetchers, the
-//     leader's follower state, HW, ISR changes, acks=all, group takeover;
+//   - zkcluster*.go, cluster_config.go: the metastore-backed Cluster (broker
+//     registration and sessions; _watch: the watches; _cache: the watched
+//     metadata cache; _topics: topic admin writes and the leader's ISR
+//     writes; _admin: elections, reassignments, dynamic broker configs);
+//     controller.go: the controller's passes (leaders of partitions whose
+//     leader died, ISR cleanup, topic deletion); controller_elect.go:
+//     preferred, unclean and automatic leader elections;
+//     controller_reassign.go: reassignments; replica.go: the leader's
+//     follower state, HW, acks=all; replication.go: ISR changes;
+//     replica_fetcher.go, kafkaconn.go: follower fetchers and the
+//     broker-to-broker connection; replica_groups.go: group takeover;
 //     throttle.go: the replication throttle; 43/45/46_*.go: elections and
 //     reassignments (served by the controller); controller_channel.go: the
 //     controller's LeaderAndIsr, UpdateMetadata and StopReplica to brokers
