@@ -4,18 +4,17 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/osprey-kafka/osprey/server/api"
+	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
 const (
 	ctxAuthFailed = "osprey.authFailed"
-	sessionCookie = "osprey_session"
+	sessionCookie = authep.SessionCookie
 	csrfHeader    = "X-CSRF-Token"
 )
 
@@ -112,88 +111,4 @@ func target(c *gin.Context) string {
 		}
 	}
 	return ""
-}
-
-// loginLimiter allows a few login attempts per client address per window, against password guessing.
-type loginLimiter struct {
-	mu       sync.Mutex // guards attempts
-	attempts map[string][]time.Time
-	max      int
-	window   time.Duration
-}
-
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{attempts: map[string][]time.Time{}, max: max, window: window}
-}
-
-func (l *loginLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	recent := l.attempts[key][:0]
-	for _, t := range l.attempts[key] {
-		if now.Sub(t) < l.window {
-			recent = append(recent, t)
-		}
-	}
-	if len(l.attempts) > 10000 {
-		// Bound memory under a spray of addresses: forget everyone else's history.
-		l.attempts = map[string][]time.Time{}
-	}
-	if len(recent) >= l.max {
-		l.attempts[key] = recent
-		return false
-	}
-	l.attempts[key] = append(recent, now)
-	return true
-}
-
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-func (s *Server) login(c *gin.Context) {
-	if !s.limiter.allow(c.ClientIP(), time.Now()) {
-		c.Header("Retry-After", "60")
-		writeError(c, http.StatusTooManyRequests, "too_many_attempts", "too many login attempts; wait a minute and try again")
-		return
-	}
-	var req loginRequest
-	if !bindJSON(c, &req) {
-		return
-	}
-	res, err := s.svc.Login(c.Request.Context(), req.Username, req.Password)
-	who := service.Caller{Identity: service.Identity{Name: req.Username, Kind: "session"}, RemoteAddr: c.ClientIP()}
-	if err != nil {
-		s.svc.AuditDenied(c.Request.Context(), who, "login", "", req.Username, "bad username or password")
-		if errors.Is(err, service.ErrBadCredentials) {
-			writeError(c, http.StatusUnauthorized, "bad_login", "wrong username or password")
-			return
-		}
-		s.fail(c, err)
-		return
-	}
-	s.svc.AuditLogin(c.Request.Context(), who)
-	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(sessionCookie, res.Session, int(time.Until(res.Expires).Seconds()), "/", "", c.Request.TLS != nil, true)
-	c.JSON(http.StatusOK, gin.H{"user": res.Identity.Name, "role": res.Identity.Role, "csrfToken": res.CSRF, "expires": res.Expires})
-}
-
-func (s *Server) logout(c *gin.Context) {
-	if ck, err := c.Cookie(sessionCookie); err == nil {
-		if err := s.svc.Logout(c.Request.Context(), ck); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	c.SetCookie(sessionCookie, "", -1, "/", "", c.Request.TLS != nil, true)
-	c.Status(http.StatusNoContent)
-}
-
-func (s *Server) me(c *gin.Context) {
-	id := identityOf(c)
-	c.JSON(http.StatusOK, gin.H{
-		"name": id.Name, "kind": id.Kind, "role": id.Role,
-		"readOnly": s.opts.ReadOnly, "loginEnabled": s.svc.HasUsers(c.Request.Context()),
-	})
 }

@@ -2,8 +2,10 @@ package server
 
 import (
 	"github.com/osprey-kafka/osprey/server/api"
+	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
+	"github.com/osprey-kafka/osprey/server/endpoints/users"
 )
 
 // declare gathers every area's endpoint declarations: adding an area is one line here.
@@ -11,5 +13,7 @@ func declare(s *Server) *api.Registry {
 	r := &api.Registry{}
 	clusters.Declare(r, s.svc)
 	operations.Declare(r, s.svc)
+	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
+	users.Declare(r, s.svc)
 	return r
 }

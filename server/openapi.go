@@ -86,14 +86,6 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/api/v1/alerts/channels/:id/test", tag: "alerts", summary: "Send a test notification through a channel", role: service.RoleOperator, resp: "Object"},
 	{method: "GET", path: "/api/v1/alerts/events", tag: "alerts", summary: "Alert history, newest first", query: openAPIPageQuery, resp: "List"},
 	{method: "GET", path: "/api/v1/alerts/active", tag: "alerts", summary: "Alerts firing now", resp: "List"},
-
-	{method: "POST", path: "/api/v1/auth/login", tag: "auth", summary: "Log in (rate-limited); sets the session cookie and returns the CSRF token", body: "LoginRequest", resp: "Object"},
-	{method: "POST", path: "/api/v1/auth/logout", tag: "auth", summary: "End the session", status: 204},
-	{method: "GET", path: "/api/v1/auth/me", tag: "auth", summary: "Who the caller is", resp: "Object"},
-	{method: "GET", path: "/api/v1/users", tag: "auth", summary: "User accounts", role: service.RoleAdmin, resp: "List"},
-	{method: "POST", path: "/api/v1/users", tag: "auth", summary: "Create a user (viewer, operator or admin)", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
-	{method: "POST", path: "/api/v1/tokens", tag: "auth", summary: "Issue an API token (never above the caller's role)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
-	{method: "GET", path: "/api/v1/audit", tag: "auth", summary: "Audit log (changes and refused changes), newest first", role: service.RoleAdmin, query: append([]string{"cluster", "actor", "action"}, openAPIPageQuery...), resp: "List"},
 }
 
 var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
@@ -177,8 +169,6 @@ func buildOpenAPI() jsonObj {
 		"List": jsonObj{"type": "object", "required": []string{"items", "total"}, "properties": jsonObj{
 			"items": jsonObj{"type": "array", "items": jsonObj{"type": "object", "additionalProperties": true}},
 			"total": jsonObj{"type": "integer"}}},
-		"LoginRequest": jsonObj{"type": "object", "required": []string{"username", "password"}, "properties": jsonObj{
-			"username": jsonObj{"type": "string"}, "password": jsonObj{"type": "string", "format": "password"}}},
 		"Series": jsonObj{"type": "object", "additionalProperties": true,
 			"description": "Time series between from and to (RFC 3339 or Unix seconds) at step resolution"},
 	}

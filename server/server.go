@@ -43,12 +43,11 @@ type Options struct {
 
 // Server is the HTTP front of the console.
 type Server struct {
-	opts    Options
-	svc     *service.Service
-	engine  *gin.Engine
-	limiter *loginLimiter
-	extras  *extras
-	reg     *apidecl.Registry
+	opts   Options
+	svc    *service.Service
+	engine *gin.Engine
+	extras *extras
+	reg    *apidecl.Registry
 }
 
 // New builds the router. It does no I/O.
@@ -62,7 +61,7 @@ func New(opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	s := &Server{opts: opts, svc: opts.Service, engine: e, limiter: newLoginLimiter(10, 5*time.Minute)}
+	s := &Server{opts: opts, svc: opts.Service, engine: e}
 	s.extras = newExtras(s)
 	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())
 	e.GET("/healthz", s.healthz)
@@ -94,14 +93,6 @@ func New(opts Options) *Server {
 	s.registerEvents(api)
 	s.registerAlerts(api)
 	s.registerRuntime(api)
-
-	api.POST("/auth/login", s.login)
-	api.POST("/auth/logout", s.logout)
-	api.GET("/auth/me", s.me)
-	api.GET("/users", s.require(service.RoleAdmin, "user.list"), s.listUsers)
-	api.POST("/users", s.require(service.RoleAdmin, "user.create"), s.createUser)
-	api.POST("/tokens", s.require(service.RoleOperator, "token.create"), s.createToken)
-	api.GET("/audit", s.require(service.RoleAdmin, "audit.read"), s.listAudit)
 
 	s.reg = declare(s)
 	s.reg.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})

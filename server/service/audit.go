@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -91,15 +93,42 @@ func (s *Service) AuditDenied(ctx context.Context, who Caller, action, cluster, 
 	}
 }
 
-// AuditView is an audit entry as the API shows it.
-type AuditView = store.AuditEntry
+// AuditRow is an audit entry as the API shows it.
+type AuditRow struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	ActorKind  string    `json:"actorKind" description:"How the actor proved who it is: admin-token, api-token, session or anonymous"`
+	RemoteAddr string    `json:"remoteAddr"`
+	Action     string    `json:"action" description:"What was done or attempted, e.g. topic.create"`
+	Cluster    string    `json:"cluster"`
+	Target     string    `json:"target" description:"What the action acted on (topic, group, rule id…)"`
+	Params     string    `json:"params" description:"The request's parameters as JSON, secrets replaced by ***"`
+	Result     string    `json:"result" enum:"started,ok,error,denied"`
+	Error      string    `json:"error"`
+}
 
-// Audit lists audit entries newest first.
-func (s *Service) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, int64, error) {
+// AuditQuery selects audit entries; empty fields match every entry.
+type AuditQuery struct {
+	Cluster, Actor, Action string
+	Limit, Offset          int
+}
+
+// Audit lists audit entries newest first, with the number matching the query.
+func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, int, error) {
 	if s.opts.Store == nil {
 		return nil, 0, nil
 	}
-	return s.opts.Store.Audit(ctx, f)
+	entries, total, err := s.opts.Store.Audit(ctx, store.AuditFilter{Cluster: q.Cluster, Actor: q.Actor, Action: q.Action, Limit: q.Limit, Offset: q.Offset})
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the audit log: %w", err)
+	}
+	rows := make([]AuditRow, 0, len(entries))
+	for _, e := range entries {
+		rows = append(rows, AuditRow{ID: e.ID, At: e.At, Actor: e.Actor, ActorKind: e.ActorKind, RemoteAddr: e.RemoteAddr,
+			Action: e.Action, Cluster: e.Cluster, Target: e.Target, Params: e.Params, Result: e.Result, Error: e.Error})
+	}
+	return rows, int(total), nil
 }
 
 // AuditLogin records a successful login.

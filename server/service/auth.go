@@ -224,7 +224,7 @@ func (s *Service) Logout(ctx context.Context, cookie string) error {
 type UserView struct {
 	ID          int64      `json:"id"`
 	Username    string     `json:"username"`
-	Role        string     `json:"role"`
+	Role        string     `json:"role" enum:"viewer,operator,admin"`
 	Disabled    bool       `json:"disabled"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	LastLoginAt *time.Time `json:"lastLoginAt"`
@@ -285,9 +285,9 @@ func (s *Service) HasUsers(ctx context.Context) bool {
 type NewAPIToken struct {
 	ID     int64  `json:"id"`
 	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Token  string `json:"token"`
-	Prefix string `json:"prefix"`
+	Role   string `json:"role" enum:"viewer,operator,admin"`
+	Token  string `json:"token" description:"The secret; shown this once"`
+	Prefix string `json:"prefix" description:"The token's first characters, to tell tokens apart"`
 }
 
 // CreateAPIToken makes a token for a user (or a service token when userID is 0) with at most role.

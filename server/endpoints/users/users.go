@@ -1,0 +1,63 @@
+// Package users serves the user accounts, API tokens and the audit log: all admin business except
+// tokens, which any operator may issue for itself.
+package users
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/params"
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+// Declare adds the area's endpoints.
+func Declare(r *api.Registry, svc *service.Service) {
+	r.Add(
+		api.Op(http.MethodGet, "/api/v1/users", func(c *gin.Context, _ *struct{}) (api.List[service.UserView], error) {
+			us, err := svc.Users(c.Request.Context())
+			return api.NewList(us, len(us)), err
+		}, api.Doc("auth", "User accounts"), api.Needs(service.RoleAdmin, "user.list")),
+
+		api.Op(http.MethodPost, "/api/v1/users", func(c *gin.Context, in *NewUser) (service.UserView, error) {
+			return svc.AddUser(c.Request.Context(), api.CallerOf(c), in.Username, in.Password, in.Role)
+		}, api.Doc("auth", "Create a user (viewer, operator or admin)"), api.Needs(service.RoleAdmin, "user.create"),
+			api.Status(http.StatusCreated), api.Errors(http.StatusConflict)),
+
+		api.Op(http.MethodPost, "/api/v1/tokens", func(c *gin.Context, in *NewToken) (service.NewAPIToken, error) {
+			return svc.IssueAPIToken(c.Request.Context(), api.CallerOf(c), in.Name, in.Role, in.TTL)
+		}, api.Doc("auth", "Issue an API token (never above the caller's role)"), api.Needs(service.RoleOperator, "token.create"),
+			api.Status(http.StatusCreated)),
+
+		api.Op(http.MethodGet, "/api/v1/audit", func(c *gin.Context, in *auditIn) (api.List[service.AuditRow], error) {
+			limit, offset, err := in.Resolve()
+			if err != nil {
+				return api.List[service.AuditRow]{}, err
+			}
+			rows, total, err := svc.Audit(c.Request.Context(), service.AuditQuery{Cluster: in.Cluster, Actor: in.Actor, Action: in.Action, Limit: limit, Offset: offset})
+			return api.NewList(rows, total), err
+		}, api.Doc("auth", "Audit log (changes and refused changes), newest first"), api.Needs(service.RoleAdmin, "audit.read")),
+	)
+}
+
+// NewUser is a user account to create.
+type NewUser struct {
+	Username string `json:"username" required:"true" minLength:"2" maxLength:"64" description:"2 to 64 characters without spaces or ':'"`
+	Password string `json:"password" required:"true" format:"password" minLength:"8" maxLength:"72"`
+	Role     string `json:"role" required:"true" enum:"viewer,operator,admin"`
+}
+
+// NewToken is an API token to issue.
+type NewToken struct {
+	Name string `json:"name" required:"true" minLength:"1" maxLength:"100"`
+	Role string `json:"role,omitempty" enum:"viewer,operator,admin" description:"At most the caller's role; the caller's role when empty"`
+	TTL  string `json:"ttl,omitempty" description:"A duration such as 720h; the token does not expire when empty"`
+}
+
+type auditIn struct {
+	Cluster string `query:"cluster" json:"-" description:"Only entries about this cluster"`
+	Actor   string `query:"actor" json:"-" description:"Only entries by this actor"`
+	Action  string `query:"action" json:"-" description:"Only this action, e.g. topic.create"`
+	params.Page
+}
