@@ -69,12 +69,6 @@ var apiOps = []apiOp{
 
 	{method: "GET", path: "/api/v1/events", tag: "events", summary: "Server-Sent Events: `snapshot` after every poll of every cluster, `alert` events, heartbeat comments every 15 s", stream: "text/event-stream"},
 
-	{method: "GET", path: "/api/v1/runtime/clusters", tag: "runtime", summary: "Clusters the console stood up with its own brokers", resp: "List"},
-	{method: "POST", path: "/api/v1/runtime/clusters", tag: "runtime", summary: "Stand up a cluster", role: service.RoleAdmin, body: "Object", status: 201, resp: "Object"},
-	{method: "GET", path: "/api/v1/runtime/clusters/:name", tag: "runtime", summary: "One runtime cluster with its brokers' state", resp: "Object"},
-	{method: "DELETE", path: "/api/v1/runtime/clusters/:name", tag: "runtime", summary: "Tear a runtime cluster down", role: service.RoleAdmin, resp: "Object"},
-	{method: "POST", path: "/api/v1/runtime/clusters/:name/brokers/:id/:action", tag: "runtime", summary: "Start, stop, kill or restart one broker (action: start|stop|kill|restart)", role: service.RoleAdmin, resp: "Object"},
-
 	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},

@@ -91,8 +91,11 @@ func TestRuntimeClusters(t *testing.T) {
 	if code, _ := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/7/stop", testToken, nil); code != 404 {
 		t.Fatalf("unknown broker = %d", code)
 	}
-	if code, _ := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/1/dance", testToken, nil); code != 400 {
-		t.Fatalf("unknown action = %d", code)
+	if code, body := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/1/dance", testToken, nil); code != 400 || errorCode(body) != "invalid_action" {
+		t.Fatalf("unknown action = %d %v", code, body)
+	}
+	if code, body := e.call("POST", "/api/v1/runtime/clusters/rt/brokers/one/stop", testToken, nil); code != 400 || errorCode(body) != "bad_request" {
+		t.Fatalf("broker id not a number = %d %v", code, body)
 	}
 	if code, _ := e.call("DELETE", "/api/v1/runtime/clusters/rt", testToken, nil); code != 204 {
 		t.Fatalf("delete = %d", code)

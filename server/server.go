@@ -92,7 +92,6 @@ func New(opts Options) *Server {
 
 	s.registerEvents(api)
 	s.registerAlerts(api)
-	s.registerRuntime(api)
 
 	s.reg = declare(s)
 	s.reg.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})

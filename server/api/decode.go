@@ -24,6 +24,9 @@ type paramField struct {
 	in       string // "path" or "query"
 	enum     []string
 	required bool
+	// invalid is the error code of a value outside enum: bad_request unless the field's `invalid`
+	// tag names one, for a closed set whose refusal has a translated sentence of its own.
+	invalid string
 }
 
 // decoder fills an input struct from a request; built once per endpoint, so a declaration
@@ -63,6 +66,7 @@ func newDecoder(t reflect.Type, method, path string) *decoder {
 		pf := paramField{index: index, name: name, in: where, required: where == "path" || f.Tag.Get("required") == "true"}
 		if e := f.Tag.Get("enum"); e != "" {
 			pf.enum = strings.Split(e, ",")
+			pf.invalid = f.Tag.Get("invalid")
 		}
 		d.params = append(d.params, pf)
 	})
@@ -116,7 +120,11 @@ func (d *decoder) decode(c *gin.Context, v reflect.Value) error {
 			continue
 		}
 		if len(p.enum) > 0 && !contains(p.enum, raw) {
-			return BadRequest(fmt.Sprintf("%s must be %s", p.name, orList(p.enum)), "param", p.name, "allowed", strings.Join(p.enum, ", "))
+			err := BadRequest(fmt.Sprintf("%s must be %s", p.name, orList(p.enum)), "param", p.name, "allowed", strings.Join(p.enum, ", "))
+			if p.invalid != "" {
+				err.(*service.UserError).Code = p.invalid
+			}
+			return err
 		}
 		if err := setParam(v.FieldByIndex(p.index), raw); err != nil {
 			return BadRequest(fmt.Sprintf("%s must be %s", p.name, err.Error()), "param", p.name)

@@ -6,7 +6,8 @@
 //
 // Inputs are Go structs: fields tagged `path:"name"` or `query:"name"` (and `json:"-"`) are URL
 // parameters; the other exported fields with json tags form the JSON request body, decoded strictly
-// (unknown fields refused). Outputs are written as JSON with the declared status.
+// (unknown fields refused). A parameter tagged `enum:"a,b"` refuses other values with 400 bad_request,
+// or with the code its `invalid` tag names. Outputs are written as JSON with the declared status.
 package api
 
 import (

@@ -41,19 +41,19 @@ type runtimeSet struct {
 
 // RuntimeRequest is the body of POST /runtime/clusters.
 type RuntimeRequest struct {
-	Name    string `json:"name"`
-	Brokers int    `json:"brokers"`
+	Name    string `json:"name" required:"true"`
+	Brokers int    `json:"brokers" description:"1 to 9; 0 or absent for 3"`
 	// MetadataStore is "local" (brokers in this process, in-process metadata) or "zookeeper" (brokers
 	// as child processes on a ZooKeeper ensemble).
-	MetadataStore string `json:"metadataStore"`
+	MetadataStore string `json:"metadataStore" enum:"local,zookeeper" description:"local (the default) or zookeeper"`
 	// ZooKeeper is the connect string, host:port[,host:port][/chroot], for "zookeeper".
-	ZooKeeper string `json:"zookeeper"`
+	ZooKeeper string `json:"zookeeper" description:"ZooKeeper connect string host:port[,host:port][/chroot], for metadataStore zookeeper"`
 }
 
 // RuntimeBroker is one broker of a runtime cluster.
 type RuntimeBroker struct {
 	ID         int32     `json:"id"`
-	State      string    `json:"state"`
+	State      string    `json:"state" enum:"starting,running,stopped,killed,failed"`
 	Addr       string    `json:"addr"`
 	PID        int       `json:"pid,omitempty"`
 	Controller bool      `json:"controller"`
@@ -64,8 +64,8 @@ type RuntimeBroker struct {
 // RuntimeView is a runtime cluster as the API shows it.
 type RuntimeView struct {
 	Name          string          `json:"name"`
-	Source        string          `json:"source"`
-	MetadataStore string          `json:"metadataStore"`
+	Source        string          `json:"source" enum:"runtime,embedded"`
+	MetadataStore string          `json:"metadataStore" enum:"local,zookeeper"`
 	ZooKeeper     string          `json:"zookeeper,omitempty"`
 	Bootstrap     string          `json:"bootstrapServers"`
 	Brokers       []RuntimeBroker `json:"brokers"`
