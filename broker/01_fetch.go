@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/storage"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -222,7 +223,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 // streamed section when the frame is assembled.
 func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 	resp := fr.resp
-	resp.SetVersion(r.hdr.version)
+	resp.SetVersion(r.hdr.Version)
 	var nonce [8]byte
 	rand.Read(nonce[:]) //nolint:errcheck // crypto/rand does not fail on Linux
 	type streamed struct {
@@ -266,13 +267,13 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 			b.metrics.topicBytesOut.WithLabelValues(name).Add(float64(topicBytes))
 		}
 	}
-	buf := appendResponseHeader(nil, r.hdr)
+	buf := kafkawire.AppendResponseHeader(nil, r.hdr)
 	buf = resp.AppendTo(buf)
 	if len(streams) == 0 {
 		r.replyPieces(resp, []piece{{b: buf}})
 		return
 	}
-	flexible := r.hdr.flexible
+	flexible := r.hdr.Flexible
 	var pieces []piece
 	pos := 0
 	for si, s := range streams {

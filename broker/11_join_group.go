@@ -65,7 +65,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	memberID := req.MemberID
 	if memberID == "" {
-		memberID = newMemberID(deref(r.hdr.clientID))
+		memberID = newMemberID(deref(r.hdr.ClientID))
 		if req.Version >= 4 {
 			g.pending[memberID] = time.Now().Add(session)
 			resp.MemberID = memberID
@@ -90,7 +90,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 		g.members[memberID] = m
 	}
 	m.instanceID = req.InstanceID
-	m.clientID = deref(r.hdr.clientID)
+	m.clientID = deref(r.hdr.ClientID)
 	if host, _, err := net.SplitHostPort(r.c.nc.RemoteAddr().String()); err == nil {
 		m.clientHost = "/" + host
 	}

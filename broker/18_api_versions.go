@@ -30,8 +30,8 @@ func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
 // apiVersionsUnsupported answers a too-new (or undecodable) ApiVersions
 // request with a v0 response carrying UNSUPPORTED_VERSION and our ranges.
 func apiVersionsUnsupported(r *request) kmsg.Response {
-	r.hdr.version = 0
-	r.hdr.flexible = false
+	r.hdr.Version = 0
+	r.hdr.Flexible = false
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.ErrorCode = errUnsupportedVersion
 	resp.ApiKeys = supportedAPIs()

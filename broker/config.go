@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/storage"
 )
 
@@ -364,7 +365,7 @@ func (c Config) Validate() error {
 	if c.GroupMinSessionTimeout > c.GroupMaxSessionTimeout {
 		return fmt.Errorf("property group.min.session.timeout.ms: larger than group.max.session.timeout.ms")
 	}
-	if c.SocketRequestMaxBytes < minHeaderBytes {
+	if c.SocketRequestMaxBytes < kafkawire.MinRequestFrame {
 		return fmt.Errorf("property socket.request.max.bytes: too small")
 	}
 	if c.OffsetsTopicPartitions < 1 {

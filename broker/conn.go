@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 )
 
 // writeTimeout bounds how long one response may take to reach a slow client.
@@ -122,7 +124,7 @@ func (c *conn) serve() {
 		case <-c.done:
 			return
 		}
-		frame, err := readFrame(br, c.b.cfg.SocketRequestMaxBytes)
+		frame, err := kafkawire.ReadFrame(br, kafkawire.MinRequestFrame, c.b.cfg.SocketRequestMaxBytes)
 		if err != nil {
 			switch {
 			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
@@ -134,7 +136,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.b.metrics.bytesIn.Add(float64(len(frame) + 4))
-		hdr, body, err := parseRequestHeader(frame)
+		hdr, body, err := kafkawire.ParseRequestHeader(frame)
 		if err != nil {
 			c.log.Warn("closing connection: bad request header", "err", err)
 			return
@@ -142,8 +144,8 @@ func (c *conn) serve() {
 		r := &request{c: c, seq: seq, hdr: hdr, start: time.Now()}
 		seq++
 		if err := c.dispatch(r, body); err != nil {
-			c.log.Warn("closing connection", "api", kmsg.NameForKey(hdr.key), "key", hdr.key,
-				"version", hdr.version, "client", deref(hdr.clientID), "err", err)
+			c.log.Warn("closing connection", "api", kmsg.NameForKey(hdr.Key), "key", hdr.Key,
+				"version", hdr.Version, "client", deref(hdr.ClientID), "err", err)
 			return
 		}
 	}
@@ -154,25 +156,25 @@ func (c *conn) serve() {
 func (c *conn) dispatch(r *request, body []byte) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.log.Error("handler panic", "api", kmsg.NameForKey(r.hdr.key), "panic", p, "stack", string(debug.Stack()))
+			c.log.Error("handler panic", "api", kmsg.NameForKey(r.hdr.Key), "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panic: %v", p)
 		}
 	}()
-	h, ok := handlers[r.hdr.key]
+	h, ok := handlers[r.hdr.Key]
 	if !ok {
-		return fmt.Errorf("unsupported API key %d", r.hdr.key)
+		return fmt.Errorf("unsupported API key %d", r.hdr.Key)
 	}
-	if r.hdr.version < h.min || r.hdr.version > h.max {
-		if r.hdr.key == 18 { // KIP-511: tell the client what we support
+	if r.hdr.Version < h.min || r.hdr.Version > h.max {
+		if r.hdr.Key == 18 { // KIP-511: tell the client what we support
 			r.reply(apiVersionsUnsupported(r))
 			return nil
 		}
-		return fmt.Errorf("unsupported version %d (supported %d-%d)", r.hdr.version, h.min, h.max)
+		return fmt.Errorf("unsupported version %d (supported %d-%d)", r.hdr.Version, h.min, h.max)
 	}
-	req := kmsg.RequestForKey(r.hdr.key)
-	req.SetVersion(r.hdr.version)
+	req := kmsg.RequestForKey(r.hdr.Key)
+	req.SetVersion(r.hdr.Version)
 	if err := req.ReadFrom(body); err != nil {
-		if r.hdr.key == 18 {
+		if r.hdr.Key == 18 {
 			// Newer ApiVersions bodies may not parse; answer anyway.
 			r.reply(apiVersionsUnsupported(r))
 			return nil

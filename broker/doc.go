@@ -17,8 +17,9 @@
 // from their leaders and keep the ISR and high watermark (replica.go).
 //
 // Files:
-//   - wire.go, conn.go, request.go: frames, headers, the per-connection
-//     reader and writer goroutines, response ordering.
+//   - conn.go, request.go: the per-connection reader and writer goroutines,
+//     response ordering; frames and headers are broker/kafkawire's (shared
+//     with the quorum's listener in broker/quorum/raftnet).
 //   - registry.go and NN_*.go: the handlers; the registry answers ApiVersions.
 //   - cluster.go, partitions.go, partition.go: cluster layout, hosted
 //     replicas, produce path with idempotence checks.

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"log/slog"
@@ -31,39 +30,6 @@ func seedFrames() [][]byte {
 	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
 	return [][]byte{f.AppendRequest(nil, av, 1), f.AppendRequest(nil, md, 2), f.AppendRequest(nil, md9, 3),
 		f.AppendRequest(nil, prod, 4), f.AppendRequest(nil, fetch, 5), f.AppendRequest(nil, jg, 6)}
-}
-
-// FuzzFrame feeds arbitrary bytes to the frame reader and header parser:
-// they must return an error or a header, never panic or over-read.
-func FuzzFrame(f *testing.F) {
-	for _, s := range seedFrames() {
-		f.Add(s)
-	}
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
-	f.Add([]byte{0, 0, 0, 8, 0, 18, 0, 3, 0, 0, 0, 1})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := bytes.NewReader(data)
-		for {
-			frame, err := readFrame(r, 1<<16)
-			if err != nil {
-				return
-			}
-			if len(frame) > 1<<16 {
-				t.Fatalf("frame of %d bytes accepted over the limit", len(frame))
-			}
-			h, body, err := parseRequestHeader(frame)
-			if err != nil {
-				continue
-			}
-			if len(body) > len(frame) {
-				t.Fatal("body longer than frame")
-			}
-			if req := kmsg.RequestForKey(h.key); req != nil && h.version >= 0 && h.version <= req.MaxVersion() {
-				req.SetVersion(h.version)
-				_ = req.ReadFrom(body) // must not panic
-			}
-		}
-	})
 }
 
 // FuzzRequest sends arbitrary frame bodies (with a correct size prefix) to

@@ -2,18 +2,21 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 )
 
 // A minimal Kafka client connection for broker-to-broker requests: the followers' fetches and the
 // controller's requests to brokers.
+
+// maxResponseFrame bounds a response from another broker; a follower's
+// fetch asks for far less (its MaxBytes).
+const maxResponseFrame = 256 << 20
 
 // kafkaConn sends one request at a time on a connection to another broker.
 // Not safe for concurrent use (a fetcher owns it).
@@ -48,41 +51,9 @@ func (k *kafkaConn) Do(ctx context.Context, req kmsg.Request, resp kmsg.Response
 	if _, err := k.c.Write(buf); err != nil {
 		return fmt.Errorf("writing %s: %w", kmsg.NameForKey(req.Key()), err)
 	}
-	var hdr [8]byte
-	if _, err := io.ReadFull(k.c, hdr[:4]); err != nil {
+	frame, err := kafkawire.ReadFrame(k.c, kafkawire.MinResponseFrame, maxResponseFrame)
+	if err != nil {
 		return fmt.Errorf("reading %s response: %w", kmsg.NameForKey(req.Key()), err)
 	}
-	size := int32(binary.BigEndian.Uint32(hdr[:4]))
-	if size < 4 || size > 256<<20 {
-		return fmt.Errorf("bad response size %d", size)
-	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(k.c, body); err != nil {
-		return fmt.Errorf("reading %s response: %w", kmsg.NameForKey(req.Key()), err)
-	}
-	if corr := int32(binary.BigEndian.Uint32(body)); corr != k.corr {
-		return fmt.Errorf("correlation id %d, want %d", corr, k.corr)
-	}
-	body = body[4:]
-	resp.SetVersion(req.GetVersion())
-	if resp.IsFlexible() && req.Key() != 18 {
-		// Response header v1: tagged fields.
-		n, l := binary.Uvarint(body)
-		if l <= 0 {
-			return errors.New("bad response header")
-		}
-		body = body[l:]
-		for i := uint64(0); i < n; i++ {
-			_, l1 := binary.Uvarint(body)
-			if l1 <= 0 {
-				return errors.New("bad response header tag")
-			}
-			sz, l2 := binary.Uvarint(body[l1:])
-			if l2 <= 0 || uint64(len(body)) < uint64(l1+l2)+sz {
-				return errors.New("bad response header tag")
-			}
-			body = body[uint64(l1+l2)+sz:]
-		}
-	}
-	return resp.ReadFrom(body)
+	return kafkawire.DecodeResponse(frame, req, k.corr, resp)
 }

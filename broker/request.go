@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 )
 
 // request is one decoded request in flight on a connection.
 type request struct {
 	c     *conn
 	seq   uint64
-	hdr   reqHeader
+	hdr   kafkawire.RequestHeader
 	kreq  kmsg.Request
 	start time.Time
 	once  sync.Once
@@ -24,11 +26,7 @@ type request struct {
 // It may be called from any goroutine; only the first call counts.
 func (r *request) reply(resp kmsg.Response) {
 	r.once.Do(func() {
-		resp.SetVersion(r.hdr.version)
-		buf := make([]byte, 4, 256)
-		buf = appendResponseHeader(buf, r.hdr)
-		buf = resp.AppendTo(buf)
-		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+		buf := kafkawire.AppendResponse(make([]byte, 0, 256), r.hdr, resp)
 		r.observe(resp)
 		r.c.enqueue(r.seq, &outFrame{pieces: []piece{{b: buf}}})
 	})
@@ -63,7 +61,7 @@ func (r *request) skip() {
 // observe records the request's latency and the error codes in resp.
 func (r *request) observe(resp kmsg.Response) {
 	m := r.c.b.metrics
-	api := kmsg.NameForKey(r.hdr.key)
+	api := kmsg.NameForKey(r.hdr.Key)
 	m.latency.WithLabelValues(api).Observe(time.Since(r.start).Seconds())
 	codes := map[int16]int{}
 	if resp != nil {

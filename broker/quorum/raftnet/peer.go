@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
@@ -81,13 +82,13 @@ func (s *Server) roundTrip(p *peer, q queued) (kmsg.Response, error) {
 	if _, err := p.conn.Write(q.frame); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
 	}
-	frame, err := readFrame(p.br, s.cfg.MaxFrameBytes)
+	frame, err := kafkawire.ReadFrame(p.br, kafkawire.MinResponseFrame, s.cfg.MaxFrameBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
 	req := kmsg.RequestForKey(q.key)
 	req.SetVersion(q.version)
-	return parseResponse(frame, req, q.correlation)
+	return kafkawire.ParseResponse(frame, req, q.correlation)
 }
 
 func (s *Server) closePeerConn(p *peer) {

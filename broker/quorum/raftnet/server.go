@@ -33,6 +33,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
@@ -384,7 +385,7 @@ func (s *Server) serveConn(c net.Conn) {
 	br := bufio.NewReader(c)
 	var out []byte
 	for {
-		frame, err := readFrame(br, s.cfg.MaxFrameBytes)
+		frame, err := kafkawire.ReadFrame(br, kafkawire.MinRequestFrame, s.cfg.MaxFrameBytes)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				s.log.Debug("quorum connection closed", "remote", c.RemoteAddr().String(), "err", err)
@@ -400,8 +401,7 @@ func (s *Server) serveConn(c net.Conn) {
 		if !ok {
 			return
 		}
-		resp.SetVersion(r.req.GetVersion())
-		out = appendResponse(out[:0], r.correlation, resp)
+		out = kafkawire.AppendResponse(out[:0], r.hdr, resp)
 		if err := c.SetWriteDeadline(time.Now().Add(s.cfg.RequestTimeout)); err != nil {
 			return
 		}
@@ -434,7 +434,7 @@ func (s *Server) answer(r request) (kmsg.Response, bool) {
 	case resp := <-reply:
 		return resp, true
 	case <-t.C:
-		s.log.Warn("quorum node did not answer a request in time; closing the connection", "key", r.req.Key(), "client", r.clientID)
+		s.log.Warn("quorum node did not answer a request in time; closing the connection", "key", r.req.Key(), "client", r.hdr.ClientIDString())
 		return nil, false
 	case <-s.stop:
 		return nil, false

@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
@@ -335,11 +336,11 @@ func describeQuorum(addr string) (*kmsg.DescribeQuorumResponse, error) {
 	if _, err := conn.Write(frame); err != nil {
 		return nil, err
 	}
-	b, err := readFrame(bufio.NewReader(conn), 1<<20)
+	b, err := kafkawire.ReadFrame(bufio.NewReader(conn), kafkawire.MinResponseFrame, 1<<20)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := parseResponse(b, req, 42)
+	resp, err := kafkawire.ParseResponse(b, req, 42)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package raftnet
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
@@ -49,16 +49,16 @@ func TestRequestRoundTrip(t *testing.T) {
 		req.SetVersion(requestVersions[req.Key()])
 		frame := kmsg.NewRequestFormatter(kmsg.FormatterClientID("raft-client-2")).AppendRequest(nil, req, 77)
 		// Read it as the listener does, one byte at a time.
-		b, err := readFrame(iotest.OneByteReader(bytes.NewReader(frame)), 1<<20)
+		b, err := kafkawire.ReadFrame(iotest.OneByteReader(bytes.NewReader(frame)), kafkawire.MinRequestFrame, 1<<20)
 		if err != nil {
-			t.Fatalf("key %d: readFrame: %v", req.Key(), err)
+			t.Fatalf("key %d: ReadFrame: %v", req.Key(), err)
 		}
 		r, err := parseRequest(b)
 		if err != nil {
 			t.Fatalf("key %d: parseRequest: %v", req.Key(), err)
 		}
-		if r.correlation != 77 || r.clientID != "raft-client-2" {
-			t.Errorf("key %d: header correlation %d client %q", req.Key(), r.correlation, r.clientID)
+		if r.hdr.Correlation != 77 || r.hdr.ClientIDString() != "raft-client-2" {
+			t.Errorf("key %d: header correlation %d client %q", req.Key(), r.hdr.Correlation, r.hdr.ClientIDString())
 		}
 		if got, want := r.req.AppendTo(nil), req.AppendTo(nil); !bytes.Equal(got, want) {
 			t.Errorf("key %d: body changed in the round trip", req.Key())
@@ -95,28 +95,20 @@ func TestResponseRoundTrip(t *testing.T) {
 	rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = 4, 10
 	rp.CurrentLeader.LeaderID, rp.CurrentLeader.LeaderEpoch = 3, 5
 	resp.Topics = []kmsg.FetchResponseTopic{{TopicID: quorum.MetadataTopicID, Partitions: []kmsg.FetchResponseTopicPartition{rp}}}
-	frame := appendResponse(nil, 9, resp)
-	b, err := readFrame(iotest.OneByteReader(bytes.NewReader(frame)), 1<<20)
+	frame := kafkawire.AppendResponse(nil, kafkawire.RequestHeader{Key: req.Key(), Version: req.Version, Correlation: 9, Flexible: true}, resp)
+	b, err := kafkawire.ReadFrame(iotest.OneByteReader(bytes.NewReader(frame)), kafkawire.MinResponseFrame, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseResponse(b, req, 9)
+	got, err := kafkawire.ParseResponse(b, req, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got.AppendTo(nil), resp.AppendTo(nil)) {
 		t.Error("fetch response changed in the round trip")
 	}
-	if _, err := parseResponse(b, req, 10); err == nil {
+	if _, err := kafkawire.ParseResponse(b, req, 10); err == nil {
 		t.Error("a response with another correlation id was accepted")
-	}
-}
-
-func TestReadFrameBounds(t *testing.T) {
-	for _, in := range [][]byte{{0, 0, 0, 2, 1, 2}, {0x7f, 0, 0, 0}, {0xff, 0xff, 0xff, 0xff}} {
-		if _, err := readFrame(bytes.NewReader(in), 1<<20); !errors.Is(err, errFrameSize) {
-			t.Errorf("readFrame(% x) = %v, want a size error", in, err)
-		}
 	}
 }
 
@@ -144,31 +136,9 @@ func TestListenerClosesOnOtherKeys(t *testing.T) {
 	if _, err := conn.Write(kmsg.NewRequestFormatter().AppendRequest(nil, kmsg.NewPtrMetadataRequest(), 1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readFrame(bufio.NewReader(conn), 1<<20); !errors.Is(err, io.EOF) {
+	if _, err := kafkawire.ReadFrame(bufio.NewReader(conn), kafkawire.MinResponseFrame, 1<<20); !errors.Is(err, io.EOF) {
 		t.Fatalf("after a Metadata request: %v, want the connection closed (EOF)", err)
 	}
-}
-
-// FuzzParseRequestHeader covers the framing this package decodes itself. Bodies are decoded by
-// kmsg, which is not fuzzed here: its tagged-field reader loops as many times as a malformed count
-// says (up to 2^32), so a few bytes can keep a decoder busy for seconds.
-func FuzzParseRequestHeader(f *testing.F) {
-	req := kmsg.NewPtrVoteRequest()
-	req.Version = 2
-	req.Topics = []kmsg.VoteRequestTopic{{Topic: quorum.MetadataTopic, Partitions: []kmsg.VoteRequestTopicPartition{kmsg.NewVoteRequestTopicPartition()}}}
-	f.Add(kmsg.NewRequestFormatter(kmsg.FormatterClientID("x")).AppendRequest(nil, req, 1)[4:])
-	fetch := kmsg.NewPtrFetchRequest()
-	fetch.Version = 16
-	f.Add(kmsg.NewRequestFormatter().AppendRequest(nil, fetch, 2)[4:])
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := parseRequestHeader(b)
-		if err != nil {
-			return
-		}
-		if len(h.body) > len(b) || h.correlation != int32(binary.BigEndian.Uint32(b[4:])) {
-			t.Fatalf("header %+v from %d bytes", h, len(b))
-		}
-	})
 }
 
 // A peer that takes requests and never answers: each request gives up at its deadline, the
@@ -192,7 +162,7 @@ func TestPeerRequestDeadlineAndRedial(t *testing.T) {
 				return
 			}
 			a := accepted{at: time.Now(), closed: make(chan time.Time, 1)}
-			frame, _ := readFrame(c, 1<<20)
+			frame, _ := kafkawire.ReadFrame(c, kafkawire.MinRequestFrame, 1<<20)
 			a.frame = frame
 			conns <- a
 			go func() {
@@ -231,8 +201,8 @@ func TestPeerRequestDeadlineAndRedial(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first request: %v", err)
 	}
-	if v, ok := r.req.(*kmsg.VoteRequest); !ok || !v.Topics[0].Partitions[0].PreVote || r.clientID != "raft-client-1" {
-		t.Fatalf("first request is %T from %q, want a pre-vote from raft-client-1", r.req, r.clientID)
+	if v, ok := r.req.(*kmsg.VoteRequest); !ok || !v.Topics[0].Partitions[0].PreVote || r.hdr.ClientIDString() != "raft-client-1" {
+		t.Fatalf("first request is %T from %q, want a pre-vote from raft-client-1", r.req, r.hdr.ClientIDString())
 	}
 	select {
 	case at := <-first.closed:
