@@ -17,6 +17,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/store"
 )
 
@@ -170,18 +171,6 @@ func (r *receiver) notifications(t *testing.T) []Notification {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // mustChannel stores an enabled channel and returns its id.
 func mustChannel(t *testing.T, st *store.Store, name string, typ ChannelType, cfg any) int64 {
 	t.Helper()
@@ -333,6 +322,6 @@ func (l *liveEnv) start(publicURL string) {
 func (l *liveEnv) poll() *collector.Snapshot {
 	l.t.Helper()
 	s := l.col.PollNow(l.ctx)
-	waitFor(l.t, "evaluation of the snapshot", func() bool { return l.ev.observedSeq(l.cluster) >= s.Cluster.Sequence })
+	testenv.WaitFor(l.t, 5*time.Second, testenv.Until("evaluation of the snapshot", func() bool { return l.ev.observedSeq(l.cluster) >= s.Cluster.Sequence }))
 	return s
 }

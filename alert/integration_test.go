@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // observedSeq is the sequence of the last snapshot evaluated for cluster.
@@ -81,8 +83,8 @@ func TestWithCollector(t *testing.T) {
 		produce(10)
 		poll()
 	}
-	waitFor(t, "firing webhook", func() bool { return len(rcv.requests()) >= 1 })
-	waitFor(t, "firing e-mail", func() bool { return len(smtpSrv.messages()) >= 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("firing webhook", func() bool { return len(rcv.requests()) >= 1 }))
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("firing e-mail", func() bool { return len(smtpSrv.messages()) >= 1 }))
 	n := rcv.notifications(t)[0]
 	if n.State != StateFiring || n.Labels["group"] != "billing" || n.Labels["topic"] != "orders" || n.Value < 10 ||
 		n.Link != "https://osprey.example.com/clusters/kf/groups/billing" {
@@ -98,8 +100,8 @@ func TestWithCollector(t *testing.T) {
 	commitEnd()
 	poll()
 	poll()
-	waitFor(t, "resolved webhook", func() bool { return len(rcv.requests()) >= 2 })
-	waitFor(t, "resolved e-mail", func() bool { return len(smtpSrv.messages()) >= 2 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("resolved webhook", func() bool { return len(rcv.requests()) >= 2 }))
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("resolved e-mail", func() bool { return len(smtpSrv.messages()) >= 2 }))
 	if got := rcv.notifications(t); len(got) != 2 || got[1].State != StateResolved {
 		t.Fatalf("webhook notifications %+v", got)
 	}
@@ -112,7 +114,7 @@ func TestWithCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll()
-	waitFor(t, "broker_down notification", func() bool { return len(rcv.requests()) >= 3 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("broker_down notification", func() bool { return len(rcv.requests()) >= 3 }))
 	down := rcv.notifications(t)[2]
 	if down.State != StateFiring || down.Kind != KindBrokerDown || down.Labels["broker"] != "2" {
 		t.Fatalf("broker notification %+v", down)
@@ -121,7 +123,7 @@ func TestWithCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll()
-	waitFor(t, "broker resolved", func() bool { return len(rcv.requests()) >= 4 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("broker resolved", func() bool { return len(rcv.requests()) >= 4 }))
 	if up := rcv.notifications(t)[3]; up.State != StateResolved || up.Labels["broker"] != "2" {
 		t.Fatalf("broker resolution %+v", up)
 	}

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/store"
 )
 
@@ -39,8 +41,25 @@ func counter(t *testing.T, reg *prometheus.Registry, name, channel string) float
 
 type lifecycle struct {
 	*harness
-	rcv *receiver
-	reg *prometheus.Registry
+	rcv    *receiver
+	reg    *prometheus.Registry
+	queued *atomic.Int64 // notifications the evaluator has queued (countQueued)
+}
+
+// countQueued counts, in n, the notifications an evaluator queues, keeping
+// any OnNotify set before it. Observe queues its notifications before it
+// returns, so once the Observes are done the count is final: a test can
+// assert that no further notification will come without waiting.
+func countQueued(n *atomic.Int64) evalOpt {
+	return func(o *Options) {
+		prev := o.OnNotify
+		o.OnNotify = func(nt Notification) {
+			n.Add(1)
+			if prev != nil {
+				prev(nt)
+			}
+		}
+	}
 }
 
 // newLifecycle stores a webhook channel named "hook" to a local receiver and
@@ -59,18 +78,23 @@ func newLifecycle(t *testing.T, rule RuleInput, opts ...evalOpt) *lifecycle {
 	}
 	mustRule(t, h.st, rule)
 	var reg *prometheus.Registry
-	h.ev, reg = newTestEvaluator(t, h.st, h.clock, opts...)
-	return &lifecycle{harness: h, rcv: rcv, reg: reg}
+	queued := new(atomic.Int64)
+	h.ev, reg = newTestEvaluator(t, h.st, h.clock, append(opts, countQueued(queued))...)
+	return &lifecycle{harness: h, rcv: rcv, reg: reg, queued: queued}
 }
 
 func lagSnap(at time.Time, lag int64) *collector.Snapshot {
 	return newSnap("c1", at).topic("orders", 1000).group("billing", "Stable", 1, "orders", [2]int64{1000 - lag, 1000}).build()
 }
 
+// waitNotifications checks that the evaluator has queued n notifications in
+// all and waits until the receiver has them.
 func (l *lifecycle) waitNotifications(n int) []Notification {
 	l.t.Helper()
-	waitFor(l.t, "notifications", func() bool { return len(l.rcv.requests()) >= n })
-	time.Sleep(20 * time.Millisecond) // a surplus one would be delivered by now
+	if q := l.queued.Load(); q != int64(n) {
+		l.t.Fatalf("%d notifications queued, want %d", q, n)
+	}
+	testenv.WaitFor(l.t, 5*time.Second, testenv.Until("notifications", func() bool { return len(l.rcv.requests()) >= n }))
 	got := l.rcv.notifications(l.t)
 	if len(got) != n {
 		l.t.Fatalf("%d notifications, want %d: %+v", len(got), n, got)
@@ -332,14 +356,15 @@ func TestRestartDoesNotRepeat(t *testing.T) {
 	if err := ev1.Observe(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "firing notification", func() bool { return len(rcv.requests()) == 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("firing notification", func() bool { return len(rcv.requests()) == 1 }))
 	first := rcv.notifications(t)[0]
 	ev1.Stop()
 
 	// A new process on the same database: the alert is still firing, so
 	// the same condition sends nothing; its end sends one "resolved".
 	st2 := openTestStore(t, path)
-	ev2, _ := newTestEvaluator(t, st2, clock)
+	var queued atomic.Int64
+	ev2, _ := newTestEvaluator(t, st2, clock, countQueued(&queued))
 	if a := ev2.Active(); len(a) != 1 || a[0].State != "firing" || a[0].EventID != first.EventID {
 		t.Fatalf("restored = %+v", a)
 	}
@@ -348,14 +373,13 @@ func TestRestartDoesNotRepeat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(30 * time.Millisecond)
-	if n := len(rcv.requests()); n != 1 {
-		t.Fatalf("%d notifications after restart, want still 1", n)
+	if n := queued.Load(); n != 0 {
+		t.Fatalf("%d notifications queued after restart, want none", n)
 	}
 	if err := ev2.Observe(context.Background(), lagSnap(clock.Advance(15*time.Second), 0)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "resolved notification", func() bool { return len(rcv.requests()) == 2 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("resolved notification", func() bool { return len(rcv.requests()) == 2 }))
 	r := rcv.notifications(t)[1]
 	if r.State != StateResolved || r.EventID != first.EventID || !r.StartedAt.Equal(first.StartedAt) {
 		t.Fatalf("resolved = %+v (first %+v)", r, first)
@@ -420,7 +444,7 @@ func TestRestartResumesForHold(t *testing.T) {
 			if n != tc.firesAt {
 				t.Fatalf("fired at evaluation %d after the restart, want %d", n, tc.firesAt)
 			}
-			waitFor(t, "the firing notification", func() bool { return len(rcv.requests()) == 1 })
+			testenv.WaitFor(t, 5*time.Second, testenv.Until("the firing notification", func() bool { return len(rcv.requests()) == 1 }))
 		})
 	}
 }
@@ -429,8 +453,8 @@ func TestRetryWithBackoff(t *testing.T) {
 	l := newLifecycle(t, RuleInput{})
 	l.rcv.failNext.Store(2)
 	l.observe(lagSnap(l.now(), 500))
-	waitFor(t, "third attempt", func() bool { return len(l.rcv.requests()) == 3 })
-	waitFor(t, "sent counter", func() bool { return counter(t, l.reg, "osprey_alert_notifications_sent_total", "hook") == 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("third attempt", func() bool { return len(l.rcv.requests()) == 3 }))
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("sent counter", func() bool { return counter(t, l.reg, "osprey_alert_notifications_sent_total", "hook") == 1 }))
 	if e := counter(t, l.reg, "osprey_alert_notifications_errors_total", "hook"); e != 2 {
 		t.Fatalf("errors = %v, want 2", e)
 	}
@@ -450,10 +474,10 @@ func TestDeliveryFailureRecorded(t *testing.T) {
 	l := newLifecycle(t, RuleInput{})
 	l.rcv.failNext.Store(1000)
 	l.observe(lagSnap(l.now(), 500))
-	waitFor(t, "delivery error on the event", func() bool {
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("delivery error on the event", func() bool {
 		evs := l.events()
 		return len(evs) == 1 && evs[0].DeliveryError != ""
-	})
+	}))
 	ev := l.events()[0]
 	if !strings.Contains(ev.DeliveryError, "hook: ") || !strings.Contains(ev.DeliveryError, "500") {
 		t.Fatalf("delivery error = %q", ev.DeliveryError)
@@ -486,7 +510,7 @@ func TestDeadReceiverDoesNotBlockObserve(t *testing.T) {
 	}
 	l.expectFiring(12)
 	// One in flight, two queued, the rest dropped and recorded.
-	waitFor(t, "drops", func() bool { return counter(t, l.reg, "osprey_alert_notifications_dropped_total", "hook") >= 9 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("drops", func() bool { return counter(t, l.reg, "osprey_alert_notifications_dropped_total", "hook") >= 9 }))
 	queueFull := 0
 	for _, ev := range l.events() {
 		if strings.Contains(ev.DeliveryError, "queue full") {
@@ -516,11 +540,12 @@ func TestRestartKeepsWindowAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "STOP alert", func() bool { return len(rcv.requests()) == 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("STOP alert", func() bool { return len(rcv.requests()) == 1 }))
 	ev1.Stop()
 
 	// After a restart the window is empty: the alert must hold, not resolve.
-	ev2, _ := newTestEvaluator(t, openTestStore(t, path), clock)
+	var queued atomic.Int64
+	ev2, _ := newTestEvaluator(t, openTestStore(t, path), clock, countQueued(&queued))
 	for ; i < 15; i++ {
 		if err := ev2.Observe(context.Background(), stopped(i)); err != nil {
 			t.Fatal(err)
@@ -529,15 +554,14 @@ func TestRestartKeepsWindowAlerts(t *testing.T) {
 			t.Fatalf("after restart, cycle %d: active = %+v", i, a)
 		}
 	}
-	time.Sleep(30 * time.Millisecond)
-	if n := len(rcv.requests()); n != 1 {
-		t.Fatalf("%d notifications, want 1", n)
+	if n := queued.Load(); n != 0 {
+		t.Fatalf("%d notifications queued after the restart, want none", n)
 	}
 	caughtUp := newSnap("c1", clock.Advance(15*time.Second)).topic("t", 3000).group("g", "Stable", 1, "t", [2]int64{3000, 3000}).build()
 	if err := ev2.Observe(context.Background(), caughtUp); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "resolved", func() bool { return len(rcv.requests()) == 2 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("resolved", func() bool { return len(rcv.requests()) == 2 }))
 	if n := rcv.notifications(t)[1]; n.State != StateResolved {
 		t.Fatalf("notification %+v", n)
 	}
@@ -584,7 +608,7 @@ func TestPermanentFailuresAreNotRetried(t *testing.T) {
 	l.rcv.failCode.Store(400)
 	l.rcv.failNext.Store(1000)
 	l.observe(lagSnap(l.now(), 500))
-	waitFor(t, "delivery error", func() bool { evs := l.events(); return len(evs) == 1 && evs[0].DeliveryError != "" })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("delivery error", func() bool { evs := l.events(); return len(evs) == 1 && evs[0].DeliveryError != "" }))
 	if n := len(l.rcv.requests()); n != 1 {
 		t.Fatalf("%d attempts after a 400, want 1", n)
 	}
@@ -613,14 +637,14 @@ func TestMisconfiguredAndDisabledChannels(t *testing.T) {
 	}
 	h.observe(newSnap("c1", h.now()).broker(3, false).build())
 	var evErr string
-	waitFor(t, "both failures recorded", func() bool {
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("both failures recorded", func() bool {
 		evs, _, err := h.st.AlertEvents(ctx, 10, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		evErr = evs[0].DeliveryError
 		return strings.Contains(evErr, "misconfigured") && strings.Contains(evErr, "disabled")
-	})
+	}))
 	if !strings.Contains(evErr, "broken: ") || !strings.Contains(evErr, "config.url") {
 		t.Fatalf("delivery error %q", evErr)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 func TestRuleValidation(t *testing.T) {
@@ -83,12 +84,12 @@ func TestPeriodicReload(t *testing.T) {
 	clock := newFakeClock()
 	ev, _ := newTestEvaluator(t, st, clock, func(o *Options) { o.ReloadInterval = 20 * time.Millisecond })
 	mustRule(t, st, RuleInput{Name: "b", Kind: KindBrokerDown})
-	waitFor(t, "periodic reload", func() bool {
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("periodic reload", func() bool {
 		if err := ev.Observe(context.Background(), newSnap("c1", clock.Now()).broker(1, false).build()); err != nil {
 			t.Fatal(err)
 		}
 		return len(ev.Active()) == 1
-	})
+	}))
 }
 
 // fakeSource hands out one channel per subscription.
@@ -136,7 +137,7 @@ func TestWatch(t *testing.T) {
 	unwatch := ev.Watch(late)
 	early.ch <- newSnap("a", clock.Now()).broker(1, false).build()
 	late.ch <- newSnap("b", clock.Now()).broker(1, false).build()
-	waitFor(t, "both clusters evaluated", func() bool { return len(ev.Active()) == 2 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("both clusters evaluated", func() bool { return len(ev.Active()) == 2 }))
 	var clusters []string
 	for _, a := range ev.Active() {
 		clusters = append(clusters, a.Cluster)
@@ -150,7 +151,7 @@ func TestWatch(t *testing.T) {
 		t.Fatal("unwatch did not unsubscribe")
 	}
 	ev.Stop()
-	waitFor(t, "unsubscribe at Stop", early.isClosed)
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("unsubscribe at Stop", early.isClosed))
 	if err := ev.Start(context.Background()); err == nil {
 		t.Fatal("second Start accepted")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/broker/supervisor"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // TestWithOspreyRuntime runs alerting end to end on Osprey's own three-broker runtime with real
@@ -43,17 +44,15 @@ func TestWithOspreyRuntime(t *testing.T) {
 	// pollUntil polls until cond holds on the notifications received (the cluster needs a moment to react).
 	pollUntil := func(what string, cond func([]Notification) bool) []Notification {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		var got []Notification
+		testenv.WaitFor(t, 60*time.Second, func() error {
 			poll()
-			if got := rcv.notifications(t); cond(got) {
-				return got
+			if got = rcv.notifications(t); !cond(got) {
+				return fmt.Errorf("still waiting for %s; notifications: %+v", what, got)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; notifications: %+v", what, rcv.notifications(t))
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return nil
+		})
+		return got
 	}
 
 	prod, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.DefaultProduceTopic("orders"),
@@ -102,7 +101,7 @@ func TestWithOspreyRuntime(t *testing.T) {
 	// The group stops consuming while the producer goes on.
 	produce(30)
 	got := pollUntil("the lag alert", func(n []Notification) bool { return len(n) >= 1 })
-	waitFor(t, "firing e-mail", func() bool { return len(smtpSrv.messages()) >= 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("firing e-mail", func() bool { return len(smtpSrv.messages()) >= 1 }))
 	if n := got[0]; n.State != StateFiring || n.Kind != KindLagMessages || n.Labels["group"] != "billing" || n.Labels["topic"] != "orders" ||
 		n.Value < 30 || n.Link != "http://console.test/clusters/rt/groups/billing" {
 		t.Fatalf("lag notification %+v", n)
@@ -116,7 +115,7 @@ func TestWithOspreyRuntime(t *testing.T) {
 	if got[1].State != StateResolved || got[1].Kind != KindLagMessages {
 		t.Fatalf("resolution %+v", got[1])
 	}
-	waitFor(t, "resolved e-mail", func() bool { return len(smtpSrv.messages()) >= 2 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("resolved e-mail", func() bool { return len(smtpSrv.messages()) >= 2 }))
 	poll()
 	if n := len(rcv.notifications(t)); n != 2 {
 		t.Fatalf("%d notifications after resolution, want 2", n)
@@ -157,5 +156,5 @@ func TestWithOspreyRuntime(t *testing.T) {
 	pollUntil("both resolutions", func(n []Notification) bool {
 		return resolved(n, KindBrokerDown) && resolved(n, KindUnderReplicated)
 	})
-	waitFor(t, "no active alerts", func() bool { return len(ev.Active()) == 0 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("no active alerts", func() bool { return len(ev.Active()) == 0 }))
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/store"
 )
 
@@ -61,7 +63,7 @@ func TestServiceRules(t *testing.T) {
 	// The new rule applies at once (no waiting for the periodic reload).
 	h.observe(newSnap("c1", h.now()).broker(1, false).build())
 	h.expectFiring(1)
-	waitFor(t, "notification", func() bool { return len(rcv.requests()) == 1 })
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("notification", func() bool { return len(rcv.requests()) == 1 }))
 
 	off := false
 	r2, err := svc.UpdateRule(ctx, r.ID, RuleInput{Name: "brokers", Kind: KindBrokerDown, Severity: SeverityCritical, Enabled: &off})

@@ -3,6 +3,7 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -62,6 +63,17 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
 	t.Helper()
 	if err := poll(timeout, cond); err != nil {
 		t.Fatalf("testenv.WaitFor: %v", err)
+	}
+}
+
+// Until adapts a yes/no condition to WaitFor; while ok returns false its
+// error says what is still awaited.
+func Until(what string, ok func() bool) func() error {
+	return func() error {
+		if ok() {
+			return nil
+		}
+		return errors.New("still waiting for " + what)
 	}
 }
 

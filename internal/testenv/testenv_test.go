@@ -86,6 +86,19 @@ func TestWaitForFailsWithLastError(t *testing.T) {
 	}
 }
 
+func TestUntilNamesWhatIsAwaited(t *testing.T) {
+	ft := &fakeTB{TB: t}
+	WaitFor(ft, 50*time.Millisecond, Until("the answer", func() bool { return false }))
+	if !strings.Contains(ft.failed, "still waiting for the answer") {
+		t.Fatalf("failure %q does not say what was awaited", ft.failed)
+	}
+	n := 0
+	WaitFor(t, 5*time.Second, Until("three calls", func() bool { n++; return n == 3 }))
+	if n != 3 {
+		t.Fatalf("condition called %d times, want 3", n)
+	}
+}
+
 func TestUniqueName(t *testing.T) {
 	a, b := uniqueName(t, 40), uniqueName(t, 40)
 	if a == b {
