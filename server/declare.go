@@ -6,6 +6,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
+	"github.com/osprey-kafka/osprey/server/endpoints/topics"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
 )
 
@@ -15,6 +16,7 @@ func declare(s *Server) *api.Registry {
 	clusters.Declare(r, s.svc)
 	operations.Declare(r, s.svc)
 	runtimeclusters.Declare(r, s.svc)
+	topics.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	return r

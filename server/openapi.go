@@ -47,13 +47,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/clusters/:cluster/brokers/:id/metrics", tag: "series", summary: "A broker's time series", query: openAPISeriesQuery, resp: "Series"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},
 
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics", tag: "topics", summary: "Topics with skew and under-replicated columns (search, sort, pagination)", query: append([]string{"search", "sort", "order", "internal"}, openAPIPageQuery...), resp: "List"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/topics", tag: "topics", summary: "Create a topic (name, partitions, replication factor, configs)", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic", tag: "topics", summary: "A topic: partitions (leader, replicas, ISR, offsets, size), configs, skew", resp: "Object"},
-	{method: "DELETE", path: "/api/v1/clusters/:cluster/topics/:topic", tag: "topics", summary: "Delete a topic (internal topics refused)", role: service.RoleAdmin, resp: "Object"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/configs", tag: "topics", summary: "A topic's configs", resp: "Object"},
-	{method: "PATCH", path: "/api/v1/clusters/:cluster/topics/:topic/configs", tag: "topics", summary: "Set or reset topic configs", role: service.RoleOperator, body: "Object", resp: "Object"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/partitions", tag: "topics", summary: "Add partitions", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/metrics", tag: "series", summary: "A topic's time series (rates, size)", query: openAPISeriesQuery, resp: "Series"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "mode", "offset", "timestamp", "tail", "limit"}, resp: "List"},
 	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Produce a test message", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},

@@ -70,13 +70,6 @@ func New(opts Options) *Server {
 
 	api := e.Group("/api/v1")
 	cl := api.Group("/clusters/:cluster")
-	cl.GET("/topics", s.listTopics)
-	cl.POST("/topics", s.require(service.RoleOperator, "topic.create"), s.createTopic)
-	cl.GET("/topics/:topic", s.getTopic)
-	cl.DELETE("/topics/:topic", s.require(service.RoleAdmin, "topic.delete"), s.deleteTopic)
-	cl.GET("/topics/:topic/configs", s.getTopicConfigs)
-	cl.PATCH("/topics/:topic/configs", s.require(service.RoleOperator, "topic.configs"), s.alterTopicConfigs)
-	cl.POST("/topics/:topic/partitions", s.require(service.RoleOperator, "topic.partitions"), s.addPartitions)
 	cl.GET("/topics/:topic/messages", s.browseMessages)
 	cl.POST("/topics/:topic/messages", s.require(service.RoleOperator, "topic.produce"), s.produceMessage)
 	cl.GET("/zookeeper/status", s.zookeeperStatus)

@@ -169,10 +169,30 @@ type TopicDetail struct {
 
 // PartitionRow is a partition as the API shows it: offsets and size are null when unknown.
 type PartitionRow struct {
-	collector.Partition
+	Partition       int32   `json:"partition"`
+	Leader          int32   `json:"leader"`
+	LeaderEpoch     int32   `json:"leaderEpoch"`
+	Replicas        []int32 `json:"replicas"`
+	ISR             []int32 `json:"isr"`
+	OfflineReplicas []int32 `json:"offlineReplicas,omitempty"`
+	Offline         bool    `json:"offline"`
+	UnderReplicated bool    `json:"underReplicated"`
+	UnderMinISR     bool    `json:"underMinIsr"`
+	PreferredLeader bool    `json:"preferredLeader"`
+	// Starting: the partition's leader is still being elected (a new topic or cluster); its other
+	// flags stay as observed.
+	Starting    bool   `json:"starting"`
 	StartOffset *int64 `json:"startOffset"`
 	EndOffset   *int64 `json:"endOffset"`
 	SizeBytes   *int64 `json:"sizeBytes"`
+	Error       string `json:"error,omitempty"`
+}
+
+func partitionRow(p collector.Partition) PartitionRow {
+	return PartitionRow{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Replicas: p.Replicas, ISR: p.ISR,
+		OfflineReplicas: p.OfflineReplicas, Offline: p.Offline, UnderReplicated: p.UnderReplicated, UnderMinISR: p.UnderMinISR,
+		PreferredLeader: p.PreferredLeader, Starting: p.Starting, StartOffset: known(p.StartOffset), EndOffset: known(p.EndOffset),
+		SizeBytes: known(p.SizeBytes), Error: p.Error}
 }
 
 // TopicConsumer is a group's position on the topic.
@@ -196,7 +216,7 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 	}
 	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: make([]PartitionRow, 0, len(t.Partitions)), Consumers: []TopicConsumer{}}
 	for _, p := range t.Partitions {
-		d.PartitionsL = append(d.PartitionsL, PartitionRow{Partition: p, StartOffset: known(p.StartOffset), EndOffset: known(p.EndOffset), SizeBytes: known(p.SizeBytes)})
+		d.PartitionsL = append(d.PartitionsL, partitionRow(p))
 	}
 	for _, g := range snap.Groups {
 		for _, gt := range g.Topics {

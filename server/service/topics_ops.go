@@ -22,10 +22,22 @@ func isInternalTopic(name string) bool { return strings.HasPrefix(name, "__") }
 
 // CreateTopicRequest is the body of POST /topics.
 type CreateTopicRequest struct {
-	Name              string            `json:"name"`
-	Partitions        int32             `json:"partitions"`
-	ReplicationFactor int16             `json:"replicationFactor"`
+	Name              string            `json:"name" required:"true"`
+	Partitions        int32             `json:"partitions" required:"true"`
+	ReplicationFactor int16             `json:"replicationFactor" required:"true"`
 	Configs           map[string]string `json:"configs"`
+}
+
+// CreatedTopic is the answer to a topic's creation: the topic from the snapshot CreateTopic's re-poll
+// published or, when no snapshot shows it yet, what the request asked for (its partitions counted as
+// starting, its figures unknown), so the answer is a topic either way.
+func (s *Service) CreatedTopic(cluster string, req CreateTopicRequest) TopicDetail {
+	if d, err := s.Topic(cluster, req.Name); err == nil {
+		return d
+	}
+	n := int(req.Partitions)
+	return TopicDetail{TopicRow: TopicRow{Name: req.Name, Partitions: n, ReplicationFactor: int(req.ReplicationFactor), Starting: n},
+		Brokers: []int32{}, PartitionsL: []PartitionRow{}, Consumers: []TopicConsumer{}}
 }
 
 // maxPartitions bounds one request; more is almost always a typo.
