@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/config"
+	"github.com/osprey-kafka/osprey/internal/lifecycle"
 	"github.com/osprey-kafka/osprey/server"
 	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
@@ -46,43 +51,113 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// runConsole starts the parts of the console in dependency order and stops them in reverse when ctx ends.
+// stopTimeout bounds each part's stop. It is longer than the bounds the parts keep themselves (the
+// HTTP drain's 10 s, the supervised brokers' 60 s), so it only ends a stop that hangs.
+const stopTimeout = 2 * time.Minute
+
+// runConsole starts the parts of the console in dependency order, runs until ctx ends or the HTTP
+// server fails, and stops them in reverse.
 func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) error {
 	log := newLogger(cmd.ErrOrStderr(), cfg.Log)
-
+	c := &console{cfg: cfg, log: log, out: cmd.OutOrStdout(), metrics: prometheus.NewRegistry(),
+		served: make(chan struct{})}
+	g := &lifecycle.Group{Logger: log, StopTimeout: stopTimeout}
 	// Listen first: a port in use is the most common start-up failure and should be reported before
 	// anything is written.
-	ln, err := server.Listen(cfg.Listen)
-	if err != nil {
+	g.Add(lifecycle.Funcs("listener", c.listen, c.closeListener),
+		lifecycle.Funcs("store", c.openStore, c.closeStore),
+		lifecycle.Funcs("service", c.startService, c.stopService))
+	if cfg.Embedded.Enabled && cfg.Embedded.DemoTraffic {
+		g.Add(&demoTraffic{log: log, seeds: func() []string { return c.embeddedBootstrap }})
+	}
+	// Alerting reads the collectors' snapshots: it starts after them and stops before them.
+	g.Add(lifecycle.Funcs("alerts", c.startAlerts, c.stopAlerts),
+		lifecycle.Funcs("http", c.serve, c.stopServing))
+	if err := g.Start(ctx); err != nil {
 		return err
 	}
-	defer ln.Close()
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+	case <-c.served: // the HTTP server failed; its error comes back from its stop
+	}
+	err := g.Stop(context.WithoutCancel(ctx))
+	log.Info("console stopped", "uptime", time.Since(start).Round(time.Second))
+	return err
+}
 
+// console holds the parts of `osprey serve`; each is built by the start of the first module that
+// needs it and is read only after that start.
+type console struct {
+	cfg     config.Config
+	log     *slog.Logger
+	out     io.Writer
+	metrics *prometheus.Registry // alerting's notification metrics join /metrics
+
+	ln                net.Listener
+	st                *store.Store
+	ev                *alert.Evaluator
+	svc               *service.Service
+	embeddedBootstrap []string
+
+	// Notifications and reassignment changes go to browsers over SSE; the server exists only once
+	// the "http" module starts, hence the pointer.
+	httpSrv   atomic.Pointer[server.Server]
+	stopServe context.CancelFunc
+	served    chan struct{} // closed when Serve has returned, with serveErr set
+	serveErr  error
+}
+
+func (c *console) listen(context.Context) error {
+	ln, err := server.Listen(c.cfg.Listen)
+	c.ln = ln
+	return err
+}
+
+// closeListener closes the listener when the HTTP server never took it over (a later start failed);
+// once served, the server's shutdown has closed it.
+func (c *console) closeListener(context.Context) error {
+	if err := c.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+func (c *console) openStore(ctx context.Context) error {
+	cfg := c.cfg
 	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN,
-		DataDir: cfg.DataDir, MaxOpenConns: cfg.Database.MaxOpenConns, Logger: log})
+		DataDir: cfg.DataDir, MaxOpenConns: cfg.Database.MaxOpenConns, Logger: c.log})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	if _, err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
 		return err
 	}
+	c.st = st
+	return nil
+}
 
-	// Alerting watches every cluster's snapshots; its notification metrics join /metrics.
-	metrics := prometheus.NewRegistry()
-	// Notifications also go to browsers over SSE; the server exists only later, hence the pointer.
-	var httpSrv atomic.Pointer[server.Server]
-	ev, err := alert.New(alert.Options{Store: st, Logger: log, Registerer: metrics, PublicURL: cfg.PublicURL,
+func (c *console) closeStore(context.Context) error { return c.st.Close() }
+
+// startService builds the alert evaluator and the service, registers the configured, embedded and
+// saved runtime clusters, and starts the collectors, the retention loop and the supervised clusters
+// (the service owns their order). The evaluator is built here because the service hands it each
+// cluster's collector as the cluster is added; it starts later, as the "alerts" module.
+func (c *console) startService(ctx context.Context) error {
+	cfg, log := c.cfg, c.log
+	ev, err := alert.New(alert.Options{Store: c.st, Logger: log, Registerer: c.metrics, PublicURL: cfg.PublicURL,
 		OnNotify: func(n alert.Notification) {
-			if s := httpSrv.Load(); s != nil {
+			if s := c.httpSrv.Load(); s != nil {
 				s.Publish("alert", n)
 			}
 		}})
 	if err != nil {
 		return err
 	}
-	svc := service.New(service.Options{
-		Store:  st,
+	c.ev = ev
+	c.svc = service.New(service.Options{
+		Store:  c.st,
 		Logger: log,
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
@@ -93,7 +168,7 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		GroupStatuses: ev.GroupStatuses,
 		// Reassignment changes go to browsers over SSE, so lists and the wizard follow the server.
 		OnReassignment: func(e service.ReassignmentEvent) {
-			if s := httpSrv.Load(); s != nil {
+			if s := c.httpSrv.Load(); s != nil {
 				s.Publish("reassignment", e)
 			}
 		},
@@ -112,26 +187,28 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 		RetentionInterval: cfg.Retention.Interval.D(),
 		DataDir:           cfg.DataDir,
 	})
+	if err := c.registerClusters(ctx); err != nil {
+		// A failed start leaves nothing running: Stop tears down whatever was registered or
+		// started, including supervised clusters.
+		c.svc.Stop()
+		return err
+	}
+	return nil
+}
+
+func (c *console) registerClusters(ctx context.Context) error {
+	cfg, svc := c.cfg, c.svc
 	for _, cl := range cfg.Clusters {
 		if err := svc.AddCluster(ctx, service.ClusterSpec{Name: cl.Name, Source: "config", Admin: adminConfig(cl, cfg.Collector)}); err != nil {
 			return err
 		}
 	}
-	// From here on, Stop tears down whatever was started, including supervised clusters.
-	defer svc.Stop()
 	if cfg.Embedded.Enabled {
 		bootstrap, err := svc.StartEmbedded(ctx, cfg.Embedded.Name, cfg.Embedded.Brokers, cfg.Collector.RequestTimeout.D())
 		if err != nil {
 			return err
 		}
-		if cfg.Embedded.DemoTraffic {
-			demo, err := startDemoTraffic(ctx, bootstrap, log)
-			if err != nil {
-				log.Warn("demo traffic not started", "err", err)
-			} else {
-				defer demo.Stop()
-			}
-		}
+		c.embeddedBootstrap = bootstrap
 	}
 	svc.RestoreRuntimeClusters(ctx)
 	generated, err := svc.SetupAdminToken(ctx, cfg.AdminToken)
@@ -140,39 +217,62 @@ func runConsole(ctx context.Context, cmd *cobra.Command, cfg config.Config) erro
 	}
 	if generated != "" {
 		// Printed once, to the terminal only (never through the logger): its hash is all that is kept.
-		fmt.Fprintf(cmd.OutOrStdout(), "\nGenerated admin token (shown once; set adminToken / OSPREY_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", generated)
+		fmt.Fprintf(c.out, "\nGenerated admin token (shown once; set adminToken / OSPREY_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", generated)
 	}
-	if err := svc.Start(ctx); err != nil {
-		return err
-	}
-	if err := ev.Start(ctx); err != nil {
-		return err
-	}
-	defer ev.Stop() // before the collectors stop (defers run in reverse)
+	return svc.Start(ctx)
+}
 
+func (c *console) stopService(context.Context) error {
+	c.svc.Stop()
+	return nil
+}
+
+func (c *console) startAlerts(ctx context.Context) error { return c.ev.Start(ctx) }
+
+func (c *console) stopAlerts(context.Context) error {
+	c.ev.Stop()
+	return nil
+}
+
+// serve answers HTTP on the listener until stopServing.
+func (c *console) serve(ctx context.Context) error {
+	cfg, log, st := c.cfg, c.log, c.st
 	srv := server.New(server.Options{
 		Logger:   log,
 		Assets:   web.Assets(),
-		Service:  svc,
+		Service:  c.svc,
 		ReadOnly: cfg.ReadOnly,
-		Alerts:   alert.NewService(ev),
-		Metrics:  metrics,
+		Alerts:   alert.NewService(c.ev),
+		Metrics:  c.metrics,
 		Version:  version,
 		Ready: func(ctx context.Context) error {
 			_, _, err := st.SchemaVersion(ctx)
 			return err
 		},
 	})
-	httpSrv.Store(srv)
+	c.httpSrv.Store(srv)
 	if !web.Built() {
 		log.Warn("this binary has no web interface (built without -tags spa); `make build` embeds it")
 	}
-	log.Info("console listening", "addr", ln.Addr().String(), "url", consoleURL(ln.Addr().String()),
-		"database", cfg.Database.Driver, "clusters", len(svc.Clusters()))
-	start := time.Now()
-	err = srv.Serve(ctx, ln)
-	log.Info("console stopped", "uptime", time.Since(start).Round(time.Second))
-	return err
+	log.Info("console listening", "addr", c.ln.Addr().String(), "url", consoleURL(c.ln.Addr().String()),
+		"database", cfg.Database.Driver, "clusters", len(c.svc.Clusters()))
+	ctx, c.stopServe = context.WithCancel(ctx)
+	go func() {
+		c.serveErr = srv.Serve(ctx, c.ln)
+		close(c.served)
+	}()
+	return nil
+}
+
+// stopServing ends Serve, which drains in-flight requests for up to 10 s, and returns its error.
+func (c *console) stopServing(ctx context.Context) error {
+	c.stopServe()
+	select {
+	case <-c.served:
+		return c.serveErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func consoleURL(addr string) string {
