@@ -4,6 +4,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/api"
 	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
+	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
@@ -14,6 +15,7 @@ import (
 func declare(s *Server) *api.Registry {
 	r := &api.Registry{}
 	clusters.Declare(r, s.svc)
+	events.Declare(r, s.ext().hub, s.svc)
 	operations.Declare(r, s.svc)
 	runtimeclusters.Declare(r, s.svc)
 	topics.Declare(r, s.svc)

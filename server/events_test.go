@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	apidecl "github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/events"
 )
 
 // sseClient reads one event stream.
@@ -104,9 +107,9 @@ func (c *sseClient) nextNamed(name string, timeout time.Duration) map[string]any
 func newEventsFixture(t *testing.T, heartbeat time.Duration) (*opsFixture, *httptest.Server) {
 	t.Helper()
 	f := newOpsFixture(t)
-	f.srv.ext().hub.heartbeat = heartbeat // before any stream starts
+	f.srv.ext().hub.Heartbeat = heartbeat // before any stream starts
 	e := gin.New()
-	f.srv.registerEvents(e.Group("/api/v1"))
+	f.srv.mountAreas(e, func(r *apidecl.Registry) { events.Declare(r, f.srv.ext().hub, f.svc) })
 	ts := httptest.NewServer(e)
 	t.Cleanup(ts.Close)
 	return f, ts
@@ -154,18 +157,18 @@ func TestEventsNoLeakAfterDisconnect(t *testing.T) {
 		c.nextNamed("snapshot", 5*time.Second)
 		clients = append(clients, c)
 	}
-	if hub.count() != 5 {
-		t.Fatalf("%d streams registered, want 5", hub.count())
+	if hub.Count() != 5 {
+		t.Fatalf("%d streams registered, want 5", hub.Count())
 	}
 	for _, c := range clients {
 		c.close()
 	}
 	http.DefaultClient.CloseIdleConnections()
 	deadline := time.Now().Add(10 * time.Second)
-	for hub.count() != 0 || runtime.NumGoroutine() > base {
+	for hub.Count() != 0 || runtime.NumGoroutine() > base {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
-			t.Fatalf("after disconnect: %d streams, %d goroutines (base %d)\n%s", hub.count(), runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+			t.Fatalf("after disconnect: %d streams, %d goroutines (base %d)\n%s", hub.Count(), runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -22,7 +23,7 @@ type extras struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	hub      *eventHub
+	hub      *events.Hub
 }
 
 func (s *Server) ext() *extras { return s.extras }
@@ -37,12 +38,12 @@ func newExtras(s *Server) *extras {
 			Name: "osprey_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern (event streams excluded).",
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
-		hub: newEventHub(s.opts.Logger),
+		hub: events.NewHub(s.opts.Logger),
 	}
 	x.reg.MustRegister(x.requests, x.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&clusterCollector{svc: s.svc, limits: defaultSeriesLimits},
-		x.hub.metrics())
+		x.hub.Metrics())
 	return x
 }
 
@@ -65,7 +66,7 @@ func (s *Server) metricsMiddleware() gin.HandlerFunc {
 			method = "other"
 		}
 		x.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
-		if route != eventsRoute {
+		if route != events.Route {
 			x.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		}
 	}

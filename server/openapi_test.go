@@ -18,10 +18,6 @@ func withAllRoutes(t *testing.T) *Server {
 	for _, r := range s.engine.Routes() {
 		served[r.Method+" "+r.Path] = true
 	}
-	api := s.engine.Group("/api/v1")
-	if !served["GET /api/v1/events"] {
-		s.registerEvents(api)
-	}
 	if !served["GET /metrics"] {
 		s.registerMetrics(s.engine)
 	}

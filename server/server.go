@@ -83,7 +83,6 @@ func New(opts Options) *Server {
 	cl.POST("/groups/:group/offsets", s.require(service.RoleOperator, "group.offsets.reset"), s.resetOffsets)
 	cl.DELETE("/groups/:group", s.require(service.RoleAdmin, "group.delete"), s.deleteGroup)
 
-	s.registerEvents(api)
 	s.registerAlerts(api)
 
 	s.reg = declare(s)

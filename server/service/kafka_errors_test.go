@@ -14,7 +14,9 @@ import (
 )
 
 // refusal is what admin returns when the broker answers op with Kafka error k.
-func refusal(op string, k *kerr.Error) *admin.KafkaError { return &admin.KafkaError{Op: op, Code: k.Code} }
+func refusal(op string, k *kerr.Error) *admin.KafkaError {
+	return &admin.KafkaError{Op: op, Code: k.Code}
+}
 
 // A Kafka refusal reads as one sentence naming the operation and the Kafka error by name; admin's
 // chain (with the broker's own message) stays in Cause.
