@@ -858,9 +858,8 @@ type CancelResult struct {
 // reassignments as cancelled (removing their throttles).
 //
 // Each partition is sent back to its original replicas (the replicas not being added, in the recorded
-// order when the console started the move) rather than with null replicas: kafka-go's
-// AlterPartitionReassignments encodes nil as an empty list, which Kafka refuses. For Kafka the two are
-// the same (KIP-455: a new target replaces the ongoing one; replicas being added are dropped).
+// order when the console started the move) rather than cancelled with null replicas; for Kafka the two
+// are the same (KIP-455: a new target replaces the ongoing one; replicas being added are dropped).
 func (s *Service) CancelReassignment(ctx context.Context, caller Caller, cluster string) (CancelResult, error) {
 	o, snap, err := s.opsFor(cluster)
 	if err != nil {
