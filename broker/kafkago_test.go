@@ -11,8 +11,8 @@ import (
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
-// kafka-go: Writer, group Reader with synchronous commits, and the admin
-// Client calls the console uses.
+// kafka-go: Writer and group Reader (the demo traffic's clients; here with
+// synchronous commits) and kafka-go's admin Client calls.
 func TestKafkaGoWriterGroupReaderAndAdmin(t *testing.T) {
 	b := newTestBroker(t)
 	ctx := testCtx(t, 90*time.Second)
