@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // The Keeper lives in package metastore; it is tested here because it needs
@@ -83,13 +85,12 @@ func TestKeeperReRegistersAfterExpiry(t *testing.T) {
 		t.Fatalf("WaitSession after Close: %v", err)
 	}
 	_ = observer.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
-		t.Fatalf("%d goroutines, %d before", n, base)
-	}
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > base {
+			return fmt.Errorf("%d goroutines, %d before", n, base)
+		}
+		return nil
+	})
 }
 
 func TestKeeperCloseWithoutStart(t *testing.T) {

@@ -3,12 +3,14 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/metastore/metastoretest"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 func newEnv(t *testing.T, opts ...SessionOption) (*Server, metastoretest.Env) {
@@ -163,13 +165,12 @@ func TestNoGoroutineLeak(t *testing.T) {
 		_ = s.Close()
 	}
 	_ = srv.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
-		t.Fatalf("%d goroutines, %d before", n, base)
-	}
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > base {
+			return fmt.Errorf("%d goroutines, %d before", n, base)
+		}
+		return nil
+	})
 	if n := len(srv.dataW) + len(srv.childW); n != 0 {
 		t.Fatalf("%d watch lists left", n)
 	}

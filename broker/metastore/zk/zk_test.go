@@ -354,10 +354,12 @@ type lateConn struct {
 	given   int    // bytes handed to the client
 	written bool   // setWatches has been written
 	more    chan struct{}
+	changed *sync.Cond // on mu; broadcast when got or given grows
 }
 
 func newLateConn(c net.Conn, lw *lateWatches) *lateConn {
 	l := &lateConn{Conn: c, lw: lw, more: make(chan struct{}, 1)}
+	l.changed = sync.NewCond(&l.mu)
 	go l.pump()
 	return l
 }
@@ -375,6 +377,7 @@ func (l *lateConn) pump() {
 		if err != nil {
 			l.err = err
 		}
+		l.changed.Broadcast()
 		l.mu.Unlock()
 		select {
 		case l.more <- struct{}{}:
@@ -396,6 +399,7 @@ func (l *lateConn) Read(p []byte) (int, error) {
 			if l.first > 0 && l.given > l.first && !l.written {
 				l.lw.early.Store(true)
 			}
+			l.changed.Broadcast()
 			l.mu.Unlock()
 			return n, nil
 		}
@@ -410,17 +414,26 @@ func (l *lateConn) Read(p []byte) (int, error) {
 
 func (l *lateConn) Write(p []byte) (int, error) {
 	if len(p) >= 12 && int32(binary.BigEndian.Uint32(p[8:])) == opSetWatches {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		// Whether the client holds its reads is settled before setWatches is
+		// written (go-zookeeper reports the session, and the Session holds
+		// reads, before it sends setWatches); what this waits for is the
+		// server's reply arriving and, unless reads are held, the client
+		// taking it. Past the deadline setWatches goes out anyway and the
+		// test fails on its own checks.
+		held := l.lw.readsHeld()
+		expired := false
+		timer := time.AfterFunc(5*time.Second, func() {
 			l.mu.Lock()
-			arrived := l.first > 0 && l.got > l.first
-			taken := l.first > 0 && l.given > l.first
+			expired = true
+			l.changed.Broadcast()
 			l.mu.Unlock()
-			if arrived && (taken || l.lw.readsHeld()) || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond)
+		})
+		l.mu.Lock()
+		for !expired && !(l.first > 0 && l.got > l.first && (held || l.given > l.first)) {
+			l.changed.Wait()
 		}
+		l.mu.Unlock()
+		timer.Stop()
 	}
 	n, err := l.Conn.Write(p)
 	if len(p) >= 12 && int32(binary.BigEndian.Uint32(p[8:])) == opSetWatches {
@@ -587,14 +600,13 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
-	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > base {
+			buf := make([]byte, 1<<16)
+			return fmt.Errorf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+		}
+		return nil
+	})
 }
 
 // TestKeeperOnZooKeeper: after the ensemble expires the session, the Keeper
@@ -617,17 +629,16 @@ func TestKeeperOnZooKeeper(t *testing.T) {
 	env.Expire(t, s1)
 	observer := e.open(t, 10*time.Second)
 	metastoretest.WaitState(t, observer, metastore.StateConnected)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		_, st, err := observer.Get(ctx, "/broker-1")
-		if err == nil && st.EphemeralOwner != s1.ID() {
-			break
+		if err == nil && st.EphemeralOwner == s1.ID() {
+			err = errors.New("still registered by the expired session")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no re-registration by a new session: %+v %v", st, err)
+		if err != nil {
+			return fmt.Errorf("no re-registration by a new session: %+v %w", st, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := k.Close(); err != nil {
 		t.Fatal(err)
 	}
