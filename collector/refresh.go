@@ -1,0 +1,201 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/admin/zkstatus"
+)
+
+// The parts of a cycle kept in the poll state between cycles: log-dir sizes and byte rates,
+// min.insync.replicas, the KRaft quorum and the ZooKeeper ensemble.
+
+func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brokers []int32) {
+	st := &c.st
+	leader := make(map[string][]int32, len(md.Topics))
+	for _, t := range md.Topics {
+		ls := make([]int32, 0, len(t.Partitions))
+		for _, p := range t.Partitions {
+			for int(p.Partition) >= len(ls) {
+				ls = append(ls, -1)
+			}
+			ls[p.Partition] = p.Leader
+		}
+		leader[t.Name] = ls
+	}
+	sizes := map[string]map[int32]int64{}
+	brokerBytes := map[int32]int64{}
+	errs := map[int32]string{}
+	var mu sync.Mutex
+	runEach(c, brokers, func(b int32) {
+		lctx, cancel := c.callCtx(ctx)
+		defer cancel()
+		ld, err := c.client.DescribeLogDirs(lctx, b)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs[b] = err.Error()
+			return
+		}
+		brokerBytes[b] = ld.Bytes
+		for _, d := range ld.Dirs {
+			for t, ps := range d.Partitions {
+				ls := leader[t]
+				for p, sz := range ps {
+					isLeader := int(p) < len(ls) && ls[p] == b
+					m := sizes[t]
+					if m == nil {
+						m = map[int32]int64{}
+						sizes[t] = m
+					}
+					// The leader's replica wins; any replica is better than nothing.
+					if _, seen := m[p]; isLeader || !seen {
+						m[p] = sz
+					}
+				}
+			}
+		}
+	})
+	now := c.cfg.Now()
+	// Byte rates from the previous log-dir refresh.
+	topicSz := make(map[string]int64, len(sizes))
+	brokerSz := map[int32]int64{}
+	for t, ps := range sizes {
+		var sum int64
+		ls := leader[t]
+		for p, sz := range ps {
+			sum += sz
+			if int(p) < len(ls) && ls[p] >= 0 {
+				brokerSz[ls[p]] += sz
+			}
+		}
+		topicSz[t] = sum
+	}
+	st.topicBps, st.brokerBps = map[string]float64{}, map[int32]float64{}
+	if !st.prevSizeAt.IsZero() {
+		dt := now.Sub(st.prevSizeAt).Seconds()
+		for t, sz := range topicSz {
+			if prev, ok := st.prevTopicSz[t]; ok && dt > 0 && sz > prev {
+				st.topicBps[t] = float64(sz-prev) / dt
+			}
+		}
+		for b, sz := range brokerSz {
+			if prev, ok := st.prevBrokerSz[b]; ok && dt > 0 && sz > prev {
+				st.brokerBps[b] = float64(sz-prev) / dt
+			}
+		}
+	}
+	st.prevTopicSz, st.prevBrokerSz, st.prevSizeAt = topicSz, brokerSz, now
+	st.partSize, st.brokerBytes, st.logDirErr = sizes, brokerBytes, errs
+}
+
+func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail func(string, int32, error)) {
+	names := make([]string, 0, len(md.Topics))
+	for _, t := range md.Topics {
+		names = append(names, t.Name)
+	}
+	cctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	vals, err := c.client.TopicConfigValue(cctx, names, "min.insync.replicas")
+	c.st.configsAt = c.cfg.Now()
+	if err != nil {
+		fail("configs", -1, err)
+		return
+	}
+	m := make(map[string]int, len(vals))
+	for t, v := range vals {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			m[t] = n
+		}
+	}
+	c.st.minISR = m
+}
+
+func (c *Collector) refreshQuorum(ctx context.Context, fail func(string, int32, error)) {
+	st := &c.st
+	qctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	q, err := c.client.DescribeQuorum(qctx)
+	st.quorumAt = c.cfg.Now()
+	switch {
+	case errors.Is(err, admin.ErrUnsupported):
+		st.quorumUnsupported = true // ZooKeeper mode, or a broker before 3.3
+		return
+	case err != nil:
+		fail("quorum", -1, err)
+		return
+	}
+	conv := func(in []admin.QuorumReplica) []QuorumReplica {
+		out := make([]QuorumReplica, 0, len(in))
+		for _, r := range in {
+			qr := QuorumReplica{ID: r.ID, LogEndOffset: r.LogEndOffset, Lag: max(q.HighWatermark-r.LogEndOffset, 0)}
+			if r.LastCaughtUpTimestamp > 0 {
+				qr.LastCaughtUp = time.UnixMilli(r.LastCaughtUpTimestamp)
+			}
+			out = append(out, qr)
+		}
+		return out
+	}
+	st.quorum = &QuorumInfo{LeaderID: q.LeaderID, LeaderEpoch: q.LeaderEpoch, HighWatermark: q.HighWatermark,
+		Voters: conv(q.Voters), Observers: conv(q.Observers), ReadAt: st.quorumAt}
+}
+
+func (c *Collector) refreshZK(ctx context.Context) {
+	st := &c.st
+	z, err := c.client.ZooKeeper()
+	if err != nil {
+		return
+	}
+	zctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	info := &ZooKeeperInfo{Servers: z.Servers, ReadAt: c.cfg.Now(), Controller: -1}
+	var errs []error
+	if brokers, err := z.Brokers(zctx); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, b := range brokers {
+			info.RegisteredBrokers = append(info.RegisteredBrokers, b.ID)
+		}
+	}
+	if ctl, err := z.Controller(zctx); err != nil {
+		errs = append(errs, err)
+	} else {
+		info.Controller, info.ControllerEpoch, info.ControllerSince = ctl.BrokerID, ctl.Epoch, ctl.Since
+	}
+	if p, err := z.Pending(zctx); err != nil {
+		errs = append(errs, err)
+	} else {
+		info.PendingReassignments, info.PendingElections, info.PendingDeletes = len(p.Reassignments), len(p.PreferredElection), p.DeleteTopics
+	}
+	info.Ensemble = make([]ZooKeeperServer, len(z.Servers))
+	var wg sync.WaitGroup
+	for i, addr := range z.Servers {
+		wg.Go(func() {
+			zs := ZooKeeperServer{Address: addr}
+			stats, err := zkstatus.Srvr(zctx, addr) // srvr needs no whitelist entry
+			if err != nil {
+				zs.Error = err.Error()
+			} else {
+				zs.OK, zs.Mode, zs.Version = true, string(stats.Mode), stats.Version
+				zs.AvgLatencyMs, zs.MaxLatencyMs = stats.AvgLatency, stats.MaxLatency
+				zs.Connections, zs.Outstanding, zs.NodeCount, zs.Zxid = stats.Connections, stats.Outstanding, stats.NodeCount, int64(stats.Zxid)
+			}
+			info.Ensemble[i] = zs
+		})
+	}
+	wg.Wait()
+	for _, zs := range info.Ensemble {
+		if !zs.OK {
+			errs = append(errs, errors.New(zs.Error))
+		}
+	}
+	info.Connected = z.Connected()
+	if len(errs) > 0 {
+		info.Error = errors.Join(errs...).Error()
+	}
+	st.zk, st.zkAt = info, c.cfg.Now()
+}
