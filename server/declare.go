@@ -5,6 +5,7 @@ import (
 	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
+	"github.com/osprey-kafka/osprey/server/endpoints/groups"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
@@ -19,6 +20,7 @@ func declare(s *Server) *api.Registry {
 	operations.Declare(r, s.svc)
 	runtimeclusters.Declare(r, s.svc)
 	topics.Declare(r, s.svc)
+	groups.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	return r

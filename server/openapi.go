@@ -51,10 +51,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "mode", "offset", "timestamp", "tail", "limit"}, resp: "List"},
 	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Produce a test message", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 
-	{method: "GET", path: "/api/v1/clusters/:cluster/groups", tag: "groups", summary: "Consumer groups with lag", query: append([]string{"search", "sort", "order"}, openAPIPageQuery...), resp: "List"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group", tag: "groups", summary: "A group: members, per-partition committed/end/lag/lag seconds, status", resp: "Object"},
-	{method: "DELETE", path: "/api/v1/clusters/:cluster/groups/:group", tag: "groups", summary: "Delete a group", role: service.RoleAdmin, resp: "Object"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/groups/:group/offsets", tag: "groups", summary: "Reset offsets (earliest, latest, offset, timestamp, shift-by); refused while the group is active", role: service.RoleOperator, body: "Object", resp: "Object"},
 	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group/lag", tag: "series", summary: "A group's lag time series", query: openAPISeriesQuery, resp: "Series"},
 
 	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/status", tag: "zookeeper", summary: "ZooKeeper ensemble status (srvr/mntr/ruok)", resp: "Object"},

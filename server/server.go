@@ -78,10 +78,6 @@ func New(opts Options) *Server {
 	cl.GET("/groups/:group/lag", s.groupLag)
 	cl.GET("/brokers/:id/metrics", s.brokerMetrics)
 	cl.GET("/metrics/cluster", s.clusterMetrics)
-	cl.GET("/groups", s.listGroups)
-	cl.GET("/groups/:group", s.getGroup)
-	cl.POST("/groups/:group/offsets", s.require(service.RoleOperator, "group.offsets.reset"), s.resetOffsets)
-	cl.DELETE("/groups/:group", s.require(service.RoleAdmin, "group.delete"), s.deleteGroup)
 
 	s.registerAlerts(api)
 

@@ -298,9 +298,9 @@ func (s *Service) Groups(cluster string, q ListQuery) ([]GroupRow, int, error) {
 // GroupDetail is one group with its members and per-partition positions.
 type GroupDetail struct {
 	GroupRow
-	MemberList []collector.Member `json:"memberList"`
-	TopicList  []GroupTopicRow    `json:"topicList"`
-	PolledAt   time.Time          `json:"polledAt"`
+	MemberList []GroupMember   `json:"memberList"`
+	TopicList  []GroupTopicRow `json:"topicList"`
+	PolledAt   time.Time       `json:"polledAt"`
 	// Status is the Burrow-style window status in detail (per-partition OK/WARN/STALL/STOP/REWIND);
 	// null until enough polls have been seen. It takes the place of the list row's status name.
 	Status *alert.GroupStatus `json:"status"`
@@ -310,26 +310,57 @@ type GroupDetail struct {
 	Active bool `json:"active"`
 }
 
+// GroupMember is a member of a consumer group with the partitions assigned to it.
+type GroupMember struct {
+	ID         string            `json:"id"`
+	InstanceID string            `json:"instanceId,omitempty"`
+	ClientID   string            `json:"clientId"`
+	ClientHost string            `json:"clientHost"`
+	Assignment []TopicPartitions `json:"assignment,omitempty"`
+}
+
+// TopicPartitions names partitions of a topic.
+type TopicPartitions struct {
+	Topic      string  `json:"topic"`
+	Partitions []int32 `json:"partitions"`
+}
+
+func groupMember(m collector.Member) GroupMember {
+	out := GroupMember{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost}
+	for _, a := range m.Assignment {
+		out.Assignment = append(out.Assignment, TopicPartitions{Topic: a.Topic, Partitions: a.Partitions})
+	}
+	return out
+}
+
 // GroupTopicRow is a group's position on one topic as the API shows it: the lag is null when no
 // partition's lag is known.
 type GroupTopicRow struct {
-	collector.GroupTopic
-	Lag        *int64              `json:"lag"`
-	Partitions []GroupPartitionRow `json:"partitions"`
+	Topic        string              `json:"topic"`
+	Lag          *int64              `json:"lag"`
+	LagSeconds   float64             `json:"lagSeconds"`
+	CommittedSum int64               `json:"committedSum"`
+	Partitions   []GroupPartitionRow `json:"partitions"`
 }
 
 // GroupPartitionRow is a group's position on one partition: the end offset and the lag are null
 // when the partition's end offset is unknown.
 type GroupPartitionRow struct {
-	collector.GroupPartition
-	End *int64 `json:"end"`
-	Lag *int64 `json:"lag"`
+	Partition  int32   `json:"partition"`
+	Committed  int64   `json:"committed"`
+	End        *int64  `json:"end"`
+	Lag        *int64  `json:"lag"`
+	LagSeconds float64 `json:"lagSeconds"`
+	// Member is the id of the member assigned this partition, if any.
+	Member string `json:"member,omitempty"`
 }
 
 func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
-	r := GroupTopicRow{GroupTopic: gt, Lag: known(gt.Lag), Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
+	r := GroupTopicRow{Topic: gt.Topic, Lag: known(gt.Lag), LagSeconds: gt.LagSeconds, CommittedSum: gt.CommittedSum,
+		Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
 	for _, p := range gt.Partitions {
-		r.Partitions = append(r.Partitions, GroupPartitionRow{GroupPartition: p, End: known(p.End), Lag: known(p.Lag)})
+		r.Partitions = append(r.Partitions, GroupPartitionRow{Partition: p.Partition, Committed: p.Committed, End: known(p.End),
+			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Member: p.Member})
 	}
 	return r
 }
@@ -352,9 +383,9 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	if !ok {
 		return GroupDetail{}, groupNotFound(cluster, name)
 	}
-	members := g.Members
-	if members == nil {
-		members = []collector.Member{}
+	members := make([]GroupMember, 0, len(g.Members))
+	for _, m := range g.Members {
+		members = append(members, groupMember(m))
 	}
 	topics := make([]GroupTopicRow, 0, len(g.Topics))
 	for _, gt := range g.Topics {

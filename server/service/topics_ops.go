@@ -253,7 +253,7 @@ type ResetOffsetsRequest struct {
 	// Partitions limits the reset to these partitions of Topic.
 	Partitions []int32 `json:"partitions"`
 	// Strategy: earliest, latest, offset, timestamp or shift.
-	Strategy string `json:"strategy"`
+	Strategy string `json:"strategy" required:"true" enum:"earliest,latest,offset,timestamp,shift"`
 	// Offset for "offset"; Timestamp (Unix ms) for "timestamp"; Shift (±n) for "shift".
 	Offset    *int64 `json:"offset"`
 	Timestamp *int64 `json:"timestamp"`
