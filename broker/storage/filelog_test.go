@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // crash releases a Manager's files the way a killed process would: no
@@ -322,13 +324,12 @@ func TestRunRetentionLoop(t *testing.T) {
 	ctx, cancel := contextWithCancel()
 	done := make(chan struct{})
 	go func() { m.RunRetention(ctx, 5*time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for l.LogStartOffset() != l.LogEndOffset() {
-		if time.Now().After(deadline) {
-			t.Fatal("retention loop did not delete the expired segments")
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if start, end := l.LogStartOffset(), l.LogEndOffset(); start != end {
+			return fmt.Errorf("retention loop did not delete the expired segments: log start %d, end %d", start, end)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	cancel()
 	<-done
 	b, _ := os.ReadFile(filepath.Join(m.Dir(), LogStartOffsetCheckpointFile))
@@ -694,13 +695,12 @@ func TestFollowerAppendLargerThanSegment(t *testing.T) {
 	fl.mu.RLock()
 	activeBase := fl.active().base
 	fl.mu.RUnlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for rp, _, _, _ := fl.checkpointState(); rp < activeBase; rp, _, _, _ = fl.checkpointState() {
-		if time.Now().After(deadline) {
-			t.Fatalf("recovery point %d still below the active segment %d", rp, activeBase)
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if rp, _, _, _ := fl.checkpointState(); rp < activeBase {
+			return fmt.Errorf("recovery point %d still below the active segment %d", rp, activeBase)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestTruncateKeepsIndexesConsistent(t *testing.T) {
