@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	kafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -30,6 +31,9 @@ type demoTraffic struct {
 var _ lifecycle.Module = (*demoTraffic)(nil)
 
 var demoTopics = map[string]int32{"demo.orders": 6, "demo.payments": 3}
+
+// demoClientID names the demo's clients in the console's group and connection views.
+const demoClientID = "osprey-demo"
 
 func (d *demoTraffic) Name() string { return "demo traffic" }
 
@@ -67,13 +71,18 @@ func isTopicExists(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") || strings.Contains(err.Error(), "already exists"))
 }
 
+// The demo's producer and consumer groups use segmentio/kafka-go, not franz-go: the console speaks to
+// clusters through admin (franz-go), so the demo traffic is a second, independent client implementation
+// running against Osprey's own runtime whenever the product runs (its Writer's batching, its group
+// Reader's join/sync/heartbeat/commit protocol and versions).
+
+// produce writes an order about every 200 ms, every third one a payment, until ctx ends.
 func (d *demoTraffic) produce(ctx context.Context, bootstrap []string, log *slog.Logger) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	if err != nil {
-		log.Warn("demo producer", "err", err)
-		return
-	}
-	defer cl.Close()
+	tr := &kafka.Transport{ClientID: demoClientID}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(bootstrap...), Transport: tr, Balancer: &kafka.RoundRobin{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 20 * time.Millisecond}
+	defer func() { _ = w.Close() }()
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	n := 0
@@ -90,29 +99,35 @@ func (d *demoTraffic) produce(ctx context.Context, bootstrap []string, log *slog
 			topic = "demo.payments"
 			value = fmt.Sprintf(`{"payment":%d,"order":%d,"status":"captured"}`, n/3, n)
 		}
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("k%d", n%17)), Value: []byte(value),
-			Headers: []kgo.RecordHeader{{Key: "source", Value: []byte("osprey-demo")}}}, nil)
+		err := w.WriteMessages(ctx, kafka.Message{Topic: topic, Key: []byte(fmt.Sprintf("k%d", n%17)), Value: []byte(value),
+			Headers: []kafka.Header{{Key: "source", Value: []byte("osprey-demo")}}})
+		if err != nil && ctx.Err() == nil {
+			log.Debug("demo producer", "topic", topic, "err", err)
+		}
 	}
 }
 
+// consume reads both demo topics as group, pausing after every five records when pause > 0 so that the
+// group lags, until ctx ends. Offsets are committed every few seconds, as consumers usually do.
 func (d *demoTraffic) consume(ctx context.Context, bootstrap []string, group string, pause time.Duration, log *slog.Logger) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.ConsumerGroup(group),
-		kgo.ConsumeTopics("demo.orders", "demo.payments"), kgo.FetchMaxBytes(16<<10), kgo.MaxConcurrentFetches(1))
-	if err != nil {
-		log.Warn("demo consumer", "group", group, "err", err)
-		return
-	}
-	defer cl.Close()
-	for ctx.Err() == nil {
-		fs := cl.PollRecords(ctx, 5)
-		if pause > 0 {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: bootstrap, GroupID: group, GroupTopics: []string{"demo.orders", "demo.payments"},
+		Dialer: &kafka.Dialer{ClientID: demoClientID, Timeout: 10 * time.Second}, MaxBytes: 16 << 10,
+		MaxWait: 500 * time.Millisecond, CommitInterval: 5 * time.Second})
+	defer func() { _ = r.Close() }()
+	for n := 1; ; n++ {
+		if _, err := r.ReadMessage(ctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("demo consumer stopped", "group", group, "err", err)
+			}
+			return
+		}
+		if pause > 0 && n%5 == 0 {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(pause):
 			}
 		}
-		_ = fs
 	}
 }
 
