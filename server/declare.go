@@ -6,6 +6,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/endpoints/groups"
+	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
@@ -21,6 +22,7 @@ func declare(s *Server) *api.Registry {
 	runtimeclusters.Declare(r, s.svc)
 	topics.Declare(r, s.svc)
 	groups.Declare(r, s.svc)
+	messages.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	return r

@@ -48,8 +48,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},
 
 	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/metrics", tag: "series", summary: "A topic's time series (rates, size)", query: openAPISeriesQuery, resp: "Series"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Read messages (bounded; text, JSON or hex, never HTML)", query: []string{"partition", "mode", "offset", "timestamp", "tail", "limit"}, resp: "List"},
-	{method: "POST", path: "/api/v1/clusters/:cluster/topics/:topic/messages", tag: "messages", summary: "Produce a test message", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 
 	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group/lag", tag: "series", summary: "A group's lag time series", query: openAPISeriesQuery, resp: "Series"},
 

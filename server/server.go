@@ -70,8 +70,6 @@ func New(opts Options) *Server {
 
 	api := e.Group("/api/v1")
 	cl := api.Group("/clusters/:cluster")
-	cl.GET("/topics/:topic/messages", s.browseMessages)
-	cl.POST("/topics/:topic/messages", s.require(service.RoleOperator, "topic.produce"), s.produceMessage)
 	cl.GET("/zookeeper/status", s.zookeeperStatus)
 	cl.GET("/zookeeper/tree", s.zookeeperTree)
 	cl.GET("/topics/:topic/metrics", s.topicMetrics)

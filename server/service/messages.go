@@ -17,7 +17,7 @@ import (
 // Payload is a key, value or header value as the API shows it: never interpreted as markup, only as
 // text, JSON (valid JSON text) or hex.
 type Payload struct {
-	Format string `json:"format"` // null, text, json or hex
+	Format string `json:"format" enum:"null,text,json,hex"`
 	Data   string `json:"data"`
 	// Truncated says Data holds only the first maxPayload bytes.
 	Truncated bool `json:"truncated,omitempty"`
