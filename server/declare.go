@@ -11,6 +11,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
+	"github.com/osprey-kafka/osprey/server/endpoints/zookeeper"
 )
 
 // declare gathers every area's endpoint declarations: adding an area is one line here.
@@ -23,6 +24,7 @@ func declare(s *Server) *api.Registry {
 	topics.Declare(r, s.svc)
 	groups.Declare(r, s.svc)
 	messages.Declare(r, s.svc)
+	zookeeper.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	return r

@@ -51,9 +51,6 @@ var apiOps = []apiOp{
 
 	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group/lag", tag: "series", summary: "A group's lag time series", query: openAPISeriesQuery, resp: "Series"},
 
-	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/status", tag: "zookeeper", summary: "ZooKeeper ensemble status (srvr/mntr/ruok)", resp: "Object"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/zookeeper/tree", tag: "zookeeper", summary: "Browse znodes read-only", query: []string{"path"}, resp: "Object"},
-
 	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},

@@ -70,8 +70,6 @@ func New(opts Options) *Server {
 
 	api := e.Group("/api/v1")
 	cl := api.Group("/clusters/:cluster")
-	cl.GET("/zookeeper/status", s.zookeeperStatus)
-	cl.GET("/zookeeper/tree", s.zookeeperTree)
 	cl.GET("/topics/:topic/metrics", s.topicMetrics)
 	cl.GET("/groups/:group/lag", s.groupLag)
 	cl.GET("/brokers/:id/metrics", s.brokerMetrics)

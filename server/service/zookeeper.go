@@ -9,16 +9,30 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
-	"github.com/osprey-kafka/osprey/collector"
 )
 
 // ZooKeeperStatus is the ensemble as the last poll saw it.
 type ZooKeeperStatus struct {
-	Connected bool                        `json:"connected"`
-	ReadAt    time.Time                   `json:"readAt"`
-	Error     string                      `json:"error,omitempty"`
-	Items     []collector.ZooKeeperServer `json:"items"`
-	Total     int                         `json:"total"`
+	Connected bool              `json:"connected"`
+	ReadAt    time.Time         `json:"readAt"`
+	Error     string            `json:"error,omitempty"`
+	Items     []ZooKeeperServer `json:"items"`
+	Total     int               `json:"total"`
+}
+
+// ZooKeeperServer is one ensemble server as its four-letter-word answers (srvr, mntr, ruok) showed it.
+type ZooKeeperServer struct {
+	Address      string  `json:"address"`
+	OK           bool    `json:"ok"`
+	Mode         string  `json:"mode,omitempty" description:"leader, follower, observer or standalone"`
+	Version      string  `json:"version,omitempty"`
+	AvgLatencyMs float64 `json:"avgLatencyMs"`
+	MaxLatencyMs int64   `json:"maxLatencyMs"`
+	Connections  int64   `json:"connections"`
+	Outstanding  int64   `json:"outstanding"`
+	NodeCount    int64   `json:"nodeCount"`
+	Zxid         int64   `json:"zxid"`
+	Error        string  `json:"error,omitempty"`
 }
 
 var errNoZooKeeper = &UserError{Status: http.StatusNotFound, Code: "no_zookeeper",
@@ -39,11 +53,11 @@ func (s *Service) ZooKeeperStatus(cluster string) (ZooKeeperStatus, error) {
 	}
 	zk := snap.Cluster.ZooKeeper
 	if zk == nil {
-		return ZooKeeperStatus{Items: []collector.ZooKeeperServer{}}, nil
+		return ZooKeeperStatus{Items: []ZooKeeperServer{}}, nil
 	}
-	items := zk.Ensemble
-	if items == nil {
-		items = []collector.ZooKeeperServer{}
+	items := make([]ZooKeeperServer, 0, len(zk.Ensemble))
+	for _, z := range zk.Ensemble {
+		items = append(items, ZooKeeperServer(z))
 	}
 	return ZooKeeperStatus{Connected: zk.Connected, ReadAt: zk.ReadAt, Error: zk.Error, Items: items, Total: len(items)}, nil
 }
