@@ -9,263 +9,299 @@ import (
 
 // The snapshot and the samples built from a cycle's answers and the carried poll state.
 
-// build assembles the snapshot from this cycle's answers and the carried state.
+// build assembles the snapshot from this cycle's answers and the carried state, in three steps:
+// the topics (with their partitions, rates and each broker's share), the brokers, the groups.
+// pollMu must be held.
 func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committed map[string]map[string]map[int32]int64, obsAt time.Time, brokerErr map[int32]string) *Snapshot {
-	st := &c.st
-	s := &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, ID: md.ClusterID, Controller: md.ControllerID}}
-	type bacc struct {
-		leaders, replicas int
-		msgs              float64
+	b := &snapshotBuilder{c: c, st: &c.st, obsAt: obsAt, tallies: map[int32]*brokerTally{},
+		s: &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, ID: md.ClusterID, Controller: md.ControllerID}}}
+	for _, br := range md.Brokers {
+		b.tally(br.ID)
 	}
-	bstats := map[int32]*bacc{}
-	bget := func(id int32) *bacc {
-		a := bstats[id]
-		if a == nil {
-			a = &bacc{}
-			bstats[id] = a
-		}
-		return a
+	b.topics(md, start, end)
+	b.brokers(md, brokerErr)
+	b.groups(committed, end)
+	return b.s
+}
+
+// snapshotBuilder is what the steps of one build share; it lives for one build call, under pollMu.
+type snapshotBuilder struct {
+	c     *Collector
+	st    *pollState
+	obsAt time.Time
+	s     *Snapshot
+	// tallies has every broker in metadata or named in a replica list.
+	tallies map[int32]*brokerTally
+
+	// Set by topics.
+	clusterBrokers int                // the denominator of the broker spread (memberCount)
+	dt             float64            // seconds since the previous cycle's offsets
+	haveRate       bool               // there is a previous cycle to compute rates from
+	history        map[string][]*ring // this cycle's log-end history, by topic and partition
+	partSeen       map[partKey]partSeen
+	layouts        []Layout // scratch, reused across topics
+}
+
+// brokerTally is one broker's share of the partitions.
+type brokerTally struct {
+	leaders, replicas int
+	msgs              float64
+}
+
+func (b *snapshotBuilder) tally(id int32) *brokerTally {
+	a := b.tallies[id]
+	if a == nil {
+		a = &brokerTally{}
+		b.tallies[id] = a
 	}
-	for _, b := range md.Brokers {
-		bget(b.ID)
-	}
-	clusterBrokers := c.memberCount(md, obsAt)
-	dt := obsAt.Sub(st.prevEndAt).Seconds()
-	haveRate := !st.prevEndAt.IsZero() && dt > 0
-	history := make(map[string][]*ring, len(md.Topics))
-	partSeenNow := make(map[partKey]partSeen, len(st.partSeen))
-	s.Topics = make([]Topic, 0, len(md.Topics))
-	var layouts []Layout
+	return a
+}
+
+// topics builds every topic and adds it to the totals, then carries the log-end history, the
+// partitions' first-seen state and the log ends forward for the next cycle.
+func (b *snapshotBuilder) topics(md *admin.Metadata, start, end *admin.Offsets) {
+	st := b.st
+	b.clusterBrokers = b.c.memberCount(md, b.obsAt)
+	b.dt = b.obsAt.Sub(st.prevEndAt).Seconds()
+	b.haveRate = !st.prevEndAt.IsZero() && b.dt > 0
+	b.history = make(map[string][]*ring, len(md.Topics))
+	b.partSeen = make(map[partKey]partSeen, len(st.partSeen))
+	b.s.Topics = make([]Topic, 0, len(md.Topics))
 	for _, tm := range md.Topics {
-		t := Topic{Name: tm.Name, Internal: tm.Internal, MinISR: 1, SizeBytes: -1}
-		if tm.Err != nil {
-			t.Error = tm.Err.Error()
+		t := b.topic(tm, start.Offsets[tm.Name], end.Offsets[tm.Name])
+		b.s.Topics = append(b.s.Topics, t)
+		b.addToTotals(&t)
+	}
+	st.history = b.history   // topics that vanished drop their history
+	st.partSeen = b.partSeen // and a topic created again under the same name starts afresh
+	st.prevEnd, st.prevEndAt = end.Offsets, b.obsAt
+}
+
+// topic builds one topic: its partitions, their counts (starting partitions are counted apart from
+// offline, under-replicated and under-min-ISR ones), offsets, message rate and CMAK's figures.
+func (b *snapshotBuilder) topic(tm admin.TopicMetadata, starts, ends []int64) Topic {
+	st := b.st
+	t := Topic{Name: tm.Name, Internal: tm.Internal, MinISR: 1, SizeBytes: -1}
+	if tm.Err != nil {
+		t.Error = tm.Err.Error()
+	}
+	if n, ok := st.minISR[tm.Name]; ok {
+		t.MinISR = n
+	}
+	prevEnds := st.prevEnd[tm.Name]
+	oldRings := st.history[tm.Name]
+	rings := make([]*ring, len(ends))
+	sizes := st.partSize[tm.Name]
+	b.layouts = b.layouts[:0]
+	var msgs float64
+	underReplicated := 0
+	t.Partitions = make([]Partition, 0, len(tm.Partitions))
+	for _, pm := range tm.Partitions {
+		p := b.partition(&t, pm, starts, ends, sizes)
+		switch {
+		case p.Starting:
+			t.Starting++
+		default:
+			if p.Offline {
+				t.Offline++
+			}
+			if p.UnderMinISR {
+				t.UnderMinISR++
+			}
+			if p.UnderReplicated {
+				underReplicated++
+			}
 		}
-		if n, ok := st.minISR[tm.Name]; ok {
-			t.MinISR = n
+		t.ReplicationFactor = max(t.ReplicationFactor, len(pm.Replicas))
+		if p.StartOffset >= 0 {
+			t.StartOffsetSum += p.StartOffset
 		}
-		starts, ends := start.Offsets[tm.Name], end.Offsets[tm.Name]
-		prevEnds := st.prevEnd[tm.Name]
-		oldRings := st.history[tm.Name]
-		rings := make([]*ring, len(ends))
-		sizes := st.partSize[tm.Name]
-		layouts = layouts[:0] // scratch, reused across topics
-		var msgs float64
-		underReplicated := 0
-		t.Partitions = make([]Partition, 0, len(tm.Partitions))
-		for _, pm := range tm.Partitions {
-			p := Partition{
-				Partition: pm.Partition, Leader: pm.Leader, LeaderEpoch: pm.LeaderEpoch,
-				Replicas: pm.Replicas, ISR: pm.ISR, OfflineReplicas: pm.Offline,
-				StartOffset: at(starts, pm.Partition), EndOffset: at(ends, pm.Partition), SizeBytes: -1,
-			}
-			if pm.Err != nil {
-				p.Error = pm.Err.Error()
-			}
-			p.Offline = pm.Leader < 0
-			p.UnderReplicated = len(pm.ISR) < len(pm.Replicas)
-			p.UnderMinISR = len(pm.ISR) < t.MinISR
-			p.PreferredLeader = len(pm.Replicas) > 0 && pm.Replicas[0] == pm.Leader
-			if sz, ok := sizes[pm.Partition]; ok {
-				p.SizeBytes = sz
-				if t.SizeBytes < 0 {
-					t.SizeBytes = 0
-				}
-				t.SizeBytes += sz
-			}
-			p.Starting = c.starting(partSeenNow, tm.Name, &p, obsAt)
-			switch {
-			case p.Starting:
-				t.Starting++
-			default:
-				if p.Offline {
-					t.Offline++
-				}
-				if p.UnderMinISR {
-					t.UnderMinISR++
-				}
-				if p.UnderReplicated {
-					underReplicated++
-				}
-			}
-			t.ReplicationFactor = max(t.ReplicationFactor, len(pm.Replicas))
+		if p.EndOffset >= 0 {
+			t.EndOffsetSum += p.EndOffset
 			if p.StartOffset >= 0 {
-				t.StartOffsetSum += p.StartOffset
+				t.Messages += p.EndOffset - p.StartOffset
 			}
-			if p.EndOffset >= 0 {
-				t.EndOffsetSum += p.EndOffset
-				if p.StartOffset >= 0 {
-					t.Messages += p.EndOffset - p.StartOffset
-				}
-				var r *ring
-				if int(pm.Partition) < len(oldRings) && oldRings[pm.Partition] != nil && oldRings[pm.Partition].newestEnd() <= p.EndOffset {
-					r = oldRings[pm.Partition]
-				} else { // new partition, or the log end went back (topic recreated)
-					r = newRing(c.cfg.HistoryPoints)
-				}
-				r.add(obsAt, p.EndOffset)
-				rings[pm.Partition] = r
-				if prev := at(prevEnds, pm.Partition); haveRate && prev >= 0 && p.EndOffset > prev {
-					d := float64(p.EndOffset-prev) / dt
-					msgs += d
-					if pm.Leader >= 0 {
-						bget(pm.Leader).msgs += d
-					}
-				}
-			} else if int(pm.Partition) < len(oldRings) {
-				rings[pm.Partition] = oldRings[pm.Partition] // keep history across a blip
-			}
-			if pm.Leader >= 0 {
-				bget(pm.Leader).leaders++
-			}
-			for _, r := range pm.Replicas {
-				bget(r).replicas++
-			}
-			layouts = append(layouts, Layout{Leader: pm.Leader, Replicas: pm.Replicas, ISR: pm.ISR})
-			t.Partitions = append(t.Partitions, p)
 		}
-		history[tm.Name] = rings
-		f := ComputeTopicFigures(layouts, clusterBrokers)
-		t.Brokers, t.BrokerSpread, t.BrokerSkew, t.LeaderSkew, t.PreferredLeader =
-			f.Brokers, f.BrokerSpread, f.BrokerSkew, f.LeaderSkew, f.PreferredLeader
-		t.UnderReplicated = underReplicated // f's count includes starting partitions
-		t.MsgsPerSec = msgs
-		t.BytesPerSec = st.topicBps[tm.Name]
-		s.Topics = append(s.Topics, t)
-
-		s.Totals.Partitions += len(t.Partitions)
-		s.Totals.UnderReplicated += t.UnderReplicated
-		s.Totals.Offline += t.Offline
-		s.Totals.UnderMinISR += t.UnderMinISR
-		s.Totals.Starting += t.Starting
-		s.Totals.Messages += t.Messages
-		s.Totals.MsgsPerSec += t.MsgsPerSec
-		s.Totals.BytesPerSec += t.BytesPerSec
-		if t.SizeBytes > 0 {
-			s.Totals.SizeBytes += t.SizeBytes
+		msgs += b.logEnd(pm, p.EndOffset, oldRings, rings, prevEnds)
+		if pm.Leader >= 0 {
+			b.tally(pm.Leader).leaders++
 		}
-		if t.Internal {
-			in := &s.Totals.Internal
-			in.Topics++
-			in.Partitions += len(t.Partitions)
-			in.UnderReplicated += t.UnderReplicated
-			in.Offline += t.Offline
-			in.UnderMinISR += t.UnderMinISR
-			in.Starting += t.Starting
-			in.Messages += t.Messages
-			in.SizeBytes += max(t.SizeBytes, 0)
-			in.MsgsPerSec += t.MsgsPerSec
-			in.BytesPerSec += t.BytesPerSec
+		for _, r := range pm.Replicas {
+			b.tally(r).replicas++
 		}
+		b.layouts = append(b.layouts, Layout{Leader: pm.Leader, Replicas: pm.Replicas, ISR: pm.ISR})
+		t.Partitions = append(t.Partitions, p)
 	}
-	st.history = history      // topics that vanished drop their history
-	st.partSeen = partSeenNow // and a topic created again under the same name starts afresh
-	st.prevEnd, st.prevEndAt = end.Offsets, obsAt
+	b.history[tm.Name] = rings
+	f := ComputeTopicFigures(b.layouts, b.clusterBrokers)
+	t.Brokers, t.BrokerSpread, t.BrokerSkew, t.LeaderSkew, t.PreferredLeader =
+		f.Brokers, f.BrokerSpread, f.BrokerSkew, f.LeaderSkew, f.PreferredLeader
+	t.UnderReplicated = underReplicated // f's count includes starting partitions
+	t.MsgsPerSec = msgs
+	t.BytesPerSec = st.topicBps[tm.Name]
+	return t
+}
 
-	// Brokers: in metadata (up unless their requests failed), then every other
-	// id seen in replica lists or earlier cycles (down).
+// partition builds partition pm of topic t: offsets, health flags, whether it is starting, and its
+// size, which it adds to the topic's.
+func (b *snapshotBuilder) partition(t *Topic, pm admin.PartitionMetadata, starts, ends []int64, sizes map[int32]int64) Partition {
+	p := Partition{
+		Partition: pm.Partition, Leader: pm.Leader, LeaderEpoch: pm.LeaderEpoch,
+		Replicas: pm.Replicas, ISR: pm.ISR, OfflineReplicas: pm.Offline,
+		StartOffset: at(starts, pm.Partition), EndOffset: at(ends, pm.Partition), SizeBytes: -1,
+	}
+	if pm.Err != nil {
+		p.Error = pm.Err.Error()
+	}
+	p.Offline = pm.Leader < 0
+	p.UnderReplicated = len(pm.ISR) < len(pm.Replicas)
+	p.UnderMinISR = len(pm.ISR) < t.MinISR
+	p.PreferredLeader = len(pm.Replicas) > 0 && pm.Replicas[0] == pm.Leader
+	if sz, ok := sizes[pm.Partition]; ok {
+		p.SizeBytes = sz
+		if t.SizeBytes < 0 {
+			t.SizeBytes = 0
+		}
+		t.SizeBytes += sz
+	}
+	p.Starting = b.c.starting(b.partSeen, t.Name, &p, b.obsAt)
+	return p
+}
+
+// logEnd records a partition's log end (end, -1 when unknown) in its history ring and returns its
+// message rate since the previous cycle, which also counts for its leader. A new partition, or a
+// log end that went back (the topic was recreated), starts a new ring; an unknown end keeps the
+// old ring across the blip.
+func (b *snapshotBuilder) logEnd(pm admin.PartitionMetadata, end int64, oldRings, rings []*ring, prevEnds []int64) float64 {
+	if end < 0 {
+		if int(pm.Partition) < len(oldRings) {
+			rings[pm.Partition] = oldRings[pm.Partition]
+		}
+		return 0
+	}
+	var r *ring
+	if int(pm.Partition) < len(oldRings) && oldRings[pm.Partition] != nil && oldRings[pm.Partition].newestEnd() <= end {
+		r = oldRings[pm.Partition]
+	} else {
+		r = newRing(b.c.cfg.HistoryPoints)
+	}
+	r.add(b.obsAt, end)
+	rings[pm.Partition] = r
+	prev := at(prevEnds, pm.Partition)
+	if !b.haveRate || prev < 0 || end <= prev {
+		return 0
+	}
+	d := float64(end-prev) / b.dt
+	if pm.Leader >= 0 {
+		b.tally(pm.Leader).msgs += d
+	}
+	return d
+}
+
+// addToTotals adds topic t to the cluster's totals, and to the internal topics' when it is one.
+func (b *snapshotBuilder) addToTotals(t *Topic) {
+	tt := &b.s.Totals
+	tt.Partitions += len(t.Partitions)
+	tt.UnderReplicated += t.UnderReplicated
+	tt.Offline += t.Offline
+	tt.UnderMinISR += t.UnderMinISR
+	tt.Starting += t.Starting
+	tt.Messages += t.Messages
+	tt.MsgsPerSec += t.MsgsPerSec
+	tt.BytesPerSec += t.BytesPerSec
+	if t.SizeBytes > 0 {
+		tt.SizeBytes += t.SizeBytes
+	}
+	if t.Internal {
+		in := &tt.Internal
+		in.Topics++
+		in.Partitions += len(t.Partitions)
+		in.UnderReplicated += t.UnderReplicated
+		in.Offline += t.Offline
+		in.UnderMinISR += t.UnderMinISR
+		in.Starting += t.Starting
+		in.Messages += t.Messages
+		in.SizeBytes += max(t.SizeBytes, 0)
+		in.MsgsPerSec += t.MsgsPerSec
+		in.BytesPerSec += t.BytesPerSec
+	}
+}
+
+// brokers lists the brokers in metadata (up unless their requests failed), then every other id
+// seen in replica lists or earlier cycles (down), forgetting those gone longer than
+// ForgetBrokersAfter, and counts them.
+func (b *snapshotBuilder) brokers(md *admin.Metadata, brokerErr map[int32]string) {
+	st, s, obsAt := b.st, b.s, b.obsAt
 	inMD := map[int32]bool{}
-	for _, b := range md.Brokers {
-		inMD[b.ID] = true
+	for _, br := range md.Brokers {
+		inMD[br.ID] = true
 	}
-	for id := range bstats { // in metadata or named in a replica list
+	for id := range b.tallies { // in metadata or named in a replica list
 		if _, ok := st.known[id]; !ok {
 			st.known[id] = Broker{ID: id}
 		}
 		st.lastSeen[id] = obsAt
 	}
+	cfg := b.c.cfg
 	for id, kb := range st.known {
-		if c.cfg.ForgetBrokersAfter > 0 && obsAt.Sub(st.lastSeen[id]) > c.cfg.ForgetBrokersAfter {
+		if cfg.ForgetBrokersAfter > 0 && obsAt.Sub(st.lastSeen[id]) > cfg.ForgetBrokersAfter {
 			delete(st.known, id) // decommissioned: gone from metadata and every replica list
 			delete(st.lastSeen, id)
 			delete(st.brokerFirst, id)
 			delete(st.brokerUp, id)
 			continue
 		}
-		a := bget(id)
-		b := kb
-		b.Controller = id == md.ControllerID
-		b.Leaders, b.Replicas, b.MsgsPerSec = a.leaders, a.replicas, a.msgs
-		b.BytesInPerSec = st.brokerBps[id]
-		b.LogDirBytes = -1
+		a := b.tally(id)
+		br := kb
+		br.Controller = id == md.ControllerID
+		br.Leaders, br.Replicas, br.MsgsPerSec = a.leaders, a.replicas, a.msgs
+		br.BytesInPerSec = st.brokerBps[id]
+		br.LogDirBytes = -1
 		if v, ok := st.brokerBytes[id]; ok {
-			b.LogDirBytes = v
+			br.LogDirBytes = v
 		}
 		switch {
 		case !inMD[id]:
-			b.Up, b.Error = false, "not in cluster metadata"
+			br.Up, br.Error = false, "not in cluster metadata"
 		case brokerErr[id] != "":
-			b.Up, b.Error = false, brokerErr[id]
+			br.Up, br.Error = false, brokerErr[id]
 		default:
-			b.Up = true
+			br.Up = true
 		}
 		if _, ok := st.brokerFirst[id]; !ok {
 			st.brokerFirst[id] = obsAt
 		}
-		if b.Up {
+		if br.Up {
 			st.brokerUp[id] = true
 		}
-		b.Starting = !b.Up && !st.brokerUp[id] && obsAt.Sub(st.brokerFirst[id]) < c.cfg.StartingGrace
-		s.Brokers = append(s.Brokers, b)
-		s.Totals.Replicas += b.Replicas
-		if b.Up {
+		br.Starting = !br.Up && !st.brokerUp[id] && obsAt.Sub(st.brokerFirst[id]) < cfg.StartingGrace
+		s.Brokers = append(s.Brokers, br)
+		s.Totals.Replicas += br.Replicas
+		if br.Up {
 			s.Totals.BrokersUp++
 		}
-		if b.Starting {
+		if br.Starting {
 			s.Totals.BrokersStarting++
 		}
 	}
 	s.Cluster.Starting = s.Totals.Starting > 0 || s.Totals.BrokersStarting > 0
 	s.Totals.Brokers = len(s.Brokers)
 	s.Totals.Topics = len(s.Topics)
+}
 
-	// Groups: last description plus this cycle's committed offsets.
-	endOf := func(topic string, p int32) int64 { return at(end.Offsets[topic], p) }
+// groups builds each group from its last description and this cycle's committed offsets.
+func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64, end *admin.Offsets) {
+	st, s := b.st, b.s
 	s.Groups = make([]Group, 0, len(st.groups))
 	for _, lg := range st.groups {
 		g := Group{Name: lg.Name, State: lg.State, ProtocolType: lg.ProtocolType, Coordinator: lg.Coordinator}
 		owner := map[string]map[int32]string{}
 		if d, ok := st.descs[lg.Name]; ok {
-			g.State, g.ProtocolType, g.Protocol = d.State, d.ProtocolType, d.Protocol
-			if d.Err != nil {
-				g.Error = d.Err.Error()
-			}
-			for _, m := range d.Members {
-				mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost}
-				for topic, ps := range m.Assignment {
-					mem.Assignment = append(mem.Assignment, TopicPartitions{Topic: topic, Partitions: ps})
-					if owner[topic] == nil {
-						owner[topic] = map[int32]string{}
-					}
-					for _, p := range ps {
-						owner[topic][p] = m.ID
-					}
-				}
-				sort.Slice(mem.Assignment, func(i, j int) bool { return mem.Assignment[i].Topic < mem.Assignment[j].Topic })
-				g.Members = append(g.Members, mem)
-			}
+			owner = describeGroup(&g, d)
 		}
 		lagKnown := len(committed[lg.Name]) == 0 // no committed offsets: nothing to lag behind
 		for topic, parts := range committed[lg.Name] {
-			gt := GroupTopic{Topic: topic, Partitions: make([]GroupPartition, 0, len(parts))}
-			rings := history[topic]
-			// A partition whose end offset is unknown has an unknown lag (-1): it is left out of
-			// the sums, and a topic with no known partition lag has an unknown lag itself.
-			gt.Lag = -1
-			for p, off := range parts {
-				gp := GroupPartition{Partition: p, Committed: off, End: endOf(topic, p), Lag: -1, Member: owner[topic][p]}
-				gt.CommittedSum += off
-				if gp.End >= 0 {
-					gp.Lag = max(gp.End-off, 0)
-					gt.Lag = max(gt.Lag, 0) + gp.Lag
-					if gp.Lag > 0 && int(p) < len(rings) {
-						gp.LagSeconds = rings[p].lagSeconds(off, obsAt)
-					}
-					gt.LagSeconds = max(gt.LagSeconds, gp.LagSeconds)
-				}
-				gt.Partitions = append(gt.Partitions, gp)
-			}
-			sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
+			gt := b.groupTopic(topic, parts, owner[topic], end)
 			if gt.Lag >= 0 {
 				lagKnown = true
 				g.TotalLag += gt.Lag
@@ -282,7 +318,54 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 		s.Groups = append(s.Groups, g)
 	}
 	s.Totals.Groups = len(s.Groups)
-	return s
+}
+
+// describeGroup fills g from its description and returns which member owns each assigned
+// partition (topic → partition → member id).
+func describeGroup(g *Group, d admin.GroupDescription) map[string]map[int32]string {
+	owner := map[string]map[int32]string{}
+	g.State, g.ProtocolType, g.Protocol = d.State, d.ProtocolType, d.Protocol
+	if d.Err != nil {
+		g.Error = d.Err.Error()
+	}
+	for _, m := range d.Members {
+		mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost}
+		for topic, ps := range m.Assignment {
+			mem.Assignment = append(mem.Assignment, TopicPartitions{Topic: topic, Partitions: ps})
+			if owner[topic] == nil {
+				owner[topic] = map[int32]string{}
+			}
+			for _, p := range ps {
+				owner[topic][p] = m.ID
+			}
+		}
+		sort.Slice(mem.Assignment, func(i, j int) bool { return mem.Assignment[i].Topic < mem.Assignment[j].Topic })
+		g.Members = append(g.Members, mem)
+	}
+	return owner
+}
+
+// groupTopic is a group's lag on one topic from its committed offsets (partition → offset). A
+// partition whose end offset is unknown has an unknown lag (-1): it is left out of the sums, and a
+// topic with no known partition lag has an unknown lag itself.
+func (b *snapshotBuilder) groupTopic(topic string, parts map[int32]int64, owner map[int32]string, end *admin.Offsets) GroupTopic {
+	gt := GroupTopic{Topic: topic, Partitions: make([]GroupPartition, 0, len(parts)), Lag: -1}
+	rings := b.history[topic]
+	for p, off := range parts {
+		gp := GroupPartition{Partition: p, Committed: off, End: at(end.Offsets[topic], p), Lag: -1, Member: owner[p]}
+		gt.CommittedSum += off
+		if gp.End >= 0 {
+			gp.Lag = max(gp.End-off, 0)
+			gt.Lag = max(gt.Lag, 0) + gp.Lag
+			if gp.Lag > 0 && int(p) < len(rings) {
+				gp.LagSeconds = rings[p].lagSeconds(off, b.obsAt)
+			}
+			gt.LagSeconds = max(gt.LagSeconds, gp.LagSeconds)
+		}
+		gt.Partitions = append(gt.Partitions, gp)
+	}
+	sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
+	return gt
 }
 
 // starting records partition p of topic in seen (this cycle's map) and reports whether it is

@@ -21,29 +21,38 @@ func (c *Collector) callCtx(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, c.cfg.CallTimeout)
 }
 
+// cycleErrors collects one cycle's errors, and each broker's first one, which marks it down.
+type cycleErrors struct {
+	list     []PollError
+	byBroker map[int32]string
+}
+
+func (ce *cycleErrors) add(e PollError) {
+	ce.list = append(ce.list, e)
+	if _, seen := ce.byBroker[e.Broker]; e.Broker >= 0 && !seen {
+		ce.byBroker[e.Broker] = e.Source + ": " + e.Message
+	}
+}
+
+// fail records err from source src; broker is -1 when the error is not one broker's.
+func (ce *cycleErrors) fail(src string, broker int32, err error) {
+	ce.add(PollError{Source: src, Broker: broker, Message: err.Error()})
+}
+
 func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
 	began := c.cfg.Now()
 	before := c.client.Stats()
 	st := &c.st
-	var errs []PollError
-	brokerErr := map[int32]string{}
-	fail := func(src string, broker int32, err error) {
-		errs = append(errs, PollError{Source: src, Broker: broker, Message: err.Error()})
-		if broker >= 0 {
-			if _, ok := brokerErr[broker]; !ok {
-				brokerErr[broker] = src + ": " + err.Error()
-			}
-		}
-	}
+	ce := &cycleErrors{byBroker: map[int32]string{}}
 
 	mctx, cancel := c.callCtx(ctx)
 	md, err := c.client.Metadata(mctx, nil)
 	cancel()
 	if err != nil {
-		fail("metadata", -1, err)
-		s := c.unreachableSnapshot(began, errs)
+		ce.fail("metadata", -1, err)
+		s := c.unreachableSnapshot(began, ce.list)
 		s.Cluster.Requests = c.client.Stats().Sub(before).Requests
 		c.publish(ctx, s)
 		c.log.Warn("poll failed", "err", err)
@@ -59,53 +68,17 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	obsAt := c.cfg.Now()
 	for _, o := range []*admin.Offsets{start, end} {
 		for b, e := range o.BrokerErrors {
-			fail("offsets", b, e)
+			ce.fail("offsets", b, e)
 		}
 		if o.FirstPartitionError != nil {
-			fail("offsets", -1, fmt.Errorf("%d partitions: %w", o.PartitionErrors, o.FirstPartitionError))
+			ce.fail("offsets", -1, fmt.Errorf("%d partitions: %w", o.PartitionErrors, o.FirstPartitionError))
 		}
 	}
+	committed := c.refresh(ctx, md, force, began, ce)
 
-	brokerIDs := make([]int32, 0, len(md.Brokers))
-	for _, b := range md.Brokers {
-		brokerIDs = append(brokerIDs, b.ID)
-	}
-	// Errors of the parts refreshed less often count only in the cycle that
-	// saw them, so a broker is not reported down on stale evidence.
-	if force || due(st.groupsAt, c.cfg.GroupsInterval, began) {
-		c.refreshGroups(ctx, brokerIDs)
-		for _, e := range st.groupErr {
-			errs = append(errs, e)
-			if _, seen := brokerErr[e.Broker]; e.Broker >= 0 && !seen {
-				brokerErr[e.Broker] = e.Source + ": " + e.Message
-			}
-		}
-	}
-	committed := c.fetchCommitted(ctx, fail)
-
-	// Sizes are read every cycle, right after the offsets: the byte rates are their growth, so
-	// reading them less often made bytes/s lag messages/s (0 B/s for a whole minute after start)
-	// and cover a different interval. One DescribeLogDirs per broker.
-	c.refreshLogDirs(ctx, md, brokerIDs)
-	for b, e := range st.logDirErr {
-		fail("logDirs", b, errors.New(e))
-	}
-	if force || due(st.configsAt, c.cfg.LogDirsInterval, began) {
-		c.refreshMinISR(ctx, md, fail)
-	}
-	if !st.quorumUnsupported && (force || due(st.quorumAt, c.cfg.GroupsInterval, began)) {
-		c.refreshQuorum(ctx, fail)
-	}
-	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
-		c.refreshZK(ctx)
-	}
-	if st.zk != nil && st.zk.Error != "" {
-		errs = append(errs, PollError{Source: "zookeeper", Broker: -1, Message: st.zk.Error})
-	}
-
-	s := c.build(md, start, end, committed, obsAt, brokerErr)
-	s.Cluster.Errors = errs
-	s.Cluster.Partial = len(errs) > 0
+	s := c.build(md, start, end, committed, obsAt, ce.byBroker)
+	s.Cluster.Errors = ce.list
+	s.Cluster.Partial = len(ce.list) > 0
 	s.Cluster.LastPoll = began
 	s.Cluster.PollDuration = c.cfg.Now().Sub(began)
 	s.Cluster.Requests = c.client.Stats().Sub(before).Requests
@@ -115,8 +88,49 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 	s.Cluster.Quorum = st.quorum // never modified after creation
 	c.publish(ctx, s)
-	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(errs))
+	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(ce.list))
 	return s
+}
+
+// refresh reads the committed offsets and log-dir sizes, and the groups, min ISR, quorum and
+// ZooKeeper state when their intervals are due (all of them when force), recording their errors in
+// ce. It returns the committed offsets (group → topic → partition).
+func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool, began time.Time, ce *cycleErrors) map[string]map[string]map[int32]int64 {
+	st := &c.st
+	brokerIDs := make([]int32, 0, len(md.Brokers))
+	for _, b := range md.Brokers {
+		brokerIDs = append(brokerIDs, b.ID)
+	}
+	// Errors of the parts refreshed less often count only in the cycle that
+	// saw them, so a broker is not reported down on stale evidence.
+	if force || due(st.groupsAt, c.cfg.GroupsInterval, began) {
+		c.refreshGroups(ctx, brokerIDs)
+		for _, e := range st.groupErr {
+			ce.add(e)
+		}
+	}
+	committed := c.fetchCommitted(ctx, ce.fail)
+
+	// Sizes are read every cycle, right after the offsets: the byte rates are their growth, so
+	// reading them less often made bytes/s lag messages/s (0 B/s for a whole minute after start)
+	// and cover a different interval. One DescribeLogDirs per broker.
+	c.refreshLogDirs(ctx, md, brokerIDs)
+	for b, e := range st.logDirErr {
+		ce.fail("logDirs", b, errors.New(e))
+	}
+	if force || due(st.configsAt, c.cfg.LogDirsInterval, began) {
+		c.refreshMinISR(ctx, md, ce.fail)
+	}
+	if !st.quorumUnsupported && (force || due(st.quorumAt, c.cfg.GroupsInterval, began)) {
+		c.refreshQuorum(ctx, ce.fail)
+	}
+	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
+		c.refreshZK(ctx)
+	}
+	if st.zk != nil && st.zk.Error != "" {
+		ce.add(PollError{Source: "zookeeper", Broker: -1, Message: st.zk.Error})
+	}
+	return committed
 }
 
 // unreachableSnapshot keeps the previous picture with every broker down.
