@@ -29,29 +29,9 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	startGen := zc.gen
 	zc.mu.Unlock()
 	var boot map[zkdata.TopicPartition]zkdata.VersionedState
-	ids, err := w.children(ctx, s, zkdata.BrokerIDsPath)
+	brokers, err := zc.readBrokers(ctx, s, w)
 	if err != nil {
 		return err
-	}
-	brokers := map[int32]BrokerInfo{}
-	for _, name := range ids {
-		id, err := zkdata.ParseBrokerID(name)
-		if err != nil {
-			continue
-		}
-		data, _, err := s.Get(ctx, zkdata.BrokerPath(id))
-		if errors.Is(err, metastore.ErrNoNode) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		reg, err := zkdata.DecodeBroker(id, data)
-		if err != nil {
-			zc.log.Warn("bad broker registration", "broker", id, "err", err)
-			continue
-		}
-		brokers[id] = BrokerInfo{ID: id, Host: reg.Host, Port: reg.Port, Rack: reg.Rack}
 	}
 	controllerID := int32(-1)
 	if data, err := w.get(ctx, s, zkdata.ControllerPath); err == nil {
@@ -69,50 +49,9 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	if err := zc.applyBrokerConfigs(ctx, s); err != nil {
 		return err
 	}
-	names, err := w.children(ctx, s, zkdata.TopicsPath)
+	topics, assignments, err := zc.readTopics(ctx, s, w)
 	if err != nil {
 		return err
-	}
-	topics := map[string]*TopicInfo{}
-	assignments := map[string]zkdata.TopicAssignment{}
-	for _, name := range names {
-		data, err := w.get(ctx, s, zkdata.TopicPath(name))
-		if errors.Is(err, metastore.ErrNoNode) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		a, err := zkdata.DecodeTopic(data)
-		if err != nil {
-			zc.log.Warn("bad topic assignment", "topic", name, "err", err)
-			continue
-		}
-		cfgData, _, err := s.Get(ctx, zkdata.TopicConfigPath(name))
-		configs := map[string]string{}
-		if err == nil {
-			if c, err := zkdata.DecodeConfig(cfgData); err == nil {
-				configs = c
-			}
-		} else if !errors.Is(err, metastore.ErrNoNode) {
-			return err
-		}
-		t := &TopicInfo{Name: name, ID: [16]byte(a.ID), Internal: isInternalTopic(name), Configs: configs}
-		parts := slices.Sorted(maps.Keys(a.Partitions))
-		// Leaders, epochs and ISRs are filled from the controller's
-		// requests (fillLocked), not from the partition state znodes.
-		for _, p := range parts {
-			pi := PartitionInfo{Partition: p, Leader: -1, Replicas: slices.Clone(a.Partitions[p].Replicas), ISR: []int32{}}
-			t.Partitions = append(t.Partitions, pi)
-		}
-		// Partitions are indexed by number in TopicInfo: a gap (never
-		// written by Kafka) would break that, so such a topic is skipped.
-		if len(parts) > 0 && parts[len(parts)-1] != int32(len(parts)-1) {
-			zc.log.Warn("topic has non-contiguous partitions; ignored", "topic", name)
-			continue
-		}
-		topics[name] = t
-		assignments[name] = a
 	}
 
 	if !notify {
@@ -164,6 +103,87 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 		zc.publish(changed, deleted)
 	}
 	return nil
+}
+
+// readBrokers reads the registered brokers (arming the watch on their list). A registration that
+// is gone or unreadable is left out.
+func (zc *zkCluster) readBrokers(ctx context.Context, s metastore.Session, w *watcher) (map[int32]BrokerInfo, error) {
+	ids, err := w.children(ctx, s, zkdata.BrokerIDsPath)
+	if err != nil {
+		return nil, err
+	}
+	brokers := map[int32]BrokerInfo{}
+	for _, name := range ids {
+		id, err := zkdata.ParseBrokerID(name)
+		if err != nil {
+			continue
+		}
+		data, _, err := s.Get(ctx, zkdata.BrokerPath(id))
+		if errors.Is(err, metastore.ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		reg, err := zkdata.DecodeBroker(id, data)
+		if err != nil {
+			zc.log.Warn("bad broker registration", "broker", id, "err", err)
+			continue
+		}
+		brokers[id] = BrokerInfo{ID: id, Host: reg.Host, Port: reg.Port, Rack: reg.Rack}
+	}
+	return brokers, nil
+}
+
+// readTopics reads every topic's assignment and configs (arming the watches on the topic list and
+// on each topic). A topic whose znode is gone or unreadable is left out.
+func (zc *zkCluster) readTopics(ctx context.Context, s metastore.Session, w *watcher) (map[string]*TopicInfo, map[string]zkdata.TopicAssignment, error) {
+	names, err := w.children(ctx, s, zkdata.TopicsPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	topics := map[string]*TopicInfo{}
+	assignments := map[string]zkdata.TopicAssignment{}
+	for _, name := range names {
+		data, err := w.get(ctx, s, zkdata.TopicPath(name))
+		if errors.Is(err, metastore.ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := zkdata.DecodeTopic(data)
+		if err != nil {
+			zc.log.Warn("bad topic assignment", "topic", name, "err", err)
+			continue
+		}
+		cfgData, _, err := s.Get(ctx, zkdata.TopicConfigPath(name))
+		configs := map[string]string{}
+		if err == nil {
+			if c, err := zkdata.DecodeConfig(cfgData); err == nil {
+				configs = c
+			}
+		} else if !errors.Is(err, metastore.ErrNoNode) {
+			return nil, nil, err
+		}
+		t := &TopicInfo{Name: name, ID: [16]byte(a.ID), Internal: isInternalTopic(name), Configs: configs}
+		parts := slices.Sorted(maps.Keys(a.Partitions))
+		// Leaders, epochs and ISRs are filled from the controller's
+		// requests (fillLocked), not from the partition state znodes.
+		for _, p := range parts {
+			pi := PartitionInfo{Partition: p, Leader: -1, Replicas: slices.Clone(a.Partitions[p].Replicas), ISR: []int32{}}
+			t.Partitions = append(t.Partitions, pi)
+		}
+		// Partitions are indexed by number in TopicInfo: a gap (never
+		// written by Kafka) would break that, so such a topic is skipped.
+		if len(parts) > 0 && parts[len(parts)-1] != int32(len(parts)-1) {
+			zc.log.Warn("topic has non-contiguous partitions; ignored", "topic", name)
+			continue
+		}
+		topics[name] = t
+		assignments[name] = a
+	}
+	return topics, assignments, nil
 }
 
 // partState is one partition's leader and ISR with the znode version they
