@@ -32,6 +32,35 @@ type Info struct {
 
 // Document builds the OpenAPI 3 document of every endpoint.
 func (r *Registry) Document(info Info) ([]byte, error) {
+	ref := newReflector()
+	spec := ref.SpecEns()
+	spec.Info.WithTitle(info.Title).WithVersion(info.Version).WithDescription(info.Description)
+	spec.SetHTTPBearerTokenSecurity(SecurityBearer, "opaque", "The admin token or an API token: 'Authorization: Bearer <token>'")
+	spec.SetAPIKeySecurity(SecurityToken, "X-Osprey-Token", openapi.InHeader, "The same token in the X-Osprey-Token header")
+	spec.SetAPIKeySecurity(SecuritySession, "osprey_session", openapi.InCookie, "A login session; changes also need the X-CSRF-Token header")
+	// A type that is both answered and sent back (the plan call answers a reassignment plan, the
+	// execute call takes it) has one schema, and swaggest keeps the request's version of it, which
+	// marks no field required. Answers always carry their fields without omitempty, so such a
+	// schema takes the required fields an answers-only pass gives it.
+	answers := newReflector()
+	for _, ep := range r.Endpoints() {
+		if err := addOperation(ref, ep, true); err != nil {
+			return nil, fmt.Errorf("api: documenting %s: %w", ep.Key(), err)
+		}
+		if err := addOperation(answers, ep, false); err != nil {
+			return nil, fmt.Errorf("api: documenting %s: %w", ep.Key(), err)
+		}
+	}
+	schemas := spec.ComponentsEns().SchemasEns().MapOfSchemaOrRefValues
+	for name, answered := range answers.SpecEns().ComponentsEns().SchemasEns().MapOfSchemaOrRefValues {
+		if sc, ok := schemas[name]; ok && sc.Schema != nil && answered.Schema != nil && len(sc.Schema.Required) == 0 {
+			sc.Schema.Required = answered.Schema.Required
+		}
+	}
+	return json.MarshalIndent(spec, "", "  ")
+}
+
+func newReflector() *openapi3.Reflector {
 	ref := openapi3.NewReflector()
 	names := map[string]reflect.Type{}
 	ref.DefaultOptions = append(ref.DefaultOptions,
@@ -59,21 +88,17 @@ func (r *Registry) Document(info Info) ([]byte, error) {
 			return nil
 		}),
 	)
-	spec := ref.SpecEns()
-	spec.Info.WithTitle(info.Title).WithVersion(info.Version).WithDescription(info.Description)
-	spec.SetHTTPBearerTokenSecurity(SecurityBearer, "opaque", "The admin token or an API token: 'Authorization: Bearer <token>'")
-	spec.SetAPIKeySecurity(SecurityToken, "X-Osprey-Token", openapi.InHeader, "The same token in the X-Osprey-Token header")
-	spec.SetAPIKeySecurity(SecuritySession, "osprey_session", openapi.InCookie, "A login session; changes also need the X-CSRF-Token header")
-	for _, ep := range r.Endpoints() {
-		if err := addOperation(ref, ep); err != nil {
-			return nil, fmt.Errorf("api: documenting %s: %w", ep.Key(), err)
-		}
-	}
-	return json.MarshalIndent(spec, "", "  ")
+	return ref
 }
 
-func addOperation(ref *openapi3.Reflector, ep Endpoint) error {
-	oc, err := ref.NewOperationContext(ep.Method, OpenAPIPath(ep.Path))
+// addOperation documents ep; withRequest false leaves its parameters and body out (and the path
+// too, which then has nothing to declare).
+func addOperation(ref *openapi3.Reflector, ep Endpoint, withRequest bool) error {
+	path := OpenAPIPath(ep.Path)
+	if !withRequest {
+		path = "/" + ep.operationID() // no parameters to declare
+	}
+	oc, err := ref.NewOperationContext(ep.Method, path)
 	if err != nil {
 		return err
 	}
@@ -88,7 +113,7 @@ func addOperation(ref *openapi3.Reflector, ep Endpoint) error {
 			oc.AddSecurity(s)
 		}
 	}
-	if ep.in != nil {
+	if ep.in != nil && withRequest {
 		oc.AddReqStructure(reflect.New(ep.in).Interface())
 	}
 	status := ep.status()
