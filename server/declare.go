@@ -9,6 +9,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
+	"github.com/osprey-kafka/osprey/server/endpoints/series"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
 	"github.com/osprey-kafka/osprey/server/endpoints/zookeeper"
@@ -25,6 +26,7 @@ func declare(s *Server) *api.Registry {
 	groups.Declare(r, s.svc)
 	messages.Declare(r, s.svc)
 	zookeeper.Declare(r, s.svc)
+	series.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	return r

@@ -34,7 +34,6 @@ type apiOp struct {
 
 var openAPIIntQuery = map[string]bool{"limit": true, "offset": true, "page": true, "pageSize": true, "partition": true, "tail": true, "step": true}
 
-var openAPISeriesQuery = []string{"from", "to", "step"}
 var openAPIPageQuery = []string{"limit", "offset", "page", "pageSize"}
 
 // apiOps lists every endpoint of the console (issue 6), served or planned.
@@ -43,13 +42,6 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/readyz", tag: "health", summary: "Readiness: database migrated, collectors started", resp: "Object"},
 	{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics: the console's own and every cluster's figures from the latest snapshots", stream: "text/plain; version=0.0.4"},
 	{method: "GET", path: "/api/openapi.json", tag: "health", summary: "This document", resp: "Object"},
-
-	{method: "GET", path: "/api/v1/clusters/:cluster/brokers/:id/metrics", tag: "series", summary: "A broker's time series", query: openAPISeriesQuery, resp: "Series"},
-	{method: "GET", path: "/api/v1/clusters/:cluster/metrics/cluster", tag: "series", summary: "Cluster-wide time series", query: openAPISeriesQuery, resp: "Series"},
-
-	{method: "GET", path: "/api/v1/clusters/:cluster/topics/:topic/metrics", tag: "series", summary: "A topic's time series (rates, size)", query: openAPISeriesQuery, resp: "Series"},
-
-	{method: "GET", path: "/api/v1/clusters/:cluster/groups/:group/lag", tag: "series", summary: "A group's lag time series", query: openAPISeriesQuery, resp: "Series"},
 
 	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
@@ -145,8 +137,6 @@ func buildOpenAPI() jsonObj {
 		"List": jsonObj{"type": "object", "required": []string{"items", "total"}, "properties": jsonObj{
 			"items": jsonObj{"type": "array", "items": jsonObj{"type": "object", "additionalProperties": true}},
 			"total": jsonObj{"type": "integer"}}},
-		"Series": jsonObj{"type": "object", "additionalProperties": true,
-			"description": "Time series between from and to (RFC 3339 or Unix seconds) at step resolution"},
 	}
 	paths := jsonObj{}
 	for _, op := range apiOps {

@@ -69,11 +69,6 @@ func New(opts Options) *Server {
 	s.registerMetrics(e)
 
 	api := e.Group("/api/v1")
-	cl := api.Group("/clusters/:cluster")
-	cl.GET("/topics/:topic/metrics", s.topicMetrics)
-	cl.GET("/groups/:group/lag", s.groupLag)
-	cl.GET("/brokers/:id/metrics", s.brokerMetrics)
-	cl.GET("/metrics/cluster", s.clusterMetrics)
 
 	s.registerAlerts(api)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/osprey-kafka/osprey/store"
@@ -85,30 +86,149 @@ func readFilled[P any](r store.SeriesRange, ts func(P) int64, read func(store.Se
 	return pts, nil
 }
 
-// TopicSeries reads a topic's history.
-func (s *Service) TopicSeries(ctx context.Context, cluster, topic string, q SeriesQuery) ([]store.TopicPoint, int, error) {
-	return readSeries(s, cluster, q, func(p store.TopicPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.TopicPoint, error) {
-		return s.opts.Store.TopicSeries(ctx, cluster, topic, r)
-	})
+// Series is a time series as the API answers it. From and To (Unix seconds) are the window asked
+// for, which a chart's axis spans whatever part of it has points; Step is the resolution chosen for
+// it (the newest part may come at finer steps, see readFilled). V is the figures of one point.
+type Series[V any] struct {
+	Step  int        `json:"step" description:"Seconds between points (0: raw polls); the newest part may come at finer steps"`
+	From  int64      `json:"from" description:"Start of the window asked for, Unix seconds"`
+	To    int64      `json:"to" description:"End of the window asked for, Unix seconds"`
+	Items []Point[V] `json:"items"`
+	Total int        `json:"total"`
 }
 
-// GroupSeries reads a group's lag history, per topic.
-func (s *Service) GroupSeries(ctx context.Context, cluster, group, topic string, q SeriesQuery) ([]store.GroupPoint, int, error) {
-	return readSeries(s, cluster, q, func(p store.GroupPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.GroupPoint, error) {
+// Point is one time of a series: Ts in Unix seconds, the figures in Values.
+type Point[V any] struct {
+	Ts     int64 `json:"ts"`
+	Values V     `json:"values"`
+}
+
+// TopicMetrics are a topic's figures at one time.
+type TopicMetrics struct {
+	EndOffset   int64   `json:"endOffset"`
+	StartOffset int64   `json:"startOffset"`
+	MsgsPerSec  float64 `json:"msgsPerSec"`
+	BytesPerSec float64 `json:"bytesPerSec"`
+	// SizeBytes is left out when unknown, so a chart shows a gap rather than -1 B.
+	SizeBytes *int64 `json:"sizeBytes,omitempty"`
+}
+
+// GroupLag is a group's lag at one time, summed over its topics (or on the one topic asked for).
+type GroupLag struct {
+	Lag    int64 `json:"lag"`
+	LagMax int64 `json:"lagMax"`
+	// LagSeconds is the largest over the topics, not a sum.
+	LagSeconds float64 `json:"lagSeconds"`
+	Committed  int64   `json:"committed"`
+}
+
+// BrokerMetrics are a broker's figures at one time.
+type BrokerMetrics struct {
+	// Up is 1 or 0 for raw points, the fraction of polls it was up in rollups.
+	Up            float64 `json:"up"`
+	Leaders       int     `json:"leaders"`
+	Replicas      int     `json:"replicas"`
+	MsgsInPerSec  float64 `json:"msgsInPerSec"`
+	BytesInPerSec float64 `json:"bytesInPerSec"`
+	// LogDirBytes is left out when unknown (the broker was down): a gap, not -1 B.
+	LogDirBytes *int64 `json:"logDirBytes,omitempty"`
+}
+
+// ClusterMetrics are a cluster's totals at one time.
+type ClusterMetrics struct {
+	Brokers         int     `json:"brokers"`
+	BrokersUp       int     `json:"brokersUp"`
+	Topics          int     `json:"topics"`
+	Partitions      int     `json:"partitions"`
+	UnderReplicated int     `json:"underReplicated"`
+	Offline         int     `json:"offline"`
+	UnderMinISR     int     `json:"underMinIsr"`
+	Lag             int64   `json:"lag"`
+	MsgsPerSec      float64 `json:"msgsPerSec"`
+	BytesPerSec     float64 `json:"bytesPerSec"`
+}
+
+// seriesOf puts points of one step's read into the answer's shape.
+func seriesOf[P, V any](q SeriesQuery, step int, pts []P, point func(P) Point[V]) Series[V] {
+	out := make([]Point[V], 0, len(pts))
+	for _, p := range pts {
+		out = append(out, point(p))
+	}
+	return Series[V]{Step: step, From: q.From.Unix(), To: q.To.Unix(), Items: out, Total: len(out)}
+}
+
+// TopicSeries reads a topic's history; the topic must be in the latest snapshot.
+func (s *Service) TopicSeries(ctx context.Context, cluster, topic string, q SeriesQuery) (Series[TopicMetrics], error) {
+	if _, err := s.Topic(cluster, topic); err != nil {
+		return Series[TopicMetrics]{}, err
+	}
+	pts, step, err := readSeries(s, cluster, q, func(p store.TopicPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.TopicPoint, error) {
+		return s.opts.Store.TopicSeries(ctx, cluster, topic, r)
+	})
+	if err != nil {
+		return Series[TopicMetrics]{}, err
+	}
+	return seriesOf(q, step, pts, func(p store.TopicPoint) Point[TopicMetrics] {
+		return Point[TopicMetrics]{Ts: p.Ts, Values: TopicMetrics{EndOffset: p.EndOffset, StartOffset: p.StartOffset,
+			MsgsPerSec: p.MsgsPerSec, BytesPerSec: p.BytesPerSec, SizeBytes: known(p.SizeBytes)}}
+	}), nil
+}
+
+// GroupSeries reads a group's lag history, one point per time summed over its topics (or on one
+// topic when topic != ""); the group must be in the latest snapshot.
+func (s *Service) GroupSeries(ctx context.Context, cluster, group, topic string, q SeriesQuery) (Series[GroupLag], error) {
+	if _, err := s.Group(cluster, group); err != nil {
+		return Series[GroupLag]{}, err
+	}
+	pts, step, err := readSeries(s, cluster, q, func(p store.GroupPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.GroupPoint, error) {
 		return s.opts.Store.GroupSeries(ctx, cluster, group, topic, r)
 	})
+	if err != nil {
+		return Series[GroupLag]{}, err
+	}
+	byTs := map[int64]*GroupLag{}
+	var order []int64
+	for _, p := range pts {
+		v, ok := byTs[p.Ts]
+		if !ok {
+			v = &GroupLag{}
+			byTs[p.Ts] = v
+			order = append(order, p.Ts)
+		}
+		v.Lag += p.Lag
+		v.LagMax += p.LagMax
+		v.LagSeconds = max(v.LagSeconds, p.LagSeconds)
+		v.Committed += p.Committed
+	}
+	slices.Sort(order)
+	return seriesOf(q, step, order, func(ts int64) Point[GroupLag] { return Point[GroupLag]{Ts: ts, Values: *byTs[ts]} }), nil
 }
 
 // BrokerSeries reads a broker's history.
-func (s *Service) BrokerSeries(ctx context.Context, cluster string, broker int32, q SeriesQuery) ([]store.BrokerPoint, int, error) {
-	return readSeries(s, cluster, q, func(p store.BrokerPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.BrokerPoint, error) {
+func (s *Service) BrokerSeries(ctx context.Context, cluster string, broker int32, q SeriesQuery) (Series[BrokerMetrics], error) {
+	pts, step, err := readSeries(s, cluster, q, func(p store.BrokerPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.BrokerPoint, error) {
 		return s.opts.Store.BrokerSeries(ctx, cluster, broker, r)
 	})
+	if err != nil {
+		return Series[BrokerMetrics]{}, err
+	}
+	return seriesOf(q, step, pts, func(p store.BrokerPoint) Point[BrokerMetrics] {
+		return Point[BrokerMetrics]{Ts: p.Ts, Values: BrokerMetrics{Up: p.Up, Leaders: p.Leaders, Replicas: p.Replicas,
+			MsgsInPerSec: p.MsgsInPerSec, BytesInPerSec: p.BytesInPerSec, LogDirBytes: known(p.LogDirBytes)}}
+	}), nil
 }
 
 // ClusterSeries reads a cluster's totals history.
-func (s *Service) ClusterSeries(ctx context.Context, cluster string, q SeriesQuery) ([]store.ClusterPoint, int, error) {
-	return readSeries(s, cluster, q, func(p store.ClusterPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.ClusterPoint, error) {
+func (s *Service) ClusterSeries(ctx context.Context, cluster string, q SeriesQuery) (Series[ClusterMetrics], error) {
+	pts, step, err := readSeries(s, cluster, q, func(p store.ClusterPoint) int64 { return p.Ts }, func(r store.SeriesRange) ([]store.ClusterPoint, error) {
 		return s.opts.Store.ClusterSeries(ctx, cluster, r)
 	})
+	if err != nil {
+		return Series[ClusterMetrics]{}, err
+	}
+	return seriesOf(q, step, pts, func(p store.ClusterPoint) Point[ClusterMetrics] {
+		return Point[ClusterMetrics]{Ts: p.Ts, Values: ClusterMetrics{Brokers: p.Brokers, BrokersUp: p.BrokersUp, Topics: p.Topics,
+			Partitions: p.Partitions, UnderReplicated: p.UnderReplicated, Offline: p.Offline, UnderMinISR: p.UnderMinISR,
+			Lag: p.TotalLag, MsgsPerSec: p.MsgsPerSec, BytesPerSec: p.BytesPerSec}}
+	}), nil
 }
