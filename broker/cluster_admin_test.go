@@ -543,6 +543,32 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 // With both replicas down and the last in-sync one still down, the other
 // replica does not lead on its return (clean election only) until an
 // unclean ElectLeaders, or unclean.leader.election.enable on the topic.
+// controllerPass returns once the controller has completed a whole pass
+// that began after the call. Requests to the controller run between its
+// passes, so of two requests the second is answered only after the pass
+// that follows the first.
+func (c *testCluster) controllerPass(ctx context.Context) {
+	c.t.Helper()
+	noop := func(context.Context) error { return nil }
+	testenv.WaitFor(c.t, 20*time.Second, func() error {
+		for _, b := range c.running() {
+			zc, ok := b.cluster.(*zkCluster)
+			if !ok {
+				continue
+			}
+			if ctl := zc.controllerHere(); ctl != nil {
+				for range 2 {
+					if err := ctl.do(ctx, noop); err != nil {
+						return fmt.Errorf("controller on broker %d: %w", b.cfg.BrokerID, err)
+					}
+				}
+				return nil
+			}
+		}
+		return errors.New("no controller running")
+	})
+}
+
 func TestClusterUncleanElection(t *testing.T) {
 	c := newTestCluster(t, 3, localConnector(t))
 	adm := c.admin()
@@ -593,7 +619,17 @@ func TestClusterUncleanElection(t *testing.T) {
 		c.start(c.indexOf(other))
 		c.waitBrokers(2)
 		adm := c.admin()
-		time.Sleep(1500 * time.Millisecond) // a controller pass or two
+		// The controller has had its chance: a whole pass with the stale
+		// replica registered again, and the state it stores must show no
+		// leader.
+		c.controllerPass(ctx)
+		sess, err := c.any().cluster.(*zkCluster).keeper.WaitSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _, err := zkdata.NewClient(sess).PartitionState(ctx, zkdata.TopicPartition{Topic: topic}); err != nil || st.Leader >= 0 {
+			t.Fatalf("%s: out-of-sync replica %d elected cleanly: stored state %+v (%v)", topic, other, st, err)
+		}
 		if p := c.partition(topic, 0); p.Leader >= 0 {
 			t.Fatalf("%s: out-of-sync replica %d elected cleanly: %+v", topic, other, p)
 		}

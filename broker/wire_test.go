@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,9 +198,19 @@ func TestLongPollWakesOnProduce(t *testing.T) {
 	fp.PartitionMaxBytes = 1 << 20
 	ft.Partitions = []kmsg.FetchRequestTopicPartition{fp}
 	fetch.Topics = []kmsg.FetchRequestTopic{ft}
+	// The produce goes out once the fetch has found nothing and is about
+	// to wait, so it is the append that must wake it.
+	parked := make(chan struct{})
+	var once sync.Once
+	hook := func() { once.Do(func() { close(parked) }) }
+	b.fetchWaitHook.Store(&hook)
 	start := time.Now()
 	c.send(fetch, 2)
-	time.Sleep(50 * time.Millisecond) // let the fetch park (the test passes without it too)
+	select {
+	case <-parked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fetch never waited for data")
+	}
 	resp := p.roundTrip(produceReq("wake", 0, testBatch(-1, 0, 0, 1)), 3).(*kmsg.ProduceResponse)
 	if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
 		t.Fatalf("produce error %d", code)

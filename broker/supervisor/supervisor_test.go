@@ -214,18 +214,15 @@ func TestInProcessCluster(t *testing.T) {
 	defer cancel()
 	// Right after the restart the partition may still be electing its leader: ask until it answers.
 	var o kadm.ListedOffset
-	for {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, "sup")
 		if err != nil {
 			t.Fatal(err)
 		}
 		o, _ = ends.Lookup("sup", 0)
-		if o.Err == nil || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if o.Offset != 200 || o.Err != nil {
+		return o.Err
+	})
+	if o.Offset != 200 {
 		t.Fatalf("after a cluster restart: end offset %+v, want 200", o)
 	}
 }
