@@ -6,6 +6,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/endpoints/groups"
+	"github.com/osprey-kafka/osprey/server/endpoints/health"
 	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
@@ -19,6 +20,7 @@ import (
 func declare(s *Server) *api.Registry {
 	r := &api.Registry{}
 	clusters.Declare(r, s.svc)
+	health.Declare(r, s.healthOptions())
 	events.Declare(r, s.ext().hub, s.svc)
 	operations.Declare(r, s.svc)
 	runtimeclusters.Declare(r, s.svc)

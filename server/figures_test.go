@@ -7,6 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	apidecl "github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/health"
 )
 
 // A broker that has left the cluster is listed down with an unknown log-dir size: null in the API,
@@ -126,7 +129,7 @@ func TestUnknownLagIsNull(t *testing.T) {
 		}
 	}
 	g := gin.New()
-	e.srv.registerMetrics(g)
+	e.srv.mountAreas(g, func(r *apidecl.Registry) { health.Declare(r, e.srv.healthOptions()) })
 	m := scrapeMetrics(t, g)
 	for _, name := range []string{"osprey_group_lag{", "osprey_group_total_lag{", "osprey_group_lag_seconds{"} {
 		if strings.Contains(m, name+`cluster="fake",group="billing"`) {

@@ -7,16 +7,16 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
-// This file serves GET /metrics: the console's own metrics (HTTP, Go runtime, process) and the
-// collected cluster figures, read from the latest snapshots at scrape time (no Kafka call), in a
-// registry owned by the Server so that several Servers (tests) never share series.
+// This file gathers what GET /metrics (the health area) serves: the console's own metrics (HTTP,
+// Go runtime, process) and the collected cluster figures, read from the latest snapshots at scrape
+// time (no Kafka call), in a registry owned by the Server so that several Servers (tests) never
+// share series.
 
 // extras is the Server's metrics registry and event hub, built in New.
 type extras struct {
@@ -71,22 +71,6 @@ func (s *Server) metricsMiddleware() gin.HandlerFunc {
 		}
 	}
 }
-
-// registerMetrics adds GET /metrics and GET /api/openapi.json to the engine (outside /api/v1).
-func (s *Server) registerMetrics(e *gin.Engine) {
-	x := s.ext()
-	var g prometheus.Gatherer = x.reg
-	if s.opts.Metrics != nil {
-		g = prometheus.Gatherers{x.reg, s.opts.Metrics}
-	}
-	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: slogPrinter{s}})
-	e.GET("/metrics", gin.WrapH(h))
-	e.GET("/api/openapi.json", s.openAPI)
-}
-
-type slogPrinter struct{ s *Server }
-
-func (p slogPrinter) Println(v ...any) { p.s.opts.Logger.Warn("metrics", "err", v) }
 
 // seriesLimits bound the per-cluster series of the cluster collector, so a cluster with 100,000
 // topics or 5,000 groups cannot flood Prometheus. Topics and group×topic pairs are taken in name

@@ -16,6 +16,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	apidecl "github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/health"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/service"
 )
@@ -75,7 +76,7 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	}
 	e := gin.New()
 	e.Use(f.srv.metricsMiddleware())
-	f.srv.registerMetrics(e)
+	f.srv.mountAreas(e, func(r *apidecl.Registry) { health.Declare(r, f.srv.healthOptions()) })
 	f.srv.mountAreas(e, func(r *apidecl.Registry) { operations.Declare(r, f.svc) })
 	for i := 0; i < 3; i++ {
 		opsCall(t, e, "GET", "/api/v1/clusters/fake/reassignments", "", "")
@@ -118,7 +119,7 @@ func TestMetricsFromSnapshots(t *testing.T) {
 	// Two Servers never share series: the second one's registry saw no request.
 	other := newTestServer(t, Options{Service: f.svc, Logger: quietLogger()})
 	e2 := gin.New()
-	other.registerMetrics(e2)
+	other.mountAreas(e2, func(r *apidecl.Registry) { health.Declare(r, other.healthOptions()) })
 	if strings.Contains(scrapeMetrics(t, e2), "osprey_http_requests_total{") {
 		t.Fatal("a new Server's registry already counts requests")
 	}

@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
-
-	"github.com/gin-gonic/gin"
 
 	apidecl "github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/service"
@@ -38,11 +35,6 @@ var openAPIPageQuery = []string{"limit", "offset", "page", "pageSize"}
 
 // apiOps lists every endpoint of the console (issue 6), served or planned.
 var apiOps = []apiOp{
-	{method: "GET", path: "/healthz", tag: "health", summary: "Liveness: the process answers", resp: "Object"},
-	{method: "GET", path: "/readyz", tag: "health", summary: "Readiness: database migrated, collectors started", resp: "Object"},
-	{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics: the console's own and every cluster's figures from the latest snapshots", stream: "text/plain; version=0.0.4"},
-	{method: "GET", path: "/api/openapi.json", tag: "health", summary: "This document", resp: "Object"},
-
 	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
 	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},
@@ -60,22 +52,6 @@ var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
 
 // openAPIPath turns a Gin path into OpenAPI's /a/{b} form.
 func openAPIPath(p string) string { return ginPathParam.ReplaceAllString(p, "{$1}") }
-
-var (
-	openAPIOnce sync.Once
-	openAPIJSON []byte
-)
-
-func (s *Server) openAPI(c *gin.Context) {
-	openAPIOnce.Do(func() {
-		var err error
-		if openAPIJSON, err = s.OpenAPI(); err != nil {
-			panic(err) // a programming error in a declaration; tests catch it
-		}
-	})
-	c.Header("Cache-Control", "no-cache")
-	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
-}
 
 // OpenAPI returns the document GET /api/openapi.json serves. It depends on the declarations only,
 // not on configuration or state, so `osprey openapi` can print it without starting anything.

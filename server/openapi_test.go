@@ -9,19 +9,10 @@ import (
 	"testing"
 )
 
-// withAllRoutes returns a Server whose engine serves every route: New's, plus this area's register
-// functions for as long as New does not call them itself yet.
+// withAllRoutes returns a Server whose engine serves every route (New mounts every area).
 func withAllRoutes(t *testing.T) *Server {
 	t.Helper()
-	s := newTestServer(t, Options{Logger: quietLogger()})
-	served := map[string]bool{}
-	for _, r := range s.engine.Routes() {
-		served[r.Method+" "+r.Path] = true
-	}
-	if !served["GET /metrics"] {
-		s.registerMetrics(s.engine)
-	}
-	return s
+	return newTestServer(t, Options{Logger: quietLogger()})
 }
 
 // notYetServed are documented endpoints of issue 6 that no handler serves yet. Remove an entry when its

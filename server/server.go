@@ -64,9 +64,6 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, svc: opts.Service, engine: e}
 	s.extras = newExtras(s)
 	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	s.registerMetrics(e)
 
 	api := e.Group("/api/v1")
 
@@ -122,21 +119,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http server: %w", err)
 	}
 	return nil
-}
-
-func (s *Server) healthz(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.opts.Version})
-}
-
-func (s *Server) readyz(c *gin.Context) {
-	if s.opts.Ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
-		defer cancel()
-		if err := s.opts.Ready(ctx); err != nil {
-			s.opts.Logger.Warn("not ready", "err", err)
-			writeError(c, http.StatusServiceUnavailable, "not_ready", "the console is not ready: "+err.Error())
-			return
-		}
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
