@@ -164,6 +164,35 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		st.groupErr = append(st.groupErr, PollError{Source: "findCoordinator", Broker: -1, Message: err.Error()})
 	}
 
+	descs := c.describeGroups(ctx, coords, names)
+
+	groups := make([]admin.ListedGroup, 0, len(names))
+	for _, name := range names {
+		by := listedBy[name]
+		g := by[0]
+		g.Coordinator = coords[name]
+		if i := slices.IndexFunc(by, func(l admin.ListedGroup) bool { return l.Coordinator == g.Coordinator }); i >= 0 {
+			g = by[i]
+		} else if d, ok := descs[name]; ok && d.Err == nil && d.State == "Dead" {
+			// Named only by brokers that do not coordinate it, and
+			// unknown to its coordinator: a listing that outlived the
+			// group.
+			continue
+		}
+		if _, ok := descs[name]; !ok { // keep the last description rather than none
+			if d, ok := st.descs[name]; ok {
+				descs[name] = d
+			}
+		}
+		groups = append(groups, g)
+	}
+	st.groups, st.descs, st.groupsAt = groups, descs, c.cfg.Now()
+}
+
+// describeGroups describes each named group at its coordinator (coords, updated when a coordinator
+// moved), recording failures in the poll state's group errors.
+func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32, names []string) map[string]admin.GroupDescription {
+	st := &c.st
 	descs := make(map[string]admin.GroupDescription, len(names))
 	var mu sync.Mutex
 	left, err := c.perCoordinator(ctx, coords, names, func(ctx context.Context, b int32, groups []string) []string {
@@ -190,28 +219,7 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		}
 		st.groupErr = append(st.groupErr, PollError{Source: "describeGroups", Broker: -1, Message: msg})
 	}
-
-	groups := make([]admin.ListedGroup, 0, len(names))
-	for _, name := range names {
-		by := listedBy[name]
-		g := by[0]
-		g.Coordinator = coords[name]
-		if i := slices.IndexFunc(by, func(l admin.ListedGroup) bool { return l.Coordinator == g.Coordinator }); i >= 0 {
-			g = by[i]
-		} else if d, ok := descs[name]; ok && d.Err == nil && d.State == "Dead" {
-			// Named only by brokers that do not coordinate it, and
-			// unknown to its coordinator: a listing that outlived the
-			// group.
-			continue
-		}
-		if _, ok := descs[name]; !ok { // keep the last description rather than none
-			if d, ok := st.descs[name]; ok {
-				descs[name] = d
-			}
-		}
-		groups = append(groups, g)
-	}
-	st.groups, st.descs, st.groupsAt = groups, descs, c.cfg.Now()
+	return descs
 }
 
 // fetchCommitted reads the committed offsets of every group at its
