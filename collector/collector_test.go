@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -399,7 +401,8 @@ func TestPartialResultsWhenBrokerDown(t *testing.T) {
 	}
 
 	// A broker that leaves the cluster stays listed, down.
-	e2 := newTestCollector(t, Config{}, kfake.SeedTopics(3, "x"))
+	clock := newFakeClock()
+	e2 := newTestCollector(t, Config{Now: clock.Now}, kfake.SeedTopics(3, "x"))
 	e2.col.PollNow(ctx)
 	if err := e2.kc.RemoveNode(1); err != nil {
 		t.Fatal(err)
@@ -412,8 +415,8 @@ func TestPartialResultsWhenBrokerDown(t *testing.T) {
 		t.Errorf("brokers %d up %d", s.Totals.Brokers, s.Totals.BrokersUp)
 	}
 	// With ForgetBrokersAfter, a broker gone from metadata and replica lists is dropped.
-	e2.col.cfg.ForgetBrokersAfter = time.Millisecond
-	time.Sleep(5 * time.Millisecond)
+	e2.col.cfg.ForgetBrokersAfter = time.Minute
+	clock.Advance(time.Minute + time.Nanosecond)
 	if s = e2.col.PollNow(ctx); s.Totals.Brokers != 2 {
 		t.Errorf("removed broker not forgotten: %d brokers", s.Totals.Brokers)
 	}
@@ -466,13 +469,7 @@ func TestLifecycleSubscribeAndSink(t *testing.T) {
 	if l := e.col.Latest(); l == nil || l.Cluster.Sequence < got[2].Cluster.Sequence {
 		t.Fatal("Latest is behind the published snapshots")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(e.sink.All()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(e.sink.All()) == 0 {
-		t.Fatal("sink received nothing")
-	}
+	testenv.WaitFor(t, 5*time.Second, testenv.Until("samples in the sink", func() bool { return len(e.sink.All()) > 0 }))
 	// Stop waited for both goroutines.
 	buf := make([]byte, 1<<20)
 	stacks := string(buf[:runtime.Stack(buf, true)])
@@ -556,13 +553,12 @@ func TestSlowSinkDoesNotBlockCollection(t *testing.T) {
 	if err := col.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for (col.Latest() == nil || col.Latest().Cluster.Sequence < 10) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if l := col.Latest(); l == nil || l.Cluster.Sequence < 10 {
-		t.Fatal("collection stalled behind a blocked sink")
-	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if l := col.Latest(); l == nil || l.Cluster.Sequence < 10 {
+			return errors.New("collection stalled behind a blocked sink")
+		}
+		return nil
+	})
 	if _, dropped := col.SinkStats(); dropped == 0 {
 		t.Error("no samples counted as dropped while the sink was blocked")
 	}

@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/broker/supervisor"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // startOspreyCluster stands up n of Osprey's own brokers in this process (in-process metadata store).
@@ -63,8 +66,7 @@ func TestOspreyKilledBrokerDegradesPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before *Snapshot
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		before = col.PollNow(ctx)
 		// Healthy means seen healthy: partitions still electing their first leaders count as starting,
 		// not as under-replicated or offline, and would not count as an outage when the broker dies.
@@ -72,10 +74,10 @@ func TestOspreyKilledBrokerDegradesPartitions(t *testing.T) {
 		sp, ok2 := before.Topic("single")
 		if ok1 && ok2 && len(rp.Partitions) == 6 && len(sp.Partitions) == 6 && before.Totals.BrokersUp == 3 &&
 			rp.UnderReplicated+rp.Offline+rp.Starting+sp.Offline+sp.Starting == 0 {
-			break
+			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("cluster not healthy yet: totals %+v", before.Totals)
+	})
 	const victim = int32(2)
 	wantUnder, wantOffline := 0, 0
 	rep, _ := before.Topic("replicated")
@@ -98,23 +100,19 @@ func TestOspreyKilledBrokerDegradesPartitions(t *testing.T) {
 	}
 
 	var after *Snapshot
-	ok := false
-	deadline = time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) && !ok {
+	testenv.WaitFor(t, 45*time.Second, func() error {
 		after = col.PollNow(ctx)
 		r, _ := after.Topic("replicated")
 		s, _ := after.Topic("single")
-		ok = r != nil && s != nil && r.UnderReplicated == wantUnder && s.Offline == wantOffline && r.Offline == 0
-		if !ok {
-			time.Sleep(200 * time.Millisecond)
+		if r == nil || s == nil {
+			return errors.New("topics missing from the snapshot")
 		}
-	}
-	r, _ := after.Topic("replicated")
-	s, _ := after.Topic("single")
-	if !ok {
-		t.Fatalf("after killing broker %d: replicated under-replicated %d (want %d) offline %d; single offline %d (want %d)",
-			victim, r.UnderReplicated, wantUnder, r.Offline, s.Offline, wantOffline)
-	}
+		if r.UnderReplicated != wantUnder || s.Offline != wantOffline || r.Offline != 0 {
+			return fmt.Errorf("after killing broker %d: replicated under-replicated %d (want %d) offline %d; single offline %d (want %d)",
+				victim, r.UnderReplicated, wantUnder, r.Offline, s.Offline, wantOffline)
+		}
+		return nil
+	})
 	b, found := after.Broker(victim)
 	if !found || b.Up {
 		t.Fatalf("killed broker in snapshot: %+v (found %v)", b, found)
@@ -143,38 +141,31 @@ func TestOspreySkewAfterReassignment(t *testing.T) {
 	for p, r := range target {
 		moves = append(moves, admin.Reassignment{Topic: "skewed", Partition: p, Replicas: r})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	// The topic's partitions may still be coming up: ask until every move is accepted.
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		perr, err := ac.AlterPartitionReassignments(ctx, moves)
-		if err == nil && !slices.ContainsFunc(perr, func(e admin.PartitionError) bool { return e.Err != nil }) {
-			break
+		if err == nil && slices.ContainsFunc(perr, func(e admin.PartitionError) bool { return e.Err != nil }) {
+			err = fmt.Errorf("partition errors %+v", perr)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reassign: %v %v", err, perr)
-		}
-		time.Sleep(200 * time.Millisecond) // the topic's partitions may still be coming up
-	}
+		return err
+	})
 	col, err := New(Config{}, ac, nil, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tp *Topic
-	deadline = time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) {
-		snap := col.PollNow(ctx)
-		tp, _ = snap.Topic("skewed")
-		done := tp != nil && len(tp.Partitions) == 4
+	testenv.WaitFor(t, 45*time.Second, func() error {
+		tp, _ = col.PollNow(ctx).Topic("skewed")
+		if tp == nil || len(tp.Partitions) != 4 {
+			return fmt.Errorf("topic not fully in the snapshot: %+v", tp)
+		}
 		for _, p := range tp.Partitions {
-			done = done && slices.Equal(p.Replicas, target[p.Partition]) && p.Leader == target[p.Partition][0]
+			if !slices.Equal(p.Replicas, target[p.Partition]) || p.Leader != target[p.Partition][0] {
+				return fmt.Errorf("partition %d: replicas %v leader %d, want %v", p.Partition, p.Replicas, p.Leader, target[p.Partition])
+			}
 		}
-		if done {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if tp == nil {
-		t.Fatal("topic missing from the snapshot")
-	}
+		return nil
+	})
 	round := func(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 	if round(tp.BrokerSpread) != 66.67 || tp.BrokerSkew != 50 || tp.LeaderSkew != 50 {
 		t.Fatalf("spread %.2f skew %.2f leader skew %.2f; partitions %+v", tp.BrokerSpread, tp.BrokerSkew, tp.LeaderSkew, tp.Partitions)

@@ -1,12 +1,15 @@
 package collector
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // metadataStage is what the fake cluster's Metadata answers for topic "n" (3 partitions, RF 3).
@@ -118,23 +121,20 @@ func TestStartingEndsAfterGrace(t *testing.T) {
 	if first.Totals.Starting != 3 {
 		t.Fatalf("first poll: %d starting, want 3", first.Totals.Starting)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s := e.col.PollNow(ctx)
-		if s.Totals.Starting == 0 {
-			if age := s.Cluster.LastPoll.Sub(first.Cluster.LastPoll); age < grace-50*time.Millisecond {
-				t.Fatalf("starting ended %s after the first poll, before the %s grace", age, grace)
-			}
-			if s.Cluster.Starting || s.Totals.Offline != 3 || s.Totals.BrokersStarting != 0 {
-				t.Fatalf("after the grace: starting %v, offline %d, brokers starting %d; want false 3 0", s.Cluster.Starting, s.Totals.Offline, s.Totals.BrokersStarting)
-			}
-			if b, _ := s.Broker(2); b == nil || b.Up || b.Starting {
-				t.Fatalf("broker 2 after the grace = %+v, want down", b)
-			}
-			return
+	var s *Snapshot
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if s = e.col.PollNow(ctx); s.Totals.Starting != 0 {
+			return fmt.Errorf("still starting %s after the first poll", time.Since(first.Cluster.LastPoll))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still starting %s after the first poll", time.Since(first.Cluster.LastPoll))
-		}
+		return nil
+	})
+	if age := s.Cluster.LastPoll.Sub(first.Cluster.LastPoll); age < grace-50*time.Millisecond {
+		t.Fatalf("starting ended %s after the first poll, before the %s grace", age, grace)
+	}
+	if s.Cluster.Starting || s.Totals.Offline != 3 || s.Totals.BrokersStarting != 0 {
+		t.Fatalf("after the grace: starting %v, offline %d, brokers starting %d; want false 3 0", s.Cluster.Starting, s.Totals.Offline, s.Totals.BrokersStarting)
+	}
+	if b, _ := s.Broker(2); b == nil || b.Up || b.Starting {
+		t.Fatalf("broker 2 after the grace = %+v, want down", b)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -62,21 +63,21 @@ func runClusterSuite(t *testing.T, start startCluster, brokers int) {
 		t.Fatal(err, errs)
 	}
 	// Wait for the topic to have leaders everywhere (a real broker elects asynchronously).
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.WaitFor(t, 20*time.Second, func() error {
 		md, err := ac.Metadata(ctx, []string{"suite-orders"})
-		ready := err == nil && len(md.Topics) == 1 && len(md.Topics[0].Partitions) == 4
+		if err != nil {
+			return err
+		}
+		if len(md.Topics) != 1 || len(md.Topics[0].Partitions) != 4 {
+			return fmt.Errorf("topic not ready: %+v", md.Topics)
+		}
 		for _, p := range md.Topics[0].Partitions {
-			ready = ready && p.Leader >= 0
+			if p.Leader < 0 {
+				return fmt.Errorf("partition %d has no leader yet", p.Partition)
+			}
 		}
-		if ready {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topic not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 
 	const M, N = 10, 4
 	prod, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
