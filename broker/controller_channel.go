@@ -209,6 +209,64 @@ func (c *controller) propagate(snap *ctrlSnapshot) {
 			delete(c.synced, id)
 		}
 	}
+	d := c.diffSent(snap)
+	cur, laiChanged, umChanged, deleted, stops := d.cur, d.laiChanged, d.umChanged, d.deleted, d.stops
+	liveChanged := !maps.EqualFunc(c.sentLive, snap.brokers, func(a, b ctrlBroker) bool { return a == b })
+	c.ch.retain(snap.brokers)
+	for id := range c.synced {
+		if _, ok := snap.brokers[id]; !ok {
+			delete(c.synced, id)
+		}
+	}
+	all := slices.Collect(maps.Keys(cur))
+	sortTPs(all)
+	sortTPs(laiChanged)
+	sortTPs(umChanged)
+	sortTPs(deleted)
+	for _, id := range slices.Sorted(maps.Keys(snap.brokers)) {
+		b := snap.brokers[id]
+		full := c.synced[id] != b.epoch
+		var reqs []kmsg.Request
+		hosted := func(tps []zkdata.TopicPartition) []zkdata.TopicPartition {
+			return slices.DeleteFunc(slices.Clone(tps), func(tp zkdata.TopicPartition) bool {
+				return !slices.Contains(cur[tp].replicas, id)
+			})
+		}
+		if full {
+			reqs = append(reqs, c.updateMetadata(snap, b, cur, all, deleted))
+			if lai := hosted(all); len(lai) > 0 {
+				reqs = append(reqs, c.leaderAndIsr(snap, b, cur, lai))
+			}
+		} else {
+			if lai := hosted(laiChanged); len(lai) > 0 {
+				reqs = append(reqs, c.leaderAndIsr(snap, b, cur, lai))
+			}
+			if len(umChanged) > 0 || len(deleted) > 0 || liveChanged {
+				reqs = append(reqs, c.updateMetadata(snap, b, cur, umChanged, deleted))
+			}
+		}
+		if tps := stops[id]; len(tps) > 0 {
+			sortTPs(tps)
+			reqs = append(reqs, c.stopReplica(b, tps))
+		}
+		c.ch.send(id, b.epoch, net.JoinHostPort(b.info.Host, strconv.Itoa(int(b.info.Port))), reqs)
+		c.synced[id] = b.epoch
+	}
+	c.sent = cur
+	c.sentLive = maps.Clone(snap.brokers)
+}
+
+// sentDiff is what changed since the last propagate: the states to send now (cur), the partitions
+// whose LeaderAndIsr or UpdateMetadata changed, the deleted ones, and each broker's replicas to stop.
+type sentDiff struct {
+	cur                            map[zkdata.TopicPartition]sentPart
+	laiChanged, umChanged, deleted []zkdata.TopicPartition
+	stops                          map[int32][]zkdata.TopicPartition
+}
+
+// diffSent compares snap's states with what was last sent. A partition whose state could not be
+// read this time while its topic is still there keeps what was sent.
+func (c *controller) diffSent(snap *ctrlSnapshot) sentDiff {
 	cur := make(map[zkdata.TopicPartition]sentPart, len(snap.states))
 	for tp, vs := range snap.states {
 		va, ok := snap.topics[tp.Topic]
@@ -259,49 +317,7 @@ func (c *controller) propagate(snap *ctrlSnapshot) {
 			stops[r] = append(stops[r], tp)
 		}
 	}
-	liveChanged := !maps.EqualFunc(c.sentLive, snap.brokers, func(a, b ctrlBroker) bool { return a == b })
-	c.ch.retain(snap.brokers)
-	for id := range c.synced {
-		if _, ok := snap.brokers[id]; !ok {
-			delete(c.synced, id)
-		}
-	}
-	all := slices.Collect(maps.Keys(cur))
-	sortTPs(all)
-	sortTPs(laiChanged)
-	sortTPs(umChanged)
-	sortTPs(deleted)
-	for _, id := range slices.Sorted(maps.Keys(snap.brokers)) {
-		b := snap.brokers[id]
-		full := c.synced[id] != b.epoch
-		var reqs []kmsg.Request
-		hosted := func(tps []zkdata.TopicPartition) []zkdata.TopicPartition {
-			return slices.DeleteFunc(slices.Clone(tps), func(tp zkdata.TopicPartition) bool {
-				return !slices.Contains(cur[tp].replicas, id)
-			})
-		}
-		if full {
-			reqs = append(reqs, c.updateMetadata(snap, b, cur, all, deleted))
-			if lai := hosted(all); len(lai) > 0 {
-				reqs = append(reqs, c.leaderAndIsr(snap, b, cur, lai))
-			}
-		} else {
-			if lai := hosted(laiChanged); len(lai) > 0 {
-				reqs = append(reqs, c.leaderAndIsr(snap, b, cur, lai))
-			}
-			if len(umChanged) > 0 || len(deleted) > 0 || liveChanged {
-				reqs = append(reqs, c.updateMetadata(snap, b, cur, umChanged, deleted))
-			}
-		}
-		if tps := stops[id]; len(tps) > 0 {
-			sortTPs(tps)
-			reqs = append(reqs, c.stopReplica(b, tps))
-		}
-		c.ch.send(id, b.epoch, net.JoinHostPort(b.info.Host, strconv.Itoa(int(b.info.Port))), reqs)
-		c.synced[id] = b.epoch
-	}
-	c.sent = cur
-	c.sentLive = maps.Clone(snap.brokers)
+	return sentDiff{cur: cur, laiChanged: laiChanged, umChanged: umChanged, deleted: deleted, stops: stops}
 }
 
 func sortTPs(tps []zkdata.TopicPartition) {
