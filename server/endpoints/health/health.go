@@ -46,17 +46,16 @@ type Readiness struct {
 	Status string `json:"status" enum:"ready"`
 }
 
-// OpenAPIDocument is the top of an OpenAPI 3.0 document. Paths, components and tags are the
-// OpenAPI specification's own objects, free-form here: a client of this API does not need their types.
+// OpenAPIDocument is the top of an OpenAPI 3.0 document, with the members this API's document has
+// (a test checks that the served document is the built one, so a new member cannot be lost here).
+// Paths and components are the OpenAPI specification's own objects, free-form here: a client of
+// this API does not need their types.
 type OpenAPIDocument struct {
-	OpenAPI      string           `json:"openapi" description:"OpenAPI version"`
-	Info         OpenAPIInfo      `json:"info"`
-	Servers      []OpenAPIServer  `json:"servers,omitempty"`
-	Paths        map[string]any   `json:"paths"`
-	Components   map[string]any   `json:"components,omitempty"`
-	Security     []map[string]any `json:"security,omitempty"`
-	Tags         []map[string]any `json:"tags,omitempty"`
-	ExternalDocs map[string]any   `json:"externalDocs,omitempty"`
+	OpenAPI    string          `json:"openapi" description:"OpenAPI version"`
+	Info       OpenAPIInfo     `json:"info"`
+	Servers    []OpenAPIServer `json:"servers,omitempty"`
+	Paths      map[string]any  `json:"paths"`
+	Components map[string]any  `json:"components,omitempty"`
 }
 
 // OpenAPIInfo is the document's info object.
