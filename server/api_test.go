@@ -18,6 +18,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
 )
@@ -267,13 +268,7 @@ func TestTopicLifecycleAndAuth(t *testing.T) {
 	if code, body := e.call("DELETE", "/api/v1/clusters/fake/topics/payments", testToken, nil); code != 204 {
 		t.Fatalf("delete = %d %v", code, body)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for e.topicExists("payments") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if e.topicExists("payments") {
-		t.Fatal("topic still on the cluster after delete")
-	}
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("the topic to leave the cluster", func() bool { return !e.topicExists("payments") }))
 	if code, _ := e.call("GET", "/api/v1/clusters/fake/topics/payments", "", nil); code != 404 {
 		t.Fatalf("deleted topic still in the snapshot: %d", code)
 	}
@@ -356,18 +351,16 @@ func TestGroupOffsetsResetAndDelete(t *testing.T) {
 	// While the consumer is in the group, a reset is refused.
 	e.svc.PollNow(ctx, "fake")
 	waitGroup := func(pred func(map[string]any) bool) map[string]any {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		var body map[string]any
+		testenv.WaitFor(t, 15*time.Second, func() error {
 			e.poll()
-			code, body := e.call("GET", "/api/v1/clusters/fake/groups/billing", "", nil)
-			if code == 200 && pred(body) {
-				return body
+			var code int
+			if code, body = e.call("GET", "/api/v1/clusters/fake/groups/billing", "", nil); code != 200 || !pred(body) {
+				return fmt.Errorf("group not in the expected state: %d %v", code, body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("group never reached the expected state: %d %v", code, body)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
+		return body
 	}
 	waitGroup(func(b map[string]any) bool { return b["members"] == float64(1) })
 	// The dry run is a plan, not a change: it is answered for the active group too.
@@ -413,22 +406,16 @@ func TestGroupOffsetsResetAndDelete(t *testing.T) {
 	}
 	waitGroup(func(b map[string]any) bool { return b["lag"] == float64(30) })
 	// Every poll also went to the store: the lag history has a point with all 30 records behind.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.WaitFor(t, 10*time.Second, func() error {
 		_, body := e.call("GET", "/api/v1/clusters/fake/groups/billing/lag?step=raw", "", nil)
-		found := false
 		for _, it := range items(body) {
-			found = found || it["values"].(map[string]any)["lag"] == float64(30)
-		}
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("lag history never showed 30: %v", body)
+			if it["values"].(map[string]any)["lag"] == float64(30) {
+				return nil
+			}
 		}
 		e.poll()
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("lag history does not show 30: %v", body)
+	})
 	// Shift forward by 5 on every partition: lag 30 - 15.
 	code, body = e.call("POST", "/api/v1/clusters/fake/groups/billing/offsets", testToken, map[string]any{"strategy": "shift", "shift": 5})
 	if code != 200 {

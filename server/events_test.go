@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	apidecl "github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 )
@@ -164,14 +166,13 @@ func TestEventsNoLeakAfterDisconnect(t *testing.T) {
 		c.close()
 	}
 	http.DefaultClient.CloseIdleConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	for hub.Count() != 0 || runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if hub.Count() != 0 || runtime.NumGoroutine() > base {
 			buf := make([]byte, 1<<20)
-			t.Fatalf("after disconnect: %d streams, %d goroutines (base %d)\n%s", hub.Count(), runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+			return fmt.Errorf("after disconnect: %d streams, %d goroutines (base %d)\n%s", hub.Count(), runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	// The cluster's collector still publishes to nobody without blocking.
 	if _, err := f.svc.PollNow(context.Background(), "fake"); err != nil {
 		t.Fatal(err)

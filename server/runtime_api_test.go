@@ -53,18 +53,16 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 	// until polls until the JSON at path satisfies ok.
 	until := func(what, path string, ok func(map[string]any) bool) map[string]any {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		var body map[string]any
+		testenv.WaitFor(t, 60*time.Second, func() error {
 			poll()
-			code, body := e.call("GET", path, "", nil)
-			if code == 200 && ok(body) {
-				return body
+			var code int
+			if code, body = e.call("GET", path, "", nil); code != 200 || !ok(body) {
+				return fmt.Errorf("%s: not true; last %d %v", what, code, body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: never true; last %d %v", what, code, body)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return nil
+		})
+		return body
 	}
 	base := "/api/v1/clusters/rt"
 
@@ -204,17 +202,13 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 	if code, body := e.call("DELETE", base+"/topics/payments", testToken, nil); code != 204 {
 		t.Fatalf("delete = %d %v", code, body)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		poll()
-		if code, _ := e.call("GET", base+"/topics/payments", "", nil); code == 404 {
-			break
+		if code, _ := e.call("GET", base+"/topics/payments", "", nil); code != 404 {
+			return fmt.Errorf("deleted topic still in the snapshot (%d)", code)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("deleted topic still in the snapshot")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 
 	// Every change is in the audit log, by the admin token, and succeeded.
 	_, body = e.call("GET", "/api/v1/audit?limit=200", testToken, nil)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -38,21 +39,17 @@ func TestRuntimeClusters(t *testing.T) {
 	t.Cleanup(func() { _ = e.svc.DeleteRuntimeCluster(context.Background(), service.Caller{}, "rt") })
 	// It is monitored like any cluster: the snapshot shows three brokers up and a controller.
 	var controller float64 = -1
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
 			t.Fatal(err)
 		}
 		_, c := e.call("GET", "/api/v1/clusters/rt", "", nil)
-		if c["brokersUp"] == float64(3) && c["controller"] != nil {
-			controller = c["controller"].(float64)
-			break
+		if c["brokersUp"] != float64(3) || c["controller"] == nil {
+			return fmt.Errorf("runtime cluster does not show 3 brokers and a controller: %v", c)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if controller < 0 {
-		t.Fatal("runtime cluster never showed 3 brokers and a controller")
-	}
+		controller = c["controller"].(float64)
+		return nil
+	})
 	if code, body = e.call("GET", "/api/v1/runtime/clusters", "", nil); code != 200 || body["total"] != float64(1) {
 		t.Fatalf("list = %d %v", code, body)
 	}
@@ -72,19 +69,16 @@ func TestRuntimeClusters(t *testing.T) {
 			t.Fatalf("killed broker state = %v", bm)
 		}
 	}
-	moved := false
-	deadline = time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && !moved {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
 			t.Fatal(err)
 		}
 		_, c := e.call("GET", "/api/v1/clusters/rt", "", nil)
-		moved = c["controller"] != nil && c["controller"] != controller && c["brokersUp"] == float64(2)
-		time.Sleep(200 * time.Millisecond)
-	}
-	if !moved {
-		t.Fatal("the controller did not move after its broker was killed")
-	}
+		if c["controller"] == nil || c["controller"] == controller || c["brokersUp"] != float64(2) {
+			return fmt.Errorf("the controller did not move after its broker was killed: %v", c)
+		}
+		return nil
+	})
 	if code, body := e.call("POST", fmt.Sprintf("/api/v1/runtime/clusters/rt/brokers/%d/start", int(controller)), testToken, nil); code != 200 {
 		t.Fatalf("start = %d %v", code, body)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -98,19 +100,13 @@ func TestClustersFromSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	deadline := time.Now().Add(20 * time.Second)
 	var fake map[string]any
-	for time.Now().Before(deadline) {
-		_, body = do(t, s, "GET", "/api/v1/clusters/fake")
-		if body["brokers"] != nil && body["partitions"] == float64(8) {
-			fake = body
-			break
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		if _, fake = do(t, s, "GET", "/api/v1/clusters/fake"); fake["brokers"] == nil || fake["partitions"] != float64(8) {
+			return fmt.Errorf("cluster does not show its figures yet: %v", fake)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if fake == nil {
-		t.Fatalf("cluster never showed its figures: %v", body)
-	}
+		return nil
+	})
 	if fake["brokers"] != float64(3) || fake["topics"] != float64(2) || fake["underReplicated"] != float64(0) || fake["lastPoll"] == nil {
 		t.Fatalf("cluster figures = %v", fake)
 	}
