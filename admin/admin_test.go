@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -401,9 +403,11 @@ func TestUnreachableBootstrapFallsBack(t *testing.T) {
 
 func TestContextDeadlineAndClose(t *testing.T) {
 	kc, c := newTestCluster(t)
-	// Hold every Metadata request: the call must return at the deadline.
+	// Hold every Metadata request until the test ends: the call must return at the deadline.
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the cluster's own cleanup closes it
 	kc.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
-		time.Sleep(2 * time.Second)
+		<-release
 		return nil, nil, false
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -734,11 +738,10 @@ func TestCloseReleasesEverything(t *testing.T) {
 		t.Fatal("no connections were opened: the test proves nothing")
 	}
 	_ = c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for (runtime.NumGoroutine() > g0 || fds() > f0) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if g, f := runtime.NumGoroutine(), fds(); g > g0 || f > f0 {
-		t.Fatalf("after Close: goroutines %d (before %d), fds %d (before %d)", g, g0, f, f0)
-	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if g, f := runtime.NumGoroutine(), fds(); g > g0 || f > f0 {
+			return fmt.Errorf("after Close: goroutines %d (before %d), fds %d (before %d)", g, g0, f, f0)
+		}
+		return nil
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // zkServer returns the test ZooKeeper address from OSPREY_TEST_ZK, which
@@ -181,13 +183,12 @@ func TestZooKeeperSessionReusedAndClosed(t *testing.T) {
 		t.Errorf("fds after 200 reads: %d, before: %d (one ZooKeeper connection expected)", got, base)
 	}
 	_ = c.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for fds() > base && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if got := fds(); got > base {
-		t.Errorf("fds after Close: %d, before: %d", got, base)
-	}
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if got := fds(); got > base {
+			return fmt.Errorf("fds after Close: %d, before: %d", got, base)
+		}
+		return nil
+	})
 	if _, err := c.ZooKeeper(); err == nil {
 		t.Error("ZooKeeper() after Close succeeded")
 	}
