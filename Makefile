@@ -15,13 +15,14 @@ SVC_ENV   := .cache/services/env.sh
 RACE_PKGS  = $(shell $(GO) list ./broker/... ./collector/... ./admin/... ./server/... ./alert/... 2>/dev/null | grep -v /node_modules/)
 FUZZTIME  ?= 10s
 
-.PHONY: help run build web web-deps go-build test test-go test-race test-fuzz test-web test-e2e deps services-start services-stop lint bench clean
+.PHONY: help run build web web-deps go-build test test-go test-race test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
 
 help:
 	@echo "make run    build the web UI and the binary, start the console on :8048 (embedded defaults)"
 	@echo "make test   install test services if missing, start them, run every test"
 	@echo "make build  build bin/osprey with the web UI embedded"
-	@echo "make lint   gofmt, go vet, staticcheck"
+	@echo "make lint   gofmt, go vet, staticcheck, generated API files up to date"
+	@echo "make gen-api  write web/src/api/openapi.json and the web types generated from it (schema.d.ts)"
 	@echo "make bench  run the benchmarks and write docs/BENCHMARKS.md"
 
 run: build
@@ -71,10 +72,31 @@ test-web: web-deps
 test-e2e: build
 	OSPREY_BIN=$(CURDIR)/$(BIN) npm run e2e
 
-lint:
+lint: check-api
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(GOPKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(GOPKGS)
+
+# The console's OpenAPI document (what GET /api/openapi.json serves, printed by `osprey openapi`) and
+# the web's types generated from it with openapi-typescript, both committed under $(API_DIR).
+API_DIR := web/src/api
+define gen_api
+$(GO) run ./cmd/osprey openapi > $(1)/openapi.json.tmp && mv $(1)/openapi.json.tmp $(1)/openapi.json && npx --no-install openapi-typescript $(1)/openapi.json -o $(1)/schema.d.ts
+endef
+
+gen-api: web-deps
+	$(call gen_api,$(API_DIR))
+
+# check-api (part of lint): regenerate into a temporary folder and compare with what is committed.
+check-api: web-deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(call gen_api,$$tmp) >/dev/null 2>"$$tmp/gen.log" || { cat "$$tmp/gen.log"; exit 1; }; \
+	for f in openapi.json schema.d.ts; do \
+		if ! diff -u "$(API_DIR)/$$f" "$$tmp/$$f" >"$$tmp/diff"; then \
+			echo "$(API_DIR)/$$f is out of date with the endpoint declarations: run 'make gen-api' and commit the result"; \
+			head -n 40 "$$tmp/diff"; exit 1; \
+		fi; \
+	done
 
 # make bench: every benchmark beside its reference in one run (under 15 min), table on stdout, report in
 # docs/BENCHMARKS.md. BENCH_FLAGS passes flags, e.g. BENCH_FLAGS="-quick" or BENCH_FLAGS="-only broker,collector".
