@@ -237,7 +237,7 @@ func runProducer(t *testing.T, seeds []string, topic string, partitions int32, s
 				})
 			}
 			n++
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // pace the load so failures land while it runs
 		}
 	}()
 	return al, func() {

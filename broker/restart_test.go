@@ -296,7 +296,7 @@ func TestKill9MidProduce(t *testing.T) {
 				}
 			})
 			if i%50 == 49 {
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // pace the producer: the restart must land while it writes
 			}
 		}
 	}()

@@ -517,7 +517,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 						errs <- err
 						return
 					}
-					time.Sleep(time.Millisecond)
+					time.Sleep(time.Millisecond) // flush often, but leave the appends room
 				}
 			}()
 			for i := 0; i < batches; i++ {

@@ -74,7 +74,7 @@ func newTestSupervisor(t *testing.T, opts Options) *Cluster {
 					_ = syscall.Kill(st.PID, syscall.SIGQUIT)
 				}
 			}
-			time.Sleep(time.Second)
+			time.Sleep(time.Second) // give the children time to write their goroutine dumps
 		}
 		for _, id := range c.IDs() {
 			logs, _ := c.Logs(id, 3000)
@@ -307,7 +307,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 					mu.Unlock()
 				}
 			})
-			time.Sleep(3 * time.Millisecond)
+			time.Sleep(3 * time.Millisecond) // pace the load so the kills land while it runs
 		}
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
