@@ -33,7 +33,7 @@ var openAPIIntQuery = map[string]bool{"limit": true, "offset": true, "page": tru
 
 var openAPIPageQuery = []string{"limit", "offset", "page", "pageSize"}
 
-// apiOps lists every endpoint of the console (issue 6), served or planned.
+// apiOps lists the endpoints not yet declared with server/api, for the OpenAPI document.
 var apiOps = []apiOp{
 	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
 	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},

@@ -15,8 +15,8 @@ func withAllRoutes(t *testing.T) *Server {
 	return newTestServer(t, Options{Logger: quietLogger()})
 }
 
-// notYetServed are documented endpoints of issue 6 that no handler serves yet. Remove an entry when its
-// handler lands (the test says so), so the document and the engine stay in step both ways.
+// notYetServed are documented endpoints that no handler serves yet. Remove an entry when its handler
+// lands (the test says so), so the document and the engine stay in step both ways.
 var notYetServed = map[string]bool{}
 
 func fetchOpenAPI(t *testing.T, s *Server) map[string]any {

@@ -1,6 +1,7 @@
 // Package server is the console's HTTP side: the Gin router and handlers, health endpoints, and the
 // embedded SPA. Handlers read what the collector published and what the store holds; they never call
-// Kafka or the database driver directly (see DESIGN.md: a page view never makes a Kafka call).
+// Kafka or the database driver directly, and a page view never makes a Kafka call (docs/API.md lists
+// the few reads that must, such as the message browser).
 package server
 
 import (
