@@ -1,7 +1,9 @@
 package server
 
 import (
+	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/alerts"
 	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
@@ -14,6 +16,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
 	"github.com/osprey-kafka/osprey/server/endpoints/zookeeper"
+	"github.com/osprey-kafka/osprey/server/service"
 )
 
 // declare gathers every area's endpoint declarations: adding an area is one line here.
@@ -31,5 +34,7 @@ func declare(s *Server) *api.Registry {
 	series.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
+	// The alert service is read per request: a console without the evaluator (nil) answers 503.
+	alerts.Declare(r, service.NewAlerts(s.svc, func() *alert.Service { return s.opts.Alerts }))
 	return r
 }

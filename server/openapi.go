@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	apidecl "github.com/osprey-kafka/osprey/server/api"
-	"github.com/osprey-kafka/osprey/server/service"
 )
 
 // This file serves GET /api/openapi.json: an OpenAPI 3.0 document of the console's HTTP API, built
@@ -31,22 +30,8 @@ type apiOp struct {
 
 var openAPIIntQuery = map[string]bool{"limit": true, "offset": true, "page": true, "pageSize": true, "partition": true, "tail": true, "step": true}
 
-var openAPIPageQuery = []string{"limit", "offset", "page", "pageSize"}
-
 // apiOps lists the endpoints not yet declared with server/api, for the OpenAPI document.
-var apiOps = []apiOp{
-	{method: "GET", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health)", resp: "List"},
-	{method: "POST", path: "/api/v1/alerts/rules", tag: "alerts", summary: "Create an alert rule", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
-	{method: "PUT", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Replace an alert rule", role: service.RoleOperator, body: "Object", resp: "Object"},
-	{method: "DELETE", path: "/api/v1/alerts/rules/:id", tag: "alerts", summary: "Delete an alert rule", role: service.RoleOperator, status: 204},
-	{method: "GET", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Notification channels (webhook, e-mail, Slack, DingTalk, WeCom, Feishu); secrets hidden", resp: "List"},
-	{method: "POST", path: "/api/v1/alerts/channels", tag: "alerts", summary: "Create a notification channel", role: service.RoleOperator, body: "Object", status: 201, resp: "Object"},
-	{method: "PUT", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Replace a notification channel", role: service.RoleOperator, body: "Object", resp: "Object"},
-	{method: "DELETE", path: "/api/v1/alerts/channels/:id", tag: "alerts", summary: "Delete a notification channel", role: service.RoleOperator, status: 204},
-	{method: "POST", path: "/api/v1/alerts/channels/:id/test", tag: "alerts", summary: "Send a test notification through a channel", role: service.RoleOperator, resp: "Object"},
-	{method: "GET", path: "/api/v1/alerts/events", tag: "alerts", summary: "Alert history, newest first", query: openAPIPageQuery, resp: "List"},
-	{method: "GET", path: "/api/v1/alerts/active", tag: "alerts", summary: "Alerts firing now", resp: "List"},
-}
+var apiOps = []apiOp{}
 
 var ginPathParam = regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
 
@@ -110,9 +95,6 @@ func buildOpenAPI() jsonObj {
 			"error": jsonObj{"type": "object", "required": []string{"code", "message"}, "properties": jsonObj{
 				"code": jsonObj{"type": "string"}, "message": jsonObj{"type": "string"},
 				"params": jsonObj{"type": "object", "additionalProperties": true}}}}},
-		"List": jsonObj{"type": "object", "required": []string{"items", "total"}, "properties": jsonObj{
-			"items": jsonObj{"type": "array", "items": jsonObj{"type": "object", "additionalProperties": true}},
-			"total": jsonObj{"type": "integer"}}},
 	}
 	paths := jsonObj{}
 	for _, op := range apiOps {

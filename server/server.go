@@ -66,10 +66,6 @@ func New(opts Options) *Server {
 	s.extras = newExtras(s)
 	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())
 
-	api := e.Group("/api/v1")
-
-	s.registerAlerts(api)
-
 	s.reg = declare(s)
 	s.reg.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})
 
