@@ -165,7 +165,7 @@ func (c *conn) dispatch(r *request, body []byte) (err error) {
 		return fmt.Errorf("unsupported API key %d", r.hdr.Key)
 	}
 	if r.hdr.Version < h.min || r.hdr.Version > h.max {
-		if r.hdr.Key == 18 { // KIP-511: tell the client what we support
+		if r.hdr.Key == kmsg.ApiVersions.Int16() { // KIP-511: tell the client what we support
 			r.reply(apiVersionsUnsupported(r))
 			return nil
 		}
@@ -174,7 +174,7 @@ func (c *conn) dispatch(r *request, body []byte) (err error) {
 	req := kmsg.RequestForKey(r.hdr.Key)
 	req.SetVersion(r.hdr.Version)
 	if err := req.ReadFrom(body); err != nil {
-		if r.hdr.Key == 18 {
+		if r.hdr.Key == kmsg.ApiVersions.Int16() {
 			// Newer ApiVersions bodies may not parse; answer anyway.
 			r.reply(apiVersionsUnsupported(r))
 			return nil
