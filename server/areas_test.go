@@ -15,3 +15,6 @@ func (s *Server) mountAreas(e *gin.Engine, declare ...func(*apidecl.Registry)) {
 	}
 	r.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})
 }
+
+// openAPIPath turns a Gin path into the document's /a/{b} form.
+func openAPIPath(p string) string { return apidecl.OpenAPIPath(p) }

@@ -94,29 +94,18 @@ func TestAPIContract(t *testing.T) {
 		}
 	})
 
-	// Every request body and JSON answer has a concrete schema. Operations still documented by the
-	// legacy table (apiOps) are the only ones allowed an untyped schema; the list comes from the table
-	// itself, so once it is empty nothing is tolerated.
+	// Every request body and JSON answer has a concrete schema.
 	t.Run("no bare object or generic List", func(t *testing.T) {
-		legacy := map[string]bool{}
-		for _, op := range apiOps {
-			legacy[op.method+" "+openAPIPath(op.path)] = true
-		}
 		schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
 		used := map[string]bool{}
-		var tolerated, bad []string
+		var bad []string
 		for _, key := range sortedOps(doc) {
 			op := operation(doc, key)
 			var found []string
 			for _, sc := range opSchemas(op) {
 				found = append(found, bareSchemas(schemas, sc, "", map[string]bool{}, used)...)
 			}
-			found = dedupe(found)
-			switch {
-			case len(found) == 0:
-			case legacy[key]:
-				tolerated = append(tolerated, key+": "+strings.Join(found, ", "))
-			default:
+			if found = dedupe(found); len(found) > 0 {
 				bad = append(bad, key+": "+strings.Join(found, ", "))
 			}
 		}
@@ -132,9 +121,6 @@ func TestAPIContract(t *testing.T) {
 		sort.Strings(orphans)
 		if len(orphans) > 0 {
 			t.Errorf("component schemas no operation uses: %s", strings.Join(orphans, ", "))
-		}
-		if len(tolerated) > 0 {
-			t.Logf("tolerated while still in the legacy apiOps table (%d operations):\n  %s", len(tolerated), strings.Join(tolerated, "\n  "))
 		}
 	})
 }

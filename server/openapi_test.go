@@ -59,7 +59,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Errorf("served but not in the OpenAPI document (add them to apiOps in openapi.go):\n  %s", strings.Join(missing, "\n  "))
+		t.Errorf("served but not in the OpenAPI document (declare them in an area under server/endpoints):\n  %s", strings.Join(missing, "\n  "))
 	}
 	for key := range notYetServed {
 		if served[key] {
