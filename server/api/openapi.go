@@ -71,6 +71,15 @@ func newReflector() *openapi3.Reflector {
 			if p.Type.Kind() != reflect.Pointer && p.Schema.HasType(jsonschema.Null) {
 				p.Schema.RemoveType(jsonschema.Null)
 			}
+			// A pointer to a struct without omitempty is written as null when there is none
+			// (a group's status before the evaluator has seen it). OpenAPI 3.0 ignores nullable
+			// beside a $ref, so the reference goes into an allOf that can say it.
+			if p.Type.Kind() == reflect.Pointer && !p.OmitEmpty && p.Schema.Ref != nil {
+				ref := *p.Schema.Ref
+				p.Schema.Ref = nil
+				p.Schema.AllOf = []jsonschema.SchemaOrBool{(&jsonschema.Schema{Ref: &ref}).ToSchemaOrBool()}
+				p.Schema.AddType(jsonschema.Null)
+			}
 		}),
 		// An answer always carries every field without omitempty (null when unknown): say so, so
 		// generated clients do not mark them optional. Request fields are required only when

@@ -68,3 +68,36 @@ func TestSharedSchemaKeepsTheAnswersRequiredFields(t *testing.T) {
 		t.Errorf("the execute operation lost its request body")
 	}
 }
+
+type withStatus struct {
+	Status *move `json:"status"`
+	Last   *move `json:"last,omitempty"`
+}
+
+// A pointer to a struct is answered as null when there is none; the document says so (OpenAPI 3.0
+// cannot say it beside a $ref), and an omitempty one stays optional instead.
+func TestPointerToStructIsNullable(t *testing.T) {
+	var r Registry
+	r.Add(Op(http.MethodGet, "/api/v1/status", func(c *gin.Context, _ *struct{}) (withStatus, error) {
+		return withStatus{}, nil
+	}, Doc("status", "A status")))
+	doc, err := r.Document(Info{Title: "test", Version: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := openapi3.NewLoader().LoadFromData(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Validate(context.Background()); err != nil {
+		t.Fatalf("invalid document: %v", err)
+	}
+	sc := loaded.Components.Schemas["withStatus"].Value
+	st := sc.Properties["status"].Value
+	if !st.Nullable || len(st.AllOf) != 1 || st.AllOf[0].Ref != "#/components/schemas/move" || !slices.Contains(sc.Required, "status") {
+		t.Errorf("status = nullable %v, allOf %v, required %v; want a nullable, required reference to move", st.Nullable, st.AllOf, sc.Required)
+	}
+	if last := sc.Properties["last"]; last.Ref != "#/components/schemas/move" || slices.Contains(sc.Required, "last") {
+		t.Errorf("last = %+v, required %v; want an optional plain reference", last, sc.Required)
+	}
+}

@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** Alerts firing now */
-        get: operations["get_api_v1_alerts_active"];
+        get: operations["getAlertsActive"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,10 +46,13 @@ export interface paths {
             cookie?: never;
         };
         /** Notification channels (webhook, e-mail, Slack, DingTalk, WeCom, Feishu); secrets hidden */
-        get: operations["get_api_v1_alerts_channels"];
+        get: operations["getAlertsChannels"];
         put?: never;
-        /** Create a notification channel */
-        post: operations["post_api_v1_alerts_channels"];
+        /**
+         * Create a notification channel
+         * @description Needs the operator role. Audited as alert.channel.create.
+         */
+        post: operations["postAlertsChannels"];
         delete?: never;
         options?: never;
         head?: never;
@@ -64,11 +67,17 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace a notification channel */
-        put: operations["put_api_v1_alerts_channels_id"];
+        /**
+         * Replace a notification channel
+         * @description Needs the operator role. Audited as alert.channel.update.
+         */
+        put: operations["putAlertsChannelsById"];
         post?: never;
-        /** Delete a notification channel */
-        delete: operations["delete_api_v1_alerts_channels_id"];
+        /**
+         * Delete a notification channel
+         * @description Needs the operator role. Audited as alert.channel.delete.
+         */
+        delete: operations["deleteAlertsChannelsById"];
         options?: never;
         head?: never;
         patch?: never;
@@ -83,8 +92,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a test notification through a channel */
-        post: operations["post_api_v1_alerts_channels_id_test"];
+        /**
+         * Send a test notification through a channel
+         * @description Needs the operator role. Audited as alert.channel.test.
+         */
+        post: operations["postAlertsChannelsByIdTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -99,7 +111,7 @@ export interface paths {
             cookie?: never;
         };
         /** Alert history, newest first */
-        get: operations["get_api_v1_alerts_events"];
+        get: operations["getAlertsEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -116,10 +128,13 @@ export interface paths {
             cookie?: never;
         };
         /** Alert rules (consumer lag, lag seconds, Burrow-style status, cluster health) */
-        get: operations["get_api_v1_alerts_rules"];
+        get: operations["getAlertsRules"];
         put?: never;
-        /** Create an alert rule */
-        post: operations["post_api_v1_alerts_rules"];
+        /**
+         * Create an alert rule
+         * @description Needs the operator role. Audited as alert.rule.create.
+         */
+        post: operations["postAlertsRules"];
         delete?: never;
         options?: never;
         head?: never;
@@ -134,11 +149,17 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace an alert rule */
-        put: operations["put_api_v1_alerts_rules_id"];
+        /**
+         * Replace an alert rule
+         * @description Needs the operator role. Audited as alert.rule.update.
+         */
+        put: operations["putAlertsRulesById"];
         post?: never;
-        /** Delete an alert rule */
-        delete: operations["delete_api_v1_alerts_rules_id"];
+        /**
+         * Delete an alert rule
+         * @description Needs the operator role. Audited as alert.rule.delete.
+         */
+        delete: operations["deleteAlertsRulesById"];
         options?: never;
         head?: never;
         patch?: never;
@@ -790,6 +811,59 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActiveAlert: {
+            /**
+             * Format: date-time
+             * @description When the condition was first seen (the hold began)
+             */
+            activeAt: string;
+            cluster: string;
+            deliveryError?: string;
+            /** Format: int64 */
+            eventId?: number;
+            fingerprint: string;
+            /**
+             * Format: date-time
+             * @description When a firing alert's hold ended
+             */
+            firedAt?: string | null;
+            /**
+             * Format: date-time
+             * @description For a pending alert, when its hold ends
+             */
+            firesAt?: string | null;
+            kind: components["schemas"]["AlertKind"];
+            labels: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            lastNotifiedAt?: string | null;
+            /** @description The console page of the alert's subject */
+            link?: string;
+            notifications: number;
+            /**
+             * Format: date-time
+             * @description For a firing alert nobody was told about yet, when its cool-down ends
+             */
+            quietUntil?: string | null;
+            /** Format: int64 */
+            ruleId: number;
+            ruleName: string;
+            severity: components["schemas"]["AlertSeverity"];
+            /** @enum {string} */
+            state: "pending" | "firing";
+            subject: string;
+            summary: string;
+            /** Format: double */
+            threshold: number;
+            /** Format: double */
+            value: number;
+        };
+        ActiveAlertList: {
+            items: components["schemas"]["ActiveAlert"][];
+            /** @description Items matching the query, before paging */
+            total: number;
+        };
         AddPartitionsRequest: {
             /**
              * Format: int32
@@ -797,6 +871,123 @@ export interface components {
              */
             partitions: number;
         };
+        AlertChannel: {
+            config: components["schemas"]["ChannelConfig"];
+            /** Format: date-time */
+            createdAt: string;
+            enabled: boolean;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            type: components["schemas"]["AlertChannelType"];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        AlertChannelInput: {
+            config: components["schemas"]["ChannelConfig"];
+            enabled?: boolean | null;
+            name: string;
+            type: components["schemas"]["AlertChannelType"];
+        };
+        AlertChannelList: {
+            items: components["schemas"]["AlertChannel"][];
+            /** @description Items matching the query, before paging */
+            total: number;
+        };
+        /** @enum {string} */
+        AlertChannelType: "webhook" | "slack" | "dingtalk" | "wecom" | "feishu" | "email";
+        AlertEvent: {
+            cluster: string;
+            deliveryError?: string;
+            fingerprint: string;
+            /** Format: int64 */
+            id: number;
+            labels: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            lastNotifiedAt?: string | null;
+            notifications: number;
+            /** Format: date-time */
+            resolvedAt?: string | null;
+            /** Format: int64 */
+            ruleId: number;
+            samples: components["schemas"]["AlertSamples"] | null;
+            severity: components["schemas"]["AlertSeverity"];
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string} */
+            state: "firing" | "resolved";
+            subject: string;
+            summary: string;
+        };
+        AlertEventList: {
+            items: components["schemas"]["AlertEvent"][];
+            /** @description Items matching the query, before paging */
+            total: number;
+        };
+        /** @enum {string} */
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero";
+        AlertRule: {
+            channelIds: number[];
+            /** @description Cluster name pattern (glob); * is every cluster */
+            cluster: string;
+            cooldownSeconds: number;
+            /** Format: date-time */
+            createdAt: string;
+            enabled: boolean;
+            /** @description How long the condition holds before the alert fires */
+            forSeconds: number;
+            /** @description Consumer group pattern (glob), for the lag kinds */
+            group: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["AlertKind"];
+            name: string;
+            /** @description Reminder interval while firing; 0 sends none */
+            repeatSeconds: number;
+            severity: components["schemas"]["AlertSeverity"];
+            /** Format: double */
+            threshold: number;
+            /** @description Topic pattern (glob) */
+            topic: string;
+            /** Format: date-time */
+            updatedAt: string;
+            windowSamples: number;
+        };
+        AlertRuleInput: {
+            channelIds?: number[];
+            cluster?: string;
+            cooldownSeconds?: number;
+            enabled?: boolean | null;
+            forSeconds?: number;
+            group?: string;
+            kind: components["schemas"]["AlertKind"];
+            name: string;
+            repeatSeconds?: number;
+            severity?: components["schemas"]["AlertSeverity"];
+            /** Format: double */
+            threshold?: number;
+            topic?: string;
+            windowSamples?: number;
+        };
+        AlertRuleList: {
+            items: components["schemas"]["AlertRule"][];
+            /** @description Items matching the query, before paging */
+            total: number;
+        };
+        AlertSamples: {
+            /** @description The figures behind the value; their shape depends on the rule's kind */
+            data?: unknown;
+            /** Format: double */
+            threshold: number;
+            /** @description Data was left out: too large to keep */
+            truncated?: boolean;
+            /** Format: double */
+            value: number;
+        } | null;
+        /** @enum {string} */
+        AlertSeverity: "info" | "warning" | "critical";
         AlterConfigsRequest: {
             delete?: string[];
             set?: {
@@ -889,6 +1080,11 @@ export interface components {
             records: number[];
             total: number;
         };
+        ChannelConfig: components["schemas"]["WebhookConfig"] | components["schemas"]["SlackConfig"] | components["schemas"]["DingTalkConfig"] | components["schemas"]["WeComConfig"] | components["schemas"]["FeishuConfig"] | components["schemas"]["EmailConfig"];
+        ChannelTestResult: {
+            delivered: boolean;
+            error?: string;
+        };
         ClusterMetrics: {
             brokers: number;
             brokersUp: number;
@@ -947,7 +1143,7 @@ export interface components {
             embedded: boolean;
             errors?: string[];
             groups: number | null;
-            internal: components["schemas"]["TopicSums"];
+            internal: components["schemas"]["TopicSums"] | null;
             internalIncluded: boolean;
             lag: number | null;
             /** Format: date-time */
@@ -991,6 +1187,12 @@ export interface components {
             readOnly: boolean;
             role: string;
         };
+        DingTalkConfig: {
+            atAll?: boolean;
+            atMobiles?: string[];
+            secret?: string;
+            url: string;
+        };
         ElectionPartition: {
             error?: string;
             /** Format: int32 */
@@ -1028,14 +1230,17 @@ export interface components {
             preferredLeaderBefore: number;
             topic: string;
         };
-        Error: {
-            error: {
-                code: string;
-                message: string;
-                params?: {
-                    [key: string]: unknown;
-                };
-            };
+        EmailConfig: {
+            from: string;
+            helloName?: string;
+            host: string;
+            insecureSkipVerify?: boolean;
+            password?: string;
+            port: number;
+            subjectPrefix?: string;
+            tls?: string;
+            to: string[];
+            username?: string;
         };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1053,7 +1258,8 @@ export interface components {
         ExecuteRequest: {
             /** @description Explicit target replicas; give this or plan */
             partitions?: components["schemas"]["PartitionMove"][];
-            plan?: components["schemas"]["ReassignmentPlan"];
+            /** @description A plan as returned by the plan endpoint; give this or partitions */
+            plan?: components["schemas"]["ReassignmentPlan"] | null;
             /**
              * Format: int64
              * @description Replication throttle in bytes per second while the move runs; 0 or absent for none
@@ -1069,6 +1275,10 @@ export interface components {
             /** Format: int64 */
             throttleBytesPerSec: number;
             warnings?: string[];
+        };
+        FeishuConfig: {
+            secret?: string;
+            url: string;
         };
         GroupDetail: {
             active: boolean;
@@ -1086,7 +1296,7 @@ export interface components {
             protocol: string;
             protocolType: string;
             state: string;
-            status: components["schemas"]["GroupStatus"];
+            status: components["schemas"]["GroupStatus"] | null;
             topicList: components["schemas"]["GroupTopicRow"][];
             topics: number;
         };
@@ -1167,7 +1377,7 @@ export interface components {
             status: string;
             window: number;
             worst: string;
-        };
+        } | null;
         GroupTopicRow: {
             /** Format: int64 */
             committedSum: number;
@@ -1180,12 +1390,6 @@ export interface components {
         HeaderView: {
             key: string;
             value: components["schemas"]["Payload"];
-        };
-        List: {
-            items: {
-                [key: string]: unknown;
-            }[];
-            total: number;
         };
         Liveness: {
             /** @enum {string} */
@@ -1260,9 +1464,6 @@ export interface components {
             role: "viewer" | "operator" | "admin";
             /** @description 2 to 64 characters without spaces or ':' */
             username: string;
-        };
-        Object: {
-            [key: string]: unknown;
         };
         OffsetChange: {
             /** Format: int64 */
@@ -1410,7 +1611,7 @@ export interface components {
             snapshotSequence: number;
             topics: string[];
             warnings?: string[];
-        };
+        } | null;
         ReassignmentRecord: {
             actor: string;
             error?: string;
@@ -1475,6 +1676,9 @@ export interface components {
             items: components["schemas"]["RuntimeView"][];
             /** @description Items matching the query, before paging */
             total: number;
+        };
+        SlackConfig: {
+            url: string;
         };
         TopicConfig: {
             default: boolean;
@@ -1614,7 +1818,7 @@ export interface components {
             topics: number;
             underMinIsr: number;
             underReplicated: number;
-        };
+        } | null;
         UserView: {
             /** Format: date-time */
             createdAt: string;
@@ -1631,6 +1835,18 @@ export interface components {
             items: components["schemas"]["UserView"][];
             /** @description Items matching the query, before paging */
             total: number;
+        };
+        WeComConfig: {
+            url: string;
+        };
+        WebhookConfig: {
+            contentType?: string;
+            headers?: {
+                [key: string]: string;
+            };
+            method?: string;
+            template?: string;
+            url: string;
         };
         ZNodeStat: {
             /** Format: date-time */
@@ -1718,7 +1934,7 @@ export interface operations {
             };
         };
     };
-    get_api_v1_alerts_active: {
+    getAlertsActive: {
         parameters: {
             query?: never;
             header?: never;
@@ -1733,21 +1949,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List"];
+                    "application/json": components["schemas"]["ActiveAlertList"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_api_v1_alerts_channels: {
+    getAlertsChannels: {
         parameters: {
             query?: never;
             header?: never;
@@ -1762,30 +1987,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List"];
+                    "application/json": components["schemas"]["AlertChannelList"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_api_v1_alerts_channels: {
+    postAlertsChannels: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Object"];
+                "application/json": components["schemas"]["AlertChannelInput"];
             };
         };
         responses: {
@@ -1795,59 +2029,78 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Object"];
+                    "application/json": components["schemas"]["AlertChannel"];
                 };
             };
-            /** @description Malformed JSON or invalid input; the message says why */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No or invalid credentials */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    put_api_v1_alerts_channels_id: {
+    putAlertsChannelsById: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Rule or channel id */
                 id: number;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Object"];
+                "application/json": components["schemas"]["AlertChannelInput"];
             };
         };
         responses: {
@@ -1857,61 +2110,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Object"];
+                    "application/json": components["schemas"]["AlertChannel"];
                 };
             };
-            /** @description Malformed JSON or invalid input; the message says why */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No or invalid credentials */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown cluster, topic, group or broker */
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_api_v1_alerts_channels_id: {
+    deleteAlertsChannelsById: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Rule or channel id */
                 id: number;
             };
             cookie?: never;
@@ -1925,49 +2197,68 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No or invalid credentials */
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown cluster, topic, group or broker */
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_api_v1_alerts_channels_id_test: {
+    postAlertsChannelsByIdTest: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Rule or channel id */
                 id: number;
             };
             cookie?: never;
@@ -1980,54 +2271,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Object"];
+                    "application/json": components["schemas"]["ChannelTestResult"];
                 };
             };
-            /** @description No or invalid credentials */
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown cluster, topic, group or broker */
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_api_v1_alerts_events: {
+    getAlertsEvents: {
         parameters: {
             query?: {
-                limit?: number;
-                offset?: number;
-                page?: number;
-                pageSize?: number;
+                /** @description Items per answer (default 50) */
+                limit?: number | null;
+                /** @description Items to skip */
+                offset?: number | null;
+                /** @description 1-based page number; overrides offset */
+                page?: number | null;
+                /** @description Items per page; overrides limit */
+                pageSize?: number | null;
             };
             header?: never;
             path?: never;
@@ -2041,30 +2354,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List"];
+                    "application/json": components["schemas"]["AlertEventList"];
                 };
             };
-            /** @description Malformed JSON or invalid input; the message says why */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_api_v1_alerts_rules: {
+    getAlertsRules: {
         parameters: {
             query?: never;
             header?: never;
@@ -2079,30 +2401,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List"];
+                    "application/json": components["schemas"]["AlertRuleList"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_api_v1_alerts_rules: {
+    postAlertsRules: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Object"];
+                "application/json": components["schemas"]["AlertRuleInput"];
             };
         };
         responses: {
@@ -2112,59 +2443,78 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Object"];
+                    "application/json": components["schemas"]["AlertRule"];
                 };
             };
-            /** @description Malformed JSON or invalid input; the message says why */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No or invalid credentials */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    put_api_v1_alerts_rules_id: {
+    putAlertsRulesById: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Rule or channel id */
                 id: number;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Object"];
+                "application/json": components["schemas"]["AlertRuleInput"];
             };
         };
         responses: {
@@ -2174,61 +2524,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Object"];
+                    "application/json": components["schemas"]["AlertRule"];
                 };
             };
-            /** @description Malformed JSON or invalid input; the message says why */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No or invalid credentials */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown cluster, topic, group or broker */
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_api_v1_alerts_rules_id: {
+    deleteAlertsRulesById: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Rule or channel id */
                 id: number;
             };
             cookie?: never;
@@ -2242,40 +2611,58 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No or invalid credentials */
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Role too low (needs operator), read-only mode, or missing CSRF token */
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown cluster, topic, group or broker */
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Internal error */
+            /** @description Internal Server Error */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
