@@ -207,3 +207,49 @@ func TestPageReadsWithoutTokenAreNotAudited(t *testing.T) {
 		t.Fatalf("audit with the admin token = %d %v", code, body)
 	}
 }
+
+// TestAlertChannelUpdateKeepsMaskedSecret replaces a channel by sending back the config the list
+// showed (secret masked) with a new name: the answer is masked too, the receiver still gets the
+// stored secret, and an unknown field in the body is refused.
+func TestAlertChannelUpdateKeepsMaskedSecret(t *testing.T) {
+	e := newAlertEnv(t)
+	var mu sync.Mutex
+	var auth []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	ch := map[string]any{"name": "hook", "type": "webhook", "config": map[string]any{"url": recv.URL, "headers": map[string]string{"Authorization": "Bearer keptsecretvalue"}}}
+	code, created := e.call("POST", "/api/v1/alerts/channels", testToken, ch)
+	if code != 201 {
+		t.Fatalf("create channel = %d %v", code, created)
+	}
+	id := int64(created["id"].(float64))
+	path := fmt.Sprintf("/api/v1/alerts/channels/%d", id)
+
+	code, updated := e.call("PUT", path, testToken, map[string]any{"name": "hook-renamed", "type": "webhook", "config": created["config"]})
+	raw, _ := json.Marshal(updated)
+	if code != 200 || updated["name"] != "hook-renamed" || updated["id"] != created["id"] || strings.Contains(string(raw), "keptsecretvalue") {
+		t.Fatalf("update channel = %d %s", code, raw)
+	}
+	if code, body := e.call("PUT", path, testToken, map[string]any{"name": "x", "type": "webhook", "config": created["config"], "colour": "red"}); code != 400 || errorCode(body) != "bad_request" {
+		t.Fatalf("update with an unknown field = %d %v", code, body)
+	}
+	if code, body := e.call("PUT", "/api/v1/alerts/channels/0", testToken, map[string]any{"name": "x", "type": "webhook", "config": created["config"]}); code != 400 {
+		t.Fatalf("update channel 0 = %d %v", code, body)
+	}
+	if code, body := e.call("PUT", "/api/v1/alerts/channels/4242", testToken, map[string]any{"name": "x", "type": "webhook", "config": created["config"]}); code != 404 || errorCode(body) != "not_found" {
+		t.Fatalf("update unknown channel = %d %v", code, body)
+	}
+
+	if code, body := e.call("POST", path+"/test", testToken, nil); code != 200 || body["delivered"] != true {
+		t.Fatalf("test send = %d %v", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) != 1 || auth[0] != "Bearer keptsecretvalue" {
+		t.Fatalf("receiver got Authorization %q, want the stored secret once", auth)
+	}
+}
