@@ -89,7 +89,7 @@ func Declare(r *api.Registry, o Options) {
 				defer cancel()
 				if err := o.Ready(ctx); err != nil {
 					return Readiness{}, &service.UserError{Status: http.StatusServiceUnavailable, Code: "not_ready",
-						Message: "the console is not ready: " + err.Error()}
+						Message: "the console is not ready: " + err.Error(), Cause: err}
 				}
 			}
 			return Readiness{Status: "ready"}, nil
