@@ -16,6 +16,7 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -436,7 +437,7 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 	if old == nil {
 		t.Fatal("the controller broker runs no controller")
 	}
-	oldElection := zkdata.Election{Epoch: old.epoch, EpochZkVersion: old.ezv}
+	oldElection := zkclient.Election{Epoch: old.epoch, EpochZkVersion: old.ezv}
 	c.stop(c.indexOf(ctrlID))
 	testenv.WaitFor(t, 15*time.Second, func() error {
 		if id := c.any().cluster.ControllerID(); id < 0 || id == ctrlID {
@@ -456,16 +457,16 @@ func TestClusterZooKeeperCompat(t *testing.T) {
 	}
 	stale := newController(live, s, oldElection)
 	tp := zkdata.TopicPartition{Topic: topic, Partition: 0}
-	before, ver, err := zkdata.NewClient(s).PartitionState(ctx, tp)
+	before, ver, err := zkclient.NewClient(s).PartitionState(ctx, tp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	next := before
 	next.Leader, next.LeaderEpoch = -1, before.LeaderEpoch+1
-	if err := stale.writeState(ctx, tp, next, ver.Version, nil); !errors.Is(err, zkdata.ErrControllerMoved) {
+	if err := stale.writeState(ctx, tp, next, ver.Version, nil); !errors.Is(err, zkclient.ErrControllerMoved) {
 		t.Fatalf("write with a stale controller epoch: %v, want ErrControllerMoved", err)
 	}
-	after, _, err := zkdata.NewClient(s).PartitionState(ctx, tp)
+	after, _, err := zkclient.NewClient(s).PartitionState(ctx, tp)
 	if err != nil || after.Leader != before.Leader || after.LeaderEpoch != before.LeaderEpoch {
 		t.Fatalf("state changed by a deposed controller: %+v → %+v (%v)", before, after, err)
 	}
@@ -627,7 +628,7 @@ func TestClusterUncleanElection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, _, err := zkdata.NewClient(sess).PartitionState(ctx, zkdata.TopicPartition{Topic: topic}); err != nil || st.Leader >= 0 {
+		if st, _, err := zkclient.NewClient(sess).PartitionState(ctx, zkdata.TopicPartition{Topic: topic}); err != nil || st.Leader >= 0 {
 			t.Fatalf("%s: out-of-sync replica %d elected cleanly: stored state %+v (%v)", topic, other, st, err)
 		}
 		if p := c.partition(topic, 0); p.Leader >= 0 {
@@ -734,7 +735,7 @@ func TestClusterReplicationThrottle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := zkdata.NewClient(s).SetEntityConfig(ctx, zkdata.ConfigTypeBroker, "<default>", map[string]string{
+			if _, err := zkclient.NewClient(s).SetEntityConfig(ctx, zkdata.ConfigTypeBroker, "<default>", map[string]string{
 				"leader.replication.throttled.rate": rate, "follower.replication.throttled.rate": rate}); err != nil {
 				t.Fatal(err)
 			}

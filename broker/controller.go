@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -18,7 +19,7 @@ import (
 // It owns no cache that could go stale: every pass re-reads brokers,
 // assignments and partition states and writes changes conditionally on the
 // znode versions, each write behind the controller epoch fence
-// (zkdata.ErrControllerMoved ends the controller). After each pass it sends
+// (zkclient.ErrControllerMoved ends the controller). After each pass it sends
 // brokers what changed: LeaderAndIsr, UpdateMetadata and StopReplica
 // (controller_channel.go).
 //
@@ -28,7 +29,7 @@ import (
 type controller struct {
 	zc    *zkCluster
 	s     metastore.Session
-	cl    *zkdata.Client
+	cl    *zkclient.Client
 	epoch int32
 	ezv   int32 // /controller_epoch's zkVersion: the fence
 	log   *slog.Logger
@@ -50,8 +51,8 @@ type ctrlReq struct {
 	res chan error
 }
 
-func newController(zc *zkCluster, s metastore.Session, el zkdata.Election) *controller {
-	return &controller{zc: zc, s: s, cl: zkdata.NewClient(s), epoch: el.Epoch, ezv: el.EpochZkVersion,
+func newController(zc *zkCluster, s metastore.Session, el zkclient.Election) *controller {
+	return &controller{zc: zc, s: s, cl: zkclient.NewClient(s), epoch: el.Epoch, ezv: el.EpochZkVersion,
 		log: zc.log.With("controller_epoch", el.Epoch), reqs: make(chan ctrlReq), done: make(chan struct{}),
 		lastRebalance: time.Now(), sent: map[zkdata.TopicPartition]sentPart{}, synced: map[int32]int64{}}
 }
@@ -92,7 +93,7 @@ func (c *controller) run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		err := c.pass(ctx)
-		if errors.Is(err, zkdata.ErrControllerMoved) {
+		if errors.Is(err, zkclient.ErrControllerMoved) {
 			return err
 		}
 		if err != nil && ctx.Err() == nil {
@@ -108,7 +109,7 @@ func (c *controller) run(ctx context.Context) error {
 		case r := <-c.reqs:
 			err := r.fn(ctx)
 			r.res <- err
-			if errors.Is(err, zkdata.ErrControllerMoved) {
+			if errors.Is(err, zkclient.ErrControllerMoved) {
 				return err
 			}
 		}
@@ -119,8 +120,8 @@ func (c *controller) run(ctx context.Context) error {
 type ctrlSnapshot struct {
 	live    map[int32]bool
 	brokers map[int32]ctrlBroker // registrations of the live brokers
-	topics  map[string]zkdata.VersionedAssignment
-	states  map[zkdata.TopicPartition]zkdata.VersionedState
+	topics  map[string]zkclient.VersionedAssignment
+	states  map[zkdata.TopicPartition]zkclient.VersionedState
 	configs map[string]map[string]string
 }
 
@@ -216,7 +217,7 @@ func (c *controller) pass(ctx context.Context) error {
 	})
 	for _, tp := range tps {
 		if err := c.partition(ctx, snap, tp); err != nil {
-			if errors.Is(err, zkdata.ErrControllerMoved) {
+			if errors.Is(err, zkclient.ErrControllerMoved) {
 				return err
 			}
 			if !errors.Is(err, metastore.ErrBadVersion) && !errors.Is(err, metastore.ErrNodeExists) {
@@ -272,7 +273,7 @@ func (c *controller) partition(ctx context.Context, snap *ctrlSnapshot, tp zkdat
 		if err := c.cl.CreatePartitionState(ctx, tp, st, c.ezv); err != nil {
 			return err
 		}
-		snap.states[tp] = zkdata.VersionedState{State: st, Version: 0}
+		snap.states[tp] = zkclient.VersionedState{State: st, Version: 0}
 		return nil
 	}
 	st := vs.State
@@ -325,7 +326,7 @@ func (c *controller) writeState(ctx context.Context, tp zkdata.TopicPartition, s
 		return err
 	}
 	if snap != nil {
-		snap.states[tp] = zkdata.VersionedState{State: st, Version: v}
+		snap.states[tp] = zkclient.VersionedState{State: st, Version: v}
 	} else {
 		c.dirty = true
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -36,7 +37,7 @@ func (c *controller) ElectLeaders(ctx context.Context, typ int8, tps []zkdata.To
 			} else {
 				code, err = c.electPreferred(ctx, snap, tp)
 			}
-			if errors.Is(err, zkdata.ErrControllerMoved) {
+			if errors.Is(err, zkclient.ErrControllerMoved) {
 				return err
 			}
 			out[tp] = code
@@ -115,7 +116,7 @@ func (c *controller) zkPreferredElection(ctx context.Context, snap *ctrlSnapshot
 	}
 	for _, tp := range tps {
 		code, err := c.electPreferred(ctx, snap, tp)
-		if errors.Is(err, zkdata.ErrControllerMoved) {
+		if errors.Is(err, zkclient.ErrControllerMoved) {
 			return err
 		}
 		c.log.Info("preferred replica election", "partition", tp.String(), "code", code, "err", err)
@@ -158,7 +159,7 @@ func (c *controller) autoRebalance(ctx context.Context, snap *ctrlSnapshot) erro
 		}
 		c.log.Info("leader imbalance; moving leadership back", "broker", b, "imbalance_pct", ratio)
 		for _, tp := range tps {
-			if _, err := c.electPreferred(ctx, snap, tp); errors.Is(err, zkdata.ErrControllerMoved) {
+			if _, err := c.electPreferred(ctx, snap, tp); errors.Is(err, zkclient.ErrControllerMoved) {
 				return err
 			}
 		}

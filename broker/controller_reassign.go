@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -18,7 +19,7 @@ func (c *controller) AlterReassignments(ctx context.Context, reqs map[zkdata.Top
 	err := c.do(ctx, func(ctx context.Context) error {
 		for tp, target := range reqs {
 			code, err := c.startReassignment(ctx, tp, target)
-			if errors.Is(err, zkdata.ErrControllerMoved) {
+			if errors.Is(err, zkclient.ErrControllerMoved) {
 				return err
 			}
 			if err != nil {
@@ -166,7 +167,7 @@ func (c *controller) reassignments(ctx context.Context, snap *ctrlSnapshot) erro
 				return err
 			}
 			if err := c.finishReassignment(ctx, tp, a, st.Version, target); err != nil {
-				if errors.Is(err, zkdata.ErrControllerMoved) {
+				if errors.Is(err, zkclient.ErrControllerMoved) {
 					return err
 				}
 				c.log.Warn("completing reassignment", "partition", tp.String(), "err", err)

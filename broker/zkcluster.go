@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -92,7 +93,7 @@ func (b *Broker) newZKClusterFactory(connector metastore.Connector) ClusterFacto
 // setupSession runs on every new session: Kafka's persistent paths, the
 // cluster id, the broker registration.
 func (zc *zkCluster) setupSession(ctx context.Context, s metastore.Session, proposedID string) error {
-	cl := zkdata.NewClient(s)
+	cl := zkclient.NewClient(s)
 	if err := cl.EnsurePaths(ctx); err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func (zc *zkCluster) session(s metastore.Session, w *watcher) {
 
 // electLoop runs for controller whenever /controller is free.
 func (zc *zkCluster) electLoop(ctx context.Context, s metastore.Session) {
-	cl := zkdata.NewClient(s)
+	cl := zkclient.NewClient(s)
 	for ctx.Err() == nil {
 		_, ok, ch, err := cl.WatchController(ctx)
 		if err != nil {
@@ -204,7 +205,7 @@ func (zc *zkCluster) electLoop(ctx context.Context, s metastore.Session) {
 				zc.runController(ctx, s, el)
 				continue
 			}
-			if !errors.Is(err, zkdata.ErrControllerMoved) && ctx.Err() == nil {
+			if !errors.Is(err, zkclient.ErrControllerMoved) && ctx.Err() == nil {
 				zc.log.Warn("controller election", "err", err)
 			}
 		}
@@ -216,7 +217,7 @@ func (zc *zkCluster) electLoop(ctx context.Context, s metastore.Session) {
 	}
 }
 
-func (zc *zkCluster) runController(ctx context.Context, s metastore.Session, el zkdata.Election) {
+func (zc *zkCluster) runController(ctx context.Context, s metastore.Session, el zkclient.Election) {
 	c := newController(zc, s, el)
 	zc.mu.Lock()
 	zc.ctrl = c

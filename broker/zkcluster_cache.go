@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -28,7 +29,7 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	zc.gen++
 	startGen := zc.gen
 	zc.mu.Unlock()
-	var boot map[zkdata.TopicPartition]zkdata.VersionedState
+	var boot map[zkdata.TopicPartition]zkclient.VersionedState
 	brokers, err := zc.readBrokers(ctx, s, w)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 				tps = append(tps, zkdata.TopicPartition{Topic: name, Partition: p.Partition})
 			}
 		}
-		if boot, err = zkdata.NewClient(s).PartitionStates(ctx, tps); err != nil {
+		if boot, err = zkclient.NewClient(s).PartitionStates(ctx, tps); err != nil {
 			return fmt.Errorf("reading partition states: %w", err)
 		}
 	}
@@ -280,12 +281,12 @@ func (zc *zkCluster) waitFor(ctx context.Context, cond func() bool) error {
 }
 
 // client returns a client on the current session.
-func (zc *zkCluster) client(ctx context.Context) (*zkdata.Client, error) {
+func (zc *zkCluster) client(ctx context.Context) (*zkclient.Client, error) {
 	s, err := zc.keeper.WaitSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return zkdata.NewClient(s), nil
+	return zkclient.NewClient(s), nil
 }
 
 func (zc *zkCluster) ClusterID() string { return zc.clusterID }

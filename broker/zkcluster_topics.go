@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkclient"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
@@ -117,7 +118,7 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 		cfg = map[string]string{}
 	}
 	if err := cl.CreateTopic(ctx, spec.Name, a, cfg); err != nil {
-		if errors.Is(err, zkdata.ErrTopicExists) {
+		if errors.Is(err, zkclient.ErrTopicExists) {
 			return TopicInfo{}, ErrTopicExists
 		}
 		return TopicInfo{}, err

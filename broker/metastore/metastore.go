@@ -12,7 +12,7 @@
 // paths it receives (created sequential nodes, watch events).
 //
 // Every method of Session is safe for concurrent use. Kafka's ZooKeeper-mode
-// layout on top of this lives in the sibling package zkdata.
+// layout on top of this is broker/zkclient (its codec is broker/zkdata).
 package metastore
 
 import (

@@ -9,17 +9,16 @@
 //
 // Encoders write the bytes Kafka 3.x (Scala 2.13 build) writes, key order
 // included; decoders accept any key order, unknown fields, and the older
-// versions still found in clusters upgraded from 2.x. Client wraps a
-// metastore.Session with typed, versioned operations for the controller and
-// the brokers.
+// versions still found in clusters upgraded from 2.x.
+//
+// The package is a leaf (standard library only): the broker runtime reads
+// and writes the layout through broker/zkclient, the console's ZooKeeper
+// reader (admin) decodes it here.
 package zkdata
 
 import (
-	"context"
 	"fmt"
 	"strconv"
-
-	"github.com/osprey-kafka/osprey/broker/metastore"
 )
 
 // Fixed paths.
@@ -77,17 +76,6 @@ var PersistentPaths = []string{
 	"/config/" + ConfigTypeUser,
 	"/config/" + ConfigTypeBroker,
 	"/config/" + ConfigTypeIP,
-}
-
-// EnsurePaths creates PersistentPaths (and their parents) where missing, as
-// a Kafka broker does when it starts.
-func EnsurePaths(ctx context.Context, s metastore.Session) error {
-	for _, p := range PersistentPaths {
-		if err := metastore.EnsurePath(ctx, s, p); err != nil {
-			return fmt.Errorf("zkdata: ensuring Kafka paths: %w", err)
-		}
-	}
-	return nil
 }
 
 // BrokerPath is /brokers/ids/<id>.

@@ -1,4 +1,4 @@
-package zkdata
+package zkclient
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker/metastore/local"
 	"github.com/osprey-kafka/osprey/broker/metastore/metastoretest"
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
@@ -103,7 +104,7 @@ func TestEnsurePaths(t *testing.T) {
 		c := NewClient(open(t))
 		ok(t, c.EnsurePaths(ctx))
 		ok(t, c.EnsurePaths(ctx))
-		for _, p := range PersistentPaths {
+		for _, p := range zkdata.PersistentPaths {
 			exists, st, err := c.Session().Exists(ctx, p)
 			if err != nil || !exists || st.EphemeralOwner != 0 {
 				t.Fatalf("%s: %v %+v %v", p, exists, st, err)
@@ -122,8 +123,8 @@ func TestBrokerRegistration(t *testing.T) {
 		if err != nil || len(ids) != 0 {
 			t.Fatal(ids, err)
 		}
-		reg := BrokerRegistration{ID: 1, JMXPort: -1, Timestamp: 1700000000000,
-			Endpoints: []Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "127.0.0.1", Port: 9092}}}
+		reg := zkdata.BrokerRegistration{ID: 1, JMXPort: -1, Timestamp: 1700000000000,
+			Endpoints: []zkdata.Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: "127.0.0.1", Port: 9092}}}
 		ok(t, c1.RegisterBroker(ctx, reg))
 		if ev := metastoretest.WaitEvent(t, ch); ev.Type != metastore.EventNodeChildrenChanged {
 			t.Fatalf("event %+v", ev)
@@ -134,13 +135,13 @@ func TestBrokerRegistration(t *testing.T) {
 		if err := c2.RegisterBroker(ctx, reg); !errors.Is(err, ErrBrokerRegistered) {
 			t.Fatalf("second registration: %v", err)
 		}
-		ok(t, c2.RegisterBroker(ctx, BrokerRegistration{ID: 10, JMXPort: -1, Endpoints: reg.Endpoints}))
+		ok(t, c2.RegisterBroker(ctx, zkdata.BrokerRegistration{ID: 10, JMXPort: -1, Endpoints: reg.Endpoints}))
 		got, st, err := c2.Broker(ctx, 1)
 		if err != nil || got.Timestamp != reg.Timestamp || st.EphemeralOwner != s1.ID() {
 			t.Fatalf("broker 1: %+v %+v %v", got, st, err)
 		}
 		if raw != nil {
-			if b := raw(t, "/brokers/ids/1"); string(b) != string(EncodeBroker(reg)) {
+			if b := raw(t, "/brokers/ids/1"); string(b) != string(zkdata.EncodeBroker(reg)) {
 				t.Fatalf("raw bytes %s", b)
 			} else {
 				// Field by field, as a tool decoding the documented JSON sees it.
@@ -189,10 +190,10 @@ func TestControllerElectionAndFencing(t *testing.T) {
 			t.Fatalf("event %+v", ev)
 		}
 		if raw != nil {
-			if got := string(raw(t, ControllerPath)); got != `{"version":2,"brokerid":1,"timestamp":"1704032949256","kraftControllerEpoch":-1}` {
+			if got := string(raw(t, zkdata.ControllerPath)); got != `{"version":2,"brokerid":1,"timestamp":"1704032949256","kraftControllerEpoch":-1}` {
 				t.Fatalf("raw /controller %s", got)
 			}
-			if got := string(raw(t, ControllerEpochPath)); got != "1" {
+			if got := string(raw(t, zkdata.ControllerEpochPath)); got != "1" {
 				t.Fatalf("raw /controller_epoch %q", got)
 			}
 		}
@@ -209,9 +210,9 @@ func TestControllerElectionAndFencing(t *testing.T) {
 			t.Fatal(reg, present, err)
 		}
 		// The controller writes behind its fence.
-		tp := TopicPartition{"t", 0}
-		ok(t, c1.CreateTopic(ctx, "t", TopicAssignment{Partitions: map[int32]PartitionAssignment{0: {Replicas: []int32{1, 2}}}}, nil))
-		ok(t, c1.CreatePartitionState(ctx, tp, PartitionState{Leader: 1, ControllerEpoch: e1.Epoch, ISR: []int32{1, 2}}, e1.EpochZkVersion))
+		tp := zkdata.TopicPartition{Topic: "t", Partition: 0}
+		ok(t, c1.CreateTopic(ctx, "t", zkdata.TopicAssignment{Partitions: map[int32]zkdata.PartitionAssignment{0: {Replicas: []int32{1, 2}}}}, nil))
+		ok(t, c1.CreatePartitionState(ctx, tp, zkdata.PartitionState{Leader: 1, ControllerEpoch: e1.Epoch, ISR: []int32{1, 2}}, e1.EpochZkVersion))
 
 		// Controller 1 dies; 2 takes over with epoch 2.
 		ok(t, s1.Close())
@@ -224,7 +225,7 @@ func TestControllerElectionAndFencing(t *testing.T) {
 		}
 		// The old controller comes back with its stale fence: refused.
 		stale := NewClient(open(t))
-		_, err = stale.UpdatePartitionState(ctx, tp, PartitionState{Leader: 2, LeaderEpoch: 1, ControllerEpoch: e1.Epoch, ISR: []int32{2}}, 0, e1.EpochZkVersion)
+		_, err = stale.UpdatePartitionState(ctx, tp, zkdata.PartitionState{Leader: 2, LeaderEpoch: 1, ControllerEpoch: e1.Epoch, ISR: []int32{2}}, 0, e1.EpochZkVersion)
 		if !errors.Is(err, ErrControllerMoved) {
 			t.Fatalf("stale controller write: %v", err)
 		}
@@ -232,17 +233,17 @@ func TestControllerElectionAndFencing(t *testing.T) {
 		if err != nil || st.Leader != 1 || zst.Version != 0 {
 			t.Fatalf("state after fenced write: %+v %+v %v", st, zst, err)
 		}
-		v, err := c2.UpdatePartitionState(ctx, tp, PartitionState{Leader: 2, LeaderEpoch: 1, ControllerEpoch: e2.Epoch, ISR: []int32{2}}, 0, e2.EpochZkVersion)
+		v, err := c2.UpdatePartitionState(ctx, tp, zkdata.PartitionState{Leader: 2, LeaderEpoch: 1, ControllerEpoch: e2.Epoch, ISR: []int32{2}}, 0, e2.EpochZkVersion)
 		if err != nil || v != 1 {
 			t.Fatalf("new controller write: %d %v", v, err)
 		}
 		// A conditional update with a stale partition version fails as such.
-		_, err = c2.UpdatePartitionState(ctx, tp, PartitionState{Leader: 1, ControllerEpoch: e2.Epoch, ISR: []int32{1}}, 0, e2.EpochZkVersion)
+		_, err = c2.UpdatePartitionState(ctx, tp, zkdata.PartitionState{Leader: 1, ControllerEpoch: e2.Epoch, ISR: []int32{1}}, 0, e2.EpochZkVersion)
 		if !errors.Is(err, metastore.ErrBadVersion) || errors.Is(err, ErrControllerMoved) {
 			t.Fatalf("stale partition version: %v", err)
 		}
 		if raw != nil {
-			if got := string(raw(t, PartitionStatePath("t", 0))); got != `{"controller_epoch":2,"leader":2,"version":1,"leader_epoch":1,"isr":[2]}` {
+			if got := string(raw(t, zkdata.PartitionStatePath("t", 0))); got != `{"controller_epoch":2,"leader":2,"version":1,"leader_epoch":1,"isr":[2]}` {
 				t.Fatalf("raw state %s", got)
 			}
 		}
@@ -262,7 +263,7 @@ func TestTopicsConfigsAndDeletion(t *testing.T) {
 		if err != nil || len(names) != 0 {
 			t.Fatal(names, err)
 		}
-		a := TopicAssignment{ID: mustID(t, "cMr3GpVESX2L3byPGf93lQ"), Partitions: map[int32]PartitionAssignment{
+		a := zkdata.TopicAssignment{ID: mustID(t, "cMr3GpVESX2L3byPGf93lQ"), Partitions: map[int32]zkdata.PartitionAssignment{
 			0: {Replicas: []int32{2, 3, 1}}, 1: {Replicas: []int32{3, 1, 2}}, 2: {Replicas: []int32{1, 2, 3}}}}
 		ok(t, c.CreateTopic(ctx, "demo", a, map[string]string{"retention.ms": "1000"}))
 		metastoretest.WaitEvent(t, ch)
@@ -327,9 +328,9 @@ func TestTopicsConfigsAndDeletion(t *testing.T) {
 		ok(t, c.RequestTopicDeletion(ctx, "demo"))
 		ok(t, c.RequestTopicDeletion(ctx, "demo"))
 		metastoretest.WaitEvent(t, dch)
-		ok(t, c.CreatePartitionState(ctx, TopicPartition{"demo", 0}, PartitionState{Leader: 2, ISR: []int32{2}}, metastore.AnyVersion))
+		ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{Topic: "demo", Partition: 0}, zkdata.PartitionState{Leader: 2, ISR: []int32{2}}, metastore.AnyVersion))
 		ok(t, c.DeleteTopic(ctx, "demo", metastore.AnyVersion))
-		for _, p := range []string{TopicPath("demo"), TopicConfigPath("demo"), DeleteTopicPath("demo")} {
+		for _, p := range []string{zkdata.TopicPath("demo"), zkdata.TopicConfigPath("demo"), zkdata.DeleteTopicPath("demo")} {
 			if exists, _, err := c.Session().Exists(ctx, p); err != nil || exists {
 				t.Fatalf("%s after deletion: %v %v", p, exists, err)
 			}
@@ -345,7 +346,7 @@ func TestAdminRequests(t *testing.T) {
 		if err != nil || present || rs != nil {
 			t.Fatal(rs, present, err)
 		}
-		want := []Reassignment{{"t", 0, []int32{2, 3}}}
+		want := []zkdata.Reassignment{{Topic: "t", Partition: 0, Replicas: []int32{2, 3}}}
 		ok(t, tool.WriteReassignment(ctx, want))
 		if err := tool.WriteReassignment(ctx, want); !errors.Is(err, ErrAdminRequestExists) {
 			t.Fatalf("second reassignment: %v", err)
@@ -358,7 +359,7 @@ func TestAdminRequests(t *testing.T) {
 			t.Fatal(rs, present, err)
 		}
 		if raw != nil {
-			if got := string(raw(t, ReassignPartitionsPath)); got != `{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[2,3]}]}` {
+			if got := string(raw(t, zkdata.ReassignPartitionsPath)); got != `{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[2,3]}]}` {
 				t.Fatalf("raw reassignment %s", got)
 			}
 		}
@@ -367,14 +368,14 @@ func TestAdminRequests(t *testing.T) {
 			t.Fatal(ev)
 		}
 		// A request written by a tool with its own JSON (CMAK style) is read.
-		_, err = tool.Session().Create(ctx, ReassignPartitionsPath, []byte(`{"partitions":[{"topic":"t","partition":1,"replicas":[1],"log_dirs":["any"]}],"version":1}`), metastore.Persistent)
+		_, err = tool.Session().Create(ctx, zkdata.ReassignPartitionsPath, []byte(`{"partitions":[{"topic":"t","partition":1,"replicas":[1],"log_dirs":["any"]}],"version":1}`), metastore.Persistent)
 		ok(t, err)
 		rs, present, _, err = ctl.WatchReassignment(ctx)
-		if err != nil || !present || !reflect.DeepEqual(rs, []Reassignment{{"t", 1, []int32{1}}}) {
+		if err != nil || !present || !reflect.DeepEqual(rs, []zkdata.Reassignment{{Topic: "t", Partition: 1, Replicas: []int32{1}}}) {
 			t.Fatal(rs, present, err)
 		}
 
-		tps := []TopicPartition{{"t", 0}, {"t", 1}}
+		tps := []zkdata.TopicPartition{{Topic: "t", Partition: 0}, {Topic: "t", Partition: 1}}
 		ok(t, tool.WritePreferredElection(ctx, tps))
 		got, present, _, err := ctl.WatchPreferredElection(ctx)
 		if err != nil || !present || !reflect.DeepEqual(got, tps) {
@@ -413,17 +414,17 @@ func TestClusterIDAndProducerIDs(t *testing.T) {
 			t.Fatal(id, err)
 		}
 		if raw != nil {
-			if got := string(raw(t, ClusterIDPath)); got != `{"version":"1","id":"eQzK4lYlQ9y8P21IScOl_g"}` {
+			if got := string(raw(t, zkdata.ClusterIDPath)); got != `{"version":"1","id":"eQzK4lYlQ9y8P21IScOl_g"}` {
 				t.Fatalf("raw cluster id %s", got)
 			}
 		}
 		first, err := c1.AllocateProducerIDs(ctx, 1, 1000)
-		if err != nil || first != (ProducerIDBlock{1, 0, 999}) {
+		if err != nil || first != (zkdata.ProducerIDBlock{Broker: 1, Start: 0, End: 999}) {
 			t.Fatal(first, err)
 		}
 		// Concurrent allocations from two brokers get disjoint blocks.
 		var mu sync.Mutex
-		var blocks []ProducerIDBlock
+		var blocks []zkdata.ProducerIDBlock
 		var wg sync.WaitGroup
 		for i, c := range []*Client{c1, c2, c1, c2} {
 			wg.Add(1)
@@ -440,14 +441,14 @@ func TestClusterIDAndProducerIDs(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		slices.SortFunc(blocks, func(a, b ProducerIDBlock) int { return int(a.Start - b.Start) })
+		slices.SortFunc(blocks, func(a, b zkdata.ProducerIDBlock) int { return int(a.Start - b.Start) })
 		for i, b := range blocks {
 			if b.Start != int64(1000*(i+1)) || b.End != b.Start+999 {
 				t.Fatalf("blocks %+v", blocks)
 			}
 		}
 		if raw != nil {
-			if got := string(raw(t, ProducerIDBlockPath)); got != fmt.Sprintf(`{"version":1,"broker":%d,"block_start":"4000","block_end":"4999"}`, blocks[3].Broker) {
+			if got := string(raw(t, zkdata.ProducerIDBlockPath)); got != fmt.Sprintf(`{"version":1,"broker":%d,"block_start":"4000","block_end":"4999"}`, blocks[3].Broker) {
 				t.Fatalf("raw producer id block %s", got)
 			}
 		}
@@ -459,30 +460,30 @@ func TestBatchReads(t *testing.T) {
 		ctx := ctxT(t)
 		c := NewClient(open(t))
 		ok(t, c.EnsurePaths(ctx))
-		var tps []TopicPartition
+		var tps []zkdata.TopicPartition
 		for _, topic := range []string{"a", "b"} {
-			a := TopicAssignment{Partitions: map[int32]PartitionAssignment{}}
+			a := zkdata.TopicAssignment{Partitions: map[int32]zkdata.PartitionAssignment{}}
 			for p := int32(0); p < 40; p++ {
-				a.Partitions[p] = PartitionAssignment{Replicas: []int32{p % 3, (p + 1) % 3}}
+				a.Partitions[p] = zkdata.PartitionAssignment{Replicas: []int32{p % 3, (p + 1) % 3}}
 			}
 			ok(t, c.CreateTopic(ctx, topic, a, nil))
 			for p := int32(0); p < 40; p++ {
-				tp := TopicPartition{topic, p}
+				tp := zkdata.TopicPartition{Topic: topic, Partition: p}
 				tps = append(tps, tp)
 				if p%10 == 9 {
 					continue // no state yet
 				}
-				ok(t, c.CreatePartitionState(ctx, tp, PartitionState{Leader: p % 3, LeaderEpoch: p, ISR: []int32{p % 3}}, metastore.AnyVersion))
+				ok(t, c.CreatePartitionState(ctx, tp, zkdata.PartitionState{Leader: p % 3, LeaderEpoch: p, ISR: []int32{p % 3}}, metastore.AnyVersion))
 			}
 		}
 		states, err := c.PartitionStates(ctx, tps)
 		if err != nil || len(states) != 72 {
 			t.Fatalf("%d states, %v", len(states), err)
 		}
-		if s := states[TopicPartition{"b", 17}]; s.State.LeaderEpoch != 17 || s.State.Leader != 2 || s.Version != 0 {
+		if s := states[zkdata.TopicPartition{Topic: "b", Partition: 17}]; s.State.LeaderEpoch != 17 || s.State.Leader != 2 || s.Version != 0 {
 			t.Fatalf("b-17: %+v", s)
 		}
-		if _, found := states[TopicPartition{"a", 9}]; found {
+		if _, found := states[zkdata.TopicPartition{Topic: "a", Partition: 9}]; found {
 			t.Fatal("a partition without state reported")
 		}
 		topics, err := c.Topics(ctx, []string{"a", "missing", "b"})

@@ -1,4 +1,4 @@
-package zkdata_test
+package zkclient
 
 import (
 	"context"
@@ -17,9 +17,8 @@ import (
 
 // TestReadableByConsoleZooKeeperReader writes a cluster's layout through
 // Client on ZooKeeper and reads it back with the console's ZooKeeper reader
-// (admin package), which decodes with this package's codec: the reader's
-// mapping must keep every field. It is an external test because admin
-// imports zkdata.
+// (admin package), which decodes with broker/zkdata's codec, as Client
+// writes with it: the reader's mapping must keep every field.
 func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 	addr, chroot := testenv.ZooKeeperChroot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -29,7 +28,7 @@ func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c := zkdata.NewClient(s)
+	c := NewClient(s)
 	ok(t, c.EnsurePaths(ctx))
 	for _, id := range []int32{1, 2} {
 		ok(t, c.RegisterBroker(ctx, zkdata.BrokerRegistration{ID: id, JMXPort: -1, Timestamp: 1700000000000 + int64(id), Rack: "r1",
@@ -43,10 +42,10 @@ func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 		0: {Replicas: []int32{1, 2}},
 		1: {Replicas: []int32{2, 1, 3}, Adding: []int32{3}},
 	}}, nil))
-	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{"orders", 0}, zkdata.PartitionState{Leader: 1, LeaderEpoch: 3, ControllerEpoch: e.Epoch, ISR: []int32{1, 2}}, e.EpochZkVersion))
-	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{"orders", 1}, zkdata.PartitionState{Leader: 2, ControllerEpoch: e.Epoch, ISR: []int32{2}}, e.EpochZkVersion))
-	ok(t, c.WriteReassignment(ctx, []zkdata.Reassignment{{"orders", 1, []int32{2, 3}}}))
-	ok(t, c.WritePreferredElection(ctx, []zkdata.TopicPartition{{"orders", 0}}))
+	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{Topic: "orders", Partition: 0}, zkdata.PartitionState{Leader: 1, LeaderEpoch: 3, ControllerEpoch: e.Epoch, ISR: []int32{1, 2}}, e.EpochZkVersion))
+	ok(t, c.CreatePartitionState(ctx, zkdata.TopicPartition{Topic: "orders", Partition: 1}, zkdata.PartitionState{Leader: 2, ControllerEpoch: e.Epoch, ISR: []int32{2}}, e.EpochZkVersion))
+	ok(t, c.WriteReassignment(ctx, []zkdata.Reassignment{{Topic: "orders", Partition: 1, Replicas: []int32{2, 3}}}))
+	ok(t, c.WritePreferredElection(ctx, []zkdata.TopicPartition{{Topic: "orders", Partition: 0}}))
 	ok(t, c.RequestTopicDeletion(ctx, "old"))
 
 	ac, err := admin.New(admin.Config{Name: "zk", Bootstrap: []string{"127.0.0.1:1"}, ZooKeeper: addr + chroot},
@@ -88,13 +87,6 @@ func TestReadableByConsoleZooKeeperReader(t *testing.T) {
 		len(pending.PreferredElection) != 1 || pending.PreferredElection[0].Topic != "orders" ||
 		!slices.Equal(pending.DeleteTopics, []string{"old"}) {
 		t.Fatalf("pending %+v %v", pending, err)
-	}
-}
-
-func ok(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

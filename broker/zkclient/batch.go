@@ -1,4 +1,4 @@
-package zkdata
+package zkclient
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
 // batchConcurrency bounds the requests a batch read keeps in flight: enough
@@ -16,21 +17,21 @@ const batchConcurrency = 32
 // VersionedState is a partition state with its znode version (Kafka's
 // partition epoch, the expected version of the next update).
 type VersionedState struct {
-	State   PartitionState
+	State   zkdata.PartitionState
 	Version int32
 }
 
 // VersionedAssignment is a topic assignment with its znode version.
 type VersionedAssignment struct {
-	Assignment TopicAssignment
+	Assignment zkdata.TopicAssignment
 	Version    int32
 }
 
 // PartitionStates reads many partition states concurrently (a controller
 // taking over reads them all). Partitions without a state node are left out
 // of the result; any other error fails the call.
-func (c *Client) PartitionStates(ctx context.Context, tps []TopicPartition) (map[TopicPartition]VersionedState, error) {
-	out := make(map[TopicPartition]VersionedState, len(tps))
+func (c *Client) PartitionStates(ctx context.Context, tps []zkdata.TopicPartition) (map[zkdata.TopicPartition]VersionedState, error) {
+	out := make(map[zkdata.TopicPartition]VersionedState, len(tps))
 	var mu sync.Mutex
 	err := forEach(ctx, len(tps), func(ctx context.Context, i int) error {
 		s, st, err := c.PartitionState(ctx, tps[i])
