@@ -50,7 +50,7 @@ type ElectionPartition struct {
 	PreferredLeader int32 `json:"preferredLeader"`
 	// LeaderAfter is the leader in metadata read after the election (-1 unknown).
 	LeaderAfter int32  `json:"leaderAfter"`
-	Result      string `json:"result"`
+	Result      string `json:"result" enum:"elected,not_needed,pending,error"`
 	Error       string `json:"error,omitempty"`
 }
 

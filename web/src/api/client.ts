@@ -1,6 +1,7 @@
 // Typed access to the Osprey HTTP API (/api/v1): one fetch wrapper that turns every failure
 // (HTTP error with the server's {"error":{code,message}} body, unreachable server, timeout,
 // unreadable body) into an ApiError the pages can show.
+import type { components } from './schema'
 
 /** Error codes produced by this client itself, not by the server. */
 export const ClientErrorCode = {
@@ -11,9 +12,7 @@ export const ClientErrorCode = {
 
 /** The error body every Osprey API error response carries: a stable code, the parameters of its
  * sentence (the UI translates by code, see errorText.ts) and a plain English message. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; params?: Record<string, unknown> }
-}
+export type ApiErrorBody = components['schemas']['ErrorBody']
 
 /** A failed API call. status is 0 when no HTTP response arrived. */
 export class ApiError extends Error {

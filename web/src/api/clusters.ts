@@ -1,61 +1,19 @@
 // The clusters resource: GET /api/v1/clusters.
 import { api, ApiError, ClientErrorCode, type ApiClient, type RequestOptions } from './client'
 
+import type { components } from './schema'
+
 /**
- * One configured cluster. The overview figures come from the collector and are null or
- * absent until it has polled the cluster at least once.
+ * One configured cluster. The overview figures come from the collector and are null until it has
+ * polled the cluster at least once.
  */
-export interface ClusterSummary {
-  name: string
-  /** Where the cluster comes from: "config", "embedded", … */
-  source?: string
-  bootstrapServers: string[]
-  /** ZooKeeper connect string; "" for KRaft clusters and clusters configured without one. */
-  zookeeper: string
-  /** True for the cluster osprey runs itself. */
-  embedded: boolean
-  brokers?: number | null
-  brokersUp?: number | null
-  topics?: number | null
-  partitions?: number | null
-  underReplicated?: number | null
-  offline?: number | null
-  underMinIsr?: number | null
-  /** Partitions of a new cluster or topic still electing leaders: not in the counts above. */
-  starting?: number | null
-  /** Brokers not up yet but still registering (not counted as down). */
-  brokersStarting?: number | null
-  groups?: number | null
-  lag?: number | null
-  msgsPerSec?: number | null
-  bytesPerSec?: number | null
-  controller?: number | null
-  /** RFC 3339 time of the collector's last poll. */
-  lastPoll?: string | null
-  /** True when the last poll failed in part: the figures may be incomplete (see errors). */
-  partial?: boolean
-  /** What went wrong in the last poll, "source: message" each. */
-  errors?: string[] | null
-  /** Whether the topic figures (topics, partitions, their health, rates) include internal topics; by default they do not. */
-  internalIncluded?: boolean
-  /** The internal topics' share of the topic figures, whether or not they are included. */
-  internal?: InternalShare | null
-}
+export type ClusterSummary = components['schemas']['ClusterSummary']
 
 /** The internal topics' (__consumer_offsets, …) part of a cluster's topic figures. */
-export interface InternalShare {
-  topics: number
-  partitions: number
-  underReplicated: number
-  offline: number
-  underMinIsr: number
-  starting: number
-  messages: number
-  sizeBytes: number
-  msgsPerSec: number
-  bytesPerSec: number
-}
+export type InternalShare = components['schemas']['TopicSums']
 
+/** The API's shape for every collection; the document names one per item type (TopicRowList…),
+ * all of this shape, so the pages keep one generic name. */
 export interface ListResponse<T> {
   items: T[]
   total: number

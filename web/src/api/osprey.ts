@@ -7,15 +7,22 @@ import type {
   AlertEvent,
   AlertRule,
   AlertRuleInput,
+  AlterConfigsRequest,
   AuditEntry,
   Broker,
+  BrokerSeries,
+  CancelResult,
+  ChannelTestResult,
+  ClusterSeries,
   ClusterSummary,
   CreateRuntimeClusterRequest,
   CreateTopicRequest,
   ElectionResult,
   ElectionScope,
+  ExecuteRequest,
   ExecuteResult,
   GroupDetail,
+  GroupLagSeries,
   GroupRow,
   ListResponse,
   LoginResult,
@@ -23,16 +30,18 @@ import type {
   Message,
   OffsetResetRequest,
   OffsetResetResult,
+  PlanRequest,
   ProduceRequest,
+  ProduceResult,
   ReassignmentPlan,
   ReassignmentsView,
   RuntimeCluster,
-  Series,
   TopicConfig,
   TopicDetail,
   TopicRow,
+  TopicSeries,
   ZkNode,
-  ZkServer,
+  ZkStatus,
 } from './types'
 
 const enc = encodeURIComponent
@@ -92,20 +101,20 @@ export function createOspreyApi(client: ApiClient = api) {
     group: (c: string, g: string, o?: RequestOptions) => client.get<GroupDetail>(`${cl(c)}/groups/${enc(g)}`, o),
 
     clusterSeries: (c: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<Series>(`${cl(c)}/metrics/cluster${query({ ...p })}`, o),
+      client.get<ClusterSeries>(`${cl(c)}/metrics/cluster${query({ ...p })}`, o),
     topicSeries: (c: string, t: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<Series>(`${cl(c)}/topics/${enc(t)}/metrics${query({ ...p })}`, o),
+      client.get<TopicSeries>(`${cl(c)}/topics/${enc(t)}/metrics${query({ ...p })}`, o),
     groupLag: (c: string, g: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<Series>(`${cl(c)}/groups/${enc(g)}/lag${query({ ...p })}`, o),
+      client.get<GroupLagSeries>(`${cl(c)}/groups/${enc(g)}/lag${query({ ...p })}`, o),
     brokerSeries: (c: string, id: number, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<Series>(`${cl(c)}/brokers/${id}/metrics${query({ ...p })}`, o),
+      client.get<BrokerSeries>(`${cl(c)}/brokers/${id}/metrics${query({ ...p })}`, o),
 
-    createTopic: (c: string, body: CreateTopicRequest) => client.post<unknown>(`${cl(c)}/topics`, body),
+    createTopic: (c: string, body: CreateTopicRequest) => client.post<TopicDetail>(`${cl(c)}/topics`, body),
     deleteTopic: (c: string, t: string) => client.del<void>(`${cl(c)}/topics/${enc(t)}`),
-    alterConfigs: (c: string, t: string, body: { set?: Record<string, string>; delete?: string[] }) =>
-      client.patch<unknown>(`${cl(c)}/topics/${enc(t)}/configs`, body),
+    alterConfigs: (c: string, t: string, body: AlterConfigsRequest) =>
+      client.patch<ListResponse<TopicConfig>>(`${cl(c)}/topics/${enc(t)}/configs`, body),
     addPartitions: (c: string, t: string, partitions: number) =>
-      client.post<unknown>(`${cl(c)}/topics/${enc(t)}/partitions`, { partitions }),
+      client.post<TopicDetail>(`${cl(c)}/topics/${enc(t)}/partitions`, { partitions }),
     resetOffsets: (c: string, g: string, body: OffsetResetRequest) =>
       client.post<OffsetResetResult>(`${cl(c)}/groups/${enc(g)}/offsets`, body),
     deleteGroup: (c: string, g: string) => client.del<void>(`${cl(c)}/groups/${enc(g)}`),
@@ -113,17 +122,17 @@ export function createOspreyApi(client: ApiClient = api) {
     messages: (c: string, t: string, q: MessageQuery, o?: RequestOptions) =>
       client.get<ListResponse<Message>>(`${cl(c)}/topics/${enc(t)}/messages${query({ ...q })}`, o),
     produce: (c: string, t: string, body: ProduceRequest) =>
-      client.post<{ partition: number; offset: number }>(`${cl(c)}/topics/${enc(t)}/messages`, body),
+      client.post<ProduceResult>(`${cl(c)}/topics/${enc(t)}/messages`, body),
 
     reassignments: (c: string, o?: RequestOptions) => client.get<ReassignmentsView>(`${cl(c)}/reassignments`, o),
-    planReassignment: (c: string, body: { topics: string[]; brokers: number[]; replicationFactor?: number }) =>
+    planReassignment: (c: string, body: PlanRequest) =>
       client.post<ReassignmentPlan>(`${cl(c)}/reassignments/plan`, body),
     executeReassignment: (c: string, plan: ReassignmentPlan, throttleBytesPerSec: number) =>
-      client.post<ExecuteResult>(`${cl(c)}/reassignments`, { plan, throttleBytesPerSec }),
-    cancelReassignment: (c: string) => client.del<unknown>(`${cl(c)}/reassignments`),
+      client.post<ExecuteResult>(`${cl(c)}/reassignments`, { plan, throttleBytesPerSec } satisfies ExecuteRequest),
+    cancelReassignment: (c: string) => client.del<CancelResult>(`${cl(c)}/reassignments`),
     elect: (c: string, scope: ElectionScope) => client.post<ElectionResult>(`${cl(c)}/elections`, scope),
 
-    zkStatus: (c: string, o?: RequestOptions) => client.get<ListResponse<ZkServer>>(`${cl(c)}/zookeeper/status`, o),
+    zkStatus: (c: string, o?: RequestOptions) => client.get<ZkStatus>(`${cl(c)}/zookeeper/status`, o),
     zkTree: (c: string, path: string, o?: RequestOptions) =>
       client.get<ZkNode>(`${cl(c)}/zookeeper/tree${query({ path })}`, o),
 
@@ -142,7 +151,7 @@ export function createOspreyApi(client: ApiClient = api) {
     updateAlertChannel: (id: number, ch: AlertChannelInput) => client.put<AlertChannel>(`${V1}/alerts/channels/${id}`, ch),
     deleteAlertChannel: (id: number) => client.del<void>(`${V1}/alerts/channels/${id}`),
     testAlertChannel: (id: number) =>
-      client.post<{ delivered: boolean; error?: string }>(`${V1}/alerts/channels/${id}/test`),
+      client.post<ChannelTestResult>(`${V1}/alerts/channels/${id}/test`),
     alertEvents: (p: { limit?: number; offset?: number } = {}, o?: RequestOptions) =>
       client.get<ListResponse<AlertEvent>>(`${V1}/alerts/events${query({ ...p })}`, o),
     activeAlerts: (o?: RequestOptions) => client.get<ListResponse<ActiveAlert>>(`${V1}/alerts/active`, o),
@@ -151,7 +160,7 @@ export function createOspreyApi(client: ApiClient = api) {
     createRuntimeCluster: (body: CreateRuntimeClusterRequest) => client.post<RuntimeCluster>(`${V1}/runtime/clusters`, body),
     deleteRuntimeCluster: (name: string) => client.del<void>(`${V1}/runtime/clusters/${enc(name)}`),
     brokerAction: (name: string, id: number, action: 'start' | 'stop' | 'kill' | 'restart') =>
-      client.post<unknown>(`${V1}/runtime/clusters/${enc(name)}/brokers/${id}/${action}`),
+      client.post<RuntimeCluster>(`${V1}/runtime/clusters/${enc(name)}/brokers/${id}/${action}`),
   }
 }
 

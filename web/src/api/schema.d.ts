@@ -1203,7 +1203,8 @@ export interface components {
             partition: number;
             /** Format: int32 */
             preferredLeader: number;
-            result: string;
+            /** @enum {string} */
+            result: "elected" | "not_needed" | "pending" | "error";
             topic: string;
         };
         ElectionRequest: {

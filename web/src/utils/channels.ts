@@ -1,5 +1,5 @@
 // The configuration fields of each alert channel type (alert/channels.go), for the channel editor.
-import type { ChannelType } from '@/api/types'
+import type { AlertChannelInput, ChannelType } from '@/api/types'
 
 export interface ChannelField {
   key: string
@@ -50,8 +50,10 @@ export function channelSummary(type: ChannelType, config: Record<string, unknown
     .join(' · ')
 }
 
-/** Form values (strings) → the config object the API takes: lists split on commas, numbers parsed, blanks left out. */
-export function channelConfig(type: ChannelType, values: Record<string, string>): Record<string, unknown> {
+/** Form values (strings) → the config object the API takes: lists split on commas, numbers parsed, blanks left out.
+ * The object is built from CHANNEL_FIELDS[type] rather than typed field by field; the server checks it
+ * against the type and answers which field is wrong. */
+export function channelConfig(type: ChannelType, values: Record<string, string>): AlertChannelInput['config'] {
   const out: Record<string, unknown> = {}
   for (const f of CHANNEL_FIELDS[type]) {
     const v = (values[f.key] ?? '').trim()
@@ -60,7 +62,7 @@ export function channelConfig(type: ChannelType, values: Record<string, string>)
     else if (f.kind === 'list') out[f.key] = v.split(/[\s,;]+/).filter(Boolean)
     else out[f.key] = v
   }
-  return out
+  return out as AlertChannelInput['config']
 }
 
 /** The API's config object → form values. */

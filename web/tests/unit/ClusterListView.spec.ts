@@ -2,9 +2,9 @@ import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterSummary } from '@/api/clusters'
 import ClusterListView from '@/views/ClusterListView.vue'
-import { deferred, jsonResponse, mountWithApp, stubFetch } from './helpers'
+import { clusterSummary, deferred, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
-const full: ClusterSummary = {
+const full: ClusterSummary = clusterSummary({
   name: 'prod',
   bootstrapServers: ['k1:9092', 'k2:9092'],
   zookeeper: 'zk1:2181,zk2:2181/kafka',
@@ -16,9 +16,9 @@ const full: ClusterSummary = {
   offline: 0,
   controller: 2,
   lastPoll: '2026-01-02T03:04:05Z',
-}
-const bare: ClusterSummary = { name: 'local', bootstrapServers: ['127.0.0.1:9092'], zookeeper: '', embedded: true }
-const failing: ClusterSummary = {
+})
+const bare: ClusterSummary = clusterSummary({ name: 'local', bootstrapServers: ['127.0.0.1:9092'], zookeeper: '', embedded: true })
+const failing: ClusterSummary = clusterSummary({
   name: 'down',
   bootstrapServers: ['127.0.0.1:9'],
   zookeeper: '',
@@ -27,7 +27,7 @@ const failing: ClusterSummary = {
   lastPoll: '2026-01-02T03:04:05Z',
   partial: true,
   errors: ['metadata: connection refused'],
-}
+})
 
 /** Cell texts of the data row whose name cell says `name`, in column order. */
 function rowTexts(wrapper: ReturnType<typeof mountWithApp>, name: string): string[] {

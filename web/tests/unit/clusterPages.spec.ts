@@ -10,9 +10,9 @@ import AppNav from '@/components/AppNav.vue'
 import ClusterGate from '@/components/ClusterGate.vue'
 import ZooKeeperView from '@/views/ZooKeeperView.vue'
 import { useClustersStore } from '@/stores/clusters'
-import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
+import { clusterSummary, freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
-const summary = (name: string, zookeeper: string): ClusterSummary => ({ name, zookeeper, bootstrapServers: ['h:9092'], embedded: false })
+const summary = (name: string, zookeeper: string): ClusterSummary => clusterSummary({ name, zookeeper, bootstrapServers: ['h:9092'] })
 
 async function routerAt(path: string) {
   const router = createRouter({ history: createMemoryHistory(), routes })

@@ -1,15 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterSummary } from '@/api/clusters'
 import { SELECTED_CLUSTER_KEY, useClustersStore } from '@/stores/clusters'
-import { deferred, freshPinia, jsonResponse, stubFetch } from './helpers'
+import { clusterSummary, deferred, freshPinia, jsonResponse, stubFetch } from './helpers'
 
-const cluster = (name: string, extra: Partial<ClusterSummary> = {}): ClusterSummary => ({
-  name,
-  bootstrapServers: [`${name}:9092`],
-  zookeeper: '',
-  embedded: false,
-  ...extra,
-})
+const cluster = (name: string, extra: Partial<ClusterSummary> = {}): ClusterSummary => clusterSummary({ name, ...extra })
 
 describe('clusters store', () => {
   beforeEach(() => {

@@ -4,6 +4,19 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { vi, type Mock } from 'vitest'
 import type { Component } from 'vue'
 import { createAppI18n, type Locale } from '@/i18n'
+import type { ClusterSummary } from '@/api/clusters'
+
+/** A cluster as the server lists it before its first poll (every figure null), with fields set. */
+export function clusterSummary(fields: Partial<ClusterSummary> & Pick<ClusterSummary, 'name'>): ClusterSummary {
+  return {
+    source: 'config', bootstrapServers: [`${fields.name}:9092`], zookeeper: '', embedded: false,
+    brokers: null, brokersUp: null, brokersStarting: null, topics: null, partitions: null,
+    underReplicated: null, offline: null, underMinIsr: null, starting: null, groups: null, lag: null,
+    msgsPerSec: null, bytesPerSec: null, controller: null, lastPoll: null, partial: false,
+    internalIncluded: false, internal: null,
+    ...fields,
+  }
+}
 
 export function jsonResponse(status: number, body: unknown, statusText = ''): Response {
   return new Response(JSON.stringify(body), { status, statusText, headers: { 'Content-Type': 'application/json' } })

@@ -1,6 +1,6 @@
 import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
-import type { Message } from '@/api/types'
+import type { EncodedValue, Message } from '@/api/types'
 import MessageBrowser from '@/components/topics/MessageBrowser.vue'
 import { VIEWS, displayValue, formatHex, parseHeaders, previewValue, prettyJson } from '@/utils/messages'
 import { jsonResponse, mountWithApp, stubFetch } from './helpers'
@@ -79,9 +79,9 @@ describe('message formatting', () => {
   })
 
   it('shows a value in the view picked, converting its bytes', () => {
-    const json = { format: 'json', data: '{"id": 9007199254740993}' }
-    const text = { format: 'text', data: 'héllo' }
-    const bin = { format: 'hex', data: '00ff68690a' }
+    const json: EncodedValue = { format: 'json', data: '{"id": 9007199254740993}' }
+    const text: EncodedValue = { format: 'text', data: 'héllo' }
+    const bin: EncodedValue = { format: 'hex', data: '00ff68690a' }
     expect(displayValue(json, 'text')).toMatchObject({ text: '{"id": 9007199254740993}', format: 'text', mono: false })
     expect(displayValue(json, 'auto')).toMatchObject({ text: '{\n  "id": 9007199254740993\n}', format: 'json' })
     expect(displayValue(text, 'hex')).toMatchObject({ text: '68 c3 a9 6c 6c 6f', format: 'hex', mono: true })

@@ -11,6 +11,7 @@ import RuntimeView from '@/views/RuntimeView.vue'
 import ZooKeeperView from '@/views/ZooKeeperView.vue'
 import { TOKEN_KEY, useAuthStore } from '@/stores/auth'
 import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
+import type { ZkServer } from '@/api/types'
 
 /** Clicks a button of the open Element Plus message box (it renders into document.body). */
 async function confirmBox(label: string): Promise<void> {
@@ -33,11 +34,16 @@ describe('ZooKeeperView', () => {
   beforeEach(() => sessionStorage.clear())
 
   it('shows each server and browses the tree by clicking children', async () => {
+    // Typed with the generated schema, so the mock is the shape the server sends.
+    const zkServer: ZkServer = {
+      address: 'zk1:2181', ok: true, mode: 'leader', version: '3.8.4', avgLatencyMs: 0.5, maxLatencyMs: 3,
+      connections: 3, outstanding: 0, nodeCount: 42, zxid: 16,
+    }
     const fetch = stubFetch(async (url) => {
       const u = new URL(String(url), 'http://x')
       if (u.pathname.endsWith('/zookeeper/status'))
         return jsonResponse(200, {
-          items: [{ server: 'zk1:2181', ok: true, mode: 'leader', version: '3.8.4', latencyAvg: 0, connections: 3, outstanding: 0, nodeCount: 42, zxid: '0x10' }],
+          items: [zkServer],
           total: 1,
         })
       const path = u.searchParams.get('path')
@@ -56,6 +62,7 @@ describe('ZooKeeperView', () => {
     await flushPromises()
     expect(w.find('[data-testid="zk-status"]').text()).toContain('zk1:2181')
     expect(w.find('[data-testid="zk-status"]').text()).toContain('leader')
+    expect(w.find('[data-testid="zk-status"]').text()).toContain('0.5')
     expect(w.find('[data-testid="zk-data"]').text()).toBe('(no data)')
     await w.find('[data-testid="zk-child"]').trigger('click')
     await flushPromises()
