@@ -1,64 +1,23 @@
-// One function per API endpoint the pages use. Paths are built here only, with every segment encoded.
+// One function per API endpoint the pages use. Each names the document's path template (typed.ts fills
+// it, every segment encoded), so its parameters, body and answer are the OpenAPI document's types.
 import { api, type ApiClient, type RequestOptions } from './client'
+import { query, typedCalls } from './typed'
 import type {
-  ActiveAlert,
-  AlertChannel,
   AlertChannelInput,
-  AlertEvent,
-  AlertRule,
   AlertRuleInput,
   AlterConfigsRequest,
-  AuditEntry,
-  Broker,
-  BrokerSeries,
-  CancelResult,
-  ChannelTestResult,
-  ClusterSeries,
-  ClusterSummary,
   CreateRuntimeClusterRequest,
   CreateTopicRequest,
-  ElectionResult,
   ElectionScope,
-  ExecuteRequest,
-  ExecuteResult,
-  GroupDetail,
-  GroupLagSeries,
-  GroupRow,
-  ListResponse,
-  LoginResult,
-  Me,
-  Message,
   OffsetResetRequest,
-  OffsetResetResult,
   PlanRequest,
   ProduceRequest,
-  ProduceResult,
   ReassignmentPlan,
-  ReassignmentsView,
-  RuntimeCluster,
-  TopicConfig,
-  TopicDetail,
-  TopicRow,
-  TopicSeries,
-  ZkNode,
-  ZkStatus,
 } from './types'
 
-const enc = encodeURIComponent
-const V1 = '/api/v1'
-const cl = (c: string): string => `${V1}/clusters/${enc(c)}`
+export { query }
 
-/** Builds "?a=1&b=2" from the defined, non-empty values. */
-export function query(params: Record<string, string | number | boolean | undefined | null>): string {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === null || v === '') continue
-    q.set(k, String(v))
-  }
-  const s = q.toString()
-  return s ? `?${s}` : ''
-}
-
+// The pages' parameter shapes; each call checks them against its operation's documented query.
 export interface ListParams {
   search?: string
   sort?: string
@@ -86,81 +45,78 @@ export interface MessageQuery {
 }
 
 export function createOspreyApi(client: ApiClient = api) {
+  const call = typedCalls(client)
+  const CL = '/api/v1/clusters/{cluster}'
   return {
     /** internal: whether the topic totals include internal topics (left out by default, as in the topics list). */
     cluster: (c: string, o?: RequestOptions, p: { internal?: boolean } = {}) =>
-      client.get<ClusterSummary>(`${cl(c)}${query({ internal: p.internal || undefined })}`, o),
-    brokers: (c: string, o?: RequestOptions) => client.get<ListResponse<Broker>>(`${cl(c)}/brokers`, o),
-    topics: (c: string, p: ListParams = {}, o?: RequestOptions) =>
-      client.get<ListResponse<TopicRow>>(`${cl(c)}/topics${query({ ...p })}`, o),
-    topic: (c: string, t: string, o?: RequestOptions) => client.get<TopicDetail>(`${cl(c)}/topics/${enc(t)}`, o),
+      call.get(CL, { cluster: c }, { internal: p.internal || undefined }, o),
+    brokers: (c: string, o?: RequestOptions) => call.get(`${CL}/brokers`, { cluster: c }, {}, o),
+    topics: (c: string, p: ListParams = {}, o?: RequestOptions) => call.get(`${CL}/topics`, { cluster: c }, p, o),
+    topic: (c: string, t: string, o?: RequestOptions) => call.get(`${CL}/topics/{topic}`, { cluster: c, topic: t }, {}, o),
     topicConfigs: (c: string, t: string, o?: RequestOptions) =>
-      client.get<ListResponse<TopicConfig>>(`${cl(c)}/topics/${enc(t)}/configs`, o),
-    groups: (c: string, p: ListParams = {}, o?: RequestOptions) =>
-      client.get<ListResponse<GroupRow>>(`${cl(c)}/groups${query({ ...p })}`, o),
-    group: (c: string, g: string, o?: RequestOptions) => client.get<GroupDetail>(`${cl(c)}/groups/${enc(g)}`, o),
+      call.get(`${CL}/topics/{topic}/configs`, { cluster: c, topic: t }, {}, o),
+    groups: (c: string, p: ListParams = {}, o?: RequestOptions) => call.get(`${CL}/groups`, { cluster: c }, p, o),
+    group: (c: string, g: string, o?: RequestOptions) => call.get(`${CL}/groups/{group}`, { cluster: c, group: g }, {}, o),
 
     clusterSeries: (c: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<ClusterSeries>(`${cl(c)}/metrics/cluster${query({ ...p })}`, o),
+      call.get(`${CL}/metrics/cluster`, { cluster: c }, p, o),
     topicSeries: (c: string, t: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<TopicSeries>(`${cl(c)}/topics/${enc(t)}/metrics${query({ ...p })}`, o),
+      call.get(`${CL}/topics/{topic}/metrics`, { cluster: c, topic: t }, p, o),
     groupLag: (c: string, g: string, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<GroupLagSeries>(`${cl(c)}/groups/${enc(g)}/lag${query({ ...p })}`, o),
+      call.get(`${CL}/groups/{group}/lag`, { cluster: c, group: g }, p, o),
     brokerSeries: (c: string, id: number, p: SeriesParams = {}, o?: RequestOptions) =>
-      client.get<BrokerSeries>(`${cl(c)}/brokers/${id}/metrics${query({ ...p })}`, o),
+      call.get(`${CL}/brokers/{id}/metrics`, { cluster: c, id }, p, o),
 
-    createTopic: (c: string, body: CreateTopicRequest) => client.post<TopicDetail>(`${cl(c)}/topics`, body),
-    deleteTopic: (c: string, t: string) => client.del<void>(`${cl(c)}/topics/${enc(t)}`),
+    createTopic: (c: string, body: CreateTopicRequest) => call.post(`${CL}/topics`, { cluster: c }, body),
+    deleteTopic: (c: string, t: string) => call.del(`${CL}/topics/{topic}`, { cluster: c, topic: t }),
     alterConfigs: (c: string, t: string, body: AlterConfigsRequest) =>
-      client.patch<ListResponse<TopicConfig>>(`${cl(c)}/topics/${enc(t)}/configs`, body),
+      call.patch(`${CL}/topics/{topic}/configs`, { cluster: c, topic: t }, body),
     addPartitions: (c: string, t: string, partitions: number) =>
-      client.post<TopicDetail>(`${cl(c)}/topics/${enc(t)}/partitions`, { partitions }),
+      call.post(`${CL}/topics/{topic}/partitions`, { cluster: c, topic: t }, { partitions }),
     resetOffsets: (c: string, g: string, body: OffsetResetRequest) =>
-      client.post<OffsetResetResult>(`${cl(c)}/groups/${enc(g)}/offsets`, body),
-    deleteGroup: (c: string, g: string) => client.del<void>(`${cl(c)}/groups/${enc(g)}`),
+      call.post(`${CL}/groups/{group}/offsets`, { cluster: c, group: g }, body),
+    deleteGroup: (c: string, g: string) => call.del(`${CL}/groups/{group}`, { cluster: c, group: g }),
 
     messages: (c: string, t: string, q: MessageQuery, o?: RequestOptions) =>
-      client.get<ListResponse<Message>>(`${cl(c)}/topics/${enc(t)}/messages${query({ ...q })}`, o),
+      call.get(`${CL}/topics/{topic}/messages`, { cluster: c, topic: t }, q, o),
     produce: (c: string, t: string, body: ProduceRequest) =>
-      client.post<ProduceResult>(`${cl(c)}/topics/${enc(t)}/messages`, body),
+      call.post(`${CL}/topics/{topic}/messages`, { cluster: c, topic: t }, body),
 
-    reassignments: (c: string, o?: RequestOptions) => client.get<ReassignmentsView>(`${cl(c)}/reassignments`, o),
-    planReassignment: (c: string, body: PlanRequest) =>
-      client.post<ReassignmentPlan>(`${cl(c)}/reassignments/plan`, body),
+    reassignments: (c: string, o?: RequestOptions) => call.get(`${CL}/reassignments`, { cluster: c }, {}, o),
+    planReassignment: (c: string, body: PlanRequest) => call.post(`${CL}/reassignments/plan`, { cluster: c }, body),
     executeReassignment: (c: string, plan: ReassignmentPlan, throttleBytesPerSec: number) =>
-      client.post<ExecuteResult>(`${cl(c)}/reassignments`, { plan, throttleBytesPerSec } satisfies ExecuteRequest),
-    cancelReassignment: (c: string) => client.del<CancelResult>(`${cl(c)}/reassignments`),
-    elect: (c: string, scope: ElectionScope) => client.post<ElectionResult>(`${cl(c)}/elections`, scope),
+      call.post(`${CL}/reassignments`, { cluster: c }, { plan, throttleBytesPerSec }),
+    cancelReassignment: (c: string) => call.del(`${CL}/reassignments`, { cluster: c }),
+    elect: (c: string, scope: ElectionScope) => call.post(`${CL}/elections`, { cluster: c }, scope),
 
-    zkStatus: (c: string, o?: RequestOptions) => client.get<ZkStatus>(`${cl(c)}/zookeeper/status`, o),
-    zkTree: (c: string, path: string, o?: RequestOptions) =>
-      client.get<ZkNode>(`${cl(c)}/zookeeper/tree${query({ path })}`, o),
+    zkStatus: (c: string, o?: RequestOptions) => call.get(`${CL}/zookeeper/status`, { cluster: c }, {}, o),
+    zkTree: (c: string, path: string, o?: RequestOptions) => call.get(`${CL}/zookeeper/tree`, { cluster: c }, { path }, o),
 
-    me: (o?: RequestOptions) => client.get<Me>(`${V1}/auth/me`, o),
-    login: (username: string, password: string) => client.post<LoginResult>(`${V1}/auth/login`, { username, password }),
-    logout: () => client.post<void>(`${V1}/auth/logout`),
+    me: (o?: RequestOptions) => call.get('/api/v1/auth/me', {}, {}, o),
+    login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),
+    logout: () => call.post('/api/v1/auth/logout', {}),
     audit: (p: { limit?: number; offset?: number; cluster?: string; actor?: string; action?: string }, o?: RequestOptions) =>
-      client.get<ListResponse<AuditEntry>>(`${V1}/audit${query({ ...p })}`, o),
+      call.get('/api/v1/audit', {}, p, o),
 
-    alertRules: (o?: RequestOptions) => client.get<ListResponse<AlertRule>>(`${V1}/alerts/rules`, o),
-    createAlertRule: (r: AlertRuleInput) => client.post<AlertRule>(`${V1}/alerts/rules`, r),
-    updateAlertRule: (id: number, r: AlertRuleInput) => client.put<AlertRule>(`${V1}/alerts/rules/${id}`, r),
-    deleteAlertRule: (id: number) => client.del<void>(`${V1}/alerts/rules/${id}`),
-    alertChannels: (o?: RequestOptions) => client.get<ListResponse<AlertChannel>>(`${V1}/alerts/channels`, o),
-    createAlertChannel: (ch: AlertChannelInput) => client.post<AlertChannel>(`${V1}/alerts/channels`, ch),
-    updateAlertChannel: (id: number, ch: AlertChannelInput) => client.put<AlertChannel>(`${V1}/alerts/channels/${id}`, ch),
-    deleteAlertChannel: (id: number) => client.del<void>(`${V1}/alerts/channels/${id}`),
-    testAlertChannel: (id: number) =>
-      client.post<ChannelTestResult>(`${V1}/alerts/channels/${id}/test`),
+    alertRules: (o?: RequestOptions) => call.get('/api/v1/alerts/rules', {}, {}, o),
+    createAlertRule: (r: AlertRuleInput) => call.post('/api/v1/alerts/rules', {}, r),
+    updateAlertRule: (id: number, r: AlertRuleInput) => call.put('/api/v1/alerts/rules/{id}', { id }, r),
+    deleteAlertRule: (id: number) => call.del('/api/v1/alerts/rules/{id}', { id }),
+    alertChannels: (o?: RequestOptions) => call.get('/api/v1/alerts/channels', {}, {}, o),
+    createAlertChannel: (ch: AlertChannelInput) => call.post('/api/v1/alerts/channels', {}, ch),
+    updateAlertChannel: (id: number, ch: AlertChannelInput) => call.put('/api/v1/alerts/channels/{id}', { id }, ch),
+    deleteAlertChannel: (id: number) => call.del('/api/v1/alerts/channels/{id}', { id }),
+    testAlertChannel: (id: number) => call.post('/api/v1/alerts/channels/{id}/test', { id }),
     alertEvents: (p: { limit?: number; offset?: number } = {}, o?: RequestOptions) =>
-      client.get<ListResponse<AlertEvent>>(`${V1}/alerts/events${query({ ...p })}`, o),
-    activeAlerts: (o?: RequestOptions) => client.get<ListResponse<ActiveAlert>>(`${V1}/alerts/active`, o),
+      call.get('/api/v1/alerts/events', {}, p, o),
+    activeAlerts: (o?: RequestOptions) => call.get('/api/v1/alerts/active', {}, {}, o),
 
-    runtimeClusters: (o?: RequestOptions) => client.get<ListResponse<RuntimeCluster>>(`${V1}/runtime/clusters`, o),
-    createRuntimeCluster: (body: CreateRuntimeClusterRequest) => client.post<RuntimeCluster>(`${V1}/runtime/clusters`, body),
-    deleteRuntimeCluster: (name: string) => client.del<void>(`${V1}/runtime/clusters/${enc(name)}`),
+    runtimeClusters: (o?: RequestOptions) => call.get('/api/v1/runtime/clusters', {}, {}, o),
+    createRuntimeCluster: (body: CreateRuntimeClusterRequest) => call.post('/api/v1/runtime/clusters', {}, body),
+    deleteRuntimeCluster: (name: string) => call.del('/api/v1/runtime/clusters/{name}', { name }),
     brokerAction: (name: string, id: number, action: 'start' | 'stop' | 'kill' | 'restart') =>
-      client.post<RuntimeCluster>(`${V1}/runtime/clusters/${enc(name)}/brokers/${id}/${action}`),
+      call.post('/api/v1/runtime/clusters/{name}/brokers/{id}/{action}', { name, id, action }),
   }
 }
 
