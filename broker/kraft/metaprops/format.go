@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 )
 
@@ -100,17 +101,29 @@ type FormatOptions struct {
 	// this node alone for --standalone); nil for a static quorum
 	// (controller.quorum.voters).
 	InitialControllers []Voter
+	// ControllerListenerName is the first of controller.listener.names: the
+	// name of the voters' endpoint in a dynamic quorum's voter set.
+	ControllerListenerName string
+	// ReleaseVersion (--release-version) and Features (--feature
+	// name=level) choose the bootstrap metadata's feature levels; by
+	// default Kafka 4.0's (bootstrap.Resolve).
+	ReleaseVersion string
+	Features       map[string]int16
 
 	Out  io.Writer        // progress lines, as kafka-storage.sh prints them
 	Rand io.Reader        // for directory ids; nil = crypto/rand
 	Now  func() time.Time // the file's date line; nil = time.Now
 }
 
-// Format writes meta.properties (version 1, cluster.id, node.id, a new
-// directory.id) in every directory that has none, as Kafka's Formatter does:
-// every existing meta.properties must already name the same cluster and node;
-// an already formatted directory is an error unless IgnoreFormatted is set,
-// and then it is left as it is.
+// Format formats every directory that has no meta.properties, as Kafka's
+// Formatter does: it writes bootstrap.checkpoint (the bootstrap metadata),
+// for the metadata directory of a dynamic quorum the voter-set snapshot
+// __cluster_metadata-0/00000000000000000000-0000000000.checkpoint, and then
+// meta.properties (version 1, cluster.id, node.id, a new directory.id, or the
+// voter's own for a voter's metadata directory). Every existing
+// meta.properties must already name the same cluster and node; an already
+// formatted directory is an error unless IgnoreFormatted is set, and then it
+// is left as it is.
 func Format(o FormatOptions) error {
 	if o.NodeID < 0 {
 		return errors.New("node.id: you must specify a valid non-negative node id")
@@ -127,6 +140,10 @@ func Format(o FormatOptions) error {
 	if o.MetadataLogDir == "" || !slices.Contains(dirs, o.MetadataLogDir) {
 		return fmt.Errorf("metadata.log.dir %q is not one of the directories to format %v", o.MetadataLogDir, dirs)
 	}
+	if o.ControllerListenerName == "" {
+		return errors.New("controller.listener.names: you must specify the name of the initial controller listener " +
+			"(e.g. controller.listener.names=CONTROLLER)")
+	}
 	out, now := o.Out, o.Now
 	if out == nil {
 		out = io.Discard
@@ -134,6 +151,17 @@ func Format(o FormatOptions) error {
 	if now == nil {
 		now = time.Now
 	}
+	// The bootstrap metadata is settled before any directory is looked at,
+	// so a bad --release-version or --feature changes nothing on disk.
+	mv, levels, err := bootstrap.Resolve(bootstrap.Settings{
+		ReleaseVersion: o.ReleaseVersion,
+		Features:       o.Features,
+		DynamicQuorum:  o.InitialControllers != nil,
+	})
+	if err != nil {
+		return err
+	}
+	boot := bootstrap.FromVersions(mv, levels, "format command")
 
 	// Load what is there, then verify it as MetaPropertiesEnsemble.verify
 	// does: the same cluster and node everywhere, no reserved or duplicate
@@ -215,12 +243,22 @@ func Format(o FormatOptions) error {
 			}
 		}
 		seen[id] = d
-		fmt.Fprintf(out, "Formatting %s %s\n", kind, d)
+		fmt.Fprintf(out, "Formatting %s %s with %s %s.\n", kind, d, bootstrap.MetadataVersionFeature, mv)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("creating log directory %s: %w", d, err)
 		}
+		t := now()
+		if err := bootstrap.WriteFile(d, boot, t.UnixMilli()); err != nil {
+			return fmt.Errorf("writing %s in %s: %w", bootstrap.FileName, d, err)
+		}
+		if d == o.MetadataLogDir && o.InitialControllers != nil {
+			err := WriteVoterSnapshot(d, o.InitialControllers, levels[bootstrap.KRaftVersionFeature], o.ControllerListenerName, t.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("writing the voter-set snapshot in %s: %w", d, err)
+			}
+		}
 		m := MetaProperties{Version: 1, ClusterID: o.ClusterID, NodeID: o.NodeID, DirectoryID: &id}
-		if err := Write(d, m, now()); err != nil {
+		if err := Write(d, m, t); err != nil {
 			return fmt.Errorf("error while writing meta.properties file %s: %w", d, err)
 		}
 	}

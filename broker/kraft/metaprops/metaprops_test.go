@@ -86,6 +86,9 @@ func format(t *testing.T, o FormatOptions) (string, error) {
 	var out bytes.Buffer
 	o.Out = &out
 	o.Now = func() time.Time { return at }
+	if o.ControllerListenerName == "" {
+		o.ControllerListenerName = "CONTROLLER"
+	}
 	err := Format(o)
 	return out.String(), err
 }
