@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,18 +42,33 @@ func newStorageCmd() *cobra.Command {
 
 func newStorageFormatCmd() *cobra.Command {
 	var (
-		configPath, clusterID, initialControllers string
-		standalone, noInitialControllers, ignore  bool
+		configPath, clusterID, initialControllers, releaseVersion string
+		features                                                  []string
+		standalone, noInitialControllers, ignore                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "format -t <cluster-id> -c server.properties",
-		Short: "Write meta.properties in every log directory of a KRaft node",
+		Short: "Format a KRaft node's log directories: meta.properties and the bootstrap metadata",
 		Long: "Format a KRaft node's log directories (log.dirs and metadata.log.dir of the server.properties\n" +
-			"file) as kafka-storage.sh format does: each gets a meta.properties with version=1, the cluster\n" +
-			"id, node.id and a new directory.id. A directory formatted for another cluster or node is\n" +
-			"refused; one already formatted for this cluster and node is refused unless --ignore-formatted.\n\n" +
-			"The bootstrap metadata (bootstrap.checkpoint, and the voter-set snapshot of a dynamic quorum)\n" +
-			"is not written.",
+			"file) as kafka-storage.sh format does. Each directory gets:\n" +
+			"  bootstrap.checkpoint  the bootstrap metadata the first active controller writes to the\n" +
+			"                        metadata log: metadata.version (default 4.0-IV3, Kafka 4.0's) and\n" +
+			"                        the features on at that version (group.version, transaction.version)\n" +
+			"  meta.properties       version=1, the cluster id, node.id and a new directory.id\n" +
+			"A dynamic quorum (KIP-853: --standalone or --initial-controllers) sets kraft.version 1, and the\n" +
+			"metadata directory also gets the voter set as a snapshot,\n" +
+			"__cluster_metadata-0/00000000000000000000-0000000000.checkpoint; there a voter's metadata\n" +
+			"directory takes its directory.id from --initial-controllers. A static quorum\n" +
+			"(controller.quorum.voters) takes neither --standalone nor --initial-controllers; a controller of\n" +
+			"a dynamic quorum needs one of the three flags, --no-initial-controllers for one that joins later\n" +
+			"(kraft.version and the voter set then come from the metadata log).\n\n" +
+			"A directory formatted for another cluster or node is refused; one already formatted for this\n" +
+			"cluster and node is refused unless --ignore-formatted, which leaves it as it is.",
+		Example: "  osprey storage format -t $(osprey storage random-uuid) -c server.properties\n" +
+			"  osprey storage format -t <id> -c controller.properties --standalone\n" +
+			"  osprey storage format -t <id> -c c1.properties \\\n" +
+			"      --initial-controllers 1@c1:9093:<dir-id-1>,2@c2:9093:<dir-id-2>,3@c3:9093:<dir-id-3>\n" +
+			"  osprey storage format -t <id> -c server.properties --release-version 3.9 --feature group.version=0",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -71,13 +88,24 @@ func newStorageFormatCmd() *cobra.Command {
 				return fmt.Errorf("%s has no process.roles: it is a ZooKeeper-mode file, and formatting is only for KRaft "+
 					"nodes (a ZooKeeper-mode broker writes its meta.properties itself on first start)", configPath)
 			}
+			levels, err := parseFeatureFlags(features)
+			if err != nil {
+				return err
+			}
+			if len(cfg.ControllerListenerNames) == 0 {
+				return fmt.Errorf("%s: controller.listener.names is not set; add it (e.g. controller.listener.names=CONTROLLER) "+
+					"with a matching entry in listeners on a controller", configPath)
+			}
 			opts := metaprops.FormatOptions{
-				ClusterID:       clusterID,
-				NodeID:          cfg.NodeID,
-				Directories:     append(append([]string(nil), cfg.LogDirs...), cfg.MetadataDir()),
-				MetadataLogDir:  cfg.MetadataDir(),
-				IgnoreFormatted: ignore,
-				Out:             cmd.OutOrStdout(),
+				ClusterID:              clusterID,
+				NodeID:                 cfg.NodeID,
+				Directories:            append(append([]string(nil), cfg.LogDirs...), cfg.MetadataDir()),
+				MetadataLogDir:         cfg.MetadataDir(),
+				IgnoreFormatted:        ignore,
+				ControllerListenerName: cfg.ControllerListenerNames[0],
+				ReleaseVersion:         releaseVersion,
+				Features:               levels,
+				Out:                    cmd.OutOrStdout(),
 			}
 			if cfg.MetadataDir() == "" {
 				return fmt.Errorf("%s: log.dirs is not set; storage format needs the directories to format", configPath)
@@ -88,8 +116,11 @@ func newStorageFormatCmd() *cobra.Command {
 						"are for a dynamic quorum; remove controller.quorum.voters and set controller.quorum.bootstrap.servers, "+
 						"or drop the flag", configPath)
 				}
-				if !cfg.HasRole(broker.RoleController) {
-					return fmt.Errorf("%s: process.roles has no controller; --standalone and --initial-controllers are for controllers", configPath)
+				// Kafka lets a broker-only node take --initial-controllers (it
+				// gets the voter set too) but not --standalone.
+				if standalone && !cfg.HasRole(broker.RoleController) {
+					return fmt.Errorf("%s: you can only use --standalone on a controller, and process.roles has none; "+
+						"format a broker with --no-initial-controllers or the cluster's --initial-controllers", configPath)
 				}
 			}
 			switch {
@@ -117,7 +148,34 @@ func newStorageFormatCmd() *cobra.Command {
 	f.BoolVarP(&standalone, "standalone", "s", false, "dynamic quorum (KIP-853) whose only voter is this controller")
 	f.StringVarP(&initialControllers, "initial-controllers", "I", "", "dynamic quorum voters: id@host:port:directory-id,...")
 	f.BoolVarP(&noInitialControllers, "no-initial-controllers", "N", false, "dynamic quorum, this controller joins later as an observer")
+	f.StringVarP(&releaseVersion, "release-version", "r", "",
+		"metadata.version to start at, e.g. 3.9 or 4.0-IV3 (default 4.0-IV3); other features default to its levels")
+	f.StringArrayVarP(&features, "feature", "f", nil, "a feature's starting level, name=level (repeatable), e.g. group.version=0")
 	return cmd
+}
+
+// parseFeatureFlags reads the --feature name=level flags.
+func parseFeatureFlags(flags []string) (map[string]int16, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	out := map[string]int16{}
+	for _, f := range flags {
+		name, level, ok := strings.Cut(f, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--feature %q: want name=level, e.g. --feature group.version=1", f)
+		}
+		l, err := strconv.ParseInt(strings.TrimSpace(level), 10, 16)
+		if err != nil || l < 0 {
+			return nil, fmt.Errorf("--feature %q: the level %q is not a number from 0 to 32767", f, level)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--feature %s was given more than once", name)
+		}
+		out[name] = int16(l)
+	}
+	return out, nil
 }
 
 // standaloneVoter is this controller as the only voter, at its first
