@@ -14,6 +14,9 @@ import (
 // called more than once and Replay may go on after it.
 type Delta struct {
 	base Image
+	// prev is the image a snapshot delta replaces (base is then Empty):
+	// LocalChanges compares with it.
+	prev *Image
 
 	metadataVersion int16 // 0: unchanged
 	features        map[string]featureChange
@@ -50,7 +53,15 @@ func (td *topicDelta) partition(index int32) *Partition {
 // NewDelta starts a delta on base.
 func NewDelta(base Image) *Delta { return &Delta{base: base} }
 
-// Base is the image the delta started from.
+// NewSnapshotDelta starts a delta for loading a snapshot on a node whose
+// image is prev: the snapshot's records are replayed on the empty image, so
+// Apply is the snapshot's image and whatever prev held that the snapshot does
+// not is gone (Kafka's MetadataDelta.finishSnapshot), while LocalChanges
+// still says what changed for a broker since prev.
+func NewSnapshotDelta(prev Image) *Delta { return &Delta{base: Empty(), prev: &prev} }
+
+// Base is the image the delta's records are applied to: the image given to
+// NewDelta, or Empty for a snapshot delta.
 func (d *Delta) Base() Image { return d.base }
 
 // Replay adds one record to the delta. A record Kafka's image would refuse is

@@ -63,7 +63,8 @@ func (c LocalChanges) Empty() bool {
 // TopicsDelta.localChanges does: a touched partition counts as changed when
 // its partition epoch differs (every PartitionChangeRecord bumps it; a
 // PartitionRecord repeating the state does not), and every partition of a
-// topic (re)created in the delta counts as new.
+// topic (re)created in the delta counts as new; so after a snapshot delta
+// every partition the broker holds is listed.
 func (d *Delta) LocalChanges(broker int32) LocalChanges {
 	var c LocalChanges
 	for _, td := range d.topics {
@@ -97,12 +98,31 @@ func (d *Delta) LocalChanges(broker int32) LocalChanges {
 			}
 		}
 	}
-	for id := range d.deletedTopics {
-		t := d.base.topicsByID[id]
+	deleted := func(t *Topic, still func(index int32) bool) {
 		for index, p := range t.partitions {
-			if p.HasReplica(broker) {
+			if p.HasReplica(broker) && !still(index) {
 				c.Deletes = append(c.Deletes, TopicPartition{Topic: t.Name, Partition: index})
 			}
+		}
+	}
+	never := func(int32) bool { return false }
+	for id := range d.deletedTopics {
+		deleted(d.base.topicsByID[id], never)
+	}
+	if d.prev != nil {
+		// A snapshot delta re-creates every topic, so each of its partitions
+		// counts as new above (as in Kafka); replicas prev had here that the
+		// snapshot does not are deleted, in topics it kept too.
+		for id, t := range d.prev.topicsByID {
+			td, kept := d.topics[id]
+			if !kept {
+				deleted(t, never)
+				continue
+			}
+			deleted(t, func(index int32) bool {
+				p, ok := td.parts[index]
+				return ok && p.HasReplica(broker)
+			})
 		}
 	}
 	slices.SortFunc(c.Deletes, compareTP)

@@ -143,3 +143,45 @@ func TestLocalChanges(t *testing.T) {
 		})
 	}
 }
+
+// Loading a snapshot replaces the image; what the broker must do is measured
+// against the image it had.
+func TestSnapshotDelta(t *testing.T) {
+	a, b := uid(1), uid(2)
+	mv := &metadata.FeatureLevelRecord{Name: MetadataVersionFeature, FeatureLevel: MetadataVersion37IV2}
+	prev := build(t, slices.Concat(
+		[]metadata.Record{mv, registerBroker(1, 1), &metadata.FeatureLevelRecord{Name: "kraft.version", FeatureLevel: 1},
+			&metadata.ConfigRecord{ResourceType: ResourceTopic, ResourceName: "b", Name: "x", Value: strp("1")}},
+		topicWith("a", a, []int32{1, 2}, []int32{2, 1}),
+		topicWith("b", b, []int32{1}),
+	)...)
+	snapshot := slices.Concat(
+		[]metadata.Record{mv, registerBroker(2, 7)},
+		topicWith("a", a, []int32{2, 3}, []int32{2, 1}),
+		topicWith("c", uid(3), []int32{1}),
+	)
+	d := NewSnapshotDelta(prev)
+	for i, r := range snapshot {
+		if err := d.Replay(r); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	want := build(t, snapshot...)
+	if got := d.Apply(); !got.Equal(want) {
+		t.Fatal("a snapshot delta's image is not the snapshot's image")
+	}
+	if _, ok := d.Apply().Broker(1); ok {
+		t.Fatal("broker 1, absent from the snapshot, is still registered")
+	}
+	got := summarize(d.LocalChanges(1))
+	exp := localSummary{
+		Deletes:   []string{"a-0", "b-0"},
+		Leaders:   []string{"c-0"},
+		Elected:   []string{"c-0"},
+		Followers: []string{"a-1"},
+		Dirs:      []string{"a-1", "c-0"},
+	}
+	if !reflect.DeepEqual(got, exp) {
+		t.Fatalf("LocalChanges(1) =\n%+v\nwant\n%+v", got, exp)
+	}
+}
