@@ -25,6 +25,15 @@
 // the order and at the record versions a Kafka snapshot uses for the image's
 // metadata.version.
 //
+// Where this package departs from Kafka, it does so where Kafka's result
+// depends on how the log was cut into deltas or leaves its maps inconsistent:
+// a topic's configuration set in the same delta as its RemoveTopicRecord goes
+// with it; a TopicRecord giving a live id another name, or a live name
+// another id, is refused; and LocalChanges lists the directory of a replica
+// newly moved to the broker. Any metadata.version level from 1 up is taken
+// as it is (the image holds no table of levels beyond the ones that choose
+// record versions).
+//
 // What this package is not: it decides nothing. It does no I/O, starts no
 // goroutines, validates no request and chooses no leader; the controller that
 // writes these records and the broker that reads them live elsewhere. ACLs,
