@@ -227,9 +227,6 @@ func (d *Delta) topicIDByName(name string) (metadata.Uuid, bool) {
 	if _, gone := d.deletedTopics[t.ID]; gone {
 		return metadata.Uuid{}, false
 	}
-	if td, ok := d.topics[t.ID]; ok && td.name != name {
-		return metadata.Uuid{}, false
-	}
 	return t.ID, true
 }
 
