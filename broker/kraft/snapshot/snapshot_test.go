@@ -223,3 +223,28 @@ func TestParseRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse feeds Parse arbitrary bytes (it must not panic) and checks that
+// what Append writes for fuzzed records parses back to the same records.
+func FuzzParse(f *testing.F) {
+	seed, err := Append(nil, Options{KRaftVersion: 1, Voters: &metadata.VotersRecord{}, NowMs: 1}, [][]byte{{1, 20, 0, 0}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed, []byte{1, 20, 0, 0})
+	f.Add([]byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, in, rec []byte) {
+		_, _ = Parse(in)
+		b, err := Append(nil, Options{NowMs: 7}, [][]byte{rec, rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Records) != 2 || !bytes.Equal(s.Records[0], rec) || !bytes.Equal(s.Records[1], rec) {
+			t.Fatalf("records %x, want %x twice", s.Records, rec)
+		}
+	})
+}
