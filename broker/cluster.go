@@ -240,6 +240,38 @@ func (tt *topicTable) TopicByID(id [16]byte) (TopicInfo, bool) {
 	return TopicInfo{}, false
 }
 
+// collisionLocked refuses a new topic name that differs from existing ones
+// only by '.' and '_', as Kafka does: both map to the same metric names.
+// The caller holds tt.mu.
+func (tt *topicTable) collisionLocked(name string) error {
+	if !topicname.HasCollisionChars(name) {
+		return nil
+	}
+	var with []string
+	for existing := range tt.topics {
+		if existing != name && topicname.Collides(name, existing) {
+			with = append(with, existing)
+		}
+	}
+	if len(with) == 0 {
+		return nil
+	}
+	sort.Strings(with)
+	return collisionError{fmt.Sprintf("Topic '%s' collides with existing topics: %s", name, strings.Join(with, ", "))}
+}
+
+// collisionError is an ErrInvalidTopic whose text is Kafka's own.
+type collisionError struct{ msg string }
+
+func (e collisionError) Error() string        { return e.msg }
+func (e collisionError) Is(target error) bool { return target == ErrInvalidTopic }
+
+func (tt *topicTable) collision(name string) error {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	return tt.collisionLocked(name)
+}
+
 func (tt *topicTable) Topics() []TopicInfo {
 	tt.mu.RLock()
 	defer tt.mu.RUnlock()
@@ -273,6 +305,10 @@ func (lc *localCluster) CreateTopic(_ context.Context, spec TopicSpec, validateO
 	if _, ok := lc.topics[spec.Name]; ok {
 		lc.mu.Unlock()
 		return TopicInfo{}, ErrTopicExists
+	}
+	if err := lc.collisionLocked(spec.Name); err != nil {
+		lc.mu.Unlock()
+		return TopicInfo{}, err
 	}
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {

@@ -1,11 +1,13 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -336,5 +338,33 @@ func TestDeleteAndRecreateTopic(t *testing.T) {
 	got := consumeAll(t, b.Addr(), "again")
 	if len(got[0]) != 2 || string(got[0][0].Key) != "k0" || string(got[0][1].Key) != "k1" {
 		t.Fatalf("recreated topic holds %d records", len(got[0]))
+	}
+}
+
+// Kafka refuses a topic whose name differs from an existing one only by '.'
+// and '_' (their metric names would be the same), with its own message.
+func TestCreateTopicNameCollision(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "orders_eu"); err != nil {
+		t.Fatal(err)
+	}
+	// kadm returns the topic's error as err too; res carries Kafka's message.
+	res, _ := adm.CreateTopic(ctx, 1, 1, nil, "orders.eu")
+	if !errors.Is(res.Err, kerr.InvalidTopicException) || res.ErrMessage != "Topic 'orders.eu' collides with existing topics: orders_eu" {
+		t.Fatalf("orders.eu beside orders_eu: %v %q", res.Err, res.ErrMessage)
+	}
+	// Same name again is TOPIC_ALREADY_EXISTS, not a collision; unrelated dots are fine.
+	if res, _ := adm.CreateTopic(ctx, 1, 1, nil, "orders_eu"); !errors.Is(res.Err, kerr.TopicAlreadyExists) {
+		t.Fatalf("orders_eu again: %v", res.Err)
+	}
+	if res, err := adm.CreateTopic(ctx, 1, 1, nil, "orders.us"); err != nil || res.Err != nil {
+		t.Fatalf("orders.us: %v %v", err, res.Err)
 	}
 }

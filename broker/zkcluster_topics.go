@@ -94,6 +94,9 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 	if _, ok := zc.Topic(spec.Name); ok {
 		return TopicInfo{}, ErrTopicExists
 	}
+	if err := zc.collision(spec.Name); err != nil {
+		return TopicInfo{}, err
+	}
 	a := zkdata.TopicAssignment{Partitions: map[int32]zkdata.PartitionAssignment{}}
 	if _, err := cryptoRead(a.ID[:]); err != nil {
 		return TopicInfo{}, err
