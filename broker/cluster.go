@@ -240,6 +240,21 @@ func (tt *topicTable) TopicByID(id [16]byte) (TopicInfo, bool) {
 	return TopicInfo{}, false
 }
 
+// validateConfigChanges checks a topic config change: values set must be
+// valid, keys reset (nil) must be known.
+func validateConfigChanges(configs map[string]*string) error {
+	for k, v := range configs {
+		if v != nil {
+			if err := validateTopicConfig(k, *v); err != nil {
+				return err
+			}
+		} else if _, ok := topicConfigDefs[k]; !ok {
+			return fmt.Errorf("%w: unknown key %s", ErrInvalidConfig, k)
+		}
+	}
+	return nil
+}
+
 // collisionLocked refuses a new topic name that differs from existing ones
 // only by '.' and '_', as Kafka does: both map to the same metric names.
 // The caller holds tt.mu.
@@ -378,14 +393,8 @@ func (lc *localCluster) CreatePartitions(_ context.Context, name string, count i
 }
 
 func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs map[string]*string, replace, validateOnly bool) error {
-	for k, v := range configs {
-		if v != nil {
-			if err := validateTopicConfig(k, *v); err != nil {
-				return err
-			}
-		} else if _, ok := topicConfigDefs[k]; !ok {
-			return fmt.Errorf("%w: unknown key %s", ErrInvalidConfig, k)
-		}
+	if err := validateConfigChanges(configs); err != nil {
+		return err
 	}
 	lc.mu.Lock()
 	t, ok := lc.topics[name]

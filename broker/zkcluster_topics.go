@@ -243,14 +243,8 @@ func (zc *zkCluster) CreatePartitions(ctx context.Context, name string, count in
 }
 
 func (zc *zkCluster) SetTopicConfigs(ctx context.Context, name string, configs map[string]*string, replace, validateOnly bool) error {
-	for k, v := range configs {
-		if v != nil {
-			if err := validateTopicConfig(k, *v); err != nil {
-				return err
-			}
-		} else if _, ok := topicConfigDefs[k]; !ok {
-			return fmt.Errorf("%w: unknown key %s", ErrInvalidConfig, k)
-		}
+	if err := validateConfigChanges(configs); err != nil {
+		return err
 	}
 	// Like Kafka's AdminZkClient, ask the store whether the topic exists, not this broker's view: a
 	// topic created a moment ago reaches the view with the controller's next requests.
