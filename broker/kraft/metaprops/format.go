@@ -125,24 +125,9 @@ type FormatOptions struct {
 // formatted directory is an error unless IgnoreFormatted is set, and then it
 // is left as it is.
 func Format(o FormatOptions) error {
-	if o.NodeID < 0 {
-		return errors.New("node.id: you must specify a valid non-negative node id")
-	}
-	if _, err := metadata.ParseUuid(o.ClusterID); err != nil {
-		return fmt.Errorf("cluster id %q is not a Kafka Uuid (%v): make one with `osprey storage random-uuid`", o.ClusterID, err)
-	}
-	dirs := slices.Clone(o.Directories)
-	slices.Sort(dirs)
-	dirs = slices.Compact(dirs)
-	if len(dirs) == 0 {
-		return errors.New("log.dirs: no directories to format; set log.dirs (and metadata.log.dir if the metadata log lives apart)")
-	}
-	if o.MetadataLogDir == "" || !slices.Contains(dirs, o.MetadataLogDir) {
-		return fmt.Errorf("metadata.log.dir %q is not one of the directories to format %v", o.MetadataLogDir, dirs)
-	}
-	if o.ControllerListenerName == "" {
-		return errors.New("controller.listener.names: you must specify the name of the initial controller listener " +
-			"(e.g. controller.listener.names=CONTROLLER)")
+	dirs, err := o.directories()
+	if err != nil {
+		return err
 	}
 	out, now := o.Out, o.Now
 	if out == nil {
@@ -163,40 +148,9 @@ func Format(o FormatOptions) error {
 	}
 	boot := bootstrap.FromVersions(mv, levels, "format command")
 
-	// Load what is there, then verify it as MetaPropertiesEnsemble.verify
-	// does: the same cluster and node everywhere, no reserved or duplicate
-	// directory ids.
-	existing := map[string]MetaProperties{}
-	var empty []string
-	seen := map[metadata.Uuid]string{}
-	for _, d := range dirs {
-		m, err := Read(d)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			empty = append(empty, d)
-			continue
-		case err != nil:
-			return fmt.Errorf("log directory %s: %w; fix or remove its %s, or take the directory out of log.dirs", d, err, FileName)
-		}
-		path := d + string(os.PathSeparator) + FileName
-		if m.ClusterID != "" && m.ClusterID != o.ClusterID {
-			return fmt.Errorf("invalid cluster.id in %s: expected %s, but read %s; this directory belongs to another cluster: "+
-				"format with -t %s, or empty the directory if its data is to be discarded", path, o.ClusterID, m.ClusterID, m.ClusterID)
-		}
-		if m.NodeID >= 0 && m.NodeID != o.NodeID {
-			return fmt.Errorf("stored node id %d in %s does not match node.id=%d; if you moved your data, make sure the configured "+
-				"node.id matches; to create a new node, empty the directory", m.NodeID, path, o.NodeID)
-		}
-		if m.DirectoryID != nil {
-			if metadata.IsReservedDirectoryID(*m.DirectoryID) {
-				return fmt.Errorf("invalid reserved directory id %s found in %s", m.DirectoryID, d)
-			}
-			if prev, dup := seen[*m.DirectoryID]; dup {
-				return fmt.Errorf("duplicate directory id %s: it is the id of %s and also of %s", m.DirectoryID, prev, d)
-			}
-			seen[*m.DirectoryID] = d
-		}
-		existing[d] = m
+	existing, empty, seen, err := o.readExisting(dirs)
+	if err != nil {
+		return err
 	}
 	if len(existing) > 0 && !o.IgnoreFormatted {
 		first := ""
@@ -232,35 +186,117 @@ func Format(o FormatOptions) error {
 					kind = "dynamic metadata directory"
 				}
 			}
-			for {
-				var err error
-				if id, err = metadata.RandomDirectoryID(o.Rand); err != nil {
-					return err
-				}
-				if _, dup := seen[id]; !dup {
-					break
-				}
+			if id, err = newDirectoryID(o.Rand, seen); err != nil {
+				return err
 			}
 		}
 		seen[id] = d
 		fmt.Fprintf(out, "Formatting %s %s with %s %s.\n", kind, d, bootstrap.MetadataVersionFeature, mv)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("creating log directory %s: %w", d, err)
+		if err := o.formatDir(d, id, boot, levels, now()); err != nil {
+			return err
 		}
-		t := now()
-		if err := bootstrap.WriteFile(d, boot, t.UnixMilli()); err != nil {
-			return fmt.Errorf("writing %s in %s: %w", bootstrap.FileName, d, err)
+	}
+	return nil
+}
+
+// directories checks the options that do not depend on the disk and returns
+// the directories to format, sorted and without duplicates.
+func (o *FormatOptions) directories() ([]string, error) {
+	if o.NodeID < 0 {
+		return nil, errors.New("node.id: you must specify a valid non-negative node id")
+	}
+	if _, err := metadata.ParseUuid(o.ClusterID); err != nil {
+		return nil, fmt.Errorf("cluster id %q is not a Kafka Uuid (%v): make one with `osprey storage random-uuid`", o.ClusterID, err)
+	}
+	dirs := slices.Clone(o.Directories)
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	if len(dirs) == 0 {
+		return nil, errors.New("log.dirs: no directories to format; set log.dirs (and metadata.log.dir if the metadata log lives apart)")
+	}
+	if o.MetadataLogDir == "" || !slices.Contains(dirs, o.MetadataLogDir) {
+		return nil, fmt.Errorf("metadata.log.dir %q is not one of the directories to format %v", o.MetadataLogDir, dirs)
+	}
+	if o.ControllerListenerName == "" {
+		return nil, errors.New("controller.listener.names: you must specify the name of the initial controller listener " +
+			"(e.g. controller.listener.names=CONTROLLER)")
+	}
+	return dirs, nil
+}
+
+// readExisting loads the meta.properties of each directory and verifies
+// them as MetaPropertiesEnsemble.verify does: the same cluster and node
+// everywhere, no reserved or duplicate directory ids. It returns the
+// formatted directories, the empty ones (in dirs' order), and the directory
+// ids already taken.
+func (o *FormatOptions) readExisting(dirs []string) (existing map[string]MetaProperties, empty []string, seen map[metadata.Uuid]string, err error) {
+	existing = map[string]MetaProperties{}
+	seen = map[metadata.Uuid]string{}
+	for _, d := range dirs {
+		m, err := Read(d)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			empty = append(empty, d)
+			continue
+		case err != nil:
+			return nil, nil, nil, fmt.Errorf("log directory %s: %w; fix or remove its %s, or take the directory out of log.dirs", d, err, FileName)
 		}
-		if d == o.MetadataLogDir && o.InitialControllers != nil {
-			err := WriteVoterSnapshot(d, o.InitialControllers, levels[bootstrap.KRaftVersionFeature], o.ControllerListenerName, t.UnixMilli())
-			if err != nil {
-				return fmt.Errorf("writing the voter-set snapshot in %s: %w", d, err)
+		path := d + string(os.PathSeparator) + FileName
+		if m.ClusterID != "" && m.ClusterID != o.ClusterID {
+			return nil, nil, nil, fmt.Errorf("invalid cluster.id in %s: expected %s, but read %s; this directory belongs to another cluster: "+
+				"format with -t %s, or empty the directory if its data is to be discarded", path, o.ClusterID, m.ClusterID, m.ClusterID)
+		}
+		if m.NodeID >= 0 && m.NodeID != o.NodeID {
+			return nil, nil, nil, fmt.Errorf("stored node id %d in %s does not match node.id=%d; if you moved your data, make sure the configured "+
+				"node.id matches; to create a new node, empty the directory", m.NodeID, path, o.NodeID)
+		}
+		if m.DirectoryID != nil {
+			if metadata.IsReservedDirectoryID(*m.DirectoryID) {
+				return nil, nil, nil, fmt.Errorf("invalid reserved directory id %s found in %s", m.DirectoryID, d)
 			}
+			if prev, dup := seen[*m.DirectoryID]; dup {
+				return nil, nil, nil, fmt.Errorf("duplicate directory id %s: it is the id of %s and also of %s", m.DirectoryID, prev, d)
+			}
+			seen[*m.DirectoryID] = d
 		}
-		m := MetaProperties{Version: 1, ClusterID: o.ClusterID, NodeID: o.NodeID, DirectoryID: &id}
-		if err := Write(d, m, t); err != nil {
-			return fmt.Errorf("error while writing meta.properties file %s: %w", d, err)
+		existing[d] = m
+	}
+	return existing, empty, seen, nil
+}
+
+// newDirectoryID draws random directory ids until one is not in seen.
+func newDirectoryID(rand io.Reader, seen map[metadata.Uuid]string) (metadata.Uuid, error) {
+	for {
+		id, err := metadata.RandomDirectoryID(rand)
+		if err != nil {
+			return metadata.Uuid{}, err
 		}
+		if _, dup := seen[id]; !dup {
+			return id, nil
+		}
+	}
+}
+
+// formatDir writes one empty directory's files in Kafka's order:
+// bootstrap.checkpoint, the voter-set snapshot for the metadata directory
+// of a dynamic quorum, and last meta.properties, whose presence marks the
+// directory formatted.
+func (o *FormatOptions) formatDir(d string, id metadata.Uuid, boot bootstrap.Metadata, levels map[string]int16, t time.Time) error {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return fmt.Errorf("creating log directory %s: %w", d, err)
+	}
+	if err := bootstrap.WriteFile(d, boot, t.UnixMilli()); err != nil {
+		return fmt.Errorf("writing %s in %s: %w", bootstrap.FileName, d, err)
+	}
+	if d == o.MetadataLogDir && o.InitialControllers != nil {
+		err := WriteVoterSnapshot(d, o.InitialControllers, levels[bootstrap.KRaftVersionFeature], o.ControllerListenerName, t.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("writing the voter-set snapshot in %s: %w", d, err)
+		}
+	}
+	m := MetaProperties{Version: 1, ClusterID: o.ClusterID, NodeID: o.NodeID, DirectoryID: &id}
+	if err := Write(d, m, t); err != nil {
+		return fmt.Errorf("error while writing meta.properties file %s: %w", d, err)
 	}
 	return nil
 }
