@@ -29,6 +29,13 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 	var dataDir string
 	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", "./data/cluster", "cluster data directory (logs, configs, state file)")
 
+	cmd.AddCommand(newClusterUpCmd(&dataDir), newClusterStatusCmd(&dataDir), newClusterDownCmd(&dataDir))
+	return cmd
+}
+
+// newClusterUpCmd is `osprey cluster up`; dataDir is the parent's
+// persistent --data-dir flag, read when the command runs.
+func newClusterUpCmd(dataDir *string) *cobra.Command {
 	var (
 		brokers    int
 		zookeeper  string
@@ -59,11 +66,11 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 			if zookeeper != "" && !inProcess {
 				mode = supervisor.ChildProcess
 			}
-			if st, err := supervisor.ReadState(dataDir); err == nil && st.SupervisorPID != os.Getpid() && supervisor.ProcessAlive(st.SupervisorPID) {
-				return fmt.Errorf("a cluster is already running from %s (supervisor pid %d); use `osprey cluster down --data-dir %s`", dataDir, st.SupervisorPID, dataDir)
+			if st, err := supervisor.ReadState(*dataDir); err == nil && st.SupervisorPID != os.Getpid() && supervisor.ProcessAlive(st.SupervisorPID) {
+				return fmt.Errorf("a cluster is already running from %s (supervisor pid %d); use `osprey cluster down --data-dir %s`", *dataDir, st.SupervisorPID, *dataDir)
 			}
 			log := slog.Default()
-			c, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: mode, ZooKeeper: zookeeper, DataDir: dataDir,
+			c, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: mode, ZooKeeper: zookeeper, DataDir: *dataDir,
 				Host: host, BasePort: basePort, Properties: props, Logger: log})
 			if err != nil {
 				return err
@@ -92,15 +99,19 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 	up.Flags().IntVar(&basePort, "base-port", 0, "broker i listens on base-port+i-1 (default: free ports, kept across runs)")
 	up.Flags().StringVar(&host, "host", "127.0.0.1", "host the brokers listen on")
 	up.Flags().StringArrayVar(&properties, "property", nil, "broker property key=value for every broker (repeatable)")
+	return up
+}
 
-	status := &cobra.Command{
+// newClusterStatusCmd is `osprey cluster status`.
+func newClusterStatusCmd(dataDir *string) *cobra.Command {
+	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the brokers of a local cluster and their state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := supervisor.ReadState(dataDir)
+			st, err := supervisor.ReadState(*dataDir)
 			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("no cluster in %s (no %s)", dataDir, supervisor.StateFile)
+				return fmt.Errorf("no cluster in %s (no %s)", *dataDir, supervisor.StateFile)
 			}
 			if err != nil {
 				return err
@@ -124,16 +135,19 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+}
 
+// newClusterDownCmd is `osprey cluster down`.
+func newClusterDownCmd(dataDir *string) *cobra.Command {
 	var timeout time.Duration
 	down := &cobra.Command{
 		Use:   "down",
 		Short: "Stop a local cluster started with `osprey cluster up`",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := supervisor.ReadState(dataDir)
+			st, err := supervisor.ReadState(*dataDir)
 			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("no cluster in %s (no %s)", dataDir, supervisor.StateFile)
+				return fmt.Errorf("no cluster in %s (no %s)", *dataDir, supervisor.StateFile)
 			}
 			if err != nil {
 				return err
@@ -166,9 +180,7 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 		},
 	}
 	down.Flags().DurationVar(&timeout, "timeout", 90*time.Second, "how long to wait for the cluster to stop")
-
-	cmd.AddCommand(up, status, down)
-	return cmd
+	return down
 }
 
 func printStatus(w interface{ Write([]byte) (int, error) }, brokers []supervisor.BrokerStatus) {
