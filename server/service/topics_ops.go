@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/topicname"
 )
 
@@ -288,52 +289,92 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 	if !ok {
 		return nil, groupNotFound(cluster, group)
 	}
+	if err := validateResetRequest(req); err != nil {
+		return nil, err
+	}
+	targets, before, err := resetTargets(snap, cluster, group, g, req)
+	if err != nil {
+		return nil, err
+	}
+	var byTime map[string][]int64
+	if req.Strategy == "timestamp" {
+		if byTime, err = offsetsAtTime(ctx, c, cluster, targets, *req.Timestamp); err != nil {
+			return nil, err
+		}
+	}
+	changes, commit := planReset(snap, req, targets, before, byTime)
+	if req.DryRun {
+		return changes, nil
+	}
+	if len(commit) == 0 {
+		return changes, &UserError{Status: http.StatusServiceUnavailable, Code: "offsets_unknown", Message: "no partition's offsets are known; try again when the leaders are available"}
+	}
+	err = s.Audited(ctx, who, "group.offsets.reset", cluster, group, req, func() error {
+		if groupActive(g) {
+			return conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets (a dry run shows the plan meanwhile)", group, g.State, len(g.Members))
+		}
+		if err := commitReset(ctx, c, group, commit, changes); err != nil {
+			return err
+		}
+		s.repoll(ctx, c)
+		return nil
+	})
+	return changes, err
+}
+
+// validateResetRequest checks that the strategy is known and has the argument it needs.
+func validateResetRequest(req ResetOffsetsRequest) error {
 	switch req.Strategy {
 	case "earliest", "latest":
 	case "offset":
 		if req.Offset == nil || *req.Offset < 0 {
-			return nil, badRequest("invalid_offset", "strategy offset needs a non-negative \"offset\"")
+			return badRequest("invalid_offset", "strategy offset needs a non-negative \"offset\"")
 		}
 	case "timestamp":
 		if req.Timestamp == nil || *req.Timestamp < 0 {
-			return nil, badRequest("invalid_timestamp", "strategy timestamp needs \"timestamp\" in Unix milliseconds")
+			return badRequest("invalid_timestamp", "strategy timestamp needs \"timestamp\" in Unix milliseconds")
 		}
 	case "shift":
 		if req.Shift == nil {
-			return nil, badRequest("invalid_shift", "strategy shift needs \"shift\" (a positive or negative number of messages)")
+			return badRequest("invalid_shift", "strategy shift needs \"shift\" (a positive or negative number of messages)")
 		}
 	default:
-		return nil, badRequest("invalid_strategy", "strategy %q is not one of earliest, latest, offset, timestamp, shift", req.Strategy)
+		return badRequest("invalid_strategy", "strategy %q is not one of earliest, latest, offset, timestamp, shift", req.Strategy)
 	}
 	if len(req.Partitions) > 0 && req.Topic == "" {
-		return nil, badRequest("invalid_partitions", "partitions need a topic")
+		return badRequest("invalid_partitions", "partitions need a topic")
 	}
+	return nil
+}
 
-	// The partitions to reset: the group's committed ones, or every partition of the named topic.
-	type tp struct {
-		topic     string
-		partition int32
-	}
-	var targets []tp
-	before := map[tp]int64{}
+// resetTarget is one partition an offset reset moves.
+type resetTarget struct {
+	topic     string
+	partition int32
+}
+
+// resetTargets returns the partitions to reset, sorted by topic and partition: the group's committed
+// ones, or every (or every named) partition of req.Topic. before holds the group's committed offsets.
+func resetTargets(snap *collector.Snapshot, cluster, group string, g *collector.Group, req ResetOffsetsRequest) (targets []resetTarget, before map[resetTarget]int64, err error) {
+	before = map[resetTarget]int64{}
 	for _, gt := range g.Topics {
 		for _, p := range gt.Partitions {
-			before[tp{gt.Topic, p.Partition}] = p.Committed
+			before[resetTarget{gt.Topic, p.Partition}] = p.Committed
 		}
 	}
 	if req.Topic != "" {
 		t, ok := snap.Topic(req.Topic)
 		if !ok {
-			return nil, topicNotFound(cluster, req.Topic)
+			return nil, nil, topicNotFound(cluster, req.Topic)
 		}
 		for _, p := range t.Partitions {
 			if len(req.Partitions) == 0 || slices.Contains(req.Partitions, p.Partition) {
-				targets = append(targets, tp{req.Topic, p.Partition})
+				targets = append(targets, resetTarget{req.Topic, p.Partition})
 			}
 		}
 		for _, want := range req.Partitions {
 			if want < 0 || int(want) >= len(t.Partitions) {
-				return nil, badRequest("invalid_partitions", "topic %q has no partition %d", req.Topic, want)
+				return nil, nil, badRequest("invalid_partitions", "topic %q has no partition %d", req.Topic, want)
 			}
 		}
 	} else {
@@ -342,7 +383,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		}
 	}
 	if len(targets) == 0 {
-		return nil, badRequest("nothing_to_reset", "group %q has no committed offsets; name a topic to reset", group)
+		return nil, nil, badRequest("nothing_to_reset", "group %q has no committed offsets; name a topic to reset", group)
 	}
 	sort.Slice(targets, func(i, j int) bool {
 		if targets[i].topic != targets[j].topic {
@@ -350,24 +391,30 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		}
 		return targets[i].partition < targets[j].partition
 	})
+	return targets, before, nil
+}
 
-	var byTime map[string][]int64
-	if req.Strategy == "timestamp" {
-		topics := map[string]bool{}
-		for _, t := range targets {
-			topics[t.topic] = true
-		}
-		names := make([]string, 0, len(topics))
-		for t := range topics {
-			names = append(names, t)
-		}
-		md, err := c.client.Metadata(ctx, names)
-		if err != nil {
-			return nil, kafkaError(opReadMetadata, "cluster "+cluster, err)
-		}
-		byTime = c.client.ListOffsets(ctx, md, names, *req.Timestamp).Offsets
+// offsetsAtTime asks Kafka for each target topic's partitions' first offset at or after ts (Unix ms),
+// indexed by partition; -1 where there is none.
+func offsetsAtTime(ctx context.Context, c *cluster, cluster string, targets []resetTarget, ts int64) (map[string][]int64, error) {
+	topics := map[string]bool{}
+	for _, t := range targets {
+		topics[t.topic] = true
 	}
+	names := make([]string, 0, len(topics))
+	for t := range topics {
+		names = append(names, t)
+	}
+	md, err := c.client.Metadata(ctx, names)
+	if err != nil {
+		return nil, kafkaError(opReadMetadata, "cluster "+cluster, err)
+	}
+	return c.client.ListOffsets(ctx, md, names, ts).Offsets, nil
+}
 
+// planReset computes each target's new offset, clamped to the partition's log range, and the
+// offsets to commit per topic; a partition whose offsets are unknown gets an Error and no commit.
+func planReset(snap *collector.Snapshot, req ResetOffsetsRequest, targets []resetTarget, before map[resetTarget]int64, byTime map[string][]int64) ([]OffsetChange, map[string]map[int32]int64) {
 	changes := make([]OffsetChange, 0, len(targets))
 	commit := map[string]map[int32]int64{}
 	for _, t := range targets {
@@ -380,29 +427,7 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		if !had {
 			cur = -1
 		}
-		var next int64
-		switch req.Strategy {
-		case "earliest":
-			next = start
-		case "latest":
-			next = end
-		case "offset":
-			next = *req.Offset
-		case "timestamp":
-			next = -1
-			if s := byTime[t.topic]; int(t.partition) < len(s) {
-				next = s[t.partition]
-			}
-			if next < 0 { // no message at or after the time: the log end
-				next = end
-			}
-		case "shift":
-			base := cur
-			if base < 0 {
-				base = end
-			}
-			next = base + *req.Shift
-		}
+		next := resetOffset(req, t, cur, start, end, byTime)
 		ch := OffsetChange{Topic: t.topic, Partition: t.partition, Before: cur, After: next}
 		if start >= 0 && next < start {
 			ch.After = start // clamp, as kafka-consumer-groups.sh does
@@ -420,37 +445,59 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 		}
 		changes = append(changes, ch)
 	}
-	if req.DryRun {
-		return changes, nil
-	}
-	if len(commit) == 0 {
-		return changes, &UserError{Status: http.StatusServiceUnavailable, Code: "offsets_unknown", Message: "no partition's offsets are known; try again when the leaders are available"}
-	}
-	err = s.Audited(ctx, who, "group.offsets.reset", cluster, group, req, func() error {
-		if groupActive(g) {
-			return conflict("group_active", "group %q is %s with %d member(s); stop its consumers before resetting offsets (a dry run shows the plan meanwhile)", group, g.State, len(g.Members))
+	return changes, commit
+}
+
+// resetOffset is the strategy's offset for one partition before clamping; cur is the committed
+// offset (-1 for none) and start and end the log's range (-1 when unknown).
+func resetOffset(req ResetOffsetsRequest, t resetTarget, cur, start, end int64, byTime map[string][]int64) int64 {
+	switch req.Strategy {
+	case "earliest":
+		return start
+	case "latest":
+		return end
+	case "offset":
+		return *req.Offset
+	case "timestamp":
+		next := int64(-1)
+		if s := byTime[t.topic]; int(t.partition) < len(s) {
+			next = s[t.partition]
 		}
-		perr, err := c.client.CommitOffsets(ctx, group, commit)
-		if err != nil {
-			return kafkaError(opCommitOffsets, group, err)
+		if next < 0 { // no message at or after the time: the log end
+			next = end
 		}
-		var failed []string
-		for i := range changes {
-			if e := perr[changes[i].Topic][changes[i].Partition]; e != nil {
-				changes[i].Error = e.Error()
-				failed = append(failed, fmt.Sprintf("%s-%d", changes[i].Topic, changes[i].Partition))
-				if errors.Is(e, kerr.UnknownMemberID) || errors.Is(e, kerr.IllegalGeneration) || errors.Is(e, kerr.RebalanceInProgress) {
-					return conflict("group_active", "group %q became active during the reset; stop its consumers and retry", group)
-				}
+		return next
+	case "shift":
+		base := cur
+		if base < 0 {
+			base = end
+		}
+		return base + *req.Shift
+	}
+	return 0
+}
+
+// commitReset commits the planned offsets and records each partition's failure in changes. A
+// membership error means a consumer joined meanwhile, which is a conflict rather than a partial reset.
+func commitReset(ctx context.Context, c *cluster, group string, commit map[string]map[int32]int64, changes []OffsetChange) error {
+	perr, err := c.client.CommitOffsets(ctx, group, commit)
+	if err != nil {
+		return kafkaError(opCommitOffsets, group, err)
+	}
+	var failed []string
+	for i := range changes {
+		if e := perr[changes[i].Topic][changes[i].Partition]; e != nil {
+			changes[i].Error = e.Error()
+			failed = append(failed, fmt.Sprintf("%s-%d", changes[i].Topic, changes[i].Partition))
+			if errors.Is(e, kerr.UnknownMemberID) || errors.Is(e, kerr.IllegalGeneration) || errors.Is(e, kerr.RebalanceInProgress) {
+				return conflict("group_active", "group %q became active during the reset; stop its consumers and retry", group)
 			}
 		}
-		if len(failed) > 0 {
-			return &UserError{Status: http.StatusBadGateway, Code: "partial_reset", Message: "some partitions were not reset: " + strings.Join(failed, ", ")}
-		}
-		s.repoll(ctx, c)
-		return nil
-	})
-	return changes, err
+	}
+	if len(failed) > 0 {
+		return &UserError{Status: http.StatusBadGateway, Code: "partial_reset", Message: "some partitions were not reset: " + strings.Join(failed, ", ")}
+	}
+	return nil
 }
 
 // DeleteGroup deletes a consumer group (Kafka refuses while it has members).
