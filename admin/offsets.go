@@ -39,6 +39,31 @@ func (o *Offsets) Get(topic string, partition int32) int64 {
 // in ms) for the given topics (nil: all topics in md), sending one request per
 // leader broker, all brokers in parallel.
 func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string, timestamp int64) *Offsets {
+	out := &Offsets{Offsets: make(map[string][]int64, len(md.Topics)), BrokerErrors: map[int32]error{}}
+	byLeader := out.requestsByLeader(md, topics, timestamp)
+	var mu sync.Mutex // guards out's maps while the per-broker goroutines write
+	var wg sync.WaitGroup
+	for leader, req := range byLeader {
+		wg.Go(func() {
+			// v1+ returns a single offset; we cap nothing else.
+			resp, err := c.requestBroker(ctx, leader, req, 1, -1)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				out.BrokerErrors[leader] = fmt.Errorf("list offsets: %w", err)
+				return
+			}
+			out.record(req.Key(), resp.(*kmsg.ListOffsetsResponse))
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// requestsByLeader builds one ListOffsets request per leader broker for the
+// given topics (nil: all topics in md), and sizes o.Offsets for them with
+// every offset -1 until a broker answers.
+func (o *Offsets) requestsByLeader(md *Metadata, topics []string, timestamp int64) map[int32]*kmsg.ListOffsetsRequest {
 	want := map[string]bool(nil)
 	if topics != nil {
 		want = make(map[string]bool, len(topics))
@@ -46,7 +71,6 @@ func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string,
 			want[t] = true
 		}
 	}
-	out := &Offsets{Offsets: make(map[string][]int64, len(md.Topics)), BrokerErrors: map[int32]error{}}
 	byLeader := map[int32]*kmsg.ListOffsetsRequest{}
 	for ti := range md.Topics {
 		t := &md.Topics[ti]
@@ -61,7 +85,7 @@ func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string,
 		for i := range offs {
 			offs[i] = -1
 		}
-		out.Offsets[t.Name] = offs
+		o.Offsets[t.Name] = offs
 		// Partitions of one topic are appended per leader as one request topic.
 		last := map[int32]int{}
 		for _, p := range t.Partitions {
@@ -89,37 +113,27 @@ func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string,
 			req.Topics[idx].Partitions = append(req.Topics[idx].Partitions, rp)
 		}
 	}
-	var mu sync.Mutex // guards out's maps while the per-broker goroutines write
-	var wg sync.WaitGroup
-	for leader, req := range byLeader {
-		wg.Go(func() {
-			// v1+ returns a single offset; we cap nothing else.
-			resp, err := c.requestBroker(ctx, leader, req, 1, -1)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				out.BrokerErrors[leader] = fmt.Errorf("list offsets: %w", err)
-				return
-			}
-			for _, rt := range resp.(*kmsg.ListOffsetsResponse).Topics {
-				offs := out.Offsets[rt.Topic]
-				for _, rp := range rt.Partitions {
-					if e := codeErr(req.Key(), rp.ErrorCode, nil); e != nil {
-						out.PartitionErrors++
-						if out.FirstPartitionError == nil {
-							out.FirstPartitionError = fmt.Errorf("%s/%d: %w", rt.Topic, rp.Partition, e)
-						}
-						continue
-					}
-					if rp.Partition >= 0 && int(rp.Partition) < len(offs) {
-						offs[rp.Partition] = rp.Offset
-					}
+	return byLeader
+}
+
+// record stores one broker's answer: each partition's offset, or a count of
+// partition errors keeping the first. The caller holds the lock that guards o.
+func (o *Offsets) record(key int16, resp *kmsg.ListOffsetsResponse) {
+	for _, rt := range resp.Topics {
+		offs := o.Offsets[rt.Topic]
+		for _, rp := range rt.Partitions {
+			if e := codeErr(key, rp.ErrorCode, nil); e != nil {
+				o.PartitionErrors++
+				if o.FirstPartitionError == nil {
+					o.FirstPartitionError = fmt.Errorf("%s/%d: %w", rt.Topic, rp.Partition, e)
 				}
+				continue
 			}
-		})
+			if rp.Partition >= 0 && int(rp.Partition) < len(offs) {
+				offs[rp.Partition] = rp.Offset
+			}
+		}
 	}
-	wg.Wait()
-	return out
 }
 
 // StartEndOffsets lists earliest and latest offsets of every partition in md
