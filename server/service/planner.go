@@ -137,28 +137,15 @@ func balanceCaps(bs []PlanBroker, total int, kept, global map[int32]int) map[int
 	return out
 }
 
+// planTopic plans one topic's replica sets and preferred leaders in four steps (keep, fill, balance
+// replicas, choose leaders), then adds the result to the cluster-wide counts global and globalLeaders.
 func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRacks int, rackAware bool, rf int,
 	global, globalLeaders map[int32]int) ([]PlannedPartition, error) {
 	parts := slices.Clone(t.Partitions)
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Partition < parts[j].Partition })
-	want := make([]int, len(parts))
-	total := 0
-	for i, p := range parts {
-		want[i] = rf
-		if rf <= 0 {
-			want[i] = len(p.Replicas)
-		}
-		if want[i] <= 0 {
-			return nil, fmt.Errorf("topic %q partition %d has no replicas; give a replication factor", t.Name, p.Partition)
-		}
-		if want[i] > len(bs) {
-			return nil, fmt.Errorf("topic %q needs replication factor %d but only %d target brokers were chosen", t.Name, want[i], len(bs))
-		}
-		total += want[i]
-	}
-	target := make(map[int32]bool, len(bs))
-	for _, b := range bs {
-		target[b.ID] = true
+	want, total, err := replicaCounts(t.Name, parts, rf, len(bs))
+	if err != nil {
+		return nil, err
 	}
 	// perRack bounds the replicas of one partition on one rack.
 	perRack := func(n int) int {
@@ -167,11 +154,52 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 		}
 		return (n + nRacks - 1) / nRacks
 	}
+	// 1. Keep current replicas that are on target brokers.
+	sets, kept := keepReplicas(bs, parts, want, rackOf, perRack)
+	// 2. Fill each partition up to its count.
+	capOf := balanceCaps(bs, total, kept, global)
+	load := fillReplicas(bs, sets, want, capOf, rackOf, perRack, global)
+	// 3. Kept replicas may leave brokers above their cap and others below: move replicas from an
+	//    over-cap broker to an under-cap one, directly (one copy) where a partition lacks the latter and
+	//    racks allow, else along the shortest chain of such moves (rack constraints can demand it).
+	//    Partitions whose preferred leader would move are used last.
+	balanceReplicas(bs, parts, sets, want, load, total, rackOf, perRack)
+	// 4. Choose each partition's preferred leader.
+	leaderOf := chooseLeaders(bs, parts, sets, globalLeaders)
+	return plannedPartitions(t.Name, parts, sets, leaderOf, global, globalLeaders), nil
+}
 
-	// 1. Keep current replicas that are on target brokers, without duplicates, within the rack bound
-	//    and the replica count.
-	sets := make([][]int32, len(parts))
-	kept := map[int32]int{}
+// replicaCounts returns each partition's wanted replica count (rf, or its current count when rf <= 0)
+// and their sum, refusing a count of zero or one above the number of target brokers.
+func replicaCounts(topic string, parts []PlanInputPartition, rf, brokers int) ([]int, int, error) {
+	want := make([]int, len(parts))
+	total := 0
+	for i, p := range parts {
+		want[i] = rf
+		if rf <= 0 {
+			want[i] = len(p.Replicas)
+		}
+		if want[i] <= 0 {
+			return nil, 0, fmt.Errorf("topic %q partition %d has no replicas; give a replication factor", topic, p.Partition)
+		}
+		if want[i] > brokers {
+			return nil, 0, fmt.Errorf("topic %q needs replication factor %d but only %d target brokers were chosen", topic, want[i], brokers)
+		}
+		total += want[i]
+	}
+	return want, total, nil
+}
+
+// keepReplicas keeps each partition's current replicas that are on target brokers, without duplicates,
+// within the rack bound and the replica count; kept counts them per broker.
+func keepReplicas(bs []PlanBroker, parts []PlanInputPartition, want []int, rackOf map[int32]string,
+	perRack func(int) int) (sets [][]int32, kept map[int32]int) {
+	target := make(map[int32]bool, len(bs))
+	for _, b := range bs {
+		target[b.ID] = true
+	}
+	sets = make([][]int32, len(parts))
+	kept = map[int32]int{}
 	for i, p := range parts {
 		rackUse := map[string]int{}
 		for _, r := range p.Replicas {
@@ -186,9 +214,14 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 			kept[r]++
 		}
 	}
-	// 2. Fill each partition up to its count with the least loaded eligible broker. Eligibility is
-	//    relaxed step by step only when nothing fits (caps first, then racks), so a plan always exists.
-	capOf := balanceCaps(bs, total, kept, global)
+	return sets, kept
+}
+
+// fillReplicas fills each partition up to its count with the least loaded eligible broker and returns
+// the replicas per broker. Eligibility is relaxed step by step only when nothing fits (caps first, then
+// racks), so a plan always exists.
+func fillReplicas(bs []PlanBroker, sets [][]int32, want []int, capOf map[int32]int, rackOf map[int32]string,
+	perRack func(int) int, global map[int32]int) map[int32]int {
 	load := map[int32]int{}
 	for i := range sets {
 		for _, r := range sets[i] {
@@ -229,14 +262,13 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 			load[pick]++
 		}
 	}
-	// 3. Kept replicas may leave brokers above their cap and others below: move replicas from an
-	//    over-cap broker to an under-cap one, directly (one copy) where a partition lacks the latter and
-	//    racks allow, else along the shortest chain of such moves (rack constraints can demand it).
-	//    Partitions whose preferred leader would move are used last.
-	balanceReplicas(bs, parts, sets, want, load, total, rackOf, perRack)
-	// 4. Choose each partition's preferred leader: keep the current one where its broker stays under
-	//    the leader cap, give the rest to the replica leading the fewest, then shift leadership along
-	//    chains (A leads a partition that B also holds, ...) until counts are within the caps.
+	return load
+}
+
+// chooseLeaders picks each partition's preferred leader: keep the current one where its broker stays
+// under the leader cap, give the rest to the replica leading the fewest, then shift leadership along
+// chains (A leads a partition that B also holds, ...) until counts are within the caps.
+func chooseLeaders(bs []PlanBroker, parts []PlanInputPartition, sets [][]int32, globalLeaders map[int32]int) []int32 {
 	keptLeaders := map[int32]int{}
 	for i, p := range parts {
 		if len(p.Replicas) > 0 && slices.Contains(sets[i], p.Replicas[0]) {
@@ -272,6 +304,13 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 		leaders[pick]++
 	}
 	balanceLeaders(bs, sets, leaderOf, leaders)
+	return leaderOf
+}
+
+// plannedPartitions orders each partition's replicas (leader first, then followers in their current
+// order, then new ones), counts the moved replicas, and adds the plan to global and globalLeaders.
+func plannedPartitions(topic string, parts []PlanInputPartition, sets [][]int32, leaderOf []int32,
+	global, globalLeaders map[int32]int) []PlannedPartition {
 	out := make([]PlannedPartition, 0, len(parts))
 	for i, p := range parts {
 		after := make([]int32, 0, len(sets[i]))
@@ -297,10 +336,10 @@ func planTopic(t PlanInputTopic, bs []PlanBroker, rackOf map[int32]string, nRack
 			global[r]++
 		}
 		globalLeaders[after[0]]++
-		out = append(out, PlannedPartition{Topic: t.Name, Partition: p.Partition,
+		out = append(out, PlannedPartition{Topic: topic, Partition: p.Partition,
 			Before: slices.Clone(p.Replicas), After: after, Moved: moved})
 	}
-	return out, nil
+	return out
 }
 
 // pathStep is one edge of an augmenting path: a unit moves from broker `from` to the broker it leads to,
