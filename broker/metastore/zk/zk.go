@@ -121,30 +121,11 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 		loopEnd:   make(chan struct{}),
 		connected: make(chan struct{}),
 	}
-	dial := cfg.Dialer
-	if dial == nil {
-		dial = net.DialTimeout
-	}
-	// Remember the live TCP connection: go-zookeeper's handshake read can
-	// block for 10 × 2/3 of the session timeout, and Close must not wait
-	// that long. The wrapper can hold replies after a reconnection
-	// (reconnect.go).
-	dialer := func(network, address string, timeout time.Duration) (net.Conn, error) {
-		c, err := dial(network, address, timeout)
-		if err != nil {
-			return nil, err
-		}
-		g := newGatedConn(c)
-		s.mu.Lock()
-		s.tcp = g
-		s.mu.Unlock()
-		return g, nil
-	}
 	conn, events, err := gozk.Connect(cfg.Servers, cfg.SessionTimeout,
 		gozk.WithLogger(zkLogger{cfg.Logger}),
 		gozk.WithLogInfo(false),
 		gozk.WithEventCallback(s.onEvent),
-		gozk.WithDialer(dialer))
+		gozk.WithDialer(s.trackingDialer(cfg.Dialer)))
 	if err != nil {
 		return nil, fmt.Errorf("zookeeper connect %v: %w", cfg.Servers, err)
 	}
@@ -170,18 +151,48 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("zookeeper connect %v: %w", cfg.Servers, ctx.Err())
 	}
+	if err := s.prepare(ctx, conn); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// trackingDialer wraps dial (nil: net.DialTimeout) to remember the live TCP
+// connection: go-zookeeper's handshake read can block for 10 × 2/3 of the
+// session timeout, and Close must not wait that long. The wrapper can hold
+// replies after a reconnection (reconnect.go).
+func (s *Session) trackingDialer(dial gozk.Dialer) gozk.Dialer {
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		c, err := dial(network, address, timeout)
+		if err != nil {
+			return nil, err
+		}
+		g := newGatedConn(c)
+		s.mu.Lock()
+		s.tcp = g
+		s.mu.Unlock()
+		return g, nil
+	}
+}
+
+// prepare runs once the session is established: it creates the chroot
+// (through a session without the chroot prefix) and sets the sentinel watch
+// that notices reconnections.
+func (s *Session) prepare(ctx context.Context, conn *gozk.Conn) error {
 	if s.chroot != "" {
 		raw := &Session{conn: conn, log: s.log, st: s.st, loopEnd: s.loopEnd, id: s.id}
 		if err := metastore.EnsurePath(ctx, raw, s.chroot); err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("zookeeper: creating chroot %s: %w", s.chroot, err)
+			return fmt.Errorf("zookeeper: creating chroot %s: %w", s.chroot, err)
 		}
 	}
 	if err := s.watchSentinel(ctx, conn); err != nil {
-		_ = s.Close()
-		return nil, fmt.Errorf("zookeeper: setting the reconnection watch: %w", err)
+		return fmt.Errorf("zookeeper: setting the reconnection watch: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 // onEvent runs on go-zookeeper's loop goroutine and must not block.
