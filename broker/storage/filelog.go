@@ -108,53 +108,10 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 	}
 	var scanned epochCache
 	nowMs := now().UnixMilli()
-	recovered := false
-	for i, base := range bases {
-		seg, err := openSegmentFiles(dir, base, false, nowMs)
-		if err != nil {
-			l.closeSegments()
-			return nil, err
-		}
-		l.segs = append(l.segs, seg)
-		fi, err := seg.log.Stat()
-		if err != nil {
-			l.closeSegments()
-			return nil, fmt.Errorf("stat segment: %w", errors.Join(ErrStorage, err))
-		}
-		size := fi.Size()
-		last := i == len(bases)-1
-		// Segments wholly below the recovery point are trusted (indexes
-		// loaded, only the tail's headers read); the rest are verified.
-		if st.recoveryPoint >= 0 && (last || bases[i+1] <= st.recoveryPoint) &&
-			l.loadTrusted(seg, size) && (!last || seg.next <= st.recoveryPoint) {
-			continue
-		}
-		recovered = true
-		valid, cause, err := l.recoverSegment(seg, size, &scanned)
-		if err != nil {
-			l.closeSegments()
-			return nil, err
-		}
-		if valid == size {
-			continue
-		}
-		// A torn or corrupt batch: everything from it on is gone, including
-		// later segments (Kafka does the same).
-		l.logger.Warn("truncating log after an unclean shutdown",
-			"dir", dir, "segment", segmentFileName(base, logSuffix), "offset", seg.next,
-			"position", valid, "bytes_truncated", size-valid, "later_segments_deleted", len(bases)-1-i, "cause", cause)
-		if err := seg.log.Truncate(valid); err != nil {
-			l.closeSegments()
-			return nil, fmt.Errorf("truncating torn segment: %w", errors.Join(ErrStorage, err))
-		}
-		for _, b := range bases[i+1:] {
-			gone := &segment{base: b, dir: dir}
-			if err := gone.remove(); err != nil {
-				l.closeSegments()
-				return nil, err
-			}
-		}
-		break
+	recovered, err := l.openSegments(bases, st.recoveryPoint, nowMs, &scanned)
+	if err != nil {
+		l.closeSegments()
+		return nil, err
 	}
 	if len(l.segs) == 0 {
 		base := max(st.logStart, 0)
@@ -178,19 +135,74 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 	}
 	if recovered {
 		// Everything is verified now; make it durable before trusting it.
-		for _, s := range l.segs {
-			if err := s.sync(); err != nil {
-				l.closeSegments()
-				return nil, err
-			}
-		}
-		if err := l.writeEpochs(); err != nil {
+		if err := l.syncAll(); err != nil {
 			l.closeSegments()
 			return nil, err
 		}
 	}
 	l.recoveryPoint = leo
 	return l, nil
+}
+
+// openSegments opens the segments at bases in order, trusting those wholly
+// below recoveryPoint and verifying the rest; the epochs of the verified
+// batches go into scanned. A torn or corrupt batch truncates its segment and
+// deletes every later one. It reports whether any segment was verified. On
+// error the caller closes what was opened.
+func (l *fileLog) openSegments(bases []int64, recoveryPoint, nowMs int64, scanned *epochCache) (recovered bool, err error) {
+	for i, base := range bases {
+		seg, err := openSegmentFiles(l.dir, base, false, nowMs)
+		if err != nil {
+			return recovered, err
+		}
+		l.segs = append(l.segs, seg)
+		fi, err := seg.log.Stat()
+		if err != nil {
+			return recovered, fmt.Errorf("stat segment: %w", errors.Join(ErrStorage, err))
+		}
+		size := fi.Size()
+		last := i == len(bases)-1
+		// Segments wholly below the recovery point are trusted (indexes
+		// loaded, only the tail's headers read); the rest are verified.
+		if recoveryPoint >= 0 && (last || bases[i+1] <= recoveryPoint) &&
+			l.loadTrusted(seg, size) && (!last || seg.next <= recoveryPoint) {
+			continue
+		}
+		recovered = true
+		valid, cause, err := l.recoverSegment(seg, size, scanned)
+		if err != nil {
+			return recovered, err
+		}
+		if valid == size {
+			continue
+		}
+		// A torn or corrupt batch: everything from it on is gone, including
+		// later segments (Kafka does the same).
+		l.logger.Warn("truncating log after an unclean shutdown",
+			"dir", l.dir, "segment", segmentFileName(base, logSuffix), "offset", seg.next,
+			"position", valid, "bytes_truncated", size-valid, "later_segments_deleted", len(bases)-1-i, "cause", cause)
+		if err := seg.log.Truncate(valid); err != nil {
+			return recovered, fmt.Errorf("truncating torn segment: %w", errors.Join(ErrStorage, err))
+		}
+		for _, b := range bases[i+1:] {
+			gone := &segment{base: b, dir: l.dir}
+			if err := gone.remove(); err != nil {
+				return recovered, err
+			}
+		}
+		break
+	}
+	return recovered, nil
+}
+
+// syncAll makes every segment and the epoch checkpoint durable.
+func (l *fileLog) syncAll() error {
+	for _, s := range l.segs {
+		if err := s.sync(); err != nil {
+			return err
+		}
+	}
+	return l.writeEpochs()
 }
 
 // listSegments finds NNNNNNNNNNNNNNNNNNNN.log files and removes leftovers
