@@ -123,29 +123,8 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 	if err := s.knownTopic(c, cluster, topic); err != nil {
 		return nil, err
 	}
-	if err := q.checkMode(); err != nil {
+	if err := q.check(); err != nil {
 		return nil, err
-	}
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
-	if q.Limit > maxBrowse {
-		return nil, badRequest("invalid_limit", "limit must be at most %d", maxBrowse)
-	}
-	modes := 0
-	for _, set := range []bool{q.Offset != nil, q.Timestamp != nil, q.Tail != nil} {
-		if set {
-			modes++
-		}
-	}
-	if modes > 1 {
-		return nil, badRequest("invalid_query", "give only one of offset, timestamp and tail")
-	}
-	if q.Offset != nil && q.Partition == nil {
-		return nil, badRequest("invalid_query", "offset needs a partition")
-	}
-	if (q.Offset != nil && *q.Offset < 0) || (q.Timestamp != nil && *q.Timestamp < 0) || (q.Tail != nil && (*q.Tail < 1 || *q.Tail > maxBrowse)) {
-		return nil, badRequest("invalid_query", "offset and timestamp must not be negative; tail must be 1 to %d", maxBrowse)
 	}
 	md, err := c.client.Metadata(ctx, []string{topic})
 	if err != nil {
@@ -174,32 +153,13 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 	if q.Partition == nil {
 		perPart = max((q.Limit+len(parts)-1)/len(parts), min(q.Limit, 10))
 	}
-	tail := int64(q.Limit)
-	if q.Tail != nil {
-		tail = *q.Tail
-	}
 	var out []MessageView
 	for _, p := range parts {
 		lo, hi := starts.Get(topic, p), ends.Get(topic, p)
 		if lo < 0 || hi < 0 {
 			continue // leader unavailable: skip this partition
 		}
-		var from int64
-		switch {
-		case q.Offset != nil:
-			from = min(max(*q.Offset, lo), hi)
-		case q.Timestamp != nil:
-			from = hi
-			if int(p) < len(byTime) && byTime[p] >= 0 {
-				from = byTime[p]
-			}
-		default:
-			t := tail
-			if q.Partition == nil {
-				t = int64(perPart)
-			}
-			from = max(lo, hi-t)
-		}
+		from := q.startOffset(p, lo, hi, byTime, perPart)
 		if from >= hi {
 			continue
 		}
@@ -222,6 +182,59 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		out = []MessageView{}
 	}
 	return out, nil
+}
+
+// check refuses a query that is contradictory or out of bounds, and gives Limit its default of 50.
+func (q *BrowseQuery) check() error {
+	if err := q.checkMode(); err != nil {
+		return err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > maxBrowse {
+		return badRequest("invalid_limit", "limit must be at most %d", maxBrowse)
+	}
+	modes := 0
+	for _, set := range []bool{q.Offset != nil, q.Timestamp != nil, q.Tail != nil} {
+		if set {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return badRequest("invalid_query", "give only one of offset, timestamp and tail")
+	}
+	if q.Offset != nil && q.Partition == nil {
+		return badRequest("invalid_query", "offset needs a partition")
+	}
+	if (q.Offset != nil && *q.Offset < 0) || (q.Timestamp != nil && *q.Timestamp < 0) || (q.Tail != nil && (*q.Tail < 1 || *q.Tail > maxBrowse)) {
+		return badRequest("invalid_query", "offset and timestamp must not be negative; tail must be 1 to %d", maxBrowse)
+	}
+	return nil
+}
+
+// startOffset is where partition p's read starts, given its log range [lo, hi), the offsets found
+// for the query's timestamp (byTime, indexed by partition) and the per-partition count of an
+// all-partitions read. A result at or past hi means there is nothing to read.
+func (q BrowseQuery) startOffset(p int32, lo, hi int64, byTime []int64, perPart int) int64 {
+	switch {
+	case q.Offset != nil:
+		return min(max(*q.Offset, lo), hi)
+	case q.Timestamp != nil:
+		if int(p) < len(byTime) && byTime[p] >= 0 {
+			return byTime[p]
+		}
+		return hi
+	default:
+		t := int64(q.Limit)
+		if q.Tail != nil {
+			t = *q.Tail
+		}
+		if q.Partition == nil {
+			t = int64(perPart)
+		}
+		return max(lo, hi-t)
+	}
 }
 
 func messageView(m admin.Message) MessageView {
