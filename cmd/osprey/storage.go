@@ -40,6 +40,10 @@ func newStorageCmd() *cobra.Command {
 	return cmd
 }
 
+// newStorageFormatCmd is `osprey storage format`. It is kept whole past 80
+// lines because most of it is the help text, and the flags, their checks and
+// the FormatOptions they fill read as one declaration; the quorum flags are
+// worked out by formatVoters.
 func newStorageFormatCmd() *cobra.Command {
 	var (
 		configPath, clusterID, initialControllers, releaseVersion string
@@ -110,33 +114,8 @@ func newStorageFormatCmd() *cobra.Command {
 			if cfg.MetadataDir() == "" {
 				return fmt.Errorf("%s: log.dirs is not set; storage format needs the directories to format", configPath)
 			}
-			if initialControllers != "" || standalone {
-				if len(cfg.ControllerQuorumVoters) > 0 {
-					return fmt.Errorf("%s sets controller.quorum.voters (a static quorum): --standalone and --initial-controllers "+
-						"are for a dynamic quorum; remove controller.quorum.voters and set controller.quorum.bootstrap.servers, "+
-						"or drop the flag", configPath)
-				}
-				// Kafka lets a broker-only node take --initial-controllers (it
-				// gets the voter set too) but not --standalone.
-				if standalone && !cfg.HasRole(broker.RoleController) {
-					return fmt.Errorf("%s: you can only use --standalone on a controller, and process.roles has none; "+
-						"format a broker with --no-initial-controllers or the cluster's --initial-controllers", configPath)
-				}
-			}
-			switch {
-			case initialControllers != "":
-				if opts.InitialControllers, err = metaprops.ParseVoters(initialControllers); err != nil {
-					return err
-				}
-			case standalone:
-				v, err := standaloneVoter(cfg)
-				if err != nil {
-					return err
-				}
-				opts.InitialControllers = []metaprops.Voter{v}
-			case !noInitialControllers && cfg.HasRole(broker.RoleController) && len(cfg.ControllerQuorumVoters) == 0:
-				return errors.New("because controller.quorum.voters is not set on this controller, you must specify one of " +
-					"--standalone, --initial-controllers, or --no-initial-controllers")
+			if opts.InitialControllers, err = formatVoters(cfg, configPath, initialControllers, standalone, noInitialControllers); err != nil {
+				return err
 			}
 			return metaprops.Format(opts)
 		},
@@ -152,6 +131,40 @@ func newStorageFormatCmd() *cobra.Command {
 		"metadata.version to start at, e.g. 3.9 or 4.0-IV3 (default 4.0-IV3); other features default to its levels")
 	f.StringArrayVarP(&features, "feature", "f", nil, "a feature's starting level, name=level (repeatable), e.g. group.version=0")
 	return cmd
+}
+
+// formatVoters is the voter set storage format writes for a dynamic quorum
+// (KIP-853): parsed from --initial-controllers, this controller alone for
+// --standalone, or none (a static quorum, or --no-initial-controllers). It
+// refuses the flags where kafka-storage.sh refuses them.
+func formatVoters(cfg broker.Config, configPath, initialControllers string, standalone, noInitialControllers bool) ([]metaprops.Voter, error) {
+	if initialControllers != "" || standalone {
+		if len(cfg.ControllerQuorumVoters) > 0 {
+			return nil, fmt.Errorf("%s sets controller.quorum.voters (a static quorum): --standalone and --initial-controllers "+
+				"are for a dynamic quorum; remove controller.quorum.voters and set controller.quorum.bootstrap.servers, "+
+				"or drop the flag", configPath)
+		}
+		// Kafka lets a broker-only node take --initial-controllers (it
+		// gets the voter set too) but not --standalone.
+		if standalone && !cfg.HasRole(broker.RoleController) {
+			return nil, fmt.Errorf("%s: you can only use --standalone on a controller, and process.roles has none; "+
+				"format a broker with --no-initial-controllers or the cluster's --initial-controllers", configPath)
+		}
+	}
+	switch {
+	case initialControllers != "":
+		return metaprops.ParseVoters(initialControllers)
+	case standalone:
+		v, err := standaloneVoter(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []metaprops.Voter{v}, nil
+	case !noInitialControllers && cfg.HasRole(broker.RoleController) && len(cfg.ControllerQuorumVoters) == 0:
+		return nil, errors.New("because controller.quorum.voters is not set on this controller, you must specify one of " +
+			"--standalone, --initial-controllers, or --no-initial-controllers")
+	}
+	return nil, nil
 }
 
 // parseFeatureFlags reads the --feature name=level flags.
