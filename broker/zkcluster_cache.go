@@ -34,12 +34,8 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	if err != nil {
 		return err
 	}
-	controllerID := int32(-1)
-	if data, err := w.get(ctx, s, zkdata.ControllerPath); err == nil {
-		if r, err := zkdata.DecodeController(data); err == nil {
-			controllerID = r.BrokerID
-		}
-	} else if !errors.Is(err, metastore.ErrNoNode) {
+	controllerID, err := readController(ctx, s, w)
+	if err != nil {
 		return err
 	}
 	// Config changes: the notification list is only a trigger; configs are
@@ -57,14 +53,8 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 
 	if !notify {
 		// The first load (see newZKClusterFactory).
-		var tps []zkdata.TopicPartition
-		for name, t := range topics {
-			for _, p := range t.Partitions {
-				tps = append(tps, zkdata.TopicPartition{Topic: name, Partition: p.Partition})
-			}
-		}
-		if boot, err = zkclient.NewClient(s).PartitionStates(ctx, tps); err != nil {
-			return fmt.Errorf("reading partition states: %w", err)
+		if boot, err = readPartitionStates(ctx, s, topics); err != nil {
+			return err
 		}
 	}
 
@@ -85,8 +75,53 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 		zc.fillLocked(t)
 	}
 	zc.brokers, zc.controllerID, zc.topics, zc.assignments = brokers, controllerID, topics, assignments
-	var changed []string
-	deleted := map[string]TopicInfo{}
+	changed, deleted := diffTopics(old, topics)
+	zc.signalLocked()
+	zc.mu.Unlock()
+
+	if notify {
+		zc.publish(changed, deleted)
+	}
+	return nil
+}
+
+// readController reads the active controller's id (arming the watch on
+// its node); -1 when there is none or its node cannot be decoded.
+func readController(ctx context.Context, s metastore.Session, w *watcher) (int32, error) {
+	data, err := w.get(ctx, s, zkdata.ControllerPath)
+	if errors.Is(err, metastore.ErrNoNode) {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	r, err := zkdata.DecodeController(data)
+	if err != nil {
+		return -1, nil
+	}
+	return r.BrokerID, nil
+}
+
+// readPartitionStates reads the state of every partition of topics in one
+// batch.
+func readPartitionStates(ctx context.Context, s metastore.Session, topics map[string]*TopicInfo) (map[zkdata.TopicPartition]zkclient.VersionedState, error) {
+	var tps []zkdata.TopicPartition
+	for name, t := range topics {
+		for _, p := range t.Partitions {
+			tps = append(tps, zkdata.TopicPartition{Topic: name, Partition: p.Partition})
+		}
+	}
+	states, err := zkclient.NewClient(s).PartitionStates(ctx, tps)
+	if err != nil {
+		return nil, fmt.Errorf("reading partition states: %w", err)
+	}
+	return states, nil
+}
+
+// diffTopics names the topics that are new or different in topics, and
+// copies those of old that are gone from it.
+func diffTopics(old, topics map[string]*TopicInfo) (changed []string, deleted map[string]TopicInfo) {
+	deleted = map[string]TopicInfo{}
 	for name, t := range topics {
 		if o, ok := old[name]; !ok || !reflect.DeepEqual(o, t) {
 			changed = append(changed, name)
@@ -97,13 +132,7 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 			deleted[name] = copyTopic(o)
 		}
 	}
-	zc.signalLocked()
-	zc.mu.Unlock()
-
-	if notify {
-		zc.publish(changed, deleted)
-	}
-	return nil
+	return changed, deleted
 }
 
 // readBrokers reads the registered brokers (arming the watch on their list). A registration that
