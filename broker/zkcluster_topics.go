@@ -97,17 +97,9 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 	if err := zc.collision(spec.Name); err != nil {
 		return TopicInfo{}, err
 	}
-	a := zkdata.TopicAssignment{Partitions: map[int32]zkdata.PartitionAssignment{}}
-	if _, err := cryptoRead(a.ID[:]); err != nil {
+	a, info, err := newTopicAssignment(spec, live)
+	if err != nil {
 		return TopicInfo{}, err
-	}
-	for p, r := range assignReplicas(live, spec.Partitions, spec.ReplicationFactor, 0) {
-		a.Partitions[p] = zkdata.PartitionAssignment{Replicas: r}
-	}
-	info := TopicInfo{Name: spec.Name, ID: [16]byte(a.ID), Internal: spec.Internal, Configs: maps.Clone(spec.Configs)}
-	for p := int32(0); p < spec.Partitions; p++ {
-		r := a.Partitions[p].Replicas
-		info.Partitions = append(info.Partitions, PartitionInfo{Partition: p, Leader: r[0], Replicas: r, ISR: slices.Clone(r)})
 	}
 	if validateOnly {
 		return info, nil
@@ -131,11 +123,40 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 		// requests that make it visible are not served yet.
 		return info, nil
 	}
-	// Visible once the controller wrote every partition's state.
+	if out, ok := zc.waitTopicLed(ctx, spec.Name, spec.Partitions); ok {
+		return out, nil
+	}
+	// Created; the controller will finish it.
+	return info, nil
+}
+
+// newTopicAssignment draws a new topic id and spreads the partitions'
+// replicas over live; it returns the assignment to store and the topic as
+// it will look once every partition has its first replica as leader.
+func newTopicAssignment(spec TopicSpec, live []int32) (zkdata.TopicAssignment, TopicInfo, error) {
+	a := zkdata.TopicAssignment{Partitions: map[int32]zkdata.PartitionAssignment{}}
+	if _, err := cryptoRead(a.ID[:]); err != nil {
+		return zkdata.TopicAssignment{}, TopicInfo{}, err
+	}
+	for p, r := range assignReplicas(live, spec.Partitions, spec.ReplicationFactor, 0) {
+		a.Partitions[p] = zkdata.PartitionAssignment{Replicas: r}
+	}
+	info := TopicInfo{Name: spec.Name, ID: [16]byte(a.ID), Internal: spec.Internal, Configs: maps.Clone(spec.Configs)}
+	for p := int32(0); p < spec.Partitions; p++ {
+		r := a.Partitions[p].Replicas
+		info.Partitions = append(info.Partitions, PartitionInfo{Partition: p, Leader: r[0], Replicas: r, ISR: slices.Clone(r)})
+	}
+	return a, info, nil
+}
+
+// waitTopicLed waits until the cache has the topic with all its partitions
+// and a leader for each (the controller wrote every partition's state), and
+// returns a copy of it; false if ctx ends first.
+func (zc *zkCluster) waitTopicLed(ctx context.Context, name string, partitions int32) (TopicInfo, bool) {
 	var out TopicInfo
-	err = zc.waitFor(ctx, func() bool {
-		t, ok := zc.topics[spec.Name]
-		if !ok || len(t.Partitions) != int(spec.Partitions) {
+	err := zc.waitFor(ctx, func() bool {
+		t, ok := zc.topics[name]
+		if !ok || len(t.Partitions) != int(partitions) {
 			return false
 		}
 		for _, p := range t.Partitions {
@@ -146,11 +167,7 @@ func (zc *zkCluster) CreateTopic(ctx context.Context, spec TopicSpec, validateOn
 		out = copyTopic(t)
 		return true
 	})
-	if err != nil {
-		// Created; the controller will finish it.
-		return info, nil
-	}
-	return out, nil
+	return out, err == nil
 }
 
 // createOffsetsTopicLater creates the offsets topic once the replication
