@@ -403,23 +403,10 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 	if err != nil {
 		return ExecuteResult{}, err
 	}
-	ongoing, err := o.adm.ListPartitionReassignments(ctx)
-	if err != nil {
-		return ExecuteResult{}, kafkaFailure("listing ongoing reassignments", err)
+	if err := o.checkNotBusy(ctx, before); err != nil {
+		return ExecuteResult{}, err
 	}
-	var busy []string
-	for _, g := range ongoing {
-		if _, ok := before[tpKey{g.Topic, g.Partition}]; ok {
-			busy = append(busy, fmt.Sprintf("%s-%d", g.Topic, g.Partition))
-		}
-	}
-	if len(busy) > 0 {
-		return ExecuteResult{}, conflict("reassignment_in_progress", "partition(s) already being reassigned: %s; wait or cancel first", boundedList(busy))
-	}
-	original := make([]PartitionMove, 0, len(changed))
-	for _, m := range changed {
-		original = append(original, PartitionMove{Topic: m.Topic, Partition: m.Partition, Replicas: before[tpKey{m.Topic, m.Partition}]})
-	}
+	original := originalMoves(changed, before)
 	res := ExecuteResult{ThrottleBytesPerSec: throttle}
 	plan, orig := encodeMoves(changed), encodeMoves(original)
 	if len(plan) > maxRecordedBytes || len(orig) > maxRecordedBytes {
@@ -434,17 +421,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 		}
 		res.ID = row.ID
 	}
-	// From here on the row exists: finish it whatever happens, even if the request ends.
-	finish := func(state, msg string) {
-		if row == nil {
-			return
-		}
-		now := o.now().UTC()
-		row.State, row.Error, row.FinishedAt = state, msg, &now
-		if err := o.st.UpdateReassignment(context.WithoutCancel(ctx), row); err != nil {
-			o.log.Error("recording reassignment end", "id", row.ID, "err", err)
-		}
-	}
+	// From here on the row exists: a start that fails ends it (abortStart), even if the request ends.
 	if throttle > 0 {
 		res.Warnings = append(res.Warnings, o.setThrottles(ctx, changed, original, throttle)...)
 	}
@@ -454,13 +431,71 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 	}
 	results, err := o.adm.AlterPartitionReassignments(ctx, req)
 	if err != nil {
-		finish(ReassignFailed, err.Error())
-		o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventFailed, State: ReassignFailed, Total: len(changed), Error: err.Error()})
-		if throttle > 0 {
-			o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
-		}
+		o.abortStart(ctx, row, res.ID, changed, original, throttle, err.Error(), err.Error())
 		return res, kafkaFailure("starting the reassignment", err)
 	}
+	failMsgs := moveResults(&res, changed, before, results)
+	if res.Started == 0 {
+		o.abortStart(ctx, row, res.ID, changed, original, throttle, strings.Join(failMsgs, "; "), boundedList(failMsgs))
+		return res, &UserError{Status: http.StatusBadGateway, Code: "kafka_error",
+			Message: "the cluster refused every partition: " + boundedList(failMsgs)}
+	}
+	if len(failMsgs) > 0 && row != nil {
+		row.Error = "refused: " + strings.Join(failMsgs, "; ")
+		if err := o.st.UpdateReassignment(context.WithoutCancel(ctx), row); err != nil {
+			o.log.Error("recording reassignment errors", "id", row.ID, "err", err)
+		}
+	}
+	o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventStarted, State: ReassignRunning, Remaining: res.Started, Total: res.Started})
+	return res, nil
+}
+
+// checkNotBusy refuses a reassignment touching a partition that Kafka is already reassigning.
+func (o *ops) checkNotBusy(ctx context.Context, before map[tpKey][]int32) error {
+	ongoing, err := o.adm.ListPartitionReassignments(ctx)
+	if err != nil {
+		return kafkaFailure("listing ongoing reassignments", err)
+	}
+	var busy []string
+	for _, g := range ongoing {
+		if _, ok := before[tpKey{g.Topic, g.Partition}]; ok {
+			busy = append(busy, fmt.Sprintf("%s-%d", g.Topic, g.Partition))
+		}
+	}
+	if len(busy) > 0 {
+		return conflict("reassignment_in_progress", "partition(s) already being reassigned: %s; wait or cancel first", boundedList(busy))
+	}
+	return nil
+}
+
+// originalMoves is the moves that would put the changed partitions back on their current replicas.
+func originalMoves(changed []PartitionMove, before map[tpKey][]int32) []PartitionMove {
+	original := make([]PartitionMove, 0, len(changed))
+	for _, m := range changed {
+		original = append(original, PartitionMove{Topic: m.Topic, Partition: m.Partition, Replicas: before[tpKey{m.Topic, m.Partition}]})
+	}
+	return original
+}
+
+// abortStart ends a reassignment that did not start: it records msg on its row (even when the request
+// has ended), publishes the failure with eventMsg, and removes the throttles it set.
+func (o *ops) abortStart(ctx context.Context, row *store.Reassignment, id int64, changed, original []PartitionMove, throttle int64, msg, eventMsg string) {
+	if row != nil {
+		now := o.now().UTC()
+		row.State, row.Error, row.FinishedAt = ReassignFailed, msg, &now
+		if err := o.st.UpdateReassignment(context.WithoutCancel(ctx), row); err != nil {
+			o.log.Error("recording reassignment end", "id", row.ID, "err", err)
+		}
+	}
+	o.publish(ReassignmentEvent{ID: id, Kind: ReassignEventFailed, State: ReassignFailed, Total: len(changed), Error: eventMsg})
+	if throttle > 0 {
+		o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
+	}
+}
+
+// moveResults adds each changed partition's outcome to res, counting the started and the failed ones,
+// and returns the failures' messages.
+func moveResults(res *ExecuteResult, changed []PartitionMove, before map[tpKey][]int32, results []admin.PartitionError) []string {
 	errs := map[tpKey]error{}
 	for _, r := range results {
 		if r.Err != nil {
@@ -479,23 +514,7 @@ func (o *ops) execute(ctx context.Context, caller Caller, snap *collector.Snapsh
 		}
 		res.Partitions = append(res.Partitions, mr)
 	}
-	if res.Started == 0 {
-		finish(ReassignFailed, strings.Join(failMsgs, "; "))
-		o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventFailed, State: ReassignFailed, Total: len(changed), Error: boundedList(failMsgs)})
-		if throttle > 0 {
-			o.clearThrottles(context.WithoutCancel(ctx), changed, original, nil)
-		}
-		return res, &UserError{Status: http.StatusBadGateway, Code: "kafka_error",
-			Message: "the cluster refused every partition: " + boundedList(failMsgs)}
-	}
-	if len(failMsgs) > 0 && row != nil {
-		row.Error = "refused: " + strings.Join(failMsgs, "; ")
-		if err := o.st.UpdateReassignment(context.WithoutCancel(ctx), row); err != nil {
-			o.log.Error("recording reassignment errors", "id", row.ID, "err", err)
-		}
-	}
-	o.publish(ReassignmentEvent{ID: res.ID, Kind: ReassignEventStarted, State: ReassignRunning, Remaining: res.Started, Total: res.Started})
-	return res, nil
+	return failMsgs
 }
 
 // throttleLists builds the topic throttled-replica lists: the leader list names every current replica
