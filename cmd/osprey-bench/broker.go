@@ -301,6 +301,24 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 	total100 := o.size(256<<20, 16<<20)
 	maxDur := o.dur(90*time.Second, 20*time.Second)
 	rounds := int(o.size(5, 1))
+	all := brokerRounds(ctx, o, rounds, total1k, total100, maxDur)
+	res := map[string]*brokerRuns{}
+	for _, name := range []string{"Osprey", "kfake"} {
+		if len(all[name]) == 0 {
+			res[name] = &brokerRuns{err: errors.New("interrupted")}
+			continue
+		}
+		res[name] = medianRuns(all[name])
+	}
+	osp, kf := res["Osprey"], res["kfake"]
+	brokerProduceRows(rep, lim, osp, kf)
+	brokerFetchRows(rep, lim, osp, kf)
+	brokerNotes(rep, all, rounds, total1k, total100, maxDur)
+}
+
+// brokerRounds runs the given number of rounds of both brokers, keyed by
+// broker name, stopping early when ctx ends.
+func brokerRounds(ctx context.Context, o *options, rounds int, total1k, total100 int64, maxDur time.Duration) map[string][]*brokerRuns {
 	all := map[string][]*brokerRuns{}
 	for round := 1; round <= rounds && ctx.Err() == nil; round++ {
 		// Alternate which broker goes first, so a drift in the machine's load hits both.
@@ -312,52 +330,56 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 			all[name] = append(all[name], brokerRound(ctx, o, name, round, total1k, total100, maxDur))
 		}
 	}
-	res := map[string]*brokerRuns{}
-	for _, name := range []string{"Osprey", "kfake"} {
-		if len(all[name]) == 0 {
-			res[name] = &brokerRuns{err: errors.New("interrupted")}
-			continue
-		}
-		res[name] = medianRuns(all[name])
-	}
-	osp, kf := res["Osprey"], res["kfake"]
-	rate := func(r *brokerRuns, pick func(*brokerRuns) produceResult) float64 {
-		if r.err != nil {
-			return math.NaN()
-		}
-		return pick(r).rate()
-	}
-	diag := func(r *brokerRuns, pick func(*brokerRuns) produceResult) string {
-		if r.err != nil {
-			return "run failed"
-		}
-		return pick(r).m.diagnose()
-	}
-	p1k := func(r *brokerRuns) produceResult { return r.p1k }
-	p100 := func(r *brokerRuns) produceResult { return r.p100 }
-	fetch := func(r *brokerRuns) produceResult { return r.fetch }
-	errWhy := func() string {
-		if osp.err != nil {
-			return "Osprey run failed: " + osp.err.Error()
-		}
-		if kf.err != nil {
-			return "kfake run failed: " + kf.err.Error()
-		}
-		return ""
-	}
+	return all
+}
 
+func runsP1k(r *brokerRuns) produceResult   { return r.p1k }
+func runsP100(r *brokerRuns) produceResult  { return r.p100 }
+func runsFetch(r *brokerRuns) produceResult { return r.fetch }
+func runsRaw(r *brokerRuns) produceResult   { return r.raw }
+
+// runsRate is the throughput of a figure, NaN when the run failed.
+func runsRate(r *brokerRuns, pick func(*brokerRuns) produceResult) float64 {
+	if r.err != nil {
+		return math.NaN()
+	}
+	return pick(r).rate()
+}
+
+// runsDiag is what the machine did during a figure's run.
+func runsDiag(r *brokerRuns, pick func(*brokerRuns) produceResult) string {
+	if r.err != nil {
+		return "run failed"
+	}
+	return pick(r).m.diagnose()
+}
+
+// runsFailed says which broker's run failed, or "" when both ran.
+func runsFailed(osp, kf *brokerRuns) string {
+	if osp.err != nil {
+		return "Osprey run failed: " + osp.err.Error()
+	}
+	if kf.err != nil {
+		return "kfake run failed: " + kf.err.Error()
+	}
+	return ""
+}
+
+// brokerProduceRows reports the produce figures: Osprey against kfake and,
+// for 1 KiB records, against the disk's sequential write.
+func brokerProduceRows(rep *report, lim *limits, osp, kf *brokerRuns) {
 	for _, c := range []struct {
 		label string
 		pick  func(*brokerRuns) produceResult
-	}{{"1 KiB", p1k}, {"100 B", p100}} {
-		ov, kv := rate(osp, c.pick), rate(kf, c.pick)
+	}{{"1 KiB", runsP1k}, {"100 B", runsP100}} {
+		ov, kv := runsRate(osp, c.pick), runsRate(kf, c.pick)
 		st := atLeast(ov, kv)
-		why := errWhy()
+		why := runsFailed(osp, kf)
 		oc, kc := cpuPerGBOf(osp, c.pick), cpuPerGBOf(kf, c.pick)
 		if st == statusMissed {
 			why = fmt.Sprintf("Osprey %s vs kfake %s. The process (producer and broker) spent %.1f CPU-seconds per GB "+
 				"with Osprey and %.1f with kfake%s. During Osprey's run %s. During kfake's run %s",
-				mbps(ov), mbps(kv), oc, kc, cpuVerdict(oc, kc), diag(osp, c.pick), diag(kf, c.pick))
+				mbps(ov), mbps(kv), oc, kc, cpuVerdict(oc, kc), runsDiag(osp, c.pick), runsDiag(kf, c.pick))
 		}
 		rep.add(row{Section: "broker", Name: "produce " + c.label + " records, Osprey vs kfake", Value: mbps(ov),
 			Reference: "kfake " + mbps(kv), Ratio: ratio(ov, kv), Target: "≥ 1.00 × kfake", Status: st, Why: why})
@@ -366,7 +388,7 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 		if c.label == "1 KiB" {
 			lim.rf1Osp = ov
 			st := atLeast(ov, 0.8*lim.diskSeq)
-			why := errWhy()
+			why := runsFailed(osp, kf)
 			if lim.diskSeq == 0 {
 				st, why = statusNotRun, "the machine section did not run (use -only machine,broker)"
 			} else if st == statusMissed {
@@ -374,54 +396,66 @@ func runBroker(ctx context.Context, o *options, rep *report, lim *limits) {
 					"1 MiB sequential writer reaches %s including its fsync; the produce path (franz-go client encoding, "+
 					"loopback TCP, request decoding, CRC check, append) is the limit, not the disk: kfake, which "+
 					"shares that path up to the append, reached %s in the same rounds, and during Osprey's run %s",
-					mbps(ov), mbps(lim.diskSeq), mbps(rate(kf, c.pick)), diag(osp, c.pick))
+					mbps(ov), mbps(lim.diskSeq), mbps(runsRate(kf, c.pick)), runsDiag(osp, c.pick))
 			}
 			rep.add(row{Section: "broker", Name: "produce 1 KiB records, Osprey vs sequential write", Value: mbps(ov),
 				Reference: "seq. write " + mbps(lim.diskSeq), Ratio: ratio(ov, lim.diskSeq), Target: "≥ 0.80 × seq. write", Status: st, Why: why})
 		}
 	}
-	ov, kv := rate(osp, fetch), rate(kf, fetch)
+}
+
+// brokerFetchRows reports the fetch figures: the consumer against kfake and
+// sendfile, and the raw Fetch requests that tell decoding from the fetch path.
+func brokerFetchRows(rep *report, lim *limits, osp, kf *brokerRuns) {
+	ov, kv := runsRate(osp, runsFetch), runsRate(kf, runsFetch)
 	rep.add(row{Section: "broker", Name: "fetch 1 KiB records (warm log), Osprey vs kfake", Value: mbps(ov),
 		Reference: "kfake " + mbps(kv), Ratio: ratio(ov, kv), Target: "-", Status: statusNoTarget})
 	st := atLeast(ov, 0.7*lim.sendfile)
-	why := errWhy()
+	why := runsFailed(osp, kf)
 	if lim.sendfile == 0 {
 		st, why = statusNotRun, "the machine section did not run (use -only machine,broker)"
 	} else if st == statusMissed {
-		rawRate := rate(osp, func(r *brokerRuns) produceResult { return r.raw })
-		// Split the gap to sendfile into the consumer's decoding (consumer → raw)
-		// and the fetch path itself (raw → sendfile).
-		var verdict string
-		decodeShare := (rawRate - ov) / (lim.sendfile - ov)
-		rawM := osp.raw.m
-		path := "the raw fetches ran one request at a time (each waits for the previous response), and "
-		if rawM != nil && rawM.saturated() {
-			path += "the cores were busy, so the broker's fetch path (request decoding, reading the segments, framing) costs CPU"
-		} else {
-			path += "the cores were not saturated, so that path waits between requests rather than runs out of CPU"
-		}
-		switch {
-		case math.IsNaN(decodeShare) || decodeShare <= 0.1:
-			verdict = "no faster than the consumer, so decoding is not the gap: " + path
-		case decodeShare >= 0.5:
-			verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap", 100*decodeShare)
-		default:
-			verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap and the rest is the fetch path: %s", 100*decodeShare, path)
-		}
-		why = fmt.Sprintf("the consumer reads %s while sendfile alone moves %s; unlike the sendfile test's reader, "+
-			"the franz-go consumer decodes every batch and record (CRC, varints, one Record per message) in the same "+
-			"process as the broker. Raw Fetch requests on the same log without that decoding moved %s (%s of sendfile), "+
-			"%s. During the consumer run %s",
-			mbps(ov), mbps(lim.sendfile), mbps(rawRate), ratio(rawRate, lim.sendfile), verdict, diag(osp, fetch))
+		why = fetchGapWhy(lim, osp, ov)
 	}
 	rep.add(row{Section: "broker", Name: "fetch 1 KiB records (warm log), Osprey vs sendfile", Value: mbps(ov),
 		Reference: "sendfile " + mbps(lim.sendfile), Ratio: ratio(ov, lim.sendfile), Target: "≥ 0.70 × sendfile", Status: st, Why: why})
-	raw := func(r *brokerRuns) produceResult { return r.raw }
-	rv, rk := rate(osp, raw), rate(kf, raw)
+	rv, rk := runsRate(osp, runsRaw), runsRate(kf, runsRaw)
 	rep.add(row{Section: "broker", Name: "raw Fetch requests, batches not decoded (Osprey; kfake)", Value: mbps(rv),
 		Reference: fmt.Sprintf("sendfile %s; kfake %s", mbps(lim.sendfile), mbps(rk)), Ratio: ratio(rv, lim.sendfile),
 		Target: "diagnostic", Status: statusNoTarget})
+}
 
+// fetchGapWhy explains why Osprey's consumer (at ov) missed the sendfile
+// target: it splits the gap to sendfile into the consumer's decoding
+// (consumer → raw) and the fetch path itself (raw → sendfile).
+func fetchGapWhy(lim *limits, osp *brokerRuns, ov float64) string {
+	rawRate := runsRate(osp, runsRaw)
+	var verdict string
+	decodeShare := (rawRate - ov) / (lim.sendfile - ov)
+	rawM := osp.raw.m
+	path := "the raw fetches ran one request at a time (each waits for the previous response), and "
+	if rawM != nil && rawM.saturated() {
+		path += "the cores were busy, so the broker's fetch path (request decoding, reading the segments, framing) costs CPU"
+	} else {
+		path += "the cores were not saturated, so that path waits between requests rather than runs out of CPU"
+	}
+	switch {
+	case math.IsNaN(decodeShare) || decodeShare <= 0.1:
+		verdict = "no faster than the consumer, so decoding is not the gap: " + path
+	case decodeShare >= 0.5:
+		verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap", 100*decodeShare)
+	default:
+		verdict = fmt.Sprintf("so the consumer's decoding is %.0f%% of the gap and the rest is the fetch path: %s", 100*decodeShare, path)
+	}
+	return fmt.Sprintf("the consumer reads %s while sendfile alone moves %s; unlike the sendfile test's reader, "+
+		"the franz-go consumer decodes every batch and record (CRC, varints, one Record per message) in the same "+
+		"process as the broker. Raw Fetch requests on the same log without that decoding moved %s (%s of sendfile), "+
+		"%s. During the consumer run %s",
+		mbps(ov), mbps(lim.sendfile), mbps(rawRate), ratio(rawRate, lim.sendfile), verdict, runsDiag(osp, runsFetch))
+}
+
+// brokerNotes describes how the broker figures were measured, and every round's figures.
+func brokerNotes(rep *report, all map[string][]*brokerRuns, rounds int, total1k, total100 int64, maxDur time.Duration) {
 	rep.note("Broker produce: one broker (Osprey: `broker.New` with file logs in the scratch directory; kfake: "+
 		"`kfake.NewCluster(NumBrokers(1), DataDir(dir))`, kfake's own persistence, no per-batch fsync like Osprey's "+
 		"default), topic with %d partitions, RF 1; one franz-go producer on loopback, acks=1 (idempotence off, which "+
