@@ -89,14 +89,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 		m = &member{id: memberID}
 		g.members[memberID] = m
 	}
-	m.instanceID = req.InstanceID
-	m.clientID = deref(r.hdr.ClientID)
-	if host, _, err := net.SplitHostPort(r.c.nc.RemoteAddr().String()); err == nil {
-		m.clientHost = "/" + host
-	}
-	m.sessionTimeout, m.rebalanceTimeout = session, rebalance
-	m.protocols = req.Protocols
-	m.lastSession = time.Now()
+	m.recordJoin(r, req, session, rebalance)
 	if m.join != nil {
 		// The client gave up on its earlier join and sent another.
 		g.replyJoinError(m, errRebalanceInProgress)
@@ -117,6 +110,20 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	g.maybeCompleteJoin()
 	return nil, errDeferred
+}
+
+// recordJoin stores what a JoinGroup request says about its member: the
+// client, its address, its timeouts and protocols; it counts as a heartbeat.
+// The group's lock is held.
+func (m *member) recordJoin(r *request, req *kmsg.JoinGroupRequest, session, rebalance time.Duration) {
+	m.instanceID = req.InstanceID
+	m.clientID = deref(r.hdr.ClientID)
+	if host, _, err := net.SplitHostPort(r.c.nc.RemoteAddr().String()); err == nil {
+		m.clientHost = "/" + host
+	}
+	m.sessionTimeout, m.rebalanceTimeout = session, rebalance
+	m.protocols = req.Protocols
+	m.lastSession = time.Now()
 }
 
 func sameProtocols(a, b []kmsg.JoinGroupRequestProtocol) bool {
