@@ -53,49 +53,11 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if simple {
-		if len(g.members) > 0 {
-			return all(errIllegalGeneration)
-		}
-	} else {
-		m, ok := g.members[req.MemberID]
-		switch {
-		case !ok:
-			return all(errUnknownMemberID)
-		case req.Generation != g.generation:
-			return all(errIllegalGeneration)
-		case g.state == groupCompletingRebalance:
-			return all(errRebalanceInProgress)
-		}
-		m.lastSession = time.Now()
+	if code := g.commitAllowed(req, simple); code != 0 {
+		return all(code)
 	}
 
-	now := time.Now().UnixMilli()
-	var recs []kvRecord
-	var commits []struct {
-		tp topicPartition
-		oc offsetCommit
-	}
-	codes := map[topicPartition]int16{}
-	for _, rt := range req.Topics {
-		t, known := b.cluster.Topic(rt.Topic)
-		for _, rp := range rt.Partitions {
-			tp := topicPartition{rt.Topic, rp.Partition}
-			if !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
-				codes[tp] = errUnknownTopicOrPart
-				continue
-			}
-			oc := offsetCommit{offset: rp.Offset, leaderEpoch: -1, metadata: deref(rp.Metadata), commitMs: now}
-			if req.Version >= 6 {
-				oc.leaderEpoch = rp.LeaderEpoch
-			}
-			recs = append(recs, kvRecord{key: offsetKey(g.name, tp), value: offsetValue(oc)})
-			commits = append(commits, struct {
-				tp topicPartition
-				oc offsetCommit
-			}{tp, oc})
-		}
-	}
+	recs, commits, codes := b.offsetCommits(g.name, req)
 	code := b.groups.writeGroupRecords(g.name, recs)
 	for _, c := range commits {
 		codes[c.tp] = code
@@ -115,4 +77,63 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp, nil
+}
+
+// commitAllowed checks that the committer may commit for g: a simple
+// (group-less) commit only while the group has no members, otherwise a
+// member of the current generation outside CompletingRebalance; the commit
+// counts as the member's heartbeat. It returns the error code, 0 when
+// allowed. The group's lock is held.
+func (g *group) commitAllowed(req *kmsg.OffsetCommitRequest, simple bool) int16 {
+	if simple {
+		if len(g.members) > 0 {
+			return errIllegalGeneration
+		}
+		return 0
+	}
+	m, ok := g.members[req.MemberID]
+	switch {
+	case !ok:
+		return errUnknownMemberID
+	case req.Generation != g.generation:
+		return errIllegalGeneration
+	case g.state == groupCompletingRebalance:
+		return errRebalanceInProgress
+	}
+	m.lastSession = time.Now()
+	return 0
+}
+
+// pendingCommit is one partition's offset to apply once its record is
+// written.
+type pendingCommit struct {
+	tp topicPartition
+	oc offsetCommit
+}
+
+// offsetCommits turns the request's partitions into the records to write
+// and the commits to apply after; partitions of unknown topics get
+// UNKNOWN_TOPIC_OR_PARTITION in codes.
+func (b *Broker) offsetCommits(group string, req *kmsg.OffsetCommitRequest) ([]kvRecord, []pendingCommit, map[topicPartition]int16) {
+	now := time.Now().UnixMilli()
+	var recs []kvRecord
+	var commits []pendingCommit
+	codes := map[topicPartition]int16{}
+	for _, rt := range req.Topics {
+		t, known := b.cluster.Topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			tp := topicPartition{rt.Topic, rp.Partition}
+			if !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
+				codes[tp] = errUnknownTopicOrPart
+				continue
+			}
+			oc := offsetCommit{offset: rp.Offset, leaderEpoch: -1, metadata: deref(rp.Metadata), commitMs: now}
+			if req.Version >= 6 {
+				oc.leaderEpoch = rp.LeaderEpoch
+			}
+			recs = append(recs, kvRecord{key: offsetKey(group, tp), value: offsetValue(oc)})
+			commits = append(commits, pendingCommit{tp, oc})
+		}
+	}
+	return recs, commits, codes
 }
