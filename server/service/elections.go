@@ -289,25 +289,7 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 		return ElectionResult{}, kafkaFailure("reading the leaders before the election", err)
 	}
 	elect := refreshTargets(items, before)
-	outcome := map[TopicPartition]error{}
-	topics := make([]string, 0, len(elect))
-	for t := range elect {
-		topics = append(topics, t)
-	}
-	sort.Strings(topics)
-	// One ElectLeaders request per topic, one after another.
-	for _, t := range topics {
-		results, err := o.adm.ElectPreferredLeaders(ctx, t, elect[t])
-		if err != nil {
-			for _, p := range elect[t] {
-				outcome[TopicPartition{t, p}] = err
-			}
-			continue
-		}
-		for _, r := range results {
-			outcome[TopicPartition{r.Topic, r.Partition}] = r.Err
-		}
-	}
+	outcome := o.electPerTopic(ctx, elect)
 	// The controller has answered; the brokers' metadata follows. Wait for it to show the new leaders.
 	want := map[TopicPartition]int32{}
 	for i := range items {
@@ -327,6 +309,42 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 	if res.Items == nil {
 		res.Items = []ElectionPartition{}
 	}
+	o.judgeItems(&res, outcome, after)
+	res.Total = len(res.Items)
+	res.Topics = append(res.Topics, electionTopics(res.Items, before, after)...)
+	if res.Elected == 0 && res.Pending == 0 && res.Failed > 0 {
+		return res, &UserError{Status: 502, Code: "kafka_error", Message: fmt.Sprintf("the election failed for all %d partition(s); first error: %s", res.Failed, firstError(res.Items))}
+	}
+	return res, nil
+}
+
+// electPerTopic sends one ElectLeaders request per topic, one after another, and returns each
+// partition's error (nil when the controller accepted it).
+func (o *ops) electPerTopic(ctx context.Context, elect map[string][]int32) map[TopicPartition]error {
+	outcome := map[TopicPartition]error{}
+	topics := make([]string, 0, len(elect))
+	for t := range elect {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	for _, t := range topics {
+		results, err := o.adm.ElectPreferredLeaders(ctx, t, elect[t])
+		if err != nil {
+			for _, p := range elect[t] {
+				outcome[TopicPartition{t, p}] = err
+			}
+			continue
+		}
+		for _, r := range results {
+			outcome[TopicPartition{r.Topic, r.Partition}] = r.Err
+		}
+	}
+	return outcome
+}
+
+// judgeItems sets each item's leader after the election and, where not already decided, its result
+// from the controller's answer and the metadata; then counts the results in res.
+func (o *ops) judgeItems(res *ElectionResult, outcome map[TopicPartition]error, after *admin.Metadata) {
 	for i := range res.Items {
 		it := &res.Items[i]
 		it.LeaderAfter = -1
@@ -357,11 +375,16 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 			res.Failed++
 		}
 	}
-	res.Total = len(res.Items)
-	names := make([]string, 0, len(res.Items))
-	for _, it := range res.Items {
+}
+
+// electionTopics gives each topic of items its leader skew and preferred-leader figures before and
+// after the election (the before figures stand for after when there is no later metadata).
+func electionTopics(items []ElectionPartition, before, after *admin.Metadata) []ElectionTopic {
+	names := make([]string, 0, len(items))
+	for _, it := range items {
 		names = append(names, it.Topic)
 	}
+	var out []ElectionTopic
 	for _, name := range uniqueSorted(names) {
 		et := ElectionTopic{Topic: name}
 		if f, ok := figures(before, name); ok {
@@ -373,12 +396,9 @@ func (o *ops) elect(ctx context.Context, snap *collector.Snapshot, scope Electio
 				et.LeaderSkewAfter, et.PreferredLeaderAfter = f.LeaderSkew, f.PreferredLeader
 			}
 		}
-		res.Topics = append(res.Topics, et)
+		out = append(out, et)
 	}
-	if res.Elected == 0 && res.Pending == 0 && res.Failed > 0 {
-		return res, &UserError{Status: 502, Code: "kafka_error", Message: fmt.Sprintf("the election failed for all %d partition(s); first error: %s", res.Failed, firstError(res.Items))}
-	}
-	return res, nil
+	return out
 }
 
 func settleText(d time.Duration) string {
