@@ -55,7 +55,34 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 	}
 	defer stop()
 	rounds := int(o.size(3, 1))
-	var runs1, runs3 []produceResult
+	runs1, runs3, err := clusterRounds(ctx, boot, rounds, total, maxDur)
+	if err != nil {
+		fail(err)
+		return
+	}
+	clusterThroughputRow(rep, runs1, runs3)
+
+	lm := startMeter()
+	lat, err := fixedRate(ctx, boot, "rf3-1", 1024, int(rate), latDur)
+	if err != nil {
+		fail(fmt.Errorf("latency run: %w", err))
+		return
+	}
+	lm.stop()
+	clusterLatencyRows(rep, lat, rate, lm)
+	rep.note("3-broker cluster: three in-process Osprey brokers stood up by the cluster supervisor "+
+		"(`supervisor.New(Options{Brokers: 3, Mode: InProcess})`: the in-process local metadata store, the console's "+
+		"embedded default) with file logs; the run starts once every "+
+		"partition has all its replicas in the ISR; topics of %d partitions with RF 1 "+
+		"and RF 3; %s of 1 KiB records (or %v) with acks=1 to RF 1 and acks=all to RF 3, otherwise the same producer "+
+		"settings as the single-broker runs (idempotence off, 5 requests in flight, franz-go default batching). Latency: %d records/s of 1 KiB for %v, linger 0, acks=all, time from Produce to its acknowledgement.",
+		benchPartitions, humanBytes(float64(total)), maxDur, rate, latDur)
+	rep.note("Cluster throughput figures are the medians of %d rounds (fresh topics each round, RF 1 and RF 3 order alternating).", rounds)
+}
+
+// clusterRounds produces to a fresh RF 1 and a fresh RF 3 topic in each round
+// and returns each round's figures; an interrupted run with no figures is an error.
+func clusterRounds(ctx context.Context, boot []string, rounds int, total int64, maxDur time.Duration) (runs1, runs3 []produceResult, err error) {
 	for round := 1; round <= rounds && ctx.Err() == nil; round++ {
 		t1, t3 := fmt.Sprintf("rf1-%d", round), fmt.Sprintf("rf3-%d", round)
 		for _, t := range []struct {
@@ -63,12 +90,10 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 			rf   int16
 		}{{t1, 1}, {t3, 3}} {
 			if err := createTopic(ctx, boot, t.name, benchPartitions, t.rf); err != nil {
-				fail(err)
-				return
+				return nil, nil, err
 			}
 			if err := waitISR(ctx, boot, t.name, int(t.rf)); err != nil {
-				fail(err)
-				return
+				return nil, nil, err
 			}
 		}
 		// Alternate the order so a drift in the machine's load hits both.
@@ -76,8 +101,7 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 			if rf == 1 {
 				r1, err := produce(ctx, boot, t1, 1024, total, maxDur, rf1Acks()...)
 				if err != nil {
-					fail(fmt.Errorf("RF 1 produce: %w", err))
-					return
+					return nil, nil, fmt.Errorf("RF 1 produce: %w", err)
 				}
 				runs1 = append(runs1, r1)
 				continue
@@ -87,16 +111,20 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 			r3, err := produce(ctx, boot, t3, 1024, total, maxDur,
 				kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(5))
 			if err != nil {
-				fail(fmt.Errorf("RF 3 produce: %w", err))
-				return
+				return nil, nil, fmt.Errorf("RF 3 produce: %w", err)
 			}
 			runs3 = append(runs3, r3)
 		}
 	}
 	if len(runs1) == 0 || len(runs3) == 0 {
-		fail(errors.New("interrupted"))
-		return
+		return nil, nil, errors.New("interrupted")
 	}
+	return runs1, runs3, nil
+}
+
+// clusterThroughputRow reports every round and the median RF 3 acks=all
+// throughput against RF 1 acks=1.
+func clusterThroughputRow(rep *report, runs1, runs3 []produceResult) {
 	for i := range runs1 {
 		if i < len(runs3) {
 			rep.note("Cluster round %d: RF 1 %s (%s); RF 3 %s (%s).", i+1, mbps(runs1[i].rate()), runs1[i].m.cpuSummary(),
@@ -119,14 +147,11 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 	}
 	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all produce, vs RF 1", Value: mbps(v3),
 		Reference: "RF 1 acks=1 " + mbps(v1), Ratio: ratio(v3, v1), Target: "≥ 0.50 × RF 1", Status: st, Why: why})
+}
 
-	lm := startMeter()
-	lat, err := fixedRate(ctx, boot, "rf3-1", 1024, int(rate), latDur)
-	if err != nil {
-		fail(fmt.Errorf("latency run: %w", err))
-		return
-	}
-	lm.stop()
+// clusterLatencyRows reports the acks=all latencies (sorted) of the
+// fixed-rate run at rate records/s, lm its CPU meter.
+func clusterLatencyRows(rep *report, lat []time.Duration, rate int64, lm *meter) {
 	p50, p99 := percentile(lat, 0.5), percentile(lat, 0.99)
 	// Followers long-poll with a 500 ms Fetch max wait (broker/replica.go): a
 	// request held that long waited for a follower's fetch to expire.
@@ -140,8 +165,8 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 	rep.note("Latency run: %d records acknowledged; p50 %s, p90 %s, p99 %s, p99.9 %s, max %s; %d took 400–700 ms "+
 		"(about the followers' 500 ms Fetch max wait); %s.", len(lat), ms(p50), ms(percentile(lat, 0.9)), ms(p99),
 		ms(percentile(lat, 0.999)), ms(lat[len(lat)-1]), near, lm.cpuSummary())
-	st = atMost(float64(p99), float64(5*time.Millisecond))
-	why = ""
+	st := atMost(float64(p99), float64(5*time.Millisecond))
+	why := ""
 	if st == statusMissed {
 		tail := "This run does not break the tail down further (follower fetch wake-up, Go GC and scheduling are the candidates)"
 		if near > 0 {
@@ -155,14 +180,6 @@ func runCluster(ctx context.Context, o *options, rep *report, lim *limits) {
 			ms(p99), rate, ms(p50), ms(percentile(lat, 0.9)), ms(percentile(lat, 0.999)), ms(lat[len(lat)-1]), lm.cpuSummary(), tail)
 	}
 	rep.add(row{Section: "cluster", Name: "3 brokers RF 3 acks=all latency p99", Value: ms(p99), Target: "≤ 5 ms", Status: st, Why: why})
-	rep.note("3-broker cluster: three in-process Osprey brokers stood up by the cluster supervisor "+
-		"(`supervisor.New(Options{Brokers: 3, Mode: InProcess})`: the in-process local metadata store, the console's "+
-		"embedded default) with file logs; the run starts once every "+
-		"partition has all its replicas in the ISR; topics of %d partitions with RF 1 "+
-		"and RF 3; %s of 1 KiB records (or %v) with acks=1 to RF 1 and acks=all to RF 3, otherwise the same producer "+
-		"settings as the single-broker runs (idempotence off, 5 requests in flight, franz-go default batching). Latency: %d records/s of 1 KiB for %v, linger 0, acks=all, time from Produce to its acknowledgement.",
-		benchPartitions, humanBytes(float64(total)), maxDur, rate, latDur)
-	rep.note("Cluster throughput figures are the medians of %d rounds (fresh topics each round, RF 1 and RF 3 order alternating).", rounds)
 }
 
 // fixedRate produces perSec records a second for d and returns each record's
