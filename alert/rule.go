@@ -194,6 +194,25 @@ func (in RuleInput) normalize() (Rule, error) {
 		ForSeconds: in.ForSeconds, CooldownSeconds: in.CooldownSeconds, RepeatSeconds: in.RepeatSeconds,
 		Severity: in.Severity, Enabled: in.Enabled == nil || *in.Enabled,
 	}
+	checkTarget(&ps, r)
+	if r.Severity == "" {
+		r.Severity = SeverityWarning
+	}
+	switch r.Severity {
+	case SeverityInfo, SeverityWarning, SeverityCritical:
+	default:
+		ps.add("severity", "must be info, warning or critical (got %q)", in.Severity)
+	}
+	normalizeWindow(&ps, &r)
+	checkThreshold(&ps, r)
+	checkTiming(&ps, r)
+	r.ChannelIDs = channelIDs(&ps, in.ChannelIDs)
+	return r, ps.err()
+}
+
+// checkTarget checks the rule's name, kind and the cluster, group and topic patterns, and that the
+// kind uses the group and topic it names.
+func checkTarget(ps *problems, r Rule) {
 	if r.Name == "" {
 		ps.add("name", "is required")
 	} else if len(r.Name) > 128 {
@@ -204,7 +223,7 @@ func (in RuleInput) normalize() (Rule, error) {
 		for i, k := range Kinds {
 			names[i] = string(k)
 		}
-		ps.add("kind", "must be one of %s (got %q)", strings.Join(names, ", "), in.Kind)
+		ps.add("kind", "must be one of %s (got %q)", strings.Join(names, ", "), r.Kind)
 	}
 	for _, f := range []struct{ field, v string }{{"cluster", r.Cluster}, {"group", r.Group}, {"topic", r.Topic}} {
 		if _, err := path.Match(f.v, ""); err != nil {
@@ -221,30 +240,31 @@ func (in RuleInput) normalize() (Rule, error) {
 			ps.add("topic", "does not apply to %s rules; leave it empty", r.Kind)
 		}
 	}
-	if r.Severity == "" {
-		r.Severity = SeverityWarning
-	}
-	switch r.Severity {
-	case SeverityInfo, SeverityWarning, SeverityCritical:
-	default:
-		ps.add("severity", "must be info, warning or critical (got %q)", in.Severity)
-	}
-	if r.Kind.usesWindow() {
-		if r.WindowSamples == 0 {
-			r.WindowSamples = DefaultWindowSamples
-		}
-		lo := 2
-		if r.Kind == KindLagStatus {
-			lo = 3
-		} else if r.Kind == KindControllerChanged {
-			lo = 1
-		}
-		if r.WindowSamples < lo || r.WindowSamples > MaxWindowSamples {
-			ps.add("windowSamples", "must be between %d and %d for %s rules", lo, MaxWindowSamples, r.Kind)
-		}
-	} else {
+}
+
+// normalizeWindow defaults and bounds the sample window of kinds that use one, and clears it for
+// the others.
+func normalizeWindow(ps *problems, r *Rule) {
+	if !r.Kind.usesWindow() {
 		r.WindowSamples = 0
+		return
 	}
+	if r.WindowSamples == 0 {
+		r.WindowSamples = DefaultWindowSamples
+	}
+	lo := 2
+	if r.Kind == KindLagStatus {
+		lo = 3
+	} else if r.Kind == KindControllerChanged {
+		lo = 1
+	}
+	if r.WindowSamples < lo || r.WindowSamples > MaxWindowSamples {
+		ps.add("windowSamples", "must be between %d and %d for %s rules", lo, MaxWindowSamples, r.Kind)
+	}
+}
+
+// checkThreshold checks the threshold against what the rule's kind reads it as.
+func checkThreshold(ps *problems, r Rule) {
 	if r.Threshold < 0 {
 		ps.add("threshold", "must not be negative")
 	}
@@ -262,6 +282,10 @@ func (in RuleInput) normalize() (Rule, error) {
 			ps.add("threshold", "does not apply to %s rules; leave it 0", r.Kind)
 		}
 	}
+}
+
+// checkTiming bounds the for, cooldown and repeat durations.
+func checkTiming(ps *problems, r Rule) {
 	for _, f := range []struct {
 		field string
 		v     int
@@ -273,22 +297,25 @@ func (in RuleInput) normalize() (Rule, error) {
 	if r.RepeatSeconds > 0 && r.RepeatSeconds < minRepeat {
 		ps.add("repeatSeconds", "must be 0 (no reminders) or at least %d", minRepeat)
 	}
+}
+
+// channelIDs returns the channel ids sorted and without duplicates (never nil), refusing
+// non-positive ones.
+func channelIDs(ps *problems, ids []int64) []int64 {
+	out := []int64{}
 	seen := map[int64]bool{}
-	for _, id := range in.ChannelIDs {
+	for _, id := range ids {
 		if id <= 0 {
 			ps.add("channelIds", "%d is not a channel id", id)
 			continue
 		}
 		if !seen[id] {
 			seen[id] = true
-			r.ChannelIDs = append(r.ChannelIDs, id)
+			out = append(out, id)
 		}
 	}
-	sort.Slice(r.ChannelIDs, func(i, j int) bool { return r.ChannelIDs[i] < r.ChannelIDs[j] })
-	if r.ChannelIDs == nil {
-		r.ChannelIDs = []int64{}
-	}
-	return r, ps.err()
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 func orStar(s string) string {
