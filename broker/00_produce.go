@@ -39,24 +39,12 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	appended := false
-	type ackWait struct {
-		ti, pi int
-		p      *partition
-		offset int64
-		epoch  int32
-		minISR int32
-	}
 	var waits []ackWait
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
 		t, known := b.cluster.Topic(rt.Topic)
-		minISR := b.cfg.MinInsyncReplicas
-		if v, ok := t.Configs["min.insync.replicas"]; ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				minISR = int32(n)
-			}
-		}
+		minISR := b.minInsyncReplicas(t.Configs)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
@@ -107,9 +95,34 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	if len(waits) == 0 {
 		return resp, nil
 	}
-	// acks=all: answer once the ISR has every batch (the high watermark
-	// passed it), without holding up the connection's other requests.
-	timeout := time.Duration(max(req.TimeoutMillis, 0)) * time.Millisecond
+	b.replyWhenAcked(r, resp, waits, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
+	return nil, errDeferred
+}
+
+// ackWait is an acks=all partition whose answer waits until the high
+// watermark passes offset; ti and pi locate its entry in the response.
+type ackWait struct {
+	ti, pi int
+	p      *partition
+	offset int64
+	epoch  int32
+	minISR int32
+}
+
+// minInsyncReplicas is the topic's min.insync.replicas, else the broker's.
+func (b *Broker) minInsyncReplicas(topicConfigs map[string]string) int32 {
+	if v, ok := topicConfigs["min.insync.replicas"]; ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return int32(n)
+		}
+	}
+	return b.cfg.MinInsyncReplicas
+}
+
+// replyWhenAcked answers an acks=all request once the ISR has every batch
+// (the high watermark passed it) or timeout passes, without holding up the
+// connection's other requests.
+func (b *Broker) replyWhenAcked(r *request, resp *kmsg.ProduceResponse, waits []ackWait, timeout time.Duration) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -122,5 +135,4 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		r.reply(resp)
 	}()
-	return nil, errDeferred
 }
