@@ -30,43 +30,64 @@ func ValidClusterName(s string) error {
 
 // Validate checks every setting and returns all problems at once, each naming its key and the fix.
 func (c *Config) Validate() error {
-	var errs []string
-	add := func(key, format string, a ...any) {
-		errs = append(errs, key+": "+fmt.Sprintf(format, a...))
+	var ps problems
+	c.checkServer(&ps)
+	c.checkDatabase(&ps)
+	c.checkCollection(&ps)
+	c.checkClusters(&ps)
+	if len(ps) == 0 {
+		return nil
 	}
+	return &ValidationError{Problems: ps}
+}
 
+// problems collects "key: what is wrong and the fix" lines.
+type problems []string
+
+func (p *problems) add(key, format string, a ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, a...))
+}
+
+// checkServer checks the listen address, the data directory and the log settings.
+func (c *Config) checkServer(ps *problems) {
 	if err := checkHostPort(c.Listen, true); err != nil {
-		add("listen", "%v (example: \":8048\" or \"127.0.0.1:8048\")", err)
+		ps.add("listen", "%v (example: \":8048\" or \"127.0.0.1:8048\")", err)
 	}
 	if c.DataDir == "" {
-		add("dataDir", "must not be empty (example: \"./data\")")
+		ps.add("dataDir", "must not be empty (example: \"./data\")")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		add("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
+		ps.add("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
 	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
-		add("log.format", "%q is not a format: use text or json", c.Log.Format)
+		ps.add("log.format", "%q is not a format: use text or json", c.Log.Format)
 	}
+}
 
+// checkDatabase checks the driver, its DSN and the connection pool.
+func (c *Config) checkDatabase(ps *problems) {
 	switch c.Database.Driver {
 	case "sqlite":
 	case "mysql":
 		if c.Database.DSN == "" {
-			add("database.dsn", "is required with driver mysql (example: \"osprey:secret@tcp(127.0.0.1:3306)/osprey\")")
+			ps.add("database.dsn", "is required with driver mysql (example: \"osprey:secret@tcp(127.0.0.1:3306)/osprey\")")
 		} else if _, err := mysql.ParseDSN(c.Database.DSN); err != nil {
-			add("database.dsn", "not a valid MySQL DSN (%s); expected user:password@tcp(host:3306)/database", redactDSNError(err))
+			ps.add("database.dsn", "not a valid MySQL DSN (%s); expected user:password@tcp(host:3306)/database", redactDSNError(err))
 		}
 	default:
-		add("database.driver", "%q is not supported: use sqlite (embedded default) or mysql (MySQL/MariaDB)", c.Database.Driver)
+		ps.add("database.driver", "%q is not supported: use sqlite (embedded default) or mysql (MySQL/MariaDB)", c.Database.Driver)
 	}
 	if c.Database.MaxOpenConns < 1 {
-		add("database.maxOpenConns", "must be at least 1")
+		ps.add("database.maxOpenConns", "must be at least 1")
 	}
+}
 
+// checkCollection checks the retention and collector durations and the collector's concurrency.
+func (c *Config) checkCollection(ps *problems) {
 	for key, d := range map[string]Duration{
 		"retention.raw": c.Retention.Raw, "retention.minute": c.Retention.Minute,
 		"retention.fiveMin": c.Retention.FiveMin, "retention.metrics": c.Retention.Metrics,
@@ -76,72 +97,76 @@ func (c *Config) Validate() error {
 		"collector.startingGrace": c.Collector.StartingGrace,
 	} {
 		if d <= 0 {
-			add(key, "must be a positive duration such as 30s, 5m or 15d")
+			ps.add(key, "must be a positive duration such as 30s, 5m or 15d")
 		}
 	}
 	if c.Retention.Raw > c.Retention.Metrics {
-		add("retention.raw", "(%s) is longer than retention.metrics (%s): raw points cannot outlive the history", c.Retention.Raw, c.Retention.Metrics)
+		ps.add("retention.raw", "(%s) is longer than retention.metrics (%s): raw points cannot outlive the history", c.Retention.Raw, c.Retention.Metrics)
 	}
 	if c.Collector.Concurrency < 1 || c.Collector.Concurrency > 256 {
-		add("collector.concurrency", "must be between 1 and 256")
+		ps.add("collector.concurrency", "must be between 1 and 256")
 	}
+}
 
+// checkClusters checks the embedded cluster and each configured one, and that their names are unique.
+func (c *Config) checkClusters(ps *problems) {
 	seen := map[string]bool{}
 	if c.Embedded.Enabled {
 		if err := ValidClusterName(c.Embedded.Name); err != nil {
-			add("embedded.name", "%v", err)
+			ps.add("embedded.name", "%v", err)
 		}
 		if c.Embedded.Brokers < 1 || c.Embedded.Brokers > 9 {
-			add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
+			ps.add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
 		}
 		seen[c.Embedded.Name] = true
 	}
 	for i, cl := range c.Clusters {
 		key := fmt.Sprintf("clusters[%d]", i)
 		if err := ValidClusterName(cl.Name); err != nil {
-			add(key+".name", "%v", err)
+			ps.add(key+".name", "%v", err)
 		} else if seen[cl.Name] {
-			add(key+".name", "%q is used twice (the embedded cluster is named %q): give each cluster its own name", cl.Name, c.Embedded.Name)
+			ps.add(key+".name", "%q is used twice (the embedded cluster is named %q): give each cluster its own name", cl.Name, c.Embedded.Name)
 		}
 		seen[cl.Name] = true
-		if len(cl.BootstrapServers) == 0 {
-			add(key+".bootstrapServers", "must list at least one host:port")
-		}
-		for _, s := range cl.BootstrapServers {
-			if err := checkHostPort(s, false); err != nil {
-				add(key+".bootstrapServers", "%q: %v", s, err)
-			}
-		}
-		if cl.ZooKeeper != "" {
-			if err := CheckZooKeeper(cl.ZooKeeper); err != nil {
-				add(key+".zookeeper", "%v (example: \"zk1:2181,zk2:2181/kafka\")", err)
-			}
-		}
-		switch cl.SASL.Mechanism {
-		case "":
-		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-			if cl.SASL.Username == "" {
-				add(key+".sasl.username", "is required with mechanism %s", cl.SASL.Mechanism)
-			}
-		default:
-			add(key+".sasl.mechanism", "%q is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cl.SASL.Mechanism)
-		}
-		for name, f := range map[string]string{"caFile": cl.TLS.CAFile, "certFile": cl.TLS.CertFile, "keyFile": cl.TLS.KeyFile} {
-			if f == "" {
-				continue
-			}
-			if _, err := os.Stat(f); err != nil {
-				add(key+".tls."+name, "cannot read %q: %v", f, errors.Unwrap(err))
-			}
-		}
-		if (cl.TLS.CertFile == "") != (cl.TLS.KeyFile == "") {
-			add(key+".tls", "certFile and keyFile go together: set both or neither")
+		checkCluster(ps, key, cl)
+	}
+}
+
+// checkCluster checks one cluster's connection settings: bootstrap servers, ZooKeeper, SASL and TLS.
+func checkCluster(ps *problems, key string, cl Cluster) {
+	if len(cl.BootstrapServers) == 0 {
+		ps.add(key+".bootstrapServers", "must list at least one host:port")
+	}
+	for _, s := range cl.BootstrapServers {
+		if err := checkHostPort(s, false); err != nil {
+			ps.add(key+".bootstrapServers", "%q: %v", s, err)
 		}
 	}
-	if len(errs) == 0 {
-		return nil
+	if cl.ZooKeeper != "" {
+		if err := CheckZooKeeper(cl.ZooKeeper); err != nil {
+			ps.add(key+".zookeeper", "%v (example: \"zk1:2181,zk2:2181/kafka\")", err)
+		}
 	}
-	return &ValidationError{Problems: errs}
+	switch cl.SASL.Mechanism {
+	case "":
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if cl.SASL.Username == "" {
+			ps.add(key+".sasl.username", "is required with mechanism %s", cl.SASL.Mechanism)
+		}
+	default:
+		ps.add(key+".sasl.mechanism", "%q is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cl.SASL.Mechanism)
+	}
+	for name, f := range map[string]string{"caFile": cl.TLS.CAFile, "certFile": cl.TLS.CertFile, "keyFile": cl.TLS.KeyFile} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			ps.add(key+".tls."+name, "cannot read %q: %v", f, errors.Unwrap(err))
+		}
+	}
+	if (cl.TLS.CertFile == "") != (cl.TLS.KeyFile == "") {
+		ps.add(key+".tls", "certFile and keyFile go together: set both or neither")
+	}
 }
 
 // ValidationError lists every invalid setting.
