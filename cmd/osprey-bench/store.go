@@ -104,107 +104,15 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 	d := o.dur(15*time.Second, 3*time.Second)
 	batchRows := seriesBatch("bench", spec, newSeriesNames(spec), 0).Len()
 
-	sqlitePath := filepath.Join(o.dir, "bench.db")
-	liteRate, liteRows, liteM, liteErr := func() (float64, int, *meter, error) {
-		defer os.Remove(sqlitePath)
-		st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: sqlitePath, Logger: o.quiet})
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		defer st.Close()
-		if _, err := st.Migrate(ctx); err != nil {
-			return 0, 0, nil, fmt.Errorf("migrating SQLite: %w", err)
-		}
-		return writeRate(ctx, st, spec, d, 1)
-	}()
+	liteRate, liteRows, liteM, liteErr := sqliteWriteRate(ctx, o, spec, d)
 	if liteErr != nil {
 		liteRate = math.NaN()
 	}
-
-	var (
-		myInfo         serverInfo
-		myServerCores  = math.NaN()
-		my4Rate        float64
-		my4M           *meter
-		my4Err         error
-		my4ServerCores = math.NaN()
-	)
-	myRate, myRows, myM, myErr := func() (float64, int, *meter, error) {
-		if o.mysqlDSN == "" {
-			return 0, 0, nil, errors.New("no MariaDB: set OSPREY_TEST_MYSQL_DSN (deploy/scripts/services.sh start writes it) or -mysql-dsn")
-		}
-		dsn, server, drop, err := benchDatabase(ctx, o.mysqlDSN)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		defer drop()
-		info := mariadbInfo(ctx, server)
-		myInfo = info
-		st, err := store.Open(ctx, store.Options{Driver: "mysql", DSN: dsn, Logger: o.quiet})
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		defer st.Close()
-		if _, err := st.Migrate(ctx); err != nil {
-			return 0, 0, nil, fmt.Errorf("migrating MariaDB: %w", err)
-		}
-		cpu0 := procCPU(info.pid)
-		r, n, m, err := writeRate(ctx, st, spec, d, 1)
-		if err != nil {
-			return r, n, m, err
-		}
-		if info.pid > 0 {
-			myServerCores = (procCPU(info.pid) - cpu0).Seconds() / m.wall.Seconds()
-		}
-		// Diagnostic: four clusters' collectors writing at once.
-		cpu0 = procCPU(info.pid)
-		if my4Rate, _, my4M, my4Err = writeRate(ctx, st, spec, d, 4); my4Err == nil && info.pid > 0 {
-			my4ServerCores = (procCPU(info.pid) - cpu0).Seconds() / my4M.wall.Seconds()
-		}
-		return r, n, m, nil
-	}()
+	my, myErr := mariadbWriteRates(ctx, o, spec, d)
 	if myErr != nil {
 		rep.add(row{Section: "store", Name: "metrics writes into MariaDB (Store.WriteBatch)", Value: "-", Status: statusNotRun, Why: myErr.Error()})
 	} else {
-		st := atLeast(myRate, 100000)
-		why := ""
-		if st == statusMissed {
-			var bound string
-			switch {
-			case my4Err == nil && my4Rate >= 1.3*myRate:
-				bound = fmt.Sprintf("four writers reach %.1f× one writer's rate, so one writer is bound by its round "+
-					"trips (the writer builds a statement while the server waits, and the other way round)", my4Rate/myRate)
-			case myM.saturated():
-				bound = "four writers add little and the machine's cores were saturated, so MariaDB was short of CPU"
-			default:
-				bound = "four writers add little although the machine was not saturated, so the server itself is the " +
-					"limit (its CPU per row, and its internal serialisation of commits into the same tables)"
-			}
-			why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (binding the prepared "+
-				"multi-row INSERTs' values, InnoDB inserts into the (series_id, step, ts) primary key, undo and redo log with innodb_flush_log_at_trx_commit=%s), "+
-				"so 100,000 rows/s needs about %.1f cores for MariaDB alone; it kept %.1f cores busy with one writer and "+
-				"%.1f with four writers (%.0f rows/s). Machine-wide during the one-writer run %s (MariaDB counts as "+
-				"another process): %s",
-				myRate, 1e6*myServerCores/myRate, myInfo.flush, 0.1*myServerCores/myRate*1e6, myServerCores, my4ServerCores,
-				my4Rate, myM.cpuSummary(), bound)
-		}
-		ref := "SQLite n/a"
-		if liteErr == nil {
-			ref = fmt.Sprintf("SQLite %.0f rows/s", liteRate)
-		} else {
-			why += " (SQLite reference failed: " + liteErr.Error() + ")"
-		}
-		rep.add(row{Section: "store", Name: fmt.Sprintf("metrics writes into MariaDB, %d-row cycle batches", batchRows),
-			Value: fmt.Sprintf("%.0f rows/s", myRate), Reference: ref, Ratio: ratio(myRate, liteRate), Target: "≥ 100,000 rows/s", Status: st, Why: why})
-		if my4Err != nil {
-			rep.add(row{Section: "store", Name: "MariaDB, 4 writers at once (4 clusters)", Value: "-", Status: statusNotRun, Why: my4Err.Error()})
-		} else {
-			rep.add(row{Section: "store", Name: "MariaDB, 4 writers at once (4 clusters)", Value: fmt.Sprintf("%.0f rows/s", my4Rate),
-				Reference: fmt.Sprintf("1 writer %.0f rows/s", myRate), Ratio: ratio(my4Rate, myRate), Target: "diagnostic", Status: statusNoTarget})
-			rep.note("MariaDB with 4 writers: the server process kept %.1f cores busy; %s.", my4ServerCores, my4M.cpuSummary())
-		}
-		rep.note("MariaDB run (%s, innodb_flush_log_at_trx_commit=%s): %d rows in %v; the server process kept %.1f cores busy; %s.",
-			myInfo.version, myInfo.flush, myRows, myM.wall.Round(time.Millisecond), myServerCores, myM.cpuSummary())
+		mariadbRows(rep, my, batchRows, liteRate, liteErr)
 	}
 	if liteErr == nil {
 		rep.note("SQLite run: %d rows in %v; %s.", liteRows, liteM.wall.Round(time.Millisecond), liteM.cpuSummary())
@@ -217,6 +125,118 @@ func runStore(ctx context.Context, o *options, rep *report, lim *limits) {
 		"points, 1 cluster point = %d rows; names made once, as the collector takes them from its snapshot), one writer as in the console, timestamps 15 s apart, for %v; into a fresh "+
 		"migrated MariaDB database (the test server from deploy/scripts/services.sh) and, as the reference, a fresh "+
 		"SQLite file (WAL, synchronous=NORMAL) in the scratch directory.", spec.topics, spec.groups, batchRows, d)
+}
+
+// sqliteWriteRate is one writer's rate into a fresh SQLite file in the
+// scratch directory, removed afterwards.
+func sqliteWriteRate(ctx context.Context, o *options, spec fixtureSpec, d time.Duration) (float64, int, *meter, error) {
+	sqlitePath := filepath.Join(o.dir, "bench.db")
+	defer os.Remove(sqlitePath)
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: sqlitePath, Logger: o.quiet})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return 0, 0, nil, fmt.Errorf("migrating SQLite: %w", err)
+	}
+	return writeRate(ctx, st, spec, d, 1)
+}
+
+// mariadbRun is what the MariaDB write runs measured: one writer, and four at
+// once as a diagnostic (err4 says why those did not run). Server cores are
+// NaN when the server's process is not known.
+type mariadbRun struct {
+	info        serverInfo
+	rate        float64
+	rows        int
+	m           *meter
+	serverCores float64
+
+	rate4        float64
+	m4           *meter
+	err4         error
+	serverCores4 float64
+}
+
+// mariadbWriteRates measures one writer and then four writers into a fresh
+// database on the -mysql-dsn server, dropped afterwards.
+func mariadbWriteRates(ctx context.Context, o *options, spec fixtureSpec, d time.Duration) (*mariadbRun, error) {
+	if o.mysqlDSN == "" {
+		return nil, errors.New("no MariaDB: set OSPREY_TEST_MYSQL_DSN (deploy/scripts/services.sh start writes it) or -mysql-dsn")
+	}
+	dsn, server, drop, err := benchDatabase(ctx, o.mysqlDSN)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	r := &mariadbRun{info: mariadbInfo(ctx, server), serverCores: math.NaN(), serverCores4: math.NaN()}
+	st, err := store.Open(ctx, store.Options{Driver: "mysql", DSN: dsn, Logger: o.quiet})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrating MariaDB: %w", err)
+	}
+	pid := r.info.pid
+	cpu0 := procCPU(pid)
+	if r.rate, r.rows, r.m, err = writeRate(ctx, st, spec, d, 1); err != nil {
+		return nil, err
+	}
+	if pid > 0 {
+		r.serverCores = (procCPU(pid) - cpu0).Seconds() / r.m.wall.Seconds()
+	}
+	// Diagnostic: four clusters' collectors writing at once.
+	cpu0 = procCPU(pid)
+	if r.rate4, _, r.m4, r.err4 = writeRate(ctx, st, spec, d, 4); r.err4 == nil && pid > 0 {
+		r.serverCores4 = (procCPU(pid) - cpu0).Seconds() / r.m4.wall.Seconds()
+	}
+	return r, nil
+}
+
+// mariadbRows reports the MariaDB write rates against the target, with the
+// SQLite rate (NaN when liteErr says it failed) as the reference.
+func mariadbRows(rep *report, my *mariadbRun, batchRows int, liteRate float64, liteErr error) {
+	st := atLeast(my.rate, 100000)
+	why := ""
+	if st == statusMissed {
+		var bound string
+		switch {
+		case my.err4 == nil && my.rate4 >= 1.3*my.rate:
+			bound = fmt.Sprintf("four writers reach %.1f× one writer's rate, so one writer is bound by its round "+
+				"trips (the writer builds a statement while the server waits, and the other way round)", my.rate4/my.rate)
+		case my.m.saturated():
+			bound = "four writers add little and the machine's cores were saturated, so MariaDB was short of CPU"
+		default:
+			bound = "four writers add little although the machine was not saturated, so the server itself is the " +
+				"limit (its CPU per row, and its internal serialisation of commits into the same tables)"
+		}
+		why = fmt.Sprintf("%.0f rows/s; the MariaDB server spent %.1f µs of CPU per row (binding the prepared "+
+			"multi-row INSERTs' values, InnoDB inserts into the (series_id, step, ts) primary key, undo and redo log with innodb_flush_log_at_trx_commit=%s), "+
+			"so 100,000 rows/s needs about %.1f cores for MariaDB alone; it kept %.1f cores busy with one writer and "+
+			"%.1f with four writers (%.0f rows/s). Machine-wide during the one-writer run %s (MariaDB counts as "+
+			"another process): %s",
+			my.rate, 1e6*my.serverCores/my.rate, my.info.flush, 0.1*my.serverCores/my.rate*1e6, my.serverCores, my.serverCores4,
+			my.rate4, my.m.cpuSummary(), bound)
+	}
+	ref := "SQLite n/a"
+	if liteErr == nil {
+		ref = fmt.Sprintf("SQLite %.0f rows/s", liteRate)
+	} else {
+		why += " (SQLite reference failed: " + liteErr.Error() + ")"
+	}
+	rep.add(row{Section: "store", Name: fmt.Sprintf("metrics writes into MariaDB, %d-row cycle batches", batchRows),
+		Value: fmt.Sprintf("%.0f rows/s", my.rate), Reference: ref, Ratio: ratio(my.rate, liteRate), Target: "≥ 100,000 rows/s", Status: st, Why: why})
+	if my.err4 != nil {
+		rep.add(row{Section: "store", Name: "MariaDB, 4 writers at once (4 clusters)", Value: "-", Status: statusNotRun, Why: my.err4.Error()})
+	} else {
+		rep.add(row{Section: "store", Name: "MariaDB, 4 writers at once (4 clusters)", Value: fmt.Sprintf("%.0f rows/s", my.rate4),
+			Reference: fmt.Sprintf("1 writer %.0f rows/s", my.rate), Ratio: ratio(my.rate4, my.rate), Target: "diagnostic", Status: statusNoTarget})
+		rep.note("MariaDB with 4 writers: the server process kept %.1f cores busy; %s.", my.serverCores4, my.m4.cpuSummary())
+	}
+	rep.note("MariaDB run (%s, innodb_flush_log_at_trx_commit=%s): %d rows in %v; the server process kept %.1f cores busy; %s.",
+		my.info.version, my.info.flush, my.rows, my.m.wall.Round(time.Millisecond), my.serverCores, my.m.cpuSummary())
 }
 
 // benchDatabase creates a fresh database on the server and returns its DSN, a
