@@ -226,10 +226,6 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 	resp.SetVersion(r.hdr.Version)
 	var nonce [8]byte
 	rand.Read(nonce[:]) //nolint:errcheck // crypto/rand does not fail on Linux
-	type streamed struct {
-		marker []byte
-		rr     storage.ReadResult
-	}
 	var streams []streamed
 	i := 0
 	for ti := range resp.Topics {
@@ -273,7 +269,27 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 		r.replyPieces(resp, []piece{{b: buf}})
 		return
 	}
-	flexible := r.hdr.Flexible
+	pieces, ok := b.splicePieces(buf, streams, r.hdr.Flexible)
+	if !ok {
+		r.reply(fr.resp)
+		return
+	}
+	r.replyPieces(resp, pieces)
+}
+
+// streamed is a record section sent from its segment file in place of the
+// 16-byte placeholder marker in the encoded response.
+type streamed struct {
+	marker []byte
+	rr     storage.ReadResult
+}
+
+// splicePieces cuts the encoded response buf at each stream's placeholder
+// (and its length prefix: int32 16, or uvarint 17 when flexible) and puts the
+// section's real length and the section itself in its place. If a
+// placeholder is missing it closes the streams and returns false, so that
+// the caller never sends a broken frame.
+func (b *Broker) splicePieces(buf []byte, streams []streamed, flexible bool) ([]piece, bool) {
 	var pieces []piece
 	pos := 0
 	for si, s := range streams {
@@ -294,8 +310,7 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 			for _, s := range streams[si:] {
 				s.rr.Close()
 			}
-			r.reply(fr.resp)
-			return
+			return nil, false
 		}
 		n := s.rr.Len()
 		if flexible {
@@ -308,7 +323,7 @@ func (b *Broker) replyFetch(r *request, fr *fetchRead) {
 		pos = at + len(s.marker)
 	}
 	pieces = append(pieces, piece{b: buf[pos:]})
-	r.replyPieces(resp, pieces)
+	return pieces, true
 }
 
 // readStream adapts a storage.ReadResult to the connection's streamer.
