@@ -209,15 +209,14 @@ func operation(doc map[string]any, key string) map[string]any {
 	return doc["paths"].(map[string]any)[p].(map[string]any)[strings.ToLower(m)].(map[string]any)
 }
 
-// opSchemas returns the JSON schemas of an operation's request body and every answer.
+// opSchemas returns the schemas of an operation's request body and every answer (JSON, and the
+// documented items of a stream).
 func opSchemas(op map[string]any) []any {
 	var out []any
 	jsonSchema := func(holder map[string]any) {
 		content, _ := holder["content"].(map[string]any)
-		for ct, media := range content {
-			if strings.HasPrefix(ct, "application/json") {
-				out = append(out, media.(map[string]any)["schema"])
-			}
+		for _, media := range content {
+			out = append(out, media.(map[string]any)["schema"])
 		}
 	}
 	if body, ok := op["requestBody"].(map[string]any); ok {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 
 	"github.com/osprey-kafka/osprey/internal/testenv"
@@ -241,5 +242,31 @@ func TestServerWiresEventsAndMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("openapi = %d", resp.StatusCode)
+	}
+}
+
+// The stream's payloads are documented (EventData); what it sends must match the document, so the
+// web's generated SnapshotEvent type is the truth.
+func TestSnapshotEventMatchesItsSchema(t *testing.T) {
+	f, ts := newEventsFixture(t, time.Minute)
+	raw, err := f.srv.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Components.Schemas["SnapshotEvent"]
+	if schema == nil {
+		t.Fatal("SnapshotEvent is not in the document")
+	}
+	ev := openStream(t, ts.URL).nextNamed("snapshot", 5*time.Second)
+	if err := schema.Value.VisitJSON(ev); err != nil {
+		t.Fatalf("snapshot event %v does not match its schema: %v", ev, err)
+	}
+	delete(ev, "totals")
+	if err := schema.Value.VisitJSON(ev); err == nil {
+		t.Fatal("the schema accepts an event without totals")
 	}
 }

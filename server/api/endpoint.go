@@ -86,6 +86,10 @@ func Raw[In any](method, path, contentType string, h gin.HandlerFunc, opts ...Op
 	return e
 }
 
+// StreamOf documents what a Raw stream carries: the schema of its items (for an event stream, the
+// data of each event; a oneOf type names the kinds). The handler still writes the stream itself.
+func StreamOf[T any]() Option { return func(e *Endpoint) { e.out = reflect.TypeFor[T]() } }
+
 // Option sets the descriptive and guarding fields of an endpoint.
 type Option func(*Endpoint)
 

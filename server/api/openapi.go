@@ -127,6 +127,8 @@ func addOperation(ref *openapi3.Reflector, ep Endpoint, withRequest bool) error 
 	}
 	status := ep.status()
 	switch {
+	case ep.Stream != "" && ep.out != nil:
+		oc.AddRespStructure(reflect.New(ep.out).Interface(), openapi.WithContentType(ep.Stream), openapi.WithHTTPStatus(status))
 	case ep.Stream != "":
 		oc.AddRespStructure(new(string), openapi.WithContentType(ep.Stream), openapi.WithHTTPStatus(status))
 	case ep.out == nil:

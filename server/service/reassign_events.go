@@ -20,7 +20,7 @@ type ReassignmentEvent struct {
 	Cluster string `json:"cluster"`
 	// ID is the recorded reassignment (0 when the console runs without a database).
 	ID    int64  `json:"id"`
-	Kind  string `json:"kind"`
+	Kind  string `json:"kind" enum:"started,progress,completed,cancelled,failed"`
 	State string `json:"state"`
 	// Remaining of Total partitions are not yet on their target replicas (progress events).
 	Remaining int       `json:"remaining"`

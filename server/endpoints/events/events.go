@@ -26,11 +26,21 @@ const Route = "/api/v1/events"
 func Declare(r *api.Registry, h *Hub, svc *service.Service) {
 	r.Add(api.Raw[struct{}](http.MethodGet, Route, "text/event-stream", h.stream(svc),
 		api.Doc("events", "Server-Sent Events: `snapshot` after every poll of every cluster, `alert` events, heartbeat comments every 15 s"),
-		api.Errors(http.StatusServiceUnavailable)))
+		api.Errors(http.StatusServiceUnavailable), api.StreamOf[EventData]()))
 }
 
-// snapshotEvent is the payload of a `snapshot` event.
-type snapshotEvent struct {
+// EventData documents the data of the stream's events; the event's name says which it is:
+// `snapshot` (SnapshotEvent), `reassignment` (service.ReassignmentEvent), `alert` (the alert
+// notification the channels receive, not typed here: its samples are free-form).
+type EventData struct{}
+
+// JSONSchemaOneOf lists the typed payloads for the document.
+func (EventData) JSONSchemaOneOf() []any {
+	return []any{SnapshotEvent{}, service.ReassignmentEvent{}}
+}
+
+// SnapshotEvent is the payload of a `snapshot` event.
+type SnapshotEvent struct {
 	Cluster    string           `json:"cluster"`
 	Sequence   uint64           `json:"sequence"`
 	LastPoll   time.Time        `json:"lastPoll"`
@@ -168,7 +178,7 @@ func (e *eventWriter) snapshot(snap *collector.Snapshot) bool {
 		return true
 	}
 	e.sent[name] = snap.Cluster.Sequence
-	b, err := json.Marshal(snapshotEvent{Cluster: name, Sequence: snap.Cluster.Sequence, LastPoll: snap.Cluster.LastPoll,
+	b, err := json.Marshal(SnapshotEvent{Cluster: name, Sequence: snap.Cluster.Sequence, LastPoll: snap.Cluster.LastPoll,
 		Controller: snap.Cluster.Controller, Partial: snap.Cluster.Partial, Totals: snap.Totals})
 	if err != nil {
 		return false

@@ -1256,6 +1256,7 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        EventData: components["schemas"]["SnapshotEvent"] | components["schemas"]["ReassignmentEvent"];
         ExecuteRequest: {
             /** @description Explicit target replicas; give this or plan */
             partitions?: components["schemas"]["PartitionMove"][];
@@ -1601,6 +1602,19 @@ export interface components {
             /** @enum {string} */
             status: "ready";
         };
+        ReassignmentEvent: {
+            /** Format: date-time */
+            at: string;
+            cluster: string;
+            error?: string;
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            kind: "started" | "progress" | "completed" | "cancelled" | "failed";
+            remaining: number;
+            state: string;
+            total: number;
+        };
         ReassignmentPlan: {
             brokers: number[];
             changedPartitions: number;
@@ -1680,6 +1694,16 @@ export interface components {
         };
         SlackConfig: {
             url: string;
+        };
+        SnapshotEvent: {
+            cluster: string;
+            /** Format: int32 */
+            controller: number;
+            /** Format: date-time */
+            lastPoll: string;
+            partial: boolean;
+            sequence: number;
+            totals: components["schemas"]["Totals"];
         };
         TopicConfig: {
             default: boolean;
@@ -1820,6 +1844,30 @@ export interface components {
             underMinIsr: number;
             underReplicated: number;
         } | null;
+        Totals: {
+            brokers: number;
+            brokersStarting: number;
+            brokersUp: number;
+            /** Format: double */
+            bytesPerSec: number;
+            groups: number;
+            internal: components["schemas"]["TopicSums"];
+            /** Format: int64 */
+            lag: number;
+            /** Format: int64 */
+            messages: number;
+            /** Format: double */
+            msgsPerSec: number;
+            offline: number;
+            partitions: number;
+            replicas: number;
+            /** Format: int64 */
+            sizeBytes: number;
+            starting: number;
+            topics: number;
+            underMinIsr: number;
+            underReplicated: number;
+        };
         UserView: {
             /** Format: date-time */
             createdAt: string;
@@ -5003,7 +5051,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["EventData"];
                 };
             };
             /** @description Internal Server Error */

@@ -1,9 +1,9 @@
 // Shapes of the Osprey API's JSON under the names the pages use. Server types are aliases of the
 // schemas generated from the console's OpenAPI document (schema.d.ts, from openapi.json; `make gen-api`
 // writes both and `make lint` fails when they are stale), so they cannot drift from what the server
-// sends. The interfaces still written here are the UI's own (chart input, lists of choices, the
-// generic list shape) or the payloads of the /api/v1/events stream, which the document describes
-// only as text/event-stream; each says which.
+// sends; the /api/v1/events stream's payloads are in the document too (EventData). The interfaces
+// still written here are the UI's own (chart input, lists of choices, the generic list shape); each
+// says so.
 import type { components } from './schema'
 
 type Schemas = components['schemas']
@@ -61,20 +61,8 @@ export type OngoingReassignment = Schemas['OngoingReassignment']
 export type ReassignmentRecord = Schemas['ReassignmentRecord']
 export type ReassignmentsView = Schemas['ReassignmentsView']
 
-/** A `reassignment` event of the SSE stream: sent when the server records the change. Hand-written:
- * the event stream's payloads are not in the OpenAPI document. */
-export interface ReassignmentEvent {
-  cluster: string
-  /** The recorded reassignment; 0 when the console runs without a database. */
-  id: number
-  kind: 'started' | 'progress' | 'completed' | 'cancelled' | 'failed'
-  state: string
-  /** Partitions not yet on their target replicas, of total (progress events). */
-  remaining: number
-  total: number
-  at: string
-  error?: string
-}
+/** A `reassignment` event of the SSE stream: sent when the server records the change. */
+export type ReassignmentEvent = Schemas['ReassignmentEvent']
 
 export type ElectionScope = Schemas['ElectionRequest']
 export type PlanRequest = Schemas['PlanRequest']
@@ -125,28 +113,5 @@ export type RuntimeBroker = Schemas['RuntimeBroker']
 export type RuntimeCluster = Schemas['RuntimeView']
 export type CreateRuntimeClusterRequest = Schemas['RuntimeRequest']
 
-/** Payload of the SSE `snapshot` event. Hand-written: the event stream's payloads are not in the
- * OpenAPI document. */
-export interface SnapshotEvent {
-  cluster: string
-  sequence: number
-  lastPoll: string
-  controller: number
-  partial: boolean
-  totals: {
-    brokers: number
-    brokersUp: number
-    topics: number
-    partitions: number
-    replicas: number
-    underReplicated: number
-    offline: number
-    underMinIsr: number
-    groups: number
-    lag: number
-    messages: number
-    sizeBytes: number
-    msgsPerSec: number
-    bytesPerSec: number
-  }
-}
+/** Payload of the SSE `snapshot` event. */
+export type SnapshotEvent = Schemas['SnapshotEvent']
