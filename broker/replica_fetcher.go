@@ -293,6 +293,33 @@ func (f *fetcher) applyTruncation(fp *fetchPart, leaderEpoch int32, leaderEnd in
 // fetch sends one Fetch for every truncated partition and appends what
 // comes back.
 func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) error {
+	// Made here and lent to the steps, so that they stay on the stack.
+	sent := map[string]*fetchPart{}
+	throttled := map[string]bool{}
+	req := f.fetchRequest(parts, sent, throttled)
+	if len(sent) == 0 {
+		// Everything is throttled (or being truncated): wait a little.
+		sleepCtx(ctx, 100*time.Millisecond)
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp := kmsg.NewPtrFetchResponse()
+	if err := kc.Do(rctx, req, resp); err != nil {
+		return err
+	}
+	if resp.ErrorCode != 0 {
+		return fmt.Errorf("fetch from leader %d: error code %d", f.leader, resp.ErrorCode)
+	}
+	f.applyFetch(resp, sent, throttled)
+	return nil
+}
+
+// fetchRequest builds the Fetch for every truncated partition, recording
+// each one asked for in sent and those under the follower replication
+// throttle in throttled; a throttled partition is left out while the
+// throttle's quota is used up.
+func (f *fetcher) fetchRequest(parts []*fetchPart, sent map[string]*fetchPart, throttled map[string]bool) *kmsg.FetchRequest {
 	req := kmsg.NewPtrFetchRequest()
 	req.Version = 11
 	req.ReplicaID = f.b.cfg.BrokerID
@@ -301,8 +328,6 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 	req.MaxBytes = max(f.b.cfg.ReplicaFetchMaxBytes, 1<<20) * 10
 	req.SessionEpoch = -1
 	byTopic := map[string]int{}
-	sent := map[string]*fetchPart{}
-	throttled := map[string]bool{}
 	view := f.b.view()
 	overQuota := f.b.repl.followerThrottle.exceeded()
 	self := f.b.cfg.BrokerID
@@ -340,20 +365,13 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 		sent[tpKey(fp.p.topic, fp.p.index)] = fp
 	}
-	if len(sent) == 0 {
-		// Everything is throttled (or being truncated): wait a little.
-		sleepCtx(ctx, 100*time.Millisecond)
-		return nil
-	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	resp := kmsg.NewPtrFetchResponse()
-	if err := kc.Do(rctx, req, resp); err != nil {
-		return err
-	}
-	if resp.ErrorCode != 0 {
-		return fmt.Errorf("fetch from leader %d: error code %d", f.leader, resp.ErrorCode)
-	}
+	return req
+}
+
+// applyFetch appends each sent partition's records, or sets it up to
+// retry: at once after handling an out-of-range offset, a little later on
+// any other error.
+func (f *fetcher) applyFetch(resp *kmsg.FetchResponse, sent map[string]*fetchPart, throttled map[string]bool) {
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
 			fp := sent[tpKey(rt.Topic, rp.Partition)]
@@ -377,7 +395,6 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 			}
 		}
 	}
-	return nil
 }
 
 func (f *fetcher) appendFetched(fp *fetchPart, batches []byte, leaderHW int64) {
