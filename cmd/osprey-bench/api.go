@@ -21,55 +21,90 @@ const apiCluster = "x"
 
 func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 	spec := o.fixtureSpec()
-	fail := func(err error) {
+	base, stop, err := apiServer(ctx, o, lim, spec)
+	if err != nil {
 		rep.add(row{Section: "api", Name: "paginated lists p99", Value: "-", Status: statusNotRun, Why: err.Error()})
+		return
 	}
+	defer stop()
+	clients := 50
+	d := o.dur(10*time.Second, 2*time.Second)
+	loads := apiLoads(base, spec)
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	results := map[string]apiResult{}
+	for _, l := range loads {
+		lat, m, err := hammer(ctx, hc, clients, d, l.url)
+		if err != nil {
+			rep.add(row{Section: "api", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
+			continue
+		}
+		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+	}
+	apiRows(rep, loads, results)
+	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
+		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
+		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
+		"The reference is the same load on /healthz, the router's floor on this machine. Topic rows have no lag "+
+		"column (the service sorts topics by name, partitions, skew, size, rates...), so topics are sorted by name "+
+		"and by partition count, groups by name and by lag.",
+		spec.totalPartitions(), spec.topics, spec.groups, clients, d)
+}
+
+// apiServer serves the console's API on 127.0.0.1 over a service whose only
+// cluster has polled the shared fixture once, and returns its base URL and a
+// function that shuts the server and the service down.
+func apiServer(ctx context.Context, o *options, lim *limits, spec fixtureSpec) (string, func(), error) {
 	fx, err := sharedFixture(ctx, o, lim)
 	if err != nil {
-		fail(fmt.Errorf("fixture: %w", err))
-		return
+		return "", nil, fmt.Errorf("fixture: %w", err)
 	}
 	svc := service.New(service.Options{Logger: o.quiet, Collector: collector.Config{CallTimeout: time.Minute}})
 	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: apiCluster, Source: "config",
 		Admin: admin.Config{Name: apiCluster, Bootstrap: fx.bootstrap, Timeout: time.Minute}}); err != nil {
-		fail(fmt.Errorf("adding the cluster: %w", err))
-		return
+		return "", nil, fmt.Errorf("adding the cluster: %w", err)
 	}
-	defer svc.Stop()
 	// One poll fills the snapshot; the service is not started, so no poll runs during the measurement.
 	snap, err := svc.PollNow(ctx, apiCluster)
 	if err != nil {
-		fail(fmt.Errorf("polling: %w", err))
-		return
+		svc.Stop()
+		return "", nil, fmt.Errorf("polling: %w", err)
 	}
 	if snap.Totals.Partitions != spec.totalPartitions() || snap.Totals.Groups != spec.groups {
-		fail(fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups))
-		return
+		svc.Stop()
+		return "", nil, fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups)
 	}
 	srv := server.New(server.Options{Logger: o.quiet, Service: svc, Version: "bench"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fail(fmt.Errorf("listening: %w", err))
-		return
+		svc.Stop()
+		return "", nil, fmt.Errorf("listening: %w", err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	defer func() {
+	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
-	}()
-	base := "http://" + ln.Addr().String()
-	clients := 50
-	d := o.dur(10*time.Second, 2*time.Second)
+		svc.Stop()
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// apiLoad is one row's requests: url gives each request's URL.
+type apiLoad struct {
+	name string
+	url  func(r *rand.Rand) string
+}
+
+// apiLoads are the rows of the API section, /healthz (the floor) first, then
+// random pages of the topic and group lists in two orders each.
+func apiLoads(base string, spec fixtureSpec) []apiLoad {
 	topicsPages := spec.topics / 50
 	groupPages := spec.groups / 50
-
-	type load struct {
-		name string
-		url  func(r *rand.Rand) string
-	}
-	loads := []load{
+	return []apiLoad{
 		{"/healthz (HTTP floor)", func(*rand.Rand) string { return base + "/healthz" }},
 		{"topics sort=name", func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/topics?limit=50&offset=%d&sort=name", base, apiCluster, 50*r.IntN(topicsPages))
@@ -84,19 +119,11 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=lag&order=desc", base, apiCluster, 50*r.IntN(groupPages))
 		}},
 	}
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
 
-	results := map[string]apiResult{}
-	for _, l := range loads {
-		lat, m, err := hammer(ctx, hc, clients, d, l.url)
-		if err != nil {
-			rep.add(row{Section: "api", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
-			continue
-		}
-		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
-	}
+// apiRows reports each load that ran, the lists against the p99 target with
+// the /healthz floor (loads[0]) as the reference.
+func apiRows(rep *report, loads []apiLoad, results map[string]apiResult) {
 	floor, haveFloor := results[loads[0].name]
 	for i, l := range loads {
 		r, ok := results[l.name]
@@ -124,13 +151,6 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 		rep.add(row{Section: "api", Name: l.name + ", 50 clients", Value: val, Reference: ref, Ratio: rat,
 			Target: "p99 ≤ 50 ms", Status: st, Why: why})
 	}
-	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
-		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
-		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
-		"The reference is the same load on /healthz, the router's floor on this machine. Topic rows have no lag "+
-		"column (the service sorts topics by name, partitions, skew, size, rates...), so topics are sorted by name "+
-		"and by partition count, groups by name and by lag.",
-		spec.totalPartitions(), spec.topics, spec.groups, clients, d)
 }
 
 // hammer runs clients goroutines sending GETs back to back for d and returns
