@@ -65,17 +65,16 @@ func main() {
 	os.Exit(run())
 }
 
-func run() int {
-	var (
-		o    options
-		only string
-	)
+// parseOptions reads the command line into options, printing why and
+// returning ok false when -only names an unknown section.
+func parseOptions() (o options, cpuProfile string, ok bool) {
+	var only string
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and short durations (smoke test, minutes)")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
 	flag.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "where to write the report (empty: do not write)")
 	flag.StringVar(&o.dir, "dir", "", "scratch directory for broker logs and the file tests (default: a new temp dir)")
 	flag.StringVar(&o.command, "command", "", "command line recorded in the report (default: this program's)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (to see where a missed figure's time goes)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (to see where a missed figure's time goes)")
 	flag.StringVar(&o.mysqlDSN, "mysql-dsn", os.Getenv("OSPREY_TEST_MYSQL_DSN"), "MariaDB DSN without a database (default $OSPREY_TEST_MYSQL_DSN)")
 	flag.Parse()
 	o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -86,10 +85,18 @@ func run() int {
 			s = strings.TrimSpace(s)
 			if !slices.Contains(sections, s) {
 				fmt.Fprintf(os.Stderr, "unknown section %q (have %s)\n", s, strings.Join(sections, ","))
-				return 2
+				return o, "", false
 			}
 			o.only[s] = true
 		}
+	}
+	return o, cpuProfile, true
+}
+
+func run() int {
+	o, cpuProfile, ok := parseOptions()
+	if !ok {
+		return 2
 	}
 	if o.command == "" {
 		o.command = strings.Join(os.Args, " ")
@@ -107,8 +114,8 @@ func run() int {
 		return 1
 	}
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "creating the CPU profile: %v\n", err)
 			return 1
@@ -128,6 +135,25 @@ func run() int {
 	whole := startMeter()
 	rep := &report{began: began.UTC(), command: o.command, quick: o.quick, machine: describeMachine(o.dir), loadStart: loadAvg()}
 	lim := &limits{}
+	runSections(ctx, &o, rep, lim)
+	rep.took = time.Since(began)
+	rep.whole = whole.stop()
+	rep.printTable(os.Stdout)
+	if o.out != "" {
+		if err := rep.writeMarkdown(o.out); err != nil {
+			fmt.Fprintf(os.Stderr, "writing %s: %v\n", o.out, err)
+			return 1
+		}
+		fmt.Printf("\nwrote %s (whole run %v)\n", o.out, rep.took.Round(time.Second))
+	}
+	if ctx.Err() != nil {
+		return 130
+	}
+	return 0
+}
+
+// runSections runs the sections -only asks for, in their order, until ctx ends.
+func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 	steps := map[string]func(context.Context, *options, *report, *limits){
 		"machine":   runMachine,
 		"collector": runCollector,
@@ -145,7 +171,7 @@ func run() int {
 		}
 		t0 := time.Now()
 		o.log.Info("section start", "section", s)
-		steps[s](ctx, &o, rep, lim)
+		steps[s](ctx, o, rep, lim)
 		o.log.Info("section done", "section", s, "took", time.Since(t0).Round(time.Millisecond))
 		if s == "api" && lim.fx != nil {
 			// Nothing after the API section uses the fixture: free its memory and CPU.
@@ -156,20 +182,6 @@ func run() int {
 	if lim.fx != nil {
 		lim.fx.close()
 	}
-	rep.took = time.Since(began)
-	rep.whole = whole.stop()
-	rep.printTable(os.Stdout)
-	if o.out != "" {
-		if err := rep.writeMarkdown(o.out); err != nil {
-			fmt.Fprintf(os.Stderr, "writing %s: %v\n", o.out, err)
-			return 1
-		}
-		fmt.Printf("\nwrote %s (whole run %v)\n", o.out, rep.took.Round(time.Second))
-	}
-	if ctx.Err() != nil {
-		return 130
-	}
-	return 0
 }
 
 // limits carries the machine figures to the sections that compare against them.
