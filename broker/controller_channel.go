@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/zkdata"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -173,7 +174,7 @@ func (ch *ctrlChannel) run(ctx context.Context, id int32, s *ctrlSender) {
 					return err
 				}
 				if code := ctlTopError(resp); code != 0 {
-					return fmt.Errorf("error code %d", code)
+					return fmt.Errorf("controller request refused: %w", kerr.ErrorForCode(code))
 				}
 				return nil
 			}()

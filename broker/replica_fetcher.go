@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/storage"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -309,7 +310,7 @@ func (f *fetcher) fetch(ctx context.Context, kc *kafkaConn, parts []*fetchPart) 
 		return err
 	}
 	if resp.ErrorCode != 0 {
-		return fmt.Errorf("fetch from leader %d: error code %d", f.leader, resp.ErrorCode)
+		return fmt.Errorf("fetch from leader %d: %w", f.leader, kerr.ErrorForCode(resp.ErrorCode))
 	}
 	f.applyFetch(resp, sent, throttled)
 	return nil
