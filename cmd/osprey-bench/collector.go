@@ -58,45 +58,13 @@ func runCollector(ctx context.Context, o *options, rep *report, lim *limits) {
 	}
 	defer ac.Close()
 
-	runtime.GC()
-	debug.FreeOSMemory()
-	baseRSS := procStatus("VmRSS:")
-	col, err := collector.New(collector.Config{Cluster: "bench", CallTimeout: time.Minute}, ac, discardSink{}, o.quiet)
+	c, err := collectorCycles(ctx, o, spec, ac, int(o.size(3, 2)))
 	if err != nil {
-		fail(fmt.Errorf("collector: %w", err))
+		fail(err)
 		return
 	}
-	s := col.PollNow(ctx) // warm-up: connections, history rings
-	if s.Cluster.Partial {
-		fail(fmt.Errorf("warm-up cycle had errors: %+v", s.Cluster.Errors))
-		return
-	}
-	if s.Totals.Partitions != spec.totalPartitions() || s.Totals.Groups != spec.groups {
-		fail(fmt.Errorf("snapshot has %d partitions and %d groups, want %d and %d", s.Totals.Partitions, s.Totals.Groups, spec.totalPartitions(), spec.groups))
-		return
-	}
-	// Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the timed cycles only.
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	cycles := int(o.size(3, 2))
-	before := ac.Stats()
-	var times []time.Duration
-	m := startMeter()
-	for i := 0; i < cycles; i++ {
-		t0 := time.Now()
-		s = col.PollNow(ctx)
-		times = append(times, time.Since(t0))
-		if s.Cluster.Partial {
-			fail(fmt.Errorf("cycle had errors: %+v", s.Cluster.Errors))
-			return
-		}
-	}
-	m.stop()
-	peak := procStatus("VmHWM:")
-	d := ac.Stats().Sub(before)
+	cycles, d, med, m, peak, baseRSS := c.cycles, c.stats, c.median, c.m, c.peakRSS, c.baseRSS
 	perCycle := float64(d.Total) / float64(cycles)
-	sortDurations(times)
-	med := times[len(times)/2]
-	runtime.KeepAlive(col)
 
 	// The naive cycle: the same information, one request per group and per topic.
 	nb := ac.Stats()
@@ -140,6 +108,55 @@ func runCollector(ctx context.Context, o *options, rep *report, lim *limits) {
 	rep.note("Naive cycle (the reference): the same admin client, concurrency 8, but Metadata once, then ListOffsets per "+
 		"topic (earliest and latest), ListGroups, and for each group its own FindCoordinator, DescribeGroups and "+
 		"OffsetFetch, then DescribeLogDirs per broker: the pattern of consoles that ask per group. Requests: %s.", perAPI(nd, 1))
+}
+
+// collectorRun is what the timed collector cycles measured.
+type collectorRun struct {
+	cycles  int
+	stats   admin.Stats // the requests of all the timed cycles
+	median  time.Duration
+	m       *meter
+	peakRSS float64 // the process's peak RSS during the timed cycles
+	baseRSS float64 // the process's RSS before the collector was created
+}
+
+// collectorCycles creates a collector over ac, polls once to warm up and
+// checks the snapshot against spec, then times the given number of cycles.
+func collectorCycles(ctx context.Context, o *options, spec fixtureSpec, ac *admin.Client, cycles int) (*collectorRun, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	r := &collectorRun{cycles: cycles, baseRSS: procStatus("VmRSS:")}
+	col, err := collector.New(collector.Config{Cluster: "bench", CallTimeout: time.Minute}, ac, discardSink{}, o.quiet)
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	s := col.PollNow(ctx) // warm-up: connections, history rings
+	if s.Cluster.Partial {
+		return nil, fmt.Errorf("warm-up cycle had errors: %+v", s.Cluster.Errors)
+	}
+	if s.Totals.Partitions != spec.totalPartitions() || s.Totals.Groups != spec.groups {
+		return nil, fmt.Errorf("snapshot has %d partitions and %d groups, want %d and %d", s.Totals.Partitions, s.Totals.Groups, spec.totalPartitions(), spec.groups)
+	}
+	// Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the timed cycles only.
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	before := ac.Stats()
+	var times []time.Duration
+	r.m = startMeter()
+	for i := 0; i < cycles; i++ {
+		t0 := time.Now()
+		s = col.PollNow(ctx)
+		times = append(times, time.Since(t0))
+		if s.Cluster.Partial {
+			return nil, fmt.Errorf("cycle had errors: %+v", s.Cluster.Errors)
+		}
+	}
+	r.m.stop()
+	r.peakRSS = procStatus("VmHWM:")
+	r.stats = ac.Stats().Sub(before)
+	sortDurations(times)
+	r.median = times[len(times)/2]
+	runtime.KeepAlive(col)
+	return r, nil
 }
 
 func perAPI(s admin.Stats, n int) string {
