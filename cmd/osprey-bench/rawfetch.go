@@ -50,30 +50,10 @@ func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time
 	var bytes, records int64
 	m := startMeter()
 	for fctx.Err() == nil {
-		req := kmsg.NewPtrFetchRequest()
-		req.ReplicaID = -1
-		req.MaxWaitMillis = 100
-		req.MinBytes = 1
-		req.MaxBytes = 16 << 20
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic = topic
-		rt.TopicID = td.ID
-		for p, off := range next {
-			if hw[p] >= 0 && off >= hw[p] {
-				continue
-			}
-			rp := kmsg.NewFetchRequestTopicPartition()
-			rp.Partition = p
-			rp.FetchOffset = off
-			rp.PartitionMaxBytes = 4 << 20
-			rp.CurrentLeaderEpoch = -1
-			rp.LogStartOffset = -1
-			rt.Partitions = append(rt.Partitions, rp)
-		}
-		if len(rt.Partitions) == 0 {
+		req := rawFetchRequest(topic, td.ID, next, hw)
+		if req == nil {
 			break
 		}
-		req.Topics = append(req.Topics, rt)
 		kresp, err := br.Request(fctx, req)
 		if err != nil {
 			if fctx.Err() != nil {
@@ -105,6 +85,37 @@ func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time
 		return produceResult{}, errors.New("fetched nothing")
 	}
 	return produceResult{bytes: bytes, records: records, m: m}, nil
+}
+
+// rawFetchRequest asks for every partition of topic not yet read up to its
+// high watermark (hw is -1 until a response has told it), from its next
+// offset; nil when every partition has been read.
+func rawFetchRequest(topic string, id [16]byte, next, hw map[int32]int64) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = -1
+	req.MaxWaitMillis = 100
+	req.MinBytes = 1
+	req.MaxBytes = 16 << 20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rt.TopicID = id
+	for p, off := range next {
+		if hw[p] >= 0 && off >= hw[p] {
+			continue
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition = p
+		rp.FetchOffset = off
+		rp.PartitionMaxBytes = 4 << 20
+		rp.CurrentLeaderEpoch = -1
+		rp.LogStartOffset = -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	if len(rt.Partitions) == 0 {
+		return nil
+	}
+	req.Topics = append(req.Topics, rt)
+	return req
 }
 
 // walkBatches sums the complete record batches in b (v2 format: base offset
