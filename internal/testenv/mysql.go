@@ -150,21 +150,9 @@ func startMariaDB(reg *registry) (*server, string, error) {
 	}
 	data := filepath.Join(dir, "data")
 	asRoot := os.Geteuid() == 0
-	args := []string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal", "--skip-test-db"}
-	if asRoot {
-		args = append(args, "--user=root")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, installDB, args...).CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("%s failed: %w\n%s", installDB, err, lastLines(string(out), 20)))
-	}
-	initSQL := filepath.Join(dir, "init.sql")
-	if err := os.WriteFile(initSQL, []byte(mariadbInitSQL), 0o644); err != nil {
-		return fail(fmt.Errorf("writing init file: %w", err))
-	}
-	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o755); err != nil {
-		return fail(fmt.Errorf("creating tmp dir: %w", err))
+	initSQL, err := initMariaDBDir(installDB, dir, data, asRoot)
+	if err != nil {
+		return fail(err)
 	}
 	logPath := filepath.Join(dir, "error.log")
 	// A port can be taken between choosing and binding it: try a few.
@@ -174,19 +162,7 @@ func startMariaDB(reg *registry) (*server, string, error) {
 		if err != nil {
 			return fail(err)
 		}
-		argv := []string{mariadbd, "--no-defaults",
-			"--datadir=" + data, "--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port),
-			"--socket=" + filepath.Join(dir, "mysqld.sock"), "--pid-file=" + filepath.Join(dir, "mariadbd.pid"),
-			"--tmpdir=" + filepath.Join(dir, "tmp"), "--init-file=" + initSQL,
-			"--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
-			"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-			// Test data: speed over durability.
-			"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
-			"--innodb-flush-log-at-trx-commit=2", "--max-connections=300",
-		}
-		if asRoot {
-			argv = append(argv, "--user=root")
-		}
+		argv := mariadbdArgs(mariadbd, dir, data, initSQL, port, asRoot)
 		s, err := startServer("mariadb", dir, logPath, argv)
 		if err != nil {
 			return fail(err)
@@ -214,6 +190,48 @@ func startMariaDB(reg *registry) (*server, string, error) {
 		}
 	}
 	return fail(lastErr)
+}
+
+// initMariaDBDir initialises the data directory data inside dir with
+// mariadb-install-db and writes what mariadbd needs beside it: the init file
+// giving root its TCP account (returned) and a tmp directory.
+func initMariaDBDir(installDB, dir, data string, asRoot bool) (string, error) {
+	args := []string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal", "--skip-test-db"}
+	if asRoot {
+		args = append(args, "--user=root")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, installDB, args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%s failed: %w\n%s", installDB, err, lastLines(string(out), 20))
+	}
+	initSQL := filepath.Join(dir, "init.sql")
+	if err := os.WriteFile(initSQL, []byte(mariadbInitSQL), 0o644); err != nil {
+		return "", fmt.Errorf("writing init file: %w", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o755); err != nil {
+		return "", fmt.Errorf("creating tmp dir: %w", err)
+	}
+	return initSQL, nil
+}
+
+// mariadbdArgs is the command line of a test mariadbd on 127.0.0.1:port with
+// its files in dir and its data in data.
+func mariadbdArgs(mariadbd, dir, data, initSQL string, port int, asRoot bool) []string {
+	argv := []string{mariadbd, "--no-defaults",
+		"--datadir=" + data, "--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port),
+		"--socket=" + filepath.Join(dir, "mysqld.sock"), "--pid-file=" + filepath.Join(dir, "mariadbd.pid"),
+		"--tmpdir=" + filepath.Join(dir, "tmp"), "--init-file=" + initSQL,
+		"--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+		// Test data: speed over durability.
+		"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
+		"--innodb-flush-log-at-trx-commit=2", "--max-connections=300",
+	}
+	if asRoot {
+		argv = append(argv, "--user=root")
+	}
+	return argv
 }
 
 var errExited = errors.New("server process exited")
