@@ -255,6 +255,23 @@ func validateConfigChanges(configs map[string]*string) error {
 	return nil
 }
 
+// applyConfigChanges returns a topic's configs after a change: values set
+// (nil resets a key to its default), on top of cur or, with replace, of nothing.
+func applyConfigChanges(cur map[string]string, configs map[string]*string, replace bool) map[string]string {
+	next := maps.Clone(cur)
+	if replace || next == nil {
+		next = map[string]string{}
+	}
+	for k, v := range configs {
+		if v == nil {
+			delete(next, k)
+		} else {
+			next[k] = *v
+		}
+	}
+	return next
+}
+
 // collisionLocked refuses a new topic name that differs from existing ones
 // only by '.' and '_', as Kafka does: both map to the same metric names.
 // The caller holds tt.mu.
@@ -406,17 +423,7 @@ func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs 
 		lc.mu.Unlock()
 		return nil
 	}
-	next := maps.Clone(t.Configs)
-	if replace {
-		next = map[string]string{}
-	}
-	for k, v := range configs {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = *v
-		}
-	}
+	next := applyConfigChanges(t.Configs, configs, replace)
 	old := t.Configs
 	t.Configs = next
 	if err := lc.save(); err != nil {

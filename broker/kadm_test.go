@@ -368,3 +368,39 @@ func TestCreateTopicNameCollision(t *testing.T) {
 		t.Fatalf("orders.us: %v %v", err, res.Err)
 	}
 }
+
+// A topic created without configs takes a config change (its configs start empty, not absent).
+func TestAlterConfigsOfTopicCreatedWithout(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "plain"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("60000")}}, "plain")
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("alter: %v %v", err, res)
+	}
+	rc, err := adm.DescribeTopicConfigs(ctx, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rc.On("plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Configs {
+		if e.Key == "retention.ms" {
+			if e.Value == nil || *e.Value != "60000" {
+				t.Fatalf("retention.ms = %v", e.Value)
+			}
+			return
+		}
+	}
+	t.Fatal("retention.ms not described")
+}

@@ -281,17 +281,7 @@ func (zc *zkCluster) SetTopicConfigs(ctx context.Context, name string, configs m
 	if err != nil {
 		return err
 	}
-	next := maps.Clone(cur)
-	if replace {
-		next = map[string]string{}
-	}
-	for k, v := range configs {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = *v
-		}
-	}
+	next := applyConfigChanges(cur, configs, replace)
 	if _, err := cl.SetTopicConfig(ctx, name, next); err != nil {
 		return err
 	}
