@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/osprey-kafka/osprey/internal/lifecycle"
@@ -54,7 +55,7 @@ func (d *demoTraffic) Start(ctx context.Context) error {
 		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err := adm.CreateTopic(cctx, n, rf, map[string]*string{"min.insync.replicas": kadm.StringPtr("1")}, t)
 		ccancel()
-		if err != nil && !isTopicExists(err) {
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 			log.Warn("demo traffic: creating topic", "topic", t, "err", err)
 		}
 	}
@@ -65,10 +66,6 @@ func (d *demoTraffic) Start(ctx context.Context) error {
 	go func() { defer d.wg.Done(); d.consume(ctx, bootstrap, "demo-billing", 0, log) }()
 	go func() { defer d.wg.Done(); d.consume(ctx, bootstrap, "demo-analytics", 400*time.Millisecond, log) }()
 	return nil
-}
-
-func isTopicExists(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") || strings.Contains(err.Error(), "already exists"))
 }
 
 // The demo's producer and consumer groups use segmentio/kafka-go, not franz-go: the console speaks to
