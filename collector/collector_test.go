@@ -232,7 +232,8 @@ func TestSnapshotMatchesCluster(t *testing.T) {
 }
 
 func TestLagSecondsAndRates(t *testing.T) {
-	e := newTestCollector(t, Config{}, kfake.SeedTopics(1, "flow"))
+	clk := newFakeClock()
+	e := newTestCollector(t, Config{Now: clk.Now}, kfake.SeedTopics(1, "flow"))
 	ctx := testCtx(t)
 	e.produce(t, "flow", map[int32]int{0: 10})
 	if _, err := e.ac.CommitOffsets(ctx, "slow", map[string]map[int32]int64{"flow": {0: 4}}); err != nil {
@@ -246,7 +247,7 @@ func TestLagSecondsAndRates(t *testing.T) {
 	if g.LagSeconds != 0 {
 		t.Errorf("lag seconds with one observation = %v, want 0", g.LagSeconds)
 	}
-	time.Sleep(300 * time.Millisecond) // the quantity under test is elapsed time
+	clk.Advance(2 * time.Second)
 	e.produce(t, "flow", map[int32]int{0: 20})
 	s2 := e.col.PollNow(ctx)
 	dt := s2.Cluster.LastPoll.Sub(s1.Cluster.LastPoll).Seconds()

@@ -52,7 +52,9 @@ func runClusterSuite(t *testing.T, start startCluster, brokers int) {
 	}
 	t.Cleanup(func() { _ = ac.Close() })
 	sink := &MemorySink{}
-	col, err := New(Config{}, ac, sink, quiet())
+	// The collector's clock moves only when the suite says, so the second cycle's interval is exact.
+	clk := newFakeClock()
+	col, err := New(Config{Now: clk.Now}, ac, sink, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +165,11 @@ func runClusterSuite(t *testing.T, start startCluster, brokers int) {
 	}
 
 	// Second cycle: more records, so rates and lag seconds move.
-	time.Sleep(200 * time.Millisecond) // elapsed time is what is measured
+	clk.Advance(2 * time.Second)
 	produceN(map[int32]int{0: 5, 2: 5})
 	s2 := col.PollNow(ctx)
 	tp2, _ := s2.Topic("suite-orders")
-	if tp2.MsgsPerSec <= 0 || s2.Totals.MsgsPerSec != tp2.MsgsPerSec {
+	if tp2.MsgsPerSec != 5 || s2.Totals.MsgsPerSec != tp2.MsgsPerSec { // 10 records over 2 s
 		t.Errorf("msgs/s topic %.2f cluster %.2f", tp2.MsgsPerSec, s2.Totals.MsgsPerSec)
 	}
 	g2, _ := s2.Group("suite-group")
