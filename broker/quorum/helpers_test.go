@@ -133,6 +133,17 @@ func (tn *testNode) electLeader(t *testing.T, voter int32) {
 	}
 }
 
+// answerGrant answers the vote request m with a grant in the node's current epoch.
+func (tn *testNode) answerGrant(m Message) {
+	resp := kmsg.NewPtrVoteResponse()
+	rt := kmsg.NewVoteResponseTopic()
+	rp := kmsg.NewVoteResponseTopicPartition()
+	rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
+	rt.Partitions = append(rt.Partitions, rp)
+	resp.Topics = append(resp.Topics, rt)
+	tn.Step(Message{From: m.To, To: tn.ID(), Correlation: m.Correlation, Response: resp})
+}
+
 // grantVote answers the (pre-)vote request the node sent to voter with a grant.
 func (tn *testNode) grantVote(t *testing.T, voter int32, preVote bool) {
 	t.Helper()
@@ -144,13 +155,7 @@ func (tn *testNode) grantVote(t *testing.T, voter int32, preVote bool) {
 		if got := req.Topics[0].Partitions[0].PreVote; got != preVote {
 			t.Fatalf("vote request to %d has PreVote %v, want %v", voter, got, preVote)
 		}
-		resp := kmsg.NewPtrVoteResponse()
-		rt := kmsg.NewVoteResponseTopic()
-		rp := kmsg.NewVoteResponseTopicPartition()
-		rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
-		rt.Partitions = append(rt.Partitions, rp)
-		resp.Topics = append(resp.Topics, rt)
-		tn.Step(Message{From: voter, To: tn.ID(), Correlation: m.Correlation, Response: resp})
+		tn.answerGrant(m)
 		return
 	}
 	t.Fatalf("node %d sent no vote request to %d", tn.ID(), voter)

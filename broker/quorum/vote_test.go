@@ -186,13 +186,7 @@ func (tn *testNode) grantVoteTo(t *testing.T, sent []Message, voter int32) {
 	t.Helper()
 	for _, m := range sent {
 		if _, ok := m.Request.(*kmsg.VoteRequest); ok && m.To == voter {
-			resp := kmsg.NewPtrVoteResponse()
-			rt := kmsg.NewVoteResponseTopic()
-			rp := kmsg.NewVoteResponseTopicPartition()
-			rp.LeaderEpoch, rp.LeaderID, rp.VoteGranted = tn.Epoch(), -1, true
-			rt.Partitions = append(rt.Partitions, rp)
-			resp.Topics = append(resp.Topics, rt)
-			tn.Step(Message{From: voter, To: tn.ID(), Correlation: m.Correlation, Response: resp})
+			tn.answerGrant(m)
 			return
 		}
 	}
