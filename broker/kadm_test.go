@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -341,17 +342,22 @@ func TestDeleteAndRecreateTopic(t *testing.T) {
 	}
 }
 
-// Kafka refuses a topic whose name differs from an existing one only by '.'
-// and '_' (their metric names would be the same), with its own message.
-func TestCreateTopicNameCollision(t *testing.T) {
+// newTestAdmin starts one broker and returns a kadm client on it, closed with the test.
+func newTestAdmin(t *testing.T) (context.Context, *kadm.Client) {
+	t.Helper()
 	b := newTestBroker(t, withDir(t.TempDir()))
-	ctx := testCtx(t, 30*time.Second)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	t.Cleanup(cl.Close)
+	return testCtx(t, 30*time.Second), kadm.NewClient(cl)
+}
+
+// Kafka refuses a topic whose name differs from an existing one only by '.'
+// and '_' (their metric names would be the same), with its own message.
+func TestCreateTopicNameCollision(t *testing.T) {
+	ctx, adm := newTestAdmin(t)
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "orders_eu"); err != nil {
 		t.Fatal(err)
 	}
@@ -371,14 +377,7 @@ func TestCreateTopicNameCollision(t *testing.T) {
 
 // A topic created without configs takes a config change (its configs start empty, not absent).
 func TestAlterConfigsOfTopicCreatedWithout(t *testing.T) {
-	b := newTestBroker(t, withDir(t.TempDir()))
-	ctx := testCtx(t, 30*time.Second)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	ctx, adm := newTestAdmin(t)
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "plain"); err != nil {
 		t.Fatal(err)
 	}
