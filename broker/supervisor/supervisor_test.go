@@ -68,19 +68,27 @@ func newTestSupervisor(t *testing.T, opts Options) *Cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
+		// Deferred, so the logs are shown even if the wait below gives up.
+		defer func() {
+			for _, id := range c.IDs() {
+				logs, _ := c.Logs(id, 3000)
+				t.Logf("broker %d log:\n%s", id, logs)
+			}
+			c.Close()
+		}()
 		if os.Getenv("OSPREY_TEST_DUMP") != "" {
+			var pids []int
 			for _, st := range c.Status() {
 				if st.PID > 0 && st.PID != os.Getpid() {
 					_ = syscall.Kill(st.PID, syscall.SIGQUIT)
+					pids = append(pids, st.PID)
 				}
 			}
-			time.Sleep(time.Second) // give the children time to write their goroutine dumps
+			// A Go process exits once it has written its goroutine dump.
+			testenv.WaitFor(t, 10*time.Second, testenv.Until("brokers to exit after their goroutine dumps", func() bool {
+				return !slices.ContainsFunc(pids, ProcessAlive)
+			}))
 		}
-		for _, id := range c.IDs() {
-			logs, _ := c.Logs(id, 3000)
-			t.Logf("broker %d log:\n%s", id, logs)
-		}
-		c.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
