@@ -20,8 +20,9 @@ import (
 // anyway. Append and Truncate fsync before returning, because the node acknowledges entries as
 // soon as they return.
 type StorageLog struct {
-	mgr *storage.Manager
-	log storage.Log
+	mgr    *storage.Manager
+	log    storage.Log
+	shared bool // mgr belongs to someone else (OpenStorageLogOn): Close leaves it open
 }
 
 // StorageLogOptions tunes OpenStorageLog.
@@ -34,15 +35,7 @@ type StorageLogOptions struct {
 // OpenStorageLog opens (creating if needed) the metadata log in dir. The directory is locked
 // until Close, so two nodes can never share it.
 func OpenStorageLog(dir string, opts StorageLogOptions) (*StorageLog, error) {
-	cfg := storage.DefaultConfig()
-	// The quorum's log is never deleted by retention: without snapshots every entry is needed
-	// to bring a replica up to date. fsyncs are explicit (see Append).
-	cfg.RetentionMs = -1
-	cfg.RetentionBytes = -1
-	cfg.FlushMessages = math.MaxInt64
-	if opts.SegmentBytes > 0 {
-		cfg.SegmentBytes = opts.SegmentBytes
-	}
+	cfg := metadataLogConfig(opts)
 	mgr, err := storage.OpenManager(dir, opts.Logger, storage.WithDefaultConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("quorum: opening metadata log dir %s: %w", dir, err)
@@ -52,6 +45,32 @@ func OpenStorageLog(dir string, opts StorageLogOptions) (*StorageLog, error) {
 		return nil, errors.Join(fmt.Errorf("quorum: opening %s-0 in %s: %w", MetadataTopic, dir, err), mgr.Close())
 	}
 	return &StorageLog{mgr: mgr, log: l}, nil
+}
+
+// OpenStorageLogOn opens the metadata log in a directory whose Manager is already open, as on a
+// KRaft node whose metadata.log.dir is also one of its log.dirs (Kafka's default): the broker's
+// log manager holds the directory lock, and the quorum keeps only its own partition. The log's
+// configuration is replaced with the quorum's (no retention), whatever the manager recovered it
+// with. Close flushes the log and leaves the manager open.
+func OpenStorageLogOn(mgr *storage.Manager, opts StorageLogOptions) (*StorageLog, error) {
+	l, err := mgr.GetOrCreate(MetadataTopic, 0, metadataLogConfig(opts))
+	if err != nil {
+		return nil, fmt.Errorf("quorum: opening %s-0: %w", MetadataTopic, err)
+	}
+	return &StorageLog{mgr: mgr, log: l, shared: true}, nil
+}
+
+func metadataLogConfig(opts StorageLogOptions) storage.Config {
+	cfg := storage.DefaultConfig()
+	// The quorum's log is never deleted by retention: without snapshots every entry is needed
+	// to bring a replica up to date. fsyncs are explicit (see Append).
+	cfg.RetentionMs = -1
+	cfg.RetentionBytes = -1
+	cfg.FlushMessages = math.MaxInt64
+	if opts.SegmentBytes > 0 {
+		cfg.SegmentBytes = opts.SegmentBytes
+	}
+	return cfg
 }
 
 // Storage is the underlying partition log (for readers such as a metadata replay).
@@ -161,6 +180,12 @@ func (l *StorageLog) Truncate(offset int64) error {
 
 // Close flushes the log, writes the checkpoints and releases the directory.
 func (l *StorageLog) Close() error {
+	if l.shared {
+		if err := l.log.Flush(); err != nil {
+			return fmt.Errorf("quorum: flushing metadata log: %w", err)
+		}
+		return nil
+	}
 	if err := l.mgr.Close(); err != nil {
 		return fmt.Errorf("quorum: closing metadata log: %w", err)
 	}
