@@ -78,6 +78,12 @@ type Config struct {
 	ControllerListenerNames          []string      // controller.listener.names
 	ControllerListeners              []string      // the entries of listeners named in controller.listener.names
 	MetadataLogDir                   string        // metadata.log.dir ("" = the first of log.dirs)
+	BrokerSessionTimeout             time.Duration // broker.session.timeout.ms: a broker silent this long is fenced
+	BrokerHeartbeatInterval          time.Duration // broker.heartbeat.interval.ms
+	QuorumElectionTimeout            time.Duration // controller.quorum.election.timeout.ms
+	QuorumFetchTimeout               time.Duration // controller.quorum.fetch.timeout.ms
+	MetadataLogSegmentBytes          int64         // metadata.log.segment.bytes
+	MetadataMaxIdleInterval          time.Duration // metadata.max.idle.interval.ms: the active controller writes a NoOpRecord this often
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on
@@ -118,6 +124,13 @@ func DefaultConfig() Config {
 		LeaderReplicationThrottle:     math.MaxInt64,
 		FollowerReplicationThrottle:   math.MaxInt64,
 		NodeID:                        -1,
+		// Kafka's KRaft defaults.
+		BrokerSessionTimeout:    9 * time.Second,
+		BrokerHeartbeatInterval: 2 * time.Second,
+		QuorumElectionTimeout:   time.Second,
+		QuorumFetchTimeout:      2 * time.Second,
+		MetadataLogSegmentBytes: 1 << 30,
+		MetadataMaxIdleInterval: 500 * time.Millisecond,
 	}
 }
 

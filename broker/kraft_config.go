@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // QuorumVoter is one entry of controller.quorum.voters: id@host:port.
@@ -66,6 +67,19 @@ func (c *Config) parseKRaftProperty(k, v string) (ok bool, err error) {
 		c.ControllerListenerNames = splitList(v)
 	case "metadata.log.dir":
 		c.MetadataLogDir = v
+	case "broker.session.timeout.ms":
+		c.BrokerSessionTimeout, err = parseMs(v, 1)
+	case "broker.heartbeat.interval.ms":
+		c.BrokerHeartbeatInterval, err = parseMs(v, 1)
+	case "controller.quorum.election.timeout.ms":
+		c.QuorumElectionTimeout, err = parseMs(v, 1)
+	case "controller.quorum.fetch.timeout.ms":
+		c.QuorumFetchTimeout, err = parseMs(v, 1)
+	case "metadata.log.segment.bytes":
+		// Kafka's floor is 8 MiB (12 for the 1 MiB internal override); ours is one batch.
+		c.MetadataLogSegmentBytes, err = parseInt64(v, 1024)
+	case "metadata.max.idle.interval.ms":
+		c.MetadataMaxIdleInterval, err = parseMs(v, 0)
 	default:
 		return false, nil
 	}
@@ -84,6 +98,12 @@ func parseProcessRoles(v string) ([]string, error) {
 		roles = append(roles, r)
 	}
 	return roles, nil
+}
+
+// parseMs parses a millisecond count of at least lo.
+func parseMs(v string, lo int64) (time.Duration, error) {
+	n, err := parseInt64(v, lo)
+	return time.Duration(n) * time.Millisecond, err
 }
 
 // ParseQuorumVoters parses controller.quorum.voters: a comma-separated list of
@@ -187,6 +207,13 @@ func (c Config) addKRaftProperties(props map[string]string) {
 	props["controller.quorum.bootstrap.servers"] = strings.Join(c.ControllerQuorumBootstrapServers, ",")
 	props["controller.listener.names"] = strings.Join(c.ControllerListenerNames, ",")
 	props["metadata.log.dir"] = c.MetadataLogDir
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	props["broker.session.timeout.ms"] = ms(c.BrokerSessionTimeout)
+	props["broker.heartbeat.interval.ms"] = ms(c.BrokerHeartbeatInterval)
+	props["controller.quorum.election.timeout.ms"] = ms(c.QuorumElectionTimeout)
+	props["controller.quorum.fetch.timeout.ms"] = ms(c.QuorumFetchTimeout)
+	props["metadata.log.segment.bytes"] = strconv.FormatInt(c.MetadataLogSegmentBytes, 10)
+	props["metadata.max.idle.interval.ms"] = ms(c.MetadataMaxIdleInterval)
 	if len(c.ControllerListeners) > 0 {
 		props["listeners"] = strings.Join(append(append([]string(nil), c.Listeners...), c.ControllerListeners...), ",")
 	}

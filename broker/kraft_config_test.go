@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // designDocKRaft is the KRaft server.properties of the product's design
@@ -64,6 +65,56 @@ func TestParseKRaftProperties(t *testing.T) {
 		!reflect.DeepEqual(back.ControllerQuorumVoters, cfg.ControllerQuorumVoters) ||
 		!reflect.DeepEqual(back.ControllerListeners, cfg.ControllerListeners) || !reflect.DeepEqual(back.Listeners, cfg.Listeners) {
 		t.Fatalf("round trip changed the KRaft keys:\n%+v\n%+v", cfg, back)
+	}
+}
+
+// The KRaft timing keys take Kafka's defaults and its names, and survive a round trip.
+func TestParseKRaftTimings(t *testing.T) {
+	cfg, err := ParseProperties(strings.NewReader(designDocKRaft), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := []struct {
+		name      string
+		got, want any
+	}{
+		{"broker.session.timeout.ms", cfg.BrokerSessionTimeout, 9 * time.Second},
+		{"broker.heartbeat.interval.ms", cfg.BrokerHeartbeatInterval, 2 * time.Second},
+		{"controller.quorum.election.timeout.ms", cfg.QuorumElectionTimeout, time.Second},
+		{"controller.quorum.fetch.timeout.ms", cfg.QuorumFetchTimeout, 2 * time.Second},
+		{"metadata.log.segment.bytes", cfg.MetadataLogSegmentBytes, int64(1 << 30)},
+		{"metadata.max.idle.interval.ms", cfg.MetadataMaxIdleInterval, 500 * time.Millisecond},
+	}
+	for _, c := range defaults {
+		if c.got != c.want {
+			t.Errorf("default %s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	set := designDocKRaft + "broker.session.timeout.ms=3000\nbroker.heartbeat.interval.ms=500\n" +
+		"controller.quorum.election.timeout.ms=400\ncontroller.quorum.fetch.timeout.ms=800\n" +
+		"metadata.log.segment.bytes=1048576\nmetadata.max.idle.interval.ms=0\n"
+	cfg, err = ParseProperties(strings.NewReader(set), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := cfg.WriteProperties(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseProperties(&buf, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Config{&cfg, &back} {
+		if c.BrokerSessionTimeout != 3*time.Second || c.BrokerHeartbeatInterval != 500*time.Millisecond ||
+			c.QuorumElectionTimeout != 400*time.Millisecond || c.QuorumFetchTimeout != 800*time.Millisecond ||
+			c.MetadataLogSegmentBytes != 1<<20 || c.MetadataMaxIdleInterval != 0 {
+			t.Fatalf("timings not read (or not written back): %+v", c)
+		}
+	}
+	if _, err := ParseProperties(strings.NewReader(designDocKRaft+"broker.heartbeat.interval.ms=0\n"), slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "broker.heartbeat.interval.ms") {
+		t.Fatalf("heartbeat interval 0 accepted or not named: %v", err)
 	}
 }
 
