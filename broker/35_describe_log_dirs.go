@@ -46,7 +46,7 @@ func handleDescribeLogDirs(b *Broker, r *request) (kmsg.Response, error) {
 			}
 		}
 		byTopic := map[string][]kmsg.DescribeLogDirsResponseDirTopicPartition{}
-		for _, pl := range m.Logs() {
+		for _, pl := range dataLogs(m) {
 			if !want(pl.Topic, pl.Partition) {
 				continue
 			}

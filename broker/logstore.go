@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/quorum"
 	"github.com/osprey-kafka/osprey/broker/storage"
 )
 
@@ -20,12 +23,37 @@ type logStore struct {
 	where map[string]*storage.Manager
 }
 
+// dataLogs lists a dir's partition logs without the KRaft metadata log
+// (__cluster_metadata-0), which shares the metadata dir but belongs to the
+// quorum: the broker never opens, retains, reports or deletes it.
+func dataLogs(m *storage.Manager) []storage.PartitionLog {
+	ls := m.Logs()
+	return slices.DeleteFunc(ls, func(pl storage.PartitionLog) bool { return pl.Topic == quorum.MetadataTopic })
+}
+
+// managerFor returns the manager of dir, if it is one of the log dirs.
+func (s *logStore) managerFor(dir string) (*storage.Manager, bool) {
+	for _, m := range s.mgrs {
+		if m.Dir() != "" && filepath.Clean(m.Dir()) == filepath.Clean(dir) {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
 // openLogStore opens every log dir, recovering its logs, and checks or
 // writes meta.properties. It returns the cluster id found (or given, or
 // generated).
 func openLogStore(cfg Config, log *slog.Logger) (*logStore, string, error) {
 	s := &logStore{where: map[string]*storage.Manager{}}
 	clusterID := cfg.ClusterID
+	if cfg.KRaft() {
+		id, err := checkFormatted(cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		clusterID = id
+	}
 	if len(cfg.LogDirs) == 0 {
 		s.mgrs = []*storage.Manager{storage.NewMemoryManager(log, storage.WithDefaultConfig(cfg.brokerLogDefaults()))}
 		if clusterID == "" {
@@ -48,12 +76,16 @@ func openLogStore(cfg Config, log *slog.Logger) (*logStore, string, error) {
 			}
 			clusterID = props["cluster.id"]
 		}
-		for _, pl := range m.Logs() {
+		for _, pl := range dataLogs(m) {
 			s.where[tpKey(pl.Topic, pl.Partition)] = m
 		}
 	}
 	if clusterID == "" {
 		clusterID = newClusterID()
+	}
+	if cfg.KRaft() {
+		// Formatted ahead (checkFormatted): version 1 files stay as written.
+		return s, clusterID, nil
 	}
 	for _, m := range s.mgrs {
 		if err := m.EnsureMetaProperties(clusterID, cfg.BrokerID); err != nil {
@@ -74,7 +106,7 @@ func (s *logStore) Open(topic string, p int32, cfg storage.Config) (storage.Log,
 	if !ok {
 		m = s.mgrs[0]
 		for _, c := range s.mgrs[1:] {
-			if len(c.Logs()) < len(m.Logs()) {
+			if len(dataLogs(c)) < len(dataLogs(m)) {
 				m = c
 			}
 		}
@@ -100,7 +132,7 @@ func (s *logStore) Delete(topic string, p int32) error {
 func (s *logStore) orphans(known func(topic string) bool) []storage.TopicPartition {
 	var out []storage.TopicPartition
 	for _, m := range s.mgrs {
-		for _, pl := range m.Logs() {
+		for _, pl := range dataLogs(m) {
 			if !known(pl.Topic) {
 				out = append(out, pl.TopicPartition)
 			}

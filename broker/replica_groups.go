@@ -166,7 +166,7 @@ func (b *Broker) leadsLocally(topic string, idx int32) bool {
 func (b *Broker) deleteUnhostedLogs() {
 	self := b.cfg.BrokerID
 	for _, m := range b.store.mgrs {
-		for _, pl := range m.Logs() {
+		for _, pl := range dataLogs(m) {
 			t, ok := b.cluster.Topic(pl.Topic)
 			if !ok || b.data.get(pl.Topic, pl.Partition) != nil {
 				continue
