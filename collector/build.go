@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -165,7 +166,27 @@ func (b *snapshotBuilder) partition(t *Topic, pm admin.PartitionMetadata, starts
 		t.SizeBytes += sz
 	}
 	p.Starting = b.c.starting(b.partSeen, t.Name, &p, b.obsAt)
+	p.ISRChanges = b.isrChanges(partKey{t.Name, p.Partition}, pm.ISR)
 	return p
+}
+
+// isrChanges records the partition's ISR in this cycle's partSeen entry (set by starting) and
+// returns how many times it changed within the flap window, this cycle included.
+func (b *snapshotBuilder) isrChanges(key partKey, isr []int32) int {
+	ps := b.partSeen[key]
+	cur := slices.Clone(isr)
+	slices.Sort(cur)
+	if ps.isr != nil && !slices.Equal(ps.isr, cur) {
+		ps.isrChanges = append(ps.isrChanges, b.obsAt)
+	}
+	ps.isr = cur
+	cut := 0
+	for cut < len(ps.isrChanges) && !ps.isrChanges[cut].After(b.obsAt.Add(-b.c.cfg.FlapWindow)) {
+		cut++
+	}
+	ps.isrChanges = ps.isrChanges[cut:]
+	b.partSeen[key] = ps
+	return len(ps.isrChanges)
 }
 
 // logEnd records a partition's log end (end, -1 when unknown) in its history ring and returns its
@@ -293,6 +314,7 @@ func (b *snapshotBuilder) brokers(md *admin.Metadata, brokerErr map[int32]string
 func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64, end *admin.Offsets) {
 	st, s := b.st, b.s
 	s.Groups = make([]Group, 0, len(st.groups))
+	tracks := make(map[catchKey]*catchTrack, len(st.catchUp))
 	for _, lg := range st.groups {
 		g := Group{Name: lg.Name, State: lg.State, ProtocolType: lg.ProtocolType, Coordinator: lg.Coordinator}
 		owner := map[string]map[int32]string{}
@@ -310,6 +332,7 @@ func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64
 			g.Topics = append(g.Topics, gt)
 		}
 		sort.Slice(g.Topics, func(i, j int) bool { return g.Topics[i].Topic < g.Topics[j].Topic })
+		b.catchUp(&g, tracks)
 		if lagKnown {
 			s.Totals.Lag += g.TotalLag
 		} else {
@@ -318,6 +341,57 @@ func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64
 		s.Groups = append(s.Groups, g)
 	}
 	s.Totals.Groups = len(s.Groups)
+	st.catchUp = tracks // groups and topics gone since the last cycle are dropped
+}
+
+// catchUp adds this cycle's positions to the group's tracks (carried into tracks) and sets the
+// estimates of each of its topics and of the group as a whole. A topic with a partition whose end
+// offset is unknown adds no position this cycle (its sums would jump); the group's sums then
+// leave that topic out as well, so the whole-group track is skipped for the cycle.
+func (b *snapshotBuilder) catchUp(g *Group, tracks map[catchKey]*catchTrack) {
+	window := b.c.cfg.CatchUpWindow
+	track := func(k catchKey) *catchTrack {
+		t := b.st.catchUp[k]
+		if t == nil {
+			t = &catchTrack{}
+		}
+		tracks[k] = t
+		return t
+	}
+	var all catchObs
+	allKnown := len(g.Topics) > 0
+	for i := range g.Topics {
+		gt := &g.Topics[i]
+		t := track(catchKey{g.Name, gt.Topic})
+		o := catchObs{at: b.obsAt}
+		known := len(gt.Partitions) > 0
+		for _, p := range gt.Partitions {
+			if p.End < 0 {
+				known = false
+				break
+			}
+			o.committed += p.Committed
+			o.end += max(p.End, p.Committed)
+		}
+		if known {
+			t.observe(o, window)
+			all.committed += o.committed
+			all.end += o.end
+		} else {
+			allKnown = false
+		}
+		gt.CatchUp = t.estimate(gt.Lag, b.obsAt)
+	}
+	t := track(catchKey{g.Name, ""})
+	if allKnown {
+		all.at = b.obsAt
+		t.observe(all, window)
+	}
+	lag := g.TotalLag
+	if !allKnown {
+		lag = -1
+	}
+	g.CatchUp = t.estimate(lag, b.obsAt)
 }
 
 // describeGroup fills g from its description and returns which member owns each assigned

@@ -79,7 +79,13 @@ type pollState struct {
 	partSeen    map[partKey]partSeen
 	brokerFirst map[int32]time.Time
 	brokerUp    map[int32]bool // has been up at least once
+
+	// catchUp is each group×topic's recent positions for the catch-up estimate; the group's own
+	// (all topics summed) is under topic "".
+	catchUp map[catchKey]*catchTrack
 }
+
+type catchKey struct{ group, topic string }
 
 type partKey struct {
 	topic     string
@@ -89,6 +95,10 @@ type partKey struct {
 type partSeen struct {
 	first   time.Time
 	healthy bool // had a leader, a full ISR and min ISR in some cycle
+	// isr is the last ISR seen (as a set: sorted); isrChanges the times it changed within
+	// Config.FlapWindow, oldest first.
+	isr        []int32
+	isrChanges []time.Time
 }
 
 // New builds a collector; it does no I/O. sink may be nil.
@@ -117,6 +127,7 @@ func New(cfg Config, client *admin.Client, sink Sink, logger *slog.Logger) (*Col
 			minISR: map[string]int{}, known: map[int32]Broker{}, lastSeen: map[int32]time.Time{},
 			topicBps: map[string]float64{}, brokerBps: map[int32]float64{},
 			partSeen: map[partKey]partSeen{}, brokerFirst: map[int32]time.Time{}, brokerUp: map[int32]bool{},
+			catchUp: map[catchKey]*catchTrack{},
 		},
 	}, nil
 }

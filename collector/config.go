@@ -37,6 +37,10 @@ type Config struct {
 	// from metadata and from every replica list this long; until then it is
 	// listed as down. 0 keeps it (down) for the collector's lifetime.
 	ForgetBrokersAfter time.Duration
+	// CatchUpWindow is how far back the catch-up estimate's consume and produce rates reach (10 min).
+	CatchUpWindow time.Duration
+	// FlapWindow is how far back Partition.ISRChanges counts ISR changes (10 min).
+	FlapWindow time.Duration
 	// Now is the clock the figures are computed on (observation times, rates, lag seconds, the
 	// starting grace, the refresh intervals); nil means time.Now. Tests inject a fake one. The
 	// poll loop's ticker runs on real time.
@@ -56,6 +60,8 @@ func (c Config) withDefaults() Config {
 	def(&c.CallTimeout, 10*time.Second)
 	def(&c.SinkTimeout, 30*time.Second)
 	def(&c.StartingGrace, 2*time.Minute)
+	def(&c.CatchUpWindow, 10*time.Minute)
+	def(&c.FlapWindow, 10*time.Minute)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -73,7 +79,7 @@ func (c Config) Validate() error {
 	if c.Cluster == "" {
 		return fmt.Errorf("collector: cluster name is required")
 	}
-	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 || c.StartingGrace < 0 {
+	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 || c.StartingGrace < 0 || c.CatchUpWindow < 0 || c.FlapWindow < 0 {
 		return fmt.Errorf("collector %s: intervals must not be negative", c.Cluster)
 	}
 	return nil

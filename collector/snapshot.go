@@ -172,7 +172,10 @@ type Partition struct {
 	// Starting is true for a partition that is offline, under-replicated or under min ISR but has
 	// not been healthy since it was first seen, less than Config.StartingGrace ago: a new topic or
 	// cluster whose leaders are being elected. Its other flags stay as observed.
-	Starting    bool   `json:"starting"`
+	Starting bool `json:"starting"`
+	// ISRChanges counts the polls within Config.FlapWindow at which the ISR differed from the one
+	// before (a shrink and an expand are two changes).
+	ISRChanges  int    `json:"isrChanges"`
 	StartOffset int64  `json:"startOffset"`
 	EndOffset   int64  `json:"endOffset"`
 	SizeBytes   int64  `json:"sizeBytes"`
@@ -191,7 +194,9 @@ type Group struct {
 	// TotalLag sums the known partition lags (-1 when none is known); LagSeconds is the largest.
 	TotalLag   int64   `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
-	Error      string  `json:"error,omitempty"`
+	// CatchUp is the estimate over all its topics together (their summed offsets).
+	CatchUp CatchUp `json:"catchUp"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // Member is one group member. Assignment is decoded for "consumer" groups.
@@ -216,6 +221,7 @@ type GroupTopic struct {
 	Lag          int64            `json:"lag"`
 	LagSeconds   float64          `json:"lagSeconds"`
 	CommittedSum int64            `json:"committedSum"`
+	CatchUp      CatchUp          `json:"catchUp"`
 	Partitions   []GroupPartition `json:"partitions"`
 }
 
