@@ -263,20 +263,104 @@ func (c *Client) requestAny(ctx context.Context, req kmsg.Request, minVersion, m
 	}
 	c.mu.Unlock()
 	var errs []error
-	for _, a := range addrs {
-		resp, err := c.requestAddr(ctx, a, req, minVersion, maxVersion)
-		if err == nil {
-			c.mu.Lock()
-			c.lastGood = a
-			c.mu.Unlock()
-			return resp, nil
+	try := func(addrs []string) (kmsg.Response, bool) {
+		for _, a := range addrs {
+			resp, err := c.requestAddr(ctx, a, req, minVersion, maxVersion)
+			if err == nil {
+				c.mu.Lock()
+				c.lastGood = a
+				c.mu.Unlock()
+				return resp, true
+			}
+			errs = append(errs, err)
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnsupported) {
+				return nil, true
+			}
 		}
-		errs = append(errs, err)
-		if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnsupported) {
-			break
+		return nil, false
+	}
+	if resp, done := try(addrs); done && resp != nil {
+		return resp, nil
+	} else if !done && len(c.cfg.Bootstrap) == 0 && c.cfg.ZooKeeper != "" {
+		// No bootstrap servers: the brokers registered in ZooKeeper are the seeds, read again whenever
+		// every known address has failed (brokers may have moved since the last Metadata).
+		found, err := c.zkSeeds(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		var fresh []string
+		for _, a := range found {
+			if !seen[a] {
+				seen[a] = true
+				fresh = append(fresh, a)
+			}
+		}
+		if resp, _ := try(fresh); resp != nil {
+			return resp, nil
 		}
 	}
 	return nil, fmt.Errorf("no broker answered %s: %w", kmsg.NameForKey(req.Key()), errors.Join(errs...))
+}
+
+// zkSeeds reads the brokers registered in ZooKeeper (/brokers/ids) and returns, for each, the address
+// of the listener whose security protocol matches this client's TLS and SASL settings (PLAINTEXT, SSL,
+// SASL_PLAINTEXT or SASL_SSL), or its plain host:port when no listener matches.
+func (c *Client) zkSeeds(ctx context.Context) ([]string, error) {
+	z, err := c.ZooKeeper()
+	if err != nil {
+		return nil, err
+	}
+	brokers, err := z.Brokers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("finding the brokers in ZooKeeper: %w", err)
+	}
+	want := "PLAINTEXT"
+	switch {
+	case c.tls != nil && c.sasl != nil:
+		want = "SASL_SSL"
+	case c.tls != nil:
+		want = "SSL"
+	case c.sasl != nil:
+		want = "SASL_PLAINTEXT"
+	}
+	var out []string
+	for _, b := range brokers {
+		addr := ""
+		for _, l := range b.Listeners {
+			if l.SecurityProtocol == want {
+				addr = net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+				break
+			}
+		}
+		if addr == "" && b.Host != "" && b.Port > 0 {
+			addr = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+		}
+		if addr != "" {
+			out = append(out, addr)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no broker is registered in ZooKeeper (/brokers/ids is empty)")
+	}
+	return out, nil
+}
+
+// seedAddrs is where a client of its own (the test-message producer) starts: the bootstrap servers,
+// else the brokers of the last Metadata, else those registered in ZooKeeper.
+func (c *Client) seedAddrs(ctx context.Context) ([]string, error) {
+	if len(c.cfg.Bootstrap) > 0 {
+		return c.cfg.Bootstrap, nil
+	}
+	c.mu.Lock()
+	var known []string
+	for _, a := range c.brokers {
+		known = append(known, a)
+	}
+	c.mu.Unlock()
+	if len(known) > 0 {
+		return known, nil
+	}
+	return c.zkSeeds(ctx)
 }
 
 func (c *Client) setBrokers(bs []Broker) {

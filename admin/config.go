@@ -83,8 +83,8 @@ func (c *Config) withDefaults() Config {
 // reading certificate files.
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.Bootstrap) == 0 {
-		errs = append(errs, errors.New("bootstrap servers: at least one host:port is required"))
+	if len(c.Bootstrap) == 0 && c.ZooKeeper == "" {
+		errs = append(errs, errors.New("bootstrap servers: at least one host:port is required (or a ZooKeeper connect string to find the brokers in)"))
 	}
 	for _, b := range c.Bootstrap {
 		if !strings.Contains(b, ":") {

@@ -142,8 +142,12 @@ func (md *Metadata) leader(topic string, partition int32) (int32, error) {
 func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int32, key, value []byte, headers []MessageHeader) (int64, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
+	seeds, err := c.seedAddrs(ctx)
+	if err != nil {
+		return 0, err
+	}
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(c.cfg.Bootstrap...),
+		kgo.SeedBrokers(seeds...),
 		kgo.ClientID(c.cfg.ClientID),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),

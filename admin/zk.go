@@ -154,6 +154,8 @@ type ZKBroker struct {
 	Port      int32
 	Rack      string
 	Endpoints []string
+	// Listeners are the decoded endpoints, with each listener's security protocol.
+	Listeners []zkdata.Endpoint
 	JMXPort   int32
 	// Registered is when the broker registered (its "timestamp").
 	Registered time.Time
@@ -186,6 +188,7 @@ func (z *ZK) Brokers(ctx context.Context) ([]ZKBroker, error) {
 		for _, e := range reg.Endpoints {
 			zb.Endpoints = append(zb.Endpoints, e.String())
 		}
+		zb.Listeners = reg.Endpoints
 		// Brokers with only non-PLAINTEXT listeners write host null / port -1.
 		if zb.Host == "" && len(reg.Endpoints) > 0 {
 			zb.Host, zb.Port = reg.Endpoints[0].Host, reg.Endpoints[0].Port

@@ -134,8 +134,8 @@ func (c *Config) checkClusters(ps *problems) {
 
 // checkCluster checks one cluster's connection settings: bootstrap servers, ZooKeeper, SASL and TLS.
 func checkCluster(ps *problems, key string, cl Cluster) {
-	if len(cl.BootstrapServers) == 0 {
-		ps.add(key+".bootstrapServers", "must list at least one host:port")
+	if len(cl.BootstrapServers) == 0 && cl.ZooKeeper == "" {
+		ps.add(key+".bootstrapServers", "must list at least one host:port (or set zookeeper, and the brokers are found there)")
 	}
 	for _, s := range cl.BootstrapServers {
 		if err := checkHostPort(s, false); err != nil {
