@@ -130,7 +130,8 @@ func TestMigrateSeriesIDsUpgrade(t *testing.T) {
 				}
 			}
 			applied, err := s.Migrate(ctx)
-			if err != nil || !reflect.DeepEqual(applied, []int64{3, 4}) {
+			// 3 and 4 rewrite the series tables; later versions add tables of their own.
+			if err != nil || len(applied) < 2 || !reflect.DeepEqual(applied[:2], []int64{3, 4}) {
 				t.Fatalf("migrate from 2: applied %v, err %v", applied, err)
 			}
 			checkOldRows(t, s)
