@@ -37,7 +37,7 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //   incremental: both are applied the same way), responses by topic id;
 //   v6: leader recovery state (ignored: always recovered here).
 
-func init() { regKey(4, 0, 6, handleLeaderAndIsr) }
+func init() { regKeyMode(zkOnly, 4, 0, 6, handleLeaderAndIsr) }
 
 func handleLeaderAndIsr(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.LeaderAndISRRequest)

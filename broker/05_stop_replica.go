@@ -20,7 +20,7 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // * v1: broker epoch, partitions grouped by topic; v2: flexible; v3: per
 //   partition leader epoch and delete flag (the top-level flag is gone).
 
-func init() { regKey(5, 0, 3, handleStopReplica) }
+func init() { regKeyMode(zkOnly, 5, 0, 3, handleStopReplica) }
 
 func handleStopReplica(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.StopReplicaRequest)

@@ -30,7 +30,7 @@ import (
 //   (ignored); v5: broker epoch, states grouped by topic; v6: flexible;
 //   v7: topic ids.
 
-func init() { regKey(6, 0, 7, handleUpdateMetadata) }
+func init() { regKeyMode(zkOnly, 6, 0, 7, handleUpdateMetadata) }
 
 func handleUpdateMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.UpdateMetadataRequest)

@@ -23,7 +23,7 @@ func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
 		r.c.log.Debug("client software", "name", req.ClientSoftwareName, "version", req.ClientSoftwareVersion)
 	}
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
-	resp.ApiKeys = supportedAPIs()
+	resp.ApiKeys = supportedAPIs(b.cfg.KRaft())
 	return resp, nil
 }
 
@@ -34,6 +34,6 @@ func apiVersionsUnsupported(r *request) kmsg.Response {
 	r.hdr.Flexible = false
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.ErrorCode = errUnsupportedVersion
-	resp.ApiKeys = supportedAPIs()
+	resp.ApiKeys = supportedAPIs(r.c.b.cfg.KRaft())
 	return resp
 }

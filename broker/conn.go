@@ -161,7 +161,7 @@ func (c *conn) dispatch(r *request, body []byte) (err error) {
 		}
 	}()
 	h, ok := handlers[r.hdr.Key]
-	if !ok {
+	if !ok || !h.servedIn(c.b.cfg.KRaft()) {
 		return fmt.Errorf("unsupported API key %d", r.hdr.Key)
 	}
 	if r.hdr.Version < h.min || r.hdr.Version > h.max {

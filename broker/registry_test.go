@@ -20,10 +20,33 @@ func TestDuplicateRegistrationPanics(t *testing.T) {
 }
 
 func TestRegistryMatchesApiVersionsAnswer(t *testing.T) {
-	keys := supportedAPIs()
-	if len(keys) != len(handlers) {
-		t.Fatalf("%d keys advertised, %d registered", len(keys), len(handlers))
+	for _, kraft := range []bool{false, true} {
+		keys := supportedAPIs(kraft)
+		listed := map[int16]bool{}
+		for _, k := range keys {
+			listed[k.ApiKey] = true
+		}
+		for key, h := range handlers {
+			if listed[key] != h.servedIn(kraft) {
+				t.Fatalf("kraft=%v: key %d listed=%v, served=%v", kraft, key, listed[key], h.servedIn(kraft))
+			}
+		}
+		// Kafka's KRaft brokers have no ZooKeeper controller requests; its
+		// ZooKeeper brokers have no DescribeQuorum.
+		for _, c := range []struct {
+			key  int16
+			want bool
+		}{{4, !kraft}, {5, !kraft}, {6, !kraft}, {55, kraft}, {0, true}, {18, true}} {
+			if listed[c.key] != c.want {
+				t.Errorf("kraft=%v: key %d listed=%v, want %v", kraft, c.key, listed[c.key], c.want)
+			}
+		}
+		checkKeys(t, keys)
 	}
+}
+
+func checkKeys(t *testing.T, keys []kmsg.ApiVersionsResponseApiKey) {
+	t.Helper()
 	for _, k := range keys {
 		h := handlers[k.ApiKey]
 		if k.MinVersion != h.min || k.MaxVersion != h.max {
