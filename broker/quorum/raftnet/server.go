@@ -14,6 +14,9 @@
 //     the answer and writes it, so answers leave in request order.
 //   - the accept loop.
 //
+// Config.Handler lets the owner serve more APIs on the same listener (a KRaft controller's), and
+// Config.OnStep tells it, on the driver, that the node may have changed.
+//
 // Server.mu guards only the set of open connections and the stopped flag, so that Stop can
 // close them all; Stop then waits for every goroutine.
 package raftnet
@@ -63,7 +66,18 @@ type Config struct {
 	// QueueLen is how many requests may wait for one peer (default 64); more are dropped, which
 	// the node survives as it survives any lost message.
 	QueueLen int
-	Logger   *slog.Logger
+	// Handler, when set, answers requests for API keys the quorum does not serve itself (a KRaft
+	// controller's APIs and ApiVersions on its CONTROLLER listener). It runs on the connection's
+	// goroutine with the header and the undecoded body; it may rewrite *hdr (ApiVersions answers
+	// an unsupported version at v0) before the response is written at hdr's version. It returns
+	// false to close the connection without an answer. ctx ends when the server stops, and the
+	// handler must return soon after it does. Without a Handler such keys close the connection.
+	Handler func(ctx context.Context, hdr *kafkawire.RequestHeader, body []byte) (kmsg.Response, bool)
+	// OnStep, when set, is called on the driver goroutine after every Step, Tick and Do, so its
+	// owner learns of a new high watermark, epoch or leader without polling. It must not block
+	// and must not keep the node.
+	OnStep func(n *quorum.Node)
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -286,6 +300,9 @@ func (s *Server) run() {
 			o.fn(s.node)
 			close(o.done)
 		}
+		if s.cfg.OnStep != nil {
+			s.cfg.OnStep(s.node)
+		}
 	}
 }
 
@@ -377,8 +394,8 @@ func (s *Server) untrack(c net.Conn) {
 }
 
 // serveConn answers one inbound connection's requests in order. A frame that does not parse,
-// an API the quorum does not serve, or a request the node does not answer in time closes the
-// connection.
+// an API neither the quorum nor Config.Handler serves, or a request the node does not answer in
+// time closes the connection.
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	defer s.untrack(c)
@@ -392,16 +409,29 @@ func (s *Server) serveConn(c net.Conn) {
 			}
 			return
 		}
-		r, err := parseRequest(frame)
+		h, body, err := kafkawire.ParseRequestHeader(frame)
 		if err != nil {
 			s.log.Warn("quorum request refused; closing the connection", "remote", c.RemoteAddr().String(), "err", err)
 			return
 		}
-		resp, ok := s.answer(r)
-		if !ok {
-			return
+		if !servedKey(h.Key) && s.cfg.Handler != nil {
+			resp, ok := s.cfg.Handler(s.ctx, &h, body)
+			if !ok {
+				return
+			}
+			out = kafkawire.AppendResponse(out[:0], h, resp)
+		} else {
+			r, err := parseBody(h, body)
+			if err != nil {
+				s.log.Warn("quorum request refused; closing the connection", "remote", c.RemoteAddr().String(), "err", err)
+				return
+			}
+			resp, ok := s.answer(r)
+			if !ok {
+				return
+			}
+			out = kafkawire.AppendResponse(out[:0], r.hdr, resp)
 		}
-		out = kafkawire.AppendResponse(out[:0], r.hdr, resp)
 		if err := c.SetWriteDeadline(time.Now().Add(s.cfg.RequestTimeout)); err != nil {
 			return
 		}

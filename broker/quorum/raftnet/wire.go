@@ -35,9 +35,39 @@ func parseRequest(frame []byte) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	switch kmsg.Key(h.Key) {
+	return parseBody(h, body)
+}
+
+// servedKey reports whether the quorum itself serves key.
+func servedKey(key int16) bool {
+	switch kmsg.Key(key) {
 	case kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.Fetch, kmsg.DescribeQuorum:
-	default:
+		return true
+	}
+	return false
+}
+
+// ServedAPIs lists the keys the quorum listener serves itself with their version ranges, for
+// the ApiVersions answer of a listener that adds more through Config.Handler. DescribeQuorum
+// stops at v2, the last version quorum.Node.Describe fills.
+func ServedAPIs() []kmsg.ApiVersionsResponseApiKey {
+	keys := []kmsg.Key{kmsg.Fetch, kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.DescribeQuorum}
+	out := make([]kmsg.ApiVersionsResponseApiKey, 0, len(keys))
+	for _, k := range keys {
+		ak := kmsg.NewApiVersionsResponseApiKey()
+		ak.ApiKey = k.Int16()
+		ak.MaxVersion = kmsg.RequestForKey(k.Int16()).MaxVersion()
+		if k == kmsg.DescribeQuorum {
+			ak.MaxVersion = min(ak.MaxVersion, 2)
+		}
+		out = append(out, ak)
+	}
+	return out
+}
+
+// parseBody decodes the body of a request whose header is h; see parseRequest.
+func parseBody(h kafkawire.RequestHeader, body []byte) (request, error) {
+	if !servedKey(h.Key) {
 		return request{}, fmt.Errorf("api key %d is not served by the quorum listener", h.Key)
 	}
 	req := kmsg.RequestForKey(h.Key)
