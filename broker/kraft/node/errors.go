@@ -1,0 +1,138 @@
+package node
+
+import (
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// notControllerResponse answers req with NOT_CONTROLLER in its error fields, as a Kafka
+// controller that is not active answers: the top-level error code where the response has one,
+// else each item's (topic, resource).
+func notControllerResponse(req kmsg.Request) kmsg.Response {
+	code := kerr.NotController.Code
+	resp := req.ResponseKind()
+	resp.SetVersion(req.GetVersion())
+	switch r := resp.(type) {
+	case *kmsg.BrokerRegistrationResponse:
+		r.ErrorCode = code
+	case *kmsg.BrokerHeartbeatResponse:
+		r.ErrorCode = code
+	case *kmsg.UnregisterBrokerResponse:
+		r.ErrorCode = code
+	case *kmsg.ControllerRegistrationResponse:
+		r.ErrorCode = code
+	case *kmsg.AlterPartitionResponse:
+		r.ErrorCode = code
+	case *kmsg.AlterPartitionAssignmentsResponse:
+		r.ErrorCode = code
+	case *kmsg.ListPartitionReassignmentsResponse:
+		r.ErrorCode = code
+	case *kmsg.AllocateProducerIDsResponse:
+		r.ErrorCode = code
+	case *kmsg.DescribeClusterResponse:
+		r.ErrorCode = code
+	case *kmsg.UpdateFeaturesResponse:
+		r.ErrorCode = code
+	case *kmsg.ElectLeadersResponse:
+		r.ErrorCode = code
+		notControllerElect(req.(*kmsg.ElectLeadersRequest), r)
+	case *kmsg.CreateTopicsResponse:
+		for _, t := range req.(*kmsg.CreateTopicsRequest).Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic, rt.ErrorCode = t.Topic, code
+			r.Topics = append(r.Topics, rt)
+		}
+	case *kmsg.DeleteTopicsResponse:
+		notControllerDelete(req.(*kmsg.DeleteTopicsRequest), r)
+	case *kmsg.CreatePartitionsResponse:
+		for _, t := range req.(*kmsg.CreatePartitionsRequest).Topics {
+			rt := kmsg.NewCreatePartitionsResponseTopic()
+			rt.Topic, rt.ErrorCode = t.Topic, code
+			r.Topics = append(r.Topics, rt)
+		}
+	case *kmsg.IncrementalAlterConfigsResponse:
+		for _, res := range req.(*kmsg.IncrementalAlterConfigsRequest).Resources {
+			rr := kmsg.NewIncrementalAlterConfigsResponseResource()
+			rr.ResourceType, rr.ResourceName, rr.ErrorCode = res.ResourceType, res.ResourceName, code
+			r.Resources = append(r.Resources, rr)
+		}
+	case *kmsg.AlterConfigsResponse:
+		for _, res := range req.(*kmsg.AlterConfigsRequest).Resources {
+			rr := kmsg.NewAlterConfigsResponseResource()
+			rr.ResourceType, rr.ResourceName, rr.ErrorCode = res.ResourceType, res.ResourceName, code
+			r.Resources = append(r.Resources, rr)
+		}
+	}
+	return resp
+}
+
+func notControllerElect(req *kmsg.ElectLeadersRequest, r *kmsg.ElectLeadersResponse) {
+	for _, t := range req.Topics {
+		rt := kmsg.NewElectLeadersResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewElectLeadersResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p, kerr.NotController.Code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		r.Topics = append(r.Topics, rt)
+	}
+}
+
+func notControllerDelete(req *kmsg.DeleteTopicsRequest, r *kmsg.DeleteTopicsResponse) {
+	for _, name := range req.TopicNames {
+		rt := kmsg.NewDeleteTopicsResponseTopic()
+		rt.Topic, rt.ErrorCode = kmsg.StringPtr(name), kerr.NotController.Code
+		r.Topics = append(r.Topics, rt)
+	}
+	for _, t := range req.Topics {
+		rt := kmsg.NewDeleteTopicsResponseTopic()
+		rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, kerr.NotController.Code
+		r.Topics = append(r.Topics, rt)
+	}
+}
+
+// isNotController reports whether resp is a NOT_CONTROLLER answer: its top-level error code, or
+// any item's, is NOT_CONTROLLER.
+func isNotController(resp kmsg.Response) bool {
+	nc := kerr.NotController.Code
+	switch r := resp.(type) {
+	case *kmsg.BrokerRegistrationResponse:
+		return r.ErrorCode == nc
+	case *kmsg.BrokerHeartbeatResponse:
+		return r.ErrorCode == nc
+	case *kmsg.UnregisterBrokerResponse:
+		return r.ErrorCode == nc
+	case *kmsg.ControllerRegistrationResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AlterPartitionResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AlterPartitionAssignmentsResponse:
+		return r.ErrorCode == nc
+	case *kmsg.ListPartitionReassignmentsResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AllocateProducerIDsResponse:
+		return r.ErrorCode == nc
+	case *kmsg.DescribeClusterResponse:
+		return r.ErrorCode == nc
+	case *kmsg.UpdateFeaturesResponse:
+		return r.ErrorCode == nc
+	case *kmsg.ElectLeadersResponse:
+		return r.ErrorCode == nc || slices.ContainsFunc(r.Topics, func(t kmsg.ElectLeadersResponseTopic) bool {
+			return slices.ContainsFunc(t.Partitions, func(p kmsg.ElectLeadersResponseTopicPartition) bool { return p.ErrorCode == nc })
+		})
+	case *kmsg.CreateTopicsResponse:
+		return slices.ContainsFunc(r.Topics, func(t kmsg.CreateTopicsResponseTopic) bool { return t.ErrorCode == nc })
+	case *kmsg.DeleteTopicsResponse:
+		return slices.ContainsFunc(r.Topics, func(t kmsg.DeleteTopicsResponseTopic) bool { return t.ErrorCode == nc })
+	case *kmsg.CreatePartitionsResponse:
+		return slices.ContainsFunc(r.Topics, func(t kmsg.CreatePartitionsResponseTopic) bool { return t.ErrorCode == nc })
+	case *kmsg.IncrementalAlterConfigsResponse:
+		return slices.ContainsFunc(r.Resources, func(t kmsg.IncrementalAlterConfigsResponseResource) bool { return t.ErrorCode == nc })
+	case *kmsg.AlterConfigsResponse:
+		return slices.ContainsFunc(r.Resources, func(t kmsg.AlterConfigsResponseResource) bool { return t.ErrorCode == nc })
+	}
+	return false
+}
