@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -111,9 +110,13 @@ type ClusterDescription struct {
 	Fenced       map[int32]bool // KRaft: brokers fenced by the controller
 }
 
-// DescribeCluster asks any broker for the cluster id, controller and brokers.
+// DescribeCluster asks any broker for the cluster id, controller and brokers. In KRaft mode the
+// controller it names is a broker picked at random (the broker forwards to the real controller), so
+// the active controller is DescribeQuorum's leader, not this.
 func (c *Client) DescribeCluster(ctx context.Context) (*ClusterDescription, error) {
-	resp, err := c.requestAny(ctx, kmsg.NewPtrDescribeClusterRequest(), 0, -1)
+	req := kmsg.NewPtrDescribeClusterRequest()
+	req.IncludeFencedBrokers = true // v2+ (Kafka 4.0): fenced KRaft brokers are listed, with IsFenced
+	resp, err := c.requestAny(ctx, req, 0, -1)
 	if err != nil {
 		return nil, fmt.Errorf("describe cluster: %w", err)
 	}
@@ -188,58 +191,6 @@ func (c *Client) DescribeLogDirs(ctx context.Context, broker int32) (*LogDirs, e
 		out.Dirs = append(out.Dirs, ld)
 	}
 	return out, nil
-}
-
-// QuorumState is the KRaft metadata quorum (DescribeQuorum on __cluster_metadata).
-type QuorumState struct {
-	LeaderID      int32
-	LeaderEpoch   int32
-	HighWatermark int64
-	Voters        []QuorumReplica
-	Observers     []QuorumReplica
-}
-
-// QuorumReplica is one voter or observer of the quorum.
-type QuorumReplica struct {
-	ID                    int32
-	LogEndOffset          int64
-	LastFetchTimestamp    int64
-	LastCaughtUpTimestamp int64
-}
-
-// DescribeQuorum describes the KRaft quorum. ZooKeeper-mode brokers (and
-// kfake) answer with ErrUnsupported.
-func (c *Client) DescribeQuorum(ctx context.Context) (*QuorumState, error) {
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	t := kmsg.NewDescribeQuorumRequestTopic()
-	t.Topic = "__cluster_metadata"
-	t.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
-	req.Topics = []kmsg.DescribeQuorumRequestTopic{t}
-	resp, err := c.requestAny(ctx, req, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("describe quorum: %w", err)
-	}
-	r := resp.(*kmsg.DescribeQuorumResponse)
-	if e := codeErr(req.Key(), r.ErrorCode, nil); e != nil {
-		return nil, fmt.Errorf("describe quorum: %w", e)
-	}
-	if len(r.Topics) == 0 || len(r.Topics[0].Partitions) == 0 {
-		return nil, errors.New("describe quorum: empty response")
-	}
-	p := r.Topics[0].Partitions[0] // __cluster_metadata has one partition
-	if e := codeErr(req.Key(), p.ErrorCode, nil); e != nil {
-		return nil, fmt.Errorf("describe quorum: %w", e)
-	}
-	q := &QuorumState{LeaderID: p.LeaderID, LeaderEpoch: p.LeaderEpoch, HighWatermark: p.HighWatermark}
-	conv := func(in []kmsg.DescribeQuorumResponseTopicPartitionReplicaState) []QuorumReplica {
-		out := make([]QuorumReplica, 0, len(in))
-		for _, s := range in {
-			out = append(out, QuorumReplica{ID: s.ReplicaID, LogEndOffset: s.LogEndOffset, LastFetchTimestamp: s.LastFetchTimestamp, LastCaughtUpTimestamp: s.LastCaughtUpTimestamp})
-		}
-		return out
-	}
-	q.Voters, q.Observers = conv(p.CurrentVoters), conv(p.Observers)
-	return q, nil
 }
 
 // DeleteRecords deletes records before the given offsets (topic → partition →
