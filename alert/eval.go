@@ -55,6 +55,10 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalZooKeeper(c)
 	case KindTopicRateZero:
 		return evalTopicRate(r, c)
+	case KindCatchUpTime, KindLagGrowing:
+		return evalCatchUp(r, c)
+	case KindISRFlapping:
+		return evalFlapping(r, c)
 	}
 	return nil
 }

@@ -35,6 +35,13 @@ type Kind string
 //	zookeeper_down      fires per cluster when its ZooKeeper ensemble is unreachable.
 //	topic_rate_zero     fires per topic that had been receiving messages and
 //	                    received none over the last WindowSamples samples.
+//	catchup_time        fires per group×topic with lag that will not catch up
+//	                    within Threshold seconds: its catch-up estimate is longer,
+//	                    or it is not catching up at all (collector.CatchUp).
+//	lag_growing         fires per group×topic whose lag has been growing (not
+//	                    gone down, and above where it was) for Threshold seconds.
+//	isr_flapping        fires per partition whose ISR changed at least Threshold
+//	                    times within the collector's flap window (Partition.ISRChanges).
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -47,24 +54,28 @@ const (
 	KindControllerChanged Kind = "controller_changed"
 	KindZooKeeperDown     Kind = "zookeeper_down"
 	KindTopicRateZero     Kind = "topic_rate_zero"
+	KindCatchUpTime       Kind = "catchup_time"
+	KindLagGrowing        Kind = "lag_growing"
+	KindISRFlapping       Kind = "isr_flapping"
 )
 
 // Kinds lists every rule kind, for the API and the UI.
 var Kinds = []Kind{
 	KindLagMessages, KindLagSeconds, KindLagStatus, KindGroupInactive, KindBrokerDown,
 	KindUnderReplicated, KindOfflinePartitions, KindUnderMinISR, KindControllerChanged,
-	KindZooKeeperDown, KindTopicRateZero,
+	KindZooKeeperDown, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
 func (k Kind) usesGroup() bool {
-	return k == KindLagMessages || k == KindLagSeconds || k == KindLagStatus || k == KindGroupInactive
+	return k == KindLagMessages || k == KindLagSeconds || k == KindLagStatus || k == KindGroupInactive ||
+		k == KindCatchUpTime || k == KindLagGrowing
 }
 
 func (k Kind) usesTopic() bool {
 	switch k {
 	case KindLagMessages, KindLagSeconds, KindLagStatus, KindGroupInactive, KindUnderReplicated,
-		KindOfflinePartitions, KindUnderMinISR, KindTopicRateZero:
+		KindOfflinePartitions, KindUnderMinISR, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping:
 		return true
 	}
 	return false
@@ -269,9 +280,13 @@ func checkThreshold(ps *problems, r Rule) {
 		ps.add("threshold", "must not be negative")
 	}
 	switch r.Kind {
-	case KindLagSeconds:
+	case KindLagSeconds, KindCatchUpTime, KindLagGrowing:
 		if r.Threshold <= 0 {
-			ps.add("threshold", "must be a number of seconds above 0 for lag_seconds rules")
+			ps.add("threshold", "must be a number of seconds above 0 for %s rules", r.Kind)
+		}
+	case KindISRFlapping:
+		if r.Threshold < 1 {
+			ps.add("threshold", "must be a number of ISR changes, at least 1, for isr_flapping rules")
 		}
 	case KindLagStatus:
 		if r.Threshold != 0 && r.Threshold != 1 && r.Threshold != 2 {
