@@ -5,10 +5,12 @@ import (
 	"github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/endpoints/alerts"
 	authep "github.com/osprey-kafka/osprey/server/endpoints/auth"
+	"github.com/osprey-kafka/osprey/server/endpoints/availability"
 	"github.com/osprey-kafka/osprey/server/endpoints/clusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/endpoints/groups"
 	"github.com/osprey-kafka/osprey/server/endpoints/health"
+	"github.com/osprey-kafka/osprey/server/endpoints/imports"
 	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
@@ -32,8 +34,10 @@ func declare(s *Server) *api.Registry {
 	messages.Declare(r, s.svc)
 	zookeeper.Declare(r, s.svc)
 	series.Declare(r, s.svc)
+	availability.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
+	imports.Declare(r, s.svc)
 	// The alert service is read per request: a console without the evaluator (nil) answers 503.
 	alerts.Declare(r, service.NewAlerts(s.svc, func() *alert.Service { return s.opts.Alerts }))
 	return r

@@ -243,11 +243,14 @@ type GroupRow struct {
 	// Status is the Burrow-style window status (OK, WARN, ERR); empty until enough polls were seen.
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// CatchUp estimates when the group reaches the log end on all its topics (see docs/HISTORY.md).
+	CatchUp collector.CatchUp `json:"catchUp"`
 }
 
 func groupRow(g *collector.Group) GroupRow {
 	return GroupRow{Name: g.Name, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Coordinator: g.Coordinator,
-		Members: len(g.Members), Topics: len(g.Topics), Lag: known(g.TotalLag), LagSeconds: g.LagSeconds, Error: g.Error}
+		Members: len(g.Members), Topics: len(g.Topics), Lag: known(g.TotalLag), LagSeconds: g.LagSeconds, Error: g.Error,
+		CatchUp: g.CatchUp}
 }
 
 var groupSorts = map[string]func(a, b *collector.Group) int{
@@ -257,6 +260,7 @@ var groupSorts = map[string]func(a, b *collector.Group) int{
 	"topics":     func(a, b *collector.Group) int { return cmp.Compare(len(a.Topics), len(b.Topics)) },
 	"lag":        func(a, b *collector.Group) int { return cmp.Compare(a.TotalLag, b.TotalLag) },
 	"lagSeconds": func(a, b *collector.Group) int { return cmp.Compare(a.LagSeconds, b.LagSeconds) },
+	"catchUp":    func(a, b *collector.Group) int { return cmp.Compare(a.CatchUp.Sort(), b.CatchUp.Sort()) },
 }
 
 // Groups lists a cluster's consumer groups: filtered, sorted, paged.
@@ -340,6 +344,7 @@ type GroupTopicRow struct {
 	Lag          *int64              `json:"lag"`
 	LagSeconds   float64             `json:"lagSeconds"`
 	CommittedSum int64               `json:"committedSum"`
+	CatchUp      collector.CatchUp   `json:"catchUp"`
 	Partitions   []GroupPartitionRow `json:"partitions"`
 }
 
@@ -357,7 +362,7 @@ type GroupPartitionRow struct {
 
 func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
 	r := GroupTopicRow{Topic: gt.Topic, Lag: known(gt.Lag), LagSeconds: gt.LagSeconds, CommittedSum: gt.CommittedSum,
-		Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
+		CatchUp: gt.CatchUp, Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
 	for _, p := range gt.Partitions {
 		r.Partitions = append(r.Partitions, GroupPartitionRow{Partition: p.Partition, Committed: p.Committed, End: known(p.End),
 			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Member: p.Member})

@@ -63,6 +63,8 @@ type cluster struct {
 	unwatch   func()
 	// stopWatch ends the reassignment watcher's subscription (closing its channel ends the goroutine).
 	stopWatch func()
+	// avail turns the watcher's snapshots into availability events; owned by the watcher goroutine.
+	avail *availRecorder
 }
 
 // Watcher is told about every cluster's collector (the alert evaluator subscribes to its snapshots);
@@ -165,8 +167,11 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		for range ch {
+		for snap := range ch {
 			cctx, done := context.WithTimeout(ctx, 10*time.Second)
+			if err := s.recordAvailability(cctx, c, snap); err != nil {
+				s.log.Warn("recording availability events", "cluster", c.spec.Name, "err", err)
+			}
 			if err := s.CheckReassignments(cctx, c.spec.Name); err != nil {
 				s.log.Debug("checking reassignments", "cluster", c.spec.Name, "err", err)
 			}
@@ -270,6 +275,13 @@ func (s *Service) RunRetention(ctx context.Context) {
 		s.log.Warn("expiry failed", "err", err)
 	} else if n > 0 {
 		s.log.Debug("expired rows", "rows", n)
+	}
+	// Availability events are kept as long as the coarsest series, so a timeline reaches as far back
+	// as the charts beside it.
+	if keep := s.opts.Retention.Hour; keep > 0 {
+		if _, err := s.opts.Store.ExpirePartitionEvents(ctx, now.Add(-keep)); err != nil {
+			s.log.Warn("expiry failed", "err", err)
+		}
 	}
 }
 

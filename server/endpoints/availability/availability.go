@@ -1,0 +1,75 @@
+// Package availability serves the availability history: a topic's and a broker's timeline of ISR
+// shrinks and expands, leader changes, and offline, under-replicated, under-min-ISR and broker-down
+// intervals, with the partitions that flapped.
+package availability
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/osprey-kafka/osprey/server/api"
+	"github.com/osprey-kafka/osprey/server/endpoints/params"
+	"github.com/osprey-kafka/osprey/server/endpoints/series"
+	"github.com/osprey-kafka/osprey/server/service"
+)
+
+// Declare adds the area's endpoints.
+func Declare(r *api.Registry, svc *service.Service) {
+	r.Add(
+		api.Op(http.MethodGet, "/api/v1/clusters/:cluster/topics/:topic/availability", func(c *gin.Context, in *topicIn) (service.Timeline, error) {
+			q, err := in.query()
+			if err != nil {
+				return service.Timeline{}, err
+			}
+			q.Topic = in.Topic
+			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
+		}, api.Doc("availability", "A topic's availability timeline: ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions"),
+			api.Errors(http.StatusServiceUnavailable)),
+
+		api.Op(http.MethodGet, "/api/v1/clusters/:cluster/brokers/:id/availability", func(c *gin.Context, in *brokerIn) (service.Timeline, error) {
+			q, err := in.query()
+			if err != nil {
+				return service.Timeline{}, err
+			}
+			q.Broker = &in.ID
+			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
+		}, api.Doc("availability", "A broker's availability timeline: its down intervals and every partition event it was involved in"),
+			api.Errors(http.StatusServiceUnavailable)),
+	)
+}
+
+// Flap is the flapping rule of a timeline: at least FlapChanges ISR changes within FlapMinutes.
+type Flap struct {
+	FlapChanges int `query:"flapChanges" json:"-" minimum:"1" maximum:"1000" description:"ISR changes that make a partition flapping (default 4)"`
+	FlapMinutes int `query:"flapMinutes" json:"-" minimum:"1" maximum:"10080" description:"Within this many minutes (default 10)"`
+}
+
+// TimelineParams are a timeline's window (default the last 24 hours) and flapping rule.
+type TimelineParams struct {
+	series.Window
+	Flap
+}
+
+func (in TimelineParams) query() (service.TimelineQuery, error) {
+	w, err := in.Window.Query()
+	if err != nil {
+		return service.TimelineQuery{}, err
+	}
+	if in.From == "" {
+		w.From = w.To.Add(-24 * time.Hour)
+	}
+	return service.TimelineQuery{From: w.From, To: w.To, FlapChanges: in.FlapChanges, FlapMinutes: in.FlapMinutes}, nil
+}
+
+type topicIn struct {
+	params.TopicPath
+	TimelineParams
+}
+
+type brokerIn struct {
+	params.ClusterPath
+	ID int32 `path:"id" json:"-" description:"Broker id"`
+	TimelineParams
+}

@@ -1,0 +1,211 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// Availability history: the service turns each cluster's successive snapshots into events
+// (collector.AvailTracker) and keeps them in the store's partition_events; the topic page and the
+// broker view read them back as a timeline.
+
+// availRecorder is one cluster's tracker; owned by the cluster's snapshot-watching goroutine.
+type availRecorder struct {
+	tracker *collector.AvailTracker
+}
+
+// recordAvailability diffs snap against the previous snapshot the watcher saw and writes the
+// changes. The first call loads the intervals still open in the store, so an interval that spans
+// a restart continues instead of being opened twice.
+func (s *Service) recordAvailability(ctx context.Context, c *cluster, snap *collector.Snapshot) error {
+	st := s.opts.Store
+	if st == nil || snap == nil {
+		return nil
+	}
+	if c.avail == nil {
+		rows, err := st.OpenPartitionEvents(ctx, c.spec.Name)
+		if err != nil {
+			return err
+		}
+		open := make([]*collector.AvailEvent, 0, len(rows))
+		for _, r := range rows {
+			open = append(open, &collector.AvailEvent{ID: r.ID, Kind: r.Kind, Topic: r.Topic, Partition: r.Partition,
+				Start: r.StartedAt, Brokers: r.BrokerIDs(), Cause: r.Cause, Detail: r.Detail})
+		}
+		c.avail = &availRecorder{tracker: collector.NewAvailTracker(open)}
+	}
+	ch := c.avail.tracker.Observe(snap)
+	if ch.Empty() {
+		return nil
+	}
+	add := make([]*store.PartitionEvent, 0, len(ch.Instants)+len(ch.Opened))
+	for i := range ch.Instants {
+		add = append(add, eventRow(c.spec.Name, &ch.Instants[i]))
+	}
+	opened := make([]*store.PartitionEvent, 0, len(ch.Opened))
+	for _, e := range ch.Opened {
+		r := eventRow(c.spec.Name, e)
+		opened = append(opened, r)
+		add = append(add, r)
+	}
+	closes := make([]store.EventClose, 0, len(ch.Closed))
+	for _, e := range ch.Closed {
+		if e.ID == 0 {
+			continue // its insert failed earlier; nothing to close
+		}
+		closes = append(closes, store.EventClose{ID: e.ID, EndedAt: *e.End, Brokers: e.Brokers})
+	}
+	if err := st.RecordPartitionEvents(ctx, add, closes); err != nil {
+		return err
+	}
+	for i, e := range ch.Opened {
+		e.ID = opened[i].ID
+	}
+	return nil
+}
+
+func eventRow(cluster string, e *collector.AvailEvent) *store.PartitionEvent {
+	return &store.PartitionEvent{Cluster: cluster, Kind: e.Kind, Topic: e.Topic, Partition: e.Partition, StartedAt: e.Start,
+		EndedAt: e.End, Brokers: store.JoinBrokers(e.Brokers), Cause: e.Cause, Detail: e.Detail}
+}
+
+// AvailabilityEvent is one event of the availability timeline. End is null while an interval is
+// ongoing; instants (isr_shrink, isr_expand, leader_change) have End = Start.
+type AvailabilityEvent struct {
+	ID        int64      `json:"id"`
+	Kind      string     `json:"kind" enum:"isr_shrink,isr_expand,leader_change,offline,under_replicated,under_min_isr,broker_down"`
+	Topic     string     `json:"topic" description:"Empty for broker_down"`
+	Partition int32      `json:"partition" description:"The broker id for broker_down"`
+	Start     time.Time  `json:"start"`
+	End       *time.Time `json:"end" description:"null while the interval is ongoing"`
+	// Seconds is the interval's length so far (to now while ongoing); 0 for instants.
+	Seconds float64 `json:"seconds"`
+	Brokers []int32 `json:"brokers" description:"Brokers involved: out of the ISR, joining it, old and new leader, or the down broker"`
+	Cause   string  `json:"cause" description:"Most likely cause of an offline, under-replicated or under-min-ISR interval: broker_down, log_dir_offline, reassignment, follower_behind (empty for other kinds)"`
+	Detail  string  `json:"detail"`
+}
+
+// FlappingPartition is a partition whose ISR changed at least FlapChanges times within some
+// FlapMinutes-long part of the timeline's window.
+type FlappingPartition struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	// Changes is the most ISR changes (shrinks plus expands) seen within FlapMinutes.
+	Changes int       `json:"changes"`
+	Since   time.Time `json:"since" description:"Start of the busiest FlapMinutes stretch"`
+}
+
+// Timeline is a topic's or a broker's availability history over a window.
+type Timeline struct {
+	From        time.Time           `json:"from"`
+	To          time.Time           `json:"to"`
+	FlapChanges int                 `json:"flapChanges"`
+	FlapMinutes int                 `json:"flapMinutes"`
+	Events      []AvailabilityEvent `json:"events"`
+	Flapping    []FlappingPartition `json:"flapping"`
+	// Truncated says the window held more events than the answer carries (the newest are kept).
+	Truncated bool `json:"truncated"`
+}
+
+// TimelineQuery selects a timeline: one topic or one broker, a window, and the flapping rule.
+type TimelineQuery struct {
+	Topic       string
+	Broker      *int32
+	From, To    time.Time
+	FlapChanges int // default 4
+	FlapMinutes int // default 10
+}
+
+// maxTimelineEvents caps one timeline answer.
+const maxTimelineEvents = 2000
+
+// AvailabilityTimeline reads the events of a topic or a broker that overlap the window.
+func (s *Service) AvailabilityTimeline(ctx context.Context, cluster string, q TimelineQuery) (Timeline, error) {
+	if _, err := s.get(cluster); err != nil {
+		return Timeline{}, err
+	}
+	if s.opts.Store == nil {
+		return Timeline{}, &UserError{Status: http.StatusServiceUnavailable, Code: "no_database", Message: "the availability history needs the database"}
+	}
+	if !q.To.After(q.From) {
+		return Timeline{}, badRequest("bad_range", "\"to\" must be after \"from\"")
+	}
+	if q.FlapChanges <= 0 {
+		q.FlapChanges = 4
+	}
+	if q.FlapMinutes <= 0 {
+		q.FlapMinutes = 10
+	}
+	rows, err := s.opts.Store.PartitionEvents(ctx, store.EventFilter{Cluster: cluster, Topic: q.Topic, Broker: q.Broker,
+		From: q.From, To: q.To, Limit: maxTimelineEvents + 1})
+	if err != nil {
+		return Timeline{}, fmt.Errorf("reading the availability timeline of %s: %w", cluster, err)
+	}
+	t := Timeline{From: q.From, To: q.To, FlapChanges: q.FlapChanges, FlapMinutes: q.FlapMinutes,
+		Events: make([]AvailabilityEvent, 0, len(rows)), Flapping: []FlappingPartition{}}
+	if len(rows) > maxTimelineEvents {
+		rows, t.Truncated = rows[:maxTimelineEvents], true
+	}
+	now := s.opts.Now()
+	for _, r := range rows {
+		e := AvailabilityEvent{ID: r.ID, Kind: r.Kind, Topic: r.Topic, Partition: r.Partition, Start: r.StartedAt, End: r.EndedAt,
+			Brokers: r.BrokerIDs(), Cause: r.Cause, Detail: r.Detail}
+		if e.Brokers == nil {
+			e.Brokers = []int32{}
+		}
+		end := now
+		if r.EndedAt != nil {
+			end = *r.EndedAt
+		}
+		e.Seconds = max(end.Sub(r.StartedAt).Seconds(), 0)
+		t.Events = append(t.Events, e)
+	}
+	t.Flapping = Flapping(t.Events, q.FlapChanges, time.Duration(q.FlapMinutes)*time.Minute)
+	return t, nil
+}
+
+// Flapping finds the partitions with at least n ISR changes (shrinks and expands) within some
+// stretch of length w: a sliding window over each partition's change times.
+func Flapping(events []AvailabilityEvent, n int, w time.Duration) []FlappingPartition {
+	type key struct {
+		topic string
+		p     int32
+	}
+	times := map[key][]time.Time{}
+	for _, e := range events {
+		if e.Kind == collector.AvailISRShrink || e.Kind == collector.AvailISRExpand {
+			k := key{e.Topic, e.Partition}
+			times[k] = append(times[k], e.Start)
+		}
+	}
+	out := []FlappingPartition{}
+	for k, ts := range times {
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+		best, since := 0, time.Time{}
+		lo := 0
+		for hi := range ts {
+			for ts[hi].Sub(ts[lo]) > w {
+				lo++
+			}
+			if c := hi - lo + 1; c > best {
+				best, since = c, ts[lo]
+			}
+		}
+		if best >= n {
+			out = append(out, FlappingPartition{Topic: k.topic, Partition: k.p, Changes: best, Since: since})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
+}
