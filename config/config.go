@@ -79,10 +79,22 @@ type Embedded struct {
 type Cluster struct {
 	Name             string   `yaml:"name"`
 	BootstrapServers []string `yaml:"bootstrapServers"`
-	// ZooKeeper is a connect string with optional chroot, "zk1:2181,zk2:2181/kafka"; empty for KRaft clusters.
+	// ZooKeeper is a connect string with optional chroot, "zk1:2181,zk2:2181/kafka". Empty for KRaft
+	// clusters; with no bootstrap servers, the brokers are found through ZooKeeper's /brokers/ids.
 	ZooKeeper string `yaml:"zookeeper"`
 	SASL      SASL   `yaml:"sasl"`
 	TLS       TLS    `yaml:"tls"`
+	// ZooKeeperACL is the ZooKeeper authentication an EFAK import carried over. It is kept so that
+	// nothing from the old setup is lost, but Osprey does not authenticate to ZooKeeper with it yet.
+	ZooKeeperACL ZooKeeperACL `yaml:"zookeeperACL"`
+}
+
+// ZooKeeperACL is ZooKeeper authentication as EFAK configures it (scheme "digest", user and password).
+type ZooKeeperACL struct {
+	Enabled  bool   `yaml:"enabled"`
+	Scheme   string `yaml:"scheme"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password" secret:"true"`
 }
 
 // SASL holds client credentials for a cluster.

@@ -1,6 +1,7 @@
 // Command osprey is the whole product in one binary: the monitoring console (`serve`, the default), a
 // Kafka-compatible broker (`broker`), a local cluster supervisor (`cluster`), database migrations
-// (`migrate`), the console's OpenAPI document (`openapi`) and `version`.
+// (`migrate`), the console's OpenAPI document (`openapi`), `import efak` (Kafka-Eagle's settings) and
+// `version`.
 package main
 
 import (
@@ -55,7 +56,8 @@ Without a subcommand it runs the console (the same as "osprey serve").`,
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "", "YAML configuration file (see config/osprey.example.yaml)")
 	// The root runs serve, so it accepts serve's flags too.
 	root.Flags().AddFlagSet(serve.Flags())
-	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd(), newOpenAPICmd())
+	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd(), newOpenAPICmd(),
+		newImportCmd(g))
 	return root
 }
 

@@ -211,6 +211,7 @@ func (c *console) registerClusters(ctx context.Context) error {
 		c.embeddedBootstrap = bootstrap
 	}
 	svc.RestoreRuntimeClusters(ctx)
+	svc.RestoreImportedClusters(ctx)
 	generated, err := svc.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
 		return err
@@ -284,13 +285,5 @@ func consoleURL(addr string) string {
 
 // adminConfig translates a configured cluster into the admin client's settings.
 func adminConfig(cl config.Cluster, col config.Collector) admin.Config {
-	return admin.Config{
-		Name:      cl.Name,
-		Bootstrap: cl.BootstrapServers,
-		ZooKeeper: cl.ZooKeeper,
-		SASL:      admin.SASLConfig{Mechanism: cl.SASL.Mechanism, Username: cl.SASL.Username, Password: cl.SASL.Password},
-		TLS: admin.TLSConfig{Enabled: cl.TLS.Enabled, CAFile: cl.TLS.CAFile, CertFile: cl.TLS.CertFile,
-			KeyFile: cl.TLS.KeyFile, InsecureSkipVerify: cl.TLS.InsecureSkipVerify},
-		Timeout: col.RequestTimeout.D(),
-	}
+	return service.AdminConfig(cl, col.RequestTimeout.D())
 }
