@@ -28,6 +28,37 @@ type Config struct {
 	Collector Collector `yaml:"collector"`
 	Embedded  Embedded  `yaml:"embedded"`
 	Clusters  []Cluster `yaml:"clusters"`
+	Compat    Compat    `yaml:"compat"`
+}
+
+// Compat configures what stands in for the tools Osprey replaces: kafka_exporter's metrics and
+// Burrow's read API (docs/COMPAT.md).
+type Compat struct {
+	KafkaExporter KafkaExporter `yaml:"kafkaExporter"`
+	Burrow        Burrow        `yaml:"burrow"`
+}
+
+// KafkaExporter serves the metric families danielqsj/kafka_exporter publishes.
+type KafkaExporter struct {
+	Enabled bool `yaml:"enabled"`
+	// Path is where they are served; "/metrics" merges them into the console's own /metrics.
+	Path string `yaml:"path"`
+	// ClusterLabel names the label carrying the cluster's name when every cluster is served at once;
+	// Path?cluster=<name> serves one cluster without it, exactly as kafka_exporter does.
+	ClusterLabel string `yaml:"clusterLabel"`
+	// MaxSeries bounds one scrape; what it leaves out is counted in osprey_kafka_exporter_series_dropped_total.
+	MaxSeries int `yaml:"maxSeries"`
+}
+
+// Burrow serves LinkedIn Burrow's v3 HTTP read API (/v3/kafka/…).
+type Burrow struct {
+	Enabled bool `yaml:"enabled"`
+	// Role is the least role a caller needs: empty leaves it open like the console's other reads,
+	// "viewer" asks for a login or token.
+	Role string `yaml:"role"`
+	// Intervals is the window, in collector polls, a partition's status is judged over (Burrow's
+	// storage intervals), 2 to 10.
+	Intervals int `yaml:"intervals"`
 }
 
 // Log configures the console's own log output.
@@ -141,5 +172,9 @@ func Default() Config {
 			Concurrency:     8,
 		},
 		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, DemoTraffic: true},
+		Compat: Compat{
+			KafkaExporter: KafkaExporter{Enabled: true, Path: "/metrics/kafka-exporter", ClusterLabel: "cluster", MaxSeries: 200000},
+			Burrow:        Burrow{Enabled: true, Intervals: 10},
+		},
 	}
 }

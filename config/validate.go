@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 	c.checkDatabase(&ps)
 	c.checkCollection(&ps)
 	c.checkClusters(&ps)
+	c.checkCompat(&ps)
 	if len(ps) == 0 {
 		return nil
 	}

@@ -24,6 +24,7 @@ type extras struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	hub      *events.Hub
+	kx       *kafkaExporter
 }
 
 func (s *Server) ext() *extras { return s.extras }
@@ -44,6 +45,11 @@ func newExtras(s *Server) *extras {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&clusterCollector{svc: s.svc, limits: defaultSeriesLimits},
 		x.hub.Metrics())
+	x.kx = newKafkaExporter(s.svc, s.opts.KafkaExporter)
+	x.reg.MustRegister(x.kx.dropped)
+	if s.opts.KafkaExporter.merged() {
+		x.reg.MustRegister(&kxCollector{kx: x.kx, d: x.kx.labelled})
+	}
 	return x
 }
 

@@ -40,6 +40,10 @@ type Options struct {
 	Alerts *alert.Service
 	// Metrics are gathered into /metrics beside the server's own (alerting, embedded brokers).
 	Metrics prometheus.Gatherer
+	// KafkaExporter configures the kafka_exporter-compatible metrics (kafkaexporter.go).
+	KafkaExporter KafkaExporterOptions
+	// Burrow configures the Burrow-compatible /v3/kafka read API (burrow.go).
+	Burrow BurrowOptions
 }
 
 // Server is the HTTP front of the console.
@@ -68,6 +72,7 @@ func New(opts Options) *Server {
 
 	s.reg = declare(s)
 	s.reg.Mount(e, apidecl.Hooks{Guard: s.require, Fail: s.fail})
+	s.mountCompat(e)
 
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {

@@ -246,6 +246,10 @@ func (c *console) serve(ctx context.Context) error {
 		Alerts:   alert.NewService(c.ev),
 		Metrics:  c.metrics,
 		Version:  version,
+		KafkaExporter: server.KafkaExporterOptions{Disabled: !cfg.Compat.KafkaExporter.Enabled, Path: cfg.Compat.KafkaExporter.Path,
+			ClusterLabel: cfg.Compat.KafkaExporter.ClusterLabel, MaxSeries: cfg.Compat.KafkaExporter.MaxSeries},
+		Burrow: server.BurrowOptions{Disabled: !cfg.Compat.Burrow.Enabled, Role: cfg.Compat.Burrow.Role, Intervals: cfg.Compat.Burrow.Intervals,
+			OffsetRefresh: cfg.Collector.OffsetsInterval.D(), TopicRefresh: cfg.Collector.GroupsInterval.D()},
 		Ready: func(ctx context.Context) error {
 			_, _, err := st.SchemaVersion(ctx)
 			return err

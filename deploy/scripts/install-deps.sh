@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian packages Osprey's development services and
 # tests need (MariaDB, ZooKeeper 3.8 with a headless JRE, Chromium for the
-# Playwright tests and a CJK font for their Chinese screenshots, kcat for client checks), installing only what is missing.
+# Playwright tests and a CJK font for their Chinese screenshots, kcat for client checks,
+# Prometheus and Burrow for the kafka_exporter and Burrow compatibility tests), installing only what is missing.
 #
 # Idempotent and quiet when everything is present (one dpkg-query, no apt-get
 # update), non-interactive (safe in CI: no tty, root). Runs apt-get through sudo
@@ -11,7 +12,7 @@
 #   --check   only report what is missing; exit 1 if anything is.
 set -euo pipefail
 
-PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei)
+PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei prometheus burrow)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
@@ -19,7 +20,7 @@ check_only=0
 case "${1:-}" in
   --check) check_only=1 ;;
   "") ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
   *) log "unknown argument: $1 (use --check or nothing)"; exit 2 ;;
 esac
 
