@@ -55,6 +55,12 @@ func (s *testSM) Handle(_ time.Time, img image.Image, req kmsg.Request) ([]image
 		return []image.VersionedRecord{{Record: rec, Version: 3}}, resp, nil
 	case *kmsg.BrokerHeartbeatRequest:
 		return heartbeat(img, r)
+	case *kmsg.ControllerRegistrationRequest:
+		rec := &metadata.RegisterControllerRecord{ControllerID: r.ControllerID, IncarnationID: r.IncarnationID}
+		for _, l := range r.Listeners {
+			rec.EndPoints = append(rec.EndPoints, metadata.Endpoint{Name: l.Name, Host: l.Host, Port: l.Port, SecurityProtocol: l.SecurityProtocol})
+		}
+		return []image.VersionedRecord{{Record: rec}}, r.ResponseKind(), nil
 	}
 	return nil, nil, fmt.Errorf("test controller: api key %d not served", req.Key())
 }

@@ -64,6 +64,10 @@ type Config struct {
 	// and controller.quorum.request.timeout.ms.
 	ElectionTimeout, FetchTimeout            time.Duration
 	ElectionBackoffMax, QuorumRequestTimeout time.Duration
+	// ControllerEndpoints are the listeners a controller registers (KIP-919), as
+	// advertised for controller.listener.names; nil: one CONTROLLER endpoint (PLAINTEXT) at its
+	// address in Voters.
+	ControllerEndpoints []image.Listener
 	// SegmentBytes is metadata.log.segment.bytes (0: 1 GiB).
 	SegmentBytes int64
 	// StateMachine is the controller logic; required on a controller, ignored on a broker-only
@@ -198,8 +202,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.runReplay()
 	if cfg.Controller {
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go n.runController()
+		go n.runControllerRegistration()
 	}
 	if err := n.srv.Start(); err != nil {
 		n.cancel()

@@ -59,6 +59,20 @@ func TestNodeCluster(t *testing.T) {
 		return img.MetadataVersion() == bootstrap.LatestProduction.Level && g == 1
 	})
 
+	// Every controller registers its CONTROLLER endpoint (KIP-919).
+	c.waitAll("the controller registrations", func(img image.Image) bool {
+		for _, v := range c.voters {
+			ctl, ok := img.Controller(v.ID)
+			if !ok {
+				return false
+			}
+			if l, ok := ctl.Listener("CONTROLLER"); !ok || int(l.Port) != v.Port {
+				return false
+			}
+		}
+		return true
+	})
+
 	var w watchLog
 	cancel := c.nodes[observerID].Watch(w.add)
 	defer cancel()
