@@ -10,6 +10,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/events"
 	"github.com/osprey-kafka/osprey/server/endpoints/groups"
 	"github.com/osprey-kafka/osprey/server/endpoints/health"
+	"github.com/osprey-kafka/osprey/server/endpoints/housekeeping"
 	"github.com/osprey-kafka/osprey/server/endpoints/imports"
 	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
@@ -35,6 +36,7 @@ func declare(s *Server) *api.Registry {
 	zookeeper.Declare(r, s.svc)
 	series.Declare(r, s.svc)
 	availability.Declare(r, s.svc)
+	housekeeping.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	imports.Declare(r, s.svc)
