@@ -341,4 +341,3 @@ func dedupSorted(names []string) []string {
 	sort.Strings(out)
 	return slices.Compact(out)
 }
-
