@@ -33,8 +33,6 @@ func notControllerResponse(req kmsg.Request) kmsg.Response {
 		r.ErrorCode = code
 	case *kmsg.DescribeClusterResponse:
 		r.ErrorCode = code
-	case *kmsg.UpdateFeaturesResponse:
-		r.ErrorCode = code
 	case *kmsg.ElectLeadersResponse:
 		r.ErrorCode = code
 		notControllerElect(req.(*kmsg.ElectLeadersRequest), r)
@@ -116,8 +114,6 @@ func isNotController(resp kmsg.Response) bool {
 	case *kmsg.AllocateProducerIDsResponse:
 		return r.ErrorCode == nc
 	case *kmsg.DescribeClusterResponse:
-		return r.ErrorCode == nc
-	case *kmsg.UpdateFeaturesResponse:
 		return r.ErrorCode == nc
 	case *kmsg.ElectLeadersResponse:
 		return r.ErrorCode == nc || slices.ContainsFunc(r.Topics, func(t kmsg.ElectLeadersResponseTopic) bool {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -118,7 +120,8 @@ type testCluster struct {
 	voters    []Voter
 	dirs      map[int32]string
 	nodes     map[int32]*Node
-	sms       map[int32]*testSM
+	sms       map[int32]StateMachine
+	newSM     func(id int32) StateMachine
 }
 
 const observerID = 4
@@ -127,11 +130,18 @@ var controllerIDs = []int32{1, 2, 3}
 
 func newTestCluster(t *testing.T) *testCluster {
 	t.Helper()
+	return newTestClusterWith(t, nil)
+}
+
+// newTestClusterWith is newTestCluster with the controllers' state machines from newSM (nil:
+// a testSM each).
+func newTestClusterWith(t *testing.T, newSM func(id int32) StateMachine) *testCluster {
+	t.Helper()
 	id, err := metadata.RandomUuid(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, clusterID: id.String(), dirs: map[int32]string{}, nodes: map[int32]*Node{}, sms: map[int32]*testSM{}}
+	c := &testCluster{t: t, clusterID: id.String(), dirs: map[int32]string{}, nodes: map[int32]*Node{}, sms: map[int32]StateMachine{}, newSM: newSM}
 	lns := map[int32]net.Listener{}
 	for _, id := range controllerIDs {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -185,6 +195,7 @@ func (c *testCluster) config(id int32, ln net.Listener) Config {
 		SegmentBytes:         1 << 16,
 		ControllerTick:       20 * time.Millisecond,
 		RequestTimeout:       2 * time.Second,
+		Logger:               testLogger(),
 	}
 	if id != observerID {
 		cfg.Controller = true
@@ -193,9 +204,14 @@ func (c *testCluster) config(id int32, ln net.Listener) Config {
 	return cfg
 }
 
-func (c *testCluster) sm(id int32) *testSM {
+// sm is controller id's state machine, kept across its restarts.
+func (c *testCluster) sm(id int32) StateMachine {
 	if c.sms[id] == nil {
-		c.sms[id] = &testSM{}
+		if c.newSM != nil {
+			c.sms[id] = c.newSM(id)
+		} else {
+			c.sms[id] = &testSM{}
+		}
 	}
 	return c.sms[id]
 }
@@ -282,4 +298,12 @@ func createTopic(t *testing.T, from *Node, name string) {
 	if len(r.Topics) != 1 || r.Topics[0].ErrorCode != 0 {
 		t.Fatalf("CreateTopics %s from node %d: %+v", name, from.ID(), r.Topics)
 	}
+}
+
+// testLogger writes the nodes' logs to stderr when OSPREY_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("OSPREY_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -21,7 +21,8 @@ type BrokerRegistration struct {
 	// Listeners are the broker's advertised listeners.
 	Listeners []image.Listener
 	Rack      *string
-	// LogDirs are the directory ids of the broker's online log directories (KIP-858).
+	// LogDirs are the directory ids of the broker's online log directories (KIP-858), which
+	// a controller at 3.7-IV2 or later requires; nil: the metadata directory's directory.id.
 	LogDirs []metadata.Uuid
 	// Features are the feature ranges the broker supports; nil: SupportedFeatures().
 	Features []image.FeatureRange
@@ -72,6 +73,9 @@ func (n *Node) StartBrokerLifecycle(reg BrokerRegistration) (*Lifecycle, error) 
 	}
 	if reg.Features == nil {
 		reg.Features = SupportedFeatures()
+	}
+	if reg.LogDirs == nil && !n.dirID.IsZero() {
+		reg.LogDirs = []metadata.Uuid{n.dirID}
 	}
 	inc, err := metadata.RandomUuid(rand.Reader)
 	if err != nil {

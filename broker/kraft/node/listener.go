@@ -17,8 +17,7 @@ var controllerAPIs = func() map[int16]int16 {
 	keys := []kmsg.Key{
 		kmsg.CreateTopics, kmsg.DeleteTopics, kmsg.AlterConfigs, kmsg.CreatePartitions,
 		kmsg.ElectLeaders, kmsg.IncrementalAlterConfigs, kmsg.AlterPartitionAssignments,
-		kmsg.ListPartitionReassignments, kmsg.AlterPartition, kmsg.UpdateFeatures,
-		kmsg.DescribeCluster, kmsg.BrokerRegistration, kmsg.BrokerHeartbeat, kmsg.UnregisterBroker,
+		kmsg.ListPartitionReassignments, kmsg.AlterPartition, kmsg.DescribeCluster, kmsg.BrokerRegistration, kmsg.BrokerHeartbeat, kmsg.UnregisterBroker,
 		kmsg.AllocateProducerIDs, kmsg.ControllerRegistration,
 	}
 	m := make(map[int16]int16, len(keys))

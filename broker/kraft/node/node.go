@@ -15,6 +15,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
 	"github.com/osprey-kafka/osprey/broker/kraft/image"
+	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 	"github.com/osprey-kafka/osprey/broker/quorum/raftnet"
 )
@@ -133,6 +134,7 @@ type Node struct {
 	cfg       Config
 	log       *slog.Logger
 	clusterID string
+	dirID     metadata.Uuid // meta.properties' directory.id
 	boot      bootstrap.Metadata
 	qlog      *quorum.StorageLog
 	srv       *raftnet.Server

@@ -1,13 +1,16 @@
 package node
 
 import (
-	"fmt"
+	"errors"
 	"sync"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/image"
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
+
+// errCaughtUp says the replay has every committed entry the log holds now.
+var errCaughtUp = errors.New("replay caught up with the log")
 
 // replayBatch bounds the entries read from the log in one driver call, so that a long replay
 // (a restart) does not hold the quorum's driver.
@@ -30,7 +33,7 @@ func (n *Node) runReplay() {
 				break
 			}
 			if err := n.replayUpTo(next, hw); err != nil {
-				if n.ctx.Err() == nil {
+				if n.ctx.Err() == nil && !errors.Is(err, errCaughtUp) {
 					n.log.Error("metadata log replay failed; retrying when the quorum moves", "offset", next, "err", err)
 				}
 				break
@@ -39,13 +42,17 @@ func (n *Node) runReplay() {
 	}
 }
 
-// replayUpTo replays the committed entries from next (at most replayBatch of them, below hw)
-// and publishes the image.
+// replayUpTo replays the committed entries from next (at most replayBatch of them, below hw
+// and the log end: a follower may learn a high watermark before it has the entries) and
+// publishes the image.
 func (n *Node) replayUpTo(next, hw int64) error {
 	var entries []quorum.Entry
 	var rerr error
 	err := n.srv.Do(n.ctx, func(q *quorum.Node) {
-		entries, rerr = q.Log().Read(next, int(min(hw-next, replayBatch)))
+		end := min(hw, q.HighWatermark(), q.Log().EndOffset())
+		if end > next {
+			entries, rerr = q.Log().Read(next, int(min(end-next, replayBatch)))
+		}
 	})
 	if err != nil {
 		return err
@@ -54,7 +61,7 @@ func (n *Node) replayUpTo(next, hw int64) error {
 		return rerr
 	}
 	if len(entries) == 0 {
-		return fmt.Errorf("no entry at offset %d below the high watermark %d", next, hw)
+		return errCaughtUp
 	}
 	base, _ := n.committed()
 	d := image.NewDelta(base)

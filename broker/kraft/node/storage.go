@@ -38,6 +38,9 @@ func (n *Node) openStorage() error {
 			filepath.Join(dir, metaprops.FileName), mp.ClusterID, n.cfg.ClusterID, n.cfg.ClusterID)
 	}
 	n.clusterID = mp.ClusterID
+	if mp.DirectoryID != nil {
+		n.dirID = *mp.DirectoryID
+	}
 	if n.boot, err = bootstrap.ReadDir(dir); err != nil {
 		return fmt.Errorf("node: bootstrap metadata of %s: %w", dir, err)
 	}
