@@ -108,6 +108,8 @@ type ClusterDescription struct {
 	ControllerID int32
 	Brokers      []Broker
 	Fenced       map[int32]bool // KRaft: brokers fenced by the controller
+	// FencedKnown says the answer can report fencing (DescribeCluster v2, Kafka 4.0+).
+	FencedKnown bool
 }
 
 // DescribeCluster asks any broker for the cluster id, controller and brokers. In KRaft mode the
@@ -124,7 +126,7 @@ func (c *Client) DescribeCluster(ctx context.Context) (*ClusterDescription, erro
 	if e := codeErr(r.Key(), r.ErrorCode, nil); e != nil {
 		return nil, fmt.Errorf("describe cluster: %w", e)
 	}
-	d := &ClusterDescription{ClusterID: r.ClusterID, ControllerID: r.ControllerID, Fenced: map[int32]bool{}}
+	d := &ClusterDescription{ClusterID: r.ClusterID, ControllerID: r.ControllerID, Fenced: map[int32]bool{}, FencedKnown: r.Version >= 2}
 	for _, b := range r.Brokers {
 		br := Broker{ID: b.NodeID, Host: b.Host, Port: b.Port}
 		if b.Rack != nil {

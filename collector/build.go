@@ -16,6 +16,11 @@ import (
 func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committed map[string]map[string]map[int32]int64, obsAt time.Time, brokerErr map[int32]string) *Snapshot {
 	b := &snapshotBuilder{c: c, st: &c.st, obsAt: obsAt, tallies: map[int32]*brokerTally{},
 		s: &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, ID: md.ClusterID, Controller: md.ControllerID}}}
+	if q := c.st.q.info; q != nil {
+		// KRaft: Metadata's controller id is a broker picked at random (it forwards to the real
+		// one); the active controller is the quorum leader, which may be a controller-only node.
+		b.s.Cluster.Controller = q.LeaderID
+	}
 	for _, br := range md.Brokers {
 		b.tally(br.ID)
 	}
@@ -274,7 +279,7 @@ func (b *snapshotBuilder) brokers(md *admin.Metadata, brokerErr map[int32]string
 		}
 		a := b.tally(id)
 		br := kb
-		br.Controller = id == md.ControllerID
+		br.Controller = id == b.s.Cluster.Controller
 		br.Leaders, br.Replicas, br.MsgsPerSec = a.leaders, a.replicas, a.msgs
 		br.BytesInPerSec = st.brokerBps[id]
 		br.LogDirBytes = -1
@@ -509,6 +514,7 @@ func buildSamples(s *Snapshot) *Samples {
 	}
 	// The cluster's series follow the console's totals: internal topics left out.
 	tt := s.Totals.UserTopics()
+	out.Quorum = quorumSample(s.Cluster.Quorum)
 	out.Totals = ClusterSample{Brokers: tt.Brokers, BrokersUp: tt.BrokersUp, Topics: tt.Topics, Partitions: tt.Partitions, UnderReplicated: tt.UnderReplicated, Offline: tt.Offline, UnderMinISR: tt.UnderMinISR, Groups: tt.Groups, Lag: tt.Lag, MsgsPerSec: tt.MsgsPerSec, BytesPerSec: tt.BytesPerSec, SizeBytes: tt.SizeBytes}
 	return out
 }

@@ -67,9 +67,7 @@ type pollState struct {
 	zkAt time.Time
 	zk   *ZooKeeperInfo
 
-	quorum            *QuorumInfo
-	quorumAt          time.Time
-	quorumUnsupported bool // DescribeQuorum is not asked again once refused
+	q quorumState // the KRaft quorum (quorum.go)
 
 	known    map[int32]Broker // every broker seen, for marking missing ones down
 	lastSeen map[int32]time.Time

@@ -86,7 +86,8 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 		z := *st.zk
 		s.Cluster.ZooKeeper = &z
 	}
-	s.Cluster.Quorum = st.quorum // never modified after creation
+	s.Cluster.Quorum = st.q.info // never modified after creation
+	s.Cluster.KRaft = st.q.kraft
 	c.publish(ctx, s)
 	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(ce.list))
 	return s
@@ -121,8 +122,8 @@ func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool,
 	if force || due(st.configsAt, c.cfg.LogDirsInterval, began) {
 		c.refreshMinISR(ctx, md, ce.fail)
 	}
-	if !st.quorumUnsupported && (force || due(st.quorumAt, c.cfg.GroupsInterval, began)) {
-		c.refreshQuorum(ctx, ce.fail)
+	if !st.q.unsupported {
+		c.refreshQuorum(ctx, force, began, ce.fail)
 	}
 	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
 		c.refreshZK(ctx)
@@ -149,6 +150,7 @@ func (c *Collector) unreachableSnapshot(began time.Time, errs []PollError) *Snap
 		s.Brokers = append(s.Brokers, b)
 	}
 	s.Totals.Brokers, s.Totals.BrokersUp = len(s.Brokers), 0
+	s.Cluster.KRaft = c.st.q.kraft
 	return s
 }
 

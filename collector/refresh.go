@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/admin/zkstatus"
@@ -113,35 +112,6 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 		}
 	}
 	c.st.minISR = m
-}
-
-func (c *Collector) refreshQuorum(ctx context.Context, fail func(string, int32, error)) {
-	st := &c.st
-	qctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	q, err := c.client.DescribeQuorum(qctx)
-	st.quorumAt = c.cfg.Now()
-	switch {
-	case errors.Is(err, admin.ErrUnsupported):
-		st.quorumUnsupported = true // ZooKeeper mode, or a broker before 3.3
-		return
-	case err != nil:
-		fail("quorum", -1, err)
-		return
-	}
-	conv := func(in []admin.QuorumReplica) []QuorumReplica {
-		out := make([]QuorumReplica, 0, len(in))
-		for _, r := range in {
-			qr := QuorumReplica{ID: r.ID, LogEndOffset: r.LogEndOffset, Lag: max(q.HighWatermark-r.LogEndOffset, 0)}
-			if r.LastCaughtUpTimestamp > 0 {
-				qr.LastCaughtUp = time.UnixMilli(r.LastCaughtUpTimestamp)
-			}
-			out = append(out, qr)
-		}
-		return out
-	}
-	st.quorum = &QuorumInfo{LeaderID: q.LeaderID, LeaderEpoch: q.LeaderEpoch, HighWatermark: q.HighWatermark,
-		Voters: conv(q.Voters), Observers: conv(q.Observers), ReadAt: st.quorumAt}
 }
 
 func (c *Collector) refreshZK(ctx context.Context) {

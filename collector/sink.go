@@ -25,6 +25,8 @@ type Samples struct {
 	Groups  []GroupTopicSample
 	Brokers []BrokerSample
 	Totals  ClusterSample
+	// Quorum is the KRaft quorum's figures; nil for a ZooKeeper-mode cluster.
+	Quorum *QuorumSample
 }
 
 // TopicSample is one topic's point. SizeBytes is -1 when unknown.

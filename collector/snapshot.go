@@ -34,8 +34,11 @@ type ClusterInfo struct {
 	// Requests counts the Kafka requests this cycle sent, per API.
 	Requests  map[string]int64 `json:"requests,omitempty"`
 	ZooKeeper *ZooKeeperInfo   `json:"zookeeper,omitempty"`
-	// Quorum is the KRaft metadata quorum (nil for ZooKeeper-mode clusters).
+	// Quorum is the KRaft metadata quorum (nil for ZooKeeper-mode clusters, and while a KRaft
+	// cluster's quorum has not been read). KRaft says the brokers answer DescribeQuorum: it stays
+	// true in the snapshots of a cycle that reached no broker.
 	Quorum *QuorumInfo `json:"quorum,omitempty"`
+	KRaft  bool        `json:"kraft"`
 	// Sequence increases by one per published snapshot.
 	Sequence uint64 `json:"sequence"`
 	// Starting is true while some partition or broker is starting (see Config.StartingGrace):
@@ -66,26 +69,6 @@ type ZooKeeperInfo struct {
 	ReadAt               time.Time `json:"readAt"`
 	// Ensemble is each server's own view (its srvr answer).
 	Ensemble []ZooKeeperServer `json:"ensemble"`
-}
-
-// QuorumInfo is the KRaft quorum from DescribeQuorum.
-type QuorumInfo struct {
-	LeaderID      int32           `json:"leaderId"`
-	LeaderEpoch   int32           `json:"leaderEpoch"`
-	HighWatermark int64           `json:"highWatermark"`
-	Voters        []QuorumReplica `json:"voters"`
-	Observers     []QuorumReplica `json:"observers"`
-	ReadAt        time.Time       `json:"readAt"`
-}
-
-// QuorumReplica is one voter or observer; Lag is in records behind the high
-// watermark.
-type QuorumReplica struct {
-	ID           int32 `json:"id"`
-	LogEndOffset int64 `json:"logEndOffset"`
-	Lag          int64 `json:"lag"`
-	// LastCaughtUp is when it last caught up with the leader (zero if unknown).
-	LastCaughtUp time.Time `json:"lastCaughtUp"`
 }
 
 // ZooKeeperServer is one ensemble member's answer to srvr; OK is false (and
