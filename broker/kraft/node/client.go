@@ -130,15 +130,18 @@ func (c *wireConn) exchange(deadline time.Time, req kmsg.Request, corr, self int
 // ControllerRequest sends req to the active controller and returns its answer: in process when
 // this node leads the quorum, else on the wire to the quorum leader's CONTROLLER listener. A
 // NOT_CONTROLLER answer, an unknown leader or a network error is retried with a growing pause
-// (up to 1 s) until ctx ends. req is sent at the highest version this node serves for its key
-// (its version is set), and the answer is at that version. A StateMachine's refusal is
-// returned at once.
+// (up to 1 s) until ctx ends. req goes at its own version (kmsg's constructors leave it at 0:
+// set the version whose fields are filled), and the answer comes at that version. A
+// StateMachine's failure is returned at once as an error in process, and as an answer with
+// UNKNOWN_SERVER_ERROR in its error fields from another node.
 func (n *Node) ControllerRequest(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
 	max, ok := controllerAPIs[req.Key()]
 	if !ok {
 		return nil, fmt.Errorf("node: api key %d is not a controller API", req.Key())
 	}
-	req.SetVersion(max)
+	if v := req.GetVersion(); v < 0 || v > max {
+		return nil, fmt.Errorf("node: %s version %d is not served (0 to %d)", kmsg.NameForKey(req.Key()), v, max)
+	}
 	return retry(ctx, n, func() (kmsg.Response, error) {
 		v := n.quorumView()
 		switch {

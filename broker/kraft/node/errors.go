@@ -7,11 +7,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// notControllerResponse answers req with NOT_CONTROLLER in its error fields, as a Kafka
-// controller that is not active answers: the top-level error code where the response has one,
-// else each item's (topic, resource).
+// notControllerResponse answers req with NOT_CONTROLLER, as a Kafka controller that is not
+// active answers.
 func notControllerResponse(req kmsg.Request) kmsg.Response {
-	code := kerr.NotController.Code
+	return errorResponse(req, kerr.NotController.Code)
+}
+
+// errorResponse answers req with code in its error fields: the top-level error code where the
+// response has one, else each item's (topic, resource).
+func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 	resp := req.ResponseKind()
 	resp.SetVersion(req.GetVersion())
 	switch r := resp.(type) {
@@ -35,7 +39,7 @@ func notControllerResponse(req kmsg.Request) kmsg.Response {
 		r.ErrorCode = code
 	case *kmsg.ElectLeadersResponse:
 		r.ErrorCode = code
-		notControllerElect(req.(*kmsg.ElectLeadersRequest), r)
+		errorElect(req.(*kmsg.ElectLeadersRequest), r, code)
 	case *kmsg.CreateTopicsResponse:
 		for _, t := range req.(*kmsg.CreateTopicsRequest).Topics {
 			rt := kmsg.NewCreateTopicsResponseTopic()
@@ -43,7 +47,7 @@ func notControllerResponse(req kmsg.Request) kmsg.Response {
 			r.Topics = append(r.Topics, rt)
 		}
 	case *kmsg.DeleteTopicsResponse:
-		notControllerDelete(req.(*kmsg.DeleteTopicsRequest), r)
+		errorDelete(req.(*kmsg.DeleteTopicsRequest), r, code)
 	case *kmsg.CreatePartitionsResponse:
 		for _, t := range req.(*kmsg.CreatePartitionsRequest).Topics {
 			rt := kmsg.NewCreatePartitionsResponseTopic()
@@ -66,28 +70,28 @@ func notControllerResponse(req kmsg.Request) kmsg.Response {
 	return resp
 }
 
-func notControllerElect(req *kmsg.ElectLeadersRequest, r *kmsg.ElectLeadersResponse) {
+func errorElect(req *kmsg.ElectLeadersRequest, r *kmsg.ElectLeadersResponse, code int16) {
 	for _, t := range req.Topics {
 		rt := kmsg.NewElectLeadersResponseTopic()
 		rt.Topic = t.Topic
 		for _, p := range t.Partitions {
 			rp := kmsg.NewElectLeadersResponseTopicPartition()
-			rp.Partition, rp.ErrorCode = p, kerr.NotController.Code
+			rp.Partition, rp.ErrorCode = p, code
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		r.Topics = append(r.Topics, rt)
 	}
 }
 
-func notControllerDelete(req *kmsg.DeleteTopicsRequest, r *kmsg.DeleteTopicsResponse) {
+func errorDelete(req *kmsg.DeleteTopicsRequest, r *kmsg.DeleteTopicsResponse, code int16) {
 	for _, name := range req.TopicNames {
 		rt := kmsg.NewDeleteTopicsResponseTopic()
-		rt.Topic, rt.ErrorCode = kmsg.StringPtr(name), kerr.NotController.Code
+		rt.Topic, rt.ErrorCode = kmsg.StringPtr(name), code
 		r.Topics = append(r.Topics, rt)
 	}
 	for _, t := range req.Topics {
 		rt := kmsg.NewDeleteTopicsResponseTopic()
-		rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, kerr.NotController.Code
+		rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, code
 		r.Topics = append(r.Topics, rt)
 	}
 }

@@ -287,6 +287,7 @@ func createTopic(t *testing.T, from *Node, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req := kmsg.NewPtrCreateTopicsRequest()
+	req.Version = 7
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, 1, 1
 	req.Topics = append(req.Topics, rt)

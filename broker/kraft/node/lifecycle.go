@@ -175,6 +175,7 @@ func (l *Lifecycle) run() {
 // lifecycle stopped first.
 func (l *Lifecycle) register() bool {
 	req := kmsg.NewPtrBrokerRegistrationRequest()
+	req.Version = controllerAPIs[req.Key()]
 	req.BrokerID = l.n.cfg.NodeID
 	req.ClusterID = l.n.clusterID
 	req.IncarnationID = l.incarnation
@@ -226,6 +227,7 @@ func (l *Lifecycle) heartbeat(target int64) {
 	l.mu.Unlock()
 	offset := l.n.Offset()
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
+	req.Version = controllerAPIs[req.Key()]
 	req.BrokerID = l.n.cfg.NodeID
 	req.BrokerEpoch = epoch
 	req.CurrentMetadataOffset = offset

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -50,7 +52,7 @@ func supportedAPIs() []kmsg.ApiVersionsResponseApiKey {
 // served, or a body that does not parse, closes the connection, as on the broker's listener.
 func (n *Node) serveListener(ctx context.Context, hdr *kafkawire.RequestHeader, body []byte) (kmsg.Response, bool) {
 	if hdr.Key == kmsg.ApiVersions.Int16() {
-		return apiVersions(hdr, body), true
+		return n.apiVersions(hdr, body), true
 	}
 	max, ok := controllerAPIs[hdr.Key]
 	if !ok || hdr.Version < 0 || hdr.Version > max {
@@ -64,6 +66,13 @@ func (n *Node) serveListener(ctx context.Context, hdr *kafkawire.RequestHeader, 
 		return nil, false
 	}
 	resp, err := n.local(ctx, req)
+	var he *handleError
+	if errors.As(err, &he) {
+		// Kafka's controller answers an unexpected failure with UNKNOWN_SERVER_ERROR; the
+		// requester then gives up instead of retrying a request that fails the same way.
+		n.log.Error("controller listener: request failed", "key", hdr.Key, "client", hdr.ClientIDString(), "err", err)
+		return errorResponse(req, kerr.UnknownServerError.Code), true
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			n.log.Warn("controller listener: request not answered; closing the connection", "key", hdr.Key, "err", err)
@@ -73,10 +82,12 @@ func (n *Node) serveListener(ctx context.Context, hdr *kafkawire.RequestHeader, 
 	return resp, true
 }
 
-// apiVersions answers ApiVersions; a version above apiVersionsMax or a body that does not
+// apiVersions answers ApiVersions with the keys served and, from v3, the supported features and
+// the finalized ones of the committed image (at min = max = the level, the epoch being the
+// image's offset, as Kafka answers). A version above apiVersionsMax or a body that does not
 // parse gets a v0 answer with UNSUPPORTED_VERSION and the list, so the client can retry with a
 // version listed (KIP-511).
-func apiVersions(hdr *kafkawire.RequestHeader, body []byte) kmsg.Response {
+func (n *Node) apiVersions(hdr *kafkawire.RequestHeader, body []byte) kmsg.Response {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.ApiKeys = supportedAPIs()
 	req := kmsg.NewPtrApiVersionsRequest()
@@ -84,6 +95,23 @@ func apiVersions(hdr *kafkawire.RequestHeader, body []byte) kmsg.Response {
 	if hdr.Version < 0 || hdr.Version > apiVersionsMax || req.ReadFrom(body) != nil {
 		hdr.Version, hdr.Flexible = 0, false
 		resp.ErrorCode = kerr.UnsupportedVersion.Code
+		return resp
 	}
+	for _, f := range SupportedFeatures() {
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.Name, f.MinLevel, f.MaxLevel
+		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+	}
+	n.mu.Lock()
+	img, next := n.img, n.next
+	n.mu.Unlock()
+	finalized := img.FinalizedFeatures()
+	names := slices.Sorted(maps.Keys(finalized))
+	for _, name := range names {
+		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, finalized[name], finalized[name]
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+	}
+	resp.FinalizedFeaturesEpoch = next - 1
 	return resp
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"slices"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/broker/kafkawire"
+	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
+	"github.com/osprey-kafka/osprey/broker/kraft/image"
 )
 
 // send writes req to addr at req's version on a connection of its own and reads the answer.
@@ -53,6 +56,7 @@ func TestControllerListener(t *testing.T) {
 		follower = controllerIDs[1]
 	}
 	addr := c.voters[follower-1].Addr()
+	c.waitAll("the bootstrap metadata.version", func(img image.Image) bool { return img.MetadataVersion() != 0 })
 
 	// ApiVersions lists the quorum's keys, the controller APIs and itself.
 	req := kmsg.NewPtrApiVersionsRequest()
@@ -69,6 +73,13 @@ func TestControllerListener(t *testing.T) {
 	}
 	if resp.ErrorCode != 0 {
 		t.Errorf("ApiVersions v3: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	// From v3 it carries the features: supported ranges, and the finalized levels of the image.
+	mv := slices.IndexFunc(resp.FinalizedFeatures, func(f kmsg.ApiVersionsResponseFinalizedFeature) bool {
+		return f.Name == bootstrap.MetadataVersionFeature && f.MaxVersionLevel == bootstrap.LatestProduction.Level
+	})
+	if mv < 0 || len(resp.SupportedFeatures) != len(SupportedFeatures()) || resp.FinalizedFeaturesEpoch < 0 {
+		t.Errorf("ApiVersions v3 features: supported %+v finalized %+v epoch %d", resp.SupportedFeatures, resp.FinalizedFeatures, resp.FinalizedFeaturesEpoch)
 	}
 
 	// KIP-511: a version above the highest gets a v0 answer with UNSUPPORTED_VERSION and the list.
@@ -92,5 +103,21 @@ func TestControllerListener(t *testing.T) {
 	cr := send(t, addr, ct).(*kmsg.CreateTopicsResponse)
 	if len(cr.Topics) != 1 || cr.Topics[0].ErrorCode != kerr.NotController.Code {
 		t.Fatalf("CreateTopics to the follower %d: %+v, want NOT_CONTROLLER", follower, cr.Topics)
+	}
+
+	// A request the state machine fails is answered UNKNOWN_SERVER_ERROR, on the wire and
+	// through ControllerRequest, which does not retry it.
+	dt := kmsg.NewPtrDeleteTopicsRequest()
+	dt.Version = 5
+	dt.TopicNames = []string{"x"}
+	dr := send(t, c.voters[leader-1].Addr(), dt).(*kmsg.DeleteTopicsResponse)
+	if len(dr.Topics) != 1 || dr.Topics[0].ErrorCode != kerr.UnknownServerError.Code {
+		t.Fatalf("DeleteTopics the test controller fails: %+v, want UNKNOWN_SERVER_ERROR", dr.Topics)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := c.nodes[observerID].ControllerRequest(ctx, dt)
+	if err != nil || r.(*kmsg.DeleteTopicsResponse).Topics[0].ErrorCode != kerr.UnknownServerError.Code {
+		t.Fatalf("DeleteTopics through ControllerRequest: %v, %+v", err, r)
 	}
 }

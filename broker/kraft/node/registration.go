@@ -82,6 +82,7 @@ func (n *Node) runControllerRegistration() {
 
 func (n *Node) controllerRegistrationRequest(inc metadata.Uuid) *kmsg.ControllerRegistrationRequest {
 	req := kmsg.NewPtrControllerRegistrationRequest()
+	req.Version = controllerAPIs[req.Key()]
 	req.ControllerID = n.cfg.NodeID
 	req.IncarnationID = inc
 	for _, l := range n.controllerEndpoints() {
