@@ -287,6 +287,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/brokers/{id}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A broker's availability timeline: its down intervals and every partition event it was involved in */
+        get: operations["getClustersByClusterBrokersByIdAvailability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/brokers/{id}/metrics": {
         parameters: {
             query?: never;
@@ -399,6 +416,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/housekeeping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Idle topics (no produce for idleDays), topics no group consumes, empty groups without a commit for emptyDays, never-written partitions */
+        get: operations["getClustersByClusterHousekeeping"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/housekeeping/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete topics and groups: a dry run (the default) answers the plan and a token; the same selection with dryRun false and that token deletes
+         * @description Needs the admin role. Audited as housekeeping.delete.
+         */
+        post: operations["postClustersByClusterHousekeepingDelete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/metrics/cluster": {
         parameters: {
             query?: never;
@@ -498,6 +552,23 @@ export interface paths {
          * @description Needs the admin role. Audited as topic.delete.
          */
         delete: operations["deleteClustersByClusterTopicsByTopic"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/topics/{topic}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A topic's availability timeline: ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions */
+        get: operations["getClustersByClusterTopicsByTopicAvailability"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -627,6 +698,26 @@ export interface paths {
         get: operations["getEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/efak": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Kafka-Eagle's system-config.properties: a dry run lists what would be imported and what is ignored; otherwise its clusters are added
+         * @description Needs the admin role. Audited as cluster.import.efak.
+         */
+        post: operations["postImportEfak"];
         delete?: never;
         options?: never;
         head?: never;
@@ -927,7 +1018,7 @@ export interface components {
             total: number;
         };
         /** @enum {string} */
-        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero";
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping";
         AlertRule: {
             channelIds: number[];
             /** @description Cluster name pattern (glob); * is every cluster */
@@ -1019,6 +1110,33 @@ export interface components {
             /** @description Items matching the query, before paging */
             total: number;
         };
+        AvailabilityEvent: {
+            /** @description Brokers involved: out of the ISR, joining it, old and new leader, or the down broker */
+            brokers: number[];
+            /** @description Most likely cause of an offline, under-replicated or under-min-ISR interval: broker_down, log_dir_offline, reassignment, follower_behind (empty for other kinds) */
+            cause: string;
+            detail: string;
+            /**
+             * Format: date-time
+             * @description null while the interval is ongoing
+             */
+            end: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            kind: "isr_shrink" | "isr_expand" | "leader_change" | "offline" | "under_replicated" | "under_min_isr" | "broker_down";
+            /**
+             * Format: int32
+             * @description The broker id for broker_down
+             */
+            partition: number;
+            /** Format: double */
+            seconds: number;
+            /** Format: date-time */
+            start: string;
+            /** @description Empty for broker_down */
+            topic: string;
+        };
         BrokerMetrics: {
             /** Format: double */
             bytesInPerSec: number;
@@ -1080,10 +1198,60 @@ export interface components {
             records: number[];
             total: number;
         };
+        CatchUp: {
+            /**
+             * Format: double
+             * @description Committed offsets per second over the window
+             */
+            consumeRate: number;
+            /** Format: double */
+            lagGrowingSeconds: number;
+            /** @description null when the slowest interval did not gain on the producers (no upper bound) */
+            maxSeconds: number | null;
+            /** Format: double */
+            minSeconds: number;
+            /**
+             * Format: double
+             * @description Log-end offsets per second over the window
+             */
+            produceRate: number;
+            /** Format: double */
+            seconds: number;
+            /** @enum {string} */
+            state: "caught_up" | "catching_up" | "not_catching_up" | "unknown";
+            /** Format: double */
+            windowSeconds: number;
+        };
         ChannelConfig: components["schemas"]["WebhookConfig"] | components["schemas"]["SlackConfig"] | components["schemas"]["DingTalkConfig"] | components["schemas"]["WeComConfig"] | components["schemas"]["FeishuConfig"] | components["schemas"]["EmailConfig"];
         ChannelTestResult: {
             delivered: boolean;
             error?: string;
+        };
+        CleanupIn: {
+            /** @description Default true: only check and answer the plan */
+            dryRun?: boolean | null;
+            groups?: string[];
+            /** @description The dry run's token; required to delete */
+            token?: string;
+            topics?: string[];
+        };
+        CleanupItem: {
+            deleted: boolean;
+            error?: string;
+            /** @enum {string} */
+            kind: "topic" | "group";
+            /** Format: int64 */
+            messages: number;
+            name: string;
+            refused?: string;
+            /** @description A topic's size; null for groups or when unknown */
+            sizeBytes: number | null;
+        };
+        CleanupResult: {
+            dryRun: boolean;
+            items: components["schemas"]["CleanupItem"][];
+            /** @description Send back with dryRun false to delete what this plan shows */
+            token: string;
         };
         ClusterMetrics: {
             brokers: number;
@@ -1193,6 +1361,27 @@ export interface components {
             secret?: string;
             url: string;
         };
+        EFAKCluster: {
+            bootstrapServers: string[];
+            name: string;
+            /** @description Empty when the cluster uses no SASL */
+            saslMechanism: string;
+            tls: boolean;
+            zookeeper: string;
+            /** @description ZooKeeper ACL settings were kept (not used yet) */
+            zookeeperAcl: boolean;
+        };
+        EFAKImport: {
+            clusters: components["schemas"]["EFAKCluster"][];
+            dryRun: boolean;
+            items: components["schemas"]["Item"][];
+        };
+        EFAKRequest: {
+            /** @description The text of system-config.properties */
+            content: string;
+            /** @description Only report what would be imported */
+            dryRun?: boolean;
+        };
         ElectionPartition: {
             error?: string;
             /** Format: int32 */
@@ -1282,8 +1471,20 @@ export interface components {
             secret?: string;
             url: string;
         };
+        FlappingPartition: {
+            changes: number;
+            /** Format: int32 */
+            partition: number;
+            /**
+             * Format: date-time
+             * @description Start of the busiest FlapMinutes stretch
+             */
+            since: string;
+            topic: string;
+        };
         GroupDetail: {
             active: boolean;
+            catchUp: components["schemas"]["CatchUp"];
             /** Format: int32 */
             coordinator: number;
             error?: string;
@@ -1352,6 +1553,7 @@ export interface components {
             partition: number;
         };
         GroupRow: {
+            catchUp: components["schemas"]["CatchUp"];
             /** Format: int32 */
             coordinator: number;
             error?: string;
@@ -1381,6 +1583,7 @@ export interface components {
             worst: string;
         } | null;
         GroupTopicRow: {
+            catchUp: components["schemas"]["CatchUp"];
             /** Format: int64 */
             committedSum: number;
             lag: number | null;
@@ -1392,6 +1595,61 @@ export interface components {
         HeaderView: {
             key: string;
             value: components["schemas"]["Payload"];
+        };
+        Housekeeping: {
+            emptyDays: number;
+            emptyGroups: components["schemas"]["HousekeepingGroup"][];
+            idleDays: number;
+            idleTopics: components["schemas"]["HousekeepingTopic"][];
+            /** Format: date-time */
+            polledAt: string;
+            unconsumedTopics: components["schemas"]["HousekeepingTopic"][];
+            unwrittenPartitions: components["schemas"]["UnwrittenPartition"][];
+        };
+        HousekeepingGroup: {
+            group: string;
+            lag: number | null;
+            /**
+             * Format: date-time
+             * @description Last produce (topics) or commit (groups) seen in the stored history
+             */
+            lastActivity: string | null;
+            /**
+             * Format: date-time
+             * @description When no activity was seen: the start of its stored history (quiet at least since then)
+             */
+            quietSince: string | null;
+            state: string;
+            topics: string[];
+        };
+        HousekeepingTopic: {
+            /** @description Consumer groups with committed offsets on it */
+            groups: number;
+            /**
+             * Format: date-time
+             * @description Last produce (topics) or commit (groups) seen in the stored history
+             */
+            lastActivity: string | null;
+            /** Format: int64 */
+            messages: number;
+            partitions: number;
+            /**
+             * Format: date-time
+             * @description When no activity was seen: the start of its stored history (quiet at least since then)
+             */
+            quietSince: string | null;
+            /** @description null when unknown */
+            sizeBytes: number | null;
+            topic: string;
+        };
+        Item: {
+            key: string;
+            line: number;
+            reason?: string;
+            /** @enum {string} */
+            status: "imported" | "stored" | "ignored";
+            target?: string;
+            value?: string;
         };
         Liveness: {
             /** @enum {string} */
@@ -1705,6 +1963,17 @@ export interface components {
             sequence: number;
             totals: components["schemas"]["Totals"];
         };
+        Timeline: {
+            events: components["schemas"]["AvailabilityEvent"][];
+            flapChanges: number;
+            flapMinutes: number;
+            flapping: components["schemas"]["FlappingPartition"][];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            truncated: boolean;
+        };
         TopicConfig: {
             default: boolean;
             name: string;
@@ -1867,6 +2136,13 @@ export interface components {
             topics: number;
             underMinIsr: number;
             underReplicated: number;
+        };
+        UnwrittenPartition: {
+            /** Format: int32 */
+            leader: number;
+            /** Format: int32 */
+            partition: number;
+            topic: string;
         };
         UserView: {
             /** Format: date-time */
@@ -3047,6 +3323,78 @@ export interface operations {
             };
         };
     };
+    getClustersByClusterBrokersByIdAvailability: {
+        parameters: {
+            query?: {
+                /** @description Start, RFC 3339 or Unix seconds (default an hour ago) */
+                from?: string;
+                /** @description End, RFC 3339 or Unix seconds (default now) */
+                to?: string;
+                /** @description Resolution: raw, 1m, 5m, 1h, or auto (the default) to pick one for the window */
+                step?: string;
+                /** @description ISR changes that make a partition flapping (default 4) */
+                flapChanges?: number;
+                /** @description Within this many minutes (default 10) */
+                flapMinutes?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Broker id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getClustersByClusterBrokersByIdMetrics: {
         parameters: {
             query?: {
@@ -3530,6 +3878,178 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OffsetResetResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterHousekeeping: {
+        parameters: {
+            query?: {
+                /** @description Days without produce that make a topic idle (default 7) */
+                idleDays?: number;
+                /** @description Days without a commit that make an empty group stale (default 7) */
+                emptyDays?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Housekeeping"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterHousekeepingDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CleanupIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CleanupResult"];
                 };
             };
             /** @description Bad Request */
@@ -4346,6 +4866,78 @@ export interface operations {
             };
         };
     };
+    getClustersByClusterTopicsByTopicAvailability: {
+        parameters: {
+            query?: {
+                /** @description Start, RFC 3339 or Unix seconds (default an hour ago) */
+                from?: string;
+                /** @description End, RFC 3339 or Unix seconds (default now) */
+                to?: string;
+                /** @description Resolution: raw, 1m, 5m, 1h, or auto (the default) to pick one for the window */
+                step?: string;
+                /** @description ISR changes that make a partition flapping (default 4) */
+                flapChanges?: number;
+                /** @description Within this many minutes (default 10) */
+                flapMinutes?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Topic name */
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getClustersByClusterTopicsByTopicConfigs: {
         parameters: {
             query?: never;
@@ -5065,6 +5657,66 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postImportEfak: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EFAKRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EFAKImport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
