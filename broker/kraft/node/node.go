@@ -18,6 +18,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 	"github.com/osprey-kafka/osprey/broker/quorum/raftnet"
+	"github.com/osprey-kafka/osprey/broker/storage"
 )
 
 // Voter is one entry of controller.quorum.voters: a controller's id and its CONTROLLER listener.
@@ -56,6 +57,10 @@ type Config struct {
 	Voters []Voter
 	// MetadataDir is metadata.log.dir, formatted by `osprey storage format`.
 	MetadataDir string
+	// MetadataManager, when set, is the already open storage manager of MetadataDir (a broker
+	// whose metadata.log.dir is one of its log.dirs, Kafka's default): the metadata log lives
+	// in it and Close leaves it open. Nil: the node opens and locks the directory itself.
+	MetadataManager *storage.Manager
 	// ControllerListener is the CONTROLLER listener, closed by Close. Nil on a broker-only node:
 	// it then listens on an ephemeral 127.0.0.1 port nobody dials.
 	ControllerListener net.Listener

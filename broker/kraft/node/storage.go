@@ -44,7 +44,12 @@ func (n *Node) openStorage() error {
 	if n.boot, err = bootstrap.ReadDir(dir); err != nil {
 		return fmt.Errorf("node: bootstrap metadata of %s: %w", dir, err)
 	}
-	n.qlog, err = quorum.OpenStorageLog(dir, quorum.StorageLogOptions{SegmentBytes: n.cfg.SegmentBytes, Logger: n.cfg.Logger})
+	opts := quorum.StorageLogOptions{SegmentBytes: n.cfg.SegmentBytes, Logger: n.cfg.Logger}
+	if n.cfg.MetadataManager != nil {
+		n.qlog, err = quorum.OpenStorageLogOn(n.cfg.MetadataManager, opts)
+	} else {
+		n.qlog, err = quorum.OpenStorageLog(dir, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
