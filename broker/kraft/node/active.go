@@ -39,7 +39,9 @@ type activeState struct {
 	// pending is the committed image plus every record issued in this term.
 	pending image.Image
 	last    int64 // offset of the last record issued in this term, -1 before one
-	waiting []waiter
+	// lastWrite is when the term last appended records (or began).
+	lastWrite time.Time
+	waiting   []waiter
 }
 
 // waiter is an answer held until the committed image reaches offset.
@@ -114,6 +116,7 @@ func (n *Node) syncActive(a *activeState) {
 func (n *Node) activate(a *activeState, img image.Image) {
 	a.active = true
 	a.pending = img
+	a.lastWrite = time.Now()
 	n.cfg.StateMachine.Activate(time.Now(), img)
 	n.log.Info("active controller", "epoch", a.epoch, "image_offset", a.start)
 	if img.MetadataVersion() != 0 {
@@ -190,7 +193,11 @@ func (n *Node) tick(a *activeState) {
 	if !a.active {
 		return
 	}
-	recs := n.cfg.StateMachine.Tick(time.Now(), a.pending)
+	now := time.Now()
+	recs := n.cfg.StateMachine.Tick(now, a.pending)
+	if len(recs) == 0 && n.cfg.MaxIdleInterval > 0 && now.Sub(a.lastWrite) >= n.cfg.MaxIdleInterval {
+		recs = []image.VersionedRecord{{Record: &metadata.NoOpRecord{}}}
+	}
 	if len(recs) == 0 {
 		return
 	}
@@ -234,6 +241,7 @@ func (n *Node) appendRecords(a *activeState, recs []image.VersionedRecord) error
 	}
 	a.pending = d.Apply()
 	a.last = first + int64(len(data)) - 1
+	a.lastWrite = time.Now()
 	return nil
 }
 

@@ -20,7 +20,7 @@ import (
 func TestWithController(t *testing.T) {
 	c := newTestClusterWith(t, func(id int32) StateMachine {
 		return controller.New(controller.Config{NodeID: id, SessionTimeout: 500 * time.Millisecond, DefaultPartitions: 1, DefaultReplicationFactor: 1})
-	})
+	}, nil)
 	c.leader(0)
 	l, err := c.nodes[observerID].StartBrokerLifecycle(BrokerRegistration{
 		Listeners:         []image.Listener{{Name: "PLAINTEXT", Host: "127.0.0.1", Port: 9092}},

@@ -122,6 +122,7 @@ type testCluster struct {
 	nodes     map[int32]*Node
 	sms       map[int32]StateMachine
 	newSM     func(id int32) StateMachine
+	tune      func(*Config)
 }
 
 const observerID = 4
@@ -130,18 +131,18 @@ var controllerIDs = []int32{1, 2, 3}
 
 func newTestCluster(t *testing.T) *testCluster {
 	t.Helper()
-	return newTestClusterWith(t, nil)
+	return newTestClusterWith(t, nil, nil)
 }
 
 // newTestClusterWith is newTestCluster with the controllers' state machines from newSM (nil:
-// a testSM each).
-func newTestClusterWith(t *testing.T, newSM func(id int32) StateMachine) *testCluster {
+// a testSM each) and each node's Config passed through tune (when not nil).
+func newTestClusterWith(t *testing.T, newSM func(id int32) StateMachine, tune func(*Config)) *testCluster {
 	t.Helper()
 	id, err := metadata.RandomUuid(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, clusterID: id.String(), dirs: map[int32]string{}, nodes: map[int32]*Node{}, sms: map[int32]StateMachine{}, newSM: newSM}
+	c := &testCluster{t: t, clusterID: id.String(), dirs: map[int32]string{}, nodes: map[int32]*Node{}, sms: map[int32]StateMachine{}, newSM: newSM, tune: tune}
 	lns := map[int32]net.Listener{}
 	for _, id := range controllerIDs {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -200,6 +201,9 @@ func (c *testCluster) config(id int32, ln net.Listener) Config {
 	if id != observerID {
 		cfg.Controller = true
 		cfg.StateMachine = c.sm(id)
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
 	}
 	return cfg
 }

@@ -30,11 +30,11 @@ type BrokerRegistration struct {
 	HeartbeatInterval time.Duration
 }
 
-// SupportedFeatures are the feature ranges this build supports: metadata.version from 1 (3.0-IV1)
-// to the latest production level, and each feature the bootstrap package knows from 0 to its
-// highest level.
+// SupportedFeatures are the feature ranges this build supports: metadata.version from the
+// lowest level Kafka 4.0 runs (3.3-IV3) to the latest production level, as a Kafka 4.0 node
+// reports it, and each feature the bootstrap package knows from 0 to its highest level.
 func SupportedFeatures() []image.FeatureRange {
-	out := []image.FeatureRange{{Name: bootstrap.MetadataVersionFeature, MinLevel: 1, MaxLevel: bootstrap.LatestProduction.Level}}
+	out := []image.FeatureRange{{Name: bootstrap.MetadataVersionFeature, MinLevel: bootstrap.MinimumVersion.Level, MaxLevel: bootstrap.LatestProduction.Level}}
 	for _, f := range bootstrap.Features {
 		out = append(out, image.FeatureRange{Name: f.Name, MinLevel: 0, MaxLevel: f.Levels[len(f.Levels)-1].Level})
 	}

@@ -157,3 +157,18 @@ func TestStartRefusesUnformattedOrForeignDir(t *testing.T) {
 		t.Fatalf("directory of another cluster: got %v, want a refusal naming the directory, its cluster and the fix", err)
 	}
 }
+
+// TestIdleNoOpRecords: with metadata.max.idle.interval.ms set, the active controller writes
+// NoOpRecords while idle, so every node's replayed offset keeps moving.
+func TestIdleNoOpRecords(t *testing.T) {
+	c := newTestClusterWith(t, nil, func(cfg *Config) { cfg.MaxIdleInterval = 20 * time.Millisecond })
+	c.waitAll("the bootstrap metadata.version", func(img image.Image) bool { return img.MetadataVersion() != 0 })
+	obs := c.nodes[observerID]
+	start := obs.Offset()
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if off := obs.Offset(); off < start+5 {
+			return fmt.Errorf("the observer's replayed offset moved from %d to %d without requests", start, off)
+		}
+		return nil
+	})
+}
