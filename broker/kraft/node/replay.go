@@ -13,8 +13,9 @@ import (
 var errCaughtUp = errors.New("replay caught up with the log")
 
 // replayBatch bounds the entries read from the log in one driver call, so that a long replay
-// (a restart) does not hold the quorum's driver.
-const replayBatch = 500
+// (a restart) does not hold the quorum's driver for long; the log is read in chunks of about
+// 1 MiB of batches, which a few thousand metadata records fill.
+const replayBatch = 5000
 
 // runReplay is the replay goroutine: whenever the high watermark moves past what it replayed,
 // it reads the newly committed entries and publishes the next image.
