@@ -101,6 +101,9 @@ func New(cfg Config, opts ...Option) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.KRaft() && !cfg.HasRole(RoleBroker) {
+		return nil, errors.New("process.roles=controller: this node has no broker role; run it as a controller (NewController, or osprey broker --config does it)")
+	}
 	if len(cfg.AdvertisedListeners) == 0 {
 		cfg.AdvertisedListeners = cfg.Listeners
 	}
@@ -209,6 +212,9 @@ func (b *Broker) open(ctx context.Context) error {
 	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack}
 	b.data = newPartitions(b)
 	factory := b.clusterFactory
+	if factory == nil && b.cfg.KRaft() {
+		factory = b.newKRaftClusterFactory()
+	}
 	if factory == nil && b.metaStore == nil && b.cfg.ZooKeeperConnect != "" {
 		servers, chroot, err := zk.ParseConnectString(b.cfg.ZooKeeperConnect)
 		if err != nil {

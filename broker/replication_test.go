@@ -338,10 +338,11 @@ func checkExactlyOnce(t *testing.T, al *ackLog, got map[int32][]*kgo.Record) {
 	t.Logf("%d acknowledged records checked, %d produce errors", total, al.errs)
 }
 
-func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, localConnector(t)) }
+func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, newTestCluster(t, 3, localConnector(t))) }
 func TestClusterFailoverZooKeeper(t *testing.T) {
-	testClusterFailover(t, zkConnector(t))
+	testClusterFailover(t, newTestCluster(t, 3, zkConnector(t)))
 }
+func TestClusterFailoverKRaft(t *testing.T) { testClusterFailover(t, newKRaftTestCluster(t, 3)) }
 
 // A 3-broker cluster, RF 3 with min.insync.replicas=2: an idempotent
 // acks=all producer keeps writing while the leader is killed and restarted,
@@ -349,8 +350,7 @@ func TestClusterFailoverZooKeeper(t *testing.T) {
 // dies, and afterwards every acknowledged record is there exactly once.
 // Brokers learn the new leaders from the controller's LeaderAndIsr and
 // UpdateMetadata requests only (they do not watch partition states).
-func testClusterFailover(t *testing.T, conn metastore.Connector) {
-	c := newTestCluster(t, 3, conn)
+func testClusterFailover(t *testing.T, c *testCluster) {
 	adm := c.admin()
 	ctx := testCtx(t, 3*time.Minute)
 	const topic, parts = "orders", 3
