@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
 	"github.com/osprey-kafka/osprey/broker/kraft/image"
 	"github.com/osprey-kafka/osprey/internal/testenv"
@@ -171,4 +174,40 @@ func TestIdleNoOpRecords(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestLostLeadershipAnswersNotController: a request whose records the leader appended but
+// cannot commit (its followers are gone) is answered NOT_CONTROLLER when the leader resigns for
+// want of a majority; once the followers are back the cluster serves requests again.
+func TestLostLeadershipAnswersNotController(t *testing.T) {
+	c := newTestCluster(t)
+	leader, _ := c.leader(0)
+	c.waitAll("the bootstrap metadata.version", func(img image.Image) bool { return img.MetadataVersion() != 0 })
+	for _, id := range controllerIDs {
+		if id != leader {
+			c.stop(id)
+		}
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.Version = 7
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic = "stranded"
+	req.Topics = append(req.Topics, rt)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := c.nodes[leader].local(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.(*kmsg.CreateTopicsResponse); len(r.Topics) != 1 || r.Topics[0].ErrorCode != kerr.NotController.Code {
+		t.Fatalf("CreateTopics on a leader that lost its majority: %+v, want NOT_CONTROLLER", r.Topics)
+	}
+
+	for _, id := range controllerIDs {
+		if id != leader {
+			c.start(id, nil)
+		}
+	}
+	createTopic(t, c.nodes[observerID], "after")
+	c.waitAll("topic after", hasTopic("after"))
 }
