@@ -21,17 +21,22 @@
 //     metadata.version, and then serves requests one at a time. A request's
 //     records go into the log in one quorum append, are applied at once to
 //     the pending image (committed image plus everything issued since), and
-//     the answer leaves when the committed image holds them. Losing the
-//     leadership answers NOT_CONTROLLER to every request waiting and drops
-//     the pending image.
+//     the answer leaves when the committed image holds them (an answer
+//     without records once everything issued before it is committed). Losing
+//     the leadership answers NOT_CONTROLLER to every request waiting and
+//     drops the pending image. Every ControllerTick it runs StateMachine.Tick
+//     the same way, and with MaxIdleInterval it writes a NoOpRecord when
+//     idle.
 //   - The CONTROLLER listener serves, next to the quorum's own APIs,
 //     ApiVersions and the controller APIs; a node that is not the active
-//     controller answers them with NOT_CONTROLLER.
+//     controller answers them with NOT_CONTROLLER, a StateMachine failure
+//     with UNKNOWN_SERVER_ERROR.
 //   - ControllerRequest sends a request to the active controller (in process
 //     when it is this node, else on the wire to the quorum leader's listener)
 //     and retries NOT_CONTROLLER and network errors until its context ends.
 //   - StartBrokerLifecycle runs a broker's side of KIP-631: registration,
-//     heartbeats, unfencing once caught up, and controlled shutdown.
+//     heartbeats, unfencing once caught up, and controlled shutdown. A
+//     controller registers itself (KIP-919) on its own.
 //
 // Goroutines and ownership:
 //   - raftnet's driver owns the quorum.Node; this package reaches it only
@@ -43,7 +48,8 @@
 //   - the controller goroutine owns the StateMachine and the active
 //     controller's state (epoch, pending image, requests waiting for commit).
 //   - one goroutine per Watch subscriber delivers its events in order.
-//   - one goroutine per broker lifecycle sends registration and heartbeats.
+//   - one goroutine per broker lifecycle sends registration and heartbeats,
+//     and one per controller sends its ControllerRegistration.
 //
 // Close stops all of them, then the quorum server, then closes the log.
 package node
