@@ -125,7 +125,8 @@ func (s *subscriber) push(e event) {
 
 // Watch calls fn with every new committed image, in log order, on a goroutine of its own: first
 // with (Empty, current image, a delta holding the current image's records), then with each
-// image the replay publishes and the delta that made it. fn must not modify the delta. cancel
+// image the replay publishes and the delta that made it. fn must not modify the delta, and
+// must return: Close waits for a call in progress (so fn must not call Close either). cancel
 // stops the calls (one already running finishes); Close stops them too.
 func (n *Node) Watch(fn func(prev, next image.Image, d *image.Delta)) (cancel func()) {
 	s := &subscriber{fn: fn, wake: make(chan struct{}, 1), stop: make(chan struct{})}
