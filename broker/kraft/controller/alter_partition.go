@@ -25,14 +25,16 @@ type isrMember struct {
 // all in the new ISR).
 func (c *Controller) alterPartition(b *batch, req *kmsg.AlterPartitionRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.AlterPartitionResponse)
-	if br, ok := b.image().Broker(req.BrokerID); !ok || br.Epoch != req.BrokerEpoch {
+	img := b.view() // AlterPartition changes no broker or topic
+	if br, ok := img.Broker(req.BrokerID); !ok || br.Epoch != req.BrokerEpoch {
 		resp.ErrorCode = kerr.StaleBrokerEpoch.Code
 		return resp
 	}
+	type changed struct{ topic, part int }
+	var pending []changed
 	for _, rt := range req.Topics {
 		st := kmsg.NewAlterPartitionResponseTopic()
 		st.Topic, st.TopidID = rt.Topic, rt.TopicID
-		img := b.image()
 		var t image.Topic
 		var ok bool
 		if req.Version > 1 {
@@ -40,31 +42,46 @@ func (c *Controller) alterPartition(b *batch, req *kmsg.AlterPartitionRequest) k
 		} else {
 			t, ok = img.Topic(rt.Topic)
 		}
-		if !ok {
-			code := kerr.UnknownTopicOrPartition.Code
-			if req.Version > 1 {
-				code = kerr.UnknownTopicID.Code
-			}
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewAlterPartitionResponseTopicPartition()
-				sp.Partition, sp.ErrorCode = rp.Partition, code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-			continue
-		}
 		for _, rp := range rt.Partitions {
-			st.Partitions = append(st.Partitions, c.alterOnePartition(b, req, t, rp))
+			sp := kmsg.NewAlterPartitionResponseTopicPartition()
+			sp.Partition = rp.Partition
+			switch {
+			case !ok && req.Version > 1:
+				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case !ok:
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				sp.ErrorCode = c.alterOnePartition(b, img, req, t, rp)
+				if sp.ErrorCode == 0 {
+					pending = append(pending, changed{len(resp.Topics), len(st.Partitions)})
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	// The answers carry the partitions' new state: read once, after every
+	// change is in.
+	for _, ch := range pending {
+		st := &resp.Topics[ch.topic]
+		sp := &st.Partitions[ch.part]
+		var t image.Topic
+		if req.Version > 1 {
+			t, _ = img.TopicByID(st.TopidID)
+		} else {
+			t, _ = img.Topic(st.Topic)
+		}
+		p, _ := b.partition(t, sp.Partition)
+		sp.LeaderID, sp.LeaderEpoch, sp.PartitionEpoch = p.Leader, p.LeaderEpoch, p.PartitionEpoch
+		sp.ISR = slices.Clone(p.Isr)
+		sp.LeaderRecoveryState = p.LeaderRecoveryState
 	}
 	return resp
 }
 
-func (c *Controller) alterOnePartition(b *batch, req *kmsg.AlterPartitionRequest, t image.Topic, rp kmsg.AlterPartitionRequestTopicPartition) kmsg.AlterPartitionResponseTopicPartition {
-	sp := kmsg.NewAlterPartitionResponseTopicPartition()
-	sp.Partition = rp.Partition
-	img := b.image()
+// alterOnePartition handles one partition of an AlterPartition and returns
+// its error code (0: the partition's new state goes in the answer).
+func (c *Controller) alterOnePartition(b *batch, img image.Image, req *kmsg.AlterPartitionRequest, t image.Topic, rp kmsg.AlterPartitionRequestTopicPartition) int16 {
 	var members []isrMember
 	if req.Version >= 3 {
 		for _, m := range rp.NewEpochISR {
@@ -75,14 +92,12 @@ func (c *Controller) alterOnePartition(b *batch, req *kmsg.AlterPartitionRequest
 			members = append(members, isrMember{id, -1})
 		}
 	}
-	p, ok := t.Partition(rp.Partition)
+	p, ok := b.partition(t, rp.Partition)
 	if !ok {
-		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return sp
+		return kerr.UnknownTopicOrPartition.Code
 	}
 	if e := c.validateAlterPartition(img, req, t, p, rp, members); e != nil {
-		sp.ErrorCode = e.Code
-		return sp
+		return e.Code
 	}
 	ch := newChange(img, t.ID, p)
 	if c.uncleanAllowed(img, t.Name) {
@@ -97,26 +112,22 @@ func (c *Controller) alterOnePartition(b *batch, req *kmsg.AlterPartitionRequest
 	} else {
 		ch.recovery = image.LeaderRecovered
 	}
-	if rec := ch.build(); rec != nil {
-		b.add(rec, partitionVersion(b.mv))
-		if rec.Leader != req.BrokerID && rec.Leader != metadata.NoLeaderChange {
-			// The ISR change completed a reassignment that moved the
-			// leadership: the leader must learn the new state first.
-			sp.ErrorCode = kerr.FencedLeaderEpoch.Code
-			if req.Version > 1 {
-				sp.ErrorCode = kerr.NewLeaderElected.Code
-			}
-			c.log.Info("AlterPartition completed a reassignment and moved the leader", "topic", t.Name,
-				"partition", p.Index, "from", req.BrokerID, "to", rec.Leader)
-			return sp
-		}
-		nt, _ := b.image().TopicByID(t.ID)
-		p, _ = nt.Partition(rp.Partition)
+	rec := ch.build()
+	if rec == nil {
+		return 0
 	}
-	sp.LeaderID, sp.LeaderEpoch, sp.PartitionEpoch = p.Leader, p.LeaderEpoch, p.PartitionEpoch
-	sp.ISR = slices.Clone(p.Isr)
-	sp.LeaderRecoveryState = p.LeaderRecoveryState
-	return sp
+	b.add(rec, partitionVersion(b.mv))
+	if rec.Leader != req.BrokerID && rec.Leader != metadata.NoLeaderChange {
+		// The ISR change completed a reassignment that moved the
+		// leadership: the leader must learn the new state first.
+		c.log.Info("AlterPartition completed a reassignment and moved the leader", "topic", t.Name,
+			"partition", p.Index, "from", req.BrokerID, "to", rec.Leader)
+		if req.Version > 1 {
+			return kerr.NewLeaderElected.Code
+		}
+		return kerr.FencedLeaderEpoch.Code
+	}
+	return 0
 }
 
 // validateAlterPartition is Kafka's validateAlterPartitionData: the checks

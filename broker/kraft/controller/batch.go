@@ -13,17 +13,31 @@ import (
 // batch is the records one Handle or Tick writes, replayed as they are made
 // onto a delta of the image they started from, so later decisions in the same
 // call see earlier ones and every record is known to replay cleanly.
+//
+// Applying a delta copies the image's maps, so reads avoid it where they
+// can: view is the starting image until a record other than a partition's
+// is added, and partition reads a partition from the starting image unless
+// the batch changed it.
 type batch struct {
 	mv    int16
+	start image.Image
 	delta *image.Delta
 	cur   image.Image
 	stale bool
 	recs  []image.VersionedRecord
 	err   error // a record the image refused: a bug here, never sent
+
+	parts map[partKey]bool // partitions the batch created or changed
+	other bool             // a record other than a partition's was added
+}
+
+type partKey struct {
+	topic metadata.Uuid
+	index int32
 }
 
 func newBatch(img image.Image) *batch {
-	return &batch{mv: img.MetadataVersion(), delta: image.NewDelta(img), cur: img}
+	return &batch{mv: img.MetadataVersion(), start: img, delta: image.NewDelta(img), cur: img}
 }
 
 // add appends a record at version v.
@@ -37,6 +51,21 @@ func (b *batch) add(r metadata.Record, v int16) {
 	}
 	b.recs = append(b.recs, image.VersionedRecord{Record: r, Version: v})
 	b.stale = true
+	switch r := r.(type) {
+	case *metadata.PartitionChangeRecord:
+		b.touch(r.TopicID, r.PartitionID)
+	case *metadata.PartitionRecord:
+		b.touch(r.TopicID, r.PartitionID)
+	default:
+		b.other = true
+	}
+}
+
+func (b *batch) touch(topic metadata.Uuid, index int32) {
+	if b.parts == nil {
+		b.parts = map[partKey]bool{}
+	}
+	b.parts[partKey{topic, index}] = true
 }
 
 // image is the starting image with every record added so far.
@@ -46,6 +75,29 @@ func (b *batch) image() image.Image {
 		b.stale = false
 	}
 	return b.cur
+}
+
+// view is an image whose brokers, topics (by name and id), configurations
+// and producer ids are as the batch has them; only its partitions may be
+// older (read them with partition).
+func (b *batch) view() image.Image {
+	if b.other {
+		return b.image()
+	}
+	return b.start
+}
+
+// partition returns partition index of t (a topic of view) as the batch has
+// it.
+func (b *batch) partition(t image.Topic, index int32) (image.Partition, bool) {
+	if b.parts[partKey{t.ID, index}] {
+		nt, ok := b.image().TopicByID(t.ID)
+		if !ok {
+			return image.Partition{}, false
+		}
+		return nt.Partition(index)
+	}
+	return t.Partition(index)
 }
 
 func (b *batch) records() []image.VersionedRecord {
@@ -171,10 +223,23 @@ func emptyIfNil(s []int32) []int32 {
 }
 
 // forEachPartition calls fn on every partition of img, topics by name and
-// partitions by index, until fn returns false.
+// partitions by index, until fn returns false. Partitions are read one at a
+// time (their indexes run from 0, as every partition is created), so a scan
+// of a large cluster does not copy them all.
 func forEachPartition(img image.Image, fn func(t image.Topic, p image.Partition) bool) {
 	for _, t := range img.Topics() {
-		for _, p := range t.Partitions() {
+		n := t.NumPartitions()
+		for i := range n {
+			p, ok := t.Partition(int32(i))
+			if !ok {
+				// Not numbered from 0: take them in order the slow way.
+				for _, p := range t.Partitions()[i:] {
+					if !fn(t, p) {
+						return
+					}
+				}
+				break
+			}
 			if !fn(t, p) {
 				return
 			}

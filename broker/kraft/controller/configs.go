@@ -73,8 +73,7 @@ func checkResource(img image.Image, t kmsg.ConfigResourceType, name string) *api
 // writeConfigs validates and adds the ConfigRecords of one resource. A
 // topic's record is written only when its value changes; a broker's always,
 // so brokers reload it (Kafka's KAFKA-14136).
-func (c *Controller) writeConfigs(b *batch, t kmsg.ConfigResourceType, name string, changes []configChange) *apiError {
-	img := b.image()
+func (c *Controller) writeConfigs(b *batch, img image.Image, t kmsg.ConfigResourceType, name string, changes []configChange) *apiError {
 	if err := checkResource(img, t, name); err != nil {
 		return err
 	}
@@ -112,6 +111,7 @@ func (c *Controller) incrementalAlterConfigs(b *batch, req *kmsg.IncrementalAlte
 	if req.ValidateOnly {
 		work = newBatch(b.image())
 	}
+	img := work.view() // each resource is named once and changed once
 	for _, r := range req.Resources {
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = r.ResourceType, r.ResourceName
@@ -120,8 +120,8 @@ func (c *Controller) incrementalAlterConfigs(b *batch, req *kmsg.IncrementalAlte
 			aerr = newErr(kerr.InvalidRequest, "Duplicate resource.")
 		} else {
 			var changes []configChange
-			if changes, aerr = incrementalChanges(work.image(), r); aerr == nil {
-				aerr = c.writeConfigs(work, r.ResourceType, r.ResourceName, changes)
+			if changes, aerr = incrementalChanges(img, r); aerr == nil {
+				aerr = c.writeConfigs(work, img, r.ResourceType, r.ResourceName, changes)
 			}
 		}
 		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
@@ -185,6 +185,7 @@ func (c *Controller) alterConfigs(b *batch, req *kmsg.AlterConfigsRequest) kmsg.
 	if req.ValidateOnly {
 		work = newBatch(b.image())
 	}
+	img := work.view() // each resource is named once and changed once
 	for _, r := range req.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = r.ResourceType, r.ResourceName
@@ -202,7 +203,7 @@ func (c *Controller) alterConfigs(b *batch, req *kmsg.AlterConfigsRequest) kmsg.
 				given[cfg.Name] = true
 				changes = append(changes, configChange{cfg.Name, cfg.Value})
 			}
-			cur := work.image().Configs(res)
+			cur := img.Configs(res)
 			keys := make([]string, 0, len(cur))
 			for k := range cur {
 				keys = append(keys, k)
@@ -213,7 +214,7 @@ func (c *Controller) alterConfigs(b *batch, req *kmsg.AlterConfigsRequest) kmsg.
 					changes = append(changes, configChange{k, nil})
 				}
 			}
-			aerr = c.writeConfigs(work, r.ResourceType, r.ResourceName, changes)
+			aerr = c.writeConfigs(work, img, r.ResourceType, r.ResourceName, changes)
 		}
 		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
 		resp.Resources = append(resp.Resources, rr)

@@ -45,7 +45,7 @@ const (
 	defaultImbalancePercentage   = 10
 	producerIDBlockSize          = 1000
 	defaultMaxRecordsPerTick     = 10000
-	leaderlessScanInterval       = time.Second
+	partitionScanInterval        = 10 * time.Second
 	registrationFeatureMVDefault = 1 // metadata.version a broker naming none supports (3.0-IV1)
 )
 
@@ -165,7 +165,11 @@ func (c *Controller) Handle(now time.Time, img image.Image, req kmsg.Request) (r
 // ~100 ms): it fences brokers whose session expired and moves leadership off
 // them, gives leaderless partitions a leader (unclean only where allowed),
 // finishes reassignments whose targets joined the ISR and, when enabled,
-// moves leadership back to preferred replicas. One Tick writes at most
+// moves leadership back to preferred replicas. Brokers are checked on every
+// Tick; the partitions are looked through on the first Tick after Activate
+// and every 10 s after (the elections unfencing makes and the reassignments
+// AlterPartition completes happen at once; the scan catches the rest, as
+// Kafka's periodic unclean election does). One Tick writes at most
 // 10,000 records (Kafka's MAX_RECORDS_PER_USER_OP) so a large cluster does not
 // make one giant batch; the rest is done by the following Ticks.
 func (c *Controller) Tick(now time.Time, img image.Image) []image.VersionedRecord {
@@ -174,10 +178,9 @@ func (c *Controller) Tick(now time.Time, img image.Image) []image.VersionedRecor
 	}
 	b := newBatch(img)
 	c.fenceStaleBrokers(now, b)
-	if now.Sub(c.lastScan) >= leaderlessScanInterval && !c.full(b) {
+	if now.Sub(c.lastScan) >= partitionScanInterval && !c.full(b) {
 		c.lastScan = now
-		c.electLeaderless(b)
-		c.completeReassignments(b)
+		c.scanPartitions(b)
 	}
 	if c.cfg.AutoLeaderRebalance && now.Sub(c.lastRebalance) >= c.cfg.LeaderImbalanceCheckInterval && !c.full(b) {
 		c.lastRebalance = now
@@ -214,4 +217,35 @@ func (c *Controller) hasValidSession(br image.Broker, now time.Time) bool {
 	}
 	s := c.session(br.ID, br.Epoch, now)
 	return !now.After(s.lastSeen.Add(c.cfg.SessionTimeout))
+}
+
+// scanPartitions gives leaderless partitions a leader (from the ISR, or any
+// live replica where the topic allows unclean election) and finishes
+// reassignments whose targets are all in the ISR.
+func (c *Controller) scanPartitions(b *batch) {
+	img := b.image()
+	forEachPartition(img, func(t image.Topic, p image.Partition) bool {
+		if c.full(b) {
+			return false
+		}
+		if p.Leader != image.NoLeader && !p.IsReassigning() {
+			return true
+		}
+		ch := newChange(img, t.ID, p)
+		if c.uncleanAllowed(img, t.Name) {
+			ch.election = electUnclean
+		}
+		if p.Leader != image.NoLeader {
+			// Only a completed reassignment changes a led partition here.
+			ch.completeReassignment()
+			if len(ch.adding) > 0 || len(ch.removing) > 0 {
+				return true
+			}
+		}
+		if addChange(b, ch) && p.Leader == image.NoLeader {
+			c.log.Info("leaderless partition elected a leader", "topic", t.Name, "partition", p.Index,
+				"unclean", ch.election == electUnclean)
+		}
+		return true
+	})
 }

@@ -32,7 +32,7 @@ func (c *Controller) electLeaders(b *batch, req *kmsg.ElectLeadersRequest) kmsg.
 		return resp
 	}
 	if req.Topics == nil {
-		for _, t := range b.image().Topics() {
+		for _, t := range b.view().Topics() {
 			st := kmsg.NewElectLeadersResponseTopic()
 			st.Topic = t.Name
 			for _, p := range t.Partitions() {
@@ -66,12 +66,12 @@ func electResult(idx int32, aerr *apiError) kmsg.ElectLeadersResponseTopicPartit
 // electLeader is Kafka's electLeader: a preferred election is not needed when
 // the first replica leads, an unclean one when there is a leader.
 func (c *Controller) electLeader(b *batch, topic string, idx int32, typ int8) *apiError {
-	img := b.image()
+	img := b.view()
 	t, ok := img.Topic(topic)
 	if !ok {
 		return newErr(kerr.UnknownTopicOrPartition, "No such topic as %s", topic)
 	}
-	p, ok := t.Partition(idx)
+	p, ok := b.partition(t, idx)
 	if !ok {
 		return newErr(kerr.UnknownTopicOrPartition, "No such partition as %s-%d", topic, idx)
 	}
@@ -91,29 +91,6 @@ func (c *Controller) electLeader(b *batch, topic string, idx int32, typ int8) *a
 		return defaultErr(kerr.EligibleLeadersNotAvailable)
 	}
 	return nil
-}
-
-// electLeaderless gives leaderless partitions a leader: from the ISR, or
-// any live replica where the topic allows unclean election (Kafka's
-// maybeElectUncleanLeaders, and the elections unfencing makes).
-func (c *Controller) electLeaderless(b *batch) {
-	img := b.image()
-	forEachPartition(img, func(t image.Topic, p image.Partition) bool {
-		if c.full(b) {
-			return false
-		}
-		if p.Leader != image.NoLeader {
-			return true
-		}
-		ch := newChange(img, t.ID, p)
-		if c.uncleanAllowed(img, t.Name) {
-			ch.election = electUnclean
-		}
-		if addChange(b, ch) {
-			c.log.Info("leaderless partition elected a leader", "topic", t.Name, "partition", p.Index, "unclean", ch.election == electUnclean)
-		}
-		return true
-	})
 }
 
 // rebalance is the automatic preferred leader election
@@ -156,10 +133,11 @@ func (c *Controller) rebalance(b *batch) {
 			if c.full(b) {
 				return
 			}
-			cur := b.image()
-			t, _ := cur.TopicByID(ref.id)
+			// Each partition has one preferred replica, so no earlier
+			// change of this loop touched it: img still has it as it is.
+			t, _ := img.TopicByID(ref.id)
 			p, _ := t.Partition(ref.index)
-			ch := newChange(cur, ref.id, p)
+			ch := newChange(img, ref.id, p)
 			ch.election = electPreferred
 			addChange(b, ch)
 		}

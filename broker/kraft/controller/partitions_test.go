@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/image"
+	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 )
 
 // alterPartitionReq is an AlterPartition v3 from broker proposing isr for
@@ -315,5 +316,41 @@ func TestRebalanceRespectsPercentage(t *testing.T) {
 	h.tick(2 * time.Second)
 	if p := h.partition("t", 0); p.Leader != 1 {
 		t.Fatalf("25%% imbalance over 20%% did not move the leader: %+v", p)
+	}
+}
+
+func TestTickScanAfterActivate(t *testing.T) {
+	h := threeBrokers(t, testConfig(), []int32{1, 2}, []int32{1, 2})
+	// A log written by another controller: t-0 leaderless with an active
+	// ISR member, t-1 reassigning with its targets already in the ISR.
+	tp, _ := h.img.Topic("t")
+	leaderless := metadata.NewPartitionChangeRecord()
+	leaderless.TopicID, leaderless.PartitionID, leaderless.Leader = tp.ID, 0, image.NoLeader
+	reassigning := metadata.NewPartitionChangeRecord()
+	reassigning.TopicID, reassigning.PartitionID = tp.ID, 1
+	reassigning.Replicas, reassigning.AddingReplicas, reassigning.RemovingReplicas = []int32{2, 1}, []int32{}, []int32{1}
+	reassigning.Directories = []metadata.Uuid{defaultDir(h.img, 2), defaultDir(h.img, 1)}
+	h.apply([]image.VersionedRecord{{Record: &leaderless, Version: 2}, {Record: &reassigning, Version: 2}})
+
+	h.c = New(testConfig())
+	h.c.Activate(h.now, h.img)
+	h.tick(100 * time.Millisecond)
+	if p := h.partition("t", 0); p.Leader != 1 {
+		t.Fatalf("leaderless partition after the first tick: %+v", p)
+	}
+	if p := h.partition("t", 1); !slices.Equal(p.Replicas, []int32{2}) || p.IsReassigning() || p.Leader != 2 {
+		t.Fatalf("reassignment after the first tick: %+v", p)
+	}
+	// The scan is not repeated on every tick.
+	h.partitionTo("t", 0, []int32{1, 2}, []int32{1, 2})
+	h.apply([]image.VersionedRecord{{Record: &leaderless, Version: 2}})
+	if h.tick(time.Second); h.partition("t", 0).Leader != image.NoLeader {
+		t.Fatal("partition scanned again within the scan interval")
+	}
+	h.heartbeatAll()
+	h.tick(5 * time.Second)
+	h.heartbeatAll()
+	if h.tick(5 * time.Second); h.partition("t", 0).Leader != 1 {
+		t.Fatal("partition not scanned after the scan interval")
 	}
 }

@@ -36,12 +36,12 @@ func (c *Controller) alterReassignments(b *batch, req *kmsg.AlterPartitionAssign
 }
 
 func (c *Controller) reassign(b *batch, req *kmsg.AlterPartitionAssignmentsRequest, topic string, rp kmsg.AlterPartitionAssignmentsRequestTopicPartition) *apiError {
-	img := b.image()
+	img := b.view()
 	t, ok := img.Topic(topic)
 	if !ok {
 		return newErr(kerr.UnknownTopicOrPartition, "Unable to find a topic named %s.", topic)
 	}
-	p, ok := t.Partition(rp.Partition)
+	p, ok := b.partition(t, rp.Partition)
 	if !ok {
 		return newErr(kerr.UnknownTopicOrPartition, "Unable to find partition %s:%d.", topic, rp.Partition)
 	}
@@ -83,7 +83,7 @@ func (c *Controller) cancelReassignment(b *batch, t image.Topic, p image.Partiti
 	if !p.IsReassigning() {
 		return defaultErr(kerr.NoReassignmentInProgress)
 	}
-	img := b.image()
+	img := b.view()
 	replicas := without(p.Replicas, p.AddingReplicas...)
 	isr := without(p.Isr, p.AddingReplicas...)
 	unclean := c.uncleanAllowed(img, t.Name)
@@ -146,28 +146,4 @@ func (c *Controller) listReassignments(b *batch, req *kmsg.ListPartitionReassign
 		}
 	}
 	return resp
-}
-
-// completeReassignments finishes reassignments whose targets are all in the
-// ISR (normally an AlterPartition does it; this catches the rest, e.g. after
-// a controller change).
-func (c *Controller) completeReassignments(b *batch) {
-	img := b.image()
-	forEachPartition(img, func(t image.Topic, p image.Partition) bool {
-		if c.full(b) {
-			return false
-		}
-		if !p.IsReassigning() {
-			return true
-		}
-		ch := newChange(img, t.ID, p)
-		if c.uncleanAllowed(img, t.Name) {
-			ch.election = electUnclean
-		}
-		ch.completeReassignment()
-		if len(ch.adding) == 0 && len(ch.removing) == 0 {
-			addChange(b, ch)
-		}
-		return true
-	})
 }

@@ -61,7 +61,10 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 	if req.ValidateOnly {
 		work = newBatch(b.image())
 	}
-	created := map[string]bool{}
+	// Topics are looked up in the image the request started from and in
+	// the topics it created so far (applying the batch per topic would copy
+	// the image's maps every time).
+	cr := &creation{img: work.view(), names: map[string]bool{}, ids: map[metadata.Uuid]bool{}}
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
@@ -70,12 +73,12 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
-		nt, aerr := c.checkNewTopic(work.image(), rt, created)
+		nt, aerr := c.checkNewTopic(cr, rt)
 		if aerr == nil {
 			var id metadata.Uuid
-			if id, aerr = c.newTopicID(work.image()); aerr == nil {
-				c.writeTopic(work, id, nt)
-				created[nt.name] = true
+			if id, aerr = c.newTopicID(cr); aerr == nil {
+				c.writeTopic(work, cr.img, id, nt)
+				cr.add(nt.name, id)
 				st.TopicID = id
 				st.NumPartitions, st.ReplicationFactor = int32(len(nt.parts)), int16(len(nt.parts[0]))
 				st.Configs = createdConfigs(nt.configs)
@@ -86,8 +89,8 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 	}
 	if work != b {
 		b.err = work.err
-	} else if len(created) > 0 {
-		c.log.Info("created topics", "count", len(created))
+	} else if len(cr.names) > 0 {
+		c.log.Info("created topics", "count", len(cr.names))
 	}
 	return resp
 }
@@ -130,34 +133,60 @@ func validateTopicName(name string) *apiError {
 	return newErr(kerr.InvalidTopicException, "Topic name is invalid: %s", reason)
 }
 
+// creation is what one CreateTopics knows of the topics: the image it
+// started from and the topics it created since.
+type creation struct {
+	img     image.Image
+	names   map[string]bool
+	ids     map[metadata.Uuid]bool
+	unified map[string]string // '.'/'_'-unified name -> a topic with it, built on first use
+}
+
+func (cr *creation) add(name string, id metadata.Uuid) {
+	cr.names[name], cr.ids[id] = true, true
+	if cr.unified != nil && topicname.HasCollisionChars(name) {
+		cr.unified[unifyName(name)] = name
+	}
+}
+
+func unifyName(name string) string { return strings.ReplaceAll(name, ".", "_") }
+
 // collision is a live topic (or one created earlier in the same request)
 // whose name differs from name only by '.' and '_'.
-func collision(img image.Image, name string, created map[string]bool) (string, bool) {
+func (cr *creation) collision(name string) (string, bool) {
 	if !topicname.HasCollisionChars(name) {
 		return "", false
 	}
-	for other := range created {
-		if topicname.Collides(name, other) {
-			return other, true
+	if cr.unified == nil {
+		cr.unified = map[string]string{}
+		for _, t := range cr.img.Topics() {
+			if topicname.HasCollisionChars(t.Name) {
+				cr.unified[unifyName(t.Name)] = t.Name
+			}
+		}
+		for n := range cr.names {
+			if topicname.HasCollisionChars(n) {
+				cr.unified[unifyName(n)] = n
+			}
 		}
 	}
-	for _, t := range img.Topics() {
-		if topicname.Collides(name, t.Name) {
-			return t.Name, true
-		}
+	other, ok := cr.unified[unifyName(name)]
+	if !ok || other == name {
+		return "", false
 	}
-	return "", false
+	return other, true
 }
 
-func (c *Controller) checkNewTopic(img image.Image, rt kmsg.CreateTopicsRequestTopic, created map[string]bool) (newTopic, *apiError) {
+func (c *Controller) checkNewTopic(cr *creation, rt kmsg.CreateTopicsRequestTopic) (newTopic, *apiError) {
+	img := cr.img
 	nt := newTopic{name: rt.Topic, configs: map[string]string{}}
 	if err := validateTopicName(rt.Topic); err != nil {
 		return nt, err
 	}
-	if other, ok := collision(img, rt.Topic, created); ok {
+	if other, ok := cr.collision(rt.Topic); ok {
 		return nt, newErr(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", rt.Topic, other)
 	}
-	if _, ok := img.Topic(rt.Topic); ok || created[rt.Topic] {
+	if _, ok := img.Topic(rt.Topic); ok || cr.names[rt.Topic] {
 		return nt, newErr(kerr.TopicAlreadyExists, "Topic '%s' already exists.", rt.Topic)
 	}
 	var nulls []string
@@ -178,7 +207,7 @@ func (c *Controller) checkNewTopic(img image.Image, rt kmsg.CreateTopicsRequestT
 	if len(rt.ReplicaAssignment) > 0 {
 		nt.parts, aerr = manualAssignment(img, rt)
 	} else {
-		nt.parts, aerr = c.autoAssignment(img, rt)
+		nt.parts, aerr = c.autoAssignment(img, rt, img.NumTopics()+len(cr.names))
 	}
 	return nt, aerr
 }
@@ -254,7 +283,7 @@ func validateManual(img image.Image, replicas []int32, rf int) *apiError {
 	return nil
 }
 
-func (c *Controller) autoAssignment(img image.Image, rt kmsg.CreateTopicsRequestTopic) ([][]int32, *apiError) {
+func (c *Controller) autoAssignment(img image.Image, rt kmsg.CreateTopicsRequestTopic, start int) ([][]int32, *apiError) {
 	if rt.ReplicationFactor < -1 || rt.ReplicationFactor == 0 {
 		return nil, newErr(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.")
 	}
@@ -268,7 +297,7 @@ func (c *Controller) autoAssignment(img image.Image, rt kmsg.CreateTopicsRequest
 	if rf == -1 {
 		rf = max(c.cfg.DefaultReplicationFactor, 1)
 	}
-	parts, err := place(img, 0, int(n), int(rf), img.NumTopics())
+	parts, err := place(img, 0, int(n), int(rf), start)
 	if err != nil {
 		return nil, newErr(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): %s", rf, err.msg)
 	}
@@ -340,8 +369,8 @@ func rotate(s []int32, by int) []int32 {
 	return append(slices.Clone(s[by:]), s[:by]...)
 }
 
-// writeTopic adds the records creating nt with id.
-func (c *Controller) writeTopic(b *batch, id metadata.Uuid, nt newTopic) {
+// writeTopic adds the records creating nt with id; img has the brokers.
+func (c *Controller) writeTopic(b *batch, img image.Image, id metadata.Uuid, nt newTopic) {
 	b.add(&metadata.TopicRecord{Name: nt.name, TopicID: id}, 0)
 	keys := make([]string, 0, len(nt.configs))
 	for k := range nt.configs {
@@ -353,14 +382,14 @@ func (c *Controller) writeTopic(b *batch, id metadata.Uuid, nt newTopic) {
 		b.add(&metadata.ConfigRecord{ResourceType: image.ResourceTopic, ResourceName: nt.name, Name: k, Value: &v}, 0)
 	}
 	for i, replicas := range nt.parts {
-		addPartition(b, id, int32(i), replicas)
+		addPartition(b, img, id, int32(i), replicas)
 	}
 }
 
 // addPartition adds a new partition's PartitionRecord: its active replicas
-// are the ISR, the first of them leads, epochs start at 0.
-func addPartition(b *batch, id metadata.Uuid, index int32, replicas []int32) {
-	img := b.image()
+// (in img, which has the brokers as b has them) are the ISR, the first of
+// them leads, epochs start at 0.
+func addPartition(b *batch, img image.Image, id metadata.Uuid, index int32, replicas []int32) {
 	var isr []int32
 	for _, r := range replicas {
 		if isActive(img, r) {
@@ -378,13 +407,13 @@ func addPartition(b *batch, id metadata.Uuid, index int32, replicas []int32) {
 }
 
 // newTopicID draws a topic id no live topic has.
-func (c *Controller) newTopicID(img image.Image) (metadata.Uuid, *apiError) {
+func (c *Controller) newTopicID(cr *creation) (metadata.Uuid, *apiError) {
 	for {
 		id, err := metadata.RandomUuid(c.cfg.Rand)
 		if err != nil {
 			return id, newErr(kerr.UnknownServerError, "%s", err.Error())
 		}
-		if _, taken := img.TopicByID(id); !taken {
+		if _, taken := cr.img.TopicByID(id); !taken && !cr.ids[id] {
 			return id, nil
 		}
 	}
@@ -415,19 +444,19 @@ func (c *Controller) deleteTopics(b *batch, req *kmsg.DeleteTopicsRequest) kmsg.
 		}
 	}
 	removed := map[metadata.Uuid]bool{}
+	img := b.view() // topics removed by this request are in removed
 	for _, t := range targets {
 		st := kmsg.NewDeleteTopicsResponseTopic()
 		st.Topic, st.TopicID = t.name, t.id
-		aerr := c.deleteTopic(b, t.name, t.id, names, ids, removed, &st)
+		aerr := c.deleteTopic(b, img, t.name, t.id, names, ids, removed, &st)
 		st.ErrorCode, st.ErrorMessage = aerr.code(), aerr.message()
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp
 }
 
-func (c *Controller) deleteTopic(b *batch, name *string, id metadata.Uuid, names map[string]int, ids map[metadata.Uuid]int,
+func (c *Controller) deleteTopic(b *batch, img image.Image, name *string, id metadata.Uuid, names map[string]int, ids map[metadata.Uuid]int,
 	removed map[metadata.Uuid]bool, st *kmsg.DeleteTopicsResponseTopic) *apiError {
-	img := b.image()
 	var t image.Topic
 	switch {
 	case name == nil && id.IsZero():
@@ -451,7 +480,7 @@ func (c *Controller) deleteTopic(b *batch, name *string, id metadata.Uuid, names
 			return newErr(kerr.InvalidRequest, "Duplicate topic id.")
 		}
 		var ok bool
-		if t, ok = img.TopicByID(id); !ok {
+		if t, ok = img.TopicByID(id); !ok || removed[id] {
 			return defaultErr(kerr.UnknownTopicID)
 		}
 		st.Topic = strPtr(t.Name)
@@ -475,6 +504,7 @@ func (c *Controller) createPartitions(b *batch, req *kmsg.CreatePartitionsReques
 	if req.ValidateOnly {
 		work = newBatch(b.image())
 	}
+	img := work.view() // each topic is named once and changed once
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
@@ -482,7 +512,7 @@ func (c *Controller) createPartitions(b *batch, req *kmsg.CreatePartitionsReques
 		if count[rt.Topic] > 1 {
 			aerr = newErr(kerr.InvalidRequest, "Duplicate topic name.")
 		} else {
-			aerr = c.addPartitions(work, rt)
+			aerr = c.addPartitions(work, img, rt)
 		}
 		st.ErrorCode, st.ErrorMessage = aerr.code(), aerr.message()
 		resp.Topics = append(resp.Topics, st)
@@ -493,8 +523,7 @@ func (c *Controller) createPartitions(b *batch, req *kmsg.CreatePartitionsReques
 	return resp
 }
 
-func (c *Controller) addPartitions(b *batch, rt kmsg.CreatePartitionsRequestTopic) *apiError {
-	img := b.image()
+func (c *Controller) addPartitions(b *batch, img image.Image, rt kmsg.CreatePartitionsRequestTopic) *apiError {
 	t, ok := img.Topic(rt.Topic)
 	if !ok {
 		return defaultErr(kerr.UnknownTopicOrPartition)
@@ -538,7 +567,7 @@ func (c *Controller) addPartitions(b *batch, rt kmsg.CreatePartitionsRequestTopi
 		}
 	}
 	for i, r := range parts {
-		addPartition(b, t.ID, have+int32(i), r)
+		addPartition(b, img, t.ID, have+int32(i), r)
 	}
 	return nil
 }
