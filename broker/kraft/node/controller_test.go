@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,28 @@ func TestWithController(t *testing.T) {
 		return ok && !b.Fenced
 	})
 
+	// What the broker would act on: each delta's local changes for broker 4.
+	var mu sync.Mutex
+	var led, followed bool
+	stop := c.nodes[observerID].Watch(func(_, _ image.Image, d *image.Delta) {
+		lc := d.LocalChanges(observerID)
+		mu.Lock()
+		defer mu.Unlock()
+		led = led || slices.ContainsFunc(lc.ElectedLeaders, func(p image.LocalPartition) bool { return p.Topic == "t" && p.Index == 0 })
+		followed = followed || led && slices.ContainsFunc(lc.Followers, func(p image.LocalPartition) bool { return p.Topic == "t" && p.Index == 0 })
+	})
+	defer stop()
+	watched := func(what string, flag *bool) func() error {
+		return func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !*flag {
+				return fmt.Errorf("no delta made broker 4 %s of t-0", what)
+			}
+			return nil
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req := kmsg.NewPtrCreateTopicsRequest()
@@ -57,6 +81,8 @@ func TestWithController(t *testing.T) {
 		return ok && p.Leader == observerID
 	})
 
+	testenv.WaitFor(t, 10*time.Second, watched("leader", &led))
+
 	l.Close()
 	c.waitAll("broker 4 fenced after its session expired", func(img image.Image) bool {
 		b, ok := img.Broker(observerID)
@@ -69,4 +95,5 @@ func TestWithController(t *testing.T) {
 		}
 		return nil
 	})
+	testenv.WaitFor(t, 10*time.Second, watched("a follower (leaderless)", &followed))
 }
