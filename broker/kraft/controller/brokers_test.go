@@ -109,10 +109,11 @@ func TestHeartbeatUnfencesByMetadataVersion(t *testing.T) {
 		mv         int16
 		regVersion int16
 		unfence    metadata.Record
+		fence      metadata.Record
 	}{
-		{4, 0, &metadata.UnfenceBrokerRecord{}},
-		{7, 1, &metadata.BrokerRegistrationChangeRecord{}},
-		{25, 3, &metadata.BrokerRegistrationChangeRecord{}},
+		{4, 0, &metadata.UnfenceBrokerRecord{}, &metadata.FenceBrokerRecord{}},
+		{7, 1, &metadata.BrokerRegistrationChangeRecord{}, &metadata.BrokerRegistrationChangeRecord{}},
+		{25, 3, &metadata.BrokerRegistrationChangeRecord{}, &metadata.BrokerRegistrationChangeRecord{}},
 	} {
 		h := newHarness(t, testConfig(), tc.mv)
 		req := registration(1, 1)
@@ -138,11 +139,19 @@ func TestHeartbeatUnfencesByMetadataVersion(t *testing.T) {
 		if hb.ErrorCode != 0 || hb.IsFenced || !hb.IsCaughtUp || hb.ShouldShutdown {
 			t.Fatalf("mv %d: unfencing heartbeat answered %+v", tc.mv, hb)
 		}
-		if len(recs) != 1 || reflectType(recs[0].Record) != reflectType(tc.unfence) {
+		if len(recs) != 1 || recs[0].Record.Key() != tc.unfence.Key() {
 			t.Fatalf("mv %d: unfencing wrote %v", tc.mv, recs)
 		}
 		if br, _ := h.img.Broker(1); br.Fenced {
 			t.Fatalf("mv %d: still fenced", tc.mv)
+		}
+		// Its session runs out.
+		recs = h.tick(10 * time.Second)
+		if len(recs) != 1 || recs[0].Record.Key() != tc.fence.Key() {
+			t.Fatalf("mv %d: session expiry wrote %v", tc.mv, recs)
+		}
+		if br, _ := h.img.Broker(1); !br.Fenced {
+			t.Fatalf("mv %d: not fenced after its session", tc.mv)
 		}
 		// A stale epoch and an unknown broker.
 		for _, req := range []*kmsg.BrokerHeartbeatRequest{heartbeatReq(1, 7, 3, false, false), heartbeatReq(9, 1, 3, false, false)} {
@@ -153,8 +162,6 @@ func TestHeartbeatUnfencesByMetadataVersion(t *testing.T) {
 		}
 	}
 }
-
-func reflectType(r metadata.Record) metadata.APIKey { return r.Key() }
 
 // threeBrokers registers brokers 1-3 and creates topic t with partitions
 // whose replica lists are given (ISR all, first leads).
@@ -255,9 +262,13 @@ func TestControlledShutdown(t *testing.T) {
 	h := threeBrokers(t, testConfig(), []int32{1, 2, 3}, []int32{2, 1, 3}, []int32{1, 2, 3})
 	h.partitionTo("t", 1, []int32{2, 1}, []int32{2, 1})
 	h.partitionTo("t", 2, []int32{1}, []int32{1})
-	hb := h.heartbeat(1, false, true)
+	resp, recs := h.handle(heartbeatReq(1, h.epoch(1), 10, false, true))
+	hb := resp.(*kmsg.BrokerHeartbeatResponse)
 	if hb.ShouldShutdown || hb.IsFenced {
 		t.Fatalf("first shutdown heartbeat: %+v", hb)
+	}
+	if cs := recordsOf[*metadata.BrokerRegistrationChangeRecord](recs); len(cs) != 1 || cs[0].InControlledShutdown != 1 || recs[0].Version != 1 {
+		t.Fatalf("controlled shutdown records %v", recs)
 	}
 	br, _ := h.img.Broker(1)
 	if !br.InControlledShutdown || br.Fenced {
@@ -275,7 +286,7 @@ func TestControlledShutdown(t *testing.T) {
 	}
 	// A broker in controlled shutdown may not rejoin an ISR.
 	p := h.partition("t", 0)
-	resp, _ := h.handle(alterPartitionReq(2, h.epoch(2), h.img, "t", p, []int32{2, 3, 1}))
+	resp, _ = h.handle(alterPartitionReq(2, h.epoch(2), h.img, "t", p, []int32{2, 3, 1}))
 	if code := resp.(*kmsg.AlterPartitionResponse).Topics[0].Partitions[0].ErrorCode; code != kerr.IneligibleReplica.Code {
 		t.Fatalf("ISR with a broker shutting down answered %d", code)
 	}

@@ -69,5 +69,6 @@
 //     cleanup.policy and the replication throttle lists; broker
 //     configurations are not validated.
 //   - One Tick writes at most 10,000 records; leaderless partitions and
-//     finished reassignments are looked for once a second.
+//     finished reassignments are looked for on the first Tick after
+//     Activate and every 10 s after.
 package controller
