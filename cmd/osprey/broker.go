@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,7 +28,11 @@ func newBrokerCmd() *cobra.Command {
 		Short: "Run one Kafka-compatible broker (server.properties configuration)",
 		Long: "Run one Kafka-compatible broker. The configuration file uses Apache Kafka's broker\n" +
 			"property names (broker.id, listeners, advertised.listeners, log.dirs, num.partitions,\n" +
-			"log.segment.bytes, log.retention.hours, ...); --override key=value takes precedence.",
+			"log.segment.bytes, log.retention.hours, ...); --override key=value takes precedence.\n\n" +
+			"With process.roles the node runs in KRaft mode (Kafka's names: node.id, controller.quorum.voters,\n" +
+			"controller.listener.names, a CONTROLLER listener in listeners); format its directories first with\n" +
+			"`osprey storage format`. process.roles=controller runs a controller only; broker,controller a\n" +
+			"combined node.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.Default()
@@ -57,11 +60,8 @@ func newBrokerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cfg.KRaft() {
-				// The files parse (and `osprey storage format` uses them), but
-				// this runtime has no KRaft mode to run them in yet.
-				return errors.New("process.roles is set (KRaft mode), which osprey broker does not run yet; " +
-					"remove process.roles to run this broker in ZooKeeper mode (zookeeper.connect) or as a single broker")
+			if cfg.KRaft() && !cfg.HasRole(broker.RoleBroker) {
+				return runController(cmd.Context(), cfg, log)
 			}
 			b, err := broker.New(cfg, broker.WithLogger(log))
 			if err != nil {
@@ -92,4 +92,24 @@ func cutKV(s string) (string, string, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// runController runs a controller-only KRaft node (process.roles=controller)
+// until SIGTERM or SIGINT.
+func runController(ctx context.Context, cfg broker.Config, log *slog.Logger) error {
+	c, err := broker.NewController(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	err = c.Start(startCtx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down controller")
+	return c.Close()
 }
