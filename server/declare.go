@@ -14,6 +14,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/imports"
 	"github.com/osprey-kafka/osprey/server/endpoints/messages"
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
+	"github.com/osprey-kafka/osprey/server/endpoints/quorum"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/series"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
@@ -34,6 +35,7 @@ func declare(s *Server) *api.Registry {
 	groups.Declare(r, s.svc)
 	messages.Declare(r, s.svc)
 	zookeeper.Declare(r, s.svc)
+	quorum.Declare(r, s.svc)
 	series.Declare(r, s.svc)
 	availability.Declare(r, s.svc)
 	housekeeping.Declare(r, s.svc)

@@ -276,9 +276,12 @@ func (s *Service) RunRetention(ctx context.Context) {
 	} else if n > 0 {
 		s.log.Debug("expired rows", "rows", n)
 	}
-	// Availability events are kept as long as the coarsest series, so a timeline reaches as far back
-	// as the charts beside it.
+	// Availability events and the quorum history are kept as long as the coarsest series, so a
+	// timeline reaches as far back as the charts beside it.
 	if keep := s.opts.Retention.Hour; keep > 0 {
+		if _, err := s.opts.Store.ExpireQuorum(ctx, now.Add(-keep)); err != nil {
+			s.log.Warn("expiry failed", "err", err)
+		}
 		if _, err := s.opts.Store.ExpirePartitionEvents(ctx, now.Add(-keep)); err != nil {
 			s.log.Warn("expiry failed", "err", err)
 		}
@@ -354,6 +357,9 @@ type ClusterSummary struct {
 	// list does not; Internal is the internal topics' share either way (nil until polled).
 	InternalIncluded bool                 `json:"internalIncluded"`
 	Internal         *collector.TopicSums `json:"internal"`
+	// KRaft says the brokers answer DescribeQuorum: the cluster has a Quorum page, and Controller is
+	// the quorum leader; otherwise it is a ZooKeeper-mode cluster.
+	KRaft bool `json:"kraft"`
 }
 
 // Clusters lists every cluster by name with its latest figures, internal topics left out of the
@@ -413,6 +419,7 @@ func summarize(c *cluster, internal bool) ClusterSummary {
 		ctl := snap.Cluster.Controller
 		sum.Controller = &ctl
 	}
+	sum.KRaft = snap.Cluster.KRaft
 	lp := snap.Cluster.LastPoll
 	sum.LastPoll = &lp
 	sum.Partial = snap.Cluster.Partial

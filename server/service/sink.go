@@ -16,7 +16,14 @@ func (k *storeSink) WriteSamples(ctx context.Context, s *collector.Samples) erro
 	if k.st == nil {
 		return nil
 	}
-	return k.st.WriteBatch(ctx, samplesToBatch(s))
+	if err := k.st.WriteBatch(ctx, samplesToBatch(s)); err != nil {
+		return err
+	}
+	if q := s.Quorum; q != nil {
+		p, reps := quorumPoint(s.Cluster, s.Time, q)
+		return k.st.WriteQuorum(ctx, p, reps)
+	}
+	return nil
 }
 
 func samplesToBatch(s *collector.Samples) *store.Batch {

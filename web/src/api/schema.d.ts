@@ -470,6 +470,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/quorum": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KRaft quorum: leader (the active controller), epoch, high watermark, voters and observers with their lag, listeners, finalized features, fenced brokers */
+        get: operations["getClustersByClusterQuorum"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/quorum/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KRaft quorum history: leader, epoch and the largest voter lag per poll, and every leader change */
+        get: operations["getClustersByClusterQuorumHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/reassignments": {
         parameters: {
             query?: never;
@@ -1313,6 +1347,7 @@ export interface components {
             groups: number | null;
             internal: components["schemas"]["TopicSums"] | null;
             internalIncluded: boolean;
+            kraft: boolean;
             lag: number | null;
             /** Format: date-time */
             lastPoll: string | null;
@@ -1855,6 +1890,141 @@ export interface components {
             offset: number;
             /** Format: int32 */
             partition: number;
+        };
+        QuorumBrokerView: {
+            fenced: boolean;
+            host: string;
+            /** Format: int32 */
+            id: number;
+            /** @description Fetches the metadata log as an observer */
+            observer: boolean;
+            /** Format: int32 */
+            port: number;
+            up: boolean;
+            /** @description A combined node: broker and voting controller */
+            voter: boolean;
+        };
+        QuorumFeatureView: {
+            level: number;
+            name: string;
+            supportedMax: number;
+            supportedMin: number;
+        };
+        QuorumHistoryPoint: {
+            /** Format: int64 */
+            highWatermark: number;
+            /** Format: int32 */
+            leaderEpoch: number;
+            /** Format: int32 */
+            leaderId: number;
+            /** Format: int64 */
+            maxVoterLag: number;
+            /** Format: double */
+            maxVoterLagSeconds: number;
+            /** Format: date-time */
+            time: string;
+        };
+        QuorumHistoryView: {
+            /** Format: date-time */
+            from: string;
+            leaderChanges: components["schemas"]["QuorumLeaderChange"][];
+            points: components["schemas"]["QuorumHistoryPoint"][];
+            /** Format: date-time */
+            to: string;
+        };
+        QuorumLeaderChange: {
+            /** Format: int32 */
+            epoch: number;
+            /**
+             * Format: int32
+             * @description -1: no leader
+             */
+            from: number;
+            /** Format: date-time */
+            time: string;
+            /**
+             * Format: int32
+             * @description -1: no leader
+             */
+            to: number;
+        };
+        QuorumListenerView: {
+            host: string;
+            name: string;
+            /** Format: int32 */
+            port: number;
+        };
+        QuorumNodeView: {
+            /** Format: int32 */
+            id: number;
+            listeners: components["schemas"]["QuorumListenerView"][];
+        };
+        QuorumReplicaView: {
+            caughtUp: boolean;
+            directoryId?: string;
+            /** Format: int32 */
+            id: number;
+            /**
+             * Format: int64
+             * @description Records behind the leader's log end offset
+             */
+            lag: number;
+            /**
+             * Format: double
+             * @description Since it was last caught up, on the leader's clock; -1 unknown
+             */
+            lagSeconds: number;
+            /**
+             * Format: double
+             * @description Since its last fetch, on the leader's clock; -1 unknown
+             */
+            lastFetchAgeSeconds: number;
+            leader: boolean;
+            /** Format: int64 */
+            logEndOffset: number;
+            voter: boolean;
+        };
+        QuorumView: {
+            brokers: components["schemas"]["QuorumBrokerView"][];
+            caughtUpVoters: number;
+            /** Format: double */
+            caughtUpWithinSeconds: number;
+            /** @description Leader epoch changes within FlapWindowSeconds */
+            epochChanges: number;
+            error?: string;
+            features: components["schemas"]["QuorumFeatureView"][];
+            /**
+             * Format: int64
+             * @description -1 when unknown
+             */
+            featuresEpoch: number;
+            /** @description The brokers report fencing (DescribeCluster v2, Kafka 4.0+) */
+            fencedKnown: boolean;
+            /** Format: double */
+            flapWindowSeconds: number;
+            /** Format: int64 */
+            highWatermark: number;
+            /** Format: int32 */
+            leaderEpoch: number;
+            /**
+             * Format: int32
+             * @description The active controller; -1 while the quorum has no leader
+             */
+            leaderId: number;
+            /**
+             * Format: int64
+             * @description What lags are measured against
+             */
+            leaderLogEndOffset: number;
+            majority: number;
+            /** @description The voters' listeners (DescribeQuorum v2, Kafka 3.9+) */
+            nodes: components["schemas"]["QuorumNodeView"][];
+            observers: components["schemas"]["QuorumReplicaView"][];
+            /** Format: date-time */
+            readAt: string;
+            /** @description DescribeQuorum version answered; lag times need v1 */
+            version: number;
+            voters: components["schemas"]["QuorumReplicaView"][];
         };
         Readiness: {
             /** @enum {string} */
@@ -4183,6 +4353,129 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterQuorum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuorumView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterQuorumHistory: {
+        parameters: {
+            query?: {
+                /** @description Start, RFC 3339 or Unix seconds (default an hour ago) */
+                from?: string;
+                /** @description End, RFC 3339 or Unix seconds (default now) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuorumHistoryView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
