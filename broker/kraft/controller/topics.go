@@ -57,10 +57,7 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 	for _, t := range req.Topics {
 		count[t.Topic]++
 	}
-	work := b
-	if req.ValidateOnly {
-		work = newBatch(b.image())
-	}
+	work := newBatch(b.image())
 	// Topics are looked up in the image the request started from and in
 	// the topics it created so far (applying the batch per topic would copy
 	// the image's maps every time).
@@ -74,6 +71,9 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 			continue
 		}
 		nt, aerr := c.checkNewTopic(cr, rt)
+		if aerr == errTooLarge || aerr == nil && len(work.recs)+1+len(nt.configs)+len(nt.parts) > maxRecordsPerUserOp {
+			return tooLarge(b, resp, req)
+		}
 		if aerr == nil {
 			var id metadata.Uuid
 			if id, aerr = c.newTopicID(cr); aerr == nil {
@@ -87,10 +87,32 @@ func (c *Controller) createTopics(b *batch, req *kmsg.CreateTopicsRequest) kmsg.
 		st.ErrorCode, st.ErrorMessage = aerr.code(), aerr.message()
 		resp.Topics = append(resp.Topics, st)
 	}
-	if work != b {
-		b.err = work.err
-	} else if len(cr.names) > 0 {
-		c.log.Info("created topics", "count", len(cr.names))
+	b.err = work.err
+	if !req.ValidateOnly && work.err == nil {
+		*b = *work
+		if len(cr.names) > 0 {
+			c.log.Info("created topics", "count", len(cr.names))
+		}
+	}
+	return resp
+}
+
+// maxRecordsPerUserOp is Kafka's MAX_RECORDS_PER_USER_OP: a CreateTopics or
+// CreatePartitions that would write more records is refused as a whole.
+const maxRecordsPerUserOp = 10000
+
+// errTooLarge is a topic whose records alone are more than
+// maxRecordsPerUserOp (found before placing its replicas).
+var errTooLarge = &apiError{err: kerr.PolicyViolation, msg: "Unable to perform excessively large batch operation."}
+
+// tooLarge answers every topic of a request that would write too many
+// records with Kafka's error for it; b is left empty.
+func tooLarge(b *batch, resp *kmsg.CreateTopicsResponse, req *kmsg.CreateTopicsRequest) kmsg.Response {
+	resp.Topics = resp.Topics[:0]
+	for _, rt := range req.Topics {
+		st := kmsg.NewCreateTopicsResponseTopic()
+		st.Topic, st.ErrorCode, st.ErrorMessage = rt.Topic, errTooLarge.code(), errTooLarge.message()
+		resp.Topics = append(resp.Topics, st)
 	}
 	return resp
 }
@@ -297,6 +319,9 @@ func (c *Controller) autoAssignment(img image.Image, rt kmsg.CreateTopicsRequest
 	if rf == -1 {
 		rf = max(c.cfg.DefaultReplicationFactor, 1)
 	}
+	if n > maxRecordsPerUserOp {
+		return nil, errTooLarge
+	}
 	parts, err := place(img, 0, int(n), int(rf), start)
 	if err != nil {
 		return nil, newErr(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): %s", rf, err.msg)
@@ -500,10 +525,7 @@ func (c *Controller) createPartitions(b *batch, req *kmsg.CreatePartitionsReques
 	for _, t := range req.Topics {
 		count[t.Topic]++
 	}
-	work := b
-	if req.ValidateOnly {
-		work = newBatch(b.image())
-	}
+	work := newBatch(b.image())
 	img := work.view() // each topic is named once and changed once
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreatePartitionsResponseTopic()
@@ -514,11 +536,21 @@ func (c *Controller) createPartitions(b *batch, req *kmsg.CreatePartitionsReques
 		} else {
 			aerr = c.addPartitions(work, img, rt)
 		}
+		if aerr == errTooLarge || len(work.recs) > maxRecordsPerUserOp {
+			resp.Topics = resp.Topics[:0]
+			for _, rt := range req.Topics {
+				st := kmsg.NewCreatePartitionsResponseTopic()
+				st.Topic, st.ErrorCode, st.ErrorMessage = rt.Topic, errTooLarge.code(), errTooLarge.message()
+				resp.Topics = append(resp.Topics, st)
+			}
+			return resp
+		}
 		st.ErrorCode, st.ErrorMessage = aerr.code(), aerr.message()
 		resp.Topics = append(resp.Topics, st)
 	}
-	if work != b {
-		b.err = work.err
+	b.err = work.err
+	if !req.ValidateOnly && work.err == nil {
+		*b = *work
 	}
 	return resp
 }
@@ -536,6 +568,9 @@ func (c *Controller) addPartitions(b *batch, img image.Image, rt kmsg.CreatePart
 		return newErr(kerr.InvalidPartitions, "The topic %s currently has %d partition(s); %d would not be an increase.", rt.Topic, have, rt.Count)
 	}
 	additional := int(rt.Count - have)
+	if additional > maxRecordsPerUserOp {
+		return errTooLarge
+	}
 	if rt.Assignment != nil && len(rt.Assignment) != additional {
 		return newErr(kerr.InvalidReplicaAssignment, "Attempted to add %d additional partition(s), but only %d assignment(s) were specified.", additional, len(rt.Assignment))
 	}

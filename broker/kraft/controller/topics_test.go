@@ -390,3 +390,26 @@ func TestLegacyAlterConfigsReplaces(t *testing.T) {
 		t.Fatalf("configs after AlterConfigs: %v", got)
 	}
 }
+
+func TestTooLargeRequestsRefused(t *testing.T) {
+	h := newHarness(t, testConfig(), 0)
+	h.register(1)
+	two := createTopicReq("a", 5000, 1)
+	two.Topics = append(two.Topics, createTopicReq("b", 5000, 1).Topics[0])
+	for _, req := range []*kmsg.CreateTopicsRequest{createTopicReq("huge", 1<<30, 1), two} {
+		resp, recs := h.handle(req)
+		for _, st := range resp.(*kmsg.CreateTopicsResponse).Topics {
+			if st.ErrorCode != kerr.PolicyViolation.Code || deref(st.ErrorMessage) != "Unable to perform excessively large batch operation." || recs != nil {
+				t.Fatalf("too large CreateTopics: %d %q, %d records", st.ErrorCode, deref(st.ErrorMessage), len(recs))
+			}
+		}
+	}
+	if h.img.NumTopics() != 0 {
+		t.Fatal("a topic of a refused request was created")
+	}
+	h.createTopic("c", 9000, 1)
+	resp, recs := h.handle(createPartitionsReq("c", 20000))
+	if st := resp.(*kmsg.CreatePartitionsResponse).Topics[0]; st.ErrorCode != kerr.PolicyViolation.Code || recs != nil {
+		t.Fatalf("too large CreatePartitions: %+v", st)
+	}
+}
