@@ -12,7 +12,9 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //   list, so the client can retry with a version we know (KIP-511).
 //
 // Version notes:
-// * v3: flexible, client software name/version (logged at debug level).
+// * v3: flexible, client software name/version (logged at debug level);
+//   in KRaft mode supported features and the finalized ones (metadata.version
+//   and the others the metadata log finalized) with their epoch.
 // * v4: no field changes (Kafka 3.7+ clients send it).
 
 func init() { regKey(18, 0, 4, handleApiVersions) }
@@ -24,7 +26,16 @@ func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
 	resp.ApiKeys = supportedAPIs(b.cfg.KRaft())
+	if fr, ok := b.cluster.(featureReporter); ok && req.Version >= 3 {
+		fr.fillFeatures(resp)
+	}
 	return resp, nil
+}
+
+// featureReporter is a cluster with feature flags (KRaft mode): ApiVersions
+// v3+ lists the supported and finalized features (KIP-584).
+type featureReporter interface {
+	fillFeatures(resp *kmsg.ApiVersionsResponse)
 }
 
 // apiVersionsUnsupported answers a too-new (or undecodable) ApiVersions

@@ -157,6 +157,9 @@ func (kc *kraftCluster) describeQuorum(ctx context.Context, _ *kmsg.DescribeQuor
 	return kc.node.DescribeQuorum(ctx)
 }
 
+// fillFeatures lists the features for ApiVersions from this broker's node.
+func (kc *kraftCluster) fillFeatures(resp *kmsg.ApiVersionsResponse) { kc.node.FillFeatures(resp) }
+
 // Controller is a KRaft node with only the controller role (process.roles=controller):
 // the quorum voter and, when it leads, the active controller. It serves
 // nothing but the CONTROLLER listener.

@@ -25,7 +25,7 @@ const SourceImported = "imported"
 type EFAKImport struct {
 	DryRun   bool          `json:"dryRun"`
 	Clusters []EFAKCluster `json:"clusters"`
-	Items    []efak.Item   `json:"items"`
+	Items    []efak.ImportItem   `json:"items"`
 }
 
 // EFAKCluster is one cluster an import adds, as the preview shows it (no secrets).
@@ -63,7 +63,7 @@ func (s *Service) ImportEFAK(ctx context.Context, who Caller, content string, dr
 	names := make([]string, 0, len(res.Clusters))
 	for _, c := range res.Clusters {
 		names = append(names, c.Name)
-		out.Clusters = append(out.Clusters, EFAKCluster{Name: c.Name, ZooKeeper: c.ZooKeeper, BootstrapServers: c.BootstrapServers,
+		out.Clusters = append(out.Clusters, EFAKCluster{Name: c.Name, ZooKeeper: c.ZooKeeper, BootstrapServers: append([]string{}, c.BootstrapServers...),
 			SASLMechanism: c.SASL.Mechanism, TLS: c.TLS.Enabled, ZooKeeperACL: c.ZooKeeperACL.Enabled})
 	}
 	if dryRun || len(res.Clusters) == 0 {

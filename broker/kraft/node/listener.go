@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -97,21 +96,6 @@ func (n *Node) apiVersions(hdr *kafkawire.RequestHeader, body []byte) kmsg.Respo
 		resp.ErrorCode = kerr.UnsupportedVersion.Code
 		return resp
 	}
-	for _, f := range SupportedFeatures() {
-		sf := kmsg.NewApiVersionsResponseSupportedFeature()
-		sf.Name, sf.MinVersion, sf.MaxVersion = f.Name, f.MinLevel, f.MaxLevel
-		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
-	}
-	n.mu.Lock()
-	img, next := n.img, n.next
-	n.mu.Unlock()
-	finalized := img.FinalizedFeatures()
-	names := slices.Sorted(maps.Keys(finalized))
-	for _, name := range names {
-		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
-		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, finalized[name], finalized[name]
-		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
-	}
-	resp.FinalizedFeaturesEpoch = next - 1
+	n.FillFeatures(resp)
 	return resp
 }

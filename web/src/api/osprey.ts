@@ -34,6 +34,13 @@ export interface SeriesParams {
   topic?: string
 }
 
+export interface TimelineParams {
+  from?: number
+  to?: number
+  flapChanges?: number
+  flapMinutes?: number
+}
+
 export interface MessageQuery {
   partition?: number
   /** Which of offset, timestamp and tail was chosen; the server then requires its value. */
@@ -67,6 +74,14 @@ export function createOspreyApi(client: ApiClient = api) {
       call.get(`${CL}/groups/{group}/lag`, { cluster: c, group: g }, p, o),
     brokerSeries: (c: string, id: number, p: SeriesParams = {}, o?: RequestOptions) =>
       call.get(`${CL}/brokers/{id}/metrics`, { cluster: c, id }, p, o),
+    topicAvailability: (c: string, t: string, p: TimelineParams = {}, o?: RequestOptions) =>
+      call.get(`${CL}/topics/{topic}/availability`, { cluster: c, topic: t }, p, o),
+    brokerAvailability: (c: string, id: number, p: TimelineParams = {}, o?: RequestOptions) =>
+      call.get(`${CL}/brokers/{id}/availability`, { cluster: c, id }, p, o),
+    housekeeping: (c: string, p: { idleDays?: number; emptyDays?: number } = {}, o?: RequestOptions) =>
+      call.get(`${CL}/housekeeping`, { cluster: c }, p, o),
+    cleanup: (c: string, body: { topics: string[]; groups: string[]; dryRun: boolean; token?: string }) =>
+      call.post(`${CL}/housekeeping/delete`, { cluster: c }, body),
 
     createTopic: (c: string, body: CreateTopicRequest) => call.post(`${CL}/topics`, { cluster: c }, body),
     deleteTopic: (c: string, t: string) => call.del(`${CL}/topics/{topic}`, { cluster: c, topic: t }),

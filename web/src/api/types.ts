@@ -24,6 +24,16 @@ export type GroupTopic = Schemas['GroupTopicRow']
 /** Burrow-style window status of a group (alert evaluator): OK, WARN or ERR; partitions OK/WARN/STALL/STOP/REWIND. */
 export type GroupStatus = Schemas['GroupStatus']
 export type GroupDetail = Schemas['GroupDetail']
+/** When a group reaches the log end: the estimate, its range and the rates it comes from. */
+export type CatchUp = Schemas['CatchUp']
+
+export type Timeline = Schemas['Timeline']
+export type AvailabilityEvent = Schemas['AvailabilityEvent']
+export type Housekeeping = Schemas['Housekeeping']
+export type HousekeepingTopic = Schemas['HousekeepingTopic']
+export type HousekeepingGroup = Schemas['HousekeepingGroup']
+export type CleanupItem = Schemas['CleanupItem']
+export type CleanupResult = Schemas['CleanupResult']
 
 export type ClusterSeries = Schemas['ClusterMetricsSeries']
 export type TopicSeries = Schemas['TopicMetricsSeries']
@@ -103,6 +113,9 @@ const alertKinds = {
   controller_changed: 8,
   zookeeper_down: 9,
   topic_rate_zero: 10,
+  catchup_time: 11,
+  lag_growing: 12,
+  isr_flapping: 13,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

@@ -47,6 +47,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.operations' },
   },
   {
+    path: '/clusters/:cluster/housekeeping',
+    name: 'housekeeping',
+    component: () => import('@/views/HousekeepingView.vue'),
+    meta: { titleKey: 'nav.housekeeping' },
+  },
+  {
     path: '/clusters/:cluster/zookeeper',
     name: 'zookeeper',
     component: () => import('@/views/ZooKeeperView.vue'),
@@ -64,7 +70,7 @@ export const routes: RouteRecordRaw[] = [
 ]
 
 /** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
-export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'zookeeper'] as const
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'zookeeper'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })

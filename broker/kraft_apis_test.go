@@ -1,0 +1,70 @@
+package broker
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
+)
+
+// A KRaft broker answers as Kafka's do: ApiVersions lists DescribeQuorum and
+// not the ZooKeeper controller's requests, with metadata.version finalized;
+// DescribeQuorum sent to the broker comes back from the quorum leader.
+func TestKRaftBrokerAPIs(t *testing.T) {
+	c := newKRaftTestCluster(t, 1)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testCtx(t, 30*time.Second)
+
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version = 3
+	av.ClientSoftwareName, av.ClientSoftwareVersion = "test", "1"
+	raw, err := av.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[int16]bool{}
+	for _, k := range raw.ApiKeys {
+		keys[k.ApiKey] = true
+	}
+	if !keys[55] || keys[4] || keys[5] || keys[6] {
+		t.Errorf("listed keys: DescribeQuorum %v, LeaderAndIsr %v, StopReplica %v, UpdateMetadata %v", keys[55], keys[4], keys[5], keys[6])
+	}
+	var mv int16
+	for _, f := range raw.FinalizedFeatures {
+		if f.Name == "metadata.version" {
+			mv = f.MaxVersionLevel
+		}
+	}
+	if mv == 0 || raw.FinalizedFeaturesEpoch < 0 {
+		t.Errorf("finalized metadata.version %d at epoch %d", mv, raw.FinalizedFeaturesEpoch)
+	}
+
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		dq := kmsg.NewPtrDescribeQuorumRequest()
+		dq.Version = 2
+		rt := kmsg.NewDescribeQuorumRequestTopic()
+		rt.Topic = "__cluster_metadata"
+		rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+		dq.Topics = append(dq.Topics, rt)
+		resp, err := dq.RequestWith(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			return fmt.Errorf("DescribeQuorum: error %d, %d topics", resp.ErrorCode, len(resp.Topics))
+		}
+		p := resp.Topics[0].Partitions[0]
+		if p.LeaderID != 1 || len(p.CurrentVoters) != 1 || p.HighWatermark <= 0 {
+			return fmt.Errorf("DescribeQuorum: leader %d, voters %d, high watermark %d", p.LeaderID, len(p.CurrentVoters), p.HighWatermark)
+		}
+		return nil
+	})
+}
