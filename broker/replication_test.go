@@ -338,7 +338,9 @@ func checkExactlyOnce(t *testing.T, al *ackLog, got map[int32][]*kgo.Record) {
 	t.Logf("%d acknowledged records checked, %d produce errors", total, al.errs)
 }
 
-func TestClusterFailoverLocal(t *testing.T) { testClusterFailover(t, newTestCluster(t, 3, localConnector(t))) }
+func TestClusterFailoverLocal(t *testing.T) {
+	testClusterFailover(t, newTestCluster(t, 3, localConnector(t)))
+}
 func TestClusterFailoverZooKeeper(t *testing.T) {
 	testClusterFailover(t, newTestCluster(t, 3, zkConnector(t)))
 }
