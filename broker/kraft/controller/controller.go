@@ -158,7 +158,35 @@ func (c *Controller) Handle(now time.Time, img image.Image, req kmsg.Request) (r
 	if b.err != nil {
 		return nil, nil, b.err
 	}
+	if len(b.recs) > maxRecordsPerUserOp && refuseTooLarge(resp) {
+		return nil, resp, nil
+	}
 	return b.records(), resp, nil
+}
+
+// refuseTooLarge turns every result of an ElectLeaders or
+// AlterPartitionReassignments that would write more than
+// maxRecordsPerUserOp records into Kafka's refusal; it reports whether resp
+// was one of them.
+func refuseTooLarge(resp kmsg.Response) bool {
+	code, msg := errTooLarge.code(), errTooLarge.message()
+	switch r := resp.(type) {
+	case *kmsg.ElectLeadersResponse:
+		for i := range r.Topics {
+			for j := range r.Topics[i].Partitions {
+				r.Topics[i].Partitions[j].ErrorCode, r.Topics[i].Partitions[j].ErrorMessage = code, msg
+			}
+		}
+	case *kmsg.AlterPartitionAssignmentsResponse:
+		for i := range r.Topics {
+			for j := range r.Topics[i].Partitions {
+				r.Topics[i].Partitions[j].ErrorCode, r.Topics[i].Partitions[j].ErrorMessage = code, msg
+			}
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // Tick runs the periodic work of the active controller (call it every

@@ -22,8 +22,9 @@
 //   - Topics: CreateTopics (names, '.'/'_' collisions, defaults, manual
 //     assignments, configurations through Config.ValidateTopicConfig,
 //     validate_only), DeleteTopics by name or id, CreatePartitions. As in
-//     Kafka, a CreateTopics or CreatePartitions that would write more than
-//     10,000 records is refused as a whole with POLICY_VIOLATION.
+//     Kafka, a CreateTopics, CreatePartitions, ElectLeaders or
+//     AlterPartitionReassignments that would write more than 10,000 records
+//     is refused as a whole with POLICY_VIOLATION.
 //   - Configurations: IncrementalAlterConfigs and AlterConfigs for topics and
 //     brokers (a null value deletes the key).
 //   - Partitions: AlterPartition from leaders (epoch fencing, ineligible

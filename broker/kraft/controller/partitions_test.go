@@ -354,3 +354,33 @@ func TestTickScanAfterActivate(t *testing.T) {
 		t.Fatal("partition not scanned after the scan interval")
 	}
 }
+
+func TestTooLargeElectionRefused(t *testing.T) {
+	h := newHarness(t, testConfig(), 0)
+	h.register(1)
+	h.register(2)
+	h.createTopic("a", 6000, 2)
+	h.createTopic("b", 6000, 2)
+	// Every partition led by its second replica: 12,000 elections needed.
+	var recs []image.VersionedRecord
+	for _, name := range []string{"a", "b"} {
+		tp, _ := h.img.Topic(name)
+		for _, p := range tp.Partitions() {
+			rec := metadata.NewPartitionChangeRecord()
+			rec.TopicID, rec.PartitionID, rec.Leader = tp.ID, p.Index, p.Replicas[1]
+			recs = append(recs, image.VersionedRecord{Record: &rec, Version: 2})
+		}
+	}
+	h.apply(recs)
+	resp, written := h.handle(electReq(electionPreferred, ""))
+	if written != nil {
+		t.Fatalf("refused election wrote %d records", len(written))
+	}
+	for _, tr := range resp.(*kmsg.ElectLeadersResponse).Topics {
+		for _, pr := range tr.Partitions {
+			if pr.ErrorCode != kerr.PolicyViolation.Code {
+				t.Fatalf("partition %s-%d answered %d", tr.Topic, pr.Partition, pr.ErrorCode)
+			}
+		}
+	}
+}
