@@ -152,19 +152,7 @@ func incrementalChanges(img image.Image, r kmsg.IncrementalAlterConfigsRequestRe
 			if !ok {
 				cur = def
 			}
-			parts := slices.DeleteFunc(strings.Split(cur, ","), func(s string) bool { return s == "" })
-			var vals []string
-			if op.Value != nil {
-				vals = strings.Split(*op.Value, ",")
-			}
-			for _, v := range vals {
-				if op.Op == kmsg.IncrementalAlterConfigOpAppend && !slices.Contains(parts, v) {
-					parts = append(parts, v)
-				} else if op.Op == kmsg.IncrementalAlterConfigOpSubtract {
-					parts = slices.DeleteFunc(parts, func(s string) bool { return s == v })
-				}
-			}
-			out = append(out, configChange{op.Name, strPtr(strings.Join(parts, ","))})
+			out = append(out, configChange{op.Name, strPtr(applyListOp(cur, op))})
 		default:
 			return nil, newErr(kerr.InvalidRequest, "Unknown operation type %d", int8(op.Op))
 		}
@@ -223,4 +211,34 @@ func (c *Controller) alterConfigs(b *batch, req *kmsg.AlterConfigsRequest) kmsg.
 		b.err = work.err
 	}
 	return resp
+}
+
+// applyListOp appends to or subtracts from a comma-separated list value
+// (kept in order, each element once when appended), with sets so a long
+// list in a request costs linear time.
+func applyListOp(cur string, op kmsg.IncrementalAlterConfigsRequestResourceConfig) string {
+	parts := slices.DeleteFunc(strings.Split(cur, ","), func(s string) bool { return s == "" })
+	var vals []string
+	if op.Value != nil {
+		vals = strings.Split(*op.Value, ",")
+	}
+	if op.Op == kmsg.IncrementalAlterConfigOpSubtract {
+		drop := map[string]bool{}
+		for _, v := range vals {
+			drop[v] = true
+		}
+		parts = slices.DeleteFunc(parts, func(s string) bool { return drop[s] })
+		return strings.Join(parts, ",")
+	}
+	have := map[string]bool{}
+	for _, p := range parts {
+		have[p] = true
+	}
+	for _, v := range vals {
+		if !have[v] {
+			have[v] = true
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -66,6 +66,9 @@ func electResult(idx int32, aerr *apiError) kmsg.ElectLeadersResponseTopicPartit
 // electLeader is Kafka's electLeader: a preferred election is not needed when
 // the first replica leads, an unclean one when there is a leader.
 func (c *Controller) electLeader(b *batch, topic string, idx int32, typ int8) *apiError {
+	if len(b.recs) > maxRecordsPerUserOp {
+		return errTooLarge // the whole request is refused; stop working on it
+	}
 	img := b.view()
 	t, ok := img.Topic(topic)
 	if !ok {

@@ -36,6 +36,9 @@ func (c *Controller) alterReassignments(b *batch, req *kmsg.AlterPartitionAssign
 }
 
 func (c *Controller) reassign(b *batch, req *kmsg.AlterPartitionAssignmentsRequest, topic string, rp kmsg.AlterPartitionAssignmentsRequestTopicPartition) *apiError {
+	if len(b.recs) > maxRecordsPerUserOp {
+		return errTooLarge // the whole request is refused; stop working on it
+	}
 	img := b.view()
 	t, ok := img.Topic(topic)
 	if !ok {
