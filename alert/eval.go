@@ -38,6 +38,9 @@ const (
 )
 
 func evaluate(r Rule, c evalContext) []finding {
+	if out, ok := evalQuorum(r, c); ok {
+		return out
+	}
 	switch r.Kind {
 	case KindLagMessages, KindLagSeconds:
 		return evalLag(r, c)

@@ -39,6 +39,7 @@ type clusterHistory struct {
 	produced    map[string]bool     // topic has been seen receiving messages
 	controllers ringbuf.Ring[int32] // known controller ids, one per snapshot that had one
 	last        *collector.Snapshot
+	quorum      *collector.QuorumInfo // the last KRaft quorum seen, for a cycle that did not read it
 	// statuses caches GroupStatuses for the history at statusSeq.
 	statuses  map[string]string
 	statusSeq uint64
@@ -122,6 +123,9 @@ func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity in
 			delete(h.topics, name)
 			delete(h.produced, name)
 		}
+	}
+	if s.Cluster.Quorum != nil {
+		h.quorum = s.Cluster.Quorum
 	}
 	if s.Cluster.Controller >= 0 { // unknown for a cycle is not a change
 		push(&h.controllers, s.Cluster.Controller, capacity+1)

@@ -42,6 +42,9 @@ type Kind string
 //	                    gone down, and above where it was) for Threshold seconds.
 //	isr_flapping        fires per partition whose ISR changed at least Threshold
 //	                    times within the collector's flap window (Partition.ISRChanges).
+//
+// The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
+// quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -64,6 +67,8 @@ var Kinds = []Kind{
 	KindLagMessages, KindLagSeconds, KindLagStatus, KindGroupInactive, KindBrokerDown,
 	KindUnderReplicated, KindOfflinePartitions, KindUnderMinISR, KindControllerChanged,
 	KindZooKeeperDown, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
+	KindQuorumNoLeader, KindQuorumVoterLagRecords, KindQuorumVoterLagSeconds, KindQuorumAtRisk,
+	KindBrokerFenced, KindQuorumLeaderFlapping, // quorum.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -278,6 +283,9 @@ func normalizeWindow(ps *problems, r *Rule) {
 func checkThreshold(ps *problems, r Rule) {
 	if r.Threshold < 0 {
 		ps.add("threshold", "must not be negative")
+	}
+	if checkQuorumThreshold(ps, r) {
+		return
 	}
 	switch r.Kind {
 	case KindLagSeconds, KindCatchUpTime, KindLagGrowing:

@@ -111,8 +111,8 @@ const readChunk = 1 << 20
 
 func (l *StorageLog) Read(from int64, max int) ([]Entry, error) {
 	end := l.EndOffset()
-	if from < 0 || from > end {
-		return nil, fmt.Errorf("read at offset %d: log has [0, %d)", from, end)
+	if start := l.StartOffset(); from < start || from > end {
+		return nil, fmt.Errorf("read at offset %d: log has [%d, %d)", from, start, end)
 	}
 	var out []Entry
 	for len(out) < max && from < end {
@@ -147,24 +147,23 @@ func (l *StorageLog) EndOffsetForEpoch(epoch int32) OffsetAndEpoch {
 	// broker/storage answers as OffsetForLeaderEpoch does, which differs from the quorum's
 	// contract at both ends: an epoch above the latest is undefined there (here: the latest
 	// epoch and the log end), and an epoch below the first is answered with the first epoch's
-	// start offset (here: {0, 0}; the quorum's log always starts at offset 0, so an epoch that
-	// is in the log ends above 0).
-	if l.EndOffset() == 0 {
+	// start offset (here: {0, 0}; an epoch that has an entry in the log ends above its start).
+	if l.EndOffset() == l.StartOffset() {
 		return OffsetAndEpoch{}
 	}
 	if latest := l.log.LatestEpoch(); epoch >= latest {
 		return OffsetAndEpoch{Offset: l.EndOffset(), Epoch: latest}
 	}
 	e, off := l.log.EndOffsetForEpoch(epoch)
-	if e < 0 || off <= 0 {
+	if e < 0 || off <= l.StartOffset() {
 		return OffsetAndEpoch{}
 	}
 	return OffsetAndEpoch{Offset: off, Epoch: e}
 }
 
 func (l *StorageLog) Truncate(offset int64) error {
-	if offset < 0 {
-		return errors.New("truncate to a negative offset")
+	if start := l.StartOffset(); offset < start {
+		return fmt.Errorf("truncate to %d, below the log start %d", offset, start)
 	}
 	if offset >= l.EndOffset() {
 		return nil

@@ -36,6 +36,9 @@ func RunLog(t *testing.T, f LogFactory) {
 		{"Truncate", testTruncate},
 		{"Reopen", testReopen},
 		{"ManyEntries", testManyEntries},
+		{"DeletePrefix", testDeletePrefix},
+		{"Reset", testReset},
+		{"PrefixReopen", testPrefixReopen},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
