@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -64,6 +65,27 @@ func TestKRaftBrokerAPIs(t *testing.T) {
 		p := resp.Topics[0].Partitions[0]
 		if p.LeaderID != 1 || len(p.CurrentVoters) != 1 || p.HighWatermark <= 0 {
 			return fmt.Errorf("DescribeQuorum: leader %d, voters %d, high watermark %d", p.LeaderID, len(p.CurrentVoters), p.HighWatermark)
+		}
+		return nil
+	})
+}
+
+// Closing a KRaft broker stops everything its node started: the quorum
+// replica, the replay, the active controller, the registration loop.
+func TestKRaftBrokerCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Run("cluster", func(t *testing.T) {
+		c := newKRaftTestCluster(t, 1)
+		adm := c.admin()
+		if _, err := adm.CreateTopic(testCtx(t, 30*time.Second), 2, 1, nil, "leak-check"); err != nil {
+			t.Fatal(err)
+		}
+		adm.Close()
+	})
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			return fmt.Errorf("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 		}
 		return nil
 	})
