@@ -33,8 +33,8 @@ func (n *Node) fetchRequest() *kmsg.FetchRequest {
 	p := kmsg.NewFetchRequestTopicPartition()
 	p.CurrentLeaderEpoch = n.epoch
 	p.FetchOffset = n.log.EndOffset()
-	p.LastFetchedEpoch = n.log.LastEpoch()
-	p.LogStartOffset = 0
+	p.LastFetchedEpoch = n.lastEpoch()
+	p.LogStartOffset = n.log.StartOffset()
 	p.PartitionMaxBytes = 1 << 20
 	p.HighWatermark = n.hw
 	t.Partitions = append(t.Partitions, p)
@@ -46,6 +46,10 @@ func (n *Node) sendFetch() {
 	corr := n.nextCorrelation()
 	n.follow.inflight = corr
 	n.follow.sentAt = n.now()
+	if n.follow.snap != nil {
+		n.send(n.follow.target, corr, n.fetchSnapshotRequest(), nil)
+		return
+	}
 	n.send(n.follow.target, corr, n.fetchRequest(), nil)
 }
 
@@ -68,6 +72,7 @@ func (n *Node) maybeFetch() {
 // leader and epoch it knows.
 func (n *Node) discoverLeader() {
 	n.follow.target = n.voters[n.cfg.Rand.IntN(len(n.voters))]
+	n.follow.snap = nil
 	n.sendFetch()
 	n.electionDeadline = n.now().Add(n.cfg.RequestTimeout/2 + time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax))))
 }
@@ -117,17 +122,19 @@ func (n *Node) handleFetchRequest(m Message, req *kmsg.FetchRequest) {
 // offset, which it records as the replica's acknowledged end.
 func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *kmsg.FetchResponseTopicPartition) {
 	now := n.now()
-	r := n.lead.replicas[replica]
-	if r == nil {
-		r = &ReplicaState{ID: replica, EndOffset: -1}
-		n.lead.replicas[replica] = r
-	}
+	r := n.leaderReplica(replica)
 	if r.Voter {
 		n.lead.beginAcked[replica] = true
 	}
 	rp.HighWatermark = n.hw
+	if id, ok := n.snapshotForFetch(p.FetchOffset, p.LastFetchedEpoch); ok {
+		// The log no longer holds what the replica needs next: it loads a snapshot first.
+		r.LastFetch = now
+		rp.SnapshotID.EndOffset, rp.SnapshotID.Epoch = id.Offset, id.Epoch
+		return
+	}
 	if p.FetchOffset > 0 || p.LastFetchedEpoch > 0 {
-		end := n.log.EndOffsetForEpoch(p.LastFetchedEpoch)
+		end := n.endOffsetForEpoch(p.LastFetchedEpoch)
 		if end.Epoch != p.LastFetchedEpoch || p.FetchOffset > end.Offset {
 			// The replica is in touch (check quorum counts it) but its offset is not yet valid.
 			r.LastFetch = now
@@ -148,6 +155,16 @@ func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *
 		return
 	}
 	rp.RecordBatches = encodeEntries(nil, entries)
+}
+
+// leaderReplica is the leader's state of a replica, created at its first fetch.
+func (n *Node) leaderReplica(id int32) *ReplicaState {
+	r := n.lead.replicas[id]
+	if r == nil {
+		r = &ReplicaState{ID: id, EndOffset: -1}
+		n.lead.replicas[id] = r
+	}
+	return r
 }
 
 func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
@@ -188,6 +205,15 @@ func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
 		}
 		return
 	}
+	if p.SnapshotID.EndOffset >= 0 && p.SnapshotID.Epoch >= 0 {
+		if n.cfg.Snapshots == nil {
+			n.cfg.Logger.Error("quorum: the leader sent a snapshot id, and this node keeps no snapshots", "node", n.id, "leader", m.From)
+			return
+		}
+		n.follow.snap = &snapshotFetch{id: OffsetAndEpoch{Offset: p.SnapshotID.EndOffset, Epoch: p.SnapshotID.Epoch}}
+		n.sendFetch()
+		return
+	}
 	entries, err := decodeEntries(p.RecordBatches)
 	if err != nil {
 		n.cfg.Logger.Warn("quorum: dropping a fetch answer with bad record batches", "node", n.id, "from", m.From, "err", err)
@@ -220,7 +246,7 @@ func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
 // diverging epoch in the leader's log, or the end of this log's largest epoch at or below it.
 // Committed entries are never cut; needing to is a protocol violation.
 func (n *Node) truncateToDivergence(d OffsetAndEpoch) {
-	mine := n.log.EndOffsetForEpoch(d.Epoch)
+	mine := n.endOffsetForEpoch(d.Epoch)
 	to := mine.Offset
 	if mine.Epoch == d.Epoch {
 		to = min(to, d.Offset)

@@ -37,6 +37,12 @@ type Config struct {
 	FetchBackoff time.Duration
 	// MaxFetchEntries bounds the entries in one fetch answer.
 	MaxFetchEntries int
+	// SnapshotChunkBytes bounds the bytes of one FetchSnapshot answer, and the MaxBytes a
+	// follower asks for (default 1 MiB).
+	SnapshotChunkBytes int
+
+	// Snapshots holds the node's snapshots; nil keeps none (the log then always starts at 0).
+	Snapshots SnapshotStore
 
 	Log       Log
 	Store     StateStore
@@ -64,6 +70,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxFetchEntries <= 0 {
 		c.MaxFetchEntries = 100
+	}
+	if c.SnapshotChunkBytes <= 0 {
+		c.SnapshotChunkBytes = 1 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -122,8 +131,11 @@ type followerState struct {
 	fetchDeadline time.Time
 	// inflight is the correlation of the outstanding fetch (0: none); answers to any other are
 	// dropped, so that a late or duplicated answer cannot truncate or append at a wrong place.
-	inflight  int32
-	target    int32
+	inflight int32
+	target   int32
+	// snap is the leader's snapshot being copied; while it is set the follower sends
+	// FetchSnapshot instead of Fetch.
+	snap      *snapshotFetch
 	sentAt    time.Time
 	nextFetch time.Time
 }
@@ -159,8 +171,15 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("quorum: the stored election state (%s) has this observer voting for itself", st)
 	}
 	n.epoch, n.leaderID, n.votedID = st.Epoch, st.LeaderID, st.VotedID
+	if cfg.Snapshots != nil {
+		if err := n.reconcileSnapshots(); err != nil {
+			return nil, err
+		}
+	}
+	// Everything below the log start is in a snapshot, so committed.
+	n.hw = n.log.StartOffset()
 	now := n.now()
-	if last := n.log.LastEpoch(); last > n.epoch {
+	if last := n.lastEpoch(); last > n.epoch {
 		// The log holds entries of an epoch the election state never recorded (the state file was
 		// lost or is older than the log). Kafka starts unattached in the log's epoch; so do we.
 		cfg.Logger.Warn("quorum: election state is behind the log; starting unattached in the log's epoch",
@@ -391,6 +410,8 @@ func (n *Node) Step(m Message) {
 		n.handleEndQuorumEpochRequest(m, r)
 	case *kmsg.FetchRequest:
 		n.handleFetchRequest(m, r)
+	case *kmsg.FetchSnapshotRequest:
+		n.handleFetchSnapshotRequest(m, r)
 	}
 	switch r := m.Response.(type) {
 	case *kmsg.VoteResponse:
@@ -401,6 +422,8 @@ func (n *Node) Step(m Message) {
 		// Nothing to do: the resigned leader waits for the next epoch either way.
 	case *kmsg.FetchResponse:
 		n.handleFetchResponse(m, r)
+	case *kmsg.FetchSnapshotResponse:
+		n.handleFetchSnapshotResponse(m, r)
 	}
 }
 

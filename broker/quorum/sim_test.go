@@ -18,7 +18,10 @@ import (
 // duplicate and reorder messages, partition the network, crash and restart nodes (a restarted node
 // keeps its log and election state) and make leaders resign; healed phases restore everything and
 // must end with a leader that commits new entries. The safety invariants are checked after every
-// step.
+// step. Nodes also run a state machine (the committed client entries, in order), write snapshots of
+// it at random, let their logs' prefixes go, and a replica behind a leader's log start catches up
+// through FetchSnapshot: each snapshot a replica loads must equal the committed state at its
+// offset (see sim_snapshot_test.go).
 
 var (
 	simSeedFlag  = flag.Uint64("seed", 0, "run the quorum simulation with this seed only (reproduces a failure)")
@@ -54,11 +57,17 @@ func TestQuorumSimulation(t *testing.T) {
 		}
 	}
 	for _, voters := range []int{3, 5} {
+		installs := 0
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("voters=%d/seed=%d", voters, seed), func(t *testing.T) {
 				s := newSim(t, seed, voters)
 				s.run(steps)
+				installs += s.stats.snapshotInstalls
 			})
+		}
+		// The schedules must reach the snapshot path: a replica behind a leader's log start.
+		if len(seeds) > 1 && installs == 0 {
+			t.Errorf("voters=%d: no replica caught up through FetchSnapshot in %d runs", voters, len(seeds))
 		}
 	}
 }
@@ -69,6 +78,8 @@ type simNode struct {
 	log      *MemLog
 	watch    *watchedLog
 	store    *MemStore
+	snaps    *MemSnapshots
+	sm       simSM
 	maxEpoch int32
 	// verified: log entries below it were found equal to the committed prefix and have not been
 	// touched since, so the per-step check starts there instead of at 0.
@@ -94,6 +105,11 @@ func (w *watchedLog) Truncate(off int64) error {
 	return w.MemLog.Truncate(off)
 }
 
+func (w *watchedLog) Reset(off int64) error {
+	w.touch(off)
+	return w.MemLog.Reset(off)
+}
+
 // takeTouched returns the lowest offset changed since the last call.
 func (w *watchedLog) takeTouched() int64 {
 	t := w.lowestTouched
@@ -104,6 +120,7 @@ func (w *watchedLog) takeTouched() int64 {
 // simStats tell, in -v output, how much of the protocol a run exercised.
 type simStats struct {
 	delivered, crashes, partitions, resigns, truncations, healedPhases int
+	snapshotsWritten, prefixDeletes, snapshotInstalls, snapshotLoads   int
 }
 
 type simMsg struct {
@@ -156,7 +173,7 @@ func newSim(t testing.TB, seed uint64, voters int) *sim {
 		s.voters = append(s.voters, int32(i))
 	}
 	for _, id := range append(slices.Clone(s.voters), 100) { // 100 is the observer
-		sn := &simNode{id: id, log: NewMemLog(), store: &MemStore{}}
+		sn := &simNode{id: id, log: NewMemLog(), store: &MemStore{}, snaps: NewMemSnapshots()}
 		sn.watch = &watchedLog{MemLog: sn.log, lowestTouched: 1 << 62}
 		s.nodes = append(s.nodes, sn)
 		s.start(sn)
@@ -182,7 +199,9 @@ func (s *sim) start(sn *simNode) {
 		ElectionBackoffMax: 300 * time.Millisecond,
 		RequestTimeout:     150 * time.Millisecond,
 		FetchBackoff:       20 * time.Millisecond,
-		MaxFetchEntries:    1 + s.rng.IntN(8), // small answers split a leader's tail across fetches
+		MaxFetchEntries:    1 + s.rng.IntN(8),    // small answers split a leader's tail across fetches
+		SnapshotChunkBytes: 16 + s.rng.IntN(240), // and a snapshot across many FetchSnapshots
+		Snapshots:          sn.snaps,
 		Log:                sn.watch,
 		Store:              sn.store,
 		Transport:          simTransport{s: s, from: sn.id},
@@ -193,6 +212,7 @@ func (s *sim) start(sn *simNode) {
 		s.fail("restart node %d: %v", sn.id, err)
 	}
 	sn.node = n
+	s.restartSM(sn)
 }
 
 func (s *sim) node(id int32) *simNode {
@@ -267,13 +287,15 @@ func (s *sim) run(steps int) {
 		}
 		s.randomEvent()
 		s.check()
+		s.runStateMachines()
 	}
 	maxEpoch := int32(0)
 	for e := range s.leaders {
 		maxEpoch = max(maxEpoch, e)
 	}
-	s.t.Logf("%d steps: %d epochs led (last %d), %d entries committed, %d messages delivered, %d crashes, %d partitions, %d resignations, %d truncations, %d healed phases",
-		steps, len(s.leaders), maxEpoch, len(s.committed), s.stats.delivered, s.stats.crashes, s.stats.partitions, s.stats.resigns, s.stats.truncations, s.stats.healedPhases)
+	s.t.Logf("%d steps: %d epochs led (last %d), %d entries committed, %d messages delivered, %d crashes, %d partitions, %d resignations, %d truncations, %d healed phases; %d snapshots written, %d prefix deletions, %d snapshots fetched, %d loaded",
+		steps, len(s.leaders), maxEpoch, len(s.committed), s.stats.delivered, s.stats.crashes, s.stats.partitions, s.stats.resigns, s.stats.truncations, s.stats.healedPhases,
+		s.stats.snapshotsWritten, s.stats.prefixDeletes, s.stats.snapshotInstalls, s.stats.snapshotLoads)
 }
 
 // deliver hands every due message to its node, in a random order.
@@ -298,10 +320,13 @@ func (s *sim) deliver() {
 		if sn.node == nil || s.group[m.m.From] != s.group[m.m.To] {
 			continue
 		}
-		end := sn.log.EndOffset()
+		end, start := sn.log.EndOffset(), sn.log.StartOffset()
 		sn.node.Step(m.m)
 		s.stats.delivered++
-		if sn.log.EndOffset() < end {
+		if sn.log.StartOffset() != start {
+			s.stats.snapshotInstalls++
+			s.event("node %d loaded a snapshot: its log restarts at %d", sn.id, sn.log.StartOffset())
+		} else if sn.log.EndOffset() < end {
 			s.stats.truncations++
 			s.event("node %d truncated its log from %d to %d", sn.id, end, sn.log.EndOffset())
 		}
@@ -444,6 +469,7 @@ func (s *sim) check() {
 				s.event("node %d leads epoch %d", sn.id, n.Epoch())
 				// A new leader holds every committed entry (Raft's leader completeness).
 				s.checkRange(sn, 0, int64(len(s.committed)), "new leader of epoch "+strconv.Itoa(int(n.Epoch())))
+				s.checkStartSnapshot(sn, "new leader of epoch "+strconv.Itoa(int(n.Epoch())))
 			}
 		}
 		// Entries below a node's high watermark are committed: never lost, never changed.
@@ -457,8 +483,13 @@ func (s *sim) check() {
 			s.checkRange(sn, sn.verified, upto, "committed entries")
 			sn.verified = upto
 		}
-		if hw > int64(len(s.committed)) {
-			s.committed = append(s.committed, sn.log.entries[len(s.committed):hw]...)
+		if c := int64(len(s.committed)); hw > c {
+			if c < sn.log.StartOffset() {
+				s.fail("node %d: high watermark %d, but its log starts at %d and only %d entries were seen committed", sn.id, hw, sn.log.StartOffset(), c)
+			}
+			for i := c; i < hw; i++ {
+				s.committed = append(s.committed, sn.log.Entry(i))
+			}
 		}
 	}
 	// Live voters' logs agree up to the smallest of their high watermarks. This follows from the
@@ -479,23 +510,24 @@ func (s *sim) checkVotersAgree() {
 		}
 	}
 	for i := 1; i < len(live); i++ {
-		a, b := live[0].log.entries[:minHW], live[i].log.entries[:minHW]
-		for j := range a {
-			if !sameEntry(a[j], b[j]) {
-				s.fail("voters %d and %d disagree at offset %d below the high watermark %d: %+v vs %+v", live[0].id, live[i].id, j, minHW, a[j], b[j])
+		a, b := live[0].log, live[i].log
+		for j := max(a.StartOffset(), b.StartOffset()); j < minHW; j++ {
+			if !sameEntry(a.Entry(j), b.Entry(j)) {
+				s.fail("voters %d and %d disagree at offset %d below the high watermark %d: %+v vs %+v", live[0].id, live[i].id, j, minHW, a.Entry(j), b.Entry(j))
 			}
 		}
 	}
 }
 
-// checkRange checks that the node's log holds committed[from:upto] unchanged.
+// checkRange checks that the node's log holds committed[from:upto] unchanged (those of them
+// above its log start; a snapshot holds the rest).
 func (s *sim) checkRange(sn *simNode, from, upto int64, what string) {
 	if sn.log.EndOffset() < upto {
 		s.fail("node %d (%s) lacks committed entries: log ends at %d, %d committed", sn.id, what, sn.log.EndOffset(), upto)
 	}
-	for i := from; i < upto; i++ {
-		if !sameEntry(sn.log.entries[i], s.committed[i]) {
-			s.fail("node %d (%s): committed entry at offset %d changed: %+v, committed %+v", sn.id, what, i, sn.log.entries[i], s.committed[i])
+	for i := max(from, sn.log.StartOffset()); i < upto; i++ {
+		if !sameEntry(sn.log.Entry(i), s.committed[i]) {
+			s.fail("node %d (%s): committed entry at offset %d changed: %+v, committed %+v", sn.id, what, i, sn.log.Entry(i), s.committed[i])
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (n *Node) voteRequest(preVote bool) *kmsg.VoteRequest {
 	p := kmsg.NewVoteRequestTopicPartition()
 	p.CandidateEpoch = n.epoch
 	p.CandidateID = n.id
-	p.LastOffsetEpoch = n.log.LastEpoch()
+	p.LastOffsetEpoch = n.lastEpoch()
 	p.LastOffset = n.log.EndOffset()
 	p.PreVote = preVote
 	t.Partitions = append(t.Partitions, p)
@@ -158,7 +158,7 @@ func (n *Node) canGrantPreVote(last OffsetAndEpoch) bool {
 }
 
 func (n *Node) logNotBehind(last OffsetAndEpoch) bool {
-	mine := OffsetAndEpoch{Offset: n.log.EndOffset(), Epoch: n.log.LastEpoch()}
+	mine := OffsetAndEpoch{Offset: n.log.EndOffset(), Epoch: n.lastEpoch()}
 	return !last.less(mine)
 }
 
