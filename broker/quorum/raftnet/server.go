@@ -1,6 +1,6 @@
 // Package raftnet runs a quorum.Node over the Kafka wire: a listener that decodes the quorum's
 // requests (Vote 52, BeginQuorumEpoch 53, EndQuorumEpoch 54, Fetch 1 of __cluster_metadata,
-// DescribeQuorum 55) in Kafka's framing, a client per peer that sends the node's requests to the
+// FetchSnapshot 59, DescribeQuorum 55) in Kafka's framing, a client per peer that sends the node's requests to the
 // other nodes' listeners, and a driver goroutine that owns the Node and ticks it on the wall
 // clock.
 //
@@ -491,6 +491,8 @@ func senderID(req kmsg.Request) int32 {
 			return r.ReplicaID
 		}
 		return r.ReplicaState.ID
+	case *kmsg.FetchSnapshotRequest:
+		return r.ReplicaID
 	}
 	return -1
 }

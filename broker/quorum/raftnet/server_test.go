@@ -22,11 +22,12 @@ import (
 
 // testNode is one node of a loopback cluster: its metadata log dir survives restarts.
 type testNode struct {
-	id   int32
-	dir  string
-	addr string
-	srv  *Server
-	log  *quorum.StorageLog
+	id    int32
+	dir   string
+	addr  string
+	srv   *Server
+	log   *quorum.StorageLog
+	snaps *quorum.FileSnapshots
 }
 
 type testCluster struct {
@@ -75,6 +76,10 @@ func (c *testCluster) start(id int32, ln net.Listener) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snaps, err := quorum.OpenFileSnapshots(filepath.Join(n.dir, quorum.MetadataTopic+"-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := New(Config{
 		Node: quorum.Config{
 			NodeID:             id,
@@ -85,7 +90,9 @@ func (c *testCluster) start(id int32, ln net.Listener) {
 			ElectionBackoffMax: 100 * time.Millisecond,
 			RequestTimeout:     300 * time.Millisecond,
 			FetchBackoff:       10 * time.Millisecond,
+			SnapshotChunkBytes: 1000,
 			Log:                l,
+			Snapshots:          snaps,
 			Store:              &quorum.FileStore{Path: filepath.Join(n.dir, quorum.MetadataTopic+"-0", quorum.QuorumStateFile), Voters: testVoters},
 		},
 		Listener:     ln,
@@ -98,7 +105,7 @@ func (c *testCluster) start(id int32, ln net.Listener) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	n.srv, n.log = srv, l
+	n.srv, n.log, n.snaps = srv, l, snaps
 }
 
 func (c *testCluster) stop(id int32) {
@@ -119,6 +126,7 @@ type status struct {
 	epoch  int32
 	leader int32
 	hw     int64
+	start  int64
 	leo    int64
 	data   [][]byte // client entries' payloads, in log order
 }
@@ -134,7 +142,8 @@ func (c *testCluster) status(id int32) (status, error) {
 	defer cancel()
 	err := n.srv.Do(ctx, func(node *quorum.Node) {
 		st = status{state: node.State(), epoch: node.Epoch(), leader: node.LeaderID(), hw: node.HighWatermark(), leo: node.Log().EndOffset()}
-		es, err := node.Log().Read(0, int(st.leo))
+		st.start = node.Log().StartOffset()
+		es, err := node.Log().Read(st.start, int(st.leo-st.start))
 		if err != nil {
 			rerr = err
 			return

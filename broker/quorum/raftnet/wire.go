@@ -12,8 +12,8 @@ import (
 // listener; this file adds what the quorum serves and sends.
 
 // Request versions the client sends. Vote v2 carries PreVote (KIP-996); BeginQuorumEpoch and
-// EndQuorumEpoch v1 are the flexible versions Kafka's raft client sends; Fetch keeps the version
-// the node chose (it needs topic ids and ReplicaState).
+// EndQuorumEpoch v1 are the flexible versions Kafka's raft client sends; Fetch and FetchSnapshot
+// keep the versions the node chose (Fetch needs topic ids and ReplicaState).
 var requestVersions = map[int16]int16{
 	kmsg.Vote.Int16():             2,
 	kmsg.BeginQuorumEpoch.Int16(): 1,
@@ -41,7 +41,7 @@ func parseRequest(frame []byte) (request, error) {
 // servedKey reports whether the quorum itself serves key.
 func servedKey(key int16) bool {
 	switch kmsg.Key(key) {
-	case kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.Fetch, kmsg.DescribeQuorum:
+	case kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.Fetch, kmsg.FetchSnapshot, kmsg.DescribeQuorum:
 		return true
 	}
 	return false
@@ -51,7 +51,7 @@ func servedKey(key int16) bool {
 // the ApiVersions answer of a listener that adds more through Config.Handler. DescribeQuorum
 // stops at v2, the last version quorum.Node.Describe fills.
 func ServedAPIs() []kmsg.ApiVersionsResponseApiKey {
-	keys := []kmsg.Key{kmsg.Fetch, kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.DescribeQuorum}
+	keys := []kmsg.Key{kmsg.Fetch, kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.DescribeQuorum, kmsg.FetchSnapshot}
 	out := make([]kmsg.ApiVersionsResponseApiKey, 0, len(keys))
 	for _, k := range keys {
 		ak := kmsg.NewApiVersionsResponseApiKey()
