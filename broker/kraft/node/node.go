@@ -76,6 +76,11 @@ type Config struct {
 	ControllerEndpoints []image.Listener
 	// SegmentBytes is metadata.log.segment.bytes (0: 1 GiB).
 	SegmentBytes int64
+	// SnapshotMaxBytes is metadata.log.max.record.bytes.between.snapshots (0: Kafka's 20 MiB)
+	// and SnapshotInterval metadata.log.max.snapshot.interval.ms (0: Kafka's 1 h; negative:
+	// none by time); see snapshot.go.
+	SnapshotMaxBytes int64
+	SnapshotInterval time.Duration
 	// StateMachine is the controller logic; required on a controller, ignored on a broker-only
 	// node.
 	StateMachine StateMachine
@@ -98,6 +103,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
+	}
+	if c.SnapshotMaxBytes <= 0 {
+		c.SnapshotMaxBytes = defaultSnapshotMaxBytes
+	}
+	if c.SnapshotInterval == 0 {
+		c.SnapshotInterval = defaultSnapshotInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -153,6 +164,7 @@ type Node struct {
 	dirID     metadata.Uuid // meta.properties' directory.id
 	boot      bootstrap.Metadata
 	qlog      *quorum.StorageLog
+	snaps     *quorum.FileSnapshots
 	srv       *raftnet.Server
 	addrs     map[int32]string // voter id -> CONTROLLER listener
 
@@ -169,6 +181,8 @@ type Node struct {
 	next    int64         // offset after the last entry in img
 	changed chan struct{} // closed and replaced when img changes
 	subs    map[*subscriber]struct{}
+
+	snap snapshotState // the replay goroutine's
 
 	replayWake chan struct{} // cap 1: the high watermark may have moved
 	ctrlWake   chan struct{} // cap 1: the quorum or the committed image changed
@@ -198,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		ctrlWake:   make(chan struct{}, 1),
 		ctrlReqs:   make(chan ctrlRequest),
 		view:       quorumView{leader: -1},
+		snap:       snapshotState{last: time.Now(), jobs: make(chan snapshotJob, 1)},
 	}
 	n.pool.idle = map[string][]*wireConn{}
 	for _, v := range cfg.Voters {
@@ -217,8 +232,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.cancel()
 		return nil, errors.Join(err, n.qlog.Close())
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.runReplay()
+	go n.runSnapshotWriter()
 	if cfg.Controller {
 		n.wg.Add(2)
 		go n.runController()
@@ -261,6 +277,7 @@ func (n *Node) startServer() error {
 			RequestTimeout:     n.cfg.QuorumRequestTimeout,
 			MaxFetchEntries:    maxFetchEntries,
 			Log:                n.qlog,
+			Snapshots:          n.snaps,
 			Store:              n.stateStore(voters),
 			Logger:             n.cfg.Logger,
 		},

@@ -49,14 +49,20 @@ func (n *Node) runReplay() {
 func (n *Node) replayUpTo(next, hw int64) error {
 	var entries []quorum.Entry
 	var rerr error
+	var start int64
 	err := n.srv.Do(n.ctx, func(q *quorum.Node) {
+		start = q.Log().StartOffset()
 		end := min(hw, q.HighWatermark(), q.Log().EndOffset())
-		if end > next {
+		if end > next && next >= start {
 			entries, rerr = q.Log().Read(next, int(min(end-next, replayBatch)))
 		}
 	})
 	if err != nil {
 		return err
+	}
+	if next < start {
+		// The quorum restarted the log at a snapshot fetched from the leader.
+		return n.loadSnapshotAt(start)
 	}
 	if rerr != nil {
 		return rerr
@@ -80,13 +86,14 @@ func (n *Node) replayUpTo(next, hw int64) error {
 			n.log.Error("metadata record skipped", "offset", e.Offset, "err", err)
 		}
 	}
-	n.publish(d, entries[len(entries)-1].Offset+1)
+	img := n.publish(d, entries[len(entries)-1].Offset+1)
+	n.replayed(img, entries)
 	return nil
 }
 
 // publish makes d's image the node's image, queues it for every subscriber and wakes WaitFor
 // and the controller goroutine.
-func (n *Node) publish(d *image.Delta, next int64) {
+func (n *Node) publish(d *image.Delta, next int64) image.Image {
 	img := d.Apply()
 	n.mu.Lock()
 	prev := n.img
@@ -98,6 +105,7 @@ func (n *Node) publish(d *image.Delta, next int64) {
 	n.changed = make(chan struct{})
 	n.mu.Unlock()
 	notify(n.ctrlWake)
+	return img
 }
 
 type event struct {

@@ -53,6 +53,12 @@ func (n *Node) openStorage() error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	if n.snaps, err = n.openSnapshots(); err == nil {
+		err = n.loadLatestSnapshot()
+	}
+	if err != nil {
+		return errors.Join(err, n.qlog.Close())
+	}
 	return nil
 }
 
