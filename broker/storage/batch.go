@@ -203,9 +203,15 @@ func prepareAppend(b []byte, next int64, leaderEpoch int32, cfg Config, nowMs in
 	// Validate everything before touching anything, so a failure leaves
 	// the caller's buffer as it was.
 	var hs []BatchHeader
-	if err := forEachBatch(b, func(h BatchHeader, _ []byte) error {
+	compacted := cfg.compacts()
+	if err := forEachBatch(b, func(h BatchHeader, batch []byte) error {
 		if err := checkProducerBatch(h, cfg.MaxMessageBytes); err != nil {
 			return err
+		}
+		if compacted && !h.Control() {
+			if err := checkKeyed(h, batch); err != nil {
+				return err
+			}
 		}
 		hs = append(hs, h)
 		return nil
@@ -242,7 +248,8 @@ func prepareAppend(b []byte, next int64, leaderEpoch int32, cfg Config, nowMs in
 	return p, nil
 }
 
-// prepareFollowerAppend checks batches that already carry offsets.
+// prepareFollowerAppend checks batches that already carry offsets: they
+// start at or after next and ascend.
 func prepareFollowerAppend(b []byte, next int64) (prepared, error) {
 	var p prepared
 	if len(b) == 0 {
@@ -250,8 +257,11 @@ func prepareFollowerAppend(b []byte, next int64) (prepared, error) {
 	}
 	p.info = AppendInfo{FirstOffset: next, MaxTimestamp: -1, OffsetOfMaxTimestamp: -1, LogAppendTime: -1, Bytes: len(b)}
 	err := forEachBatch(b, func(h BatchHeader, _ []byte) error {
-		if h.BaseOffset != next {
-			return fmt.Errorf("%w: batch base offset %d, expected %d", ErrOffsetNotContiguous, h.BaseOffset, next)
+		// A leader's compacted log has gaps where the cleaner removed whole
+		// batches, so (as in Kafka) offsets must only go up: a batch below
+		// the log end (or overlapping the previous one) is refused.
+		if h.BaseOffset < next {
+			return fmt.Errorf("%w: batch base offset %d, expected at least %d", ErrOffsetNotContiguous, h.BaseOffset, next)
 		}
 		if h.LastOffsetDelta < 0 || h.BaseOffset > math.MaxInt64-int64(h.LastOffsetDelta) {
 			return fmt.Errorf("%w: base offset %d, lastOffsetDelta %d", ErrInvalidRecord, h.BaseOffset, h.LastOffsetDelta)
@@ -268,4 +278,22 @@ func prepareFollowerAppend(b []byte, next int64) (prepared, error) {
 		return nil
 	})
 	return p, err
+}
+
+// checkKeyed refuses a record without a key, as Kafka's LogValidator does
+// for a compacted topic (the cleaner could never keep or remove it by key).
+// This is the one place the append path decodes records.
+func checkKeyed(h BatchHeader, batch []byte) error {
+	recs, err := batchRecords(h, batch)
+	if err != nil {
+		return err
+	}
+	keyless := false
+	if err := forEachRecord(h, recs, func(r cleanerRecord) { keyless = keyless || r.key == nil }); err != nil {
+		return err
+	}
+	if keyless {
+		return fmt.Errorf("%w: compacted topic cannot accept a record without a key (batch at producer offset %d)", ErrInvalidRecord, h.BaseOffset)
+	}
+	return nil
 }

@@ -93,7 +93,7 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 		return nil, fmt.Errorf("creating partition dir: %w", errors.Join(ErrStorage, err))
 	}
 	l := &fileLog{dir: dir, name: filepath.Base(dir), logger: logger, now: now, cfg: cfg, lastFlushMs: now().UnixMilli()}
-	bases, err := l.listSegments()
+	bases, verify, err := l.listSegments()
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 	}
 	var scanned epochCache
 	nowMs := now().UnixMilli()
-	recovered, err := l.openSegments(bases, st.recoveryPoint, nowMs, &scanned)
+	recovered, err := l.openSegments(bases, verify, st.recoveryPoint, nowMs, &scanned)
 	if err != nil {
 		l.closeSegments()
 		return nil, err
@@ -145,11 +145,11 @@ func openFileLog(dir string, cfg Config, st logState, logger *slog.Logger, now f
 }
 
 // openSegments opens the segments at bases in order, trusting those wholly
-// below recoveryPoint and verifying the rest; the epochs of the verified
+// below recoveryPoint (except those in verify) and verifying the rest; the epochs of the verified
 // batches go into scanned. A torn or corrupt batch truncates its segment and
 // deletes every later one. It reports whether any segment was verified. On
 // error the caller closes what was opened.
-func (l *fileLog) openSegments(bases []int64, recoveryPoint, nowMs int64, scanned *epochCache) (recovered bool, err error) {
+func (l *fileLog) openSegments(bases []int64, verify map[int64]bool, recoveryPoint, nowMs int64, scanned *epochCache) (recovered bool, err error) {
 	for i, base := range bases {
 		seg, err := openSegmentFiles(l.dir, base, false, nowMs)
 		if err != nil {
@@ -164,7 +164,7 @@ func (l *fileLog) openSegments(bases []int64, recoveryPoint, nowMs int64, scanne
 		last := i == len(bases)-1
 		// Segments wholly below the recovery point are trusted (indexes
 		// loaded, only the tail's headers read); the rest are verified.
-		if recoveryPoint >= 0 && (last || bases[i+1] <= recoveryPoint) &&
+		if recoveryPoint >= 0 && !verify[base] && (last || bases[i+1] <= recoveryPoint) &&
 			l.loadTrusted(seg, size) && (!last || seg.next <= recoveryPoint) {
 			continue
 		}
@@ -206,18 +206,22 @@ func (l *fileLog) syncAll() error {
 }
 
 // listSegments finds NNNNNNNNNNNNNNNNNNNN.log files and removes leftovers
-// Kafka would remove (*.deleted, *.tmp, orphan index files).
-func (l *fileLog) listSegments() ([]int64, error) {
+// Kafka would remove (*.deleted, *.tmp, orphan index files), completing or
+// discarding an interrupted segment swap first (recoverSwaps); verify holds
+// the segments a completed swap put in place, whose indexes are rebuilt.
+func (l *fileLog) listSegments() (bases []int64, verify map[int64]bool, err error) {
 	ents, err := os.ReadDir(l.dir)
 	if err != nil {
-		return nil, fmt.Errorf("listing partition dir: %w", errors.Join(ErrStorage, err))
+		return nil, nil, fmt.Errorf("listing partition dir: %w", errors.Join(ErrStorage, err))
 	}
 	logs := map[int64]bool{}
-	var others []string
+	verify = map[int64]bool{}
+	var others, names []string
 	for _, e := range ents {
 		n := e.Name()
+		names = append(names, n)
 		switch {
-		case strings.HasSuffix(n, ".deleted"), strings.HasSuffix(n, ".tmp"), strings.HasSuffix(n, ".cleaned"), strings.HasSuffix(n, ".swap"):
+		case strings.HasSuffix(n, ".deleted"), strings.HasSuffix(n, ".tmp"):
 			_ = os.Remove(filepath.Join(l.dir, n))
 		case strings.HasSuffix(n, logSuffix) && len(n) == 20+len(logSuffix):
 			if b, err := strconv.ParseInt(n[:20], 10, 64); err == nil {
@@ -227,17 +231,20 @@ func (l *fileLog) listSegments() ([]int64, error) {
 			others = append(others, n)
 		}
 	}
+	if err := l.recoverSwaps(names, logs, verify); err != nil {
+		return nil, nil, err
+	}
 	for _, n := range others {
 		if b, err := strconv.ParseInt(n[:min(20, len(n))], 10, 64); err != nil || !logs[b] {
 			_ = os.Remove(filepath.Join(l.dir, n))
 		}
 	}
-	bases := make([]int64, 0, len(logs))
+	bases = make([]int64, 0, len(logs))
 	for b := range logs {
 		bases = append(bases, b)
 	}
 	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
-	return bases, nil
+	return bases, verify, nil
 }
 
 // loadTrusted loads a segment below the recovery point: its index files

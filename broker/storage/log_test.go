@@ -354,11 +354,11 @@ func TestAppendAsFollower(t *testing.T) {
 			data := readAll(t, leader)
 			hs, _ := ParseBatchHeaders(data)
 			first := data[:hs[0].Size()]
-			if _, err := follower.AppendAsFollower(data[hs[0].Size():]); !errors.Is(err, ErrOffsetNotContiguous) {
-				t.Fatalf("gap accepted: %v", err)
-			}
 			if _, err := follower.AppendAsFollower(append([]byte(nil), first...)); err != nil {
 				t.Fatal(err)
+			}
+			if _, err := follower.AppendAsFollower(append([]byte(nil), first...)); !errors.Is(err, ErrOffsetNotContiguous) {
+				t.Fatalf("batch below the log end accepted: %v", err)
 			}
 			info, err := follower.AppendAsFollower(append([]byte(nil), data[hs[0].Size():]...))
 			if err != nil || info.FirstOffset != 2 || info.LastOffset != 7 {

@@ -72,6 +72,9 @@ type Manager struct {
 	closed bool
 
 	ckMu sync.Mutex // serialises checkpoint file writes
+
+	cleanMu        sync.Mutex               // guards cleanerOffsets and writes of cleaner-offset-checkpoint
+	cleanerOffsets map[TopicPartition]int64 // first dirty offset of each cleaned log
 }
 
 // NewMemoryManager returns a Manager whose logs are memory logs (for
@@ -126,6 +129,11 @@ func OpenManager(dir string, logger *slog.Logger, opts ...ManagerOption) (*Manag
 	hws, err := readCheckpoint(filepath.Join(dir, ReplicationCheckpointFile))
 	if err != nil {
 		m.logger.Warn("unreadable checkpoint", "file", ReplicationCheckpointFile, "err", err)
+	}
+	if m.cleanerOffsets, err = readCheckpoint(filepath.Join(dir, CleanerOffsetCheckpointFile)); err != nil {
+		// Kafka's answer too: the logs are cleaned again from their start.
+		m.logger.Warn("unreadable checkpoint; compacted logs will be cleaned from their start", "file", CleanerOffsetCheckpointFile, "err", err)
+		m.cleanerOffsets = map[TopicPartition]int64{}
 	}
 
 	ents, err := os.ReadDir(dir)
@@ -285,6 +293,9 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	}
 	if err := os.RemoveAll(dst); err != nil {
 		return fmt.Errorf("removing %s: %w", dst, errors.Join(ErrStorage, err))
+	}
+	if err := m.dropCleanerCheckpoint(tp); err != nil {
+		return err
 	}
 	return m.WriteCheckpoints()
 }

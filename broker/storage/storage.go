@@ -74,8 +74,9 @@ type Log interface {
 
 	// AppendAsFollower appends batches that already carry their offsets
 	// and leader epochs (replication). They are CRC-checked and the first
-	// batch's baseOffset must equal LogEndOffset, each following batch must
-	// start right after the previous one (else ErrOffsetNotContiguous).
+	// batch's baseOffset must be at least LogEndOffset, each following batch
+	// must start after the previous one (else ErrOffsetNotContiguous); gaps
+	// are allowed, as a compacted leader log has them.
 	// Nothing in the batches is rewritten. batches may hold more than a
 	// segment; they are split at batch boundaries over as many segments as
 	// needed (an I/O error part way leaves the earlier batches appended).
@@ -290,9 +291,9 @@ const (
 // config names (the field comments give them). Durations are in
 // milliseconds and sizes in bytes; -1 means unlimited where Kafka allows it.
 //
-// Compaction is not implemented: cleanup.policy=compact is accepted and
-// means "never delete by retention" (time and size retention are skipped,
-// DeleteRecords still works); compact,delete behaves like delete.
+// cleanup.policy=compact keeps the latest value of each key (the Cleaner
+// removes older ones) and skips time and size retention; compact,delete
+// does both; DeleteRecords works under every policy.
 type Config struct {
 	SegmentBytes         int64  // segment.bytes (default 1 GiB, min 14)
 	SegmentMs            int64  // segment.ms (default 7 days)
@@ -306,6 +307,12 @@ type Config struct {
 	FlushMessages        int64  // flush.messages (default MaxInt64: leave it to the OS); an append reaching it fsyncs before returning
 	FlushMs              int64  // flush.ms (default MaxInt64); checked on each Manager.RunRetention tick
 	FileDeleteDelayMs    int64  // file.delete.delay.ms (default 60000): accepted for DescribeConfigs; segments are unlinked at once, open readers keep their descriptors
+
+	// Compaction (cleanup.policy compact or compact,delete).
+	DeleteRetentionMs      int64   // delete.retention.ms (default 1 day): how long a tombstone outlives the clean that first kept it
+	MinCompactionLagMs     int64   // min.compaction.lag.ms (default 0): a segment with a record newer than this is not cleaned
+	MaxCompactionLagMs     int64   // max.compaction.lag.ms (default MaxInt64): a dirty segment older than this is cleaned whatever the dirty ratio
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio (default 0.5)
 }
 
 // DefaultConfig returns Kafka's defaults for the topic configs above.
@@ -323,6 +330,11 @@ func DefaultConfig() Config {
 		FlushMessages:        math.MaxInt64,
 		FlushMs:              math.MaxInt64,
 		FileDeleteDelayMs:    60000,
+
+		DeleteRetentionMs:      24 * 3600 * 1000,
+		MinCompactionLagMs:     0,
+		MaxCompactionLagMs:     math.MaxInt64,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 
@@ -352,6 +364,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: flush.ms %d is negative", ErrInvalidConfig, c.FlushMs)
 	case c.FileDeleteDelayMs < 0:
 		return fmt.Errorf("%w: file.delete.delay.ms %d is negative", ErrInvalidConfig, c.FileDeleteDelayMs)
+	case c.DeleteRetentionMs < 0:
+		return fmt.Errorf("%w: delete.retention.ms %d is negative", ErrInvalidConfig, c.DeleteRetentionMs)
+	case c.MinCompactionLagMs < 0:
+		return fmt.Errorf("%w: min.compaction.lag.ms %d is negative", ErrInvalidConfig, c.MinCompactionLagMs)
+	case c.MaxCompactionLagMs < 1:
+		return fmt.Errorf("%w: max.compaction.lag.ms %d is below 1", ErrInvalidConfig, c.MaxCompactionLagMs)
+	case c.MinCompactionLagMs > c.MaxCompactionLagMs:
+		// Kafka's LogConfig refuses the same conflict.
+		return fmt.Errorf("%w: min.compaction.lag.ms %d is above max.compaction.lag.ms %d", ErrInvalidConfig, c.MinCompactionLagMs, c.MaxCompactionLagMs)
+	case !(c.MinCleanableDirtyRatio >= 0 && c.MinCleanableDirtyRatio <= 1):
+		return fmt.Errorf("%w: min.cleanable.dirty.ratio %v is not in [0, 1]", ErrInvalidConfig, c.MinCleanableDirtyRatio)
 	}
 	if _, err := normCleanupPolicy(c.CleanupPolicy); err != nil {
 		return err
@@ -382,6 +405,12 @@ func normCleanupPolicy(s string) (string, error) {
 	}
 }
 
+// compacts reports whether the cleaner keeps only the latest value per key.
+func (c Config) compacts() bool {
+	p, err := normCleanupPolicy(c.CleanupPolicy)
+	return err == nil && p != CleanupDelete
+}
+
 // deletesByRetention reports whether time/size retention applies.
 func (c Config) deletesByRetention() bool {
 	p, err := normCleanupPolicy(c.CleanupPolicy)
@@ -391,8 +420,9 @@ func (c Config) deletesByRetention() bool {
 // ConfigKeys lists the Kafka topic config names Config understands, in
 // the order Entries returns them.
 var ConfigKeys = []string{
-	"cleanup.policy", "file.delete.delay.ms", "flush.messages", "flush.ms",
-	"index.interval.bytes", "max.message.bytes", "message.timestamp.type",
+	"cleanup.policy", "delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms",
+	"index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.type",
+	"min.cleanable.dirty.ratio", "min.compaction.lag.ms",
 	"retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes",
 	"segment.ms",
 }
@@ -441,6 +471,14 @@ func (c Config) WithOverrides(m map[string]string) (Config, error) {
 			i64(&c.FlushMs)
 		case "file.delete.delay.ms":
 			i64(&c.FileDeleteDelayMs)
+		case "delete.retention.ms":
+			i64(&c.DeleteRetentionMs)
+		case "min.compaction.lag.ms":
+			i64(&c.MinCompactionLagMs)
+		case "max.compaction.lag.ms":
+			i64(&c.MaxCompactionLagMs)
+		case "min.cleanable.dirty.ratio":
+			c.MinCleanableDirtyRatio, err = strconv.ParseFloat(v, 64)
 		default:
 			return c, fmt.Errorf("%w: unknown topic config %q", ErrInvalidConfig, k)
 		}
@@ -459,17 +497,21 @@ func (c Config) WithOverrides(m map[string]string) (Config, error) {
 func (c Config) Entries() map[string]string {
 	f := func(n int64) string { return strconv.FormatInt(n, 10) }
 	return map[string]string{
-		"cleanup.policy":         c.CleanupPolicy,
-		"file.delete.delay.ms":   f(c.FileDeleteDelayMs),
-		"flush.messages":         f(c.FlushMessages),
-		"flush.ms":               f(c.FlushMs),
-		"index.interval.bytes":   f(int64(c.IndexIntervalBytes)),
-		"max.message.bytes":      f(int64(c.MaxMessageBytes)),
-		"message.timestamp.type": c.MessageTimestampType,
-		"retention.bytes":        f(c.RetentionBytes),
-		"retention.ms":           f(c.RetentionMs),
-		"segment.bytes":          f(c.SegmentBytes),
-		"segment.index.bytes":    f(int64(c.SegmentIndexBytes)),
-		"segment.ms":             f(c.SegmentMs),
+		"cleanup.policy":            c.CleanupPolicy,
+		"delete.retention.ms":       f(c.DeleteRetentionMs),
+		"min.compaction.lag.ms":     f(c.MinCompactionLagMs),
+		"max.compaction.lag.ms":     f(c.MaxCompactionLagMs),
+		"min.cleanable.dirty.ratio": strconv.FormatFloat(c.MinCleanableDirtyRatio, 'f', -1, 64),
+		"file.delete.delay.ms":      f(c.FileDeleteDelayMs),
+		"flush.messages":            f(c.FlushMessages),
+		"flush.ms":                  f(c.FlushMs),
+		"index.interval.bytes":      f(int64(c.IndexIntervalBytes)),
+		"max.message.bytes":         f(int64(c.MaxMessageBytes)),
+		"message.timestamp.type":    c.MessageTimestampType,
+		"retention.bytes":           f(c.RetentionBytes),
+		"retention.ms":              f(c.RetentionMs),
+		"segment.bytes":             f(c.SegmentBytes),
+		"segment.index.bytes":       f(int64(c.SegmentIndexBytes)),
+		"segment.ms":                f(c.SegmentMs),
 	}
 }
