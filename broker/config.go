@@ -84,6 +84,8 @@ type Config struct {
 	QuorumFetchTimeout               time.Duration // controller.quorum.fetch.timeout.ms
 	MetadataLogSegmentBytes          int64         // metadata.log.segment.bytes
 	MetadataMaxIdleInterval          time.Duration // metadata.max.idle.interval.ms: the active controller writes a NoOpRecord this often
+	MetadataSnapshotMaxBytes         int64         // metadata.log.max.record.bytes.between.snapshots
+	MetadataSnapshotInterval         time.Duration // metadata.log.max.snapshot.interval.ms (0: no snapshots by time)
 }
 
 // DefaultConfig returns Apache Kafka's defaults, with one listener on
@@ -125,12 +127,14 @@ func DefaultConfig() Config {
 		FollowerReplicationThrottle:   math.MaxInt64,
 		NodeID:                        -1,
 		// Kafka's KRaft defaults.
-		BrokerSessionTimeout:    9 * time.Second,
-		BrokerHeartbeatInterval: 2 * time.Second,
-		QuorumElectionTimeout:   time.Second,
-		QuorumFetchTimeout:      2 * time.Second,
-		MetadataLogSegmentBytes: 1 << 30,
-		MetadataMaxIdleInterval: 500 * time.Millisecond,
+		BrokerSessionTimeout:     9 * time.Second,
+		BrokerHeartbeatInterval:  2 * time.Second,
+		QuorumElectionTimeout:    time.Second,
+		QuorumFetchTimeout:       2 * time.Second,
+		MetadataLogSegmentBytes:  1 << 30,
+		MetadataMaxIdleInterval:  500 * time.Millisecond,
+		MetadataSnapshotMaxBytes: 20 << 20,
+		MetadataSnapshotInterval: time.Hour,
 	}
 }
 

@@ -80,6 +80,10 @@ func (c *Config) parseKRaftProperty(k, v string) (ok bool, err error) {
 		c.MetadataLogSegmentBytes, err = parseInt64(v, 1024)
 	case "metadata.max.idle.interval.ms":
 		c.MetadataMaxIdleInterval, err = parseMs(v, 0)
+	case "metadata.log.max.record.bytes.between.snapshots":
+		c.MetadataSnapshotMaxBytes, err = parseInt64(v, 1)
+	case "metadata.log.max.snapshot.interval.ms":
+		c.MetadataSnapshotInterval, err = parseMs(v, 0)
 	default:
 		return false, nil
 	}
@@ -214,6 +218,8 @@ func (c Config) addKRaftProperties(props map[string]string) {
 	props["controller.quorum.fetch.timeout.ms"] = ms(c.QuorumFetchTimeout)
 	props["metadata.log.segment.bytes"] = strconv.FormatInt(c.MetadataLogSegmentBytes, 10)
 	props["metadata.max.idle.interval.ms"] = ms(c.MetadataMaxIdleInterval)
+	props["metadata.log.max.record.bytes.between.snapshots"] = strconv.FormatInt(c.MetadataSnapshotMaxBytes, 10)
+	props["metadata.log.max.snapshot.interval.ms"] = ms(c.MetadataSnapshotInterval)
 	if len(c.ControllerListeners) > 0 {
 		props["listeners"] = strings.Join(append(append([]string(nil), c.Listeners...), c.ControllerListeners...), ",")
 	}

@@ -66,17 +66,28 @@ func listenController(ctx context.Context, cfg Config) (net.Listener, error) {
 // nodeConfig is the KRaft node's configuration from the broker's.
 func (c Config) nodeConfig(clusterID string, log *slog.Logger) kraftnode.Config {
 	return kraftnode.Config{
-		NodeID:          c.NodeID,
-		ClusterID:       clusterID,
-		Broker:          c.HasRole(RoleBroker),
-		Controller:      c.HasRole(RoleController),
-		Voters:          c.kraftVoters(),
-		MetadataDir:     c.MetadataDir(),
-		ElectionTimeout: c.QuorumElectionTimeout,
-		FetchTimeout:    c.QuorumFetchTimeout,
-		SegmentBytes:    c.MetadataLogSegmentBytes,
-		Logger:          log.With("component", "kraft"),
+		NodeID:           c.NodeID,
+		ClusterID:        clusterID,
+		Broker:           c.HasRole(RoleBroker),
+		Controller:       c.HasRole(RoleController),
+		Voters:           c.kraftVoters(),
+		MetadataDir:      c.MetadataDir(),
+		ElectionTimeout:  c.QuorumElectionTimeout,
+		FetchTimeout:     c.QuorumFetchTimeout,
+		SegmentBytes:     c.MetadataLogSegmentBytes,
+		Logger:           log.With("component", "kraft"),
+		SnapshotMaxBytes: c.MetadataSnapshotMaxBytes,
+		SnapshotInterval: snapshotInterval(c.MetadataSnapshotInterval),
 	}
+}
+
+// snapshotInterval maps metadata.log.max.snapshot.interval.ms to the node's setting: Kafka's 0
+// turns time-based snapshots off, which the node spells with a negative interval.
+func snapshotInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newKRaftClusterFactory starts this broker's KRaft node (with the
