@@ -39,6 +39,9 @@ func TestRuleCatchUpTime(t *testing.T) {
 	if a := h.expectFiring(1)[0]; !strings.Contains(a.Summary, "will not catch up: consuming 5.0/s, producing 8.0/s") {
 		t.Fatalf("alert = %+v", a)
 	}
+	// A lag within one poll interval's production while the rates are even: keeping up, resolved.
+	h.observe(snap(collector.CatchUp{State: collector.CatchUpKeepingUp, ConsumeRate: 8, ProduceRate: 8}))
+	h.expectFiring(0)
 }
 
 func TestRuleLagGrowing(t *testing.T) {

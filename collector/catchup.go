@@ -10,6 +10,10 @@ const (
 	CatchUpCaughtUp      = "caught_up"       // no lag
 	CatchUpCatchingUp    = "catching_up"     // consuming faster than producing; Seconds is the estimate
 	CatchUpNotCatchingUp = "not_catching_up" // consuming no faster than producing
+	// CatchUpKeepingUp is a lag no larger than what producers write in one poll interval while
+	// consuming no faster than producing: the consumer follows the log end, and the lag left is the
+	// granularity of commits and polls rather than a backlog.
+	CatchUpKeepingUp = "keeping_up"
 	CatchUpUnknown       = "unknown"         // lag unknown, or fewer than two observations in the window
 )
 
@@ -20,11 +24,14 @@ const (
 //	produce rate = (log end now − log end at the window's start) / elapsed
 //	Seconds      = lag / (consume rate − produce rate), when consume rate > produce rate
 //
+// When the consume rate does not exceed the produce rate the group is not catching up, unless its
+// lag is at most what producers write in one poll interval (keeping_up: it follows the log end).
+//
 // The range comes from the spread of the per-interval net rates (consume − produce between two
 // successive polls): MinSeconds = lag / the fastest interval's net rate, MaxSeconds = lag / the
 // slowest one's, or nil (no bound) when the slowest interval did not gain on the producers.
 type CatchUp struct {
-	State       string   `json:"state" enum:"caught_up,catching_up,not_catching_up,unknown"`
+	State       string   `json:"state" enum:"caught_up,keeping_up,catching_up,not_catching_up,unknown"`
 	Seconds     float64  `json:"seconds"`
 	MinSeconds  float64  `json:"minSeconds"`
 	MaxSeconds  *float64 `json:"maxSeconds" description:"null when the slowest interval did not gain on the producers (no upper bound)"`
@@ -41,7 +48,7 @@ type CatchUp struct {
 // groups first and groups that are not catching up (or unknown) last.
 func (c CatchUp) Sort() float64 {
 	switch c.State {
-	case CatchUpCaughtUp:
+	case CatchUpCaughtUp, CatchUpKeepingUp:
 		return 0
 	case CatchUpCatchingUp:
 		return c.Seconds
@@ -143,6 +150,9 @@ func EstimateCatchUp(obs []catchObs, lag int64, growing float64) CatchUp {
 	net := c.ConsumeRate - c.ProduceRate
 	if net <= 0 {
 		c.State = CatchUpNotCatchingUp
+		if interval := span / float64(len(obs)-1); float64(lag) <= c.ProduceRate*interval {
+			c.State = CatchUpKeepingUp
+		}
 		return c
 	}
 	c.State = CatchUpCatchingUp

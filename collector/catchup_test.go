@@ -40,10 +40,14 @@ func TestCatchUpEstimateFromFixedHistory(t *testing.T) {
 		t.Fatalf("with a stalled interval: %+v, want catching up in 255 s with no upper bound", c)
 	}
 
-	// Consuming exactly as fast as producing is not catching up.
-	even := []catchObs{{at(0), 0, 100}, {at(1), 150, 250}}
-	if c := EstimateCatchUp(even, 100, 0); c.State != CatchUpNotCatchingUp || c.Seconds != 0 {
-		t.Fatalf("equal rates: %+v, want not_catching_up", c)
+	// Consuming exactly as fast as producing is not catching up: with a lag above one interval's
+	// production (150), a backlog; with one below it, a consumer that keeps up.
+	even := []catchObs{{at(0), 0, 200}, {at(1), 150, 350}}
+	if c := EstimateCatchUp(even, 200, 0); c.State != CatchUpNotCatchingUp || c.Seconds != 0 {
+		t.Fatalf("equal rates, lag 200: %+v, want not_catching_up", c)
+	}
+	if c := EstimateCatchUp(even, 150, 0); c.State != CatchUpKeepingUp {
+		t.Fatalf("equal rates, lag 150: %q, want keeping_up", c.State)
 	}
 	if c := EstimateCatchUp(even, 0, 0); c.State != CatchUpCaughtUp {
 		t.Fatalf("no lag: %q, want caught_up", c.State)
