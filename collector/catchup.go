@@ -14,7 +14,7 @@ const (
 	// consuming no faster than producing: the consumer follows the log end, and the lag left is the
 	// granularity of commits and polls rather than a backlog.
 	CatchUpKeepingUp = "keeping_up"
-	CatchUpUnknown       = "unknown"         // lag unknown, or fewer than two observations in the window
+	CatchUpUnknown   = "unknown" // lag unknown, or fewer than two observations in the window
 )
 
 // CatchUp estimates when a group reaches the log end on a topic (or on all its topics), from the
