@@ -107,6 +107,9 @@ export function createOspreyApi(client: ApiClient = api) {
 
     zkStatus: (c: string, o?: RequestOptions) => call.get(`${CL}/zookeeper/status`, { cluster: c }, {}, o),
     zkTree: (c: string, path: string, o?: RequestOptions) => call.get(`${CL}/zookeeper/tree`, { cluster: c }, { path }, o),
+    quorum: (c: string, o?: RequestOptions) => call.get(`${CL}/quorum`, { cluster: c }, {}, o),
+    quorumHistory: (c: string, p: { from?: number; to?: number } = {}, o?: RequestOptions) =>
+      call.get(`${CL}/quorum/history`, { cluster: c }, { from: p.from?.toString(), to: p.to?.toString() }, o),
 
     me: (o?: RequestOptions) => call.get('/api/v1/auth/me', {}, {}, o),
     login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),

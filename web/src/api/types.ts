@@ -81,6 +81,9 @@ export type CancelResult = Schemas['CancelResult']
 export type AlterConfigsRequest = Schemas['AlterConfigsRequest']
 export type ProduceResult = Schemas['ProduceResult']
 export type ZkStatus = Schemas['ZooKeeperStatus']
+export type Quorum = Schemas['QuorumView']
+export type QuorumReplica = Schemas['QuorumReplicaView']
+export type QuorumHistory = Schemas['QuorumHistoryView']
 export type ChannelTestResult = Schemas['ChannelTestResult']
 export type ElectionResult = Schemas['ElectionResult']
 export type Me = Schemas['CurrentUser']
@@ -116,6 +119,12 @@ const alertKinds = {
   catchup_time: 11,
   lag_growing: 12,
   isr_flapping: 13,
+  quorum_no_leader: 14,
+  quorum_voter_lag_records: 15,
+  quorum_voter_lag_seconds: 16,
+  quorum_at_risk: 17,
+  broker_fenced: 18,
+  quorum_leader_flapping: 19,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

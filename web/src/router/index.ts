@@ -53,6 +53,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.housekeeping' },
   },
   {
+    path: '/clusters/:cluster/quorum',
+    name: 'quorum',
+    component: () => import('@/views/QuorumView.vue'),
+    meta: { titleKey: 'nav.quorum' },
+  },
+  {
     path: '/clusters/:cluster/zookeeper',
     name: 'zookeeper',
     component: () => import('@/views/ZooKeeperView.vue'),
@@ -70,7 +76,7 @@ export const routes: RouteRecordRaw[] = [
 ]
 
 /** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
-export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'zookeeper'] as const
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'zookeeper', 'quorum'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })

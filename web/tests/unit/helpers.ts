@@ -13,7 +13,7 @@ export function clusterSummary(fields: Partial<ClusterSummary> & Pick<ClusterSum
     brokers: null, brokersUp: null, brokersStarting: null, topics: null, partitions: null,
     underReplicated: null, offline: null, underMinIsr: null, starting: null, groups: null, lag: null,
     msgsPerSec: null, bytesPerSec: null, controller: null, lastPoll: null, partial: false,
-    internalIncluded: false, internal: null,
+    internalIncluded: false, internal: null, kraft: false,
     ...fields,
   }
 }
