@@ -1252,7 +1252,7 @@ export interface components {
             /** Format: double */
             seconds: number;
             /** @enum {string} */
-            state: "caught_up" | "catching_up" | "not_catching_up" | "unknown";
+            state: "caught_up" | "keeping_up" | "catching_up" | "not_catching_up" | "unknown";
             /** Format: double */
             windowSeconds: number;
         };
