@@ -388,6 +388,7 @@ const en = {
   },
   catchUp: {
     caughtUp: 'caught up',
+    keepingUp: 'keeping up',
     notCatchingUp: 'not catching up',
     hint: 'Consuming {consume}/s, producing {produce}/s over the last {window}.',
     growing: 'Lag growing for {d}.',

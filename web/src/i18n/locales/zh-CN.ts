@@ -385,6 +385,7 @@ const zhCN: MessageSchema = {
   },
   catchUp: {
     caughtUp: '已追平',
+    keepingUp: '跟得上',
     notCatchingUp: '追不上',
     hint: '最近 {window} 内：消费 {consume}/s，生产 {produce}/s。',
     growing: '积压已持续增长 {d}。',
