@@ -259,7 +259,7 @@ func (b *Broker) open(ctx context.Context) error {
 	if _, ok := lc.Topic(offsetsTopic); !ok {
 		rf := max(1, min(b.cfg.OffsetsTopicReplicationFactor, int16(len(lc.Brokers()))))
 		_, err := lc.CreateTopic(ctx, TopicSpec{Name: offsetsTopic, Partitions: b.cfg.OffsetsTopicPartitions,
-			ReplicationFactor: rf, Internal: true, Configs: map[string]string{"cleanup.policy": "compact"}}, false)
+			ReplicationFactor: rf, Internal: true, Configs: b.cfg.offsetsTopicConfigs()}, false)
 		if err != nil && !errors.Is(err, ErrTopicExists) {
 			b.shutdownData()
 			return fmt.Errorf("creating %s: %w", offsetsTopic, err)
@@ -278,6 +278,10 @@ func (b *Broker) open(ctx context.Context) error {
 	b.groups.start()
 	b.deleteUnhostedLogs()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
+	if err := b.startLogCleaner(); err != nil {
+		b.shutdownData()
+		return err
+	}
 	return nil
 }
 
@@ -357,6 +361,15 @@ func (b *Broker) dropConn(c *conn) {
 	b.mu.Unlock()
 }
 
+// controlledShutdowner is a cluster whose brokers hand over their
+// leaderships before stopping (KRaft mode).
+type controlledShutdowner interface {
+	controlledShutdown(ctx context.Context) error
+}
+
+// controlledShutdownTimeout bounds the hand-over on Close.
+const controlledShutdownTimeout = 10 * time.Second
+
 // Close stops accepting, closes every connection, stops the group
 // coordinator, flushes and closes all logs. It is safe to call twice.
 func (b *Broker) Close() error {
@@ -366,6 +379,19 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
+	cl := b.cluster
+	b.mu.Unlock()
+
+	// A controlled shutdown first, while this broker still serves: its
+	// followers catch up and take over before its connections close.
+	if cs, ok := cl.(controlledShutdowner); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+		if err := cs.controlledShutdown(ctx); err != nil {
+			b.log.Warn("controlled shutdown did not finish; stopping anyway", "err", err)
+		}
+		cancel()
+	}
+	b.mu.Lock()
 	conns := make([]*conn, 0, len(b.conns))
 	for c := range b.conns {
 		conns = append(conns, c)

@@ -149,15 +149,15 @@ func (kc *kraftCluster) waitCaughtUp(ctx context.Context) error {
 	return nil
 }
 
-// close is the broker's side of a clean stop: a controlled shutdown (the
-// controller moves leadership off this broker first, bounded), then the
-// registration loop and the node stop.
+// controlledShutdown asks the controller to move this broker's leaderships
+// away and waits until it has (Broker.Close calls it while still serving).
+func (kc *kraftCluster) controlledShutdown(ctx context.Context) error {
+	return kc.life.ControlledShutdown(ctx)
+}
+
+// close stops the registration loop and the node, after the controlled
+// shutdown and after the broker stopped serving.
 func (kc *kraftCluster) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := kc.life.ControlledShutdown(ctx); err != nil {
-		kc.log.Warn("controlled shutdown did not finish; stopping anyway", "err", err)
-	}
-	cancel()
 	kc.life.Close()
 	kc.stopWatch()
 	return kc.node.Close()
