@@ -65,8 +65,9 @@ func TestQuorumSimulation(t *testing.T) {
 				installs += s.stats.snapshotInstalls
 			})
 		}
-		// The schedules must reach the snapshot path: a replica behind a leader's log start.
-		if len(seeds) > 1 && installs == 0 {
+		// The fixed schedules must reach the snapshot path: a replica behind a leader's log
+		// start. (Fresh random seeds are not held to it: a short run may not get there.)
+		if slices.Equal(seeds, simSeeds) && installs == 0 {
 			t.Errorf("voters=%d: no replica caught up through FetchSnapshot in %d runs", voters, len(seeds))
 		}
 	}
