@@ -15,6 +15,10 @@
 //     the in-memory one, StorageLog the __cluster_metadata-0 partition of a metadata log dir on
 //     broker/storage. Both pass the conformance suite in quorumtest.
 //   - StateStore keeps the election state; FileStore writes Apache Kafka's quorum-state file.
+//   - SnapshotStore keeps snapshots (opaque bytes with an offset-and-epoch id): MemSnapshots, and
+//     FileSnapshots, Kafka's `<offset>-<epoch>.checkpoint` files. The owner writes them and calls
+//     DeletePrefix; the leader serves them with FetchSnapshot to replicas behind its log start
+//     (snapshot_fetch.go).
 //   - Clock gives the time, and a *rand.Rand randomises election timeouts.
 //
 // The owner of a Node (one goroutine in production, the simulator in tests) calls it serially; Node

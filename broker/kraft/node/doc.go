@@ -27,6 +27,12 @@
 //     drops the pending image. Every ControllerTick it runs StateMachine.Tick
 //     the same way, and with MaxIdleInterval it writes a NoOpRecord when
 //     idle.
+//   - Snapshots (snapshot.go): every node writes its committed image as a
+//     `<offset>-<epoch>.checkpoint` after SnapshotMaxBytes of replayed
+//     records (or SnapshotInterval), keeps the log from its second-newest
+//     snapshot, starts from its latest one, and loads the snapshot the quorum
+//     fetched from the leader (FetchSnapshot) when its log restarts past the
+//     replay.
 //   - The CONTROLLER listener serves, next to the quorum's own APIs,
 //     ApiVersions and the controller APIs; a node that is not the active
 //     controller answers them with NOT_CONTROLLER, a StateMachine failure
@@ -44,6 +50,8 @@
 //     which copies the leader, epoch, state and high watermark into
 //     Node.view (under Node.mu) and wakes the other goroutines.
 //   - the replay goroutine owns the replay position and builds every image;
+//     it hands images to the snapshot writer goroutine, which writes them and
+//     deletes the log prefix through Server.Do;
 //     Node.mu guards the published image, its offset and the subscribers.
 //   - the controller goroutine owns the StateMachine and the active
 //     controller's state (epoch, pending image, requests waiting for commit).

@@ -88,8 +88,8 @@ type Config struct {
 	ControllerTick time.Duration
 	// MaxIdleInterval is metadata.max.idle.interval.ms: the active controller writes a
 	// NoOpRecord when it has written nothing for this long, so that every node sees the log
-	// move. 0 writes none (Kafka's default is 500 ms; with no snapshots yet each one stays in
-	// the log).
+	// move. 0 writes none (Kafka's default is 500 ms; each one stays in the log until a
+	// snapshot lets the log before it go).
 	MaxIdleInterval time.Duration
 	// RequestTimeout bounds one controller request on the wire (default 30 s, Kafka's
 	// request.timeout.ms); a context with an earlier deadline bounds it more.
