@@ -46,7 +46,6 @@ type snapshotJob struct {
 
 // snapshotState is the replay goroutine's account of what it replayed since the last snapshot.
 type snapshotState struct {
-	epoch int32 // epoch of the last replayed entry (or loaded snapshot)
 	bytes int64 // record bytes replayed since the last snapshot was handed to the writer
 	last  time.Time
 	jobs  chan snapshotJob // cap 1: the writer goroutine's
@@ -72,7 +71,6 @@ func (n *Node) loadLatestSnapshot() error {
 		return err
 	}
 	n.img, n.next = d.Apply(), id.Offset
-	n.snap.epoch = id.Epoch
 	n.log.Info("metadata image loaded from a snapshot", "snapshot", id.String())
 	return nil
 }
@@ -110,7 +108,7 @@ func (n *Node) loadSnapshotAt(start int64) error {
 		return err
 	}
 	n.publish(d, id.Offset)
-	n.snap.epoch, n.snap.bytes, n.snap.last = id.Epoch, 0, time.Now()
+	n.snap.bytes, n.snap.last = 0, time.Now()
 	n.log.Info("metadata image loaded from the leader's snapshot", "snapshot", id.String())
 	return nil
 }
@@ -122,7 +120,6 @@ func (n *Node) replayed(img image.Image, entries []quorum.Entry) {
 		n.snap.bytes += int64(len(e.Data))
 	}
 	last := entries[len(entries)-1]
-	n.snap.epoch = last.Epoch
 	now := time.Now()
 	due := n.snap.bytes >= n.cfg.SnapshotMaxBytes ||
 		n.cfg.SnapshotInterval > 0 && n.snap.bytes > 0 && now.Sub(n.snap.last) >= n.cfg.SnapshotInterval
