@@ -151,7 +151,18 @@ func (kc *kraftCluster) waitCaughtUp(ctx context.Context) error {
 
 // controlledShutdown asks the controller to move this broker's leaderships
 // away and waits until it has (Broker.Close calls it while still serving).
+// With no other unfenced broker there is no one to hand over to (the last
+// broker of a cluster, whose controllers may be gone too): it stops at once.
 func (kc *kraftCluster) controlledShutdown(ctx context.Context) error {
+	others := 0
+	for _, b := range kc.Brokers() {
+		if b.ID != kc.self.ID {
+			others++
+		}
+	}
+	if others == 0 {
+		return nil
+	}
 	return kc.life.ControlledShutdown(ctx)
 }
 
