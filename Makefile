@@ -15,7 +15,7 @@ SVC_ENV   := .cache/services/env.sh
 RACE_PKGS  = $(shell $(GO) list ./broker/... ./collector/... ./admin/... ./server/... ./alert/... 2>/dev/null | grep -v /node_modules/)
 FUZZTIME  ?= 10s
 
-.PHONY: help run build web web-deps go-build test test-go test-race test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
+.PHONY: image help run build web web-deps go-build test test-go test-race test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
 
 help:
 	@echo "make run    build the web UI and the binary, start the console on :8048 (embedded defaults)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint   gofmt, go vet, staticcheck, generated API files up to date"
 	@echo "make gen-api  write web/src/api/openapi.json and the web types generated from it (schema.d.ts)"
 	@echo "make bench  run the benchmarks and write docs/BENCHMARKS.md"
+	@echo "make image  build the container image localhost/osprey:dev with buildah (no Docker daemon, no base image pulled)"
 
 run: build
 	./$(BIN) serve
@@ -41,6 +42,11 @@ web: web-deps
 
 go-build:
 	$(GO) build -tags spa -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/osprey
+
+# The image: the web UI, then deploy/scripts/image.sh builds the static binary (CGO_ENABLED=0) and
+# runs buildah on deploy/Dockerfile (FROM scratch).
+image: web
+	deploy/scripts/image.sh build
 
 deps:
 	deploy/scripts/install-deps.sh

@@ -12,7 +12,9 @@
 #   --check   only report what is missing; exit 1 if anything is.
 set -euo pipefail
 
-PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei prometheus burrow)
+# buildah (+ runc to run a container) builds and runs the image without a Docker daemon;
+# docker-compose validates the compose file (`config` needs no daemon).
+PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei prometheus burrow buildah runc docker-compose)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
