@@ -96,6 +96,10 @@ type Collector struct {
 	// StartingGrace is how long a new topic's or cluster's partitions (and brokers) that have not yet
 	// been healthy show as starting instead of degraded, without alerts.
 	StartingGrace Duration `yaml:"startingGrace"`
+	// CatchUpWindow is how far back the time-to-catch-up estimate's consume and produce rates reach.
+	CatchUpWindow Duration `yaml:"catchUpWindow"`
+	// FlapWindow is how far back a partition's ISR changes (and the quorum's epoch changes) are counted.
+	FlapWindow Duration `yaml:"flapWindow"`
 }
 
 // Embedded is the local cluster the console runs in-process when nothing else is configured.
@@ -168,6 +172,8 @@ func Default() Config {
 			GroupsInterval:  Duration(30 * time.Second),
 			LogDirsInterval: Duration(60 * time.Second),
 			StartingGrace:   Duration(2 * time.Minute),
+			CatchUpWindow:   Duration(10 * time.Minute),
+			FlapWindow:      Duration(10 * time.Minute),
 			RequestTimeout:  Duration(10 * time.Second),
 			Concurrency:     8,
 		},

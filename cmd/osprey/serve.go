@@ -177,6 +177,8 @@ func (c *console) startService(ctx context.Context) error {
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),
 			LogDirsInterval: cfg.Collector.LogDirsInterval.D(),
 			StartingGrace:   cfg.Collector.StartingGrace.D(),
+			CatchUpWindow:   cfg.Collector.CatchUpWindow.D(),
+			FlapWindow:      cfg.Collector.FlapWindow.D(),
 			CallTimeout:     cfg.Collector.RequestTimeout.D(),
 			Concurrency:     cfg.Collector.Concurrency,
 		},
