@@ -1409,7 +1409,7 @@ export interface components {
         EFAKImport: {
             clusters: components["schemas"]["EFAKCluster"][];
             dryRun: boolean;
-            items: components["schemas"]["Item"][];
+            items: components["schemas"]["ImportItem"][];
         };
         EFAKRequest: {
             /** @description The text of system-config.properties */
@@ -1677,7 +1677,7 @@ export interface components {
             sizeBytes: number | null;
             topic: string;
         };
-        Item: {
+        ImportItem: {
             key: string;
             line: number;
             reason?: string;
