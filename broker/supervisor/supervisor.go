@@ -1,11 +1,18 @@
 // Package supervisor stands up and manages a local Kafka-compatible
-// cluster of Osprey brokers: N brokers either in this process, sharing an
-// in-process metadata store (metastore/local, persisted to the data
-// directory) or a ZooKeeper ensemble, or as child processes (`osprey broker
-// --config <generated server.properties>`) on a ZooKeeper ensemble. Each
-// broker gets its own data directory, port and log file; the supervisor
+// cluster of Osprey brokers, of one of two kinds:
+//   - ZooKeeper mode: N brokers either in this process, sharing an in-process
+//     metadata store (metastore/local, persisted to the data directory) or a
+//     ZooKeeper ensemble, or as child processes (`osprey broker --config
+//     <generated server.properties>`) on a ZooKeeper ensemble;
+//   - KRaft mode (Options.KRaft): N brokers with ids 1..N that are also the
+//     quorum's voters (process.roles=broker,controller), or, with
+//     Options.Controllers = M, N broker-only nodes and M controller-only nodes
+//     with ids 101..100+M; in this process or as child processes, each node
+//     formatted before its first start as `osprey storage format` does.
+//
+// Each node gets its own data directory, ports and log file; the supervisor
 // starts, stops (gracefully), kills (SIGKILL for a child; an immediate close
-// for an in-process broker) and restarts each one, and reports their state.
+// for an in-process node) and restarts each one, and reports their state.
 //
 // The console embeds a Cluster for its default local cluster; `osprey
 // cluster up|status|down` drives one from the command line, with a state
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -47,8 +55,8 @@ type Mode string
 const (
 	// InProcess runs the brokers in this process.
 	InProcess Mode = "in-process"
-	// ChildProcess runs each broker as `osprey broker` child process; it
-	// needs a ZooKeeper ensemble (Options.ZooKeeper).
+	// ChildProcess runs each broker as `osprey broker` child process; in
+	// ZooKeeper mode it needs a ZooKeeper ensemble (Options.ZooKeeper).
 	ChildProcess Mode = "process"
 )
 
@@ -69,8 +77,16 @@ type Options struct {
 	Brokers int
 	// Mode: InProcess (default) or ChildProcess.
 	Mode Mode
+	// KRaft runs the cluster in KRaft mode: no ZooKeeper, no in-process
+	// store; the nodes' own quorum holds the metadata.
+	KRaft bool
+	// Controllers (KRaft only): 0 makes every broker a combined node
+	// (process.roles=broker,controller, all of them voters); M > 0 adds M
+	// controller-only nodes, ids ControllerIDBase+1..ControllerIDBase+M, as
+	// the voters, and the brokers are broker-only.
+	Controllers int
 	// ZooKeeper is a connect string host:port[,host:port][/chroot]. Empty
-	// means the in-process store (InProcess only).
+	// means the in-process store (InProcess only). Not with KRaft.
 	ZooKeeper string
 	// DataDir holds broker-<id>/ (log.dirs), broker-<id>.properties,
 	// broker-<id>.log, metadata.json (the in-process store) and
@@ -78,8 +94,10 @@ type Options struct {
 	DataDir string
 	// Host the brokers listen on and advertise (default 127.0.0.1).
 	Host string
-	// BasePort: broker i listens on BasePort+i-1; 0 picks free ports
-	// (kept across restarts of the Cluster through cluster.json).
+	// BasePort: broker i listens on BasePort+i-1; in KRaft mode the
+	// CONTROLLER listeners follow from BasePort+Brokers in node order. 0
+	// picks free ports (kept across restarts of the Cluster through
+	// cluster.json).
 	BasePort int
 	// Binary is the osprey executable for ChildProcess (default: this
 	// process's executable).
@@ -91,17 +109,24 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// BrokerStatus is one broker's state as the console shows it.
+// BrokerStatus is one node's state as the console shows it.
 type BrokerStatus struct {
-	ID         int32     `json:"id"`
-	State      State     `json:"state"`
-	Addr       string    `json:"addr"` // host:port
-	PID        int       `json:"pid"`  // child process id; this process's for in-process brokers; 0 when not running
-	DataDir    string    `json:"data_dir"`
-	ConfigPath string    `json:"config_path"`
-	LogPath    string    `json:"log_path"`
-	Since      time.Time `json:"since"` // last state change
-	Error      string    `json:"error,omitempty"`
+	ID    int32 `json:"id"`
+	State State `json:"state"`
+	// Roles are the KRaft process.roles ("broker", "controller"); empty
+	// in ZooKeeper mode, where every node is a broker.
+	Roles []string `json:"roles,omitempty"`
+	// Addr is the data listener (host:port); a controller-only node's is
+	// its CONTROLLER listener, the only one it has.
+	Addr string `json:"addr"`
+	// ControllerAddr is a KRaft voter's CONTROLLER listener.
+	ControllerAddr string    `json:"controller_addr,omitempty"`
+	PID            int       `json:"pid"` // child process id; this process's for in-process brokers; 0 when not running
+	DataDir        string    `json:"data_dir"`
+	ConfigPath     string    `json:"config_path"`
+	LogPath        string    `json:"log_path"`
+	Since          time.Time `json:"since"` // last state change
+	Error          string    `json:"error,omitempty"`
 }
 
 // Cluster is a supervised local cluster. Its methods are safe for
@@ -110,8 +135,9 @@ type Cluster struct {
 	opts Options
 	log  *slog.Logger
 
-	store     *local.Server       // InProcess without ZooKeeper
+	store     *local.Server       // InProcess without ZooKeeper, ZooKeeper mode
 	connector metastore.Connector // for in-process brokers; nil = zookeeper.connect
+	clusterID string              // KRaft: the id every node is formatted with
 
 	mu      sync.Mutex // guards brokers and closed
 	brokers []*member
@@ -125,7 +151,9 @@ type Cluster struct {
 // child's waiter goroutine updates state under the same lock.
 type member struct {
 	id         int32
-	port       int
+	roles      []string // KRaft process.roles; nil in ZooKeeper mode
+	port       int      // data listener; 0 on a controller-only node
+	ctrlPort   int      // KRaft CONTROLLER listener; 0 on a broker-only node
 	dataDir    string
 	configPath string
 	logPath    string
@@ -134,11 +162,12 @@ type member struct {
 	since time.Time
 	err   string
 
-	b       *broker.Broker // in-process
-	logFile *os.File       // in-process log sink
-	cmd     *exec.Cmd      // child process
-	exited  chan struct{}  // closed when the child exits
-	killing bool           // the supervisor is stopping/killing it
+	b       *broker.Broker     // in-process broker
+	ctl     *broker.Controller // in-process controller-only node
+	logFile *os.File           // in-process log sink
+	cmd     *exec.Cmd          // child process
+	exited  chan struct{}      // closed when the child exits
+	killing bool               // the supervisor is stopping/killing it
 }
 
 // New prepares a cluster: directories, ports, configuration files. It
@@ -156,8 +185,8 @@ func New(opts Options) (*Cluster, error) {
 	if opts.Mode != InProcess && opts.Mode != ChildProcess {
 		return nil, fmt.Errorf("supervisor: unknown mode %q", opts.Mode)
 	}
-	if opts.Mode == ChildProcess && opts.ZooKeeper == "" {
-		return nil, errors.New("supervisor: child-process brokers need a ZooKeeper connect string")
+	if err := checkKind(opts); err != nil {
+		return nil, err
 	}
 	if opts.DataDir == "" {
 		return nil, errors.New("supervisor: a data directory is required")
@@ -184,32 +213,14 @@ func New(opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("supervisor: creating %s: %w", dir, err)
 	}
 	c := &Cluster{opts: opts, log: opts.Logger.With("component", "supervisor")}
-	prev, _ := ReadState(dir) // ports of an earlier run, if any
-	for i := 1; i <= opts.Brokers; i++ {
-		id := int32(i)
-		port := 0
-		switch {
-		case opts.BasePort > 0:
-			port = opts.BasePort + i - 1
-		case prev != nil:
-			for _, b := range prev.Brokers {
-				if b.ID == id {
-					if _, p, err := net.SplitHostPort(b.Addr); err == nil {
-						port, _ = strconv.Atoi(p)
-					}
-				}
-			}
+	prev, _ := ReadState(dir) // ports (and the KRaft cluster id) of an earlier run, if any
+	if err := c.addMembers(prev); err != nil {
+		return nil, err
+	}
+	if opts.KRaft {
+		if c.clusterID, err = c.kraftClusterID(prev); err != nil {
+			return nil, err
 		}
-		if port == 0 || !portFree(opts.Host, port) {
-			if port, err = freePort(opts.Host); err != nil {
-				return nil, err
-			}
-		}
-		m := &member{id: id, port: port, state: StateStopped, since: time.Now(),
-			dataDir:    filepath.Join(dir, "broker-"+strconv.Itoa(i)),
-			configPath: filepath.Join(dir, "broker-"+strconv.Itoa(i)+".properties"),
-			logPath:    filepath.Join(dir, "broker-"+strconv.Itoa(i)+".log")}
-		c.brokers = append(c.brokers, m)
 	}
 	for _, m := range c.brokers {
 		if err := c.writeConfig(m); err != nil {
@@ -217,6 +228,98 @@ func New(opts Options) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkKind checks the cluster kind: ZooKeeper mode (with an ensemble or
+// the in-process store) or KRaft mode.
+func checkKind(opts Options) error {
+	switch {
+	case opts.KRaft && opts.ZooKeeper != "":
+		return errors.New("supervisor: a KRaft cluster has no ZooKeeper; give either KRaft or a ZooKeeper connect string")
+	case !opts.KRaft && opts.Controllers != 0:
+		return errors.New("supervisor: separate controller nodes are for KRaft clusters")
+	case opts.Controllers < 0 || opts.Controllers > 9:
+		return fmt.Errorf("supervisor: %d controllers (want 0 for combined nodes, or 1-9)", opts.Controllers)
+	case opts.Mode == ChildProcess && !opts.KRaft && opts.ZooKeeper == "":
+		return errors.New("supervisor: child-process brokers need a ZooKeeper connect string (or KRaft mode)")
+	}
+	return nil
+}
+
+// addMembers lays out the nodes: brokers 1..Brokers, then in KRaft mode
+// with separate controllers ControllerIDBase+1..; each with its ports (from
+// BasePort, else the earlier run's, else free ones) and files.
+func (c *Cluster) addMembers(prev *ClusterState) error {
+	opts := c.opts
+	type node struct {
+		id    int32
+		roles []string
+	}
+	var nodes []node
+	for i := 1; i <= opts.Brokers; i++ {
+		n := node{id: int32(i)}
+		switch {
+		case opts.KRaft && opts.Controllers == 0:
+			n.roles = []string{broker.RoleBroker, broker.RoleController}
+		case opts.KRaft:
+			n.roles = []string{broker.RoleBroker}
+		}
+		nodes = append(nodes, n)
+	}
+	for j := 1; j <= opts.Controllers; j++ {
+		nodes = append(nodes, node{id: ControllerIDBase + int32(j), roles: []string{broker.RoleController}})
+	}
+	nextCtrl := opts.BasePort + opts.Brokers
+	for _, n := range nodes {
+		m := &member{id: n.id, roles: n.roles, state: StateStopped, since: time.Now()}
+		name := "broker-" + strconv.Itoa(int(n.id))
+		if m.isBroker() {
+			base := 0
+			if opts.BasePort > 0 {
+				base = opts.BasePort + int(n.id) - 1
+			}
+			var err error
+			if m.port, err = c.pickPort(base, prev, n.id, func(b BrokerStatus) string { return b.Addr }); err != nil {
+				return err
+			}
+		} else {
+			name = "controller-" + strconv.Itoa(int(n.id))
+		}
+		if m.isController() {
+			base := 0
+			if opts.BasePort > 0 {
+				base, nextCtrl = nextCtrl, nextCtrl+1
+			}
+			var err error
+			if m.ctrlPort, err = c.pickPort(base, prev, n.id, func(b BrokerStatus) string { return b.ControllerAddr }); err != nil {
+				return err
+			}
+		}
+		m.dataDir = filepath.Join(opts.DataDir, name)
+		m.configPath = filepath.Join(opts.DataDir, name+".properties")
+		m.logPath = filepath.Join(opts.DataDir, name+".log")
+		c.brokers = append(c.brokers, m)
+	}
+	return nil
+}
+
+// pickPort is base when set, else the port the earlier run recorded for
+// node id (addr picks which of its addresses), else a free one.
+func (c *Cluster) pickPort(base int, prev *ClusterState, id int32, addr func(BrokerStatus) string) (int, error) {
+	port := base
+	if port == 0 && prev != nil {
+		for _, b := range prev.Brokers {
+			if b.ID == id {
+				if _, p, err := net.SplitHostPort(addr(b)); err == nil {
+					port, _ = strconv.Atoi(p)
+				}
+			}
+		}
+	}
+	if port == 0 || !portFree(c.opts.Host, port) {
+		return freePort(c.opts.Host)
+	}
+	return port, nil
 }
 
 func freePort(host string) (int, error) {
@@ -239,25 +342,7 @@ func portFree(host string, port int) bool {
 
 // config is broker m's configuration.
 func (c *Cluster) config(m *member) (broker.Config, error) {
-	n := c.opts.Brokers
-	props := map[string]string{
-		"broker.id":                        strconv.Itoa(int(m.id)),
-		"listeners":                        "PLAINTEXT://" + net.JoinHostPort(c.opts.Host, strconv.Itoa(m.port)),
-		"log.dirs":                         m.dataDir,
-		"num.partitions":                   "3",
-		"default.replication.factor":       strconv.Itoa(min(n, 3)),
-		"offsets.topic.replication.factor": strconv.Itoa(min(n, 3)),
-		"offsets.topic.num.partitions":     "10",
-		"group.initial.rebalance.delay.ms": "0",
-		"zookeeper.session.timeout.ms":     "6000",
-		"replica.lag.time.max.ms":          "10000",
-	}
-	if c.opts.ZooKeeper != "" {
-		props["zookeeper.connect"] = c.opts.ZooKeeper
-	}
-	for k, v := range c.opts.Properties {
-		props[k] = v
-	}
+	props := c.properties(m)
 	cfg, err := broker.ConfigFromProperties(props, c.log)
 	if err != nil {
 		return broker.Config{}, fmt.Errorf("supervisor: broker %d config: %w", m.id, err)
@@ -265,11 +350,40 @@ func (c *Cluster) config(m *member) (broker.Config, error) {
 	return cfg, nil
 }
 
+// properties are broker m's server.properties settings before parsing.
+func (c *Cluster) properties(m *member) map[string]string {
+	n := c.opts.Brokers
+	props := map[string]string{
+		"log.dirs":                         m.dataDir,
+		"num.partitions":                   "3",
+		"default.replication.factor":       strconv.Itoa(min(n, 3)),
+		"offsets.topic.replication.factor": strconv.Itoa(min(n, 3)),
+		"offsets.topic.num.partitions":     "10",
+		"group.initial.rebalance.delay.ms": "0",
+		"replica.lag.time.max.ms":          "10000",
+	}
+	if c.opts.KRaft {
+		maps.Copy(props, c.kraftProperties(m))
+	} else {
+		props["broker.id"] = strconv.Itoa(int(m.id))
+		props["listeners"] = "PLAINTEXT://" + c.addr(m)
+		props["zookeeper.session.timeout.ms"] = "6000"
+	}
+	if c.opts.ZooKeeper != "" {
+		props["zookeeper.connect"] = c.opts.ZooKeeper
+	}
+	maps.Copy(props, c.opts.Properties)
+	return props
+}
+
 // writeConfig writes broker m's server.properties.
 func (c *Cluster) writeConfig(m *member) error {
 	cfg, err := c.config(m)
 	if err != nil {
 		return err
+	}
+	if c.opts.KRaft {
+		return c.writeKRaftConfig(m, cfg)
 	}
 	f, err := os.Create(m.configPath)
 	if err != nil {
@@ -293,7 +407,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 		return errors.New("supervisor: cluster closed")
 	}
 	c.mu.Unlock()
-	if c.opts.Mode == InProcess && c.opts.ZooKeeper == "" && c.store == nil {
+	if c.opts.Mode == InProcess && !c.opts.KRaft && c.opts.ZooKeeper == "" && c.store == nil {
 		c.store = local.NewServer()
 		c.connector = c.store.Connector(6 * time.Second)
 		if err := c.restoreMetadata(ctx); err != nil {
@@ -315,6 +429,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	if err := c.writeState(); err != nil {
 		return err
+	}
+	if c.opts.KRaft {
+		return c.waitKRaftBrokers(ctx, c.opts.Brokers)
 	}
 	return c.waitMembers(ctx, len(c.brokers))
 }
@@ -388,7 +505,15 @@ func (c *Cluster) StartBroker(ctx context.Context, id int32) error {
 		c.fail(m, err)
 		return err
 	}
-	if c.opts.Mode == InProcess {
+	if c.opts.KRaft {
+		if err := c.format(ctx, m); err != nil {
+			c.fail(m, err)
+			return err
+		}
+	}
+	if c.opts.Mode == InProcess && !m.isBroker() {
+		err = c.startController(ctx, m)
+	} else if c.opts.Mode == InProcess {
 		err = c.startInProcess(ctx, m)
 	} else {
 		err = c.startChild(ctx, m)
@@ -482,7 +607,8 @@ func (c *Cluster) startChild(ctx context.Context, m *member) error {
 		_ = c.writeState()
 		close(exited)
 	}()
-	// Ready when it accepts connections.
+	// Ready when it accepts connections (a controller-only node on its
+	// CONTROLLER listener).
 	addr := c.addr(m)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -530,13 +656,16 @@ func (c *Cluster) halt(ctx context.Context, id int32, kill bool) error {
 		c.mu.Unlock()
 		return err
 	}
-	b, lf, cmd, exited := m.b, m.logFile, m.cmd, m.exited
-	m.b, m.logFile, m.killing = nil, nil, true
+	b, ctl, lf, cmd, exited := m.b, m.ctl, m.logFile, m.cmd, m.exited
+	m.b, m.ctl, m.logFile, m.killing = nil, nil, nil, true
 	c.mu.Unlock()
 	var herr error
 	switch {
 	case b != nil:
 		herr = b.Close()
+		lf.Close()
+	case ctl != nil:
+		herr = ctl.Close()
 		lf.Close()
 	case cmd != nil:
 		if kill {
@@ -575,9 +704,30 @@ func (c *Cluster) RestartBroker(ctx context.Context, id int32) error {
 	return c.StartBroker(ctx, id)
 }
 
+// addr is m's data listener, or a controller-only node's CONTROLLER
+// listener.
 func (c *Cluster) addr(m *member) string {
+	if !m.isBroker() {
+		return c.controllerAddr(m)
+	}
 	return net.JoinHostPort(c.opts.Host, strconv.Itoa(m.port))
 }
+
+// controllerAddr is a KRaft voter's CONTROLLER listener ("" for others).
+func (c *Cluster) controllerAddr(m *member) string {
+	if m.ctrlPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(c.opts.Host, strconv.Itoa(m.ctrlPort))
+}
+
+// isBroker says whether m has the broker role (every ZooKeeper-mode node).
+func (m *member) isBroker() bool {
+	return m.roles == nil || slices.Contains(m.roles, broker.RoleBroker)
+}
+
+// isController says whether m is a KRaft voter.
+func (m *member) isController() bool { return slices.Contains(m.roles, broker.RoleController) }
 
 // Status reports every broker, by id.
 func (c *Cluster) Status() []BrokerStatus {
@@ -585,12 +735,13 @@ func (c *Cluster) Status() []BrokerStatus {
 	defer c.mu.Unlock()
 	out := make([]BrokerStatus, 0, len(c.brokers))
 	for _, m := range c.brokers {
-		s := BrokerStatus{ID: m.id, State: m.state, Addr: c.addr(m), DataDir: m.dataDir, ConfigPath: m.configPath,
+		s := BrokerStatus{ID: m.id, State: m.state, Roles: slices.Clone(m.roles), Addr: c.addr(m),
+			ControllerAddr: c.controllerAddr(m), DataDir: m.dataDir, ConfigPath: m.configPath,
 			LogPath: m.logPath, Since: m.since, Error: m.err}
 		switch {
 		case m.cmd != nil && m.cmd.Process != nil:
 			s.PID = m.cmd.Process.Pid
-		case m.b != nil:
+		case m.b != nil || m.ctl != nil:
 			s.PID = os.Getpid()
 		}
 		out = append(out, s)
@@ -603,13 +754,16 @@ func (c *Cluster) bootstrapList() []string {
 	defer c.mu.Unlock()
 	out := make([]string, 0, len(c.brokers))
 	for _, m := range c.brokers {
-		out = append(out, c.addr(m))
+		if m.isBroker() {
+			out = append(out, c.addr(m))
+		}
 	}
 	return out
 }
 
 // BootstrapServers is the comma-separated list of every broker's address
-// (running or not: clients skip the ones that do not answer).
+// (running or not: clients skip the ones that do not answer); KRaft
+// controller-only nodes have none.
 func (c *Cluster) BootstrapServers() string { return strings.Join(c.bootstrapList(), ",") }
 
 // Broker returns the in-process broker with that id while it runs (for
@@ -708,7 +862,12 @@ const StateFile = "cluster.json"
 
 // ClusterState is what cluster.json records.
 type ClusterState struct {
-	Mode          Mode           `json:"mode"`
+	Mode      Mode   `json:"mode"`
+	KRaft     bool   `json:"kraft,omitempty"`
+	ClusterID string `json:"cluster_id,omitempty"` // KRaft: the id the nodes are formatted with
+	// Controllers is the number of controller-only KRaft nodes (0:
+	// combined nodes).
+	Controllers   int            `json:"controllers,omitempty"`
 	ZooKeeper     string         `json:"zookeeper,omitempty"`
 	SupervisorPID int            `json:"supervisor_pid"` // the process running the Cluster
 	Bootstrap     string         `json:"bootstrap_servers"`
@@ -717,7 +876,8 @@ type ClusterState struct {
 }
 
 func (c *Cluster) writeState() error {
-	st := ClusterState{Mode: c.opts.Mode, ZooKeeper: c.opts.ZooKeeper, SupervisorPID: os.Getpid(),
+	st := ClusterState{Mode: c.opts.Mode, KRaft: c.opts.KRaft, ClusterID: c.clusterID, Controllers: c.opts.Controllers,
+		ZooKeeper: c.opts.ZooKeeper, SupervisorPID: os.Getpid(),
 		Bootstrap: c.BootstrapServers(), Brokers: c.Status(), Updated: time.Now()}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -766,7 +926,7 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// IDs returns the broker ids, ascending.
+// IDs returns the node ids (brokers and controller-only nodes), ascending.
 func (c *Cluster) IDs() []int32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -289,46 +289,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, 1, 3, map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}, "load"); err != nil {
 		t.Fatal(err)
 	}
-	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("load"),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond),
-		kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	acked := map[int64]string{}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			v := strconv.Itoa(n)
-			prod.Produce(ctx, &kgo.Record{Value: []byte(v)}, func(r *kgo.Record, err error) {
-				if err == nil {
-					mu.Lock()
-					acked[r.Offset] = string(r.Value)
-					mu.Unlock()
-				}
-			})
-			time.Sleep(3 * time.Millisecond) // pace the load so the kills land while it runs
-		}
-	}()
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	progress := func(n int) {
-		t.Helper()
-		start := count()
-		testenv.WaitFor(t, 60*time.Second, func() error {
-			if got := count() - start; got < n {
-				return fmt.Errorf("%d acknowledged", got)
-			}
-			return nil
-		})
-	}
+	ld := startLoad(t, ctx, seeds, "load")
 	leader := func() int32 {
 		md, err := adm.Metadata(ctx, "load")
 		if err != nil {
@@ -336,7 +297,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 		}
 		return md.Topics["load"].Partitions[0].Leader
 	}
-	progress(200)
+	ld.progress(200)
 	for round := 0; round < 2; round++ {
 		old := leader()
 		if old < 0 {
@@ -355,7 +316,7 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 			}
 			return nil
 		})
-		progress(100)
+		ld.progress(100)
 		if err := c.StartBroker(ctx, old); err != nil {
 			t.Fatal(err)
 		}
@@ -369,25 +330,95 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 			}
 			return nil
 		})
-		progress(100)
+		ld.progress(100)
 	}
-	close(stop)
-	<-done
-	if err := prod.Flush(ctx); err != nil {
+	ld.stopAndCheck(adm)
+}
+
+// load is an idempotent acks=all producer writing increasing numbers to
+// partition 0 of a topic, recording what it got acknowledged at which
+// offset.
+type load struct {
+	t     *testing.T
+	ctx   context.Context
+	seeds []string
+	topic string
+	prod  *kgo.Client
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu    sync.Mutex
+	acked map[int64]string
+}
+
+func startLoad(t *testing.T, ctx context.Context, seeds []string, topic string) *load {
+	t.Helper()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }))
+	if err != nil {
 		t.Fatal(err)
 	}
-	prod.Close()
-	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"load": {0: kgo.NewOffset().AtStart()}}))
+	ld := &load{t: t, ctx: ctx, seeds: seeds, topic: topic, prod: prod, stop: make(chan struct{}),
+		done: make(chan struct{}), acked: map[int64]string{}}
+	go func() {
+		defer close(ld.done)
+		for n := 0; ; n++ {
+			select {
+			case <-ld.stop:
+				return
+			default:
+			}
+			v := strconv.Itoa(n)
+			prod.Produce(ctx, &kgo.Record{Value: []byte(v)}, func(r *kgo.Record, err error) {
+				if err == nil {
+					ld.mu.Lock()
+					ld.acked[r.Offset] = string(r.Value)
+					ld.mu.Unlock()
+				}
+			})
+			time.Sleep(3 * time.Millisecond) // pace the load so the kills land while it runs
+		}
+	}()
+	return ld
+}
+
+func (ld *load) count() int { ld.mu.Lock(); defer ld.mu.Unlock(); return len(ld.acked) }
+
+// progress waits until n more records are acknowledged.
+func (ld *load) progress(n int) {
+	ld.t.Helper()
+	start := ld.count()
+	testenv.WaitFor(ld.t, 60*time.Second, func() error {
+		if got := ld.count() - start; got < n {
+			return fmt.Errorf("%d acknowledged", got)
+		}
+		return nil
+	})
+}
+
+// stopAndCheck stops the producer and reads the partition back: every
+// acknowledged record exactly once, at its offset, in order.
+func (ld *load) stopAndCheck(adm *kadm.Client) {
+	t, ctx := ld.t, ld.ctx
+	t.Helper()
+	close(ld.stop)
+	<-ld.done
+	if err := ld.prod.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ld.prod.Close()
+	cons, err := kgo.NewClient(kgo.SeedBrokers(ld.seeds...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{ld.topic: {0: kgo.NewOffset().AtStart()}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cons.Close()
-	ends, err := adm.ListEndOffsets(ctx, "load")
+	ends, err := adm.ListEndOffsets(ctx, ld.topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	end, _ := ends.Lookup("load", 0)
+	end, _ := ends.Lookup(ld.topic, 0)
 	seen := map[string]bool{}
 	last := -1
 	for got := int64(0); got < end.Offset; {
@@ -403,20 +434,20 @@ func TestChildProcessKillUnderLoad(t *testing.T) {
 				t.Fatalf("record %q at offset %d: duplicate or out of order (after %d)", v, r.Offset, last)
 			}
 			seen[v], last = true, n
-			mu.Lock()
-			want, ok := acked[r.Offset]
-			mu.Unlock()
+			ld.mu.Lock()
+			want, ok := ld.acked[r.Offset]
+			ld.mu.Unlock()
 			if ok && want != v {
 				t.Fatalf("offset %d: acknowledged %q, log has %q", r.Offset, want, v)
 			}
 		})
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for off, v := range acked {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	for off, v := range ld.acked {
 		if !seen[v] {
 			t.Fatalf("acknowledged %q at offset %d lost", v, off)
 		}
 	}
-	t.Logf("%d acknowledged records checked of %d in the log", len(acked), end.Offset)
+	t.Logf("%d acknowledged records checked of %d in the log", len(ld.acked), end.Offset)
 }
