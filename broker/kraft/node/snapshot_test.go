@@ -46,25 +46,25 @@ func imageBytes(t *testing.T, img image.Image) []byte {
 	return b
 }
 
-// waitSameImage waits until every running node has replayed to the same offset as node ref and
-// checks that their images are equal to ref's.
+// waitSameImage waits until every running node has replayed to the same offset as node ref,
+// and checks that their images at that offset equal ref's (each read with its offset at once:
+// the log may move on between reads, a controller registering after its restart).
 func (c *testCluster) waitSameImage(ref int32) {
 	c.t.Helper()
 	testenv.WaitFor(c.t, 15*time.Second, func() error {
-		want := c.nodes[ref].Offset()
+		want, wantNext := c.nodes[ref].committed()
+		wantBytes := imageBytes(c.t, want)
 		for id, n := range c.nodes {
-			if got := n.Offset(); got != want {
-				return fmt.Errorf("node %d replayed to %d, node %d to %d", id, got, ref, want)
+			img, next := n.committed()
+			if next != wantNext {
+				return fmt.Errorf("node %d replayed to %d, node %d to %d", id, next, ref, wantNext)
+			}
+			if !bytes.Equal(imageBytes(c.t, img), wantBytes) {
+				c.t.Fatalf("node %d's image at offset %d differs from node %d's", id, next, ref)
 			}
 		}
 		return nil
 	})
-	want := imageBytes(c.t, c.nodes[ref].Image())
-	for id, n := range c.nodes {
-		if !bytes.Equal(imageBytes(c.t, n.Image()), want) {
-			c.t.Fatalf("node %d's image at offset %d differs from node %d's", id, n.Offset(), ref)
-		}
-	}
 }
 
 // TestSnapshotCatchUp: with a small snapshot threshold, the nodes that stay up write snapshots
