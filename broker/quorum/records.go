@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -75,14 +76,25 @@ func encodeEntries(dst []byte, entries []Entry) []byte {
 
 // decodeEntries reads the record batches encodeEntries writes, checking each batch's CRC.
 func decodeEntries(src []byte) ([]Entry, error) {
-	var out []Entry
-	for len(src) > 0 {
+	return decodeEntriesInto(nil, src, math.MinInt64, math.MaxInt)
+}
+
+// decodeEntriesInto appends to out the entries of src's batches at offsets ≥ from, up to max
+// of them, and stops there: batches before from are skipped on their header (base offset) and
+// the batches after the last one wanted are not decoded (nor CRC-checked).
+func decodeEntriesInto(out []Entry, src []byte, from int64, max int) ([]Entry, error) {
+	for taken := 0; len(src) > 0 && taken < max; {
 		if len(src) < 12 {
 			return nil, fmt.Errorf("record batch header truncated: %d bytes", len(src))
 		}
 		size := 12 + int(binary.BigEndian.Uint32(src[8:12]))
 		if size < batchCRCStart || size > len(src) {
 			return nil, fmt.Errorf("record batch of %d bytes in %d remaining", size, len(src))
+		}
+		if int64(binary.BigEndian.Uint64(src[:8])) < from {
+			// One record per batch: the base offset is the entry's offset.
+			src = src[size:]
+			continue
 		}
 		var b kmsg.RecordBatch
 		if err := b.ReadFrom(src[:size]); err != nil {
@@ -104,6 +116,7 @@ func decodeEntries(src []byte) ([]Entry, error) {
 			Control: b.Attributes&batchAttrControl != 0,
 			Data:    rec.Value,
 		})
+		taken++
 		src = src[size:]
 	}
 	return out, nil

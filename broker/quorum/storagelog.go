@@ -109,6 +109,13 @@ func (l *StorageLog) Append(entries []Entry) error {
 // readChunk bounds one storage read; a read returns batches of one segment only, so Read loops.
 const readChunk = 1 << 20
 
+// readSize is the bytes one storage read asks for when want more entries are to be read: about
+// 4 KiB an entry (a metadata entry is usually far smaller; a larger one is still returned whole,
+// and Read reads on), so a read of a few entries does not copy a whole chunk.
+func readSize(want int) int32 {
+	return int32(min(readChunk, max(want, 1)*4096))
+}
+
 func (l *StorageLog) Read(from int64, max int) ([]Entry, error) {
 	end := l.EndOffset()
 	if start := l.StartOffset(); from < start || from > end {
@@ -116,24 +123,22 @@ func (l *StorageLog) Read(from int64, max int) ([]Entry, error) {
 	}
 	var out []Entry
 	for len(out) < max && from < end {
-		rr, err := l.log.Read(from, readChunk, end, true)
+		rr, err := l.log.Read(from, readSize(max-len(out)), end, true)
 		if err != nil {
 			return nil, fmt.Errorf("read at offset %d: %w", from, err)
 		}
-		b, err := rr.AppendTo(nil)
+		// A new buffer each time: the entries' Data point into it.
+		buf, err := rr.AppendTo(nil)
 		rr.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read at offset %d: %w", from, err)
 		}
-		es, err := decodeEntries(b)
+		// Only the entries asked for are decoded: a read of one entry (a snapshot's last
+		// entry, a follower at the tail) would otherwise decode a whole chunk of batches.
+		n := len(out)
+		out, err = decodeEntriesInto(out, buf, from, max-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("read at offset %d: %w", from, err)
-		}
-		n := len(out)
-		for _, e := range es {
-			if e.Offset >= from && len(out) < max {
-				out = append(out, e)
-			}
 		}
 		if len(out) == n {
 			return nil, fmt.Errorf("read at offset %d: no entry found below the log end %d", from, end)
