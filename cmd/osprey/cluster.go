@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -37,21 +38,31 @@ func newClusterCmd(_ *globalFlags) *cobra.Command {
 // persistent --data-dir flag, read when the command runs.
 func newClusterUpCmd(dataDir *string) *cobra.Command {
 	var (
-		brokers    int
-		zookeeper  string
-		inProcess  bool
-		basePort   int
-		host       string
-		properties []string
+		brokers     int
+		controllers int
+		kraft       bool
+		zookeeper   string
+		inProcess   bool
+		basePort    int
+		host        string
+		properties  []string
 	)
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start a local cluster of N brokers and run it until Ctrl-C",
-		Long: "Start N brokers. Without --zookeeper they run in this process on an in-process\n" +
-			"metadata store (saved in the data directory). With --zookeeper host:port[/chroot]\n" +
-			"each broker is a child process (`osprey broker --config <generated properties>`)\n" +
-			"unless --in-process is given. Prints the bootstrap servers and runs until\n" +
-			"interrupted or `osprey cluster down`, then stops the brokers gracefully.",
+		Long: "Start N brokers. With --kraft the cluster runs in KRaft mode: every broker is also a\n" +
+			"controller (process.roles=broker,controller, the quorum's voters), or with --controllers M\n" +
+			"the brokers are broker-only and M controller-only nodes (ids 101..100+M) form the quorum;\n" +
+			"each node is formatted (`osprey storage format`) before its first start and runs as a child\n" +
+			"process (`osprey broker --config <generated properties>`) unless --in-process is given.\n" +
+			"Without --kraft the cluster runs in ZooKeeper mode: without --zookeeper the brokers run in\n" +
+			"this process on an in-process metadata store (saved in the data directory); with\n" +
+			"--zookeeper host:port[/chroot] each broker is a child process unless --in-process is given.\n" +
+			"Prints the bootstrap servers and runs until interrupted or `osprey cluster down`, then\n" +
+			"stops the nodes gracefully.",
+		Example: "  osprey cluster up --kraft --brokers 3\n" +
+			"  osprey cluster up --kraft --brokers 3 --controllers 3\n" +
+			"  osprey cluster up --zookeeper 127.0.0.1:2181/osprey --brokers 3",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			props := map[string]string{}
@@ -62,15 +73,22 @@ func newClusterUpCmd(dataDir *string) *cobra.Command {
 				}
 				props[k] = v
 			}
+			if kraft && zookeeper != "" {
+				return errors.New("--kraft and --zookeeper: a KRaft cluster has no ZooKeeper; choose one")
+			}
+			if controllers != 0 && !kraft {
+				return errors.New("--controllers is for KRaft clusters: add --kraft")
+			}
 			mode := supervisor.InProcess
-			if zookeeper != "" && !inProcess {
+			if (zookeeper != "" || kraft) && !inProcess {
 				mode = supervisor.ChildProcess
 			}
 			if st, err := supervisor.ReadState(*dataDir); err == nil && st.SupervisorPID != os.Getpid() && supervisor.ProcessAlive(st.SupervisorPID) {
 				return fmt.Errorf("a cluster is already running from %s (supervisor pid %d); use `osprey cluster down --data-dir %s`", *dataDir, st.SupervisorPID, *dataDir)
 			}
 			log := slog.Default()
-			c, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: mode, ZooKeeper: zookeeper, DataDir: *dataDir,
+			c, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: mode, KRaft: kraft, Controllers: controllers,
+				ZooKeeper: zookeeper, DataDir: *dataDir,
 				Host: host, BasePort: basePort, Properties: props, Logger: log})
 			if err != nil {
 				return err
@@ -85,7 +103,14 @@ func newClusterUpCmd(dataDir *string) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "cluster up: %d brokers (%s)\n", brokers, mode)
+			kind := "ZooKeeper mode"
+			if kraft {
+				kind = "KRaft, combined broker,controller nodes"
+				if controllers > 0 {
+					kind = fmt.Sprintf("KRaft, %d controllers", controllers)
+				}
+			}
+			fmt.Fprintf(out, "cluster up: %d brokers (%s, %s)\n", brokers, kind, mode)
 			fmt.Fprintf(out, "bootstrap servers: %s\n", c.BootstrapServers())
 			printStatus(out, c.Status())
 			<-ctx.Done()
@@ -94,8 +119,10 @@ func newClusterUpCmd(dataDir *string) *cobra.Command {
 		},
 	}
 	up.Flags().IntVar(&brokers, "brokers", 3, "number of brokers")
+	up.Flags().BoolVar(&kraft, "kraft", false, "KRaft mode: the nodes' own quorum holds the metadata (no ZooKeeper)")
+	up.Flags().IntVar(&controllers, "controllers", 0, "with --kraft: M controller-only nodes (0: every broker is also a controller)")
 	up.Flags().StringVar(&zookeeper, "zookeeper", "", "ZooKeeper connect string host:port[/chroot] (default: in-process store)")
-	up.Flags().BoolVar(&inProcess, "in-process", false, "run the brokers in this process even with --zookeeper")
+	up.Flags().BoolVar(&inProcess, "in-process", false, "run the nodes in this process even with --zookeeper or --kraft")
 	up.Flags().IntVar(&basePort, "base-port", 0, "broker i listens on base-port+i-1 (default: free ports, kept across runs)")
 	up.Flags().StringVar(&host, "host", "127.0.0.1", "host the brokers listen on")
 	up.Flags().StringArrayVar(&properties, "property", nil, "broker property key=value for every broker (repeatable)")
@@ -119,6 +146,9 @@ func newClusterStatusCmd(dataDir *string) *cobra.Command {
 			out := cmd.OutOrStdout()
 			running := supervisor.ProcessAlive(st.SupervisorPID)
 			fmt.Fprintf(out, "mode: %s  supervisor pid: %d (%s)\n", st.Mode, st.SupervisorPID, map[bool]string{true: "running", false: "not running"}[running])
+			if st.KRaft {
+				fmt.Fprintf(out, "kraft: cluster id %s\n", st.ClusterID)
+			}
 			if st.ZooKeeper != "" {
 				fmt.Fprintf(out, "zookeeper: %s\n", st.ZooKeeper)
 			}
@@ -185,13 +215,21 @@ func newClusterDownCmd(dataDir *string) *cobra.Command {
 
 func printStatus(w interface{ Write([]byte) (int, error) }, brokers []supervisor.BrokerStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BROKER\tSTATE\tADDRESS\tPID\tLOG")
+	fmt.Fprintln(tw, "NODE\tROLES\tSTATE\tADDRESS\tCONTROLLER LISTENER\tPID\tLOG")
 	for _, b := range brokers {
 		pid := "-"
 		if b.PID > 0 {
 			pid = fmt.Sprint(b.PID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", b.ID, b.State, b.Addr, pid, b.LogPath)
+		roles := "broker" // ZooKeeper mode
+		if len(b.Roles) > 0 {
+			roles = strings.Join(b.Roles, ",")
+		}
+		ctrl := b.ControllerAddr
+		if ctrl == "" {
+			ctrl = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, roles, b.State, b.Addr, ctrl, pid, b.LogPath)
 	}
 	tw.Flush()
 }
