@@ -1,7 +1,10 @@
 package collector
 
 import (
+	"cmp"
 	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -172,4 +175,71 @@ func EstimateCatchUp(obs []catchObs, lag int64, growing float64) CatchUp {
 		c.MaxSeconds = &maxS
 	}
 	return c
+}
+
+// CatchUpPoint is one stored position of a group on a topic: its committed offsets' sum and its lag
+// (-1 unknown) at a time.
+type CatchUpPoint struct {
+	Group, Topic   string
+	At             time.Time
+	Committed, Lag int64
+}
+
+// SeedCatchUp starts the catch-up tracks from stored positions (each group×topic's in time order),
+// so that after a restart the estimate reaches back over Config.CatchUpWindow at once instead of
+// waiting for two polls. Positions older than the window, or with an unknown lag, are skipped; a
+// group's own track gets the times at which every one of its topics has a position. Call before
+// Start.
+func (c *Collector) SeedCatchUp(points []CatchUpPoint) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	window := c.cfg.CatchUpWindow
+	since := c.cfg.Now().Add(-window)
+	type groupAt struct {
+		group string
+		at    int64
+	}
+	sums := map[groupAt]*catchObs{}
+	count := map[groupAt]int{}
+	topics := map[string]map[string]bool{}
+	for _, p := range points {
+		if p.Lag < 0 || p.At.Before(since) {
+			continue
+		}
+		k := catchKey{p.Group, p.Topic}
+		t := c.st.catchUp[k]
+		if t == nil {
+			t = &catchTrack{}
+			c.st.catchUp[k] = t
+		}
+		o := catchObs{at: p.At, committed: p.Committed, end: p.Committed + p.Lag}
+		t.observe(o, window)
+		ga := groupAt{p.Group, p.At.UnixNano()}
+		if sums[ga] == nil {
+			sums[ga] = &catchObs{at: p.At}
+		}
+		sums[ga].committed += o.committed
+		sums[ga].end += o.end
+		count[ga]++
+		if topics[p.Group] == nil {
+			topics[p.Group] = map[string]bool{}
+		}
+		topics[p.Group][p.Topic] = true
+	}
+	keys := make([]groupAt, 0, len(sums))
+	for ga := range sums {
+		if count[ga] == len(topics[ga.group]) {
+			keys = append(keys, ga)
+		}
+	}
+	slices.SortFunc(keys, func(a, b groupAt) int { return cmp.Or(strings.Compare(a.group, b.group), cmp.Compare(a.at, b.at)) })
+	for _, ga := range keys {
+		k := catchKey{ga.group, ""}
+		t := c.st.catchUp[k]
+		if t == nil {
+			t = &catchTrack{}
+			c.st.catchUp[k] = t
+		}
+		t.observe(*sums[ga], window)
+	}
 }

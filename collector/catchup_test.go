@@ -103,3 +103,34 @@ func TestCatchUpTrackWindowAndLagGrowth(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(b)) }
+
+// Stored positions seed the tracks: the estimate right after a restart comes from the window's
+// stored history (older points and unknown lags left out), for the topic and the group as a whole.
+func TestSeedCatchUpFromStoredHistory(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 30, 0, 0, time.UTC)
+	c := &Collector{cfg: Config{Now: func() time.Time { return now }}.withDefaults(), st: pollState{catchUp: map[catchKey]*catchTrack{}}}
+	at := func(min int) time.Time { return now.Add(time.Duration(min) * time.Minute) }
+	c.SeedCatchUp([]CatchUpPoint{
+		{Group: "g", Topic: "a", At: at(-30), Committed: 0, Lag: 99999}, // older than the window
+		{Group: "g", Topic: "a", At: at(-9), Committed: 1000, Lag: 900},
+		{Group: "g", Topic: "a", At: at(-6), Committed: 1900, Lag: 600},
+		{Group: "g", Topic: "a", At: at(-3), Committed: 2800, Lag: -1}, // unknown
+		{Group: "g", Topic: "a", At: at(0), Committed: 3700, Lag: 0},
+		{Group: "g", Topic: "b", At: at(-9), Committed: 10, Lag: 0},
+		{Group: "g", Topic: "b", At: at(0), Committed: 20, Lag: 0},
+	})
+	tr := c.st.catchUp[catchKey{"g", "a"}]
+	if tr == nil || len(tr.obs) != 3 {
+		t.Fatalf("topic a seeded with %v, want 3 positions", tr)
+	}
+	// Consumed 2700 in 9 min (5/s) while the log end moved 1900 → 3700 (1800, 3.33/s).
+	cu := tr.estimate(0, now)
+	if cu.State != CatchUpCaughtUp || !near(cu.ConsumeRate, 5) || !near(cu.ProduceRate, 1800.0/540) {
+		t.Fatalf("topic a: %+v", cu)
+	}
+	// The group's own track: minutes -9 and 0, where both topics have a position.
+	g := c.st.catchUp[catchKey{"g", ""}]
+	if g == nil || len(g.obs) != 2 || g.obs[0].committed != 1010 || g.obs[1].end != 3720 {
+		t.Fatalf("group track %+v, want the sums at minutes -9 and 0", g)
+	}
+}

@@ -80,3 +80,17 @@ func (s *Store) activity(ctx context.Context, kind, table, col, cluster string) 
 	}
 	return rows, nil
 }
+
+// RecentGroupPoints reads every group×topic's raw points of a cluster since `since`, in time order
+// per series: what the collector's catch-up estimate starts from after a restart.
+func (s *Store) RecentGroupPoints(ctx context.Context, cluster string, since time.Time) ([]GroupPoint, error) {
+	var out []GroupPoint
+	err := s.db.WithContext(ctx).Raw(`SELECT s.cluster, s.group_name, s.topic, m.step, m.ts, m.committed, m.lag, m.lag_max, m.lag_seconds
+		FROM metric_series s JOIN group_metrics m ON m.series_id = s.id
+		WHERE s.kind = ? AND s.cluster = ? AND m.step = 0 AND m.ts >= ? ORDER BY s.group_name, s.topic, m.ts`,
+		kindGroup, cluster, since.Unix()).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading recent group points: %w", err)
+	}
+	return out, nil
+}

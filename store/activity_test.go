@@ -47,5 +47,9 @@ func TestActivity(t *testing.T) {
 		if a := groups["g"]; !a.Rose || a.LastRise.Unix() != ts(3) {
 			t.Fatalf("group g: %+v, want the last commit at minute 3", a)
 		}
+		recent, err := s.RecentGroupPoints(ctx, "c", t0.Add(3*time.Minute))
+		if err != nil || len(recent) != 4 || recent[0].Topic != "busy" || recent[0].Ts != ts(3) || recent[1].Committed != 4 {
+			t.Fatalf("points since minute 3: %+v (%v), want busy's 3 and 4 then still's", recent, err)
+		}
 	})
 }

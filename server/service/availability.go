@@ -209,3 +209,23 @@ func Flapping(events []AvailabilityEvent, n int, w time.Duration) []FlappingPart
 	})
 	return out
 }
+
+// seedCatchUp starts a new collector's catch-up estimates from the stored group series of the last
+// catch-up window, so a restarted console estimates at its first poll. A failed read only costs
+// that head start.
+func (s *Service) seedCatchUp(ctx context.Context, cluster string, col *collector.Collector) {
+	if s.opts.Store == nil {
+		return
+	}
+	since := s.opts.Now().Add(-col.Config().CatchUpWindow)
+	pts, err := s.opts.Store.RecentGroupPoints(ctx, cluster, since)
+	if err != nil {
+		s.log.Warn("seeding catch-up estimates", "cluster", cluster, "err", err)
+		return
+	}
+	seed := make([]collector.CatchUpPoint, 0, len(pts))
+	for _, p := range pts {
+		seed = append(seed, collector.CatchUpPoint{Group: p.GroupName, Topic: p.Topic, At: time.Unix(p.Ts, 0), Committed: p.Committed, Lag: p.Lag})
+	}
+	col.SeedCatchUp(seed)
+}

@@ -141,6 +141,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 		_ = client.Close()
 		return fmt.Errorf("cluster %q is already registered", spec.Name)
 	}
+	s.seedCatchUp(ctx, spec.Name, col)
 	c := &cluster{spec: spec, client: client, collector: col}
 	if s.opts.Watch != nil {
 		c.unwatch = s.opts.Watch(spec.Name, col)
