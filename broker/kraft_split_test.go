@@ -1,0 +1,141 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
+)
+
+// splitControllerIDBase numbers the controller-only nodes of
+// newKRaftSplitTestCluster 101, 102, …, so that broker ids stay 1..n as
+// testCluster expects (the supervisor numbers them the same way).
+const splitControllerIDBase = 100
+
+// newKRaftSplitTestCluster is a KRaft cluster in this process with m
+// controller-only nodes (process.roles=controller, the quorum's voters, ids
+// 101..100+m) and n broker-only nodes (process.roles=broker, ids 1..n), each
+// formatted as `osprey storage format` does. The testCluster holds the
+// brokers; the controllers run until the test ends, after the brokers stop.
+func newKRaftSplitTestCluster(t *testing.T, m, n int, opts ...testBrokerOpt) *testCluster {
+	t.Helper()
+	ports := freePorts(t, m+n)
+	var voters []string
+	for j := 0; j < m; j++ {
+		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", splitControllerIDBase+j+1, ports[n+j]))
+	}
+	const clusterID = "T3NwcmV5S1JhZnRTcGxpdA"
+	common := func(roles string, id int, listeners string) map[string]string {
+		return map[string]string{
+			"process.roles":                         roles,
+			"node.id":                               strconv.Itoa(id),
+			"controller.quorum.voters":              strings.Join(voters, ","),
+			"controller.listener.names":             "CONTROLLER",
+			"listeners":                             listeners,
+			"log.dirs":                              t.TempDir(),
+			"broker.session.timeout.ms":             "3000",
+			"broker.heartbeat.interval.ms":          "300",
+			"controller.quorum.election.timeout.ms": "500",
+			"controller.quorum.fetch.timeout.ms":    "1000",
+		}
+	}
+	format := func(cfg Config) {
+		t.Helper()
+		err := metaprops.Format(metaprops.FormatOptions{ClusterID: clusterID, NodeID: cfg.NodeID,
+			Directories: cfg.LogDirs, MetadataLogDir: cfg.MetadataDir(), ControllerListenerName: "CONTROLLER"})
+		if err != nil {
+			t.Fatalf("formatting node %d: %v", cfg.NodeID, err)
+		}
+	}
+	startControllers(t, m, func(j int) Config {
+		id := splitControllerIDBase + j + 1
+		cfg, err := ConfigFromProperties(common("controller", id, fmt.Sprintf("CONTROLLER://127.0.0.1:%d", ports[n+j])), testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		format(cfg)
+		return cfg
+	})
+
+	c := &testCluster{t: t, brokers: make([]*Broker, n)}
+	for i := 0; i < n; i++ {
+		cfg, err := ConfigFromProperties(common("broker", i+1, fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", ports[i])), testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := testConfig()
+		cfg.OffsetsTopicPartitions, cfg.GroupInitialRebalanceDelay, cfg.GroupMinSessionTimeout =
+			3, tc.GroupInitialRebalanceDelay, tc.GroupMinSessionTimeout
+		cfg.ReplicaLagTimeMax = 2 * time.Second
+		cfg.OffsetsTopicReplicationFactor = int16(min(n, 3))
+		cfg.AutoLeaderRebalance = false
+		for _, o := range opts {
+			o(&cfg)
+		}
+		format(cfg)
+		c.cfgs = append(c.cfgs, cfg)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.start(i)
+		}()
+	}
+	wg.Wait()
+	// Registered after the controllers' cleanup, so it runs first: the
+	// brokers' controlled shutdown needs an active controller.
+	t.Cleanup(func() {
+		for i := range c.brokers {
+			c.stop(i)
+		}
+	})
+	c.waitBrokers(n)
+	return c
+}
+
+// startControllers starts m controller-only nodes (cfg(j) is the j-th's
+// configuration, formatted) and closes them when the test ends.
+func startControllers(t *testing.T, m int, cfg func(j int) Config) {
+	t.Helper()
+	ctls := make([]*Controller, m)
+	t.Cleanup(func() {
+		for _, ctl := range ctls {
+			if ctl != nil {
+				ctl.Close()
+			}
+		}
+	})
+	for j := 0; j < m; j++ {
+		c := cfg(j)
+		ctl, err := NewController(c, testLogger(t).With("test_controller", c.NodeID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		err = ctl.Start(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("start controller %d: %v", c.NodeID, err)
+		}
+		ctls[j] = ctl
+	}
+}
+
+// Reassignment on 3 controllers and 4 broker-only nodes: the ZooKeeper-mode
+// test, run on KRaft.
+func TestClusterReassignmentKRaft(t *testing.T) {
+	testClusterReassignment(t, newKRaftSplitTestCluster(t, 3, 4))
+}
+
+// Preferred election on 3 controllers and 3 broker-only nodes: the
+// ZooKeeper-mode test, run on KRaft.
+func TestClusterPreferredElectionKRaft(t *testing.T) {
+	testClusterPreferredElection(t, newKRaftSplitTestCluster(t, 3, 3))
+}
