@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -153,7 +154,48 @@ func (kc *kraftCluster) alterReassignments(ctx context.Context, reqs map[zkdata.
 			codes[zkdata.TopicPartition{Topic: st.Topic, Partition: sp.Partition}] = sp.ErrorCode
 		}
 	}
+	kc.waitReassignmentsSeen(ctx, reqs, codes)
 	return codes, nil
+}
+
+// waitReassignmentsSeen waits (a few seconds at most) until this broker's
+// image shows the accepted changes, so that a ListPartitionReassignments the
+// client sends next to this broker, answered from the image, sees them.
+func (kc *kraftCluster) waitReassignmentsSeen(ctx context.Context, reqs map[zkdata.TopicPartition][]int32, codes map[zkdata.TopicPartition]int16) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := kc.waitImage(ctx, func(im image.Image) bool {
+		for tp, target := range reqs {
+			if codes[tp] != 0 {
+				continue
+			}
+			t, ok := im.Topic(tp.Topic)
+			if !ok {
+				continue
+			}
+			p, ok := t.Partition(tp.Partition)
+			switch {
+			case !ok:
+			case target == nil && p.IsReassigning():
+				return false
+			case target != nil && !slices.Equal(p.Replicas, target) && !(p.IsReassigning() && containsAll(p.Replicas, target)):
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		kc.log.Debug("reassignment not in this broker's image yet", "err", err)
+	}
+}
+
+func containsAll(set, of []int32) bool {
+	for _, id := range of {
+		if !slices.Contains(set, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // listReassignments lists the reassignments under way, from the image.
