@@ -9,14 +9,27 @@ const MetadataTopic = "__cluster_metadata"
 var MetadataTopicID = [16]byte{15: 1}
 
 // Entry is one replicated log entry: an opaque payload at an offset, written by the leader of Epoch.
-// Control entries are written by the quorum itself (the leader's first entry of its epoch) and carry
-// no client data.
+// Control entries are written by the quorum itself and carry no client data: the leader's first
+// entry of its epoch (LeaderChange), and in a dynamic quorum the voter set (KRaftVersion, Voters).
 type Entry struct {
 	Offset  int64
 	Epoch   int32
 	Control bool
-	Data    []byte
+	// ControlType is a control entry's record type (Kafka's ControlRecordType: 2 LeaderChange,
+	// 5 KRaftVersion, 6 KRaftVoters); 0 on a data entry.
+	ControlType ControlType
+	Data        []byte
 }
+
+// ControlType is the type in a control record's key.
+type ControlType int16
+
+// The control record types the quorum writes.
+const (
+	ControlLeaderChange ControlType = 2
+	ControlKRaftVersion ControlType = 5
+	ControlKRaftVoters  ControlType = 6
+)
 
 // OffsetAndEpoch names a log position: the end offset of an epoch, or a log's end.
 type OffsetAndEpoch struct {

@@ -36,7 +36,8 @@ func (n *Node) handleBeginQuorumEpochRequest(m Message, req *kmsg.BeginQuorumEpo
 	p := req.Topics[0].Partitions[0]
 	rp := kmsg.NewBeginQuorumEpochResponseTopicPartition()
 	switch {
-	case !n.isVoter(p.LeaderID):
+	case !n.dynamic && !n.isVoter(p.LeaderID):
+		// A dynamic quorum's replica may not know yet that the leader was added.
 		rp.ErrorCode = kerr.InconsistentVoterSet.Code
 	case p.LeaderEpoch < n.epoch:
 		rp.ErrorCode = kerr.FencedLeaderEpoch.Code

@@ -37,6 +37,7 @@ func (n *Node) fetchRequest() *kmsg.FetchRequest {
 	p.LogStartOffset = n.log.StartOffset()
 	p.PartitionMaxBytes = 1 << 20
 	p.HighWatermark = n.hw
+	p.ReplicaDirectoryID = n.cfg.DirectoryID
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
 	return req
@@ -70,10 +71,19 @@ func (n *Node) maybeFetch() {
 
 // discoverLeader is an observer's way to learn the leader: any voter answers a fetch with the
 // leader and epoch it knows.
+//
+// An observer of a dynamic quorum that knows no voter yet (it is joining) asks the bootstrap
+// servers instead.
 func (n *Node) discoverLeader() {
-	n.follow.target = n.voters[n.cfg.Rand.IntN(len(n.voters))]
-	n.follow.snap = nil
-	n.sendFetch()
+	ask := n.voters
+	if len(ask) == 0 {
+		ask = n.cfg.Bootstrap
+	}
+	if len(ask) > 0 {
+		n.follow.target = ask[n.cfg.Rand.IntN(len(ask))]
+		n.follow.snap = nil
+		n.sendFetch()
+	}
 	n.electionDeadline = n.now().Add(n.cfg.RequestTimeout/2 + time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax))))
 }
 
@@ -123,6 +133,7 @@ func (n *Node) handleFetchRequest(m Message, req *kmsg.FetchRequest) {
 func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *kmsg.FetchResponseTopicPartition) {
 	now := n.now()
 	r := n.leaderReplica(replica)
+	r.DirectoryID = p.ReplicaDirectoryID
 	if r.Voter {
 		n.lead.beginAcked[replica] = true
 	}
@@ -161,7 +172,7 @@ func (n *Node) serveFetch(replica int32, p kmsg.FetchRequestTopicPartition, rp *
 func (n *Node) leaderReplica(id int32) *ReplicaState {
 	r := n.lead.replicas[id]
 	if r == nil {
-		r = &ReplicaState{ID: id, EndOffset: -1}
+		r = &ReplicaState{ID: id, Voter: n.isVoter(id), EndOffset: -1}
 		n.lead.replicas[id] = r
 	}
 	return r
@@ -233,6 +244,10 @@ func (n *Node) handleFetchResponse(m Message, resp *kmsg.FetchResponse) {
 			n.fail(fmt.Errorf("append fetched entries: %w", err))
 			return
 		}
+		n.noteAppended(entries)
+		if n.fatal != nil {
+			return
+		}
 	}
 	if hw := min(p.HighWatermark, n.log.EndOffset()); hw > n.hw {
 		n.hw = hw
@@ -257,5 +272,7 @@ func (n *Node) truncateToDivergence(d OffsetAndEpoch) {
 	}
 	if err := n.log.Truncate(to); err != nil {
 		n.fail(fmt.Errorf("truncate to %d: %w", to, err))
+		return
 	}
+	n.noteTruncated(to)
 }

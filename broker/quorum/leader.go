@@ -27,6 +27,9 @@ type leaderState struct {
 type ReplicaState struct {
 	ID    int32
 	Voter bool
+	// DirectoryID is the directory id the replica sent with its last fetch (zero before one, or
+	// from a replica that does not send it).
+	DirectoryID [16]byte
 	// EndOffset is the replica's log end offset from its last valid fetch, -1 before one.
 	EndOffset    int64
 	LastFetch    time.Time
@@ -75,11 +78,20 @@ func (n *Node) becomeLeader() {
 		granting = append(granting, v)
 	}
 	slices.Sort(granting)
-	first := Entry{Offset: ls.epochStart, Epoch: n.epoch, Control: true, Data: leaderChangeValue(n.id, n.voters, granting)}
-	if err := n.log.Append([]Entry{first}); err != nil {
+	start := []Entry{{Offset: ls.epochStart, Epoch: n.epoch, Control: true, ControlType: ControlLeaderChange, Data: leaderChangeValue(n.id, n.voters, granting)}}
+	if n.dynamic && len(n.history.sets) == 1 && n.history.sets[0].offset < 0 {
+		// The voter set is still the bootstrap one, which is in no log or snapshot a replica
+		// can fetch: as Kafka's leader does, write it (with kraft.version) into the log, so that
+		// a joining observer learns the voters and later snapshots carry them.
+		start = append(start,
+			Entry{Offset: ls.epochStart + 1, Epoch: n.epoch, Control: true, ControlType: ControlKRaftVersion, Data: kraftVersionValue(1)},
+			Entry{Offset: ls.epochStart + 2, Epoch: n.epoch, Control: true, ControlType: ControlKRaftVoters, Data: MarshalVoters(n.history.latest().set)})
+	}
+	if err := n.log.Append(start); err != nil {
 		n.fail(fmt.Errorf("append the epoch's first entry: %w", err))
 		return
 	}
+	n.noteAppended(start)
 	n.updateOwnReplica()
 	n.leaderTick()
 }
@@ -95,6 +107,9 @@ func (n *Node) updateOwnReplica() {
 // maybeAdvanceHighWatermark sets the high watermark to the offset a majority of voters has reached,
 // when that is past the epoch's first entry and above the current one.
 func (n *Node) maybeAdvanceHighWatermark() {
+	if len(n.voters) == 0 {
+		return
+	}
 	ends := make([]int64, 0, len(n.voters))
 	for _, v := range n.voters {
 		ends = append(ends, n.lead.replicas[v].EndOffset)
@@ -156,6 +171,7 @@ func (n *Node) Append(data ...[]byte) (int64, error) {
 		n.fail(fmt.Errorf("append client entries: %w", err))
 		return 0, n.fatal
 	}
+	n.noteAppended(entries)
 	n.updateOwnReplica()
 	return first, nil
 }

@@ -15,9 +15,27 @@ import (
 // Config configures a Node. The durations carry Apache Kafka's controller.quorum.* names.
 type Config struct {
 	NodeID int32
-	// Voters is the static voter set (controller.quorum.voters). A node not in it is an observer.
+	// Voters is the static voter set (controller.quorum.voters) of a kraft.version 0 quorum. A
+	// node not in it is an observer.
 	Voters    []int32
 	ClusterID string
+
+	// KRaftVersion is the quorum's kraft.version: 0, the static voter set Voters; 1, a dynamic
+	// voter set (KIP-853) that starts from BootstrapVoters, or from the latest snapshot's, and
+	// follows the VotersRecord entries of the log (see voters.go).
+	KRaftVersion int16
+	// BootstrapVoters is a dynamic quorum's first voter set (the 0-0 checkpoint `storage format`
+	// writes); empty on a node that joins a running quorum and learns the set from the leader.
+	BootstrapVoters VoterSet
+	// Bootstrap (controller.quorum.bootstrap.servers) are the nodes an observer asks for the
+	// leader while it knows no voter.
+	Bootstrap []int32
+	// SnapshotVoters reads the voter set a snapshot carries (its VotersRecord). A dynamic quorum
+	// with Snapshots needs it: the log before a snapshot, and the voter changes in it, are gone.
+	SnapshotVoters func(id OffsetAndEpoch) (VoterSet, error)
+	// DirectoryID is the directory id of this node's metadata log directory (meta.properties),
+	// sent in Fetch so that the leader can tell a replaced disk from the voter it knew.
+	DirectoryID [16]byte
 
 	// ElectionTimeout (controller.quorum.election.timeout.ms): a voter with no leader starts an
 	// election (pre-vote first) after a random time in [ElectionTimeout, 2×ElectionTimeout).
@@ -87,8 +105,12 @@ var ErrNotLeader = errors.New("quorum: this node is not the leader")
 type Node struct {
 	cfg    Config
 	id     int32
-	voters []int32 // sorted
+	voters []int32 // sorted; in a dynamic quorum, the ids of history's latest set
 	log    Log
+
+	// dynamic: kraft.version 1; history is then the voter sets of the log, the last in force.
+	dynamic bool
+	history voterHistory
 
 	state    State
 	epoch    int32
@@ -146,15 +168,27 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Log == nil || cfg.Store == nil || cfg.Transport == nil || cfg.Clock == nil || cfg.Rand == nil {
 		return nil, errors.New("quorum: Config needs Log, Store, Transport, Clock and Rand")
 	}
-	if len(cfg.Voters) == 0 {
-		return nil, errors.New("quorum: the voter set is empty")
+	n := &Node{cfg: cfg, id: cfg.NodeID, log: cfg.Log, leaderID: -1, votedID: -1, dynamic: cfg.KRaftVersion >= 1}
+	if n.dynamic {
+		if cfg.Snapshots != nil && cfg.SnapshotVoters == nil {
+			return nil, errors.New("quorum: a dynamic quorum with snapshots needs Config.SnapshotVoters")
+		}
+		bootstrap, err := NewVoterSet(cfg.BootstrapVoters)
+		if err != nil {
+			return nil, err
+		}
+		n.history.reset(0, bootstrap)
+	} else {
+		if len(cfg.Voters) == 0 {
+			return nil, errors.New("quorum: the voter set is empty")
+		}
+		voters := slices.Clone(cfg.Voters)
+		slices.Sort(voters)
+		if len(slices.Compact(slices.Clone(voters))) != len(voters) {
+			return nil, fmt.Errorf("quorum: voter set %v names a node twice", cfg.Voters)
+		}
+		n.voters = voters
 	}
-	voters := slices.Clone(cfg.Voters)
-	slices.Sort(voters)
-	if len(slices.Compact(slices.Clone(voters))) != len(voters) {
-		return nil, fmt.Errorf("quorum: voter set %v names a node twice", cfg.Voters)
-	}
-	n := &Node{cfg: cfg, id: cfg.NodeID, voters: voters, log: cfg.Log, leaderID: -1, votedID: -1}
 	st, ok, err := cfg.Store.Read()
 	if err != nil {
 		return nil, err
@@ -162,17 +196,21 @@ func New(cfg Config) (*Node, error) {
 	if !ok {
 		st = ElectionState{Epoch: 0, LeaderID: -1, VotedID: -1}
 	}
-	for _, id := range []int32{st.LeaderID, st.VotedID} {
-		if id >= 0 && !n.isVoter(id) {
-			return nil, fmt.Errorf("quorum: the stored election state (%s) names node %d, which is not in the voter set %v", st, id, voters)
+	if !n.dynamic {
+		// A static voter set never changes, so a stored leader or vote outside it is a wrong
+		// file; in a dynamic quorum they may have been voters when they were stored.
+		if err := n.checkStoredState(st); err != nil {
+			return nil, err
 		}
-	}
-	if st.VotedID >= 0 && st.VotedID == n.id && !n.isVoter(n.id) {
-		return nil, fmt.Errorf("quorum: the stored election state (%s) has this observer voting for itself", st)
 	}
 	n.epoch, n.leaderID, n.votedID = st.Epoch, st.LeaderID, st.VotedID
 	if cfg.Snapshots != nil {
 		if err := n.reconcileSnapshots(); err != nil {
+			return nil, err
+		}
+	}
+	if n.dynamic {
+		if err := n.loadVoters(); err != nil {
 			return nil, err
 		}
 	}
@@ -207,6 +245,18 @@ func New(cfg Config) (*Node, error) {
 		n.electionDeadline = now.Add(n.randomElectionTimeout())
 	}
 	return n, nil
+}
+
+func (n *Node) checkStoredState(st ElectionState) error {
+	for _, id := range []int32{st.LeaderID, st.VotedID} {
+		if id >= 0 && !n.isVoter(id) {
+			return fmt.Errorf("quorum: the stored election state (%s) names node %d, which is not in the voter set %v", st, id, n.voters)
+		}
+	}
+	if st.VotedID >= 0 && st.VotedID == n.id && !n.isVoter(n.id) {
+		return fmt.Errorf("quorum: the stored election state (%s) has this observer voting for itself", st)
+	}
+	return nil
 }
 
 // ID is the node's id.

@@ -23,9 +23,20 @@ const (
 	batchCRCStart = 21
 )
 
-// leaderChangeKey is the key of a LEADER_CHANGE control record: ControlRecordKey version 0, type 2
-// (kmsg names type 2 by its older name, QuorumReassignment).
-var leaderChangeKey = (&kmsg.ControlRecordKey{Version: 0, Type: kmsg.ControlRecordKeyTypeQuorumReassignment}).AppendTo(nil)
+// controlKey is the key of a control record of type t: ControlRecordKey version 0 (kmsg names
+// type 2, LeaderChange, by its older name QuorumReassignment).
+func controlKey(t ControlType) []byte {
+	return (&kmsg.ControlRecordKey{Version: 0, Type: kmsg.ControlRecordKeyType(t)}).AppendTo(nil)
+}
+
+// parseControlKey reads a control record's type; as Kafka does, a key version other than 0 is
+// read as version 0.
+func parseControlKey(b []byte) (ControlType, error) {
+	if len(b) < 4 {
+		return 0, fmt.Errorf("control record key of %d bytes, want at least 4", len(b))
+	}
+	return ControlType(binary.BigEndian.Uint16(b[2:4])), nil
+}
 
 // leaderChangeValue is the LeaderChangeMessage (version 0) a leader writes as its epoch's first
 // entry: the leader, the voters, and the voters that granted it their vote.
@@ -45,7 +56,11 @@ func encodeEntries(dst []byte, entries []Entry) []byte {
 	for _, e := range entries {
 		rec := kmsg.Record{Value: e.Data}
 		if e.Control {
-			rec.Key = leaderChangeKey
+			t := e.ControlType
+			if t == 0 {
+				t = ControlLeaderChange
+			}
+			rec.Key = controlKey(t)
 		}
 		body := rec.AppendTo(nil)
 		// The record's length field counts the bytes after itself; it was encoded as a one-byte
@@ -107,15 +122,22 @@ func decodeEntriesInto(out []Entry, src []byte, from int64, max int) ([]Entry, e
 			return nil, fmt.Errorf("record batch at offset %d has %d records, want 1", b.FirstOffset, b.NumRecords)
 		}
 		var rec kmsg.Record
-		if err := rec.ReadFrom(b.Records); err != nil {
+		err := rec.ReadFrom(b.Records)
+		if err != nil {
 			return nil, fmt.Errorf("decode record at offset %d: %w", b.FirstOffset, err)
 		}
-		out = append(out, Entry{
+		e := Entry{
 			Offset:  b.FirstOffset,
 			Epoch:   b.PartitionLeaderEpoch,
 			Control: b.Attributes&batchAttrControl != 0,
 			Data:    rec.Value,
-		})
+		}
+		if e.Control {
+			if e.ControlType, err = parseControlKey(rec.Key); err != nil {
+				return nil, fmt.Errorf("record batch at offset %d: %w", b.FirstOffset, err)
+			}
+		}
+		out = append(out, e)
 		taken++
 		src = src[size:]
 	}

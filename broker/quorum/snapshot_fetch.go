@@ -254,6 +254,10 @@ func (n *Node) installSnapshot(id OffsetAndEpoch) {
 		return
 	}
 	n.hw = id.Offset
+	n.noteSnapshotLoaded(id)
+	if n.fatal != nil {
+		return
+	}
 	n.deleteSnapshotsBefore(id.Offset)
 	n.cfg.Logger.Info("quorum: loaded the leader's snapshot", "node", n.id, "snapshot", id.String(), "leader", n.leaderID, "epoch", n.epoch)
 	n.sendFetch()
@@ -305,6 +309,9 @@ func (n *Node) DeletePrefix(id OffsetAndEpoch) error {
 	if err := n.log.DeletePrefix(id.Offset); err != nil {
 		n.fail(fmt.Errorf("delete the log before %s: %w", id, err))
 		return n.fatal
+	}
+	if n.dynamic {
+		n.history.compact(id.Offset)
 	}
 	n.deleteSnapshotsBefore(id.Offset)
 	return nil

@@ -98,7 +98,9 @@ func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 	last := OffsetAndEpoch{Offset: p.LastOffset, Epoch: p.LastOffsetEpoch}
 	rp := kmsg.NewVoteResponseTopicPartition()
 	switch {
-	case !n.isVoter(p.CandidateID) || !n.IsVoter():
+	case !n.dynamic && (!n.isVoter(p.CandidateID) || !n.IsVoter()):
+		// In a dynamic quorum a replica may not have the newest voter set yet: it answers any
+		// candidate, which counts only the votes of its own voters.
 		rp.ErrorCode = kerr.InconsistentVoterSet.Code
 	case p.CandidateEpoch < n.epoch:
 		rp.ErrorCode = kerr.FencedLeaderEpoch.Code
@@ -179,7 +181,7 @@ func (n *Node) handleVoteResponse(m Message, resp *kmsg.VoteResponse) {
 	}
 	if p.VoteGranted {
 		n.cand.granted[m.From] = true
-		if len(n.cand.granted) >= n.majority() {
+		if n.countVoters(n.cand.granted) >= n.majority() {
 			if n.state == Prospective {
 				n.becomeCandidate()
 			} else {
@@ -189,11 +191,23 @@ func (n *Node) handleVoteResponse(m Message, resp *kmsg.VoteResponse) {
 		return
 	}
 	n.cand.rejected[m.From] = true
-	if len(n.cand.rejected) >= n.majority() {
+	if n.countVoters(n.cand.rejected) >= n.majority() {
 		// This round is lost; try again after a random backoff rather than the full timeout.
 		backoff := time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax)))
 		if d := n.now().Add(backoff); d.Before(n.electionDeadline) {
 			n.electionDeadline = d
 		}
 	}
+}
+
+// countVoters counts the members of set that are voters now: a prospective keeps fetching, so
+// the voter set may change during its round.
+func (n *Node) countVoters(set map[int32]bool) int {
+	c := 0
+	for id, ok := range set {
+		if ok && n.isVoter(id) {
+			c++
+		}
+	}
+	return c
 }
