@@ -34,7 +34,7 @@ func TestHousekeepingListsAndDeletesAfterDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Stop()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
