@@ -146,6 +146,9 @@ func evalVoterLag(r Rule, q *collector.QuorumInfo, c evalContext) []finding {
 			f.value = v.LagSeconds
 			what = fmt.Sprintf("last caught up with the leader %s ago (threshold %s)", fmtSeconds(v.LagSeconds), fmtSeconds(r.Threshold))
 		} else {
+			if v.Lag < 0 {
+				continue // offset unknown to this leader: quorum_at_risk sees such a voter
+			}
 			f.value = float64(v.Lag)
 			what = fmt.Sprintf("%d records behind the leader (threshold %s)", v.Lag, fmtNum(r.Threshold))
 		}

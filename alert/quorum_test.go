@@ -49,8 +49,8 @@ func TestRuleQuorumVoterLag(t *testing.T) {
 	h := newHarness(t,
 		RuleInput{Name: "records", Kind: KindQuorumVoterLagRecords, Threshold: 100},
 		RuleInput{Name: "seconds", Kind: KindQuorumVoterLagSeconds, Threshold: 30})
-	h.observe(kraftSnap(h, kraftQuorum(1, 4, []int64{0, 100, 0}, []float64{0, 30, -1})))
-	h.expectFiring(0) // at the thresholds, and an unknown lag time, do not fire
+	h.observe(kraftSnap(h, kraftQuorum(1, 4, []int64{0, 100, -1}, []float64{0, 30, -1})))
+	h.expectFiring(0) // at the thresholds, and an unknown offset or lag time, do not fire
 	h.observe(kraftSnap(h, kraftQuorum(1, 4, []int64{0, 101, 5000}, []float64{0, 31, 2})))
 	f := h.expectFiring(3)
 	byRule := map[string][]string{}

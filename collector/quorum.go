@@ -49,7 +49,8 @@ type QuorumReplica struct {
 	Voter        bool   `json:"voter"`
 	DirectoryID  string `json:"directoryId,omitempty"`
 	LogEndOffset int64  `json:"logEndOffset"`
-	// Lag is the records behind the leader's log end offset.
+	// LogEndOffset and Lag (the records behind the leader's log end offset) are -1 when the leader
+	// does not know the replica's offset: it has not fetched since this leader was elected.
 	Lag int64 `json:"lag"`
 	// LagSeconds is how long ago it was last caught up with the leader, -1 when unknown (never
 	// caught up, or a broker before Kafka 3.3). LastFetchAgeSeconds is likewise for its last fetch.
@@ -210,6 +211,9 @@ func quorumInfo(q *admin.QuorumState, now time.Time) *QuorumInfo {
 		for _, r := range in {
 			qr := QuorumReplica{ID: r.ID, Voter: voter, DirectoryID: r.DirectoryID, LogEndOffset: r.LogEndOffset,
 				Lag: max(info.LeaderLogEndOffset-r.LogEndOffset, 0), LagSeconds: -1, LastFetchAgeSeconds: -1}
+			if r.LogEndOffset < 0 {
+				qr.Lag = -1 // a leader elected since the replica last fetched does not know its offset
+			}
 			if r.LastCaughtUpTimestamp > 0 {
 				qr.LastCaughtUp = time.UnixMilli(r.LastCaughtUpTimestamp)
 				qr.LagSeconds = max(ref.Sub(qr.LastCaughtUp).Seconds(), 0)

@@ -20,7 +20,8 @@ func quorumAnswer(leader, epoch int32, leaderNow time.Time) kmsg.DescribeQuorumR
 		testenv.QuorumReplica(2, 148, leaderNow.Add(-time.Second), leaderNow.Add(-time.Second)),
 		testenv.QuorumReplica(3001, 150, leaderNow, leaderNow),
 	}
-	p.Observers = []kmsg.DescribeQuorumResponseTopicPartitionReplicaState{testenv.QuorumReplica(0, 150, leaderNow, time.Time{})}
+	p.Observers = []kmsg.DescribeQuorumResponseTopicPartitionReplicaState{testenv.QuorumReplica(0, 150, leaderNow, time.Time{}),
+		testenv.QuorumReplica(4, -1, time.Time{}, time.Time{})}
 	return p
 }
 
@@ -52,7 +53,7 @@ func TestQuorumSnapshot(t *testing.T) {
 			t.Errorf("broker %d marked controller; the controller is controller-only node 3001", b.ID)
 		}
 	}
-	if q.LeaderLogEndOffset != 150 || len(q.Voters) != 3 || len(q.Observers) != 1 {
+	if q.LeaderLogEndOffset != 150 || len(q.Voters) != 3 || len(q.Observers) != 2 {
 		t.Fatalf("quorum = %+v", q)
 	}
 	v1 := q.Voters[0]
@@ -61,6 +62,9 @@ func TestQuorumSnapshot(t *testing.T) {
 	}
 	if o := q.Observers[0]; o.Voter || o.Lag != 0 || o.LagSeconds != -1 {
 		t.Errorf("observer = %+v, want not a voter, no lag, lag time unknown", o)
+	}
+	if o := q.Observers[1]; o.Lag != -1 || o.LastFetchAgeSeconds != -1 {
+		t.Errorf("observer whose offset the leader does not know = %+v, want lag -1 (unknown)", o)
 	}
 	if got := q.CaughtUpVoters(10 * time.Second); got != 2 {
 		t.Errorf("caught-up voters within 10 s = %d, want 2 (the leader and voter 2)", got)
@@ -78,11 +82,11 @@ func TestQuorumSnapshot(t *testing.T) {
 		t.Errorf("epoch changes on the first read = %d, want 0", q.EpochChanges)
 	}
 	if all := e.sink.All(); len(all) > 0 {
-		if qs := all[len(all)-1].Quorum; qs != nil && (qs.LeaderID != 3001 || qs.MaxVoterLag != 50 || len(qs.Replicas) != 4) {
+		if qs := all[len(all)-1].Quorum; qs != nil && (qs.LeaderID != 3001 || qs.MaxVoterLag != 50 || len(qs.Replicas) != 5) {
 			t.Errorf("quorum sample = %+v", qs)
 		}
 	}
-	if qs := buildSamples(s).Quorum; qs == nil || qs.LeaderID != 3001 || qs.MaxVoterLag != 50 || qs.Voters != 3 || len(qs.Replicas) != 4 {
+	if qs := buildSamples(s).Quorum; qs == nil || qs.LeaderID != 3001 || qs.MaxVoterLag != 50 || qs.Voters != 3 || len(qs.Replicas) != 5 {
 		t.Errorf("quorum sample = %+v", qs)
 	}
 

@@ -47,7 +47,7 @@ type QuorumReplicaView struct {
 	CaughtUp            bool    `json:"caughtUp"`
 	DirectoryID         string  `json:"directoryId,omitempty"`
 	LogEndOffset        int64   `json:"logEndOffset"`
-	Lag                 int64   `json:"lag" description:"Records behind the leader's log end offset"`
+	Lag                 int64   `json:"lag" description:"Records behind the leader's log end offset; -1 when the leader does not know the replica's offset"`
 	LagSeconds          float64 `json:"lagSeconds" description:"Since it was last caught up, on the leader's clock; -1 unknown"`
 	LastFetchAgeSeconds float64 `json:"lastFetchAgeSeconds" description:"Since its last fetch, on the leader's clock; -1 unknown"`
 }

@@ -1966,7 +1966,7 @@ export interface components {
             id: number;
             /**
              * Format: int64
-             * @description Records behind the leader's log end offset
+             * @description Records behind the leader's log end offset; -1 when the leader does not know the replica's offset
              */
             lag: number;
             /**
