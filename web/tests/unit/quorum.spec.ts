@@ -104,7 +104,7 @@ describe('the Quorum page', () => {
     const w = mountWithApp(QuorumView, { pinia, locale: 'zh-CN', global: { plugins: [router] } })
     await flushPromises()
     expect(w.text()).toContain('KRaft 仲裁')
-    expect(w.text()).toContain('Leader（活动控制器）')
+    expect(w.text()).toContain('即活动控制器')
     expect(w.findAll('[data-testid="replica-role"]').map((e) => e.text())).toEqual(['投票者', '投票者', '投票者', '观察者'])
     expect(w.find('[data-testid="quorum-at-risk"]').text()).toContain('再有一个投票者故障')
   })
