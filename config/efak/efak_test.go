@@ -27,7 +27,7 @@ func parseFile(t *testing.T, path string) *File {
 	return f
 }
 
-func item(t *testing.T, r *Result, key string) Item {
+func item(t *testing.T, r *Result, key string) ImportItem {
 	t.Helper()
 	for _, it := range r.Items {
 		if it.Key == key {
@@ -35,7 +35,7 @@ func item(t *testing.T, r *Result, key string) Item {
 		}
 	}
 	t.Fatalf("no account of %s in %+v", key, r.Items)
-	return Item{}
+	return ImportItem{}
 }
 
 // The design documents' Kafka-Eagle example imports cleanly, field by field.
@@ -163,6 +163,9 @@ kafka.eagle.metrics.retain=30
 	}
 	if len(r.Clusters) != 1 {
 		t.Fatalf("test is already configured, only prod is imported: %+v", r.Clusters)
+	}
+	if it := item(t, r, "test.zk.list"); it.Status != Ignored || !strings.Contains(it.Reason, `"test" is already configured`) {
+		t.Fatalf("the keys of an alias already configured are not imported: %+v", it)
 	}
 	p := r.Clusters[0]
 	if p.Name != "prod" || p.ZooKeeper != "zk1:2181,zk2:2181/kafka" || strings.Join(p.BootstrapServers, ",") != "k1:9092,k2:9092" {

@@ -23,8 +23,8 @@ const (
 	Ignored Status = "ignored"
 )
 
-// Item is the account of one key: where it went, or why it went nowhere.
-type Item struct {
+// ImportItem is the account of one key: where it went, or why it went nowhere.
+type ImportItem struct {
 	Key    string `json:"key"`
 	Line   int    `json:"line"`
 	Status Status `json:"status" enum:"imported,stored,ignored"`
@@ -58,7 +58,7 @@ type Result struct {
 	RetentionMetrics config.Duration
 	// AdminToken is empty unless efak.topic.token is used. Never shown or logged.
 	AdminToken string
-	Items      []Item
+	Items      []ImportItem
 }
 
 // MinAdminToken is the shortest admin token Osprey accepts (the console refuses shorter ones at start).
@@ -73,7 +73,7 @@ func Translate(f *File, ex Existing) (*Result, error) {
 		t.entries[normalize(e.Key)] = e
 	}
 	for _, e := range f.Repeated {
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "given again further down; the later value is used"})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "given again further down; the later value is used"})
 	}
 	steps := []func() error{t.clusters, t.database, t.retention, t.token}
 	for _, step := range steps {
@@ -105,7 +105,7 @@ func normalize(key string) string {
 	return key
 }
 
-func (t *translator) add(it Item) { t.res.Items = append(t.res.Items, it) }
+func (t *translator) add(it ImportItem) { t.res.Items = append(t.res.Items, it) }
 
 // take returns the entry for a normalized key and marks it accounted for.
 func (t *translator) take(key string) (Entry, bool) {
@@ -137,17 +137,22 @@ func (t *translator) clusters() error {
 		if err := config.ValidClusterName(alias); err != nil {
 			return lineErr(e, "cluster alias %q: %v", alias, err)
 		}
+		first := len(t.res.Items)
 		cl, err := t.cluster(alias, e)
 		if err != nil {
 			return err
 		}
 		if existing[alias] {
-			t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Target: "clusters[" + alias + "]",
-				Reason: fmt.Sprintf("a cluster named %q is already configured; it is kept as it is", alias)})
+			// The alias's keys were read (and checked) but none of them is imported.
+			reason := fmt.Sprintf("a cluster named %q is already configured; it is kept as it is", alias)
+			for i := first; i < len(t.res.Items); i++ {
+				t.res.Items[i].Status, t.res.Items[i].Value, t.res.Items[i].Reason = Ignored, "", reason
+			}
+			t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "clusters[" + alias + "]", Reason: reason})
 			continue
 		}
 		existing[alias] = true
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Imported, Target: "clusters[" + alias + "]", Value: alias})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Imported, Target: "clusters[" + alias + "]", Value: alias})
 		t.res.Clusters = append(t.res.Clusters, cl)
 	}
 	return nil
@@ -165,7 +170,7 @@ func (t *translator) cluster(alias string, aliasEntry Entry) (config.Cluster, er
 	if err := config.CheckZooKeeper(cl.ZooKeeper); err != nil {
 		return cl, lineErr(zkl, "%v", err)
 	}
-	t.add(Item{Key: zkl.Key, Line: zkl.Line, Status: Imported, Target: target + "zookeeper", Value: cl.ZooKeeper})
+	t.add(ImportItem{Key: zkl.Key, Line: zkl.Line, Status: Imported, Target: target + "zookeeper", Value: cl.ZooKeeper})
 	for _, k := range []string{alias + ".efak.bootstrap.servers", alias + ".bootstrap.servers"} {
 		b, ok := t.take(k)
 		if !ok || strings.TrimSpace(b.Value) == "" {
@@ -176,7 +181,7 @@ func (t *translator) cluster(alias string, aliasEntry Entry) (config.Cluster, er
 				cl.BootstrapServers = append(cl.BootstrapServers, s)
 			}
 		}
-		t.add(Item{Key: b.Key, Line: b.Line, Status: Imported, Target: target + "bootstrapServers", Value: strings.Join(cl.BootstrapServers, ",")})
+		t.add(ImportItem{Key: b.Key, Line: b.Line, Status: Imported, Target: target + "bootstrapServers", Value: strings.Join(cl.BootstrapServers, ",")})
 	}
 	if err := t.sasl(alias, &cl); err != nil {
 		return cl, err
@@ -197,7 +202,7 @@ func (t *translator) sasl(alias string, cl *config.Cluster) error {
 		return nil
 	}
 	target := "clusters[" + alias + "].sasl."
-	t.add(Item{Key: en.Key, Line: en.Line, Status: Imported, Target: target + "mechanism"})
+	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Imported, Target: target + "mechanism"})
 	mech, _ := t.take(p + "mechanism")
 	m := strings.ToUpper(strings.TrimSpace(mech.Value))
 	switch m {
@@ -206,7 +211,7 @@ func (t *translator) sasl(alias string, cl *config.Cluster) error {
 		return lineErr(mech, "mechanism %q: Osprey supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512", mech.Value)
 	}
 	cl.SASL.Mechanism = m
-	t.add(Item{Key: mech.Key, Line: mech.Line, Status: Imported, Target: target + "mechanism", Value: m})
+	t.add(ImportItem{Key: mech.Key, Line: mech.Line, Status: Imported, Target: target + "mechanism", Value: m})
 	jaas, ok := t.take(p + "jaas.config")
 	if !ok {
 		return lineErr(en, "SASL is enabled but %sjaas.config (the user name and password) is missing", p)
@@ -221,15 +226,15 @@ func (t *translator) sasl(alias string, cl *config.Cluster) error {
 	if cl.SASL.Username == "" {
 		return lineErr(jaas, `no username="…" in the JAAS configuration`)
 	}
-	t.add(Item{Key: jaas.Key, Line: jaas.Line, Status: Imported, Target: target + "username, " + target + "password",
+	t.add(ImportItem{Key: jaas.Key, Line: jaas.Line, Status: Imported, Target: target + "username, " + target + "password",
 		Value: cl.SASL.Username + " / " + Hidden})
 	if proto, ok := t.take(p + "protocol"); ok {
 		switch strings.ToUpper(strings.TrimSpace(proto.Value)) {
 		case "SASL_SSL":
 			cl.TLS.Enabled = true
-			t.add(Item{Key: proto.Key, Line: proto.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "true"})
+			t.add(ImportItem{Key: proto.Key, Line: proto.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "true"})
 		case "SASL_PLAINTEXT", "":
-			t.add(Item{Key: proto.Key, Line: proto.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "false"})
+			t.add(ImportItem{Key: proto.Key, Line: proto.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "false"})
 		default:
 			return lineErr(proto, "%q is not a SASL protocol: use SASL_PLAINTEXT or SASL_SSL", proto.Value)
 		}
@@ -247,7 +252,7 @@ func (t *translator) ssl(alias string, cl *config.Cluster) {
 		return
 	}
 	cl.TLS.Enabled = true
-	t.add(Item{Key: en.Key, Line: en.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "true"})
+	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "true"})
 	t.ignorePrefix(p, "Java key stores (JKS) are not read: convert them to PEM and set tls.caFile, tls.certFile and tls.keyFile")
 }
 
@@ -262,7 +267,7 @@ func (t *translator) acl(alias string, cl *config.Cluster) {
 	const notYet = "kept in the cluster's settings; Osprey does not authenticate to ZooKeeper yet"
 	target := "clusters[" + alias + "].zookeeperACL."
 	cl.ZooKeeperACL.Enabled = true
-	t.add(Item{Key: en.Key, Line: en.Line, Status: Stored, Target: target + "enabled", Value: "true", Reason: notYet})
+	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Stored, Target: target + "enabled", Value: "true", Reason: notYet})
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -280,7 +285,7 @@ func (t *translator) acl(alias string, cl *config.Cluster) {
 		if name == "schema" {
 			name = "scheme"
 		}
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Stored, Target: target + name, Value: shown, Reason: notYet})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Stored, Target: target + name, Value: shown, Reason: notYet})
 	}
 	t.ignorePrefix(p, "")
 }
@@ -289,7 +294,7 @@ func (t *translator) acl(alias string, cl *config.Cluster) {
 // its prefix are ignored for the same reason.
 func (t *translator) notEnabled(en Entry, present bool, prefix, reason string) {
 	if present {
-		t.add(Item{Key: en.Key, Line: en.Line, Status: Ignored, Reason: reason})
+		t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Ignored, Reason: reason})
 	}
 	t.ignorePrefix(prefix, reason)
 }
@@ -306,7 +311,7 @@ func (t *translator) ignorePrefix(prefix, reason string) {
 		if r == "" {
 			r = ignoreReason(k)
 		}
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Reason: r})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: r})
 	}
 }
 
@@ -321,12 +326,12 @@ func (t *translator) retention() error {
 	}
 	d := config.Duration(time.Duration(days) * 24 * time.Hour)
 	if t.ex.Retention != "" {
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Target: "retention.metrics",
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "retention.metrics",
 			Reason: "retention.metrics is already set (" + t.ex.Retention + "); it is kept"})
 		return nil
 	}
 	t.res.RetentionMetrics = d
-	t.add(Item{Key: e.Key, Line: e.Line, Status: Imported, Target: "retention.metrics", Value: d.String()})
+	t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Imported, Target: "retention.metrics", Value: d.String()})
 	return nil
 }
 
@@ -337,13 +342,13 @@ func (t *translator) token() error {
 	}
 	switch {
 	case t.ex.TokenSet:
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken", Reason: "an admin token is already set; it is kept"})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken", Reason: "an admin token is already set; it is kept"})
 	case len(e.Value) < MinAdminToken:
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken",
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken",
 			Reason: fmt.Sprintf("shorter than %d characters, the shortest admin token Osprey accepts: not used (a token is generated at first start, or set adminToken)", MinAdminToken)})
 	default:
 		t.res.AdminToken = e.Value
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Imported, Target: "adminToken", Value: Hidden})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Imported, Target: "adminToken", Value: Hidden})
 	}
 	return nil
 }
@@ -355,7 +360,7 @@ func (t *translator) rest() {
 			continue
 		}
 		t.used[k] = true
-		t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Reason: t.restReason(k)})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: t.restReason(k)})
 	}
 }
 

@@ -35,6 +35,8 @@ function content(page: Page) {
 }
 
 test('imports EFAK’s configuration: dry run, then import, and the cluster is listed', async ({ page }, testInfo) => {
+  // Four screenshots, two languages and themes: more steps than the default minute allows on a loaded machine.
+  test.setTimeout(180_000)
   await page.goto('/import')
   await expect(page.getByTestId('import-page')).toBeVisible()
   // A broken file is refused with its line.
@@ -54,6 +56,8 @@ test('imports EFAK’s configuration: dry run, then import, and the cluster is l
   await expect(items).toContainText('shorter than 16 characters')
   await expect(page.getByTestId('import-page')).not.toContainText('e2e-db-secret')
   await shot(page, testInfo, 'import-preview-en-light')
+  await items.scrollIntoViewIfNeeded()
+  await shot(page, testInfo, 'import-items-en-light')
 
   await page.getByTestId('import-run').click()
   await expect(page.getByTestId('import-done')).toContainText('Imported 1 cluster')
@@ -69,6 +73,8 @@ test('imports EFAK’s configuration: dry run, then import, and the cluster is l
   await expect(page.getByRole('heading', { level: 1 })).toContainText('从 Kafka-Eagle（EFAK）导入')
   await expect(page.getByTestId('import-items')).toContainText('already configured')
   await shot(page, testInfo, 'import-preview-zh-dark')
+  await page.getByTestId('import-items').scrollIntoViewIfNeeded()
+  await shot(page, testInfo, 'import-items-zh-dark')
   await page.getByTestId('theme-toggle').click()
   await shot(page, testInfo, 'import-preview-zh-light')
   await page.getByTestId('lang-en').click()
