@@ -36,7 +36,7 @@ func (t *translator) database() error {
 	if t.ex.Database != "" {
 		for _, e := range []Entry{drv, u, user, pass} {
 			if e.Key != "" {
-				t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Target: "database",
+				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "database",
 					Reason: "the database is already set (" + t.ex.Database + "); it is kept"})
 			}
 		}
@@ -56,7 +56,7 @@ func (t *translator) database() error {
 		t.dbItems(drv, u, "sqlite", path)
 		for _, e := range []Entry{user, pass} {
 			if e.Key != "" {
-				t.add(Item{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "SQLite has no user or password"})
+				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "SQLite has no user or password"})
 			}
 		}
 		return nil
@@ -81,19 +81,19 @@ func (t *translator) database() error {
 	}
 	t.dbItems(drv, u, "mysql", strings.Replace(shown.FormatDSN(), ":PASSWORD@", ":"+Hidden+"@", 1))
 	if user.Key != "" {
-		t.add(Item{Key: user.Key, Line: user.Line, Status: Imported, Target: "database.dsn (user)", Value: user.Value})
+		t.add(ImportItem{Key: user.Key, Line: user.Line, Status: Imported, Target: "database.dsn (user)", Value: user.Value})
 	}
 	if hasPass {
-		t.add(Item{Key: pass.Key, Line: pass.Line, Status: Imported, Target: "database.dsn (password)", Value: Hidden})
+		t.add(ImportItem{Key: pass.Key, Line: pass.Line, Status: Imported, Target: "database.dsn (password)", Value: Hidden})
 	}
 	return nil
 }
 
 func (t *translator) dbItems(drv, u Entry, driver, dsn string) {
 	if drv.Key != "" {
-		t.add(Item{Key: drv.Key, Line: drv.Line, Status: Imported, Target: "database.driver", Value: driver})
+		t.add(ImportItem{Key: drv.Key, Line: drv.Line, Status: Imported, Target: "database.driver", Value: driver})
 	}
-	t.add(Item{Key: u.Key, Line: u.Line, Status: Imported, Target: "database.dsn", Value: dsn})
+	t.add(ImportItem{Key: u.Key, Line: u.Line, Status: Imported, Target: "database.dsn", Value: dsn})
 }
 
 // mysqlConfig reads jdbc:mysql://host[:port]/db?params into a go-sql-driver configuration, reporting
@@ -140,13 +140,13 @@ func (t *translator) mysqlConfig(u Entry) (*mysql.Config, error) {
 		rule, known := jdbcParams[strings.ToLower(name)]
 		switch {
 		case !known:
-			t.add(Item{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "a Connector/J parameter with no Go driver equivalent"})
+			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "a Connector/J parameter with no Go driver equivalent"})
 		case rule.param == "":
-			t.add(Item{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: rule.reason})
+			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: rule.reason})
 		case rule.param == "charset":
 			// Osprey's store uses utf8mb4 unless told otherwise; UTF-8 in Java means exactly that.
 			if strings.EqualFold(v, "UTF-8") || strings.EqualFold(v, "utf8") {
-				t.add(Item{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "Osprey's connections use utf8mb4 (full UTF-8) already"})
+				t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "Osprey's connections use utf8mb4 (full UTF-8) already"})
 				continue
 			}
 			if mc.Params == nil {
