@@ -18,8 +18,8 @@ import (
 //   - Any other node answers NOT_LEADER_OR_FOLLOWER for the partition; another topic or partition
 //     gets UNKNOWN_TOPIC_OR_PARTITION.
 //
-// Version notes: v1 adds the timestamps, v2 directory ids (zero: the voter set is static) and
-// error messages.
+// Version notes: v1 adds the timestamps, v2 directory ids (zero: the voter set is static),
+// error messages, and the voters' listeners (Nodes) from a dynamic quorum's voter set.
 
 // Describe answers a DescribeQuorum request.
 func (n *Node) Describe(req *kmsg.DescribeQuorumRequest) *kmsg.DescribeQuorumResponse {
@@ -48,6 +48,18 @@ func (n *Node) Describe(req *kmsg.DescribeQuorumRequest) *kmsg.DescribeQuorumRes
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
+	if req.Version >= 2 && n.dynamic && n.state == Leader {
+		for _, v := range n.history.latest().set {
+			node := kmsg.NewDescribeQuorumResponseNode()
+			node.NodeID = v.ID
+			for _, ep := range v.Endpoints {
+				l := kmsg.NewDescribeQuorumResponseNodeListener()
+				l.Name, l.Host, l.Port = ep.Name, ep.Host, ep.Port
+				node.Listeners = append(node.Listeners, l)
+			}
+			resp.Nodes = append(resp.Nodes, node)
+		}
+	}
 	return resp
 }
 
@@ -66,7 +78,12 @@ func (n *Node) describeLeader(rp *kmsg.DescribeQuorumResponseTopicPartition) {
 		s.LogEndOffset = r.EndOffset
 		s.LastFetchTimestamp = ms(r.LastFetch)
 		s.LastCaughtUpTimestamp = ms(r.LastCaughtUp)
+		s.ReplicaDirectoryID = r.DirectoryID
+		if r.Voter && s.ReplicaDirectoryID == [16]byte{} {
+			s.ReplicaDirectoryID = n.voterDirectory(r.ID)
+		}
 		if r.ID == n.id {
+			s.ReplicaDirectoryID = n.cfg.DirectoryID
 			s.LogEndOffset = n.log.EndOffset()
 			s.LastFetchTimestamp, s.LastCaughtUpTimestamp = now.UnixMilli(), now.UnixMilli()
 		}

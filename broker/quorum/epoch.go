@@ -12,7 +12,7 @@ import (
 // answers or fetches), and a leader that gives up its epoch tells the voters, naming the preferred
 // successors (most caught up first) so that the best of them stands first.
 
-func (n *Node) beginQuorumEpochRequest() *kmsg.BeginQuorumEpochRequest {
+func (n *Node) beginQuorumEpochRequest(to int32) *kmsg.BeginQuorumEpochRequest {
 	req := kmsg.NewPtrBeginQuorumEpochRequest()
 	req.ClusterID = n.clusterID()
 	req.VoterID = -1
@@ -21,6 +21,7 @@ func (n *Node) beginQuorumEpochRequest() *kmsg.BeginQuorumEpochRequest {
 	p := kmsg.NewBeginQuorumEpochRequestTopicPartition()
 	p.LeaderID = n.id
 	p.LeaderEpoch = n.epoch
+	p.VoterDirectoryID = n.voterDirectory(to)
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
 	return req
@@ -36,8 +37,9 @@ func (n *Node) handleBeginQuorumEpochRequest(m Message, req *kmsg.BeginQuorumEpo
 	p := req.Topics[0].Partitions[0]
 	rp := kmsg.NewBeginQuorumEpochResponseTopicPartition()
 	switch {
-	case !n.dynamic && !n.isVoter(p.LeaderID):
-		// A dynamic quorum's replica may not know yet that the leader was added.
+	case !n.dynamic && !n.isVoter(p.LeaderID), !n.isAddressee(p.VoterDirectoryID):
+		// A dynamic quorum's replica may not know yet that the leader was added; but a
+		// request meant for another directory (this node's disk was replaced) is refused.
 		rp.ErrorCode = kerr.InconsistentVoterSet.Code
 	case p.LeaderEpoch < n.epoch:
 		rp.ErrorCode = kerr.FencedLeaderEpoch.Code
@@ -91,6 +93,7 @@ func (n *Node) resign() {
 		return 0
 	})
 	n.state = Resigned
+	n.dropLeadership()
 	n.lead = nil
 	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
 	req := kmsg.NewPtrEndQuorumEpochRequest()

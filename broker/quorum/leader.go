@@ -21,6 +21,8 @@ type leaderState struct {
 	beginSentAt map[int32]time.Time
 	// quorumCheckAt: when the leader last saw a majority of voters fetch (check quorum).
 	quorumCheckAt time.Time
+	// pending is the voter change written and not yet committed (reconfig.go), or nil.
+	pending *pendingChange
 }
 
 // ReplicaState is the leader's view of one replica, as DescribeQuorum reports it.
@@ -135,7 +137,7 @@ func (n *Node) leaderTick() {
 			continue
 		}
 		n.lead.beginSentAt[v] = now
-		n.send(v, n.nextCorrelation(), n.beginQuorumEpochRequest(), nil)
+		n.send(v, n.nextCorrelation(), n.beginQuorumEpochRequest(v), nil)
 	}
 	// Check quorum: a leader cut off from a majority resigns, so that its followers on the other
 	// side are not the only ones to notice.
@@ -150,7 +152,9 @@ func (n *Node) leaderTick() {
 	} else if now.Sub(n.lead.quorumCheckAt) >= n.cfg.FetchTimeout*3/2 {
 		n.cfg.Logger.Info("quorum: leader has not heard from a majority of voters; resigning", "node", n.id, "epoch", n.epoch)
 		n.resign()
+		return
 	}
+	n.finishVoterChange()
 }
 
 // Append adds client entries at the leader and returns the offset of the first. The entries are

@@ -158,3 +158,18 @@ func (n *Node) UncommittedVoterChanges() int {
 	}
 	return n.history.uncommitted(n.hw)
 }
+
+// voterDirectory is the directory id of voter id in the set in force (zero when unknown or
+// static): requests to a voter name it, so that a replica on a replaced disk can tell.
+func (n *Node) voterDirectory(id int32) [16]byte {
+	if !n.dynamic {
+		return [16]byte{}
+	}
+	v, _ := n.history.latest().set.Get(id)
+	return v.DirectoryID
+}
+
+// isAddressee: a request naming a voter directory was meant for this node's directory.
+func (n *Node) isAddressee(dir [16]byte) bool {
+	return dir == [16]byte{} || n.cfg.DirectoryID == [16]byte{} || dir == n.cfg.DirectoryID
+}

@@ -338,6 +338,7 @@ func (n *Node) setEpoch(epoch int32) {
 	if epoch > n.epoch {
 		n.epoch, n.leaderID, n.votedID = epoch, -1, -1
 	}
+	n.dropLeadership()
 	n.lead = nil
 	n.follow = followerState{}
 }
@@ -462,6 +463,12 @@ func (n *Node) Step(m Message) {
 		n.handleFetchRequest(m, r)
 	case *kmsg.FetchSnapshotRequest:
 		n.handleFetchSnapshotRequest(m, r)
+	case *kmsg.AddRaftVoterRequest:
+		n.handleAddRaftVoter(m, r)
+	case *kmsg.RemoveRaftVoterRequest:
+		n.handleRemoveRaftVoter(m, r)
+	case *kmsg.UpdateRaftVoterRequest:
+		n.handleUpdateRaftVoter(m, r)
 	}
 	switch r := m.Response.(type) {
 	case *kmsg.VoteResponse:
@@ -474,6 +481,9 @@ func (n *Node) Step(m Message) {
 		n.handleFetchResponse(m, r)
 	case *kmsg.FetchSnapshotResponse:
 		n.handleFetchSnapshotResponse(m, r)
+	}
+	if n.fatal == nil {
+		n.finishVoterChange()
 	}
 }
 

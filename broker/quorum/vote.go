@@ -24,6 +24,7 @@ func (n *Node) becomeProspective() {
 		return
 	}
 	n.state = Prospective
+	n.dropLeadership()
 	n.lead = nil
 	n.cand = newRound(n.id)
 	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
@@ -66,11 +67,11 @@ func (n *Node) resendVotes() {
 		n.cand.sentAt[v] = now
 		corr := n.nextCorrelation()
 		n.cand.corrs[corr] = true
-		n.send(v, corr, n.voteRequest(n.state == Prospective), nil)
+		n.send(v, corr, n.voteRequest(v, n.state == Prospective), nil)
 	}
 }
 
-func (n *Node) voteRequest(preVote bool) *kmsg.VoteRequest {
+func (n *Node) voteRequest(to int32, preVote bool) *kmsg.VoteRequest {
 	req := kmsg.NewPtrVoteRequest()
 	req.ClusterID = n.clusterID()
 	req.VoterID = -1
@@ -82,6 +83,8 @@ func (n *Node) voteRequest(preVote bool) *kmsg.VoteRequest {
 	p.LastOffsetEpoch = n.lastEpoch()
 	p.LastOffset = n.log.EndOffset()
 	p.PreVote = preVote
+	p.CandidateDirectoryID = n.cfg.DirectoryID
+	p.VoterDirectoryID = n.voterDirectory(to)
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
 	return req
@@ -98,7 +101,7 @@ func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 	last := OffsetAndEpoch{Offset: p.LastOffset, Epoch: p.LastOffsetEpoch}
 	rp := kmsg.NewVoteResponseTopicPartition()
 	switch {
-	case !n.dynamic && (!n.isVoter(p.CandidateID) || !n.IsVoter()):
+	case !n.dynamic && (!n.isVoter(p.CandidateID) || !n.IsVoter()), !n.isAddressee(p.VoterDirectoryID):
 		// In a dynamic quorum a replica may not have the newest voter set yet: it answers any
 		// candidate, which counts only the votes of its own voters.
 		rp.ErrorCode = kerr.InconsistentVoterSet.Code
