@@ -2,11 +2,12 @@
 // writes docs/BENCHMARKS.md: the machine's own limits (loopback TCP, sequential
 // file writes, sendfile), Osprey's broker beside franz-go's kfake, the
 // multi-broker cluster, the collector at 100,000 partitions / 5,000 groups
-// beside a naive poller, the HTTP API beside /healthz, and metrics writes into
-// MariaDB beside SQLite. Each figure's reference is measured in the same run,
+// beside a naive poller, the HTTP API beside /healthz, KRaft mode's controller
+// failover and metadata propagation at 100,000 partitions beside ZooKeeper
+// mode's, and metrics writes into MariaDB beside SQLite. Each figure's reference is measured in the same run,
 // so a noisy machine moves both.
 //
-// Usage: osprey-bench [-quick] [-only machine,broker,cluster,collector,api,store] [-out docs/BENCHMARKS.md]
+// Usage: osprey-bench [-quick] [-only machine,broker,cluster,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
 //
 // `make bench` runs it through deploy/scripts/bench.sh, which starts MariaDB first.
 package main
@@ -28,7 +29,7 @@ import (
 
 // sections in run order. The collector runs before the broker benchmarks so
 // that its peak-RSS figure is not inflated by heap the broker runs left behind.
-var sections = []string{"machine", "collector", "api", "broker", "cluster", "store"}
+var sections = []string{"machine", "collector", "api", "broker", "cluster", "kraft", "store"}
 
 type options struct {
 	quick    bool
@@ -160,6 +161,7 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		"api":       runAPI,
 		"broker":    runBroker,
 		"cluster":   runCluster,
+		"kraft":     runKRaft,
 		"store":     runStore,
 	}
 	for _, s := range sections {
