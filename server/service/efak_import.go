@@ -70,7 +70,7 @@ func (s *Service) ImportEFAK(ctx context.Context, who Caller, content string, dr
 		return out, nil
 	}
 	if s.opts.Store == nil {
-		return out, &UserError{Status: http.StatusServiceUnavailable, Code: "no_store", Message: "this console has no database to keep imported clusters in"}
+		return out, &UserError{Status: http.StatusServiceUnavailable, Code: "no_database", Message: "this console has no database to keep imported clusters in"}
 	}
 	params := map[string]any{"clusters": names, "keys": len(res.Items)}
 	err = s.Audited(ctx, who, "cluster.import.efak", "", strings.Join(names, ","), params, func() error {
