@@ -428,9 +428,13 @@ func evalController(r Rule, c evalContext) []finding {
 	if changes == 0 {
 		return nil
 	}
+	what := fmt.Sprintf("The controller moved from broker %d to broker %d", from, to)
+	if c.snap.Cluster.KRaft { // the quorum leader, which may be a controller-only node
+		what = fmt.Sprintf("The active controller (KRaft quorum leader) moved from node %d to node %d", from, to)
+	}
 	return []finding{{
 		labels: map[string]string{}, subject: "cluster " + c.cluster, value: float64(to),
-		summary: fmt.Sprintf("The controller moved from broker %d to broker %d (%d changes in the last %d samples)", from, to, changes, r.WindowSamples),
+		summary: fmt.Sprintf("%s (%d changes in the last %d samples)", what, changes, r.WindowSamples),
 		samples: controllerSamples{Controllers: ids, Current: c.snap.Cluster.Controller},
 	}}
 }

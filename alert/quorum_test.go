@@ -117,6 +117,23 @@ func TestRuleQuorumLeaderFlapping(t *testing.T) {
 	h.expectFiring(0)
 }
 
+// In a KRaft cluster the controller is the quorum leader (the collector sets it): controller_changed
+// names it so, a controller-only node included.
+func TestRuleControllerChangedKRaft(t *testing.T) {
+	h := newHarness(t, RuleInput{Name: "ctl", Kind: KindControllerChanged, WindowSamples: 3})
+	snap := func(leader int32) *collector.Snapshot {
+		s := kraftSnap(h, kraftQuorum(leader, leader, []int64{0, 0, 0}, []float64{0, 0, 0}))
+		s.Cluster.Controller = leader
+		return s
+	}
+	h.observe(snap(3001))
+	h.expectFiring(0)
+	h.observe(snap(3002))
+	if a := h.expectFiring(1)[0]; !strings.Contains(a.Summary, "active controller (KRaft quorum leader) moved from node 3001 to node 3002") {
+		t.Fatalf("alert = %+v", a)
+	}
+}
+
 func TestQuorumRuleValidation(t *testing.T) {
 	for _, c := range []struct {
 		in   RuleInput
