@@ -54,7 +54,9 @@ type EventClose struct {
 }
 
 // RecordPartitionEvents inserts new events (setting their IDs) and closes ended ones, in one
-// transaction, with the brokers of each in partition_event_brokers.
+// transaction, with the brokers of each in partition_event_brokers. A broker going down at scale
+// opens or closes an interval on each of its partitions in one cycle, so rows go in batches and the
+// closes are grouped into one UPDATE per distinct broker list.
 func (s *Store) RecordPartitionEvents(ctx context.Context, add []*PartitionEvent, closes []EventClose) error {
 	if len(add) == 0 && len(closes) == 0 {
 		return nil
@@ -66,28 +68,24 @@ func (s *Store) RecordPartitionEvents(ctx context.Context, add []*PartitionEvent
 				end := e.EndedAt.UTC()
 				e.EndedAt = &end
 			}
-			if err := tx.Create(e).Error; err != nil {
-				return err
-			}
-			if err := addEventBrokers(tx, s.ignoreModifier(), e.ID, e.Cluster, e.StartedAt, e.BrokerIDs()); err != nil {
+		}
+		if len(add) > 0 {
+			if err := tx.CreateInBatches(add, eventBatch).Error; err != nil {
 				return err
 			}
 		}
-		for _, c := range closes {
-			var e PartitionEvent
-			if err := tx.First(&e, c.ID).Error; err != nil {
-				return err
+		var rows []eventBroker
+		for _, e := range add {
+			for _, b := range e.BrokerIDs() {
+				rows = append(rows, eventBroker{EventID: e.ID, Cluster: e.Cluster, BrokerID: b, StartedAt: e.StartedAt})
 			}
-			e.Brokers = JoinBrokers(c.Brokers)
-			end := c.EndedAt.UTC()
-			if err := tx.Model(&e).Updates(map[string]any{"ended_at": end, "brokers": e.Brokers}).Error; err != nil {
-				return err
-			}
-			if err := addEventBrokers(tx, s.ignoreModifier(), e.ID, e.Cluster, e.StartedAt, c.Brokers); err != nil {
+		}
+		if len(rows) > 0 {
+			if err := tx.CreateInBatches(rows, eventBatch).Error; err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.closeEvents(tx, closes)
 	})
 	if err != nil {
 		return fmt.Errorf("recording availability events: %w", err)
@@ -95,12 +93,50 @@ func (s *Store) RecordPartitionEvents(ctx context.Context, add []*PartitionEvent
 	return nil
 }
 
-func addEventBrokers(tx *gorm.DB, ignore string, id int64, cluster string, at time.Time, brokers []int32) error {
-	for _, b := range brokers {
-		err := tx.Exec(fmt.Sprintf("INSERT %s INTO partition_event_brokers (event_id, cluster, broker_id, started_at) VALUES (?, ?, ?, ?)", ignore),
-			id, cluster, b, at).Error
-		if err != nil {
-			return err
+// eventBatch is how many rows one INSERT or UPDATE names.
+const eventBatch = 500
+
+// eventBroker is a row of partition_event_brokers.
+type eventBroker struct {
+	EventID   int64
+	Cluster   string
+	BrokerID  int32
+	StartedAt time.Time
+}
+
+func (eventBroker) TableName() string { return "partition_event_brokers" }
+
+// closeEvents ends events, one UPDATE per end time and broker list (a cycle's closes share the
+// time and mostly the brokers), and adds the brokers that joined an interval while it was open.
+func (s *Store) closeEvents(tx *gorm.DB, closes []EventClose) error {
+	type key struct {
+		end     time.Time
+		brokers string
+	}
+	ids := map[key][]int64{}
+	var order []key
+	for _, c := range closes {
+		k := key{c.EndedAt.UTC(), JoinBrokers(c.Brokers)}
+		if ids[k] == nil {
+			order = append(order, k)
+		}
+		ids[k] = append(ids[k], c.ID)
+	}
+	for _, k := range order {
+		all := ids[k]
+		for off := 0; off < len(all); off += eventBatch {
+			chunk := all[off:min(off+eventBatch, len(all))]
+			if err := tx.Model(&PartitionEvent{}).Where("id IN ?", chunk).Updates(map[string]any{"ended_at": k.end, "brokers": k.brokers}).Error; err != nil {
+				return err
+			}
+			// The brokers involved, for the per-broker timeline: those already recorded are kept.
+			for _, b := range (PartitionEvent{Brokers: k.brokers}).BrokerIDs() {
+				q := fmt.Sprintf(`INSERT %s INTO partition_event_brokers (event_id, cluster, broker_id, started_at)
+					SELECT id, cluster, %d, started_at FROM partition_events WHERE id IN ?`, s.ignoreModifier(), b)
+				if err := tx.Exec(q, chunk).Error; err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -57,3 +57,40 @@ func TestPartitionEvents(t *testing.T) {
 		}
 	})
 }
+
+// A broker of a large cluster going down and coming back: 1,200 intervals opened in one call and
+// closed in the next, in batches, each with its own id and broker rows, on both dialects.
+func TestPartitionEventsInBatches(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+		var add []*PartitionEvent
+		for i := 0; i < 1200; i++ {
+			add = append(add, &PartitionEvent{Cluster: "c", Kind: "under_replicated", Topic: "t", Partition: int32(i), StartedAt: t0, Brokers: "3", Cause: "broker_down"})
+		}
+		if err := s.RecordPartitionEvents(ctx, add, nil); err != nil {
+			t.Fatal(err)
+		}
+		var closes []EventClose
+		for _, e := range add {
+			closes = append(closes, EventClose{ID: e.ID, EndedAt: t0.Add(time.Minute), Brokers: []int32{3, int32(e.Partition % 2)}})
+		}
+		if err := s.RecordPartitionEvents(ctx, nil, closes); err != nil {
+			t.Fatal(err)
+		}
+		open, err := s.OpenPartitionEvents(ctx, "c")
+		if err != nil || len(open) != 0 {
+			t.Fatalf("%d still open (%v), want none", len(open), err)
+		}
+		three, one := int32(3), int32(1)
+		for _, c := range []struct {
+			broker *int32
+			want   int
+		}{{&three, 1200}, {&one, 600}} {
+			got, err := s.PartitionEvents(ctx, EventFilter{Cluster: "c", Broker: c.broker, From: t0, To: t0.Add(time.Hour), Limit: 5000})
+			if err != nil || len(got) != c.want {
+				t.Fatalf("broker %d: %d events (%v), want %d", *c.broker, len(got), err, c.want)
+			}
+		}
+	})
+}

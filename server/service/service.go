@@ -169,10 +169,13 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	go func() {
 		defer s.wg.Done()
 		for snap := range ch {
-			cctx, done := context.WithTimeout(ctx, 10*time.Second)
-			if err := s.recordAvailability(cctx, c, snap); err != nil {
+			// A broker of a large cluster going down opens an interval on each of its partitions at once.
+			actx, adone := context.WithTimeout(ctx, time.Minute)
+			if err := s.recordAvailability(actx, c, snap); err != nil {
 				s.log.Warn("recording availability events", "cluster", c.spec.Name, "err", err)
 			}
+			adone()
+			cctx, done := context.WithTimeout(ctx, 10*time.Second)
 			if err := s.CheckReassignments(cctx, c.spec.Name); err != nil {
 				s.log.Debug("checking reassignments", "cluster", c.spec.Name, "err", err)
 			}
