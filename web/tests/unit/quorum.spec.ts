@@ -9,6 +9,7 @@ import { routes } from '@/router'
 import AppNav from '@/components/AppNav.vue'
 import QuorumView from '@/views/QuorumView.vue'
 import { useClustersStore } from '@/stores/clusters'
+import { quorumSeries } from '@/utils/quorumSeries'
 import { clusterSummary, freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
 const polled = '2026-01-02T03:04:05Z'
@@ -118,5 +119,17 @@ describe('the Quorum page', () => {
     await flushPromises()
     expect(w.find('[data-testid="quorum-none"]').exists()).toBe(true)
     expect(paths(fetch).filter((p) => p.includes('quorum'))).toEqual([])
+  })
+})
+
+describe('the quorum history series', () => {
+  it('breaks the lines where the console did not poll, and has whole seconds of lag', () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 2, 3, 0, s)).toISOString()
+    const point = (s: number, leaderId: number, lagSeconds = 0.4) => ({ time: at(s), leaderId, leaderEpoch: 1, highWatermark: 1, maxVoterLag: 0, maxVoterLagSeconds: lagSeconds })
+    const s = quorumSeries({ from: at(0), to: at(59 * 60), points: [point(0, 1), point(2, 1), point(4, -1, 2.6), point(6, 3), point(1200, 1)], leaderChanges: [] })!
+    expect(s.items.map((p) => p.values.leader)).toEqual([1, 1, null, 3, null, 1])
+    expect(s.items[2]!.values.lagSeconds).toBe(3)
+    expect(s.items[0]!.values.lagSeconds).toBe(0)
+    expect(s.items[4]!.ts).toBe(s.items[3]!.ts + 1)
   })
 })
