@@ -51,6 +51,9 @@ type Config struct {
 	// capped at the number of live brokers when the topic is created.
 	OffsetsTopicReplicationFactor int16
 	OffsetsRetention              time.Duration // offsets.retention.minutes
+	OffsetsTopicSegmentBytes      int64         // offsets.topic.segment.bytes (segment.bytes of __consumer_offsets)
+
+	LogCleaner LogCleanerConfig // log.cleaner.*; parsed in log_cleaner.go
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -111,6 +114,8 @@ func DefaultConfig() Config {
 		OffsetsTopicPartitions:        50,
 		OffsetsTopicReplicationFactor: 3,
 		OffsetsRetention:              7 * 24 * time.Hour,
+		OffsetsTopicSegmentBytes:      100 << 20,
+		LogCleaner:                    defaultLogCleanerConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
 		GroupMinSessionTimeout:        6 * time.Second,
 		GroupMaxSessionTimeout:        30 * time.Minute,
@@ -147,8 +152,7 @@ var knownIgnored = map[string]bool{
 	"transaction.state.log.min.isr":            true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
 	"listener.security.protocol.map": true, "inter.broker.listener.name": true,
 	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
-	"controlled.shutdown.enable": true, "log.cleaner.enable": true,
-	"compression.type": true, "leader.imbalance.per.broker.percentage": true,
+	"controlled.shutdown.enable": true, "compression.type": true, "leader.imbalance.per.broker.percentage": true,
 	"leader.imbalance.check.interval.seconds": true,
 }
 
@@ -338,6 +342,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 				err = perr
 			} else if ok, perr := cfg.parseKRaftProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseCleanerProperty(k, v); ok {
+				err = perr
 			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
@@ -503,6 +509,7 @@ func (c Config) Properties() map[string]string {
 	props["metrics.listen"] = c.MetricsListen
 	c.addClusterProperties(props)
 	c.addKRaftProperties(props)
+	c.addCleanerProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)

@@ -17,7 +17,8 @@ import (
 // logStore spreads partition logs over the log dirs, one storage.Manager
 // per dir (or one memory Manager when log.dirs is not set).
 type logStore struct {
-	mgrs []*storage.Manager
+	mgrs    []*storage.Manager
+	cleaner *storage.Cleaner // nil unless log.cleaner.enable and log dirs; set at start
 
 	mu    sync.Mutex // guards where
 	where map[string]*storage.Manager

@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 // runChildBroker runs a broker on dir until SIGTERM and prints its address.
 func runChildBroker(dir string) int {
 	cfg := testConfig(withDir(dir))
+	cfg.LogCleaner.Backoff = 100 * time.Millisecond // TestKillDuringCleaningLosesNothing
 	if port := os.Getenv(childPortEnv); port != "" {
 		cfg.Listeners = []string{"PLAINTEXT://127.0.0.1:" + port}
 	}

@@ -17,10 +17,6 @@ var extraTopicConfigs = map[string]func(c Config) string{
 	"compression.type":                        func(Config) string { return "producer" },
 	"unclean.leader.election.enable":          func(Config) string { return "false" },
 	"message.downconversion.enable":           func(Config) string { return "true" },
-	"min.compaction.lag.ms":                   func(Config) string { return "0" },
-	"max.compaction.lag.ms":                   func(Config) string { return "9223372036854775807" },
-	"delete.retention.ms":                     func(Config) string { return "86400000" },
-	"min.cleanable.dirty.ratio":               func(Config) string { return "0.5" },
 	"preallocate":                             func(Config) string { return "false" },
 	"message.timestamp.difference.max.ms":     func(Config) string { return "9223372036854775807" },
 	"follower.replication.throttled.replicas": func(Config) string { return "" },
@@ -87,6 +83,7 @@ func (c Config) brokerLogDefaults() storage.Config {
 	if c.LogMessageTimestamp != "" {
 		sc.MessageTimestampType = c.LogMessageTimestamp
 	}
+	c.applyCleanerDefaults(&sc)
 	return sc
 }
 
