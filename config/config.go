@@ -104,11 +104,20 @@ type Collector struct {
 
 // Embedded is the local cluster the console runs in-process when nothing else is configured.
 type Embedded struct {
-	Enabled     bool   `yaml:"enabled"`
-	Name        string `yaml:"name"`
-	Brokers     int    `yaml:"brokers"`
+	Enabled bool   `yaml:"enabled"`
+	Name    string `yaml:"name"`
+	Brokers int    `yaml:"brokers"`
+	// Mode is the cluster's kind: "kraft" (the default: every broker is also a controller of the
+	// metadata quorum) or "zookeeper" (ZooKeeper mode on an in-process metadata store).
+	Mode        string `yaml:"mode"`
 	DemoTraffic bool   `yaml:"demoTraffic"`
 }
+
+// Embedded cluster modes.
+const (
+	EmbeddedKRaft     = "kraft"
+	EmbeddedZooKeeper = "zookeeper"
+)
 
 // Cluster is one monitored Kafka cluster.
 type Cluster struct {
@@ -177,7 +186,7 @@ func Default() Config {
 			RequestTimeout:  Duration(10 * time.Second),
 			Concurrency:     8,
 		},
-		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, DemoTraffic: true},
+		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, Mode: EmbeddedKRaft, DemoTraffic: true},
 		Compat: Compat{
 			KafkaExporter: KafkaExporter{Enabled: true, Path: "/metrics/kafka-exporter", ClusterLabel: "cluster", MaxSeries: 200000},
 			Burrow:        Burrow{Enabled: true, Intervals: 10},

@@ -120,6 +120,9 @@ func (c *Config) checkClusters(ps *problems) {
 		if c.Embedded.Brokers < 1 || c.Embedded.Brokers > 9 {
 			ps.add("embedded.brokers", "%d is out of range: use 1 to 9", c.Embedded.Brokers)
 		}
+		if c.Embedded.Mode != EmbeddedKRaft && c.Embedded.Mode != EmbeddedZooKeeper {
+			ps.add("embedded.mode", "%q is not a mode: use kraft (the default) or zookeeper", c.Embedded.Mode)
+		}
 		seen[c.Embedded.Name] = true
 	}
 	for i, cl := range c.Clusters {

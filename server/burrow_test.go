@@ -77,7 +77,7 @@ func newBurrowRuntime(t *testing.T) *burrowRuntime {
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, LogDirsInterval: time.Hour}})
 	t.Cleanup(svc.Stop)
-	bootstrap, err := svc.StartEmbedded(ctx, "rt", 1, 5*time.Second)
+	bootstrap, err := svc.StartEmbedded(ctx, "rt", 1, false, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

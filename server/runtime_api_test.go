@@ -36,7 +36,7 @@ func TestOperationsOnRuntimeCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	bootstrap, err := svc.StartEmbedded(ctx, "rt", 3, 5*time.Second)
+	bootstrap, err := svc.StartEmbedded(ctx, "rt", 3, false, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ type RuntimeCluster struct {
 	ID            int64 `gorm:"primaryKey"`
 	Name          string
 	Brokers       int
-	MetadataStore string // local or zookeeper
+	MetadataStore string // local or zookeeper (ZooKeeper mode), or kraft
 	ZooKeeper     string `gorm:"column:zookeeper"`
 	DataDir       string
 	BasePort      int

@@ -206,7 +206,8 @@ func (c *console) registerClusters(ctx context.Context) error {
 		}
 	}
 	if cfg.Embedded.Enabled {
-		bootstrap, err := svc.StartEmbedded(ctx, cfg.Embedded.Name, cfg.Embedded.Brokers, cfg.Collector.RequestTimeout.D())
+		bootstrap, err := svc.StartEmbedded(ctx, cfg.Embedded.Name, cfg.Embedded.Brokers,
+			cfg.Embedded.Mode == config.EmbeddedKRaft, cfg.Collector.RequestTimeout.D())
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func TestElectionOnRuntimeCluster(t *testing.T) {
 	svc := New(Options{Logger: quietLog(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, LogDirsInterval: time.Hour}})
 	t.Cleanup(svc.Stop)
-	if _, err := svc.StartEmbedded(ctx, "rt", 3, 5*time.Second); err != nil {
+	if _, err := svc.StartEmbedded(ctx, "rt", 3, false, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Start(ctx); err != nil {

@@ -26,7 +26,7 @@ import (
 type runtimeCluster struct {
 	name     string
 	source   string // runtime or embedded
-	store    string // local or zookeeper
+	store    string // local or zookeeper (ZooKeeper mode), or kraft
 	zk       string
 	sup      *supervisor.Cluster
 	recordID int64 // store row; 0 for the embedded cluster
@@ -43,17 +43,23 @@ type runtimeSet struct {
 type RuntimeRequest struct {
 	Name    string `json:"name" required:"true"`
 	Brokers int    `json:"brokers" description:"1 to 9; 0 or absent for 3"`
-	// MetadataStore is "local" (brokers in this process, in-process metadata) or "zookeeper" (brokers
-	// as child processes on a ZooKeeper ensemble).
-	MetadataStore string `json:"metadataStore" enum:"local,zookeeper" description:"local (the default) or zookeeper"`
+	// MetadataStore is the cluster's kind: "local" (ZooKeeper mode, brokers in this process on an
+	// in-process metadata store), "zookeeper" (ZooKeeper mode, brokers as child processes on a ZooKeeper
+	// ensemble) or "kraft" (KRaft mode, nodes in this process).
+	MetadataStore string `json:"metadataStore" enum:"local,zookeeper,kraft" description:"local (the default), zookeeper or kraft"`
 	// ZooKeeper is the connect string, host:port[,host:port][/chroot], for "zookeeper".
 	ZooKeeper string `json:"zookeeper" description:"ZooKeeper connect string host:port[,host:port][/chroot], for metadataStore zookeeper"`
+	// Controllers (kraft only): 0 makes every broker a controller too; 1 to 5 adds that many
+	// controller-only nodes (ids 101, 102, ...).
+	Controllers int `json:"controllers,omitempty" description:"kraft only: 0 (every broker is also a controller) or 1 to 5 controller-only nodes"`
 }
 
 // RuntimeBroker is one broker of a runtime cluster.
 type RuntimeBroker struct {
-	ID         int32     `json:"id"`
-	State      string    `json:"state" enum:"starting,running,stopped,killed,failed"`
+	ID    int32  `json:"id"`
+	State string `json:"state" enum:"starting,running,stopped,killed,failed"`
+	// Roles are a KRaft node's process.roles; absent in ZooKeeper mode.
+	Roles      []string  `json:"roles,omitempty" description:"KRaft process.roles (broker, controller); absent in ZooKeeper mode"`
 	Addr       string    `json:"addr"`
 	PID        int       `json:"pid,omitempty"`
 	Controller bool      `json:"controller"`
@@ -65,7 +71,7 @@ type RuntimeBroker struct {
 type RuntimeView struct {
 	Name          string          `json:"name"`
 	Source        string          `json:"source" enum:"runtime,embedded"`
-	MetadataStore string          `json:"metadataStore" enum:"local,zookeeper"`
+	MetadataStore string          `json:"metadataStore" enum:"local,zookeeper,kraft"`
 	ZooKeeper     string          `json:"zookeeper,omitempty"`
 	Bootstrap     string          `json:"bootstrapServers"`
 	Brokers       []RuntimeBroker `json:"brokers"`
@@ -75,11 +81,17 @@ func (s *Service) runtimeDir(name string) string {
 	return filepath.Join(s.opts.DataDir, "runtime", name)
 }
 
-// StartEmbedded stands up the console's embedded cluster: brokers in this process on the in-process
-// metadata store, logs under <dataDir>/embedded, registered as a monitored cluster.
-func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, callTimeout time.Duration) (bootstrap []string, err error) {
-	sup, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: supervisor.InProcess,
-		DataDir: filepath.Join(s.opts.DataDir, "embedded"), Logger: s.opts.Logger.With("cluster", name),
+// StartEmbedded stands up the console's embedded cluster, brokers in this process registered as a
+// monitored cluster: with kraft, combined broker,controller nodes (logs under <dataDir>/embedded-kraft),
+// else ZooKeeper mode on the in-process metadata store (logs under <dataDir>/embedded). The two kinds
+// keep separate directories: a ZooKeeper-mode broker's log directory is not a KRaft node's.
+func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, kraft bool, callTimeout time.Duration) (bootstrap []string, err error) {
+	dir, store := "embedded", "local"
+	if kraft {
+		dir, store = "embedded-kraft", "kraft"
+	}
+	sup, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: supervisor.InProcess, KRaft: kraft,
+		DataDir: filepath.Join(s.opts.DataDir, dir), Logger: s.opts.Logger.With("cluster", name),
 		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0"}})
 	if err != nil {
 		return nil, fmt.Errorf("embedded cluster: %w", err)
@@ -88,7 +100,7 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, c
 		_ = sup.Close()
 		return nil, fmt.Errorf("starting the embedded cluster: %w", err)
 	}
-	rc := &runtimeCluster{name: name, source: "embedded", store: "local", sup: sup}
+	rc := &runtimeCluster{name: name, source: "embedded", store: store, sup: sup}
 	if err := s.registerRuntime(ctx, rc, callTimeout); err != nil {
 		_ = sup.Close()
 		return nil, err
@@ -126,11 +138,19 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 		return RuntimeView{}, badRequest("invalid_brokers", "brokers must be between 1 and 9, got %d", req.Brokers)
 	}
 	mode := supervisor.InProcess
+	if req.Controllers != 0 && req.MetadataStore != "kraft" {
+		return RuntimeView{}, badRequest("invalid_controllers", "controllers is only used with metadataStore \"kraft\"")
+	}
 	switch req.MetadataStore {
-	case "", "local":
-		req.MetadataStore = "local"
+	case "", "local", "kraft":
+		if req.MetadataStore == "" {
+			req.MetadataStore = "local"
+		}
 		if req.ZooKeeper != "" {
 			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper is only used with metadataStore \"zookeeper\"")
+		}
+		if req.Controllers < 0 || req.Controllers > 5 {
+			return RuntimeView{}, badRequest("invalid_controllers", "controllers must be between 0 and 5, got %d", req.Controllers)
 		}
 	case "zookeeper":
 		if req.ZooKeeper == "" {
@@ -141,7 +161,7 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 		}
 		mode = supervisor.ChildProcess
 	default:
-		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local or zookeeper, got %q", req.MetadataStore)
+		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local, zookeeper or kraft, got %q", req.MetadataStore)
 	}
 	if _, err := s.get(req.Name); err == nil {
 		return RuntimeView{}, conflict("cluster_exists", "a cluster named %q already exists", req.Name)
@@ -160,7 +180,7 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 			}
 			return err
 		}
-		rc, err := s.startRuntime(ctx, rec, mode)
+		rc, err := s.startRuntime(ctx, rec, mode, req.Controllers)
 		if err != nil {
 			_ = s.opts.Store.DeleteRuntimeCluster(context.WithoutCancel(ctx), rec.ID)
 			_ = os.RemoveAll(dir)
@@ -172,8 +192,11 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 	return view, err
 }
 
-func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, mode supervisor.Mode) (*runtimeCluster, error) {
+// startRuntime starts a recorded cluster; controllers is a KRaft cluster's number of controller-only
+// nodes (kept in the supervisor's state file, not in the database).
+func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, mode supervisor.Mode, controllers int) (*runtimeCluster, error) {
 	sup, err := supervisor.New(supervisor.Options{Brokers: rec.Brokers, Mode: mode, ZooKeeper: rec.ZooKeeper,
+		KRaft: rec.MetadataStore == "kraft", Controllers: controllers,
 		DataDir: rec.DataDir, Binary: s.opts.Binary, Logger: s.opts.Logger.With("cluster", rec.Name)})
 	if err != nil {
 		return nil, err
@@ -213,7 +236,11 @@ func (s *Service) RestoreRuntimeClusters(ctx context.Context) {
 		if rec.MetadataStore == "zookeeper" {
 			mode = supervisor.ChildProcess
 		}
-		if _, err := s.startRuntime(ctx, rec, mode); err != nil {
+		controllers := 0
+		if st, err := supervisor.ReadState(rec.DataDir); err == nil {
+			controllers = st.Controllers
+		}
+		if _, err := s.startRuntime(ctx, rec, mode, controllers); err != nil {
 			s.log.Warn("runtime cluster not restarted", "cluster", rec.Name, "err", err)
 		}
 	}
@@ -262,7 +289,7 @@ func (s *Service) runtimeView(rc *runtimeCluster) RuntimeView {
 		controller = snap.Cluster.Controller
 	}
 	for _, b := range rc.sup.Status() {
-		v.Brokers = append(v.Brokers, RuntimeBroker{ID: b.ID, State: string(b.State), Addr: b.Addr, PID: b.PID,
+		v.Brokers = append(v.Brokers, RuntimeBroker{ID: b.ID, State: string(b.State), Roles: b.Roles, Addr: b.Addr, PID: b.PID,
 			Controller: b.ID == controller && b.State == supervisor.StateRunning, Since: b.Since, Error: b.Error})
 	}
 	return v

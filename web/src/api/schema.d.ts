@@ -2088,6 +2088,8 @@ export interface components {
             /** Format: int32 */
             id: number;
             pid?: number;
+            /** @description KRaft process.roles (broker, controller); absent in ZooKeeper mode */
+            roles?: string[];
             /** Format: date-time */
             since: string;
             /** @enum {string} */
@@ -2096,11 +2098,13 @@ export interface components {
         RuntimeRequest: {
             /** @description 1 to 9; 0 or absent for 3 */
             brokers?: number;
+            /** @description kraft only: 0 (every broker is also a controller) or 1 to 5 controller-only nodes */
+            controllers?: number;
             /**
-             * @description local (the default) or zookeeper
+             * @description local (the default), zookeeper or kraft
              * @enum {string}
              */
-            metadataStore?: "local" | "zookeeper";
+            metadataStore?: "local" | "zookeeper" | "kraft";
             name: string;
             /** @description ZooKeeper connect string host:port[,host:port][/chroot], for metadataStore zookeeper */
             zookeeper?: string;
@@ -2109,7 +2113,7 @@ export interface components {
             bootstrapServers: string;
             brokers: components["schemas"]["RuntimeBroker"][];
             /** @enum {string} */
-            metadataStore: "local" | "zookeeper";
+            metadataStore: "local" | "zookeeper" | "kraft";
             name: string;
             /** @enum {string} */
             source: "runtime" | "embedded";
