@@ -127,7 +127,7 @@ func (n *Node) handleEndQuorumEpochRequest(m Message, req *kmsg.EndQuorumEpochRe
 		rp.ErrorCode = kerr.FencedLeaderEpoch.Code
 	case p.LeaderEpoch > n.epoch:
 		n.observeEpoch(p.LeaderEpoch, -1)
-	case n.state == Follower && n.leaderID == p.LeaderID && n.IsVoter():
+	case n.state == Follower && n.leaderID == p.LeaderID && n.canStand():
 		// The leader is leaving: forget it (so that this node grants pre-votes) and stand sooner
 		// than the fetch timeout, the most caught-up preferred successor first and the others
 		// spaced after it, so that they rarely split the vote.

@@ -73,6 +73,10 @@ func (n *Node) becomeLeader() {
 	for _, v := range n.voters {
 		ls.replicas[v] = &ReplicaState{ID: v, Voter: true, EndOffset: -1}
 	}
+	if ls.replicas[n.id] == nil {
+		// A dynamic quorum's leader elected by the voters of a set that removes it (canStand).
+		ls.replicas[n.id] = &ReplicaState{ID: n.id, EndOffset: -1}
+	}
 	n.lead = ls
 	// The first entry of the epoch is a LEADER_CHANGE control record, as in Kafka.
 	granting := make([]int32, 0, len(n.cand.granted))

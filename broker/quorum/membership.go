@@ -173,3 +173,25 @@ func (n *Node) voterDirectory(id int32) [16]byte {
 func (n *Node) isAddressee(dir [16]byte) bool {
 	return dir == [16]byte{} || n.cfg.DirectoryID == [16]byte{} || dir == n.cfg.DirectoryID
 }
+
+// canStand tells whether this node may run for leader: a voter, or, in a dynamic quorum, a
+// node that the newest voter set (not yet committed as far as this node knows) removes but the
+// set before it holds. Without the latter a removal written by a leader that then crashed could
+// leave the only log holding it with a node that will not stand, and the remaining voters, who
+// never got the removal, needing that node's vote which their shorter logs cannot win. Safety
+// does not depend on it: a candidate counts only the votes of its newest voter set, its own
+// included only when it is in it.
+func (n *Node) canStand() bool {
+	if n.IsVoter() {
+		return true
+	}
+	if !n.dynamic || len(n.history.sets) < 2 {
+		return false
+	}
+	latest := n.history.latest()
+	if latest.offset < n.hw {
+		return false
+	}
+	_, ok := n.history.sets[len(n.history.sets)-2].set.Get(n.id)
+	return ok
+}

@@ -418,7 +418,7 @@ func (n *Node) Tick() {
 		if now.Before(n.electionDeadline) {
 			return
 		}
-		if n.IsVoter() {
+		if n.canStand() {
 			n.becomeProspective()
 		} else {
 			n.discoverLeader()
@@ -436,7 +436,7 @@ func (n *Node) Tick() {
 		n.leaderTick()
 	case Follower:
 		if !now.Before(n.follow.fetchDeadline) {
-			if n.IsVoter() {
+			if n.canStand() {
 				n.becomeProspective()
 			} else {
 				n.becomeUnattached(n.epoch)

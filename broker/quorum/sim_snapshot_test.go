@@ -104,6 +104,9 @@ func (s *sim) maybeSnapshot(sn *simNode) {
 		id := OffsetAndEpoch{Offset: sn.sm.next, Epoch: sn.log.Entry(sn.sm.next - 1).Epoch}
 		sn.snaps.Put(id, sn.sm.state)
 		s.stats.snapshotsWritten++
+		if s.dynamic {
+			s.recordSnapshotVoters(sn, id)
+		}
 	}
 	if s.rng.Float64() >= 0.006 {
 		return

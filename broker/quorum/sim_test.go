@@ -32,6 +32,26 @@ var (
 var simSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
 func TestQuorumSimulation(t *testing.T) {
+	steps, seeds := simRunParams()
+	for _, voters := range []int{3, 5} {
+		installs := 0
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("voters=%d/seed=%d", voters, seed), func(t *testing.T) {
+				s := newSim(t, seed, voters)
+				s.run(steps)
+				installs += s.stats.snapshotInstalls
+			})
+		}
+		// The fixed schedules must reach the snapshot path: a replica behind a leader's log
+		// start. (Fresh random seeds are not held to it: a short run may not get there.)
+		if slices.Equal(seeds, simSeeds) && installs == 0 {
+			t.Errorf("voters=%d: no replica caught up through FetchSnapshot in %d runs", voters, len(seeds))
+		}
+	}
+}
+
+// simRunParams are the steps per run and the seeds, from the flags and the environment.
+func simRunParams() (int, []uint64) {
 	steps := 20000
 	if raceEnabled {
 		steps = 4000
@@ -56,19 +76,28 @@ func TestQuorumSimulation(t *testing.T) {
 			seeds = append(seeds, rand.Uint64()%1_000_000_000+1)
 		}
 	}
-	for _, voters := range []int{3, 5} {
-		installs := 0
+	return steps, seeds
+}
+
+// TestQuorumSimulationDynamic runs the same schedules on a dynamic quorum (kraft.version 1):
+// besides the faults, the simulator acts as an admin client that adds observers as voters and
+// removes voters (the leader too) at random, so the majority changes under the faults. On top of
+// the safety invariants it checks that no log ever holds more than one voter change above the
+// committed prefix, and that every snapshot of an offset carries the same voter set.
+func TestQuorumSimulationDynamic(t *testing.T) {
+	steps, seeds := simRunParams()
+	for _, voters := range []int{1, 3} {
+		added, removed, leaders := 0, 0, 0
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("voters=%d/seed=%d", voters, seed), func(t *testing.T) {
-				s := newSim(t, seed, voters)
+				s := newSimMode(t, seed, voters, true)
 				s.run(steps)
-				installs += s.stats.snapshotInstalls
+				added, removed, leaders = added+s.stats.votersAdded, removed+s.stats.votersRemoved, leaders+s.stats.leadersRemoved
 			})
 		}
-		// The fixed schedules must reach the snapshot path: a replica behind a leader's log
-		// start. (Fresh random seeds are not held to it: a short run may not get there.)
-		if slices.Equal(seeds, simSeeds) && installs == 0 {
-			t.Errorf("voters=%d: no replica caught up through FetchSnapshot in %d runs", voters, len(seeds))
+		// The fixed schedules must commit additions, removals and a leader's own removal.
+		if slices.Equal(seeds, simSeeds) && (added == 0 || removed == 0 || leaders == 0) {
+			t.Errorf("voters=%d: %d voters added, %d removed, %d leaders removed themselves in %d runs; want each above 0", voters, added, removed, leaders, len(seeds))
 		}
 	}
 }
@@ -122,6 +151,7 @@ func (w *watchedLog) takeTouched() int64 {
 type simStats struct {
 	delivered, crashes, partitions, resigns, truncations, healedPhases int
 	snapshotsWritten, prefixDeletes, snapshotInstalls, snapshotLoads   int
+	votersAdded, votersRemoved, voterChangesRefused, leadersRemoved    int
 }
 
 type simMsg struct {
@@ -143,6 +173,15 @@ type sim struct {
 	maxDelay    time.Duration
 	group       map[int32]int // partition: messages pass only within a group
 
+	// dynamic: a kraft.version 1 quorum whose voter set the simulator changes (sim_voters_test.go).
+	dynamic    bool
+	snapVoters map[OffsetAndEpoch]VoterSet
+	// snapFromLog: the snapshot's voter set came from a VotersRecord in the log.
+	snapFromLog map[OffsetAndEpoch]bool
+	adminCorr   int32
+	// leaderRemovals: the correlations of RemoveRaftVoter requests naming the leader itself.
+	leaderRemovals map[int32]bool
+
 	healed bool
 	// killLeaders: in this chaos phase every leader is crashed killAfter after its election, and
 	// crashed nodes come back quickly — a run of short-lived leaders leaving uncommitted tails of
@@ -162,18 +201,32 @@ type sim struct {
 	events    []string
 }
 
-func newSim(t testing.TB, seed uint64, voters int) *sim {
+func newSim(t testing.TB, seed uint64, voters int) *sim { return newSimMode(t, seed, voters, false) }
+
+func newSimMode(t testing.TB, seed uint64, voters int, dynamic bool) *sim {
+	stream := uint64(voters)
+	if dynamic {
+		stream += 1000
+	}
 	s := &sim{
-		t:       t,
-		seed:    seed,
-		rng:     rand.New(rand.NewPCG(seed, uint64(voters))),
-		clock:   NewManualClock(time.Unix(1_700_000_000, 0)),
-		leaders: map[int32]int32{},
+		t:              t,
+		seed:           seed,
+		rng:            rand.New(rand.NewPCG(seed, stream)),
+		clock:          NewManualClock(time.Unix(1_700_000_000, 0)),
+		leaders:        map[int32]int32{},
+		dynamic:        dynamic,
+		snapVoters:     map[OffsetAndEpoch]VoterSet{},
+		snapFromLog:    map[OffsetAndEpoch]bool{},
+		leaderRemovals: map[int32]bool{},
 	}
 	for i := 1; i <= voters; i++ {
 		s.voters = append(s.voters, int32(i))
 	}
-	for _, id := range append(slices.Clone(s.voters), 100) { // 100 is the observer
+	ids := append(slices.Clone(s.voters), 100) // 100 is the observer
+	if dynamic {
+		ids = append(ids, 101, 102) // more observers to add as voters
+	}
+	for _, id := range ids {
 		sn := &simNode{id: id, log: NewMemLog(), store: &MemStore{}, snaps: NewMemSnapshots()}
 		sn.watch = &watchedLog{MemLog: sn.log, lowestTouched: 1 << 62}
 		s.nodes = append(s.nodes, sn)
@@ -190,7 +243,7 @@ type simTransport struct {
 func (tr simTransport) Send(m Message) { tr.s.send(m) }
 
 func (s *sim) start(sn *simNode) {
-	n, err := New(Config{
+	cfg := Config{
 		NodeID:    sn.id,
 		Voters:    s.voters,
 		ClusterID: "sim-cluster",
@@ -208,7 +261,11 @@ func (s *sim) start(sn *simNode) {
 		Transport:          simTransport{s: s, from: sn.id},
 		Clock:              s.clock,
 		Rand:               rand.New(rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())),
-	})
+	}
+	if s.dynamic {
+		s.dynamicConfig(sn, &cfg)
+	}
+	n, err := New(cfg)
 	if err != nil {
 		s.fail("restart node %d: %v", sn.id, err)
 	}
@@ -256,13 +313,17 @@ func (s *sim) fail(format string, args ...any) {
 			continue
 		}
 		n := sn.node
-		fmt.Fprintf(&b, "  node %d: %s epoch %d leader %d voted %d hw %d log end %d@%d\n", sn.id, n.State(), n.Epoch(), n.LeaderID(), n.VotedID(), n.HighWatermark(), sn.log.EndOffset(), sn.log.LastEpoch())
+		fmt.Fprintf(&b, "  node %d: %s epoch %d leader %d voted %d hw %d log end %d@%d voters %v\n", sn.id, n.State(), n.Epoch(), n.LeaderID(), n.VotedID(), n.HighWatermark(), sn.log.EndOffset(), sn.log.LastEpoch(), n.Voters().IDs())
 	}
 	b.WriteString("  recent events:\n")
 	for _, e := range s.events {
 		b.WriteString("    " + e + "\n")
 	}
-	fmt.Fprintf(&b, "reproduce: go test ./broker/quorum -run 'TestQuorumSimulation/voters=%d' -seed %d -sim.steps %d", len(s.voters), s.seed, s.steps)
+	name := "TestQuorumSimulation"
+	if s.dynamic {
+		name = "TestQuorumSimulationDynamic"
+	}
+	fmt.Fprintf(&b, "reproduce: go test ./broker/quorum -run '%s/voters=%d' -seed %d -sim.steps %d", name, len(s.voters), s.seed, s.steps)
 	s.t.Fatal(b.String())
 }
 
@@ -294,6 +355,9 @@ func (s *sim) run(steps int) {
 	for e := range s.leaders {
 		maxEpoch = max(maxEpoch, e)
 	}
+	if s.dynamic {
+		s.t.Logf("voter changes: %d added, %d removed (%d leaders removing themselves), %d refused", s.stats.votersAdded, s.stats.votersRemoved, s.stats.leadersRemoved, s.stats.voterChangesRefused)
+	}
 	s.t.Logf("%d steps: %d epochs led (last %d), %d entries committed, %d messages delivered, %d crashes, %d partitions, %d resignations, %d truncations, %d healed phases; %d snapshots written, %d prefix deletions, %d snapshots fetched, %d loaded",
 		steps, len(s.leaders), maxEpoch, len(s.committed), s.stats.delivered, s.stats.crashes, s.stats.partitions, s.stats.resigns, s.stats.truncations, s.stats.healedPhases,
 		s.stats.snapshotsWritten, s.stats.prefixDeletes, s.stats.snapshotInstalls, s.stats.snapshotLoads)
@@ -314,6 +378,10 @@ func (s *sim) deliver() {
 	s.net = rest
 	s.rng.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
 	for _, m := range due {
+		if m.m.To == simAdmin {
+			s.adminAnswer(m.m)
+			continue
+		}
 		sn := s.node(m.m.To)
 		if sn == nil {
 			s.fail("node %d sent a message to node %d, which does not exist: %+v", m.m.From, m.m.To, m.m)
@@ -347,6 +415,11 @@ func (s *sim) startChaos() {
 func (s *sim) startHeal() {
 	s.healed = true
 	s.phaseEnd = s.clock.Now().Add(5 * time.Second)
+	if s.dynamic {
+		// A voter set of two may need a voter that is far behind to commit anything: it
+		// catches up through a snapshot first.
+		s.phaseEnd = s.phaseEnd.Add(5 * time.Second)
+	}
 	s.dropP, s.dupP, s.maxDelay = 0, 0, 10*time.Millisecond
 	s.group = nil
 	for _, sn := range s.nodes {
@@ -375,6 +448,9 @@ func (s *sim) randomEvent() {
 		if off, err := l.Append(data); err == nil {
 			s.event("append %s at %d on leader %d epoch %d", data, off, l.ID(), l.Epoch())
 		}
+	}
+	if s.dynamic {
+		s.maybeChangeVoters()
 	}
 	if s.healed {
 		return
@@ -492,6 +568,9 @@ func (s *sim) check() {
 				s.committed = append(s.committed, sn.log.Entry(i))
 			}
 		}
+	}
+	if s.dynamic {
+		s.checkVoterChanges()
 	}
 	// Live voters' logs agree up to the smallest of their high watermarks. This follows from the
 	// check above (each node's log below its own high watermark is the committed prefix), which

@@ -20,7 +20,7 @@ import (
 // becomeProspective starts a pre-vote round in the current epoch. A follower that turns
 // prospective keeps its leader and goes on fetching from it.
 func (n *Node) becomeProspective() {
-	if !n.IsVoter() {
+	if !n.canStand() {
 		return
 	}
 	n.state = Prospective
@@ -28,7 +28,7 @@ func (n *Node) becomeProspective() {
 	n.lead = nil
 	n.cand = newRound(n.id)
 	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
-	if n.majority() == 1 {
+	if n.countVoters(n.cand.granted) >= n.majority() {
 		n.becomeCandidate()
 		return
 	}
@@ -36,7 +36,7 @@ func (n *Node) becomeProspective() {
 }
 
 func (n *Node) becomeCandidate() {
-	if !n.IsVoter() {
+	if !n.canStand() {
 		return
 	}
 	n.setEpoch(n.epoch + 1)
@@ -47,7 +47,7 @@ func (n *Node) becomeCandidate() {
 	}
 	n.cand = newRound(n.id)
 	n.electionDeadline = n.now().Add(n.randomElectionTimeout())
-	if n.majority() == 1 {
+	if n.countVoters(n.cand.granted) >= n.majority() {
 		n.becomeLeader()
 		return
 	}
