@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/quorum"
 	"github.com/osprey-kafka/osprey/broker/storage"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -132,7 +133,9 @@ func (b *Broker) startLogCleaner() error {
 	if !lc.Enable || lc.Threads == 0 || len(b.cfg.LogDirs) == 0 {
 		return nil
 	}
-	c, err := storage.NewCleaner(lc.CleanerConfig, b.store.mgrs, b.log.With("component", "log-cleaner"))
+	// The KRaft metadata log may share a log dir; it is the quorum's, never cleaned here.
+	notData := func(tp storage.TopicPartition) bool { return tp.Topic == quorum.MetadataTopic }
+	c, err := storage.NewCleaner(lc.CleanerConfig, b.store.mgrs, b.log.With("component", "log-cleaner"), storage.WithCleanerFilter(notData))
 	if err != nil {
 		return fmt.Errorf("log cleaner: %w", err)
 	}

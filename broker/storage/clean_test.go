@@ -648,3 +648,13 @@ func TestCleanerRunsWithAppendsAndReads(t *testing.T) {
 		t.Fatalf("%d records, want 25", len(got))
 	}
 }
+
+func TestCleanerFilterSkipsLogs(t *testing.T) {
+	f := newCleanerFixture(t, compactConfig(nil), DefaultCleanerConfig(),
+		WithCleanerFilter(func(tp TopicPartition) bool { return tp.Topic == "compacted" }))
+	f.writeKeyed(10, 3, 1)
+	f.roll()
+	if n := f.cleanAll(); n != 0 || len(f.c.States()) != 0 {
+		t.Fatalf("a filtered log was cleaned %d times", n)
+	}
+}

@@ -105,6 +105,13 @@ func WithCleanHook(hook func(step string) error) CleanerOption {
 	return func(c *Cleaner) { c.hook = hook }
 }
 
+// WithCleanerFilter makes the cleaner leave alone the logs for which
+// skip returns true (a log that shares a log dir but is not the broker's,
+// such as the KRaft metadata log).
+func WithCleanerFilter(skip func(TopicPartition) bool) CleanerOption {
+	return func(c *Cleaner) { c.skip = skip }
+}
+
 // Cleaner compacts the logs of some Managers whose cleanup.policy includes
 // compact, as Kafka's LogCleaner does: each of its threads repeatedly takes
 // the dirtiest log (dirty ratio above min.cleanable.dirty.ratio, or past
@@ -121,6 +128,7 @@ type Cleaner struct {
 	logger *slog.Logger
 	now    func() time.Time
 	hook   func(step string) error
+	skip   func(TopicPartition) bool
 	thr    *throttler
 
 	mu          sync.Mutex
@@ -210,7 +218,7 @@ func (c *Cleaner) compactedLogs(nowMs int64) []candidate {
 	for _, m := range c.mgrs {
 		for _, pl := range m.Logs() {
 			fl, ok := pl.Log.(*fileLog)
-			if !ok || !fl.Config().compacts() {
+			if !ok || !fl.Config().compacts() || (c.skip != nil && c.skip(pl.TopicPartition)) {
 				continue
 			}
 			r, err := fl.cleanableRange(m.cleanerCheckpoint(pl.TopicPartition), nowMs)
