@@ -829,6 +829,13 @@ const en = {
     metadata: 'Metadata store',
     local: 'in-process',
     broker: 'Broker {id}',
+    controllerNode: 'Controller {id}',
+    controllers: 'Controller nodes',
+    controllersHint: '0: every broker is also a controller of the metadata quorum; otherwise separate controller-only nodes (ids 101, 102, …).',
+    roles: {
+      broker: 'broker',
+      controller: 'controller',
+    },
     deleteConfirm: 'Stop and remove cluster {name}?',
     stopConfirm: 'Stop broker {id} of {name}? It shuts down cleanly; its partitions lead elsewhere until it starts again.',
     killConfirm: 'Kill broker {id} of {name}? It stops at once, as in a crash: no clean shutdown.',

@@ -826,6 +826,13 @@ const zhCN: MessageSchema = {
     metadata: '元数据存储',
     local: '进程内',
     broker: 'Broker {id}',
+    controllerNode: 'Controller {id}',
+    controllers: 'Controller 节点数',
+    controllersHint: '0：每个 Broker 同时是元数据仲裁（quorum）的 Controller；否则另起独立的 Controller 节点（id 为 101、102……）。',
+    roles: {
+      broker: 'Broker',
+      controller: 'Controller',
+    },
     deleteConfirm: '停止并删除集群 {name}？',
     stopConfirm: '停止集群 {name} 的 Broker {id}？它会正常关闭，在重新启动前其分区由其他 Broker 担任 Leader。',
     killConfirm: '强杀集群 {name} 的 Broker {id}？它会像崩溃一样立即停止，不做正常关闭。',

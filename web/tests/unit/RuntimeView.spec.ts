@@ -1,0 +1,49 @@
+import { flushPromises } from '@vue/test-utils'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { RuntimeCluster } from '@/api/types'
+import RuntimeView from '@/views/RuntimeView.vue'
+import { jsonResponse, mountWithApp, stubFetch } from './helpers'
+
+const since = '2026-01-02T03:04:05Z'
+const kraft: RuntimeCluster = {
+  name: 'kr',
+  source: 'runtime',
+  metadataStore: 'kraft',
+  bootstrapServers: '127.0.0.1:9092',
+  brokers: [
+    { id: 1, state: 'running', roles: ['broker'], addr: '127.0.0.1:9092', controller: false, since },
+    { id: 101, state: 'running', roles: ['controller'], addr: '127.0.0.1:9093', controller: false, since },
+  ],
+}
+const zk: RuntimeCluster = {
+  name: 'zk',
+  source: 'embedded',
+  metadataStore: 'local',
+  bootstrapServers: '127.0.0.1:9094',
+  brokers: [{ id: 1, state: 'running', addr: '127.0.0.1:9094', controller: true, since }],
+}
+
+describe('RuntimeView', () => {
+  beforeEach(() => localStorage.clear())
+
+  for (const [locale, controller, kind] of [
+    ['en', 'Controller 101', 'in-process'],
+    ['zh-CN', 'Controller 101', '进程内'],
+  ] as const) {
+    it(`shows each node's roles and the cluster's kind (${locale})`, async () => {
+      stubFetch(async () => jsonResponse(200, { items: [kraft, zk], total: 2 }))
+      const wrapper = mountWithApp(RuntimeView, { locale })
+      await flushPromises()
+      const kr = wrapper.find('[data-testid="runtime-kr"]')
+      expect(kr.find('[data-testid="runtime-kind"]').text()).toBe('KRaft')
+      const ctl = kr.find('[data-testid="runtime-broker-101"]')
+      expect(ctl.find('strong').text()).toBe(controller)
+      expect(ctl.find('[data-testid="runtime-broker-roles"]').text().toLowerCase()).toBe('controller')
+      expect(kr.find('[data-testid="runtime-broker-1"] [data-testid="runtime-broker-roles"]').text().toLowerCase()).toBe('broker')
+      const z = wrapper.find('[data-testid="runtime-zk"]')
+      expect(z.find('[data-testid="runtime-kind"]').text()).toBe(kind)
+      // ZooKeeper mode has no roles to show.
+      expect(z.find('[data-testid="runtime-broker-roles"]').exists()).toBe(false)
+    })
+  }
+})
