@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // splitControllerIDBase numbers the controller-only nodes of
@@ -23,6 +24,14 @@ const splitControllerIDBase = 100
 // formatted as `osprey storage format` does. The testCluster holds the
 // brokers; the controllers run until the test ends, after the brokers stop.
 func newKRaftSplitTestCluster(t *testing.T, m, n int, opts ...testBrokerOpt) *testCluster {
+	t.Helper()
+	c, _ := newKRaftSplit(t, m, n, opts...)
+	return c
+}
+
+// newKRaftSplit is newKRaftSplitTestCluster that also returns the
+// controllers.
+func newKRaftSplit(t *testing.T, m, n int, opts ...testBrokerOpt) (*testCluster, []*Controller) {
 	t.Helper()
 	ports := freePorts(t, m+n)
 	var voters []string
@@ -52,7 +61,7 @@ func newKRaftSplitTestCluster(t *testing.T, m, n int, opts ...testBrokerOpt) *te
 			t.Fatalf("formatting node %d: %v", cfg.NodeID, err)
 		}
 	}
-	startControllers(t, m, func(j int) Config {
+	ctls := startControllers(t, m, func(j int) Config {
 		id := splitControllerIDBase + j + 1
 		cfg, err := ConfigFromProperties(common("controller", id, fmt.Sprintf("CONTROLLER://127.0.0.1:%d", ports[n+j])), testLogger(t))
 		if err != nil {
@@ -97,12 +106,12 @@ func newKRaftSplitTestCluster(t *testing.T, m, n int, opts ...testBrokerOpt) *te
 		}
 	})
 	c.waitBrokers(n)
-	return c
+	return c, ctls
 }
 
 // startControllers starts m controller-only nodes (cfg(j) is the j-th's
 // configuration, formatted) and closes them when the test ends.
-func startControllers(t *testing.T, m int, cfg func(j int) Config) {
+func startControllers(t *testing.T, m int, cfg func(j int) Config) []*Controller {
 	t.Helper()
 	ctls := make([]*Controller, m)
 	t.Cleanup(func() {
@@ -126,6 +135,40 @@ func startControllers(t *testing.T, m int, cfg func(j int) Config) {
 		}
 		ctls[j] = ctl
 	}
+	return ctls
+}
+
+// On 3 controllers and 3 broker-only nodes the brokers register; a stopped
+// broker is fenced in every controller's image and no longer listed by
+// Metadata, and is unfenced and listed again once back.
+func TestKRaftSplitFencing(t *testing.T) {
+	c, ctls := newKRaftSplit(t, 3, 3)
+	fenced := func(want bool) error {
+		for _, ctl := range ctls {
+			br, ok := ctl.node.Image().Broker(2)
+			if !ok {
+				return fmt.Errorf("controller %d: broker 2 not registered", ctl.cfg.NodeID)
+			}
+			if br.Fenced != want {
+				return fmt.Errorf("controller %d: broker 2 fenced=%v, want %v", ctl.cfg.NodeID, br.Fenced, want)
+			}
+		}
+		listed := false
+		for _, bi := range c.any().cluster.Brokers() {
+			listed = listed || bi.ID == 2
+		}
+		if listed == want {
+			return fmt.Errorf("Metadata lists broker 2: %v (fenced %v)", listed, want)
+		}
+		return nil
+	}
+	if err := fenced(false); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(c.indexOf(2))
+	testenv.WaitFor(t, 20*time.Second, func() error { return fenced(true) })
+	c.start(c.indexOf(2))
+	testenv.WaitFor(t, 20*time.Second, func() error { return fenced(false) })
 }
 
 // Reassignment on 3 controllers and 4 broker-only nodes: the ZooKeeper-mode
