@@ -14,14 +14,14 @@ import (
 // jdbcParams says what becomes of each MySQL Connector/J URL parameter EFAK's examples use: a
 // go-sql-driver parameter, or nothing (with why).
 var jdbcParams = map[string]struct{ param, reason string }{
-	"useunicode":               {reason: "Go's driver always speaks Unicode"},
+	"useunicode":               {reason: "jdbc_unicode"},
 	"characterencoding":        {param: "charset"},
-	"zerodatetimebehavior":     {reason: "Osprey's tables hold no zero dates"},
+	"zerodatetimebehavior":     {reason: "jdbc_zero_dates"},
 	"usessl":                   {param: "tls"},
-	"servertimezone":           {reason: "Osprey stores UTC times"},
-	"autoreconnect":            {reason: "the connection pool reconnects by itself"},
-	"allowpublickeyretrieval":  {reason: "Go's driver fetches the server's public key when it needs it"},
-	"rewritebatchedstatements": {reason: "Osprey batches its inserts itself"},
+	"servertimezone":           {reason: "jdbc_timezone"},
+	"autoreconnect":            {reason: "jdbc_reconnect"},
+	"allowpublickeyretrieval":  {reason: "jdbc_public_key"},
+	"rewritebatchedstatements": {reason: "jdbc_batch"},
 }
 
 // database translates efak.driver / url / username / password into Osprey's database settings.
@@ -36,8 +36,7 @@ func (t *translator) database() error {
 	if t.ex.Database != "" {
 		for _, e := range []Entry{drv, u, user, pass} {
 			if e.Key != "" {
-				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "database",
-					Reason: "the database is already set (" + t.ex.Database + "); it is kept"})
+				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "database"}.because("database_set", "value", t.ex.Database))
 			}
 		}
 		return nil
@@ -56,7 +55,7 @@ func (t *translator) database() error {
 		t.dbItems(drv, u, "sqlite", path)
 		for _, e := range []Entry{user, pass} {
 			if e.Key != "" {
-				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "SQLite has no user or password"})
+				t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored}.because("sqlite_no_user"))
 			}
 		}
 		return nil
@@ -140,13 +139,13 @@ func (t *translator) mysqlConfig(u Entry) (*mysql.Config, error) {
 		rule, known := jdbcParams[strings.ToLower(name)]
 		switch {
 		case !known:
-			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "a Connector/J parameter with no Go driver equivalent"})
+			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored}.because("jdbc_param"))
 		case rule.param == "":
-			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: rule.reason})
+			t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored}.because(rule.reason))
 		case rule.param == "charset":
 			// Osprey's store uses utf8mb4 unless told otherwise; UTF-8 in Java means exactly that.
 			if strings.EqualFold(v, "UTF-8") || strings.EqualFold(v, "utf8") {
-				t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored, Reason: "Osprey's connections use utf8mb4 (full UTF-8) already"})
+				t.add(ImportItem{Key: u.Key + " (" + name + ")", Line: u.Line, Status: Ignored}.because("jdbc_charset"))
 				continue
 			}
 			if mc.Params == nil {

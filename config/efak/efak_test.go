@@ -268,3 +268,34 @@ func TestMergeLoads(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
+
+// Every reason has a code the web translates: each item of the example carries one, and each code
+// has a sentence in both of the web's languages.
+func TestReasonsHaveCodesTheWebTranslates(t *testing.T) {
+	r, err := Translate(parseFile(t, "testdata/system-config.properties"), Existing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range r.Items {
+		if it.Reason != "" && it.Code == "" {
+			t.Errorf("%s: a reason without a code: %q", it.Key, it.Reason)
+		}
+	}
+	for _, locale := range []string{"en", "zh-CN"} {
+		b, err := os.ReadFile("../../web/src/i18n/locales/" + locale + ".ts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		i := strings.Index(src, "\n    reasons: {")
+		if i < 0 {
+			t.Fatalf("%s: no importEfak.reasons", locale)
+		}
+		block := src[i : i+strings.Index(src[i:], "\n    },")]
+		for code := range reasonText {
+			if !strings.Contains(block, "\n      "+code+": ") {
+				t.Errorf("%s: importEfak.reasons.%s is missing", locale, code)
+			}
+		}
+	}
+}

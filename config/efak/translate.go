@@ -31,8 +31,11 @@ type ImportItem struct {
 	// Target is the Osprey setting it became, e.g. clusters[cluster1].zookeeper.
 	Target string `json:"target,omitempty"`
 	// Value is what the setting holds now, for display; secrets are "(hidden)".
-	Value  string `json:"value,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Value string `json:"value,omitempty"`
+	// Reason says why in English; Code names the reason and Params fill its sentence, for translations.
+	Reason string            `json:"reason,omitempty"`
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Hidden replaces a secret wherever the account shows a value.
@@ -73,7 +76,7 @@ func Translate(f *File, ex Existing) (*Result, error) {
 		t.entries[normalize(e.Key)] = e
 	}
 	for _, e := range f.Repeated {
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: "given again further down; the later value is used"})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored}.because("repeated"))
 	}
 	steps := []func() error{t.clusters, t.database, t.retention, t.token}
 	for _, step := range steps {
@@ -144,11 +147,12 @@ func (t *translator) clusters() error {
 		}
 		if existing[alias] {
 			// The alias's keys were read (and checked) but none of them is imported.
-			reason := fmt.Sprintf("a cluster named %q is already configured; it is kept as it is", alias)
 			for i := first; i < len(t.res.Items); i++ {
-				t.res.Items[i].Status, t.res.Items[i].Value, t.res.Items[i].Reason = Ignored, "", reason
+				it := &t.res.Items[i]
+				it.Status, it.Value = Ignored, ""
+				*it = it.because("cluster_exists", "alias", alias)
 			}
-			t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "clusters[" + alias + "]", Reason: reason})
+			t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "clusters[" + alias + "]"}.because("cluster_exists", "alias", alias))
 			continue
 		}
 		existing[alias] = true
@@ -198,7 +202,7 @@ func (t *translator) sasl(alias string, cl *config.Cluster) error {
 	p := alias + ".efak.sasl."
 	en, ok := t.take(p + "enable")
 	if !ok || !strings.EqualFold(strings.TrimSpace(en.Value), "true") {
-		t.notEnabled(en, ok, p, "SASL is not enabled for this cluster ("+alias+".efak.sasl.enable is not true)")
+		t.notEnabled(en, ok, p, "sasl_disabled", alias)
 		return nil
 	}
 	target := "clusters[" + alias + "].sasl."
@@ -248,12 +252,12 @@ func (t *translator) ssl(alias string, cl *config.Cluster) {
 	p := alias + ".efak.ssl."
 	en, ok := t.take(p + "enable")
 	if !ok || !strings.EqualFold(strings.TrimSpace(en.Value), "true") {
-		t.notEnabled(en, ok, p, "SSL is not enabled for this cluster ("+alias+".efak.ssl.enable is not true)")
+		t.notEnabled(en, ok, p, "ssl_disabled", alias)
 		return
 	}
 	cl.TLS.Enabled = true
 	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Imported, Target: "clusters[" + alias + "].tls.enabled", Value: "true"})
-	t.ignorePrefix(p, "Java key stores (JKS) are not read: convert them to PEM and set tls.caFile, tls.certFile and tls.keyFile")
+	t.ignorePrefix(p, "jks")
 }
 
 // acl keeps <alias>.zk.acl.* in the cluster's settings; Osprey does not authenticate to ZooKeeper yet.
@@ -261,13 +265,12 @@ func (t *translator) acl(alias string, cl *config.Cluster) {
 	p := alias + ".zk.acl."
 	en, ok := t.take(p + "enable")
 	if !ok || !strings.EqualFold(strings.TrimSpace(en.Value), "true") {
-		t.notEnabled(en, ok, p, "ZooKeeper ACLs are not enabled for this cluster ("+alias+".zk.acl.enable is not true)")
+		t.notEnabled(en, ok, p, "acl_disabled", alias)
 		return
 	}
-	const notYet = "kept in the cluster's settings; Osprey does not authenticate to ZooKeeper yet"
 	target := "clusters[" + alias + "].zookeeperACL."
 	cl.ZooKeeperACL.Enabled = true
-	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Stored, Target: target + "enabled", Value: "true", Reason: notYet})
+	t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Stored, Target: target + "enabled", Value: "true"}.because("zk_acl_not_yet"))
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -285,33 +288,37 @@ func (t *translator) acl(alias string, cl *config.Cluster) {
 		if name == "schema" {
 			name = "scheme"
 		}
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Stored, Target: target + name, Value: shown, Reason: notYet})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Stored, Target: target + name, Value: shown}.because("zk_acl_not_yet"))
 	}
 	t.ignorePrefix(p, "")
 }
 
 // notEnabled accounts for a switched-off feature: its enable key (when present) and every key under
 // its prefix are ignored for the same reason.
-func (t *translator) notEnabled(en Entry, present bool, prefix, reason string) {
+func (t *translator) notEnabled(en Entry, present bool, prefix, code, alias string) {
 	if present {
-		t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Ignored, Reason: reason})
+		t.add(ImportItem{Key: en.Key, Line: en.Line, Status: Ignored}.because(code, "alias", alias))
 	}
-	t.ignorePrefix(prefix, reason)
+	t.ignorePrefixFor(prefix, code, "alias", alias)
 }
 
-// ignorePrefix reports every not yet accounted key under a normalized prefix as ignored; an empty
-// reason means "not used by Osprey".
-func (t *translator) ignorePrefix(prefix, reason string) {
+// ignorePrefix reports every not yet accounted key under a normalized prefix as ignored for the
+// reason code; an empty code means the key's own reason (what it has no Osprey equivalent for).
+func (t *translator) ignorePrefix(prefix, code string) { t.ignorePrefixFor(prefix, code) }
+
+func (t *translator) ignorePrefixFor(prefix, code string, kv ...string) {
 	for k, e := range t.entries {
 		if t.used[k] || !strings.HasPrefix(k, prefix) {
 			continue
 		}
 		t.used[k] = true
-		r := reason
-		if r == "" {
-			r = ignoreReason(k)
+		it := ImportItem{Key: e.Key, Line: e.Line, Status: Ignored}
+		if code == "" {
+			it = it.because(ignoreReason(k))
+		} else {
+			it = it.because(code, kv...)
 		}
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: r})
+		t.add(it)
 	}
 }
 
@@ -326,8 +333,7 @@ func (t *translator) retention() error {
 	}
 	d := config.Duration(time.Duration(days) * 24 * time.Hour)
 	if t.ex.Retention != "" {
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "retention.metrics",
-			Reason: "retention.metrics is already set (" + t.ex.Retention + "); it is kept"})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "retention.metrics"}.because("retention_set", "value", t.ex.Retention))
 		return nil
 	}
 	t.res.RetentionMetrics = d
@@ -342,10 +348,9 @@ func (t *translator) token() error {
 	}
 	switch {
 	case t.ex.TokenSet:
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken", Reason: "an admin token is already set; it is kept"})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken"}.because("token_set"))
 	case len(e.Value) < MinAdminToken:
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken",
-			Reason: fmt.Sprintf("shorter than %d characters, the shortest admin token Osprey accepts: not used (a token is generated at first start, or set adminToken)", MinAdminToken)})
+		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Target: "adminToken"}.because("token_short", "min", strconv.Itoa(MinAdminToken)))
 	default:
 		t.res.AdminToken = e.Value
 		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Imported, Target: "adminToken", Value: Hidden})
@@ -360,22 +365,28 @@ func (t *translator) rest() {
 			continue
 		}
 		t.used[k] = true
-		t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored, Reason: t.restReason(k)})
+		code, alias := t.restReason(k)
+		if alias != "" {
+			t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored}.because(code, "alias", alias))
+		} else {
+			t.add(ImportItem{Key: e.Key, Line: e.Line, Status: Ignored}.because(code))
+		}
 	}
 }
 
-func (t *translator) restReason(k string) string {
+// restReason is the reason code of a key no step used, with the alias it names when that is the reason.
+func (t *translator) restReason(k string) (code, alias string) {
 	if strings.HasPrefix(k, "efak.") || strings.HasPrefix(k, "kafka.") {
-		return ignoreReason(k)
+		return ignoreReason(k), ""
 	}
 	alias, rest, _ := strings.Cut(k, ".")
 	if strings.HasPrefix(rest, "zk.") || strings.HasPrefix(rest, "efak.") {
 		if e, ok := t.entries["efak.zk.cluster.alias"]; !ok || !containsAlias(e.Value, alias) {
-			return fmt.Sprintf("%s is not listed in efak.zk.cluster.alias, so EFAK did not use it either", alias)
+			return "alias_not_listed", alias
 		}
-		return ignoreReason(rest)
+		return ignoreReason(rest), ""
 	}
-	return "not an EFAK setting Osprey knows"
+	return "unknown_key", ""
 }
 
 func containsAlias(list, alias string) bool {
@@ -387,42 +398,42 @@ func containsAlias(list, alias string) bool {
 	return false
 }
 
-// ignoreReasons explains the EFAK settings that have no Osprey equivalent, by the key's tail.
-var ignoreReasons = []struct{ suffix, reason string }{
-	{"webui.port", "Osprey's address is the listen setting (default :8048, EFAK's port)"},
-	{"metrics.charts", "Osprey always records history for its charts"},
-	{"sql.topic.records.max", "Osprey has no KSQL-style topic query; messages are browsed page by page"},
-	{"sql.topic.preview.records.max", "Osprey has no KSQL-style topic query; messages are browsed page by page"},
-	{"sql.fix.error", "Osprey has no KSQL-style topic query"},
-	{"zk.limit.size", "Osprey keeps one ZooKeeper session per cluster"},
-	{"broker.size", "Osprey reads the broker list from the cluster"},
-	{"offset.storage", "Osprey reads consumer offsets from Kafka (ZooKeeper-stored offsets are not read)"},
-	{"jmx.uri", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.acl", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.user", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.password", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.ssl", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.truststore.location", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"jmx.truststore.password", "Osprey reads figures over the Kafka protocol, not JMX"},
-	{"blacklist.topics", "Osprey has no topic blacklist; internal topics are hidden unless asked for"},
-	{"sasl.client.id", "Osprey identifies itself with its own client id"},
-	{"sasl.cgroup.enable", "EFAK's consumer-group access control has no Osprey equivalent; use users and roles"},
-	{"sasl.cgroup.topics", "EFAK's consumer-group access control has no Osprey equivalent; use users and roles"},
-	{"ssl.cgroup.enable", "EFAK's consumer-group access control has no Osprey equivalent; use users and roles"},
-	{"ssl.cgroup.topics", "EFAK's consumer-group access control has no Osprey equivalent; use users and roles"},
-	{"distributed.enable", "Osprey runs as one process; there are no EFAK worker nodes"},
-	{"cluster.mode.status", "Osprey runs as one process; there are no EFAK worker nodes"},
-	{"worknode.master.host", "Osprey runs as one process; there are no EFAK worker nodes"},
-	{"worknode.port", "Osprey runs as one process; there are no EFAK worker nodes"},
+// ignoreReasons gives the reason code of EFAK settings that have no Osprey equivalent, by the key's tail.
+var ignoreReasons = []struct{ suffix, code string }{
+	{"webui.port", "webui_port"},
+	{"metrics.charts", "metrics_charts"},
+	{"sql.topic.records.max", "ksql"},
+	{"sql.topic.preview.records.max", "ksql"},
+	{"sql.fix.error", "ksql"},
+	{"zk.limit.size", "zk_limit"},
+	{"broker.size", "broker_size"},
+	{"offset.storage", "offset_storage"},
+	{"jmx.uri", "jmx"},
+	{"jmx.acl", "jmx"},
+	{"jmx.user", "jmx"},
+	{"jmx.password", "jmx"},
+	{"jmx.ssl", "jmx"},
+	{"jmx.truststore.location", "jmx"},
+	{"jmx.truststore.password", "jmx"},
+	{"blacklist.topics", "blacklist"},
+	{"sasl.client.id", "client_id"},
+	{"sasl.cgroup.enable", "cgroup"},
+	{"sasl.cgroup.topics", "cgroup"},
+	{"ssl.cgroup.enable", "cgroup"},
+	{"ssl.cgroup.topics", "cgroup"},
+	{"distributed.enable", "distributed"},
+	{"cluster.mode.status", "distributed"},
+	{"worknode.master.host", "distributed"},
+	{"worknode.port", "distributed"},
 }
 
 func ignoreReason(k string) string {
 	for _, r := range ignoreReasons {
 		if strings.HasSuffix(k, r.suffix) {
-			return r.reason
+			return r.code
 		}
 	}
-	return "no Osprey equivalent"
+	return "no_equivalent"
 }
 
 // ExistingFrom describes what a loaded configuration already sets, so that Translate leaves it alone.

@@ -23,9 +23,9 @@ const SourceImported = "imported"
 
 // EFAKImport is the outcome of an EFAK import (or of its dry run).
 type EFAKImport struct {
-	DryRun   bool          `json:"dryRun"`
-	Clusters []EFAKCluster `json:"clusters"`
-	Items    []efak.ImportItem   `json:"items"`
+	DryRun   bool              `json:"dryRun"`
+	Clusters []EFAKCluster     `json:"clusters"`
+	Items    []efak.ImportItem `json:"items"`
 }
 
 // EFAKCluster is one cluster an import adds, as the preview shows it (no secrets).
@@ -37,9 +37,6 @@ type EFAKCluster struct {
 	TLS              bool     `json:"tls"`
 	ZooKeeperACL     bool     `json:"zookeeperAcl" description:"ZooKeeper ACL settings were kept (not used yet)"`
 }
-
-// consoleOnlyFromCLI is why a running console leaves the settings it was started with alone.
-const consoleOnlyFromCLI = "a running console does not change the settings it was started with: run `osprey import efak` with the console's --config file, then restart it"
 
 // ImportEFAK reads Kafka-Eagle's system-config.properties and, unless dryRun, adds its clusters to the
 // running console (kept in the database, registered again at the next start). The database, the
@@ -57,7 +54,8 @@ func (s *Service) ImportEFAK(ctx context.Context, who Caller, content string, dr
 	out := EFAKImport{DryRun: dryRun, Items: res.Items, Clusters: []EFAKCluster{}}
 	for i, it := range out.Items {
 		if it.Status == efak.Imported && (strings.HasPrefix(it.Target, "database") || it.Target == "retention.metrics" || it.Target == "adminToken") {
-			out.Items[i].Status, out.Items[i].Reason = efak.Ignored, consoleOnlyFromCLI
+			out.Items[i].Status = efak.Ignored
+			out.Items[i] = out.Items[i].Because("console_only")
 		}
 	}
 	names := make([]string, 0, len(res.Clusters))

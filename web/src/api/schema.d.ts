@@ -1678,8 +1678,12 @@ export interface components {
             topic: string;
         };
         ImportItem: {
+            code?: string;
             key: string;
             line: number;
+            params?: {
+                [key: string]: string;
+            };
             reason?: string;
             /** @enum {string} */
             status: "imported" | "stored" | "ignored";
