@@ -39,11 +39,11 @@ for pkg in $("$go" list ./... | grep -v /node_modules/); do
     done
   done
 done
-# The quorum simulation with fresh random seeds and longer schedules than `go test` runs (about ten
-# seconds); a failure prints the seed and the command that replays it.
+# The quorum simulations (static voter set, and dynamic with voter changes) with fresh random seeds
+# and longer schedules than `go test` runs; a failure prints the seed and the command that replays it.
 echo "quorum simulation: ${OSPREY_QUORUM_SIM_RUNS:-10} random seeds × ${OSPREY_QUORUM_SIM_STEPS:-50000} steps"
 if ! OSPREY_QUORUM_SIM_STEPS=${OSPREY_QUORUM_SIM_STEPS:-50000} OSPREY_QUORUM_SIM_RUNS=${OSPREY_QUORUM_SIM_RUNS:-10} \
-  "$go" test -count=1 -run '^TestQuorumSimulation$' ./broker/quorum; then
+  "$go" test -count=1 -run '^TestQuorumSimulation(Dynamic)?$' ./broker/quorum; then
   status=1
 fi
 exit $status
