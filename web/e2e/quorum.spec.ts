@@ -76,6 +76,31 @@ async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void>
 
 const statValue = (page: Page, id: string) => page.getByTestId(id).getByTestId('stat-value')
 
+/**
+ * Loads the Quorum page until it shows what DescribeQuorum answers on either side of reading it: the
+ * same leader, epoch, voters and observers, and a high watermark no further than the later answer
+ * (it only grows). A fresh cluster may elect again in between; then the next round compares again.
+ */
+async function expectPageEqualsRaw(page: Page, url: string, read: () => RawQuorum): Promise<RawQuorum> {
+  let seen: RawQuorum | null = null
+  await expect(async () => {
+    const before = read()
+    await page.goto(url)
+    await expect(statValue(page, 'quorum-leader')).toHaveText(String(before.leaderId), { timeout: 6_000 })
+    await expect(statValue(page, 'quorum-epoch')).toHaveText(String(before.leaderEpoch), { timeout: 1_000 })
+    const ids = (await page.getByTestId('replica-id').allTextContents()).map(Number)
+    const roles = await page.getByTestId('replica-role').allTextContents()
+    const hw = Number((await statValue(page, 'quorum-hw').textContent())!.replace(/[^0-9]/g, ''))
+    const after = read()
+    expect([after.leaderId, after.leaderEpoch]).toEqual([before.leaderId, before.leaderEpoch])
+    expect(ids).toEqual([...after.voters.map((v) => v.id).sort((a, b) => a - b), ...after.observers.map((o) => o.id).sort((a, b) => a - b)])
+    expect(roles).toEqual([...after.voters.map(() => 'voter'), ...after.observers.map(() => 'observer')])
+    expect(hw).toBeLessThanOrEqual(after.highWatermark)
+    seen = after
+  }).toPass({ timeout: 90_000 })
+  return seen!
+}
+
 async function activeQuorumAlerts(request: APIRequestContext): Promise<string[]> {
   const res = await request.get(`${env.url}/api/v1/alerts/active`)
   expect(res.ok()).toBe(true)
@@ -160,22 +185,10 @@ test('the Quorum page equals DescribeQuorum; killing the leader moves it and fir
   })
   expect(rule.status()).toBe(201)
 
-  // The page against a raw DescribeQuorum read on either side of it (the high watermark only grows).
-  const before = rawQuorum()
-  await page.goto(`${env.url}/clusters/${CLUSTER}/quorum`)
-  await expect(statValue(page, 'quorum-leader')).toHaveText(String(before.leaderId), { timeout: 20_000 })
+  // The page against a raw DescribeQuorum read on either side of it.
+  const after = await expectPageEqualsRaw(page, `${env.url}/clusters/${CLUSTER}/quorum`, rawQuorum)
   await expect(page.getByTestId('nav-quorum')).toBeVisible()
   await expect(page.getByTestId('nav-zookeeper')).toHaveCount(0)
-  await expect(statValue(page, 'quorum-epoch')).toHaveText(String(before.leaderEpoch))
-  const ids = await page.getByTestId('replica-id').allTextContents()
-  const roles = await page.getByTestId('replica-role').allTextContents()
-  const rawIds = [...before.voters.map((v) => v.id).sort((a, b) => a - b), ...before.observers.map((o) => o.id).sort((a, b) => a - b)]
-  expect(ids.map(Number)).toEqual(rawIds)
-  expect(roles).toEqual([...before.voters.map(() => 'voter'), ...before.observers.map(() => 'observer')])
-  const hw = Number((await statValue(page, 'quorum-hw').textContent())!.replace(/[^0-9]/g, ''))
-  const after = rawQuorum()
-  expect(hw).toBeLessThanOrEqual(after.highWatermark)
-  expect(after.leaderId).toBe(before.leaderId)
   await expect(page.getByTestId('quorum-caught-up').getByTestId('stat-value')).toHaveText('3 / 3', { timeout: 30_000 })
   await shot(page, testInfo, 'quorum')
 
@@ -205,4 +218,55 @@ test('the Quorum page equals DescribeQuorum; killing the leader moves it and fir
   await shot(page, testInfo, 'quorum-node-back')
   const logs = await readFile(join(env.dir, 'osprey.log'), 'utf8').catch(() => '')
   expect(logs).not.toContain('panic')
+})
+
+// The same through the console's own runtime: a KRaft runtime cluster created with the runtime API
+// (nodes in the console's process), its leader killed and started again with the broker actions.
+test('a KRaft runtime cluster: the Quorum page equals DescribeQuorum; killing the leader moves it and fires the alert until it is back', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(240_000)
+  const server = process.env.OSPREY_E2E_URL!
+  const auth = { Authorization: `Bearer ${process.env.OSPREY_E2E_TOKEN ?? 'e2e-admin-token-0123456789abcdef'}` }
+  const name = `kr${Date.now() % 100000}`
+  const created = await request.post(`${server}/api/v1/runtime/clusters`, { headers: auth, data: { name, brokers: 3, metadataStore: 'kraft' } })
+  test.fixme(created.status() === 400 || created.status() === 404, `the runtime API does not create KRaft clusters yet (${created.status()}: ${await created.text()})`)
+  expect(created.ok()).toBe(true)
+  const bootstrap = ((await created.json()) as { bootstrapServers: string }).bootstrapServers
+  const raw = (): RawQuorum => JSON.parse(execFileSync(env.describe, [bootstrap], { encoding: 'utf8', timeout: 20_000 })) as RawQuorum
+  const rule = await request.post(`${server}/api/v1/alerts/rules`, {
+    headers: auth,
+    data: { name: `quorum ${name}`, kind: 'quorum_at_risk', cluster: name, threshold: 5, forSeconds: 0 },
+  })
+  expect(rule.status()).toBe(201)
+  const firing = async (): Promise<string[]> => {
+    const items = ((await (await request.get(`${server}/api/v1/alerts/active`)).json()) as { items: { kind: string; state: string; cluster: string }[] }).items
+    return items.filter((a) => a.kind === 'quorum_at_risk' && a.cluster === name).map((a) => a.state)
+  }
+  try {
+    await expect(async () => {
+      const q = (await (await request.get(`${server}/api/v1/clusters/${name}/quorum`)).json()) as { leaderId: number; voters: unknown[] }
+      expect(q.leaderId).toBeGreaterThan(0)
+      expect(q.voters).toHaveLength(3)
+    }).toPass({ timeout: 90_000 })
+    const before = await expectPageEqualsRaw(page, `${server}/clusters/${name}/quorum`, raw)
+    await shot(page, testInfo, 'runtime-quorum')
+
+    const old = before.leaderId
+    expect((await request.post(`${server}/api/v1/runtime/clusters/${name}/brokers/${old}/kill`, { headers: auth })).ok()).toBe(true)
+    await expect(statValue(page, 'quorum-leader')).not.toHaveText(String(old), { timeout: 60_000 })
+    const moved = raw()
+    expect(moved.leaderId).not.toBe(old)
+    await expect(statValue(page, 'quorum-leader')).toHaveText(String(moved.leaderId), { timeout: 30_000 })
+    await expect.poll(firing, { timeout: 60_000 }).toContain('firing')
+    await shot(page, testInfo, 'runtime-quorum-leader-killed')
+
+    expect((await request.post(`${server}/api/v1/runtime/clusters/${name}/brokers/${old}/start`, { headers: auth })).ok()).toBe(true)
+    await expect.poll(firing, { timeout: 90_000 }).toEqual([])
+    await expect(statValue(page, 'quorum-caught-up')).toHaveText('3 / 3', { timeout: 30_000 })
+    await shot(page, testInfo, 'runtime-quorum-node-back')
+  } finally {
+    await request.delete(`${server}/api/v1/runtime/clusters/${name}`, { headers: auth })
+  }
 })
