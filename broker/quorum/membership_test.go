@@ -151,3 +151,24 @@ func beginEpoch(leader, epoch int32) Message {
 	req.Topics = append(req.Topics, t)
 	return Message{From: leader, Request: req, Correlation: 11}
 }
+
+// A candidate restarted in a dynamic quorum whose voter set no longer holds it does not stay a
+// candidate that can never stand: it waits as an observer and asks the voters for the leader.
+func TestCandidateOutsideTheVoterSetLooksForTheLeader(t *testing.T) {
+	store := &MemStore{}
+	store.Write(ElectionState{Epoch: 3, LeaderID: -1, VotedID: 4})
+	n := newDynamicTestNode(t, 4, voterSet(1, 2, 3), nil, store)
+	if n.State() != Candidate {
+		t.Fatalf("restarted with its own vote: %s, want candidate", n.State())
+	}
+	for range 3 {
+		n.clock.Advance(time.Hour)
+		n.Tick()
+	}
+	if n.State() == Candidate || n.State() == Prospective {
+		t.Fatalf("node 4, not a voter, is still %s", n.State())
+	}
+	if _, p := sentFetch(t, n.net.take()); p.CurrentLeaderEpoch != 3 {
+		t.Fatalf("observer fetch in epoch %d, want 3", p.CurrentLeaderEpoch)
+	}
+}

@@ -21,6 +21,11 @@ import (
 // prospective keeps its leader and goes on fetching from it.
 func (n *Node) becomeProspective() {
 	if !n.canStand() {
+		if n.state == Candidate || n.state == Prospective {
+			// No longer a voter (a dynamic quorum's set changed under it): wait as an
+			// observer, which looks for the leader, instead of standing forever.
+			n.becomeUnattached(n.epoch)
+		}
 		return
 	}
 	n.state = Prospective
