@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
@@ -143,6 +146,12 @@ func startControllers(t *testing.T, m int, cfg func(j int) Config) []*Controller
 // Metadata, and is unfenced and listed again once back.
 func TestKRaftSplitFencing(t *testing.T) {
 	c, ctls := newKRaftSplit(t, 3, 3)
+	// The client talks to broker 1, which stays up.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.byID(1).Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
 	fenced := func(want bool) error {
 		for _, ctl := range ctls {
 			br, ok := ctl.node.Image().Broker(2)
@@ -160,7 +169,23 @@ func TestKRaftSplitFencing(t *testing.T) {
 		if listed == want {
 			return fmt.Errorf("Metadata lists broker 2: %v (fenced %v)", listed, want)
 		}
-		return nil
+		// DescribeCluster v2 with IncludeFencedBrokers lists it either way,
+		// saying whether it is fenced (KIP-1073).
+		dc := kmsg.NewPtrDescribeClusterRequest()
+		dc.Version, dc.IncludeFencedBrokers = 2, true
+		resp, err := dc.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil {
+			return err
+		}
+		for _, b := range resp.Brokers {
+			if b.NodeID == 2 {
+				if b.IsFenced != want {
+					return fmt.Errorf("DescribeCluster v2: broker 2 IsFenced=%v, want %v", b.IsFenced, want)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("DescribeCluster v2 with fenced brokers does not list broker 2")
 	}
 	if err := fenced(false); err != nil {
 		t.Fatal(err)

@@ -113,6 +113,28 @@ func topicInfoOf(im image.Image, t image.Topic) TopicInfo {
 	return ti
 }
 
+// fencedBrokers lists the registered brokers that are fenced, at this
+// broker's listener (DescribeCluster v2 with IncludeFencedBrokers).
+func (kc *kraftCluster) fencedBrokers() []BrokerInfo {
+	im, _ := kc.image()
+	var out []BrokerInfo
+	for _, br := range im.Brokers() {
+		if !br.Fenced {
+			continue
+		}
+		l, ok := br.Listener(kc.listener)
+		if !ok {
+			continue
+		}
+		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port)}
+		if br.Rack != nil {
+			bi.Rack = *br.Rack
+		}
+		out = append(out, bi)
+	}
+	return out
+}
+
 // brokersOf lists the brokers clients may use: registered, unfenced and not
 // shutting down (Kafka's Metadata lists the unfenced ones), at the listener
 // this broker serves on.
