@@ -71,7 +71,8 @@ test('imports EFAK’s configuration: dry run, then import, and the cluster is l
   await content(page).fill(EFAK_FILE)
   await page.getByTestId('import-preview').click()
   await expect(page.getByRole('heading', { level: 1 })).toContainText('从 Kafka-Eagle（EFAK）导入')
-  await expect(page.getByTestId('import-items')).toContainText('already configured')
+  // The reasons are in the page's language too.
+  await expect(page.getByTestId('import-items')).toContainText('已配置名为 "e2e-efak" 的集群')
   await shot(page, testInfo, 'import-preview-zh-dark')
   await page.getByTestId('import-items').scrollIntoViewIfNeeded()
   await shot(page, testInfo, 'import-items-zh-dark')
