@@ -68,7 +68,7 @@ describe('unknown lag', () => {
         return jsonResponse(200, {
           name: 'g', state: 'Stable', protocolType: 'consumer', protocol: 'range', coordinator: 1, members: 0, topics: 1,
           lag: null, lagSeconds: 0, memberList: [], polledAt: '2026-01-01T00:00:00Z', status: null, active: false,
-          topicList: [{ topic: 'orders', lag: null, lagSeconds: 0, committedSum: 4, partitions: [{ partition: 0, committed: 4, end: null, lag: null, lagSeconds: 0 }] }],
+          topicList: [{ topic: 'orders', catchUp: { state: 'unknown', seconds: 0, minSeconds: 0, maxSeconds: null, consumeRate: 0, produceRate: 0, lagGrowingSeconds: 0, windowSeconds: 600 }, lag: null, lagSeconds: 0, committedSum: 4, partitions: [{ partition: 0, committed: 4, end: null, lag: null, lagSeconds: 0 }] }],
         })
       }
       return jsonResponse(200, { items: [], total: 0, series: [] })

@@ -12,7 +12,7 @@ function detail(state: string, members: number, active: boolean) {
   return {
     name: 'billing', state, protocolType: 'consumer', protocol: 'range', coordinator: 2, members, topics: 1, lag: 4, lagSeconds: 0,
     memberList: Array.from({ length: members }, (_, i) => ({ id: `member-${i}`, clientId: 'cli', clientHost: '/10.0.0.1', assignment: [] })),
-    topicList: [{ topic: 'orders', lag: 4, lagSeconds: 0, committedSum: 6, partitions: [{ partition: 0, committed: 6, end: 10, lag: 4, lagSeconds: 0, member: '' }] }],
+    topicList: [{ topic: 'orders', catchUp: { state: 'unknown', seconds: 0, minSeconds: 0, maxSeconds: null, consumeRate: 0, produceRate: 0, lagGrowingSeconds: 0, windowSeconds: 600 }, lag: 4, lagSeconds: 0, committedSum: 6, partitions: [{ partition: 0, committed: 6, end: 10, lag: 4, lagSeconds: 0, member: '' }] }],
     polledAt: '2026-01-01T00:00:00Z',
     status: null,
     active,
