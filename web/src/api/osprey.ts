@@ -114,6 +114,7 @@ export function createOspreyApi(client: ApiClient = api) {
     me: (o?: RequestOptions) => call.get('/api/v1/auth/me', {}, {}, o),
     login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),
     logout: () => call.post('/api/v1/auth/logout', {}),
+    importEFAK: (content: string, dryRun: boolean) => call.post('/api/v1/import/efak', {}, { content, dryRun }),
     audit: (p: { limit?: number; offset?: number; cluster?: string; actor?: string; action?: string }, o?: RequestOptions) =>
       call.get('/api/v1/audit', {}, p, o),
 

@@ -66,6 +66,7 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/alerts', name: 'alerts', component: () => import('@/views/AlertsView.vue'), meta: { titleKey: 'nav.alerts' } },
   { path: '/runtime', name: 'runtime', component: () => import('@/views/RuntimeView.vue'), meta: { titleKey: 'nav.runtime' } },
+  { path: '/import', name: 'import', component: () => import('@/views/ImportView.vue'), meta: { titleKey: 'nav.import' } },
   { path: '/audit', name: 'audit', component: () => import('@/views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },
   {
     path: '/:pathMatch(.*)*',
