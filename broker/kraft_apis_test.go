@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,4 +93,54 @@ func TestKRaftBrokerCloseLeavesNoGoroutines(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// warnRecorder is a slog handler that keeps the messages of warnings.
+type warnRecorder struct {
+	mu   *sync.Mutex
+	msgs *[]string
+}
+
+func (w warnRecorder) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w warnRecorder) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	*w.msgs = append(*w.msgs, r.Message)
+	return nil
+}
+func (w warnRecorder) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w warnRecorder) WithGroup(string) slog.Handler      { return w }
+
+// When a whole KRaft cluster stops at once, no broker can take over another's
+// leaderships: each stops without waiting out its controlled shutdown.
+func TestKRaftWholeClusterStopsWithoutWaiting(t *testing.T) {
+	var mu sync.Mutex
+	var warns []string
+	c := newKRaftTestClusterLogging(t, 3, warnRecorder{&mu, &warns})
+	if _, err := c.admin().CreateTopic(testCtx(t, 30*time.Second), 3, 3, nil, "everywhere"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFullISR("everywhere", 20*time.Second)
+	c.mu.Lock()
+	brokers := append([]*Broker(nil), c.brokers...)
+	for i := range c.brokers {
+		c.brokers[i] = nil
+	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, b := range brokers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.Close()
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, w := range warns {
+		if strings.Contains(w, "controlled shutdown did not finish") {
+			t.Fatalf("a broker waited out its controlled shutdown: %q", warns)
+		}
+	}
 }

@@ -151,19 +151,56 @@ func (kc *kraftCluster) waitCaughtUp(ctx context.Context) error {
 
 // controlledShutdown asks the controller to move this broker's leaderships
 // away and waits until it has (Broker.Close calls it while still serving).
-// With no other unfenced broker there is no one to hand over to (the last
-// broker of a cluster, whose controllers may be gone too): it stops at once.
+// With no other broker able to take over (every other one fenced or shutting
+// down too, as when a whole cluster stops, or the last broker of a cluster
+// whose controllers may be gone) there is no one to hand over to: it stops
+// without waiting, and stops waiting as soon as that becomes true.
 func (kc *kraftCluster) controlledShutdown(ctx context.Context) error {
-	others := 0
-	for _, b := range kc.Brokers() {
-		if b.ID != kc.self.ID {
-			others++
+	alone := func(im image.Image) bool {
+		for _, b := range im.Brokers() {
+			if b.ID != kc.self.ID && !b.Fenced && !b.InControlledShutdown {
+				return false
+			}
 		}
+		return true
 	}
-	if others == 0 {
+	if im, _ := kc.image(); alone(im) {
 		return nil
 	}
-	return kc.life.ControlledShutdown(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The quorum may go too (combined nodes stopping together): a node that
+	// lost its leader has no controller to hand over through.
+	hopeless := func() bool {
+		im, _ := kc.image()
+		return alone(im) || !kc.node.Following()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			_, next := kc.image()
+			if hopeless() {
+				cancel()
+				return
+			}
+			select {
+			case <-next:
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	err := kc.life.ControlledShutdown(ctx)
+	cancel()
+	<-done
+	if err != nil && hopeless() {
+		return nil
+	}
+	return err
 }
 
 // close stops the registration loop and the node, after the controlled

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -18,7 +19,14 @@ import (
 // restarted node comes back where the voters string says it is.
 func newKRaftTestCluster(t *testing.T, n int, opts ...testBrokerOpt) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, brokers: make([]*Broker, n)}
+	return newKRaftTestClusterLogging(t, n, nil, opts...)
+}
+
+// newKRaftTestClusterLogging is newKRaftTestCluster with the brokers also
+// logging to also (nil: the test log only).
+func newKRaftTestClusterLogging(t *testing.T, n int, also slog.Handler, opts ...testBrokerOpt) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, brokers: make([]*Broker, n), also: also}
 	ports := freePorts(t, 2*n)
 	var voters []string
 	for i := 0; i < n; i++ {

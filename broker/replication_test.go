@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -25,6 +26,30 @@ type testCluster struct {
 
 	mu      sync.Mutex
 	brokers []*Broker // nil while stopped
+
+	also slog.Handler // if set, brokers log to it as well as to the test log
+}
+
+// teeHandler sends records to two handlers.
+type teeHandler struct{ a, b slog.Handler }
+
+func (h teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.a.Enabled(ctx, l) || h.b.Enabled(ctx, l)
+}
+func (h teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.a.Enabled(ctx, r.Level) {
+		_ = h.a.Handle(ctx, r.Clone())
+	}
+	if h.b.Enabled(ctx, r.Level) {
+		return h.b.Handle(ctx, r)
+	}
+	return nil
+}
+func (h teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return teeHandler{h.a.WithAttrs(as), h.b.WithAttrs(as)}
+}
+func (h teeHandler) WithGroup(g string) slog.Handler {
+	return teeHandler{h.a.WithGroup(g), h.b.WithGroup(g)}
 }
 
 func localConnector(t *testing.T) metastore.Connector {
@@ -71,7 +96,11 @@ func newTestCluster(t *testing.T, n int, connector metastore.Connector, opts ...
 }
 
 func (c *testCluster) start(i int) {
-	b, err := New(c.cfgs[i], WithLogger(testLogger(c.t).With("test_broker", i+1)), WithMetaStore(c.connector))
+	logger := testLogger(c.t)
+	if c.also != nil {
+		logger = slog.New(teeHandler{logger.Handler(), c.also})
+	}
+	b, err := New(c.cfgs[i], WithLogger(logger.With("test_broker", i+1)), WithMetaStore(c.connector))
 	if err != nil {
 		c.t.Errorf("new broker: %v", err)
 		return

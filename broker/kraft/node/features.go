@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
 // FillFeatures sets an ApiVersions (v3+) answer's supported features and the finalized
@@ -25,4 +27,12 @@ func (n *Node) FillFeatures(resp *kmsg.ApiVersionsResponse) {
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
 	}
 	resp.FinalizedFeaturesEpoch = next - 1
+}
+
+// Following reports whether this node has a working quorum as far as it knows: it is the leader,
+// or a follower of a known leader. A voter that lost its leader (prospective, candidate,
+// unattached) is not, even if it still remembers the old leader's id.
+func (n *Node) Following() bool {
+	v := n.quorumView()
+	return v.state == quorum.Leader || (v.state == quorum.Follower && v.leader >= 0)
 }
