@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -92,23 +91,9 @@ func newKRaftSplit(t *testing.T, m, n int, opts ...testBrokerOpt) (*testCluster,
 		format(cfg)
 		c.cfgs = append(c.cfgs, cfg)
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.start(i)
-		}()
-	}
-	wg.Wait()
-	// Registered after the controllers' cleanup, so it runs first: the
-	// brokers' controlled shutdown needs an active controller.
-	t.Cleanup(func() {
-		for i := range c.brokers {
-			c.stop(i)
-		}
-	})
-	c.waitBrokers(n)
+	// startAll registers the brokers' cleanup after the controllers', so it
+	// runs first: the brokers' controlled shutdown needs an active controller.
+	c.startAll()
 	return c, ctls
 }
 

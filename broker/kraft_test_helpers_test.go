@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,21 +65,7 @@ func newKRaftTestClusterLogging(t *testing.T, n int, also slog.Handler, opts ...
 		}
 		c.cfgs = append(c.cfgs, cfg)
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.start(i)
-		}()
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for i := range c.brokers {
-			c.stop(i)
-		}
-	})
-	c.waitBrokers(n)
+	c.startAll()
 	return c
 }
 

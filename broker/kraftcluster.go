@@ -117,31 +117,20 @@ func topicInfoOf(im image.Image, t image.Topic) TopicInfo {
 // broker's listener (DescribeCluster v2 with IncludeFencedBrokers).
 func (kc *kraftCluster) fencedBrokers() []BrokerInfo {
 	im, _ := kc.image()
-	var out []BrokerInfo
-	for _, br := range im.Brokers() {
-		if !br.Fenced {
-			continue
-		}
-		l, ok := br.Listener(kc.listener)
-		if !ok {
-			continue
-		}
-		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port)}
-		if br.Rack != nil {
-			bi.Rack = *br.Rack
-		}
-		out = append(out, bi)
-	}
-	return out
+	return kc.brokersWhere(im, true)
 }
 
 // brokersOf lists the brokers clients may use: registered, unfenced and not
 // shutting down (Kafka's Metadata lists the unfenced ones), at the listener
 // this broker serves on.
-func (kc *kraftCluster) brokersOf(im image.Image) []BrokerInfo {
+func (kc *kraftCluster) brokersOf(im image.Image) []BrokerInfo { return kc.brokersWhere(im, false) }
+
+// brokersWhere lists the registered brokers whose fenced state is fenced, at
+// this broker's listener (a broker without it is left out).
+func (kc *kraftCluster) brokersWhere(im image.Image, fenced bool) []BrokerInfo {
 	var out []BrokerInfo
 	for _, br := range im.Brokers() {
-		if br.Fenced {
+		if br.Fenced != fenced {
 			continue
 		}
 		l, ok := br.Listener(kc.listener)

@@ -77,8 +77,15 @@ func newTestCluster(t *testing.T, n int, connector metastore.Connector, opts ...
 		}
 		c.cfgs = append(c.cfgs, cfg)
 	}
+	c.startAll()
+	return c
+}
+
+// startAll starts every broker at once, stops them at cleanup, and waits
+// until every one sees them all.
+func (c *testCluster) startAll() {
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	for i := range c.brokers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -86,13 +93,12 @@ func newTestCluster(t *testing.T, n int, connector metastore.Connector, opts ...
 		}()
 	}
 	wg.Wait()
-	t.Cleanup(func() {
+	c.t.Cleanup(func() {
 		for i := range c.brokers {
 			c.stop(i)
 		}
 	})
-	c.waitBrokers(n)
-	return c
+	c.waitBrokers(len(c.brokers))
 }
 
 func (c *testCluster) start(i int) {
