@@ -130,12 +130,19 @@ func TestStorageFormatStandalone(t *testing.T) {
 	}
 }
 
-// A KRaft file is not run as a ZooKeeper-mode or single broker by mistake.
-func TestBrokerRefusesKRaftConfig(t *testing.T) {
+// A KRaft file runs in KRaft mode, so a node whose directories were never
+// formatted is refused, naming the directory and the command that formats it;
+// so is a file without any directory.
+func TestBrokerRefusesUnformattedKRaftNode(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeServerProperties(t, dir, "process.roles=broker\nnode.id=4\ncontroller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@k1:9093\nlisteners=PLAINTEXT://127.0.0.1:0\n")
-	if _, err := run(t, "broker", "-c", cfg); err == nil || !strings.Contains(err.Error(), "process.roles") {
-		t.Fatalf("osprey broker with a KRaft file: %v", err)
+	keys := "process.roles=broker\nnode.id=4\ncontroller.listener.names=CONTROLLER\ncontroller.quorum.voters=1@k1:9093\nlisteners=PLAINTEXT://127.0.0.1:0"
+	_, err := run(t, "broker", "-c", storageNode(t, dir, keys))
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "data")) || !strings.Contains(err.Error(), "osprey storage format") {
+		t.Fatalf("osprey broker on an unformatted KRaft node: %v", err)
+	}
+	_, err = run(t, "broker", "-c", writeServerProperties(t, t.TempDir(), keys+"\n"))
+	if err == nil || !strings.Contains(err.Error(), "log.dirs") {
+		t.Fatalf("osprey broker on a KRaft node without log.dirs: %v", err)
 	}
 }
 
