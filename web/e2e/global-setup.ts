@@ -20,9 +20,13 @@ const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // The embedded cluster (named local, with demo traffic; 3 brokers once the multi-broker runtime lands,
 // one until then) plus an unreachable one; short collector
 // intervals so figures, lag and series appear within seconds.
+// These pages' tests kill brokers and watch the ZooKeeper-mode controller move, so the embedded
+// cluster runs in ZooKeeper mode here; KRaft clusters are covered by quorum.spec.ts, which stands
+// up its own KRaft nodes and a KRaft runtime cluster.
 const CONFIG = `embedded:
   enabled: true
   brokers: 3
+  mode: zookeeper
 collector:
   offsetsInterval: 2s
   groupsInterval: 2s
