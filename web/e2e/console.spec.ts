@@ -437,6 +437,9 @@ test('a runtime cluster: stand it up, kill its controller, see the controller mo
   await page.goto('/runtime')
   await page.getByTestId('runtime-create').click()
   await field(page, 'runtime-name').fill(name)
+  // ZooKeeper mode on the in-process store: one broker at a time is the controller. (In KRaft every
+  // combined node is a controller; quorum.spec.ts covers the quorum leader moving.)
+  await page.locator('.el-radio-button').filter({ hasText: 'in-process' }).click()
   await page.getByTestId('runtime-submit').click()
   await giveToken(page, ADMIN_TOKEN)
   const card = page.getByTestId(`runtime-${name}`)
