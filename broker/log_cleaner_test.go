@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/storage"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -296,16 +297,14 @@ func TestKillDuringCleaningLosesNothing(t *testing.T) {
 	// Kill while a clean's files are on disk (or, failing that, after a
 	// few seconds of cleaning while producing).
 	pdir := filepath.Join(dir, "kill-compact-0")
+	// First a clean that completed, then one in flight.
+	testenv.WaitFor(t, 20*time.Second, testenv.Until("a completed clean of kill-compact-0", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, storage.CleanerOffsetCheckpointFile))
+		return strings.Contains(string(b), "kill-compact 0 ")
+	}))
 	inFlight := false
 	deadline := time.Now().Add(20 * time.Second)
-	cleanedOnce := false
 	for !inFlight && time.Now().Before(deadline) {
-		if !cleanedOnce { // first a clean that completed, then one in flight
-			b, _ := os.ReadFile(filepath.Join(dir, storage.CleanerOffsetCheckpointFile))
-			cleanedOnce = strings.Contains(string(b), "kill-compact 0 ")
-			time.Sleep(5 * time.Millisecond) // polling another process's files: there is no signal to wait on
-			continue
-		}
 		ents, _ := os.ReadDir(pdir)
 		for _, e := range ents {
 			inFlight = inFlight || strings.HasSuffix(e.Name(), ".cleaned") || strings.HasSuffix(e.Name(), ".swap")

@@ -363,11 +363,14 @@ func startLoad(t *testing.T, ctx context.Context, seeds []string, topic string) 
 		done: make(chan struct{}), acked: map[int64]string{}}
 	go func() {
 		defer close(ld.done)
+		// Paced, so that the kills land while the load runs.
+		pace := time.NewTicker(3 * time.Millisecond)
+		defer pace.Stop()
 		for n := 0; ; n++ {
 			select {
 			case <-ld.stop:
 				return
-			default:
+			case <-pace.C:
 			}
 			v := strconv.Itoa(n)
 			prod.Produce(ctx, &kgo.Record{Value: []byte(v)}, func(r *kgo.Record, err error) {
@@ -377,7 +380,6 @@ func startLoad(t *testing.T, ctx context.Context, seeds []string, topic string) 
 					ld.mu.Unlock()
 				}
 			})
-			time.Sleep(3 * time.Millisecond) // pace the load so the kills land while it runs
 		}
 	}()
 	return ld

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -41,29 +42,28 @@ func freePort(t *testing.T) int {
 // the test at the deadline.
 func waitHealthy(t *testing.T, url string, exited <-chan error, out *bytes.Buffer) (string, error) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
+	var body string
+	var exitErr error
+	testenv.WaitFor(t, 90*time.Second, func() error {
 		select {
 		case err := <-exited:
-			return "", fmt.Errorf("exited before answering /healthz (%v): %s", err, strings.TrimSpace(out.String()))
+			exitErr = fmt.Errorf("exited before answering /healthz (%v): %s", err, strings.TrimSpace(out.String()))
+			return nil
 		default:
 		}
 		resp, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return string(b), nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
+		if err != nil {
+			return fmt.Errorf("the image's osprey did not answer /healthz: %w", err)
 		}
-		time.Sleep(200 * time.Millisecond) // polling another process's port: there is no signal to wait on
-	}
-	t.Fatalf("the image's osprey did not answer /healthz within 90 s (last: %s)\n%s", last, out.String())
-	return "", nil
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("the image's osprey answered /healthz %s", resp.Status)
+		}
+		body = string(b)
+		return nil
+	})
+	return body, exitErr
 }
 
 // The Dockerfile builds with Debian's buildah, without a Docker daemon and without pulling a base
