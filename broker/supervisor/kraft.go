@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"os/exec"
 	"slices"
 	"sort"
@@ -156,25 +155,13 @@ func (c *Cluster) startController(ctx context.Context, m *member) error {
 	if err != nil {
 		return err
 	}
-	lf, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("supervisor: opening %s: %w", m.logPath, err)
-	}
-	ctl, err := broker.NewController(cfg, slog.New(slog.NewTextHandler(lf, nil)))
-	if err != nil {
-		lf.Close()
-		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := ctl.Start(sctx); err != nil {
-		lf.Close()
-		return fmt.Errorf("supervisor: starting controller %d: %w", m.id, err)
-	}
-	c.mu.Lock()
-	m.ctl, m.logFile = ctl, lf
-	c.mu.Unlock()
-	return nil
+	return c.startLogged(ctx, m, "controller", func(log *slog.Logger) (starter, error) {
+		ctl, err := broker.NewController(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return ctl, nil
+	})
 }
 
 // waitKRaftBrokers waits until every broker's Metadata answer lists n

@@ -543,27 +543,50 @@ func (c *Cluster) startInProcess(ctx context.Context, m *member) error {
 	if err != nil {
 		return err
 	}
+	return c.startLogged(ctx, m, "broker", func(log *slog.Logger) (starter, error) {
+		opts := []broker.Option{broker.WithLogger(log)}
+		if c.connector != nil {
+			opts = append(opts, broker.WithMetaStore(c.connector))
+		}
+		b, err := broker.New(cfg, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	})
+}
+
+// starter is an in-process node: a *broker.Broker or a *broker.Controller.
+type starter interface {
+	Start(ctx context.Context) error
+}
+
+// startLogged builds an in-process node logging to m's log file, starts it
+// (bounded by two minutes) and records it in m.
+func (c *Cluster) startLogged(ctx context.Context, m *member, what string, build func(*slog.Logger) (starter, error)) error {
 	lf, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("supervisor: opening %s: %w", m.logPath, err)
 	}
-	opts := []broker.Option{broker.WithLogger(slog.New(slog.NewTextHandler(lf, nil)))}
-	if c.connector != nil {
-		opts = append(opts, broker.WithMetaStore(c.connector))
-	}
-	b, err := broker.New(cfg, opts...)
+	n, err := build(slog.New(slog.NewTextHandler(lf, nil)))
 	if err != nil {
 		lf.Close()
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := b.Start(sctx); err != nil {
+	if err := n.Start(sctx); err != nil {
 		lf.Close()
-		return fmt.Errorf("supervisor: starting broker %d: %w", m.id, err)
+		return fmt.Errorf("supervisor: starting %s %d: %w", what, m.id, err)
 	}
 	c.mu.Lock()
-	m.b, m.logFile = b, lf
+	switch n := n.(type) {
+	case *broker.Broker:
+		m.b = n
+	case *broker.Controller:
+		m.ctl = n
+	}
+	m.logFile = lf
 	c.mu.Unlock()
 	return nil
 }
