@@ -142,7 +142,8 @@ func exercise(t *testing.T, c *Cluster, wantPID func(BrokerStatus) bool) {
 		}
 		return md.Topics["sup"].Partitions[0].Leader
 	}
-	old := leader()
+	var old int32
+	testenv.WaitFor(t, 30*time.Second, testenv.Until("a leader of sup-0", func() bool { old = leader(); return old >= 0 }))
 	if err := c.KillBroker(old); err != nil {
 		t.Fatalf("kill broker %d: %v", old, err)
 	}
