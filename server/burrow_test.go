@@ -270,12 +270,88 @@ func TestBurrowAPIAgainstBurrow(t *testing.T) {
 			compareConsumerDetail(t, path, b, o)
 		}
 	})
+	t.Run("warn, rewind and stall", func(t *testing.T) { compareWarnRewindStall(t, r, burrow) })
 	t.Run("not found", func(t *testing.T) {
 		for _, path := range []string{"/v3/kafka/rt/consumer/nope", "/v3/kafka/rt/consumer/nope/status",
 			"/v3/kafka/nope/topic", "/v3/kafka/rt/topic/nope"} {
 			compareBurrow(t, burrow, r.url, path, "error", "message")
 		}
 	})
+}
+
+// compareWarnRewindStall drives one group whose lag grows while it advances (WARN), one whose
+// committed offset goes back (REWIND, group ERR) and one that commits the same offset behind the log
+// end (STALL, group ERR) through a full window, and compares the answers.
+// Burrow keeps one commit per min-distance (1 s) and calls a group STOP once the time since its last
+// commit exceeds the window's span, so commits are paced 2 s apart and Burrow is read as soon as it
+// has the last one. Each commit waits until Burrow has fetched the topic's new log end, since Burrow
+// computes a commit's lag from the broker offset it holds when the commit arrives.
+func compareWarnRewindStall(t *testing.T, r *burrowRuntime, burrow string) {
+	ctx := context.Background()
+	for _, topic := range []string{"warn-topic", "rewind-topic"} {
+		if resp, err := r.adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", topic, err, resp.Err)
+		}
+	}
+	r.produce("warn-topic", 10)
+	r.produce("rewind-topic", 20)
+	waitBurrowEnd := func(topic string, end int64) {
+		testenv.WaitFor(t, 60*time.Second, func() error {
+			code, body, err := burrowGet(burrow, "/v3/kafka/rt/topic/"+topic)
+			if err != nil || code != 200 || fmt.Sprint(body["offsets"]) != fmt.Sprint([]any{float64(end)}) {
+				return fmt.Errorf("burrow's %s offsets: %d %v %v, want [%d]", topic, code, body, err, end)
+			}
+			return nil
+		})
+	}
+	waitBurrowEnd("rewind-topic", 20)
+	rewindAt := []int64{10, 12, 8}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for i := 0; i < burrowIntervals; i++ {
+		if i > 0 {
+			<-tick.C
+		}
+		// warn-topic grows by 3 a round while the group advances by 1: lag 3, 5, 7 (never down, growing).
+		r.produce("warn-topic", 3)
+		end := int64(10 + 3*(i+1))
+		waitBurrowEnd("warn-topic", end)
+		r.commit("warn-group", "warn-topic", int64(10+i))
+		r.commit("rewind-group", "rewind-topic", rewindAt[i])
+		r.commit("stall-group", "rewind-topic", 15) // the same offset again with lag 5: STALL
+		r.poll()
+	}
+	var b map[string]map[string]any
+	testenv.WaitFor(t, 60*time.Second, func() error {
+		b = map[string]map[string]any{}
+		for _, g := range []string{"warn-group", "rewind-group", "stall-group"} {
+			path := "/v3/kafka/rt/consumer/" + g + "/status"
+			code, body, err := burrowGet(burrow, path)
+			if err != nil || code != 200 {
+				return fmt.Errorf("burrow's %s: %d %v %v", path, code, body, err)
+			}
+			b[g] = body
+		}
+		warn := b["warn-group"]["status"].(map[string]any)
+		rewind := b["rewind-group"]["status"].(map[string]any)
+		stall := b["stall-group"]["status"].(map[string]any)
+		if warn["status"] != "WARN" || rewind["status"] != "ERR" || stall["status"] != "ERR" {
+			return fmt.Errorf("burrow has warn-group %v, rewind-group %v, stall-group %v; want WARN, ERR, ERR", warn, rewind, stall)
+		}
+		return nil
+	})
+	for g, want := range map[string]string{"warn-group": "WARN", "rewind-group": "REWIND", "stall-group": "STALL"} {
+		path := "/v3/kafka/rt/consumer/" + g + "/status"
+		_, o, err := burrowGet(r.url, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareStatus(t, path, b[g], o)
+		ps := o["status"].(map[string]any)["partitions"].([]any)
+		if len(ps) != 1 || ps[0].(map[string]any)["status"] != want {
+			t.Errorf("osprey's %s partitions = %v, want one %s", g, ps, want)
+		}
+	}
 }
 
 // compareBurrow checks that both answer path with the same status code, request envelope and fields.
