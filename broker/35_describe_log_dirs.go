@@ -39,10 +39,13 @@ func handleDescribeLogDirs(b *Broker, r *request) (kmsg.Response, error) {
 		if d.Dir == "" {
 			d.Dir = "memory"
 		} else {
+			// Blocks are counted in fragment size units (f_frsize). Usable is what an
+			// unprivileged writer may still use (f_bavail), as Java's getUsableSpace; when
+			// statfs fails both stay -1 (unknown), as Kafka answers.
 			var st syscall.Statfs_t
 			if err := syscall.Statfs(d.Dir, &st); err == nil {
-				d.TotalBytes = int64(st.Blocks) * st.Bsize
-				d.UsableBytes = int64(st.Bavail) * st.Bsize
+				d.TotalBytes = int64(st.Blocks) * st.Frsize
+				d.UsableBytes = int64(st.Bavail) * st.Frsize
 			}
 		}
 		byTopic := map[string][]kmsg.DescribeLogDirsResponseDirTopicPartition{}
