@@ -125,7 +125,26 @@ func (n *Node) handleFetchRequest(m Message, req *kmsg.FetchRequest) {
 	t.TopicID = MetadataTopicID
 	t.Partitions = append(t.Partitions, rp)
 	resp.Topics = append(resp.Topics, t)
+	if ep, ok := n.leaderEndpoint(); ok {
+		// A joining replica knows the leader by id only (it asked a bootstrap server): the
+		// answer says where the leader listens, as Kafka's NodeEndpoints do.
+		b := kmsg.NewFetchResponseBroker()
+		b.NodeID, b.Host, b.Port = n.leaderID, ep.Host, int32(ep.Port)
+		resp.Brokers = append(resp.Brokers, b)
+	}
 	n.send(m.From, m.Correlation, nil, resp)
+}
+
+// leaderEndpoint is the first listener of the current leader in a dynamic quorum's voter set.
+func (n *Node) leaderEndpoint() (Endpoint, bool) {
+	if !n.dynamic || n.leaderID < 0 {
+		return Endpoint{}, false
+	}
+	v, ok := n.history.latest().set.Get(n.leaderID)
+	if !ok || len(v.Endpoints) == 0 {
+		return Endpoint{}, false
+	}
+	return v.Endpoints[0], true
 }
 
 // serveFetch answers a fetch of the leader's epoch: a diverging epoch, or entries from the fetch

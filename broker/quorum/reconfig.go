@@ -138,6 +138,11 @@ func (n *Node) handleUpdateRaftVoter(m Message, req *kmsg.UpdateRaftVoterRequest
 	if code != 0 {
 		var em *string
 		setError(code, msg, &resp.ErrorCode, &em)
+		resp.CurrentLeader.LeaderID, resp.CurrentLeader.LeaderEpoch = n.leaderID, n.epoch
+		if ep, ok := n.leaderEndpoint(); ok {
+			// The schema has room for where the leader is; the voter asks it next.
+			resp.CurrentLeader.Host, resp.CurrentLeader.Port = ep.Host, int32(ep.Port)
+		}
 		n.send(m.From, m.Correlation, nil, resp)
 		return
 	}

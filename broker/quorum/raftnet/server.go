@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/broker/kafkawire"
@@ -51,6 +52,9 @@ type Config struct {
 	ListenAddr string
 	// Peers maps the other nodes' ids to the host:port of their quorum listeners (from
 	// controller.quorum.voters). A message to a node not listed is dropped.
+	//
+	// A voter of a dynamic quorum (kraft.version 1) that is not listed is reached on the first
+	// listener its entry in the voter set names.
 	Peers map[int32]string
 	// TickInterval is how often the driver calls Tick (default 10ms): the resolution of the
 	// node's timers.
@@ -132,6 +136,8 @@ type Server struct {
 	node    *quorum.Node
 	pending map[pendingKey]pendingReply
 	seq     int32
+	// driving is set once the driver runs: a peer added after that starts its goroutine at once.
+	driving bool
 
 	mu      sync.Mutex // guards conns and stopped
 	conns   map[net.Conn]struct{}
@@ -211,16 +217,19 @@ func (s *Server) Start() error {
 	ncfg := s.cfg.Node
 	ncfg.Transport = s
 	ncfg.Clock = wallClock{}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	node, err := quorum.New(ncfg)
 	if err != nil {
+		s.cancel()
 		ln.Close()
 		return fmt.Errorf("raftnet: node %d: %w", s.id, err)
 	}
 	s.node = node
 	s.ln = ln
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.started = true
+	// Peers New added from the voter set (addPeer) start here with the configured ones.
 	s.wg.Add(2 + len(s.peers))
+	s.driving = true
 	go s.run()
 	go s.accept()
 	for _, p := range s.peers {
@@ -293,7 +302,15 @@ func (s *Server) run() {
 			if in.reply != nil {
 				s.seq++
 				in.msg.Correlation = s.seq
-				s.pending[pendingKey{in.msg.From, s.seq}] = pendingReply{ch: in.reply, at: time.Now()}
+				at := time.Now()
+				if reconfigKey(in.msg.Request.Key()) {
+					// Kept until its answer's own timeout (see answer), not the request timeout.
+					at = at.Add(reconfigTimeout(in.msg.Request, s.cfg.RequestTimeout))
+				}
+				s.pending[pendingKey{in.msg.From, s.seq}] = pendingReply{ch: in.reply, at: at}
+			}
+			if in.msg.Response != nil {
+				s.learnEndpoints(in.msg.Response)
 			}
 			s.node.Step(in.msg)
 		case o := <-s.ops:
@@ -331,6 +348,9 @@ func (s *Server) Send(m quorum.Message) {
 		return
 	}
 	p := s.peers[m.To]
+	if p == nil && m.Request != nil {
+		p = s.voterPeer(m.To)
+	}
 	if p == nil || m.Request == nil {
 		s.log.Debug("quorum message to an unknown node dropped", "to", m.To)
 		return
@@ -458,12 +478,21 @@ func (s *Server) answer(r request) (kmsg.Response, bool) {
 	case <-s.stop:
 		return nil, false
 	}
-	t := time.NewTimer(s.cfg.RequestTimeout)
+	wait := s.cfg.RequestTimeout
+	if reconfigKey(r.req.Key()) {
+		wait = reconfigTimeout(r.req, s.cfg.RequestTimeout)
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case resp := <-reply:
 		return resp, true
 	case <-t.C:
+		if reconfigKey(r.req.Key()) {
+			// A voter change waits for its commit; an admin client is told it timed out (the
+			// change may still commit), as Kafka does, rather than losing its connection.
+			return reconfigTimedOut(r.req), true
+		}
 		s.log.Warn("quorum node did not answer a request in time; closing the connection", "key", r.req.Key(), "client", r.hdr.ClientIDString())
 		return nil, false
 	case <-s.stop:
@@ -500,3 +529,84 @@ func senderID(req kmsg.Request) int32 {
 type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
+
+// reconfigKey: AddRaftVoter, RemoveRaftVoter and UpdateRaftVoter, whose answers wait for a commit.
+func reconfigKey(key int16) bool {
+	switch kmsg.Key(key) {
+	case kmsg.AddRaftVoter, kmsg.RemoveRaftVoter, kmsg.UpdateRaftVoter:
+		return true
+	}
+	return false
+}
+
+// reconfigTimeout is how long a voter change's answer may take: AddRaftVoter's TimeoutMillis,
+// else 15 s (Kafka's default for it), never less than the request timeout.
+func reconfigTimeout(req kmsg.Request, requestTimeout time.Duration) time.Duration {
+	d := 15 * time.Second
+	if r, ok := req.(*kmsg.AddRaftVoterRequest); ok && r.TimeoutMillis > 0 {
+		d = time.Duration(r.TimeoutMillis) * time.Millisecond
+	}
+	return max(d, requestTimeout)
+}
+
+func reconfigTimedOut(req kmsg.Request) kmsg.Response {
+	msg := "the voter change did not commit in time"
+	code := kerr.RequestTimedOut.Code
+	switch r := req.(type) {
+	case *kmsg.AddRaftVoterRequest:
+		resp := kmsg.NewPtrAddRaftVoterResponse()
+		resp.Version, resp.ErrorCode, resp.ErrorMessage = r.Version, code, &msg
+		return resp
+	case *kmsg.RemoveRaftVoterRequest:
+		resp := kmsg.NewPtrRemoveRaftVoterResponse()
+		resp.Version, resp.ErrorCode, resp.ErrorMessage = r.Version, code, &msg
+		return resp
+	}
+	resp := kmsg.NewPtrUpdateRaftVoterResponse()
+	resp.Version, resp.ErrorCode = req.GetVersion(), code
+	return resp
+}
+
+// voterPeer adds a peer for a voter the configuration does not list, on the first listener
+// its voter-set entry names (a dynamic quorum's added voter).
+func (s *Server) voterPeer(id int32) *peer {
+	if s.node == nil || id == s.id {
+		return nil
+	}
+	v, ok := s.node.Voters().Get(id)
+	if !ok || len(v.Endpoints) == 0 {
+		return nil
+	}
+	ep := v.Endpoints[0]
+	return s.addPeer(id, net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port))), "the voter set")
+}
+
+// learnEndpoints adds a peer for a node that a fetch answer names with its listener (the
+// quorum leader) when this server has none for it: a node joining a dynamic quorum knows only
+// its bootstrap servers until it has replicated the voter set.
+func (s *Server) learnEndpoints(resp kmsg.Response) {
+	f, ok := resp.(*kmsg.FetchResponse)
+	if !ok {
+		return
+	}
+	for _, b := range f.Brokers {
+		if b.NodeID < 0 || b.NodeID == s.id || s.peers[b.NodeID] != nil || b.Port <= 0 || b.Port > 65535 {
+			continue
+		}
+		s.addPeer(b.NodeID, net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port))), "a fetch answer")
+	}
+}
+
+// addPeer adds a peer at addr. It runs on the driver goroutine, or in Start while the node is
+// built (Start then starts the peer's goroutine with the others); the driver holds a count of
+// wg until Stop has closed stop, so a goroutine started here is waited for.
+func (s *Server) addPeer(id int32, addr, from string) *peer {
+	p := &peer{id: id, addr: addr, queue: make(chan queued, s.cfg.QueueLen)}
+	s.peers[id] = p
+	if s.driving {
+		s.wg.Add(1)
+		go s.runPeer(p)
+	}
+	s.log.Info("quorum peer added", "peer", id, "addr", addr, "from", from)
+	return p
+}

@@ -41,7 +41,8 @@ func parseRequest(frame []byte) (request, error) {
 // servedKey reports whether the quorum itself serves key.
 func servedKey(key int16) bool {
 	switch kmsg.Key(key) {
-	case kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.Fetch, kmsg.FetchSnapshot, kmsg.DescribeQuorum:
+	case kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.Fetch, kmsg.FetchSnapshot, kmsg.DescribeQuorum,
+		kmsg.AddRaftVoter, kmsg.RemoveRaftVoter, kmsg.UpdateRaftVoter:
 		return true
 	}
 	return false
@@ -51,7 +52,8 @@ func servedKey(key int16) bool {
 // the ApiVersions answer of a listener that adds more through Config.Handler. DescribeQuorum
 // stops at v2, the last version quorum.Node.Describe fills.
 func ServedAPIs() []kmsg.ApiVersionsResponseApiKey {
-	keys := []kmsg.Key{kmsg.Fetch, kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.DescribeQuorum, kmsg.FetchSnapshot}
+	keys := []kmsg.Key{kmsg.Fetch, kmsg.Vote, kmsg.BeginQuorumEpoch, kmsg.EndQuorumEpoch, kmsg.DescribeQuorum, kmsg.FetchSnapshot,
+		kmsg.AddRaftVoter, kmsg.RemoveRaftVoter, kmsg.UpdateRaftVoter}
 	out := make([]kmsg.ApiVersionsResponseApiKey, 0, len(keys))
 	for _, k := range keys {
 		ak := kmsg.NewApiVersionsResponseApiKey()
