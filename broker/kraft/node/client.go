@@ -150,7 +150,11 @@ func (n *Node) ControllerRequest(ctx context.Context, req kmsg.Request) (kmsg.Re
 		case v.leader == n.cfg.NodeID:
 			return n.local(ctx, req)
 		}
-		resp, err := n.roundTrip(ctx, n.addrs[v.leader], req)
+		addr := n.nodeAddr(v.leader)
+		if addr == "" {
+			return nil, errNoLeader
+		}
+		resp, err := n.roundTrip(ctx, addr, req)
 		if err == nil && isNotController(resp) {
 			return nil, fmt.Errorf("node %d answered %w", v.leader, kerr.NotController)
 		}
@@ -203,7 +207,11 @@ func (n *Node) DescribeQuorum(ctx context.Context) (*kmsg.DescribeQuorumResponse
 				return nil, err
 			}
 		default:
-			r, err := n.roundTrip(ctx, n.addrs[v.leader], req)
+			addr := n.nodeAddr(v.leader)
+			if addr == "" {
+				return nil, errNoLeader
+			}
+			r, err := n.roundTrip(ctx, addr, req)
 			if err != nil {
 				return nil, err
 			}
@@ -231,4 +239,47 @@ func describeQuorumRequest() *kmsg.DescribeQuorumRequest {
 	rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
 	req.Topics = append(req.Topics, rt)
 	return req
+}
+
+// QuorumRequest sends a voter change (AddRaftVoter, RemoveRaftVoter or UpdateRaftVoter) to the
+// quorum leader's listener (this node's own when it leads) and returns its answer. An unknown
+// leader, a network error or a NOT_LEADER_OR_FOLLOWER answer (the leader moved) is retried as
+// ControllerRequest retries until ctx ends; any other answer, errors included, is returned.
+func (n *Node) QuorumRequest(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	switch kmsg.Key(req.Key()) {
+	case kmsg.AddRaftVoter, kmsg.RemoveRaftVoter, kmsg.UpdateRaftVoter:
+	default:
+		return nil, fmt.Errorf("node: api key %d is not a voter change", req.Key())
+	}
+	return retry(ctx, n, func() (kmsg.Response, error) {
+		v := n.quorumView()
+		addr := n.nodeAddr(v.leader)
+		if v.leader == n.cfg.NodeID {
+			addr = n.srv.Addr().String()
+		}
+		if v.leader < 0 || addr == "" {
+			return nil, errNoLeader
+		}
+		resp, err := n.roundTrip(ctx, addr, req)
+		if err != nil {
+			return nil, err
+		}
+		if code := voterChangeError(resp); code == kerr.NotLeaderForPartition.Code {
+			return nil, fmt.Errorf("node %d answered %w", v.leader, kerr.NotLeaderForPartition)
+		}
+		return resp, nil
+	})
+}
+
+// voterChangeError is the error code of a voter change's answer.
+func voterChangeError(resp kmsg.Response) int16 {
+	switch r := resp.(type) {
+	case *kmsg.AddRaftVoterResponse:
+		return r.ErrorCode
+	case *kmsg.RemoveRaftVoterResponse:
+		return r.ErrorCode
+	case *kmsg.UpdateRaftVoterResponse:
+		return r.ErrorCode
+	}
+	return 0
 }

@@ -53,8 +53,15 @@ type Config struct {
 	ClusterID string
 	// Broker and Controller are process.roles.
 	Broker, Controller bool
-	// Voters is controller.quorum.voters. A node not among them is an observer.
+	// Voters is controller.quorum.voters: a static voter set (kraft.version 0). A node not
+	// among them is an observer. Empty: the quorum is dynamic (KIP-853, kraft.version 1), its
+	// voter set read from the metadata log (the voter-set checkpoint `storage format` writes,
+	// then snapshots and VotersRecord entries), and BootstrapServers find its leader.
 	Voters []Voter
+	// BootstrapServers is controller.quorum.bootstrap.servers (host:port): where a node of a
+	// dynamic quorum that knows no voter yet asks for the leader. Ignored with a static voter
+	// set, as in Kafka.
+	BootstrapServers []string
 	// MetadataDir is metadata.log.dir, formatted by `osprey storage format`.
 	MetadataDir string
 	// MetadataManager, when set, is the already open storage manager of MetadataDir (a broker
@@ -122,11 +129,18 @@ func (c *Config) check() error {
 	if !c.Broker && !c.Controller {
 		return errors.New("node: process.roles names neither broker nor controller")
 	}
-	if len(c.Voters) == 0 {
-		return errors.New("node: controller.quorum.voters is empty")
+	if len(c.Voters) == 0 && len(c.BootstrapServers) == 0 {
+		return errors.New("node: neither controller.quorum.voters nor controller.quorum.bootstrap.servers is set: " +
+			"set controller.quorum.voters (id@host:port,...) for a static quorum or controller.quorum.bootstrap.servers " +
+			"(host:port,...) for a dynamic one")
+	}
+	for _, a := range c.BootstrapServers {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("node: controller.quorum.bootstrap.servers entry %q is not host:port: %w", a, err)
+		}
 	}
 	if c.Controller {
-		if !slices.ContainsFunc(c.Voters, func(v Voter) bool { return v.ID == c.NodeID }) {
+		if len(c.Voters) > 0 && !slices.ContainsFunc(c.Voters, func(v Voter) bool { return v.ID == c.NodeID }) {
 			return fmt.Errorf("node: controller %d is not one of controller.quorum.voters", c.NodeID)
 		}
 		if c.StateMachine == nil {
@@ -166,15 +180,21 @@ type Node struct {
 	qlog      *quorum.StorageLog
 	snaps     *quorum.FileSnapshots
 	srv       *raftnet.Server
-	addrs     map[int32]string // voter id -> CONTROLLER listener
+	addrs     map[int32]string // static voter id -> CONTROLLER listener (controller.quorum.voters)
+	// dynamic: kraft.version 1 (see Config.Voters); bootVoters is the voter set of the
+	// voter-set checkpoint `storage format` wrote, nil when there is none.
+	dynamic    bool
+	bootVoters quorum.VoterSet
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	vmu  sync.Mutex // guards view; taken on the raftnet driver, so never held around Do
+	vmu  sync.Mutex // guards view and voters; taken on the raftnet driver, so never held around Do
 	view quorumView
+	// voters is a dynamic quorum's voter set as the driver last saw it: where the leader listens.
+	voters quorum.VoterSet
 
 	mu      sync.Mutex // guards img, next, changed, subs
 	img     image.Image
@@ -251,14 +271,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 func (n *Node) startServer() error {
-	voters := make([]int32, len(n.cfg.Voters))
-	peers := map[int32]string{}
-	for i, v := range n.cfg.Voters {
-		voters[i] = v.ID
-		if v.ID != n.cfg.NodeID {
-			peers[v.ID] = v.Addr()
-		}
-	}
+	qcfg, peers := n.quorumConfig()
 	ln := n.cfg.ControllerListener
 	if ln == nil {
 		var err error
@@ -267,20 +280,7 @@ func (n *Node) startServer() error {
 		}
 	}
 	srv, err := raftnet.New(raftnet.Config{
-		Node: quorum.Config{
-			NodeID:             n.cfg.NodeID,
-			Voters:             voters,
-			ClusterID:          n.clusterID,
-			ElectionTimeout:    n.cfg.ElectionTimeout,
-			FetchTimeout:       n.cfg.FetchTimeout,
-			ElectionBackoffMax: n.cfg.ElectionBackoffMax,
-			RequestTimeout:     n.cfg.QuorumRequestTimeout,
-			MaxFetchEntries:    maxFetchEntries,
-			Log:                n.qlog,
-			Snapshots:          n.snaps,
-			Store:              n.stateStore(voters),
-			Logger:             n.cfg.Logger,
-		},
+		Node:     qcfg,
 		Listener: ln,
 		Peers:    peers,
 		Handler:  n.serveListener,
@@ -293,6 +293,55 @@ func (n *Node) startServer() error {
 	}
 	n.srv = srv
 	return nil
+}
+
+// quorumConfig is the quorum replica's configuration and its peers' addresses. A static quorum
+// reaches its voters at controller.quorum.voters. A dynamic one starts from the voter-set
+// checkpoint (or its latest snapshot's set, and the log's) and asks its bootstrap servers,
+// numbered -2, -3, … as Kafka numbers them, for the leader until it knows a voter; raftnet
+// reaches a voter at the listener its voter-set entry names.
+func (n *Node) quorumConfig() (quorum.Config, map[int32]string) {
+	qc := quorum.Config{
+		NodeID:             n.cfg.NodeID,
+		ClusterID:          n.clusterID,
+		DirectoryID:        [16]byte(n.dirID),
+		ElectionTimeout:    n.cfg.ElectionTimeout,
+		FetchTimeout:       n.cfg.FetchTimeout,
+		ElectionBackoffMax: n.cfg.ElectionBackoffMax,
+		RequestTimeout:     n.cfg.QuorumRequestTimeout,
+		MaxFetchEntries:    maxFetchEntries,
+		Log:                n.qlog,
+		Snapshots:          n.snaps,
+		Logger:             n.cfg.Logger,
+	}
+	peers := map[int32]string{}
+	if !n.dynamic {
+		qc.Voters = make([]int32, len(n.cfg.Voters))
+		for i, v := range n.cfg.Voters {
+			qc.Voters[i] = v.ID
+			if v.ID != n.cfg.NodeID {
+				peers[v.ID] = v.Addr()
+			}
+		}
+		qc.Store = n.stateStore(0, qc.Voters)
+		return qc, peers
+	}
+	qc.KRaftVersion = 1
+	qc.BootstrapVoters = n.bootVoters
+	qc.SnapshotVoters = n.snapshotVoters
+	qc.Store = n.stateStore(1, nil)
+	bootstrap := n.cfg.BootstrapServers
+	if len(bootstrap) == 0 {
+		for _, v := range n.cfg.Voters {
+			bootstrap = append(bootstrap, v.Addr())
+		}
+	}
+	for i, addr := range bootstrap {
+		id := int32(-2 - i)
+		qc.Bootstrap = append(qc.Bootstrap, id)
+		peers[id] = addr
+	}
+	return qc, peers
 }
 
 // Close stops the node's goroutines and the quorum server and closes the metadata log. It may
@@ -323,9 +372,16 @@ func (n *Node) Addr() net.Addr { return n.srv.Addr() }
 // and wakes them when it changed.
 func (n *Node) onStep(q *quorum.Node) {
 	v := quorumView{state: q.State(), epoch: q.Epoch(), leader: q.LeaderID(), hw: q.HighWatermark()}
+	var voters quorum.VoterSet
+	if n.dynamic {
+		voters = q.Voters()
+	}
 	n.vmu.Lock()
 	changed := v != n.view
 	n.view = v
+	if n.dynamic && !voters.Equal(n.voters) {
+		n.voters = voters
+	}
 	n.vmu.Unlock()
 	if changed {
 		notify(n.replayWake)
@@ -337,6 +393,20 @@ func (n *Node) quorumView() quorumView {
 	n.vmu.Lock()
 	defer n.vmu.Unlock()
 	return n.view
+}
+
+// nodeAddr is where node id's CONTROLLER listener is: controller.quorum.voters in a static
+// quorum, the first listener of its voter-set entry in a dynamic one; "" when unknown.
+func (n *Node) nodeAddr(id int32) string {
+	if a, ok := n.addrs[id]; ok {
+		return a
+	}
+	n.vmu.Lock()
+	defer n.vmu.Unlock()
+	if v, ok := n.voters.Get(id); ok && len(v.Endpoints) > 0 {
+		return net.JoinHostPort(v.Endpoints[0].Host, strconv.Itoa(int(v.Endpoints[0].Port)))
+	}
+	return ""
 }
 
 // Quorum is the leader and epoch as this node knows them; leader is -1 when unknown.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/rand"
+	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,7 +27,16 @@ func (n *Node) controllerEndpoints() []image.Listener {
 			return []image.Listener{{Name: "CONTROLLER", Host: v.Host, Port: uint16(v.Port)}}
 		}
 	}
-	return nil
+	// A controller of a dynamic quorum is in no configured voter list: it registers the
+	// address it listens on.
+	if n.cfg.ControllerListener == nil {
+		return nil
+	}
+	a, ok := n.cfg.ControllerListener.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	return []image.Listener{{Name: "CONTROLLER", Host: a.IP.String(), Port: uint16(a.Port)}}
 }
 
 // runControllerRegistration registers this controller (KIP-919) with the active controller,

@@ -161,7 +161,17 @@ func (n *Node) writeSnapshot(job snapshotJob) error {
 		}
 	}
 	ms := start.UnixMilli()
-	data, err := snapshot.Append(nil, snapshot.Options{Epoch: job.id.Epoch, LastContainedLogTimestamp: ms, NowMs: ms}, raw)
+	opts := snapshot.Options{Epoch: job.id.Epoch, LastContainedLogTimestamp: ms, NowMs: ms}
+	if n.dynamic {
+		// A dynamic quorum's snapshot carries the voter set in force at its end, as Kafka's
+		// do: the log before it, and the VotersRecord entries in it, may be deleted.
+		var voters quorum.VoterSet
+		if err := n.srv.Do(n.ctx, func(q *quorum.Node) { voters = q.VotersAt(job.id.Offset) }); err != nil {
+			return err
+		}
+		opts.KRaftVersion, opts.Voters = 1, votersRecord(voters)
+	}
+	data, err := snapshot.Append(nil, opts, raw)
 	if err != nil {
 		return err
 	}
@@ -182,4 +192,35 @@ func (n *Node) writeSnapshot(job snapshotJob) error {
 		return fmt.Errorf("deleting the metadata log before snapshot %s: %w", keep, derr)
 	}
 	return nil
+}
+
+// snapshotVoters is quorum.Config.SnapshotVoters: the voter set of snapshot id's VotersRecord.
+func (n *Node) snapshotVoters(id quorum.OffsetAndEpoch) (quorum.VoterSet, error) {
+	s, err := snapshot.ReadFile(n.snaps.Path(id))
+	if err != nil {
+		return nil, err
+	}
+	if s.Voters == nil {
+		return nil, fmt.Errorf("snapshot %s has no VotersRecord, which a dynamic quorum's snapshot needs", id)
+	}
+	return votersOf(s.Voters)
+}
+
+// votersRecord is the VotersRecord (version 0) of a voter set.
+func votersRecord(set quorum.VoterSet) *metadata.VotersRecord {
+	r := &metadata.VotersRecord{Version: 0}
+	for _, v := range set {
+		rv := metadata.VotersRecordVoter{
+			VoterID:          v.ID,
+			VoterDirectoryID: metadata.Uuid(v.DirectoryID),
+			KRaftVersionFeature: metadata.KRaftVersionFeature{
+				MinSupportedVersion: v.MinKRaftVersion, MaxSupportedVersion: v.MaxKRaftVersion,
+			},
+		}
+		for _, ep := range v.Endpoints {
+			rv.Endpoints = append(rv.Endpoints, metadata.VoterEndpoint{Name: ep.Name, Host: ep.Host, Port: ep.Port})
+		}
+		r.Voters = append(r.Voters, rv)
+	}
+	return r
 }

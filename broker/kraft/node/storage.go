@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
+	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
+	"github.com/osprey-kafka/osprey/broker/kraft/snapshot"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
@@ -44,6 +46,9 @@ func (n *Node) openStorage() error {
 	if n.boot, err = bootstrap.ReadDir(dir); err != nil {
 		return fmt.Errorf("node: bootstrap metadata of %s: %w", dir, err)
 	}
+	if err := n.readVoterCheckpoint(); err != nil {
+		return err
+	}
 	opts := quorum.StorageLogOptions{SegmentBytes: n.cfg.SegmentBytes, Logger: n.cfg.Logger}
 	if n.cfg.MetadataManager != nil {
 		n.qlog, err = quorum.OpenStorageLogOn(n.cfg.MetadataManager, opts)
@@ -63,10 +68,50 @@ func (n *Node) openStorage() error {
 }
 
 // stateStore is the quorum-state file in the metadata partition's directory, where Kafka keeps
-// it, at data_version 0 (a static voter set, kraft.version 0).
-func (n *Node) stateStore(voters []int32) *quorum.FileStore {
+// it: data_version 0 with the static voters (kraft.version 0), or 1 (kraft.version 1).
+func (n *Node) stateStore(version int16, voters []int32) *quorum.FileStore {
 	return &quorum.FileStore{
-		Path:   filepath.Join(n.cfg.MetadataDir, metaprops.MetadataPartitionDir, quorum.QuorumStateFile),
-		Voters: voters,
+		Path:    filepath.Join(n.cfg.MetadataDir, metaprops.MetadataPartitionDir, quorum.QuorumStateFile),
+		Version: version,
+		Voters:  voters,
 	}
+}
+
+// readVoterCheckpoint decides the kind of quorum: dynamic (kraft.version 1) without
+// controller.quorum.voters, or when `storage format --standalone / --initial-controllers` wrote
+// the voter-set checkpoint (0-0) in __cluster_metadata-0, whose voter set the quorum then
+// starts from; static otherwise. A node formatted with --no-initial-controllers has no
+// checkpoint and learns the voter set from the leader's log.
+func (n *Node) readVoterCheckpoint() error {
+	path := filepath.Join(n.cfg.MetadataDir, metaprops.MetadataPartitionDir, snapshot.BootstrapFileName)
+	s, err := snapshot.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		n.dynamic = len(n.cfg.Voters) == 0
+		return nil
+	case err != nil:
+		return fmt.Errorf("node: the voter-set checkpoint: %w", err)
+	}
+	if s.KRaftVersion == nil || s.KRaftVersion.KRaftVersion < 1 || s.Voters == nil {
+		n.dynamic = len(n.cfg.Voters) == 0
+		return nil
+	}
+	if n.bootVoters, err = votersOf(s.Voters); err != nil {
+		return fmt.Errorf("node: the voter-set checkpoint %s: %w", path, err)
+	}
+	n.dynamic = true
+	if len(n.cfg.Voters) > 0 {
+		n.log.Warn("controller.quorum.voters is ignored: the metadata log directory was formatted for a dynamic quorum (kraft.version 1)",
+			"checkpoint", path)
+	}
+	return nil
+}
+
+// votersOf is the quorum's voter set of a VotersRecord read from a checkpoint.
+func votersOf(r *metadata.VotersRecord) (quorum.VoterSet, error) {
+	b, err := metadata.MarshalControl(r, 0)
+	if err != nil {
+		return nil, err
+	}
+	return quorum.UnmarshalVoters(b)
 }
