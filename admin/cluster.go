@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -280,7 +281,24 @@ func leaderOf(md *Metadata, topic string, partition int32) int32 {
 // topics with a single DescribeConfigs request. Topics whose describe failed
 // are missing from the map.
 func (c *Client) TopicConfigValue(ctx context.Context, topics []string, key string) (map[string]string, error) {
-	out := make(map[string]string, len(topics))
+	vals, err := c.TopicConfigValues(ctx, topics, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(vals))
+	for t, kv := range vals {
+		if v, ok := kv[key]; ok {
+			out[t] = v
+		}
+	}
+	return out, nil
+}
+
+// TopicConfigValues reads a few config keys of many topics with a single
+// DescribeConfigs request: topic → key → value. Topics whose describe failed
+// are missing from the map, keys without a value from a topic's map.
+func (c *Client) TopicConfigValues(ctx context.Context, topics []string, keys ...string) (map[string]map[string]string, error) {
+	out := make(map[string]map[string]string, len(topics))
 	if len(topics) == 0 {
 		return out, nil
 	}
@@ -289,22 +307,28 @@ func (c *Client) TopicConfigValue(ctx context.Context, topics []string, key stri
 		r := kmsg.NewDescribeConfigsRequestResource()
 		r.ResourceType = kmsg.ConfigResourceTypeTopic
 		r.ResourceName = t
-		r.ConfigNames = []string{key}
+		r.ConfigNames = keys
 		req.Resources = append(req.Resources, r)
 	}
 	resp, err := c.requestAny(ctx, req, 0, -1)
 	if err != nil {
-		return nil, fmt.Errorf("describe configs (%s): %w", key, err)
+		return nil, fmt.Errorf("describe configs (%s): %w", strings.Join(keys, ", "), err)
+	}
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
 	}
 	for _, r := range resp.(*kmsg.DescribeConfigsResponse).Resources {
 		if r.ErrorCode != 0 {
 			continue
 		}
+		m := make(map[string]string, len(keys))
 		for _, e := range r.Configs {
-			if e.Name == key && e.Value != nil {
-				out[r.ResourceName] = *e.Value
+			if want[e.Name] && e.Value != nil {
+				m[e.Name] = *e.Value
 			}
 		}
+		out[r.ResourceName] = m
 	}
 	return out, nil
 }

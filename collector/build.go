@@ -515,6 +515,7 @@ func buildSamples(s *Snapshot) *Samples {
 	// The cluster's series follow the console's totals: internal topics left out.
 	tt := s.Totals.UserTopics()
 	out.Quorum = quorumSample(s.Cluster.Quorum)
+	out.LogDirs = storageSamples(s.Storage)
 	out.Totals = ClusterSample{Brokers: tt.Brokers, BrokersUp: tt.BrokersUp, Topics: tt.Topics, Partitions: tt.Partitions, UnderReplicated: tt.UnderReplicated, Offline: tt.Offline, UnderMinISR: tt.UnderMinISR, Groups: tt.Groups, Lag: tt.Lag, MsgsPerSec: tt.MsgsPerSec, BytesPerSec: tt.BytesPerSec, SizeBytes: tt.SizeBytes}
 	return out
 }

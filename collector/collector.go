@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/internal/forecast"
 )
 
 // Collector polls one cluster. Its exported methods are safe for concurrent
@@ -63,6 +64,13 @@ type pollState struct {
 
 	configsAt time.Time
 	minISR    map[string]int
+	retention map[string]forecast.Retention // topics whose retention configs were read
+
+	// Storage (storage.go): each log directory's history, each topic's bytes over all replicas,
+	// and whether the topics' byte rates had a previous size to grow from.
+	dirs          map[dirKey]*dirTrack
+	topicDisk     map[string]int64
+	sizeRateKnown bool
 
 	zkAt time.Time
 	zk   *ZooKeeperInfo
@@ -126,6 +134,7 @@ func New(cfg Config, client *admin.Client, sink Sink, logger *slog.Logger) (*Col
 			topicBps: map[string]float64{}, brokerBps: map[int32]float64{},
 			partSeen: map[partKey]partSeen{}, brokerFirst: map[int32]time.Time{}, brokerUp: map[int32]bool{},
 			catchUp: map[catchKey]*catchTrack{},
+			dirs:    map[dirKey]*dirTrack{}, retention: map[string]forecast.Retention{},
 		},
 	}, nil
 }

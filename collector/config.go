@@ -41,6 +41,8 @@ type Config struct {
 	CatchUpWindow time.Duration
 	// FlapWindow is how far back Partition.ISRChanges counts ISR changes (10 min).
 	FlapWindow time.Duration
+	// StorageWindow is how far back a log directory's growth rate reaches (24 h).
+	StorageWindow time.Duration
 	// Now is the clock the figures are computed on (observation times, rates, lag seconds, the
 	// starting grace, the refresh intervals); nil means time.Now. Tests inject a fake one. The
 	// poll loop's ticker runs on real time.
@@ -62,6 +64,7 @@ func (c Config) withDefaults() Config {
 	def(&c.StartingGrace, 2*time.Minute)
 	def(&c.CatchUpWindow, 10*time.Minute)
 	def(&c.FlapWindow, 10*time.Minute)
+	def(&c.StorageWindow, 24*time.Hour)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -79,7 +82,7 @@ func (c Config) Validate() error {
 	if c.Cluster == "" {
 		return fmt.Errorf("collector: cluster name is required")
 	}
-	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 || c.StartingGrace < 0 || c.CatchUpWindow < 0 || c.FlapWindow < 0 {
+	if c.OffsetsInterval < 0 || c.GroupsInterval < 0 || c.LogDirsInterval < 0 || c.ZKInterval < 0 || c.ForgetBrokersAfter < 0 || c.StartingGrace < 0 || c.CatchUpWindow < 0 || c.FlapWindow < 0 || c.StorageWindow < 0 {
 		return fmt.Errorf("collector %s: intervals must not be negative", c.Cluster)
 	}
 	return nil

@@ -88,6 +88,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 	s.Cluster.Quorum = st.q.info // never modified after creation
 	s.Cluster.KRaft = st.q.kraft
+	s.Storage = c.storage(s)
 	c.publish(ctx, s)
 	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(ce.list))
 	return s
@@ -143,6 +144,7 @@ func (c *Collector) unreachableSnapshot(began time.Time, errs []PollError) *Snap
 		s.Totals = prev.Totals
 		s.Totals.MsgsPerSec, s.Totals.BytesPerSec = 0, 0
 		s.Totals.Internal.MsgsPerSec, s.Totals.Internal.BytesPerSec = 0, 0
+		s.Storage = unreachableStorage(prev.Storage)
 	}
 	for _, b := range c.st.known {
 		b.Up, b.Error = false, "cluster unreachable"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/admin/zkstatus"
+	"github.com/osprey-kafka/osprey/internal/forecast"
 )
 
 // The parts of a cycle kept in the poll state between cycles: log-dir sizes and byte rates,
@@ -29,6 +30,8 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 	sizes := map[string]map[int32]int64{}
 	brokerBytes := map[int32]int64{}
 	errs := map[int32]string{}
+	topicDisk := map[string]int64{}
+	var read []LogDirStorage
 	var mu sync.Mutex
 	runEach(c, brokers, func(b int32) {
 		lctx, cancel := c.callCtx(ctx)
@@ -42,6 +45,17 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 		}
 		brokerBytes[b] = ld.Bytes
 		for _, d := range ld.Dirs {
+			rd := LogDirStorage{Broker: b, Path: d.Path, TotalBytes: d.TotalBytes, UsableBytes: d.UsableBytes}
+			if d.Err != nil {
+				rd.Error = d.Err.Error()
+			}
+			for t, ps := range d.Partitions {
+				for _, sz := range ps {
+					rd.UsedBytes += sz
+					topicDisk[t] += sz
+				}
+			}
+			read = append(read, rd)
 			for t, ps := range d.Partitions {
 				ls := leader[t]
 				for p, sz := range ps {
@@ -75,7 +89,8 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 		topicSz[t] = sum
 	}
 	st.topicBps, st.brokerBps = map[string]float64{}, map[int32]float64{}
-	if !st.prevSizeAt.IsZero() {
+	st.sizeRateKnown = !st.prevSizeAt.IsZero()
+	if st.sizeRateKnown {
 		dt := now.Sub(st.prevSizeAt).Seconds()
 		for t, sz := range topicSz {
 			if prev, ok := st.prevTopicSz[t]; ok && dt > 0 && sz > prev {
@@ -89,7 +104,8 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 		}
 	}
 	st.prevTopicSz, st.prevBrokerSz, st.prevSizeAt = topicSz, brokerSz, now
-	st.partSize, st.brokerBytes, st.logDirErr = sizes, brokerBytes, errs
+	st.partSize, st.brokerBytes, st.logDirErr, st.topicDisk = sizes, brokerBytes, errs, topicDisk
+	c.observeDirs(read, errs, now)
 }
 
 func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail func(string, int32, error)) {
@@ -99,19 +115,23 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	vals, err := c.client.TopicConfigValue(cctx, names, "min.insync.replicas")
+	vals, err := c.client.TopicConfigValues(cctx, names, topicConfigKeys...)
 	c.st.configsAt = c.cfg.Now()
 	if err != nil {
 		fail("configs", -1, err)
 		return
 	}
 	m := make(map[string]int, len(vals))
-	for t, v := range vals {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+	ret := make(map[string]forecast.Retention, len(vals))
+	for t, kv := range vals {
+		if n, err := strconv.Atoi(kv[cfgMinISR]); err == nil && n > 0 {
 			m[t] = n
 		}
+		if r, ok := retentionOf(kv); ok {
+			ret[t] = r
+		}
 	}
-	c.st.minISR = m
+	c.st.minISR, c.st.retention = m, ret
 }
 
 func (c *Collector) refreshZK(ctx context.Context) {

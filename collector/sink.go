@@ -27,6 +27,8 @@ type Samples struct {
 	Totals  ClusterSample
 	// Quorum is the KRaft quorum's figures; nil for a ZooKeeper-mode cluster.
 	Quorum *QuorumSample
+	// LogDirs is each log directory read this cycle.
+	LogDirs []LogDirSample
 }
 
 // TopicSample is one topic's point. SizeBytes is -1 when unknown.

@@ -15,6 +15,10 @@ type Snapshot struct {
 	Topics  []Topic     `json:"topics"`
 	Groups  []Group     `json:"groups"`
 	Totals  Totals      `json:"totals"`
+	// Storage is the log directories' and topics' storage figures (in a snapshot of an
+	// unreachable cluster, the previous ones with every directory's Error set; nil before any).
+	// The API serves it on its own (not in snapshot events).
+	Storage *Storage `json:"-"`
 
 	brokerIdx map[int32]int
 	topicIdx  map[string]int

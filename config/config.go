@@ -100,6 +100,8 @@ type Collector struct {
 	CatchUpWindow Duration `yaml:"catchUpWindow"`
 	// FlapWindow is how far back a partition's ISR changes (and the quorum's epoch changes) are counted.
 	FlapWindow Duration `yaml:"flapWindow"`
+	// StorageWindow is how far back a log directory's growth rate (and days until full) reaches.
+	StorageWindow Duration `yaml:"storageWindow"`
 }
 
 // Embedded is the local cluster the console runs in-process when nothing else is configured.
@@ -183,6 +185,7 @@ func Default() Config {
 			StartingGrace:   Duration(2 * time.Minute),
 			CatchUpWindow:   Duration(10 * time.Minute),
 			FlapWindow:      Duration(10 * time.Minute),
+			StorageWindow:   Duration(24 * time.Hour),
 			RequestTimeout:  Duration(10 * time.Second),
 			Concurrency:     8,
 		},

@@ -97,6 +97,7 @@ func (c *Config) checkCollection(ps *problems) {
 		"collector.logDirsInterval": c.Collector.LogDirsInterval, "collector.requestTimeout": c.Collector.RequestTimeout,
 		"collector.startingGrace": c.Collector.StartingGrace,
 		"collector.catchUpWindow": c.Collector.CatchUpWindow, "collector.flapWindow": c.Collector.FlapWindow,
+		"collector.storageWindow": c.Collector.StorageWindow,
 	} {
 		if d <= 0 {
 			ps.add(key, "must be a positive duration such as 30s, 5m or 15d")

@@ -179,6 +179,7 @@ func (c *console) startService(ctx context.Context) error {
 			StartingGrace:   cfg.Collector.StartingGrace.D(),
 			CatchUpWindow:   cfg.Collector.CatchUpWindow.D(),
 			FlapWindow:      cfg.Collector.FlapWindow.D(),
+			StorageWindow:   cfg.Collector.StorageWindow.D(),
 			CallTimeout:     cfg.Collector.RequestTimeout.D(),
 			Concurrency:     cfg.Collector.Concurrency,
 		},

@@ -142,6 +142,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 		return fmt.Errorf("cluster %q is already registered", spec.Name)
 	}
 	s.seedCatchUp(ctx, spec.Name, col)
+	s.seedStorage(ctx, spec.Name, col)
 	c := &cluster{spec: spec, client: client, collector: col}
 	if s.opts.Watch != nil {
 		c.unwatch = s.opts.Watch(spec.Name, col)
@@ -280,13 +281,16 @@ func (s *Service) RunRetention(ctx context.Context) {
 	} else if n > 0 {
 		s.log.Debug("expired rows", "rows", n)
 	}
-	// Availability events and the quorum history are kept as long as the coarsest series, so a
+	// Availability events, the quorum and the log-dir histories are kept as long as the coarsest series, so a
 	// timeline reaches as far back as the charts beside it.
 	if keep := s.opts.Retention.Hour; keep > 0 {
 		if _, err := s.opts.Store.ExpireQuorum(ctx, now.Add(-keep)); err != nil {
 			s.log.Warn("expiry failed", "err", err)
 		}
 		if _, err := s.opts.Store.ExpirePartitionEvents(ctx, now.Add(-keep)); err != nil {
+			s.log.Warn("expiry failed", "err", err)
+		}
+		if _, err := s.opts.Store.ExpireLogDirs(ctx, now.Add(-keep)); err != nil {
 			s.log.Warn("expiry failed", "err", err)
 		}
 	}

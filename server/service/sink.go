@@ -19,6 +19,16 @@ func (k *storeSink) WriteSamples(ctx context.Context, s *collector.Samples) erro
 	if err := k.st.WriteBatch(ctx, samplesToBatch(s)); err != nil {
 		return err
 	}
+	if len(s.LogDirs) > 0 {
+		pts := make([]store.LogDirPoint, 0, len(s.LogDirs))
+		for _, d := range s.LogDirs {
+			pts = append(pts, store.LogDirPoint{Cluster: s.Cluster, BrokerID: d.Broker, Dir: d.Path, Ts: s.Time.UnixMilli(),
+				UsedBytes: d.UsedBytes, TotalBytes: d.TotalBytes, UsableBytes: d.UsableBytes})
+		}
+		if err := k.st.WriteLogDirs(ctx, pts); err != nil {
+			return err
+		}
+	}
 	if q := s.Quorum; q != nil {
 		p, reps := quorumPoint(s.Cluster, s.Time, q)
 		return k.st.WriteQuorum(ctx, p, reps)
