@@ -29,6 +29,21 @@ type Config struct {
 	Embedded  Embedded  `yaml:"embedded"`
 	Clusters  []Cluster `yaml:"clusters"`
 	Compat    Compat    `yaml:"compat"`
+	Messages  Messages  `yaml:"messages"`
+}
+
+// Messages configures reading records through the console.
+type Messages struct {
+	Search MessageSearch `yaml:"search"`
+}
+
+// MessageSearch bounds every message search; a request may only lower these (docs/MESSAGES.md).
+type MessageSearch struct {
+	MaxRecords    int64    `yaml:"maxRecords"`
+	MaxBytes      int64    `yaml:"maxBytes"`
+	MaxDuration   Duration `yaml:"maxDuration"`
+	MaxResults    int      `yaml:"maxResults"`
+	MaxConcurrent int      `yaml:"maxConcurrent"`
 }
 
 // Compat configures what stands in for the tools Osprey replaces: kafka_exporter's metrics and
@@ -190,6 +205,8 @@ func Default() Config {
 			Concurrency:     8,
 		},
 		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, Mode: EmbeddedKRaft, DemoTraffic: true},
+		Messages: Messages{Search: MessageSearch{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxDuration: Duration(30 * time.Second),
+			MaxResults: 500, MaxConcurrent: 4}},
 		Compat: Compat{
 			KafkaExporter: KafkaExporter{Enabled: true, Path: "/metrics/kafka-exporter", ClusterLabel: "cluster", MaxSeries: 200000},
 			Burrow:        Burrow{Enabled: true, Intervals: 10},

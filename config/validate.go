@@ -36,10 +36,25 @@ func (c *Config) Validate() error {
 	c.checkCollection(&ps)
 	c.checkClusters(&ps)
 	c.checkCompat(&ps)
+	c.checkMessages(&ps)
 	if len(ps) == 0 {
 		return nil
 	}
 	return &ValidationError{Problems: ps}
+}
+
+// checkMessages checks the message-search limits: each must be positive.
+func (c *Config) checkMessages(ps *problems) {
+	m := c.Messages.Search
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{{"maxRecords", m.MaxRecords}, {"maxBytes", m.MaxBytes}, {"maxDuration", int64(m.MaxDuration)},
+		{"maxResults", int64(m.MaxResults)}, {"maxConcurrent", int64(m.MaxConcurrent)}} {
+		if l.v <= 0 {
+			ps.add("messages.search."+l.key, "must be positive (a search needs every limit)")
+		}
+	}
 }
 
 // problems collects "key: what is wrong and the fix" lines.

@@ -172,6 +172,9 @@ func (c *console) startService(ctx context.Context) error {
 				s.Publish("reassignment", e)
 			}
 		},
+		Search: service.SearchLimits{MaxRecords: cfg.Messages.Search.MaxRecords, MaxBytes: cfg.Messages.Search.MaxBytes,
+			MaxDuration: cfg.Messages.Search.MaxDuration.D(), MaxResults: cfg.Messages.Search.MaxResults,
+			MaxConcurrent: cfg.Messages.Search.MaxConcurrent},
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),

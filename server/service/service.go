@@ -45,6 +45,8 @@ type Options struct {
 	// progress, completed, cancelled, failed) as the server records it, for the event stream. It is
 	// called from requests and from the reassignment watcher, and must not block.
 	OnReassignment func(ReassignmentEvent)
+	// Search bounds message searches (zero fields: DefaultSearchLimits).
+	Search SearchLimits
 }
 
 // ClusterSpec declares a cluster to monitor.
@@ -93,6 +95,9 @@ type Service struct {
 
 	// reassignProgress is the last reassignment progress published per reassignment (its own lock).
 	reassignProgress progressMemo
+
+	// searches counts running and ended message searches (its own lock).
+	searches searchSet
 }
 
 // ErrUnknownCluster is returned for a cluster name the console does not know.

@@ -32,6 +32,8 @@ func Declare(r *api.Registry, svc *service.Service) {
 		}, api.Doc("messages", "Produce a test message"),
 			api.Needs(service.RoleOperator, "topic.produce"), api.Status(http.StatusCreated),
 			api.Errors(http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
+
+		searchEndpoint(svc),
 	)
 }
 

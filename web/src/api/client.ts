@@ -57,6 +57,11 @@ export function setAuthHeaderProvider(fn: () => Record<string, string>): void {
   authHeaders = fn
 }
 
+/** The credentials headers as the auth store supplies them now (for streamed requests). */
+export function currentAuthHeaders(): Record<string, string> {
+  return authHeaders()
+}
+
 function isErrorBody(v: unknown): v is ApiErrorBody {
   if (typeof v !== 'object' || v === null || !('error' in v)) return false
   const e = (v as { error: unknown }).error

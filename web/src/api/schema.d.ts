@@ -650,6 +650,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/topics/{topic}/messages/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search a topic's messages with a CEL filter: a stream of message, progress and done events (masked as the caller must see them); closing the connection stops the search */
+        post: operations["postClustersByClusterTopicsByTopicMessagesSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/topics/{topic}/metrics": {
         parameters: {
             query?: never;
@@ -2127,6 +2144,83 @@ export interface components {
             items: components["schemas"]["RuntimeView"][];
             /** @description Items matching the query, before paging */
             total: number;
+        };
+        SearchDone: {
+            error?: string;
+            limits: components["schemas"]["SearchLimitsIn"];
+            progress: components["schemas"]["SearchProgress"];
+            /** @enum {string} */
+            reason: "complete" | "max_records" | "max_bytes" | "max_time" | "max_results" | "cancelled" | "failed";
+        };
+        SearchEvent: {
+            done?: components["schemas"]["SearchDone"];
+            message?: components["schemas"]["MessageView"];
+            progress?: components["schemas"]["SearchProgress"];
+            /** @enum {string} */
+            type: "message" | "progress" | "done";
+        };
+        SearchLimitsIn: {
+            /** Format: int64 */
+            maxBytes: number;
+            /** Format: int64 */
+            maxRecords: number;
+            maxResults: number;
+            /** Format: int64 */
+            maxSeconds: number;
+        };
+        SearchPartitionProgress: {
+            /** Format: int64 */
+            bytes: number;
+            done: boolean;
+            /** Format: int64 */
+            end: number;
+            matches: number;
+            /** Format: int32 */
+            partition: number;
+            /** Format: int64 */
+            position: number;
+            /** Format: int64 */
+            records: number;
+            /** Format: int64 */
+            start: number;
+        };
+        SearchProgress: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int64 */
+            elapsedMs: number;
+            matches: number;
+            partitions: components["schemas"]["SearchPartitionProgress"][];
+            /** Format: int64 */
+            records: number;
+        };
+        SearchRequest: {
+            /** @description Stop before this offset in each partition */
+            endOffset?: number | null;
+            /** @description Stop at the first record at or after this time (ms since the epoch) */
+            endTime?: number | null;
+            /** @description CEL expression that is true for the records to return, e.g. json.amount > 100 && headers["source"] == "web" */
+            filter: string;
+            /**
+             * Format: int64
+             * @description Read at most this many bytes (capped by messages.search.maxBytes)
+             */
+            maxBytes?: number;
+            /**
+             * Format: int64
+             * @description Read at most this many records (capped by the console's messages.search.maxRecords)
+             */
+            maxRecords?: number;
+            /** @description Return at most this many matches (capped by messages.search.maxResults) */
+            maxResults?: number;
+            /** @description Run at most this many seconds (capped by messages.search.maxDuration) */
+            maxSeconds?: number;
+            /** @description Search these partitions; every partition when absent */
+            partitions?: number[];
+            /** @description First offset to read in each partition */
+            startOffset?: number | null;
+            /** @description Start at the first record at or after this time (ms since the epoch) */
+            startTime?: number | null;
         };
         SlackConfig: {
             url: string;
@@ -5612,6 +5706,80 @@ export interface operations {
             };
             /** @description Gateway Timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterTopicsByTopicMessagesSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Topic name */
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["SearchEvent"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
