@@ -71,6 +71,7 @@ func (c Config) nodeConfig(clusterID string, log *slog.Logger) kraftnode.Config 
 		Broker:           c.HasRole(RoleBroker),
 		Controller:       c.HasRole(RoleController),
 		Voters:           c.kraftVoters(),
+		BootstrapServers: c.ControllerQuorumBootstrapServers,
 		MetadataDir:      c.MetadataDir(),
 		ElectionTimeout:  c.QuorumElectionTimeout,
 		FetchTimeout:     c.QuorumFetchTimeout,
@@ -214,6 +215,12 @@ func (kc *kraftCluster) close() error {
 // describeQuorum answers DescribeQuorum from the quorum leader.
 func (kc *kraftCluster) describeQuorum(ctx context.Context, _ *kmsg.DescribeQuorumRequest) (*kmsg.DescribeQuorumResponse, error) {
 	return kc.node.DescribeQuorum(ctx)
+}
+
+// quorumRequest sends a voter change (AddRaftVoter, RemoveRaftVoter) to the
+// quorum leader.
+func (kc *kraftCluster) quorumRequest(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	return kc.node.QuorumRequest(ctx, req)
 }
 
 // fillFeatures lists the features for ApiVersions from this broker's node.
