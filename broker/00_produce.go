@@ -26,7 +26,9 @@ import (
 //   INVALID_REQUIRED_ACKS.
 // * acks=-1 with fewer in-sync replicas than min.insync.replicas (topic
 //   config, else the broker's) gets NOT_ENOUGH_REPLICAS, nothing appended.
-// * Transactional batches are refused (no transaction coordinator).
+// * Transactional batches open their producer's transaction on the
+//   partition (partition_txn.go) until the coordinator's marker; control
+//   batches from clients get INVALID_RECORD.
 //
 // Version notes:
 // * v3: record batch v2 only (older message formats are not supported).
@@ -52,8 +54,8 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 			switch {
 			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 				sp.ErrorCode = errInvalidRequiredAcks
-			case rt.Topic == offsetsTopic:
-				// Clients must not write the group coordinator's topic.
+			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic:
+				// Clients must not write the coordinators' topics.
 				sp.ErrorCode = errInvalidTopic
 			case b.leaderCode(t, known, rp.Partition) != 0:
 				sp.ErrorCode = b.leaderCode(t, known, rp.Partition)

@@ -16,8 +16,11 @@ import (
 // Fetch: v4-13
 //
 // Behavior:
-// * Consumers read up to the high watermark; a follower (replica id >= 0)
-//   reads up to the log end offset.
+// * Consumers read up to the high watermark, read_committed ones
+//   (isolation level 1) up to the last stable offset (below the first
+//   open transaction) with the list of aborted transactions in the range
+//   read, which the client uses to skip aborted records; a follower
+//   (replica id >= 0) reads up to the log end offset.
 // * Long poll: if fewer than MinBytes are available the answer waits up to
 //   MaxWaitMillis, re-reading after every append; other requests on the
 //   same connection keep being served and their answers queue behind it.
@@ -31,8 +34,7 @@ import (
 //   which tells the client to keep sending full requests.
 //
 // Version notes:
-// * v4: isolation level, last stable offset (= high watermark: no
-//   transactions); v5: log start offset; v7: sessions; v9: current leader
+// * v4: isolation level, last stable offset, aborted transactions; v5: log start offset; v7: sessions; v9: current leader
 //   epoch checked; v11: rack (ignored); v12: flexible; v13: topic ids.
 
 func init() { regKey(1, 4, 13, handleFetch) }
@@ -174,14 +176,19 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 					}
 				}
 				hw := p.log.HighWatermark()
-				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
+				lso := min(hw, p.lastStableOffset())
+				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, lso, p.log.LogStartOffset()
 				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.epoch()); code != 0 {
 					sp.ErrorCode = code
 					break
 				}
 				maxOffset := hw
-				if follower {
+				readCommitted := !follower && req.IsolationLevel == 1
+				switch {
+				case follower:
 					maxOffset = p.log.LogEndOffset()
+				case readCommitted:
+					maxOffset = lso
 				}
 				limit := min(int64(rp.PartitionMaxBytes), budget)
 				throttled := follower && b.leaderThrottled(t, p, req.ReplicaID)
@@ -204,6 +211,9 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 					break
 				}
 				rr = res
+				if readCommitted {
+					sp.AbortedTransactions = p.abortedIn(rp.FetchOffset, maxOffset)
+				}
 				if throttled {
 					b.repl.leaderThrottle.record(res.Len())
 				}

@@ -15,8 +15,8 @@ import (
 // * The current leader epoch (v4+) is checked when given.
 //
 // Version notes:
-// * v2: isolation level (read_committed is the same as read_uncommitted:
-//   no transactions); v4: leader epochs; v6: flexible.
+// * v2: isolation level: read_committed answers the last stable offset
+//   for -1 and finds timestamps below it only; v4: leader epochs; v6: flexible.
 // * v7 (max timestamp, -3) is not supported.
 
 func init() { regKey(2, 0, 6, handleListOffsets) }
@@ -46,6 +46,11 @@ func handleListOffsets(b *Broker, r *request) (kmsg.Response, error) {
 			}
 			sp.LeaderEpoch = epoch
 			hw := p.log.HighWatermark()
+			if req.IsolationLevel == 1 {
+				// read_committed: nothing at or above the last stable
+				// offset is readable yet.
+				hw = min(hw, p.lastStableOffset())
+			}
 			switch rp.Timestamp {
 			case -2:
 				sp.Offset = p.log.LogStartOffset()

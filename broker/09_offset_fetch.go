@@ -13,8 +13,10 @@ import (
 //   commit). A null topic list (v2+) returns every committed offset of the
 //   group.
 // * v8+: several groups in one request, each with its own error code.
-// * RequireStable (v7+) needs no waiting: there are no pending
-//   transactional offsets.
+// * RequireStable (v7+): a partition with a transactional offset commit
+//   still pending (its transaction not ended) gets UNSTABLE_OFFSET_COMMIT,
+//   which the client retries; without it the last committed offset is
+//   returned.
 //
 // Version notes:
 // * v2: top-level error code; v5: leader epoch; v6: flexible;
@@ -27,6 +29,7 @@ type offsetFetchPart struct {
 	offset      int64
 	leaderEpoch int32
 	metadata    string
+	code        int16
 }
 
 type offsetFetchTopic struct {
@@ -35,16 +38,24 @@ type offsetFetchTopic struct {
 }
 
 // fetchGroupOffsets answers one group; topics nil = all committed offsets.
-func (b *Broker) fetchGroupOffsets(group string, topics map[string][]int32, order []string) ([]offsetFetchTopic, int16) {
+func (b *Broker) fetchGroupOffsets(group string, topics map[string][]int32, order []string, requireStable bool) ([]offsetFetchTopic, int16) {
 	if code := b.coordinatorCode(group); code != 0 {
 		return nil, code
 	}
 	g := b.groups.get(group, false)
 	committed := map[topicPartition]offsetCommit{}
+	unstable := map[topicPartition]bool{}
 	if g != nil {
 		g.mu.Lock()
 		for tp, oc := range g.offsets {
 			committed[tp] = oc
+		}
+		if requireStable {
+			for _, pend := range g.pendingTxn {
+				for tp := range pend {
+					unstable[tp] = true
+				}
+			}
 		}
 		g.mu.Unlock()
 	}
@@ -70,6 +81,9 @@ func (b *Broker) fetchGroupOffsets(group string, topics map[string][]int32, orde
 			if oc, ok := committed[topicPartition{t, p}]; ok {
 				fp.offset, fp.leaderEpoch, fp.metadata = oc.offset, oc.leaderEpoch, oc.metadata
 			}
+			if unstable[topicPartition{t, p}] {
+				fp.code = errUnstableOffsetCommit
+			}
 			ft.parts = append(ft.parts, fp)
 		}
 		out = append(out, ft)
@@ -91,7 +105,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 					order = append(order, t.Topic)
 				}
 			}
-			res, code := b.fetchGroupOffsets(rg.Group, topics, order)
+			res, code := b.fetchGroupOffsets(rg.Group, topics, order, req.RequireStable)
 			og := kmsg.NewOffsetFetchResponseGroup()
 			og.Group, og.ErrorCode = rg.Group, code
 			for _, ft := range res {
@@ -99,7 +113,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 				ot.Topic = ft.topic
 				for _, fp := range ft.parts {
 					op := kmsg.NewOffsetFetchResponseGroupTopicPartition()
-					op.Partition, op.Offset, op.LeaderEpoch = fp.partition, fp.offset, fp.leaderEpoch
+					op.Partition, op.Offset, op.LeaderEpoch, op.ErrorCode = fp.partition, fp.offset, fp.leaderEpoch, fp.code
 					op.Metadata = kmsg.StringPtr(fp.metadata)
 					ot.Partitions = append(ot.Partitions, op)
 				}
@@ -118,7 +132,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 			order = append(order, t.Topic)
 		}
 	}
-	res, code := b.fetchGroupOffsets(req.Group, topics, order)
+	res, code := b.fetchGroupOffsets(req.Group, topics, order, req.Version >= 7 && req.RequireStable)
 	if code != 0 {
 		if req.Version >= 2 {
 			resp.ErrorCode = code
@@ -142,7 +156,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 		ot.Topic = ft.topic
 		for _, fp := range ft.parts {
 			op := kmsg.NewOffsetFetchResponseTopicPartition()
-			op.Partition, op.Offset, op.LeaderEpoch = fp.partition, fp.offset, fp.leaderEpoch
+			op.Partition, op.Offset, op.LeaderEpoch, op.ErrorCode = fp.partition, fp.offset, fp.leaderEpoch, fp.code
 			op.Metadata = kmsg.StringPtr(fp.metadata)
 			ot.Partitions = append(ot.Partitions, op)
 		}

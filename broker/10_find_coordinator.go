@@ -7,7 +7,11 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // Behavior:
 // * Group keys: the coordinator is the leader of the group's
 //   __consumer_offsets partition (this broker in a single-broker cluster).
-// * Transaction keys get COORDINATOR_NOT_AVAILABLE (no transactions).
+// * Transaction keys (type 1): the leader of the id's __transaction_state
+//   partition; the first such request creates the topic
+//   (transaction.state.log.num.partitions, replication factor
+//   transaction.state.log.replication.factor capped at the live brokers)
+//   and gets COORDINATOR_NOT_AVAILABLE until it has leaders.
 //
 // Version notes:
 // * v1: key type, error message; v3: flexible; v4: several keys at once.
@@ -25,9 +29,22 @@ func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
 		c.NodeID, c.Port = -1, -1
-		if req.CoordinatorType != 0 {
-			c.ErrorCode = errCoordinatorNotAvail
-		} else if bi, ok := b.groupCoordinatorFor(key); ok {
+		switch req.CoordinatorType {
+		case 0:
+		case 1:
+			if bi, ok := b.txnCoordinatorFor(key); ok {
+				c.NodeID, c.Host, c.Port = bi.ID, bi.Host, bi.Port
+			} else {
+				c.ErrorCode = errCoordinatorNotAvail
+			}
+			resp.Coordinators = append(resp.Coordinators, c)
+			continue
+		default:
+			c.ErrorCode = errInvalidRequest
+			resp.Coordinators = append(resp.Coordinators, c)
+			continue
+		}
+		if bi, ok := b.groupCoordinatorFor(key); ok {
 			c.NodeID, c.Host, c.Port = bi.ID, bi.Host, bi.Port
 		} else {
 			c.ErrorCode = errCoordinatorNotAvail

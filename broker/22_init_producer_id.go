@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/txn"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // InitProducerID: v0-4
 //
@@ -10,11 +13,17 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // * A producer that passes its current id and epoch (v3+, KIP-360) gets the
 //   same id with the epoch bumped, so it can reset its sequences after an
 //   OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID.
-// * Transactions are not supported: a transactional id gets
-//   COORDINATOR_NOT_AVAILABLE.
+// * A transactional id is served by its transaction coordinator
+//   (txn_coordinator.go): the first call allocates a producer id, later
+//   ones bump its epoch, fencing the older producer instance; an open
+//   transaction is aborted first (CONCURRENT_TRANSACTIONS until it is); a
+//   producer passing an id and epoch that are not the latest is fenced
+//   (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH before v4). A timeout above
+//   transaction.max.timeout.ms gets INVALID_TRANSACTION_TIMEOUT.
 //
 // Version notes:
-// * v2: flexible; v3: ProducerID/ProducerEpoch for epoch bumps.
+// * v2: flexible; v3: ProducerID/ProducerEpoch for epoch bumps;
+//   v4: PRODUCER_FENCED.
 
 func init() { regKey(22, 0, 4, handleInitProducerID) }
 
@@ -22,8 +31,8 @@ func handleInitProducerID(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	if req.TransactionalID != nil {
-		resp.ErrorCode = errCoordinatorNotAvail
-		resp.ProducerID, resp.ProducerEpoch = -1, -1
+		pid, epoch, code := b.txns.initProducer(*req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
+		resp.ProducerID, resp.ProducerEpoch, resp.ErrorCode = pid, epoch, txn.FencedCode(code, req.Version, 4)
 		return resp, nil
 	}
 	if req.ProducerID >= 0 && req.ProducerEpoch >= 0 && req.ProducerEpoch < 1<<15-1 {

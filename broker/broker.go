@@ -39,6 +39,7 @@ type Broker struct {
 	cluster Cluster
 	data    *partitions
 	groups  *groupCoordinator
+	txns    *txnCoordinator
 	pids    *producerIDs
 
 	// appendSignal is closed and replaced after every append so long-poll
@@ -276,6 +277,8 @@ func (b *Broker) open(ctx context.Context) error {
 		return fmt.Errorf("loading consumer groups from %s: %w", offsetsTopic, err)
 	}
 	b.groups.start()
+	b.txns = newTxnCoordinator(b)
+	b.txns.start()
 	b.deleteUnhostedLogs()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
 	if err := b.startLogCleaner(); err != nil {

@@ -54,6 +54,7 @@ type Config struct {
 	OffsetsTopicSegmentBytes      int64         // offsets.topic.segment.bytes (segment.bytes of __consumer_offsets)
 
 	LogCleaner LogCleanerConfig // log.cleaner.*; parsed in log_cleaner.go
+	Txn        TxnConfig        // transaction.*; parsed in txn_config.go
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -116,6 +117,7 @@ func DefaultConfig() Config {
 		OffsetsRetention:              7 * 24 * time.Hour,
 		OffsetsTopicSegmentBytes:      100 << 20,
 		LogCleaner:                    defaultLogCleanerConfig(),
+		Txn:                           defaultTxnConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
 		GroupMinSessionTimeout:        6 * time.Second,
 		GroupMaxSessionTimeout:        30 * time.Minute,
@@ -344,6 +346,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 				err = perr
 			} else if ok, perr := cfg.parseCleanerProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseTxnProperty(k, v); ok {
+				err = perr
 			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
@@ -510,6 +514,7 @@ func (c Config) Properties() map[string]string {
 	c.addClusterProperties(props)
 	c.addKRaftProperties(props)
 	c.addCleanerProperties(props)
+	c.addTxnProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)

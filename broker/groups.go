@@ -81,6 +81,9 @@ type group struct {
 	initialDeadline time.Time
 	stopped         bool
 	lastExpiryScan  time.Time
+	// pendingTxn holds transactional offset commits by producer id until
+	// their transaction's marker commits or drops them (28_txn_offset_commit.go).
+	pendingTxn map[int64]map[topicPartition]offsetCommit
 }
 
 // groupCoordinator owns all groups this broker coordinates.

@@ -37,7 +37,11 @@ var (
 	errInvalidRequest               = kerr.InvalidRequest.Code
 	errOutOfOrderSeq                = kerr.OutOfOrderSequenceNumber.Code
 	errInvalidProducerEpoch         = kerr.InvalidProducerEpoch.Code
-	errInvalidTxnState              = kerr.InvalidTxnState.Code
+	errInvalidRecord                = kerr.InvalidRecord.Code
+	errProducerFenced               = kerr.ProducerFenced.Code
+	errInvalidProducerIDMapping     = kerr.InvalidProducerIDMapping.Code
+	errUnstableOffsetCommit         = kerr.UnstableOffsetCommit.Code
+	errOperationNotAttempted        = kerr.OperationNotAttempted.Code
 	errGroupNotEmpty                = kerr.NonEmptyGroup.Code
 	errGroupIDNotFound              = kerr.GroupIDNotFound.Code
 	errFetchSessionIDNotFound       = kerr.FetchSessionIDNotFound.Code

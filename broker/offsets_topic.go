@@ -243,6 +243,7 @@ func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
 		return 0, nil
 	}
 	records := 0
+	txns := pendingOffsetTxns{}
 	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
 	for off < end {
 		rr, err := p.log.Read(off, 1<<20, end, true)
@@ -265,7 +266,9 @@ func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
 				return records, fmt.Errorf("bad batch at %d", off)
 			}
 			base := int64(binary.BigEndian.Uint64(buf))
-			if err := decodeBatchRecords(buf[:size], func(k, v []byte) {
+			if h.isTransactional() && h.producerID >= 0 {
+				records += txns.replay(h, buf[:size], gc.apply)
+			} else if err := decodeBatchRecords(buf[:size], func(k, v []byte) {
 				records++
 				gc.apply(k, v)
 			}); err != nil {
@@ -275,6 +278,7 @@ func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
 			buf = buf[size:]
 		}
 	}
+	gc.restorePending(txns)
 	now := time.Now()
 	n := gc.partitions()
 	for _, g := range gc.list() {

@@ -22,7 +22,8 @@ type partition struct {
 	mu          sync.Mutex
 	producers   map[int64]*producerState
 	leaderEpoch int32
-	rep         replicaState // leader/follower state (replica.go); guarded by mu
+	rep         replicaState  // leader/follower state (replica.go); guarded by mu
+	txn         partitionTxns // open and aborted transactions (partition_txn.go); guarded by mu
 }
 
 // producerState is the idempotence state of one producer id on one
@@ -107,10 +108,12 @@ func (p *partition) produce(batches []byte) produceResult {
 	if h.magic != 2 {
 		return produceResult{code: storage.KafkaErrorCode(storage.ErrUnsupportedForMessageFormat)}
 	}
-	if h.isTransactional() {
-		// Transactions are not supported: no coordinator hands out
-		// transactional producer ids, so such a batch is out of protocol.
-		return produceResult{code: errInvalidTxnState}
+	if h.isControl() {
+		// Markers are written by the transaction coordinator only.
+		return produceResult{code: errInvalidRecord}
+	}
+	if h.isTransactional() && h.producerID < 0 {
+		return produceResult{code: errInvalidRecord}
 	}
 	idempotent := h.producerID >= 0
 
@@ -166,6 +169,7 @@ func (p *partition) produce(batches []byte) produceResult {
 		ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, info.FirstOffset)
 		p.producers[h.producerID] = ps
 	}
+	p.noteTxnBatchLocked(h, info.FirstOffset, batches)
 	return produceResult{baseOffset: info.FirstOffset, logAppendTime: info.LogAppendTime,
 		logStartOffset: info.LogStartOffset, records: info.RecordCount, bytes: info.Bytes,
 		lastOffset: info.LastOffset, epoch: p.leaderEpoch}
@@ -226,6 +230,7 @@ func (p *partition) rebuildProducers() error {
 				return fmt.Errorf("%w at offset %d", errBadBatch, off)
 			}
 			base := int64(binary.BigEndian.Uint64(buf))
+			p.noteTxnBatchLocked(h, base, buf[:size])
 			if h.producerID >= 0 && h.attributes&0x20 == 0 {
 				ps := p.producers[h.producerID]
 				if ps == nil || h.producerEpoch > ps.epoch {

@@ -286,6 +286,7 @@ func (f *fetcher) applyTruncation(fp *fetchPart, leaderEpoch int32, leaderEnd in
 			f.b.log.Error("truncating follower log", "topic", p.topic, "partition", p.index, "to", to, "err", err)
 			return
 		}
+		p.truncatedTxnsLocked()
 		f.b.log.Info("follower log truncated", "topic", p.topic, "partition", p.index, "to", to, "leader", f.leader, "leader_epoch", fp.epoch)
 	}
 	fp.truncated = true
@@ -414,6 +415,7 @@ func (f *fetcher) appendFetched(fp *fetchPart, batches []byte, leaderHW int64) {
 			fp.retryAfter = time.Now().Add(100 * time.Millisecond)
 			return
 		}
+		p.noteTxnBatchesLocked(batches)
 	}
 	if leaderHW >= 0 {
 		p.log.SetHighWatermark(min(leaderHW, p.log.LogEndOffset()))
@@ -433,5 +435,6 @@ func (f *fetcher) outOfRange(fp *fetchPart, leaderStart int64) {
 		if err := p.log.TruncateFullyAndStartAt(leaderStart); err != nil {
 			f.b.log.Error("resetting follower log", "topic", p.topic, "partition", p.index, "err", err)
 		}
+		p.txn = partitionTxns{}
 	}
 }

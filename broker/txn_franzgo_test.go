@@ -1,0 +1,404 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// withTxnTest makes transactions quick to test: few state partitions and a
+// fast expiry check.
+func withTxnTest(c *Config) {
+	c.Txn.StateLogPartitions = 3
+	c.Txn.AbortCheckInterval = 100 * time.Millisecond
+}
+
+// txnProducer is a franz-go transactional producer.
+func txnProducer(t *testing.T, seeds []string, id string, extra ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	opts := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.TransactionalID(id),
+		kgo.RecordPartitioner(kgo.ManualPartitioner())}, extra...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// consumeTxnTopic reads every partition of topic from the start with the
+// isolation level asked for and returns the values by partition. To know
+// where the end is (control batches and aborted data advance the position
+// without records) it first writes a non-transactional "end" record to
+// each of the partitions and reads until it has seen them all.
+func consumeTxnTopic(t *testing.T, seeds []string, topic string, committed bool, partitions int32) map[int32][]string {
+	t.Helper()
+	ctx := testCtx(t, 30*time.Second)
+	pr, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range partitions {
+		if err := pr.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: p, Value: []byte("end")}).FirstErr(); err != nil {
+			t.Fatalf("writing end record: %v", err)
+		}
+	}
+	pr.Close()
+	iso := kgo.ReadUncommitted()
+	if committed {
+		iso = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(iso),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := map[int32][]string{}
+	ended := map[int32]bool{}
+	for len(ended) < int(partitions) {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consuming %s (read_committed=%v): reached the end of %d partitions of %d", topic, committed, len(ended), partitions)
+		}
+		fs.EachError(func(_ string, p int32, err error) { t.Logf("fetch %s/%d: %v", topic, p, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			if string(r.Value) == "end" {
+				ended[r.Partition] = true
+				return
+			}
+			if !ended[r.Partition] {
+				got[r.Partition] = append(got[r.Partition], string(r.Value))
+			}
+		})
+	}
+	return got
+}
+
+// endOffsets lists the high watermark (read_committed: the last stable
+// offset) of each partition of topic.
+func endOffsets(t *testing.T, seeds []string, topic string, committed bool) map[int32]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx := testCtx(t, 10*time.Second)
+	var lo kadm.ListedOffsets
+	if committed {
+		lo, err = adm.ListCommittedOffsets(ctx, topic)
+	} else {
+		lo, err = adm.ListEndOffsets(ctx, topic)
+	}
+	if err == nil {
+		err = lo.Error()
+	}
+	if err != nil {
+		t.Fatalf("list offsets of %s: %v", topic, err)
+	}
+	out := map[int32]int64{}
+	lo.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out
+}
+
+// createTopic creates a topic through the Kafka API and waits until every
+// partition has a leader.
+func createTopic(t *testing.T, seeds []string, topic string, partitions int32, rf int16) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := adm.CreateTopic(ctx, partitions, rf, nil, topic); err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	testenv.WaitFor(t, 30*time.Second, func() error {
+		md, err := adm.ListTopics(ctx, topic)
+		if err != nil {
+			return err
+		}
+		td := md[topic]
+		if td.Err != nil || len(td.Partitions) != int(partitions) {
+			return fmt.Errorf("topic %s: %v, %d partitions", topic, td.Err, len(td.Partitions))
+		}
+		for _, p := range td.Partitions {
+			if p.Leader < 0 || p.Err != nil {
+				return fmt.Errorf("partition %d: leader %d, %v", p.Partition, p.Leader, p.Err)
+			}
+		}
+		return nil
+	})
+}
+
+func TestTxnAbortInvisibleToReadCommitted(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-abort", 1, 1)
+	p := txnProducer(t, seeds, "abort-tx")
+	produceTxn := func(prefix string, n int, commit bool) {
+		t.Helper()
+		if err := p.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			r := &kgo.Record{Topic: "txn-abort", Value: []byte(prefix + strconv.Itoa(i))}
+			if err := p.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatalf("produce %s: %v", prefix, err)
+			}
+		}
+		if err := p.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatalf("end transaction (commit=%v): %v", commit, err)
+		}
+	}
+	produceTxn("c1-", 3, true)
+	produceTxn("a1-", 4, false)
+	produceTxn("c2-", 2, true)
+
+	end := endOffsets(t, seeds, "txn-abort", false)
+	lso := endOffsets(t, seeds, "txn-abort", true)
+	// 9 records and 3 markers, every transaction decided.
+	if end[0] != 12 || lso[0] != 12 {
+		t.Fatalf("high watermark %d, last stable offset %d; want 12 and 12", end[0], lso[0])
+	}
+	committed := consumeTxnTopic(t, seeds, "txn-abort", true, 1)[0]
+	want := []string{"c1-0", "c1-1", "c1-2", "c2-0", "c2-1"}
+	if !slices.Equal(committed, want) {
+		t.Fatalf("read_committed consumer got %v, want %v", committed, want)
+	}
+	all := consumeTxnTopic(t, seeds, "txn-abort", false, 1)[0]
+	want = []string{"c1-0", "c1-1", "c1-2", "a1-0", "a1-1", "a1-2", "a1-3", "c2-0", "c2-1"}
+	if !slices.Equal(all, want) {
+		t.Fatalf("read_uncommitted consumer got %v, want %v", all, want)
+	}
+}
+
+func TestTxnOpenTransactionHoldsLastStableOffset(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-lso", 1, 1)
+	plain := produceFranz(t, seeds[0], "txn-lso", 2)
+	_ = plain
+	p := txnProducer(t, seeds, "lso-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-lso", Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if hw, lso := endOffsets(t, seeds, "txn-lso", false)[0], endOffsets(t, seeds, "txn-lso", true)[0]; hw != 3 || lso != 2 {
+		t.Fatalf("with a transaction open at offset 2: high watermark %d, last stable offset %d; want 3 and 2", hw, lso)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if lso := endOffsets(t, seeds, "txn-lso", true)[0]; lso != 4 {
+		t.Fatalf("after the commit: last stable offset %d, want 4", lso)
+	}
+}
+
+func TestTxnZombieProducerFenced(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-zombie", 1, 1)
+	old := txnProducer(t, seeds, "zombie-tx")
+	if err := old.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.ProduceSync(ctx, &kgo.Record{Topic: "txn-zombie", Value: []byte("zombie-0")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// A new instance with the same transactional id: its InitProducerId
+	// aborts the old instance's transaction and bumps the epoch.
+	fresh := txnProducer(t, seeds, "zombie-tx")
+	if err := fresh.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.ProduceSync(ctx, &kgo.Record{Topic: "txn-zombie", Value: []byte("fresh-0")}).FirstErr(); err != nil {
+		t.Fatalf("new instance produce: %v", err)
+	}
+	// The zombie's next write and its commit are refused.
+	err := old.ProduceSync(ctx, &kgo.Record{Topic: "txn-zombie", Value: []byte("zombie-1")}).FirstErr()
+	if err == nil {
+		err = old.EndTransaction(ctx, kgo.TryCommit)
+	}
+	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
+		t.Fatalf("zombie producer: got %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+	if err := fresh.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("new instance commit: %v", err)
+	}
+	got := consumeTxnTopic(t, seeds, "txn-zombie", true, 1)[0]
+	if !slices.Equal(got, []string{"fresh-0"}) {
+		t.Fatalf("read_committed consumer got %v, want only the new instance's record", got)
+	}
+}
+
+func TestTxnTimeoutAbortsAndValidation(t *testing.T) {
+	b := newTestBroker(t, withTxnTest, func(c *Config) { c.Txn.MaxTimeout = time.Minute })
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-timeout", 1, 1)
+
+	tooLong := txnProducer(t, seeds, "too-long-tx", kgo.TransactionTimeout(2*time.Minute))
+	err := tooLong.BeginTransaction()
+	if err == nil {
+		err = tooLong.ProduceSync(ctx, &kgo.Record{Topic: "txn-timeout", Value: []byte("x")}).FirstErr()
+	}
+	if !errors.Is(err, kerr.InvalidTransactionTimeout) {
+		t.Fatalf("timeout above transaction.max.timeout.ms: got %v, want INVALID_TRANSACTION_TIMEOUT", err)
+	}
+
+	p := txnProducer(t, seeds, "expiring-tx", kgo.TransactionTimeout(time.Second))
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-timeout", Value: []byte("expired")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// The coordinator aborts it after its timeout: the LSO moves past the
+	// abort marker without the producer doing anything.
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		if lso := endOffsets(t, seeds, "txn-timeout", true)[0]; lso != 2 {
+			return fmt.Errorf("last stable offset %d, want 2 (record and abort marker)", lso)
+		}
+		return nil
+	})
+	err = p.EndTransaction(ctx, kgo.TryCommit)
+	if err == nil {
+		t.Fatal("commit of a transaction aborted by its timeout succeeded")
+	}
+	if got := consumeTxnTopic(t, seeds, "txn-timeout", true, 1)[0]; len(got) != 0 {
+		t.Fatalf("read_committed consumer got %v from an expired transaction", got)
+	}
+}
+
+// TestTxnGroupTransactSessionThreeBrokers runs franz-go's
+// consume-transform-produce loop (GroupTransactSession) with two members
+// across a three-broker cluster, aborting some transactions on purpose: the
+// output read with read_committed holds every input exactly once.
+func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
+	seeds := c.addrs()
+	createTopic(t, seeds, "eos-in", 3, 3)
+	createTopic(t, seeds, "eos-out", 3, 3)
+	c.waitFullISR("eos-in", 30*time.Second)
+	c.waitFullISR("eos-out", 30*time.Second)
+	const n = 300
+	in, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("eos-in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	ctx := testCtx(t, 120*time.Second)
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: []byte("in-" + strconv.Itoa(i))})
+	}
+	if err := in.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	inEnd := endOffsets(t, seeds, "eos-in", false)
+
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for m := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runSession(t, runCtx, seeds, "eos-tx-"+strconv.Itoa(m))
+		}()
+	}
+	testenv.WaitFor(t, 90*time.Second, func() error {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		resps, err := kadm.NewClient(cl).FetchOffsets(ctx, "eos-group")
+		if err != nil {
+			return err
+		}
+		offs := map[int32]int64{}
+		resps.Each(func(o kadm.OffsetResponse) {
+			if o.Topic == "eos-in" {
+				offs[o.Partition] = o.At
+			}
+		})
+		for p, end := range inEnd {
+			if offs[p] != end {
+				return fmt.Errorf("group at %v, input ends at %v", offs, inEnd)
+			}
+		}
+		return nil
+	})
+	stop()
+	wg.Wait()
+
+	seen := map[string]int{}
+	for _, vals := range consumeTxnTopic(t, seeds, "eos-out", true, 3) {
+		for _, v := range vals {
+			seen[v]++
+		}
+	}
+	for i := range n {
+		v := "out-in-" + strconv.Itoa(i)
+		if seen[v] != 1 {
+			t.Errorf("%s read %d times with read_committed, want once", v, seen[v])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("read_committed output has %d distinct values, want %d", len(seen), n)
+	}
+}
+
+// runSession is one member of the consume-transform-produce loop: it
+// copies eos-in to eos-out in transactions of whatever a poll returned,
+// aborting every third one, until ctx ends.
+func runSession(t *testing.T, ctx context.Context, seeds []string, txnID string) {
+	s, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(seeds...), kgo.TransactionalID(txnID),
+		kgo.ConsumerGroup("eos-group"), kgo.ConsumeTopics("eos-in"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DefaultProduceTopic("eos-out"), kgo.FetchMaxWait(200*time.Millisecond), kgo.MaxBufferedRecords(1000))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer s.Close()
+	for round := 0; ctx.Err() == nil; round++ {
+		fs := s.PollRecords(ctx, 40)
+		if ctx.Err() != nil {
+			return
+		}
+		if fs.Empty() {
+			continue
+		}
+		if err := s.Begin(); err != nil {
+			t.Errorf("%s: begin: %v", txnID, err)
+			return
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			s.Produce(ctx, &kgo.Record{Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
+		})
+		commit := round%3 != 2
+		if _, err := s.End(ctx, kgo.TransactionEndTry(commit)); err != nil && ctx.Err() == nil {
+			t.Logf("%s: end (commit=%v): %v", txnID, commit, err)
+		}
+	}
+}
