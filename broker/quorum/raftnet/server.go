@@ -227,12 +227,17 @@ func (s *Server) Start() error {
 	s.node = node
 	s.ln = ln
 	s.started = true
-	// Peers New added from the voter set (addPeer) start here with the configured ones.
-	s.wg.Add(2 + len(s.peers))
+	// Peers New added from the voter set (addPeer) start here with the configured ones; the
+	// list is taken before the driver runs, since it adds peers of its own from then on.
+	peers := make([]*peer, 0, len(s.peers))
+	for _, p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.wg.Add(2 + len(peers))
 	s.driving = true
 	go s.run()
 	go s.accept()
-	for _, p := range s.peers {
+	for _, p := range peers {
 		go s.runPeer(p)
 	}
 	s.log.Info("quorum listener started", "addr", ln.Addr().String())
