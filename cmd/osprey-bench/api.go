@@ -15,6 +15,7 @@ import (
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/server"
 	"github.com/osprey-kafka/osprey/server/service"
+	"github.com/osprey-kafka/osprey/store"
 )
 
 const apiCluster = "x"
@@ -43,7 +44,7 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 		}
 		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
 	}
-	apiRows(rep, loads, results)
+	apiRows(rep, "api", loads, results)
 	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
 		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
 		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
@@ -61,7 +62,13 @@ func apiServer(ctx context.Context, o *options, lim *limits, spec fixtureSpec) (
 	if err != nil {
 		return "", nil, fmt.Errorf("fixture: %w", err)
 	}
-	svc := service.New(service.Options{Logger: o.quiet, Collector: collector.Config{CallTimeout: time.Minute}})
+	return serveFixture(ctx, o, fx, spec, nil)
+}
+
+// serveFixture serves the API over a service with st behind it (nil: no
+// database) whose only cluster has polled fx once.
+func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec, st *store.Store) (string, func(), error) {
+	svc := service.New(service.Options{Logger: o.quiet, Store: st, Collector: collector.Config{CallTimeout: time.Minute}})
 	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: apiCluster, Source: "config",
 		Admin: admin.Config{Name: apiCluster, Bootstrap: fx.bootstrap, Timeout: time.Minute}}); err != nil {
 		return "", nil, fmt.Errorf("adding the cluster: %w", err)
@@ -121,9 +128,9 @@ func apiLoads(base string, spec fixtureSpec) []apiLoad {
 	}
 }
 
-// apiRows reports each load that ran, the lists against the p99 target with
+// apiRows reports each load that ran in section, the lists against the p99 target with
 // the /healthz floor (loads[0]) as the reference.
-func apiRows(rep *report, loads []apiLoad, results map[string]apiResult) {
+func apiRows(rep *report, section string, loads []apiLoad, results map[string]apiResult) {
 	floor, haveFloor := results[loads[0].name]
 	for i, l := range loads {
 		r, ok := results[l.name]
@@ -132,7 +139,7 @@ func apiRows(rep *report, loads []apiLoad, results map[string]apiResult) {
 		}
 		val := fmt.Sprintf("p50 %s, p99 %s (%.0f req/s)", ms(r.p50), ms(r.p99), r.rps)
 		if i == 0 {
-			rep.add(row{Section: "api", Name: l.name + ", 50 clients", Value: val, Status: statusNoTarget})
+			rep.add(row{Section: section, Name: l.name + ", 50 clients", Value: val, Status: statusNoTarget})
 			continue
 		}
 		ref, rat := "n/a", "n/a"
@@ -148,7 +155,7 @@ func apiRows(rep *report, loads []apiLoad, results map[string]apiResult) {
 				"50 requests always outstanding the wait is about 50 × that ÷ the cores this process got; /healthz p99 "+
 				"under the same load was %s; %s", ms(r.p99), ms(r.cpuPerReq()), ms(floor.cpuPerReq()), ms(floor.p99), r.m.diagnose())
 		}
-		rep.add(row{Section: "api", Name: l.name + ", 50 clients", Value: val, Reference: ref, Ratio: rat,
+		rep.add(row{Section: section, Name: l.name + ", 50 clients", Value: val, Reference: ref, Ratio: rat,
 			Target: "p99 ≤ 50 ms", Status: st, Why: why})
 	}
 }

@@ -29,7 +29,7 @@ import (
 
 // sections in run order. The collector runs before the broker benchmarks so
 // that its peak-RSS figure is not inflated by heap the broker runs left behind.
-var sections = []string{"machine", "collector", "api", "broker", "cluster", "kraft", "store"}
+var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "kraft", "store"}
 
 type options struct {
 	quick    bool
@@ -159,6 +159,7 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		"machine":   runMachine,
 		"collector": runCollector,
 		"api":       runAPI,
+		"insights":  runInsights,
 		"broker":    runBroker,
 		"cluster":   runCluster,
 		"kraft":     runKRaft,
@@ -175,8 +176,8 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		o.log.Info("section start", "section", s)
 		steps[s](ctx, o, rep, lim)
 		o.log.Info("section done", "section", s, "took", time.Since(t0).Round(time.Millisecond))
-		if s == "api" && lim.fx != nil {
-			// Nothing after the API section uses the fixture: free its memory and CPU.
+		if (s == "insights" || s == "api" && !o.want("insights")) && lim.fx != nil {
+			// Nothing after the API and insights sections uses the fixture: free its memory and CPU.
 			lim.fx.close()
 			lim.fx = nil
 		}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/store"
+)
+
+// The insights section measures the history queries behind the insight pages at the collector
+// fixture's scale: the group list sorted by time to catch up (from the snapshot), and the topic's
+// and the broker's availability timelines (from partition_events, in SQLite and in MariaDB),
+// against the same p99 target as the other lists.
+
+// eventsWeek is the span of the seeded availability history: a busy week in which every partition
+// had an ISR shrink and expand and every tenth an under-replicated interval.
+const eventsWeek = 7 * 24 * time.Hour
+
+func runInsights(ctx context.Context, o *options, rep *report, lim *limits) {
+	spec := o.fixtureSpec()
+	fx, err := sharedFixture(ctx, o, lim)
+	if err != nil {
+		rep.add(row{Section: "insights", Name: "history queries p99", Value: "-", Status: statusNotRun, Why: "fixture: " + err.Error()})
+		return
+	}
+	dbs := []struct{ name, driver, dsn string }{{"SQLite", "sqlite", filepath.Join(o.dir, "insights.db")}}
+	if o.mysqlDSN != "" {
+		dsn, _, drop, err := benchDatabase(ctx, o.mysqlDSN)
+		if err != nil {
+			rep.add(row{Section: "insights", Name: "availability timelines, MariaDB", Value: "-", Status: statusNotRun, Why: err.Error()})
+		} else {
+			defer drop()
+			dbs = append(dbs, struct{ name, driver, dsn string }{"MariaDB", "mysql", dsn})
+		}
+	} else {
+		rep.add(row{Section: "insights", Name: "availability timelines, MariaDB", Value: "-", Status: statusNotRun,
+			Why: "no MariaDB: set OSPREY_TEST_MYSQL_DSN (deploy/scripts/services.sh start writes it) or -mysql-dsn"})
+	}
+	seeded := 0
+	for i, db := range dbs {
+		n, err := insightsOn(ctx, o, rep, fx, spec, db.name, db.driver, db.dsn, i == 0)
+		if err != nil {
+			rep.add(row{Section: "insights", Name: "availability timelines, " + db.name, Value: "-", Status: statusNotRun, Why: err.Error()})
+		}
+		seeded = max(seeded, n)
+	}
+	rep.note("Insights: the API server of the api section, over a service with a store (%s) holding a seeded week of "+
+		"availability history: %d events for the fixture's %d partitions (every partition one ISR shrink and one expand, "+
+		"every tenth partition an under-replicated interval, brokers 0–2 in turn, spread evenly over 7 days). 50 "+
+		"client goroutines for each row; a topic timeline asks for a random topic's last 24 hours (the page's default "+
+		"window) or 7 days, a broker timeline for a random broker's last 24 hours (a broker takes part in a third of "+
+		"all events; the answer keeps the newest 2000). Time to catch up is computed by the collector each poll and kept in the "+
+		"snapshot, so its sort is a snapshot list like the others.", "SQLite, and MariaDB when available", seeded,
+		spec.totalPartitions())
+}
+
+// insightsOn runs the rows against one database and returns how many events it seeded.
+func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec fixtureSpec, name, driver, dsn string, withSnapshotRows bool) (int, error) {
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn, Logger: o.quiet})
+	if err != nil {
+		return 0, fmt.Errorf("opening %s: %w", name, err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return 0, fmt.Errorf("migrating %s: %w", name, err)
+	}
+	now := time.Now().UTC()
+	t0 := time.Now()
+	n, err := seedEvents(ctx, st, spec, now)
+	if err != nil {
+		return n, fmt.Errorf("seeding %s: %w", name, err)
+	}
+	o.log.Info("insights: seeded", "db", name, "events", n, "took", time.Since(t0).Round(time.Millisecond))
+	base, stop, err := serveFixture(ctx, o, fx, spec, st)
+	if err != nil {
+		return n, err
+	}
+	defer stop()
+	from := now.Add(-eventsWeek).Format(time.RFC3339)
+	day := now.Add(-24 * time.Hour).Format(time.RFC3339)
+	to := now.Add(time.Minute).Format(time.RFC3339)
+	loads := []apiLoad{{"/healthz (HTTP floor), " + name, func(*rand.Rand) string { return base + "/healthz" }}}
+	if withSnapshotRows {
+		groupPages := spec.groups / 50
+		loads = append(loads, apiLoad{"groups sort=catchUp desc", func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=catchUp&order=desc", base, apiCluster, 50*r.IntN(groupPages))
+		}})
+	}
+	loads = append(loads,
+		apiLoad{"topic availability, 24 hours, " + name, func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/topics/%s/availability?from=%s&to=%s", base, apiCluster, topicName(r.IntN(spec.topics)), day, to)
+		}},
+		apiLoad{"topic availability, 7 days, " + name, func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/topics/%s/availability?from=%s&to=%s", base, apiCluster, topicName(r.IntN(spec.topics)), from, to)
+		}},
+		apiLoad{"broker availability, 24 hours, " + name, func(r *rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/brokers/%d/availability?from=%s&to=%s", base, apiCluster, r.IntN(3), day, to)
+		}})
+	clients := 50
+	d := o.dur(10*time.Second, 2*time.Second)
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	results := map[string]apiResult{}
+	for _, l := range loads {
+		lat, m, err := hammer(ctx, hc, clients, d, l.url)
+		if err != nil {
+			rep.add(row{Section: "insights", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
+			continue
+		}
+		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+	}
+	apiRows(rep, "insights", loads, results)
+	return n, nil
+}
+
+// seedEvents writes the week of availability history runInsights describes, in batches.
+func seedEvents(ctx context.Context, st *store.Store, spec fixtureSpec, now time.Time) (int, error) {
+	total := spec.totalPartitions()
+	step := eventsWeek / time.Duration(total)
+	var batch []*store.PartitionEvent
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := st.RecordPartitionEvents(ctx, batch, nil); err != nil {
+			return err
+		}
+		n += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for i := 0; i < total; i++ {
+		topic, p := topicName(i/spec.partitions), int32(i%spec.partitions)
+		at := now.Add(-eventsWeek + time.Duration(i)*step)
+		back := at.Add(30 * time.Second)
+		b := int32(i % 3)
+		brokers := store.JoinBrokers([]int32{b})
+		batch = append(batch,
+			&store.PartitionEvent{Cluster: apiCluster, Kind: collector.AvailISRShrink, Topic: topic, Partition: p, StartedAt: at, EndedAt: &at, Brokers: brokers},
+			&store.PartitionEvent{Cluster: apiCluster, Kind: collector.AvailISRExpand, Topic: topic, Partition: p, StartedAt: back, EndedAt: &back, Brokers: brokers})
+		if i%10 == 0 {
+			batch = append(batch, &store.PartitionEvent{Cluster: apiCluster, Kind: collector.AvailUnderReplicated, Topic: topic, Partition: p,
+				StartedAt: at, EndedAt: &back, Brokers: brokers, Cause: collector.CauseFollowerBehind})
+		}
+		if len(batch) >= 6000 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, flush()
+}
