@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,29 +165,94 @@ type EventFilter struct {
 	Limit    int
 }
 
-// PartitionEvents lists the events the filter selects, newest first.
+// PartitionEvents lists the events the filter selects, newest first. It reads in two bounded
+// parts rather than one scan of everything that started before To: the events that started inside
+// the window (an index range, newest first, up to Limit), then, if room is left, the intervals that
+// started before the window and were still open at From (few: instants end where they start).
+// Every event of the second part started before every event of the first, so the order holds.
 func (s *Store) PartitionEvents(ctx context.Context, f EventFilter) ([]PartitionEvent, error) {
-	q := s.db.WithContext(ctx).Model(&PartitionEvent{}).Where("partition_events.cluster = ?", f.Cluster)
-	if f.Topic != "" {
-		q = q.Where("partition_events.topic = ?", f.Topic)
-	}
-	if f.Broker != nil {
-		q = q.Where("partition_events.id IN (SELECT event_id FROM partition_event_brokers WHERE cluster = ? AND broker_id = ? AND started_at <= ?)",
-			f.Cluster, *f.Broker, f.To.UTC())
-	}
-	if len(f.Kinds) > 0 {
-		q = q.Where("partition_events.kind IN ?", f.Kinds)
-	}
-	q = q.Where("partition_events.started_at <= ? AND (partition_events.ended_at IS NULL OR partition_events.ended_at >= ?)", f.To.UTC(), f.From.UTC())
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
+	from, to := f.From.UTC(), f.To.UTC()
 	var out []PartitionEvent
-	if err := q.Order("partition_events.started_at DESC, partition_events.id DESC").Limit(limit).Find(&out).Error; err != nil {
+	q := s.db.WithContext(ctx).Model(&PartitionEvent{})
+	if f.Broker != nil {
+		// Walk the broker's links by start time; the join fetches each event by its key.
+		q = q.Select("partition_events.*").
+			Joins("JOIN partition_event_brokers b ON b.event_id = partition_events.id").
+			Where("b.cluster = ? AND b.broker_id = ? AND b.started_at >= ? AND b.started_at <= ?", f.Cluster, *f.Broker, from, to).
+			Order("b.started_at DESC, b.event_id DESC")
+	} else {
+		q = q.Where("partition_events.cluster = ? AND partition_events.started_at >= ? AND partition_events.started_at <= ?", f.Cluster, from, to).
+			Order("partition_events.started_at DESC, partition_events.id DESC")
+	}
+	if err := s.eventScope(q, f).Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("reading availability events: %w", err)
 	}
+	if len(out) >= limit {
+		return out, nil
+	}
+	older, err := s.eventsOpenAt(ctx, f, from, limit-len(out))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, older...), nil
+}
+
+// eventsOpenAt reads the events that started before from and had not ended by then: the open
+// ones, then those that ended at or after from. For a broker or the whole cluster it names the
+// (cluster, ended_at) index, since both SQLite and MariaDB otherwise walk (cluster, started_at)
+// back through the whole history before from; sorting the few rows here is cheaper.
+func (s *Store) eventsOpenAt(ctx context.Context, f EventFilter, from time.Time, limit int) ([]PartitionEvent, error) {
+	table := "partition_events INDEXED BY ix_partition_events_open"
+	switch {
+	case f.Topic != "":
+		// One topic's history before from is small: (cluster, topic, started_at) is the better path.
+		table = "partition_events"
+	case s.dialect == "mysql":
+		table = "partition_events FORCE INDEX (ix_partition_events_open)"
+	}
+	var out []PartitionEvent
+	for _, ended := range []string{"partition_events.ended_at IS NULL", "partition_events.ended_at >= ?"} {
+		q := s.db.WithContext(ctx).Table(table).Where("partition_events.cluster = ?", f.Cluster)
+		if strings.Contains(ended, "?") {
+			q = q.Where(ended, from)
+		} else {
+			q = q.Where(ended)
+		}
+		q = q.Where("partition_events.started_at < ?", from)
+		if f.Broker != nil {
+			q = q.Where("EXISTS (SELECT 1 FROM partition_event_brokers b WHERE b.event_id = partition_events.id AND b.broker_id = ?)", *f.Broker)
+		}
+		var part []PartitionEvent
+		if err := s.eventScope(q, f).Find(&part).Error; err != nil {
+			return nil, fmt.Errorf("reading availability events open at %s: %w", from.Format(time.RFC3339), err)
+		}
+		out = append(out, part...)
+	}
+	slices.SortFunc(out, func(a, b PartitionEvent) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
+}
+
+// eventScope adds the topic and kind filters of f.
+func (s *Store) eventScope(q *gorm.DB, f EventFilter) *gorm.DB {
+	if f.Topic != "" {
+		q = q.Where("partition_events.topic = ?", f.Topic)
+	}
+	if len(f.Kinds) > 0 {
+		q = q.Where("partition_events.kind IN ?", f.Kinds)
+	}
+	return q
 }
 
 // ExpirePartitionEvents deletes events that ended before cutoff (open ones are kept).

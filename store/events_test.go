@@ -43,6 +43,21 @@ func TestPartitionEvents(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].ID != ur.ID {
 			t.Fatalf("broker 2 events %+v (%v), want the interval it joined", got, err)
 		}
+		// A window that starts inside an interval finds it after the events that started in the
+		// window, by broker too; the instant before the window is not in it.
+		three := int32(3)
+		got, err = s.PartitionEvents(ctx, EventFilter{Cluster: "c", Broker: &three, From: min(2), To: min(10)})
+		if err != nil || len(got) != 1 || got[0].ID != ur.ID {
+			t.Fatalf("broker 3 events in minutes 2-10: %+v (%v), want the interval begun at minute 1", got, err)
+		}
+		got, err = s.PartitionEvents(ctx, EventFilter{Cluster: "c", From: min(2), To: min(10)})
+		if err != nil || len(got) != 2 || got[0].ID != other.ID || got[1].ID != ur.ID {
+			t.Fatalf("events in minutes 2-10: %+v (%v), want the one begun at 5, then the one begun at 1", got, err)
+		}
+		got, err = s.PartitionEvents(ctx, EventFilter{Cluster: "c", From: min(2), To: min(10), Limit: 1})
+		if err != nil || len(got) != 1 || got[0].ID != other.ID {
+			t.Fatalf("events in minutes 2-10, limit 1: %+v (%v), want the newest", got, err)
+		}
 		// Overlap: the still-open interval on u overlaps a later window; the closed ones do not.
 		got, err = s.PartitionEvents(ctx, EventFilter{Cluster: "c", From: min(6), To: min(9)})
 		if err != nil || len(got) != 1 || got[0].ID != other.ID {
