@@ -57,7 +57,7 @@ Without a subcommand it runs the console (the same as "osprey serve").`,
 	// The root runs serve, so it accepts serve's flags too.
 	root.Flags().AddFlagSet(serve.Flags())
 	root.AddCommand(serve, newMigrateCmd(g), newVersionCmd(), newBrokerCmd(), newClusterCmd(g), newStorageCmd(), newOpenAPICmd(),
-		newImportCmd(g))
+		newImportCmd(g), newQuorumCmd())
 	return root
 }
 
