@@ -210,5 +210,10 @@ func (p *partition) writeMarker(ctx context.Context, pid int64, epoch int16, com
 }
 
 // persistAbortedLocked writes an aborted transaction to the log's
-// transaction index. p.mu held.
-func (p *partition) persistAbortedLocked(e txn.AbortedTxn) { _ = e }
+// transaction index (.txnindex), from which the list is restored when the
+// partition is opened. A failed write leaves the entry in memory only; the
+// reopen's scan of the log's tail finds the marker again if it is recent.
+// p.mu held.
+func (p *partition) persistAbortedLocked(e txn.AbortedTxn) {
+	_ = p.log.AppendAbortedTxn(e) //nolint:errcheck // see above
+}

@@ -107,6 +107,9 @@ func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*
 	}
 	np := &partition{topic: topic, index: pi.Partition, log: l,
 		producers: map[int64]*producerState{}, leaderEpoch: pi.LeaderEpoch}
+	// Aborted transactions from the segments' .txnindex files; the scan
+	// below finds the transactions still open.
+	np.txn.aborted = l.AbortedTxns()
 	if topic != offsetsTopic && l.LogEndOffset() > l.LogStartOffset() {
 		if err := np.rebuildProducers(); err != nil {
 			ps.b.log.Warn("rebuilding producer state", "topic", topic, "partition", pi.Partition, "err", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -400,5 +402,60 @@ func runSession(t *testing.T, ctx context.Context, seeds []string, txnID string)
 		if _, err := s.End(ctx, kgo.TransactionEndTry(commit)); err != nil && ctx.Err() == nil {
 			t.Logf("%s: end (commit=%v): %v", txnID, commit, err)
 		}
+	}
+}
+
+// TestTxnAbortedRangesSurviveRestart aborts a transaction, restarts the
+// broker on the same log dir and reads with read_committed: the aborted
+// records stay hidden (the list comes back from the .txnindex), and the
+// transactional id's state comes back from __transaction_state (the same
+// producer id with its epoch bumped).
+func TestTxnAbortedRangesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startTestBroker(t, testConfig(withDir(dir), withTxnTest))
+	seeds := []string{b1.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-restart", 1, 1)
+	p := txnProducer(t, seeds, "restart-tx")
+	for i, commit := range []bool{true, false, true} {
+		if err := p.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-restart", Value: []byte("v" + strconv.Itoa(i))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pid1, epoch1, err := p.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := os.ReadFile(filepath.Join(dir, "txn-restart-0", "00000000000000000000.txnindex"))
+	if err != nil || len(idx) != 34 {
+		t.Fatalf("transaction index: %d bytes, %v; want one 34-byte entry", len(idx), err)
+	}
+	cfg := testConfig(withDir(dir), withTxnTest)
+	cfg.Listeners = []string{"PLAINTEXT://" + seeds[0]}
+	b2 := startTestBroker(t, cfg)
+	seeds = []string{b2.Addr()}
+	if got := b2.data.get("txn-restart", 0).lastStableOffset(); got != 6 {
+		t.Fatalf("last stable offset after restart %d, want 6", got)
+	}
+	if got := consumeTxnTopic(t, seeds, "txn-restart", true, 1)[0]; !slices.Equal(got, []string{"v0", "v2"}) {
+		t.Fatalf("read_committed after restart: %v, want [v0 v2]", got)
+	}
+	p2 := txnProducer(t, seeds, "restart-tx")
+	pid2, epoch2, err := p2.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid2 != pid1 || epoch2 != epoch1+1 {
+		t.Fatalf("after restart the transactional id got producer %d epoch %d, want %d epoch %d", pid2, epoch2, pid1, epoch1+1)
 	}
 }

@@ -646,6 +646,16 @@ func (l *fileLog) completeSwap(ns *segment, old []*segment, at int, endPath stri
 	if err := step(StepSwapDone); err != nil {
 		return err
 	}
+	// The cleaned segment keeps the aborted transactions of the segments
+	// it replaces (their .txnindex files went with them).
+	for _, s := range old {
+		ns.txns = append(ns.txns, s.txns...)
+	}
+	if len(ns.txns) > 0 {
+		if err := ns.rewriteTxnIndex(); err != nil {
+			return l.failAfterCommit(err)
+		}
+	}
 	segs := make([]*segment, 0, len(l.segs)-len(old)+1)
 	segs = append(segs, l.segs[:at]...)
 	segs = append(segs, ns)

@@ -166,6 +166,9 @@ func (l *fileLog) openSegments(bases []int64, verify map[int64]bool, recoveryPoi
 		// loaded, only the tail's headers read); the rest are verified.
 		if recoveryPoint >= 0 && !verify[base] && (last || bases[i+1] <= recoveryPoint) &&
 			l.loadTrusted(seg, size) && (!last || seg.next <= recoveryPoint) {
+			if err := seg.loadTxnIndex(); err != nil {
+				return recovered, err
+			}
 			continue
 		}
 		recovered = true
@@ -174,6 +177,9 @@ func (l *fileLog) openSegments(bases []int64, verify map[int64]bool, recoveryPoi
 			return recovered, err
 		}
 		if valid == size {
+			if err := seg.loadTxnIndex(); err != nil {
+				return recovered, err
+			}
 			continue
 		}
 		// A torn or corrupt batch: everything from it on is gone, including
@@ -183,6 +189,9 @@ func (l *fileLog) openSegments(bases []int64, verify map[int64]bool, recoveryPoi
 			"position", valid, "bytes_truncated", size-valid, "later_segments_deleted", len(bases)-1-i, "cause", cause)
 		if err := seg.log.Truncate(valid); err != nil {
 			return recovered, fmt.Errorf("truncating torn segment: %w", errors.Join(ErrStorage, err))
+		}
+		if err := seg.loadTxnIndex(); err != nil {
+			return recovered, err
 		}
 		for _, b := range bases[i+1:] {
 			gone := &segment{base: b, dir: l.dir}
@@ -765,6 +774,11 @@ func (l *fileLog) TruncateTo(offset int64) error {
 	}
 	if err := seg.truncatedAt(pos); err != nil {
 		return fmt.Errorf("truncate %s: %w", l.name, err)
+	}
+	if seg.dropTxnsFrom(seg.next) {
+		if err := seg.rewriteTxnIndex(); err != nil {
+			return fmt.Errorf("truncate %s: %w", l.name, err)
+		}
 	}
 	seg.dirty = true
 	if seg.size == 0 {

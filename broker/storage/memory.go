@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/osprey-kafka/osprey/broker/txn"
 )
 
 // memBatch is one stored batch of a memory log.
@@ -28,6 +30,7 @@ type memoryLog struct {
 	size    int64
 	epochs  epochCache
 	closed  bool
+	aborted []txn.AbortedTxn // transaction index (txnindex.go)
 }
 
 // NewMemoryLog returns an empty in-memory Log starting at offset 0, for

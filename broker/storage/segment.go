@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/osprey-kafka/osprey/broker/txn"
 )
 
 // Segment file name suffixes, as Kafka names them.
@@ -49,6 +51,9 @@ type segment struct {
 	rollTs   int64 // maxTimestamp of the first batch (time-based roll), -1 if none
 	created  int64 // ms when created or opened, for time-based roll without timestamps
 	dirty    bool  // written since the last fsync
+	// txns are the .txnindex entries: aborted transactions whose abort
+	// marker is in this segment (txnindex.go).
+	txns []txn.AbortedTxn
 }
 
 // segState is the mutable part of a segment, saved to undo a failed append.
@@ -108,7 +113,7 @@ func (s *segment) close() error {
 // opened the .log keep their descriptor and can finish.
 func (s *segment) remove() error {
 	err := s.close()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		if rerr := os.Remove(s.path(suf)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			err = errors.Join(err, rerr)
 		}

@@ -39,6 +39,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/osprey-kafka/osprey/broker/txn"
 )
 
 // Log is one partition replica's log. All methods are safe for concurrent
@@ -166,6 +168,15 @@ type Log interface {
 	// when it is past retention.ms and not empty; the log then rolls a new,
 	// empty active segment first, as Kafka does.
 	DeleteExpired(nowMs int64) (int, error)
+
+	// AppendAbortedTxn records an aborted transaction in the transaction
+	// index (.txnindex) of the segment holding its abort marker
+	// (e.LastOffset, which must be in the log). The entry is durable when
+	// it returns; it goes with its segment (retention, truncation).
+	AppendAbortedTxn(e txn.AbortedTxn) error
+	// AbortedTxns returns the transaction index entries of the log, by
+	// marker offset.
+	AbortedTxns() []txn.AbortedTxn
 
 	// Flush writes all appended data and indexes to stable storage and
 	// advances the recovery point.
