@@ -116,6 +116,7 @@ type Node struct {
 	epoch    int32
 	leaderID int32
 	votedID  int32
+	votedDir [16]byte // the directory id votedID stood with
 	// hw is the high watermark: entries below it are committed. It is not persisted; a restarted
 	// node learns it again from the leader.
 	hw int64
@@ -203,7 +204,7 @@ func New(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.epoch, n.leaderID, n.votedID = st.Epoch, st.LeaderID, st.VotedID
+	n.epoch, n.leaderID, n.votedID, n.votedDir = st.Epoch, st.LeaderID, st.VotedID, st.VotedDirectoryID
 	if cfg.Snapshots != nil {
 		if err := n.reconcileSnapshots(); err != nil {
 			return nil, err
@@ -322,7 +323,7 @@ func (n *Node) fail(err error) {
 // persist writes the election state; a node that cannot persist stops, since acting on an
 // unpersisted vote or epoch could elect two leaders.
 func (n *Node) persist() bool {
-	if err := n.cfg.Store.Write(ElectionState{Epoch: n.epoch, LeaderID: n.leaderID, VotedID: n.votedID}); err != nil {
+	if err := n.cfg.Store.Write(ElectionState{Epoch: n.epoch, LeaderID: n.leaderID, VotedID: n.votedID, VotedDirectoryID: n.votedDir}); err != nil {
 		n.fail(err)
 		return false
 	}
@@ -336,7 +337,7 @@ func (n *Node) setEpoch(epoch int32) {
 		return
 	}
 	if epoch > n.epoch {
-		n.epoch, n.leaderID, n.votedID = epoch, -1, -1
+		n.epoch, n.leaderID, n.votedID, n.votedDir = epoch, -1, -1, [16]byte{}
 	}
 	n.dropLeadership()
 	n.lead = nil

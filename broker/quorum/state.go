@@ -46,11 +46,14 @@ func (s State) String() string {
 }
 
 // ElectionState is what a node persists before it acts on an epoch change or a vote: the epoch,
-// the epoch's leader (-1 when unknown) and whom this node voted for in it (-1 when nobody).
+// the epoch's leader (-1 when unknown) and whom this node voted for in it (-1 when nobody), with
+// the directory id that candidate stood with (zero when none or not known; quorum-state keeps it
+// from data_version 1 on).
 type ElectionState struct {
-	Epoch    int32
-	LeaderID int32
-	VotedID  int32
+	Epoch            int32
+	LeaderID         int32
+	VotedID          int32
+	VotedDirectoryID [16]byte
 }
 
 func (e ElectionState) String() string {

@@ -82,7 +82,7 @@ func (f *FileStore) Write(st ElectionState) error {
 		}
 		v = quorumStateV0{LeaderID: st.LeaderID, LeaderEpoch: st.Epoch, VotedID: st.VotedID, CurrentVoters: voters}
 	case 1:
-		v = quorumStateV1{LeaderID: st.LeaderID, LeaderEpoch: st.Epoch, VotedID: st.VotedID, VotedDirectoryID: encodeUUID([16]byte{}), DataVersion: 1}
+		v = quorumStateV1{LeaderID: st.LeaderID, LeaderEpoch: st.Epoch, VotedID: st.VotedID, VotedDirectoryID: encodeUUID(st.VotedDirectoryID), DataVersion: 1}
 	default:
 		return fmt.Errorf("quorum-state %s: data_version %d is not 0 or 1", f.Path, f.Version)
 	}
@@ -162,6 +162,17 @@ func parseQuorumState(b []byte) (ElectionState, error) {
 	}
 	if st.Epoch < 0 {
 		st.Epoch = 0
+	}
+	if version == 1 {
+		var dir string
+		if err := field(raw, "votedDirectoryId", &dir); err != nil {
+			return ElectionState{}, err
+		}
+		u, err := base64.RawURLEncoding.DecodeString(dir)
+		if err != nil || len(u) != 16 {
+			return ElectionState{}, fmt.Errorf("field \"votedDirectoryId\": %q is not a Kafka Uuid", dir)
+		}
+		st.VotedDirectoryID = [16]byte(u)
 	}
 	return st, nil
 }

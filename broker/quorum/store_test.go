@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestQuorumStateFileRoundTrip(t *testing.T) {
@@ -16,9 +18,12 @@ func TestQuorumStateFileRoundTrip(t *testing.T) {
 		if _, ok, err := fs.Read(); ok || err != nil {
 			t.Fatalf("v%d: a missing file read as ok=%v err=%v, want no state and no error", version, ok, err)
 		}
-		want := ElectionState{Epoch: 7, LeaderID: 2, VotedID: 3}
+		want := ElectionState{Epoch: 7, LeaderID: 2, VotedID: 3, VotedDirectoryID: [16]byte{0: 3, 15: 7}}
 		if err := fs.Write(want); err != nil {
 			t.Fatal(err)
+		}
+		if version == 0 {
+			want.VotedDirectoryID = [16]byte{} // data_version 0 has no votedDirectoryId
 		}
 		got, ok, err := fs.Read()
 		if err != nil || !ok || got != want {
@@ -46,13 +51,22 @@ func TestQuorumStateFileIsKafkasFormat(t *testing.T) {
 	if want := `{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":1},{"voterId":2}],"data_version":0}`; string(b) != want {
 		t.Fatalf("file holds\n%s\nwant\n%s", b, want)
 	}
+	// The voted candidate's directory id, as Kafka's Uuid.toString writes it.
+	votedDir := [16]byte{0x27, 0xc6, 0x80, 0x3d, 0xc7, 0xcb, 0x42, 0xdd, 0x9b, 0xaa, 0xcd, 0x49, 0x4f, 0xfa, 0xcc, 0x81}
+	if err := fs.Write(ElectionState{Epoch: 2, LeaderID: -1, VotedID: 1, VotedDirectoryID: votedDir}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(fs.Path)
+	if want := `{"leaderId":-1,"leaderEpoch":2,"votedId":1,"votedDirectoryId":"J8aAPcfLQt2bqs1JT_rMgQ","data_version":1}`; string(b) != want {
+		t.Fatalf("file holds\n%s\nwant\n%s", b, want)
+	}
 	// Files as Apache Kafka writes them (FileQuorumStateStore's examples) read back.
-	for _, line := range []string{
-		`{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[],"data_version":0}`,
-		`{"leaderId":1,"leaderEpoch":2,"votedId":-1,"votedDirectoryId":"J8aAPcfLQt2bqs1JT_rMgQ","data_version":1}`,
+	for line, want := range map[string]ElectionState{
+		`{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[],"data_version":0}`: {Epoch: 2, LeaderID: 1, VotedID: -1},
+		`{"leaderId":1,"leaderEpoch":2,"votedId":-1,"votedDirectoryId":"J8aAPcfLQt2bqs1JT_rMgQ","data_version":1}`:         {Epoch: 2, LeaderID: 1, VotedID: -1, VotedDirectoryID: votedDir},
 	} {
 		st, err := parseQuorumState([]byte(line + "\n"))
-		if err != nil || st != (ElectionState{Epoch: 2, LeaderID: 1, VotedID: -1}) {
+		if err != nil || st != want {
 			t.Fatalf("%s: read %s, %v", line, st, err)
 		}
 	}
@@ -66,6 +80,7 @@ func TestInconsistentQuorumStateFileIsRefused(t *testing.T) {
 		{"v1 without votedDirectoryId", `{"leaderId":1,"leaderEpoch":2,"votedId":-1,"data_version":1}`, `"votedDirectoryId", mandatory in data_version 1`},
 		{"v0 without currentVoters", `{"clusterId":"","leaderId":1,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"data_version":0}`, `"currentVoters", mandatory in data_version 0`},
 		{"leader without an epoch", `{"leaderId":1,"leaderEpoch":-1,"votedId":-1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}`, "leaderEpoch -1 is negative but"},
+		{"bad votedDirectoryId", `{"leaderId":1,"leaderEpoch":2,"votedId":-1,"votedDirectoryId":"AAAA","data_version":1}`, `"votedDirectoryId": "AAAA" is not a Kafka Uuid`},
 		{"wrong type", `{"leaderId":"one","leaderEpoch":2,"votedId":-1,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}`, `field "leaderId"`},
 	}
 	for _, c := range cases {
@@ -130,13 +145,14 @@ func TestVoteSurvivesARestartThroughTheFile(t *testing.T) {
 	n, net := start()
 	req := voteRequest(2, 4, 0, 0)
 	req.To = 1
+	req.Request.(*kmsg.VoteRequest).Topics[0].Partitions[0].CandidateDirectoryID = [16]byte{0: 2, 15: 2}
 	n.Step(req)
 	if p := onlyVoteAnswer(t, net.take()); !p.VoteGranted {
 		t.Fatal("vote refused")
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.Contains(string(b), `"leaderEpoch":4,"votedId":2`) {
-		t.Fatalf("quorum-state after the vote: %s", b)
+	if !strings.Contains(string(b), `"leaderEpoch":4,"votedId":2,"votedDirectoryId":"AgAAAAAAAAAAAAAAAAAAAg"`) {
+		t.Fatalf("quorum-state after the vote: %s, want the vote for node 2 and the directory it stood with", b)
 	}
 	n2, net2 := start()
 	if n2.State() != Voted || n2.Epoch() != 4 || n2.VotedID() != 2 {

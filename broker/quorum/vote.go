@@ -46,7 +46,7 @@ func (n *Node) becomeCandidate() {
 	}
 	n.setEpoch(n.epoch + 1)
 	n.state = Candidate
-	n.votedID = n.id
+	n.votedID, n.votedDir = n.id, n.cfg.DirectoryID
 	if !n.persist() {
 		return
 	}
@@ -121,7 +121,7 @@ func (n *Node) handleVoteRequest(m Message, req *kmsg.VoteRequest) {
 		}
 		if n.fatal == nil && n.canGrant(p.CandidateID, last) {
 			if n.votedID < 0 {
-				n.votedID = p.CandidateID
+				n.votedID, n.votedDir = p.CandidateID, p.CandidateDirectoryID
 				n.state = Voted
 				if !n.persist() {
 					return
