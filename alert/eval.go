@@ -62,6 +62,8 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalCatchUp(r, c)
 	case KindISRFlapping:
 		return evalFlapping(r, c)
+	case KindDiskFull:
+		return evalDiskFull(r, c)
 	}
 	return nil
 }

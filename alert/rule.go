@@ -44,7 +44,8 @@ type Kind string
 //	                    times within the collector's flap window (Partition.ISRChanges).
 //
 // The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
-// quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go.
+// quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go, disk_full_days
+// in storage.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -69,6 +70,7 @@ var Kinds = []Kind{
 	KindZooKeeperDown, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
 	KindQuorumNoLeader, KindQuorumVoterLagRecords, KindQuorumVoterLagSeconds, KindQuorumAtRisk,
 	KindBrokerFenced, KindQuorumLeaderFlapping, // quorum.go
+	KindDiskFull, // storage.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -291,6 +293,10 @@ func checkThreshold(ps *problems, r Rule) {
 	case KindLagSeconds, KindCatchUpTime, KindLagGrowing:
 		if r.Threshold <= 0 {
 			ps.add("threshold", "must be a number of seconds above 0 for %s rules", r.Kind)
+		}
+	case KindDiskFull:
+		if r.Threshold <= 0 {
+			ps.add("threshold", "must be a number of days above 0 for disk_full_days rules")
 		}
 	case KindISRFlapping:
 		if r.Threshold < 1 {

@@ -17,6 +17,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/quorum"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
 	"github.com/osprey-kafka/osprey/server/endpoints/series"
+	"github.com/osprey-kafka/osprey/server/endpoints/storage"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
 	"github.com/osprey-kafka/osprey/server/endpoints/zookeeper"
@@ -39,6 +40,7 @@ func declare(s *Server) *api.Registry {
 	series.Declare(r, s.svc)
 	availability.Declare(r, s.svc)
 	housekeeping.Declare(r, s.svc)
+	storage.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	imports.Declare(r, s.svc)

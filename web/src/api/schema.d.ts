@@ -549,6 +549,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Storage forecast: each broker log directory's used, total and usable bytes, growth per day and days until full; each topic's size on disk and the size it settles at under its retention */
+        get: operations["getClustersByClusterStorage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/topics": {
         parameters: {
             query?: never;
@@ -1069,7 +1086,7 @@ export interface components {
             total: number;
         };
         /** @enum {string} */
-        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping";
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days";
         AlertRule: {
             channelIds: number[];
             /** @description Cluster name pattern (glob); * is every cluster */
@@ -2234,6 +2251,82 @@ export interface components {
             partial: boolean;
             sequence: number;
             totals: components["schemas"]["Totals"];
+        };
+        StorageDir: {
+            /** Format: int32 */
+            broker: number;
+            /** @description usableBytes / growth; null when not growing or usable bytes are unknown */
+            daysUntilFull: number | null;
+            /** @description This poll's read failed: the sizes are the last ones read */
+            error?: string;
+            /** @description Least-squares slope of the used bytes over the window; null with fewer than two polls */
+            growthBytesPerDay: number | null;
+            path: string;
+            /** @description Polls the growth is computed from */
+            points: number;
+            /**
+             * Format: date-time
+             * @description Time of the oldest of those polls
+             */
+            since: string | null;
+            /**
+             * Format: int64
+             * @description The file system's size (DescribeLogDirs v4); -1 unknown
+             */
+            totalBytes: number;
+            /**
+             * Format: int64
+             * @description The file system's free bytes usable by the broker (DescribeLogDirs v4); -1 unknown
+             */
+            usableBytes: number;
+            /**
+             * Format: int64
+             * @description Sum of the partition logs in the directory
+             */
+            usedBytes: number;
+        };
+        StorageTopic: {
+            /**
+             * Format: double
+             * @description Produce byte rate into one copy (growth of the leaders' logs over the last poll interval)
+             */
+            bytesPerSec: number;
+            /** @description cleanup.policy includes compact: a delete bound is then an upper bound */
+            compacted: boolean;
+            /**
+             * Format: int64
+             * @description Sum of the topic's replicas' logs over every log directory
+             */
+            diskBytes: number;
+            internal: boolean;
+            partitions: number;
+            replicationFactor: number;
+            /** @description retention.bytes per partition (-1 no limit); null until read */
+            retentionBytes: number | null;
+            /** @description retention.ms (-1 no limit); null until the topic's configs were read */
+            retentionMs: number | null;
+            /** @enum {string} */
+            settleBasis: "retention_bytes" | "retention_time" | "unbounded" | "compacted" | "unknown";
+            /**
+             * Format: int64
+             * @description Size the topic settles at over all replicas; -1 when unbounded, compacted or unknown
+             */
+            settleBytes: number;
+            topic: string;
+        };
+        StorageView: {
+            dirs: components["schemas"]["StorageDir"][];
+            /**
+             * Format: date-time
+             * @description The poll the figures are from
+             */
+            time: string;
+            topics: components["schemas"]["StorageTopic"][];
+            /**
+             * Format: double
+             * @description How far back the growth rates reach (collector.storageWindow)
+             */
+            windowSeconds: number;
         };
         Timeline: {
             events: components["schemas"]["AvailabilityEvent"][];
@@ -4894,6 +4987,65 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterStorage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

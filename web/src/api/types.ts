@@ -125,6 +125,7 @@ const alertKinds = {
   quorum_at_risk: 17,
   broker_fenced: 18,
   quorum_leader_flapping: 19,
+  disk_full_days: 20,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

@@ -841,6 +841,7 @@ const en = {
       quorum_at_risk: 'Quorum one failure from loss',
       broker_fenced: 'Broker fenced',
       quorum_leader_flapping: 'Quorum leader flapping',
+      disk_full_days: 'Disk full within days',
     },
     thresholdHints: {
       catchup_time: 'Seconds: fires when the estimated time to catch up is longer, or the group is not catching up at all.',
@@ -850,6 +851,7 @@ const en = {
       quorum_voter_lag_seconds: 'Seconds: fires per voter not caught up with the leader for longer.',
       quorum_at_risk: 'Seconds: a voter caught up within this long counts as caught up; fires when fewer than a majority + 1 are.',
       quorum_leader_flapping: 'Leader elections within the collector\'s flap window (10 min by default).',
+      disk_full_days: 'Days: fires per log directory that will be full sooner at its growth over the storage window (24 h by default).',
     },
   },
   runtime: {

@@ -838,6 +838,7 @@ const zhCN: MessageSchema = {
       quorum_at_risk: '仲裁再坏一个即失去多数',
       broker_fenced: 'Broker 被隔离',
       quorum_leader_flapping: '仲裁 Leader 抖动',
+      disk_full_days: '磁盘将在 N 天内写满',
     },
     thresholdHints: {
       catchup_time: '秒：预计追平时间超过该值，或根本追不上时触发。',
@@ -847,6 +848,7 @@ const zhCN: MessageSchema = {
       quorum_voter_lag_seconds: '秒：超过该时长未追上 Leader 的投票者触发。',
       quorum_at_risk: '秒：在该时长内追上的投票者算作已追上；少于多数 + 1 时触发。',
       quorum_leader_flapping: '采集器抖动窗口（默认 10 分钟）内的 Leader 选举次数。',
+      disk_full_days: '天数：按存储窗口（默认 24 小时）内的增长速度，将在更短时间内写满的日志目录触发。',
     },
   },
   runtime: {
