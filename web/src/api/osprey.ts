@@ -82,6 +82,7 @@ export function createOspreyApi(client: ApiClient = api) {
       call.get(`${CL}/housekeeping`, { cluster: c }, p, o),
     cleanup: (c: string, body: { topics: string[]; groups: string[]; dryRun: boolean; token?: string }) =>
       call.post(`${CL}/housekeeping/delete`, { cluster: c }, body),
+    storage: (c: string, o?: RequestOptions) => call.get(`${CL}/storage`, { cluster: c }, {}, o),
 
     createTopic: (c: string, body: CreateTopicRequest) => call.post(`${CL}/topics`, { cluster: c }, body),
     deleteTopic: (c: string, t: string) => call.del(`${CL}/topics/{topic}`, { cluster: c, topic: t }),

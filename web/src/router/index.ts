@@ -53,6 +53,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.housekeeping' },
   },
   {
+    path: '/clusters/:cluster/storage',
+    name: 'storage',
+    component: () => import('@/views/StorageView.vue'),
+    meta: { titleKey: 'nav.storage' },
+  },
+  {
     path: '/clusters/:cluster/quorum',
     name: 'quorum',
     component: () => import('@/views/QuorumView.vue'),
@@ -77,7 +83,7 @@ export const routes: RouteRecordRaw[] = [
 ]
 
 /** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
-export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'zookeeper', 'quorum'] as const
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'storage', 'zookeeper', 'quorum'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })
