@@ -324,3 +324,22 @@ func TestQuorumConfigRefusals(t *testing.T) {
 		t.Errorf("bootstrap server without a port: %v; want a refusal naming it", err)
 	}
 }
+
+// A controller of a dynamic quorum registers (KIP-919) its listeners in the voter set once it
+// is a voter, and before that the address it listens on, localhost for a wildcard one.
+func TestDynamicControllerEndpoints(t *testing.T) {
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	n := &Node{cfg: Config{NodeID: 5, ControllerListener: ln}}
+	if got := n.controllerEndpoints(); len(got) != 1 || got[0].Host != "localhost" || got[0].Port != port {
+		t.Errorf("an observer controller registers %+v, want CONTROLLER localhost:%d", got, port)
+	}
+	n.voters = quorum.VoterSet{{ID: 5, Endpoints: []quorum.Endpoint{{Name: "CONTROLLER", Host: "c5.example", Port: 9093}}}}
+	if got := n.controllerEndpoints(); len(got) != 1 || got[0].Host != "c5.example" || got[0].Port != 9093 {
+		t.Errorf("a voter registers %+v, want its voter-set listener c5.example:9093", got)
+	}
+}

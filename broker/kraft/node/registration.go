@@ -27,8 +27,19 @@ func (n *Node) controllerEndpoints() []image.Listener {
 			return []image.Listener{{Name: "CONTROLLER", Host: v.Host, Port: uint16(v.Port)}}
 		}
 	}
-	// A controller of a dynamic quorum is in no configured voter list: it registers the
-	// address it listens on.
+	// A controller of a dynamic quorum is in no configured voter list: it registers its
+	// listeners in the voter set once it is a voter, else the address it listens on
+	// (localhost for a wildcard address, as storage format --standalone names it).
+	n.vmu.Lock()
+	v, ok := n.voters.Get(n.cfg.NodeID)
+	n.vmu.Unlock()
+	if ok && len(v.Endpoints) > 0 {
+		out := make([]image.Listener, len(v.Endpoints))
+		for i, ep := range v.Endpoints {
+			out[i] = image.Listener{Name: ep.Name, Host: ep.Host, Port: ep.Port}
+		}
+		return out
+	}
 	if n.cfg.ControllerListener == nil {
 		return nil
 	}
@@ -36,7 +47,11 @@ func (n *Node) controllerEndpoints() []image.Listener {
 	if !ok {
 		return nil
 	}
-	return []image.Listener{{Name: "CONTROLLER", Host: a.IP.String(), Port: uint16(a.Port)}}
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return []image.Listener{{Name: "CONTROLLER", Host: host, Port: uint16(a.Port)}}
 }
 
 // runControllerRegistration registers this controller (KIP-919) with the active controller,
