@@ -202,6 +202,13 @@ func TestDynamicQuorum(t *testing.T) {
 	c := newDynamicCluster(t, 1, 2, 3, 4)
 	c.waitVoters(4, 1)
 	createTopic(t, c.nodes[2], "before")
+	av := kmsg.NewPtrApiVersionsResponse()
+	c.nodes[3].FillFeatures(av)
+	if !slices.ContainsFunc(av.FinalizedFeatures, func(f kmsg.ApiVersionsResponseFinalizedFeature) bool {
+		return f.Name == "kraft.version" && f.MaxVersionLevel == 1
+	}) {
+		t.Errorf("ApiVersions finalized features %+v, want kraft.version 1", av.FinalizedFeatures)
+	}
 
 	c.addVoter(4, 2)
 	c.waitVoters(4, 1, 2)

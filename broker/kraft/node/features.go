@@ -6,11 +6,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
 	"github.com/osprey-kafka/osprey/broker/quorum"
 )
 
 // FillFeatures sets an ApiVersions (v3+) answer's supported features and the finalized
-// features of the committed image, as a KRaft broker's listener answers them too.
+// features of the committed image, as a KRaft broker's listener answers them too. kraft.version
+// is no metadata record: a dynamic quorum adds it at level 1, as Kafka's metadata cache does.
 func (n *Node) FillFeatures(resp *kmsg.ApiVersionsResponse) {
 	for _, f := range SupportedFeatures() {
 		sf := kmsg.NewApiVersionsResponseSupportedFeature()
@@ -20,7 +22,10 @@ func (n *Node) FillFeatures(resp *kmsg.ApiVersionsResponse) {
 	n.mu.Lock()
 	img, next := n.img, n.next
 	n.mu.Unlock()
-	finalized := img.FinalizedFeatures()
+	finalized := img.FinalizedFeatures() // a copy
+	if n.dynamic {
+		finalized[bootstrap.KRaftVersionFeature] = 1
+	}
 	for _, name := range slices.Sorted(maps.Keys(finalized)) {
 		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
 		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, finalized[name], finalized[name]
