@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,5 +239,35 @@ func TestRaftVoterAPIsListedInKRaftModeOnly(t *testing.T) {
 	}
 	if k := keys(false); k[80] || k[81] || k[82] {
 		t.Errorf("ZooKeeper mode lists AddRaftVoter %v, RemoveRaftVoter %v, UpdateRaftVoter %v; want none", k[80], k[81], k[82])
+	}
+}
+
+// A KRaft file without controller.quorum.voters and without
+// controller.quorum.bootstrap.servers is refused naming both keys; with both
+// set it is accepted, as Kafka's KafkaConfig accepts it (the static voters
+// then rule, unless the directory was formatted with a voter set).
+func TestQuorumKeysValidation(t *testing.T) {
+	base := func() map[string]string {
+		return map[string]string{
+			"process.roles":             "controller",
+			"node.id":                   "1",
+			"controller.listener.names": "CONTROLLER",
+			"listeners":                 "CONTROLLER://127.0.0.1:9093",
+			"log.dirs":                  t.TempDir(),
+		}
+	}
+	_, err := ConfigFromProperties(base(), testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "controller.quorum.voters") || !strings.Contains(err.Error(), "controller.quorum.bootstrap.servers") {
+		t.Errorf("neither key: %v; want a refusal naming both", err)
+	}
+	both := base()
+	both["controller.quorum.voters"] = "1@127.0.0.1:9093"
+	both["controller.quorum.bootstrap.servers"] = "127.0.0.1:9093"
+	cfg, err := ConfigFromProperties(both, testLogger(t))
+	if err != nil {
+		t.Fatalf("both keys: %v; want them accepted", err)
+	}
+	if nc := cfg.nodeConfig("", testLogger(t)); len(nc.Voters) != 1 || len(nc.BootstrapServers) != 1 {
+		t.Errorf("node config voters %v, bootstrap servers %v; want both passed on", nc.Voters, nc.BootstrapServers)
 	}
 }
