@@ -296,7 +296,15 @@ func TestTxnTimeoutAbortsAndValidation(t *testing.T) {
 // consume-transform-produce loop (GroupTransactSession) with two members
 // across a three-broker cluster, aborting some transactions on purpose: the
 // output read with read_committed holds every input exactly once.
-func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) {
+func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) { testEOS(t, false) }
+
+// TestTxnGroupTransactSessionBrokerKilled is the same loop with the
+// broker coordinating one member's transactional id stopped half way: the
+// coordinator moves with the __transaction_state partition's leadership
+// and the output is still exactly once.
+func TestTxnGroupTransactSessionBrokerKilled(t *testing.T) { testEOS(t, true) }
+
+func testEOS(t *testing.T, kill bool) {
 	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
 	seeds := c.addrs()
 	createTopic(t, seeds, "eos-in", 3, 3)
@@ -328,26 +336,43 @@ func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) {
 			runSession(t, runCtx, seeds, "eos-tx-"+strconv.Itoa(m))
 		}()
 	}
-	testenv.WaitFor(t, 90*time.Second, func() error {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	// committed sums the group's committed offsets of eos-in, -1 until
+	// every partition has one.
+	committed := func() (int64, error) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer cl.Close()
 		resps, err := kadm.NewClient(cl).FetchOffsets(ctx, "eos-group")
 		if err != nil {
-			return err
+			return 0, err
 		}
-		offs := map[int32]int64{}
+		var sum int64
 		resps.Each(func(o kadm.OffsetResponse) {
-			if o.Topic == "eos-in" {
-				offs[o.Partition] = o.At
+			if o.Topic == "eos-in" && o.Err == nil {
+				sum += o.At
 			}
 		})
-		for p, end := range inEnd {
-			if offs[p] != end {
-				return fmt.Errorf("group at %v, input ends at %v", offs, inEnd)
+		return sum, nil
+	}
+	if kill {
+		testenv.WaitFor(t, 60*time.Second, func() error {
+			if sum, err := committed(); err != nil || sum < n/4 {
+				return fmt.Errorf("committed %d of %d (%v)", sum, n, err)
 			}
+			return nil
+		})
+		gone := c.killLeader(txnStateTopic, groupPartition("eos-tx-0", 3))
+		t.Logf("stopped broker %d, coordinator of eos-tx-0", gone)
+	}
+	var total int64
+	for _, end := range inEnd {
+		total += end
+	}
+	testenv.WaitFor(t, 90*time.Second, func() error {
+		if sum, err := committed(); err != nil || sum != total {
+			return fmt.Errorf("group committed %d of %d (%v)", sum, total, err)
 		}
 		return nil
 	})
@@ -355,7 +380,7 @@ func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) {
 	wg.Wait()
 
 	seen := map[string]int{}
-	for _, vals := range consumeTxnTopic(t, seeds, "eos-out", true, 3) {
+	for _, vals := range consumeTxnTopic(t, c.addrs(), "eos-out", true, 3) {
 		for _, v := range vals {
 			seen[v]++
 		}
