@@ -42,6 +42,8 @@ var (
 	errInvalidProducerIDMapping     = kerr.InvalidProducerIDMapping.Code
 	errUnstableOffsetCommit         = kerr.UnstableOffsetCommit.Code
 	errOperationNotAttempted        = kerr.OperationNotAttempted.Code
+	errTransactionalIDNotFound      = kerr.TransactionalIDNotFound.Code
+	errInvalidRegularExpression     = kerr.InvalidRegularExpression.Code
 	errGroupNotEmpty                = kerr.NonEmptyGroup.Code
 	errGroupIDNotFound              = kerr.GroupIDNotFound.Code
 	errFetchSessionIDNotFound       = kerr.FetchSessionIDNotFound.Code

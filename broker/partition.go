@@ -36,6 +36,7 @@ type producerState struct {
 	// with their original offsets.
 	recent [5]seqEntry
 	n      int
+	lastTs int64 // max timestamp of the last batch recorded; -1 before one
 }
 
 type seqEntry struct {
@@ -132,14 +133,14 @@ func (p *partition) produce(batches []byte) produceResult {
 		case ps == nil:
 			// Unknown producer (new, or last seen before the scanned tail
 			// of the log): the first batch we see starts its sequence.
-			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
 		case h.producerEpoch < ps.epoch:
 			return produceResult{code: errInvalidProducerEpoch}
 		case h.producerEpoch > ps.epoch:
 			if h.baseSequence != 0 {
 				return produceResult{code: errOutOfOrderSeq}
 			}
-			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
 		default:
 			for i := 0; i < ps.n; i++ {
 				e := ps.recent[i]
@@ -167,6 +168,7 @@ func (p *partition) produce(batches []byte) produceResult {
 	p.maybeAdvanceHWLocked()
 	if idempotent {
 		ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, info.FirstOffset)
+		ps.lastTs = h.maxTimestamp
 		p.producers[h.producerID] = ps
 	}
 	p.noteTxnBatchLocked(h, info.FirstOffset, batches)
@@ -234,10 +236,11 @@ func (p *partition) rebuildProducers() error {
 			if h.producerID >= 0 && h.attributes&0x20 == 0 {
 				ps := p.producers[h.producerID]
 				if ps == nil || h.producerEpoch > ps.epoch {
-					ps = &producerState{epoch: h.producerEpoch, lastSeq: -1}
+					ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
 					p.producers[h.producerID] = ps
 				}
 				if h.producerEpoch == ps.epoch {
+					ps.lastTs = h.maxTimestamp
 					ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, base)
 				}
 			}

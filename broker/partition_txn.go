@@ -199,7 +199,7 @@ func (p *partition) writeMarker(ctx context.Context, pid int64, epoch int16, com
 	if ps == nil || epoch > ps.epoch {
 		// A marker at a bumped epoch (an abort after a timeout or a new
 		// producer instance) fences the older epoch here too.
-		p.producers[pid] = &producerState{epoch: epoch, lastSeq: -1}
+		p.producers[pid] = &producerState{epoch: epoch, lastSeq: -1, lastTs: -1}
 	}
 	h, _ := parseBatchHeader(batch)
 	p.noteTxnBatchLocked(h, info.FirstOffset, batch)

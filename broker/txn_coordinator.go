@@ -456,3 +456,60 @@ func (tc *txnCoordinator) abortExpired() {
 		e.mu.Unlock()
 	}
 }
+
+// describe returns txnID's state as this coordinator has it.
+func (tc *txnCoordinator) describe(txnID string) (txn.Metadata, int16) {
+	e, code := tc.entry(txnID, false)
+	if code == errInvalidProducerIDMapping {
+		code = errTransactionalIDNotFound
+	}
+	if code != 0 {
+		return txn.Metadata{}, code
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.known {
+		return txn.Metadata{}, errTransactionalIDNotFound
+	}
+	return e.m.Clone(), 0
+}
+
+// list returns the state of every transactional id of the partitions this
+// broker leads, loading those not loaded yet.
+func (tc *txnCoordinator) list() ([]txn.Metadata, int16) {
+	led := map[int32]bool{}
+	for idx := range tc.partitions() {
+		p := tc.b.data.get(txnStateTopic, idx)
+		if p == nil {
+			continue
+		}
+		p.mu.Lock()
+		leader, epoch := p.rep.isLeader, p.leaderEpoch
+		p.mu.Unlock()
+		if !leader {
+			continue
+		}
+		if err := tc.ensureLoaded(idx, p, epoch); err != nil {
+			tc.b.log.Error("loading transaction state", "partition", idx, "err", err)
+			return nil, errCoordinatorLoading
+		}
+		led[idx] = true
+	}
+	tc.mu.Lock()
+	entries := make([]*txnEntry, 0, len(tc.txns))
+	for _, e := range tc.txns {
+		if led[e.partition] {
+			entries = append(entries, e)
+		}
+	}
+	tc.mu.Unlock()
+	var out []txn.Metadata
+	for _, e := range entries {
+		e.mu.Lock()
+		if e.known {
+			out = append(out, e.m.Clone())
+		}
+		e.mu.Unlock()
+	}
+	return out, 0
+}

@@ -1,0 +1,120 @@
+package broker
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/osprey-kafka/osprey/internal/testenv"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestTxnDescribeListTransactionsAndProducers shows an open transaction
+// through kadm's DescribeTransactions, ListTransactions (with state and
+// KIP-994 duration filters) and DescribeProducers, as an operator looking
+// for a hanging transaction would.
+func TestTxnDescribeListTransactionsAndProducers(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
+	seeds := c.addrs()
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-admin", 2, 3)
+	p := txnProducer(t, seeds, "admin-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-admin", Partition: 1, Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pid, epoch, err := p.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := txnProducer(t, seeds, "done-tx")
+	if err := done.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := done.ProduceSync(ctx, &kgo.Record{Topic: "txn-admin", Partition: 0, Value: []byte("y")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := done.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+
+	dts, err := adm.DescribeTransactions(ctx, "admin-tx", "done-tx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := dts.On("admin-tx", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.State != "Ongoing" || dt.ProducerID != pid || dt.ProducerEpoch != epoch || dt.StartTimestamp <= 0 ||
+		len(dt.Topics["txn-admin"]) != 1 {
+		t.Fatalf("admin-tx described as %+v", dt)
+	}
+	if d, _ := dts.On("done-tx", nil); d.State != "CompleteCommit" || len(d.Topics) != 0 {
+		t.Fatalf("done-tx described as %+v", d)
+	}
+	unknown, err := adm.DescribeTransactions(ctx, "never-seen")
+	if d, _ := unknown.On("never-seen", nil); err == nil && !errors.Is(d.Err, kerr.TransactionalIDNotFound) {
+		t.Fatalf("an unknown transactional id: %+v, want TRANSACTIONAL_ID_NOT_FOUND", d)
+	}
+
+	ongoing, err := adm.ListTransactions(ctx, nil, []string{"Ongoing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := ongoing.TransactionalIDs(); len(ids) != 1 || ids[0] != "admin-tx" {
+		t.Fatalf("ongoing transactions %v, want [admin-tx]", ids)
+	}
+	all, err := adm.ListTransactions(ctx, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Fatalf("listed %v, want both ids", all.TransactionalIDs())
+	}
+	// KIP-994: only transactions open at least this long.
+	req := kmsg.NewPtrListTransactionsRequest()
+	req.StateFilters = []string{"Ongoing", "NoSuchState"}
+	req.DurationFilterMillis = time.Hour.Milliseconds()
+	shards := cl.RequestSharded(ctx, req)
+	for _, sh := range shards {
+		if sh.Err != nil {
+			t.Fatal(sh.Err)
+		}
+		resp := sh.Resp.(*kmsg.ListTransactionsResponse)
+		if len(resp.TransactionStates) != 0 {
+			t.Fatalf("broker %d listed %v as open for an hour", sh.Meta.NodeID, resp.TransactionStates)
+		}
+		if len(resp.UnknownStateFilters) != 1 || resp.UnknownStateFilters[0] != "NoSuchState" {
+			t.Fatalf("unknown state filters %v", resp.UnknownStateFilters)
+		}
+	}
+
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		dps, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"txn-admin": {1: {}}})
+		if err != nil {
+			return err
+		}
+		var found bool
+		dps.EachProducer(func(d kadm.DescribedProducer) {
+			if d.ProducerID == pid && d.ProducerEpoch == epoch && d.CurrentTxnStartOffset == 0 && d.LastSequence == 0 && d.LastTimestamp > 0 {
+				found = true
+			}
+		})
+		if !found {
+			return kerr.UnknownServerError
+		}
+		return nil
+	})
+}
