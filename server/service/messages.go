@@ -113,9 +113,10 @@ func (q BrowseQuery) checkMode() error {
 // maxBrowse bounds one browse request.
 const maxBrowse = 500
 
-// BrowseMessages reads records of a topic. It is one of the few reads that talk to Kafka: records are
-// not in snapshots. Bounded by Limit (≤ 500), 1 MiB per partition fetch and the request's deadline.
-func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q BrowseQuery) ([]MessageView, error) {
+// BrowseMessages reads records of a topic, masked as the caller must see them (a record a rule drops
+// is left out). It is one of the few reads that talk to Kafka: records are not in snapshots. Bounded
+// by Limit (≤ 500), 1 MiB per partition fetch and the request's deadline.
+func (s *Service) BrowseMessages(ctx context.Context, who Caller, cluster, topic string, q BrowseQuery) ([]MessageView, error) {
 	c, err := s.get(cluster)
 	if err != nil {
 		return nil, err
@@ -124,6 +125,10 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 		return nil, err
 	}
 	if err := q.check(); err != nil {
+		return nil, err
+	}
+	mask, err := s.maskerFor(ctx, cluster, topic, who.Identity)
+	if err != nil {
 		return nil, err
 	}
 	md, err := c.client.Metadata(ctx, []string{topic})
@@ -168,6 +173,12 @@ func (s *Service) BrowseMessages(ctx context.Context, cluster, topic string, q B
 			return nil, kafkaError(opFetch, topic, err)
 		}
 		for _, m := range res.Messages {
+			if mask != nil {
+				var keep bool
+				if m, keep = mask(m); !keep {
+					continue
+				}
+			}
 			out = append(out, messageView(m))
 		}
 	}

@@ -22,7 +22,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 				}
 				q.Limit = int(*in.Limit)
 			}
-			msgs, err := svc.BrowseMessages(c.Request.Context(), in.Cluster, in.Topic, q)
+			msgs, err := svc.BrowseMessages(c.Request.Context(), api.CallerOf(c), in.Cluster, in.Topic, q)
 			return api.NewList(msgs, len(msgs)), err
 		}, api.Doc("messages", "Read messages (bounded; text, JSON or hex, never HTML)"),
 			api.Errors(http.StatusBadGateway, http.StatusGatewayTimeout)),
@@ -35,6 +35,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 
 		searchEndpoint(svc),
 	)
+	declareMasking(r, svc)
 }
 
 // browseIn selects the records to read. Mode is checked by the service, not by an enum: a wrong

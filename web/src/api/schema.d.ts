@@ -792,6 +792,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/masking/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Masking rules applied to records before they leave the server
+         * @description Needs the admin role. Audited as masking.list.
+         */
+        get: operations["getMaskingRules"];
+        put?: never;
+        /**
+         * Create a masking rule
+         * @description Needs the admin role. Audited as masking.create.
+         */
+        post: operations["postMaskingRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masking/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a masking rule
+         * @description Needs the admin role. Audited as masking.update.
+         */
+        put: operations["putMaskingRulesById"];
+        post?: never;
+        /**
+         * Delete a masking rule
+         * @description Needs the admin role. Audited as masking.delete.
+         */
+        delete: operations["deleteMaskingRulesById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reassignments": {
         parameters: {
             query?: never;
@@ -1742,6 +1790,74 @@ export interface components {
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
             user: string;
+        };
+        MaskingRule: {
+            /**
+             * @description mask: ****; hash: SHA-256 hex of the clear value; drop: remove the JSON field, or the whole record for a regex
+             * @enum {string}
+             */
+            action: "mask" | "hash" | "drop";
+            /** @description Only this cluster; every cluster when empty */
+            cluster?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Roles that see clear values (viewer, operator, admin) */
+            exemptRoles?: string[];
+            /** Format: int64 */
+            id: number;
+            /** @description Field of JSON values: $.user.email, $.items[*].card (give this or regex) */
+            jsonPath?: string;
+            name: string;
+            /** @description RE2 expression matched in keys, values and header values (give this or jsonPath) */
+            regex?: string;
+            /** @description Glob (orders.*) or, with topicRegex, a regular expression matching the whole topic name */
+            topicPattern: string;
+            topicRegex?: boolean;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        MaskingRuleInput: {
+            /**
+             * @description mask: ****; hash: SHA-256 hex of the clear value; drop: remove the JSON field, or the whole record for a regex
+             * @enum {string}
+             */
+            action: "mask" | "hash" | "drop";
+            /** @description Only this cluster; every cluster when empty */
+            cluster?: string;
+            /** @description Roles that see clear values (viewer, operator, admin) */
+            exemptRoles?: string[];
+            /** @description Field of JSON values: $.user.email, $.items[*].card (give this or regex) */
+            jsonPath?: string;
+            name: string;
+            /** @description RE2 expression matched in keys, values and header values (give this or jsonPath) */
+            regex?: string;
+            /** @description Glob (orders.*) or, with topicRegex, a regular expression matching the whole topic name */
+            topicPattern: string;
+            topicRegex?: boolean;
+        };
+        MaskingRuleList: {
+            items: components["schemas"]["MaskingRule"][];
+            /** @description Items matching the query, before paging */
+            total: number;
+        };
+        MaskingRuleUpdate: {
+            /**
+             * @description mask: ****; hash: SHA-256 hex of the clear value; drop: remove the JSON field, or the whole record for a regex
+             * @enum {string}
+             */
+            action: "mask" | "hash" | "drop";
+            /** @description Only this cluster; every cluster when empty */
+            cluster?: string;
+            /** @description Roles that see clear values (viewer, operator, admin) */
+            exemptRoles?: string[];
+            /** @description Field of JSON values: $.user.email, $.items[*].card (give this or regex) */
+            jsonPath?: string;
+            name: string;
+            /** @description RE2 expression matched in keys, values and header values (give this or jsonPath) */
+            regex?: string;
+            /** @description Glob (orders.*) or, with topicRegex, a regular expression matching the whole topic name */
+            topicPattern: string;
+            topicRegex?: boolean;
         };
         MessageView: {
             headers: components["schemas"]["HeaderView"][];
@@ -6329,6 +6445,267 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getMaskingRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskingRuleList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postMaskingRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MaskingRuleInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskingRule"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putMaskingRulesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MaskingRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskingRule"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteMaskingRulesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
