@@ -66,11 +66,11 @@ type pollState struct {
 	minISR    map[string]int
 	retention map[string]forecast.Retention // topics whose retention configs were read
 
-	// Storage (storage.go): each log directory's history, each topic's bytes over all replicas,
-	// and whether the topics' byte rates had a previous size to grow from.
-	dirs          map[dirKey]*dirTrack
-	topicDisk     map[string]int64
-	sizeRateKnown bool
+	// Storage (storage.go): each log directory's history, each topic's bytes over all replicas
+	// and the bytes written to it over the storage window.
+	dirs      map[dirKey]*dirTrack
+	topicDisk map[string]int64
+	written   map[string]*writtenTrack
 
 	zkAt time.Time
 	zk   *ZooKeeperInfo
@@ -134,7 +134,7 @@ func New(cfg Config, client *admin.Client, sink Sink, logger *slog.Logger) (*Col
 			topicBps: map[string]float64{}, brokerBps: map[int32]float64{},
 			partSeen: map[partKey]partSeen{}, brokerFirst: map[int32]time.Time{}, brokerUp: map[int32]bool{},
 			catchUp: map[catchKey]*catchTrack{},
-			dirs:    map[dirKey]*dirTrack{}, retention: map[string]forecast.Retention{},
+			dirs:    map[dirKey]*dirTrack{}, retention: map[string]forecast.Retention{}, written: map[string]*writtenTrack{},
 		},
 	}, nil
 }

@@ -89,8 +89,8 @@ func (c *Collector) refreshLogDirs(ctx context.Context, md *admin.Metadata, brok
 		topicSz[t] = sum
 	}
 	st.topicBps, st.brokerBps = map[string]float64{}, map[int32]float64{}
-	st.sizeRateKnown = !st.prevSizeAt.IsZero()
-	if st.sizeRateKnown {
+	c.observeWritten(topicSz, now)
+	if !st.prevSizeAt.IsZero() {
 		dt := now.Sub(st.prevSizeAt).Seconds()
 		for t, sz := range topicSz {
 			if prev, ok := st.prevTopicSz[t]; ok && dt > 0 && sz > prev {

@@ -42,11 +42,13 @@ type LogDirStorage struct {
 }
 
 // TopicStorage is one topic's bytes on disk (all replicas) and the size it settles at.
-// Retention is nil until the topic's retention configs have been read.
+// Retention is nil until the topic's retention configs have been read. BytesPerSec is the produce
+// rate into one copy averaged over the storage window (-1 before a second log-dir read).
 type TopicStorage struct {
-	DiskBytes int64
-	Retention *forecast.Retention
-	Settle    forecast.Settle
+	DiskBytes   int64
+	BytesPerSec float64
+	Retention   *forecast.Retention
+	Settle      forecast.Settle
 }
 
 // LogDirSample is one log directory's point in the storage history.
@@ -181,13 +183,13 @@ func (c *Collector) storage(s *Snapshot) *Storage {
 			continue
 		}
 		ts := TopicStorage{DiskBytes: disk, Settle: forecast.Settle{Bytes: -1, Basis: forecast.BasisUnknown}}
+		ts.BytesPerSec = -1
+		if w := st.written[t.Name]; w != nil {
+			ts.BytesPerSec = w.rate()
+		}
 		if r, ok := st.retention[t.Name]; ok {
 			ts.Retention = &r
-			rate := -1.0
-			if st.sizeRateKnown {
-				rate = t.BytesPerSec
-			}
-			ts.Settle = forecast.SettleSize(r, len(t.Partitions), t.ReplicationFactor, rate)
+			ts.Settle = forecast.SettleSize(r, len(t.Partitions), t.ReplicationFactor, ts.BytesPerSec)
 		}
 		out.Topics[t.Name] = ts
 	}
@@ -251,4 +253,74 @@ func unreachableStorage(prev *Storage) *Storage {
 		out.Dirs[i] = d
 	}
 	return &out
+}
+
+// writtenTrack is the bytes written to one topic's leaders since the collector first read its
+// size (the sum of each read's growth over the previous one; a read in which retention deleted
+// more than was written adds nothing), at points at least window/writtenSteps apart, oldest first,
+// reaching back over the window. The newest point moves with every read.
+type writtenTrack struct {
+	total float64
+	pts   []writtenPoint
+}
+
+type writtenPoint struct {
+	at    time.Time
+	total float64
+}
+
+// writtenSteps bounds a topic's points (about 65): a rate over a day needs no finer grain, and a
+// cluster may have many topics.
+const writtenSteps = 64
+
+func (w *writtenTrack) add(at time.Time, grown float64, window time.Duration) {
+	w.total += grown
+	p := writtenPoint{at, w.total}
+	if n := len(w.pts); n >= 2 && w.pts[n-1].at.Sub(w.pts[n-2].at) < window/writtenSteps {
+		w.pts[n-1] = p
+	} else {
+		w.pts = append(w.pts, p)
+	}
+	cut := 0
+	for cut < len(w.pts)-2 && at.Sub(w.pts[cut].at) > window {
+		cut++
+	}
+	w.pts = w.pts[cut:]
+}
+
+// rate is the bytes written per second between the oldest and the newest point; -1 with fewer
+// than two points.
+func (w *writtenTrack) rate() float64 {
+	n := len(w.pts)
+	if n < 2 {
+		return -1
+	}
+	dt := w.pts[n-1].at.Sub(w.pts[0].at).Seconds()
+	if dt <= 0 {
+		return -1
+	}
+	return (w.pts[n-1].total - w.pts[0].total) / dt
+}
+
+// observeWritten adds each topic's growth since the previous log-dir read to its written track
+// (under pollMu; before prevTopicSz is replaced), and forgets deleted topics.
+func (c *Collector) observeWritten(topicSz map[string]int64, at time.Time) {
+	st := &c.st
+	for t, sz := range topicSz {
+		w := st.written[t]
+		if w == nil {
+			w = &writtenTrack{}
+			st.written[t] = w
+		}
+		var grown float64
+		if prev, ok := st.prevTopicSz[t]; ok && sz > prev {
+			grown = float64(sz - prev)
+		}
+		w.add(at, grown, c.cfg.StorageWindow)
+	}
+	for t := range st.written {
+		if _, ok := topicSz[t]; !ok {
+			delete(st.written, t)
+		}
+	}
 }

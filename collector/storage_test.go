@@ -59,6 +59,9 @@ func TestStorageFromLogDirs(t *testing.T) {
 	if !ok || ts.DiskBytes != disk || ts.Retention == nil || ts.Retention.Bytes != 1000 {
 		t.Fatalf("topic storage %+v (retention %+v), want disk %d and retention.bytes 1000", ts, ts.Retention, disk)
 	}
+	if ts.BytesPerSec <= 0 {
+		t.Fatalf("topic storage %+v, want the produce rate of the hour between the polls", ts)
+	}
 	topic, _ := s.Topic("grow")
 	if want := int64(1000 * 2 * topic.ReplicationFactor); ts.Settle.Bytes != want || ts.Settle.Basis != forecast.BasisBytes {
 		t.Fatalf("settle %+v, want %d bytes by retention.bytes", ts.Settle, want)
@@ -125,5 +128,33 @@ func TestDirTrackThins(t *testing.T) {
 	}
 	if g, ok := forecast.Growth(tr.points); !ok || g < 86399 || g > 86401 {
 		t.Fatalf("growth after thinning %v, want 86400 bytes/day", g)
+	}
+}
+
+// A topic's produce rate is the bytes written over the window: steady writes give their rate
+// however long the collector has run, a read in which retention deleted more than was written
+// adds nothing, and the points stay few.
+func TestWrittenTrackRate(t *testing.T) {
+	var w writtenTrack
+	t0 := time.Unix(0, 0)
+	if w.add(t0, 0, 24*time.Hour); w.rate() != -1 {
+		t.Fatalf("rate from one read = %v, want -1", w.rate())
+	}
+	for i := 1; i <= 48*60; i++ { // two days of reads a minute apart, 100 B/s
+		w.add(t0.Add(time.Duration(i)*time.Minute), 6000, 24*time.Hour)
+	}
+	if r := w.rate(); r < 99.99 || r > 100.01 || len(w.pts) > writtenSteps+2 {
+		t.Fatalf("rate %v over %d points, want 100 B/s over at most %d", r, len(w.pts), writtenSteps+2)
+	}
+	span := w.pts[len(w.pts)-1].at.Sub(w.pts[0].at)
+	if span > 24*time.Hour || span < 23*time.Hour {
+		t.Fatalf("points span %v, want about the 24 h window", span)
+	}
+	end := t0.Add(48 * time.Hour)
+	for i := 1; i <= 24*60; i++ { // a day of nothing written
+		w.add(end.Add(time.Duration(i)*time.Minute), 0, 24*time.Hour)
+	}
+	if r := w.rate(); r < 0 || r > 100.0/23 {
+		t.Fatalf("rate after a quiet day %v, want about 0", r)
 	}
 }

@@ -39,7 +39,7 @@ type StorageTopic struct {
 	Partitions        int     `json:"partitions"`
 	ReplicationFactor int     `json:"replicationFactor"`
 	DiskBytes         int64   `json:"diskBytes" description:"Sum of the topic's replicas' logs over every log directory"`
-	BytesPerSec       float64 `json:"bytesPerSec" description:"Produce byte rate into one copy (growth of the leaders' logs over the last poll interval)"`
+	BytesPerSec       float64 `json:"bytesPerSec" description:"Produce byte rate into one copy: the growth of the leaders' logs averaged over the storage window; -1 before a second poll"`
 	RetentionMs       *int64  `json:"retentionMs" description:"retention.ms (-1 no limit); null until the topic's configs were read"`
 	RetentionBytes    *int64  `json:"retentionBytes" description:"retention.bytes per partition (-1 no limit); null until read"`
 	SettleBytes       int64   `json:"settleBytes" description:"Size the topic settles at over all replicas; -1 when unbounded, compacted or unknown"`
@@ -82,7 +82,7 @@ func storageView(snap *collector.Snapshot) StorageView {
 			continue
 		}
 		row := StorageTopic{Topic: t.Name, Internal: t.Internal, Partitions: len(t.Partitions), ReplicationFactor: t.ReplicationFactor,
-			DiskBytes: ts.DiskBytes, BytesPerSec: t.BytesPerSec, SettleBytes: ts.Settle.Bytes, SettleBasis: string(ts.Settle.Basis),
+			DiskBytes: ts.DiskBytes, BytesPerSec: ts.BytesPerSec, SettleBytes: ts.Settle.Bytes, SettleBasis: string(ts.Settle.Basis),
 			Compacted: ts.Settle.Compacted}
 		if r := ts.Retention; r != nil {
 			ms, b := r.Ms, r.Bytes

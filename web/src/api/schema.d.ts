@@ -2404,7 +2404,7 @@ export interface components {
         StorageTopic: {
             /**
              * Format: double
-             * @description Produce byte rate into one copy (growth of the leaders' logs over the last poll interval)
+             * @description Produce byte rate into one copy: the growth of the leaders' logs averaged over the storage window; -1 before a second poll
              */
             bytesPerSec: number;
             /** @description cleanup.policy includes compact: a delete bound is then an upper bound */
