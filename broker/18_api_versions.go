@@ -14,7 +14,8 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // Version notes:
 // * v3: flexible, client software name/version (logged at debug level);
 //   in KRaft mode supported features and the finalized ones (metadata.version
-//   and the others the metadata log finalized) with their epoch.
+//   and the others the metadata log finalized) with their epoch;
+//   transaction.version is capped at 1, the level the broker serves.
 // * v4: no field changes (Kafka 3.7+ clients send it).
 
 func init() { regKey(18, 0, 4, handleApiVersions) }
@@ -28,8 +29,33 @@ func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
 	resp.ApiKeys = supportedAPIs(b.cfg.KRaft())
 	if fr, ok := b.cluster.(featureReporter); ok && req.Version >= 3 {
 		fr.fillFeatures(resp)
+		capTxnVersion(resp)
 	}
 	return resp, nil
+}
+
+// maxTxnVersion is the highest transaction.version the broker serves:
+// version 1, without KIP-890 part 2 (AddPartitionsToTxn v4+, EndTxn v5,
+// produce adding partitions implicitly).
+const maxTxnVersion = 1
+
+// capTxnVersion lowers transaction.version in the answer to what the
+// broker serves. A cluster formatted at 4.0-IV2 finalizes level 2 in its
+// metadata log; clients seeing it finalized would produce without
+// AddPartitionsToTxn, which this broker does not accept, so it reports
+// level 1 until it implements level 2.
+func capTxnVersion(resp *kmsg.ApiVersionsResponse) {
+	for i := range resp.SupportedFeatures {
+		if f := &resp.SupportedFeatures[i]; f.Name == "transaction.version" {
+			f.MaxVersion = min(f.MaxVersion, maxTxnVersion)
+		}
+	}
+	for i := range resp.FinalizedFeatures {
+		if f := &resp.FinalizedFeatures[i]; f.Name == "transaction.version" {
+			f.MaxVersionLevel = min(f.MaxVersionLevel, maxTxnVersion)
+			f.MinVersionLevel = min(f.MinVersionLevel, f.MaxVersionLevel)
+		}
+	}
 }
 
 // featureReporter is a cluster with feature flags (KRaft mode): ApiVersions

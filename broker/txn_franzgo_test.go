@@ -296,16 +296,25 @@ func TestTxnTimeoutAbortsAndValidation(t *testing.T) {
 // consume-transform-produce loop (GroupTransactSession) with two members
 // across a three-broker cluster, aborting some transactions on purpose: the
 // output read with read_committed holds every input exactly once.
-func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) { testEOS(t, false) }
+func TestTxnGroupTransactSessionThreeBrokers(t *testing.T) {
+	testEOS(t, newTestCluster(t, 3, localConnector(t), withTxnTest), false)
+}
 
 // TestTxnGroupTransactSessionBrokerKilled is the same loop with the
 // broker coordinating one member's transactional id stopped half way: the
 // coordinator moves with the __transaction_state partition's leadership
 // and the output is still exactly once.
-func TestTxnGroupTransactSessionBrokerKilled(t *testing.T) { testEOS(t, true) }
+func TestTxnGroupTransactSessionBrokerKilled(t *testing.T) {
+	testEOS(t, newTestCluster(t, 3, localConnector(t), withTxnTest), true)
+}
 
-func testEOS(t *testing.T, kill bool) {
-	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
+// TestTxnGroupTransactSessionKRaft is the loop on three combined KRaft
+// nodes, where __transaction_state is created through the controller.
+func TestTxnGroupTransactSessionKRaft(t *testing.T) {
+	testEOS(t, newKRaftTestCluster(t, 3, withTxnTest), false)
+}
+
+func testEOS(t *testing.T, c *testCluster, kill bool) {
 	seeds := c.addrs()
 	createTopic(t, seeds, "eos-in", 3, 3)
 	createTopic(t, seeds, "eos-out", 3, 3)
