@@ -444,7 +444,7 @@ func (tc *txnCoordinator) abortExpired() {
 		}
 		e.mu.Lock()
 		if e.known && e.done == nil {
-			if next, ok := txn.Expired(e.m, now, tc.b.pids.allocate); ok {
+			if next, ok := txn.Expired(e.m, now); ok {
 				if code := tc.write(e, next); code == 0 {
 					tc.b.log.Info("aborting expired transaction", "transactional_id", e.m.TxnID,
 						"producer_id", e.m.ProducerID, "open_ms", now-e.m.StartMs)

@@ -142,13 +142,22 @@ func Init(txnID string, cur *Metadata, r InitRequest, allocate func() int64) Ini
 		// A new producer instance takes over a transactional id with an
 		// open transaction: abort it under a bumped epoch, which fences
 		// the old instance's writes and markers.
-		bumpEpoch(&next, allocate)
+		bumpAbortEpoch(&next)
 		next.State = PrepareAbort
 		return InitResult{Next: &next, Abort: true, Code: codeConcurrent}
 	}
 	bumpEpoch(&next, allocate)
 	next.State, next.Partitions, next.StartMs = Empty, nil, -1
 	return InitResult{Next: &next}
+}
+
+// bumpAbortEpoch bumps the epoch for the abort of an open transaction. The
+// markers must carry the producer id that wrote the data, so an exhausted
+// epoch is kept (the next InitProducerId moves to a new producer id).
+func bumpAbortEpoch(m *Metadata) {
+	if m.Epoch < maxEpoch {
+		m.Epoch++
+	}
 }
 
 func bumpEpoch(m *Metadata, allocate func() int64) {
@@ -268,12 +277,12 @@ func Complete(cur Metadata, nowMs int64) Metadata {
 // timeout: the epoch is bumped so the producer that let it expire is
 // fenced, as Kafka's coordinator does. ok is false when cur has not
 // expired.
-func Expired(cur Metadata, nowMs int64, allocate func() int64) (Metadata, bool) {
+func Expired(cur Metadata, nowMs int64) (Metadata, bool) {
 	if cur.State != Ongoing || cur.StartMs < 0 || nowMs-cur.StartMs <= int64(cur.TimeoutMs) {
 		return Metadata{}, false
 	}
 	next := cur.Clone()
-	bumpEpoch(&next, allocate)
+	bumpAbortEpoch(&next)
 	next.State, next.UpdateMs = PrepareAbort, nowMs
 	return next, true
 }

@@ -126,10 +126,10 @@ func TestAddPartitionsEndAndComplete(t *testing.T) {
 
 func TestExpiredTransactionAbortsWithBumpedEpoch(t *testing.T) {
 	m := Metadata{TxnID: "tx", ProducerID: 7, Epoch: 1, TimeoutMs: 1000, State: Ongoing, StartMs: 100, Partitions: []TP{{"a", 0}}}
-	if _, ok := Expired(m, 1100, counter(0)); ok {
+	if _, ok := Expired(m, 1100); ok {
 		t.Fatal("expired at exactly its timeout")
 	}
-	next, ok := Expired(m, 1101, counter(0))
+	next, ok := Expired(m, 1101)
 	if !ok || next.State != PrepareAbort || next.Epoch != 2 || len(next.Partitions) != 1 {
 		t.Fatalf("expired: %+v %v", next, ok)
 	}
@@ -137,8 +137,13 @@ func TestExpiredTransactionAbortsWithBumpedEpoch(t *testing.T) {
 	if r := End(&next, 7, 1, true, 1200); r.Code != kerr.ProducerFenced.Code {
 		t.Fatalf("commit by the expired producer: %+v", r)
 	}
+	exhausted := m.Clone()
+	exhausted.Epoch = maxEpoch
+	if next, ok := Expired(exhausted, 1101); !ok || next.ProducerID != 7 || next.Epoch != maxEpoch {
+		t.Fatalf("expired at the last epoch: %+v, want the same producer id and epoch (its markers)", next)
+	}
 	m.State = CompleteCommit
-	if _, ok := Expired(m, 1e9, counter(0)); ok {
+	if _, ok := Expired(m, 1e9); ok {
 		t.Fatal("a completed transaction expired")
 	}
 }
