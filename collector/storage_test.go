@@ -158,3 +158,34 @@ func TestWrittenTrackRate(t *testing.T) {
 		t.Fatalf("rate after a quiet day %v, want about 0", r)
 	}
 }
+
+func TestRetentionOf(t *testing.T) {
+	for _, tc := range []struct {
+		kv   map[string]string
+		want forecast.Retention
+		ok   bool
+	}{
+		{map[string]string{cfgRetentionMs: "604800000", cfgRetentionBytes: "-1", cfgCleanupPolicy: "delete"}, forecast.Retention{Ms: 604800000, Bytes: -1, Delete: true}, true},
+		{map[string]string{cfgRetentionMs: "-1", cfgRetentionBytes: "1024", cfgCleanupPolicy: "compact, delete"}, forecast.Retention{Ms: -1, Bytes: 1024, Delete: true, Compact: true}, true},
+		{map[string]string{cfgRetentionMs: "-5", cfgRetentionBytes: "-2", cfgCleanupPolicy: "compact"}, forecast.Retention{Ms: -1, Bytes: -1, Compact: true}, true},
+		{map[string]string{cfgRetentionMs: "1000", cfgCleanupPolicy: "delete"}, forecast.Retention{}, false},
+	} {
+		if got, ok := retentionOf(tc.kv); ok != tc.ok || got != tc.want {
+			t.Errorf("retentionOf(%v) = %+v, %v; want %+v, %v", tc.kv, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// A snapshot of an unreachable cluster keeps the last figures of every directory, marked unread,
+// without touching the previous snapshot's.
+func TestUnreachableStorage(t *testing.T) {
+	g := 10.0
+	prev := &Storage{Window: time.Hour, Dirs: []LogDirStorage{{Broker: 1, Path: "/d", UsedBytes: 5, Growth: &g}}}
+	got := unreachableStorage(prev)
+	if len(got.Dirs) != 1 || got.Dirs[0].Error != "cluster unreachable" || got.Dirs[0].Growth != &g || prev.Dirs[0].Error != "" {
+		t.Fatalf("unreachable = %+v, previous = %+v", got.Dirs, prev.Dirs)
+	}
+	if unreachableStorage(nil) != nil {
+		t.Fatal("storage before any read")
+	}
+}
