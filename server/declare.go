@@ -19,6 +19,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/series"
 	"github.com/osprey-kafka/osprey/server/endpoints/storage"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
+	"github.com/osprey-kafka/osprey/server/endpoints/transactions"
 	"github.com/osprey-kafka/osprey/server/endpoints/users"
 	"github.com/osprey-kafka/osprey/server/endpoints/zookeeper"
 	"github.com/osprey-kafka/osprey/server/service"
@@ -41,6 +42,7 @@ func declare(s *Server) *api.Registry {
 	availability.Declare(r, s.svc)
 	housekeeping.Declare(r, s.svc)
 	storage.Declare(r, s.svc)
+	transactions.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	imports.Declare(r, s.svc)

@@ -29,20 +29,25 @@ const (
 	opDeleteGroup     kafkaOp = "delete_group"
 	opFetch           kafkaOp = "fetch"
 	opProduce         kafkaOp = "produce"
+	// opDescribeProducers and opAbortTransaction: the Producers view and the Transactions page's abort.
+	opDescribeProducers kafkaOp = "describe_producers"
+	opAbortTransaction  kafkaOp = "abort_transaction"
 )
 
 // kafkaOpText completes "Could not …" with the operation's target.
 var kafkaOpText = map[kafkaOp]string{
-	opCreateTopic:     "create topic %s",
-	opDeleteTopic:     "delete topic %s",
-	opAlterConfigs:    "change the configs of topic %s",
-	opAddPartitions:   "add partitions to topic %s",
-	opDescribeConfigs: "read the configs of topic %s",
-	opReadMetadata:    "read the metadata of %s",
-	opCommitOffsets:   "commit offsets for group %s",
-	opDeleteGroup:     "delete group %s",
-	opFetch:           "read messages from topic %s",
-	opProduce:         "send a message to topic %s",
+	opCreateTopic:       "create topic %s",
+	opDeleteTopic:       "delete topic %s",
+	opAlterConfigs:      "change the configs of topic %s",
+	opAddPartitions:     "add partitions to topic %s",
+	opDescribeConfigs:   "read the configs of topic %s",
+	opReadMetadata:      "read the metadata of %s",
+	opCommitOffsets:     "commit offsets for group %s",
+	opDeleteGroup:       "delete group %s",
+	opFetch:             "read messages from topic %s",
+	opProduce:           "send a message to topic %s",
+	opDescribeProducers: "read the producers of topic %s",
+	opAbortTransaction:  "abort the open transaction on %s",
 }
 
 // kafkaKind is kerr's value for the Kafka error code the cluster answered with (admin's KafkaError in

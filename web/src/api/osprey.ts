@@ -3,6 +3,7 @@
 import { api, type ApiClient, type RequestOptions } from './client'
 import { query, typedCalls } from './typed'
 import type {
+  AbortTransactionRequest,
   AlertChannelInput,
   AlertRuleInput,
   AlterConfigsRequest,
@@ -83,6 +84,9 @@ export function createOspreyApi(client: ApiClient = api) {
     cleanup: (c: string, body: { topics: string[]; groups: string[]; dryRun: boolean; token?: string }) =>
       call.post(`${CL}/housekeeping/delete`, { cluster: c }, body),
     storage: (c: string, o?: RequestOptions) => call.get(`${CL}/storage`, { cluster: c }, {}, o),
+    topicProducers: (c: string, t: string, o?: RequestOptions) => call.get(`${CL}/topics/{topic}/producers`, { cluster: c, topic: t }, {}, o),
+    transactions: (c: string, o?: RequestOptions) => call.get(`${CL}/transactions`, { cluster: c }, {}, o),
+    abortTransaction: (c: string, body: AbortTransactionRequest) => call.post(`${CL}/transactions/abort`, { cluster: c }, body),
 
     createTopic: (c: string, body: CreateTopicRequest) => call.post(`${CL}/topics`, { cluster: c }, body),
     deleteTopic: (c: string, t: string) => call.del(`${CL}/topics/{topic}`, { cluster: c, topic: t }),

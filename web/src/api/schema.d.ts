@@ -721,6 +721,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/topics/{topic}/producers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A topic's producers per partition (DescribeProducers at each leader): producer id, epoch, last sequence, last timestamp, coordinator epoch, open transaction's first offset */
+        get: operations["getClustersByClusterTopicsByTopicProducers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transactional ids (ListTransactions at every broker, DescribeTransactions at their coordinators): state, producer id and epoch, timeout, duration, partitions; hanging when open longer than transaction.max.timeout.ms */
+        get: operations["getClustersByClusterTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/transactions/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort a partition's open (hanging) transaction as kafka-transactions.sh abort does: an abort marker written to the partition's leader with the producer's epoch from DescribeProducers
+         * @description Needs the admin role. Audited as transaction.abort.
+         */
+        post: operations["postClustersByClusterTransactionsAbort"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/zookeeper/status": {
         parameters: {
             query?: never;
@@ -1018,6 +1072,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AbortTransactionRequest: {
+            /** Format: int32 */
+            partition: number;
+            /** @description The producer whose transaction is aborted; needed when several have one open on the partition */
+            producerId?: number | null;
+            topic: string;
+        };
         ActiveAlert: {
             /**
              * Format: date-time
@@ -1980,6 +2041,14 @@ export interface components {
             replicas?: number[];
             topic?: string;
         };
+        PartitionProducers: {
+            error?: string;
+            /** Format: int32 */
+            leader: number;
+            /** Format: int32 */
+            partition: number;
+            producers: components["schemas"]["ProducerRow"][];
+        };
         PartitionRow: {
             endOffset: number | null;
             error?: string;
@@ -2044,6 +2113,23 @@ export interface components {
             offset: number;
             /** Format: int32 */
             partition: number;
+        };
+        ProducerRow: {
+            /**
+             * Format: int32
+             * @description Epoch of the transaction coordinator that wrote the producer's last marker; -1 when not known
+             */
+            coordinatorEpoch: number;
+            /** Format: int64 */
+            currentTxnStartOffset: number;
+            /** Format: int32 */
+            lastSequence: number;
+            /** Format: int64 */
+            lastTimestamp: number;
+            /** Format: int32 */
+            producerEpoch: number;
+            /** Format: int64 */
+            producerId: number;
         };
         QuorumBrokerView: {
             fenced: boolean;
@@ -2546,6 +2632,12 @@ export interface components {
             partitions: number[];
             topic: string;
         };
+        TopicProducers: {
+            active: number;
+            partitions: components["schemas"]["PartitionProducers"][];
+            topic: string;
+            transactional: number;
+        };
         TopicRow: {
             /** Format: double */
             brokerSkew: number;
@@ -2617,6 +2709,39 @@ export interface components {
             topics: number;
             underMinIsr: number;
             underReplicated: number;
+        };
+        TransactionPartition: {
+            /** Format: int32 */
+            partition: number;
+            topic: string;
+        };
+        TransactionRow: {
+            /** Format: int32 */
+            coordinator: number;
+            /** Format: int64 */
+            durationMs: number;
+            error?: string;
+            hanging: boolean;
+            partitions: components["schemas"]["TransactionPartition"][];
+            producerEpoch: number;
+            /** Format: int64 */
+            producerId: number;
+            /** Format: int64 */
+            startMs: number;
+            /** @description Kafka's state name: Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, Dead, PrepareEpochFence */
+            state: string;
+            /** Format: int32 */
+            timeoutMs: number;
+            transactionalId: string;
+        };
+        TransactionsView: {
+            brokerErrors: {
+                [key: string]: string;
+            };
+            hanging: number;
+            /** Format: int64 */
+            maxTimeoutMs: number;
+            transactions: components["schemas"]["TransactionRow"][];
         };
         UnwrittenPartition: {
             /** Format: int32 */
@@ -6190,6 +6315,259 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterTopicsByTopicProducers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Topic name */
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicProducers"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterTransactions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionsView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterTransactionsAbort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AbortTransactionRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
