@@ -28,7 +28,11 @@ import (
 //   config, else the broker's) gets NOT_ENOUGH_REPLICAS, nothing appended.
 // * Transactional batches open their producer's transaction on the
 //   partition (partition_txn.go) until the coordinator's marker; control
-//   batches from clients get INVALID_RECORD.
+//   batches from clients get INVALID_RECORD. The first transactional batch
+//   of a producer on a partition is verified with its coordinator first
+//   (KIP-890 part 1): not in the open transaction gets INVALID_TXN_STATE
+//   (a stale epoch INVALID_PRODUCER_EPOCH), a coordinator that cannot
+//   answer NOT_ENOUGH_REPLICAS, which the client retries.
 //
 // Version notes:
 // * v3: record batch v2 only (older message formats are not supported).
@@ -39,6 +43,27 @@ func init() { regKey(0, 3, 12, handleProduce) }
 
 func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
+	if need, pid, epoch := b.txnPartitionsToVerify(req); len(need) > 0 {
+		// A producer's first transactional batch on a partition waits
+		// for its coordinator to confirm the partition is in the open
+		// transaction (txn_verify.go); the rest of the request with it.
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			verified := b.verifyTxnPartitions(*req.TransactionID, pid, epoch, need)
+			if resp, err := b.produce(r, req, verified); err == nil {
+				r.reply(resp)
+			}
+		}()
+		return nil, errDeferred
+	}
+	return b.produce(r, req, nil)
+}
+
+// produce appends the request's batches and answers (or arranges the
+// acks=all answer). verified holds the error codes of partitions whose
+// transaction verification failed.
+func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topicPartition]int16) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	appended := false
 	var waits []ackWait
@@ -62,6 +87,8 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 			case req.Acks == -1 && int32(len(t.Partitions[rp.Partition].ISR)) < minISR:
 				// acks=all needs min.insync.replicas in the ISR.
 				sp.ErrorCode = errNotEnoughReplicas
+			case verified[topicPartition{rt.Topic, rp.Partition}] != 0:
+				sp.ErrorCode = verified[topicPartition{rt.Topic, rp.Partition}]
 			default:
 				p := b.data.get(rt.Topic, rp.Partition)
 				if p == nil {

@@ -5,7 +5,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// AddPartitionsToTxn: v0-3
+// AddPartitionsToTxn: v0-5
 //
 // Behavior:
 // * The producer's coordinator adds the partitions to its open
@@ -17,16 +17,29 @@ import (
 //   PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2); an unknown id or
 //   another producer id INVALID_PRODUCER_ID_MAPPING.
 //
+// * v4+ (KIP-890 part 1): several transactions per request, as partition
+//   leaders send them; VerifyOnly answers, per partition, whether it is in
+//   the producer's open transaction (0) or not (INVALID_TXN_STATE; a stale
+//   epoch INVALID_PRODUCER_EPOCH), adding nothing. Leaders of this runtime
+//   verify a producer's first transactional batch on a partition, so that a
+//   late write of a fenced or finished transaction cannot open a
+//   transaction nobody will end (a "hanging" one).
+//
 // Version notes:
-// * v2: PRODUCER_FENCED; v3: flexible.
-// * v4+ (batched requests from brokers, KIP-890 verification) are not
-//   served.
+// * v2: PRODUCER_FENCED; v3: flexible; v4: batched, VerifyOnly; v5: same
+//   fields (transaction version 2 errors).
 
-func init() { regKey(24, 0, 3, handleAddPartitionsToTxn) }
+func init() { regKey(24, 0, 5, handleAddPartitionsToTxn) }
 
 func handleAddPartitionsToTxn(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	if req.Version >= 4 {
+		for _, rt := range req.Transactions {
+			resp.Transactions = append(resp.Transactions, b.addPartitionsBatched(rt))
+		}
+		return resp, nil
+	}
 	var tps []txn.TP
 	unknown := false
 	for _, rt := range req.Topics {
@@ -60,4 +73,39 @@ func handleAddPartitionsToTxn(b *Broker, r *request) (kmsg.Response, error) {
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp, nil
+}
+
+// addPartitionsBatched serves one transaction of a v4+ request.
+func (b *Broker) addPartitionsBatched(rt kmsg.AddPartitionsToTxnRequestTransaction) kmsg.AddPartitionsToTxnResponseTransaction {
+	out := kmsg.NewAddPartitionsToTxnResponseTransaction()
+	out.TransactionalID = rt.TransactionalID
+	var tps []txn.TP
+	for _, t := range rt.Topics {
+		for _, p := range t.Partitions {
+			tps = append(tps, txn.TP{Topic: t.Topic, Partition: p})
+		}
+	}
+	var codes []int16
+	if rt.VerifyOnly {
+		codes = b.txns.verify(rt.TransactionalID, rt.ProducerID, rt.ProducerEpoch, tps)
+	} else {
+		code := b.txns.addPartitions(rt.TransactionalID, rt.ProducerID, rt.ProducerEpoch, tps)
+		codes = make([]int16, len(tps))
+		for i := range codes {
+			codes[i] = code
+		}
+	}
+	i := 0
+	for _, t := range rt.Topics {
+		ot := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
+		ot.Topic = t.Topic
+		for _, p := range t.Partitions {
+			op := kmsg.NewAddPartitionsToTxnResponseTransactionTopicPartition()
+			op.Partition, op.ErrorCode = p, codes[i]
+			i++
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		out.Topics = append(out.Topics, ot)
+	}
+	return out
 }

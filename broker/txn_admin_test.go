@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"testing"
 	"time"
 
@@ -117,4 +119,60 @@ func TestTxnDescribeListTransactionsAndProducers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTxnLateWriteAfterEndIsRefused sends, after a transaction's commit,
+// one more transactional batch of the same producer and epoch (a late
+// retry, or a zombie that missed its fencing): the partition leader asks
+// the coordinator, which knows no open transaction, so the write is
+// refused and the last stable offset does not get stuck behind it.
+func TestTxnLateWriteAfterEndIsRefused(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
+	seeds := c.addrs()
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-late", 1, 3)
+	p := txnProducer(t, seeds, "late-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-late", Value: []byte("in-time")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	pid, epoch, err := p.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := buildBatch([]kvRecord{{key: []byte("k"), value: []byte("late")}}, time.Now().UnixMilli())
+	binary.BigEndian.PutUint16(batch[21:], attrTransactional)
+	binary.BigEndian.PutUint64(batch[43:], uint64(pid))
+	binary.BigEndian.PutUint16(batch[51:], uint16(epoch))
+	binary.BigEndian.PutUint32(batch[53:], 1) // the producer's next sequence
+	binary.BigEndian.PutUint32(batch[17:], crc32.Checksum(batch[21:], crc32c))
+	req := kmsg.NewPtrProduceRequest()
+	req.TransactionID, req.Acks, req.TimeoutMillis = kmsg.StringPtr("late-tx"), -1, 10000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "txn-late"
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Partition, rp.Records = 0, batch
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	leader := c.partition("txn-late", 0).Leader
+	resp, err := req.RequestWith(ctx, raw.Broker(int(leader)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.InvalidTxnState.Code {
+		t.Fatalf("late transactional write answered %v, want INVALID_TXN_STATE", kerr.ErrorForCode(code))
+	}
+	if hw, lso := endOffsets(t, seeds, "txn-late", false)[0], endOffsets(t, seeds, "txn-late", true)[0]; hw != 2 || lso != 2 {
+		t.Fatalf("high watermark %d, last stable offset %d; want 2 and 2 (record and marker, nothing pending)", hw, lso)
+	}
 }

@@ -513,3 +513,23 @@ func (tc *txnCoordinator) list() ([]txn.Metadata, int16) {
 	}
 	return out, 0
 }
+
+// verify serves AddPartitionsToTxn VerifyOnly: the error code of each
+// partition (0: in the producer's open transaction).
+func (tc *txnCoordinator) verify(txnID string, pid int64, epoch int16, tps []txn.TP) []int16 {
+	codes := make([]int16, len(tps))
+	e, code := tc.entry(txnID, false)
+	if code == 0 {
+		e.mu.Lock()
+		cur := e.current()
+		for i, tp := range tps {
+			codes[i] = txn.Verify(cur, pid, epoch, tp)
+		}
+		e.mu.Unlock()
+		return codes
+	}
+	for i := range codes {
+		codes[i] = code
+	}
+	return codes
+}

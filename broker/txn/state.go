@@ -295,3 +295,22 @@ func FencedCode(code int16, version, fencedSince int16) int16 {
 	}
 	return code
 }
+
+// Verify answers a partition leader asking (AddPartitionsToTxn v4+
+// VerifyOnly, KIP-890 part 1) whether tp is part of the producer's open
+// transaction before it appends the producer's first transactional batch
+// there: 0 if it is, else the error the produce gets.
+func Verify(cur *Metadata, pid int64, epoch int16, tp TP) int16 {
+	switch {
+	case cur == nil || cur.State == Dead || cur.ProducerID != pid:
+		return codeInvalidMapping
+	case epoch != cur.Epoch:
+		return codeInvalidEpoch
+	case cur.State != Ongoing:
+		return codeInvalidTxnState
+	}
+	if _, found := slices.BinarySearchFunc(cur.Partitions, tp, cmpTP); !found {
+		return codeInvalidTxnState
+	}
+	return 0
+}

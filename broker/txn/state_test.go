@@ -159,3 +159,27 @@ func TestFencedCodeByVersion(t *testing.T) {
 		t.Fatalf("other code changed: %d", c)
 	}
 }
+
+func TestVerifyPartitionInTransaction(t *testing.T) {
+	m := &Metadata{TxnID: "tx", ProducerID: 7, Epoch: 1, State: Ongoing, Partitions: []TP{{"a", 0}, {"b", 3}}}
+	cases := []struct {
+		pid   int64
+		epoch int16
+		tp    TP
+		want  int16
+	}{
+		{7, 1, TP{"b", 3}, 0},
+		{7, 1, TP{"b", 2}, kerr.InvalidTxnState.Code},
+		{7, 0, TP{"a", 0}, kerr.InvalidProducerEpoch.Code},
+		{8, 1, TP{"a", 0}, kerr.InvalidProducerIDMapping.Code},
+	}
+	for _, c := range cases {
+		if got := Verify(m, c.pid, c.epoch, c.tp); got != c.want {
+			t.Errorf("Verify(%d, %d, %v) = %d, want %d", c.pid, c.epoch, c.tp, got, c.want)
+		}
+	}
+	done := Complete(*m, 5)
+	if got := Verify(&done, 7, 1, TP{"a", 0}); got != kerr.InvalidTxnState.Code {
+		t.Errorf("after the end: %d, want INVALID_TXN_STATE", got)
+	}
+}
