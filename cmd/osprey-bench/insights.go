@@ -41,6 +41,7 @@ func runInsights(ctx context.Context, o *options, rep *report, lim *limits) {
 		rep.add(row{Section: "insights", Name: "availability timelines, MariaDB", Value: "-", Status: statusNotRun,
 			Why: "no MariaDB: set OSPREY_TEST_MYSQL_DSN (deploy/scripts/services.sh start writes it) or -mysql-dsn"})
 	}
+	defer runSearchBench(ctx, o, rep)
 	seeded := 0
 	for i, db := range dbs {
 		n, err := insightsOn(ctx, o, rep, fx, spec, db.name, db.driver, db.dsn, i == 0)
@@ -55,7 +56,7 @@ func runInsights(ctx context.Context, o *options, rep *report, lim *limits) {
 		"client goroutines for each row; a topic timeline asks for a random topic's last 24 hours (the page's default "+
 		"window) or 7 days, a broker timeline for a random broker's last 24 hours (a broker takes part in a third of "+
 		"all events; the answer keeps the newest 2000). Time to catch up is computed by the collector each poll and kept in the "+
-		"snapshot, so its sort is a snapshot list like the others.", "SQLite, and MariaDB when available", seeded,
+		"snapshot, so its sort is a snapshot list like the others; the storage forecast answers every log directory and every topic from the last poll and the in-memory history.", "SQLite, and MariaDB when available", seeded,
 		spec.totalPartitions())
 }
 
@@ -89,6 +90,8 @@ func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec 
 		groupPages := spec.groups / 50
 		loads = append(loads, apiLoad{"groups sort=catchUp desc", func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=catchUp&order=desc", base, apiCluster, 50*r.IntN(groupPages))
+		}}, apiLoad{"storage forecast (every log dir and topic)", func(*rand.Rand) string {
+			return fmt.Sprintf("%s/api/v1/clusters/%s/storage", base, apiCluster)
 		}})
 	}
 	loads = append(loads,
