@@ -39,6 +39,7 @@ var (
 	errInvalidProducerEpoch         = kerr.InvalidProducerEpoch.Code
 	errInvalidRecord                = kerr.InvalidRecord.Code
 	errProducerFenced               = kerr.ProducerFenced.Code
+	errConcurrentTxns               = kerr.ConcurrentTransactions.Code
 	errInvalidProducerIDMapping     = kerr.InvalidProducerIDMapping.Code
 	errUnstableOffsetCommit         = kerr.UnstableOffsetCommit.Code
 	errOperationNotAttempted        = kerr.OperationNotAttempted.Code

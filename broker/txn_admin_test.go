@@ -3,6 +3,7 @@ package broker
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"testing"
 	"time"
@@ -174,5 +175,55 @@ func TestTxnLateWriteAfterEndIsRefused(t *testing.T) {
 	}
 	if hw, lso := endOffsets(t, seeds, "txn-late", false)[0], endOffsets(t, seeds, "txn-late", true)[0]; hw != 2 || lso != 2 {
 		t.Fatalf("high watermark %d, last stable offset %d; want 2 and 2 (record and marker, nothing pending)", hw, lso)
+	}
+}
+
+// TestTxnIdleIDExpires lets a transactional id sit idle past
+// transactional.id.expiration.ms: its coordinator removes it, and the next
+// producer with that id starts afresh with a new producer id.
+func TestTxnIdleIDExpires(t *testing.T) {
+	b := newTestBroker(t, withTxnTest, func(c *Config) { c.Txn.IDExpiration = 300 * time.Millisecond })
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-idle", 1, 1)
+	p := txnProducer(t, seeds, "idle-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-idle", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	pid1, _, err := p.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		dts, err := adm.DescribeTransactions(ctx, "idle-tx")
+		if err != nil {
+			return err
+		}
+		d, _ := dts.On("idle-tx", nil)
+		if !errors.Is(d.Err, kerr.TransactionalIDNotFound) {
+			return fmt.Errorf("idle-tx still described: %+v", d)
+		}
+		return nil
+	})
+	p2 := txnProducer(t, seeds, "idle-tx")
+	pid2, epoch2, err := p2.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid2 == pid1 || epoch2 != 0 {
+		t.Fatalf("after expiry the id got producer %d epoch %d, want a new producer id (not %d) at epoch 0", pid2, epoch2, pid1)
 	}
 }

@@ -15,11 +15,14 @@ type TxnConfig struct {
 	// AbortCheckInterval is transaction.abort.timed.out.transaction.cleanup.interval.ms
 	// (default 10 s): how often expired transactions are looked for.
 	AbortCheckInterval time.Duration
+	// IDExpiration is transactional.id.expiration.ms (default 7 days):
+	// how long an id without an open transaction is kept.
+	IDExpiration time.Duration
 }
 
 func defaultTxnConfig() TxnConfig {
 	return TxnConfig{StateLogPartitions: 50, StateLogRF: 3, StateLogSegmentBytes: 100 << 20,
-		MaxTimeout: 15 * time.Minute, AbortCheckInterval: 10 * time.Second}
+		MaxTimeout: 15 * time.Minute, AbortCheckInterval: 10 * time.Second, IDExpiration: 7 * 24 * time.Hour}
 }
 
 // parseTxnProperty parses a transaction.* property; ok is false for other
@@ -46,6 +49,8 @@ func (c *Config) parseTxnProperty(k, v string) (ok bool, err error) {
 		msDur(&t.MaxTimeout)
 	case "transaction.abort.timed.out.transaction.cleanup.interval.ms":
 		msDur(&t.AbortCheckInterval)
+	case "transactional.id.expiration.ms":
+		msDur(&t.IDExpiration)
 	default:
 		return false, nil
 	}
@@ -60,6 +65,7 @@ func (c Config) addTxnProperties(props map[string]string) {
 	props["transaction.state.log.segment.bytes"] = strconv.FormatInt(t.StateLogSegmentBytes, 10)
 	props["transaction.max.timeout.ms"] = strconv.FormatInt(t.MaxTimeout.Milliseconds(), 10)
 	props["transaction.abort.timed.out.transaction.cleanup.interval.ms"] = strconv.FormatInt(t.AbortCheckInterval.Milliseconds(), 10)
+	props["transactional.id.expiration.ms"] = strconv.FormatInt(t.IDExpiration.Milliseconds(), 10)
 }
 
 // txnStateTopicConfigs are the topic configs __transaction_state is

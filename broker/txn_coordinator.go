@@ -34,9 +34,10 @@ const txnStateTopic = "__transaction_state"
 type txnEntry struct {
 	partition int32
 
-	mu    sync.Mutex
-	known bool // m holds a written state (false: id seen, nothing written yet)
-	m     txn.Metadata
+	mu      sync.Mutex
+	removed bool // expired and dropped from the map: a request holding it retries
+	known   bool // m holds a written state (false: id seen, nothing written yet)
+	m       txn.Metadata
 	// done is closed when the markers of the current Prepare state are
 	// written and its Complete state is; nil when no end is under way.
 	done chan struct{}
@@ -284,6 +285,9 @@ func (tc *txnCoordinator) initProducer(txnID string, timeoutMs int32, pid int64,
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.removed {
+		return -1, -1, errConcurrentTxns
+	}
 	res := txn.Init(txnID, e.current(), txn.InitRequest{TimeoutMs: timeoutMs,
 		MaxTimeoutMs: int32(tc.b.cfg.Txn.MaxTimeout.Milliseconds()), ProducerID: pid, Epoch: epoch,
 		NowMs: time.Now().UnixMilli()}, tc.b.pids.allocate)
@@ -309,6 +313,9 @@ func (tc *txnCoordinator) addPartitions(txnID string, pid int64, epoch int16, tp
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.removed {
+		return errConcurrentTxns
+	}
 	next, code := txn.AddPartitions(e.current(), pid, epoch, tps, time.Now().UnixMilli())
 	if code != 0 || next == nil {
 		return code
@@ -329,6 +336,10 @@ func (tc *txnCoordinator) endTxn(ctx context.Context, txnID string, pid int64, e
 		return code
 	}
 	e.mu.Lock()
+	if e.removed {
+		e.mu.Unlock()
+		return errConcurrentTxns
+	}
 	res := txn.End(e.current(), pid, epoch, commit, time.Now().UnixMilli())
 	if res.Code != 0 || res.Next == nil {
 		e.mu.Unlock()
@@ -443,6 +454,9 @@ func (tc *txnCoordinator) abortExpired() {
 			continue
 		}
 		e.mu.Lock()
+		if e.known && e.done == nil && txn.IDExpired(e.m, now, tc.b.cfg.Txn.IDExpiration.Milliseconds()) {
+			tc.removeLocked(e)
+		}
 		if e.known && e.done == nil {
 			if next, ok := txn.Expired(e.m, now); ok {
 				if code := tc.write(e, next); code == 0 {
@@ -532,4 +546,25 @@ func (tc *txnCoordinator) verify(txnID string, pid int64, epoch int16, tps []txn
 		codes[i] = code
 	}
 	return codes
+}
+
+// removeLocked drops an idle transactional id: a tombstone in its
+// partition, then the entry. e.mu held.
+func (tc *txnCoordinator) removeLocked(e *txnEntry) {
+	p := tc.b.data.get(txnStateTopic, e.partition)
+	if p == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(tc.b.ctx, 10*time.Second)
+	defer cancel()
+	if code := p.appendInternalReplicated(ctx, buildBatch([]kvRecord{{key: txn.Key(e.m.TxnID)}}, time.Now().UnixMilli())); code != 0 {
+		return
+	}
+	tc.b.log.Info("removed idle transactional id", "transactional_id", e.m.TxnID, "producer_id", e.m.ProducerID)
+	tc.mu.Lock()
+	if tc.txns[e.m.TxnID] == e {
+		delete(tc.txns, e.m.TxnID)
+	}
+	tc.mu.Unlock()
+	e.removed, e.known = true, false
 }

@@ -314,3 +314,15 @@ func Verify(cur *Metadata, pid int64, epoch int16, tp TP) int16 {
 	}
 	return 0
 }
+
+// IDExpired reports whether a transactional id with no transaction open
+// has been idle longer than transactional.id.expiration.ms, so its
+// coordinator removes it (a tombstone in __transaction_state), as Kafka
+// does.
+func IDExpired(cur Metadata, nowMs, expirationMs int64) bool {
+	switch cur.State {
+	case Empty, CompleteCommit, CompleteAbort:
+		return nowMs-cur.UpdateMs > expirationMs
+	}
+	return false
+}

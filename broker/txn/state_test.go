@@ -183,3 +183,17 @@ func TestVerifyPartitionInTransaction(t *testing.T) {
 		t.Errorf("after the end: %d, want INVALID_TXN_STATE", got)
 	}
 }
+
+func TestIdleTransactionalIDExpires(t *testing.T) {
+	m := Metadata{State: CompleteCommit, UpdateMs: 1000}
+	if IDExpired(m, 2000, 1000) {
+		t.Fatal("expired at exactly the expiration")
+	}
+	if !IDExpired(m, 2001, 1000) {
+		t.Fatal("idle id not expired")
+	}
+	m.State = Ongoing
+	if IDExpired(m, 1e9, 1000) {
+		t.Fatal("an id with an open transaction expired")
+	}
+}
