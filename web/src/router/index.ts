@@ -59,6 +59,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.storage' },
   },
   {
+    path: '/clusters/:cluster/transactions',
+    name: 'transactions',
+    component: () => import('@/views/TransactionsView.vue'),
+    meta: { titleKey: 'nav.transactions' },
+  },
+  {
     path: '/clusters/:cluster/quorum',
     name: 'quorum',
     component: () => import('@/views/QuorumView.vue'),
@@ -83,7 +89,7 @@ export const routes: RouteRecordRaw[] = [
 ]
 
 /** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
-export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'storage', 'zookeeper', 'quorum'] as const
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'storage', 'transactions', 'zookeeper', 'quorum'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })
