@@ -142,9 +142,54 @@ func (md *Metadata) leader(topic string, partition int32) (int32, error) {
 func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int32, key, value []byte, headers []MessageHeader) (int64, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
+	cl, err := c.producer(ctx)
+	if err != nil {
+		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
+	}
+	defer cl.Close()
+	rec := &kgo.Record{Topic: topic, Partition: partition, Key: key, Value: value, Timestamp: time.Now()}
+	for _, h := range headers {
+		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	res, err := cl.ProduceSync(ctx, rec).First()
+	if err != nil {
+		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
+	}
+	return res.Offset, nil
+}
+
+// ProduceMessages writes records to topic, each to its own Partition with its key, value and headers
+// (their Offset and Time are ignored: the records are new), acknowledged by all in-sync replicas.
+// It returns the first failure; records before it may have been written.
+func (c *Client) ProduceMessages(ctx context.Context, topic string, msgs []Message) error {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	cl, err := c.producer(ctx)
+	if err != nil {
+		return fmt.Errorf("produce to %s: %w", topic, franzErr(ctx, "Produce", err))
+	}
+	defer cl.Close()
+	recs := make([]*kgo.Record, 0, len(msgs))
+	now := time.Now()
+	for _, m := range msgs {
+		rec := &kgo.Record{Topic: topic, Partition: m.Partition, Key: m.Key, Value: m.Value, Timestamp: now}
+		for _, h := range m.Headers {
+			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
+		recs = append(recs, rec)
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("produce to %s: %w", topic, franzErr(ctx, "Produce", err))
+	}
+	return nil
+}
+
+// producer is a client that writes to the partitions records name, with acks from all in-sync
+// replicas; the caller closes it.
+func (c *Client) producer(ctx context.Context) (*kgo.Client, error) {
 	seeds, err := c.seedAddrs(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(seeds...),
@@ -160,18 +205,5 @@ func (c *Client) ProduceMessage(ctx context.Context, topic string, partition int
 	if c.sasl != nil {
 		opts = append(opts, kgo.SASL(c.sasl))
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: topic, Partition: partition, Key: key, Value: value, Timestamp: time.Now()}
-	for _, h := range headers {
-		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
-	}
-	res, err := cl.ProduceSync(ctx, rec).First()
-	if err != nil {
-		return -1, fmt.Errorf("produce to %s/%d: %w", topic, partition, franzErr(ctx, "Produce", err))
-	}
-	return res.Offset, nil
+	return kgo.NewClient(opts...)
 }

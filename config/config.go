@@ -39,11 +39,13 @@ type Messages struct {
 
 // MessageSearch bounds every message search; a request may only lower these (docs/MESSAGES.md).
 type MessageSearch struct {
-	MaxRecords    int64    `yaml:"maxRecords"`
-	MaxBytes      int64    `yaml:"maxBytes"`
-	MaxDuration   Duration `yaml:"maxDuration"`
-	MaxResults    int      `yaml:"maxResults"`
-	MaxConcurrent int      `yaml:"maxConcurrent"`
+	MaxRecords  int64    `yaml:"maxRecords"`
+	MaxBytes    int64    `yaml:"maxBytes"`
+	MaxDuration Duration `yaml:"maxDuration"`
+	MaxResults  int      `yaml:"maxResults"`
+	// MaxExportResults caps the records one export or redrive selects (MaxResults caps a search's).
+	MaxExportResults int `yaml:"maxExportResults"`
+	MaxConcurrent    int `yaml:"maxConcurrent"`
 }
 
 // Compat configures what stands in for the tools Osprey replaces: kafka_exporter's metrics and
@@ -206,7 +208,7 @@ func Default() Config {
 		},
 		Embedded: Embedded{Enabled: true, Name: "local", Brokers: 3, Mode: EmbeddedKRaft, DemoTraffic: true},
 		Messages: Messages{Search: MessageSearch{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxDuration: Duration(30 * time.Second),
-			MaxResults: 500, MaxConcurrent: 4}},
+			MaxResults: 500, MaxExportResults: 100_000, MaxConcurrent: 4}},
 		Compat: Compat{
 			KafkaExporter: KafkaExporter{Enabled: true, Path: "/metrics/kafka-exporter", ClusterLabel: "cluster", MaxSeries: 200000},
 			Burrow:        Burrow{Enabled: true, Intervals: 10},

@@ -50,7 +50,7 @@ func (c *Config) checkMessages(ps *problems) {
 		key string
 		v   int64
 	}{{"maxRecords", m.MaxRecords}, {"maxBytes", m.MaxBytes}, {"maxDuration", int64(m.MaxDuration)},
-		{"maxResults", int64(m.MaxResults)}, {"maxConcurrent", int64(m.MaxConcurrent)}} {
+		{"maxResults", int64(m.MaxResults)}, {"maxExportResults", int64(m.MaxExportResults)}, {"maxConcurrent", int64(m.MaxConcurrent)}} {
 		if l.v <= 0 {
 			ps.add("messages.search."+l.key, "must be positive (a search needs every limit)")
 		}

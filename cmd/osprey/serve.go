@@ -174,7 +174,7 @@ func (c *console) startService(ctx context.Context) error {
 		},
 		Search: service.SearchLimits{MaxRecords: cfg.Messages.Search.MaxRecords, MaxBytes: cfg.Messages.Search.MaxBytes,
 			MaxDuration: cfg.Messages.Search.MaxDuration.D(), MaxResults: cfg.Messages.Search.MaxResults,
-			MaxConcurrent: cfg.Messages.Search.MaxConcurrent},
+			MaxExportResults: cfg.Messages.Search.MaxExportResults, MaxConcurrent: cfg.Messages.Search.MaxConcurrent},
 		Collector: collector.Config{
 			OffsetsInterval: cfg.Collector.OffsetsInterval.D(),
 			GroupsInterval:  cfg.Collector.GroupsInterval.D(),

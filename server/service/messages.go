@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -27,13 +28,16 @@ type Payload struct {
 const maxPayload = 64 << 10
 
 // payloadOf classifies bytes: JSON objects/arrays, printable UTF-8 text, or hex for anything else.
-func payloadOf(b []byte) Payload {
+func payloadOf(b []byte) Payload { return payloadUpTo(b, maxPayload) }
+
+// payloadUpTo is payloadOf keeping at most limit bytes.
+func payloadUpTo(b []byte, limit int) Payload {
 	if b == nil {
 		return Payload{Format: "null"}
 	}
 	p := Payload{}
-	if len(b) > maxPayload {
-		b, p.Truncated = b[:maxPayload], true
+	if len(b) > limit {
+		b, p.Truncated = b[:limit], true
 	}
 	trimmed := bytes.TrimSpace(b)
 	switch {
@@ -248,11 +252,16 @@ func (q BrowseQuery) startOffset(p int32, lo, hi int64, byTime []int64, perPart 
 	}
 }
 
-func messageView(m admin.Message) MessageView {
-	v := MessageView{Partition: m.Partition, Offset: m.Offset, Timestamp: m.Time, Key: payloadOf(m.Key), Value: payloadOf(m.Value),
+func messageView(m admin.Message) MessageView { return messageViewUpTo(m, maxPayload) }
+
+// fullMessageView is messageView with every payload whole (exports).
+func fullMessageView(m admin.Message) MessageView { return messageViewUpTo(m, math.MaxInt) }
+
+func messageViewUpTo(m admin.Message, limit int) MessageView {
+	v := MessageView{Partition: m.Partition, Offset: m.Offset, Timestamp: m.Time, Key: payloadUpTo(m.Key, limit), Value: payloadUpTo(m.Value, limit),
 		Headers: make([]HeaderView, 0, len(m.Headers)), Size: len(m.Key) + len(m.Value)}
 	for _, h := range m.Headers {
-		v.Headers = append(v.Headers, HeaderView{Key: h.Key, Value: payloadOf(h.Value)})
+		v.Headers = append(v.Headers, HeaderView{Key: h.Key, Value: payloadUpTo(h.Value, limit)})
 		v.Size += len(h.Key) + len(h.Value)
 	}
 	v.Truncated = v.Key.Truncated || v.Value.Truncated

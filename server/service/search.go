@@ -23,6 +23,8 @@ type SearchLimits struct {
 	MaxDuration time.Duration
 	// MaxResults is how many matching records one search returns at most.
 	MaxResults int
+	// MaxExportResults is how many records one export or redrive selects at most.
+	MaxExportResults int
 	// MaxConcurrent is how many searches the console runs at once; more are refused with 429.
 	MaxConcurrent int
 	// FetchRecords is how many records one fetch asks a partition for.
@@ -32,7 +34,7 @@ type SearchLimits struct {
 // DefaultSearchLimits protect the cluster: a search reads at most a million records or 256 MiB
 // for at most 30 s, returns at most 500 matches, and only four run at a time.
 var DefaultSearchLimits = SearchLimits{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxDuration: 30 * time.Second,
-	MaxResults: 500, MaxConcurrent: 4, FetchRecords: 500}
+	MaxResults: 500, MaxExportResults: 100_000, MaxConcurrent: 4, FetchRecords: 500}
 
 func (l SearchLimits) withDefaults() SearchLimits {
 	d := DefaultSearchLimits
@@ -47,6 +49,9 @@ func (l SearchLimits) withDefaults() SearchLimits {
 	}
 	if l.MaxResults <= 0 {
 		l.MaxResults = d.MaxResults
+	}
+	if l.MaxExportResults <= 0 {
+		l.MaxExportResults = d.MaxExportResults
 	}
 	if l.MaxConcurrent <= 0 {
 		l.MaxConcurrent = d.MaxConcurrent
@@ -194,6 +199,11 @@ type Search struct {
 	parts   []*searchPart
 	limits  SearchLimits
 	release func(reason string)
+	// full sends payloads whole (an export), not cut to what a page shows.
+	full bool
+	// collect, when set, receives each matching record as fetched (clear, not masked) instead of a
+	// message event being sent: a redrive copies the records it selected by their masked form.
+	collect func(admin.Message) error
 }
 
 type searchPart struct {
@@ -204,6 +214,21 @@ type searchPart struct {
 // answers a caller must correct (400 with the filter's error position, 404, 429). Every prepared
 // search must be Run, which releases its slot.
 func (s *Service) PrepareSearch(ctx context.Context, who Caller, cluster, topic string, req SearchRequest) (*Search, error) {
+	return s.prepareScan(ctx, who, cluster, topic, req, false)
+}
+
+// PrepareExport is PrepareSearch for an export: whole payloads, and up to
+// messages.search.maxExportResults matches.
+func (s *Service) PrepareExport(ctx context.Context, who Caller, cluster, topic string, req SearchRequest) (*Search, error) {
+	q, err := s.prepareScan(ctx, who, cluster, topic, req, true)
+	if q != nil {
+		q.full = true
+	}
+	return q, err
+}
+
+// prepareScan is PrepareSearch; bulk scans (export, redrive) take the export cap on matches.
+func (s *Service) prepareScan(ctx context.Context, who Caller, cluster, topic string, req SearchRequest, bulk bool) (*Search, error) {
 	c, err := s.get(cluster)
 	if err != nil {
 		return nil, err
@@ -211,7 +236,11 @@ func (s *Service) PrepareSearch(ctx context.Context, who Caller, cluster, topic 
 	if err := s.knownTopic(c, cluster, topic); err != nil {
 		return nil, err
 	}
-	limits, err := searchLimits(s.opts.Search.withDefaults(), req)
+	configured := s.opts.Search.withDefaults()
+	if bulk {
+		configured.MaxResults = configured.MaxExportResults
+	}
+	limits, err := searchLimits(configured, req)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +422,11 @@ func (q *Search) stopReason(ctx context.Context, reason string, err error) (stri
 		return SearchMaxTime, nil
 	case ctx.Err() != nil:
 		return SearchCancelled, err
+	}
+	var ue *UserError
+	switch {
+	case errors.As(err, &ue):
+		return SearchFailed, err
 	default:
 		return SearchFailed, kafkaError(opFetch, q.topic, err)
 	}
@@ -451,6 +485,7 @@ func (q *Search) fetchOnce(ctx context.Context, p *searchPart, prog *SearchProgr
 // handle masks m, evaluates the filter on the masked record and emits it when it matches. Masking
 // comes first so a value the caller may not see cannot be found by searching for it.
 func (q *Search) handle(m admin.Message, p *searchPart, prog *SearchProgress, emit func(SearchEvent) error) (bool, error) {
+	orig := m
 	if q.mask != nil {
 		var keep bool
 		if m, keep = q.mask(m); !keep {
@@ -468,7 +503,13 @@ func (q *Search) handle(m admin.Message, p *searchPart, prog *SearchProgress, em
 	}
 	p.Matches++
 	prog.Matches++
+	if q.collect != nil {
+		return true, q.collect(orig)
+	}
 	v := messageView(m)
+	if q.full {
+		v = fullMessageView(m)
+	}
 	if err := emit(SearchEvent{Type: "message", Message: &v}); err != nil {
 		return false, &emitError{err}
 	}

@@ -1,6 +1,7 @@
 // Message search with masking, against the embedded cluster: an admin adds a masking rule on the
 // topic page's Search tab; a search for the masked value finds nothing, a search for the mask finds
 // the records and shows them masked; once the rule exempts the admin role, the clear value is found.
+// Then the selection is redriven to another topic, dry run first.
 import type { APIRequestContext, Page } from '@playwright/test'
 import { ADMIN_TOKEN, LOCAL_CLUSTER } from './constants'
 import { expect, shot, test } from './fixtures'
@@ -51,7 +52,7 @@ async function search(page: Page, filter: string): Promise<void> {
   await expect(page.getByTestId('search-done')).toHaveAttribute('data-reason', 'complete')
 }
 
-test('search with masking: a masked value is not found, the mask is, an exempt role finds the clear value', async ({ page, request }, testInfo) => {
+test('search with masking: a masked value is not found, the mask is, an exempt role finds the clear value; redrive copies the selection', async ({ page, request }, testInfo) => {
   const topic = `e2e.masked-${Date.now()}`
   await seedTopic(request, topic)
   await page.goto(`${base}/topics/${topic}`)
@@ -96,10 +97,38 @@ test('search with masking: a masked value is not found, the mask is, an exempt r
   await search(page, 'json.user.email == "alice@example.com"')
   await expect(page.getByTestId('search-results').locator('tbody tr')).toHaveCount(1)
 
-  // Clean up: the rule and the topic.
+  // Redrive the selection to another topic: the dry run shows the count and the target partitions,
+  // then the records are copied clear (masking hides values from readers, it does not rewrite data).
+  const retry = `${topic}.retry`
+  const created = await request.post(`/api/v1/clusters/${LOCAL_CLUSTER}/topics`, { headers: auth, data: { name: retry, partitions: 2, replicationFactor: 1 } })
+  expect(created.status()).toBe(201)
+  await expect(async () => {
+    expect((await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${retry}`)).ok()).toBe(true)
+  }).toPass({ timeout: 20_000 })
+  await search(page, 'json.n >= 1')
+  await page.getByTestId('search-redrive').click()
+  await field(page, 'redrive-target').fill(retry)
+  await page.getByTestId('redrive-dry-run').click()
+  await expect(page.getByTestId('redrive-plan')).toContainText('2 records')
+  await expect(page.getByTestId('redrive-partitions').locator('tbody tr')).not.toHaveCount(0)
+  await shot(page, testInfo, 'redrive-dry-run')
+  await page.getByTestId('redrive-submit').click()
+  await expect(page.getByTestId('redrive-done')).toContainText('2 records copied')
+  await expect(async () => {
+    const res = await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${retry}/messages?tail=10`, { headers: auth })
+    const body = (await res.json()) as { items: { value: { data: string } }[] }
+    expect(body.items.map((m) => m.value.data).sort()).toEqual([
+      JSON.stringify({ n: 1, user: { email: 'alice@example.com' } }),
+      JSON.stringify({ n: 2, user: { email: 'bob@example.com' } }),
+    ])
+  }).toPass({ timeout: 20_000 })
+  await page.keyboard.press('Escape')
+
+  // Clean up: the rule and the topics.
   const rules = (await (await request.get('/api/v1/masking/rules', { headers: auth })).json()) as { items: { id: number; name: string }[] }
   for (const r of rules.items.filter((r) => r.name === `emails-${topic}`)) {
     expect((await request.delete(`/api/v1/masking/rules/${r.id}`, { headers: auth })).status()).toBe(204)
   }
   expect((await request.delete(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${topic}`, { headers: auth })).ok()).toBe(true)
+  expect((await request.delete(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${retry}`, { headers: auth })).ok()).toBe(true)
 })

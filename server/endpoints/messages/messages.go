@@ -34,6 +34,11 @@ func Declare(r *api.Registry, svc *service.Service) {
 			api.Errors(http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
 
 		searchEndpoint(svc),
+		exportEndpoint(svc),
+		api.Op(http.MethodPost, "/api/v1/clusters/:cluster/topics/:topic/messages/redrive", func(c *gin.Context, in *RedriveRequest) (service.RedriveResult, error) {
+			return svc.Redrive(c.Request.Context(), api.CallerOf(c), in.Cluster, in.Topic, in.RedriveRequest)
+		}, api.Doc("messages", "Copy the records a search selects to another topic, headers kept; dryRun counts them and their target partitions"),
+			api.Needs(service.RoleAdmin, "topic.redrive"), api.Errors(http.StatusConflict, http.StatusTooManyRequests, http.StatusBadGateway)),
 	)
 	declareMasking(r, svc)
 }

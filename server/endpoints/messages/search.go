@@ -52,3 +52,40 @@ func writeEvent(c *gin.Context, ev service.SearchEvent) error {
 	c.Writer.Flush()
 	return c.Request.Context().Err()
 }
+
+// RedriveRequest is the input of a redrive: the source topic in the path, the selection and the
+// target in the body.
+type RedriveRequest struct {
+	params.TopicPath
+	service.RedriveRequest
+}
+
+// exportEndpoint streams the records a search selects as JSON lines: one service.SearchEvent per
+// line, a "message" event per record (masked, payloads whole) and a last "done" event saying why the
+// export ended.
+func exportEndpoint(svc *service.Service) api.Endpoint {
+	return api.Streamed[SearchRequest, service.SearchEvent](http.MethodPost, "/api/v1/clusters/:cluster/topics/:topic/messages/export", "application/x-ndjson",
+		func(c *gin.Context, in *SearchRequest) error {
+			ctx := c.Request.Context()
+			q, err := svc.PrepareExport(ctx, api.CallerOf(c), in.Cluster, in.Topic, in.SearchRequest)
+			if err != nil {
+				return err
+			}
+			c.Header("Content-Type", "application/x-ndjson")
+			c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", in.Topic+".jsonl"))
+			c.Status(http.StatusOK)
+			enc := json.NewEncoder(c.Writer)
+			_ = q.Run(ctx, func(ev service.SearchEvent) error {
+				if ev.Type == "progress" {
+					return ctx.Err()
+				}
+				if err := enc.Encode(ev); err != nil {
+					return err
+				}
+				return ctx.Err()
+			})
+			return nil
+		},
+		api.Doc("messages", "Export the records a search selects as JSON lines (masked; a last line with type done says why it ended)"),
+		api.Errors(http.StatusTooManyRequests, http.StatusBadGateway))
+}

@@ -667,6 +667,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/topics/{topic}/messages/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export the records a search selects as JSON lines (masked; a last line with type done says why it ended) */
+        post: operations["postClustersByClusterTopicsByTopicMessagesExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/topics/{topic}/messages/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy the records a search selects to another topic, headers kept; dryRun counts them and their target partitions
+         * @description Needs the admin role. Audited as topic.redrive.
+         */
+        post: operations["postClustersByClusterTopicsByTopicMessagesRedrive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/topics/{topic}/messages/search": {
         parameters: {
             query?: never;
@@ -2320,6 +2357,53 @@ export interface components {
             /** Format: int32 */
             partition: number;
             topic: string;
+        };
+        RedrivePartition: {
+            /** Format: int32 */
+            partition: number;
+            records: number;
+        };
+        RedriveRequest: {
+            /** @description Count the records and their target partitions without writing */
+            dryRun?: boolean;
+            /** @description Stop before this offset in each partition */
+            endOffset?: number | null;
+            /** @description Stop at the first record at or after this time (ms since the epoch) */
+            endTime?: number | null;
+            /** @description CEL expression that is true for the records to return, e.g. json.amount > 100 && headers["source"] == "web" */
+            filter: string;
+            /**
+             * Format: int64
+             * @description Read at most this many bytes (capped by messages.search.maxBytes)
+             */
+            maxBytes?: number;
+            /**
+             * Format: int64
+             * @description Read at most this many records (capped by the console's messages.search.maxRecords)
+             */
+            maxRecords?: number;
+            /** @description Return at most this many matches (capped by messages.search.maxResults) */
+            maxResults?: number;
+            /** @description Run at most this many seconds (capped by messages.search.maxDuration) */
+            maxSeconds?: number;
+            /** @description Search these partitions; every partition when absent */
+            partitions?: number[];
+            /** @description First offset to read in each partition */
+            startOffset?: number | null;
+            /** @description Start at the first record at or after this time (ms since the epoch) */
+            startTime?: number | null;
+            /** @description Topic to copy the selected records to */
+            targetTopic: string;
+        };
+        RedriveResult: {
+            /** Format: int64 */
+            bytes: number;
+            dryRun: boolean;
+            produced: number;
+            records: number;
+            scan: components["schemas"]["SearchDone"];
+            targetPartitions: components["schemas"]["RedrivePartition"][];
+            targetTopic: string;
         };
         RuntimeBroker: {
             addr: string;
@@ -6099,6 +6183,181 @@ export interface operations {
             };
             /** @description Gateway Timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterTopicsByTopicMessagesExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Topic name */
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["SearchEvent"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterTopicsByTopicMessagesRedrive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Topic name */
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RedriveRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

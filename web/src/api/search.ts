@@ -67,3 +67,25 @@ export async function searchMessages(
     throw new ApiError(0, ClientErrorCode.Network, `the search stream broke: ${err instanceof Error ? err.message : String(err)}`)
   }
 }
+
+export type RedriveRequest = Omit<Schemas['RedriveRequest'], 'cluster' | 'topic'>
+export type RedriveResult = Schemas['RedriveResult']
+
+/** Exports the selection as JSON lines (masked, payloads whole) and returns the file's text. */
+export async function exportMessages(cluster: string, topic: string, req: SearchRequest, signal?: AbortSignal): Promise<Blob> {
+  const path = `/api/v1/clusters/${encodeURIComponent(cluster)}/topics/${encodeURIComponent(topic)}/messages/export`
+  let res: Response
+  try {
+    res = await globalThis.fetch(path, {
+      method: 'POST',
+      headers: { Accept: 'application/x-ndjson', 'Content-Type': 'application/json', ...currentAuthHeaders() },
+      body: JSON.stringify(req),
+      credentials: 'same-origin',
+      signal,
+    })
+  } catch (err) {
+    throw new ApiError(0, ClientErrorCode.Network, `cannot reach the server: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (!res.ok) throw await errorFromResponse(res)
+  return await res.blob()
+}
