@@ -43,21 +43,17 @@ func init() { regKey(0, 3, 12, handleProduce) }
 
 func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
+	var verified map[topicPartition]int16
 	if need, pid, epoch := b.txnPartitionsToVerify(req); len(need) > 0 {
 		// A producer's first transactional batch on a partition waits
 		// for its coordinator to confirm the partition is in the open
-		// transaction (txn_verify.go); the rest of the request with it.
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			verified := b.verifyTxnPartitions(*req.TransactionID, pid, epoch, need)
-			if resp, err := b.produce(r, req, verified); err == nil {
-				r.reply(resp)
-			}
-		}()
-		return nil, errDeferred
+		// transaction (txn_verify.go). The wait is on the connection's
+		// goroutine, on purpose: the producer's next requests, already
+		// in flight with the next sequence numbers, must not be
+		// appended before this one.
+		verified = b.verifyTxnPartitions(*req.TransactionID, pid, epoch, need)
 	}
-	return b.produce(r, req, nil)
+	return b.produce(r, req, verified)
 }
 
 // produce appends the request's batches and answers (or arranges the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strconv"
 	"testing"
 	"time"
 
@@ -225,5 +226,55 @@ func TestTxnIdleIDExpires(t *testing.T) {
 	}
 	if pid2 == pid1 || epoch2 != 0 {
 		t.Fatalf("after expiry the id got producer %d epoch %d, want a new producer id (not %d) at epoch 0", pid2, epoch2, pid1)
+	}
+}
+
+// TestTxnPipelinedProduceKeepsOrder sends many small transactional
+// batches with several requests in flight per connection: the first
+// batch of each transaction on a partition is verified with the
+// coordinator, and the requests behind it must still be appended after it
+// (else their sequence numbers are out of order).
+func TestTxnPipelinedProduceKeepsOrder(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-pipe", 2, 1)
+	p, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.TransactionalID("pipe-tx"), kgo.DefaultProduceTopic("txn-pipe"),
+		kgo.ProducerLinger(0), kgo.ProducerBatchMaxBytes(512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const perTxn, txns = 3000, 4
+	for range txns {
+		if err := p.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, perTxn)
+		for i := range perTxn {
+			p.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-errs:
+			t.Fatalf("transactional produce: %v", err)
+		default:
+		}
+		if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, vals := range consumeTxnTopic(t, seeds, "txn-pipe", true, 2) {
+		n += len(vals)
+	}
+	if n != perTxn*txns {
+		t.Fatalf("read_committed consumer got %d records, want %d", n, perTxn*txns)
 	}
 }
