@@ -278,3 +278,65 @@ func TestTxnPipelinedProduceKeepsOrder(t *testing.T) {
 		t.Fatalf("read_committed consumer got %d records, want %d", n, perTxn*txns)
 	}
 }
+
+// TestTxnAdminAbortOfHangingTransaction does what `kafka-transactions.sh
+// abort --topic --partition --start-offset` does about a transaction whose
+// producer is gone: find the producer with DescribeProducers and write an
+// abort marker with WriteTxnMarkers. The partition's last stable offset
+// moves past it and read_committed consumers skip its records.
+func TestTxnAdminAbortOfHangingTransaction(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-hang", 1, 1)
+	p := txnProducer(t, seeds, "hang-tx", kgo.TransactionTimeout(time.Minute))
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-hang", Value: []byte("hanging")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if lso := endOffsets(t, seeds, "txn-hang", true)[0]; lso != 0 {
+		t.Fatalf("last stable offset %d with the transaction open, want 0", lso)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	dps, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"txn-hang": {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hanging []kadm.DescribedProducer
+	dps.EachProducer(func(d kadm.DescribedProducer) {
+		if d.CurrentTxnStartOffset == 0 {
+			hanging = append(hanging, d)
+		}
+	})
+	if len(hanging) != 1 {
+		t.Fatalf("producers with a transaction from offset 0: %+v", hanging)
+	}
+	h := hanging[0]
+	resps, err := adm.WriteTxnMarkers(ctx, kadm.TxnMarkers{ProducerID: h.ProducerID, ProducerEpoch: h.ProducerEpoch,
+		CoordinatorEpoch: h.CoordinatorEpoch, Topics: kadm.TopicsSet{"txn-hang": {0: {}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range resps {
+		for _, tr := range r.Topics {
+			for _, pr := range tr.Partitions {
+				if pr.Err != nil {
+					t.Fatalf("abort marker on %s/%d: %v", tr.Topic, pr.Partition, pr.Err)
+				}
+			}
+		}
+	}
+	if hw, lso := endOffsets(t, seeds, "txn-hang", false)[0], endOffsets(t, seeds, "txn-hang", true)[0]; hw != 2 || lso != 2 {
+		t.Fatalf("after the abort: high watermark %d, last stable offset %d; want 2 and 2", hw, lso)
+	}
+	if got := consumeTxnTopic(t, seeds, "txn-hang", true, 1)[0]; len(got) != 0 {
+		t.Fatalf("read_committed consumer got %v from the aborted transaction", got)
+	}
+}
