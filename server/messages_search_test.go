@@ -53,8 +53,19 @@ func readEvents(t *testing.T, body []byte) []sseEvent {
 // the JSON error body.
 func (e *apiEnv) search(token string, body map[string]any) (int, []sseEvent, map[string]any) {
 	e.t.Helper()
+	return e.searchWith(searchPath, token, body)
+}
+
+// searchAt searches another cluster's or topic's path, without credentials.
+func (e *apiEnv) searchAt(path string, body map[string]any) (int, []sseEvent, map[string]any) {
+	e.t.Helper()
+	return e.searchWith(path, "", body)
+}
+
+func (e *apiEnv) searchWith(path, token string, body map[string]any) (int, []sseEvent, map[string]any) {
+	e.t.Helper()
 	raw, _ := json.Marshal(body)
-	req := httptest.NewRequest("POST", searchPath, bytes.NewReader(raw))
+	req := httptest.NewRequest("POST", path, bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
