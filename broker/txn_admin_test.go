@@ -340,3 +340,39 @@ func TestTxnAdminAbortOfHangingTransaction(t *testing.T) {
 		t.Fatalf("read_committed consumer got %v from the aborted transaction", got)
 	}
 }
+
+// TestTxnMetricsShowOpenTransaction reads the transaction gauges with one
+// transaction open and after its commit.
+func TestTxnMetricsShowOpenTransaction(t *testing.T) {
+	b := newTestBroker(t, withTxnTest, func(c *Config) { c.MetricsListen = "127.0.0.1:0" })
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-metrics", 1, 1)
+	p := txnProducer(t, seeds, "metrics-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-metrics", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	text := scrape(t, b.MetricsAddr())
+	if v := metricValue(t, text, `osprey_broker_transactions_ongoing{broker_id="0"}`); v != 1 {
+		t.Fatalf("transactions_ongoing %v, want 1", v)
+	}
+	if v := metricValue(t, text, `osprey_broker_partitions_lso_behind_hw{broker_id="0"}`); v != 1 {
+		t.Fatalf("partitions_lso_behind_hw %v, want 1", v)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	text = scrape(t, b.MetricsAddr())
+	if v := metricValue(t, text, `osprey_broker_transactions_ongoing{broker_id="0"}`); v != 0 {
+		t.Fatalf("after the commit transactions_ongoing %v, want 0", v)
+	}
+	if v := metricValue(t, text, `osprey_broker_transaction_oldest_open_seconds{broker_id="0"}`); v != 0 {
+		t.Fatalf("after the commit transaction_oldest_open_seconds %v, want 0", v)
+	}
+	if v := metricValue(t, text, `osprey_broker_partitions_lso_behind_hw{broker_id="0"}`); v != 0 {
+		t.Fatalf("after the commit partitions_lso_behind_hw %v, want 0", v)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/txn"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The transaction coordinator owns the transactional ids whose
@@ -58,6 +59,8 @@ type txnCoordinator struct {
 	loadMu sync.Mutex // serialises partition loads
 
 	createMu sync.Mutex // one creation of __transaction_state at a time
+
+	expired prometheus.Counter // transactions aborted by their timeout (txn_metrics.go)
 }
 
 func newTxnCoordinator(b *Broker) *txnCoordinator {
@@ -67,6 +70,7 @@ func newTxnCoordinator(b *Broker) *txnCoordinator {
 // start launches the loop that aborts expired transactions; it ends with
 // the broker's context.
 func (tc *txnCoordinator) start() {
+	tc.registerTxnMetrics()
 	tc.b.wg.Add(1)
 	go tc.expireLoop()
 }
@@ -463,6 +467,7 @@ func (tc *txnCoordinator) abortExpired() {
 					tc.b.log.Info("aborting expired transaction", "transactional_id", e.m.TxnID,
 						"producer_id", e.m.ProducerID, "open_ms", now-e.m.StartMs)
 					e.m = next
+					tc.expired.Inc()
 					tc.startFinishLocked(e)
 				}
 			}
