@@ -30,6 +30,7 @@ type Config struct {
 	Clusters  []Cluster `yaml:"clusters"`
 	Compat    Compat    `yaml:"compat"`
 	Messages  Messages  `yaml:"messages"`
+	Auth      Auth      `yaml:"auth"`
 }
 
 // Messages configures reading records through the console.

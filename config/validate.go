@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 	c.checkClusters(&ps)
 	c.checkCompat(&ps)
 	c.checkMessages(&ps)
+	c.checkAuth(&ps)
 	if len(ps) == 0 {
 		return nil
 	}

@@ -25,6 +25,10 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
+	// Source is local (the password is kept here) or ldap (a directory account, refreshed at sign-in).
+	Source string
+	// DirectoryGroups is a JSON list of the directory groups seen at the last sign-in.
+	DirectoryGroups *string
 }
 
 // APIToken is a bearer token, stored as its SHA-256 hash. UserID is nil for the console's admin token.
@@ -65,6 +69,8 @@ type AuditEntry struct {
 	Params     string // JSON, secrets removed by the caller
 	Result     string // ok, error, denied
 	Error      string
+	AuthMethod string // token, local or ldap: how the actor signed in
+	UserAgent  string
 }
 
 // TableName is the audit table's name.

@@ -193,7 +193,7 @@ var tableList = []string{
 	"clusters", "metric_series", "topic_metrics", "group_metrics", "broker_metrics", "cluster_metrics", "rollup_state",
 	"users", "api_tokens", "sessions", "audit_log", "alert_channels", "alert_rules", "alert_events",
 	"reassignments", "runtime_clusters", "settings", "quorum_samples", "quorum_replica_samples",
-	"log_dir_samples",
+	"log_dir_samples", "role_grants",
 }
 
 // Tables lists the schema's tables that exist in the database.

@@ -156,9 +156,15 @@ func (c *console) startService(ctx context.Context) error {
 		return err
 	}
 	c.ev = ev
+	dir, err := directoryOf(cfg.Auth.LDAP)
+	if err != nil {
+		return err
+	}
 	c.svc = service.New(service.Options{
-		Store:  c.st,
-		Logger: log,
+		Store:      c.st,
+		Logger:     log,
+		Directory:  dir,
+		AllowLocal: cfg.Auth.LDAP.AllowLocal,
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
 		},

@@ -21,5 +21,5 @@ func IdentityOf(c *gin.Context) service.Identity {
 
 // CallerOf is what the service needs to know of the caller: identity and address, for the audit log.
 func CallerOf(c *gin.Context) service.Caller {
-	return service.Caller{Identity: IdentityOf(c), RemoteAddr: c.ClientIP()}
+	return service.Caller{Identity: IdentityOf(c), RemoteAddr: c.ClientIP(), UserAgent: c.Request.UserAgent()}
 }

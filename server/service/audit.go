@@ -14,6 +14,7 @@ import (
 type Caller struct {
 	Identity   Identity
 	RemoteAddr string
+	UserAgent  string
 }
 
 // secretKeys are parameter names whose values never reach the audit log.
@@ -65,7 +66,7 @@ func (s *Service) Audited(ctx context.Context, who Caller, action, cluster, targ
 		return fn()
 	}
 	e := &store.AuditEntry{Actor: who.Identity.Name, ActorKind: who.Identity.Kind, RemoteAddr: who.RemoteAddr,
-		Action: action, Cluster: cluster, Target: target, Params: redactParams(params), Result: "started"}
+		AuthMethod: who.Identity.Method, UserAgent: truncate(who.UserAgent, 512), Action: action, Cluster: cluster, Target: target, Params: redactParams(params), Result: "started"}
 	if err := s.opts.Store.AddAudit(ctx, e); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (s *Service) AuditDenied(ctx context.Context, who Caller, action, cluster, 
 		return
 	}
 	e := &store.AuditEntry{Actor: who.Identity.Name, ActorKind: who.Identity.Kind, RemoteAddr: who.RemoteAddr,
-		Action: action, Cluster: cluster, Target: target, Params: "{}", Result: "denied", Error: reason}
+		AuthMethod: who.Identity.Method, UserAgent: truncate(who.UserAgent, 512), Action: action, Cluster: cluster, Target: target, Params: "{}", Result: "denied", Error: reason}
 	if err := s.opts.Store.AddAudit(ctx, e); err != nil {
 		s.log.Warn("could not write audit entry", "err", err)
 	}
@@ -106,6 +107,8 @@ type AuditRow struct {
 	Params     string    `json:"params" description:"The request's parameters as JSON, secrets replaced by ***"`
 	Result     string    `json:"result" enum:"started,ok,error,denied"`
 	Error      string    `json:"error"`
+	AuthMethod string    `json:"authMethod" description:"How the actor signed in: token, local or ldap (empty for anonymous callers)"`
+	UserAgent  string    `json:"userAgent" description:"The client's User-Agent header"`
 }
 
 // AuditQuery selects audit entries; empty fields match every entry.
@@ -126,7 +129,8 @@ func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, int, err
 	rows := make([]AuditRow, 0, len(entries))
 	for _, e := range entries {
 		rows = append(rows, AuditRow{ID: e.ID, At: e.At, Actor: e.Actor, ActorKind: e.ActorKind, RemoteAddr: e.RemoteAddr,
-			Action: e.Action, Cluster: e.Cluster, Target: e.Target, Params: e.Params, Result: e.Result, Error: e.Error})
+			Action: e.Action, Cluster: e.Cluster, Target: e.Target, Params: e.Params, Result: e.Result, Error: e.Error,
+			AuthMethod: e.AuthMethod, UserAgent: e.UserAgent})
 	}
 	return rows, int(total), nil
 }
@@ -137,8 +141,16 @@ func (s *Service) AuditLogin(ctx context.Context, who Caller) {
 		return
 	}
 	e := &store.AuditEntry{Actor: who.Identity.Name, ActorKind: "session", RemoteAddr: who.RemoteAddr,
-		Action: "login", Target: who.Identity.Name, Params: "{}", Result: "ok"}
+		AuthMethod: who.Identity.Method, UserAgent: truncate(who.UserAgent, 512), Action: "login", Target: who.Identity.Name, Params: "{}", Result: "ok"}
 	if err := s.opts.Store.AddAudit(ctx, e); err != nil {
 		s.log.Warn("could not write audit entry", "err", err)
 	}
+}
+
+// truncate cuts s to at most n bytes (a header can be longer than its audit column).
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

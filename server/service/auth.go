@@ -40,8 +40,14 @@ type Identity struct {
 	// Kind is how the caller proved it: admin-token, api-token, session, or anonymous.
 	Kind string `json:"kind"`
 	Role string `json:"role"`
+	// Method is how the caller signed in: token, local or ldap (empty for anonymous callers).
+	Method string `json:"method,omitempty"`
 	// UserID is set for sessions and user API tokens.
 	UserID int64 `json:"-"`
+	// Groups are a directory user's groups at sign-in (role grants may name them).
+	Groups []string `json:"-"`
+	// TokenName is the API token's name (role grants may name it).
+	TokenName string `json:"-"`
 	// csrfHash is the session's CSRF token hash; mutations over a cookie must present the token.
 	csrfHash string
 }
@@ -117,7 +123,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 	}
 	h := hashSecret(token)
 	if want, _ := s.adminTokenHash.Load().(string); want != "" && subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
-		return Identity{Name: "admin-token", Kind: "admin-token", Role: RoleAdmin}, nil
+		return Identity{Name: "admin-token", Kind: "admin-token", Role: RoleAdmin, Method: MethodToken}, nil
 	}
 	if s.opts.Store == nil {
 		return Anonymous, ErrBadCredentials
@@ -134,7 +140,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 	if t.ExpiresAt != nil && now.After(*t.ExpiresAt) {
 		return Anonymous, ErrBadCredentials
 	}
-	id := Identity{Name: "token:" + t.Name, Kind: "api-token", Role: t.Role}
+	id := Identity{Name: "token:" + t.Name, Kind: "api-token", Role: t.Role, Method: MethodToken, TokenName: t.Name}
 	if t.UserID != nil {
 		u, err := s.opts.Store.User(ctx, *t.UserID)
 		if err != nil || u.Disabled {
@@ -165,7 +171,9 @@ func (s *Service) SessionIdentity(ctx context.Context, cookie string) (Identity,
 	if err != nil || u.Disabled {
 		return Anonymous, ErrBadCredentials
 	}
-	return Identity{Name: u.Username, Kind: "session", Role: u.Role, UserID: u.ID, csrfHash: se.CSRFHash}, nil
+	id := sessionIdentity(u)
+	id.csrfHash = se.CSRFHash
+	return id, nil
 }
 
 // LoginResult carries the secrets of a new session: the cookie value and the CSRF token the SPA sends back.
@@ -176,23 +184,32 @@ type LoginResult struct {
 	Expires  time.Time
 }
 
-// Login checks a password and opens a session.
+// Login checks a password and opens a session. With a directory configured, passwords are checked
+// there (see loginMethod); otherwise against local accounts.
 func (s *Service) Login(ctx context.Context, username, password string) (LoginResult, error) {
 	if s.opts.Store == nil {
 		return LoginResult{}, ErrBadCredentials
+	}
+	if s.loginMethod(ctx, username) == MethodLDAP {
+		return s.directoryLogin(ctx, username, password)
 	}
 	u, err := s.opts.Store.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return LoginResult{}, err
 	}
 	hash := u.PasswordHash
-	if hash == "" {
+	if hash == "" || u.Source == store.UserSourceLDAP {
 		// Compare against a fixed hash so an unknown user costs as much time as a wrong password.
 		hash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3eZ5iKo7ZtqyA5rT9Bq.ZGe"
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u.ID == 0 || u.Disabled {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u.ID == 0 || u.Disabled || u.Source == store.UserSourceLDAP {
 		return LoginResult{}, ErrBadCredentials
 	}
+	return s.openSession(ctx, u)
+}
+
+// openSession starts a session for an account whose credentials were checked.
+func (s *Service) openSession(ctx context.Context, u store.User) (LoginResult, error) {
 	sess, err := newSecret()
 	if err != nil {
 		return LoginResult{}, err
@@ -208,8 +225,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 		return LoginResult{}, err
 	}
 	_ = s.opts.Store.RecordLogin(ctx, u.ID, now)
-	return LoginResult{Session: sess, CSRF: csrf, Expires: exp,
-		Identity: Identity{Name: u.Username, Kind: "session", Role: u.Role, UserID: u.ID}}, nil
+	return LoginResult{Session: sess, CSRF: csrf, Expires: exp, Identity: sessionIdentity(u)}, nil
 }
 
 // Logout ends a session.
@@ -248,7 +264,7 @@ func (s *Service) CreateUser(ctx context.Context, username, password, role strin
 	if err != nil {
 		return UserView{}, fmt.Errorf("hashing password: %w", err)
 	}
-	u := &store.User{Username: username, PasswordHash: string(h), Role: role}
+	u := &store.User{Username: username, PasswordHash: string(h), Role: role, Source: store.UserSourceLocal}
 	if err := s.opts.Store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return UserView{}, conflict("user_exists", "a user named %q already exists", username)

@@ -47,6 +47,9 @@ type Options struct {
 	OnReassignment func(ReassignmentEvent)
 	// Search bounds message searches (zero fields: DefaultSearchLimits).
 	Search SearchLimits
+	// Directory, when set, checks sign-in passwords (LDAP); AllowLocal lets local accounts sign in too.
+	Directory  Directory
+	AllowLocal bool
 }
 
 // ClusterSpec declares a cluster to monitor.

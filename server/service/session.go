@@ -23,14 +23,22 @@ func (r LoginResult) View() LoginSession {
 }
 
 // OpenSession checks a password and opens a session, writing the login or the refused attempt to
-// the audit log under the caller's address. Wrong credentials are a 401 bad_login.
-func (s *Service) OpenSession(ctx context.Context, remoteAddr, username, password string) (LoginResult, error) {
+// the audit log with the caller's address and user agent. Wrong credentials are a 401 bad_login; an
+// unreachable directory a 503 directory_unavailable.
+func (s *Service) OpenSession(ctx context.Context, from Caller, username, password string) (LoginResult, error) {
 	res, err := s.Login(ctx, username, password)
-	who := Caller{Identity: Identity{Name: username, Kind: "session"}, RemoteAddr: remoteAddr}
+	who := from
+	who.Identity = Identity{Name: username, Kind: "session", Method: s.loginMethod(ctx, username)}
 	if err != nil {
-		s.AuditDenied(ctx, who, "login", "", username, "bad username or password")
 		if errors.Is(err, ErrBadCredentials) {
+			s.AuditDenied(ctx, who, "login", "", username, "bad username or password")
 			return LoginResult{}, &UserError{Status: http.StatusUnauthorized, Code: "bad_login", Message: "wrong username or password"}
+		}
+		var ue *UserError
+		if errors.As(err, &ue) {
+			s.AuditDenied(ctx, who, "login", "", username, ue.Message)
+		} else {
+			s.AuditDenied(ctx, who, "login", "", username, "sign-in failed")
 		}
 		return LoginResult{}, err
 	}
@@ -45,12 +53,12 @@ type CurrentUser struct {
 	// Role is empty for an anonymous caller.
 	Role         string `json:"role"`
 	ReadOnly     bool   `json:"readOnly" description:"The console refuses every change"`
-	LoginEnabled bool   `json:"loginEnabled" description:"User accounts exist, so the SPA offers a login page"`
+	LoginEnabled bool   `json:"loginEnabled" description:"User accounts exist or LDAP sign-in is on, so the SPA offers a login page"`
 }
 
 // Me describes the caller; readOnly is the console's mode.
 func (s *Service) Me(ctx context.Context, id Identity, readOnly bool) CurrentUser {
-	return CurrentUser{Name: id.Name, Kind: id.Kind, Role: id.Role, ReadOnly: readOnly, LoginEnabled: s.HasUsers(ctx)}
+	return CurrentUser{Name: id.Name, Kind: id.Kind, Role: id.Role, ReadOnly: readOnly, LoginEnabled: s.opts.Directory != nil || s.HasUsers(ctx)}
 }
 
 // IssueAPIToken makes an API token for the caller and audits it: a user's token is the user's own

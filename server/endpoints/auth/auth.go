@@ -32,7 +32,7 @@ func Declare(r *api.Registry, svc *service.Service, o Options) {
 				return service.LoginSession{}, &service.UserError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
 					Message: "too many login attempts; wait a minute and try again"}
 			}
-			res, err := svc.OpenSession(c.Request.Context(), c.ClientIP(), in.Username, in.Password)
+			res, err := svc.OpenSession(c.Request.Context(), api.CallerOf(c), in.Username, in.Password)
 			if err != nil {
 				return service.LoginSession{}, err
 			}
@@ -40,7 +40,7 @@ func Declare(r *api.Registry, svc *service.Service, o Options) {
 			c.SetCookie(SessionCookie, res.Session, int(time.Until(res.Expires).Seconds()), "/", "", c.Request.TLS != nil, true)
 			return res.View(), nil
 		}, api.Doc("auth", "Log in (rate-limited); sets the session cookie and returns the CSRF token"),
-			api.Errors(http.StatusUnauthorized, http.StatusTooManyRequests)),
+			api.Errors(http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict, http.StatusTooManyRequests, http.StatusServiceUnavailable)),
 
 		api.Op(http.MethodPost, "/api/v1/auth/logout", func(c *gin.Context, _ *struct{}) (api.NoContent, error) {
 			if ck, err := c.Cookie(SessionCookie); err == nil {

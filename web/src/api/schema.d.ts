@@ -1307,6 +1307,8 @@ export interface components {
             actorKind: string;
             /** Format: date-time */
             at: string;
+            /** @description How the actor signed in: token, local or ldap (empty for anonymous callers) */
+            authMethod: string;
             cluster: string;
             error: string;
             /** Format: int64 */
@@ -1318,6 +1320,8 @@ export interface components {
             result: "started" | "ok" | "error" | "denied";
             /** @description What the action acted on (topic, group, rule id…) */
             target: string;
+            /** @description The client's User-Agent header */
+            userAgent: string;
         };
         AuditRowList: {
             items: components["schemas"]["AuditRow"][];
@@ -1563,7 +1567,7 @@ export interface components {
              * @enum {string}
              */
             kind: "admin-token" | "api-token" | "session" | "anonymous";
-            /** @description User accounts exist, so the SPA offers a login page */
+            /** @description User accounts exist or LDAP sign-in is on, so the SPA offers a login page */
             loginEnabled: boolean;
             name: string;
             /** @description The console refuses every change */
@@ -3793,6 +3797,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -3804,6 +3826,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
