@@ -140,7 +140,7 @@ func (p *partition) appendProducerBatch(ctx context.Context, batch []byte, pid i
 		return kafkaCode(err)
 	}
 	if ps == nil || epoch > ps.epoch {
-		p.producers[pid] = &producerState{epoch: epoch, lastSeq: -1, lastTs: -1}
+		p.producers[pid] = newProducerState(epoch)
 	}
 	h, _ := parseBatchHeader(batch)
 	p.noteTxnBatchLocked(h, info.FirstOffset, batch)

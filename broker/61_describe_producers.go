@@ -16,7 +16,8 @@ import (
 //   (-1 when none).
 // * A partition not led here gets NOT_LEADER_OR_FOLLOWER; an unknown one
 //   UNKNOWN_TOPIC_OR_PARTITION.
-// * The coordinator epoch is not tracked: -1.
+// * The coordinator epoch is the one of the producer's last marker on the
+//   partition, -1 before one.
 
 func init() { regKey(61, 0, 0, handleDescribeProducers) }
 
@@ -54,7 +55,7 @@ func (p *partition) activeProducers() []kmsg.DescribeProducersResponseTopicParti
 	for pid, ps := range p.producers {
 		ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
 		ap.ProducerID, ap.ProducerEpoch, ap.LastSequence, ap.LastTimestamp = pid, int32(ps.epoch), ps.lastSeq, ps.lastTs
-		ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = -1, -1
+		ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = ps.coordEpoch, -1
 		if first, open := p.txn.ongoing[pid]; open {
 			ap.CurrentTxnStartOffset = first
 		}

@@ -40,6 +40,7 @@ var (
 	errInvalidRecord                = kerr.InvalidRecord.Code
 	errProducerFenced               = kerr.ProducerFenced.Code
 	errConcurrentTxns               = kerr.ConcurrentTransactions.Code
+	errTxnCoordinatorFenced         = kerr.TransactionCoordinatorFenced.Code
 	errInvalidProducerIDMapping     = kerr.InvalidProducerIDMapping.Code
 	errUnstableOffsetCommit         = kerr.UnstableOffsetCommit.Code
 	errOperationNotAttempted        = kerr.OperationNotAttempted.Code

@@ -37,6 +37,15 @@ type producerState struct {
 	recent [5]seqEntry
 	n      int
 	lastTs int64 // max timestamp of the last batch recorded; -1 before one
+	// coordEpoch is the coordinator epoch of the producer's last
+	// transaction marker (-1 before one): a marker from an older
+	// coordinator is fenced.
+	coordEpoch int32
+}
+
+// newProducerState is the state of a producer first seen at epoch.
+func newProducerState(epoch int16) *producerState {
+	return &producerState{epoch: epoch, lastSeq: -1, lastTs: -1, coordEpoch: -1}
 }
 
 type seqEntry struct {
@@ -133,14 +142,14 @@ func (p *partition) produce(batches []byte) produceResult {
 		case ps == nil:
 			// Unknown producer (new, or last seen before the scanned tail
 			// of the log): the first batch we see starts its sequence.
-			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
+			ps = newProducerState(h.producerEpoch)
 		case h.producerEpoch < ps.epoch:
 			return produceResult{code: errInvalidProducerEpoch}
 		case h.producerEpoch > ps.epoch:
 			if h.baseSequence != 0 {
 				return produceResult{code: errOutOfOrderSeq}
 			}
-			ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
+			ps = newProducerState(h.producerEpoch)
 		default:
 			for i := 0; i < ps.n; i++ {
 				e := ps.recent[i]
@@ -236,13 +245,15 @@ func (p *partition) rebuildProducers() error {
 			if h.producerID >= 0 && h.attributes&0x20 == 0 {
 				ps := p.producers[h.producerID]
 				if ps == nil || h.producerEpoch > ps.epoch {
-					ps = &producerState{epoch: h.producerEpoch, lastSeq: -1, lastTs: -1}
+					ps = newProducerState(h.producerEpoch)
 					p.producers[h.producerID] = ps
 				}
 				if h.producerEpoch == ps.epoch {
 					ps.lastTs = h.maxTimestamp
 					ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, base)
 				}
+			} else if h.producerID >= 0 {
+				p.noteMarkerLocked(h, buf[:size])
 			}
 			off = base + int64(h.lastOffsetDelta) + 1
 			buf = buf[size:]

@@ -142,26 +142,54 @@ func (p *partition) truncatedTxnsLocked() {
 // firstRecordKey returns the key of the first record of an uncompressed
 // v2 batch (a control batch's marker key), nil if unreadable.
 func firstRecordKey(batch []byte) []byte {
+	key, _ := firstRecord(batch)
+	return key
+}
+
+// firstRecord returns the key and value of the first record of an
+// uncompressed v2 batch, nil if unreadable.
+func firstRecord(batch []byte) (key, value []byte) {
 	if len(batch) <= batchHeaderLen {
-		return nil
+		return nil, nil
 	}
 	rec := batch[batchHeaderLen:]
 	rec, ok := skipVarint(rec) // record length
 	if !ok || len(rec) < 1 {
-		return nil
+		return nil, nil
 	}
-	rec = rec[1:]                       // attributes
-	if rec, ok = skipVarint(rec); !ok { // timestamp delta
-		return nil
+	// Skip the attributes, the timestamp delta and the offset delta.
+	rec = rec[1:]
+	if rec, ok = skipVarint(rec); !ok {
+		return nil, nil
 	}
-	if rec, ok = skipVarint(rec); !ok { // offset delta
-		return nil
+	if rec, ok = skipVarint(rec); !ok {
+		return nil, nil
 	}
-	key, _, ok := readVarBytes(rec)
+	key, rec, ok = readVarBytes(rec)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	return key
+	value, _, ok = readVarBytes(rec)
+	if !ok {
+		return key, nil
+	}
+	return key, value
+}
+
+// noteMarkerLocked restores, from a marker met while rebuilding the
+// producer state, the producer's epoch and its coordinator's epoch.
+// p.mu held.
+func (p *partition) noteMarkerLocked(h batchHeader, batch []byte) {
+	ps := p.producers[h.producerID]
+	if ps == nil || h.producerEpoch > ps.epoch {
+		ps = newProducerState(h.producerEpoch)
+		p.producers[h.producerID] = ps
+	}
+	_, value := firstRecord(batch)
+	var m kmsg.EndTxnMarker
+	if m.ReadFrom(value) == nil {
+		ps.coordEpoch = max(ps.coordEpoch, m.CoordinatorEpoch)
+	}
 }
 
 // buildMarkerBatch encodes a control batch holding one end-transaction
@@ -190,6 +218,11 @@ func (p *partition) writeMarker(ctx context.Context, pid int64, epoch int16, com
 		p.mu.Unlock()
 		return errInvalidProducerEpoch
 	}
+	if ps != nil && coordinatorEpoch < ps.coordEpoch {
+		// A coordinator that has since lost its partition.
+		p.mu.Unlock()
+		return errTxnCoordinatorFenced
+	}
 	batch := buildMarkerBatch(pid, epoch, commit, coordinatorEpoch, time.Now().UnixMilli())
 	info, err := p.log.Append(batch, p.leaderEpoch)
 	if err != nil {
@@ -199,8 +232,9 @@ func (p *partition) writeMarker(ctx context.Context, pid int64, epoch int16, com
 	if ps == nil || epoch > ps.epoch {
 		// A marker at a bumped epoch (an abort after a timeout or a new
 		// producer instance) fences the older epoch here too.
-		p.producers[pid] = &producerState{epoch: epoch, lastSeq: -1, lastTs: -1}
+		p.producers[pid] = newProducerState(epoch)
 	}
+	p.producers[pid].coordEpoch = max(p.producers[pid].coordEpoch, coordinatorEpoch)
 	h, _ := parseBatchHeader(batch)
 	p.noteTxnBatchLocked(h, info.FirstOffset, batch)
 	end, lepoch := p.log.LogEndOffset(), p.leaderEpoch

@@ -376,3 +376,55 @@ func TestTxnMetricsShowOpenTransaction(t *testing.T) {
 		t.Fatalf("after the commit partitions_lso_behind_hw %v, want 0", v)
 	}
 }
+
+// TestTxnMarkerFromOldCoordinatorFenced writes a marker with a coordinator
+// epoch older than the one of the producer's last marker on the partition,
+// as a coordinator that lost its __transaction_state partition would: the
+// partition refuses it.
+func TestTxnMarkerFromOldCoordinatorFenced(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-fence", 1, 1)
+	p := txnProducer(t, seeds, "fence-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-fence", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	dps, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"txn-fence": {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := dps.SortedProducers()
+	if len(all) != 1 || all[0].CoordinatorEpoch < 0 {
+		t.Fatalf("producers %+v, want one with the coordinator epoch of its commit marker", all)
+	}
+	h := all[0]
+	resps, err := adm.WriteTxnMarkers(ctx, kadm.TxnMarkers{ProducerID: h.ProducerID, ProducerEpoch: h.ProducerEpoch,
+		CoordinatorEpoch: h.CoordinatorEpoch - 1, Topics: kadm.TopicsSet{"txn-fence": {0: {}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	for _, r := range resps {
+		for _, tr := range r.Topics {
+			for _, pr := range tr.Partitions {
+				got = pr.Err
+			}
+		}
+	}
+	if !errors.Is(got, kerr.TransactionCoordinatorFenced) {
+		t.Fatalf("marker from an older coordinator epoch: %v, want TRANSACTION_COORDINATOR_FENCED", got)
+	}
+}
