@@ -109,6 +109,16 @@ func (p *partition) noteTxnBatchLocked(h batchHeader, base int64, batch []byte) 
 		return // already known (a rebuild replaying the tail)
 	}
 	e := txn.AbortedTxn{ProducerID: h.producerID, FirstOffset: first, LastOffset: base, LastStableOffset: p.lsoLocked()}
+	// Entries whose marker went with deleted segments (retention,
+	// DeleteRecords) are of no use to a fetch any more.
+	start := p.log.LogStartOffset()
+	i := 0
+	for i < len(p.txn.aborted) && p.txn.aborted[i].LastOffset < start {
+		i++
+	}
+	if i > 0 {
+		p.txn.aborted = slices.Clone(p.txn.aborted[i:])
+	}
 	p.txn.aborted = append(p.txn.aborted, e)
 	p.persistAbortedLocked(e)
 }
