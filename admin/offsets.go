@@ -39,14 +39,32 @@ func (o *Offsets) Get(topic string, partition int32) int64 {
 // in ms) for the given topics (nil: all topics in md), sending one request per
 // leader broker, all brokers in parallel.
 func (c *Client) ListOffsets(ctx context.Context, md *Metadata, topics []string, timestamp int64) *Offsets {
+	return c.listOffsets(ctx, md, topics, timestamp, 0)
+}
+
+// ListStableOffsets lists the last stable offset (LSO) of every partition in md: ListOffsets for the
+// latest offset at isolation level read_committed, which answers the first offset of the oldest
+// open transaction, or the high watermark when none is open. One request per leader broker.
+func (c *Client) ListStableOffsets(ctx context.Context, md *Metadata) *Offsets {
+	return c.listOffsets(ctx, md, nil, OffsetLatest, 1)
+}
+
+// listOffsets is ListOffsets at an isolation level (0 read_uncommitted, 1 read_committed, which
+// needs v2+).
+func (c *Client) listOffsets(ctx context.Context, md *Metadata, topics []string, timestamp int64, isolation int8) *Offsets {
 	out := &Offsets{Offsets: make(map[string][]int64, len(md.Topics)), BrokerErrors: map[int32]error{}}
 	byLeader := out.requestsByLeader(md, topics, timestamp)
+	minVersion := int16(1)
+	if isolation != 0 {
+		minVersion = 2
+	}
 	var mu sync.Mutex // guards out's maps while the per-broker goroutines write
 	var wg sync.WaitGroup
 	for leader, req := range byLeader {
+		req.IsolationLevel = isolation
 		wg.Go(func() {
 			// v1+ returns a single offset; we cap nothing else.
-			resp, err := c.requestBroker(ctx, leader, req, 1, -1)
+			resp, err := c.requestBroker(ctx, leader, req, minVersion, -1)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -144,4 +162,15 @@ func (c *Client) StartEndOffsets(ctx context.Context, md *Metadata) (start, end 
 	end = c.ListOffsets(ctx, md, nil, OffsetLatest)
 	wg.Wait()
 	return start, end
+}
+
+// StartEndStableOffsets is StartEndOffsets with the last stable offsets too (ListStableOffsets):
+// three requests per leader broker, run in parallel.
+func (c *Client) StartEndStableOffsets(ctx context.Context, md *Metadata) (start, end, stable *Offsets) {
+	var wg sync.WaitGroup
+	wg.Go(func() { start = c.ListOffsets(ctx, md, nil, OffsetEarliest) })
+	wg.Go(func() { stable = c.ListStableOffsets(ctx, md) })
+	end = c.ListOffsets(ctx, md, nil, OffsetLatest)
+	wg.Wait()
+	return start, end, stable
 }

@@ -13,8 +13,9 @@ import (
 // build assembles the snapshot from this cycle's answers and the carried state, in three steps:
 // the topics (with their partitions, rates and each broker's share), the brokers, the groups.
 // pollMu must be held.
-func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committed map[string]map[string]map[int32]int64, obsAt time.Time, brokerErr map[int32]string) *Snapshot {
-	b := &snapshotBuilder{c: c, st: &c.st, obsAt: obsAt, tallies: map[int32]*brokerTally{},
+func (c *Collector) build(md *admin.Metadata, offs offsetsRead, committed map[string]map[string]map[int32]int64, obsAt time.Time, brokerErr map[int32]string) *Snapshot {
+	start, end := offs.start, offs.end
+	b := &snapshotBuilder{c: c, st: &c.st, obsAt: obsAt, tallies: map[int32]*brokerTally{}, stable: offs.stable,
 		s: &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, ID: md.ClusterID, Controller: md.ControllerID}}}
 	if q := c.st.q.info; q != nil {
 		// KRaft: Metadata's controller id is a broker picked at random (it forwards to the real
@@ -30,12 +31,19 @@ func (c *Collector) build(md *admin.Metadata, start, end *admin.Offsets, committ
 	return b.s
 }
 
+// offsetsRead is a cycle's ListOffsets answers: earliest, latest (the high watermark) and latest
+// at read_committed (the last stable offset).
+type offsetsRead struct {
+	start, end, stable *admin.Offsets
+}
+
 // snapshotBuilder is what the steps of one build share; it lives for one build call, under pollMu.
 type snapshotBuilder struct {
-	c     *Collector
-	st    *pollState
-	obsAt time.Time
-	s     *Snapshot
+	c      *Collector
+	stable *admin.Offsets // this cycle's last stable offsets
+	st     *pollState
+	obsAt  time.Time
+	s      *Snapshot
 	// tallies has every broker in metadata or named in a replica list.
 	tallies map[int32]*brokerTally
 
@@ -172,7 +180,25 @@ func (b *snapshotBuilder) partition(t *Topic, pm admin.PartitionMetadata, starts
 	}
 	p.Starting = b.c.starting(b.partSeen, t.Name, &p, b.obsAt)
 	p.ISRChanges = b.isrChanges(partKey{t.Name, p.Partition}, pm.ISR)
+	p.StableOffset = b.stable.Get(t.Name, pm.Partition)
+	p.StableStuckSeconds = b.stableStuck(partKey{t.Name, p.Partition}, p.StableOffset, p.EndOffset)
 	return p
+}
+
+// stableStuck records the partition's last stable offset in this cycle's partSeen entry and returns
+// for how long (seconds) it has stayed at this value while behind the high watermark: an open
+// transaction holds it there. 0 when the LSO is not behind (or unknown).
+func (b *snapshotBuilder) stableStuck(key partKey, lso, hw int64) float64 {
+	ps := b.partSeen[key]
+	defer func() { b.partSeen[key] = ps }()
+	if lso < 0 || hw < 0 || lso >= hw {
+		ps.stableSince = time.Time{}
+		return 0
+	}
+	if ps.stableSince.IsZero() || ps.stable != lso {
+		ps.stable, ps.stableSince = lso, b.obsAt
+	}
+	return b.obsAt.Sub(ps.stableSince).Seconds()
 }
 
 // isrChanges records the partition's ISR in this cycle's partSeen entry (set by starting) and
@@ -431,7 +457,11 @@ func (b *snapshotBuilder) groupTopic(topic string, parts map[int32]int64, owner 
 	gt := GroupTopic{Topic: topic, Partitions: make([]GroupPartition, 0, len(parts)), Lag: -1}
 	rings := b.history[topic]
 	for p, off := range parts {
-		gp := GroupPartition{Partition: p, Committed: off, End: at(end.Offsets[topic], p), Lag: -1, Member: owner[p]}
+		gp := GroupPartition{Partition: p, Committed: off, End: at(end.Offsets[topic], p), Lag: -1, Member: owner[p],
+			Stable: b.stable.Get(topic, p), StableLag: -1}
+		if gp.Stable >= 0 {
+			gp.StableLag = max(gp.Stable-off, 0)
+		}
 		gt.CommittedSum += off
 		if gp.End >= 0 {
 			gp.Lag = max(gp.End-off, 0)

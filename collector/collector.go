@@ -105,6 +105,10 @@ type partSeen struct {
 	// Config.FlapWindow, oldest first.
 	isr        []int32
 	isrChanges []time.Time
+	// stable is the last stable offset seen behind the high watermark and stableSince the cycle it
+	// was first seen at that value (zero when the LSO has caught up).
+	stable      int64
+	stableSince time.Time
 }
 
 // New builds a collector; it does no I/O. sink may be nil.

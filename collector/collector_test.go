@@ -225,8 +225,9 @@ func TestSnapshotMatchesCluster(t *testing.T) {
 	if all[0].Totals.Partitions != 5 || all[0].Totals.Lag != M-N {
 		t.Errorf("sink totals %+v", all[0].Totals)
 	}
-	// Request counts follow brokers/coordinators: at most 2 ListOffsets per broker, 1 Metadata.
-	if s.Cluster.Requests["Metadata"] != 1 || s.Cluster.Requests["ListOffsets"] > 6 || s.Cluster.Requests["OffsetFetch"] != 1 {
+	// Request counts follow brokers/coordinators: at most 3 ListOffsets per broker (earliest, latest,
+	// latest at read_committed), 1 Metadata.
+	if s.Cluster.Requests["Metadata"] != 1 || s.Cluster.Requests["ListOffsets"] > 9 || s.Cluster.Requests["OffsetFetch"] != 1 {
 		t.Errorf("requests %v", s.Cluster.Requests)
 	}
 }
@@ -614,7 +615,7 @@ func TestRequestsIndependentOfScale(t *testing.T) {
 				leaders[p.Leader] = true
 			}
 		}
-		want := map[string]int64{"Metadata": 1, "ListOffsets": int64(2 * len(leaders)), "ListGroups": 3, "DescribeGroups": 3,
+		want := map[string]int64{"Metadata": 1, "ListOffsets": int64(3 * len(leaders)), "ListGroups": 3, "DescribeGroups": 3,
 			"FindCoordinator": 1, "OffsetFetch": 3, "DescribeLogDirs": 3, "DescribeConfigs": 1}
 		if !maps.Equal(req, want) {
 			t.Errorf("%d partitions, %d groups: requests %v, want %v", c.topics*c.partitions, c.groups, req, want)

@@ -7,8 +7,8 @@
 // and returns; Stop cancels it and waits. PollNow runs one full cycle
 // synchronously (tests, benchmarks, "refresh now").
 //
-// A cycle sends Metadata once, ListOffsets (earliest and latest) once per
-// leader broker, one OffsetFetch per coordinator for all groups,
+// A cycle sends Metadata once, ListOffsets (earliest, latest, and latest at
+// read_committed for the last stable offset) once per leader broker, one OffsetFetch per coordinator for all groups,
 // DescribeLogDirs per broker, and — when their intervals are due — ListGroups
 // per broker, one batched FindCoordinator for every listed group and
 // DescribeGroups per coordinator (GroupsInterval), one

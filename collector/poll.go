@@ -63,9 +63,14 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 
 	octx, cancel := c.callCtx(ctx)
-	start, end := c.client.StartEndOffsets(octx, md)
+	start, end, stable := c.client.StartEndStableOffsets(octx, md)
 	cancel()
 	obsAt := c.cfg.Now()
+	// A failed read_committed ListOffsets leaves the partitions' LSO unknown (-1) without marking
+	// the broker down: its start and end offsets say whether it answers.
+	for b, e := range stable.BrokerErrors {
+		c.log.Debug("list stable offsets", "broker", b, "err", e)
+	}
 	for _, o := range []*admin.Offsets{start, end} {
 		for b, e := range o.BrokerErrors {
 			ce.fail("offsets", b, e)
@@ -76,7 +81,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 	committed := c.refresh(ctx, md, force, began, ce)
 
-	s := c.build(md, start, end, committed, obsAt, ce.byBroker)
+	s := c.build(md, offsetsRead{start: start, end: end, stable: stable}, committed, obsAt, ce.byBroker)
 	s.Cluster.Errors = ce.list
 	s.Cluster.Partial = len(ce.list) > 0
 	s.Cluster.LastPoll = began

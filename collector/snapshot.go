@@ -162,11 +162,17 @@ type Partition struct {
 	Starting bool `json:"starting"`
 	// ISRChanges counts the polls within Config.FlapWindow at which the ISR differed from the one
 	// before (a shrink and an expand are two changes).
-	ISRChanges  int    `json:"isrChanges"`
-	StartOffset int64  `json:"startOffset"`
-	EndOffset   int64  `json:"endOffset"`
-	SizeBytes   int64  `json:"sizeBytes"`
-	Error       string `json:"error,omitempty"`
+	ISRChanges  int   `json:"isrChanges"`
+	StartOffset int64 `json:"startOffset"`
+	EndOffset   int64 `json:"endOffset"`
+	// StableOffset is the last stable offset (LSO, ListOffsets at read_committed): what a
+	// read_committed consumer can read up to. Below EndOffset while a transaction is open; -1 unknown.
+	StableOffset int64 `json:"stableOffset"`
+	// StableStuckSeconds is how long the LSO has stayed at its value while behind EndOffset (0 when
+	// it is not behind), over consecutive cycles.
+	StableStuckSeconds float64 `json:"stableStuckSeconds"`
+	SizeBytes          int64   `json:"sizeBytes"`
+	Error              string  `json:"error,omitempty"`
 }
 
 // Group is one consumer group.
@@ -221,6 +227,11 @@ type GroupPartition struct {
 	End        int64   `json:"end"`
 	Lag        int64   `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
+	// Stable is the partition's last stable offset (-1 unknown) and StableLag the lag of a
+	// read_committed consumer at the committed offset: Stable − Committed, never negative (-1
+	// unknown). Kafka does not tell which isolation level a group reads at, so both are given.
+	Stable    int64 `json:"stable"`
+	StableLag int64 `json:"stableLag"`
 	// Member is the id of the member assigned this partition, if any.
 	Member string `json:"member,omitempty"`
 }

@@ -129,6 +129,44 @@ func (e *txnEnv) endOffsets(topic string, p int32) (hw, lso int64) {
 	return hw, lso
 }
 
+// commitGroup commits offset at for group on topic/partition (an administrator's commit).
+func (e *txnEnv) commitGroup(group, topic string, partition int32, at int64) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.bootstrap...))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	os := kadm.Offsets{}
+	os.Add(kadm.Offset{Topic: topic, Partition: partition, At: at, LeaderEpoch: -1})
+	res, err := kadm.NewClient(cl).CommitOffsets(context.Background(), group, os)
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// groupPartition polls and returns the group's position on payments/0 as the API shows it.
+func (e *txnEnv) groupPartition(group string) map[string]any {
+	e.t.Helper()
+	if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
+		e.t.Fatal(err)
+	}
+	code, body := e.call("GET", "/api/v1/clusters/rt/groups/"+group, "", nil)
+	if code != 200 {
+		e.t.Fatalf("group %s = %d %v", group, code, body)
+	}
+	for _, tp := range body["topicList"].([]any) {
+		if tp.(map[string]any)["topic"] == "payments" {
+			return tp.(map[string]any)["partitions"].([]any)[0].(map[string]any)
+		}
+	}
+	e.t.Fatalf("group %s has no position on payments: %v", group, body)
+	return nil
+}
+
 func partitionProducers(body map[string]any, p int) []any {
 	return body["partitions"].([]any)[p].(map[string]any)["producers"].([]any)
 }
@@ -181,6 +219,12 @@ func (e *txnEnv) transactionFlow(hangs func(maxTimeoutMs any) bool) {
 	if hw, lso := e.endOffsets("payments", 0); hw != 1 || lso != 0 {
 		t.Fatalf("open transaction: high watermark %d, LSO %d; want 1, 0", hw, lso)
 	}
+	// A group at offset 0: lag 1 to the high watermark, 0 to the LSO (a read_committed consumer has
+	// nothing to read yet).
+	e.commitGroup("reader", "payments", 0, 0)
+	if gp := e.groupPartition("reader"); gp["end"] != float64(1) || gp["lag"] != float64(1) || gp["stable"] != float64(0) || gp["stableLag"] != float64(0) {
+		t.Fatalf("group partition with the transaction open = %v", gp)
+	}
 
 	// The runtime does not answer transaction.max.timeout.ms in DescribeConfigs yet: the page then
 	// measures against Kafka's default, and the transaction is listed but not (yet) hanging.
@@ -229,6 +273,9 @@ func (e *txnEnv) transactionFlow(hangs func(maxTimeoutMs any) bool) {
 	}
 	if hw, lso := e.endOffsets("payments", 0); hw != 2 || lso != 2 {
 		t.Fatalf("after the abort: high watermark %d, LSO %d; want 2, 2 (record and marker)", hw, lso)
+	}
+	if gp := e.groupPartition("reader"); gp["end"] != float64(2) || gp["stable"] != float64(2) || gp["stableLag"] != float64(2) {
+		t.Fatalf("group partition after the abort = %v", gp)
 	}
 	_, body = e.call("GET", "/api/v1/audit?limit=20", testToken, nil)
 	found := false

@@ -184,15 +184,19 @@ type PartitionRow struct {
 	Starting    bool   `json:"starting"`
 	StartOffset *int64 `json:"startOffset"`
 	EndOffset   *int64 `json:"endOffset"`
-	SizeBytes   *int64 `json:"sizeBytes"`
-	Error       string `json:"error,omitempty"`
+	// StableOffset is the last stable offset (null when unknown), below EndOffset while a
+	// transaction is open; StableStuckSeconds how long it has stayed there (0 when not behind).
+	StableOffset       *int64  `json:"stableOffset"`
+	StableStuckSeconds float64 `json:"stableStuckSeconds"`
+	SizeBytes          *int64  `json:"sizeBytes"`
+	Error              string  `json:"error,omitempty"`
 }
 
 func partitionRow(p collector.Partition) PartitionRow {
 	return PartitionRow{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Replicas: p.Replicas, ISR: p.ISR,
 		OfflineReplicas: p.OfflineReplicas, Offline: p.Offline, UnderReplicated: p.UnderReplicated, UnderMinISR: p.UnderMinISR,
 		PreferredLeader: p.PreferredLeader, Starting: p.Starting, StartOffset: known(p.StartOffset), EndOffset: known(p.EndOffset),
-		SizeBytes: known(p.SizeBytes), Error: p.Error}
+		StableOffset: known(p.StableOffset), StableStuckSeconds: p.StableStuckSeconds, SizeBytes: known(p.SizeBytes), Error: p.Error}
 }
 
 // TopicConsumer is a group's position on the topic.
@@ -356,6 +360,10 @@ type GroupPartitionRow struct {
 	End        *int64  `json:"end"`
 	Lag        *int64  `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
+	// Stable is the partition's last stable offset and StableLag a read_committed consumer's lag
+	// (to the LSO); null when unknown. Below End while a transaction is open on the partition.
+	Stable    *int64 `json:"stable"`
+	StableLag *int64 `json:"stableLag"`
 	// Member is the id of the member assigned this partition, if any.
 	Member string `json:"member,omitempty"`
 }
@@ -365,7 +373,7 @@ func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
 		CatchUp: gt.CatchUp, Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
 	for _, p := range gt.Partitions {
 		r.Partitions = append(r.Partitions, GroupPartitionRow{Partition: p.Partition, Committed: p.Committed, End: known(p.End),
-			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Member: p.Member})
+			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Stable: known(p.Stable), StableLag: known(p.StableLag), Member: p.Member})
 	}
 	return r
 }

@@ -1770,6 +1770,8 @@ export interface components {
             member?: string;
             /** Format: int32 */
             partition: number;
+            stable: number | null;
+            stableLag: number | null;
         };
         GroupRow: {
             catchUp: components["schemas"]["CatchUp"];
@@ -2105,6 +2107,9 @@ export interface components {
             preferredLeader: boolean;
             replicas: number[];
             sizeBytes: number | null;
+            stableOffset: number | null;
+            /** Format: double */
+            stableStuckSeconds: number;
             startOffset: number | null;
             starting: boolean;
             underMinIsr: boolean;

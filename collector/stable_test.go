@@ -1,0 +1,103 @@
+package collector
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/osprey-kafka/osprey/admin"
+)
+
+// TestStableOffsetKfake and TestStableOffsetOsprey: a transaction left open holds the partition's
+// last stable offset (LSO) below the high watermark; the snapshot shows it, counts how long it has
+// stayed there on the collector's clock, and gives a group's lag to the LSO (what a read_committed
+// consumer has left) beside its lag to the high watermark. The commit releases it.
+func TestStableOffsetKfake(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "tx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	stableOffsetFlow(t, kc.ListenAddrs(), false)
+}
+
+func TestStableOffsetOsprey(t *testing.T) {
+	stableOffsetFlow(t, startOsprey(t, 1), true)
+}
+
+func stableOffsetFlow(t *testing.T, bootstrap []string, create bool) {
+	ctx := testCtx(t)
+	clk := newFakeClock()
+	ac, err := admin.New(admin.Config{Name: "lso", Bootstrap: bootstrap, Timeout: 5 * time.Second}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ac.Close() })
+	if create {
+		if _, err := ac.CreateTopics(ctx, admin.TopicSpec{Name: "tx", Partitions: 1, ReplicationFactor: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col, err := New(Config{Cluster: "lso", Now: clk.Now}, ac, nil, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(col.Stop)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.TransactionalID("lso-writer"), kgo.TransactionTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	// Two committed records, the group at offset 1, then a third record in a transaction left open.
+	for range 2 {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "tx", Value: []byte("done")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ac.CommitOffsets(ctx, "reader", map[string]map[int32]int64{"tx": {0: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "tx", Value: []byte("pending")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Each committed transaction is its record and its marker: offsets 0-3; the open one starts at 4.
+	part := func() (Partition, GroupPartition) {
+		t.Helper()
+		s := col.PollNow(ctx)
+		tp, ok := s.Topic("tx")
+		g, gok := s.Group("reader")
+		if !ok || !gok || len(tp.Partitions) != 1 || len(g.Topics) != 1 {
+			t.Fatalf("snapshot lacks tx or reader: %+v", s.Topics)
+		}
+		return tp.Partitions[0], g.Topics[0].Partitions[0]
+	}
+	p, gp := part()
+	if p.EndOffset != 5 || p.StableOffset != 4 || p.StableStuckSeconds != 0 {
+		t.Fatalf("open transaction: end %d, LSO %d, stuck %v s; want 5, 4, 0", p.EndOffset, p.StableOffset, p.StableStuckSeconds)
+	}
+	if gp.Lag != 4 || gp.Stable != 4 || gp.StableLag != 3 {
+		t.Fatalf("group partition %+v: want lag 4, stable 4, stable lag 3", gp)
+	}
+	clk.Advance(45 * time.Second)
+	if p, _ = part(); p.StableOffset != 4 || p.StableStuckSeconds != 45 {
+		t.Fatalf("45 s later: LSO %d stuck %v s; want 4 for 45 s", p.StableOffset, p.StableStuckSeconds)
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if p, gp = part(); p.EndOffset != 6 || p.StableOffset != 6 || p.StableStuckSeconds != 0 || gp.StableLag != 5 {
+		t.Fatalf("after the commit: end %d LSO %d stuck %v, stable lag %d; want 6 6 0 5", p.EndOffset, p.StableOffset, p.StableStuckSeconds, gp.StableLag)
+	}
+}
