@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -87,40 +88,9 @@ func TestTxnDescribeListTransactionsAndProducers(t *testing.T) {
 	if len(all) != 2 {
 		t.Fatalf("listed %v, want both ids", all.TransactionalIDs())
 	}
-	// KIP-994: only transactions open at least this long.
-	req := kmsg.NewPtrListTransactionsRequest()
-	req.StateFilters = []string{"Ongoing", "NoSuchState"}
-	req.DurationFilterMillis = time.Hour.Milliseconds()
-	shards := cl.RequestSharded(ctx, req)
-	for _, sh := range shards {
-		if sh.Err != nil {
-			t.Fatal(sh.Err)
-		}
-		resp := sh.Resp.(*kmsg.ListTransactionsResponse)
-		if len(resp.TransactionStates) != 0 {
-			t.Fatalf("broker %d listed %v as open for an hour", sh.Meta.NodeID, resp.TransactionStates)
-		}
-		if len(resp.UnknownStateFilters) != 1 || resp.UnknownStateFilters[0] != "NoSuchState" {
-			t.Fatalf("unknown state filters %v", resp.UnknownStateFilters)
-		}
-	}
+	checkListDurationFilter(t, ctx, cl)
 
-	testenv.WaitFor(t, 10*time.Second, func() error {
-		dps, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"txn-admin": {1: {}}})
-		if err != nil {
-			return err
-		}
-		var found bool
-		dps.EachProducer(func(d kadm.DescribedProducer) {
-			if d.ProducerID == pid && d.ProducerEpoch == epoch && d.CurrentTxnStartOffset == 0 && d.LastSequence == 0 && d.LastTimestamp > 0 {
-				found = true
-			}
-		})
-		if !found {
-			return kerr.UnknownServerError
-		}
-		return nil
-	})
+	waitProducerDescribed(t, ctx, adm, pid, epoch)
 }
 
 // TestTxnLateWriteAfterEndIsRefused sends, after a transaction's commit,
@@ -427,4 +397,49 @@ func TestTxnMarkerFromOldCoordinatorFenced(t *testing.T) {
 	if !errors.Is(got, kerr.TransactionCoordinatorFenced) {
 		t.Fatalf("marker from an older coordinator epoch: %v, want TRANSACTION_COORDINATOR_FENCED", got)
 	}
+}
+
+// checkListDurationFilter asks every broker for transactions open at
+// least an hour (KIP-994) with a known and an unknown state filter: none
+// is, and the unknown state is returned.
+func checkListDurationFilter(t *testing.T, ctx context.Context, cl *kgo.Client) {
+	t.Helper()
+	req := kmsg.NewPtrListTransactionsRequest()
+	req.StateFilters = []string{"Ongoing", "NoSuchState"}
+	req.DurationFilterMillis = time.Hour.Milliseconds()
+	shards := cl.RequestSharded(ctx, req)
+	for _, sh := range shards {
+		if sh.Err != nil {
+			t.Fatal(sh.Err)
+		}
+		resp := sh.Resp.(*kmsg.ListTransactionsResponse)
+		if len(resp.TransactionStates) != 0 {
+			t.Fatalf("broker %d listed %v as open for an hour", sh.Meta.NodeID, resp.TransactionStates)
+		}
+		if len(resp.UnknownStateFilters) != 1 || resp.UnknownStateFilters[0] != "NoSuchState" {
+			t.Fatalf("unknown state filters %v", resp.UnknownStateFilters)
+		}
+	}
+}
+
+// waitProducerDescribed waits until DescribeProducers shows the producer
+// with its open transaction from offset 0 of txn-admin/1.
+func waitProducerDescribed(t *testing.T, ctx context.Context, adm *kadm.Client, pid int64, epoch int16) {
+	t.Helper()
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		dps, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"txn-admin": {1: {}}})
+		if err != nil {
+			return err
+		}
+		var found bool
+		dps.EachProducer(func(d kadm.DescribedProducer) {
+			if d.ProducerID == pid && d.ProducerEpoch == epoch && d.CurrentTxnStartOffset == 0 && d.LastSequence == 0 && d.LastTimestamp > 0 {
+				found = true
+			}
+		})
+		if !found {
+			return kerr.UnknownServerError
+		}
+		return nil
+	})
 }

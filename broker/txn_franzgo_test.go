@@ -345,26 +345,7 @@ func testEOS(t *testing.T, c *testCluster, kill bool) {
 			runSession(t, runCtx, seeds, "eos-tx-"+strconv.Itoa(m))
 		}()
 	}
-	// committed sums the group's committed offsets of eos-in, -1 until
-	// every partition has one.
-	committed := func() (int64, error) {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
-		if err != nil {
-			return 0, err
-		}
-		defer cl.Close()
-		resps, err := kadm.NewClient(cl).FetchOffsets(ctx, "eos-group")
-		if err != nil {
-			return 0, err
-		}
-		var sum int64
-		resps.Each(func(o kadm.OffsetResponse) {
-			if o.Topic == "eos-in" && o.Err == nil {
-				sum += o.At
-			}
-		})
-		return sum, nil
-	}
+	committed := func() (int64, error) { return groupCommittedSum(ctx, c.addrs(), "eos-group", "eos-in") }
 	if kill {
 		testenv.WaitFor(t, 60*time.Second, func() error {
 			if sum, err := committed(); err != nil || sum < n/4 {
@@ -387,9 +368,35 @@ func testEOS(t *testing.T, c *testCluster, kill bool) {
 	})
 	stop()
 	wg.Wait()
+	checkEOSOutput(t, c.addrs(), n)
+}
 
+// groupCommittedSum sums a group's committed offsets of topic.
+func groupCommittedSum(ctx context.Context, seeds []string, group, topic string) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	resps, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	resps.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			sum += o.At
+		}
+	})
+	return sum, nil
+}
+
+// checkEOSOutput reads eos-out with read_committed and expects each of
+// the n inputs transformed exactly once.
+func checkEOSOutput(t *testing.T, seeds []string, n int) {
+	t.Helper()
 	seen := map[string]int{}
-	for _, vals := range consumeTxnTopic(t, c.addrs(), "eos-out", true, 3) {
+	for _, vals := range consumeTxnTopic(t, seeds, "eos-out", true, 3) {
 		for _, v := range vals {
 			seen[v]++
 		}
