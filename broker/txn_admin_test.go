@@ -443,3 +443,48 @@ func waitProducerDescribed(t *testing.T, ctx context.Context, adm *kadm.Client, 
 		return nil
 	})
 }
+
+// TestTxnStateTopicWaitsForReplicationFactor asks for a transaction
+// coordinator while only two of three brokers run: __transaction_state is
+// not created with a replication factor of two for good, but once the
+// third broker is back, with transaction.state.log.replication.factor 3.
+func TestTxnStateTopicWaitsForReplicationFactor(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t), withTxnTest)
+	c.stop(2)
+	c.waitBrokers(2)
+	ctx := testCtx(t, 60*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	find := func() int16 {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType, req.CoordinatorKey = 1, "rf-tx"
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.ErrorCode
+	}
+	if code := find(); code != kerr.CoordinatorNotAvailable.Code {
+		t.Fatalf("FindCoordinator with 2 of 3 brokers: %v, want COORDINATOR_NOT_AVAILABLE", kerr.ErrorForCode(code))
+	}
+	if _, ok := c.any().cluster.Topic(txnStateTopic); ok {
+		t.Fatal("__transaction_state created with fewer brokers than its replication factor")
+	}
+	c.start(2)
+	c.waitBrokers(3)
+	testenv.WaitFor(t, 30*time.Second, func() error {
+		if code := find(); code != 0 {
+			return kerr.ErrorForCode(code)
+		}
+		return nil
+	})
+	tp, _ := c.any().cluster.Topic(txnStateTopic)
+	for _, p := range tp.Partitions {
+		if len(p.Replicas) != 3 {
+			t.Fatalf("partition %d of %s has replicas %v, want 3", p.Partition, txnStateTopic, p.Replicas)
+		}
+	}
+}

@@ -59,12 +59,13 @@ type txnCoordinator struct {
 	loadMu sync.Mutex // serialises partition loads
 
 	createMu sync.Mutex // one creation of __transaction_state at a time
+	since    time.Time  // when the coordinator started (creation waits for the first brokers)
 
 	expired prometheus.Counter // transactions aborted by their timeout (txn_metrics.go)
 }
 
 func newTxnCoordinator(b *Broker) *txnCoordinator {
-	return &txnCoordinator{b: b, txns: map[string]*txnEntry{}, loaded: map[int32]int32{}}
+	return &txnCoordinator{b: b, txns: map[string]*txnEntry{}, loaded: map[int32]int32{}, since: time.Now()}
 }
 
 // start launches the loop that aborts expired transactions; it ends with
@@ -109,8 +110,17 @@ func (b *Broker) txnCoordinatorFor(txnID string) (BrokerInfo, bool) {
 	return BrokerInfo{}, false
 }
 
+// stateTopicWait is how long after start the creation of
+// __transaction_state waits for transaction.state.log.replication.factor
+// brokers before it settles for the ones there are.
+const stateTopicWait = time.Minute
+
 // createStateTopic creates __transaction_state with the configured
-// partitions and a replication factor capped at the live brokers.
+// partitions and replication factor. The first brokers of a cluster start
+// one by one: with fewer live brokers than the replication factor it waits
+// (the client gets COORDINATOR_NOT_AVAILABLE and retries) until a minute
+// after start, then uses the brokers there are, as the offsets topic does.
+// A single-broker runtime uses itself at once.
 func (tc *txnCoordinator) createStateTopic(ctx context.Context) {
 	if !tc.createMu.TryLock() {
 		return // another request is creating it; the client retries
@@ -120,7 +130,12 @@ func (tc *txnCoordinator) createStateTopic(ctx context.Context) {
 		return
 	}
 	cfg := tc.b.cfg
-	rf := max(1, min(cfg.Txn.StateLogRF, int16(len(tc.b.cluster.Brokers()))))
+	live := int16(len(tc.b.cluster.Brokers()))
+	_, single := tc.b.cluster.(*localCluster)
+	if live < cfg.Txn.StateLogRF && !single && time.Since(tc.since) < stateTopicWait {
+		return
+	}
+	rf := max(1, min(cfg.Txn.StateLogRF, live))
 	_, err := tc.b.cluster.CreateTopic(ctx, TopicSpec{Name: txnStateTopic, Partitions: cfg.Txn.StateLogPartitions,
 		ReplicationFactor: rf, Internal: true, Configs: cfg.txnStateTopicConfigs()}, false)
 	if err != nil && !errors.Is(err, ErrTopicExists) {
