@@ -64,6 +64,8 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalFlapping(r, c)
 	case KindDiskFull:
 		return evalDiskFull(r, c)
+	case KindLSOStuck, KindTransactionHanging:
+		return evalStableOffsets(r, c)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ type Kind string
 //
 // The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
 // quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go, disk_full_days
-// in storage.go.
+// in storage.go, lso_stuck_seconds and transaction_hanging in transactions.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -70,7 +70,8 @@ var Kinds = []Kind{
 	KindZooKeeperDown, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
 	KindQuorumNoLeader, KindQuorumVoterLagRecords, KindQuorumVoterLagSeconds, KindQuorumAtRisk,
 	KindBrokerFenced, KindQuorumLeaderFlapping, // quorum.go
-	KindDiskFull, // storage.go
+	KindDiskFull,                         // storage.go
+	KindLSOStuck, KindTransactionHanging, // transactions.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -82,7 +83,8 @@ func (k Kind) usesGroup() bool {
 func (k Kind) usesTopic() bool {
 	switch k {
 	case KindLagMessages, KindLagSeconds, KindLagStatus, KindGroupInactive, KindUnderReplicated,
-		KindOfflinePartitions, KindUnderMinISR, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping:
+		KindOfflinePartitions, KindUnderMinISR, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
+		KindLSOStuck, KindTransactionHanging:
 		return true
 	}
 	return false
@@ -290,7 +292,7 @@ func checkThreshold(ps *problems, r Rule) {
 		return
 	}
 	switch r.Kind {
-	case KindLagSeconds, KindCatchUpTime, KindLagGrowing:
+	case KindLagSeconds, KindCatchUpTime, KindLagGrowing, KindLSOStuck, KindTransactionHanging:
 		if r.Threshold <= 0 {
 			ps.add("threshold", "must be a number of seconds above 0 for %s rules", r.Kind)
 		}

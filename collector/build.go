@@ -181,24 +181,25 @@ func (b *snapshotBuilder) partition(t *Topic, pm admin.PartitionMetadata, starts
 	p.Starting = b.c.starting(b.partSeen, t.Name, &p, b.obsAt)
 	p.ISRChanges = b.isrChanges(partKey{t.Name, p.Partition}, pm.ISR)
 	p.StableOffset = b.stable.Get(t.Name, pm.Partition)
-	p.StableStuckSeconds = b.stableStuck(partKey{t.Name, p.Partition}, p.StableOffset, p.EndOffset)
+	p.StableStuckSeconds, p.StableStuckWrites = b.stableStuck(partKey{t.Name, p.Partition}, p.StableOffset, p.EndOffset)
 	return p
 }
 
 // stableStuck records the partition's last stable offset in this cycle's partSeen entry and returns
-// for how long (seconds) it has stayed at this value while behind the high watermark: an open
-// transaction holds it there. 0 when the LSO is not behind (or unknown).
-func (b *snapshotBuilder) stableStuck(key partKey, lso, hw int64) float64 {
+// for how long (seconds) it has stayed at this value while behind the high watermark — an open
+// transaction holds it there — and how far the high watermark has moved on since (records written
+// that read_committed consumers cannot reach). 0, 0 when the LSO is not behind (or unknown).
+func (b *snapshotBuilder) stableStuck(key partKey, lso, hw int64) (float64, int64) {
 	ps := b.partSeen[key]
 	defer func() { b.partSeen[key] = ps }()
 	if lso < 0 || hw < 0 || lso >= hw {
 		ps.stableSince = time.Time{}
-		return 0
+		return 0, 0
 	}
 	if ps.stableSince.IsZero() || ps.stable != lso {
-		ps.stable, ps.stableSince = lso, b.obsAt
+		ps.stable, ps.stableSince, ps.stableHW = lso, b.obsAt, hw
 	}
-	return b.obsAt.Sub(ps.stableSince).Seconds()
+	return b.obsAt.Sub(ps.stableSince).Seconds(), max(hw-ps.stableHW, 0)
 }
 
 // isrChanges records the partition's ISR in this cycle's partSeen entry (set by starting) and

@@ -107,8 +107,10 @@ type partSeen struct {
 	isrChanges []time.Time
 	// stable is the last stable offset seen behind the high watermark and stableSince the cycle it
 	// was first seen at that value (zero when the LSO has caught up).
+	// stableHW is the high watermark at that first cycle.
 	stable      int64
 	stableSince time.Time
+	stableHW    int64
 }
 
 // New builds a collector; it does no I/O. sink may be nil.

@@ -171,8 +171,11 @@ type Partition struct {
 	// StableStuckSeconds is how long the LSO has stayed at its value while behind EndOffset (0 when
 	// it is not behind), over consecutive cycles.
 	StableStuckSeconds float64 `json:"stableStuckSeconds"`
-	SizeBytes          int64   `json:"sizeBytes"`
-	Error              string  `json:"error,omitempty"`
+	// StableStuckWrites is how far the high watermark has moved since the LSO stopped at its value:
+	// above 0, the LSO has not moved while the high watermark has (a hanging transaction's sign).
+	StableStuckWrites int64  `json:"stableStuckWrites"`
+	SizeBytes         int64  `json:"sizeBytes"`
+	Error             string `json:"error,omitempty"`
 }
 
 // Group is one consumer group.

@@ -90,14 +90,27 @@ func stableOffsetFlow(t *testing.T, bootstrap []string, create bool) {
 		t.Fatalf("group partition %+v: want lag 4, stable 4, stable lag 3", gp)
 	}
 	clk.Advance(45 * time.Second)
-	if p, _ = part(); p.StableOffset != 4 || p.StableStuckSeconds != 45 {
-		t.Fatalf("45 s later: LSO %d stuck %v s; want 4 for 45 s", p.StableOffset, p.StableStuckSeconds)
+	if p, _ = part(); p.StableOffset != 4 || p.StableStuckSeconds != 45 || p.StableStuckWrites != 0 {
+		t.Fatalf("45 s later: LSO %d stuck %v s with %d writes past it; want 4 for 45 s, 0", p.StableOffset, p.StableStuckSeconds, p.StableStuckWrites)
+	}
+	// Records written past the stuck LSO (by a plain producer) move the high watermark, not the LSO.
+	plain, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if err := plain.ProduceSync(ctx, &kgo.Record{Topic: "tx", Value: []byte("later")}, &kgo.Record{Topic: "tx", Value: []byte("later")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(15 * time.Second)
+	if p, _ = part(); p.EndOffset != 7 || p.StableOffset != 4 || p.StableStuckSeconds != 60 || p.StableStuckWrites != 2 {
+		t.Fatalf("after 2 more records: end %d LSO %d stuck %v s with %d writes past it; want 7 4 60 2", p.EndOffset, p.StableOffset, p.StableStuckSeconds, p.StableStuckWrites)
 	}
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Second)
-	if p, gp = part(); p.EndOffset != 6 || p.StableOffset != 6 || p.StableStuckSeconds != 0 || gp.StableLag != 5 {
-		t.Fatalf("after the commit: end %d LSO %d stuck %v, stable lag %d; want 6 6 0 5", p.EndOffset, p.StableOffset, p.StableStuckSeconds, gp.StableLag)
+	if p, gp = part(); p.EndOffset != 8 || p.StableOffset != 8 || p.StableStuckSeconds != 0 || p.StableStuckWrites != 0 || gp.StableLag != 7 {
+		t.Fatalf("after the commit: end %d LSO %d stuck %v s %d writes, stable lag %d; want 8 8 0 0 7", p.EndOffset, p.StableOffset, p.StableStuckSeconds, p.StableStuckWrites, gp.StableLag)
 	}
 }

@@ -135,6 +135,8 @@ const alertKinds = {
   broker_fenced: 18,
   quorum_leader_flapping: 19,
   disk_full_days: 20,
+  lso_stuck_seconds: 21,
+  transaction_hanging: 22,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

@@ -968,6 +968,8 @@ const en = {
       broker_fenced: 'Broker fenced',
       quorum_leader_flapping: 'Quorum leader flapping',
       disk_full_days: 'Disk full within days',
+      lso_stuck_seconds: 'Last stable offset stuck',
+      transaction_hanging: 'Hanging transaction',
     },
     thresholdHints: {
       catchup_time: 'Seconds: fires when the estimated time to catch up is longer, or the group is not catching up at all.',
@@ -978,6 +980,8 @@ const en = {
       quorum_at_risk: 'Seconds: a voter caught up within this long counts as caught up; fires when fewer than a majority + 1 are.',
       quorum_leader_flapping: 'Leader elections within the collector\'s flap window (10 min by default).',
       disk_full_days: 'Days: fires per log directory that will be full sooner at its growth over the storage window (24 h by default).',
+      lso_stuck_seconds: 'Seconds: fires per partition whose last stable offset has stayed behind the high watermark for longer (an open transaction holds read_committed consumers there).',
+      transaction_hanging: 'Seconds: fires per partition whose last stable offset has not moved while its high watermark has, for longer. Use the brokers\' transaction.max.timeout.ms in seconds (Kafka\'s default 900).',
     },
   },
   runtime: {

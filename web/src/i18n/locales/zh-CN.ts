@@ -965,6 +965,8 @@ const zhCN: MessageSchema = {
       broker_fenced: 'Broker 被隔离',
       quorum_leader_flapping: '仲裁 Leader 抖动',
       disk_full_days: '磁盘将在 N 天内写满',
+      lso_stuck_seconds: '最后稳定位移停滞',
+      transaction_hanging: '悬挂事务',
     },
     thresholdHints: {
       catchup_time: '秒：预计追平时间超过该值，或根本追不上时触发。',
@@ -975,6 +977,8 @@ const zhCN: MessageSchema = {
       quorum_at_risk: '秒：在该时长内追上的投票者算作已追上；少于多数 + 1 时触发。',
       quorum_leader_flapping: '采集器抖动窗口（默认 10 分钟）内的 Leader 选举次数。',
       disk_full_days: '天数：按存储窗口（默认 24 小时）内的增长速度，将在更短时间内写满的日志目录触发。',
+      lso_stuck_seconds: '秒：最后稳定位移停在高水位之下超过该时长的分区触发（未完成的事务使 read_committed 消费者停在那里）。',
+      transaction_hanging: '秒：最后稳定位移不动而高水位在前进、且超过该时长的分区触发。请填 Broker 的 transaction.max.timeout.ms 换算成的秒数（Kafka 默认 900）。',
     },
   },
   runtime: {
