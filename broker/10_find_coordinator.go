@@ -10,7 +10,7 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // * Transaction keys (type 1): the leader of the id's __transaction_state
 //   partition; the first such request creates the topic
 //   (transaction.state.log.num.partitions, replication factor
-//   transaction.state.log.replication.factor capped at the live brokers)
+//   transaction.state.log.replication.factor, see createStateTopic)
 //   and gets COORDINATOR_NOT_AVAILABLE until it has leaders.
 //
 // Version notes:

@@ -9,7 +9,7 @@ import (
 // TxnConfig holds the broker's transaction.* properties.
 type TxnConfig struct {
 	StateLogPartitions   int32         // transaction.state.log.num.partitions (default 50)
-	StateLogRF           int16         // transaction.state.log.replication.factor (default 3), capped at the live brokers
+	StateLogRF           int16         // transaction.state.log.replication.factor (default 3)
 	StateLogSegmentBytes int64         // transaction.state.log.segment.bytes (default 100 MiB)
 	MaxTimeout           time.Duration // transaction.max.timeout.ms (default 15 minutes)
 	// AbortCheckInterval is transaction.abort.timed.out.transaction.cleanup.interval.ms
