@@ -64,9 +64,11 @@ func (s *Server) require(role, action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := identityOf(c)
 		read := isRead(c.Request.Method)
+		cluster := clusterOf(c)
+		has := s.svc.RoleOn(c.Request.Context(), id, cluster)
 		deny := func(status int, code, msg string, params ...string) {
 			if !read {
-				s.svc.AuditDenied(c.Request.Context(), callerOf(c), action, c.Param("cluster"), target(c), msg)
+				s.svc.AuditDenied(c.Request.Context(), callerOf(c), action, cluster, target(c), msg)
 			}
 			if status == http.StatusUnauthorized {
 				c.Header("WWW-Authenticate", `Bearer realm="osprey"`)
@@ -87,9 +89,9 @@ func (s *Server) require(role, action string) gin.HandlerFunc {
 			deny(http.StatusUnauthorized, "unauthorized", "this operation needs the admin token ('Authorization: Bearer <token>' or 'X-Osprey-Token') or a login")
 		case s.opts.ReadOnly && !read:
 			deny(http.StatusForbidden, "read_only", "the console runs in read-only mode; no changes are allowed")
-		case !service.RoleAtLeast(id.Role, role):
-			deny(http.StatusForbidden, "forbidden", "this operation needs the "+role+" role; "+id.Name+" has "+id.Role,
-				"role", role, "user", id.Name, "has", id.Role)
+		case !service.RoleAtLeast(has, role):
+			deny(http.StatusForbidden, "forbidden", "this operation needs the "+role+" role"+onCluster(cluster)+"; "+id.Name+" has "+orNone(has),
+				"role", role, "user", id.Name, "has", orNone(has), "cluster", cluster)
 		case !read && !id.CheckCSRF(c.GetHeader(csrfHeader)): // a read cannot be forged into a change
 			deny(http.StatusForbidden, "csrf", "missing or wrong "+csrfHeader+" header for a session request")
 		default:
@@ -111,4 +113,30 @@ func target(c *gin.Context) string {
 		}
 	}
 	return ""
+}
+
+// clusterOf names the cluster a request acts on: the path's cluster, or the runtime cluster a
+// /runtime/clusters/:name request manages; "" for the console's own settings.
+func clusterOf(c *gin.Context) string {
+	if v := c.Param("cluster"); v != "" {
+		return v
+	}
+	if strings.HasPrefix(c.FullPath(), "/api/v1/runtime/clusters/:name") {
+		return c.Param("name")
+	}
+	return ""
+}
+
+func onCluster(cluster string) string {
+	if cluster == "" {
+		return ""
+	}
+	return " on cluster " + cluster
+}
+
+func orNone(role string) string {
+	if role == "" {
+		return "no role"
+	}
+	return role
 }

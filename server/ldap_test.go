@@ -225,3 +225,80 @@ func errOf(body map[string]any) map[string]any {
 	m, _ := body["error"].(map[string]any)
 	return m
 }
+
+func TestRolesPerCluster(t *testing.T) {
+	dir := testenv.StartLDAP(t, testenv.SampleDirectory)
+	e := newDirectoryEnv(t, ldapConfig(dir.URL), "staging", "prod")
+	grant := func(kind, subject, cluster, role string) float64 {
+		t.Helper()
+		code, body := e.call("POST", "/api/v1/role-grants", testToken, map[string]any{"subjectKind": kind, "subject": subject, "cluster": cluster, "role": role})
+		if code != 201 {
+			t.Fatalf("grant %s %s on %s = %d %v", kind, subject, cluster, code, body)
+		}
+		return body["id"].(float64)
+	}
+	createTopic := func(s *session, cluster, name string) int {
+		code, _ := s.do("POST", "/api/v1/clusters/"+cluster+"/topics", map[string]any{"name": name, "partitions": 1, "replicationFactor": 1})
+		return code
+	}
+	// bob is a viewer everywhere through kafka-viewers; his group operates staging.
+	_, _, bob := e.login("bob", "bob-pass")
+	if code := createTopic(bob, "staging", "t1"); code != 403 {
+		t.Fatalf("bob before the grant = %d, want 403", code)
+	}
+	id := grant("group", "kafka-viewers", "staging", "operator")
+	if code := createTopic(bob, "staging", "t1"); code != 201 {
+		t.Fatalf("bob on staging after the group grant = %d, want 201 (no sign-in or restart needed)", code)
+	}
+	code, body := bob.do("POST", "/api/v1/clusters/prod/topics", map[string]any{"name": "t1", "partitions": 1, "replicationFactor": 1})
+	if code != 403 || !strings.Contains(errOf(body)["message"].(string), "on cluster prod") {
+		t.Fatalf("bob on prod = %d %v, want 403 naming the cluster", code, body)
+	}
+	if code, me := bob.do("GET", "/api/v1/auth/me", nil); code != 200 || me["clusterRoles"].(map[string]any)["staging"] != "operator" ||
+		me["clusterRoles"].(map[string]any)["prod"] != "viewer" {
+		t.Fatalf("bob's me = %v", me)
+	}
+	assertAudit(t, e, "bob", "topic.create", "denied", "ldap")
+	// Removing the grant takes effect at once.
+	if code, _ := e.call("DELETE", "/api/v1/role-grants/"+strconv.Itoa(int(id)), testToken, nil); code != 204 {
+		t.Fatalf("delete grant = %d", code)
+	}
+	if code := createTopic(bob, "staging", "t2"); code != 403 {
+		t.Fatalf("bob after the grant is gone = %d, want 403", code)
+	}
+	// carol has no console-wide role; a user grant on staging lets her sign in and operate there only.
+	if code, _, _ := e.login("carol", "carol-pass"); code != 403 {
+		t.Fatalf("carol without grants = %d, want 403", code)
+	}
+	grant("user", "carol", "staging", "operator")
+	_, _, carol := e.login("carol", "carol-pass")
+	if carol == nil {
+		t.Fatal("carol with a grant cannot sign in")
+	}
+	if code := createTopic(carol, "staging", "t3"); code != 201 {
+		t.Fatalf("carol on staging = %d", code)
+	}
+	if code := createTopic(carol, "prod", "t3"); code != 403 {
+		t.Fatalf("carol on prod = %d, want 403", code)
+	}
+	// An API token granted on prod.
+	code, body = e.call("POST", "/api/v1/tokens", testToken, map[string]any{"name": "ci", "role": "viewer"})
+	if code != 201 {
+		t.Fatalf("token = %d %v", code, body)
+	}
+	tok := body["token"].(string)
+	grant("token", "ci", "prod", "operator")
+	if code, body := e.call("POST", "/api/v1/clusters/prod/topics", tok, map[string]any{"name": "t4", "partitions": 1, "replicationFactor": 1}); code != 201 {
+		t.Fatalf("token on prod = %d %v", code, body)
+	}
+	if code, _ := e.call("POST", "/api/v1/clusters/staging/topics", tok, map[string]any{"name": "t4", "partitions": 1, "replicationFactor": 1}); code != 403 {
+		t.Fatalf("token on staging = %d, want 403", code)
+	}
+	// Grants are admin business.
+	if code, _ := bob.do("POST", "/api/v1/role-grants", map[string]any{"subjectKind": "user", "subject": "bob", "cluster": "*", "role": "admin"}); code != 403 {
+		t.Fatalf("bob grants himself admin = %d, want 403", code)
+	}
+	if code, body := e.call("POST", "/api/v1/role-grants", testToken, map[string]any{"subjectKind": "user", "subject": "x", "cluster": "nope", "role": "admin"}); code != 404 {
+		t.Fatalf("grant on an unknown cluster = %d %v, want 404", code, body)
+	}
+}

@@ -89,9 +89,3 @@ func sessionIdentity(u store.User) Identity {
 	}
 	return id
 }
-
-// hasGrants reports whether a role grant names the user or one of its groups; such a user may sign
-// in without a console-wide role.
-func (s *Service) hasGrants(ctx context.Context, username string, groups []string) bool {
-	return false
-}

@@ -54,11 +54,14 @@ type CurrentUser struct {
 	Role         string `json:"role"`
 	ReadOnly     bool   `json:"readOnly" description:"The console refuses every change"`
 	LoginEnabled bool   `json:"loginEnabled" description:"User accounts exist or LDAP sign-in is on, so the SPA offers a login page"`
+	// ClusterRoles is the caller's role on each cluster it has one on (its own role raised by grants).
+	ClusterRoles map[string]string `json:"clusterRoles" description:"The caller's role per cluster: its own role raised by the role grants naming it"`
 }
 
 // Me describes the caller; readOnly is the console's mode.
 func (s *Service) Me(ctx context.Context, id Identity, readOnly bool) CurrentUser {
-	return CurrentUser{Name: id.Name, Kind: id.Kind, Role: id.Role, ReadOnly: readOnly, LoginEnabled: s.opts.Directory != nil || s.HasUsers(ctx)}
+	return CurrentUser{Name: id.Name, Kind: id.Kind, Role: s.RoleOn(ctx, id, ""), ReadOnly: readOnly,
+		LoginEnabled: s.opts.Directory != nil || s.HasUsers(ctx), ClusterRoles: s.ClusterRoles(ctx, id)}
 }
 
 // IssueAPIToken makes an API token for the caller and audits it: a user's token is the user's own

@@ -30,6 +30,22 @@ func Declare(r *api.Registry, svc *service.Service) {
 		}, api.Doc("auth", "Issue an API token (never above the caller's role)"), api.Needs(service.RoleOperator, "token.create"),
 			api.Status(http.StatusCreated)),
 
+		api.Op(http.MethodGet, "/api/v1/role-grants", func(c *gin.Context, _ *struct{}) (api.List[service.RoleGrant], error) {
+			gs, err := svc.RoleGrants(c.Request.Context())
+			return api.NewList(gs, len(gs)), err
+		}, api.Doc("auth", "Role grants: roles given per cluster (or * for all) to users, directory groups and API tokens"),
+			api.Needs(service.RoleAdmin, "grant.list")),
+
+		api.Op(http.MethodPost, "/api/v1/role-grants", func(c *gin.Context, in *NewGrant) (service.RoleGrant, error) {
+			return svc.AddRoleGrant(c.Request.Context(), api.CallerOf(c), service.RoleGrant{SubjectKind: in.SubjectKind,
+				Subject: in.Subject, Cluster: in.Cluster, Role: in.Role})
+		}, api.Doc("auth", "Grant a role on a cluster (or * for all); it holds from the next request on"),
+			api.Needs(service.RoleAdmin, "grant.create"), api.Status(http.StatusCreated), api.Errors(http.StatusNotFound, http.StatusConflict)),
+
+		api.Op(http.MethodDelete, "/api/v1/role-grants/:id", func(c *gin.Context, in *grantID) (api.NoContent, error) {
+			return api.NoContent{}, svc.DeleteRoleGrant(c.Request.Context(), api.CallerOf(c), in.ID)
+		}, api.Doc("auth", "Remove a role grant"), api.Needs(service.RoleAdmin, "grant.delete"), api.Errors(http.StatusNotFound)),
+
 		api.Op(http.MethodGet, "/api/v1/audit", func(c *gin.Context, in *auditIn) (api.List[service.AuditRow], error) {
 			limit, offset, err := in.Resolve()
 			if err != nil {
@@ -60,4 +76,16 @@ type auditIn struct {
 	Actor   string `query:"actor" json:"-" description:"Only entries by this actor"`
 	Action  string `query:"action" json:"-" description:"Only this action, e.g. topic.create"`
 	params.Page
+}
+
+// NewGrant is a role to give a user, a directory group or an API token on a cluster.
+type NewGrant struct {
+	SubjectKind string `json:"subjectKind" required:"true" enum:"user,group,token"`
+	Subject     string `json:"subject" required:"true" minLength:"1" maxLength:"255" description:"A username, a directory group (DN or cn) or an API token's name"`
+	Cluster     string `json:"cluster" required:"true" minLength:"1" description:"A cluster's name, or * for every cluster"`
+	Role        string `json:"role" required:"true" enum:"viewer,operator,admin"`
+}
+
+type grantID struct {
+	ID int64 `path:"id" json:"-" minimum:"1" description:"Grant id"`
 }

@@ -10,6 +10,7 @@ import type {
   CreateRuntimeClusterRequest,
   CreateTopicRequest,
   ElectionScope,
+  NewGrant,
   OffsetResetRequest,
   PlanRequest,
   ProduceRequest,
@@ -122,6 +123,9 @@ export function createOspreyApi(client: ApiClient = api) {
     importEFAK: (content: string, dryRun: boolean) => call.post('/api/v1/import/efak', {}, { content, dryRun }),
     audit: (p: { limit?: number; offset?: number; cluster?: string; actor?: string; action?: string }, o?: RequestOptions) =>
       call.get('/api/v1/audit', {}, p, o),
+    roleGrants: (o?: RequestOptions) => call.get('/api/v1/role-grants', {}, {}, o),
+    createRoleGrant: (g: NewGrant) => call.post('/api/v1/role-grants', {}, g),
+    deleteRoleGrant: (id: number) => call.del('/api/v1/role-grants/{id}', { id }),
 
     alertRules: (o?: RequestOptions) => call.get('/api/v1/alerts/rules', {}, {}, o),
     createAlertRule: (r: AlertRuleInput) => call.post('/api/v1/alerts/rules', {}, r),

@@ -948,6 +948,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/role-grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Role grants: roles given per cluster (or * for all) to users, directory groups and API tokens
+         * @description Needs the admin role. Audited as grant.list.
+         */
+        get: operations["getRoleGrants"];
+        put?: never;
+        /**
+         * Grant a role on a cluster (or * for all); it holds from the next request on
+         * @description Needs the admin role. Audited as grant.create.
+         */
+        post: operations["postRoleGrants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/role-grants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a role grant
+         * @description Needs the admin role. Audited as grant.delete.
+         */
+        delete: operations["deleteRoleGrantsById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runtime/clusters": {
         parameters: {
             query?: never;
@@ -1562,6 +1606,10 @@ export interface components {
             replicationFactor: number;
         };
         CurrentUser: {
+            /** @description The caller's role per cluster: its own role raised by the role grants naming it */
+            clusterRoles: {
+                [key: string]: string;
+            };
             /**
              * @description How the caller proved who it is
              * @enum {string}
@@ -2000,6 +2048,16 @@ export interface components {
             /** @description The secret; shown this once */
             token: string;
         };
+        NewGrant: {
+            /** @description A cluster's name, or * for every cluster */
+            cluster: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** @description A username, a directory group (DN or cn) or an API token's name */
+            subject: string;
+            /** @enum {string} */
+            subjectKind: "user" | "group" | "token";
+        };
         NewToken: {
             name: string;
             /**
@@ -2413,6 +2471,25 @@ export interface components {
             scan: components["schemas"]["SearchDone"];
             targetPartitions: components["schemas"]["RedrivePartition"][];
             targetTopic: string;
+        };
+        RoleGrant: {
+            /** @description A cluster's name, or * for every cluster */
+            cluster: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** @description A username, a directory group (its DN or cn) or an API token's name */
+            subject: string;
+            /** @enum {string} */
+            subjectKind: "user" | "group" | "token";
+        };
+        RoleGrantList: {
+            items: components["schemas"]["RoleGrant"][];
+            /** @description Items matching the query, before paging */
+            total: number;
         };
         RuntimeBroker: {
             addr: string;
@@ -7413,6 +7490,197 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterReassignmentsList"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getRoleGrants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleGrantList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postRoleGrants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NewGrant"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleGrant"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteRoleGrantsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Grant id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Internal Server Error */

@@ -98,6 +98,8 @@ export type ElectionResult = Schemas['ElectionResult']
 export type Me = Schemas['CurrentUser']
 export type LoginResult = Schemas['LoginSession']
 export type AuditEntry = Schemas['AuditRow']
+export type RoleGrant = Schemas['RoleGrant']
+export type NewGrant = Schemas['NewGrant']
 export type ZkServer = Schemas['ZooKeeperServer']
 export type ZkNode = Schemas['ZNodeView']
 

@@ -80,6 +80,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/runtime', name: 'runtime', component: () => import('@/views/RuntimeView.vue'), meta: { titleKey: 'nav.runtime' } },
   { path: '/import', name: 'import', component: () => import('@/views/ImportView.vue'), meta: { titleKey: 'nav.import' } },
   { path: '/audit', name: 'audit', component: () => import('@/views/AuditView.vue'), meta: { titleKey: 'nav.audit' } },
+  { path: '/access', name: 'access', component: () => import('@/views/AccessView.vue'), meta: { titleKey: 'nav.access' } },
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',

@@ -57,6 +57,17 @@ export const useAuthStore = defineStore('auth', () => {
   const loginEnabled = computed(() => me.value?.loginEnabled === true)
   const readOnly = computed(() => me.value?.readOnly === true)
 
+  /**
+   * Whether the caller may change cluster (operator or more there). A signed-in user's role per
+   * cluster comes from /auth/me; with a token or nobody signed in the server decides at the change.
+   */
+  function canOperate(cluster: string): boolean {
+    if (readOnly.value) return false
+    if (!loggedIn.value) return true
+    const role = me.value?.clusterRoles?.[cluster] ?? ''
+    return role === 'operator' || role === 'admin'
+  }
+
   setAuthHeaderProvider(() => {
     const h: Record<string, string> = {}
     if (token.value) h.Authorization = `Bearer ${token.value}`
@@ -146,6 +157,7 @@ export const useAuthStore = defineStore('auth', () => {
     loggedIn,
     loginEnabled,
     readOnly,
+    canOperate,
     promptVisible,
     promptError,
     promptFailure,

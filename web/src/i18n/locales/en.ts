@@ -21,6 +21,7 @@ const en = {
     alerts: 'Alerts',
     runtime: 'Runtime clusters',
     audit: 'Audit log',
+    access: 'Access',
     import: 'Import from EFAK',
   },
   header: {
@@ -1103,6 +1104,25 @@ const en = {
     signIn: 'The audit log is for admins: sign in to see it.',
     enterToken: 'Enter the admin token',
     login: 'Log in',
+    method: 'Signed in by',
+    userAgent: 'Client',
+  },
+  access: {
+    title: 'Access',
+    intro: 'Roles per cluster for users, directory groups and API tokens. A caller has the highest of its own role and the grants naming it; changes hold from the next request on.',
+    subjectKind: 'Kind',
+    kinds: { user: 'User', group: 'Directory group', token: 'API token' },
+    subject: 'Name',
+    subjectHint: 'username, group DN or cn, or token name',
+    cluster: 'Cluster',
+    allClusters: 'All clusters (*)',
+    role: 'Role',
+    add: 'Grant',
+    delete: 'Remove',
+    empty: 'No grants: everyone has only their own role.',
+    signIn: 'Role grants are for admins: sign in to see them.',
+    readOnly: 'Read-only',
+    readOnlyHint: 'Your role on this cluster does not allow changes.',
   },
 }
 

@@ -23,6 +23,7 @@ const zhCN: MessageSchema = {
     alerts: '告警',
     runtime: '运行时集群',
     audit: '审计日志',
+    access: '访问权限',
     import: '从 EFAK 导入',
   },
   header: {
@@ -1100,6 +1101,25 @@ const zhCN: MessageSchema = {
     signIn: '审计日志仅管理员可见：请先登录。',
     enterToken: '输入管理员令牌',
     login: '登录',
+    method: '登录方式',
+    userAgent: '客户端',
+  },
+  access: {
+    title: '访问权限',
+    intro: '按集群为用户、目录组和 API 令牌授予角色。调用者的角色取其自身角色与匹配授权中的最高者；修改从下一个请求起生效。',
+    subjectKind: '类型',
+    kinds: { user: '用户', group: '目录组', token: 'API 令牌' },
+    subject: '名称',
+    subjectHint: '用户名、组 DN 或 cn、或令牌名称',
+    cluster: '集群',
+    allClusters: '所有集群 (*)',
+    role: '角色',
+    add: '授权',
+    delete: '移除',
+    empty: '没有授权：每个人只有自己的角色。',
+    signIn: '角色授权仅管理员可见：请先登录。',
+    readOnly: '只读',
+    readOnlyHint: '你在此集群上的角色不允许修改。',
   },
 }
 
