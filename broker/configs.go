@@ -27,7 +27,7 @@ func (c Config) brokerConfigEntries() map[string]string {
 	if c.LogRetention < 0 {
 		ret = "-1"
 	}
-	return map[string]string{
+	m := map[string]string{
 		"broker.id":                        i(int64(c.BrokerID)),
 		"broker.rack":                      c.Rack,
 		"listeners":                        strings.Join(c.Listeners, ","),
@@ -52,6 +52,8 @@ func (c Config) brokerConfigEntries() map[string]string {
 		"group.min.session.timeout.ms":     ms(c.GroupMinSessionTimeout),
 		"group.max.session.timeout.ms":     ms(c.GroupMaxSessionTimeout),
 	}
+	c.addTxnProperties(m)
+	return m
 }
 
 // configType guesses Kafka's ConfigType for a value (v3+ responses).

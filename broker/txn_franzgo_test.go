@@ -259,8 +259,24 @@ func TestTxnTimeoutAbortsAndValidation(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	createTopic(t, seeds, "txn-timeout", 1, 1)
 
+	// The console measures hanging transactions against this value.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rcs, err := kadm.NewClient(cl).DescribeBrokerConfigs(ctx, b.cfg.BrokerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rcs.On(strconv.Itoa(int(b.cfg.BrokerID)), nil); err != nil || !slices.ContainsFunc(v.Configs, func(c kadm.Config) bool {
+		return c.Key == "transaction.max.timeout.ms" && c.MaybeValue() == "60000"
+	}) {
+		t.Fatalf("DescribeConfigs does not show transaction.max.timeout.ms=60000: %v %+v", err, v)
+	}
+
 	tooLong := txnProducer(t, seeds, "too-long-tx", kgo.TransactionTimeout(2*time.Minute))
-	err := tooLong.BeginTransaction()
+	err = tooLong.BeginTransaction()
 	if err == nil {
 		err = tooLong.ProduceSync(ctx, &kgo.Record{Topic: "txn-timeout", Value: []byte("x")}).FirstErr()
 	}
