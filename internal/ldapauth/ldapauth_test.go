@@ -96,3 +96,35 @@ func TestGroupMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestLDAPTLS(t *testing.T) {
+	dir := testenv.StartLDAP(t, testenv.SampleDirectory, testenv.LDAPWithTLS())
+	startTLS := baseConfig(dir.URL)
+	startTLS.TLS, startTLS.CAFile = config.LDAPTLSStartTLS, dir.CAFile
+	ldaps := baseConfig(dir.LDAPSURL)
+	ldaps.TLS, ldaps.CAFile = config.LDAPTLSLDAPS, dir.CAFile
+	untrusted := startTLS
+	untrusted.CAFile = "" // the system roots do not know the test's CA
+	wrongName := ldaps
+	wrongName.ServerName = "ldap.example.com"
+	for name, c := range map[string]struct {
+		cfg  config.LDAP
+		want error
+	}{
+		"starttls":              {startTLS, nil},
+		"ldaps":                 {ldaps, nil},
+		"starttls, unknown CA":  {untrusted, ldapauth.ErrUnavailable},
+		"ldaps, wrong hostname": {wrongName, ldapauth.ErrUnavailable},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, err := ldapauth.New(c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := a.Authenticate(context.Background(), "alice", "alice-pass")
+			if !errors.Is(err, c.want) || (c.want == nil && res.Role != "operator") {
+				t.Fatalf("alice: %+v %v, want err %v", res, err, c.want)
+			}
+		})
+	}
+}

@@ -19,15 +19,27 @@ type LDAP struct {
 	BaseDN       string
 	RootDN       string
 	RootPassword string
-	prog         *Program
+	// With TLS (LDAPWithTLS): URL also offers StartTLS, LDAPSURL is the ldaps:// listener, and CAFile
+	// is the PEM of the CA that signed the server's certificate (for 127.0.0.1 and localhost).
+	LDAPSURL string
+	CAFile   string
+	tls      bool
+	prog     *Program
 }
+
+// LDAPOption configures StartLDAP.
+type LDAPOption func(*LDAP)
+
+// LDAPWithTLS gives the server a certificate from a CA made for the test: StartTLS on URL and
+// LDAPS on LDAPSURL.
+func LDAPWithTLS() LDAPOption { return func(l *LDAP) { l.tls = true } }
 
 // LDAPBaseDN is the suffix of the directory StartLDAP serves.
 const LDAPBaseDN = "dc=osprey,dc=test"
 
 // StartLDAP starts slapd with the entries in ldif (LDIF records under LDAPBaseDN; the base entry
 // itself is added first) and stops it when the test ends. userPassword values may be clear text.
-func StartLDAP(t testing.TB, ldif string) *LDAP {
+func StartLDAP(t testing.TB, ldif string, opts ...LDAPOption) *LDAP {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
@@ -36,10 +48,21 @@ func StartLDAP(t testing.TB, ldif string) *LDAP {
 	port := FreePort(t)
 	l := &LDAP{URL: "ldap://127.0.0.1:" + strconv.Itoa(port), BaseDN: LDAPBaseDN,
 		RootDN: "cn=admin," + LDAPBaseDN, RootPassword: "root-" + randomHex(8)}
-	WriteFile(t, dir, "slapd.conf", l.slapdConf(dir))
+	for _, o := range opts {
+		o(l)
+	}
+	conf := l.slapdConf(dir)
+	listen := l.URL + "/"
+	if l.tls {
+		l.CAFile = writeTestPKI(t, dir)
+		l.LDAPSURL = "ldaps://127.0.0.1:" + strconv.Itoa(FreePort(t))
+		listen += " " + l.LDAPSURL + "/"
+		conf = fmt.Sprintf("TLSCACertificateFile %[1]s/ca.pem\nTLSCertificateFile %[1]s/server.pem\nTLSCertificateKeyFile %[1]s/server.key\n", dir) + conf
+	}
+	WriteFile(t, dir, "slapd.conf", conf)
 	// -d keeps slapd in the foreground (StartProgram owns the process); stats logs every operation.
 	l.prog = StartProgram(t, "slapd", dir, "slapd", "-d", "stats", "-f", filepath.Join(dir, "slapd.conf"),
-		"-h", l.URL+"/")
+		"-h", listen)
 	WaitFor(t, 20*time.Second, func() error {
 		if done, log := l.prog.Exited(); done {
 			t.Fatalf("slapd exited:\n%s", log)
