@@ -302,3 +302,29 @@ func TestRolesPerCluster(t *testing.T) {
 		t.Fatalf("grant on an unknown cluster = %d %v, want 404", code, body)
 	}
 }
+
+func TestLoginRateLimitedPerUser(t *testing.T) {
+	e := newAPIEnv(t)
+	attempt := func(user, addr string) int {
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"`+user+`","password":"guess-123"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr + ":40000"
+		rec := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	// Guesses at one account from many addresses: each address is below its own limit.
+	var last int
+	for i := 0; i < 12; i++ {
+		last = attempt("Alice", "198.51.100."+strconv.Itoa(i+1))
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("12th attempt at alice from a new address = %d, want 429", last)
+	}
+	if code := attempt("alice", "198.51.100.200"); code != http.StatusTooManyRequests {
+		t.Fatalf("alice (other case) = %d, want 429", code)
+	}
+	if code := attempt("bob", "198.51.100.201"); code != http.StatusUnauthorized {
+		t.Fatalf("another user = %d, want 401", code)
+	}
+}

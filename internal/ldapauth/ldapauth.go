@@ -68,11 +68,7 @@ func New(cfg config.LDAP) (*Authenticator, error) {
 	if cfg.TLS == config.LDAPTLSStartTLS || cfg.TLS == config.LDAPTLSLDAPS {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.ServerName}
 		if tc.ServerName == "" {
-			host, err := hostOf(cfg.URL)
-			if err != nil {
-				return nil, err
-			}
-			tc.ServerName = host
+			tc.ServerName = hostOf(cfg.URL)
 		}
 		if cfg.CAFile != "" {
 			pem, err := os.ReadFile(cfg.CAFile)
@@ -90,14 +86,14 @@ func New(cfg config.LDAP) (*Authenticator, error) {
 	return a, nil
 }
 
-func hostOf(url string) (string, error) {
+// hostOf is the host of an ldap:// or ldaps:// URL, the name the server's certificate must carry.
+func hostOf(url string) string {
 	_, rest, _ := strings.Cut(url, "://")
 	hostport, _, _ := strings.Cut(rest, "/")
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return hostport, nil //nolint:nilerr // no port: the whole authority is the host
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
 	}
-	return host, nil
+	return hostport // no port
 }
 
 // Authenticate checks username and password. Errors wrap ErrBadCredentials, ErrNoRole or

@@ -120,6 +120,14 @@ func (s *Service) RoleOn(ctx context.Context, id Identity, cluster string) strin
 		s.log.Warn("reading role grants failed; using the caller's own role", "err", err)
 		return id.Role
 	}
+	return roleFrom(gs, id, cluster)
+}
+
+// roleFrom is RoleOn over grants already read.
+func roleFrom(gs []store.RoleGrant, id Identity, cluster string) string {
+	if id.Kind == "admin-token" || id.Kind == "anonymous" {
+		return id.Role
+	}
 	best := id.Role
 	for _, g := range gs {
 		if (g.Cluster == AllClusters || (cluster != "" && g.Cluster == cluster)) && grantNames(g, id) && roleRank[g.Role] > roleRank[best] {
@@ -133,8 +141,15 @@ func (s *Service) RoleOn(ctx context.Context, id Identity, cluster string) strin
 // clusters it may change.
 func (s *Service) ClusterRoles(ctx context.Context, id Identity) map[string]string {
 	out := map[string]string{}
+	var gs []store.RoleGrant
+	if s.opts.Store != nil {
+		var err error
+		if gs, err = s.opts.Store.RoleGrants(ctx); err != nil {
+			s.log.Warn("reading role grants failed; using the caller's own role", "err", err)
+		}
+	}
 	for _, c := range s.Clusters() {
-		if r := s.RoleOn(ctx, id, c.Name); r != "" {
+		if r := roleFrom(gs, id, c.Name); r != "" {
 			out[c.Name] = r
 		}
 	}

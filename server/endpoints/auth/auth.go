@@ -4,6 +4,7 @@ package auth
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,13 +22,17 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Declare adds the area's endpoints. Login attempts are limited per client address (10 per
-// 5 minutes), against password guessing.
+// Declare adds the area's endpoints. Login attempts are limited per client address and per
+// username (10 each per 5 minutes, whatever the sign-in method), against password guessing from
+// one place and against one account from many.
 func Declare(r *api.Registry, svc *service.Service, o Options) {
 	limiter := newLoginLimiter(10, 5*time.Minute)
+	perUser := newLoginLimiter(10, 5*time.Minute)
 	r.Add(
 		api.Op(http.MethodPost, "/api/v1/auth/login", func(c *gin.Context, in *LoginRequest) (service.LoginSession, error) {
-			if !limiter.allow(c.ClientIP(), time.Now()) {
+			now := time.Now()
+			byAddr := limiter.allow(c.ClientIP(), now)
+			if !byAddr || !perUser.allow(strings.ToLower(in.Username), now) {
 				c.Header("Retry-After", "60")
 				return service.LoginSession{}, &service.UserError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
 					Message: "too many login attempts; wait a minute and try again"}
