@@ -38,13 +38,15 @@ const (
 func (h batchHeader) isControl() bool { return h.attributes&attrControl != 0 }
 
 // lsoLocked is the last stable offset: the high watermark, or the first
-// offset of the earliest open transaction if that is lower. p.mu held.
+// offset of the earliest open transaction if that is lower, but never below
+// the log start (DeleteRecords may remove the start of an open
+// transaction, as in Kafka, whose producer state drops it then). p.mu held.
 func (p *partition) lsoLocked() int64 {
 	lso := p.log.HighWatermark()
 	for _, first := range p.txn.ongoing {
 		lso = min(lso, first)
 	}
-	return lso
+	return max(lso, p.log.LogStartOffset())
 }
 
 // lastStableOffset returns the partition's LSO.

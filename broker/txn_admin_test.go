@@ -488,3 +488,40 @@ func TestTxnStateTopicWaitsForReplicationFactor(t *testing.T) {
 		}
 	}
 }
+
+// TestTxnLSONeverBelowLogStart deletes records up past the start of an
+// open transaction: the last stable offset a read_committed consumer is
+// given stays at or above the new log start (else it is out of range).
+func TestTxnLSONeverBelowLogStart(t *testing.T) {
+	b := newTestBroker(t, withTxnTest)
+	seeds := []string{b.Addr()}
+	ctx := testCtx(t, 60*time.Second)
+	createTopic(t, seeds, "txn-start", 1, 1)
+	p := txnProducer(t, seeds, "start-tx")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "txn-start", Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	produceFranz(t, seeds[0], "txn-start", 2)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	rs, err := adm.DeleteRecords(ctx, kadm.Offsets{"txn-start": {0: {Topic: "txn-start", Partition: 0, At: 2, LeaderEpoch: -1}}})
+	if err == nil {
+		err = rs.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lso := endOffsets(t, seeds, "txn-start", true)[0]; lso != 2 {
+		t.Fatalf("last stable offset %d after deleting records before 2, want the log start 2", lso)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+}
