@@ -11,6 +11,7 @@ import (
 // (docs/AUTH.md).
 type Auth struct {
 	LDAP LDAP `yaml:"ldap"`
+	OIDC OIDC `yaml:"oidc"`
 }
 
 // LDAP sign-in: bind as a service account, search the user, bind as the user with the password,

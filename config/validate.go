@@ -38,6 +38,7 @@ func (c *Config) Validate() error {
 	c.checkCompat(&ps)
 	c.checkMessages(&ps)
 	c.checkAuth(&ps)
+	c.checkOIDC(&ps)
 	if len(ps) == 0 {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 const (
 	UserSourceLocal = "local"
 	UserSourceLDAP  = "ldap"
+	UserSourceOIDC  = "oidc"
 )
 
 // SaveDirectoryUser creates or refreshes the account of a directory user who just signed in: its

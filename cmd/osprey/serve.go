@@ -165,6 +165,7 @@ func (c *console) startService(ctx context.Context) error {
 		Logger:     log,
 		Directory:  dir,
 		AllowLocal: cfg.Auth.LDAP.AllowLocal,
+		OIDC:       oidcOf(cfg.Auth.OIDC),
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
 		},

@@ -198,11 +198,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 		return LoginResult{}, err
 	}
 	hash := u.PasswordHash
-	if hash == "" || u.Source == store.UserSourceLDAP {
+	external := u.Source == store.UserSourceLDAP || u.Source == store.UserSourceOIDC // no password kept here
+	if hash == "" || external {
 		// Compare against a fixed hash so an unknown user costs as much time as a wrong password.
 		hash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3eZ5iKo7ZtqyA5rT9Bq.ZGe"
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u.ID == 0 || u.Disabled || u.Source == store.UserSourceLDAP {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u.ID == 0 || u.Disabled || external {
 		return LoginResult{}, ErrBadCredentials
 	}
 	return s.openSession(ctx, u)

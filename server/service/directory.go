@@ -81,8 +81,8 @@ func (s *Service) directoryLogin(ctx context.Context, username, password string)
 // sessionIdentity is the identity of a signed-in account.
 func sessionIdentity(u store.User) Identity {
 	id := Identity{Name: u.Username, Kind: "session", Role: u.Role, UserID: u.ID, Method: MethodLocal}
-	if u.Source == store.UserSourceLDAP {
-		id.Method = MethodLDAP
+	if u.Source == store.UserSourceLDAP || u.Source == store.UserSourceOIDC {
+		id.Method = u.Source // "ldap" or "oidc", as MethodLDAP and MethodOIDC
 		if u.DirectoryGroups != nil {
 			_ = json.Unmarshal([]byte(*u.DirectoryGroups), &id.Groups)
 		}

@@ -50,6 +50,8 @@ type Options struct {
 	// Directory, when set, checks sign-in passwords (LDAP); AllowLocal lets local accounts sign in too.
 	Directory  Directory
 	AllowLocal bool
+	// OIDC, when set, offers single sign-on with an OpenID Connect provider.
+	OIDC OIDC
 }
 
 // ClusterSpec declares a cluster to monitor.

@@ -53,7 +53,8 @@ type CurrentUser struct {
 	// Role is empty for an anonymous caller.
 	Role         string `json:"role"`
 	ReadOnly     bool   `json:"readOnly" description:"The console refuses every change"`
-	LoginEnabled bool   `json:"loginEnabled" description:"User accounts exist or LDAP sign-in is on, so the SPA offers a login page"`
+	LoginEnabled bool   `json:"loginEnabled" description:"User accounts exist or LDAP or OIDC sign-in is on, so the SPA offers a login page"`
+	OIDC         bool   `json:"oidc" description:"Single sign-on with OpenID Connect is configured: the login page offers it (GET /api/v1/auth/oidc/login)"`
 	// ClusterRoles is the caller's role on each cluster it has one on (its own role raised by grants).
 	ClusterRoles map[string]string `json:"clusterRoles" description:"The caller's role per cluster: its own role raised by the role grants naming it"`
 }
@@ -61,7 +62,8 @@ type CurrentUser struct {
 // Me describes the caller; readOnly is the console's mode.
 func (s *Service) Me(ctx context.Context, id Identity, readOnly bool) CurrentUser {
 	return CurrentUser{Name: id.Name, Kind: id.Kind, Role: s.RoleOn(ctx, id, ""), ReadOnly: readOnly,
-		LoginEnabled: s.opts.Directory != nil || s.HasUsers(ctx), ClusterRoles: s.ClusterRoles(ctx, id)}
+		LoginEnabled: s.opts.Directory != nil || s.opts.OIDC != nil || s.HasUsers(ctx), OIDC: s.opts.OIDC != nil,
+		ClusterRoles: s.ClusterRoles(ctx, id)}
 }
 
 // IssueAPIToken makes an API token for the caller and audits it: a user's token is the user's own

@@ -61,6 +61,7 @@ func Declare(r *api.Registry, svc *service.Service, o Options) {
 			return svc.Me(c.Request.Context(), api.IdentityOf(c), o.ReadOnly), nil
 		}, api.Doc("auth", "Who the caller is")),
 	)
+	declareOIDC(r, svc)
 }
 
 // LoginRequest is a username and password to log in with.

@@ -272,6 +272,8 @@ const en = {
     submit: 'Sign in',
     logout: 'Sign out',
     signedInAs: 'Signed in as {name} ({role})',
+    or: 'or',
+    sso: 'Sign in with SSO',
   },
   validation: {
     required: 'Required',

@@ -269,6 +269,8 @@ const zhCN: MessageSchema = {
     submit: '登录',
     logout: '退出登录',
     signedInAs: '已登录：{name}（{role}）',
+    or: '或',
+    sso: '使用单点登录（SSO）',
   },
   validation: {
     required: '必填',
