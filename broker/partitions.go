@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"sync"
+
+	"github.com/osprey-kafka/osprey/broker/storage"
 )
 
 // partitions is the set of partition replicas this broker hosts: the
@@ -114,6 +116,11 @@ func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*
 		if err := np.rebuildProducers(); err != nil {
 			ps.b.log.Warn("rebuilding producer state", "topic", topic, "partition", pi.Partition, "err", err)
 		}
+	}
+	// The log cleaner stops below the last stable offset, so it never
+	// decides about data of an open transaction.
+	if sl, ok := l.(storage.StableOffsetSetter); ok {
+		sl.SetLastStableOffsetFunc(np.lastStableOffset)
 	}
 	return np, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -63,9 +64,20 @@ func (r cleanRange) ratio() float64 {
 
 // cleanableRange computes the range as Kafka's LogCleanerManager does: the
 // clean stops at the first segment that is the active one, that holds an
-// offset at or above the high watermark (the last stable offset once
-// transactions exist), or that has a record newer than min.compaction.lag.ms.
+// offset at or above the last stable offset (the high watermark when the
+// log's owner gives no stable offset), or that has a record newer than
+// min.compaction.lag.ms.
 func (l *fileLog) cleanableRange(checkpoint, nowMs int64) (cleanRange, error) {
+	// The owner's function takes its own lock, which is taken before the
+	// log's elsewhere; it is called without the log's lock. The LSO only
+	// moves up, except on truncation, which drops the clean.
+	l.mu.RLock()
+	stableFn := l.stableFn
+	l.mu.RUnlock()
+	stable := int64(math.MaxInt64)
+	if stableFn != nil {
+		stable = stableFn()
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
@@ -75,7 +87,7 @@ func (l *fileLog) cleanableRange(checkpoint, nowMs int64) (cleanRange, error) {
 	if r.firstDirty < l.start || r.firstDirty > l.end() {
 		r.firstDirty = l.start // no checkpoint, or one from before a truncation
 	}
-	hw := min(max(l.hw, l.start), l.end())
+	hw := min(max(l.hw, l.start), l.end(), max(stable, l.start))
 	r.uncleanable = l.active().base
 	for i, s := range l.segs[:len(l.segs)-1] {
 		upper := l.segs[i+1].base
@@ -113,6 +125,7 @@ type cleaning struct {
 	comps    map[int8]kgo.Compressor
 	cbuf     bytes.Buffer
 	producer map[int64]int64 // producer id → base offset of its last batch; built on first need
+	txns     *cleanTxns      // transactions of the range being walked (map or group)
 
 	stats CleanStats
 }
@@ -125,6 +138,8 @@ type CleanStats struct {
 	RecordsRead       int64
 	RecordsKept       int64
 	TombstonesRemoved int64
+	AbortedRemoved    int64 // records of aborted transactions removed
+	MarkersRemoved    int64 // transaction markers removed
 	Segments          int   // segments replaced
 	MapKeys           int   // keys in the offset map
 	DeleteHorizonMs   int64 // the latest delete horizon set, 0 if none
@@ -196,15 +211,19 @@ func (sr *segReader) next() (BatchHeader, []byte, error) {
 func (sr *segReader) close() { sr.f.Close() }
 
 // buildOffsetMap puts the keys of the dirty batches into the map, batch by
-// batch, until the map is full or the dirty range ends. Transactional and
-// control batches are not mapped (see docs: their data is kept as written
-// until the transaction coordinator exists). It returns the offset after
+// batch, until the map is full or the dirty range ends. Control batches and
+// aborted transactional data are not mapped (so aborted data never shadows
+// a value); committed transactional data is. It returns the offset after
 // the last mapped batch: where the next clean starts.
 func (c *cleaning) buildOffsetMap() (int64, error) {
 	end := c.r.uncleanable
+	c.txns = nil
 	for i, s := range c.r.segs {
 		if i+1 < len(c.r.segs) && c.r.segs[i+1].base <= c.r.firstDirty {
 			continue
+		}
+		if c.txns == nil {
+			c.txns = newCleanTxns(c.l.AbortedTxns(), s.base, end)
 		}
 		sr, err := c.openSeg(s, c.r.sizes[i])
 		if err != nil {
@@ -235,10 +254,16 @@ func (c *cleaning) mapSegment(sr *segReader) (full bool, last int64, err error) 
 			return false, last, err
 		}
 		c.throttle(int64(len(batch)))
+		aborted := false
+		if h.Control() {
+			c.txns.controlBatch(h, batch)
+		} else {
+			aborted = c.txns.dataBatch(h)
+		}
 		if h.LastOffset() < c.r.firstDirty {
 			continue
 		}
-		if h.Control() || h.Transactional() {
+		if h.Control() || aborted {
 			last = h.LastOffset()
 			continue
 		}
@@ -330,6 +355,11 @@ func (c *cleaning) cleanGroup(g []int) error {
 	}()
 	w := bufio.NewWriterSize(&segWriter{s: ns}, c.ioBuf)
 	var out []byte
+	upper := c.r.uncleanable
+	if last := g[len(g)-1]; last+1 < len(c.r.segs) {
+		upper = c.r.segs[last+1].base
+	}
+	c.txns = newCleanTxns(c.l.AbortedTxns(), base, upper)
 	for _, i := range g {
 		sr, err := c.openSeg(c.r.segs[i], c.r.sizes[i])
 		if err != nil {
@@ -360,6 +390,7 @@ func (c *cleaning) cleanGroup(g []int) error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("writing cleaned segment %d: %w", base, errors.Join(ErrStorage, err))
 	}
+	ns.txns = c.txns.kept
 	if err := ns.finishCleaned(); err != nil {
 		return err
 	}
@@ -373,10 +404,6 @@ func (c *cleaning) cleanGroup(g []int) error {
 	sizes := make([]int64, len(g))
 	for k, i := range g {
 		segs[k], sizes[k] = c.r.segs[i], c.r.sizes[i]
-	}
-	upper := c.r.uncleanable
-	if last := g[len(g)-1]; last+1 < len(c.r.segs) {
-		upper = c.r.segs[last+1].base
 	}
 	if err := l.swapIn(ns, segs, sizes, upper, c.step); err != nil {
 		return err
@@ -406,12 +433,17 @@ func (c *cleaning) appendCleaned(ns *segment, w *bufio.Writer, out []byte) error
 // filterBatch appends to dst what the clean keeps of one batch (Kafka's
 // MemoryRecords.filterTo with the cleaner's retention rules): the record
 // that holds the latest offset of its key, tombstones until the batch's
-// delete horizon, no record without a key. An unchanged batch is copied as
-// is; transactional and control batches are always kept unchanged.
+// delete horizon, no record without a key, no aborted transactional data,
+// and transaction markers as filterMarker says. An unchanged batch is
+// copied as is.
 func (c *cleaning) filterBatch(dst []byte, h BatchHeader, batch []byte) ([]byte, error) {
-	if h.Control() || h.Transactional() {
-		c.stats.RecordsKept += int64(h.RecordCount)
-		return append(dst, batch...), nil
+	if h.Control() {
+		return c.filterMarker(dst, h, batch)
+	}
+	if c.txns.dataBatch(h) {
+		c.stats.RecordsRead += int64(h.RecordCount)
+		c.stats.AbortedRemoved += int64(h.RecordCount)
+		return c.emptyOrNothing(dst, h, batch)
 	}
 	recs, err := batchRecords(h, batch)
 	if err != nil {
@@ -450,11 +482,57 @@ func (c *cleaning) filterBatch(dst []byte, h BatchHeader, batch []byte) ([]byte,
 		return append(dst, batch...), nil
 	}
 	if len(kept) == 0 {
-		last, err := c.isLastBatchOfProducer(h)
-		if err != nil || !last {
-			return dst, err
-		}
+		return c.emptyOrNothing(dst, h, batch)
 	}
+	return c.rebuild(dst, h, batch, kept, setHorizon)
+}
+
+// filterMarker applies Kafka's rules to a control batch: a marker stays
+// while data of its transaction may remain in the log; once a clean finds
+// none it gets a delete horizon (delete.retention.ms from then, as a
+// tombstone does), and a clean after the horizon removes it. A producer's
+// last batch stays, emptied, so its epoch survives.
+func (c *cleaning) filterMarker(dst []byte, h BatchHeader, batch []byte) ([]byte, error) {
+	c.stats.RecordsRead += int64(h.RecordCount)
+	if !c.txns.controlBatch(h, batch) {
+		c.stats.RecordsKept += int64(h.RecordCount)
+		return append(dst, batch...), nil
+	}
+	if horizon, ok := h.deleteHorizon(); ok {
+		if c.nowMs >= horizon {
+			c.stats.MarkersRemoved += int64(h.RecordCount)
+			return c.emptyOrNothing(dst, h, batch)
+		}
+		c.stats.RecordsKept += int64(h.RecordCount)
+		c.stats.DeleteHorizonMs = max(c.stats.DeleteHorizonMs, horizon)
+		return append(dst, batch...), nil
+	}
+	if h.RecordCount == 0 {
+		return c.emptyOrNothing(dst, h, batch)
+	}
+	var kept []cleanerRecord
+	if err := forEachRecord(h, batch[BatchHeaderSize:], func(r cleanerRecord) { kept = append(kept, r) }); err != nil {
+		return dst, err
+	}
+	c.stats.RecordsKept += int64(len(kept))
+	horizon := c.nowMs + c.r.cfg.DeleteRetentionMs
+	c.stats.DeleteHorizonMs = max(c.stats.DeleteHorizonMs, horizon)
+	return rebuildBatch(dst, batch, h, kept, horizon, nil, &c.cbuf)
+}
+
+// emptyOrNothing drops a batch the clean emptied, unless it is its
+// producer's last batch, which stays as an empty batch.
+func (c *cleaning) emptyOrNothing(dst []byte, h BatchHeader, batch []byte) ([]byte, error) {
+	last, err := c.isLastBatchOfProducer(h)
+	if err != nil || !last {
+		return dst, err
+	}
+	return rebuildBatch(dst, batch, h, nil, -1, nil, &c.cbuf)
+}
+
+// rebuild writes the kept records of a data batch with its codec.
+func (c *cleaning) rebuild(dst []byte, h BatchHeader, batch []byte, kept []cleanerRecord, setHorizon int64) ([]byte, error) {
+	var err error
 	codec := h.Compression()
 	comp := c.comps[codec]
 	if comp == nil && codec != 0 {
@@ -538,11 +616,21 @@ func openCleanedSegment(dir string, base int64, nowMs int64) (*segment, error) {
 }
 
 // finishCleaned writes the new segment's indexes (with the final time
-// index entry a roll would write) and fsyncs its files.
+// index entry a roll would write, and the .txnindex of the aborted
+// transactions it keeps) and fsyncs its files.
 func (s *segment) finishCleaned() error {
 	s.maybeTimeEntry(nil)
 	if err := s.rewriteIndexes(); err != nil {
 		return err
+	}
+	if len(s.txns) > 0 {
+		var b []byte
+		for _, e := range s.txns {
+			b = txn.AppendEntry(b, e)
+		}
+		if err := writeFileSync(s.path(txnIndexSuffix+cleanedSuffix), b); err != nil {
+			return fmt.Errorf("writing cleaned transaction index %d: %w", s.base, errors.Join(ErrStorage, err))
+		}
 	}
 	s.dirty = false
 	return s.sync()
@@ -552,7 +640,7 @@ func (s *segment) finishCleaned() error {
 // suffix appended (a failed clean's .cleaned files).
 func (s *segment) removeWithSuffix(suffix string) {
 	_ = s.close()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		_ = os.Remove(s.path(suf + suffix))
 	}
 }
@@ -596,7 +684,8 @@ func (l *fileLog) swapIn(ns *segment, old []*segment, sizes []int64, upper int64
 		}
 		return nil
 	}
-	for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+	indexes := []string{indexSuffix, timeIndexSuffix}
+	for _, suf := range indexes {
 		if err := rename(suf, cleanedSuffix, swapSuffix); err != nil {
 			_ = os.Remove(endPath)
 			return err
@@ -607,7 +696,7 @@ func (l *fileLog) swapIn(ns *segment, old []*segment, sizes []int64, upper int64
 	}
 	if err := rename(logSuffix, cleanedSuffix, swapSuffix); err != nil {
 		_ = os.Remove(endPath)
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		for _, suf := range indexes {
 			_ = rename(suf, swapSuffix, cleanedSuffix)
 		}
 		return err
@@ -622,7 +711,18 @@ func (l *fileLog) swapIn(ns *segment, old []*segment, sizes []int64, upper int64
 }
 
 // completeSwap finishes a committed swap. Lock held.
+//
+// The cleaned segment's .txnindex (the aborted transactions whose data it
+// still holds) replaces those of the segments it replaces. It stays
+// .txnindex.cleaned until the commit point, then becomes .txnindex.swap,
+// which is renamed last: recovery completes it whether or not the .log.swap
+// is still there.
 func (l *fileLog) completeSwap(ns *segment, old []*segment, at int, endPath string, step func(string) error) error {
+	if len(ns.txns) > 0 {
+		if err := os.Rename(ns.path(txnIndexSuffix+cleanedSuffix), ns.path(txnIndexSuffix+swapSuffix)); err != nil {
+			return l.failAfterCommit(errors.Join(ErrStorage, err))
+		}
+	}
 	for _, s := range old {
 		if err := s.remove(); err != nil {
 			return l.failAfterCommit(err)
@@ -636,6 +736,11 @@ func (l *fileLog) completeSwap(ns *segment, old []*segment, at int, endPath stri
 			return l.failAfterCommit(errors.Join(ErrStorage, err))
 		}
 	}
+	if len(ns.txns) > 0 {
+		if err := os.Rename(ns.path(txnIndexSuffix+swapSuffix), ns.path(txnIndexSuffix)); err != nil {
+			return l.failAfterCommit(errors.Join(ErrStorage, err))
+		}
+	}
 	if err := syncDir(l.dir); err != nil {
 		return l.failAfterCommit(err)
 	}
@@ -645,16 +750,6 @@ func (l *fileLog) completeSwap(ns *segment, old []*segment, at int, endPath stri
 	_ = os.Remove(endPath)
 	if err := step(StepSwapDone); err != nil {
 		return err
-	}
-	// The cleaned segment keeps the aborted transactions of the segments
-	// it replaces (their .txnindex files went with them).
-	for _, s := range old {
-		ns.txns = append(ns.txns, s.txns...)
-	}
-	if len(ns.txns) > 0 {
-		if err := ns.rewriteTxnIndex(); err != nil {
-			return l.failAfterCommit(err)
-		}
 	}
 	segs := make([]*segment, 0, len(l.segs)-len(old)+1)
 	segs = append(segs, l.segs[:at]...)
@@ -694,44 +789,88 @@ func (l *fileLog) recoverSwaps(names []string, logs map[int64]bool, verify map[i
 	}
 	for _, n := range names {
 		b, err := strconv.ParseInt(n[:min(20, len(n))], 10, 64)
-		stale := strings.HasSuffix(n, cleanedSuffix) ||
+		newTxnIndex := strings.HasSuffix(n, txnIndexSuffix+cleanedSuffix) && err == nil && swaps[b]
+		stale := (strings.HasSuffix(n, cleanedSuffix) && !newTxnIndex) ||
 			((strings.HasSuffix(n, swapEndSuffix) || strings.HasSuffix(n, indexSuffix+swapSuffix) || strings.HasSuffix(n, timeIndexSuffix+swapSuffix)) && (err != nil || !swaps[b]))
 		if stale {
 			_ = os.Remove(filepath.Join(l.dir, n))
 		}
 	}
+	if err := l.finishTxnIndexSwaps(names, swaps); err != nil {
+		return err
+	}
 	for base := range swaps {
-		end := base + 1
-		endPath := filepath.Join(l.dir, segmentFileName(base, swapEndSuffix))
-		if b, err := os.ReadFile(endPath); err == nil {
-			if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > base {
-				end = v
-			}
-		}
-		for b := range logs {
-			if b >= base && b < end {
-				gone := &segment{base: b, dir: l.dir}
-				if err := gone.remove(); err != nil {
-					return err
-				}
-				delete(logs, b)
-			}
-		}
-		ns := &segment{base: base, dir: l.dir}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
-			_ = os.Remove(ns.path(suf))
-			_ = os.Remove(ns.path(suf + swapSuffix))
-		}
-		if err := os.Rename(ns.path(logSuffix+swapSuffix), ns.path(logSuffix)); err != nil {
-			return fmt.Errorf("completing an interrupted segment swap: %w", errors.Join(ErrStorage, err))
-		}
-		if err := syncDir(l.dir); err != nil {
+		if err := l.completeInterruptedSwap(base, logs, verify); err != nil {
 			return err
 		}
-		_ = os.Remove(endPath)
-		logs[base] = true
-		verify[base] = true
-		l.logger.Warn("completed a segment swap interrupted by a crash", "dir", l.dir, "segment", segmentFileName(base, logSuffix), "replaced_up_to", end)
 	}
+	return nil
+}
+
+// finishTxnIndexSwaps renames a .txnindex.swap whose .log.swap is gone
+// into place: the crash came after the swap's .log was renamed, and the
+// index is its last step.
+func (l *fileLog) finishTxnIndexSwaps(names []string, swaps map[int64]bool) error {
+	done := false
+	for _, n := range names {
+		b, err := strconv.ParseInt(n[:min(20, len(n))], 10, 64)
+		if err != nil || swaps[b] || !strings.HasSuffix(n, txnIndexSuffix+swapSuffix) {
+			continue
+		}
+		ns := &segment{base: b, dir: l.dir}
+		if err := os.Rename(ns.path(txnIndexSuffix+swapSuffix), ns.path(txnIndexSuffix)); err != nil {
+			return fmt.Errorf("completing an interrupted segment swap: %w", errors.Join(ErrStorage, err))
+		}
+		done = true
+	}
+	if done {
+		return syncDir(l.dir)
+	}
+	return nil
+}
+
+// completeInterruptedSwap completes the committed swap of the segment at
+// base (its .log.swap exists). logs and verify as for recoverSwaps.
+func (l *fileLog) completeInterruptedSwap(base int64, logs, verify map[int64]bool) error {
+	end := base + 1
+	endPath := filepath.Join(l.dir, segmentFileName(base, swapEndSuffix))
+	if b, err := os.ReadFile(endPath); err == nil {
+		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > base {
+			end = v
+		}
+	}
+	for b := range logs {
+		if b >= base && b < end {
+			gone := &segment{base: b, dir: l.dir}
+			if err := gone.remove(); err != nil {
+				return err
+			}
+			delete(logs, b)
+		}
+	}
+	ns := &segment{base: base, dir: l.dir}
+	for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		_ = os.Remove(ns.path(suf))
+		_ = os.Remove(ns.path(suf + swapSuffix))
+	}
+	if err := os.Rename(ns.path(logSuffix+swapSuffix), ns.path(logSuffix)); err != nil {
+		return fmt.Errorf("completing an interrupted segment swap: %w", errors.Join(ErrStorage, err))
+	}
+	// The swap's .txnindex, if the cleaned segment kept aborted
+	// transactions: still .cleaned, or already .swap.
+	for _, from := range []string{cleanedSuffix, swapSuffix} {
+		if err := os.Rename(ns.path(txnIndexSuffix+from), ns.path(txnIndexSuffix)); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("completing an interrupted segment swap: %w", errors.Join(ErrStorage, err))
+		}
+	}
+	if err := syncDir(l.dir); err != nil {
+		return err
+	}
+	_ = os.Remove(endPath)
+	logs[base] = true
+	verify[base] = true
+	l.logger.Warn("completed a segment swap interrupted by a crash", "dir", l.dir, "segment", segmentFileName(base, logSuffix), "replaced_up_to", end)
 	return nil
 }

@@ -414,7 +414,10 @@ func TestCleanBatchLargerThanDedupeBufferMarksLogUncleanable(t *testing.T) {
 	}
 }
 
-func TestCleanKeepsLastBatchOfProducerAndTransactionalBatches(t *testing.T) {
+// TestCleanKeepsLastBatchOfProducer: batches emptied by the clean go,
+// except each producer's last, kept empty; committed transactional data is
+// compacted like any other (transactions: clean_txn_test.go).
+func TestCleanKeepsLastBatchOfProducer(t *testing.T) {
 	f := newCleanerFixture(t, compactConfig(nil), DefaultCleanerConfig())
 	withProducer := func(b []byte, pid int64, attrs int16) []byte {
 		setProducer(b, pid, attrs)
@@ -426,10 +429,11 @@ func TestCleanKeepsLastBatchOfProducerAndTransactionalBatches(t *testing.T) {
 	f.roll()
 	f.cleanAll()
 	hs, recs := f.records()
-	if len(hs) != 3 || hs[0].RecordCount != 0 || hs[0].BaseOffset != 0 || hs[0].ProducerID != 7 {
+	if len(hs) != 3 || hs[0].RecordCount != 0 || hs[0].BaseOffset != 0 || hs[0].ProducerID != 7 ||
+		hs[1].RecordCount != 0 || hs[1].ProducerID != 8 || !hs[1].Transactional() {
 		t.Fatalf("headers %+v", hs)
 	}
-	if len(recs) != 3 || string(recs[0].Value) != "txn" || string(recs[1].Value) != "2" || string(recs[2].Value) != "plain" {
+	if len(recs) != 2 || string(recs[0].Value) != "2" || string(recs[1].Value) != "plain" {
 		t.Fatalf("records %+v", recs)
 	}
 }

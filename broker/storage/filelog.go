@@ -46,6 +46,9 @@ type fileLog struct {
 	epochs        epochCache
 	dirDirty      bool // a segment file was created since the last flush: fsync the directory too
 	closed        bool
+	// stableFn gives the log's last stable offset (its owner's transaction
+	// state); the cleaner stops below it. Called without mu held.
+	stableFn func() int64
 
 	// Background flushes after rolls: at most one flusher goroutine runs;
 	// flushWG.Add happens with mu held and before closed is set, so Close
@@ -615,6 +618,13 @@ func (l *fileLog) SetHighWatermark(hw int64) {
 	if !l.closed {
 		l.hw = min(max(hw, l.start), l.end())
 	}
+}
+
+// SetLastStableOffsetFunc implements StableOffsetSetter.
+func (l *fileLog) SetLastStableOffsetFunc(fn func() int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stableFn = fn
 }
 
 // OffsetForTimestamp implements Log.
