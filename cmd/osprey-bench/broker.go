@@ -151,10 +151,12 @@ func produce(ctx context.Context, bootstrap []string, topic string, recSize int,
 	return produceResult{bytes: acked.Load(), records: ackedRecs.Load(), m: m}, nil
 }
 
-// consume reads records from the start of topic until want records or maxDur.
-func consume(ctx context.Context, bootstrap []string, topic string, want int64, maxDur time.Duration) (produceResult, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(16<<20), kgo.FetchMaxPartitionBytes(4<<20))
+// consume reads records from the start of topic until want records or maxDur;
+// opts add to the consumer's settings (an isolation level, say).
+func consume(ctx context.Context, bootstrap []string, topic string, want int64, maxDur time.Duration, opts ...kgo.Opt) (produceResult, error) {
+	base := []kgo.Opt{kgo.SeedBrokers(bootstrap...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(16 << 20), kgo.FetchMaxPartitionBytes(4 << 20)}
+	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
 		return produceResult{}, fmt.Errorf("client: %w", err)
 	}

@@ -18,6 +18,13 @@ import (
 // headers only: the broker's send path without a consumer's decoding.
 // The rate counts record-batch bytes.
 func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time.Duration) (produceResult, error) {
+	return rawFetchIsolation(ctx, bootstrap, topic, maxDur, 0)
+}
+
+// rawFetchIsolation is rawFetch at an isolation level (0 read_uncommitted,
+// 1 read_committed), on a log whose transactions have all ended (a
+// read_committed fetch stops at the last stable offset).
+func rawFetchIsolation(ctx context.Context, bootstrap []string, topic string, maxDur time.Duration, isolation int8) (produceResult, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...))
 	if err != nil {
 		return produceResult{}, fmt.Errorf("client: %w", err)
@@ -50,7 +57,7 @@ func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time
 	var bytes, records int64
 	m := startMeter()
 	for fctx.Err() == nil {
-		req := rawFetchRequest(topic, td.ID, next, hw)
+		req := rawFetchRequest(topic, td.ID, next, hw, isolation)
 		if req == nil {
 			break
 		}
@@ -71,6 +78,9 @@ func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time
 					return produceResult{}, fmt.Errorf("fetch partition %d: %w", p.Partition, err)
 				}
 				hw[p.Partition] = p.HighWatermark
+				if isolation == 1 && p.LastStableOffset >= 0 {
+					hw[p.Partition] = p.LastStableOffset
+				}
 				n, last, recs := walkBatches(p.RecordBatches)
 				bytes += n
 				records += recs
@@ -90,8 +100,9 @@ func rawFetch(ctx context.Context, bootstrap []string, topic string, maxDur time
 // rawFetchRequest asks for every partition of topic not yet read up to its
 // high watermark (hw is -1 until a response has told it), from its next
 // offset; nil when every partition has been read.
-func rawFetchRequest(topic string, id [16]byte, next, hw map[int32]int64) *kmsg.FetchRequest {
+func rawFetchRequest(topic string, id [16]byte, next, hw map[int32]int64, isolation int8) *kmsg.FetchRequest {
 	req := kmsg.NewPtrFetchRequest()
+	req.IsolationLevel = isolation
 	req.ReplicaID = -1
 	req.MaxWaitMillis = 100
 	req.MinBytes = 1
