@@ -118,9 +118,14 @@ type AuditFilter struct {
 	Cluster string
 	Actor   string
 	Action  string
-	Since   time.Time
-	Limit   int
-	Offset  int
+	// Method is the actor's sign-in method (token, local, ldap, oidc); RemoteAddr its source address.
+	Method     string
+	RemoteAddr string
+	// Since and Until bound the entry's time (inclusive; zero: open).
+	Since  time.Time
+	Until  time.Time
+	Limit  int
+	Offset int
 }
 
 // Audit lists entries newest first with the total matching count.
@@ -135,8 +140,17 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, int64, 
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
+	if f.Method != "" {
+		q = q.Where("auth_method = ?", f.Method)
+	}
+	if f.RemoteAddr != "" {
+		q = q.Where("remote_addr = ?", f.RemoteAddr)
+	}
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("at <= ?", f.Until.UTC())
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {

@@ -114,7 +114,11 @@ type AuditRow struct {
 // AuditQuery selects audit entries; empty fields match every entry.
 type AuditQuery struct {
 	Cluster, Actor, Action string
-	Limit, Offset          int
+	// Method is the sign-in method (token, local, ldap, oidc); RemoteAddr the source address.
+	Method, RemoteAddr string
+	// Since and Until bound the time (inclusive; zero: open).
+	Since, Until  time.Time
+	Limit, Offset int
 }
 
 // Audit lists audit entries newest first, with the number matching the query.
@@ -122,7 +126,8 @@ func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, int, err
 	if s.opts.Store == nil {
 		return nil, 0, nil
 	}
-	entries, total, err := s.opts.Store.Audit(ctx, store.AuditFilter{Cluster: q.Cluster, Actor: q.Actor, Action: q.Action, Limit: q.Limit, Offset: q.Offset})
+	entries, total, err := s.opts.Store.Audit(ctx, store.AuditFilter{Cluster: q.Cluster, Actor: q.Actor, Action: q.Action,
+		Method: q.Method, RemoteAddr: q.RemoteAddr, Since: q.Since, Until: q.Until, Limit: q.Limit, Offset: q.Offset})
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the audit log: %w", err)
 	}

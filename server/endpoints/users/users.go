@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/osprey-kafka/osprey/server/api"
-	"github.com/osprey-kafka/osprey/server/endpoints/params"
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
@@ -45,16 +44,8 @@ func Declare(r *api.Registry, svc *service.Service) {
 		api.Op(http.MethodDelete, "/api/v1/role-grants/:id", func(c *gin.Context, in *grantID) (api.NoContent, error) {
 			return api.NoContent{}, svc.DeleteRoleGrant(c.Request.Context(), api.CallerOf(c), in.ID)
 		}, api.Doc("auth", "Remove a role grant"), api.Needs(service.RoleAdmin, "grant.delete"), api.Errors(http.StatusNotFound)),
-
-		api.Op(http.MethodGet, "/api/v1/audit", func(c *gin.Context, in *auditIn) (api.List[service.AuditRow], error) {
-			limit, offset, err := in.Resolve()
-			if err != nil {
-				return api.List[service.AuditRow]{}, err
-			}
-			rows, total, err := svc.Audit(c.Request.Context(), service.AuditQuery{Cluster: in.Cluster, Actor: in.Actor, Action: in.Action, Limit: limit, Offset: offset})
-			return api.NewList(rows, total), err
-		}, api.Doc("auth", "Audit log (changes and refused changes), newest first"), api.Needs(service.RoleAdmin, "audit.read")),
 	)
+	declareAudit(r, svc)
 }
 
 // NewUser is a user account to create.
@@ -69,13 +60,6 @@ type NewToken struct {
 	Name string `json:"name" required:"true" minLength:"1" maxLength:"100"`
 	Role string `json:"role,omitempty" enum:"viewer,operator,admin" description:"At most the caller's role; the caller's role when empty"`
 	TTL  string `json:"ttl,omitempty" description:"A duration such as 720h; the token does not expire when empty"`
-}
-
-type auditIn struct {
-	Cluster string `query:"cluster" json:"-" description:"Only entries about this cluster"`
-	Actor   string `query:"actor" json:"-" description:"Only entries by this actor"`
-	Action  string `query:"action" json:"-" description:"Only this action, e.g. topic.create"`
-	params.Page
 }
 
 // NewGrant is a role to give a user, a directory group or an API token on a cluster.

@@ -2,6 +2,7 @@
 // it, every segment encoded), so its parameters, body and answer are the OpenAPI document's types.
 import { api, type ApiClient, type RequestOptions } from './client'
 import { query, typedCalls } from './typed'
+import { auditQuery, type AuditFilters } from './audit'
 import type {
   AbortTransactionRequest,
   AlertChannelInput,
@@ -121,8 +122,8 @@ export function createOspreyApi(client: ApiClient = api) {
     login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),
     logout: () => call.post('/api/v1/auth/logout', {}),
     importEFAK: (content: string, dryRun: boolean) => call.post('/api/v1/import/efak', {}, { content, dryRun }),
-    audit: (p: { limit?: number; offset?: number; cluster?: string; actor?: string; action?: string }, o?: RequestOptions) =>
-      call.get('/api/v1/audit', {}, p, o),
+    audit: (p: AuditFilters & { limit?: number; offset?: number }, o?: RequestOptions) =>
+      call.get('/api/v1/audit', {}, { ...auditQuery(p), limit: p.limit, offset: p.offset }, o),
     roleGrants: (o?: RequestOptions) => call.get('/api/v1/role-grants', {}, {}, o),
     createRoleGrant: (g: NewGrant) => call.post('/api/v1/role-grants', {}, g),
     deleteRoleGrant: (id: number) => call.del('/api/v1/role-grants/{id}', { id }),

@@ -1108,6 +1108,10 @@ const en = {
     login: 'Log in',
     method: 'Signed in by',
     userAgent: 'Client',
+    methods: { token: 'Token', local: 'Local account', ldap: 'LDAP', oidc: 'SSO (OIDC)' },
+    since: 'From',
+    until: 'To',
+    exportCSV: 'Export CSV',
   },
   access: {
     title: 'Access',

@@ -1105,6 +1105,10 @@ const zhCN: MessageSchema = {
     login: '登录',
     method: '登录方式',
     userAgent: '客户端',
+    methods: { token: '令牌', local: '本地账号', ldap: 'LDAP', oidc: '单点登录（OIDC）' },
+    since: '开始时间',
+    until: '结束时间',
+    exportCSV: '导出 CSV',
   },
   access: {
     title: '访问权限',
