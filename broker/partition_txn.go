@@ -125,6 +125,29 @@ func (p *partition) noteTxnBatchLocked(h batchHeader, base int64, batch []byte) 
 	p.persistAbortedLocked(e)
 }
 
+// cleanedAbortedTxns follows a clean of offsets [from, to): of the aborted
+// transactions whose markers lie there only kept remain (the others' data is
+// gone, and their markers go after delete.retention.ms; a consumer told of
+// such a transaction without seeing its marker would skip the producer's
+// later data).
+func (p *partition) cleanedAbortedTxns(from, to int64, kept []txn.AbortedTxn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]txn.AbortedTxn, 0, len(p.txn.aborted))
+	for _, e := range p.txn.aborted {
+		if e.LastOffset < from {
+			out = append(out, e)
+		}
+	}
+	out = append(out, kept...)
+	for _, e := range p.txn.aborted {
+		if e.LastOffset >= to {
+			out = append(out, e)
+		}
+	}
+	p.txn.aborted = out
+}
+
 // noteTxnBatchesLocked applies noteTxnBatchLocked to every batch of buf
 // (batches with their offsets, as a follower appends them). p.mu held.
 func (p *partition) noteTxnBatchesLocked(buf []byte) {

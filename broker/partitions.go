@@ -118,9 +118,11 @@ func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*
 		}
 	}
 	// The log cleaner stops below the last stable offset, so it never
-	// decides about data of an open transaction.
-	if sl, ok := l.(storage.StableOffsetSetter); ok {
-		sl.SetLastStableOffsetFunc(np.lastStableOffset)
+	// decides about data of an open transaction, and tells the partition
+	// which aborted transactions lost their data.
+	if hl, ok := l.(storage.TxnOwnerHooks); ok {
+		hl.SetLastStableOffsetFunc(np.lastStableOffset)
+		hl.SetTxnIndexChangedFunc(np.cleanedAbortedTxns)
 	}
 	return np, nil
 }

@@ -25,6 +25,7 @@ import (
 // transaction left open hangs.
 type txnEnv struct {
 	*apiEnv
+	clock      *testenv.FakeClock // the collector's
 	bootstrap  []string
 	txnTimeout time.Duration
 	kfake      bool
@@ -62,8 +63,9 @@ func newTxnEnvOn(t *testing.T, bootstrap []string, txnTimeout time.Duration) *tx
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	clk := testenv.NewFakeClock(time.Now())
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
-		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
+		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, Now: clk.Now}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func newTxnEnvOn(t *testing.T, bootstrap []string, txnTimeout time.Duration) *tx
 	}
 	t.Cleanup(svc.Stop)
 	return &txnEnv{apiEnv: &apiEnv{t: t, st: st, svc: svc, srv: newTestServer(t, Options{Service: svc, Logger: quietLogger()})},
-		bootstrap: bootstrap, txnTimeout: txnTimeout}
+		bootstrap: bootstrap, txnTimeout: txnTimeout, clock: clk}
 }
 
 // openTransaction creates topic with two partitions and leaves a transaction of id open with one
@@ -127,6 +129,21 @@ func (e *txnEnv) endOffsets(topic string, p int32) (hw, lso int64) {
 		*dst = resp.Topics[0].Partitions[0].Offset
 	}
 	return hw, lso
+}
+
+// producePlain writes n records to topic/partition with a non-transactional producer.
+func (e *txnEnv) producePlain(topic string, partition int32, n int) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.bootstrap...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	for range n {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: partition, Value: []byte("plain")}).FirstErr(); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // commitGroup commits offset at for group on topic/partition (an administrator's commit).
@@ -251,6 +268,29 @@ func (e *txnEnv) transactionFlow(hangs func(maxTimeoutMs any) bool) {
 		fmt.Sprint(row["partitions"]) != "[map[partition:0 topic:payments]]" {
 		t.Fatalf("transaction row = %v", row)
 	}
+	if held := body["held"].([]any); len(held) != 1 || fmt.Sprint(held[0]) != "map[endOffset:1 hanging:false partition:0 stableOffset:0 stuckSeconds:0 topic:payments writesSince:0]" {
+		t.Fatalf("held partitions = %v", body["held"])
+	}
+
+	// Records written past the open transaction move the high watermark, not the LSO; once that has
+	// lasted longer than transaction.max.timeout.ms on the collector's clock, the partition is hanging
+	// and so is the transaction holding it.
+	e.producePlain("payments", 0, 2)
+	e.clock.Advance(time.Duration(body["maxTimeoutMs"].(float64))*time.Millisecond + time.Second)
+	if _, err := e.svc.PollNow(context.Background(), "rt"); err != nil {
+		t.Fatal(err)
+	}
+	code, body = e.call("GET", base+"/transactions", "", nil)
+	held := body["held"].([]any)
+	if code != 200 || len(held) != 1 || held[0].(map[string]any)["hanging"] != true || held[0].(map[string]any)["writesSince"] != float64(2) ||
+		body["hanging"] != float64(1) {
+		t.Fatalf("after writes past the LSO for longer than the max timeout: %d %v", code, body)
+	}
+	for _, r := range body["transactions"].([]any) {
+		if r := r.(map[string]any); r["transactionalId"] == "hanging-writer" && r["hanging"] != true {
+			t.Fatalf("the transaction holding the hanging partition is not hanging: %v", r)
+		}
+	}
 
 	abort := map[string]any{"topic": "payments", "partition": 0}
 	if code, _ := e.call("POST", base+"/transactions/abort", "", abort); code != 401 {
@@ -267,15 +307,21 @@ func (e *txnEnv) transactionFlow(hangs func(maxTimeoutMs any) bool) {
 	// abort there.
 	if !e.kfake {
 		_, body = e.call("GET", base+"/topics/payments/producers", "", nil)
-		if ps := partitionProducers(body, 0); len(ps) != 1 || ps[0].(map[string]any)["currentTxnStartOffset"] != float64(-1) || body["transactional"] != float64(0) {
+		// The transactional producer and the (idempotent) plain one; neither has a transaction open.
+		ps := partitionProducers(body, 0)
+		if len(ps) != 2 || ps[0].(map[string]any)["currentTxnStartOffset"] != float64(-1) || ps[1].(map[string]any)["currentTxnStartOffset"] != float64(-1) ||
+			body["transactional"] != float64(0) {
 			t.Fatalf("producers after the abort = %v", body)
 		}
 	}
-	if hw, lso := e.endOffsets("payments", 0); hw != 2 || lso != 2 {
-		t.Fatalf("after the abort: high watermark %d, LSO %d; want 2, 2 (record and marker)", hw, lso)
+	if hw, lso := e.endOffsets("payments", 0); hw != 4 || lso != 4 {
+		t.Fatalf("after the abort: high watermark %d, LSO %d; want 4, 4 (3 records and the marker)", hw, lso)
 	}
-	if gp := e.groupPartition("reader"); gp["end"] != float64(2) || gp["stable"] != float64(2) || gp["stableLag"] != float64(2) {
+	if gp := e.groupPartition("reader"); gp["end"] != float64(4) || gp["stable"] != float64(4) || gp["stableLag"] != float64(4) {
 		t.Fatalf("group partition after the abort = %v", gp)
+	}
+	if _, body := e.call("GET", base+"/transactions", "", nil); len(body["held"].([]any)) != 0 {
+		t.Fatalf("held partitions after the abort = %v", body["held"])
 	}
 	_, body = e.call("GET", "/api/v1/audit?limit=20", testToken, nil)
 	found := false

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -407,6 +408,12 @@ func (c *cleaning) cleanGroup(g []int) error {
 	}
 	if err := l.swapIn(ns, segs, sizes, upper, c.step); err != nil {
 		return err
+	}
+	l.mu.RLock()
+	txnsFn := l.txnsFn
+	l.mu.RUnlock()
+	if txnsFn != nil {
+		txnsFn(base, upper, slices.Clone(ns.txns))
 	}
 	ok = true
 	c.stats.Segments += len(g)

@@ -6,13 +6,23 @@ import (
 	"github.com/osprey-kafka/osprey/broker/txn"
 )
 
-// StableOffsetSetter is implemented by logs the cleaner compacts: fn gives
-// the last stable offset (below it every transaction is decided), where a
-// clean stops, as Kafka's cleaner does; without it the clean stops at the
-// high watermark. fn is called without the log's lock held and may take
-// locks that are taken before the log's.
-type StableOffsetSetter interface {
+// TxnOwnerHooks is implemented by logs the cleaner compacts, for the
+// owner of the log's transaction state (the partition).
+//
+// SetLastStableOffsetFunc: fn gives the last stable offset (below it every
+// transaction is decided), where a clean stops, as Kafka's cleaner does;
+// without it the clean stops at the high watermark. fn is called without
+// the log's lock held and may take locks that are taken before the log's.
+//
+// SetTxnIndexChangedFunc: after a clean replaced the segments holding
+// offsets [from, to), fn gets the aborted transactions whose markers in
+// that range are still indexed (the others lost their data); an owner that
+// caches the index drops the rest, or a read_committed consumer would be
+// told of an aborted transaction whose marker a later clean removes. fn is
+// called without the log's lock held.
+type TxnOwnerHooks interface {
 	SetLastStableOffsetFunc(fn func() int64)
+	SetTxnIndexChangedFunc(fn func(from, to int64, kept []txn.AbortedTxn))
 }
 
 // cleanTxns is what a clean knows of transactions while it walks a range

@@ -186,7 +186,7 @@ func TestCleanStopsAtLastStableOffset(t *testing.T) {
 	f.append(keyedBatch(t, ts, 0, kv{"k", []byte("3")})) // 3
 	f.roll()
 	lso := int64(1)
-	f.l.(StableOffsetSetter).SetLastStableOffsetFunc(func() int64 { return lso })
+	f.l.(TxnOwnerHooks).SetLastStableOffsetFunc(func() int64 { return lso })
 	f.cleanAll()
 	if _, recs := f.records(); !slices.Equal(values(recs)["k"], []string{"1", "2", "3"}) {
 		t.Fatalf("clean reached past the last stable offset: %v", values(recs))

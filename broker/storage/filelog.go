@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/osprey-kafka/osprey/broker/txn"
 )
 
 // LeaderEpochCheckpointFile is Kafka's per-partition epoch history file.
@@ -49,6 +51,9 @@ type fileLog struct {
 	// stableFn gives the log's last stable offset (its owner's transaction
 	// state); the cleaner stops below it. Called without mu held.
 	stableFn func() int64
+	// txnsFn is told of the aborted transactions a clean kept (see
+	// TxnOwnerHooks). Called without mu held.
+	txnsFn func(from, to int64, kept []txn.AbortedTxn)
 
 	// Background flushes after rolls: at most one flusher goroutine runs;
 	// flushWG.Add happens with mu held and before closed is set, so Close
@@ -620,7 +625,14 @@ func (l *fileLog) SetHighWatermark(hw int64) {
 	}
 }
 
-// SetLastStableOffsetFunc implements StableOffsetSetter.
+// SetTxnIndexChangedFunc implements TxnOwnerHooks.
+func (l *fileLog) SetTxnIndexChangedFunc(fn func(from, to int64, kept []txn.AbortedTxn)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.txnsFn = fn
+}
+
+// SetLastStableOffsetFunc implements TxnOwnerHooks.
 func (l *fileLog) SetLastStableOffsetFunc(fn func() int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/collector"
 )
 
 // ProducerRow is one producer a partition's leader keeps state for.
@@ -103,7 +105,8 @@ type TransactionRow struct {
 	// DurationMs is now − StartMs, 0 with none open.
 	DurationMs int64                  `json:"durationMs"`
 	Partitions []TransactionPartition `json:"partitions"`
-	// Hanging: open longer than the brokers' transaction.max.timeout.ms.
+	// Hanging: open longer than the brokers' transaction.max.timeout.ms, or holding a partition whose
+	// LSO has not moved while its high watermark has for that long.
 	Hanging bool   `json:"hanging"`
 	Error   string `json:"error,omitempty"`
 }
@@ -116,7 +119,45 @@ type TransactionsView struct {
 	Transactions []TransactionRow `json:"transactions"`
 	// BrokerErrors names brokers whose list could not be read (their ids are missing from the list).
 	BrokerErrors map[string]string `json:"brokerErrors"`
-	Hanging      int               `json:"hanging"`
+	// Held are the partitions whose last stable offset the collector's last poll saw behind the high
+	// watermark: an open transaction holds them, whether or not a coordinator lists it.
+	Held []HeldPartition `json:"held"`
+	// Hanging counts hanging transactions and the hanging held partitions none of them holds.
+	Hanging int `json:"hanging"`
+}
+
+// HeldPartition is a partition whose last stable offset is behind its high watermark.
+type HeldPartition struct {
+	Topic        string  `json:"topic"`
+	Partition    int32   `json:"partition"`
+	StableOffset int64   `json:"stableOffset"`
+	EndOffset    int64   `json:"endOffset"`
+	StuckSeconds float64 `json:"stuckSeconds" description:"How long the LSO has stayed at its value, over the collector's polls"`
+	// WritesSince is how far the high watermark has moved since the LSO stopped.
+	WritesSince int64 `json:"writesSince"`
+	// Hanging: the LSO has not moved while the high watermark has, for longer than
+	// transaction.max.timeout.ms.
+	Hanging bool `json:"hanging"`
+}
+
+// heldPartitions lists the snapshot's partitions held behind their high watermark, flagging as
+// hanging those whose LSO has not moved while the high watermark has for longer than maxTimeoutMs.
+func heldPartitions(snap *collector.Snapshot, maxTimeoutMs int64) []HeldPartition {
+	out := []HeldPartition{}
+	if snap == nil {
+		return out
+	}
+	for _, t := range snap.Topics {
+		for _, p := range t.Partitions {
+			if p.StableOffset < 0 || p.EndOffset < 0 || p.StableOffset >= p.EndOffset {
+				continue
+			}
+			out = append(out, HeldPartition{Topic: t.Name, Partition: p.Partition, StableOffset: p.StableOffset, EndOffset: p.EndOffset,
+				StuckSeconds: p.StableStuckSeconds, WritesSince: p.StableStuckWrites,
+				Hanging: p.StableStuckWrites > 0 && p.StableStuckSeconds*1000 > float64(maxTimeoutMs)})
+		}
+	}
+	return out
 }
 
 // Transactions lists every transactional id of the cluster (ListTransactions at every broker) with
@@ -141,6 +182,14 @@ func (s *Service) Transactions(ctx context.Context, cluster string) (Transaction
 	for _, l := range listed {
 		byCo[l.Coordinator] = append(byCo[l.Coordinator], l.TransactionalID)
 	}
+	out.Held = heldPartitions(c.collector.Latest(), out.MaxTimeoutMs)
+	hangingTP := map[TransactionPartition]bool{}
+	for _, h := range out.Held {
+		if h.Hanging {
+			hangingTP[TransactionPartition{h.Topic, h.Partition}] = true
+		}
+	}
+	covered := map[TransactionPartition]bool{} // partitions of the open transactions listed
 	now := time.Now().UnixMilli()
 	seen := map[string]bool{}
 	for _, d := range c.client.DescribeTransactions(ctx, byCo) {
@@ -149,10 +198,22 @@ func (s *Service) Transactions(ctx context.Context, cluster string) (Transaction
 		}
 		seen[d.TransactionalID] = true
 		row := transactionRow(d, now, out.MaxTimeoutMs)
+		if openState(row.State) {
+			row.Hanging = row.Hanging || slices.ContainsFunc(row.Partitions, func(tp TransactionPartition) bool { return hangingTP[tp] })
+			for _, tp := range row.Partitions {
+				covered[tp] = true
+			}
+		}
 		if row.Hanging {
 			out.Hanging++
 		}
 		out.Transactions = append(out.Transactions, row)
+	}
+	// A hanging partition no listed transaction holds: its coordinator has lost the transaction.
+	for tp := range hangingTP {
+		if !covered[tp] {
+			out.Hanging++
+		}
 	}
 	return out, nil
 }

@@ -68,6 +68,20 @@ async function transactionRow(request: APIRequestContext): Promise<TxnRow | unde
   return ((await res.json()) as { transactions: TxnRow[] }).transactions.find((r) => r.transactionalId === TXN_ID)
 }
 
+interface Held {
+  topic: string
+  partition: number
+  stableOffset: number
+  endOffset: number
+  hanging: boolean
+}
+
+async function heldRow(request: APIRequestContext): Promise<Held | undefined> {
+  const res = await request.get(`${api}/transactions`)
+  expect(res.ok()).toBe(true)
+  return ((await res.json()) as { held: Held[] }).held.find((h) => h.topic === TOPIC && h.partition === 0)
+}
+
 async function openOffset(request: APIRequestContext): Promise<number | undefined> {
   const res = await request.get(`${api}/topics/${TOPIC}/producers`)
   expect(res.ok()).toBe(true)
@@ -96,6 +110,12 @@ test('a real open transaction is listed, shown on the topic’s Producers tab, a
   await expect(tr.getByTestId('txn-partition')).toContainText(`${TOPIC}/0`)
   await expect(tr.getByTestId('txn-hanging')).toHaveCount(row.hanging ? 1 : 0)
   await expect(page.getByTestId('transactions-hint')).toContainText('transaction.max.timeout.ms')
+  // The partition it holds: LSO 0 (the transaction's first offset) behind the high watermark 3.
+  await expect.poll(async () => (await heldRow(request))?.endOffset, { timeout: 30_000 }).toBe(3)
+  await page.getByTestId('transactions-refresh').click()
+  const held = page.getByTestId('held-table').locator('tbody tr').filter({ hasText: `${TOPIC}/0` })
+  await expect(held.getByTestId('held-lso')).toHaveText('0')
+  await expect(held.getByTestId('held-hw')).toHaveText('3')
   await expect(page.getByRole('menuitem', { name: 'Transactions' })).toBeVisible()
   await shot(page, testInfo, 'transactions-light-en')
 
@@ -131,6 +151,8 @@ test('a real open transaction is listed, shown on the topic’s Producers tab, a
   await page.getByTestId('token-submit').click()
   await expect(page.getByTestId('txn-abort-dialog')).toBeHidden()
   expect(await openOffset(request)).toBe(-1)
+  // The next polls see the LSO caught up: the partition is no longer held.
+  await expect.poll(async () => await heldRow(request), { timeout: 30_000 }).toBeUndefined()
 
   const audit = await request.get('/api/v1/audit?limit=20', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
   const entries = ((await audit.json()) as { items: { action: string; target: string; result: string }[] }).items

@@ -173,30 +173,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Audit log (changes, refused changes and sign-ins), newest first
+         * Audit log (changes and refused changes), newest first
          * @description Needs the admin role. Audited as audit.read.
          */
         get: operations["getAudit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/audit.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The audit entries the filter selects as CSV, newest first (at most 100000; secrets are already *** in params)
-         * @description Needs the admin role. Audited as audit.read.
-         */
-        get: operations["getAuditCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1921,6 +1901,23 @@ export interface components {
             key: string;
             value: components["schemas"]["Payload"];
         };
+        HeldPartition: {
+            /** Format: int64 */
+            endOffset: number;
+            hanging: boolean;
+            /** Format: int32 */
+            partition: number;
+            /** Format: int64 */
+            stableOffset: number;
+            /**
+             * Format: double
+             * @description How long the LSO has stayed at its value, over the collector's polls
+             */
+            stuckSeconds: number;
+            topic: string;
+            /** Format: int64 */
+            writesSince: number;
+        };
         Housekeeping: {
             emptyDays: number;
             emptyGroups: components["schemas"]["HousekeepingGroup"][];
@@ -2965,6 +2962,7 @@ export interface components {
                 [key: string]: string;
             };
             hanging: number;
+            held: components["schemas"]["HeldPartition"][];
             /** Format: int64 */
             maxTimeoutMs: number;
             transactions: components["schemas"]["TransactionRow"][];
@@ -3829,18 +3827,10 @@ export interface operations {
             query?: {
                 /** @description Only entries about this cluster */
                 cluster?: string;
-                /** @description Only entries by this identity (a username, token:<name> or admin-token) */
+                /** @description Only entries by this actor */
                 actor?: string;
-                /** @description Only this action, e.g. topic.create or login */
+                /** @description Only this action, e.g. topic.create */
                 action?: string;
-                /** @description Only entries whose actor signed in this way */
-                method?: "token" | "local" | "ldap" | "oidc";
-                /** @description Only entries from this source address */
-                remoteAddr?: string;
-                /** @description Only entries at or after this time, RFC 3339 or Unix seconds */
-                since?: string;
-                /** @description Only entries at or before this time, RFC 3339 or Unix seconds */
-                until?: string;
                 /** @description Items per answer (default 50) */
                 limit?: number | null;
                 /** @description Items to skip */
@@ -3863,77 +3853,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditRowList"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getAuditCsv: {
-        parameters: {
-            query?: {
-                /** @description Only entries about this cluster */
-                cluster?: string;
-                /** @description Only entries by this identity (a username, token:<name> or admin-token) */
-                actor?: string;
-                /** @description Only this action, e.g. topic.create or login */
-                action?: string;
-                /** @description Only entries whose actor signed in this way */
-                method?: "token" | "local" | "ldap" | "oidc";
-                /** @description Only entries from this source address */
-                remoteAddr?: string;
-                /** @description Only entries at or after this time, RFC 3339 or Unix seconds */
-                since?: string;
-                /** @description Only entries at or before this time, RFC 3339 or Unix seconds */
-                until?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
                 };
             };
             /** @description Bad Request */
