@@ -173,10 +173,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Audit log (changes and refused changes), newest first
+         * Audit log (changes, refused changes and sign-ins), newest first
          * @description Needs the admin role. Audited as audit.read.
          */
         get: operations["getAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit entries the filter selects as CSV, newest first (at most 100000; secrets are already *** in params)
+         * @description Needs the admin role. Audited as audit.read.
+         */
+        get: operations["getAuditCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3827,10 +3847,18 @@ export interface operations {
             query?: {
                 /** @description Only entries about this cluster */
                 cluster?: string;
-                /** @description Only entries by this actor */
+                /** @description Only entries by this identity (a username, token:<name> or admin-token) */
                 actor?: string;
-                /** @description Only this action, e.g. topic.create */
+                /** @description Only this action, e.g. topic.create or login */
                 action?: string;
+                /** @description Only entries whose actor signed in this way */
+                method?: "token" | "local" | "ldap" | "oidc";
+                /** @description Only entries from this source address */
+                remoteAddr?: string;
+                /** @description Only entries at or after this time, RFC 3339 or Unix seconds */
+                since?: string;
+                /** @description Only entries at or before this time, RFC 3339 or Unix seconds */
+                until?: string;
                 /** @description Items per answer (default 50) */
                 limit?: number | null;
                 /** @description Items to skip */
@@ -3853,6 +3881,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditRowList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAuditCsv: {
+        parameters: {
+            query?: {
+                /** @description Only entries about this cluster */
+                cluster?: string;
+                /** @description Only entries by this identity (a username, token:<name> or admin-token) */
+                actor?: string;
+                /** @description Only this action, e.g. topic.create or login */
+                action?: string;
+                /** @description Only entries whose actor signed in this way */
+                method?: "token" | "local" | "ldap" | "oidc";
+                /** @description Only entries from this source address */
+                remoteAddr?: string;
+                /** @description Only entries at or after this time, RFC 3339 or Unix seconds */
+                since?: string;
+                /** @description Only entries at or before this time, RFC 3339 or Unix seconds */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description Bad Request */
