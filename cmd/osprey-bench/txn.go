@@ -120,12 +120,12 @@ func txnProduceRows(ctx context.Context, o *options, rep *report, t *target, dur
 	}
 	rep.add(row{Section: "txn", Name: "fetch read_committed vs read_uncommitted", Value: mbps(cv),
 		Reference: "read_uncommitted " + mbps(uv), Ratio: ratio(cv, uv), Target: "≥ 0.90 × read_uncommitted", Status: st, Why: why})
-	rawIsolationRow(ctx, o, rep, t)
 	rep.note("Transactional fetch: after the transactional produce, a franz-go consumer (fetch max 16 MiB, 4 MiB per "+
 		"partition) reads the %d committed records of topic %s from offset 0, read_uncommitted (the default) and, in a new "+
 		"consumer, read_committed; %d rounds, the order alternating, each figure the median round (the upper one of "+
 		"two); the log is warm in the page cache for all. Throughput = value bytes / time.",
 		txRecords, txnTopic, rounds)
+	rawIsolationRow(ctx, o, rep, t)
 }
 
 // produceRounds runs the idempotent and the transactional producer for dur
@@ -335,6 +335,7 @@ type cleanRun struct {
 	mapUsed  float64       // bytes of the key→offset map the clean filled
 	mapBytes float64       // the map's memory (the thread's share of the dedupe buffer)
 	hwmDelta float64       // growth of the process's peak RSS over the clean
+	recopy   float64       // bytes written over bytes read by the last clean
 	m        *meter
 }
 
@@ -384,10 +385,11 @@ func cleanerRows(ctx context.Context, o *options, rep *report, lim *limits, b *b
 		"the benchmark waits until the log's last-cleaned time is set and no cleanable dirty bytes remain (%d clean(s) "+
 		"seen, %s read). MB/s = bytes the clean read ÷ %s; the sequential write figure is the machine section's. "+
 		"Memory: the share of the key→offset map the clean filled (max_buffer_utilization_percent × the thread's map) "+
-		"against log.cleaner.dedupe.buffer.size, and as a diagnostic how much the process's peak RSS (VmHWM) grew over "+
-		"the clean. During the clean %s.", humanBytes(float64(buffer)), humanBytes(float64(segBytes)),
+		"against log.cleaner.dedupe.buffer.size (each cleaner thread allocates its share of the buffer when it starts "+
+		"and reuses it for every clean), and as a diagnostic how much the process's peak RSS (VmHWM) grew over "+
+		"the clean. The clean wrote back %.0f%% of what it read (cleaner_recopy_percent). During the clean %s.", humanBytes(float64(buffer)), humanBytes(float64(segBytes)),
 		humanBytes(float64(total)), total/txnRecordSize/10, cr.cleans, humanBytes(float64(cr.cleaned)), timing,
-		cr.m.cpuSummary())
+		100*cr.recopy, cr.m.diagnose())
 }
 
 // timedClean fills the compacted log, lifts its compaction lag and waits for
@@ -440,6 +442,7 @@ func timedClean(ctx context.Context, o *options, b *broker.Broker, t *target, to
 	g := cleanerGauges(b)
 	cr.mapBytes = float64(b.Config().LogCleaner.DedupeBufferSize) / float64(max(b.Config().LogCleaner.Threads, 1))
 	cr.mapUsed = g["max_buffer_utilization_percent"] / 100 * cr.mapBytes
+	cr.recopy = g["cleaner_recopy_percent"] / 100
 	// The cleaner-wide figures are those of its last clean: use them when that was this log's.
 	lastRunMs := float64(time.Now().UnixMilli()) - g["time_since_last_run_ms"]
 	if cr.cleans == 1 && math.Abs(lastRunMs-float64(last.LastCleanedMs)) < 1000 && g["max_clean_time_secs"] > 0 {
