@@ -12,6 +12,8 @@ import (
 type Auth struct {
 	LDAP LDAP `yaml:"ldap"`
 	OIDC OIDC `yaml:"oidc"`
+	// Session bounds sign-in sessions (idle and absolute timeouts).
+	Session Session `yaml:"session"`
 }
 
 // LDAP sign-in: bind as a service account, search the user, bind as the user with the password,

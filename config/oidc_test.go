@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const oidcOK = `auth:
@@ -53,5 +54,23 @@ func TestOIDCConfig(t *testing.T) {
 				t.Errorf("error leaks the client secret: %q", err)
 			}
 		})
+	}
+}
+
+func TestSessionConfig(t *testing.T) {
+	cfg, err := Load(LoadOptions{File: writeFile(t, "auth:\n  session:\n    idleTimeout: 15m\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idle, abs := cfg.Auth.Session.Timeouts(); idle != 15*time.Minute || abs != DefaultSessionAbsolute {
+		t.Fatalf("timeouts = %v %v", idle, abs)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"auth:\n  session:\n    idleTimeout: 2h\n    absoluteTimeout: 1h\n", "auth.session.idleTimeout"},
+		{"auth:\n  session:\n    absoluteTimeout: 10s\n", "auth.session.absoluteTimeout"},
+	} {
+		if _, err := Load(LoadOptions{File: writeFile(t, tc.yaml)}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want it to name %s", tc.yaml, err, tc.want)
+		}
 	}
 }

@@ -39,6 +39,7 @@ func (c *Config) Validate() error {
 	c.checkMessages(&ps)
 	c.checkAuth(&ps)
 	c.checkOIDC(&ps)
+	c.checkSession(&ps)
 	if len(ps) == 0 {
 		return nil
 	}

@@ -166,6 +166,9 @@ func (c *console) startService(ctx context.Context) error {
 		Directory:  dir,
 		AllowLocal: cfg.Auth.LDAP.AllowLocal,
 		OIDC:       oidcOf(cfg.Auth.OIDC),
+		// Defaults (30m idle, 12h absolute) are filled in by the service for zero values.
+		SessionIdle:     cfg.Auth.Session.IdleTimeout.D(),
+		SessionAbsolute: cfg.Auth.Session.AbsoluteTimeout.D(),
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
 		},

@@ -69,7 +69,6 @@ var ErrBadCredentials = errors.New("invalid credentials")
 const (
 	settingAdminTokenHash = "admin_token_sha256"
 	tokenPrefix           = "osp_"
-	sessionLifetime       = 12 * time.Hour
 )
 
 func hashSecret(s string) string {
@@ -171,6 +170,7 @@ func (s *Service) SessionIdentity(ctx context.Context, cookie string) (Identity,
 	if err != nil || u.Disabled {
 		return Anonymous, ErrBadCredentials
 	}
+	s.touchSession(ctx, se, s.opts.Now())
 	id := sessionIdentity(u)
 	id.csrfHash = se.CSRFHash
 	return id, nil
@@ -220,13 +220,14 @@ func (s *Service) openSession(ctx context.Context, u store.User) (LoginResult, e
 		return LoginResult{}, err
 	}
 	now := s.opts.Now().UTC()
-	exp := now.Add(sessionLifetime)
+	// The database holds the idle end (slid forward on use); the cookie lives until the absolute end.
+	_, absolute := s.sessionTimeouts()
 	if err := s.opts.Store.CreateSession(ctx, &store.Session{IDHash: hashSecret(sess), UserID: u.ID,
-		CSRFHash: hashSecret(csrf), CreatedAt: now, ExpiresAt: exp}); err != nil {
+		CSRFHash: hashSecret(csrf), CreatedAt: now, ExpiresAt: s.sessionEnds(now, now)}); err != nil {
 		return LoginResult{}, err
 	}
 	_ = s.opts.Store.RecordLogin(ctx, u.ID, now)
-	return LoginResult{Session: sess, CSRF: csrf, Expires: exp, Identity: sessionIdentity(u)}, nil
+	return LoginResult{Session: sess, CSRF: csrf, Expires: now.Add(absolute), Identity: sessionIdentity(u)}, nil
 }
 
 // Logout ends a session.

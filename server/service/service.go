@@ -52,6 +52,9 @@ type Options struct {
 	AllowLocal bool
 	// OIDC, when set, offers single sign-on with an OpenID Connect provider.
 	OIDC OIDC
+	// SessionIdle and SessionAbsolute end sign-in sessions unused for that long and that long after
+	// sign-in (zero: 30 minutes and 12 hours).
+	SessionIdle, SessionAbsolute time.Duration
 }
 
 // ClusterSpec declares a cluster to monitor.

@@ -57,6 +57,16 @@ func Declare(r *api.Registry, svc *service.Service, o Options) {
 			return api.NoContent{}, nil
 		}, api.Doc("auth", "End the session")),
 
+		api.Op(http.MethodPost, "/api/v1/auth/logout-everywhere", func(c *gin.Context, _ *struct{}) (service.SessionsEnded, error) {
+			n, err := svc.SignOutEverywhere(c.Request.Context(), api.CallerOf(c))
+			if err != nil {
+				return service.SessionsEnded{}, err
+			}
+			c.SetCookie(SessionCookie, "", -1, "/", "", c.Request.TLS != nil, true)
+			return service.SessionsEnded{Ended: n}, nil
+		}, api.Doc("auth", "End every session of the signed-in user, this one included (API tokens stay valid)"),
+			api.Needs(service.RoleViewer, "session.revoke_all"), api.Errors(http.StatusBadRequest)),
+
 		api.Op(http.MethodGet, "/api/v1/auth/me", func(c *gin.Context, _ *struct{}) (service.CurrentUser, error) {
 			return svc.Me(c.Request.Context(), api.IdentityOf(c), o.ReadOnly), nil
 		}, api.Doc("auth", "Who the caller is")),

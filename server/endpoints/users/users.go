@@ -24,6 +24,12 @@ func Declare(r *api.Registry, svc *service.Service) {
 		}, api.Doc("auth", "Create a user (viewer, operator or admin)"), api.Needs(service.RoleAdmin, "user.create"),
 			api.Status(http.StatusCreated), api.Errors(http.StatusConflict)),
 
+		api.Op(http.MethodDelete, "/api/v1/users/:id/sessions", func(c *gin.Context, in *userID) (service.SessionsEnded, error) {
+			n, err := svc.EndUserSessions(c.Request.Context(), api.CallerOf(c), in.ID)
+			return service.SessionsEnded{Ended: n}, err
+		}, api.Doc("auth", "Sign a user out everywhere: end every session of the user (its API tokens stay valid)"),
+			api.Needs(service.RoleAdmin, "user.sessions.delete"), api.Errors(http.StatusNotFound)),
+
 		api.Op(http.MethodPost, "/api/v1/tokens", func(c *gin.Context, in *NewToken) (service.NewAPIToken, error) {
 			return svc.IssueAPIToken(c.Request.Context(), api.CallerOf(c), in.Name, in.Role, in.TTL)
 		}, api.Doc("auth", "Issue an API token (never above the caller's role)"), api.Needs(service.RoleOperator, "token.create"),
@@ -72,4 +78,8 @@ type NewGrant struct {
 
 type grantID struct {
 	ID int64 `path:"id" json:"-" minimum:"1" description:"Grant id"`
+}
+
+type userID struct {
+	ID int64 `path:"id" json:"-" minimum:"1" description:"The user's id"`
 }

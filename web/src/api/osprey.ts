@@ -121,6 +121,7 @@ export function createOspreyApi(client: ApiClient = api) {
     me: (o?: RequestOptions) => call.get('/api/v1/auth/me', {}, {}, o),
     login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),
     logout: () => call.post('/api/v1/auth/logout', {}),
+    logoutEverywhere: () => call.post('/api/v1/auth/logout-everywhere', {}),
     importEFAK: (content: string, dryRun: boolean) => call.post('/api/v1/import/efak', {}, { content, dryRun }),
     audit: (p: AuditFilters & { limit?: number; offset?: number }, o?: RequestOptions) =>
       call.get('/api/v1/audit', {}, { ...auditQuery(p), limit: p.limit, offset: p.offset }, o),

@@ -106,6 +106,17 @@ export const useAuthStore = defineStore('auth', () => {
     }
   }
 
+  /** Ends every session of the signed-in user (other browsers and devices too), then this one's state. */
+  async function logoutEverywhere(): Promise<void> {
+    try {
+      await osprey.logoutEverywhere()
+    } finally {
+      csrf.value = null
+      writeSession(CSRF_KEY, null)
+      await loadMe()
+    }
+  }
+
   /** Opens the token dialog and resolves with what the user enters (rejects with AuthCancelled). */
   function askToken(error: string | null, failure: ApiError | null = null): Promise<string> {
     promptError.value = error
@@ -165,6 +176,7 @@ export const useAuthStore = defineStore('auth', () => {
     loadMe,
     login,
     logout,
+    logoutEverywhere,
     submitToken,
     cancelPrompt,
     mutate,

@@ -44,3 +44,35 @@ describe('single sign-on on the login page', () => {
     expect(w.find('[data-testid="login-sso"]').exists()).toBe(false)
   })
 })
+
+describe('sign out everywhere', () => {
+  beforeEach(() => {
+    sessionStorage.clear()
+    freshPinia()
+  })
+
+  it('posts logout-everywhere and forgets the session', async () => {
+    let signedIn = true
+    const fetch = stubFetch(async (url) => {
+      if (String(url).startsWith('/api/v1/auth/logout-everywhere')) {
+        signedIn = false
+        return jsonResponse(200, { ended: 2 })
+      }
+      return jsonResponse(200, signedIn
+        ? { name: 'alice', kind: 'session', role: 'viewer', readOnly: false, loginEnabled: true, oidc: false, clusterRoles: {} }
+        : anonymous(false))
+    })
+    const auth = useAuthStore()
+    await auth.loadMe()
+    const i18n = createI18n({ legacy: false, locale: 'en', messages: { en, 'zh-CN': zhCN } })
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: LoginView }] })
+    const w = mount(LoginView, { global: { plugins: [ElementPlus, i18n, router] } })
+    await flushPromises()
+    const btn = w.get('[data-testid="logout-everywhere"]')
+    expect(btn.text()).toBe('Sign out everywhere')
+    await btn.trigger('click')
+    await flushPromises()
+    expect(fetch.mock.calls.some(([u, init]) => String(u) === '/api/v1/auth/logout-everywhere' && init?.method === 'POST')).toBe(true)
+    expect(auth.loggedIn).toBe(false)
+  })
+})

@@ -274,6 +274,7 @@ const en = {
     signedInAs: 'Signed in as {name} ({role})',
     or: 'or',
     sso: 'Sign in with SSO',
+    logoutEverywhere: 'Sign out everywhere',
   },
   validation: {
     required: 'Required',

@@ -271,6 +271,7 @@ const zhCN: MessageSchema = {
     signedInAs: '已登录：{name}（{role}）',
     or: '或',
     sso: '使用单点登录（SSO）',
+    logoutEverywhere: '退出所有设备',
   },
   validation: {
     required: '必填',
