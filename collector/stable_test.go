@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/broker/supervisor"
 )
 
 // TestStableOffsetKfake and TestStableOffsetOsprey: a transaction left open holds the partition's
@@ -24,7 +25,18 @@ func TestStableOffsetKfake(t *testing.T) {
 }
 
 func TestStableOffsetOsprey(t *testing.T) {
-	stableOffsetFlow(t, startOsprey(t, 1), true)
+	// One broker: the transaction state topic's replication factor 1, or the coordinator waits for
+	// three brokers (up to a minute) before it answers.
+	sup, err := supervisor.New(supervisor.Options{Brokers: 1, DataDir: t.TempDir(), Logger: quiet(),
+		Properties: map[string]string{"transaction.state.log.replication.factor": "1", "transaction.state.log.num.partitions": "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Close() })
+	stableOffsetFlow(t, splitAddrs(sup.BootstrapServers()), true)
 }
 
 func stableOffsetFlow(t *testing.T, bootstrap []string, create bool) {

@@ -34,7 +34,9 @@ type txnEnv struct {
 func newTxnEnv(t *testing.T, props map[string]string) *txnEnv {
 	t.Helper()
 	ctx := context.Background()
-	p := map[string]string{"group.initial.rebalance.delay.ms": "0", "transaction.state.log.num.partitions": "3",
+	// One broker: the transaction state topic's replication factor 1, or the coordinator waits for
+	// three brokers (up to a minute) before it answers.
+	p := map[string]string{"group.initial.rebalance.delay.ms": "0", "transaction.state.log.num.partitions": "3", "transaction.state.log.replication.factor": "1",
 		"transaction.max.timeout.ms": "2000", "transaction.abort.timed.out.transaction.cleanup.interval.ms": "3600000"}
 	for k, v := range props {
 		p[k] = v
@@ -189,13 +191,18 @@ func partitionProducers(body map[string]any, p int) []any {
 }
 
 // TestTransactionsOnRuntime: a franz-go transaction left open on Osprey's runtime shows in the topic's
-// producers (with its first offset) and on the transactions list (flagged hanging once it is open
-// longer than transaction.max.timeout.ms when the broker reports that setting), and the admin-only abort ends it on the partition: the
+// producers (with its first offset) and on the transactions list, flagged hanging once it is open
+// longer than the broker's transaction.max.timeout.ms (2 s here), and the admin-only abort ends it on the partition: the
 // producer has no open transaction any more, the last stable offset reaches the high watermark, and the
 // abort is in the audit log.
 func TestTransactionsOnRuntime(t *testing.T) {
 	e := newTxnEnv(t, nil)
-	e.transactionFlow(func(maxTimeoutMs any) bool { return maxTimeoutMs == float64(2000) })
+	e.transactionFlow(func(maxTimeoutMs any) bool {
+		if maxTimeoutMs != float64(2000) {
+			t.Fatalf("maxTimeoutMs = %v, want the broker's 2000", maxTimeoutMs)
+		}
+		return true
+	})
 }
 
 // TestTransactionsOnKfake runs the same flow against franz-go's kfake, which has DescribeProducers,
@@ -243,8 +250,8 @@ func (e *txnEnv) transactionFlow(hangs func(maxTimeoutMs any) bool) {
 		t.Fatalf("group partition with the transaction open = %v", gp)
 	}
 
-	// The runtime does not answer transaction.max.timeout.ms in DescribeConfigs yet: the page then
-	// measures against Kafka's default, and the transaction is listed but not (yet) hanging.
+	// The transaction is listed, and hanging once open longer than the transaction.max.timeout.ms the
+	// brokers report (hangs says whether the test's setting makes it so).
 	var row map[string]any
 	testenv.WaitFor(t, 30*time.Second, func() error {
 		code, body = e.call("GET", base+"/transactions", "", nil)
