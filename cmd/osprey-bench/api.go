@@ -31,20 +31,7 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 	clients := 50
 	d := o.dur(10*time.Second, 2*time.Second)
 	loads := apiLoads(base, spec)
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-
-	results := map[string]apiResult{}
-	for _, l := range loads {
-		lat, m, err := hammer(ctx, hc, clients, d, l.url)
-		if err != nil {
-			rep.add(row{Section: "api", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
-			continue
-		}
-		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
-	}
-	apiRows(rep, "api", loads, results)
+	runLoads(ctx, rep, "api", loads, clients, d)
 	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
 		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
 		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
@@ -98,6 +85,24 @@ func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec
 		svc.Stop()
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// runLoads hammers each load in turn with clients keep-alive connections for d and reports the
+// rows (apiRows) in section.
+func runLoads(ctx context.Context, rep *report, section string, loads []apiLoad, clients int, d time.Duration) {
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	results := map[string]apiResult{}
+	for _, l := range loads {
+		lat, m, err := hammer(ctx, hc, clients, d, l.url)
+		if err != nil {
+			rep.add(row{Section: section, Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
+			continue
+		}
+		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+	}
+	apiRows(rep, section, loads, results)
 }
 
 // apiLoad is one row's requests: url gives each request's URL.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -104,21 +103,7 @@ func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec 
 		apiLoad{"broker availability, 24 hours, " + name, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/brokers/%d/availability?from=%s&to=%s", base, apiCluster, r.IntN(3), day, to)
 		}})
-	clients := 50
-	d := o.dur(10*time.Second, 2*time.Second)
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	results := map[string]apiResult{}
-	for _, l := range loads {
-		lat, m, err := hammer(ctx, hc, clients, d, l.url)
-		if err != nil {
-			rep.add(row{Section: "insights", Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
-			continue
-		}
-		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
-	}
-	apiRows(rep, "insights", loads, results)
+	runLoads(ctx, rep, "insights", loads, 50, o.dur(10*time.Second, 2*time.Second))
 	return n, nil
 }
 
