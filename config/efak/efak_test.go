@@ -287,10 +287,13 @@ func TestReasonsHaveCodesTheWebTranslates(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := string(b)
-		i := strings.Index(src, "\n    reasons: {")
-		if i < 0 {
+		// Other sections have a reasons block too: look inside importEfak's.
+		start := strings.Index(src, "\n  importEfak: {")
+		i := strings.Index(src[max(start, 0):], "\n    reasons: {")
+		if start < 0 || i < 0 {
 			t.Fatalf("%s: no importEfak.reasons", locale)
 		}
+		i += start
 		block := src[i : i+strings.Index(src[i:], "\n    },")]
 		for code := range reasonText {
 			if !strings.Contains(block, "\n      "+code+": ") {
