@@ -30,7 +30,7 @@ import (
 //   partition (partition_txn.go) until the coordinator's marker; control
 //   batches from clients get INVALID_RECORD. The first transactional batch
 //   of a producer on a partition is verified with its coordinator first
-//   (KIP-890 part 1): not in the open transaction gets INVALID_TXN_STATE
+//   (KIP-890's verification): not in the open transaction gets INVALID_TXN_STATE
 //   (a stale epoch INVALID_PRODUCER_EPOCH), a coordinator that cannot
 //   answer NOT_ENOUGH_REPLICAS, which the client retries.
 //

@@ -35,8 +35,8 @@ func handleApiVersions(b *Broker, r *request) (kmsg.Response, error) {
 }
 
 // maxTxnVersion is the highest transaction.version the broker serves:
-// version 1, without KIP-890 part 2 (AddPartitionsToTxn v4+, EndTxn v5,
-// produce adding partitions implicitly).
+// version 1: clients add partitions with AddPartitionsToTxn; level 2
+// (EndTxn v5, produce adding partitions implicitly) is not served.
 const maxTxnVersion = 1
 
 // capTxnVersion lowers transaction.version in the answer to what the

@@ -17,7 +17,7 @@ import (
 //   PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2); an unknown id or
 //   another producer id INVALID_PRODUCER_ID_MAPPING.
 //
-// * v4+ (KIP-890 part 1): several transactions per request, as partition
+// * v4+ (KIP-890's verification): several transactions per request, as partition
 //   leaders send them; VerifyOnly answers, per partition, whether it is in
 //   the producer's open transaction (0) or not (INVALID_TXN_STATE; a stale
 //   epoch INVALID_PRODUCER_EPOCH), adding nothing. Leaders of this runtime

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Produce-side transaction verification (KIP-890 part 1): before a
+// Produce-side transaction verification (KIP-890's server-side check): before a
 // partition leader appends a producer's first transactional batch of a
 // transaction, it asks the coordinator (AddPartitionsToTxn v4 VerifyOnly)
 // whether the partition is in the producer's open transaction. A late

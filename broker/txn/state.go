@@ -297,7 +297,7 @@ func FencedCode(code int16, version, fencedSince int16) int16 {
 }
 
 // Verify answers a partition leader asking (AddPartitionsToTxn v4+
-// VerifyOnly, KIP-890 part 1) whether tp is part of the producer's open
+// VerifyOnly, KIP-890's server-side check) whether tp is part of the producer's open
 // transaction before it appends the producer's first transactional batch
 // there: 0 if it is, else the error the produce gets.
 func Verify(cur *Metadata, pid int64, epoch int16, tp TP) int16 {
