@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,7 +46,26 @@ type conn struct {
 	// limit: the reader stops reading until the writer catches up.
 	inflight chan struct{}
 	once     sync.Once
+
+	// principal is who the connection authenticated as, "User:ANONYMOUS"
+	// until SASL or a TLS client certificate says otherwise. Handlers read it
+	// for authorization; re-authentication may replace it mid-connection.
+	principal atomic.Pointer[string]
 }
+
+// anonymous is the principal of an unauthenticated connection, as in Kafka.
+const anonymous = "User:ANONYMOUS"
+
+// Principal returns the connection's authenticated principal.
+func (c *conn) Principal() string {
+	if p := c.principal.Load(); p != nil {
+		return *p
+	}
+	return anonymous
+}
+
+// setPrincipal records the principal a SASL exchange or certificate proved.
+func (c *conn) setPrincipal(p string) { c.principal.Store(&p) }
 
 // outFrame is one encoded response: bytes pieces and optional streamed
 // sections (record data sent from the log files). A nil pieces with skip set
