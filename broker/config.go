@@ -55,6 +55,7 @@ type Config struct {
 
 	LogCleaner LogCleanerConfig // log.cleaner.*; parsed in log_cleaner.go
 	Txn        TxnConfig        // transaction.*; parsed in txn_config.go
+	Authz      AuthzConfig      // authorizer.class.name, super.users, ...; parsed in authz_config.go
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -348,6 +349,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 				err = perr
 			} else if ok, perr := cfg.parseTxnProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseAuthzProperty(k, v); ok {
+				err = perr
 			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
@@ -515,6 +518,7 @@ func (c Config) Properties() map[string]string {
 	c.addKRaftProperties(props)
 	c.addCleanerProperties(props)
 	c.addTxnProperties(props)
+	c.addAuthzProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)
