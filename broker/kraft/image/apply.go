@@ -46,6 +46,9 @@ func (d *Delta) Apply() Image {
 	if d.nextProducerID != nil {
 		next.nextProducerID = *d.nextProducerID
 	}
+	if d.scram != nil {
+		next.scram = d.applyScram()
+	}
 	return next
 }
 
@@ -136,7 +139,8 @@ func (im Image) Equal(o Image) bool {
 		maps.EqualFunc(im.controllers, o.controllers, deepEqualPtr[Controller]) &&
 		maps.EqualFunc(im.topicsByID, o.topicsByID, topicsEqual) &&
 		maps.EqualFunc(im.topicsByName, o.topicsByName, topicsEqual) &&
-		maps.EqualFunc(im.configs, o.configs, func(a, b map[string]string) bool { return maps.Equal(a, b) })
+		maps.EqualFunc(im.configs, o.configs, func(a, b map[string]string) bool { return maps.Equal(a, b) }) &&
+		maps.EqualFunc(im.scram, o.scram, scramEqual)
 }
 
 func deepEqualPtr[V any](a, b *V) bool { return reflect.DeepEqual(*a, *b) }

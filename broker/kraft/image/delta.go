@@ -27,6 +27,7 @@ type Delta struct {
 	deletedTopics   map[metadata.Uuid]struct{}            // base topics removed
 	configs         map[ConfigResource]map[string]*string // nil value: deleted
 	nextProducerID  *int64
+	scram           map[scramKey]*ScramCredential // nil value: removed
 }
 
 type featureChange struct {
@@ -107,6 +108,8 @@ func (d *Delta) Replay(rec metadata.Record) error {
 	case *metadata.ProducerIdsRecord:
 		next := r.NextProducerID
 		d.nextProducerID = &next
+	case *metadata.UserScramCredentialRecord, *metadata.RemoveUserScramCredentialRecord:
+		d.replayScram(rec)
 	case *metadata.NoOpRecord:
 	default:
 		return fmt.Errorf("metadata record %T (api key %d): not replayed by the metadata image", rec, rec.Key())

@@ -36,8 +36,9 @@
 //
 // What this package is not: it decides nothing. It does no I/O, starts no
 // goroutines, validates no request and chooses no leader; the controller that
-// writes these records and the broker that reads them live elsewhere. ACLs,
-// client quotas, SCRAM credentials and delegation tokens are not held yet.
+// writes these records and the broker that reads them live elsewhere. SCRAM
+// credentials are held by user and mechanism (scram.go); ACLs, client quotas
+// and delegation tokens are not held yet.
 //
 // Everything an Image hands out (slices in Broker, Partition, Topic) is shared
 // with the Image and with later Images: callers must not modify it. An Image

@@ -185,6 +185,7 @@ type Image struct {
 	topicsByName    map[string]*Topic
 	configs         map[ConfigResource]map[string]string
 	nextProducerID  int64
+	scram           map[scramKey]*ScramCredential
 }
 
 // Empty returns the image before the first record: no metadata.version, and

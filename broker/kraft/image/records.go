@@ -24,7 +24,8 @@ var ErrUnwritable = errors.New("image not writable at its metadata.version")
 // the empty image, as a Kafka snapshot does: the metadata.version
 // FeatureLevelRecord first (at version 0, so any reader can take it), the
 // other features, brokers, controllers, each topic followed by its
-// partitions, configurations, then the producer id block. Record versions are
+// partitions, configurations, the producer id block, then the SCRAM
+// credentials. Record versions are
 // the ones Kafka writes at the image's metadata.version. Each kind is ordered
 // by key (feature name, node id, topic name, partition index, resource,
 // configuration key), so equal images give equal records.
@@ -100,7 +101,11 @@ func (im Image) Records() ([]VersionedRecord, error) {
 	if im.nextProducerID >= 0 {
 		add(&metadata.ProducerIdsRecord{BrokerID: -1, BrokerEpoch: -1, NextProducerID: im.nextProducerID}, 0)
 	}
-	return out, nil
+	scram, err := im.scramRecords(mv)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, scram...), nil
 }
 
 func brokerRecord(b Broker, mv int16) (*metadata.RegisterBrokerRecord, int16, error) {

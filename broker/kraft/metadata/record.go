@@ -67,6 +67,10 @@ func newRecord(key APIKey) Record {
 		return &UnfenceBrokerRecord{}
 	case KeyRemoveTopic:
 		return &RemoveTopicRecord{}
+	case KeyUserScramCredential:
+		return &UserScramCredentialRecord{}
+	case KeyRemoveUserScramCredential:
+		return &RemoveUserScramCredentialRecord{}
 	case KeyFeatureLevel:
 		return &FeatureLevelRecord{}
 	case KeyProducerIDs:
