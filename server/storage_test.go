@@ -108,7 +108,12 @@ func TestStorageEndpoint(t *testing.T) {
 		t.Fatalf("orders not in %v", v["topics"])
 		return nil
 	}
+	first := v["time"]
 	poll()
+	// The answer is encoded once per poll: a new poll is a new answer, not the cached one.
+	if _, again := do(t, s, "GET", "/api/v1/clusters/k/storage"); again["time"] == first {
+		t.Fatalf("storage after another poll is still from %v", first)
+	}
 	if o := topic(); o["diskBytes"].(float64) <= 0 || o["retentionMs"] != float64(604800000) || o["retentionBytes"] != float64(-1) ||
 		o["settleBasis"] != "retention_time" || o["settleBytes"] != float64(0) {
 		t.Fatalf("orders = %v, want its size and retention, settled by retention.ms at 0 bytes (nothing produced between polls)", o)

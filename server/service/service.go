@@ -96,6 +96,7 @@ type Service struct {
 
 	configs configCache
 	orders  orderCache
+	storage storageCache
 	runtime runtimeSet
 
 	// adminTokenHash is the SHA-256 (hex) of the admin token; set once at start by SetupAdminToken.

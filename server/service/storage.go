@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/osprey-kafka/osprey/collector"
@@ -57,6 +60,60 @@ func (s *Service) Storage(cluster string) (StorageView, error) {
 		return StorageView{}, err
 	}
 	return storageView(snap), nil
+}
+
+// StorageJSON is Storage's answer encoded as JSON. The forecast only changes when the collector
+// polls, so each snapshot's answer is built and encoded once and served as those bytes until the
+// next poll: encoding every topic's row on every request was most of the endpoint's cost.
+func (s *Service) StorageJSON(cluster string) ([]byte, error) {
+	snap, err := s.snapshot(cluster)
+	if err != nil {
+		return nil, err
+	}
+	if body, ok := s.storage.get(cluster, snap); ok {
+		return body, nil
+	}
+	body, err := json.Marshal(storageView(snap))
+	if err != nil {
+		return nil, fmt.Errorf("encoding the storage forecast of %s: %w", cluster, err)
+	}
+	s.storage.put(cluster, snap, body)
+	return body, nil
+}
+
+// storageCache keeps each cluster's encoded storage answer for the snapshot it was built from.
+type storageCache struct {
+	mu      sync.Mutex // guards entries
+	entries map[string]storageEntry
+}
+
+type storageEntry struct {
+	snap *collector.Snapshot
+	body []byte
+}
+
+func (c *storageCache) get(cluster string, snap *collector.Snapshot) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[cluster]
+	if !ok || e.snap != snap {
+		return nil, false
+	}
+	return e.body, true
+}
+
+// put keeps body unless a newer snapshot's answer is already there: two requests may build
+// answers for successive snapshots concurrently, and the older one must not win.
+func (c *storageCache) put(cluster string, snap *collector.Snapshot, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]storageEntry{}
+	}
+	if e, ok := c.entries[cluster]; ok && e.snap != nil && e.snap.Cluster.LastPoll.After(snap.Cluster.LastPoll) {
+		return
+	}
+	c.entries[cluster] = storageEntry{snap: snap, body: body}
 }
 
 func storageView(snap *collector.Snapshot) StorageView {

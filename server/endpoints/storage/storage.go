@@ -17,7 +17,14 @@ import (
 func Declare(r *api.Registry, svc *service.Service) {
 	r.Add(
 		api.Op(http.MethodGet, "/api/v1/clusters/:cluster/storage", func(c *gin.Context, in *params.ClusterPath) (service.StorageView, error) {
-			return svc.Storage(in.Cluster)
+			// The answer is encoded once per poll (service.StorageJSON); the registry sends
+			// nothing more once the body is written.
+			body, err := svc.StorageJSON(in.Cluster)
+			if err != nil {
+				return service.StorageView{}, err
+			}
+			c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+			return service.StorageView{}, nil
 		}, api.Doc("storage", "Storage forecast: each broker log directory's used, total and usable bytes, growth per day and days until full; each topic's size on disk and the size it settles at under its retention"),
 			api.Errors(http.StatusNotFound, http.StatusServiceUnavailable)),
 	)
