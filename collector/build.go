@@ -102,6 +102,7 @@ func (b *snapshotBuilder) topic(tm admin.TopicMetadata, starts, ends []int64) To
 	if n, ok := st.minISR[tm.Name]; ok {
 		t.MinISR = n
 	}
+	t.CleanupPolicy = st.policy[tm.Name]
 	prevEnds := st.prevEnd[tm.Name]
 	oldRings := st.history[tm.Name]
 	rings := make([]*ring, len(ends))
@@ -112,6 +113,7 @@ func (b *snapshotBuilder) topic(tm admin.TopicMetadata, starts, ends []int64) To
 	t.Partitions = make([]Partition, 0, len(tm.Partitions))
 	for _, pm := range tm.Partitions {
 		p := b.partition(&t, pm, starts, ends, sizes)
+		p.Cleaner = b.partitionCleaner(tm.Name, &p)
 		switch {
 		case p.Starting:
 			t.Starting++
@@ -153,6 +155,7 @@ func (b *snapshotBuilder) topic(tm admin.TopicMetadata, starts, ends []int64) To
 	t.UnderReplicated = underReplicated // f's count includes starting partitions
 	t.MsgsPerSec = msgs
 	t.BytesPerSec = st.topicBps[tm.Name]
+	t.Cleaner = topicCleaner(&t)
 	return t
 }
 

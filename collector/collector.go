@@ -65,6 +65,10 @@ type pollState struct {
 	configsAt time.Time
 	minISR    map[string]int
 	retention map[string]forecast.Retention // topics whose retention configs were read
+	policy    map[string]string             // cleanup.policy of the topics whose configs were read
+
+	// cleaner is the last cycle's cleaner states by broker (cleaner.go); nil without a source.
+	cleaner map[int32]map[partKey]CleanerState
 
 	// Storage (storage.go): each log directory's history, each topic's bytes over all replicas
 	// and the bytes written to it over the storage window.

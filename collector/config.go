@@ -43,6 +43,9 @@ type Config struct {
 	FlapWindow time.Duration
 	// StorageWindow is how far back a log directory's growth rate reaches (24 h).
 	StorageWindow time.Duration
+	// Cleaner reports the brokers' log cleaners (cleaner.go); nil for a cluster that does not
+	// report them, whose compacted topics then show their policy only.
+	Cleaner CleanerSource
 	// Now is the clock the figures are computed on (observation times, rates, lag seconds, the
 	// starting grace, the refresh intervals); nil means time.Now. Tests inject a fake one. The
 	// poll loop's ticker runs on real time.

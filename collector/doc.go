@@ -12,8 +12,9 @@
 // DescribeLogDirs per broker, and — when their intervals are due — ListGroups
 // per broker, one batched FindCoordinator for every listed group and
 // DescribeGroups per coordinator (GroupsInterval), one
-// DescribeConfigs for min.insync.replicas (LogDirsInterval), and the ZooKeeper
-// state (ZKInterval). Request counts therefore follow brokers and
+// DescribeConfigs for min.insync.replicas and cleanup.policy (LogDirsInterval), and the ZooKeeper
+// state (ZKInterval). A cluster with a CleanerSource (an Osprey runtime cluster) also has its log
+// cleaners read every cycle (cleaner.go). Request counts therefore follow brokers and
 // coordinators, not partitions or groups. A broker whose requests fail is
 // marked down and its partitions' figures unknown (-1); the cycle goes on.
 //

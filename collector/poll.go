@@ -128,6 +128,7 @@ func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool,
 	if force || due(st.configsAt, c.cfg.LogDirsInterval, began) {
 		c.refreshMinISR(ctx, md, ce.fail)
 	}
+	c.refreshCleaner(ctx, ce.fail)
 	if !st.q.unsupported {
 		c.refreshQuorum(ctx, force, began, ce.fail)
 	}

@@ -123,7 +123,11 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 	}
 	m := make(map[string]int, len(vals))
 	ret := make(map[string]forecast.Retention, len(vals))
+	policy := make(map[string]string, len(vals))
 	for t, kv := range vals {
+		if p, ok := kv[cfgCleanupPolicy]; ok {
+			policy[t] = p
+		}
 		if n, err := strconv.Atoi(kv[cfgMinISR]); err == nil && n > 0 {
 			m[t] = n
 		}
@@ -131,7 +135,7 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 			ret[t] = r
 		}
 	}
-	c.st.minISR, c.st.retention = m, ret
+	c.st.minISR, c.st.retention, c.st.policy = m, ret, policy
 }
 
 func (c *Collector) refreshZK(ctx context.Context) {

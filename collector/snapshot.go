@@ -122,6 +122,11 @@ type Topic struct {
 	ReplicationFactor int         `json:"replicationFactor"`
 	// MinISR is min.insync.replicas (described, else 1: Kafka's default).
 	MinISR int `json:"minIsr"`
+	// CleanupPolicy is cleanup.policy (delete, compact or both, comma-separated) as described;
+	// "" until the topic's configs have been read.
+	CleanupPolicy string `json:"cleanupPolicy,omitempty"`
+	// Cleaner is a compacted topic's log cleaner state (cleaner.go); nil for other topics.
+	Cleaner *TopicCleaner `json:"cleaner,omitempty"`
 	// UnderReplicated, Offline and UnderMinISR count partitions that are not starting; Starting
 	// counts the partitions whose leaders are still being elected (see Partition.Starting).
 	UnderReplicated int `json:"underReplicated"`
@@ -176,6 +181,9 @@ type Partition struct {
 	StableStuckWrites int64  `json:"stableStuckWrites"`
 	SizeBytes         int64  `json:"sizeBytes"`
 	Error             string `json:"error,omitempty"`
+	// Cleaner is the log cleaner's state of a compacted partition on its leader; nil when the
+	// leader does not report it.
+	Cleaner *PartitionCleaner `json:"cleaner,omitempty"`
 }
 
 // Group is one consumer group.

@@ -165,6 +165,11 @@ type TopicDetail struct {
 	Brokers     []int32         `json:"brokers"`
 	PartitionsL []PartitionRow  `json:"partitionList"`
 	Consumers   []TopicConsumer `json:"consumers"`
+	// CleanupPolicy is cleanup.policy (delete, compact or both); absent until the topic's configs
+	// have been read. Cleaner is a compacted topic's log cleaner state: reported only by runtime
+	// clusters whose brokers run in the console (Kafka exposes it through JMX alone).
+	CleanupPolicy string                  `json:"cleanupPolicy,omitempty" description:"cleanup.policy: delete, compact or both; absent until the topic's configs have been read"`
+	Cleaner       *collector.TopicCleaner `json:"cleaner,omitempty" description:"compacted topics only; reported false when the cluster does not report its log cleaner's state"`
 }
 
 // PartitionRow is a partition as the API shows it: offsets and size are null when unknown.
@@ -190,13 +195,16 @@ type PartitionRow struct {
 	StableStuckSeconds float64 `json:"stableStuckSeconds"`
 	SizeBytes          *int64  `json:"sizeBytes"`
 	Error              string  `json:"error,omitempty"`
+	// Cleaner is a compacted partition's log cleaner state on its leader, when reported.
+	Cleaner *collector.PartitionCleaner `json:"cleaner,omitempty"`
 }
 
 func partitionRow(p collector.Partition) PartitionRow {
 	return PartitionRow{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Replicas: p.Replicas, ISR: p.ISR,
 		OfflineReplicas: p.OfflineReplicas, Offline: p.Offline, UnderReplicated: p.UnderReplicated, UnderMinISR: p.UnderMinISR,
 		PreferredLeader: p.PreferredLeader, Starting: p.Starting, StartOffset: known(p.StartOffset), EndOffset: known(p.EndOffset),
-		StableOffset: known(p.StableOffset), StableStuckSeconds: p.StableStuckSeconds, SizeBytes: known(p.SizeBytes), Error: p.Error}
+		StableOffset: known(p.StableOffset), StableStuckSeconds: p.StableStuckSeconds, SizeBytes: known(p.SizeBytes), Error: p.Error,
+		Cleaner: p.Cleaner}
 }
 
 // TopicConsumer is a group's position on the topic.
@@ -218,7 +226,8 @@ func (s *Service) Topic(cluster, name string) (TopicDetail, error) {
 	if !ok {
 		return TopicDetail{}, topicNotFound(cluster, name)
 	}
-	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: make([]PartitionRow, 0, len(t.Partitions)), Consumers: []TopicConsumer{}}
+	d := TopicDetail{TopicRow: topicRow(t), Brokers: t.Brokers, PartitionsL: make([]PartitionRow, 0, len(t.Partitions)), Consumers: []TopicConsumer{},
+		CleanupPolicy: t.CleanupPolicy, Cleaner: t.Cleaner}
 	for _, p := range t.Partitions {
 		d.PartitionsL = append(d.PartitionsL, partitionRow(p))
 	}

@@ -63,6 +63,8 @@ type ClusterSpec struct {
 	// Source is where the cluster came from: config, embedded or runtime.
 	Source string
 	Admin  admin.Config
+	// Cleaner reports the brokers' log cleaners (runtime clusters); nil for other clusters.
+	Cleaner collector.CleanerSource
 }
 
 // cluster is one monitored cluster and the parts that serve it.
@@ -137,6 +139,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	}
 	ccfg := s.opts.Collector
 	ccfg.Cluster = spec.Name
+	ccfg.Cleaner = spec.Cleaner
 	col, err := collector.New(ccfg, client, &storeSink{st: s.opts.Store}, s.opts.Logger)
 	if err != nil {
 		_ = client.Close()
