@@ -152,6 +152,8 @@ func (c *Controller) Handle(now time.Time, img image.Image, req kmsg.Request) (r
 		resp = c.allocateProducerIDs(b, r)
 	case *kmsg.DescribeClusterRequest:
 		resp = c.describeCluster(b, r)
+	case *kmsg.AlterUserSCRAMCredentialsRequest:
+		resp = c.alterUserScram(b, r)
 	default:
 		return nil, nil, fmt.Errorf("controller: %s (key %d) is not a controller request", kmsg.NameForKey(req.Key()), req.Key())
 	}

@@ -37,6 +37,8 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 		r.ErrorCode = code
 	case *kmsg.DescribeClusterResponse:
 		r.ErrorCode = code
+	case *kmsg.AlterUserSCRAMCredentialsResponse:
+		errorScram(req.(*kmsg.AlterUserSCRAMCredentialsRequest), r, code)
 	case *kmsg.ElectLeadersResponse:
 		r.ErrorCode = code
 		errorElect(req.(*kmsg.ElectLeadersRequest), r, code)
@@ -119,6 +121,8 @@ func isNotController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.DescribeClusterResponse:
 		return r.ErrorCode == nc
+	case *kmsg.AlterUserSCRAMCredentialsResponse:
+		return slices.ContainsFunc(r.Results, func(u kmsg.AlterUserSCRAMCredentialsResponseResult) bool { return u.ErrorCode == nc })
 	case *kmsg.ElectLeadersResponse:
 		return r.ErrorCode == nc || slices.ContainsFunc(r.Topics, func(t kmsg.ElectLeadersResponseTopic) bool {
 			return slices.ContainsFunc(t.Partitions, func(p kmsg.ElectLeadersResponseTopicPartition) bool { return p.ErrorCode == nc })
@@ -135,4 +139,24 @@ func isNotController(resp kmsg.Response) bool {
 		return slices.ContainsFunc(r.Resources, func(t kmsg.AlterConfigsResponseResource) bool { return t.ErrorCode == nc })
 	}
 	return false
+}
+
+// errorScram gives every user an AlterUserScramCredentials request names
+// the code, once each.
+func errorScram(req *kmsg.AlterUserSCRAMCredentialsRequest, r *kmsg.AlterUserSCRAMCredentialsResponse, code int16) {
+	seen := map[string]bool{}
+	add := func(user string) {
+		if !seen[user] {
+			seen[user] = true
+			u := kmsg.NewAlterUserSCRAMCredentialsResponseResult()
+			u.User, u.ErrorCode = user, code
+			r.Results = append(r.Results, u)
+		}
+	}
+	for _, d := range req.Deletions {
+		add(d.Name)
+	}
+	for _, u := range req.Upsertions {
+		add(u.Name)
+	}
 }
