@@ -13,13 +13,13 @@ import (
 // int16 version (0) followed by flexible fields and an empty tagged-field
 // section. A null value deletes.
 const (
-	RecordGroupMetadata        int16 = 3 // ConsumerGroupMetadataKey/Value: the group epoch
-	RecordPartitionMetadata    int16 = 4 // ConsumerGroupPartitionMetadataKey/Value: the subscribed topics
-	RecordMemberMetadata       int16 = 5 // ConsumerGroupMemberMetadataKey/Value: a member's subscription
-	RecordTargetMetadata       int16 = 6 // ConsumerGroupTargetAssignmentMetadataKey/Value: the assignment epoch
-	RecordTargetMember         int16 = 7 // ConsumerGroupTargetAssignmentMemberKey/Value: a member's target
-	RecordCurrentMemberAssign  int16 = 8 // ConsumerGroupCurrentMemberAssignmentKey/Value: a member's epoch and partitions
-	firstRecord, lastRecord          = RecordGroupMetadata, RecordCurrentMemberAssign
+	RecordGroupMetadata       int16 = 3 // ConsumerGroupMetadataKey/Value: the group epoch
+	RecordPartitionMetadata   int16 = 4 // ConsumerGroupPartitionMetadataKey/Value: the subscribed topics
+	RecordMemberMetadata      int16 = 5 // ConsumerGroupMemberMetadataKey/Value: a member's subscription
+	RecordTargetMetadata      int16 = 6 // ConsumerGroupTargetAssignmentMetadataKey/Value: the assignment epoch
+	RecordTargetMember        int16 = 7 // ConsumerGroupTargetAssignmentMemberKey/Value: a member's target
+	RecordCurrentMemberAssign int16 = 8 // ConsumerGroupCurrentMemberAssignmentKey/Value: a member's epoch and partitions
+	firstRecord, lastRecord         = RecordGroupMetadata, RecordCurrentMemberAssign
 )
 
 // IsRecordType reports whether a key's type is one of the consumer group's.
