@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
+	"github.com/osprey-kafka/osprey/broker/kraft/image"
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 )
 
@@ -109,6 +110,10 @@ type FormatOptions struct {
 	// default Kafka 4.0's (bootstrap.Resolve).
 	ReleaseVersion string
 	Features       map[string]int16
+	// Scram are the --add-scram credentials (ParseAddScram): written to
+	// the bootstrap metadata after the features, so the cluster starts with
+	// these users. They need metadata.version 3.5-IV2 or later.
+	Scram []metadata.Record
 
 	Out  io.Writer        // progress lines, as kafka-storage.sh prints them
 	Rand io.Reader        // for directory ids; nil = crypto/rand
@@ -147,6 +152,12 @@ func Format(o FormatOptions) error {
 		return err
 	}
 	boot := bootstrap.FromVersions(mv, levels, "format command")
+	if len(o.Scram) > 0 {
+		if mv.Level < image.MetadataVersion35IV2 {
+			return fmt.Errorf("--add-scram: SCRAM is only supported in metadata.version 3.5-IV2 or later (this is %s)", mv)
+		}
+		boot.Records = append(boot.Records, o.Scram...)
+	}
 
 	existing, empty, seen, err := o.readExisting(dirs)
 	if err != nil {
