@@ -66,6 +66,8 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalDiskFull(r, c)
 	case KindLSOStuck, KindTransactionHanging:
 		return evalStableOffsets(r, c)
+	case KindCleanerDirty:
+		return evalCleanerDirty(r, c)
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ type Kind string
 //
 // The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
 // quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go, disk_full_days
-// in storage.go, lso_stuck_seconds and transaction_hanging in transactions.go.
+// in storage.go, lso_stuck_seconds and transaction_hanging in transactions.go, cleaner_dirty_percent
+// in cleaner.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -72,6 +73,7 @@ var Kinds = []Kind{
 	KindBrokerFenced, KindQuorumLeaderFlapping, // quorum.go
 	KindDiskFull,                         // storage.go
 	KindLSOStuck, KindTransactionHanging, // transactions.go
+	KindCleanerDirty, // cleaner.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -84,7 +86,7 @@ func (k Kind) usesTopic() bool {
 	switch k {
 	case KindLagMessages, KindLagSeconds, KindLagStatus, KindGroupInactive, KindUnderReplicated,
 		KindOfflinePartitions, KindUnderMinISR, KindTopicRateZero, KindCatchUpTime, KindLagGrowing, KindISRFlapping,
-		KindLSOStuck, KindTransactionHanging:
+		KindLSOStuck, KindTransactionHanging, KindCleanerDirty:
 		return true
 	}
 	return false
@@ -299,6 +301,13 @@ func checkThreshold(ps *problems, r Rule) {
 	case KindDiskFull:
 		if r.Threshold <= 0 {
 			ps.add("threshold", "must be a number of days above 0 for disk_full_days rules")
+		}
+	case KindCleanerDirty:
+		if r.Threshold <= 0 || r.Threshold >= 100 {
+			ps.add("threshold", "must be a dirty ratio in percent, above 0 and below 100, for cleaner_dirty_percent rules")
+		}
+		if r.ForSeconds < minCleanerHold {
+			ps.add("forSeconds", "must be at least %d for cleaner_dirty_percent rules: the dirty ratio rises between cleans by design, only one that stays high means the cleaner is not keeping up", minCleanerHold)
 		}
 	case KindISRFlapping:
 		if r.Threshold < 1 {
