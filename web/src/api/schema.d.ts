@@ -1370,7 +1370,7 @@ export interface components {
             total: number;
         };
         /** @enum {string} */
-        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging";
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging" | "cleaner_dirty_percent";
         AlertRule: {
             channelIds: number[];
             /** @description Cluster name pattern (glob); * is every cluster */
@@ -2249,6 +2249,27 @@ export interface components {
             description?: string;
             url: string;
         };
+        PartitionCleaner: {
+            /** Format: int32 */
+            broker: number;
+            /** Format: int64 */
+            bytesCleaned: number;
+            /** Format: int64 */
+            bytesFreed: number;
+            /** Format: int64 */
+            cleanBytes: number;
+            /** Format: int64 */
+            dirtyBytes: number;
+            /** Format: double */
+            dirtyRatio: number;
+            /** Format: int64 */
+            firstDirtyOffset: number;
+            /** Format: int64 */
+            freeableBytes: number;
+            /** Format: date-time */
+            lastCleaned?: string | null;
+            uncleanable?: string;
+        };
         PartitionMove: {
             /** Format: int32 */
             partition?: number;
@@ -2264,6 +2285,7 @@ export interface components {
             producers: components["schemas"]["ProducerRow"][];
         };
         PartitionRow: {
+            cleaner?: components["schemas"]["PartitionCleaner"];
             endOffset: number | null;
             error?: string;
             isr: number[];
@@ -2828,6 +2850,27 @@ export interface components {
             to: string;
             truncated: boolean;
         };
+        TopicCleaner: {
+            /** Format: int64 */
+            bytesCleaned: number;
+            /** Format: int64 */
+            bytesFreed: number;
+            /** Format: int64 */
+            cleanBytes: number;
+            /** Format: int64 */
+            dirtyBytes: number;
+            /** Format: double */
+            dirtyRatio: number;
+            /** Format: int64 */
+            freeableBytes: number;
+            /** Format: date-time */
+            lastCleaned?: string | null;
+            /** Format: double */
+            maxDirtyRatio: number;
+            partitions: number;
+            reported: boolean;
+            uncleanable: number;
+        };
         TopicConfig: {
             default: boolean;
             name: string;
@@ -2856,6 +2899,9 @@ export interface components {
             brokers: number[];
             /** Format: double */
             bytesPerSec: number;
+            cleaner?: components["schemas"]["TopicCleaner"];
+            /** @description cleanup.policy: delete, compact or both; absent until the topic's configs have been read */
+            cleanupPolicy?: string;
             consumers: components["schemas"]["TopicConsumer"][];
             error?: string;
             internal: boolean;

@@ -15,6 +15,7 @@ export type TopicRow = Schemas['TopicRow']
 export type Partition = Schemas['PartitionRow']
 export type TopicConsumer = Schemas['TopicConsumer']
 export type TopicDetail = Schemas['TopicDetail']
+export type TopicCleaner = Schemas['TopicCleaner']
 export type TopicConfig = Schemas['TopicConfig']
 export type GroupRow = Schemas['GroupRow']
 export type GroupMember = Schemas['GroupMember']
@@ -139,6 +140,7 @@ const alertKinds = {
   disk_full_days: 20,
   lso_stuck_seconds: 21,
   transaction_hanging: 22,
+  cleaner_dirty_percent: 23,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 
