@@ -18,13 +18,13 @@
 package msgfilter
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/interpreter"
 )
 
 // MaxLength bounds a filter's source text.
@@ -46,8 +46,7 @@ type Record struct {
 
 // Filter is a compiled filter; it is safe for concurrent use.
 type Filter struct {
-	prg     cel.Program
-	useJSON bool
+	prg cel.Program
 }
 
 // CompileError says why a filter does not compile and where: Line and Column start at 1.
@@ -106,7 +105,15 @@ func Compile(src string) (*Filter, error) {
 	if err != nil {
 		return nil, &CompileError{Line: 1, Column: 1, Message: err.Error()}
 	}
-	return &Filter{prg: prg, useJSON: strings.Contains(src, "json")}, nil
+	return &Filter{prg: prg}, nil
+}
+
+// parseJSON is the json variable: the value's JSON document, or an empty map when it is not JSON.
+func parseJSON(v []byte) any {
+	if doc, ok := decodeJSON(v); ok && doc != nil {
+		return doc
+	}
+	return map[string]any{}
 }
 
 // ErrNotBool is returned by Match when a dynamically typed filter gave something other than a bool.
@@ -115,26 +122,7 @@ var ErrNotBool = errors.New("the filter did not give true or false")
 // Match evaluates the filter on r. An evaluation error (a missing field, a cost over the limit) is
 // returned with false: the record does not match.
 func (f *Filter) Match(r Record) (bool, error) {
-	headers := r.Headers
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	vars := map[string]any{
-		"key":       string(r.Key),
-		"value":     string(r.Value),
-		"json":      map[string]any{},
-		"headers":   headers,
-		"timestamp": r.Timestamp,
-		"partition": int64(r.Partition),
-		"offset":    r.Offset,
-	}
-	if f.useJSON {
-		var doc any
-		if err := json.Unmarshal(r.Value, &doc); err == nil && doc != nil {
-			vars["json"] = doc
-		}
-	}
-	out, _, err := f.prg.Eval(vars)
+	out, _, err := f.prg.Eval(&recordVars{r: &r})
 	if err != nil {
 		return false, err
 	}
@@ -144,3 +132,44 @@ func (f *Filter) Match(r Record) (bool, error) {
 	}
 	return b, nil
 }
+
+// noHeaders is the headers variable of a record without headers; CEL only reads it.
+var noHeaders = map[string]string{}
+
+// recordVars binds a record's variables as the filter reads them: a filter on the key neither
+// copies the value nor parses it as JSON, and no map of bindings is built per record.
+type recordVars struct {
+	r      *Record
+	doc    any
+	parsed bool
+}
+
+// ResolveName implements interpreter.Activation.
+func (v *recordVars) ResolveName(name string) (any, bool) {
+	switch name {
+	case "key":
+		return string(v.r.Key), true
+	case "value":
+		return string(v.r.Value), true
+	case "json":
+		if !v.parsed {
+			v.doc, v.parsed = parseJSON(v.r.Value), true
+		}
+		return v.doc, true
+	case "headers":
+		if v.r.Headers == nil {
+			return noHeaders, true
+		}
+		return v.r.Headers, true
+	case "timestamp":
+		return v.r.Timestamp, true
+	case "partition":
+		return int64(v.r.Partition), true
+	case "offset":
+		return v.r.Offset, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation: there is no enclosing scope.
+func (v *recordVars) Parent() interpreter.Activation { return nil }
