@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// OffsetCommit: v0-8
+// OffsetCommit: v0-9
 //
 // Behavior:
 // * Members of a group commit with their member id and generation; a
@@ -23,9 +23,10 @@ import (
 // Version notes:
 // * v1: generation and member; v2-4: retention time (ignored: offsets are
 //   kept until the group is deleted); v6: leader epoch; v7: instance id;
-//   v8: flexible.
+//   v8: flexible; v9: the generation is a consumer group member's epoch
+//   (consumer_groups.go checks it: STALE_MEMBER_EPOCH).
 
-func init() { regKey(8, 0, 8, handleOffsetCommit) }
+func init() { regKey(8, 0, 9, handleOffsetCommit) }
 
 func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.OffsetCommitRequest)
@@ -85,6 +86,9 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 // counts as the member's heartbeat. It returns the error code, 0 when
 // allowed. The group's lock is held.
 func (g *group) commitAllowed(req *kmsg.OffsetCommitRequest, simple bool) int16 {
+	if g.cg != nil {
+		return g.consumerCommitAllowed(req)
+	}
 	if simple {
 		if len(g.members) > 0 {
 			return errIllegalGeneration

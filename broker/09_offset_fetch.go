@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// OffsetFetch: v0-8
+// OffsetFetch: v0-9
 //
 // Behavior:
 // * Returns committed offsets (-1 and no error for partitions without a
@@ -20,9 +20,10 @@ import (
 //
 // Version notes:
 // * v2: top-level error code; v5: leader epoch; v6: flexible;
-//   v7: require stable; v8: groups array.
+//   v7: require stable; v8: groups array; v9: member id and epoch, checked
+//   for consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH).
 
-func init() { regKey(9, 0, 8, handleOffsetFetch) }
+func init() { regKey(9, 0, 9, handleOffsetFetch) }
 
 type offsetFetchPart struct {
 	partition   int32
@@ -104,6 +105,12 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 					topics[t.Topic] = t.Partitions
 					order = append(order, t.Topic)
 				}
+			}
+			if code := b.consumerFetchCode(rg.Group, rg.MemberID, rg.MemberEpoch); code != 0 {
+				og := kmsg.NewOffsetFetchResponseGroup()
+				og.Group, og.ErrorCode = rg.Group, code
+				resp.Groups = append(resp.Groups, og)
+				continue
 			}
 			res, code := b.fetchGroupOffsets(rg.Group, topics, order, req.RequireStable)
 			og := kmsg.NewOffsetFetchResponseGroup()

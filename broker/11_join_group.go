@@ -60,6 +60,13 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	if g.state == groupDead {
 		return fail(errCoordinatorNotAvail)
 	}
+	if g.cg != nil {
+		// An empty consumer group becomes classic again; a live one does
+		// not take classic members (consumer_groups.go).
+		if code := g.joinConsumerGroup(); code != 0 {
+			return fail(code)
+		}
+	}
 	if !g.supportsProtocols(req.MemberID, req.ProtocolType, req.Protocols) {
 		return fail(errInconsistentProtocol)
 	}

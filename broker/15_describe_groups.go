@@ -2,7 +2,7 @@ package broker
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 
-// DescribeGroups: v0-5
+// DescribeGroups: v0-6
 //
 // Behavior:
 // * State, protocol type and protocol, members with client id and host;
@@ -11,9 +11,10 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //
 // Version notes:
 // * v3: authorized operations (INT32_MIN: not computed, no ACLs);
-//   v4: instance ids; v5: flexible.
+//   v4: instance ids; v5: flexible; v6: error message, and unknown groups
+//   and consumer groups get GROUP_ID_NOT_FOUND (before v6 they are Dead).
 
-func init() { regKey(15, 0, 5, handleDescribeGroups) }
+func init() { regKey(15, 0, 6, handleDescribeGroups) }
 
 func handleDescribeGroups(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeGroupsRequest)
@@ -25,14 +26,7 @@ func handleDescribeGroups(b *Broker, r *request) (kmsg.Response, error) {
 			resp.Groups = append(resp.Groups, d)
 			continue
 		}
-		g := b.groups.get(name, false)
-		if g == nil {
-			d := kmsg.NewDescribeGroupsResponseGroup()
-			d.Group, d.State = name, groupDead.String()
-			resp.Groups = append(resp.Groups, d)
-			continue
-		}
-		resp.Groups = append(resp.Groups, g.describe())
+		resp.Groups = append(resp.Groups, describeClassicGroup(b.groups.get(name, false), name, req.Version))
 	}
 	return resp, nil
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListGroups: v0-4
+// ListGroups: v0-5
 //
 // Behavior:
 // * Every group this broker coordinates (those of the __consumer_offsets
@@ -19,9 +19,11 @@ import (
 //   COORDINATOR_LOAD_IN_PROGRESS with the groups already loaded (as Kafka).
 //
 // Version notes:
-// * v3: flexible; v4: states filter and state.
+// * v3: flexible; v4: states filter and state; v5: types filter and group
+//   type (classic or consumer; KIP-1043), consumer groups' states being
+//   Empty, Assigning, Reconciling and Stable.
 
-func init() { regKey(16, 0, 4, handleListGroups) }
+func init() { regKey(16, 0, 5, handleListGroups) }
 
 func handleListGroups(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ListGroupsRequest)
@@ -31,13 +33,16 @@ func handleListGroups(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	for _, g := range b.groups.coordinated() {
 		g.mu.Lock()
-		state, ptype := g.state.String(), g.protocolType
+		state, ptype, gtype := g.stateName(), g.listedProtocolType(), g.groupType()
 		g.mu.Unlock()
 		if len(req.StatesFilter) > 0 && !slices.ContainsFunc(req.StatesFilter, func(s string) bool { return strings.EqualFold(s, state) }) {
 			continue
 		}
+		if len(req.TypesFilter) > 0 && !slices.ContainsFunc(req.TypesFilter, func(s string) bool { return strings.EqualFold(s, gtype) }) {
+			continue
+		}
 		lg := kmsg.NewListGroupsResponseGroup()
-		lg.Group, lg.ProtocolType, lg.GroupState = g.name, ptype, state
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.name, ptype, state, gtype
 		resp.Groups = append(resp.Groups, lg)
 	}
 	return resp, nil

@@ -55,6 +55,9 @@ type Config struct {
 
 	LogCleaner LogCleanerConfig // log.cleaner.*; parsed in log_cleaner.go
 	Txn        TxnConfig        // transaction.*; parsed in txn_config.go
+	// Consumer is group.consumer.* and group.coordinator.rebalance.protocols;
+	// parsed in consumer_group_config.go.
+	Consumer ConsumerGroupConfig
 	Authz      AuthzConfig      // authorizer.class.name, super.users, ...; parsed in authz_config.go
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
@@ -119,6 +122,7 @@ func DefaultConfig() Config {
 		OffsetsTopicSegmentBytes:      100 << 20,
 		LogCleaner:                    defaultLogCleanerConfig(),
 		Txn:                           defaultTxnConfig(),
+		Consumer:                      defaultConsumerGroupConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
 		GroupMinSessionTimeout:        6 * time.Second,
 		GroupMaxSessionTimeout:        30 * time.Minute,
@@ -349,6 +353,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 				err = perr
 			} else if ok, perr := cfg.parseTxnProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseConsumerGroupProperty(k, v); ok {
+				err = perr
 			} else if ok, perr := cfg.parseAuthzProperty(k, v); ok {
 				err = perr
 			} else if !knownIgnored[k] {
@@ -397,6 +403,9 @@ func (c Config) Validate() error {
 	}
 	if c.GroupMinSessionTimeout > c.GroupMaxSessionTimeout {
 		return fmt.Errorf("property group.min.session.timeout.ms: larger than group.max.session.timeout.ms")
+	}
+	if err := c.validateConsumerGroups(); err != nil {
+		return err
 	}
 	if c.SocketRequestMaxBytes < kafkawire.MinRequestFrame {
 		return fmt.Errorf("property socket.request.max.bytes: too small")
@@ -518,6 +527,7 @@ func (c Config) Properties() map[string]string {
 	c.addKRaftProperties(props)
 	c.addCleanerProperties(props)
 	c.addTxnProperties(props)
+	c.addConsumerGroupProperties(props)
 	c.addAuthzProperties(props)
 	for k, v := range props {
 		if v == "" {

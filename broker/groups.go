@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/cgroup"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -84,6 +85,10 @@ type group struct {
 	// pendingTxn holds transactional offset commits by producer id until
 	// their transaction's marker commits or drops them (28_txn_offset_commit.go).
 	pendingTxn map[int64]map[topicPartition]offsetCommit
+	// cg is set while the group uses the consumer protocol (KIP-848,
+	// consumer_groups.go); the classic fields above are then unused
+	// except offsets, pendingTxn and stateMs.
+	cg *cgroup.Group
 }
 
 // groupCoordinator owns all groups this broker coordinates.
@@ -238,6 +243,11 @@ func (gc *groupCoordinator) expireLoop() {
 func (g *group) expire(now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		g.expireConsumer(now)
+		g.expireOffsets(now)
+		return
+	}
 	for id, m := range g.members {
 		// A member waiting in JoinGroup is kept alive by the rebalance
 		// timeout instead (as in Kafka).
@@ -261,7 +271,7 @@ func (g *group) expire(now time.Time) {
 // offsets and no members is deleted. g.mu held.
 func (g *group) expireOffsets(now time.Time) {
 	retention := g.gc.b.cfg.OffsetsRetention
-	if g.state != groupEmpty || retention <= 0 || now.Sub(time.UnixMilli(g.stateMs)) < retention ||
+	if !g.emptyLocked() || retention <= 0 || now.Sub(time.UnixMilli(g.stateMs)) < retention ||
 		now.Sub(g.lastExpiryScan) < min(time.Second, retention/2) {
 		return
 	}
@@ -275,7 +285,9 @@ func (g *group) expireOffsets(now time.Time) {
 		}
 	}
 	dead := len(expired) == len(g.offsets)
-	if dead {
+	if dead && g.cg != nil {
+		recs = append(recs, g.consumerTombstones()...)
+	} else if dead {
 		recs = append(recs, kvRecord{key: groupKey(g.name)})
 	}
 	if code := g.gc.writeGroupRecords(g.name, recs); code != 0 {

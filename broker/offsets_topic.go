@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/osprey-kafka/osprey/broker/cgroup"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -19,7 +20,9 @@ import (
 //     {offset, leader epoch, metadata, commit timestamp};
 //   - group metadata: key v2 {group}, value v3 {protocol type, generation,
 //     protocol, leader, state timestamp, members};
-//   - a null value deletes (offset deleted, group deleted).
+//   - a null value deletes (offset deleted, group deleted);
+//   - consumer (KIP-848) groups: the new coordinator's records, key types
+//     3-8 (broker/cgroup/records.go).
 // The partition of a group is abs(javaHashCode(group)) % partitions, as in
 // Kafka's GroupMetadataManager.partitionFor.
 
@@ -286,6 +289,11 @@ func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
 			continue
 		}
 		g.mu.Lock()
+		if g.cg != nil {
+			g.restoredConsumer(now)
+			g.mu.Unlock()
+			continue
+		}
 		for _, m := range g.members {
 			m.lastSession = now
 		}
@@ -304,7 +312,12 @@ func (gc *groupCoordinator) apply(key, value []byte) {
 	if len(key) < 2 {
 		return
 	}
-	switch version := int16(binary.BigEndian.Uint16(key)); version {
+	version := int16(binary.BigEndian.Uint16(key))
+	if cgroup.IsRecordType(version) {
+		gc.applyConsumer(key, value)
+		return
+	}
+	switch version {
 	case 0, 1:
 		var k kmsg.OffsetCommitKey
 		if k.ReadFrom(key) != nil {
@@ -337,7 +350,7 @@ func (gc *groupCoordinator) apply(key, value []byte) {
 			return
 		}
 		if value == nil {
-			gc.remove(k.Group)
+			gc.dropGroupMetadata(k.Group, false)
 			return
 		}
 		var v kmsg.GroupMetadataValue
@@ -346,6 +359,7 @@ func (gc *groupCoordinator) apply(key, value []byte) {
 		}
 		g := gc.get(k.Group, true)
 		g.mu.Lock()
+		g.cg = nil // the group went back to the classic protocol
 		g.protocolType, g.generation, g.stateMs = v.ProtocolType, v.Generation, v.CurrentStateTimestamp
 		g.protocol, g.leader = deref(v.Protocol), deref(v.Leader)
 		g.members = map[string]*member{}

@@ -1,0 +1,336 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// withFastConsumerGroups shortens the consumer protocol's heartbeat so that
+// reconciliations take a fraction of a second (the bounds allow it).
+func withFastConsumerGroups(c *Config) {
+	c.Consumer.MinHeartbeatInterval = 50 * time.Millisecond
+	c.Consumer.HeartbeatInterval = 200 * time.Millisecond
+	c.Consumer.MinSessionTimeout = time.Second
+	c.Consumer.SessionTimeout = 10 * time.Second
+}
+
+// ownership records which consumer owns each partition, as the consumers'
+// own rebalance callbacks and polls report it, and every violation.
+type ownership struct {
+	mu         sync.Mutex
+	owner      map[int32]string
+	consumed   map[int32]map[int64]int
+	violations []string
+}
+
+func newOwnership() *ownership {
+	return &ownership{owner: map[int32]string{}, consumed: map[int32]map[int64]int{}}
+}
+
+func (o *ownership) assigned(who string, ps map[string][]int32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, parts := range ps {
+		for _, p := range parts {
+			if cur, ok := o.owner[p]; ok && cur != who {
+				o.violations = append(o.violations, fmt.Sprintf("partition %d assigned to %s while %s owns it", p, who, cur))
+			}
+			o.owner[p] = who
+		}
+	}
+}
+
+func (o *ownership) released(who string, ps map[string][]int32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, parts := range ps {
+		for _, p := range parts {
+			if o.owner[p] == who {
+				delete(o.owner, p)
+			}
+		}
+	}
+}
+
+func (o *ownership) polled(who string, recs []*kgo.Record) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range recs {
+		if cur := o.owner[r.Partition]; cur != who {
+			o.violations = append(o.violations, fmt.Sprintf("%s polled partition %d owned by %q", who, r.Partition, cur))
+		}
+		if o.consumed[r.Partition] == nil {
+			o.consumed[r.Partition] = map[int64]int{}
+		}
+		o.consumed[r.Partition][r.Offset]++
+	}
+}
+
+// missing counts produced records not consumed yet.
+func (o *ownership) missing(produced map[int32]int64) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var n int64
+	for p, end := range produced {
+		for off := int64(0); off < end; off++ {
+			if o.consumed[p][off] == 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// startKIP848Consumer runs a franz-go consumer with the consumer group
+// protocol; polls and rebalances are serialised (BlockRebalanceOnPoll), so
+// a poll's records belong to partitions the consumer owns.
+func startKIP848Consumer(t *testing.T, addr, group, name string, o *ownership, opts ...kgo.Opt) (stop func()) {
+	t.Helper()
+	var cl *kgo.Client
+	commit := func(ctx context.Context) {
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+			t.Logf("%s: commit: %v", name, err)
+		}
+	}
+	base := []kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumerGroup(group), kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.ClientID(name), kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(), kgo.FetchMaxWait(100 * time.Millisecond),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { o.assigned(name, ps) }),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, ps map[string][]int32) {
+			commit(ctx)
+			o.released(name, ps)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { o.released(name, ps) }),
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			o.polled(name, fs.Records())
+			if len(fs.Records()) > 0 {
+				commit(ctx)
+			}
+			cl.AllowRebalance()
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			cc, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer ccancel()
+			commit(cc)
+			cl.Close() // leaves the group (epoch -1) after revoking
+		})
+	}
+}
+
+// TestFranzGoConsumerGroupProtocol runs franz-go consumers with the KIP-848
+// protocol while records are produced: three join one after the other, one
+// leaves, another joins; no partition is ever owned by two of them at
+// once (per their own callbacks and polls) and every record is consumed.
+// A classic franz-go consumer on another group keeps working beside them.
+func TestFranzGoConsumerGroupProtocol(t *testing.T) {
+	b := newTestBroker(t, withFastConsumerGroups)
+	adm, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ctx := testCtx(t, 120*time.Second)
+	if _, err := kadm.NewClient(adm).CreateTopic(ctx, 6, 1, nil, "kip848"); err != nil {
+		t.Fatal(err)
+	}
+
+	produced := map[int32]int64{}
+	var pmu sync.Mutex
+	prodCtx, stopProducing := context.WithCancel(ctx)
+	prodDone := make(chan struct{})
+	go func() {
+		defer close(prodDone)
+		prod, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DefaultProduceTopic("kip848"),
+			kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer prod.Close()
+		for i := 0; prodCtx.Err() == nil; i++ {
+			rs := prod.ProduceSync(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))})
+			if rs.FirstErr() != nil {
+				t.Errorf("produce: %v", rs.FirstErr())
+				return
+			}
+			pmu.Lock()
+			produced[rs[0].Record.Partition] = rs[0].Record.Offset + 1
+			pmu.Unlock()
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+
+	o := newOwnership()
+	owners := func() int {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return len(o.owner)
+	}
+	classic := newOwnership()
+	stopClassic := startClassicConsumer(t, b.Addr(), "classic-beside", classic)
+	defer stopClassic()
+
+	stop1 := startKIP848Consumer(t, b.Addr(), "g848", "c1", o, kgo.ConsumeTopics("kip848"))
+	defer stop1()
+	waitFor(t, 20*time.Second, "c1 to own all six partitions", func() bool { return owners() == 6 })
+	stop2 := startKIP848Consumer(t, b.Addr(), "g848", "c2", o, kgo.ConsumeTopics("kip848"))
+	defer stop2()
+	stop3 := startKIP848Consumer(t, b.Addr(), "g848", "c3", o, kgo.ConsumeTopics("kip848"))
+	defer stop3()
+	waitForStable(t, adm, "g848", 3)
+	stop1()
+	waitForStable(t, adm, "g848", 2)
+	stop4 := startKIP848Consumer(t, b.Addr(), "g848", "c4", o, kgo.ConsumeTopics("kip848"))
+	defer stop4()
+	waitForStable(t, adm, "g848", 3)
+
+	waitFor(t, 60*time.Second, "1,000 records produced", func() bool {
+		pmu.Lock()
+		defer pmu.Unlock()
+		var n int64
+		for _, e := range produced {
+			n += e
+		}
+		return n >= 1000
+	})
+	stopProducing()
+	<-prodDone
+	pmu.Lock()
+	final := produced
+	pmu.Unlock()
+	waitFor(t, 30*time.Second, "every record consumed", func() bool { return o.missing(final) == 0 })
+	waitFor(t, 30*time.Second, "the classic group to consume every record", func() bool { return classic.missing(final) == 0 })
+	o.mu.Lock()
+	violations := o.violations
+	o.mu.Unlock()
+	if len(violations) > 0 {
+		t.Fatalf("partitions owned by two consumers at once:\n%v", violations)
+	}
+	var total int64
+	for _, n := range final {
+		total += n
+	}
+	t.Logf("%d records produced and consumed while consumers joined and left", total)
+
+	// ListGroups v5 tells the two kinds apart and filters by type.
+	lg := kmsg.NewPtrListGroupsRequest()
+	lresp, err := lg.RequestWith(ctx, adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, g := range lresp.Groups {
+		types[g.Group] = g.GroupType + "/" + g.ProtocolType
+	}
+	if types["g848"] != "consumer/consumer" || types["classic-beside"] != "classic/consumer" {
+		t.Fatalf("ListGroups types: %v", types)
+	}
+	lg.TypesFilter = []string{"Consumer"}
+	if lresp, err = lg.RequestWith(ctx, adm); err != nil || len(lresp.Groups) != 1 || lresp.Groups[0].Group != "g848" {
+		t.Fatalf("ListGroups types filter consumer: %+v %v", lresp, err)
+	}
+	// DescribeGroups (classic) sees the consumer group as Dead, and from v6
+	// as GROUP_ID_NOT_FOUND.
+	dg := kmsg.NewPtrDescribeGroupsRequest()
+	dg.Groups = []string{"g848"}
+	dresp, err := dg.RequestWith(ctx, adm)
+	if err != nil || len(dresp.Groups) != 1 || dresp.Groups[0].State != "Dead" || dresp.Groups[0].ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("DescribeGroups of a consumer group: %+v %v", dresp, err)
+	}
+	// A classic member cannot join the live consumer group.
+	jg := kmsg.NewPtrJoinGroupRequest()
+	jg.Group, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis, jg.ProtocolType = "g848", 10000, 10000, "consumer"
+	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 0}}}
+	jresp, err := jg.RequestWith(ctx, adm)
+	if err != nil || jresp.ErrorCode != kerr.InconsistentGroupProtocol.Code {
+		t.Fatalf("JoinGroup to a consumer group: %+v %v", jresp, err)
+	}
+}
+
+// waitForStable waits until ConsumerGroupDescribe shows the group Stable
+// with n members, each at the assignment epoch with its target assigned.
+func waitForStable(t *testing.T, cl *kgo.Client, group string, n int) {
+	t.Helper()
+	var last string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req := kmsg.NewPtrConsumerGroupDescribeRequest()
+		req.Groups = []string{group}
+		resp, err := req.RequestWith(context.Background(), cl)
+		if err == nil && len(resp.Groups) == 1 {
+			g := resp.Groups[0]
+			last = fmt.Sprintf("state %s epoch %d/%d members %d", g.State, g.Epoch, g.AssignmentEpoch, len(g.Members))
+			if g.ErrorCode == 0 && g.State == "Stable" && len(g.Members) == n {
+				total := 0
+				for _, m := range g.Members {
+					for _, tp := range m.Assignment.TopicPartitions {
+						total += len(tp.Partitions)
+					}
+				}
+				if total == 6 {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s not Stable with %d members: %s (%v)", group, n, last, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startClassicConsumer runs a classic-protocol franz-go group consumer.
+func startClassicConsumer(t *testing.T, addr, group string, o *ownership) func() {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics("kip848"),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			o.mu.Lock()
+			for _, r := range fs.Records() {
+				if o.consumed[r.Partition] == nil {
+					o.consumed[r.Partition] = map[int64]int{}
+				}
+				o.consumed[r.Partition][r.Offset]++
+			}
+			o.mu.Unlock()
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		cl.Close()
+	}
+}
