@@ -16,6 +16,7 @@ import (
 	"github.com/osprey-kafka/osprey/server/endpoints/operations"
 	"github.com/osprey-kafka/osprey/server/endpoints/quorum"
 	"github.com/osprey-kafka/osprey/server/endpoints/runtimeclusters"
+	"github.com/osprey-kafka/osprey/server/endpoints/security"
 	"github.com/osprey-kafka/osprey/server/endpoints/series"
 	"github.com/osprey-kafka/osprey/server/endpoints/storage"
 	"github.com/osprey-kafka/osprey/server/endpoints/topics"
@@ -43,6 +44,7 @@ func declare(s *Server) *api.Registry {
 	housekeeping.Declare(r, s.svc)
 	storage.Declare(r, s.svc)
 	transactions.Declare(r, s.svc)
+	security.Declare(r, s.svc)
 	authep.Declare(r, s.svc, authep.Options{ReadOnly: s.opts.ReadOnly})
 	users.Declare(r, s.svc)
 	imports.Declare(r, s.svc)

@@ -344,6 +344,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/acls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cluster's ACL bindings (DescribeAcls), filtered by principal, resource type, resource name and pattern type; securityDisabled when the cluster has no authorizer */
+        get: operations["getClustersByClusterAcls"];
+        put?: never;
+        /**
+         * Create up to 50 ACL bindings (CreateAcls); every binding is checked first and nothing is created when one is refused
+         * @description Needs the admin role. Audited as acl.create.
+         */
+        post: operations["postClustersByClusterAcls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/acls/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** May the principal do the operation on the resource (from the host)? Decided from the cluster's ACLs with Kafka's authorizer rules (super.users, DENY wins, implied operations, patterns, allow.everyone.if.no.acl.found from the brokers' config), naming the ACL or rule that decided */
+        get: operations["getClustersByClusterAclsCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/acls/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete exactly one ACL binding (DeleteAcls with a filter naming every field); 404 acl_not_found when the cluster has no such binding
+         * @description Needs the admin role. Audited as acl.delete.
+         */
+        post: operations["postClustersByClusterAclsDelete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/brokers": {
         parameters: {
             query?: never;
@@ -578,6 +636,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Client quotas (DescribeClientQuotas) per user, client id, user and client id, and the defaults */
+        get: operations["getClustersByClusterQuotas"];
+        /**
+         * Set or remove an entity's producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate (AlterClientQuotas)
+         * @description Needs the admin role. Audited as quota.alter.
+         */
+        put: operations["putClustersByClusterQuotas"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/reassignments": {
         parameters: {
             query?: never;
@@ -618,6 +697,47 @@ export interface paths {
          */
         post: operations["postClustersByClusterReassignmentsPlan"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/scram-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SCRAM users (DescribeUserScramCredentials): names, mechanisms and iteration counts */
+        get: operations["getClustersByClusterScramUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster}/scram-users/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create a SCRAM user's credential or rotate its password (AlterUserScramCredentials; salt and salted password made by the console). A password the console generates is returned once; none is stored or logged
+         * @description Needs the admin role. Audited as scram.upsert.
+         */
+        put: operations["putClustersByClusterScramUsersByUser"];
+        post?: never;
+        /**
+         * Delete a SCRAM user's credential for one mechanism, or for all of them when mechanism is absent
+         * @description Needs the admin role. Audited as scram.delete.
+         */
+        delete: operations["deleteClustersByClusterScramUsersByUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1247,6 +1367,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ACLBinding: {
+            /** @description The client address the ACL applies to; * for any host */
+            host: string;
+            /** @enum {string} */
+            operation: "ALL" | "READ" | "WRITE" | "CREATE" | "DELETE" | "ALTER" | "DESCRIBE" | "CLUSTER_ACTION" | "DESCRIBE_CONFIGS" | "ALTER_CONFIGS" | "IDEMPOTENT_WRITE" | "CREATE_TOKENS" | "DESCRIBE_TOKENS";
+            /** @enum {string} */
+            patternType: "LITERAL" | "PREFIXED";
+            /** @enum {string} */
+            permission: "ALLOW" | "DENY";
+            /** @description Type:name, e.g. User:alice; User:* is every user */
+            principal: string;
+            /** @description The resource's name, * for every resource of the type (LITERAL), or a prefix (PREFIXED); kafka-cluster for CLUSTER */
+            resourceName: string;
+            /** @enum {string} */
+            resourceType: "TOPIC" | "GROUP" | "CLUSTER" | "TRANSACTIONAL_ID" | "DELEGATION_TOKEN" | "USER";
+        };
+        ACLDecision: {
+            allowed: boolean;
+            applicable: number;
+            binding?: components["schemas"]["ACLBinding"];
+            explain: string;
+            /** @enum {string} */
+            reason: "super_user" | "deny_acl" | "allow_acl" | "no_acl_allow_everyone" | "no_acl_denied" | "no_allow_matched" | "no_authorizer";
+            settings: components["schemas"]["AuthorizerSettings"];
+        };
+        ACLList: {
+            acls: components["schemas"]["ACLBinding"][];
+            securityDisabled: boolean;
+            total: number;
+        };
         AbortTransactionRequest: {
             /** Format: int32 */
             partition: number;
@@ -1437,6 +1587,17 @@ export interface components {
                 [key: string]: string;
             };
         };
+        AlterQuotasInput: {
+            /** @description A client id, <default> for every client id without its own quota, or absent */
+            clientId?: string;
+            remove?: string[];
+            /** @description producer_byte_rate, consumer_byte_rate (bytes/s), request_percentage (% of one I/O or network thread), controller_mutation_rate (partitions/s) */
+            set?: {
+                [key: string]: number;
+            };
+            /** @description A user name, <default> for every user without its own quota, or absent */
+            user?: string;
+        };
         AuditRow: {
             /** @description What was done or attempted, e.g. topic.create */
             action: string;
@@ -1465,6 +1626,16 @@ export interface components {
             items: components["schemas"]["AuditRow"][];
             /** @description Items matching the query, before paging */
             total: number;
+        };
+        AuthorizerSettings: {
+            allowEveryoneIfNoAclFound: boolean;
+            authorizerClassName: string;
+            /** Format: int32 */
+            broker: number;
+            read: boolean;
+            superUsers: string[];
+            /** @description The broker hides super.users (sensitive): super users are not considered */
+            superUsersHidden: boolean;
         };
         AvailabilityEvent: {
             /** @description Brokers involved: out of the ISR, joining it, old and new leader, or the down broker */
@@ -1690,6 +1861,12 @@ export interface components {
             /** @description Items matching the query, before paging */
             total: number;
         };
+        CreateACLsInput: {
+            bindings: components["schemas"]["ACLBinding"][];
+        };
+        CreateACLsResult: {
+            created: number;
+        };
         CreateTopicRequest: {
             configs?: {
                 [key: string]: string;
@@ -1717,6 +1894,25 @@ export interface components {
             /** @description The console refuses every change */
             readOnly: boolean;
             role: string;
+        };
+        DeleteACLInput: {
+            /** @description The client address the ACL applies to; * for any host */
+            host: string;
+            /** @enum {string} */
+            operation: "ALL" | "READ" | "WRITE" | "CREATE" | "DELETE" | "ALTER" | "DESCRIBE" | "CLUSTER_ACTION" | "DESCRIBE_CONFIGS" | "ALTER_CONFIGS" | "IDEMPOTENT_WRITE" | "CREATE_TOKENS" | "DESCRIBE_TOKENS";
+            /** @enum {string} */
+            patternType: "LITERAL" | "PREFIXED";
+            /** @enum {string} */
+            permission: "ALLOW" | "DENY";
+            /** @description Type:name, e.g. User:alice; User:* is every user */
+            principal: string;
+            /** @description The resource's name, * for every resource of the type (LITERAL), or a prefix (PREFIXED); kafka-cluster for CLUSTER */
+            resourceName: string;
+            /** @enum {string} */
+            resourceType: "TOPIC" | "GROUP" | "CLUSTER" | "TRANSACTIONAL_ID" | "DELEGATION_TOKEN" | "USER";
+        };
+        DeleteACLResult: {
+            deleted: number;
         };
         DingTalkConfig: {
             atAll?: boolean;
@@ -2505,6 +2701,17 @@ export interface components {
             version: number;
             voters: components["schemas"]["QuorumReplicaView"][];
         };
+        QuotaRow: {
+            clientId?: string;
+            user?: string;
+            values: {
+                [key: string]: number;
+            };
+        };
+        Quotas: {
+            entities: components["schemas"]["QuotaRow"][];
+            keys: string[];
+        };
         Readiness: {
             /** @enum {string} */
             status: "ready";
@@ -2668,6 +2875,39 @@ export interface components {
             items: components["schemas"]["RuntimeView"][];
             /** @description Items matching the query, before paging */
             total: number;
+        };
+        ScramCredentialRow: {
+            /** Format: int32 */
+            iterations: number;
+            /** @enum {string} */
+            mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512";
+        };
+        ScramUpsertInput: {
+            /** @description Let the console generate a password (returned once, in this answer) */
+            generate?: boolean;
+            /**
+             * Format: int32
+             * @description 4096 to 16384; 8192 when absent
+             */
+            iterations?: number;
+            /** @enum {string} */
+            mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512";
+            /** @description At least 8 characters; sent once, never stored, logged or returned */
+            password?: string;
+        };
+        ScramUpsertResult: {
+            generatedPassword?: string;
+            /** Format: int32 */
+            iterations: number;
+            mechanism: string;
+            user: string;
+        };
+        ScramUserRow: {
+            credentials: components["schemas"]["ScramCredentialRow"][];
+            name: string;
+        };
+        ScramUsers: {
+            users: components["schemas"]["ScramUserRow"][];
         };
         SearchDone: {
             error?: string;
@@ -4499,6 +4739,412 @@ export interface operations {
             };
         };
     };
+    getClustersByClusterAcls: {
+        parameters: {
+            query?: {
+                /** @description Only bindings for this principal (User:alice) */
+                principal?: string;
+                resourceType?: "TOPIC" | "GROUP" | "CLUSTER" | "TRANSACTIONAL_ID" | "DELEGATION_TOKEN" | "USER";
+                /** @description Only bindings whose pattern is this name */
+                resourceName?: string;
+                patternType?: "LITERAL" | "PREFIXED";
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ACLList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterAcls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateACLsInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateACLsResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterAclsCheck: {
+        parameters: {
+            query: {
+                /** @description Type:name, e.g. User:alice */
+                principal: string;
+                /** @description The client's address; absent for no particular host (only ACLs for host * match) */
+                host?: string;
+                /** @description READ, WRITE, DESCRIBE… (Kafka's names) */
+                operation: string;
+                /** @description TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN or USER */
+                resourceType: string;
+                /** @description The resource's name (kafka-cluster for CLUSTER) */
+                resourceName: string;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ACLDecision"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterAclsDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeleteACLInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteACLResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getClustersByClusterBrokers: {
         parameters: {
             query?: never;
@@ -5541,6 +6187,198 @@ export interface operations {
             };
         };
     };
+    getClustersByClusterQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quotas"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putClustersByClusterQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AlterQuotasInput"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getClustersByClusterReassignments: {
         parameters: {
             query?: never;
@@ -5875,6 +6713,309 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getClustersByClusterScramUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScramUsers"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putClustersByClusterScramUsersByUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description The SCRAM user's name */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScramUpsertInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScramUpsertResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteClustersByClusterScramUsersByUser: {
+        parameters: {
+            query?: {
+                /** @description Delete only this mechanism's credential */
+                mechanism?: "SCRAM-SHA-256" | "SCRAM-SHA-512";
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description The SCRAM user's name */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
