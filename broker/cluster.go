@@ -126,6 +126,8 @@ type localCluster struct {
 	// onChange is called (without mu) after a topic is created, grown or
 	// deleted so the data plane can open or drop partitions.
 	onChange func(TopicInfo, bool)
+
+	scram localScram // SCRAM credentials, in osprey-scram.json next to path
 }
 
 type persistedTopic struct {
@@ -138,6 +140,10 @@ type persistedTopic struct {
 
 func newLocalCluster(self BrokerInfo, clusterID, path string) (*localCluster, error) {
 	lc := &localCluster{self: self, clusterID: clusterID, path: path, topicTable: topicTable{topics: map[string]*TopicInfo{}}}
+	lc.scram.path = scramPathFor(path)
+	if err := lc.scram.load(); err != nil {
+		return nil, err
+	}
 	if path == "" {
 		return lc, nil
 	}

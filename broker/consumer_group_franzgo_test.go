@@ -225,15 +225,21 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 	pmu.Unlock()
 	waitFor(t, 30*time.Second, "every record consumed", func() bool { return o.missing(final) == 0 })
 	waitFor(t, 30*time.Second, "the classic group to consume every record", func() bool { return classic.missing(final) == 0 })
+	// librdkafka's classic consumer (kcat) on a third group reads them all
+	// too, while the consumer group is live.
+	kc := parseKcatJSON(t, runKcat(t, ctx, "", "-b", b.Addr(), "-G", "kcat-beside", "kip848", "-e", "-J", "-X", "auto.offset.reset=earliest"))
+	var total int64
+	for _, n := range final {
+		total += n
+	}
+	if int64(len(kc)) != total {
+		t.Fatalf("kcat consumed %d records, want %d", len(kc), total)
+	}
 	o.mu.Lock()
 	violations := o.violations
 	o.mu.Unlock()
 	if len(violations) > 0 {
 		t.Fatalf("partitions owned by two consumers at once:\n%v", violations)
-	}
-	var total int64
-	for _, n := range final {
-		total += n
 	}
 	t.Logf("%d records produced and consumed while consumers joined and left", total)
 
@@ -247,7 +253,7 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 	for _, g := range lresp.Groups {
 		types[g.Group] = g.GroupType + "/" + g.ProtocolType
 	}
-	if types["g848"] != "consumer/consumer" || types["classic-beside"] != "classic/consumer" {
+	if types["g848"] != "consumer/consumer" || types["classic-beside"] != "classic/consumer" || types["kcat-beside"] != "classic/consumer" {
 		t.Fatalf("ListGroups types: %v", types)
 	}
 	lg.TypesFilter = []string{"Consumer"}
@@ -332,5 +338,56 @@ func startClassicConsumer(t *testing.T, addr, group string, o *ownership) func()
 		cancel()
 		<-done
 		cl.Close()
+	}
+}
+
+// A regex subscription is resolved by the broker: a topic created later
+// that matches is assigned to the group and consumed.
+func TestFranzGoConsumerGroupRegex(t *testing.T) {
+	b := newTestBroker(t, withFastConsumerGroups)
+	c := newCGClient(t, b.Addr())
+	c.createTopic("rx-1", 2)
+	c.createTopic("other", 1)
+	produceFranz(t, b.Addr(), "rx-1", 4)
+	produceFranz(t, b.Addr(), "other", 3)
+	consumed := map[string]int{}
+	var mu sync.Mutex
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ConsumerGroup("rx"), kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.ConsumeRegex(), kgo.ConsumeTopics("rx-.*"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			mu.Lock()
+			for _, r := range fs.Records() {
+				consumed[r.Topic]++
+			}
+			mu.Unlock()
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	count := func(topic string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return consumed[topic]
+	}
+	waitFor(t, 30*time.Second, "rx-1 consumed", func() bool { return count("rx-1") == 4 })
+	c.createTopic("rx-2", 3)
+	produceFranz(t, b.Addr(), "rx-2", 6)
+	waitFor(t, 30*time.Second, "rx-2, created later, consumed", func() bool { return count("rx-2") == 6 })
+	if n := count("other"); n != 0 {
+		t.Fatalf("consumed %d records of a topic the regex does not match", n)
+	}
+	d := c.describe("rx")
+	if len(d.Members) != 1 || deref(d.Members[0].SubscribedTopicRegex) == "" || len(d.Members[0].Assignment.TopicPartitions) != 2 {
+		t.Fatalf("describe: %+v", d)
 	}
 }

@@ -50,6 +50,7 @@ type zkCluster struct {
 	brokerEpoch atomic.Int64  // czxid of this broker's registration (Kafka's broker epoch)
 	pubMu       sync.Mutex    // serializes calls of changed, so views reach the replicas in order
 	kick        chan struct{} // asks the session loop for a reload (a request named an unknown topic)
+	scram       zkScram       // SCRAM credentials from /config/users; written by reload only
 
 	ctx    context.Context
 	cancel context.CancelFunc

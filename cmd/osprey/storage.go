@@ -47,7 +47,7 @@ func newStorageCmd() *cobra.Command {
 func newStorageFormatCmd() *cobra.Command {
 	var (
 		configPath, clusterID, initialControllers, releaseVersion string
-		features                                                  []string
+		features, addScram                                        []string
 		standalone, noInitialControllers, ignore                  bool
 	)
 	cmd := &cobra.Command{
@@ -67,12 +67,18 @@ func newStorageFormatCmd() *cobra.Command {
 			"a dynamic quorum needs one of the three flags, --no-initial-controllers for one that joins later\n" +
 			"(kraft.version and the voter set then come from the metadata log).\n\n" +
 			"A directory formatted for another cluster or node is refused; one already formatted for this\n" +
-			"cluster and node is refused unless --ignore-formatted, which leaves it as it is.",
+			"cluster and node is refused unless --ignore-formatted, which leaves it as it is.\n\n" +
+			"--add-scram (KIP-900) puts SCRAM users into the bootstrap metadata, so a cluster with SASL\n" +
+			"SCRAM listeners starts with an admin it can authenticate: SCRAM-SHA-256=[name=admin,password=...]\n" +
+			"(or salt=<base64>,saltedpassword=<base64> instead of password; iterations=4096..16384, default\n" +
+			"4096). Only the salt and derived keys are written, never the password; metadata.version 3.5-IV2\n" +
+			"or later.",
 		Example: "  osprey storage format -t $(osprey storage random-uuid) -c server.properties\n" +
 			"  osprey storage format -t <id> -c controller.properties --standalone\n" +
 			"  osprey storage format -t <id> -c c1.properties \\\n" +
 			"      --initial-controllers 1@c1:9093:<dir-id-1>,2@c2:9093:<dir-id-2>,3@c3:9093:<dir-id-3>\n" +
-			"  osprey storage format -t <id> -c server.properties --release-version 3.9 --feature group.version=0",
+			"  osprey storage format -t <id> -c server.properties --release-version 3.9 --feature group.version=0\n" +
+			"  osprey storage format -t <id> -c server.properties --add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]'",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -96,6 +102,10 @@ func newStorageFormatCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			scram, err := metaprops.ParseAddScram(addScram)
+			if err != nil {
+				return err
+			}
 			if len(cfg.ControllerListenerNames) == 0 {
 				return fmt.Errorf("%s: controller.listener.names is not set; add it (e.g. controller.listener.names=CONTROLLER) "+
 					"with a matching entry in listeners on a controller", configPath)
@@ -109,6 +119,7 @@ func newStorageFormatCmd() *cobra.Command {
 				ControllerListenerName: cfg.ControllerListenerNames[0],
 				ReleaseVersion:         releaseVersion,
 				Features:               levels,
+				Scram:                  scram,
 				Out:                    cmd.OutOrStdout(),
 			}
 			if cfg.MetadataDir() == "" {
@@ -130,6 +141,8 @@ func newStorageFormatCmd() *cobra.Command {
 	f.StringVarP(&releaseVersion, "release-version", "r", "",
 		"metadata.version to start at, e.g. 3.9 or 4.0-IV3 (default 4.0-IV3); other features default to its levels")
 	f.StringArrayVarP(&features, "feature", "f", nil, "a feature's starting level, name=level (repeatable), e.g. group.version=0")
+	f.StringArrayVarP(&addScram, "add-scram", "S", nil,
+		"a SCRAM user for the bootstrap metadata (repeatable), e.g. 'SCRAM-SHA-256=[name=admin,password=admin-secret]'")
 	return cmd
 }
 
