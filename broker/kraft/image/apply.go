@@ -49,6 +49,9 @@ func (d *Delta) Apply() Image {
 	if d.scram != nil {
 		next.scram = d.applyScram()
 	}
+	if d.acls != nil {
+		next.acls = d.applyACLs()
+	}
 	return next
 }
 
@@ -140,7 +143,8 @@ func (im Image) Equal(o Image) bool {
 		maps.EqualFunc(im.topicsByID, o.topicsByID, topicsEqual) &&
 		maps.EqualFunc(im.topicsByName, o.topicsByName, topicsEqual) &&
 		maps.EqualFunc(im.configs, o.configs, func(a, b map[string]string) bool { return maps.Equal(a, b) }) &&
-		maps.EqualFunc(im.scram, o.scram, scramEqual)
+		maps.EqualFunc(im.scram, o.scram, scramEqual) &&
+		maps.EqualFunc(im.acls, o.acls, deepEqualPtr[ACL])
 }
 
 func deepEqualPtr[V any](a, b *V) bool { return reflect.DeepEqual(*a, *b) }

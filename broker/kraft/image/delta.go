@@ -28,6 +28,7 @@ type Delta struct {
 	configs         map[ConfigResource]map[string]*string // nil value: deleted
 	nextProducerID  *int64
 	scram           map[scramKey]*ScramCredential // nil value: removed
+	acls            map[metadata.Uuid]*ACL        // nil value: removed
 }
 
 type featureChange struct {
@@ -110,6 +111,8 @@ func (d *Delta) Replay(rec metadata.Record) error {
 		d.nextProducerID = &next
 	case *metadata.UserScramCredentialRecord, *metadata.RemoveUserScramCredentialRecord:
 		d.replayScram(rec)
+	case *metadata.AccessControlEntryRecord, *metadata.RemoveAccessControlEntryRecord:
+		return d.replayACL(rec)
 	case *metadata.NoOpRecord:
 	default:
 		return fmt.Errorf("metadata record %T (api key %d): not replayed by the metadata image", rec, rec.Key())

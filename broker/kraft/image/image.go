@@ -186,6 +186,7 @@ type Image struct {
 	configs         map[ConfigResource]map[string]string
 	nextProducerID  int64
 	scram           map[scramKey]*ScramCredential
+	acls            map[metadata.Uuid]*ACL
 }
 
 // Empty returns the image before the first record: no metadata.version, and

@@ -105,7 +105,8 @@ func (im Image) Records() ([]VersionedRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, scram...), nil
+	out = append(out, scram...)
+	return append(out, im.aclRecords()...), nil
 }
 
 func brokerRecord(b Broker, mv int16) (*metadata.RegisterBrokerRecord, int16, error) {

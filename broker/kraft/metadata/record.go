@@ -71,6 +71,10 @@ func newRecord(key APIKey) Record {
 		return &UserScramCredentialRecord{}
 	case KeyRemoveUserScramCredential:
 		return &RemoveUserScramCredentialRecord{}
+	case KeyAccessControlEntry:
+		return &AccessControlEntryRecord{}
+	case KeyRemoveAccessControlEntry:
+		return &RemoveAccessControlEntryRecord{}
 	case KeyFeatureLevel:
 		return &FeatureLevelRecord{}
 	case KeyProducerIDs:
