@@ -26,6 +26,10 @@ import (
 //   INVALID_REQUIRED_ACKS.
 // * acks=-1 with fewer in-sync replicas than min.insync.replicas (topic
 //   config, else the broker's) gets NOT_ENOUGH_REPLICAS, nothing appended.
+// * With an authorizer: a transactional request needs WRITE on its
+//   transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every
+//   partition), each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED);
+//   refused partitions append nothing, whether the topic exists or not.
 // * Transactional batches open their producer's transaction on the
 //   partition (partition_txn.go) until the coordinator's marker; control
 //   batches from clients get INVALID_RECORD. The first transactional batch
@@ -62,6 +66,7 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topicPartition]int16) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	appended := false
+	denied := r.produceDenied(req)
 	var waits []ackWait
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -76,6 +81,8 @@ func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topi
 			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 				sp.ErrorCode = errInvalidRequiredAcks
 			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic:
+			case denied[rt.Topic] != 0:
+				sp.ErrorCode = denied[rt.Topic]
 				// Clients must not write the coordinators' topics.
 				sp.ErrorCode = errInvalidTopic
 			case b.leaderCode(t, known, rp.Partition) != 0:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/broker/kafkawire"
 	"github.com/osprey-kafka/osprey/broker/storage"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -30,6 +31,9 @@ import (
 // * Large record sections are not copied: the response is encoded with a
 //   placeholder per section and the section is streamed from the segment
 //   file (sendfile) when the frame is written.
+// * With an authorizer: a consumer needs READ on each topic, a follower
+//   CLUSTER_ACTION on the cluster; refused partitions get
+//   TOPIC_AUTHORIZATION_FAILED and no data.
 // * Fetch sessions (KIP-227) are not kept: every answer has session id 0,
 //   which tells the client to keep sending full requests.
 //
@@ -57,7 +61,8 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 	// through it (taken after the read, an append in between was lost and
 	// the fetch, a follower's too, waited its whole max wait).
 	sig := *b.appendSignal.Load()
-	fr := b.readFetch(req)
+	denied := r.fetchDenied(req)
+	fr := b.readFetch(req, denied)
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
 	if fr.bytes >= int64(req.MinBytes) || fr.errored || wait <= 0 {
 		b.replyFetch(r, fr)
@@ -68,7 +73,7 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 	// Tracked by b.wg (this runs on a connection goroutine, which holds a
 	// count, so Add cannot race with Close's Wait reaching zero).
 	b.wg.Add(1)
-	go b.longPoll(r, req, wait, sig)
+	go b.longPoll(r, req, denied, wait, sig)
 	return nil, errDeferred
 }
 
@@ -76,14 +81,14 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 // wait is over, then answers. sig is the append signal taken before the
 // last read. It runs in its own goroutine and ends with the connection or
 // the broker.
-func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration, sig <-chan struct{}) {
+func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, denied []bool, wait time.Duration, sig <-chan struct{}) {
 	defer b.wg.Done()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
 		case <-timer.C:
-			b.replyFetch(r, b.readFetch(req))
+			b.replyFetch(r, b.readFetch(req, denied))
 			return
 		case <-r.c.done:
 			return
@@ -92,7 +97,7 @@ func (b *Broker) longPoll(r *request, req *kmsg.FetchRequest, wait time.Duration
 		case <-sig:
 		}
 		sig = *b.appendSignal.Load() // before the re-read, as above
-		fr := b.readFetch(req)
+		fr := b.readFetch(req, denied)
 		if fr.bytes >= int64(req.MinBytes) || fr.errored {
 			b.replyFetch(r, fr)
 			return
@@ -125,18 +130,19 @@ func (fr *fetchRead) close() {
 	}
 }
 
-// readFetch reads every requested partition. It is kept whole because it
+// readFetch reads every requested partition; the topics denied marks
+// (by position in the request; nil: none) get TOPIC_AUTHORIZATION_FAILED. It is kept whole because it
 // is the fetch hot path: each partition's read draws on the response's
 // shared byte budget and running size in request order, and a split would
 // pass those and the response entry by pointer for no gain in clarity.
-func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
+func (b *Broker) readFetch(req *kmsg.FetchRequest, denied []bool) *fetchRead {
 	fr := &fetchRead{resp: req.ResponseKind().(*kmsg.FetchResponse)}
 	budget := int64(req.MaxBytes)
 	if req.MaxBytes <= 0 {
 		budget = 1<<31 - 1
 	}
 	follower := req.ReplicaID >= 0
-	for _, rt := range req.Topics {
+	for ti, rt := range req.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
 		var (
@@ -160,6 +166,8 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) *fetchRead {
 			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
 			case !known:
+			case denied != nil && denied[ti]:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 				sp.ErrorCode = unknown
 			case code != 0:
 				sp.ErrorCode = code

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -13,6 +14,8 @@ import (
 //   time index; none found gives offset -1 and timestamp -1.
 // * v0 answers OldStyleOffsets with the single matching offset.
 // * The current leader epoch (v4+) is checked when given.
+// * With an authorizer each topic needs DESCRIBE (else
+//   TOPIC_AUTHORIZATION_FAILED).
 //
 // Version notes:
 // * v2: isolation level: read_committed answers the last stable offset
@@ -28,11 +31,15 @@ func handleListOffsets(b *Broker, r *request) (kmsg.Response, error) {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		t, known := b.cluster.Topic(rt.Topic)
+		denied := r.authzTopicErr(acl.OpDescribe, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset = -1, -1
 			p, code := b.leaderPartition(t, known, rp.Partition)
+			if denied != 0 {
+				code = denied
+			}
 			if code != 0 {
 				sp.ErrorCode = code
 				st.Partitions = append(st.Partitions, sp)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -16,6 +18,10 @@ import (
 // * Unknown topics are created when auto.create.topics.enable is set and
 //   the request allows it (always before v4), with num.partitions and
 //   default.replication.factor capped at the number of brokers.
+// * With an authorizer: the topic list holds only the topics the
+//   principal may DESCRIBE; a named topic it may not describe gets
+//   TOPIC_AUTHORIZATION_FAILED, existing or not; auto-creation needs
+//   CREATE on the cluster or the topic (else TOPIC_AUTHORIZATION_FAILED).
 // * Topics may be asked for by id (v10+); an unknown id gets
 //   UNKNOWN_TOPIC_ID.
 //
@@ -51,6 +57,9 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	if all {
 		for _, t := range view.Topics() {
 			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
+			if !r.authorizeTopic(acl.OpDescribe, t.Name) {
+				continue // listed only to those who may describe it
+			}
 		}
 		return resp, nil
 	}
@@ -73,6 +82,13 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 			t, ok = view.Topic(*rt.Topic)
 		}
 		if !ok {
+		if name := topicName(rt.Topic, t); !r.authorizeTopic(acl.OpDescribe, name) {
+			// Whether it exists is not told either.
+			mt := kmsg.NewMetadataResponseTopic()
+			mt.Topic, mt.TopicID, mt.ErrorCode = rt.Topic, rt.TopicID, kerr.TopicAuthorizationFailed.Code
+			resp.Topics = append(resp.Topics, mt)
+			continue
+		}
 			mt := kmsg.NewMetadataResponseTopic()
 			mt.Topic = rt.Topic
 			switch {
@@ -81,6 +97,8 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 			case !allowCreate || isInternalTopic(*rt.Topic):
 				mt.ErrorCode = errUnknownTopicOrPart
 			default:
+			case !r.mayCreateTopic(*rt.Topic):
+				mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 				created, code := b.autoCreate(*rt.Topic)
 				if code != 0 {
 					mt.ErrorCode = code

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // LeaderAndIsr: v0-6
 //
@@ -44,6 +47,10 @@ func handleLeaderAndIsr(b *Broker, r *request) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.LeaderAndISRResponse)
 	if err := b.controlHook(req); err != nil {
 		return nil, err
+	}
+	if code := r.authzClusterErr(acl.OpClusterAction); code != 0 {
+		resp.ErrorCode = code // only brokers (the controller) may send it
+		return resp, nil
 	}
 	var parts []ctlPartition
 	add := func(topic string, id [16]byte, ps kmsg.LeaderAndISRRequestTopicPartition) {

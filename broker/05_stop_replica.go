@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // StopReplica: v0-3
 //
@@ -27,6 +30,10 @@ func handleStopReplica(b *Broker, r *request) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.StopReplicaResponse)
 	if err := b.controlHook(req); err != nil {
 		return nil, err
+	}
+	if code := r.authzClusterErr(acl.OpClusterAction); code != 0 {
+		resp.ErrorCode = code // only brokers (the controller) may send it
+		return resp, nil
 	}
 	var parts []stopPartition
 	for _, t := range req.Topics {

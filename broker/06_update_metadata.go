@@ -3,6 +3,7 @@ package broker
 import (
 	"strings"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -37,6 +38,10 @@ func handleUpdateMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.UpdateMetadataResponse)
 	if err := b.controlHook(req); err != nil {
 		return nil, err
+	}
+	if code := r.authzClusterErr(acl.OpClusterAction); code != 0 {
+		resp.ErrorCode = code // only brokers (the controller) may send it
+		return resp, nil
 	}
 	var parts []ctlPartition
 	add := func(topic string, id [16]byte, ps kmsg.UpdateMetadataRequestTopicPartition) {

@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -44,7 +45,7 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		return resp, nil
 	}
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		return all(code)
 	}
 	simple := req.Version == 0 || (req.Generation < 0 && req.MemberID == "")
@@ -58,7 +59,11 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 		return all(code)
 	}
 
-	recs, commits, codes := b.offsetCommits(g.name, req)
+	allowed, denied := r.commitTopics(req)
+	recs, commits, codes := b.offsetCommits(g.name, allowed)
+	for tp := range denied {
+		codes[tp] = denied[tp]
+	}
 	code := b.groups.writeGroupRecords(g.name, recs)
 	for _, c := range commits {
 		codes[c.tp] = code

@@ -112,7 +112,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 				resp.Groups = append(resp.Groups, og)
 				continue
 			}
-			res, code := b.fetchGroupOffsets(rg.Group, topics, order, req.RequireStable)
+			res, code := r.authorizedGroupOffsets(rg.Group, topics, order, req.RequireStable)
 			og := kmsg.NewOffsetFetchResponseGroup()
 			og.Group, og.ErrorCode = rg.Group, code
 			for _, ft := range res {
@@ -139,7 +139,7 @@ func handleOffsetFetch(b *Broker, r *request) (kmsg.Response, error) {
 			order = append(order, t.Topic)
 		}
 	}
-	res, code := b.fetchGroupOffsets(req.Group, topics, order, req.Version >= 7 && req.RequireStable)
+	res, code := r.authorizedGroupOffsets(req.Group, topics, order, req.Version >= 7 && req.RequireStable)
 	if code != 0 {
 		if req.Version >= 2 {
 			resp.ErrorCode = code

@@ -29,6 +29,11 @@ func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
 		c.NodeID, c.Port = -1, -1
+		if code := r.coordinatorKeyDenied(req.CoordinatorType, key); code != 0 {
+			c.ErrorCode = code
+			resp.Coordinators = append(resp.Coordinators, c)
+			continue
+		}
 		switch req.CoordinatorType {
 		case 0:
 		case 1:

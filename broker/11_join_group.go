@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -39,7 +40,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 		resp.ErrorCode = code
 		return resp, nil
 	}
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		return fail(code)
 	}
 	session := time.Duration(req.SessionTimeoutMillis) * time.Millisecond

@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -21,7 +22,7 @@ func init() { regKey(12, 0, 4, handleHeartbeat) }
 func handleHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.HeartbeatRequest)
 	resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}

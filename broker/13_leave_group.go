@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // LeaveGroup: v0-5
 //
@@ -17,7 +20,7 @@ func init() { regKey(13, 0, 5, handleLeaveGroup) }
 func handleLeaveGroup(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.LeaveGroupRequest)
 	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}

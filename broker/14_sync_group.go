@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -25,7 +26,7 @@ func init() { regKey(14, 0, 5, handleSyncGroup) }
 func handleSyncGroup(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.SyncGroupRequest)
 	resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}

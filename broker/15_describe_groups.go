@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // DescribeGroups: v0-6
 //
@@ -20,7 +23,7 @@ func handleDescribeGroups(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, name := range req.Groups {
-		if code := b.coordinatorCode(name); code != 0 {
+		if code := r.groupCode(acl.OpDescribe, name); code != 0 {
 			d := kmsg.NewDescribeGroupsResponseGroup()
 			d.Group, d.ErrorCode = name, code
 			resp.Groups = append(resp.Groups, d)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -31,10 +32,16 @@ func handleListGroups(b *Broker, r *request) (kmsg.Response, error) {
 	if b.groups.loading() {
 		resp.ErrorCode = errCoordinatorLoading
 	}
+	// DESCRIBE on the cluster shows every group, else those the
+	// principal may describe.
+	seeAll := r.authorizeCluster(acl.OpDescribe)
 	for _, g := range b.groups.coordinated() {
 		g.mu.Lock()
 		state, ptype, gtype := g.stateName(), g.listedProtocolType(), g.groupType()
 		g.mu.Unlock()
+		if !seeAll && !r.authorizeGroup(acl.OpDescribe, g.name) {
+			continue
+		}
 		if len(req.StatesFilter) > 0 && !slices.ContainsFunc(req.StatesFilter, func(s string) bool { return strings.EqualFold(s, state) }) {
 			continue
 		}

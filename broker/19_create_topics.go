@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -43,6 +44,11 @@ func handleCreateTopics(b *Broker, r *request) (kmsg.Response, error) {
 		if seen[rt.Topic] > 1 {
 			st.ErrorCode = errInvalidRequest
 			st.ErrorMessage = kmsg.StringPtr("topic appears more than once in the request")
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		if !r.mayCreateTopic(rt.Topic) {
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -48,6 +50,8 @@ func handleDeleteTopics(b *Broker, r *request) (kmsg.Response, error) {
 			st.TopicID = t.ID
 		}
 		switch {
+		case !r.authorizeTopic(acl.OpDelete, name):
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		case !b.cfg.DeleteTopicEnable:
 			st.ErrorCode = errTopicDeletionDisabled
 		case isInternalTopic(name):

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // DeleteRecords: v0-2
 //
@@ -21,11 +24,14 @@ func handleDeleteRecords(b *Broker, r *request) (kmsg.Response, error) {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
 		t, known := b.cluster.Topic(rt.Topic)
+		denied := r.authzTopicErr(acl.OpDelete, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition, sp.LowWatermark = rp.Partition, -1
 			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
+			case denied != 0:
+				sp.ErrorCode = denied
 			case code != 0:
 				sp.ErrorCode = code
 			case rt.Topic == offsetsTopic:

@@ -30,6 +30,10 @@ func init() { regKey(22, 0, 4, handleInitProducerID) }
 func handleInitProducerID(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+	if code := r.initProducerDenied(req.TransactionalID); code != 0 {
+		resp.ProducerID, resp.ProducerEpoch, resp.ErrorCode = -1, -1, code
+		return resp, nil
+	}
 	if req.TransactionalID != nil {
 		pid, epoch, code := b.txns.initProducer(*req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
 		resp.ProducerID, resp.ProducerEpoch, resp.ErrorCode = pid, epoch, txn.FencedCode(code, req.Version, 4)

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // OffsetForLeaderEpoch: v0-4
 //
@@ -25,11 +28,18 @@ func handleOffsetForLeaderEpoch(b *Broker, r *request) (kmsg.Response, error) {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		st.Topic = rt.Topic
 		t, known := b.cluster.Topic(rt.Topic)
+		denied := r.authzTopicErr(acl.OpDescribe, rt.Topic)
+		if !consumer {
+			denied = r.authzClusterErr(acl.OpClusterAction)
+		}
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LeaderEpoch, sp.EndOffset = -1, -1
 			p, code := b.leaderPartition(t, known, rp.Partition)
+			if denied != 0 {
+				code = denied
+			}
 			switch {
 			case code != 0:
 				sp.ErrorCode = code

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -35,13 +36,19 @@ func handleAddPartitionsToTxn(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	if req.Version >= 4 {
+		// Batched: only brokers send it (produce verification).
+		if code := r.authzClusterErr(acl.OpClusterAction); code != 0 {
+			resp.ErrorCode = code
+			return resp, nil
+		}
 		for _, rt := range req.Transactions {
 			resp.Transactions = append(resp.Transactions, b.addPartitionsBatched(rt))
 		}
 		return resp, nil
 	}
 	var tps []txn.TP
-	unknown := false
+	denied := r.addPartitionsDenied(req)
+	unknown := len(denied) > 0 // nothing is added when one topic is refused
 	for _, rt := range req.Topics {
 		t, ok := b.cluster.Topic(rt.Topic)
 		for _, p := range rt.Partitions {
@@ -66,6 +73,9 @@ func handleAddPartitionsToTxn(b *Broker, r *request) (kmsg.Response, error) {
 				sp.ErrorCode = errOperationNotAttempted
 				if !ok || p < 0 || int(p) >= len(t.Partitions) {
 					sp.ErrorCode = errUnknownTopicOrPart
+				}
+				if denied[rt.Topic] != 0 {
+					sp.ErrorCode = denied[rt.Topic]
 				}
 			}
 			st.Partitions = append(st.Partitions, sp)

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -21,6 +22,14 @@ func init() { regKey(25, 0, 3, handleAddOffsetsToTxn) }
 func handleAddOffsetsToTxn(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AddOffsetsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	if code := r.authzTxnIDErr(acl.OpWrite, req.TransactionalID); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
+	if code := r.authzGroupErr(acl.OpRead, req.Group); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	if req.Group == "" {
 		resp.ErrorCode = errInvalidGroupID
 		return resp, nil

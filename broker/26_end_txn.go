@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -32,6 +33,10 @@ const endTxnWait = 30 * time.Second
 func handleEndTxn(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if code := r.authzTxnIDErr(acl.OpWrite, req.TransactionalID); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

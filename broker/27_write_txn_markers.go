@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -26,6 +27,7 @@ func init() { regKey(27, 0, 1, handleWriteTxnMarkers) }
 func handleWriteTxnMarkers(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	denied := r.authzClusterErr(acl.OpClusterAction) // only brokers may write markers
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -40,7 +42,10 @@ func handleWriteTxnMarkers(b *Broker, r *request) (kmsg.Response, error) {
 				for _, p := range t.Partitions {
 					rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
 					rp.Partition = p
-					rp.ErrorCode = b.applyMarker(ctx, t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch)
+					rp.ErrorCode = denied
+					if denied == 0 {
+						rp.ErrorCode = b.applyMarker(ctx, t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch)
+					}
 					rt.Partitions = append(rt.Partitions, rp)
 				}
 				rm.Topics = append(rm.Topics, rt)

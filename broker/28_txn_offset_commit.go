@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -50,8 +51,14 @@ func handleTxnOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		return resp, nil
 	}
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.authzTxnIDErr(acl.OpWrite, req.TransactionalID); code != 0 {
 		return answer(code)
+	}
+	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
+		return answer(code)
+	}
+	for tp, code := range r.txnCommitDenied(req) {
+		codes[tp] = code
 	}
 	g := b.groups.get(req.Group, true)
 	g.mu.Lock()
@@ -71,6 +78,9 @@ func handleTxnOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 		t, known := b.cluster.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			tp := topicPartition{rt.Topic, rp.Partition}
+			if codes[tp] != 0 {
+				continue // the topic is not authorized
+			}
 			if !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 				codes[tp] = errUnknownTopicOrPart
 				continue

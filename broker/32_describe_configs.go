@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -34,6 +35,11 @@ func handleDescribeConfigs(b *Broker, r *request) (kmsg.Response, error) {
 		res := kmsg.NewDescribeConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
 		want := func(name string) bool { return rr.ConfigNames == nil || slices.Contains(rr.ConfigNames, name) }
+		if code := r.configDenied(acl.OpDescribeConfigs, rr.ResourceType, rr.ResourceName); code != 0 {
+			res.ErrorCode = code
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		switch rr.ResourceType {
 		case resourceTopic:
 			t, ok := b.cluster.Topic(rr.ResourceName)

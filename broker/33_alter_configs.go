@@ -3,6 +3,7 @@ package broker
 import (
 	"strings"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -31,6 +32,11 @@ func handleAlterConfigs(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rr := range req.Resources {
 		res := kmsg.NewAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		if code := r.configDenied(acl.OpAlterConfigs, rr.ResourceType, rr.ResourceName); code != 0 {
+			res.ErrorCode = code
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		switch rr.ResourceType {
 		case resourceTopic:
 			changes := map[string]*string{}

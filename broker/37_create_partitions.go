@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,6 +30,8 @@ func handleCreatePartitions(b *Broker, r *request) (kmsg.Response, error) {
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
 		switch {
+		case !r.authorizeTopic(acl.OpAlter, rt.Topic):
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		case len(rt.Assignment) > 0:
 			st.ErrorCode, st.ErrorMessage = errInvalidRequest, kmsg.StringPtr("manual replica assignment is not supported")
 		case isInternalTopic(rt.Topic):

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // DeleteGroups: v0-2
 //
@@ -21,7 +24,10 @@ func handleDeleteGroups(b *Broker, r *request) (kmsg.Response, error) {
 	for _, name := range req.Groups {
 		dg := kmsg.NewDeleteGroupsResponseGroup()
 		dg.Group = name
-		dg.ErrorCode = b.deleteGroup(name)
+		dg.ErrorCode = r.authzGroupErr(acl.OpDelete, name)
+		if dg.ErrorCode == 0 {
+			dg.ErrorCode = b.deleteGroup(name)
+		}
 		resp.Groups = append(resp.Groups, dg)
 	}
 	return resp, nil

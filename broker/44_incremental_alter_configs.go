@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -33,6 +34,11 @@ func handleIncrementalAlterConfigs(b *Broker, r *request) (kmsg.Response, error)
 	for _, rr := range req.Resources {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		if code := r.configDenied(acl.OpAlterConfigs, rr.ResourceType, rr.ResourceName); code != 0 {
+			res.ErrorCode = code
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		switch rr.ResourceType {
 		case resourceTopic:
 			// A topic missing from this broker's view may exist already (created a moment ago, the

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -16,7 +17,7 @@ func init() { regKey(47, 0, 0, handleOffsetDelete) }
 func handleOffsetDelete(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.OffsetDeleteRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
-	if code := b.coordinatorCode(req.Group); code != 0 {
+	if code := r.groupCode(acl.OpDelete, req.Group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/metastore/zk"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,9 @@ type Broker struct {
 	groups  *groupCoordinator
 	txns    *txnCoordinator
 	pids    *producerIDs
+	// authz decides what each principal may do; nil when no authorizer is
+	// configured (everything allowed, the ACL APIs disabled). Set by New.
+	authz *acl.Authorizer
 
 	// appendSignal is closed and replaced after every append so long-poll
 	// fetches can re-check; swapped atomically, never under a lock.
@@ -118,6 +122,7 @@ func New(cfg Config, opts ...Option) (*Broker, error) {
 		o(b)
 	}
 	b.log = b.log.With("broker", cfg.BrokerID)
+	b.authz = cfg.Authz.newAuthorizer()
 	b.metrics = newBrokerMetrics(cfg.BrokerID)
 	b.repl = newReplication(b)
 	b.metrics.registerClusterGauges(cfg.BrokerID, func() ClusterView {
@@ -246,6 +251,10 @@ func (b *Broker) open(ctx context.Context) error {
 	b.mu.Lock()
 	b.cluster = lc
 	b.mu.Unlock()
+	if err := b.startACLs(ctx, lc); err != nil {
+		b.shutdownData()
+		return fmt.Errorf("loading ACLs: %w", err)
+	}
 	for _, t := range lc.Topics() {
 		b.data.sync(t, false)
 	}

@@ -397,3 +397,66 @@ func lessEntry(x, y Entry) bool {
 	}
 	return x.Permission < y.Permission
 }
+
+// AuthorizeAny reports whether principal may do op on at least one
+// resource of type rt (Kafka's authorizeByResourceType, which lets an
+// idempotent producer with WRITE on some topic get a producer id): a
+// super user may; a DENY on the literal wildcard forbids; an ALLOW counts
+// unless a DENY on the same or a shorter prefix (or the same literal name)
+// shadows it; a type no ACL names follows allow.everyone.if.no.acl.found.
+// It scans the type's ACLs, so it is for rare requests only.
+func (a *Authorizer) AuthorizeAny(principal, host string, op Operation, rt ResourceType) bool {
+	if a.super[principal] {
+		return true
+	}
+	if rt < 0 || int(rt) >= len(a.index) {
+		return false
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	ti := &a.index[rt]
+	if len(ti.literal) == 0 && len(ti.prefixed) == 0 {
+		return a.allowIfNoACL
+	}
+	applies := func(e Entry) bool {
+		return (e.Principal == principal || e.Principal == WildcardPrincipal) && (e.Host == host || e.Host == WildcardHost)
+	}
+	denies := func(es []Entry) bool {
+		return slices.ContainsFunc(es, func(e Entry) bool {
+			return applies(e) && e.Permission == PermissionDeny && (e.Operation == OpAll || e.Operation == op)
+		})
+	}
+	allowsHere := func(es []Entry) bool {
+		return slices.ContainsFunc(es, func(e Entry) bool {
+			return applies(e) && e.Permission == PermissionAllow && allows(e.Operation, op)
+		})
+	}
+	if denies(ti.literal[WildcardResource]) {
+		return false
+	}
+	shadowed := func(name string, literal bool) bool {
+		if literal && denies(ti.literal[name]) {
+			return true
+		}
+		for _, l := range ti.prefixLens {
+			if l > len(name) {
+				break
+			}
+			if denies(ti.prefixed[name[:l]]) {
+				return true
+			}
+		}
+		return false
+	}
+	for name, es := range ti.literal {
+		if allowsHere(es) && !shadowed(name, true) {
+			return true
+		}
+	}
+	for name, es := range ti.prefixed {
+		if allowsHere(es) && !shadowed(name, false) {
+			return true
+		}
+	}
+	return false
+}

@@ -228,3 +228,29 @@ func BenchmarkAuthorize(b *testing.B) {
 		})
 	}
 }
+
+func TestAuthorizeAny(t *testing.T) {
+	const p, h = "User:producer", "10.0.0.1"
+	tests := []struct {
+		name string
+		acls []Binding
+		want bool
+	}{
+		{"write on one topic", []Binding{allow(lit(ResourceTopic, "t"), p, "*", OpWrite)}, true},
+		{"write on a prefix", []Binding{allow(pre(ResourceTopic, "app-"), "User:*", "*", OpWrite)}, true},
+		{"read only", []Binding{allow(lit(ResourceTopic, "t"), p, "*", OpRead)}, false},
+		{"write shadowed by deny", []Binding{allow(lit(ResourceTopic, "t"), p, "*", OpWrite), deny(pre(ResourceTopic, "t"), p, "*", OpWrite)}, false},
+		{"denied everywhere", []Binding{allow(lit(ResourceTopic, "t"), p, "*", OpWrite), deny(lit(ResourceTopic, "*"), p, "*", OpAll)}, false},
+		{"other principal", []Binding{allow(lit(ResourceTopic, "t"), "User:x", "*", OpWrite)}, false},
+	}
+	for _, tc := range tests {
+		a := New(Config{})
+		a.Add(tc.acls...)
+		if got := a.AuthorizeAny(p, h, OpWrite, ResourceTopic); got != tc.want {
+			t.Errorf("%s: AuthorizeAny = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !New(Config{AllowIfNoACL: true}).AuthorizeAny(p, h, OpWrite, ResourceTopic) {
+		t.Error("no ACLs with allow.everyone.if.no.acl.found: refused")
+	}
+}
