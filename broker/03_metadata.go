@@ -40,7 +40,8 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 
 	for _, bi := range view.Brokers() {
 		mb := kmsg.NewMetadataResponseBroker()
-		mb.NodeID, mb.Host, mb.Port = bi.ID, bi.Host, bi.Port
+		mb.NodeID = bi.ID
+		mb.Host, mb.Port = bi.at(r.clientListener())
 		if bi.Rack != "" {
 			mb.Rack = kmsg.StringPtr(bi.Rack)
 		}

@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"strings"
-
 	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -61,17 +59,7 @@ func handleUpdateMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	brokers := make([]BrokerInfo, 0, len(req.LiveBrokers))
 	for _, lb := range req.LiveBrokers {
-		bi := BrokerInfo{ID: lb.ID, Host: lb.Host, Port: lb.Port}
-		if req.Version >= 1 && len(lb.Endpoints) > 0 {
-			ep := lb.Endpoints[0]
-			for _, e := range lb.Endpoints {
-				if strings.EqualFold(e.ListenerName, "PLAINTEXT") || (req.Version < 3 && e.SecurityProtocol == 0) {
-					ep = e
-					break
-				}
-			}
-			bi.Host, bi.Port = ep.Host, ep.Port
-		}
+		bi := brokerFromUpdateMetadata(lb, req.Version, b.cfg.interBrokerListener())
 		if lb.Rack != nil {
 			bi.Rack = *lb.Rack
 		}

@@ -38,7 +38,8 @@ func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
 		case 0:
 		case 1:
 			if bi, ok := b.txnCoordinatorFor(key); ok {
-				c.NodeID, c.Host, c.Port = bi.ID, bi.Host, bi.Port
+				c.NodeID = bi.ID
+				c.Host, c.Port = bi.at(r.clientListener())
 			} else {
 				c.ErrorCode = errCoordinatorNotAvail
 			}
@@ -50,7 +51,8 @@ func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
 			continue
 		}
 		if bi, ok := b.groupCoordinatorFor(key); ok {
-			c.NodeID, c.Host, c.Port = bi.ID, bi.Host, bi.Port
+			c.NodeID = bi.ID
+			c.Host, c.Port = bi.at(r.clientListener())
 		} else {
 			c.ErrorCode = errCoordinatorNotAvail
 		}

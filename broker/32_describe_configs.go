@@ -82,6 +82,7 @@ func handleDescribeConfigs(b *Broker, r *request) (kmsg.Response, error) {
 				if req.IncludeSynonyms {
 					c.ConfigSynonyms = e.synonyms
 				}
+				redactSensitive(&c)
 				res.Configs = append(res.Configs, c)
 			}
 		default:

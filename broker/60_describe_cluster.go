@@ -49,7 +49,8 @@ func handleDescribeCluster(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	for _, bi := range brokers {
 		db := kmsg.NewDescribeClusterResponseBroker()
-		db.NodeID, db.Host, db.Port = bi.ID, bi.Host, bi.Port
+		db.NodeID = bi.ID
+		db.Host, db.Port = bi.at(r.clientListener())
 		if bi.Rack != "" {
 			db.Rack = kmsg.StringPtr(bi.Rack)
 		}

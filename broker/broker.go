@@ -50,11 +50,16 @@ type Broker struct {
 	// fetches can re-check; swapped atomically, never under a lock.
 	appendSignal atomic.Pointer[chan struct{}]
 
-	ln        net.Listener
-	metricsLn net.Listener
-	metricsSv *http.Server
-	advHost   string
+	ln        net.Listener      // the first of listeners (Addr)
+	listeners []*brokerListener // one per data listener; set by Start
+	advHost   string            // advertised endpoint of the inter-broker listener
 	advPort   int32
+	// interBroker is how this broker dials the others' inter-broker
+	// listener (TLS and SASL credentials); set by Start.
+	interBroker *clientSecurity
+	authFails   authFailures // failed SASL authentications by source address
+	metricsLn   net.Listener
+	metricsSv   *http.Server
 
 	mu     sync.Mutex // guards conns and closed
 	conns  map[*conn]struct{}
@@ -165,40 +170,28 @@ func (b *Broker) MetricsAddr() string {
 // topic and group state, and starts listening. It returns once the broker
 // accepts connections; ctx bounds the start-up only.
 func (b *Broker) Start(ctx context.Context) error {
-	ls, err := parseListener(b.cfg.Listeners[0])
-	if err != nil {
+	if err := b.openListeners(ctx); err != nil {
 		return err
 	}
-	var lc net.ListenConfig
-	b.ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(ls.host, strconv.Itoa(ls.port)))
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", b.cfg.Listeners[0], err)
-	}
-	adv, _ := parseListener(b.cfg.AdvertisedListeners[0])
-	b.advHost, b.advPort = adv.host, int32(adv.port)
-	if b.advPort == 0 { // listener on port 0: advertise the port we got
-		b.advPort = int32(b.ln.Addr().(*net.TCPAddr).Port)
-	}
-	if b.advHost == "" || b.advHost == "0.0.0.0" || b.advHost == "::" {
-		b.advHost = "127.0.0.1"
-	}
-
 	if err := b.open(ctx); err != nil {
-		b.ln.Close()
+		b.closeListeners()
 		return err
 	}
 
 	if b.cfg.MetricsListen != "" {
 		if err := b.startMetrics(ctx); err != nil {
-			b.ln.Close()
+			b.closeListeners()
 			b.shutdownData()
 			return err
 		}
 	}
 	b.serving.Store(true)
-	b.wg.Add(1)
-	go b.acceptLoop()
-	b.log.Info("broker started", "addr", b.Addr(), "advertised", net.JoinHostPort(b.advHost, strconv.Itoa(int(b.advPort))),
+	for _, bl := range b.listeners {
+		b.wg.Add(1)
+		go b.acceptLoop(bl)
+	}
+	b.log.Info("broker started", "addr", b.Addr(), "listeners", b.listenerNames(),
+		"inter_broker", net.JoinHostPort(b.advHost, strconv.Itoa(int(b.advPort))),
 		"log_dirs", b.cfg.LogDirs, "cluster_id", b.cluster.ClusterID())
 	return nil
 }
@@ -215,7 +208,7 @@ func (b *Broker) open(ctx context.Context) error {
 	if len(b.cfg.LogDirs) > 0 {
 		topicsPath = filepath.Join(b.cfg.LogDirs[0], "osprey-topics.json")
 	}
-	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack}
+	self := BrokerInfo{ID: b.cfg.BrokerID, Host: b.advHost, Port: b.advPort, Rack: b.cfg.Rack, Endpoints: b.endpoints()}
 	b.data = newPartitions(b)
 	factory := b.clusterFactory
 	if factory == nil && b.cfg.KRaft() {
@@ -323,47 +316,6 @@ func (b *Broker) startMetrics(ctx context.Context) error {
 	return nil
 }
 
-func (b *Broker) acceptLoop() {
-	defer b.wg.Done()
-	var backoff time.Duration
-	for {
-		nc, err := b.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Temporary failures (EMFILE...): back off instead of spinning.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			b.log.Warn("accept failed", "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-				continue
-			case <-b.ctx.Done():
-				return
-			}
-		}
-		backoff = 0
-		if tc, ok := nc.(*net.TCPConn); ok {
-			tc.SetNoDelay(true) //nolint:errcheck // best effort
-		}
-		c := newConn(b, nc)
-		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			nc.Close()
-			return
-		}
-		b.conns[c] = struct{}{}
-		b.metrics.connections.Inc()
-		b.wg.Add(1)
-		b.mu.Unlock()
-		go func() {
-			defer b.wg.Done()
-			c.serve()
-		}()
-	}
-}
-
 func (b *Broker) dropConn(c *conn) {
 	b.mu.Lock()
 	if _, ok := b.conns[c]; ok {
@@ -411,9 +363,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 
 	b.cancel()
-	if b.ln != nil {
-		b.ln.Close()
-	}
+	b.closeListeners()
 	for _, c := range conns {
 		c.close()
 	}

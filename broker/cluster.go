@@ -25,6 +25,10 @@ type BrokerInfo struct {
 	Host string
 	Port int32
 	Rack string // empty = no rack
+	// Endpoints are the broker's advertised listeners; Host and Port are
+	// its inter-broker listener's endpoint (what other brokers dial).
+	// Clients are answered with the endpoint of the listener they use.
+	Endpoints []Endpoint
 }
 
 // PartitionInfo is the layout of one partition.

@@ -66,6 +66,8 @@ type Config struct {
 
 	MetricsListen string // metrics.listen (Osprey): Prometheus endpoint address, e.g. :9404
 
+	Security SecurityConfig // listener protocols, SASL and TLS; parsed in security_config.go
+
 	// Cluster mode; parsed in cluster_config.go.
 	ZooKeeperConnect             string        // zookeeper.connect ("" = single broker unless WithMetaStore)
 	ZooKeeperSessionTimeout      time.Duration // zookeeper.session.timeout.ms
@@ -122,6 +124,7 @@ func DefaultConfig() Config {
 		OffsetsTopicSegmentBytes:      100 << 20,
 		LogCleaner:                    defaultLogCleanerConfig(),
 		Txn:                           defaultTxnConfig(),
+		Security:                      defaultSecurityConfig(),
 		Consumer:                      defaultConsumerGroupConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
 		GroupMinSessionTimeout:        6 * time.Second,
@@ -157,7 +160,6 @@ var knownIgnored = map[string]bool{
 	"socket.receive.buffer.bytes": true, "num.recovery.threads.per.data.dir": true,
 	"transaction.state.log.replication.factor": true,
 	"transaction.state.log.min.isr":            true, "zookeeper.connect": true, "zookeeper.connection.timeout.ms": true,
-	"listener.security.protocol.map": true, "inter.broker.listener.name": true,
 	"replica.lag.time.max.ms": true, "unclean.leader.election.enable": true, "auto.leader.rebalance.enable": true,
 	"controlled.shutdown.enable": true, "compression.type": true, "leader.imbalance.per.broker.percentage": true,
 	"leader.imbalance.check.interval.seconds": true,
@@ -353,6 +355,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 				err = perr
 			} else if ok, perr := cfg.parseTxnProperty(k, v); ok {
 				err = perr
+			} else if ok, perr := cfg.parseSecurityProperty(k, v); ok {
+				err = perr
 			} else if ok, perr := cfg.parseConsumerGroupProperty(k, v); ok {
 				err = perr
 			} else if ok, perr := cfg.parseAuthzProperty(k, v); ok {
@@ -360,6 +364,9 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			} else if !knownIgnored[k] {
 				log.Warn("unknown broker property ignored", "key", k)
 			}
+		}
+		if err != nil && sensitiveKey(k) {
+			return Config{}, fmt.Errorf("property %s: %w", k, err)
 		}
 		if err != nil {
 			return Config{}, fmt.Errorf("property %s=%q: %w", k, v, err)
@@ -380,6 +387,9 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 		cfg.LogRoll = time.Duration(*rollHours) * time.Hour
 	}
 	if err := cfg.finishKRaft(props); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.finishSecurity(props); err != nil {
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -419,7 +429,7 @@ func (c Config) Validate() error {
 	if err := c.brokerLogDefaults().Validate(); err != nil {
 		return fmt.Errorf("log properties: %w", err)
 	}
-	return nil
+	return c.validateSecurity()
 }
 
 func parseInt32(v string, lo, hi int64) (int32, error) {
@@ -484,24 +494,22 @@ func parseListener(s string) (listener, error) {
 	return listener{name: name, host: host, port: p}, nil
 }
 
-// parseListeners splits a listeners value into the PLAINTEXT data-plane
-// listeners and the KRaft controller listeners (named in controllerNames).
+// parseListeners splits a listeners value into the data-plane listeners and
+// the KRaft controller listeners (named in controllerNames). Each data
+// listener's name must map to a protocol in listener.security.protocol.map
+// (checked by validateSecurity).
 func parseListeners(v string, controllerNames []string) (l, controller []string, err error) {
 	all := splitList(v)
 	if len(all) == 0 {
 		return nil, nil, fmt.Errorf("empty list")
 	}
 	for _, s := range all {
-		ls, err := parseListener(s)
-		if err != nil {
+		if _, err := parseListener(s); err != nil {
 			return nil, nil, err
 		}
 		if isControllerListener(s, controllerNames) {
 			controller = append(controller, s)
 			continue
-		}
-		if ls.name != "PLAINTEXT" {
-			return nil, nil, fmt.Errorf("listener %q: only PLAINTEXT is supported (and, in KRaft mode, the names in controller.listener.names)", s)
 		}
 		l = append(l, s)
 	}
@@ -529,6 +537,7 @@ func (c Config) Properties() map[string]string {
 	c.addTxnProperties(props)
 	c.addConsumerGroupProperties(props)
 	c.addAuthzProperties(props)
+	c.addSecurityProperties(props)
 	for k, v := range props {
 		if v == "" {
 			delete(props, k)

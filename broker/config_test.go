@@ -67,7 +67,7 @@ my.custom.key=\
 func TestParsePropertiesRejectsBadValuesByName(t *testing.T) {
 	for _, bad := range []string{
 		"broker.id=abc", "num.partitions=0", "log.segment.bytes=10", "listeners=localhost:9092",
-		"listeners=SSL://:9093", "auto.create.topics.enable=maybe", "log.retention.ms=-5",
+		"listeners=FOO://:9093", "auto.create.topics.enable=maybe", "log.retention.ms=-5",
 		"metrics.listen=nohostport", "group.min.session.timeout.ms=10000\ngroup.max.session.timeout.ms=5000",
 	} {
 		_, err := ParseProperties(strings.NewReader(bad), slog.New(slog.DiscardHandler))

@@ -53,6 +53,7 @@ func (c Config) brokerConfigEntries() map[string]string {
 		"group.max.session.timeout.ms":     ms(c.GroupMaxSessionTimeout),
 	}
 	c.addTxnProperties(m)
+	c.addSecurityConfigEntries(m)
 	return m
 }
 

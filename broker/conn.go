@@ -51,6 +51,12 @@ type conn struct {
 	// until SASL or a TLS client certificate says otherwise. Handlers read it
 	// for authorization; re-authentication may replace it mid-connection.
 	principal atomic.Pointer[string]
+
+	// listener is the listener that accepted the connection; auth is its
+	// SASL state (nil on a listener without SASL), owned by the reader
+	// goroutine (serve), where the SASL handlers run.
+	listener *brokerListener
+	auth     *connAuth
 }
 
 // anonymous is the principal of an unauthenticated connection, as in Kafka.
@@ -71,8 +77,9 @@ func (c *conn) setPrincipal(p string) { c.principal.Store(&p) }
 // sections (record data sent from the log files). A nil pieces with skip set
 // marks a request that takes no response.
 type outFrame struct {
-	pieces []piece
-	skip   bool
+	pieces     []piece
+	skip       bool
+	closeAfter bool // the connection closes once this frame is written (failed authentication)
 }
 
 // piece is either a byte slice or a stream of a known length (e.g. a segment
@@ -156,6 +163,15 @@ func (c *conn) serve() {
 			return
 		}
 		c.b.metrics.bytesIn.Add(float64(len(frame) + 4))
+		if c.auth != nil && c.auth.raw {
+			// After a v0 SaslHandshake the client sends bare SASL tokens.
+			if err := c.saslRawToken(seq, frame); err != nil {
+				c.log.Info("closing connection: SASL authentication failed", "listener", c.listener.name, "err", err)
+				return
+			}
+			seq++
+			continue
+		}
 		hdr, body, err := kafkawire.ParseRequestHeader(frame)
 		if err != nil {
 			c.log.Warn("closing connection: bad request header", "err", err)
@@ -183,6 +199,9 @@ func (c *conn) dispatch(r *request, body []byte) (err error) {
 	h, ok := handlers[r.hdr.Key]
 	if !ok || !h.servedIn(c.b.cfg.KRaft()) {
 		return fmt.Errorf("unsupported API key %d", r.hdr.Key)
+	}
+	if err := c.checkAuthenticated(r.hdr.Key); err != nil {
+		return err
 	}
 	if r.hdr.Version < h.min || r.hdr.Version > h.max {
 		if r.hdr.Key == kmsg.ApiVersions.Int16() { // KIP-511: tell the client what we support
@@ -262,6 +281,10 @@ func (c *conn) writeLoop() {
 				c.close()
 				return
 			}
+			if f.closeAfter {
+				c.close()
+				return
+			}
 		}
 	}
 }
@@ -269,6 +292,9 @@ func (c *conn) writeLoop() {
 func (c *conn) writeFrame(f *outFrame) error {
 	if err := c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
+	}
+	if c.listener != nil && c.listener.tls != nil {
+		return c.writeFrameBuffered(f)
 	}
 	var bufs net.Buffers
 	var n int64

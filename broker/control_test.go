@@ -19,7 +19,7 @@ import (
 func controlDo[R kmsg.Response](t *testing.T, b *Broker, req kmsg.Request) R {
 	t.Helper()
 	ctx := testCtx(t, 10*time.Second)
-	kc, err := dialKafka(ctx, b.Addr(), "test-controller")
+	kc, err := dialKafka(ctx, b.Addr(), "test-controller", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

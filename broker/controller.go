@@ -87,7 +87,11 @@ func (c *controller) run(ctx context.Context) error {
 	defer cancel()
 	c.w = newWatcher(ctx)
 	// Senders end with ctx: a deposed controller sends nothing more.
-	c.ch = newCtrlChannel(ctx, c.zc.self.ID, c.log)
+	var sec *clientSecurity
+	if c.zc.b != nil {
+		sec = c.zc.b.interBroker
+	}
+	c.ch = newCtrlChannel(ctx, c.zc.self.ID, c.log, sec)
 	defer c.ch.close()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -145,7 +149,7 @@ func (c *controller) read(ctx context.Context) (*ctrlSnapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading broker %d: %w", id, err)
 		}
-		snap.brokers[id] = ctrlBroker{info: BrokerInfo{ID: id, Host: reg.Host, Port: reg.Port, Rack: reg.Rack}, epoch: st.Czxid}
+		snap.brokers[id] = ctrlBroker{info: brokerFromZK(id, reg, interBrokerListenerOf(c.zc.b)), epoch: st.Czxid}
 	}
 	names, err := c.w.children(ctx, c.s, zkdata.TopicsPath)
 	if err != nil {

@@ -54,6 +54,7 @@ type ctrlChannel struct {
 	ctx context.Context
 	log *slog.Logger
 	id  int32
+	sec *clientSecurity // the inter-broker listener's TLS and SASL
 
 	mu      sync.Mutex // guards senders and failed
 	senders map[int32]*ctrlSender
@@ -69,8 +70,8 @@ type ctrlSender struct {
 	cancel context.CancelFunc
 }
 
-func newCtrlChannel(ctx context.Context, id int32, log *slog.Logger) *ctrlChannel {
-	return &ctrlChannel{ctx: ctx, id: id, log: log, senders: map[int32]*ctrlSender{}, failed: map[int32]int64{}}
+func newCtrlChannel(ctx context.Context, id int32, log *slog.Logger, sec *clientSecurity) *ctrlChannel {
+	return &ctrlChannel{ctx: ctx, id: id, log: log, sec: sec, senders: map[int32]*ctrlSender{}, failed: map[int32]int64{}}
 }
 
 // send queues reqs for broker id (registration epoch, address addr) without
@@ -161,7 +162,7 @@ func (ch *ctrlChannel) run(ctx context.Context, id int32, s *ctrlSender) {
 				rctx, cancel := context.WithTimeout(ctx, ctlRequestTimeout)
 				defer cancel()
 				if kc == nil {
-					c, err := dialKafka(rctx, s.addr, "osprey-controller-"+strconv.Itoa(int(ch.id)))
+					c, err := dialKafka(rctx, s.addr, "osprey-controller-"+strconv.Itoa(int(ch.id)), ch.sec)
 					if err != nil {
 						return err
 					}
@@ -212,7 +213,7 @@ func (c *controller) propagate(snap *ctrlSnapshot) {
 	}
 	d := c.diffSent(snap)
 	cur, laiChanged, umChanged, deleted, stops := d.cur, d.laiChanged, d.umChanged, d.deleted, d.stops
-	liveChanged := !maps.EqualFunc(c.sentLive, snap.brokers, func(a, b ctrlBroker) bool { return a == b })
+	liveChanged := !maps.EqualFunc(c.sentLive, snap.brokers, func(a, b ctrlBroker) bool { return a.epoch == b.epoch && a.info.equal(b.info) })
 	c.ch.retain(snap.brokers)
 	for id := range c.synced {
 		if _, ok := snap.brokers[id]; !ok {
@@ -412,9 +413,7 @@ func (c *controller) updateMetadata(snap *ctrlSnapshot, to ctrlBroker, cur map[z
 		b := snap.brokers[id]
 		lb := kmsg.NewUpdateMetadataRequestLiveBroker()
 		lb.ID = id
-		ep := kmsg.NewUpdateMetadataRequestLiveBrokerEndpoint()
-		ep.Host, ep.Port, ep.ListenerName, ep.SecurityProtocol = b.info.Host, b.info.Port, "PLAINTEXT", 0
-		lb.Endpoints = append(lb.Endpoints, ep)
+		lb.Endpoints = updateMetadataEndpoints(b.info)
 		if b.info.Rack != "" {
 			lb.Rack = kmsg.StringPtr(b.info.Rack)
 		}

@@ -119,7 +119,7 @@ func (b *Broker) newKRaftClusterFactory() ClusterFactory {
 		kc := newKRaftCluster(b, self, clusterID, node, changed)
 		kc.watch()
 		reg := kraftnode.BrokerRegistration{
-			Listeners:         []image.Listener{{Name: kc.listener, Host: self.Host, Port: uint16(self.Port)}},
+			Listeners:         kraftListeners(self, kc.listener),
 			HeartbeatInterval: b.cfg.BrokerHeartbeatInterval,
 		}
 		if self.Rack != "" {

@@ -171,7 +171,7 @@ func (f *fetcher) run(ctx context.Context) {
 				continue
 			}
 			var err error
-			kc, err = dialKafka(ctx, addr, "osprey-replica-"+strconv.Itoa(int(f.b.cfg.BrokerID)))
+			kc, err = dialKafka(ctx, addr, "osprey-replica-"+strconv.Itoa(int(f.b.cfg.BrokerID)), f.b.interBroker)
 			if err != nil {
 				if !backoff(200 * time.Millisecond) {
 					return

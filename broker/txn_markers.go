@@ -96,7 +96,7 @@ func (b *Broker) markRemote(ctx context.Context, leader int32, tps []txn.TP, pid
 	if addr == "" {
 		return tps
 	}
-	kc, err := dialKafka(ctx, addr, "osprey-txn-coordinator")
+	kc, err := dialKafka(ctx, addr, "osprey-txn-coordinator", b.interBroker)
 	if err != nil {
 		b.log.Warn("sending transaction markers", "broker", leader, "err", err)
 		return tps

@@ -92,7 +92,7 @@ func (b *Broker) verifyTxnPartitions(txnID string, pid int64, epoch int16, tps [
 func (b *Broker) verifyRemote(addr, txnID string, pid int64, epoch int16, tps []txn.TP) ([]int16, error) {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	kc, err := dialKafka(ctx, addr, "osprey-txn-verify")
+	kc, err := dialKafka(ctx, addr, "osprey-txn-verify", b.interBroker)
 	if err != nil {
 		return nil, err
 	}

@@ -108,9 +108,8 @@ func (zc *zkCluster) setupSession(ctx context.Context, s metastore.Session, prop
 		}
 		zc.clusterID = id
 	}
-	host := zc.self.Host
 	reg := zkdata.BrokerRegistration{ID: zc.self.ID, JMXPort: -1, Timestamp: time.Now().UnixMilli(), Rack: zc.self.Rack,
-		Endpoints: []zkdata.Endpoint{{Listener: "PLAINTEXT", SecurityProtocol: "PLAINTEXT", Host: host, Port: zc.self.Port}}}
+		Endpoints: zkEndpoints(zc.self)}
 	if err := cl.RegisterBroker(ctx, reg); err != nil {
 		return fmt.Errorf("registering broker %d: %w", zc.self.ID, err)
 	}

@@ -163,7 +163,7 @@ func (zc *zkCluster) readBrokers(ctx context.Context, s metastore.Session, w *wa
 			zc.log.Warn("bad broker registration", "broker", id, "err", err)
 			continue
 		}
-		brokers[id] = BrokerInfo{ID: id, Host: reg.Host, Port: reg.Port, Rack: reg.Rack}
+		brokers[id] = brokerFromZK(id, reg, interBrokerListenerOf(zc.b))
 	}
 	return brokers, nil
 }

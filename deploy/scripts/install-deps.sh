@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian packages Osprey's development services and
 # tests need (MariaDB, ZooKeeper 3.8 with a headless JRE, Chromium for the
-# Playwright tests and a CJK font for their Chinese screenshots, kcat for client checks,
+# Playwright tests and a CJK font for their Chinese screenshots, kcat and python3-kafka
+# (kafka-python) for client checks,
 # Prometheus and Burrow for the kafka_exporter and Burrow compatibility tests), installing only what is missing.
 #
 # Idempotent and quiet when everything is present (one dpkg-query, no apt-get
@@ -15,7 +16,7 @@ set -euo pipefail
 # buildah (+ runc to run a container) builds and runs the image without a Docker daemon;
 # docker-compose validates the compose file (`config` needs no daemon). slapd and ldap-utils
 # are the OpenLDAP server and ldapadd the LDAP sign-in tests start (internal/testenv/slapd.go).
-PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat fonts-wqy-microhei prometheus burrow buildah runc docker-compose slapd ldap-utils)
+PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat python3-kafka fonts-wqy-microhei prometheus burrow buildah runc docker-compose slapd ldap-utils)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
