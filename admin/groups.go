@@ -22,7 +22,10 @@ type ListedGroup struct {
 	Name         string
 	ProtocolType string
 	State        string // empty before ListGroups v4
-	Coordinator  int32
+	// Type is "classic", "consumer" (KIP-848) or "share" from ListGroups v5
+	// (KIP-1043); empty from older brokers, whose groups are classic.
+	Type        string
+	Coordinator int32
 }
 
 // ListGroups asks every given broker (all brokers from the last Metadata when
@@ -72,7 +75,7 @@ func (c *Client) ListGroups(ctx context.Context, brokers []int32) ([]ListedGroup
 				// Still loading some groups: the ones listed are loaded.
 			}
 			for _, g := range r.Groups {
-				out = append(out, ListedGroup{Name: g.Group, ProtocolType: g.ProtocolType, State: g.GroupState, Coordinator: id})
+				out = append(out, ListedGroup{Name: g.Group, ProtocolType: g.ProtocolType, State: g.GroupState, Type: g.GroupType, Coordinator: id})
 			}
 		})
 	}
@@ -123,7 +126,9 @@ func (c *Client) FindCoordinators(ctx context.Context, groups []string) (map[str
 	return out, errs, nil
 }
 
-// GroupDescription is one group from DescribeGroups.
+// GroupDescription is one group from DescribeGroups, or from
+// ConsumerGroupDescribe for a consumer group (Type "consumer", with its
+// epochs and assignor).
 type GroupDescription struct {
 	Name         string
 	Coordinator  int32
@@ -132,6 +137,10 @@ type GroupDescription struct {
 	Protocol     string
 	Members      []GroupMember
 	Err          error
+
+	Type                        string
+	GroupEpoch, AssignmentEpoch int32
+	Assignor                    string
 }
 
 // GroupMember is one member of a group. Assignment is decoded for groups of
@@ -142,6 +151,15 @@ type GroupMember struct {
 	ClientID   string
 	ClientHost string
 	Assignment map[string][]int32
+
+	// Consumer group members (ConsumerGroupDescribe): the member epoch,
+	// the target assignment, the subscription, and whether the member
+	// has not reached its target yet.
+	Epoch            int32
+	Target           map[string][]int32
+	SubscribedTopics []string
+	SubscribedRegex  string
+	Reconciling      bool
 }
 
 // DescribeGroups describes groups coordinated by one broker, batching them.

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"time"
@@ -351,7 +352,7 @@ func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64
 	s.Groups = make([]Group, 0, len(st.groups))
 	tracks := make(map[catchKey]*catchTrack, len(st.catchUp))
 	for _, lg := range st.groups {
-		g := Group{Name: lg.Name, State: lg.State, ProtocolType: lg.ProtocolType, Coordinator: lg.Coordinator}
+		g := Group{Name: lg.Name, State: lg.State, ProtocolType: lg.ProtocolType, Coordinator: lg.Coordinator, Type: cmp.Or(lg.Type, "classic")}
 		owner := map[string]map[int32]string{}
 		if d, ok := st.descs[lg.Name]; ok {
 			owner = describeGroup(&g, d)
@@ -434,11 +435,16 @@ func (b *snapshotBuilder) catchUp(g *Group, tracks map[catchKey]*catchTrack) {
 func describeGroup(g *Group, d admin.GroupDescription) map[string]map[int32]string {
 	owner := map[string]map[int32]string{}
 	g.State, g.ProtocolType, g.Protocol = d.State, d.ProtocolType, d.Protocol
+	if d.Type == "consumer" {
+		g.Type, g.GroupEpoch, g.AssignmentEpoch, g.Assignor = d.Type, d.GroupEpoch, d.AssignmentEpoch, d.Assignor
+	}
 	if d.Err != nil {
 		g.Error = d.Err.Error()
 	}
 	for _, m := range d.Members {
-		mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost}
+		mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost, Epoch: m.Epoch,
+			Target: topicPartitions(m.Target), SubscribedTopics: m.SubscribedTopics, SubscribedRegex: m.SubscribedRegex,
+			Reconciling: m.Reconciling}
 		for topic, ps := range m.Assignment {
 			mem.Assignment = append(mem.Assignment, TopicPartitions{Topic: topic, Partitions: ps})
 			if owner[topic] == nil {
@@ -452,6 +458,16 @@ func describeGroup(g *Group, d admin.GroupDescription) map[string]map[int32]stri
 		g.Members = append(g.Members, mem)
 	}
 	return owner
+}
+
+// topicPartitions lists an assignment by topic name, sorted (nil when empty).
+func topicPartitions(a map[string][]int32) []TopicPartitions {
+	var out []TopicPartitions
+	for topic, ps := range a {
+		out = append(out, TopicPartitions{Topic: topic, Partitions: ps})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Topic < out[j].Topic })
+	return out
 }
 
 // groupTopic is a group's lag on one topic from its committed offsets (partition → offset). A

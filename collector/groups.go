@@ -164,7 +164,11 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		st.groupErr = append(st.groupErr, PollError{Source: "findCoordinator", Broker: -1, Message: err.Error()})
 	}
 
-	descs := c.describeGroups(ctx, coords, names)
+	consumer := map[string]bool{}
+	for name, by := range listedBy {
+		consumer[name] = slices.ContainsFunc(by, func(g admin.ListedGroup) bool { return g.Type == "consumer" })
+	}
+	descs := c.describeGroups(ctx, coords, names, consumer)
 
 	groups := make([]admin.ListedGroup, 0, len(names))
 	for _, name := range names {
@@ -190,17 +194,39 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 }
 
 // describeGroups describes each named group at its coordinator (coords, updated when a coordinator
-// moved), recording failures in the poll state's group errors.
-func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32, names []string) map[string]admin.GroupDescription {
+// moved), recording failures in the poll state's group errors. Consumer groups (KIP-848, listed with
+// that type) are described with ConsumerGroupDescribe, the others with DescribeGroups: at most one
+// request of each kind per coordinator.
+func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32, names []string, consumer map[string]bool) map[string]admin.GroupDescription {
 	st := &c.st
 	descs := make(map[string]admin.GroupDescription, len(names))
 	var mu sync.Mutex
 	left, err := c.perCoordinator(ctx, coords, names, func(ctx context.Context, b int32, groups []string) []string {
-		ds, err := c.client.DescribeGroups(ctx, b, groups)
+		var classic, modern []string
+		for _, g := range groups {
+			if consumer[g] {
+				modern = append(modern, g)
+			} else {
+				classic = append(classic, g)
+			}
+		}
+		var ds []admin.GroupDescription
+		var err, cerr error
+		if len(classic) > 0 {
+			ds, err = c.client.DescribeGroups(ctx, b, classic)
+		}
+		if len(modern) > 0 {
+			var cds []admin.GroupDescription
+			cds, cerr = c.client.DescribeConsumerGroups(ctx, b, modern)
+			ds = append(ds, cds...)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			st.groupErr = append(st.groupErr, PollError{Source: "describeGroups", Broker: b, Message: err.Error()})
+		}
+		if cerr != nil {
+			st.groupErr = append(st.groupErr, PollError{Source: "consumerGroupDescribe", Broker: b, Message: cerr.Error()})
 		}
 		var moved []string
 		for _, d := range ds {

@@ -188,13 +188,19 @@ type Partition struct {
 
 // Group is one consumer group.
 type Group struct {
-	Name         string       `json:"name"`
-	State        string       `json:"state"`
-	ProtocolType string       `json:"protocolType"`
-	Protocol     string       `json:"protocol"`
-	Coordinator  int32        `json:"coordinator"`
-	Members      []Member     `json:"members"`
-	Topics       []GroupTopic `json:"topics"`
+	Name         string `json:"name"`
+	State        string `json:"state"`
+	ProtocolType string `json:"protocolType"`
+	Protocol     string `json:"protocol"`
+	// Type is "classic" or "consumer" (KIP-848; classic when the broker's ListGroups predates v5).
+	Type string `json:"type"`
+	// GroupEpoch, AssignmentEpoch and Assignor describe a consumer group's rebalance state.
+	GroupEpoch      int32        `json:"groupEpoch,omitempty"`
+	AssignmentEpoch int32        `json:"assignmentEpoch,omitempty"`
+	Assignor        string       `json:"assignor,omitempty"`
+	Coordinator     int32        `json:"coordinator"`
+	Members         []Member     `json:"members"`
+	Topics          []GroupTopic `json:"topics"`
 	// TotalLag sums the known partition lags (-1 when none is known); LagSeconds is the largest.
 	TotalLag   int64   `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
@@ -210,6 +216,13 @@ type Member struct {
 	ClientID   string            `json:"clientId"`
 	ClientHost string            `json:"clientHost"`
 	Assignment []TopicPartitions `json:"assignment,omitempty"`
+	// Consumer group members: epoch, target assignment, subscription and whether the member has
+	// not reached its target yet.
+	Epoch            int32             `json:"epoch,omitempty"`
+	Target           []TopicPartitions `json:"target,omitempty"`
+	SubscribedTopics []string          `json:"subscribedTopics,omitempty"`
+	SubscribedRegex  string            `json:"subscribedRegex,omitempty"`
+	Reconciling      bool              `json:"reconciling,omitempty"`
 }
 
 // TopicPartitions names partitions of a topic.
