@@ -215,3 +215,19 @@ func describeErr(res kadm.DescribeACLsResults, err error) error {
 	}
 	return nil
 }
+
+func TestACLRoundTripKRaft(t *testing.T) {
+	c := newKRaftTestCluster(t, 2, withAuthorizer("User:ANONYMOUS"))
+	ctx := testCtx(t, 60*time.Second)
+	aclRoundTrip(ctx, t, c.admin(), aclCounts(c.running()))
+	// The remaining ACL is enforced from the image on every broker.
+	waitFor(t, 10*time.Second, "bob denied writes from 10.0.0.9 everywhere", func() bool {
+		for _, b := range c.running() {
+			d := b.authz.Authorize("User:bob", "10.0.0.9", acl.OpWrite, acl.ResourceTopic, "orders")
+			if d.Allowed || d.Rule != acl.RuleDenyACL {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -49,7 +49,8 @@ type kraftCluster struct {
 const kraftRequestTimeout = 30 * time.Second
 
 func newKRaftCluster(b *Broker, self BrokerInfo, clusterID string, node *kraftnode.Node, changed func(TopicInfo, bool)) *kraftCluster {
-	return &kraftCluster{b: b, self: self, listener: b.cfg.interBrokerListener(), clusterID: clusterID, node: node, log: b.log,
+	ls, _ := parseListener(b.cfg.Listeners[0])
+	return &kraftCluster{b: b, self: self, listener: ls.name, clusterID: clusterID, node: node, log: b.log,
 		changed: changed, topicTable: topicTable{topics: map[string]*TopicInfo{}}, img: image.Empty(),
 		signal: make(chan struct{})}
 }
@@ -64,6 +65,7 @@ func (kc *kraftCluster) watch() {
 // apply takes one new image: the topic table and broker list are rebuilt for
 // what the delta touched, then (without the lock) the data plane is told.
 func (kc *kraftCluster) apply(_, next image.Image, d *image.Delta) {
+	kc.applyACLs(next, d)
 	changed, deleted := d.TopicChanges()
 	kc.mu.Lock()
 	var gone []TopicInfo
@@ -136,7 +138,7 @@ func (kc *kraftCluster) brokersWhere(im image.Image, fenced bool) []BrokerInfo {
 		if !ok {
 			continue
 		}
-		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port), Endpoints: kraftEndpoints(br.Listeners)}
+		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port)}
 		if br.Rack != nil {
 			bi.Rack = *br.Rack
 		}

@@ -154,6 +154,10 @@ func (c *Controller) Handle(now time.Time, img image.Image, req kmsg.Request) (r
 		resp = c.describeCluster(b, r)
 	case *kmsg.AlterUserSCRAMCredentialsRequest:
 		resp = c.alterUserScram(b, r)
+	case *kmsg.CreateACLsRequest:
+		resp = c.createACLs(b, r)
+	case *kmsg.DeleteACLsRequest:
+		resp = c.deleteACLs(b, r)
 	default:
 		return nil, nil, fmt.Errorf("controller: %s (key %d) is not a controller request", kmsg.NameForKey(req.Key()), req.Key())
 	}

@@ -39,6 +39,18 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 		r.ErrorCode = code
 	case *kmsg.AlterUserSCRAMCredentialsResponse:
 		errorScram(req.(*kmsg.AlterUserSCRAMCredentialsRequest), r, code)
+	case *kmsg.CreateACLsResponse:
+		for range req.(*kmsg.CreateACLsRequest).Creations {
+			res := kmsg.NewCreateACLsResponseResult()
+			res.ErrorCode = code
+			r.Results = append(r.Results, res)
+		}
+	case *kmsg.DeleteACLsResponse:
+		for range req.(*kmsg.DeleteACLsRequest).Filters {
+			res := kmsg.NewDeleteACLsResponseResult()
+			res.ErrorCode = code
+			r.Results = append(r.Results, res)
+		}
 	case *kmsg.ElectLeadersResponse:
 		r.ErrorCode = code
 		errorElect(req.(*kmsg.ElectLeadersRequest), r, code)
@@ -123,6 +135,10 @@ func isNotController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.AlterUserSCRAMCredentialsResponse:
 		return slices.ContainsFunc(r.Results, func(u kmsg.AlterUserSCRAMCredentialsResponseResult) bool { return u.ErrorCode == nc })
+	case *kmsg.CreateACLsResponse:
+		return slices.ContainsFunc(r.Results, func(u kmsg.CreateACLsResponseResult) bool { return u.ErrorCode == nc })
+	case *kmsg.DeleteACLsResponse:
+		return slices.ContainsFunc(r.Results, func(u kmsg.DeleteACLsResponseResult) bool { return u.ErrorCode == nc })
 	case *kmsg.ElectLeadersResponse:
 		return r.ErrorCode == nc || slices.ContainsFunc(r.Topics, func(t kmsg.ElectLeadersResponseTopic) bool {
 			return slices.ContainsFunc(t.Partitions, func(p kmsg.ElectLeadersResponseTopicPartition) bool { return p.ErrorCode == nc })
