@@ -49,8 +49,7 @@ type kraftCluster struct {
 const kraftRequestTimeout = 30 * time.Second
 
 func newKRaftCluster(b *Broker, self BrokerInfo, clusterID string, node *kraftnode.Node, changed func(TopicInfo, bool)) *kraftCluster {
-	ls, _ := parseListener(b.cfg.Listeners[0])
-	return &kraftCluster{b: b, self: self, listener: ls.name, clusterID: clusterID, node: node, log: b.log,
+	return &kraftCluster{b: b, self: self, listener: b.cfg.interBrokerListener(), clusterID: clusterID, node: node, log: b.log,
 		changed: changed, topicTable: topicTable{topics: map[string]*TopicInfo{}}, img: image.Empty(),
 		signal: make(chan struct{})}
 }
@@ -138,7 +137,7 @@ func (kc *kraftCluster) brokersWhere(im image.Image, fenced bool) []BrokerInfo {
 		if !ok {
 			continue
 		}
-		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port)}
+		bi := BrokerInfo{ID: br.ID, Host: l.Host, Port: int32(l.Port), Endpoints: kraftEndpoints(br.Listeners)}
 		if br.Rack != nil {
 			bi.Rack = *br.Rack
 		}
