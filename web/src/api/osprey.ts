@@ -5,6 +5,9 @@ import { query, typedCalls } from './typed'
 import { auditQuery, type AuditFilters } from './audit'
 import type {
   AbortTransactionRequest,
+  ACLBinding,
+  AlterQuotasRequest,
+  ScramUpsertRequest,
   AlertChannelInput,
   AlertRuleInput,
   AlterConfigsRequest,
@@ -42,6 +45,23 @@ export interface TimelineParams {
   to?: number
   flapChanges?: number
   flapMinutes?: number
+}
+
+/** The ACL list's filters (empty matches any). */
+export interface ACLFilterParams {
+  principal?: string
+  resourceType?: ACLBinding['resourceType']
+  resourceName?: string
+  patternType?: ACLBinding['patternType']
+}
+
+/** "May principal do operation on the resource (from host)?" */
+export interface ACLCheckParams {
+  principal: string
+  operation: string
+  resourceType: string
+  resourceName: string
+  host?: string
 }
 
 export interface MessageQuery {
@@ -89,6 +109,16 @@ export function createOspreyApi(client: ApiClient = api) {
     topicProducers: (c: string, t: string, o?: RequestOptions) => call.get(`${CL}/topics/{topic}/producers`, { cluster: c, topic: t }, {}, o),
     transactions: (c: string, o?: RequestOptions) => call.get(`${CL}/transactions`, { cluster: c }, {}, o),
     abortTransaction: (c: string, body: AbortTransactionRequest) => call.post(`${CL}/transactions/abort`, { cluster: c }, body),
+
+    acls: (c: string, f: ACLFilterParams = {}, o?: RequestOptions) => call.get(`${CL}/acls`, { cluster: c }, f, o),
+    createAcls: (c: string, bindings: ACLBinding[]) => call.post(`${CL}/acls`, { cluster: c }, { bindings }),
+    deleteAcl: (c: string, b: ACLBinding) => call.post(`${CL}/acls/delete`, { cluster: c }, b),
+    checkAcl: (c: string, q: ACLCheckParams, o?: RequestOptions) => call.get(`${CL}/acls/check`, { cluster: c }, q, o),
+    scramUsers: (c: string, o?: RequestOptions) => call.get(`${CL}/scram-users`, { cluster: c }, {}, o),
+    upsertScramUser: (c: string, user: string, body: ScramUpsertRequest) => call.put(`${CL}/scram-users/{user}`, { cluster: c, user }, body),
+    deleteScramUser: (c: string, user: string) => call.del(`${CL}/scram-users/{user}`, { cluster: c, user }),
+    quotas: (c: string, o?: RequestOptions) => call.get(`${CL}/quotas`, { cluster: c }, {}, o),
+    alterQuotas: (c: string, body: AlterQuotasRequest) => call.put(`${CL}/quotas`, { cluster: c }, body),
 
     createTopic: (c: string, body: CreateTopicRequest) => call.post(`${CL}/topics`, { cluster: c }, body),
     deleteTopic: (c: string, t: string) => call.del(`${CL}/topics/{topic}`, { cluster: c, topic: t }),

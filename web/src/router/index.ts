@@ -65,6 +65,24 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.transactions' },
   },
   {
+    path: '/clusters/:cluster/acls',
+    name: 'acls',
+    component: () => import('@/views/AclsView.vue'),
+    meta: { titleKey: 'nav.acls' },
+  },
+  {
+    path: '/clusters/:cluster/scram-users',
+    name: 'scram-users',
+    component: () => import('@/views/ScramUsersView.vue'),
+    meta: { titleKey: 'nav.scramUsers' },
+  },
+  {
+    path: '/clusters/:cluster/quotas',
+    name: 'quotas',
+    component: () => import('@/views/QuotasView.vue'),
+    meta: { titleKey: 'nav.quotas' },
+  },
+  {
     path: '/clusters/:cluster/quorum',
     name: 'quorum',
     component: () => import('@/views/QuorumView.vue'),
@@ -90,7 +108,7 @@ export const routes: RouteRecordRaw[] = [
 ]
 
 /** Route names that belong to one cluster (the switcher keeps the page when changing cluster). */
-export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'storage', 'transactions', 'zookeeper', 'quorum'] as const
+export const CLUSTER_ROUTES = ['dashboard', 'brokers', 'topics', 'groups', 'operations', 'housekeeping', 'storage', 'transactions', 'acls', 'scram-users', 'quotas', 'zookeeper', 'quorum'] as const
 
 export function createAppRouter() {
   return createRouter({ history: createWebHistory('/'), routes })

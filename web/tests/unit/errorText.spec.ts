@@ -52,7 +52,7 @@ describe('errorText', () => {
 
   it('has a sentence in English and Chinese for every code the server sends', () => {
     // The server's Go sources, as text (Vite's glob import; tests are not part of the contract).
-    const sources = import.meta.glob<string>('../../../server/**/*.go', { query: '?raw', import: 'default', eager: true })
+    const sources = import.meta.glob<string>(['../../../server/**/*.go', '../../../internal/aclcheck/*.go'], { query: '?raw', import: 'default', eager: true })
     const codes = new Set<string>()
     const patterns = [
       /\b(?:badRequest|notFound|conflict)\("([a-z_]+)"/g,
@@ -60,6 +60,7 @@ describe('errorText', () => {
       /\b(?:writeError|writeErrorParams)\(c, [^,]+, "([a-z_]+)"/g,
       /\bdeny\([^,]+, "([a-z_]+)"/g,
       /\.Code = [^"\n]*"([a-z_]+)"/g,
+      /\bproblem\("([a-z_]+)"/g,
     ]
     for (const [path, src] of Object.entries(sources)) {
       if (path.endsWith('_test.go')) continue
