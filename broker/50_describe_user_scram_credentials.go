@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/sasl"
 )
 
@@ -18,6 +19,7 @@ import (
 // * Kafka's refusals per user: RESOURCE_NOT_FOUND for a user without a
 //   credential or an empty name, DUPLICATE_RESOURCE for a name given twice
 //   (answered once).
+// * Needs DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED otherwise).
 // * ZooKeeper mode reads /config/users as Kafka's ZkAdminManager does; KRaft
 //   mode answers from this broker's metadata image; a single broker from
 //   its own store.
@@ -30,6 +32,10 @@ func init() { regKey(50, 0, 0, handleDescribeUserScramCredentials) }
 func handleDescribeUserScramCredentials(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
+	if code := r.authzClusterErr(acl.OpDescribe); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	store, ok := b.view().(scramStore)
 	if !ok {
 		resp.ErrorCode = kerr.UnsupportedVersion.Code

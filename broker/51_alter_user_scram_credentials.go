@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/acl"
 )
 
 // AlterUserScramCredentials: v0
@@ -19,6 +21,7 @@ import (
 //   UNSUPPORTED_SASL_MECHANISM, the same user and mechanism twice
 //   DUPLICATE_RESOURCE, deleting a missing credential RESOURCE_NOT_FOUND;
 //   a refused user's other alterations are not made.
+// * Needs ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED for every user).
 // * ZooKeeper mode writes /config/users/<user> and a /config/changes
 //   notification; KRaft mode forwards the request to the active controller,
 //   which writes the user SCRAM credential records, and answers once this
@@ -49,6 +52,9 @@ func handleAlterUserScramCredentials(b *Broker, r *request) (kmsg.Response, erro
 			add(u.Name)
 		}
 		return resp, nil
+	}
+	if code := r.authzClusterErr(acl.OpAlter); code != 0 {
+		return failAll(code, "Cluster authorization failed.")
 	}
 	store, ok := b.view().(scramStore)
 	if !ok {

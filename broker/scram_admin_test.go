@@ -297,3 +297,25 @@ func TestScramBootstrapUsersKRaft(t *testing.T) {
 		t.Fatalf("describe: %v %+v", err, d)
 	}
 }
+
+// TestScramAdminNeedsClusterACLs: with an authorizer, describing needs
+// DESCRIBE and altering ALTER on the cluster, as in Kafka.
+func TestScramAdminNeedsClusterACLs(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), withAuthorizer())
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testCtx(t, 30*time.Second)
+	adm := kadm.NewClient(cl)
+	if _, err := adm.DescribeUserSCRAMs(ctx); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("describe as ANONYMOUS: %v", err)
+	}
+	if _, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "x", Mechanism: kadm.ScramSha256, Password: "p"}}); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alter as ANONYMOUS: %v", err)
+	}
+	if _, ok := b.view().(sasl.CredentialLookup).ScramCredential("x", sasl.ScramSHA256); ok {
+		t.Fatal("a refused alter stored a credential")
+	}
+}
