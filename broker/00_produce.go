@@ -47,6 +47,7 @@ func init() { regKey(0, 3, 12, handleProduce) }
 
 func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
+	b.throttleProduce(r, req)
 	var verified map[topicPartition]int16
 	if need, pid, epoch := b.txnPartitionsToVerify(req); len(need) > 0 {
 		// A producer's first transactional batch on a partition waits

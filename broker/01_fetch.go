@@ -56,6 +56,7 @@ func handleFetch(b *Broker, r *request) (kmsg.Response, error) {
 		resp.ErrorCode = errFetchSessionIDNotFound
 		return resp, nil
 	}
+	b.clampFetchForQuota(r, req)
 	// The append signal is taken before reading: an append after the read
 	// closes this channel, so a fetch that read too little cannot sleep
 	// through it (taken after the read, an append in between was lost and
@@ -243,8 +244,10 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest, denied []bool) *fetchRead {
 // large ones are replaced by a placeholder that is swapped for the
 // streamed section when the frame is assembled.
 func (b *Broker) replyFetch(r *request, fr *fetchRead) {
+	fr = b.throttleFetch(r, fr)
 	resp := fr.resp
 	resp.SetVersion(r.hdr.Version)
+	r.stampThrottle(resp)
 	var nonce [8]byte
 	rand.Read(nonce[:]) //nolint:errcheck // crypto/rand does not fail on Linux
 	var streams []streamed

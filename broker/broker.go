@@ -33,6 +33,7 @@ type Broker struct {
 	metaStore      metastore.Connector // WithMetaStore; else zookeeper.connect
 	repl           *replication        // follower fetchers, ISR maintenance (replica.go)
 	dyn            dynamicConfigs      // dynamic broker configs in force (dynconfig.go)
+	quotas         *clientQuotas       // client quotas in force and their rate sensors (quota.go)
 	closers        []func() error      // run by Close before the logs close; guarded by mu
 
 	metrics *brokerMetrics
@@ -122,7 +123,7 @@ func New(cfg Config, opts ...Option) (*Broker, error) {
 			return nil, err
 		}
 	}
-	b := &Broker{cfg: cfg, log: slog.Default(), conns: map[*conn]struct{}{}}
+	b := &Broker{cfg: cfg, log: slog.Default(), conns: map[*conn]struct{}{}, quotas: newClientQuotas(cfg.Quota)}
 	for _, o := range opts {
 		o(b)
 	}

@@ -55,6 +55,7 @@ type Config struct {
 
 	LogCleaner LogCleanerConfig // log.cleaner.*; parsed in log_cleaner.go
 	Txn        TxnConfig        // transaction.*; parsed in txn_config.go
+	Quota      QuotaConfig      // quota.window.*; parsed in quota.go
 	// Consumer is group.consumer.* and group.coordinator.rebalance.protocols;
 	// parsed in consumer_group_config.go.
 	Consumer ConsumerGroupConfig
@@ -124,6 +125,7 @@ func DefaultConfig() Config {
 		OffsetsTopicSegmentBytes:      100 << 20,
 		LogCleaner:                    defaultLogCleanerConfig(),
 		Txn:                           defaultTxnConfig(),
+		Quota:                         defaultQuotaConfig(),
 		Security:                      defaultSecurityConfig(),
 		Consumer:                      defaultConsumerGroupConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
@@ -354,6 +356,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			} else if ok, perr := cfg.parseCleanerProperty(k, v); ok {
 				err = perr
 			} else if ok, perr := cfg.parseTxnProperty(k, v); ok {
+				err = perr
+			} else if ok, perr := cfg.parseQuotaProperty(k, v); ok {
 				err = perr
 			} else if ok, perr := cfg.parseSecurityProperty(k, v); ok {
 				err = perr

@@ -46,6 +46,9 @@ type conn struct {
 	// limit: the reader stops reading until the writer catches up.
 	inflight chan struct{}
 	once     sync.Once
+	// mutedUntil (unix nanoseconds) is when a client quota throttle ends:
+	// the reader takes no request before then (quota_throttle.go).
+	mutedUntil atomic.Int64
 
 	// principal is who the connection authenticated as, "User:ANONYMOUS"
 	// until SASL or a TLS client certificate says otherwise. Handlers read it
@@ -149,6 +152,9 @@ func (c *conn) serve() {
 		select {
 		case c.inflight <- struct{}{}: // released by the writer
 		case <-c.done:
+			return
+		}
+		if !c.waitUnmuted() {
 			return
 		}
 		frame, err := kafkawire.ReadFrame(br, kafkawire.MinRequestFrame, c.b.cfg.SocketRequestMaxBytes)

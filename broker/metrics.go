@@ -2,6 +2,7 @@ package broker
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,6 +23,10 @@ type brokerMetrics struct {
 	partitions        prometheus.Gauge
 	connections       prometheus.Gauge
 	groups            prometheus.Gauge
+	// Client quota throttling (quota.go), by quota (produce, fetch), user
+	// and client id: what a console shows as "principal being throttled".
+	throttleSeconds   *prometheus.CounterVec
+	throttledRequests *prometheus.CounterVec
 }
 
 func newBrokerMetrics(brokerID int32) *brokerMetrics {
@@ -44,9 +49,13 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 		partitions:  prometheus.NewGauge(prometheus.GaugeOpts(f("partitions", "Partition replicas hosted by this broker."))),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open client connections."))),
 		groups:      prometheus.NewGauge(prometheus.GaugeOpts(f("consumer_groups", "Consumer groups coordinated by this broker."))),
+		throttleSeconds: prometheus.NewCounterVec(prometheus.CounterOpts(f("client_quota_throttle_seconds_total",
+			"Throttle time given to clients over their quota, by quota (produce, fetch), user and client id.")), []string{"quota", "user", "client_id"}),
+		throttledRequests: prometheus.NewCounterVec(prometheus.CounterOpts(f("client_quota_throttled_requests_total",
+			"Requests throttled for going over a client quota, by quota (produce, fetch), user and client id.")), []string{"quota", "user", "client_id"}),
 	}
 	m.reg.MustRegister(m.bytesIn, m.bytesOut, m.messagesIn, m.topicBytesIn, m.topicMessagesIn, m.topicBytesOut, m.requests, m.latency,
-		m.partitions, m.connections, m.groups,
+		m.partitions, m.connections, m.groups, m.throttleSeconds, m.throttledRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -72,4 +81,10 @@ func (m *brokerMetrics) registerClusterGauges(brokerID int32, view func() Cluste
 		}
 		return float64(n)
 	}))
+}
+
+// observeThrottle counts one throttled request and its throttle time.
+func (m *brokerMetrics) observeThrottle(quota, user, clientID string, d time.Duration) {
+	m.throttleSeconds.WithLabelValues(quota, user, clientID).Add(d.Seconds())
+	m.throttledRequests.WithLabelValues(quota, user, clientID).Inc()
 }

@@ -20,20 +20,25 @@ type request struct {
 	kreq  kmsg.Request
 	start time.Time
 	once  sync.Once
+	// throttle is the client quota throttle time the handler charged
+	// (quota_throttle.go); set before the reply, read by it.
+	throttle time.Duration
 }
 
 // reply encodes resp and queues it for its place in the connection's order.
 // It may be called from any goroutine; only the first call counts.
 func (r *request) reply(resp kmsg.Response) {
 	r.once.Do(func() {
+		r.stampThrottle(resp)
 		buf := kafkawire.AppendResponse(make([]byte, 0, 256), r.hdr, resp)
 		r.observe(resp)
-		r.c.enqueue(r.seq, &outFrame{pieces: []piece{{b: buf}}})
+		r.enqueueThrottled(&outFrame{pieces: []piece{{b: buf}}}, resp)
 	})
 }
 
 // replyPieces queues an already encoded response (header included, without
 // the size prefix, which is computed here) made of bytes and streamed pieces.
+// The encoder must have stamped the throttle time (stampThrottle) already.
 func (r *request) replyPieces(resp kmsg.Response, pieces []piece) {
 	r.once.Do(func() {
 		var total int64
@@ -46,7 +51,7 @@ func (r *request) replyPieces(resp kmsg.Response, pieces []piece) {
 		}
 		size := binary.BigEndian.AppendUint32(nil, uint32(total))
 		r.observe(resp)
-		r.c.enqueue(r.seq, &outFrame{pieces: append([]piece{{b: size}}, pieces...)})
+		r.enqueueThrottled(&outFrame{pieces: append([]piece{{b: size}}, pieces...)}, resp)
 	})
 }
 
@@ -54,7 +59,7 @@ func (r *request) replyPieces(resp kmsg.Response, pieces []piece) {
 func (r *request) skip() {
 	r.once.Do(func() {
 		r.observe(nil)
-		r.c.enqueue(r.seq, &outFrame{skip: true})
+		r.enqueueThrottled(&outFrame{skip: true}, nil)
 	})
 }
 

@@ -46,6 +46,9 @@ func (zc *zkCluster) reload(ctx context.Context, s metastore.Session, w *watcher
 	if err := zc.applyBrokerConfigs(ctx, s); err != nil {
 		return err
 	}
+	if err := zc.applyClientQuotas(ctx, s); err != nil {
+		return err
+	}
 	if err := zc.reloadScram(ctx, s, !notify); err != nil {
 		return err
 	}

@@ -1,0 +1,309 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/zkdata"
+	"github.com/osprey-kafka/osprey/internal/testenv"
+)
+
+func quotaEnt(kv ...string) kadm.ClientQuotaEntity {
+	var e kadm.ClientQuotaEntity
+	for i := 0; i < len(kv); i += 2 {
+		c := kadm.ClientQuotaEntityComponent{Type: kv[i]}
+		if kv[i+1] != "<default>" {
+			c.Name = kmsg.StringPtr(kv[i+1])
+		}
+		e = append(e, c)
+	}
+	return e
+}
+
+func alterQuotas(t *testing.T, ctx context.Context, adm *kadm.Client, entries ...kadm.AlterClientQuotaEntry) {
+	t.Helper()
+	res, err := adm.AlterClientQuotas(ctx, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("alter %v: %v %s", r.Entity, r.Err, r.ErrMessage)
+		}
+	}
+}
+
+// describeAll lists every quota as entity string → key → value.
+func describeAll(ctx context.Context, adm *kadm.Client) (map[string]map[string]float64, error) {
+	qs, err := adm.DescribeClientQuotas(ctx, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]float64{}
+	for _, q := range qs {
+		m := map[string]float64{}
+		for _, v := range q.Values {
+			m[v.Key] = v.Value
+		}
+		out[q.Entity.String()] = m
+	}
+	return out, nil
+}
+
+// AlterClientQuotas writes the znodes Kafka writes (field by field), keeps
+// the SCRAM credentials already in a user's node, announces each change,
+// and another broker describes and enforces what one broker altered.
+func TestClientQuotasZooKeeper(t *testing.T) {
+	connector := localConnector(t)
+	c := newTestCluster(t, 2, connector)
+	ctx := testCtx(t, 60*time.Second)
+	s, err := connector.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// A SCRAM credential written before, as kafka-configs.sh --alter
+	// --add-config SCRAM-SHA-256=... would.
+	const scram = "salt=c2FsdA==,stored_key=c3Q=,server_key=c2s=,iterations=4096"
+	if err := updateEntityConfigIn(ctx, s, zkdata.ConfigTypeUser, "alice", func(cfg map[string]string) error {
+		cfg["SCRAM-SHA-256"] = scram
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	cl1, err := kgo.NewClient(kgo.SeedBrokers(c.byID(1).Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl1.Close)
+	adm := kadm.NewClient(cl1)
+	changesBefore, _, _ := s.Children(ctx, zkdata.ConfigChangesPath)
+	alterQuotas(t, ctx, adm,
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "alice"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 1048576}, {Key: quotaRequestPercentage, Value: 50}}},
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "alice", "client-id", "app 1"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaConsumerByteRate, Value: 2048}}},
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "<default>"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 4096}}},
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "<default>", "client-id", "<default>"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaControllerMutationRate, Value: 10}}},
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("ip", "127.0.0.1"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaConnectionCreationRate, Value: 20}}},
+	)
+	for path, want := range map[string]string{
+		"/config/users/alice":                       `{"version":1,"config":{"SCRAM-SHA-256":"` + scram + `","producer_byte_rate":"1048576","request_percentage":"50.0"}}`,
+		"/config/users/alice/clients/app%201":       `{"version":1,"config":{"consumer_byte_rate":"2048"}}`,
+		"/config/clients/<default>":                 `{"version":1,"config":{"producer_byte_rate":"4096"}}`,
+		"/config/users/<default>/clients/<default>": `{"version":1,"config":{"controller_mutation_rate":"10.0"}}`,
+		"/config/ips/127.0.0.1":                     `{"version":1,"config":{"connection_creation_rate":"20"}}`,
+	} {
+		data, _, err := s.Get(ctx, path)
+		if err != nil || string(data) != want {
+			t.Errorf("%s = %s (%v), want %s", path, data, err, want)
+		}
+	}
+	// One notification per entity, with Kafka's entity_path.
+	changes, _, _ := s.Children(ctx, zkdata.ConfigChangesPath)
+	paths := map[string]bool{}
+	for _, ch := range changes[len(changesBefore):] {
+		data, _, err := s.Get(ctx, zkdata.ConfigChangesPath+"/"+ch)
+		if err != nil || !strings.HasPrefix(ch, zkdata.ConfigChangePrefix) {
+			t.Fatalf("notification %s: %v", ch, err)
+		}
+		paths[string(data)] = true
+	}
+	for _, p := range []string{"users/alice", "users/alice/clients/app%201", "clients/<default>", "users/<default>/clients/<default>", "ips/127.0.0.1"} {
+		if want := `{"version":2,"entity_path":"` + p + `"}`; !paths[want] {
+			t.Errorf("no notification %s among %v", want, paths)
+		}
+	}
+
+	// The other broker describes the same, names desanitized, SCRAM keys
+	// left out, and has the quotas in force.
+	cl2, err := kgo.NewClient(kgo.SeedBrokers(c.byID(2).Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl2.Close)
+	adm2 := kadm.NewClient(cl2)
+	want := map[string]map[string]float64{
+		"{user=alice}":                          {quotaProducerByteRate: 1048576, quotaRequestPercentage: 50},
+		"{user=alice, client-id=app 1}":         {quotaConsumerByteRate: 2048},
+		"{client-id=<default>}":                 {quotaProducerByteRate: 4096},
+		"{user=<default>, client-id=<default>}": {quotaControllerMutationRate: 10},
+		"{ip=127.0.0.1}":                        {quotaConnectionCreationRate: 20},
+	}
+	got, err := describeAll(ctx, adm2)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("describe on broker 2 = %v (%v), want %v", got, err, want)
+	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		m, ok := c.byID(2).quotas.snapshot().resolve(quotaConsumerByteRate, "alice", "app 1")
+		if !ok || m.limit != 2048 {
+			return fmt.Errorf("broker 2 has %+v %v", m, ok)
+		}
+		return nil
+	})
+
+	// Removing a key keeps the others (and the credential).
+	alterQuotas(t, ctx, adm2, kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "alice"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Remove: true}}})
+	if data, _, _ := s.Get(ctx, "/config/users/alice"); string(data) != `{"version":1,"config":{"SCRAM-SHA-256":"`+scram+`","request_percentage":"50.0"}}` {
+		t.Fatalf("after remove: %s", data)
+	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		// The default client-id's quota applies now.
+		if m, _ := c.byID(1).quotas.snapshot().resolve(quotaProducerByteRate, "alice", "x"); m.limit != 4096 {
+			return fmt.Errorf("broker 1 applies %+v", m)
+		}
+		return nil
+	})
+
+	// Refusals come back per entry with Kafka's messages; validate_only writes nothing.
+	res, err := adm.ValidateAlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{
+		{Entity: quotaEnt("user", "bob"), Ops: []kadm.AlterClientQuotaOp{{Key: "bogus_rate", Value: 1}}},
+		{Entity: quotaEnt("user", "carol"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 10}}},
+	})
+	if err != nil || len(res) != 2 {
+		t.Fatal(res, err)
+	}
+	for _, r := range res {
+		switch r.Entity.String() {
+		case "{user=bob}":
+			if !errors.Is(r.Err, kerr.InvalidRequest) || r.ErrMessage != "Invalid configuration key bogus_rate" {
+				t.Errorf("bogus key: %v %q", r.Err, r.ErrMessage)
+			}
+		default:
+			if r.Err != nil {
+				t.Errorf("valid entry: %v", r.Err)
+			}
+		}
+	}
+	if ok, _, _ := s.Exists(ctx, "/config/users/carol"); ok {
+		t.Fatal("validate_only wrote /config/users/carol")
+	}
+}
+
+// throttleHook counts the throttles franz-go's client was told about.
+type throttleHook struct{ n atomic.Int64 }
+
+func (h *throttleHook) OnBrokerThrottle(_ kgo.BrokerMetadata, d time.Duration, _ bool) {
+	if d > 0 {
+		h.n.Add(1)
+	}
+}
+
+// A producer_byte_rate of 1 MiB/s holds a franz-go producer that could go
+// much faster to 1 MiB/s ± 10% of acknowledged bytes over 20 s from its
+// first request, with quota.window.num=2. Kafka's rate sensor shapes the
+// traffic: a fresh sensor measures over at least quota.window.num − 1
+// windows, so that much time's worth goes at once, and when a sample
+// leaves the window span the next burst goes. With Kafka's default of 11
+// one-second windows a saturating producer's first 20 s therefore carry
+// two 10-second bursts (measured here: about 1.15 × the quota; the
+// long-run rate is the quota); two windows keep the bursts at one second.
+// Batches are kept to 64 KiB so that the bytes a throttled request still
+// brings in (Kafka writes them and throttles afterwards) stay small.
+func TestProducerByteRateQuota(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), func(c *Config) { c.Quota.Windows = 2 })
+	ctx := testCtx(t, 90*time.Second)
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admCl.Close)
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "quota-produce"); err != nil {
+		t.Fatal(err)
+	}
+	const quota = 1 << 20
+	alterQuotas(t, ctx, adm, kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "quota-producer"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: quota}}})
+
+	hook := &throttleHook{}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ClientID("quota-producer"), kgo.DefaultProduceTopic("quota-produce"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerBatchMaxBytes(64<<10), kgo.MaxBufferedRecords(64),
+		kgo.WithHooks(hook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	const run = 20 * time.Second
+	value := make([]byte, 10<<10)
+	var acked atomic.Int64
+	start := time.Now()
+	end := start.Add(run)
+	for time.Now().Before(end) {
+		cl.Produce(ctx, &kgo.Record{Value: value}, func(r *kgo.Record, err error) {
+			if err == nil && time.Now().Before(end) {
+				acked.Add(int64(len(r.Value)))
+			}
+		})
+	}
+	rate := float64(acked.Load()) / run.Seconds()
+	t.Logf("acknowledged %d bytes in %v: %.0f B/s (quota %d B/s), %d throttled responses", acked.Load(), run, rate, quota, hook.n.Load())
+	if rate < 0.9*quota || rate > 1.1*quota {
+		t.Fatalf("producer ran at %.0f B/s, want %d ± 10%%", rate, quota)
+	}
+	if hook.n.Load() == 0 {
+		t.Fatal("no response carried a throttle time")
+	}
+}
+
+// A consumer_byte_rate holds a consumer back: after the first quota
+// window's worth it gets throttled answers without data, while another
+// client id reads everything at once.
+func TestConsumerByteRateQuota(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	ctx := testCtx(t, 60*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DefaultProduceTopic("quota-fetch"), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "quota-fetch"); err != nil {
+		t.Fatal(err)
+	}
+	const total = 3000 * 1000
+	value := make([]byte, 1000)
+	var recs []*kgo.Record
+	for i := 0; i < total/len(value); i++ {
+		recs = append(recs, &kgo.Record{Value: value})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	const quota = 100 << 10
+	alterQuotas(t, ctx, adm, kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "quota-consumer"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaConsumerByteRate, Value: quota}}})
+
+	consume := func(clientID string, hook *throttleHook, d time.Duration) int {
+		c, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ClientID(clientID), kgo.ConsumeTopics("quota-fetch"),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.WithHooks(hook))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		pctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		n := 0
+		for pctx.Err() == nil && n < total {
+			c.PollFetches(pctx).EachRecord(func(r *kgo.Record) { n += len(r.Value) })
+		}
+		return n
+	}
+	free := consume("free-consumer", &throttleHook{}, 10*time.Second)
+	hook := &throttleHook{}
+	limited := consume("quota-consumer", hook, 3*time.Second)
+	t.Logf("without quota: %d bytes; with %d B/s: %d bytes in 3 s, %d throttled responses", free, quota, limited, hook.n.Load())
+	// One quota window's worth (quota × (samples−1) × 1 s) may go at once.
+	if free < total || limited > quota*10*12/10 || hook.n.Load() == 0 {
+		t.Fatalf("without quota read %d of %d; with quota read %d (limit about %d), %d throttles", free, total, limited, quota*10, hook.n.Load())
+	}
+}
