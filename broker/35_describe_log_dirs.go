@@ -4,6 +4,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -23,6 +24,10 @@ func init() { regKey(35, 0, 4, handleDescribeLogDirs) }
 func handleDescribeLogDirs(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if code := r.authzClusterErr(acl.OpDescribe); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	want := func(string, int32) bool { return true }
 	if req.Topics != nil {
 		set := map[topicPartition]bool{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -37,6 +38,10 @@ type clusterAdmin interface {
 func handleElectLeaders(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if code := r.authzClusterErr(acl.OpAlter); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	var tps []zkdata.TopicPartition
 	if req.Topics != nil {
 		tps = []zkdata.TopicPartition{}

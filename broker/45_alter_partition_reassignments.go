@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -34,6 +35,10 @@ func init() { regKey(45, 0, 0, handleAlterPartitionReassignments) }
 func handleAlterPartitionReassignments(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+	if code := r.authzClusterErr(acl.OpAlter); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	reqs := map[zkdata.TopicPartition][]int32{}
 	for _, rt := range req.Topics {
 		for _, rp := range rt.Partitions {

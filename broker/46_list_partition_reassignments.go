@@ -3,6 +3,7 @@ package broker
 import (
 	"sort"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -24,6 +25,10 @@ func init() { regKey(46, 0, 0, handleListPartitionReassignments) }
 func handleListPartitionReassignments(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if code := r.authzClusterErr(acl.OpDescribe); code != 0 {
+		resp.ErrorCode = code
+		return resp, nil
+	}
 	adm, ok := b.cluster.(clusterAdmin)
 	if !ok {
 		return resp, nil

@@ -3,6 +3,7 @@ package broker
 import (
 	"sort"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,12 +29,16 @@ func handleDescribeProducers(b *Broker, r *request) (kmsg.Response, error) {
 		st := kmsg.NewDescribeProducersResponseTopic()
 		st.Topic = rt.Topic
 		t, known := b.cluster.Topic(rt.Topic)
+		denied := r.authzTopicErr(acl.OpRead, rt.Topic)
 		for _, idx := range rt.Partitions {
 			sp := kmsg.NewDescribeProducersResponseTopicPartition()
 			sp.Partition = idx
 			p, code := b.leaderPartition(t, known, idx)
 			if !known {
 				code = errUnknownTopicOrPart
+			}
+			if denied != 0 {
+				code = denied
 			}
 			if code != 0 {
 				sp.ErrorCode = code

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -25,6 +26,9 @@ func handleDescribeTransactions(b *Broker, r *request) (kmsg.Response, error) {
 		st.TransactionalID = id
 		st.ProducerID, st.ProducerEpoch, st.StartTimestamp = -1, -1, -1
 		m, code := b.txns.describe(id)
+		if denied := r.authzTxnIDErr(acl.OpDescribe, id); denied != 0 {
+			code = denied
+		}
 		st.ErrorCode = code
 		if code == 0 {
 			st.State, st.TimeoutMillis, st.StartTimestamp = m.State.String(), m.TimeoutMs, m.StartMs

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -64,6 +65,8 @@ func handleListTransactions(b *Broker, r *request) (kmsg.Response, error) {
 			continue
 		case pattern != nil && !pattern.MatchString(m.TxnID):
 			continue
+		case !r.authorizeTxnID(acl.OpDescribe, m.TxnID):
+			continue // listed only to those who may describe it
 		}
 		st := kmsg.NewListTransactionsResponseTransactionState()
 		st.TransactionalID, st.ProducerID, st.TransactionState = m.TxnID, m.ProducerID, m.State.String()

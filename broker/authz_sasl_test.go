@@ -157,3 +157,43 @@ func TestACLAdminNeedsClusterAlter(t *testing.T) {
 	}
 }
 
+
+func TestACLGroupsAndClusterChecks(t *testing.T) {
+	b := newTestBroker(t, withSecuredListener(t))
+	ctx := testCtx(t, 30*time.Second)
+	admin := kadm.NewClient(userClient(t, b, "admin"))
+	if _, err := admin.CreateTopic(ctx, 1, 1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	mustCreateACLs(ctx, t, admin, kadm.NewACLs().Allow("User:alice").Topics("orders").Groups("alice-app").
+		Operations(kadm.OpRead).ResourcePatternType(kadm.ACLPatternLiteral))
+
+	// alice consumes in her group; bob, with no ACL at all, may not.
+	alice := userClient(t, b, "alice", kgo.ConsumerGroup("alice-app"), kgo.ConsumeTopics("orders"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err := userClient(t, b, "admin").ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if fs := alice.PollFetches(ctx); fs.Err() != nil || fs.NumRecords() != 1 {
+		t.Fatalf("alice's group consume: %v, %d records", fs.Err(), fs.NumRecords())
+	}
+	bob := kadm.NewClient(userClient(t, b, "bob"))
+	described, err := bob.DescribeGroups(ctx, "alice-app")
+	if err == nil {
+		err = described["alice-app"].Err
+	}
+	if !errors.Is(err, kerr.GroupAuthorizationFailed) {
+		t.Fatalf("bob describing alice-app: %v, want GROUP_AUTHORIZATION_FAILED", err)
+	}
+	listed, err := bob.ListGroups(ctx)
+	if err != nil || len(listed) != 0 {
+		t.Fatalf("bob lists %v (%v), want no group", listed.Groups(), err)
+	}
+	if _, err := bob.ListPartitionReassignments(ctx, kadm.TopicsSet{"orders": {0: {}}}); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("bob listing reassignments: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
+	}
+	// The super user sees the group without any ACL.
+	if listed, err := admin.ListGroups(ctx); err != nil || len(listed) != 1 {
+		t.Fatalf("admin lists %v (%v), want alice-app", listed.Groups(), err)
+	}
+}
