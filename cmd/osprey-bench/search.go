@@ -33,7 +33,8 @@ type searchRun struct {
 	reason       string
 	rssBefore    float64 // bytes, VmRSS before the search
 	peakRSS      float64 // bytes, VmHWM during the search
-	fetchRecords int
+	fetchBytes   int64 // bytes one fetch asks a partition for
+	prefetch     int   // fetches in flight
 }
 
 // runSearchBench writes a JSON topic of size bytes to one Osprey broker, reads it once with raw
@@ -62,10 +63,11 @@ func runSearchBench(ctx context.Context, o *options, rep *report) {
 	rep.note("Message search: one Osprey broker (file logs) with a %d-partition topic of %s of JSON records (~1 KiB, "+
 		"`{\"user\":\"u-NNNNN\",\"n\":…,\"pad\":…}` over %d users), produced once. The reference reads the whole log with raw "+
 		"Fetch requests (batches not decoded, as in the broker section); then `service.PrepareSearch` + `Run` (the Search "+
-		"tab's path: franz-go fetches of %d records per partition, record decoding, masking, CEL) searches the whole log "+
+		"tab's path: fetches of up to %s per partition, %d in flight, each decoded, masked and filtered on its own goroutine "+
+		"while the records of earlier ones are counted and sent) searches the whole log "+
 		"for `%s`: %d records read, %d matches, ended %q after %v. The rate is the log's batch bytes over the search's "+
 		"wall time, so both figures count the same bytes. Peak RSS is VmHWM reset before the search; the broker runs in "+
-		"this process too.", benchPartitions, sizeName(size), searchUsers, r.fetchRecords, searchFilter, r.records,
+		"this process too.", benchPartitions, sizeName(size), searchUsers, humanBytes(float64(r.fetchBytes)), r.prefetch, searchFilter, r.records,
 		r.matches, r.reason, r.searchDur.Round(time.Millisecond))
 }
 
@@ -112,10 +114,7 @@ func searchBench(ctx context.Context, o *options, size int64) (*searchRun, error
 	if err != nil {
 		return nil, fmt.Errorf("preparing the search: %w", err)
 	}
-	r.fetchRecords = limits.FetchRecords
-	if r.fetchRecords == 0 {
-		r.fetchRecords = service.DefaultSearchLimits.FetchRecords
-	}
+	r.fetchBytes, r.prefetch = service.DefaultSearchLimits.FetchBytes, service.DefaultSearchLimits.Prefetch
 	r.rssBefore = procStatus("VmRSS:")
 	// Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the search only.
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)

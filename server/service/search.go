@@ -27,14 +27,20 @@ type SearchLimits struct {
 	MaxExportResults int
 	// MaxConcurrent is how many searches the console runs at once; more are refused with 429.
 	MaxConcurrent int
-	// FetchRecords is how many records one fetch asks a partition for.
+	// FetchRecords is how many records one fetch takes from a partition at most.
 	FetchRecords int
+	// FetchBytes is how many bytes one fetch asks a partition for.
+	FetchBytes int64
+	// Prefetch is how many fetches one search keeps in flight (each on another partition, or the
+	// next part of the same one): what a search holds in memory is at most Prefetch × FetchBytes.
+	Prefetch int
 }
 
 // DefaultSearchLimits protect the cluster: a search reads at most a million records or 256 MiB
-// for at most 30 s, returns at most 500 matches, and only four run at a time.
+// for at most 30 s, returns at most 500 matches, and only four run at a time; each keeps at most
+// four fetches of 2 MiB in flight.
 var DefaultSearchLimits = SearchLimits{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxDuration: 30 * time.Second,
-	MaxResults: 500, MaxExportResults: 100_000, MaxConcurrent: 4, FetchRecords: 500}
+	MaxResults: 500, MaxExportResults: 100_000, MaxConcurrent: 4, FetchRecords: 20_000, FetchBytes: 2 << 20, Prefetch: 4}
 
 func (l SearchLimits) withDefaults() SearchLimits {
 	d := DefaultSearchLimits
@@ -58,6 +64,12 @@ func (l SearchLimits) withDefaults() SearchLimits {
 	}
 	if l.FetchRecords <= 0 {
 		l.FetchRecords = d.FetchRecords
+	}
+	if l.FetchBytes <= 0 {
+		l.FetchBytes = d.FetchBytes
+	}
+	if l.Prefetch <= 0 {
+		l.Prefetch = d.Prefetch
 	}
 	return l
 }
@@ -204,10 +216,16 @@ type Search struct {
 	// collect, when set, receives each matching record as fetched (clear, not masked) instead of a
 	// message event being sent: a redrive copies the records it selected by their masked form.
 	collect func(admin.Message) error
+	// observe, when set (tests), is told the fetches queued and the bytes they hold at each issue.
+	observe func(queued int, heldBytes int64)
 }
 
 type searchPart struct {
 	SearchPartitionProgress
+	// fetchPos is the next offset to fetch (ahead of Position while fetches are in flight);
+	// inFlight says a fetch of the partition is in flight. Both are owned by the scan's goroutine.
+	fetchPos int64
+	inFlight bool
 }
 
 // PrepareSearch checks a search request and reads the partitions' ranges; the errors are the
@@ -331,7 +349,8 @@ func searchRanges(ctx context.Context, c *cluster, md *admin.Metadata, topic str
 		}
 		start = offsetAtTime(fromTime, p.Partition, start, hi)
 		end = max(offsetAtTime(toTime, p.Partition, end, hi), start)
-		parts = append(parts, &searchPart{SearchPartitionProgress{Partition: p.Partition, Start: start, End: end, Position: start, Done: start >= end}})
+		parts = append(parts, &searchPart{SearchPartitionProgress: SearchPartitionProgress{Partition: p.Partition, Start: start, End: end,
+			Position: start, Done: start >= end}, fetchPos: start})
 	}
 	for p := range missing {
 		return nil, badRequest("invalid_partition", "topic %q has no partition %d", topic, p)
@@ -351,9 +370,9 @@ func offsetAtTime(byTime []int64, p int32, def, hi int64) int64 {
 	return hi
 }
 
-// Run reads the ranges round-robin, one fetch per partition per round, masks every record, applies
-// the filter to the masked record and emits the matches, a progress event after every round and a
-// done event at the end. It stops at the first limit reached, when ctx ends or when emit fails (the
+// Run reads the ranges round-robin, a few fetches ahead (see scan), masks every record, applies
+// the filter to the masked record and emits the matches in the order read, a progress event after
+// every round of fetches and a done event at the end. It stops at the first limit reached, when ctx ends or when emit fails (the
 // reader went away); it returns emit's error or nil.
 func (q *Search) Run(ctx context.Context, emit func(SearchEvent) error) error {
 	start := time.Now()
@@ -377,31 +396,6 @@ func (q *Search) Run(ctx context.Context, emit func(SearchEvent) error) error {
 		done.Error = failure.Error()
 	}
 	return emit(SearchEvent{Type: "done", Done: done})
-}
-
-// scan is Run's loop; it returns the reason it stopped ("" when the ranges were read) and, for a
-// failure or a cancellation by the reader, the error.
-func (q *Search) scan(ctx context.Context, start time.Time, prog *SearchProgress, emit func(SearchEvent) error) (string, error) {
-	outerCtx := ctx
-	for {
-		active := false
-		for _, p := range q.parts {
-			if p.Done {
-				continue
-			}
-			active = true
-			if reason, err := q.fetchOnce(ctx, p, prog, emit); reason != "" || err != nil {
-				return q.stopReason(outerCtx, reason, err)
-			}
-		}
-		q.snapshot(prog, start)
-		if err := emit(SearchEvent{Type: "progress", Progress: prog}); err != nil {
-			return SearchCancelled, err
-		}
-		if !active {
-			return "", nil
-		}
-	}
 }
 
 // emitError is a failure to send an event: the reader went away.
@@ -430,90 +424,6 @@ func (q *Search) stopReason(ctx context.Context, reason string, err error) (stri
 	default:
 		return SearchFailed, kafkaError(opFetch, q.topic, err)
 	}
-}
-
-// fetchOnce reads one batch of partition p and handles its records; it returns the limit that
-// stopped the search, or the error of the fetch or of emit.
-func (q *Search) fetchOnce(ctx context.Context, p *searchPart, prog *SearchProgress, emit func(SearchEvent) error) (string, error) {
-	n := int(min(int64(q.limits.FetchRecords), p.End-p.Position, q.limits.MaxRecords-prog.Records))
-	if n <= 0 {
-		return SearchMaxRecords, nil
-	}
-	res, err := q.c.client.FetchMessages(ctx, q.md, q.topic, p.Partition, p.Position, n, min(1<<20, q.limits.MaxBytes-prog.Bytes+1), 100*time.Millisecond)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		return "", err
-	}
-	if len(res.Messages) == 0 {
-		// Nothing readable below the range's end (compacted away, aborted or control records):
-		// the partition is done rather than asked for the same offset again.
-		p.Done = true
-		return "", nil
-	}
-	for _, m := range res.Messages {
-		if m.Offset >= p.End {
-			p.Done = true
-			break
-		}
-		size := int64(len(m.Key) + len(m.Value))
-		for _, h := range m.Headers {
-			size += int64(len(h.Key) + len(h.Value))
-		}
-		p.Position, p.Records, p.Bytes = m.Offset+1, p.Records+1, p.Bytes+size
-		prog.Records, prog.Bytes = prog.Records+1, prog.Bytes+size
-		if ok, err := q.handle(m, p, prog, emit); err != nil || !ok {
-			return "", err
-		}
-		if prog.Matches >= q.limits.MaxResults {
-			return SearchMaxResults, nil
-		}
-		if prog.Bytes >= q.limits.MaxBytes {
-			return SearchMaxBytes, nil
-		}
-		if prog.Records >= q.limits.MaxRecords {
-			return SearchMaxRecords, nil
-		}
-	}
-	if p.Position >= p.End {
-		p.Done = true
-	}
-	return "", nil
-}
-
-// handle masks m, evaluates the filter on the masked record and emits it when it matches. Masking
-// comes first so a value the caller may not see cannot be found by searching for it.
-func (q *Search) handle(m admin.Message, p *searchPart, prog *SearchProgress, emit func(SearchEvent) error) (bool, error) {
-	orig := m
-	if q.mask != nil {
-		var keep bool
-		if m, keep = q.mask(m); !keep {
-			return true, nil
-		}
-	}
-	rec := msgfilter.Record{Key: m.Key, Value: m.Value, Timestamp: m.Time, Partition: m.Partition, Offset: m.Offset,
-		Headers: make(map[string]string, len(m.Headers))}
-	for _, h := range m.Headers {
-		rec.Headers[h.Key] = string(h.Value)
-	}
-	ok, _ := q.filter.Match(rec) // an evaluation error (a missing field) is no match
-	if !ok {
-		return true, nil
-	}
-	p.Matches++
-	prog.Matches++
-	if q.collect != nil {
-		return true, q.collect(orig)
-	}
-	v := messageView(m)
-	if q.full {
-		v = fullMessageView(m)
-	}
-	if err := emit(SearchEvent{Type: "message", Message: &v}); err != nil {
-		return false, &emitError{err}
-	}
-	return true, nil
 }
 
 // snapshot copies the partitions' progress into prog.
