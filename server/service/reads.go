@@ -247,9 +247,11 @@ type GroupRow struct {
 	State        string `json:"state"`
 	ProtocolType string `json:"protocolType"`
 	Protocol     string `json:"protocol"`
-	Coordinator  int32  `json:"coordinator"`
-	Members      int    `json:"members"`
-	Topics       int    `json:"topics"`
+	// Type is the group's protocol: "classic" or "consumer" (KIP-848).
+	Type        string `json:"type"`
+	Coordinator int32  `json:"coordinator"`
+	Members     int    `json:"members"`
+	Topics      int    `json:"topics"`
 	// Lag sums the known partition lags; null when none is known.
 	Lag        *int64  `json:"lag"`
 	LagSeconds float64 `json:"lagSeconds"`
@@ -261,7 +263,7 @@ type GroupRow struct {
 }
 
 func groupRow(g *collector.Group) GroupRow {
-	return GroupRow{Name: g.Name, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Coordinator: g.Coordinator,
+	return GroupRow{Name: g.Name, State: g.State, ProtocolType: g.ProtocolType, Protocol: g.Protocol, Type: g.Type, Coordinator: g.Coordinator,
 		Members: len(g.Members), Topics: len(g.Topics), Lag: known(g.TotalLag), LagSeconds: g.LagSeconds, Error: g.Error,
 		CatchUp: g.CatchUp}
 }
@@ -269,6 +271,7 @@ func groupRow(g *collector.Group) GroupRow {
 var groupSorts = map[string]func(a, b *collector.Group) int{
 	"name":       func(a, b *collector.Group) int { return strings.Compare(a.Name, b.Name) },
 	"state":      func(a, b *collector.Group) int { return strings.Compare(a.State, b.State) },
+	"type":       func(a, b *collector.Group) int { return strings.Compare(a.Type, b.Type) },
 	"members":    func(a, b *collector.Group) int { return cmp.Compare(len(a.Members), len(b.Members)) },
 	"topics":     func(a, b *collector.Group) int { return cmp.Compare(len(a.Topics), len(b.Topics)) },
 	"lag":        func(a, b *collector.Group) int { return cmp.Compare(a.TotalLag, b.TotalLag) },
@@ -325,6 +328,18 @@ type GroupDetail struct {
 	// ResetOffsets applies to the same snapshot), so the page and the reset dialog show the
 	// server's decision with the state and members it is based on.
 	Active bool `json:"active"`
+	// Consumer is set for a consumer group (KIP-848): its rebalance state.
+	Consumer *ConsumerGroupState `json:"consumer,omitempty"`
+}
+
+// ConsumerGroupState is a consumer group's rebalance state: the group epoch moves with every
+// membership or subscription change, the assignment epoch is the group epoch the target assignment
+// was computed at, and members reach their target one by one (reconciling until they do).
+type ConsumerGroupState struct {
+	GroupEpoch      int32  `json:"groupEpoch"`
+	AssignmentEpoch int32  `json:"assignmentEpoch"`
+	Assignor        string `json:"assignor"`
+	Reconciling     int    `json:"reconciling"`
 }
 
 // GroupMember is a member of a consumer group with the partitions assigned to it.
@@ -334,6 +349,13 @@ type GroupMember struct {
 	ClientID   string            `json:"clientId"`
 	ClientHost string            `json:"clientHost"`
 	Assignment []TopicPartitions `json:"assignment,omitempty"`
+	// A consumer group's member: its epoch (-2: a static member away for now), the target
+	// assignment it is moving to, its subscription and whether it has not reached the target yet.
+	Epoch            *int32            `json:"epoch,omitempty"`
+	Target           []TopicPartitions `json:"target,omitempty"`
+	SubscribedTopics []string          `json:"subscribedTopics,omitempty"`
+	SubscribedRegex  string            `json:"subscribedRegex,omitempty"`
+	Reconciling      bool              `json:"reconciling,omitempty"`
 }
 
 // TopicPartitions names partitions of a topic.
@@ -348,6 +370,15 @@ func groupMember(m collector.Member) GroupMember {
 		out.Assignment = append(out.Assignment, TopicPartitions{Topic: a.Topic, Partitions: a.Partitions})
 	}
 	return out
+}
+
+// consumerMember adds what a consumer group's member has beyond a classic one.
+func consumerMember(out *GroupMember, m collector.Member) {
+	out.Epoch = &m.Epoch
+	for _, a := range m.Target {
+		out.Target = append(out.Target, TopicPartitions{Topic: a.Topic, Partitions: a.Partitions})
+	}
+	out.SubscribedTopics, out.SubscribedRegex, out.Reconciling = m.SubscribedTopics, m.SubscribedRegex, m.Reconciling
 }
 
 // GroupTopicRow is a group's position on one topic as the API shows it: the lag is null when no
@@ -406,15 +437,26 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 		return GroupDetail{}, groupNotFound(cluster, name)
 	}
 	members := make([]GroupMember, 0, len(g.Members))
+	var cs *ConsumerGroupState
+	if g.Type == "consumer" {
+		cs = &ConsumerGroupState{GroupEpoch: g.GroupEpoch, AssignmentEpoch: g.AssignmentEpoch, Assignor: g.Assignor}
+	}
 	for _, m := range g.Members {
-		members = append(members, groupMember(m))
+		gm := groupMember(m)
+		if cs != nil {
+			consumerMember(&gm, m)
+			if m.Reconciling {
+				cs.Reconciling++
+			}
+		}
+		members = append(members, gm)
 	}
 	topics := make([]GroupTopicRow, 0, len(g.Topics))
 	for _, gt := range g.Topics {
 		topics = append(topics, groupTopicRow(gt))
 	}
 	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll,
-		Active: groupActive(g)}
+		Active: groupActive(g), Consumer: cs}
 	if s.opts.GroupStatus != nil {
 		if st, ok := s.opts.GroupStatus(cluster, name); ok {
 			d.Status = &st

@@ -1861,6 +1861,14 @@ export interface components {
             /** @description Items matching the query, before paging */
             total: number;
         };
+        ConsumerGroupState: {
+            /** Format: int32 */
+            assignmentEpoch: number;
+            assignor: string;
+            /** Format: int32 */
+            groupEpoch: number;
+            reconciling: number;
+        };
         CreateACLsInput: {
             bindings: components["schemas"]["ACLBinding"][];
         };
@@ -2044,6 +2052,7 @@ export interface components {
         GroupDetail: {
             active: boolean;
             catchUp: components["schemas"]["CatchUp"];
+            consumer?: components["schemas"]["ConsumerGroupState"];
             /** Format: int32 */
             coordinator: number;
             error?: string;
@@ -2061,6 +2070,7 @@ export interface components {
             status: components["schemas"]["GroupStatus"] | null;
             topicList: components["schemas"]["GroupTopicRow"][];
             topics: number;
+            type: string;
         };
         GroupLag: {
             /** Format: int64 */
@@ -2097,8 +2107,13 @@ export interface components {
             assignment?: components["schemas"]["TopicPartitions"][];
             clientHost: string;
             clientId: string;
+            epoch?: number | null;
             id: string;
             instanceId?: string;
+            reconciling?: boolean;
+            subscribedRegex?: string;
+            subscribedTopics?: string[];
+            target?: components["schemas"]["TopicPartitions"][];
         };
         GroupPartitionRow: {
             /** Format: int64 */
@@ -2128,6 +2143,7 @@ export interface components {
             state: string;
             status?: string;
             topics: number;
+            type: string;
         };
         GroupRowList: {
             items: components["schemas"]["GroupRow"][];
