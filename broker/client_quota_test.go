@@ -307,3 +307,59 @@ func TestConsumerByteRateQuota(t *testing.T) {
 		t.Fatalf("without quota read %d of %d; with quota read %d (limit about %d), %d throttles", free, total, limited, quota*10, hook.n.Load())
 	}
 }
+
+// In KRaft mode AlterClientQuotas goes to the controller, which answers
+// with its own checks, and every broker describes and enforces the
+// quotas from its metadata image.
+func TestClientQuotasKRaft(t *testing.T) {
+	c := newKRaftTestCluster(t, 2)
+	ctx := testCtx(t, 60*time.Second)
+	cl1, err := kgo.NewClient(kgo.SeedBrokers(c.byID(1).Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl1.Close)
+	adm := kadm.NewClient(cl1)
+	alterQuotas(t, ctx, adm,
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "alice"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 1048576}}},
+		kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "<default>", "client-id", "app"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaConsumerByteRate, Value: 2048}, {Key: quotaRequestPercentage, Value: 12.5}}},
+	)
+	res, err := adm.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{
+		{Entity: quotaEnt("user", "bob"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 0}}},
+	})
+	if err != nil || len(res) != 1 || !errors.Is(res[0].Err, kerr.InvalidRequest) || res[0].ErrMessage != "Quota producer_byte_rate must be greater than 0" {
+		t.Fatalf("zero quota: %+v %v", res, err)
+	}
+
+	cl2, err := kgo.NewClient(kgo.SeedBrokers(c.byID(2).Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl2.Close)
+	adm2 := kadm.NewClient(cl2)
+	want := map[string]map[string]float64{
+		"{user=alice}":                    {quotaProducerByteRate: 1048576},
+		"{user=<default>, client-id=app}": {quotaConsumerByteRate: 2048, quotaRequestPercentage: 12.5},
+	}
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		got, err := describeAll(ctx, adm2)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("describe on node 2 = %v (%v)", got, err)
+		}
+		if m, ok := c.byID(2).quotas.snapshot().resolve(quotaConsumerByteRate, "carol", "app"); !ok || m.limit != 2048 {
+			return fmt.Errorf("node 2 applies %+v", m)
+		}
+		return nil
+	})
+	alterQuotas(t, ctx, adm2, kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "alice"), Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Remove: true}}})
+	// The forwarding broker answers once its own image has the change.
+	if got, err := describeAll(ctx, adm2); err != nil || len(got) != 1 {
+		t.Fatalf("after remove, node 2 describes %v (%v)", got, err)
+	}
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		if _, ok := c.byID(1).quotas.snapshot().resolve(quotaProducerByteRate, "alice", "x"); ok {
+			return errors.New("node 1 still applies alice's producer_byte_rate")
+		}
+		return nil
+	})
+}

@@ -65,6 +65,7 @@ func (kc *kraftCluster) watch() {
 // what the delta touched, then (without the lock) the data plane is told.
 func (kc *kraftCluster) apply(_, next image.Image, d *image.Delta) {
 	kc.applyACLs(next, d)
+	kc.applyClientQuotas(next, d)
 	changed, deleted := d.TopicChanges()
 	kc.mu.Lock()
 	var gone []TopicInfo

@@ -158,6 +158,8 @@ func (c *Controller) Handle(now time.Time, img image.Image, req kmsg.Request) (r
 		resp = c.createACLs(b, r)
 	case *kmsg.DeleteACLsRequest:
 		resp = c.deleteACLs(b, r)
+	case *kmsg.AlterClientQuotasRequest:
+		resp = c.alterClientQuotas(b, r)
 	default:
 		return nil, nil, fmt.Errorf("controller: %s (key %d) is not a controller request", kmsg.NameForKey(req.Key()), req.Key())
 	}

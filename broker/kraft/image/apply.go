@@ -52,6 +52,9 @@ func (d *Delta) Apply() Image {
 	if d.acls != nil {
 		next.acls = d.applyACLs()
 	}
+	if d.quotas != nil {
+		next.quotas = d.applyQuotas()
+	}
 	return next
 }
 
@@ -144,7 +147,8 @@ func (im Image) Equal(o Image) bool {
 		maps.EqualFunc(im.topicsByName, o.topicsByName, topicsEqual) &&
 		maps.EqualFunc(im.configs, o.configs, func(a, b map[string]string) bool { return maps.Equal(a, b) }) &&
 		maps.EqualFunc(im.scram, o.scram, scramEqual) &&
-		maps.EqualFunc(im.acls, o.acls, deepEqualPtr[ACL])
+		maps.EqualFunc(im.acls, o.acls, deepEqualPtr[ACL]) &&
+		maps.EqualFunc(im.quotas, o.quotas, func(a, b map[string]float64) bool { return maps.Equal(a, b) })
 }
 
 func deepEqualPtr[V any](a, b *V) bool { return reflect.DeepEqual(*a, *b) }

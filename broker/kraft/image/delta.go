@@ -27,8 +27,9 @@ type Delta struct {
 	deletedTopics   map[metadata.Uuid]struct{}            // base topics removed
 	configs         map[ConfigResource]map[string]*string // nil value: deleted
 	nextProducerID  *int64
-	scram           map[scramKey]*ScramCredential // nil value: removed
-	acls            map[metadata.Uuid]*ACL        // nil value: removed
+	scram           map[scramKey]*ScramCredential       // nil value: removed
+	acls            map[metadata.Uuid]*ACL              // nil value: removed
+	quotas          map[QuotaEntity]map[string]*float64 // nil value: key removed
 }
 
 type featureChange struct {
@@ -113,6 +114,8 @@ func (d *Delta) Replay(rec metadata.Record) error {
 		d.replayScram(rec)
 	case *metadata.AccessControlEntryRecord, *metadata.RemoveAccessControlEntryRecord:
 		return d.replayACL(rec)
+	case *metadata.ClientQuotaRecord:
+		return d.replayQuota(r)
 	case *metadata.NoOpRecord:
 	default:
 		return fmt.Errorf("metadata record %T (api key %d): not replayed by the metadata image", rec, rec.Key())

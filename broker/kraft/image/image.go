@@ -187,6 +187,7 @@ type Image struct {
 	nextProducerID  int64
 	scram           map[scramKey]*ScramCredential
 	acls            map[metadata.Uuid]*ACL
+	quotas          map[QuotaEntity]map[string]float64
 }
 
 // Empty returns the image before the first record: no metadata.version, and

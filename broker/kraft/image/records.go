@@ -106,7 +106,8 @@ func (im Image) Records() ([]VersionedRecord, error) {
 		return nil, err
 	}
 	out = append(out, scram...)
-	return append(out, im.aclRecords()...), nil
+	out = append(out, im.aclRecords()...)
+	return append(out, im.quotaRecords()...), nil
 }
 
 func brokerRecord(b Broker, mv int16) (*metadata.RegisterBrokerRecord, int16, error) {

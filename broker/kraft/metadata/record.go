@@ -67,6 +67,8 @@ func newRecord(key APIKey) Record {
 		return &UnfenceBrokerRecord{}
 	case KeyRemoveTopic:
 		return &RemoveTopicRecord{}
+	case KeyClientQuota:
+		return &ClientQuotaRecord{}
 	case KeyUserScramCredential:
 		return &UserScramCredentialRecord{}
 	case KeyRemoveUserScramCredential:

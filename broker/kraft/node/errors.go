@@ -51,6 +51,17 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 			res.ErrorCode = code
 			r.Results = append(r.Results, res)
 		}
+	case *kmsg.AlterClientQuotasResponse:
+		for _, e := range req.(*kmsg.AlterClientQuotasRequest).Entries {
+			res := kmsg.NewAlterClientQuotasResponseEntry()
+			for _, d := range e.Entity {
+				rd := kmsg.NewAlterClientQuotasResponseEntryEntity()
+				rd.Type, rd.Name = d.Type, d.Name
+				res.Entity = append(res.Entity, rd)
+			}
+			res.ErrorCode = code
+			r.Entries = append(r.Entries, res)
+		}
 	case *kmsg.ElectLeadersResponse:
 		r.ErrorCode = code
 		errorElect(req.(*kmsg.ElectLeadersRequest), r, code)
@@ -139,6 +150,8 @@ func isNotController(resp kmsg.Response) bool {
 		return slices.ContainsFunc(r.Results, func(u kmsg.CreateACLsResponseResult) bool { return u.ErrorCode == nc })
 	case *kmsg.DeleteACLsResponse:
 		return slices.ContainsFunc(r.Results, func(u kmsg.DeleteACLsResponseResult) bool { return u.ErrorCode == nc })
+	case *kmsg.AlterClientQuotasResponse:
+		return slices.ContainsFunc(r.Entries, func(u kmsg.AlterClientQuotasResponseEntry) bool { return u.ErrorCode == nc })
 	case *kmsg.ElectLeadersResponse:
 		return r.ErrorCode == nc || slices.ContainsFunc(r.Topics, func(t kmsg.ElectLeadersResponseTopic) bool {
 			return slices.ContainsFunc(t.Partitions, func(p kmsg.ElectLeadersResponseTopicPartition) bool { return p.ErrorCode == nc })

@@ -20,7 +20,7 @@ var controllerAPIs = func() map[int16]int16 {
 		kmsg.ElectLeaders, kmsg.IncrementalAlterConfigs, kmsg.AlterPartitionAssignments,
 		kmsg.ListPartitionReassignments, kmsg.AlterPartition, kmsg.DescribeCluster, kmsg.BrokerRegistration, kmsg.BrokerHeartbeat, kmsg.UnregisterBroker,
 		kmsg.AllocateProducerIDs, kmsg.ControllerRegistration,
-		kmsg.AlterUserSCRAMCredentials, kmsg.CreateACLs, kmsg.DeleteACLs,
+		kmsg.AlterUserSCRAMCredentials, kmsg.CreateACLs, kmsg.DeleteACLs, kmsg.AlterClientQuotas,
 	}
 	m := make(map[int16]int16, len(keys))
 	for _, k := range keys {
