@@ -7,7 +7,7 @@
 // mode's, and metrics writes into MariaDB beside SQLite. Each figure's reference is measured in the same run,
 // so a noisy machine moves both.
 //
-// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
+// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,acl,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
 //
 // `make bench` runs it through deploy/scripts/bench.sh, which starts MariaDB first.
 package main
@@ -29,7 +29,7 @@ import (
 
 // sections in run order. The collector runs before the broker benchmarks so
 // that its peak-RSS figure is not inflated by heap the broker runs left behind.
-var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "txn", "kraft", "store"}
+var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "txn", "acl", "kraft", "store"}
 
 type options struct {
 	quick    bool
@@ -163,6 +163,7 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		"broker":    runBroker,
 		"cluster":   runCluster,
 		"txn":       runTxn,
+		"acl":       runACL,
 		"kraft":     runKRaft,
 		"store":     runStore,
 	}
