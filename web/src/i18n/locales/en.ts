@@ -745,6 +745,7 @@ const en = {
     columns: {
       name: 'Group',
       state: 'State',
+      type: 'Type',
       members: 'Members',
       topics: 'Topics',
       lag: 'Lag',
@@ -753,6 +754,10 @@ const en = {
       status: 'Lag status',
       protocol: 'Protocol',
       coordinator: 'Coordinator',
+    },
+    types: {
+      classic: 'Classic',
+      consumer: 'Consumer (KIP-848)',
     },
   },
   group: {
@@ -781,6 +786,19 @@ const en = {
     clientId: 'Client ID',
     host: 'Host',
     assignment: 'Assignment',
+    type: 'Type',
+    consumerTitle: 'Consumer protocol (KIP-848)',
+    consumerHint: 'The broker assigns the partitions. The group epoch moves with every change of members or subscriptions, the target assignment is computed at the assignment epoch, and each member reaches its target by giving partitions up first: it is reconciling until then.',
+    groupEpoch: 'Group epoch',
+    assignmentEpoch: 'Assignment epoch',
+    assignor: 'Assignor',
+    reconcilingMembers: 'Reconciling members',
+    memberEpoch: 'Epoch',
+    target: 'Target assignment',
+    reconciling: 'Reconciling',
+    atTarget: 'At target',
+    staticAway: 'Away (static member)',
+    subscription: 'Subscription',
   },
   reset: {
     button: 'Reset offsets',

@@ -742,6 +742,7 @@ const zhCN: MessageSchema = {
     columns: {
       name: '消费组',
       state: '状态',
+      type: '类型',
       members: '成员数',
       topics: '主题数',
       lag: '积压',
@@ -750,6 +751,10 @@ const zhCN: MessageSchema = {
       status: '积压状态',
       protocol: '分配策略',
       coordinator: '协调者',
+    },
+    types: {
+      classic: '经典协议',
+      consumer: '新消费者协议（KIP-848）',
     },
   },
   group: {
@@ -778,6 +783,19 @@ const zhCN: MessageSchema = {
     clientId: '客户端 ID',
     host: '主机',
     assignment: '分配',
+    type: '类型',
+    consumerTitle: '新消费者协议（KIP-848）',
+    consumerHint: '分区由 Broker 分配。成员或订阅每变化一次，组纪元（group epoch）就前进一次；目标分配按分配纪元（assignment epoch）计算；每个成员先让出分区再接收新分区，达到目标分配之前处于“协调中”。',
+    groupEpoch: '组纪元',
+    assignmentEpoch: '分配纪元',
+    assignor: '分配器',
+    reconcilingMembers: '协调中的成员',
+    memberEpoch: '纪元',
+    target: '目标分配',
+    reconciling: '协调中',
+    atTarget: '已达目标',
+    staticAway: '暂离（静态成员）',
+    subscription: '订阅',
   },
   reset: {
     button: '重置位点',
