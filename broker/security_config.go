@@ -304,7 +304,12 @@ func (c Config) addSecurityProperties(props map[string]string) {
 	}
 	props["connections.max.reauth.ms"] = strconv.FormatInt(s.ReauthMax.Milliseconds(), 10)
 	props["connection.failed.authentication.delay.ms"] = strconv.FormatInt(s.FailedAuthDelay.Milliseconds(), 10)
-	maps.Copy(props, s.Props)
+	for k, v := range s.Props {
+		// Inline PEM spans lines; a properties file holds one line per
+		// value, so line breaks are written as \n (as Java reads them) and
+		// the PEM reader takes them back.
+		props[k] = strings.ReplaceAll(strings.ReplaceAll(v, "\r", ""), "\n", `\n`)
+	}
 }
 
 // addSecurityConfigEntries adds the security keys that are set to the

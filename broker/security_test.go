@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -531,5 +532,39 @@ func TestDescribeConfigsHidesSecrets(t *testing.T) {
 	}
 	if !found {
 		t.Error("the JAAS config is not listed")
+	}
+}
+
+// A secured broker starts from the server.properties its configuration
+// writes (what the cluster supervisor does): inline PEM survives as \n
+// escapes, and a PEM written on one line is read too.
+func TestSecurityPropertiesFileRoundTrip(t *testing.T) {
+	pki := newTestPKI(t)
+	srv := pki.issue("broker", pkix.Name{CommonName: "broker"})
+	oneLine := strings.ReplaceAll(string(srv.keyPEM), "\n", "")
+	cfg := testConfig(withSecurity(t, "SASL_SSL://127.0.0.1:0", map[string]string{
+		"sasl.enabled.mechanisms":                       "PLAIN",
+		"listener.name.sasl_ssl.plain.sasl.jaas.config": plainJAAS(map[string]string{"alice": "alice-secret"}),
+		"ssl.keystore.type":                             "PEM",
+		"ssl.keystore.certificate.chain":                string(srv.certPEM),
+		"ssl.keystore.key":                              oneLine,
+	}))
+	path := t.TempDir() + "/server.properties"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.WriteProperties(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	loaded, err := LoadConfigFile(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startTestBroker(t, loaded)
+	cl := saslPlainClient(t, b.Addr(), "alice", "alice-secret", kgo.DialTLSConfig(pki.clientTLS(nil)))
+	if err := cl.Ping(testCtx(t, 20*time.Second)); err != nil {
+		t.Fatalf("SASL_SSL from the written file: %v", err)
 	}
 }

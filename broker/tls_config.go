@@ -322,7 +322,39 @@ func (t TLSSettings) loadTrust() (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// pemArmor finds PEM blocks whatever their line breaks: a properties file
+// may hold a certificate on one line, with \n escapes or continuation
+// backslashes, as Kafka's own PEM reader accepts.
+var pemArmor = regexp.MustCompile(`(?s)-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END ([A-Z0-9 ]+)-----`)
+
+// normalizePEM rewrites each block with the line breaks pem.Decode needs.
+// Headers (encrypted legacy keys) are kept as they are.
+func normalizePEM(data []byte) []byte {
+	return pemArmor.ReplaceAllFunc(data, func(m []byte) []byte {
+		sub := pemArmor.FindSubmatch(m)
+		body := strings.ReplaceAll(string(sub[2]), `\n`, "\n")
+		if strings.Contains(body, ":") {
+			return []byte("-----BEGIN " + string(sub[1]) + "-----\n" + strings.TrimSpace(body) + "\n-----END " + string(sub[3]) + "-----\n")
+		}
+		body = strings.Map(func(r rune) rune {
+			if r == '\\' || r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+		var b strings.Builder
+		b.WriteString("-----BEGIN " + string(sub[1]) + "-----\n")
+		for len(body) > 64 {
+			b.WriteString(body[:64] + "\n")
+			body = body[64:]
+		}
+		b.WriteString(body + "\n-----END " + string(sub[3]) + "-----\n")
+		return []byte(b.String())
+	})
+}
+
 func pemBlocks(data []byte) []*pem.Block {
+	data = normalizePEM(data)
 	var out []*pem.Block
 	for {
 		var b *pem.Block
