@@ -319,7 +319,11 @@ func (e *scramExchange) clientFinal(msg string) ([]byte, error) {
 	if err != nil || string(binding) != e.gs2Header {
 		return nil, fail("channel-bindings-dont-match", "channel binding does not match the client-first header")
 	}
-	if attrs[1].val != e.nonce {
+	// Kafka's ScramSaslServer only checks that the nonce ends with the
+	// server-first one, and librdkafka (kcat) relies on it: it sends the
+	// client nonce again in front of the full nonce. The proof covers the
+	// message as sent, so the extra prefix weakens nothing.
+	if !strings.HasSuffix(attrs[1].val, e.nonce) {
 		return nil, fail("other-error", "nonce does not match the server's")
 	}
 	proof, err := base64.StdEncoding.DecodeString(proofB64)

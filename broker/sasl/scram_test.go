@@ -2,6 +2,7 @@ package sasl
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -182,6 +183,7 @@ func TestScramClientFinalChecks(t *testing.T) {
 	for _, tc := range []struct{ name, final, code string }{
 		{"binding mismatch", "c=eSws,r=cliSRV,p=AAAA", "channel-bindings-dont-match"},
 		{"nonce mismatch", "c=biws,r=cliXXX,p=AAAA", "other-error"},
+		{"nonce cut short", "c=biws,r=cliSR,p=AAAA", "other-error"},
 		{"no proof", "c=biws,r=cliSRV", "invalid-encoding"},
 		{"short proof", "c=biws,r=cliSRV,p=AAAA", "invalid-proof"},
 	} {
@@ -219,5 +221,33 @@ func TestNewScramRejectsUnknownMechanism(t *testing.T) {
 	}
 	if _, err := NewCredential("PLAIN", "x", nil, 4096); err == nil {
 		t.Fatal("PLAIN credential derived")
+	}
+}
+
+// TestScramLibrdkafkaNonce: librdkafka's client-final repeats the client
+// nonce before the full nonce; Kafka accepts it (the nonce only has to end
+// with the server's), so kcat logs in.
+func TestScramLibrdkafkaNonce(t *testing.T) {
+	salt := []byte("salt-of-the-earth")
+	u := users{"SCRAM-SHA-256/kc": mustCredential(t, ScramSHA256, "pw", salt, 4096)}
+	m := newServer(t, ScramSHA256, u)
+	m.nonce = func() string { return "SRVNONCE" }
+	ex := m.Start()
+	first, _, err := ex.Step([]byte("n,,n=kc,r=CLI"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutProof := "c=biws,r=CLI" + "CLISRVNONCE"
+	salted, _ := SaltedPassword(ScramSHA256, "pw", salt, 4096)
+	clientKey := hmacSum(sha256.New, salted, []byte("Client Key"))
+	stored := sha256.Sum256(clientKey)
+	sig := hmacSum(sha256.New, stored[:], []byte("n=kc,r=CLI,"+string(first)+","+withoutProof))
+	proof := make([]byte, len(sig))
+	for i := range sig {
+		proof[i] = clientKey[i] ^ sig[i]
+	}
+	out, done, err := ex.Step([]byte(withoutProof + ",p=" + base64.StdEncoding.EncodeToString(proof)))
+	if err != nil || !done || !strings.HasPrefix(string(out), "v=") {
+		t.Fatalf("librdkafka-style final: %q %v %v", out, done, err)
 	}
 }
