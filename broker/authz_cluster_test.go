@@ -43,8 +43,12 @@ func TestACLRoundTripSingleBroker(t *testing.T) {
 	aclRoundTrip(testCtx(t, 30*time.Second), t, c.admin(), aclCounts(c.brokers))
 }
 
-func TestACLRoundTripZooKeeper(t *testing.T) {
-	conn := localConnector(t)
+func TestACLRoundTripZooKeeper(t *testing.T) { testACLRoundTripZooKeeper(t, localConnector(t)) }
+
+// On a real ZooKeeper ensemble (deploy/scripts/services.sh).
+func TestACLRoundTripRealZooKeeper(t *testing.T) { testACLRoundTripZooKeeper(t, zkConnector(t)) }
+
+func testACLRoundTripZooKeeper(t *testing.T, conn metastore.Connector) {
 	c := newTestCluster(t, 2, conn, withAuthorizer("User:ANONYMOUS"))
 	ctx := testCtx(t, 60*time.Second)
 	aclRoundTrip(ctx, t, c.admin(), aclCounts(c.running()))
