@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/acl"
 )
 
 // DescribeClientQuotas: v0-1
@@ -24,6 +26,7 @@ import (
 //   together with user or client-id, EXACT without a name, an unknown
 //   match type; another entity type gets UNSUPPORTED_VERSION ("Custom
 //   entity type '…' not supported").
+// * Needs DESCRIBE_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 // * Read from where quotas are stored: ZooKeeper's /config/users,
 //   /config/clients and /config/ips in ZooKeeper mode, the metadata image
 //   in KRaft mode, memory for a single broker without a metadata store.
@@ -51,6 +54,10 @@ type quotaFilterComponent struct {
 func handleDescribeClientQuotas(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DescribeClientQuotasRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClientQuotasResponse)
+	if code := r.authzClusterErr(acl.OpDescribeConfigs); code != 0 {
+		resp.ErrorCode, resp.ErrorMessage = code, kmsg.StringPtr("Cluster authorization failed.")
+		return resp, nil
+	}
 	user, client, ip, aerr := parseQuotaFilter(req.Components)
 	if aerr == nil {
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/acl"
 )
 
 // AlterClientQuotas: v0-1
@@ -35,6 +37,8 @@ import (
 //   Kafka's ClientQuotaControlManager and writes ClientQuotaRecords;
 //   brokers apply them from the metadata image.
 // * validate_only: checked, nothing written.
+// * Needs ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED for
+//   every entry, nothing written).
 //
 // Version notes:
 // * v1: flexible.
@@ -62,6 +66,13 @@ type quotaForwarder interface {
 
 func handleAlterClientQuotas(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AlterClientQuotasRequest)
+	if code := r.authzClusterErr(acl.OpAlterConfigs); code != 0 {
+		resp := req.ResponseKind().(*kmsg.AlterClientQuotasResponse)
+		for _, e := range req.Entries {
+			resp.Entries = append(resp.Entries, alterQuotaResult(e.Entity, &apiError{code, "Cluster authorization failed."}))
+		}
+		return resp, nil
+	}
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	if fw, ok := b.cluster.(quotaForwarder); ok {

@@ -363,3 +363,27 @@ func TestClientQuotasKRaft(t *testing.T) {
 		return nil
 	})
 }
+
+// With an authorizer, describing quotas needs DESCRIBE_CONFIGS and altering
+// them ALTER_CONFIGS on the cluster, as in Kafka.
+func TestClientQuotasNeedClusterACLs(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), withAuthorizer("User:admin"))
+	ctx := testCtx(t, 30*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	res, err := adm.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{{Entity: quotaEnt("user", "alice"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 1024}}}})
+	if err != nil || len(res) != 1 || !errors.Is(res[0].Err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alter as User:ANONYMOUS: %+v %v", res, err)
+	}
+	if _, err := adm.DescribeClientQuotas(ctx, false, nil); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("describe as User:ANONYMOUS: %v", err)
+	}
+	if len(b.quotas.snapshot()) != 0 {
+		t.Fatal("a refused alteration was stored")
+	}
+}
