@@ -155,7 +155,7 @@ func (s *Store) OpenPartitionEvents(ctx context.Context, cluster string) ([]Part
 
 // EventFilter selects events that overlap [From, To]: of one topic (Topic != ""), or involving one
 // broker (Broker != nil), or of the whole cluster; Kinds narrows them. Limit caps the answer
-// (newest first).
+// (newest first); Before continues an answer that Limit cut: only events older than it.
 type EventFilter struct {
 	Cluster  string
 	Topic    string
@@ -163,7 +163,19 @@ type EventFilter struct {
 	Kinds    []string
 	From, To time.Time
 	Limit    int
+	Before   *EventCursor
 }
+
+// EventCursor is a position in the newest-first order of events: (start, id), the order the
+// timeline reads in. The events before it are those that started earlier, or at the same time with
+// a smaller id.
+type EventCursor struct {
+	StartedAt time.Time
+	ID        int64
+}
+
+// CursorOf is the position of e, to continue after it.
+func CursorOf(e PartitionEvent) EventCursor { return EventCursor{StartedAt: e.StartedAt, ID: e.ID} }
 
 // PartitionEvents lists the events the filter selects, newest first. It reads in two bounded
 // parts rather than one scan of everything that started before To: the events that started inside
@@ -188,11 +200,20 @@ func (s *Store) PartitionEvents(ctx context.Context, f EventFilter) ([]Partition
 		q = q.Where("partition_events.cluster = ? AND partition_events.started_at >= ? AND partition_events.started_at <= ?", f.Cluster, from, to).
 			Order("partition_events.started_at DESC, partition_events.id DESC")
 	}
-	if err := s.eventScope(q, f).Limit(limit).Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("reading availability events: %w", err)
+	if c := f.Before; c != nil {
+		if f.Broker != nil {
+			q = q.Where("(b.started_at < ? OR (b.started_at = ? AND b.event_id < ?))", c.StartedAt.UTC(), c.StartedAt.UTC(), c.ID)
+		} else {
+			q = q.Where("(partition_events.started_at < ? OR (partition_events.started_at = ? AND partition_events.id < ?))", c.StartedAt.UTC(), c.StartedAt.UTC(), c.ID)
+		}
 	}
-	if len(out) >= limit {
-		return out, nil
+	if f.Before == nil || !f.Before.StartedAt.Before(from) {
+		if err := s.eventScope(q, f).Limit(limit).Find(&out).Error; err != nil {
+			return nil, fmt.Errorf("reading availability events: %w", err)
+		}
+		if len(out) >= limit {
+			return out, nil
+		}
 	}
 	older, err := s.eventsOpenAt(ctx, f, from, limit-len(out))
 	if err != nil {
@@ -223,6 +244,9 @@ func (s *Store) eventsOpenAt(ctx context.Context, f EventFilter, from time.Time,
 			q = q.Where(ended)
 		}
 		q = q.Where("partition_events.started_at < ?", from)
+		if c := f.Before; c != nil {
+			q = q.Where("(partition_events.started_at < ? OR (partition_events.started_at = ? AND partition_events.id < ?))", c.StartedAt.UTC(), c.StartedAt.UTC(), c.ID)
+		}
 		if f.Broker != nil {
 			q = q.Where("EXISTS (SELECT 1 FROM partition_event_brokers b WHERE b.event_id = partition_events.id AND b.broker_id = ?)", *f.Broker)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/osprey-kafka/osprey/collector"
@@ -101,7 +103,8 @@ type FlappingPartition struct {
 	Since   time.Time `json:"since" description:"Start of the busiest FlapMinutes stretch"`
 }
 
-// Timeline is a topic's or a broker's availability history over a window.
+// Timeline is a page of a topic's or a broker's availability history over a window, newest first;
+// Flapping is found among the page's events.
 type Timeline struct {
 	From        time.Time           `json:"from"`
 	To          time.Time           `json:"to"`
@@ -109,8 +112,11 @@ type Timeline struct {
 	FlapMinutes int                 `json:"flapMinutes"`
 	Events      []AvailabilityEvent `json:"events"`
 	Flapping    []FlappingPartition `json:"flapping"`
-	// Truncated says the window held more events than the answer carries (the newest are kept).
-	Truncated bool `json:"truncated"`
+	// Truncated says the window holds older events than this page carries: ask again with
+	// before = Next for them.
+	Truncated bool `json:"truncated" description:"The window holds older events than this page: pass next as before for them"`
+	// Next continues the timeline after this page's oldest event; "" on the last page.
+	Next string `json:"next" description:"Cursor for the next (older) page, given as before; empty on the last page"`
 }
 
 // TimelineQuery selects a timeline: one topic or one broker, a window, and the flapping rule.
@@ -120,10 +126,36 @@ type TimelineQuery struct {
 	From, To    time.Time
 	FlapChanges int // default 4
 	FlapMinutes int // default 10
+	// Limit is the page size (default DefaultTimelineEvents, at most MaxTimelineEvents).
+	Limit int
+	// Before is the Next of the previous page: only events older than it ("" for the newest page).
+	Before string
 }
 
-// maxTimelineEvents caps one timeline answer.
-const maxTimelineEvents = 2000
+// A timeline answers a page of the newest events: a broker takes part in a third of a large
+// cluster's events, and answering all of a busy day's at once cost seconds.
+const (
+	DefaultTimelineEvents = 200
+	MaxTimelineEvents     = 2000
+)
+
+// timelineCursor formats a page's continuation: the oldest event's start (Unix nanoseconds) and id.
+func timelineCursor(c store.EventCursor) string {
+	return strconv.FormatInt(c.StartedAt.UnixNano(), 10) + "-" + strconv.FormatInt(c.ID, 10)
+}
+
+func parseTimelineCursor(s string) (*store.EventCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	at, id, ok := strings.Cut(s, "-")
+	ns, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, badRequest("bad_request", "before %q is not a timeline cursor (the next of a previous answer)", s)
+	}
+	return &store.EventCursor{StartedAt: time.Unix(0, ns).UTC(), ID: n}, nil
+}
 
 // AvailabilityTimeline reads the events of a topic or a broker that overlap the window.
 func (s *Service) AvailabilityTimeline(ctx context.Context, cluster string, q TimelineQuery) (Timeline, error) {
@@ -142,15 +174,25 @@ func (s *Service) AvailabilityTimeline(ctx context.Context, cluster string, q Ti
 	if q.FlapMinutes <= 0 {
 		q.FlapMinutes = 10
 	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultTimelineEvents
+	}
+	limit = min(limit, MaxTimelineEvents)
+	before, err := parseTimelineCursor(q.Before)
+	if err != nil {
+		return Timeline{}, err
+	}
 	rows, err := s.opts.Store.PartitionEvents(ctx, store.EventFilter{Cluster: cluster, Topic: q.Topic, Broker: q.Broker,
-		From: q.From, To: q.To, Limit: maxTimelineEvents + 1})
+		From: q.From, To: q.To, Limit: limit + 1, Before: before})
 	if err != nil {
 		return Timeline{}, fmt.Errorf("reading the availability timeline of %s: %w", cluster, err)
 	}
 	t := Timeline{From: q.From, To: q.To, FlapChanges: q.FlapChanges, FlapMinutes: q.FlapMinutes,
-		Events: make([]AvailabilityEvent, 0, len(rows)), Flapping: []FlappingPartition{}}
-	if len(rows) > maxTimelineEvents {
-		rows, t.Truncated = rows[:maxTimelineEvents], true
+		Events: make([]AvailabilityEvent, 0, min(len(rows), limit)), Flapping: []FlappingPartition{}}
+	if len(rows) > limit {
+		rows, t.Truncated = rows[:limit], true
+		t.Next = timelineCursor(store.CursorOf(rows[limit-1]))
 	}
 	now := s.opts.Now()
 	for _, r := range rows {

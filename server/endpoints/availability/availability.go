@@ -25,7 +25,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 			}
 			q.Topic = in.Topic
 			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
-		}, api.Doc("availability", "A topic's availability timeline: ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions"),
+		}, api.Doc("availability", "A topic's availability timeline, a page of the newest events (limit, before): ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions among them"),
 			api.Errors(http.StatusServiceUnavailable)),
 
 		api.Op(http.MethodGet, "/api/v1/clusters/:cluster/brokers/:id/availability", func(c *gin.Context, in *brokerIn) (service.Timeline, error) {
@@ -35,7 +35,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 			}
 			q.Broker = &in.ID
 			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
-		}, api.Doc("availability", "A broker's availability timeline: its down intervals and every partition event it was involved in"),
+		}, api.Doc("availability", "A broker's availability timeline, a page of the newest events (limit, before): its down intervals and every partition event it was involved in"),
 			api.Errors(http.StatusServiceUnavailable)),
 	)
 }
@@ -46,10 +46,17 @@ type Flap struct {
 	FlapMinutes int `query:"flapMinutes" json:"-" minimum:"1" maximum:"10080" description:"Within this many minutes (default 10)"`
 }
 
-// TimelineParams are a timeline's window (default the last 24 hours) and flapping rule.
+// Page selects a page of a timeline: newest first, Limit events, older than Before.
+type Page struct {
+	Limit  int    `query:"limit" json:"-" minimum:"1" maximum:"2000" description:"Events per page, newest first (default 200)"`
+	Before string `query:"before" json:"-" pattern:"^[0-9]+-[0-9]+$" description:"The next of the previous page: continue with the events older than it"`
+}
+
+// TimelineParams are a timeline's window (default the last 24 hours), flapping rule and page.
 type TimelineParams struct {
 	series.Window
 	Flap
+	Page
 }
 
 func (in TimelineParams) query() (service.TimelineQuery, error) {
@@ -60,7 +67,8 @@ func (in TimelineParams) query() (service.TimelineQuery, error) {
 	if in.From == "" {
 		w.From = w.To.Add(-24 * time.Hour)
 	}
-	return service.TimelineQuery{From: w.From, To: w.To, FlapChanges: in.FlapChanges, FlapMinutes: in.FlapMinutes}, nil
+	return service.TimelineQuery{From: w.From, To: w.To, FlapChanges: in.FlapChanges, FlapMinutes: in.FlapMinutes,
+		Limit: in.Limit, Before: in.Before}, nil
 }
 
 type topicIn struct {

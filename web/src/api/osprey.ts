@@ -45,6 +45,10 @@ export interface TimelineParams {
   to?: number
   flapChanges?: number
   flapMinutes?: number
+  /** Events per page, newest first (the server's default 200). */
+  limit?: number
+  /** The previous page's next: continue with older events. */
+  before?: string
 }
 
 /** The ACL list's filters (empty matches any). */

@@ -426,7 +426,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A broker's availability timeline: its down intervals and every partition event it was involved in */
+        /** A broker's availability timeline, a page of the newest events (limit, before): its down intervals and every partition event it was involved in */
         get: operations["getClustersByClusterBrokersByIdAvailability"];
         put?: never;
         post?: never;
@@ -809,7 +809,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A topic's availability timeline: ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions */
+        /** A topic's availability timeline, a page of the newest events (limit, before): ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions among them */
         get: operations["getClustersByClusterTopicsByTopicAvailability"];
         put?: never;
         post?: never;
@@ -3102,8 +3102,11 @@ export interface components {
             flapping: components["schemas"]["FlappingPartition"][];
             /** Format: date-time */
             from: string;
+            /** @description Cursor for the next (older) page, given as before; empty on the last page */
+            next: string;
             /** Format: date-time */
             to: string;
+            /** @description The window holds older events than this page: pass next as before for them */
             truncated: boolean;
         };
         TopicCleaner: {
@@ -5224,6 +5227,10 @@ export interface operations {
                 flapChanges?: number;
                 /** @description Within this many minutes (default 10) */
                 flapMinutes?: number;
+                /** @description Events per page, newest first (default 200) */
+                limit?: number;
+                /** @description The next of the previous page: continue with the events older than it */
+                before?: string;
             };
             header?: never;
             path: {
@@ -7444,6 +7451,10 @@ export interface operations {
                 flapChanges?: number;
                 /** @description Within this many minutes (default 10) */
                 flapMinutes?: number;
+                /** @description Events per page, newest first (default 200) */
+                limit?: number;
+                /** @description The next of the previous page: continue with the events older than it */
+                before?: string;
             };
             header?: never;
             path: {

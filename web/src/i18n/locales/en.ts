@@ -493,7 +493,8 @@ const en = {
     flapping: 'Partition {partition} of {topic} is flapping: {n} ISR changes within {m} minutes (from {since}).',
     brokerLane: 'Broker {id}',
     ongoing: 'ongoing, {d}',
-    truncated: 'Only the newest events are shown; narrow the window to see the rest.',
+    shown: 'The newest {n} events of this window; older ones follow.',
+    loadMore: 'Load more',
     columns: {
       start: 'Start',
       kind: 'Event',

@@ -490,7 +490,8 @@ const zhCN: MessageSchema = {
     flapping: '{topic} 的分区 {partition} 正在抖动：{m} 分钟内 ISR 变化 {n} 次（自 {since} 起）。',
     brokerLane: 'Broker {id}',
     ongoing: '进行中，{d}',
-    truncated: '仅显示最新的事件；缩小时间范围可查看其余事件。',
+    shown: '该时间段内最新的 {n} 个事件；还有更早的事件。',
+    loadMore: '加载更多',
     columns: {
       start: '开始时间',
       kind: '事件',
