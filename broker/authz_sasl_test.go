@@ -197,3 +197,37 @@ func TestACLGroupsAndClusterChecks(t *testing.T) {
 		t.Fatalf("admin lists %v (%v), want alice-app", listed.Groups(), err)
 	}
 }
+
+func TestACLTransactionalIDNeedsWrite(t *testing.T) {
+	b := newTestBroker(t, withSecuredListener(t), func(c *Config) { c.Txn.StateLogRF, c.Txn.StateLogPartitions = 1, 4 })
+	ctx := testCtx(t, 30*time.Second)
+	admin := kadm.NewClient(userClient(t, b, "admin"))
+	if _, err := admin.CreateTopic(ctx, 1, 1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	// alice may write the topic and use transactional id "alice-tx", not "other-tx".
+	mustCreateACLs(ctx, t, admin, kadm.NewACLs().Allow("User:alice").Topics("orders").Operations(kadm.OpWrite).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	mustCreateACLs(ctx, t, admin, kadm.NewACLs().Allow("User:alice").TransactionalIDs("alice-tx").Operations(kadm.OpWrite).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+
+	other := userClient(t, b, "alice", kgo.TransactionalID("other-tx"), kgo.DefaultProduceTopic("orders"))
+	// Refused at InitProducerId, which franz-go sends when the transaction begins.
+	err := other.BeginTransaction()
+	if err == nil {
+		err = other.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr()
+	}
+	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+		t.Fatalf("produce under other-tx: %v, want TRANSACTIONAL_ID_AUTHORIZATION_FAILED", err)
+	}
+	mine := userClient(t, b, "alice", kgo.TransactionalID("alice-tx"), kgo.DefaultProduceTopic("orders"))
+	if err := mine.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mine.ProduceSync(ctx, &kgo.Record{Value: []byte("y")}).FirstErr(); err != nil {
+		t.Fatalf("produce under alice-tx: %v", err)
+	}
+	if err := mine.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
