@@ -152,3 +152,38 @@ func TestKafkaPythonSCRAM(t *testing.T) {
 		t.Errorf("kafka-python's wrong password: %v failures counted", n)
 	}
 }
+
+// Brokers whose inter-broker listener authenticates with SCRAM-SHA-512
+// (ScramLoginModule) replicate once their user exists: made with
+// AlterUserScramCredentials on the PLAINTEXT listener, it reaches every
+// broker through /config/users or the KRaft image, and the followers'
+// fetches (and in ZooKeeper mode the controller's requests) log in with it.
+func TestInterBrokerSCRAMReplication(t *testing.T) {
+	props := map[string]string{
+		"listener.security.protocol.map":                        "PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"inter.broker.listener.name":                            "INTERNAL",
+		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512",
+		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
+		"listener.name.internal.scram-sha-512.sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="broker-secret";`,
+	}
+	createUser := func(t *testing.T, c *testCluster) {
+		ctx := testCtx(t, 30*time.Second)
+		altered, err := c.admin().AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+			{User: "broker", Mechanism: kadm.ScramSha512, Password: "broker-secret"}})
+		if err != nil || !altered.Ok() {
+			t.Fatalf("creating the inter-broker user: %v %+v", err, altered)
+		}
+	}
+	t.Run("zookeeper", func(t *testing.T) {
+		c := newTestCluster(t, 3, localConnector(t), withSecurity(t, "PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0", props))
+		createUser(t, c)
+		testInterBrokerSASL(t, c)
+	})
+	t.Run("kraft", func(t *testing.T) {
+		c := newKRaftTestCluster(t, 3, func(cfg *Config) {
+			withSecurity(t, strings.Join(append(cfg.Listeners, "INTERNAL://127.0.0.1:0"), ","), props)(cfg)
+		})
+		createUser(t, c)
+		testInterBrokerSASL(t, c)
+	})
+}
