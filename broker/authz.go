@@ -2,9 +2,16 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -106,28 +113,145 @@ type aclStore interface {
 }
 
 // aclStore is the cluster's store when it has one (ZooKeeper, KRaft),
-// else the authorizer itself: a single broker keeps its ACLs in memory.
+// else the single broker's file (set by startACLs).
 func (b *Broker) aclStore() aclStore {
 	if s, ok := b.cluster.(aclStore); ok {
 		return s
 	}
-	return memoryACLs{b.authz}
+	return b.localACLs
 }
 
-// memoryACLs is the ACL store of a broker without a metadata store.
-type memoryACLs struct{ a *acl.Authorizer }
-
-func (m memoryACLs) createACLs(_ context.Context, bs []acl.Binding) []error {
-	m.a.Add(bs...)
-	return make([]error, len(bs))
+// localACLs is the ACL store of a broker without a metadata store: the
+// authorizer's ACLs, written to <first log dir>/osprey-acls.json (no log
+// dir: memory only) before the authorizer changes. mu serializes changes
+// and the file.
+type localACLs struct {
+	mu   sync.Mutex
+	a    *acl.Authorizer
+	path string // "" = not persisted
 }
 
-func (m memoryACLs) deleteACLs(_ context.Context, fs []acl.Filter) ([][]acl.Binding, []error) {
-	out := make([][]acl.Binding, len(fs))
-	for i, f := range fs {
-		out[i] = m.a.Remove(m.a.Bindings(f)...)
+// aclFileName is the single broker's ACL file, next to its topic file.
+const aclFileName = "osprey-acls.json"
+
+// persistedACL is one ACL in osprey-acls.json, with Kafka's names.
+type persistedACL struct {
+	ResourceType string `json:"resource_type"`
+	Name         string `json:"name"`
+	PatternType  string `json:"pattern_type"`
+	Principal    string `json:"principal"`
+	Host         string `json:"host"`
+	Operation    string `json:"operation"`
+	Permission   string `json:"permission"`
+}
+
+// load reads the file into the authorizer, if there is one.
+func (l *localACLs) load() error {
+	if l.path == "" {
+		return nil
 	}
-	return out, make([]error, len(fs))
+	data, err := os.ReadFile(l.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading ACLs: %w", err)
+	}
+	var ps []persistedACL
+	if err := json.Unmarshal(data, &ps); err != nil {
+		return fmt.Errorf("decoding %s: %w", l.path, err)
+	}
+	bs := make([]acl.Binding, 0, len(ps))
+	for _, p := range ps {
+		rt, ok1 := acl.ParseResourceType(p.ResourceType)
+		pt, ok2 := acl.ParsePatternType(p.PatternType)
+		op, ok3 := acl.ParseOperation(p.Operation)
+		perm, ok4 := acl.ParsePermission(p.Permission)
+		b := acl.Binding{Resource: acl.Resource{Type: rt, Name: p.Name, Pattern: pt},
+			Entry: acl.Entry{Principal: p.Principal, Host: p.Host, Operation: op, Permission: perm}}
+		if !ok1 || !ok2 || !ok3 || !ok4 || b.Validate() != nil {
+			return fmt.Errorf("%s: invalid ACL %+v", l.path, p)
+		}
+		bs = append(bs, b)
+	}
+	l.a.Replace(bs)
+	return nil
+}
+
+func (l *localACLs) save(bs []acl.Binding) error {
+	if l.path == "" {
+		return nil
+	}
+	ps := make([]persistedACL, 0, len(bs))
+	for _, b := range bs {
+		ps = append(ps, persistedACL{ResourceType: b.Type.String(), Name: b.Name, PatternType: b.Pattern.String(),
+			Principal: b.Principal, Host: b.Host, Operation: b.Operation.String(), Permission: b.Permission.String()})
+	}
+	data, err := json.MarshalIndent(ps, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(l.path, data, 0o600); err != nil {
+		return fmt.Errorf("saving ACLs: %w", err)
+	}
+	return nil
+}
+
+func (l *localACLs) createACLs(_ context.Context, bs []acl.Binding) []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errs := make([]error, len(bs))
+	all := l.a.Bindings(acl.MatchAll)
+	have := map[acl.Binding]bool{}
+	for _, b := range all {
+		have[b] = true
+	}
+	for _, b := range bs {
+		if !have[b] {
+			have[b] = true
+			all = append(all, b)
+		}
+	}
+	if err := l.save(all); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	l.a.Add(bs...)
+	return errs
+}
+
+func (l *localACLs) deleteACLs(_ context.Context, fs []acl.Filter) ([][]acl.Binding, []error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out, errs := make([][]acl.Binding, len(fs)), make([]error, len(fs))
+	gone := map[acl.Binding]bool{}
+	for i, f := range fs {
+		out[i] = l.a.Bindings(f)
+		for _, b := range out[i] {
+			gone[b] = true
+		}
+	}
+	if len(gone) == 0 {
+		return out, errs
+	}
+	var keep, drop []acl.Binding
+	for _, b := range l.a.Bindings(acl.MatchAll) {
+		if gone[b] {
+			drop = append(drop, b)
+		} else {
+			keep = append(keep, b)
+		}
+	}
+	if err := l.save(keep); err != nil {
+		for i := range errs {
+			out[i], errs[i] = nil, err
+		}
+		return out, errs
+	}
+	l.a.Remove(drop...)
+	return out, errs
 }
 
 // aclLoader is a cluster that feeds the authorizer from its metadata
@@ -137,7 +261,8 @@ type aclLoader interface {
 	startACLs(ctx context.Context, a *acl.Authorizer) error
 }
 
-// startACLs loads the ACLs into the authorizer, when there is one.
+// startACLs loads the ACLs into the authorizer, when there is one: from
+// the metadata store, or from the single broker's file.
 func (b *Broker) startACLs(ctx context.Context, c Cluster) error {
 	if b.authz == nil {
 		return nil
@@ -145,5 +270,9 @@ func (b *Broker) startACLs(ctx context.Context, c Cluster) error {
 	if l, ok := c.(aclLoader); ok {
 		return l.startACLs(ctx, b.authz)
 	}
-	return nil
+	b.localACLs = &localACLs{a: b.authz}
+	if len(b.cfg.LogDirs) > 0 {
+		b.localACLs.path = filepath.Join(b.cfg.LogDirs[0], aclFileName)
+	}
+	return b.localACLs.load()
 }

@@ -235,3 +235,28 @@ func TestACLRoundTripKRaft(t *testing.T) {
 		return true
 	})
 }
+
+// A single broker keeps its ACLs in its log dir across restarts.
+func TestACLSingleBrokerSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := testCtx(t, 30*time.Second)
+	b := newTestBroker(t, withDir(dir), withAuthorizer("User:ANONYMOUS"))
+	adm := (&testCluster{t: t, brokers: []*Broker{b}}).admin()
+	mustCreateACLs(ctx, t, adm, kadm.NewACLs().Allow("User:alice").Topics("orders").Operations(kadm.OpRead, kadm.OpWrite).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	del, err := adm.DeleteACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("orders").AllowHosts().Operations(kadm.OpWrite).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	if err != nil || len(del) != 1 || len(del[0].Deleted) != 1 {
+		t.Fatalf("delete: %+v, %v", del, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := newTestBroker(t, withDir(dir), withAuthorizer("User:ANONYMOUS"))
+	got := b2.authz.Bindings(acl.MatchAll)
+	want := acl.Binding{Resource: acl.Resource{Type: acl.ResourceTopic, Name: "orders", Pattern: acl.PatternLiteral},
+		Entry: acl.Entry{Principal: "User:alice", Host: "*", Operation: acl.OpRead, Permission: acl.PermissionAllow}}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("after restart: %v, want [%v]", got, want)
+	}
+}

@@ -46,6 +46,9 @@ type Broker struct {
 	// authz decides what each principal may do; nil when no authorizer is
 	// configured (everything allowed, the ACL APIs disabled). Set by New.
 	authz *acl.Authorizer
+	// localACLs keeps the ACLs of a broker without a metadata store; set
+	// by startACLs when there is an authorizer.
+	localACLs *localACLs
 
 	// appendSignal is closed and replaced after every append so long-poll
 	// fetches can re-check; swapped atomically, never under a lock.
