@@ -72,7 +72,7 @@ func zkQuotaNode(e quotaEntity) (entityType, name string) {
 		if n.def {
 			return defaultBrokerEntity // "<default>", the same for every type
 		}
-		return sanitizeEntityName(n.name)
+		return zkdata.SanitizeEntityName(n.name)
 	}
 	switch {
 	case e.ip.set:
@@ -169,7 +169,11 @@ func readQuotaTable(ctx context.Context, s metastore.Session, warn func(string, 
 		if z == defaultBrokerEntity {
 			return defaultQuota
 		}
-		return namedQuota(desanitizeEntityName(z))
+		n, err := zkdata.DesanitizeEntityName(z)
+		if err != nil {
+			n = z // not written by a Sanitizer: taken as it is
+		}
+		return namedQuota(n)
 	}
 	add := func(e quotaEntity, cfg map[string]string, keys map[string]quotaKeyKind) {
 		values := map[string]float64{}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/osprey-kafka/osprey/broker/zkdata"
 )
 
 // Kafka's resolution order: the most specific entity that sets the key
@@ -95,11 +97,11 @@ func TestJavaDoubleAndSanitizer(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{"alice": "alice", "a b": "a%20b", "x*y": "x%2Ay", "CN=a,O=b": "CN%3Da%2CO%3Db", "t~1.-_": "t%7E1.-_", "用户": "%E7%94%A8%E6%88%B7"} {
-		if got := sanitizeEntityName(in); got != want {
+		if got := zkdata.SanitizeEntityName(in); got != want {
 			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
 		}
-		if back := desanitizeEntityName(sanitizeEntityName(in)); back != in {
-			t.Errorf("desanitize(sanitize(%q)) = %q", in, back)
+		if back, err := zkdata.DesanitizeEntityName(zkdata.SanitizeEntityName(in)); back != in || err != nil {
+			t.Errorf("desanitize(sanitize(%q)) = %q, %v", in, back, err)
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
-	"strings"
 
 	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
@@ -20,27 +18,6 @@ import (
 // read, retrying on a conflict, so that neither drops the other's keys.
 // updateEntityConfig does exactly that and then announces the change with
 // a /config/changes notification, as Kafka's AdminZkClient.changeConfigs.
-
-// sanitizeEntityName is Kafka's Sanitizer.sanitize: the URL encoding
-// (java.net.URLEncoder, UTF-8) of a user or client id used as a znode
-// name, with "*" as %2A and space as %20.
-func sanitizeEntityName(name string) string {
-	s := url.QueryEscape(name)
-	// Go's QueryEscape leaves "~" alone, Java's URLEncoder does not; both
-	// write space as "+", which Kafka turns into %20.
-	s = strings.ReplaceAll(s, "~", "%7E")
-	return strings.ReplaceAll(s, "+", "%20")
-}
-
-// desanitizeEntityName undoes sanitizeEntityName (Kafka's
-// Sanitizer.desanitize, java.net.URLDecoder: "+" is a space).
-func desanitizeEntityName(name string) string {
-	s, err := url.QueryUnescape(name)
-	if err != nil {
-		return name
-	}
-	return s
-}
 
 // updateEntityConfig applies fn to the config of /config/<entityType>/<name>
 // (name already sanitized; "<default>" for a default entity; for a user's
