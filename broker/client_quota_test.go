@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
@@ -386,4 +387,52 @@ func TestClientQuotasNeedClusterACLs(t *testing.T) {
 	if len(b.quotas.snapshot()) != 0 {
 		t.Fatal("a refused alteration was stored")
 	}
+}
+
+// A throttled Produce is answered at once from v6 (KIP-219: the client
+// waits out the throttle itself) and only after the throttle time before.
+func TestThrottledResponseTimingByVersion(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), func(c *Config) { c.Quota.Windows = 2 })
+	ctx := testCtx(t, 60*time.Second)
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admCl.Close)
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "quota-versions"); err != nil {
+		t.Fatal(err)
+	}
+	const quota = 100_000
+	alterQuotas(t, ctx, adm, kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "<default>"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: quota}}})
+	// 150 kB against 100 kB/s over a one-second window: a throttle of about
+	// (150k − 100k) / 100k × 1 s = 500 ms.
+	value := make([]byte, 150_000)
+	produce := func(clientID string, opts ...kgo.Opt) (time.Duration, int64) {
+		hook := &throttleHook{}
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addr()), kgo.ClientID(clientID), kgo.DefaultProduceTopic("quota-versions"),
+			kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.DisableIdempotentWrite(), kgo.WithHooks(hook)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		if err := cl.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: value}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start), hook.n.Load()
+	}
+	modern, throttles := produce("modern")
+	if modern >= 400*time.Millisecond || throttles != 1 {
+		t.Fatalf("Produce v6+ answered after %v with %d throttles, want at once with one", modern, throttles)
+	}
+	old, _ := produce("old", kgo.MaxVersions(kversion.V1_1_0()))
+	if old < 400*time.Millisecond {
+		t.Fatalf("Produce v5 answered after %v, want after the throttle time (about 500ms)", old)
+	}
+	t.Logf("throttled produce answered after %v (v6+), %v (v5)", modern, old)
 }
