@@ -449,13 +449,24 @@ func TestTLSInlinePEM(t *testing.T) {
 // the JAAS config's username and password.
 func TestInterBrokerSASLReplication(t *testing.T) {
 	props := map[string]string{
-		"listener.security.protocol.map":                "PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT",
+		"listener.security.protocol.map":                "PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
 		"inter.broker.listener.name":                    "INTERNAL",
 		"sasl.enabled.mechanisms":                       "PLAIN",
 		"sasl.mechanism.inter.broker.protocol":          "PLAIN",
 		"listener.name.internal.plain.sasl.jaas.config": plainJAAS(nil),
 	}
-	c := newTestCluster(t, 3, localConnector(t), withSecurity(t, "PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0", props))
+	t.Run("zookeeper", func(t *testing.T) {
+		testInterBrokerSASL(t, newTestCluster(t, 3, localConnector(t), withSecurity(t, "PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0", props)))
+	})
+	t.Run("kraft", func(t *testing.T) {
+		// The KRaft helper names the PLAINTEXT and CONTROLLER listeners; INTERNAL is added.
+		testInterBrokerSASL(t, newKRaftTestCluster(t, 3, func(c *Config) {
+			withSecurity(t, strings.Join(append(c.Listeners, "INTERNAL://127.0.0.1:0"), ","), props)(c)
+		}))
+	})
+}
+
+func testInterBrokerSASL(t *testing.T, c *testCluster) {
 	ctx := testCtx(t, 90*time.Second)
 	adm := c.admin()
 	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "ib"); err != nil {
@@ -567,4 +578,28 @@ func TestSecurityPropertiesFileRoundTrip(t *testing.T) {
 	if err := cl.Ping(testCtx(t, 20*time.Second)); err != nil {
 		t.Fatalf("SASL_SSL from the written file: %v", err)
 	}
+}
+
+func FuzzParseJAAS(f *testing.F) {
+	for _, s := range []string{
+		`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="a\"b" user_x=y;`,
+		`M required;`, `M optional k="unterminated`, `M required k=v; M required;`, `;`, ``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		j, err := ParseJAAS(s)
+		if err != nil {
+			// Errors never quote an option's value.
+			for _, v := range j.Options {
+				if len(v) >= 6 && strings.Contains(err.Error(), v) && !strings.Contains(j.LoginModule, v) {
+					t.Fatalf("error %q shows the value %q", err, v)
+				}
+			}
+			return
+		}
+		if j.LoginModule == "" || j.Options == nil {
+			t.Fatalf("accepted %q as %+v", s, j)
+		}
+	})
 }
