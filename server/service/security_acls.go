@@ -195,6 +195,8 @@ type AuthorizerSettings struct {
 	SuperUsers           []string `json:"superUsers"`
 	SuperUsersHidden     bool     `json:"superUsersHidden" description:"The broker hides super.users (sensitive): super users are not considered"`
 	AllowEveryoneIfNoACL bool     `json:"allowEveryoneIfNoAclFound"`
+	// Missing are the settings the broker's configuration did not list: Kafka's defaults were assumed.
+	Missing []string `json:"missing"`
 }
 
 // ACLCheck is the question of GET /acls/check.
@@ -246,8 +248,11 @@ func (s *Service) CheckACL(ctx context.Context, cluster string, q ACLCheck) (ACL
 		b := ACLBinding(*d.Binding)
 		out.Binding = &b
 	}
-	if !settings.Read && (d.Reason == aclcheck.ReasonNoACLDenied) {
-		out.Explain += " — the brokers' allow.everyone.if.no.acl.found could not be read; Kafka's default (false) was assumed"
+	switch {
+	case !settings.Read:
+		out.Explain += " (the brokers' configuration could not be read: no super users and allow.everyone.if.no.acl.found=false were assumed)"
+	case len(settings.Missing) > 0:
+		out.Explain += fmt.Sprintf(" (broker %d does not report %s: Kafka's defaults were assumed)", settings.Broker, strings.Join(settings.Missing, ", "))
 	}
 	return out, nil
 }
@@ -255,7 +260,7 @@ func (s *Service) CheckACL(ctx context.Context, cluster string, q ACLCheck) (ACL
 // authorizerSettings reads the authorizer's settings from the first broker that describes its
 // configuration; Kafka's defaults when none does.
 func (s *Service) authorizerSettings(ctx context.Context, c *cluster) AuthorizerSettings {
-	out := AuthorizerSettings{Broker: -1, SuperUsers: []string{}}
+	out := AuthorizerSettings{Broker: -1, SuperUsers: []string{}, Missing: []string{}}
 	md, err := c.client.Metadata(ctx, []string{})
 	if err != nil {
 		s.log.Debug("metadata for the authorizer settings", "cluster", c.client.Name(), "err", err)
@@ -275,7 +280,16 @@ func (s *Service) authorizerSettings(ctx context.Context, c *cluster) Authorizer
 }
 
 func applyAuthorizerConfig(out *AuthorizerSettings, entries []admin.ConfigEntry) {
+	seen := map[string]bool{}
+	defer func() {
+		for _, k := range []string{"super.users", "allow.everyone.if.no.acl.found"} {
+			if !seen[k] {
+				out.Missing = append(out.Missing, k)
+			}
+		}
+	}()
 	for _, e := range entries {
+		seen[e.Name] = true
 		switch e.Name {
 		case "authorizer.class.name":
 			out.AuthorizerClassName = e.Value

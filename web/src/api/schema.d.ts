@@ -1632,6 +1632,7 @@ export interface components {
             authorizerClassName: string;
             /** Format: int32 */
             broker: number;
+            missing: string[];
             read: boolean;
             superUsers: string[];
             /** @description The broker hides super.users (sensitive): super users are not considered */

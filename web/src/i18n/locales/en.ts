@@ -1283,6 +1283,7 @@ const en = {
       settingsDefault: "The brokers' configuration could not be read: Kafka's defaults were assumed (allow.everyone.if.no.acl.found=false, no super users).",
       noSuperUsers: 'none',
       superUsersHidden: 'hidden by the broker (not considered)',
+      missing: 'Broker {broker} does not report {keys}: Kafka’s defaults were assumed for them.',
     },
     users: {
       title: 'Users',

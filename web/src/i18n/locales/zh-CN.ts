@@ -1280,6 +1280,7 @@ const zhCN: MessageSchema = {
       settingsDefault: '无法读取 broker 配置：按 Kafka 默认值判定（allow.everyone.if.no.acl.found=false，没有超级用户）。',
       noSuperUsers: '无',
       superUsersHidden: '被 broker 隐藏（未计入）',
+      missing: 'Broker {broker} 未报告 {keys}：这些设置按 Kafka 默认值处理。',
     },
     users: {
       title: '用户',
