@@ -95,6 +95,28 @@ func testScramUsersZK(t *testing.T, conn metastore.Connector) {
 	if !found {
 		t.Fatalf("no users/bob notification among %v", changes)
 	}
+
+	// The node is shared with client quotas: a credential change keeps them.
+	cfg["producer_byte_rate"] = "1048576"
+	if _, err := s.Set(ctx, "/config/users/bob", zkdata.EncodeConfig(cfg), -1); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	altered, err := kadm.NewClient(cl).AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "bob", Mechanism: kadm.ScramSha512, Password: "bob-512"}})
+	if err != nil || !altered.Ok() {
+		t.Fatalf("alter bob 512: %v %+v", err, altered)
+	}
+	data, _, err = s.Get(ctx, "/config/users/bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = zkdata.DecodeConfig(data); err != nil || cfg["producer_byte_rate"] != "1048576" || cfg["SCRAM-SHA-256"] == "" || cfg["SCRAM-SHA-512"] == "" {
+		t.Fatalf("/config/users/bob after a second credential: %v (%v)", cfg, err)
+	}
 }
 
 // testScramUsers drives the admin APIs through the brokers at seeds and
