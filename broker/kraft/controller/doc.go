@@ -66,7 +66,8 @@
 //   - The automatic rebalance honours leader.imbalance.per.broker.percentage
 //     as Osprey's ZooKeeper-mode controller does (Kafka's KRaft controller
 //     ignores it), every leader.imbalance.check.interval.seconds.
-//   - Eligible leader replicas (KIP-966), ACLs, quotas, SCRAM, delegation
+//   - AlterUserScramCredentials writes user SCRAM credential records
+//     (scram.go). Eligible leader replicas (KIP-966), ACLs, quotas, delegation
 //     tokens, UpdateFeatures, policies and controller mutation quotas are not
 //     implemented; APPEND / SUBTRACT know only the LIST topic configurations
 //     cleanup.policy and the replication throttle lists; broker
