@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/osprey-kafka/osprey/broker/storage"
@@ -172,6 +173,10 @@ func (p *partition) produce(batches []byte) produceResult {
 	if err != nil {
 		return produceResult{code: storage.KafkaErrorCode(err)}
 	}
+	if info.Rolled {
+		// The state is still that of every batch below this append.
+		_ = p.takeSnapshotLocked(info.FirstOffset) //nolint:errcheck // see takeSnapshotLocked
+	}
 	// Committed once the ISR has it: at once when the ISR is this broker
 	// alone, else when the followers' fetches move the high watermark.
 	p.maybeAdvanceHWLocked()
@@ -210,16 +215,20 @@ const (
 	producerScanBytes   = 64 << 20
 )
 
-// rebuildProducers restores the idempotence state from the tail of the log
-// (the batches' producer id, epoch and sequences), so that a producer
-// retrying across a broker restart gets its duplicates recognised. Kafka
-// keeps producer-state snapshots; scanning a bounded tail gives the same
-// answer for producers active recently. Called before the partition is
-// visible to handlers.
+// rebuildProducers restores the idempotence and transaction state (the
+// batches' producer id, epoch and sequences, open transactions), so that a
+// producer retrying across a broker restart gets its duplicates recognised
+// and an open transaction still holds the last stable offset: from the
+// latest producer-state snapshot and the log after it (producer_snapshot.go),
+// or without one from a bounded tail of the log. Called before the
+// partition is visible to handlers, or with p.mu held.
 func (p *partition) rebuildProducers() error {
 	end := p.log.LogEndOffset()
 	off := max(p.log.LogStartOffset(), end-producerScanRecords)
 	budget := producerScanBytes
+	if snap, ok := p.loadSnapshotLocked(); ok {
+		off, budget = snap, math.MaxInt
+	}
 	for off < end && budget > 0 {
 		rr, err := p.log.Read(off, 1<<20, end, true)
 		if err != nil {
@@ -241,20 +250,7 @@ func (p *partition) rebuildProducers() error {
 				return fmt.Errorf("%w at offset %d", errBadBatch, off)
 			}
 			base := int64(binary.BigEndian.Uint64(buf))
-			p.noteTxnBatchLocked(h, base, buf[:size])
-			if h.producerID >= 0 && h.attributes&0x20 == 0 {
-				ps := p.producers[h.producerID]
-				if ps == nil || h.producerEpoch > ps.epoch {
-					ps = newProducerState(h.producerEpoch)
-					p.producers[h.producerID] = ps
-				}
-				if h.producerEpoch == ps.epoch {
-					ps.lastTs = h.maxTimestamp
-					ps.record(h.baseSequence, h.baseSequence+h.lastOffsetDelta, base)
-				}
-			} else if h.producerID >= 0 {
-				p.noteMarkerLocked(h, buf[:size])
-			}
+			p.applyBatchLocked(h, base, buf[:size])
 			off = base + int64(h.lastOffsetDelta) + 1
 			buf = buf[size:]
 		}

@@ -148,20 +148,6 @@ func (p *partition) cleanedAbortedTxns(from, to int64, kept []txn.AbortedTxn) {
 	p.txn.aborted = out
 }
 
-// noteTxnBatchesLocked applies noteTxnBatchLocked to every batch of buf
-// (batches with their offsets, as a follower appends them). p.mu held.
-func (p *partition) noteTxnBatchesLocked(buf []byte) {
-	for len(buf) >= batchHeaderLen {
-		h, _ := parseBatchHeader(buf)
-		size := int(h.length) + 12
-		if size < batchHeaderLen || size > len(buf) {
-			return
-		}
-		p.noteTxnBatchLocked(h, int64(binary.BigEndian.Uint64(buf)), buf[:size])
-		buf = buf[size:]
-	}
-}
-
 // truncatedTxnsLocked forgets transaction state above the log end after a
 // truncation (a follower cutting back to the leader's log). p.mu held.
 func (p *partition) truncatedTxnsLocked() {

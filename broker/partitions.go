@@ -158,7 +158,7 @@ func (ps *partitions) closeAll() error {
 	var errs []error
 	for _, parts := range m {
 		for _, p := range parts {
-			errs = append(errs, p.log.Flush())
+			errs = append(errs, p.snapshotOnClose(), p.log.Flush())
 		}
 	}
 	return errors.Join(errs...)

@@ -407,7 +407,8 @@ func (f *fetcher) appendFetched(fp *fetchPart, batches []byte, leaderHW int64) {
 		return
 	}
 	if len(batches) > 0 {
-		if _, err := p.log.AppendAsFollower(batches); err != nil {
+		info, err := p.log.AppendAsFollower(batches)
+		if err != nil {
 			if errors.Is(err, storage.ErrOffsetNotContiguous) {
 				fp.truncated = false
 			}
@@ -415,7 +416,9 @@ func (f *fetcher) appendFetched(fp *fetchPart, batches []byte, leaderHW int64) {
 			fp.retryAfter = time.Now().Add(100 * time.Millisecond)
 			return
 		}
-		p.noteTxnBatchesLocked(batches)
+		if err := p.appendedAsFollowerLocked(batches, info); err != nil {
+			f.b.log.Warn("producer snapshot failed", "topic", p.topic, "partition", p.index, "err", err)
+		}
 	}
 	if leaderHW >= 0 {
 		p.log.SetHighWatermark(min(leaderHW, p.log.LogEndOffset()))

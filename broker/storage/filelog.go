@@ -450,6 +450,7 @@ func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, bool, er
 			// Kafka flushes the rolled segment in the background; so do we,
 			// so a roll costs the producer no fsync.
 			l.requestFlush()
+			p.info.Rolled = true
 		}
 		pos, i = pos+n, j
 	}
@@ -755,6 +756,9 @@ func (l *fileLog) deleteOldest(n int) error {
 	}
 	l.segs = append([]*segment(nil), l.segs[n:]...)
 	l.start = max(l.start, l.segs[0].base)
+	if n > 0 {
+		errs = append(errs, l.removeSnapshots(func(off int64) bool { return off < l.segs[0].base }))
+	}
 	return errors.Join(errs...)
 }
 
@@ -773,6 +777,9 @@ func (l *fileLog) TruncateTo(offset int64) error {
 	}
 	if offset < l.start {
 		return l.truncateFullyLocked(offset)
+	}
+	if err := l.removeSnapshots(func(off int64) bool { return off > offset }); err != nil {
+		return fmt.Errorf("truncate %s: %w", l.name, err)
 	}
 	i := l.segIndex(offset)
 	// Remove later segments entirely.
@@ -838,6 +845,9 @@ func (l *fileLog) truncateFullyLocked(offset int64) error {
 		if err := s.remove(); err != nil {
 			return err
 		}
+	}
+	if err := l.removeSnapshots(func(int64) bool { return true }); err != nil {
+		return err
 	}
 	seg, err := openSegmentFiles(l.dir, offset, true, l.now().UnixMilli())
 	if err != nil {

@@ -178,6 +178,17 @@ type Log interface {
 	// marker offset.
 	AbortedTxns() []txn.AbortedTxn
 
+	// WriteProducerSnapshot writes a producer-state snapshot taken at
+	// offset (the state of every batch below it, Kafka's
+	// <offset>.snapshot; producer_snapshot.go), durable when it returns.
+	// offset must be within [log start, log end]. Snapshots go with the
+	// segments below them and with truncation past them. A memory log
+	// keeps none.
+	WriteProducerSnapshot(offset int64, data []byte) error
+	// ProducerSnapshot returns the latest snapshot whose offset is within
+	// [log start, log end], or offset -1 when there is none.
+	ProducerSnapshot() (offset int64, data []byte, err error)
+
 	// Flush writes all appended data and indexes to stable storage and
 	// advances the recovery point.
 	Flush() error
@@ -220,6 +231,9 @@ type AppendInfo struct {
 	RecordCount    int64 // sum of recordCount over the batches
 	Bytes          int   // bytes appended
 	Batches        int   // number of batches appended
+	// Rolled is true when the append started a new segment (Kafka takes
+	// a producer-state snapshot then).
+	Rolled bool
 }
 
 // Errors. Every error returned by this package wraps one of these.
