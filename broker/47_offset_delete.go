@@ -11,6 +11,8 @@ import (
 // * Deletes committed offsets of a group (tombstones in __consumer_offsets).
 // * A partition of a topic the group's live consumers subscribe to gets
 //   GROUP_SUBSCRIBED_TO_TOPIC; an unknown group gets GROUP_ID_NOT_FOUND.
+// * With an authorizer: DELETE on the group (GROUP_AUTHORIZATION_FAILED) and
+//   READ on each topic (TOPIC_AUTHORIZATION_FAILED for its partitions).
 
 func init() { regKey(47, 0, 0, handleOffsetDelete) }
 
@@ -38,7 +40,9 @@ func handleOffsetDelete(b *Broker, r *request) (kmsg.Response, error) {
 			sp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			sp.Partition = rp.Partition
 			tp := topicPartition{rt.Topic, rp.Partition}
-			if subscribed[rt.Topic] {
+			if code := r.authzTopicErr(acl.OpRead, rt.Topic); code != 0 {
+				sp.ErrorCode = code
+			} else if subscribed[rt.Topic] {
 				sp.ErrorCode = errGroupSubscribedToTopic
 			} else if _, ok := g.offsets[tp]; ok {
 				recs = append(recs, kvRecord{key: offsetKey(g.name, tp)})
