@@ -27,9 +27,15 @@ func benchTopic(b *testing.B) *Broker {
 }
 
 func benchProduce(b *testing.B, addr string, n int) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("bench"),
+	benchProduceWith(b, []kgo.Opt{kgo.SeedBrokers(addr)}, n)
+}
+
+// benchProduceWith produces n records with a client made of opts (seeds,
+// TLS, SASL) and the benchmark's producer settings.
+func benchProduceWith(b *testing.B, opts []kgo.Opt, n int) {
+	cl, err := kgo.NewClient(append(opts, kgo.DefaultProduceTopic("bench"),
 		kgo.ProducerLinger(2*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20),
-		kgo.ProducerBatchCompression(kgo.NoCompression()))
+		kgo.ProducerBatchCompression(kgo.NoCompression()))...)
 	if err != nil {
 		b.Fatal(err)
 	}

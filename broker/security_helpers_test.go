@@ -25,7 +25,7 @@ import (
 // testPKI is a certificate authority made in the test, with the files
 // clients and the broker read written to dir.
 type testPKI struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	ca     *x509.Certificate
 	caKey  *ecdsa.PrivateKey
@@ -33,7 +33,7 @@ type testPKI struct {
 	serial int64
 }
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -131,7 +131,7 @@ func (p *testPKI) clientTLS(client *issued) *tls.Config {
 
 // withSecurity sets listeners and the security properties as a
 // server.properties file would.
-func withSecurity(t *testing.T, listeners string, props map[string]string) testBrokerOpt {
+func withSecurity(t testing.TB, listeners string, props map[string]string) testBrokerOpt {
 	return func(c *Config) {
 		c.Listeners = splitList(listeners)
 		for k, v := range props {
