@@ -260,3 +260,36 @@ func TestACLSingleBrokerSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %v, want [%v]", got, want)
 	}
 }
+
+// Applied change notifications older than Kafka's 15 minutes are deleted.
+func TestACLChangeNotificationsPurged(t *testing.T) {
+	conn := localConnector(t)
+	ctx := testCtx(t, 10*time.Second)
+	s, err := conn.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := metastore.EnsurePath(ctx, s, acl.ZKLiteralChangesPath); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.Create(ctx, acl.ZKLiteralChangesPath+"/"+acl.ZKChangePrefix, []byte("TOPIC:t"), metastore.Sequential); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, _, err := s.Children(ctx, acl.ZKLiteralChangesPath)
+	if err != nil || len(names) != 3 {
+		t.Fatalf("children %v, %v", names, err)
+	}
+	// Fresh ones stay; once expired, those applied (sequence 0 and 1) go.
+	purgeACLChanges(ctx, s, acl.ZKLiteralChangesPath, names, 1, time.Now())
+	if left, _, _ := s.Children(ctx, acl.ZKLiteralChangesPath); len(left) != 3 {
+		t.Fatalf("fresh notifications purged: %v", left)
+	}
+	purgeACLChanges(ctx, s, acl.ZKLiteralChangesPath, names, 1, time.Now().Add(aclChangeExpiry+time.Minute))
+	left, _, _ := s.Children(ctx, acl.ZKLiteralChangesPath)
+	if len(left) != 1 || changeSeq(left[0]) != 2 {
+		t.Fatalf("after the purge %v, want only the unapplied acl_changes_0000000002", left)
+	}
+}

@@ -214,7 +214,29 @@ func (zc *zkCluster) applyACLChanges(s metastore.Session, a *acl.Authorizer, p a
 		a.SetResource(r, es)
 		seen[path] = seq
 	}
+	purgeACLChanges(zc.ctx, s, path, names, seen[path], time.Now())
 	return nil
+}
+
+// aclChangeExpiry is how long a change notification stays (Kafka's
+// ZkNodeChangeNotificationListener default): long enough for every broker
+// to have read it, then any broker deletes it so the nodes do not pile up.
+const aclChangeExpiry = 15 * time.Minute
+
+// purgeACLChanges deletes the notifications under path already applied
+// (sequence up to applied) that are older than aclChangeExpiry at now.
+// Failures are left for the next pass.
+func purgeACLChanges(ctx context.Context, s metastore.Session, path string, names []string, applied int64, now time.Time) {
+	for _, n := range names {
+		if seq := changeSeq(n); seq < 0 || seq > applied {
+			continue
+		}
+		ok, st, err := s.Exists(ctx, path+"/"+n)
+		if err != nil || !ok || now.Sub(st.Ctime) < aclChangeExpiry {
+			continue
+		}
+		_ = s.Delete(ctx, path+"/"+n, metastore.AnyVersion) // another broker may have been first
+	}
 }
 
 // createACLs adds the bindings to their resource nodes.
