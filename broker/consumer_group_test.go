@@ -2,9 +2,12 @@ package broker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -301,4 +304,73 @@ func TestConsumerGroupDurable(t *testing.T) {
 	}
 	// The members carry on where they were.
 	wantCode(t, "heartbeat after restart", c2.beat("d", "m1", r1.MemberEpoch, r1.Assignment).ErrorCode, nil)
+}
+
+// A consumer group's state moves with its coordinator: killing the broker
+// that leads the group's __consumer_offsets partition, the new leader
+// replays the records and answers for the group with the same epochs,
+// members and assignments, and the members heartbeat on where they were.
+func TestClusterConsumerGroupFailover(t *testing.T) {
+	c := newTestCluster(t, 3, localConnector(t))
+	adm := c.admin()
+	ctx := testCtx(t, 2*time.Minute)
+	if _, err := adm.CreateTopic(ctx, 4, 3, nil, "ft"); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		if _, ok := c.any().cluster.Topic(offsetsTopic); !ok {
+			return errors.New("no offsets topic yet")
+		}
+		return nil
+	})
+	c.waitFullISR(offsetsTopic, 20*time.Second)
+	client := func() *cgClient {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...), kgo.ClientID("raw"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return &cgClient{t: t, cl: cl, ctx: ctx}
+	}
+	cc := client()
+	var r1, r2 *kmsg.ConsumerGroupHeartbeatResponse
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		r1 = cc.join("fg", "m1", nil, "ft")
+		return kerr.ErrorForCode(r1.ErrorCode)
+	})
+	r2 = cc.join("fg", "m2", nil, "ft")
+	for range 10 {
+		cc.step("fg", "m1", &r1)
+		cc.step("fg", "m2", &r2)
+	}
+	before := cc.describe("fg")
+	if before.State != "Stable" || len(before.Members) != 2 {
+		t.Fatalf("before failover: %+v", before)
+	}
+	part := groupPartition("fg", c.cfgs[0].OffsetsTopicPartitions)
+	c.killLeader(offsetsTopic, part)
+
+	cc = client()
+	var after kmsg.ConsumerGroupDescribeResponseGroup
+	testenv.WaitFor(t, 30*time.Second, func() error {
+		req := kmsg.NewPtrConsumerGroupDescribeRequest()
+		req.Groups = []string{"fg"}
+		resp, err := req.RequestWith(ctx, cc.cl)
+		if err != nil {
+			return err
+		}
+		after = resp.Groups[0]
+		return kerr.ErrorForCode(after.ErrorCode)
+	})
+	if after.State != "Stable" || after.Epoch != before.Epoch || after.AssignmentEpoch != before.AssignmentEpoch || len(after.Members) != 2 {
+		t.Fatalf("after failover: %+v\nbefore: %+v", after, before)
+	}
+	for i, m := range after.Members {
+		if bm := before.Members[i]; m.MemberID != bm.MemberID || m.MemberEpoch != bm.MemberEpoch ||
+			fmt.Sprint(m.Assignment.TopicPartitions) != fmt.Sprint(bm.Assignment.TopicPartitions) {
+			t.Fatalf("member after failover %+v, before %+v", m, bm)
+		}
+	}
+	cc.step("fg", "m1", &r1)
+	cc.step("fg", "m2", &r2)
 }
