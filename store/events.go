@@ -223,17 +223,19 @@ func (s *Store) PartitionEvents(ctx context.Context, f EventFilter) ([]Partition
 }
 
 // eventsOpenAt reads the events that started before from and had not ended by then: the open
-// ones, then those that ended at or after from. For a broker or the whole cluster it names the
-// (cluster, ended_at) index, since both SQLite and MariaDB otherwise walk (cluster, started_at)
-// back through the whole history before from; sorting the few rows here is cheaper.
+// ones, then those that ended at or after from. It names the (cluster, ended_at) index, or for a
+// topic (cluster, topic, ended_at), since both SQLite and MariaDB otherwise walk (cluster,
+// started_at) or (cluster, topic, started_at) back through the whole history before from (for most
+// topics, whose window holds nothing, that walk was the whole cost); sorting the few rows here is
+// cheaper.
 func (s *Store) eventsOpenAt(ctx context.Context, f EventFilter, from time.Time, limit int) ([]PartitionEvent, error) {
-	table := "partition_events INDEXED BY ix_partition_events_open"
-	switch {
-	case f.Topic != "":
-		// One topic's history before from is small: (cluster, topic, started_at) is the better path.
-		table = "partition_events"
-	case s.dialect == "mysql":
-		table = "partition_events FORCE INDEX (ix_partition_events_open)"
+	index := "ix_partition_events_open"
+	if f.Topic != "" {
+		index = "ix_partition_events_topic_open"
+	}
+	table := "partition_events INDEXED BY " + index
+	if s.dialect == "mysql" {
+		table = "partition_events FORCE INDEX (" + index + ")"
 	}
 	var out []PartitionEvent
 	for _, ended := range []string{"partition_events.ended_at IS NULL", "partition_events.ended_at >= ?"} {

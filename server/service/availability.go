@@ -133,9 +133,10 @@ type TimelineQuery struct {
 }
 
 // A timeline answers a page of the newest events: a broker takes part in a third of a large
-// cluster's events, and answering all of a busy day's at once cost seconds.
+// cluster's events, and answering all of a busy day's at once cost seconds. Each event read costs
+// about 10 µs of CPU (the database row, its two times parsed, the JSON), so the page is kept small.
 const (
-	DefaultTimelineEvents = 200
+	DefaultTimelineEvents = 100
 	MaxTimelineEvents     = 2000
 )
 

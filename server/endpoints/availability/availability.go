@@ -48,7 +48,7 @@ type Flap struct {
 
 // Page selects a page of a timeline: newest first, Limit events, older than Before.
 type Page struct {
-	Limit  int    `query:"limit" json:"-" minimum:"1" maximum:"2000" description:"Events per page, newest first (default 200)"`
+	Limit  int    `query:"limit" json:"-" minimum:"1" maximum:"2000" description:"Events per page, newest first (default 100)"`
 	Before string `query:"before" json:"-" pattern:"^[0-9]+-[0-9]+$" description:"The next of the previous page: continue with the events older than it"`
 }
 

@@ -45,7 +45,7 @@ export interface TimelineParams {
   to?: number
   flapChanges?: number
   flapMinutes?: number
-  /** Events per page, newest first (the server's default 200). */
+  /** Events per page, newest first (the server's default 100). */
   limit?: number
   /** The previous page's next: continue with older events. */
   before?: string

@@ -5228,7 +5228,7 @@ export interface operations {
                 flapChanges?: number;
                 /** @description Within this many minutes (default 10) */
                 flapMinutes?: number;
-                /** @description Events per page, newest first (default 200) */
+                /** @description Events per page, newest first (default 100) */
                 limit?: number;
                 /** @description The next of the previous page: continue with the events older than it */
                 before?: string;
@@ -7452,7 +7452,7 @@ export interface operations {
                 flapChanges?: number;
                 /** @description Within this many minutes (default 10) */
                 flapMinutes?: number;
-                /** @description Events per page, newest first (default 200) */
+                /** @description Events per page, newest first (default 100) */
                 limit?: number;
                 /** @description The next of the previous page: continue with the events older than it */
                 before?: string;
