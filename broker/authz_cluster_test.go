@@ -293,3 +293,28 @@ func TestACLChangeNotificationsPurged(t *testing.T) {
 		t.Fatalf("after the purge %v, want only the unapplied acl_changes_0000000002", left)
 	}
 }
+
+// DescribeConfigs tells what the broker authorizes with.
+func TestACLConfigsDescribed(t *testing.T) {
+	b := newTestBroker(t, func(c *Config) {
+		c.Authz = AuthzConfig{AuthorizerClass: aclAuthorizerClass, SuperUsers: []string{"User:ANONYMOUS", "User:admin"}, AllowIfNoACL: true}
+	})
+	ctx := testCtx(t, 10*time.Second)
+	rcs, err := (&testCluster{t: t, brokers: []*Broker{b}}).admin().DescribeBrokerConfigs(ctx, b.BrokerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, rc := range rcs {
+		for _, c := range rc.Configs {
+			got[c.Key] = c.MaybeValue()
+		}
+	}
+	want := map[string]string{"authorizer.class.name": aclAuthorizerClass, "super.users": "User:ANONYMOUS;User:admin",
+		"allow.everyone.if.no.acl.found": "true"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -81,3 +81,12 @@ func (a AuthzConfig) newAuthorizer() *acl.Authorizer {
 	}
 	return acl.New(acl.Config{SuperUsers: a.SuperUsers, AllowIfNoACL: a.AllowIfNoACL})
 }
+
+// addAuthzConfigEntries adds the authorization configs DescribeConfigs
+// reports for a broker, so tools (the console's ACL checker) know the
+// super users and the no-ACL rule the broker decides with.
+func (c Config) addAuthzConfigEntries(m map[string]string) {
+	m["authorizer.class.name"] = c.Authz.AuthorizerClass
+	m["super.users"] = strings.Join(c.Authz.SuperUsers, ";")
+	m["allow.everyone.if.no.acl.found"] = strconv.FormatBool(c.Authz.AllowIfNoACL)
+}

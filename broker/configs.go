@@ -54,6 +54,7 @@ func (c Config) brokerConfigEntries() map[string]string {
 	}
 	c.addTxnProperties(m)
 	c.addSecurityConfigEntries(m)
+	c.addAuthzConfigEntries(m)
 	return m
 }
 
