@@ -436,3 +436,70 @@ func TestThrottledResponseTimingByVersion(t *testing.T) {
 	}
 	t.Logf("throttled produce answered after %v (v6+), %v (v5)", modern, old)
 }
+
+// request_percentage charges the time handlers run: a client over it gets
+// throttled responses (at most one window's throttle), another does not.
+func TestRequestPercentageQuota(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	ctx := testCtx(t, 60*time.Second)
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admCl.Close)
+	alterQuotas(t, ctx, kadm.NewClient(admCl), kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "busy"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaRequestPercentage, Value: 0.001}}})
+	run := func(clientID string) (int64, time.Duration) {
+		hook := &throttleHook{}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ClientID(clientID), kgo.WithHooks(hook))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		start := time.Now()
+		for i := 0; i < 300 && hook.n.Load() == 0; i++ {
+			if _, err := cl.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return hook.n.Load(), time.Since(start)
+	}
+	if n, _ := run("idle"); n != 0 {
+		t.Fatalf("a client without request quota got %d throttles", n)
+	}
+	n, took := run("busy")
+	if n == 0 {
+		t.Fatal("300 metadata requests at 0.001 % of a thread were never throttled")
+	}
+	got := throttledCount(t, b, "request", "busy")
+	if got == 0 {
+		t.Fatal("no throttled request counted in the metrics")
+	}
+	t.Logf("busy client throttled after %v; %v throttled requests counted", took, got)
+}
+
+// throttledCount reads osprey_broker_client_quota_throttled_requests_total
+// for a quota and client id from the broker's registry.
+func throttledCount(t *testing.T, b *Broker, quota, clientID string) float64 {
+	t.Helper()
+	families, err := b.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != "osprey_broker_client_quota_throttled_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["quota"] == quota && labels["client_id"] == clientID {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}

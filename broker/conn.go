@@ -227,7 +227,9 @@ func (c *conn) dispatch(r *request, body []byte) (err error) {
 		return fmt.Errorf("decoding request body: %w", err)
 	}
 	r.kreq = req
+	handled := time.Now()
 	resp, err := h.fn(c.b, r)
+	c.b.chargeRequestTime(r, time.Since(handled))
 	switch {
 	case errors.Is(err, errDeferred):
 		return nil

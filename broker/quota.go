@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,11 +22,11 @@ import (
 // older than KIP-219's (Produce < v6, Fetch < v8), whose clients do not
 // throttle themselves.
 //
-// Enforced: producer_byte_rate on Produce (request bytes),
+// Enforced: producer_byte_rate on Produce (record bytes),
 // consumer_byte_rate on consumer Fetch (record bytes; a throttled fetch
-// answers no data, as Kafka's does). Stored and described but not
-// enforced: request_percentage, controller_mutation_rate,
-// connection_creation_rate.
+// answers no data, as Kafka's does), request_percentage on the time
+// handlers run (quota_throttle.go). Stored and described but not
+// enforced: controller_mutation_rate, connection_creation_rate.
 
 // The quota configuration keys.
 const (
@@ -242,8 +243,12 @@ type sensorKey struct {
 // sensorIdleExpiry drops sensors of clients gone quiet (Kafka: one hour).
 const sensorIdleExpiry = time.Hour
 
-// clientQuotas is a broker's quota table and rate sensors. mu guards all.
+// clientQuotas is a broker's quota table and rate sensors. mu guards all
+// but keys, which request paths read without it.
 type clientQuotas struct {
+	// keys holds the quota keys some entity sets (written under mu): a key
+	// no entity sets costs a request one atomic load, not the lock.
+	keys    atomic.Pointer[map[string]bool]
 	mu      sync.Mutex
 	table   quotaTable
 	sensors map[sensorKey]*sampledRate
@@ -263,7 +268,25 @@ func newClientQuotas(cfg QuotaConfig) *clientQuotas {
 func (q *clientQuotas) set(t quotaTable) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.setLocked(t)
+}
+
+// setLocked replaces the table. q.mu held.
+func (q *clientQuotas) setLocked(t quotaTable) {
 	q.table = t
+	keys := map[string]bool{}
+	for _, values := range t {
+		for k := range values {
+			keys[k] = true
+		}
+	}
+	q.keys.Store(&keys)
+}
+
+// anySets reports whether some entity sets key.
+func (q *clientQuotas) anySets(key string) bool {
+	k := q.keys.Load()
+	return k != nil && (*k)[key]
 }
 
 // snapshot is the quota table in force; the caller must not modify it.
@@ -279,6 +302,9 @@ func (q *clientQuotas) snapshot() quotaTable {
 // With unrecordIfThrottled the value is taken back when throttled (a
 // throttled fetch sends no data).
 func (q *clientQuotas) record(key, user, clientID string, value float64, now time.Time, unrecordIfThrottled bool) time.Duration {
+	if !q.anySets(key) {
+		return 0
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	m, ok := q.table.resolve(key, user, clientID)
@@ -308,6 +334,9 @@ func (q *clientQuotas) record(key, user, clientID string, value float64, now tim
 // throttled for sure (Kafka's getMaxValueInQuotaWindow: limit × (num−1) ×
 // size); +Inf when no quota applies.
 func (q *clientQuotas) maxValueInWindow(key, user, clientID string) float64 {
+	if !q.anySets(key) {
+		return math.Inf(1)
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	m, ok := q.table.resolve(key, user, clientID)

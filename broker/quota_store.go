@@ -45,7 +45,7 @@ func (m memoryQuotaStore) alterClientQuota(_ context.Context, alt quotaAlteratio
 	if len(next[alt.entity]) == 0 {
 		delete(next, alt.entity)
 	}
-	m.b.quotas.table = next
+	m.b.quotas.setLocked(next)
 	return nil
 }
 

@@ -102,6 +102,9 @@ func (r *request) quotaClient() (user, clientID string) {
 // throttleProduce charges a Produce request's record bytes to the
 // producer_byte_rate quota that applies to its client.
 func (b *Broker) throttleProduce(r *request, req *kmsg.ProduceRequest) {
+	if !b.quotas.anySets(quotaProducerByteRate) {
+		return
+	}
 	var n int
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
@@ -150,4 +153,37 @@ func (b *Broker) throttleFetch(r *request, fr *fetchRead) *fetchRead {
 	fr.close()
 	empty := &fetchRead{resp: r.kreq.(*kmsg.FetchRequest).ResponseKind().(*kmsg.FetchResponse)}
 	return empty
+}
+
+// requestQuotaExempt are the inter-broker and controller requests, which
+// Kafka leaves out of request quotas (they are authorized as cluster
+// actions); follower fetches are exempt too.
+var requestQuotaExempt = map[int16]bool{
+	kmsg.LeaderAndISR.Int16(): true, kmsg.StopReplica.Int16(): true, kmsg.UpdateMetadata.Int16(): true,
+	kmsg.ControlledShutdown.Int16(): true, kmsg.WriteTxnMarkers.Int16(): true, kmsg.AlterPartition.Int16(): true,
+	kmsg.BrokerRegistration.Int16(): true, kmsg.BrokerHeartbeat.Int16(): true,
+}
+
+// chargeRequestTime charges the time a handler ran on the connection's
+// goroutine to the request_percentage quota, as Kafka's
+// ClientRequestQuotaManager charges request handler thread time: recorded
+// in percent of one thread per second, the throttle bounded by one quota
+// window. It runs after the handler: a response the handler answered
+// itself (a fetch) keeps its throttle time, the mute applies all the same.
+func (b *Broker) chargeRequestTime(r *request, d time.Duration) {
+	if requestQuotaExempt[r.hdr.Key] || !b.quotas.anySets(quotaRequestPercentage) {
+		return
+	}
+	if f, ok := r.kreq.(*kmsg.FetchRequest); ok && f.ReplicaID >= 0 {
+		return
+	}
+	user, client := r.quotaClient()
+	t := b.quotas.record(quotaRequestPercentage, user, client, d.Seconds()*100, time.Now(), false)
+	if t <= 0 {
+		return
+	}
+	t = min(t, b.quotas.size)
+	r.throttle = max(r.throttle, t)
+	r.c.mute(t)
+	b.metrics.observeThrottle("request", user, client, t)
 }
