@@ -3,6 +3,7 @@ package broker
 import (
 	"sort"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/cgroup"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -15,7 +16,8 @@ import (
 //   epoch, client, subscription (names and regex), current and target
 //   assignment.
 // * An unknown group, or a classic one: GROUP_ID_NOT_FOUND with the state
-//   Dead (as Kafka).
+//   Dead (as Kafka). With an authorizer, DESCRIBE on the group is needed
+//   (GROUP_AUTHORIZATION_FAILED).
 //
 // Version notes:
 // * v1: member type (1: consumer protocol; every member here is one).
@@ -28,7 +30,7 @@ func handleConsumerGroupDescribe(b *Broker, r *request) (kmsg.Response, error) {
 	for _, name := range req.Groups {
 		d := kmsg.NewConsumerGroupDescribeResponseGroup()
 		d.Group = name
-		if code := b.coordinatorCode(name); code != 0 {
+		if code := r.groupCode(acl.OpDescribe, name); code != 0 {
 			d.ErrorCode = code
 			resp.Groups = append(resp.Groups, d)
 			continue
