@@ -1,32 +1,79 @@
-// Command securecluster is the security pages' end-to-end cluster: a franz-go kfake cluster with
-// SASL and ACLs enabled and one SCRAM-SHA-512 super user (the console's), a topic, and nothing else.
-// It prints "listening <addr>" on stdout and runs until it is killed or its stdin closes.
+// Command securecluster is the security pages' end-to-end cluster, one of:
+//
+//   - runtime (the default): a one-broker Osprey runtime cluster in this process whose listener is
+//     SASL_PLAINTEXT (PLAIN for the console's user, SCRAM-SHA-256/512 for users made from the console)
+//     with the ACL authorizer on and the console's user the only super user;
+//   - kfake: franz-go's kfake with SASL and ACLs enabled and the console's user a SCRAM-SHA-512 super
+//     user (a cluster that is not Osprey's).
+//
+// It prints "listening <addr> <mechanism>" on stdout and runs until it is killed or its stdin closes.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/osprey-kafka/osprey/broker/supervisor"
 )
 
 func main() {
-	user := flag.String("user", "console", "SCRAM-SHA-512 super user")
+	kind := flag.String("kind", "runtime", "runtime or kfake")
+	user := flag.String("user", "console", "the console's user (a super user)")
 	password := flag.String("password", "", "its password")
+	dir := flag.String("dir", "", "data directory (runtime)")
 	flag.Parse()
 	if *password == "" {
 		fmt.Fprintln(os.Stderr, "securecluster: -password is required")
 		os.Exit(2)
 	}
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
-		kfake.Superuser("SCRAM-SHA-512", *user, *password), kfake.SeedTopics(1, "orders", "payments"))
+	addr, mech, stop, err := start(*kind, *user, *password, *dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "securecluster:", err)
 		os.Exit(1)
 	}
-	defer kc.Close()
-	fmt.Printf("listening %s\n", kc.ListenAddrs()[0])
+	defer stop()
+	fmt.Printf("listening %s %s\n", addr, mech)
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes stdin or kills the process
+}
+
+func start(kind, user, password, dir string) (addr, mech string, stop func(), err error) {
+	if kind == "kfake" {
+		kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
+			kfake.Superuser("SCRAM-SHA-512", user, password), kfake.SeedTopics(1, "orders", "payments"))
+		if err != nil {
+			return "", "", nil, err
+		}
+		return kc.ListenAddrs()[0], "SCRAM-SHA-512", kc.Close, nil
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "osprey-e2e-securecluster-"); err != nil {
+			return "", "", nil, err
+		}
+	}
+	jaas := fmt.Sprintf(`org.apache.kafka.common.security.plain.PlainLoginModule required username=%q password=%q user_%s=%q;`, user, password, user, password)
+	props := map[string]string{
+		// The supervisor names the listener PLAINTEXT on the port it picks; the map makes it SASL.
+		"listener.security.protocol.map":                 "PLAINTEXT:SASL_PLAINTEXT",
+		"sasl.enabled.mechanisms":                        "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+		"sasl.mechanism.inter.broker.protocol":           "PLAIN",
+		"listener.name.plaintext.plain.sasl.jaas.config": jaas,
+		"authorizer.class.name":                          "kafka.security.authorizer.AclAuthorizer",
+		"super.users":                                    "User:" + user,
+		"offsets.topic.replication.factor":               "1",
+	}
+	sup, err := supervisor.New(supervisor.Options{Brokers: 1, Mode: supervisor.InProcess, DataDir: dir,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Properties: props})
+	if err != nil {
+		return "", "", nil, err
+	}
+	if err := sup.Start(context.Background()); err != nil {
+		return "", "", nil, err
+	}
+	return sup.BootstrapServers(), "PLAIN", func() { _ = sup.Close() }, nil
 }
