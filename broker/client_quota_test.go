@@ -165,6 +165,26 @@ func TestClientQuotasZooKeeper(t *testing.T) {
 		return nil
 	})
 
+	// A quota written straight into ZooKeeper with its notification, as
+	// kafka-configs.sh --zookeeper does, applies on every broker.
+	if err := updateEntityConfigIn(ctx, s, zkdata.ConfigTypeClient, "zk-tool", func(cfg map[string]string) error {
+		cfg[quotaConsumerByteRate] = "777"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := notifyEntityConfigChange(ctx, s, zkdata.ConfigTypeClient, "zk-tool"); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		for _, id := range []int32{1, 2} {
+			if m, _ := c.byID(id).quotas.snapshot().resolve(quotaConsumerByteRate, "anyone", "zk-tool"); m.limit != 777 {
+				return fmt.Errorf("broker %d applies %+v", id, m)
+			}
+		}
+		return nil
+	})
+
 	// Refusals come back per entry with Kafka's messages; validate_only writes nothing.
 	res, err := adm.ValidateAlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{
 		{Entity: quotaEnt("user", "bob"), Ops: []kadm.AlterClientQuotaOp{{Key: "bogus_rate", Value: 1}}},

@@ -255,6 +255,11 @@ type clientQuotas struct {
 	num     int
 	size    time.Duration
 	records int // records since the last idle sweep
+
+	// zkChanges are the /config/changes notifications at the last read of
+	// the quotas from ZooKeeper (nil: never read); only the zkCluster's
+	// reload, one goroutine, uses it.
+	zkChanges []string
 }
 
 func newClientQuotas(cfg QuotaConfig) *clientQuotas {

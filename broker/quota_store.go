@@ -2,8 +2,10 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,13 +223,26 @@ func readQuotaTable(ctx context.Context, s metastore.Session, warn func(string, 
 	return t, nil
 }
 
-// applyClientQuotas installs the quotas stored in ZooKeeper; the cache
-// reload runs it on every /config/changes notification.
+// applyClientQuotas installs the quotas stored in ZooKeeper. The cache
+// reload runs it after every watch event and every couple of seconds; the
+// entities are read again only when /config/changes lists other
+// notifications than at the last read (every write of a quota, by this
+// runtime or Kafka's tools, adds one).
 func (zc *zkCluster) applyClientQuotas(ctx context.Context, s metastore.Session) error {
+	changes, _, err := s.Children(ctx, zkdata.ConfigChangesPath)
+	if err != nil && !errors.Is(err, metastore.ErrNoNode) {
+		return err
+	}
+	slices.Sort(changes)
+	q := zc.b.quotas
+	if q.zkChanges != nil && slices.Equal(changes, q.zkChanges) {
+		return nil
+	}
 	t, err := readQuotaTable(ctx, s, zc.log.Warn)
 	if err != nil {
 		return err
 	}
-	zc.b.quotas.set(t)
+	q.set(t)
+	q.zkChanges = append([]string{}, changes...)
 	return nil
 }
