@@ -355,3 +355,20 @@ test('Quotas: added per user and as the default, edited, removed', async ({ page
   // The console's log never holds the SCRAM password it signs in with.
   expect(await readFile(logPath, 'utf8')).not.toContain(SCRAM_PASSWORD)
 })
+
+test('a cluster without an authorizer: the ACLs page says so instead of failing', async ({ page, request }, testInfo) => {
+  // The shared server's embedded runtime cluster runs without authorizer.class.name.
+  const res = await request.get('/api/v1/clusters/local/acls')
+  expect(res.ok()).toBe(true)
+  expect(((await res.json()) as { securityDisabled: boolean }).securityDisabled).toBe(true)
+  await prefs(page, 'light', 'en')
+  await page.goto('/clusters/local/acls')
+  await expect(page.getByTestId('acls-disabled')).toContainText('no authorizer configured')
+  await expect(page.getByTestId('acls-add')).toHaveCount(0)
+  await expect(page.getByTestId('acls-error')).toHaveCount(0)
+  await input(page, 'check-principal').fill('User:anyone')
+  await input(page, 'check-name').fill('demo.orders')
+  await page.getByTestId('check-run').click()
+  await expect(page.getByTestId('check-result')).toHaveAttribute('data-reason', 'no_authorizer')
+  await shot(page, testInfo, 'acls-no-authorizer-light-en')
+})
