@@ -42,9 +42,10 @@ func (b *Broker) deleteGroup(name string) int16 {
 		return errGroupIDNotFound
 	}
 	g.mu.Lock()
-	if len(g.members) > 0 || g.state == groupDead {
+	if !g.emptyLocked() || g.state == groupDead {
+		empty := g.emptyLocked()
 		g.mu.Unlock()
-		if len(g.members) > 0 {
+		if !empty {
 			return errGroupNotEmpty
 		}
 		return errGroupIDNotFound
@@ -53,7 +54,11 @@ func (b *Broker) deleteGroup(name string) int16 {
 	for tp := range g.offsets {
 		recs = append(recs, kvRecord{key: offsetKey(name, tp)})
 	}
-	recs = append(recs, kvRecord{key: groupKey(name)})
+	if g.cg != nil {
+		recs = append(recs, g.consumerTombstones()...)
+	} else {
+		recs = append(recs, kvRecord{key: groupKey(name)})
+	}
 	code := b.groups.writeGroupRecords(name, recs)
 	if code == 0 {
 		g.state = groupDead

@@ -66,6 +66,12 @@ func handleOffsetDelete(b *Broker, r *request) (kmsg.Response, error) {
 // members. g.mu held.
 func (g *group) subscribedTopics() map[string]bool {
 	out := map[string]bool{}
+	if g.cg != nil { // a consumer group: the topics its members subscribe to
+		for name := range g.cg.Subscribed {
+			out[name] = true
+		}
+		return out
+	}
 	if g.protocolType != "consumer" {
 		return out
 	}

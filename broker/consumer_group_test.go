@@ -374,3 +374,46 @@ func TestClusterConsumerGroupFailover(t *testing.T) {
 	cc.step("fg", "m1", &r1)
 	cc.step("fg", "m2", &r2)
 }
+
+// DeleteGroups refuses a consumer group with members (NON_EMPTY_GROUP) and
+// deletes an empty one with its records, so it does not come back after a
+// restart; OffsetDelete refuses the topics its members subscribe to.
+func TestConsumerGroupDelete(t *testing.T) {
+	dir := t.TempDir()
+	b1 := startTestBroker(t, testConfig(withDir(dir), withFastConsumerGroups))
+	c := newCGClient(t, b1.Addr())
+	c.createTopic("t", 2)
+	wantCode(t, "join", c.join("del", "m1", nil, "t").ErrorCode, nil)
+	adm := kadm.NewClient(c.cl)
+	commit := kmsg.NewPtrOffsetCommitRequest()
+	commit.Group, commit.MemberID, commit.Generation = "del", "m1", 1
+	commit.Topics = []kmsg.OffsetCommitRequestTopic{
+		{Topic: "t", Partitions: []kmsg.OffsetCommitRequestTopicPartition{{Partition: 0, Offset: 2, LeaderEpoch: -1}}},
+	}
+	if r, err := commit.RequestWith(c.ctx, c.cl); err != nil || r.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("commit: %+v %v", r, err)
+	}
+	od, err := adm.DeleteOffsets(c.ctx, "del", kadm.TopicsSet{"t": {0: {}}})
+	if err != nil || !errors.Is(od["t"][0], kerr.GroupSubscribedToTopic) {
+		t.Fatalf("deleting a subscribed topic's offset: %v %v", od, err)
+	}
+	res, err := adm.DeleteGroups(c.ctx, "del")
+	if err != nil || !errors.Is(res["del"].Err, kerr.NonEmptyGroup) {
+		t.Fatalf("deleting a group with members: %+v %v", res, err)
+	}
+	leave := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	leave.Group, leave.MemberID, leave.MemberEpoch = "del", "m1", -1
+	wantCode(t, "leave", c.hb(leave).ErrorCode, nil)
+	if res, err = adm.DeleteGroups(c.ctx, "del"); err != nil || res["del"].Err != nil {
+		t.Fatalf("deleting the empty group: %+v %v", res, err)
+	}
+	c.cl.Close()
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startTestBroker(t, testConfig(withDir(dir), withFastConsumerGroups))
+	c2 := newCGClient(t, b2.Addr())
+	if d := c2.describe("del"); d.ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("deleted group after restart: %+v", d)
+	}
+}
