@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -602,4 +603,47 @@ func FuzzParseJAAS(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", s, j)
 		}
 	})
+}
+
+// A PEM keystore whose key openssl encrypted (PBES2) is read with
+// ssl.key.password; a wrong password stops the start naming the key.
+func TestTLSEncryptedPEMKey(t *testing.T) {
+	pki := newTestPKI(t)
+	srv := pki.issue("broker", pkix.Name{CommonName: "broker"})
+	for _, args := range [][]string{
+		{"-v2", "aes-256-cbc"},
+		{"-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1"},
+		{"-v2", "des3", "-v2prf", "hmacWithSHA512"},
+	} {
+		enc := pki.dir + "/enc-" + strings.Join(args, "") + ".pem"
+		cmd := exec.Command("openssl", append([]string{"pkcs8", "-topk8", "-in", srv.keyFile, "-out", enc, "-passout", "pass:key-secret"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v: %s", args, err, out)
+		}
+		key, err := os.ReadFile(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bundle := pki.write("bundle-"+strings.Join(args, "")+".pem", append(key, srv.certPEM...))
+		b := newTestBroker(t, withSecurity(t, "SSL://127.0.0.1:0", map[string]string{
+			"ssl.keystore.location": bundle, "ssl.key.password": "key-secret"}))
+		cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DialTLSConfig(pki.clientTLS(nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Ping(testCtx(t, 20*time.Second)); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		cl.Close()
+
+		wrong, err := New(testConfig(withSecurity(t, "SSL://127.0.0.1:0", map[string]string{
+			"ssl.keystore.location": bundle, "ssl.key.password": "not-it"})), WithLogger(testLogger(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wrong.Start(testCtx(t, 10*time.Second)); err == nil || !strings.Contains(err.Error(), "ssl.key.password") {
+			wrong.Close()
+			t.Fatalf("%v with a wrong key password: %v", args, err)
+		}
+	}
 }

@@ -237,9 +237,22 @@ func (t TLSSettings) loadKeyPair() (tls.Certificate, error) {
 		switch {
 		case b.Type == "CERTIFICATE":
 			cert.Certificate = append(cert.Certificate, b.Bytes)
-		case b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "":
-			return cert, fmt.Errorf("property ssl.key.password: the keystore's PEM key is encrypted, which is not read here; " +
-				"write it unencrypted (openssl pkcs8 -topk8 -nocrypt) in a file only the broker can read, or use a PKCS12 keystore")
+		case b.Type == "ENCRYPTED PRIVATE KEY":
+			if t.KeyPassword == "" {
+				return cert, fmt.Errorf("property ssl.key.password: the keystore's private key is encrypted; set its password")
+			}
+			der, err := decryptPKCS8(b.Bytes, t.KeyPassword)
+			if err != nil {
+				return cert, fmt.Errorf("property ssl.key.password: %w", err)
+			}
+			key, err := parsePrivateKey(der)
+			if err != nil {
+				return cert, fmt.Errorf("property ssl.key.password: %w", errWrongKeyPassword)
+			}
+			cert.PrivateKey = key
+		case b.Headers["Proc-Type"] != "":
+			return cert, fmt.Errorf("property ssl.keystore.key: the private key uses the legacy OpenSSL encryption, which is not read here; " +
+				"convert it with openssl pkcs8 -topk8 -v2 aes-256-cbc and set ssl.key.password")
 		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			key, err := parsePrivateKey(b.Bytes)
 			if err != nil {
