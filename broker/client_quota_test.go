@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 
+	"github.com/osprey-kafka/osprey/broker/metastore"
 	"github.com/osprey-kafka/osprey/broker/zkdata"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
@@ -64,8 +65,13 @@ func describeAll(ctx context.Context, adm *kadm.Client) (map[string]map[string]f
 // AlterClientQuotas writes the znodes Kafka writes (field by field), keeps
 // the SCRAM credentials already in a user's node, announces each change,
 // and another broker describes and enforces what one broker altered.
-func TestClientQuotasZooKeeper(t *testing.T) {
-	connector := localConnector(t)
+func TestClientQuotasZooKeeper(t *testing.T) { testClientQuotasZK(t, localConnector(t)) }
+
+// The same against a real ZooKeeper (OSPREY_TEST_ZK, from the services
+// the Makefile starts).
+func TestClientQuotasRealZooKeeper(t *testing.T) { testClientQuotasZK(t, zkConnector(t)) }
+
+func testClientQuotasZK(t *testing.T, connector metastore.Connector) {
 	c := newTestCluster(t, 2, connector)
 	ctx := testCtx(t, 60*time.Second)
 	s, err := connector.Connect(ctx)
