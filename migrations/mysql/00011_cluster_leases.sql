@@ -1,0 +1,27 @@
+-- Several consoles on one database: each monitored cluster is polled by the one console holding its
+-- lease. holder names the console (its instance id), epoch grows by one at every change of holder
+-- (the fencing token), renewals by one at every renewal (so a renewal always changes the row and
+-- the affected-row count of the compare-and-set is 1), expires_at is on the database's clock.
+-- cluster_snapshots keeps the holder's latest snapshot of each cluster (gzipped JSON) for the other
+-- consoles' pages.
+
+-- +goose Up
+CREATE TABLE cluster_leases (
+  cluster VARCHAR(249) NOT NULL PRIMARY KEY,
+  holder VARCHAR(128) NOT NULL,
+  epoch BIGINT NOT NULL,
+  renewals BIGINT NOT NULL DEFAULT 0,
+  renewed_at DATETIME(6) NOT NULL,
+  expires_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE cluster_snapshots (
+  cluster VARCHAR(249) NOT NULL PRIMARY KEY,
+  epoch BIGINT NOT NULL,
+  taken_at DATETIME(6) NOT NULL,
+  body LONGBLOB NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- +goose Down
+DROP TABLE cluster_snapshots;
+DROP TABLE cluster_leases;
