@@ -64,10 +64,13 @@ func handleTxnOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if req.Version >= 3 && (req.MemberID != "" || req.Generation >= 0) {
-		if _, ok := g.members[req.MemberID]; !ok {
+		if g.cg != nil {
+			if code := g.consumerTxnCommitAllowed(req); code != 0 {
+				return answer(code)
+			}
+		} else if _, ok := g.members[req.MemberID]; !ok {
 			return answer(errUnknownMemberID)
-		}
-		if req.Generation != g.generation {
+		} else if req.Generation != g.generation {
 			return answer(errIllegalGeneration)
 		}
 	}

@@ -391,3 +391,49 @@ func TestFranzGoConsumerGroupRegex(t *testing.T) {
 		t.Fatalf("describe: %+v", d)
 	}
 }
+
+// franz-go's consume-transform-produce loop (GroupTransactSession) on a
+// consumer-protocol group: its transactional offset commits carry the
+// member's epoch and are accepted, so every input is committed once.
+func TestFranzGoTransactSessionConsumerProtocol(t *testing.T) {
+	b := newTestBroker(t, withFastConsumerGroups, withTxnTest, func(c *Config) { c.Txn.StateLogRF = 1 })
+	seeds := []string{b.Addr()}
+	createTopic(t, seeds, "eos-in", 2, 1)
+	createTopic(t, seeds, "eos-out", 2, 1)
+	const n = 60
+	produceFranz(t, b.Addr(), "eos-in", n)
+	ctx := testCtx(t, 60*time.Second)
+	s, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(seeds...), kgo.TransactionalID("eos-848"),
+		kgo.ConsumerGroup("eos-848"), kgo.ConsumeTopics("eos-in"), kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic("eos-out"),
+		kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for {
+		sum, err := groupCommittedSum(ctx, seeds, "eos-848", "eos-in")
+		if err == nil && sum == n {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("committed %d of %d (%v)", sum, n, err)
+		}
+		fs := s.PollRecords(ctx, 20)
+		if fs.Empty() {
+			continue
+		}
+		if err := s.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { s.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value}, nil) })
+		if committed, err := s.End(ctx, kgo.TryCommit); err != nil || !committed {
+			t.Fatalf("end: committed=%v %v", committed, err)
+		}
+	}
+	c := newCGClient(t, b.Addr())
+	if d := c.describe("eos-848"); d.ErrorCode != 0 || len(d.Members) != 1 {
+		t.Fatalf("the session's group is not a consumer-protocol group: %+v", d)
+	}
+}

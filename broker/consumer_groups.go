@@ -240,3 +240,29 @@ func (b *Broker) consumerFetchCode(name string, memberID *string, epoch int32) i
 	}
 	return 0
 }
+
+// consumerTxnCommitAllowed checks a TxnOffsetCommit (v3+, with a member) to
+// a consumer group as an OffsetCommit is checked; an epoch the member may
+// not commit at is ILLEGAL_GENERATION, the code transactional producers
+// know. g.mu held.
+func (g *group) consumerTxnCommitAllowed(req *kmsg.TxnOffsetCommitRequest) int16 {
+	check, err := g.cg.ValidateCommit(req.MemberID, req.Generation)
+	if err != nil {
+		if err.Code == kerr.StaleMemberEpoch {
+			return errIllegalGeneration
+		}
+		return err.Code.Code
+	}
+	for _, t := range req.Topics {
+		id, ok := g.gc.b.topicID(t.Topic)
+		if !ok {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if check(cgroup.TP{Topic: id, Partition: p.Partition}) != nil {
+				return errIllegalGeneration
+			}
+		}
+	}
+	return 0
+}
