@@ -61,11 +61,16 @@ func decryptPKCS8(der []byte, password string) ([]byte, error) {
 	if _, err := asn1.Unmarshal(der, &info); err != nil {
 		return nil, fmt.Errorf("encrypted private key: %w", err)
 	}
-	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
-		return nil, fmt.Errorf("encrypted private key uses %v, not PBES2; re-encrypt it with openssl pkcs8 -topk8 -v2 aes-256-cbc", info.Algorithm.Algorithm)
+	return pbes2Decrypt(info.Algorithm, info.EncryptedData, password)
+}
+
+// pbes2Decrypt decrypts data encrypted with the PBES2 scheme alg names.
+func pbes2Decrypt(alg algorithmIdentifier, data []byte, password string) ([]byte, error) {
+	if !alg.Algorithm.Equal(oidPBES2) {
+		return nil, fmt.Errorf("encryption %v is not PBES2; re-encrypt with PBES2 (openssl -v2 aes-256-cbc)", alg.Algorithm)
 	}
 	var params pbes2Params
-	if _, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil {
+	if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil {
 		return nil, fmt.Errorf("PBES2 parameters: %w", err)
 	}
 	if !params.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
@@ -114,7 +119,6 @@ func decryptPKCS8(der []byte, password string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := info.EncryptedData
 	if len(iv) != block.BlockSize() || len(data) == 0 || len(data)%block.BlockSize() != 0 {
 		return nil, errors.New("encrypted private key: bad length")
 	}

@@ -647,3 +647,39 @@ func TestTLSEncryptedPEMKey(t *testing.T) {
 		}
 	}
 }
+
+// PKCS12 stores as openssl 3 writes them by default (PBES2: AES-256-CBC,
+// PBKDF2 with HMAC-SHA256) serve TLS; a wrong store password is named.
+func TestTLSPKCS12PBES2(t *testing.T) {
+	pki := newTestPKI(t)
+	srv := pki.issue("broker", pkix.Name{CommonName: "broker"})
+	p12 := pki.dir + "/aes.p12"
+	cmd := exec.Command("openssl", "pkcs12", "-export", "-in", srv.certFile, "-inkey", srv.keyFile, "-out", p12, "-passout", "pass:ks-secret")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v: %s", err, out)
+	}
+	b := newTestBroker(t, withSecurity(t, "SSL://127.0.0.1:0", map[string]string{
+		"ssl.keystore.location": p12, "ssl.keystore.password": "ks-secret", "ssl.keystore.type": "PKCS12"}))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DialTLSConfig(pki.clientTLS(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Ping(testCtx(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (TLSSettings{KeystoreType: "PKCS12", KeystoreLocation: p12, KeystorePassword: "nope"}).loadKeyPair()
+	if err == nil || !strings.Contains(err.Error(), "wrong password") {
+		t.Fatalf("wrong store password: %v", err)
+	}
+	// keytool's own PKCS12 (the JDK default store type since 9, PBES2 since 12).
+	jdk := pki.dir + "/jdk.p12"
+	cmd = exec.Command("keytool", "-importkeystore", "-srckeystore", pki.pkcs12(srv, "legacy.p12", "src-secret"), "-srcstoretype", "PKCS12",
+		"-srcstorepass", "src-secret", "-destkeystore", jdk, "-deststoretype", "PKCS12", "-deststorepass", "jdk-secret", "-noprompt")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("keytool: %v: %s", err, out)
+	}
+	if _, err := (TLSSettings{KeystoreType: "PKCS12", KeystoreLocation: jdk, KeystorePassword: "jdk-secret"}).loadKeyPair(); err != nil {
+		t.Fatalf("keytool's PKCS12: %v", err)
+	}
+}

@@ -379,22 +379,27 @@ func pemBlocks(data []byte) []*pem.Block {
 	}
 }
 
-// pkcs12Blocks decodes a PKCS12 store into PEM blocks. The decoder reads
-// the legacy encryption (3DES / RC2 with SHA-1 MAC); stores written with
-// AES (PBES2, the default of recent keytool and openssl) are refused with
-// the conversion to use.
+// pkcs12Blocks decodes a PKCS12 store into PEM blocks: the legacy
+// encryption (3DES / RC2 with a SHA-1 MAC) through x/crypto/pkcs12, PBES2
+// (AES, the default of openssl 3 and recent keytool) through
+// pkcs12PBES2Blocks.
 func pkcs12Blocks(data []byte, password string) ([]*pem.Block, error) {
 	blocks, err := pkcs12.ToPEM(data, password)
-	switch {
-	case errors.Is(err, pkcs12.ErrIncorrectPassword):
-		return nil, errors.New("wrong password (ssl.keystore.password / ssl.truststore.password)")
-	case err != nil && strings.Contains(err.Error(), "unknown"):
-		return nil, fmt.Errorf("%w; this PKCS12 file uses AES (PBES2) encryption, which is not read here: re-export it with "+
-			"openssl pkcs12 -legacy, or use PEM (ssl.keystore.type=PEM)", err)
-	case err != nil:
-		return nil, err
+	if err == nil {
+		return blocks, nil
 	}
-	return blocks, nil
+	wrong := errors.New("wrong password (ssl.keystore.password / ssl.truststore.password)")
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return nil, wrong
+	}
+	blocks, perr := pkcs12PBES2Blocks(data, password)
+	switch {
+	case perr == nil:
+		return blocks, nil
+	case errors.Is(perr, errWrongKeyPassword):
+		return nil, wrong
+	}
+	return nil, fmt.Errorf("%w (as PBES2: %v); re-export the store with openssl pkcs12 -export, or use PEM (ssl.keystore.type=PEM)", err, perr)
 }
 
 // principalRule is one ssl.principal.mapping.rules entry: DEFAULT (the whole
