@@ -27,8 +27,8 @@ func TestConsumerGroupConfig(t *testing.T) {
 		t.Fatalf("round trip through Properties: %+v %v", back.Consumer, err)
 	}
 	for _, bad := range []map[string]string{
-		{"group.consumer.session.timeout.ms": "30000"},     // below the 45 s minimum
-		{"group.consumer.heartbeat.interval.ms": "20000"},  // above the 15 s maximum
+		{"group.consumer.session.timeout.ms": "30000"},                                                 // below the 45 s minimum
+		{"group.consumer.heartbeat.interval.ms": "20000"},                                              // above the 15 s maximum
 		{"group.consumer.min.session.timeout.ms": "1000", "group.consumer.session.timeout.ms": "4000"}, // not above the heartbeat
 		{"group.consumer.assignors": "sticky"},
 		{"group.coordinator.rebalance.protocols": "consumer"}, // classic is required
