@@ -529,3 +529,36 @@ func throttledCount(t *testing.T, b *Broker, quota, clientID string) float64 {
 	}
 	return sum
 }
+
+// A user quota applies to the principal SASL authenticated, across all of
+// that user's client ids (they share one rate).
+func TestUserQuotaOverSASL(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()), withSecuredListener(t), func(c *Config) { c.Quota.Windows = 2 })
+	ctx := testCtx(t, 60*time.Second)
+	adm := kadm.NewClient(userClient(t, b, "admin"))
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "quota-sasl"); err != nil {
+		t.Fatal(err)
+	}
+	alterQuotas(t, ctx, adm, kadm.AlterClientQuotaEntry{Entity: quotaEnt("user", "admin"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaProducerByteRate, Value: 100_000}}})
+	produce := func(clientID string, size int) int64 {
+		hook := &throttleHook{}
+		cl := userClient(t, b, "admin", kgo.ClientID(clientID), kgo.DefaultProduceTopic("quota-sasl"),
+			kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.WithHooks(hook))
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: make([]byte, size)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		return hook.n.Load()
+	}
+	// 150 kB over a one-second window is over 100 kB/s: throttled.
+	if n := produce("first", 150_000); n != 1 {
+		t.Fatalf("first client: %d throttles, want 1", n)
+	}
+	// Another client id of the same user shares the rate: 1 kB more is still over.
+	if n := produce("second", 1000); n != 1 {
+		t.Fatalf("second client of the same user: %d throttles, want 1", n)
+	}
+	if got := throttledCount(t, b, "produce", "second"); got != 1 {
+		t.Fatalf("metrics count %v throttles of client second", got)
+	}
+}
