@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/server/service"
 	"github.com/osprey-kafka/osprey/store"
 )
 
@@ -54,9 +55,9 @@ func runInsights(ctx context.Context, o *options, rep *report, lim *limits) {
 		"every tenth partition an under-replicated interval, brokers 0–2 in turn, spread evenly over 7 days). 50 "+
 		"client goroutines for each row; a topic timeline asks for a random topic's last 24 hours (the page's default "+
 		"window) or 7 days, a broker timeline for a random broker's last 24 hours (a broker takes part in a third of "+
-		"all events; the answer keeps the newest 2000). Time to catch up is computed by the collector each poll and kept in the "+
-		"snapshot, so its sort is a snapshot list like the others; the storage forecast answers every log directory and every topic from the last poll and the in-memory history.", "SQLite, and MariaDB when available", seeded,
-		spec.totalPartitions())
+		"all events); each asks for the first page, the newest %d events (the default page). Time to catch up is computed by the collector each poll and kept in the "+
+		"snapshot, so its sort is a snapshot list like the others; the storage forecast answers every log directory and every topic from the last poll and the in-memory history, built and encoded once per poll.", "SQLite, and MariaDB when available", seeded,
+		spec.totalPartitions(), service.DefaultTimelineEvents)
 }
 
 // insightsOn runs the rows against one database and returns how many events it seeded.
@@ -84,25 +85,27 @@ func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec 
 	from := now.Add(-eventsWeek).Format(time.RFC3339)
 	day := now.Add(-24 * time.Hour).Format(time.RFC3339)
 	to := now.Add(time.Minute).Format(time.RFC3339)
-	loads := []apiLoad{{"/healthz (HTTP floor), " + name, func(*rand.Rand) string { return base + "/healthz" }}}
+	loads := []apiLoad{{"/healthz (HTTP floor), " + name, func(*rand.Rand) string { return base + "/healthz" }, ""}}
+	page := fmt.Sprintf("reads one page of the timeline (up to %d events, newest first, the default) from partition_events in %s, "+
+		"each event a row with two times to parse and a JSON object to write", service.DefaultTimelineEvents, name)
 	if withSnapshotRows {
 		groupPages := spec.groups / 50
 		loads = append(loads, apiLoad{"groups sort=catchUp desc", func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/groups?limit=50&offset=%d&sort=catchUp&order=desc", base, apiCluster, 50*r.IntN(groupPages))
-		}}, apiLoad{"storage forecast (every log dir and topic)", func(*rand.Rand) string {
+		}, ""}, apiLoad{"storage forecast (every log dir and topic)", func(*rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/storage", base, apiCluster)
-		}})
+		}, fmt.Sprintf("sends the poll's answer, built and encoded once per poll (every log directory and all %d topics)", spec.topics)})
 	}
 	loads = append(loads,
 		apiLoad{"topic availability, 24 hours, " + name, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/topics/%s/availability?from=%s&to=%s", base, apiCluster, topicName(r.IntN(spec.topics)), day, to)
-		}},
+		}, page},
 		apiLoad{"topic availability, 7 days, " + name, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/topics/%s/availability?from=%s&to=%s", base, apiCluster, topicName(r.IntN(spec.topics)), from, to)
-		}},
+		}, page},
 		apiLoad{"broker availability, 24 hours, " + name, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/brokers/%d/availability?from=%s&to=%s", base, apiCluster, r.IntN(3), day, to)
-		}})
+		}, page})
 	runLoads(ctx, rep, "insights", loads, 50, o.dur(10*time.Second, 2*time.Second))
 	return n, nil
 }

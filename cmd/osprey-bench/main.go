@@ -35,6 +35,7 @@ type options struct {
 	quick    bool
 	only     map[string]bool
 	out      string
+	merge    bool
 	dir      string
 	command  string
 	mysqlDSN string
@@ -43,6 +44,17 @@ type options struct {
 }
 
 func (o *options) want(s string) bool { return len(o.only) == 0 || o.only[s] }
+
+// onlyList is -only's sections in run order.
+func (o *options) onlyList() []string {
+	var out []string
+	for _, s := range sections {
+		if o.only[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // size picks the full or the -quick value.
 func (o *options) size(full, quick int64) int64 {
@@ -73,6 +85,7 @@ func parseOptions() (o options, cpuProfile string, ok bool) {
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and short durations (smoke test, minutes)")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
 	flag.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "where to write the report (empty: do not write)")
+	flag.BoolVar(&o.merge, "merge", false, "with -only: replace those sections' rows, why lines and notes in the report at -out, keeping the rest")
 	flag.StringVar(&o.dir, "dir", "", "scratch directory for broker logs and the file tests (default: a new temp dir)")
 	flag.StringVar(&o.command, "command", "", "command line recorded in the report (default: this program's)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (to see where a missed figure's time goes)")
@@ -141,7 +154,11 @@ func run() int {
 	rep.whole = whole.stop()
 	rep.printTable(os.Stdout)
 	if o.out != "" {
-		if err := rep.writeMarkdown(o.out); err != nil {
+		write := rep.writeMarkdown
+		if o.merge && len(o.only) > 0 {
+			write = func(path string) error { return rep.mergeMarkdown(path, o.onlyList()) }
+		}
+		if err := write(o.out); err != nil {
 			fmt.Fprintf(os.Stderr, "writing %s: %v\n", o.out, err)
 			return 1
 		}

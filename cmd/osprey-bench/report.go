@@ -102,7 +102,7 @@ func (r *report) writeMarkdown(path string) error {
 	m := r.machine
 	fmt.Fprintf(&b, "# Benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `cmd/osprey-bench` (run it with `make bench`; `deploy/scripts/bench.sh -quick` or "+
-		"`-only broker,collector` run a part). Every figure below was measured in one run together with its "+
+		"`-only broker,collector` run a part; with `-merge` a part's rows replace their own in this file). Every figure below was measured in one run together with its "+
 		"reference, so the ratio compares numbers taken on the same machine minutes apart.\n\n")
 	fmt.Fprintf(&b, "- Command: `%s`\n", r.command)
 	fmt.Fprintf(&b, "- Date: %s (whole run %v)%s\n", r.began.Format("2006-01-02 15:04 MST"), r.took.Round(time.Second), map[bool]string{true: " — **-quick mode: small sizes, not representative**", false: ""}[r.quick])
@@ -120,7 +120,7 @@ func (r *report) writeMarkdown(path string) error {
 	fmt.Fprintf(&b, "Ratio = value ÷ reference. Status compares the value with the target.\n\n")
 	fmt.Fprintf(&b, "| Section | Figure | Value | Reference | Ratio | Target | Status |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.Section, x.Name, x.Value, x.Reference, x.Ratio, x.Target, mdStatus(x.Status))
+		fmt.Fprintln(&b, mdRow(x))
 	}
 	var missed []row
 	for _, x := range r.rows {
@@ -131,7 +131,7 @@ func (r *report) writeMarkdown(path string) error {
 	if len(missed) > 0 {
 		fmt.Fprintf(&b, "\n## Targets missed or not measured, and why\n\n")
 		for _, x := range missed {
-			fmt.Fprintf(&b, "- **%s / %s** (%s): %s\n", x.Section, x.Name, x.Status, x.Why)
+			fmt.Fprintln(&b, mdWhy(x))
 		}
 	}
 	fmt.Fprintf(&b, "\n## How each figure is measured\n\n")
