@@ -66,8 +66,8 @@ func handleProduce(b *Broker, r *request) (kmsg.Response, error) {
 // transaction verification failed.
 func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topicPartition]int16) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
-	appended := false
 	denied := r.produceDenied(req)
+	appended := false
 	var waits []ackWait
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -81,9 +81,9 @@ func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topi
 			switch {
 			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 				sp.ErrorCode = errInvalidRequiredAcks
-			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic:
 			case denied[rt.Topic] != 0:
 				sp.ErrorCode = denied[rt.Topic]
+			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic:
 				// Clients must not write the coordinators' topics.
 				sp.ErrorCode = errInvalidTopic
 			case b.leaderCode(t, known, rp.Partition) != 0:

@@ -166,9 +166,9 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest, denied []bool) *fetchRead {
 			var rr storage.ReadResult
 			p, code := b.leaderPartition(t, known, rp.Partition)
 			switch {
-			case !known:
 			case denied != nil && denied[ti]:
 				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			case !known:
 				sp.ErrorCode = unknown
 			case code != 0:
 				sp.ErrorCode = code
