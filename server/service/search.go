@@ -32,7 +32,8 @@ type SearchLimits struct {
 	// FetchBytes is how many bytes one fetch asks a partition for.
 	FetchBytes int64
 	// Prefetch is how many fetches one search keeps in flight (each on another partition, or the
-	// next part of the same one): what a search holds in memory is at most Prefetch × FetchBytes.
+	// next part of the same one): what a search holds is about (Prefetch + 1) × FetchBytes, the
+	// fetches in flight and the one being handled.
 	Prefetch int
 }
 
