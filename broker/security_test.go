@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -468,6 +469,19 @@ func TestInterBrokerSASLReplication(t *testing.T) {
 }
 
 func testInterBrokerSASL(t *testing.T, c *testCluster) {
+	testInterBrokerReplication(t, c)
+	var auths float64
+	for _, b := range c.brokers {
+		auths += counterValue(b.authFails.successes.WithLabelValues("INTERNAL"))
+	}
+	if auths < 2 {
+		t.Errorf("%v SASL authentications on INTERNAL; the brokers did not authenticate to each other", auths)
+	}
+}
+
+// testInterBrokerReplication replicates acks=all through a cluster whose
+// clients use PLAINTEXT and whose brokers talk on INTERNAL.
+func testInterBrokerReplication(t *testing.T, c *testCluster) {
 	ctx := testCtx(t, 90*time.Second)
 	adm := c.admin()
 	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "ib"); err != nil {
@@ -485,9 +499,7 @@ func testInterBrokerSASL(t *testing.T, c *testCluster) {
 		}
 	}
 	c.waitFullISR("ib", 30*time.Second)
-	var auths float64
 	for _, b := range c.brokers {
-		auths += counterValue(b.authFails.successes.WithLabelValues("INTERNAL"))
 		// Clients on PLAINTEXT are sent the PLAINTEXT endpoints.
 		for _, bi := range b.cluster.Brokers() {
 			if host, port := bi.at("PLAINTEXT"); port == bi.Port {
@@ -495,8 +507,28 @@ func testInterBrokerSASL(t *testing.T, c *testCluster) {
 			}
 		}
 	}
-	if auths < 2 {
-		t.Errorf("%v SASL authentications on INTERNAL; the brokers did not authenticate to each other", auths)
+}
+
+// Brokers whose inter-broker listener is SSL with client auth required
+// replicate: each presents its keystore's certificate to the others and
+// checks theirs against the truststore.
+func TestInterBrokerMutualTLSReplication(t *testing.T) {
+	pki := newTestPKI(t)
+	srv := pki.issue("broker", pkix.Name{CommonName: "broker", Organization: []string{"osprey"}})
+	c := newTestCluster(t, 3, localConnector(t), withSecurity(t, "PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0", map[string]string{
+		"listener.security.protocol.map":                 "PLAINTEXT:PLAINTEXT,INTERNAL:SSL",
+		"inter.broker.listener.name":                     "INTERNAL",
+		"listener.name.internal.ssl.keystore.location":   srv.bundleFile,
+		"listener.name.internal.ssl.truststore.location": pki.caFile,
+		"listener.name.internal.ssl.client.auth":         "required",
+	}))
+	testInterBrokerReplication(t, c)
+	var principals []string
+	for _, b := range c.brokers {
+		principals = append(principals, connPrincipals(b, "INTERNAL")...)
+	}
+	if !slices.Contains(principals, "User:CN=broker,O=osprey") {
+		t.Errorf("principals on INTERNAL %v, want the brokers' certificate name", principals)
 	}
 }
 
