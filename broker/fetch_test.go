@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -88,4 +89,30 @@ func checkBatches(t *testing.T, b []byte) (int, int64) {
 
 func bigBatch(valueSize int) []byte {
 	return buildBatch([]kvRecord{{key: []byte("k"), value: bytes.Repeat([]byte{'x'}, valueSize)}}, 1)
+}
+
+// Clients may not write the coordinators' topics, and a fetch of a topic the
+// broker does not know names the error rather than answering empty.
+func TestProduceToCoordinatorTopicAndFetchOfUnknownTopic(t *testing.T) {
+	b := newTestBroker(t, withDir(t.TempDir()))
+	c := dialRaw(t, b.Addr())
+	pr := c.roundTrip(produceReq(offsetsTopic, 0, testBatch(-1, 0, 0, 1)), 1).(*kmsg.ProduceResponse)
+	if got := pr.Topics[0].Partitions[0].ErrorCode; got != errInvalidTopic {
+		t.Fatalf("produce to %s: error %d, want INVALID_TOPIC_EXCEPTION (%d)", offsetsTopic, got, errInvalidTopic)
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.Version = 11
+	req.ReplicaID = -1
+	req.MaxBytes, req.MinBytes = 1<<20, 1
+	req.SessionEpoch = -1
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "never-created"
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.PartitionMaxBytes = 1 << 20
+	ft.Partitions = []kmsg.FetchRequestTopicPartition{fp}
+	req.Topics = append(req.Topics, ft)
+	fr := c.roundTrip(req, 2).(*kmsg.FetchResponse)
+	if got := fr.Topics[0].Partitions[0].ErrorCode; got != kerr.UnknownTopicOrPartition.Code {
+		t.Fatalf("fetch of an unknown topic: error %d, want UNKNOWN_TOPIC_OR_PARTITION", got)
+	}
 }
