@@ -42,11 +42,11 @@ func (c *conn) checkAuthenticated(key int16) error {
 	if a == nil {
 		return nil
 	}
+	if a.failed { // a failed re-authentication ends the session too
+		return errors.New("request after failed SASL authentication")
+	}
 	switch key {
 	case kmsg.ApiVersions.Int16(), kmsg.SASLHandshake.Int16(), kmsg.SASLAuthenticate.Int16():
-		if a.failed {
-			return errors.New("request after failed SASL authentication")
-		}
 		return nil
 	}
 	switch {

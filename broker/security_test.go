@@ -218,6 +218,16 @@ func TestSASLWireBehaviour(t *testing.T) {
 		}
 	}
 
+	// A failed re-authentication ends the session: the connection closes.
+	k = dial()
+	rawPlainAuth(ctx, t, k, 2, "alice", "alice-secret")
+	if ar := rawPlainAuth(ctx, t, k, 2, "alice", "wrong"); ar.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+		t.Fatalf("re-authentication with a wrong password answered %d", ar.ErrorCode)
+	}
+	if _, err := rawDo(ctx, k, kmsg.NewPtrMetadataRequest()); err == nil {
+		t.Fatal("Metadata served after a failed re-authentication")
+	}
+
 	// An unknown mechanism: UNSUPPORTED_SASL_MECHANISM with the list.
 	k = dial()
 	hs := kmsg.NewPtrSASLHandshakeRequest()
