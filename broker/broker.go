@@ -81,6 +81,9 @@ type Broker struct {
 	// (the controller's too) wait in the listen backlog.
 	serving atomic.Bool
 
+	// shares holds share groups and share-partitions (share_groups.go).
+	shares shareCoordinator
+
 	ctx    context.Context // cancelled by Close: stops background goroutines
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // accept loop, connections, background loops

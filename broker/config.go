@@ -59,7 +59,9 @@ type Config struct {
 	// Consumer is group.consumer.* and group.coordinator.rebalance.protocols;
 	// parsed in consumer_group_config.go.
 	Consumer ConsumerGroupConfig
-	Authz      AuthzConfig      // authorizer.class.name, super.users, ...; parsed in authz_config.go
+	// Share is group.share.*; parsed in share_group_config.go.
+	Share ShareGroupConfig
+	Authz AuthzConfig // authorizer.class.name, super.users, ...; parsed in authz_config.go
 
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -128,6 +130,7 @@ func DefaultConfig() Config {
 		Quota:                         defaultQuotaConfig(),
 		Security:                      defaultSecurityConfig(),
 		Consumer:                      defaultConsumerGroupConfig(),
+		Share:                         defaultShareGroupConfig(),
 		GroupInitialRebalanceDelay:    3 * time.Second,
 		GroupMinSessionTimeout:        6 * time.Second,
 		GroupMaxSessionTimeout:        30 * time.Minute,
@@ -362,6 +365,8 @@ func ConfigFromProperties(props map[string]string, log *slog.Logger) (Config, er
 			} else if ok, perr := cfg.parseSecurityProperty(k, v); ok {
 				err = perr
 			} else if ok, perr := cfg.parseConsumerGroupProperty(k, v); ok {
+				err = perr
+			} else if ok, perr := cfg.parseShareGroupProperty(k, v); ok {
 				err = perr
 			} else if ok, perr := cfg.parseAuthzProperty(k, v); ok {
 				err = perr

@@ -336,3 +336,21 @@ func (p *Partition) Snapshot(now time.Time) Snapshot {
 	}
 	return s
 }
+
+// NextAcquirable is the lowest offset below hwm that Acquire would hand
+// out at now, or -1 when there is none (the caller reads the log from it).
+func (p *Partition) NextAcquirable(now time.Time, logStart, hwm int64) int64 {
+	p.Expire(now)
+	p.SkipTo(logStart)
+	for i, r := range p.recs {
+		if off := p.start + int64(i); off >= hwm {
+			break
+		} else if r.state == Available {
+			return off
+		}
+	}
+	if p.EndOffset() < hwm && len(p.recs) < p.cfg.MaxRecordLocks {
+		return p.EndOffset()
+	}
+	return -1
+}

@@ -216,3 +216,23 @@ func checkInvariants(t *testing.T, step int, p *Partition, cfg Config) {
 		}
 	}
 }
+
+func TestNextAcquirable(t *testing.T) {
+	p := New(testConfig(), 0)
+	if got := p.NextAcquirable(t0, 0, 0); got != -1 {
+		t.Fatalf("empty log: %d", got)
+	}
+	p.Acquire(t0, "a", 0, 3, 10)
+	if got := p.NextAcquirable(t0, 0, 3); got != -1 {
+		t.Fatalf("all acquired: %d", got)
+	}
+	if got := p.NextAcquirable(t0, 0, 5); got != 3 {
+		t.Fatalf("new records: %d, want 3", got)
+	}
+	if err := p.Acknowledge(t0, "a", 1, 1, []AckType{Release}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.NextAcquirable(t0, 0, 5); got != 1 {
+		t.Fatalf("released record: %d, want 1", got)
+	}
+}
