@@ -57,10 +57,10 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
 	if all {
 		for _, t := range view.Topics() {
-			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 			if !r.authorizeTopic(acl.OpDescribe, t.Name) {
 				continue // listed only to those who may describe it
 			}
+			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 		}
 		return resp, nil
 	}
@@ -82,7 +82,6 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 		} else {
 			t, ok = view.Topic(*rt.Topic)
 		}
-		if !ok {
 		if name := topicName(rt.Topic, t); !r.authorizeTopic(acl.OpDescribe, name) {
 			// Whether it exists is not told either.
 			mt := kmsg.NewMetadataResponseTopic()
@@ -90,6 +89,7 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 			resp.Topics = append(resp.Topics, mt)
 			continue
 		}
+		if !ok {
 			mt := kmsg.NewMetadataResponseTopic()
 			mt.Topic = rt.Topic
 			switch {
@@ -97,9 +97,9 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 				mt.ErrorCode = errInvalidTopic
 			case !allowCreate || isInternalTopic(*rt.Topic):
 				mt.ErrorCode = errUnknownTopicOrPart
-			default:
 			case !r.mayCreateTopic(*rt.Topic):
 				mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			default:
 				created, code := b.autoCreate(*rt.Topic)
 				if code != 0 {
 					mt.ErrorCode = code
