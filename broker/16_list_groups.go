@@ -21,8 +21,9 @@ import (
 //
 // Version notes:
 // * v3: flexible; v4: states filter and state; v5: types filter and group
-//   type (classic or consumer; KIP-1043), consumer groups' states being
-//   Empty, Assigning, Reconciling and Stable.
+//   type (classic, consumer or share; KIP-1043), consumer groups' states
+//   being Empty, Assigning, Reconciling and Stable, share groups' Empty
+//   and Stable.
 
 func init() { regKey(16, 0, 5, handleListGroups) }
 
@@ -52,5 +53,6 @@ func handleListGroups(b *Broker, r *request) (kmsg.Response, error) {
 		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.name, ptype, state, gtype
 		resp.Groups = append(resp.Groups, lg)
 	}
+	resp.Groups = append(resp.Groups, b.listShareGroups(r, req, seeAll)...)
 	return resp, nil
 }

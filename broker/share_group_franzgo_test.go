@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func withShareGroups(lock time.Duration, limit int32) testBrokerOpt {
@@ -103,8 +105,23 @@ func TestShareGroupFranzGoMembers(t *testing.T) {
 		startShareConsumer(t, addr, "sg", "q", fmt.Sprint("m", i), l, kgo.AckAccept)
 	}
 	waitSharePartitions(t, b, "sg", 3)
+	// A classic consumer group reads the same topic beside the share group.
+	classic, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumerGroup("classic"), kgo.ConsumeTopics("q"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer classic.Close()
 	produceN(t, addr, "q", 300)
 	waitFor(t, 30*time.Second, "all 300 records consumed", func() bool { return l.count() == 300 })
+	for n := 0; n < 300; {
+		fs := classic.PollFetches(testCtx(t, 20*time.Second))
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("classic consumer: %v", err)
+		}
+		n += fs.NumRecords()
+	}
+	checkShareGroupListedAndDescribed(t, classic, "sg", 3)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	members := map[string]bool{}
@@ -193,5 +210,48 @@ func TestShareGroupFranzGoLockExpiry(t *testing.T) {
 	defer l.mu.Unlock()
 	if got := l.seen["0/0"]; len(got) != 1 || got[0] == "m2@1" {
 		t.Fatalf("record 0/0 delivered %v, want once to m2 after an earlier delivery", got)
+	}
+}
+
+// checkShareGroupListedAndDescribed checks that ListGroups v5 lists the
+// share group with its type and that ShareGroupDescribe shows its members,
+// each with its epoch, and every partition assigned.
+func checkShareGroupListedAndDescribed(t *testing.T, cl *kgo.Client, group string, partitions int) {
+	t.Helper()
+	lreq := kmsg.NewPtrListGroupsRequest()
+	lreq.TypesFilter = []string{"share"}
+	lresp, err := lreq.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lresp.Groups) != 1 || lresp.Groups[0].Group != group || lresp.Groups[0].GroupType != "share" || lresp.Groups[0].GroupState != "Stable" {
+		t.Fatalf("ListGroups types=share: %+v", lresp.Groups)
+	}
+	dreq := kmsg.NewPtrShareGroupDescribeRequest()
+	dreq.GroupIDs = []string{group, "classic"}
+	dresp, err := dreq.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dresp.Groups) != 2 || dresp.Groups[1].ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("ShareGroupDescribe of a classic group: %+v", dresp.Groups)
+	}
+	d := dresp.Groups[0]
+	if d.ErrorCode != 0 || d.GroupState != "Stable" || len(d.Members) != 3 {
+		t.Fatalf("ShareGroupDescribe: %+v", d)
+	}
+	assigned := map[int32]bool{}
+	for _, m := range d.Members {
+		if m.MemberEpoch <= 0 || m.MemberEpoch > d.GroupEpoch {
+			t.Errorf("member %s epoch %d, group epoch %d", m.MemberID, m.MemberEpoch, d.GroupEpoch)
+		}
+		for _, tp := range m.Assignment.TopicPartitions {
+			for _, p := range tp.Partitions {
+				assigned[p] = true
+			}
+		}
+	}
+	if len(assigned) != partitions {
+		t.Errorf("assigned partitions %v, want %d", assigned, partitions)
 	}
 }

@@ -3,11 +3,14 @@ package broker
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/sharegroup"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Share groups (KIP-932). Membership (ShareGroupHeartbeat) lives with the
@@ -59,6 +62,15 @@ type shareMember struct {
 	assigned   map[[16]byte][]int32 // the target assignment
 	sent       map[[16]byte][]int32 // the assignment last sent to the member
 	lastSeen   time.Time
+}
+
+// state is the group's state as ListGroups and ShareGroupDescribe name
+// it. b.shares.mu held.
+func (g *shareGroup) state() string {
+	if len(g.members) == 0 {
+		return "Empty"
+	}
+	return "Stable"
 }
 
 // expire removes the members of every group whose session timed out and
@@ -176,4 +188,35 @@ func ackCode(err error) int16 {
 	default:
 		return kerr.InvalidRecordState.Code
 	}
+}
+
+// listShareGroups is ListGroups' answer for share groups: protocol type
+// and group type "share", filtered as the request asks and by DESCRIBE on
+// the group unless seeAll.
+func (b *Broker) listShareGroups(r *request, req *kmsg.ListGroupsRequest, seeAll bool) []kmsg.ListGroupsResponseGroup {
+	if !b.cfg.Share.Enable {
+		return nil
+	}
+	match := func(filter []string, v string) bool {
+		return len(filter) == 0 || slices.ContainsFunc(filter, func(s string) bool { return strings.EqualFold(s, v) })
+	}
+	s := &b.shares
+	s.mu.Lock()
+	s.expireLocked(time.Now(), b.cfg.Share.SessionTimeout)
+	type listed struct{ name, state string }
+	var gs []listed
+	for _, g := range s.groups {
+		gs = append(gs, listed{g.name, g.state()})
+	}
+	s.mu.Unlock()
+	var out []kmsg.ListGroupsResponseGroup
+	for _, g := range gs {
+		if (!seeAll && !r.authorizeGroup(acl.OpDescribe, g.name)) || !match(req.StatesFilter, g.state) || !match(req.TypesFilter, "share") {
+			continue
+		}
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.name, "share", g.state, "share"
+		out = append(out, lg)
+	}
+	return out
 }
