@@ -1,13 +1,14 @@
 // Command osprey-bench measures Osprey against its references in one run and
 // writes docs/BENCHMARKS.md: the machine's own limits (loopback TCP, sequential
 // file writes, sendfile), Osprey's broker beside franz-go's kfake, the
-// multi-broker cluster, transactions and the log cleaner, the collector at 100,000 partitions / 5,000 groups
+// multi-broker cluster, transactions and the log cleaner, produce with 10,000 ACLs beside none,
+// produce and fetch over SASL_SSL / SSL beside PLAINTEXT and SCRAM authentications per second, the collector at 100,000 partitions / 5,000 groups
 // beside a naive poller, the HTTP API beside /healthz, KRaft mode's controller
 // failover and metadata propagation at 100,000 partitions beside ZooKeeper
 // mode's, and metrics writes into MariaDB beside SQLite. Each figure's reference is measured in the same run,
 // so a noisy machine moves both.
 //
-// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,acl,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
+// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,acl,security,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
 //
 // `make bench` runs it through deploy/scripts/bench.sh, which starts MariaDB first.
 package main
@@ -29,7 +30,7 @@ import (
 
 // sections in run order. The collector runs before the broker benchmarks so
 // that its peak-RSS figure is not inflated by heap the broker runs left behind.
-var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "txn", "acl", "kraft", "store"}
+var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "txn", "acl", "security", "kraft", "store"}
 
 type options struct {
 	quick    bool
@@ -181,6 +182,7 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		"cluster":   runCluster,
 		"txn":       runTxn,
 		"acl":       runACL,
+		"security":  runSecurity,
 		"kraft":     runKRaft,
 		"store":     runStore,
 	}

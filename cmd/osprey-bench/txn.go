@@ -252,10 +252,11 @@ func errWhy(errs ...error) string {
 // txnProduce sends 1 KiB records to topic for dur (or capBytes) with an idempotent
 // producer; with commitEvery > 0 the producer is transactional and commits
 // a transaction every commitEvery. Both ways run the same loop so that the
-// only difference is the transaction.
-func txnProduce(ctx context.Context, bootstrap []string, topic string, dur time.Duration, capBytes int64, commitEvery time.Duration) (txnResult, error) {
+// only difference is the transaction. extra adds client options (TLS, SASL).
+func txnProduce(ctx context.Context, bootstrap []string, topic string, dur time.Duration, capBytes int64, commitEvery time.Duration, extra ...kgo.Opt) (txnResult, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(bootstrap...), kgo.DefaultProduceTopic(topic),
 		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RequiredAcks(kgo.AllISRAcks())}
+	opts = append(opts, extra...)
 	if commitEvery > 0 {
 		opts = append(opts, kgo.TransactionalID("osprey-bench-txn"), kgo.TransactionTimeout(time.Minute))
 	}
