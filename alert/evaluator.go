@@ -226,7 +226,7 @@ func (e *Evaluator) Start(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		return err
 	}
-	if err := e.restore(ctx); err != nil {
+	if err := e.restore(ctx, ""); err != nil {
 		return err
 	}
 	if err := e.restorePending(ctx); err != nil {
@@ -396,9 +396,29 @@ func (e *Evaluator) Reload(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// restore reloads firing alerts from the store, and the recent resolutions
-// for the cool-down.
-func (e *Evaluator) restore(ctx context.Context) error {
+// TakeOver makes this console evaluate cluster's alerts from now on (it took over the cluster's lease
+// from another console sharing the database): the alerts it kept of that cluster are replaced by
+// those the store has firing, so an alert the previous holder notified is not notified again.
+func (e *Evaluator) TakeOver(ctx context.Context, cluster string) error {
+	e.Forget(cluster)
+	return e.restore(ctx, cluster)
+}
+
+// Forget drops what this console keeps of cluster's alerts, writing nothing: another console (the
+// holder of the cluster's lease) evaluates them now and owns their rows.
+func (e *Evaluator) Forget(cluster string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for fp, a := range e.alerts {
+		if a.cluster == cluster {
+			delete(e.alerts, fp)
+		}
+	}
+}
+
+// restore reloads firing alerts from the store (of one cluster, or of all when cluster is ""), and
+// the recent resolutions for the cool-down.
+func (e *Evaluator) restore(ctx context.Context, cluster string) error {
 	sctx, cancel := e.storeCtx(ctx)
 	defer cancel()
 	firing, err := e.store.FiringAlertEvents(sctx)
@@ -419,7 +439,9 @@ func (e *Evaluator) restore(ctx context.Context) error {
 	now := e.opts.Now()
 	var errs []error
 	for _, ev := range firing {
-		ev := ev
+		if cluster != "" && ev.Cluster != cluster {
+			continue
+		}
 		a := &alertEntry{
 			fp: ev.Fingerprint, cluster: ev.Cluster, subject: ev.Subject, state: stateFiring,
 			summary: ev.Summary, activeAt: ev.StartedAt, firedAt: ev.StartedAt, lastSentAt: ev.StartedAt,
@@ -462,8 +484,10 @@ func (e *Evaluator) restore(ctx context.Context) error {
 // never waits for delivery. Start must have been called (it loads the
 // rules); a returned error reports store failures, the evaluation itself
 // went on.
+//
+// A snapshot another console polled (Shared) is not evaluated: the holder of the cluster's lease does.
 func (e *Evaluator) Observe(ctx context.Context, s *collector.Snapshot) error {
-	if s == nil {
+	if s == nil || s.Cluster.Shared {
 		return nil
 	}
 	now := e.opts.Now()

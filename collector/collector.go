@@ -216,7 +216,9 @@ func (c *Collector) loop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.OffsetsInterval)
 	defer t.Stop()
 	for {
-		c.poll(ctx, false)
+		if c.holds() {
+			c.poll(ctx, false)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -252,8 +254,28 @@ func (c *Collector) writeSink(ctx context.Context, s *Samples) {
 
 // PollNow runs one full cycle now (every part, whatever its interval),
 // publishes and returns its snapshot. Safe alongside the loop: cycles never overlap.
+// Without the cluster's lease (Config.Hold) it polls nothing and returns the latest snapshot.
 func (c *Collector) PollNow(ctx context.Context) *Snapshot {
+	if !c.holds() {
+		return c.Latest()
+	}
 	return c.poll(ctx, true)
+}
+
+func (c *Collector) holds() bool { return c.cfg.Hold == nil || c.cfg.Hold() }
+
+// Adopt publishes a snapshot another console polled (the holder of the cluster's lease), marked
+// Shared, to Latest and the subscribers; it is not written to the sink. It is ignored unless it is
+// newer than the latest snapshot.
+func (c *Collector) Adopt(s *Snapshot) {
+	if s == nil {
+		return
+	}
+	if l := c.Latest(); l != nil && !s.Cluster.LastPoll.After(l.Cluster.LastPoll) {
+		return
+	}
+	s.Cluster.Shared = true
+	c.announce(s)
 }
 
 func (c *Collector) running() bool {
@@ -263,25 +285,7 @@ func (c *Collector) running() bool {
 }
 
 func (c *Collector) publish(ctx context.Context, s *Snapshot) {
-	s.Cluster.Sequence = c.seq.Add(1)
-	s.index()
-	c.latest.Store(s)
-	c.subMu.Lock()
-	for ch := range c.subs {
-		select {
-		case ch <- s:
-		default: // full: replace the stale snapshot with this one
-			select {
-			case <-ch:
-			default:
-			}
-			select {
-			case ch <- s:
-			default:
-			}
-		}
-	}
-	c.subMu.Unlock()
+	c.announce(s)
 	if c.sink == nil {
 		return
 	}
@@ -304,4 +308,27 @@ func (c *Collector) publish(ctx context.Context, s *Snapshot) {
 			c.sinkDropped.Add(1)
 		}
 	}
+}
+
+// announce makes s the latest snapshot and hands it to every subscriber.
+func (c *Collector) announce(s *Snapshot) {
+	s.Cluster.Sequence = c.seq.Add(1)
+	s.index()
+	c.latest.Store(s)
+	c.subMu.Lock()
+	for ch := range c.subs {
+		select {
+		case ch <- s:
+		default: // full: replace the stale snapshot with this one
+			select {
+			case <-ch:
+			default:
+			}
+			select {
+			case ch <- s:
+			default:
+			}
+		}
+	}
+	c.subMu.Unlock()
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// Cleaner reports the brokers' log cleaners (cleaner.go); nil for a cluster that does not
 	// report them, whose compacted topics then show their policy only.
 	Cleaner CleanerSource
+	// Hold, when set, says whether this console may poll the cluster now (it holds the cluster's
+	// lease among several consoles sharing one database): the loop skips its cycles and PollNow
+	// returns the latest snapshot while it returns false. Nil: always.
+	Hold func() bool
 	// Now is the clock the figures are computed on (observation times, rates, lag seconds, the
 	// starting grace, the refresh intervals); nil means time.Now. Tests inject a fake one. The
 	// poll loop's ticker runs on real time.

@@ -48,6 +48,10 @@ type ClusterInfo struct {
 	// Starting is true while some partition or broker is starting (see Config.StartingGrace):
 	// the cluster or a topic was created moments ago and its leaders are being elected.
 	Starting bool `json:"starting"`
+	// Shared is true for a snapshot another console polled (the holder of the cluster's lease when
+	// several consoles share one database), read from the database: this console neither evaluates
+	// alerts on it nor records anything from it.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // PollError is one failure during a cycle. Broker is -1 when not broker-specific.

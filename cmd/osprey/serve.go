@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -169,6 +171,18 @@ func (c *console) startService(ctx context.Context) error {
 		// Defaults (30m idle, 12h absolute) are filled in by the service for zero values.
 		SessionIdle:     cfg.Auth.Session.IdleTimeout.D(),
 		SessionAbsolute: cfg.Auth.Session.AbsoluteTimeout.D(),
+		// With MariaDB several consoles may share the database: clusters are polled under leases, and
+		// alerting follows them.
+		Instance: instanceName(cfg, c.ln),
+		OnLease: func(ctx context.Context, cluster string, held bool) {
+			if !held {
+				ev.Forget(cluster)
+				return
+			}
+			if err := ev.TakeOver(ctx, cluster); err != nil {
+				log.Warn("loading the firing alerts of a cluster taken over", "cluster", cluster, "err", err)
+			}
+		},
 		Watch: func(_ string, col *collector.Collector) func() {
 			return ev.Watch(col)
 		},
@@ -295,6 +309,21 @@ func (c *console) stopServing(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// instanceName names this console in the cluster leases when several may share the database
+// (MySQL/MariaDB): host, port and a random part, so a restarted console is a new holder that takes
+// its clusters over once the old leases expire, and two consoles never share a name. With SQLite
+// there is one console: no leases ("").
+func instanceName(cfg config.Config, ln net.Listener) string {
+	if cfg.Database.Driver != "mysql" {
+		return ""
+	}
+	host, _ := os.Hostname()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%s-%x", host, port, b)
 }
 
 func consoleURL(addr string) string {

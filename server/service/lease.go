@@ -1,10 +1,16 @@
 package service
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/store"
 )
 
@@ -120,4 +126,136 @@ func (k *leaseKeeper) Release(ctx context.Context) error {
 		return err
 	}
 	return k.st.ReleaseLease(ctx, k.cluster, k.holder, l.Epoch, now)
+}
+
+// sharedSnapshot is how a holder stores its latest snapshot for the other consoles' pages: the
+// snapshot's JSON (as the API serves it) with the storage figures it leaves out.
+type sharedSnapshot struct {
+	Snapshot *collector.Snapshot `json:"snapshot"`
+	Storage  *collector.Storage  `json:"storage,omitempty"`
+}
+
+func encodeShared(s *collector.Snapshot) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(sharedSnapshot{Snapshot: s, Storage: s.Storage}); err != nil {
+		return nil, fmt.Errorf("encoding the snapshot of %s: %w", s.Cluster.Name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encoding the snapshot of %s: %w", s.Cluster.Name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeShared(body []byte) (*collector.Snapshot, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("decoding a stored snapshot: %w", err)
+	}
+	var sh sharedSnapshot
+	if err := json.NewDecoder(zr).Decode(&sh); err != nil {
+		return nil, fmt.Errorf("decoding a stored snapshot: %w", err)
+	}
+	if sh.Snapshot == nil {
+		return nil, errors.New("decoding a stored snapshot: empty")
+	}
+	sh.Snapshot.Storage = sh.Storage
+	return sh.Snapshot, nil
+}
+
+// leaseInterval is how often a console checks a cluster's lease: twice per poll interval, so the
+// holder renews well before the expiry (two poll intervals after its last renewal) and another
+// console takes an expired lease over within half an interval of its expiry.
+func leaseInterval(c *cluster) time.Duration { return c.collector.Config().OffsetsInterval / 2 }
+
+// leaseLoop keeps one cluster's lease until ctx ends (a crash, or Stop, which then releases it): while
+// held, the collector polls and each snapshot is stored for the other consoles; otherwise the latest
+// stored snapshot is adopted for the pages. It runs on its own goroutine, the only caller of the
+// keeper's Tick.
+func (s *Service) leaseLoop(ctx context.Context, c *cluster) {
+	t := time.NewTicker(leaseInterval(c))
+	defer t.Stop()
+	held := false
+	var seen time.Time // taken_at of the last stored snapshot adopted
+	for {
+		tctx, cancel := context.WithTimeout(ctx, leaseInterval(c))
+		now, err := c.lease.Tick(tctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("checking the cluster's lease", "cluster", c.spec.Name, "err", err)
+		}
+		if now != held && ctx.Err() == nil {
+			held = now
+			s.log.Info("cluster lease changed", "cluster", c.spec.Name, "held", held, "epoch", c.lease.Epoch())
+			if s.opts.OnLease != nil {
+				s.opts.OnLease(ctx, c.spec.Name, held)
+			}
+			if held {
+				c.collector.PollNow(ctx) // take over at once rather than at the loop's next tick
+			}
+		}
+		if !held && ctx.Err() == nil {
+			seen = s.adoptStored(ctx, c, seen)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// adoptStored hands the collector the holder's stored snapshot when it is newer than seen, and
+// returns the time of the newest one adopted.
+func (s *Service) adoptStored(ctx context.Context, c *cluster, seen time.Time) time.Time {
+	lctx, cancel := context.WithTimeout(ctx, leaseInterval(c))
+	defer cancel()
+	body, at, ok, err := s.opts.Store.LoadSnapshot(lctx, c.spec.Name, seen)
+	if err != nil {
+		s.log.Warn("loading the cluster's stored snapshot", "cluster", c.spec.Name, "err", err)
+		return seen
+	}
+	if !ok {
+		return seen
+	}
+	snap, err := decodeShared(body)
+	if err != nil {
+		s.log.Warn("loading the cluster's stored snapshot", "cluster", c.spec.Name, "err", err)
+		return at
+	}
+	c.collector.Adopt(snap)
+	return at
+}
+
+// shareSnapshot stores a snapshot this console polled for the others, fenced by the lease's epoch.
+func (s *Service) shareSnapshot(ctx context.Context, c *cluster, snap *collector.Snapshot) {
+	epoch := c.lease.Epoch()
+	if epoch == 0 {
+		return
+	}
+	body, err := encodeShared(snap)
+	if err == nil {
+		var ok bool
+		ok, err = s.opts.Store.SaveSnapshot(ctx, c.spec.Name, s.opts.Instance, epoch, snap.Cluster.LastPoll, body)
+		if err == nil && !ok {
+			s.log.Info("snapshot not shared: the cluster's lease moved", "cluster", c.spec.Name)
+		}
+	}
+	if err != nil {
+		s.log.Warn("sharing the cluster's snapshot", "cluster", c.spec.Name, "err", err)
+	}
+}
+
+// heldSink writes samples only while the console holds the cluster's lease, so a console that lost it
+// (paused past its expiry, cut off from the database) does not write beside the new holder.
+type heldSink struct {
+	collector.Sink
+	lease *leaseKeeper
+}
+
+func (h heldSink) WriteSamples(ctx context.Context, smp *collector.Samples) error {
+	if !h.lease.Held() {
+		return nil
+	}
+	return h.Sink.WriteSamples(ctx, smp)
 }

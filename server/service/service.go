@@ -52,6 +52,14 @@ type Options struct {
 	AllowLocal bool
 	// OIDC, when set, offers single sign-on with an OpenID Connect provider.
 	OIDC OIDC
+	// Instance, when set, names this console among several sharing one database (MariaDB): each
+	// cluster is then polled, its samples written and its alerts evaluated only by the console
+	// holding its lease (cluster_leases); the others serve its pages from the snapshot the holder
+	// stores. Empty (SQLite, one console): every cluster is always polled here.
+	Instance string
+	// OnLease, when set, is told when this console gains or loses a cluster's lease (alerting takes
+	// over or forgets the cluster's alerts). Called from the cluster's lease loop.
+	OnLease func(ctx context.Context, cluster string, held bool)
 	// SessionIdle and SessionAbsolute end sign-in sessions unused for that long and that long after
 	// sign-in (zero: 30 minutes and 12 hours).
 	SessionIdle, SessionAbsolute time.Duration
@@ -77,6 +85,12 @@ type cluster struct {
 	stopWatch func()
 	// avail turns the watcher's snapshots into availability events; owned by the watcher goroutine.
 	avail *availRecorder
+	// lease is the cluster's polling lease when several consoles share the database (Options.Instance);
+	// nil otherwise.
+	lease *leaseKeeper
+	// stopLease ends the lease loop; leaseDone is closed when it has returned.
+	stopLease context.CancelFunc
+	leaseDone chan struct{}
 }
 
 // Watcher is told about every cluster's collector (the alert evaluator subscribes to its snapshots);
@@ -140,10 +154,21 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	ccfg := s.opts.Collector
 	ccfg.Cluster = spec.Name
 	ccfg.Cleaner = spec.Cleaner
-	col, err := collector.New(ccfg, client, &storeSink{st: s.opts.Store}, s.opts.Logger)
+	var sink collector.Sink = &storeSink{st: s.opts.Store}
+	var lease *leaseKeeper
+	if s.opts.Instance != "" && s.opts.Store != nil {
+		lease = newLeaseKeeper(s.opts.Store, spec.Name, s.opts.Instance, 0, nil)
+		ccfg.Hold = lease.Held
+		sink = heldSink{Sink: sink, lease: lease}
+	}
+	col, err := collector.New(ccfg, client, sink, s.opts.Logger)
 	if err != nil {
 		_ = client.Close()
 		return err
+	}
+	if lease != nil {
+		// Taken over after two missed renewals (leaseLoop renews twice per interval).
+		lease.ttl = 2 * col.Config().OffsetsInterval
 	}
 	if s.opts.Store != nil {
 		if err := s.opts.Store.UpsertCluster(ctx, &store.Cluster{Name: spec.Name, Source: spec.Source,
@@ -160,7 +185,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	}
 	s.seedCatchUp(ctx, spec.Name, col)
 	s.seedStorage(ctx, spec.Name, col)
-	c := &cluster{spec: spec, client: client, collector: col}
+	c := &cluster{spec: spec, client: client, collector: col, lease: lease}
 	if s.opts.Watch != nil {
 		c.unwatch = s.opts.Watch(spec.Name, col)
 	}
@@ -183,10 +208,22 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	}
 	ch, cancel := c.collector.Subscribe(1)
 	c.stopWatch = cancel
+	if c.lease != nil {
+		lctx, stop := context.WithCancel(ctx)
+		c.stopLease, c.leaseDone = stop, make(chan struct{})
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); defer close(c.leaseDone); s.leaseLoop(lctx, c) }()
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for snap := range ch {
+			if snap.Cluster.Shared {
+				continue // the holder of the lease records what it polled
+			}
+			if c.lease != nil {
+				s.shareSnapshot(ctx, c, snap)
+			}
 			// A broker of a large cluster going down opens an interval on each of its partitions at once.
 			actx, adone := context.WithTimeout(ctx, time.Minute)
 			if err := s.recordAvailability(actx, c, snap); err != nil {
@@ -219,7 +256,24 @@ func (s *Service) RemoveCluster(name string) error {
 		c.stopWatch()
 	}
 	c.collector.Stop()
+	s.releaseLease(c)
 	return c.client.Close()
+}
+
+// releaseLease ends a held lease on a clean stop, so another console takes the cluster over at once.
+func (s *Service) releaseLease(c *cluster) {
+	if c.lease == nil {
+		return
+	}
+	if c.stopLease != nil {
+		c.stopLease()
+		<-c.leaseDone
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.lease.Release(ctx); err != nil {
+		s.log.Warn("releasing the cluster's lease", "cluster", c.spec.Name, "err", err)
+	}
 }
 
 // Start launches every collector and the retention loop, and returns.
@@ -264,6 +318,7 @@ func (s *Service) Stop() {
 	s.wg.Wait()
 	for _, c := range clusters {
 		c.collector.Stop()
+		s.releaseLease(c)
 		if err := c.client.Close(); err != nil {
 			s.log.Warn("closing cluster client", "cluster", c.spec.Name, "err", err)
 		}
