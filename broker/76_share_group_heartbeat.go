@@ -79,6 +79,7 @@ func handleShareGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 		s.groups[req.GroupID] = g
 	}
 	m := g.members[req.MemberID]
+	changed := false // the membership or a subscription changed: a new group epoch
 	switch {
 	case req.MemberEpoch == -1:
 		if m == nil {
@@ -96,7 +97,7 @@ func handleShareGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		m = &shareMember{id: req.MemberID}
 		g.members[m.id] = m
-		g.epoch++
+		changed = true
 	case m == nil:
 		return fail(kerr.UnknownMemberID.Code, "")
 	case req.MemberEpoch != 0 && req.MemberEpoch != m.epoch:
@@ -109,8 +110,11 @@ func handleShareGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 		topics = slices.Compact(topics)
 		if !slices.Equal(topics, m.topics) {
 			m.topics = topics
-			g.epoch++
+			changed = true
 		}
+	}
+	if changed {
+		g.epoch++
 	}
 	g.assign(b.shareTopic)
 	send := req.MemberEpoch == 0 || !sameAssignment(m.sent, m.assigned)
