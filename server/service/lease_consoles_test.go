@@ -85,18 +85,6 @@ func startTestConsole(t *testing.T, ctx context.Context, name, dsn string, boots
 	return c
 }
 
-// waitUntil polls cond every few milliseconds until it holds or d passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestTwoConsolesOneDatabase runs two consoles on one MariaDB database monitoring one cluster: only
 // the lease holder polls, the other serves the holder's snapshots; a lag alert fires once; the holder
 // crashes (no release) and the other takes the lease over within two and a half intervals of the
@@ -167,29 +155,29 @@ func TestTwoConsolesOneDatabase(t *testing.T) {
 		}
 		return l.Holder
 	}
-	waitUntil(t, 10*time.Second, "a lease holder", func() bool { return holderName() != "" })
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("a lease holder", func() bool { return holderName() != "" }))
 	holder, other := a, b
 	if holderName() == "b" {
 		holder, other = b, a
 	}
-	waitUntil(t, 20*time.Second, "the lag alert's notification", func() bool { return firing.Load() == 1 })
+	testenv.WaitFor(t, 20*time.Second, testenv.Until("the lag alert's notification", func() bool { return firing.Load() == 1 }))
 	// Several of the holder's cycles: the other polls nothing and serves the holder's snapshots.
 	from := holder.polls.Load()
-	waitUntil(t, 10*time.Second, "five more polls by the holder", func() bool { return holder.polls.Load() >= from+5 })
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("five more polls by the holder", func() bool { return holder.polls.Load() >= from+5 }))
 	if n := other.polls.Load(); n != 0 {
 		t.Fatalf("the console without the lease polled %d times", n)
 	}
-	waitUntil(t, 10*time.Second, "the other console to serve the holder's snapshot", func() bool {
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("the other console to serve the holder's snapshot", func() bool {
 		s, err := other.svc.Snapshot("kf")
 		return err == nil && s != nil && s.Cluster.Shared && len(s.Topics) > 0
-	})
+	}))
 
 	// The holder crashes: its lease is not released.
 	crashed := time.Now()
 	holder.crash()
-	waitUntil(t, 10*time.Second, "the other console to take the lease over", func() bool {
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("the other console to take the lease over", func() bool {
 		return holderName() == other.name && other.polls.Load() > 0
-	})
+	}))
 	took := time.Since(crashed)
 	t.Logf("%s took the lease over %s after %s crashed (interval %s)", other.name, took.Round(time.Millisecond), holder.name, interval)
 	if limit := 5*interval/2 + time.Second; took > limit { // a second for scheduling on a loaded machine
@@ -197,7 +185,7 @@ func TestTwoConsolesOneDatabase(t *testing.T) {
 	}
 	// The new holder evaluates the alert (still firing) on its own polls and does not notify it again.
 	from = other.polls.Load()
-	waitUntil(t, 10*time.Second, "five polls by the new holder", func() bool { return other.polls.Load() >= from+5 })
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("five polls by the new holder", func() bool { return other.polls.Load() >= from+5 }))
 	if active := other.ev.Active(); len(active) != 1 {
 		t.Fatalf("the new holder has %d active alerts, want the one firing: %+v", len(active), active)
 	}
