@@ -29,7 +29,8 @@ type runtimeCluster struct {
 	store    string // local or zookeeper (ZooKeeper mode), or kraft
 	zk       string
 	sup      *supervisor.Cluster
-	recordID int64 // store row; 0 for the embedded cluster
+	recordID int64            // store row; 0 for the embedded cluster
+	sec      *runtimeSecurity // the admin credential of a secured cluster; nil when it is not secured
 }
 
 // runtimeSet holds the supervised clusters. mu guards clusters; a cluster's supervisor does its own
@@ -52,6 +53,10 @@ type RuntimeRequest struct {
 	// Controllers (kraft only): 0 makes every broker a controller too; 1 to 5 adds that many
 	// controller-only nodes (ids 101, 102, ...).
 	Controllers int `json:"controllers,omitempty" description:"kraft only: 0 (every broker is also a controller) or 1 to 5 controller-only nodes"`
+	// Secured brokers listen SASL_PLAINTEXT (PLAIN for the console's generated admin user, SCRAM-SHA-256/512
+	// for users made from the console) with the ACL authorizer on and the admin the only super user.
+	// ZooKeeper mode only (metadataStore local or zookeeper).
+	Secured bool `json:"secured,omitempty" description:"SASL_PLAINTEXT listeners (PLAIN admin, SCRAM users), ACL authorizer on, the console's generated admin user the only super user; metadataStore local or zookeeper"`
 }
 
 // RuntimeBroker is one broker of a runtime cluster.
@@ -69,12 +74,16 @@ type RuntimeBroker struct {
 
 // RuntimeView is a runtime cluster as the API shows it.
 type RuntimeView struct {
-	Name          string          `json:"name"`
-	Source        string          `json:"source" enum:"runtime,embedded"`
-	MetadataStore string          `json:"metadataStore" enum:"local,zookeeper,kraft"`
-	ZooKeeper     string          `json:"zookeeper,omitempty"`
-	Bootstrap     string          `json:"bootstrapServers"`
-	Brokers       []RuntimeBroker `json:"brokers"`
+	Name          string `json:"name"`
+	Source        string `json:"source" enum:"runtime,embedded"`
+	MetadataStore string `json:"metadataStore" enum:"local,zookeeper,kraft"`
+	ZooKeeper     string `json:"zookeeper,omitempty"`
+	Bootstrap     string `json:"bootstrapServers"`
+	// SecurityProtocol is the brokers' client listener: PLAINTEXT, or SASL_PLAINTEXT for a secured cluster.
+	SecurityProtocol string `json:"securityProtocol" enum:"PLAINTEXT,SASL_PLAINTEXT"`
+	// AdminUser is the super user the console connects as (secured clusters only; its password is never shown).
+	AdminUser string          `json:"adminUser,omitempty" description:"secured clusters: the super user the console connects as (the password is never shown)"`
+	Brokers   []RuntimeBroker `json:"brokers"`
 }
 
 func (s *Service) runtimeDir(name string) string {
@@ -111,6 +120,9 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callTimeout time.Duration) error {
 	spec := ClusterSpec{Name: rc.name, Source: rc.source, Admin: admin.Config{Name: rc.name,
 		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}, Cleaner: runtimeCleaner{rc.sup}}
+	if rc.sec != nil {
+		spec.Admin.SASL = rc.sec.saslConfig()
+	}
 	if rc.store == "zookeeper" {
 		spec.Admin.ZooKeeper = rc.zk
 	}
@@ -163,6 +175,9 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 	default:
 		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local, zookeeper or kraft, got %q", req.MetadataStore)
 	}
+	if req.Secured && req.MetadataStore == "kraft" {
+		return RuntimeView{}, badRequest("invalid_secured", "secured is only available in ZooKeeper mode (metadataStore local or zookeeper)")
+	}
 	if _, err := s.get(req.Name); err == nil {
 		return RuntimeView{}, conflict("cluster_exists", "a cluster named %q already exists", req.Name)
 	}
@@ -180,6 +195,13 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 			}
 			return err
 		}
+		if req.Secured {
+			if _, err := newRuntimeSecurity(dir); err != nil {
+				_ = s.opts.Store.DeleteRuntimeCluster(context.WithoutCancel(ctx), rec.ID)
+				_ = os.RemoveAll(dir)
+				return err
+			}
+		}
 		rc, err := s.startRuntime(ctx, rec, mode, req.Controllers)
 		if err != nil {
 			_ = s.opts.Store.DeleteRuntimeCluster(context.WithoutCancel(ctx), rec.ID)
@@ -195,8 +217,16 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 // startRuntime starts a recorded cluster; controllers is a KRaft cluster's number of controller-only
 // nodes (kept in the supervisor's state file, not in the database).
 func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, mode supervisor.Mode, controllers int) (*runtimeCluster, error) {
+	sec, err := readRuntimeSecurity(rec.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	var props map[string]string
+	if sec != nil {
+		props = sec.brokerProperties()
+	}
 	sup, err := supervisor.New(supervisor.Options{Brokers: rec.Brokers, Mode: mode, ZooKeeper: rec.ZooKeeper,
-		KRaft: rec.MetadataStore == "kraft", Controllers: controllers,
+		KRaft: rec.MetadataStore == "kraft", Controllers: controllers, Properties: props,
 		DataDir: rec.DataDir, Binary: s.opts.Binary, Logger: s.opts.Logger.With("cluster", rec.Name)})
 	if err != nil {
 		return nil, err
@@ -207,7 +237,7 @@ func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, m
 		_ = sup.Close()
 		return nil, err
 	}
-	rc := &runtimeCluster{name: rec.Name, source: "runtime", store: rec.MetadataStore, zk: rec.ZooKeeper, sup: sup, recordID: rec.ID}
+	rc := &runtimeCluster{name: rec.Name, source: "runtime", store: rec.MetadataStore, zk: rec.ZooKeeper, sup: sup, recordID: rec.ID, sec: sec}
 	if err := s.registerRuntime(ctx, rc, 0); err != nil {
 		_ = sup.Close()
 		return nil, err
@@ -283,7 +313,10 @@ func (s *Service) RuntimeCluster(name string) (RuntimeView, error) {
 
 func (s *Service) runtimeView(rc *runtimeCluster) RuntimeView {
 	v := RuntimeView{Name: rc.name, Source: rc.source, MetadataStore: rc.store, ZooKeeper: rc.zk,
-		Bootstrap: rc.sup.BootstrapServers(), Brokers: []RuntimeBroker{}}
+		Bootstrap: rc.sup.BootstrapServers(), SecurityProtocol: "PLAINTEXT", Brokers: []RuntimeBroker{}}
+	if rc.sec != nil {
+		v.SecurityProtocol, v.AdminUser = "SASL_PLAINTEXT", rc.sec.User
+	}
 	controller := int32(-1)
 	if snap, err := s.Snapshot(rc.name); err == nil && snap != nil {
 		controller = snap.Cluster.Controller
