@@ -81,14 +81,14 @@ func waitSharePartitions(t *testing.T, b *Broker, group string, n int) {
 	})
 }
 
-func produceN(t *testing.T, addr, topic string, n int) {
+func produceN(t *testing.T, addr, topic string, n int, partitions int) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	for i := 0; i < n; i++ {
-		if err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Value: []byte(fmt.Sprint(i)), Partition: int32(i % 3)}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Value: []byte(fmt.Sprint(i)), Partition: int32(i % partitions)}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,7 +112,7 @@ func TestShareGroupFranzGoMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer classic.Close()
-	produceN(t, addr, "q", 300)
+	produceN(t, addr, "q", 300, 3)
 	waitFor(t, 30*time.Second, "all 300 records consumed", func() bool { return l.count() == 300 })
 	for n := 0; n < 300; {
 		fs := classic.PollFetches(testCtx(t, 20*time.Second))
@@ -147,7 +147,7 @@ func TestShareGroupFranzGoRedeliveryAndArchive(t *testing.T) {
 	l := &shareLog{seen: map[string][]string{}}
 	startShareConsumer(t, addr, "sg", "q", "rel", l, kgo.AckRelease)
 	waitSharePartitions(t, b, "sg", 3)
-	produceN(t, addr, "q", 30)
+	produceN(t, addr, "q", 30, 3)
 	waitFor(t, 30*time.Second, "every record archived", func() bool {
 		b.shares.mu.Lock()
 		defer b.shares.mu.Unlock()
@@ -253,5 +253,85 @@ func checkShareGroupListedAndDescribed(t *testing.T, cl *kgo.Client, group strin
 	}
 	if len(assigned) != partitions {
 		t.Errorf("assigned partitions %v, want %d", assigned, partitions)
+	}
+}
+
+// TestShareGroupOffsetsAdmin: DescribeShareGroupOffsets shows the start
+// offset and lag, AlterShareGroupOffsets is refused while the group has
+// a member and moves the start offset of an empty group back (the lag
+// counts the records again), and DeleteShareGroupOffsets drops the
+// share-partitions.
+func TestShareGroupOffsetsAdmin(t *testing.T) {
+	b := newTestBroker(t, withShareGroups(30*time.Second, 5))
+	addr := b.Addr()
+	createTopic(t, []string{addr}, "q", 1, 1)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	describe := func() (int64, int64) {
+		t.Helper()
+		req := kmsg.NewPtrDescribeShareGroupOffsetsRequest()
+		req.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{{GroupID: "sg", Topics: []kmsg.DescribeShareGroupOffsetsRequestGroupTopic{{Topic: "q", Partitions: []int32{0}}}}}
+		resp, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil || resp.Groups[0].ErrorCode != 0 {
+			t.Fatalf("DescribeShareGroupOffsets: %+v %v", resp, err)
+		}
+		p := resp.Groups[0].Topics[0].Partitions[0]
+		return p.StartOffset, p.Lag
+	}
+	alter := func(off int64) int16 {
+		t.Helper()
+		req := kmsg.NewPtrAlterShareGroupOffsetsRequest()
+		req.GroupID = "sg"
+		req.Topics = []kmsg.AlterShareGroupOffsetsRequestTopic{{Topic: "q", Partitions: []kmsg.AlterShareGroupOffsetsRequestTopicPartition{{Partition: 0, StartOffset: off}}}}
+		resp, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ErrorCode == 0 && resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			return resp.Topics[0].Partitions[0].ErrorCode
+		}
+		return resp.ErrorCode
+	}
+
+	l := &shareLog{seen: map[string][]string{}}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ShareGroup("sg"), kgo.ConsumeTopics("q"), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) { l.add("c", r); r.Ack(kgo.AckAccept) })
+		}
+	}()
+	waitSharePartitions(t, b, "sg", 1)
+	if code := alter(0); code != errGroupNotEmpty {
+		t.Errorf("alter with a member: %v", kerr.ErrorForCode(code))
+	}
+	produceN(t, addr, "q", 3, 1)
+	waitFor(t, 10*time.Second, "records consumed", func() bool { return l.count() > 0 })
+	waitFor(t, 10*time.Second, "SPSO past the accepted records", func() bool { so, lag := describe(); return so == int64(l.count()) && lag == 0 })
+	cancel()
+	<-done
+	consumer.Close() // leaves the group
+	if code := alter(0); code != 0 {
+		t.Fatalf("alter of the empty group: %v", kerr.ErrorForCode(code))
+	}
+	if so, lag := describe(); so != 0 || lag != int64(l.count()) {
+		t.Fatalf("after alter: start %d lag %d", so, lag)
+	}
+	del := kmsg.NewPtrDeleteShareGroupOffsetsRequest()
+	del.GroupID = "sg"
+	del.Topics = []kmsg.DeleteShareGroupOffsetsRequestTopic{{Topic: "q"}}
+	if resp, err := del.RequestWith(testCtx(t, 10*time.Second), cl); err != nil || resp.ErrorCode != 0 || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("DeleteShareGroupOffsets: %+v %v", resp, err)
+	}
+	if so, _ := describe(); so != -1 {
+		t.Fatalf("after delete: start %d", so)
 	}
 }
