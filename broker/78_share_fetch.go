@@ -98,7 +98,7 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 		b.signalAppend()
 	}
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
-	if got || acked || wait <= 0 {
+	if got || acked || out.errored() || wait <= 0 {
 		return resp, nil
 	}
 	b.wg.Add(1)
@@ -112,13 +112,13 @@ func (b *Broker) shareLongPoll(r *request, req *kmsg.ShareFetchRequest, member s
 	defer b.wg.Done()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
+	expiry := time.NewTimer(time.Hour)
+	defer expiry.Stop()
 	for {
 		sig := *b.appendSignal.Load()
-		var expiry <-chan time.Time
+		expiry.Reset(time.Hour)
 		if !next.IsZero() {
-			t := time.NewTimer(time.Until(next))
-			defer t.Stop()
-			expiry = t.C
+			expiry.Reset(time.Until(next))
 		}
 		select {
 		case <-deadline.C:
@@ -129,14 +129,14 @@ func (b *Broker) shareLongPoll(r *request, req *kmsg.ShareFetchRequest, member s
 		case <-b.ctx.Done():
 			return
 		case <-sig:
-		case <-expiry:
+		case <-expiry.C:
 		}
 		s := &b.shares
 		s.mu.Lock()
 		got := b.acquireLocked(r, req, member, sess, out)
 		next = s.nextExpiryLocked(sess)
 		s.mu.Unlock()
-		if got {
+		if got || out.errored() {
 			r.reply(out.resp)
 			return
 		}
@@ -259,6 +259,19 @@ type shareFetchOut struct {
 
 func newShareFetchOut(resp *kmsg.ShareFetchResponse) *shareFetchOut {
 	return &shareFetchOut{resp: resp, index: map[sharePartKey][2]int{}}
+}
+
+// errored reports whether a partition carries an error, which is
+// answered at once.
+func (o *shareFetchOut) errored() bool {
+	for _, t := range o.resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (o *shareFetchOut) part(k sharePartKey) *kmsg.ShareFetchResponseTopicPartition {
