@@ -26,9 +26,9 @@ func withSecuredListener(t testing.TB) testBrokerOpt {
 			jaas += fmt.Sprintf(" user_%s=%q", u, p)
 		}
 		props := map[string]string{
-			"listeners":               "SASL_PLAINTEXT://127.0.0.1:0",
-			"sasl.enabled.mechanisms": "PLAIN",
-			"sasl.mechanism.inter.broker.protocol":               "PLAIN",
+			"listeners":                                           "SASL_PLAINTEXT://127.0.0.1:0",
+			"sasl.enabled.mechanisms":                             "PLAIN",
+			"sasl.mechanism.inter.broker.protocol":                "PLAIN",
 			"listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas + ";",
 			"authorizer.class.name":                               standardAuthorizerClass,
 			"super.users":                                         "User:admin",
@@ -156,7 +156,6 @@ func TestACLAdminNeedsClusterAlter(t *testing.T) {
 		t.Fatalf("alice's DescribeACLs: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
 	}
 }
-
 
 func TestACLGroupsAndClusterChecks(t *testing.T) {
 	b := newTestBroker(t, withSecuredListener(t))

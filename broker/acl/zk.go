@@ -169,6 +169,6 @@ func DecodeZKEntries(data []byte) ([]Entry, error) {
 func writeJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	enc.Encode(s) //nolint:errcheck // a string always encodes
+	enc.Encode(s)               //nolint:errcheck // a string always encodes
 	buf.Truncate(buf.Len() - 1) // Encode's newline
 }
