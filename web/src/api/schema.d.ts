@@ -2875,15 +2875,21 @@ export interface components {
              */
             metadataStore?: "local" | "zookeeper" | "kraft";
             name: string;
+            /** @description SASL_PLAINTEXT listeners (PLAIN admin, SCRAM users), ACL authorizer on, the console's generated admin user the only super user; metadataStore local or zookeeper */
+            secured?: boolean;
             /** @description ZooKeeper connect string host:port[,host:port][/chroot], for metadataStore zookeeper */
             zookeeper?: string;
         };
         RuntimeView: {
+            /** @description secured clusters: the super user the console connects as (the password is never shown) */
+            adminUser?: string;
             bootstrapServers: string;
             brokers: components["schemas"]["RuntimeBroker"][];
             /** @enum {string} */
             metadataStore: "local" | "zookeeper" | "kraft";
             name: string;
+            /** @enum {string} */
+            securityProtocol: "PLAINTEXT" | "SASL_PLAINTEXT";
             /** @enum {string} */
             source: "runtime" | "embedded";
             zookeeper?: string;

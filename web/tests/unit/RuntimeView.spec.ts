@@ -2,13 +2,15 @@ import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { RuntimeCluster } from '@/api/types'
 import RuntimeView from '@/views/RuntimeView.vue'
-import { jsonResponse, mountWithApp, stubFetch } from './helpers'
+import { useAuthStore } from '@/stores/auth'
+import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
 
 const since = '2026-01-02T03:04:05Z'
 const kraft: RuntimeCluster = {
   name: 'kr',
   source: 'runtime',
   metadataStore: 'kraft',
+  securityProtocol: 'PLAINTEXT',
   bootstrapServers: '127.0.0.1:9092',
   brokers: [
     { id: 1, state: 'running', roles: ['broker'], addr: '127.0.0.1:9092', controller: false, since },
@@ -19,6 +21,8 @@ const zk: RuntimeCluster = {
   name: 'zk',
   source: 'embedded',
   metadataStore: 'local',
+  securityProtocol: 'SASL_PLAINTEXT',
+  adminUser: 'osprey-admin',
   bootstrapServers: '127.0.0.1:9094',
   brokers: [{ id: 1, state: 'running', addr: '127.0.0.1:9094', controller: true, since }],
 }
@@ -44,6 +48,34 @@ describe('RuntimeView', () => {
       expect(z.find('[data-testid="runtime-kind"]').text()).toBe(kind)
       // ZooKeeper mode has no roles to show.
       expect(z.find('[data-testid="runtime-broker-roles"]').exists()).toBe(false)
+      expect(z.find('[data-testid="runtime-secured"]').exists()).toBe(true)
+      expect(kr.find('[data-testid="runtime-secured"]').exists()).toBe(false)
     })
   }
+
+  it('creates a secured cluster in ZooKeeper mode, and offers no secured KRaft cluster', async () => {
+    const posted: unknown[] = []
+    stubFetch(async (url, init) => {
+      if (init?.method === 'POST') {
+        posted.push(JSON.parse(String(init.body)))
+        return jsonResponse(201, { ...zk, name: 'sec', source: 'runtime' })
+      }
+      if (String(url).startsWith('/api/v1/runtime')) return jsonResponse(200, { items: [], total: 0 })
+      return jsonResponse(200, { name: 'admin-token', kind: 'admin-token', role: 'admin', readOnly: false, loginEnabled: false, clusterRoles: {} })
+    })
+    const pinia = freshPinia()
+    useAuthStore().setToken('tok-123')
+    const wrapper = mountWithApp(RuntimeView, { locale: 'en', pinia })
+    await flushPromises()
+    await wrapper.find('[data-testid="runtime-create"]').trigger('click')
+    await flushPromises()
+    // KRaft (the default) cannot be secured.
+    expect(wrapper.find('[data-testid="runtime-secured-switch"]').classes()).toContain('is-disabled')
+    await wrapper.findAll('.el-radio-button').find((b) => b.text() === 'in-process')!.find('input').setValue(true)
+    await wrapper.find('input[data-testid="runtime-name"]').setValue('sec')
+    await wrapper.find('[data-testid="runtime-secured-switch"]').trigger('click')
+    await wrapper.find('[data-testid="runtime-submit"]').trigger('click')
+    await flushPromises()
+    expect(posted).toEqual([{ name: 'sec', brokers: 3, metadataStore: 'local', secured: true }])
+  })
 })

@@ -1100,6 +1100,11 @@ const en = {
     controllerNode: 'Controller {id}',
     controllers: 'Controller nodes',
     controllersHint: '0: every broker is also a controller of the metadata quorum; otherwise separate controller-only nodes (ids 101, 102, …).',
+    secured: 'Secured',
+    securedHint: 'SASL_PLAINTEXT listeners (SCRAM-SHA-256/512 for the users you create on the Users page), ACL authorizer on: nobody but the console\'s generated admin user may do anything without an ACL. The admin\'s password stays in the cluster\'s data directory and is never shown.',
+    securedKRaft: 'Secured clusters run in ZooKeeper mode: choose Local or ZooKeeper.',
+    securedTag: 'SASL + ACLs',
+    securedAs: 'The console connects as {user} (SASL PLAIN, super user)',
     roles: {
       broker: 'broker',
       controller: 'controller',

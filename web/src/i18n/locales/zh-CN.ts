@@ -1097,6 +1097,11 @@ const zhCN: MessageSchema = {
     controllerNode: 'Controller {id}',
     controllers: 'Controller 节点数',
     controllersHint: '0：每个 Broker 同时是元数据仲裁（quorum）的 Controller；否则另起独立的 Controller 节点（id 为 101、102……）。',
+    secured: '安全模式',
+    securedHint: '监听器为 SASL_PLAINTEXT（在“用户”页创建的用户使用 SCRAM-SHA-256/512），并启用 ACL 授权：除控制台生成的管理员用户外，没有 ACL 的任何人都不能执行任何操作。管理员密码只保存在集群的数据目录中，不会显示。',
+    securedKRaft: '安全模式集群运行在 ZooKeeper 模式：请选择本地或 ZooKeeper。',
+    securedTag: 'SASL + ACL',
+    securedAs: '控制台以 {user} 身份连接（SASL PLAIN，超级用户）',
     roles: {
       broker: 'Broker',
       controller: 'Controller',
