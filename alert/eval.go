@@ -68,6 +68,10 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalStableOffsets(r, c)
 	case KindCleanerDirty:
 		return evalCleanerDirty(r, c)
+	case KindAuthFailures:
+		return evalAuthFailures(r, c)
+	case KindPrincipalThrottled:
+		return evalPrincipalThrottled(r, c)
 	}
 	return nil
 }

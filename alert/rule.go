@@ -46,7 +46,7 @@ type Kind string
 // The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
 // quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go, disk_full_days
 // in storage.go, lso_stuck_seconds and transaction_hanging in transactions.go, cleaner_dirty_percent
-// in cleaner.go.
+// in cleaner.go, auth_failures_per_minute and principal_throttled in security.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -73,7 +73,8 @@ var Kinds = []Kind{
 	KindBrokerFenced, KindQuorumLeaderFlapping, // quorum.go
 	KindDiskFull,                         // storage.go
 	KindLSOStuck, KindTransactionHanging, // transactions.go
-	KindCleanerDirty, // cleaner.go
+	KindCleanerDirty,                         // cleaner.go
+	KindAuthFailures, KindPrincipalThrottled, // security.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -308,6 +309,10 @@ func checkThreshold(ps *problems, r Rule) {
 		}
 		if r.ForSeconds < minCleanerHold {
 			ps.add("forSeconds", "must be at least %d for cleaner_dirty_percent rules: the dirty ratio rises between cleans by design, only one that stays high means the cleaner is not keeping up", minCleanerHold)
+		}
+	case KindAuthFailures:
+		if r.Threshold <= 0 {
+			ps.add("threshold", "must be a number of failed authentications per minute above 0 for auth_failures_per_minute rules")
 		}
 	case KindISRFlapping:
 		if r.Threshold < 1 {

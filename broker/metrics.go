@@ -27,6 +27,9 @@ type brokerMetrics struct {
 	// and client id: what a console shows as "principal being throttled".
 	throttleSeconds   *prometheus.CounterVec
 	throttledRequests *prometheus.CounterVec
+	// sec keeps the same authentication and throttle counts as plain numbers, for
+	// Broker.SecurityStats (security_stats.go).
+	sec *securityStats
 }
 
 func newBrokerMetrics(brokerID int32) *brokerMetrics {
@@ -35,6 +38,7 @@ func newBrokerMetrics(brokerID int32) *brokerMetrics {
 		return prometheus.Opts{Namespace: "osprey", Subsystem: "broker", Name: name, Help: help, ConstLabels: labels}
 	}
 	m := &brokerMetrics{
+		sec:             &securityStats{},
 		reg:             prometheus.NewRegistry(),
 		bytesIn:         prometheus.NewCounter(prometheus.CounterOpts(f("bytes_in_total", "Bytes received from clients (whole frames)."))),
 		bytesOut:        prometheus.NewCounter(prometheus.CounterOpts(f("bytes_out_total", "Bytes sent to clients (whole frames)."))),
@@ -87,4 +91,5 @@ func (m *brokerMetrics) registerClusterGauges(brokerID int32, view func() Cluste
 func (m *brokerMetrics) observeThrottle(quota, user, clientID string, d time.Duration) {
 	m.throttleSeconds.WithLabelValues(quota, user, clientID).Add(d.Seconds())
 	m.throttledRequests.WithLabelValues(quota, user, clientID).Inc()
+	m.sec.throttled(user, clientID, d)
 }

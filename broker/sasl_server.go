@@ -96,6 +96,7 @@ func (c *conn) saslStep(in []byte) (out []byte, done bool, lifetime time.Duratio
 // reader goroutine, which is about to close the connection anyway.
 func (c *conn) authFailed(mechanism string, err error) {
 	c.b.authFails.failures.WithLabelValues(c.listener.name).Inc()
+	c.b.metrics.sec.authFailed(c.listener.name)
 	host := sourceHost(c.nc.RemoteAddr())
 	delay := c.b.authFails.record(host, c.b.cfg.Security.FailedAuthDelay, time.Now())
 	// err never holds a secret (sasl.ErrAuthentication's contract).

@@ -69,6 +69,8 @@ type pollState struct {
 
 	// cleaner is the last cycle's cleaner states by broker (cleaner.go); nil without a source.
 	cleaner map[int32]map[partKey]CleanerState
+	// sec is the previous reading of the security source (security.go).
+	sec securityState
 
 	// Storage (storage.go): each log directory's history, each topic's bytes over all replicas
 	// and the bytes written to it over the storage window.

@@ -46,6 +46,9 @@ type Config struct {
 	// Cleaner reports the brokers' log cleaners (cleaner.go); nil for a cluster that does not
 	// report them, whose compacted topics then show their policy only.
 	Cleaner CleanerSource
+	// Security reports the brokers' failed authentications and client quota throttling
+	// (security.go); nil for a cluster that does not report them.
+	Security SecuritySource
 	// Hold, when set, says whether this console may poll the cluster now (it holds the cluster's
 	// lease among several consoles sharing one database): the loop skips its cycles and PollNow
 	// returns the latest snapshot while it returns false. Nil: always.

@@ -80,6 +80,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 		}
 	}
 	committed := c.refresh(ctx, md, force, began, ce)
+	sec := c.refreshSecurity(ctx, c.cfg.Now(), ce.fail)
 
 	s := c.build(md, offsetsRead{start: start, end: end, stable: stable}, committed, obsAt, ce.byBroker)
 	s.Cluster.Errors = ce.list
@@ -94,6 +95,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	s.Cluster.Quorum = st.q.info // never modified after creation
 	s.Cluster.KRaft = st.q.kraft
 	s.Storage = c.storage(s)
+	s.Security = sec
 	c.publish(ctx, s)
 	c.log.Debug("poll done", "took", s.Cluster.PollDuration, "partitions", s.Totals.Partitions, "groups", s.Totals.Groups, "errors", len(ce.list))
 	return s

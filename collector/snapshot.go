@@ -19,6 +19,9 @@ type Snapshot struct {
 	// unreachable cluster, the previous ones with every directory's Error set; nil before any).
 	// The API serves it on its own (not in snapshot events).
 	Storage *Storage `json:"-"`
+	// Security is the failed authentications and client quota throttling since the previous
+	// cycle (security.go), nil when the cluster does not report them; for alert rules only.
+	Security *SecurityActivity `json:"-"`
 
 	brokerIdx map[int32]int
 	topicIdx  map[string]int

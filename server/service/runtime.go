@@ -119,7 +119,8 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 
 func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callTimeout time.Duration) error {
 	spec := ClusterSpec{Name: rc.name, Source: rc.source, Admin: admin.Config{Name: rc.name,
-		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}, Cleaner: runtimeCleaner{rc.sup}}
+		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}, Cleaner: runtimeCleaner{rc.sup},
+		Security: runtimeAuthStats{rc.sup}}
 	if rc.sec != nil {
 		spec.Admin.SASL = rc.sec.saslConfig()
 	}

@@ -73,6 +73,9 @@ type ClusterSpec struct {
 	Admin  admin.Config
 	// Cleaner reports the brokers' log cleaners (runtime clusters); nil for other clusters.
 	Cleaner collector.CleanerSource
+	// Security reports the brokers' failed authentications and client quota throttling (runtime
+	// clusters); nil for other clusters.
+	Security collector.SecuritySource
 }
 
 // cluster is one monitored cluster and the parts that serve it.
@@ -154,6 +157,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	ccfg := s.opts.Collector
 	ccfg.Cluster = spec.Name
 	ccfg.Cleaner = spec.Cleaner
+	ccfg.Security = spec.Security
 	var sink collector.Sink = &storeSink{st: s.opts.Store}
 	var lease *leaseKeeper
 	if s.opts.Instance != "" && s.opts.Store != nil {
