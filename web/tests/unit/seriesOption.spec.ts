@@ -6,7 +6,7 @@ import { RANGES, RANGE_SECONDS, rangeParams } from '@/utils/range'
 import SeriesChart from '@/components/charts/SeriesChart.vue'
 import { mountWithApp } from './helpers'
 
-type Axis = { min?: number; max?: number; axisLabel: { formatter: (v: number) => string; alignMinLabel?: string; alignMaxLabel?: string } }
+type Axis = { min?: number; max?: number; minInterval?: number; axisLabel: { formatter: (v: number) => string; alignMinLabel?: string; alignMaxLabel?: string } }
 type Line = { showSymbol: boolean; data: [number, number | null][] }
 
 const now = Date.UTC(2026, 11, 6, 1, 30, 0)
@@ -84,6 +84,13 @@ describe('history chart labels', () => {
     expect(x.axisLabel.formatter(local(2026, 12, 6, 12, 0))).toBe('12/06 12:00')
     // The first and last labels stay inside the chart (a date + time at the right edge was cut off).
     expect([x.axisLabel.alignMinLabel, x.axisLabel.alignMaxLabel]).toEqual(['left', 'right'])
+  })
+
+  it('steps count and seconds axes by whole numbers, so a flat lag chart does not repeat "0 s" / "1 s"', () => {
+    const s: Series = { step: 0, items: [{ ts: now / 1000, values: { msgsPerSec: 0 } }] }
+    expect(yAxis(seriesOption(input(s, { unit: 'seconds' }))).minInterval).toBe(1)
+    expect(yAxis(seriesOption(input(s, { unit: 'count' }))).minInterval).toBe(1)
+    expect(yAxis(seriesOption(input(s))).minInterval).toBeUndefined()
   })
 
   it('puts units on the value axis: B/s, B, msg/s', () => {

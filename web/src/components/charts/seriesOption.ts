@@ -50,7 +50,14 @@ export function seriesOption(o: SeriesOptionInput): ChartOption {
         formatter: (ms: number) => formatAxisTime(ms, span, o.locale),
       },
     },
-    yAxis: { type: 'value', scale: false, axisLabel: { formatter: (v: number) => value(v) } },
+    // Counts are whole, and seconds print rounded to whole seconds: fractional ticks on a flat or small
+    // series would read 0, 0.2, … or repeat "0 s", "1 s", so those axes step by at least 1.
+    yAxis: {
+      type: 'value',
+      scale: false,
+      minInterval: o.unit === 'count' || o.unit === 'seconds' ? 1 : undefined,
+      axisLabel: { formatter: (v: number) => value(v) },
+    },
     series: o.keys.map((k) => {
       const values = items.map((p) => p.values[k.key] ?? null)
       return {
