@@ -151,6 +151,8 @@ const alertKinds = {
   lso_stuck_seconds: 21,
   transaction_hanging: 22,
   cleaner_dirty_percent: 23,
+  auth_failures_per_minute: 24,
+  principal_throttled: 25,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

@@ -1071,6 +1071,8 @@ const en = {
       lso_stuck_seconds: 'Last stable offset stuck',
       transaction_hanging: 'Hanging transaction',
       cleaner_dirty_percent: 'Compaction not keeping up',
+      auth_failures_per_minute: 'Failed authentications per listener',
+      principal_throttled: 'Client throttled by a quota',
     },
     thresholdHints: {
       catchup_time: 'Seconds: fires when the estimated time to catch up is longer, or the group is not catching up at all.',
@@ -1084,6 +1086,8 @@ const en = {
       lso_stuck_seconds: 'Seconds: fires per partition whose last stable offset has stayed behind the high watermark for longer (an open transaction holds read_committed consumers there).',
       transaction_hanging: 'Seconds: fires per partition whose last stable offset has not moved while its high watermark has, for longer. Use the brokers\' transaction.max.timeout.ms in seconds (Kafka\'s default 900).',
       cleaner_dirty_percent: 'Percent: fires per compacted partition whose dirty ratio stays above it for the rule\'s "For (s)" (at least 60). Only clusters that report their log cleaner (Osprey runtime clusters) are checked.',
+      auth_failures_per_minute: 'Failed SASL authentications per minute: fires per listener above it over the last poll interval (all brokers summed). Only clusters that report their brokers\' counters (Osprey runtime clusters in this console) are checked.',
+      principal_throttled: 'Milliseconds of throttle time over the last poll interval (0: any throttled request): fires per user and client id that client quotas throttled. Only clusters that report their brokers\' counters (Osprey runtime clusters in this console) are checked.',
     },
   },
   runtime: {

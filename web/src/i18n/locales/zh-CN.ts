@@ -1068,6 +1068,8 @@ const zhCN: MessageSchema = {
       lso_stuck_seconds: '最后稳定位移停滞',
       transaction_hanging: '悬挂事务',
       cleaner_dirty_percent: '压缩跟不上',
+      auth_failures_per_minute: '监听器认证失败',
+      principal_throttled: '客户端被配额限流',
     },
     thresholdHints: {
       catchup_time: '秒：预计追平时间超过该值，或根本追不上时触发。',
@@ -1081,6 +1083,8 @@ const zhCN: MessageSchema = {
       lso_stuck_seconds: '秒：最后稳定位移停在高水位之下超过该时长的分区触发（未完成的事务使 read_committed 消费者停在那里）。',
       transaction_hanging: '秒：最后稳定位移不动而高水位在前进、且超过该时长的分区触发。请填 Broker 的 transaction.max.timeout.ms 换算成的秒数（Kafka 默认 900）。',
       cleaner_dirty_percent: '百分比：脏数据比例持续高于该值达到规则的“持续（秒）”（至少 60）的压缩分区触发。只检查报告日志清理器状态的集群（Osprey 运行时集群）。',
+      auth_failures_per_minute: '每分钟 SASL 认证失败次数：按最近一个轮询间隔计算（所有 Broker 合计），超过该值的监听器触发。只检查报告 Broker 计数器的集群（本控制台中的 Osprey 运行时集群）。',
+      principal_throttled: '最近一个轮询间隔内的限流时间（毫秒，0 表示任何一次限流）：被客户端配额限流的用户和客户端 ID 触发。只检查报告 Broker 计数器的集群（本控制台中的 Osprey 运行时集群）。',
     },
   },
   runtime: {
