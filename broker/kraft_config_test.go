@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,8 +165,8 @@ func TestParseKRaftPropertiesRefusals(t *testing.T) {
 }
 
 // Without process.roles a file is ZooKeeper (or single-broker) mode: broker.id
-// stays the id, a stray node.id changes nothing, and a CONTROLLER listener is
-// still refused.
+// stays the id, a stray node.id changes nothing, and a listener named
+// CONTROLLER is served as data-plane.
 func TestZooKeeperModeIgnoresKRaftKeys(t *testing.T) {
 	cfg, err := ParseProperties(strings.NewReader("broker.id=4\nnode.id=9\nzookeeper.connect=zk:2181\nlisteners=PLAINTEXT://:9092\n"), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -174,8 +175,18 @@ func TestZooKeeperModeIgnoresKRaftKeys(t *testing.T) {
 	if cfg.KRaft() || cfg.BrokerID != 4 {
 		t.Fatalf("KRaft=%v BrokerID=%d, want ZooKeeper mode with broker.id 4", cfg.KRaft(), cfg.BrokerID)
 	}
-	if _, err := ParseProperties(strings.NewReader("listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n"), slog.New(slog.DiscardHandler)); err == nil ||
-		!strings.Contains(err.Error(), "only PLAINTEXT") {
-		t.Fatalf("CONTROLLER listener without controller.listener.names: %v", err)
+	// Outside KRaft a listener named CONTROLLER is an ordinary data-plane
+	// listener (the default listener.security.protocol.map maps it to
+	// PLAINTEXT), never a controller listener.
+	zk, err := ParseProperties(strings.NewReader("listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zk.ControllerListeners) != 0 || !slices.Equal(zk.Listeners, []string{"PLAINTEXT://:9092", "CONTROLLER://:9093"}) {
+		t.Fatalf("ZooKeeper-mode listeners %v, controller listeners %v; want both as data listeners", zk.Listeners, zk.ControllerListeners)
+	}
+	if _, err := ParseProperties(strings.NewReader("listeners=PLAINTEXT://:9092,FOO://:9093\n"), slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "listener.security.protocol.map") {
+		t.Fatalf("listener without a security protocol: %v, want a refusal naming listener.security.protocol.map", err)
 	}
 }
