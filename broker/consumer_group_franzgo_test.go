@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -282,32 +283,26 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 // with n members, each at the assignment epoch with its target assigned.
 func waitForStable(t *testing.T, cl *kgo.Client, group string, n int) {
 	t.Helper()
-	var last string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		req := kmsg.NewPtrConsumerGroupDescribeRequest()
 		req.Groups = []string{group}
 		resp, err := req.RequestWith(context.Background(), cl)
-		if err == nil && len(resp.Groups) == 1 {
-			g := resp.Groups[0]
-			last = fmt.Sprintf("state %s epoch %d/%d members %d", g.State, g.Epoch, g.AssignmentEpoch, len(g.Members))
-			if g.ErrorCode == 0 && g.State == "Stable" && len(g.Members) == n {
-				total := 0
-				for _, m := range g.Members {
-					for _, tp := range m.Assignment.TopicPartitions {
-						total += len(tp.Partitions)
-					}
-				}
-				if total == 6 {
-					return
-				}
+		if err != nil || len(resp.Groups) != 1 {
+			return fmt.Errorf("group %s: describe: %v", group, err)
+		}
+		g := resp.Groups[0]
+		total := 0
+		for _, m := range g.Members {
+			for _, tp := range m.Assignment.TopicPartitions {
+				total += len(tp.Partitions)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("group %s not Stable with %d members: %s (%v)", group, n, last, err)
+		if g.ErrorCode != 0 || g.State != "Stable" || len(g.Members) != n || total != 6 {
+			return fmt.Errorf("group %s not Stable with %d members holding 6 partitions: state %s epoch %d/%d members %d partitions %d (error %d)",
+				group, n, g.State, g.Epoch, g.AssignmentEpoch, len(g.Members), total, g.ErrorCode)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // startClassicConsumer runs a classic-protocol franz-go group consumer.

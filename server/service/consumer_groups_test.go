@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // A consumer group (KIP-848) is listed with its type, and its detail carries the group epoch,
@@ -47,19 +49,16 @@ func TestConsumerGroupDetail(t *testing.T) {
 	defer func() { stop(); <-done; cl.Close() }()
 
 	var d GroupDetail
-	for {
+	testenv.WaitFor(t, 50*time.Second, func() error {
 		if _, err := svc.PollNow(ctx, "k"); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		d, err = svc.Group("k", "modern")
-		if err == nil && d.Consumer != nil && d.State == "Stable" && len(d.MemberList) == 1 && len(d.MemberList[0].Assignment) == 1 {
-			break
+		if err != nil || d.Consumer == nil || d.State != "Stable" || len(d.MemberList) != 1 || len(d.MemberList[0].Assignment) != 1 {
+			return fmt.Errorf("group detail %+v (%v)", d, err)
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("group detail %+v (%v)", d, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	m := d.MemberList[0]
 	if d.Type != "consumer" || d.Consumer.GroupEpoch < 1 || d.Consumer.AssignmentEpoch != d.Consumer.GroupEpoch || d.Consumer.Assignor == "" ||
 		d.Consumer.Reconciling != 0 || m.Epoch == nil || *m.Epoch != d.Consumer.AssignmentEpoch || m.Reconciling || len(m.Target) != 1 ||
