@@ -222,12 +222,21 @@ const (
 // latest producer-state snapshot and the log after it (producer_snapshot.go),
 // or without one from a bounded tail of the log. Called before the
 // partition is visible to handlers, or with p.mu held.
-func (p *partition) rebuildProducers() error {
+//
+// fromSnapshot is false when a follower becomes leader: a snapshot keeps
+// only each producer's last batch, so a producer retrying one of its
+// earlier in-flight batches would not be recognised and would be told
+// OUT_OF_ORDER_SEQUENCE (clients then bump the epoch and resend, writing the
+// batch twice). The tail scan restores the recent batches; the transaction
+// state the follower kept is left as it is.
+func (p *partition) rebuildProducers(fromSnapshot bool) error {
 	end := p.log.LogEndOffset()
 	off := max(p.log.LogStartOffset(), end-producerScanRecords)
 	budget := producerScanBytes
-	if snap, ok := p.loadSnapshotLocked(); ok {
-		off, budget = snap, math.MaxInt
+	if fromSnapshot {
+		if snap, ok := p.loadSnapshotLocked(); ok {
+			off, budget = snap, math.MaxInt
+		}
 	}
 	for off < end && budget > 0 {
 		rr, err := p.log.Read(off, 1<<20, end, true)

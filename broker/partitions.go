@@ -113,7 +113,7 @@ func (ps *partitions) open(topic string, pi PartitionInfo, cfg storageConfig) (*
 	// below finds the transactions still open.
 	np.txn.aborted = l.AbortedTxns()
 	if topic != offsetsTopic && l.LogEndOffset() > l.LogStartOffset() {
-		if err := np.rebuildProducers(); err != nil {
+		if err := np.rebuildProducers(true); err != nil {
 			ps.b.log.Warn("rebuilding producer state", "topic", topic, "partition", pi.Partition, "err", err)
 		}
 	}

@@ -102,7 +102,7 @@ func (p *partition) applyLayout(pi PartitionInfo, self int32) followTarget {
 			// The producer state of the old leader is in the replicated
 			// log: rebuild it so retried batches are recognised here.
 			p.producers = map[int64]*producerState{}
-			if err := p.rebuildProducers(); err != nil {
+			if err := p.rebuildProducers(false); err != nil {
 				_ = err // best effort: unknown producers start fresh
 			}
 		}
