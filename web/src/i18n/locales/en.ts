@@ -83,6 +83,7 @@ const en = {
     acl_host_empty: 'The host is empty (use * for any host).',
     acl_batch_size: 'Give between 1 and {max} ACL bindings at a time.',
     acl_not_found: 'The cluster has no such ACL (someone may have deleted it already).',
+    invalid_secured: 'A secured runtime cluster can only be created in ZooKeeper mode (metadata store local or zookeeper), not KRaft.',
     security_disabled: 'This cluster has no authorizer configured (authorizer.class.name is not set), so it has no ACLs to manage.',
     scram_mechanism_invalid: 'The mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512.',
     scram_user_invalid: 'The user name is empty or starts or ends with a space.',

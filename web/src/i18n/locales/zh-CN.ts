@@ -84,6 +84,7 @@ const zhCN: MessageSchema = {
     acl_host_empty: '主机为空（* 表示任意主机）。',
     acl_batch_size: '每次请提交 1 到 {max} 条 ACL。',
     acl_not_found: '集群中没有这条 ACL（可能已被他人删除）。',
+    invalid_secured: '安全运行时集群只能以 ZooKeeper 模式创建（元数据存储为 local 或 zookeeper），不支持 KRaft。',
     security_disabled: '此集群未配置授权器（未设置 authorizer.class.name），没有可管理的 ACL。',
     scram_mechanism_invalid: '机制必须是 SCRAM-SHA-256 或 SCRAM-SHA-512。',
     scram_user_invalid: '用户名为空，或以空格开头或结尾。',
