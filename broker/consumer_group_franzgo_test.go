@@ -173,6 +173,9 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 			return
 		}
 		defer prod.Close()
+		// Paced so that members join and leave while records keep coming.
+		pace := time.NewTicker(2 * time.Millisecond)
+		defer pace.Stop()
 		for i := 0; prodCtx.Err() == nil; i++ {
 			rs := prod.ProduceSync(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))})
 			if rs.FirstErr() != nil {
@@ -182,7 +185,10 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 			pmu.Lock()
 			produced[rs[0].Record.Partition] = rs[0].Record.Offset + 1
 			pmu.Unlock()
-			time.Sleep(2 * time.Millisecond)
+			select {
+			case <-pace.C:
+			case <-prodCtx.Done():
+			}
 		}
 	}()
 
