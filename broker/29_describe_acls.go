@@ -34,12 +34,11 @@ func handleDescribeACLs(b *Broker, r *request) (kmsg.Response, error) {
 	if req.Version == 0 {
 		f.Pattern = acl.PatternLiteral
 	}
-	switch {
-	case b.authz == nil:
-		resp.ErrorCode, resp.ErrorMessage = kerr.SecurityDisabled.Code, strp("no authorizer is configured (authorizer.class.name)")
-		return resp, nil
-	case !r.authorizeCluster(acl.OpDescribe):
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+	if code, msg := r.aclAPIRefusal(b, acl.OpDescribe); code != 0 {
+		resp.ErrorCode = code
+		if msg != "" {
+			resp.ErrorMessage = strp(msg)
+		}
 		return resp, nil
 	}
 	if err := f.Validate(); err != nil {

@@ -40,11 +40,8 @@ func handleDeleteACLs(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		return resp, nil
 	}
-	switch {
-	case b.authz == nil:
-		return setAll(kerr.SecurityDisabled.Code, "no authorizer is configured (authorizer.class.name)")
-	case !r.authorizeCluster(acl.OpAlter):
-		return setAll(kerr.ClusterAuthorizationFailed.Code, "")
+	if code, msg := r.aclAPIRefusal(b, acl.OpAlter); code != 0 {
+		return setAll(code, msg)
 	}
 	var valid []acl.Filter
 	var at []int

@@ -60,6 +60,19 @@ func (r *request) authorizeCluster(op acl.Operation) bool {
 	return r.authorize(op, acl.ResourceCluster, acl.ClusterName)
 }
 
+// aclAPIRefusal says why an ACL API may not run at all, as Kafka answers it:
+// SECURITY_DISABLED without an authorizer, CLUSTER_AUTHORIZATION_FAILED
+// without op on the cluster; code 0 lets it run.
+func (r *request) aclAPIRefusal(b *Broker, op acl.Operation) (code int16, msg string) {
+	switch {
+	case b.authz == nil:
+		return kerr.SecurityDisabled.Code, "no authorizer is configured (authorizer.class.name)"
+	case !r.authorizeCluster(op):
+		return kerr.ClusterAuthorizationFailed.Code, ""
+	}
+	return 0, ""
+}
+
 func (r *request) authorizeTxnID(op acl.Operation, id string) bool {
 	return r.authorize(op, acl.ResourceTransactionalID, id)
 }
