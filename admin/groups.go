@@ -128,7 +128,7 @@ func (c *Client) FindCoordinators(ctx context.Context, groups []string) (map[str
 
 // GroupDescription is one group from DescribeGroups, or from
 // ConsumerGroupDescribe for a consumer group (Type "consumer", with its
-// epochs and assignor).
+// epochs and assignor), or from ShareGroupDescribe (Type "share").
 type GroupDescription struct {
 	Name         string
 	Coordinator  int32
@@ -151,6 +151,9 @@ type GroupMember struct {
 	ClientID   string
 	ClientHost string
 	Assignment map[string][]int32
+
+	// Rack is a share group member's rack (ShareGroupDescribe), "" when it sent none.
+	Rack string
 
 	// Consumer group members (ConsumerGroupDescribe): the member epoch,
 	// the target assignment, the subscription, and whether the member

@@ -358,8 +358,19 @@ func (b *snapshotBuilder) groups(committed map[string]map[string]map[int32]int64
 			owner = describeGroup(&g, d)
 		}
 		lagKnown := len(committed[lg.Name]) == 0 // no committed offsets: nothing to lag behind
-		for topic, parts := range committed[lg.Name] {
-			gt := b.groupTopic(topic, parts, owner[topic], end)
+		var topics []GroupTopic
+		if g.Type == "share" {
+			g.Share = &ShareGroupFigures{}
+			for topic, parts := range st.shareOffsets[lg.Name] {
+				topics = append(topics, b.shareGroupTopic(lg.Name, topic, parts, owner[topic], end, g.Share))
+			}
+			lagKnown = len(topics) == 0
+		} else {
+			for topic, parts := range committed[lg.Name] {
+				topics = append(topics, b.groupTopic(topic, parts, owner[topic], end))
+			}
+		}
+		for _, gt := range topics {
 			if gt.Lag >= 0 {
 				lagKnown = true
 				g.TotalLag += gt.Lag
@@ -402,7 +413,7 @@ func (b *snapshotBuilder) catchUp(g *Group, tracks map[catchKey]*catchTrack) {
 		o := catchObs{at: b.obsAt}
 		known := len(gt.Partitions) > 0
 		for _, p := range gt.Partitions {
-			if p.End < 0 {
+			if p.End < 0 || p.Committed < 0 { // a share-partition not initialised yet has no position
 				known = false
 				break
 			}
@@ -435,14 +446,14 @@ func (b *snapshotBuilder) catchUp(g *Group, tracks map[catchKey]*catchTrack) {
 func describeGroup(g *Group, d admin.GroupDescription) map[string]map[int32]string {
 	owner := map[string]map[int32]string{}
 	g.State, g.ProtocolType, g.Protocol = d.State, d.ProtocolType, d.Protocol
-	if d.Type == "consumer" {
+	if d.Type == "consumer" || d.Type == "share" {
 		g.Type, g.GroupEpoch, g.AssignmentEpoch, g.Assignor = d.Type, d.GroupEpoch, d.AssignmentEpoch, d.Assignor
 	}
 	if d.Err != nil {
 		g.Error = d.Err.Error()
 	}
 	for _, m := range d.Members {
-		mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost, Epoch: m.Epoch,
+		mem := Member{ID: m.ID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost, Rack: m.Rack, Epoch: m.Epoch,
 			Target: topicPartitions(m.Target), SubscribedTopics: m.SubscribedTopics, SubscribedRegex: m.SubscribedRegex,
 			Reconciling: m.Reconciling}
 		for topic, ps := range m.Assignment {

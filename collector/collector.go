@@ -52,6 +52,10 @@ type pollState struct {
 	groupErr []PollError
 	// committed is the last cycle's committed offsets: group → topic → partition.
 	committed map[string]map[string]map[int32]int64
+	// shareOffsets is the last cycle's share-partitions of share groups (group → topic →
+	// partition) and shareStates their in-flight state from the share state source (share.go).
+	shareOffsets map[string]map[string]map[int32]admin.ShareOffset
+	shareStates  map[shareKey]SharePartitionState
 
 	partSize     map[string]map[int32]int64 // leader replica size
 	brokerBytes  map[int32]int64

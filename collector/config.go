@@ -49,6 +49,9 @@ type Config struct {
 	// Security reports the brokers' failed authentications and client quota throttling
 	// (security.go); nil for a cluster that does not report them.
 	Security SecuritySource
+	// Shares reports the in-flight state of share groups' share-partitions (share.go); nil for a
+	// cluster that does not report it, whose share groups then show start offsets and lag only.
+	Shares ShareStateSource
 	// Hold, when set, says whether this console may poll the cluster now (it holds the cluster's
 	// lease among several consoles sharing one database): the loop skips its cycles and PollNow
 	// returns the latest snapshot while it returns false. Nil: always.

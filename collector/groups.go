@@ -164,11 +164,15 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 		st.groupErr = append(st.groupErr, PollError{Source: "findCoordinator", Broker: -1, Message: err.Error()})
 	}
 
-	consumer := map[string]bool{}
+	types := map[string]string{}
 	for name, by := range listedBy {
-		consumer[name] = slices.ContainsFunc(by, func(g admin.ListedGroup) bool { return g.Type == "consumer" })
+		for _, g := range by {
+			if g.Type == "consumer" || g.Type == "share" {
+				types[name] = g.Type
+			}
+		}
 	}
-	descs := c.describeGroups(ctx, coords, names, consumer)
+	descs := c.describeGroups(ctx, coords, names, types)
 
 	groups := make([]admin.ListedGroup, 0, len(names))
 	for _, name := range names {
@@ -195,23 +199,27 @@ func (c *Collector) refreshGroups(ctx context.Context, brokers []int32) {
 
 // describeGroups describes each named group at its coordinator (coords, updated when a coordinator
 // moved), recording failures in the poll state's group errors. Consumer groups (KIP-848, listed with
-// that type) are described with ConsumerGroupDescribe, the others with DescribeGroups: at most one
-// request of each kind per coordinator.
-func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32, names []string, consumer map[string]bool) map[string]admin.GroupDescription {
+// that type) are described with ConsumerGroupDescribe, share groups (KIP-932) with
+// ShareGroupDescribe, the others with DescribeGroups: at most one request of each kind per
+// coordinator. types holds each group's ListGroups type ("consumer", "share"; absent for classic).
+func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32, names []string, types map[string]string) map[string]admin.GroupDescription {
 	st := &c.st
 	descs := make(map[string]admin.GroupDescription, len(names))
 	var mu sync.Mutex
 	left, err := c.perCoordinator(ctx, coords, names, func(ctx context.Context, b int32, groups []string) []string {
-		var classic, modern []string
+		var classic, modern, shared []string
 		for _, g := range groups {
-			if consumer[g] {
+			switch types[g] {
+			case "consumer":
 				modern = append(modern, g)
-			} else {
+			case "share":
+				shared = append(shared, g)
+			default:
 				classic = append(classic, g)
 			}
 		}
 		var ds []admin.GroupDescription
-		var err, cerr error
+		var err, cerr, serr error
 		if len(classic) > 0 {
 			ds, err = c.client.DescribeGroups(ctx, b, classic)
 		}
@@ -220,6 +228,11 @@ func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32,
 			cds, cerr = c.client.DescribeConsumerGroups(ctx, b, modern)
 			ds = append(ds, cds...)
 		}
+		if len(shared) > 0 {
+			var sds []admin.GroupDescription
+			sds, serr = c.client.DescribeShareGroups(ctx, b, shared)
+			ds = append(ds, sds...)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -227,6 +240,9 @@ func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32,
 		}
 		if cerr != nil {
 			st.groupErr = append(st.groupErr, PollError{Source: "consumerGroupDescribe", Broker: b, Message: cerr.Error()})
+		}
+		if serr != nil {
+			st.groupErr = append(st.groupErr, PollError{Source: "shareGroupDescribe", Broker: b, Message: serr.Error()})
 		}
 		var moved []string
 		for _, d := range ds {
@@ -248,8 +264,10 @@ func (c *Collector) describeGroups(ctx context.Context, coords map[string]int32,
 	return descs
 }
 
-// fetchCommitted reads the committed offsets of every group at its
-// coordinator.
+// fetchCommitted reads the committed offsets of every group at its coordinator: OffsetFetch for
+// classic and consumer groups, DescribeShareGroupOffsets for share groups (whose share-partition
+// start offsets stand for their committed offsets; the rest of what it reports is kept in
+// st.shareOffsets).
 func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32, error)) map[string]map[string]map[int32]int64 {
 	coords := make(map[string]int32, len(c.st.groups))
 	names := make([]string, 0, len(c.st.groups))
@@ -263,12 +281,29 @@ func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32,
 		groupErrs int
 		firstErr  error
 	)
+	share := c.shareGroupNames()
+	shareOffs := make(map[string]map[string]map[int32]admin.ShareOffset, len(share))
 	left, lookupErr := c.perCoordinator(ctx, coords, names, func(ctx context.Context, b int32, groups []string) []string {
-		res, err := c.client.FetchOffsets(ctx, b, groups)
+		classic, shared := splitShare(groups, share)
+		var res []admin.GroupOffsets
+		var err, serr error
+		if len(classic) > 0 {
+			res, err = c.client.FetchOffsets(ctx, b, classic)
+		}
+		var sres []admin.ShareGroupOffsets
+		if len(shared) > 0 {
+			sres, serr = c.client.DescribeShareGroupOffsets(ctx, b, shared)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			fail("offsetFetch", b, err)
+		}
+		if serr != nil {
+			fail("describeShareGroupOffsets", b, serr)
+		}
+		for _, g := range sres {
+			res = append(res, groupOffsetsOfShare(g, shareOffs))
 		}
 		var moved []string
 		for _, g := range res {
@@ -307,12 +342,15 @@ func (c *Collector) fetchCommitted(ctx context.Context, fail func(string, int32,
 			if prev, ok := c.st.committed[g.Name]; ok {
 				out[g.Name] = prev
 			}
+			if prev, ok := c.st.shareOffsets[g.Name]; ok {
+				shareOffs[g.Name] = prev
+			}
 		}
 	}
 	if groupErrs > 0 {
 		fail("offsetFetch", -1, fmt.Errorf("%d groups: %w", groupErrs, firstErr))
 		c.st.groupsAt = time.Time{} // coordinators may have moved: list groups again next cycle
 	}
-	c.st.committed = out
+	c.st.committed, c.st.shareOffsets = out, shareOffs
 	return out
 }

@@ -81,6 +81,7 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 	}
 	committed := c.refresh(ctx, md, force, began, ce)
 	sec := c.refreshSecurity(ctx, c.cfg.Now(), ce.fail)
+	c.refreshShareStates(ctx, ce.fail)
 
 	s := c.build(md, offsetsRead{start: start, end: end, stable: stable}, committed, obsAt, ce.byBroker)
 	s.Cluster.Errors = ce.list

@@ -199,9 +199,10 @@ type Group struct {
 	State        string `json:"state"`
 	ProtocolType string `json:"protocolType"`
 	Protocol     string `json:"protocol"`
-	// Type is "classic" or "consumer" (KIP-848; classic when the broker's ListGroups predates v5).
+	// Type is "classic", "consumer" (KIP-848) or "share" (KIP-932); classic when the broker's
+	// ListGroups predates v5.
 	Type string `json:"type"`
-	// GroupEpoch, AssignmentEpoch and Assignor describe a consumer group's rebalance state.
+	// GroupEpoch, AssignmentEpoch and Assignor describe a consumer or share group's rebalance state.
 	GroupEpoch      int32        `json:"groupEpoch,omitempty"`
 	AssignmentEpoch int32        `json:"assignmentEpoch,omitempty"`
 	Assignor        string       `json:"assignor,omitempty"`
@@ -214,6 +215,8 @@ type Group struct {
 	// CatchUp is the estimate over all its topics together (their summed offsets).
 	CatchUp CatchUp `json:"catchUp"`
 	Error   string  `json:"error,omitempty"`
+	// Share sums a share group's in-flight figures (share.go); nil for other groups.
+	Share *ShareGroupFigures `json:"share,omitempty"`
 }
 
 // Member is one group member. Assignment is decoded for "consumer" groups.
@@ -222,6 +225,7 @@ type Member struct {
 	InstanceID string            `json:"instanceId,omitempty"`
 	ClientID   string            `json:"clientId"`
 	ClientHost string            `json:"clientHost"`
+	Rack       string            `json:"rack,omitempty"`
 	Assignment []TopicPartitions `json:"assignment,omitempty"`
 	// Consumer group members: epoch, target assignment, subscription and whether the member has
 	// not reached its target yet.
@@ -263,8 +267,12 @@ type GroupPartition struct {
 	// unknown). Kafka does not tell which isolation level a group reads at, so both are given.
 	Stable    int64 `json:"stable"`
 	StableLag int64 `json:"stableLag"`
-	// Member is the id of the member assigned this partition, if any.
+	// Member is the id of the member assigned this partition, if any (for a share group, one of
+	// the members assigned it: several may share a partition).
 	Member string `json:"member,omitempty"`
+	// Share is a share group's state on the partition, whose Committed is then the
+	// share-partition start offset (share.go); nil for other groups.
+	Share *SharePartition `json:"share,omitempty"`
 }
 
 // Totals are cluster-wide sums over every topic, internal topics included. Internal is the internal
