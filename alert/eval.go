@@ -72,6 +72,10 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalAuthFailures(r, c)
 	case KindPrincipalThrottled:
 		return evalPrincipalThrottled(r, c)
+	case KindReconcilingStuck:
+		return evalReconcilingStuck(r, c)
+	case KindShareArchivedGrowing:
+		return evalShareArchived(r, c)
 	}
 	return nil
 }

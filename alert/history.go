@@ -40,6 +40,12 @@ type clusterHistory struct {
 	controllers ringbuf.Ring[int32] // known controller ids, one per snapshot that had one
 	last        *collector.Snapshot
 	quorum      *collector.QuorumInfo // the last KRaft quorum seen, for a cycle that did not read it
+	// reconciling is when each consumer-group member behind its group's assignment epoch was
+	// first seen so, archived each share group's archived totals (modern_groups.go), and lastAt
+	// the time of the last snapshot recorded.
+	reconciling map[memberKey]time.Time
+	archived    map[string]*ringbuf.Ring[archivedPoint]
+	lastAt      time.Time
 	// statuses caches GroupStatuses for the history at statusSeq.
 	statuses  map[string]string
 	statusSeq uint64
@@ -49,6 +55,7 @@ func newClusterHistory() *clusterHistory {
 	return &clusterHistory{
 		parts: map[gtpKey]*ringbuf.Ring[LagSample]{}, groupTopics: map[gtKey]*ringbuf.Ring[LagSample]{},
 		topics: map[string]*ringbuf.Ring[topicPoint]{}, produced: map[string]bool{},
+		reconciling: map[memberKey]time.Time{}, archived: map[string]*ringbuf.Ring[archivedPoint]{},
 	}
 }
 
@@ -56,6 +63,7 @@ func newClusterHistory() *clusterHistory {
 func (h *clusterHistory) record(s *collector.Snapshot, at time.Time, capacity int) {
 	h.seq++
 	h.last = s
+	h.recordModernGroups(s, at, capacity)
 	seenP := make(map[gtpKey]bool, len(h.parts))
 	seenGT := make(map[gtKey]bool, len(h.groupTopics))
 	for _, g := range s.Groups {

@@ -46,7 +46,8 @@ type Kind string
 // The KRaft quorum's kinds (quorum_no_leader, quorum_voter_lag_records, quorum_voter_lag_seconds,
 // quorum_at_risk, broker_fenced, quorum_leader_flapping) are described in quorum.go, disk_full_days
 // in storage.go, lso_stuck_seconds and transaction_hanging in transactions.go, cleaner_dirty_percent
-// in cleaner.go, auth_failures_per_minute and principal_throttled in security.go.
+// in cleaner.go, auth_failures_per_minute and principal_throttled in security.go,
+// group_reconciling_stuck and share_archived_growing in modern_groups.go.
 const (
 	KindLagMessages       Kind = "lag_messages"
 	KindLagSeconds        Kind = "lag_seconds"
@@ -75,12 +76,13 @@ var Kinds = []Kind{
 	KindLSOStuck, KindTransactionHanging, // transactions.go
 	KindCleanerDirty,                         // cleaner.go
 	KindAuthFailures, KindPrincipalThrottled, // security.go
+	KindReconcilingStuck, KindShareArchivedGrowing, // modern_groups.go
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
 func (k Kind) usesGroup() bool {
 	return k == KindLagMessages || k == KindLagSeconds || k == KindLagStatus || k == KindGroupInactive ||
-		k == KindCatchUpTime || k == KindLagGrowing
+		k == KindCatchUpTime || k == KindLagGrowing || k == KindReconcilingStuck || k == KindShareArchivedGrowing
 }
 
 func (k Kind) usesTopic() bool {
@@ -98,7 +100,8 @@ func (k Kind) usesTopic() bool {
 func (k Kind) escalates() bool { return k == KindLagStatus }
 
 func (k Kind) usesWindow() bool {
-	return k == KindLagStatus || k == KindGroupInactive || k == KindControllerChanged || k == KindTopicRateZero
+	return k == KindLagStatus || k == KindGroupInactive || k == KindControllerChanged || k == KindTopicRateZero ||
+		k == KindShareArchivedGrowing
 }
 
 func (k Kind) valid() bool {
@@ -278,7 +281,7 @@ func normalizeWindow(ps *problems, r *Rule) {
 	lo := 2
 	if r.Kind == KindLagStatus {
 		lo = 3
-	} else if r.Kind == KindControllerChanged {
+	} else if r.Kind == KindControllerChanged || r.Kind == KindShareArchivedGrowing {
 		lo = 1
 	}
 	if r.WindowSamples < lo || r.WindowSamples > MaxWindowSamples {
@@ -295,7 +298,7 @@ func checkThreshold(ps *problems, r Rule) {
 		return
 	}
 	switch r.Kind {
-	case KindLagSeconds, KindCatchUpTime, KindLagGrowing, KindLSOStuck, KindTransactionHanging:
+	case KindLagSeconds, KindCatchUpTime, KindLagGrowing, KindLSOStuck, KindTransactionHanging, KindReconcilingStuck:
 		if r.Threshold <= 0 {
 			ps.add("threshold", "must be a number of seconds above 0 for %s rules", r.Kind)
 		}
