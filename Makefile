@@ -14,14 +14,18 @@ SVC_ENV   := .cache/services/env.sh
 # Packages with concurrent code run their tests under the race detector.
 RACE_PKGS  = $(shell $(GO) list ./broker/... ./collector/... ./admin/... ./server/... ./alert/... 2>/dev/null | grep -v /node_modules/)
 FUZZTIME  ?= 10s
+# The fault suite (chaos/) runs on its own, not beside other packages: its faults are timed.
+CHAOS_PKG  = $(shell $(GO) list ./chaos/ 2>/dev/null)
+CHAOS_SEEDS ?= 5
 
-.PHONY: image help run build web web-deps go-build test test-go test-race test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
+.PHONY: image help run build web web-deps go-build test test-go test-race test-faults test-chaos test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
 
 help:
 	@echo "make run    build the web UI and the binary, start the console on :8048 (embedded defaults)"
 	@echo "make test   install test services if missing, start them, run every test"
 	@echo "make build  build bin/osprey with the web UI embedded"
 	@echo "make lint   gofmt, go vet, staticcheck, generated API files up to date"
+	@echo "make test-chaos  the long fault suite: every fault, both metadata modes, CHAOS_SEEDS random seeds each (root)"
 	@echo "make gen-api  write web/src/api/openapi.json and the web types generated from it (schema.d.ts)"
 	@echo "make bench  run the benchmarks and write docs/BENCHMARKS.md"
 	@echo "make image  build the container image localhost/osprey:dev with buildah (no Docker daemon, no base image pulled)"
@@ -60,13 +64,24 @@ services-stop:
 # make test: services up, lint, every suite, services down (also on failure).
 test: services-start
 	@status=0; \
-	$(MAKE) --no-print-directory lint test-go test-fuzz test-web test-e2e || status=$$?; \
+	$(MAKE) --no-print-directory lint test-go test-faults test-fuzz test-web test-e2e || status=$$?; \
 	$(SERVICES) stop || true; \
 	exit $$status
 
 test-go:
-	. $(SVC_ENV) && $(GO) test -count=1 -timeout 20m $(filter-out $(RACE_PKGS),$(GOPKGS))
+	. $(SVC_ENV) && $(GO) test -count=1 -timeout 20m $(filter-out $(RACE_PKGS) $(CHAOS_PKG),$(GOPKGS))
 	. $(SVC_ENV) && if [ -n "$(RACE_PKGS)" ]; then $(GO) test -race -count=1 -timeout 25m $(RACE_PKGS); fi
+
+# The fault suite's short version (part of make test): each fault once (seed 1) in both metadata
+# modes, about 2 minutes. Needs root (network namespaces, iptables); docs/FAULTS.md.
+test-faults: deps
+	$(GO) test -count=1 -timeout 10m ./chaos/
+
+# The long fault suite: CHAOS_SEEDS random seeds per fault and mode; every run's seed is in the
+# output (OSPREY_CHAOS_SEED=<seed> reproduces one).
+test-chaos: deps
+	mkdir -p .cache
+	OSPREY_CHAOS_SEEDS=$(CHAOS_SEEDS) $(GO) test -count=1 -timeout 120m -v ./chaos/ 2>&1 | tee .cache/chaos.log
 
 # Each fuzz target runs briefly; a crasher fails the build and is saved under testdata/fuzz.
 test-fuzz:

@@ -16,7 +16,8 @@ set -euo pipefail
 # buildah (+ runc to run a container) builds and runs the image without a Docker daemon;
 # docker-compose validates the compose file (`config` needs no daemon). slapd and ldap-utils
 # are the OpenLDAP server and ldapadd the LDAP sign-in tests start (internal/testenv/slapd.go).
-PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat python3-kafka fonts-wqy-microhei prometheus burrow buildah runc docker-compose slapd ldap-utils)
+# iproute2 and iptables build the fault suite's network namespaces, bridge and partitions (chaos/).
+PACKAGES=(mariadb-server zookeeper default-jre-headless chromium kcat python3-kafka fonts-wqy-microhei prometheus burrow buildah runc docker-compose slapd ldap-utils iproute2 iptables)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 

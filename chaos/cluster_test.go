@@ -1,0 +1,402 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
+	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
+	"github.com/osprey-kafka/osprey/internal/testenv"
+)
+
+// Metadata modes the suite runs every fault in.
+const (
+	modeZooKeeper = "zookeeper"
+	modeKRaft     = "kraft"
+)
+
+// Timings the faults are measured against: a paused or cut-off leader is
+// out for longer than both.
+const (
+	sessionTimeout = 4 * time.Second // zookeeper.session.timeout.ms, broker.session.timeout.ms
+	replicaLagMax  = 3 * time.Second // replica.lag.time.max.ms
+	brokerPort     = 9092
+	controllerPort = 9093
+	zkPort         = 2181
+	numBrokers     = 3
+	metaHost       = 2  // the ZooKeeper server's or the KRaft controller's address .2
+	firstBroker    = 11 // broker i's address is .(10+i)
+)
+
+// member is one server of the cluster: a broker, the ZooKeeper server or
+// the KRaft controller, each in its own namespace.
+type member struct {
+	id      int32 // broker id / node id; 0 for ZooKeeper
+	name    string
+	ns      string
+	ip      string
+	port    int
+	dir     string
+	cfgPath string
+	proc    *proc
+}
+
+func (m *member) addr() string { return net.JoinHostPort(m.ip, strconv.Itoa(m.port)) }
+
+// cluster is three brokers and one metadata server (ZooKeeper, or a KRaft
+// controller-only node) on a test network.
+type cluster struct {
+	t         testing.TB
+	mode      string
+	net       *network
+	dir       string
+	meta      *member
+	brokers   []*member
+	clusterID string // KRaft
+	self      string // this test binary, run as the nodes
+}
+
+// newCluster starts a cluster in mode and waits until every broker lists
+// all three as registered. Everything it started is stopped by t.Cleanup,
+// before the network is removed.
+func newCluster(t testing.TB, mode string) *cluster {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, mode: mode, net: newNetwork(t), dir: t.TempDir(), self: self}
+	t.Cleanup(c.close)
+	c.meta = c.addMember(0, "meta", metaHost)
+	if mode == modeKRaft {
+		c.meta.id, c.meta.port = 101, controllerPort
+		u, err := metadata.RandomUuid(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.clusterID = u.String()
+	} else {
+		c.meta.port = zkPort
+	}
+	for i := 1; i <= numBrokers; i++ {
+		m := c.addMember(int32(i), "broker-"+strconv.Itoa(i), byte(firstBroker+i-1))
+		m.port = brokerPort
+		c.brokers = append(c.brokers, m)
+	}
+	c.startMeta()
+	for _, m := range c.brokers {
+		c.writeNodeConfig(m)
+		c.startNode(m)
+	}
+	testenv.WaitFor(t, 90*time.Second, c.allRegistered)
+	return c
+}
+
+func (c *cluster) addMember(id int32, name string, host byte) *member {
+	m := &member{id: id, name: name, ip: c.net.ip(host), dir: filepath.Join(c.dir, name)}
+	m.ns = c.net.addSpace(name, host)
+	m.cfgPath = filepath.Join(c.dir, name+".properties")
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+// close stops every server; on failure it prints the end of each log.
+func (c *cluster) close() {
+	for _, m := range append(slices.Clone(c.brokers), c.meta) {
+		if m == nil || m.proc == nil {
+			continue
+		}
+		m.proc.stop(5 * time.Second)
+		if c.t.Failed() {
+			c.t.Logf("---- last lines of %s (%s):\n%s", m.name, m.proc.logPath, m.proc.logTail(40))
+		}
+	}
+}
+
+// startMeta starts (or restarts, keeping its data) the metadata server.
+func (c *cluster) startMeta() {
+	c.t.Helper()
+	if c.mode == modeKRaft {
+		c.writeNodeConfig(c.meta)
+		c.startNode(c.meta)
+		return
+	}
+	c.startZooKeeper()
+}
+
+// startZooKeeper runs Debian's ZooKeeper 3.8 the way
+// deploy/scripts/services.sh does, on the .2 address, with a short tick so
+// that the brokers' 4 s sessions are allowed.
+func (c *cluster) startZooKeeper() {
+	c.t.Helper()
+	m := c.meta
+	cfg := fmt.Sprintf("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\n"+
+		"clientPortAddress=%s\nmaxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n",
+		filepath.Join(m.dir, "data"), m.port, m.ip)
+	if err := os.WriteFile(m.cfgPath, []byte(cfg), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	cp := "/usr/share/java/zookeeper.jar"
+	if _, err := os.Stat(cp); err != nil {
+		c.t.Fatalf("ZooKeeper jar %s not found: run deploy/scripts/install-deps.sh", cp)
+	}
+	if _, err := os.Stat("/usr/share/java/slf4j-simple.jar"); err == nil {
+		cp += ":/usr/share/java/slf4j-simple.jar"
+	}
+	p, err := startProc(m.name, m.ns, filepath.Join(c.dir, "zookeeper.log"), nil,
+		"java", "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
+		"-Dorg.slf4j.simpleLogger.showDateTime=true",
+		"-cp", cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.cfgPath)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m.proc = p
+	testenv.WaitFor(c.t, 90*time.Second, func() error {
+		if p.exited() {
+			c.t.Fatalf("ZooKeeper exited:\n%s", p.logTail(30))
+		}
+		return zkServing(m.addr())
+	})
+}
+
+// nodeProperties are a broker's or the controller's server.properties.
+func (c *cluster) nodeProperties(m *member) map[string]string {
+	props := map[string]string{
+		"log.dirs":                         filepath.Join(m.dir, "data"),
+		"num.partitions":                   "3",
+		"default.replication.factor":       "3",
+		"min.insync.replicas":              "2",
+		"unclean.leader.election.enable":   "false",
+		"offsets.topic.replication.factor": "3",
+		"offsets.topic.num.partitions":     "3",
+		"group.initial.rebalance.delay.ms": "0",
+		"replica.lag.time.max.ms":          strconv.Itoa(int(replicaLagMax.Milliseconds())),
+	}
+	if c.mode == modeZooKeeper {
+		props["broker.id"] = strconv.Itoa(int(m.id))
+		props["listeners"] = "PLAINTEXT://" + m.addr()
+		props["zookeeper.connect"] = c.meta.addr()
+		props["zookeeper.session.timeout.ms"] = strconv.Itoa(int(sessionTimeout.Milliseconds()))
+		return props
+	}
+	props["node.id"] = strconv.Itoa(int(m.id))
+	props["controller.listener.names"] = "CONTROLLER"
+	props["controller.quorum.voters"] = fmt.Sprintf("%d@%s", c.meta.id, c.meta.addr())
+	props["listener.security.protocol.map"] = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+	props["broker.session.timeout.ms"] = strconv.Itoa(int(sessionTimeout.Milliseconds()))
+	props["broker.heartbeat.interval.ms"] = "500"
+	if m == c.meta {
+		props["process.roles"] = "controller"
+		props["listeners"] = "CONTROLLER://" + m.addr()
+	} else {
+		props["process.roles"] = "broker"
+		props["listeners"] = "PLAINTEXT://" + m.addr()
+		props["advertised.listeners"] = "PLAINTEXT://" + m.addr()
+		props["inter.broker.listener.name"] = "PLAINTEXT"
+	}
+	return props
+}
+
+// writeNodeConfig writes m's server.properties and, in KRaft mode, formats
+// its directories before the first start.
+func (c *cluster) writeNodeConfig(m *member) {
+	c.t.Helper()
+	props := c.nodeProperties(m)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
+	}
+	if err := os.WriteFile(m.cfgPath, []byte(b.String()), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	if c.mode != modeKRaft {
+		return
+	}
+	if _, err := metaprops.Read(props["log.dirs"]); err == nil {
+		return
+	}
+	err := metaprops.Format(metaprops.FormatOptions{ClusterID: c.clusterID, NodeID: m.id,
+		Directories: []string{props["log.dirs"]}, MetadataLogDir: props["log.dirs"],
+		ControllerListenerName: "CONTROLLER"})
+	if err != nil {
+		c.t.Fatalf("formatting %s: %v", m.name, err)
+	}
+}
+
+// startNode runs this test binary as node m in m's namespace and waits
+// until it accepts connections.
+func (c *cluster) startNode(m *member) {
+	c.t.Helper()
+	p, err := startProc(m.name, m.ns, filepath.Join(c.dir, m.name+".log"), []string{envChild + "=" + m.cfgPath}, c.self)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m.proc = p
+	testenv.WaitFor(c.t, 60*time.Second, func() error {
+		if p.exited() {
+			c.t.Fatalf("%s exited during start-up:\n%s", m.name, p.logTail(30))
+		}
+		conn, err := net.DialTimeout("tcp", m.addr(), 500*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+}
+
+func (c *cluster) broker(id int32) *member { return c.brokers[id-1] }
+
+func (c *cluster) bootstrap() []string {
+	var out []string
+	for _, m := range c.brokers {
+		out = append(out, m.addr())
+	}
+	return out
+}
+
+// others are the addresses of every server but m (what a partition cuts m
+// off from).
+func (c *cluster) others(m *member) []string {
+	out := []string{c.meta.ip}
+	for _, b := range c.brokers {
+		if b != m {
+			out = append(out, b.ip)
+		}
+	}
+	return out
+}
+
+// allRegistered succeeds when every broker's Metadata lists all brokers
+// (asked with a fresh client each time: a client caches metadata).
+func (c *cluster) allRegistered() error {
+	for _, m := range c.brokers {
+		if err := c.brokersSeenBy(m, numBrokers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *cluster) brokersSeenBy(m *member, n int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(m.addr()), kgo.DialTimeout(time.Second))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.name, err)
+	}
+	if len(md.Brokers) < n {
+		return fmt.Errorf("%s lists %d brokers", m.name, len(md.Brokers))
+	}
+	return nil
+}
+
+// partitionState is what broker m says about a topic's partition.
+func (c *cluster) partitionState(m *member, topic string, part int32) (kadm.PartitionDetail, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(m.addr()), kgo.DialTimeout(time.Second))
+	if err != nil {
+		return kadm.PartitionDetail{}, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
+	if err != nil {
+		return kadm.PartitionDetail{}, fmt.Errorf("%s: %w", m.name, err)
+	}
+	td, ok := md.Topics[topic]
+	if !ok || td.Err != nil {
+		return kadm.PartitionDetail{}, fmt.Errorf("%s: topic %s: %v", m.name, topic, td.Err)
+	}
+	pd, ok := td.Partitions[part]
+	if !ok {
+		return kadm.PartitionDetail{}, fmt.Errorf("%s: no partition %d", m.name, part)
+	}
+	return pd, nil
+}
+
+// createTopic creates topic with parts partitions on all three brokers and
+// waits until every broker sees each partition led with a full ISR.
+func (c *cluster) createTopic(topic string, parts int32) {
+	c.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.bootstrap()...))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, parts, numBrokers, map[string]*string{"min.insync.replicas": new("2")}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		c.t.Fatalf("creating %s: %v", topic, err)
+	}
+	testenv.WaitFor(c.t, 60*time.Second, func() error { return c.fullISR(topic, parts) })
+}
+
+// fullISR succeeds when every broker reports every partition of topic with
+// a leader and all replicas in sync.
+func (c *cluster) fullISR(topic string, parts int32) error {
+	for _, m := range c.brokers {
+		for p := int32(0); p < parts; p++ {
+			pd, err := c.partitionState(m, topic, p)
+			if err != nil {
+				return err
+			}
+			if pd.Err != nil || pd.Leader < 1 || len(pd.ISR) != numBrokers {
+				return fmt.Errorf("%s: %s/%d leader %d isr %v err %v", m.name, topic, p, pd.Leader, pd.ISR, pd.Err)
+			}
+		}
+	}
+	return nil
+}
+
+// zkServing succeeds when ZooKeeper at addr answers srvr with a mode (it
+// serves requests).
+func zkServing(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(conn, "srvr"); err != nil {
+		return err
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(out), "Mode: ") {
+		return errors.New("ZooKeeper not serving yet")
+	}
+	return nil
+}

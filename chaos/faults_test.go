@@ -1,0 +1,292 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Environment variables that choose what TestFaults runs.
+const (
+	// envSeed reproduces one schedule: OSPREY_CHAOS_SEED=<seed> (with -run
+	// naming the mode and fault).
+	envSeed = "OSPREY_CHAOS_SEED"
+	// envSeeds is how many seeds each fault runs with (default 1, seed 1;
+	// more draws random seeds): make test-chaos sets it.
+	envSeeds = "OSPREY_CHAOS_SEEDS"
+	// envSkip set to 1 skips the suite on purpose where it cannot run (not
+	// root); without it a missing prerequisite fails the test.
+	envSkip = "OSPREY_CHAOS_SKIP"
+)
+
+const topic = "chaos"
+const numParts = 3
+
+// scenario is one fault run: a cluster, a workload and the schedule's
+// random source.
+type scenario struct {
+	t   *testing.T
+	c   *cluster
+	w   *workload
+	rng *rand.Rand
+}
+
+// fault is one kind of failure the suite injects.
+type fault struct {
+	name string
+	run  func(s *scenario)
+}
+
+var faults = []fault{
+	{"zombie-leader", zombieLeader},
+	{"leader-partitioned", leaderPartitioned},
+	{"metadata-restart", metadataRestart},
+}
+
+// TestFaults runs every fault in both metadata modes, with one seed each or
+// OSPREY_CHAOS_SEEDS seeds, and checks each run's history. A failing run
+// prints the command that reproduces its schedule.
+func TestFaults(t *testing.T) {
+	requirePrerequisites(t)
+	for _, mode := range []string{modeZooKeeper, modeKRaft} {
+		t.Run(mode, func(t *testing.T) {
+			for _, f := range faults {
+				t.Run(f.name, func(t *testing.T) {
+					for _, seed := range seeds(t) {
+						t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+							if v := runScenario(t, mode, f, seed, false); len(v) > 0 {
+								t.Errorf("the history breaks the guarantees (%d):\n%s", len(v), strings.Join(v, "\n"))
+							}
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+func requirePrerequisites(t *testing.T) {
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (network namespaces, iptables)")
+	}
+	for _, prog := range []string{"ip", "iptables", "java"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			missing = append(missing, prog+" (deploy/scripts/install-deps.sh installs it)")
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "the fault suite needs " + strings.Join(missing, ", ")
+	if os.Getenv(envSkip) == "1" {
+		t.Skip(msg + "; skipped because " + envSkip + "=1")
+	}
+	t.Fatal(msg + "; set " + envSkip + "=1 to skip it on purpose")
+}
+
+// seeds are the schedules to run: OSPREY_CHAOS_SEED alone, else seed 1, or
+// OSPREY_CHAOS_SEEDS random ones.
+func seeds(t *testing.T) []uint64 {
+	if s := os.Getenv(envSeed); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", envSeed, s, err)
+		}
+		return []uint64{seed}
+	}
+	n := 1
+	if s := os.Getenv(envSeeds); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", envSeeds, s)
+		}
+	}
+	if n == 1 {
+		return []uint64{1}
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = rand.Uint64() % 1_000_000
+	}
+	return out
+}
+
+// TestFaultsCatchLoss is the suite's control: the same partition fault
+// under an acks=1 producer, which the leader acknowledges before any
+// follower has the record. The cut-off leader acknowledges writes the new
+// leader never gets, so the checker must report acknowledged records lost.
+func TestFaultsCatchLoss(t *testing.T) {
+	requirePrerequisites(t)
+	v := runScenario(t, modeZooKeeper, fault{"leader-partitioned", leaderPartitioned}, 1, true)
+	lost := 0
+	for _, line := range v {
+		if strings.HasPrefix(line, "lost: ") {
+			lost++
+		}
+	}
+	if lost == 0 {
+		t.Fatalf("acks=1 through a partitioned leader: the checker reported no lost record; violations: %q", v)
+	}
+	t.Logf("the checker caught the acks=1 loss (%d violations, first: %s)", len(v), v[0])
+}
+
+// runScenario runs fault f in mode with the given seed and returns the
+// history's violations.
+func runScenario(t *testing.T, mode string, f fault, seed uint64, leaderAcks bool) []string {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("reproduce with: %s=%d go test -count=1 -run 'TestFaults/%s/%s/' ./chaos/", envSeed, seed, mode, f.name)
+		}
+	})
+	t.Logf("%s %s, seed %d", mode, f.name, seed)
+	c := newCluster(t, mode)
+	c.createTopic(topic, numParts)
+	s := &scenario{t: t, c: c, rng: rand.New(rand.NewPCG(seed, 0x05b7e1))}
+	s.w = startWorkload(t, c, topic, numParts, leaderAcks)
+	s.sleep("warm-up", time.Second+s.jitter(time.Second))
+	f.run(s)
+	s.sleep("after the fault", time.Second+s.jitter(time.Second))
+	h := s.w.finish()
+	for _, m := range c.brokers {
+		if m.proc.exited() {
+			t.Errorf("%s exited during the run:\n%s", m.name, m.proc.logTail(30))
+		}
+	}
+	t.Logf("history: %d sends, %d reads, %d commit observations, %d probes %+v",
+		len(h.Sends), len(h.Reads), len(h.Commits), len(h.Probes), h.Probes)
+	return CheckHistory(h)
+}
+
+// jitter is a random duration in [0, d) from the schedule's seed.
+func (s *scenario) jitter(d time.Duration) time.Duration {
+	return time.Duration(s.rng.Int64N(int64(d)))
+}
+
+// sleep lets the workload run for d: faults are defined by how long they
+// last, so this is the one place the suite waits on the clock.
+func (s *scenario) sleep(what string, d time.Duration) {
+	s.t.Logf("%s: %v", what, d.Round(time.Millisecond))
+	select {
+	case <-time.After(d):
+	case <-s.t.Context().Done():
+	}
+}
+
+// target picks a partition from the seed and returns it with its leader.
+func (s *scenario) target() (int32, *member) {
+	part := s.rng.Int32N(numParts)
+	var leader int32
+	var epoch int32 = -1
+	waitFor(s.t, 30*time.Second, "a leader for the target partition", func() error {
+		for _, m := range s.c.brokers {
+			pd, err := s.c.partitionState(m, topic, part)
+			if err != nil {
+				return err
+			}
+			if pd.LeaderEpoch > epoch && pd.Leader > 0 {
+				leader, epoch = pd.Leader, pd.LeaderEpoch
+			}
+		}
+		if leader < 1 {
+			return fmt.Errorf("no leader for %s/%d", topic, part)
+		}
+		return nil
+	})
+	s.t.Logf("target: %s/%d, leader broker %d (epoch %d)", topic, part, leader, epoch)
+	return part, s.c.broker(leader)
+}
+
+// waitMoved waits until every other broker names a leader other than old
+// for part: the controller has moved the leadership.
+func (s *scenario) waitMoved(part int32, old *member) {
+	waitFor(s.t, 60*time.Second, fmt.Sprintf("leadership of %s/%d to move off %s", topic, part, old.name), func() error {
+		for _, m := range s.c.brokers {
+			if m == old {
+				continue
+			}
+			pd, err := s.c.partitionState(m, topic, part)
+			if err != nil {
+				return err
+			}
+			if pd.Leader == old.id || pd.Leader < 1 {
+				return fmt.Errorf("%s says the leader is %d", m.name, pd.Leader)
+			}
+		}
+		return nil
+	})
+}
+
+// zombieLeader pauses a partition leader with SIGSTOP for longer than its
+// session and replica.lag.time.max.ms, waits until the controller has
+// moved the leadership, sends the paused broker an acks=all write on a
+// connection it accepted before the pause, and resumes it: the write is
+// the first thing the zombie handles, and it must not acknowledge it unless
+// it keeps it.
+func zombieLeader(s *scenario) {
+	part, leader := s.target()
+	pr := dialProbe(s.t, leader)
+	if err := leader.proc.signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+	stopped := time.Now()
+	s.t.Logf("SIGSTOP %s", leader.name)
+	s.waitMoved(part, leader)
+	// Past both the session and the lag time, whichever the move took.
+	if d := max(sessionTimeout, replicaLagMax) + s.jitter(2*time.Second) - time.Since(stopped); d > 0 {
+		s.sleep("paused", d)
+	}
+	if err := pr.send(topic, part, "probe-zombie"); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := leader.proc.signal(syscall.SIGCONT); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("SIGCONT %s after %v", leader.name, time.Since(stopped).Round(time.Millisecond))
+	probe := pr.wait(30*time.Second, part, "probe-zombie")
+	s.t.Logf("zombie's answer to the probe: acked=%v offset=%d err=%q", probe.Acked, probe.Offset, probe.Err)
+	s.w.rec.probe(probe)
+}
+
+// leaderPartitioned cuts a partition leader off from the other brokers and
+// the metadata server (ZooKeeper or the controller) while the clients still
+// reach it; once the leadership has moved, the cut-off broker is sent an
+// acks=all write, then the network heals.
+func leaderPartitioned(s *scenario) {
+	part, leader := s.target()
+	pr := dialProbe(s.t, leader)
+	s.c.net.cut(leader.ns, s.c.others(leader)...)
+	cut := time.Now()
+	s.t.Logf("cut %s off from %v", leader.name, s.c.others(leader))
+	s.waitMoved(part, leader)
+	if err := pr.send(topic, part, "probe-partitioned"); err != nil {
+		s.t.Fatal(err)
+	}
+	probe := pr.wait(15*time.Second, part, "probe-partitioned")
+	s.t.Logf("cut-off leader's answer to the probe: acked=%v offset=%d err=%q", probe.Acked, probe.Offset, probe.Err)
+	s.w.rec.probe(probe)
+	if d := max(sessionTimeout, replicaLagMax) + s.jitter(3*time.Second) - time.Since(cut); d > 0 {
+		s.sleep("partitioned", d)
+	}
+	s.c.net.heal(leader.ns)
+	s.t.Logf("healed %s after %v", leader.name, time.Since(cut).Round(time.Millisecond))
+}
+
+// metadataRestart kills ZooKeeper (or the KRaft controller) with SIGKILL
+// while the workload runs, keeps it down past the brokers' session timeout
+// or not (from the seed), and starts it again on the same data.
+func metadataRestart(s *scenario) {
+	down := 2*time.Second + s.jitter(2*sessionTimeout)
+	s.c.meta.proc.kill()
+	s.t.Logf("SIGKILL %s", s.c.mode)
+	s.sleep("metadata server down", down)
+	s.c.startMeta()
+	s.t.Logf("%s restarted", s.c.mode)
+	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
+}
