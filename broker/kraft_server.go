@@ -63,7 +63,8 @@ func listenController(ctx context.Context, cfg Config) (net.Listener, error) {
 	return ln, nil
 }
 
-// nodeConfig is the KRaft node's configuration from the broker's.
+// nodeConfig is the KRaft node's configuration from the broker's, but for its Security
+// (controllerSecurity, which loads key material).
 func (c Config) nodeConfig(clusterID string, log *slog.Logger) kraftnode.Config {
 	return kraftnode.Config{
 		NodeID:           c.NodeID,
@@ -98,6 +99,15 @@ func snapshotInterval(d time.Duration) time.Duration {
 func (b *Broker) newKRaftClusterFactory() ClusterFactory {
 	return func(ctx context.Context, self BrokerInfo, clusterID string, changed func(TopicInfo, bool)) (Cluster, error) {
 		ncfg := b.cfg.nodeConfig(clusterID, b.log)
+		var err error
+		if ncfg.Security, err = b.cfg.controllerSecurity(); err != nil {
+			return nil, err
+		}
+		ncfg.Security.OnAuthFailure = func(string, error) {
+			name := b.cfg.controllerListenerName()
+			b.authFails.failures.WithLabelValues(name).Inc()
+			b.metrics.sec.authFailed(name)
+		}
 		if mgr, ok := b.store.managerFor(ncfg.MetadataDir); ok {
 			ncfg.MetadataManager = mgr
 		}
@@ -252,11 +262,14 @@ func (c *Controller) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ncfg := c.cfg.nodeConfig(clusterID, c.log)
+	if ncfg.Security, err = c.cfg.controllerSecurity(); err != nil {
+		return err
+	}
 	ln, err := listenController(ctx, c.cfg)
 	if err != nil {
 		return err
 	}
-	ncfg := c.cfg.nodeConfig(clusterID, c.log)
 	ncfg.ControllerListener = ln
 	ncfg.StateMachine = newStateMachine(c.cfg, clusterID, c.log)
 	c.node, err = kraftnode.Start(ctx, ncfg)

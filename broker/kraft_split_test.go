@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,13 @@ func newKRaftSplitTestCluster(t *testing.T, m, n int, opts ...testBrokerOpt) *te
 // controllers.
 func newKRaftSplit(t *testing.T, m, n int, opts ...testBrokerOpt) (*testCluster, []*Controller) {
 	t.Helper()
+	return newKRaftSplitProps(t, m, n, nil, opts...)
+}
+
+// newKRaftSplitProps is newKRaftSplit with more server.properties keys per
+// node (extra(id), nil for none), controllers and brokers alike.
+func newKRaftSplitProps(t *testing.T, m, n int, extra func(id int) map[string]string, opts ...testBrokerOpt) (*testCluster, []*Controller) {
+	t.Helper()
 	ports := freePorts(t, m+n)
 	var voters []string
 	for j := 0; j < m; j++ {
@@ -42,7 +50,7 @@ func newKRaftSplit(t *testing.T, m, n int, opts ...testBrokerOpt) (*testCluster,
 	}
 	const clusterID = "T3NwcmV5S1JhZnRTcGxpdA"
 	common := func(roles string, id int, listeners string) map[string]string {
-		return map[string]string{
+		props := map[string]string{
 			"process.roles":                         roles,
 			"node.id":                               strconv.Itoa(id),
 			"controller.quorum.voters":              strings.Join(voters, ","),
@@ -54,6 +62,10 @@ func newKRaftSplit(t *testing.T, m, n int, opts ...testBrokerOpt) (*testCluster,
 			"controller.quorum.election.timeout.ms": "500",
 			"controller.quorum.fetch.timeout.ms":    "1000",
 		}
+		if extra != nil {
+			maps.Copy(props, extra(id))
+		}
+		return props
 	}
 	format := func(cfg Config) {
 		t.Helper()

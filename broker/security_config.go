@@ -259,10 +259,9 @@ func (c Config) validateSecurity() error {
 			return err
 		}
 	}
-	for _, l := range c.ControllerListeners {
-		if p, ok := c.protocolOf(listenerName(l)); ok && p != protoPlaintext {
-			return fmt.Errorf("property listener.security.protocol.map: controller listener %s maps to %s; "+
-				"the KRaft controller listener speaks PLAINTEXT only here, map it to PLAINTEXT", listenerName(l), p)
+	if c.KRaft() && c.controllerListenerName() != "" {
+		if _, err := c.controllerListenerSecurity(); err != nil {
+			return err
 		}
 	}
 	if len(names) == 0 {

@@ -85,8 +85,7 @@ func (n *Node) roundTrip(ctx context.Context, addr string, req kmsg.Request) (km
 	defer cancel()
 	c := n.pool.get(addr)
 	if c == nil {
-		d := net.Dialer{Timeout: 5 * time.Second}
-		nc, err := d.DialContext(ctx, "tcp", addr)
+		nc, err := n.dial(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
 		}
@@ -110,6 +109,16 @@ func (n *Node) roundTrip(ctx context.Context, addr string, req kmsg.Request) (km
 		c.c.Close()
 	}
 	return resp, nil
+}
+
+// dial connects to another node's CONTROLLER listener with the listener's protocol and
+// credentials (Config.Security).
+func (n *Node) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if n.cfg.Security.Dial != nil {
+		return n.cfg.Security.Dial(ctx, addr)
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 func (c *wireConn) exchange(deadline time.Time, req kmsg.Request, corr, self int32) (kmsg.Response, error) {

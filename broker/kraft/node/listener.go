@@ -65,6 +65,9 @@ func (n *Node) serveListener(ctx context.Context, hdr *kafkawire.RequestHeader, 
 		n.log.Warn("controller listener: request does not parse; closing the connection", "key", hdr.Key, "version", hdr.Version, "err", err)
 		return nil, false
 	}
+	if !n.authorized(raftnet.SessionFrom(ctx), hdr.Key) {
+		return errorResponse(req, kerr.ClusterAuthorizationFailed.Code), true
+	}
 	resp, err := n.local(ctx, req)
 	var he *handleError
 	if errors.As(err, &he) {

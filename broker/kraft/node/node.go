@@ -71,6 +71,9 @@ type Config struct {
 	// ControllerListener is the CONTROLLER listener, closed by Close. Nil on a broker-only node:
 	// it then listens on an ephemeral 127.0.0.1 port nobody dials.
 	ControllerListener net.Listener
+	// Security is the CONTROLLER listener's protocol and credentials, for the listener and for
+	// every connection this node makes to another node's; the zero value is PLAINTEXT.
+	Security Security
 	// ElectionTimeout and FetchTimeout are controller.quorum.election.timeout.ms and
 	// controller.quorum.fetch.timeout.ms (Kafka's defaults 1 s and 2 s when zero);
 	// ElectionBackoffMax and QuorumRequestTimeout are controller.quorum.election.backoff.max.ms
@@ -279,14 +282,22 @@ func (n *Node) startServer() error {
 			return fmt.Errorf("node: listen for the quorum: %w", err)
 		}
 	}
-	srv, err := raftnet.New(raftnet.Config{
+	rcfg := raftnet.Config{
 		Node:     qcfg,
 		Listener: ln,
 		Peers:    peers,
 		Handler:  n.serveListener,
 		OnStep:   n.onStep,
+		Dial:     n.cfg.Security.Dial,
 		Logger:   n.cfg.Logger,
-	})
+	}
+	if sec := n.cfg.Security; sec.TLS != nil || len(sec.Mechanisms) > 0 {
+		rcfg.Accept = n.acceptConn
+	}
+	if n.cfg.Security.Authorizer != nil {
+		rcfg.Authorize = n.authorized
+	}
+	srv, err := raftnet.New(rcfg)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("node: %w", err)

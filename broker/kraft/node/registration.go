@@ -17,7 +17,7 @@ import (
 const controllerRegistrationLevel = 15
 
 // controllerEndpoints are the listeners a controller registers: Config.ControllerEndpoints, or
-// one CONTROLLER PLAINTEXT endpoint at its voter address.
+// one CONTROLLER endpoint at its voter address (with Security.Protocol).
 func (n *Node) controllerEndpoints() []image.Listener {
 	if n.cfg.ControllerEndpoints != nil {
 		return n.cfg.ControllerEndpoints
@@ -113,6 +113,9 @@ func (n *Node) controllerRegistrationRequest(inc metadata.Uuid) *kmsg.Controller
 	for _, l := range n.controllerEndpoints() {
 		rl := kmsg.NewControllerRegistrationRequestListener()
 		rl.Name, rl.Host, rl.Port, rl.SecurityProtocol = l.Name, l.Host, l.Port, l.SecurityProtocol
+		if n.cfg.ControllerEndpoints == nil {
+			rl.SecurityProtocol = n.cfg.Security.Protocol
+		}
 		req.Listeners = append(req.Listeners, rl)
 	}
 	for _, f := range SupportedFeatures() {

@@ -95,6 +95,7 @@ func (n *Node) replayUpTo(next, hw int64) error {
 // and the controller goroutine.
 func (n *Node) publish(d *image.Delta, next int64) image.Image {
 	img := d.Apply()
+	n.syncACLs(img, d)
 	n.mu.Lock()
 	prev := n.img
 	n.img, n.next = img, next

@@ -2,6 +2,7 @@ package raftnet
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"time"
@@ -65,8 +66,7 @@ func (s *Server) runPeer(p *peer) {
 
 func (s *Server) roundTrip(p *peer, q queued) (kmsg.Response, error) {
 	if p.conn == nil {
-		d := net.Dialer{Timeout: s.cfg.DialTimeout}
-		c, err := d.DialContext(s.ctx, "tcp", p.addr)
+		c, err := s.dial(p.addr)
 		if err != nil {
 			return nil, fmt.Errorf("dial: %w", err)
 		}
@@ -96,4 +96,16 @@ func (s *Server) closePeerConn(p *peer) {
 		s.untrack(p.conn)
 		p.conn, p.br = nil, nil
 	}
+}
+
+// dial connects to a peer's listener: through Config.Dial (TLS and SASL included) within the
+// request timeout, else plain TCP within DialTimeout.
+func (s *Server) dial(addr string) (net.Conn, error) {
+	if s.cfg.Dial != nil {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+		defer cancel()
+		return s.cfg.Dial(ctx, addr)
+	}
+	d := net.Dialer{Timeout: s.cfg.DialTimeout}
+	return d.DialContext(s.ctx, "tcp", addr)
 }

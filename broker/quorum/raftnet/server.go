@@ -77,6 +77,22 @@ type Config struct {
 	// false to close the connection without an answer. ctx ends when the server stops, and the
 	// handler must return soon after it does. Without a Handler such keys close the connection.
 	Handler func(ctx context.Context, hdr *kafkawire.RequestHeader, body []byte) (kmsg.Response, bool)
+	// Accept, when set, runs first on every inbound connection, on that connection's goroutine:
+	// the listener's TLS handshake and SASL exchange (answering ApiVersions and the SASL requests
+	// itself). It returns the connection to serve from then on (it may have read ahead) and who
+	// is on it, or an error that closes the connection. It must return soon after ctx ends. Nil:
+	// every connection is served as it is, anonymous.
+	Accept func(ctx context.Context, c net.Conn) (net.Conn, Session, error)
+	// Authorize, when set, decides whether a session may send a request with this API key to
+	// the quorum (Vote, Fetch, DescribeQuorum, AddRaftVoter …) and logs a refusal; a refused
+	// request is answered with CLUSTER_AUTHORIZATION_FAILED. Handler sees the session through
+	// SessionFrom and decides for its own keys. It runs on the connection's goroutine and must
+	// not block.
+	Authorize func(s Session, key int16) bool
+	// Dial, when set, connects to a peer's listener and returns the connection ready for
+	// requests (its TLS handshake and SASL exchange done), within ctx (which carries the
+	// request timeout). Nil: plain TCP within DialTimeout.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// OnStep, when set, is called on the driver goroutine after every Step, Tick and Do, so its
 	// owner learns of a new high watermark, epoch or leader without polling. It must not block
 	// and must not keep the node.
@@ -424,6 +440,16 @@ func (s *Server) untrack(c net.Conn) {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	defer s.untrack(c)
+	sess := Session{Principal: AnonymousPrincipal, Host: RemoteHost(c)}
+	if s.cfg.Accept != nil {
+		nc, ss, err := s.cfg.Accept(s.ctx, c)
+		if err != nil {
+			s.log.Info("quorum connection refused", "remote", c.RemoteAddr().String(), "err", err)
+			return
+		}
+		c, sess = nc, ss
+	}
+	ctx := WithSession(s.ctx, sess)
 	br := bufio.NewReader(c)
 	var out []byte
 	for {
@@ -440,7 +466,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		if !servedKey(h.Key) && s.cfg.Handler != nil {
-			resp, ok := s.cfg.Handler(s.ctx, &h, body)
+			resp, ok := s.cfg.Handler(ctx, &h, body)
 			if !ok {
 				return
 			}
@@ -451,8 +477,11 @@ func (s *Server) serveConn(c net.Conn) {
 				s.log.Warn("quorum request refused; closing the connection", "remote", c.RemoteAddr().String(), "err", err)
 				return
 			}
-			resp, ok := s.answer(r)
-			if !ok {
+			var resp kmsg.Response
+			ok := true
+			if s.cfg.Authorize != nil && !s.cfg.Authorize(sess, h.Key) {
+				resp = refusedResponse(r.req) // Authorize says why
+			} else if resp, ok = s.answer(r); !ok {
 				return
 			}
 			out = kafkawire.AppendResponse(out[:0], r.hdr, resp)
