@@ -83,7 +83,7 @@ func (b *Broker) produce(r *request, req *kmsg.ProduceRequest, verified map[topi
 				sp.ErrorCode = errInvalidRequiredAcks
 			case denied[rt.Topic] != 0:
 				sp.ErrorCode = denied[rt.Topic]
-			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic:
+			case rt.Topic == offsetsTopic || rt.Topic == txnStateTopic || rt.Topic == shareStateTopic:
 				// Clients must not write the coordinators' topics.
 				sp.ErrorCode = errInvalidTopic
 			case b.leaderCode(t, known, rp.Partition) != 0:

@@ -12,6 +12,9 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 //   (transaction.state.log.num.partitions, replication factor
 //   transaction.state.log.replication.factor, see createStateTopic)
 //   and gets COORDINATOR_NOT_AVAILABLE until it has leaders.
+// * Share keys (type 2, "group:topicId:partition", inter-broker with
+//   CLUSTER_ACTION): the leader of the key's __share_group_state
+//   partition, created on first use like __transaction_state.
 //
 // Version notes:
 // * v1: key type, error message; v3: flexible; v4: several keys at once.
@@ -36,8 +39,12 @@ func handleFindCoordinator(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		switch req.CoordinatorType {
 		case 0:
-		case 1:
-			if bi, ok := b.txnCoordinatorFor(key); ok {
+		case 1, 2:
+			find := b.txnCoordinatorFor
+			if req.CoordinatorType == 2 {
+				find = b.shareState.coordinatorFor
+			}
+			if bi, ok := find(key); ok {
 				c.NodeID = bi.ID
 				c.Host, c.Port = bi.at(r.clientListener())
 			} else {

@@ -23,7 +23,9 @@ import (
 // * group.share.session.timeout.ms, heartbeat.interval.ms, max.size.
 // * A group id used by a classic or consumer group: GROUP_ID_NOT_FOUND.
 // * Without group.share.enable: UNSUPPORTED_VERSION.
-// * Membership is kept in memory on the broker that answers.
+// * The group's coordinator (FindCoordinator GROUP, the leader of its
+//   __consumer_offsets partition) answers; other brokers NOT_COORDINATOR.
+//   Membership is kept in memory there: members rejoin after a failover.
 //
 // Version notes:
 // * v0 (Kafka 4.0's early access) is not served; v1 is Kafka 4.1's.

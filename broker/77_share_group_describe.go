@@ -20,6 +20,7 @@ import (
 //   with the state Dead. With an authorizer, DESCRIBE on the group
 //   (GROUP_AUTHORIZATION_FAILED).
 // * Without group.share.enable: UNSUPPORTED_VERSION for each group.
+// * Answered by the group's coordinator; NOT_COORDINATOR elsewhere.
 //
 // Version notes:
 // * v0 (Kafka 4.0's early access) is not served.

@@ -30,7 +30,13 @@ import (
 //   waits up to MaxWaitMillis for appends, released records or expired
 //   locks.
 // * With an authorizer: READ on the group and on each topic.
-// * Share-partition state is kept in memory, not in __share_group_state.
+// * The leader loads a share-partition's state from the share coordinator
+//   (ReadShareGroupState at its leader epoch) the first time it serves it,
+//   and on a new session when nothing of it is acquired; it writes the
+//   state back (WriteShareGroupState) after acknowledgements, releases and
+//   lock expiries, before it answers. A failed load is the partition's
+//   error (retriable); a failed write of acknowledged records is their
+//   AcknowledgeErrorCode.
 //
 // Version notes:
 // * v1: MaxRecords, BatchSize; v2: IsRenewAck (acknowledge type 4 renews
@@ -51,11 +57,20 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return resp, nil
 	}
-	if code := r.groupCode(acl.OpRead, group); code != 0 {
+	// Partition leaders answer, not the group's coordinator: only the
+	// group ACL is checked.
+	if code := r.authzGroupErr(acl.OpRead, group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}
 	s := &b.shares
+	keys := shareFetchKeys(group, req)
+	s.mu.Lock()
+	if req.ShareSessionEpoch != 0 {
+		keys = append(keys, s.sessionKeysLocked(group, member)...)
+	}
+	s.mu.Unlock()
+	loadErrs := b.loadShareParts(keys, req.ShareSessionEpoch == 0)
 	s.mu.Lock()
 	sess, code := s.shareSessionLocked(group, member, req.ShareSessionEpoch)
 	if code != 0 {
@@ -64,7 +79,7 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	out := newShareFetchOut(resp)
-	acked := false
+	var acked []sharePartKey
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			k := sharePartKey{group, t.TopicID, p.Partition}
@@ -72,7 +87,7 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 				sess.parts[k] = struct{}{}
 			}
 			if len(p.AcknowledgementBatches) > 0 {
-				acked = true
+				acked = append(acked, k)
 				sp := out.part(k)
 				sp.AcknowledgeErrorCode = s.acknowledgeLocked(k, member, shareFetchAcks(p.AcknowledgementBatches))
 			}
@@ -86,24 +101,40 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 		}
 	}
 	if sess == nil { // epoch -1: the session closed
+		keys = append(keys, s.sessionKeysLocked(group, member)...)
 		s.closeSessionLocked(group, member)
 		s.mu.Unlock()
+		out.persisted(b.persistShareParts(keys), acked)
 		b.signalAppend() // released records wake other members' long polls
 		return resp, nil
 	}
 	got := b.acquireLocked(r, req, member, sess, out)
+	out.loadFailed(loadErrs)
 	next := s.nextExpiryLocked(sess)
+	keys = append(keys, s.sessionKeysLocked(group, member)...)
 	s.mu.Unlock()
-	if acked {
+	out.persisted(b.persistShareParts(keys), acked)
+	if len(acked) > 0 {
 		b.signalAppend()
 	}
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
-	if got || acked || out.errored() || wait <= 0 {
+	if got || len(acked) > 0 || out.errored() || wait <= 0 {
 		return resp, nil
 	}
 	b.wg.Add(1)
 	go b.shareLongPoll(r, req, member, sess, out, wait, next)
 	return nil, errDeferred
+}
+
+// shareFetchKeys lists the share-partitions a ShareFetch names.
+func shareFetchKeys(group string, req *kmsg.ShareFetchRequest) []sharePartKey {
+	var keys []sharePartKey
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			keys = append(keys, sharePartKey{group, t.TopicID, p.Partition})
+		}
+	}
+	return keys
 }
 
 // shareLongPoll retries the acquisition after appends, releases and lock
@@ -135,7 +166,9 @@ func (b *Broker) shareLongPoll(r *request, req *kmsg.ShareFetchRequest, member s
 		s.mu.Lock()
 		got := b.acquireLocked(r, req, member, sess, out)
 		next = s.nextExpiryLocked(sess)
+		keys := s.sessionKeysLocked(deref(req.GroupID), member)
 		s.mu.Unlock()
+		b.persistShareParts(keys) // lock expiries released or archived records
 		if got || out.errored() {
 			r.reply(out.resp)
 			return
@@ -261,6 +294,28 @@ func newShareFetchOut(resp *kmsg.ShareFetchResponse) *shareFetchOut {
 	return &shareFetchOut{resp: resp, index: map[sharePartKey][2]int{}}
 }
 
+// loadFailed gives the partitions whose state could not be loaded their
+// error, unless records were acquired there.
+func (o *shareFetchOut) loadFailed(errs map[sharePartKey]int16) {
+	for k, code := range errs {
+		if sp := o.part(k); sp.ErrorCode == 0 && len(sp.AcquiredRecords) == 0 {
+			sp.ErrorCode = code
+		}
+	}
+}
+
+// persisted reports failed writes of acknowledged share-partitions as
+// their acknowledgement error.
+func (o *shareFetchOut) persisted(errs map[sharePartKey]int16, acked []sharePartKey) {
+	for _, k := range acked {
+		if code := errs[k]; code != 0 {
+			if sp := o.part(k); sp.AcknowledgeErrorCode == 0 {
+				sp.AcknowledgeErrorCode = code
+			}
+		}
+	}
+}
+
 // errored reports whether a partition carries an error, which is
 // answered at once.
 func (o *shareFetchOut) errored() bool {
@@ -315,7 +370,6 @@ func (b *Broker) acquireLocked(r *request, req *kmsg.ShareFetchRequest, member s
 		budget = 1<<31 - 1
 	}
 	got := false
-	cfg := b.cfg.Share.partitionConfig()
 	for k := range sess.parts {
 		if left <= 0 || budget <= 0 {
 			break
@@ -335,7 +389,10 @@ func (b *Broker) acquireLocked(r *request, req *kmsg.ShareFetchRequest, member s
 			continue
 		}
 		hw, logStart := p.log.HighWatermark(), p.log.LogStartOffset()
-		sp := s.partitionLocked(k, cfg, hw)
+		sp := s.partitionLocked(k, p.epoch())
+		if sp == nil {
+			continue // not loaded at this leader epoch: the next request loads it
+		}
 		from := sp.NextAcquirable(now, logStart, hw)
 		if from < 0 {
 			continue

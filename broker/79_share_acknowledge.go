@@ -18,6 +18,8 @@ import (
 //   session's next; epoch 0 is INVALID_SHARE_SESSION_EPOCH (a new session
 //   holds nothing to acknowledge); -1 closes the session after the
 //   acknowledgements and releases what the member still holds.
+// * The changed share-partitions are written to the share coordinator
+//   before the answer; a failed write is the partition's error.
 //
 // Version notes:
 // * v2: IsRenewAck and AcquisitionLockTimeoutMillis; acknowledge type 4
@@ -41,11 +43,20 @@ func handleShareAcknowledge(b *Broker, r *request) (kmsg.Response, error) {
 		resp.ErrorCode = kerr.InvalidShareSessionEpoch.Code
 		return resp, nil
 	}
-	if code := r.groupCode(acl.OpRead, group); code != 0 {
+	// Partition leaders answer, not the group's coordinator: only the
+	// group ACL is checked.
+	if code := r.authzGroupErr(acl.OpRead, group); code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}
 	s := &b.shares
+	var keys []sharePartKey
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			keys = append(keys, sharePartKey{group, t.TopicID, p.Partition})
+		}
+	}
+	b.loadShareParts(keys, false)
 	s.mu.Lock()
 	sess, code := s.shareSessionLocked(group, member, req.ShareSessionEpoch)
 	if code != 0 {
@@ -76,9 +87,20 @@ func handleShareAcknowledge(b *Broker, r *request) (kmsg.Response, error) {
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if sess == nil {
+		keys = append(keys, s.sessionKeysLocked(group, member)...)
 		s.closeSessionLocked(group, member)
 	}
 	s.mu.Unlock()
+	errs := b.persistShareParts(keys)
+	for ti := range resp.Topics {
+		rt := &resp.Topics[ti]
+		for pi := range rt.Partitions {
+			rp := &rt.Partitions[pi]
+			if code := errs[sharePartKey{group, rt.TopicID, rp.Partition}]; code != 0 && rp.ErrorCode == 0 {
+				rp.ErrorCode = code
+			}
+		}
+	}
 	b.signalAppend() // released records wake other members' long polls
 	return resp, nil
 }

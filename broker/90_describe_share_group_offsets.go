@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"sort"
 	"time"
 
@@ -15,9 +16,12 @@ import (
 // * Per share-partition of the group: its start offset (SPSO; -1 for a
 //   partition the group has not fetched yet) and (v1) its lag: records
 //   below the high watermark not yet acknowledged or archived.
-// * Topics null: every topic the group has share-partitions of on this
-//   broker. Share-partition state is read from this broker only, so a
-//   partition led by another broker shows -1.
+// * Answered by the group's coordinator. A share-partition this broker
+//   leads and holds is described from memory; any other from the share
+//   coordinator's summary (ReadShareGroupStateSummary): its start offset,
+//   and its lag only when this broker leads the partition (else -1).
+// * Topics null: the partitions assigned to the group's members and
+//   those this broker holds share-partitions of.
 // * Unknown group: GROUP_ID_NOT_FOUND; DESCRIBE on the group and on each
 //   topic (TOPIC_AUTHORIZATION_FAILED).
 //
@@ -68,10 +72,16 @@ func (b *Broker) describeShareOffsets(r *request, group string, rt kmsg.Describe
 		case !known || p < 0 || int(p) >= len(info.Partitions):
 			sp.ErrorCode = errUnknownTopicOrPart
 		default:
+			k := sharePartKey{group, info.ID, p}
+			hw := int64(-1)
 			if part, code := b.leaderPartition(info, true, p); code == 0 {
-				sp.LeaderEpoch = part.epoch()
-				sp.StartOffset, sp.Lag = b.shares.offsetAndLag(sharePartKey{group, info.ID, p}, part.log.HighWatermark())
+				hw = part.log.HighWatermark()
+				if start, lag, ok := b.shares.offsetAndLag(k, part.epoch(), hw); ok {
+					sp.LeaderEpoch, sp.StartOffset, sp.Lag = part.epoch(), start, lag
+					break
+				}
 			}
+			sp.ErrorCode = b.describeSharePartitionStored(k, hw, &sp)
 		}
 		t.Partitions = append(t.Partitions, sp)
 	}
@@ -85,14 +95,30 @@ func (s *shareCoordinator) hasGroup(name string) bool {
 	return s.groups[name] != nil
 }
 
-// groupTopics lists the topics (and partitions) the group has
-// share-partitions of on this broker, by name.
+// groupTopics lists the topics (and partitions) the group's members are
+// assigned and the group has share-partitions of on this broker, by name.
 func (s *shareCoordinator) groupTopics(b *Broker, group string) []kmsg.DescribeShareGroupOffsetsRequestGroupTopic {
 	s.mu.Lock()
+	seen := map[sharePartKey]bool{}
 	byID := map[[16]byte][]int32{}
+	add := func(k sharePartKey) {
+		if !seen[k] {
+			seen[k] = true
+			byID[k.topic] = append(byID[k.topic], k.partition)
+		}
+	}
 	for k := range s.parts {
 		if k.group == group {
-			byID[k.topic] = append(byID[k.topic], k.partition)
+			add(k)
+		}
+	}
+	if g := s.groups[group]; g != nil {
+		for _, m := range g.members {
+			for tid, ps := range m.assigned {
+				for _, p := range ps {
+					add(sharePartKey{group, tid, p})
+				}
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -108,15 +134,34 @@ func (s *shareCoordinator) groupTopics(b *Broker, group string) []kmsg.DescribeS
 }
 
 // offsetAndLag is the share-partition's start offset and its lag against
-// hw (records below hw neither acknowledged nor archived); -1, -1 when the
-// group has not fetched the partition.
-func (s *shareCoordinator) offsetAndLag(k sharePartKey, hw int64) (int64, int64) {
+// hw (records below hw neither acknowledged nor archived) when this
+// broker holds it loaded at leaderEpoch.
+func (s *shareCoordinator) offsetAndLag(k sharePartKey, leaderEpoch int32, hw int64) (start, lag int64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.parts[k]
+	p := s.partitionLocked(k, leaderEpoch)
 	if p == nil {
-		return -1, -1
+		return -1, -1, false
 	}
 	snap := p.Snapshot(time.Now())
-	return snap.StartOffset, max(0, hw-snap.StartOffset-int64(snap.Acknowledged+snap.Archived))
+	return snap.StartOffset, max(0, hw-snap.StartOffset-int64(snap.Acknowledged+snap.Archived)), true
+}
+
+// describeSharePartitionStored fills sp from the share coordinator's
+// summary (ReadShareGroupStateSummary) for a share-partition this broker
+// does not hold: its start offset and leader epoch, and its lag when hw is
+// known (this broker leads the partition) and the state counts the
+// records delivered for good. A share-partition never written stays -1.
+func (b *Broker) describeSharePartitionStored(k sharePartKey, hw int64, sp *kmsg.DescribeShareGroupOffsetsResponseGroupTopicPartition) int16 {
+	ctx, cancel := context.WithTimeout(b.ctx, shareStateTimeout)
+	defer cancel()
+	st, ok, code := b.summaryShareState(ctx, k.stateKey())
+	if code != 0 || !ok || st.StartOffset < 0 {
+		return code
+	}
+	sp.StartOffset, sp.LeaderEpoch = st.StartOffset, st.LeaderEpoch
+	if hw >= 0 && st.DeliveryCompleteCount >= 0 {
+		sp.Lag = max(0, hw-st.StartOffset-int64(st.DeliveryCompleteCount))
+	}
+	return 0
 }

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"context"
+
 	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -10,7 +12,8 @@ import (
 //
 // Behavior:
 // * Drops the share-partitions of the given topics from an empty share
-//   group: the next fetch starts them again at the log end offset. A
+//   group (DeleteShareGroupState in the share coordinator): the next
+//   fetch starts them again at the log end offset. A
 //   group with members: NON_EMPTY_GROUP; an unknown one:
 //   GROUP_ID_NOT_FOUND. DELETE on the group, READ on each topic.
 
@@ -29,13 +32,14 @@ func handleDeleteShareGroupOffsets(b *Broker, r *request) (kmsg.Response, error)
 	}
 	s := &b.shares
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.groups[req.GroupID]
+	empty := g != nil && len(g.members) == 0
+	s.mu.Unlock()
 	switch {
 	case g == nil:
 		resp.ErrorCode = errGroupIDNotFound
 		return resp, nil
-	case len(g.members) > 0:
+	case !empty:
 		resp.ErrorCode = errGroupNotEmpty
 		return resp, nil
 	}
@@ -50,13 +54,28 @@ func handleDeleteShareGroupOffsets(b *Broker, r *request) (kmsg.Response, error)
 		case !known:
 			t.ErrorCode = errUnknownTopicOrPart
 		default:
-			for k := range s.parts {
-				if k.group == req.GroupID && k.topic == info.ID {
-					delete(s.parts, k)
-				}
-			}
+			t.ErrorCode = b.deleteShareTopic(req.GroupID, info)
 		}
 		resp.Topics = append(resp.Topics, t)
 	}
 	return resp, nil
+}
+
+// deleteShareTopic removes the group's share-partitions of the topic from
+// the share coordinator and from this broker; the first error is the
+// topic's.
+func (b *Broker) deleteShareTopic(group string, t TopicInfo) int16 {
+	ctx, cancel := context.WithTimeout(b.ctx, shareStateTimeout)
+	defer cancel()
+	var first int16
+	for p := range int32(len(t.Partitions)) {
+		k := sharePartKey{group, t.ID, p}
+		if code := b.deleteShareState(ctx, k.stateKey()); code != 0 && first == 0 {
+			first = code
+		}
+		b.shares.mu.Lock()
+		b.shares.dropPartitionLocked(k)
+		b.shares.mu.Unlock()
+	}
+	return first
 }

@@ -175,6 +175,8 @@ func (r *request) coordinatorKeyDenied(typ int8, key string) int16 {
 		return r.authzGroupErr(acl.OpDescribe, key)
 	case 1:
 		return r.authzTxnIDErr(acl.OpDescribe, key)
+	case 2: // SHARE: only brokers look up share coordinators
+		return r.authzClusterErr(acl.OpClusterAction)
 	}
 	return 0
 }

@@ -83,6 +83,8 @@ type Broker struct {
 
 	// shares holds share groups and share-partitions (share_groups.go).
 	shares shareCoordinator
+	// shareState is the share coordinator of __share_group_state (share_state.go).
+	shareState *shareStateCoordinator
 
 	ctx    context.Context // cancelled by Close: stops background goroutines
 	cancel context.CancelFunc
@@ -288,6 +290,7 @@ func (b *Broker) open(ctx context.Context) error {
 	b.groups.start()
 	b.txns = newTxnCoordinator(b)
 	b.txns.start()
+	b.shareState = newShareStateCoordinator(b)
 	b.deleteUnhostedLogs()
 	b.store.runRetention(b.ctx, b.cfg.LogRetentionCheck, &b.wg)
 	if err := b.startLogCleaner(); err != nil {

@@ -451,5 +451,5 @@ func (lc *localCluster) SetTopicConfigs(_ context.Context, name string, configs 
 
 // isInternalTopic reports Kafka's internal topics.
 func isInternalTopic(name string) bool {
-	return name == offsetsTopic || strings.HasPrefix(name, "__transaction_state")
+	return name == offsetsTopic || strings.HasPrefix(name, "__transaction_state") || name == shareStateTopic
 }

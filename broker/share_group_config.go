@@ -25,13 +25,29 @@ type ShareGroupConfig struct {
 	HeartbeatInterval time.Duration
 	// MaxSize is group.share.max.size (200 members).
 	MaxSize int32
+
+	// The share coordinator's __share_group_state (share.coordinator.*):
+	// StateTopicPartitions is state.topic.num.partitions (50),
+	// StateTopicRF state.topic.replication.factor (3), StateTopicMinISR
+	// state.topic.min.isr (2), StateTopicSegmentBytes
+	// state.topic.segment.bytes (100 MiB), SnapshotUpdateRecords
+	// snapshot.update.records.per.snapshot (500) and StateWriteTimeout
+	// write.timeout.ms (5 s).
+	StateTopicPartitions   int32
+	StateTopicRF           int16
+	StateTopicMinISR       int32
+	StateTopicSegmentBytes int64
+	SnapshotUpdateRecords  int32
+	StateWriteTimeout      time.Duration
 }
 
 func defaultShareGroupConfig() ShareGroupConfig {
 	d := sharegroup.DefaultConfig()
 	return ShareGroupConfig{RecordLockDuration: d.LockDuration, DeliveryCountLimit: d.DeliveryLimit,
 		MaxRecordLocks: int32(d.MaxRecordLocks), SessionTimeout: 45 * time.Second,
-		HeartbeatInterval: 5 * time.Second, MaxSize: 200}
+		HeartbeatInterval: 5 * time.Second, MaxSize: 200,
+		StateTopicPartitions: 50, StateTopicRF: 3, StateTopicMinISR: 2, StateTopicSegmentBytes: 100 << 20,
+		SnapshotUpdateRecords: 500, StateWriteTimeout: 5 * time.Second}
 }
 
 // partitionConfig is what a share-partition obeys.
@@ -64,8 +80,40 @@ func (c *Config) parseShareGroupProperty(k, v string) (ok bool, err error) {
 		ms(&sc.HeartbeatInterval)
 	case "group.share.max.size":
 		sc.MaxSize, err = parseInt32(v, 1, 1000)
+	case "share.coordinator.state.topic.num.partitions":
+		sc.StateTopicPartitions, err = parseInt32(v, 1, math.MaxInt32)
+	case "share.coordinator.state.topic.replication.factor":
+		var n int32
+		n, err = parseInt32(v, 1, math.MaxInt16)
+		sc.StateTopicRF = int16(n)
+	case "share.coordinator.state.topic.min.isr":
+		sc.StateTopicMinISR, err = parseInt32(v, 1, math.MaxInt16)
+	case "share.coordinator.state.topic.segment.bytes":
+		var n int32
+		n, err = parseInt32(v, 1<<20, math.MaxInt32)
+		sc.StateTopicSegmentBytes = int64(n)
+	case "share.coordinator.snapshot.update.records.per.snapshot":
+		sc.SnapshotUpdateRecords, err = parseInt32(v, 0, 500)
+	case "share.coordinator.write.timeout.ms":
+		ms(&sc.StateWriteTimeout)
 	default:
 		return false, nil
 	}
 	return true, err
+}
+
+// stateTopicConfigs are the topic configs __share_group_state is created
+// with: Kafka's (delete policy, producer compression, the segment size,
+// min.insync.replicas no larger than the replication factor), and
+// retention.ms=-1: Kafka prunes the topic with DeleteRecords below the
+// oldest snapshot still needed, which this runtime does not do, so time
+// retention must not drop a share-partition's only snapshot.
+func (c ShareGroupConfig) stateTopicConfigs(rf int16) map[string]string {
+	return map[string]string{
+		"cleanup.policy":      "delete",
+		"compression.type":    "producer",
+		"segment.bytes":       strconv.FormatInt(c.StateTopicSegmentBytes, 10),
+		"min.insync.replicas": strconv.Itoa(int(min(c.StateTopicMinISR, int32(rf)))),
+		"retention.ms":        "-1",
+	}
 }

@@ -14,20 +14,42 @@ import (
 )
 
 // Share groups (KIP-932). Membership (ShareGroupHeartbeat) lives with the
-// group's coordinator; share-partition state (which records are acquired,
-// acknowledged, archived) and share sessions live on the leader of each
-// topic partition, as in Kafka. Both are kept in memory: a restart or a
-// leadership change loses the share-partition state, and its records are
-// delivered again from the log end offset the new leader starts at.
+// group's coordinator (FindCoordinator GROUP); share-partition state
+// (which records are acquired, acknowledged, archived) and share sessions
+// live on the leader of each topic partition, as in Kafka. The leader
+// loads a share-partition's durable state from the share coordinator
+// (__share_group_state, share_state.go) when it first serves it at its
+// leader epoch and writes it back after each change (share_partitions.go),
+// so acknowledged and archived records and delivery counts survive a
+// restart and a leadership change. Membership is kept in memory: members
+// rejoin a restarted coordinator.
 
 // shareCoordinator owns this broker's share groups, share-partitions and
-// share sessions. mu guards all three maps and everything they hold; no
-// I/O is done under it.
+// share sessions. mu guards the maps and everything they hold; no I/O is
+// done under it.
 type shareCoordinator struct {
 	mu       sync.Mutex
 	groups   map[string]*shareGroup
 	parts    map[sharePartKey]*sharegroup.Partition
 	sessions map[shareSessionKey]*shareSession
+	// loaded says at which leader epoch each share-partition of parts was
+	// read from the share coordinator and what was last written back.
+	loaded map[sharePartKey]shareLoad
+
+	// loadMu serialises loads of share-partitions (reads from the share
+	// coordinator); it is taken before mu, never while mu is held.
+	loadMu sync.Mutex
+	// writeMu serialises the writes of share-partition state, so that a
+	// later write never carries an older state than an earlier one. Taken
+	// before mu, never while mu is held.
+	writeMu sync.Mutex
+}
+
+// shareLoad is where a share-partition's durable state stands.
+type shareLoad struct {
+	leaderEpoch int32  // the leader epoch the state was read at
+	stateEpoch  int32  // the state epoch read (moved by offset resets)
+	written     uint64 // the Partition.Version last written
 }
 
 type sharePartKey struct {
@@ -155,19 +177,20 @@ func sameAssignment(a, b map[[16]byte][]int32) bool {
 	return true
 }
 
-// partitionLocked returns the share-partition, creating it with its
-// start offset at the log end (share.auto.offset.reset=latest, Kafka's
-// default). s.mu held.
-func (s *shareCoordinator) partitionLocked(k sharePartKey, cfg sharegroup.Config, logEnd int64) *sharegroup.Partition {
-	if s.parts == nil {
-		s.parts = map[sharePartKey]*sharegroup.Partition{}
+// partitionLocked returns the share-partition if it was loaded at
+// leaderEpoch, else nil (the next request loads it). s.mu held.
+func (s *shareCoordinator) partitionLocked(k sharePartKey, leaderEpoch int32) *sharegroup.Partition {
+	if l, ok := s.loaded[k]; !ok || l.leaderEpoch != leaderEpoch {
+		return nil
 	}
-	p := s.parts[k]
-	if p == nil {
-		p = sharegroup.New(cfg, logEnd)
-		s.parts[k] = p
-	}
-	return p
+	return s.parts[k]
+}
+
+// dropPartitionLocked forgets a share-partition's in-memory state; the
+// next request reads it from the share coordinator again. s.mu held.
+func (s *shareCoordinator) dropPartitionLocked(k sharePartKey) {
+	delete(s.parts, k)
+	delete(s.loaded, k)
 }
 
 // nextSessionEpoch is the epoch after e (1 after the largest).

@@ -89,6 +89,8 @@ type Partition struct {
 	// archived counts the records ever archived (rejected or past the
 	// delivery limit), for the console's undeliverable-records figure.
 	archived int64
+	// version counts the changes of the durable state (see Version).
+	version uint64
 }
 
 // New returns a share-partition whose SPSO is start (Kafka initialises it
@@ -154,6 +156,7 @@ func (p *Partition) SkipTo(off int64) {
 	if off <= p.start {
 		return
 	}
+	p.version++
 	if n := off - p.start; n >= int64(len(p.recs)) {
 		p.recs = p.recs[:0]
 	} else {
@@ -271,6 +274,7 @@ func (p *Partition) NextExpiry() time.Time {
 }
 
 func (p *Partition) release(r *record) {
+	p.version++
 	if r.deliveries >= p.cfg.DeliveryLimit {
 		p.finish(r, Archived)
 		return
@@ -279,6 +283,7 @@ func (p *Partition) release(r *record) {
 }
 
 func (p *Partition) finish(r *record, s State) {
+	p.version++
 	if s == Archived {
 		p.archived++
 	}
@@ -353,4 +358,77 @@ func (p *Partition) NextAcquirable(now time.Time, logStart, hwm int64) int64 {
 		return p.EndOffset()
 	}
 	return -1
+}
+
+// Batch is a run of in-flight offsets with one durable state and delivery
+// count, as the share coordinator stores them: Acquired records are kept
+// as Available with their delivery count (after a restart their lock is
+// gone and they are delivered again).
+type Batch struct {
+	First, Last int64
+	State       State
+	Deliveries  int32
+}
+
+// Version counts the changes of the durable state (start offset, states
+// and delivery counts of released, acknowledged and archived records): an
+// owner persists the partition when it moved since the last write.
+func (p *Partition) Version() uint64 { return p.version }
+
+// Batches is the durable in-flight state from the SPSO to the SPEO, and
+// how many of its records are delivered for good (acknowledged or
+// archived).
+func (p *Partition) Batches() (bs []Batch, complete int32) {
+	for i, r := range p.recs {
+		st := r.state
+		if st == Acquired {
+			st = Available
+		}
+		if st == Acknowledged || st == Archived {
+			complete++
+		}
+		off := p.start + int64(i)
+		if n := len(bs); n > 0 && bs[n-1].Last == off-1 && bs[n-1].State == st && bs[n-1].Deliveries == r.deliveries {
+			bs[n-1].Last = off
+			continue
+		}
+		bs = append(bs, Batch{First: off, Last: off, State: st, Deliveries: r.deliveries})
+	}
+	return bs, complete
+}
+
+// Restore returns a share-partition from its durable state: the SPSO and
+// the batches at and above it. Offsets between the batches that no batch
+// covers are Available and never delivered; an Available record that
+// reached the delivery limit is archived.
+func Restore(cfg Config, start int64, batches []Batch) *Partition {
+	p := New(cfg, start)
+	for _, b := range batches {
+		if b.Last < p.start {
+			continue
+		}
+		first := max(b.First, p.start)
+		for p.EndOffset() < first {
+			p.recs = append(p.recs, record{})
+		}
+		for off := first; off <= b.Last; off++ {
+			r := record{state: b.State, deliveries: b.Deliveries}
+			if r.state != Acknowledged && r.state != Archived {
+				r.state = Available
+				if r.deliveries >= cfg.DeliveryLimit {
+					r.state = Archived
+				}
+			}
+			if r.state == Archived {
+				p.archived++
+			}
+			if i := off - p.start; i < int64(len(p.recs)) {
+				p.recs[i] = r
+			} else {
+				p.recs = append(p.recs, r)
+			}
+		}
+	}
+	p.advance()
+	return p
 }

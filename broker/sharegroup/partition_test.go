@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -234,5 +235,39 @@ func TestNextAcquirable(t *testing.T) {
 	}
 	if got := p.NextAcquirable(t0, 0, 5); got != 1 {
 		t.Fatalf("released record: %d, want 1", got)
+	}
+}
+
+// TestBatchesAndRestore: the durable state round-trips; acquired records
+// come back available with their delivery counts, and an available
+// record at the delivery limit comes back archived.
+func TestBatchesAndRestore(t *testing.T) {
+	cfg := Config{LockDuration: time.Minute, DeliveryLimit: 3, MaxRecordLocks: 100}
+	now := time.Unix(1000, 0)
+	p := New(cfg, 10)
+	p.Acquire(now, "m", 0, 20, 10)
+	v := p.Version()
+	if err := p.Acknowledge(now, "m", 12, 13, []AckType{Accept}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Acknowledge(now, "m", 14, 14, []AckType{Reject}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Version() == v {
+		t.Fatal("acknowledgements did not move the version")
+	}
+	bs, complete := p.Batches()
+	want := []Batch{{10, 11, Available, 1}, {12, 13, Acknowledged, 1}, {14, 14, Archived, 1}, {15, 19, Available, 1}}
+	if !reflect.DeepEqual(bs, want) || complete != 3 {
+		t.Fatalf("batches %v complete %d, want %v and 3", bs, complete, want)
+	}
+	bs = append(bs, Batch{22, 22, Available, 3})
+	r := Restore(cfg, 10, bs)
+	snap := r.Snapshot(now)
+	if snap.StartOffset != 10 || snap.EndOffset != 23 || snap.Available != 9 || snap.Acknowledged != 2 || snap.Archived != 2 {
+		t.Fatalf("restored %+v", snap)
+	}
+	if got := r.Acquire(now, "n", 0, 23, 100); !reflect.DeepEqual(got, []Range{{10, 11, 2}, {15, 19, 2}, {20, 21, 1}}) {
+		t.Fatalf("acquired after restore %v", got)
 	}
 }

@@ -210,7 +210,8 @@ func (s *Shard) Initialize(k PartKey, stateEpoch int32, startOffset int64, nowMs
 	if k.Partition < 0 || startOffset < -1 {
 		return Record{}, kerr.InvalidRequest.Code
 	}
-	v := Value{StateEpoch: stateEpoch, LeaderEpoch: -1, StartOffset: startOffset, DeliveryCompleteCount: -1,
+	// No batches: nothing at or above the start offset is delivered yet.
+	v := Value{StateEpoch: stateEpoch, LeaderEpoch: -1, StartOffset: startOffset, DeliveryCompleteCount: 0,
 		CreateTimestamp: nowMs, WriteTimestamp: nowMs}
 	if e := s.parts[k]; e != nil {
 		if e.st.StateEpoch > stateEpoch {
