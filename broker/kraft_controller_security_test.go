@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"github.com/osprey-kafka/osprey/broker/kafkawire"
 )
 
 // controllerJAAS is the CONTROLLER listener's PLAIN config: the node's own
@@ -117,6 +120,28 @@ func TestKRaftControllerListenerSASLSSL(t *testing.T) {
 	defer anon.Close()
 	if _, err := rawDo(ctx, anon, describeQuorumReq()); err == nil {
 		t.Error("DescribeQuorum before SASL authentication answered; want the connection closed")
+	}
+
+	// An old client: SaslHandshake v0, then the PLAIN message as a bare token.
+	v0, err := dialKafka(ctx, addr, "test", &clientSecurity{tls: tlsCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v0.Close()
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Mechanism = "PLAIN"
+	if resp, err := rawDo(ctx, v0, hs); err != nil || resp.(*kmsg.SASLHandshakeResponse).ErrorCode != 0 {
+		t.Fatalf("SaslHandshake v0: %v %+v", err, resp)
+	}
+	token := []byte("\x00controller\x00ctl-secret")
+	if _, err := v0.c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(token))), token...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kafkawire.ReadFrame(v0.c, 0, 1024); err != nil {
+		t.Fatalf("reading the answer token: %v", err)
+	}
+	if code := describeQuorumCode(ctx, t, v0); code != 0 {
+		t.Errorf("DescribeQuorum after a v0 handshake: %v", kerr.ErrorForCode(code))
 	}
 }
 
