@@ -17,6 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
@@ -38,7 +39,7 @@ const (
 	controllerPort = 9093
 	zkPort         = 2181
 	numBrokers     = 3
-	metaHost       = 2  // the ZooKeeper server's or the KRaft controller's address .2
+	metaHost       = 2  // metadata server i's (ZooKeeper or KRaft controller) address is .(1+i)
 	firstBroker    = 11 // broker i's address is .(10+i)
 )
 
@@ -57,23 +58,23 @@ type member struct {
 
 func (m *member) addr() string { return net.JoinHostPort(m.ip, strconv.Itoa(m.port)) }
 
-// cluster is three brokers and one metadata server (ZooKeeper, or a KRaft
-// controller-only node) on a test network.
+// cluster is three brokers and one or three metadata servers (ZooKeeper
+// servers, or KRaft controller-only nodes) on a test network.
 type cluster struct {
 	t         testing.TB
 	mode      string
 	net       *network
 	dir       string
-	meta      *member
+	metas     []*member // ZooKeeper servers (ids 1..n) or KRaft controllers (ids 101..100+n)
 	brokers   []*member
 	clusterID string // KRaft
 	self      string // this test binary, run as the nodes
 }
 
-// newCluster starts a cluster in mode and waits until every broker lists
-// all three as registered. Everything it started is stopped by t.Cleanup,
-// before the network is removed.
-func newCluster(t testing.TB, mode string) *cluster {
+// newCluster starts a cluster in mode with quorum metadata servers and
+// waits until every broker lists all three as registered. Everything it
+// started is stopped by t.Cleanup, before the network is removed.
+func newCluster(t testing.TB, mode string, quorum int) *cluster {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -81,23 +82,34 @@ func newCluster(t testing.TB, mode string) *cluster {
 	}
 	c := &cluster{t: t, mode: mode, net: newNetwork(t), dir: t.TempDir(), self: self}
 	t.Cleanup(c.close)
-	c.meta = c.addMember(0, "meta", metaHost)
+	for i := 1; i <= quorum; i++ {
+		m := c.addMember(int32(i), "meta-"+strconv.Itoa(i), byte(metaHost+i-1))
+		m.port = zkPort
+		if mode == modeKRaft {
+			m.id, m.port = 100+int32(i), controllerPort
+		}
+		c.metas = append(c.metas, m)
+	}
 	if mode == modeKRaft {
-		c.meta.id, c.meta.port = 101, controllerPort
 		u, err := metadata.RandomUuid(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.clusterID = u.String()
-	} else {
-		c.meta.port = zkPort
 	}
 	for i := 1; i <= numBrokers; i++ {
 		m := c.addMember(int32(i), "broker-"+strconv.Itoa(i), byte(firstBroker+i-1))
 		m.port = brokerPort
 		c.brokers = append(c.brokers, m)
 	}
-	c.startMeta()
+	for _, m := range c.metas {
+		c.startMeta(m)
+	}
+	if mode == modeZooKeeper {
+		for _, m := range c.metas {
+			waitFor(t, 90*time.Second, m.name+" serving", c.zkServing(m))
+		}
+	}
 	for _, m := range c.brokers {
 		c.writeNodeConfig(m)
 		c.startNode(m)
@@ -118,8 +130,8 @@ func (c *cluster) addMember(id int32, name string, host byte) *member {
 
 // close stops every server; on failure it prints the end of each log.
 func (c *cluster) close() {
-	for _, m := range append(slices.Clone(c.brokers), c.meta) {
-		if m == nil || m.proc == nil {
+	for _, m := range append(slices.Clone(c.brokers), c.metas...) {
+		if m.proc == nil {
 			continue
 		}
 		m.proc.stop(5 * time.Second)
@@ -129,26 +141,39 @@ func (c *cluster) close() {
 	}
 }
 
-// startMeta starts (or restarts, keeping its data) the metadata server.
-func (c *cluster) startMeta() {
+// startMeta starts (or restarts, keeping its data) metadata server m; a
+// ZooKeeper server is not waited for (an ensemble serves once a majority
+// runs).
+func (c *cluster) startMeta(m *member) {
 	c.t.Helper()
 	if c.mode == modeKRaft {
-		c.writeNodeConfig(c.meta)
-		c.startNode(c.meta)
+		c.writeNodeConfig(m)
+		c.startNode(m)
 		return
 	}
-	c.startZooKeeper()
+	c.startZooKeeper(m)
 }
 
 // startZooKeeper runs Debian's ZooKeeper 3.8 the way
-// deploy/scripts/services.sh does, on the .2 address, with a short tick so
-// that the brokers' 4 s sessions are allowed.
-func (c *cluster) startZooKeeper() {
+// deploy/scripts/services.sh does, with a short tick so that the brokers'
+// 4 s sessions are allowed; with several servers, as an ensemble.
+func (c *cluster) startZooKeeper(m *member) {
 	c.t.Helper()
-	m := c.meta
-	cfg := fmt.Sprintf("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\n"+
+	data := filepath.Join(m.dir, "data")
+	cfg := fmt.Sprintf("tickTime=500\ninitLimit=10\nsyncLimit=4\ndataDir=%s\nclientPort=%d\n"+
 		"clientPortAddress=%s\nmaxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n",
-		filepath.Join(m.dir, "data"), m.port, m.ip)
+		data, m.port, m.ip)
+	if len(c.metas) > 1 {
+		for _, o := range c.metas {
+			cfg += fmt.Sprintf("server.%d=%s:2888:3888\n", o.id, o.ip)
+		}
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(strconv.Itoa(int(m.id))+"\n"), 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(m.cfgPath, []byte(cfg), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
@@ -159,7 +184,7 @@ func (c *cluster) startZooKeeper() {
 	if _, err := os.Stat("/usr/share/java/slf4j-simple.jar"); err == nil {
 		cp += ":/usr/share/java/slf4j-simple.jar"
 	}
-	p, err := startProc(m.name, m.ns, filepath.Join(c.dir, "zookeeper.log"), nil,
+	p, err := startProc(m.name, m.ns, filepath.Join(c.dir, m.name+".log"), nil,
 		"java", "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
@@ -168,12 +193,35 @@ func (c *cluster) startZooKeeper() {
 		c.t.Fatal(err)
 	}
 	m.proc = p
-	testenv.WaitFor(c.t, 90*time.Second, func() error {
-		if p.exited() {
-			c.t.Fatalf("ZooKeeper exited:\n%s", p.logTail(30))
+}
+
+// zkServing is a condition: ZooKeeper server m runs and serves requests.
+func (c *cluster) zkServing(m *member) func() error {
+	return func() error {
+		if m.proc.exited() {
+			c.t.Fatalf("%s exited:\n%s", m.name, m.proc.logTail(30))
 		}
-		return zkServing(m.addr())
-	})
+		_, err := zkMode(m.addr())
+		return err
+	}
+}
+
+// metaConnect is zookeeper.connect: every ZooKeeper server.
+func (c *cluster) metaConnect() string {
+	var out []string
+	for _, m := range c.metas {
+		out = append(out, m.addr())
+	}
+	return strings.Join(out, ",")
+}
+
+// voters is controller.quorum.voters: every controller's id@host:port.
+func (c *cluster) voters() string {
+	var out []string
+	for _, m := range c.metas {
+		out = append(out, fmt.Sprintf("%d@%s", m.id, m.addr()))
+	}
+	return strings.Join(out, ",")
 }
 
 // nodeProperties are a broker's or the controller's server.properties.
@@ -192,17 +240,17 @@ func (c *cluster) nodeProperties(m *member) map[string]string {
 	if c.mode == modeZooKeeper {
 		props["broker.id"] = strconv.Itoa(int(m.id))
 		props["listeners"] = "PLAINTEXT://" + m.addr()
-		props["zookeeper.connect"] = c.meta.addr()
+		props["zookeeper.connect"] = c.metaConnect()
 		props["zookeeper.session.timeout.ms"] = strconv.Itoa(int(sessionTimeout.Milliseconds()))
 		return props
 	}
 	props["node.id"] = strconv.Itoa(int(m.id))
 	props["controller.listener.names"] = "CONTROLLER"
-	props["controller.quorum.voters"] = fmt.Sprintf("%d@%s", c.meta.id, c.meta.addr())
+	props["controller.quorum.voters"] = c.voters()
 	props["listener.security.protocol.map"] = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
 	props["broker.session.timeout.ms"] = strconv.Itoa(int(sessionTimeout.Milliseconds()))
 	props["broker.heartbeat.interval.ms"] = "500"
-	if m == c.meta {
+	if slices.Contains(c.metas, m) {
 		props["process.roles"] = "controller"
 		props["listeners"] = "CONTROLLER://" + m.addr()
 	} else {
@@ -279,8 +327,8 @@ func (c *cluster) bootstrap() []string {
 // others are the addresses of every server but m (what a partition cuts m
 // off from).
 func (c *cluster) others(m *member) []string {
-	out := []string{c.meta.ip}
-	for _, b := range c.brokers {
+	var out []string
+	for _, b := range append(slices.Clone(c.metas), c.brokers...) {
 		if b != m {
 			out = append(out, b.ip)
 		}
@@ -379,24 +427,68 @@ func (c *cluster) fullISR(topic string, parts int32) error {
 	return nil
 }
 
-// zkServing succeeds when ZooKeeper at addr answers srvr with a mode (it
-// serves requests).
-func zkServing(addr string) error {
+// quorumLeader is the metadata quorum's leader: the ZooKeeper server in
+// mode leader, or the KRaft controller DescribeQuorum names (asked through
+// a broker, which forwards it). Nil while there is none; with one server,
+// that server.
+func (c *cluster) quorumLeader() *member {
+	if len(c.metas) == 1 {
+		return c.metas[0]
+	}
+	if c.mode == modeZooKeeper {
+		for _, m := range c.metas {
+			if mode, err := zkMode(m.addr()); err == nil && mode == "leader" {
+				return m
+			}
+		}
+		return nil
+	}
+	cl, err := kgo.NewClient(clientOpts(c.bootstrap()...)...)
+	if err != nil {
+		return nil
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	rt := kmsg.NewDescribeQuorumRequestTopic()
+	rt.Topic = "__cluster_metadata"
+	rp := kmsg.NewDescribeQuorumRequestTopicPartition()
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return nil
+	}
+	p := resp.Topics[0].Partitions[0]
+	for _, m := range c.metas {
+		if p.ErrorCode == 0 && m.id == p.LeaderID {
+			return m
+		}
+	}
+	return nil
+}
+
+// zkMode is what ZooKeeper at addr answers srvr with as its mode
+// (standalone, leader, follower); an error while it does not serve.
+func zkMode(addr string) (string, error) {
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.WriteString(conn, "srvr"); err != nil {
-		return err
+		return "", err
 	}
 	out, err := io.ReadAll(conn)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if !strings.Contains(string(out), "Mode: ") {
-		return errors.New("ZooKeeper not serving yet")
+	for _, line := range strings.Split(string(out), "\n") {
+		if mode, ok := strings.CutPrefix(line, "Mode: "); ok {
+			return strings.TrimSpace(mode), nil
+		}
 	}
-	return nil
+	return "", errors.New("ZooKeeper at " + addr + " not serving")
 }

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -37,16 +38,19 @@ type scenario struct {
 	rng *rand.Rand
 }
 
-// fault is one kind of failure the suite injects.
+// fault is one kind of failure the suite injects, on a cluster with quorum
+// metadata servers.
 type fault struct {
-	name string
-	run  func(s *scenario)
+	name   string
+	quorum int
+	run    func(s *scenario)
 }
 
 var faults = []fault{
-	{"zombie-leader", zombieLeader},
-	{"leader-partitioned", leaderPartitioned},
-	{"metadata-restart", metadataRestart},
+	{"zombie-leader", 1, zombieLeader},
+	{"leader-partitioned", 1, leaderPartitioned},
+	{"metadata-restart", 1, metadataRestart},
+	{"quorum-split", 3, quorumSplit},
 }
 
 // TestFaults runs every fault in both metadata modes, with one seed each or
@@ -124,7 +128,7 @@ func seeds(t *testing.T) []uint64 {
 // leader never gets, so the checker must report acknowledged records lost.
 func TestFaultsCatchLoss(t *testing.T) {
 	requirePrerequisites(t)
-	v := runScenario(t, modeZooKeeper, fault{"leader-partitioned", leaderPartitioned}, 1, true)
+	v := runScenario(t, modeZooKeeper, fault{"leader-partitioned", 1, leaderPartitioned}, 1, true)
 	lost := 0
 	for _, line := range v {
 		if strings.HasPrefix(line, "lost: ") {
@@ -146,7 +150,7 @@ func runScenario(t *testing.T, mode string, f fault, seed uint64, leaderAcks boo
 		}
 	})
 	t.Logf("%s %s, seed %d", mode, f.name, seed)
-	c := newCluster(t, mode)
+	c := newCluster(t, mode, f.quorum)
 	c.createTopic(topic, numParts)
 	s := &scenario{t: t, c: c, rng: rand.New(rand.NewPCG(seed, 0x05b7e1))}
 	s.w = startWorkload(t, c, topic, numParts, leaderAcks)
@@ -283,10 +287,50 @@ func leaderPartitioned(s *scenario) {
 // or not (from the seed), and starts it again on the same data.
 func metadataRestart(s *scenario) {
 	down := 2*time.Second + s.jitter(2*sessionTimeout)
-	s.c.meta.proc.kill()
-	s.t.Logf("SIGKILL %s", s.c.mode)
+	m := s.c.metas[0]
+	m.proc.kill()
+	s.t.Logf("SIGKILL %s (%s)", m.name, s.c.mode)
 	s.sleep("metadata server down", down)
-	s.c.startMeta()
-	s.t.Logf("%s restarted", s.c.mode)
+	s.c.startMeta(m)
+	s.t.Logf("%s restarted", m.name)
+	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
+}
+
+// quorumSplit cuts the leader of the metadata quorum (the ZooKeeper
+// ensemble's leader, or the active KRaft controller) off from the other
+// two voters, while brokers and clients still reach every server; the two
+// elect a new leader, and the old one must not go on deciding alone. Then
+// the network heals.
+func quorumSplit(s *scenario) {
+	old := s.c.quorumLeader()
+	var peers []string
+	for _, m := range s.c.metas {
+		if m != old {
+			peers = append(peers, m.ip)
+		}
+	}
+	s.c.net.cut(old.ns, peers...)
+	cut := time.Now()
+	s.t.Logf("cut quorum leader %s off from %v", old.name, peers)
+	waitFor(s.t, 60*time.Second, "a new quorum leader on the majority side", func() error {
+		switch m := s.c.quorumLeader(); m {
+		case nil:
+			return errors.New("no quorum leader")
+		case old:
+			return fmt.Errorf("%s still leads", old.name)
+		}
+		return nil
+	})
+	s.t.Logf("new quorum leader after %v", time.Since(cut).Round(time.Millisecond))
+	if d := 2*sessionTimeout + s.jitter(2*time.Second) - time.Since(cut); d > 0 {
+		s.sleep("quorum split", d)
+	}
+	s.c.net.heal(old.ns)
+	s.t.Logf("healed %s after %v", old.name, time.Since(cut).Round(time.Millisecond))
+	if s.c.mode == modeZooKeeper {
+		for _, m := range s.c.metas {
+			waitFor(s.t, 60*time.Second, m.name+" serving again", s.c.zkServing(m))
+		}
+	}
 	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
 }
