@@ -27,6 +27,9 @@ import (
 // to the broker adds 102 and 103 with AddRaftVoter (DescribeQuorum: 3
 // voters), adds 104 and removes it again (4, then 3); the leader is stopped,
 // another voter takes over, and a topic created before is still there.
+// The CONTROLLER listener is SASL_PLAINTEXT with PLAIN, so the bootstrap
+// servers, the voters added and the forwarded voter changes all
+// authenticate.
 func TestKRaftDynamicQuorum(t *testing.T) {
 	const m = 4
 	ports := freePorts(t, m+1)
@@ -34,16 +37,20 @@ func TestKRaftDynamicQuorum(t *testing.T) {
 	const clusterID = "T3NwcmV5RHluYW1pY1F1bw"
 	props := func(roles string, id int, listeners string) map[string]string {
 		return map[string]string{
-			"process.roles":                         roles,
-			"node.id":                               strconv.Itoa(id),
-			"controller.quorum.bootstrap.servers":   ctlAddr(0),
-			"controller.listener.names":             "CONTROLLER",
-			"listeners":                             listeners,
-			"log.dirs":                              t.TempDir(),
-			"broker.session.timeout.ms":             "3000",
-			"broker.heartbeat.interval.ms":          "300",
-			"controller.quorum.election.timeout.ms": "500",
-			"controller.quorum.fetch.timeout.ms":    "1000",
+			"process.roles":                                    roles,
+			"node.id":                                          strconv.Itoa(id),
+			"controller.quorum.bootstrap.servers":              ctlAddr(0),
+			"controller.listener.names":                        "CONTROLLER",
+			"listeners":                                        listeners,
+			"log.dirs":                                         t.TempDir(),
+			"broker.session.timeout.ms":                        "3000",
+			"broker.heartbeat.interval.ms":                     "300",
+			"controller.quorum.election.timeout.ms":            "500",
+			"controller.quorum.fetch.timeout.ms":               "1000",
+			"listener.security.protocol.map":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+			"sasl.mechanism.controller.protocol":               "PLAIN",
+			"listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+			"listener.name.controller.plain.sasl.jaas.config":  controllerJAAS("ctl-secret"),
 		}
 	}
 	format := func(cfg Config, voters []metaprops.Voter) {
