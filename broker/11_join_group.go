@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"net"
 	"slices"
 	"time"
 
@@ -126,9 +125,7 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 func (m *member) recordJoin(r *request, req *kmsg.JoinGroupRequest, session, rebalance time.Duration) {
 	m.instanceID = req.InstanceID
 	m.clientID = deref(r.hdr.ClientID)
-	if host, _, err := net.SplitHostPort(r.c.nc.RemoteAddr().String()); err == nil {
-		m.clientHost = "/" + host
-	}
+	m.clientHost = memberHost(r)
 	m.sessionTimeout, m.rebalanceTimeout = session, rebalance
 	m.protocols = req.Protocols
 	m.lastSession = time.Now()

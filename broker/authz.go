@@ -36,10 +36,12 @@ func (r *request) authorize(op acl.Operation, rt acl.ResourceType, name string) 
 	return d.Allowed
 }
 
-// clientHost is the client's IP address, the host ACLs match.
+// clientHost is the client's IP address as Kafka's authorizer sees it
+// (InetAddress.getHostAddress(): ::1 is 0:0:0:0:0:0:0:1), the host ACLs
+// match and member descriptions show.
 func clientHost(nc net.Conn) string {
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.IP.String()
+		return acl.JavaHostAddress(ta.IP, ta.Zone)
 	}
 	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
 	if err != nil {

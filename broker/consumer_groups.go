@@ -2,7 +2,6 @@ package broker
 
 import (
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/cgroup"
@@ -129,12 +128,10 @@ func (g *group) expireConsumer(now time.Time) {
 	}
 }
 
-// memberHost is the address Kafka shows for a member ("/1.2.3.4").
+// memberHost is the address Kafka shows for a member: InetAddress.toString
+// of an address without a name, "/1.2.3.4" or "/0:0:0:0:0:0:0:1".
 func memberHost(r *request) string {
-	if host, _, err := net.SplitHostPort(r.c.nc.RemoteAddr().String()); err == nil {
-		return "/" + host
-	}
-	return ""
+	return "/" + clientHost(r.c.nc)
 }
 
 // topicIDs maps topic names to the ids the consumer protocol uses.

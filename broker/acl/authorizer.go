@@ -115,11 +115,12 @@ func New(cfg Config) *Authorizer {
 func (a *Authorizer) IsSuperUser(principal string) bool { return a.super[principal] }
 
 // Authorize decides whether principal, connected from host (an IP
-// address), may do op on the resource of type rt named name, with Kafka's
-// rules: super users may do anything; a matching DENY ACL wins over any
-// ALLOW; an ALLOW ACL for the operation, for All, or for an operation that
-// implies it (Read, Write, Delete and Alter imply Describe; AlterConfigs
-// implies DescribeConfigs) allows; a resource no ACL names at all follows
+// address in Java's form, JavaHostAddress; see HostMatches), may do op on
+// the resource of type rt named name, with Kafka's rules: super users may
+// do anything; a matching DENY ACL wins over any ALLOW; an ALLOW ACL for
+// the operation, for All, or for an operation that implies it (Read,
+// Write, Delete and Alter imply Describe; AlterConfigs implies
+// DescribeConfigs) allows; a resource no ACL names at all follows
 // allow.everyone.if.no.acl.found; anything else is denied.
 func (a *Authorizer) Authorize(principal, host string, op Operation, rt ResourceType, name string) Decision {
 	if a.super[principal] {
@@ -172,8 +173,7 @@ func (s *scan) visit(r Resource, es []Entry) bool {
 	}
 	s.found = true
 	for _, e := range es {
-		if (e.Principal != s.principal && e.Principal != WildcardPrincipal) ||
-			(e.Host != s.host && e.Host != WildcardHost) {
+		if (e.Principal != s.principal && e.Principal != WildcardPrincipal) || !HostMatches(e.Host, s.host) {
 			continue
 		}
 		if e.Permission == PermissionDeny {
@@ -419,7 +419,7 @@ func (a *Authorizer) AuthorizeAny(principal, host string, op Operation, rt Resou
 		return a.allowIfNoACL
 	}
 	applies := func(e Entry) bool {
-		return (e.Principal == principal || e.Principal == WildcardPrincipal) && (e.Host == host || e.Host == WildcardHost)
+		return (e.Principal == principal || e.Principal == WildcardPrincipal) && HostMatches(e.Host, host)
 	}
 	denies := func(es []Entry) bool {
 		return slices.ContainsFunc(es, func(e Entry) bool {
