@@ -67,14 +67,21 @@ type cluster struct {
 	dir       string
 	metas     []*member // ZooKeeper servers (ids 1..n) or KRaft controllers (ids 101..100+n)
 	brokers   []*member
-	clusterID string // KRaft
-	self      string // this test binary, run as the nodes
+	clusterID string   // KRaft
+	self      string   // this test binary, run as the nodes
+	mounts    []string // tmpfs log dirs, unmounted by close
 }
 
-// newCluster starts a cluster in mode with quorum metadata servers and
-// waits until every broker lists all three as registered. Everything it
-// started is stopped by t.Cleanup, before the network is removed.
-func newCluster(t testing.TB, mode string, quorum int) *cluster {
+// layout is what a fault needs of its cluster.
+type layout struct {
+	quorum int // metadata servers: 1, or 3 for a quorum that can split
+	diskMB int // >0: each broker's log dir is a tmpfs of this size
+}
+
+// newCluster starts a cluster in mode laid out as l and waits until every
+// broker lists all three as registered. Everything it started is stopped
+// (and unmounted) by t.Cleanup, before the network is removed.
+func newCluster(t testing.TB, mode string, l layout) *cluster {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -82,7 +89,7 @@ func newCluster(t testing.TB, mode string, quorum int) *cluster {
 	}
 	c := &cluster{t: t, mode: mode, net: newNetwork(t), dir: t.TempDir(), self: self}
 	t.Cleanup(c.close)
-	for i := 1; i <= quorum; i++ {
+	for i := 1; i <= l.quorum; i++ {
 		m := c.addMember(int32(i), "meta-"+strconv.Itoa(i), byte(metaHost+i-1))
 		m.port = zkPort
 		if mode == modeKRaft {
@@ -101,6 +108,9 @@ func newCluster(t testing.TB, mode string, quorum int) *cluster {
 		m := c.addMember(int32(i), "broker-"+strconv.Itoa(i), byte(firstBroker+i-1))
 		m.port = brokerPort
 		c.brokers = append(c.brokers, m)
+		if l.diskMB > 0 {
+			c.mountSmallDisk(m, l.diskMB)
+		}
 	}
 	for _, m := range c.metas {
 		c.startMeta(m)
@@ -139,6 +149,25 @@ func (c *cluster) close() {
 			c.t.Logf("---- last lines of %s (%s):\n%s", m.name, m.proc.logPath, m.proc.logTail(40))
 		}
 	}
+	for _, dir := range c.mounts {
+		if _, err := sh("umount", dir); err != nil {
+			c.t.Errorf("chaos teardown: %v", err)
+		}
+	}
+}
+
+// mountSmallDisk puts broker m's log dir on a tmpfs of sizeMB, so that a
+// fault can fill it.
+func (c *cluster) mountSmallDisk(m *member, sizeMB int) {
+	c.t.Helper()
+	dir := filepath.Join(m.dir, "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := sh("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", sizeMB), "tmpfs", dir); err != nil {
+		c.t.Fatal(err)
+	}
+	c.mounts = append(c.mounts, dir)
 }
 
 // startMeta starts (or restarts, keeping its data) metadata server m; a

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,19 +39,20 @@ type scenario struct {
 	rng *rand.Rand
 }
 
-// fault is one kind of failure the suite injects, on a cluster with quorum
-// metadata servers.
+// fault is one kind of failure the suite injects, on a cluster laid out
+// for it.
 type fault struct {
 	name   string
-	quorum int
+	layout layout
 	run    func(s *scenario)
 }
 
 var faults = []fault{
-	{"zombie-leader", 1, zombieLeader},
-	{"leader-partitioned", 1, leaderPartitioned},
-	{"metadata-restart", 1, metadataRestart},
-	{"quorum-split", 3, quorumSplit},
+	{"zombie-leader", layout{quorum: 1}, zombieLeader},
+	{"leader-partitioned", layout{quorum: 1}, leaderPartitioned},
+	{"metadata-restart", layout{quorum: 1}, metadataRestart},
+	{"quorum-split", layout{quorum: 3}, quorumSplit},
+	{"disk-full", layout{quorum: 1, diskMB: 32}, diskFull},
 }
 
 // TestFaults runs every fault in both metadata modes, with one seed each or
@@ -128,7 +130,7 @@ func seeds(t *testing.T) []uint64 {
 // leader never gets, so the checker must report acknowledged records lost.
 func TestFaultsCatchLoss(t *testing.T) {
 	requirePrerequisites(t)
-	v := runScenario(t, modeZooKeeper, fault{"leader-partitioned", 1, leaderPartitioned}, 1, true)
+	v := runScenario(t, modeZooKeeper, fault{"leader-partitioned", layout{quorum: 1}, leaderPartitioned}, 1, true)
 	lost := 0
 	for _, line := range v {
 		if strings.HasPrefix(line, "lost: ") {
@@ -150,7 +152,7 @@ func runScenario(t *testing.T, mode string, f fault, seed uint64, leaderAcks boo
 		}
 	})
 	t.Logf("%s %s, seed %d", mode, f.name, seed)
-	c := newCluster(t, mode, f.quorum)
+	c := newCluster(t, mode, f.layout)
 	c.createTopic(topic, numParts)
 	s := &scenario{t: t, c: c, rng: rand.New(rand.NewPCG(seed, 0x05b7e1))}
 	s.w = startWorkload(t, c, topic, numParts, leaderAcks)
@@ -333,4 +335,41 @@ func quorumSplit(s *scenario) {
 		}
 	}
 	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
+}
+
+// diskFull fills the log dir of a partition leader (a small tmpfs) to the
+// last few KiB while the workload runs, holds it full, then frees the space.
+// Appends there fail (KAFKA_STORAGE_ERROR to the producer, a failed append
+// on the follower side) and must leave no torn or half-indexed batch behind.
+func diskFull(s *scenario) {
+	_, leader := s.target()
+	dir := filepath.Join(leader.dir, "data")
+	filler := filepath.Join(dir, "filler")
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		s.t.Fatal(err)
+	}
+	free := int64(st.Bavail) * st.Bsize
+	f, err := os.Create(filler)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	// Written, not truncated up: tmpfs counts only pages that hold data.
+	chunk := make([]byte, 1<<20)
+	for left := free - 16<<10; left > 0; {
+		n := min(left, int64(len(chunk)))
+		if _, err := f.Write(chunk[:n]); err != nil {
+			break // full already: the brokers' own writes raced the filler
+		}
+		left -= n
+	}
+	if err := f.Close(); err != nil {
+		s.t.Logf("closing the filler: %v", err)
+	}
+	s.t.Logf("filled %s's log dir (%d MiB were free)", leader.name, free>>20)
+	s.sleep("disk full", sessionTimeout+s.jitter(2*time.Second))
+	if err := os.Remove(filler); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("freed %s's log dir", leader.name)
 }
