@@ -79,6 +79,14 @@ func (c Config) controllerListenerSecurity() (ListenerSecurity, error) {
 	return ls, nil
 }
 
+// ControllerDialer connects to a CONTROLLER listener as the node this configuration
+// configures does (its controller listener's protocol and credentials), for tools that talk to
+// the controllers; nil for PLAINTEXT.
+func (c Config) ControllerDialer() (func(ctx context.Context, addr string) (net.Conn, error), error) {
+	sec, err := c.controllerSecurity()
+	return sec.Dial, err
+}
+
 // controllerSecurity builds the KRaft node's Security: the listener's side when this node is a
 // controller, the dialing side always, and the authorizer when one is configured. It loads
 // the key material, so errors name the file or property to fix.

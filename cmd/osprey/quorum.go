@@ -25,6 +25,26 @@ type quorumFlags struct {
 	bootstrapServer     string
 	bootstrapController string
 	timeout             time.Duration
+	// dial connects to a controller listener with the protocol and credentials of a
+	// --command-config's controller listener (see useConfig); nil: plain TCP.
+	dial func(ctx context.Context, addr string) (net.Conn, error)
+}
+
+// useConfig makes the requests to --bootstrap-controller use the controller listener's
+// protocol and credentials from the server.properties at path (SSL, SASL_PLAINTEXT or
+// SASL_SSL with PLAIN), as a node configured by it connects to the controllers.
+func (f *quorumFlags) useConfig(path string) error {
+	if f.bootstrapController == "" || path == "" {
+		return nil
+	}
+	cfg, err := loadBrokerProperties(path)
+	if err != nil {
+		return err
+	}
+	if f.dial, err = cfg.ControllerDialer(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // newQuorumCmd is `osprey quorum`, kafka-metadata-quorum.sh's add-controller and
@@ -65,6 +85,9 @@ func newAddControllerCmd(f *quorumFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := f.useConfig(configPath); err != nil {
+				return err
+			}
 			if err := f.send(cmd.Context(), req); err != nil {
 				return err
 			}
@@ -77,13 +100,14 @@ func newAddControllerCmd(f *quorumFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&configPath, "command-config", "", "the new controller's server.properties (formatted with --no-initial-controllers)")
+	cmd.Flags().StringVar(&configPath, "command-config", "", "the new controller's server.properties (formatted with --no-initial-controllers); "+
+		"with --bootstrap-controller its controller listener's protocol and credentials are used to connect")
 	return cmd
 }
 
 func newRemoveControllerCmd(f *quorumFlags) *cobra.Command {
 	var id int32
-	var dir string
+	var dir, configPath string
 	cmd := &cobra.Command{
 		Use:   "remove-controller",
 		Short: "Remove a voter (its id and metadata directory id) from the quorum",
@@ -96,6 +120,9 @@ func newRemoveControllerCmd(f *quorumFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--controller-directory-id %q: %w", dir, err)
 			}
+			if err := f.useConfig(configPath); err != nil {
+				return err
+			}
 			req := kmsg.NewPtrRemoveRaftVoterRequest()
 			req.VoterID, req.VoterDirectoryID = id, u
 			if err := f.send(cmd.Context(), req); err != nil {
@@ -107,6 +134,8 @@ func newRemoveControllerCmd(f *quorumFlags) *cobra.Command {
 	}
 	cmd.Flags().Int32Var(&id, "controller-id", -1, "the voter's node.id")
 	cmd.Flags().StringVar(&dir, "controller-directory-id", "", "the voter's metadata directory id (directory.id in its meta.properties)")
+	cmd.Flags().StringVar(&configPath, "command-config", "", "a server.properties of the cluster: with --bootstrap-controller, "+
+		"its controller listener's protocol and credentials are used to connect")
 	return cmd
 }
 
@@ -181,7 +210,7 @@ func (f *quorumFlags) send(ctx context.Context, req kmsg.Request) error {
 	var last error
 	for i := 0; ; i++ {
 		addr := strings.TrimSpace(addrs[i%len(addrs)])
-		resp, err := roundTrip(ctx, addr, req)
+		resp, err := roundTrip(ctx, f.dial, addr, req)
 		if err == nil {
 			code, msg := voterChangeError(resp)
 			switch {
@@ -218,10 +247,14 @@ func voterChangeError(resp kmsg.Response) (int16, string) {
 	return code, " (" + *msg + ")"
 }
 
-// roundTrip sends req to addr on a connection of its own and reads the answer.
-func roundTrip(ctx context.Context, addr string, req kmsg.Request) (kmsg.Response, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+// roundTrip sends req to addr on a connection of its own (from dial, nil: plain TCP) and reads
+// the answer.
+func roundTrip(ctx context.Context, dial func(context.Context, string) (net.Conn, error), addr string, req kmsg.Request) (kmsg.Response, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	c, err := dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +269,8 @@ func roundTrip(ctx context.Context, addr string, req kmsg.Request) (kmsg.Respons
 	b, err := kafkawire.ReadFrame(bufio.NewReader(c), kafkawire.MinResponseFrame, 1<<20)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s closed the connection (not a KRaft node that serves %s?)", addr, kmsg.NameForKey(req.Key()))
+			return nil, fmt.Errorf("%s closed the connection (not a KRaft node that serves %s, or a controller listener "+
+				"that needs TLS or SASL: give --command-config?)", addr, kmsg.NameForKey(req.Key()))
 		}
 		return nil, fmt.Errorf("read from %s: %w", addr, err)
 	}

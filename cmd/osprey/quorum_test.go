@@ -19,9 +19,9 @@ import (
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
-// describeVoters asks the controllers at addrs for DescribeQuorum until one leads, and returns
-// its voters, sorted.
-func describeVoters(ctx context.Context, addrs []string) ([]int32, error) {
+// describeVoters asks the controllers at addrs (connecting with dial) for DescribeQuorum until
+// one leads, and returns its voters, sorted.
+func describeVoters(ctx context.Context, dial func(context.Context, string) (net.Conn, error), addrs []string) ([]int32, error) {
 	req := kmsg.NewPtrDescribeQuorumRequest()
 	rt := kmsg.NewDescribeQuorumRequestTopic()
 	rt.Topic = "__cluster_metadata"
@@ -29,7 +29,7 @@ func describeVoters(ctx context.Context, addrs []string) ([]int32, error) {
 	req.Topics = append(req.Topics, rt)
 	var last error
 	for _, a := range addrs {
-		resp, err := roundTrip(ctx, a, req)
+		resp, err := roundTrip(ctx, dial, a, req)
 		if err != nil {
 			last = err
 			continue
@@ -51,7 +51,9 @@ func describeVoters(ctx context.Context, addrs []string) ([]int32, error) {
 
 // osprey storage format --standalone and --no-initial-controllers, then osprey quorum
 // add-controller and remove-controller against the running controllers, as an operator runs
-// kafka-storage.sh and kafka-metadata-quorum.sh.
+// kafka-storage.sh and kafka-metadata-quorum.sh. The controller listener is SASL_PLAINTEXT with
+// PLAIN: the tool connects with the credentials of --command-config's controller listener, and
+// without one it is refused.
 func TestQuorumAddAndRemoveController(t *testing.T) {
 	var addrs []string
 	for range 2 {
@@ -78,6 +80,11 @@ listeners=CONTROLLER://%s
 log.dirs=%s
 controller.quorum.election.timeout.ms=300
 controller.quorum.fetch.timeout.ms=600
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \
+    username="controller" password="ctl-secret" user_controller="ctl-secret";
 `, i+1, addrs[0], addrs[i], filepath.Join(dir, "meta")))
 		if out, err := run(t, "storage", "format", "-t", id, "-c", p, flag); err != nil {
 			t.Fatalf("format %s: %v\n%s", flag, err, out)
@@ -99,12 +106,20 @@ controller.quorum.fetch.timeout.ms=600
 		t.Cleanup(func() { ctl.Close() })
 		cfgs = append(cfgs, p)
 	}
+	cfg, err := loadBrokerProperties(cfgs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial, err := cfg.ControllerDialer()
+	if err != nil || dial == nil {
+		t.Fatalf("controller dialer: nil %v, %v; want one for SASL_PLAINTEXT", dial == nil, err)
+	}
 	waitVoters := func(want ...int32) {
 		t.Helper()
 		testenv.WaitFor(t, 30*time.Second, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			got, err := describeVoters(ctx, addrs)
+			got, err := describeVoters(ctx, dial, addrs)
 			if err != nil {
 				return err
 			}
@@ -122,16 +137,16 @@ controller.quorum.fetch.timeout.ms=600
 	}
 	waitVoters(1, 2)
 
-	cfg, err := loadBrokerProperties(cfgs[1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	mp, err := metaprops.Read(cfg.MetadataDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err = run(t, "quorum", "--bootstrap-controller", strings.Join(addrs, ","), "remove-controller",
-		"--controller-id", "2", "--controller-directory-id", mp.DirectoryID.String())
+	remove := []string{"quorum", "--bootstrap-controller", strings.Join(addrs, ","), "--timeout", "2s", "remove-controller",
+		"--controller-id", "2", "--controller-directory-id", mp.DirectoryID.String()}
+	if out, err := run(t, remove...); err == nil || !strings.Contains(err.Error(), "--command-config") {
+		t.Fatalf("remove-controller without credentials: %v\n%s; want a refusal pointing at --command-config", err, out)
+	}
+	out, err = run(t, append(remove, "--command-config", cfgs[0])...)
 	if err != nil || !strings.Contains(out, "Removed controller 2") {
 		t.Fatalf("remove-controller: %v\n%s", err, out)
 	}
