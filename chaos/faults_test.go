@@ -62,6 +62,9 @@ func TestFaults(t *testing.T) {
 	requirePrerequisites(t)
 	for _, mode := range []string{modeZooKeeper, modeKRaft} {
 		t.Run(mode, func(t *testing.T) {
+			// The two modes run side by side: each has its own network,
+			// and most of a run is spent waiting out a fault.
+			t.Parallel()
 			for _, f := range faults {
 				t.Run(f.name, func(t *testing.T) {
 					for _, seed := range seeds(t) {
@@ -156,9 +159,9 @@ func runScenario(t *testing.T, mode string, f fault, seed uint64, leaderAcks boo
 	c.createTopic(topic, numParts)
 	s := &scenario{t: t, c: c, rng: rand.New(rand.NewPCG(seed, 0x05b7e1))}
 	s.w = startWorkload(t, c, topic, numParts, leaderAcks)
-	s.sleep("warm-up", time.Second+s.jitter(time.Second))
+	s.sleep("warm-up", 500*time.Millisecond+s.jitter(time.Second))
 	f.run(s)
-	s.sleep("after the fault", time.Second+s.jitter(time.Second))
+	s.sleep("after the fault", 500*time.Millisecond+s.jitter(time.Second))
 	h := s.w.finish()
 	for _, m := range c.brokers {
 		if m.proc.exited() {
