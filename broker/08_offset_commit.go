@@ -19,7 +19,8 @@ import (
 //   is reported per partition.
 // * During CompletingRebalance commits get REBALANCE_IN_PROGRESS.
 // * Commits for topics or partitions that do not exist get
-//   UNKNOWN_TOPIC_OR_PARTITION.
+//   UNKNOWN_TOPIC_OR_PARTITION; commits to a share group's id
+//   GROUP_ID_NOT_FOUND on every partition.
 //
 // Version notes:
 // * v1: generation and member; v2-4: retention time (ignored: offsets are
@@ -47,6 +48,9 @@ func handleOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	if code := r.groupCode(acl.OpRead, req.Group); code != 0 {
 		return all(code)
+	}
+	if b.isShareGroup(req.Group) {
+		return all(errGroupIDNotFound) // group_types.go
 	}
 	simple := req.Version == 0 || (req.Generation < 0 && req.MemberID == "")
 	g := b.groups.get(req.Group, simple)

@@ -19,9 +19,15 @@ import (
 //   group.initial.rebalance.delay.ms for more members first.
 // * A follower rejoining a Stable group with unchanged protocols gets the
 //   current generation at once, without a rebalance.
+// * A consumer group with members takes the member as a classic member
+//   of the consumer group (protocol type "consumer" only, else
+//   INCONSISTENT_GROUP_PROTOCOL): answered at once with its member epoch
+//   as the generation and no leader; an empty consumer group becomes a
+//   classic group again (consumer_group_migration.go).
 // * Session timeouts outside group.min/max.session.timeout.ms get
 //   INVALID_SESSION_TIMEOUT; a protocol type or protocol set incompatible
-//   with the members' gets INCONSISTENT_GROUP_PROTOCOL.
+//   with the members' gets INCONSISTENT_GROUP_PROTOCOL, as does a share
+//   group's id.
 //
 // Version notes:
 // * v1: rebalance timeout (v0 uses the session timeout); v4: member id
@@ -53,6 +59,9 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	if req.ProtocolType == "" || len(req.Protocols) == 0 {
 		return fail(errInconsistentProtocol)
 	}
+	if b.isShareGroup(req.Group) {
+		return fail(errInconsistentProtocol) // group_types.go
+	}
 
 	g := b.groups.get(req.Group, true)
 	g.mu.Lock()
@@ -60,10 +69,17 @@ func handleJoinGroup(b *Broker, r *request) (kmsg.Response, error) {
 	if g.state == groupDead {
 		return fail(errCoordinatorNotAvail)
 	}
+	if g.cg != nil && len(g.cg.Members) > 0 {
+		// The member joins the consumer group as a classic member
+		// (consumer_group_migration.go).
+		if code := g.joinClassicToConsumer(r, req, resp, session, rebalance); code != 0 {
+			return fail(code)
+		}
+		return resp, nil
+	}
 	if g.cg != nil {
-		// An empty consumer group becomes classic again; a live one does
-		// not take classic members (consumer_groups.go).
-		if code := g.joinConsumerGroup(); code != 0 {
+		// An empty consumer group becomes classic again.
+		if code := g.toClassic(); code != 0 {
 			return fail(code)
 		}
 	}

@@ -13,6 +13,9 @@ import (
 // * Keeps the member's session alive. During PreparingRebalance the answer
 //   is REBALANCE_IN_PROGRESS so the member rejoins.
 // * Unknown member: UNKNOWN_MEMBER_ID; wrong generation: ILLEGAL_GENERATION.
+// * A classic member of a consumer group gets REBALANCE_IN_PROGRESS while
+//   it is behind the group epoch, must revoke partitions, or has partitions
+//   waiting that are free now: it rejoins to reconcile (cgroup/classic.go).
 //
 // Version notes:
 // * v3: instance id; v4: flexible.
@@ -33,6 +36,12 @@ func handleHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		if err := g.cg.HeartbeatClassic(time.Now(), req.MemberID, req.InstanceID, req.Generation); err != nil {
+			resp.ErrorCode = err.Code.Code
+		}
+		return resp, nil
+	}
 	m, ok := g.members[req.MemberID]
 	switch {
 	case !ok:

@@ -9,7 +9,9 @@ import (
 //
 // Behavior:
 // * Removes the members and rebalances the rest. Unknown members get
-//   UNKNOWN_MEMBER_ID (per member from v3).
+//   UNKNOWN_MEMBER_ID (per member from v3). A consumer group's classic
+//   members leave it the same way; its consumer protocol members are
+//   UNKNOWN_MEMBER_ID here.
 //
 // Version notes:
 // * v3: several members (batch leave, by member or instance id);
@@ -35,6 +37,22 @@ func handleLeaveGroup(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		resp.Members = g.leaveClassicFromConsumer(leaving)
+	} else {
+		resp.Members = g.leave(leaving)
+	}
+	if req.Version < 3 {
+		resp.ErrorCode = resp.Members[0].ErrorCode
+		resp.Members = nil
+	}
+	return resp, nil
+}
+
+// leave removes members of a classic group, by member id or instance id,
+// answering each. g.mu held.
+func (g *group) leave(leaving []kmsg.LeaveGroupRequestMember) []kmsg.LeaveGroupResponseMember {
+	out := make([]kmsg.LeaveGroupResponseMember, 0, len(leaving))
 	for _, lm := range leaving {
 		rm := kmsg.NewLeaveGroupResponseMember()
 		rm.MemberID, rm.InstanceID = lm.MemberID, lm.InstanceID
@@ -51,11 +69,7 @@ func handleLeaveGroup(b *Broker, r *request) (kmsg.Response, error) {
 		} else {
 			rm.ErrorCode = errUnknownMemberID
 		}
-		resp.Members = append(resp.Members, rm)
+		out = append(out, rm)
 	}
-	if req.Version < 3 {
-		resp.ErrorCode = resp.Members[0].ErrorCode
-		resp.Members = nil
-	}
-	return resp, nil
+	return out
 }

@@ -17,6 +17,9 @@ import (
 // * In Stable, a member gets its current assignment at once.
 // * Wrong generation: ILLEGAL_GENERATION; unknown member:
 //   UNKNOWN_MEMBER_ID; during PreparingRebalance: REBALANCE_IN_PROGRESS.
+// * A classic member of a consumer group gets its assigned partitions at
+//   once, or REBALANCE_IN_PROGRESS while it is behind the group epoch and
+//   not revoking (consumer_group_migration.go).
 //
 // Version notes:
 // * v3: instance id; v4: flexible; v5: protocol type and name echoed.
@@ -37,6 +40,10 @@ func handleSyncGroup(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		g.syncClassicToConsumer(req, resp)
+		return resp, nil
+	}
 	m, ok := g.members[req.MemberID]
 	switch {
 	case !ok:

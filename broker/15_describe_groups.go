@@ -29,7 +29,7 @@ func handleDescribeGroups(b *Broker, r *request) (kmsg.Response, error) {
 			resp.Groups = append(resp.Groups, d)
 			continue
 		}
-		resp.Groups = append(resp.Groups, describeClassicGroup(b.groups.get(name, false), name, req.Version))
+		resp.Groups = append(resp.Groups, b.describeClassicGroup(b.groups.get(name, false), name, req.Version))
 	}
 	return resp, nil
 }

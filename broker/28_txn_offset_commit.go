@@ -60,6 +60,9 @@ func handleTxnOffsetCommit(b *Broker, r *request) (kmsg.Response, error) {
 	for tp, code := range r.txnCommitDenied(req) {
 		codes[tp] = code
 	}
+	if b.isShareGroup(req.Group) {
+		return answer(errGroupIDNotFound) // group_types.go
+	}
 	g := b.groups.get(req.Group, true)
 	g.mu.Lock()
 	defer g.mu.Unlock()

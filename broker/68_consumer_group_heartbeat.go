@@ -24,8 +24,15 @@ import (
 // * group.consumer.session.timeout.ms and heartbeat.interval.ms; a member
 //   that does not revoke within its rebalance timeout is fenced.
 // * The first heartbeat to an empty classic group turns it into a consumer
-//   group (its offsets stay); to a classic group with members:
-//   GROUP_ID_NOT_FOUND (online migration of a live group is not done).
+//   group (its offsets stay). To a classic group with members of protocol
+//   type "consumer", it upgrades the group online, keeping the classic
+//   members, if group.consumer.migration.policy allows (bidirectional or
+//   upgrade; Kafka's default bidirectional) and they fit
+//   group.consumer.max.size; otherwise GROUP_ID_NOT_FOUND. When the last
+//   consumer protocol member leaves a group with classic members, it
+//   becomes a classic group again (bidirectional or downgrade) and
+//   rebalances (consumer_group_migration.go).
+// * A share group's id: GROUP_ID_NOT_FOUND.
 // * Without "consumer" in group.coordinator.rebalance.protocols:
 //   UNSUPPORTED_VERSION, on which clients fall back to the classic protocol.
 // * Every change is written to __consumer_offsets in Kafka's record format
@@ -70,6 +77,9 @@ func handleConsumerGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) 
 		code, msg := errorCode(err)
 		return fail(code, *msg)
 	}
+	if b.isShareGroup(req.Group) {
+		return fail(errGroupIDNotFound, notConsumerGroupMsg(req.Group)) // group_types.go
+	}
 	g := b.groups.get(req.Group, creq.MemberEpoch == cgroup.JoinEpoch)
 	if g == nil {
 		return fail(errGroupIDNotFound, "group "+req.Group+" not found")
@@ -79,17 +89,28 @@ func handleConsumerGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) 
 	switch {
 	case g.state == groupDead:
 		return fail(errCoordinatorNotAvail, "")
-	case g.cg == nil && (creq.MemberEpoch != cgroup.JoinEpoch || !g.emptyClassic()):
+	case g.cg == nil && creq.MemberEpoch != cgroup.JoinEpoch:
 		return fail(errGroupIDNotFound, "group "+req.Group+" is not a consumer group")
-	case g.cg == nil:
+	case g.cg == nil && g.emptyClassic():
 		if code := g.toConsumer(); code != 0 {
 			return fail(code, "")
 		}
+	case g.cg == nil:
+		// A classic group with members: online upgrade
+		// (consumer_group_migration.go).
+		if code, msg := g.upgradeClassic(time.Now()); code != 0 {
+			return fail(code, msg)
+		}
 	}
-	hadMembers := len(g.cg.Members) > 0
+	members := len(g.cg.Members)
 	cresp, err := g.consumerHeartbeat(creq)
-	if hadMembers && len(g.cg.Members) == 0 {
+	if members > 0 && len(g.cg.Members) == 0 {
 		g.stateMs = time.Now().UnixMilli()
+	}
+	if len(g.cg.Members) < members {
+		// The member left: the classic members left may take the
+		// group back to the classic protocol.
+		g.maybeDowngrade(time.Now())
 	}
 	if err != nil {
 		code, msg := errorCode(err)

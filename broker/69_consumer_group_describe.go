@@ -20,7 +20,8 @@ import (
 //   (GROUP_AUTHORIZATION_FAILED).
 //
 // Version notes:
-// * v1: member type (1: consumer protocol; every member here is one).
+// * v1: member type (1: consumer protocol, 0: a classic member kept by
+//   the online migration).
 
 func init() { regKey(69, 0, 1, handleConsumerGroupDescribe) }
 
@@ -47,7 +48,7 @@ func handleConsumerGroupDescribe(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		if !ok {
 			msg := "group " + name + " is not a consumer group"
-			if g == nil {
+			if g == nil && !b.isShareGroup(name) {
 				msg = "group " + name + " not found"
 			}
 			d.ErrorCode, d.ErrorMessage, d.State = errGroupIDNotFound, &msg, "Dead"
@@ -80,6 +81,9 @@ func (b *Broker) describeConsumerGroup(cg *cgroup.Group, d *kmsg.ConsumerGroupDe
 		dm.Assignment = b.describeAssignment(m.Assigned)
 		dm.TargetAssignment = b.describeAssignment(cg.Target[id])
 		dm.MemberType = 1
+		if m.Classic != nil {
+			dm.MemberType = 0
+		}
 		d.Members = append(d.Members, dm)
 	}
 }

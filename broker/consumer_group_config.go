@@ -30,13 +30,19 @@ type ConsumerGroupConfig struct {
 	Assignors []string
 	// MaxSize is group.consumer.max.size (unlimited).
 	MaxSize int32
+	// Migration is group.consumer.migration.policy (bidirectional, as in
+	// Kafka): whether a classic group with members becomes a consumer
+	// group when a consumer protocol member joins it (upgrade), and a
+	// consumer group left with only classic members a classic one
+	// (downgrade). Empty groups change protocol whatever the policy.
+	Migration cgroup.MigrationPolicy
 }
 
 func defaultConsumerGroupConfig() ConsumerGroupConfig {
 	return ConsumerGroupConfig{Protocols: []string{"classic", "consumer"},
 		SessionTimeout: 45 * time.Second, MinSessionTimeout: 45 * time.Second, MaxSessionTimeout: 60 * time.Second,
 		HeartbeatInterval: 5 * time.Second, MinHeartbeatInterval: 5 * time.Second, MaxHeartbeatInterval: 15 * time.Second,
-		Assignors: []string{"uniform", "range"}, MaxSize: math.MaxInt32}
+		Assignors: []string{"uniform", "range"}, MaxSize: math.MaxInt32, Migration: cgroup.MigrationBidirectional}
 }
 
 // consumerEnabled reports whether the consumer protocol is served.
@@ -45,7 +51,7 @@ func (c ConsumerGroupConfig) consumerEnabled() bool { return slices.Contains(c.P
 // groupConfig is what the state machine needs.
 func (c ConsumerGroupConfig) groupConfig() cgroup.Config {
 	return cgroup.Config{SessionTimeout: c.SessionTimeout, HeartbeatInterval: c.HeartbeatInterval,
-		Assignors: c.Assignors, MaxSize: int(c.MaxSize)}
+		Assignors: c.Assignors, MaxSize: int(c.MaxSize), Migration: c.Migration}
 }
 
 // assignorNames maps Kafka's assignor class names to the names clients
@@ -83,6 +89,8 @@ func (c *Config) parseConsumerGroupProperty(k, v string) (ok bool, err error) {
 		cg.Assignors, err = parseAssignors(v)
 	case "group.consumer.max.size":
 		cg.MaxSize, err = parseInt32(v, 1, math.MaxInt32)
+	case "group.consumer.migration.policy":
+		cg.Migration, err = cgroup.ParseMigrationPolicy(v)
 	default:
 		return false, nil
 	}
@@ -161,4 +169,5 @@ func (c Config) addConsumerGroupProperties(props map[string]string) {
 	props["group.consumer.max.heartbeat.interval.ms"] = ms(cg.MaxHeartbeatInterval)
 	props["group.consumer.assignors"] = strings.Join(cg.Assignors, ",")
 	props["group.consumer.max.size"] = strconv.Itoa(int(cg.MaxSize))
+	props["group.consumer.migration.policy"] = string(cg.Migration)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/osprey-kafka/osprey/broker/cgroup"
 )
 
 // group.consumer.* and group.coordinator.rebalance.protocols are read with
@@ -14,12 +16,13 @@ func TestConsumerGroupConfig(t *testing.T) {
 		"group.consumer.assignors":             "org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform",
 		"group.consumer.heartbeat.interval.ms": "6000",
 		"group.consumer.session.timeout.ms":    "50000",
+		"group.consumer.migration.policy":      "UPGRADE",
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cg := cfg.Consumer; !slices.Equal(cg.Assignors, []string{"range", "uniform"}) || cg.HeartbeatInterval != 6*time.Second ||
-		cg.SessionTimeout != 50*time.Second || !cg.consumerEnabled() {
+		cg.SessionTimeout != 50*time.Second || !cg.consumerEnabled() || cg.Migration != cgroup.MigrationUpgrade {
 		t.Fatalf("parsed %+v", cg)
 	}
 	back, err := ConfigFromProperties(cfg.Properties(), nil)
@@ -33,13 +36,14 @@ func TestConsumerGroupConfig(t *testing.T) {
 		{"group.consumer.assignors": "sticky"},
 		{"group.coordinator.rebalance.protocols": "consumer"}, // classic is required
 		{"group.coordinator.rebalance.protocols": "classic,fancy"},
+		{"group.consumer.migration.policy": "both"},
 	} {
 		if _, err := ConfigFromProperties(bad, nil); err == nil || !strings.Contains(err.Error(), "group.") {
 			t.Errorf("%v accepted (%v)", bad, err)
 		}
 	}
 	off, err := ConfigFromProperties(map[string]string{"group.coordinator.rebalance.protocols": "classic"}, nil)
-	if err != nil || off.Consumer.consumerEnabled() {
+	if err != nil || off.Consumer.consumerEnabled() || off.Consumer.Migration != cgroup.MigrationBidirectional {
 		t.Fatalf("classic only: %+v %v", off.Consumer, err)
 	}
 }

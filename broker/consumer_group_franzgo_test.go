@@ -275,10 +275,11 @@ func TestFranzGoConsumerGroupProtocol(t *testing.T) {
 	if err != nil || len(dresp.Groups) != 1 || dresp.Groups[0].State != "Dead" || dresp.Groups[0].ErrorCode != kerr.GroupIDNotFound.Code {
 		t.Fatalf("DescribeGroups of a consumer group: %+v %v", dresp, err)
 	}
-	// A classic member cannot join the live consumer group.
+	// A classic member of another protocol type than "consumer" cannot
+	// join the live consumer group.
 	jg := kmsg.NewPtrJoinGroupRequest()
-	jg.Group, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis, jg.ProtocolType = "g848", 10000, 10000, "consumer"
-	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 0}}}
+	jg.Group, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis, jg.ProtocolType = "g848", 10000, 10000, "connect"
+	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "sessioned", Metadata: []byte{0, 0}}}
 	jresp, err := jg.RequestWith(ctx, adm)
 	if err != nil || jresp.ErrorCode != kerr.InconsistentGroupProtocol.Code {
 		t.Fatalf("JoinGroup to a consumer group: %+v %v", jresp, err)

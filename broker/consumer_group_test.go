@@ -245,7 +245,8 @@ func TestConsumerGroupClassicConversion(t *testing.T) {
 		t.Fatalf("OffsetFetch with a wrong epoch: %+v %v", fr, err)
 	}
 
-	// Live classic group: the consumer protocol cannot take it over.
+	// A live classic group whose assignment is not the consumer protocol's
+	// cannot be upgraded online.
 	rc := dialRaw(t, b.Addr())
 	joinRaw(t, rc, "live-classic", 30*time.Second)
 	wantCode(t, "join over a live classic group", c.join("live-classic", "m1", nil, "t").ErrorCode, kerr.GroupIDNotFound)

@@ -126,6 +126,9 @@ func (g *group) expireConsumer(now time.Time) {
 	if len(g.cg.Members) == 0 && len(removed) > 0 {
 		g.stateMs = now.UnixMilli()
 	}
+	if len(removed) > 0 {
+		g.maybeDowngrade(now)
+	}
 }
 
 // memberHost is the address Kafka shows for a member: InetAddress.toString
@@ -157,22 +160,14 @@ func errorCode(err *cgroup.Error) (int16, *string) {
 	return err.Code.Code, &msg
 }
 
-// joinConsumerGroup is a classic JoinGroup reaching a consumer group: an
-// empty one becomes classic again (KIP-848's downgrade of an empty
-// group); one with members answers INCONSISTENT_GROUP_PROTOCOL, since
-// classic members inside a consumer group are not supported. g.mu held.
-func (g *group) joinConsumerGroup() int16 {
-	if len(g.cg.Members) > 0 {
-		return errInconsistentProtocol
-	}
-	return g.toClassic()
-}
-
 // describeClassicGroup is DescribeGroups' answer for one group: a
-// consumer group, like an unknown one, is Dead with no members, and from
-// v6 carries GROUP_ID_NOT_FOUND.
-func describeClassicGroup(g *group, name string, version int16) kmsg.DescribeGroupsResponseGroup {
+// consumer or share group, like an unknown one, is Dead with no members,
+// and from v6 carries GROUP_ID_NOT_FOUND.
+func (b *Broker) describeClassicGroup(g *group, name string, version int16) kmsg.DescribeGroupsResponseGroup {
 	msg := "group " + name + " not found"
+	if g == nil && b.isShareGroup(name) {
+		msg = "group " + name + " is not a classic group"
+	}
 	if g != nil {
 		g.mu.Lock()
 		consumer := g.cg != nil
@@ -194,13 +189,14 @@ func describeClassicGroup(g *group, name string, version int16) kmsg.DescribeGro
 // member must exist and commit at its epoch, or at an older one for
 // partitions it has held since then; a request with any partition failing
 // that is refused as a whole (STALE_MEMBER_EPOCH). Members of the consumer
-// protocol must use v9+. g.mu held.
+// protocol must use v9+; classic members commit at their generation (the
+// member epoch) or get ILLEGAL_GENERATION. g.mu held.
 func (g *group) consumerCommitAllowed(req *kmsg.OffsetCommitRequest) int16 {
 	check, err := g.cg.ValidateCommit(req.MemberID, req.Generation)
 	if err != nil {
 		return err.Code.Code
 	}
-	if req.MemberID != "" && req.Version < 9 {
+	if req.MemberID != "" && req.Version < 9 && !g.cg.IsClassic(req.MemberID) {
 		return errUnsupportedVersion
 	}
 	for _, t := range req.Topics {

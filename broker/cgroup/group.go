@@ -17,6 +17,10 @@ type Config struct {
 	HeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
 	Assignors         []string      // group.consumer.assignors; the first is the default
 	MaxSize           int           // group.consumer.max.size; 0 = unlimited
+	// Migration is group.consumer.migration.policy; ClassicMaxSize is
+	// group.max.size (0 = unlimited), which a downgraded group must fit.
+	Migration      MigrationPolicy
+	ClassicMaxSize int
 }
 
 // metadataRefresh bounds how often a heartbeat re-resolves the group's
@@ -196,6 +200,20 @@ func (g *Group) Heartbeat(now time.Time, md Metadata, cfg Config, req *Request) 
 	beforeEpoch := m.Epoch
 	bump := g.update(m, req) || isNew
 	m.LastHeartbeat = now
+	g.advance(now, md, cfg, m, bump, req.Owned)
+	resp := Response{MemberID: m.ID, Epoch: m.Epoch}
+	full := req.RebalanceTimeout >= 0 && (req.SubscribedNames != nil || req.SubscribedRegex != nil) && req.Owned != nil
+	if req.MemberEpoch == JoinEpoch || full || !before.Equal(m.Assigned) || beforeEpoch != m.Epoch {
+		resp.Assignment = m.Assigned.Clone()
+	}
+	return resp, nil
+}
+
+// advance moves the group epoch when the member's subscription changed
+// (bump) or the subscribed topics did, computes the target assignment if
+// the epoch moved past it, and reconciles the member with what it reports
+// owning (nil: not reported).
+func (g *Group) advance(now time.Time, md Metadata, cfg Config, m *Member, bump bool, owned Set) {
 	if bump || now.Sub(g.metaCheckedAt) >= metadataRefresh {
 		g.metaCheckedAt = now
 		if sub := g.resolve(md); !sameTopics(sub, g.Subscribed) {
@@ -210,13 +228,7 @@ func (g *Group) Heartbeat(now time.Time, md Metadata, cfg Config, req *Request) 
 	if g.Epoch > g.AssignmentEpoch {
 		g.computeTarget(cfg)
 	}
-	g.reconcile(m, req.Owned, now)
-	resp := Response{MemberID: m.ID, Epoch: m.Epoch}
-	full := req.RebalanceTimeout >= 0 && (req.SubscribedNames != nil || req.SubscribedRegex != nil) && req.Owned != nil
-	if req.MemberEpoch == JoinEpoch || full || !before.Equal(m.Assigned) || beforeEpoch != m.Epoch {
-		resp.Assignment = m.Assigned.Clone()
-	}
-	return resp, nil
+	g.reconcile(m, owned, now)
 }
 
 // member finds or admits the request's member, checking its epoch and
@@ -402,6 +414,8 @@ func (g *Group) Expire(now time.Time, cfg Config) map[string]string {
 	for id, m := range g.Members {
 		why := ""
 		switch {
+		case m.Classic != nil:
+			why = expireClassic(now, m)
 		case now.Sub(m.LastHeartbeat) > cfg.SessionTimeout:
 			why = "session timeout"
 		case m.State == MemberUnrevoked && !m.RevokeDeadline.IsZero() && now.After(m.RevokeDeadline):
@@ -454,6 +468,8 @@ func (g *Group) regex(s string) *regexp.Regexp {
 }
 
 // resolve computes the subscription metadata from the cluster's topics.
+// Topics only a regex brings in must be describable by the member whose
+// heartbeat resolves them, when md says (TopicAuthorizer).
 func (g *Group) resolve(md Metadata) map[string]Topic {
 	names := map[string]bool{}
 	regexes := map[string]bool{}
@@ -466,10 +482,16 @@ func (g *Group) resolve(md Metadata) map[string]Topic {
 		}
 	}
 	if len(regexes) > 0 {
+		authz, _ := md.(TopicAuthorizer)
 		for _, n := range md.TopicNames() {
+			if names[n] {
+				continue
+			}
 			for re := range regexes {
 				if g.regex(re).MatchString(n) {
-					names[n] = true
+					if authz == nil || authz.MayDescribe(n) {
+						names[n] = true
+					}
 					break
 				}
 			}
@@ -565,10 +587,14 @@ func (g *Group) reconcile(m *Member, owned Set, now time.Time) {
 			return
 		}
 	}
-	g.next(m, now)
+	g.next(m, owned, now)
 }
 
-func (g *Group) next(m *Member, now time.Time) {
+// next takes the member a step towards its target: partitions it must give
+// up are revoked first, unless the member reported (owned) that it no
+// longer has them, as a classic member that revoked everything before
+// rejoining does; they are free for others at once then.
+func (g *Group) next(m *Member, owned Set, now time.Time) {
 	target := g.Target[m.ID]
 	revoke := Set{}
 	for tp := range m.Assigned {
@@ -576,16 +602,26 @@ func (g *Group) next(m *Member, now time.Time) {
 			revoke[tp] = struct{}{}
 		}
 	}
-	if len(revoke) > 0 {
+	if len(revoke) > 0 && (owned == nil || intersects(owned, revoke)) {
 		for tp := range revoke {
 			delete(m.Assigned, tp)
 			delete(m.Since, tp)
 			m.Revoking[tp] = struct{}{}
 		}
 		m.State = MemberUnrevoked
-		m.RevokeDeadline = now.Add(m.RebalanceTimeout)
+		if m.Classic == nil {
+			// A classic member is held to its rejoin and sync
+			// deadlines instead.
+			m.RevokeDeadline = now.Add(m.RebalanceTimeout)
+		}
 		g.changes.Current[m.ID] = true
 		return
+	}
+	for tp := range revoke {
+		delete(m.Assigned, tp)
+		delete(m.Since, tp)
+		delete(g.owners, tp)
+		g.changes.Current[m.ID] = true
 	}
 	state := MemberStable
 	for tp := range target {
@@ -646,6 +682,9 @@ func (g *Group) ValidateCommit(memberID string, epoch int32) (func(TP) *Error, *
 	if epoch == m.Epoch {
 		return func(TP) *Error { return nil }, nil
 	}
+	if m.Classic != nil {
+		return nil, fail(kerr.IllegalGeneration, "generation %d is not member %s's epoch %d", epoch, m.ID, m.Epoch)
+	}
 	if epoch > m.Epoch || epoch < 0 {
 		return nil, fail(kerr.StaleMemberEpoch, "member epoch %d, current %d", epoch, m.Epoch)
 	}
@@ -671,6 +710,9 @@ func (g *Group) ValidateFetch(memberID *string, epoch int32) *Error {
 	m := g.Members[id]
 	if m == nil {
 		return fail(kerr.UnknownMemberID, "member %q is not in group %s", id, g.ID)
+	}
+	if epoch != m.Epoch && m.Classic != nil {
+		return fail(kerr.IllegalGeneration, "generation %d is not member %s's epoch %d", epoch, m.ID, m.Epoch)
 	}
 	if epoch != m.Epoch {
 		return fail(kerr.StaleMemberEpoch, "member epoch %d, current %d", epoch, m.Epoch)

@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -121,8 +122,9 @@ func PartitionMetadataValue(topics map[string]Topic) []byte {
 
 // MemberMetadataValue encodes ConsumerGroupMemberMetadataValue v0:
 // InstanceId, RackId, ClientId, ClientHost, SubscribedTopicNames,
-// SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor (the tagged
-// ClassicMemberMetadata is absent: members use the consumer protocol).
+// SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor, and for a
+// classic member the tagged field 0, ClassicMemberMetadata
+// {SessionTimeoutMs, SupportedProtocols [{Name, Metadata}]}.
 func MemberMetadataValue(m *Member) []byte {
 	dst := appendValueHeader(nil)
 	dst = kbin.AppendCompactNullableString(dst, m.InstanceID)
@@ -133,7 +135,38 @@ func MemberMetadataValue(m *Member) []byte {
 	dst = kbin.AppendCompactNullableString(dst, m.SubscribedRegex)
 	dst = kbin.AppendInt32(dst, int32(m.RebalanceTimeout/time.Millisecond))
 	dst = kbin.AppendCompactNullableString(dst, m.ServerAssignor)
-	return appendTags(dst)
+	if m.Classic == nil {
+		return appendTags(dst)
+	}
+	body := kbin.AppendInt32(nil, int32(m.Classic.SessionTimeout/time.Millisecond))
+	body = kbin.AppendCompactArrayLen(body, len(m.Classic.Protocols))
+	for _, p := range m.Classic.Protocols {
+		body = kbin.AppendCompactString(body, p.Name)
+		body = kbin.AppendCompactBytes(body, p.Metadata)
+		body = appendTags(body)
+	}
+	body = appendTags(body)
+	dst = kbin.AppendUvarint(dst, 1)
+	dst = kbin.AppendUvarint(dst, 0)
+	dst = kbin.AppendUvarint(dst, uint32(len(body)))
+	return append(dst, body...)
+}
+
+// readClassicMetadata decodes the tagged ClassicMemberMetadata.
+func readClassicMetadata(src []byte) (*Classic, error) {
+	r := &kbin.Reader{Src: src}
+	c := &Classic{SessionTimeout: time.Duration(r.Int32()) * time.Millisecond}
+	n := r.CompactArrayLen()
+	for i := int32(0); i < n && r.Ok(); i++ {
+		p := Protocol{Name: r.CompactString(), Metadata: slices.Clone(r.CompactBytes())}
+		skipTags(r)
+		c.Protocols = append(c.Protocols, p)
+	}
+	skipTags(r)
+	if !r.Ok() {
+		return nil, errBadRecord
+	}
+	return c, nil
 }
 
 // TargetMemberValue encodes ConsumerGroupTargetAssignmentMemberValue v0
@@ -251,7 +284,20 @@ func ReadMemberMetadataValue(src []byte, m *Member) error {
 	m.SubscribedRegex = r.CompactNullableString()
 	m.RebalanceTimeout = time.Duration(r.Int32()) * time.Millisecond
 	m.ServerAssignor = r.CompactNullableString()
-	return done(r)
+	m.Classic = nil
+	for n := r.Uvarint(); n > 0 && r.Ok(); n-- {
+		tag := r.Uvarint()
+		body := r.Span(int(r.Uvarint()))
+		if tag == 0 && r.Ok() {
+			if m.Classic, err = readClassicMetadata(body); err != nil {
+				return err
+			}
+		}
+	}
+	if !r.Ok() {
+		return errBadRecord
+	}
+	return nil
 }
 
 // ReadTargetMemberValue decodes ConsumerGroupTargetAssignmentMemberValue.
@@ -396,7 +442,7 @@ func (g *Group) Restored(now time.Time) {
 	g.RebuildOwners()
 	for _, m := range g.Members {
 		m.LastHeartbeat = now
-		if m.State == MemberUnrevoked {
+		if m.State == MemberUnrevoked && m.Classic == nil {
 			m.RevokeDeadline = now.Add(m.RebalanceTimeout)
 		}
 		m.Since = map[TP]int32{}

@@ -113,6 +113,17 @@ type Metadata interface {
 	TopicNames() []string
 }
 
+// TopicAuthorizer is a Metadata that also knows who sent the heartbeat
+// being handled. As Kafka's coordinator resolves a group's regular
+// expressions with the request context of the member whose heartbeat
+// triggered the resolution and keeps only the topics that member may
+// DESCRIBE, a topic that only a regex subscription brings in is dropped
+// when MayDescribe says no. Topics subscribed by name are checked before
+// the heartbeat reaches the group.
+type TopicAuthorizer interface {
+	MayDescribe(topic string) bool
+}
+
 // MemberState is a member's reconciliation state; the values are Kafka's
 // (the State field of ConsumerGroupCurrentMemberAssignmentValue).
 type MemberState int8
@@ -176,7 +187,10 @@ type Member struct {
 	Since map[TP]int32
 
 	LastHeartbeat  time.Time
-	RevokeDeadline time.Time // zero unless State is MemberUnrevoked
+	RevokeDeadline time.Time // zero unless State is MemberUnrevoked (consumer protocol only)
+
+	// Classic is set for a member of the classic protocol (classic.go).
+	Classic *Classic
 }
 
 // Owns reports whether the member may be using tp (assigned or still
