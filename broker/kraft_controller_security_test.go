@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/osprey-kafka/osprey/broker/kafkawire"
+	"github.com/osprey-kafka/osprey/internal/testenv"
 )
 
 // controllerJAAS is the CONTROLLER listener's PLAIN config: the node's own
@@ -58,9 +60,11 @@ func TestKRaftControllerListenerSASLSSL(t *testing.T) {
 			"listener.name.controller.ssl.truststore.type":     "PEM",
 			"listener.name.controller.ssl.truststore.location": pki.caFile,
 		}
-		if id > splitControllerIDBase {
-			props["authorizer.class.name"] = standardAuthorizerClass
-			props["super.users"] = "User:controller"
+		props["authorizer.class.name"] = standardAuthorizerClass
+		props["super.users"] = "User:controller"
+		if id < splitControllerIDBase {
+			// The test's data clients are anonymous on PLAINTEXT.
+			props["super.users"] = "User:controller;User:ANONYMOUS"
 		}
 		return props
 	}
@@ -102,6 +106,20 @@ func TestKRaftControllerListenerSASLSSL(t *testing.T) {
 	}
 	if code := resp.(*kmsg.BrokerRegistrationResponse).ErrorCode; code != kerr.ClusterAuthorizationFailed.Code {
 		t.Errorf("BrokerRegistration as User:intruder: %v; want CLUSTER_AUTHORIZATION_FAILED", kerr.ErrorForCode(code))
+	}
+	// An ACL written through the broker reaches the controllers' authorizer
+	// from the metadata log: DESCRIBE on the cluster lets DescribeQuorum in,
+	// and does not imply CLUSTER_ACTION.
+	mustCreateACLs(ctx, t, c.admin(), kadm.NewACLs().Allow("User:intruder").AllowHosts("*").Clusters().
+		Operations(kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral))
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if code := describeQuorumCode(ctx, t, intruder); code != 0 {
+			return fmt.Errorf("DescribeQuorum as User:intruder with an ACL: %w", kerr.ErrorForCode(code))
+		}
+		return nil
+	})
+	if resp, err = rawDo(ctx, intruder, reg); err != nil || resp.(*kmsg.BrokerRegistrationResponse).ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+		t.Errorf("BrokerRegistration as User:intruder with DESCRIBE: %v %+v; want CLUSTER_AUTHORIZATION_FAILED", err, resp)
 	}
 
 	admin, err := dialKafka(ctx, addr, "test", &clientSecurity{tls: tlsCfg, mech: plain.Auth{User: "controller", Pass: "ctl-secret"}.AsMechanism()})
