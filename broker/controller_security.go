@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -49,26 +50,39 @@ func (c Config) controllerMechanism() string {
 // has authenticated to the quorum, so Kafka does not offer it on controller listeners either.
 func (c Config) controllerListenerSecurity() (ListenerSecurity, error) {
 	name := c.controllerListenerName()
-	ls, err := c.listenerSecurity(name)
+	lname := strings.ToLower(name)
+	m := c.controllerMechanism()
+	if p, _ := c.protocolOf(name); p == protoSASLPlaintext || p == protoSASLSSL {
+		switch {
+		case sasl.IsScramMechanism(m):
+			return ListenerSecurity{}, fmt.Errorf("property %s=%s: SCRAM cannot authenticate to the controller listener %s "+
+				"(its credentials live in the metadata log); use PLAIN", saslMechanismControllerKey, m, name)
+		case m != "PLAIN":
+			return ListenerSecurity{}, fmt.Errorf("property %s=%s: not supported on the controller listener %s (GSSAPI is Kafka's default); set %s=PLAIN",
+				saslMechanismControllerKey, m, name, saslMechanismControllerKey)
+		}
+	}
+	serves := c.HasRole(RoleController)
+	if !serves {
+		// A broker-only node only dials the listener, as a client: it offers no mechanism and
+		// needs no keystore (a keystore it has is its client certificate).
+		c.Security.Props = maps.Clone(c.Security.Props)
+		if c.Security.Props == nil {
+			c.Security.Props = map[string]string{}
+		}
+		c.Security.Props["listener.name."+lname+".sasl.enabled.mechanisms"] = m
+	}
+	ls, err := c.resolveListener(name, serves)
 	if err != nil || !ls.usesSASL() {
 		return ls, err
 	}
-	lname := strings.ToLower(name)
-	for _, m := range ls.Mechanisms {
-		if sasl.IsScramMechanism(m) {
+	for _, em := range ls.Mechanisms {
+		if sasl.IsScramMechanism(em) {
 			return ls, fmt.Errorf("property listener.name.%s.sasl.enabled.mechanisms: %s cannot authenticate on the controller listener %s: "+
-				"SCRAM credentials live in the metadata log, which the controllers read only once they are authenticated; use PLAIN", lname, m, name)
+				"SCRAM credentials live in the metadata log, which the controllers read only once they are authenticated; use PLAIN", lname, em, name)
 		}
 	}
-	m := c.controllerMechanism()
-	switch {
-	case sasl.IsScramMechanism(m):
-		return ls, fmt.Errorf("property %s=%s: SCRAM cannot authenticate to the controller listener %s "+
-			"(its credentials live in the metadata log); use PLAIN", saslMechanismControllerKey, m, name)
-	case m != "PLAIN":
-		return ls, fmt.Errorf("property %s=%s: not supported on the controller listener %s (GSSAPI is Kafka's default); set %s=PLAIN",
-			saslMechanismControllerKey, m, name, saslMechanismControllerKey)
-	case !slices.Contains(ls.Mechanisms, m):
+	if !slices.Contains(ls.Mechanisms, m) {
 		return ls, fmt.Errorf("property %s: PLAIN is not enabled on the controller listener %s (%s); add it to listener.name.%s.sasl.enabled.mechanisms",
 			saslMechanismControllerKey, name, strings.Join(ls.Mechanisms, ","), lname)
 	}

@@ -32,7 +32,8 @@ func controllerJAAS(password string) string {
 
 // Three controller-only nodes and a broker whose CONTROLLER listener is
 // SASL_SSL with PLAIN and an ACL authorizer (only User:controller is a super
-// user): the quorum elects a leader, the broker registers and heartbeats,
+// user; the broker has only the client side: a truststore and its
+// credentials): the quorum elects a leader, the broker registers and heartbeats,
 // a topic is created through the broker (forwarded to the controller) and
 // serves a franz-go producer and consumer. Controller 103 has the wrong
 // password: it never gets any metadata. On the listener a wrong password
@@ -65,6 +66,10 @@ func TestKRaftControllerListenerSASLSSL(t *testing.T) {
 		if id < splitControllerIDBase {
 			// The test's data clients are anonymous on PLAINTEXT.
 			props["super.users"] = "User:controller;User:ANONYMOUS"
+			// A broker only dials the controllers: it needs no keystore and offers no mechanism.
+			delete(props, "listener.name.controller.ssl.keystore.location")
+			delete(props, "listener.name.controller.ssl.keystore.type")
+			delete(props, "listener.name.controller.sasl.enabled.mechanisms")
 		}
 		return props
 	}

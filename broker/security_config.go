@@ -198,6 +198,12 @@ var supportedMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
 // listenerSecurity resolves the settings of the listener named name. It
 // reads no file (Start loads the key material) but checks every value.
 func (c Config) listenerSecurity(name string) (ListenerSecurity, error) {
+	return c.resolveListener(name, true)
+}
+
+// resolveListener is listenerSecurity; serves false resolves only what a
+// client of the listener needs (TLS without a keystore is then fine).
+func (c Config) resolveListener(name string, serves bool) (ListenerSecurity, error) {
 	proto, ok := c.protocolOf(name)
 	if !ok {
 		return ListenerSecurity{}, fmt.Errorf("property listeners: listener %s has no security protocol; add %s:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL) to listener.security.protocol.map", name, name)
@@ -236,7 +242,7 @@ func (c Config) listenerSecurity(name string) (ListenerSecurity, error) {
 		}
 	}
 	if ls.usesTLS() {
-		t, err := c.tlsSettings(name)
+		t, err := c.tlsSettings(name, serves)
 		if err != nil {
 			return ls, err
 		}

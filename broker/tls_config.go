@@ -39,8 +39,9 @@ type TLSSettings struct {
 	Rules                  []principalRule
 }
 
-// tlsSettings resolves and checks the ssl.* keys of one listener.
-func (c Config) tlsSettings(listener string) (TLSSettings, error) {
+// tlsSettings resolves and checks the ssl.* keys of one listener; a keystore
+// is required when this node serves the listener (needKeystore).
+func (c Config) tlsSettings(listener string, needKeystore bool) (TLSSettings, error) {
 	s := c.Security
 	get := func(k string) string { v, _ := s.secProp(listener, k); return strings.TrimSpace(v) }
 	t := TLSSettings{
@@ -67,7 +68,7 @@ func (c Config) tlsSettings(listener string) (TLSSettings, error) {
 		return t, err
 	}
 	switch {
-	case t.KeystoreLocation == "" && (t.KeystoreCertChain == "" || t.KeystoreKey == ""):
+	case needKeystore && t.KeystoreLocation == "" && (t.KeystoreCertChain == "" || t.KeystoreKey == ""):
 		return t, fmt.Errorf("property %skeystore.location: listener %s speaks TLS and needs a certificate and key: "+
 			"set ssl.keystore.location (PEM or PKCS12 file) or, with ssl.keystore.type=PEM, ssl.keystore.certificate.chain and ssl.keystore.key", keyPrefix, listener)
 	case t.KeystoreLocation != "" && t.KeystoreCertChain != "":
