@@ -17,6 +17,7 @@ FUZZTIME  ?= 10s
 # The fault suite (chaos/) runs on its own, not beside other packages: its faults are timed.
 CHAOS_PKG  = $(shell $(GO) list ./chaos/ 2>/dev/null)
 CHAOS_SEEDS ?= 5
+CHAOS_CYCLES ?= 2
 
 .PHONY: image help run build web web-deps go-build test test-go test-race test-faults test-chaos test-fuzz test-web test-e2e deps services-start services-stop lint gen-api check-api bench clean
 
@@ -77,11 +78,11 @@ test-go:
 test-faults: deps
 	$(GO) test -count=1 -timeout 10m ./chaos/
 
-# The long fault suite: CHAOS_SEEDS random seeds per fault and mode; every run's seed is in the
-# output (OSPREY_CHAOS_SEED=<seed> reproduces one).
+# The long fault suite: CHAOS_SEEDS random seeds per fault and mode, each injecting its fault
+# CHAOS_CYCLES times; every run's seed is in the output (OSPREY_CHAOS_SEED=<seed> reproduces one).
 test-chaos: deps
 	mkdir -p .cache
-	OSPREY_CHAOS_SEEDS=$(CHAOS_SEEDS) $(GO) test -count=1 -timeout 120m -v ./chaos/ 2>&1 | tee .cache/chaos.log
+	OSPREY_CHAOS_SEEDS=$(CHAOS_SEEDS) OSPREY_CHAOS_CYCLES=$(CHAOS_CYCLES) $(GO) test -count=1 -timeout 120m -v ./chaos/ 2>&1 | tee .cache/chaos.log
 
 # Each fuzz target runs briefly; a crasher fails the build and is saved under testdata/fuzz.
 test-fuzz:

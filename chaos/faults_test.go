@@ -22,6 +22,9 @@ const (
 	// envSeeds is how many seeds each fault runs with (default 1, seed 1;
 	// more draws random seeds): make test-chaos sets it.
 	envSeeds = "OSPREY_CHAOS_SEEDS"
+	// envCycles is how many times each run injects its fault, waiting
+	// for a full ISR in between (default 1): make test-chaos sets it.
+	envCycles = "OSPREY_CHAOS_CYCLES"
 	// envSkip set to 1 skips the suite on purpose where it cannot run (not
 	// root); without it a missing prerequisite fails the test.
 	envSkip = "OSPREY_CHAOS_SKIP"
@@ -49,6 +52,7 @@ type fault struct {
 
 var faults = []fault{
 	{"zombie-leader", layout{quorum: 1}, zombieLeader},
+	{"leader-paused-briefly", layout{quorum: 1}, leaderPausedBriefly},
 	{"leader-partitioned", layout{quorum: 1}, leaderPartitioned},
 	{"metadata-restart", layout{quorum: 1}, metadataRestart},
 	{"quorum-split", layout{quorum: 3}, quorumSplit},
@@ -98,6 +102,19 @@ func requirePrerequisites(t *testing.T) {
 		t.Skip(msg + "; skipped because " + envSkip + "=1")
 	}
 	t.Fatal(msg + "; set " + envSkip + "=1 to skip it on purpose")
+}
+
+// cycles is OSPREY_CHAOS_CYCLES, default 1.
+func cycles(t *testing.T) int {
+	s := os.Getenv(envCycles)
+	if s == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", envCycles, s)
+	}
+	return n
 }
 
 // seeds are the schedules to run: OSPREY_CHAOS_SEED alone, else seed 1, or
@@ -160,7 +177,13 @@ func runScenario(t *testing.T, mode string, f fault, seed uint64, leaderAcks boo
 	s := &scenario{t: t, c: c, rng: rand.New(rand.NewPCG(seed, 0x05b7e1))}
 	s.w = startWorkload(t, c, topic, numParts, leaderAcks)
 	s.sleep("warm-up", 500*time.Millisecond+s.jitter(time.Second))
-	f.run(s)
+	for i := range cycles(t) {
+		if i > 0 {
+			waitFor(t, 90*time.Second, "a full ISR before the next cycle", func() error { return c.fullISR(topic, numParts) })
+			s.sleep("between cycles", 500*time.Millisecond+s.jitter(time.Second))
+		}
+		f.run(s)
+	}
 	s.sleep("after the fault", 500*time.Millisecond+s.jitter(time.Second))
 	h := s.w.finish()
 	for _, m := range c.brokers {
@@ -261,6 +284,24 @@ func zombieLeader(s *scenario) {
 	probe := pr.wait(30*time.Second, part, "probe-zombie")
 	s.t.Logf("zombie's answer to the probe: acked=%v offset=%d err=%q", probe.Acked, probe.Offset, probe.Err)
 	s.w.rec.probe(probe)
+}
+
+// leaderPausedBriefly pauses a partition leader for 1–3 s: past the lag
+// time perhaps, but inside its session, so it stays the leader. Its
+// followers' fetches and the producer's requests queue up; when it
+// resumes it may shrink the ISR over followers it did not hear from (the
+// clock moved on while it was stopped) and must then add them back, and
+// an acks=all write it acknowledges must be on min.insync.replicas brokers
+// all the same.
+func leaderPausedBriefly(s *scenario) {
+	_, leader := s.target()
+	if err := leader.proc.signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+	s.sleep("paused", time.Second+s.jitter(2*time.Second))
+	if err := leader.proc.signal(syscall.SIGCONT); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // leaderPartitioned cuts a partition leader off from the other brokers and
