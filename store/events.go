@@ -65,9 +65,9 @@ func (s *Store) RecordPartitionEvents(ctx context.Context, add []*PartitionEvent
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, e := range add {
-			e.StartedAt = e.StartedAt.UTC()
+			e.StartedAt = EventTime(e.StartedAt)
 			if e.EndedAt != nil {
-				end := e.EndedAt.UTC()
+				end := EventTime(*e.EndedAt)
 				e.EndedAt = &end
 			}
 		}
@@ -95,6 +95,10 @@ func (s *Store) RecordPartitionEvents(ctx context.Context, add []*PartitionEvent
 	return nil
 }
 
+// EventTime is t as partition_events keeps it: UTC, to the millisecond (MariaDB's DATETIME(3); SQLite
+// is cut to the same), so an event held in memory after it is written equals the row read back.
+func EventTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
 // eventBatch is how many rows one INSERT or UPDATE names.
 const eventBatch = 500
 
@@ -118,7 +122,7 @@ func (s *Store) closeEvents(tx *gorm.DB, closes []EventClose) error {
 	ids := map[key][]int64{}
 	var order []key
 	for _, c := range closes {
-		k := key{c.EndedAt.UTC(), JoinBrokers(c.Brokers)}
+		k := key{EventTime(c.EndedAt), JoinBrokers(c.Brokers)}
 		if ids[k] == nil {
 			order = append(order, k)
 		}
@@ -292,4 +296,48 @@ func (s *Store) ExpirePartitionEvents(ctx context.Context, cutoff time.Time) (in
 		return n + m, fmt.Errorf("expiring availability events: %w", err)
 	}
 	return n + m, nil
+}
+
+// PartitionEventsAfter lists up to limit of a cluster's events with an id above afterID, in id order:
+// loading the history in id-ordered batches, and picking up the rows another console wrote.
+func (s *Store) PartitionEventsAfter(ctx context.Context, cluster string, afterID int64, limit int) ([]PartitionEvent, error) {
+	var out []PartitionEvent
+	if err := s.db.WithContext(ctx).Where("cluster = ? AND id > ?", cluster, afterID).Order("id").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("reading availability events after id %d: %w", afterID, err)
+	}
+	return out, nil
+}
+
+// EventLink is a row of partition_event_brokers: a broker involved in an event, the link the
+// per-broker timeline follows.
+type EventLink struct {
+	EventID  int64
+	BrokerID int32
+}
+
+// PartitionEventLinks lists a cluster's event-broker links of the events with ids in (afterID, toID].
+func (s *Store) PartitionEventLinks(ctx context.Context, cluster string, afterID, toID int64) ([]EventLink, error) {
+	var out []EventLink
+	err := s.db.WithContext(ctx).Table("partition_event_brokers").Select("event_id, broker_id").
+		Where("event_id > ? AND event_id <= ? AND cluster = ?", afterID, toID, cluster).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading availability event brokers: %w", err)
+	}
+	return out, nil
+}
+
+// EndedPartitionEvents returns those of the events ids (open when last seen) that have ended since:
+// their id, end and brokers, the columns closing an event sets.
+func (s *Store) EndedPartitionEvents(ctx context.Context, ids []int64) ([]PartitionEvent, error) {
+	var out []PartitionEvent
+	for off := 0; off < len(ids); off += eventBatch {
+		var part []PartitionEvent
+		err := s.db.WithContext(ctx).Select("id, ended_at, brokers").
+			Where("id IN ? AND ended_at IS NOT NULL", ids[off:min(off+eventBatch, len(ids))]).Find(&part).Error
+		if err != nil {
+			return nil, fmt.Errorf("reading ended availability events: %w", err)
+		}
+		out = append(out, part...)
+	}
+	return out, nil
 }

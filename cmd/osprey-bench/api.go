@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -31,7 +32,7 @@ func runAPI(ctx context.Context, o *options, rep *report, lim *limits) {
 	clients := 50
 	d := o.dur(10*time.Second, 2*time.Second)
 	loads := apiLoads(base, spec)
-	runLoads(ctx, rep, "api", loads, clients, d)
+	runLoads(ctx, o.log, rep, "api", loads, clients, d)
 	rep.note("API: `server.New` over a `service.Service` whose only cluster's snapshot holds the collector fixture "+
 		"(%d partitions in %d topics, %d groups), served on 127.0.0.1; %d client goroutines (keep-alive) send requests "+
 		"back to back for %v per row, each for a random page (limit=50) of the list; latency per request, client side. "+
@@ -49,32 +50,33 @@ func apiServer(ctx context.Context, o *options, lim *limits, spec fixtureSpec) (
 	if err != nil {
 		return "", nil, fmt.Errorf("fixture: %w", err)
 	}
-	return serveFixture(ctx, o, fx, spec, nil)
+	base, _, stop, err := serveFixture(ctx, o, fx, spec, nil)
+	return base, stop, err
 }
 
 // serveFixture serves the API over a service with st behind it (nil: no
 // database) whose only cluster has polled fx once.
-func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec, st *store.Store) (string, func(), error) {
+func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec, st *store.Store) (string, *service.Service, func(), error) {
 	svc := service.New(service.Options{Logger: o.quiet, Store: st, Collector: collector.Config{CallTimeout: time.Minute}})
 	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: apiCluster, Source: "config",
 		Admin: admin.Config{Name: apiCluster, Bootstrap: fx.bootstrap, Timeout: time.Minute}}); err != nil {
-		return "", nil, fmt.Errorf("adding the cluster: %w", err)
+		return "", nil, nil, fmt.Errorf("adding the cluster: %w", err)
 	}
 	// One poll fills the snapshot; the service is not started, so no poll runs during the measurement.
 	snap, err := svc.PollNow(ctx, apiCluster)
 	if err != nil {
 		svc.Stop()
-		return "", nil, fmt.Errorf("polling: %w", err)
+		return "", nil, nil, fmt.Errorf("polling: %w", err)
 	}
 	if snap.Totals.Partitions != spec.totalPartitions() || snap.Totals.Groups != spec.groups {
 		svc.Stop()
-		return "", nil, fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups)
+		return "", nil, nil, fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups)
 	}
 	srv := server.New(server.Options{Logger: o.quiet, Service: svc, Version: "bench"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		svc.Stop()
-		return "", nil, fmt.Errorf("listening: %w", err)
+		return "", nil, nil, fmt.Errorf("listening: %w", err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
@@ -84,12 +86,12 @@ func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec
 		_ = hs.Shutdown(sctx)
 		svc.Stop()
 	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return "http://" + ln.Addr().String(), svc, stop, nil
 }
 
 // runLoads hammers each load in turn with clients keep-alive connections for d and reports the
 // rows (apiRows) in section.
-func runLoads(ctx context.Context, rep *report, section string, loads []apiLoad, clients int, d time.Duration) {
+func runLoads(ctx context.Context, log *slog.Logger, rep *report, section string, loads []apiLoad, clients int, d time.Duration) {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -100,7 +102,10 @@ func runLoads(ctx context.Context, rep *report, section string, loads []apiLoad,
 			rep.add(row{Section: section, Name: l.name, Value: "-", Status: statusNotRun, Why: err.Error()})
 			continue
 		}
-		results[l.name] = apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+		r := apiResult{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: float64(len(lat)) / m.wall.Seconds(), n: len(lat), m: m}
+		results[l.name] = r
+		// CPU per request is the figure to compare between runs on a shared machine, where p99 moves with the load.
+		log.Info("api load", "section", section, "load", l.name, "p99", ms(r.p99), "cpu_per_request", ms(r.cpuPerReq()), "requests", r.n)
 	}
 	apiRows(rep, section, loads, results)
 }

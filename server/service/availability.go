@@ -64,12 +64,67 @@ func (s *Service) recordAvailability(ctx context.Context, c *cluster, snap *coll
 		closes = append(closes, store.EventClose{ID: e.ID, EndedAt: *e.End, Brokers: e.Brokers})
 	}
 	if err := st.RecordPartitionEvents(ctx, add, closes); err != nil {
+		if c.events != nil {
+			// The write may have committed before it failed (a timeout): read back what it did.
+			if rerr := c.events.refresh(ctx, st); rerr != nil {
+				s.log.Warn("refreshing the availability index", "cluster", c.spec.Name, "err", rerr)
+			}
+		}
 		return err
 	}
 	for i, e := range ch.Opened {
 		e.ID = opened[i].ID
 	}
+	if c.events != nil {
+		c.events.apply(add, closes)
+	}
 	return nil
+}
+
+// syncAvailability loads the cluster's event index when it is not loaded yet and, when several
+// consoles share the database, reads what the holder of the cluster's lease wrote since the last
+// call. Called from the cluster's watcher goroutine, before each snapshot's events are recorded.
+func (s *Service) syncAvailability(ctx context.Context, c *cluster) {
+	if c.events == nil {
+		return
+	}
+	var err error
+	if !c.events.isReady() {
+		err = c.events.load(ctx, s.opts.Store)
+	} else if c.lease != nil {
+		err = c.events.refresh(ctx, s.opts.Store)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("reading availability events into memory", "cluster", c.spec.Name, "err", err)
+	}
+}
+
+// LoadAvailabilityIndex reads a cluster's availability history into memory, as its watcher does
+// when the service starts (until then, or if it fails, timelines are read from the database), and
+// returns how many events the index holds.
+func (s *Service) LoadAvailabilityIndex(ctx context.Context, cluster string) (int, error) {
+	c, err := s.get(cluster)
+	if err != nil {
+		return 0, err
+	}
+	if c.events == nil {
+		return 0, nil
+	}
+	if err := c.events.load(ctx, s.opts.Store); err != nil {
+		return 0, fmt.Errorf("loading the availability events of %s: %w", cluster, err)
+	}
+	return c.events.size(), nil
+}
+
+// expireAvailability drops from every cluster's index the events the table's expiry deleted.
+func (s *Service) expireAvailability(cutoff time.Time) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.clusters {
+		if c.events != nil {
+			c.events.expire(cutoff)
+		}
+	}
 }
 
 func eventRow(cluster string, e *collector.AvailEvent) *store.PartitionEvent {
@@ -130,6 +185,9 @@ type TimelineQuery struct {
 	Limit int
 	// Before is the Next of the previous page: only events older than it ("" for the newest page).
 	Before string
+	// fromDatabase reads the page from partition_events even when the index could answer (tests
+	// compare the two).
+	fromDatabase bool
 }
 
 // A timeline answers a page of the newest events: a broker takes part in a third of a large
@@ -160,7 +218,8 @@ func parseTimelineCursor(s string) (*store.EventCursor, error) {
 
 // AvailabilityTimeline reads the events of a topic or a broker that overlap the window.
 func (s *Service) AvailabilityTimeline(ctx context.Context, cluster string, q TimelineQuery) (Timeline, error) {
-	if _, err := s.get(cluster); err != nil {
+	c, err := s.get(cluster)
+	if err != nil {
 		return Timeline{}, err
 	}
 	if s.opts.Store == nil {
@@ -184,33 +243,53 @@ func (s *Service) AvailabilityTimeline(ctx context.Context, cluster string, q Ti
 	if err != nil {
 		return Timeline{}, err
 	}
-	rows, err := s.opts.Store.PartitionEvents(ctx, store.EventFilter{Cluster: cluster, Topic: q.Topic, Broker: q.Broker,
-		From: q.From, To: q.To, Limit: limit + 1, Before: before})
-	if err != nil {
-		return Timeline{}, fmt.Errorf("reading the availability timeline of %s: %w", cluster, err)
+	ok := false
+	var events []AvailabilityEvent
+	if c.events != nil && !q.fromDatabase {
+		events, ok = c.events.timeline(q.Topic, q.Broker, q.From, q.To, limit+1, before)
 	}
-	t := Timeline{From: q.From, To: q.To, FlapChanges: q.FlapChanges, FlapMinutes: q.FlapMinutes,
-		Events: make([]AvailabilityEvent, 0, min(len(rows), limit)), Flapping: []FlappingPartition{}}
-	if len(rows) > limit {
-		rows, t.Truncated = rows[:limit], true
-		t.Next = timelineCursor(store.CursorOf(rows[limit-1]))
+	if !ok {
+		if events, err = s.timelineFromStore(ctx, cluster, q, limit+1, before); err != nil {
+			return Timeline{}, err
+		}
+	}
+	t := Timeline{From: q.From, To: q.To, FlapChanges: q.FlapChanges, FlapMinutes: q.FlapMinutes, Events: events, Flapping: []FlappingPartition{}}
+	if len(events) > limit {
+		t.Events, t.Truncated = events[:limit], true
+		last := t.Events[limit-1]
+		t.Next = timelineCursor(store.EventCursor{StartedAt: last.Start, ID: last.ID})
 	}
 	now := s.opts.Now()
+	for i := range t.Events {
+		e := &t.Events[i]
+		end := now
+		if e.End != nil {
+			end = *e.End
+		}
+		e.Seconds = max(end.Sub(e.Start).Seconds(), 0)
+	}
+	t.Flapping = Flapping(t.Events, q.FlapChanges, time.Duration(q.FlapMinutes)*time.Minute)
+	return t, nil
+}
+
+// timelineFromStore reads a page of the timeline from partition_events, when the cluster's index
+// cannot answer it.
+func (s *Service) timelineFromStore(ctx context.Context, cluster string, q TimelineQuery, limit int, before *store.EventCursor) ([]AvailabilityEvent, error) {
+	rows, err := s.opts.Store.PartitionEvents(ctx, store.EventFilter{Cluster: cluster, Topic: q.Topic, Broker: q.Broker,
+		From: q.From, To: q.To, Limit: limit, Before: before})
+	if err != nil {
+		return nil, fmt.Errorf("reading the availability timeline of %s: %w", cluster, err)
+	}
+	out := make([]AvailabilityEvent, 0, len(rows))
 	for _, r := range rows {
 		e := AvailabilityEvent{ID: r.ID, Kind: r.Kind, Topic: r.Topic, Partition: r.Partition, Start: r.StartedAt, End: r.EndedAt,
 			Brokers: r.BrokerIDs(), Cause: r.Cause, Detail: r.Detail}
 		if e.Brokers == nil {
 			e.Brokers = []int32{}
 		}
-		end := now
-		if r.EndedAt != nil {
-			end = *r.EndedAt
-		}
-		e.Seconds = max(end.Sub(r.StartedAt).Seconds(), 0)
-		t.Events = append(t.Events, e)
+		out = append(out, e)
 	}
-	t.Flapping = Flapping(t.Events, q.FlapChanges, time.Duration(q.FlapMinutes)*time.Minute)
-	return t, nil
+	return out, nil
 }
 
 // Flapping finds the partitions with at least n ISR changes (shrinks and expands) within some

@@ -63,6 +63,9 @@ type Options struct {
 	// SessionIdle and SessionAbsolute end sign-in sessions unused for that long and that long after
 	// sign-in (zero: 30 minutes and 12 hours).
 	SessionIdle, SessionAbsolute time.Duration
+	// AvailabilityIndexEvents bounds each cluster's in-memory index of availability events, which
+	// answers the timelines (zero: DefaultAvailabilityIndexEvents).
+	AvailabilityIndexEvents int
 }
 
 // ClusterSpec declares a cluster to monitor.
@@ -88,6 +91,8 @@ type cluster struct {
 	stopWatch func()
 	// avail turns the watcher's snapshots into availability events; owned by the watcher goroutine.
 	avail *availRecorder
+	// events holds the availability events in memory for the timelines (nil without a store).
+	events *availIndex
 	// lease is the cluster's polling lease when several consoles share the database (Options.Instance);
 	// nil otherwise.
 	lease *leaseKeeper
@@ -190,6 +195,9 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	s.seedCatchUp(ctx, spec.Name, col)
 	s.seedStorage(ctx, spec.Name, col)
 	c := &cluster{spec: spec, client: client, collector: col, lease: lease}
+	if s.opts.Store != nil {
+		c.events = newAvailIndex(spec.Name, s.opts.AvailabilityIndexEvents)
+	}
 	if s.opts.Watch != nil {
 		c.unwatch = s.opts.Watch(spec.Name, col)
 	}
@@ -221,12 +229,15 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		s.syncAvailability(ctx, c)
 		for snap := range ch {
 			if snap.Cluster.Shared {
-				continue // the holder of the lease records what it polled
+				s.syncAvailability(ctx, c) // the holder of the lease records what it polled
+				continue
 			}
 			if c.lease != nil {
 				s.shareSnapshot(ctx, c, snap)
+				s.syncAvailability(ctx, c) // what an earlier holder wrote
 			}
 			// A broker of a large cluster going down opens an interval on each of its partitions at once.
 			actx, adone := context.WithTimeout(ctx, time.Minute)
@@ -365,6 +376,8 @@ func (s *Service) RunRetention(ctx context.Context) {
 		}
 		if _, err := s.opts.Store.ExpirePartitionEvents(ctx, now.Add(-keep)); err != nil {
 			s.log.Warn("expiry failed", "err", err)
+		} else {
+			s.expireAvailability(now.Add(-keep))
 		}
 		if _, err := s.opts.Store.ExpireLogDirs(ctx, now.Add(-keep)); err != nil {
 			s.log.Warn("expiry failed", "err", err)
