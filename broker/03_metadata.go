@@ -28,8 +28,9 @@ import (
 // Version notes:
 // * v4: AllowAutoTopicCreation.
 // * v7: leader epoch; v9: flexible; v10: topic ids.
-// * v8-10: authorized operations are not computed (left at INT32_MIN, the
-//   protocol's "not requested" value) since there are no ACLs.
+// * v8+: include_topic_authorized_operations, v8-10
+//   include_cluster_authorized_operations: bit fields of the operations
+//   the principal may do (authz_operations.go); INT32_MIN when not asked.
 
 func init() { regKey(3, 0, 12, handleMetadata) }
 
@@ -62,6 +63,7 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 			}
 			resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 		}
+		r.fillMetadataAuthorizedOperations(req, resp)
 		return resp, nil
 	}
 	allowCreate := b.cfg.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
@@ -114,7 +116,32 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 		}
 		resp.Topics = append(resp.Topics, metadataTopic(t, req.Version, live))
 	}
+	r.fillMetadataAuthorizedOperations(req, resp)
 	return resp, nil
+}
+
+// fillMetadataAuthorizedOperations answers include_cluster_authorized_operations
+// (v8-10) and include_topic_authorized_operations (v8+) as Kafka does: the
+// topics the principal may describe get their bit field, whatever their
+// error; topics refused (TOPIC_AUTHORIZATION_FAILED) and unknown topic ids
+// keep the default.
+func (r *request) fillMetadataAuthorizedOperations(req *kmsg.MetadataRequest, resp *kmsg.MetadataResponse) {
+	if req.Version < 8 {
+		return
+	}
+	if req.Version <= 10 && req.IncludeClusterAuthorizedOperations {
+		resp.AuthorizedOperations = r.clusterAuthorizedOperations()
+	}
+	if !req.IncludeTopicAuthorizedOperations {
+		return
+	}
+	for i := range resp.Topics {
+		mt := &resp.Topics[i]
+		if mt.Topic == nil || mt.ErrorCode == kerr.TopicAuthorizationFailed.Code || mt.ErrorCode == errUnknownTopicID {
+			continue
+		}
+		mt.AuthorizedOperations = r.authorizedOperations(acl.ResourceTopic, *mt.Topic)
+	}
 }
 
 // autoCreate creates a topic with the broker defaults (Metadata and

@@ -13,7 +13,8 @@ import (
 // * Unknown groups are described as Dead with no members (as Kafka does).
 //
 // Version notes:
-// * v3: authorized operations (INT32_MIN: not computed, no ACLs);
+// * v3: authorized operations when asked for (bit field of the group
+//   operations the principal may do; INT32_MIN when not asked);
 //   v4: instance ids; v5: flexible; v6: error message, and unknown groups
 //   and consumer groups get GROUP_ID_NOT_FOUND (before v6 they are Dead).
 
@@ -29,7 +30,11 @@ func handleDescribeGroups(b *Broker, r *request) (kmsg.Response, error) {
 			resp.Groups = append(resp.Groups, d)
 			continue
 		}
-		resp.Groups = append(resp.Groups, b.describeClassicGroup(b.groups.get(name, false), name, req.Version))
+		d := b.describeClassicGroup(b.groups.get(name, false), name, req.Version)
+		if req.IncludeAuthorizedOperations && req.Version >= 3 && d.ErrorCode == 0 {
+			d.AuthorizedOperations = r.authorizedOperations(acl.ResourceGroup, name)
+		}
+		resp.Groups = append(resp.Groups, d)
 	}
 	return resp, nil
 }

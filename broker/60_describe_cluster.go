@@ -20,6 +20,8 @@ type fencedLister interface {
 // * v2 with IncludeFencedBrokers on a KRaft broker: the fenced brokers too,
 //   each with IsFenced, as Kafka 4.0 answers (KIP-1073). Elsewhere every
 //   broker listed is live.
+// * include_cluster_authorized_operations: the operations the principal
+//   may do on the cluster (0 without DESCRIBE on it), as in Kafka.
 // * Endpoint type 2 (controllers, v1+) gets UNSUPPORTED_ENDPOINT_TYPE:
 //   there is no KRaft controller quorum.
 //
@@ -38,6 +40,9 @@ func handleDescribeCluster(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	resp.ClusterID = b.cluster.ClusterID()
 	resp.ControllerID = b.cluster.ControllerID()
+	if req.IncludeClusterAuthorizedOperations {
+		resp.ClusterAuthorizedOperations = r.clusterAuthorizedOperations()
+	}
 	brokers := b.cluster.Brokers()
 	fenced := map[int32]bool{}
 	if fl, ok := b.cluster.(fencedLister); ok && req.IncludeFencedBrokers {

@@ -18,6 +18,8 @@ import (
 // * An unknown group, or a classic one: GROUP_ID_NOT_FOUND with the state
 //   Dead (as Kafka). With an authorizer, DESCRIBE on the group is needed
 //   (GROUP_AUTHORIZATION_FAILED).
+// * include_authorized_operations: the bit field of the group operations
+//   the principal may do, for groups described without error.
 //
 // Version notes:
 // * v1: member type (1: consumer protocol, 0: a classic member kept by
@@ -52,6 +54,9 @@ func handleConsumerGroupDescribe(b *Broker, r *request) (kmsg.Response, error) {
 				msg = "group " + name + " not found"
 			}
 			d.ErrorCode, d.ErrorMessage, d.State = errGroupIDNotFound, &msg, "Dead"
+		}
+		if req.IncludeAuthorizedOperations && d.ErrorCode == 0 {
+			d.AuthorizedOperations = r.authorizedOperations(acl.ResourceGroup, name)
 		}
 		resp.Groups = append(resp.Groups, d)
 	}
