@@ -153,6 +153,9 @@ func (s *shareCoordinator) offsetAndLag(k sharePartKey, leaderEpoch int32, hw in
 // known (this broker leads the partition) and the state counts the
 // records delivered for good. A share-partition never written stays -1.
 func (b *Broker) describeSharePartitionStored(k sharePartKey, hw int64, sp *kmsg.DescribeShareGroupOffsetsResponseGroupTopicPartition) int16 {
+	if b.shareState.partitions() == 0 {
+		return 0 // no share-partition state written anywhere yet
+	}
 	ctx, cancel := context.WithTimeout(b.ctx, shareStateTimeout)
 	defer cancel()
 	st, ok, code := b.summaryShareState(ctx, k.stateKey())
