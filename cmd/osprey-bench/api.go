@@ -68,7 +68,7 @@ func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec
 		svc.Stop()
 		return "", nil, nil, fmt.Errorf("polling: %w", err)
 	}
-	if snap.Totals.Partitions != spec.totalPartitions() || snap.Totals.Groups != spec.groups {
+	if snap.Totals.Partitions != spec.totalPartitions() || snap.Totals.Groups != spec.allGroups() {
 		svc.Stop()
 		return "", nil, nil, fmt.Errorf("snapshot has %d partitions and %d groups", snap.Totals.Partitions, snap.Totals.Groups)
 	}

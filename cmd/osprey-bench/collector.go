@@ -17,9 +17,9 @@ import (
 
 func (o *options) fixtureSpec() fixtureSpec {
 	if o.quick {
-		return fixtureSpec{topics: 100, partitions: 100, groups: 500, groupPartitions: 20}
+		return fixtureSpec{topics: 100, partitions: 100, groups: 500, groupPartitions: 20, consumerGroups: 100}
 	}
-	return fixtureSpec{topics: 1000, partitions: 100, groups: 5000, groupPartitions: 20}
+	return fixtureSpec{topics: 1000, partitions: 100, groups: 5000, groupPartitions: 20, consumerGroups: 0}
 }
 
 // sharedFixture starts the large-cluster fixture once for the collector and API sections.
@@ -39,9 +39,9 @@ func (discardSink) WriteSamples(context.Context, *collector.Samples) error { ret
 
 func runCollector(ctx context.Context, o *options, rep *report, lim *limits) {
 	spec := o.fixtureSpec()
-	scale := fmt.Sprintf("%dk partitions / %dk groups", spec.totalPartitions()/1000, spec.groups/1000)
+	scale := fmt.Sprintf("%dk partitions / %dk groups + %dk consumer-protocol groups", spec.totalPartitions()/1000, spec.groups/1000, spec.consumerGroups/1000)
 	if o.quick {
-		scale = fmt.Sprintf("%d partitions / %d groups", spec.totalPartitions(), spec.groups)
+		scale = fmt.Sprintf("%d partitions / %d groups + %d consumer-protocol groups", spec.totalPartitions(), spec.groups, spec.consumerGroups)
 	}
 	fail := func(err error) {
 		rep.add(row{Section: "collector", Name: "full poll cycle, " + scale, Value: "-", Status: statusNotRun, Why: err.Error()})
@@ -80,7 +80,7 @@ func runCollector(ctx context.Context, o *options, rep *report, lim *limits) {
 	if st == statusMissed {
 		why = fmt.Sprintf("median cycle %v; the cycle decodes %d partitions' metadata and offsets and %d groups' "+
 			"committed offsets while the kfake fixture (another process, counted in 'other processes') answers on the same cores; %s",
-			med.Round(time.Millisecond), spec.totalPartitions(), spec.groups, m.diagnose())
+			med.Round(time.Millisecond), spec.totalPartitions(), spec.allGroups(), m.diagnose())
 	}
 	naiveVal := fmt.Sprintf("naive %v, %d requests", naive.Round(time.Millisecond), nd.Total)
 	if naiveErr != nil {
@@ -100,14 +100,16 @@ func runCollector(ctx context.Context, o *options, rep *report, lim *limits) {
 		Reference: "process before the collector " + humanBytes(baseRSS), Target: "≤ 500 MB", Status: st, Why: why})
 
 	rep.note("Collector: the fixture is %d topics × %d partitions on 3 kfake brokers in a child process (built in %v; "+
-		"every 10th partition holds 1–5 records), %d groups each with committed offsets on %d partitions. The "+
+		"every 10th partition holds 1–5 records), %d classic groups and %d consumer-protocol (KIP-848) groups of one member "+
+		"each, every group with committed offsets on %d partitions; consumer groups are described with ConsumerGroupDescribe, "+
+		"batched per coordinator like DescribeGroups. The "+
 		"collector (`collector.New` over `admin.New`, default concurrency 8) polls it once to warm up, then %d timed "+
 		"full cycles (`PollNow`: metadata, start/end offsets, groups, committed offsets, log dirs). Requests per cycle "+
 		"by API: %s. Peak RSS is this process's VmHWM, reset before the timed cycles; the fixture's memory is in the child.",
-		spec.topics, spec.partitions, fx.built.Round(time.Second), spec.groups, spec.groupPartitions, cycles, perAPI(d, cycles))
+		spec.topics, spec.partitions, fx.built.Round(time.Second), spec.groups, spec.consumerGroups, spec.groupPartitions, cycles, perAPI(d, cycles))
 	rep.note("Naive cycle (the reference): the same admin client, concurrency 8, but Metadata once, then ListOffsets per "+
-		"topic (earliest and latest), ListGroups, and for each group its own FindCoordinator, DescribeGroups and "+
-		"OffsetFetch, then DescribeLogDirs per broker: the pattern of consoles that ask per group. Requests: %s.", perAPI(nd, 1))
+		"topic (earliest and latest), ListGroups, and for each group its own FindCoordinator, DescribeGroups (ConsumerGroupDescribe "+
+		"for a consumer group) and OffsetFetch, then DescribeLogDirs per broker: the pattern of consoles that ask per group. Requests: %s.", perAPI(nd, 1))
 }
 
 // collectorRun is what the timed collector cycles measured.
@@ -134,8 +136,11 @@ func collectorCycles(ctx context.Context, o *options, spec fixtureSpec, ac *admi
 	if s.Cluster.Partial {
 		return nil, fmt.Errorf("warm-up cycle had errors: %+v", s.Cluster.Errors)
 	}
-	if s.Totals.Partitions != spec.totalPartitions() || s.Totals.Groups != spec.groups {
-		return nil, fmt.Errorf("snapshot has %d partitions and %d groups, want %d and %d", s.Totals.Partitions, s.Totals.Groups, spec.totalPartitions(), spec.groups)
+	if s.Totals.Partitions != spec.totalPartitions() || s.Totals.Groups != spec.allGroups() {
+		return nil, fmt.Errorf("snapshot has %d partitions and %d groups, want %d and %d", s.Totals.Partitions, s.Totals.Groups, spec.totalPartitions(), spec.allGroups())
+	}
+	if err := checkConsumerGroups(s, spec); err != nil {
+		return nil, err
 	}
 	// Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the timed cycles only.
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
@@ -223,7 +228,11 @@ func naivePoll(ctx context.Context, ac *admin.Client, conc int) error {
 		if err != nil || cerrs[g] != nil {
 			return fmt.Errorf("find coordinator of %s: %v %v", g, err, cerrs[g])
 		}
-		if _, err := ac.DescribeGroups(ctx, coords[g], []string{g}); err != nil {
+		describe := ac.DescribeGroups
+		if groups[i].Type == "consumer" {
+			describe = ac.DescribeConsumerGroups
+		}
+		if _, err := describe(ctx, coords[g], []string{g}); err != nil {
 			return fmt.Errorf("describe %s: %w", g, err)
 		}
 		if _, err := ac.FetchOffsets(ctx, coords[g], []string{g}); err != nil {
@@ -239,4 +248,23 @@ func naivePoll(ctx context.Context, ac *admin.Client, conc int) error {
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// checkConsumerGroups checks that the snapshot holds every consumer-protocol
+// group as such, described with its member (ConsumerGroupDescribe answered).
+func checkConsumerGroups(s *collector.Snapshot, spec fixtureSpec) error {
+	n := 0
+	for _, g := range s.Groups {
+		if g.Type != "consumer" {
+			continue
+		}
+		if len(g.Members) != 1 || g.GroupEpoch == 0 || g.Error != "" {
+			return fmt.Errorf("consumer group %s in the snapshot: %d members, epoch %d, error %q", g.Name, len(g.Members), g.GroupEpoch, g.Error)
+		}
+		n++
+	}
+	if n != spec.consumerGroups {
+		return fmt.Errorf("snapshot has %d consumer-protocol groups, want %d", n, spec.consumerGroups)
+	}
+	return nil
 }

@@ -14,8 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/osprey-kafka/osprey/admin"
 )
@@ -25,20 +27,28 @@ import (
 // RSS is measured without kfake's own memory in it.
 const fixtureChildArg = "__fixture"
 
-// fixtureSpec sizes the generated cluster.
+// fixtureSpec sizes the generated cluster: groups classic groups and
+// consumerGroups consumer-protocol (KIP-848) groups.
 type fixtureSpec struct {
-	topics, partitions, groups, groupPartitions int
+	topics, partitions, groups, groupPartitions, consumerGroups int
 }
 
 func (f fixtureSpec) totalPartitions() int { return f.topics * f.partitions }
 
 func (f fixtureSpec) args() []string {
 	return []string{fixtureChildArg, "-topics", fmt.Sprint(f.topics), "-partitions", fmt.Sprint(f.partitions),
-		"-groups", fmt.Sprint(f.groups), "-group-partitions", fmt.Sprint(f.groupPartitions)}
+		"-groups", fmt.Sprint(f.groups), "-group-partitions", fmt.Sprint(f.groupPartitions),
+		"-consumer-groups", fmt.Sprint(f.consumerGroups)}
 }
+
+// allGroups counts the fixture's groups of both protocols.
+func (f fixtureSpec) allGroups() int { return f.groups + f.consumerGroups }
 
 func topicName(i int) string { return fmt.Sprintf("topic-%04d", i) }
 func groupName(i int) string { return fmt.Sprintf("group-%05d", i) }
+
+// consumerGroupName names the consumer-protocol groups, after the classic ones.
+func consumerGroupName(i int) string { return fmt.Sprintf("cgroup-%05d", i) }
 
 // fixture is a running child process serving the generated cluster.
 type fixture struct {
@@ -120,6 +130,7 @@ func runFixtureChild(args []string) int {
 	fl.IntVar(&s.partitions, "partitions", 100, "partitions per topic")
 	fl.IntVar(&s.groups, "groups", 5000, "groups")
 	fl.IntVar(&s.groupPartitions, "group-partitions", 20, "committed partitions per group")
+	fl.IntVar(&s.consumerGroups, "consumer-groups", 1000, "consumer-protocol (KIP-848) groups, one member each")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -138,14 +149,18 @@ func runFixtureChild(args []string) int {
 // buildFixture: s.topics topics of s.partitions partitions on 3 kfake
 // brokers; every 10th partition holds 1–5 records (varying by topic, so group
 // lags differ); group g has committed offset 0 on the first s.groupPartitions
-// partitions of topic g mod s.topics.
+// partitions of topic g mod s.topics. Consumer group g (KIP-848) has the same
+// offsets on topic (g + s.groups) mod s.topics and one member subscribed to
+// it that joined once: kfake's consumer session timeout is a day, so the
+// member stays for the whole run without heartbeating.
 func buildFixture(ctx context.Context, s fixtureSpec, log *slog.Logger) (*kfake.Cluster, error) {
 	began := time.Now()
 	names := make([]string, s.topics)
 	for i := range names {
 		names[i] = topicName(i)
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(int32(s.partitions), names...))
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(int32(s.partitions), names...),
+		kfake.BrokerConfigs(map[string]string{"group.consumer.session.timeout.ms": "86400000"}))
 	if err != nil {
 		return nil, fmt.Errorf("starting kfake: %w", err)
 	}
@@ -186,18 +201,36 @@ func buildFixture(ctx context.Context, s fixtureSpec, log *slog.Logger) (*kfake.
 		mu       sync.Mutex
 		firstErr error
 	)
-	for g := 0; g < s.groups && pctx.Err() == nil; g++ {
+	jc, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	defer jc.Close()
+	for g := 0; g < s.allGroups() && pctx.Err() == nil; g++ {
 		offs := make(map[int32]int64, s.groupPartitions)
 		for p := 0; p < s.groupPartitions && p < s.partitions; p++ {
 			offs[int32(p)] = 0
 		}
+		name, topic := groupName(g), names[g%s.topics]
+		if g >= s.groups {
+			name = consumerGroupName(g - s.groups)
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if _, err := ac.CommitOffsets(pctx, groupName(g), map[string]map[int32]int64{names[g%s.topics]: offs}); err != nil {
+			err := func() error {
+				if _, err := ac.CommitOffsets(pctx, name, map[string]map[int32]int64{topic: offs}); err != nil {
+					return fmt.Errorf("committing offsets of %s: %w", name, err)
+				}
+				if g >= s.groups {
+					return joinConsumerGroup(pctx, jc, name, topic)
+				}
+				return nil
+			}()
+			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
-					firstErr = fmt.Errorf("committing offsets of %s: %w", groupName(g), err)
+					firstErr = err
 				}
 				mu.Unlock()
 			}
@@ -210,7 +243,24 @@ func buildFixture(ctx context.Context, s fixtureSpec, log *slog.Logger) (*kfake.
 	if err := pctx.Err(); err != nil {
 		return nil, fmt.Errorf("building the fixture: %w", err)
 	}
-	log.Info("fixture built", "partitions", s.totalPartitions(), "groups", s.groups, "took", time.Since(began).Round(time.Millisecond))
+	log.Info("fixture built", "partitions", s.totalPartitions(), "groups", s.groups, "consumer_groups", s.consumerGroups,
+		"took", time.Since(began).Round(time.Millisecond))
 	ok = true
 	return c, nil
+}
+
+// joinConsumerGroup adds one member to the consumer group with a
+// ConsumerGroupHeartbeat (epoch 0), subscribed to topic.
+func joinConsumerGroup(ctx context.Context, cl *kgo.Client, group, topic string) error {
+	req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	req.Group, req.MemberID, req.RebalanceTimeoutMillis = group, group+"-member", 60000
+	req.SubscribedTopicNames, req.Topics = []string{topic}, []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+	}
+	if err != nil {
+		return fmt.Errorf("joining consumer group %s: %w", group, err)
+	}
+	return nil
 }

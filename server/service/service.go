@@ -79,6 +79,9 @@ type ClusterSpec struct {
 	// Security reports the brokers' failed authentications and client quota throttling (runtime
 	// clusters); nil for other clusters.
 	Security collector.SecuritySource
+	// Shares reports the in-flight state of share groups' share-partitions (runtime clusters);
+	// nil for other clusters.
+	Shares collector.ShareStateSource
 }
 
 // cluster is one monitored cluster and the parts that serve it.
@@ -163,6 +166,7 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	ccfg.Cluster = spec.Name
 	ccfg.Cleaner = spec.Cleaner
 	ccfg.Security = spec.Security
+	ccfg.Shares = spec.Shares
 	var sink collector.Sink = &storeSink{st: s.opts.Store}
 	var lease *leaseKeeper
 	if s.opts.Instance != "" && s.opts.Store != nil {
