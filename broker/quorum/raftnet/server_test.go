@@ -332,6 +332,11 @@ func describeQuorum(addr string) (*kmsg.DescribeQuorumResponse, error) {
 		return nil, err
 	}
 	defer conn.Close()
+	return describeQuorumOn(conn)
+}
+
+// describeQuorumOn sends DescribeQuorum v2 on conn and reads the answer.
+func describeQuorumOn(conn net.Conn) (*kmsg.DescribeQuorumResponse, error) {
 	if err := conn.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
 		return nil, err
 	}
