@@ -353,8 +353,10 @@ func (kc *kraftCluster) DeleteTopic(ctx context.Context, name string) error {
 	req.TimeoutMillis = 30000
 	dt := kmsg.NewDeleteTopicsRequestTopic()
 	dt.Topic = kmsg.StringPtr(name)
+	// v6 names topics in Topics only: the active controller of a combined
+	// node gets the request in process, without the version's encoding
+	// dropping TopicNames, and would see the topic twice.
 	req.Topics = append(req.Topics, dt)
-	req.TopicNames = append(req.TopicNames, name)
 	raw, err := kc.controllerRequest(ctx, req)
 	if err != nil {
 		return err
