@@ -20,6 +20,9 @@ import (
 //   with INVALID_REQUEST: the controller places replicas.
 // * v5+ answers with the partition count, replication factor and the
 //   topic's full config.
+// * controller_mutation_rate: each topic is charged its partition count
+//   (quota_mutation.go); from v6 a topic over the quota gets
+//   THROTTLING_QUOTA_EXCEEDED, before v6 the response is throttled.
 //
 // Version notes:
 // * v1: validate only, error messages; v4: defaults (-1); v5: flexible,
@@ -37,6 +40,8 @@ func handleCreateTopics(b *Broker, r *request) (kmsg.Response, error) {
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
 	}
+	quota := b.mutationQuotaFor(r, 6)
+	defer quota.apply(b, r)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
@@ -76,7 +81,15 @@ func handleCreateTopics(b *Broker, r *request) (kmsg.Response, error) {
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
+		if !req.ValidateOnly && !quota.charge(float64(spec.Partitions)) {
+			st.ErrorCode, st.ErrorMessage = mutationRefusal()
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		t, err := b.cluster.CreateTopic(ctx, spec, req.ValidateOnly)
+		if !req.ValidateOnly {
+			quota.refundIfRefused(float64(spec.Partitions), err)
+		}
 		st.ErrorCode, st.ErrorMessage = clusterErrCode(err)
 		if err == nil {
 			st.TopicID = t.ID

@@ -16,6 +16,9 @@ import (
 //   logs are removed and committed offsets for them are deleted.
 // * Internal topics cannot be deleted; with delete.topic.enable=false every
 //   deletion gets TOPIC_DELETION_DISABLED.
+// * controller_mutation_rate: each topic is charged its partition count
+//   (quota_mutation.go); from v5 a topic over the quota gets
+//   THROTTLING_QUOTA_EXCEEDED, before v5 the response is throttled.
 //
 // Version notes:
 // * v4: flexible; v5: error messages; v6: topic ids.
@@ -27,6 +30,8 @@ func handleDeleteTopics(b *Broker, r *request) (kmsg.Response, error) {
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	ctx, cancel := context.WithTimeout(b.ctx, time.Duration(max(req.TimeoutMillis, 1000))*time.Millisecond)
 	defer cancel()
+	quota := b.mutationQuotaFor(r, 5)
+	defer quota.apply(b, r)
 	topics := req.Topics
 	if req.Version < 6 {
 		for _, n := range req.TopicNames {
@@ -57,7 +62,16 @@ func handleDeleteTopics(b *Broker, r *request) (kmsg.Response, error) {
 		case isInternalTopic(name):
 			st.ErrorCode, st.ErrorMessage = errInvalidTopic, kmsg.StringPtr("internal topics cannot be deleted")
 		default:
+			var parts float64
+			if t, ok := b.cluster.Topic(name); ok {
+				parts = float64(len(t.Partitions))
+			}
+			if !quota.charge(parts) {
+				st.ErrorCode, st.ErrorMessage = mutationRefusal()
+				break
+			}
 			err := b.cluster.DeleteTopic(ctx, name)
+			quota.refundIfRefused(parts, err)
 			st.ErrorCode, st.ErrorMessage = clusterErrCode(err)
 			if err == nil {
 				b.groups.dropTopic(name)

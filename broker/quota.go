@@ -25,8 +25,10 @@ import (
 // Enforced: producer_byte_rate on Produce (record bytes),
 // consumer_byte_rate on consumer Fetch (record bytes; a throttled fetch
 // answers no data, as Kafka's does), request_percentage on the time
-// handlers run (quota_throttle.go). Stored and described but not
-// enforced: controller_mutation_rate, connection_creation_rate.
+// handlers run (quota_throttle.go), controller_mutation_rate on the
+// partitions CreateTopics, CreatePartitions and DeleteTopics create or
+// delete (quota_mutation.go), connection_creation_rate of ip entities on
+// accepted connections (quota_connections.go).
 
 // The quota configuration keys.
 const (
@@ -60,13 +62,24 @@ var (
 
 // QuotaConfig is how client rates are measured: over Windows samples of
 // WindowSize each (quota.window.num, default 11, and
-// quota.window.size.seconds, default 1, as in Kafka).
+// quota.window.size.seconds, default 1, as in Kafka); the controller
+// mutation token bucket holds ControllerWindows × ControllerWindowSize
+// seconds of its rate (controller.quota.window.num, default 11, and
+// controller.quota.window.size.seconds, default 1).
 type QuotaConfig struct {
-	Windows    int
-	WindowSize time.Duration
+	Windows              int
+	WindowSize           time.Duration
+	ControllerWindows    int
+	ControllerWindowSize time.Duration
+	// MaxConnectionCreationRate is max.connection.creation.rate: new
+	// connections per second the broker accepts over all listeners
+	// (0: unlimited, Kafka's Int.MaxValue default).
+	MaxConnectionCreationRate int
 }
 
-func defaultQuotaConfig() QuotaConfig { return QuotaConfig{Windows: 11, WindowSize: time.Second} }
+func defaultQuotaConfig() QuotaConfig {
+	return QuotaConfig{Windows: 11, WindowSize: time.Second, ControllerWindows: 11, ControllerWindowSize: time.Second}
+}
 
 // parseQuotaProperty parses the quota.window.* properties.
 func (c *Config) parseQuotaProperty(k, v string) (ok bool, err error) {
@@ -78,6 +91,21 @@ func (c *Config) parseQuotaProperty(k, v string) (ok bool, err error) {
 	case "quota.window.size.seconds":
 		n, err := parseInt32(v, 1, math.MaxInt32)
 		c.Quota.WindowSize = time.Duration(n) * time.Second
+		return true, err
+	case "controller.quota.window.num":
+		n, err := parseInt32(v, 1, math.MaxInt32)
+		c.Quota.ControllerWindows = int(n)
+		return true, err
+	case "controller.quota.window.size.seconds":
+		n, err := parseInt32(v, 1, math.MaxInt32)
+		c.Quota.ControllerWindowSize = time.Duration(n) * time.Second
+		return true, err
+	case "max.connection.creation.rate":
+		n, err := parseInt32(v, 0, math.MaxInt32)
+		c.Quota.MaxConnectionCreationRate = int(n)
+		if n == math.MaxInt32 {
+			c.Quota.MaxConnectionCreationRate = 0
+		}
 		return true, err
 	}
 	return false, nil
@@ -252,9 +280,13 @@ type clientQuotas struct {
 	mu      sync.Mutex
 	table   quotaTable
 	sensors map[sensorKey]*sampledRate
+	buckets map[sensorKey]*tokenBucket // controller_mutation_rate
 	num     int
 	size    time.Duration
-	records int // records since the last idle sweep
+	// ctrlNum and ctrlSize size the controller mutation token buckets.
+	ctrlNum  int
+	ctrlSize time.Duration
+	records  int // records since the last idle sweep
 
 	// zkChanges are the /config/changes notifications at the last read of
 	// the quotas from ZooKeeper (nil: never read); only the zkCluster's
@@ -263,10 +295,15 @@ type clientQuotas struct {
 }
 
 func newClientQuotas(cfg QuotaConfig) *clientQuotas {
+	def := defaultQuotaConfig()
 	if cfg.Windows < 1 || cfg.WindowSize <= 0 {
-		cfg = defaultQuotaConfig()
+		cfg.Windows, cfg.WindowSize = def.Windows, def.WindowSize
 	}
-	return &clientQuotas{table: quotaTable{}, sensors: map[sensorKey]*sampledRate{}, num: cfg.Windows, size: cfg.WindowSize}
+	if cfg.ControllerWindows < 1 || cfg.ControllerWindowSize <= 0 {
+		cfg.ControllerWindows, cfg.ControllerWindowSize = def.ControllerWindows, def.ControllerWindowSize
+	}
+	return &clientQuotas{table: quotaTable{}, sensors: map[sensorKey]*sampledRate{}, buckets: map[sensorKey]*tokenBucket{},
+		num: cfg.Windows, size: cfg.WindowSize, ctrlNum: cfg.ControllerWindows, ctrlSize: cfg.ControllerWindowSize}
 }
 
 // set replaces the quota table (sensors and their history are kept).
@@ -361,6 +398,11 @@ func (q *clientQuotas) sweepLocked(now time.Time) {
 	for k, s := range q.sensors {
 		if now.Sub(s.last) > sensorIdleExpiry {
 			delete(q.sensors, k)
+		}
+	}
+	for k, tb := range q.buckets {
+		if now.Sub(tb.last) > sensorIdleExpiry {
+			delete(q.buckets, k)
 		}
 	}
 }
