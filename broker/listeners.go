@@ -220,6 +220,19 @@ func (b *Broker) acceptLoop(bl *brokerListener) {
 			}
 		}
 		backoff = 0
+		hold, ok := b.admitConnection(bl, nc)
+		if !ok {
+			nc.Close()
+			return
+		}
+		if hold > 0 {
+			// Over its address's connection_creation_rate: held unserved,
+			// then closed, as Kafka's acceptor delays closing it.
+			b.log.Debug("connection over connection_creation_rate; closing it unserved",
+				"listener", bl.name, "remote", nc.RemoteAddr().String(), "after", hold)
+			time.AfterFunc(hold, func() { nc.Close() })
+			continue
+		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true) //nolint:errcheck // best effort
 		}
