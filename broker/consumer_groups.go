@@ -99,11 +99,12 @@ func (g *group) toClassic() int16 {
 	return 0
 }
 
-// consumerHeartbeat runs one heartbeat through the state machine and makes
+// consumerHeartbeat runs one heartbeat through the state machine, with the
+// cluster's topics as the member sees them (heartbeatTopics), and makes
 // what it changed durable before answering. g.mu held.
-func (g *group) consumerHeartbeat(req *cgroup.Request) (cgroup.Response, *cgroup.Error) {
+func (g *group) consumerHeartbeat(req *cgroup.Request, md cgroup.Metadata) (cgroup.Response, *cgroup.Error) {
 	b := g.gc.b
-	resp, err := g.cg.Heartbeat(time.Now(), clusterTopics{b.cluster}, b.cfg.Consumer.groupConfig(), req)
+	resp, err := g.cg.Heartbeat(time.Now(), md, b.cfg.Consumer.groupConfig(), req)
 	if code := g.persistConsumer(); code != 0 {
 		return cgroup.Response{}, &cgroup.Error{Code: kerr.ErrorForCode(code).(*kerr.Error), Msg: "writing the group's records"}
 	}
