@@ -79,27 +79,7 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	out := newShareFetchOut(resp)
-	var acked []sharePartKey
-	for _, t := range req.Topics {
-		for _, p := range t.Partitions {
-			k := sharePartKey{group, t.TopicID, p.Partition}
-			if sess != nil {
-				sess.parts[k] = struct{}{}
-			}
-			if len(p.AcknowledgementBatches) > 0 {
-				acked = append(acked, k)
-				sp := out.part(k)
-				sp.AcknowledgeErrorCode = s.acknowledgeLocked(k, member, shareFetchAcks(p.AcknowledgementBatches))
-			}
-		}
-	}
-	for _, f := range req.ForgottenTopicsData {
-		for _, p := range f.Partitions {
-			if sess != nil {
-				delete(sess.parts, sharePartKey{group, f.TopicID, p})
-			}
-		}
-	}
+	acked := s.applyShareFetchLocked(req, group, member, sess, out)
 	if sess == nil { // epoch -1: the session closed
 		keys = append(keys, s.sessionKeysLocked(group, member)...)
 		s.closeSessionLocked(group, member)
@@ -124,6 +104,34 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 	b.wg.Add(1)
 	go b.shareLongPoll(r, req, member, sess, out, wait, next)
 	return nil, errDeferred
+}
+
+// applyShareFetchLocked adds the request's partitions to the session (nil:
+// closing), removes its forgotten ones and applies its acknowledgements;
+// it returns the acknowledged share-partitions. s.mu held.
+func (s *shareCoordinator) applyShareFetchLocked(req *kmsg.ShareFetchRequest, group, member string, sess *shareSession, out *shareFetchOut) []sharePartKey {
+	var acked []sharePartKey
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			k := sharePartKey{group, t.TopicID, p.Partition}
+			if sess != nil {
+				sess.parts[k] = struct{}{}
+			}
+			if len(p.AcknowledgementBatches) > 0 {
+				acked = append(acked, k)
+				sp := out.part(k)
+				sp.AcknowledgeErrorCode = s.acknowledgeLocked(k, member, shareFetchAcks(p.AcknowledgementBatches))
+			}
+		}
+	}
+	for _, f := range req.ForgottenTopicsData {
+		for _, p := range f.Partitions {
+			if sess != nil {
+				delete(sess.parts, sharePartKey{group, f.TopicID, p})
+			}
+		}
+	}
+	return acked
 }
 
 // shareFetchKeys lists the share-partitions a ShareFetch names.
