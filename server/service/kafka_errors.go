@@ -32,22 +32,27 @@ const (
 	// opDescribeProducers and opAbortTransaction: the Producers view and the Transactions page's abort.
 	opDescribeProducers kafkaOp = "describe_producers"
 	opAbortTransaction  kafkaOp = "abort_transaction"
+	// opAlterShareOffsets and opDeleteShareOffsets: a share group's offset reset and deletion.
+	opAlterShareOffsets  kafkaOp = "alter_share_offsets"
+	opDeleteShareOffsets kafkaOp = "delete_share_offsets"
 )
 
 // kafkaOpText completes "Could not …" with the operation's target.
 var kafkaOpText = map[kafkaOp]string{
-	opCreateTopic:       "create topic %s",
-	opDeleteTopic:       "delete topic %s",
-	opAlterConfigs:      "change the configs of topic %s",
-	opAddPartitions:     "add partitions to topic %s",
-	opDescribeConfigs:   "read the configs of topic %s",
-	opReadMetadata:      "read the metadata of %s",
-	opCommitOffsets:     "commit offsets for group %s",
-	opDeleteGroup:       "delete group %s",
-	opFetch:             "read messages from topic %s",
-	opProduce:           "send a message to topic %s",
-	opDescribeProducers: "read the producers of topic %s",
-	opAbortTransaction:  "abort the open transaction on %s",
+	opCreateTopic:        "create topic %s",
+	opDeleteTopic:        "delete topic %s",
+	opAlterConfigs:       "change the configs of topic %s",
+	opAddPartitions:      "add partitions to topic %s",
+	opDescribeConfigs:    "read the configs of topic %s",
+	opReadMetadata:       "read the metadata of %s",
+	opCommitOffsets:      "commit offsets for group %s",
+	opDeleteGroup:        "delete group %s",
+	opFetch:              "read messages from topic %s",
+	opProduce:            "send a message to topic %s",
+	opDescribeProducers:  "read the producers of topic %s",
+	opAbortTransaction:   "abort the open transaction on %s",
+	opAlterShareOffsets:  "reset the start offsets of share group %s",
+	opDeleteShareOffsets: "delete the offsets of share group %s",
 }
 
 // kafkaKind is kerr's value for the Kafka error code the cluster answered with (admin's KafkaError in

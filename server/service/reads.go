@@ -247,7 +247,7 @@ type GroupRow struct {
 	State        string `json:"state"`
 	ProtocolType string `json:"protocolType"`
 	Protocol     string `json:"protocol"`
-	// Type is the group's protocol: "classic" or "consumer" (KIP-848).
+	// Type is the group's protocol: "classic", "consumer" (KIP-848) or "share" (KIP-932).
 	Type        string `json:"type"`
 	Coordinator int32  `json:"coordinator"`
 	Members     int    `json:"members"`
@@ -330,6 +330,17 @@ type GroupDetail struct {
 	Active bool `json:"active"`
 	// Consumer is set for a consumer group (KIP-848): its rebalance state.
 	Consumer *ConsumerGroupState `json:"consumer,omitempty"`
+	// Share is set for a share group (KIP-932): its epochs and in-flight figures.
+	Share *ShareGroupState `json:"share,omitempty"`
+}
+
+// ShareGroupState is a share group's epochs, assignor and the sums of its share-partitions'
+// in-flight records (Figures.Reported false: the cluster does not report them).
+type ShareGroupState struct {
+	GroupEpoch      int32                       `json:"groupEpoch"`
+	AssignmentEpoch int32                       `json:"assignmentEpoch"`
+	Assignor        string                      `json:"assignor"`
+	Figures         collector.ShareGroupFigures `json:"figures"`
 }
 
 // ConsumerGroupState is a consumer group's rebalance state: the group epoch moves with every
@@ -356,6 +367,8 @@ type GroupMember struct {
 	SubscribedTopics []string          `json:"subscribedTopics,omitempty"`
 	SubscribedRegex  string            `json:"subscribedRegex,omitempty"`
 	Reconciling      bool              `json:"reconciling,omitempty"`
+	// Rack is a share group member's rack, when it sent one.
+	Rack string `json:"rack,omitempty"`
 }
 
 // TopicPartitions names partitions of a topic.
@@ -406,6 +419,9 @@ type GroupPartitionRow struct {
 	StableLag *int64 `json:"stableLag"`
 	// Member is the id of the member assigned this partition, if any.
 	Member string `json:"member,omitempty"`
+	// Share is a share group's state on the partition (Committed is then its share-partition
+	// start offset, -1 before the group initialised it).
+	Share *collector.SharePartition `json:"share,omitempty"`
 }
 
 func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
@@ -413,7 +429,8 @@ func groupTopicRow(gt collector.GroupTopic) GroupTopicRow {
 		CatchUp: gt.CatchUp, Partitions: make([]GroupPartitionRow, 0, len(gt.Partitions))}
 	for _, p := range gt.Partitions {
 		r.Partitions = append(r.Partitions, GroupPartitionRow{Partition: p.Partition, Committed: p.Committed, End: known(p.End),
-			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Stable: known(p.Stable), StableLag: known(p.StableLag), Member: p.Member})
+			Lag: known(p.Lag), LagSeconds: p.LagSeconds, Stable: known(p.Stable), StableLag: known(p.StableLag), Member: p.Member,
+			Share: p.Share})
 	}
 	return r
 }
@@ -441,13 +458,23 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 	if g.Type == "consumer" {
 		cs = &ConsumerGroupState{GroupEpoch: g.GroupEpoch, AssignmentEpoch: g.AssignmentEpoch, Assignor: g.Assignor}
 	}
+	var ss *ShareGroupState
+	if g.Type == "share" {
+		ss = &ShareGroupState{GroupEpoch: g.GroupEpoch, AssignmentEpoch: g.AssignmentEpoch, Assignor: g.Assignor}
+		if g.Share != nil {
+			ss.Figures = *g.Share
+		}
+	}
 	for _, m := range g.Members {
 		gm := groupMember(m)
-		if cs != nil {
+		switch {
+		case cs != nil:
 			consumerMember(&gm, m)
 			if m.Reconciling {
 				cs.Reconciling++
 			}
+		case ss != nil:
+			gm.Epoch, gm.SubscribedTopics, gm.Rack = &m.Epoch, m.SubscribedTopics, m.Rack
 		}
 		members = append(members, gm)
 	}
@@ -456,7 +483,7 @@ func (s *Service) Group(cluster, name string) (GroupDetail, error) {
 		topics = append(topics, groupTopicRow(gt))
 	}
 	d := GroupDetail{GroupRow: groupRow(g), MemberList: members, TopicList: topics, PolledAt: snap.Cluster.LastPoll,
-		Active: groupActive(g), Consumer: cs}
+		Active: groupActive(g), Consumer: cs, Share: ss}
 	if s.opts.GroupStatus != nil {
 		if st, ok := s.opts.GroupStatus(cluster, name); ok {
 			d.Status = &st

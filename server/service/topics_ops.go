@@ -289,6 +289,9 @@ func (s *Service) ResetOffsets(ctx context.Context, who Caller, cluster, group s
 	if !ok {
 		return nil, groupNotFound(cluster, group)
 	}
+	if g.Type == "share" {
+		return nil, badRequest("share_group_offsets", "group %q is a share group: it has share-partition start offsets, not committed offsets; reset them with POST .../groups/%s/share-offsets (admin role)", group, group)
+	}
 	if err := validateResetRequest(req); err != nil {
 		return nil, err
 	}

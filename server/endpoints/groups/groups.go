@@ -43,7 +43,40 @@ func Declare(r *api.Registry, svc *service.Service) {
 			return OffsetResetResult{DryRun: in.DryRun, Items: changes, Total: len(changes)}, nil
 		}, api.Doc("groups", "Reset offsets (earliest, latest, offset, timestamp, shift-by); refused while the group is active"),
 			api.Needs(service.RoleOperator, "group.offsets.reset"), api.Errors(http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
+
+		api.Op(http.MethodPost, "/api/v1/clusters/:cluster/groups/:group/share-offsets", func(c *gin.Context, in *OffsetResetRequest) (OffsetResetResult, error) {
+			changes, err := svc.ResetShareOffsets(c.Request.Context(), api.CallerOf(c), in.Cluster, in.Group, in.ResetOffsetsRequest)
+			if err != nil {
+				return OffsetResetResult{}, err
+			}
+			if changes == nil {
+				changes = []service.OffsetChange{}
+			}
+			return OffsetResetResult{DryRun: in.DryRun, Items: changes, Total: len(changes)}, nil
+		}, api.Doc("groups", "Reset a share group's share-partition start offsets (AlterShareGroupOffsets; same strategies as offsets); refused while the group has members, as Kafka requires"),
+			api.Needs(service.RoleAdmin, "group.share_offsets.reset"), api.Errors(http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
+
+		api.Op(http.MethodDelete, "/api/v1/clusters/:cluster/groups/:group/share-offsets", func(c *gin.Context, in *ShareOffsetsDelete) (ShareOffsetsDeleted, error) {
+			var named []string
+			if in.Topic != "" {
+				named = []string{in.Topic}
+			}
+			topics, err := svc.DeleteShareOffsets(c.Request.Context(), api.CallerOf(c), in.Cluster, in.Group, named)
+			return ShareOffsetsDeleted{Topics: topics}, err
+		}, api.Doc("groups", "Delete a share group's share-partitions of a topic, of all its topics when none is named (DeleteShareGroupOffsets); refused while the group has members"),
+			api.Needs(service.RoleAdmin, "group.share_offsets.delete"), api.Errors(http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
 	)
+}
+
+// ShareOffsetsDelete names the share group and the topic whose share-partitions go.
+type ShareOffsetsDelete struct {
+	params.GroupPath
+	Topic string `query:"topic" json:"-" description:"The topic whose share-partitions are deleted (default: every topic of the group)"`
+}
+
+// ShareOffsetsDeleted lists the topics whose share-partitions were deleted.
+type ShareOffsetsDeleted struct {
+	Topics []string `json:"topics"`
 }
 
 type listIn struct {

@@ -133,6 +133,10 @@ export function createOspreyApi(client: ApiClient = api) {
     resetOffsets: (c: string, g: string, body: OffsetResetRequest) =>
       call.post(`${CL}/groups/{group}/offsets`, { cluster: c, group: g }, body),
     deleteGroup: (c: string, g: string) => call.del(`${CL}/groups/{group}`, { cluster: c, group: g }),
+    resetShareOffsets: (c: string, g: string, body: OffsetResetRequest) =>
+      call.post(`${CL}/groups/{group}/share-offsets`, { cluster: c, group: g }, body),
+    /** Deletes the share group's share-partitions on every topic it has. */
+    deleteShareOffsets: (c: string, g: string) => call.del(`${CL}/groups/{group}/share-offsets`, { cluster: c, group: g }),
 
     messages: (c: string, t: string, q: MessageQuery, o?: RequestOptions) =>
       call.get(`${CL}/topics/{topic}/messages`, { cluster: c, topic: t }, q, o),

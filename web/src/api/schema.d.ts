@@ -548,6 +548,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/{cluster}/groups/{group}/share-offsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a share group's share-partition start offsets (AlterShareGroupOffsets; same strategies as offsets); refused while the group has members, as Kafka requires
+         * @description Needs the admin role. Audited as group.share_offsets.reset.
+         */
+        post: operations["postClustersByClusterGroupsByGroupShareOffsets"];
+        /**
+         * Delete a share group's share-partitions of a topic, of all its topics when none is named (DeleteShareGroupOffsets); refused while the group has members
+         * @description Needs the admin role. Audited as group.share_offsets.delete.
+         */
+        delete: operations["deleteClustersByClusterGroupsByGroupShareOffsets"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clusters/{cluster}/housekeeping": {
         parameters: {
             query?: never;
@@ -1520,7 +1544,7 @@ export interface components {
             total: number;
         };
         /** @enum {string} */
-        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging" | "cleaner_dirty_percent" | "auth_failures_per_minute" | "principal_throttled";
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging" | "cleaner_dirty_percent" | "auth_failures_per_minute" | "principal_throttled" | "group_reconciling_stuck" | "share_archived_growing";
         AlertRule: {
             channelIds: number[];
             /** @description Cluster name pattern (glob); * is every cluster */
@@ -1923,6 +1947,11 @@ export interface components {
         DeleteACLResult: {
             deleted: number;
         };
+        DeliveryCount: {
+            /** Format: int32 */
+            count: number;
+            records: number;
+        };
         DingTalkConfig: {
             atAll?: boolean;
             atMobiles?: string[];
@@ -2067,6 +2096,7 @@ export interface components {
             polledAt: string;
             protocol: string;
             protocolType: string;
+            share?: components["schemas"]["ShareGroupState"];
             state: string;
             status: components["schemas"]["GroupStatus"] | null;
             topicList: components["schemas"]["GroupTopicRow"][];
@@ -2111,6 +2141,7 @@ export interface components {
             epoch?: number | null;
             id: string;
             instanceId?: string;
+            rack?: string;
             reconciling?: boolean;
             subscribedRegex?: string;
             subscribedTopics?: string[];
@@ -2126,6 +2157,7 @@ export interface components {
             member?: string;
             /** Format: int32 */
             partition: number;
+            share?: components["schemas"]["SharePartition"];
             stable: number | null;
             stableLag: number | null;
         };
@@ -3020,6 +3052,46 @@ export interface components {
             cluster: string;
             /** Format: int32 */
             controller: number;
+        ShareGroupFigures: {
+            acquired: number;
+            archived: number;
+            /** Format: int64 */
+            archivedTotal: number;
+            inFlight: number;
+            /** Format: int32 */
+            maxDeliveries: number;
+            redelivered: number;
+            reported: boolean;
+        };
+        ShareGroupState: {
+            /** Format: int32 */
+            assignmentEpoch: number;
+            assignor: string;
+            figures: components["schemas"]["ShareGroupFigures"];
+            /** Format: int32 */
+            groupEpoch: number;
+        };
+        ShareInFlight: {
+            acknowledged: number;
+            acquired: number;
+            archived: number;
+            /** Format: int64 */
+            archivedTotal: number;
+            available: number;
+            deliveries: components["schemas"]["DeliveryCount"][];
+            /** Format: int64 */
+            endOffset: number;
+        };
+        ShareOffsetsDeleted: {
+            topics: string[];
+        };
+        SharePartition: {
+            error?: string;
+            inFlight?: components["schemas"]["ShareInFlight"];
+            lagSource?: string;
+            /** Format: int64 */
+            startOffset: number;
+        };
             /** Format: date-time */
             lastPoll: string;
             partial: boolean;
@@ -5796,6 +5868,225 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postClustersByClusterGroupsByGroupShareOffsets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Consumer group id */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OffsetResetRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetResetResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteClustersByClusterGroupsByGroupShareOffsets: {
+        parameters: {
+            query?: {
+                /** @description The topic whose share-partitions are deleted (default: every topic of the group) */
+                topic?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster name as configured */
+                cluster: string;
+                /** @description Consumer group id */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOffsetsDeleted"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };

@@ -25,6 +25,8 @@ export type GroupTopic = Schemas['GroupTopicRow']
 /** Burrow-style window status of a group (alert evaluator): OK, WARN or ERR; partitions OK/WARN/STALL/STOP/REWIND. */
 export type GroupStatus = Schemas['GroupStatus']
 export type GroupDetail = Schemas['GroupDetail']
+export type ShareGroupState = Schemas['ShareGroupState']
+export type SharePartition = Schemas['SharePartition']
 /** When a group reaches the log end: the estimate, its range and the rates it comes from. */
 export type CatchUp = Schemas['CatchUp']
 
@@ -153,6 +155,8 @@ const alertKinds = {
   cleaner_dirty_percent: 23,
   auth_failures_per_minute: 24,
   principal_throttled: 25,
+  group_reconciling_stuck: 26,
+  share_archived_growing: 27,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

@@ -45,6 +45,15 @@ describe('errorText', () => {
     expect(errorText(other, translator('zh-CN')).message).toBe('无法向主题 orders 发送消息：Kafka 错误 FENCED_LEADER_EPOCH。')
   })
 
+  it('explains a share group refusal and names the share group operation', () => {
+    const busy = new ApiError(409, 'share_group_not_empty', 'share group "queue" is Stable with 1 member(s)…', {})
+    expect(errorText(busy, translator('zh-CN')).message).toBe('该共享组仍有成员：Kafka 只在共享组为空时修改其位点。请先停止其消费者。')
+    expect(errorText(new ApiError(400, 'share_group_offsets', '…', {}), translator('en')).message).toContain('This is a share group')
+    const kafka = new ApiError(502, 'kafka.INVALID_REQUEST', '…', { op: 'alter_share_offsets', target: 'queue', kafkaError: 'INVALID_REQUEST' })
+    expect(errorText(kafka, translator('en')).message).toContain('reset the start offsets of share group queue')
+    expect(errorText(kafka, translator('zh-CN')).message).toContain('重置共享组 queue 的起始位点')
+  })
+
   it('translates the client-side failures and plain codes', () => {
     expect(errorText(new ApiError(404, 'cluster_not_found', 'no cluster named "nope"', { cluster: 'nope' }), translator('zh-CN')).message).toBe('没有这个集群。')
     expect(errorText(new ApiError(0, 'network', 'cannot reach the server: boom'), translator('zh-CN')).message).toBe('无法连接到 Osprey 服务器。')
