@@ -35,6 +35,7 @@ type network struct {
 	bridge string
 	spaces []string
 	links  []string // the host ends of the veth pairs
+	fwd    []string // the FORWARD rule letting bridged traffic through, if one was needed
 }
 
 // sh runs a command and returns its output; the error carries the output.
@@ -68,6 +69,7 @@ func newNetwork(t testing.TB) *network {
 	n.must("ip", "link", "add", n.bridge, "type", "bridge")
 	n.must("ip", "addr", "add", n.ip(1)+"/24", "dev", n.bridge)
 	n.must("ip", "link", "set", n.bridge, "up")
+	n.allowBridged()
 	t.Logf("chaos network: bridge %s on %s/24", n.bridge, n.ip(0))
 	return n
 }
@@ -84,6 +86,24 @@ func (n *network) must(args ...string) string {
 // ip is the address .host of the network.
 func (n *network) ip(host byte) string {
 	return fmt.Sprintf("%d.%d.%d.%d", n.subnet[0], n.subnet[1], n.subnet[2], host)
+}
+
+// allowBridged lets traffic between the namespaces through where the host
+// filters bridged packets (br_netfilter) and its FORWARD policy is not
+// ACCEPT, as on hosts running Docker: one rule for this bridge alone,
+// removed by teardown.
+func (n *network) allowBridged() {
+	b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables")
+	if err != nil || strings.TrimSpace(string(b)) != "1" {
+		return
+	}
+	out, err := sh("iptables", "-w", "-S", "FORWARD")
+	if err != nil || strings.Contains(out, "-P FORWARD ACCEPT") {
+		return
+	}
+	rule := []string{"FORWARD", "-i", n.bridge, "-o", n.bridge, "-j", "ACCEPT"}
+	n.must(append([]string{"iptables", "-w", "-I"}, rule...)...)
+	n.fwd = rule
 }
 
 // addSpace makes namespace <name> with address .host on the bridge and
@@ -146,6 +166,11 @@ func (n *network) teardown() {
 	}
 	if _, err := sh("ip", "link", "delete", n.bridge); err != nil {
 		n.t.Errorf("chaos teardown: %v", err)
+	}
+	if n.fwd != nil {
+		if _, err := sh(append([]string{"iptables", "-w", "-D"}, n.fwd...)...); err != nil {
+			n.t.Errorf("chaos teardown: %v", err)
+		}
 	}
 }
 
