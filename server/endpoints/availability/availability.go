@@ -24,7 +24,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 				return service.Timeline{}, err
 			}
 			q.Topic = in.Topic
-			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
+			return sendTimeline(c, svc, in.Cluster, q)
 		}, api.Doc("availability", "A topic's availability timeline, a page of the newest events (limit, before): ISR changes, leader changes, offline / under-replicated / under-min-ISR intervals with their likely cause, flapping partitions among them"),
 			api.Errors(http.StatusServiceUnavailable)),
 
@@ -34,10 +34,21 @@ func Declare(r *api.Registry, svc *service.Service) {
 				return service.Timeline{}, err
 			}
 			q.Broker = &in.ID
-			return svc.AvailabilityTimeline(c.Request.Context(), in.Cluster, q)
+			return sendTimeline(c, svc, in.Cluster, q)
 		}, api.Doc("availability", "A broker's availability timeline, a page of the newest events (limit, before): its down intervals and every partition event it was involved in"),
 			api.Errors(http.StatusServiceUnavailable)),
 	)
+}
+
+// sendTimeline writes the timeline as the service encodes it (the JSON encoding/json would write,
+// built without reflection); the registry sends nothing more once the body is written.
+func sendTimeline(c *gin.Context, svc *service.Service, cluster string, q service.TimelineQuery) (service.Timeline, error) {
+	body, err := svc.AvailabilityTimelineJSON(c.Request.Context(), cluster, q)
+	if err != nil {
+		return service.Timeline{}, err
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	return service.Timeline{}, nil
 }
 
 // Flap is the flapping rule of a timeline: at least FlapChanges ISR changes within FlapMinutes.
