@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,15 +19,15 @@ import (
 	"github.com/osprey-kafka/osprey/server/service"
 )
 
-// A secured runtime cluster made from the runtime-cluster API: the console connects to it with its
-// generated admin credential (never shown), a client without SASL is refused, and it is the runtime
+// A secured runtime cluster (ZooKeeper mode) made from the runtime-cluster API: SASL_SSL brokers
+// with a CA made for the cluster, the console connected with its generated SCRAM-SHA-512 admin
+// credential (never shown), a client without TLS and SASL refused, and it is the runtime
 // that enforces what the console manages — a SCRAM user made from the console signs in with franz-go,
 // is refused a topic it has no ACL for (nothing written), and may write once the console adds one.
 func TestSecuredRuntimeCluster(t *testing.T) {
 	e := newAPIEnv(t)
 	for _, bad := range []map[string]any{
 		{"name": "sec", "brokers": 1, "secured": "yes"},
-		{"name": "sec", "brokers": 1, "secured": true, "metadataStore": "kraft"},
 	} {
 		if code, body := e.call("POST", "/api/v1/runtime/clusters", testToken, bad); code != 400 || errorCode(body) == "" {
 			t.Errorf("create %v = %d %v, want 400 with an error code", bad, code, body)
@@ -36,16 +38,21 @@ func TestSecuredRuntimeCluster(t *testing.T) {
 		t.Fatalf("create = %d %v", code, body)
 	}
 	t.Cleanup(func() { _ = e.svc.DeleteRuntimeCluster(context.Background(), service.Caller{}, "sec") })
-	if body["securityProtocol"] != "SASL_PLAINTEXT" || body["adminUser"] != "osprey-admin" {
-		t.Fatalf("created %v, want securityProtocol SASL_PLAINTEXT and adminUser osprey-admin", body)
+	if body["securityProtocol"] != "SASL_SSL" || body["saslMechanism"] != "SCRAM-SHA-512" || body["adminUser"] != "osprey-admin" {
+		t.Fatalf("created %v, want securityProtocol SASL_SSL, saslMechanism SCRAM-SHA-512 and adminUser osprey-admin", body)
 	}
 	raw, _ := json.Marshal(body)
-	if strings.Contains(strings.ToLower(string(raw)), "password") {
-		t.Fatalf("the answer mentions a password: %s", raw)
+	if strings.Contains(strings.ToLower(string(raw)), "password") || strings.Contains(string(raw), "PRIVATE KEY") {
+		t.Fatalf("the answer mentions a password or a key: %s", raw)
 	}
 	bootstrap := strings.Split(body["bootstrapServers"].(string), ",")
+	ca := x509.NewCertPool()
+	if pem, _ := body["caCertificate"].(string); !ca.AppendCertsFromPEM([]byte(pem)) {
+		t.Fatalf("caCertificate %q is not a PEM certificate", pem)
+	}
+	trustCA := kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: ca})
 
-	// Without SASL the broker does not answer.
+	// Without TLS and SASL the broker does not answer.
 	plain, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.RequestRetries(0))
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +73,7 @@ func TestSecuredRuntimeCluster(t *testing.T) {
 	if code != 200 || pass == "" {
 		t.Fatalf("create dave = %d %v", code, body)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.SASL(scram.Auth{User: "dave", Pass: pass}.AsSha512Mechanism()),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), trustCA, kgo.SASL(scram.Auth{User: "dave", Pass: pass}.AsSha512Mechanism()),
 		kgo.RequestRetries(0), kgo.ProducerLinger(0), kgo.RecordRetries(1))
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker"
 	"github.com/osprey-kafka/osprey/broker/kraft/metadata"
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
+	"github.com/osprey-kafka/osprey/internal/atomicfile"
 )
 
 // ControllerIDBase is added to 1..Options.Controllers for the node ids of
@@ -73,13 +74,13 @@ func (c *Cluster) kraftProperties(m *member) map[string]string {
 		"node.id":                        strconv.Itoa(int(m.id)),
 		"controller.listener.names":      controllerListener,
 		"controller.quorum.voters":       c.voters(),
-		"listener.security.protocol.map": controllerListener + ":PLAINTEXT,PLAINTEXT:PLAINTEXT",
+		"listener.security.protocol.map": controllerListener + ":PLAINTEXT," + c.opts.listenerName() + ":" + c.opts.listenerName(),
 	}
 	var listeners []string
 	if m.isBroker() {
-		data := "PLAINTEXT://" + c.addr(m)
+		data := c.opts.listenerName() + "://" + c.addr(m)
 		listeners = append(listeners, data)
-		props["inter.broker.listener.name"] = "PLAINTEXT"
+		props["inter.broker.listener.name"] = c.opts.listenerName()
 		props["advertised.listeners"] = data
 	}
 	if m.isController() {
@@ -114,7 +115,11 @@ func (c *Cluster) writeKRaftConfig(m *member, cfg broker.Config) error {
 	for _, k := range keys {
 		fmt.Fprintf(&buf, "%s=%s\n", k, rest[k])
 	}
-	return writeFileAtomic(m.configPath, buf.Bytes())
+	// Owner-only: the file may hold passwords (JAAS configurations).
+	if err := atomicfile.Write(m.configPath, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	return nil
 }
 
 // format formats node m's log directory before its first start: in this
@@ -126,7 +131,9 @@ func (c *Cluster) format(ctx context.Context, m *member) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("supervisor: node %d: %w", m.id, err)
 	}
-	if c.opts.Mode == ChildProcess {
+	// With SCRAM users the node is formatted here even for a child
+	// process: their passwords must not go on a command line.
+	if c.opts.Mode == ChildProcess && len(c.opts.ScramUsers) == 0 {
 		cmd := exec.CommandContext(ctx, c.opts.Binary, "storage", "format", "-t", c.clusterID, "-c", m.configPath)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -140,9 +147,13 @@ func (c *Cluster) format(ctx context.Context, m *member) error {
 	if err != nil {
 		return err
 	}
+	scram, err := c.scramRecords()
+	if err != nil {
+		return err
+	}
 	err = metaprops.Format(metaprops.FormatOptions{ClusterID: c.clusterID, NodeID: cfg.NodeID,
 		Directories: append(slices.Clone(cfg.LogDirs), cfg.MetadataDir()), MetadataLogDir: cfg.MetadataDir(),
-		ControllerListenerName: controllerListener})
+		ControllerListenerName: controllerListener, Scram: scram})
 	if err != nil {
 		return fmt.Errorf("supervisor: formatting node %d: %w", m.id, err)
 	}
@@ -185,7 +196,7 @@ func (c *Cluster) waitKRaftBrokers(ctx context.Context, n int) error {
 // each time: a client answers Metadata requests from its cache for a while.
 func (c *Cluster) brokersListed(ctx context.Context, n int) error {
 	for _, addr := range c.bootstrapList() {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, c.opts.ClientOptions...)...)
 		if err != nil {
 			return fmt.Errorf("supervisor: %w", err)
 		}

@@ -53,10 +53,10 @@ type RuntimeRequest struct {
 	// Controllers (kraft only): 0 makes every broker a controller too; 1 to 5 adds that many
 	// controller-only nodes (ids 101, 102, ...).
 	Controllers int `json:"controllers,omitempty" description:"kraft only: 0 (every broker is also a controller) or 1 to 5 controller-only nodes"`
-	// Secured brokers listen SASL_PLAINTEXT (PLAIN for the console's generated admin user, SCRAM-SHA-256/512
-	// for users made from the console) with the ACL authorizer on and the admin the only super user.
-	// ZooKeeper mode only (metadataStore local or zookeeper).
-	Secured bool `json:"secured,omitempty" description:"SASL_PLAINTEXT listeners (PLAIN admin, SCRAM users), ACL authorizer on, the console's generated admin user the only super user; metadataStore local or zookeeper"`
+	// Secured brokers listen SASL_SSL (TLS with a certificate from a CA made for the cluster, then
+	// SCRAM-SHA-256/512) with the ACL authorizer on; the console's generated admin user (SCRAM-SHA-512)
+	// and the brokers' own user are the only super users. Any metadataStore.
+	Secured bool `json:"secured,omitempty" description:"SASL_SSL listeners with a CA generated for the cluster, SCRAM-SHA-512 admin user the console connects as, ACL authorizer on; any metadataStore"`
 }
 
 // RuntimeBroker is one broker of a runtime cluster.
@@ -79,11 +79,16 @@ type RuntimeView struct {
 	MetadataStore string `json:"metadataStore" enum:"local,zookeeper,kraft"`
 	ZooKeeper     string `json:"zookeeper,omitempty"`
 	Bootstrap     string `json:"bootstrapServers"`
-	// SecurityProtocol is the brokers' client listener: PLAINTEXT, or SASL_PLAINTEXT for a secured cluster.
-	SecurityProtocol string `json:"securityProtocol" enum:"PLAINTEXT,SASL_PLAINTEXT"`
+	// SecurityProtocol is the brokers' client listener: PLAINTEXT, or SASL_SSL for a secured cluster.
+	SecurityProtocol string `json:"securityProtocol" enum:"PLAINTEXT,SASL_SSL"`
+	// SASLMechanism is what a secured cluster's admin user signs in with.
+	SASLMechanism string `json:"saslMechanism,omitempty" enum:"SCRAM-SHA-512" description:"secured clusters: the admin user's SASL mechanism"`
 	// AdminUser is the super user the console connects as (secured clusters only; its password is never shown).
-	AdminUser string          `json:"adminUser,omitempty" description:"secured clusters: the super user the console connects as (the password is never shown)"`
-	Brokers   []RuntimeBroker `json:"brokers"`
+	AdminUser string `json:"adminUser,omitempty" description:"secured clusters: the super user the console connects as (the password is never shown)"`
+	// CACertificate is a secured cluster's CA certificate (PEM): what a client trusts to connect. The
+	// CA's key and the brokers' keys never leave the cluster's directory.
+	CACertificate string          `json:"caCertificate,omitempty" description:"secured clusters: the PEM certificate of the CA made for the cluster, for clients to trust (public; no key)"`
+	Brokers       []RuntimeBroker `json:"brokers"`
 }
 
 func (s *Service) runtimeDir(name string) string {
@@ -101,7 +106,7 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 	}
 	sup, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: supervisor.InProcess, KRaft: kraft,
 		DataDir: filepath.Join(s.opts.DataDir, dir), Logger: s.opts.Logger.With("cluster", name),
-		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0", "group.share.enable": "true"}})
+		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0"}})
 	if err != nil {
 		return nil, fmt.Errorf("embedded cluster: %w", err)
 	}
@@ -120,9 +125,9 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callTimeout time.Duration) error {
 	spec := ClusterSpec{Name: rc.name, Source: rc.source, Admin: admin.Config{Name: rc.name,
 		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}, Cleaner: runtimeCleaner{rc.sup},
-		Security: runtimeAuthStats{rc.sup}, Shares: runtimeShareStates{rc.sup}}
+		Security: runtimeAuthStats{rc.sup}}
 	if rc.sec != nil {
-		spec.Admin.SASL = rc.sec.saslConfig()
+		spec.Admin.SASL, spec.Admin.TLS = rc.sec.clientConfig()
 	}
 	if rc.store == "zookeeper" {
 		spec.Admin.ZooKeeper = rc.zk
@@ -176,9 +181,6 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 	default:
 		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local, zookeeper or kraft, got %q", req.MetadataStore)
 	}
-	if req.Secured && req.MetadataStore == "kraft" {
-		return RuntimeView{}, badRequest("invalid_secured", "secured is only available in ZooKeeper mode (metadataStore local or zookeeper)")
-	}
 	if _, err := s.get(req.Name); err == nil {
 		return RuntimeView{}, conflict("cluster_exists", "a cluster named %q already exists", req.Name)
 	}
@@ -222,13 +224,15 @@ func (s *Service) startRuntime(ctx context.Context, rec *store.RuntimeCluster, m
 	if err != nil {
 		return nil, err
 	}
-	var props map[string]string
+	opts := supervisor.Options{Brokers: rec.Brokers, Mode: mode, ZooKeeper: rec.ZooKeeper,
+		KRaft: rec.MetadataStore == "kraft", Controllers: controllers,
+		DataDir: rec.DataDir, Binary: s.opts.Binary, Logger: s.opts.Logger.With("cluster", rec.Name)}
 	if sec != nil {
-		props = sec.brokerProperties()
+		if err := sec.supervise(&opts); err != nil {
+			return nil, err
+		}
 	}
-	sup, err := supervisor.New(supervisor.Options{Brokers: rec.Brokers, Mode: mode, ZooKeeper: rec.ZooKeeper,
-		KRaft: rec.MetadataStore == "kraft", Controllers: controllers, Properties: props,
-		DataDir: rec.DataDir, Binary: s.opts.Binary, Logger: s.opts.Logger.With("cluster", rec.Name)})
+	sup, err := supervisor.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +320,10 @@ func (s *Service) runtimeView(rc *runtimeCluster) RuntimeView {
 	v := RuntimeView{Name: rc.name, Source: rc.source, MetadataStore: rc.store, ZooKeeper: rc.zk,
 		Bootstrap: rc.sup.BootstrapServers(), SecurityProtocol: "PLAINTEXT", Brokers: []RuntimeBroker{}}
 	if rc.sec != nil {
-		v.SecurityProtocol, v.AdminUser = "SASL_PLAINTEXT", rc.sec.User
+		v.SecurityProtocol, v.AdminUser, v.SASLMechanism = runtimeListener, rc.sec.User, runtimeMechanism
+		if pem, err := os.ReadFile(rc.sec.pki.caFile()); err == nil {
+			v.CACertificate = string(pem)
+		}
 	}
 	controller := int32(-1)
 	if snap, err := s.Snapshot(rc.name); err == nil && snap != nil {

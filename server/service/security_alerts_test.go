@@ -8,7 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/osprey-kafka/osprey/alert"
 	"github.com/osprey-kafka/osprey/collector"
@@ -54,6 +54,7 @@ func TestSecurityAlertsOnSecuredRuntimeCluster(t *testing.T) {
 	cred := *svc.runtime.clusters["sec"].sec
 	svc.runtime.mu.Unlock()
 	boot := []string{view.Bootstrap}
+	trustCA := kgo.DialTLSConfig(trustOnly(t, cred.pki.caFile()))
 
 	firing := func(kind alert.Kind) []alert.ActiveAlert {
 		t.Helper()
@@ -77,8 +78,8 @@ func TestSecurityAlertsOnSecuredRuntimeCluster(t *testing.T) {
 	}
 
 	for range 3 {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(boot...), kgo.RequestRetries(0),
-			kgo.SASL(plain.Auth{User: cred.User, Pass: "wrong-password"}.AsMechanism()))
+		cl, err := kgo.NewClient(kgo.SeedBrokers(boot...), kgo.RequestRetries(0), trustCA,
+			kgo.SASL(scram.Auth{User: cred.User, Pass: "wrong-password"}.AsSha512Mechanism()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,15 +91,15 @@ func TestSecurityAlertsOnSecuredRuntimeCluster(t *testing.T) {
 		cl.Close()
 	}
 	a := firing(alert.KindAuthFailures)
-	if len(a) != 1 || a[0].Labels["listener"] != "PLAINTEXT" || a[0].Value <= 1 {
+	if len(a) != 1 || a[0].Labels["listener"] != "SASL_SSL" || a[0].Value <= 1 {
 		t.Fatalf("after 3 failed logins: %+v", a)
 	}
 	if a := firing(alert.KindAuthFailures); len(a) != 0 {
 		t.Fatalf("a poll later without failures: %+v", a)
 	}
 
-	adminAuth := kgo.SASL(plain.Auth{User: cred.User, Pass: cred.Password}.AsMechanism())
-	adm, err := kgo.NewClient(kgo.SeedBrokers(boot...), adminAuth)
+	adminAuth := kgo.SASL(scram.Auth{User: cred.User, Pass: cred.Password}.AsSha512Mechanism())
+	adm, err := kgo.NewClient(kgo.SeedBrokers(boot...), trustCA, adminAuth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestSecurityAlertsOnSecuredRuntimeCluster(t *testing.T) {
 	if a := firing(alert.KindPrincipalThrottled); len(a) != 0 {
 		t.Fatalf("before producing: %+v", a)
 	}
-	prod, err := kgo.NewClient(kgo.SeedBrokers(boot...), adminAuth, kgo.ClientID(client), kgo.DefaultProduceTopic("metered"),
+	prod, err := kgo.NewClient(kgo.SeedBrokers(boot...), trustCA, adminAuth, kgo.ClientID(client), kgo.DefaultProduceTopic("metered"),
 		kgo.AllowAutoTopicCreation(), kgo.ProducerLinger(0))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // The security pages against a secured runtime cluster the console stands up itself (Runtime page,
-// Secured switch): SASL_PLAINTEXT brokers with the ACL authorizer, the console connected as the
-// generated admin. An ACL made with the form decides the checker's answer, a SCRAM user's generated
+// Secured switch): SASL_SSL brokers with a CA made for the cluster and the ACL authorizer, the console
+// connected as the generated SCRAM-SHA-512 admin, in ZooKeeper mode and in KRaft mode. An ACL made with the form decides the checker's answer, a SCRAM user's generated
 // password is shown once, a quota is set — all on Osprey's own runtime, through the page.
 import type { Page } from '@playwright/test'
 import { ADMIN_TOKEN } from './constants'
@@ -45,9 +45,9 @@ test('a secured runtime cluster: ACL with the deciding rule, a SCRAM user shown 
     await tokenIfAsked(page)
     const card = page.getByTestId(`runtime-${name}`)
     await expect(card.getByTestId('runtime-broker-state').filter({ hasText: 'running' })).toHaveCount(3, { timeout: 60_000 })
-    await expect(card.getByTestId('runtime-secured')).toHaveText('SASL + ACLs')
+    await expect(card.getByTestId('runtime-secured')).toHaveText('TLS + SCRAM + ACLs')
     const view = (await (await request.get(`/api/v1/runtime/clusters/${name}`)).json()) as Record<string, unknown>
-    expect(view.securityProtocol).toBe('SASL_PLAINTEXT')
+    expect(view.securityProtocol).toBe('SASL_SSL')
     expect(JSON.stringify(view).toLowerCase()).not.toContain('password')
     await shot(page, testInfo, 'runtime-secured')
 
@@ -99,6 +99,45 @@ test('a secured runtime cluster: ACL with the deciding rule, a SCRAM user shown 
     await rowsSettle(page, 'quotas-refresh', rows, 1)
     await expect(rows.filter({ hasText: 'User dave' }).getByTestId('quota-producer_byte_rate')).toHaveText('1,048,576')
     await shot(page, testInfo, 'runtime-secured-quotas')
+  } finally {
+    await request.delete(`/api/v1/runtime/clusters/${name}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
+  }
+})
+
+test('a secured KRaft runtime cluster from the Runtime page: TLS with its own CA, the console connected', async ({ page, request }, testInfo) => {
+  const probe = await request.get('/api/v1/runtime/clusters')
+  expect(probe.ok(), `GET /api/v1/runtime/clusters answers ${probe.status()}`).toBe(true)
+  test.setTimeout(90_000)
+  const name = `ksec${Date.now() % 100000}`
+  try {
+    await page.goto('/runtime')
+    await page.getByTestId('runtime-create').click()
+    await input(page, 'runtime-name').fill(name)
+    await page.getByRole('spinbutton', { name: 'Brokers' }).fill('1')
+    await page.getByTestId('runtime-kind-kraft').click()
+    await page.getByTestId('runtime-secured-switch').click()
+    await page.getByTestId('runtime-submit').click()
+    await tokenIfAsked(page)
+    const card = page.getByTestId(`runtime-${name}`)
+    await expect(card.getByTestId('runtime-broker-state').filter({ hasText: 'running' })).toHaveCount(1, { timeout: 45_000 })
+    await expect(card.getByTestId('runtime-kind')).toHaveText('KRaft')
+    await expect(card.getByTestId('runtime-secured')).toHaveText('TLS + SCRAM + ACLs')
+    const view = (await (await request.get(`/api/v1/runtime/clusters/${name}`)).json()) as Record<string, unknown>
+    expect(view.securityProtocol).toBe('SASL_SSL')
+    expect(view.saslMechanism).toBe('SCRAM-SHA-512')
+    expect(view.metadataStore).toBe('kraft')
+    const text = JSON.stringify(view)
+    expect(text.toLowerCase()).not.toContain('password')
+    expect(text).not.toContain('PRIVATE KEY')
+    // The CA certificate (public) is what a client needs to trust; the page offers it as a file.
+    const download = page.waitForEvent('download')
+    await card.getByTestId('runtime-ca').click()
+    expect((await download).suggestedFilename()).toBe(`${name}-ca.pem`)
+    await shot(page, testInfo, 'runtime-secured-kraft')
+
+    // The console reaches the broker through TLS and SCRAM: the Brokers page lists it up.
+    await page.goto(`/clusters/${name}/brokers`)
+    await expect(page.getByTestId('brokers-table').getByTestId('broker-state').filter({ hasText: /^\s*up\s*$/ })).toHaveCount(1, { timeout: 30_000 })
   } finally {
     await request.delete(`/api/v1/runtime/clusters/${name}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
   }

@@ -2907,7 +2907,7 @@ export interface components {
              */
             metadataStore?: "local" | "zookeeper" | "kraft";
             name: string;
-            /** @description SASL_PLAINTEXT listeners (PLAIN admin, SCRAM users), ACL authorizer on, the console's generated admin user the only super user; metadataStore local or zookeeper */
+            /** @description SASL_SSL listeners with a CA generated for the cluster, SCRAM-SHA-512 admin user the console connects as, ACL authorizer on; any metadataStore */
             secured?: boolean;
             /** @description ZooKeeper connect string host:port[,host:port][/chroot], for metadataStore zookeeper */
             zookeeper?: string;
@@ -2917,11 +2917,18 @@ export interface components {
             adminUser?: string;
             bootstrapServers: string;
             brokers: components["schemas"]["RuntimeBroker"][];
+            /** @description secured clusters: the PEM certificate of the CA made for the cluster, for clients to trust (public; no key) */
+            caCertificate?: string;
             /** @enum {string} */
             metadataStore: "local" | "zookeeper" | "kraft";
             name: string;
+            /**
+             * @description secured clusters: the admin user's SASL mechanism
+             * @enum {string}
+             */
+            saslMechanism?: "SCRAM-SHA-512";
             /** @enum {string} */
-            securityProtocol: "PLAINTEXT" | "SASL_PLAINTEXT";
+            securityProtocol: "PLAINTEXT" | "SASL_SSL";
             /** @enum {string} */
             source: "runtime" | "embedded";
             zookeeper?: string;

@@ -21,8 +21,10 @@ const zk: RuntimeCluster = {
   name: 'zk',
   source: 'embedded',
   metadataStore: 'local',
-  securityProtocol: 'SASL_PLAINTEXT',
+  securityProtocol: 'SASL_SSL',
+  saslMechanism: 'SCRAM-SHA-512',
   adminUser: 'osprey-admin',
+  caCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
   bootstrapServers: '127.0.0.1:9094',
   brokers: [{ id: 1, state: 'running', addr: '127.0.0.1:9094', controller: true, since }],
 }
@@ -49,11 +51,13 @@ describe('RuntimeView', () => {
       // ZooKeeper mode has no roles to show.
       expect(z.find('[data-testid="runtime-broker-roles"]').exists()).toBe(false)
       expect(z.find('[data-testid="runtime-secured"]').exists()).toBe(true)
+      expect(z.find('[data-testid="runtime-ca"]').exists()).toBe(true)
       expect(kr.find('[data-testid="runtime-secured"]').exists()).toBe(false)
+      expect(kr.find('[data-testid="runtime-ca"]').exists()).toBe(false)
     })
   }
 
-  it('creates a secured cluster in ZooKeeper mode, and offers no secured KRaft cluster', async () => {
+  it('creates a secured cluster in KRaft mode as in ZooKeeper mode', async () => {
     const posted: unknown[] = []
     stubFetch(async (url, init) => {
       if (init?.method === 'POST') {
@@ -69,13 +73,21 @@ describe('RuntimeView', () => {
     await flushPromises()
     await wrapper.find('[data-testid="runtime-create"]').trigger('click')
     await flushPromises()
-    // KRaft (the default) cannot be secured.
-    expect(wrapper.find('[data-testid="runtime-secured-switch"]').classes()).toContain('is-disabled')
-    await wrapper.findAll('.el-radio-button').find((b) => b.text() === 'in-process')!.find('input').setValue(true)
-    await wrapper.find('input[data-testid="runtime-name"]').setValue('sec')
+    // KRaft (the default) can be secured.
+    expect(wrapper.find('[data-testid="runtime-secured-switch"]').classes()).not.toContain('is-disabled')
+    await wrapper.find('input[data-testid="runtime-name"]').setValue('ksec')
     await wrapper.find('[data-testid="runtime-secured-switch"]').trigger('click')
     await wrapper.find('[data-testid="runtime-submit"]').trigger('click')
     await flushPromises()
-    expect(posted).toEqual([{ name: 'sec', brokers: 3, metadataStore: 'local', secured: true }])
+    await wrapper.find('[data-testid="runtime-create"]').trigger('click')
+    await flushPromises()
+    await wrapper.findAll('.el-radio-button').find((b) => b.text() === 'in-process')!.find('input').setValue(true)
+    await wrapper.find('input[data-testid="runtime-name"]').setValue('sec')
+    await wrapper.find('[data-testid="runtime-submit"]').trigger('click')
+    await flushPromises()
+    expect(posted).toEqual([
+      { name: 'ksec', brokers: 3, metadataStore: 'kraft', controllers: 0, secured: true },
+      { name: 'sec', brokers: 3, metadataStore: 'local', secured: true },
+    ])
   })
 })
