@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
@@ -117,7 +118,10 @@ func (c Config) controllerSecurity() (kraftnode.Security, error) {
 	if c.Authz.Enabled() {
 		sec.Authorizer = acl.New(acl.Config{SuperUsers: c.Authz.SuperUsers, AllowIfNoACL: c.Authz.AllowIfNoACL})
 	}
-	sec.FailedAuthDelay = c.Security.FailedAuthDelay
+	// Failures are delayed per source as on the data listeners (doubling up to 5 s).
+	fails := &authFailures{}
+	base := c.Security.FailedAuthDelay
+	sec.AuthFailed = func(host string, _ error) time.Duration { return fails.record(host, base, time.Now()) }
 	client := &clientSecurity{}
 	if ls.usesTLS() {
 		if client.tls, err = ls.TLS.clientConfig(); err != nil {

@@ -103,10 +103,15 @@ func (b *Broker) newKRaftClusterFactory() ClusterFactory {
 		if ncfg.Security, err = b.cfg.controllerSecurity(); err != nil {
 			return nil, err
 		}
-		ncfg.Security.OnAuthFailure = func(string, error) {
+		delay := ncfg.Security.AuthFailed
+		ncfg.Security.AuthFailed = func(host string, err error) time.Duration {
 			name := b.cfg.controllerListenerName()
 			b.authFails.failures.WithLabelValues(name).Inc()
 			b.metrics.sec.authFailed(name)
+			if delay == nil {
+				return 0
+			}
+			return delay(host, err)
 		}
 		if mgr, ok := b.store.managerFor(ncfg.MetadataDir); ok {
 			ncfg.MetadataManager = mgr

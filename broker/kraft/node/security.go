@@ -42,12 +42,10 @@ type Security struct {
 	// SASL_SSL): a connection authenticates before any request but ApiVersions,
 	// SaslHandshake and SaslAuthenticate, and its principal is the SASL user.
 	Mechanisms map[string]sasl.Mechanism
-	// FailedAuthDelay delays the answer to a failed authentication
-	// (connection.failed.authentication.delay.ms).
-	FailedAuthDelay time.Duration
-	// OnAuthFailure, when set, is told of each failed authentication (for a counter); err
-	// never holds a secret.
-	OnAuthFailure func(host string, err error)
+	// AuthFailed, when set, is told of each failed authentication from host (err never holds
+	// a secret) and returns how long to delay its answer, so that guessing is slow
+	// (connection.failed.authentication.delay.ms, growing per source). Nil: no delay.
+	AuthFailed func(host string, err error) time.Duration
 	// Authorizer, when set (authorizer.class.name), decides who may use the listener's APIs:
 	// the node keeps its ACLs equal to the committed image's and asks it for the operation on
 	// the cluster Kafka's controller checks per API (clusterOperation). Nil: every connection
@@ -159,7 +157,8 @@ func (n *Node) saslServe(ctx context.Context, c net.Conn, br *bufio.Reader, host
 			ar.SetVersion(h.Version)
 			if err != nil {
 				n.authFailed(ctx, host, mech.Name(), err)
-				msg := err.Error() // sasl.ErrAuthentication's contract: no secret in it
+				// Kafka's words; the cause stays in the log.
+				msg := "Authentication failed during authentication due to invalid credentials with SASL mechanism " + mech.Name()
 				ar.ErrorCode, ar.ErrorMessage = kerr.SaslAuthenticationFailed.Code, &msg
 				return "", errors.Join(fmt.Errorf("SASL %s: %w", mech.Name(), err), writeResponse(c, h, ar))
 			}
@@ -222,15 +221,15 @@ func (n *Node) saslRawTokens(ctx context.Context, c net.Conn, br *bufio.Reader, 
 
 // authFailed logs (without secrets), reports and delays a failed authentication.
 func (n *Node) authFailed(ctx context.Context, host, mechanism string, err error) {
-	sec := n.cfg.Security
-	n.log.Warn("controller listener: SASL authentication failed", "source", host, "mechanism", mechanism, "err", err)
-	if sec.OnAuthFailure != nil {
-		sec.OnAuthFailure(host, err)
+	var delay time.Duration
+	if f := n.cfg.Security.AuthFailed; f != nil {
+		delay = f(host, err)
 	}
-	if sec.FailedAuthDelay <= 0 {
+	n.log.Warn("controller listener: SASL authentication failed", "source", host, "mechanism", mechanism, "delay", delay, "err", err)
+	if delay <= 0 {
 		return
 	}
-	t := time.NewTimer(sec.FailedAuthDelay)
+	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-t.C:
