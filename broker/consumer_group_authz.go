@@ -18,7 +18,8 @@ func (d describableTopics) MayDescribe(topic string) bool {
 	return d.r.allowedQuietly(acl.OpDescribe, acl.ResourceTopic, topic)
 }
 
-// heartbeatTopics is the metadata a heartbeat from r resolves its group's
+// heartbeatTopics is the metadata a heartbeat from r (or a classic
+// member's JoinGroup into a consumer group) resolves the group's
 // subscriptions against.
 func (b *Broker) heartbeatTopics(r *request) cgroup.Metadata {
 	if b.authz == nil {

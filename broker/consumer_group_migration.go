@@ -242,7 +242,7 @@ func (g *group) joinClassicToConsumer(r *request, req *kmsg.JoinGroupRequest, re
 		owned[t.Topic] = append(owned[t.Topic], t.Partitions...)
 	}
 	cfg := b.cfg.Consumer.groupConfig()
-	gen, proto, cerr := g.cg.JoinClassic(time.Now(), clusterTopics{b.cluster}, cfg, &cgroup.ClassicJoin{
+	gen, proto, cerr := g.cg.JoinClassic(time.Now(), b.heartbeatTopics(r), cfg, &cgroup.ClassicJoin{
 		MemberID: memberID, InstanceID: req.InstanceID, RackID: sub.Rack, ClientID: deref(r.hdr.ClientID), ClientHost: memberHost(r),
 		SessionTimeout: session, RebalanceTimeout: rebalance, Protocols: protos, Topics: sub.Topics, Owned: b.partitionsOf(owned)})
 	code := g.persistConsumer()
