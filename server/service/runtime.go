@@ -106,7 +106,7 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 	}
 	sup, err := supervisor.New(supervisor.Options{Brokers: brokers, Mode: supervisor.InProcess, KRaft: kraft,
 		DataDir: filepath.Join(s.opts.DataDir, dir), Logger: s.opts.Logger.With("cluster", name),
-		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0"}})
+		Properties: map[string]string{"group.initial.rebalance.delay.ms": "0", "group.share.enable": "true"}})
 	if err != nil {
 		return nil, fmt.Errorf("embedded cluster: %w", err)
 	}
@@ -125,7 +125,7 @@ func (s *Service) StartEmbedded(ctx context.Context, name string, brokers int, k
 func (s *Service) registerRuntime(ctx context.Context, rc *runtimeCluster, callTimeout time.Duration) error {
 	spec := ClusterSpec{Name: rc.name, Source: rc.source, Admin: admin.Config{Name: rc.name,
 		Bootstrap: strings.Split(rc.sup.BootstrapServers(), ","), Timeout: callTimeout}, Cleaner: runtimeCleaner{rc.sup},
-		Security: runtimeAuthStats{rc.sup}}
+		Security: runtimeAuthStats{rc.sup}, Shares: runtimeShareStates{rc.sup}}
 	if rc.sec != nil {
 		spec.Admin.SASL, spec.Admin.TLS = rc.sec.clientConfig()
 	}
