@@ -108,9 +108,22 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 	}
 	c.waitFullISR("sq", 20*time.Second)
 	info, _ := c.any().cluster.Topic("sq")
-	k := sharePartKey{"sg", info.ID, 0}
+	// A group whose coordinator is not the partition's leader: ShareFetch
+	// and ShareAcknowledge go to the leader, membership to the coordinator.
+	var group string
+	testenv.WaitFor(t, 20*time.Second, func() error {
+		for i := range 100 {
+			g := fmt.Sprint("sg-", i)
+			if bi, ok := c.any().groupCoordinatorFor(g); ok && bi.ID != c.partition("sq", 0).Leader {
+				group = g
+				return nil
+			}
+		}
+		return errors.New("no group coordinated away from the partition's leader")
+	})
+	k := sharePartKey{group, info.ID, 0}
 
-	first := startShareRun(t, c.addrs(), "sg", "sq")
+	first := startShareRun(t, c.addrs(), group, "sq")
 	testenv.WaitFor(t, 30*time.Second, func() error {
 		if _, err := persistedShareState(c.byID(c.partition("sq", 0).Leader), k); err != nil {
 			return err
@@ -151,7 +164,7 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 	}
 	c.killLeader("sq", 0)
 
-	second := startShareRun(t, c.addrs(), "sg", "sq")
+	second := startShareRun(t, c.addrs(), group, "sq")
 	// Done when the group's start offset (DescribeShareGroupOffsets, from
 	// the group's coordinator) is past every record: the released ones
 	// reached the delivery limit and were archived.
@@ -162,7 +175,7 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 	defer cl.Close()
 	testenv.WaitFor(t, 60*time.Second, func() error {
 		req := kmsg.NewPtrDescribeShareGroupOffsetsRequest()
-		req.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{{GroupID: "sg",
+		req.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{{GroupID: group,
 			Topics: []kmsg.DescribeShareGroupOffsetsRequestGroupTopic{{Topic: "sq", Partitions: []int32{0}}}}}
 		resp, err := req.RequestWith(ctx, cl)
 		if err != nil {

@@ -174,3 +174,92 @@ func checkShareStateRecords(t *testing.T, b *Broker, k sharestate.PartKey) {
 		t.Fatalf("record types %v: want a ShareSnapshot first, then ShareUpdates", types)
 	}
 }
+
+// TestSharePersisterAPIs: FindCoordinator key type SHARE and the persister
+// APIs over the wire: a write read back, an older leader fenced, the
+// summary, a delete; all refused without CLUSTER_ACTION.
+func TestSharePersisterAPIs(t *testing.T) {
+	b := newTestBroker(t, withShareGroups(30*time.Second, 5), func(c *Config) { c.Share.StateTopicPartitions = 2 })
+	createTopic(t, []string{b.Addr()}, "q", 1, 1)
+	info, _ := b.cluster.Topic("q")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testCtx(t, 30*time.Second)
+	key := sharestate.CoordinatorKey("g", info.ID, 0)
+	waitFor(t, 15*time.Second, "share coordinator found", func() bool {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType, req.CoordinatorKeys = 2, []string{key}
+		resp, err := req.RequestWith(ctx, cl)
+		return err == nil && resp.Coordinators[0].ErrorCode == 0 && resp.Coordinators[0].NodeID == b.BrokerID()
+	})
+	write := func(leaderEpoch int32, start int64, bs ...kmsg.WriteShareGroupStateRequestTopicPartitionStateBatch) int16 {
+		req := kmsg.NewPtrWriteShareGroupStateRequest()
+		req.GroupID = "g"
+		req.Topics = []kmsg.WriteShareGroupStateRequestTopic{{TopicID: info.ID, Partitions: []kmsg.WriteShareGroupStateRequestTopicPartition{
+			{Partition: 0, StateEpoch: 0, LeaderEpoch: leaderEpoch, StartOffset: start, DeliveryCompleteCount: -1, StateBatches: bs}}}}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Topics[0].Partitions[0].ErrorCode
+	}
+	if code := write(3, 5, kmsg.WriteShareGroupStateRequestTopicPartitionStateBatch{FirstOffset: 5, LastOffset: 6, DeliveryState: 2, DeliveryCount: 1},
+		kmsg.WriteShareGroupStateRequestTopicPartitionStateBatch{FirstOffset: 7, LastOffset: 7, DeliveryState: 0, DeliveryCount: 2}); code != 0 {
+		t.Fatalf("write: %v", kerr.ErrorForCode(code))
+	}
+	if code := write(2, 5); code != kerr.FencedLeaderEpoch.Code {
+		t.Fatalf("write of an older leader: %v", kerr.ErrorForCode(code))
+	}
+	read := kmsg.NewPtrReadShareGroupStateRequest()
+	read.GroupID = "g"
+	read.Topics = []kmsg.ReadShareGroupStateRequestTopic{{TopicID: info.ID, Partitions: []kmsg.ReadShareGroupStateRequestTopicPartition{{Partition: 0, LeaderEpoch: 3}}}}
+	rresp, err := read.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := rresp.Topics[0].Partitions[0]
+	if rp.ErrorCode != 0 || rp.StartOffset != 5 || len(rp.StateBatches) != 2 || rp.StateBatches[1].DeliveryCount != 2 {
+		t.Fatalf("read back %+v", rp)
+	}
+	summary := func() kmsg.ReadShareGroupStateSummaryResponseTopicPartition {
+		req := kmsg.NewPtrReadShareGroupStateSummaryRequest()
+		req.GroupID = "g"
+		req.Topics = []kmsg.ReadShareGroupStateSummaryRequestTopic{{TopicID: info.ID, Partitions: []kmsg.ReadShareGroupStateSummaryRequestTopicPartition{{Partition: 0, LeaderEpoch: -1}}}}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Topics[0].Partitions[0]
+	}
+	if s := summary(); s.ErrorCode != 0 || s.StartOffset != 5 || s.LeaderEpoch != 3 {
+		t.Fatalf("summary %+v", s)
+	}
+	del := kmsg.NewPtrDeleteShareGroupStateRequest()
+	del.GroupID = "g"
+	del.Topics = []kmsg.DeleteShareGroupStateRequestTopic{{TopicID: info.ID, Partitions: []kmsg.DeleteShareGroupStateRequestTopicPartition{{Partition: 0}}}}
+	if resp, err := del.RequestWith(ctx, cl); err != nil || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("delete: %+v %v", resp, err)
+	}
+	if s := summary(); s.ErrorCode != 0 || s.StartOffset != -1 {
+		t.Fatalf("summary after delete %+v", s)
+	}
+
+	// With an authorizer and no ACL, clients are refused.
+	secured := newTestBroker(t, withAuthorizer(), withShareGroups(30*time.Second, 5))
+	scl, err := kgo.NewClient(kgo.SeedBrokers(secured.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scl.Close()
+	fc := kmsg.NewPtrFindCoordinatorRequest()
+	fc.CoordinatorType, fc.CoordinatorKeys = 2, []string{key}
+	if resp, err := fc.RequestWith(ctx, scl); err != nil || resp.Coordinators[0].ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+		t.Fatalf("FindCoordinator SHARE without CLUSTER_ACTION: %+v %v", resp, err)
+	}
+	if resp, err := read.RequestWith(ctx, scl); err != nil || resp.Topics[0].Partitions[0].ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+		t.Fatalf("ReadShareGroupState without CLUSTER_ACTION: %+v %v", resp, err)
+	}
+}
