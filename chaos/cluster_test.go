@@ -164,7 +164,10 @@ func (c *cluster) mountSmallDisk(m *member, sizeMB int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
-	if _, err := sh("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", sizeMB), "tmpfs", dir); err != nil {
+	// The source names the owner, so that removeStale can find the mounts
+	// of a test process that was killed before its clean-up.
+	src := nsPrefix + strconv.Itoa(os.Getpid())
+	if _, err := sh("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", sizeMB), src, dir); err != nil {
 		c.t.Fatal(err)
 	}
 	c.mounts = append(c.mounts, dir)

@@ -252,6 +252,7 @@ func removeStale(t testing.TB) {
 			}
 		}
 	}
+	removeStaleMounts(t)
 	out, err = sh("ip", "-o", "link", "show")
 	if err != nil {
 		return
@@ -269,6 +270,26 @@ func removeStale(t testing.TB) {
 		if pid, err := strconv.ParseInt(pidHex, 16, 32); err == nil && !alive(int(pid)) {
 			if _, err := sh("ip", "link", "delete", name); err != nil {
 				t.Logf("removing stale link: %v", err)
+			}
+		}
+	}
+}
+
+// removeStaleMounts unmounts the small-disk tmpfs mounts (source
+// osprey-chaos-<pid>) of test processes that are gone.
+func removeStaleMounts(t testing.TB) {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], nsPrefix) {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimPrefix(f[0], nsPrefix)); err == nil && !alive(pid) {
+			if _, err := sh("umount", "-l", f[1]); err != nil {
+				t.Logf("removing stale mount: %v", err)
 			}
 		}
 	}
