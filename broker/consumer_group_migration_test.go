@@ -356,7 +356,8 @@ func TestConsumerGroupMigrationPolicy(t *testing.T) {
 
 // Classic members of a consumer group are durable: after a restart they
 // are classic members still (ClassicMemberMetadata in their records), and
-// heartbeat on at their generation.
+// heartbeat on at their generation; after the downgrade the group is
+// rebuilt as a classic group with them.
 func TestConsumerGroupClassicMembersDurable(t *testing.T) {
 	dir := t.TempDir()
 	b1 := startTestBroker(t, testConfig(withDir(dir), withFastConsumerGroups))
@@ -379,4 +380,28 @@ func TestConsumerGroupClassicMembersDurable(t *testing.T) {
 		t.Fatalf("after restart: %v members %v", kerr.ErrorForCode(d.ErrorCode), types)
 	}
 	wantCode(t, "the classic member's heartbeat after restart", c2.classicHeartbeat("g", id, gen), kerr.RebalanceInProgress)
+
+	// The consumer member leaves: the group is classic again, and stays so
+	// across the next restart.
+	leave := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	leave.Group, leave.MemberID, leave.MemberEpoch = "g", "k1", -1
+	wantCode(t, "leave", c2.hb(leave).ErrorCode, nil)
+	c2.cl.Close()
+	if err := b2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b3 := startTestBroker(t, testConfig(withDir(dir), withFastConsumerGroups))
+	c3 := newCGClient(t, b3.Addr())
+	dg := kmsg.NewPtrDescribeGroupsRequest()
+	dg.Groups = []string{"g"}
+	dr, err := dg.RequestWith(c3.ctx, c3.cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := dr.Groups[0]; g.ErrorCode != 0 || g.ProtocolType != "consumer" || len(g.Members) != 1 || g.Members[0].MemberID != id {
+		t.Fatalf("after the downgrade and a restart: %v type %q members %+v", kerr.ErrorForCode(g.ErrorCode), g.ProtocolType, g.Members)
+	}
+	if d := c3.describe("g"); d.ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("ConsumerGroupDescribe after the downgrade: %v", kerr.ErrorForCode(d.ErrorCode))
+	}
 }
