@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/acl"
@@ -17,7 +18,9 @@ import (
 // * A null topic list (v1+) or an empty one (v0) lists every topic.
 // * Unknown topics are created when auto.create.topics.enable is set and
 //   the request allows it (always before v4), with num.partitions and
-//   default.replication.factor capped at the number of brokers.
+//   default.replication.factor capped at the number of brokers; their
+//   partitions are charged to the controller_mutation_rate quota, never
+//   refused (quota_mutation.go).
 // * With an authorizer: the topic list holds only the topics the
 //   principal may DESCRIBE; a named topic it may not describe gets
 //   TOPIC_AUTHORIZATION_FAILED, existing or not; auto-creation needs
@@ -107,6 +110,10 @@ func handleMetadata(b *Broker, r *request) (kmsg.Response, error) {
 					mt.ErrorCode = code
 				} else {
 					t, ok = created, true
+					// Charged to controller_mutation_rate, never refused, and
+					// not throttling this response: Kafka's permissive quota
+					// for auto-created topics.
+					b.mutationQuotaFor(r, math.MaxInt16).charge(float64(len(created.Partitions)))
 				}
 			}
 			if !ok {

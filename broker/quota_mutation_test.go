@@ -184,3 +184,40 @@ func kgoClient(t *testing.T, b *Broker) *kgo.Client {
 	t.Cleanup(cl.Close)
 	return cl
 }
+
+// Topics Metadata auto-creates are charged to controller_mutation_rate
+// without being refused, so the client's next strict CreateTopics is.
+func TestAutoCreatedTopicsChargeMutationQuota(t *testing.T) {
+	b := newTestBroker(t, func(c *Config) {
+		c.Quota.ControllerWindows, c.Quota.ControllerWindowSize = 1, time.Second
+		c.AutoCreateTopics, c.NumPartitions = true, 5
+	})
+	ctx := testCtx(t, 30*time.Second)
+	alterQuotas(t, ctx, kadm.NewClient(kgoClient(t, b)), kadm.AlterClientQuotaEntry{Entity: quotaEnt("client-id", "auto"),
+		Ops: []kadm.AlterClientQuotaOp{{Key: quotaControllerMutationRate, Value: 1}}})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ClientID("auto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	md := kmsg.NewPtrMetadataRequest()
+	md.AllowAutoTopicCreation = true
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr("auto-created")
+	md.Topics = append(md.Topics, mt)
+	mresp, err := md.RequestWith(ctx, cl.Broker(int(b.cfg.BrokerID)))
+	if err != nil || len(mresp.Topics) != 1 || mresp.Topics[0].ErrorCode != 0 || mresp.ThrottleMillis != 0 {
+		t.Fatalf("auto-creating Metadata: %+v %v, want created and not throttled", mresp, err)
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "after-auto", 1, 1
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl.Broker(int(b.cfg.BrokerID)))
+	if err != nil || len(resp.Topics) != 1 {
+		t.Fatalf("CreateTopics: %+v %v", resp, err)
+	}
+	if code := resp.Topics[0].ErrorCode; code != kerr.ThrottlingQuotaExceeded.Code {
+		t.Fatalf("CreateTopics after auto-creating 5 partitions: %v, want THROTTLING_QUOTA_EXCEEDED", kerr.ErrorForCode(code))
+	}
+}
