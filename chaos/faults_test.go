@@ -53,6 +53,7 @@ type fault struct {
 var faults = []fault{
 	{"zombie-leader", layout{quorum: 1}, zombieLeader},
 	{"leader-paused-briefly", layout{quorum: 1}, leaderPausedBriefly},
+	{"zombie-cut-off", layout{quorum: 1}, zombieCutOff},
 	{"leader-partitioned", layout{quorum: 1}, leaderPartitioned},
 	{"metadata-restart", layout{quorum: 1}, metadataRestart},
 	{"quorum-split", layout{quorum: 3}, quorumSplit},
@@ -284,6 +285,39 @@ func zombieLeader(s *scenario) {
 	probe := pr.wait(30*time.Second, part, "probe-zombie")
 	s.t.Logf("zombie's answer to the probe: acked=%v offset=%d err=%q", probe.Acked, probe.Offset, probe.Err)
 	s.w.rec.probe(probe)
+}
+
+// zombieCutOff is the zombie leader that wakes up where it cannot learn
+// it was deposed: paused past its session until the leadership has moved,
+// cut off from the other brokers and the metadata server while still
+// paused, sent an acks=all write by a client that still reaches it, and
+// resumed. Nothing can tell it that it no longer leads; it must still not
+// acknowledge the write. Then the network heals.
+func zombieCutOff(s *scenario) {
+	part, leader := s.target()
+	pr := dialProbe(s.t, leader)
+	if err := leader.proc.signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+	stopped := time.Now()
+	s.waitMoved(part, leader)
+	if d := max(sessionTimeout, replicaLagMax) - time.Since(stopped); d > 0 {
+		s.sleep("paused", d)
+	}
+	s.c.net.cut(leader.ns, s.c.others(leader)...)
+	if err := pr.send(topic, part, "probe-zombie-cut-off"); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := leader.proc.signal(syscall.SIGCONT); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("SIGCONT %s, cut off, after %v", leader.name, time.Since(stopped).Round(time.Millisecond))
+	probe := pr.wait(15*time.Second, part, "probe-zombie-cut-off")
+	s.t.Logf("cut-off zombie's answer to the probe: acked=%v offset=%d err=%q", probe.Acked, probe.Offset, probe.Err)
+	s.w.rec.probe(probe)
+	s.sleep("cut off", s.jitter(2*time.Second))
+	s.c.net.heal(leader.ns)
+	s.t.Logf("healed %s", leader.name)
 }
 
 // leaderPausedBriefly pauses a partition leader for 1–3 s: past the lag
