@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/sharestate"
@@ -57,14 +58,71 @@ func (b *Broker) persist(ctx context.Context, k sharestate.PartKey, local func()
 	}
 }
 
+// persisterConns keeps one connection per share coordinator, so that the
+// writes after every acknowledgement do not dial (and authenticate) each
+// time. mu guards conns; each connection's own mu serialises its requests.
+type persisterConns struct {
+	mu    sync.Mutex
+	conns map[int32]*persisterConn
+}
+
+type persisterConn struct {
+	mu   sync.Mutex
+	addr string
+	kc   *kafkaConn // nil until dialled, and after a failed request
+}
+
+// get returns the connection slot of broker id.
+func (pc *persisterConns) get(id int32) *persisterConn {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.conns == nil {
+		pc.conns = map[int32]*persisterConn{}
+	}
+	c := pc.conns[id]
+	if c == nil {
+		c = &persisterConn{}
+		pc.conns[id] = c
+	}
+	return c
+}
+
+// closeAll closes every connection (the broker is stopping).
+func (pc *persisterConns) closeAll() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for _, c := range pc.conns {
+		c.mu.Lock()
+		if c.kc != nil {
+			c.kc.Close()
+			c.kc = nil
+		}
+		c.mu.Unlock()
+	}
+}
+
 func (b *Broker) persistRemote(ctx context.Context, bi BrokerInfo, call func(*kafkaConn) (int16, error)) (int16, error) {
 	addr := net.JoinHostPort(bi.Host, strconv.Itoa(int(bi.Port)))
-	kc, err := dialKafka(ctx, addr, "osprey-share-persister", b.interBroker)
-	if err != nil {
-		return 0, err
+	c := b.shareState.conns.get(bi.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kc != nil && c.addr != addr {
+		c.kc.Close()
+		c.kc = nil
 	}
-	defer kc.Close()
-	return call(kc)
+	if c.kc == nil {
+		kc, err := dialKafka(ctx, addr, "osprey-share-persister", b.interBroker)
+		if err != nil {
+			return 0, err
+		}
+		c.kc, c.addr = kc, addr
+	}
+	code, err := call(c.kc)
+	if err != nil { // the connection's state is unknown: the next call dials
+		c.kc.Close()
+		c.kc = nil
+	}
+	return code, err
 }
 
 // onePartition returns the only partition of a persister response.

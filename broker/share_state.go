@@ -34,6 +34,10 @@ type shareStateCoordinator struct {
 
 	createMu sync.Mutex // one creation of __share_group_state at a time
 	since    time.Time  // when the coordinator started (creation waits for the first brokers)
+
+	// conns are this broker's connections to the other brokers' share
+	// coordinators, as a share-partition leader (share_persister.go).
+	conns persisterConns
 }
 
 // stateShard is one state partition loaded at a leader epoch. mu is held
@@ -47,7 +51,9 @@ type stateShard struct {
 }
 
 func newShareStateCoordinator(b *Broker) *shareStateCoordinator {
-	return &shareStateCoordinator{b: b, shards: map[int32]*stateShard{}, since: time.Now()}
+	sc := &shareStateCoordinator{b: b, shards: map[int32]*stateShard{}, since: time.Now()}
+	context.AfterFunc(b.ctx, sc.conns.closeAll)
+	return sc
 }
 
 // sharePartitionFor is the state partition of a coordinator key, with
