@@ -19,7 +19,7 @@ func (o *options) fixtureSpec() fixtureSpec {
 	if o.quick {
 		return fixtureSpec{topics: 100, partitions: 100, groups: 500, groupPartitions: 20, consumerGroups: 100}
 	}
-	return fixtureSpec{topics: 1000, partitions: 100, groups: 5000, groupPartitions: 20, consumerGroups: 0}
+	return fixtureSpec{topics: 1000, partitions: 100, groups: 5000, groupPartitions: 20, consumerGroups: 1000}
 }
 
 // sharedFixture starts the large-cluster fixture once for the collector and API sections.
