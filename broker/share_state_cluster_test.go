@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osprey-kafka/osprey/broker/sharegroup"
+	"github.com/osprey-kafka/osprey/broker/sharestate"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -108,13 +109,24 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 	}
 	c.waitFullISR("sq", 20*time.Second)
 	info, _ := c.any().cluster.Topic("sq")
-	// A group whose coordinator is not the partition's leader: ShareFetch
-	// and ShareAcknowledge go to the leader, membership to the coordinator.
+	// A group whose coordinator and share coordinator are not the
+	// partition's leader: ShareFetch and ShareAcknowledge go to the leader,
+	// membership to the group coordinator, and the leader reads and writes
+	// the state with inter-broker requests.
 	var group string
 	testenv.WaitFor(t, 20*time.Second, func() error {
+		leader := c.partition("sq", 0).Leader
 		for i := range 100 {
 			g := fmt.Sprint("sg-", i)
-			if bi, ok := c.any().groupCoordinatorFor(g); ok && bi.ID != c.partition("sq", 0).Leader {
+			gc, ok := c.any().groupCoordinatorFor(g)
+			if !ok {
+				return errors.New("no group coordinator yet")
+			}
+			sc, ok := c.any().shareState.coordinatorFor(sharestate.CoordinatorKey(g, info.ID, 0))
+			if !ok {
+				return errors.New("no share coordinator yet") // __share_group_state is being created
+			}
+			if gc.ID != leader && sc.ID != leader {
 				group = g
 				return nil
 			}
