@@ -66,6 +66,8 @@ type Options struct {
 	// AvailabilityIndexEvents bounds each cluster's in-memory index of availability events, which
 	// answers the timelines (zero: DefaultAvailabilityIndexEvents).
 	AvailabilityIndexEvents int
+	// SampleBuffer bounds the time-series samples kept in memory while the database does not answer.
+	SampleBuffer SampleBufferOptions
 }
 
 // ClusterSpec declares a cluster to monitor.
@@ -134,6 +136,9 @@ type Service struct {
 
 	// searches counts running and ended message searches (its own lock).
 	searches searchSet
+
+	// samples queues every cluster's samples for the store (its own lock); nil without a store.
+	samples *sampleBuffer
 }
 
 // ErrUnknownCluster is returned for a cluster name the console does not know.
@@ -150,7 +155,25 @@ func New(opts Options) *Service {
 	if opts.RetentionInterval <= 0 {
 		opts.RetentionInterval = time.Minute
 	}
-	return &Service{opts: opts, log: opts.Logger.With("component", "service"), clusters: map[string]*cluster{}}
+	s := &Service{opts: opts, log: opts.Logger.With("component", "service"), clusters: map[string]*cluster{}}
+	if opts.Store != nil {
+		bo := opts.SampleBuffer
+		if bo.WriteTimeout <= 0 {
+			bo.WriteTimeout = opts.Collector.SinkTimeout
+		}
+		s.samples = newSampleBuffer(&storeSink{st: opts.Store}, opts.Store.Ping, bo, s.log, opts.Now)
+	}
+	return s
+}
+
+// DatabaseStatus says whether the console's writes reach its database and how many samples wait
+// in memory or were dropped; nil without a database.
+func (s *Service) DatabaseStatus() *DatabaseStatus {
+	if s.samples == nil {
+		return nil
+	}
+	st := s.samples.Status()
+	return &st
 }
 
 // AddCluster registers a cluster, records it in the store, and starts polling it if the service runs.
@@ -167,7 +190,10 @@ func (s *Service) AddCluster(ctx context.Context, spec ClusterSpec) error {
 	ccfg.Cleaner = spec.Cleaner
 	ccfg.Security = spec.Security
 	ccfg.Shares = spec.Shares
-	var sink collector.Sink = &storeSink{st: s.opts.Store}
+	var sink collector.Sink = &storeSink{}
+	if s.samples != nil {
+		sink = s.samples
+	}
 	var lease *leaseKeeper
 	if s.opts.Instance != "" && s.opts.Store != nil {
 		lease = newLeaseKeeper(s.opts.Store, spec.Name, s.opts.Instance, 0, nil)
@@ -311,8 +337,9 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.running = true
 	if s.opts.Store != nil {
-		s.wg.Add(1)
+		s.wg.Add(2)
 		go func() { defer s.wg.Done(); s.retentionLoop(ctx) }()
+		go func() { defer s.wg.Done(); s.samples.run(ctx) }()
 	}
 	return nil
 }
