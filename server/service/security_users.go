@@ -236,6 +236,9 @@ type QuotaRow struct {
 	User     string             `json:"user,omitempty"`
 	ClientID string             `json:"clientId,omitempty"`
 	Values   map[string]float64 `json:"values"`
+	// Usage is what the brokers measure now for the clients this entity's quotas apply to (only when
+	// Quotas.ThrottleReported; absent when none of them sent anything within the quota window).
+	Usage []QuotaUsage `json:"usage,omitempty" description:"runtime clusters in the console's process: each broker's measured rate and current throttle per client this entity's quotas apply to"`
 }
 
 // Quotas is the answer of GET /quotas.
@@ -243,6 +246,9 @@ type Quotas struct {
 	Entities []QuotaRow `json:"entities"`
 	// Keys are the quota keys the console can set.
 	Keys []string `json:"keys"`
+	// ThrottleReported says whether the cluster reports the throttle its clients see now (Osprey
+	// runtime brokers in the console's process); false: the Usage fields are absent, not zero.
+	ThrottleReported bool `json:"throttleReported" description:"true when the brokers' current rates and throttle times are reported (runtime clusters in the console's process); otherwise usage is not known"`
 }
 
 // Quotas lists every entity's client quotas (users, client ids, both, and the defaults).
@@ -256,6 +262,8 @@ func (s *Service) Quotas(ctx context.Context, cluster string) (Quotas, error) {
 		return Quotas{}, securityError(opDescribeQuota, "cluster "+cluster, err)
 	}
 	out := Quotas{Entities: make([]QuotaRow, 0, len(qs)), Keys: quotaKeys}
+	usage, reported := s.quotaUsage(cluster)
+	out.ThrottleReported = reported
 	for _, q := range qs {
 		row := QuotaRow{Values: q.Values}
 		for _, p := range q.Entity {
@@ -270,6 +278,7 @@ func (s *Service) Quotas(ctx context.Context, cluster string) (Quotas, error) {
 				row.ClientID = name
 			}
 		}
+		row.Usage = usage[quotaEntityKey{user: row.User, clientID: row.ClientID}]
 		out.Entities = append(out.Entities, row)
 	}
 	sort.Slice(out.Entities, func(i, j int) bool {

@@ -2752,14 +2752,31 @@ export interface components {
         };
         QuotaRow: {
             clientId?: string;
+            /** @description runtime clusters in the console's process: each broker's measured rate and current throttle per client this entity's quotas apply to */
+            usage?: components["schemas"]["QuotaUsage"][];
             user?: string;
             values: {
                 [key: string]: number;
             };
         };
+        QuotaUsage: {
+            /** Format: int32 */
+            broker: number;
+            clientId?: string;
+            key: string;
+            /** Format: double */
+            limit: number;
+            /** Format: double */
+            rate: number;
+            /** Format: int64 */
+            throttleMs: number;
+            user?: string;
+        };
         Quotas: {
             entities: components["schemas"]["QuotaRow"][];
             keys: string[];
+            /** @description true when the brokers' current rates and throttle times are reported (runtime clusters in the console's process); otherwise usage is not known */
+            throttleReported: boolean;
         };
         Readiness: {
             /** @enum {string} */

@@ -54,6 +54,7 @@ export type ScramUserRow = Schemas['ScramUserRow']
 export type ScramUpsertRequest = Schemas['ScramUpsertInput']
 export type ScramUpsertResult = Schemas['ScramUpsertResult']
 export type QuotaRow = Schemas['QuotaRow']
+export type QuotaUsage = Schemas['QuotaUsage']
 export type Quotas = Schemas['Quotas']
 export type AlterQuotasRequest = Schemas['AlterQuotasInput']
 

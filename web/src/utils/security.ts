@@ -1,7 +1,9 @@
 // The security pages' own logic: which operations an ACL may name per resource type (Kafka's
 // AclEntry.supportedOperations, as the server checks them), the principal's Type:name form, and the
-// quota edit that turns a form into the keys to set and to remove.
-import type { ACLBinding, QuotaRow } from '@/api/types'
+// quota edit that turns a form into the keys to set and to remove, and how the throttle clients see
+// now reads.
+import type { ACLBinding, QuotaRow, QuotaUsage } from '@/api/types'
+import { formatBytes, formatRate } from '@/utils/format'
 
 export type ResourceType = ACLBinding['resourceType']
 export type Operation = ACLBinding['operation']
@@ -40,6 +42,22 @@ export type QuotaKey = (typeof QUOTA_KEYS)[number]
 export type QuotaForm = Record<QuotaKey, string>
 
 export const DEFAULT_ENTITY = '<default>'
+
+/**
+ * A quota figure in its key's unit: bytes per second for the byte rates, percent of a thread for
+ * request_percentage, a plain rate for controller_mutation_rate.
+ */
+export function quotaFigure(key: string, v: number, locale: string): string {
+  if (key === 'producer_byte_rate' || key === 'consumer_byte_rate') return `${formatBytes(v, locale)}/s`
+  if (key === 'request_percentage') return `${formatRate(v, locale)} %`
+  return `${formatRate(v, locale)}/s`
+}
+
+/** The entity's clients the brokers report throttled now, and the longest throttle time among them (0: none). */
+export function throttledNow(usage: QuotaUsage[] | undefined): { clients: number; maxMs: number } {
+  const throttled = (usage ?? []).filter((u) => u.throttleMs > 0)
+  return { clients: new Set(throttled.map((u) => `${u.user ?? ''}\u0000${u.clientId ?? ''}`)).size, maxMs: Math.max(0, ...throttled.map((u) => u.throttleMs)) }
+}
 
 export function quotaForm(row?: QuotaRow | null): QuotaForm {
   const f = { producer_byte_rate: '', consumer_byte_rate: '', request_percentage: '', controller_mutation_rate: '' }
