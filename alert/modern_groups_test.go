@@ -107,3 +107,21 @@ func TestRuleModernGroupThresholds(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+// Lag rules read a share group's lag (collector's share-partition lag) as any group's.
+func TestLagRuleOnShareGroup(t *testing.T) {
+	h := newHarness(t, RuleInput{Name: "lag", Kind: KindLagMessages, Threshold: 40})
+	snap := func(lag int64) *collector.Snapshot {
+		s := newSnap("c1", h.now()).broker(1, true).topic("jobs", 60).build()
+		s.Groups = []collector.Group{{Name: "sg", Type: "share", State: "Stable", TotalLag: lag, Topics: []collector.GroupTopic{{
+			Topic: "jobs", Lag: lag, CommittedSum: 60 - lag, Partitions: []collector.GroupPartition{{Partition: 0, Committed: 60 - lag, End: 60, Lag: lag,
+				Share: &collector.SharePartition{StartOffset: 60 - lag, LagSource: collector.ShareLagReported}}}}}}}
+		return s
+	}
+	h.observe(snap(30))
+	h.expectFiring(0)
+	h.observe(snap(50))
+	if a := h.expectFiring(1)[0]; a.Labels["group"] != "sg" || a.Value != 50 {
+		t.Fatalf("alert = %+v", a)
+	}
+}
