@@ -370,7 +370,13 @@ func metadataRestart(s *scenario) {
 	m := s.c.metas[0]
 	m.proc.kill()
 	s.t.Logf("SIGKILL %s (%s)", m.name, s.c.mode)
+	before, _, _ := s.w.rec.counts()
 	s.sleep("metadata server down", down)
+	after, _, _ := s.w.rec.counts()
+	s.t.Logf("acknowledged while %s was down: %d records", m.name, after-before)
+	if after == before {
+		s.t.Errorf("no write was acknowledged in the %v %s was down", down, m.name)
+	}
 	s.c.startMeta(m)
 	s.t.Logf("%s restarted", m.name)
 	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
