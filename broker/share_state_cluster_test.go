@@ -11,6 +11,7 @@ import (
 	"github.com/osprey-kafka/osprey/broker/sharegroup"
 	"github.com/osprey-kafka/osprey/broker/sharestate"
 	"github.com/osprey-kafka/osprey/internal/testenv"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -174,38 +175,13 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 			t.Fatalf("before the failover offset %d is %v, want %v", r.Offset, r.State, want)
 		}
 	}
-	c.killLeader("sq", 0)
+	dead := c.killLeader("sq", 0)
 
 	second := startShareRun(t, c.addrs(), group, "sq")
 	// Done when the group's start offset (DescribeShareGroupOffsets, from
 	// the group's coordinator) is past every record: the released ones
 	// reached the delivery limit and were archived.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	testenv.WaitFor(t, 60*time.Second, func() error {
-		req := kmsg.NewPtrDescribeShareGroupOffsetsRequest()
-		req.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{{GroupID: group,
-			Topics: []kmsg.DescribeShareGroupOffsetsRequestGroupTopic{{Topic: "sq", Partitions: []int32{0}}}}}
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			return err
-		}
-		g := resp.Groups[0]
-		if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
-			return err
-		}
-		p := g.Topics[0].Partitions[0]
-		if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-			return err
-		}
-		if p.StartOffset != n || p.Lag > 0 {
-			return fmt.Errorf("start offset %d lag %d, want %d and 0", p.StartOffset, p.Lag, n)
-		}
-		return nil
-	})
+	waitShareStart(t, c, group, "sq", n)
 	second.close()
 	for off := int64(0); off < n; off++ {
 		got := second.counts(off)
@@ -227,4 +203,62 @@ func shareLeaderFailover(t *testing.T, c *testCluster) {
 			last = cnt
 		}
 	}
+
+	// The killed broker comes back and leadership returns to it (a
+	// preferred election): it starts from the stored state, not from what
+	// it held before it died.
+	c.start(c.indexOf(dead))
+	c.waitFullISR("sq", 30*time.Second)
+	testenv.WaitFor(t, 30*time.Second, func() error {
+		_, err := c.admin().ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{"sq": {0: {}}})
+		if err != nil {
+			return err
+		}
+		if l := c.partition("sq", 0).Leader; l != dead {
+			return fmt.Errorf("leader %d, want %d back", l, dead)
+		}
+		return nil
+	})
+	produceN(t, c.addrs()[0], "sq", n+3, 1) // offset n+i holds i: its value is still the offset mod 3
+	third := startShareRun(t, c.addrs(), group, "sq")
+	waitShareStart(t, c, group, "sq", 2*n+3)
+	third.close()
+	for off := int64(0); off < n; off++ {
+		if got := third.counts(off); len(got) > 0 {
+			t.Errorf("offset %d delivered again after leadership came back: %v", off, got)
+		}
+	}
+}
+
+// waitShareStart waits until the group's coordinator reports the
+// share-partition's start offset at want (DescribeShareGroupOffsets), with
+// no lag.
+func waitShareStart(t *testing.T, c *testCluster, group, topic string, want int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	testenv.WaitFor(t, 60*time.Second, func() error {
+		req := kmsg.NewPtrDescribeShareGroupOffsetsRequest()
+		req.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{{GroupID: group,
+			Topics: []kmsg.DescribeShareGroupOffsetsRequestGroupTopic{{Topic: topic, Partitions: []int32{0}}}}}
+		resp, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil {
+			return err
+		}
+		g := resp.Groups[0]
+		if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
+			return err
+		}
+		p := g.Topics[0].Partitions[0]
+		if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+			return err
+		}
+		if p.StartOffset != want || p.Lag > 0 {
+			return fmt.Errorf("start offset %d lag %d, want %d and 0", p.StartOffset, p.Lag, want)
+		}
+		return nil
+	})
 }
