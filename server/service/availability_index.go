@@ -328,13 +328,11 @@ func (x *availIndex) removeLocked(gone func(*indexedEvent) bool) {
 	}
 }
 
-// page answers the timeline query the store's PartitionEvents answers, for a topic or a broker:
+// pageLocked answers the timeline query the store's PartitionEvents answers, for a topic or a broker:
 // up to limit events that overlap [from, to] (started in it, or before it and not ended by from),
 // newest first, older than before. ok is false when the index cannot answer exactly (not loaded,
-// or the page reaches back to events it no longer holds): ask the database.
-func (x *availIndex) page(topic string, broker *int32, from, to time.Time, limit int, before *store.EventCursor) (out []*indexedEvent, ok bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+// or the page reaches back to events it no longer holds): ask the database. mu held (read).
+func (x *availIndex) pageLocked(topic string, broker *int32, from, to time.Time, limit int, before *store.EventCursor) (out []*indexedEvent, ok bool) {
 	if !x.ready {
 		return nil, false
 	}
@@ -415,9 +413,12 @@ func (x *availIndex) isReady() bool {
 	return x.ready
 }
 
-// timeline is page with the events as the API shows them (Seconds left to the caller).
+// timeline is pageLocked with the events as the API shows them (Seconds left to the caller), copied
+// under the lock: closing an event changes its end and brokers.
 func (x *availIndex) timeline(topic string, broker *int32, from, to time.Time, limit int, before *store.EventCursor) ([]AvailabilityEvent, bool) {
-	evs, ok := x.page(topic, broker, from, to, limit, before)
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	evs, ok := x.pageLocked(topic, broker, from, to, limit, before)
 	if !ok {
 		return nil, false
 	}
