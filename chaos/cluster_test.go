@@ -397,6 +397,25 @@ func (c *cluster) brokersSeenBy(m *member, n int) error {
 	return nil
 }
 
+// controller is the controller's broker id as the first broker that
+// answers says (ZooKeeper mode); 0 if none answers.
+func (c *cluster) controller() int32 {
+	for _, m := range c.brokers {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(m.addr()), kgo.DialTimeout(time.Second))
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+		cancel()
+		cl.Close()
+		if err == nil && md.Controller > 0 {
+			return md.Controller
+		}
+	}
+	return 0
+}
+
 // partitionState is what broker m says about a topic's partition.
 func (c *cluster) partitionState(m *member, topic string, part int32) (kadm.PartitionDetail, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(m.addr()), kgo.DialTimeout(time.Second))

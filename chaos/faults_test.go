@@ -213,11 +213,33 @@ func (s *scenario) sleep(what string, d time.Duration) {
 }
 
 // target picks a partition from the seed and returns it with its leader.
+// In ZooKeeper mode the seed may instead pick the partition the controller
+// leads: a paused or cut-off controller is deposed as controller and as
+// leader at once.
 func (s *scenario) target() (int32, *member) {
 	part := s.rng.Int32N(numParts)
+	if s.c.mode == modeZooKeeper && s.rng.IntN(2) == 0 {
+		if ctl := s.c.controller(); ctl > 0 {
+			for p := range int32(numParts) {
+				if s.leaderOf(p) == ctl {
+					part = p
+					s.t.Logf("target: the partition the controller (broker %d) leads", ctl)
+					break
+				}
+			}
+		}
+	}
+	leader := s.leaderOf(part)
+	s.t.Logf("target: %s/%d, leader broker %d", topic, part, leader)
+	return part, s.c.broker(leader)
+}
+
+// leaderOf is part's leader as the broker with the highest leader epoch for
+// it says.
+func (s *scenario) leaderOf(part int32) int32 {
 	var leader int32
-	var epoch int32 = -1
 	waitFor(s.t, 30*time.Second, "a leader for the target partition", func() error {
+		epoch := int32(-1)
 		for _, m := range s.c.brokers {
 			pd, err := s.c.partitionState(m, topic, part)
 			if err != nil {
@@ -232,8 +254,7 @@ func (s *scenario) target() (int32, *member) {
 		}
 		return nil
 	})
-	s.t.Logf("target: %s/%d, leader broker %d (epoch %d)", topic, part, leader, epoch)
-	return part, s.c.broker(leader)
+	return leader
 }
 
 // waitMoved waits until every other broker names a leader other than old
