@@ -98,6 +98,9 @@ test('a secured runtime cluster: ACL with the deciding rule, a SCRAM user shown 
     const rows = page.getByTestId('quotas-table').locator('tbody tr')
     await rowsSettle(page, 'quotas-refresh', rows, 1)
     await expect(rows.filter({ hasText: 'User dave' }).getByTestId('quota-producer_byte_rate')).toHaveText('1,048,576')
+    // The brokers run in the console's process: the throttle clients see is reported (dave sent nothing yet).
+    await expect(page.getByTestId('quotas-throttle-note')).toHaveAttribute('data-reported', 'true')
+    await expect(rows.filter({ hasText: 'User dave' }).getByTestId('quota-usage-none')).toBeVisible()
     await shot(page, testInfo, 'runtime-secured-quotas')
   } finally {
     await request.delete(`/api/v1/runtime/clusters/${name}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })

@@ -1372,7 +1372,7 @@ const en = {
       title: 'Quotas',
       intro: 'Client quotas per user, client id, user and client id, and the defaults (DescribeClientQuotas). A client over its quota is slowed down by the brokers.',
       throttleReported: 'Clients now: what the brokers measure at this moment for the clients each quota applies to — the rate over the quota window, per broker, and the throttle time (throttle_time_ms) a request gets now.',
-      throttleNotReported: 'This cluster does not report the throttle its clients see (Kafka publishes it only as broker metrics, on no admin API), so no figure is shown. Osprey runtime clusters run in this console report it.',
+      throttleNotReported: 'This cluster does not report the throttle its clients see (throttle_time_ms: Kafka publishes it only as broker metrics, on no admin API), so no figure is shown. Osprey runtime clusters run in this console report it.',
       usage: 'Clients now',
       usageLine: '{key} {rate} of {limit} on broker {broker}:',
       throttledFor: 'throttled {ms} ms',

@@ -1369,7 +1369,7 @@ const zhCN: MessageSchema = {
       title: '配额',
       intro: '按用户、客户端 ID、用户加客户端 ID 以及默认值设置的客户端配额（DescribeClientQuotas）。超出配额的客户端会被 broker 限速。',
       throttleReported: '当前客户端：broker 此刻为各配额所适用的客户端测得的数据——配额时间窗口内的速率（按 broker）以及请求此刻会被限速的时间（throttle_time_ms）。',
-      throttleNotReported: '该集群不报告其客户端当前的限速情况（Kafka 只在 broker 指标中公布，没有任何管理 API 提供），因此不显示任何数值。在本控制台中运行的 Osprey 运行时集群会报告。',
+      throttleNotReported: '该集群不报告其客户端当前的限速情况（throttle_time_ms：Kafka 只在 broker 指标中公布，没有任何管理 API 提供），因此不显示任何数值。在本控制台中运行的 Osprey 运行时集群会报告。',
       usage: '当前客户端',
       usageLine: '{key} {rate}，配额 {limit}，broker {broker}：',
       throttledFor: '限速 {ms} 毫秒',
