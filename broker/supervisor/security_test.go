@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
@@ -78,4 +79,61 @@ func TestChildProcessSASLCluster(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A cluster that starts with its SCRAM users, as child processes in both metadata modes: the one
+// listener is named by its protocol (Options.Listener), the user is written to ZooKeeper before the
+// broker starts, or into the KRaft node's bootstrap metadata at format (done in this process: no
+// password on a command line), and the supervisor's readiness check signs in with ClientOptions. The
+// user then signs in with franz-go's SCRAM client and writes; a wrong password is refused.
+func TestChildProcessStartsWithSCRAMUsers(t *testing.T) {
+	for _, kraft := range []bool{false, true} {
+		t.Run(map[bool]string{false: "zookeeper", true: "kraft"}[kraft], func(t *testing.T) {
+			auth := scram.Auth{User: "admin", Pass: "admin-secret-1"}.AsSha512Mechanism()
+			opts := Options{Brokers: 1, Mode: ChildProcess, KRaft: kraft, Listener: "SASL_PLAINTEXT",
+				ScramUsers:    []ScramUser{{Mechanism: "SCRAM-SHA-512", Name: "admin", Password: "admin-secret-1"}},
+				ClientOptions: []kgo.Opt{kgo.SASL(auth)},
+				Properties: map[string]string{"offsets.topic.num.partitions": "1", "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+					"sasl.mechanism.inter.broker.protocol":                        "SCRAM-SHA-512",
+					"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="admin-secret-1";`}}
+			if !kraft {
+				addr, chroot := testenv.ZooKeeperChroot(t)
+				opts.ZooKeeper = addr + chroot
+			}
+			c := newTestSupervisor(t, opts)
+			defer c.Close()
+			props, err := os.ReadFile(c.Status()[0].ConfigPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(props), "listeners=SASL_PLAINTEXT://") {
+				t.Fatalf("server.properties does not name the listener SASL_PLAINTEXT:\n%s", props)
+			}
+			if st, err := os.Stat(c.Status()[0].ConfigPath); err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("server.properties mode %v (%v), want 0600: it holds a password", st.Mode().Perm(), err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			seeds := strings.Split(c.BootstrapServers(), ",")
+			bad, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequestRetries(0),
+				kgo.SASL(scram.Auth{User: "admin", Pass: "wrong-password"}.AsSha512Mechanism()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := bad.Ping(pctx); err == nil {
+				t.Error("a wrong password was accepted")
+			}
+			pcancel()
+			bad.Close()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.SASL(auth), kgo.DefaultProduceTopic("users"), kgo.AllowAutoTopicCreation())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			testenv.WaitFor(t, 30*time.Second, func() error {
+				return cl.ProduceSync(ctx, &kgo.Record{Value: []byte("v")}).FirstErr()
+			})
+		})
+	}
 }
