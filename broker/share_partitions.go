@@ -170,3 +170,34 @@ func (s *shareCoordinator) sessionKeysLocked(group, member string) []sharePartKe
 	}
 	return keys
 }
+
+// ShareSnapshots visits every share-partition this broker leads and holds
+// at the partition's current leader epoch, with its state at now: the
+// in-flight records and their delivery counts, which no Kafka request
+// carries (the console reads them from runtime brokers in its process).
+// visit is called after the share-partitions' lock is released.
+func (b *Broker) ShareSnapshots(now time.Time, visit func(group, topic string, partition int32, s sharegroup.Snapshot)) {
+	type item struct {
+		group, topic string
+		partition    int32
+		snap         sharegroup.Snapshot
+	}
+	var items []item
+	s := &b.shares
+	s.mu.Lock()
+	for k, p := range s.parts {
+		t, ok := b.cluster.TopicByID(k.topic)
+		if !ok {
+			continue
+		}
+		part := b.data.get(t.Name, k.partition)
+		if part == nil || !b.leadsLocally(t.Name, k.partition) || s.loaded[k].leaderEpoch != part.epoch() {
+			continue
+		}
+		items = append(items, item{k.group, t.Name, k.partition, p.Snapshot(now)})
+	}
+	s.mu.Unlock()
+	for _, it := range items {
+		visit(it.group, it.topic, it.partition, it.snap)
+	}
+}

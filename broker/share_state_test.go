@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/sharegroup"
 	"github.com/osprey-kafka/osprey/broker/sharestate"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -129,6 +130,13 @@ func TestShareStateSurvivesRestart(t *testing.T) {
 	st, _, ok := b2.shares.offsetAndLag(sharePartKey{"sg", info.ID, 0}, b2.data.get("q", 0).epoch(), 10)
 	if st != 5 || !ok {
 		t.Fatalf("start offset after the restart %d (%v), want 5", st, ok)
+	}
+	var snaps []string
+	b2.ShareSnapshots(time.Now(), func(group, topic string, partition int32, s sharegroup.Snapshot) {
+		snaps = append(snaps, fmt.Sprintf("%s/%s/%d start %d acquired %d", group, topic, partition, s.StartOffset, s.Acquired))
+	})
+	if !slices.Equal(snaps, []string{"sg/q/0 start 5 acquired 5"}) {
+		t.Fatalf("ShareSnapshots after the restart: %v", snaps)
 	}
 	checkShareStateRecords(t, b2, sharestate.PartKey{Group: "sg", TopicID: info.ID, Partition: 0})
 }
