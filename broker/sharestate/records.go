@@ -136,10 +136,16 @@ func ReadValue(t int16, src []byte) (Value, error) {
 	}
 	for range n {
 		b := Batch{First: r.Int64(), Last: r.Int64(), State: r.Int8(), Count: r.Int16()}
-		skipTags(&r)
+		if !skipTags(&r) {
+			return Value{}, errBadRecord
+		}
 		v.Batches = append(v.Batches, b)
 	}
-	for range r.Uvarint() {
+	tags := r.Uvarint()
+	if int(tags) > len(r.Src) { // each tag takes at least a byte
+		return Value{}, errBadRecord
+	}
+	for range tags {
 		tag, size := r.Uvarint(), r.Uvarint()
 		if int(size) > len(r.Src) {
 			return Value{}, errBadRecord
@@ -156,11 +162,18 @@ func ReadValue(t int16, src []byte) (Value, error) {
 	return v, nil
 }
 
-func skipTags(r *kbin.Reader) {
-	for range r.Uvarint() {
+// skipTags skips a tagged-field section; false when its count cannot be
+// right (more tags than bytes left).
+func skipTags(r *kbin.Reader) bool {
+	n := r.Uvarint()
+	if int(n) > len(r.Src) {
+		return false
+	}
+	for range n {
 		r.Uvarint()
 		r.Span(int(r.Uvarint()))
 	}
+	return r.Ok()
 }
 
 // CoordinatorKey is the share coordinator's key of a share-partition, as

@@ -124,3 +124,17 @@ func TestCoordinatorKey(t *testing.T) {
 		t.Fatalf("coordinator key %q, want %q", got, want)
 	}
 }
+
+// A corrupt tag count is refused at once, not looped over.
+func TestValueWithHugeTagCount(t *testing.T) {
+	var b kafkaBytes
+	b.i16(0)
+	b.i32(1)
+	b.i32(-1)
+	b.i64(7)
+	b.uv(1)         // no batches
+	b.uv(1<<32 - 1) // tag count
+	if _, err := ReadValue(RecordUpdate, b.b); err == nil {
+		t.Fatal("a value with 2^32-1 tags was read")
+	}
+}
