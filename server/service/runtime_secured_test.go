@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +37,11 @@ func TestSecuredKRaftRuntimeCluster(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	svc := New(Options{Store: newOpsTestStore(t), Logger: quietLog(), DataDir: t.TempDir(),
-		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, LogDirsInterval: time.Hour}})
-	t.Cleanup(svc.Stop)
+	opts := Options{Store: newOpsTestStore(t), Logger: quietLog(), DataDir: t.TempDir(),
+		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, LogDirsInterval: time.Hour}}
+	svc := New(opts)
+	stop := sync.OnceFunc(svc.Stop)
+	t.Cleanup(stop)
 	who := Caller{Identity: Identity{Name: "test", Kind: "admin-token", Role: RoleAdmin}}
 	view, err := svc.CreateRuntimeCluster(ctx, who, RuntimeRequest{Name: "ksec", Brokers: 2, MetadataStore: "kraft", Secured: true})
 	if err != nil {
@@ -112,6 +115,25 @@ func TestSecuredKRaftRuntimeCluster(t *testing.T) {
 		t.Fatalf("consumed %v, want the record produced", recs)
 	}
 
+	collectorSees(ctx, t, svc)
+
+	// A console restarted on the same data directory brings the cluster back secured: the
+	// credentials and the CA are read back, the users are in the metadata log already.
+	stop()
+	svc2 := New(opts)
+	t.Cleanup(svc2.Stop)
+	t.Cleanup(func() { _ = svc2.DeleteRuntimeCluster(context.Background(), Caller{}, "ksec") })
+	svc2.RestoreRuntimeClusters(ctx)
+	if v, err := svc2.RuntimeCluster("ksec"); err != nil || v.SecurityProtocol != "SASL_SSL" {
+		t.Fatalf("after a restart: %+v, %v", v, err)
+	}
+	collectorSees(ctx, t, svc2)
+}
+
+// collectorSees waits until the console's collector, connected as the admin over TLS, sees both
+// brokers of ksec and its topic.
+func collectorSees(ctx context.Context, t *testing.T, svc *Service) {
+	t.Helper()
 	testenv.WaitFor(t, 30*time.Second, func() error {
 		snap, err := svc.PollNow(ctx, "ksec")
 		if err != nil {
