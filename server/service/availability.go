@@ -14,8 +14,8 @@ import (
 )
 
 // Availability history: the service turns each cluster's successive snapshots into events
-// (collector.AvailTracker) and keeps them in the store's partition_events; the topic page and the
-// broker view read them back as a timeline.
+// (collector.AvailTracker) and keeps them in the store's partition_events and in the cluster's
+// in-memory index; the topic page and the broker view read them back as a timeline.
 
 // availRecorder is one cluster's tracker; owned by the cluster's snapshot-watching goroutine.
 type availRecorder struct {
@@ -191,8 +191,9 @@ type TimelineQuery struct {
 }
 
 // A timeline answers a page of the newest events: a broker takes part in a third of a large
-// cluster's events, and answering all of a busy day's at once cost seconds. Each event read costs
-// about 10 µs of CPU (the database row, its two times parsed, the JSON), so the page is kept small.
+// cluster's events, and answering all of a busy day's at once cost seconds. Pages come from the
+// cluster's in-memory index (availability_index.go), or from the table (about 10 µs of CPU an
+// event: the row, its two times parsed) while the index is loading or for pages older than it holds.
 const (
 	DefaultTimelineEvents = 100
 	MaxTimelineEvents     = 2000
