@@ -116,6 +116,20 @@ func TestSecuredKRaftRuntimeCluster(t *testing.T) {
 	}
 
 	collectorSees(ctx, t, svc)
+	svc.runtime.mu.Lock()
+	sup := svc.runtime.clusters["ksec"].sup
+	svc.runtime.mu.Unlock()
+	for _, b := range sup.Status() {
+		data, err := os.ReadFile(b.LogPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{sec.Password, sec.BrokerPassword} {
+			if strings.Contains(string(data), secret) {
+				t.Fatalf("broker %d's log holds a password", b.ID)
+			}
+		}
+	}
 
 	// A console restarted on the same data directory brings the cluster back secured: the
 	// credentials and the CA are read back, the users are in the metadata log already.
