@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -56,7 +57,8 @@ func runInsights(ctx context.Context, o *options, rep *report, lim *limits) {
 		"every tenth partition an under-replicated interval, brokers 0–2 in turn, spread evenly over 7 days). 50 "+
 		"client goroutines for each row; a topic timeline asks for a random topic's last 24 hours (the page's default "+
 		"window) or 7 days, a broker timeline for a random broker's last 24 hours (a broker takes part in a third of "+
-		"all events); each asks for the first page, the newest %d events (the default page), answered from the console's in-memory "+
+		"all events); each asks for the first page, the newest %d events (the default page), except the random older page, "+
+		"which continues the week's broker timeline from a cursor at a random time (before=, as Load more does); all are answered from the console's in-memory "+
 		"event index, which holds the same events as partition_events. Time to catch up is computed by the collector each poll and kept in the "+
 		"snapshot, so its sort is a snapshot list like the others; the storage forecast answers every log directory and every topic from the last poll and the in-memory history, built and encoded once per poll.", "SQLite, and MariaDB when available", seeded,
 		spec.totalPartitions(), service.DefaultTimelineEvents)
@@ -121,6 +123,12 @@ func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec 
 		}, page},
 		apiLoad{"broker availability, 24 hours, " + name, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s/api/v1/clusters/%s/brokers/%d/availability?from=%s&to=%s", base, apiCluster, r.IntN(3), day, to)
+		}, page},
+		// "Load more" deep in the week: a cursor at a random time, so no two requests ask for the same page.
+		apiLoad{"broker availability, 7 days, a random older page (before=), " + name, func(r *rand.Rand) string {
+			at := now.Add(-time.Duration(r.Int64N(int64(eventsWeek))))
+			return fmt.Sprintf("%s/api/v1/clusters/%s/brokers/%d/availability?from=%s&to=%s&before=%d-%d", base, apiCluster, r.IntN(3), from, to,
+				at.UnixNano(), int64(math.MaxInt64))
 		}, page})
 	runLoads(ctx, o.log, rep, "insights", loads, 50, o.dur(10*time.Second, 2*time.Second))
 	return n, nil
