@@ -1,11 +1,13 @@
 package server
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
 
 	apidecl "github.com/osprey-kafka/osprey/server/api"
 	"github.com/osprey-kafka/osprey/server/service"
@@ -19,6 +21,15 @@ func writeError(c *gin.Context, status int, code, message string) {
 
 func writeErrorParams(c *gin.Context, status int, code, message string, params map[string]any) {
 	c.AbortWithStatusJSON(status, apidecl.ErrorBody{Error: apidecl.ErrorDetail{Code: code, Message: message, Params: params}})
+}
+
+// databaseDown says whether an unexpected error is the database not answering: the console's own
+// writes report it unavailable, or the request's query lost its connection.
+func (s *Server) databaseDown(err error) bool {
+	if st := s.svc.DatabaseStatus(); st != nil && !st.Available {
+		return true
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)
 }
 
 // fail maps a service error to its HTTP status; unexpected errors are logged and reported as 500
@@ -45,6 +56,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 				"status", ue.Status, "code", ue.Code, "err", ue.Message, "cause", ue.Cause)
 		}
 		writeErrorParams(c, ue.Status, ue.Code, ue.Message, ue.Params)
+	case s.databaseDown(err):
+		// Pages from snapshots still answer; what needs the database fails fast with one code the
+		// SPA shows as a banner, instead of an "internal error" per request.
+		s.opts.Logger.Warn("request failed: the database does not answer", "path", c.Request.URL.Path, "err", err)
+		writeError(c, http.StatusServiceUnavailable, "database_unavailable", "the console's database does not answer; pages from the latest snapshots still work, history and changes do not")
 	default:
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
 		writeError(c, http.StatusInternalServerError, "internal", "internal error; the console's log has the details")

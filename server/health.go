@@ -11,7 +11,8 @@ import (
 
 // healthOptions wire the health area (/healthz, /readyz, /metrics, /api/openapi.json) to the Server.
 func (s *Server) healthOptions() health.Options {
-	return health.Options{Version: s.opts.Version, Ready: s.opts.Ready, Document: s.OpenAPI, Metrics: s.metricsHandler()}
+	return health.Options{Version: s.opts.Version, Ready: s.opts.Ready, Document: s.OpenAPI, Metrics: s.metricsHandler(),
+		Database: s.svc.DatabaseStatus}
 }
 
 // metricsHandler answers /metrics from the Server's own registry and the console's other metrics

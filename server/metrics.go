@@ -45,12 +45,37 @@ func newExtras(s *Server) *extras {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&clusterCollector{svc: s.svc, limits: defaultSeriesLimits},
 		x.hub.Metrics())
+	x.reg.MustRegister(databaseMetrics(s.svc)...)
 	x.kx = newKafkaExporter(s.svc, s.opts.KafkaExporter)
 	x.reg.MustRegister(x.kx.dropped)
 	if s.opts.KafkaExporter.merged() {
 		x.reg.MustRegister(&kxCollector{kx: x.kx, d: x.kx.labelled})
 	}
 	return x
+}
+
+// databaseMetrics report the console's database as its sample writes see it (all zero without one).
+func databaseMetrics(svc *service.Service) []prometheus.Collector {
+	status := func() service.DatabaseStatus {
+		if st := svc.DatabaseStatus(); st != nil {
+			return *st
+		}
+		return service.DatabaseStatus{Available: true}
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "osprey_database_available",
+			Help: "1 while the console's writes reach its database, 0 while they fail."}, func() float64 {
+			if status().Available {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "osprey_samples_buffered",
+			Help: "Cycles of time-series samples waiting in memory for the database."}, func() float64 { return float64(status().Buffered) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "osprey_samples_dropped_total",
+			Help: "Cycles of time-series samples dropped because the buffer was full while the database did not answer."},
+			func() float64 { return float64(status().Dropped) }),
+	}
 }
 
 // knownMethods bounds the method label: anything else is "other".

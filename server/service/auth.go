@@ -127,6 +127,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 	if s.opts.Store == nil {
 		return Anonymous, ErrBadCredentials
 	}
+	return s.cachedAuth(ctx, h, func(ctx context.Context) (Identity, error) { return s.apiTokenIdentity(ctx, h) })
+}
+
+// apiTokenIdentity reads the API token with hash h and its owner.
+func (s *Service) apiTokenIdentity(ctx context.Context, h string) (Identity, error) {
 	// The lookup is by hash, so comparing the clear token byte by byte never happens.
 	t, err := s.opts.Store.APITokenByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
@@ -142,6 +147,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Identity, err
 	id := Identity{Name: "token:" + t.Name, Kind: "api-token", Role: t.Role, Method: MethodToken, TokenName: t.Name}
 	if t.UserID != nil {
 		u, err := s.opts.Store.User(ctx, *t.UserID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Anonymous, err
+		}
 		if err != nil || u.Disabled {
 			return Anonymous, ErrBadCredentials
 		}
@@ -159,7 +167,13 @@ func (s *Service) SessionIdentity(ctx context.Context, cookie string) (Identity,
 	if cookie == "" || s.opts.Store == nil {
 		return Anonymous, ErrBadCredentials
 	}
-	se, err := s.opts.Store.SessionByHash(ctx, hashSecret(cookie), s.opts.Now())
+	h := hashSecret(cookie)
+	return s.cachedAuth(ctx, h, func(ctx context.Context) (Identity, error) { return s.sessionLookup(ctx, h) })
+}
+
+// sessionLookup reads the session with hash h and its user, and slides its idle end.
+func (s *Service) sessionLookup(ctx context.Context, h string) (Identity, error) {
+	se, err := s.opts.Store.SessionByHash(ctx, h, s.opts.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return Anonymous, ErrBadCredentials
 	}
@@ -167,6 +181,9 @@ func (s *Service) SessionIdentity(ctx context.Context, cookie string) (Identity,
 		return Anonymous, err
 	}
 	u, err := s.opts.Store.User(ctx, se.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Anonymous, err
+	}
 	if err != nil || u.Disabled {
 		return Anonymous, ErrBadCredentials
 	}
@@ -235,6 +252,7 @@ func (s *Service) Logout(ctx context.Context, cookie string) error {
 	if s.opts.Store == nil || cookie == "" {
 		return nil
 	}
+	s.auths.forget(hashSecret(cookie))
 	return s.opts.Store.DeleteSession(ctx, hashSecret(cookie))
 }
 

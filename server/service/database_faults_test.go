@@ -38,7 +38,7 @@ func TestDatabasePausedSamplesBuffered(t *testing.T) {
 	// One-second polls: cluster points are stored per second, so each cycle has its own row.
 	svc := New(Options{Store: st, Logger: quietLog(),
 		Collector:    collector.Config{OffsetsInterval: time.Second, GroupsInterval: time.Second},
-		SampleBuffer: SampleBufferOptions{Max: 3, WriteTimeout: 500 * time.Millisecond, Retry: 100 * time.Millisecond}})
+		SampleBuffer: SampleBufferOptions{Max: 3, WriteTimeout: 500 * time.Millisecond, Retry: 100 * time.Millisecond, MaxRetry: 200 * time.Millisecond}})
 	if err := svc.AddCluster(ctx, ClusterSpec{Name: "kf", Source: "config", Admin: admin.Config{Bootstrap: kc.ListenAddrs()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,29 @@ func TestDatabasePausedSamplesBuffered(t *testing.T) {
 	}
 	t.Cleanup(func() { unsub(); svc.Stop() })
 	testenv.WaitFor(t, 20*time.Second, testenv.Until("two cycles written", func() bool { return svc.DatabaseStatus().Written >= 2 }))
+	// A session and an API token verified before the pause; another session never used.
+	root := Caller{Identity: Identity{Name: "root", Kind: "admin-token", Role: RoleAdmin}}
+	if _, err := svc.AddUser(ctx, root, "ana", "a-long-password", RoleOperator); err != nil {
+		t.Fatal(err)
+	}
+	used, err := svc.Login(ctx, "ana", "a-long-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, err := svc.Login(ctx, "ana", "a-long-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.IssueAPIToken(ctx, Caller{Identity: used.Identity}, "ci", RoleViewer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SessionIdentity(ctx, used.Session); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, tok.Token); err != nil {
+		t.Fatal(err)
+	}
 
 	db.Pause()
 	paused := time.Now()
@@ -79,6 +102,7 @@ func TestDatabasePausedSamplesBuffered(t *testing.T) {
 	if s, err := svc.Snapshot("kf"); err != nil || s == nil || !s.Cluster.LastPoll.After(paused) {
 		t.Fatalf("the snapshot is not served from the polls made while the database is paused: %v", err)
 	}
+	checkAuthWhilePaused(t, ctx, svc, used.Session, unused.Session, tok.Token)
 
 	resumed := time.Now()
 	db.Resume()
@@ -125,5 +149,25 @@ func TestDatabasePausedSamplesBuffered(t *testing.T) {
 		if !stored[p.Unix()] {
 			t.Fatalf("the buffered cycle of %s is not in the database", p)
 		}
+	}
+}
+
+// checkAuthWhilePaused: the session and token verified before the pause still resolve, each within
+// a bounded wait; a session never verified by this console is refused with an error, not hung on.
+func checkAuthWhilePaused(t *testing.T, ctx context.Context, svc *Service, used, unused, token string) {
+	t.Helper()
+	bound := authLookupTimeout + 2*time.Second
+	start := time.Now()
+	if id, err := svc.SessionIdentity(ctx, used); err != nil || id.Name != "ana" || id.csrfHash == "" {
+		t.Fatalf("a verified session while the database is paused: %+v, %v", id, err)
+	}
+	if id, err := svc.Authenticate(ctx, token); err != nil || id.Role != RoleViewer {
+		t.Fatalf("a verified API token while the database is paused: %+v, %v", id, err)
+	}
+	if _, err := svc.SessionIdentity(ctx, unused); err == nil {
+		t.Fatal("a session never verified here was accepted while the database is paused")
+	}
+	if d := time.Since(start); d > 3*bound {
+		t.Fatalf("three identity checks took %s while the database is paused, want under %s", d, 3*bound)
 	}
 }

@@ -115,7 +115,9 @@ func (s *Service) RoleOn(ctx context.Context, id Identity, cluster string) strin
 	if id.Kind == "admin-token" || id.Kind == "anonymous" || s.opts.Store == nil {
 		return id.Role
 	}
-	gs, err := s.opts.Store.RoleGrants(ctx)
+	gctx, cancel := context.WithTimeout(ctx, authLookupTimeout)
+	defer cancel()
+	gs, err := s.opts.Store.RoleGrants(gctx)
 	if err != nil {
 		s.log.Warn("reading role grants failed; using the caller's own role", "err", err)
 		return id.Role

@@ -23,8 +23,8 @@ type SampleBufferOptions struct {
 	Max int
 	// WriteTimeout bounds one write (Collector.SinkTimeout, else 30 s).
 	WriteTimeout time.Duration
-	// Retry is the first wait after a failed write; it doubles up to 15 s (1 s).
-	Retry time.Duration
+	// Retry is the first wait after a failed write; it doubles up to MaxRetry (1 s, 15 s).
+	Retry, MaxRetry time.Duration
 }
 
 // DatabaseStatus is what the console knows about its database from its own writes.
@@ -68,6 +68,9 @@ func newSampleBuffer(sink collector.Sink, ping func(context.Context) error, o Sa
 	}
 	if o.Retry <= 0 {
 		o.Retry = defaultSampleRetry
+	}
+	if o.MaxRetry < o.Retry {
+		o.MaxRetry = max(o.Retry, maxSampleRetry)
 	}
 	return &sampleBuffer{sink: sink, ping: ping, opts: o, log: log, now: now, wake: make(chan struct{}, 1)}
 }
@@ -172,7 +175,7 @@ func (b *sampleBuffer) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		retry = min(2*retry, maxSampleRetry)
+		retry = min(2*retry, b.opts.MaxRetry)
 	}
 }
 

@@ -139,6 +139,8 @@ type Service struct {
 
 	// samples queues every cluster's samples for the store (its own lock); nil without a store.
 	samples *sampleBuffer
+	// auths remembers recently verified sessions and API tokens for when the database does not answer.
+	auths authCache
 }
 
 // ErrUnknownCluster is returned for a cluster name the console does not know.
@@ -250,6 +252,10 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	}
 	ch, cancel := c.collector.Subscribe(1)
 	c.stopWatch = cancel
+	if c.events != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.loadAvailability(ctx, c) }()
+	}
 	if c.lease != nil {
 		lctx, stop := context.WithCancel(ctx)
 		c.stopLease, c.leaseDone = stop, make(chan struct{})
@@ -259,7 +265,6 @@ func (s *Service) startCluster(ctx context.Context, c *cluster) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.syncAvailability(ctx, c)
 		for snap := range ch {
 			if snap.Cluster.Shared {
 				s.syncAvailability(ctx, c) // the holder of the lease records what it polled

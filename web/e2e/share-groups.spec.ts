@@ -2,11 +2,9 @@
 // (web/e2e/shareconsumer) read a topic that keeps receiving records and accept one record in three,
 // release another (delivered again until the delivery count limit archives it) and reject the
 // third. The groups list shows the group's type; its page shows the members and their assignment,
-// the epochs, each share-partition's start offset moving on with the lag the broker reports, how a
-// share group's lag is defined (the broker's figure, or its upper bound where the broker reports
-// none), and — since the runtime's brokers do not report their in-flight
-// records to the console yet — says so instead of showing delivery counts. English and 中文,
-// light and dark, wide and narrow.
+// the epochs, each share-partition's start offset moving on with its lag, how a share group's lag
+// is defined, and the in-flight records the runtime's leaders report: delivery counts above one and
+// archived records rising. English and 中文, light and dark, wide and narrow.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -32,7 +30,7 @@ interface Detail {
   state: string
   memberList: { clientId: string; epoch?: number; assignment?: { topic: string; partitions: number[] }[] }[]
   topicList: { topic: string; partitions: Partition[] }[]
-  share?: { groupEpoch: number; assignmentEpoch: number; figures: { reported: boolean } }
+  share?: { groupEpoch: number; assignmentEpoch: number; figures: { reported: boolean; archivedTotal: number; maxDeliveries: number } }
 }
 
 let consumers: ChildProcess | undefined
@@ -85,7 +83,7 @@ test.afterAll(() => {
   consumers?.kill()
 })
 
-test('a share group with redeliveries: members, start offsets moving on, lag defined', async ({ page, request }, testInfo) => {
+test('a share group with redeliveries: members, start offsets, delivery counts and archived records rising', async ({ page, request }, testInfo) => {
   test.setTimeout(240_000)
   await startConsumers(request)
   // Settled: two members sharing the topic, and the share-partitions started.
@@ -105,14 +103,21 @@ test('a share group with redeliveries: members, start offsets moving on, lag def
   const d = (await detail(request))!
   expect(d.share!.groupEpoch).toBeGreaterThan(0)
   const started = d.topicList.flatMap((t) => t.partitions).filter((p) => (p.share?.startOffset ?? -1) >= 0)
-  // The lag is the broker's where the group's coordinator reports it; where it reports a start
-  // offset without a lag (a partition another broker leads) the console shows its upper bound.
+  // The lag is the broker's where the group's coordinator reports it, else computed from the
+  // in-flight records the leaders report, else its upper bound; never unknown once started.
   for (const p of started) {
-    expect(['reported', 'estimated'], JSON.stringify(d.topicList)).toContain(p.share!.lagSource)
+    expect(['reported', 'computed', 'estimated'], JSON.stringify(d.topicList)).toContain(p.share!.lagSource)
     expect(p.lag).toBeGreaterThanOrEqual(0)
   }
-  // The runtime's brokers do not hand their in-flight records to the console (yet): not reported.
-  expect(d.share!.figures.reported).toBe(false)
+  // The runtime's leaders report their in-flight records: released records come back with higher
+  // delivery counts, and rejected ones (and released ones at the limit) are archived, more and more.
+  expect(d.share!.figures.reported).toBe(true)
+  const archived0 = d.share!.figures.archivedTotal
+  await expect(async () => {
+    const f = (await detail(request))!.share!.figures
+    expect(f.maxDeliveries).toBeGreaterThanOrEqual(2)
+    expect(f.archivedTotal).toBeGreaterThan(archived0)
+  }).toPass({ timeout: 60_000, intervals: [1000] })
 
   // The groups list, light English.
   await prefs(page, 'light', 'en')
@@ -129,14 +134,18 @@ test('a share group with redeliveries: members, start offsets moving on, lag def
   await expect(page.getByTestId('group-members')).toContainText('share-1')
   await expect(page.getByTestId('group-members')).toContainText(`${TOPIC}:`)
   await expect(page.getByTestId('share-lag-definition')).toContainText('high watermark − share-partition start offset (SPSO)')
-  await expect(page.getByTestId('share-not-reported')).toBeVisible()
-  await expect(page.getByTestId('share-archived')).toHaveText('not reported')
-  const spso = page.getByTestId('share-spso').first()
-  await expect(spso).toHaveText(/^[\d,]+$/)
-  const before = Number((await spso.textContent())!.replace(/,/g, ''))
-  // Live: the page follows the start offset without a reload.
-  await expect.poll(async () => Number(((await spso.textContent()) ?? '').replace(/,/g, '')), { timeout: 45_000 }).toBeGreaterThan(before)
-  await expect(page.getByTestId('share-lag-source').first()).toHaveText(/^(reported|estimated)$/)
+  await expect(page.getByTestId('share-not-reported')).toHaveCount(0)
+  const num = async (id: string): Promise<number> => Number(((await page.getByTestId(id).first().textContent()) ?? '').replace(/,/g, ''))
+  await expect(page.getByTestId('share-archived')).toHaveText(/^[\d,]+$/)
+  const spso = await num('share-spso')
+  const archived = await num('share-archived')
+  // Live: the page follows the start offset and the archived records without a reload, and shows
+  // records delivered more than once.
+  await expect.poll(() => num('share-spso'), { timeout: 45_000 }).toBeGreaterThan(spso)
+  await expect.poll(() => num('share-archived'), { timeout: 45_000 }).toBeGreaterThan(archived)
+  await expect.poll(() => num('share-max-deliveries'), { timeout: 45_000 }).toBeGreaterThanOrEqual(2)
+  await expect(page.getByTestId('share-deliveries').first()).toHaveText(/\d+×\d+/)
+  await expect(page.getByTestId('share-lag-source').first()).toHaveText(/^(reported|computed|estimated)$/)
   await page.getByTestId('share-partitions').scrollIntoViewIfNeeded()
   await shot(page, testInfo, 'share-group-light-en-wide')
   await page.setViewportSize({ width: 420, height: 900 })
@@ -148,8 +157,8 @@ test('a share group with redeliveries: members, start offsets moving on, lag def
   await prefs(page, 'dark', 'zh-CN')
   await page.goto(`${base}/groups/${GROUP}`)
   await expect(page.getByTestId('group-type')).toHaveText('共享组（KIP-932）')
-  await expect(page.getByTestId('share-archived')).toHaveText('未报告')
-  await expect(page.getByTestId('share-lag-source').first()).toHaveText(/^(报告值|估计值)$/)
+  await expect(page.getByTestId('share-archived')).toHaveText(/^[\d,]+$/)
+  await expect(page.getByTestId('share-lag-source').first()).toHaveText(/^(报告值|计算值|估计值)$/)
   await expect(page.getByTestId('share-lag-definition')).toContainText('共享分区起始位点（SPSO）')
   await expect(page.getByTestId('group-members').locator('tbody tr')).toHaveCount(2)
   await page.getByTestId('share-partitions').scrollIntoViewIfNeeded()

@@ -33,12 +33,16 @@ type Options struct {
 	Document func() ([]byte, error)
 	// Metrics answers /metrics in the Prometheus text format.
 	Metrics http.Handler
+	// Database reports the console's database as its writes see it; nil, or nil answers, without one.
+	Database func() *service.DatabaseStatus
 }
 
 // Liveness is the answer of /healthz: the process answers.
 type Liveness struct {
 	Status  string `json:"status" enum:"ok"`
 	Version string `json:"version" description:"The console's version"`
+	// Database is absent when the console runs without a database.
+	Database *service.DatabaseStatus `json:"database,omitempty" description:"Whether the console's writes reach its database, and the samples buffered or dropped while they do not"`
 }
 
 // Readiness is the answer of /readyz when the console can serve.
@@ -80,7 +84,11 @@ func Declare(r *api.Registry, o Options) {
 	)
 	r.Add(
 		api.Op(http.MethodGet, "/healthz", func(*gin.Context, *struct{}) (Liveness, error) {
-			return Liveness{Status: "ok", Version: o.Version}, nil
+			l := Liveness{Status: "ok", Version: o.Version}
+			if o.Database != nil {
+				l.Database = o.Database()
+			}
+			return l, nil
 		}, api.Doc(tag, "Liveness: the process answers")),
 
 		api.Op(http.MethodGet, "/readyz", func(c *gin.Context, _ *struct{}) (Readiness, error) {

@@ -157,6 +157,7 @@ export function createOspreyApi(client: ApiClient = api) {
       call.get(`${CL}/quorum/history`, { cluster: c }, { from: p.from?.toString(), to: p.to?.toString() }, o),
 
     me: (o?: RequestOptions) => call.get('/api/v1/auth/me', {}, {}, o),
+    health: (o?: RequestOptions) => call.get('/healthz', {}, {}, o),
     login: (username: string, password: string) => call.post('/api/v1/auth/login', {}, { username, password }),
     logout: () => call.post('/api/v1/auth/logout', {}),
     logoutEverywhere: () => call.post('/api/v1/auth/logout-everywhere', {}),

@@ -1928,6 +1928,29 @@ export interface components {
             readOnly: boolean;
             role: string;
         };
+        DatabaseStatus: {
+            /** @description False while the console's writes of time series fail */
+            available: boolean;
+            /** @description Cycles of samples waiting in memory to be written */
+            buffered: number;
+            /**
+             * Format: date-time
+             * @description When the database stopped answering the console's writes
+             */
+            downSince?: string | null;
+            /**
+             * Format: int64
+             * @description Cycles of samples dropped since the start because the buffer was full
+             */
+            dropped: number;
+            /** @description The last write error while the database is unavailable */
+            error?: string;
+            /**
+             * Format: int64
+             * @description Cycles of samples written since the start
+             */
+            written: number;
+        };
         DeleteACLInput: {
             /** @description The client address the ACL applies to; * for any host */
             host: string;
@@ -2283,6 +2306,7 @@ export interface components {
             value?: string;
         };
         Liveness: {
+            database?: components["schemas"]["DatabaseStatus"];
             /** @enum {string} */
             status: "ok";
             /** @description The console's version */
@@ -3069,13 +3093,6 @@ export interface components {
             /** Format: int64 */
             ended: number;
         };
-        SlackConfig: {
-            url: string;
-        };
-        SnapshotEvent: {
-            cluster: string;
-            /** Format: int32 */
-            controller: number;
         ShareGroupFigures: {
             acquired: number;
             archived: number;
@@ -3116,6 +3133,13 @@ export interface components {
             /** Format: int64 */
             startOffset: number;
         };
+        SlackConfig: {
+            url: string;
+        };
+        SnapshotEvent: {
+            cluster: string;
+            /** Format: int32 */
+            controller: number;
             /** Format: date-time */
             lastPoll: string;
             partial: boolean;
@@ -5892,13 +5916,6 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
@@ -6111,6 +6128,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };

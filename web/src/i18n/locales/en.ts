@@ -64,6 +64,10 @@ const en = {
       lastPoll: 'Last poll',
     },
   },
+  database: {
+    unavailable: 'Database unavailable since {since}; {buffered} samples buffered, {dropped} dropped. Pages show the latest snapshots; history, sign-in and changes wait for the database.',
+    detail: 'Last error: {error}',
+  },
   errors: {
     network: 'The Osprey server could not be reached.',
     timeout: 'The Osprey server did not answer in time.',
@@ -72,6 +76,7 @@ const en = {
   // Server errors by their stable code (see server/errors.go); kafka.<NAME> is a Kafka error by name.
   apiErrors: {
     fallback: 'The server refused the request: {message}',
+    database_unavailable: "The console's database does not answer: pages from the latest snapshots still work, history and changes do not.",
     acl_principal_empty: 'The principal is empty: give it as Type:name, e.g. User:alice.',
     acl_principal_invalid: 'The principal must be Type:name, e.g. User:alice (User:* for every user).',
     acl_resource_type_invalid: 'Unknown resource type: TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN or USER.',

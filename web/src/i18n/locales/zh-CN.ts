@@ -66,6 +66,10 @@ const zhCN: MessageSchema = {
       lastPoll: '最近采集',
     },
   },
+  database: {
+    unavailable: '数据库自 {since} 起不可用；已缓存 {buffered} 份样本，丢弃 {dropped} 份。页面显示最新快照；历史、登录和修改需等待数据库恢复。',
+    detail: '最后的错误：{error}',
+  },
   errors: {
     network: '无法连接到 Osprey 服务器。',
     timeout: 'Osprey 服务器没有及时响应。',
@@ -73,6 +77,7 @@ const zhCN: MessageSchema = {
   },
   apiErrors: {
     fallback: '服务器拒绝了请求：{message}',
+    database_unavailable: '控制台的数据库没有响应：基于最新快照的页面仍可使用，历史和修改操作不可用。',
     acl_principal_empty: '主体为空：请按 类型:名称 填写，例如 User:alice。',
     acl_principal_invalid: '主体必须是 类型:名称 的形式，例如 User:alice（User:* 表示所有用户）。',
     acl_resource_type_invalid: '未知的资源类型：应为 TOPIC、GROUP、CLUSTER、TRANSACTIONAL_ID、DELEGATION_TOKEN 或 USER。',
