@@ -81,20 +81,33 @@ func (s *Service) recordAvailability(ctx context.Context, c *cluster, snap *coll
 	return nil
 }
 
-// syncAvailability loads the cluster's event index when it is not loaded yet and, when several
-// consoles share the database, reads what the holder of the cluster's lease wrote since the last
-// call. Called from the cluster's watcher goroutine, before each snapshot's events are recorded.
+// loadAvailability reads the cluster's history into its index when the service starts. It runs on
+// its own goroutine so that the watcher records and shares snapshots meanwhile (timelines are read
+// from the table until it is done; events written meanwhile are added once it is); a failed read is
+// retried every half minute.
+func (s *Service) loadAvailability(ctx context.Context, c *cluster) {
+	for {
+		err := c.events.load(ctx, s.opts.Store)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("reading availability events into memory", "cluster", c.spec.Name, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// syncAvailability, when several consoles share the database, reads into the cluster's index what
+// the holder of the cluster's lease wrote since the last call (nothing before the index is loaded).
+// Called from the cluster's watcher goroutine, before each snapshot's events are recorded.
 func (s *Service) syncAvailability(ctx context.Context, c *cluster) {
-	if c.events == nil {
+	if c.events == nil || c.lease == nil {
 		return
 	}
-	var err error
-	if !c.events.isReady() {
-		err = c.events.load(ctx, s.opts.Store)
-	} else if c.lease != nil {
-		err = c.events.refresh(ctx, s.opts.Store)
-	}
-	if err != nil && ctx.Err() == nil {
+	if err := c.events.refresh(ctx, s.opts.Store); err != nil && ctx.Err() == nil {
 		s.log.Warn("reading availability events into memory", "cluster", c.spec.Name, "err", err)
 	}
 }

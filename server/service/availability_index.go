@@ -114,18 +114,17 @@ func (x *availIndex) load(ctx context.Context, src eventSource) error {
 // refresh picks up what another console wrote since the last read: rows with a higher id, and the
 // end of every interval held as open that has ended. A no-op until the index is loaded.
 func (x *availIndex) refresh(ctx context.Context, src eventSource) error {
+	if !x.isReady() {
+		return nil // without waiting for a load in progress; ready never goes back to false
+	}
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	x.mu.RLock()
-	ready := x.ready
 	ids := make([]int64, 0, len(x.open))
 	for id := range x.open {
 		ids = append(ids, id)
 	}
 	x.mu.RUnlock()
-	if !ready {
-		return nil
-	}
 	if len(ids) > 0 {
 		ended, err := src.EndedPartitionEvents(ctx, ids)
 		if err != nil {

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/store"
@@ -87,13 +90,17 @@ func TestAvailabilityIndexRefreshFromHolder(t *testing.T) {
 	oc := &cluster{spec: ClusterSpec{Name: "c"}, events: newAvailIndex("c", 0), lease: &leaseKeeper{}}
 	other.clusters["c"] = oc
 	snaps := randomSnapshots(rng, t0, 24)
-	holder.syncAvailability(ctx, hc)
+	if err := hc.events.load(ctx, st); err != nil {
+		t.Fatal(err)
+	}
 	for _, snap := range snaps[:12] {
 		if err := holder.recordAvailability(ctx, hc, snap); err != nil {
 			t.Fatal(err)
 		}
 	}
-	other.syncAvailability(ctx, oc) // loads
+	if err := oc.events.load(ctx, st); err != nil {
+		t.Fatal(err)
+	}
 	open := len(oc.events.open)
 	if open == 0 {
 		t.Fatal("no interval open at the load: the refresh of ends is not exercised")
@@ -325,5 +332,40 @@ func TestAvailabilityIndexConcurrentReaders(t *testing.T) {
 	close(done)
 	if n := <-read + <-read; n == 0 {
 		t.Fatal("no timeline was read while the events were written")
+	}
+}
+
+// A started console loads the stored history into the index on its own (the timelines then come
+// from memory), while its watcher goes on: a broker down in the stored history shows on its timeline.
+func TestAvailabilityIndexLoadedAtStart(t *testing.T) {
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	st := openDialect(t, "sqlite")
+	at := time.Now().Add(-time.Hour)
+	down := &store.PartitionEvent{Cluster: "k", Kind: collector.AvailBrokerDown, Partition: 7, StartedAt: at, EndedAt: &at, Brokers: "7"}
+	if err := st.RecordPartitionEvents(ctx, []*store.PartitionEvent{down}, nil); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(Options{Store: st, Logger: quietLog(), Collector: collector.Config{OffsetsInterval: time.Hour}})
+	if err := svc.AddCluster(ctx, ClusterSpec{Name: "k", Source: "config", Admin: admin.Config{Bootstrap: kc.ListenAddrs()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	c, err := svc.get("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 10*time.Second, testenv.Until("the index loaded", c.events.isReady))
+	seven := int32(7)
+	evs, ok := c.events.timeline("", &seven, at.Add(-time.Minute), time.Now(), 10, nil)
+	if !ok || len(evs) != 1 || evs[0].ID != down.ID {
+		t.Fatalf("broker 7 from the index: %+v (answered %v), want the stored down interval", evs, ok)
 	}
 }
