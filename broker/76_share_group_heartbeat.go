@@ -22,7 +22,7 @@ import (
 //   UNKNOWN_MEMBER_ID.
 // * group.share.session.timeout.ms, heartbeat.interval.ms, max.size.
 // * A group id used by a classic or consumer group: GROUP_ID_NOT_FOUND.
-// * Without group.share.enable: UNSUPPORTED_VERSION.
+// * Without group.share.enable or share.version 1: UNSUPPORTED_VERSION.
 // * The group's coordinator (FindCoordinator GROUP, the leader of its
 //   __consumer_offsets partition) answers; other brokers NOT_COORDINATOR.
 //   Membership is kept in memory there: members rejoin after a failover.
@@ -44,8 +44,8 @@ func handleShareGroupHeartbeat(b *Broker, r *request) (kmsg.Response, error) {
 	}
 	cfg := b.cfg.Share
 	switch {
-	case !cfg.Enable:
-		return fail(errUnsupportedVersion, "share groups are not enabled (group.share.enable)")
+	case !b.shareGroupsEnabled():
+		return fail(errUnsupportedVersion, "share groups are not enabled (group.share.enable or share.version 1)")
 	case req.GroupID == "":
 		return fail(kerr.InvalidGroupID.Code, "")
 	case req.MemberID == "" || len(req.MemberID) > 36 || req.MemberEpoch < -1:

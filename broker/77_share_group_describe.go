@@ -19,7 +19,8 @@ import (
 // * An unknown group, or a classic or consumer one: GROUP_ID_NOT_FOUND
 //   with the state Dead. With an authorizer, DESCRIBE on the group
 //   (GROUP_AUTHORIZATION_FAILED).
-// * Without group.share.enable: UNSUPPORTED_VERSION for each group.
+// * Without group.share.enable or share.version 1: UNSUPPORTED_VERSION for
+//   each group.
 // * Answered by the group's coordinator; NOT_COORDINATOR elsewhere.
 //
 // Version notes:
@@ -34,7 +35,7 @@ func handleShareGroupDescribe(b *Broker, r *request) (kmsg.Response, error) {
 	for _, name := range req.GroupIDs {
 		d := kmsg.NewShareGroupDescribeResponseGroup()
 		d.GroupID = name
-		if !b.cfg.Share.Enable {
+		if !b.shareGroupsEnabled() {
 			d.ErrorCode = errUnsupportedVersion
 			resp.Groups = append(resp.Groups, d)
 			continue

@@ -50,7 +50,7 @@ func handleShareFetch(b *Broker, r *request) (kmsg.Response, error) {
 	resp.AcquisitionLockTimeoutMillis = int32(b.cfg.Share.RecordLockDuration / time.Millisecond)
 	group, member := deref(req.GroupID), deref(req.MemberID)
 	switch {
-	case !b.cfg.Share.Enable:
+	case !b.shareGroupsEnabled():
 		resp.ErrorCode = errUnsupportedVersion
 		return resp, nil
 	case group == "" || member == "":

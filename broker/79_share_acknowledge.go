@@ -33,7 +33,7 @@ func handleShareAcknowledge(b *Broker, r *request) (kmsg.Response, error) {
 	resp.AcquisitionLockTimeoutMillis = int32(b.cfg.Share.RecordLockDuration / time.Millisecond)
 	group, member := deref(req.GroupID), deref(req.MemberID)
 	switch {
-	case !b.cfg.Share.Enable:
+	case !b.shareGroupsEnabled():
 		resp.ErrorCode = errUnsupportedVersion
 		return resp, nil
 	case group == "" || member == "":

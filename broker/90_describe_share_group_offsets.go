@@ -37,7 +37,7 @@ func handleDescribeShareGroupOffsets(b *Broker, r *request) (kmsg.Response, erro
 		g := kmsg.NewDescribeShareGroupOffsetsResponseGroup()
 		g.GroupID = rg.GroupID
 		switch {
-		case !b.cfg.Share.Enable:
+		case !b.shareGroupsEnabled():
 			g.ErrorCode = errUnsupportedVersion
 		case r.groupCode(acl.OpDescribe, rg.GroupID) != 0:
 			g.ErrorCode = r.groupCode(acl.OpDescribe, rg.GroupID)

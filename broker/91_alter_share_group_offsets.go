@@ -24,7 +24,7 @@ func init() { regKey(91, 0, 0, handleAlterShareGroupOffsets) }
 func handleAlterShareGroupOffsets(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.AlterShareGroupOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterShareGroupOffsetsResponse)
-	if !b.cfg.Share.Enable {
+	if !b.shareGroupsEnabled() {
 		resp.ErrorCode = errUnsupportedVersion
 		return resp, nil
 	}

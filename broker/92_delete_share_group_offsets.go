@@ -22,7 +22,7 @@ func init() { regKey(92, 0, 0, handleDeleteShareGroupOffsets) }
 func handleDeleteShareGroupOffsets(b *Broker, r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.DeleteShareGroupOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteShareGroupOffsetsResponse)
-	if !b.cfg.Share.Enable {
+	if !b.shareGroupsEnabled() {
 		resp.ErrorCode = errUnsupportedVersion
 		return resp, nil
 	}

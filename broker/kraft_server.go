@@ -241,6 +241,10 @@ func (kc *kraftCluster) quorumRequest(ctx context.Context, req kmsg.Request) (km
 // fillFeatures lists the features for ApiVersions from this broker's node.
 func (kc *kraftCluster) fillFeatures(resp *kmsg.ApiVersionsResponse) { kc.node.FillFeatures(resp) }
 
+// featureLevel is a feature's level finalized in this broker's committed
+// metadata image.
+func (kc *kraftCluster) featureLevel(name string) (int16, bool) { return kc.node.Image().Feature(name) }
+
 // Controller is a KRaft node with only the controller role (process.roles=controller):
 // the quorum voter and, when it leads, the active controller. It serves
 // nothing but the CONTROLLER listener.

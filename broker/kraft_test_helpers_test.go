@@ -25,6 +25,13 @@ func newKRaftTestCluster(t *testing.T, n int, opts ...testBrokerOpt) *testCluste
 // logging to also (nil: the test log only).
 func newKRaftTestClusterLogging(t *testing.T, n int, also slog.Handler, opts ...testBrokerOpt) *testCluster {
 	t.Helper()
+	return newKRaftTestClusterFeatures(t, n, also, nil, opts...)
+}
+
+// newKRaftTestClusterFeatures is newKRaftTestClusterLogging formatted with
+// features as `osprey storage format --feature name=level` sets them.
+func newKRaftTestClusterFeatures(t *testing.T, n int, also slog.Handler, features map[string]int16, opts ...testBrokerOpt) *testCluster {
+	t.Helper()
 	c := &testCluster{t: t, brokers: make([]*Broker, n), also: also}
 	ports := freePorts(t, 2*n)
 	var voters []string
@@ -59,7 +66,8 @@ func newKRaftTestClusterLogging(t *testing.T, n int, also slog.Handler, opts ...
 			o(&cfg)
 		}
 		err = metaprops.Format(metaprops.FormatOptions{ClusterID: clusterID, NodeID: cfg.NodeID,
-			Directories: cfg.LogDirs, MetadataLogDir: cfg.MetadataDir(), ControllerListenerName: "CONTROLLER"})
+			Directories: cfg.LogDirs, MetadataLogDir: cfg.MetadataDir(), ControllerListenerName: "CONTROLLER",
+			Features: features})
 		if err != nil {
 			t.Fatalf("formatting node %d: %v", i+1, err)
 		}

@@ -5,13 +5,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/osprey-kafka/osprey/broker/kraft/bootstrap"
 	"github.com/osprey-kafka/osprey/broker/sharegroup"
 )
 
 // ShareGroupConfig holds the group.share.* properties (KIP-932).
 type ShareGroupConfig struct {
-	// Enable is group.share.enable (false, as in Kafka 4.1): without it
-	// the share-group APIs answer UNSUPPORTED_VERSION.
+	// Enable is group.share.enable (false, as in Kafka 4.1): without it,
+	// and without share.version 1 finalized in KRaft mode, the share-group
+	// APIs answer UNSUPPORTED_VERSION.
 	Enable bool
 	// RecordLockDuration is group.share.record.lock.duration.ms (30 s).
 	RecordLockDuration time.Duration
@@ -48,6 +50,27 @@ func defaultShareGroupConfig() ShareGroupConfig {
 		HeartbeatInterval: 5 * time.Second, MaxSize: 200,
 		StateTopicPartitions: 50, StateTopicRF: 3, StateTopicMinISR: 2, StateTopicSegmentBytes: 100 << 20,
 		SnapshotUpdateRecords: 500, StateWriteTimeout: 5 * time.Second}
+}
+
+// featureLevels is a cluster with finalized feature levels (KRaft mode).
+type featureLevels interface {
+	featureLevel(name string) (int16, bool)
+}
+
+// shareGroupsEnabled reports whether the share-group APIs are served:
+// group.share.enable, or (KRaft mode) share.version 1 or above finalized in
+// the metadata log, as Kafka's ShareVersion.supportsShareGroups. The level is
+// read per request so that a feature update takes effect without a restart.
+func (b *Broker) shareGroupsEnabled() bool {
+	if b.cfg.Share.Enable {
+		return true
+	}
+	fl, ok := b.cluster.(featureLevels)
+	if !ok {
+		return false
+	}
+	l, _ := fl.featureLevel(bootstrap.ShareVersionFeature)
+	return l >= 1
 }
 
 // partitionConfig is what a share-partition obeys.

@@ -335,3 +335,84 @@ func TestShareGroupOffsetsAdmin(t *testing.T) {
 		t.Fatalf("after delete: start %d", so)
 	}
 }
+
+// TestShareVersionFeatureEnablesShareGroups: in KRaft mode share.version 1,
+// set at format, serves share groups without group.share.enable (ApiVersions
+// finalizes it, a franz-go share consumer gets every record); a cluster
+// formatted without it refuses the share-group heartbeat as before.
+func TestShareVersionFeatureEnablesShareGroups(t *testing.T) {
+	stateTopic := func(c *Config) {
+		c.Share.StateTopicPartitions, c.Share.StateTopicRF, c.Share.StateTopicMinISR = 3, 1, 1
+		c.Share.HeartbeatInterval = 200 * time.Millisecond
+	}
+	t.Run("share.version=1", func(t *testing.T) {
+		c := newKRaftTestClusterFeatures(t, 1, nil, map[string]int16{"share.version": 1}, stateTopic)
+		b := c.brokers[0]
+		if b.cfg.Share.Enable {
+			t.Fatal("group.share.enable is set; the test needs it off")
+		}
+		addr := b.Addr()
+		if sup, fin := shareVersion(apiVersionsFeatures(t, addr)); !sup || fin != 1 {
+			t.Fatalf("ApiVersions: share.version supported %v, finalized %d; want true, 1", sup, fin)
+		}
+		createTopic(t, []string{addr}, "q", 2, 1)
+		l := &shareLog{seen: map[string][]string{}}
+		startShareConsumer(t, addr, "sg", "q", "m0", l, kgo.AckAccept)
+		waitSharePartitions(t, b, "sg", 2)
+		produceN(t, addr, "q", 20, 2)
+		waitFor(t, 30*time.Second, "all 20 records consumed", func() bool { return l.count() == 20 })
+	})
+	t.Run("default", func(t *testing.T) {
+		c := newKRaftTestClusterFeatures(t, 1, nil, nil, stateTopic)
+		addr := c.brokers[0].Addr()
+		if sup, fin := shareVersion(apiVersionsFeatures(t, addr)); !sup || fin != 0 {
+			t.Fatalf("ApiVersions: share.version supported %v, finalized %d; want true, 0", sup, fin)
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		req := kmsg.NewPtrShareGroupHeartbeatRequest()
+		req.GroupID, req.MemberID, req.MemberEpoch, req.SubscribedTopicNames = "sg", "m0", 0, []string{"q"}
+		hb, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hb.ErrorCode != kerr.UnsupportedVersion.Code {
+			t.Fatalf("heartbeat error %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(hb.ErrorCode))
+		}
+	})
+}
+
+// apiVersionsFeatures asks addr for ApiVersions v3 (which carries features).
+func apiVersionsFeatures(t *testing.T, addr string) *kmsg.ApiVersionsResponse {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.Version = 3
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "osprey-test", "1"
+	resp, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// shareVersion is share.version in resp: whether it is supported at levels
+// 0 to 1, and its finalized level (0 when not finalized).
+func shareVersion(resp *kmsg.ApiVersionsResponse) (supported bool, finalized int16) {
+	for _, f := range resp.SupportedFeatures {
+		supported = supported || (f.Name == "share.version" && f.MinVersion == 0 && f.MaxVersion == 1)
+	}
+	for _, f := range resp.FinalizedFeatures {
+		if f.Name == "share.version" {
+			finalized = f.MaxVersionLevel
+		}
+	}
+	return supported, finalized
+}

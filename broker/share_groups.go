@@ -217,7 +217,7 @@ func ackCode(err error) int16 {
 // and group type "share", filtered as the request asks and by DESCRIBE on
 // the group unless seeAll.
 func (b *Broker) listShareGroups(r *request, req *kmsg.ListGroupsRequest, seeAll bool) []kmsg.ListGroupsResponseGroup {
-	if !b.cfg.Share.Enable {
+	if !b.shareGroupsEnabled() {
 		return nil
 	}
 	match := func(filter []string, v string) bool {

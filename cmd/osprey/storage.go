@@ -57,7 +57,8 @@ func newStorageFormatCmd() *cobra.Command {
 			"file) as kafka-storage.sh format does. Each directory gets:\n" +
 			"  bootstrap.checkpoint  the bootstrap metadata the first active controller writes to the\n" +
 			"                        metadata log: metadata.version (default 4.0-IV3, Kafka 4.0's) and\n" +
-			"                        the features on at that version (group.version, transaction.version)\n" +
+			"                        the features on at that version (group.version, transaction.version;\n" +
+			"                        share.version=1, share groups, only with --feature)\n" +
 			"  meta.properties       version=1, the cluster id, node.id and a new directory.id\n" +
 			"A dynamic quorum (KIP-853: --standalone or --initial-controllers) sets kraft.version 1, and the\n" +
 			"metadata directory also gets the voter set as a snapshot,\n" +

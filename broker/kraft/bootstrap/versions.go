@@ -95,14 +95,25 @@ type FeatureLevel struct {
 // KRaftVersionFeature is kraft.version's name.
 const KRaftVersionFeature = "kraft.version"
 
+// ShareVersionFeature is share.version's name: at level 1 or above the
+// brokers serve share groups (as group.share.enable=true does).
+const ShareVersionFeature = "share.version"
+
 // Features are the production features of Kafka 4.0's Features enum that
 // this format command knows, sorted by name. kraft.version 1 (KIP-853)
 // bootstraps at and depends on 3.9-IV0; group.version 1 (KIP-848) bootstraps
 // at 4.0-IV0; transaction.version 1 and 2 (KIP-890) at 4.0-IV2. Level 0 of
 // each bootstraps at 3.0-IV1, the first KRaft version.
+//
+// share.version 1 (KIP-932 share groups) bootstraps at 4.2-IV0 (level 28),
+// above the latest version here, so it is never a default and is set only
+// with --feature share.version=1. Kafka makes it depend on 4.1-IV1; this
+// runtime's metadata versions end at 4.0-IV3 and its share groups need no
+// 4.1 metadata record, so the level has no metadata.version dependency.
 var Features = []Feature{
 	{Name: "group.version", Levels: []FeatureLevel{{0, 1, 0}, {1, 22, 0}}},
 	{Name: KRaftVersionFeature, Levels: []FeatureLevel{{0, 1, 0}, {1, 21, 21}}},
+	{Name: ShareVersionFeature, Levels: []FeatureLevel{{0, 1, 0}, {1, 28, 0}}},
 	{Name: "transaction.version", Levels: []FeatureLevel{{0, 1, 0}, {1, 24, 0}, {2, 24, 0}}},
 }
 
