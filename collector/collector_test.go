@@ -427,7 +427,10 @@ func TestPartialResultsWhenBrokerDown(t *testing.T) {
 func TestUnreachableCluster(t *testing.T) {
 	e := newTestCollector(t, Config{CallTimeout: time.Second}, kfake.SeedTopics(1, "x"))
 	ctx := testCtx(t)
-	e.col.PollNow(ctx)
+	good := e.col.PollNow(ctx)
+	if good.Cluster.StaleSince != nil {
+		t.Fatalf("a poll that reached the cluster says stale since %s", good.Cluster.StaleSince)
+	}
 	e.kc.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
 		e.kc.KeepControl()
 		return nil, fmt.Errorf("injected: cluster down"), true
@@ -438,6 +441,12 @@ func TestUnreachableCluster(t *testing.T) {
 	}
 	if _, ok := s.Topic("x"); !ok {
 		t.Error("the last known topics should be kept")
+	}
+	// Stale since the last cycle that reached the cluster, however many fail after it.
+	for _, s := range []*Snapshot{s, e.col.PollNow(ctx)} {
+		if s.Cluster.StaleSince == nil || !s.Cluster.StaleSince.Equal(good.Cluster.LastPoll) {
+			t.Fatalf("stale since %v, want the last good poll %s", s.Cluster.StaleSince, good.Cluster.LastPoll)
+		}
 	}
 }
 

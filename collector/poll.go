@@ -147,6 +147,14 @@ func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool,
 // unreachableSnapshot keeps the previous picture with every broker down.
 func (c *Collector) unreachableSnapshot(began time.Time, errs []PollError) *Snapshot {
 	s := &Snapshot{Cluster: ClusterInfo{Name: c.cfg.Cluster, Controller: -1, LastPoll: began, PollDuration: c.cfg.Now().Sub(began), Partial: true, Errors: errs}}
+	stale := began
+	if prev := c.latest.Load(); prev != nil && !prev.Cluster.Shared {
+		stale = prev.Cluster.LastPoll
+		if prev.Cluster.StaleSince != nil {
+			stale = *prev.Cluster.StaleSince
+		}
+	}
+	s.Cluster.StaleSince = &stale
 	if prev := c.latest.Load(); prev != nil {
 		s.Cluster.ID = prev.Cluster.ID
 		s.Topics, s.Groups = prev.Topics, prev.Groups

@@ -38,6 +38,10 @@ type ClusterInfo struct {
 	// Partial is true when some part of the cycle failed (see Errors).
 	Partial bool        `json:"partial"`
 	Errors  []PollError `json:"errors,omitempty"`
+	// StaleSince is set while the cluster does not answer (no broker gave its metadata): the
+	// start of the last cycle that reached it, whose topics and groups the snapshot still shows
+	// (the first failed cycle's start when none did).
+	StaleSince *time.Time `json:"staleSince,omitempty"`
 	// Requests counts the Kafka requests this cycle sent, per API.
 	Requests  map[string]int64 `json:"requests,omitempty"`
 	ZooKeeper *ZooKeeperInfo   `json:"zookeeper,omitempty"`

@@ -60,6 +60,11 @@ func TestClusterUnreachableNoPileUp(t *testing.T) {
 	for range 5 { // the client's connections and retries settle into their failing state
 		poll()
 	}
+	// The pages keep the last figures and say since when they are stale: the last cycle that reached it.
+	sum, err := svc.ClusterSummary("kf", false)
+	if err != nil || sum.StaleSince == nil || !sum.StaleSince.Equal(first.Cluster.LastPoll) || sum.Topics == nil || *sum.Topics != 1 {
+		t.Fatalf("summary of the stopped cluster: %+v, %v (last good poll %s)", sum, err, first.Cluster.LastPoll)
+	}
 	settled := func(limit func(g, f int) bool) func() error {
 		return testenv.Until("goroutines and open files back near the baseline", func() bool {
 			return limit(runtime.NumGoroutine(), openFDs(t))

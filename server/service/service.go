@@ -483,8 +483,10 @@ type ClusterSummary struct {
 	BytesPerSec     *float64   `json:"bytesPerSec"`
 	Controller      *int32     `json:"controller"`
 	LastPoll        *time.Time `json:"lastPoll"`
-	Partial         bool       `json:"partial"`
-	Errors          []string   `json:"errors,omitempty"`
+	// StaleSince is set while the cluster does not answer: when the figures shown were polled.
+	StaleSince *time.Time `json:"staleSince,omitempty" description:"Set while the cluster does not answer: when the figures shown were last polled"`
+	Partial    bool       `json:"partial"`
+	Errors     []string   `json:"errors,omitempty"`
 	// InternalIncluded says whether the topic figures above (topics, partitions, their health
 	// counts, messages/s, bytes/s) include internal topics. By default they do not, as the topics
 	// list does not; Internal is the internal topics' share either way (nil until polled).
@@ -555,6 +557,7 @@ func summarize(c *cluster, internal bool) ClusterSummary {
 	sum.KRaft = snap.Cluster.KRaft
 	lp := snap.Cluster.LastPoll
 	sum.LastPoll = &lp
+	sum.StaleSince = snap.Cluster.StaleSince
 	sum.Partial = snap.Cluster.Partial
 	for _, e := range snap.Cluster.Errors {
 		sum.Errors = append(sum.Errors, e.Source+": "+e.Message)

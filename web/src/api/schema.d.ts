@@ -1875,6 +1875,11 @@ export interface components {
             partial: boolean;
             partitions: number | null;
             source: string;
+            /**
+             * Format: date-time
+             * @description Set while the cluster does not answer: when the figures shown were last polled
+             */
+            staleSince?: string | null;
             starting: number | null;
             topics: number | null;
             underMinIsr: number | null;

@@ -161,4 +161,21 @@ describe('DashboardView', () => {
     expect(w.find('[data-testid="dashboard-error"]').text()).toContain('cluster "nope" not found')
     expect(w.find('[data-testid="dashboard-stats"]').exists()).toBe(false)
   })
+
+  it('says since when the figures are stale while the cluster does not answer', async () => {
+    stubFetch(async (url) => {
+      const u = new URL(String(url), 'http://x')
+      if (u.pathname === '/api/v1/clusters/prod') {
+        return jsonResponse(200, {
+          name: 'prod', bootstrapServers: [], zookeeper: '', embedded: false, brokers: 3, brokersUp: 0, topics: 2, partitions: 4,
+          underReplicated: 0, offline: 0, underMinIsr: 0, groups: 1, lag: 0, msgsPerSec: 0, bytesPerSec: 0, controller: null,
+          lastPoll: '2026-01-01T00:05:00Z', staleSince: '2026-01-01T00:00:00Z', partial: true, errors: ['metadata: connection refused'],
+        })
+      }
+      if (u.pathname === '/api/v1/alerts/active') return jsonResponse(200, { items: [], total: 0 })
+      return jsonResponse(200, { items: [], total: 0 })
+    })
+    const w = await mountAt('prod')
+    expect(w.get('[data-testid="dashboard-stale"]').text()).toContain('stale since')
+  })
 })

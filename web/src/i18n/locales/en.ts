@@ -348,6 +348,7 @@ const en = {
     title: 'Dashboard · {cluster}',
     live: 'live',
     lastPoll: 'polled {time}',
+    staleSince: 'The cluster does not answer: the figures below are stale since {time}.',
     brokers: 'Brokers up',
     brokersDown: '{n} down',
     allUp: 'all up',

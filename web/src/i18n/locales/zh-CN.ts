@@ -345,6 +345,7 @@ const zhCN: MessageSchema = {
     title: '概览 · {cluster}',
     live: '实时',
     lastPoll: '采集于 {time}',
+    staleSince: '集群没有响应：以下数据自 {time} 起未更新。',
     brokers: '在线 Broker',
     brokersDown: '{n} 个离线',
     allUp: '全部在线',
