@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/osprey-kafka/osprey/collector"
 )
@@ -56,6 +57,8 @@ func evaluate(r Rule, c evalContext) []finding {
 		return evalController(r, c)
 	case KindZooKeeperDown:
 		return evalZooKeeper(c)
+	case KindClusterUnreachable:
+		return evalUnreachable(c)
 	case KindTopicRateZero:
 		return evalTopicRate(r, c)
 	case KindCatchUpTime, KindLagGrowing:
@@ -472,6 +475,29 @@ func evalZooKeeper(c evalContext) []finding {
 		labels: map[string]string{}, subject: "ZooKeeper " + strings.Join(z.Servers, ","), value: 1,
 		summary: fmt.Sprintf("ZooKeeper (%s) is unreachable: %s", strings.Join(z.Servers, ","), why),
 		samples: zkSamples{Servers: z.Servers, Connected: z.Connected, Error: z.Error},
+	}}
+}
+
+type unreachableSamples struct {
+	StaleSince time.Time `json:"staleSince"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// evalUnreachable fires while no broker of the cluster answers: the snapshot keeps the last
+// picture and says since when it is stale.
+func evalUnreachable(c evalContext) []finding {
+	since := c.snap.Cluster.StaleSince
+	if since == nil {
+		return nil
+	}
+	why := "no broker answers"
+	if errs := c.snap.Cluster.Errors; len(errs) > 0 {
+		why = errs[0].Message
+	}
+	return []finding{{
+		labels: map[string]string{}, subject: "cluster " + c.cluster, value: 1,
+		summary: fmt.Sprintf("Cluster %s is unreachable (stale since %s): %s", c.cluster, since.UTC().Format(time.RFC3339), why),
+		samples: unreachableSamples{StaleSince: *since, Error: why},
 	}}
 }
 

@@ -33,6 +33,8 @@ type Kind string
 //	controller_changed  fires per cluster when the controller changed within the
 //	                    last WindowSamples samples.
 //	zookeeper_down      fires per cluster when its ZooKeeper ensemble is unreachable.
+//	cluster_unreachable fires per cluster when no broker answers its metadata
+//	                    request (the snapshot says stale since the last good poll).
 //	topic_rate_zero     fires per topic that had been receiving messages and
 //	                    received none over the last WindowSamples samples.
 //	catchup_time        fires per group×topic with lag that will not catch up
@@ -49,20 +51,21 @@ type Kind string
 // in cleaner.go, auth_failures_per_minute and principal_throttled in security.go,
 // group_reconciling_stuck and share_archived_growing in modern_groups.go.
 const (
-	KindLagMessages       Kind = "lag_messages"
-	KindLagSeconds        Kind = "lag_seconds"
-	KindLagStatus         Kind = "lag_status"
-	KindGroupInactive     Kind = "group_inactive"
-	KindBrokerDown        Kind = "broker_down"
-	KindUnderReplicated   Kind = "under_replicated"
-	KindOfflinePartitions Kind = "offline_partitions"
-	KindUnderMinISR       Kind = "under_min_isr"
-	KindControllerChanged Kind = "controller_changed"
-	KindZooKeeperDown     Kind = "zookeeper_down"
-	KindTopicRateZero     Kind = "topic_rate_zero"
-	KindCatchUpTime       Kind = "catchup_time"
-	KindLagGrowing        Kind = "lag_growing"
-	KindISRFlapping       Kind = "isr_flapping"
+	KindLagMessages        Kind = "lag_messages"
+	KindLagSeconds         Kind = "lag_seconds"
+	KindLagStatus          Kind = "lag_status"
+	KindGroupInactive      Kind = "group_inactive"
+	KindBrokerDown         Kind = "broker_down"
+	KindUnderReplicated    Kind = "under_replicated"
+	KindOfflinePartitions  Kind = "offline_partitions"
+	KindUnderMinISR        Kind = "under_min_isr"
+	KindControllerChanged  Kind = "controller_changed"
+	KindZooKeeperDown      Kind = "zookeeper_down"
+	KindClusterUnreachable Kind = "cluster_unreachable"
+	KindTopicRateZero      Kind = "topic_rate_zero"
+	KindCatchUpTime        Kind = "catchup_time"
+	KindLagGrowing         Kind = "lag_growing"
+	KindISRFlapping        Kind = "isr_flapping"
 )
 
 // Kinds lists every rule kind, for the API and the UI.
@@ -77,6 +80,7 @@ var Kinds = []Kind{
 	KindCleanerDirty,                         // cleaner.go
 	KindAuthFailures, KindPrincipalThrottled, // security.go
 	KindReconcilingStuck, KindShareArchivedGrowing, // modern_groups.go
+	KindClusterUnreachable,
 }
 
 // usesGroup and usesTopic say which scope patterns a kind honours.
@@ -325,7 +329,7 @@ func checkThreshold(ps *problems, r Rule) {
 		if r.Threshold != 0 && r.Threshold != 1 && r.Threshold != 2 {
 			ps.add("threshold", "must be 1 (alert on WARN or worse) or 2 (alert on ERR: STALL, STOP, REWIND) for lag_status rules")
 		}
-	case KindBrokerDown, KindControllerChanged, KindZooKeeperDown, KindTopicRateZero:
+	case KindBrokerDown, KindControllerChanged, KindZooKeeperDown, KindTopicRateZero, KindClusterUnreachable:
 		if r.Threshold != 0 {
 			ps.add("threshold", "does not apply to %s rules; leave it 0", r.Kind)
 		}

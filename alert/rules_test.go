@@ -279,6 +279,24 @@ func TestRuleZooKeeperDown(t *testing.T) {
 	h.expectFiring(0)
 }
 
+func TestRuleClusterUnreachable(t *testing.T) {
+	h := newHarness(t, RuleInput{Name: "down", Kind: KindClusterUnreachable})
+	good := newSnap("c1", h.now()).build()
+	h.observe(good)
+	h.expectFiring(0)
+	s := newSnap("c1", h.now()).build()
+	since := good.Cluster.LastPoll
+	s.Cluster.StaleSince = &since
+	s.Cluster.Partial = true
+	s.Cluster.Errors = []collector.PollError{{Source: "metadata", Broker: -1, Message: "dial tcp: connection refused"}}
+	h.observe(s)
+	if a := h.expectFiring(1)[0]; !strings.Contains(a.Summary, "c1 is unreachable") || !strings.Contains(a.Summary, "connection refused") {
+		t.Fatalf("alert = %+v", a)
+	}
+	h.observe(newSnap("c1", h.now()).build())
+	h.expectFiring(0)
+}
+
 func TestRuleTopicRateZero(t *testing.T) {
 	h := newHarness(t, RuleInput{Name: "rate", Kind: KindTopicRateZero, WindowSamples: 3})
 	// "busy" receives messages then stops; "idle" never receives any; "__internal" is skipped.

@@ -1544,7 +1544,7 @@ export interface components {
             total: number;
         };
         /** @enum {string} */
-        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging" | "cleaner_dirty_percent" | "auth_failures_per_minute" | "principal_throttled" | "group_reconciling_stuck" | "share_archived_growing";
+        AlertKind: "lag_messages" | "lag_seconds" | "lag_status" | "group_inactive" | "broker_down" | "under_replicated" | "offline_partitions" | "under_min_isr" | "controller_changed" | "zookeeper_down" | "topic_rate_zero" | "catchup_time" | "lag_growing" | "isr_flapping" | "quorum_no_leader" | "quorum_voter_lag_records" | "quorum_voter_lag_seconds" | "quorum_at_risk" | "broker_fenced" | "quorum_leader_flapping" | "disk_full_days" | "lso_stuck_seconds" | "transaction_hanging" | "cleaner_dirty_percent" | "auth_failures_per_minute" | "principal_throttled" | "group_reconciling_stuck" | "share_archived_growing" | "cluster_unreachable";
         AlertRule: {
             channelIds: number[];
             /** @description Cluster name pattern (glob); * is every cluster */

@@ -158,6 +158,7 @@ const alertKinds = {
   principal_throttled: 25,
   group_reconciling_stuck: 26,
   share_archived_growing: 27,
+  cluster_unreachable: 28,
 } satisfies Record<AlertKind, number>
 export const ALERT_KINDS = Object.keys(alertKinds) as AlertKind[]
 

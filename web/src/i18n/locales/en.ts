@@ -1101,6 +1101,7 @@ const en = {
       under_min_isr: 'Under min ISR',
       controller_changed: 'Controller changed',
       zookeeper_down: 'ZooKeeper down',
+      cluster_unreachable: 'Cluster unreachable',
       topic_rate_zero: 'Topic rate zero',
       catchup_time: 'Will not catch up in time',
       lag_growing: 'Lag growing',

@@ -1098,6 +1098,7 @@ const zhCN: MessageSchema = {
       under_min_isr: '低于最小 ISR',
       controller_changed: '控制器切换',
       zookeeper_down: 'ZooKeeper 离线',
+      cluster_unreachable: '集群不可达',
       topic_rate_zero: '主题无流量',
       catchup_time: '无法按时追平',
       lag_growing: '积压持续增长',
