@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"time"
 	"unicode/utf16"
@@ -247,39 +246,19 @@ func (gc *groupCoordinator) loadPartition(idx int32) (int, error) {
 	}
 	records := 0
 	txns := pendingOffsetTxns{}
-	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
-	for off < end {
-		rr, err := p.log.Read(off, 1<<20, end, true)
-		if err != nil {
-			return records, fmt.Errorf("reading at %d: %w", off, err)
+	err := p.eachBatch(func(h batchHeader, base int64, batch []byte) error {
+		if h.isTransactional() && h.producerID >= 0 {
+			records += txns.replay(h, batch, gc.apply)
+		} else if err := decodeBatchRecords(batch, func(k, v []byte) {
+			records++
+			gc.apply(k, v)
+		}); err != nil {
+			gc.b.log.Warn("skipping unreadable batch", "partition", idx, "offset", base, "err", err)
 		}
-		if rr.Len() == 0 {
-			rr.Close()
-			break
-		}
-		buf, err := rr.AppendTo(nil)
-		rr.Close()
-		if err != nil {
-			return records, fmt.Errorf("reading at %d: %w", off, err)
-		}
-		for len(buf) >= batchHeaderLen {
-			h, _ := parseBatchHeader(buf)
-			size := int(h.length) + 12
-			if size > len(buf) || size < batchHeaderLen {
-				return records, fmt.Errorf("bad batch at %d", off)
-			}
-			base := int64(binary.BigEndian.Uint64(buf))
-			if h.isTransactional() && h.producerID >= 0 {
-				records += txns.replay(h, buf[:size], gc.apply)
-			} else if err := decodeBatchRecords(buf[:size], func(k, v []byte) {
-				records++
-				gc.apply(k, v)
-			}); err != nil {
-				gc.b.log.Warn("skipping unreadable batch", "partition", idx, "offset", base, "err", err)
-			}
-			off = base + int64(h.lastOffsetDelta) + 1
-			buf = buf[size:]
-		}
+		return nil
+	})
+	if err != nil {
+		return records, err
 	}
 	gc.restorePending(txns)
 	now := time.Now()

@@ -279,3 +279,38 @@ func (ps *producerState) record(firstSeq, lastSeq int32, baseOffset int64) {
 	copy(ps.recent[:], ps.recent[1:])
 	ps.recent[len(ps.recent)-1] = e
 }
+
+// eachBatch reads p's log from its start to its end one stored batch at a
+// time, for the coordinators that rebuild their state from an internal
+// topic, and calls fn with each batch's header, base offset and bytes.
+func (p *partition) eachBatch(fn func(h batchHeader, base int64, batch []byte) error) error {
+	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
+	for off < end {
+		rr, err := p.log.Read(off, 1<<20, end, true)
+		if err != nil {
+			return fmt.Errorf("reading %s-%d at %d: %w", p.topic, p.index, off, err)
+		}
+		buf, err := rr.AppendTo(nil)
+		rr.Close()
+		if err != nil {
+			return fmt.Errorf("reading %s-%d at %d: %w", p.topic, p.index, off, err)
+		}
+		if len(buf) == 0 {
+			return nil
+		}
+		for len(buf) >= batchHeaderLen {
+			h, _ := parseBatchHeader(buf)
+			size := int(h.length) + 12
+			if size < batchHeaderLen || size > len(buf) {
+				return fmt.Errorf("%w in %s-%d at offset %d", errBadBatch, p.topic, p.index, off)
+			}
+			base := int64(binary.BigEndian.Uint64(buf))
+			if err := fn(h, base, buf[:size]); err != nil {
+				return err
+			}
+			off = base + int64(h.lastOffsetDelta) + 1
+			buf = buf[size:]
+		}
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -179,38 +178,19 @@ func (sc *shareStateCoordinator) shard(k sharestate.PartKey) (*stateShard, *part
 // replay reads a state partition's log into a new shard.
 func (sc *shareStateCoordinator) replay(p *partition) (*sharestate.Shard, error) {
 	s := sharestate.NewShard(int(sc.b.cfg.Share.SnapshotUpdateRecords))
-	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
-	for off < end {
-		rr, err := p.log.Read(off, 1<<20, end, true)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s-%d at %d: %w", shareStateTopic, p.index, off, err)
-		}
-		buf, err := rr.AppendTo(nil)
-		rr.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading %s-%d at %d: %w", shareStateTopic, p.index, off, err)
-		}
-		if len(buf) == 0 {
-			break
-		}
-		for len(buf) >= batchHeaderLen {
-			h, _ := parseBatchHeader(buf)
-			size := int(h.length) + 12
-			if size > len(buf) || size < batchHeaderLen {
-				return nil, fmt.Errorf("bad batch in %s-%d at %d", shareStateTopic, p.index, off)
+	err := p.eachBatch(func(_ batchHeader, base int64, batch []byte) error {
+		err := decodeBatchRecords(batch, func(k, v []byte) {
+			if err := s.Replay(k, v); err != nil {
+				sc.b.log.Warn("skipping unreadable share state record", "partition", p.index, "offset", base, "err", err)
 			}
-			base := int64(binary.BigEndian.Uint64(buf))
-			err := decodeBatchRecords(buf[:size], func(k, v []byte) {
-				if err := s.Replay(k, v); err != nil {
-					sc.b.log.Warn("skipping unreadable share state record", "partition", p.index, "offset", base, "err", err)
-				}
-			})
-			if err != nil {
-				return nil, fmt.Errorf("batch of %s-%d at %d: %w", shareStateTopic, p.index, base, err)
-			}
-			off = base + int64(h.lastOffsetDelta) + 1
-			buf = buf[size:]
+		})
+		if err != nil {
+			return fmt.Errorf("batch of %s-%d at %d: %w", shareStateTopic, p.index, base, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }

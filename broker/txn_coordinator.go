@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -233,43 +232,24 @@ func (tc *txnCoordinator) ensureLoaded(idx int32, p *partition, epoch int32) err
 // record of each id wins, a tombstone removes it.
 func readTxnStates(p *partition) (map[string]txn.Metadata, error) {
 	states := map[string]txn.Metadata{}
-	off, end := p.log.LogStartOffset(), p.log.LogEndOffset()
-	for off < end {
-		rr, err := p.log.Read(off, 1<<20, end, true)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s-%d at %d: %w", txnStateTopic, p.index, off, err)
-		}
-		buf, err := rr.AppendTo(nil)
-		rr.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading %s-%d at %d: %w", txnStateTopic, p.index, off, err)
-		}
-		if len(buf) == 0 {
-			break
-		}
-		for len(buf) >= batchHeaderLen {
-			h, _ := parseBatchHeader(buf)
-			size := int(h.length) + 12
-			if size > len(buf) || size < batchHeaderLen {
-				return nil, fmt.Errorf("bad batch in %s-%d at %d", txnStateTopic, p.index, off)
+	err := p.eachBatch(func(_ batchHeader, base int64, batch []byte) error {
+		err := decodeBatchRecords(batch, func(k, v []byte) {
+			id, m, ok, err := txn.Decode(k, v)
+			switch {
+			case err != nil:
+			case ok:
+				states[id] = m
+			default:
+				delete(states, id)
 			}
-			base := int64(binary.BigEndian.Uint64(buf))
-			err := decodeBatchRecords(buf[:size], func(k, v []byte) {
-				id, m, ok, err := txn.Decode(k, v)
-				switch {
-				case err != nil:
-				case ok:
-					states[id] = m
-				default:
-					delete(states, id)
-				}
-			})
-			if err != nil {
-				return nil, fmt.Errorf("batch of %s-%d at %d: %w", txnStateTopic, p.index, base, err)
-			}
-			off = base + int64(h.lastOffsetDelta) + 1
-			buf = buf[size:]
+		})
+		if err != nil {
+			return fmt.Errorf("batch of %s-%d at %d: %w", txnStateTopic, p.index, base, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return states, nil
 }
