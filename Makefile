@@ -120,7 +120,7 @@ check-api: web-deps
 		fi; \
 	done
 
-# make bench: every benchmark beside its reference in one run (about 40 min, half of it the kraft section), table on stdout, report in
+# make bench: every benchmark beside its reference in one run (about 50 min: half of it the kraft section, 10 min the soak), table on stdout, report in
 # docs/BENCHMARKS.md. BENCH_FLAGS passes flags, e.g. BENCH_FLAGS="-quick" or BENCH_FLAGS="-only broker,collector".
 bench: deps
 	deploy/scripts/bench.sh $(BENCH_FLAGS)

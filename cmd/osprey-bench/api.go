@@ -190,37 +190,12 @@ func hammer(ctx context.Context, hc *http.Client, clients int, d time.Duration, 
 	m := startMeter()
 	for c := 0; c < clients; c++ {
 		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(c), 7))
 			var mine []time.Duration
-			for hctx.Err() == nil {
-				req, err := http.NewRequestWithContext(hctx, http.MethodGet, url(r), nil)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				t0 := time.Now()
-				resp, err := hc.Do(req)
-				if err != nil {
-					if hctx.Err() == nil {
-						mu.Lock()
-						firstErr = err
-						mu.Unlock()
-					}
-					break
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					mu.Lock()
-					firstErr = fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
-					mu.Unlock()
-					return
-				}
-				mine = append(mine, time.Since(t0))
-			}
+			err := getLoop(hctx, hc, uint64(c), url, nil, func(d time.Duration) { mine = append(mine, d) })
 			mu.Lock()
+			if err != nil {
+				firstErr = err
+			}
 			all = append(all, mine...)
 			mu.Unlock()
 		})
@@ -235,6 +210,43 @@ func hammer(ctx context.Context, hc *http.Client, clients int, d time.Duration, 
 	}
 	sortDurations(all)
 	return all, m, nil
+}
+
+// getLoop is one client: GETs sent on hc until ctx ends, back to back or, with think, after a pause
+// it picks after each answer; each answer is read whole and its latency passed to observe. A failed
+// request or a non-200 answer ends it with the error.
+func getLoop(ctx context.Context, hc *http.Client, seed uint64, url func(*rand.Rand) string, think func(*rand.Rand) time.Duration, observe func(time.Duration)) error {
+	r := rand.New(rand.NewPCG(seed, 7))
+	for ctx.Err() == nil {
+		if think != nil {
+			t := time.NewTimer(think(r))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url(r), nil)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
+		}
+		observe(time.Since(t0))
+	}
+	return nil
 }
 
 // apiResult is one load's figures.

@@ -3,12 +3,13 @@
 // file writes, sendfile), Osprey's broker beside franz-go's kfake, the
 // multi-broker cluster, transactions and the log cleaner, produce with 10,000 ACLs beside none,
 // produce and fetch over SASL_SSL / SSL beside PLAINTEXT and SCRAM authentications per second, the collector at 100,000 partitions / 5,000 groups
-// beside a naive poller, the HTTP API beside /healthz, KRaft mode's controller
+// beside a naive poller, the HTTP API beside /healthz, a soak of 500 API clients and 200 event
+// streams against that fixture (p99 and memory over 10 minutes), KRaft mode's controller
 // failover and metadata propagation at 100,000 partitions beside ZooKeeper
 // mode's, and metrics writes into MariaDB beside SQLite. Each figure's reference is measured in the same run,
 // so a noisy machine moves both.
 //
-// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,acl,security,kraft,collector,api,store] [-out docs/BENCHMARKS.md]
+// Usage: osprey-bench [-quick] [-only machine,broker,cluster,txn,acl,security,kraft,collector,api,insights,soak,store] [-out docs/BENCHMARKS.md]
 //
 // `make bench` runs it through deploy/scripts/bench.sh, which starts MariaDB first.
 package main
@@ -30,7 +31,7 @@ import (
 
 // sections in run order. The collector runs before the broker benchmarks so
 // that its peak-RSS figure is not inflated by heap the broker runs left behind.
-var sections = []string{"machine", "collector", "api", "insights", "broker", "cluster", "txn", "acl", "security", "kraft", "store"}
+var sections = []string{"machine", "collector", "api", "insights", "soak", "broker", "cluster", "txn", "acl", "security", "kraft", "store"}
 
 type options struct {
 	quick    bool
@@ -178,6 +179,7 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		"collector": runCollector,
 		"api":       runAPI,
 		"insights":  runInsights,
+		"soak":      runSoak,
 		"broker":    runBroker,
 		"cluster":   runCluster,
 		"txn":       runTxn,
@@ -197,8 +199,8 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 		o.log.Info("section start", "section", s)
 		steps[s](ctx, o, rep, lim)
 		o.log.Info("section done", "section", s, "took", time.Since(t0).Round(time.Millisecond))
-		if (s == "insights" || s == "api" && !o.want("insights")) && lim.fx != nil {
-			// Nothing after the API and insights sections uses the fixture: free its memory and CPU.
+		if s == o.lastFixtureSection() && lim.fx != nil {
+			// Nothing after this section uses the fixture: free its memory and CPU.
 			lim.fx.close()
 			lim.fx = nil
 		}
@@ -206,6 +208,17 @@ func runSections(ctx context.Context, o *options, rep *report, lim *limits) {
 	if lim.fx != nil {
 		lim.fx.close()
 	}
+}
+
+// lastFixtureSection is the last section to run that uses the large-cluster fixture ("" if none).
+func (o *options) lastFixtureSection() string {
+	last := ""
+	for _, s := range []string{"collector", "api", "insights", "soak"} {
+		if o.want(s) {
+			last = s
+		}
+	}
+	return last
 }
 
 // limits carries the machine figures to the sections that compare against them.
