@@ -144,6 +144,22 @@ describe('ClusterListView', () => {
     expect(rowTexts(wrapper, 'prod')[0]).toBe('prod')
   })
 
+  it('marks a cluster that does not answer as stale, in English and Chinese', async () => {
+    const stale: ClusterSummary = { ...full, name: 'gone', staleSince: '2026-01-02T03:04:05Z' }
+    for (const [locale, tag] of [
+      ['en', 'not answering'],
+      ['zh-CN', '无响应'],
+    ] as const) {
+      stubFetch(async () => jsonResponse(200, { items: [full, stale], total: 2 }))
+      const wrapper = mountWithApp(ClusterListView, { locale })
+      await flushPromises()
+      const flagged = wrapper.findAll('[data-testid="cluster-stale"]')
+      expect(flagged).toHaveLength(1)
+      expect(rowTexts(wrapper, 'gone')[0]).toBe(`gone${tag}`)
+      expect(rowTexts(wrapper, 'prod')[0]).toBe('prod')
+    }
+  })
+
   it('marks a cluster whose leaders are still being elected as starting', async () => {
     const fresh: ClusterSummary = { ...full, name: 'fresh', underReplicated: 0, starting: 10, brokersStarting: 0 }
     stubFetch(async () => jsonResponse(200, { items: [full, fresh], total: 2 }))

@@ -51,6 +51,8 @@ const en = {
     notPolled: 'not polled yet',
     partial: 'partial data',
     partialHint: 'The last poll failed in part; figures may be incomplete.',
+    stale: 'not answering',
+    staleHint: 'The cluster does not answer: these figures are stale since {time}.',
     columns: {
       name: 'Name',
       bootstrapServers: 'Bootstrap servers',

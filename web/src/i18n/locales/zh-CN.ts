@@ -53,6 +53,8 @@ const zhCN: MessageSchema = {
     notPolled: '尚未采集',
     partial: '数据不完整',
     partialHint: '最近一次采集部分失败，数据可能不完整。',
+    stale: '无响应',
+    staleHint: '集群没有响应：这些数据自 {time} 起未更新。',
     columns: {
       name: '名称',
       bootstrapServers: 'Bootstrap 地址',
