@@ -26,7 +26,7 @@ help:
 	@echo "make test   install test services if missing, start them, run every test"
 	@echo "make build  build bin/osprey with the web UI embedded"
 	@echo "make lint   gofmt, go vet, staticcheck, generated API files up to date"
-	@echo "make test-chaos  the long fault suite: every fault, both metadata modes, CHAOS_SEEDS random seeds each (root)"
+	@echo "make test-chaos  the long fault suite: every fault, both metadata modes, CHAOS_SEEDS random seeds each (root); the 1,000-cycle soak"
 	@echo "make gen-api  write web/src/api/openapi.json and the web types generated from it (schema.d.ts)"
 	@echo "make bench  run the benchmarks and write docs/BENCHMARKS.md"
 	@echo "make image  build the container image localhost/osprey:dev with buildah (no Docker daemon, no base image pulled)"
@@ -83,6 +83,7 @@ test-faults: deps
 test-chaos: deps
 	mkdir -p .cache
 	OSPREY_CHAOS_SEEDS=$(CHAOS_SEEDS) OSPREY_CHAOS_CYCLES=$(CHAOS_CYCLES) $(GO) test -count=1 -timeout 120m -v ./chaos/ 2>&1 | tee .cache/chaos.log
+	OSPREY_SOAK_CYCLES=1000 $(GO) test -count=1 -timeout 30m -run 'TestSoakNoLeaks' -v ./server/ 2>&1 | tee -a .cache/chaos.log
 
 # Each fuzz target runs briefly; a crasher fails the build and is saved under testdata/fuzz.
 test-fuzz:

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -491,14 +490,6 @@ func TestLifecycleSubscribeAndSink(t *testing.T) {
 	}
 }
 
-func openFDs(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("counting fds: %v", err)
-	}
-	return len(ents)
-}
-
 func TestNoLeaksOver1000Cycles(t *testing.T) {
 	e := newTestCollector(t, Config{}, kfake.SeedTopics(8, "a", "b"))
 	ctx := testCtx(t)
@@ -513,7 +504,7 @@ func TestNoLeaksOver1000Cycles(t *testing.T) {
 		e.col.PollNow(ctx)
 	}
 	runtime.GC()
-	g0, fd0, c0 := runtime.NumGoroutine(), openFDs(t), e.ac.Stats()
+	g0, fd0, c0 := runtime.NumGoroutine(), testenv.OpenFDs(t), e.ac.Stats()
 	for i := 0; i < 1000; i++ {
 		s := e.col.PollNow(ctx)
 		if s.Cluster.Partial {
@@ -521,7 +512,7 @@ func TestNoLeaksOver1000Cycles(t *testing.T) {
 		}
 	}
 	runtime.GC()
-	g1, fd1, c1 := runtime.NumGoroutine(), openFDs(t), e.ac.Stats()
+	g1, fd1, c1 := runtime.NumGoroutine(), testenv.OpenFDs(t), e.ac.Stats()
 	if g1 > g0+2 {
 		t.Errorf("goroutines grew from %d to %d over 1000 cycles", g0, g1)
 	}

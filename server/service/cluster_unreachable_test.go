@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -13,15 +12,6 @@ import (
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 )
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("counting open files: %v", err)
-	}
-	return len(es)
-}
 
 // TestClusterUnreachableNoPileUp stops the monitored cluster and polls it many times: every poll
 // fails, and goroutines and open files stay where they were after the first failed polls (a
@@ -67,7 +57,7 @@ func TestClusterUnreachableNoPileUp(t *testing.T) {
 	}
 	settled := func(limit func(g, f int) bool) func() error {
 		return testenv.Until("goroutines and open files back near the baseline", func() bool {
-			return limit(runtime.NumGoroutine(), openFDs(t))
+			return limit(runtime.NumGoroutine(), testenv.OpenFDs(t))
 		})
 	}
 	var g0, f0 int
@@ -80,5 +70,5 @@ func TestClusterUnreachableNoPileUp(t *testing.T) {
 	// poll would be at least n.
 	const tol = 10
 	testenv.WaitFor(t, 15*time.Second, settled(func(g, f int) bool { return g <= g0+tol && f <= f0+tol }))
-	t.Logf("after %d failed polls: goroutines %d (baseline %d), open files %d (baseline %d)", n, runtime.NumGoroutine(), g0, openFDs(t), f0)
+	t.Logf("after %d failed polls: goroutines %d (baseline %d), open files %d (baseline %d)", n, runtime.NumGoroutine(), g0, testenv.OpenFDs(t), f0)
 }
