@@ -261,9 +261,13 @@ func (u soakUsage) within(base soakUsage) error {
 	return nil
 }
 
-// soakCycles is 100 in `make test`; OSPREY_SOAK_CYCLES (1000 in `make test-chaos`) raises it.
+// soakCycles is 100 by default, 20 under the race detector (as in `make test`, where a cycle is
+// five times slower); OSPREY_SOAK_CYCLES (1000 in `make test-chaos`) sets it.
 func soakCycles(t *testing.T) int {
 	n := 100
+	if testenv.RaceEnabled {
+		n = 20
+	}
 	if v := os.Getenv("OSPREY_SOAK_CYCLES"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 {
@@ -274,11 +278,14 @@ func soakCycles(t *testing.T) int {
 }
 
 // TestSoakNoLeaks repeats what a console sees all day — a cluster added and removed, an event
-// stream opened and closed, a user signing in and out, and (every 25th cycle, it is heavier) a
-// runtime cluster created and deleted — and then waits for goroutines, open files and the heap to
+// stream opened and closed, a user signing in and out, and (every 25th cycle, every 10th under the
+// race detector; it is heavier) a runtime cluster created and deleted — and then waits for goroutines, open files and the heap to
 // come back to where they were after a warm-up cycle, within fixed tolerances.
 func TestSoakNoLeaks(t *testing.T) {
-	const runtimeEvery = 25
+	runtimeEvery := 25
+	if testenv.RaceEnabled {
+		runtimeEvery = 10
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	n := soakCycles(t)
