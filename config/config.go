@@ -21,16 +21,20 @@ type Config struct {
 	// ReadOnly refuses every mutation, whatever the credentials.
 	ReadOnly bool `yaml:"readOnly"`
 	// PublicURL is the console's address as users reach it, used in alert links.
-	PublicURL string    `yaml:"publicURL"`
-	Log       Log       `yaml:"log"`
-	Database  Database  `yaml:"database"`
-	Retention Retention `yaml:"retention"`
-	Collector Collector `yaml:"collector"`
-	Embedded  Embedded  `yaml:"embedded"`
-	Clusters  []Cluster `yaml:"clusters"`
-	Compat    Compat    `yaml:"compat"`
-	Messages  Messages  `yaml:"messages"`
-	Auth      Auth      `yaml:"auth"`
+	PublicURL string `yaml:"publicURL"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies whose X-Forwarded-For /
+	// X-Real-IP headers name the client (for the login limiter, audit and access log). Empty: no
+	// proxy is trusted and the client is the connection's address, so the headers cannot be forged.
+	TrustedProxies []string  `yaml:"trustedProxies"`
+	Log            Log       `yaml:"log"`
+	Database       Database  `yaml:"database"`
+	Retention      Retention `yaml:"retention"`
+	Collector      Collector `yaml:"collector"`
+	Embedded       Embedded  `yaml:"embedded"`
+	Clusters       []Cluster `yaml:"clusters"`
+	Compat         Compat    `yaml:"compat"`
+	Messages       Messages  `yaml:"messages"`
+	Auth           Auth      `yaml:"auth"`
 }
 
 // Messages configures reading records through the console.

@@ -100,6 +100,7 @@ func TestErrors(t *testing.T) {
 		{"mysql without dsn", "database:\n  driver: mysql\n", nil, []string{"database.dsn", "is required"}},
 		{"bad driver", "database:\n  driver: postgres\n", nil, []string{"database.driver", "use sqlite"}},
 		{"bad listen", "listen: \"8048\"\n", nil, []string{"listen:", "host:port"}},
+		{"bad trusted proxy", "trustedProxies: [\"10.0.0.0/8\", \"proxy.example\"]\n", nil, []string{"trustedProxies[1]", "CIDR", "proxy.example"}},
 		{"bad cluster name", "clusters:\n  - name: \"bad name!\"\n    bootstrapServers: [\"h:9092\"]\n", nil, []string{"clusters[0].name"}},
 		{"duplicate cluster", "clusters:\n  - name: local\n    bootstrapServers: [\"h:9092\"]\n", nil, []string{"used twice"}},
 		{"no bootstrap", "clusters:\n  - name: a\n", nil, []string{"clusters[0].bootstrapServers", "at least one"}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -85,6 +86,20 @@ func (c *Config) checkServer(ps *problems) {
 	default:
 		ps.add("log.format", "%q is not a format: use text or json", c.Log.Format)
 	}
+	for i, p := range c.TrustedProxies {
+		if !validProxy(p) {
+			ps.add(fmt.Sprintf("trustedProxies[%d]", i), "%q is not an IP address or CIDR range (example: \"10.0.0.5\" or \"10.0.0.0/8\")", p)
+		}
+	}
+}
+
+// validProxy reports whether p is an IP address or a CIDR range, the forms gin's trusted proxies take.
+func validProxy(p string) bool {
+	if _, err := netip.ParseAddr(p); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(p)
+	return err == nil
 }
 
 // checkDatabase checks the driver, its DSN and the connection pool.

@@ -303,6 +303,42 @@ func TestRolesPerCluster(t *testing.T) {
 	}
 }
 
+// A client cannot pick its own address for the login limiter with X-Forwarded-For: the header
+// counts only when the connection comes from a configured trusted proxy.
+func TestLoginLimiterForwardedFor(t *testing.T) {
+	attempt := func(e *apiEnv, user, remote, forwarded string) int {
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"`+user+`","password":"guess-123"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", forwarded)
+		req.RemoteAddr = remote + ":40000"
+		rec := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	direct := newAPIEnv(t)
+	var last int
+	for i := 0; i < 12; i++ {
+		last = attempt(direct, "user"+strconv.Itoa(i), "198.51.100.7", "203.0.113."+strconv.Itoa(i+1))
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("12th attempt from one address with forged X-Forwarded-For = %d, want 429", last)
+	}
+
+	proxied := newAPIEnv(t, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })
+	for i := 0; i < 12; i++ {
+		last = attempt(proxied, "user"+strconv.Itoa(i), "10.0.0.5", "203.0.113."+strconv.Itoa(i+1))
+	}
+	if last != http.StatusUnauthorized {
+		t.Fatalf("12th attempt through a trusted proxy for 12 clients = %d, want 401 (each client has its own limit)", last)
+	}
+	for i := 0; i < 11; i++ {
+		last = attempt(proxied, "other"+strconv.Itoa(i), "10.0.0.5", "203.0.113.99")
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("11th attempt of one client through a trusted proxy = %d, want 429", last)
+	}
+}
+
 func TestLoginRateLimitedPerUser(t *testing.T) {
 	e := newAPIEnv(t)
 	attempt := func(user, addr string) int {

@@ -44,6 +44,10 @@ type Options struct {
 	KafkaExporter KafkaExporterOptions
 	// Burrow configures the Burrow-compatible /v3/kafka read API (burrow.go).
 	Burrow BurrowOptions
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges, checked by the config)
+	// whose forwarding headers name the client; none by default, so a client cannot pick its own
+	// address for the login limiter or the audit log by sending X-Forwarded-For.
+	TrustedProxies []string
 }
 
 // Server is the HTTP front of the console.
@@ -66,6 +70,11 @@ func New(opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		// The config validated every entry; an invalid one here trusts none rather than all.
+		opts.Logger.Error("ignoring trusted proxies", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	}
 	s := &Server{opts: opts, svc: opts.Service, engine: e}
 	s.extras = newExtras(s)
 	e.Use(s.recoverer(), s.metricsMiddleware(), s.accessLog(), securityHeaders(), s.identify())

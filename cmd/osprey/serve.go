@@ -270,13 +270,14 @@ func (c *console) stopAlerts(context.Context) error {
 func (c *console) serve(ctx context.Context) error {
 	cfg, log, st := c.cfg, c.log, c.st
 	srv := server.New(server.Options{
-		Logger:   log,
-		Assets:   web.Assets(),
-		Service:  c.svc,
-		ReadOnly: cfg.ReadOnly,
-		Alerts:   alert.NewService(c.ev),
-		Metrics:  c.metrics,
-		Version:  version,
+		Logger:         log,
+		Assets:         web.Assets(),
+		Service:        c.svc,
+		ReadOnly:       cfg.ReadOnly,
+		TrustedProxies: cfg.TrustedProxies,
+		Alerts:         alert.NewService(c.ev),
+		Metrics:        c.metrics,
+		Version:        version,
 		KafkaExporter: server.KafkaExporterOptions{Disabled: !cfg.Compat.KafkaExporter.Enabled, Path: cfg.Compat.KafkaExporter.Path,
 			ClusterLabel: cfg.Compat.KafkaExporter.ClusterLabel, MaxSeries: cfg.Compat.KafkaExporter.MaxSeries},
 		Burrow: server.BurrowOptions{Disabled: !cfg.Compat.Burrow.Enabled, Role: cfg.Compat.Burrow.Role, Intervals: cfg.Compat.Burrow.Intervals,
