@@ -9,6 +9,7 @@ import (
 
 	"github.com/osprey-kafka/osprey/broker/acl"
 	"github.com/osprey-kafka/osprey/broker/kraft/image"
+	"github.com/osprey-kafka/osprey/broker/kraft/node"
 )
 
 // ACLs in KRaft mode: CreateAcls and DeleteAcls go to the active
@@ -23,24 +24,7 @@ func (kc *kraftCluster) applyACLs(next image.Image, d *image.Delta) {
 	if kc.b.authz == nil || !d.ACLsChanged() {
 		return
 	}
-	kc.b.authz.Replace(imageBindings(next))
-}
-
-func imageBindings(im image.Image) []acl.Binding {
-	acls := im.ACLs()
-	out := make([]acl.Binding, 0, len(acls))
-	for _, a := range acls {
-		out = append(out, imageBinding(a))
-	}
-	return out
-}
-
-func imageBinding(a image.ACL) acl.Binding {
-	return acl.Binding{
-		Resource: acl.Resource{Type: acl.ResourceType(a.ResourceType), Name: a.ResourceName, Pattern: acl.PatternType(a.PatternType)},
-		Entry: acl.Entry{Principal: a.Principal, Host: a.Host, Operation: acl.Operation(a.Operation),
-			Permission: acl.Permission(a.PermissionType)},
-	}
+	kc.b.authz.Replace(node.ACLBindings(next))
 }
 
 // controllerErr is the error of a controller's per-item answer.
@@ -85,7 +69,7 @@ func (kc *kraftCluster) createACLs(ctx context.Context, bs []acl.Binding) []erro
 	}
 	err = kc.waitImage(ctx, func(im image.Image) bool {
 		have := map[acl.Binding]bool{}
-		for _, b := range imageBindings(im) {
+		for _, b := range node.ACLBindings(im) {
 			have[b] = true
 		}
 		for _, b := range want {
@@ -143,7 +127,7 @@ func (kc *kraftCluster) deleteACLs(ctx context.Context, fs []acl.Filter) ([][]ac
 		}
 	}
 	err = kc.waitImage(ctx, func(im image.Image) bool {
-		for _, b := range imageBindings(im) {
+		for _, b := range node.ACLBindings(im) {
 			if gone[b] {
 				return false
 			}
