@@ -24,8 +24,12 @@ func envHint(name string) string {
 
 // Main runs the tests of a package and then stops the servers this test
 // process started. Use it as the package's TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M, after ...func()) {
 	code := m.Run()
+	// os.Exit skips the caller's defers, so package-level clean-ups run here.
+	for _, f := range after {
+		f()
+	}
 	if err := global.stopAll(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: stopping services: %v\n", err)
 		if code == 0 {

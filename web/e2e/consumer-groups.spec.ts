@@ -3,6 +3,7 @@
 // the console shows the group's type, group epoch, the broker's assignor and each member's assignment;
 // a classic-protocol consumer's group is listed beside it as classic. Light English and dark Chinese.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -53,6 +54,8 @@ async function startConsumers(request: APIRequestContext): Promise<void> {
   expect(built.status, built.stderr).toBe(0)
   const args = ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-partitions', '6', '-group', GROUP, '-members', '2', '-classic-group', CLASSIC]
   const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  // The child keeps the running file; nothing is left in the temp directory.
+  rmSync(bin, { force: true })
   consumers = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))

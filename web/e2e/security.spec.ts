@@ -5,8 +5,8 @@
 // change goes through the page and the admin token; the API and the audit log confirm it. Light English
 // and dark Chinese, wide and narrow.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { createWriteStream, rmSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -24,6 +24,7 @@ const KIND = process.env.OSPREY_E2E_SECURE_KIND ?? 'runtime'
 
 let kafka: ChildProcess | undefined
 let console_: ChildProcess | undefined
+let consoleDir: string | undefined
 let url = ''
 let logPath = ''
 
@@ -44,6 +45,8 @@ async function startKafka(): Promise<{ addr: string; mechanism: string }> {
   const built = spawnSync('go', ['build', '-o', bin, './web/e2e/securecluster'], { cwd: repo, encoding: 'utf8' })
   expect(built.status, built.stderr).toBe(0)
   const child = spawn(bin, ['-kind', KIND, '-password', SCRAM_PASSWORD], { stdio: ['pipe', 'pipe', 'pipe'] })
+  // The child keeps the running file; nothing is left in the temp directory.
+  rmSync(bin, { force: true })
   kafka = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))
@@ -59,6 +62,7 @@ async function startKafka(): Promise<{ addr: string; mechanism: string }> {
 /** Starts a console (the binary under test) watching only the secured cluster, over SASL/SCRAM. */
 async function startConsole({ addr, mechanism }: { addr: string; mechanism: string }): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'osprey-e2e-security-'))
+  consoleDir = dir
   const config = join(dir, 'osprey.yaml')
   await writeFile(
     config,
@@ -104,9 +108,12 @@ test.beforeAll(async () => {
 })
 
 test.afterAll(async () => {
+  const exited = console_ && console_.exitCode === null ? new Promise((r) => console_!.once('exit', r)) : Promise.resolve()
   console_?.kill('SIGTERM')
   kafka?.stdin?.end()
   kafka?.kill()
+  await exited
+  if (consoleDir && !process.env.OSPREY_E2E_KEEP) await rm(consoleDir, { recursive: true, force: true })
 })
 
 async function prefs(page: Page, theme: 'light' | 'dark', locale: 'en' | 'zh-CN'): Promise<void> {

@@ -6,6 +6,7 @@
 // is defined, and the in-flight records the runtime's leaders report: delivery counts above one and
 // archived records rising. English and 中文, light and dark, wide and narrow.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,6 +56,8 @@ async function startConsumers(request: APIRequestContext): Promise<void> {
   const built = spawnSync('go', ['build', '-o', bin, './web/e2e/shareconsumer'], { cwd: repo, encoding: 'utf8' })
   expect(built.status, built.stderr).toBe(0)
   const child = spawn(bin, ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-group', GROUP, '-members', '2'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  // The child keeps the running file; nothing is left in the temp directory.
+  rmSync(bin, { force: true })
   consumers = child
   let said = ''
   let err = ''

@@ -3,6 +3,7 @@
 // e2e-txn/0: the page lists it as the API answers it, the Producers tab shows the open transaction's
 // first offset, and the admin abort ends it on the partition. Light English and dark Chinese.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -51,6 +52,8 @@ async function startProducer(request: APIRequestContext): Promise<void> {
   const built = spawnSync('go', ['build', '-o', bin, './web/e2e/txnproducer'], { cwd: repo, encoding: 'utf8' })
   expect(built.status, built.stderr).toBe(0)
   const child = spawn(bin, ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-id', TXN_ID], { stdio: ['pipe', 'pipe', 'pipe'] })
+  // The child keeps the running file; nothing is left in the temp directory.
+  rmSync(bin, { force: true })
   producer = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))

@@ -6,7 +6,7 @@
 //   - kfake: franz-go's kfake with SASL and ACLs enabled and the console's user a SCRAM-SHA-512 super
 //     user (a cluster that is not Osprey's).
 //
-// It prints "listening <addr> <mechanism>" on stdout and runs until it is killed or its stdin closes.
+// It prints "listening <addr> <mechanism>" on stdout and runs until SIGTERM or until its stdin closes.
 package main
 
 import (
@@ -16,6 +16,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -39,7 +41,18 @@ func main() {
 	}
 	defer stop()
 	fmt.Printf("listening %s %s\n", addr, mech)
-	_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes stdin or kills the process
+	// Until the test closes stdin or sends SIGTERM; either way stop runs and removes a temp data dir.
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(done)
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	select {
+	case <-done:
+	case <-sig:
+	}
 }
 
 func start(kind, user, password, dir string) (addr, mech string, stop func(), err error) {
@@ -51,10 +64,12 @@ func start(kind, user, password, dir string) (addr, mech string, stop func(), er
 		}
 		return kc.ListenAddrs()[0], "SCRAM-SHA-512", kc.Close, nil
 	}
+	removeDir := func() {}
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "osprey-e2e-securecluster-"); err != nil {
 			return "", "", nil, err
 		}
+		removeDir = func() { _ = os.RemoveAll(dir) }
 	}
 	jaas := fmt.Sprintf(`org.apache.kafka.common.security.plain.PlainLoginModule required username=%q password=%q user_%s=%q;`, user, password, user, password)
 	props := map[string]string{
@@ -73,7 +88,9 @@ func start(kind, user, password, dir string) (addr, mech string, stop func(), er
 		return "", "", nil, err
 	}
 	if err := sup.Start(context.Background()); err != nil {
+		_ = sup.Close()
+		removeDir()
 		return "", "", nil, err
 	}
-	return sup.BootstrapServers(), "PLAIN", func() { _ = sup.Close() }, nil
+	return sup.BootstrapServers(), "PLAIN", func() { _ = sup.Close(); removeDir() }, nil
 }
