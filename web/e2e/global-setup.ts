@@ -132,6 +132,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await stop(child, 10_000)
     process.off('exit', killOnExit)
     log.end()
-    await rm(dir, { recursive: true, force: true })
+    // OSPREY_E2E_KEEP=1 keeps the console's data and log for a look after a failure.
+    if (process.env.OSPREY_E2E_KEEP) console.log(`e2e: kept ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
   }
 }

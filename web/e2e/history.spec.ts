@@ -92,17 +92,20 @@ test('a killed and restarted broker shows on the topic’s and the broker’s av
     data: { name: topic, partitions: 3, replicationFactor: 3, configs: {} },
   })
   expect(created.ok()).toBe(true)
-  // Every partition healthy first (a new topic's leader election is not an incident).
+  // Every partition seen healthy first (a new topic's leader election is not an incident). A partition
+  // the collector has not yet seen healthy is "starting": left out of the under-replicated count and
+  // opening no interval for the starting grace (2 min), so a kill before then shows nothing in time.
   await expect
     .poll(
       async () => {
         const res = await request.get(`/api/v1/clusters/${LOCAL_CLUSTER}/topics/${topic}`)
-        if (!res.ok()) return -1
-        return ((await res.json()) as { underReplicated: number; starting: number; partitions: number }).underReplicated
+        if (!res.ok()) return 'missing'
+        const t = (await res.json()) as { underReplicated: number; starting: number }
+        return `underReplicated=${t.underReplicated} starting=${t.starting}`
       },
       { timeout: 30_000 },
     )
-    .toBe(0)
+    .toBe('underReplicated=0 starting=0')
 
   const victim = rc!.brokers.find((b) => !b.controller)!
   const path = `/api/v1/runtime/clusters/${LOCAL_CLUSTER}/brokers/${victim.id}`
