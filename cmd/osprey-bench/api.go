@@ -50,14 +50,15 @@ func apiServer(ctx context.Context, o *options, lim *limits, spec fixtureSpec) (
 	if err != nil {
 		return "", nil, fmt.Errorf("fixture: %w", err)
 	}
-	base, _, stop, err := serveFixture(ctx, o, fx, spec, nil)
+	base, _, stop, err := serveFixture(ctx, o, fx, spec, nil, nil)
 	return base, stop, err
 }
 
 // serveFixture serves the API over a service with st behind it (nil: no
-// database) whose only cluster has polled fx once.
-func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec, st *store.Store) (string, *service.Service, func(), error) {
-	svc := service.New(service.Options{Logger: o.quiet, Store: st, Collector: collector.Config{CallTimeout: time.Minute}})
+// database) whose only cluster has polled fx once. now is the service's and
+// the collector's clock (nil: time.Now).
+func serveFixture(ctx context.Context, o *options, fx *fixture, spec fixtureSpec, st *store.Store, now func() time.Time) (string, *service.Service, func(), error) {
+	svc := service.New(service.Options{Logger: o.quiet, Store: st, Now: now, Collector: collector.Config{CallTimeout: time.Minute, Now: now}})
 	if err := svc.AddCluster(ctx, service.ClusterSpec{Name: apiCluster, Source: "config",
 		Admin: admin.Config{Name: apiCluster, Bootstrap: fx.bootstrap, Timeout: time.Minute}}); err != nil {
 		return "", nil, nil, fmt.Errorf("adding the cluster: %w", err)

@@ -81,7 +81,7 @@ func insightsOn(ctx context.Context, o *options, rep *report, fx *fixture, spec 
 		return n, fmt.Errorf("seeding %s: %w", name, err)
 	}
 	o.log.Info("insights: seeded", "db", name, "events", n, "took", time.Since(t0).Round(time.Millisecond))
-	base, svc, stop, err := serveFixture(ctx, o, fx, spec, st)
+	base, svc, stop, err := serveFixture(ctx, o, fx, spec, st, nil)
 	if err != nil {
 		return n, err
 	}
