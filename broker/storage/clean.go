@@ -81,8 +81,8 @@ func (l *fileLog) cleanableRange(checkpoint, nowMs int64) (cleanRange, error) {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
-		return cleanRange{}, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return cleanRange{}, err
 	}
 	r := cleanRange{cfg: l.cfg, start: l.start, firstDirty: checkpoint}
 	if r.firstDirty < l.start || r.firstDirty > l.end() {
@@ -663,8 +663,8 @@ func (s *segment) removeWithSuffix(suffix string) {
 func (l *fileLog) swapIn(ns *segment, old []*segment, sizes []int64, upper int64, step func(string) error) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return ErrLogClosed
+	if err := l.usable(); err != nil {
+		return err
 	}
 	at := -1
 	for i, s := range l.segs {

@@ -290,14 +290,18 @@ func (c *Cleaner) cleanFilthiest(m *offsetMap) (bool, error) {
 			return true, nil
 		case cl.crashed:
 			return true, err
+		case errors.Is(err, ErrLogDirOffline):
+			return true, nil
 		}
+		// As Kafka's cleaner does, an I/O error takes the dir offline.
+		cd.m.health.check(err)
 		c.mu.Lock()
 		c.uncleanable[cd.l] = err.Error()
 		c.mu.Unlock()
 		return true, fmt.Errorf("cleaning %s (now marked uncleanable): %w", cd.tp, err)
 	}
 	if stats.Segments > 0 || stats.EndOffset > cd.r.firstDirty {
-		if err := cd.m.setCleanerCheckpoint(cd.tp, stats.EndOffset); err != nil {
+		if err := cd.m.health.check(cd.m.setCleanerCheckpoint(cd.tp, stats.EndOffset)); err != nil {
 			c.logger.Warn("writing cleaner offset checkpoint", "partition", cd.tp.String(), "err", err)
 		}
 	}

@@ -51,6 +51,9 @@ type fileLog struct {
 	// stableFn gives the log's last stable offset (its owner's transaction
 	// state); the cleaner stops below it. Called without mu held.
 	stableFn func() int64
+	// health is the log dir's; set by the Manager right after the log is
+	// opened (nil for a log opened without one: it never goes offline).
+	health *dirHealth
 	// txnsFn is told of the aborted transactions a clean kept (see
 	// TxnOwnerHooks). Called without mu held.
 	txnsFn func(from, to int64, kept []txn.AbortedTxn)
@@ -75,7 +78,7 @@ func (l *fileLog) requestFlush() {
 		defer l.flushWG.Done()
 		for {
 			for l.flushReq.Swap(false) {
-				if err := l.Flush(); err != nil && !errors.Is(err, ErrLogClosed) {
+				if err := l.Flush(); err != nil && !errors.Is(err, ErrLogClosed) && !errors.Is(err, ErrLogDirOffline) {
 					l.logger.Warn("background flush after a segment roll failed", "dir", l.dir, "err", err)
 				}
 			}
@@ -374,9 +377,9 @@ func (l *fileLog) closeSegments() {
 // Append implements Log.
 func (l *fileLog) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
 	l.mu.Lock()
-	if l.closed {
+	if err := l.usable(); err != nil {
 		l.mu.Unlock()
-		return AppendInfo{}, ErrLogClosed
+		return AppendInfo{}, err
 	}
 	nowMs := l.now().UnixMilli()
 	p, err := prepareAppend(b, l.end(), leaderEpoch, l.cfg, nowMs)
@@ -399,9 +402,9 @@ func (l *fileLog) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
 // way, the batches before the failure stay appended.
 func (l *fileLog) AppendAsFollower(b []byte) (AppendInfo, error) {
 	l.mu.Lock()
-	if l.closed {
+	if err := l.usable(); err != nil {
 		l.mu.Unlock()
-		return AppendInfo{}, ErrLogClosed
+		return AppendInfo{}, err
 	}
 	p, err := prepareFollowerAppend(b, l.end())
 	if err != nil {
@@ -415,9 +418,10 @@ func (l *fileLog) AppendAsFollower(b []byte) (AppendInfo, error) {
 
 // afterWrite runs the flush flush.messages asked for, outside the lock,
 // so the fsync does not stall other readers and writers of the partition.
+// An I/O error of either takes the log dir offline.
 func (l *fileLog) afterWrite(info AppendInfo, flush bool, err error) (AppendInfo, error) {
 	if err != nil {
-		return AppendInfo{}, err
+		return AppendInfo{}, l.health.check(err)
 	}
 	if flush {
 		if err := l.Flush(); err != nil && !errors.Is(err, ErrLogClosed) {
@@ -461,8 +465,10 @@ func (l *fileLog) write(b []byte, p prepared, nowMs int64) (AppendInfo, bool, er
 		}
 	}
 	if epochChanged {
+		// The batches are in the log; the epoch history is rebuilt from
+		// them at the next open, but this broker can no longer keep it.
 		if err := l.writeEpochs(); err != nil {
-			l.logger.Warn("writing leader epoch checkpoint", "dir", l.dir, "err", err)
+			l.health.check(fmt.Errorf("writing leader epoch checkpoint of %s: %w", l.name, err))
 		}
 	}
 	l.unflushed += p.info.RecordCount
@@ -552,8 +558,8 @@ func (l *fileLog) roll(base int64, nowMs int64) error {
 func (l *fileLog) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool) (ReadResult, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
-		return nil, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return nil, err
 	}
 	if offset < l.start || offset > l.end() {
 		return nil, fmt.Errorf("read %s at %d, log is [%d, %d): %w", l.name, offset, l.start, l.end(), ErrOffsetOutOfRange)
@@ -644,8 +650,8 @@ func (l *fileLog) SetLastStableOffsetFunc(fn func() int64) {
 func (l *fileLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
-		return 0, 0, false, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return 0, 0, false, err
 	}
 	var buf []byte
 	for _, seg := range l.segs {
@@ -684,8 +690,8 @@ func (l *fileLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {
 func (l *fileLog) MaxTimestamp() (int64, int64, bool, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
-		return 0, 0, false, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return 0, 0, false, err
 	}
 	var best *segment
 	bestTs, bestOff := int64(-1), int64(-1)
@@ -722,9 +728,15 @@ func (l *fileLog) MaxTimestamp() (int64, int64, bool, error) {
 func (l *fileLog) DeleteRecordsBefore(offset int64) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return 0, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return 0, err
 	}
+	start, err := l.deleteRecordsLocked(offset)
+	return start, l.health.check(err)
+}
+
+// deleteRecordsLocked does the work of DeleteRecordsBefore. Lock held.
+func (l *fileLog) deleteRecordsLocked(offset int64) (int64, error) {
 	hw := min(max(l.hw, l.start), l.end())
 	if offset > hw {
 		return l.start, fmt.Errorf("delete records of %s before %d, high watermark %d: %w", l.name, offset, hw, ErrOffsetOutOfRange)
@@ -769,9 +781,14 @@ func (l *fileLog) TruncateTo(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("truncate to %d: %w", offset, ErrOffsetOutOfRange)
 	}
-	if l.closed {
-		return ErrLogClosed
+	if err := l.usable(); err != nil {
+		return err
 	}
+	return l.health.check(l.truncateToLocked(offset))
+}
+
+// truncateToLocked does the work of TruncateTo. Lock held.
+func (l *fileLog) truncateToLocked(offset int64) error {
 	if offset >= l.end() {
 		return nil
 	}
@@ -834,10 +851,10 @@ func (l *fileLog) TruncateFullyAndStartAt(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("truncate fully and start at %d: %w", offset, ErrOffsetOutOfRange)
 	}
-	if l.closed {
-		return ErrLogClosed
+	if err := l.usable(); err != nil {
+		return err
 	}
-	return l.truncateFullyLocked(offset)
+	return l.health.check(l.truncateFullyLocked(offset))
 }
 
 func (l *fileLog) truncateFullyLocked(offset int64) error {
@@ -909,9 +926,15 @@ func (l *fileLog) SetConfig(cfg Config) error {
 func (l *fileLog) DeleteExpired(nowMs int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return 0, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return 0, err
 	}
+	n, err := l.deleteExpiredLocked(nowMs)
+	return n, l.health.check(err)
+}
+
+// deleteExpiredLocked does the work of DeleteExpired. Lock held.
+func (l *fileLog) deleteExpiredLocked(nowMs int64) (int, error) {
 	if !l.cfg.deletesByRetention() {
 		return 0, nil
 	}
@@ -974,10 +997,16 @@ func (s *segment) largestTimestamp() int64 {
 // offset as it was when the flush began.
 func (l *fileLog) Flush() error {
 	l.mu.Lock()
-	if l.closed {
+	if err := l.usable(); err != nil {
 		l.mu.Unlock()
-		return ErrLogClosed
+		return err
 	}
+	return l.health.check(l.flushUnlocking())
+}
+
+// flushUnlocking does the work of Flush; it is called with the lock held
+// and releases it.
+func (l *fileLog) flushUnlocking() error {
 	var dirty []*segment
 	for _, s := range l.segs {
 		if s.dirty {
@@ -1044,7 +1073,7 @@ func (l *fileLog) flushLocked() error {
 // flushIfDue flushes when flush.ms has passed since the last flush.
 func (l *fileLog) flushIfDue(nowMs int64) error {
 	l.mu.RLock()
-	due := !l.closed && l.cfg.FlushMs != math.MaxInt64 && nowMs-l.lastFlushMs >= l.cfg.FlushMs
+	due := l.usable() == nil && l.cfg.FlushMs != math.MaxInt64 && nowMs-l.lastFlushMs >= l.cfg.FlushMs
 	l.mu.RUnlock()
 	if !due {
 		return nil
@@ -1058,6 +1087,12 @@ func (l *fileLog) Close() error {
 	if l.closed {
 		l.mu.Unlock()
 		return ErrLogClosed
+	}
+	if l.health.err() != nil {
+		// Nothing is written to a failed dir (Kafka's closeHandlers).
+		l.mu.Unlock()
+		l.closeForDelete()
+		return nil
 	}
 	err := l.flushLocked()
 	if tb := l.active().maybeTimeEntry(nil); len(tb) > 0 {

@@ -58,6 +58,15 @@ func WithDefaultConfig(cfg Config) ManagerOption { return func(m *Manager) { m.d
 // WithClock replaces time.Now (tests of roll and retention).
 func WithClock(now func() time.Time) ManagerOption { return func(m *Manager) { m.now = now } }
 
+// WithLogDirFailureHandler makes the dir go offline at its first write-path
+// I/O error (see ErrLogDirOffline) and sets f to be told, once and on a
+// goroutine of its own: Kafka's ReplicaManager.handleLogDirFailure. f may
+// close the Manager. Without it the dir never goes offline and each error
+// is only returned to its caller.
+func WithLogDirFailureHandler(f func(dir string, cause error)) ManagerOption {
+	return func(m *Manager) { m.onFail = f }
+}
+
 // Manager owns the partition logs of one log.dir (or of memory). Its lock
 // guards only the map of logs; each Log has its own lock.
 type Manager struct {
@@ -66,6 +75,10 @@ type Manager struct {
 	defaultCfg Config
 	now        func() time.Time
 	lock       *os.File // flock'ed .lock, so two brokers never share a dir
+	onFail     func(dir string, cause error)
+	// health says whether the dir is online; shared with its file logs.
+	// Nil for a memory manager and without WithLogDirFailureHandler.
+	health *dirHealth
 
 	mu     sync.Mutex // guards logs and closed
 	logs   map[TopicPartition]Log
@@ -102,6 +115,9 @@ func newManager(dir string, logger *slog.Logger, opts []ManagerOption) *Manager 
 // or corrupt tail is truncated, with a Warn log line).
 func OpenManager(dir string, logger *slog.Logger, opts ...ManagerOption) (*Manager, error) {
 	m := newManager(dir, logger, opts)
+	if m.onFail != nil {
+		m.health = &dirHealth{dir: dir, logger: m.logger, onFail: m.onFail}
+	}
 	if err := m.defaultCfg.Validate(); err != nil {
 		return nil, fmt.Errorf("default log config: %w", err)
 	}
@@ -171,6 +187,7 @@ func OpenManager(dir string, logger *slog.Logger, opts ...ManagerOption) (*Manag
 			m.closeAll()
 			return nil, fmt.Errorf("opening partition %s: %w", name, err)
 		}
+		l.health = m.health
 		m.logs[tp] = l
 	}
 	if err := m.WriteCheckpoints(); err != nil {
@@ -211,6 +228,11 @@ func parsePartitionDir(name string) (TopicPartition, bool) {
 // Dir is the log dir ("" for a memory manager).
 func (m *Manager) Dir() string { return m.dir }
 
+// Offline is nil while the dir is online, else the error (wrapping
+// ErrLogDirOffline and the I/O error that caused it) every log of the dir
+// answers with.
+func (m *Manager) Offline() error { return m.health.err() }
+
 // GetOrCreate returns the partition's log, creating an empty one if it
 // does not exist. cfg becomes the log's config either way (a log found on
 // disk at open has the default config until then).
@@ -230,6 +252,9 @@ func (m *Manager) GetOrCreate(topic string, partition int32, cfg Config) (Log, e
 	if m.closed {
 		return nil, ErrLogClosed
 	}
+	if err := m.health.err(); err != nil {
+		return nil, err
+	}
 	if l, ok := m.logs[tp]; ok {
 		return l, l.SetConfig(cfg)
 	}
@@ -239,11 +264,12 @@ func (m *Manager) GetOrCreate(topic string, partition int32, cfg Config) (Log, e
 		ml.now = m.now
 		l = ml
 	} else {
-		var err error
-		l, err = openFileLog(filepath.Join(m.dir, tp.String()), cfg, logState{recoveryPoint: -1, logStart: -1, hw: -1}, m.logger, m.now)
+		fl, err := openFileLog(filepath.Join(m.dir, tp.String()), cfg, logState{recoveryPoint: -1, logStart: -1, hw: -1}, m.logger, m.now)
 		if err != nil {
-			return nil, fmt.Errorf("creating partition %s: %w", tp, err)
+			return nil, m.health.check(fmt.Errorf("creating partition %s: %w", tp, err))
 		}
+		fl.health = m.health
+		l = fl
 	}
 	m.logs[tp] = l
 	return l, nil
@@ -286,13 +312,13 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	err := os.Rename(src, dst)
 	m.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("marking %s for deletion: %w", tp, errors.Join(ErrStorage, err))
+		return m.health.check(fmt.Errorf("marking %s for deletion: %w", tp, errors.Join(ErrStorage, err)))
 	}
 	if err := syncDir(m.dir); err != nil {
-		return err
+		return m.health.check(err)
 	}
 	if err := os.RemoveAll(dst); err != nil {
-		return fmt.Errorf("removing %s: %w", dst, errors.Join(ErrStorage, err))
+		return m.health.check(fmt.Errorf("removing %s: %w", dst, errors.Join(ErrStorage, err)))
 	}
 	if err := m.dropCleanerCheckpoint(tp); err != nil {
 		return err
@@ -339,7 +365,7 @@ func (m *Manager) EnforceRetention() int {
 	now := m.now().UnixMilli()
 	for _, pl := range m.Logs() {
 		n, err := pl.Log.DeleteExpired(now)
-		if err != nil && !errors.Is(err, ErrLogClosed) {
+		if err != nil && !errors.Is(err, ErrLogClosed) && !errors.Is(err, ErrLogDirOffline) {
 			m.logger.Warn("retention failed", "partition", pl.TopicPartition.String(), "err", err)
 		}
 		if n > 0 {
@@ -367,12 +393,12 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 		now := m.now().UnixMilli()
 		for _, pl := range m.Logs() {
 			if fl, ok := pl.Log.(*fileLog); ok {
-				if err := fl.flushIfDue(now); err != nil {
+				if err := fl.flushIfDue(now); err != nil && !errors.Is(err, ErrLogDirOffline) {
 					m.logger.Warn("flush.ms flush failed", "partition", pl.TopicPartition.String(), "err", err)
 				}
 			}
 		}
-		if err := m.WriteCheckpoints(); err != nil {
+		if err := m.WriteCheckpoints(); err != nil && !errors.Is(err, ErrLogDirOffline) {
 			m.logger.Warn("writing checkpoints", "err", err)
 		}
 	}
@@ -395,7 +421,11 @@ func (m *Manager) WriteCheckpoints() error {
 		// Close just saved.
 		return nil
 	}
-	return m.writeCheckpointsLocked()
+	if err := m.health.err(); err != nil {
+		// The recovery points of a failed dir say nothing reliable.
+		return err
+	}
+	return m.health.check(m.writeCheckpointsLocked())
 }
 
 // writeCheckpointsLocked does the work of WriteCheckpoints. ckMu held.
@@ -447,7 +477,7 @@ func (m *Manager) EnsureMetaProperties(clusterID string, brokerID int32) error {
 	case errors.Is(err, os.ErrNotExist):
 		body := fmt.Sprintf("#\n#%s\nversion=0\nbroker.id=%d\ncluster.id=%s\n",
 			m.now().UTC().Format("Mon Jan 02 15:04:05 MST 2006"), brokerID, clusterID)
-		return writeFileAtomic(path, []byte(body))
+		return m.health.check(writeFileAtomic(path, []byte(body)))
 	default:
 		return err
 	}
@@ -455,7 +485,8 @@ func (m *Manager) EnsureMetaProperties(clusterID string, brokerID int32) error {
 
 // Close flushes and closes every log, writes the checkpoint files (so the
 // recovery points equal the log end offsets and the next open recovers
-// nothing) and releases the dir lock.
+// nothing) and releases the dir lock. An offline dir is closed without
+// writing anything (closeOffline).
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	if m.closed {
@@ -463,6 +494,9 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.mu.Unlock()
+	if m.health.err() != nil {
+		return m.closeOffline()
+	}
 	var errs []error
 	for _, pl := range m.Logs() {
 		if err := pl.Log.Flush(); err != nil && !errors.Is(err, ErrLogClosed) {
@@ -481,6 +515,27 @@ func (m *Manager) Close() error {
 	m.ckMu.Unlock()
 	errs = append(errs, m.closeAll())
 	return errors.Join(errs...)
+}
+
+// closeOffline closes a failed dir as Kafka's closeHandlers does: file
+// descriptors released, nothing flushed and no checkpoint written, so the
+// next open recovers every log from the last checkpoints written while
+// the dir was healthy.
+func (m *Manager) closeOffline() error {
+	m.ckMu.Lock()
+	m.mu.Lock()
+	m.closed = true
+	logs := m.logs
+	m.logs = map[TopicPartition]Log{}
+	m.mu.Unlock()
+	m.ckMu.Unlock()
+	for _, l := range logs {
+		if fl, ok := l.(*fileLog); ok {
+			fl.closeForDelete()
+		}
+	}
+	m.closeLock()
+	return nil
 }
 
 func (m *Manager) closeAll() error {

@@ -22,14 +22,14 @@ func snapshotName(offset int64) string { return fmt.Sprintf("%020d%s", offset, s
 func (l *fileLog) WriteProducerSnapshot(offset int64, data []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return ErrLogClosed
+	if err := l.usable(); err != nil {
+		return err
 	}
 	if offset < l.start || offset > l.end() {
 		return fmt.Errorf("producer snapshot of %s at %d outside the log [%d, %d]: %w", l.name, offset, l.start, l.end(), ErrOffsetOutOfRange)
 	}
 	if err := writeFileAtomic(filepath.Join(l.dir, snapshotName(offset)), data); err != nil {
-		return fmt.Errorf("producer snapshot of %s at %d: %w", l.name, offset, err)
+		return l.health.check(fmt.Errorf("producer snapshot of %s at %d: %w", l.name, offset, err))
 	}
 	return nil
 }
@@ -38,8 +38,8 @@ func (l *fileLog) WriteProducerSnapshot(offset int64, data []byte) error {
 func (l *fileLog) ProducerSnapshot() (int64, []byte, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return -1, nil, ErrLogClosed
+	if err := l.usable(); err != nil {
+		return -1, nil, err
 	}
 	offs, err := l.snapshotOffsets()
 	if err != nil {

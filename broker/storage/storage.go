@@ -29,6 +29,11 @@
 // which data is known to be on disk) goes to recovery-point-offset-checkpoint,
 // and segments above it are verified batch by batch (length, magic, CRC,
 // offsets) when the log is opened again.
+//
+// With WithLogDirFailureHandler, the first I/O error of a write path takes
+// the whole log dir offline, as Kafka's LogDirFailureChannel does: every
+// log of the dir then answers ErrLogDirOffline until the dir is opened
+// again (dirfailure.go).
 package storage
 
 import (
@@ -66,8 +71,9 @@ type Log interface {
 	// call is ErrRecordListTooLarge. Either all batches are appended or
 	// none is. Errors wrap one of the Err* values below (ErrCorruptMessage,
 	// ErrRecordTooLarge, ErrRecordListTooLarge, ErrInvalidRecord,
-	// ErrUnsupportedForMessageFormat, ErrLogClosed, or an I/O error
-	// wrapping ErrStorage); use KafkaErrorCode to map them.
+	// ErrUnsupportedForMessageFormat, ErrLogClosed, ErrLogDirOffline, or
+	// an I/O error wrapping ErrStorage, which also takes the log's dir
+	// offline); use KafkaErrorCode to map them.
 	//
 	// Append blocks on the write(2) to the segment; after a segment roll
 	// (or when flush.messages is reached) it also waits for the fsync of
@@ -290,7 +296,7 @@ func KafkaErrorCode(err error) int16 {
 		return 40
 	case errors.Is(err, ErrUnsupportedForMessageFormat):
 		return 43
-	case errors.Is(err, ErrLogClosed), errors.Is(err, ErrStorage):
+	case errors.Is(err, ErrLogClosed), errors.Is(err, ErrStorage), errors.Is(err, ErrLogDirOffline):
 		return 56
 	case errors.Is(err, ErrInvalidRecord):
 		return 87

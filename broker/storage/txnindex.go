@@ -104,13 +104,13 @@ func (s *segment) appendTxn(e txn.AbortedTxn) error {
 func (l *fileLog) AppendAbortedTxn(e txn.AbortedTxn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return ErrLogClosed
+	if err := l.usable(); err != nil {
+		return err
 	}
 	if e.LastOffset < l.start || e.LastOffset >= l.end() {
 		return fmt.Errorf("aborted transaction marker at %d outside the log [%d, %d): %w", e.LastOffset, l.start, l.end(), ErrOffsetOutOfRange)
 	}
-	return l.segs[l.segIndex(e.LastOffset)].appendTxn(e)
+	return l.health.check(l.segs[l.segIndex(e.LastOffset)].appendTxn(e))
 }
 
 // AbortedTxns implements Log.
