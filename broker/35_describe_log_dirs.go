@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/osprey-kafka/osprey/broker/acl"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -15,6 +16,8 @@ import (
 //   (v4+) the file system's total and usable bytes. A null topic list
 //   describes every partition. Memory-only brokers report one dir named
 //   "memory".
+// * A dir that has failed (offline after an I/O error) is reported with
+//   KAFKA_STORAGE_ERROR and nothing else, as Kafka does.
 //
 // Version notes:
 // * v2: flexible; v3: top-level error code; v4: total/usable bytes.
@@ -41,6 +44,11 @@ func handleDescribeLogDirs(b *Broker, r *request) (kmsg.Response, error) {
 	for _, m := range b.store.mgrs {
 		d := kmsg.NewDescribeLogDirsResponseDir()
 		d.Dir = m.Dir()
+		if m.Offline() != nil {
+			d.ErrorCode = kerr.KafkaStorageError.Code
+			resp.Dirs = append(resp.Dirs, d)
+			continue
+		}
 		if d.Dir == "" {
 			d.Dir = "memory"
 		} else {

@@ -81,6 +81,14 @@ type Broker struct {
 	// (the controller's too) wait in the listen backlog.
 	serving atomic.Bool
 
+	// exitOnHalt, onHalt: what a halt does after every log dir failed
+	// (logdir_failure.go); halting is set by the first halt; started once
+	// Start has succeeded (a dir failure before that is Start's to check).
+	exitOnHalt bool
+	onHalt     func(reason error)
+	halting    atomic.Bool
+	started    atomic.Bool
+
 	// shares holds share groups and share-partitions (share_groups.go).
 	shares shareCoordinator
 	// shareState is the share coordinator of __share_group_state (share_state.go).
@@ -202,13 +210,15 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.log.Info("broker started", "addr", b.Addr(), "listeners", b.listenerNames(),
 		"inter_broker", net.JoinHostPort(b.advHost, strconv.Itoa(int(b.advPort))),
 		"log_dirs", b.cfg.LogDirs, "cluster_id", b.cluster.ClusterID())
+	b.started.Store(true)
+	b.checkLogDirs()
 	return nil
 }
 
 // open sets up storage, cluster metadata, partitions, producer ids and the
 // group coordinator.
 func (b *Broker) open(ctx context.Context) error {
-	store, clusterID, err := openLogStore(b.cfg, b.log)
+	store, clusterID, err := openLogStore(b.cfg, b.log, b.logDirFailed)
 	if err != nil {
 		return err
 	}
@@ -346,7 +356,11 @@ const controlledShutdownTimeout = 10 * time.Second
 
 // Close stops accepting, closes every connection, stops the group
 // coordinator, flushes and closes all logs. It is safe to call twice.
-func (b *Broker) Close() error {
+func (b *Broker) Close() error { return b.stop(true) }
+
+// stop is Close; controlled asks the controller (KRaft) to move this
+// broker's leaderships first, which a halt does not do.
+func (b *Broker) stop(controlled bool) error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -358,7 +372,7 @@ func (b *Broker) Close() error {
 
 	// A controlled shutdown first, while this broker still serves: its
 	// followers catch up and take over before its connections close.
-	if cs, ok := cl.(controlledShutdowner); ok {
+	if cs, ok := cl.(controlledShutdowner); ok && controlled {
 		ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
 		if err := cs.controlledShutdown(ctx); err != nil {
 			b.log.Warn("controlled shutdown did not finish; stopping anyway", "err", err)

@@ -44,8 +44,9 @@ func (s *logStore) managerFor(dir string) (*storage.Manager, bool) {
 
 // openLogStore opens every log dir, recovering its logs, and checks or
 // writes meta.properties. It returns the cluster id found (or given, or
-// generated).
-func openLogStore(cfg Config, log *slog.Logger) (*logStore, string, error) {
+// generated). dirFailed is told, on a goroutine of its own, when a dir
+// goes offline (storage.ErrLogDirOffline).
+func openLogStore(cfg Config, log *slog.Logger, dirFailed func(dir string, cause error)) (*logStore, string, error) {
 	s := &logStore{where: map[string]*storage.Manager{}}
 	clusterID := cfg.ClusterID
 	if cfg.KRaft() {
@@ -63,7 +64,8 @@ func openLogStore(cfg Config, log *slog.Logger) (*logStore, string, error) {
 		return s, clusterID, nil
 	}
 	for _, dir := range cfg.LogDirs {
-		m, err := storage.OpenManager(dir, log.With("log_dir", dir), storage.WithDefaultConfig(cfg.brokerLogDefaults()))
+		m, err := storage.OpenManager(dir, log.With("log_dir", dir), storage.WithDefaultConfig(cfg.brokerLogDefaults()),
+			storage.WithLogDirFailureHandler(dirFailed))
 		if err != nil {
 			s.Close()
 			return nil, "", fmt.Errorf("opening log dir %s: %w", dir, err)
@@ -137,6 +139,17 @@ func (s *logStore) orphans(known func(topic string) bool) []storage.TopicPartiti
 			if !known(pl.Topic) {
 				out = append(out, pl.TopicPartition)
 			}
+		}
+	}
+	return out
+}
+
+// online lists the log dirs that have not failed.
+func (s *logStore) online() []string {
+	var out []string
+	for _, m := range s.mgrs {
+		if m.Offline() == nil {
+			out = append(out, m.Dir())
 		}
 	}
 	return out

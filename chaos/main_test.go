@@ -55,7 +55,7 @@ func runNode(path string) error {
 	if cfg.KRaft() && !cfg.HasRole(broker.RoleBroker) {
 		n, err = broker.NewController(cfg, log)
 	} else {
-		n, err = broker.New(cfg, broker.WithLogger(log))
+		n, err = broker.New(cfg, broker.WithLogger(log), broker.WithExitOnHalt())
 	}
 	if err != nil {
 		return err

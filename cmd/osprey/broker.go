@@ -17,7 +17,7 @@ import (
 // newBrokerCmd is `osprey broker --config server.properties`: one
 // Kafka-compatible broker process configured with Apache Kafka's broker
 // property names. It stops gracefully (logs flushed and closed) on SIGTERM
-// or SIGINT.
+// or SIGINT, and exits with status 1 when every log dir has failed.
 func newBrokerCmd() *cobra.Command {
 	var (
 		configPath string
@@ -63,7 +63,9 @@ func newBrokerCmd() *cobra.Command {
 			if cfg.KRaft() && !cfg.HasRole(broker.RoleBroker) {
 				return runController(cmd.Context(), cfg, log)
 			}
-			b, err := broker.New(cfg, broker.WithLogger(log))
+			// A process of its own: when every log dir has failed it exits
+			// with status 1 at once, as Kafka's broker halts.
+			b, err := broker.New(cfg, broker.WithLogger(log), broker.WithExitOnHalt())
 			if err != nil {
 				return err
 			}
