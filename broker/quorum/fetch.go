@@ -69,22 +69,39 @@ func (n *Node) maybeFetch() {
 	}
 }
 
-// discoverLeader is an observer's way to learn the leader: any voter answers a fetch with the
-// leader and epoch it knows.
+// discoverLeader is how an observer without a leader it hears from finds one, as Kafka's observer
+// does (KafkaRaftClient's pollUnattachedAsObserver, and pollFollowerAsObserver once the fetch
+// timeout has passed): it fetches from a voter chosen at random, one request at a time, and asks
+// the next FetchBackoff after an answer that named no leader to follow, or a request timeout
+// after a request that got none. Any voter answers with the epoch and leader it knows: one of a
+// newer epoch makes this node follow that epoch's leader, and the leader it follows, answering
+// after all, makes it an ordinary follower again. A follower keeps its leader meanwhile, so that
+// the answer of a leader that resigned (it names itself for its epoch) does not make it follow that
+// leader again for another fetch timeout.
 //
 // An observer of a dynamic quorum that knows no voter yet (it is joining) asks the bootstrap
 // servers instead.
 func (n *Node) discoverLeader() {
+	now := n.now()
+	if n.follow.inflight != 0 {
+		if now.Sub(n.follow.sentAt) < n.cfg.RequestTimeout {
+			return
+		}
+		n.follow.inflight = 0
+	}
+	if now.Before(n.follow.nextFetch) {
+		return
+	}
 	ask := n.voters
 	if len(ask) == 0 {
 		ask = n.cfg.Bootstrap
 	}
-	if len(ask) > 0 {
-		n.follow.target = ask[n.cfg.Rand.IntN(len(ask))]
-		n.follow.snap = nil
-		n.sendFetch()
+	if len(ask) == 0 {
+		return
 	}
-	n.electionDeadline = n.now().Add(n.cfg.RequestTimeout/2 + time.Duration(n.cfg.Rand.Int64N(int64(n.cfg.ElectionBackoffMax))))
+	n.follow.target = ask[n.cfg.Rand.IntN(len(ask))]
+	n.follow.snap = nil
+	n.sendFetch()
 }
 
 func fetchPartitionShapeOK(req *kmsg.FetchRequest) bool {

@@ -19,7 +19,8 @@ type leaderState struct {
 	// fetched); beginSentAt spaces the retries to the others.
 	beginAcked  map[int32]bool
 	beginSentAt map[int32]time.Time
-	// quorumCheckAt: when the leader last saw a majority of voters fetch (check quorum).
+	// quorumCheckAt: when check quorum's timer last restarted, the moment a majority of the
+	// voters (this leader among them) had fetched since the restart before (leaderTick).
 	quorumCheckAt time.Time
 	// pending is the voter change written and not yet committed (reconfig.go), or nil.
 	pending *pendingChange
@@ -143,15 +144,18 @@ func (n *Node) leaderTick() {
 		n.lead.beginSentAt[v] = now
 		n.send(v, n.nextCorrelation(), n.beginQuorumEpochRequest(v), nil)
 	}
-	// Check quorum: a leader cut off from a majority resigns, so that its followers on the other
-	// side are not the only ones to notice.
-	recent := 0
+	// Check quorum, as Kafka's LeaderState does it: the timer restarts each time a majority of
+	// the voters has fetched since it last restarted, and a leader whose timer reaches 1.5× the
+	// fetch timeout resigns. A leader cut off from the other voters thus stops leading at most
+	// 1.5× the fetch timeout after the cut, and stops answering as leader the observers that
+	// still reach it, which then look for the new leader (fetch.go, discoverLeader).
+	fetched := 0
 	for _, v := range n.voters {
-		if v == n.id || now.Sub(n.lead.replicas[v].LastFetch) < n.cfg.FetchTimeout {
-			recent++
+		if v == n.id || n.lead.replicas[v].LastFetch.After(n.lead.quorumCheckAt) {
+			fetched++
 		}
 	}
-	if recent >= n.majority() {
+	if fetched >= n.majority() {
 		n.lead.quorumCheckAt = now
 	} else if now.Sub(n.lead.quorumCheckAt) >= n.cfg.FetchTimeout*3/2 {
 		n.cfg.Logger.Info("quorum: leader has not heard from a majority of voters; resigning", "node", n.id, "epoch", n.epoch)

@@ -122,7 +122,8 @@ type Node struct {
 	hw int64
 
 	// electionDeadline: when an unattached, voted, candidate or resigned voter stands (next) for
-	// election; for an observer without a leader, when it asks a voter for the leader again.
+	// election; for a resigned leader that is no longer a voter, when it starts looking for the
+	// next leader.
 	electionDeadline time.Time
 
 	cand   candidateState
@@ -416,6 +417,12 @@ func (n *Node) Tick() {
 	now := n.now()
 	switch n.state {
 	case Unattached, Voted, Resigned:
+		if !n.canStand() && n.state != Resigned {
+			// An observer with no leader asks the voters at once, as Kafka's does; a resigned
+			// leader that is no longer a voter waits out its election timeout first.
+			n.discoverLeader()
+			return
+		}
 		if now.Before(n.electionDeadline) {
 			return
 		}
@@ -436,15 +443,16 @@ func (n *Node) Tick() {
 	case Leader:
 		n.leaderTick()
 	case Follower:
-		if !now.Before(n.follow.fetchDeadline) {
-			if n.canStand() {
-				n.becomeProspective()
-			} else {
-				n.becomeUnattached(n.epoch)
-			}
-			return
+		switch {
+		case now.Before(n.follow.fetchDeadline):
+			n.maybeFetch()
+		case n.canStand():
+			n.becomeProspective()
+		default:
+			// An observer that has lost its leader stays its follower and asks the voters who
+			// leads now (Kafka's pollFollowerAsObserver).
+			n.discoverLeader()
 		}
-		n.maybeFetch()
 	}
 }
 

@@ -172,6 +172,9 @@ type sim struct {
 	dropP, dupP float64
 	maxDelay    time.Duration
 	group       map[int32]int // partition: messages pass only within a group
+	// cut, when set, names further links that are down (a message from → to is lost), for
+	// faults the groups cannot draw: a node cut off from some nodes but not from others.
+	cut func(from, to int32) bool
 
 	// dynamic: a kraft.version 1 quorum whose voter set the simulator changes (sim_voters_test.go).
 	dynamic    bool
@@ -283,7 +286,7 @@ func (s *sim) node(id int32) *simNode {
 }
 
 func (s *sim) send(m Message) {
-	if s.group[m.From] != s.group[m.To] || s.rng.Float64() < s.dropP {
+	if !s.linked(m.From, m.To) || s.rng.Float64() < s.dropP {
 		return
 	}
 	copies := 1
@@ -294,6 +297,11 @@ func (s *sim) send(m Message) {
 		delay := time.Millisecond + time.Duration(s.rng.Int64N(int64(s.maxDelay)))
 		s.net = append(s.net, simMsg{m: m, at: s.clock.Now().Add(delay)})
 	}
+}
+
+// linked tells whether a message from → to gets through the current partition and cut links.
+func (s *sim) linked(from, to int32) bool {
+	return s.group[from] == s.group[to] && (s.cut == nil || !s.cut(from, to))
 }
 
 func (s *sim) event(format string, args ...any) {
@@ -386,7 +394,7 @@ func (s *sim) deliver() {
 		if sn == nil {
 			s.fail("node %d sent a message to node %d, which does not exist: %+v", m.m.From, m.m.To, m.m)
 		}
-		if sn.node == nil || s.group[m.m.From] != s.group[m.m.To] {
+		if sn.node == nil || !s.linked(m.m.From, m.m.To) {
 			continue
 		}
 		end, start := sn.log.EndOffset(), sn.log.StartOffset()

@@ -159,9 +159,14 @@ func (n *Node) canGrant(candidate int32, last OffsetAndEpoch) bool {
 }
 
 // canGrantPreVote: would this node vote for a candidate with that log, were it to stand? Not
-// while this node leads, or follows a leader it still hears from.
+// while this node leads, or follows a leader it still hears from: a follower whose fetch timeout
+// has run out no longer does (an observer stays a follower then, looking for the leader, and a
+// dynamic quorum may count it as a voter before it knows it is one).
 func (n *Node) canGrantPreVote(last OffsetAndEpoch) bool {
-	if n.state == Leader || n.state == Follower {
+	switch {
+	case n.state == Leader:
+		return false
+	case n.state == Follower && n.now().Before(n.follow.fetchDeadline):
 		return false
 	}
 	return n.logNotBehind(last)
