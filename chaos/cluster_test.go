@@ -43,6 +43,10 @@ const (
 	firstBroker    = 11 // broker i's address is .(10+i)
 )
 
+// quorumFetchTimeout is controller.quorum.fetch.timeout.ms (Kafka's default),
+// which sets KRaft's timings in a quorum split (checkKRaftSplitTimes).
+const quorumFetchTimeout = 2 * time.Second
+
 // member is one server of the cluster: a broker, the ZooKeeper server or
 // the KRaft controller, each in its own namespace.
 type member struct {
@@ -282,6 +286,7 @@ func (c *cluster) nodeProperties(m *member) map[string]string {
 	props["listener.security.protocol.map"] = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
 	props["broker.session.timeout.ms"] = strconv.Itoa(int(sessionTimeout.Milliseconds()))
 	props["broker.heartbeat.interval.ms"] = "500"
+	props["controller.quorum.fetch.timeout.ms"] = strconv.Itoa(int(quorumFetchTimeout.Milliseconds()))
 	if slices.Contains(c.metas, m) {
 		props["process.roles"] = "controller"
 		props["listeners"] = "CONTROLLER://" + m.addr()

@@ -419,16 +419,22 @@ func quorumSplit(s *scenario) {
 	s.c.net.cut(old.ns, peers...)
 	cut := time.Now()
 	s.t.Logf("cut quorum leader %s off from %v", old.name, peers)
+	var lastOld time.Duration // when the cut-off leader was last named
 	waitFor(s.t, 60*time.Second, "a new quorum leader on the majority side", func() error {
 		switch m := s.c.quorumLeader(); m {
 		case nil:
 			return errors.New("no quorum leader")
 		case old:
+			lastOld = time.Since(cut)
 			return fmt.Errorf("%s still leads", old.name)
 		}
 		return nil
 	})
-	s.t.Logf("new quorum leader after %v", time.Since(cut).Round(time.Millisecond))
+	moved := time.Since(cut)
+	s.t.Logf("new quorum leader after %v (%s last named after %v)", moved.Round(time.Millisecond), old.name, lastOld.Round(time.Millisecond))
+	if s.c.mode == modeKRaft {
+		checkKRaftSplitTimes(s.t, lastOld, moved)
+	}
 	if d := 2*sessionTimeout + s.jitter(2*time.Second) - time.Since(cut); d > 0 {
 		s.sleep("quorum split", d)
 	}
@@ -440,6 +446,34 @@ func quorumSplit(s *scenario) {
 		}
 	}
 	waitFor(s.t, 60*time.Second, "every broker registered again", s.c.allRegistered)
+}
+
+// KRaft's timings in a quorum split follow from Kafka's rules and the suite's
+// controller.quorum.fetch.timeout.ms, F: the cut-off controller resigns once
+// 1.5 F pass without a majority of the voters fetching from it (check
+// quorum), and a broker, an observer whose fetches it then refuses, asks the
+// voters who leads now when its own fetch timeout runs out, F later.
+// DescribeQuorum through the brokers therefore names the cut-off controller
+// for at most 1.5 F after the cut (3 s), and the new leader after at most
+// 2.5 F (5 s). The slack covers a broker's retries of DescribeQuorum while
+// no leader answers (pauses growing to 1 s), this test's polling and a
+// loaded machine.
+const (
+	splitOldNamedMax = quorumFetchTimeout*3/2 + time.Second
+	splitNewNamedMax = quorumFetchTimeout*5/2 + 2*time.Second
+)
+
+// checkKRaftSplitTimes fails the test when DescribeQuorum named the cut-off
+// controller, or went without naming the new one, for longer than Kafka's
+// timeouts allow.
+func checkKRaftSplitTimes(t testing.TB, lastOld, moved time.Duration) {
+	t.Helper()
+	if lastOld > splitOldNamedMax {
+		t.Errorf("DescribeQuorum named the cut-off controller %v after the cut; Kafka's check quorum resigns it within 1.5 × controller.quorum.fetch.timeout.ms (limit with slack %v)", lastOld.Round(time.Millisecond), splitOldNamedMax)
+	}
+	if moved > splitNewNamedMax {
+		t.Errorf("DescribeQuorum named the new quorum leader %v after the cut; brokers find it within 2.5 × controller.quorum.fetch.timeout.ms (limit with slack %v)", moved.Round(time.Millisecond), splitNewNamedMax)
+	}
 }
 
 // diskFull fills the log dir of a partition leader (a small tmpfs) to the
