@@ -26,8 +26,12 @@ type Config struct {
 	Bootstrap []string
 	// ZooKeeper is an optional connect string, "h1:2181,h2:2181/chroot".
 	ZooKeeper string
-	SASL      SASLConfig
-	TLS       TLSConfig
+	// ZKSessionTimeout is the ZooKeeper session timeout asked for (default 15 s; the server clamps
+	// it to between 2 and 20 of its ticks). Past two thirds of it without an answer the session's
+	// connection is dropped and opened again.
+	ZKSessionTimeout time.Duration
+	SASL             SASLConfig
+	TLS              TLSConfig
 	// Timeout bounds each call that has no earlier context deadline (default 10 s).
 	Timeout time.Duration
 	// DialTimeout bounds establishing a connection (default 5 s).
@@ -75,6 +79,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.ClientID == "" {
 		out.ClientID = "osprey"
+	}
+	if out.ZKSessionTimeout <= 0 {
+		out.ZKSessionTimeout = 15 * time.Second
 	}
 	return out
 }

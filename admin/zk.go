@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -18,16 +19,42 @@ import (
 // ErrNoZooKeeper is returned by ZooKeeper when the cluster has no ZooKeeper configured.
 var ErrNoZooKeeper = errors.New("no zookeeper configured for this cluster")
 
+// ErrZKUnavailable is returned, without asking ZooKeeper, while an earlier call has not been
+// answered (see ZK).
+var ErrZKUnavailable = errors.New("zookeeper does not answer")
+
+// IsZKUnavailable reports whether err says ZooKeeper could not be asked or did not answer (no
+// connection, no session, no answer in time, an earlier call still unanswered), as opposed to
+// ZooKeeper answering with an error.
+func IsZKUnavailable(err error) bool {
+	for _, e := range []error{ErrZKUnavailable, context.DeadlineExceeded, zk.ErrNoServer, zk.ErrConnectionClosed,
+		zk.ErrSessionExpired, zk.ErrSessionMoved, zk.ErrClosing} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // ZK reads Kafka's ZooKeeper-mode layout, decoding each znode with zkdata,
 // the codec the broker runtime writes it with. One session per Client, opened on
 // first use and closed by Client.Close (EFAK leaked one per request).
+//
 // go-zookeeper calls take no context: each call runs in a goroutine that ends
 // when ZooKeeper answers or the session is closed; the caller returns at its
-// deadline regardless.
+// deadline regardless. A hung server (stopped, or cut off by a firewall that
+// drops) keeps such a goroutine waiting for as long as go-zookeeper waits on its
+// connection: while it reconnects, up to ten times two thirds of the session
+// timeout (100 s with the default 15 s). So while a
+// call its caller gave up on is still waiting, further calls fail at once with
+// ErrZKUnavailable instead of adding goroutines behind it; they are asked again
+// once it has ended (ZooKeeper answered or the connection was dropped).
 type ZK struct {
 	conn    *zk.Conn
 	chroot  string
 	Servers []string
+	// abandoned counts calls whose caller stopped waiting and whose goroutine has not ended.
+	abandoned atomic.Int32
 }
 
 // ZooKeeper returns the cluster's ZooKeeper reader, connecting on first use.
@@ -47,7 +74,7 @@ func (c *Client) ZooKeeper() (*ZK, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, _, err := zk.Connect(servers, 15*time.Second, zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false))
+	conn, _, err := zk.Connect(servers, c.cfg.ZKSessionTimeout, zk.WithLogger(zkLogger{c.log}), zk.WithLogInfo(false))
 	if err != nil {
 		return nil, fmt.Errorf("zookeeper %s: %w", strings.Join(servers, ","), err)
 	}
@@ -58,10 +85,11 @@ func (c *Client) ZooKeeper() (*ZK, error) {
 // close ends the session; only Client.Close calls it, since the session is shared.
 func (z *ZK) close() { z.conn.Close() }
 
-// Connected reports whether the session currently has a live connection.
+// Connected reports whether the session currently has a live connection. A connection whose
+// session handshake has not been answered (StateConnected: a hung server still accepts
+// connections) does not count.
 func (z *ZK) Connected() bool {
-	s := z.conn.State()
-	return s == zk.StateHasSession || s == zk.StateConnected
+	return z.conn.State() == zk.StateHasSession
 }
 
 type zkLogger struct{ l *slog.Logger }
@@ -78,22 +106,47 @@ func (z *ZK) abs(p string) string {
 	return z.chroot + p
 }
 
-func zkCall[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+// The states of one call, for the hand-over between zkCall and its goroutine.
+const (
+	callRunning int32 = iota
+	callEnded
+	callAbandoned
+)
+
+// zkCall runs fn, one go-zookeeper call, and returns when it ends or ctx does; see ZK for why it
+// refuses to start while an abandoned call is still waiting.
+func zkCall[T any](ctx context.Context, z *ZK, fn func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	if z.abandoned.Load() > 0 {
+		return zero, fmt.Errorf("%w: an earlier request is still waiting for an answer", ErrZKUnavailable)
+	}
 	type res struct {
 		v   T
 		err error
 	}
 	ch := make(chan res, 1) // buffered: the goroutine never blocks after we give up
+	var state atomic.Int32
 	go func() {
 		v, err := fn()
 		ch <- res{v, err}
+		if !state.CompareAndSwap(callRunning, callEnded) {
+			z.abandoned.Add(-1) // the caller counted it when it gave up
+		}
 	}()
 	select {
 	case r := <-ch:
 		return r.v, r.err
 	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
+		z.abandoned.Add(1)
+		if state.CompareAndSwap(callRunning, callAbandoned) {
+			return zero, ctx.Err()
+		}
+		z.abandoned.Add(-1) // it ended meanwhile
+		r := <-ch
+		return r.v, r.err
 	}
 }
 
@@ -115,7 +168,7 @@ func (z *ZK) Get(ctx context.Context, p string) ([]byte, *ZNodeStat, error) {
 		b []byte
 		s *zk.Stat
 	}
-	r, err := zkCall(ctx, func() (gs, error) {
+	r, err := zkCall(ctx, z, func() (gs, error) {
 		b, s, err := z.conn.Get(z.abs(p))
 		return gs{b, s}, err
 	})
@@ -133,7 +186,7 @@ func IsNoNode(err error) bool { return errors.Is(err, zk.ErrNoNode) }
 // Children lists a znode's children, sorted (path relative to the chroot).
 // A missing node yields an empty list.
 func (z *ZK) Children(ctx context.Context, p string) ([]string, error) {
-	kids, err := zkCall(ctx, func() ([]string, error) {
+	kids, err := zkCall(ctx, z, func() ([]string, error) {
 		k, _, err := z.conn.Children(z.abs(p))
 		return k, err
 	})

@@ -457,9 +457,10 @@ func evalController(r Rule, c evalContext) []finding {
 }
 
 type zkSamples struct {
-	Servers   []string `json:"servers"`
-	Connected bool     `json:"connected"`
-	Error     string   `json:"error,omitempty"`
+	Servers          []string   `json:"servers"`
+	Connected        bool       `json:"connected"`
+	UnreachableSince *time.Time `json:"unreachableSince,omitempty"`
+	Error            string     `json:"error,omitempty"`
 }
 
 func evalZooKeeper(c evalContext) []finding {
@@ -471,10 +472,14 @@ func evalZooKeeper(c evalContext) []finding {
 	if why == "" {
 		why = "not connected"
 	}
+	since := ""
+	if z.UnreachableSince != nil {
+		since = " since " + z.UnreachableSince.UTC().Format(time.RFC3339)
+	}
 	return []finding{{
 		labels: map[string]string{}, subject: "ZooKeeper " + strings.Join(z.Servers, ","), value: 1,
-		summary: fmt.Sprintf("ZooKeeper (%s) is unreachable: %s", strings.Join(z.Servers, ","), why),
-		samples: zkSamples{Servers: z.Servers, Connected: z.Connected, Error: z.Error},
+		summary: fmt.Sprintf("ZooKeeper (%s) is unreachable%s: %s", strings.Join(z.Servers, ","), since, why),
+		samples: zkSamples{Servers: z.Servers, Connected: z.Connected, UnreachableSince: z.UnreachableSince, Error: z.Error},
 	}}
 }
 

@@ -268,9 +268,10 @@ func TestRuleZooKeeperDown(t *testing.T) {
 	h.observe(kraft)
 	h.expectFiring(0)
 	s := newSnap("c1", h.now()).build()
-	s.Cluster.ZooKeeper = &collector.ZooKeeperInfo{Servers: []string{"zk1:2181"}, Connected: false, Error: "zk: could not connect to a server"}
+	since := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	s.Cluster.ZooKeeper = &collector.ZooKeeperInfo{Servers: []string{"zk1:2181"}, Connected: false, Error: "zk: could not connect to a server", UnreachableSince: &since}
 	h.observe(s)
-	if a := h.expectFiring(1)[0]; !strings.Contains(a.Summary, "zk1:2181") || !strings.Contains(a.Summary, "could not connect") {
+	if a := h.expectFiring(1)[0]; !strings.Contains(a.Summary, "(zk1:2181) is unreachable since 2026-03-01T10:00:00Z") || !strings.Contains(a.Summary, "could not connect") {
 		t.Fatalf("alert = %+v", a)
 	}
 	ok := newSnap("c1", h.now()).build()

@@ -82,6 +82,8 @@ type pollState struct {
 	topicDisk map[string]int64
 	written   map[string]*writtenTrack
 
+	// zkAt and zk are written by refreshZK, which runs beside the rest of refresh; nothing else
+	// touches them until it has ended.
 	zkAt time.Time
 	zk   *ZooKeeperInfo
 

@@ -107,6 +107,12 @@ func (c *Collector) poll(ctx context.Context, force bool) *Snapshot {
 // ce. It returns the committed offsets (group → topic → partition).
 func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool, began time.Time, ce *cycleErrors) map[string]map[string]map[int32]int64 {
 	st := &c.st
+	// ZooKeeper is read beside the Kafka calls below, so a ZooKeeper that does not answer delays
+	// no Kafka figure: the cycle waits for the slower of the two, at most the call timeout.
+	var zkRead sync.WaitGroup
+	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
+		zkRead.Go(func() { c.refreshZK(ctx) })
+	}
 	brokerIDs := make([]int32, 0, len(md.Brokers))
 	for _, b := range md.Brokers {
 		brokerIDs = append(brokerIDs, b.ID)
@@ -135,9 +141,7 @@ func (c *Collector) refresh(ctx context.Context, md *admin.Metadata, force bool,
 	if !st.q.unsupported {
 		c.refreshQuorum(ctx, force, began, ce.fail)
 	}
-	if _, zerr := c.client.ZooKeeper(); zerr == nil && (force || due(st.zkAt, c.cfg.ZKInterval, began)) {
-		c.refreshZK(ctx)
-	}
+	zkRead.Wait()
 	if st.zk != nil && st.zk.Error != "" {
 		ce.add(PollError{Source: "zookeeper", Broker: -1, Message: st.zk.Error})
 	}

@@ -138,6 +138,11 @@ func (c *Collector) refreshMinISR(ctx context.Context, md *admin.Metadata, fail 
 	c.st.minISR, c.st.retention, c.st.policy = m, ret, policy
 }
 
+// refreshZK reads the ZooKeeper state: the znodes through the client's session, and each
+// server's srvr answer. While ZooKeeper cannot be reached the snapshot keeps the znode figures of
+// the last read that reached it (ReadAt stays that read's time), with Connected false and
+// UnreachableSince the first read that failed. It only touches st.zk and st.zkAt, so it can run
+// beside the cycle's Kafka calls.
 func (c *Collector) refreshZK(ctx context.Context) {
 	st := &c.st
 	z, err := c.client.ZooKeeper()
@@ -146,31 +151,71 @@ func (c *Collector) refreshZK(ctx context.Context) {
 	}
 	zctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	info := &ZooKeeperInfo{Servers: z.Servers, ReadAt: c.cfg.Now(), Controller: -1}
-	var errs []error
-	if brokers, err := z.Brokers(zctx); err != nil {
+	now := c.cfg.Now()
+	info := &ZooKeeperInfo{Servers: z.Servers, ReadAt: now, Controller: -1}
+	var ensemble sync.WaitGroup
+	ensemble.Go(func() { info.Ensemble = readEnsemble(zctx, z.Servers) })
+	errs, unreachable := readZNodes(zctx, z, info)
+	ensemble.Wait()
+	for _, zs := range info.Ensemble {
+		if !zs.OK {
+			errs = append(errs, errors.New(zs.Error))
+		}
+	}
+	info.Connected = !unreachable && z.Connected()
+	if len(errs) > 0 {
+		info.Error = errors.Join(errs...).Error()
+	} else if !info.Connected {
+		info.Error = "no ZooKeeper session"
+	}
+	if !info.Connected {
+		since := now
+		if prev := st.zk; prev != nil {
+			info.keepFigures(prev)
+			if prev.UnreachableSince != nil {
+				since = *prev.UnreachableSince
+			}
+		}
+		info.UnreachableSince = &since
+	}
+	st.zk, st.zkAt = info, now
+}
+
+// readZNodes fills info's figures from the znodes; unreachable says a read failed because
+// ZooKeeper did not answer (rather than with an error of its own).
+func readZNodes(ctx context.Context, z *admin.ZK, info *ZooKeeperInfo) (errs []error, unreachable bool) {
+	fail := func(err error) {
 		errs = append(errs, err)
+		unreachable = unreachable || admin.IsZKUnavailable(err)
+	}
+	if brokers, err := z.Brokers(ctx); err != nil {
+		fail(err)
 	} else {
 		for _, b := range brokers {
 			info.RegisteredBrokers = append(info.RegisteredBrokers, b.ID)
 		}
 	}
-	if ctl, err := z.Controller(zctx); err != nil {
-		errs = append(errs, err)
+	if ctl, err := z.Controller(ctx); err != nil {
+		fail(err)
 	} else {
 		info.Controller, info.ControllerEpoch, info.ControllerSince = ctl.BrokerID, ctl.Epoch, ctl.Since
 	}
-	if p, err := z.Pending(zctx); err != nil {
-		errs = append(errs, err)
+	if p, err := z.Pending(ctx); err != nil {
+		fail(err)
 	} else {
 		info.PendingReassignments, info.PendingElections, info.PendingDeletes = len(p.Reassignments), len(p.PreferredElection), p.DeleteTopics
 	}
-	info.Ensemble = make([]ZooKeeperServer, len(z.Servers))
+	return errs, unreachable
+}
+
+// readEnsemble asks each server for srvr (it needs no whitelist entry), in parallel.
+func readEnsemble(ctx context.Context, servers []string) []ZooKeeperServer {
+	out := make([]ZooKeeperServer, len(servers))
 	var wg sync.WaitGroup
-	for i, addr := range z.Servers {
+	for i, addr := range servers {
 		wg.Go(func() {
 			zs := ZooKeeperServer{Address: addr}
-			stats, err := zkstatus.Srvr(zctx, addr) // srvr needs no whitelist entry
+			stats, err := zkstatus.Srvr(ctx, addr)
 			if err != nil {
 				zs.Error = err.Error()
 			} else {
@@ -178,18 +223,18 @@ func (c *Collector) refreshZK(ctx context.Context) {
 				zs.AvgLatencyMs, zs.MaxLatencyMs = stats.AvgLatency, stats.MaxLatency
 				zs.Connections, zs.Outstanding, zs.NodeCount, zs.Zxid = stats.Connections, stats.Outstanding, stats.NodeCount, int64(stats.Zxid)
 			}
-			info.Ensemble[i] = zs
+			out[i] = zs
 		})
 	}
 	wg.Wait()
-	for _, zs := range info.Ensemble {
-		if !zs.OK {
-			errs = append(errs, errors.New(zs.Error))
-		}
-	}
-	info.Connected = z.Connected()
-	if len(errs) > 0 {
-		info.Error = errors.Join(errs...).Error()
-	}
-	st.zk, st.zkAt = info, c.cfg.Now()
+	return out
+}
+
+// keepFigures copies the znode figures of prev (the last read that reached ZooKeeper, or one
+// that kept them), and its read time, into z.
+func (z *ZooKeeperInfo) keepFigures(prev *ZooKeeperInfo) {
+	z.ReadAt = prev.ReadAt
+	z.Controller, z.ControllerEpoch, z.ControllerSince = prev.Controller, prev.ControllerEpoch, prev.ControllerSince
+	z.RegisteredBrokers = prev.RegisteredBrokers // never modified after creation
+	z.PendingReassignments, z.PendingElections, z.PendingDeletes = prev.PendingReassignments, prev.PendingElections, prev.PendingDeletes
 }

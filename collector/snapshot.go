@@ -76,12 +76,17 @@ type ZooKeeperInfo struct {
 	ControllerEpoch int64     `json:"controllerEpoch"`
 	ControllerSince time.Time `json:"controllerSince"`
 	// RegisteredBrokers are the ids under /brokers/ids.
-	RegisteredBrokers    []int32   `json:"registeredBrokers"`
-	PendingReassignments int       `json:"pendingReassignments"`
-	PendingElections     int       `json:"pendingElections"`
-	PendingDeletes       []string  `json:"pendingDeletes,omitempty"`
-	Error                string    `json:"error,omitempty"`
-	ReadAt               time.Time `json:"readAt"`
+	RegisteredBrokers    []int32  `json:"registeredBrokers"`
+	PendingReassignments int      `json:"pendingReassignments"`
+	PendingElections     int      `json:"pendingElections"`
+	PendingDeletes       []string `json:"pendingDeletes,omitempty"`
+	Error                string   `json:"error,omitempty"`
+	// ReadAt is when the figures above were read: while ZooKeeper cannot be reached, the last
+	// read that reached it.
+	ReadAt time.Time `json:"readAt"`
+	// UnreachableSince is set while ZooKeeper cannot be reached (no session, or the reads got no
+	// answer): the first read that failed.
+	UnreachableSince *time.Time `json:"unreachableSince,omitempty"`
 	// Ensemble is each server's own view (its srvr answer).
 	Ensemble []ZooKeeperServer `json:"ensemble"`
 }

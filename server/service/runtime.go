@@ -177,6 +177,9 @@ func (s *Service) CreateRuntimeCluster(ctx context.Context, who Caller, req Runt
 		if err := config.CheckZooKeeper(req.ZooKeeper); err != nil {
 			return RuntimeView{}, badRequest("invalid_zookeeper", "zookeeper %q is not a connect string host:port[,host:port][/chroot]: %v", req.ZooKeeper, err)
 		}
+		if err := probeZooKeeper(ctx, req.ZooKeeper); err != nil {
+			return RuntimeView{}, err
+		}
 		mode = supervisor.ChildProcess
 	default:
 		return RuntimeView{}, badRequest("invalid_metadata_store", "metadataStore must be local, zookeeper or kraft, got %q", req.MetadataStore)

@@ -5,19 +5,24 @@ import (
 	"errors"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/osprey-kafka/osprey/admin"
+	"github.com/osprey-kafka/osprey/admin/zkstatus"
 )
 
 // ZooKeeperStatus is the ensemble as the last poll saw it.
 type ZooKeeperStatus struct {
-	Connected bool              `json:"connected"`
-	ReadAt    time.Time         `json:"readAt"`
-	Error     string            `json:"error,omitempty"`
-	Items     []ZooKeeperServer `json:"items"`
-	Total     int               `json:"total"`
+	Connected bool      `json:"connected"`
+	ReadAt    time.Time `json:"readAt" description:"when the znode figures were last read: while ZooKeeper cannot be reached, the last read that reached it"`
+	// UnreachableSince is set while the console cannot reach ZooKeeper.
+	UnreachableSince *time.Time        `json:"unreachableSince,omitempty" description:"set while the console cannot reach ZooKeeper: the first read that failed"`
+	Error            string            `json:"error,omitempty"`
+	Items            []ZooKeeperServer `json:"items"`
+	Total            int               `json:"total"`
 }
 
 // ZooKeeperServer is one ensemble server as its four-letter-word answers (srvr, mntr, ruok) showed it.
@@ -59,7 +64,8 @@ func (s *Service) ZooKeeperStatus(cluster string) (ZooKeeperStatus, error) {
 	for _, z := range zk.Ensemble {
 		items = append(items, ZooKeeperServer(z))
 	}
-	return ZooKeeperStatus{Connected: zk.Connected, ReadAt: zk.ReadAt, Error: zk.Error, Items: items, Total: len(items)}, nil
+	return ZooKeeperStatus{Connected: zk.Connected, ReadAt: zk.ReadAt, UnreachableSince: zk.UnreachableSince, Error: zk.Error,
+		Items: items, Total: len(items)}, nil
 }
 
 // ZNodeView is one znode for the read-only tree browser.
@@ -103,21 +109,23 @@ func (s *Service) ZNode(ctx context.Context, cluster, p string) (ZNodeView, erro
 	if err != nil {
 		return ZNodeView{}, &UserError{Status: http.StatusBadGateway, Code: "zookeeper_error", Message: "cannot reach ZooKeeper", Cause: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// While the session has no connection and the last poll found ZooKeeper unreachable, answer at
+	// once rather than wait out the deadline.
+	if since := s.zkUnreachableSince(cluster); since != nil && !zk.Connected() {
+		return ZNodeView{}, zkUnavailable(since, nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, zkRequestTimeout)
 	defer cancel()
 	data, st, err := zk.Get(ctx, p)
 	if admin.IsNoNode(err) {
 		return ZNodeView{}, notFound("znode_not_found", "no znode at %s", p)
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return ZNodeView{}, &UserError{Status: http.StatusGatewayTimeout, Code: "zookeeper_timeout", Message: "ZooKeeper did not answer in time", Cause: err}
-		}
-		return ZNodeView{}, &UserError{Status: http.StatusBadGateway, Code: "zookeeper_error", Message: "reading " + p + " failed", Cause: err}
+		return ZNodeView{}, s.zkFailed(cluster, "reading "+p, err)
 	}
 	kids, err := zk.Children(ctx, p)
 	if err != nil {
-		return ZNodeView{}, &UserError{Status: http.StatusBadGateway, Code: "zookeeper_error", Message: "listing " + p + " failed", Cause: err}
+		return ZNodeView{}, s.zkFailed(cluster, "listing "+p, err)
 	}
 	if len(kids) > maxChildren {
 		kids = kids[:maxChildren]
@@ -127,4 +135,62 @@ func (s *Service) ZNode(ctx context.Context, cluster, p string) (ZNodeView, erro
 	}
 	return ZNodeView{Path: p, Data: payloadOf(data), Children: kids, Stat: ZNodeStat{Version: st.Version, NumChildren: st.NumChildren,
 		DataLength: st.DataLength, EphemeralOwner: st.EphemeralOwner, Ctime: st.Created, Mtime: st.Modified}}, nil
+}
+
+// zkRequestTimeout bounds a request's ZooKeeper reads.
+const zkRequestTimeout = 5 * time.Second
+
+// zkFailed maps a failed ZooKeeper read: 503 zookeeper_unavailable when ZooKeeper did not answer,
+// else 502 zookeeper_error.
+func (s *Service) zkFailed(cluster, what string, err error) error {
+	if !admin.IsZKUnavailable(err) {
+		return &UserError{Status: http.StatusBadGateway, Code: "zookeeper_error", Message: what + " failed", Cause: err}
+	}
+	return zkUnavailable(s.zkUnreachableSince(cluster), err)
+}
+
+// zkUnavailable is the 503 for a ZooKeeper that does not answer, saying since when the collector
+// has not reached it when it knows.
+func zkUnavailable(since *time.Time, cause error) error {
+	msg := "ZooKeeper does not answer"
+	if since != nil {
+		msg += " (unreachable since " + since.UTC().Format(time.RFC3339) + ")"
+	}
+	return &UserError{Status: http.StatusServiceUnavailable, Code: "zookeeper_unavailable", Message: msg, Cause: cause}
+}
+
+// zkUnreachableSince is when the cluster's latest snapshot says ZooKeeper became unreachable, nil
+// when it does not say so.
+func (s *Service) zkUnreachableSince(cluster string) *time.Time {
+	snap, err := s.Snapshot(cluster)
+	if err != nil || snap == nil || snap.Cluster.ZooKeeper == nil {
+		return nil
+	}
+	return snap.Cluster.ZooKeeper.UnreachableSince
+}
+
+// zkProbeTimeout bounds probeZooKeeper: a serving server answers srvr at once.
+const zkProbeTimeout = 3 * time.Second
+
+// probeZooKeeper asks every server of a connect string for srvr and fails with 503
+// zookeeper_unavailable unless one of them serves, so that a runtime cluster is not started on an
+// ensemble that does not answer (its brokers would wait to register until the start times out).
+func probeZooKeeper(ctx context.Context, connect string) error {
+	servers, _, err := admin.ParseZKConnect(connect)
+	if err != nil {
+		return badRequest("invalid_zookeeper", "zookeeper %q is not a connect string: %v", connect, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, zkProbeTimeout)
+	defer cancel()
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, addr := range servers {
+		wg.Go(func() { _, errs[i] = zkstatus.Srvr(ctx, addr) })
+	}
+	wg.Wait()
+	if slices.Contains(errs, nil) {
+		return nil
+	}
+	return &UserError{Status: http.StatusServiceUnavailable, Code: "zookeeper_unavailable",
+		Message: "no server of ZooKeeper " + connect + " answers", Cause: errors.Join(errs...)}
 }

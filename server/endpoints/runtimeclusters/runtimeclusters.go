@@ -25,7 +25,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 		api.Op(http.MethodPost, "/api/v1/runtime/clusters", func(c *gin.Context, in *service.RuntimeRequest) (service.RuntimeView, error) {
 			return svc.CreateRuntimeCluster(c.Request.Context(), api.CallerOf(c), *in)
 		}, api.Doc(tag, "Stand up a cluster"), api.Needs(service.RoleAdmin, "runtime.create"),
-			api.Status(http.StatusCreated), api.Errors(http.StatusConflict)),
+			api.Status(http.StatusCreated), api.Errors(http.StatusConflict, http.StatusServiceUnavailable)),
 
 		api.Op(http.MethodGet, "/api/v1/runtime/clusters/:name", func(c *gin.Context, in *NamePath) (service.RuntimeView, error) {
 			return svc.RuntimeCluster(in.Name)

@@ -20,7 +20,7 @@ func Declare(r *api.Registry, svc *service.Service) {
 
 		api.Op(http.MethodGet, "/api/v1/clusters/:cluster/zookeeper/tree", func(c *gin.Context, in *treeIn) (service.ZNodeView, error) {
 			return svc.ZNode(c.Request.Context(), in.Cluster, in.Path)
-		}, api.Doc("zookeeper", "Browse znodes read-only"), api.Errors(http.StatusBadGateway, http.StatusGatewayTimeout)),
+		}, api.Doc("zookeeper", "Browse znodes read-only"), api.Errors(http.StatusBadGateway, http.StatusServiceUnavailable)),
 	)
 }
 

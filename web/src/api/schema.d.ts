@@ -3548,9 +3548,17 @@ export interface components {
             connected: boolean;
             error?: string;
             items: components["schemas"]["ZooKeeperServer"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description when the znode figures were last read: while ZooKeeper cannot be reached, the last read that reached it
+             */
             readAt: string;
             total: number;
+            /**
+             * Format: date-time
+             * @description set while the console cannot reach ZooKeeper: the first read that failed
+             */
+            unreachableSince?: string | null;
         };
     };
     responses: never;
@@ -9046,8 +9054,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout */
-            504: {
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9725,6 +9733,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
