@@ -11,7 +11,7 @@ import RuntimeView from '@/views/RuntimeView.vue'
 import ZooKeeperView from '@/views/ZooKeeperView.vue'
 import { TOKEN_KEY, useAuthStore } from '@/stores/auth'
 import { freshPinia, jsonResponse, mountWithApp, stubFetch } from './helpers'
-import type { ZkServer } from '@/api/types'
+import type { ZkServer, ZkStatus } from '@/api/types'
 
 /** Clicks a button of the open Element Plus message box (it renders into document.body). */
 async function confirmBox(label: string): Promise<void> {
@@ -69,6 +69,40 @@ describe('ZooKeeperView', () => {
     expect(fetch.mock.calls.map((c) => String(c[0]))).toContain('/api/v1/clusters/prod/zookeeper/tree?path=%2Fbrokers')
     expect(w.find('[data-testid="zk-data"]').text()).toBe('{\n  "ids": [\n    1\n  ]\n}')
     expect(w.find('[data-testid="zk-path"]').text()).toContain('brokers')
+  })
+
+  it('says since when the console cannot reach ZooKeeper, in English and 中文, and why a znode cannot be read', async () => {
+    const status: ZkStatus = {
+      connected: false, readAt: '2026-12-06T17:00:00Z', unreachableSince: '2026-12-06T17:00:30Z', error: 'zookeeper does not answer',
+      items: [{ address: 'zk1:2181', ok: false, avgLatencyMs: 0, maxLatencyMs: 0, connections: 0, outstanding: 0, nodeCount: 0, zxid: 0, error: 'connection refused' }],
+      total: 1,
+    }
+    stubFetch(async (url) => {
+      if (new URL(String(url), 'http://x').pathname.endsWith('/zookeeper/status')) return jsonResponse(200, status)
+      return jsonResponse(503, { error: { code: 'zookeeper_unavailable', message: 'ZooKeeper does not answer (unreachable since 2026-12-06T17:00:30Z)' } })
+    })
+    const router = await routerAt('/clusters/prod/zookeeper')
+    const en = mountWithApp(ZooKeeperView, { pinia: freshPinia(), global: { plugins: [router] } })
+    await flushPromises()
+    expect(en.get('[data-testid="zk-unreachable"]').text()).toContain('The console cannot reach ZooKeeper since')
+    expect(en.get('[data-testid="zk-status"]').text()).toContain('zk1:2181')
+    expect(en.text()).toContain('ZooKeeper does not answer; try again when it is back.')
+    const zh = mountWithApp(ZooKeeperView, { pinia: freshPinia(), locale: 'zh-CN', global: { plugins: [router] } })
+    await flushPromises()
+    expect(zh.get('[data-testid="zk-unreachable"]').text()).toContain('起无法连接 ZooKeeper')
+  })
+
+  it('shows no warning while ZooKeeper answers', async () => {
+    stubFetch(async (url) => {
+      if (new URL(String(url), 'http://x').pathname.endsWith('/zookeeper/status'))
+        return jsonResponse(200, { connected: true, readAt: '2026-12-06T17:00:00Z', items: [], total: 0 })
+      return jsonResponse(200, { path: '/', data: { format: 'null', data: '' }, stat: { version: 0, numChildren: 0, ephemeralOwner: 0, mtime: 0 }, children: [] })
+    })
+    const router = await routerAt('/clusters/prod/zookeeper')
+    const w = mountWithApp(ZooKeeperView, { pinia: freshPinia(), global: { plugins: [router] } })
+    await flushPromises()
+    expect(w.find('[data-testid="zk-status"]').exists()).toBe(true)
+    expect(w.find('[data-testid="zk-unreachable"]').exists()).toBe(false)
   })
 
   it('says so when the cluster has no ZooKeeper', async () => {

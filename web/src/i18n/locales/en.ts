@@ -208,7 +208,7 @@ const en = {
     znode_not_found: 'There is no such znode.',
     invalid_path: 'The znode path is not valid.',
     zookeeper_error: 'ZooKeeper failed the request.',
-    zookeeper_timeout: 'ZooKeeper did not answer in time.',
+    zookeeper_unavailable: 'ZooKeeper does not answer; try again when it is back.',
     kafka_error: "Could not {op}: the cluster could not be reached or failed the request (the console's log has the details).",
     kafka_timeout: 'Could not {op}: the cluster did not answer in time.',
     kafka: {
@@ -1009,6 +1009,7 @@ const en = {
     ephemeralOwner: 'Ephemeral owner',
     mtime: 'Modified',
     noData: '(no data)',
+    unreachable: 'The console cannot reach ZooKeeper since {since}. The servers below are as the last poll found them; browsing znodes works again when ZooKeeper answers.',
   },
   alerts: {
     title: 'Alerts',

@@ -209,7 +209,7 @@ const zhCN: MessageSchema = {
     znode_not_found: '没有这个 znode。',
     invalid_path: 'znode 路径无效。',
     zookeeper_error: 'ZooKeeper 请求失败。',
-    zookeeper_timeout: 'ZooKeeper 没有及时响应。',
+    zookeeper_unavailable: 'ZooKeeper 没有响应，请在其恢复后重试。',
     kafka_error: '无法{op}：无法连接集群或集群未能完成请求（详情见控制台日志）。',
     kafka_timeout: '无法{op}：集群没有及时响应。',
     kafka: {
@@ -1006,6 +1006,7 @@ const zhCN: MessageSchema = {
     ephemeralOwner: '临时节点所有者',
     mtime: '修改时间',
     noData: '（无数据）',
+    unreachable: '控制台自 {since} 起无法连接 ZooKeeper。下方服务器状态为最近一次轮询的结果；ZooKeeper 恢复响应后即可再次浏览节点。',
   },
   alerts: {
     title: '告警',
