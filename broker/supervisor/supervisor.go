@@ -579,7 +579,10 @@ func (c *Cluster) startInProcess(ctx context.Context, m *member) error {
 		return err
 	}
 	return c.startLogged(ctx, m, "broker", func(log *slog.Logger) (starter, error) {
-		opts := []broker.Option{broker.WithLogger(log)}
+		var b *broker.Broker
+		// A broker whose log dir fails halts; in this process it stops
+		// alone and is recorded as failed, with the reason.
+		opts := []broker.Option{broker.WithLogger(log), broker.WithHaltHandler(func(reason error) { c.brokerHalted(m, b, reason) })}
 		if c.connector != nil {
 			opts = append(opts, broker.WithMetaStore(c.connector))
 		}
@@ -589,6 +592,26 @@ func (c *Cluster) startInProcess(ctx context.Context, m *member) error {
 		}
 		return b, nil
 	})
+}
+
+// brokerHalted records an in-process broker that stopped on its own
+// because every log dir failed.
+func (c *Cluster) brokerHalted(m *member, b *broker.Broker, reason error) {
+	c.mu.Lock()
+	if m.b != b {
+		c.mu.Unlock()
+		return // stopped by the supervisor meanwhile
+	}
+	lf := m.logFile
+	m.b, m.logFile = nil, nil
+	// One line: joined errors (errors.Join) put each part on its own.
+	c.setState(m, StateFailed, "halted: "+strings.ReplaceAll(reason.Error(), "\n", "; "))
+	c.mu.Unlock()
+	c.log.Error("broker halted", "broker", m.id, "reason", reason)
+	if lf != nil {
+		lf.Close()
+	}
+	_ = c.writeState()
 }
 
 // starter is an in-process node: a *broker.Broker or a *broker.Controller.
@@ -654,6 +677,9 @@ func (c *Cluster) startChild(ctx context.Context, m *member) error {
 				msg := "exited"
 				if err != nil {
 					msg = err.Error()
+					if line := haltLine(m.logPath); line != "" {
+						msg += ": " + line
+					}
 				}
 				c.setState(m, StateFailed, msg)
 				c.log.Warn("broker exited", "broker", m.id, "err", err)
@@ -845,6 +871,22 @@ func (c *Cluster) Logs(id int32, n int) (string, error) {
 		return "", err
 	}
 	return tail(m.logPath, n)
+}
+
+// haltLine is the fatal line a broker logs before it halts because every
+// log dir failed, if its log ends with one.
+func haltLine(path string) string {
+	t, err := tail(path, 20)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(t, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "Shutdown broker because all log dirs") {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 func tail(path string, n int) (string, error) {
