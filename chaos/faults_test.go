@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -259,8 +260,14 @@ func (s *scenario) leaderOf(part int32) int32 {
 
 // waitMoved waits until every other broker names a leader other than old
 // for part: the controller has moved the leadership.
-func (s *scenario) waitMoved(part int32, old *member) {
-	waitFor(s.t, 60*time.Second, fmt.Sprintf("leadership of %s/%d to move off %s", topic, part, old.name), func() error {
+func (s *scenario) waitMoved(part int32, old *member) { s.waitMovedWithin(part, old, 60*time.Second) }
+
+// waitMovedWithin is waitMoved bounded by d; it returns the new leaders the
+// other brokers name.
+func (s *scenario) waitMovedWithin(part int32, old *member, d time.Duration) []int32 {
+	var leaders []int32
+	waitFor(s.t, d, fmt.Sprintf("leadership of %s/%d to move off %s", topic, part, old.name), func() error {
+		leaders = leaders[:0]
 		for _, m := range s.c.brokers {
 			if m == old {
 				continue
@@ -272,9 +279,11 @@ func (s *scenario) waitMoved(part int32, old *member) {
 			if pd.Leader == old.id || pd.Leader < 1 {
 				return fmt.Errorf("%s says the leader is %d", m.name, pd.Leader)
 			}
+			leaders = append(leaders, pd.Leader)
 		}
 		return nil
 	})
+	return leaders
 }
 
 // zombieLeader pauses a partition leader with SIGSTOP for longer than its
@@ -476,13 +485,73 @@ func checkKRaftSplitTimes(t testing.TB, lastOld, moved time.Duration) {
 	}
 }
 
+// moveSlack is how long after a halted broker's session (ZooKeeper) or
+// heartbeats (KRaft) time out its leaderships may take to move: the
+// controller's reaction (a controller election first if the halted broker
+// was the ZooKeeper-mode controller) and the brokers' metadata updates, on a
+// loaded two-core machine.
+const moveSlack = 10 * time.Second
+
 // diskFull fills the log dir of a partition leader (a small tmpfs) to the
-// last few KiB while the workload runs, holds it full, then frees the space.
-// Appends there fail (KAFKA_STORAGE_ERROR to the producer, a failed append
-// on the follower side) and must leave no torn or half-indexed batch behind.
+// last few KiB while the workload runs. The broker's next write there fails
+// with ENOSPC: it takes the dir offline and, that being its only log dir,
+// halts as Kafka does (exit status 1, a fatal line, no controlled
+// shutdown). Its leaderships must move to in-sync replicas within the
+// session timeout plus moveSlack, and nothing it acknowledged may be lost.
+// Then the space is freed and the broker restarted, as an operator would:
+// it must recover whatever the failed writes left half done and catch up.
 func diskFull(s *scenario) {
 	_, leader := s.target()
-	dir := filepath.Join(leader.dir, "data")
+	led := map[int32][]int32{} // partitions leader leads -> their ISR
+	for p := range int32(numParts) {
+		if s.leaderOf(p) != leader.id {
+			continue
+		}
+		pd, err := s.c.partitionState(leader, topic, p)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		led[p] = pd.ISR
+	}
+	fillDisk(s, leader)
+	filled := time.Now()
+
+	waitFor(s.t, 60*time.Second, leader.name+" to halt on its full log dir", func() error {
+		if !leader.proc.exited() {
+			return errors.New("still running")
+		}
+		return nil
+	})
+	halted := time.Now()
+	s.t.Logf("%s halted %v after its log dir filled", leader.name, halted.Sub(filled).Round(time.Millisecond))
+	if code := leader.proc.exitCode(); code != 1 {
+		s.t.Errorf("%s exited with status %d, want 1", leader.name, code)
+	}
+	if tail := leader.proc.logTail(40); !strings.Contains(tail, "Shutdown broker because all log dirs") {
+		s.t.Errorf("%s's log has no fatal line for the failed log dir:\n%s", leader.name, tail)
+	}
+	for p, isr := range led {
+		for _, nl := range s.waitMovedWithin(p, leader, sessionTimeout+moveSlack) {
+			if !slices.Contains(isr, nl) {
+				s.t.Errorf("%s/%d moved to broker %d, not one of its in-sync replicas %v", topic, p, nl, isr)
+			}
+		}
+		s.t.Logf("%s/%d moved off %s %v after it halted", topic, p, leader.name, time.Since(halted).Round(time.Millisecond))
+	}
+
+	s.sleep("broker down", s.jitter(2*time.Second))
+	if err := os.Remove(filepath.Join(leader.dir, "data", "filler")); err != nil {
+		s.t.Fatal(err)
+	}
+	s.c.startNode(leader)
+	s.t.Logf("freed %s's log dir and restarted it", leader.name)
+	waitFor(s.t, 90*time.Second, leader.name+" back in every ISR", func() error { return s.c.fullISR(topic, numParts) })
+}
+
+// fillDisk fills broker m's log dir (a tmpfs) to the last 16 KiB with a
+// file named filler.
+func fillDisk(s *scenario, m *member) {
+	dir := filepath.Join(m.dir, "data")
 	filler := filepath.Join(dir, "filler")
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
@@ -498,17 +567,12 @@ func diskFull(s *scenario) {
 	for left := free - 16<<10; left > 0; {
 		n := min(left, int64(len(chunk)))
 		if _, err := f.Write(chunk[:n]); err != nil {
-			break // full already: the brokers' own writes raced the filler
+			break // full already: the broker's own writes raced the filler
 		}
 		left -= n
 	}
 	if err := f.Close(); err != nil {
 		s.t.Logf("closing the filler: %v", err)
 	}
-	s.t.Logf("filled %s's log dir (%d MiB were free)", leader.name, free>>20)
-	s.sleep("disk full", sessionTimeout+s.jitter(2*time.Second))
-	if err := os.Remove(filler); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Logf("freed %s's log dir", leader.name)
+	s.t.Logf("filled %s's log dir (%d MiB were free)", m.name, free>>20)
 }

@@ -52,6 +52,13 @@ func (p *proc) exited() bool {
 	}
 }
 
+// exitCode waits for the process to exit and returns its status (-1 when
+// a signal ended it).
+func (p *proc) exitCode() int {
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
+}
+
 func (p *proc) signal(sig syscall.Signal) error {
 	if p.exited() {
 		return fmt.Errorf("%s has exited", p.name)
