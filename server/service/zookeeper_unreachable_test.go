@@ -68,8 +68,12 @@ func TestZooKeeperUnreachable(t *testing.T) {
 }
 
 // zkOutageTolerance allows for the clients' background dials and timers in flight at any moment;
-// a goroutine or connection left per poll or per request would exceed it within the outage.
-const zkOutageTolerance = 10
+// a goroutine or connection left per poll or per request would exceed it within zkOutageRounds
+// rounds of a poll and a request.
+const (
+	zkOutageTolerance = 10
+	zkOutageRounds    = 20
+)
 
 func newZKOutageEnv(t *testing.T, ctx context.Context) *zkOutageEnv {
 	zks := testenv.StartPrivateZooKeeper(t)
@@ -241,7 +245,13 @@ func orderMessages(s *collector.Snapshot) int64 {
 func (e *zkOutageEnv) outage(name string, stop, restart func(), nearBaseline func() error) {
 	t := e.t
 	t.Helper()
-	before := e.poll()
+	var before *collector.Snapshot
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if before = e.poll(); before.Cluster.ZooKeeper == nil || !before.Cluster.ZooKeeper.Connected || before.Cluster.Partial {
+			return fmt.Errorf("%s: the poll before the outage did not read everything: %+v", name, before.Cluster.Errors)
+		}
+		return nil
+	})
 	lastRead := before.Cluster.ZooKeeper.ReadAt
 	downAt := time.Now()
 	stop()
@@ -269,15 +279,19 @@ func (e *zkOutageEnv) outage(name string, stop, restart func(), nearBaseline fun
 	}
 	// The Kafka figures keep updating.
 	e.produce()
-	if got, want := orderMessages(e.poll()), orderMessages(before)+1; got != want {
-		t.Fatalf("%s: orders end offset %d, want %d", name, got, want)
-	}
+	want := orderMessages(before) + 1
+	testenv.WaitFor(t, 10*time.Second, func() error {
+		if got := orderMessages(e.poll()); got != want {
+			return fmt.Errorf("%s: orders end offset %d, want %d", name, got, want)
+		}
+		return nil
+	})
 	// Past the session timeout, polling and browsing all the while: nothing piles up.
 	n := 0
 	testenv.WaitFor(t, 30*time.Second, func() error {
 		e.poll()
 		e.browseUnavailable()
-		if n++; n < 20 || time.Since(downAt) < 2*zkOutageSession {
+		if n++; n < zkOutageRounds || time.Since(downAt) < 2*zkOutageSession {
 			return fmt.Errorf("%s: still down for a while (%d rounds)", name, n)
 		}
 		return nil
