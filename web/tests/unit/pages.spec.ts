@@ -84,7 +84,7 @@ describe('ZooKeeperView', () => {
     const router = await routerAt('/clusters/prod/zookeeper')
     const en = mountWithApp(ZooKeeperView, { pinia: freshPinia(), global: { plugins: [router] } })
     await flushPromises()
-    expect(en.get('[data-testid="zk-unreachable"]').text()).toContain('The console cannot reach ZooKeeper since')
+    expect(en.get('[data-testid="zk-unreachable"]').text()).toContain('The console has not reached ZooKeeper since')
     expect(en.get('[data-testid="zk-status"]').text()).toContain('zk1:2181')
     expect(en.text()).toContain('ZooKeeper does not answer; try again when it is back.')
     const zh = mountWithApp(ZooKeeperView, { pinia: freshPinia(), locale: 'zh-CN', global: { plugins: [router] } })

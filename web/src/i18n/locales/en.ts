@@ -1009,7 +1009,7 @@ const en = {
     ephemeralOwner: 'Ephemeral owner',
     mtime: 'Modified',
     noData: '(no data)',
-    unreachable: 'The console cannot reach ZooKeeper since {since}. The servers below are as the last poll found them; browsing znodes works again when ZooKeeper answers.',
+    unreachable: 'The console has not reached ZooKeeper since {since}. The servers below are as the last poll found them; browsing znodes works again when ZooKeeper answers.',
   },
   alerts: {
     title: 'Alerts',
