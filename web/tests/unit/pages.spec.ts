@@ -63,6 +63,7 @@ describe('ZooKeeperView', () => {
     expect(w.find('[data-testid="zk-status"]').text()).toContain('zk1:2181')
     expect(w.find('[data-testid="zk-status"]').text()).toContain('leader')
     expect(w.find('[data-testid="zk-status"]').text()).toContain('0.5')
+    expect(w.get('[data-testid="zk-latency"]').text()).not.toBe('—')
     expect(w.find('[data-testid="zk-data"]').text()).toBe('(no data)')
     await w.find('[data-testid="zk-child"]').trigger('click')
     await flushPromises()
@@ -86,6 +87,8 @@ describe('ZooKeeperView', () => {
     await flushPromises()
     expect(en.get('[data-testid="zk-unreachable"]').text()).toContain('The console has not reached ZooKeeper since')
     expect(en.get('[data-testid="zk-status"]').text()).toContain('zk1:2181')
+    // The server that did not answer has no figures, not zeros.
+    expect(en.get('[data-testid="zk-latency"]').text()).toBe('—')
     expect(en.text()).toContain('ZooKeeper does not answer; try again when it is back.')
     const zh = mountWithApp(ZooKeeperView, { pinia: freshPinia(), locale: 'zh-CN', global: { plugins: [router] } })
     await flushPromises()
