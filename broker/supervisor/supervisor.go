@@ -775,7 +775,7 @@ func (c *Cluster) halt(ctx context.Context, id int32, kill bool) error {
 		c.setState(m, StateStopped, "")
 	}
 	c.mu.Unlock()
-	c.log.Info("broker halted", "broker", id, "kill", kill)
+	c.log.Info("broker stopped", "broker", id, "kill", kill)
 	_ = c.writeState()
 	return herr
 }
