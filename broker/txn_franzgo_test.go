@@ -430,36 +430,56 @@ func checkEOSOutput(t *testing.T, seeds []string, n int) {
 
 // runSession is one member of the consume-transform-produce loop: it
 // copies eos-in to eos-out in transactions of whatever a poll returned,
-// aborting every third one, until ctx ends.
+// aborting every third one, until ctx ends. A session whose producer ID
+// turned fatal (franz-go refuses every later Begin) is closed and started
+// again with the same transactional ID, as an application must: the new
+// session's producer ID fences the old one and its open transaction is
+// aborted, so the output must still hold every input once.
 func runSession(t *testing.T, ctx context.Context, seeds []string, txnID string) {
+	const lives = 3
+	for life := 1; ctx.Err() == nil; life++ {
+		err := runSessionOnce(ctx, t.Logf, seeds, txnID)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if life == lives {
+			t.Errorf("%s: %v (session %d of %d)", txnID, err, life, lives)
+			return
+		}
+		t.Logf("%s: %v; starting session %d", txnID, err, life+1)
+	}
+}
+
+// runSessionOnce runs one session until ctx ends (nil) or Begin fails; failed ends are logged
+// (the next transaction goes on).
+func runSessionOnce(ctx context.Context, logf func(string, ...any), seeds []string, txnID string) error {
 	s, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(seeds...), kgo.TransactionalID(txnID),
 		kgo.ConsumerGroup("eos-group"), kgo.ConsumeTopics("eos-in"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.DefaultProduceTopic("eos-out"), kgo.FetchMaxWait(200*time.Millisecond), kgo.MaxBufferedRecords(1000))
 	if err != nil {
-		t.Error(err)
-		return
+		return fmt.Errorf("new session: %w", err)
 	}
 	defer s.Close()
 	for round := 0; ctx.Err() == nil; round++ {
 		fs := s.PollRecords(ctx, 40)
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		if fs.Empty() {
 			continue
 		}
 		if err := s.Begin(); err != nil {
-			t.Errorf("%s: begin: %v", txnID, err)
-			return
+			return fmt.Errorf("begin: %w", err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			s.Produce(ctx, &kgo.Record{Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
 		})
 		commit := round%3 != 2
 		if _, err := s.End(ctx, kgo.TransactionEndTry(commit)); err != nil && ctx.Err() == nil {
-			t.Logf("%s: end (commit=%v): %v", txnID, commit, err)
+			logf("%s: end (commit=%v): %v", txnID, commit, err)
 		}
 	}
+	return nil
 }
 
 // TestTxnAbortedRangesSurviveRestart aborts a transaction, restarts the
