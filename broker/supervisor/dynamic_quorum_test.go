@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/osprey-kafka/osprey/broker/kraft/metaprops"
@@ -171,9 +173,14 @@ func TestKRaftChildProcessDynamicQuorum(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "after"); err != nil {
-		t.Fatal(err)
-	}
+	// The broker's heartbeats went to the killed leader; until one reaches the new leader the broker
+	// may be fenced (broker.session.timeout.ms is 3 s here), and a topic has no broker to go on.
+	testenv.WaitFor(t, 60*time.Second, func() error {
+		if _, err := adm.CreateTopic(ctx, 1, 1, nil, "after"); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return err
+		}
+		return nil
+	})
 	fetches := cl.PollFetches(ctx)
 	if err := fetches.Err(); err != nil {
 		t.Fatal(err)
