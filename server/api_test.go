@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,14 +41,7 @@ func newAPIEnv(t *testing.T, opts ...func(*Options)) *apiEnv {
 	}
 	t.Cleanup(kc.Close)
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/osprey-kafka/osprey/internal/ldapauth"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // ldapConfig maps the sample directory's kafka-operators to operator and kafka-viewers to viewer.
@@ -34,14 +32,7 @@ func ldapConfig(url string) config.LDAP {
 func newDirectoryEnv(t *testing.T, cfg config.LDAP, clusters ...string) *apiEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	dir, err := ldapauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/osprey-kafka/osprey/internal/oidcauth"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -39,14 +37,7 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 	var handler http.Handler
 	console := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(console.Close)
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	cfg := config.OIDC{Enabled: true, IssuerURL: idp.URL, ClientID: "osprey", ClientSecret: "client-s3cret",
 		RedirectURL: console.URL + "/api/v1/auth/oidc/callback",
 		Roles:       []config.LDAPRole{{Group: "kafka-operators", Role: "operator"}, {Group: "kafka-viewers", Role: "viewer"}}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // newSecuredRuntimeEnv is the console on a one-broker Osprey runtime cluster with a SASL_PLAINTEXT
@@ -45,14 +43,7 @@ func newSecuredRuntimeEnv(t *testing.T) (*apiEnv, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sup.Close() })
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/osprey-kafka/osprey/admin"
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // newSecurityEnv is the console on a kfake cluster with SASL and ACLs enabled, connected as the
@@ -32,14 +30,7 @@ func newSecurityEnv(t *testing.T) *apiEnv {
 	}
 	t.Cleanup(kc.Close)
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {

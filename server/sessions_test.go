@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // testClock is a clock the test moves by hand.
@@ -37,14 +35,7 @@ func (c *testClock) Advance(d time.Duration) {
 func newSessionEnv(t *testing.T) (*apiEnv, *testClock) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	clock := &testClock{now: time.Now().UTC()}
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(), Now: clock.Now,
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour,

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,7 +23,6 @@ import (
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // soakEnv is the console on SQLite behind a real HTTP listener (so sockets count as open files),
@@ -53,14 +51,7 @@ func newSoakEnv(t *testing.T, logins int) *soakEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour}})
 	if _, err := svc.SetupAdminToken(ctx, testToken); err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/osprey-kafka/osprey/collector"
 	"github.com/osprey-kafka/osprey/internal/testenv"
 	"github.com/osprey-kafka/osprey/server/service"
-	"github.com/osprey-kafka/osprey/store"
 )
 
 // txnEnv is the console on Osprey's runtime (one broker, in process) with a short
@@ -57,14 +55,7 @@ func newTxnEnv(t *testing.T, props map[string]string) *txnEnv {
 func newTxnEnvOn(t *testing.T, bootstrap []string, txnTimeout time.Duration) *txnEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "o.db"), Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t)
 	clk := testenv.NewFakeClock(time.Now())
 	svc := service.New(service.Options{Store: st, Logger: quietLogger(), DataDir: t.TempDir(),
 		Collector: collector.Config{OffsetsInterval: time.Hour, GroupsInterval: time.Hour, Now: clk.Now}})
