@@ -2,16 +2,11 @@
 // real franz-go consumers (web/e2e/cgconsumer) join and leave group e2e-cg on a 6-partition topic while
 // the console shows the group's type, group epoch, the broker's assignor and each member's assignment;
 // a classic-protocol consumer's group is listed beside it as classic. Light English and dark Chinese.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { LOCAL_CLUSTER } from './constants'
-import { expect, shot, test } from './fixtures'
+import { expect, shot, spawnGoHelper, test } from './fixtures'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const base = `/clusters/${LOCAL_CLUSTER}`
 const api = `/api/v1/clusters/${LOCAL_CLUSTER}`
 const TOPIC = 'e2e-cg'
@@ -49,13 +44,8 @@ async function startConsumers(request: APIRequestContext): Promise<void> {
   expect(rc.ok()).toBe(true)
   const local = ((await rc.json()) as { items: { name: string; bootstrapServers: string }[] }).items.find((c) => c.name === LOCAL_CLUSTER)
   expect(local, 'the embedded runtime cluster').toBeTruthy()
-  const bin = join(tmpdir(), `osprey-e2e-cgconsumer-${process.pid}`)
-  const built = spawnSync('go', ['build', '-o', bin, './web/e2e/cgconsumer'], { cwd: repo, encoding: 'utf8' })
-  expect(built.status, built.stderr).toBe(0)
   const args = ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-partitions', '6', '-group', GROUP, '-members', '2', '-classic-group', CLASSIC]
-  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] })
-  // The child keeps the running file; nothing is left in the temp directory.
-  rmSync(bin, { force: true })
+  const child = spawnGoHelper('cgconsumer', args)
   consumers = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))

@@ -4,8 +4,8 @@
 // with SASL and ACLs instead), watched by a console of its own started here from the same binary. Every
 // change goes through the page and the admin token; the API and the audit log confirm it. Light English
 // and dark Chinese, wide and narrow.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createWriteStream, rmSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import { ADMIN_TOKEN } from './constants'
-import { expect, shot, test } from './fixtures'
+import { expect, shot, spawnGoHelper, test } from './fixtures'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLUSTER = 'secure'
@@ -41,12 +41,7 @@ function freePort(): Promise<number> {
 
 /** Builds and starts the secured cluster; resolves with its address and the console's SASL mechanism. */
 async function startKafka(): Promise<{ addr: string; mechanism: string }> {
-  const bin = join(tmpdir(), `osprey-e2e-securecluster-${process.pid}`)
-  const built = spawnSync('go', ['build', '-o', bin, './web/e2e/securecluster'], { cwd: repo, encoding: 'utf8' })
-  expect(built.status, built.stderr).toBe(0)
-  const child = spawn(bin, ['-kind', KIND, '-password', SCRAM_PASSWORD], { stdio: ['pipe', 'pipe', 'pipe'] })
-  // The child keeps the running file; nothing is left in the temp directory.
-  rmSync(bin, { force: true })
+  const child = spawnGoHelper('securecluster', ['-kind', KIND, '-password', SCRAM_PASSWORD])
   kafka = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))

@@ -5,16 +5,11 @@
 // the epochs, each share-partition's start offset moving on with its lag, how a share group's lag
 // is defined, and the in-flight records the runtime's leaders report: delivery counts above one and
 // archived records rising. English and 中文, light and dark, wide and narrow.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { LOCAL_CLUSTER } from './constants'
-import { expect, shot, test } from './fixtures'
+import { expect, shot, spawnGoHelper, test } from './fixtures'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const base = `/clusters/${LOCAL_CLUSTER}`
 const api = `/api/v1/clusters/${LOCAL_CLUSTER}`
 const TOPIC = 'e2e-share'
@@ -52,12 +47,7 @@ async function startConsumers(request: APIRequestContext): Promise<void> {
   expect(rc.ok()).toBe(true)
   const local = ((await rc.json()) as { items: { name: string; bootstrapServers: string }[] }).items.find((c) => c.name === LOCAL_CLUSTER)
   expect(local, 'the embedded runtime cluster').toBeTruthy()
-  const bin = join(tmpdir(), `osprey-e2e-shareconsumer-${process.pid}`)
-  const built = spawnSync('go', ['build', '-o', bin, './web/e2e/shareconsumer'], { cwd: repo, encoding: 'utf8' })
-  expect(built.status, built.stderr).toBe(0)
-  const child = spawn(bin, ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-group', GROUP, '-members', '2'], { stdio: ['pipe', 'pipe', 'pipe'] })
-  // The child keeps the running file; nothing is left in the temp directory.
-  rmSync(bin, { force: true })
+  const child = spawnGoHelper('shareconsumer', ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-group', GROUP, '-members', '2'])
   consumers = child
   let said = ''
   let err = ''

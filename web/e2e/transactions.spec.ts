@@ -2,16 +2,11 @@
 // with a real transactional producer (web/e2e/txnproducer, franz-go) holding a transaction open on
 // e2e-txn/0: the page lists it as the API answers it, the Producers tab shows the open transaction's
 // first offset, and the admin abort ends it on the partition. Light English and dark Chinese.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { ADMIN_TOKEN, LOCAL_CLUSTER } from './constants'
-import { expect, shot, test } from './fixtures'
+import { expect, shot, spawnGoHelper, test } from './fixtures'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const base = `/clusters/${LOCAL_CLUSTER}`
 const api = `/api/v1/clusters/${LOCAL_CLUSTER}`
 const TOPIC = 'e2e-txn'
@@ -48,12 +43,7 @@ async function startProducer(request: APIRequestContext): Promise<void> {
   expect(rc.ok()).toBe(true)
   const local = ((await rc.json()) as { items: { name: string; bootstrapServers: string }[] }).items.find((c) => c.name === LOCAL_CLUSTER)
   expect(local, 'the embedded runtime cluster').toBeTruthy()
-  const bin = join(tmpdir(), `osprey-e2e-txnproducer-${process.pid}`)
-  const built = spawnSync('go', ['build', '-o', bin, './web/e2e/txnproducer'], { cwd: repo, encoding: 'utf8' })
-  expect(built.status, built.stderr).toBe(0)
-  const child = spawn(bin, ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-id', TXN_ID], { stdio: ['pipe', 'pipe', 'pipe'] })
-  // The child keeps the running file; nothing is left in the temp directory.
-  rmSync(bin, { force: true })
+  const child = spawnGoHelper('txnproducer', ['-bootstrap', local!.bootstrapServers, '-topic', TOPIC, '-id', TXN_ID])
   producer = child
   let err = ''
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()))
